@@ -1,0 +1,4 @@
+export * from './types.js';
+export * from './util.js';
+export * from './names.js';
+export * from './selectors.js';

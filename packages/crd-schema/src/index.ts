@@ -1,0 +1,2 @@
+// @flotilla/crd-schema — CustomResourceDefinition semantics: structural schemas, validation, defaulting, pruning, printer columns.
+export {};
