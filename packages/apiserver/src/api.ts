@@ -1,0 +1,624 @@
+/**
+ * Request routing for the Kubernetes REST API: discovery, OpenAPI, and the resource verbs
+ * (get, list, watch, create, update, patch, delete, deletecollection) with their subresources.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KubeObject, LabelRequirement, FieldRequirement } from '@flotilla/apimachinery';
+import { getPath, matchLabels, parseFieldSelector, parseLabelSelector, SelectorError, clone, isPlainObject } from '@flotilla/apimachinery';
+import type { Authenticator, UserInfo } from './auth.js';
+import { ApiError, badRequest, methodNotAllowed, notFound, unauthorized } from './errors.js';
+import { decodeBody, readBody, sendError, sendJson, warningHeader } from './http.js';
+import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, OpenApi } from './discovery.js';
+import { Objects, type PatchType, type WriteOptions, nowIso } from './objects.js';
+import { apiVersionOf, type Registry, type Served } from './registry.js';
+import type { Store, StoreEvent, StoredObject } from './store.js';
+
+export interface RequestInfo {
+  group: string;
+  version: string;
+  namespace?: string;
+  plural: string;
+  name?: string;
+  sub?: string;
+  watchPrefix: boolean;
+}
+
+/** Parses "/api/v1/namespaces/ns/pods/name/status" and friends. */
+export function parsePath(path: string): RequestInfo | undefined {
+  const parts = path.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  let group = '';
+  let version: string;
+  let rest: string[];
+  if (parts[0] === 'api' && parts.length >= 3) {
+    version = parts[1];
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis' && parts.length >= 4) {
+    group = parts[1];
+    version = parts[2];
+    rest = parts.slice(3);
+  } else return undefined;
+  let watchPrefix = false;
+  if (rest[0] === 'watch') {
+    watchPrefix = true;
+    rest = rest.slice(1);
+  }
+  if (rest.length === 0) return undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
+    return { group, version, namespace: rest[1], plural: rest[2], name: rest[3], sub: rest[4], watchPrefix };
+  }
+  return { group, version, plural: rest[0], name: rest[1], sub: rest[2], watchPrefix };
+}
+
+const FIELD_LABELS: Record<string, string[]> = {
+  'core/pods': ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+  'core/events': ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
+  'events.k8s.io/events': ['regarding.kind', 'regarding.namespace', 'regarding.name', 'regarding.uid', 'reason', 'type', 'reportingController'],
+  'core/secrets': ['type'],
+  'core/namespaces': ['status.phase'],
+  'core/nodes': ['spec.unschedulable'],
+  'core/replicationcontrollers': ['status.replicas'],
+  'apps/replicasets': ['status.replicas'],
+  'batch/jobs': ['status.successful'],
+};
+
+interface Filter {
+  labels: LabelRequirement[];
+  fields: FieldRequirement[];
+}
+
+function fieldValue(obj: KubeObject, field: string): string {
+  if (field === 'source') return String(getPath(obj, 'source.component') ?? '');
+  const v = getPath(obj, field);
+  if (v === undefined || v === null) return field === 'spec.hostNetwork' || field === 'spec.unschedulable' ? 'false' : '';
+  return String(v);
+}
+
+function matches(f: Filter, obj: KubeObject): boolean {
+  if (f.labels.length && !matchLabels(f.labels, obj.metadata?.labels)) return false;
+  for (const r of f.fields) {
+    const v = fieldValue(obj, r.field);
+    if (r.op === '=' ? v !== r.value : v === r.value) return false;
+  }
+  return true;
+}
+
+export class Api {
+  readonly objects: Objects;
+  private openapi: OpenApi;
+  private watchers = new Set<ServerResponse>();
+
+  constructor(
+    private readonly store: Store,
+    readonly reg: Registry,
+    private readonly auth: Authenticator,
+    private readonly opts: { logs?: (ns: string, pod: string, q: URLSearchParams, res: ServerResponse) => boolean } = {},
+  ) {
+    this.objects = new Objects(store, reg);
+    this.openapi = new OpenApi(reg);
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'https://local');
+      const path = url.pathname.replace(/\/+$/, '') || '/';
+      if (path === '/healthz' || path === '/livez' || path === '/readyz') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end('ok');
+        return;
+      }
+      const user = this.auth.authenticate(req.headers.authorization);
+      if (!user) throw unauthorized();
+      await this.route(req, res, url, path, user);
+    } catch (e) {
+      if (!(e instanceof ApiError)) console.error('apiserver: internal error:', e);
+      sendError(res, e);
+    }
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, url: URL, path: string, user: UserInfo): Promise<void> {
+    const method = req.method ?? 'GET';
+    const accept = String(req.headers.accept ?? '');
+    const q = url.searchParams;
+    if (method === 'GET') {
+      if (path === '/version') {
+        return sendJson(res, 200, {
+          major: '1',
+          minor: '32',
+          gitVersion: 'v1.32.0-flotilla',
+          gitCommit: '0000000000000000000000000000000000000000',
+          gitTreeState: 'clean',
+          buildDate: '2026-01-01T00:00:00Z',
+          goVersion: 'n/a',
+          compiler: 'node',
+          platform: `${process.platform}/${process.arch}`,
+        });
+      }
+      if (path === '/api' || path === '/apis') {
+        const agg = /as=APIGroupDiscoveryList/.exec(accept);
+        if (agg) {
+          const v2 = /g=apidiscovery\.k8s\.io;\s*v=v2(?!beta)/.test(accept);
+          const av = v2 ? 'apidiscovery.k8s.io/v2' : 'apidiscovery.k8s.io/v2beta1';
+          return sendJson(res, 200, aggregatedDiscovery(this.reg, path === '/api', av), {
+            'Content-Type': `application/json;g=apidiscovery.k8s.io;v=${v2 ? 'v2' : 'v2beta1'};as=APIGroupDiscoveryList`,
+          });
+        }
+        return sendJson(res, 200, path === '/api' ? apiVersions(String(req.headers.host ?? '127.0.0.1')) : apiGroupList(this.reg));
+      }
+      if (path === '/openapi/v3') return sendJson(res, 200, this.openapi.index());
+      if (path.startsWith('/openapi/v3/')) {
+        const p = path.slice('/openapi/v3/'.length).split('/');
+        const doc = p[0] === 'api' ? this.openapi.groupVersion('', p[1]) : p[0] === 'apis' ? this.openapi.groupVersion(p[1], p[2]) : undefined;
+        if (!doc) throw notFound('', 'openapi', path);
+        return sendJson(res, 200, doc);
+      }
+      if (path === '/openapi/v2' || path === '/swagger.json') return sendJson(res, 200, this.openapi.v2doc());
+      const parts = path.split('/').filter(Boolean);
+      if (parts[0] === 'api' && parts.length === 2) {
+        const l = apiResourceList(this.reg, '', parts[1]);
+        if (!l) throw notFound('', '', path);
+        return sendJson(res, 200, l);
+      }
+      if (parts[0] === 'apis' && parts.length === 2) {
+        const g = apiGroup(this.reg, parts[1]);
+        if (!g) throw notFound('', '', path);
+        return sendJson(res, 200, g);
+      }
+      if (parts[0] === 'apis' && parts.length === 3) {
+        const l = apiResourceList(this.reg, parts[1], parts[2]);
+        if (!l) throw notFound('', '', path);
+        return sendJson(res, 200, l);
+      }
+    }
+    const info = parsePath(path);
+    if (!info) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+    const served = this.reg.find(info.group, info.version, info.plural);
+    if (!served) throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${method.toLowerCase()} ${info.plural}${info.group ? `.${info.group}` : ''})`, {});
+    if (served.info.namespaced && info.namespace === undefined && info.name !== undefined)
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+    if (!served.info.namespaced && info.namespace !== undefined)
+      throw new ApiError(404, 'NotFound', `the server could not find the requested resource: ${info.plural} is not namespaced`, {});
+    if (info.sub && !this.subAllowed(served, info.sub))
+      throw new ApiError(404, 'NotFound', `the server could not find the requested resource: ${info.plural}/${info.sub}`, {});
+    const ns = info.namespace ?? '';
+    const ua = String(req.headers['user-agent'] ?? 'unknown').split('/')[0] || 'unknown';
+    const isWatch = info.watchPrefix || q.get('watch') === 'true' || q.get('watch') === '1';
+
+    if (method === 'GET') {
+      if (info.name === undefined) {
+        if (isWatch) return this.watch(served, info.namespace, q, accept, req, res);
+        return this.list(served, info.namespace, q, accept, res);
+      }
+      if (info.sub === 'log') return this.log(ns, info.name, q, res);
+      const so = this.objects.get(served, ns, info.name);
+      if (info.sub === 'scale') return sendJson(res, 200, toScale(served, so.obj));
+      if (accept.includes('as=Table')) return sendJson(res, 200, this.table(served, [so], q, String(this.store.rv)));
+      return sendJson(res, 200, this.objects.presentJson(served, so));
+    }
+
+    const wo = (): WriteOptions => {
+      const fv = q.get('fieldValidation') ?? 'Warn';
+      if (!['Strict', 'Warn', 'Ignore'].includes(fv))
+        throw badRequest(`fieldValidation parameter "${fv}" is not valid: supported values are "Ignore", "Warn" and "Strict"`);
+      const dry = q.getAll('dryRun');
+      for (const d of dry) if (d !== 'All') throw badRequest(`dryRun: Unsupported value: "${d}": supported values: "All"`);
+      return {
+        dryRun: dry.includes('All'),
+        fieldManager: q.get('fieldManager') ?? undefined,
+        fieldValidation: fv as WriteOptions['fieldValidation'],
+        force: q.get('force') === 'true',
+        warnings: [],
+      };
+    };
+
+    if (method === 'POST') {
+      if (info.name !== undefined) {
+        if (served.info.plural === 'serviceaccounts' && info.sub === 'token') return this.tokenRequest(served, ns, info.name, await this.body(req), res);
+        throw methodNotAllowed(`POST is not supported on ${info.plural}${info.sub ? `/${info.sub}` : ''}`);
+      }
+      if (!served.info.verbs.includes('create')) throw methodNotAllowed(`create is not supported on ${info.plural}`);
+      const body = await this.body(req);
+      const o = wo();
+      if (this.isReview(served)) return sendJson(res, 201, this.review(served, body, user));
+      const r = this.objects.create(served, ns, body, o, ua);
+      return sendJson(res, 201, r.obj, warningHeader(o.warnings));
+    }
+    if (method === 'PUT') {
+      if (info.name === undefined) throw methodNotAllowed('PUT requires a resource name');
+      const body = await this.body(req);
+      const o = wo();
+      if (info.sub === 'scale') {
+        const r = this.writeScale(served, ns, info.name, body, o, ua);
+        return sendJson(res, 200, r);
+      }
+      const r = this.objects.update(served, ns, info.name, body, o, ua, info.sub);
+      return sendJson(res, 200, r.obj, warningHeader(o.warnings));
+    }
+    if (method === 'PATCH') {
+      if (info.name === undefined) throw methodNotAllowed('PATCH requires a resource name');
+      const ct = String(req.headers['content-type'] ?? '').split(';')[0].trim();
+      const type: PatchType | undefined =
+        ct === 'application/json-patch+json'
+          ? 'json'
+          : ct === 'application/merge-patch+json'
+            ? 'merge'
+            : ct === 'application/strategic-merge-patch+json'
+              ? 'strategic'
+              : ct === 'application/apply-patch+yaml' || ct === 'application/apply-patch+cbor'
+                ? 'apply'
+                : undefined;
+      if (!type)
+        throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml${served.builtin ? ', application/strategic-merge-patch+json' : ''}`);
+      const buf = await readBody(req);
+      const patch = decodeBody(buf, type === 'apply' ? 'application/yaml' : 'application/json');
+      const o = wo();
+      if (info.sub === 'scale') {
+        const cur = toScale(served, this.objects.get(served, ns, info.name).obj);
+        const next = type === 'json' ? (await import('@flotilla/k8s-patch')).jsonPatch(cur, patch) : (await import('@flotilla/k8s-patch')).jsonMergePatch(cur, patch);
+        return sendJson(res, 200, this.writeScale(served, ns, info.name, next, o, ua));
+      }
+      const r = this.objects.patch(served, ns, info.name, type, patch, o, ua, info.sub);
+      return sendJson(res, r.created ? 201 : 200, r.obj, warningHeader(o.warnings));
+    }
+    if (method === 'DELETE') {
+      const buf = await readBody(req);
+      let body: any = {};
+      if (buf.length && buf.toString().trim()) body = decodeBody(buf, 'application/json');
+      if (!isPlainObject(body)) throw badRequest('DeleteOptions must be a JSON object');
+      const dry = [...q.getAll('dryRun'), ...((body.dryRun as string[]) ?? [])];
+      const pp = (q.get('propagationPolicy') ?? body.propagationPolicy ?? undefined) as any;
+      if (pp && !['Foreground', 'Background', 'Orphan'].includes(pp))
+        throw badRequest(`propagationPolicy: Unsupported value: "${pp}": supported values: "Foreground", "Background", "Orphan"`);
+      const orphan = q.get('orphanDependents') ?? body.orphanDependents;
+      const gps = q.get('gracePeriodSeconds') ?? body.gracePeriodSeconds;
+      const dopts = {
+        dryRun: dry.includes('All'),
+        propagationPolicy: pp ?? (orphan === true || orphan === 'true' ? 'Orphan' : undefined),
+        gracePeriodSeconds: gps !== undefined && gps !== null ? Number(gps) : undefined,
+        preconditions: body.preconditions,
+      };
+      if (info.name === undefined) {
+        if (!served.info.verbs.includes('deletecollection')) throw methodNotAllowed(`deletecollection is not supported on ${info.plural}`);
+        const f = this.filter(served, q);
+        const items: KubeObject[] = [];
+        for (const so of this.store.list(served.key, served.info.namespaced ? info.namespace : undefined)) {
+          if (!matches(f, so.obj)) continue;
+          items.push(this.objects.delete(served, so.obj.metadata?.namespace ?? '', so.obj.metadata!.name!, dopts).obj);
+        }
+        return sendJson(res, 200, { kind: `${served.info.kind}List`, apiVersion: apiVersionOf(served.info.group, served.info.version), metadata: { resourceVersion: String(this.store.rv) }, items });
+      }
+      const r = this.objects.delete(served, ns, info.name, dopts);
+      return sendJson(res, r.status, r.obj);
+    }
+    throw methodNotAllowed(`method ${method} is not supported`);
+  }
+
+  private subAllowed(s: Served, sub: string): boolean {
+    if (sub === 'status') return !!s.info.subresources?.status;
+    if (sub === 'scale') return !!s.info.subresources?.scale;
+    if (s.builtin && s.info.group === '') {
+      if (s.info.plural === 'pods' && ['log', 'exec', 'portforward', 'binding', 'eviction'].includes(sub)) return true;
+      if (s.info.plural === 'serviceaccounts' && sub === 'token') return true;
+      if (s.info.plural === 'namespaces' && sub === 'finalize') return true;
+    }
+    return false;
+  }
+
+  private async body(req: IncomingMessage): Promise<unknown> {
+    const buf = await readBody(req);
+    return decodeBody(buf, req.headers['content-type']);
+  }
+
+  private filter(s: Served, q: URLSearchParams): Filter {
+    try {
+      const labels = parseLabelSelector(q.get('labelSelector') ?? '');
+      const fields = parseFieldSelector(q.get('fieldSelector') ?? '');
+      const allowed = FIELD_LABELS[s.key] ?? [];
+      for (const f of fields) {
+        if (f.field === 'metadata.name' || f.field === 'metadata.namespace' || allowed.includes(f.field)) continue;
+        throw badRequest(`field label not supported: ${f.field}`);
+      }
+      return { labels, fields };
+    } catch (e) {
+      if (e instanceof SelectorError) throw badRequest(`unable to parse requirement: ${e.message}`);
+      throw e;
+    }
+  }
+
+  // ------------------------------------------------------------------ list
+
+  private list(s: Served, ns: string | undefined, q: URLSearchParams, accept: string, res: ServerResponse): void {
+    if (!s.info.verbs.includes('list')) throw methodNotAllowed(`list is not supported on ${s.info.plural}`);
+    const f = this.filter(s, q);
+    const limit = Number(q.get('limit') ?? 0) || 0;
+    const cont = q.get('continue');
+    let startAfter: string | undefined;
+    if (cont) {
+      try {
+        const c = JSON.parse(Buffer.from(cont, 'base64url').toString());
+        startAfter = c.k;
+        if (typeof startAfter !== 'string') throw new Error('bad');
+      } catch {
+        throw new ApiError(400, 'BadRequest', 'continue key is not valid: the continue token could not be decoded');
+      }
+    }
+    const rv = String(this.store.rv);
+    let all = this.store.list(s.key, s.info.namespaced ? ns : undefined);
+    if (startAfter !== undefined) {
+      const sa = startAfter;
+      all = all.filter((so) => `${so.obj.metadata?.namespace ?? ''}/${so.obj.metadata?.name}` > sa);
+    }
+    const items: StoredObject[] = [];
+    let next: string | undefined;
+    let remaining = 0;
+    for (let i = 0; i < all.length; i++) {
+      const so = all[i];
+      if (!matches(f, so.obj)) continue;
+      if (limit && items.length >= limit) {
+        remaining++;
+        continue;
+      }
+      items.push(so);
+    }
+    if (limit && remaining > 0) {
+      const last = items[items.length - 1];
+      next = Buffer.from(JSON.stringify({ k: `${last.obj.metadata?.namespace ?? ''}/${last.obj.metadata?.name}`, rv })).toString('base64url');
+    }
+    if (accept.includes('as=Table')) {
+      const t = this.table(s, items, q, rv) as any;
+      if (next) t.metadata.continue = next;
+      if (next && !f.labels.length && !f.fields.length) t.metadata.remainingItemCount = remaining;
+      return sendJson(res, 200, t);
+    }
+    const av = apiVersionOf(s.info.group, s.info.version);
+    const meta: Record<string, unknown> = { resourceVersion: rv };
+    if (next) {
+      meta.continue = next;
+      if (!f.labels.length && !f.fields.length) meta.remainingItemCount = remaining;
+    }
+    // built by concatenation: the stored JSON is reused, not re-serialised
+    const head = `{"kind":${JSON.stringify(s.info.listKind)},"apiVersion":${JSON.stringify(av)},"metadata":${JSON.stringify(meta)},"items":[`;
+    const parts: string[] = [];
+    for (const so of items) parts.push(this.objects.presentJson(s, so));
+    sendJson(res, 200, head + parts.join(',') + ']}');
+  }
+
+  private table(s: Served, items: StoredObject[], q: URLSearchParams, rv: string): Record<string, unknown> {
+    const p = s.printer();
+    const now = new Date();
+    const include = q.get('includeObject') ?? 'Metadata';
+    return {
+      kind: 'Table',
+      apiVersion: 'meta.k8s.io/v1',
+      metadata: { resourceVersion: rv },
+      columnDefinitions: p.columns,
+      rows: items.map((so) => this.row(s, so.obj, include, now)),
+    };
+  }
+
+  private row(s: Served, obj: KubeObject, include: string, now: Date): Record<string, unknown> {
+    const cells = s.printer().cells(obj, now);
+    const o = this.objects.present(s, obj);
+    return {
+      cells,
+      object:
+        include === 'None'
+          ? undefined
+          : include === 'Object'
+            ? o
+            : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
+    };
+  }
+
+  // ----------------------------------------------------------------- watch
+
+  private watch(s: Served, ns: string | undefined, q: URLSearchParams, accept: string, req: IncomingMessage, res: ServerResponse): void {
+    if (!s.info.verbs.includes('watch')) throw methodNotAllowed(`watch is not supported on ${s.info.plural}`);
+    const f = this.filter(s, q);
+    const asTable = accept.includes('as=Table');
+    const include = q.get('includeObject') ?? 'Metadata';
+    const bookmarks = q.get('allowWatchBookmarks') === 'true';
+    const rvParam = q.get('resourceVersion') ?? '';
+    const sendInitial = q.get('sendInitialEvents') === 'true';
+    const timeout = Number(q.get('timeoutSeconds') ?? 0);
+    let since: number;
+    if (rvParam !== '' && rvParam !== '0' && !/^\d+$/.test(rvParam))
+      throw badRequest(`resourceVersion: Invalid value: "${rvParam}": must be a non-negative integer`);
+    const nsFilter = s.info.namespaced ? ns : undefined;
+    const inScope = (ev: { res: string; ns: string }) => ev.res === s.key && (nsFilter === undefined || ev.ns === nsFilter);
+
+    res.writeHead(200, {
+      'Content-Type': asTable ? 'application/json;as=Table;v=v1;g=meta.k8s.io' : 'application/json',
+      'Cache-Control': 'no-cache, private',
+      'Transfer-Encoding': 'chunked',
+    });
+    res.flushHeaders();
+    const seen = new Set<string>();
+    const write = (type: string, so: { json: string; obj: KubeObject }) => {
+      let objJson: string;
+      if (asTable) {
+        const p = s.printer();
+        objJson = JSON.stringify({
+          kind: 'Table',
+          apiVersion: 'meta.k8s.io/v1',
+          metadata: { resourceVersion: so.obj.metadata?.resourceVersion },
+          columnDefinitions: type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED' ? [] : p.columns,
+          rows: [this.row(s, so.obj, include, new Date())],
+        });
+      } else objJson = this.objects.presentJson(s, so);
+      res.write(`{"type":"${type}","object":${objJson}}\n`);
+    };
+    const onEvent = (ev: StoreEvent) => {
+      if (!inScope(ev)) return;
+      const k = `${ev.ns}/${ev.name}`;
+      const m = matches(f, ev.obj);
+      if (ev.type === 'DELETED') {
+        if (m || seen.has(k)) write('DELETED', ev);
+        seen.delete(k);
+        return;
+      }
+      if (m) {
+        write(seen.has(k) ? 'MODIFIED' : 'ADDED', ev);
+        seen.add(k);
+      } else if (seen.has(k)) {
+        write('DELETED', ev);
+        seen.delete(k);
+      }
+    };
+    if (rvParam === '' || rvParam === '0' || sendInitial) {
+      for (const so of this.store.list(s.key, nsFilter)) {
+        if (!matches(f, so.obj)) continue;
+        seen.add(`${so.obj.metadata?.namespace ?? ''}/${so.obj.metadata?.name}`);
+        write('ADDED', so);
+      }
+      since = this.store.rv;
+      if (sendInitial) {
+        res.write(
+          JSON.stringify({
+            type: 'BOOKMARK',
+            object: { kind: s.info.kind, apiVersion: apiVersionOf(s.info.group, s.info.version), metadata: { resourceVersion: String(since), annotations: { 'k8s.io/initial-events-end': 'true' } } },
+          }) + '\n',
+        );
+      }
+    } else {
+      since = Number(rvParam);
+      const evs = this.store.eventsSince(since);
+      if (evs === 'gone') {
+        res.end(
+          JSON.stringify({
+            type: 'ERROR',
+            object: new ApiError(410, 'Expired', `too old resource version: ${since} (${this.store.oldestEventRv - 1})`).toStatus(),
+          }) + '\n',
+        );
+        return;
+      }
+      // objects that matched at `since` count as seen, so changes arrive as MODIFIED
+      for (const so of this.store.list(s.key, nsFilter)) if (matches(f, so.obj)) seen.add(`${so.obj.metadata?.namespace ?? ''}/${so.obj.metadata?.name}`);
+      for (const ev of evs) {
+        const k = `${ev.ns}/${ev.name}`;
+        if (ev.type === 'ADDED') seen.delete(k);
+      }
+      for (const ev of evs) onEvent(ev);
+    }
+    const unsub = this.store.subscribe(onEvent);
+    this.watchers.add(res);
+    let bm: NodeJS.Timeout | undefined;
+    if (bookmarks) {
+      bm = setInterval(() => {
+        res.write(
+          JSON.stringify({
+            type: 'BOOKMARK',
+            object: { kind: s.info.kind, apiVersion: apiVersionOf(s.info.group, s.info.version), metadata: { resourceVersion: String(this.store.rv) } },
+          }) + '\n',
+        );
+      }, 5000);
+    }
+    let to: NodeJS.Timeout | undefined;
+    const done = () => {
+      unsub();
+      if (bm) clearInterval(bm);
+      if (to) clearTimeout(to);
+      this.watchers.delete(res);
+    };
+    if (timeout > 0) to = setTimeout(() => res.end(), timeout * 1000);
+    res.on('close', done);
+    req.on('close', done);
+  }
+
+  /** Ends every open watch (used at shutdown). */
+  closeWatches(): void {
+    for (const w of this.watchers) w.end();
+    this.watchers.clear();
+  }
+
+  // ------------------------------------------------------------ subresources
+
+  private writeScale(s: Served, ns: string, name: string, body: unknown, o: WriteOptions, ua: string): Record<string, unknown> {
+    if (!isPlainObject(body)) throw badRequest('a Scale object was expected');
+    const replicas = (body as any).spec?.replicas;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)
+      throw new ApiError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, {
+        name,
+        group: 'autoscaling',
+        kind: 'Scale',
+        causes: [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, field: 'spec.replicas' }],
+      });
+    const cur = this.objects.get(s, ns, name);
+    const rv = (body as any).metadata?.resourceVersion;
+    if (rv && rv !== cur.obj.metadata?.resourceVersion)
+      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${s.info.plural}.${s.info.group} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+    const sc = s.info.subresources!.scale!;
+    const next = clone(this.objects.present(s, cur.obj));
+    const parts = sc.specReplicasPath.replace(/^\./, '').split('.');
+    let t: any = next;
+    for (const p of parts.slice(0, -1)) t = t[p] ??= {};
+    t[parts[parts.length - 1]] = replicas;
+    const r = this.objects.update(s, ns, name, next, o, ua);
+    return toScale(s, r.obj);
+  }
+
+  private tokenRequest(s: Served, ns: string, name: string, body: unknown, res: ServerResponse): void {
+    const sa = this.objects.get(s, ns, name);
+    const spec = (isPlainObject(body) ? (body as any).spec : undefined) ?? {};
+    const exp = Math.max(600, Math.min(Number(spec.expirationSeconds ?? 3600), 86400 * 365));
+    const { token, expiresAt } = this.auth.issueSaToken(ns, name, sa.obj.metadata!.uid!, exp, spec.audiences?.length ? spec.audiences : undefined);
+    sendJson(res, 201, {
+      kind: 'TokenRequest',
+      apiVersion: 'authentication.k8s.io/v1',
+      metadata: { name, namespace: ns, creationTimestamp: nowIso() },
+      spec: { audiences: spec.audiences ?? ['https://kubernetes.default.svc.cluster.local'], expirationSeconds: exp, boundObjectRef: spec.boundObjectRef ?? null },
+      status: { token, expirationTimestamp: expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+    });
+  }
+
+  private log(ns: string, pod: string, q: URLSearchParams, res: ServerResponse): void {
+    const s = this.reg.find('', 'v1', 'pods')!;
+    const p = this.objects.get(s, ns, pod);
+    if (this.opts.logs && this.opts.logs(ns, pod, q, res)) return;
+    const containers = ((p.obj.spec as any)?.containers ?? []).map((c: any) => c.name);
+    const c = q.get('container') ?? containers[0];
+    throw badRequest(`container "${c}" in pod "${pod}" is waiting to start: no node agent is running to start it`);
+  }
+
+  private isReview(s: Served): boolean {
+    return s.builtin && (s.info.group === 'authorization.k8s.io' || s.info.group === 'authentication.k8s.io') && s.info.verbs.length === 1;
+  }
+
+  /** SelfSubjectAccessReview & co: every authenticated user is allowed (no RBAC enforcement yet). */
+  private review(s: Served, body: unknown, user: UserInfo): Record<string, unknown> {
+    const b = (isPlainObject(body) ? body : {}) as KubeObject;
+    const out: KubeObject = { ...b, apiVersion: apiVersionOf(s.info.group, s.info.version), kind: s.info.kind, metadata: { creationTimestamp: null } as any };
+    if (s.info.kind === 'SelfSubjectReview') out.status = { userInfo: user };
+    else if (s.info.kind === 'TokenReview') {
+      const u = this.auth.authenticate(`Bearer ${(b.spec as any)?.token ?? ''}`);
+      out.status = u ? { authenticated: true, user: u } : { authenticated: false };
+    } else out.status = { allowed: true, reason: 'flotilla: authenticated users are allowed' };
+    return out;
+  }
+}
+
+function toScale(s: Served, obj: KubeObject): Record<string, unknown> {
+  const sc = s.info.subresources?.scale;
+  if (!sc) throw notFound(s.info.group, `${s.info.plural}/scale`, obj.metadata?.name ?? '');
+  const m = obj.metadata!;
+  const sel = sc.labelSelectorPath ? getPath(obj, sc.labelSelectorPath) : undefined;
+  let selector: string | undefined;
+  if (typeof sel === 'string') selector = sel;
+  else if (isPlainObject(sel)) {
+    const parts: string[] = [];
+    for (const [k, v] of Object.entries((sel as any).matchLabels ?? {})) parts.push(`${k}=${v}`);
+    for (const e of ((sel as any).matchExpressions ?? []) as any[]) {
+      if (e.operator === 'In') parts.push(`${e.key} in (${e.values.join(',')})`);
+      else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${e.values.join(',')})`);
+      else if (e.operator === 'Exists') parts.push(e.key);
+      else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+    }
+    selector = parts.join(',');
+  }
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+    spec: { replicas: Number(getPath(obj, sc.specReplicasPath) ?? 0) },
+    status: { replicas: Number(getPath(obj, sc.statusReplicasPath) ?? 0), ...(selector !== undefined ? { selector } : {}) },
+  };
+}

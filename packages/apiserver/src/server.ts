@@ -1,0 +1,156 @@
+/**
+ * startApiServer: the embedded Kubernetes-compatible API server as a library.
+ */
+import { createServer, type Server } from 'node:https';
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Socket } from 'node:net';
+import { Api } from './api.js';
+import { Authenticator } from './auth.js';
+import { Controllers } from './controllers.js';
+import { nowIso } from './objects.js';
+import { loadOrCreatePki } from './pki.js';
+import { Registry } from './registry.js';
+import { Store } from './store.js';
+
+export interface ApiServerOptions {
+  /** where the database, certificates and tokens live */
+  dataDir: string;
+  /** 0 (default) picks a free port */
+  port?: number;
+  /** default 127.0.0.1 */
+  host?: string;
+  /** extra subject alternative names for the serving certificate */
+  sans?: string[];
+  /** watch-event history kept for resuming watches (default 20000 events) */
+  eventWindow?: number;
+}
+
+export interface ApiServer {
+  url: string;
+  port: number;
+  caPem: string;
+  token: string;
+  dataDir: string;
+  /** writes a kubeconfig for this server and returns its path */
+  writeKubeconfig(path?: string): string;
+  /** the admin kubeconfig as YAML text */
+  kubeconfig(): string;
+  close(): Promise<void>;
+  /** internals for in-process components and tests */
+  internals: { store: Store; registry: Registry; api: Api; auth: Authenticator };
+}
+
+const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const pki = await loadOrCreatePki(join(opts.dataDir, 'pki'), opts.sans ?? []);
+  const store = new Store(join(opts.dataDir, 'state.db'), { eventWindow: opts.eventWindow });
+  const registry = new Registry();
+  const auth = new Authenticator(pki.adminToken, pki.saKey, (ns, name) => {
+    const so = store.get('core/serviceaccounts', ns, name);
+    return so ? { uid: so.obj.metadata?.uid } : undefined;
+  });
+  const api = new Api(store, registry, auth);
+  const controllers = new Controllers(store, registry, api.objects);
+  api.objects.onChange = () => {};
+  controllers.start();
+  bootstrap(store, api);
+
+  const sockets = new Set<Socket>();
+  const server: Server = createServer({ key: pki.serverKey, cert: pki.serverCert, keepAliveTimeout: 60_000 }, (req, res) => {
+    void api.handle(req, res);
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('secureConnection', (s) => s.setNoDelay(true));
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  const kubeconfig = () =>
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: flotilla',
+      '  cluster:',
+      `    server: ${url}`,
+      `    certificate-authority-data: ${Buffer.from(pki.caCert).toString('base64')}`,
+      'users:',
+      '- name: flotilla-admin',
+      '  user:',
+      `    token: ${pki.adminToken}`,
+      'contexts:',
+      '- name: flotilla',
+      '  context:',
+      '    cluster: flotilla',
+      '    user: flotilla-admin',
+      '    namespace: default',
+      'current-context: flotilla',
+      '',
+    ].join('\n');
+
+  let closed = false;
+  return {
+    url,
+    port,
+    caPem: pki.caCert,
+    token: pki.adminToken,
+    dataDir: opts.dataDir,
+    kubeconfig,
+    writeKubeconfig(path = join(opts.dataDir, 'kubeconfig')) {
+      const tmp = `${path}.tmp-${process.pid}`;
+      writeFileSync(tmp, kubeconfig(), { mode: 0o600 });
+      renameSync(tmp, path);
+      return path;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      controllers.stop();
+      api.closeWatches();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      store.close();
+    },
+    internals: { store, registry, api, auth },
+  };
+}
+
+/** Objects every cluster has: the standard namespaces and the `kubernetes` service. */
+function bootstrap(store: Store, api: Api): void {
+  const ns = api.objects;
+  const nsServed = { dryRun: false, fieldValidation: 'Ignore' as const, warnings: [], fieldManager: 'flotilla-apiserver' };
+  const reg = api.reg;
+  const nsRes = reg.find('', 'v1', 'namespaces')!;
+  for (const name of DEFAULT_NAMESPACES) {
+    if (!store.get('core/namespaces', '', name)) ns.create(nsRes, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, nsServed, 'flotilla-apiserver');
+  }
+  const svcRes = reg.find('', 'v1', 'services')!;
+  if (!store.get('core/services', 'default', 'kubernetes')) {
+    ns.create(
+      svcRes,
+      'default',
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+        spec: { type: 'ClusterIP', clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },
+      },
+      nsServed,
+      'flotilla-apiserver',
+    );
+  }
+  void nowIso;
+}

@@ -1,0 +1,214 @@
+/**
+ * Durable object storage: SQLite in WAL mode (an acknowledged write survives kill -9), one global
+ * monotonic resourceVersion, an in-memory index of every object for fast reads, and an event log
+ * (kept in SQLite too) so watches can resume from a resourceVersion even after a restart.
+ */
+import Database from 'better-sqlite3';
+import type { KubeObject } from '@flotilla/apimachinery';
+
+export interface StoredObject {
+  rv: number;
+  json: string;
+  obj: KubeObject;
+}
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface StoreEvent {
+  type: EventType;
+  res: string;
+  ns: string;
+  name: string;
+  rv: number;
+  json: string;
+  obj: KubeObject;
+}
+
+export type Listener = (ev: StoreEvent) => void;
+
+const key = (ns: string, name: string) => `${ns}/${name}`;
+
+export class Store {
+  private db: Database.Database;
+  private data = new Map<string, Map<string, StoredObject>>();
+  private ring: StoreEvent[] = [];
+  private ringStart = 0; // index into ring of the oldest live event
+  private listeners = new Set<Listener>();
+  private stmtUpsert: Database.Statement;
+  private stmtDelete: Database.Statement;
+  private stmtEvent: Database.Statement;
+  private writesSinceCompact = 0;
+  /** The newest resourceVersion handed out. */
+  rv = 0;
+  /** Events newer than this are available for watch replay. */
+  oldestEventRv = 0;
+
+  constructor(
+    file: string,
+    private readonly opts: { eventWindow?: number } = {},
+  ) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS objects (res TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL, rv INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (res, ns, name));
+      CREATE TABLE IF NOT EXISTS events (rv INTEGER PRIMARY KEY, type TEXT NOT NULL, res TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL);
+    `);
+    this.stmtUpsert = this.db.prepare(
+      'INSERT INTO objects(res, ns, name, rv, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT(res, ns, name) DO UPDATE SET rv = excluded.rv, data = excluded.data',
+    );
+    this.stmtDelete = this.db.prepare('DELETE FROM objects WHERE res = ? AND ns = ? AND name = ?');
+    this.stmtEvent = this.db.prepare('INSERT INTO events(rv, type, res, ns, name, data) VALUES (?, ?, ?, ?, ?, ?)');
+    this.load();
+  }
+
+  private get window(): number {
+    return this.opts.eventWindow ?? 20000;
+  }
+
+  private load(): void {
+    let max = 0;
+    for (const row of this.db.prepare('SELECT res, ns, name, rv, data FROM objects').iterate() as IterableIterator<{
+      res: string;
+      ns: string;
+      name: string;
+      rv: number;
+      data: string;
+    }>) {
+      this.bucket(row.res).set(key(row.ns, row.name), { rv: row.rv, json: row.data, obj: JSON.parse(row.data) });
+      if (row.rv > max) max = row.rv;
+    }
+    const evMax = (this.db.prepare('SELECT MAX(rv) AS m FROM events').get() as { m: number | null }).m ?? 0;
+    this.rv = Math.max(max, evMax);
+    const rows = this.db
+      .prepare('SELECT rv, type, res, ns, name, data FROM events WHERE rv > ? ORDER BY rv')
+      .all(this.rv - this.window) as { rv: number; type: EventType; res: string; ns: string; name: string; data: string }[];
+    for (const r of rows) this.ring.push({ rv: r.rv, type: r.type, res: r.res, ns: r.ns, name: r.name, json: r.data, obj: JSON.parse(r.data) });
+    this.oldestEventRv = rows.length ? rows[0].rv : this.rv + 1;
+  }
+
+  private bucket(res: string): Map<string, StoredObject> {
+    let b = this.data.get(res);
+    if (!b) {
+      b = new Map();
+      this.data.set(res, b);
+    }
+    return b;
+  }
+
+  get(res: string, ns: string, name: string): StoredObject | undefined {
+    return this.data.get(res)?.get(key(ns, name));
+  }
+
+  /** Objects of a resource, optionally in one namespace, sorted by namespace then name. */
+  list(res: string, ns?: string): StoredObject[] {
+    const b = this.data.get(res);
+    if (!b) return [];
+    const keys = [...b.keys()].sort();
+    const out: StoredObject[] = [];
+    const prefix = ns !== undefined ? `${ns}/` : undefined;
+    for (const k of keys) if (!prefix || k.startsWith(prefix)) out.push(b.get(k)!);
+    return out;
+  }
+
+  count(res: string): number {
+    return this.data.get(res)?.size ?? 0;
+  }
+
+  resources(): string[] {
+    return [...this.data.keys()];
+  }
+
+  /** Writes (creates or replaces) an object; assigns it the next resourceVersion. */
+  put(res: string, ns: string, name: string, obj: KubeObject): StoredObject {
+    const existed = this.data.get(res)?.has(key(ns, name)) ?? false;
+    const rv = this.rv + 1;
+    obj.metadata = obj.metadata ?? {};
+    obj.metadata.resourceVersion = String(rv);
+    const json = JSON.stringify(obj);
+    const type: EventType = existed ? 'MODIFIED' : 'ADDED';
+    this.tx(() => {
+      this.stmtUpsert.run(res, ns, name, rv, json);
+      this.stmtEvent.run(rv, type, res, ns, name, json);
+    });
+    this.rv = rv;
+    const so = { rv, json, obj };
+    this.bucket(res).set(key(ns, name), so);
+    this.emit({ type, res, ns, name, rv, json, obj });
+    return so;
+  }
+
+  /** Removes an object; the DELETED event carries its last state with a new resourceVersion. */
+  remove(res: string, ns: string, name: string): StoredObject | undefined {
+    const cur = this.get(res, ns, name);
+    if (!cur) return undefined;
+    const rv = this.rv + 1;
+    const obj = cur.obj;
+    obj.metadata = obj.metadata ?? {};
+    obj.metadata.resourceVersion = String(rv);
+    const json = JSON.stringify(obj);
+    this.tx(() => {
+      this.stmtDelete.run(res, ns, name);
+      this.stmtEvent.run(rv, 'DELETED', res, ns, name, json);
+    });
+    this.rv = rv;
+    this.data.get(res)!.delete(key(ns, name));
+    const so = { rv, json, obj };
+    this.emit({ type: 'DELETED', res, ns, name, rv, json, obj });
+    return so;
+  }
+
+  private tx(fn: () => void): void {
+    this.db.transaction(fn)();
+    if (++this.writesSinceCompact >= 1000) {
+      this.writesSinceCompact = 0;
+      this.db.prepare('DELETE FROM events WHERE rv <= ?').run(this.rv - this.window);
+    }
+  }
+
+  private emit(ev: StoreEvent): void {
+    this.ring.push(ev);
+    if (this.ring.length - this.ringStart > this.window) {
+      this.ringStart++;
+      if (this.ringStart > 4096) {
+        this.ring = this.ring.slice(this.ringStart);
+        this.ringStart = 0;
+      }
+    }
+    this.oldestEventRv = this.ring[this.ringStart]?.rv ?? ev.rv;
+    for (const l of this.listeners) {
+      try {
+        l(ev);
+      } catch {
+        /* a listener's failure never breaks a write */
+      }
+    }
+  }
+
+  /**
+   * Events with rv > since, or 'gone' when some of them have been compacted away.
+   */
+  eventsSince(since: number): StoreEvent[] | 'gone' {
+    if (since >= this.rv) return [];
+    if (since + 1 < this.oldestEventRv) return 'gone';
+    // binary search the ring
+    let lo = this.ringStart;
+    let hi = this.ring.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.ring[mid].rv <= since) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.ring.slice(lo);
+  }
+
+  subscribe(l: Listener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  close(): void {
+    this.listeners.clear();
+    this.db.close();
+  }
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+/** The `flotilla` command. */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startApiServer } from '@flotilla/apiserver';
+
+export const VERSION = '0.1.0';
+
+const HELP: Record<string, string> = {
+  '': `flotilla — the Argo suite with an embedded Kubernetes-compatible cluster
+
+Usage:
+  flotilla <command> [flags]
+
+Commands:
+  up           Start the embedded cluster in the foreground and write a kubeconfig
+  kubeconfig   Print the kubeconfig of the embedded cluster
+  version      Print the version
+
+Run 'flotilla <command> --help' for a command's flags.
+`,
+  up: `Start the embedded cluster in the foreground.
+
+Starts the Kubernetes-compatible API server (HTTPS, bearer-token auth, durable storage under the
+data directory), writes <data-dir>/kubeconfig and prints the 'export KUBECONFIG=…' line to use it
+with kubectl. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM; state survives restarts.
+
+Usage:
+  flotilla up [flags]
+
+Flags:
+      --data-dir string   where state, certificates and the kubeconfig live (default "~/.flotilla", or $FLOTILLA_DATA_DIR)
+      --port int          API server port (default 6443; 0 picks a free port)
+      --host string       address to listen on (default "127.0.0.1")
+  -h, --help              help for up
+`,
+  kubeconfig: `Print the kubeconfig of the embedded cluster (written by 'flotilla up').
+
+Usage:
+  flotilla kubeconfig [flags]
+
+Flags:
+      --data-dir string   the data directory (default "~/.flotilla", or $FLOTILLA_DATA_DIR)
+      --path              print only the kubeconfig file's path
+  -h, --help              help for kubeconfig
+`,
+  version: `Print the version of flotilla.
+
+Usage:
+  flotilla version
+`,
+};
+
+function defaultDataDir(): string {
+  return process.env.FLOTILLA_DATA_DIR || join(homedir(), '.flotilla');
+}
+
+function fail(msg: string, code = 1): never {
+  process.stderr.write(`flotilla: ${msg}\n`);
+  process.exit(code);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+    process.stdout.write(HELP[rest[0] ?? ''] ?? HELP['']);
+    return;
+  }
+  if (!(cmd in HELP)) fail(`unknown command "${cmd}"\nRun 'flotilla --help' for usage.`);
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: {
+        'data-dir': { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        path: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    fail(`${(e as Error).message}\nRun 'flotilla ${cmd} --help' for usage.`);
+  }
+  if (values.help) {
+    process.stdout.write(HELP[cmd]);
+    return;
+  }
+  const dataDir = resolve(String(values['data-dir'] ?? defaultDataDir()));
+  switch (cmd) {
+    case 'version':
+      process.stdout.write(`flotilla ${VERSION}\n`);
+      return;
+    case 'kubeconfig': {
+      const p = join(dataDir, 'kubeconfig');
+      if (!existsSync(p)) fail(`no kubeconfig in ${dataDir}: run 'flotilla up${values['data-dir'] ? ` --data-dir ${dataDir}` : ''}' first`);
+      process.stdout.write(values.path ? `${p}\n` : readFileSync(p, 'utf8'));
+      return;
+    }
+    case 'up': {
+      const portStr = String(values.port ?? '6443');
+      const port = Number(portStr);
+      if (!/^\d+$/.test(portStr) || port > 65535) fail(`--port: "${portStr}" is not a valid port number`);
+      let server;
+      try {
+        server = await startApiServer({ dataDir, port, host: String(values.host ?? '127.0.0.1') });
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        if (err.code === 'EADDRINUSE') fail(`port ${port} is already in use: is another 'flotilla up' running? Use --port to pick another one.`);
+        throw e;
+      }
+      const kc = server.writeKubeconfig();
+      process.stdout.write(
+        `flotilla: embedded cluster is up at ${server.url} (data in ${dataDir})\n` +
+          `To use it with kubectl:\n\n  export KUBECONFIG=${kc}\n\nPress Ctrl-C to stop.\n`,
+      );
+      let stopping = false;
+      const stop = async (sig: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stdout.write(`flotilla: ${sig} received, stopping…\n`);
+        await server.close();
+        process.stdout.write('flotilla: stopped\n');
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+      return;
+    }
+  }
+}
+
+main(process.argv.slice(2)).catch((e) => fail((e as Error).stack ?? String(e)));
