@@ -1,33 +1,22 @@
 /**
  * @flotilla/k8s-patch — pure functions for Kubernetes patch semantics.
  * CONTRACT (implemented by the k8s-patch work; the API server codes against these signatures):
+ *
+ * - jsonMergePatch: RFC 7386 merge patch
+ * - jsonPatch: RFC 6902 JSON patch
+ * - strategicMergePatch: Kubernetes strategic merge patch (with directives)
+ * - serverSideApply / updateManagedFields: field management (metadata.managedFields, FieldsV1)
+ *
+ * Nothing here mutates its inputs or performs I/O.
  */
 import type { KubeObject, ManagedFieldsEntry, TypeSchema } from '@flotilla/apimachinery';
+import { computeServerSideApply, computeUpdateManagedFields } from './managed.js';
 
-/** Thrown for a malformed patch or one that cannot apply (→ HTTP 422 / 400 by the server). */
-export class PatchError extends Error {
-  constructor(message: string, readonly code: 400 | 422 | 409 = 422) {
-    super(message);
-  }
-}
-
-/** One field owned by another manager that an apply would change. */
-export interface ApplyConflict {
-  manager: string;
-  /** Kubernetes-style field path, e.g. ".spec.replicas" or ".spec.template.spec.containers[name=\"nginx\"].image" */
-  field: string;
-}
-
-export class ApplyConflictError extends Error {
-  constructor(readonly conflicts: ApplyConflict[]) {
-    super(`Apply failed with ${conflicts.length} conflict${conflicts.length === 1 ? '' : 's'}: ` +
-      conflicts.map((c) => `conflict with "${c.manager}": ${c.field}`).join('\n'));
-  }
-}
-
-export declare function jsonMergePatch(target: unknown, patch: unknown): unknown;
-export declare function jsonPatch(target: unknown, ops: unknown): unknown;
-export declare function strategicMergePatch(original: KubeObject, patch: unknown, schema: TypeSchema | undefined): KubeObject;
+export { PatchError, ApplyConflictError, type ApplyConflict } from './errors.js';
+export { jsonMergePatch } from './merge-patch.js';
+export { jsonPatch } from './json-patch.js';
+export { strategicMergePatch } from './strategic.js';
+export { FieldSet, pathString } from './fieldset.js';
 
 export interface ApplyArgs {
   live: KubeObject | undefined;
@@ -39,7 +28,16 @@ export interface ApplyArgs {
   now: string;
   subresource?: string;
 }
-export declare function serverSideApply(args: ApplyArgs): KubeObject;
+
+/**
+ * Server-side apply: merges `applied` into `live` (undefined for a create), removes fields this
+ * manager applied before but no longer applies (unless another manager owns them), and returns
+ * the new object with updated `metadata.managedFields`. Throws ApplyConflictError listing every
+ * conflict unless `force`; PatchError for malformed configurations.
+ */
+export function serverSideApply(args: ApplyArgs): KubeObject {
+  return computeServerSideApply(args);
+}
 
 export interface UpdateArgs {
   old: KubeObject | undefined;
@@ -50,4 +48,11 @@ export interface UpdateArgs {
   now: string;
   subresource?: string;
 }
-export declare function updateManagedFields(args: UpdateArgs): ManagedFieldsEntry[];
+
+/**
+ * The managedFields for `updated` after a non-apply write by `manager` (operation "Update");
+ * `old` is undefined for a create.
+ */
+export function updateManagedFields(args: UpdateArgs): ManagedFieldsEntry[] {
+  return computeUpdateManagedFields(args);
+}
