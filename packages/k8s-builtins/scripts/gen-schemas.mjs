@@ -326,6 +326,30 @@ function typeSchema(type, format, key) {
   throw new Error(`unknown type ${type} (${key})`);
 }
 
+const CONVENTIONS = 'https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md';
+/** Descriptions of the standard fields of top-level kinds (per the API conventions). */
+function conventionalDoc(model, field) {
+  const kind = kindOf(model);
+  const isList = kind.endsWith('List') && models[model].some((a) => a.name === 'items');
+  if (field === 'metadata') {
+    return isList ? `Standard list metadata. More info: ${CONVENTIONS}#types-kinds` : `Standard object's metadata. More info: ${CONVENTIONS}#metadata`;
+  }
+  if (field === 'spec') return `Specification of the desired behavior of the ${kind}. More info: ${CONVENTIONS}#spec-and-status`;
+  if (field === 'status') {
+    return `Most recently observed status of the ${kind}. This data may not be up to date. Populated by the system. Read-only. More info: ${CONVENTIONS}#spec-and-status`;
+  }
+  return undefined;
+}
+const typeDocCache = new Map();
+function typeDescription(ref) {
+  const name = ref.slice('#/components/schemas/'.length);
+  if (HAND_WRITTEN[name]) return HAND_WRITTEN[name].description;
+  const model = Object.keys(models).find((m) => defNameOf(m) === name);
+  if (!model) return undefined;
+  if (!typeDocCache.has(model)) typeDocCache.set(model, readDocs(model).classDoc);
+  return typeDocCache.get(model);
+}
+
 const schemas = {};
 for (const model of Object.keys(models).sort()) {
   const name = defNameOf(model);
@@ -339,8 +363,16 @@ for (const model of Object.keys(models).sort()) {
   for (const a of models[model]) {
     const key = `${model}.${a.name}`;
     let p = typeSchema(a.type, a.format, key);
-    const d = docs.fields[a.name];
+    const d = docs.fields[a.name] ?? (gvkOf[model] ? conventionalDoc(model, a.baseName) : undefined);
     if (d) p = p.$ref ? { description: d, allOf: [p] } : { description: d, ...p };
+    else if (p.$ref) {
+      // No field description in the client's models (it drops them for references): borrow the
+      // referenced type's own description as a sibling of $ref. Being identical to what the $ref
+      // resolves to, it changes nothing semantically, but `kubectl explain` shows it in field
+      // listings instead of "<no description>" (an allOf wrapper would print it twice).
+      const td = typeDescription(p.$ref);
+      if (td) p = { ...p, description: td };
+    }
     properties[a.baseName] = p;
     if (docs.required.has(a.name)) required.push(a.baseName);
   }
