@@ -350,7 +350,10 @@ test('apply rejects malformed input', () => {
   assert.throws(() => apply(undefined, { metadata: { name: 'x', managedFields: [{ manager: 'x' }] } }, 'm'), (e: unknown) => e instanceof PatchError && e.code === 400);
   const cfg = nginxDeployment() as Obj;
   cfg.spec.template.spec.containers.push({ name: 'nginx', image: 'dup' });
-  assert.throws(() => apply(undefined, cfg, 'm'), /duplicate/);
+  assert.throws(() => apply(undefined, cfg, 'm'), /\.spec\.template\.spec\.containers: duplicate entries for key \[name="nginx"\]/);
+  const nokey = nginxDeployment() as Obj;
+  nokey.spec.template.spec.containers.push({ image: 'no-name' });
+  assert.throws(() => apply(undefined, nokey, 'm'), /omits its key field "name"/);
 });
 
 test('apply does not mutate live or applied', () => {
@@ -375,4 +378,13 @@ test('an object created by update can be taken over by apply with the same value
   const cfg = nginxDeployment() as Obj;
   cfg.spec.replicas = 1;
   assert.deepEqual(conflictsOf(() => apply(out as KubeObject, cfg, 'kubectl')), [{ manager: 'kubectl-create', field: '.spec.replicas' }]);
+});
+
+test('applying to an untracked object attributes its fields to "before-first-apply"', () => {
+  const untracked = nginxDeployment() as Obj;
+  const cfg = nginxDeployment() as Obj;
+  cfg.spec.replicas = 1;
+  assert.deepEqual(conflictsOf(() => apply(untracked as KubeObject, cfg, 'kubectl')), [{ manager: 'before-first-apply', field: '.spec.replicas' }]);
+  const same = apply(untracked as KubeObject, nginxDeployment(), 'kubectl');
+  assert.deepEqual(same.metadata.managedFields.map((e: ManagedFieldsEntry) => `${e.manager}/${e.operation}`), ['kubectl/Apply', 'before-first-apply/Update']);
 });

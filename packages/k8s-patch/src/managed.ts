@@ -193,9 +193,9 @@ export interface ApplyInput {
   subresource?: string;
 }
 
-/** Removes `null` members (an applied `null` asserts nothing). */
+/** Removes `null` object members (an applied `null` asserts nothing). */
 function dropNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.filter((x) => x !== null).map(dropNulls);
+  if (Array.isArray(v)) return v.map(dropNulls);
   if (isObject(v)) {
     const out: JsonObject = {};
     for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) setOwn(out, k, dropNulls(x));
@@ -221,6 +221,14 @@ export function computeServerSideApply(args: ApplyInput): KubeObject {
   const live: JsonObject = isObject(args.live) ? deepClone(args.live) : {};
   const entries = decodeEntries(isObject(live.metadata) ? live.metadata.managedFields : undefined);
   if (isObject(live.metadata)) delete live.metadata.managedFields;
+  if (args.live && entries.length === 0) {
+    // An existing object nobody has tracked yet: like Kubernetes, attribute its current fields to
+    // "before-first-apply" so the first apply cannot silently overwrite them.
+    const existing = dropMetadataSelf(walker.allPaths(trackable(live), root));
+    if (!existing.isEmpty()) {
+      entries.push({ manager: 'before-first-apply', operation: 'Update', subresource: '', apiVersion: args.apiVersion, time: args.now, set: existing, original: existing.clone() });
+    }
+  }
 
   const appliedSet = dropMetadataSelf(walker.appliedPaths(trackable(applied), root));
   checkDuplicates(walker, applied, root, []);
@@ -292,9 +300,16 @@ function checkDuplicates(walker: Walker, v: unknown, s: StructSchema | undefined
   if (!ids) return;
   const seen = new Set<string>();
   const items = itemSchema(s, walker.ts);
+  const kind = ssaListKind(s);
   ids.forEach((id, i) => {
+    if (kind.kind === 'map' && id.startsWith('i:')) {
+      throw new PatchError(
+        `${pathString(path)}: element ${i} of an associative list omits its key field${kind.keys.length > 1 ? 's' : ''} ` +
+          kind.keys.map((k) => `"${k}"`).join(', '),
+      );
+    }
     if (seen.has(id)) {
-      throw new PatchError(`${pathString(path)}: duplicate entries for key ${pathString([id]).slice(0)} in an applied configuration`);
+      throw new PatchError(`${pathString(path)}: duplicate entries for key ${pathString([id])} in an applied configuration`);
     }
     seen.add(id);
     if (isObject(v[i]) && id[0] !== 'v') {
