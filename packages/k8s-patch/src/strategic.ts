@@ -146,13 +146,8 @@ class Smp {
     }
 
     if (replaceAll || kind.kind === 'replace') {
-      const out: unknown[] = [];
-      for (const e of patch) {
-        if (isObject(e) && (e[PATCH] === 'replace' || e[PATCH] === 'delete')) continue;
-        const r = isObject(e) ? this.mergeMap({}, e, items, `${path}[]`) : this.fresh(e, items, `${path}[]`);
-        if (r !== DELETE) out.push(r);
-      }
-      return out;
+      // The list is taken literally (as JSON merge patch does), minus directive markers.
+      return patch.filter((e) => !(isObject(e) && (e[PATCH] === 'replace' || e[PATCH] === 'delete'))).map(stripDirectives);
     }
 
     if (kind.kind === 'set') {
@@ -234,6 +229,15 @@ class Smp {
     for (let i = 0; i < list.length; i++) if (!used[i]) out.push(list[i]);
     return out;
   }
+}
+
+/** A literal copy of a patch value without directive keys (nulls are kept). */
+function stripDirectives(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(stripDirectives);
+  if (!isObject(v)) return v;
+  const out: JsonObject = {};
+  for (const [k, x] of Object.entries(v)) if (!isDirectiveKey(k)) setOwn(out, k, stripDirectives(x));
+  return out;
 }
 
 function withoutKey(o: JsonObject, key: string): JsonObject {
