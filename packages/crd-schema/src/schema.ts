@@ -140,15 +140,13 @@ export function objectMetaSchema(): StructSchema {
 export function mergedMetaSchema(given: StructSchema | undefined): StructSchema {
   const base = objectMetaSchema();
   if (!given) return base;
-  const out: StructSchema = { ...given, ...base, properties: { ...base.properties } };
-  if (given.description) out.description = given.description;
+  if (given.description) base.description = given.description;
   for (const [k, v] of Object.entries(given.properties ?? {})) {
     const b = base.properties![k];
-    out.properties![k] = b ? { ...b, ...v, type: v.type ?? b.type } : v;
+    if (!b) base.properties![k] = v;
+    else if (k === 'name' || k === 'generateName') base.properties![k] = v.$ref ? b : { ...b, ...v, type: 'string' };
   }
-  delete out['x-kubernetes-preserve-unknown-fields'];
-  delete out.additionalProperties;
-  return out;
+  return base;
 }
 
 /** Does the schema (or one of its junctors) describe this property name? */
