@@ -233,7 +233,8 @@ export function computeServerSideApply(args: ApplyInput): KubeObject {
   const appliedSet = dropMetadataSelf(walker.appliedPaths(trackable(applied), root));
   checkDuplicates(walker, applied, root, []);
 
-  const merged = mergeApplied(walker, live, applied, root) as JsonObject;
+  // `merged` must not share structure with `live`: pruning mutates it in place.
+  const merged = mergeApplied(walker, deepClone(live), applied, root) as JsonObject;
 
   // Conflicts: fields this apply changes that another manager owns.
   const changed = new FieldSet();
