@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+// API server benchmark (issue 2 targets):
+//   creates/s of small ConfigMaps over HTTPS with 8 concurrent clients  (target >= 2000/s)
+//   list of 10,000 objects in one namespace                               (target < 300 ms)
+//   server RSS with 10,000 objects                                        (target < 300 MB)
+//   100 watchers, 500 writes/s: every event delivered, p99 latency        (target < 50 ms)
+// The server runs as its own process (`flotilla up`), the clients here.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-'));
+const N = Number(process.env.BENCH_OBJECTS ?? 10000);
+
+const proc = spawn(process.execPath, [join(root, 'packages/cli/dist/main.js'), 'up', '--data-dir', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const url = await new Promise((resolve, reject) => {
+  let out = '';
+  proc.stdout.on('data', (d) => {
+    out += d;
+    const m = /is up at (https:\/\/\S+)/.exec(out);
+    if (m) resolve(m[1]);
+  });
+  proc.on('exit', (c) => reject(new Error(`flotilla up exited with ${c}`)));
+});
+const kc = readFileSync(join(dir, 'kubeconfig'), 'utf8');
+const token = /token: (\S+)/.exec(kc)[1];
+const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(kc)[1], 'base64').toString();
+const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))[1]) / 1024;
+
+function call(agent, method, path, body) {
+  return new Promise((resolve, reject) => {
+    const r = request(new URL(path, url), { method, agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
+      const chunks = [];
+      res.on('data', (d) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));
+    });
+    r.on('error', reject);
+    r.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+const results = {};
+try {
+  await call(new Agent({ ca }), 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
+
+  // 1. creates/s, 8 clients
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      const agent = new Agent({ ca, keepAlive: true, maxSockets: 1 });
+      while (next < N) {
+        const i = next++;
+        const r = await call(agent, 'POST', '/api/v1/namespaces/bench/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, labels: { app: 'bench' } }, data: { index: String(i) } });
+        if (r.status !== 201) throw new Error(`create ${i}: ${r.status} ${r.text}`);
+      }
+      agent.destroy();
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  results.createsPerSecond = Math.round(N / secs);
+  console.log(`creates: ${N} ConfigMaps in ${secs.toFixed(2)} s with 8 clients = ${results.createsPerSecond}/s (target >= 2000/s)`);
+
+  // 2. list 10,000 in one namespace
+  const agent = new Agent({ ca, keepAlive: true });
+  const times = [];
+  let items = 0;
+  for (let i = 0; i < 7; i++) {
+    const s = performance.now();
+    const r = await call(agent, 'GET', '/api/v1/namespaces/bench/configmaps');
+    times.push(performance.now() - s);
+    items = JSON.parse(r.text).items.length;
+  }
+  results.listMsP50 = Math.round(pct(times, 50));
+  console.log(`list: ${items} objects, p50 ${results.listMsP50} ms, max ${Math.round(Math.max(...times))} ms (target < 300 ms)`);
+  global.gc?.();
+  await new Promise((r) => setTimeout(r, 500));
+  results.rssMb = Math.round(rss());
+  console.log(`memory: server RSS ${results.rssMb} MB with ${N + 10} objects (target < 300 MB)`);
+
+  // 3. 100 watchers, 500 writes/s
+  const W = 100;
+  const RATE = 500;
+  const DURATION_S = 6;
+  const total = RATE * DURATION_S;
+  const got = new Array(W).fill(0);
+  const lat = [];
+  const watchReqs = [];
+  const rv = JSON.parse((await call(agent, 'GET', '/api/v1/namespaces/bench/configmaps?limit=1')).text).metadata.resourceVersion;
+  await Promise.all(
+    Array.from({ length: W }, (_, w) =>
+      new Promise((resolve) => {
+        const wa = new Agent({ ca, keepAlive: true });
+        const r = request(new URL(`/api/v1/namespaces/bench/configmaps?watch=true&resourceVersion=${rv}&labelSelector=kind%3Dwatched`, url), { agent: wa, headers: { authorization: `Bearer ${token}` } }, (res) => {
+          let buf = '';
+          res.setEncoding('utf8');
+          res.on('data', (d) => {
+            buf += d;
+            let i;
+            while ((i = buf.indexOf('\n')) >= 0) {
+              const line = buf.slice(0, i);
+              buf = buf.slice(i + 1);
+              const m = /"t":"([\d.]+)"/.exec(line);
+              if (m) {
+                got[w]++;
+                lat.push(performance.now() - Number(m[1]));
+              }
+            }
+          });
+          resolve();
+        });
+        watchReqs.push(r);
+        r.end();
+      }),
+    ),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  const wagents = Array.from({ length: 4 }, () => new Agent({ ca, keepAlive: true, maxSockets: 1 }));
+  const start = performance.now();
+  let sent = 0;
+  const inflight = [];
+  while (sent < total) {
+    const due = Math.floor(((performance.now() - start) / 1000) * RATE);
+    while (sent < Math.min(due, total)) {
+      const i = sent++;
+      inflight.push(call(wagents[i % 4], 'POST', '/api/v1/namespaces/bench/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `w-${i}`, labels: { kind: 'watched' } }, data: { t: String(performance.now()) } }));
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await Promise.all(inflight);
+  const wall = (performance.now() - start) / 1000;
+  const deadline = Date.now() + 10_000;
+  while (got.some((g) => g < total) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  for (const r of watchReqs) r.destroy();
+  const complete = got.filter((g) => g === total).length;
+  results.watchersComplete = complete;
+  results.watchP50 = +pct(lat, 50).toFixed(1);
+  results.watchP99 = +pct(lat, 99).toFixed(1);
+  console.log(`watch: ${W} watchers, ${total} writes at ${Math.round(total / wall)}/s; ${complete}/${W} watchers got every event; delivery latency p50 ${results.watchP50} ms, p99 ${results.watchP99} ms (target < 50 ms)`);
+  console.log(`RESULT ${JSON.stringify(results)}`);
+} finally {
+  proc.kill('SIGTERM');
+  await new Promise((r) => proc.on('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+}
