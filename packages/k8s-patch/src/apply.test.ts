@@ -388,3 +388,24 @@ test('applying to an untracked object attributes its fields to "before-first-app
   const same = apply(untracked as KubeObject, nginxDeployment(), 'kubectl');
   assert.deepEqual(same.metadata.managedFields.map((e: ManagedFieldsEntry) => `${e.manager}/${e.operation}`), ['kubectl/Apply', 'before-first-apply/Update']);
 });
+
+test('applied elements omitting a server-defaulted key field match the live element', () => {
+  // A schema without a default for protocol: the server defaulted it after the first apply.
+  const noDefault: TypeSchema = {
+    root: podSchema.root,
+    resolve: (ref: string) => {
+      const s = podSchema.resolve(ref);
+      if (ref.endsWith('ContainerPort')) return { ...s, properties: { ...s!.properties, protocol: { type: 'string' as const } } };
+      return s;
+    },
+  };
+  const first = apply(undefined, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', ports: [{ containerPort: 80 }] }] } }, 'kubectl', { schema: noDefault });
+  assert.ok((fields(first, 'kubectl') as Obj)['f:spec']['f:containers']['k:{"name":"c"}']['f:ports']['k:{"containerPort":80}']);
+  const defaulted = structuredClone(first);
+  defaulted.spec.containers[0].ports[0].protocol = 'TCP';
+  const cfg = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', ports: [{ containerPort: 80, name: 'http' }] }] } };
+  const out = apply(defaulted as KubeObject, cfg, 'kubectl', { schema: noDefault });
+  assert.deepEqual(out.spec.containers[0].ports, [{ containerPort: 80, protocol: 'TCP', name: 'http' }]);
+  const c = (fields(out, 'kubectl') as Obj)['f:spec']['f:containers']['k:{"name":"c"}'];
+  assert.deepEqual(c['f:ports'], { 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {}, 'f:name': {} } });
+});

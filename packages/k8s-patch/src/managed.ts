@@ -230,11 +230,12 @@ export function computeServerSideApply(args: ApplyInput): KubeObject {
     }
   }
 
-  const appliedSet = dropMetadataSelf(walker.appliedPaths(trackable(applied), root));
   checkDuplicates(walker, applied, root, []);
 
   // `merged` must not share structure with `live`: pruning mutates it in place.
   const merged = mergeApplied(walker, deepClone(live), applied, root) as JsonObject;
+  // After merging: applied elements matched to live ones by partial keys take the live identity.
+  const appliedSet = dropMetadataSelf(walker.appliedPaths(trackable(applied), root));
 
   // Conflicts: fields this apply changes that another manager owns.
   const changed = new FieldSet();
@@ -360,6 +361,7 @@ function mergeApplied(walker: Walker, live: unknown, applied: unknown, s: Struct
         anchored.set(anchor, bucket);
       }
     });
+    if (kind.kind === 'map') matchPartialKeys(walker, live, liveIds, applied, appliedIds, kind.keys, liveById, anchored, appliedIndex);
     const out: unknown[] = [...(anchored.get(-1) ?? [])];
     applied.forEach((a, j) => {
       const id = appliedIds[j];
@@ -369,6 +371,50 @@ function mergeApplied(walker: Walker, live: unknown, applied: unknown, s: Struct
     return out;
   }
   return applied;
+}
+
+/**
+ * An applied associative-list element that omits some key fields (typically ones the server
+ * defaults, like a port's protocol) is matched to the single live element that agrees on the key
+ * fields it does give; it then takes that element's identity. `liveById`, `anchored` and the
+ * applied ids are updated in place.
+ */
+function matchPartialKeys(
+  walker: Walker,
+  live: unknown[],
+  liveIds: string[],
+  applied: unknown[],
+  appliedIds: string[],
+  keys: string[],
+  liveById: Map<string, unknown>,
+  anchored: Map<number, unknown[]>,
+  appliedIndex: Map<string, number>,
+): void {
+  applied.forEach((a, j) => {
+    if (!isObject(a) || liveById.has(appliedIds[j])) return;
+    const given = keys.filter((k) => a[k] !== undefined && a[k] !== null);
+    if (given.length === keys.length || given.length === 0) return;
+    const candidates: number[] = [];
+    live.forEach((x, i) => {
+      if (!isObject(x) || appliedIndex.has(liveIds[i]) || liveIds[i][0] !== 'k') return;
+      if (given.every((k) => deepEqual(x[k], a[k])) && keys.every((k) => x[k] !== undefined && x[k] !== null)) candidates.push(i);
+    });
+    if (candidates.length !== 1) return;
+    const i = candidates[0];
+    const id = liveIds[i];
+    // Move the live element from the unmatched buckets to this applied element.
+    for (const [anchor, bucket] of anchored) {
+      const at = bucket.indexOf(live[i]);
+      if (at >= 0) {
+        bucket.splice(at, 1);
+        if (bucket.length === 0) anchored.delete(anchor);
+      }
+    }
+    liveById.set(id, live[i]);
+    appliedIndex.set(id, j);
+    appliedIds[j] = id;
+    walker.idOverrides.set(a, id);
+  });
 }
 
 /**

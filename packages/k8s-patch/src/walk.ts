@@ -9,6 +9,12 @@ import { isAtomicMap, itemSchema, propSchema, ssaListKind } from './schema.js';
 
 /** Identity of a list element as a path element, or undefined when the list is atomic. */
 export class Walker {
+  /**
+   * Identities to use for particular (applied) elements instead of the computed ones: set when an
+   * applied element that omits some key fields was matched to a live element that has them.
+   */
+  readonly idOverrides = new WeakMap<object, string>();
+
   constructor(readonly ts: TypeSchema | undefined) {}
 
   /**
@@ -23,6 +29,8 @@ export class Walker {
     const items = itemSchema(s, this.ts);
     return list.map((x, i) => {
       if (!isObject(x)) return indexPE(i);
+      const o = this.idOverrides.get(x);
+      if (o !== undefined) return o;
       const fields: [string, unknown][] = [];
       for (const k of kind.keys) {
         if (hasOwn(x, k) && x[k] !== undefined && x[k] !== null) fields.push([k, x[k]]);
