@@ -25,26 +25,41 @@ export function jsonTypeOf(v: unknown): string {
   }
 }
 
-/** Resolves `$ref`s / single-`allOf` wrappers; also reports whether a `$ref` was followed. */
+const OBJECT_META_REF = /(^|[./])ObjectMeta$/;
+const metaCache = new WeakMap<StructSchema, StructSchema>();
+
+/**
+ * Resolves `$ref`s / single-`allOf` wrappers; also reports whether a `$ref` was followed. A schema reached
+ * through a `$ref` to an ObjectMeta definition is completed to the full ObjectMeta (see mergedMetaSchema).
+ */
 export function resolve(s: StructSchema | undefined, ts: TypeSchema): { schema: StructSchema | undefined; viaRef: boolean } {
   if (!s) return { schema: undefined, viaRef: false };
   let viaRef = false;
+  let lastRef = '';
   let cur: StructSchema | undefined = s;
   for (let i = 0; cur && i < 32; i++) {
     if (cur.$ref) {
       viaRef = true;
+      lastRef = cur.$ref;
       cur = ts.resolve(cur.$ref);
       continue;
     }
     if (cur.allOf && cur.allOf.length === 1 && !cur.type && !cur.properties && !cur.items && !cur.additionalProperties) {
-      const inner: StructSchema | undefined = cur.allOf[0];
-      if (inner && inner.$ref) viaRef = true;
-      cur = inner;
+      cur = cur.allOf[0];
       continue;
     }
     break;
   }
-  return { schema: deref(cur, ts) ?? cur, viaRef };
+  let out = deref(cur, ts) ?? cur;
+  if (out && lastRef && OBJECT_META_REF.test(lastRef)) {
+    let m = metaCache.get(out);
+    if (!m) {
+      m = mergedMetaSchema(out);
+      metaCache.set(out, m);
+    }
+    out = m;
+  }
+  return { schema: out, viaRef };
 }
 
 export function r(s: StructSchema | undefined, ts: TypeSchema): StructSchema | undefined {
