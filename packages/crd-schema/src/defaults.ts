@@ -1,6 +1,6 @@
 /** Structural defaulting of custom resources (OpenAPI `default`), as the API server applies it. */
 import type { StructSchema, TypeSchema } from '@flotilla/apimachinery';
-import { additionalSchema, hasOwn, isObject, mergedMetaSchema, propertiesOf, r } from './schema.js';
+import { additionalSchema, hasOwn, isObject, cachedMetaSchema, propertiesOf, r } from './schema.js';
 
 function cloneJson<T>(v: T): T {
   return v === undefined || v === null || typeof v !== 'object' ? v : (JSON.parse(JSON.stringify(v)) as T);
@@ -37,7 +37,7 @@ function walk(schema: StructSchema | undefined, v: unknown, ts: TypeSchema, reso
     }
     for (const k of Object.keys(v)) {
       if (metaRoot && k === 'metadata') {
-        if (props?.metadata) walk(mergedMetaSchema(r(props.metadata, ts)), v[k], ts, false, depth + 1);
+        if (props?.metadata) walk(cachedMetaSchema(r(props.metadata, ts)), v[k], ts, false, depth + 1);
         continue;
       }
       let child: StructSchema | undefined;

@@ -1,6 +1,6 @@
 /** Pruning of unknown fields (CRD structural pruning) and unknown-field detection (fieldValidation=Strict/Warn). */
 import type { StructSchema, TypeSchema } from '@flotilla/apimachinery';
-import { additionalSchema, hasOwn, isObject, mergedMetaSchema, propertiesOf, resolve } from './schema.js';
+import { additionalSchema, hasOwn, isObject, cachedMetaSchema, propertiesOf, resolve } from './schema.js';
 
 interface Ctx {
   ts: TypeSchema;
@@ -23,7 +23,7 @@ function walk(schema: StructSchema | undefined, v: unknown, path: string, ctx: C
     for (const k of Object.keys(v)) {
       const p = `${path}.${k}`;
       if (metaRoot && k === 'metadata') {
-        walk(mergedMetaSchema(resolve(props?.metadata, ctx.ts).schema), v[k], p, ctx, false, depth + 1);
+        walk(cachedMetaSchema(resolve(props?.metadata, ctx.ts).schema), v[k], p, ctx, false, depth + 1);
         continue;
       }
       if (props && hasOwn(props, k)) {

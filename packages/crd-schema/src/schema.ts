@@ -164,6 +164,20 @@ export function mergedMetaSchema(given: StructSchema | undefined): StructSchema 
   return base;
 }
 
+const givenMetaCache = new WeakMap<StructSchema, StructSchema>();
+let plainMeta: StructSchema | undefined;
+
+/** mergedMetaSchema, memoized per input schema (the result must not be modified). */
+export function cachedMetaSchema(given: StructSchema | undefined): StructSchema {
+  if (!given) return (plainMeta ??= objectMetaSchema());
+  let m = givenMetaCache.get(given);
+  if (!m) {
+    m = mergedMetaSchema(given);
+    givenMetaCache.set(given, m);
+  }
+  return m;
+}
+
 /** Does the schema (or one of its junctors) describe this property name? */
 export function describesProperty(s: StructSchema, name: string, ts: TypeSchema): boolean {
   if (s.properties && Object.prototype.hasOwnProperty.call(s.properties, name)) return true;
@@ -176,6 +190,7 @@ export function describesProperty(s: StructSchema, name: string, ts: TypeSchema)
 
 /** Collects properties from the node itself and from `allOf` members (used for built-in schemas that compose with allOf). */
 export function propertiesOf(s: StructSchema, ts: TypeSchema): Record<string, StructSchema> | undefined {
+  if (!s.allOf || s.allOf.length === 0) return s.properties;
   let out: Record<string, StructSchema> | undefined = s.properties ? { ...s.properties } : undefined;
   for (const j of s.allOf ?? []) {
     const d = r(j, ts);

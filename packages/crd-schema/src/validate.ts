@@ -13,7 +13,7 @@ import {
 import * as E from './errors.js';
 import { checkNumberFormat, checkStringFormat } from './formats.js';
 import { compilePattern } from './regex.js';
-import { additionalSchema, child, hasOwn, isObject, jsonTypeOf, mergedMetaSchema, propertiesOf, r } from './schema.js';
+import { additionalSchema, child, hasOwn, isObject, jsonTypeOf, cachedMetaSchema, propertiesOf, r } from './schema.js';
 
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -233,7 +233,7 @@ function validateObjectNode(
   for (const k of Object.keys(v)) {
     const p = child(path, k);
     if (metaRoot && k === 'metadata') {
-      validateNode(mergedMetaSchema(r(props?.metadata, ctx.ts)), v[k], p, ctx, false);
+      validateNode(cachedMetaSchema(r(props?.metadata, ctx.ts)), v[k], p, ctx, false);
       if (embedded && isObject(v[k])) validateEmbeddedMeta(v[k] as Record<string, unknown>, p, errs);
       continue;
     }
