@@ -113,8 +113,6 @@ export function validateObjectMetaUpdate(newMeta: unknown, oldMeta: unknown, pat
 // ---------------------------------------------------------------------------------------------------------------
 // Label selectors
 
-const SELECTOR_OPS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
-
 export function validateLabelSelector(sel: unknown, field: string): Cause[] {
   const errs: Cause[] = [];
   const s = asObj(sel);
