@@ -1,1 +1,12 @@
-export {};
+export { TemplateSet, Template, parse, makeIncludeFunc, makeTplFunc, clearParseCache, type TemplateOptions } from './template.js';
+export { ExecError, MissingKey } from './exec.js';
+export { ParseError, parseText, nodeString, type Tree, type ParseResult } from './parse.js';
+export { goFunc, type FuncMap, type GoFunction, type GoSignature, type ParamType } from './funcs.js';
+export { sprigFuncs, SPRIG_NOT_IMPLEMENTED, type SprigOptions } from './sprig/index.js';
+export { builtins, eq, lt, le, htmlEscape, jsEscape, queryEscape } from './builtins.js';
+export { sprintf, sprint, sprintln, formatValue, formatFloat, quote } from './fmt.js';
+export { GoNum, GO_ELEM, GO_TYPE, int, int64, strList, intList, tagged, typeName, kindName, truth, deepEqual, deepCopy, isMap, type NumType, type GoMap } from './values.js';
+export { GoTime, UTC, loadLocation, parseDuration, durationString, formatTime, parseTime } from './time.js';
+export { Version as SemverVersion, semverCompare } from './sprig/semver.js';
+export { toJSON, fromJSON } from './sprig/misc.js';
+export { toInt64, toFloat64, strval } from './sprig/conv.js';
