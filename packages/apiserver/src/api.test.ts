@@ -74,8 +74,16 @@ describe('REST API', { timeout: 120_000 }, () => {
       { body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: {} }), status: 422, reason: 'Invalid', msg: /name or generateName is required/ },
       { body: JSON.stringify(cm('x', {}, { labels: { 'bad key!': 'v' } })), status: 422, reason: 'Invalid', msg: /metadata.labels/ },
       { body: JSON.stringify({ ...cm('x'), bogus: 1 }), status: 400, reason: 'BadRequest', msg: /strict decoding error: unknown field "bogus"/, path: '/api/v1/namespaces/t/configmaps?fieldValidation=Strict' },
-      { body: JSON.stringify(cm('x')), ct: 'application/vnd.kubernetes.protobuf', status: 415, reason: 'UnsupportedMediaType', msg: /unknown format/ },
-      { body: JSON.stringify(cm('x', { big: 'x'.repeat(1_700_000) })), status: 413, reason: 'RequestEntityTooLarge', msg: /too large/ },
+      { body: JSON.stringify(cm('x')), ct: 'application/vnd.kubernetes.protobuf', status: 400, reason: 'BadRequest', msg: /magic prefix/ },
+      { body: JSON.stringify(cm('x')), ct: 'application/cbor', status: 415, reason: 'UnsupportedMediaType', msg: /unknown format/ },
+      { body: JSON.stringify(cm('x', { big: 'x'.repeat(1_100_000) })), status: 422, reason: 'Invalid', msg: /data: Too long/ },
+      {
+        body: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' }, spec: { containers: [{ name: 'c', image: 'busybox', args: Array.from({ length: 8 }, () => 'x'.repeat(200_000)) }] } }),
+        path: '/api/v1/namespaces/t/pods',
+        status: 413,
+        reason: 'RequestEntityTooLarge',
+        msg: /object is too large/,
+      },
       { body: 'x'.repeat(3_200_000), status: 413, reason: 'RequestEntityTooLarge', msg: /too large/ },
     ];
     for (const k of cases) {

@@ -274,7 +274,7 @@ export class Api {
         dryRun: dry.includes('All'),
         propagationPolicy: pp ?? (orphan === true || orphan === 'true' ? 'Orphan' : undefined),
         gracePeriodSeconds: gps !== undefined && gps !== null ? Number(gps) : undefined,
-        preconditions: body.preconditions,
+        preconditions: body.preconditions as { uid?: string; resourceVersion?: string } | undefined,
       };
       if (info.name === undefined) {
         if (!served.info.verbs.includes('deletecollection')) throw methodNotAllowed(`deletecollection is not supported on ${info.plural}`);
@@ -432,7 +432,6 @@ export class Api {
       'Transfer-Encoding': 'chunked',
     });
     res.flushHeaders();
-    const seen = new Set<string>();
     const write = (type: string, so: { json: string; obj: KubeObject }) => {
       let objJson: string;
       if (asTable) {
@@ -449,25 +448,24 @@ export class Api {
     };
     const onEvent = (ev: StoreEvent) => {
       if (!inScope(ev)) return;
-      const k = `${ev.ns}/${ev.name}`;
       const m = matches(f, ev.obj);
-      if (ev.type === 'DELETED') {
-        if (m || seen.has(k)) write('DELETED', ev);
-        seen.delete(k);
+      if (ev.type === 'ADDED') {
+        if (m) write('ADDED', ev);
         return;
       }
-      if (m) {
-        write(seen.has(k) ? 'MODIFIED' : 'ADDED', ev);
-        seen.add(k);
-      } else if (seen.has(k)) {
-        write('DELETED', ev);
-        seen.delete(k);
+      if (ev.type === 'DELETED') {
+        if (m || (ev.prev && matches(f, ev.prev))) write('DELETED', ev);
+        return;
       }
+      // MODIFIED: an object entering the selection is ADDED, one leaving it DELETED
+      const pm = ev.prev ? matches(f, ev.prev) : m;
+      if (m && pm) write('MODIFIED', ev);
+      else if (m) write('ADDED', ev);
+      else if (pm) write('DELETED', ev);
     };
     if (rvParam === '' || rvParam === '0' || sendInitial) {
       for (const so of this.store.list(s.key, nsFilter)) {
         if (!matches(f, so.obj)) continue;
-        seen.add(`${so.obj.metadata?.namespace ?? ''}/${so.obj.metadata?.name}`);
         write('ADDED', so);
       }
       since = this.store.rv;
@@ -490,12 +488,6 @@ export class Api {
           }) + '\n',
         );
         return;
-      }
-      // objects that matched at `since` count as seen, so changes arrive as MODIFIED
-      for (const so of this.store.list(s.key, nsFilter)) if (matches(f, so.obj)) seen.add(`${so.obj.metadata?.namespace ?? ''}/${so.obj.metadata?.name}`);
-      for (const ev of evs) {
-        const k = `${ev.ns}/${ev.name}`;
-        if (ev.type === 'ADDED') seen.delete(k);
       }
       for (const ev of evs) onEvent(ev);
     }

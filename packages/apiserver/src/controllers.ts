@@ -149,7 +149,6 @@ export class Controllers {
         if (so.obj.metadata?.ownerReferences?.length) dependents.push({ key, obj: so.obj });
       }
     }
-    const hasDependents = new Set<string>();
     for (const d of dependents) {
       const refs = d.obj.metadata!.ownerReferences!;
       const ns = d.obj.metadata?.namespace ?? '';
@@ -157,7 +156,6 @@ export class Controllers {
       const s = this.reg.byKey(d.key);
       if (!s) continue;
       const live = refs.filter((r) => byUid.has(r.uid));
-      for (const r of live) hasDependents.add(r.uid);
       // owners being deleted with "orphan": drop the reference
       const orphaning = live.filter((r) => {
         const o = byUid.get(r.uid)!.obj.metadata!;
@@ -184,16 +182,18 @@ export class Controllers {
         }
       }
     }
-    // owners waiting on foreground deletion / orphaning
+    // owners waiting on foreground deletion / orphaning (references as they are now, after the loop above)
+    const referenced = new Set<string>();
+    for (const key of this.store.resources())
+      for (const so of this.store.list(key)) for (const r of so.obj.metadata?.ownerReferences ?? []) referenced.add(r.uid);
     for (const [uid, o] of byUid) {
       const m = o.obj.metadata!;
       if (!m.deletionTimestamp) continue;
       const fins = m.finalizers ?? [];
       if (fins.includes('orphan')) {
-        const stillRef = dependents.some((d) => d.obj.metadata!.ownerReferences!.some((r) => r.uid === uid));
-        if (!stillRef) this.objects.removeFinalizer(o.key, m.namespace ?? '', m.name!, 'orphan');
+        if (!referenced.has(uid)) this.objects.removeFinalizer(o.key, m.namespace ?? '', m.name!, 'orphan');
       } else if (fins.includes('foregroundDeletion')) {
-        if (!hasDependents.has(uid)) this.objects.removeFinalizer(o.key, m.namespace ?? '', m.name!, 'foregroundDeletion');
+        if (!referenced.has(uid)) this.objects.removeFinalizer(o.key, m.namespace ?? '', m.name!, 'foregroundDeletion');
       }
     }
   }

@@ -6,6 +6,7 @@ import {
   builtinKindSchemaName,
   openApiSchemas,
   openApiV3Paths,
+  openApiDocHash,
 } from '@flotilla/k8s-builtins';
 import { apiVersionOf, type Registry, type Served } from './registry.js';
 
@@ -174,8 +175,10 @@ export class OpenApi {
 
   index(): string {
     this.refresh();
-    const gvs = [...this.reg.groups()].flatMap(([g, vs]) => vs.map((v) => (g ? `apis/${g}/${v}` : `api/${v}`)));
-    return JSON.stringify(openApiV3Paths(gvs));
+    const pairs = [...this.reg.groups()].flatMap(([g, vs]) => vs.map((v) => [g, v] as const));
+    const hashes: Record<string, string> = {};
+    for (const [g, v] of pairs) hashes[g ? `${g}/${v}` : v] = openApiDocHash(this.groupVersion(g, v) ?? '');
+    return JSON.stringify(openApiV3Paths(pairs.map(([g, v]) => (g ? `${g}/${v}` : v)), hashes));
   }
 
   groupVersion(group: string, version: string): string | undefined {

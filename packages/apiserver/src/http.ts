@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import YAML from 'yaml';
 import { ApiError, badRequest, tooLarge } from './errors.js';
+import { decodeProtobuf } from './protobuf.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -32,6 +33,7 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
 /** Decodes a request body by content type; errors say what was wrong and where. */
 export function decodeBody(buf: Buffer, contentType: string | undefined): unknown {
   const ct = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
+  if (ct === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(buf);
   const text = buf.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty: an object was expected');
   if (ct.includes('yaml')) {

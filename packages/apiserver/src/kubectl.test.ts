@@ -76,6 +76,21 @@ describe('kubectl against the embedded API server', { timeout: 300_000 }, () => 
     assert.match(gone.stderr, /NotFound|not found/);
   });
 
+  it('kubectl create configmap, secret and serviceaccount (protobuf bodies)', async () => {
+    await c.k(['create', 'namespace', 'pb']);
+    assert.match(await c.k(['create', 'configmap', 'lit', '-n', 'pb', '--from-literal=a=1', '--from-literal=b=two']), /configmap\/lit created/);
+    const cm = JSON.parse(await c.k(['get', 'cm', 'lit', '-n', 'pb', '-o', 'json']));
+    assert.deepEqual(cm.data, { a: '1', b: 'two' });
+    assert.match(await c.k(['create', 'secret', 'generic', 'pw', '-n', 'pb', '--from-literal=password=s3cret']), /secret\/pw created/);
+    const sec = JSON.parse(await c.k(['get', 'secret', 'pw', '-n', 'pb', '-o', 'json']));
+    assert.equal(Buffer.from(sec.data.password, 'base64').toString(), 's3cret');
+    assert.equal(sec.type, 'Opaque');
+    assert.match(await c.k(['create', 'serviceaccount', 'robot', '-n', 'pb']), /serviceaccount\/robot created/);
+    assert.match(await c.k(['get', 'sa', '-n', 'pb']), /^robot\s+0\s+\d+s/m);
+    assert.match(await c.k(['create', 'configmap', 'labelled', '-n', 'pb', '--from-literal=x=y', '--dry-run=server', '-o', 'name']), /configmap\/labelled/);
+    assert.equal((await c.req('GET', '/api/v1/namespaces/pb/configmaps/labelled')).status, 404, 'server dry run stores nothing');
+  });
+
   it('applies a multi-document file twice; the second apply is unchanged', async () => {
     const f = writeTemp(c.dir, 'shop.yaml', multiDoc);
     const first = await c.k(['apply', '-f', f]);
@@ -168,10 +183,10 @@ describe('kubectl against the embedded API server', { timeout: 300_000 }, () => 
   });
 
   it('diff shows a pending change and exits 1; no change exits 0', async () => {
-    const f = writeTemp(c.dir, 'diff.yaml', multiDoc.replace('color: blue', 'color: green'));
-    const same = await c.kubectl(['diff', '-f', f]);
+    const settings = (color: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\n  labels: {app: shop, tier: backend}\ndata:\n  color: ${color}\n`;
+    const same = await c.kubectl(['diff', '-f', writeTemp(c.dir, 'diff.yaml', settings('green'))]);
     assert.equal(same.code, 0, same.stderr + same.stdout);
-    const changed = await c.kubectl(['diff', '-f', writeTemp(c.dir, 'diff2.yaml', multiDoc.replace('color: blue', 'color: purple'))]);
+    const changed = await c.kubectl(['diff', '-f', writeTemp(c.dir, 'diff2.yaml', settings('purple'))]);
     assert.equal(changed.code, 1, changed.stderr);
     assert.match(changed.stdout, /-\s+color: green/);
     assert.match(changed.stdout, /\+\s+color: purple/);

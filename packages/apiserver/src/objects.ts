@@ -11,6 +11,7 @@ import {
   validateBuiltin,
   normalizeSecret,
   generationRelevantChange,
+  kindTracksGeneration,
 } from '@flotilla/k8s-builtins';
 import {
   applySchemaDefaults,
@@ -259,7 +260,7 @@ export class Objects {
     meta.uid = randomUUID();
     meta.creationTimestamp = nowIso();
     if (s.info.subresources?.status && !(s.builtin && s.info.kind === 'Namespace')) delete obj.status;
-    if (!s.builtin || obj.spec !== undefined) meta.generation = 1;
+    if (!s.builtin || kindTracksGeneration(s.info)) meta.generation = 1;
     if (s.builtin && s.info.kind === 'Secret' && s.info.group === '') normalizeSecret(obj);
     if (s.builtin && s.info.group === 'apiextensions.k8s.io' && s.info.kind === 'CustomResourceDefinition') {
       meta.finalizers = [...new Set([...(meta.finalizers ?? []), 'customresourcecleanup.apiextensions.k8s.io'])];

@@ -6,9 +6,10 @@
 import { webcrypto, randomBytes, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 export interface Pki {
   caCert: string;
@@ -43,15 +44,15 @@ export async function loadOrCreatePki(dir: string, extraSans: string[] = []): Pr
       name: 'CN=flotilla-ca',
       notBefore: new Date(now.getTime() - 3600_000),
       notAfter: new Date(now.getTime() + 10 * 365 * 86400_000),
-      keys: keys as CryptoKeyPair,
+      keys: keys as webcrypto.CryptoKeyPair,
       signingAlgorithm: alg,
       extensions: [
         new x509.BasicConstraintsExtension(true, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
-        await x509.SubjectKeyIdentifierExtension.create((keys as CryptoKeyPair).publicKey),
+        await x509.SubjectKeyIdentifierExtension.create((keys as webcrypto.CryptoKeyPair).publicKey),
       ],
     });
-    writeAtomic(f('ca.key'), pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', (keys as CryptoKeyPair).privateKey)));
+    writeAtomic(f('ca.key'), pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', (keys as webcrypto.CryptoKeyPair).privateKey)));
     writeAtomic(f('ca.crt'), cert.toString('pem') + '\n', 0o644);
   }
   const sans = ['localhost', '127.0.0.1', '::1', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', ...extraSans];
@@ -60,7 +61,7 @@ export async function loadOrCreatePki(dir: string, extraSans: string[] = []): Pr
   if (!existsSync(f('server.crt')) || !existsSync(f('server.key')) || !existsSync(sansFile) || readFileSync(sansFile, 'utf8') !== wantSans) {
     const caCert = new x509.X509Certificate(readFileSync(f('ca.crt'), 'utf8'));
     const caKey = await webcrypto.subtle.importKey('pkcs8', pemToDer(readFileSync(f('ca.key'), 'utf8')), alg, false, ['sign']);
-    const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
     const now = new Date();
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: randomBytes(8).toString('hex'),

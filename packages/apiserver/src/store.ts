@@ -22,6 +22,8 @@ export interface StoreEvent {
   rv: number;
   json: string;
   obj: KubeObject;
+  /** the object before this change (MODIFIED/DELETED), when known; unknown for history reloaded at start */
+  prev?: KubeObject;
 }
 
 export type Listener = (ev: StoreEvent) => void;
@@ -121,7 +123,8 @@ export class Store {
 
   /** Writes (creates or replaces) an object; assigns it the next resourceVersion. */
   put(res: string, ns: string, name: string, obj: KubeObject): StoredObject {
-    const existed = this.data.get(res)?.has(key(ns, name)) ?? false;
+    const prev = this.data.get(res)?.get(key(ns, name))?.obj;
+    const existed = prev !== undefined;
     const rv = this.rv + 1;
     obj.metadata = obj.metadata ?? {};
     obj.metadata.resourceVersion = String(rv);
@@ -134,7 +137,7 @@ export class Store {
     this.rv = rv;
     const so = { rv, json, obj };
     this.bucket(res).set(key(ns, name), so);
-    this.emit({ type, res, ns, name, rv, json, obj });
+    this.emit({ type, res, ns, name, rv, json, obj, prev });
     return so;
   }
 

@@ -55,7 +55,7 @@ export async function startTestCluster(opts: { dir?: string; port?: number } = {
           ca: server.caPem,
           headers: {
             authorization: `Bearer ${server.token}`,
-            ...(data !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...(data !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(data)) } : {}),
             ...headers,
           },
         },
