@@ -150,7 +150,7 @@ export const le = (a: unknown, b: unknown): boolean => lt(a, b) || eq(a, b);
 
 function evalArgs(args: unknown[]): string {
   if (args.length === 1 && typeof args[0] === 'string') return args[0];
-  return sprint(...args.map((a) => (a === undefined ? '<no value>' : a)));
+  return sprint(...args.map((a) => (a === undefined || a === null ? '<no value>' : a)));
 }
 
 export function htmlEscape(s: string): string {

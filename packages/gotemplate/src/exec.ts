@@ -341,7 +341,6 @@ export class Executor {
       case N.Identifier:
         return this.evalFunction(dot, first, cmd, cmd.args, final);
       case N.Pipe:
-        this.node = first;
         this.notAFunction(cmd.args, final);
         return this.evalPipeline(dot, first);
       case N.Variable:
