@@ -41,9 +41,25 @@ export const enum T {
 
 export interface Token {
   typ: T;
+  /** start offset in the input */
   pos: number;
-  val: string;
-  line: number;
+  /** end offset in the input (the token text is input.slice(pos, end)) */
+  end: number;
+  /** whitespace precedes this token inside an action */
+  sp: boolean;
+  /** error message for Error tokens, '' otherwise */
+  msg: string;
+}
+
+/** 1-based line number of an offset. */
+export function lineAt(input: string, pos: number): number {
+  let line = 1;
+  let i = input.indexOf('\n');
+  while (i >= 0 && i < pos) {
+    line++;
+    i = input.indexOf('\n', i + 1);
+  }
+  return line;
 }
 
 const keywords: Record<string, T> = {
@@ -61,15 +77,17 @@ const keywords: Record<string, T> = {
 };
 
 const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\r' || c === '\n';
+const isSpaceCode = (c: number): boolean => c === 32 || c === 9 || c === 13 || c === 10;
 
 const alnumRe = /^[\p{L}\p{Nd}_]$/u;
 function isAlphaNumeric(c: string | undefined): boolean {
   if (c === undefined) return false;
   const code = c.charCodeAt(0);
-  if (code < 128) {
-    return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
-  }
+  if (code < 128) return isAlnumCode(code);
   return alnumRe.test(c);
+}
+function isAlnumCode(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
 }
 
 /** Go's %#U formatting of a rune, for error messages. */
@@ -80,37 +98,34 @@ export function fmtRune(c: string): string {
 }
 
 /** Tokenize a whole template text. Stops at the first error (returned as an Error token). */
-export function lex(input: string, left = '{{', right = '}}', emitComments = false): Token[] {
+export function lex(input: string, left = '{{', right = '}}', emitComments = false, emitSpaces = false): Token[] {
   const out: Token[] = [];
   let pos = 0;
   let start = 0;
-  let line = 1;
-  let startLine = 1;
+  let sp = false;
   let parenDepth = 0;
   const n = input.length;
 
-  const emit = (typ: T, val?: string): void => {
-    const v = val ?? input.slice(start, pos);
-    out.push({ typ, pos: start, val: v, line: startLine });
-    for (let i = start; i < pos; i++) if (input.charCodeAt(i) === 10) line++;
+  const emit = (typ: T): void => {
+    out.push({ typ, pos: start, end: pos, sp, msg: '' });
+    sp = false;
     start = pos;
-    startLine = line;
   };
   const ignore = (): void => {
-    for (let i = start; i < pos; i++) if (input.charCodeAt(i) === 10) line++;
     start = pos;
-    startLine = line;
   };
   const error = (msg: string): Token[] => {
-    out.push({ typ: T.Error, pos: start, val: msg, line: startLine });
+    out.push({ typ: T.Error, pos: start, end: pos, sp, msg });
     return out;
   };
   const hasLeftTrimMarker = (p: number): boolean => input[p] === '-' && isSpace(input[p + 1]);
   const hasRightTrimMarker = (p: number): boolean => isSpace(input[p]) && input[p + 1] === '-';
   /** returns 0: not at right delim, 1: at right delim, 2: at trim-marked right delim */
+  const r0 = right.charCodeAt(0);
   const atRightDelim = (): number => {
-    if (hasRightTrimMarker(pos) && input.startsWith(right, pos + 2)) return 2;
-    if (input.startsWith(right, pos)) return 1;
+    const c = input.charCodeAt(pos);
+    if (c === r0 && input.startsWith(right, pos)) return 1;
+    if (isSpaceCode(c) && input.charCodeAt(pos + 1) === 45 && input.startsWith(right, pos + 2)) return 2;
     return 0;
   };
   const atTerminator = (): boolean => {
@@ -136,6 +151,11 @@ export function lex(input: string, left = '{{', right = '}}', emitComments = fal
     if (pos >= n) {
       pos++;
       return undefined;
+    }
+    const c0 = input.charCodeAt(pos);
+    if (c0 < 0xd800) {
+      pos++;
+      return input[pos - 1];
     }
     const cp = input.codePointAt(pos)!;
     const c = String.fromCodePoint(cp);
@@ -190,7 +210,8 @@ export function lex(input: string, left = '{{', right = '}}', emitComments = fal
     if (x < 0) {
       pos = n;
       if (pos > start) emit(T.Text);
-      emit(T.EOF, '');
+      start = pos;
+      emit(T.EOF);
       return out;
     }
     pos = x;
@@ -251,15 +272,22 @@ export function lex(input: string, left = '{{', right = '}}', emitComments = fal
       if (isSpace(c)) {
         pos--;
         let numSpaces = 0;
-        while (isSpace(input[pos])) {
+        while (isSpaceCode(input.charCodeAt(pos))) {
           pos++;
           numSpaces++;
         }
         if (hasRightTrimMarker(pos - 1) && input.startsWith(right, pos - 1 + 2)) {
           pos--;
-          if (numSpaces === 1) continue;
+          if (numSpaces === 1) {
+            start = pos;
+            continue;
+          }
         }
-        emit(T.Space);
+        if (emitSpaces) emit(T.Space);
+        else {
+          sp = true;
+          start = pos;
+        }
         continue;
       }
       switch (c) {
@@ -309,6 +337,15 @@ export function lex(input: string, left = '{{', right = '}}', emitComments = fal
           }
           let r: string | undefined;
           for (;;) {
+            const cc = input.charCodeAt(pos);
+            if (cc < 128) {
+              if (isAlnumCode(cc)) {
+                pos++;
+                continue;
+              }
+              r = pos < n ? input[pos] : undefined;
+              break;
+            }
             r = peekRune();
             if (!isAlphaNumeric(r)) break;
             nextRune();
@@ -353,6 +390,14 @@ export function lex(input: string, left = '{{', right = '}}', emitComments = fal
       }
       if (isAlphaNumeric(c)) {
         for (;;) {
+          const cc = input.charCodeAt(pos);
+          if (cc < 128) {
+            if (isAlnumCode(cc)) {
+              pos++;
+              continue;
+            }
+            break;
+          }
           const r = peekRune();
           if (!isAlphaNumeric(r)) break;
           nextRune();

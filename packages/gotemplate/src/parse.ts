@@ -1,5 +1,5 @@
 // Parser for Go text/template syntax producing an AST, written from the package documentation.
-import { lex, T, type Token } from './lex.js';
+import { lex, lineAt, T, type Token } from './lex.js';
 
 export const enum N {
   Text,
@@ -76,11 +76,11 @@ export interface Tree {
 export interface ParseResult {
   trees: Map<string, Tree>;
   /** function identifiers referenced, in source order, for the "function not defined" check */
-  funcRefs: { name: string; line: number }[];
+  funcRefs: { name: string; pos: number }[];
 }
 
 export class ParseError extends Error {
-  funcRefs: { name: string; line: number }[] = [];
+  funcRefs: { name: string; pos: number }[] = [];
   constructor(message: string, readonly parseName = '', readonly line = 0) {
     super(message);
     this.name = 'TemplateParseError';
@@ -389,12 +389,13 @@ function newNumber(pos: number, text: string, typ: T): NumberNode | string {
 // ---------------------------------------------------------------------------
 // Parser
 
-function tokenString(tok: Token): string {
+function tokenString(tok: Token, text: string): string {
   if (tok.typ === T.EOF) return 'EOF';
-  if (tok.typ === T.Error) return tok.val;
-  if (tok.typ > T.Keyword || tok.typ === T.Nil) return `<${tok.val}>`;
-  if ([...tok.val].length > 10) return JSON.stringify([...tok.val].slice(0, 10).join('')) + '...';
-  return JSON.stringify(tok.val);
+  if (tok.typ === T.Error) return tok.msg;
+  const val = text.slice(tok.pos, tok.end);
+  if (tok.typ > T.Keyword || tok.typ === T.Nil) return `<${val}>`;
+  if ([...val].length > 10) return JSON.stringify([...val].slice(0, 10).join('')) + '...';
+  return JSON.stringify(val);
 }
 
 class Parser {
@@ -403,8 +404,9 @@ class Parser {
   cur: Token;
   vars: string[] = ['$'];
   rangeDepth = 0;
-  actionLine = 0;
-  funcRefs: { name: string; line: number }[] = [];
+  /** offset of the current action's left delimiter, -1 outside actions */
+  actionPos = -1;
+  funcRefs: { name: string; pos: number }[] = [];
 
   constructor(
     private text: string,
@@ -419,7 +421,8 @@ class Parser {
   }
 
   fail(msg: string): never {
-    throw new ParseError(`template: ${this.parseName}:${this.cur.line}: ${msg}`, this.parseName, this.cur.line);
+    const line = lineAt(this.text, this.cur.pos);
+    throw new ParseError(`template: ${this.parseName}:${line}: ${msg}`, this.parseName, line);
   }
 
   next(): Token {
@@ -434,16 +437,14 @@ class Parser {
   peek(): Token {
     return this.toks[this.i] ?? this.toks[this.toks.length - 1]!;
   }
+  val(t: Token): string {
+    return this.text.slice(t.pos, t.end);
+  }
   nextNonSpace(): Token {
-    let t: Token;
-    do t = this.next();
-    while (t.typ === T.Space);
-    return t;
+    return this.next();
   }
   peekNonSpace(): Token {
-    const t = this.nextNonSpace();
-    this.backup();
-    return t;
+    return this.peek();
   }
   expect(typ: T, context: string): Token {
     const t = this.nextNonSpace();
@@ -453,13 +454,16 @@ class Parser {
   unexpected(tok: Token, context: string): never {
     if (tok.typ === T.Error) {
       let extra = '';
-      if (this.actionLine !== 0 && this.actionLine !== tok.line) {
-        extra = ` in action started at ${this.parseName}:${this.actionLine}`;
-        if (tok.val.endsWith(' action')) extra = extra.slice(' in action'.length);
+      if (this.actionPos >= 0) {
+        const al = lineAt(this.text, this.actionPos);
+        if (al !== lineAt(this.text, tok.pos)) {
+          extra = ` in action started at ${this.parseName}:${al}`;
+          if (tok.msg.endsWith(' action')) extra = extra.slice(' in action'.length);
+        }
       }
-      this.fail(tok.val + extra);
+      this.fail(tok.msg + extra);
     }
-    this.fail(`unexpected ${tokenString(tok)} in ${context}`);
+    this.fail(`unexpected ${tokenString(tok, this.text)} in ${context}`);
   }
 
   /** Parses the top-level template. */
@@ -493,7 +497,7 @@ class Parser {
 
   parseTemplateName(tok: Token, context: string): string {
     if (tok.typ === T.String || tok.typ === T.RawString) {
-      const s = unquote(tok.val);
+      const s = unquote(this.val(tok));
       if (s === undefined) this.fail(`invalid syntax`);
       return s;
     }
@@ -526,17 +530,15 @@ class Parser {
     const tok = this.nextNonSpace();
     switch (tok.typ) {
       case T.Text:
-        return { t: N.Text, pos: tok.pos, text: tok.val };
+        return { t: N.Text, pos: tok.pos, text: this.val(tok) };
       case T.LeftDelim: {
-        this.actionLine = tok.line;
-        try {
-          return this.action();
-        } finally {
-          this.actionLine = 0;
-        }
+        this.actionPos = tok.pos;
+        const n = this.action();
+        this.actionPos = -1;
+        return n;
       }
       case T.Comment:
-        return { t: N.Comment, pos: tok.pos, text: tok.val };
+        return { t: N.Comment, pos: tok.pos, text: this.val(tok) };
       default:
         this.unexpected(tok, 'input');
     }
@@ -553,13 +555,13 @@ class Parser {
         const t2 = this.nextNonSpace();
         if (t2.typ !== T.RightDelim) this.unexpected(t2, `{{${kw}}}`);
         if (this.rangeDepth === 0) this.fail(`{{${kw}}} outside {{range}}`);
-        return { t: tok.typ === T.Break ? N.Break : N.Continue, pos: tok.pos, line: tok.line };
+        return { t: tok.typ === T.Break ? N.Break : N.Continue, pos: tok.pos, line: 0 };
       }
       case T.Else: {
         const p = this.peekNonSpace();
-        if (p.typ === T.If || p.typ === T.With) return { t: N.Else, pos: p.pos, line: p.line };
+        if (p.typ === T.If || p.typ === T.With) return { t: N.Else, pos: p.pos, line: 0 };
         const t2 = this.expect(T.RightDelim, 'else');
-        return { t: N.Else, pos: t2.pos, line: t2.line };
+        return { t: N.Else, pos: t2.pos, line: 0 };
       }
       case T.End:
         return { t: N.End, pos: this.expect(T.RightDelim, 'end').pos };
@@ -574,7 +576,7 @@ class Parser {
     }
     this.backup();
     const t = this.peek();
-    return { t: N.Action, pos: t.pos, line: t.line, pipe: this.pipeline('command', T.RightDelim) };
+    return { t: N.Action, pos: t.pos, line: 0, pipe: this.pipeline('command', T.RightDelim) };
   }
 
   control(kind: N.If | N.With | N.Range, context: string): BranchNode {
@@ -607,7 +609,7 @@ class Parser {
       this.backup();
       pipe = this.pipeline(context, T.RightDelim);
     }
-    return { t: N.Template, pos: tok.pos, line: tok.line, name, pipe };
+    return { t: N.Template, pos: tok.pos, line: 0, name, pipe };
   }
 
   blockControl(): TemplateNode {
@@ -624,12 +626,12 @@ class Parser {
     this.vars = saveVars;
     this.rangeDepth = saveRange;
     this.add({ name, parseName: this.parseName, text: this.text, root: list });
-    return { t: N.Template, pos: tok.pos, line: tok.line, name, pipe };
+    return { t: N.Template, pos: tok.pos, line: 0, name, pipe };
   }
 
   pipeline(context: string, end: T): PipeNode {
     const tok = this.peekNonSpace();
-    const pipe: PipeNode = { t: N.Pipe, pos: tok.pos, line: tok.line, isAssign: false, decl: [], cmds: [] };
+    const pipe: PipeNode = { t: N.Pipe, pos: tok.pos, line: 0, isAssign: false, decl: [], cmds: [] };
     decls: for (;;) {
       const v = this.peekNonSpace();
       if (v.typ !== T.Variable) break;
@@ -639,12 +641,12 @@ class Parser {
       if (next.typ === T.Assign || next.typ === T.Declare) {
         pipe.isAssign = next.typ === T.Assign;
         this.nextNonSpace();
-        pipe.decl.push({ t: N.Variable, pos: v.pos, idents: [v.val] });
-        this.vars.push(v.val);
-      } else if (next.typ === T.Char && next.val === ',') {
+        pipe.decl.push({ t: N.Variable, pos: v.pos, idents: [this.val(v)] });
+        this.vars.push(this.val(v));
+      } else if (next.typ === T.Char && this.val(next) === ',') {
         this.nextNonSpace();
-        pipe.decl.push({ t: N.Variable, pos: v.pos, idents: [v.val] });
-        this.vars.push(v.val);
+        pipe.decl.push({ t: N.Variable, pos: v.pos, idents: [this.val(v)] });
+        this.vars.push(this.val(v));
         if (context === 'range' && pipe.decl.length < 2) {
           const p = this.peekNonSpace().typ;
           if (p === T.Variable || p === T.RightDelim || p === T.RightParen) continue decls;
@@ -693,14 +695,17 @@ class Parser {
   command(): CommandNode {
     const cmd: CommandNode = { t: N.Command, pos: this.peekNonSpace().pos, args: [] };
     for (;;) {
-      this.peekNonSpace();
       const op = this.operand();
       if (op) cmd.args.push(op);
-      const t = this.next();
-      if (t.typ === T.Space) continue;
-      if (t.typ === T.RightDelim || t.typ === T.RightParen) this.backup();
-      else if (t.typ !== T.Pipe) this.unexpected(t, 'operand');
-      break;
+      const t = this.peek();
+      if (t.typ === T.RightDelim || t.typ === T.RightParen) break;
+      if (t.typ === T.Pipe) {
+        this.next();
+        break;
+      }
+      if (op && t.sp && t.typ !== T.Error && t.typ !== T.EOF) continue;
+      this.next();
+      this.unexpected(t, 'operand');
     }
     if (cmd.args.length === 0) this.fail('empty command');
     return cmd;
@@ -709,10 +714,10 @@ class Parser {
   operand(): ArgNode | null {
     const node = this.term();
     if (!node) return null;
-    if (this.peek().typ === T.Field) {
+    if (this.peek().typ === T.Field && !this.peek().sp) {
       const pos = this.peek().pos;
       const fields: string[] = [];
-      while (this.peek().typ === T.Field) fields.push(this.next().val.slice(1));
+      while (this.peek().typ === T.Field && !this.peek().sp) fields.push(this.val(this.next()).slice(1));
       switch (node.t) {
         case N.Field:
           return { t: N.Field, pos, idents: [...node.idents, ...fields] };
@@ -734,25 +739,28 @@ class Parser {
   term(): ArgNode | null {
     const tok = this.nextNonSpace();
     switch (tok.typ) {
-      case T.Identifier:
-        this.funcRefs.push({ name: tok.val, line: tok.line });
-        return { t: N.Identifier, pos: tok.pos, name: tok.val };
+      case T.Identifier: {
+        const name = this.val(tok);
+        this.funcRefs.push({ name, pos: tok.pos });
+        return { t: N.Identifier, pos: tok.pos, name };
+      }
       case T.Dot:
         return { t: N.Dot, pos: tok.pos };
       case T.Nil:
         return { t: N.Nil, pos: tok.pos };
       case T.Variable: {
-        if (!this.vars.includes(tok.val)) this.fail(`undefined variable ${JSON.stringify(tok.val)}`);
-        return { t: N.Variable, pos: tok.pos, idents: [tok.val] };
+        const name = this.val(tok);
+        if (!this.vars.includes(name)) this.fail(`undefined variable ${JSON.stringify(name)}`);
+        return { t: N.Variable, pos: tok.pos, idents: [name] };
       }
       case T.Field:
-        return { t: N.Field, pos: tok.pos, idents: [tok.val.slice(1)] };
+        return { t: N.Field, pos: tok.pos, idents: [this.val(tok).slice(1)] };
       case T.Bool:
-        return { t: N.Bool, pos: tok.pos, v: tok.val === 'true' };
+        return { t: N.Bool, pos: tok.pos, v: this.val(tok) === 'true' };
       case T.CharConstant:
       case T.Complex:
       case T.Number: {
-        const n = newNumber(tok.pos, tok.val, tok.typ);
+        const n = newNumber(tok.pos, this.val(tok), tok.typ);
         if (typeof n === 'string') this.fail(n);
         return n;
       }
@@ -760,9 +768,10 @@ class Parser {
         return this.pipeline('parenthesized pipeline', T.RightParen);
       case T.String:
       case T.RawString: {
-        const s = unquote(tok.val);
+        const quoted = this.val(tok);
+        const s = unquote(quoted);
         if (s === undefined) this.fail('invalid syntax');
-        return { t: N.String, pos: tok.pos, quoted: tok.val, text: s };
+        return { t: N.String, pos: tok.pos, quoted, text: s };
       }
     }
     this.backup();
@@ -774,6 +783,8 @@ class Parser {
  * Parses `text` as template `name`. Returns every tree defined by the text (the top-level one and
  * those created by define/block). Function existence is not checked here (see funcRefs).
  */
+export { lineAt };
+
 export function parseText(name: string, text: string, left = '{{', right = '}}'): ParseResult {
   const trees = new Map<string, Tree>();
   const p = new Parser(text, name, name, left || '{{', right || '}}', trees);

@@ -1,5 +1,5 @@
 // Template sets: a Go-like *template.Template collection of named templates sharing functions and options.
-import { parseText, ParseError, isEmptyTree, type ParseResult, type Tree } from './parse.js';
+import { parseText, ParseError, isEmptyTree, lineAt, type ParseResult, type Tree } from './parse.js';
 import { Executor, ExecError, MissingKey, type ExecEnv } from './exec.js';
 import { builtins } from './builtins.js';
 import { goFunc, type FuncMap, type GoFunction } from './funcs.js';
@@ -132,16 +132,19 @@ export class TemplateSet {
     try {
       res = cachedParse(name, text, this.left, this.right);
     } catch (e) {
-      if (e instanceof ParseError) this.checkFuncs(name, e.funcRefs);
+      if (e instanceof ParseError) this.checkFuncs(name, text, e.funcRefs);
       throw e;
     }
-    this.checkFuncs(name, res.funcRefs);
+    this.checkFuncs(name, text, res.funcRefs);
     return res;
   }
 
-  private checkFuncs(name: string, refs: { name: string; line: number }[]): void {
+  private checkFuncs(name: string, text: string, refs: { name: string; pos: number }[]): void {
     for (const r of refs) {
-      if (!this.hasFunc(r.name)) throw new ParseError(`template: ${name}:${r.line}: function ${JSON.stringify(r.name)} not defined`, name, r.line);
+      if (!this.hasFunc(r.name)) {
+        const line = lineAt(text, r.pos);
+        throw new ParseError(`template: ${name}:${line}: function ${JSON.stringify(r.name)} not defined`, name, line);
+      }
     }
   }
 

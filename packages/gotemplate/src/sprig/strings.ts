@@ -175,7 +175,7 @@ function caseWords(s: string): string[] {
       if (isUpper(c)) {
         if (isLower(prev) || isDigit(prev)) flush();
         else if (isUpper(prev) && isLower(next)) flush();
-      } else if (isDigit(c) && !isDigit(prev) && isLetter(prev)) {
+      } else if (isDigit(c) && !isDigit(prev) && isLetter(prev) && !isDigit(cur[0]!)) {
         // digits after letters start a new word when followed by a lower-case letter
         let j = i;
         while (j < chars.length && isDigit(chars[j]!)) j++;
