@@ -62,19 +62,19 @@ export function lineAt(input: string, pos: number): number {
   return line;
 }
 
-const keywords: Record<string, T> = {
-  block: T.Block,
-  break: T.Break,
-  continue: T.Continue,
-  define: T.Define,
-  else: T.Else,
-  end: T.End,
-  if: T.If,
-  range: T.Range,
-  nil: T.Nil,
-  template: T.Template,
-  with: T.With,
-};
+const keywords = new Map<string, T>([
+  ['block', T.Block],
+  ['break', T.Break],
+  ['continue', T.Continue],
+  ['define', T.Define],
+  ['else', T.Else],
+  ['end', T.End],
+  ['if', T.If],
+  ['range', T.Range],
+  ['nil', T.Nil],
+  ['template', T.Template],
+  ['with', T.With],
+]);
 
 const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\r' || c === '\n';
 const isSpaceCode = (c: number): boolean => c === 32 || c === 9 || c === 13 || c === 10;
@@ -106,6 +106,7 @@ export function lex(input: string, left = '{{', right = '}}', emitComments = fal
   let parenDepth = 0;
   const n = input.length;
 
+  const r0 = right.charCodeAt(0);
   const emit = (typ: T): void => {
     out.push({ typ, pos: start, end: pos, sp, msg: '' });
     sp = false;
@@ -118,10 +119,9 @@ export function lex(input: string, left = '{{', right = '}}', emitComments = fal
     out.push({ typ: T.Error, pos: start, end: pos, sp, msg });
     return out;
   };
-  const hasLeftTrimMarker = (p: number): boolean => input[p] === '-' && isSpace(input[p + 1]);
-  const hasRightTrimMarker = (p: number): boolean => isSpace(input[p]) && input[p + 1] === '-';
+  const hasLeftTrimMarker = (p: number): boolean => input.charCodeAt(p) === 45 && isSpaceCode(input.charCodeAt(p + 1));
+  const hasRightTrimMarker = (p: number): boolean => isSpaceCode(input.charCodeAt(p)) && input.charCodeAt(p + 1) === 45;
   /** returns 0: not at right delim, 1: at right delim, 2: at trim-marked right delim */
-  const r0 = right.charCodeAt(0);
   const atRightDelim = (): number => {
     const c = input.charCodeAt(pos);
     if (c === r0 && input.startsWith(right, pos)) return 1;
@@ -129,18 +129,22 @@ export function lex(input: string, left = '{{', right = '}}', emitComments = fal
     return 0;
   };
   const atTerminator = (): boolean => {
-    const c = input[pos];
-    if (c === undefined || isSpace(c)) return true;
+    if (pos >= n) return true;
+    const c = input.charCodeAt(pos);
     switch (c) {
-      case '.':
-      case ',':
-      case '|':
-      case ':':
-      case ')':
-      case '(':
+      case 32:
+      case 9:
+      case 13:
+      case 10:
+      case 46: // .
+      case 44: // ,
+      case 124: // |
+      case 58: // :
+      case 41: // )
+      case 40: // (
         return true;
     }
-    return input.startsWith(right, pos);
+    return c === r0 && input.startsWith(right, pos);
   };
   const leftTrimLength = (p: number): number => {
     let q = p;
@@ -404,8 +408,8 @@ export function lex(input: string, left = '{{', right = '}}', emitComments = fal
         }
         const word = input.slice(start, pos);
         if (!atTerminator()) return error(`bad character ${fmtRune(peekRune() ?? '')}`);
-        const kw = keywords[word];
-        if (kw !== undefined && Object.prototype.hasOwnProperty.call(keywords, word)) emit(kw);
+        const kw = keywords.get(word);
+        if (kw !== undefined) emit(kw);
         else if (word === 'true' || word === 'false') emit(T.Bool);
         else emit(T.Identifier);
         continue;
