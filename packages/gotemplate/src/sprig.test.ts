@@ -1,6 +1,9 @@
 // Conformance: Sprig functions.
 import { runCases, type Case } from './testutil.js';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { GoTime, UTC } from './time.js';
+import { bcryptHash } from './sprig/bcrypt.js';
 
 process.env.TZ = 'UTC';
 
@@ -301,6 +304,9 @@ const encoding: Case[] = [
   ['{{ genPrivateKey "ecdsa" }}', {}, /^-----BEGIN EC PRIVATE KEY-----\n[\s\S]+-----END EC PRIVATE KEY-----\n$/],
   ['{{ genPrivateKey "ed25519" }}', {}, /^-----BEGIN PRIVATE KEY-----/],
   ['{{ genPrivateKey "foo" }}', {}, 'Unknown type foo'],
+  ['{{ bcrypt "secret" }}', {}, /^\$2a\$10\$[./A-Za-z0-9]{53}$/],
+  ['{{ htpasswd "user" "pw" }}', {}, /^user:\$2a\$10\$[./A-Za-z0-9]{53}$/],
+  ['{{ htpasswd "a:b" "pw" }}', {}, 'invalid username: a:b'],
 ];
 
 const paths: Case[] = [
@@ -407,3 +413,10 @@ runCases('urls', urls);
 runCases('os/flow', osflow);
 runCases('semver', semver);
 runCases('dates', dates);
+
+test('bcrypt matches reference hashes (libxcrypt $2b$, same algorithm as $2a$)', () => {
+  const salt = Buffer.from('0123456789abcdef');
+  assert.equal(bcryptHash('x', 4, salt), '$2a$04$KBCwKxOzLha2MUDgW0PjXet3yHSERGEgTGgVG0c11mmQY7eNMbuDC');
+  assert.equal(bcryptHash('password', 10, salt), '$2a$10$KBCwKxOzLha2MUDgW0PjXeXRXXrqgKlfCAdDBrwFcbhmFeQL8lq2m');
+  assert.throws(() => bcryptHash('x'.repeat(73)), /exceeds 72 bytes/);
+});

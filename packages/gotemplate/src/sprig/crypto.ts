@@ -1,6 +1,7 @@
 // Sprig hash, random and crypto functions (node:crypto based).
 import { createCipheriv, createDecipheriv, createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { goFunc, type FuncMap } from '../funcs.js';
+import { bcryptHash } from './bcrypt.js';
 
 function adler32(s: string): number {
   let a = 1;
@@ -54,6 +55,14 @@ function genPrivateKey(typ: string): string {
   }
 }
 
+function bcrypt(s: string): string {
+  try {
+    return bcryptHash(s, 10);
+  } catch (e) {
+    return `failed to encrypt string with bcrypt: ${(e as Error).message}`;
+  }
+}
+
 export function cryptoFuncs(): FuncMap {
   const S = 'string' as const;
   return {
@@ -69,5 +78,7 @@ export function cryptoFuncs(): FuncMap {
     encryptAES: goFunc([S, S], null, encryptAES),
     decryptAES: goFunc([S, S], null, decryptAES),
     genPrivateKey: goFunc([S], null, genPrivateKey),
+    bcrypt: goFunc([S], null, bcrypt),
+    htpasswd: goFunc([S, S], null, (user: string, pass: string) => (user.includes(':') ? `invalid username: ${user}` : `${user}:${bcrypt(pass)}`)),
   };
 }

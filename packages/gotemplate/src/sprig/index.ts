@@ -18,8 +18,6 @@ export interface SprigOptions {
 
 /** Names of Sprig functions that are not implemented by this package. */
 export const SPRIG_NOT_IMPLEMENTED = [
-  'bcrypt',
-  'htpasswd',
   'derivePassword',
   'buildCustomCert',
   'genCA',
