@@ -50,6 +50,23 @@ function lineCol(text: string, pos: number): [number, number] {
   return [line, Buffer.byteLength(text.slice(ls, pos), 'utf8')];
 }
 
+/** Go templates only see exported (upper-case) fields and methods of structs. */
+function isExported(name: string): boolean {
+  const c = name.charCodeAt(0);
+  if (c >= 65 && c <= 90) return true;
+  if (c < 128) return false;
+  const ch = String.fromCodePoint(name.codePointAt(0)!);
+  return ch !== ch.toLowerCase() && ch === ch.toUpperCase();
+}
+
+/** Own properties and class members, never Object.prototype members. */
+function hasMember(obj: object, name: string): boolean {
+  for (let o: object | null = obj; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    if (hasOwn(o, name)) return true;
+  }
+  return false;
+}
+
 export class Executor {
   out = '';
   private vn: string[] = [];
@@ -427,17 +444,15 @@ export class Executor {
           this.errorf(`map has no entry for key ${JSON.stringify(name)}`);
       }
     }
-    if (typeof receiver === 'object' && !Array.isArray(receiver) && !(receiver instanceof GoNum)) {
+    if (typeof receiver === 'object' && !Array.isArray(receiver) && !(receiver instanceof GoNum) && isExported(name) && hasMember(receiver, name)) {
       const m = (receiver as Record<string, unknown>)[name];
       if (typeof m === 'function') {
         const bound = ((...a: unknown[]) => (m as (...x: unknown[]) => unknown).apply(receiver, a)) as GoFunction;
         bound.goSig = (m as GoFunction).goSig;
         return this.evalCall(dot, bound, false, node, name, args, final);
       }
-      if (name in (receiver as object) && !name.startsWith('_')) {
-        if (hasArgs) this.errorf(`${name} has arguments but cannot be invoked as function`);
-        return m === undefined ? null : m;
-      }
+      if (hasArgs) this.errorf(`${name} has arguments but cannot be invoked as function`);
+      return m === undefined ? null : m;
     }
     this.errorf(`can't evaluate field ${name} in type ${boxed ? 'interface {}' : typeName(receiver)}`);
   }
