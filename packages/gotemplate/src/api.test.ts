@@ -165,7 +165,7 @@ test('SPRIG_NOT_IMPLEMENTED lists functions absent from the library', () => {
   for (const n of ['semverCompare', 'toJson', 'merge', 'regexReplaceAll', 'dateInZone', 'sha256sum', 'uuidv4']) assert.ok(f[n], n);
 });
 
-test('performance: 200 templates x 50 lines render well under 300 ms', () => {
+test('a 200 templates x 50 lines chart-like set parses and renders (timed in bench/gotemplate.bench.mjs)', () => {
   const helpers = `{{- define "app.name" -}}{{ default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}{{- end -}}
 {{- define "app.labels" -}}
 app.kubernetes.io/name: {{ include "app.name" . }}
@@ -208,9 +208,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
     Release: { Name: 'rel' },
     Values: { replicaCount: 3, image: { repository: 'nginx', tag: '' }, resources: { limits: { cpu: '100m' } }, env: { a: '1', b: '2', c: '3' }, nodeSelector: { disk: 'ssd' } },
   };
-  const run = (): number => {
+  const run = (): void => {
     clearParseCache();
-    const start = performance.now();
     const set = new TemplateSet();
     set.funcs({ include: makeIncludeFunc(set) });
     set.parse('_helpers.tpl', helpers);
@@ -218,9 +217,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
     let total = 0;
     for (let i = 0; i < 200; i++) total += set.execute(`t${i}.yaml`, data).length;
     assert.ok(total > 200 * 1000);
-    return performance.now() - start;
+    assert.match(set.execute('t7.yaml', data), /name: demo-7\n  labels:\n    app.kubernetes.io\/name: demo/);
   };
-  // parse + render from scratch (no parse cache); best of two runs to be robust to machine load
-  const ms = Math.min(run(), run());
-  assert.ok(ms < 300, `took ${ms.toFixed(1)} ms`);
+  run();
 });

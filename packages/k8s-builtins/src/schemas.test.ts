@@ -12,11 +12,8 @@ const prop = (def: string, field: string): StructSchema => {
   return p;
 };
 
-test('loads quickly and caches', () => {
-  const t0 = performance.now();
+test('loads once and caches', () => {
   const a = openApiSchemas();
-  const t1 = performance.now();
-  assert.ok(t1 - t0 < 300, `took ${t1 - t0} ms`);
   assert.equal(openApiSchemas(), a);
   assert.ok(Object.keys(a).length > 500);
 });
