@@ -121,20 +121,22 @@ describe('durability', { timeout: 180_000 }, () => {
   it('client-node: list/watch informer sees changes and recovers after a server restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flotilla-informer-'));
     let c = await startTestCluster({ dir });
+    let stopped = false;
+    let informer: k8s.Informer<k8s.V1ConfigMap> | undefined;
     const port = c.server.port;
     try {
       const kc = new k8s.KubeConfig();
       kc.loadFromFile(c.kubeconfig);
       const core = kc.makeApiClient(k8s.CoreV1Api);
       const seen = new Map<string, string>();
-      const informer = k8s.makeInformer(kc, '/api/v1/namespaces/default/configmaps', () => core.listNamespacedConfigMap({ namespace: 'default' }));
+      informer = k8s.makeInformer(kc, '/api/v1/namespaces/default/configmaps', () => core.listNamespacedConfigMap({ namespace: 'default' }));
       informer.on('add', (o: k8s.V1ConfigMap) => seen.set(o.metadata!.name!, o.data?.v ?? ''));
       informer.on('update', (o: k8s.V1ConfigMap) => seen.set(o.metadata!.name!, o.data?.v ?? ''));
       informer.on('delete', (o: k8s.V1ConfigMap) => seen.delete(o.metadata!.name!));
       let errors = 0;
       informer.on('error', () => {
         errors++;
-        setTimeout(() => informer.start().catch(() => {}), 300);
+        if (!stopped) setTimeout(() => !stopped && informer!.start().catch(() => {}), 300);
       });
       await informer.start();
       await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'inf' }, data: { v: '1' } } });
@@ -154,8 +156,9 @@ describe('durability', { timeout: 180_000 }, () => {
       const core2 = kc2.makeApiClient(k8s.CoreV1Api);
       await core2.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'after' }, data: { v: '3' } } });
       await eventually(() => seen.get('after') === '3', 20_000, 'informer event after restart');
-      await informer.stop();
     } finally {
+      stopped = true;
+      await informer?.stop();
       await c.close();
       rmSync(dir, { recursive: true, force: true });
     }
