@@ -13,6 +13,11 @@ import { Objects, type PatchType, type WriteOptions, nowIso } from './objects.js
 import { apiVersionOf, type Registry, type Served } from './registry.js';
 import type { Store, StoreEvent, StoredObject } from './store.js';
 
+const lineCache = new WeakMap<object, Record<string, string>>();
+
+/** Watch events are coalesced for this long, so many watchers under load cost fewer TLS writes. */
+const WATCH_FLUSH_MS = 8;
+
 export interface RequestInfo {
   group: string;
   version: string;
@@ -432,6 +437,23 @@ export class Api {
       'Transfer-Encoding': 'chunked',
     });
     res.flushHeaders();
+    // events are coalesced per event-loop turn: one TLS record for many events under load
+    let pending: string[] = [];
+    let flushScheduled = false;
+    const flush = () => {
+      flushScheduled = false;
+      if (pending.length === 0 || res.writableEnded) return;
+      const chunk = pending.length === 1 ? pending[0] : pending.join('');
+      pending = [];
+      res.write(chunk);
+    };
+    const push = (line: string) => {
+      pending.push(line);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setTimeout(flush, WATCH_FLUSH_MS);
+      }
+    };
     const write = (type: string, so: { json: string; obj: KubeObject }) => {
       let objJson: string;
       if (asTable) {
@@ -443,8 +465,14 @@ export class Api {
           columnDefinitions: type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED' ? [] : p.columns,
           rows: [this.row(s, so.obj, include, new Date())],
         });
-      } else objJson = this.objects.presentJson(s, so);
-      res.write(`{"type":"${type}","object":${objJson}}\n`);
+        push(`{"type":"${type}","object":${objJson}}\n`);
+        return;
+      }
+      // the same event line is shared by every watcher of this version (no per-watcher garbage)
+      let lines = lineCache.get(so);
+      if (!lines) lineCache.set(so, (lines = {}));
+      const ck = `${type}:${s.info.version}`;
+      push((lines[ck] ??= `{"type":"${type}","object":${this.objects.presentJson(s, so)}}\n`));
     };
     const onEvent = (ev: StoreEvent) => {
       if (!inScope(ev)) return;
@@ -470,7 +498,7 @@ export class Api {
       }
       since = this.store.rv;
       if (sendInitial) {
-        res.write(
+        push(
           JSON.stringify({
             type: 'BOOKMARK',
             object: { kind: s.info.kind, apiVersion: apiVersionOf(s.info.group, s.info.version), metadata: { resourceVersion: String(since), annotations: { 'k8s.io/initial-events-end': 'true' } } },
@@ -496,7 +524,7 @@ export class Api {
     let bm: NodeJS.Timeout | undefined;
     if (bookmarks) {
       bm = setInterval(() => {
-        res.write(
+        push(
           JSON.stringify({
             type: 'BOOKMARK',
             object: { kind: s.info.kind, apiVersion: apiVersionOf(s.info.group, s.info.version), metadata: { resourceVersion: String(this.store.rv) } },
@@ -511,7 +539,11 @@ export class Api {
       if (to) clearTimeout(to);
       this.watchers.delete(res);
     };
-    if (timeout > 0) to = setTimeout(() => res.end(), timeout * 1000);
+    if (timeout > 0)
+      to = setTimeout(() => {
+        flush();
+        res.end();
+      }, timeout * 1000);
     res.on('close', done);
     req.on('close', done);
   }

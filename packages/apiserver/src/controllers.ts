@@ -19,6 +19,8 @@ export class Controllers {
   private timer?: NodeJS.Timeout;
   private periodic?: NodeJS.Timeout;
   private running = false;
+  /** true while the last pass saw objects being deleted (work may remain) */
+  private busy = true;
   private again = false;
   private unsub?: () => void;
 
@@ -31,7 +33,10 @@ export class Controllers {
   start(): void {
     for (const so of this.store.list(CRD_KEY)) this.syncCrd(so.obj);
     this.unsub = this.store.subscribe((ev) => this.onEvent(ev));
-    this.periodic = setInterval(() => this.kick(), 2000);
+    // a safety net while deletions are in flight; idle clusters are not rescanned
+    this.periodic = setInterval(() => {
+      if (this.busy) this.kick();
+    }, 1000);
     this.kick();
   }
 
@@ -46,7 +51,10 @@ export class Controllers {
       if (ev.type === 'DELETED') this.reg.removeCrd(ev.name);
       else this.syncCrd(ev.obj);
     }
-    if (ev.type === 'DELETED' || ev.obj.metadata?.deletionTimestamp || ev.obj.metadata?.ownerReferences?.length) this.kick();
+    const refs = ev.obj.metadata?.ownerReferences;
+    const refsChanged =
+      ev.type === 'ADDED' ? !!refs?.length : ev.prev === undefined || JSON.stringify(ev.prev.metadata?.ownerReferences) !== JSON.stringify(refs);
+    if (ev.type === 'DELETED' || ev.obj.metadata?.deletionTimestamp || refsChanged) this.kick();
   }
 
   private syncCrd(crd: KubeObject): void {
@@ -84,7 +92,7 @@ export class Controllers {
   private pass(): void {
     this.namespaces();
     this.crds();
-    this.gc();
+    this.busy = this.gc();
   }
 
   private namespaces(): void {
@@ -138,13 +146,16 @@ export class Controllers {
     }
   }
 
-  private gc(): void {
+  /** One garbage-collection pass; returns whether anything is still being deleted. */
+  private gc(): boolean {
+    let deleting = false;
     // uid -> object, over everything stored
     const byUid = new Map<string, { key: string; obj: KubeObject }>();
     const dependents: { key: string; obj: KubeObject }[] = [];
     for (const key of this.store.resources()) {
       for (const so of this.store.list(key)) {
         const uid = so.obj.metadata?.uid;
+        if (so.obj.metadata?.deletionTimestamp) deleting = true;
         if (uid) byUid.set(uid, { key, obj: so.obj });
         if (so.obj.metadata?.ownerReferences?.length) dependents.push({ key, obj: so.obj });
       }
@@ -196,5 +207,6 @@ export class Controllers {
         if (!referenced.has(uid)) this.objects.removeFinalizer(o.key, m.namespace ?? '', m.name!, 'foregroundDeletion');
       }
     }
+    return deleting;
   }
 }
