@@ -1,0 +1,97 @@
+/** The `flotilla` command as a user runs it: up (with the real kubectl), kubeconfig, version, help. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const main = fileURLToPath(new URL('./main.js', import.meta.url));
+const run = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+
+describe('flotilla CLI', { timeout: 120_000 }, () => {
+  it('prints help, version and errors for unknown commands/flags', () => {
+    const h = run(['--help']);
+    assert.equal(h.status, 0);
+    assert.match(h.stdout, /Commands:\n\s+up\s/);
+    const uh = run(['up', '--help']);
+    assert.equal(uh.status, 0);
+    for (const flag of ['--data-dir', '--port', '--host']) assert.match(uh.stdout, new RegExp(flag));
+    assert.match(run(['version']).stdout, /^flotilla \d+\.\d+\.\d+\n$/);
+    const bad = run(['fly']);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /unknown command "fly"/);
+    const badFlag = run(['up', '--bogus']);
+    assert.equal(badFlag.status, 1);
+    assert.match(badFlag.stderr, /bogus/);
+    const badPort = run(['up', '--port', 'abc']);
+    assert.equal(badPort.status, 1);
+    assert.match(badPort.stderr, /--port: "abc" is not a valid port number/);
+  });
+
+  it('kubeconfig before the first up says what to do', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-cli-'));
+    try {
+      const r = run(['kubeconfig', '--data-dir', dir]);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /run 'flotilla up/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('up starts the cluster, kubectl works with the printed KUBECONFIG, SIGTERM stops it cleanly, state survives', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-cli-'));
+    const start = async () => {
+      const p = spawn(process.execPath, [main, 'up', '--data-dir', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout.on('data', (d) => (out += d));
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`no banner: ${out}`)), 20_000);
+        p.stdout.on('data', () => {
+          if (/export KUBECONFIG=/.test(out)) {
+            clearTimeout(t);
+            resolve();
+          }
+        });
+        p.on('exit', (c) => reject(new Error(`exited ${c}: ${out}`)));
+      });
+      return { p, out: () => out };
+    };
+    const kubectl = (kc: string, args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        const c = spawn('kubectl', args, { env: { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: kc } });
+        let stdout = '';
+        let stderr = '';
+        c.stdout.on('data', (d) => (stdout += d));
+        c.stderr.on('data', (d) => (stderr += d));
+        c.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      });
+    const stop = (p: ReturnType<typeof spawn>, sig: NodeJS.Signals) =>
+      new Promise<number | null>((resolve) => {
+        p.on('exit', (code) => resolve(code));
+        p.kill(sig);
+      });
+    try {
+      let s = await start();
+      const kc = /export KUBECONFIG=(\S+)/.exec(s.out())![1];
+      assert.equal(kc, join(dir, 'kubeconfig'));
+      assert.ok(existsSync(kc));
+      const ns = await kubectl(kc, ['create', 'namespace', 'persisted']);
+      assert.equal(ns.code, 0, ns.stderr);
+      const printed = run(['kubeconfig', '--data-dir', dir]);
+      assert.match(printed.stdout, /current-context: flotilla/);
+      assert.equal(await stop(s.p, 'SIGTERM'), 0);
+      assert.match(s.out(), /stopped/);
+      s = await start();
+      const kc2 = /export KUBECONFIG=(\S+)/.exec(s.out())![1];
+      const get = await kubectl(kc2, ['get', 'namespace', 'persisted', '-o', 'name']);
+      assert.equal(get.stdout.trim(), 'namespace/persisted', get.stderr);
+      assert.equal(await stop(s.p, 'SIGINT'), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
