@@ -15,8 +15,8 @@ import type { Store, StoreEvent, StoredObject } from './store.js';
 
 const lineCache = new WeakMap<object, Record<string, string>>();
 
-/** Watch events are coalesced for this long, so many watchers under load cost fewer TLS writes. */
-const WATCH_FLUSH_MS = 8;
+/** Under load a watcher's events are coalesced into one write per this many ms (fewer TLS records). */
+const WATCH_FLUSH_MS = Number(process.env.FLOTILLA_WATCH_FLUSH_MS ?? 16);
 
 export interface RequestInfo {
   group: string;
@@ -225,7 +225,7 @@ export class Api {
       const o = wo();
       if (this.isReview(served)) return sendJson(res, 201, this.review(served, body, user));
       const r = this.objects.create(served, ns, body, o, ua);
-      return sendJson(res, 201, r.obj, warningHeader(o.warnings));
+      return sendJson(res, 201, r.so ? this.objects.presentJson(served, r.so) : r.obj, warningHeader(o.warnings));
     }
     if (method === 'PUT') {
       if (info.name === undefined) throw methodNotAllowed('PUT requires a resource name');
@@ -236,7 +236,7 @@ export class Api {
         return sendJson(res, 200, r);
       }
       const r = this.objects.update(served, ns, info.name, body, o, ua, info.sub);
-      return sendJson(res, 200, r.obj, warningHeader(o.warnings));
+      return sendJson(res, 200, r.so ? this.objects.presentJson(served, r.so) : r.obj, warningHeader(o.warnings));
     }
     if (method === 'PATCH') {
       if (info.name === undefined) throw methodNotAllowed('PATCH requires a resource name');
@@ -262,7 +262,7 @@ export class Api {
         return sendJson(res, 200, this.writeScale(served, ns, info.name, next, o, ua));
       }
       const r = this.objects.patch(served, ns, info.name, type, patch, o, ua, info.sub);
-      return sendJson(res, r.created ? 201 : 200, r.obj, warningHeader(o.warnings));
+      return sendJson(res, r.created ? 201 : 200, r.so ? this.objects.presentJson(served, r.so) : r.obj, warningHeader(o.warnings));
     }
     if (method === 'DELETE') {
       const buf = await readBody(req);
@@ -440,8 +440,10 @@ export class Api {
     // events are coalesced per event-loop turn: one TLS record for many events under load
     let pending: string[] = [];
     let flushScheduled = false;
+    let lastFlush = 0;
     const flush = () => {
       flushScheduled = false;
+      lastFlush = performance.now();
       if (pending.length === 0 || res.writableEnded) return;
       const chunk = pending.length === 1 ? pending[0] : pending.join('');
       pending = [];
@@ -449,10 +451,12 @@ export class Api {
     };
     const push = (line: string) => {
       pending.push(line);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setTimeout(flush, WATCH_FLUSH_MS);
-      }
+      if (flushScheduled) return;
+      flushScheduled = true;
+      // leading edge right away; under load at most one write per WATCH_FLUSH_MS per watcher
+      const wait = lastFlush + WATCH_FLUSH_MS - performance.now();
+      if (wait <= 0) setImmediate(flush);
+      else setTimeout(flush, wait);
     };
     const write = (type: string, so: { json: string; obj: KubeObject }) => {
       let objJson: string;

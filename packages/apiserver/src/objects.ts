@@ -58,7 +58,7 @@ const SERVER_META = ['uid', 'creationTimestamp', 'generation', 'deletionTimestam
 const nameChars = 'bcdfghjklmnpqrstvwxz2456789';
 
 export function nowIso(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return new Date().toISOString().slice(0, 19) + 'Z';
 }
 
 function randSuffix(): string {
@@ -281,12 +281,24 @@ export class Objects {
     });
     if (meta.managedFields.length === 0) delete meta.managedFields;
     this.afterCreateHook(s, obj);
-    this.checkSize(obj);
     const stored = this.toStorage(s, obj);
-    if (opts.dryRun) return { obj };
-    const so = this.store.put(s.key, s.info.namespaced ? ns : '', meta.name!, stored);
+    if (opts.dryRun) {
+      this.checkSize(obj);
+      return { obj };
+    }
+    const so = this.putChecked(s.key, s.info.namespaced ? ns : '', meta.name!, stored);
     this.onChange();
     return { obj: this.present(s, so.obj), so };
+  }
+
+  /** store.put with the 1.5 MiB object limit checked on the JSON the store writes. */
+  private putChecked(key: string, ns: string, name: string, obj: KubeObject): StoredObject {
+    try {
+      return this.store.put(key, ns, name, obj, MAX_OBJECT_BYTES);
+    } catch (e) {
+      if (e instanceof RangeError) throw tooLarge(e.message);
+      throw e;
+    }
   }
 
   private afterCreateHook(s: Served, obj: KubeObject): void {
@@ -390,24 +402,26 @@ export class Objects {
       });
       if (m.managedFields.length === 0) delete m.managedFields;
     }
-    this.checkSize(obj);
     // a no-op write changes nothing, not even the resourceVersion
     const unchanged = stableJson(withoutVolatile(obj)) === stableJson(withoutVolatile(old));
     const mfUnchanged = stableJson(stripTimes(m.managedFields)) === stableJson(stripTimes(oldMeta.managedFields));
     if (unchanged && mfUnchanged) return { obj: old, so: cur };
     if (unchanged) m.managedFields = oldMeta.managedFields;
     if (unchanged) return { obj: old, so: cur };
-    if (opts.dryRun) return { obj };
+    if (opts.dryRun) {
+      this.checkSize(obj);
+      return { obj };
+    }
     // finalizers all gone on an object being deleted: it goes now
     if (m.deletionTimestamp && !(m.finalizers ?? []).length && !(s.builtin && s.info.kind === 'Pod' && (obj.spec as any)?.nodeName && (m.deletionGracePeriodSeconds ?? 0) > 0)) {
       if (!(s.builtin && s.info.kind === 'Namespace' && ((obj.spec as any)?.finalizers ?? []).length)) {
-        this.store.put(s.key, cur.obj.metadata?.namespace ?? '', m.name!, this.toStorage(s, obj));
+        this.putChecked(s.key, cur.obj.metadata?.namespace ?? '', m.name!, this.toStorage(s, obj));
         const so = this.store.remove(s.key, cur.obj.metadata?.namespace ?? '', m.name!)!;
         this.onChange();
         return { obj: this.present(s, so.obj), so };
       }
     }
-    const so = this.store.put(s.key, s.info.namespaced ? m.namespace! : '', m.name!, this.toStorage(s, obj));
+    const so = this.putChecked(s.key, s.info.namespaced ? m.namespace! : '', m.name!, this.toStorage(s, obj));
     this.onChange();
     return { obj: this.present(s, so.obj), so };
   }

@@ -99,6 +99,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       '',
     ].join('\n');
 
+  // FLOTILLA_TRACE_LOOP=1 prints event-loop delay every 2 s (diagnostics for benchmarks)
+  let loopTimer: NodeJS.Timeout | undefined;
+  if (process.env.FLOTILLA_TRACE_LOOP) {
+    const { monitorEventLoopDelay } = await import('node:perf_hooks');
+    const h = monitorEventLoopDelay({ resolution: 5 });
+    h.enable();
+    loopTimer = setInterval(() => {
+      process.stdout.write(`loop-delay p50=${(h.percentile(50) / 1e6).toFixed(1)}ms p99=${(h.percentile(99) / 1e6).toFixed(1)}ms max=${(h.max / 1e6).toFixed(1)}ms\n`);
+      h.reset();
+    }, 2000);
+    loopTimer.unref();
+  }
   let closed = false;
   return {
     url,
@@ -116,13 +128,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     async close() {
       if (closed) return;
       closed = true;
+      if (loopTimer) clearInterval(loopTimer);
       controllers.stop();
       api.closeWatches();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       });
-      store.close();
+      await store.close();
     },
     internals: { store, registry, api, auth },
   };

@@ -4,6 +4,8 @@
  * (kept in SQLite too) so watches can resume from a resourceVersion even after a restart.
  */
 import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import type { KubeObject } from '@flotilla/apimachinery';
 
 export interface StoredObject {
@@ -40,6 +42,10 @@ export class Store {
   private stmtDelete: Database.Statement;
   private stmtEvent: Database.Statement;
   private writesSinceCompact = 0;
+  private writesSinceCheckpoint = 0;
+  private checkpointer?: Worker;
+  private checkpointing = false;
+  private checkpointTimer?: NodeJS.Timeout;
   /** The newest resourceVersion handed out. */
   rv = 0;
   /** Events newer than this are available for watch replay. */
@@ -52,6 +58,13 @@ export class Store {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
+    // Checkpoints (WAL -> database file, with an fsync) run on a worker thread's own connection,
+    // so they never stall the event loop that serves requests and watches.
+    if (process.env.FLOTILLA_INLINE_CHECKPOINT) this.db.pragma('wal_autocheckpoint = 1000');
+    else {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.startCheckpointer(file);
+    }
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS objects (res TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL, rv INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (res, ns, name));
       CREATE TABLE IF NOT EXISTS events (rv INTEGER PRIMARY KEY, type TEXT NOT NULL, res TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL);
@@ -122,13 +135,18 @@ export class Store {
   }
 
   /** Writes (creates or replaces) an object; assigns it the next resourceVersion. */
-  put(res: string, ns: string, name: string, obj: KubeObject): StoredObject {
+  put(res: string, ns: string, name: string, obj: KubeObject, maxBytes?: number): StoredObject {
     const prev = this.data.get(res)?.get(key(ns, name))?.obj;
     const existed = prev !== undefined;
     const rv = this.rv + 1;
     obj.metadata = obj.metadata ?? {};
     obj.metadata.resourceVersion = String(rv);
     const json = JSON.stringify(obj);
+    if (maxBytes !== undefined && json.length > maxBytes) {
+      if (prev) obj.metadata.resourceVersion = prev.metadata?.resourceVersion;
+      else delete obj.metadata.resourceVersion;
+      throw new RangeError(`object is too large: ${json.length} bytes exceeds the ${maxBytes}-byte limit`);
+    }
     const type: EventType = existed ? 'MODIFIED' : 'ADDED';
     this.tx(() => {
       this.stmtUpsert.run(res, ns, name, rv, json);
@@ -161,8 +179,48 @@ export class Store {
     return so;
   }
 
+  private startCheckpointer(file: string): void {
+    const mod = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.checkpointer = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const Database = require(workerData.mod);
+       const db = new Database(workerData.file);
+       db.pragma('busy_timeout = 10000');
+       parentPort.on('message', (m) => {
+         if (m === 'close') { db.close(); parentPort.postMessage('closed'); return; }
+         try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (e) {}
+         parentPort.postMessage('done');
+       });`,
+      { eval: true, workerData: { file, mod } },
+    );
+    this.checkpointer.unref();
+    this.checkpointer.on('message', (m) => {
+      if (m === 'done') this.checkpointing = false;
+    });
+    this.checkpointer.on('error', () => {
+      this.checkpointer = undefined;
+    });
+    this.checkpointTimer = setInterval(() => {
+      if (this.writesSinceCheckpoint > 0) this.checkpoint();
+    }, 2000);
+    this.checkpointTimer.unref();
+  }
+
+  private checkpoint(): void {
+    if (!this.checkpointer) {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+      this.writesSinceCheckpoint = 0;
+      return;
+    }
+    if (this.checkpointing) return;
+    this.checkpointing = true;
+    this.writesSinceCheckpoint = 0;
+    this.checkpointer.postMessage('checkpoint');
+  }
+
   private tx(fn: () => void): void {
     this.db.transaction(fn)();
+    if (++this.writesSinceCheckpoint >= 2000 && this.checkpointer) this.checkpoint();
     if (++this.writesSinceCompact >= 1000) {
       this.writesSinceCompact = 0;
       this.db.prepare('DELETE FROM events WHERE rv <= ?').run(this.rv - this.window);
@@ -210,8 +268,24 @@ export class Store {
     return () => this.listeners.delete(l);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.listeners.clear();
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    const w = this.checkpointer;
+    this.checkpointer = undefined;
+    if (w) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 5000);
+        w.on('message', (m) => {
+          if (m === 'closed') {
+            clearTimeout(t);
+            resolve();
+          }
+        });
+        w.postMessage('close');
+      });
+      await w.terminate();
+    }
     this.db.close();
   }
 }
