@@ -210,6 +210,40 @@ describe('REST API', { timeout: 120_000 }, () => {
     assert.deepEqual(sel.map((e) => `${e.type}:${e.object.metadata.name}`), ['MODIFIED:w1', 'DELETED:w1']);
   });
 
+  it('watch with sendInitialEvents ends the initial state with a bookmark', async () => {
+    await c.req('POST', '/api/v1/namespaces/t/configmaps', cm('initial-a', {}, { labels: { ie: 'y' } }));
+    await c.req('POST', '/api/v1/namespaces/t/configmaps', cm('initial-b', {}, { labels: { ie: 'y' } }));
+    const evs = await watchEvents('/api/v1/namespaces/t/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&labelSelector=ie%3Dy', 3);
+    assert.deepEqual(evs.map((e) => `${e.type}:${e.object.metadata.name ?? ''}`), ['ADDED:initial-a', 'ADDED:initial-b', 'BOOKMARK:']);
+    assert.equal(evs[2].object.metadata.annotations['k8s.io/initial-events-end'], 'true');
+  });
+
+  it('deletecollection deletes what the selector matches', async () => {
+    for (const n of ['dc-1', 'dc-2', 'dc-3']) await c.req('POST', '/api/v1/namespaces/t/configmaps', cm(n, {}, { labels: { dc: n === 'dc-3' ? 'keep' : 'go' } }));
+    const r = await c.req('DELETE', '/api/v1/namespaces/t/configmaps?labelSelector=dc%3Dgo');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body.items.map((i: any) => i.metadata.name).sort(), ['dc-1', 'dc-2']);
+    const left = await c.req('GET', '/api/v1/namespaces/t/configmaps?labelSelector=dc');
+    assert.deepEqual(left.body.items.map((i: any) => i.metadata.name), ['dc-3']);
+  });
+
+  it('pods bound to a node are deleted gracefully; grace 0 removes them', async () => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bound' }, spec: { nodeName: 'flotilla-node', containers: [{ name: 'c', image: 'busybox' }] } };
+    assert.equal((await c.req('POST', '/api/v1/namespaces/t/pods', pod)).status, 201);
+    const del = await c.req('DELETE', '/api/v1/namespaces/t/pods/bound');
+    assert.equal(del.status, 200);
+    assert.equal(del.body.metadata.deletionGracePeriodSeconds, 30);
+    assert.ok(del.body.metadata.deletionTimestamp);
+    assert.equal((await c.req('GET', '/api/v1/namespaces/t/pods/bound')).status, 200, 'still there: the kubelet finishes it');
+    const now = await c.req('DELETE', '/api/v1/namespaces/t/pods/bound', { gracePeriodSeconds: 0 });
+    assert.equal(now.status, 200);
+    assert.equal((await c.req('GET', '/api/v1/namespaces/t/pods/bound')).status, 404);
+    const unbound = { ...pod, metadata: { name: 'unbound' }, spec: { containers: pod.spec.containers } };
+    await c.req('POST', '/api/v1/namespaces/t/pods', unbound);
+    await c.req('DELETE', '/api/v1/namespaces/t/pods/unbound');
+    assert.equal((await c.req('GET', '/api/v1/namespaces/t/pods/unbound')).status, 404, 'unscheduled pods go at once');
+  });
+
   it('namespaces terminate and delete their contents', async () => {
     await c.req('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' } });
     await c.req('POST', '/api/v1/namespaces/doomed/configmaps', cm('a'));
