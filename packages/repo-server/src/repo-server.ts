@@ -229,6 +229,7 @@ export class RepoServer {
         ...(gen.apiVersions !== undefined ? { apiVersions: gen.apiVersions } : {}),
       });
       const ctx = this.context(tree.root, appPath, appDir, env, gen, work);
+      source = await applyOverrideFiles(source, appDir, appPath, gen.appName);
       const type = detectSourceType(source, appDir);
       let objects: RenderedObject[];
       let sourceType: SourceType = type;
@@ -303,6 +304,44 @@ export class RepoServer {
   close(): void {
     this.sandbox.close();
   }
+}
+
+/**
+ * Argo CD's parameter override files: `.argocd-source.yaml` and then
+ * `.argocd-source-<appName>.yaml` in the app directory are merged (JSON merge patch) over the
+ * source's directory/kustomize/helm/plugin settings.
+ */
+async function applyOverrideFiles(source: ApplicationSource, appDir: string, appPath: string, appName: string | undefined): Promise<ApplicationSource> {
+  const files = ['.argocd-source.yaml', ...(appName ? [`.argocd-source-${appName}.yaml`] : [])];
+  let out = source;
+  for (const f of files) {
+    const p = join(appDir, f);
+    if (!existsSync(p)) continue;
+    const rel = appPath ? `${appPath}/${f}` : f;
+    let patch: unknown;
+    try {
+      patch = parseYaml(await readFile(p, 'utf8'));
+    } catch (e) {
+      throw new RepoError(`${rel}: invalid YAML: ${errorMessage(e).split('\n')[0]}`, { code: 'ParseError', file: rel });
+    }
+    if (!patch || typeof patch !== 'object' || Array.isArray(patch)) continue;
+    const allowed: Record<string, unknown> = {};
+    for (const k of ['directory', 'kustomize', 'helm', 'plugin'] as const) {
+      if (k in (patch as Record<string, unknown>)) allowed[k] = (patch as Record<string, unknown>)[k];
+    }
+    out = mergePatch(out, allowed) as ApplicationSource;
+  }
+  return out;
+}
+
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const base: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    if (v === null) delete base[k];
+    else base[k] = mergePatch(base[k], v);
+  }
+  return base;
 }
 
 function requireUrl(url: string | undefined): string {

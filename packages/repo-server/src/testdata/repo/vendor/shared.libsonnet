@@ -1,0 +1,4 @@
+{
+  image: 'registry.local/app:2.0',
+  labels(name):: { 'app.kubernetes.io/name': name },
+}
