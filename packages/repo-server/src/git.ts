@@ -483,7 +483,7 @@ export class GitRepo {
         if (!existsSync(root)) throw e; // someone else (another process) finished first
         await rm(tmp, { recursive: true, force: true });
       }
-      void this.evict(sha);
+      await this.evict(sha);
       return { sha, root, outOfBoundsSymlinks: oob };
     } catch (e) {
       await rm(tmp, { recursive: true, force: true }).catch(() => {});
