@@ -91,6 +91,36 @@ describe('kubectl against the embedded API server', { timeout: 300_000 }, () => 
     assert.equal((await c.req('GET', '/api/v1/namespaces/pb/configmaps/labelled')).status, 404, 'server dry run stores nothing');
   });
 
+  it('kubectl create deployment, job, cronjob and service (protobuf bodies)', async () => {
+    assert.match(await c.k(['create', 'deployment', 'web', '-n', 'pb', '--image=nginx:1.25', '--replicas=3', '--port=8080']), /deployment.apps\/web created/);
+    const d = JSON.parse(await c.k(['get', 'deploy', 'web', '-n', 'pb', '-o', 'json']));
+    assert.equal(d.spec.replicas, 3);
+    assert.deepEqual(d.spec.selector.matchLabels, { app: 'web' });
+    assert.deepEqual(d.spec.template.metadata.labels, { app: 'web' });
+    assert.equal(d.spec.template.spec.containers[0].name, 'nginx');
+    assert.equal(d.spec.template.spec.containers[0].image, 'nginx:1.25');
+    assert.equal(d.spec.template.spec.containers[0].ports[0].containerPort, 8080);
+    assert.equal(d.spec.strategy.type, 'RollingUpdate');
+    assert.match(await c.k(['create', 'job', 'once', '-n', 'pb', '--image=busybox', '--', 'echo', 'hi']), /job.batch\/once created/);
+    const j = JSON.parse(await c.k(['get', 'job', 'once', '-n', 'pb', '-o', 'json']));
+    assert.deepEqual(j.spec.template.spec.containers[0].command, ['echo', 'hi']);
+    assert.equal(j.spec.template.spec.restartPolicy, 'Never');
+    assert.match(await c.k(['create', 'cronjob', 'tick', '-n', 'pb', '--image=busybox', '--schedule=*/5 * * * *', '--', 'date']), /cronjob.batch\/tick created/);
+    const cj = JSON.parse(await c.k(['get', 'cronjob', 'tick', '-n', 'pb', '-o', 'json']));
+    assert.equal(cj.spec.schedule, '*/5 * * * *');
+    assert.equal(cj.spec.jobTemplate.spec.template.spec.restartPolicy, 'OnFailure');
+    assert.match(await c.k(['create', 'service', 'nodeport', 'np', '-n', 'pb', '--tcp=80:8080']), /service\/np created/);
+    const svc = JSON.parse(await c.k(['get', 'svc', 'np', '-n', 'pb', '-o', 'json']));
+    assert.equal(svc.spec.type, 'NodePort');
+    assert.equal(svc.spec.ports[0].port, 80);
+    assert.equal(svc.spec.ports[0].targetPort, 8080);
+    assert.ok(svc.spec.ports[0].nodePort >= 30000 && svc.spec.ports[0].nodePort <= 32767);
+    assert.match(await c.k(['expose', 'deployment', 'web', '-n', 'pb', '--port=80', '--target-port=8080']), /service\/web exposed/);
+    const ex = JSON.parse(await c.k(['get', 'svc', 'web', '-n', 'pb', '-o', 'json']));
+    assert.deepEqual(ex.spec.selector, { app: 'web' });
+    assert.equal(ex.spec.ports[0].targetPort, 8080);
+  });
+
   it('applies a multi-document file twice; the second apply is unchanged', async () => {
     const f = writeTemp(c.dir, 'shop.yaml', multiDoc);
     const first = await c.k(['apply', '-f', f]);

@@ -13,6 +13,9 @@ type FieldType =
   | 'bool'
   | 'bytes'
   | 'time'
+  | 'intOrString'
+  | 'quantity'
+  | 'quantityMap'
   | { msg: string }
   | { map: 'string' | 'bytes' }
   | { repeated: 'string' | { msg: string } };
@@ -76,6 +79,92 @@ const MESSAGES: Record<string, Message> = {
     4: ['stringData', { map: 'string' }],
     5: ['immutable', 'bool'],
   },
+  LabelSelector: { 1: ['matchLabels', { map: 'string' }], 2: ['matchExpressions', { repeated: { msg: 'LabelSelectorRequirement' } }] },
+  LabelSelectorRequirement: { 1: ['key', 'string'], 2: ['operator', 'string'], 3: ['values', { repeated: 'string' }] },
+  PodTemplateSpec: { 1: ['metadata', { msg: 'ObjectMeta' }], 2: ['spec', { msg: 'PodSpec' }] },
+  PodSpec: {
+    2: ['containers', { repeated: { msg: 'Container' } }],
+    3: ['restartPolicy', 'string'],
+    4: ['terminationGracePeriodSeconds', 'int'],
+    5: ['activeDeadlineSeconds', 'int'],
+    6: ['dnsPolicy', 'string'],
+    7: ['nodeSelector', { map: 'string' }],
+    8: ['serviceAccountName', 'string'],
+    10: ['nodeName', 'string'],
+    15: ['imagePullSecrets', { repeated: { msg: 'LocalObjectReference' } }],
+    16: ['hostname', 'string'],
+    17: ['subdomain', 'string'],
+    19: ['schedulerName', 'string'],
+    20: ['initContainers', { repeated: { msg: 'Container' } }],
+    24: ['priorityClassName', 'string'],
+  },
+  Container: {
+    1: ['name', 'string'],
+    2: ['image', 'string'],
+    3: ['command', { repeated: 'string' }],
+    4: ['args', { repeated: 'string' }],
+    5: ['workingDir', 'string'],
+    6: ['ports', { repeated: { msg: 'ContainerPort' } }],
+    7: ['env', { repeated: { msg: 'EnvVar' } }],
+    8: ['resources', { msg: 'ResourceRequirements' }],
+    13: ['terminationMessagePath', 'string'],
+    14: ['imagePullPolicy', 'string'],
+    16: ['stdin', 'bool'],
+    17: ['stdinOnce', 'bool'],
+    18: ['tty', 'bool'],
+    20: ['terminationMessagePolicy', 'string'],
+  },
+  ContainerPort: { 1: ['name', 'string'], 2: ['hostPort', 'int'], 3: ['containerPort', 'int'], 4: ['protocol', 'string'], 5: ['hostIP', 'string'] },
+  EnvVar: { 1: ['name', 'string'], 2: ['value', 'string'] },
+  ResourceRequirements: { 1: ['limits', 'quantityMap'], 2: ['requests', 'quantityMap'] },
+  Deployment: { 1: ['metadata', { msg: 'ObjectMeta' }], 2: ['spec', { msg: 'DeploymentSpec' }] },
+  DeploymentSpec: {
+    1: ['replicas', 'int'],
+    2: ['selector', { msg: 'LabelSelector' }],
+    3: ['template', { msg: 'PodTemplateSpec' }],
+    4: ['strategy', { msg: 'DeploymentStrategy' }],
+    5: ['minReadySeconds', 'int'],
+    6: ['revisionHistoryLimit', 'int'],
+    7: ['paused', 'bool'],
+    9: ['progressDeadlineSeconds', 'int'],
+  },
+  DeploymentStrategy: { 1: ['type', 'string'] },
+  Job: { 1: ['metadata', { msg: 'ObjectMeta' }], 2: ['spec', { msg: 'JobSpec' }] },
+  JobSpec: {
+    1: ['parallelism', 'int'],
+    2: ['completions', 'int'],
+    3: ['activeDeadlineSeconds', 'int'],
+    4: ['selector', { msg: 'LabelSelector' }],
+    5: ['manualSelector', 'bool'],
+    6: ['template', { msg: 'PodTemplateSpec' }],
+    7: ['backoffLimit', 'int'],
+    8: ['ttlSecondsAfterFinished', 'int'],
+    9: ['completionMode', 'string'],
+    10: ['suspend', 'bool'],
+  },
+  CronJob: { 1: ['metadata', { msg: 'ObjectMeta' }], 2: ['spec', { msg: 'CronJobSpec' }] },
+  CronJobSpec: {
+    1: ['schedule', 'string'],
+    2: ['startingDeadlineSeconds', 'int'],
+    3: ['concurrencyPolicy', 'string'],
+    4: ['suspend', 'bool'],
+    5: ['jobTemplate', { msg: 'JobTemplateSpec' }],
+    6: ['successfulJobsHistoryLimit', 'int'],
+    7: ['failedJobsHistoryLimit', 'int'],
+    8: ['timeZone', 'string'],
+  },
+  JobTemplateSpec: { 1: ['metadata', { msg: 'ObjectMeta' }], 2: ['spec', { msg: 'JobSpec' }] },
+  Service: { 1: ['metadata', { msg: 'ObjectMeta' }], 2: ['spec', { msg: 'ServiceSpec' }] },
+  ServiceSpec: {
+    1: ['ports', { repeated: { msg: 'ServicePort' } }],
+    2: ['selector', { map: 'string' }],
+    3: ['clusterIP', 'string'],
+    4: ['type', 'string'],
+    5: ['externalIPs', { repeated: 'string' }],
+    7: ['sessionAffinity', 'string'],
+    10: ['externalName', 'string'],
+  },
+  ServicePort: { 1: ['name', 'string'], 2: ['protocol', 'string'], 3: ['port', 'int'], 4: ['targetPort', 'intOrString'], 5: ['nodePort', 'int'] },
   ServiceAccount: {
     1: ['metadata', { msg: 'ObjectMeta' }],
     2: ['secrets', { repeated: { msg: 'ObjectReference' } }],
@@ -86,6 +175,10 @@ const MESSAGES: Record<string, Message> = {
 
 /** Kinds whose protobuf bodies are understood, by apiVersion/kind. */
 const TOP: Record<string, string> = {
+  'apps/v1/Deployment': 'Deployment',
+  'batch/v1/Job': 'Job',
+  'batch/v1/CronJob': 'CronJob',
+  'v1/Service': 'Service',
   'v1/Namespace': 'Namespace',
   'v1/ConfigMap': 'ConfigMap',
   'v1/Secret': 'Secret',
@@ -143,21 +236,54 @@ function decodeTime(buf: Buffer): string {
   return new Date(Number(seconds) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** IntOrString {type: 0 int | 1 string, intVal, strVal}. */
+function decodeIntOrString(buf: Buffer): number | string {
+  let type = 0;
+  let intVal = 0;
+  let strVal = '';
+  for (const f of fields(buf)) {
+    if (f.no === 1) type = Number(f.r.varint());
+    else if (f.no === 2) intVal = Number(BigInt.asIntN(32, f.r.varint()));
+    else if (f.no === 3) strVal = f.r.bytes().toString('utf8');
+    else f.r.skip(f.wire);
+  }
+  return type === 1 ? strVal : intVal;
+}
+
+/** resource.Quantity {string}. */
+function decodeQuantity(buf: Buffer): string {
+  let v = '';
+  for (const f of fields(buf)) {
+    if (f.no === 1) v = f.r.bytes().toString('utf8');
+    else f.r.skip(f.wire);
+  }
+  return v;
+}
+
 function decodeMessage(name: string, buf: Buffer): Record<string, unknown> {
   const desc = MESSAGES[name];
   const out: Record<string, unknown> = {};
   for (const f of fields(buf)) {
     const d = desc[f.no];
-    if (!d) {
-      f.r.skip(f.wire);
-      continue;
-    }
+    if (!d) throw new UnsupportedField(`field ${f.no} of ${name}`);
     const [field, type] = d;
     if (type === 'string') out[field] = f.r.bytes().toString('utf8');
     else if (type === 'bytes') out[field] = f.r.bytes().toString('base64');
     else if (type === 'int') out[field] = Number(BigInt.asIntN(64, f.r.varint()));
     else if (type === 'bool') out[field] = f.r.varint() !== 0n;
     else if (type === 'time') out[field] = decodeTime(f.r.bytes());
+    else if (type === 'intOrString') out[field] = decodeIntOrString(f.r.bytes());
+    else if (type === 'quantity') out[field] = decodeQuantity(f.r.bytes());
+    else if (type === 'quantityMap') {
+      let k = '';
+      let v = '';
+      for (const e of fields(f.r.bytes())) {
+        if (e.no === 1) k = e.r.bytes().toString('utf8');
+        else if (e.no === 2) v = decodeQuantity(e.r.bytes());
+        else e.r.skip(e.wire);
+      }
+      ((out[field] ??= {}) as Record<string, string>)[k] = v;
+    }
     else if ('msg' in type) {
       const v = decodeMessage(type.msg, f.r.bytes());
       out[field] = type.msg === 'FieldsV1' ? JSON.parse(Buffer.from(String(v.Raw ?? ''), 'base64').toString() || '{}') : v;
@@ -178,6 +304,8 @@ function decodeMessage(name: string, buf: Buffer): Record<string, unknown> {
   }
   return out;
 }
+
+class UnsupportedField extends Error {}
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
@@ -212,6 +340,8 @@ export function decodeProtobuf(buf: Buffer): Record<string, unknown> {
   try {
     return { apiVersion, kind, ...decodeMessage(top, raw ?? Buffer.alloc(0)) };
   } catch (e) {
+    if (e instanceof UnsupportedField)
+      throw new ApiError(415, 'UnsupportedMediaType', `the protobuf body of ${kind} uses ${e.message}, which this server does not decode - send application/json or application/yaml instead`);
     throw new ApiError(400, 'BadRequest', `the protobuf body of ${kind} could not be decoded: ${(e as Error).message}`);
   }
 }
