@@ -11,7 +11,7 @@ import { Parser as TarParser } from 'tar';
 import { SemverVersion } from '@flotilla/gotemplate';
 import { HelmError } from './errors.js';
 import { IgnoreRules } from './ignore.js';
-import { parseYaml, parseYamlMap, YamlError } from './yaml.js';
+import { parseYaml, parseYamlMap, parseYamlStrings, YamlError } from './yaml.js';
 import type { Values } from './values.js';
 
 export interface ChartFile {
@@ -85,10 +85,16 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : String(v);
 }
 
+function bool(v: unknown): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string' && /^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
+  return undefined;
+}
+
 function parseMetadata(data: Buffer, where: string): ChartMetadata {
   let raw: unknown;
   try {
-    raw = parseYaml(data.toString('utf8'));
+    raw = parseYamlStrings(data.toString('utf8'));
   } catch (e) {
     throw new HelmError(`cannot load Chart.yaml: error converting YAML to JSON: ${(e as Error).message}`, { cause: e });
   }
@@ -106,7 +112,8 @@ function parseMetadata(data: Buffer, where: string): ChartMetadata {
   }
   if (Array.isArray(m['keywords'])) md.keywords = (m['keywords'] as unknown[]).map((x) => String(x));
   if (Array.isArray(m['sources'])) md.sources = (m['sources'] as unknown[]).map((x) => String(x));
-  if (typeof m['deprecated'] === 'boolean') md.deprecated = m['deprecated'];
+  const dep = bool(m['deprecated']);
+  if (dep !== undefined) md.deprecated = dep;
   if (m['annotations'] && typeof m['annotations'] === 'object') {
     md.annotations = {};
     for (const [k, v] of Object.entries(m['annotations'] as Record<string, unknown>)) md.annotations[k] = String(v);
@@ -128,7 +135,8 @@ function parseDependencies(list: unknown): Dependency[] {
       if (v !== undefined) dep[k] = v;
     }
     if (Array.isArray(x['tags'])) dep.tags = (x['tags'] as unknown[]).map(String);
-    if (typeof x['enabled'] === 'boolean') dep.enabled = x['enabled'];
+    const en = bool(x['enabled']);
+    if (en !== undefined) dep.enabled = en;
     if (Array.isArray(x['import-values'])) {
       dep['import-values'] = (x['import-values'] as unknown[]).map((iv) => {
         if (typeof iv === 'string') return iv;
@@ -181,7 +189,7 @@ export function loadFiles(files: ChartFile[], source: string): Chart {
       chart.schema = f.data;
     } else if (n === 'requirements.yaml') {
       try {
-        const r = parseYaml(f.data.toString('utf8')) as Record<string, unknown> | null;
+        const r = parseYamlStrings(f.data.toString('utf8')) as Record<string, unknown> | null;
         requirements = parseDependencies(r?.['dependencies']);
       } catch (e) {
         throw new HelmError(`cannot load requirements.yaml: ${(e as Error).message}`, { cause: e });

@@ -37,7 +37,8 @@ const NODE = (() => {
 })();
 
 function adapt(node: AnyNode): void {
-  const n = node as AnyNode & { pipe?: { pos: number; cmds: AnyNode[] }; list?: { nodes: AnyNode[] }; elseList?: { nodes: AnyNode[] } | null };
+  const n = node as AnyNode & { nodes?: AnyNode[]; pipe?: { pos: number; cmds: AnyNode[] }; list?: { nodes: AnyNode[] }; elseList?: { nodes: AnyNode[] } | null };
+  if (Array.isArray(n.nodes)) for (const c of n.nodes) adapt(c);
   if (n.pipe && (n.t === NODE.range || n.t === NODE.if || n.t === NODE.with)) {
     const pos = n.pipe.pos;
     const name = n.t === NODE.range ? ITER_FN : COND_FN;

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { SemverVersion, semverCompare } from '@flotilla/gotemplate';
 import { readArchive } from './chart.js';
 import { HelmError } from './errors.js';
-import { parseYaml } from './yaml.js';
+import { parseYamlStrings } from './yaml.js';
 
 interface IndexEntry {
   name?: string;
@@ -55,7 +55,7 @@ export function selectVersion<T extends { version?: string }>(entries: T[], rang
   let best: { e: T; v: SemverVersion } | undefined;
   for (const e of entries) {
     const v = e.version ? parseVersion(e.version) : undefined;
-    if (!v) continue;
+    if (!v || (e as { removed?: unknown }).removed === 'true') continue;
     if (r === '' || r === '*' || r === 'latest') {
       if (v.pre) continue;
     } else if (r === e.version) {
@@ -83,7 +83,7 @@ export async function fetchChartFromRepo(repoUrl: string, chart: string, version
   const indexBuf = await get(new URL('index.yaml', base), 'repository index');
   let index: unknown;
   try {
-    index = parseYaml(indexBuf.toString('utf8'));
+    index = parseYamlStrings(indexBuf.toString('utf8'));
   } catch (e) {
     throw new HelmError(`cannot parse index.yaml of ${repoUrl}: ${(e as Error).message}`, { cause: e });
   }

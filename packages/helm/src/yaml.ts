@@ -111,6 +111,19 @@ export function parseYaml(text: string): unknown {
   return toJsonModel(js);
 }
 
+/**
+ * Parses the first document keeping every scalar as its text (how Helm decodes YAML into typed
+ * Go structs with string fields: `version: 1.10` is "1.10", `name: off` is "off").
+ */
+export function parseYamlStrings(text: string): unknown {
+  const docs = YAML.parseAllDocuments(text, { schema: 'failsafe', uniqueKeys: false });
+  const list = Array.isArray(docs) ? docs : [docs];
+  const doc = list[0];
+  if (!doc) return null;
+  if (doc.errors.length) throw yamlErrorMessage(doc.errors[0]!);
+  return toJsonModel(doc.toJS({ maxAliasCount: 10000 }));
+}
+
 /** Like parseYaml, but the document must be a map (or empty): the shape of a values file. */
 export function parseYamlMap(text: string): Record<string, unknown> {
   const v = parseYaml(text);

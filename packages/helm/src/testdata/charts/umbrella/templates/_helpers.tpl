@@ -1,0 +1,1 @@
+{{- define "common.who" -}}parent{{- end -}}
