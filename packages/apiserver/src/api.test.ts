@@ -110,6 +110,22 @@ describe('REST API', { timeout: 120_000 }, () => {
     assert.equal(warn.body.bogus, undefined);
   });
 
+  it('decodes protobuf bodies and refuses fields it does not know instead of dropping them', async () => {
+    const ld = (no: number, b: Buffer) => Buffer.concat([Buffer.from([(no << 3) | 2, b.length]), b]);
+    const str = (no: number, v: string) => ld(no, Buffer.from(v));
+    const envelope = (raw: Buffer) =>
+      Buffer.concat([Buffer.from('k8s\0', 'latin1'), ld(1, Buffer.concat([str(1, 'v1'), str(2, 'ConfigMap')])), ld(2, raw)]);
+    const meta = ld(1, str(1, 'from-proto'));
+    const data = ld(2, Buffer.concat([str(1, 'k'), str(2, 'v')]));
+    const ok = await c.req('POST', '/api/v1/namespaces/t/configmaps', envelope(Buffer.concat([meta, data])), { 'content-type': 'application/vnd.kubernetes.protobuf' });
+    assert.equal(ok.status, 201, ok.text);
+    assert.deepEqual(ok.body.data, { k: 'v' });
+    const unknown = await c.req('POST', '/api/v1/namespaces/t/configmaps', envelope(Buffer.concat([ld(1, str(1, 'proto-2')), str(9, 'surprise')])), { 'content-type': 'application/vnd.kubernetes.protobuf' });
+    assert.equal(unknown.status, 415);
+    assert.match(unknown.body.message, /field 9 of ConfigMap/);
+    assert.equal((await c.req('GET', '/api/v1/namespaces/t/configmaps/proto-2')).status, 404);
+  });
+
   it('validates built-in kinds with field paths', async () => {
     const r = await c.req('POST', '/apis/apps/v1/namespaces/t/deployments', {
       apiVersion: 'apps/v1',

@@ -265,7 +265,12 @@ function decodeMessage(name: string, buf: Buffer): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of fields(buf)) {
     const d = desc[f.no];
-    if (!d) throw new UnsupportedField(`field ${f.no} of ${name}`);
+    if (!d) {
+      // Go's generated code writes zero values of non-pointer fields; those carry nothing
+      const zero = f.wire === 0 ? f.r.varint() === 0n : f.wire === 2 ? allZero(f.r.bytes()) : (f.r.skip(f.wire), false);
+      if (!zero) throw new UnsupportedField(`field ${f.no} of ${name}`);
+      continue;
+    }
     const [field, type] = d;
     if (type === 'string') out[field] = f.r.bytes().toString('utf8');
     else if (type === 'bytes') out[field] = f.r.bytes().toString('base64');
@@ -306,6 +311,25 @@ function decodeMessage(name: string, buf: Buffer): Record<string, unknown> {
 }
 
 class UnsupportedField extends Error {}
+
+/** Whether bytes are empty or a message whose every field is a zero value (e.g. an empty status). */
+function allZero(buf: Buffer, depth = 0): boolean {
+  if (buf.length === 0) return true;
+  if (depth > 8) return false;
+  try {
+    for (const f of fields(buf)) {
+      if (f.no === 0) return false;
+      if (f.wire === 0) {
+        if (f.r.varint() !== 0n) return false;
+      } else if (f.wire === 2) {
+        if (!allZero(f.r.bytes(), depth + 1)) return false;
+      } else return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
