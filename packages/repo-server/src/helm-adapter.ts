@@ -19,6 +19,9 @@ export interface HelmRenderOptions {
   skipCrds?: boolean;
   skipSchemaValidation?: boolean;
   skipTests?: boolean;
+  /** Download dependencies missing from charts/ (Argo CD runs `helm dependency build`). */
+  fetchDependencies?: boolean;
+  cacheDir?: string;
 }
 
 export interface HelmRenderResult {

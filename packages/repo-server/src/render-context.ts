@@ -19,6 +19,8 @@ export interface RenderContext {
   sandbox: Sandbox;
   /** Scratch space for work copies (removed by the renderer that creates it). */
   workDir: string;
+  /** Cache of charts downloaded from Helm repositories (dependencies, chart sources). */
+  chartsDir: string;
 }
 
 /** Repository-relative path of a file under the app dir. */

@@ -133,6 +133,8 @@ export async function helmRenderOptions(ctx: RenderContext, h: ApplicationSource
     releaseName: hs.releaseName || ctx.gen.appName || 'release-name',
     includeCrds: !hs.skipCrds,
     skipCrds: Boolean(hs.skipCrds),
+    fetchDependencies: true,
+    cacheDir: ctx.chartsDir,
   };
   const ns = hs.namespace || ctx.gen.namespace;
   if (ns) opts.namespace = ns;

@@ -4,7 +4,7 @@
  * and then `kustomize build` (or `kubectl kustomize`) runs there. Each object's source file comes
  * from kustomize's origin annotations (added for the build and stripped from the output).
  */
-import { cp, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, join, posix } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -195,6 +195,47 @@ export function applyKustomizeOptions(k: Kustomization, o: ApplicationSourceKust
   }
 }
 
+/**
+ * Builds a workspace for building `appPath` without touching the checkout at `root`: the app
+ * directory's subtree is recreated with hard links (copies across filesystems), and every other
+ * entry on the way down is a symlink into the checkout. Kustomize resolves symlinks, so bases
+ * elsewhere in the repository load from the checkout with their own roots, while the app's own
+ * kustomization can be rewritten. Returns the app directory inside the workspace.
+ */
+export async function shadowWorkspace(root: string, appPath: string, dest: string): Promise<string> {
+  await mkdir(dest, { recursive: true });
+  let src = root;
+  let dst = dest;
+  for (const seg of appPath ? appPath.split('/') : []) {
+    for (const name of await readdir(src)) {
+      if (name !== seg) await symlink(join(src, name), join(dst, name));
+    }
+    src = join(src, seg);
+    dst = join(dst, seg);
+    await mkdir(dst);
+  }
+  const linkTree = async (s: string, d: string): Promise<void> => {
+    for (const e of await readdir(s, { withFileTypes: true })) {
+      const sp = join(s, e.name);
+      const dp = join(d, e.name);
+      if (e.isDirectory()) {
+        await mkdir(dp);
+        await linkTree(sp, dp);
+      } else if (e.isSymbolicLink()) {
+        await symlink(await readlink(sp), dp);
+      } else if (e.isFile()) {
+        try {
+          await link(sp, dp);
+        } catch {
+          await copyFile(sp, dp);
+        }
+      }
+    }
+  };
+  await linkTree(src, dst);
+  return dst;
+}
+
 function originPath(obj: KubeObject): { path?: string; remote: boolean } | undefined {
   const ann = obj.metadata?.annotations?.[ORIGIN];
   if (typeof ann !== 'string') return undefined;
@@ -217,10 +258,9 @@ export async function renderKustomize(
   const { cmd, args } = kustomizeCommand(tools, opts?.version);
   const work = await mkdtemp(join(ctx.workDir, 'kustomize-'));
   try {
-    // A private copy of the checkout: options are written into its kustomization only.
+    // A private workspace: options are written into its copy of the kustomization only.
     const repoCopy = join(work, 'repo');
-    await cp(ctx.root, repoCopy, { recursive: true, verbatimSymlinks: true, force: true, errorOnExist: false });
-    const appCopy = ctx.appPath ? join(repoCopy, ctx.appPath) : repoCopy;
+    const appCopy = await shadowWorkspace(ctx.root, ctx.appPath, repoCopy);
     let addedOrigin = false;
     if (kfile) {
       const kpath = join(appCopy, kfile);

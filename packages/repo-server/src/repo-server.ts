@@ -199,6 +199,7 @@ export class RepoServer {
       timeoutMs: this.o.renderTimeoutMs,
       sandbox: this.sandbox,
       workDir,
+      chartsDir: join(this.o.cacheDir, 'charts'),
     };
   }
 
