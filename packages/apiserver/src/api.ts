@@ -2,7 +2,7 @@
  * Request routing for the Kubernetes REST API: discovery, OpenAPI, and the resource verbs
  * (get, list, watch, create, update, patch, delete, deletecollection) with their subresources.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { KubeObject, LabelRequirement, FieldRequirement } from '@flotilla/apimachinery';
 import { getPath, matchLabels, parseFieldSelector, parseLabelSelector, SelectorError, clone, isPlainObject } from '@flotilla/apimachinery';
 import type { Authenticator, UserInfo } from './auth.js';
@@ -598,14 +598,57 @@ export class Api {
     });
   }
 
+  /**
+   * pods/{name}/log: proxied to the kubelet of the pod's node (Node status: InternalIP +
+   * daemonEndpoints.kubeletEndpoint.Port), GET /containerLogs/{ns}/{pod}/{container}.
+   */
   private log(ns: string, pod: string, q: URLSearchParams, res: ServerResponse): void {
     const s = this.reg.find('', 'v1', 'pods')!;
-    const p = this.objects.get(s, ns, pod);
+    const p = this.objects.get(s, ns, pod).obj as any;
     if (this.opts.logs && this.opts.logs(ns, pod, q, res)) return;
-    const containers = ((p.obj.spec as any)?.containers ?? []).map((c: any) => c.name);
-    const c = q.get('container') ?? containers[0];
-    throw badRequest(`container "${c}" in pod "${pod}" is waiting to start: no node agent is running to start it`);
+    const containers: string[] = [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].map((c: any) => c.name);
+    let c = q.get('container') ?? undefined;
+    if (!c) {
+      const main = (p.spec?.containers ?? []).map((x: any) => x.name);
+      if (main.length !== 1)
+        throw badRequest(`a container name must be specified for pod ${pod}, choose one of: [${main.join(' ')}]`);
+      c = main[0] as string;
+    }
+    if (!containers.includes(c)) throw badRequest(`container ${c} is not valid for pod ${pod}`);
+    const nodeName = p.spec?.nodeName;
+    const node = nodeName ? (this.store.get('core/nodes', '', nodeName)?.obj as any) : undefined;
+    const port = node?.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+    const addr = (node?.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address ?? '127.0.0.1';
+    if (!node || !port) throw badRequest(`container "${c}" in pod "${pod}" is waiting to start: ${nodeName ? `node ${nodeName} has no kubelet endpoint` : 'the pod is not scheduled to a node yet'}`);
+    const fwd = new URLSearchParams();
+    for (const k of ['follow', 'previous', 'tailLines', 'sinceSeconds', 'sinceTime', 'timestamps', 'limitBytes']) {
+      const v = q.get(k);
+      if (v !== null) fwd.set(k, v);
+    }
+    const host = addr.includes(':') ? `[${addr}]` : addr;
+    const up = httpRequest(
+      `http://${host}:${port}/containerLogs/${encodeURIComponent(ns)}/${encodeURIComponent(pod)}/${encodeURIComponent(c)}?${fwd}`,
+      { headers: { authorization: `Bearer ${this.kubeletToken}` } },
+      (ur) => {
+        if ((ur.statusCode ?? 500) >= 400) {
+          let t = '';
+          ur.setEncoding('utf8');
+          ur.on('data', (d) => (t += d));
+          ur.on('end', () => sendError(res, new ApiError(ur.statusCode === 404 ? 404 : 400, ur.statusCode === 404 ? 'NotFound' : 'BadRequest', t.trim() || `the kubelet answered ${ur.statusCode}`)));
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+        res.flushHeaders();
+        ur.pipe(res);
+      },
+    );
+    up.on('error', (e) => sendError(res, new ApiError(500, 'InternalError', `Get logs from the kubelet of ${nodeName}: ${e.message}`)));
+    res.on('close', () => up.destroy());
+    up.end();
   }
+
+  /** The token the API server presents to kubelets (set by the server). */
+  kubeletToken = '';
 
   private isReview(s: Served): boolean {
     return s.builtin && (s.info.group === 'authorization.k8s.io' || s.info.group === 'authentication.k8s.io') && s.info.verbs.length === 1;

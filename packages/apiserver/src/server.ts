@@ -54,6 +54,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return so ? { uid: so.obj.metadata?.uid } : undefined;
   });
   const api = new Api(store, registry, auth);
+  api.kubeletToken = pki.adminToken;
   const controllers = new Controllers(store, registry, api.objects);
   api.objects.onChange = () => {};
   controllers.start();
