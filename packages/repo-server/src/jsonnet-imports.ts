@@ -89,7 +89,8 @@ export function scanImports(src: string): JsonnetImport[] {
   };
   const readTextBlock = (): string => {
     i += 3;
-    if (src[i] === '-') i++;
+    const chomp = src[i] === '-';
+    if (chomp) i++;
     while (i < n && src[i] !== '\n') i++;
     const start = i + 1;
     const end = src.indexOf('|||', start);
@@ -99,10 +100,11 @@ export function scanImports(src: string): JsonnetImport[] {
     i = stop;
     const lines = body.split('\n');
     const indent = /^[ \t]*/.exec(lines[0] ?? '')![0];
-    return lines
+    const text = lines
       .map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l.trimStart()))
       .join('\n')
       .replace(/[ \t]*$/, '');
+    return chomp ? text.replace(/\n$/, '') : text;
   };
   while (i < n) {
     skipSpaceAndComments();

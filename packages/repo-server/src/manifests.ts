@@ -48,7 +48,7 @@ function preview(o: unknown): string {
 
 // Kubernetes reads YAML with go-yaml v2 semantics: YAML 1.1 booleans/octals, but no sexagesimal
 // numbers and timestamps stay strings.
-const kubeYamlTags = (tags: Tags): Tags =>
+export const kubeYamlTags = (tags: Tags): Tags =>
   tags.filter((t) => {
     const tag = (t as { tag?: string; format?: string }).tag;
     const format = (t as { format?: string }).format;

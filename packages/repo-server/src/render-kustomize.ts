@@ -12,7 +12,7 @@ import type { KubeObject } from '@flotilla/apimachinery';
 import { envsubst } from './envsubst.js';
 import { RepoError } from './errors.js';
 import { run, which } from './exec.js';
-import { ObjectCollector, parseYamlDocuments } from './manifests.js';
+import { kubeYamlTags, ObjectCollector, parseYamlDocuments } from './manifests.js';
 import { normalizeRepoPath } from './paths.js';
 import { relativizePaths, repoPath, type RenderContext } from './render-context.js';
 import type { ApplicationSourceKustomize, RenderedObject } from './types.js';
@@ -266,7 +266,7 @@ export async function renderKustomize(
       const kpath = join(appCopy, kfile);
       let k: Kustomization;
       try {
-        k = (parseYaml(await readFile(kpath, 'utf8')) as Kustomization | null) ?? {};
+        k = (parseYaml(await readFile(kpath, 'utf8'), { version: '1.1', customTags: kubeYamlTags }) as Kustomization | null) ?? {};
       } catch (e) {
         throw new RepoError(`${kRepoPath}: invalid YAML: ${(e as Error).message.split('\n')[0]}`, { code: 'RenderFailed', file: kRepoPath });
       }
@@ -278,7 +278,7 @@ export async function renderKustomize(
         addedOrigin = true;
       }
       await unlink(kpath); // never write through a hard link or symlink into the cache
-      await writeFile(kpath, stringifyYaml(k));
+      await writeFile(kpath, stringifyYaml(k, { version: '1.1' }));
     }
     const r = await run(cmd, [...args, appCopy], {
       cwd: appCopy,
