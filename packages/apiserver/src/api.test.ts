@@ -243,6 +243,17 @@ describe('REST API', { timeout: 120_000 }, () => {
     assert.deepEqual(left.body.items.map((i: any) => i.metadata.name), ['dc-3']);
   });
 
+  it('pods/binding assigns a node once', async () => {
+    await c.req('POST', '/api/v1/namespaces/t/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'tobind' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+    const b = await c.req('POST', '/api/v1/namespaces/t/pods/tobind/binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'tobind' }, target: { apiVersion: 'v1', kind: 'Node', name: 'flotilla-node' } });
+    assert.equal(b.status, 201, b.text);
+    assert.equal((await c.req('GET', '/api/v1/namespaces/t/pods/tobind')).body.spec.nodeName, 'flotilla-node');
+    const again = await c.req('POST', '/api/v1/namespaces/t/pods/tobind/binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'tobind' }, target: { kind: 'Node', name: 'other' } });
+    assert.equal(again.status, 409);
+    assert.match(again.body.message, /already assigned to node "flotilla-node"/);
+    await c.req('DELETE', '/api/v1/namespaces/t/pods/tobind', { gracePeriodSeconds: 0 });
+  });
+
   it('pods bound to a node are deleted gracefully; grace 0 removes them', async () => {
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bound' }, spec: { nodeName: 'flotilla-node', containers: [{ name: 'c', image: 'busybox' }] } };
     assert.equal((await c.req('POST', '/api/v1/namespaces/t/pods', pod)).status, 201);

@@ -218,6 +218,7 @@ export class Api {
     if (method === 'POST') {
       if (info.name !== undefined) {
         if (served.info.plural === 'serviceaccounts' && info.sub === 'token') return this.tokenRequest(served, ns, info.name, await this.body(req), res);
+        if (served.info.plural === 'pods' && info.sub === 'binding') return this.bind(served, ns, info.name, await this.body(req), wo(), ua, res);
         throw methodNotAllowed(`POST is not supported on ${info.plural}${info.sub ? `/${info.sub}` : ''}`);
       }
       if (!served.info.verbs.includes('create')) throw methodNotAllowed(`create is not supported on ${info.plural}`);
@@ -582,6 +583,20 @@ export class Api {
     t[parts[parts.length - 1]] = replicas;
     const r = this.objects.update(s, ns, name, next, o, ua);
     return toScale(s, r.obj);
+  }
+
+  /** pods/{name}/binding: what a scheduler posts to put a pod on a node. */
+  private bind(s: Served, ns: string, name: string, body: unknown, o: WriteOptions, ua: string, res: ServerResponse): void {
+    const target = isPlainObject(body) ? (body as any).target : undefined;
+    if (!target?.name) throw new ApiError(422, 'Invalid', `Binding "${name}" is invalid: target.name: Required value`, { name, kind: 'Binding', causes: [{ reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' }] });
+    const cur = this.objects.get(s, ns, name);
+    const spec = (cur.obj.spec ?? {}) as any;
+    if (spec.nodeName) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${spec.nodeName}"`, { name, kind: 'pods/binding' });
+    if (cur.obj.metadata?.deletionTimestamp) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is being deleted, cannot be assigned to a host`);
+    const next = clone(this.objects.present(s, cur.obj));
+    (next.spec as any).nodeName = target.name;
+    this.objects.update(s, ns, name, next, { ...o, fieldValidation: 'Ignore' }, ua);
+    sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
 
   private tokenRequest(s: Served, ns: string, name: string, body: unknown, res: ServerResponse): void {
