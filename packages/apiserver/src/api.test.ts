@@ -1,8 +1,7 @@
 /** The REST API over HTTPS: status codes, bad input, concurrency, lifecycle, watch semantics. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
-import { startTestCluster, eventually, type TestCluster } from './testutil.js';
+import { startTestCluster, eventually, readWatch, type TestCluster } from './testutil.js';
 
 let c: TestCluster;
 
@@ -13,37 +12,7 @@ const cm = (name: string, data: Record<string, string> = {}, extra: Record<strin
   data,
 });
 
-/** Reads a watch stream until `n` events arrived or the timeout passes. */
-function watchEvents(path: string, n: number, timeoutMs = 5000): Promise<any[]> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(path, c.server.url);
-    const events: any[] = [];
-    let buf = '';
-    const r = request(u, { ca: c.server.caPem, headers: { authorization: `Bearer ${c.server.token}` } }, (res) => {
-      res.setEncoding('utf8');
-      res.on('data', (d) => {
-        buf += d;
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          if (line.trim()) events.push(JSON.parse(line));
-          if (events.length >= n) {
-            r.destroy();
-            resolve(events);
-          }
-        }
-      });
-      res.on('end', () => resolve(events));
-    });
-    r.on('error', (e) => (events.length >= n ? undefined : reject(e)));
-    r.end();
-    setTimeout(() => {
-      r.destroy();
-      resolve(events);
-    }, timeoutMs);
-  });
-}
+const watchEvents = (path: string, n: number, timeoutMs = 5000) => readWatch(new URL(path, c.server.url).toString(), c.server.caPem, c.server.token, n, timeoutMs);
 
 describe('REST API', { timeout: 120_000 }, () => {
   before(async () => {

@@ -13,39 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { startApiServer } from './server.js';
-import { startTestCluster, eventually, sleep } from './testutil.js';
+import { startTestCluster, eventually, sleep, readWatch } from './testutil.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-
-function rawWatch(url: string, ca: string, token: string, n: number, timeoutMs = 5000): Promise<any[]> {
-  return new Promise((resolve) => {
-    const events: any[] = [];
-    let buf = '';
-    const r = request(new URL(url), { ca, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      res.setEncoding('utf8');
-      res.on('data', (d) => {
-        buf += d;
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          if (line.trim()) events.push(JSON.parse(line));
-          if (events.length >= n) {
-            r.destroy();
-            resolve(events);
-          }
-        }
-      });
-      res.on('end', () => resolve(events));
-    });
-    r.on('error', () => resolve(events));
-    r.end();
-    setTimeout(() => {
-      r.destroy();
-      resolve(events);
-    }, timeoutMs);
-  });
-}
 
 describe('durability', { timeout: 180_000 }, () => {
   it('keeps every acknowledged write when the server is killed with SIGKILL', async () => {
@@ -104,11 +74,11 @@ describe('durability', { timeout: 180_000 }, () => {
         await fetchJson(s.url, s.caPem, s.token, 'POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `r${i}` } });
       await s.close();
       s = await startApiServer({ dataDir: dir, eventWindow: 50 });
-      const evs = await rawWatch(`${s.url}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv0}`, s.caPem, s.token, 3);
+      const evs = await readWatch(`${s.url}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv0}`, s.caPem, s.token, 3);
       assert.deepEqual(evs.map((e) => `${e.type}:${e.object.metadata.name}`), ['ADDED:r1', 'ADDED:r2', 'ADDED:r3']);
       for (let i = 0; i < 120; i++)
         await fetchJson(s.url, s.caPem, s.token, 'POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `x${i}` } });
-      const gone = await rawWatch(`${s.url}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv0}`, s.caPem, s.token, 1);
+      const gone = await readWatch(`${s.url}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv0}`, s.caPem, s.token, 1);
       assert.equal(gone[0]?.type, 'ERROR');
       assert.equal(gone[0].object.code, 410);
       assert.equal(gone[0].object.reason, 'Expired');

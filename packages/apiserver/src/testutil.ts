@@ -116,3 +116,34 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 10_000
 }
 
 export { execFile };
+
+/** Reads a watch stream (newline-delimited JSON events) until `n` events arrived or the time is up. */
+export function readWatch(url: string, ca: string, token: string, n: number, timeoutMs = 5000): Promise<any[]> {
+  return new Promise((resolve) => {
+    const events: any[] = [];
+    let buf = '';
+    const r = request(new URL(url), { ca, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (d) => {
+        buf += d;
+        let i;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          if (line.trim()) events.push(JSON.parse(line));
+          if (events.length >= n) {
+            r.destroy();
+            resolve(events);
+          }
+        }
+      });
+      res.on('end', () => resolve(events));
+    });
+    r.on('error', () => resolve(events));
+    r.end();
+    setTimeout(() => {
+      r.destroy();
+      resolve(events);
+    }, timeoutMs);
+  });
+}
