@@ -677,7 +677,13 @@ export class Api {
     else if (s.info.kind === 'TokenReview') {
       const u = this.auth.authenticate(`Bearer ${(b.spec as any)?.token ?? ''}`);
       out.status = u ? { authenticated: true, user: u } : { authenticated: false };
-    } else out.status = { allowed: true, reason: 'flotilla: authenticated users are allowed' };
+    } else if (s.info.kind === 'SelfSubjectRulesReview')
+      out.status = {
+        resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+        nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+        incomplete: false,
+      };
+    else out.status = { allowed: true, reason: 'flotilla: authenticated users are allowed' };
     return out;
   }
 }

@@ -261,6 +261,14 @@ describe('kubectl against the embedded API server', { timeout: 300_000 }, () => 
     assert.equal((await c.req('GET', '/api/v1/namespaces/shop/configmaps/owner')).status, 404);
   });
 
+  it('auth can-i, can-i --list and whoami', async () => {
+    assert.equal((await c.k(['auth', 'can-i', 'create', 'deployments'])).trim(), 'yes');
+    assert.match(await c.k(['auth', 'can-i', '--list']), /^\*\.\*\s+\[\]\s+\[\]\s+\[\*\]/m);
+    const who = await c.k(['auth', 'whoami']);
+    assert.match(who, /Username\s+admin/);
+    assert.match(who, /system:masters/);
+  });
+
   it('explain and api-resources', async () => {
     const ex = await c.k(['explain', 'deployment.spec.replicas']);
     assert.match(ex, /KIND:\s+Deployment/);
