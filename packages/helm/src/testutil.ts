@@ -54,11 +54,16 @@ export interface SourcedObject {
 /** Parses `helm template` output into (source, object) pairs, one per document. */
 export function parseTemplateOutput(text: string): SourcedObject[] {
   const out: SourcedObject[] = [];
-  for (const block of text.split(/^---\n/m)) {
-    if (block.trim() === '') continue;
-    const m = /^# Source: (.+)\n/.exec(block);
+  const blocks = text.split(/^---\n/m);
+  blocks.forEach((block, i) => {
+    if (block.trim() === '') return;
+    // a leading block of comments describes an expectation file
+    if (i === 0 && block.split('\n').every((l) => l === '' || l.startsWith('#'))) return;
+    const m = /^# Source: (.+)\n?/.exec(block);
     if (!m) throw new Error(`document without a # Source line: ${block.slice(0, 80)}`);
-    out.push({ source: m[1]!, object: YAML.parse(block.slice(m[0].length), { version: '1.1' }) ?? null });
-  }
+    const body = block.slice(m[0].length);
+    const verbatim = /^# verbatim: (.+)$/m.exec(body);
+    out.push(verbatim ? { source: m[1]!, object: { verbatim: verbatim[1]! } } : { source: m[1]!, object: YAML.parse(body, { version: '1.1' }) ?? null });
+  });
   return out;
 }
