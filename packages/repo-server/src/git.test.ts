@@ -261,6 +261,20 @@ describe('submodules', () => {
       server.close();
     }
   });
+
+  test('a remote repository cannot pull a local repository in as a submodule', async () => {
+    const sneaky = new TestRepo(base, 'sneaky');
+    sneaky.write({ 'app/own.yaml': cm('own') });
+    git(sneaky.work, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', `file://${repo.bare}`, 'app/stolen');
+    sneaky.commit('local submodule');
+    const server = new RepoServer({ cacheDir: tempDir() });
+    try {
+      const e = await rejects(server.generateManifests({ repoURL: daemon.url('sneaky.git'), path: 'app' }), 'GitFailed', 'submodule "app/stolen"');
+      assert.match(e.message, /transport 'file' not allowed/);
+    } finally {
+      server.close();
+    }
+  });
 });
 
 describe('cache', () => {

@@ -86,6 +86,18 @@ export function resolveSubmoduleUrl(parent: string, sub: string): string {
   return `${base}${sep}${rest}`;
 }
 
+/** How a repository is reached when it is a submodule of another. */
+interface Via {
+  /** Superproject credentials, used when none are configured for this URL. */
+  creds?: RepoCredentials;
+  /** Refuse local transports (the superproject is remote). */
+  restrictLocal: boolean;
+}
+
+function isLocalUrl(url: string): boolean {
+  return /^file:/i.test(url) || url.startsWith('/') || url.startsWith('./') || url.startsWith('../');
+}
+
 interface RefMap {
   /** ref name → commit SHA (annotated tags peeled). */
   refs: Map<string, string>;
@@ -121,12 +133,12 @@ export class GitCache {
     }
   }
 
-  /** The cache entry for one repository URL. `inheritFrom` supplies credentials for submodules. */
-  repo(url: string, inheritFrom?: RepoCredentials): GitRepo {
+  /** The cache entry for one repository URL. */
+  repo(url: string): GitRepo {
     const key = url.trim();
     let r = this.repos.get(key);
     if (!r) {
-      r = new GitRepo(this, key, inheritFrom);
+      r = new GitRepo(this, key);
       this.repos.set(key, r);
     }
     return r;
@@ -245,26 +257,25 @@ export class GitRepo {
   constructor(
     private readonly cache: GitCache,
     readonly url: string,
-    private readonly inherited?: RepoCredentials,
   ) {
     this.id = urlId(url);
     this.dir = join(cache.cacheDir, 'repos', this.id);
     this.treesDir = join(cache.cacheDir, 'trees', this.id);
   }
 
-  get credentials(): RepoCredentials | undefined {
-    return this.cache.credentialsFor(this.url) ?? this.inherited;
+  /** Credentials for this URL; a submodule falls back to its superproject's. */
+  credentials(via?: Via): RepoCredentials | undefined {
+    return this.cache.credentialsFor(this.url) ?? via?.creds;
   }
 
   private get safeUrl(): string {
     return redact(this.url);
   }
 
-  private env(): { env: NodeJS.ProcessEnv; secrets: string[] } {
-    // Submodules (inherited credentials) may not use local protocols (file://, ext::) unless the
-    // superproject is local itself.
-    const fromUser = this.inherited === undefined || /^(file:|\/|\.)/.test(this.url) ? undefined : false;
-    return this.cache.gitEnv(this.credentials, fromUser === false ? { fromUser } : {});
+  private env(via?: Via): { env: NodeJS.ProcessEnv; secrets: string[] } {
+    // A submodule of a remote repository may not use local transports (file://, plain paths,
+    // ext::): a repository must not be able to read other repositories from this machine.
+    return this.cache.gitEnv(this.credentials(via), via?.restrictLocal ? { fromUser: false } : {});
   }
 
   private failure(what: string, r: RunResult, secrets: string[], fallback: 'GitFailed' | 'UnknownRevision' = 'GitFailed'): RepoError {
@@ -296,7 +307,10 @@ export class GitRepo {
     this.refInflight = (async () => {
       await this.mutex.run(() => this.init());
       const { env, secrets } = this.env();
-      const r = await this.cache.git(['ls-remote', this.url], { cwd: this.dir, env });
+      // Protocol v0 advertises every ref in one round trip (v2 needs a second request, which
+      // costs a delayed-ACK wait on git:// and a second HTTP request on https://), the same
+      // information Argo CD's go-git client reads.
+      const r = await this.cache.git(['-c', 'protocol.version=0', 'ls-remote', this.url], { cwd: this.dir, env });
       if (r.code !== 0) throw this.failure('listing refs of', r, secrets);
       const refs = new Map<string, string>();
       const peeled = new Map<string, string>();
@@ -386,8 +400,8 @@ export class GitRepo {
     return r.code === 0;
   }
 
-  private async fetchAll(): Promise<void> {
-    const { env, secrets } = this.env();
+  private async fetchAll(via?: Via): Promise<void> {
+    const { env, secrets } = this.env(via);
     const r = await this.cache.git(
       ['fetch', '--quiet', '--prune', '--force', '--no-tags', '--no-write-fetch-head', this.url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'],
       { cwd: this.dir, env },
@@ -396,7 +410,7 @@ export class GitRepo {
   }
 
   /** Makes sure `sha` is in the local cache, fetching from the server when it is not. */
-  async ensureCommit(sha: string, ref?: string): Promise<void> {
+  async ensureCommit(sha: string, ref?: string, via?: Via): Promise<void> {
     if (this.knownCommits.has(sha)) return;
     if (existsSync(join(this.treesDir, sha))) {
       this.knownCommits.add(sha);
@@ -409,10 +423,10 @@ export class GitRepo {
         this.knownCommits.add(sha);
         return;
       }
-      await this.fetchAll();
+      await this.fetchAll(via);
       if (!(await this.hasCommit(sha))) {
         // Not reachable from branches or tags: ask for the ref (e.g. refs/pull/1/head) or the commit itself.
-        const { env } = this.env();
+        const { env } = this.env(via);
         const want = ref && ref !== 'HEAD' && !ref.startsWith('refs/heads/') && !ref.startsWith('refs/tags/') ? `+${ref}:refs/flotilla/${ref.slice(5)}` : sha;
         await this.cache.git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', this.url, want], { cwd: this.dir, env });
       }
@@ -492,9 +506,9 @@ export class GitRepo {
   }
 
   /** Writes the files of `sha` into `dest` (created), then its submodules, recursively. */
-  async writeTree(sha: string, dest: string, depth: number): Promise<void> {
+  async writeTree(sha: string, dest: string, depth: number, via?: Via): Promise<void> {
     if (depth > 8) throw new RepoError(`submodules of ${this.safeUrl} nest more than 8 levels deep`, { code: 'GitFailed' });
-    await this.ensureCommit(sha);
+    await this.ensureCommit(sha, undefined, via);
     const gitlinks = await this.mutex.run(async () => {
       const { env } = this.cache.gitEnv(undefined);
       const index = `${dest}.index`;
@@ -522,9 +536,12 @@ export class GitRepo {
       const mod = modules.find((m) => m.path === link.path);
       if (!mod?.url) continue; // an uninitialised gitlink without .gitmodules entry stays an empty directory
       const subUrl = resolveSubmoduleUrl(this.url, mod.url);
-      const sub = this.cache.repo(subUrl, this.credentials);
+      const sub = this.cache.repo(subUrl);
+      const subVia: Via = { restrictLocal: via?.restrictLocal ?? !isLocalUrl(this.url) };
+      const creds = this.credentials(via);
+      if (creds) subVia.creds = creds;
       try {
-        await sub.writeTree(link.sha, join(dest, link.path), depth + 1);
+        await sub.writeTree(link.sha, join(dest, link.path), depth + 1, subVia);
       } catch (e) {
         if (e instanceof RepoError) {
           e.message = `submodule ${JSON.stringify(link.path)} (${redact(subUrl)}): ${e.message}`;

@@ -17,8 +17,8 @@ export interface RenderContext {
   maxOutputBytes: number;
   timeoutMs: number;
   sandbox: Sandbox;
-  /** Scratch space for work copies (removed by the renderer that creates it). */
-  workDir: string;
+  /** Scratch directory for this render, created on first use and removed after the render. */
+  scratch: () => Promise<string>;
   /** Cache of charts downloaded from Helm repositories (dependencies, chart sources). */
   chartsDir: string;
 }

@@ -115,7 +115,7 @@ async function downloadValueFile(ctx: RenderContext, url: string, n: number): Pr
   } catch (e) {
     throw new RepoError(`cannot fetch value file ${url}: ${(e as Error).message}`, { code: 'Unreachable' });
   }
-  const p = join(ctx.workDir, `values-${process.pid}-${Date.now()}-${n}.yaml`);
+  const p = join(await ctx.scratch(), `values-${process.pid}-${Date.now()}-${n}.yaml`);
   await writeFile(p, text);
   return p;
 }

@@ -256,7 +256,7 @@ export async function renderKustomize(
   const kfile = findKustomization(ctx.appDir);
   const kRepoPath = repoPath(ctx, kfile ?? 'kustomization.yaml');
   const { cmd, args } = kustomizeCommand(tools, opts?.version);
-  const work = await mkdtemp(join(ctx.workDir, 'kustomize-'));
+  const work = await mkdtemp(join(await ctx.scratch(), 'kustomize-'));
   try {
     // A private workspace: options are written into its copy of the kustomization only.
     const repoCopy = join(work, 'repo');

@@ -180,13 +180,32 @@ export class RepoServer {
     return p;
   }
 
-  private async workDir(): Promise<string> {
-    const base = join(this.o.cacheDir, 'work');
-    await mkdir(base, { recursive: true });
-    return mkdtemp(join(base, 'render-'));
+  /** A lazily created scratch directory and its cleanup. */
+  private scratch(): { get: () => Promise<string>; dispose: () => Promise<void> } {
+    let dir: Promise<string> | undefined;
+    return {
+      get: () =>
+        (dir ??= (async () => {
+          const base = join(this.o.cacheDir, 'work');
+          await mkdir(base, { recursive: true });
+          return mkdtemp(join(base, 'render-'));
+        })()),
+      dispose: async () => {
+        if (!dir) return;
+        const d = await dir.catch(() => undefined);
+        if (d) await rm(d, { recursive: true, force: true }).catch(() => {});
+      },
+    };
   }
 
-  private context(root: string, appPath: string, appDir: string, env: Record<string, string>, gen: GenerateOptions, workDir: string): RenderContext {
+  private context(
+    root: string,
+    appPath: string,
+    appDir: string,
+    env: Record<string, string>,
+    gen: GenerateOptions,
+    scratch: () => Promise<string>,
+  ): RenderContext {
     return {
       root,
       appPath,
@@ -198,7 +217,7 @@ export class RepoServer {
       maxOutputBytes: this.o.maxOutputBytes,
       timeoutMs: this.o.renderTimeoutMs,
       sandbox: this.sandbox,
-      workDir,
+      scratch,
       chartsDir: join(this.o.cacheDir, 'charts'),
     };
   }
@@ -207,7 +226,7 @@ export class RepoServer {
     const appPath = normalizeRepoPath(source.path, 'application path');
     const repo = this.git.repo(source.repoURL);
     const { tree, release } = await repo.acquire(sha);
-    const work = await this.workDir();
+    const work = this.scratch();
     try {
       if (tree.outOfBoundsSymlinks.length) {
         throw new RepoError(
@@ -229,7 +248,7 @@ export class RepoServer {
         ...(gen.kubeVersion !== undefined ? { kubeVersion: gen.kubeVersion } : {}),
         ...(gen.apiVersions !== undefined ? { apiVersions: gen.apiVersions } : {}),
       });
-      const ctx = this.context(tree.root, appPath, appDir, env, gen, work);
+      const ctx = this.context(tree.root, appPath, appDir, env, gen, work.get);
       source = await applyOverrideFiles(source, appDir, appPath, gen.appName);
       const type = detectSourceType(source, appDir);
       let objects: RenderedObject[];
@@ -244,7 +263,7 @@ export class RepoServer {
       return { revision: sha, sourceType, objects };
     } finally {
       release();
-      await rm(work, { recursive: true, force: true }).catch(() => {});
+      await work.dispose();
     }
   }
 
@@ -274,7 +293,7 @@ export class RepoServer {
     }
     const key = stableStringify({ helmRepo: source.repoURL.trim(), chart, version, chartDir, helm: source.helm, opts: gen });
     return this.cached(key, async () => {
-      const work = await this.workDir();
+      const work = this.scratch();
       try {
         const env = buildEnv({
           ...(gen.appName !== undefined ? { appName: gen.appName } : {}),
@@ -287,11 +306,11 @@ export class RepoServer {
           ...(gen.kubeVersion !== undefined ? { kubeVersion: gen.kubeVersion } : {}),
           ...(gen.apiVersions !== undefined ? { apiVersions: gen.apiVersions } : {}),
         });
-        const ctx = this.context(chartDir, '', chartDir, env, gen, work);
+        const ctx = this.context(chartDir, '', chartDir, env, gen, work.get);
         const objects = await renderHelm(ctx, source.helm, chart);
         return { revision: version, sourceType: 'Helm' as const, objects };
       } finally {
-        await rm(work, { recursive: true, force: true }).catch(() => {});
+        await work.dispose();
       }
     });
   }
