@@ -180,7 +180,7 @@ describe('credentials', () => {
     }
   });
 
-  test('bearer tokens', async () => {
+  test('bearer tokens, and access tokens given as a password only', async () => {
     const http = await startHttpGitServer(base, { bearer: 'tok-123456' });
     try {
       const server = new RepoServer({ cacheDir: tempDir(), credentials: () => ({ bearerToken: 'tok-123456' }) });
@@ -191,6 +191,17 @@ describe('credentials', () => {
       }
     } finally {
       await http.stop();
+    }
+    const basic = await startHttpGitServer(base, { username: 'x-access-token', password: 'ghp_token_value' });
+    try {
+      const server = new RepoServer({ cacheDir: tempDir(), credentials: () => ({ password: 'ghp_token_value' }) });
+      try {
+        assert.equal(await server.resolveRevision(basic.url('app.git'), 'v1.0.0'), shas['c1']);
+      } finally {
+        server.close();
+      }
+    } finally {
+      await basic.stop();
     }
   });
 

@@ -152,6 +152,16 @@ describe('helm charts in Git', () => {
     assert.equal(configMap(fromCluster)['kubeVersion'], 'v1.31.0');
   });
 
+  test('Helm output is bounded', async (t) => {
+    if (skip(t)) return;
+    const tiny = new RepoServer({ cacheDir: tempDir(), maxOutputBytes: 200 });
+    try {
+      await rejects(tiny.generateManifests({ repoURL: url, path: 'helm-app' }), 'TooLarge', 'byte limit');
+    } finally {
+      tiny.close();
+    }
+  });
+
   test('releaseName overrides the application name', async (t) => {
     if (skip(t)) return;
     const r = await gen({ releaseName: 'custom' });
