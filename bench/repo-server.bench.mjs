@@ -71,7 +71,7 @@ try {
     const hRenders = await series(30, (i) =>
       server.generateManifests({ repoURL: url, targetRevision: sha, path: chart, helm: { parameters: [{ name: 'replicaCount', value: String(i + 1) }] } }),
     );
-    console.log(`  ${chart} warm render, uncached:      median ${fmt(median(hRenders))}, p95 ${fmt(p95(hRenders))}   (target < 20 ms)`);
+    console.log(`  ${`${chart} warm render, uncached:`.padEnd(40)}median ${fmt(median(hRenders))}, p95 ${fmt(p95(hRenders))}   (target < 20 ms)`);
   }
 } finally {
   server.close();
