@@ -12,7 +12,7 @@ export { splitManifests, sortManifests, INSTALL_ORDER } from './sort.js';
 export { mergeMaps, coalesceValues } from './values.js';
 export { IgnoreRules } from './ignore.js';
 export { encodeToml } from './toml.js';
-export { newHelmTemplateSet } from './engine.js';
+export { newHelmTemplateSet, clearEngineCache } from './engine.js';
 
 /**
  * Applies one Helm `--set`-style expression to `target` (mutated).

@@ -8,6 +8,7 @@
 import { isMap } from '@flotilla/gotemplate';
 import { HelmError } from './errors.js';
 import { parseYaml, jsonKind } from './yaml.js';
+import { scanHead } from './fasthead.js';
 
 export const INSTALL_ORDER = [
   'PriorityClass',
@@ -72,12 +73,22 @@ export function splitManifests(text: string): string[] {
     .map((d) => d.trim());
 }
 
-interface Head {
+export interface Head {
   kind: string;
   hook?: string;
 }
 
 function readHead(doc: string, path: string): Head {
+  const fast = scanHead(doc);
+  if (fast) {
+    const hook = fast.annotations['helm.sh/hook'];
+    return hook !== undefined ? { kind: fast.kind, hook } : { kind: fast.kind };
+  }
+  return readHeadFully(doc, path);
+}
+
+/** Reads the head with the full YAML parser (also the source of the error messages). */
+export function readHeadFully(doc: string, path: string): Head {
   let v: unknown;
   try {
     v = parseYaml(doc);
