@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,39 @@ describe('flotilla CLI', { timeout: 120_000 }, () => {
     const badPort = run(['up', '--port', 'abc']);
     assert.equal(badPort.status, 1);
     assert.match(badPort.stderr, /--port: "abc" is not a valid port number/);
+  });
+
+  it('helm template and render run through the flotilla command', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-cli-'));
+    try {
+      mkdirSync(join(dir, 'chart', 'templates'), { recursive: true });
+      writeFileSync(join(dir, 'chart', 'Chart.yaml'), 'apiVersion: v2\nname: demo\nversion: 0.1.0\n');
+      writeFileSync(join(dir, 'chart', 'values.yaml'), 'color: blue\n');
+      writeFileSync(join(dir, 'chart', 'templates', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cm\ndata:\n  color: {{ .Values.color | quote }}\n');
+      const h = run(['helm', 'template', 'rel', join(dir, 'chart'), '--set', 'color=red']);
+      assert.equal(h.status, 0, h.stderr);
+      assert.equal(h.stdout, '---\n# Source: demo/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rel-cm\ndata:\n  color: "red"\n');
+      const bad = run(['helm', 'install', 'x']);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /only 'flotilla helm template'/);
+      // a Git repository rendered like Argo CD's repo server
+      const repo = join(dir, 'repo');
+      mkdirSync(join(repo, 'app'), { recursive: true });
+      writeFileSync(join(repo, 'app', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-git\n');
+      const git = (...a: string[]) => spawnSync('git', ['-C', repo, '-c', 'user.email=t@example.com', '-c', 'user.name=t', ...a], { encoding: 'utf8' });
+      git('init', '-q', '-b', 'main');
+      git('add', '.');
+      assert.equal(git('commit', '-q', '-m', 'init').status, 0);
+      const r = run(['render', '--repo', `file://${repo}`, '--revision', 'main', '--path', 'app'], { FLOTILLA_DATA_DIR: join(dir, 'data'), HOME: dir });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /kind: ConfigMap/);
+      assert.match(r.stdout, /name: from-git/);
+      const missing = run(['render', '--repo', `file://${repo}`, '--revision', 'nope', '--path', 'app'], { FLOTILLA_DATA_DIR: join(dir, 'data'), HOME: dir });
+      assert.notEqual(missing.status, 0);
+      assert.match(missing.stderr, /nope/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('kubeconfig before the first up says what to do', () => {

@@ -5,6 +5,8 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startApiServer } from '@flotilla/apiserver';
+import { renderCommand } from '@flotilla/repo-server';
+import { helmTemplateCommand } from '@flotilla/helm';
 
 export const VERSION = '0.1.0';
 
@@ -15,9 +17,11 @@ Usage:
   flotilla <command> [flags]
 
 Commands:
-  up           Start the embedded cluster in the foreground and write a kubeconfig
-  kubeconfig   Print the kubeconfig of the embedded cluster
-  version      Print the version
+  up             Start the embedded cluster in the foreground and write a kubeconfig
+  kubeconfig     Print the kubeconfig of the embedded cluster
+  render         Render an application's manifests from Git like Argo CD's repo server
+  helm template  Render a Helm chart locally, like 'helm template'
+  version        Print the version
 
 Run 'flotilla <command> --help' for a command's flags.
 `,
@@ -66,6 +70,16 @@ export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
     process.stdout.write(HELP[rest[0] ?? ''] ?? HELP['']);
+    return;
+  }
+  const io = { stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t), cwd: process.cwd() };
+  if (cmd === 'render') {
+    process.exitCode = await renderCommand(rest, io);
+    return;
+  }
+  if (cmd === 'helm') {
+    if (rest[0] !== 'template') fail(`unknown helm command "${rest[0] ?? ''}": only 'flotilla helm template' is available\nRun 'flotilla helm template --help' for usage.`);
+    process.exitCode = await helmTemplateCommand(rest.slice(1), io);
     return;
   }
   if (!(cmd in HELP)) fail(`unknown command "${cmd}"\nRun 'flotilla --help' for usage.`);
