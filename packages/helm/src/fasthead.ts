@@ -180,7 +180,7 @@ function scan(doc: string): FastHead {
     /** a block scalar being read */
     block: { parent: number; indent: number } | null;
     /** a plain scalar that may continue on more indented lines */
-    plainCont: { minIndent: number } | null;
+    plainCont: { minIndent: number; head: boolean } | null;
   } = { pending: null, block: null, plainCont: null };
   let rootSeen = false;
 
@@ -222,7 +222,8 @@ function scan(doc: string): FastHead {
       const text = rest.slice(0, end).replace(/[ \t]+$/, '');
       if (/:([ \t]|$)/.test(text)) throw UNSURE; // "a: b: c"
       sc = { text, plain: true };
-      st.plainCont = hash >= 0 ? null : { minIndent: ctxIndent + 1 };
+      const head = owner?.role === 'annotations' || (owner?.role === 'root' && (key === 'kind' || key === 'apiVersion'));
+      st.plainCont = hash >= 0 ? null : { minIndent: ctxIndent + 1, head };
     }
     if (owner?.role && key !== undefined) record(owner.role, key, sc);
   };
@@ -281,13 +282,9 @@ function scan(doc: string): FastHead {
     return [key, content.slice(keyEnd + 1).replace(/^[ \t]+/, '')];
   };
 
-  let lastKey: string | undefined;
-  let lastKeyOwner: Ctx | undefined;
 
   const keyLine = (map: Ctx, content: string) => {
     const [key, rest] = splitKey(content);
-    lastKey = key;
-    lastKeyOwner = map;
     handleValue(rest, map.indent, true, childRole(map, key), key, map);
   };
 
@@ -298,8 +295,6 @@ function scan(doc: string): FastHead {
     if (content[j] === '\t') throw UNSURE;
     const rest = content.slice(j);
     const col = seq.indent + j;
-    lastKey = undefined;
-    lastKeyOwner = undefined;
     if (rest === '' || rest[0] === '#') {
       st.pending = { indent: seq.indent, mapValue: false };
       return;
@@ -346,7 +341,7 @@ function scan(doc: string): FastHead {
     if (st.plainCont) {
       if (indent >= st.plainCont.minIndent) {
         if (/:([ \t]|$)/.test(content) || /[ \t]#/.test(content) || content.startsWith('- ') || content === '-') throw UNSURE;
-        if (lastKeyOwner?.role) throw UNSURE;
+        if (st.plainCont.head) throw UNSURE;
         continue;
       }
       st.plainCont = null;
@@ -424,12 +419,12 @@ function scan(doc: string): FastHead {
       break;
     }
   }
-  void lastKey;
   return head;
 }
 
 function looksLikeKey(content: string): boolean {
   const c = content[0];
+  if (c === '[' || c === '{' || c === '|' || c === '>') return false;
   if (c === '"' || c === "'") {
     const e = c === '"' ? endDouble(content, 0) : endSingle(content, 0);
     return e > 0 && content[e + 1] === ':';
