@@ -63,6 +63,8 @@ test('hooks and CRD flags: --no-hooks, --skip-tests, --include-crds/--skip-crds,
   assert.ok(!r.out.includes('hook.yaml'));
   r = await run(['kitchen', '--include-crds', '--skip-crds']);
   assert.ok(!r.out.includes('crds/widgets.yaml'));
+  r = await run(['kitchen', '-s', 'templates/hook.yaml']);
+  assert.match(r.out, /name: release-name-migrate/);
   r = await run(['kitchen', '--is-upgrade', '-s', 'templates/objects.yaml']);
   assert.match(r.out, /release: release-name\|default\|Helm\|false\|true\|1/);
 });

@@ -3,7 +3,7 @@
 // functions, `missingkey=zero`, and "<no value>" removed from the output. Each template runs with
 // the objects of the chart it belongs to (.Values scoped to that chart, .Chart, .Files, .Release,
 // .Capabilities, .Template, .Subcharts).
-import { TemplateSet, ExecError, ParseError, parseText, makeIncludeFunc, goFunc, isMap, toJSON, fromJSON, type FuncMap, type ParseResult } from '@flotilla/gotemplate';
+import { TemplateSet, ExecError, ParseError, parseText, goFunc, isMap, toJSON, fromJSON, type FuncMap, type ParseResult } from '@flotilla/gotemplate';
 import type { Chart } from './chart.js';
 import { chartFullPath } from './chart.js';
 import { HelmError } from './errors.js';
@@ -115,7 +115,20 @@ function templateNameOf(data: unknown): string | undefined {
   return undefined;
 }
 
+/** Nesting limit of include/tpl calls (Helm allows 1000; a JS stack holds fewer nested templates). */
+export const MAX_INCLUDE_DEPTH = 200;
+
 export function helmFuncs(set: TemplateSet): FuncMap {
+  let depth = 0;
+  const nested = <T>(name: string, fn: () => T): T => {
+    if (depth >= MAX_INCLUDE_DEPTH) throw new Error(`rendering template has a nested reference name: ${name}: unable to execute template`);
+    depth++;
+    try {
+      return fn();
+    } finally {
+      depth--;
+    }
+  };
   return {
     toYaml: goFunc(['any'], null, (v: unknown) => yamlOrEmpty(v)),
     mustToYaml: goFunc(['any'], null, (v: unknown) => marshalYaml(v).replace(/\n$/, '')),
@@ -173,13 +186,15 @@ export function helmFuncs(set: TemplateSet): FuncMap {
         return (e as Error).message;
       }
     }),
-    include: makeIncludeFunc(set),
-    tpl: goFunc(['string', 'any'], null, (text: string, data: unknown) => {
-      const o = set.overlay();
-      const name = templateNameOf(data) ?? 'tpl';
-      parseInto(o, name, text);
-      return o.execute(name, data).replaceAll('<no value>', '');
-    }),
+    include: goFunc(['string', 'any'], null, (name: string, data: unknown) => nested(name, () => set.execute(name, data))),
+    tpl: goFunc(['string', 'any'], null, (text: string, data: unknown) =>
+      nested('tpl', () => {
+        const o = set.overlay();
+        const name = templateNameOf(data) ?? 'tpl';
+        parseInto(o, name, text);
+        return o.execute(name, data).replaceAll('<no value>', '');
+      }),
+    ),
     required: goFunc(['string', 'any'], null, (warn: string, val: unknown) => {
       if (val === null || val === undefined || val === '') throw warnError(warn);
       return val;
@@ -195,7 +210,7 @@ export function helmFuncs(set: TemplateSet): FuncMap {
 
 /** A template set with Sprig and Helm's functions. */
 export function newHelmTemplateSet(): TemplateSet {
-  const set = new TemplateSet();
+  const set = new TemplateSet({ maxDepth: MAX_INCLUDE_DEPTH + 50 });
   set.removeFuncs('env', 'expandenv');
   set.funcs(helmFuncs(set));
   set.option('missingkey=zero');
@@ -209,6 +224,14 @@ function splitLocation(loc: string): { file?: string; line?: number } {
   const m = /^(.*?):(\d+)(?::\d+)?$/.exec(loc);
   if (!m) return {};
   return { file: m[1]!, line: Number(m[2]) };
+}
+
+/** Shortens the message of a deep include/tpl chain (Go nests one message per call). */
+function compactChain(msg: string): string {
+  if (msg.length < 4000) return msg;
+  const parts = msg.split(/(?=: error calling (?:include|tpl|template): )/);
+  if (parts.length <= 6) return msg;
+  return [...parts.slice(0, 2), `: … (${parts.length - 4} nested calls omitted) …`, ...parts.slice(-2)].join('');
 }
 
 export function toHelmError(e: unknown, filename: string): Error {
@@ -226,7 +249,7 @@ export function toHelmError(e: unknown, filename: string): Error {
     const where = splitLocation(loc);
     const m = WARN_RE.exec(e.message);
     if (m) return new HelmError(`execution error at (${loc}): ${m[1]}`, { ...where, cause: e });
-    return new HelmError(e.message, { ...where, cause: e });
+    return new HelmError(compactChain(e.message), { ...where, cause: e });
   }
   if (e instanceof RangeError && /call stack/i.test(e.message)) return new HelmError(`rendering template ${filename}: template nesting is too deep`, { file: filename, cause: e });
   return e instanceof Error ? e : new Error(String(e));

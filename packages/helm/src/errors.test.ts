@@ -137,3 +137,27 @@ test('bad --set syntax is a clear error', async () => {
   assert.equal((await renderError({ chartDir: chart('kitchen'), set: ['a=1,b'] })).message, 'failed parsing --set data: key "b" has no value');
   assert.equal((await renderError({ chartDir: chart('kitchen'), setString: ['x[y]=1'] })).message, 'failed parsing --set-string data: failed to parse index: strconv.Atoi: parsing "y": invalid syntax');
 });
+
+test('include: a missing template and endless recursion are reported, not crashes', async () => {
+  const tmp = tempDir();
+  try {
+    const c = join(tmp, 'rec');
+    mkdirSync(join(c, 'templates'), { recursive: true });
+    writeFileSync(join(c, 'Chart.yaml'), 'apiVersion: v2\nname: rec\nversion: 1.0.0\n');
+    writeFileSync(join(c, 'templates', 'a.yaml'), 'x: {{ include "missing" . }}\n');
+    assert.match((await renderError({ chartDir: c })).message, /^template: rec\/templates\/a\.yaml:1:6: executing "rec\/templates\/a\.yaml" at <include "missing" \.>: error calling include: template: no template "missing"/);
+    writeFileSync(join(c, 'templates', 'a.yaml'), '{{- define "loop" }}{{ include "loop" . }}{{ end }}x: {{ include "loop" . }}\n');
+    const e = await renderError({ chartDir: c });
+    assert.match(e.message, /nested calls omitted/);
+    assert.match(e.message, /error calling include: rendering template has a nested reference name: loop: unable to execute template$/);
+    assert.ok(e.message.length < 2000);
+  } finally {
+    removeDir(tmp);
+  }
+});
+
+test('an integer from --set is not a string for the schema (use --set-string)', async () => {
+  const e = await renderError({ chartDir: chart('kitchen'), set: ['image.tag=9'] });
+  assert.match(e.message, /- image\.tag: Invalid type\. Expected: string, given: integer/);
+  await renderChart({ chartDir: chart('kitchen'), setString: ['image.tag=9'] });
+});
