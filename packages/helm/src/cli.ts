@@ -46,6 +46,7 @@ Flags:
       --set-string stringArray   set STRING values on the command line (can specify multiple or separate values with commas: key1=val1,key2=val2)
   -s, --show-only stringArray    only show manifests rendered from the given templates
       --skip-crds                if set, no CRDs will be printed
+      --skip-schema-validation   if set, disables JSON schema validation
       --skip-tests               skip tests from templated output
   -f, --values strings           specify values in a YAML file or a URL (can specify multiple)
       --version string           specify a version constraint for the chart version to use (with --repo)
@@ -78,6 +79,7 @@ const FLAGS: FlagDef[] = [
   { long: 'show-only', short: 's', kind: 'array' },
   { long: 'skip-crds', kind: 'bool' },
   { long: 'skip-tests', kind: 'bool' },
+  { long: 'skip-schema-validation', kind: 'bool' },
   { long: 'values', short: 'f', kind: 'slice' },
   { long: 'version', kind: 'string' },
   // accepted for compatibility, no effect on the output
@@ -90,7 +92,6 @@ const FLAGS: FlagDef[] = [
   { long: 'wait', kind: 'bool' },
   { long: 'wait-for-jobs', kind: 'bool' },
   { long: 'disable-openapi-validation', kind: 'bool' },
-  { long: 'skip-schema-validation', kind: 'bool' },
   { long: 'timeout', kind: 'string' },
   { long: 'description', kind: 'string' },
   { long: 'username', kind: 'string' },
@@ -252,6 +253,7 @@ export async function helmTemplateCommand(argv: string[], io: CommandIO): Promis
       isUpgrade: p.bools.has('is-upgrade'),
       skipTests: p.bools.has('skip-tests'),
       noHooks: p.bools.has('no-hooks'),
+      skipSchemaValidation: p.bools.has('skip-schema-validation'),
       cwd,
     };
     const kv = p.strings.get('kube-version');

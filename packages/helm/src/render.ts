@@ -61,6 +61,8 @@ export interface RenderChartOptions {
   skipTests?: boolean;
   /** Leave hooks out (helm template --no-hooks). */
   noHooks?: boolean;
+  /** Do not validate values against values.schema.json (helm template --skip-schema-validation). */
+  skipSchemaValidation?: boolean;
 }
 
 export interface RenderedManifest {
@@ -298,7 +300,7 @@ export async function renderChart(opts: RenderChartOptions): Promise<RenderResul
   processEnabled(chart, user);
   processImportValues(chart);
   const values = coalesceValues(chart, copyValue(user));
-  validateChartValues(chart, values);
+  if (!opts.skipSchemaValidation) validateChartValues(chart, values);
 
   const rendered = renderTemplates(
     chart,
