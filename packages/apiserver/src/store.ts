@@ -41,6 +41,9 @@ export class Store {
   private stmtUpsert: Database.Statement;
   private stmtDelete: Database.Statement;
   private stmtEvent: Database.Statement;
+  private stmtCompact: Database.Statement;
+  private txPut!: (res: string, ns: string, name: string, rv: number, json: string, type: EventType) => void;
+  private txRemove!: (res: string, ns: string, name: string, rv: number, json: string) => void;
   private writesSinceCompact = 0;
   private writesSinceCheckpoint = 0;
   private checkpointer?: Worker;
@@ -74,6 +77,16 @@ export class Store {
     );
     this.stmtDelete = this.db.prepare('DELETE FROM objects WHERE res = ? AND ns = ? AND name = ?');
     this.stmtEvent = this.db.prepare('INSERT INTO events(rv, type, res, ns, name, data) VALUES (?, ?, ?, ?, ?, ?)');
+    this.stmtCompact = this.db.prepare('DELETE FROM events WHERE rv <= ?');
+    // transactions compiled once: object row + event row commit together
+    this.txPut = this.db.transaction((res: string, ns: string, name: string, rv: number, json: string, type: EventType) => {
+      this.stmtUpsert.run(res, ns, name, rv, json);
+      this.stmtEvent.run(rv, type, res, ns, name, json);
+    });
+    this.txRemove = this.db.transaction((res: string, ns: string, name: string, rv: number, json: string) => {
+      this.stmtDelete.run(res, ns, name);
+      this.stmtEvent.run(rv, 'DELETED', res, ns, name, json);
+    });
     this.load();
   }
 
@@ -148,10 +161,8 @@ export class Store {
       throw new RangeError(`object is too large: ${json.length} bytes exceeds the ${maxBytes}-byte limit`);
     }
     const type: EventType = existed ? 'MODIFIED' : 'ADDED';
-    this.tx(() => {
-      this.stmtUpsert.run(res, ns, name, rv, json);
-      this.stmtEvent.run(rv, type, res, ns, name, json);
-    });
+    this.txPut(res, ns, name, rv, json, type);
+    this.afterWrite();
     this.rv = rv;
     const so = { rv, json, obj };
     this.bucket(res).set(key(ns, name), so);
@@ -168,10 +179,8 @@ export class Store {
     obj.metadata = obj.metadata ?? {};
     obj.metadata.resourceVersion = String(rv);
     const json = JSON.stringify(obj);
-    this.tx(() => {
-      this.stmtDelete.run(res, ns, name);
-      this.stmtEvent.run(rv, 'DELETED', res, ns, name, json);
-    });
+    this.txRemove(res, ns, name, rv, json);
+    this.afterWrite();
     this.rv = rv;
     this.data.get(res)!.delete(key(ns, name));
     const so = { rv, json, obj };
@@ -218,12 +227,11 @@ export class Store {
     this.checkpointer.postMessage('checkpoint');
   }
 
-  private tx(fn: () => void): void {
-    this.db.transaction(fn)();
+  private afterWrite(): void {
     if (++this.writesSinceCheckpoint >= 2000 && this.checkpointer) this.checkpoint();
     if (++this.writesSinceCompact >= 1000) {
       this.writesSinceCompact = 0;
-      this.db.prepare('DELETE FROM events WHERE rv <= ?').run(this.rv - this.window);
+      this.stmtCompact.run(this.rv + 1 - this.window);
     }
   }
 
