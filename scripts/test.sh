@@ -13,9 +13,13 @@ if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt "$need_node_major" ]
   exit 1
 fi
 
-# System tools the tests drive for real.
+# System tools the tests drive for real (bubblewrap: the node agent's sandbox; without it the
+# agent falls back to plain processes, so it is installed when possible but not required).
 missing=()
 command -v git >/dev/null 2>&1 || missing+=(git)
+if ! command -v bwrap >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  missing+=(bubblewrap)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test: installing ${missing[*]} with apt-get…" >&2
