@@ -1,1 +1,125 @@
-export {};
+/**
+ * @flotilla/controllers — Kubernetes' workload controllers as API clients: Deployment, ReplicaSet,
+ * StatefulSet, DaemonSet, Job, CronJob, Endpoints/EndpointSlices, namespace defaults (ServiceAccount
+ * "default", ConfigMap "kube-root-ca.crt") and a scheduler. They talk to the cluster only through the
+ * Kubernetes API, so they run against the embedded API server and against a real cluster alike.
+ */
+import { KubeClient, type KubeConfigLike } from './client.js';
+import { Controller, makeContext, type ControllerContext } from './controller.js';
+import { CronJobController, type CronJobOptions } from './cronjob.js';
+import { DaemonSetController } from './daemonset.js';
+import { DeploymentController } from './deployment.js';
+import { EndpointsController } from './endpoints.js';
+import { JobController, type JobOptions } from './job.js';
+import { NamespaceDefaultsController } from './namespace-defaults.js';
+import { ReplicaSetController } from './replicaset.js';
+import { Scheduler, type SchedulerOptions } from './scheduler.js';
+import { StatefulSetController } from './statefulset.js';
+import type { Clock } from './util.js';
+
+export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'statefulset', 'daemonset', 'job', 'cronjob', 'endpoints', 'namespace-defaults', 'scheduler'] as const;
+export type ControllerName = (typeof CONTROLLER_NAMES)[number];
+
+export interface ControllersOptions {
+  /** a kubeconfig path or YAML text, a KubeConfig, or { url, caPem, token }; default: KUBECONFIG / in-cluster */
+  kubeconfig?: KubeConfigLike;
+  /** watch and manage only this namespace */
+  namespace?: string;
+  log?: (msg: string) => void;
+  /** the clock the controllers read (inject a fake one in tests) */
+  clock?: Clock;
+  /** which controllers to run (default: all) */
+  controllers?: readonly ControllerName[];
+  /** CA bundle published as kube-root-ca.crt (default: the kubeconfig's cluster CA) */
+  caPem?: string;
+  scheduler?: SchedulerOptions;
+  job?: JobOptions;
+  cronJob?: CronJobOptions;
+  /** record core/v1 Events (default true) */
+  events?: boolean;
+}
+
+export interface RunningControllers {
+  client: KubeClient;
+  context: ControllerContext;
+  controllers: Controller[];
+  stop(): Promise<void>;
+}
+
+function build(name: ControllerName, ctx: ControllerContext, opts: ControllersOptions): Controller {
+  switch (name) {
+    case 'deployment':
+      return new DeploymentController(ctx);
+    case 'replicaset':
+      return new ReplicaSetController(ctx);
+    case 'statefulset':
+      return new StatefulSetController(ctx);
+    case 'daemonset':
+      return new DaemonSetController(ctx);
+    case 'job':
+      return new JobController(ctx, opts.job);
+    case 'cronjob':
+      return new CronJobController(ctx, opts.cronJob);
+    case 'endpoints':
+      return new EndpointsController(ctx);
+    case 'namespace-defaults':
+      return new NamespaceDefaultsController(ctx, { caPem: opts.caPem });
+    case 'scheduler':
+      return new Scheduler(ctx, opts.scheduler);
+  }
+}
+
+/** Starts the controllers (all by default) over shared informers; resolves once their caches are synced. */
+export async function startControllers(opts: ControllersOptions = {}): Promise<RunningControllers> {
+  const client = new KubeClient(opts.kubeconfig);
+  const context = makeContext(client, { namespace: opts.namespace, log: opts.log, clock: opts.clock, events: opts.events });
+  const names = opts.controllers ?? CONTROLLER_NAMES;
+  const controllers = names.map((n) => build(n, context, opts));
+  context.informers.start();
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.all(controllers.map((c) => c.stop()));
+    await context.informers.stop();
+    client.close();
+  };
+  try {
+    await Promise.all(controllers.map((c) => c.start()));
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  context.log(`controllers started: ${names.join(', ')}`);
+  return { client, context, controllers, stop };
+}
+
+const one = (name: ControllerName) => (opts: Omit<ControllersOptions, 'controllers'> = {}) => startControllers({ ...opts, controllers: [name] });
+export const startDeploymentController = one('deployment');
+export const startReplicaSetController = one('replicaset');
+export const startStatefulSetController = one('statefulset');
+export const startDaemonSetController = one('daemonset');
+export const startJobController = one('job');
+export const startCronJobController = one('cronjob');
+export const startEndpointsController = one('endpoints');
+export const startNamespaceDefaultsController = one('namespace-defaults');
+export const startScheduler = one('scheduler');
+
+export { KubeClient, ApiError, R, resourcePath, type KubeConfigLike, type Resource } from './client.js';
+export { Informer, InformerFactory, objKey } from './informer.js';
+export { WorkQueue } from './queue.js';
+export { Controller, Expectations, EventRecorder, makeContext, type ControllerContext, type ReconcileResult } from './controller.js';
+export { DeploymentController, planDeployment, resolveFenceposts, equalIgnoreHash, podTemplateHash, REVISION, REVISION_HISTORY, HASH_LABEL, type DeploymentPlan, type DeploymentAction } from './deployment.js';
+export { ReplicaSetController, replicaSetStatus, replicaDiff } from './replicaset.js';
+export { StatefulSetController, planStatefulSet, statefulPod, statefulSetStatus, ordinalOf } from './statefulset.js';
+export { DaemonSetController, planDaemonSet, nodeShouldRunDaemonPod, daemonPod } from './daemonset.js';
+export { JobController, planJob, jobPod, jobFinished, formatIndexes, parseIndexes, type JobOptions } from './job.js';
+export { CronJobController, decideCronJob, jobFromCronJob, cronJobName, type CronJobOptions } from './cronjob.js';
+export { CronSchedule, CronError } from './cron.js';
+export { EndpointsController, desiredEndpoints, desiredEndpointSlices, endpointsObject } from './endpoints.js';
+export { NamespaceDefaultsController, ROOT_CA_CONFIGMAP } from './namespace-defaults.js';
+export { Scheduler, schedulePod, DEFAULT_NODE_NAME, type SchedulerOptions, type NodeOption } from './scheduler.js';
+export { podFitsNode, podRequests, parseQuantity, tolerates, unschedulableMessage } from './scheduling.js';
+export { rankPodsForDeletion, podFromTemplate } from './pods.js';
+export { classifyClaims } from './claim.js';
+export { scaledValue, computeHash, realClock, type Clock } from './util.js';
