@@ -1,1 +1,360 @@
-export {};
+/**
+ * @flotilla/node-agent — a kubelet for local processes. It registers a Node, watches the pods
+ * bound to it and runs their containers as sandboxed local processes (bubblewrap when present),
+ * talking to the cluster only through the Kubernetes API.
+ */
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { KubeClient, type KubeObject } from './kube.js';
+import { ImageTable, type ImageMapping } from './images.js';
+import { bwrapContext, detectBwrap, installShim, type BwrapContext, type SandboxMode } from './sandbox.js';
+import { EventRecorder } from './events.js';
+import { Ipam } from './ipam.js';
+import { hostResources, NodeRegistration } from './node.js';
+import { listPodDirs, PodWorker, readState, type AgentContext, type PodState } from './pod.js';
+import { startKubeletServer } from './server.js';
+import { bootId, isAlive, procCmdline, signal } from './procs.js';
+import type { ServiceInfo } from './env.js';
+
+export type { ImageMapping } from './images.js';
+export { DEFAULT_IMAGES, parseImage } from './images.js';
+export type { SandboxMode } from './sandbox.js';
+
+export interface NodeAgentOptions {
+  /** kubeconfig of the cluster (its token is also accepted by the kubelet endpoint) */
+  kubeconfig: string;
+  /** default "flotilla-node" */
+  nodeName?: string;
+  /** pod directories, logs, state files, `images.json` */
+  dataDir: string;
+  /** image → local program mappings, over the defaults (see DEFAULT_IMAGES) */
+  images?: Record<string, ImageMapping>;
+  log?: (m: string) => void;
+  /** "auto" (default): bubblewrap when it works, else plain processes with a warning */
+  sandbox?: 'auto' | 'bwrap' | 'none';
+  /** CrashLoopBackOff: first delay (default 10 000 ms), doubling up to backoffMaxMs (300 000 ms) */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** port of the kubelet HTTP endpoint on 127.0.0.1 (default: a free port) */
+  kubeletPort?: number;
+  /** more bearer tokens the kubelet endpoint accepts (the kubeconfig's token always is) */
+  kubeletTokens?: string[];
+  /** container log rotation: size of a file (default 10 MiB) and files kept per container (5) */
+  logMaxBytes?: number;
+  logMaxFiles?: number;
+  /** Node status heartbeat (default 30 s); the Lease is renewed every leaseSeconds/4 (default 40 s) */
+  heartbeatSeconds?: number;
+  leaseSeconds?: number;
+  /** host paths containers must not see (the data dir and the kubeconfig are always hidden) */
+  hidePaths?: string[];
+  /** level-triggered resync of every pod (default 10 000 ms) */
+  resyncMs?: number;
+}
+
+export interface NodeAgent {
+  /** base URL of the kubelet endpoint (`GET /containerLogs/...`) */
+  kubeletUrl: string;
+  nodeName: string;
+  sandbox: SandboxMode;
+  /**
+   * Stops the agent. By default the pods' processes are stopped too (SIGTERM, then SIGKILL after
+   * 2 s) without touching the API; with `keepPods` they keep running and the next agent started on
+   * the same dataDir re-adopts them.
+   */
+  stop(opts?: { keepPods?: boolean }): Promise<void>;
+  /** resolves once queued Events are posted (tests) */
+  flushEvents(): Promise<void>;
+}
+
+function readCa(kubeconfig: string, api: KubeClient): string {
+  if (api.caPem) return api.caPem;
+  try {
+    const m = /certificate-authority:\s*(\S+)/.exec(readFileSync(kubeconfig, 'utf8'));
+    if (m) return readFileSync(m[1], 'utf8');
+  } catch {
+    /* none */
+  }
+  return '';
+}
+
+export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(`node-agent: ${m}\n`));
+  const nodeName = opts.nodeName ?? 'flotilla-node';
+  const dataDir = opts.dataDir;
+  mkdirSync(join(dataDir, 'pods'), { recursive: true, mode: 0o700 });
+  mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: 0o700 });
+  const api = await KubeClient.fromKubeconfig(opts.kubeconfig);
+
+  let mode: SandboxMode = 'none';
+  let bw: BwrapContext | undefined;
+  if ((opts.sandbox ?? 'auto') !== 'none') {
+    const d = detectBwrap();
+    if (d.path && !d.reason) {
+      mode = 'bwrap';
+      bw = bwrapContext(d.path, [dataDir, opts.kubeconfig, ...(opts.hidePaths ?? [])]);
+    } else if (opts.sandbox === 'bwrap') {
+      api.close();
+      throw new Error(`node agent: sandbox "bwrap" requested but ${d.reason}`);
+    } else {
+      log(
+        `WARNING: ${d.reason}: pods run as plain processes without isolation — no private /tmp, no PID namespace, ` +
+          `volumes are not mounted at their mountPath (paths under a mountPath in command, args, env and workingDir are rewritten into the pod's directory). ` +
+          `Install bubblewrap (e.g. apt-get install bubblewrap) to sandbox pods.`,
+      );
+    }
+  }
+  const shim = installShim(join(dataDir, 'bin'));
+  const images = new ImageTable(opts.images, join(dataDir, 'images.json'));
+  const resources = hostResources(dataDir);
+  const ipam = new Ipam();
+  const boot = bootId();
+
+  const workers = new Map<string, PodWorker>();
+  const uidByName = new Map<string, string>();
+  const finished = new Set<string>();
+  const services = new Map<string, Map<string, ServiceInfo>>();
+  const tokens = new Set<string>([...(opts.kubeletTokens ?? [])]);
+  if (api.token) tokens.add(api.token);
+
+  const kubelet = await startKubeletServer({
+    host: '127.0.0.1',
+    port: opts.kubeletPort ?? 0,
+    tokens: () => tokens,
+    findPod: (ns, name) => {
+      const uid = uidByName.get(`${ns}/${name}`);
+      return uid ? workers.get(uid) : undefined;
+    },
+    pods: () => [...workers.values()],
+    log,
+  });
+
+  const events = new EventRecorder(api, nodeName, log);
+  const apiUrl = api.server;
+  const ctx: AgentContext = {
+    api,
+    nodeName,
+    dataDir,
+    images,
+    mode,
+    bwrap: bw,
+    shim,
+    log,
+    events,
+    servicesIn: (ns) => [...(services.get(ns)?.values() ?? [])],
+    caPem: readCa(opts.kubeconfig, api),
+    apiHost: apiUrl.hostname.replace(/^\[|\]$/g, ''),
+    apiPort: Number(apiUrl.port || (apiUrl.protocol === 'https:' ? 443 : 80)),
+    alloc: { cpu: resources.cpu, memory: resources.memory, 'ephemeral-storage': resources['ephemeral-storage'] },
+    backoffBaseMs: opts.backoffBaseMs ?? 10_000,
+    backoffMaxMs: opts.backoffMaxMs ?? 300_000,
+    logMaxBytes: opts.logMaxBytes ?? 10 * 1024 * 1024,
+    logMaxFiles: opts.logMaxFiles ?? 5,
+    ipam,
+    boot,
+    hostIP: '127.0.0.1',
+    isCurrent: (ns, name, uid) => uidByName.get(`${ns}/${name}`) === uid,
+    onRemoved: (w) => {
+      workers.delete(w.uid);
+      finished.add(w.uid);
+      if (finished.size > 10_000) finished.clear();
+    },
+  };
+
+  const reg = new NodeRegistration(api, nodeName, {
+    kubeletPort: kubelet.port,
+    resources,
+    heartbeatSeconds: opts.heartbeatSeconds ?? 30,
+    leaseSeconds: opts.leaseSeconds ?? 40,
+    sandbox: mode,
+    log,
+  });
+  try {
+    await reg.register();
+  } catch (e) {
+    await kubelet.close();
+    api.close();
+    throw new Error(`node agent: registering node ${nodeName}: ${(e as Error).message}`);
+  }
+  reg.start();
+
+  // Services, for the environment variables of new containers
+  const svcInf = api.informer(
+    '/api/v1/services',
+    {},
+    {
+      onList(items) {
+        services.clear();
+        for (const s of items) putService(s);
+      },
+      onEvent(ev) {
+        if (ev.type === 'DELETED') services.get(ev.object.metadata?.namespace)?.delete(ev.object.metadata?.name);
+        else putService(ev.object);
+      },
+      onError: (e) => log(`services watch: ${e.message}`),
+    },
+  );
+  function putService(s: KubeObject): void {
+    const ns = s.metadata?.namespace;
+    if (!ns) return;
+    let m = services.get(ns);
+    if (!m) services.set(ns, (m = new Map()));
+    m.set(s.metadata!.name, { name: s.metadata!.name, namespace: ns, clusterIP: s.spec?.clusterIP, ports: (s.spec?.ports ?? []).map((p: any) => ({ name: p.name, port: p.port, protocol: p.protocol })) });
+  }
+
+  // State left by a previous agent on this dataDir
+  const restored = new Map<string, PodState>();
+  for (const dir of listPodDirs(dataDir)) {
+    const s = readState(dir);
+    if (s) restored.set(s.uid, s);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+  for (const s of restored.values()) ipam.reserve(s.ip);
+
+  const deleteNow = (pod: KubeObject) => {
+    void api
+      .request('DELETE', `/api/v1/namespaces/${encodeURIComponent(pod.metadata!.namespace)}/pods/${encodeURIComponent(pod.metadata!.name)}`, {
+        apiVersion: 'v1',
+        kind: 'DeleteOptions',
+        gracePeriodSeconds: 0,
+        preconditions: { uid: pod.metadata!.uid },
+      })
+      .catch(() => {});
+  };
+
+  const handlePod = (pod: KubeObject) => {
+    const md = pod.metadata ?? {};
+    const uid: string = md.uid;
+    if (!uid) return;
+    uidByName.set(`${md.namespace}/${md.name}`, uid);
+    if (finished.has(uid)) {
+      if (md.deletionTimestamp) deleteNow(pod);
+      return;
+    }
+    const w = workers.get(uid);
+    if (w) {
+      w.update(pod);
+      return;
+    }
+    const state = restored.get(uid);
+    restored.delete(uid);
+    const phase = pod.status?.phase;
+    if (!state && (phase === 'Succeeded' || phase === 'Failed')) {
+      // finished before this agent's time: nothing runs here
+      if (md.deletionTimestamp) deleteNow(pod);
+      return;
+    }
+    if (!state && md.deletionTimestamp) {
+      // never started here: nothing to stop
+      deleteNow(pod);
+      return;
+    }
+    const nw = new PodWorker(ctx, pod, state);
+    workers.set(uid, nw);
+    nw.schedule();
+  };
+
+  const podGone = (pod: KubeObject) => {
+    const md = pod.metadata ?? {};
+    const key = `${md.namespace}/${md.name}`;
+    if (uidByName.get(key) === md.uid) uidByName.delete(key);
+    const w = workers.get(md.uid);
+    if (w) {
+      w.gone = true;
+      w.schedule();
+    }
+  };
+
+  let firstList = true;
+  const podInf = api.informer(
+    '/api/v1/pods',
+    { fieldSelector: `spec.nodeName=${nodeName}` },
+    {
+      onList(items) {
+        const seen = new Set(items.map((p) => p.metadata?.uid));
+        for (const w of [...workers.values()]) if (!seen.has(w.uid)) podGone(w.pod);
+        for (const p of items) handlePod(p);
+        if (firstList) {
+          firstList = false;
+          // pods that are gone: stop what they left and clean up
+          for (const s of restored.values()) cleanupOrphan(s);
+          restored.clear();
+          killStrays();
+        }
+      },
+      onEvent(ev) {
+        if (ev.type === 'DELETED') podGone(ev.object);
+        else handlePod(ev.object);
+      },
+      onError: (e) => log(`pods watch: ${e.message}`),
+    },
+  );
+
+  function cleanupOrphan(s: PodState): void {
+    for (const c of Object.values(s.containers)) {
+      const r = c.run;
+      if (r && isAlive(r.shimPid, r.shimStart)) signal(-r.shimPid, 'SIGKILL');
+    }
+    rmSync(join(dataDir, 'pods', s.uid), { recursive: true, force: true });
+    rmSync(join(dataDir, 'logs', `${s.namespace}_${s.name}_${s.uid}`), { recursive: true, force: true });
+    ipam.release(s.ip);
+    log(`removed pod ${s.namespace}/${s.name} (${s.uid}): no longer bound to this node`);
+  }
+
+  /** Shims of this dataDir that no worker owns (e.g. the agent died between spawn and save). */
+  function killStrays(): void {
+    const owned = new Set<number>();
+    for (const w of workers.values()) for (const p of w.shimPids()) owned.add(p);
+    const podsDir = join(dataDir, 'pods') + '/';
+    let pids: string[] = [];
+    try {
+      pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+    } catch {
+      return;
+    }
+    for (const p of pids) {
+      const pid = Number(p);
+      if (owned.has(pid) || pid === process.pid) continue;
+      const cmd = procCmdline(pid);
+      if (cmd[1] === shim && (cmd[2] ?? '').startsWith(podsDir)) {
+        log(`killing stray container process group ${pid} (${cmd[2]})`);
+        signal(-pid, 'SIGKILL');
+      }
+    }
+  }
+
+  const timers: NodeJS.Timeout[] = [];
+  const resync = setInterval(() => {
+    for (const w of workers.values()) w.schedule();
+  }, opts.resyncMs ?? 10_000);
+  resync.unref();
+  timers.push(resync);
+  const poll = setInterval(() => {
+    for (const w of workers.values()) w.pollAdopted();
+  }, 500);
+  poll.unref();
+  timers.push(poll);
+
+  await Promise.race([podInf.synced, new Promise((r) => setTimeout(r, 10_000))]);
+  log(`node ${nodeName} ready (sandbox: ${mode}, kubelet ${kubelet.url})`);
+
+  let stopped = false;
+  return {
+    kubeletUrl: kubelet.url,
+    nodeName,
+    sandbox: mode,
+    flushEvents: () => events.flush(),
+    async stop(o = {}) {
+      if (stopped) return;
+      stopped = true;
+      for (const t of timers) clearInterval(t);
+      podInf.stop();
+      svcInf.stop();
+      reg.stop();
+      await Promise.all([...workers.values()].map((w) => w.shutdown(!!o.keepPods)));
+      await Promise.race([events.flush(), new Promise((r) => setTimeout(r, 2000))]);
+      events.stop();
+      await kubelet.close();
+      api.close();
+    },
+  };
+}

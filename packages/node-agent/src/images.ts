@@ -1,0 +1,193 @@
+/**
+ * Images → local programs. The embedded cluster pulls no images: the host's userland stands in
+ * for base images (busybox, alpine, debian…: commands run with the host's /bin/sh, coreutils,
+ * python3…), and a table maps other images to programs on the host or to small programs shipped
+ * with this package. An image with no entry fails its container with ErrImagePull.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+/**
+ * How an image is run on this host. Strings may hold placeholders: `{tag}` (the image tag),
+ * `{node}` (this Node.js executable), `{programs}` (the built-in programs shipped with the node
+ * agent), `{podIP}` (the pod's address).
+ */
+export interface ImageMapping {
+  /** The image's ENTRYPOINT: program (a name on PATH or an absolute path) and leading arguments. */
+  entrypoint?: string[];
+  /** The image's CMD: the default arguments when the pod gives neither `command` nor `args`. */
+  cmd?: string[];
+  /** Arguments added after everything else (e.g. a listen address: `["--addr", "{podIP}"]`). */
+  appendArgs?: string[];
+  /** The image's ENV (the pod's env wins). */
+  env?: Record<string, string>;
+  /** The image's WORKDIR. */
+  workingDir?: string;
+  /**
+   * Programs inside the image that the host does not have under that name, e.g.
+   * `{ "cowsay": ["{node}", "{programs}/whalesay.js"] }` or `{ "/nats-server": "nats-server" }`.
+   */
+  commands?: Record<string, string | string[]>;
+  /** A note shown in errors and `flotilla` listings. */
+  description?: string;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Directory of the built-in programs (compiled from src/programs). */
+export const PROGRAMS_DIR = join(here, 'programs');
+
+const HOST_SH: ImageMapping = { cmd: ['sh'], description: 'the host userland (/bin/sh, coreutils…)' };
+const HOST_BASH: ImageMapping = { cmd: ['bash'], description: 'the host userland (bash, coreutils…)' };
+const argosay: ImageMapping = {
+  entrypoint: ['{node}', '{programs}/argosay.js'],
+  commands: { '/argosay': ['{node}', '{programs}/argosay.js'], argosay: ['{node}', '{programs}/argosay.js'], cowsay: ['{node}', '{programs}/whalesay.js'] },
+  description: 'built-in argosay (echo, cat, sleep, exit, assert_eq, assert_contains)',
+};
+
+/** The default table; keys are image repositories (any tag) or `repo:tag` (that tag only). */
+export const DEFAULT_IMAGES: Record<string, ImageMapping> = {
+  busybox: HOST_SH,
+  alpine: HOST_SH,
+  debian: HOST_BASH,
+  ubuntu: HOST_BASH,
+  bash: { cmd: ['bash'], description: 'the host bash' },
+  centos: HOST_BASH,
+  fedora: HOST_BASH,
+  'alpine/git': { entrypoint: ['git'], description: 'the host git' },
+  'bitnami/kubectl': { entrypoint: ['kubectl'], description: 'the host kubectl' },
+  'curlimages/curl': { entrypoint: ['curl'], description: 'the host curl' },
+  'stedolan/jq': { entrypoint: ['jq'], description: 'the host jq' },
+  python: { cmd: ['python3'], commands: { python: 'python3' }, description: 'the host python3' },
+  node: { cmd: ['node'], commands: { node: '{node}' }, description: 'this Node.js' },
+  nats: {
+    entrypoint: ['nats-server'],
+    appendArgs: ['--addr', '{podIP}'],
+    commands: { '/nats-server': 'nats-server', 'nats-server': 'nats-server' },
+    description: 'the host nats-server',
+  },
+  redis: { cmd: ['redis-server', '--bind', '{podIP}'], commands: { 'redis-server': 'redis-server' }, description: 'the host redis-server' },
+  'argoproj/rollouts-demo': {
+    entrypoint: ['{node}', '{programs}/rollouts-demo.js'],
+    env: { COLOR: '{tag}' },
+    description: 'built-in rollouts-demo (HTTP on :8080 answering its color)',
+  },
+  'argoproj/argosay': argosay,
+  'docker/whalesay': { cmd: ['/bin/bash'], commands: { cowsay: ['{node}', '{programs}/whalesay.js'] }, description: 'built-in cowsay' },
+  'hashicorp/http-echo': { entrypoint: ['{node}', '{programs}/http-echo.js'], description: 'built-in http-echo (-text, -listen)' },
+};
+
+export interface ImageRef {
+  /** as written in the pod */
+  image: string;
+  /** repository without docker.io/ and library/ */
+  repo: string;
+  tag: string;
+  digest?: string;
+}
+
+/** Parses an image reference; `docker.io/library/busybox:1.36` → repo `busybox`, tag `1.36`. */
+export function parseImage(image: string): ImageRef {
+  let rest = image.trim();
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+  }
+  let tag = '';
+  const slash = rest.lastIndexOf('/');
+  const colon = rest.lastIndexOf(':');
+  if (colon > slash) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+  }
+  rest = normalizeRepo(rest);
+  return { image, repo: rest, tag: tag || (digest ? '' : 'latest'), digest };
+}
+
+function normalizeRepo(repo: string): string {
+  let r = repo.toLowerCase();
+  for (const p of ['docker.io/', 'index.docker.io/', 'registry-1.docker.io/', 'registry.hub.docker.com/']) if (r.startsWith(p)) r = r.slice(p.length);
+  if (r.startsWith('library/')) r = r.slice('library/'.length);
+  return r;
+}
+
+/** Normalises the keys of a user table the same way image references are. */
+function normalizeTable(t: Record<string, ImageMapping>): Map<string, ImageMapping> {
+  const m = new Map<string, ImageMapping>();
+  for (const [k, v] of Object.entries(t)) {
+    const p = parseImage(k);
+    const hasTag = /:[^/]+$/.test(k.split('@')[0]);
+    m.set(hasTag ? `${p.repo}:${p.tag}` : p.repo, v);
+  }
+  return m;
+}
+
+export interface ResolvedImage {
+  ref: ImageRef;
+  mapping: ImageMapping;
+  /** the table key that matched */
+  key: string;
+}
+
+/**
+ * The image table: defaults, then the `images` option, then `<dataDir>/images.json` (re-read
+ * when it changes). Later entries win.
+ */
+export class ImageTable {
+  private fileMtime = -1;
+  private fileTable = new Map<string, ImageMapping>();
+  private fileError?: string;
+  private readonly base: Map<string, ImageMapping>;
+
+  constructor(
+    options: Record<string, ImageMapping> | undefined,
+    readonly file: string,
+  ) {
+    this.base = normalizeTable({ ...DEFAULT_IMAGES, ...(options ?? {}) });
+  }
+
+  private reload(): void {
+    let mtime = 0;
+    try {
+      mtime = existsSync(this.file) ? statSync(this.file).mtimeMs : 0;
+    } catch {
+      mtime = 0;
+    }
+    if (mtime === this.fileMtime) return;
+    this.fileMtime = mtime;
+    this.fileTable = new Map();
+    this.fileError = undefined;
+    if (!mtime) return;
+    try {
+      const j = JSON.parse(readFileSync(this.file, 'utf8'));
+      if (j && typeof j === 'object' && !Array.isArray(j)) this.fileTable = normalizeTable(j);
+      else this.fileError = `${this.file}: expected a JSON object of image → mapping`;
+    } catch (e) {
+      this.fileError = `${this.file}: ${(e as Error).message}`;
+    }
+  }
+
+  resolve(image: string): ResolvedImage | { error: string } {
+    this.reload();
+    const ref = parseImage(image);
+    for (const key of [`${ref.repo}:${ref.tag}`, ref.repo]) {
+      const m = this.fileTable.get(key) ?? this.base.get(key);
+      if (m) return { ref, mapping: m, key };
+    }
+    return {
+      error:
+        `image "${image}" has no local program on this node (the embedded cluster runs no container images). ` +
+        `Map it to a program in ${this.file}, e.g. {"${ref.repo}": {"entrypoint": ["/path/to/program"]}}, ` +
+        `or with the node agent's "images" option` +
+        (this.fileError ? ` (note: ${this.fileError})` : '') +
+        `. Images that run on the host userland: ${[...this.base.entries()].filter(([, v]) => v === HOST_SH || v === HOST_BASH).map(([k]) => k).join(', ')}`,
+    };
+  }
+}
+
+/** Replaces `{tag}`, `{node}`, `{programs}`, `{podIP}` in a mapping string. */
+export function fillPlaceholders(s: string, vars: { tag: string; podIP: string }): string {
+  return s.replace(/\{(tag|node|programs|podIP)\}/g, (_, k: string) => (k === 'tag' ? vars.tag : k === 'node' ? process.execPath : k === 'programs' ? PROGRAMS_DIR : vars.podIP));
+}

@@ -1,0 +1,35 @@
+/** Pod addresses: each pod gets its own loopback address in 127.1.0.0 – 127.254.255.254. */
+export class Ipam {
+  private readonly used = new Set<string>();
+  private next = 0;
+
+  static toIp(i: number): string {
+    const a = 1 + Math.floor(i / 65536);
+    const rem = i % 65536;
+    return `127.${a}.${rem >> 8}.${rem & 255}`;
+  }
+
+  reserve(ip: string): void {
+    this.used.add(ip);
+  }
+
+  allocate(): string {
+    for (let n = 0; n < 254 * 65536; n++) {
+      const i = (this.next + n) % (254 * 65536);
+      const rem = i % 65536;
+      // skip x.x.x.0, x.x.x.1 and x.x.x.255
+      if ((rem & 255) < 2 || (rem & 255) === 255) continue;
+      const ip = Ipam.toIp(i);
+      if (!this.used.has(ip)) {
+        this.used.add(ip);
+        this.next = i + 1;
+        return ip;
+      }
+    }
+    throw new Error('pod address range exhausted');
+  }
+
+  release(ip: string | undefined): void {
+    if (ip) this.used.delete(ip);
+  }
+}

@@ -1,0 +1,325 @@
+/**
+ * Running a container's process: with bubblewrap (host root read-only, volumes bind-mounted at
+ * their mountPath, a private /tmp and /run, its own PID/UTS/IPC namespaces, `--die-with-parent`),
+ * or — without bubblewrap — as a plain process in a per-pod directory where mount paths are
+ * rewritten (see docs/node-agent.md).
+ *
+ * Every container process is started through a tiny `sh` shim, detached in its own session, that
+ * stays its parent: it keeps the read ends of the log FIFOs open (so the container never gets
+ * SIGPIPE while the agent is away), records the exit code in the run directory, and lets the node
+ * agent restart without taking the containers down (they are re-adopted).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, writeFileSync, mkdirSync, chmodSync, statSync, accessSync, constants as fsc } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
+
+export type SandboxMode = 'bwrap' | 'none';
+
+export interface Mount {
+  /** path on the host */
+  host: string;
+  /** path in the container */
+  path: string;
+  readOnly?: boolean;
+}
+
+export interface SandboxSpec {
+  argv: string[];
+  env: Record<string, string>;
+  workingDir?: string;
+  mounts: Mount[];
+  hostname: string;
+  /** host directory that becomes the container's /tmp */
+  tmpDir: string;
+  /** host directory standing in for the container's root in plain mode (mount paths live under it) */
+  fsRoot: string;
+  /** files placed at paths in the container (e.g. /etc/hosts, /dev/termination-log) */
+  files: Mount[];
+}
+
+export interface Launch {
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+/** Capabilities a container gets by default (those of Docker / containerd). */
+const DEFAULT_CAPS = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
+];
+
+/** Top-level host directories that the sandbox replaces. */
+const SPECIAL_TOP = new Set(['proc', 'dev', 'tmp', 'run', 'sys']);
+
+export const SHIM = `#!/bin/sh
+# flotilla container shim: shim.sh RUNDIR OUT_FIFO ERR_FIFO MODE -- COMMAND...
+d=$1; o=$2; e=$3; m=$4; shift 5
+trap 'true' TERM INT HUP
+exec 4<"$o" 5<"$e" </dev/null
+if [ "$m" = bwrap ]; then
+  "$@" 4<&- 5<&- 6>"$d/info" >"$o" 2>"$e"
+else
+  "$@" 4<&- 5<&- >"$o" 2>"$e"
+fi
+rc=$?
+echo "$rc" >"$d/exit"
+`;
+
+export function installShim(binDir: string): string {
+  mkdirSync(binDir, { recursive: true });
+  const p = join(binDir, 'shim.sh');
+  writeFileSync(p, SHIM);
+  chmodSync(p, 0o755);
+  return p;
+}
+
+/** Finds bubblewrap and checks that it can create the namespaces the sandbox uses. */
+export function detectBwrap(): { path?: string; reason?: string } {
+  const candidates = ['/usr/bin/bwrap', '/usr/local/bin/bwrap', '/bin/bwrap'];
+  for (const dir of (process.env.PATH ?? '').split(':')) if (dir) candidates.push(join(dir, 'bwrap'));
+  const path = candidates.find((p) => {
+    try {
+      accessSync(p, fsc.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!path) return { reason: 'bubblewrap (bwrap) is not installed' };
+  const r = spawnSync(path, ['--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--unshare-pid', '--as-pid-1', '--unshare-uts', '--unshare-ipc', '--die-with-parent', '--', '/bin/sh', '-c', 'exit 0'], {
+    timeout: 10_000,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) return { path, reason: `bubblewrap cannot create namespaces here: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}` };
+  return { path };
+}
+
+/** Splits a container path into a canonical host-side path (symlinks of existing parts resolved). */
+function canonical(p: string): string {
+  const norm = posix.normalize(p);
+  const parts = norm.split('/').filter(Boolean);
+  for (let i = parts.length; i > 0; i--) {
+    const prefix = '/' + parts.slice(0, i).join('/');
+    if (SPECIAL_TOP.has(parts[0])) return norm;
+    try {
+      lstatSync(prefix);
+    } catch {
+      continue;
+    }
+    let real: string;
+    try {
+      real = realpathSync(prefix);
+    } catch {
+      return norm;
+    }
+    return posix.join(real, ...parts.slice(i));
+  }
+  return norm;
+}
+
+function deepestExisting(p: string): string {
+  let cur = p;
+  while (cur !== '/' && !existsSync(cur)) cur = dirname(cur);
+  return cur;
+}
+
+function under(p: string, dir: string): boolean {
+  return p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+}
+
+/** Mirrors the entries of a host directory into a tmpfs mounted over it. */
+function mirrorDir(dir: string, out: string[]): void {
+  out.push('--tmpfs', dir);
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const full = join(dir, e);
+    let st;
+    try {
+      st = lstatSync(full);
+    } catch {
+      continue;
+    }
+    if (st.isSymbolicLink()) out.push('--symlink', readlinkSync(full), full);
+    else if (st.isDirectory() || st.isFile()) out.push('--ro-bind', full, full);
+  }
+}
+
+export interface BwrapContext {
+  bwrap: string;
+  /** the host's top-level entries (read once) */
+  rootEntries: { name: string; link?: string; dir: boolean }[];
+  /** host paths hidden from containers (tmpfs over directories, /dev/null over files) */
+  hide: string[];
+  isRoot: boolean;
+}
+
+export function bwrapContext(bwrap: string, hide: string[]): BwrapContext {
+  const rootEntries: BwrapContext['rootEntries'] = [];
+  for (const name of readdirSync('/')) {
+    if (SPECIAL_TOP.has(name)) continue;
+    try {
+      const st = lstatSync(`/${name}`);
+      if (st.isSymbolicLink()) rootEntries.push({ name, link: readlinkSync(`/${name}`), dir: false });
+      else if (st.isDirectory()) rootEntries.push({ name, dir: true });
+      else if (st.isFile()) rootEntries.push({ name, dir: false });
+    } catch {
+      /* raced */
+    }
+  }
+  return { bwrap, rootEntries, hide: hide.filter((h) => existsSync(h)), isRoot: process.getuid?.() === 0 };
+}
+
+/** bubblewrap arguments (everything before the command). */
+export function bwrapArgs(ctx: BwrapContext, spec: SandboxSpec, opts: { infoFd?: number; dieWithParent?: boolean } = {}): string[] {
+  const a: string[] = [];
+  if (opts.dieWithParent !== false) a.push('--die-with-parent');
+  a.push('--unshare-pid', '--as-pid-1', '--unshare-uts', '--unshare-ipc', '--unshare-cgroup-try', '--hostname', spec.hostname.slice(0, 63));
+  for (const e of ctx.rootEntries) {
+    if (e.link !== undefined) a.push('--symlink', e.link, `/${e.name}`);
+    else a.push('--ro-bind', `/${e.name}`, `/${e.name}`);
+  }
+  a.push('--proc', '/proc', '--dev', '/dev', '--bind', spec.tmpDir, '/tmp', '--tmpfs', '/run');
+  if (existsSync('/sys')) a.push('--ro-bind', '/sys', '/sys');
+  for (const h of ctx.hide) {
+    try {
+      if (statSync(h).isDirectory()) a.push('--tmpfs', h);
+      else a.push('--ro-bind', '/dev/null', h);
+    } catch {
+      /* gone */
+    }
+  }
+
+  // Mount points (and the working directory) that do not exist on the host and sit in a
+  // read-only directory need that directory shadowed: a tmpfs holding its entries, read-only
+  // again afterwards.
+  const targets = [...spec.mounts, ...spec.files].map((m) => ({ ...m, dest: canonical(m.path) }));
+  const wd = spec.workingDir ? canonical(spec.workingDir) : undefined;
+  const writable = (p: string): boolean => {
+    const top = p.split('/')[1] ?? '';
+    if (top === 'tmp' || top === 'run' || top === 'dev') return true;
+    return targets.some((t) => !t.readOnly && under(p, t.dest) && p !== t.dest);
+  };
+  const shadows = new Set<string>();
+  for (const p of [...targets.map((t) => t.dest), ...(wd ? [wd] : [])]) {
+    if (writable(p) || existsSync(p)) continue;
+    const anc = deepestExisting(p);
+    if (anc === '/') continue; // the sandbox root is a tmpfs: bwrap creates the path
+    if (writable(anc)) continue;
+    shadows.add(anc);
+  }
+  const shadowList = [...shadows].sort((x, y) => x.split('/').length - y.split('/').length);
+  for (const s of shadowList) mirrorDir(s, a);
+  // parents before children
+  targets.sort((x, y) => x.dest.split('/').length - y.dest.split('/').length);
+  for (const t of targets) a.push(t.readOnly ? '--ro-bind' : '--bind', t.host, t.dest);
+  if (wd) a.push('--dir', wd, '--chdir', wd);
+  else a.push('--chdir', '/');
+  for (const s of shadowList.reverse()) a.push('--remount-ro', s);
+  a.push('--remount-ro', '/');
+  if (ctx.isRoot) {
+    a.push('--cap-drop', 'ALL');
+    for (const c of DEFAULT_CAPS) a.push('--cap-add', c);
+  }
+  if (opts.infoFd !== undefined) a.push('--info-fd', String(opts.infoFd));
+  a.push('--');
+  return a;
+}
+
+// ------------------------------------------------------------------------------------ plain mode
+
+/** Plain mode: absolute paths under a mount path (or the working dir) are rewritten into fsRoot. */
+export function plainRewriter(spec: Pick<SandboxSpec, 'mounts' | 'files' | 'fsRoot' | 'workingDir'>): (s: string) => string {
+  const paths = [...spec.mounts, ...spec.files].map((m) => posix.normalize(m.path)).filter((p) => p !== '/');
+  if (spec.workingDir && !existsSync(spec.workingDir)) paths.push(posix.normalize(spec.workingDir));
+  const uniq = [...new Set(paths)].sort((a, b) => b.length - a.length);
+  if (!uniq.length) return (s) => s;
+  const esc = uniq.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  const re = new RegExp(`(^|[\\s='":,;(\\[])(${esc})(?=$|[/\\s'":,;)\\]])`, 'g');
+  return (s) => s.replace(re, (_m, pre: string, p: string) => `${pre}${spec.fsRoot}${p}`);
+}
+
+/** The command the shim runs and where: bubblewrap around the argv, or the argv rewritten. */
+export function launchSpec(mode: SandboxMode, ctx: BwrapContext | undefined, spec: SandboxSpec): Launch {
+  if (mode === 'bwrap' && ctx) {
+    return { file: ctx.bwrap, args: [...bwrapArgs(ctx, spec, { infoFd: 6 }), ...spec.argv], cwd: '/', env: spec.env };
+  }
+  const rw = plainRewriter(spec);
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(spec.env)) env[k] = rw(v);
+  env.FLOTILLA_POD_ROOT = spec.fsRoot;
+  env.TMPDIR ??= spec.tmpDir;
+  let cwd = spec.fsRoot;
+  if (spec.workingDir) {
+    const w = rw(spec.workingDir);
+    cwd = w;
+    try {
+      mkdirSync(w, { recursive: true });
+    } catch {
+      cwd = spec.fsRoot;
+    }
+  }
+  return { file: rw(spec.argv[0]), args: spec.argv.slice(1).map(rw), cwd, env };
+}
+
+/** Plain mode: links each mount path under fsRoot to its host directory or file. */
+export function linkMountsPlain(spec: Pick<SandboxSpec, 'mounts' | 'files' | 'fsRoot'>, symlink: (target: string, path: string) => void): void {
+  for (const m of [...spec.mounts, ...spec.files]) {
+    const p = join(spec.fsRoot, posix.normalize(m.path));
+    mkdirSync(dirname(p), { recursive: true });
+    symlink(m.host, p);
+  }
+}
+
+/**
+ * Finds a program the way execvp does, seen from inside the container: absolute/relative paths
+ * through the mounts, bare names through PATH.
+ */
+export function findExecutable(cmd: string, pathEnv: string, mounts: Mount[], workingDir: string | undefined): string | undefined {
+  const toHost = (p: string): string => {
+    const norm = posix.normalize(p);
+    let best: Mount | undefined;
+    for (const m of mounts) if (under(norm, posix.normalize(m.path)) && (!best || m.path.length > best.path.length)) best = m;
+    if (best) return join(best.host, posix.relative(posix.normalize(best.path), norm));
+    return norm;
+  };
+  const ok = (p: string): boolean => {
+    try {
+      const h = toHost(p);
+      const st = statSync(h);
+      if (!st.isFile()) return false;
+      accessSync(h, fsc.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (cmd.includes('/')) {
+    const abs = cmd.startsWith('/') ? cmd : posix.join(workingDir ?? '/', cmd);
+    return ok(abs) ? cmd : undefined;
+  }
+  for (const dir of pathEnv.split(':')) {
+    if (!dir) continue;
+    const p = posix.join(dir, cmd);
+    if (ok(p)) return p;
+  }
+  return undefined;
+}
