@@ -85,6 +85,7 @@ export type Behaviour = 'run' | 'run-unready' | 'succeed' | 'fail' | 'ignore';
 /** Image-based default: images containing "fail" fail, "succeed"/"busybox" succeed, others run and are ready. */
 export function defaultBehaviour(p: Pod): Behaviour {
   const img = String(p.spec?.containers?.[0]?.image ?? '');
+  if (img.includes('unready')) return 'run-unready';
   if (img.includes('fail')) return 'fail';
   if (img.includes('succeed') || img.includes('busybox')) return 'succeed';
   return 'run';
@@ -92,6 +93,8 @@ export function defaultBehaviour(p: Pod): Behaviour {
 
 export interface FakeKubelet {
   stop(): Promise<void>;
+  /** looks at every pod on the node again (after the behaviour changed) */
+  resync(): void;
   /** pods it has started */
   started: Set<string>;
 }
@@ -174,6 +177,9 @@ export function startFakeKubelet(client: KubeClient, opts: { nodeName?: string; 
   inf.start();
   return {
     started,
+    resync() {
+      for (const p of inf.list()) void work(p);
+    },
     async stop() {
       stopped = true;
       await inf.stop();
