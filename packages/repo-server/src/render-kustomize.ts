@@ -143,21 +143,24 @@ export function applyKustomizeOptions(k: Kustomization, o: ApplicationSourceKust
     }
   }
   if (o.commonLabels && Object.keys(o.commonLabels).length) {
+    // Argo CD always substitutes the build environment in label values (annotations only with
+    // commonAnnotationsEnvsubst).
+    const commonLabels = Object.fromEntries(Object.entries(o.commonLabels).map(([key, val]) => [key, envsubst(String(val), ctx.env)]));
     if (o.labelWithoutSelector) {
       const labels = asList(k, 'labels');
-      const entry: Record<string, unknown> = { pairs: { ...o.commonLabels }, includeSelectors: false };
+      const entry: Record<string, unknown> = { pairs: commonLabels, includeSelectors: false };
       if (o.labelIncludeTemplates) entry['includeTemplates'] = true;
       labels.push(entry);
     } else {
       const m = asMap(k, 'commonLabels');
-      for (const [key, val] of Object.entries(o.commonLabels)) {
+      for (const [key, val] of Object.entries(commonLabels)) {
         if (key in m && !o.forceCommonLabels && m[key] !== val) {
           throw new RepoError(`${ctx.file}: commonLabels ${JSON.stringify(key)} is already set in the kustomization (set forceCommonLabels to override)`, {
             code: 'RenderFailed',
             file: ctx.file,
           });
         }
-        m[key] = String(val);
+        m[key] = val;
       }
     }
   }

@@ -165,6 +165,19 @@ describe('kustomize option editing', () => {
     });
     assert.throws(() => applyKustomizeOptions(k, { replicas: [{ name: 'web', count: 'many' }] }, { env: {}, appDir: '/', file: 'k.yaml' }), /not an integer/);
   });
+  test('commonLabels values always see the build environment (annotations only with commonAnnotationsEnvsubst)', () => {
+    // Argo CD's kustomize wrapper runs Envsubst on every commonLabels value before `kustomize edit add label`.
+    const env = { env: { ARGOCD_APP_NAME: 'demo' }, appDir: '/nonexistent', file: 'k.yaml' };
+    const k: Record<string, unknown> = {};
+    applyKustomizeOptions(k, { commonLabels: { app: '${ARGOCD_APP_NAME}-x' }, commonAnnotations: { owner: '$ARGOCD_APP_NAME' } }, env);
+    assert.deepEqual(k, { commonLabels: { app: 'demo-x' }, commonAnnotations: { owner: '$ARGOCD_APP_NAME' } });
+    const l: Record<string, unknown> = {};
+    applyKustomizeOptions(l, { commonLabels: { app: '$ARGOCD_APP_NAME' }, labelWithoutSelector: true }, env);
+    assert.deepEqual(l, { labels: [{ pairs: { app: 'demo' }, includeSelectors: false }] });
+    // The same label value after substitution is no conflict.
+    applyKustomizeOptions(k, { commonLabels: { app: '$ARGOCD_APP_NAME-x' } }, env);
+    assert.deepEqual(k['commonLabels'], { app: 'demo-x' });
+  });
 });
 
 describe('jsonnet import scanning', () => {
