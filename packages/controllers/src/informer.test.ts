@@ -3,10 +3,38 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, connect, type Socket } from 'node:net';
 import { startApiServer } from '@flotilla/apiserver';
 import { KubeClient, loadKubeConfig, R } from './client.js';
 import { Informer } from './informer.js';
 import { eventually } from './testkit.js';
+
+/** A TCP pass-through on a stable port to whichever API server is current (restarts get fresh ports). */
+async function proxy(): Promise<{ port: number; target: number; close(): Promise<void> }> {
+  const socks = new Set<Socket>();
+  const state = { port: 0, target: 0, close: async () => {} };
+  const srv = createServer((down) => {
+    const up = connect(state.target, '127.0.0.1');
+    socks.add(down).add(up);
+    const end = () => {
+      down.destroy();
+      up.destroy();
+      socks.delete(down);
+      socks.delete(up);
+    };
+    down.on('error', end).on('close', end);
+    up.on('error', end).on('close', end);
+    down.pipe(up).pipe(down);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  state.port = (srv.address() as { port: number }).port;
+  state.close = () =>
+    new Promise<void>((r) => {
+      for (const s of socks) s.destroy();
+      srv.close(() => r());
+    });
+  return state;
+}
 
 const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { k: name } });
 
@@ -14,9 +42,9 @@ test('an informer resumes its watch across an API server restart, and re-lists a
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-inf-'));
   const dataDir = join(dir, 'data');
   let server = await startApiServer({ dataDir, port: 0 });
-  const port = server.port;
-  const kubeconfig = server.writeKubeconfig(join(dir, 'kubeconfig'));
-  const client = new KubeClient(kubeconfig);
+  const px = await proxy();
+  px.target = server.port;
+  const client = new KubeClient({ url: `https://127.0.0.1:${px.port}`, caPem: server.caPem, token: server.token });
   const inf = new Informer(client, R.configmaps, { namespace: 'default' });
   const events: string[] = [];
   inf.on({ add: (o) => events.push(`add ${o.metadata?.name}`), update: (_a, b) => events.push(`update ${b.metadata?.name}`), delete: (o) => events.push(`delete ${o.metadata?.name}`) });
@@ -26,9 +54,10 @@ test('an informer resumes its watch across an API server restart, and re-lists a
     await client.create(R.configmaps, 'default', cm('a'));
     await eventually(() => inf.get('default', 'a'), 5000, 'a');
 
-    // restart on the same port: the watch resumes from its resourceVersion
+    // restart (same data, new process state): the watch resumes from its resourceVersion
     await server.close();
-    server = await startApiServer({ dataDir, port });
+    server = await startApiServer({ dataDir, port: 0 });
+    px.target = server.port;
     await client.create(R.configmaps, 'default', cm('b'));
     await client.delete(R.configmaps, 'default', 'a');
     await eventually(() => inf.get('default', 'b') && !inf.get('default', 'a'), 10_000, 'b added and a deleted after the restart');
@@ -42,13 +71,15 @@ test('an informer resumes its watch across an API server restart, and re-lists a
     await c2.delete(R.configmaps, 'default', 'b');
     c2.close();
     await other.close();
-    server = await startApiServer({ dataDir, port, eventWindow: 3 });
+    server = await startApiServer({ dataDir, port: 0, eventWindow: 3 });
+    px.target = server.port;
     await eventually(() => inf.list('default').filter((o) => o.metadata?.name?.startsWith('x')).length === 6 && !inf.get('default', 'b'), 15_000, 'the re-list');
     assert.ok(events.includes('delete b'), 'a deletion missed while away is reported after the re-list');
   } finally {
     await inf.stop();
     client.close();
     await server.close();
+    await px.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
