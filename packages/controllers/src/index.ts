@@ -16,6 +16,7 @@ import { ReplicaSetController } from './replicaset.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { StatefulSetController } from './statefulset.js';
 import type { Clock } from './util.js';
+import { LeaderElector, type LeaderElectionOptions } from './leader.js';
 
 export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'statefulset', 'daemonset', 'job', 'cronjob', 'endpoints', 'namespace-defaults', 'scheduler'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
@@ -37,12 +38,16 @@ export interface ControllersOptions {
   cronJob?: CronJobOptions;
   /** record core/v1 Events (default true) */
   events?: boolean;
+  /** run only while holding a Lease (several replicas, one active); true for the defaults */
+  leaderElection?: boolean | LeaderElectionOptions;
 }
 
 export interface RunningControllers {
   client: KubeClient;
-  context: ControllerContext;
-  controllers: Controller[];
+  /** the controllers running now (none while another replica leads) */
+  readonly controllers: Controller[];
+  readonly context: ControllerContext | undefined;
+  isLeader(): boolean;
   stop(): Promise<void>;
 }
 
@@ -69,8 +74,53 @@ function build(name: ControllerName, ctx: ControllerContext, opts: ControllersOp
   }
 }
 
-/** Starts the controllers (all by default) over shared informers; resolves once their caches are synced. */
+/**
+ * Starts the controllers (all by default) over shared informers; resolves once their caches are
+ * synced. With leaderElection it resolves at once and the controllers run while this replica holds
+ * the Lease.
+ */
 export async function startControllers(opts: ControllersOptions = {}): Promise<RunningControllers> {
+  if (!opts.leaderElection) return startNow(opts);
+  const client = new KubeClient(opts.kubeconfig);
+  let current: RunningControllers | undefined;
+  let starting: Promise<void> | undefined;
+  const log = opts.log ?? (() => {});
+  const elector = new LeaderElector(client, opts.leaderElection === true ? {} : opts.leaderElection, {
+    log,
+    onStartedLeading: () => {
+      // not awaited: the elector keeps renewing while the caches fill
+      starting = startNow({ ...opts, leaderElection: false }).then(
+        (r) => {
+          current = r;
+        },
+        (e) => log(`controllers failed to start: ${(e as Error).message}`),
+      );
+    },
+    onStoppedLeading: async () => {
+      await starting;
+      const r = current;
+      current = undefined;
+      await r?.stop();
+    },
+  });
+  elector.start();
+  return {
+    client,
+    get controllers() {
+      return current?.controllers ?? [];
+    },
+    get context() {
+      return current?.context;
+    },
+    isLeader: () => elector.isLeader,
+    async stop() {
+      await elector.stop();
+      client.close();
+    },
+  };
+}
+
+async function startNow(opts: ControllersOptions): Promise<RunningControllers> {
   const client = new KubeClient(opts.kubeconfig);
   const context = makeContext(client, { namespace: opts.namespace, log: opts.log, clock: opts.clock, events: opts.events });
   const names = opts.controllers ?? CONTROLLER_NAMES;
@@ -91,7 +141,7 @@ export async function startControllers(opts: ControllersOptions = {}): Promise<R
     throw e;
   }
   context.log(`controllers started: ${names.join(', ')}`);
-  return { client, context, controllers, stop };
+  return { client, context, controllers, stop, isLeader: () => !stopped };
 }
 
 const one = (name: ControllerName) => (opts: Omit<ControllersOptions, 'controllers'> = {}) => startControllers({ ...opts, controllers: [name] });
@@ -105,7 +155,8 @@ export const startEndpointsController = one('endpoints');
 export const startNamespaceDefaultsController = one('namespace-defaults');
 export const startScheduler = one('scheduler');
 
-export { KubeClient, ApiError, R, resourcePath, type KubeConfigLike, type Resource } from './client.js';
+export { KubeClient, ApiError, R, resourcePath, loadKubeConfig, type KubeConfigLike, type Resource } from './client.js';
+export { LeaderElector, LEASES, type LeaderElectionOptions } from './leader.js';
 export { Informer, InformerFactory, objKey } from './informer.js';
 export { WorkQueue } from './queue.js';
 export { Controller, Expectations, EventRecorder, makeContext, type ControllerContext, type ReconcileResult } from './controller.js';

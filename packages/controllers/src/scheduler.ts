@@ -12,7 +12,7 @@ import { cpus, totalmem } from 'node:os';
 import { ApiError, isConflict, isNotFound, R } from './client.js';
 import { Controller, splitKey, type ControllerContext, type ReconcileResult } from './controller.js';
 import type { Informer } from './informer.js';
-import { nodeScore, podFitsNode, podRequests, unschedulableMessage, type Resources } from './scheduling.js';
+import { hostPorts, nodeScore, podFitsNode, podRequests, unschedulableMessage, type Resources } from './scheduling.js';
 import { deepEqual, getCondition, isPodTerminal, isTerminating, rfc3339, setCondition, type Condition, type Obj, type Pod } from './util.js';
 
 export interface NodeOption {
@@ -46,7 +46,7 @@ export function schedulePod(pod: Pod, nodes: Obj[], podsByNode: Map<string, Pod[
     const on = podsByNode.get(n.metadata!.name!) ?? [];
     const used: Resources = {};
     for (const p of on) for (const [k, v] of Object.entries(podRequests(p))) used[k] = (used[k] ?? 0) + v;
-    const fit = podFitsNode(pod, n, used, on.length);
+    const fit = podFitsNode(pod, n, used, on.length, on.flatMap(hostPorts));
     if (!fit.fits) {
       perNode.push(fit.reasons);
       continue;
@@ -170,6 +170,11 @@ export class Scheduler extends Controller {
       if (a.pod.metadata?.uid === pod.metadata?.uid && Date.now() - a.at < 30_000) return { requeueAfter: 1000 };
       this.assumed.delete(key);
     }
+    if ((pod.spec?.schedulingGates ?? []).length) {
+      // gated pods wait for their gates to be removed (an update re-enqueues them)
+      await this.setUnschedulable(pod, 'SchedulingGated', 'Scheduling is blocked due to non-empty scheduling gates');
+      return;
+    }
     const res = schedulePod(pod, this.nodeInf.list(), this.podsByNode());
     if (res.node) {
       await this.bind(pod, res.node);
@@ -177,12 +182,16 @@ export class Scheduler extends Controller {
       this.ctx.events.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${res.node}`);
       return;
     }
-    const conds = setCondition(pod.status?.conditions as Condition[], { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: res.message, lastProbeTime: null }, rfc3339(this.ctx.clock.now()));
-    if (!deepEqual(conds, pod.status?.conditions ?? [])) {
-      await this.ctx.client.update(R.pods, { ...pod, status: { ...(pod.status ?? {}), conditions: conds } }, 'status');
-      this.ctx.events.event(pod, 'Warning', 'FailedScheduling', res.message!);
-    }
+    if (await this.setUnschedulable(pod, 'Unschedulable', res.message!)) this.ctx.events.event(pod, 'Warning', 'FailedScheduling', res.message!);
     return { requeueAfter: this.retryMs };
+  }
+
+  /** PodScheduled=False with a reason; true when the condition changed. */
+  private async setUnschedulable(pod: Pod, reason: string, message: string): Promise<boolean> {
+    const conds = setCondition(pod.status?.conditions as Condition[], { type: 'PodScheduled', status: 'False', reason, message, lastProbeTime: null }, rfc3339(this.ctx.clock.now()));
+    if (deepEqual(conds, pod.status?.conditions ?? [])) return false;
+    await this.ctx.client.update(R.pods, { ...pod, status: { ...(pod.status ?? {}), conditions: conds } }, 'status');
+    return true;
   }
 
   private async bind(pod: Pod, node: string): Promise<void> {

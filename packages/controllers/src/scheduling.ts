@@ -152,8 +152,22 @@ export interface FitResult {
 
 export const UNSCHEDULABLE_TAINT = 'node.kubernetes.io/unschedulable';
 
-/** Whether a pod fits a node, given what the pods already there request. */
-export function podFitsNode(pod: Pod, node: Obj, used: Resources, podsOnNode: number): FitResult {
+/** The host ports a pod asks for, as "protocol/ip/port". */
+export function hostPorts(p: Pod): string[] {
+  const out: string[] = [];
+  for (const c of [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])])
+    for (const cp of c.ports ?? []) if (cp.hostPort) out.push(`${cp.protocol ?? 'TCP'}/${cp.hostIP || '0.0.0.0'}/${cp.hostPort}`);
+  return out;
+}
+
+function portsConflict(a: string, b: string): boolean {
+  const [pa, ia, na] = a.split('/');
+  const [pb, ib, nb] = b.split('/');
+  return pa === pb && na === nb && (ia === ib || ia === '0.0.0.0' || ib === '0.0.0.0');
+}
+
+/** Whether a pod fits a node, given what the pods already there request (and their host ports). */
+export function podFitsNode(pod: Pod, node: Obj, used: Resources, podsOnNode: number, usedPorts: string[] = []): FitResult {
   const reasons: string[] = [];
   const spec = pod.spec ?? {};
   const tolerations: Toleration[] = spec.tolerations ?? [];
@@ -161,6 +175,8 @@ export function podFitsNode(pod: Pod, node: Obj, used: Resources, podsOnNode: nu
   if (!matchesNodeSelectorAndAffinity(spec, node)) reasons.push("node(s) didn't match Pod's node affinity/selector");
   const taint = untoleratedTaint(node, tolerations, ['NoSchedule', 'NoExecute']);
   if (taint) reasons.push(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`);
+  const want = hostPorts(pod);
+  if (want.some((w) => usedPorts.some((u) => portsConflict(w, u)))) reasons.push("node(s) didn't have free ports for the requested pod ports");
   const alloc = nodeAllocatable(node);
   const req = podRequests(pod);
   if (alloc.pods !== undefined && podsOnNode + 1 > alloc.pods) reasons.push('Too many pods');

@@ -323,6 +323,9 @@ test('scheduler: fits by selector, taints, unschedulable and resources, and expl
   assert.deepEqual(schedulePod(pod(), [node('n3', { unschedulable: true })], new Map()).message, '0/1 nodes are available: 1 node(s) were unschedulable.');
   assert.deepEqual(schedulePod(pod(), [], new Map()).message, 'no nodes available to schedule pods');
   assert.deepEqual(schedulePod(pod(), [node('a'), node('b')], new Map([['a', [pod()]]])), { node: 'b' }, 'least loaded');
+  const withPort = (hp: number): Pod => ({ metadata: { name: 'hp' }, spec: { containers: [{ name: 'c', ports: [{ containerPort: 80, hostPort: hp }] }] } });
+  assert.deepEqual(schedulePod(withPort(8080), [node('a')], new Map([['a', [withPort(8080)]]])).message, "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports.");
+  assert.deepEqual(schedulePod(withPort(8081), [node('a')], new Map([['a', [withPort(8080)]]])), { node: 'a' });
   assert.ok(tolerates({ operator: 'Exists' }, { key: 'anything', effect: 'NoExecute' }));
   assert.ok(!tolerates({ key: 'k', value: 'v', effect: 'NoSchedule' }, { key: 'k', value: 'v', effect: 'NoExecute' }));
 });
