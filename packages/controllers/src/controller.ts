@@ -39,6 +39,12 @@ export abstract class Controller {
   protected abstract primary(): Informer;
   abstract reconcile(key: string): Promise<ReconcileResult>;
 
+  private recorder?: EventRecorder;
+  /** Events reported as coming from this controller (like "deployment-controller"). */
+  protected get events(): EventRecorder {
+    return (this.recorder ??= this.ctx.events.as(this.name));
+  }
+
   protected log(msg: string): void {
     this.ctx.log(`${this.name}: ${msg}`);
   }
@@ -191,6 +197,11 @@ export class EventRecorder {
     private readonly component: string,
     private readonly clock: Clock = realClock,
   ) {}
+
+  /** The same recorder reporting as another component. */
+  as(component: string): EventRecorder {
+    return new EventRecorder(this.client, component, this.clock);
+  }
 
   event(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, kind?: string, apiVersion?: string): void {
     if (!this.client) return;

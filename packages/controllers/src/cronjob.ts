@@ -124,7 +124,7 @@ export class CronJobController extends Controller {
       for (const j of sorted.slice(0, Math.max(0, sorted.length - limit))) {
         try {
           await client.delete(R.jobs, ns, j.metadata!.name!, { propagationPolicy: 'Background', uid: j.metadata?.uid });
-          this.ctx.events.event(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${j.metadata!.name}`);
+          this.events.event(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${j.metadata!.name}`);
         } catch (e) {
           if (!isNotFound(e)) throw e;
         }
@@ -136,12 +136,12 @@ export class CronJobController extends Controller {
     let requeueAfter: number | undefined;
     if (!isTerminating(cj)) {
       const d = decideCronJob(cj, active, now);
-      if (d.tooMany) this.ctx.events.event(cj, 'Warning', 'TooManyMissedTimes', 'too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew');
-      if (d.skip && d.skip.reason !== 'JobAlreadyActive') this.ctx.events.event(cj, d.skip.type, d.skip.reason, d.skip.message);
+      if (d.tooMany) this.events.event(cj, 'Warning', 'TooManyMissedTimes', 'too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew');
+      if (d.skip && d.skip.reason !== 'JobAlreadyActive') this.events.event(cj, d.skip.type, d.skip.reason, d.skip.message);
       for (const j of d.replace) {
         try {
           await client.delete(R.jobs, ns, j.metadata!.name!, { propagationPolicy: 'Background', uid: j.metadata?.uid });
-          this.ctx.events.event(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${j.metadata!.name}`);
+          this.events.event(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${j.metadata!.name}`);
         } catch (e) {
           if (!isNotFound(e)) throw e;
         }
@@ -153,15 +153,15 @@ export class CronJobController extends Controller {
         if (!job) {
           try {
             job = await client.create<Obj>(R.jobs, ns, jobFromCronJob(cj, d.run));
-            this.ctx.events.event(cj, 'Normal', 'SuccessfulCreate', `Created job ${jobName}`);
+            this.events.event(cj, 'Normal', 'SuccessfulCreate', `Created job ${jobName}`);
           } catch (e) {
             if (!isAlreadyExists(e)) {
-              this.ctx.events.event(cj, 'Warning', 'FailedCreate', `Error creating job: ${(e as Error).message}`);
+              this.events.event(cj, 'Warning', 'FailedCreate', `Error creating job: ${(e as Error).message}`);
               throw e;
             }
             job = await client.get<Obj>(R.jobs, ns, jobName);
             if (!isControlledBy(job, cj)) {
-              this.ctx.events.event(cj, 'Warning', 'FailedCreate', `Error creating job: a job ${jobName} not owned by this cronjob exists`);
+              this.events.event(cj, 'Warning', 'FailedCreate', `Error creating job: a job ${jobName} not owned by this cronjob exists`);
               job = undefined;
             }
           }

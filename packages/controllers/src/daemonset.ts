@@ -262,7 +262,7 @@ export class DaemonSetController extends Controller {
         this.exp.expectDelete(key, p);
         try {
           await client.delete(R.pods, ns, p.metadata!.name!, { uid: p.metadata?.uid });
-          this.ctx.events.event(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata!.name}`);
+          this.events.event(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata!.name}`);
         } catch (e) {
           if (!isNotFound(e)) throw e;
         }
@@ -272,7 +272,7 @@ export class DaemonSetController extends Controller {
         const prev = this.backoff.get(k);
         const delay = Math.min(prev ? prev.delay * 2 : 1000, 5 * 60_000);
         this.backoff.set(k, { until: Date.now() + delay, delay });
-        this.ctx.events.event(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod on node ${n}, will try to kill it`);
+        this.events.event(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod on node ${n}, will try to kill it`);
       }
       for (const n of plan.create) {
         const b = this.backoff.get(`${key}/${n}`);
@@ -282,7 +282,7 @@ export class DaemonSetController extends Controller {
         }
         const created = await client.create<Pod>(R.pods, ns, daemonPod(ds, n, hash));
         this.exp.expectCreate(key, ns, created.metadata!.name!);
-        this.ctx.events.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata!.name}`);
+        this.events.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata!.name}`);
       }
       for (const n of plan.failedOn) {
         const b = this.backoff.get(`${key}/${n}`)!;

@@ -597,7 +597,7 @@ export class DeploymentController extends Controller {
     if (!d) return;
     const client = this.ctx.client;
     if (selectorIsEmpty(d.spec?.selector)) {
-      this.ctx.events.event(d, 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
+      this.events.event(d, 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
       return;
     }
     const matches = selectorFn(d.spec?.selector);
@@ -631,7 +631,7 @@ export class DeploymentController extends Controller {
         d = await client.update<Obj>(R.deployments, { ...d, metadata: { ...d.metadata, annotations: a.annotations } });
       }
     }
-    for (const ev of plan.events) this.ctx.events.event(d, ev.type, ev.reason, ev.message);
+    for (const ev of plan.events) this.events.event(d, ev.type, ev.reason, ev.message);
     if (!deepEqual(plan.status, d.status ?? {})) await writeStatus(client, R.deployments, d, plan.status);
     return plan.requeueAfter !== undefined ? { requeueAfter: plan.requeueAfter } : undefined;
   }

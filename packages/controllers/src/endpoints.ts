@@ -165,7 +165,7 @@ export class EndpointsController extends Controller {
   readonly sliceInf: Informer<Obj>;
 
   constructor(ctx: ControllerContext) {
-    super('endpoints-controller', ctx, 4);
+    super('endpoint-controller', ctx, 4);
     this.svcInf = ctx.informers.for<Obj>(R.services);
     this.podInf = ctx.informers.for<Pod>(R.pods);
     this.epInf = ctx.informers.for<Obj>(R.endpoints);

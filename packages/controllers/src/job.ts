@@ -371,17 +371,17 @@ export class JobController extends Controller {
           }),
         );
         const ok = results.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<Pod>[];
-        for (const r of ok) this.ctx.events.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata!.name}`);
+        for (const r of ok) this.events.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata!.name}`);
         const bad = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
         if (bad) {
-          this.ctx.events.event(job, 'Warning', 'FailedCreate', `Error creating: ${(bad.reason as Error).message}`);
+          this.events.event(job, 'Warning', 'FailedCreate', `Error creating: ${(bad.reason as Error).message}`);
           throw bad.reason;
         }
         // the pods just created count as active right away
         plan.status.active = Number(plan.status.active ?? 0) + ok.length;
       }
     }
-    for (const e of plan.events) this.ctx.events.event(job, e.type, e.reason, e.message);
+    for (const e of plan.events) this.events.event(job, e.type, e.reason, e.message);
     if (!deepEqual(plan.status, job.status ?? {})) await writeStatus(client, R.jobs, job, plan.status);
     let requeueAfter = plan.requeueAfter;
     if (plan.finished && job.spec?.ttlSecondsAfterFinished !== undefined && job.spec?.ttlSecondsAfterFinished !== null)

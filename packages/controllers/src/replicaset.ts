@@ -163,11 +163,11 @@ export class ReplicaSetController extends Controller {
         const created = await this.ctx.client.create<Pod>(R.pods, ns, podFromTemplate(rs.spec?.template, rs, R.replicasets));
         this.exp.expectCreate(key, ns, created.metadata!.name!);
       });
-      if (r.ok) this.ctx.events.event(rs, 'Normal', 'SuccessfulCreate', `Created ${r.ok} pod${r.ok > 1 ? 's' : ''}`);
+      if (r.ok) this.events.event(rs, 'Normal', 'SuccessfulCreate', `Created ${r.ok} pod${r.ok > 1 ? 's' : ''}`);
       if (r.error) {
         // a terminating namespace refuses creations: nothing to report
         if (r.error instanceof ApiError && r.error.code === 403 && /terminat/i.test(r.error.message)) return;
-        this.ctx.events.event(rs, 'Warning', 'FailedCreate', `Error creating: ${r.error.message}`);
+        this.events.event(rs, 'Warning', 'FailedCreate', `Error creating: ${r.error.message}`);
         throw r.error;
       }
     } else if (diff < 0) {
@@ -184,7 +184,7 @@ export class ReplicaSetController extends Controller {
       );
       const failed = results.find((x) => x.status === 'rejected') as PromiseRejectedResult | undefined;
       const ok = results.length - (failed ? results.filter((x) => x.status === 'rejected').length : 0);
-      if (ok) this.ctx.events.event(rs, 'Normal', 'SuccessfulDelete', `Deleted ${ok} pod${ok > 1 ? 's' : ''}: ${victims.map((v) => v.metadata?.name).join(', ')}`);
+      if (ok) this.events.event(rs, 'Normal', 'SuccessfulDelete', `Deleted ${ok} pod${ok > 1 ? 's' : ''}: ${victims.map((v) => v.metadata?.name).join(', ')}`);
       if (failed) {
         const e = failed.reason as Error & { op?: string };
         e.op = 'delete';

@@ -71,7 +71,7 @@ export class Scheduler extends Controller {
     ctx: ControllerContext,
     private readonly opts: SchedulerOptions = {},
   ) {
-    super('scheduler', ctx, 1);
+    super('default-scheduler', ctx, 1);
     this.names = new Set(opts.schedulerNames ?? ['default-scheduler']);
     this.retryMs = opts.retryMs ?? 15_000;
     this.podInf = ctx.informers.for<Pod>(R.pods);
@@ -179,10 +179,10 @@ export class Scheduler extends Controller {
     if (res.node) {
       await this.bind(pod, res.node);
       this.assumed.set(key, { node: res.node, pod, at: Date.now() });
-      this.ctx.events.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${res.node}`);
+      this.events.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${res.node}`);
       return;
     }
-    if (await this.setUnschedulable(pod, 'Unschedulable', res.message!)) this.ctx.events.event(pod, 'Warning', 'FailedScheduling', res.message!);
+    if (await this.setUnschedulable(pod, 'Unschedulable', res.message!)) this.events.event(pod, 'Warning', 'FailedScheduling', res.message!);
     return { requeueAfter: this.retryMs };
   }
 

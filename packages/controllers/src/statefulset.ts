@@ -326,10 +326,10 @@ export class StatefulSetController extends Controller {
       try {
         await client.create(R.pods, ns, a.pod);
         this.exp.expectCreate(key, ns, a.pod.metadata!.name!);
-        this.ctx.events.event(sts, 'Normal', 'SuccessfulCreate', `create Pod ${a.pod.metadata!.name} in StatefulSet ${sts.metadata!.name} successful`);
+        this.events.event(sts, 'Normal', 'SuccessfulCreate', `create Pod ${a.pod.metadata!.name} in StatefulSet ${sts.metadata!.name} successful`);
       } catch (e) {
         if (!isAlreadyExists(e)) {
-          this.ctx.events.event(sts, 'Warning', 'FailedCreate', `create Pod ${a.pod.metadata!.name} in StatefulSet ${sts.metadata!.name} failed error: ${(e as Error).message}`);
+          this.events.event(sts, 'Warning', 'FailedCreate', `create Pod ${a.pod.metadata!.name} in StatefulSet ${sts.metadata!.name} failed error: ${(e as Error).message}`);
           throw e;
         }
       }
@@ -337,7 +337,7 @@ export class StatefulSetController extends Controller {
       this.exp.expectDelete(key, a.pod);
       try {
         await client.delete(R.pods, ns, a.pod.metadata!.name!, { uid: a.pod.metadata?.uid });
-        this.ctx.events.event(sts, 'Normal', 'SuccessfulDelete', `delete Pod ${a.pod.metadata!.name} in StatefulSet ${sts.metadata!.name} successful`);
+        this.events.event(sts, 'Normal', 'SuccessfulDelete', `delete Pod ${a.pod.metadata!.name} in StatefulSet ${sts.metadata!.name} successful`);
       } catch (e) {
         if (!isNotFound(e)) throw e;
       }
