@@ -127,12 +127,15 @@ export class KubeClient {
   /** the CA bundle of the current cluster (PEM), when the kubeconfig has one */
   readonly caPem: string | undefined;
 
-  constructor(src?: KubeConfigLike, opts: { fieldManager?: string } = {}) {
+  private readonly timeoutMs: number;
+
+  constructor(src?: KubeConfigLike, opts: { fieldManager?: string; timeoutMs?: number } = {}) {
     this.kc = loadKubeConfig(src);
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
     this.fieldManager = opts.fieldManager ?? 'flotilla-controllers';
+    this.timeoutMs = opts.timeoutMs ?? 60_000;
     let ca: string | undefined;
     if (cluster.caData) ca = Buffer.from(cluster.caData, 'base64').toString();
     this.caPem = ca;
@@ -204,6 +207,8 @@ export class KubeClient {
         });
       });
       r.on('error', (e) => reject(new ApiError(0, 'TransportError', `${method} ${u.pathname}: ${e.message}`)));
+      // a hung server must not hang a controller forever
+      r.setTimeout(this.timeoutMs, () => r.destroy(new Error(`no answer in ${this.timeoutMs} ms`)));
       if (data !== undefined) r.write(data);
       r.end();
     });

@@ -10,6 +10,7 @@ import { schedulePod } from './scheduler.js';
 import { parseQuantity, podRequests, tolerates } from './scheduling.js';
 import { WorkQueue } from './queue.js';
 import { REVISION_HASH_LABEL } from './history.js';
+import { Expectations } from './controller.js';
 import type { Obj, Pod } from './util.js';
 
 const T0 = Date.parse('2024-05-01T10:00:00Z');
@@ -360,4 +361,30 @@ test('work queue: dedupes, never runs a key twice at once, re-runs a key added w
   q.forget('x');
   assert.equal(q.addRateLimited('x'), 1);
   await q.shutdown();
+});
+
+test('expectations hold back a controller until its creations and deletions show in the cache', () => {
+  const cache = new Map<string, Pod>();
+  const inf = { get: (ns: string | undefined, name: string) => cache.get(`${ns}/${name}`) };
+  const exp = new Expectations(inf as any);
+  const pod = (name: string, uid: string, deleting = false): Pod => ({ metadata: { name, namespace: 'ns', uid, deletionTimestamp: deleting ? iso(T0) : undefined } });
+  assert.ok(exp.satisfied('ns/rs'));
+  exp.expectCreate('ns/rs', 'ns', 'a');
+  exp.expectCreate('ns/rs', 'ns', 'b');
+  assert.ok(!exp.satisfied('ns/rs'));
+  cache.set('ns/a', pod('a', '1'));
+  assert.ok(!exp.satisfied('ns/rs'), 'b still missing');
+  exp.observe(pod('b', '2'), false); // the watch event came first
+  assert.ok(exp.satisfied('ns/rs'));
+  // deletions: satisfied when gone or terminating in the cache
+  cache.set('ns/b', pod('b', '2'));
+  exp.expectDelete('ns/rs', pod('a', '1'));
+  exp.expectDelete('ns/rs', pod('b', '2'));
+  assert.ok(!exp.satisfied('ns/rs'));
+  cache.delete('ns/a');
+  cache.set('ns/b', pod('b', '2', true));
+  assert.ok(exp.satisfied('ns/rs'));
+  // an object already in the cache is not waited for
+  exp.expectCreate('ns/x', 'ns', 'b');
+  assert.ok(exp.satisfied('ns/x'));
 });
