@@ -82,8 +82,11 @@ export function loadKubeConfig(src?: KubeConfigLike): KubeConfig {
   if (src === undefined) {
     kc.loadFromDefault();
   } else if (typeof src === 'string') {
-    if (!src.includes('\n') && existsSync(src)) kc.loadFromFile(src);
-    else kc.loadFromString(src);
+    // one line: a path (a missing file is an error); several lines: kubeconfig YAML
+    if (!src.includes('\n')) {
+      if (!existsSync(src)) throw new Error(`kubeconfig ${src}: no such file`);
+      kc.loadFromFile(src);
+    } else kc.loadFromString(src);
   } else if (typeof (src as unknown as KubeConfig).getCurrentCluster === 'function') {
     return src as unknown as KubeConfig;
   } else {
