@@ -138,7 +138,6 @@ export function planJob(job: Obj, pods: Pod[], now: number, opts: JobOptions = {
   let startTime: string | undefined = st.startTime;
   let completionTime: string | undefined = st.completionTime;
   let requeueAfter: number | undefined;
-  let finished: JobPlan['finished'];
   const already = jobFinished(job);
 
   const status = (activeCount: number) =>

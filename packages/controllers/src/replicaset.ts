@@ -3,7 +3,6 @@
  * match the selector, and reports replicas / fullyLabeledReplicas / readyReplicas /
  * availableReplicas / observedGeneration.
  */
-import type { KubeObject } from '@flotilla/apimachinery';
 import { ApiError, isNotFound, R } from './client.js';
 import { claim } from './claim.js';
 import { Controller, writeStatus, Expectations, splitKey, type ControllerContext, type ReconcileResult } from './controller.js';
@@ -194,4 +193,4 @@ export class ReplicaSetController extends Controller {
   }
 }
 
-export type { KubeObject };
+

@@ -354,4 +354,4 @@ export class StatefulSetController extends Controller {
   }
 }
 
-export { ownerRef };
+
