@@ -172,8 +172,12 @@ export class KubeClient {
           resolve();
           return;
         }
+        if (stopped || this.closed) {
+          resolve();
+          return;
+        }
         const req = o.url.protocol === 'https:' ? httpsRequest : httpRequest;
-        const r = req(o.url, { ...o, agent: undefined }, (res) => {
+        const r = req(o.url, { ...o, agent: false }, (res) => {
           if ((res.statusCode ?? 500) >= 400) {
             if (res.statusCode === 410) rv = '';
             res.resume();

@@ -3,7 +3,8 @@
  * to `<restartCount>.log` in the CRI log format (`<RFC3339Nano> <stream> <F|P> <text>`), rotated
  * at a size, and read back for `GET /containerLogs` with kubectl's parameters.
  */
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, constants as fsc } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, constants as fsc } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -40,13 +41,14 @@ type Follower = { onRecord(r: LogRecord): void; onEnd(): void };
 /** The log of one container: its FIFOs, current run file, followers. */
 export class ContainerLog {
   private sockets: Socket[] = [];
+  private fds: [number, 'stdout' | 'stderr'][] = [];
+  private readonly decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
   private pending: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
   private out?: number;
   private batch: string[] = [];
   private outBytes = 0;
   private run = -1;
   private runEnded = true;
-  private lastData = 0;
   private readonly followers = new Map<number, Set<Follower>>();
 
   constructor(
@@ -64,15 +66,34 @@ export class ContainerLog {
     ] as const) {
       const fd = openSync(path, fsc.O_RDWR | fsc.O_NONBLOCK);
       const s = new Socket({ fd, readable: true, writable: false });
-      s.setEncoding('utf8');
-      s.on('data', (d: string) => this.onData(stream, d));
+      s.on('data', (d: Buffer) => this.onData(stream, this.decoders[stream].write(d)));
       s.on('error', () => {});
       this.sockets.push(s);
+      this.fds.push([fd, stream]);
+    }
+  }
+
+  /**
+   * Reads whatever is still in the FIFOs, synchronously. Called when the container has exited:
+   * its output is all in the pipes by then, so the run's log is complete before its status says so.
+   */
+  drainSync(): void {
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    for (const [fd, stream] of this.fds) {
+      for (;;) {
+        let n: number;
+        try {
+          n = readSync(fd, buf, 0, buf.length, null);
+        } catch {
+          break; // EAGAIN: empty
+        }
+        if (n <= 0) break;
+        this.onData(stream, this.decoders[stream].write(buf.subarray(0, n)));
+      }
     }
   }
 
   private onData(stream: 'stdout' | 'stderr', d: string): void {
-    this.lastData = Date.now();
     let buf = this.pending[stream] + d;
     let i: number;
     while ((i = buf.indexOf('\n')) >= 0) {
@@ -142,22 +163,19 @@ export class ContainerLog {
     if (this.run === run && !this.runEnded) return;
     this.flushBatch();
     this.closeOut();
-    this.run = run;
-    this.runEnded = false;
+    mkdirSync(this.dir, { recursive: true });
     const f = this.file(run);
     this.outBytes = existsSync(f) ? statSync(f).size : 0;
     this.out = openSync(f, 'a', 0o640);
+    this.run = run;
+    this.runEnded = false;
   }
 
   /** The run ended: drain what is still in the FIFOs, flush partial lines, end followers. */
   async endRun(): Promise<void> {
     if (this.runEnded) return;
-    const start = Date.now();
     // the pipe may still hold output the process wrote just before exiting
-    while (Date.now() - start < 500) {
-      await new Promise((r) => setTimeout(r, 15));
-      if (Date.now() - this.lastData > 30) break;
-    }
+    this.drainSync();
     for (const s of ['stdout', 'stderr'] as const) {
       if (this.pending[s]) {
         const t = this.pending[s];
@@ -190,6 +208,7 @@ export class ContainerLog {
   close(): void {
     for (const s of this.sockets) s.destroy();
     this.sockets = [];
+    this.fds = [];
     for (const fs of this.followers.values()) for (const f of fs) f.onEnd();
     this.followers.clear();
     this.flushBatch();

@@ -61,6 +61,7 @@ interface Run {
   sandbox: SandboxSpec;
   child?: ChildProcess;
   adopted?: boolean;
+  exiting?: boolean;
   exited: boolean;
   killReason?: string;
   exitWaiters: (() => void)[];
@@ -99,7 +100,7 @@ export interface PersistedCtr {
   lastTerminated?: any;
   succeeded: boolean;
   backoffLevel: number;
-  run?: Omit<Run, 'child' | 'exited' | 'exitWaiters' | 'adopted'>;
+  run?: Omit<Run, 'child' | 'exited' | 'exiting' | 'exitWaiters' | 'adopted'>;
 }
 
 export interface PodState {
@@ -891,8 +892,9 @@ export class PodWorker {
   }
 
   private async onExit(c: Ctr, run: Run, finishedAt?: string): Promise<void> {
-    if (run.exited) return;
-    run.exited = true;
+    // the run counts as alive until its exit is recorded (a sync pass must not see it half-done)
+    if (run.exited || run.exiting) return;
+    run.exiting = true;
     for (const p of c.probes) p.stop();
     c.probes = [];
     let code = this.readExit(run);
@@ -921,6 +923,7 @@ export class PodWorker {
       finishedAt: finishedAt ?? isoNow(),
       containerID: run.containerID,
     };
+    run.exited = true;
     if (c.run === run) c.run = undefined;
     c.started = false;
     this.exited(c, term, Date.now() - run.startedMs);

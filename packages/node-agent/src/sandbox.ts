@@ -185,7 +185,9 @@ export function bwrapContext(bwrap: string, hide: string[]): BwrapContext {
       /* raced */
     }
   }
-  return { bwrap, rootEntries, hide: hide.filter((h) => existsSync(h)), isRoot: process.getuid?.() === 0 };
+  // paths under the directories the sandbox replaces are invisible anyway
+  const visible = (h: string) => !SPECIAL_TOP.has(canonical(h).split('/')[1] ?? '');
+  return { bwrap, rootEntries, hide: hide.filter((h) => existsSync(h) && visible(h)).map((h) => canonical(h)), isRoot: process.getuid?.() === 0 };
 }
 
 /** bubblewrap arguments (everything before the command). */

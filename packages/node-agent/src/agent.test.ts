@@ -1,0 +1,499 @@
+/**
+ * The node agent against a real API server on loopback. Pods are created with spec.nodeName set
+ * (the scheduler is another component). Runs sandboxed with bubblewrap when it is installed, as
+ * plain processes otherwise (plain.test.ts covers that mode explicitly).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cond, create, createPod, cstatus, deletePod, ensureNamespace, events, getPod, httpGet, kubeletGet, podManifest, podWhere, procsWith, startEnv, waitFor, type Env } from './testutil.js';
+
+let env: Env;
+const uniq = () => Math.random().toString(36).slice(2, 10);
+const done = (p: any) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+
+describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
+  before(async () => {
+    env = await startEnv();
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  it('registers its Node and Lease', async () => {
+    const node = await env.api.get('/api/v1/nodes/flotilla-node');
+    assert.equal(node.status.daemonEndpoints.kubeletEndpoint.Port, Number(new URL(env.agent.kubeletUrl).port));
+    assert.deepEqual(node.status.addresses[0], { type: 'InternalIP', address: '127.0.0.1' });
+    assert.equal(node.status.conditions.find((c: any) => c.type === 'Ready').status, 'True');
+    assert.ok(Number(node.status.capacity.cpu) >= 1);
+    assert.match(node.status.capacity.memory, /^\d+Ki$/);
+    assert.equal(node.status.allocatable.pods, '110');
+    assert.equal(node.status.nodeInfo.operatingSystem, 'linux');
+    assert.equal(node.metadata.labels['kubernetes.io/hostname'], 'flotilla-node');
+    const lease = await env.api.get('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/flotilla-node');
+    assert.equal(lease.spec.holderIdentity, 'flotilla-node');
+    assert.ok(lease.spec.renewTime);
+  });
+
+  it('runs a busybox pod that echoes and exits: Succeeded, logs through the kubelet endpoint, events', async () => {
+    const ns = 'echo';
+    await createPod(env.api, ns, podManifest('hello', { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'echo hello; echo world; echo oops >&2'] }] }));
+    const p = await podWhere(env.api, ns, 'hello', done, 'completion');
+    assert.equal(p.status.phase, 'Succeeded');
+    const cs = cstatus(p, 'main');
+    assert.equal(cs.state.terminated.exitCode, 0);
+    assert.equal(cs.state.terminated.reason, 'Completed');
+    assert.ok(cs.state.terminated.startedAt && cs.state.terminated.finishedAt);
+    assert.match(cs.containerID, /^flotilla:\/\//);
+    assert.match(p.status.podIP, /^127\.\d+\.\d+\.\d+$/);
+    assert.equal(p.status.hostIP, '127.0.0.1');
+    assert.ok(p.status.startTime);
+    assert.equal(cond(p, 'Ready'), 'False');
+    assert.equal(cond(p, 'Initialized'), 'True');
+    assert.equal(cond(p, 'PodScheduled'), 'True');
+    const logs = await kubeletGet(env, `/containerLogs/${ns}/hello/main`);
+    assert.equal(logs.status, 200);
+    assert.deepEqual(logs.body.split('\n').sort(), ['', 'hello', 'oops', 'world']);
+    assert.ok(logs.body.indexOf('hello') < logs.body.indexOf('world'));
+    const tail = await kubeletGet(env, `/containerLogs/${ns}/hello/main?tailLines=1&timestamps=true`);
+    assert.match(tail.body, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (world|oops)\n$/);
+    assert.equal((await kubeletGet(env, `/containerLogs/${ns}/hello/main`, 'wrong-token')).status, 401);
+    assert.equal((await kubeletGet(env, `/containerLogs/${ns}/hello/nope`)).status, 404);
+    // through the API server's pods/log proxy, with the real kubectl
+    const out = await new Promise<string>((resolve, reject) => {
+      const k = spawn('kubectl', ['--kubeconfig', env.kubeconfig, '-n', ns, 'logs', 'hello', '--tail=2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let o = '';
+      let e = '';
+      k.stdout.on('data', (d) => (o += d));
+      k.stderr.on('data', (d) => (e += d));
+      k.on('error', reject);
+      k.on('close', (code) => (code === 0 ? resolve(o) : reject(new Error(`kubectl logs: ${e}`))));
+    });
+    assert.equal(out.split('\n').length, 3);
+    await env.agent.flushEvents();
+    const reasons = (await events(env.api, ns, 'hello')).map((e: any) => e.reason);
+    for (const r of ['Pulled', 'Created', 'Started']) assert.ok(reasons.includes(r), `event ${r} in ${reasons}`);
+    const ev = (await events(env.api, ns, 'hello')).find((e: any) => e.reason === 'Started');
+    assert.equal(ev.source.component, 'kubelet');
+    assert.equal(ev.involvedObject.fieldPath, 'spec.containers{main}');
+  });
+
+  it('a long-running pod reaches Running and Ready; pods get distinct addresses', async () => {
+    const ns = 'long';
+    const m = `long-${uniq()}`;
+    await createPod(env.api, ns, podManifest('a', { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', `echo ${m}; exec sleep 3600`] }] }));
+    await createPod(env.api, ns, podManifest('b', { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'alpine:3.19', command: ['sleep', '3600'] }] }));
+    const a = await podWhere(env.api, ns, 'a', (p) => p.status?.phase === 'Running' && cond(p, 'Ready') === 'True', 'Running and Ready');
+    const b = await podWhere(env.api, ns, 'b', (p) => cond(p, 'Ready') === 'True', 'Ready');
+    assert.notEqual(a.status.podIP, b.status.podIP);
+    const cs = cstatus(a, 'c');
+    assert.ok(cs.state.running.startedAt);
+    assert.equal(cs.ready, true);
+    assert.equal(cs.started, true);
+    assert.equal(cs.restartCount, 0);
+    assert.equal(cond(a, 'ContainersReady'), 'True');
+    await deletePod(env.api, ns, 'a');
+    await deletePod(env.api, ns, 'b');
+    await waitFor('pods deleted', async () => !(await getPod(env.api, ns, 'a')) && !(await getPod(env.api, ns, 'b')));
+  });
+
+  it('restartPolicy Always restarts a crashing container with CrashLoopBackOff and restartCount', async () => {
+    const ns = 'crash';
+    await createPod(env.api, ns, podManifest('crash', { containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo run; exit 3'] }] }));
+    const p = await podWhere(env.api, ns, 'crash', (p) => cstatus(p)?.restartCount >= 2 && cstatus(p)?.state?.waiting?.reason === 'CrashLoopBackOff', 'CrashLoopBackOff with 2 restarts');
+    const cs = cstatus(p);
+    assert.equal(p.status.phase, 'Running');
+    assert.equal(cs.lastState.terminated.exitCode, 3);
+    assert.equal(cs.lastState.terminated.reason, 'Error');
+    assert.match(cs.state.waiting.message, /back-off \d+s restarting failed container=c pod=crash_crash/);
+    assert.equal(cond(p, 'Ready'), 'False');
+    const prev = await kubeletGet(env, `/containerLogs/${ns}/crash/c?previous=true`);
+    assert.equal(prev.body, 'run\n');
+    await env.agent.flushEvents();
+    assert.ok((await events(env.api, ns, 'crash')).some((e: any) => e.reason === 'BackOff' && e.type === 'Warning'));
+    await deletePod(env.api, ns, 'crash');
+  });
+
+  it('restartPolicy OnFailure restarts until success; Never fails the pod', async () => {
+    const ns = 'policies';
+    await createPod(
+      env.api,
+      ns,
+      podManifest('onfailure', {
+        restartPolicy: 'OnFailure',
+        volumes: [{ name: 'state', emptyDir: {} }],
+        containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'if [ -e /state/once ]; then echo second; exit 0; fi; touch /state/once; echo first; exit 1'], volumeMounts: [{ name: 'state', mountPath: '/state' }] }],
+      }),
+    );
+    await createPod(env.api, ns, podManifest('never', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'exit 7'] }] }));
+    const of = await podWhere(env.api, ns, 'onfailure', done, 'completion');
+    assert.equal(of.status.phase, 'Succeeded');
+    assert.equal(cstatus(of).restartCount, 1);
+    assert.equal(cstatus(of).lastState.terminated.exitCode, 1);
+    assert.equal((await kubeletGet(env, `/containerLogs/${ns}/onfailure/c`)).body, 'second\n');
+    assert.equal((await kubeletGet(env, `/containerLogs/${ns}/onfailure/c?previous=true`)).body, 'first\n');
+    const nv = await podWhere(env.api, ns, 'never', done, 'completion');
+    assert.equal(nv.status.phase, 'Failed');
+    assert.equal(cstatus(nv).state.terminated.exitCode, 7);
+    assert.equal(cstatus(nv).state.terminated.reason, 'Error');
+    assert.equal(cstatus(nv).restartCount, 0);
+  });
+
+  it('runs init containers in order before the containers; a restartable init container runs as a sidecar', async () => {
+    const ns = 'init';
+    await createPod(
+      env.api,
+      ns,
+      podManifest('init', {
+        restartPolicy: 'Never',
+        volumes: [{ name: 'w', emptyDir: {} }],
+        initContainers: [
+          { name: 'one', image: 'busybox', command: ['sh', '-c', 'echo one >> /w/order'], volumeMounts: [{ name: 'w', mountPath: '/w' }] },
+          { name: 'side', image: 'busybox', restartPolicy: 'Always', command: ['sh', '-c', 'echo side >> /w/order; exec sleep 3600'], volumeMounts: [{ name: 'w', mountPath: '/w' }] },
+          { name: 'two', image: 'busybox', command: ['sh', '-c', 'sleep 0.2; echo two >> /w/order'], volumeMounts: [{ name: 'w', mountPath: '/w' }] },
+        ],
+        containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'echo main >> /w/order; cat /w/order'], volumeMounts: [{ name: 'w', mountPath: '/w' }] }],
+        terminationGracePeriodSeconds: 2,
+      }),
+    );
+    const p = await podWhere(env.api, ns, 'init', done, 'completion');
+    assert.equal(p.status.phase, 'Succeeded');
+    assert.equal((await kubeletGet(env, `/containerLogs/${ns}/init/main`)).body, 'one\nside\ntwo\nmain\n');
+    const inits = p.status.initContainerStatuses;
+    assert.deepEqual(
+      inits.map((c: any) => c.name),
+      ['one', 'side', 'two'],
+    );
+    assert.equal(inits[0].state.terminated.reason, 'Completed');
+    assert.ok(inits[1].state.terminated, 'the sidecar is stopped when the pod completes');
+    // a failing init container with restartPolicy Never fails the pod, the containers never run
+    await createPod(
+      env.api,
+      ns,
+      podManifest('badinit', { restartPolicy: 'Never', initContainers: [{ name: 'fail', image: 'busybox', command: ['sh', '-c', 'exit 2'] }], containers: [{ name: 'main', image: 'busybox', command: ['true'] }] }),
+    );
+    const b = await podWhere(env.api, ns, 'badinit', done, 'completion');
+    assert.equal(b.status.phase, 'Failed');
+    assert.equal(cond(b, 'Initialized'), 'False');
+    assert.equal(cstatus(b, 'main').state.waiting.reason, 'PodInitializing');
+  });
+
+  it('env from value, ConfigMap, Secret, fieldRef, resourceFieldRef, envFrom, with $(VAR) expansion', async () => {
+    const ns = 'envs';
+    await ensureNamespace(env.api, ns);
+    await create(env.api, `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm' }, data: { color: 'blue', size: 'xl' } });
+    await create(env.api, `/api/v1/namespaces/${ns}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sec' }, data: { password: Buffer.from('s3cret').toString('base64') } });
+    await create(env.api, `/api/v1/namespaces/${ns}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-svc' }, spec: { ports: [{ name: 'http', port: 80 }] } });
+    await createPod(
+      env.api,
+      ns,
+      podManifest(
+        'env',
+        {
+          restartPolicy: 'Never',
+          serviceAccountName: 'robot',
+          containers: [
+            {
+              name: 'c',
+              image: 'busybox',
+              command: ['sh', '-c', "env | sort; echo 'ARG=$(GREETING)'"],
+              resources: { limits: { memory: '64Mi', cpu: '500m' } },
+              envFrom: [{ configMapRef: { name: 'cm' }, prefix: 'CM_' }],
+              env: [
+                { name: 'PLAIN', value: 'v' },
+                { name: 'GREETING', value: 'hi-$(PLAIN)-$(MISSING)-$$(PLAIN)' },
+                { name: 'COLOR', valueFrom: { configMapKeyRef: { name: 'cm', key: 'color' } } },
+                { name: 'OPT', valueFrom: { configMapKeyRef: { name: 'cm', key: 'nope', optional: true } } },
+                { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'sec', key: 'password' } } },
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'POD_NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+                { name: 'SA', valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } } },
+                { name: 'TIER', valueFrom: { fieldRef: { fieldPath: "metadata.labels['tier']" } } },
+                { name: 'MEM_MI', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
+                { name: 'CPU_M', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '1m' } } },
+              ],
+            },
+          ],
+        },
+        { labels: { tier: 'backend' } },
+      ),
+    );
+    const p = await podWhere(env.api, ns, 'env', done, 'completion');
+    assert.equal(p.status.phase, 'Succeeded', JSON.stringify(p.status));
+    const out = (await kubeletGet(env, `/containerLogs/${ns}/env/c`)).body;
+    const vars = new Map(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]));
+    assert.equal(vars.get('PLAIN'), 'v');
+    assert.equal(vars.get('GREETING'), 'hi-v-$(MISSING)-$(PLAIN)');
+    assert.equal(vars.get('ARG'), 'hi-v-$(MISSING)-$(PLAIN)');
+    assert.equal(vars.get('COLOR'), 'blue');
+    assert.equal(vars.has('OPT'), false);
+    assert.equal(vars.get('CM_size'), 'xl');
+    assert.equal(vars.get('PASSWORD'), 's3cret');
+    assert.equal(vars.get('POD_NAME'), 'env');
+    assert.equal(vars.get('POD_NS'), ns);
+    assert.equal(vars.get('POD_IP'), p.status.podIP);
+    assert.equal(vars.get('NODE'), 'flotilla-node');
+    assert.equal(vars.get('SA'), 'robot');
+    assert.equal(vars.get('TIER'), 'backend');
+    assert.equal(vars.get('MEM_MI'), '64');
+    assert.equal(vars.get('CPU_M'), '500');
+    assert.equal(vars.get('HOSTNAME'), 'env');
+    assert.match(vars.get('WEB_SVC_SERVICE_HOST') ?? '', /^10\./);
+    assert.equal(vars.get('WEB_SVC_SERVICE_PORT'), '80');
+    assert.equal(vars.get('KUBERNETES_SERVICE_HOST'), '127.0.0.1');
+    assert.equal(vars.get('KUBERNETES_SERVICE_PORT'), String(env.server.port));
+  });
+
+  it('a missing ConfigMap key is CreateContainerConfigError with a clear message', async () => {
+    const ns = 'cfgerr';
+    await ensureNamespace(env.api, ns);
+    await create(env.api, `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm' }, data: { a: '1' } });
+    await createPod(env.api, ns, podManifest('p', { containers: [{ name: 'c', image: 'busybox', command: ['true'], env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'cm', key: 'missing' } } }] }] }));
+    await createPod(env.api, ns, podManifest('q', { containers: [{ name: 'c', image: 'busybox', command: ['true'], envFrom: [{ secretRef: { name: 'nosuch' } }] }] }));
+    const p = await podWhere(env.api, ns, 'p', (p) => cstatus(p)?.state?.waiting?.reason === 'CreateContainerConfigError', 'CreateContainerConfigError');
+    assert.equal(cstatus(p).state.waiting.message, `couldn't find key missing in ConfigMap ${ns}/cm`);
+    assert.equal(p.status.phase, 'Pending');
+    const q = await podWhere(env.api, ns, 'q', (p) => cstatus(p)?.state?.waiting?.reason === 'CreateContainerConfigError', 'CreateContainerConfigError');
+    assert.equal(cstatus(q).state.waiting.message, 'secret "nosuch" not found');
+    // fixing the ConfigMap lets the container start on a retry
+    await env.api.mergePatch(`/api/v1/namespaces/${ns}/configmaps/cm`, { data: { missing: 'now' } });
+    await podWhere(env.api, ns, 'p', (p) => cstatus(p)?.restartCount >= 0 && (cstatus(p)?.state?.running || cstatus(p)?.state?.terminated || cstatus(p)?.lastState?.terminated), 'started after the fix');
+    await deletePod(env.api, ns, 'p', 0);
+    await deletePod(env.api, ns, 'q', 0);
+  });
+
+  it('configMap, secret, downwardAPI and projected volumes are readable at their mountPath', async () => {
+    const ns = 'vols';
+    await ensureNamespace(env.api, ns);
+    await create(env.api, `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { 'app.conf': 'port=8080\n', other: 'x' } });
+    await create(env.api, `/api/v1/namespaces/${ns}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tls' }, data: { 'tls.key': Buffer.from('KEY').toString('base64') } });
+    await createPod(
+      env.api,
+      ns,
+      podManifest(
+        'vols',
+        {
+          restartPolicy: 'Never',
+          volumes: [
+            { name: 'cfg', configMap: { name: 'cfg' } },
+            { name: 'only', configMap: { name: 'cfg', items: [{ key: 'other', path: 'sub/renamed', mode: 0o600 }] } },
+            { name: 'tls', secret: { secretName: 'tls', defaultMode: 0o400 } },
+            { name: 'info', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }, { path: 'name', fieldRef: { fieldPath: 'metadata.name' } }] } },
+            { name: 'all', projected: { sources: [{ configMap: { name: 'cfg', items: [{ key: 'other', path: 'o' }] } }, { secret: { name: 'tls' } }] } },
+          ],
+          containers: [
+            {
+              name: 'c',
+              image: 'busybox',
+              command: ['sh', '-c', 'cat /etc/config/app.conf /opt/only/sub/renamed; echo; cat /etc/tls/tls.key; echo; cat /info/labels; echo; cat /info/name; echo; cat /all/o /all/tls.key; echo; cat /conf-file; stat -c %a /etc/tls/..data/tls.key; touch /etc/config/new 2>/dev/null || echo read-only'],
+              volumeMounts: [
+                { name: 'cfg', mountPath: '/etc/config', readOnly: true },
+                { name: 'only', mountPath: '/opt/only' },
+                { name: 'tls', mountPath: '/etc/tls' },
+                { name: 'info', mountPath: '/info' },
+                { name: 'all', mountPath: '/all' },
+                { name: 'cfg', mountPath: '/conf-file', subPath: 'app.conf' },
+              ],
+            },
+          ],
+        },
+        { labels: { app: 'vols', tier: 'x' } },
+      ),
+    );
+    const p = await podWhere(env.api, ns, 'vols', done, 'completion');
+    const out = (await kubeletGet(env, `/containerLogs/${ns}/vols/c`)).body;
+    assert.equal(p.status.phase, 'Succeeded', out);
+    assert.equal(out, 'port=8080\nx\nKEY\napp="vols"\ntier="x"\nvols\nxKEY\nport=8080\n400\nread-only\n');
+  });
+
+  it('mounts a service account token from the TokenRequest API that works against the API server', async () => {
+    const ns = 'sa';
+    await ensureNamespace(env.api, ns);
+    await create(env.api, `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
+    const d = '/var/run/secrets/kubernetes.io/serviceaccount';
+    await createPod(
+      env.api,
+      ns,
+      podManifest('sa', {
+        restartPolicy: 'Never',
+        containers: [
+          {
+            name: 'c',
+            image: 'curlimages/curl',
+            command: ['sh', '-c', `cat ${d}/namespace; echo; curl -sS --cacert ${d}/ca.crt -H "Authorization: Bearer $(cat ${d}/token)" https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api/v1/namespaces/${ns}/pods/sa`],
+          },
+        ],
+      }),
+    );
+    const p = await podWhere(env.api, ns, 'sa', done, 'completion');
+    const out = (await kubeletGet(env, `/containerLogs/${ns}/sa/c`)).body;
+    assert.equal(p.status.phase, 'Succeeded', out);
+    const [nsLine, ...rest] = out.split('\n');
+    assert.equal(nsLine, ns);
+    assert.equal(JSON.parse(rest.join('\n')).metadata.uid, p.metadata.uid);
+  });
+
+  it('a readiness probe drives the Ready condition', async () => {
+    const ns = 'ready';
+    await createPod(
+      env.api,
+      ns,
+      podManifest('r', {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox',
+            command: ['sh', '-c', 'sleep 1; touch /tmp/ready; sleep 2; rm /tmp/ready; exec sleep 3600'],
+            readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 1 },
+          },
+        ],
+      }),
+    );
+    const first = await podWhere(env.api, ns, 'r', (p) => p.status?.phase === 'Running', 'Running');
+    assert.equal(cond(first, 'Ready'), 'False');
+    await podWhere(env.api, ns, 'r', (p) => cond(p, 'Ready') === 'True' && cstatus(p).ready === true, 'Ready');
+    const notReady = await podWhere(env.api, ns, 'r', (p) => cond(p, 'Ready') === 'False', 'not Ready again');
+    assert.equal(cstatus(notReady).restartCount, 0);
+    await env.agent.flushEvents();
+    assert.ok((await events(env.api, ns, 'r')).some((e: any) => e.reason === 'Unhealthy' && /^Readiness probe failed: cat: /.test(e.message)));
+    await deletePod(env.api, ns, 'r');
+  });
+
+  it('a failing liveness probe restarts the container', async () => {
+    const ns = 'live';
+    await createPod(
+      env.api,
+      ns,
+      podManifest('l', {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox',
+            command: ['sh', '-c', 'exec sleep 3600'],
+            ports: [{ name: 'http', containerPort: 1 }],
+            livenessProbe: { httpGet: { port: 'http', path: '/healthz' }, periodSeconds: 1, failureThreshold: 2 },
+          },
+        ],
+      }),
+    );
+    const p = await podWhere(env.api, ns, 'l', (p) => cstatus(p)?.restartCount >= 1, 'a restart', 30_000);
+    assert.ok(cstatus(p).lastState.terminated);
+    await env.agent.flushEvents();
+    const evs = await events(env.api, ns, 'l');
+    assert.ok(evs.some((e: any) => e.reason === 'Unhealthy' && /^Liveness probe failed: Get "http:\/\/127\.[\d.]+:1\/healthz": dial tcp/.test(e.message)), JSON.stringify(evs.map((e: any) => e.message)));
+    assert.ok(evs.some((e: any) => e.reason === 'Killing' && /failed liveness probe, will be restarted/.test(e.message)));
+    await deletePod(env.api, ns, 'l');
+  });
+
+  it('deletion: SIGTERM to a trapping script, the grace period, then the pod is gone with no process left', async () => {
+    const ns = 'term';
+    const m = `term-${uniq()}`;
+    const hostDir = mkdtempSync(join(tmpdir(), 'flotilla-term-'));
+    await createPod(
+      env.api,
+      ns,
+      podManifest('t', {
+        terminationGracePeriodSeconds: 10,
+        volumes: [{ name: 'out', hostPath: { path: hostDir, type: 'Directory' } }],
+        containers: [
+          { name: 'c', image: 'busybox', command: ['sh', '-c', `trap 'echo got TERM > /out/signal; exit 0' TERM; echo ${m} >/dev/null; while true; do sleep 0.1; done`], volumeMounts: [{ name: 'out', mountPath: '/out' }] },
+          { name: 'stubborn', image: 'busybox', command: ['sh', '-c', `trap '' TERM; while true; do sleep 0.1; done # ${m}`] },
+        ],
+      }),
+    );
+    await podWhere(env.api, ns, 't', (p) => cond(p, 'Ready') === 'True', 'Ready');
+    assert.ok(procsWith(m).length >= 2);
+    const t0 = Date.now();
+    await deletePod(env.api, ns, 't', 2);
+    await waitFor('signal file', () => existsSync(join(hostDir, 'signal')), 5000);
+    assert.equal(readFileSync(join(hostDir, 'signal'), 'utf8'), 'got TERM\n');
+    assert.ok(await getPod(env.api, ns, 't'), 'the stubborn container holds the pod during the grace period');
+    await waitFor('pod gone', async () => !(await getPod(env.api, ns, 't')), 10_000);
+    const took = Date.now() - t0;
+    assert.ok(took >= 1500, `the grace period was honoured (${took} ms)`);
+    await waitFor('no process left', () => procsWith(m).length === 0, 5000);
+  });
+
+  it('an image with no local program is ErrImagePull with a message saying how to map it', async () => {
+    const ns = 'img';
+    await createPod(env.api, ns, podManifest('img', { containers: [{ name: 'c', image: 'example.com/team/thing:1.0' }] }));
+    const p = await podWhere(env.api, ns, 'img', (p) => cstatus(p)?.state?.waiting?.reason === 'ErrImagePull', 'ErrImagePull');
+    const msg = cstatus(p).state.waiting.message;
+    assert.match(msg, /image "example\.com\/team\/thing:1\.0" has no local program/);
+    assert.match(msg, /images\.json/);
+    assert.match(msg, /"images" option/);
+    assert.equal(p.status.phase, 'Pending');
+    // mapping it through the data dir's images.json makes it run
+    writeFileSync(join(env.agentOpts.dataDir, 'images.json'), JSON.stringify({ 'example.com/team/thing': { entrypoint: ['sh', '-c', 'echo mapped; sleep 3600'] } }));
+    await podWhere(env.api, ns, 'img', (p) => cstatus(p)?.state?.running, 'running once mapped', 30_000);
+    await deletePod(env.api, ns, 'img', 0);
+  });
+
+  it('a command that does not exist is a StartError with a clear message', async () => {
+    const ns = 'nocmd';
+    await createPod(env.api, ns, podManifest('nocmd', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['no-such-program-xyz', 'arg'] }] }));
+    const p = await podWhere(env.api, ns, 'nocmd', done, 'completion');
+    assert.equal(p.status.phase, 'Failed');
+    const t = cstatus(p).state.terminated;
+    assert.equal(t.reason, 'StartError');
+    assert.equal(t.exitCode, 128);
+    assert.match(t.message, /exec: "no-such-program-xyz": executable file not found in \$PATH/);
+    await createPod(env.api, ns, podManifest('retry', { containers: [{ name: 'c', image: 'busybox', command: ['/no/such/file'] }] }));
+    const r = await podWhere(env.api, ns, 'retry', (p) => cstatus(p)?.state?.waiting?.reason === 'RunContainerError', 'RunContainerError');
+    assert.match(cstatus(r).state.waiting.message, /\/no\/such\/file: no such file or directory/);
+    assert.equal(cstatus(r).lastState.terminated.reason, 'StartError');
+    await deletePod(env.api, ns, 'retry', 0);
+  });
+
+  it('argoproj/rollouts-demo answers its color over HTTP on the pod address', async () => {
+    const ns = 'demo';
+    await createPod(
+      env.api,
+      ns,
+      podManifest('blue', {
+        terminationGracePeriodSeconds: 5,
+        containers: [{ name: 'rollouts-demo', image: 'argoproj/rollouts-demo:blue', ports: [{ name: 'http', containerPort: 8080 }], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }],
+      }),
+    );
+    await createPod(env.api, ns, podManifest('yellow', { terminationGracePeriodSeconds: 5, containers: [{ name: 'rollouts-demo', image: 'argoproj/rollouts-demo:yellow', readinessProbe: { httpGet: { port: 8080, path: '/color' }, periodSeconds: 1 } }] }));
+    const b = await podWhere(env.api, ns, 'blue', (p) => cond(p, 'Ready') === 'True', 'Ready');
+    const y = await podWhere(env.api, ns, 'yellow', (p) => cond(p, 'Ready') === 'True', 'Ready');
+    const rb = await httpGet(`http://${b.status.podIP}:8080/color`);
+    assert.equal(rb.status, 200);
+    assert.equal(JSON.parse(rb.body), 'blue');
+    assert.equal(JSON.parse((await httpGet(`http://${y.status.podIP}:8080/color`)).body), 'yellow');
+    const t0 = Date.now();
+    await deletePod(env.api, ns, 'blue');
+    await deletePod(env.api, ns, 'yellow');
+    await waitFor('pods gone', async () => !(await getPod(env.api, ns, 'blue')) && !(await getPod(env.api, ns, 'yellow')));
+    assert.ok(Date.now() - t0 < 4000, 'the demo exits on SIGTERM');
+  });
+
+  it('argosay and whalesay run as built-in programs', async () => {
+    const ns = 'say';
+    await createPod(
+      env.api,
+      ns,
+      podManifest('say', {
+        restartPolicy: 'Never',
+        volumes: [{ name: 'w', emptyDir: {} }],
+        initContainers: [{ name: 'write', image: 'argoproj/argosay:v2', args: ['echo', 'from argosay', '/w/msg'], volumeMounts: [{ name: 'w', mountPath: '/w' }] }],
+        containers: [
+          { name: 'read', image: 'argoproj/argosay:v2', args: ['cat', '/w/msg'], volumeMounts: [{ name: 'w', mountPath: '/w' }] },
+          { name: 'whale', image: 'docker/whalesay:latest', command: ['cowsay'], args: ['hello world'] },
+        ],
+      }),
+    );
+    const p = await podWhere(env.api, ns, 'say', done, 'completion');
+    assert.equal(p.status.phase, 'Succeeded');
+    assert.equal((await kubeletGet(env, `/containerLogs/${ns}/say/read`)).body, 'from argosay\n', 'a last line without newline ends the log as a full line');
+    assert.match((await kubeletGet(env, `/containerLogs/${ns}/say/whale`)).body, /< hello world >[\s\S]*##/);
+  });
+});

@@ -1,0 +1,175 @@
+/** Test helpers: a real API server on loopback, a node agent on it, pod helpers. */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startApiServer, type ApiServer } from '@flotilla/apiserver';
+import { KubeClient, ApiError } from './kube.js';
+import { startNodeAgent, type NodeAgent, type NodeAgentOptions } from './index.js';
+
+export interface Env {
+  dir: string;
+  server: ApiServer;
+  kubeconfig: string;
+  api: KubeClient;
+  agent: NodeAgent;
+  agentOpts: NodeAgentOptions;
+  logs: string[];
+  /** restarts the agent on the same dataDir */
+  restartAgent(keepPods: boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startEnv(o: Partial<NodeAgentOptions> = {}): Promise<Env> {
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-node-'));
+  const server = await startApiServer({ dataDir: join(dir, 'api'), port: 0 });
+  const kubeconfig = server.writeKubeconfig(join(dir, 'kubeconfig'));
+  const api = await KubeClient.fromKubeconfig(kubeconfig);
+  const logs: string[] = [];
+  const agentOpts: NodeAgentOptions = {
+    kubeconfig,
+    dataDir: join(dir, 'node'),
+    backoffBaseMs: 400,
+    backoffMaxMs: 4000,
+    log: (m) => {
+      logs.push(m);
+      if (process.env.NODE_AGENT_DEBUG) process.stderr.write(`[agent] ${m}\n`);
+    },
+    ...o,
+  };
+  const env: Env = {
+    dir,
+    server,
+    kubeconfig,
+    api,
+    agent: await startNodeAgent(agentOpts),
+    agentOpts,
+    logs,
+    async restartAgent(keepPods) {
+      await env.agent.stop({ keepPods });
+      env.agent = await startNodeAgent(agentOpts);
+    },
+    async close() {
+      await env.agent.stop();
+      api.close();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return env;
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+  const start = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as T;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)?.slice(0, 2000)}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export async function ensureNamespace(api: KubeClient, ns: string): Promise<void> {
+  try {
+    await api.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 409)) throw e;
+  }
+}
+
+export function podManifest(name: string, spec: any, meta: any = {}): any {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, ...meta }, spec: { nodeName: 'flotilla-node', ...spec } };
+}
+
+export async function createPod(api: KubeClient, ns: string, pod: any): Promise<any> {
+  await ensureNamespace(api, ns);
+  return api.request('POST', `/api/v1/namespaces/${ns}/pods`, pod);
+}
+
+export async function getPod(api: KubeClient, ns: string, name: string): Promise<any | undefined> {
+  try {
+    return await api.get(`/api/v1/namespaces/${ns}/pods/${name}`);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 404) return undefined;
+    throw e;
+  }
+}
+
+export async function create(api: KubeClient, path: string, obj: any): Promise<any> {
+  return api.request('POST', path, obj);
+}
+
+export function podWhere(api: KubeClient, ns: string, name: string, pred: (p: any) => boolean, what: string, timeoutMs = 20_000): Promise<any> {
+  return waitFor(`${ns}/${name}: ${what}`, async () => {
+    const p = await getPod(api, ns, name);
+    if (p && pred(p)) return p;
+    return false;
+  }, timeoutMs).catch(async (e) => {
+    const p = await getPod(api, ns, name).catch(() => undefined);
+    throw new Error(`${e.message}\nstatus: ${JSON.stringify(p?.status, null, 1)?.slice(0, 4000)}`);
+  });
+}
+
+export const cstatus = (p: any, name?: string): any => [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].find((c: any) => !name || c.name === name);
+export const cond = (p: any, type: string): string | undefined => (p.status?.conditions ?? []).find((c: any) => c.type === type)?.status;
+
+/** GET on the kubelet endpoint with the admin token. */
+export function kubeletGet(env: Env, path: string, token = env.server.token): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const r = request(`${env.agent.kubeletUrl}${path}`, { headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    r.on('error', reject);
+    r.end();
+  });
+}
+
+export function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const r = request(url, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    r.setTimeout(timeoutMs, () => r.destroy(new Error('timeout')));
+    r.on('error', reject);
+    r.end();
+  });
+}
+
+/** Pids whose command line contains `marker` (the test's unique string). */
+export function procsWith(marker: string): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      if (!cmd.includes(marker)) continue;
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (state !== 'Z') out.push(Number(p));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+export async function events(api: KubeClient, ns: string, pod: string): Promise<any[]> {
+  const l = await api.get(`/api/v1/namespaces/${ns}/events`);
+  return (l.items ?? []).filter((e: any) => e.involvedObject?.name === pod);
+}
+
+export async function deletePod(api: KubeClient, ns: string, name: string, grace?: number): Promise<void> {
+  await api.request('DELETE', `/api/v1/namespaces/${ns}/pods/${name}`, grace === undefined ? undefined : { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: grace });
+}
