@@ -288,6 +288,14 @@ describe('REST API', { timeout: 120_000 }, () => {
     assert.equal(revoked.status, 401);
   });
 
+  it('keeps the kubernetes Service endpoints pointing at the server', async () => {
+    const ep = await c.req('GET', '/api/v1/namespaces/default/endpoints/kubernetes');
+    assert.equal(ep.status, 200);
+    assert.deepEqual(ep.body.subsets[0].ports[0], { name: 'https', port: c.server.port, protocol: 'TCP' });
+    const slice = await c.req('GET', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes');
+    assert.equal(slice.body.ports[0].port, c.server.port);
+  });
+
   it('serves discovery, aggregated discovery and OpenAPI', async () => {
     const api = await c.req('GET', '/api');
     assert.deepEqual(api.body.versions, ['v1']);

@@ -101,6 +101,13 @@ describe('kubectl against the embedded API server', { timeout: 300_000 }, () => 
     assert.equal(d.spec.template.spec.containers[0].image, 'nginx:1.25');
     assert.equal(d.spec.template.spec.containers[0].ports[0].containerPort, 8080);
     assert.equal(d.spec.strategy.type, 'RollingUpdate');
+    // zero values of Go value fields are omitted, as a JSON create would store them
+    const ctr = d.spec.template.spec.containers[0];
+    assert.equal(ctr.stdin, undefined);
+    assert.equal(d.spec.template.metadata.name, undefined);
+    assert.equal(d.spec.template.metadata.generation, undefined);
+    assert.equal(d.spec.template.spec.nodeName, undefined);
+    assert.equal(d.spec.template.metadata.creationTimestamp, null);
     assert.match(await c.k(['create', 'job', 'once', '-n', 'pb', '--image=busybox', '--', 'echo', 'hi']), /job.batch\/once created/);
     const j = JSON.parse(await c.k(['get', 'job', 'once', '-n', 'pb', '-o', 'json']));
     assert.deepEqual(j.spec.template.spec.containers[0].command, ['echo', 'hi']);

@@ -198,6 +198,24 @@ const MESSAGES: Record<string, Message> = {
   },
 };
 
+/**
+ * Optional (pointer) fields, whose zero value is meaningful and kept. Every other zero scalar is a
+ * Go value field that JSON would omit (omitempty), so it is dropped — a protobuf create stores the
+ * same object a JSON create would.
+ */
+const POINTER_FIELDS: Record<string, string[]> = {
+  ObjectMeta: ['deletionGracePeriodSeconds'],
+  OwnerReference: ['controller', 'blockOwnerDeletion'],
+  ConfigMap: ['immutable'],
+  Secret: ['immutable'],
+  ServiceAccount: ['automountServiceAccountToken'],
+  PodSpec: ['terminationGracePeriodSeconds', 'activeDeadlineSeconds'],
+  DeploymentSpec: ['replicas', 'revisionHistoryLimit', 'progressDeadlineSeconds'],
+  JobSpec: ['parallelism', 'completions', 'activeDeadlineSeconds', 'backoffLimit', 'ttlSecondsAfterFinished', 'completionMode', 'suspend', 'manualSelector'],
+  CronJobSpec: ['startingDeadlineSeconds', 'suspend', 'successfulJobsHistoryLimit', 'failedJobsHistoryLimit', 'timeZone'],
+};
+const keepZero = new Map(Object.entries(POINTER_FIELDS).map(([k, v]) => [k, new Set(v)]));
+
 /** Kinds whose protobuf bodies are understood, by apiVersion/kind. */
 const TOP: Record<string, string> = {
   'apps/v1/Deployment': 'Deployment',
@@ -302,11 +320,24 @@ function decodeMessage(name: string, buf: Buffer): Record<string, unknown> {
       continue;
     }
     const [field, type] = d;
-    if (type === 'string') out[field] = f.r.bytes().toString('utf8');
-    else if (type === 'bytes') out[field] = f.r.bytes().toString('base64');
-    else if (type === 'int') out[field] = Number(BigInt.asIntN(64, f.r.varint()));
-    else if (type === 'bool') out[field] = f.r.varint() !== 0n;
-    else if (type === 'time') out[field] = decodeTime(f.r.bytes());
+    const keep = keepZero.get(name)?.has(field) ?? false;
+    const scalar = (v: unknown, zero: boolean) => {
+      if (!zero || keep) out[field] = v;
+    };
+    if (type === 'string') {
+      const v = f.r.bytes().toString('utf8');
+      scalar(v, v === '');
+    } else if (type === 'bytes') out[field] = f.r.bytes().toString('base64');
+    else if (type === 'int') {
+      const v = Number(BigInt.asIntN(64, f.r.varint()));
+      scalar(v, v === 0);
+    } else if (type === 'bool') {
+      const v = f.r.varint() !== 0n;
+      scalar(v, !v);
+    } else if (type === 'time') {
+      const v = decodeTime(f.r.bytes());
+      out[field] = v === '1970-01-01T00:00:00Z' ? null : v;
+    }
     else if (type === 'intOrString') out[field] = decodeIntOrString(f.r.bytes());
     else if (type === 'quantity') out[field] = decodeQuantity(f.r.bytes());
     else if (type === 'quantityMap') {

@@ -3,6 +3,7 @@
  */
 import { createServer, type Server } from 'node:https';
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
@@ -75,6 +76,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  publishKubernetesEndpoints(store, host, port);
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   const kubeconfig = () =>
@@ -167,4 +169,45 @@ function bootstrap(store: Store, api: Api): void {
     );
   }
   void nowIso;
+}
+
+/** The `kubernetes` Service's Endpoints and EndpointSlice point at this server, as a real API server keeps them. */
+function publishKubernetesEndpoints(store: Store, host: string, port: number): void {
+  const ip = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const now = nowIso();
+  const ep = store.get('core/endpoints', 'default', 'kubernetes')?.obj;
+  const subsets = [{ addresses: [{ ip }], ports: [{ name: 'https', port, protocol: 'TCP' }] }];
+  if (JSON.stringify(ep?.subsets) !== JSON.stringify(subsets)) {
+    store.put('core/endpoints', 'default', 'kubernetes', {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: {
+        name: 'kubernetes',
+        namespace: 'default',
+        uid: (ep?.metadata?.uid as string) ?? randomUUID(),
+        creationTimestamp: (ep?.metadata?.creationTimestamp as string) ?? now,
+        labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' },
+      },
+      subsets,
+    });
+  }
+  const slice = store.get('discovery.k8s.io/endpointslices', 'default', 'kubernetes')?.obj;
+  const endpoints = [{ addresses: [ip], conditions: { ready: true } }];
+  if (JSON.stringify(slice?.endpoints) !== JSON.stringify(endpoints) || JSON.stringify(slice?.ports) !== JSON.stringify([{ name: 'https', port, protocol: 'TCP' }])) {
+    store.put('discovery.k8s.io/endpointslices', 'default', 'kubernetes', {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: {
+        name: 'kubernetes',
+        namespace: 'default',
+        uid: (slice?.metadata?.uid as string) ?? randomUUID(),
+        creationTimestamp: (slice?.metadata?.creationTimestamp as string) ?? now,
+        labels: { 'kubernetes.io/service-name': 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+        generation: 1,
+      },
+      addressType: ip.includes(':') ? 'IPv6' : 'IPv4',
+      endpoints,
+      ports: [{ name: 'https', port, protocol: 'TCP' }],
+    });
+  }
 }
