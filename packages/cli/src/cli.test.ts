@@ -114,6 +114,15 @@ describe('flotilla CLI', { timeout: 120_000 }, () => {
       assert.ok(existsSync(kc));
       const ns = await kubectl(kc, ['create', 'namespace', 'persisted']);
       assert.equal(ns.code, 0, ns.stderr);
+      // the controllers run: a Deployment gets its ReplicaSet, the namespace its default ServiceAccount
+      assert.equal((await kubectl(kc, ['create', 'deployment', 'web', '-n', 'persisted', '--image=nginx'])).code, 0);
+      let rs = '';
+      for (let i = 0; i < 100 && !rs.includes('replicaset.apps/web-'); i++) {
+        rs = (await kubectl(kc, ['get', 'rs', '-n', 'persisted', '-o', 'name'])).stdout;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.match(rs, /replicaset.apps\/web-[a-z0-9]+/);
+      assert.equal((await kubectl(kc, ['get', 'sa', 'default', '-n', 'persisted', '-o', 'name'])).stdout.trim(), 'serviceaccount/default');
       const printed = run(['kubeconfig', '--data-dir', dir]);
       assert.match(printed.stdout, /current-context: flotilla/);
       assert.equal(await stop(s.p, 'SIGTERM'), 0);

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { startApiServer } from '@flotilla/apiserver';
 import { renderCommand } from '@flotilla/repo-server';
 import { helmTemplateCommand } from '@flotilla/helm';
+import { startControllers } from '@flotilla/controllers';
 
 export const VERSION = '0.1.0';
 
@@ -28,8 +29,9 @@ Run 'flotilla <command> --help' for a command's flags.
   up: `Start the embedded cluster in the foreground.
 
 Starts the Kubernetes-compatible API server (HTTPS, bearer-token auth, durable storage under the
-data directory), writes <data-dir>/kubeconfig and prints the 'export KUBECONFIG=…' line to use it
-with kubectl. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM; state survives restarts.
+data directory) and the workload controllers with the scheduler (Deployment, ReplicaSet,
+StatefulSet, DaemonSet, Job, CronJob, Endpoints, namespace defaults), writes <data-dir>/kubeconfig
+and prints the 'export KUBECONFIG=…' line to use it with kubectl. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM; state survives restarts.
 
 Usage:
   flotilla up [flags]
@@ -128,6 +130,12 @@ export async function main(argv: string[]): Promise<void> {
         throw e;
       }
       const kc = server.writeKubeconfig();
+      // the workload controllers and the scheduler, as API clients of the server
+      const controllers = await startControllers({
+        kubeconfig: kc,
+        caPem: server.caPem,
+        log: process.env.FLOTILLA_DEBUG ? (m: string) => process.stderr.write(`controllers: ${m}\n`) : undefined,
+      });
       process.stdout.write(
         `flotilla: embedded cluster is up at ${server.url} (data in ${dataDir})\n` +
           `To use it with kubectl:\n\n  export KUBECONFIG=${kc}\n\nPress Ctrl-C to stop.\n`,
@@ -137,6 +145,7 @@ export async function main(argv: string[]): Promise<void> {
         if (stopping) return;
         stopping = true;
         process.stdout.write(`flotilla: ${sig} received, stopping…\n`);
+        await controllers.stop();
         await server.close();
         process.stdout.write('flotilla: stopped\n');
         process.exit(0);
