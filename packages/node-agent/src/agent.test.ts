@@ -168,7 +168,7 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
       ['one', 'side', 'two'],
     );
     assert.equal(inits[0].state.terminated.reason, 'Completed');
-    assert.ok(inits[1].state.terminated, 'the sidecar is stopped when the pod completes');
+    assert.ok(inits[1].state.terminated, `the sidecar is stopped when the pod completes: ${JSON.stringify(inits[1])}`);
     // a failing init container with restartPolicy Never fails the pod, the containers never run
     await createPod(
       env.api,

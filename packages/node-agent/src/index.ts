@@ -334,7 +334,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   poll.unref();
   timers.push(poll);
 
-  await Promise.race([podInf.synced, new Promise((r) => setTimeout(r, 10_000))]);
+  await Promise.race([podInf.synced, new Promise((r) => setTimeout(r, 10_000).unref())]);
   log(`node ${nodeName} ready (sandbox: ${mode}, kubelet ${kubelet.url})`);
 
   let stopped = false;
@@ -351,7 +351,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
       svcInf.stop();
       reg.stop();
       await Promise.all([...workers.values()].map((w) => w.shutdown(!!o.keepPods)));
-      await Promise.race([events.flush(), new Promise((r) => setTimeout(r, 2000))]);
+      await Promise.race([events.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
       events.stop();
       await kubelet.close();
       api.close();

@@ -172,10 +172,15 @@ export class ContainerLog {
   }
 
   /** The run ended: drain what is still in the FIFOs, flush partial lines, end followers. */
-  async endRun(): Promise<void> {
+  async endRun(rest?: { stdout?: Buffer; stderr?: Buffer }): Promise<void> {
     if (this.runEnded) return;
     // the pipe may still hold output the process wrote just before exiting
     this.drainSync();
+    // what the shim saved from the pipes after the process exited
+    for (const s of ['stdout', 'stderr'] as const) {
+      const b = rest?.[s];
+      if (b?.length) this.onData(s, this.decoders[s].write(b));
+    }
     for (const s of ['stdout', 'stderr'] as const) {
       if (this.pending[s]) {
         const t = this.pending[s];

@@ -903,7 +903,16 @@ export class PodWorker {
       code = sig ? 128 + (sig === 'SIGKILL' ? 9 : sig === 'SIGTERM' ? 15 : 6) : run.child?.exitCode ?? 137;
       if (!run.child) code = 137;
     }
-    if (c.log.running && c.log.currentRun === run.restart) await c.log.endRun();
+    if (c.log.running && c.log.currentRun === run.restart) {
+      const rest = (s: string): Buffer | undefined => {
+        try {
+          return readFileSync(join(run.runDir, `${s}.rest`));
+        } catch {
+          return undefined;
+        }
+      };
+      await c.log.endRun({ stdout: rest('stdout'), stderr: rest('stderr') });
+    }
     let message: string | undefined;
     try {
       const t = readFileSync(join(run.runDir, 'termination-log'), 'utf8');
@@ -1176,7 +1185,8 @@ export class PodWorker {
   }
 
   phase(): string {
-    if (this.terminal) return this.terminal.phase;
+    // terminal once every container (sidecars included) has stopped
+    if (this.terminal && !this.ctrs.some((c) => alive(c) || c.starting)) return this.terminal.phase;
     if (!this.prepared || !this.initDone) return 'Pending';
     const regular = this.ctrs.filter((c) => c.kind === 'regular');
     if (regular.some((c) => c.runs === 0)) return 'Pending';
@@ -1363,6 +1373,7 @@ export class PodWorker {
           at = undefined;
         }
         c.run = run;
+        c.log.beginRun(r.restart);
         void this.onExit(c, run, at);
       }
     }

@@ -76,6 +76,9 @@ else
   "$@" 4<&- 5<&- >"$o" 2>"$e"
 fi
 rc=$?
+# output still in the pipes (the agent may be away): keep it for the agent
+dd if=/dev/fd/4 iflag=nonblock of="$d/stdout.rest" 2>/dev/null
+dd if=/dev/fd/5 iflag=nonblock of="$d/stderr.rest" 2>/dev/null
 echo "$rc" >"$d/exit"
 `;
 
