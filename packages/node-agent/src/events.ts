@@ -69,11 +69,17 @@ export class EventRecorder {
   private push(p: Pending): void {
     if (this.queue.length >= MAX_QUEUE) return;
     this.queue.push(p);
-    this.pump();
+    // events yield to status updates: sent a moment later, two at a time
+    if (!this.timer) this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, 50);
   }
 
+  private timer?: NodeJS.Timeout;
+
   private pump(): void {
-    while (this.active < 4 && this.queue.length) {
+    while (this.active < 2 && this.queue.length) {
       const p = this.queue.shift()!;
       this.active++;
       void this.send(p).finally(() => {
@@ -99,11 +105,17 @@ export class EventRecorder {
   /** Resolves when every queued event has been sent (tests, shutdown). */
   flush(): Promise<void> {
     if (!this.active && !this.queue.length) return Promise.resolve();
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.pump();
+    }
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
   stop(): void {
     this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
     this.queue.length = 0;
   }
 }

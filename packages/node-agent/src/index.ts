@@ -7,11 +7,11 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeClient, type KubeObject } from './kube.js';
 import { ImageTable, type ImageMapping } from './images.js';
-import { bwrapContext, detectBwrap, installShim, type BwrapContext, type SandboxMode } from './sandbox.js';
+import { bwrapContext, detectBwrap, FifoMaker, installShim, type BwrapContext, type SandboxMode } from './sandbox.js';
 import { EventRecorder } from './events.js';
 import { Ipam } from './ipam.js';
 import { hostResources, NodeRegistration } from './node.js';
-import { listPodDirs, PodWorker, readState, type AgentContext, type PodState } from './pod.js';
+import { listPodDirs, PodWorker, readState, removePodFiles, type AgentContext, type PodState } from './pod.js';
 import { startKubeletServer } from './server.js';
 import { bootId, isAlive, procCmdline, signal } from './procs.js';
 import type { ServiceInfo } from './env.js';
@@ -81,12 +81,12 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   const log = opts.log ?? ((m: string) => process.stderr.write(`node-agent: ${m}\n`));
   const nodeName = opts.nodeName ?? 'flotilla-node';
   const dataDir = opts.dataDir;
-  mkdirSync(join(dataDir, 'pods'), { recursive: true, mode: 0o700 });
-  mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: 0o700 });
+  for (const d of ['pods', 'logs', 'tmp', 'volumes']) mkdirSync(join(dataDir, d), { recursive: true, mode: d === 'tmp' ? 0o711 : 0o700 });
   const api = await KubeClient.fromKubeconfig(opts.kubeconfig);
 
   let mode: SandboxMode = 'none';
   let bw: BwrapContext | undefined;
+  let why = 'the sandbox is disabled (sandbox: "none")';
   if ((opts.sandbox ?? 'auto') !== 'none') {
     const d = detectBwrap();
     if (d.path && !d.reason) {
@@ -95,14 +95,14 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     } else if (opts.sandbox === 'bwrap') {
       api.close();
       throw new Error(`node agent: sandbox "bwrap" requested but ${d.reason}`);
-    } else {
-      log(
-        `WARNING: ${d.reason}: pods run as plain processes without isolation — no private /tmp, no PID namespace, ` +
-          `volumes are not mounted at their mountPath (paths under a mountPath in command, args, env and workingDir are rewritten into the pod's directory). ` +
-          `Install bubblewrap (e.g. apt-get install bubblewrap) to sandbox pods.`,
-      );
-    }
+    } else why = d.reason ?? 'bubblewrap is unusable';
   }
+  if (mode === 'none')
+    log(
+      `WARNING: ${why}: pods run as plain processes without isolation — no private /tmp, no PID namespace, ` +
+        `volumes are not mounted at their mountPath (paths under a mountPath in command, args, env and workingDir are rewritten into the pod's directory). ` +
+        `Install bubblewrap (e.g. apt-get install bubblewrap) to sandbox pods.`,
+    );
   const shim = installShim(join(dataDir, 'bin'));
   const images = new ImageTable(opts.images, join(dataDir, 'images.json'));
   const resources = hostResources(dataDir);
@@ -113,6 +113,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   const uidByName = new Map<string, string>();
   const finished = new Set<string>();
   const services = new Map<string, Map<string, ServiceInfo>>();
+  const serviceAccounts = new Map<string, { automount?: boolean }>();
   const tokens = new Set<string>([...(opts.kubeletTokens ?? [])]);
   if (api.token) tokens.add(api.token);
 
@@ -153,6 +154,8 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     boot,
     hostIP: '127.0.0.1',
     isCurrent: (ns, name, uid) => uidByName.get(`${ns}/${name}`) === uid,
+    fifos: new FifoMaker(),
+    serviceAccount: (ns, name) => serviceAccounts.get(`${ns}/${name}`),
     onRemoved: (w) => {
       workers.delete(w.uid);
       finished.add(w.uid);
@@ -191,6 +194,23 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
         else putService(ev.object);
       },
       onError: (e) => log(`services watch: ${e.message}`),
+    },
+  );
+  // ServiceAccounts, to decide on the API token mount without a request per pod
+  const saInf = api.informer(
+    '/api/v1/serviceaccounts',
+    {},
+    {
+      onList(items) {
+        serviceAccounts.clear();
+        for (const s of items) serviceAccounts.set(`${s.metadata?.namespace}/${s.metadata?.name}`, { automount: s.automountServiceAccountToken });
+      },
+      onEvent(ev) {
+        const k = `${ev.object.metadata?.namespace}/${ev.object.metadata?.name}`;
+        if (ev.type === 'DELETED') serviceAccounts.delete(k);
+        else serviceAccounts.set(k, { automount: ev.object.automountServiceAccountToken });
+      },
+      onError: (e) => log(`serviceaccounts watch: ${e.message}`),
     },
   );
   function putService(s: KubeObject): void {
@@ -294,8 +314,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
       const r = c.run;
       if (r && isAlive(r.shimPid, r.shimStart)) signal(-r.shimPid, 'SIGKILL');
     }
-    rmSync(join(dataDir, 'pods', s.uid), { recursive: true, force: true });
-    rmSync(join(dataDir, 'logs', `${s.namespace}_${s.name}_${s.uid}`), { recursive: true, force: true });
+    removePodFiles(dataDir, s.uid);
     ipam.release(s.ip);
     log(`removed pod ${s.namespace}/${s.name} (${s.uid}): no longer bound to this node`);
   }
@@ -349,6 +368,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
       for (const t of timers) clearInterval(t);
       podInf.stop();
       svcInf.stop();
+      saInf.stop();
       reg.stop();
       await Promise.all([...workers.values()].map((w) => w.shutdown(!!o.keepPods)));
       await Promise.race([events.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);

@@ -1,11 +1,12 @@
 /**
  * A thin Kubernetes API client over node:https with kubeconfig semantics (loading, TLS and
- * credentials are delegated to @kubernetes/client-node's KubeConfig): JSON requests, merge
+ * credentials as kubectl reads them, see kubeconfig.ts): JSON requests, merge
  * patches, and watches that resume from the last resourceVersion and relist on 410 Gone.
  */
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { request as httpRequest, Agent as HttpAgent } from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { loadKubeconfig, type ResolvedKubeconfig } from './kubeconfig.js';
 
 export interface KubeObject {
   apiVersion?: string;
@@ -45,39 +46,50 @@ export class KubeClient {
   private closed = false;
   private readonly watches = new Set<{ stop(): void }>();
 
-  private constructor(
-    private readonly kc: KubeConfig,
-  ) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig: no current cluster');
-    this.server = new URL(cluster.server);
+  private constructor(private readonly kc: ResolvedKubeconfig) {
+    this.server = new URL(kc.server);
     this.agent = this.server.protocol === 'https:' ? new Agent({ keepAlive: true, maxSockets: 32 }) : new HttpAgent({ keepAlive: true, maxSockets: 32 });
-    const ca = cluster.caData ? Buffer.from(cluster.caData, 'base64').toString() : undefined;
-    this.caPem = ca;
+    this.caPem = kc.ca;
   }
 
   static async fromKubeconfig(path: string): Promise<KubeClient> {
-    const kc = new KubeConfig();
-    kc.loadFromFile(path);
-    const c = new KubeClient(kc);
+    const c = new KubeClient(await loadKubeconfig(path));
     await c.refreshAuth();
     return c;
   }
 
   private async refreshAuth(): Promise<void> {
+    const k = this.kc;
+    const headers: Record<string, string> = {};
     const o: RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(o as any);
-    delete (o as any).agent;
+    if (k.ca) o.ca = k.ca;
+    if (k.cert) o.cert = k.cert;
+    if (k.key) o.key = k.key;
+    if (k.insecure) o.rejectUnauthorized = false;
+    if (k.servername) o.servername = k.servername;
+    let token = k.token;
+    if (!token && k.tokenFile) token = readFileSync(k.tokenFile, 'utf8').trim();
+    if (token) headers.authorization = `Bearer ${token}`;
+    else if (k.basicAuth) headers.authorization = `Basic ${Buffer.from(k.basicAuth).toString('base64')}`;
+    if (k.dynamic) {
+      const d = await k.dynamic();
+      for (const [h, v] of Object.entries(d.headers)) headers[h.toLowerCase()] = v;
+      if (d.ca) o.ca = d.ca;
+      if (d.cert) o.cert = d.cert;
+      if (d.key) o.key = d.key;
+      if (d.insecure) o.rejectUnauthorized = false;
+    }
+    o.headers = headers;
     this.base = o;
-    const h = (o.headers ?? {}) as Record<string, string>;
-    const auth = h.Authorization ?? h.authorization;
+    const auth = headers.authorization;
     if (typeof auth === 'string' && auth.startsWith('Bearer ')) this.token = auth.slice(7);
+    if (!this.caPem && typeof o.ca === 'string') (this as { caPem?: string }).caPem = o.ca;
     this.authAt = Date.now();
   }
 
   private async options(method: string, path: string, query: RequestOpts['query'], headers: Record<string, string>): Promise<RequestOptions & { url: URL }> {
     // credentials from exec plugins / token files expire: re-read them every few minutes
-    if (Date.now() - this.authAt > 4 * 60_000) await this.refreshAuth();
+    if ((this.kc.dynamic || this.kc.tokenFile) && Date.now() - this.authAt > 60_000) await this.refreshAuth();
     const url = new URL(path, this.server);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     return {

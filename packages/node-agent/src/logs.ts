@@ -3,10 +3,10 @@
  * to `<restartCount>.log` in the CRI log format (`<RFC3339Nano> <stream> <F|P> <text>`), rotated
  * at a size, and read back for `GET /containerLogs` with kubectl's parameters.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, constants as fsc } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, constants as fsc } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 /** Now as RFC 3339 with nanoseconds (microsecond precision). */
@@ -52,7 +52,8 @@ export class ContainerLog {
   private readonly followers = new Map<number, Set<Follower>>();
 
   constructor(
-    readonly dir: string,
+    /** path prefix: run N is written to `<prefix>.<N>.log` */
+    readonly prefix: string,
     private readonly maxBytes: number,
     private readonly maxFiles: number,
   ) {}
@@ -130,7 +131,7 @@ export class ContainerLog {
   }
 
   private file(run: number): string {
-    return join(this.dir, `${run}.log`);
+    return `${this.prefix}.${run}.log`;
   }
 
   private rotate(): void {
@@ -163,7 +164,7 @@ export class ContainerLog {
     if (this.run === run && !this.runEnded) return;
     this.flushBatch();
     this.closeOut();
-    mkdirSync(this.dir, { recursive: true });
+    mkdirSync(dirname(this.prefix), { recursive: true });
     const f = this.file(run);
     this.outBytes = existsSync(f) ? statSync(f).size : 0;
     this.out = openSync(f, 'a', 0o640);
@@ -224,16 +225,7 @@ export class ContainerLog {
   read(run: number): LogRecord[] {
     const base = this.file(run);
     const files: string[] = [];
-    try {
-      const rotated = readdirSync(this.dir)
-        .filter((f) => f.startsWith(`${run}.log.`))
-        .map((f) => Number(f.slice(`${run}.log.`.length)))
-        .filter((n) => Number.isInteger(n))
-        .sort((a, b) => b - a);
-      for (const n of rotated) files.push(`${base}.${n}`);
-    } catch {
-      return [];
-    }
+    for (let n = Math.max(1, this.maxFiles - 1); n >= 1; n--) if (existsSync(`${base}.${n}`)) files.push(`${base}.${n}`);
     files.push(base);
     const out: LogRecord[] = [];
     for (const f of files) {

@@ -14,7 +14,7 @@ import { fillPlaceholders, type ImageTable } from './images.js';
 import { expandVars } from './expand.js';
 import { buildEnv, ConfigError, type ServiceInfo } from './env.js';
 import { renderVolume, VolumeError, writeAtomic, type VolumeContext } from './volumes.js';
-import { findExecutable, launchSpec, linkMountsPlain, bwrapArgs, type BwrapContext, type Mount, type SandboxMode, type SandboxSpec } from './sandbox.js';
+import { findExecutable, launchSpec, linkMountsPlain, bwrapArgs, type FifoMaker, type BwrapContext, type Mount, type SandboxMode, type SandboxSpec } from './sandbox.js';
 import { ContainerLog, formatRecord } from './logs.js';
 import { ProbeLoop, runProbe, type ProbeKind, type ProbeTarget } from './probes.js';
 import { childrenOf, isAlive, procStartTime, signal } from './procs.js';
@@ -45,6 +45,9 @@ export interface AgentContext {
   /** false when the pod with this namespace/name is not (or no longer) this uid */
   isCurrent(ns: string, name: string, uid: string): boolean;
   onRemoved(w: PodWorker): void;
+  fifos: FifoMaker;
+  /** ServiceAccounts known from a watch: true/false = automount, undefined = unknown */
+  serviceAccount(ns: string, name: string): { automount?: boolean } | undefined;
 }
 
 type Kind = 'init' | 'sidecar' | 'regular';
@@ -53,7 +56,8 @@ interface Run {
   restart: number;
   shimPid: number;
   shimStart: string;
-  runDir: string;
+  /** path prefix of the run's files: `.exit`, `.info`, `.termlog`, `.stdout.rest` */
+  runPrefix: string;
   startedAt: string;
   startedMs: number;
   image: string;
@@ -136,7 +140,6 @@ export class PodWorker {
   readonly namespace: string;
   readonly name: string;
   readonly dir: string;
-  readonly logDir: string;
   ip: string;
   startTime: string;
   private readonly ctrs: Ctr[] = [];
@@ -177,7 +180,6 @@ export class PodWorker {
     this.namespace = pod.metadata.namespace;
     this.name = pod.metadata.name;
     this.dir = join(ctx.dataDir, 'pods', this.uid);
-    this.logDir = join(ctx.dataDir, 'logs', `${this.namespace}_${this.name}_${this.uid}`);
     const spec = pod.spec ?? {};
     for (const c of spec.initContainers ?? []) this.addCtr(c, c.restartPolicy === 'Always' ? 'sidecar' : 'init');
     for (const c of spec.containers ?? []) this.addCtr(c, 'regular');
@@ -209,14 +211,10 @@ export class PodWorker {
       backoffLevel: 0,
       errLevel: 0,
       probes: [],
-      log: new ContainerLog(join(this.logDirFor(), spec.name), this.ctx.logMaxBytes, this.ctx.logMaxFiles),
+      log: new ContainerLog(join(this.ctx.dataDir, 'logs', `${this.pod.metadata.uid}-${spec.name}`), this.ctx.logMaxBytes, this.ctx.logMaxFiles),
     };
     this.ctrs.push(c);
     this.byName.set(c.name, c);
-  }
-
-  private logDirFor(): string {
-    return join(this.ctx.dataDir, 'logs', `${this.pod.metadata.namespace}_${this.pod.metadata.name}_${this.pod.metadata.uid}`);
   }
 
   get key(): string {
@@ -429,7 +427,7 @@ export class PodWorker {
     for (const v of this.pod.spec?.volumes ?? []) {
       if (refresh && !(v.configMap || v.secret || v.downwardAPI || v.projected)) continue;
       const r = await renderVolume(vctx, v, this.ctx.dataDir);
-      const dir = join(this.dir, 'volumes', v.name);
+      const dir = join(this.ctx.dataDir, 'volumes', `${this.uid}-${v.name}`);
       if (r.kind === 'files') writeAtomic(dir, r.files);
       else if (r.kind === 'empty') mkdirSync(dir, { recursive: true, mode: 0o777 });
       this.volumeHosts.set(v.name, r.kind === 'dir' ? r.host : dir);
@@ -439,11 +437,15 @@ export class PodWorker {
         this.autoSA = false;
         if (this.automountWanted()) {
           const sa = this.pod.spec?.serviceAccountName || this.pod.spec?.serviceAccount || 'default';
-          let saObj: any;
-          try {
-            saObj = await this.ctx.api.get(`/api/v1/namespaces/${encodeURIComponent(this.namespace)}/serviceaccounts/${encodeURIComponent(sa)}`);
-          } catch (e) {
-            if (!(e instanceof ApiError && e.code === 404)) throw e;
+          let saObj: any = this.ctx.serviceAccount(this.namespace, sa);
+          if (saObj) saObj = { automountServiceAccountToken: saObj.automount };
+          else {
+            // not seen on the watch (yet): ask
+            try {
+              saObj = await this.ctx.api.get(`/api/v1/namespaces/${encodeURIComponent(this.namespace)}/serviceaccounts/${encodeURIComponent(sa)}`);
+            } catch (e) {
+              if (!(e instanceof ApiError && e.code === 404)) throw e;
+            }
           }
           if (saObj && saObj.automountServiceAccountToken !== false) this.autoSA = true;
           else if (!saObj && sa !== 'default') this.ctx.log(`pod ${this.key}: service account "${sa}" not found: no API token mounted`);
@@ -461,7 +463,7 @@ export class PodWorker {
           },
           this.ctx.dataDir,
         );
-        const dir = join(this.dir, 'volumes', AUTO_SA_VOLUME);
+        const dir = join(this.ctx.dataDir, 'volumes', `${this.uid}-${AUTO_SA_VOLUME}`);
         if (r.kind === 'files') writeAtomic(dir, r.files);
         this.volumeHosts.set(AUTO_SA_VOLUME, dir);
       }
@@ -470,9 +472,9 @@ export class PodWorker {
 
   private async prepare(): Promise<void> {
     try {
-      mkdirSync(join(this.dir, 'volumes'), { recursive: true, mode: 0o700 });
-      mkdirSync(join(this.dir, 'run'), { recursive: true });
-      mkdirSync(join(this.dir, 'tmp'), { recursive: true });
+      // one directory per pod, in a long-lived parent: creating entries inside a directory that
+      // was just created is slow on some filesystems, so the per-pod layout is flat
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       this.writeHosts();
       await this.renderVolumes(false);
       await this.makeFifos();
@@ -511,25 +513,16 @@ export class PodWorker {
   }
 
   private fifoPaths(c: Ctr): { out: string; err: string } {
-    const d = join(this.dir, 'run', c.name);
-    return { out: join(d, 'out'), err: join(d, 'err') };
+    return { out: join(this.dir, `${c.name}.out`), err: join(this.dir, `${c.name}.err`) };
   }
 
   private async makeFifos(): Promise<void> {
     const need: string[] = [];
     for (const c of this.ctrs) {
       const f = this.fifoPaths(c);
-      mkdirSync(join(this.dir, 'run', c.name), { recursive: true });
       for (const p of [f.out, f.err]) if (!existsSync(p)) need.push(p);
     }
-    if (!need.length) return;
-    await new Promise<void>((resolve, reject) => {
-      const p = spawn('mkfifo', ['-m', '600', ...need], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let err = '';
-      p.stderr!.on('data', (d) => (err += d));
-      p.on('error', reject);
-      p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`mkfifo: ${err.trim()}`))));
-    });
+    await this.ctx.fifos.make(need);
   }
 
   // ------------------------------------------------------------------------------------ start
@@ -656,12 +649,11 @@ export class PodWorker {
     this.event('Normal', 'Pulled', `Container image "${image}" already present on machine`, c);
 
     const restart = c.runs;
-    const runDir = join(this.dir, 'run', c.name, String(restart));
-    rmSync(runDir, { recursive: true, force: true });
-    mkdirSync(runDir, { recursive: true });
-    const termLog = join(runDir, 'termination-log');
+    const runPrefix = join(this.dir, `${c.name}.${restart}`);
+    for (const x of ['exit', 'info', 'stdout.rest', 'stderr.rest']) if (existsSync(`${runPrefix}.${x}`)) rmSync(`${runPrefix}.${x}`, { force: true });
+    const termLog = `${runPrefix}.termlog`;
     writeFileSync(termLog, '');
-    const tmpDir = join(this.dir, 'tmp', c.name);
+    const tmpDir = join(this.ctx.dataDir, 'tmp', `${this.uid}-${c.name}`);
     mkdirSync(tmpDir, { recursive: true, mode: 0o1777 });
     const files: Mount[] = [{ host: join(this.dir, 'hosts'), path: '/etc/hosts', readOnly: true }];
     const tmp = spec.terminationMessagePath ?? '/dev/termination-log';
@@ -702,7 +694,7 @@ export class PodWorker {
     c.log.openFifos(fifo.out, fifo.err);
     c.log.beginRun(restart);
 
-    const child = spawn('/bin/sh', [this.ctx.shim, runDir, fifo.out, fifo.err, this.ctx.mode, '--', launch.file, ...launch.args], {
+    const child = spawn('/bin/sh', [this.ctx.shim, runPrefix, fifo.out, fifo.err, this.ctx.mode, '--', launch.file, ...launch.args], {
       detached: true,
       stdio: 'ignore',
       cwd: launch.cwd,
@@ -726,7 +718,7 @@ export class PodWorker {
       restart,
       shimPid: child.pid,
       shimStart: procStartTime(child.pid) ?? '',
-      runDir,
+      runPrefix,
       startedAt: isoNow(),
       startedMs,
       image,
@@ -883,7 +875,7 @@ export class PodWorker {
 
   private readExit(run: Run): number | undefined {
     try {
-      const t = readFileSync(join(run.runDir, 'exit'), 'utf8').trim();
+      const t = readFileSync(`${run.runPrefix}.exit`, 'utf8').trim();
       if (/^\d+$/.test(t)) return Number(t);
     } catch {
       /* none */
@@ -906,7 +898,7 @@ export class PodWorker {
     if (c.log.running && c.log.currentRun === run.restart) {
       const rest = (s: string): Buffer | undefined => {
         try {
-          return readFileSync(join(run.runDir, `${s}.rest`));
+          return readFileSync(`${run.runPrefix}.${s}.rest`);
         } catch {
           return undefined;
         }
@@ -915,7 +907,7 @@ export class PodWorker {
     }
     let message: string | undefined;
     try {
-      const t = readFileSync(join(run.runDir, 'termination-log'), 'utf8');
+      const t = readFileSync(`${run.runPrefix}.termlog`, 'utf8');
       if (t) message = t.slice(0, 4096);
     } catch {
       /* none */
@@ -967,7 +959,7 @@ export class PodWorker {
       if (r && r.adopted && !r.exited && !isAlive(r.shimPid, r.shimStart)) {
         let at: string | undefined;
         try {
-          at = statSync(join(r.runDir, 'exit')).mtime.toISOString().replace(/\.\d{3}Z$/, 'Z');
+          at = statSync(`${r.runPrefix}.exit`).mtime.toISOString().replace(/\.\d{3}Z$/, 'Z');
         } catch {
           at = undefined;
         }
@@ -980,7 +972,7 @@ export class PodWorker {
 
   private containerPid(run: Run): number | undefined {
     try {
-      const j = JSON.parse(readFileSync(join(run.runDir, 'info'), 'utf8'));
+      const j = JSON.parse(readFileSync(`${run.runPrefix}.info`, 'utf8'));
       const pid = Number(j['child-pid']);
       if (pid > 0 && isAlive(pid)) return pid;
     } catch {
@@ -1123,8 +1115,7 @@ export class PodWorker {
       for (const p of c.probes) p.stop();
       c.log.close();
     }
-    rmSync(this.dir, { recursive: true, force: true });
-    rmSync(this.logDirFor(), { recursive: true, force: true });
+    removePodFiles(this.ctx.dataDir, this.uid);
     this.ctx.ipam.release(this.ip);
     this.ctx.onRemoved(this);
   }
@@ -1305,7 +1296,7 @@ export class PodWorker {
         succeeded: c.succeeded,
         backoffLevel: c.backoffLevel,
         ...(r && !r.exited
-          ? { run: { restart: r.restart, shimPid: r.shimPid, shimStart: r.shimStart, runDir: r.runDir, startedAt: r.startedAt, startedMs: r.startedMs, image: r.image, containerID: r.containerID, sandbox: r.sandbox, killReason: r.killReason } }
+          ? { run: { restart: r.restart, shimPid: r.shimPid, shimStart: r.shimStart, runPrefix: r.runPrefix, startedAt: r.startedAt, startedMs: r.startedMs, image: r.image, containerID: r.containerID, sandbox: r.sandbox, killReason: r.killReason } }
           : {}),
       };
     }
@@ -1368,7 +1359,7 @@ export class PodWorker {
         // it ended while no agent was watching
         let at: string | undefined;
         try {
-          at = statSync(join(r.runDir, 'exit')).mtime.toISOString().replace(/\.\d{3}Z$/, 'Z');
+          at = statSync(`${r.runPrefix}.exit`).mtime.toISOString().replace(/\.\d{3}Z$/, 'Z');
         } catch {
           at = undefined;
         }
@@ -1419,5 +1410,19 @@ export function listPodDirs(dataDir: string): string[] {
       });
   } catch {
     return [];
+  }
+}
+
+/** Everything a pod left on disk: its directory and its entries in the shared directories. */
+export function removePodFiles(dataDir: string, uid: string): void {
+  rmSync(join(dataDir, 'pods', uid), { recursive: true, force: true });
+  for (const d of ['tmp', 'volumes', 'logs']) {
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(join(dataDir, d));
+    } catch {
+      continue;
+    }
+    for (const e of entries) if (e.startsWith(`${uid}-`)) rmSync(join(dataDir, d, e), { recursive: true, force: true });
   }
 }

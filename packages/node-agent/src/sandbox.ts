@@ -9,7 +9,7 @@
  * SIGPIPE while the agent is away), records the exit code in the run directory, and lets the node
  * agent restart without taking the containers down (they are re-adopted).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, writeFileSync, mkdirSync, chmodSync, statSync, accessSync, constants as fsc } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 
@@ -66,20 +66,20 @@ const DEFAULT_CAPS = [
 const SPECIAL_TOP = new Set(['proc', 'dev', 'tmp', 'run', 'sys']);
 
 export const SHIM = `#!/bin/sh
-# flotilla container shim: shim.sh RUNDIR OUT_FIFO ERR_FIFO MODE -- COMMAND...
-d=$1; o=$2; e=$3; m=$4; shift 5
+# flotilla container shim: shim.sh RUN_PREFIX OUT_FIFO ERR_FIFO MODE -- COMMAND...
+p=$1; o=$2; e=$3; m=$4; shift 5
 trap 'true' TERM INT HUP
 exec 4<"$o" 5<"$e" </dev/null
 if [ "$m" = bwrap ]; then
-  "$@" 4<&- 5<&- 6>"$d/info" >"$o" 2>"$e"
+  "$@" 4<&- 5<&- 6>"$p.info" >"$o" 2>"$e"
 else
   "$@" 4<&- 5<&- >"$o" 2>"$e"
 fi
 rc=$?
 # output still in the pipes (the agent may be away): keep it for the agent
-dd if=/dev/fd/4 iflag=nonblock of="$d/stdout.rest" 2>/dev/null
-dd if=/dev/fd/5 iflag=nonblock of="$d/stderr.rest" 2>/dev/null
-echo "$rc" >"$d/exit"
+dd if=/dev/fd/4 iflag=nonblock of="$p.stdout.rest" 2>/dev/null
+dd if=/dev/fd/5 iflag=nonblock of="$p.stderr.rest" 2>/dev/null
+echo "$rc" >"$p.exit"
 `;
 
 export function installShim(binDir: string): string {
@@ -327,4 +327,44 @@ export function findExecutable(cmd: string, pathEnv: string, mounts: Mount[], wo
     if (ok(p)) return p;
   }
   return undefined;
+}
+
+/**
+ * Creates FIFOs with mkfifo(1) (Node has no mkfifo): one process at a time, and the requests
+ * that arrive meanwhile share the next one — a burst of pods costs a few processes, not one each.
+ */
+export class FifoMaker {
+  private pending: { paths: string[]; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private running = false;
+
+  make(paths: string[]): Promise<void> {
+    if (!paths.length) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.pending.push({ paths, resolve, reject });
+      if (!this.running) this.next();
+    });
+  }
+
+  private next(): void {
+    const batch = this.pending.splice(0);
+    if (!batch.length) {
+      this.running = false;
+      return;
+    }
+    this.running = true;
+    const paths = batch.flatMap((b) => b.paths);
+    const p = spawn('mkfifo', ['-m', '600', ...paths], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr!.on('data', (d) => (err += d));
+    const finish = (e?: Error) => {
+      for (const b of batch) {
+        // a failed batch: each request succeeds if its FIFOs exist
+        if (!e || b.paths.every((x) => existsSync(x))) b.resolve();
+        else b.reject(e);
+      }
+      this.next();
+    };
+    p.on('error', (e) => finish(e));
+    p.on('close', (code) => finish(code === 0 ? undefined : new Error(`mkfifo: ${err.trim()}`)));
+  }
 }
