@@ -496,4 +496,49 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     assert.equal((await kubeletGet(env, `/containerLogs/${ns}/say/read`)).body, 'from argosay\n', 'a last line without newline ends the log as a full line');
     assert.match((await kubeletGet(env, `/containerLogs/${ns}/say/whale`)).body, /< hello world >[\s\S]*##/);
   });
+
+  it('follows a log until the container exits; a finished pod is deleted at once', async () => {
+    const ns = 'follow';
+    await createPod(env.api, ns, podManifest('f', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'for i in 1 2 3 4 5; do echo line $i; sleep 0.3; done'] }] }));
+    await podWhere(env.api, ns, 'f', (p) => p.status?.phase === 'Running', 'Running');
+    const t0 = Date.now();
+    const r = await kubeletGet(env, `/containerLogs/${ns}/f/c?follow=true`);
+    assert.equal(r.body, 'line 1\nline 2\nline 3\nline 4\nline 5\n');
+    assert.ok(Date.now() - t0 >= 500, 'the stream stayed open while the container ran');
+    await podWhere(env.api, ns, 'f', done, 'completion');
+    await deletePod(env.api, ns, 'f');
+    await waitFor('finished pod removed', async () => !(await getPod(env.api, ns, 'f')), 5000);
+  });
+
+  it('force deletion (grace 0) stops the processes at once', async () => {
+    const ns = 'force';
+    const m = `force-${uniq()}`;
+    await createPod(env.api, ns, podManifest('f', { containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', `trap '' TERM; while true; do sleep 0.1; done # ${m}`] }] }));
+    await podWhere(env.api, ns, 'f', (p) => cond(p, 'Ready') === 'True', 'Ready');
+    assert.ok(procsWith(m).length > 0);
+    await deletePod(env.api, ns, 'f', 0);
+    assert.equal(await getPod(env.api, ns, 'f'), undefined);
+    await waitFor('no process left', () => procsWith(m).length === 0, 5000);
+  });
+
+  it('a changed image restarts the container with it', async () => {
+    const ns = 'image';
+    await createPod(env.api, ns, podManifest('i', { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox:1.36', command: ['sleep', '3600'] }] }));
+    const before = await podWhere(env.api, ns, 'i', (p) => cond(p, 'Ready') === 'True', 'Ready');
+    await env.api.request('PATCH', `/api/v1/namespaces/${ns}/pods/i`, { spec: { containers: [{ name: 'c', image: 'alpine:3.19' }] } }, { contentType: 'application/strategic-merge-patch+json' });
+    const after = await podWhere(env.api, ns, 'i', (p) => cstatus(p)?.image === 'alpine:3.19' && !!cstatus(p)?.state?.running, 'running the new image');
+    assert.equal(cstatus(after).restartCount, 1);
+    assert.notEqual(cstatus(after).containerID, cstatus(before).containerID);
+    await deletePod(env.api, ns, 'i', 0);
+  });
+
+  it('activeDeadlineSeconds fails the pod with DeadlineExceeded', async () => {
+    const ns = 'deadline';
+    await createPod(env.api, ns, podManifest('d', { activeDeadlineSeconds: 3, terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] }));
+    await podWhere(env.api, ns, 'd', (p) => p.status?.phase === 'Running', 'Running');
+    const p = await podWhere(env.api, ns, 'd', done, 'completion', 10_000);
+    assert.equal(p.status.phase, 'Failed');
+    assert.equal(p.status.reason, 'DeadlineExceeded');
+    assert.ok(cstatus(p).state.terminated);
+  });
 });

@@ -46,6 +46,7 @@ export class ContainerLog {
   private pending: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
   private out?: number;
   private batch: string[] = [];
+  private batchBytes = 0;
   private outBytes = 0;
   private run = -1;
   private runEnded = true;
@@ -113,6 +114,7 @@ export class ContainerLog {
     if (!this.batch.length) return;
     const text = this.batch.join('');
     this.batch = [];
+    this.batchBytes = 0;
     if (this.out === undefined) return;
     try {
       writeSync(this.out, text);
@@ -126,7 +128,10 @@ export class ContainerLog {
   private record(stream: 'stdout' | 'stderr', text: string, partial: boolean): void {
     const r: LogRecord = { ts: nowNano(), stream, partial, text };
     if (this.run < 0) this.beginRun(0);
-    this.batch.push(`${r.ts} ${stream} ${partial ? 'P' : 'F'} ${text}\n`);
+    const line = `${r.ts} ${stream} ${partial ? 'P' : 'F'} ${text}\n`;
+    this.batch.push(line);
+    this.batchBytes += Buffer.byteLength(line);
+    if (this.outBytes + this.batchBytes >= this.maxBytes) this.flushBatch();
     for (const f of this.followers.get(this.run) ?? []) f.onRecord(r);
   }
 

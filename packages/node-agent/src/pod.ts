@@ -17,7 +17,7 @@ import { renderVolume, VolumeError, writeAtomic, type VolumeContext } from './vo
 import { findExecutable, launchSpec, linkMountsPlain, bwrapArgs, type FifoMaker, type BwrapContext, type Mount, type SandboxMode, type SandboxSpec } from './sandbox.js';
 import { ContainerLog, formatRecord } from './logs.js';
 import { ProbeLoop, runProbe, type ProbeKind, type ProbeTarget } from './probes.js';
-import { childrenOf, isAlive, procStartTime, signal } from './procs.js';
+import { childrenOf, descendants, isAlive, procStartTime, signal } from './procs.js';
 import type { Ipam } from './ipam.js';
 
 export interface AgentContext {
@@ -79,6 +79,8 @@ interface Ctr {
   restartCount: number;
   containerID?: string;
   imageID?: string;
+  /** the image of the latest run */
+  lastImage?: string;
   state: any;
   lastState: any;
   lastTerminated?: any;
@@ -99,6 +101,7 @@ export interface PersistedCtr {
   restartCount: number;
   containerID?: string;
   imageID?: string;
+  lastImage?: string;
   state: any;
   lastState: any;
   lastTerminated?: any;
@@ -733,6 +736,7 @@ export class PodWorker {
     c.runs++;
     c.restartCount = c.runs - 1;
     c.containerID = containerID;
+    c.lastImage = image;
     c.errLevel = 0;
     c.lastState = c.lastTerminated ? { terminated: c.lastTerminated } : {};
     c.state = { running: { startedAt: run.startedAt } };
@@ -992,10 +996,13 @@ export class PodWorker {
         signal(-run.shimPid, 'SIGKILL');
         return;
       }
+      // every process of the container (its PID namespace is the tree under its PID 1; PID 1
+      // itself only dies of signals it handles, as in any container)
       const pid = this.containerPid(run);
-      if (pid) signal(pid, sig);
+      if (pid) for (const p of descendants(pid)) signal(p, sig);
       return;
     }
+    // the shim traps SIGTERM and stays to record the exit code
     signal(-run.shimPid, sig);
   }
 
@@ -1168,7 +1175,7 @@ export class PodWorker {
       lastState: c.lastState ?? {},
       ready: this.isReady(c),
       restartCount: c.restartCount,
-      image: c.spec.image,
+      image: c.lastImage ?? c.spec.image,
       imageID: c.runs > 0 ? c.imageID ?? '' : '',
       ...(c.containerID ? { containerID: c.containerID } : {}),
       started: alive(c) && c.started,
@@ -1290,6 +1297,7 @@ export class PodWorker {
         restartCount: c.restartCount,
         containerID: c.containerID,
         imageID: c.imageID,
+        lastImage: c.lastImage,
         state: c.state,
         lastState: c.lastState,
         lastTerminated: c.lastTerminated,
@@ -1333,6 +1341,7 @@ export class PodWorker {
       c.restartCount = p.restartCount;
       c.containerID = p.containerID;
       c.imageID = p.imageID;
+      c.lastImage = p.lastImage;
       c.state = p.state;
       c.lastState = p.lastState ?? {};
       c.lastTerminated = p.lastTerminated;

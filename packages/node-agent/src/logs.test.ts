@@ -1,0 +1,63 @@
+/** ContainerLog over real FIFOs: lines, streams, partial lines, rotation, follow, drain at exit. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync, constants as fsc } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ContainerLog, formatRecord, type LogRecord } from './logs.js';
+
+const tick = () => new Promise((r) => setTimeout(r, 30));
+
+describe('container logs', () => {
+  it('writes CRI records per run, rotates at the size limit, follows and drains', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logs-'));
+    const out = join(dir, 'c.out');
+    const err = join(dir, 'c.err');
+    assert.equal(spawnSync('mkfifo', [out, err]).status, 0);
+    const log = new ContainerLog(join(dir, 'uid-c'), 200, 3);
+    log.openFifos(out, err);
+    log.beginRun(0);
+    const w = openSync(out, fsc.O_WRONLY | fsc.O_NONBLOCK);
+    const we = openSync(err, fsc.O_WRONLY | fsc.O_NONBLOCK);
+    try {
+      const followed: LogRecord[] = [];
+      let ended = false;
+      log.follow(0, { onRecord: (r) => followed.push(r), onEnd: () => (ended = true) });
+      writeSync(w, 'one\ntw');
+      writeSync(we, 'oops\n');
+      await tick();
+      writeSync(w, 'o\n');
+      await tick();
+      assert.deepEqual(
+        log.read(0).map((r) => `${r.stream}:${r.text}`),
+        ['stdout:one', 'stderr:oops', 'stdout:two'],
+      );
+      assert.equal(followed.length, 3);
+      // written just before the process exits, never seen by the event loop: drained at endRun
+      writeSync(w, 'last words');
+      await log.endRun();
+      assert.ok(ended);
+      assert.equal(log.read(0).map((r) => formatRecord(r, false)).join(''), 'one\noops\ntwo\nlast words\n');
+
+      // run 1: enough output to rotate twice; the oldest rotated file goes
+      log.beginRun(1);
+      for (let i = 0; i < 30; i++) writeSync(w, `line ${String(i).padStart(2, '0')}\n`);
+      await tick();
+      await log.endRun();
+      assert.ok(existsSync(join(dir, 'uid-c.1.log.1')));
+      assert.ok(existsSync(join(dir, 'uid-c.1.log.2')));
+      assert.ok(!existsSync(join(dir, 'uid-c.1.log.3')));
+      const lines = log.read(1).map((r) => r.text);
+      assert.equal(lines.at(-1), 'line 29');
+      assert.ok(lines.length < 30 && lines.length > 5, `${lines.length} lines kept`);
+      assert.deepEqual(lines, [...lines].sort(), 'oldest first across the rotated files');
+      assert.equal(log.read(0).length, 4, 'the previous run is untouched');
+    } finally {
+      closeSync(w);
+      closeSync(we);
+      log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
