@@ -106,7 +106,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   const shim = installShim(join(dataDir, 'bin'));
   const images = new ImageTable(opts.images, join(dataDir, 'images.json'));
   const resources = hostResources(dataDir);
-  const ipam = new Ipam();
+  const ipam = new Ipam(nodeName);
   const boot = bootId();
 
   const workers = new Map<string, PodWorker>();

@@ -1,7 +1,19 @@
-/** Pod addresses: each pod gets its own loopback address in 127.1.0.0 – 127.254.255.254. */
+/**
+ * Pod addresses: each pod gets its own loopback address in 127.1.0.0 – 127.254.255.254. The
+ * default node starts at 127.1.0.2; other node names start elsewhere in the range (by a hash of
+ * the name), so several agents on one host rarely hand out the same address.
+ */
 export class Ipam {
   private readonly used = new Set<string>();
   private next = 0;
+
+  constructor(nodeName = 'flotilla-node') {
+    if (nodeName !== 'flotilla-node') {
+      let h = 0;
+      for (const ch of nodeName) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+      this.next = (1 + (h % 253)) * 65536;
+    }
+  }
 
   static toIp(i: number): string {
     const a = 1 + Math.floor(i / 65536);

@@ -193,7 +193,8 @@ export class PodWorker {
       this.terminal = restored.terminal;
       this.restore(restored);
     } else {
-      this.ip = ctx.ipam.allocate();
+      // host-network pods share the node's address
+      this.ip = pod.spec?.hostNetwork ? ctx.hostIP : ctx.ipam.allocate();
       this.startTime = isoNow();
     }
   }
@@ -1123,7 +1124,7 @@ export class PodWorker {
       c.log.close();
     }
     removePodFiles(this.ctx.dataDir, this.uid);
-    this.ctx.ipam.release(this.ip);
+    if (this.ip !== this.ctx.hostIP) this.ctx.ipam.release(this.ip);
     this.ctx.onRemoved(this);
   }
 

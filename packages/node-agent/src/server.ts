@@ -68,6 +68,7 @@ function handle(o: KubeletServerOptions, req: IncomingMessage, res: ServerRespon
     res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: o.pods().map((w) => ({ ...w.pod, status: w.buildStatus() })) }));
     return;
   }
+  if (/^\/(exec|attach|portForward|run)\//.test(u.pathname)) return text(res, 501, `${u.pathname.split('/')[1]} is not implemented by the flotilla node agent yet (see docs/node-agent.md)`);
   const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(u.pathname);
   if (!m) return text(res, 404, `404 page not found: ${u.pathname}`);
   const [ns, pod, container] = m.slice(1).map(decodeURIComponent);
