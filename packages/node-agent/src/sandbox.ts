@@ -12,6 +12,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, writeFileSync, mkdirSync, chmodSync, statSync, accessSync, constants as fsc } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
+import { PROGRAMS_DIR } from './images.js';
 
 export type SandboxMode = 'bwrap' | 'none';
 
@@ -204,6 +205,10 @@ export function bwrapArgs(ctx: BwrapContext, spec: SandboxSpec, opts: { infoFd?:
   }
   a.push('--proc', '/proc', '--dev', '/dev', '--bind', spec.tmpDir, '/tmp', '--tmpfs', '/run');
   if (existsSync('/sys')) a.push('--ro-bind', '/sys', '/sys');
+  // the built-in programs ship in this package: when it lives under /tmp or /run (e.g. a clone in
+  // /tmp), the private /tmp and /run above would hide them, so they are bound back in read-only
+  const programs = canonical(PROGRAMS_DIR);
+  if (['tmp', 'run'].includes(programs.split('/')[1] ?? '') && existsSync(programs)) a.push('--ro-bind', programs, programs);
   for (const h of ctx.hide) {
     try {
       if (statSync(h).isDirectory()) a.push('--tmpfs', h);
