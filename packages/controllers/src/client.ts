@@ -176,7 +176,7 @@ export class KubeClient {
   }
 
   /** One request; resolves with the parsed JSON body, rejects with ApiError on a non-2xx answer. */
-  async request<T = any>(method: string, path: string, opts: RequestOpts = {}): Promise<T> {
+  async request<T = any>(method: string, path: string, opts: RequestOpts = {}, retried = false): Promise<T> {
     const base = await this.baseOptions();
     const u = this.url(path, opts.query);
     const data = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
@@ -209,7 +209,15 @@ export class KubeClient {
           reject(new ApiError(code, body?.reason ?? String(code), `${method} ${u.pathname}: ${msg}`, body));
         });
       });
-      r.on('error', (e) => reject(new ApiError(0, 'TransportError', `${method} ${u.pathname}: ${e.message}`)));
+      r.on('error', (e: NodeJS.ErrnoException) => {
+        // a kept-alive socket the server closed (e.g. it restarted) fails before any answer:
+        // Node's documented case for retrying once on a fresh connection
+        if (r.reusedSocket && !retried && (e.code === 'ECONNRESET' || /socket hang up/.test(e.message))) {
+          this.request<T>(method, path, opts, true).then(resolve, reject);
+          return;
+        }
+        reject(new ApiError(0, 'TransportError', `${method} ${u.pathname}: ${e.message}`));
+      });
       // a hung server must not hang a controller forever
       r.setTimeout(this.timeoutMs, () => r.destroy(new Error(`no answer in ${this.timeoutMs} ms`)));
       if (data !== undefined) r.write(data);
