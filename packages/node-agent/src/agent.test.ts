@@ -419,8 +419,7 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     assert.ok(procsWith(m).length >= 2);
     const t0 = Date.now();
     await deletePod(env.api, ns, 't', 2);
-    await waitFor('signal file', () => existsSync(join(hostDir, 'signal')), 5000);
-    assert.equal(readFileSync(join(hostDir, 'signal'), 'utf8'), 'got TERM\n');
+    await waitFor('signal file', () => existsSync(join(hostDir, 'signal')) && readFileSync(join(hostDir, 'signal'), 'utf8') === 'got TERM\n', 5000);
     assert.equal(readFileSync(join(hostDir, 'prestop'), 'utf8'), 'pre-stop\n', 'the preStop hook ran first');
     assert.ok(await getPod(env.api, ns, 't'), 'the stubborn container holds the pod during the grace period');
     await waitFor('pod gone', async () => !(await getPod(env.api, ns, 't')), 10_000);

@@ -174,18 +174,19 @@ export class KubeClient {
       resolveSynced();
     };
 
+    /** resolves true when the server accepted the watch (it ended later), false on failure */
     const watchOnce = () =>
-      new Promise<void>(async (resolve) => {
+      new Promise<boolean>(async (resolve) => {
         let o;
         try {
           o = await this.options('GET', path, { ...query, watch: 'true', resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: 600 }, {});
         } catch (e) {
           handlers.onError?.(e as Error);
-          resolve();
+          resolve(false);
           return;
         }
         if (stopped || this.closed) {
-          resolve();
+          resolve(true);
           return;
         }
         const req = o.url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -193,7 +194,7 @@ export class KubeClient {
           if ((res.statusCode ?? 500) >= 400) {
             if (res.statusCode === 410) rv = '';
             res.resume();
-            res.on('end', resolve);
+            res.on('end', () => resolve(res.statusCode === 410));
             return;
           }
           delay = 200;
@@ -226,12 +227,12 @@ export class KubeClient {
               }
             }
           });
-          res.on('end', resolve);
-          res.on('error', () => resolve());
-          res.on('close', () => resolve());
+          res.on('end', () => resolve(true));
+          res.on('error', () => resolve(true));
+          res.on('close', () => resolve(true));
         });
         current = r;
-        r.on('error', () => resolve());
+        r.on('error', () => resolve(false));
         r.end();
       });
 
@@ -240,7 +241,10 @@ export class KubeClient {
         try {
           if (!rv) await list();
           if (stopped) break;
-          await watchOnce();
+          if (!(await watchOnce()) && !stopped) {
+            await new Promise((r) => setTimeout(r, delay));
+            delay = Math.min(delay * 2, 5000);
+          }
         } catch (e) {
           handlers.onError?.(e as Error);
           await new Promise((r) => setTimeout(r, delay));

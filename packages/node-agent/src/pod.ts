@@ -118,6 +118,7 @@ export interface PodState {
   startTime: string;
   boot: string;
   terminal?: { phase: 'Succeeded' | 'Failed'; reason?: string; message?: string };
+  initDone?: boolean;
   containers: Record<string, PersistedCtr>;
 }
 
@@ -191,6 +192,7 @@ export class PodWorker {
       ctx.ipam.reserve(this.ip);
       this.startTime = restored.startTime;
       this.terminal = restored.terminal;
+      this.initDone = !!restored.initDone;
       this.restore(restored);
     } else {
       // host-network pods share the node's address
@@ -353,13 +355,14 @@ export class PodWorker {
       if (c.kind === 'regular') continue;
       if (c.kind === 'sidecar') {
         if (!alive(c) && !c.starting) await this.maybeStart(c);
-        if (!(alive(c) && c.started)) {
+        // once the pod is initialized, a sidecar that restarts does not hold the containers back
+        if (!(alive(c) && c.started) && !this.initDone) {
           initDone = false;
           break;
         }
         continue;
       }
-      if (c.succeeded) continue;
+      if (c.succeeded || this.initDone) continue;
       initDone = false;
       if (alive(c) || c.starting) break;
       const failed = c.runs > 0 && (c.lastTerminated?.exitCode ?? 1) !== 0;
@@ -371,8 +374,12 @@ export class PodWorker {
       await this.maybeStart(c);
       break;
     }
-    this.initDone = initDone;
-    if (initDone && !this.terminal) {
+    // initialization happens once: afterwards only the containers (and sidecars) are restarted
+    if (initDone && !this.initDone) {
+      this.initDone = true;
+      this.saveState();
+    }
+    if (this.initDone && !this.terminal) {
       const regular = this.ctrs.filter((c) => c.kind === 'regular');
       for (const c of regular) if (c.runs === 0 && c.state.waiting?.reason === 'PodInitializing') c.state = { waiting: { reason: 'ContainerCreating' } };
       await Promise.all(
@@ -482,6 +489,7 @@ export class PodWorker {
       this.writeHosts();
       await this.renderVolumes(false);
       await this.makeFifos();
+      if (this.removed) return;
       this.prepared = true;
       this.prepareError = undefined;
       this.lastVolumeRefresh = Date.now();
@@ -630,9 +638,12 @@ export class PodWorker {
         spec,
       );
     } catch (e) {
+      if (this.removed) return;
       this.waitingError(c, 'CreateContainerConfigError', (e as Error).message);
       return;
     }
+    // the agent may have been stopped, or the pod deleted, while the environment was fetched
+    if (this.removed || this.terminating || this.terminal) return;
     const { argv, fromImage } = this.resolveArgv(c, env, img.mapping, img.ref.tag);
     if (!argv.length) {
       this.waitingError(c, 'CreateContainerError', `failed to generate container "${c.name}" spec: no command specified (image "${image}" maps to no entrypoint: set command in the pod or an entrypoint in the image table)`);
@@ -704,11 +715,11 @@ export class PodWorker {
       cwd: launch.cwd,
       env: launch.env,
     });
-    const spawned = await new Promise<Error | undefined>((resolve) => {
-      child.once('spawn', () => resolve(undefined));
-      child.once('error', (e) => resolve(e));
-    });
-    if (spawned || !child.pid) {
+    if (!child.pid) {
+      const spawned = await new Promise<Error | undefined>((resolve) => {
+        child.once('spawn', () => resolve(undefined));
+        child.once('error', (e) => resolve(e));
+      });
       const message = `failed to start the container process: ${spawned?.message ?? 'no pid'}`;
       this.event('Warning', 'Failed', `Error: ${message}`, c);
       c.runs++;
@@ -716,6 +727,8 @@ export class PodWorker {
       this.exited(c, { exitCode: 128, reason: 'StartError', message, startedAt: '1970-01-01T00:00:00Z', finishedAt: isoNow(), containerID }, 0);
       return;
     }
+    // registered before anything else can run: a stop() or a deletion always sees this process
+    child.on('error', () => {});
     child.unref();
     const startedMs = Date.now();
     const run: Run = {
@@ -1309,7 +1322,7 @@ export class PodWorker {
           : {}),
       };
     }
-    return { uid: this.uid, namespace: this.namespace, name: this.name, ip: this.ip, startTime: this.startTime, boot: this.ctx.boot, terminal: this.terminal, containers };
+    return { uid: this.uid, namespace: this.namespace, name: this.name, ip: this.ip, startTime: this.startTime, boot: this.ctx.boot, terminal: this.terminal, initDone: this.initDone, containers };
   }
 
   saveState(): void {

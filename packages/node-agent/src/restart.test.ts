@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { startApiServer } from '@flotilla/apiserver';
 import { cond, createPod, cstatus, deletePod, getPod, kubeletGet, podManifest, podWhere, procsWith, startEnv, waitFor, type Env } from './testutil.js';
 
 let env: Env;
@@ -84,5 +85,20 @@ describe('agent restart', { timeout: 120_000 }, () => {
     assert.ok(procsWith(m).length > 0);
     await deletePod(env.api, ns, 'p', 0);
     await waitFor('no process left', () => procsWith(m).length === 0, 5000);
+  });
+
+  it('rides out an API server restart: watches resume, status keeps flowing', async () => {
+    const ns = 'apirestart';
+    await createPod(env.api, ns, podManifest('before', { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] }));
+    await podWhere(env.api, ns, 'before', (p) => cond(p, 'Ready') === 'True', 'Ready');
+    const port = env.server.port;
+    await env.server.close();
+    await new Promise((r) => setTimeout(r, 300));
+    env.server = await startApiServer({ dataDir: join(env.dir, 'api'), port });
+    await createPod(env.api, ns, podManifest('after', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['echo', 'hi'] }] }));
+    const p = await podWhere(env.api, ns, 'after', (p) => p.status?.phase === 'Succeeded', 'Succeeded', 20_000);
+    assert.equal(cstatus(p).state.terminated.exitCode, 0);
+    await deletePod(env.api, ns, 'before');
+    await waitFor('deleted through the new server', async () => !(await getPod(env.api, ns, 'before')), 15_000);
   });
 });

@@ -1,5 +1,5 @@
 /** Test helpers: a real API server on loopback, a node agent on it, pod helpers. */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,8 +52,15 @@ export async function startEnv(o: Partial<NodeAgentOptions> = {}): Promise<Env> 
     async close() {
       await env.agent.stop();
       api.close();
-      await server.close();
+      await env.server.close();
       rmSync(dir, { recursive: true, force: true });
+      if (process.env.NODE_AGENT_DEBUG_HANDLES) {
+        setTimeout(() => {
+          const hs = (process as any)._getActiveHandles() as any[];
+          const desc = hs.map((h) => `${h.constructor?.name} ${JSON.stringify(h.address?.() ?? '')} ${h.remoteAddress ?? ''}:${h.remotePort ?? ''} ${h.spawnfile ?? ''} ${h.pid ?? ''} ${h._idleTimeout ?? ''}`);
+          writeFileSync(`/tmp/na-handles-${process.pid}.txt`, desc.join('\n'));
+        }, 5000).unref();
+      }
     },
   };
   return env;
