@@ -31,14 +31,16 @@ export interface ImageMapping {
   commands?: Record<string, string | string[]>;
   /** A note shown in errors and `flotilla` listings. */
   description?: string;
+  /** The image is a base image the host's userland stands in for (commands are the host's). */
+  hostUserland?: boolean;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Directory of the built-in programs (compiled from src/programs). */
 export const PROGRAMS_DIR = join(here, 'programs');
 
-const HOST_SH: ImageMapping = { cmd: ['sh'], description: 'the host userland (/bin/sh, coreutils…)' };
-const HOST_BASH: ImageMapping = { cmd: ['bash'], description: 'the host userland (bash, coreutils…)' };
+const HOST_SH: ImageMapping = { cmd: ['sh'], hostUserland: true, description: 'the host userland (/bin/sh, coreutils…)' };
+const HOST_BASH: ImageMapping = { cmd: ['bash'], hostUserland: true, description: 'the host userland (bash, coreutils…)' };
 const argosay: ImageMapping = {
   entrypoint: ['{node}', '{programs}/argosay.js'],
   commands: { '/argosay': ['{node}', '{programs}/argosay.js'], argosay: ['{node}', '{programs}/argosay.js'], cowsay: ['{node}', '{programs}/whalesay.js'] },
@@ -51,7 +53,7 @@ export const DEFAULT_IMAGES: Record<string, ImageMapping> = {
   alpine: HOST_SH,
   debian: HOST_BASH,
   ubuntu: HOST_BASH,
-  bash: { cmd: ['bash'], description: 'the host bash' },
+  bash: { cmd: ['bash'], hostUserland: true, description: 'the host bash' },
   centos: HOST_BASH,
   fedora: HOST_BASH,
   'alpine/git': { entrypoint: ['git'], description: 'the host git' },
@@ -182,7 +184,7 @@ export class ImageTable {
         `Map it to a program in ${this.file}, e.g. {"${ref.repo}": {"entrypoint": ["/path/to/program"]}}, ` +
         `or with the node agent's "images" option` +
         (this.fileError ? ` (note: ${this.fileError})` : '') +
-        `. Images that run on the host userland: ${[...this.base.entries()].filter(([, v]) => v === HOST_SH || v === HOST_BASH).map(([k]) => k).join(', ')}`,
+        `. Images that run on the host userland: ${[...this.base.entries()].filter(([, v]) => v.hostUserland).map(([k]) => k).join(', ')}`,
     };
   }
 }

@@ -680,7 +680,7 @@ export class PodWorker {
     const containerID = `flotilla://${randomBytes(32).toString('hex')}`;
     c.imageID = `flotilla.local/${img.ref.repo}@sha256:${createHash('sha256').update(JSON.stringify([img.key, img.mapping])).digest('hex')}`;
     if (!exe) {
-      if (fromImage && !img.mapping.description?.startsWith('the host userland')) {
+      if (fromImage && !img.mapping.hostUserland) {
         this.waitingError(
           c,
           'ErrImagePull',
@@ -688,7 +688,11 @@ export class PodWorker {
         );
         return;
       }
-      const message = `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "${argv[0]}": ${argv[0].includes('/') ? 'stat ' + argv[0] + ': no such file or directory' : 'executable file not found in $PATH'}: unknown (image "${image}" runs on the host userland of node ${this.ctx.nodeName}: the program must exist on the host)`;
+      const message =
+        `exec: "${argv[0]}": ${argv[0].includes('/') ? `stat ${argv[0]}: no such file or directory` : 'executable file not found in $PATH'}` +
+        (img.mapping.hostUserland
+          ? ` (the host's userland stands in for image "${image}" on node ${this.ctx.nodeName}: the program must be installed on the host, or the image mapped to a program in ${this.ctx.images.file})`
+          : ` (image "${image}" runs as mapped in the image table: ${img.mapping.description ?? img.key})`);
       this.event('Normal', 'Created', `Created container: ${c.name}`, c);
       this.event('Warning', 'Failed', `Error: ${message}`, c);
       const now = isoNow();
