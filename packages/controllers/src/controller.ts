@@ -8,7 +8,7 @@ import type { KubeObject } from '@flotilla/apimachinery';
 import { ApiError, isConflict, type KubeClient, type Resource, R } from './client.js';
 import { InformerFactory, objKey, type Informer } from './informer.js';
 import { WorkQueue } from './queue.js';
-import { rfc3339, type Clock, realClock, controllerRefOf } from './util.js';
+import { rfc3339, type Clock, realClock, controllerRefOf, selectorFn, type LabelSelector } from './util.js';
 
 export interface ControllerContext {
   client: KubeClient;
@@ -57,6 +57,44 @@ export abstract class Controller {
   protected enqueueOwner(o: KubeObject, kind: string): void {
     const ref = controllerRefOf(o);
     if (ref && ref.kind === kind) this.enqueue(o.metadata?.namespace ? `${o.metadata.namespace}/${ref.name}` : ref.name);
+  }
+
+  /**
+   * Wires a pod informer to an owner kind: a pod's controller is enqueued, an orphan pod enqueues
+   * every owner whose selector matches it (adoption), and pod events settle the expectations.
+   * With `requeueOldOwner`, an update that changed a pod's controller also enqueues the old one.
+   */
+  protected watchOwnedPods(
+    podInf: Informer<KubeObject>,
+    ownerInf: Informer<KubeObject>,
+    exp: Expectations,
+    kind: string,
+    opts: { requeueOldOwner?: boolean } = {},
+  ): void {
+    const podEv = (p: KubeObject) => {
+      const ref = controllerRefOf(p);
+      if (ref) {
+        if (ref.kind === kind) this.enqueue(`${p.metadata?.namespace}/${ref.name}`);
+        return;
+      }
+      for (const o of ownerInf.list(p.metadata?.namespace))
+        if (selectorFn((o.spec as { selector?: LabelSelector } | undefined)?.selector)(p.metadata?.labels)) this.enqueue(o);
+    };
+    podInf.on({
+      add: (p) => {
+        exp.observe(p, false);
+        podEv(p);
+      },
+      update: (a, b) => {
+        if (b.metadata?.deletionTimestamp) exp.observe(b, false);
+        if (opts.requeueOldOwner && controllerRefOf(a)?.uid !== controllerRefOf(b)?.uid) podEv(a);
+        podEv(b);
+      },
+      delete: (p) => {
+        exp.observe(p, true);
+        podEv(p);
+      },
+    });
   }
 
   protected async handle(key: string): Promise<void> {

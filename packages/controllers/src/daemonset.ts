@@ -208,28 +208,7 @@ export class DaemonSetController extends Controller {
     this.crInf = ctx.informers.for<Obj>(R.controllerrevisions);
     this.exp = new Expectations(this.podInf as any);
     this.dsInf.on({ add: (o) => this.enqueue(o), update: (_a, b) => this.enqueue(b), delete: (o) => this.enqueue(o) });
-    const podEv = (p: Pod) => {
-      const ref = controllerRefOf(p);
-      if (ref) {
-        if (ref.kind === 'DaemonSet') this.enqueue(`${p.metadata?.namespace}/${ref.name}`);
-        return;
-      }
-      for (const d of this.dsInf.list(p.metadata?.namespace)) if (selectorFn(d.spec?.selector)(p.metadata?.labels)) this.enqueue(d);
-    };
-    this.podInf.on({
-      add: (p) => {
-        this.exp.observe(p, false);
-        podEv(p);
-      },
-      update: (_a, b) => {
-        if (b.metadata?.deletionTimestamp) this.exp.observe(b, false);
-        podEv(b);
-      },
-      delete: (p) => {
-        this.exp.observe(p, true);
-        podEv(p);
-      },
-    });
+    this.watchOwnedPods(this.podInf as any, this.dsInf as any, this.exp, 'DaemonSet');
     const all = () => {
       for (const d of this.dsInf.list()) this.enqueue(d);
     };

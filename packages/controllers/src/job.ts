@@ -293,28 +293,7 @@ export class JobController extends Controller {
     this.podInf = ctx.informers.for<Pod>(R.pods);
     this.exp = new Expectations(this.podInf as any);
     this.jobInf.on({ add: (o) => this.enqueue(o), update: (_a, b) => this.enqueue(b), delete: (o) => this.enqueue(o) });
-    const podEv = (p: Pod) => {
-      const ref = controllerRefOf(p);
-      if (ref) {
-        if (ref.kind === 'Job') this.enqueue(`${p.metadata?.namespace}/${ref.name}`);
-        return;
-      }
-      for (const j of this.jobInf.list(p.metadata?.namespace)) if (selectorFn(j.spec?.selector)(p.metadata?.labels)) this.enqueue(j);
-    };
-    this.podInf.on({
-      add: (p) => {
-        this.exp.observe(p, false);
-        podEv(p);
-      },
-      update: (_a, b) => {
-        if (b.metadata?.deletionTimestamp) this.exp.observe(b, false);
-        podEv(b);
-      },
-      delete: (p) => {
-        this.exp.observe(p, true);
-        podEv(p);
-      },
-    });
+    this.watchOwnedPods(this.podInf as any, this.jobInf as any, this.exp, 'Job');
   }
 
   protected primary(): Informer {

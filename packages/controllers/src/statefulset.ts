@@ -232,29 +232,7 @@ export class StatefulSetController extends Controller {
     this.pvcInf = ctx.informers.for<Obj>(R.pvcs);
     this.exp = new Expectations(this.podInf as any);
     this.stsInf.on({ add: (o) => this.enqueue(o), update: (_a, b) => this.enqueue(b), delete: (o) => this.enqueue(o) });
-    const podEv = (p: Pod) => {
-      const ref = controllerRefOf(p);
-      if (ref) {
-        if (ref.kind === 'StatefulSet') this.enqueue(`${p.metadata?.namespace}/${ref.name}`);
-        return;
-      }
-      for (const s of this.stsInf.list(p.metadata?.namespace)) if (selectorFn(s.spec?.selector)(p.metadata?.labels)) this.enqueue(s);
-    };
-    this.podInf.on({
-      add: (p) => {
-        this.exp.observe(p, false);
-        podEv(p);
-      },
-      update: (a, b) => {
-        if (b.metadata?.deletionTimestamp) this.exp.observe(b, false);
-        if (controllerRefOf(a)?.uid !== controllerRefOf(b)?.uid) podEv(a);
-        podEv(b);
-      },
-      delete: (p) => {
-        this.exp.observe(p, true);
-        podEv(p);
-      },
-    });
+    this.watchOwnedPods(this.podInf as any, this.stsInf as any, this.exp, 'StatefulSet', { requeueOldOwner: true });
     this.crInf.on({ delete: (cr) => this.enqueueOwner(cr, 'StatefulSet') });
   }
 
