@@ -15,6 +15,7 @@ import { listPodDirs, PodWorker, readState, removePodFiles, type AgentContext, t
 import { startKubeletServer } from './server.js';
 import { bootId, isAlive, procCmdline, signal } from './procs.js';
 import type { ServiceInfo } from './env.js';
+import { HostNetwork, type PodNetwork } from './network.js';
 
 export type { ImageMapping } from './images.js';
 export { DEFAULT_IMAGES, parseImage } from './images.js';
@@ -116,6 +117,8 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   const serviceAccounts = new Map<string, { automount?: boolean }>();
   const tokens = new Set<string>([...(opts.kubeletTokens ?? [])]);
   if (api.token) tokens.add(api.token);
+
+  const network: PodNetwork = new HostNetwork();
 
   const kubelet = await startKubeletServer({
     host: '127.0.0.1',

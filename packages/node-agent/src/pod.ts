@@ -785,7 +785,17 @@ export class PodWorker {
   }
 
   /** Runs a command with the container's filesystem view and environment (probes, hooks). */
-  execIn(run: Run, cmd: string[], timeoutMs: number): Promise<{ code: number; output: string }> {
+  /**
+   * The command line that runs `cmd` beside a running container: its filesystem view, environment
+   * and network (probes, hooks, `kubectl exec`). Undefined when the container is not running.
+   */
+  commandIn(container: string, cmd: string[]): { file: string; args: string[]; cwd: string; env: Record<string, string> } | undefined {
+    const c = this.byName.get(container);
+    if (!c || !alive(c)) return undefined;
+    return this.commandForRun(c.run!, cmd);
+  }
+
+  private commandForRun(run: Run, cmd: string[]): { file: string; args: string[]; cwd: string; env: Record<string, string> } {
     const spec: SandboxSpec = { ...run.sandbox, argv: cmd };
     let file: string;
     let args: string[];
@@ -801,6 +811,11 @@ export class PodWorker {
       cwd = l.cwd;
       env = l.env;
     }
+    return { file, args, cwd, env };
+  }
+
+  execIn(run: Run, cmd: string[], timeoutMs: number): Promise<{ code: number; output: string }> {
+    const { file, args, cwd, env } = this.commandForRun(run, cmd);
     return new Promise((resolve) => {
       let out = '';
       let done = false;
