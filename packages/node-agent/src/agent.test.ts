@@ -48,7 +48,7 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     assert.equal(cs.state.terminated.reason, 'Completed');
     assert.ok(cs.state.terminated.startedAt && cs.state.terminated.finishedAt);
     assert.match(cs.containerID, /^flotilla:\/\//);
-    assert.match(p.status.podIP, /^127\.\d+\.\d+\.\d+$/);
+    assert.match(p.status.podIP, env.agent.network === 'netns' ? /^10\.244\.\d+\.\d+$/ : /^127\.\d+\.\d+\.\d+$/);
     assert.equal(p.status.hostIP, '127.0.0.1');
     assert.ok(p.status.startTime);
     assert.equal(cond(p, 'Ready'), 'False');
@@ -188,6 +188,8 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     await create(env.api, `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm' }, data: { color: 'blue', size: 'xl' } });
     await create(env.api, `/api/v1/namespaces/${ns}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sec' }, data: { password: Buffer.from('s3cret').toString('base64') } });
     await create(env.api, `/api/v1/namespaces/${ns}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-svc' }, spec: { ports: [{ name: 'http', port: 80 }] } });
+    // the API server's ServiceAccount admission requires the account to exist
+    await create(env.api, `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot' } });
     await createPod(
       env.api,
       ns,
@@ -314,8 +316,8 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
 
   it('mounts a service account token from the TokenRequest API that works against the API server', async () => {
     const ns = 'sa';
+    // the API server creates the ServiceAccount "default" with the namespace
     await ensureNamespace(env.api, ns);
-    await create(env.api, `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
     const d = '/var/run/secrets/kubernetes.io/serviceaccount';
     await createPod(
       env.api,
@@ -388,7 +390,7 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     assert.ok(cstatus(p).lastState.terminated);
     await env.agent.flushEvents();
     const evs = await events(env.api, ns, 'l');
-    assert.ok(evs.some((e: any) => e.reason === 'Unhealthy' && /^Liveness probe failed: Get "http:\/\/127\.[\d.]+:1\/healthz": dial tcp/.test(e.message)), JSON.stringify(evs.map((e: any) => e.message)));
+    assert.ok(evs.some((e: any) => e.reason === 'Unhealthy' && /^Liveness probe failed: Get "http:\/\/[\d.]+:1\/healthz": dial tcp/.test(e.message)), JSON.stringify(evs.map((e: any) => e.message)));
     assert.ok(evs.some((e: any) => e.reason === 'Killing' && /failed liveness probe, will be restarted/.test(e.message)));
     await deletePod(env.api, ns, 'l');
   });
@@ -472,10 +474,10 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     await createPod(env.api, ns, podManifest('yellow', { terminationGracePeriodSeconds: 5, containers: [{ name: 'rollouts-demo', image: 'argoproj/rollouts-demo:yellow', readinessProbe: { httpGet: { port: 8080, path: '/color' }, periodSeconds: 1 } }] }));
     const b = await podWhere(env.api, ns, 'blue', (p) => cond(p, 'Ready') === 'True', 'Ready');
     const y = await podWhere(env.api, ns, 'yellow', (p) => cond(p, 'Ready') === 'True', 'Ready');
-    const rb = await httpGet(`http://${b.status.podIP}:8080/color`);
+    const rb = await httpGet(`http://${b.status.podIP}:8080/color`, 2000, env.agent.dial);
     assert.equal(rb.status, 200);
     assert.equal(JSON.parse(rb.body), 'blue');
-    assert.equal(JSON.parse((await httpGet(`http://${y.status.podIP}:8080/color`)).body), 'yellow');
+    assert.equal(JSON.parse((await httpGet(`http://${y.status.podIP}:8080/color`, 2000, env.agent.dial)).body), 'yellow');
     await deletePod(env.api, ns, 'blue');
     await deletePod(env.api, ns, 'yellow');
     await waitFor('pods gone', async () => !(await getPod(env.api, ns, 'blue')) && !(await getPod(env.api, ns, 'yellow')));

@@ -15,7 +15,8 @@ import { listPodDirs, PodWorker, readState, removePodFiles, type AgentContext, t
 import { startKubeletServer } from './server.js';
 import { bootId, isAlive, procCmdline, signal } from './procs.js';
 import type { ServiceInfo } from './env.js';
-import { HostNetwork, type PodNetwork } from './network.js';
+import { detectNetns, HostNetwork, NetnsNetwork, type PodNetwork } from './network.js';
+import { dnsRecords, HostPorts, serviceTable } from './services.js';
 
 export type { ImageMapping } from './images.js';
 export { DEFAULT_IMAGES, parseImage } from './images.js';
@@ -50,6 +51,12 @@ export interface NodeAgentOptions {
   hidePaths?: string[];
   /** level-triggered resync of every pod (default 10 000 ms) */
   resyncMs?: number;
+  /**
+   * Pod networking. "auto" (default): a network namespace per pod when the agent can make them
+   * (root, iproute2, nsenter), else "host" with a warning; "netns": fail when it cannot;
+   * "host": pods share the host's network namespace, each with a loopback address.
+   */
+  network?: 'auto' | 'netns' | 'host';
 }
 
 export interface NodeAgent {
@@ -57,6 +64,12 @@ export interface NodeAgent {
   kubeletUrl: string;
   nodeName: string;
   sandbox: SandboxMode;
+  /** "netns" (a network namespace per pod) or "host" */
+  network: 'netns' | 'host';
+  /** opens a TCP connection to a pod address as seen from the pod network */
+  dial(ip: string, port: number): Promise<import('node:stream').Duplex>;
+  /** the address a LoadBalancer Service got on this host (127.0.1.x), once it has one */
+  loadBalancerAddress(namespace: string, name: string): string | undefined;
   /**
    * Stops the agent. By default the pods' processes are stopped too (SIGTERM, then SIGKILL after
    * 2 s) without touching the API; with `keepPods` they keep running and the next agent started on
@@ -107,18 +120,32 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   const shim = installShim(join(dataDir, 'bin'));
   const images = new ImageTable(opts.images, join(dataDir, 'images.json'));
   const resources = hostResources(dataDir);
-  const ipam = new Ipam(nodeName);
+  let network: PodNetwork = new HostNetwork();
+  if ((opts.network ?? 'auto') !== 'host') {
+    const d = detectNetns();
+    if (d.ip && d.nsenter) {
+      network = await NetnsNetwork.start({ id: NetnsNetwork.idFor(dataDir), ip: d.ip, nsenter: d.nsenter, log });
+    } else if (opts.network === 'netns') {
+      api.close();
+      throw new Error(`node agent: network "netns" requested but ${d.reason}`);
+    } else
+      log(
+        `WARNING: ${d.reason}: pods share the host's network namespace (each with its own 127.x address; two pods listening on 0.0.0.0 at the same port collide, ` +
+          `and ClusterIPs are not routed — use NodePorts or port-forward). Run the agent as root with iproute2 to give every pod its own network.`,
+      );
+  }
+  const ipam = new Ipam(nodeName, network.mode === 'netns' ? 'pod-cidr' : 'loopback');
   const boot = bootId();
 
   const workers = new Map<string, PodWorker>();
   const uidByName = new Map<string, string>();
   const finished = new Set<string>();
   const services = new Map<string, Map<string, ServiceInfo>>();
+  const serviceObjs = new Map<string, KubeObject>();
+  const endpointObjs = new Map<string, KubeObject>();
   const serviceAccounts = new Map<string, { automount?: boolean }>();
   const tokens = new Set<string>([...(opts.kubeletTokens ?? [])]);
   if (api.token) tokens.add(api.token);
-
-  const network: PodNetwork = new HostNetwork();
 
   const kubelet = await startKubeletServer({
     host: '127.0.0.1',
@@ -146,8 +173,17 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     events,
     servicesIn: (ns) => [...(services.get(ns)?.values() ?? [])],
     caPem: readCa(opts.kubeconfig, api),
-    apiHost: apiUrl.hostname.replace(/^\[|\]$/g, ''),
-    apiPort: Number(apiUrl.port || (apiUrl.protocol === 'https:' ? 443 : 80)),
+    // containers reach the API server through the `kubernetes` Service when pods have their own network
+    get apiHost() {
+      const k = network.mode === 'netns' ? services.get('default')?.get('kubernetes') : undefined;
+      return k?.clusterIP && k.clusterIP !== 'None' ? k.clusterIP : apiUrl.hostname.replace(/^\[|\]$/g, '');
+    },
+    get apiPort() {
+      const k = network.mode === 'netns' ? services.get('default')?.get('kubernetes') : undefined;
+      const p = k?.clusterIP && k.clusterIP !== 'None' ? k.ports.find((x) => x.name === 'https')?.port ?? k.ports[0]?.port : undefined;
+      return p ?? Number(apiUrl.port || (apiUrl.protocol === 'https:' ? 443 : 80));
+    },
+    net: network,
     alloc: { cpu: resources.cpu, memory: resources.memory, 'ephemeral-storage': resources['ephemeral-storage'] },
     backoffBaseMs: opts.backoffBaseMs ?? 10_000,
     backoffMaxMs: opts.backoffMaxMs ?? 300_000,
@@ -178,6 +214,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     await reg.register();
   } catch (e) {
     await kubelet.close();
+    await network.stop(true).catch(() => {});
     api.close();
     throw new Error(`node agent: registering node ${nodeName}: ${(e as Error).message}`);
   }
@@ -190,15 +227,60 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     {
       onList(items) {
         services.clear();
+        serviceObjs.clear();
         for (const s of items) putService(s);
+        routesChanged();
       },
       onEvent(ev) {
-        if (ev.type === 'DELETED') services.get(ev.object.metadata?.namespace)?.delete(ev.object.metadata?.name);
-        else putService(ev.object);
+        if (ev.type === 'DELETED') {
+          services.get(ev.object.metadata?.namespace)?.delete(ev.object.metadata?.name);
+          serviceObjs.delete(`${ev.object.metadata?.namespace}/${ev.object.metadata?.name}`);
+        } else putService(ev.object);
+        routesChanged();
       },
       onError: (e) => log(`services watch: ${e.message}`),
     },
   );
+  // Endpoints: the service proxy, NodePorts, LoadBalancers and cluster DNS follow them
+  const epInf = api.informer(
+    '/api/v1/endpoints',
+    {},
+    {
+      onList(items) {
+        endpointObjs.clear();
+        for (const e of items) endpointObjs.set(`${e.metadata?.namespace}/${e.metadata?.name}`, e);
+        routesChanged();
+      },
+      onEvent(ev) {
+        const k = `${ev.object.metadata?.namespace}/${ev.object.metadata?.name}`;
+        if (ev.type === 'DELETED') endpointObjs.delete(k);
+        else endpointObjs.set(k, ev.object);
+        routesChanged();
+      },
+      onError: (e) => log(`endpoints watch: ${e.message}`),
+    },
+  );
+  const hostPorts = new HostPorts(
+    (ip, port) => network.dial(ip, port),
+    log,
+    (ns, name, ip) => {
+      void api
+        .mergePatch(`/api/v1/namespaces/${encodeURIComponent(ns)}/services/${encodeURIComponent(name)}/status`, { status: { loadBalancer: { ingress: ip ? [{ ip, ipMode: 'VIP' }] : null } } })
+        .catch((e) => log(`service ${ns}/${name}: writing the load balancer address: ${e.message}`));
+    },
+  );
+  let routesTimer: NodeJS.Timeout | undefined;
+  let applying = Promise.resolve();
+  function routesChanged(): void {
+    if (routesTimer) return;
+    routesTimer = setTimeout(() => {
+      routesTimer = undefined;
+      const table = serviceTable(serviceObjs.values(), endpointObjs);
+      network.setServices(table.entries);
+      network.setDns(dnsRecords(serviceObjs.values(), endpointObjs));
+      applying = applying.then(() => hostPorts.apply(table)).catch((e) => log(`host ports: ${e.message}`));
+    }, 10);
+  }
   // ServiceAccounts, to decide on the API token mount without a request per pod
   const saInf = api.informer(
     '/api/v1/serviceaccounts',
@@ -221,6 +303,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     if (!ns) return;
     let m = services.get(ns);
     if (!m) services.set(ns, (m = new Map()));
+    serviceObjs.set(`${ns}/${s.metadata!.name}`, s);
     m.set(s.metadata!.name, { name: s.metadata!.name, namespace: ns, clusterIP: s.spec?.clusterIP, ports: (s.spec?.ports ?? []).map((p: any) => ({ name: p.name, port: p.port, protocol: p.protocol })) });
   }
 
@@ -302,6 +385,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
           for (const s of restored.values()) cleanupOrphan(s);
           restored.clear();
           killStrays();
+          void network.sweep(new Set(workers.keys())).catch((e) => log(`sweeping pod networks: ${e.message}`));
         }
       },
       onEvent(ev) {
@@ -318,6 +402,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
       if (r && isAlive(r.shimPid, r.shimStart)) signal(-r.shimPid, 'SIGKILL');
     }
     removePodFiles(dataDir, s.uid);
+    void network.teardown(s.uid, s.ip).catch(() => {});
     ipam.release(s.ip);
     log(`removed pod ${s.namespace}/${s.name} (${s.uid}): no longer bound to this node`);
   }
@@ -364,6 +449,9 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     kubeletUrl: kubelet.url,
     nodeName,
     sandbox: mode,
+    network: network.mode,
+    dial: (ip, port) => network.dial(ip, port),
+    loadBalancerAddress: (ns, name) => hostPorts.addressOf(ns, name),
     flushEvents: () => events.flush(),
     async stop(o = {}) {
       if (stopped) return;
@@ -371,9 +459,14 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
       for (const t of timers) clearInterval(t);
       podInf.stop();
       svcInf.stop();
+      epInf.stop();
+      if (routesTimer) clearTimeout(routesTimer);
+      await applying;
+      await hostPorts.close();
       saInf.stop();
       reg.stop();
       await Promise.all([...workers.values()].map((w) => w.shutdown(!!o.keepPods)));
+      await network.stop(!o.keepPods).catch((e) => log(`stopping the pod network: ${e.message}`));
       await Promise.race([events.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
       events.stop();
       await kubelet.close();

@@ -6,9 +6,17 @@
 export class Ipam {
   private readonly used = new Set<string>();
   private next = 0;
+  private readonly size: number;
+  private readonly ipOf: (i: number) => string;
 
-  constructor(nodeName = 'flotilla-node') {
-    if (nodeName !== 'flotilla-node') {
+  /**
+   * `loopback`: pods share the host's network namespace (see above). `pod-cidr`: pods have their
+   * own network namespaces on the node bridge: 10.244.0.2 – 10.244.255.254 (10.244.0.1 is the bridge).
+   */
+  constructor(nodeName = 'flotilla-node', range: 'loopback' | 'pod-cidr' = 'loopback') {
+    this.size = range === 'loopback' ? 254 * 65536 : 65536;
+    this.ipOf = range === 'loopback' ? Ipam.toIp : (i) => `10.244.${i >> 8}.${i & 255}`;
+    if (range === 'loopback' && nodeName !== 'flotilla-node') {
       let h = 0;
       for (const ch of nodeName) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
       this.next = (1 + (h % 253)) * 65536;
@@ -26,12 +34,12 @@ export class Ipam {
   }
 
   allocate(): string {
-    for (let n = 0; n < 254 * 65536; n++) {
-      const i = (this.next + n) % (254 * 65536);
+    for (let n = 0; n < this.size; n++) {
+      const i = (this.next + n) % this.size;
       const rem = i % 65536;
       // skip x.x.x.0, x.x.x.1 and x.x.x.255
       if ((rem & 255) < 2 || (rem & 255) === 255) continue;
-      const ip = Ipam.toIp(i);
+      const ip = this.ipOf(i);
       if (!this.used.has(ip)) {
         this.used.add(ip);
         this.next = i + 1;

@@ -1,25 +1,378 @@
 /**
- * Pod networking. `PodNetwork` is what the rest of the agent uses to reach pods: `dial` opens a
- * TCP connection to a pod address and port (probes, `kubectl port-forward`, NodePorts).
+ * Pod networking (see docs/networking.md).
+ *
+ * `netns` mode (root with iproute2 and nsenter): the agent creates a node network namespace
+ * holding a bridge (10.244.0.1/16) and one network namespace per pod, joined to the bridge by a
+ * veth pair; every pod has its own address and port space. The Service range is routed to the
+ * node namespace itself, where the helper process netd (./netd.ts) proxies ClusterIP:port to
+ * ready endpoints and answers cluster DNS. The host sees none of it: nothing is added to the
+ * host's network namespace, and the host reaches pods only through the agent (NodePorts,
+ * LoadBalancer addresses on 127.0.1.x, port-forward, probes).
+ *
+ * `host` mode (fallback): pods share the host's network namespace with a loopback address each.
  */
-import { connect, type Socket } from 'node:net';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { existsSync, mkdirSync, readdirSync, rmSync, accessSync, constants as fsc } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { join, dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { FromNetd, ServiceEntry, ToNetd } from './netd.js';
+import { readLine } from './lineproto.js';
+
+export type { ServiceEntry } from './netd.js';
 
 export interface PodNetwork {
+  readonly mode: 'netns' | 'host';
+  /** cluster DNS server for pods' resolv.conf (netns mode) */
+  readonly dnsServer?: string;
   /** opens a TCP connection to ip:port as seen from the pod network */
   dial(ip: string, port: number): Promise<Duplex>;
+  /** creates (or finds again) the pod's network with this address */
+  setup(uid: string, ip: string): Promise<void>;
+  /** removes the pod's network */
+  teardown(uid: string, ip: string): Promise<void>;
+  /** argv prefix that runs a command inside the pod's network */
+  wrap(uid: string): string[];
+  /** the Service table (ClusterIP:port → ready endpoints) */
+  setServices(list: ServiceEntry[]): void;
+  /** cluster DNS names → addresses */
+  setDns(records: Record<string, string[]>): void;
+  /** pod network namespaces this agent made that are not in `keep` (left by a crash) */
+  sweep(keep: Set<string>): Promise<void>;
+  /** stops the helper; `removeAll` also deletes the namespaces */
+  stop(removeAll: boolean): Promise<void>;
+}
+
+function dialTcp(ip: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s: Socket = connect({ host: ip, port, allowHalfOpen: true });
+    s.once('connect', () => {
+      s.removeListener('error', reject);
+      resolve(s);
+    });
+    s.once('error', reject);
+  });
 }
 
 /** Pods share the host's network namespace: pod addresses are host loopback addresses. */
 export class HostNetwork implements PodNetwork {
+  readonly mode = 'host' as const;
   dial(ip: string, port: number): Promise<Duplex> {
-    return new Promise((resolve, reject) => {
-      const s: Socket = connect({ host: ip, port });
-      s.once('connect', () => {
-        s.removeListener('error', reject);
-        resolve(s);
-      });
-      s.once('error', reject);
+    return dialTcp(ip, port);
+  }
+  async setup(): Promise<void> {}
+  async teardown(): Promise<void> {}
+  wrap(): string[] {
+    return [];
+  }
+  setServices(): void {}
+  setDns(): void {}
+  async sweep(): Promise<void> {}
+  async stop(): Promise<void> {}
+}
+
+function findTool(name: string): string | undefined {
+  for (const dir of ['/usr/sbin', '/usr/bin', '/sbin', '/bin', ...(process.env.PATH ?? '').split(':')]) {
+    if (!dir) continue;
+    const p = join(dir, name);
+    try {
+      accessSync(p, fsc.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
+  }
+  return undefined;
+}
+
+/** Whether network namespaces can be made here; the reason when not. */
+export function detectNetns(): { ip?: string; nsenter?: string; reason?: string } {
+  if (process.platform !== 'linux') return { reason: 'network namespaces need Linux' };
+  if (process.getuid?.() !== 0) return { reason: 'creating network namespaces needs root (the agent runs as an unprivileged user)' };
+  const ip = findTool('ip');
+  if (!ip) return { reason: 'iproute2 (`ip`) is not installed (apt-get install iproute2)' };
+  const nsenter = findTool('nsenter');
+  if (!nsenter) return { reason: '`nsenter` (util-linux) is not installed' };
+  const probe = `flprobe-${process.pid}`;
+  const r = spawnSync(ip, ['netns', 'add', probe], { encoding: 'utf8' });
+  if (r.status !== 0) return { reason: `cannot create a network namespace: ${(r.stderr || r.error?.message || '').trim()}` };
+  spawnSync(ip, ['netns', 'del', probe]);
+  return { ip, nsenter };
+}
+
+const NETD = join(dirname(fileURLToPath(import.meta.url)), 'netd.js');
+const NETNS_DIR = '/run/netns';
+export const BRIDGE_IP = '10.244.0.1';
+export const POD_CIDR = '10.244.0.0/16';
+export const SERVICE_CIDR = '10.96.0.0/12';
+
+/** Pipes two sockets both ways; either end closing closes the other. */
+export function splice(a: Duplex, b: Duplex): void {
+  a.on('error', () => b.destroy());
+  b.on('error', () => a.destroy());
+  a.on('close', () => b.destroy());
+  b.on('close', () => a.destroy());
+  a.pipe(b);
+  b.pipe(a);
+}
+
+/** Runs a shell script; rejects with its stderr. */
+function sh(script: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr!.on('data', (d) => (err += d));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(err.trim() || `exit ${code}`))));
+  });
+}
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export interface NetnsOptions {
+  /** distinguishes this agent's namespaces from other agents' on the host (from the data dir) */
+  id: string;
+  ip: string;
+  nsenter: string;
+  log: (m: string) => void;
+}
+
+export class NetnsNetwork implements PodNetwork {
+  readonly mode = 'netns' as const;
+  readonly dnsServer = BRIDGE_IP;
+  readonly nodeNs: string;
+  private readonly sockDir: string;
+  private netd?: ChildProcess;
+  private hostServer?: Server;
+  private services: ServiceEntry[] = [];
+  private dns: Record<string, string[]> = {};
+  private stopped = false;
+  private restarts = 0;
+
+  private constructor(private readonly o: NetnsOptions) {
+    this.nodeNs = `fl-${o.id}`;
+    this.sockDir = join('/run/flotilla', o.id);
+  }
+
+  /** Ids are short hashes: veth and namespace names stay within the kernel's limits. */
+  static idFor(dataDir: string): string {
+    return createHash('sha256').update(dataDir).digest('hex').slice(0, 8);
+  }
+
+  static async start(o: NetnsOptions): Promise<NetnsNetwork> {
+    const n = new NetnsNetwork(o);
+    await n.ensureNodeNs();
+    mkdirSync(n.sockDir, { recursive: true, mode: 0o700 });
+    await n.startHostBridge();
+    await n.startNetd();
+    return n;
+  }
+
+  private podNs(uid: string): string {
+    return `fl-${this.o.id}-${uid}`;
+  }
+
+  private static vethFor(ip: string): string {
+    const [, , a, b] = ip.split('.').map(Number);
+    return `vh${(a * 256 + b).toString(16)}`;
+  }
+
+  private async ensureNodeNs(): Promise<void> {
+    const ns = this.nodeNs;
+    const ip = this.o.ip;
+    if (!existsSync(join(NETNS_DIR, ns))) await sh(`${ip} netns add ${ns}`);
+    // idempotent: each step tolerates "exists"
+    await sh(
+      [
+        `${ip} -n ${ns} link set lo up`,
+        `${ip} -n ${ns} link show br0 >/dev/null 2>&1 || ${ip} -n ${ns} link add br0 type bridge`,
+        `${ip} -n ${ns} addr show dev br0 | grep -q ' ${BRIDGE_IP}/' || ${ip} -n ${ns} addr add ${BRIDGE_IP}/16 dev br0`,
+        `${ip} -n ${ns} link set br0 up`,
+        `${ip} -n ${ns} route show table local | grep -q '^local ${SERVICE_CIDR} ' || ${ip} -n ${ns} route add local ${SERVICE_CIDR} dev lo`,
+      ].join(' && '),
+    );
+  }
+
+  /** host.sock: netd reaches host loopback (the API server) through the agent. */
+  private async startHostBridge(): Promise<void> {
+    const path = join(this.sockDir, 'host.sock');
+    rmSync(path, { force: true });
+    const server = createServer({ allowHalfOpen: true }, (c) => {
+      c.on('error', () => {});
+      void readLine(c, 256).then(
+        (line) => {
+          const [ip, portS] = line.split(' ');
+          // only host loopback, never anything else on the host's networks
+          if (!/^127\.\d+\.\d+\.\d+$/.test(ip ?? '')) {
+            c.end(`ERR ${ip} is not a host loopback address\n`);
+            return;
+          }
+          dialTcp(ip, Number(portS)).then(
+            (s) => {
+              c.write('OK\n');
+              splice(c, s);
+            },
+            (e: NodeJS.ErrnoException) => c.end(`ERR ${e.code ?? e.message}\n`),
+          );
+        },
+        () => c.destroy(),
+      );
     });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => resolve());
+    });
+    this.hostServer = server;
+  }
+
+  private startNetd(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const p = spawn(this.o.nsenter, [`--net=${join(NETNS_DIR, this.nodeNs)}`, '--', process.execPath, NETD, this.sockDir, BRIDGE_IP], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      this.netd = p;
+      let ready = false;
+      p.on('message', (m: FromNetd) => {
+        if (m.t === 'ready') {
+          ready = true;
+          this.send({ t: 'services', list: this.services });
+          this.send({ t: 'dns', records: this.dns });
+          resolve();
+        } else if (m.t === 'log') this.o.log(`netd: ${m.msg}`);
+        else if (m.t === 'listen-error') this.o.log(`service ${m.name}: cannot listen: ${m.msg}`);
+        else if (m.t === 'lookup') {
+          lookup(m.name, { all: true, family: 4 }).then(
+            (a) => this.send({ t: 'lookup-result', id: m.id, addrs: a.map((x) => x.address) }),
+            () => this.send({ t: 'lookup-result', id: m.id, addrs: [] }),
+          );
+        }
+      });
+      p.on('error', (e) => {
+        if (!ready) reject(new Error(`starting the network helper: ${e.message}`));
+      });
+      p.on('exit', (code, sig) => {
+        if (this.netd === p) this.netd = undefined;
+        if (!ready) {
+          reject(new Error(`the network helper exited (${sig ?? code}) before it was ready`));
+          return;
+        }
+        if (this.stopped) return;
+        this.o.log(`network helper exited (${sig ?? code}); restarting`);
+        const delay = Math.min(100 * 2 ** this.restarts++, 5000);
+        setTimeout(() => {
+          if (!this.stopped) this.startNetd().catch((e) => this.o.log(e.message));
+        }, delay).unref();
+      });
+    });
+  }
+
+  private send(m: ToNetd): void {
+    const p = this.netd;
+    if (p?.connected) p.send(m);
+  }
+
+  async dial(ip: string, port: number): Promise<Duplex> {
+    const s = connect({ path: join(this.sockDir, 'dial.sock'), allowHalfOpen: true });
+    s.write(`${ip} ${port}\n`);
+    let line: string;
+    try {
+      line = await readLine(s);
+    } catch (e) {
+      s.destroy();
+      throw new Error(`dial tcp ${ip}:${port}: the network helper: ${(e as Error).message}`);
+    }
+    if (line !== 'OK') {
+      s.destroy();
+      const e = new Error(line.replace(/^ERR /, '')) as NodeJS.ErrnoException;
+      if (/connection refused/.test(line)) e.code = 'ECONNREFUSED';
+      throw e;
+    }
+    return s;
+  }
+
+  async setup(uid: string, podIp: string): Promise<void> {
+    const ip = this.o.ip;
+    const ns = this.podNs(uid);
+    const veth = NetnsNetwork.vethFor(podIp);
+    const nsPath = join(NETNS_DIR, ns);
+    if (existsSync(nsPath)) {
+      // re-adopted: keep it when it still has the address
+      const r = spawnSync(ip, ['-n', ns, '-o', '-4', 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' });
+      if (r.status === 0 && r.stdout.includes(` ${podIp}/`)) return;
+      await this.teardown(uid, podIp);
+    }
+    // a veth of this name can be left by a pod whose namespace is still held by a dying process
+    await sh(
+      [
+        `${ip} -n ${this.nodeNs} link del ${veth} 2>/dev/null; ${ip} netns add ${q(ns)}`,
+        `${ip} link add ${veth} netns ${this.nodeNs} type veth peer name eth0 netns ${q(ns)}`,
+        `${ip} -n ${this.nodeNs} link set ${veth} master br0 up`,
+        `${ip} -n ${q(ns)} addr add ${podIp}/16 dev eth0`,
+        `${ip} -n ${q(ns)} link set lo up`,
+        `${ip} -n ${q(ns)} link set eth0 up`,
+        `${ip} -n ${q(ns)} route add default via ${BRIDGE_IP}`,
+      ].join(' && '),
+    ).catch(async (e) => {
+      await this.teardown(uid, podIp).catch(() => {});
+      throw new Error(`setting up the pod network (${podIp}): ${e.message}`);
+    });
+  }
+
+  async teardown(uid: string, podIp: string): Promise<void> {
+    const ip = this.o.ip;
+    const ns = this.podNs(uid);
+    const veth = podIp ? NetnsNetwork.vethFor(podIp) : '';
+    await sh(`${veth ? `${ip} -n ${this.nodeNs} link del ${veth} 2>/dev/null; ` : ''}${ip} netns del ${q(ns)} 2>/dev/null; true`);
+  }
+
+  wrap(uid: string): string[] {
+    return [this.o.nsenter, `--net=${join(NETNS_DIR, this.podNs(uid))}`, '--'];
+  }
+
+  setServices(list: ServiceEntry[]): void {
+    this.services = list;
+    this.send({ t: 'services', list });
+  }
+
+  setDns(records: Record<string, string[]>): void {
+    this.dns = records;
+    this.send({ t: 'dns', records });
+  }
+
+  async sweep(keep: Set<string>): Promise<void> {
+    const prefix = `fl-${this.o.id}-`;
+    let names: string[] = [];
+    try {
+      names = readdirSync(NETNS_DIR);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      if (!n.startsWith(prefix)) continue;
+      const uid = n.slice(prefix.length);
+      if (keep.has(uid)) continue;
+      this.o.log(`removing the network of pod ${uid}: no such pod on this node`);
+      await sh(`${this.o.ip} netns del ${q(n)} 2>/dev/null; true`);
+    }
+  }
+
+  async stop(removeAll: boolean): Promise<void> {
+    this.stopped = true;
+    const p = this.netd;
+    if (p && p.exitCode === null) {
+      const exited = new Promise((r) => p.once('exit', r));
+      p.disconnect?.();
+      p.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
+    await new Promise<void>((r) => (this.hostServer ? this.hostServer.close(() => r()) : r()));
+    if (removeAll) {
+      await this.sweep(new Set());
+      await sh(`${this.o.ip} netns del ${this.nodeNs} 2>/dev/null; true`);
+      rmSync(this.sockDir, { recursive: true, force: true });
+    }
   }
 }

@@ -19,6 +19,8 @@ import { ContainerLog, formatRecord } from './logs.js';
 import { ProbeLoop, runProbe, type ProbeKind, type ProbeTarget } from './probes.js';
 import { childrenOf, descendants, isAlive, procStartTime, signal } from './procs.js';
 import type { Ipam } from './ipam.js';
+import type { PodNetwork } from './network.js';
+import { resolvConf } from './services.js';
 
 export interface AgentContext {
   api: KubeClient;
@@ -34,6 +36,8 @@ export interface AgentContext {
   caPem: string;
   apiHost: string;
   apiPort: number;
+  /** pod networking: a network namespace per pod, or the host's */
+  net: PodNetwork;
   alloc: VolumeContext['nodeAllocatable'];
   backoffBaseMs: number;
   backoffMaxMs: number;
@@ -486,6 +490,10 @@ export class PodWorker {
       // one directory per pod, in a long-lived parent: creating entries inside a directory that
       // was just created is slow on some filesystems, so the per-pod layout is flat
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      if (this.ownNetwork()) {
+        await this.ctx.net.setup(this.uid, this.ip);
+        if (this.ctx.net.dnsServer && this.pod.spec?.dnsPolicy !== 'Default') writeFileSync(join(this.dir, 'resolv.conf'), resolvConf(this.namespace, this.ctx.net.dnsServer, this.pod));
+      }
       this.writeHosts();
       await this.renderVolumes(false);
       await this.makeFifos();
@@ -509,6 +517,16 @@ export class PodWorker {
       this.prepareRetryAt = Date.now() + delay;
       this.wake(this.prepareRetryAt);
     }
+  }
+
+  /** the pod has a network namespace of its own (not hostNetwork, and the agent makes them) */
+  private ownNetwork(): boolean {
+    return this.ctx.net.mode === 'netns' && !this.pod.spec?.hostNetwork;
+  }
+
+  /** argv prefix entering the pod's network namespace */
+  private netWrap(): string[] {
+    return this.ownNetwork() ? this.ctx.net.wrap(this.uid) : [];
   }
 
   private writeHosts(): void {
@@ -671,6 +689,7 @@ export class PodWorker {
     const tmpDir = join(this.ctx.dataDir, 'tmp', `${this.uid}-${c.name}`);
     mkdirSync(tmpDir, { recursive: true, mode: 0o1777 });
     const files: Mount[] = [{ host: join(this.dir, 'hosts'), path: '/etc/hosts', readOnly: true }];
+    if (existsSync(join(this.dir, 'resolv.conf'))) files.push({ host: join(this.dir, 'resolv.conf'), path: '/etc/resolv.conf', readOnly: true });
     const tmp = spec.terminationMessagePath ?? '/dev/termination-log';
     files.push({ host: termLog, path: tmp });
     const fsRoot = join(this.dir, 'fs', c.name);
@@ -713,7 +732,7 @@ export class PodWorker {
     c.log.openFifos(fifo.out, fifo.err);
     c.log.beginRun(restart);
 
-    const child = spawn('/bin/sh', [this.ctx.shim, runPrefix, fifo.out, fifo.err, this.ctx.mode, '--', launch.file, ...launch.args], {
+    const child = spawn('/bin/sh', [this.ctx.shim, runPrefix, fifo.out, fifo.err, this.ctx.mode, '--', ...this.netWrap(), launch.file, ...launch.args], {
       detached: true,
       stdio: 'ignore',
       cwd: launch.cwd,
@@ -780,6 +799,7 @@ export class PodWorker {
     return {
       podIP: this.ip,
       ports: c.spec.ports ?? [],
+      dial: this.ownNetwork() ? (host, port) => this.ctx.net.dial(host, port) : undefined,
       exec: (cmd, timeoutMs) => this.execIn(run, cmd, timeoutMs),
     };
   }
@@ -810,6 +830,11 @@ export class PodWorker {
       args = l.args;
       cwd = l.cwd;
       env = l.env;
+    }
+    const wrap = this.netWrap();
+    if (wrap.length) {
+      args = [...wrap.slice(1), file, ...args];
+      file = wrap[0];
     }
     return { file, args, cwd, env };
   }
@@ -1156,7 +1181,13 @@ export class PodWorker {
       c.log.close();
     }
     removePodFiles(this.ctx.dataDir, this.uid);
-    if (this.ip !== this.ctx.hostIP) this.ctx.ipam.release(this.ip);
+    if (this.ownNetwork()) {
+      // the address is free again once its namespace and veth are gone
+      void this.ctx.net
+        .teardown(this.uid, this.ip)
+        .catch((e) => this.ctx.log(`pod ${this.key}: removing its network: ${e.message}`))
+        .finally(() => this.ctx.ipam.release(this.ip));
+    } else if (this.ip !== this.ctx.hostIP) this.ctx.ipam.release(this.ip);
     this.ctx.onRemoved(this);
   }
 

@@ -5,6 +5,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 
 export interface ProbeResult {
   ok: boolean;
@@ -14,6 +15,8 @@ export interface ProbeResult {
 export interface ProbeTarget {
   podIP: string;
   ports: { name?: string; containerPort: number }[];
+  /** connects to host:port in the pod's network (pods with a network namespace of their own) */
+  dial?: (host: string, port: number) => Promise<import('node:stream').Duplex>;
   /** runs a command in the container's sandbox */
   exec(cmd: string[], timeoutMs: number): Promise<{ code: number; output: string }>;
 }
@@ -35,7 +38,23 @@ function httpProbe(h: any, t: ProbeTarget, timeoutMs: number): Promise<ProbeResu
   const headers: Record<string, string> = { 'user-agent': 'kube-probe/1.31', accept: '*/*' };
   for (const x of h.httpHeaders ?? []) headers[String(x.name).toLowerCase()] = String(x.value);
   return new Promise((resolve) => {
-    const req = (scheme === 'https' ? httpsRequest : httpRequest)(url, { method: 'GET', headers, rejectUnauthorized: false, agent: false } as any, (res) => {
+    const opts: any = { method: 'GET', headers, rejectUnauthorized: false, agent: false };
+    if (t.dial) {
+      const dial = t.dial;
+      // createConnection is only used without an agent
+      delete opts.agent;
+      opts.createConnection = (_o: unknown, cb: (err: Error | null, s?: unknown) => void) => {
+        dial(host, port).then(
+          (s) => {
+            if (scheme !== 'https') return cb(null, s);
+            cb(null, tlsConnect({ socket: s as any, rejectUnauthorized: false, servername: /^[\d.]+$/.test(host) ? undefined : host }));
+          },
+          (e) => cb(e),
+        );
+        return undefined;
+      };
+    }
+    const req = (scheme === 'https' ? httpsRequest : httpRequest)(url, opts, (res) => {
       const code = res.statusCode ?? 0;
       let body = '';
       res.setEncoding('utf8');
@@ -61,6 +80,29 @@ function tcpProbe(hostIn: string | undefined, portIn: number | string | undefine
   const port = resolvePort(portIn, t);
   const host = hostIn || t.podIP;
   if (port === undefined) return Promise.resolve({ ok: false, message: `port "${portIn}" not found in the container's ports` });
+  if (t.dial) {
+    const dial = t.dial;
+    return new Promise((resolve) => {
+      let done = false;
+      const timer = setTimeout(() => {
+        done = true;
+        resolve({ ok: false, message: `dial tcp ${host}:${port}: i/o timeout` });
+      }, timeoutMs);
+      dial(host, port).then(
+        (s) => {
+          s.destroy();
+          if (done) return;
+          clearTimeout(timer);
+          resolve({ ok: true, message: '' });
+        },
+        (e: any) => {
+          if (done) return;
+          clearTimeout(timer);
+          resolve({ ok: false, message: /^dial tcp/.test(e.message) ? e.message : `dial tcp ${host}:${port}: connect: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.message}` });
+        },
+      );
+    });
+  }
   return new Promise((resolve) => {
     const s = connect({ host, port });
     const timer = setTimeout(() => {

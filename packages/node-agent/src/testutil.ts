@@ -140,9 +140,19 @@ export function kubeletGet(env: Env, path: string, token = env.server.token): Pr
   });
 }
 
-export function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+/** GET url; with `dial`, the connection is made through it (e.g. the agent's pod network). */
+export function httpGet(url: string, timeoutMs = 2000, dial?: (ip: string, port: number) => Promise<import('node:stream').Duplex>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const r = request(url, (res) => {
+    const u = new URL(url);
+    // a new connection per request (no keep-alive): load balancing is per connection
+    const opts: any = { agent: false };
+    if (dial) delete opts.agent;
+    if (dial)
+      opts.createConnection = (_o: unknown, cb: (e: Error | null, s?: unknown) => void) => {
+        dial(u.hostname, Number(u.port || 80)).then((s) => cb(null, s), cb);
+        return undefined;
+      };
+    const r = request(url, opts, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (body += d));

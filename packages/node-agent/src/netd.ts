@@ -1,0 +1,261 @@
+/**
+ * netd — the node agent's helper that lives in the node network namespace (the one holding the
+ * pods' bridge). It is started by the agent through `nsenter --net=…` with an IPC channel and
+ * exits when the agent goes away. It does what the agent cannot do from the host namespace:
+ *
+ * - Service proxy: listens on every ClusterIP:port (the node namespace routes the whole service
+ *   range to itself) and spreads new connections round-robin over the ready endpoints. Endpoints
+ *   on host loopback (the API server behind the `kubernetes` Service) are reached through the
+ *   agent's host socket.
+ * - Dialer: the agent connects to `dial.sock`, writes `IP PORT\n`, reads `OK\n` (or `ERR …\n`)
+ *   and then talks to IP:PORT as seen from the pod network (probes, port-forward, NodePorts).
+ * - Cluster DNS on the bridge address, UDP port 53: Service and pod names of the cluster; other
+ *   names are looked up by the agent on the host.
+ *
+ * Usage (by the agent only): node netd.js SOCKET_DIR BRIDGE_IP
+ */
+import { createServer, connect, type Socket, type Server } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as dnsPacket from 'dns-packet';
+import { readLine } from './lineproto.js';
+
+export interface ServiceEntry {
+  /** ClusterIP */
+  ip: string;
+  port: number;
+  /** ready endpoints, ip:port */
+  backends: { ip: string; port: number }[];
+  /** namespace/name:port, for messages */
+  name: string;
+}
+
+export type ToNetd =
+  | { t: 'services'; list: ServiceEntry[] }
+  | { t: 'dns'; records: Record<string, string[]> }
+  | { t: 'lookup-result'; id: number; addrs: string[] };
+
+export type FromNetd = { t: 'ready' } | { t: 'log'; msg: string } | { t: 'lookup'; id: number; name: string } | { t: 'listen-error'; name: string; msg: string };
+
+const [sockDir, bridgeIp] = process.argv.slice(2);
+
+function send(m: FromNetd): void {
+  if (process.connected) process.send!(m);
+}
+function log(msg: string): void {
+  send({ t: 'log', msg });
+}
+
+function isHostLoopback(ip: string): boolean {
+  return ip.startsWith('127.');
+}
+
+/** Connects to ip:port: directly in this namespace, or through the agent for host loopback. */
+function dialOut(ip: string, port: number, cb: (err: Error | null, s?: Socket) => void): void {
+  if (!isHostLoopback(ip)) {
+    const s = connect({ host: ip, port, allowHalfOpen: true });
+    const onErr = (e: Error) => cb(e);
+    s.once('error', onErr);
+    s.once('connect', () => {
+      s.removeListener('error', onErr);
+      cb(null, s);
+    });
+    return;
+  }
+  const s = connect({ path: join(sockDir, 'host.sock'), allowHalfOpen: true });
+  s.write(`${ip} ${port}\n`);
+  readLine(s).then(
+    (line) => {
+      if (line !== 'OK') {
+        s.destroy();
+        cb(new Error(line.replace(/^ERR /, '')));
+        return;
+      }
+      cb(null, s);
+    },
+    (e) => {
+      s.destroy();
+      cb(e);
+    },
+  );
+}
+
+function splice(a: Socket, b: Socket): void {
+  a.on('error', () => b.destroy());
+  b.on('error', () => a.destroy());
+  a.on('close', () => b.destroy());
+  b.on('close', () => a.destroy());
+  a.pipe(b);
+  b.pipe(a);
+  a.resume();
+  b.resume();
+}
+
+// ------------------------------------------------------------------------------- service proxy
+
+interface Listener {
+  entry: ServiceEntry;
+  server: Server;
+  next: number;
+}
+const listeners = new Map<string, Listener>();
+
+function pick(l: Listener, attempt: number, client: Socket): void {
+  const b = l.entry.backends;
+  if (!b.length || attempt >= b.length) {
+    // no ready endpoint: refuse, like kube-proxy's REJECT
+    client.resetAndDestroy();
+    return;
+  }
+  const be = b[l.next++ % b.length];
+  if (l.next > 1e9) l.next = 0;
+  dialOut(be.ip, be.port, (err, s) => {
+    if (client.destroyed) {
+      s?.destroy();
+      return;
+    }
+    if (err || !s) {
+      pick(l, attempt + 1, client);
+      return;
+    }
+    splice(client, s);
+  });
+}
+
+function setServices(list: ServiceEntry[]): void {
+  const want = new Map(list.map((e) => [`${e.ip}:${e.port}`, e]));
+  for (const [k, l] of listeners) {
+    if (!want.has(k)) {
+      l.server.close();
+      listeners.delete(k);
+    }
+  }
+  for (const [k, e] of want) {
+    const cur = listeners.get(k);
+    if (cur) {
+      cur.entry = e;
+      continue;
+    }
+    const l: Listener = { entry: e, next: 0, server: undefined as unknown as Server };
+    l.server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (c) => {
+      c.on('error', () => {});
+      pick(l, 0, c);
+    });
+    l.server.on('error', (err) => {
+      send({ t: 'listen-error', name: e.name, msg: `${k}: ${err.message}` });
+      listeners.delete(k);
+    });
+    l.server.listen({ host: e.ip, port: e.port });
+    listeners.set(k, l);
+  }
+}
+
+// ------------------------------------------------------------------------------- dialer
+
+const dialSock = join(sockDir, 'dial.sock');
+rmSync(dialSock, { force: true });
+const dialServer = createServer({ allowHalfOpen: true }, (c) => {
+  c.on('error', () => {});
+  readLine(c, 256).then(
+    (line) => {
+      const [ip, portS] = line.trim().split(/\s+/);
+      const port = Number(portS);
+      if (!ip || !Number.isInteger(port) || port < 1 || port > 65535) {
+        c.end(`ERR bad target "${line}"\n`);
+        return;
+      }
+      dialOut(ip, port, (err, s) => {
+        if (err || !s) {
+          const code = (err as NodeJS.ErrnoException | null)?.code;
+          c.end(`ERR dial tcp ${ip}:${port}: connect: ${code === 'ECONNREFUSED' ? 'connection refused' : err?.message ?? 'failed'}\n`);
+          return;
+        }
+        c.write('OK\n');
+        splice(c, s);
+      });
+    },
+    () => c.destroy(),
+  );
+});
+dialServer.listen(dialSock);
+
+// ------------------------------------------------------------------------------- DNS
+
+let records: Record<string, string[]> = {};
+const pending = new Map<number, (addrs: string[]) => void>();
+let lookupId = 0;
+
+function answer(q: dnsPacket.Packet, rcode: 'NOERROR' | 'NXDOMAIN' | 'SERVFAIL', answers: dnsPacket.Answer[]): Buffer {
+  return dnsPacket.encode({
+    type: 'response',
+    id: q.id,
+    flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | (rcode === 'NOERROR' ? 0 : 0) | dnsPacket.AUTHORITATIVE_ANSWER,
+    rcode,
+    questions: q.questions,
+    answers,
+  } as dnsPacket.Packet);
+}
+
+const udp = createSocket('udp4');
+udp.on('error', (e) => log(`dns: ${e.message}`));
+udp.on('message', (msg, rinfo) => {
+  let q: dnsPacket.Packet;
+  try {
+    q = dnsPacket.decode(msg);
+  } catch {
+    return;
+  }
+  const question = q.questions?.[0];
+  const reply = (b: Buffer) => udp.send(b, rinfo.port, rinfo.address);
+  if (!question) return reply(answer(q, 'SERVFAIL', []));
+  const name = question.name.toLowerCase().replace(/\.$/, '');
+  const known = records[name];
+  const cluster = name === 'cluster.local' || name.endsWith('.cluster.local');
+  if (known || cluster) {
+    if (!known) return reply(answer(q, 'NXDOMAIN', []));
+    if (question.type !== 'A') return reply(answer(q, 'NOERROR', []));
+    return reply(answer(q, 'NOERROR', known.map((ip) => ({ name: question.name, type: 'A', ttl: 5, data: ip }) as dnsPacket.Answer)));
+  }
+  if (question.type !== 'A') return reply(answer(q, 'NOERROR', []));
+  // other names: the host resolves them
+  const id = ++lookupId;
+  const timer = setTimeout(() => {
+    pending.delete(id);
+    reply(answer(q, 'SERVFAIL', []));
+  }, 3000);
+  pending.set(id, (addrs) => {
+    clearTimeout(timer);
+    if (!addrs.length) return reply(answer(q, 'NXDOMAIN', []));
+    reply(answer(q, 'NOERROR', addrs.map((ip) => ({ name: question.name, type: 'A', ttl: 30, data: ip }) as dnsPacket.Answer)));
+  });
+  send({ t: 'lookup', id, name });
+});
+
+// ------------------------------------------------------------------------------- control
+
+process.on('message', (m: ToNetd) => {
+  if (m.t === 'services') setServices(m.list);
+  else if (m.t === 'dns') records = m.records;
+  else if (m.t === 'lookup-result') {
+    const f = pending.get(m.id);
+    pending.delete(m.id);
+    f?.(m.addrs);
+  }
+});
+process.on('disconnect', () => process.exit(0));
+process.on('uncaughtException', (e) => {
+  log(`netd: ${e.stack ?? e}`);
+});
+
+let waiting = 2;
+const oneReady = () => {
+  if (--waiting === 0) send({ t: 'ready' });
+};
+dialServer.once('listening', oneReady);
+udp.once('listening', oneReady);
+udp.once('error', (e) => {
+  log(`dns: cannot listen on ${bridgeIp}:53: ${e.message}`);
+  oneReady();
+});
+udp.bind(53, bridgeIp);

@@ -1,0 +1,188 @@
+/**
+ * Pod networking against a real API server and node agent: a network namespace per pod, the
+ * service proxy (ClusterIP, round-robin over ready endpoints), cluster DNS, NodePort and
+ * LoadBalancer Services reached from the host, the API server reached from a pod through the
+ * `kubernetes` Service. Endpoints are written by the test (the endpoints controller is another
+ * component). Skipped with a printed reason where the agent cannot make network namespaces.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { kubeletGet, cond, create, createPod, deletePod, ensureNamespace, getPod, httpGet, podManifest, podWhere, startEnv, waitFor, type Env } from './testutil.js';
+import { detectNetns } from './network.js';
+
+const can = detectNetns();
+if (can.reason) console.log(`# skipping pod network tests: ${can.reason}`);
+
+let env: Env;
+const done = (p: any) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+
+async function logsOf(ns: string, name: string): Promise<string> {
+  return (await kubeletGet(env, `/containerLogs/${ns}/${name}/c`)).body;
+}
+
+/** Runs `node -e script` in a pod of namespace ns until it exits; returns its output. */
+async function runInPod(ns: string, name: string, script: string): Promise<string> {
+  await createPod(env.api, ns, podManifest(name, { restartPolicy: 'Never', containers: [{ name: 'c', image: 'node:20', command: ['node', '-e', script] }] }));
+  const p = await podWhere(env.api, ns, name, done, 'finished', 30_000);
+  const out = await logsOf(ns, name);
+  assert.equal(p.status.phase, 'Succeeded', `pod ${name} failed: ${out}`);
+  return out;
+}
+
+function demoPod(name: string, color: string, labels: Record<string, string>): any {
+  return podManifest(
+    name,
+    {
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'demo', image: `argoproj/rollouts-demo:${color}`, env: [{ name: 'LISTEN_ADDR', value: '0.0.0.0' }], ports: [{ name: 'http', containerPort: 8080 }], readinessProbe: { httpGet: { port: 8080, path: '/color' }, periodSeconds: 1 } }],
+    },
+    { labels },
+  );
+}
+
+/** Endpoints for a Service, written as the endpoints controller would. */
+async function putEndpoints(ns: string, name: string, ips: string[], port = 8080, portName = 'http'): Promise<void> {
+  const body = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace: ns }, subsets: ips.length ? [{ addresses: ips.map((ip) => ({ ip })), ports: [{ name: portName, port, protocol: 'TCP' }] }] : [] };
+  try {
+    const cur = await env.api.get(`/api/v1/namespaces/${ns}/endpoints/${name}`);
+    await env.api.request('PUT', `/api/v1/namespaces/${ns}/endpoints/${name}`, { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata.resourceVersion } });
+  } catch {
+    await create(env.api, `/api/v1/namespaces/${ns}/endpoints`, body);
+  }
+}
+
+describe('pod network (network namespaces)', { concurrency: false, timeout: 180_000, skip: !!can.reason }, () => {
+  const ns = 'net';
+  const ips: Record<string, string> = {};
+  before(async () => {
+    env = await startEnv({ network: 'netns' });
+    await ensureNamespace(env.api, ns);
+    for (const [n, c] of [
+      ['blue-1', 'blue'],
+      ['blue-2', 'blue'],
+      ['blue-3', 'blue'],
+      ['green-1', 'green'],
+    ])
+      await createPod(env.api, ns, demoPod(n, c, { app: 'demo', color: c }));
+    for (const n of ['blue-1', 'blue-2', 'blue-3', 'green-1']) ips[n] = (await podWhere(env.api, ns, n, (p) => cond(p, 'Ready') === 'True', 'Ready')).status.podIP;
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  it('gives every pod its own address and port space: four pods listen on 0.0.0.0:8080', async () => {
+    assert.equal(env.agent.network, 'netns');
+    const all = Object.values(ips);
+    assert.equal(new Set(all).size, 4);
+    for (const ip of all) assert.match(ip, /^10\.244\.\d+\.\d+$/);
+    for (const [n, ip] of Object.entries(ips)) {
+      const r = await httpGet(`http://${ip}:8080/color`, 2000, env.agent.dial);
+      assert.equal(JSON.parse(r.body), n.split('-')[0]);
+    }
+  });
+
+  it('routes a ClusterIP Service round-robin over ready endpoints, from another pod, by IP, env and DNS name', async () => {
+    const svc = await create(env.api, `/api/v1/namespaces/${ns}/services`, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'demo' },
+      spec: { selector: { app: 'demo' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    });
+    await putEndpoints(ns, 'demo', Object.values(ips));
+    const script = `
+      const http = require('http');
+      const get = (host, port) => new Promise((res, rej) => http.get({ host, port, path: '/color', agent: false }, (r) => { let b=''; r.on('data', d => b += d); r.on('end', () => res(JSON.parse(b))); }).on('error', rej));
+      (async () => {
+        const counts = {};
+        for (let i = 0; i < 40; i++) { const c = await get(process.env.DEMO_SERVICE_HOST, Number(process.env.DEMO_SERVICE_PORT)); counts[c] = (counts[c] || 0) + 1; }
+        const byName = await get('demo', 80);
+        const byFqdn = await get('demo.${ns}.svc.cluster.local', 80);
+        console.log(JSON.stringify({ counts, byName, byFqdn, host: process.env.DEMO_SERVICE_HOST }));
+      })().catch((e) => { console.error(e.message); process.exit(1); });`;
+    const out = JSON.parse((await runInPod(ns, 'client-1', script)).trim());
+    assert.equal(out.host, svc.spec.clusterIP);
+    // 3 blue replicas and 1 green: the weights follow the replica counts exactly (round-robin)
+    assert.deepEqual(out.counts, { blue: 30, green: 10 });
+    assert.ok(['blue', 'green'].includes(out.byName));
+    assert.ok(['blue', 'green'].includes(out.byFqdn));
+  });
+
+  it('takes endpoints out of rotation when Endpoints change (readiness), and refuses with none', async () => {
+    await putEndpoints(ns, 'demo', [ips['green-1']]);
+    await new Promise((r) => setTimeout(r, 300));
+    const out = await runInPod(
+      ns,
+      'client-2',
+      `const http = require('http'); let n = 0, got = new Set();
+       const one = () => new Promise((res, rej) => http.get({ host: 'demo', port: 80, path: '/color', agent: false }, (r) => { let b=''; r.on('data', d => b += d); r.on('end', () => res(JSON.parse(b))); }).on('error', rej));
+       (async () => { for (let i = 0; i < 6; i++) got.add(await one()); console.log([...got].join(',')); })().catch(e => { console.error(e.message); process.exit(1); });`,
+    );
+    assert.equal(out.trim(), 'green');
+    await putEndpoints(ns, 'demo', []);
+    await new Promise((r) => setTimeout(r, 300));
+    const out2 = await runInPod(
+      ns,
+      'client-3',
+      `require('http').get({ host: 'demo', port: 80, path: '/color', agent: false }, () => console.log('answered')).on('error', (e) => console.log('error ' + e.code));`,
+    );
+    assert.match(out2.trim(), /^error (ECONNRESET|ECONNREFUSED)$/);
+    await putEndpoints(ns, 'demo', Object.values(ips));
+  });
+
+  it('NodePort and LoadBalancer Services answer on the host', async () => {
+    const np = await create(env.api, `/api/v1/namespaces/${ns}/services`, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'demo-np' },
+      spec: { type: 'NodePort', selector: { app: 'demo' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    });
+    await putEndpoints(ns, 'demo-np', [ips['blue-1'], ips['green-1']]);
+    const nodePort = np.spec.ports[0].nodePort;
+    const seen = await waitFor('the NodePort', async () => {
+      const a = JSON.parse((await httpGet(`http://127.0.0.1:${nodePort}/color`)).body);
+      const b = JSON.parse((await httpGet(`http://127.0.0.1:${nodePort}/color`)).body);
+      return [a, b].sort().join(',');
+    });
+    assert.equal(seen, 'blue,green');
+
+    await create(env.api, `/api/v1/namespaces/${ns}/services`, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'demo-lb' },
+      spec: { type: 'LoadBalancer', selector: { app: 'demo' }, ports: [{ name: 'http', port: 8081, targetPort: 8080 }] },
+    });
+    await putEndpoints(ns, 'demo-lb', [ips['green-1']]);
+    const lb = await waitFor('a load balancer address', async () => {
+      const s = await env.api.get(`/api/v1/namespaces/${ns}/services/demo-lb`);
+      return s.status?.loadBalancer?.ingress?.[0]?.ip;
+    });
+    assert.match(lb, /^127\.0\.1\.\d+$/);
+    const r = await waitFor('the load balancer', async () => (await httpGet(`http://${lb}:8081/color`)).body);
+    assert.equal(JSON.parse(r), 'green');
+  });
+
+  it('a pod reaches the API server through the kubernetes Service with its token', async () => {
+    const out = await runInPod(
+      ns,
+      'api-client',
+      `const fs = require('fs'); const https = require('https');
+       const dir = '/var/run/secrets/kubernetes.io/serviceaccount';
+       const req = https.request({ host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT, path: '/api/v1/namespaces/${ns}/pods/api-client',
+         ca: fs.readFileSync(dir + '/ca.crt'), headers: { authorization: 'Bearer ' + fs.readFileSync(dir + '/token', 'utf8') } }, (r) => {
+         let b = ''; r.on('data', (d) => b += d); r.on('end', () => { console.log(r.statusCode, process.env.KUBERNETES_SERVICE_HOST, JSON.parse(b).metadata?.name); });
+       });
+       req.on('error', (e) => { console.error(e.message); process.exit(1); }); req.end();`,
+    );
+    assert.equal(out.trim(), '200 10.96.0.1 api-client');
+  });
+
+  it('deleting a pod removes its network namespace', async () => {
+    const p = await getPod(env.api, ns, 'client-1');
+    const uid = p.metadata.uid;
+    const has = () => readdirSync('/run/netns').some((n) => n.endsWith(`-${uid}`));
+    assert.ok(has() || !existsSync('/run/netns'), 'the pod had a namespace');
+    await deletePod(env.api, ns, 'client-1');
+    await waitFor('the namespace to go', () => !has());
+  });
+});
