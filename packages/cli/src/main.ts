@@ -8,6 +8,7 @@ import { startApiServer } from '@flotilla/apiserver';
 import { renderCommand } from '@flotilla/repo-server';
 import { helmTemplateCommand } from '@flotilla/helm';
 import { startControllers } from '@flotilla/controllers';
+import { startNodeAgent } from '@flotilla/node-agent';
 
 export const VERSION = '0.1.0';
 
@@ -29,9 +30,15 @@ Run 'flotilla <command> --help' for a command's flags.
   up: `Start the embedded cluster in the foreground.
 
 Starts the Kubernetes-compatible API server (HTTPS, bearer-token auth, durable storage under the
-data directory) and the workload controllers with the scheduler (Deployment, ReplicaSet,
-StatefulSet, DaemonSet, Job, CronJob, Endpoints, namespace defaults), writes <data-dir>/kubeconfig
-and prints the 'export KUBECONFIG=…' line to use it with kubectl. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM; state survives restarts.
+data directory), the workload controllers with the scheduler (Deployment, ReplicaSet,
+StatefulSet, DaemonSet, Job, CronJob, Endpoints, namespace defaults, local-path volumes) and the
+node agent, which registers the Node "flotilla-node" and runs its pods as sandboxed local
+processes (bubblewrap when installed; a network namespace per pod when run as root). Writes
+<data-dir>/kubeconfig and prints the 'export KUBECONFIG=…' line to use it with kubectl.
+
+Stops cleanly on Ctrl-C (SIGINT) or SIGTERM: the pods' processes are stopped too, and started
+again (per restartPolicy) by the next 'flotilla up'. State survives restarts. If the process is
+killed (SIGKILL), the pods keep running and the next 'flotilla up' re-adopts them.
 
 Usage:
   flotilla up [flags]
@@ -40,6 +47,9 @@ Flags:
       --data-dir string   where state, certificates and the kubeconfig live (default "~/.flotilla", or $FLOTILLA_DATA_DIR)
       --port int          API server port (default 6443; 0 picks a free port)
       --host string       address to listen on (default "127.0.0.1")
+      --no-node           start no node agent (pods stay Pending until a node joins)
+      --sandbox string    pod sandbox: auto, bwrap or none (default "auto": bubblewrap when it works)
+      --network string    pod network: auto, netns or host (default "auto": a network namespace per pod when possible)
   -h, --help              help for up
 `,
   kubeconfig: `Print the kubeconfig of the embedded cluster (written by 'flotilla up').
@@ -94,6 +104,9 @@ export async function main(argv: string[]): Promise<void> {
         port: { type: 'string' },
         host: { type: 'string' },
         path: { type: 'boolean' },
+        'no-node': { type: 'boolean' },
+        sandbox: { type: 'string' },
+        network: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -121,6 +134,10 @@ export async function main(argv: string[]): Promise<void> {
       const portStr = String(values.port ?? '6443');
       const port = Number(portStr);
       if (!/^\d+$/.test(portStr) || port > 65535) fail(`--port: "${portStr}" is not a valid port number`);
+      const sandbox = String(values.sandbox ?? 'auto');
+      if (!['auto', 'bwrap', 'none'].includes(sandbox)) fail(`--sandbox: "${sandbox}" is not one of auto, bwrap, none`);
+      const network = String(values.network ?? 'auto');
+      if (!['auto', 'netns', 'host'].includes(network)) fail(`--network: "${network}" is not one of auto, netns, host`);
       let server;
       try {
         server = await startApiServer({ dataDir, port, host: String(values.host ?? '127.0.0.1') });
@@ -134,10 +151,31 @@ export async function main(argv: string[]): Promise<void> {
       const controllers = await startControllers({
         kubeconfig: kc,
         caPem: server.caPem,
+        // the local-path provisioner's volumes (StorageClass "local-path", the default)
+        storageDir: join(dataDir, 'storage'),
         log: process.env.FLOTILLA_DEBUG ? (m: string) => process.stderr.write(`controllers: ${m}\n`) : undefined,
       });
+      // the node: pods bound to flotilla-node run here as local processes
+      let agent: Awaited<ReturnType<typeof startNodeAgent>> | undefined;
+      if (!values['no-node']) {
+        try {
+          agent = await startNodeAgent({
+            kubeconfig: kc,
+            dataDir: join(dataDir, 'node'),
+            hidePaths: [dataDir],
+            sandbox: sandbox as 'auto' | 'bwrap' | 'none',
+            network: network as 'auto' | 'netns' | 'host',
+            log: (m: string) => process.stderr.write(`node-agent: ${m}\n`),
+          });
+        } catch (e) {
+          await controllers.stop();
+          await server.close();
+          fail((e as Error).message);
+        }
+      }
       process.stdout.write(
         `flotilla: embedded cluster is up at ${server.url} (data in ${dataDir})\n` +
+          (agent ? `flotilla: node ${agent.nodeName} is ready (sandbox: ${agent.sandbox}, network: ${agent.network})\n` : '') +
           `To use it with kubectl:\n\n  export KUBECONFIG=${kc}\n\nPress Ctrl-C to stop.\n`,
       );
       let stopping = false;
@@ -145,6 +183,7 @@ export async function main(argv: string[]): Promise<void> {
         if (stopping) return;
         stopping = true;
         process.stdout.write(`flotilla: ${sig} received, stopping…\n`);
+        if (agent) await agent.stop();
         await controllers.stop();
         await server.close();
         process.stdout.write('flotilla: stopped\n');
