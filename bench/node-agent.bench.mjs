@@ -4,7 +4,8 @@
 //   created → Running latency per pod (POST answered → phase Running seen on a watch), p50  (target < 200 ms)
 //   agent RSS overhead per running pod                              (target < 5 MB)
 // The API server and the node agent run as their own processes; this process is the client.
-// BENCH_PODS=N changes the burst size, BENCH_SANDBOX=none measures plain processes.
+// BENCH_PODS=N changes the burst size, BENCH_SANDBOX=none measures plain processes, BENCH_NETWORK=host
+// pods in the host network namespace.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
@@ -47,8 +48,8 @@ const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(kc)[1], 'base64'
 
 const agentProc = child(`
   import { startNodeAgent } from ${JSON.stringify(join(root, 'packages/node-agent/dist/index.js'))};
-  const a = await startNodeAgent({ kubeconfig: ${JSON.stringify(join(dir, 'kubeconfig'))}, dataDir: ${JSON.stringify(join(dir, 'node'))}, nodeName: ${JSON.stringify(NODE)}, sandbox: ${JSON.stringify(process.env.BENCH_SANDBOX ?? 'auto')}, log: (m) => process.stderr.write('[agent] ' + m + '\\n') });
-  console.log('READY ' + a.sandbox);
+  const a = await startNodeAgent({ kubeconfig: ${JSON.stringify(join(dir, 'kubeconfig'))}, dataDir: ${JSON.stringify(join(dir, 'node'))}, nodeName: ${JSON.stringify(NODE)}, sandbox: ${JSON.stringify(process.env.BENCH_SANDBOX ?? 'auto')}, network: ${JSON.stringify(process.env.BENCH_NETWORK ?? 'auto')}, log: (m) => process.stderr.write('[agent] ' + m + '\\n') });
+  console.log('READY ' + a.sandbox + '/' + a.network);
   process.on('SIGTERM', async () => { await a.stop(); process.exit(0); });
 `, (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean));
 const sandbox = (await waitLine(agentProc, /READY (\S+)\n/))[1];
@@ -168,14 +169,14 @@ while (left > 0 && performance.now() - td < 60_000) {
 const deleted = performance.now() - td;
 
 const ok = (v, target) => (v <= target ? 'ok' : 'MISSED');
-console.log(`sandbox: ${sandbox}, ${N} pods (busybox sleep), ${sandbox === 'bwrap' ? '2 processes per pod besides the container (sh shim, bwrap)' : '1 process per pod besides the container (sh shim)'}`);
+console.log(`sandbox/network: ${sandbox}, ${N} pods (busybox sleep), ${sandbox.startsWith('bwrap') ? '2 processes per pod besides the container (sh shim, bwrap)' : '1 process per pod besides the container (sh shim)'}`);
 console.log(`all ${N} pods Ready:            ${(allReady / 1000).toFixed(2)} s   (target < 10 s) ${ok(allReady, 10_000)}`);
 console.log(`created → Running, one at a time (20 pods): p50 ${seqLat[10].toFixed(0)} ms, max ${seqLat[19].toFixed(0)} ms   (target p50 < 200 ms) ${ok(seqLat[10], 200)}`);
 console.log(`created → Running in the burst of ${N}: p50 ${pct(0.5).toFixed(0)} ms, p90 ${pct(0.9).toFixed(0)} ms, p99 ${pct(0.99).toFixed(0)} ms`);
 console.log(`CPU during the burst: agent ${(cpu1.agent - cpu0.agent).toFixed(0)} ms, API server ${(cpu1.server - cpu0.server).toFixed(0)} ms`);
 console.log(`agent RSS: ${rssBefore.toFixed(1)} MB idle → ${rssAfter.toFixed(1)} MB with ${N + 1} pods: ${((rssAfter - rssBefore) / N).toFixed(2)} MB per pod   (target < 5 MB) ${ok((rssAfter - rssBefore) / N, 5)}`);
 console.log(`container processes running:    ${sleeping} of ${N + 1}`);
-console.log(`delete all: processes gone in ${(gone / 1000).toFixed(2)} s, pods gone from the API in ${(deleted / 1000).toFixed(2)} s (grace period 1 s${sandbox === 'bwrap' ? '; sleep as PID 1 ignores SIGTERM' : ''})`);
+console.log(`delete all: processes gone in ${(gone / 1000).toFixed(2)} s, pods gone from the API in ${(deleted / 1000).toFixed(2)} s (grace period 1 s${sandbox.startsWith('bwrap') ? '; sleep as PID 1 ignores SIGTERM' : ''})`);
 
 watchReq.destroy();
 agent.destroy();

@@ -130,6 +130,33 @@ function sh(script: string): Promise<void> {
   });
 }
 
+/**
+ * `ip -batch -` (in namespace `ns` when given): `lines` must succeed, `tolerated` may fail
+ * (with -force the batch goes on after a failed line).
+ */
+function ipBatch(ip: string, lines: string[], tolerated: string[] = [], ns?: string, force = true): Promise<void> {
+  const all = [...tolerated, ...lines];
+  if (!all.length) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const p = spawn(ip, [...(ns ? ['-n', ns] : []), ...(force ? ['-force'] : []), '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr!.on('data', (d) => (err += d));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      if (code === 0 || (tolerated.length && !lines.length)) return resolve();
+      // with -force, failures of tolerated lines are expected; a failed required line is reported
+      const bad = err
+        .split('\n')
+        .filter((l) => l.trim() && !/^Command failed -:(\d+)$/.test(l.trim()))
+        .join('; ');
+      const failedLines = [...err.matchAll(/Command failed -:(\d+)/g)].map((m) => Number(m[1]));
+      if (failedLines.every((n) => n <= tolerated.length)) return resolve();
+      reject(new Error(bad || `ip exited with ${code}`));
+    });
+    p.stdin!.end(all.join('\n') + '\n');
+  });
+}
+
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export interface NetnsOptions {
@@ -296,29 +323,53 @@ export class NetnsNetwork implements PodNetwork {
   async setup(uid: string, podIp: string): Promise<void> {
     const ip = this.o.ip;
     const ns = this.podNs(uid);
-    const veth = NetnsNetwork.vethFor(podIp);
-    const nsPath = join(NETNS_DIR, ns);
-    if (existsSync(nsPath)) {
+    if (existsSync(join(NETNS_DIR, ns))) {
       // re-adopted: keep it when it still has the address
       const r = spawnSync(ip, ['-n', ns, '-o', '-4', 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' });
       if (r.status === 0 && r.stdout.includes(` ${podIp}/`)) return;
       await this.teardown(uid, podIp);
     }
-    // a veth of this name can be left by a pod whose namespace is still held by a dying process
-    await sh(
-      [
-        `${ip} -n ${this.nodeNs} link del ${veth} 2>/dev/null; ${ip} netns add ${q(ns)}`,
-        `${ip} link add ${veth} netns ${this.nodeNs} type veth peer name eth0 netns ${q(ns)}`,
-        `${ip} -n ${this.nodeNs} link set ${veth} master br0 up`,
-        `${ip} -n ${q(ns)} addr add ${podIp}/16 dev eth0`,
-        `${ip} -n ${q(ns)} link set lo up`,
-        `${ip} -n ${q(ns)} link set eth0 up`,
-        `${ip} -n ${q(ns)} route add default via ${BRIDGE_IP}`,
-      ].join(' && '),
-    ).catch(async (e) => {
-      await this.teardown(uid, podIp).catch(() => {});
-      throw new Error(`setting up the pod network (${podIp}): ${e.message}`);
+    await new Promise<void>((resolve, reject) => {
+      this.pendingSetups.push({ uid, podIp, resolve, reject });
+      if (!this.setupRunning) void this.runSetups();
     });
+  }
+
+  private pendingSetups: { uid: string; podIp: string; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private setupRunning = false;
+
+  /**
+   * Pod networks are made in batches (a burst of pods costs a few `ip` processes, not seven
+   * each): the namespaces and veth pairs in one `ip -batch`, the bridge ports in another, then
+   * one `ip -n POD -batch` per pod for its address and routes.
+   */
+  private async runSetups(): Promise<void> {
+    this.setupRunning = true;
+    try {
+      while (this.pendingSetups.length) {
+        const batch = this.pendingSetups.splice(0, 64);
+        const ip = this.o.ip;
+        const node = this.nodeNs;
+        const items = batch.map((b) => ({ ...b, ns: this.podNs(b.uid), veth: NetnsNetwork.vethFor(b.podIp) }));
+        // a veth of the same name can be left by a pod whose namespace a dying process still holds
+        await ipBatch(ip, [], items.map((i) => `link del ${i.veth}`), node).catch(() => {});
+        await ipBatch(ip, items.flatMap((i) => [`netns add ${i.ns}`, `link add ${i.veth} netns ${node} type veth peer name eth0 netns ${i.ns}`])).catch(() => {});
+        await ipBatch(ip, items.map((i) => `link set ${i.veth} master br0 up`), [], node).catch(() => {});
+        await Promise.all(
+          items.map(async (i) => {
+            try {
+              await ipBatch(ip, [`addr add ${i.podIp}/16 dev eth0`, 'link set lo up', 'link set eth0 up', `route add default via ${BRIDGE_IP}`], [], i.ns, false);
+              i.resolve();
+            } catch (e) {
+              await this.teardown(i.uid, i.podIp).catch(() => {});
+              i.reject(new Error(`setting up the pod network (${i.podIp}): ${(e as Error).message}`));
+            }
+          }),
+        );
+      }
+    } finally {
+      this.setupRunning = false;
+    }
   }
 
   async teardown(uid: string, podIp: string): Promise<void> {
@@ -342,7 +393,7 @@ export class NetnsNetwork implements PodNetwork {
     this.send({ t: 'dns', records });
   }
 
-  async sweep(keep: Set<string>): Promise<void> {
+  async sweep(keep: Set<string>, quiet = false): Promise<void> {
     const prefix = `fl-${this.o.id}-`;
     let names: string[] = [];
     try {
@@ -354,7 +405,7 @@ export class NetnsNetwork implements PodNetwork {
       if (!n.startsWith(prefix)) continue;
       const uid = n.slice(prefix.length);
       if (keep.has(uid)) continue;
-      this.o.log(`removing the network of pod ${uid}: no such pod on this node`);
+      if (!quiet) this.o.log(`removing the network of pod ${uid}: no such pod on this node`);
       await sh(`${this.o.ip} netns del ${q(n)} 2>/dev/null; true`);
     }
   }
@@ -370,7 +421,7 @@ export class NetnsNetwork implements PodNetwork {
     }
     await new Promise<void>((r) => (this.hostServer ? this.hostServer.close(() => r()) : r()));
     if (removeAll) {
-      await this.sweep(new Set());
+      await this.sweep(new Set(), true);
       await sh(`${this.o.ip} netns del ${this.nodeNs} 2>/dev/null; true`);
       rmSync(this.sockDir, { recursive: true, force: true });
     }
