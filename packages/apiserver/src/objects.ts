@@ -29,6 +29,7 @@ import {
   strategicMergePatch,
   updateManagedFields,
 } from '@flotilla/k8s-patch';
+import { admitCreate, ensureDefaultServiceAccount } from './admission.js';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound, tooLarge, unsupportedMediaType } from './errors.js';
 import type { Registry, Served } from './registry.js';
 import { apiVersionOf } from './registry.js';
@@ -247,6 +248,7 @@ export class Objects {
       meta.namespace = ns;
     } else delete meta.namespace;
     if (meta.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
+    const requestedName = meta.name || meta.generateName || '';
     if (!meta.name) {
       if (meta.generateName) meta.name = `${meta.generateName}${randSuffix()}`;
       else
@@ -266,6 +268,7 @@ export class Objects {
       meta.finalizers = [...new Set([...(meta.finalizers ?? []), 'customresourcecleanup.apiextensions.k8s.io'])];
     }
     this.defaults(s, obj);
+    if (s.builtin) admitCreate(this.store, s.info, obj, requestedName);
     this.validate(s, obj);
     this.checkNamespace(s, ns);
     if (this.store.get(s.key, s.info.namespaced ? ns : '', meta.name!)) throw alreadyExists(s.info.group, s.info.plural, meta.name!);
@@ -287,6 +290,7 @@ export class Objects {
       return { obj };
     }
     const so = this.putChecked(s.key, s.info.namespaced ? ns : '', meta.name!, stored);
+    if (s.builtin && s.info.group === '' && s.info.kind === 'Namespace') ensureDefaultServiceAccount(this, this.reg, this.store, meta.name!);
     this.onChange();
     return { obj: this.present(s, so.obj), so };
   }

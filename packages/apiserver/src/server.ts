@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
+import { ensureDefaultServiceAccount } from './admission.js';
 import { Api } from './api.js';
 import { Authenticator } from './auth.js';
 import { Controllers } from './controllers.js';
@@ -153,6 +154,8 @@ function bootstrap(store: Store, api: Api): void {
   for (const name of DEFAULT_NAMESPACES) {
     if (!store.get('core/namespaces', '', name)) ns.create(nsRes, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, nsServed, 'flotilla-apiserver');
   }
+  // namespaces created before the server made their ServiceAccount "default" (idempotent)
+  for (const so of store.list('core/namespaces')) ensureDefaultServiceAccount(ns, reg, store, so.obj.metadata!.name!);
   const svcRes = reg.find('', 'v1', 'services')!;
   if (!store.get('core/services', 'default', 'kubernetes')) {
     ns.create(

@@ -1,7 +1,7 @@
 /**
  * @flotilla/controllers — Kubernetes' workload controllers as API clients: Deployment, ReplicaSet,
  * StatefulSet, DaemonSet, Job, CronJob, Endpoints/EndpointSlices, namespace defaults (ServiceAccount
- * "default", ConfigMap "kube-root-ca.crt") and a scheduler. They talk to the cluster only through the
+ * "default", ConfigMap "kube-root-ca.crt"), a scheduler and a local-path volume provisioner. They talk to the cluster only through the
  * Kubernetes API, so they run against the embedded API server and against a real cluster alike.
  */
 import { KubeClient, type KubeConfigLike } from './client.js';
@@ -12,13 +12,14 @@ import { DeploymentController } from './deployment.js';
 import { EndpointsController } from './endpoints.js';
 import { JobController, type JobOptions } from './job.js';
 import { NamespaceDefaultsController } from './namespace-defaults.js';
+import { LocalPathProvisioner } from './provisioner.js';
 import { ReplicaSetController } from './replicaset.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { StatefulSetController } from './statefulset.js';
 import type { Clock } from './util.js';
 import { LeaderElector, type LeaderElectionOptions } from './leader.js';
 
-export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'statefulset', 'daemonset', 'job', 'cronjob', 'endpoints', 'namespace-defaults', 'scheduler'] as const;
+export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'statefulset', 'daemonset', 'job', 'cronjob', 'endpoints', 'namespace-defaults', 'scheduler', 'provisioner'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 export interface ControllersOptions {
@@ -29,13 +30,18 @@ export interface ControllersOptions {
   log?: (msg: string) => void;
   /** the clock the controllers read (inject a fake one in tests) */
   clock?: Clock;
-  /** which controllers to run (default: all) */
+  /** which controllers to run (default: all; the provisioner only when storageDir is set) */
   controllers?: readonly ControllerName[];
   /** CA bundle published as kube-root-ca.crt (default: the kubeconfig's cluster CA) */
   caPem?: string;
   scheduler?: SchedulerOptions;
   job?: JobOptions;
   cronJob?: CronJobOptions;
+  /**
+   * the local-path provisioner's base directory for volumes (`flotilla up`: <dataDir>/storage); it
+   * must be on the machine the pods run on, so the provisioner does not run without it
+   */
+  storageDir?: string;
   /** record core/v1 Events (default true) */
   events?: boolean;
   /** run only while holding a Lease (several replicas, one active); true for the defaults */
@@ -71,6 +77,9 @@ function build(name: ControllerName, ctx: ControllerContext, opts: ControllersOp
       return new NamespaceDefaultsController(ctx, { caPem: opts.caPem });
     case 'scheduler':
       return new Scheduler(ctx, opts.scheduler);
+    case 'provisioner':
+      if (!opts.storageDir) throw new Error('the provisioner needs the storageDir option (where volumes are created)');
+      return new LocalPathProvisioner(ctx, { storageDir: opts.storageDir });
   }
 }
 
@@ -121,9 +130,10 @@ export async function startControllers(opts: ControllersOptions = {}): Promise<R
 }
 
 async function startNow(opts: ControllersOptions): Promise<RunningControllers> {
+  const names = opts.controllers ?? CONTROLLER_NAMES.filter((n) => n !== 'provisioner' || !!opts.storageDir);
+  if (names.includes('provisioner') && !opts.storageDir) throw new Error('the provisioner needs the storageDir option (where volumes are created)');
   const client = new KubeClient(opts.kubeconfig);
   const context = makeContext(client, { namespace: opts.namespace, log: opts.log, clock: opts.clock, events: opts.events });
-  const names = opts.controllers ?? CONTROLLER_NAMES;
   const controllers = names.map((n) => build(n, context, opts));
   context.informers.start();
   let stopped = false;
@@ -154,6 +164,7 @@ export const startCronJobController = one('cronjob');
 export const startEndpointsController = one('endpoints');
 export const startNamespaceDefaultsController = one('namespace-defaults');
 export const startScheduler = one('scheduler');
+export const startProvisioner = one('provisioner');
 
 export { KubeClient, ApiError, R, resourcePath, loadKubeConfig, type KubeConfigLike, type Resource } from './client.js';
 export { LeaderElector, LEASES, type LeaderElectionOptions } from './leader.js';
@@ -169,6 +180,7 @@ export { CronJobController, decideCronJob, jobFromCronJob, cronJobName, type Cro
 export { CronSchedule, CronError } from './cron.js';
 export { EndpointsController, desiredEndpoints, desiredEndpointSlices, endpointsObject } from './endpoints.js';
 export { NamespaceDefaultsController, ROOT_CA_CONFIGMAP } from './namespace-defaults.js';
+export { LocalPathProvisioner, findVolume, volumeMismatch, claimClass, LOCAL_PATH_CLASS, LOCAL_PATH_PROVISIONER, PVS, STORAGE_CLASSES, type ProvisionerOptions } from './provisioner.js';
 export { Scheduler, schedulePod, DEFAULT_NODE_NAME, type SchedulerOptions, type NodeOption } from './scheduler.js';
 export { podFitsNode, podRequests, parseQuantity, tolerates, unschedulableMessage } from './scheduling.js';
 export { rankPodsForDeletion, podFromTemplate } from './pods.js';

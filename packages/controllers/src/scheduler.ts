@@ -4,6 +4,11 @@
  * allocatable and the pod count), preferring the least loaded. Pods that fit nowhere stay Pending
  * with PodScheduled=False, reason Unschedulable and a message saying why.
  *
+ * Volumes (the VolumeBinding plugin): a pod whose PersistentVolumeClaim is missing, being deleted,
+ * or unbound (Immediate binding) waits, Unschedulable, and is retried when its claims change; bound
+ * volumes with node affinity restrict the nodes; claims of WaitForFirstConsumer classes get the
+ * chosen node in `volume.kubernetes.io/selected-node` and the pod is bound once they are.
+ *
  * Binding uses the pods/binding subresource; if the API server does not serve it (404/405), the
  * scheduler falls back to setting spec.nodeName with a patch and PodScheduled=True in status.
  */
@@ -12,7 +17,8 @@ import { cpus, totalmem } from 'node:os';
 import { ApiError, isConflict, isNotFound, R } from './client.js';
 import { Controller, splitKey, type ControllerContext, type ReconcileResult } from './controller.js';
 import type { Informer } from './informer.js';
-import { hostPorts, nodeScore, podFitsNode, podRequests, unschedulableMessage, type Resources } from './scheduling.js';
+import { PVS, SELECTED_NODE_ANNOTATION, STORAGE_CLASSES } from './provisioner.js';
+import { checkPodClaims, hostPorts, nodeScore, podFitsNode, podRequests, unschedulableMessage, volumeNodeReasons, type Resources } from './scheduling.js';
 import { deepEqual, getCondition, isPodTerminal, isTerminating, rfc3339, setCondition, type Condition, type Obj, type Pod } from './util.js';
 
 export interface NodeOption {
@@ -33,8 +39,8 @@ export interface SchedulerOptions {
 
 export const DEFAULT_NODE_NAME = 'flotilla-node';
 
-/** Pure: choose a node for a pod, or explain why none fits. */
-export function schedulePod(pod: Pod, nodes: Obj[], podsByNode: Map<string, Pod[]>): { node?: string; message?: string } {
+/** Pure: choose a node for a pod, or explain why none fits (`extra`: more per-node reasons, e.g. volumes). */
+export function schedulePod(pod: Pod, nodes: Obj[], podsByNode: Map<string, Pod[]>, extra?: (node: Obj) => string[]): { node?: string; message?: string } {
   const perNode: string[][] = [];
   let best: { name: string; score: number } | undefined;
   const req = podRequests(pod);
@@ -47,8 +53,9 @@ export function schedulePod(pod: Pod, nodes: Obj[], podsByNode: Map<string, Pod[
     const used: Resources = {};
     for (const p of on) for (const [k, v] of Object.entries(podRequests(p))) used[k] = (used[k] ?? 0) + v;
     const fit = podFitsNode(pod, n, used, on.length, on.flatMap(hostPorts));
-    if (!fit.fits) {
-      perNode.push(fit.reasons);
+    const more = extra ? extra(n) : [];
+    if (!fit.fits || more.length) {
+      perNode.push([...fit.reasons, ...more]);
       continue;
     }
     const score = nodeScore(n, used, req);
@@ -61,6 +68,9 @@ export function schedulePod(pod: Pod, nodes: Obj[], podsByNode: Map<string, Pod[
 export class Scheduler extends Controller {
   readonly podInf: Informer<Pod>;
   readonly nodeInf: Informer<Obj>;
+  readonly pvcInf: Informer<Obj>;
+  readonly pvInf: Informer<Obj>;
+  readonly scInf: Informer<Obj>;
   private readonly names: Set<string>;
   /** pods bound by this scheduler that the cache does not show bound yet: key → node */
   private readonly assumed = new Map<string, { node: string; pod: Pod; at: number }>();
@@ -76,6 +86,15 @@ export class Scheduler extends Controller {
     this.retryMs = opts.retryMs ?? 15_000;
     this.podInf = ctx.informers.for<Pod>(R.pods);
     this.nodeInf = ctx.informers.for<Obj>(R.nodes);
+    this.pvcInf = ctx.informers.for<Obj>(R.pvcs);
+    this.pvInf = ctx.informers.for<Obj>(PVS);
+    this.scInf = ctx.informers.for<Obj>(STORAGE_CLASSES);
+    // pods waiting for a claim are retried when it changes (created, bound, deleted)
+    const claimEvent = (c: Obj) => this.retryClaimUsers(c.metadata?.namespace, c.metadata?.name);
+    this.pvcInf.on({ add: claimEvent, update: (_a, b) => claimEvent(b), delete: claimEvent });
+    // (a volume may show up in the cache after the claim bound to it)
+    const volumeEvent = (v: Obj) => this.retryClaimUsers(v.spec?.claimRef?.namespace, v.spec?.claimRef?.name);
+    this.pvInf.on({ add: volumeEvent, update: (_a, b) => volumeEvent(b) });
     this.podInf.on({
       add: (p) => this.podEvent(p),
       update: (a, b) => {
@@ -106,6 +125,12 @@ export class Scheduler extends Controller {
 
   private retryPending(): void {
     for (const p of this.podInf.list()) if (this.wants(p)) this.enqueue(p);
+  }
+
+  private retryClaimUsers(ns: string | undefined, claim: string | undefined): void {
+    if (!ns || !claim) return;
+    for (const p of this.podInf.list(ns))
+      if (this.wants(p) && ((p.spec?.volumes ?? []) as any[]).some((v) => v?.persistentVolumeClaim?.claimName === claim)) this.enqueue(p);
   }
 
   override async start(): Promise<void> {
@@ -175,7 +200,27 @@ export class Scheduler extends Controller {
       await this.setUnschedulable(pod, 'SchedulingGated', 'Scheduling is blocked due to non-empty scheduling gates');
       return;
     }
-    const res = schedulePod(pod, this.nodeInf.list(), this.podsByNode());
+    const nodes = this.nodeInf.list();
+    const claims = checkPodClaims(
+      pod,
+      (n) => this.pvcInf.get(ns, n),
+      (n) => this.pvInf.get(undefined, n),
+      (n) => this.scInf.get(undefined, n),
+    );
+    if (claims.blocking) {
+      const msg = `0/${nodes.length} nodes are available: ${claims.blocking}.`;
+      if (await this.setUnschedulable(pod, 'Unschedulable', msg)) this.events.event(pod, 'Warning', 'FailedScheduling', msg);
+      return { requeueAfter: this.retryMs };
+    }
+    const res = schedulePod(pod, nodes, this.podsByNode(), claims.volumes.length ? (n) => volumeNodeReasons(claims.volumes, n) : undefined);
+    if (res.node && claims.delayed.length) {
+      // WaitForFirstConsumer: the claims are provisioned for the chosen node, then the pod is bound
+      for (const c of claims.delayed) {
+        if (c.metadata?.annotations?.[SELECTED_NODE_ANNOTATION]) continue;
+        await this.ctx.client.patch(R.pvcs, ns, c.metadata!.name!, { metadata: { annotations: { [SELECTED_NODE_ANNOTATION]: res.node } } });
+      }
+      return { requeueAfter: this.retryMs };
+    }
     if (res.node) {
       await this.bind(pod, res.node);
       this.assumed.set(key, { node: res.node, pod, at: Date.now() });

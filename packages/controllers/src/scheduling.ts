@@ -214,3 +214,60 @@ export function nodeScore(node: Obj, used: Resources, req: Resources): number {
   }
   return s;
 }
+
+// ----------------------------------------------------------------------------------------- volumes
+
+/** What a pod's PersistentVolumeClaims say about scheduling it (Kubernetes' VolumeBinding plugin). */
+export interface ClaimCheck {
+  /** why the pod cannot be scheduled at all (a claim missing, being deleted, or unbound with Immediate binding) */
+  blocking?: string;
+  /** unbound claims of WaitForFirstConsumer classes: provisioned once the pod has a node */
+  delayed: Obj[];
+  /** the bound claims' volumes (undefined: bound to a volume that does not exist) */
+  volumes: (Obj | undefined)[];
+}
+
+/** Pure: checks the claims a pod mounts (`persistentVolumeClaim` volumes). */
+export function checkPodClaims(
+  pod: Pod,
+  getClaim: (name: string) => Obj | undefined,
+  getVolume: (name: string) => Obj | undefined,
+  getClass: (name: string) => Obj | undefined,
+): ClaimCheck {
+  const out: ClaimCheck = { delayed: [], volumes: [] };
+  let unboundImmediate = false;
+  const seen = new Set<string>();
+  for (const v of (pod.spec?.volumes ?? []) as any[]) {
+    const name = v?.persistentVolumeClaim?.claimName;
+    if (typeof name !== 'string' || seen.has(name)) continue;
+    seen.add(name);
+    const pvc = getClaim(name);
+    if (!pvc) return { ...out, blocking: `persistentvolumeclaim "${name}" not found` };
+    if (pvc.metadata?.deletionTimestamp) return { ...out, blocking: `persistentvolumeclaim "${name}" is being deleted` };
+    const volumeName = pvc.spec?.volumeName;
+    if (volumeName && pvc.status?.phase === 'Bound') {
+      out.volumes.push(getVolume(volumeName));
+      continue;
+    }
+    const cls = pvc.spec?.storageClassName ?? pvc.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'];
+    const sc = cls ? getClass(cls) : undefined;
+    if (!volumeName && sc && (sc as any).volumeBindingMode === 'WaitForFirstConsumer') out.delayed.push(pvc);
+    else unboundImmediate = true;
+  }
+  if (unboundImmediate) out.blocking = 'pod has unbound immediate PersistentVolumeClaims';
+  return out;
+}
+
+/** Per node: the reasons the pod's bound volumes rule it out (a missing volume, volume node affinity). */
+export function volumeNodeReasons(volumes: (Obj | undefined)[], node: Obj): string[] {
+  const reasons: string[] = [];
+  for (const pv of volumes) {
+    if (!pv) {
+      reasons.push('node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)');
+      continue;
+    }
+    const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms;
+    if (Array.isArray(terms) && terms.length && !terms.some((t: any) => matchNodeSelectorTerm(t, node))) reasons.push('node(s) had volume node affinity conflict');
+  }
+  return [...new Set(reasons)];
+}

@@ -20,7 +20,9 @@ before(async () => {
   c = await startCluster();
   ctl = await startControllers({
     kubeconfig: c.kubeconfig,
-    controllers: ['deployment', 'replicaset', 'statefulset', 'daemonset', 'job', 'endpoints', 'namespace-defaults', 'scheduler'],
+    // the provisioner binds the StatefulSet's claims (the scheduler holds pods with unbound claims)
+    controllers: ['deployment', 'replicaset', 'statefulset', 'daemonset', 'job', 'endpoints', 'namespace-defaults', 'scheduler', 'provisioner'],
+    storageDir: `${c.dir}/storage`,
     scheduler: { createNode: { capacity: { cpu: '4', memory: '8Gi', pods: '110' } } },
     job: { backoffBaseMs: 100 },
   });

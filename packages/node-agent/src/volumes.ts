@@ -191,6 +191,47 @@ async function tokenFile(ctx: VolumeContext, src: any, defaultMode: number, file
   files.set(src.path ?? 'token', { data: Buffer.from(t.token), mode: defaultMode });
 }
 
+/**
+ * A persistentVolumeClaim volume: the claim's bound PersistentVolume, served from the node's
+ * file system (`hostPath` — DirectoryOrCreate creates it — or `local`). An unbound or missing
+ * claim is a retryable error, as the kubelet reports it.
+ */
+async function claimVolume(ctx: VolumeContext, volName: string, claimName: string): Promise<RenderedVolume> {
+  const ns = ctx.pod.metadata.namespace;
+  const fail = (why: string, retry = true) => new VolumeError(`MountVolume.SetUp failed for volume "${volName}" : ${why}`, retry);
+  let pvc: any;
+  try {
+    pvc = await ctx.api.get(`/api/v1/namespaces/${encodeURIComponent(ns)}/persistentvolumeclaims/${encodeURIComponent(claimName)}`);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 404) throw fail(`persistentvolumeclaim "${claimName}" not found`);
+    throw e;
+  }
+  const pvName: string | undefined = pvc?.spec?.volumeName;
+  if (!pvName || pvc?.status?.phase !== 'Bound') throw fail(`error processing PVC ${ns}/${claimName}: PVC is not bound`);
+  let pv: any;
+  try {
+    pv = await ctx.api.get(`/api/v1/persistentvolumes/${encodeURIComponent(pvName)}`);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 404) throw fail(`error processing PVC ${ns}/${claimName}: persistentvolume "${pvName}" not found`);
+    throw e;
+  }
+  const ref = pv?.spec?.claimRef;
+  if (ref && (ref.namespace !== ns || ref.name !== claimName || (ref.uid && ref.uid !== pvc.metadata?.uid)))
+    throw fail(`error processing PVC ${ns}/${claimName}: persistentvolume "${pvName}" is bound to another claim (${ref.namespace}/${ref.name})`);
+  if (pv.spec?.hostPath?.path) {
+    // the hostPath rules (type checks, DirectoryOrCreate) under the volume's own name
+    const r = await renderVolume(ctx, { name: volName, hostPath: pv.spec.hostPath }, '');
+    return r;
+  }
+  if (pv.spec?.local?.path) {
+    const p: string = pv.spec.local.path;
+    if (!existsSync(p)) throw fail(`mount failed: stat ${p}: no such file or directory`);
+    return { kind: 'dir', host: p };
+  }
+  const type = Object.keys(pv.spec ?? {}).find((k) => !['accessModes', 'capacity', 'claimRef', 'persistentVolumeReclaimPolicy', 'storageClassName', 'volumeMode', 'mountOptions', 'nodeAffinity', 'volumeAttributesClassName'].includes(k)) ?? 'unknown';
+  throw fail(`persistentvolume "${pvName}": volume type "${type}" is not supported by the flotilla node agent (only hostPath and local)`, false);
+}
+
 export type RenderedVolume = { kind: 'files'; files: Files } | { kind: 'dir'; host: string; create?: 'dir' | 'file' } | { kind: 'empty' };
 
 /** Computes what a volume holds (may fetch ConfigMaps, Secrets, tokens). */
@@ -251,13 +292,7 @@ export async function renderVolume(ctx: VolumeContext, vol: any, dataDir: string
     }
     return { kind: 'dir', host: p };
   }
-  if (vol.persistentVolumeClaim) {
-    // a local stand-in for a provisioner: one directory per claim, kept after the pod
-    const ns = ctx.pod.metadata.namespace;
-    const dir = join(dataDir, 'claims', ns, vol.persistentVolumeClaim.claimName);
-    mkdirSync(dir, { recursive: true });
-    return { kind: 'dir', host: dir };
-  }
+  if (vol.persistentVolumeClaim) return claimVolume(ctx, name, vol.persistentVolumeClaim.claimName);
   const type = Object.keys(vol).find((k) => k !== 'name') ?? 'unknown';
   throw new VolumeError(`MountVolume.SetUp failed for volume "${name}" : volume type "${type}" is not supported by the flotilla node agent`, false);
 }
