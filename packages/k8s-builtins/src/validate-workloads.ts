@@ -178,11 +178,22 @@ export function validateStatefulSet(obj: KubeObject, old?: KubeObject): Cause[] 
     for (const f of ['whenDeleted', 'whenScaled'])
       if (rp[f] !== undefined && rp[f] !== 'Retain' && rp[f] !== 'Delete')
         errs.push(notSupported(`spec.persistentVolumeClaimRetentionPolicy.${f}`, rp[f], ['Retain', 'Delete']));
+  const claimNames: string[] = [];
   objs(spec.volumeClaimTemplates).forEach((pvc, i) => {
     const name = str(asObj(pvc.metadata)?.name);
     if (name === '') errs.push(required(`spec.volumeClaimTemplates[${i}].metadata.name`));
+    else claimNames.push(name);
   });
-  validateSelectorAndTemplate(errs, spec, { requireNonEmpty: true, podOpts: RS_STYLE });
+  // containers mount the claim templates by name: they become the pods' volumes
+  let withClaims = spec;
+  const tplSpec = asObj(asObj(spec.template)?.spec);
+  if (claimNames.length && tplSpec) {
+    const vols = Array.isArray(tplSpec.volumes) ? (tplSpec.volumes as Obj[]) : [];
+    const have = new Set(vols.map((v) => str(asObj(v)?.name)));
+    const extra = claimNames.filter((n) => !have.has(n)).map((n) => ({ name: n, persistentVolumeClaim: { claimName: n } }));
+    if (extra.length) withClaims = { ...spec, template: { ...asObj(spec.template), spec: { ...tplSpec, volumes: [...vols, ...extra] } } };
+  }
+  validateSelectorAndTemplate(errs, withClaims, { requireNonEmpty: true, podOpts: RS_STYLE });
   if (old) {
     const oldSpec = specOf(old) ?? {};
     selectorImmutable(errs, spec, oldSpec);

@@ -264,6 +264,20 @@ test('statefulset update: forbidden fields', () => {
   assert.match(find(causes, 'spec')!.message, /updates to statefulset spec for fields other than 'replicas'/);
 });
 
+test('statefulset: containers may mount the volumeClaimTemplates by name; other names are still unknown', () => {
+  const STS = ri('apps', 'v1', 'StatefulSet');
+  const sts = (mount: string): KubeObject => ({
+    ...deployment({
+      serviceName: 'db',
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'db', image: 'postgres', volumeMounts: [{ name: mount, mountPath: '/data' }] }] } },
+      volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+    }),
+    metadata: { name: 'db', namespace: 'default' },
+  });
+  assert.deepEqual(check(STS, sts('data')), []);
+  expectCause(check(STS, sts('other')), 'spec.template.spec.containers[0].volumeMounts[0].name', 'FieldValueNotFound');
+});
+
 test('daemonset: template selector match and rolling update', () => {
   const DS = ri('apps', 'v1', 'DaemonSet');
   const ds = deployment({ updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 0 } } });

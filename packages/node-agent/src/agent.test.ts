@@ -248,8 +248,14 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     assert.equal(vars.get('HOSTNAME'), 'env');
     assert.match(vars.get('WEB_SVC_SERVICE_HOST') ?? '', /^10\./);
     assert.equal(vars.get('WEB_SVC_SERVICE_PORT'), '80');
-    assert.equal(vars.get('KUBERNETES_SERVICE_HOST'), '127.0.0.1');
-    assert.equal(vars.get('KUBERNETES_SERVICE_PORT'), String(env.server.port));
+    // with a network per pod, the API server is the `kubernetes` Service; else the real address
+    if (env.agent.network === 'netns') {
+      assert.equal(vars.get('KUBERNETES_SERVICE_HOST'), '10.96.0.1');
+      assert.equal(vars.get('KUBERNETES_SERVICE_PORT'), '443');
+    } else {
+      assert.equal(vars.get('KUBERNETES_SERVICE_HOST'), '127.0.0.1');
+      assert.equal(vars.get('KUBERNETES_SERVICE_PORT'), String(env.server.port));
+    }
   });
 
   it('a missing ConfigMap key is CreateContainerConfigError with a clear message', async () => {
