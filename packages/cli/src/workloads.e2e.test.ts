@@ -279,9 +279,18 @@ describe('flotilla up runs workloads (kubectl end to end)', { timeout: 600_000 }
             metadata: { labels: { app: 'db' } },
             spec: {
               terminationGracePeriodSeconds: 1,
-              containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'sleep 1; touch /tmp/ready; exec sleep 3600'], readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1 } }],
+              containers: [
+                {
+                  name: 'c',
+                  image: 'busybox',
+                  command: ['sh', '-c', 'echo $HOSTNAME >> /data/id; sleep 1; touch /tmp/ready; exec sleep 3600'],
+                  readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1 },
+                  volumeMounts: [{ name: 'data', mountPath: '/data' }],
+                },
+              ],
             },
           },
+          volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
         },
       }),
     });
@@ -291,6 +300,11 @@ describe('flotilla up runs workloads (kubectl end to end)', { timeout: 600_000 }
       pods.map((p: any) => p.metadata.name),
       ['db-0', 'db-1', 'db-2'],
     );
+    // each pod has its own claim, provisioned by the local-path provisioner and mounted at /data
+    const pvcs = (await json(['get', 'pvc'])).items.filter((c: any) => c.metadata.name.startsWith('data-db-'));
+    assert.deepEqual(pvcs.map((c: any) => `${c.metadata.name}:${c.status.phase}:${c.spec.storageClassName}`).sort(), ['data-db-0:Bound:local-path', 'data-db-1:Bound:local-path', 'data-db-2:Bound:local-path']);
+    const pv = await json(['get', 'pv', pvcs.find((c: any) => c.metadata.name === 'data-db-1').spec.volumeName]);
+    assert.equal(readFileSync(join(pv.spec.hostPath.path, 'id'), 'utf8'), 'db-1\n');
     // ordered: each pod was created only after the one before it was Ready
     for (let i = 1; i < 3; i++) {
       const prevReady = Date.parse(pods[i - 1].status.conditions.find((c: any) => c.type === 'Ready').lastTransitionTime);
