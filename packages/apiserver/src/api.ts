@@ -2,7 +2,9 @@
  * Request routing for the Kubernetes REST API: discovery, OpenAPI, and the resource verbs
  * (get, list, watch, create, update, patch, delete, deletecollection) with their subresources.
  */
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpRequest, ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
+import { connect as netConnect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { KubeObject, LabelRequirement, FieldRequirement } from '@flotilla/apimachinery';
 import { getPath, matchLabels, parseFieldSelector, parseLabelSelector, SelectorError, clone, isPlainObject } from '@flotilla/apimachinery';
 import type { Authenticator, UserInfo } from './auth.js';
@@ -194,6 +196,7 @@ export class Api {
         return this.list(served, info.namespace, q, accept, res);
       }
       if (info.sub === 'log') return this.log(ns, info.name, q, res);
+      if (served.info.plural === 'pods' && CONNECT_SUBRESOURCES.includes(info.sub ?? '')) throw badRequest('Upgrade request required');
       const so = this.objects.get(served, ns, info.name);
       if (info.sub === 'scale') return sendJson(res, 200, toScale(served, so.obj));
       if (accept.includes('as=Table')) return sendJson(res, 200, this.table(served, [so], q, String(this.store.rv)));
@@ -217,6 +220,7 @@ export class Api {
 
     if (method === 'POST') {
       if (info.name !== undefined) {
+        if (served.info.plural === 'pods' && CONNECT_SUBRESOURCES.includes(info.sub ?? '')) throw badRequest('Upgrade request required');
         if (served.info.plural === 'serviceaccounts' && info.sub === 'token') return this.tokenRequest(served, ns, info.name, await this.body(req), res);
         if (served.info.plural === 'pods' && info.sub === 'binding') return this.bind(served, ns, info.name, await this.body(req), wo(), ua, res);
         throw methodNotAllowed(`POST is not supported on ${info.plural}${info.sub ? `/${info.sub}` : ''}`);
@@ -302,7 +306,7 @@ export class Api {
     if (sub === 'status') return !!s.info.subresources?.status;
     if (sub === 'scale') return !!s.info.subresources?.scale;
     if (s.builtin && s.info.group === '') {
-      if (s.info.plural === 'pods' && ['log', 'exec', 'portforward', 'binding', 'eviction'].includes(sub)) return true;
+      if (s.info.plural === 'pods' && ['log', 'exec', 'attach', 'portforward', 'binding', 'eviction'].includes(sub)) return true;
       if (s.info.plural === 'serviceaccounts' && sub === 'token') return true;
       if (s.info.plural === 'namespaces' && sub === 'finalize') return true;
     }
@@ -665,6 +669,128 @@ export class Api {
   /** The token the API server presents to kubelets (set by the server). */
   kubeletToken = '';
 
+  // ------------------------------------------------------- connect subresources (upgrades)
+
+  /**
+   * An HTTP upgrade (WebSocket or SPDY). `pods/{name}/exec`, `attach` and `portforward` are
+   * authenticated, checked (pod, container, node) and then proxied as they are to the kubelet of
+   * the pod's node: the request line and headers are rewritten (kubelet path, the API server's
+   * kubelet token), everything after is piped both ways, so the client negotiates its protocol
+   * with the kubelet. Any other upgrade request is served as a plain request.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => {});
+    const url = new URL(req.url ?? '/', 'https://local');
+    const info = parsePath(url.pathname.replace(/\/+$/, ''));
+    const isConnect = !!info && info.group === '' && info.version === 'v1' && info.plural === 'pods' && info.namespace !== undefined && info.name !== undefined && CONNECT_SUBRESOURCES.includes(info.sub ?? '');
+    if (!isConnect || (req.method !== 'GET' && req.method !== 'POST')) {
+      // not ours to upgrade: answer it as a normal request on this connection, then close it
+      const res = new ServerResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket as Socket);
+      res.on('finish', () => {
+        res.detachSocket(socket as Socket);
+        socket.end();
+      });
+      void this.handle(req, res);
+      return;
+    }
+    try {
+      if (!this.auth.authenticate(req.headers.authorization)) throw unauthorized();
+      const target = this.connectTarget(info!.namespace!, info!.name!, info!.sub!, url.searchParams);
+      this.proxyUpgrade(req, socket, head, target);
+    } catch (e) {
+      if (!(e instanceof ApiError)) console.error('apiserver: internal error:', e);
+      upgradeError(socket, e);
+    }
+  }
+
+  /** Where a connect request goes on the kubelet, with Kubernetes' checks and messages. */
+  private connectTarget(ns: string, name: string, sub: string, q: URLSearchParams): { host: string; port: number; path: string; nodeName: string } {
+    const s = this.reg.find('', 'v1', 'pods')!;
+    const p = this.objects.get(s, ns, name).obj as any;
+    const fwd = new URLSearchParams();
+    let kpath: string;
+    if (sub === 'portforward') {
+      const ports = q.getAll('ports').flatMap((x) => x.split(',')).filter(Boolean);
+      for (const port of ports) {
+        const n = Number(port);
+        if (!Number.isInteger(n) || n < 1 || n > 65535) throw badRequest(`ports: Invalid value: ${JSON.stringify(port)}: must be between 1 and 65535, inclusive`);
+      }
+      if (ports.length) fwd.set('port', ports.join(','));
+      kpath = `/portForward/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
+    } else {
+      const containers = (p.spec?.containers ?? []).map((c: any) => c.name as string);
+      const inits = (p.spec?.initContainers ?? []).map((c: any) => c.name as string);
+      const ephemeral = (p.spec?.ephemeralContainers ?? []).map((c: any) => c.name as string);
+      let c = q.get('container') ?? '';
+      if (!c) {
+        const annotated = p.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
+        if (annotated && containers.includes(annotated)) c = annotated;
+        else if (containers.length === 1) c = containers[0];
+        else if (containers.length === 0) throw badRequest(`a container name must be specified for pod ${name}`);
+        else
+          throw badRequest(
+            `a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]${inits.length ? ` or one of the init containers: [${inits.join(' ')}]` : ''}`,
+          );
+      } else if (![...containers, ...inits, ...ephemeral].includes(c)) throw badRequest(`container ${c} is not valid for pod ${name}`);
+      const bool = (k: string) => ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(q.get(k) ?? '');
+      const stdin = bool('stdin');
+      const stdout = bool('stdout');
+      const stderr = bool('stderr');
+      const tty = bool('tty');
+      if (sub === 'exec') {
+        const command = q.getAll('command');
+        if (command.length === 0) throw badRequest('you must specify at least 1 command');
+        for (const a of command) fwd.append('command', a);
+      }
+      if (!stdin && !stdout && !stderr) throw badRequest('you must specify at least one of stdin, stdout, stderr');
+      if (stdin) fwd.set('stdin', '1');
+      if (stdout) fwd.set('stdout', '1');
+      if (stderr) fwd.set('stderr', '1');
+      if (tty) fwd.set('tty', '1');
+      kpath = `/${sub}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(c)}`;
+    }
+    const nodeName: string | undefined = p.spec?.nodeName;
+    if (!nodeName) throw badRequest(`pod ${name} does not have a host assigned`);
+    const node = this.store.get('core/nodes', '', nodeName)?.obj as any;
+    if (!node) throw notFound('', 'nodes', nodeName);
+    const port = Number(node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 0);
+    const host = (node.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address ?? '127.0.0.1';
+    if (!port) throw new ApiError(500, 'InternalError', `Internal error occurred: node ${nodeName} has no kubelet endpoint (status.daemonEndpoints.kubeletEndpoint.Port)`);
+    const qs = fwd.toString();
+    return { host, port, path: qs ? `${kpath}?${qs}` : kpath, nodeName };
+  }
+
+  private proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, t: { host: string; port: number; path: string; nodeName: string }): void {
+    let connected = false;
+    const up = netConnect({ host: t.host, port: t.port, allowHalfOpen: true });
+    up.setNoDelay(true);
+    up.once('connect', () => {
+      connected = true;
+      const hostHeader = t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
+      const lines = [`${req.method} ${t.path} HTTP/1.1`, `Host: ${hostHeader}`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        const k = req.rawHeaders[i].toLowerCase();
+        if (k === 'authorization' || k === 'host') continue;
+        lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      }
+      lines.push(`Authorization: Bearer ${this.kubeletToken}`);
+      up.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length) up.write(head);
+      socket.pipe(up);
+      up.pipe(socket);
+    });
+    up.on('error', (e) => {
+      if (!connected) upgradeError(socket, new ApiError(500, 'InternalError', `error dialing backend: ${e.message.replace(/^connect /, `dial tcp ${t.host}:${t.port}: connect: `)}`));
+      else socket.destroy();
+    });
+    up.on('close', () => {
+      if (connected) socket.destroy();
+    });
+    socket.on('close', () => up.destroy());
+  }
+
   private isReview(s: Served): boolean {
     return s.builtin && (s.info.group === 'authorization.k8s.io' || s.info.group === 'authentication.k8s.io') && s.info.verbs.length === 1;
   }
@@ -686,6 +812,19 @@ export class Api {
     else out.status = { allowed: true, reason: 'flotilla: authenticated users are allowed' };
     return out;
   }
+}
+
+/** The subresources of pods that upgrade the connection (exec, attach, port-forward). */
+const CONNECT_SUBRESOURCES = ['exec', 'attach', 'portforward'];
+
+/** A Status answer on a connection that asked to be upgraded: plain HTTP/1.1, then closed. */
+function upgradeError(socket: Duplex, e: unknown): void {
+  if (socket.destroyed) return;
+  const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', `Internal error occurred: ${(e as Error)?.message ?? String(e)}`);
+  const body = JSON.stringify(err.toStatus());
+  socket.end(
+    `HTTP/1.1 ${err.code} ${STATUS_CODES[err.code] ?? ''}\r\nContent-Type: application/json\r\nCache-Control: no-cache, private\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 function toScale(s: Served, obj: KubeObject): Record<string, unknown> {

@@ -71,6 +71,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     s.on('close', () => sockets.delete(s));
   });
   server.on('secureConnection', (s) => s.setNoDelay(true));
+  // exec, attach, port-forward: WebSocket and SPDY upgrades, proxied to the pod's kubelet
+  server.on('upgrade', (req, socket, head) => api.handleUpgrade(req, socket, head));
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -157,6 +157,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     },
     pods: () => [...workers.values()],
     log,
+    dialPod: (w, port) => network.dial(w.ip, port),
   });
 
   const events = new EventRecorder(api, nodeName, log);

@@ -1,11 +1,27 @@
 /**
  * The kubelet's HTTP endpoint on 127.0.0.1: `GET /containerLogs/{namespace}/{pod}/{container}`
- * (what the API server proxies `pods/{name}/log` to), `/healthz`, `/pods`.
+ * (what the API server proxies `pods/{name}/log` to), `/healthz`, `/pods`, and the streaming
+ * upgrades `/exec/{namespace}/{pod}/{container}`, `/attach/…` and `/portForward/{namespace}/{pod}`
+ * (WebSocket or SPDY/3.1, see streaming.ts).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 import { formatRecord, selectRecords, type LogQuery } from './logs.js';
 import type { PodWorker } from './pod.js';
+import {
+  channelProtocol,
+  runAttach,
+  runExec,
+  servePortForward,
+  SpdySession,
+  spdyStreams,
+  webSocketPortForward,
+  webSocketStreams,
+  type StreamIO,
+  type StreamOptions,
+} from './streaming.js';
 
 export interface KubeletServerOptions {
   host: string;
@@ -15,6 +31,8 @@ export interface KubeletServerOptions {
   findPod(ns: string, name: string): PodWorker | undefined;
   pods(): PodWorker[];
   log: (m: string) => void;
+  /** a TCP connection to `port` inside the pod's network (port-forward); default: the pod IP from here */
+  dialPod?(w: PodWorker, port: number): Promise<Duplex>;
 }
 
 function text(res: ServerResponse, code: number, msg: string): void {
@@ -39,6 +57,19 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ ser
     }
   });
   server.keepAliveTimeout = 30_000;
+  // upgraded connections (exec, attach, port-forward) are not the HTTP server's: closed on close()
+  const upgraded = new Set<Duplex>();
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    upgraded.add(socket);
+    socket.on('close', () => upgraded.delete(socket));
+    socket.on('error', () => {});
+    try {
+      upgrade(o, req, socket, head);
+    } catch (e) {
+      o.log(`kubelet server: ${(e as Error).stack ?? e}`);
+      rawError(socket, 500, (e as Error).message);
+    }
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());
@@ -52,6 +83,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ ser
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const s of upgraded) s.destroy();
       }),
   };
 }
@@ -62,13 +94,15 @@ function handle(o: KubeletServerOptions, req: IncomingMessage, res: ServerRespon
   const auth = String(req.headers.authorization ?? '');
   const token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
   if (!token || !o.tokens().has(token)) return text(res, 401, 'Unauthorized');
+  if (/^\/(exec|attach|portForward)\//.test(u.pathname) && (req.method === 'GET' || req.method === 'POST')) return text(res, 400, 'Upgrade request required');
   if (req.method !== 'GET') return text(res, 405, 'method not allowed');
   if (u.pathname === '/pods' || u.pathname === '/pods/') {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: o.pods().map((w) => ({ ...w.pod, status: w.buildStatus() })) }));
     return;
   }
-  if (/^\/(exec|attach|portForward|run)\//.test(u.pathname)) return text(res, 501, `${u.pathname.split('/')[1]} is not implemented by the flotilla node agent yet (see docs/node-agent.md)`);
+  if (/^\/(exec|attach|portForward)\//.test(u.pathname)) return text(res, 400, 'Upgrade request required');
+  if (/^\/run\//.test(u.pathname)) return text(res, 501, 'run is not implemented by the flotilla node agent (use exec)');
   const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(u.pathname);
   if (!m) return text(res, 404, `404 page not found: ${u.pathname}`);
   const [ns, pod, container] = m.slice(1).map(decodeURIComponent);
@@ -141,4 +175,127 @@ function containerLogs(o: KubeletServerOptions, ns: string, podName: string, con
     },
   });
   res.on('close', unsubscribe);
+}
+
+// ------------------------------------------------------------------ streaming upgrades
+
+/** the subprotocol chosen for a WebSocket upgrade request (ws asks handleProtocols) */
+const chosen = new WeakMap<IncomingMessage, string>();
+const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false, handleProtocols: (_offered, req) => chosen.get(req) ?? false });
+const EXEC_SPDY_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'];
+const PF_SPDY_PROTOCOL = 'portforward.k8s.io';
+const PF_TUNNEL_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
+
+function rawError(socket: Duplex, code: number, msg: string): void {
+  if (socket.destroyed) return;
+  const body = msg.endsWith('\n') ? msg : `${msg}\n`;
+  socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+const listHeader = (v: string | string[] | undefined): string[] =>
+  (Array.isArray(v) ? v.join(',') : v ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+const flag = (q: URLSearchParams, k: string) => ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(q.get(k) ?? '');
+
+function defaultDial(w: PodWorker, port: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: w.ip, port, allowHalfOpen: true });
+    s.once('connect', () => {
+      s.removeListener('error', reject);
+      resolve(s);
+    });
+    s.once('error', reject);
+  });
+}
+
+function upgrade(o: KubeletServerOptions, req: IncomingMessage, socket: Socket, head: Buffer): void {
+  const u = new URL(req.url ?? '/', 'http://kubelet');
+  const auth = String(req.headers.authorization ?? '');
+  const token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
+  if (!token || !o.tokens().has(token)) return rawError(socket, 401, 'Unauthorized');
+  const m = /^\/(exec|attach|portForward)\/([^/]+)\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?\/?$/.exec(u.pathname);
+  if (!m) return rawError(socket, 404, `404 page not found: ${u.pathname}`);
+  const kind = m[1];
+  const [ns, podName] = [m[2], m[3]].map(decodeURIComponent);
+  const w = o.findPod(ns, podName);
+  if (!w) return rawError(socket, 404, 'pod does not exist');
+  const up = String(req.headers.upgrade ?? '').toLowerCase();
+  const isWs = up === 'websocket';
+  const isSpdy = up.startsWith('spdy/3');
+  if (!isWs && !isSpdy) return rawError(socket, 400, `unable to upgrade: unsupported protocol ${JSON.stringify(req.headers.upgrade ?? '')}`);
+  const q = u.searchParams;
+  const dial = (port: number) => (o.dialPod ?? defaultDial)(w, port);
+
+  if (kind === 'portForward') {
+    // /portForward/{ns}/{pod}[/{uid}]
+    const uid = m[4] ? decodeURIComponent(m[4]) : undefined;
+    if (uid && uid !== w.uid) return rawError(socket, 404, 'pod does not exist');
+    if (isSpdy) {
+      const offered = listHeader(req.headers['x-stream-protocol-version']);
+      if (offered.length && !offered.includes(PF_SPDY_PROTOCOL))
+        return rawError(socket, 403, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${PF_SPDY_PROTOCOL}]`);
+      socket.setNoDelay(true);
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PF_SPDY_PROTOCOL}\r\n\r\n`);
+      if (head.length) socket.unshift(head);
+      servePortForward(new SpdySession(socket), w, dial, o.log);
+      return;
+    }
+    const offered = listHeader(req.headers['sec-websocket-protocol']);
+    const proto = offered.find((p) => p === PF_TUNNEL_PROTOCOL || p === PF_SPDY_PROTOCOL || /^(v4\.)?(base64\.)?channel\.k8s\.io$/.test(p));
+    if (offered.length && !proto) return rawError(socket, 400, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${PF_TUNNEL_PROTOCOL} v4.channel.k8s.io]`);
+    const ports = q
+      .getAll('port')
+      .concat(q.getAll('ports'))
+      .flatMap((p) => p.split(','))
+      .map(Number);
+    if (proto !== PF_TUNNEL_PROTOCOL) {
+      if (!ports.length || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) return rawError(socket, 400, 'query parameter "port" is required');
+    }
+    socket.setNoDelay(true);
+    if (proto) chosen.set(req, proto);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (proto === PF_TUNNEL_PROTOCOL) {
+        // binary messages carry the SPDY byte stream
+        servePortForward(new SpdySession(createWebSocketStream(ws)), w, dial, o.log);
+      } else webSocketPortForward(ws, proto ?? '', ports, w, dial, o.log);
+    });
+    return;
+  }
+
+  // exec / attach: /{kind}/{ns}/{pod}/{container}
+  const container = m[4] ? decodeURIComponent(m[4]) : '';
+  if (!container || m[5]) return rawError(socket, 404, `404 page not found: ${u.pathname}`);
+  if (!w.containerInfo(container)) return rawError(socket, 404, `container not found (${JSON.stringify(container)})`);
+  if (!w.containerInfo(container)!.running) return rawError(socket, 500, `container not found (${JSON.stringify(container)})`);
+  const opts: StreamOptions = { stdin: flag(q, 'input') || flag(q, 'stdin'), stdout: flag(q, 'output') || flag(q, 'stdout'), stderr: flag(q, 'error') || flag(q, 'stderr'), tty: flag(q, 'tty') };
+  if (!opts.stdin && !opts.stdout && !opts.stderr) return rawError(socket, 400, 'you must specify at least one of stdin, stdout, stderr');
+  const argv = q.getAll('command');
+  if (kind === 'exec' && argv.length === 0) return rawError(socket, 400, 'you must specify at least 1 command');
+  const start = (io: StreamIO) => {
+    if (kind === 'exec') runExec(w, container, argv, opts, io);
+    else runAttach(w, container, opts, io);
+  };
+  if (isSpdy) {
+    const offered = listHeader(req.headers['x-stream-protocol-version']);
+    const proto = offered.length ? offered.find((p) => EXEC_SPDY_PROTOCOLS.includes(p)) : 'channel.k8s.io';
+    if (!proto) return rawError(socket, 403, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${EXEC_SPDY_PROTOCOLS.join(' ')}]`);
+    socket.setNoDelay(true);
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n${offered.length ? `X-Stream-Protocol-Version: ${proto}\r\n` : ''}\r\n`);
+    if (head.length) socket.unshift(head);
+    const session = new SpdySession(socket);
+    spdyStreams(session, channelProtocol(proto)!.version, opts, (io) => {
+      if (io) start(io);
+      else session.destroy();
+    });
+    return;
+  }
+  const offered = listHeader(req.headers['sec-websocket-protocol']);
+  const proto = offered.find((p) => channelProtocol(p));
+  if (offered.length && !proto) return rawError(socket, 400, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${EXEC_SPDY_PROTOCOLS.join(' ')} and their base64 variants]`);
+  socket.setNoDelay(true);
+  if (proto) chosen.set(req, proto);
+  wss.handleUpgrade(req, socket, head, (ws) => start(webSocketStreams(ws, proto ?? 'channel.k8s.io', opts)));
 }
