@@ -158,7 +158,7 @@ export class Api {
         if (!doc) throw notFound('', 'openapi', path);
         return sendJson(res, 200, doc);
       }
-      if (path === '/openapi/v2' || path === '/swagger.json') return sendJson(res, 200, this.openapi.v2doc());
+      if (path === '/openapi/v2' || path === '/swagger.json') return this.openapi.serveV2(req, res, path === '/openapi/v2');
       const parts = path.split('/').filter(Boolean);
       if (parts[0] === 'api' && parts.length === 2) {
         const l = apiResourceList(this.reg, '', parts[1]);

@@ -1,4 +1,6 @@
 /** Discovery documents (legacy and aggregated) and OpenAPI documents built from the registry. */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ResourceInfo, StructSchema } from '@flotilla/apimachinery';
 import {
   buildOpenApiV2,
@@ -8,6 +10,7 @@ import {
   openApiV3Paths,
   openApiDocHash,
 } from '@flotilla/k8s-builtins';
+import { acceptsOpenApiV2Proto, encodeOpenApiV2Proto, OPENAPI_V2_PROTO_MEDIA_TYPE } from './openapi-v2-proto.js';
 import { apiVersionOf, type Registry, type Served } from './registry.js';
 
 function resourceEntries(list: Served[]): Record<string, unknown>[] {
@@ -136,7 +139,8 @@ export function aggregatedDiscovery(reg: Registry, core: boolean, apiVersion: st
 export class OpenApi {
   private gen = -1;
   private v3 = new Map<string, string>();
-  private v2?: string;
+  private v2?: { text: string; etag: string };
+  private v2proto_?: { jsonEtag: string; bytes: Buffer; etag: string };
   private schemas: Record<string, StructSchema> = {};
   private names = new Map<ResourceInfo, string>();
 
@@ -194,8 +198,57 @@ export class OpenApi {
   }
 
   v2doc(): string {
+    return this.v2json().text;
+  }
+
+  private v2json(): { text: string; etag: string } {
     this.refresh();
-    this.v2 ??= JSON.stringify(buildOpenApiV2({ resources: this.reg.all().map((s) => s.info), schemas: this.schemas, kindSchemaName: this.kindSchemaName }));
+    if (!this.v2) {
+      const text = JSON.stringify(buildOpenApiV2({ resources: this.reg.all().map((s) => s.info), schemas: this.schemas, kindSchemaName: this.kindSchemaName }));
+      this.v2 = { text, etag: etagOf(text) };
+    }
     return this.v2;
   }
+
+  /** The gnostic protobuf form of the v2 document, re-encoded only when the JSON's hash changes. */
+  v2proto(): { bytes: Buffer; etag: string } {
+    const json = this.v2json();
+    if (this.v2proto_?.jsonEtag !== json.etag) {
+      const bytes = encodeOpenApiV2Proto(JSON.parse(json.text) as Record<string, unknown>);
+      this.v2proto_ = { jsonEtag: json.etag, bytes, etag: etagOf(bytes) };
+    }
+    return this.v2proto_;
+  }
+
+  /**
+   * GET /openapi/v2 (and /swagger.json): JSON, or gnostic protobuf when the Accept header asks for
+   * `application/com.github.proto-openapi.spec.v2@v1.0+protobuf` (client-go's OpenAPISchema(),
+   * used by kubectl's client-side validation). Each representation has its own ETag;
+   * If-None-Match answers 304.
+   */
+  serveV2(req: IncomingMessage, res: ServerResponse, allowProto = true): void {
+    const proto = allowProto && acceptsOpenApiV2Proto(String(req.headers.accept ?? ''));
+    const rep = proto ? this.v2proto() : this.v2json();
+    const body = 'bytes' in rep ? rep.bytes : rep.text;
+    const etag = rep.etag;
+    const headers: Record<string, string | number> = {
+      'Content-Type': proto ? OPENAPI_V2_PROTO_MEDIA_TYPE : 'application/json',
+      'Cache-Control': 'no-cache, private',
+      ETag: etag,
+      Vary: 'Accept',
+    };
+    const inm = String(req.headers['if-none-match'] ?? '');
+    if (inm && (inm.trim() === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+    res.writeHead(200, { ...headers, 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+}
+
+/** A strong ETag: the quoted upper-case hex SHA-512 of the representation (as Kubernetes does). */
+function etagOf(body: string | Buffer): string {
+  return `"${createHash('sha512').update(body).digest('hex').toUpperCase()}"`;
 }
