@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** The `flotilla` command. */
+import { fork } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -155,18 +157,12 @@ export async function main(argv: string[]): Promise<void> {
         storageDir: join(dataDir, 'storage'),
         log: process.env.FLOTILLA_DEBUG ? (m: string) => process.stderr.write(`controllers: ${m}\n`) : undefined,
       });
-      // the node: pods bound to flotilla-node run here as local processes
-      let agent: Awaited<ReturnType<typeof startNodeAgent>> | undefined;
+      // the node: pods bound to flotilla-node run here as local processes. The agent is a process
+      // of its own (an API client like a kubelet), so it does not share an event loop with the server.
+      let agent: AgentProcess | undefined;
       if (!values['no-node']) {
         try {
-          agent = await startNodeAgent({
-            kubeconfig: kc,
-            dataDir: join(dataDir, 'node'),
-            hidePaths: [dataDir],
-            sandbox: sandbox as 'auto' | 'bwrap' | 'none',
-            network: network as 'auto' | 'netns' | 'host',
-            log: (m: string) => process.stderr.write(`node-agent: ${m}\n`),
-          });
+          agent = await startAgentProcess({ kubeconfig: kc, dataDir: join(dataDir, 'node'), hidePaths: [dataDir], sandbox, network });
         } catch (e) {
           await controllers.stop();
           await server.close();
@@ -196,4 +192,72 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((e) => fail((e as Error).stack ?? String(e)));
+interface AgentProcess {
+  nodeName: string;
+  sandbox: string;
+  network: string;
+  stop(): Promise<void>;
+}
+
+/** Runs the node agent in a child process (see nodeAgentChild); resolves once its node is ready. */
+function startAgentProcess(o: { kubeconfig: string; dataDir: string; hidePaths: string[]; sandbox: string; network: string }): Promise<AgentProcess> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), [NODE_AGENT_CHILD, JSON.stringify(o)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let ready = false;
+    child.on('message', (m: any) => {
+      if (m?.t === 'ready') {
+        ready = true;
+        resolve({
+          nodeName: m.nodeName,
+          sandbox: m.sandbox,
+          network: m.network,
+          stop: () =>
+            new Promise<void>((res) => {
+              if (child.exitCode !== null) return res();
+              child.once('exit', () => res());
+              child.send({ t: 'stop' });
+            }),
+        });
+      } else if (m?.t === 'error') reject(new Error(m.message));
+    });
+    child.on('exit', (code) => {
+      if (!ready) reject(new Error(`the node agent exited (${code}) before its node was ready`));
+      else if (code !== 0) process.stderr.write(`flotilla: the node agent exited with ${code}\n`);
+    });
+  });
+}
+
+const NODE_AGENT_CHILD = '__node-agent-child';
+
+/**
+ * The node agent's process. A clean stop (message from flotilla up) stops the pods too; if
+ * flotilla up dies (the IPC channel closes), the pods keep running for the next agent to re-adopt.
+ */
+async function nodeAgentChild(optsJson: string): Promise<void> {
+  const o = JSON.parse(optsJson);
+  let agent: Awaited<ReturnType<typeof startNodeAgent>>;
+  try {
+    agent = await startNodeAgent({ ...o, log: (m: string) => process.stderr.write(`node-agent: ${m}\n`) });
+  } catch (e) {
+    process.send?.({ t: 'error', message: (e as Error).message });
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = async (keepPods: boolean) => {
+    if (stopping) return;
+    stopping = true;
+    await agent.stop({ keepPods });
+    process.exit(0);
+  };
+  process.on('message', (m: any) => {
+    if (m?.t === 'stop') void stop(false);
+  });
+  process.on('disconnect', () => void stop(true));
+  // Ctrl-C reaches the whole process group: flotilla up decides
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => void stop(true));
+  process.send?.({ t: 'ready', nodeName: agent.nodeName, sandbox: agent.sandbox, network: agent.network });
+}
+
+if (process.argv[2] === NODE_AGENT_CHILD) void nodeAgentChild(process.argv[3]);
+else main(process.argv.slice(2)).catch((e) => fail((e as Error).stack ?? String(e)));
