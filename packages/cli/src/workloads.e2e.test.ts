@@ -176,6 +176,40 @@ describe('flotilla up runs workloads (kubectl end to end)', { timeout: 600_000 }
     assert.equal(JSON.parse((await ok(['logs', 'client'])).trim()), 'blue');
   });
 
+  it('port-forward to a pod, a deployment and a service, then HTTP; exec with exit codes and stdin', async () => {
+    for (const target of ['deployment/web', 'svc/web']) {
+      const pf = spawn('kubectl', ['port-forward', target, `:${target.startsWith('svc') ? 80 : 8080}`], { env: { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: up.kubeconfig } });
+      try {
+        const port = await new Promise<number>((resolve, reject) => {
+          let buf = '';
+          const t = setTimeout(() => reject(new Error(`port-forward ${target} did not start: ${buf}`)), 30_000);
+          const on = (d: Buffer) => {
+            buf += d;
+            const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(buf);
+            if (m) {
+              clearTimeout(t);
+              resolve(Number(m[1]));
+            }
+          };
+          pf.stdout.on('data', on);
+          pf.stderr.on('data', on);
+        });
+        for (let i = 0; i < 2; i++) assert.equal(JSON.parse((await httpGet(`http://127.0.0.1:${port}/color`)).body), 'blue', target);
+      } finally {
+        pf.kill();
+      }
+    }
+    const pod = (await json(['get', 'pods', '-l', 'app=web'])).items[0].metadata.name;
+    assert.equal((await ok(['exec', pod, '--', 'hostname'])).trim(), pod);
+    const r = await kubectl(['exec', pod, '--', 'sh', '-c', 'echo to-stderr >&2; exit 3']);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /to-stderr/);
+    assert.match(r.stderr, /command terminated with exit code 3/);
+    assert.equal(await ok(['exec', '-i', pod, '--', 'cat'], { input: 'through stdin\n' }), 'through stdin\n');
+    // from inside the pod, the Service by DNS name
+    assert.equal(JSON.parse(await ok(['exec', pod, '--', 'wget', '-qO-', 'http://web.default.svc.cluster.local/color'])), 'blue');
+  });
+
   it('a Job that succeeds and one that exhausts its backoffLimit', async () => {
     await ok(['create', 'job', 'hello', '--image=busybox', '--', 'echo', 'hello from a job']);
     await ok(['wait', '--for=condition=complete', 'job/hello', '--timeout=60s']);
