@@ -13,22 +13,11 @@ if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt "$need_node_major" ]
   exit 1
 fi
 
-# System tools the tests drive for real (bubblewrap: the node agent's sandbox; without it the
-# agent falls back to plain processes, so it is installed when possible but not required).
-missing=()
-command -v git >/dev/null 2>&1 || missing+=(git)
-if ! command -v bwrap >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  missing+=(bubblewrap)
-fi
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "test: installing ${missing[*]} with apt-get…" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  else
-    echo "test: missing ${missing[*]}: install them (e.g. 'sudo apt-get install ${missing[*]}') and re-run" >&2
-    exit 1
-  fi
-fi
+# System tools the tests drive for real: git (repo server), bubblewrap (the node agent's
+# sandbox), iproute2 (a network namespace per pod), nats-server and redis-server (the images
+# mapped to them). Tests that need an optional one skip with the reason printed.
+. scripts/system-deps.sh
+system_deps git:git -- bwrap:bubblewrap ip:iproute2 nsenter:util-linux nats-server:nats-server redis-server:redis-server
 if ! command -v kubectl >/dev/null 2>&1; then
   echo "test: kubectl is required (the end-to-end tests drive the real kubectl): install kubectl 1.28+ and re-run" >&2
   exit 1

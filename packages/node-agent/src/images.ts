@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 /**
  * How an image is run on this host. Strings may hold placeholders: `{tag}` (the image tag),
  * `{node}` (this Node.js executable), `{programs}` (the built-in programs shipped with the node
- * agent), `{podIP}` (the pod's address).
+ * agent), `{podIP}` (the pod's address), `{listenIP}` (0.0.0.0 with a network of its own, else the pod IP).
  */
 export interface ImageMapping {
   /** The image's ENTRYPOINT: program (a name on PATH or an absolute path) and leading arguments. */
@@ -64,11 +64,11 @@ export const DEFAULT_IMAGES: Record<string, ImageMapping> = {
   node: { cmd: ['node'], commands: { node: '{node}' }, description: 'this Node.js' },
   nats: {
     entrypoint: ['nats-server'],
-    appendArgs: ['--addr', '{podIP}'],
+    appendArgs: ['--addr', '{listenIP}'],
     commands: { '/nats-server': 'nats-server', 'nats-server': 'nats-server' },
     description: 'the host nats-server',
   },
-  redis: { cmd: ['redis-server', '--bind', '{podIP}'], commands: { 'redis-server': 'redis-server' }, description: 'the host redis-server' },
+  redis: { cmd: ['redis-server', '--bind', '{listenIP}', '--protected-mode', 'no'], commands: { 'redis-server': 'redis-server' }, description: 'the host redis-server' },
   'argoproj/rollouts-demo': {
     entrypoint: ['{node}', '{programs}/rollouts-demo.js'],
     env: { COLOR: '{tag}' },
@@ -189,7 +189,12 @@ export class ImageTable {
   }
 }
 
-/** Replaces `{tag}`, `{node}`, `{programs}`, `{podIP}` in a mapping string. */
-export function fillPlaceholders(s: string, vars: { tag: string; podIP: string }): string {
-  return s.replace(/\{(tag|node|programs|podIP)\}/g, (_, k: string) => (k === 'tag' ? vars.tag : k === 'node' ? process.execPath : k === 'programs' ? PROGRAMS_DIR : vars.podIP));
+/**
+ * `{tag}`, `{node}`, `{programs}`, `{podIP}` and `{listenIP}` — the address a server in the pod
+ * should bind: 0.0.0.0 when the pod has a network of its own, else its pod IP (shared host network).
+ */
+export function fillPlaceholders(s: string, vars: { tag: string; podIP: string; listenIP?: string }): string {
+  return s.replace(/\{(tag|node|programs|podIP|listenIP)\}/g, (_, k: string) =>
+    k === 'tag' ? vars.tag : k === 'node' ? process.execPath : k === 'programs' ? PROGRAMS_DIR : k === 'listenIP' ? vars.listenIP ?? vars.podIP : vars.podIP,
+  );
 }

@@ -177,6 +177,36 @@ describe('pod network (network namespaces)', { concurrency: false, timeout: 180_
     assert.equal(out.trim(), '200 10.96.0.1 api-client');
   });
 
+  it('the nats and redis images run the host nats-server and redis-server, reached through Services', async (t) => {
+    const have = (cmd: string) => ['/usr/sbin', '/usr/bin', '/usr/local/bin', '/usr/local/sbin'].some((d) => existsSync(`${d}/${cmd}`));
+    const servers = [
+      { image: 'nats:2.10', cmd: 'nats-server', port: 4222, send: '', expect: /^INFO \{/ },
+      { image: 'redis:7', cmd: 'redis-server', port: 6379, send: 'PING\r\n', expect: /^\+PONG/ },
+    ].filter((x) => {
+      if (have(x.cmd)) return true;
+      t.diagnostic(`skipping ${x.image}: ${x.cmd} is not installed (scripts/test.sh installs it)`);
+      return false;
+    });
+    for (const x of servers) {
+      const name = x.cmd.replace('-server', '');
+      await createPod(env.api, ns, podManifest(name, { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: x.image, ports: [{ containerPort: x.port }], readinessProbe: { tcpSocket: { port: x.port }, periodSeconds: 1 } }] }));
+      const p = await podWhere(env.api, ns, name, (p) => cond(p, 'Ready') === 'True', 'Ready', 30_000);
+      await create(env.api, `/api/v1/namespaces/${ns}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ name: 'tcp', port: x.port }] } });
+      await putEndpoints(ns, name, [p.status.podIP], x.port, 'tcp');
+      await new Promise((r) => setTimeout(r, 300));
+      const out = await runInPod(
+        ns,
+        `${name}-client`,
+        `const s = require('net').connect(${x.port}, '${name}'); let b = '';
+         s.on('connect', () => s.write(${JSON.stringify(x.send)}));
+         s.on('data', (d) => { b += d; const i = b.indexOf('\\n'); if (i >= 0) { console.log(b.slice(0, i).trim()); s.destroy(); } });
+         s.on('error', (e) => { console.error(e.message); process.exit(1); });`,
+      );
+      assert.match(out.trim(), x.expect, `${x.image}: ${out}`);
+      await deletePod(env.api, ns, name);
+    }
+  });
+
   it('deleting a pod removes its network namespace', async () => {
     const p = await getPod(env.api, ns, 'client-1');
     const uid = p.metadata.uid;

@@ -11,7 +11,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (k === 'listen') listen = v ?? listen;
 }
 const colon = listen.lastIndexOf(':');
-const host = listen.slice(0, colon) || process.env.FLOTILLA_POD_IP || '0.0.0.0';
+const host = listen.slice(0, colon) || process.env.FLOTILLA_LISTEN_IP || process.env.FLOTILLA_POD_IP || '0.0.0.0';
 const port = Number(listen.slice(colon + 1));
 const server = createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-app-name': 'http-echo' });

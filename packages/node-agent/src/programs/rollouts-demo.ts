@@ -19,7 +19,7 @@ if (color.startsWith('slow-')) {
 if (process.env.ERROR_RATE) errorRate = Number(process.env.ERROR_RATE) || 0;
 if (process.env.LATENCY) latency = Number(process.env.LATENCY) || 0;
 const port = Number(process.env.PORT || 8080);
-const host = process.env.LISTEN_ADDR || process.env.FLOTILLA_POD_IP || '0.0.0.0';
+const host = process.env.LISTEN_ADDR || process.env.FLOTILLA_LISTEN_IP || process.env.FLOTILLA_POD_IP || '0.0.0.0';
 
 const page = `<!doctype html><html><head><title>Argo Rollouts Demo</title></head>
 <body style="font-family:sans-serif"><h1>Argo Rollouts Demo</h1>
