@@ -228,6 +228,12 @@ describe('flotilla up runs workloads (kubectl end to end)', { timeout: 600_000 }
     assert.equal(job.status.failed, 2);
   });
 
+  it("Flotilla's own image runs the flotilla command", async () => {
+    await ok(['run', 'self', '--image=flotilla/flotilla:0.1.0', '--restart=Never', '--', 'version']);
+    await eventually('self done', async () => (await json(['get', 'pod', 'self'])).status.phase === 'Succeeded');
+    assert.equal((await ok(['logs', 'self'])).trim(), 'flotilla 0.1.0');
+  });
+
   it('a crashing container goes into CrashLoopBackOff', async () => {
     await ok(['run', 'crash', '--image=busybox', '--', 'sh', '-c', 'echo about to crash; exit 1']);
     const p = await eventually('CrashLoopBackOff', async () => {

@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 
 /**
  * How an image is run on this host. Strings may hold placeholders: `{tag}` (the image tag),
- * `{node}` (this Node.js executable), `{programs}` (the built-in programs shipped with the node
+ * `{node}` (this Node.js executable), `{flotilla}` (this installation's flotilla command),
+ * `{programs}` (the built-in programs shipped with the node
  * agent), `{podIP}` (the pod's address), `{listenIP}` (0.0.0.0 with a network of its own, else the pod IP).
  */
 export interface ImageMapping {
@@ -38,6 +39,8 @@ export interface ImageMapping {
 const here = dirname(fileURLToPath(import.meta.url));
 /** Directory of the built-in programs (compiled from src/programs). */
 export const PROGRAMS_DIR = join(here, 'programs');
+/** The `flotilla` command of this installation (packages/cli beside this package). */
+export const FLOTILLA_MAIN = join(here, '..', '..', 'cli', 'dist', 'main.js');
 
 const HOST_SH: ImageMapping = { cmd: ['sh'], hostUserland: true, description: 'the host userland (/bin/sh, coreutils…)' };
 const HOST_BASH: ImageMapping = { cmd: ['bash'], hostUserland: true, description: 'the host userland (bash, coreutils…)' };
@@ -76,6 +79,9 @@ export const DEFAULT_IMAGES: Record<string, ImageMapping> = {
   },
   'argoproj/argosay': argosay,
   'docker/whalesay': { cmd: ['/bin/bash'], commands: { cowsay: ['{node}', '{programs}/whalesay.js'] }, description: 'built-in cowsay' },
+  // Flotilla's own image: its entry point is the flotilla command of this installation
+  flotilla: { entrypoint: ['{node}', '{flotilla}'], description: "Flotilla's own entry points (the flotilla command)" },
+  'flotilla/flotilla': { entrypoint: ['{node}', '{flotilla}'], description: "Flotilla's own entry points (the flotilla command)" },
   'hashicorp/http-echo': { entrypoint: ['{node}', '{programs}/http-echo.js'], description: 'built-in http-echo (-text, -listen)' },
 };
 
@@ -194,7 +200,17 @@ export class ImageTable {
  * should bind: 0.0.0.0 when the pod has a network of its own, else its pod IP (shared host network).
  */
 export function fillPlaceholders(s: string, vars: { tag: string; podIP: string; listenIP?: string }): string {
-  return s.replace(/\{(tag|node|programs|podIP|listenIP)\}/g, (_, k: string) =>
-    k === 'tag' ? vars.tag : k === 'node' ? process.execPath : k === 'programs' ? PROGRAMS_DIR : k === 'listenIP' ? vars.listenIP ?? vars.podIP : vars.podIP,
+  return s.replace(/\{(tag|node|programs|flotilla|podIP|listenIP)\}/g, (_, k: string) =>
+    k === 'tag'
+      ? vars.tag
+      : k === 'node'
+        ? process.execPath
+        : k === 'programs'
+          ? PROGRAMS_DIR
+          : k === 'flotilla'
+            ? FLOTILLA_MAIN
+            : k === 'listenIP'
+              ? vars.listenIP ?? vars.podIP
+              : vars.podIP,
   );
 }

@@ -14,6 +14,9 @@ import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, writeFi
 import { dirname, join, posix } from 'node:path';
 import { PROGRAMS_DIR } from './images.js';
 
+/** This installation (the workspace root: packages/node-agent/dist → ../../..). */
+const INSTALL_ROOT = join(PROGRAMS_DIR, '..', '..', '..', '..');
+
 export type SandboxMode = 'bwrap' | 'none';
 
 export interface Mount {
@@ -205,10 +208,11 @@ export function bwrapArgs(ctx: BwrapContext, spec: SandboxSpec, opts: { infoFd?:
   }
   a.push('--proc', '/proc', '--dev', '/dev', '--bind', spec.tmpDir, '/tmp', '--tmpfs', '/run');
   if (existsSync('/sys')) a.push('--ro-bind', '/sys', '/sys');
-  // the built-in programs ship in this package: when it lives under /tmp or /run (e.g. a clone in
-  // /tmp), the private /tmp and /run above would hide them, so they are bound back in read-only
-  const programs = canonical(PROGRAMS_DIR);
-  if (['tmp', 'run'].includes(programs.split('/')[1] ?? '') && existsSync(programs)) a.push('--ro-bind', programs, programs);
+  // the built-in programs and the flotilla command ship in this installation: when it lives under
+  // /tmp or /run (e.g. a clone in /tmp), the private /tmp and /run above would hide it, so it is
+  // bound back in read-only (the hidden paths below still apply inside it)
+  const install = canonical(INSTALL_ROOT);
+  if (['tmp', 'run'].includes(install.split('/')[1] ?? '') && existsSync(install)) a.push('--ro-bind', install, install);
   for (const h of ctx.hide) {
     try {
       if (statSync(h).isDirectory()) a.push('--tmpfs', h);
