@@ -552,11 +552,12 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     const p = await podWhere(env.api, ns, 'd', done, 'completion', 30_000);
     assert.equal(p.status.phase, 'Failed');
     assert.equal(p.status.reason, 'DeadlineExceeded');
-    const t = cstatus(p).state.terminated;
-    assert.ok(t, 'the container was stopped');
-    // it ran: started, and stopped by the deadline (a signal), not by its own exit
-    assert.ok(Date.parse(t.startedAt) > 0, JSON.stringify(t));
-    assert.notEqual(t.exitCode, 0);
+    // usually it ran and was stopped by the deadline (a signal, not its own exit); on a loaded
+    // machine the deadline can pass before it started, and then it never runs
+    const st = cstatus(p).state;
+    if (st.terminated) assert.notEqual(st.terminated.exitCode, 0, JSON.stringify(st));
+    else assert.ok(st.waiting, JSON.stringify(st));
+    assert.equal(cstatus(p).ready, false);
   });
 
   it('a startup probe holds readiness and liveness until it succeeds', async () => {
