@@ -198,6 +198,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     serviceAccount: (ns, name) => serviceAccounts.get(`${ns}/${name}`),
     onRemoved: (w) => {
       workers.delete(w.uid);
+      if ((w.pod.spec?.containers ?? []).some((c: any) => (c.ports ?? []).some((p: any) => p.hostPort))) routesChanged();
       finished.add(w.uid);
       if (finished.size > 10_000) finished.clear();
     },
@@ -277,6 +278,14 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     routesTimer = setTimeout(() => {
       routesTimer = undefined;
       const table = serviceTable(serviceObjs.values(), endpointObjs);
+      // containers' hostPorts: on host loopback, to the pod (like a CNI portmap plugin)
+      for (const w of workers.values()) {
+        if (w.removed || w.pod.spec?.hostNetwork) continue;
+        for (const c of [...(w.pod.spec?.initContainers ?? []), ...(w.pod.spec?.containers ?? [])])
+          for (const p of c.ports ?? [])
+            if (p.hostPort && (p.protocol ?? 'TCP') === 'TCP')
+              table.nodePorts.push({ key: `hp:${p.hostPort}`, port: p.hostPort, backends: [{ ip: w.ip, port: p.containerPort }], name: `${w.key} hostPort ${p.hostPort}` });
+      }
       network.setServices(table.entries);
       network.setDns(dnsRecords(serviceObjs.values(), endpointObjs));
       applying = applying.then(() => hostPorts.apply(table)).catch((e) => log(`host ports: ${e.message}`));
@@ -358,6 +367,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     const nw = new PodWorker(ctx, pod, state);
     workers.set(uid, nw);
     nw.schedule();
+    if ((pod.spec?.containers ?? []).some((c: any) => (c.ports ?? []).some((p: any) => p.hostPort))) routesChanged();
   };
 
   const podGone = (pod: KubeObject) => {

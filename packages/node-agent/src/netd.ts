@@ -212,24 +212,32 @@ udp.on('message', (msg, rinfo) => {
   const name = question.name.toLowerCase().replace(/\.$/, '');
   const known = records[name];
   const cluster = name === 'cluster.local' || name.endsWith('.cluster.local');
-  if (known || cluster) {
+  const cname = known?.[0]?.startsWith('cname:') ? known[0].slice(6) : undefined;
+  if ((known || cluster) && !cname) {
     if (!known) return reply(answer(q, 'NXDOMAIN', []));
     if (question.type !== 'A') return reply(answer(q, 'NOERROR', []));
     return reply(answer(q, 'NOERROR', known.map((ip) => ({ name: question.name, type: 'A', ttl: 5, data: ip }) as dnsPacket.Answer)));
   }
-  if (question.type !== 'A') return reply(answer(q, 'NOERROR', []));
+  // ExternalName: the CNAME, then the target's addresses
+  const head: dnsPacket.Answer[] = cname ? [{ name: question.name, type: 'CNAME', ttl: 5, data: cname } as dnsPacket.Answer] : [];
+  const target = cname ?? name;
+  const inCluster = records[target.toLowerCase()];
+  if (question.type !== 'A' || (inCluster && !inCluster[0]?.startsWith('cname:'))) {
+    const a = question.type === 'A' && inCluster ? inCluster.map((ip) => ({ name: target, type: 'A', ttl: 5, data: ip }) as dnsPacket.Answer) : [];
+    return reply(answer(q, 'NOERROR', [...head, ...a]));
+  }
   // other names: the host resolves them
   const id = ++lookupId;
   const timer = setTimeout(() => {
     pending.delete(id);
-    reply(answer(q, 'SERVFAIL', []));
+    reply(answer(q, 'SERVFAIL', head));
   }, 3000);
   pending.set(id, (addrs) => {
     clearTimeout(timer);
-    if (!addrs.length) return reply(answer(q, 'NXDOMAIN', []));
-    reply(answer(q, 'NOERROR', addrs.map((ip) => ({ name: question.name, type: 'A', ttl: 30, data: ip }) as dnsPacket.Answer)));
+    if (!addrs.length) return reply(answer(q, cname ? 'NOERROR' : 'NXDOMAIN', head));
+    reply(answer(q, 'NOERROR', [...head, ...addrs.map((ip) => ({ name: target, type: 'A', ttl: 30, data: ip }) as dnsPacket.Answer)]));
   });
-  send({ t: 'lookup', id, name });
+  send({ t: 'lookup', id, name: target });
 });
 
 // ------------------------------------------------------------------------------- control

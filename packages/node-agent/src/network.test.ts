@@ -8,6 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { kubeletGet, cond, create, createPod, deletePod, ensureNamespace, getPod, httpGet, podManifest, podWhere, startEnv, waitFor, type Env } from './testutil.js';
 import { detectNetns } from './network.js';
 
@@ -205,6 +206,40 @@ describe('pod network (network namespaces)', { concurrency: false, timeout: 180_
       assert.match(out.trim(), x.expect, `${x.image}: ${out}`);
       await deletePod(env.api, ns, name);
     }
+  });
+
+  it('a container hostPort answers on host loopback; an ExternalName Service resolves as a CNAME', async () => {
+    const hostPort = await new Promise<number>((resolve) => {
+      const srv = createServer();
+      srv.listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    await createPod(env.api, ns, podManifest('hp', { terminationGracePeriodSeconds: 1, containers: [{ name: 'demo', image: 'argoproj/rollouts-demo:orange', ports: [{ containerPort: 8080, hostPort }] }] }));
+    await podWhere(env.api, ns, 'hp', (p) => cond(p, 'Ready') === 'True', 'Ready');
+    assert.equal(JSON.parse(await waitFor('the hostPort', async () => (await httpGet(`http://127.0.0.1:${hostPort}/color`)).body)), 'orange');
+    await deletePod(env.api, ns, 'hp');
+    await waitFor('the hostPort closed', async () => {
+      try {
+        await httpGet(`http://127.0.0.1:${hostPort}/color`, 500);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+
+    await create(env.api, `/api/v1/namespaces/${ns}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'ext' }, spec: { type: 'ExternalName', externalName: `demo.${ns}.svc.cluster.local` } });
+    await new Promise((r) => setTimeout(r, 300));
+    const out = await runInPod(
+      ns,
+      'ext-client',
+      `require('dns').resolveCname('ext.${ns}.svc.cluster.local', (e, c) => {
+         if (e) { console.error(e.message); process.exit(1); }
+         require('http').get({ host: 'ext', port: 80, path: '/color', agent: false }, (r) => { let b = ''; r.on('data', (d) => b += d); r.on('end', () => console.log(c[0] + ' ' + JSON.parse(b))); }).on('error', (e) => { console.error(e.message); process.exit(1); });
+       });`,
+    );
+    assert.match(out.trim(), new RegExp(`^demo\\.${ns}\\.svc\\.cluster\\.local (blue|green)$`));
   });
 
   it('deleting a pod removes its network namespace', async () => {

@@ -69,7 +69,8 @@ export function serviceTable(services: Iterable<KubeObject>, endpoints: Map<stri
 
 /**
  * Cluster DNS names: `svc.ns.svc.cluster.local` → ClusterIP (headless: the ready endpoints),
- * `hostname.svc.ns.svc.cluster.local` for endpoints with a hostname (StatefulSet pods).
+ * `hostname.svc.ns.svc.cluster.local` for endpoints with a hostname (StatefulSet pods),
+ * ExternalName Services as `cname:<target>`.
  */
 export function dnsRecords(services: Iterable<KubeObject>, endpoints: Map<string, KubeObject>): Record<string, string[]> {
   const r: Record<string, string[]> = {};
@@ -80,8 +81,13 @@ export function dnsRecords(services: Iterable<KubeObject>, endpoints: Map<string
   for (const s of services) {
     const ns = s.metadata?.namespace;
     const name = s.metadata?.name;
-    if (!ns || !name || s.spec?.type === 'ExternalName') continue;
+    if (!ns || !name) continue;
     const base = `${name}.${ns}.svc.${CLUSTER_DOMAIN}`;
+    if (s.spec?.type === 'ExternalName') {
+      // a CNAME to the external name (netd resolves the target)
+      if (s.spec.externalName) r[base.toLowerCase()] = [`cname:${String(s.spec.externalName).replace(/\.$/, '')}`];
+      continue;
+    }
     const ep = endpoints.get(`${ns}/${name}`);
     const ip = s.spec?.clusterIP;
     if (ip && ip !== 'None') add(base, ip);

@@ -7,6 +7,7 @@ import { parseRecord, selectRecords, formatRecord, type LogRecord } from './logs
 import { plainRewriter, findExecutable } from './sandbox.js';
 import { Ipam } from './ipam.js';
 import { fieldRefValue, formatMap } from './volumes.js';
+import { dnsRecords, resolvConf, serviceTable } from './services.js';
 
 describe('$(VAR) expansion', () => {
   const env: Record<string, string> = { A: 'a', B: 'b-$(A)', EMPTY: '' };
@@ -136,5 +137,50 @@ describe('pod addresses and downward API', () => {
     assert.equal(fieldRefValue(pod, 'status.podIP'), '127.1.0.9');
     assert.equal(fieldRefValue(pod, 'spec.serviceAccountName'), 'sa');
     assert.equal(fieldRefValue(pod, 'spec.nope'), undefined);
+  });
+});
+
+describe('services (pure)', () => {
+  const svc = (name: string, spec: any, status: any = {}) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'ns', uid: `u-${name}` }, spec, status });
+  const ep = (name: string, subsets: any[]) => ({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace: 'ns' }, subsets });
+  it('serviceTable: ready endpoints by port name, NodePorts, LoadBalancers; UDP left out', () => {
+    const services = [
+      svc('web', { type: 'NodePort', clusterIP: '10.96.0.5', ports: [{ name: 'http', port: 80, nodePort: 30001 }, { name: 'dns', port: 53, protocol: 'UDP' }] }),
+      svc('lb', { type: 'LoadBalancer', clusterIP: '10.96.0.6', ports: [{ port: 81, nodePort: 30002 }] }, { loadBalancer: { ingress: [{ ip: '127.0.1.4' }] } }),
+      svc('none', { clusterIP: 'None', ports: [{ port: 1 }] }),
+    ];
+    const eps = new Map([
+      ['ns/web', ep('web', [{ addresses: [{ ip: '10.244.0.3' }, { ip: '10.244.0.2' }], notReadyAddresses: [{ ip: '10.244.0.9' }], ports: [{ name: 'http', port: 8080 }, { name: 'other', port: 9 }] }])],
+      ['ns/lb', ep('lb', [{ addresses: [{ ip: '10.244.0.4' }], ports: [{ port: 8081 }] }])],
+    ]);
+    const t = serviceTable(services, eps);
+    assert.deepEqual(t.entries, [
+      { ip: '10.96.0.5', port: 80, backends: [{ ip: '10.244.0.2', port: 8080 }, { ip: '10.244.0.3', port: 8080 }], name: 'ns/web:http' },
+      { ip: '10.96.0.6', port: 81, backends: [{ ip: '10.244.0.4', port: 8081 }], name: 'ns/lb:81' },
+    ]);
+    assert.deepEqual(t.nodePorts.map((n) => n.port), [30001, 30002]);
+    assert.deepEqual(t.loadBalancers.map((l) => [l.key, l.ingress, l.ports[0].port]), [['lb:ns/lb', '127.0.1.4', 81]]);
+  });
+  it('dnsRecords: ClusterIP, headless endpoints, hostnames, ExternalName', () => {
+    const services = [
+      svc('web', { clusterIP: '10.96.0.5', ports: [{ port: 80 }] }),
+      svc('db', { clusterIP: 'None', ports: [{ port: 5432 }] }),
+      svc('ext', { type: 'ExternalName', externalName: 'example.org.' }),
+    ];
+    const eps = new Map([['ns/db', ep('db', [{ addresses: [{ ip: '10.244.0.7', hostname: 'db-0' }], ports: [{ port: 5432 }] }])]]);
+    assert.deepEqual(dnsRecords(services, eps), {
+      'web.ns.svc.cluster.local': ['10.96.0.5'],
+      'db.ns.svc.cluster.local': ['10.244.0.7'],
+      'db-0.db.ns.svc.cluster.local': ['10.244.0.7'],
+      'ext.ns.svc.cluster.local': ['cname:example.org'],
+    });
+  });
+  it('resolvConf: ClusterFirst search path and ndots, dnsConfig, dnsPolicy None', () => {
+    assert.equal(resolvConf('ns', '10.244.0.1', { spec: {} }), 'nameserver 10.244.0.1\nsearch ns.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n');
+    assert.equal(
+      resolvConf('ns', '10.244.0.1', { spec: { dnsConfig: { searches: ['corp'], options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }] } } }),
+      'nameserver 10.244.0.1\nsearch ns.svc.cluster.local svc.cluster.local cluster.local corp\noptions ndots:2 edns0\n',
+    );
+    assert.equal(resolvConf('ns', '10.244.0.1', { spec: { dnsPolicy: 'None', dnsConfig: { nameservers: ['1.2.3.4'], searches: ['a'] } } }), 'nameserver 1.2.3.4\nsearch a\noptions ndots:5\n');
   });
 });
