@@ -95,7 +95,7 @@ while ((await readyReplicas('warmup')) < 1) await new Promise((r) => setTimeout(
 await new Promise((r) => setTimeout(r, 1000));
 const agentPid = () => readFileSync(`/proc/${up.pid}/task/${up.pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number).find((c) => {
   try {
-    return readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('node-agent');
+    return readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('agent-child');
   } catch {
     return false;
   }
@@ -114,7 +114,7 @@ const cpuTree = () => {
   let t = cpuMs(up.pid);
   for (const c of readFileSync(`/proc/${up.pid}/task/${up.pid}/children`, 'utf8').split(' ').filter(Boolean)) {
     try {
-        if (readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('node-agent')) t += cpuMs(Number(c));
+        if (readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('agent-child')) t += cpuMs(Number(c));
     } catch {}
   }
   return t;

@@ -10,7 +10,6 @@ import { startApiServer } from '@flotilla/apiserver';
 import { renderCommand } from '@flotilla/repo-server';
 import { helmTemplateCommand } from '@flotilla/helm';
 import { startControllers } from '@flotilla/controllers';
-import { startNodeAgent } from '@flotilla/node-agent';
 
 export const VERSION = '0.1.0';
 
@@ -199,10 +198,11 @@ interface AgentProcess {
   stop(): Promise<void>;
 }
 
-/** Runs the node agent in a child process (see nodeAgentChild); resolves once its node is ready. */
+/** Runs the node agent in a child process (agent-child.ts); resolves once its node is ready. */
 function startAgentProcess(o: { kubeconfig: string; dataDir: string; hidePaths: string[]; sandbox: string; network: string }): Promise<AgentProcess> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [NODE_AGENT_CHILD, JSON.stringify(o)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // a small entry point of its own: the agent's process loads only the node agent
+    const child = fork(fileURLToPath(new URL('./agent-child.js', import.meta.url)), [JSON.stringify(o)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let ready = false;
     child.on('message', (m: any) => {
       if (m?.t === 'ready') {
@@ -227,37 +227,4 @@ function startAgentProcess(o: { kubeconfig: string; dataDir: string; hidePaths: 
   });
 }
 
-const NODE_AGENT_CHILD = '__node-agent-child';
-
-/**
- * The node agent's process. A clean stop (message from flotilla up) stops the pods too; if
- * flotilla up dies (the IPC channel closes), the pods keep running for the next agent to re-adopt.
- */
-async function nodeAgentChild(optsJson: string): Promise<void> {
-  const o = JSON.parse(optsJson);
-  let agent: Awaited<ReturnType<typeof startNodeAgent>>;
-  try {
-    agent = await startNodeAgent({ ...o, log: (m: string) => process.stderr.write(`node-agent: ${m}\n`) });
-  } catch (e) {
-    process.send?.({ t: 'error', message: (e as Error).message });
-    process.exit(1);
-  }
-  let stopping = false;
-  const stop = async (keepPods: boolean) => {
-    if (stopping) return;
-    stopping = true;
-    await agent.stop({ keepPods });
-    process.exit(0);
-  };
-  process.on('message', (m: any) => {
-    if (m?.t === 'stop') void stop(false);
-  });
-  process.on('disconnect', () => void stop(true));
-  // Ctrl-C reaches the whole process group: flotilla up decides
-  process.on('SIGINT', () => {});
-  process.on('SIGTERM', () => void stop(true));
-  process.send?.({ t: 'ready', nodeName: agent.nodeName, sandbox: agent.sandbox, network: agent.network });
-}
-
-if (process.argv[2] === NODE_AGENT_CHILD) void nodeAgentChild(process.argv[3]);
-else main(process.argv.slice(2)).catch((e) => fail((e as Error).stack ?? String(e)));
+main(process.argv.slice(2)).catch((e) => fail((e as Error).stack ?? String(e)));
