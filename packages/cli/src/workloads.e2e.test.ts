@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -206,6 +206,13 @@ describe('flotilla up runs workloads (kubectl end to end)', { timeout: 600_000 }
     assert.match(r.stderr, /to-stderr/);
     assert.match(r.stderr, /command terminated with exit code 3/);
     assert.equal(await ok(['exec', '-i', pod, '--', 'cat'], { input: 'through stdin\n' }), 'through stdin\n');
+    // kubectl cp (tar over exec) both ways, through the container's private /tmp
+    const src = join(dir, 'cp-src.txt');
+    writeFileSync(src, 'copied by kubectl cp\n');
+    await ok(['cp', src, `${pod}:/tmp/cp.txt`]);
+    assert.equal(await ok(['exec', pod, '--', 'cat', '/tmp/cp.txt']), 'copied by kubectl cp\n');
+    await ok(['cp', `${pod}:/tmp/cp.txt`, join(dir, 'cp-back.txt')]);
+    assert.equal(readFileSync(join(dir, 'cp-back.txt'), 'utf8'), 'copied by kubectl cp\n');
     // from inside the pod, the Service by DNS name
     assert.equal(JSON.parse(await ok(['exec', pod, '--', 'wget', '-qO-', 'http://web.default.svc.cluster.local/color'])), 'blue');
   });
