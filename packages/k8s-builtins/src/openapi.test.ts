@@ -241,6 +241,11 @@ test('Swagger 2.0 document', () => {
   assert.ok(doc.paths['/apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers']);
   assert.ok(doc.paths['/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers']);
   assert.ok(findBuiltin('apps', 'v1', 'deployments'));
+  // a described reference is written as Kubernetes' v2 writes it: $ref beside the description
+  const spec = defs['io.k8s.api.apps.v1.Deployment'].properties!.spec as StructSchema;
+  assert.equal(spec.$ref, '#/definitions/io.k8s.api.apps.v1.DeploymentSpec');
+  assert.ok(spec.description);
+  assert.equal(spec.allOf, undefined);
 });
 
 test('toSwaggerV2Schema drops v3-only keywords', () => {

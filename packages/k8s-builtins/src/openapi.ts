@@ -753,7 +753,11 @@ export function toSwaggerV2Schema(s: StructSchema): StructSchema {
     } else if (k === 'items') {
       out.items = Array.isArray(v) ? (v.map((x) => toSwaggerV2Schema(x)) as unknown as StructSchema) : toSwaggerV2Schema(v as StructSchema);
     } else if (k === 'allOf' && Array.isArray(v)) {
-      out.allOf = v.map((x: StructSchema) => toSwaggerV2Schema(x));
+      // v3 wraps a described reference as {description, allOf: [{$ref}]}; v2 (Kubernetes'
+      // /openapi/v2) writes the $ref beside the description
+      const only = v.length === 1 ? (v[0] as StructSchema) : undefined;
+      if (only && typeof only.$ref === 'string' && Object.keys(only).length === 1 && s.$ref === undefined) out.$ref = `#/definitions/${refName(only.$ref)}`;
+      else out.allOf = v.map((x: StructSchema) => toSwaggerV2Schema(x));
     } else if (k.startsWith('x-') || V2_KEYWORDS.has(k)) {
       out[k] = v;
     }
