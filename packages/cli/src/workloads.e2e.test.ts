@@ -235,6 +235,29 @@ describe('flotilla up runs workloads (kubectl end to end)', { timeout: 600_000 }
     assert.equal(job.status.failed, 2);
   });
 
+  it('kubectl run -i and -it: stdin and a terminal attached to a new pod, removed after (--rm)', async () => {
+    const r = await ok(['run', '-i', '--rm', '--restart=Never', 'reader', '--image=busybox', '--', 'sh', '-c', 'read line; echo "got $line"'], { input: 'hello\n' });
+    assert.match(r, /got hello/);
+    // -t needs a terminal on kubectl's side: script(1) gives it one
+    const tty = await new Promise<string>((resolve) => {
+      const c = spawn('script', ['-qfec', 'kubectl run -it --rm --restart=Never ttytest --image=busybox -- sh', '/dev/null'], { env: { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: up.kubeconfig } });
+      let out = '';
+      c.stdout.on('data', (d) => {
+        out += d;
+        // the shell is there once kubectl has attached: type into it
+        if (/try pressing enter/.test(out) && !c.stdin.writableEnded) c.stdin.end('echo tty-ok-$((40+2)); tty; exit\n');
+      });
+      const t = setTimeout(() => c.kill('SIGKILL'), 60_000);
+      c.on('close', () => {
+        clearTimeout(t);
+        resolve(out.replace(/\r/g, ''));
+      });
+    });
+    assert.match(tty, /tty-ok-42\n/);
+    assert.match(tty, /\/dev\/pts\/\d+\n/);
+    await eventually('both pods removed', async () => !(await json(['get', 'pods'])).items.some((p: any) => ['reader', 'ttytest'].includes(p.metadata.name)));
+  });
+
   it("Flotilla's own image runs the flotilla command", async () => {
     await ok(['run', 'self', '--image=flotilla/flotilla:0.1.0', '--restart=Never', '--', 'version']);
     await eventually('self done', async () => (await json(['get', 'pod', 'self'])).status.phase === 'Succeeded');

@@ -542,8 +542,8 @@ export class PodWorker {
     return String(this.pod.spec?.hostname || this.name).slice(0, 63);
   }
 
-  private fifoPaths(c: Ctr): { out: string; err: string } {
-    return { out: join(this.dir, `${c.name}.out`), err: join(this.dir, `${c.name}.err`) };
+  private fifoPaths(c: Ctr): { out: string; err: string; in: string } {
+    return { out: join(this.dir, `${c.name}.out`), err: join(this.dir, `${c.name}.err`), in: join(this.dir, `${c.name}.in`) };
   }
 
   private async makeFifos(): Promise<void> {
@@ -551,6 +551,8 @@ export class PodWorker {
     for (const c of this.ctrs) {
       const f = this.fifoPaths(c);
       for (const p of [f.out, f.err]) if (!existsSync(p)) need.push(p);
+      // spec.stdin: the FIFO kubectl attach writes the container's stdin to
+      if (c.spec.stdin && !existsSync(f.in)) need.push(f.in);
     }
     await this.ctx.fifos.make(need);
   }
@@ -693,7 +695,9 @@ export class PodWorker {
     const tmp = spec.terminationMessagePath ?? '/dev/termination-log';
     files.push({ host: termLog, path: tmp });
     const fsRoot = join(this.dir, 'fs', c.name);
-    const sandbox: SandboxSpec = { argv, env: fullEnv, workingDir, mounts, hostname: this.hostname(), tmpDir, fsRoot, files };
+    // tty: the container runs on a terminal of its own (script(1) allocates it; its output is the log)
+    const ttyArgv = spec.tty ? ['script', '-qfec', argv.map(shellQuote).join(' '), '/dev/null'] : argv;
+    const sandbox: SandboxSpec = { argv: ttyArgv, env: spec.tty ? { TERM: 'xterm', ...fullEnv } : fullEnv, workingDir, mounts, hostname: this.hostname(), tmpDir, fsRoot, files };
 
     const exe = findExecutable(argv[0], fullEnv.PATH, mounts, workingDir);
     const containerID = `flotilla://${randomBytes(32).toString('hex')}`;
@@ -732,7 +736,7 @@ export class PodWorker {
     c.log.openFifos(fifo.out, fifo.err);
     c.log.beginRun(restart);
 
-    const child = spawn('/bin/sh', [this.ctx.shim, runPrefix, fifo.out, fifo.err, this.ctx.mode, '--', ...this.netWrap(), launch.file, ...launch.args], {
+    const child = spawn('/bin/sh', [this.ctx.shim, runPrefix, fifo.out, fifo.err, spec.stdin ? `${this.ctx.mode}:in` : this.ctx.mode, '--', ...this.netWrap(), launch.file, ...launch.args], {
       detached: true,
       stdio: 'ignore',
       cwd: launch.cwd,
@@ -1450,6 +1454,22 @@ export class PodWorker {
 
   // ------------------------------------------------------------------------------------ logs
 
+  /**
+   * The stdin FIFO of a running container with `stdin: true` (kubectl attach writes to it), and
+   * whether the first attach ends it (`stdinOnce`).
+   */
+  stdinOf(name: string): { path: string; once: boolean } | undefined {
+    const c = this.byName.get(name);
+    if (!c || !c.spec.stdin || !alive(c)) return undefined;
+    return { path: this.fifoPaths(c).in, once: !!c.spec.stdinOnce };
+  }
+
+  /** Ends a container's stdin: its shim closes the writer it holds (stdinOnce, after the first attach). */
+  closeStdin(name: string): void {
+    const c = this.byName.get(name);
+    if (c && alive(c)) signal(c.run!.shimPid, 'SIGUSR1');
+  }
+
   containerLog(name: string): ContainerLog | undefined {
     return this.byName.get(name)?.log;
   }
@@ -1459,6 +1479,11 @@ export class PodWorker {
     if (!c) return undefined;
     return { restartCount: c.restartCount, runs: c.runs, running: alive(c), waiting: c.state?.waiting?.reason };
   }
+}
+
+/** Quotes a word for sh. */
+function shellQuote(w: string): string {
+  return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
 }
 
 export function readState(dir: string): PodState | undefined {

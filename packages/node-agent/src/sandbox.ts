@@ -70,16 +70,34 @@ const DEFAULT_CAPS = [
 const SPECIAL_TOP = new Set(['proc', 'dev', 'tmp', 'run', 'sys']);
 
 export const SHIM = `#!/bin/sh
-# flotilla container shim: shim.sh RUN_PREFIX OUT_FIFO ERR_FIFO MODE -- COMMAND...
+# flotilla container shim: shim.sh RUN_PREFIX OUT_FIFO ERR_FIFO MODE[:in] -- COMMAND...
 p=$1; o=$2; e=$3; m=$4; shift 5
 trap 'true' TERM INT HUP
 exec 4<"$o" 5<"$e" </dev/null
-if [ "$m" = bwrap ]; then
-  "$@" 4<&- 5<&- 6>"$p.info" >"$o" 2>"$e"
-else
-  "$@" 4<&- 5<&- >"$o" 2>"$e"
-fi
-rc=$?
+case "$m" in
+*:in)
+  # stdin (spec.stdin): the FIFO beside OUT_FIFO, which kubectl attach writes to. fd 3 keeps a
+  # writer open so the container sees no EOF between attaches; SIGUSR1 closes it (stdinOnce).
+  m=\${m%:in}; i="\${o%.out}.in"
+  exec 3<>"$i"
+  trap 'exec 3>&-' USR1
+  if [ "$m" = bwrap ]; then
+    "$@" 3>&- 4<&- 5<&- 6>"$p.info" >"$o" 2>"$e" <"$i" &
+  else
+    "$@" 3>&- 4<&- 5<&- >"$o" 2>"$e" <"$i" &
+  fi
+  c=$!
+  while :; do wait $c; rc=$?; kill -0 $c 2>/dev/null || break; done
+  ;;
+*)
+  if [ "$m" = bwrap ]; then
+    "$@" 4<&- 5<&- 6>"$p.info" >"$o" 2>"$e"
+  else
+    "$@" 4<&- 5<&- >"$o" 2>"$e"
+  fi
+  rc=$?
+  ;;
+esac
 # output still in the pipes (the agent may be away): keep it for the agent
 dd if=/dev/fd/4 iflag=nonblock of="$p.stdout.rest" 2>/dev/null
 dd if=/dev/fd/5 iflag=nonblock of="$p.stderr.rest" 2>/dev/null

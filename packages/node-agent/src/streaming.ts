@@ -20,6 +20,7 @@
  * does no flow control either). Header blocks are inflated with the SPDY/3 dictionary and our
  * own are sent as stored (uncompressed) deflate blocks, which every zlib reader accepts.
  */
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
@@ -565,8 +566,10 @@ function signalNumber(sig: NodeJS.Signals): number {
 }
 
 /**
- * Attach: the container's output from now on (its processes have no stdin here: stdin sent by
- * the client is discarded). Ends with Success when the container exits.
+ * Attach: the container's output from now on, and — for a container with `stdin: true` — what
+ * the client types, written to the container's stdin FIFO (other containers have no stdin: the
+ * client's input is discarded). Ends with Success when the container exits. With `stdinOnce`, the
+ * end of the client's stdin (or of the session) closes the container's stdin for good.
  */
 export function runAttach(w: PodWorker, container: string, o: StreamOptions, io: StreamIO): void {
   const log = w.containerLog(container);
@@ -589,11 +592,30 @@ export function runAttach(w: PodWorker, container: string, o: StreamOptions, io:
       io.finish({ exitCode: 0 });
     },
   });
-  io.onStdin(() => {});
+  const stdin = o.stdin ? w.stdinOf(container) : undefined;
+  let sink: WriteStream | undefined;
+  let ended = false;
+  const endStdin = () => {
+    if (ended || !stdin) return;
+    ended = true;
+    sink?.end();
+    if (stdin.once) w.closeStdin(container);
+  };
+  if (stdin) {
+    // the container holds the FIFO open for reading: opening it to write does not block
+    sink = createWriteStream(stdin.path, { flags: 'a' });
+    sink.on('error', () => {});
+  }
+  io.onStdin((d) => {
+    if (!sink) return;
+    if (d === null) endStdin();
+    else if (!ended) sink.write(d);
+  });
   io.onResize(() => {});
   io.onClose(() => {
     done = true;
     unsubscribe();
+    endStdin();
   });
 }
 
