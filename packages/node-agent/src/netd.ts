@@ -29,6 +29,8 @@ export interface ServiceEntry {
   backends: { ip: string; port: number }[];
   /** namespace/name:port, for messages */
   name: string;
+  /** TCP when absent */
+  protocol?: 'UDP';
 }
 
 export type ToNetd =
@@ -123,7 +125,100 @@ function pick(l: Listener, attempt: number, client: Socket): void {
   });
 }
 
-function setServices(list: ServiceEntry[]): void {
+// ------------------------------------------------------------------------------- UDP services
+
+/**
+ * A UDP ClusterIP:port: each client address gets a session — a socket connected to the endpoint
+ * picked round-robin when the session starts — whose replies go back from the service address.
+ * Sessions end after 30 s without traffic.
+ */
+interface UdpListener {
+  entry: ServiceEntry;
+  socket: Socket4;
+  next: number;
+  sessions: Map<string, { up: Socket4; timer: NodeJS.Timeout }>;
+}
+type Socket4 = ReturnType<typeof createSocket>;
+const udpListeners = new Map<string, UdpListener>();
+
+function udpListen(e: ServiceEntry): UdpListener {
+  const l: UdpListener = { entry: e, socket: createSocket('udp4'), next: 0, sessions: new Map() };
+  l.socket.on('error', (err) => {
+    send({ t: 'listen-error', name: e.name, msg: `udp ${e.ip}:${e.port}: ${err.message}` });
+    udpClose(l);
+    udpListeners.delete(`udp:${e.ip}:${e.port}`);
+  });
+  l.socket.on('message', (msg, from) => {
+    const key = `${from.address}:${from.port}`;
+    let s = l.sessions.get(key);
+    if (!s) {
+      const b = l.entry.backends;
+      if (!b.length) return; // no ready endpoint: dropped
+      const be = b[l.next++ % b.length];
+      const up = createSocket('udp4');
+      up.on('error', () => {});
+      up.on('message', (reply) => {
+        l.socket.send(reply, from.port, from.address);
+        touch();
+      });
+      up.connect(be.port, be.ip);
+      s = { up, timer: setTimeout(() => {}, 0) };
+      l.sessions.set(key, s);
+    }
+    const sess = s;
+    const touch = () => {
+      clearTimeout(sess.timer);
+      sess.timer = setTimeout(() => {
+        sess.up.close();
+        l.sessions.delete(key);
+      }, 30_000);
+      sess.timer.unref();
+    };
+    touch();
+    const trySend = () => sess.up.send(msg, (err) => err && log(`udp ${l.entry.name}: ${err.message}`));
+    // a connect() in flight: send once it is done
+    try {
+      sess.up.remoteAddress();
+      trySend();
+    } catch {
+      sess.up.once('connect', trySend);
+    }
+  });
+  l.socket.bind(e.port, e.ip);
+  return l;
+}
+
+function udpClose(l: UdpListener): void {
+  for (const s of l.sessions.values()) {
+    clearTimeout(s.timer);
+    s.up.close();
+  }
+  l.sessions.clear();
+  try {
+    l.socket.close();
+  } catch {
+    /* closed */
+  }
+}
+
+function setUdpServices(list: ServiceEntry[]): void {
+  const want = new Map(list.map((e) => [`udp:${e.ip}:${e.port}`, e]));
+  for (const [k, l] of udpListeners) {
+    if (!want.has(k)) {
+      udpClose(l);
+      udpListeners.delete(k);
+    }
+  }
+  for (const [k, e] of want) {
+    const cur = udpListeners.get(k);
+    if (cur) cur.entry = e;
+    else udpListeners.set(k, udpListen(e));
+  }
+}
+
+function setServices(all: ServiceEntry[]): void {
+  setUdpServices(all.filter((e) => e.protocol === 'UDP'));
+  const list = all.filter((e) => e.protocol !== 'UDP');
   const want = new Map(list.map((e) => [`${e.ip}:${e.port}`, e]));
   for (const [k, l] of listeners) {
     if (!want.has(k)) {

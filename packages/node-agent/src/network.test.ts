@@ -242,6 +242,27 @@ describe('pod network (network namespaces)', { concurrency: false, timeout: 180_
     assert.match(out.trim(), new RegExp(`^demo\\.${ns}\\.svc\\.cluster\\.local (blue|green)$`));
   });
 
+  it('a UDP Service relays datagrams to its endpoints and the replies back', async () => {
+    const echo = `const s = require('dgram').createSocket('udp4'); s.on('message', (m, r) => s.send('echo:' + m + ':' + process.env.HOSTNAME, r.port, r.address)); s.bind(5353);`;
+    await createPod(env.api, ns, podManifest('udp-echo', { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'node:20', command: ['node', '-e', echo] }] }));
+    const p = await podWhere(env.api, ns, 'udp-echo', (p) => cond(p, 'Ready') === 'True', 'Ready');
+    await create(env.api, `/api/v1/namespaces/${ns}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'udp' }, spec: { ports: [{ name: 'dns', port: 53, targetPort: 5353, protocol: 'UDP' }] } });
+    const body = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'udp', namespace: ns }, subsets: [{ addresses: [{ ip: p.status.podIP }], ports: [{ name: 'dns', port: 5353, protocol: 'UDP' }] }] };
+    await create(env.api, `/api/v1/namespaces/${ns}/endpoints`, body);
+    await new Promise((r) => setTimeout(r, 300));
+    const out = await runInPod(
+      ns,
+      'udp-client',
+      `const c = require('dgram').createSocket('udp4'); let n = 0;
+       c.on('message', (m) => { console.log(String(m)); if (++n === 2) c.close(); });
+       require('dns').lookup('udp', (e, addr) => { if (e) { console.error(e.message); process.exit(1); }
+         c.send('one', 53, addr); setTimeout(() => c.send('two', 53, addr), 100); });
+       setTimeout(() => { console.error('no reply'); process.exit(1); }, 5000).unref();`,
+    );
+    assert.deepEqual(out.trim().split('\n'), ['echo:one:udp-echo', 'echo:two:udp-echo']);
+    await deletePod(env.api, ns, 'udp-echo');
+  });
+
   it('deleting a pod removes its network namespace', async () => {
     const p = await getPod(env.api, ns, 'client-1');
     const uid = p.metadata.uid;

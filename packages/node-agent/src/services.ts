@@ -37,7 +37,10 @@ export interface ServicePorts {
   loadBalancers: { key: string; uid: string; ns: string; svc: string; ports: { port: number; backends: Backend[]; name: string }[]; ingress?: string }[];
 }
 
-/** The proxy's view of the cluster's Services (TCP ports; UDP/SCTP are not proxied). */
+/**
+ * The proxy's view of the cluster's Services: TCP and UDP ClusterIP ports; NodePorts and
+ * LoadBalancers for TCP (SCTP is not proxied).
+ */
 export function serviceTable(services: Iterable<KubeObject>, endpoints: Map<string, KubeObject>): ServicePorts {
   const entries: ServiceEntry[] = [];
   const nodePorts: ServicePorts['nodePorts'] = [];
@@ -52,9 +55,14 @@ export function serviceTable(services: Iterable<KubeObject>, endpoints: Map<stri
     const ip = s.spec?.clusterIP;
     const lbPorts: ServicePorts['loadBalancers'][number]['ports'] = [];
     for (const p of s.spec?.ports ?? []) {
-      if ((p.protocol ?? 'TCP') !== 'TCP') continue;
+      const proto = p.protocol ?? 'TCP';
+      if (proto !== 'TCP' && proto !== 'UDP') continue;
       const backends = backendsFor(p, ep);
       const label = `${ns}/${name}:${p.name || p.port}`;
+      if (proto === 'UDP') {
+        if (ip && ip !== 'None') entries.push({ ip, port: p.port, backends, name: label, protocol: 'UDP' });
+        continue;
+      }
       if (ip && ip !== 'None') entries.push({ ip, port: p.port, backends, name: label });
       if ((type === 'NodePort' || type === 'LoadBalancer') && p.nodePort) nodePorts.push({ key: `np:${p.nodePort}`, port: p.nodePort, backends, name: label });
       if (type === 'LoadBalancer') lbPorts.push({ port: p.port, backends, name: label });

@@ -143,7 +143,7 @@ describe('pod addresses and downward API', () => {
 describe('services (pure)', () => {
   const svc = (name: string, spec: any, status: any = {}) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'ns', uid: `u-${name}` }, spec, status });
   const ep = (name: string, subsets: any[]) => ({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace: 'ns' }, subsets });
-  it('serviceTable: ready endpoints by port name, NodePorts, LoadBalancers; UDP left out', () => {
+  it('serviceTable: ready endpoints by port name, NodePorts, LoadBalancers; UDP only on the ClusterIP', () => {
     const services = [
       svc('web', { type: 'NodePort', clusterIP: '10.96.0.5', ports: [{ name: 'http', port: 80, nodePort: 30001 }, { name: 'dns', port: 53, protocol: 'UDP' }] }),
       svc('lb', { type: 'LoadBalancer', clusterIP: '10.96.0.6', ports: [{ port: 81, nodePort: 30002 }] }, { loadBalancer: { ingress: [{ ip: '127.0.1.4' }] } }),
@@ -156,6 +156,7 @@ describe('services (pure)', () => {
     const t = serviceTable(services, eps);
     assert.deepEqual(t.entries, [
       { ip: '10.96.0.5', port: 80, backends: [{ ip: '10.244.0.2', port: 8080 }, { ip: '10.244.0.3', port: 8080 }], name: 'ns/web:http' },
+      { ip: '10.96.0.5', port: 53, backends: [], name: 'ns/web:dns', protocol: 'UDP' },
       { ip: '10.96.0.6', port: 81, backends: [{ ip: '10.244.0.4', port: 8081 }], name: 'ns/lb:81' },
     ]);
     assert.deepEqual(t.nodePorts.map((n) => n.port), [30001, 30002]);
