@@ -292,17 +292,24 @@ function answer(q: dnsPacket.Packet, rcode: 'NOERROR' | 'NXDOMAIN' | 'SERVFAIL',
   } as dnsPacket.Packet);
 }
 
-const udp = createSocket('udp4');
-udp.on('error', (e) => log(`dns: ${e.message}`));
-udp.on('message', (msg, rinfo) => {
+/**
+ * Answers one DNS query. Over UDP an answer larger than the client can take (512 bytes, or its
+ * EDNS payload size) is sent truncated (TC) so that the client asks again over TCP.
+ */
+function resolveQuery(msg: Buffer, send0: (b: Buffer) => void, overUdp: boolean): void {
   let q: dnsPacket.Packet;
   try {
     q = dnsPacket.decode(msg);
   } catch {
     return;
   }
+  const opt = (q.additionals ?? []).find((a: any) => a.type === 'OPT') as any;
+  const limit = !overUdp ? 65535 : opt ? Math.min(4096, Math.max(512, Number(opt.udpPayloadSize ?? 512))) : 512;
+  const reply = (b: Buffer) => {
+    if (b.length <= limit) return send0(b);
+    send0(dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | dnsPacket.AUTHORITATIVE_ANSWER | dnsPacket.TRUNCATED_RESPONSE, questions: q.questions, answers: [] } as dnsPacket.Packet));
+  };
   const question = q.questions?.[0];
-  const reply = (b: Buffer) => udp.send(b, rinfo.port, rinfo.address);
   if (!question) return reply(answer(q, 'SERVFAIL', []));
   const name = question.name.toLowerCase().replace(/\.$/, '');
   const known = records[name];
@@ -333,7 +340,35 @@ udp.on('message', (msg, rinfo) => {
     reply(answer(q, 'NOERROR', [...head, ...addrs.map((ip) => ({ name: target, type: 'A', ttl: 30, data: ip }) as dnsPacket.Answer)]));
   });
   send({ t: 'lookup', id, name: target });
+}
+
+const udp = createSocket('udp4');
+udp.on('error', (e) => log(`dns: ${e.message}`));
+udp.on('message', (msg, rinfo) => resolveQuery(msg, (b) => udp.send(b, rinfo.port, rinfo.address), true));
+
+// DNS over TCP (two-byte length before each message), for answers too large for UDP
+const dnsTcp = createServer((c) => {
+  c.on('error', () => {});
+  let buf = Buffer.alloc(0);
+  c.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+      const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
+      buf = buf.subarray(2 + msg.length);
+      resolveQuery(
+        msg,
+        (b) => {
+          const len = Buffer.alloc(2);
+          len.writeUInt16BE(b.length);
+          if (!c.destroyed) c.write(Buffer.concat([len, b]));
+        },
+        false,
+      );
+    }
+  });
+  c.setTimeout(10_000, () => c.destroy());
 });
+dnsTcp.on('error', (e) => log(`dns over tcp: ${e.message}`));
 
 // ------------------------------------------------------------------------------- control
 
@@ -362,3 +397,4 @@ udp.once('error', (e) => {
   oneReady();
 });
 udp.bind(53, bridgeIp);
+dnsTcp.listen(53, bridgeIp);

@@ -263,6 +263,26 @@ describe('pod network (network namespaces)', { concurrency: false, timeout: 180_
     await deletePod(env.api, ns, 'udp-echo');
   });
 
+  it('a large headless answer is truncated over UDP and served over TCP (c-ares and glibc both get all addresses)', async () => {
+    const ips60 = Array.from({ length: 60 }, (_, i) => `10.244.9.${i + 1}`);
+    await create(env.api, `/api/v1/namespaces/${ns}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'big' }, spec: { clusterIP: 'None', ports: [{ name: 'http', port: 80 }] } });
+    await putEndpoints(ns, 'big', ips60, 80, 'http');
+    await new Promise((r) => setTimeout(r, 300));
+    const out = await runInPod(
+      ns,
+      'big-client',
+      `const dns = require('dns');
+       dns.resolve4('big.${ns}.svc.cluster.local', (e, a) => {
+         if (e) { console.error('resolve4 ' + e.message); process.exit(1); }
+         dns.lookup('big', { all: true, family: 4 }, (e2, b) => {
+           if (e2) { console.error('lookup ' + e2.message); process.exit(1); }
+           console.log(a.length + ' ' + b.length);
+         });
+       });`,
+    );
+    assert.equal(out.trim(), '60 60');
+  });
+
   it('deleting a pod removes its network namespace', async () => {
     const p = await getPod(env.api, ns, 'client-1');
     const uid = p.metadata.uid;
