@@ -161,6 +161,11 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   });
 
   const events = new EventRecorder(api, nodeName, log);
+  /** the `kubernetes` Service, when pods have networks of their own and it has a ClusterIP */
+  const kubernetesService = (): ServiceInfo | undefined => {
+    const k = network.mode === 'netns' ? services.get('default')?.get('kubernetes') : undefined;
+    return k?.clusterIP && k.clusterIP !== 'None' ? k : undefined;
+  };
   const apiUrl = api.server;
   const ctx: AgentContext = {
     api,
@@ -176,13 +181,11 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     caPem: readCa(opts.kubeconfig, api),
     // containers reach the API server through the `kubernetes` Service when pods have their own network
     get apiHost() {
-      const k = network.mode === 'netns' ? services.get('default')?.get('kubernetes') : undefined;
-      return k?.clusterIP && k.clusterIP !== 'None' ? k.clusterIP : apiUrl.hostname.replace(/^\[|\]$/g, '');
+      return kubernetesService()?.clusterIP ?? apiUrl.hostname.replace(/^\[|\]$/g, '');
     },
     get apiPort() {
-      const k = network.mode === 'netns' ? services.get('default')?.get('kubernetes') : undefined;
-      const p = k?.clusterIP && k.clusterIP !== 'None' ? k.ports.find((x) => x.name === 'https')?.port ?? k.ports[0]?.port : undefined;
-      return p ?? Number(apiUrl.port || (apiUrl.protocol === 'https:' ? 443 : 80));
+      const k = kubernetesService();
+      return (k && (k.ports.find((x) => x.name === 'https')?.port ?? k.ports[0]?.port)) ?? Number(apiUrl.port || (apiUrl.protocol === 'https:' ? 443 : 80));
     },
     net: network,
     alloc: { cpu: resources.cpu, memory: resources.memory, 'ephemeral-storage': resources['ephemeral-storage'] },

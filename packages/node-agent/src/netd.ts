@@ -19,7 +19,7 @@ import { createSocket } from 'node:dgram';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as dnsPacket from 'dns-packet';
-import { readLine } from './lineproto.js';
+import { dialTcp, readLine, relay, splice, type RoundRobin } from './sockets.js';
 
 export interface ServiceEntry {
   /** ClusterIP */
@@ -54,76 +54,31 @@ function isHostLoopback(ip: string): boolean {
 }
 
 /** Connects to ip:port: directly in this namespace, or through the agent for host loopback. */
-function dialOut(ip: string, port: number, cb: (err: Error | null, s?: Socket) => void): void {
-  if (!isHostLoopback(ip)) {
-    const s = connect({ host: ip, port, allowHalfOpen: true });
-    const onErr = (e: Error) => cb(e);
-    s.once('error', onErr);
-    s.once('connect', () => {
-      s.removeListener('error', onErr);
-      cb(null, s);
-    });
-    return;
-  }
+async function dialOut(ip: string, port: number): Promise<Socket> {
+  if (!isHostLoopback(ip)) return dialTcp(ip, port);
   const s = connect({ path: join(sockDir, 'host.sock'), allowHalfOpen: true });
   s.write(`${ip} ${port}\n`);
-  readLine(s).then(
-    (line) => {
-      if (line !== 'OK') {
-        s.destroy();
-        cb(new Error(line.replace(/^ERR /, '')));
-        return;
-      }
-      cb(null, s);
-    },
-    (e) => {
-      s.destroy();
-      cb(e);
-    },
-  );
-}
-
-function splice(a: Socket, b: Socket): void {
-  a.on('error', () => b.destroy());
-  b.on('error', () => a.destroy());
-  a.on('close', () => b.destroy());
-  b.on('close', () => a.destroy());
-  a.pipe(b);
-  b.pipe(a);
-  a.resume();
-  b.resume();
+  let line: string;
+  try {
+    line = await readLine(s);
+  } catch (e) {
+    s.destroy();
+    throw e;
+  }
+  if (line !== 'OK') {
+    s.destroy();
+    throw new Error(line.replace(/^ERR /, ''));
+  }
+  return s;
 }
 
 // ------------------------------------------------------------------------------- service proxy
 
-interface Listener {
+interface Listener extends RoundRobin {
   entry: ServiceEntry;
   server: Server;
-  next: number;
 }
 const listeners = new Map<string, Listener>();
-
-function pick(l: Listener, attempt: number, client: Socket): void {
-  const b = l.entry.backends;
-  if (!b.length || attempt >= b.length) {
-    // no ready endpoint: refuse, like kube-proxy's REJECT
-    client.resetAndDestroy();
-    return;
-  }
-  const be = b[l.next++ % b.length];
-  if (l.next > 1e9) l.next = 0;
-  dialOut(be.ip, be.port, (err, s) => {
-    if (client.destroyed) {
-      s?.destroy();
-      return;
-    }
-    if (err || !s) {
-      pick(l, attempt + 1, client);
-      return;
-    }
-    splice(client, s);
-  });
-}
 
 // ------------------------------------------------------------------------------- UDP services
 
@@ -230,12 +185,13 @@ function setServices(all: ServiceEntry[]): void {
     const cur = listeners.get(k);
     if (cur) {
       cur.entry = e;
+      cur.backends = e.backends;
       continue;
     }
-    const l: Listener = { entry: e, next: 0, server: undefined as unknown as Server };
+    const l: Listener = { entry: e, backends: e.backends, next: 0, server: undefined as unknown as Server };
     l.server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (c) => {
       c.on('error', () => {});
-      pick(l, 0, c);
+      relay(l, c, dialOut);
     });
     l.server.on('error', (err) => {
       send({ t: 'listen-error', name: e.name, msg: `${k}: ${err.message}` });
@@ -260,15 +216,13 @@ const dialServer = createServer({ allowHalfOpen: true }, (c) => {
         c.end(`ERR bad target "${line}"\n`);
         return;
       }
-      dialOut(ip, port, (err, s) => {
-        if (err || !s) {
-          const code = (err as NodeJS.ErrnoException | null)?.code;
-          c.end(`ERR dial tcp ${ip}:${port}: connect: ${code === 'ECONNREFUSED' ? 'connection refused' : err?.message ?? 'failed'}\n`);
-          return;
-        }
-        c.write('OK\n');
-        splice(c, s);
-      });
+      dialOut(ip, port).then(
+        (s) => {
+          c.write('OK\n');
+          splice(c, s);
+        },
+        (err: NodeJS.ErrnoException) => c.end(`ERR dial tcp ${ip}:${port}: connect: ${err.code === 'ECONNREFUSED' ? 'connection refused' : err.message}\n`),
+      );
     },
     () => c.destroy(),
   );

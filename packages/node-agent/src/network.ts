@@ -15,12 +15,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { existsSync, mkdirSync, readdirSync, rmSync, accessSync, constants as fsc } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { join, dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { FromNetd, ServiceEntry, ToNetd } from './netd.js';
-import { readLine } from './lineproto.js';
+import { dialTcp, readLine, splice } from './sockets.js';
 
 export type { ServiceEntry } from './netd.js';
 
@@ -44,17 +44,6 @@ export interface PodNetwork {
   sweep(keep: Set<string>): Promise<void>;
   /** stops the helper; `removeAll` also deletes the namespaces */
   stop(removeAll: boolean): Promise<void>;
-}
-
-function dialTcp(ip: string, port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s: Socket = connect({ host: ip, port, allowHalfOpen: true });
-    s.once('connect', () => {
-      s.removeListener('error', reject);
-      resolve(s);
-    });
-    s.once('error', reject);
-  });
 }
 
 /** Pods share the host's network namespace: pod addresses are host loopback addresses. */
@@ -108,16 +97,6 @@ const NETNS_DIR = '/run/netns';
 export const BRIDGE_IP = '10.244.0.1';
 export const POD_CIDR = '10.244.0.0/16';
 export const SERVICE_CIDR = '10.96.0.0/12';
-
-/** Pipes two sockets both ways; either end closing closes the other. */
-export function splice(a: Duplex, b: Duplex): void {
-  a.on('error', () => b.destroy());
-  b.on('error', () => a.destroy());
-  a.on('close', () => b.destroy());
-  b.on('close', () => a.destroy());
-  a.pipe(b);
-  b.pipe(a);
-}
 
 /** Runs a shell script; rejects with its stderr. */
 function sh(script: string): Promise<void> {

@@ -524,6 +524,11 @@ export class PodWorker {
     return this.ctx.net.mode === 'netns' && !this.pod.spec?.hostNetwork;
   }
 
+  /** where a server in the pod listens: everywhere in a network of its own, else on its pod IP */
+  private listenIP(): string {
+    return this.ownNetwork() ? '0.0.0.0' : this.ip;
+  }
+
   /** argv prefix entering the pod's network namespace */
   private netWrap(): string[] {
     return this.ownNetwork() ? this.ctx.net.wrap(this.uid) : [];
@@ -596,7 +601,7 @@ export class PodWorker {
 
   private resolveArgv(c: Ctr, env: Record<string, string>, mapping: any, tag: string): { argv: string[]; fromImage: boolean } {
     const spec = c.spec;
-    const vars = { tag, podIP: this.ip, listenIP: this.ownNetwork() ? '0.0.0.0' : this.ip };
+    const vars = { tag, podIP: this.ip, listenIP: this.listenIP() };
     const fill = (s: string) => fillPlaceholders(String(s), vars);
     const exp = (s: string) => expandVars(String(s), (k) => env[k]);
     const cmd: string[] | undefined = spec.command?.length ? spec.command.map(exp) : undefined;
@@ -669,10 +674,10 @@ export class PodWorker {
       this.waitingError(c, 'CreateContainerError', `failed to generate container "${c.name}" spec: no command specified (image "${image}" maps to no entrypoint: set command in the pod or an entrypoint in the image table)`);
       return;
     }
-    const vars = { tag: img.ref.tag, podIP: this.ip, listenIP: this.ownNetwork() ? '0.0.0.0' : this.ip };
+    const vars = { tag: img.ref.tag, podIP: this.ip, listenIP: this.listenIP() };
     const imageEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries(img.mapping.env ?? {})) imageEnv[k] = fillPlaceholders(v, vars);
-    const fullEnv: Record<string, string> = { PATH: process.env.PATH || DEFAULT_PATH, HOSTNAME: this.hostname(), HOME: process.getuid?.() === 0 ? '/root' : process.env.HOME ?? '/', FLOTILLA_POD_IP: this.ip, FLOTILLA_LISTEN_IP: this.ownNetwork() ? '0.0.0.0' : this.ip, ...imageEnv, ...env };
+    const fullEnv: Record<string, string> = { PATH: process.env.PATH || DEFAULT_PATH, HOSTNAME: this.hostname(), HOME: process.getuid?.() === 0 ? '/root' : process.env.HOME ?? '/', FLOTILLA_POD_IP: this.ip, FLOTILLA_LISTEN_IP: this.listenIP(), ...imageEnv, ...env };
     let mounts: Mount[];
     try {
       mounts = this.containerMounts(c, env);

@@ -4,10 +4,11 @@
  *
  * The table and the names are pure functions of Services and Endpoints; `HostPorts` is the I/O.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { KubeObject } from './kube.js';
 import type { ServiceEntry } from './network.js';
+import { relay, type RoundRobin } from './sockets.js';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
 
@@ -126,10 +127,8 @@ export function resolvConf(namespace: string, server: string, pod: any): string 
 
 // ------------------------------------------------------------------------------- host listeners
 
-interface HostListener {
+interface HostListener extends RoundRobin {
   server: Server;
-  backends: Backend[];
-  next: number;
   name: string;
 }
 
@@ -216,7 +215,10 @@ export class HostPorts {
       return true;
     }
     const l: HostListener = { server: undefined as unknown as Server, backends: w.backends, next: 0, name: w.name };
-    l.server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (c) => this.connection(l, c, 0));
+    l.server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (c) => {
+      c.on('error', () => {});
+      relay(l, c, this.dial);
+    });
     const ok = await new Promise<boolean>((resolve) => {
       l.server.once('error', (e: NodeJS.ErrnoException) => {
         const msg = `cannot listen on ${key} for ${w.name}: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`;
@@ -231,31 +233,6 @@ export class HostPorts {
     l.server.on('error', (e) => this.log(`${key}: ${e.message}`));
     this.listeners.set(key, l);
     return true;
-  }
-
-  private connection(l: HostListener, c: Socket, attempt: number): void {
-    c.on('error', () => {});
-    const b = l.backends;
-    if (!b.length || attempt >= b.length) {
-      c.resetAndDestroy();
-      return;
-    }
-    const be = b[l.next++ % b.length];
-    this.dial(be.ip, be.port).then(
-      (s) => {
-        if (c.destroyed) return void s.destroy();
-        s.on('error', () => c.destroy());
-        c.on('error', () => s.destroy());
-        s.on('close', () => c.destroy());
-        c.on('close', () => s.destroy());
-        c.pipe(s);
-        s.pipe(c);
-        c.resume();
-      },
-      () => {
-        if (!c.destroyed) this.connection(l, c, attempt + 1);
-      },
-    );
   }
 
   /** The address given to a LoadBalancer Service (tests, status). */
