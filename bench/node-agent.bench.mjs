@@ -8,7 +8,7 @@
 // pods in the host network namespace.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:https';
+import { apiCaller, cpuMs, rssMb, watchEvents } from './lib.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -53,20 +53,9 @@ const agentProc = child(`
   process.on('SIGTERM', async () => { await a.stop(); process.exit(0); });
 `, (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean));
 const sandbox = (await waitLine(agentProc, /READY (\S+)\n/))[1];
-const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
-
-const agent = new Agent({ keepAlive: true, maxSockets: 16, ca });
-function call(method, path, body) {
-  return new Promise((resolve, reject) => {
-    const r = request(new URL(path, url), { method, agent, ca, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
-      const chunks = [];
-      res.on('data', (d) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
-    });
-    r.on('error', reject);
-    r.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+const rssOf = rssMb;
+const api = { url, token, ca };
+const { call, close: closeCaller } = apiCaller(api);
 
 // warm-up: one pod through the whole path, then let the agent settle
 const ns = 'bench';
@@ -79,35 +68,20 @@ const pod = (name) => ({
 });
 const running = new Map();
 const ready = new Map();
-const watchReq = request(new URL(`/api/v1/namespaces/${ns}/pods?watch=true&resourceVersion=0`, url), { ca, headers: { authorization: `Bearer ${token}` } }, (res) => {
-  let buf = '';
-  res.setEncoding('utf8');
-  res.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const ev = JSON.parse(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-      const p = ev.object;
-      const name = p.metadata?.name;
-      if (!name) continue;
-      const now = performance.now();
-      if (p.status?.phase === 'Running' && !running.has(name)) running.set(name, now);
-      if ((p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True') && !ready.has(name)) ready.set(name, now);
-    }
-  });
+const watchReq = watchEvents(api, `/api/v1/namespaces/${ns}/pods?watch=true&resourceVersion=0`, (ev, now) => {
+  const p = ev.object;
+  const name = p.metadata?.name;
+  if (!name) return;
+  if (p.status?.phase === 'Running' && !running.has(name)) running.set(name, now);
+  if ((p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True') && !ready.has(name)) ready.set(name, now);
 });
-watchReq.end();
 await new Promise((r) => setTimeout(r, 300));
 await call('POST', `/api/v1/namespaces/${ns}/pods`, pod('warmup'));
 while (!ready.has('warmup')) await new Promise((r) => setTimeout(r, 20));
 await new Promise((r) => setTimeout(r, 1000));
 const rssBefore = rssOf(agentProc.pid);
 
-const cpuMs = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-};
+
 const cpu0 = { agent: cpuMs(agentProc.pid), server: cpuMs(server.pid) };
 const created = new Map();
 const t0 = performance.now();
@@ -179,7 +153,7 @@ console.log(`container processes running:    ${sleeping} of ${N + 1}`);
 console.log(`delete all: processes gone in ${(gone / 1000).toFixed(2)} s, pods gone from the API in ${(deleted / 1000).toFixed(2)} s (grace period 1 s${sandbox.startsWith('bwrap') ? '; sleep as PID 1 ignores SIGTERM' : ''})`);
 
 watchReq.destroy();
-agent.destroy();
+closeCaller();
 agentProc.kill('SIGTERM');
 await new Promise((r) => agentProc.on('exit', r));
 server.kill('SIGTERM');

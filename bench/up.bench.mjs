@@ -8,7 +8,7 @@
 // BENCH_REPLICAS=N changes the size.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:https';
+import { apiCaller, cpuMs, rssMb, watchEvents } from './lib.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -34,44 +34,22 @@ const kc = readFileSync(kubeconfig, 'utf8');
 const url = /server: (\S+)/.exec(kc)[1];
 const token = /token: (\S+)/.exec(kc)[1];
 const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(kc)[1], 'base64').toString();
-const agent = new Agent({ keepAlive: true, maxSockets: 8, ca });
-function call(method, path, body, type = 'application/json') {
-  return new Promise((resolve, reject) => {
-    const r = request(new URL(path, url), { method, agent, ca, headers: { authorization: `Bearer ${token}`, 'content-type': type } }, (res) => {
-      const chunks = [];
-      res.on('data', (d) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
-    });
-    r.on('error', reject);
-    r.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
-const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+const api = { url, token, ca };
+const { call, close: closeCaller } = apiCaller(api);
+const rssOf = rssMb;
 
 const ns = 'bench';
 await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
 const added = new Map();
 const running = new Map();
 const bound = new Map();
-const watchReq = request(new URL(`/api/v1/namespaces/${ns}/pods?watch=true`, url), { ca, headers: { authorization: `Bearer ${token}` } }, (res) => {
-  let buf = '';
-  res.setEncoding('utf8');
-  res.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const ev = JSON.parse(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-      const name = ev.object?.metadata?.name;
-      if (!name) continue;
-      const now = performance.now();
-      if (ev.type === 'ADDED' && !added.has(name)) added.set(name, now);
-      if (ev.object.spec?.nodeName && !bound.has(name)) bound.set(name, now);
-      if (ev.object.status?.phase === 'Running' && !running.has(name)) running.set(name, now);
-    }
-  });
+const watchReq = watchEvents(api, `/api/v1/namespaces/${ns}/pods?watch=true`, (ev, now) => {
+  const name = ev.object?.metadata?.name;
+  if (!name) return;
+  if (ev.type === 'ADDED' && !added.has(name)) added.set(name, now);
+  if (ev.object.spec?.nodeName && !bound.has(name)) bound.set(name, now);
+  if (ev.object.status?.phase === 'Running' && !running.has(name)) running.set(name, now);
 });
-watchReq.end();
 await new Promise((r) => setTimeout(r, 500));
 
 const deployment = (name, replicas) => ({
@@ -105,10 +83,7 @@ const rssAgent = () => (agentPid() ? rssOf(agentPid()) : 0);
 const rssBefore = rssAll();
 const agentBefore = rssAgent();
 
-const cpuMs = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-};
+
 const cpuTree = () => {
   // flotilla up and its node-agent process, when it runs as one
   let t = cpuMs(up.pid);
@@ -173,7 +148,7 @@ console.log(`all of flotilla up (API server, controllers, agent): ${rssBefore.to
 console.log(`one-at-a-time samples (ms): ${seq.map((x) => x.toFixed(0)).join(' ')}`);
 
 watchReq.destroy();
-agent.destroy();
+closeCaller();
 up.kill('SIGTERM');
 await new Promise((r) => up.on('exit', r));
 rmSync(dir, { recursive: true, force: true });
