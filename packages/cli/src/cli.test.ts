@@ -1,13 +1,13 @@
 /** The `flotilla` command as a user runs it: up (with the real kubectl), kubeconfig, version, help. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { kubectl as kubectlIn, MAIN, startUp, stopUp } from './testkit.js';
 
-const main = fileURLToPath(new URL('./main.js', import.meta.url));
+const main = MAIN;
 const run = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
 
@@ -77,39 +77,11 @@ describe('flotilla CLI', { timeout: 120_000 }, () => {
 
   it('up starts the cluster, kubectl works with the printed KUBECONFIG, SIGTERM stops it cleanly, state survives', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flotilla-cli-'));
-    const start = async () => {
-      const p = spawn(process.execPath, [main, 'up', '--data-dir', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      p.stdout.on('data', (d) => (out += d));
-      await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`no banner: ${out}`)), 20_000);
-        p.stdout.on('data', () => {
-          if (/export KUBECONFIG=/.test(out)) {
-            clearTimeout(t);
-            resolve();
-          }
-        });
-        p.on('exit', (c) => reject(new Error(`exited ${c}: ${out}`)));
-      });
-      return { p, out: () => out };
-    };
-    const kubectl = (kc: string, args: string[]) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        const c = spawn('kubectl', args, { env: { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: kc } });
-        let stdout = '';
-        let stderr = '';
-        c.stdout.on('data', (d) => (stdout += d));
-        c.stderr.on('data', (d) => (stderr += d));
-        c.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      });
-    const stop = (p: ReturnType<typeof spawn>, sig: NodeJS.Signals) =>
-      new Promise<number | null>((resolve) => {
-        p.on('exit', (code) => resolve(code));
-        p.kill(sig);
-      });
+    const start = () => startUp(dir, 20_000);
+    const kubectl = (kc: string, args: string[]) => kubectlIn(dir, kc, args);
     try {
       let s = await start();
-      const kc = /export KUBECONFIG=(\S+)/.exec(s.out())![1];
+      const kc = s.kubeconfig;
       assert.equal(kc, join(dir, 'kubeconfig'));
       assert.ok(existsSync(kc));
       const ns = await kubectl(kc, ['create', 'namespace', 'persisted']);
@@ -125,13 +97,13 @@ describe('flotilla CLI', { timeout: 120_000 }, () => {
       assert.equal((await kubectl(kc, ['get', 'sa', 'default', '-n', 'persisted', '-o', 'name'])).stdout.trim(), 'serviceaccount/default');
       const printed = run(['kubeconfig', '--data-dir', dir]);
       assert.match(printed.stdout, /current-context: flotilla/);
-      assert.equal(await stop(s.p, 'SIGTERM'), 0);
-      assert.match(s.out(), /stopped/);
+      assert.equal(await stopUp(s, 'SIGTERM'), 0);
+      assert.match(s.output(), /stopped/);
       s = await start();
-      const kc2 = /export KUBECONFIG=(\S+)/.exec(s.out())![1];
+      const kc2 = s.kubeconfig;
       const get = await kubectl(kc2, ['get', 'namespace', 'persisted', '-o', 'name']);
       assert.equal(get.stdout.trim(), 'namespace/persisted', get.stderr);
-      assert.equal(await stop(s.p, 'SIGINT'), 0);
+      assert.equal(await stopUp(s, 'SIGINT'), 0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,73 +5,17 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { kubectl as kubectlIn, startUp, stopUp, type Up } from './testkit.js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
-
-const main = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
-
-interface Up {
-  proc: ChildProcess;
-  out: string[];
-  kubeconfig: string;
-}
 
 let dir: string;
 let up: Up;
 
-function startUp(): Promise<Up> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [main, 'up', '--data-dir', join(dir, 'data'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: string[] = [];
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`flotilla up did not start:\n${buf}`)), 60_000);
-    const onData = (d: Buffer) => {
-      buf += d.toString();
-      out.push(d.toString());
-      const m = /export KUBECONFIG=(\S+)/.exec(buf);
-      if (m && /node flotilla-node is ready/.test(buf)) {
-        clearTimeout(timer);
-        resolve({ proc, out, kubeconfig: m[1] });
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`flotilla up exited (${code}):\n${buf}`));
-    });
-  });
-}
-
-function stopUp(u: Up, sig: NodeJS.Signals): Promise<void> {
-  return new Promise((resolve) => {
-    if (u.proc.exitCode !== null) return resolve();
-    u.proc.removeAllListeners('exit');
-    u.proc.once('exit', () => resolve());
-    u.proc.kill(sig);
-  });
-}
-
-function kubectl(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn('kubectl', args, { env: { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: up.kubeconfig } });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d) => (stdout += d));
-    c.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => c.kill('SIGKILL'), opts.timeoutMs ?? 90_000);
-    c.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    c.stdin.end(opts.input ?? '');
-  });
-}
+const kubectl = (args: string[], opts: { input?: string; timeoutMs?: number } = {}) => kubectlIn(dir, up.kubeconfig, args, opts);
 
 async function ok(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<string> {
   const r = await kubectl(args, opts);
@@ -113,16 +57,6 @@ function httpGet(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 /** pids of processes whose command line or environment mentions `needle` */
 function procsWith(needle: string): number[] {
   const out: number[] = [];
@@ -140,7 +74,7 @@ function procsWith(needle: string): number[] {
 describe('flotilla up runs workloads (kubectl end to end)', { timeout: 600_000 }, () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'flotilla-e2e-'));
-    up = await startUp();
+    up = await startUp(join(dir, 'data'));
   });
   after(async () => {
     if (up) await stopUp(up, 'SIGTERM');
@@ -448,7 +382,7 @@ describe('flotilla up runs workloads (kubectl end to end)', { timeout: 600_000 }
     await stopUp(up, 'SIGKILL');
     // the pods' processes outlive a crash of flotilla up
     assert.deepEqual(procsWith(uid).sort(), pidsBefore);
-    up = await startUp();
+    up = await startUp(join(dir, 'data'));
     const nodePort = (await json(['get', 'svc', 'web'])).spec.ports[0].nodePort;
     assert.equal(JSON.parse((await eventually('the NodePort after the restart', () => httpGet(`http://127.0.0.1:${nodePort}/color`))).body), 'blue');
     const readopted = (await json(['get', 'pod', before.metadata.name])).status.containerStatuses[0];
@@ -457,7 +391,7 @@ describe('flotilla up runs workloads (kubectl end to end)', { timeout: 600_000 }
 
     await stopUp(up, 'SIGTERM');
     await eventually('no pod process after a clean stop', async () => procsWith(uid).length === 0, 20_000);
-    up = await startUp();
+    up = await startUp(join(dir, 'data'));
     // restarted per restartPolicy (Always): the same pod, one more restart, ready again
     await eventually('the container restarted', async () => {
       const cs = (await json(['get', 'pod', before.metadata.name])).status.containerStatuses[0];
@@ -468,4 +402,3 @@ describe('flotilla up runs workloads (kubectl end to end)', { timeout: 600_000 }
   });
 });
 
-void freePort;
