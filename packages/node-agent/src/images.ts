@@ -4,9 +4,11 @@
  * python3…), and a table maps other images to programs on the host or to small programs shipped
  * with this package. An image with no entry fails its container with ErrImagePull.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants as fsc, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
+import type { Mount } from './sandbox.js';
+import { ADAPTERS, INFRA_IMAGES } from './image-infra.js';
 
 /**
  * How an image is run on this host. Strings may hold placeholders: `{tag}` (the image tag),
@@ -34,6 +36,25 @@ export interface ImageMapping {
   description?: string;
   /** The image is a base image the host's userland stands in for (commands are the host's). */
   hostUserland?: boolean;
+  /**
+   * The image's VOLUMEs and the directories it writes to: each gets a writable directory of its
+   * own per container (kept across restarts, removed with the pod) unless a volume of the pod is
+   * mounted there.
+   */
+  volumes?: string[];
+  /**
+   * Files the image has: container path → text (placeholders filled; bound read-only), or
+   * `{ symlink: target }` (made inside one of `volumes`). A volume of the pod mounted over the
+   * path, or over a directory above it, wins.
+   */
+  files?: Record<string, string | { symlink: string }>;
+  /**
+   * Host programs the image needs and the Debian package that installs each: a name on PATH or
+   * an absolute path (`*` matches one path segment). A missing one is ErrImagePull naming the package.
+   */
+  requires?: { program: string; package: string }[];
+  /** A built-in translation of the image's entrypoint behaviour (args, env): see image-infra.ts. */
+  adapter?: string;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -63,15 +84,15 @@ export const DEFAULT_IMAGES: Record<string, ImageMapping> = {
   'bitnami/kubectl': { entrypoint: ['kubectl'], description: 'the host kubectl' },
   'curlimages/curl': { entrypoint: ['curl'], description: 'the host curl' },
   'stedolan/jq': { entrypoint: ['jq'], description: 'the host jq' },
-  python: { cmd: ['python3'], commands: { python: 'python3' }, description: 'the host python3' },
-  node: { cmd: ['node'], commands: { node: '{node}' }, description: 'this Node.js' },
+  python: { cmd: ['python3'], commands: { python: 'python3' }, hostUserland: true, description: 'the host userland with its python3' },
+  node: { cmd: ['node'], commands: { node: '{node}' }, hostUserland: true, description: 'the host userland with this Node.js' },
   nats: {
     entrypoint: ['nats-server'],
     appendArgs: ['--addr', '{listenIP}'],
     commands: { '/nats-server': 'nats-server', 'nats-server': 'nats-server' },
     description: 'the host nats-server',
   },
-  redis: { cmd: ['redis-server', '--bind', '{listenIP}', '--protected-mode', 'no'], commands: { 'redis-server': 'redis-server' }, description: 'the host redis-server' },
+  ...INFRA_IMAGES,
   'argoproj/rollouts-demo': {
     entrypoint: ['{node}', '{programs}/rollouts-demo.js'],
     env: { COLOR: '{tag}' },
@@ -190,8 +211,125 @@ export class ImageTable {
         `Map it to a program in ${this.file}, e.g. {"${ref.repo}": {"entrypoint": ["/path/to/program"]}}, ` +
         `or with the node agent's "images" option` +
         (this.fileError ? ` (note: ${this.fileError})` : '') +
-        `. Images that run on the host userland: ${[...this.base.entries()].filter(([, v]) => v.hostUserland).map(([k]) => k).join(', ')}`,
+        `. ${describeTable([...this.base.entries(), ...this.fileTable.entries()])}`,
     };
+  }
+}
+
+/** The images of a table, as the unmapped-image message lists them: host userland first, then the rest. */
+export function describeTable(entries: [string, ImageMapping][]): string {
+  const keys = (pred: (m: ImageMapping) => boolean) => [...new Set(entries.filter(([, m]) => pred(m)).map(([k]) => k))];
+  const userland = keys((m) => !!m.hostUserland);
+  const other = keys((m) => !m.hostUserland);
+  return `Images that run on the host userland: ${userland.join(', ')}; other mapped images: ${other.join(', ')}`;
+}
+
+/** Whether a host program is installed: a name on PATH (or in an sbin directory), or an absolute path with `*` segments. */
+export function programInstalled(program: string, pathEnv: string): boolean {
+  const exe = (p: string) => {
+    try {
+      if (!statSync(p).isFile()) return false;
+      accessSync(p, fsc.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!program.startsWith('/')) return [...pathEnv.split(':'), '/usr/sbin', '/sbin'].some((d) => d && exe(join(d, program)));
+  const walk = (dir: string, parts: string[]): boolean => {
+    if (!parts.length) return exe(dir);
+    const [p, ...rest] = parts;
+    if (p !== '*') return walk(join(dir, p), rest);
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return false;
+    }
+    return names.some((n) => walk(join(dir, n), rest));
+  };
+  return walk('/', program.split('/').filter(Boolean));
+}
+
+/** The first program a mapping requires that this host lacks. */
+export function missingRequirement(m: ImageMapping, pathEnv: string): { program: string; package: string } | undefined {
+  return (m.requires ?? []).find((r) => !programInstalled(r.program, pathEnv));
+}
+
+/** What the node agent sets up for an image besides the pod's own spec (see planImage). */
+export interface ImagePlan {
+  argv: string[];
+  env: Record<string, string>;
+  /** mounts for the image's volumes and files (before the pod's own) */
+  mounts: Mount[];
+  /** host directories to create */
+  dirs: string[];
+  /** host files to write */
+  files: { host: string; content: string }[];
+  /** host symlinks to make */
+  links: { host: string; target: string }[];
+}
+
+const under = (p: string, dir: string) => p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+
+/**
+ * The image's part of a container: its adapter applied to argv/env, its volumes and files
+ * (those no volume of the pod covers) placed under `hostDir`. Pure; applyImagePlan does the I/O.
+ */
+export function planImage(
+  m: ImageMapping,
+  input: { argv: string[]; env: Record<string, string>; podMounts: string[]; hostDir: string; vars: { tag: string; podIP: string; listenIP?: string } },
+): ImagePlan | { error: string } {
+  let { argv, env } = input;
+  if (m.adapter) {
+    const a = ADAPTERS[m.adapter];
+    if (!a) return { error: `unknown image adapter "${m.adapter}" (known: ${Object.keys(ADAPTERS).join(', ')})` };
+    ({ argv, env } = a(argv, env, { listenIP: input.vars.listenIP ?? input.vars.podIP }));
+  }
+  const podPaths = input.podMounts.map((p) => posix.normalize(p));
+  const covered = (p: string) => podPaths.some((d) => under(p, d));
+  const plan: ImagePlan = { argv, env, mounts: [], dirs: [], files: [], links: [] };
+  const volHost = new Map<string, string>();
+  for (const v of m.volumes ?? []) {
+    const path = posix.normalize(v);
+    if (!path.startsWith('/')) return { error: `image volume "${v}" is not an absolute path` };
+    if (covered(path)) continue;
+    const host = join(input.hostDir, 'volumes', encodeURIComponent(path));
+    volHost.set(path, host);
+    plan.dirs.push(host);
+    plan.mounts.push({ host, path });
+  }
+  for (const [p, f] of Object.entries(m.files ?? {})) {
+    const path = posix.normalize(p);
+    if (!path.startsWith('/')) return { error: `image file "${p}" is not an absolute path` };
+    if (covered(path)) continue;
+    if (typeof f === 'string') {
+      const host = join(input.hostDir, 'files', encodeURIComponent(path));
+      plan.files.push({ host, content: fillPlaceholders(f, input.vars) });
+      plan.mounts.push({ host, path, readOnly: true });
+      continue;
+    }
+    const vol = [...volHost.keys()].find((v) => under(path, v) && path !== v);
+    if (!vol) {
+      if ((m.volumes ?? []).some((v) => under(path, posix.normalize(v)))) continue; // the pod's volume is there
+      return { error: `image file "${p}" is a symlink outside the image's volumes` };
+    }
+    plan.links.push({ host: join(volHost.get(vol)!, posix.relative(vol, path)), target: f.symlink });
+  }
+  return plan;
+}
+
+/** Creates what a plan needs on the host (idempotent: a restarted container finds its volumes as they were). */
+export function applyImagePlan(p: ImagePlan): void {
+  for (const d of p.dirs) mkdirSync(d, { recursive: true, mode: 0o777 });
+  for (const f of p.files) {
+    mkdirSync(dirname(f.host), { recursive: true });
+    writeFileSync(f.host, f.content);
+  }
+  for (const l of p.links) {
+    mkdirSync(dirname(l.host), { recursive: true });
+    rmSync(l.host, { force: true });
+    symlinkSync(l.target, l.host);
   }
 }
 

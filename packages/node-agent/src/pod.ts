@@ -10,7 +10,7 @@ import { join, posix } from 'node:path';
 import type { KubeClient } from './kube.js';
 import { ApiError } from './kube.js';
 import type { EventRecorder } from './events.js';
-import { fillPlaceholders, type ImageTable } from './images.js';
+import { applyImagePlan, fillPlaceholders, missingRequirement, planImage, type ImageTable } from './images.js';
 import { expandVars } from './expand.js';
 import { buildEnv, ConfigError, type ServiceInfo } from './env.js';
 import { renderVolume, VolumeError, writeAtomic, type VolumeContext } from './volumes.js';
@@ -669,7 +669,12 @@ export class PodWorker {
     }
     // the agent may have been stopped, or the pod deleted, while the environment was fetched
     if (this.removed || this.terminating || this.terminal) return;
-    const { argv, fromImage } = this.resolveArgv(c, env, img.mapping, img.ref.tag);
+    const missing = missingRequirement(img.mapping, process.env.PATH || DEFAULT_PATH);
+    if (missing) {
+      this.waitingError(c, 'ErrImagePull', `image "${image}" runs the host program ${missing.program}, which is not installed on this host: install the Debian package ${missing.package} (scripts/system-deps.sh does), or map "${img.key}" to another program in ${this.ctx.images.file}`);
+      return;
+    }
+    let { argv, fromImage } = this.resolveArgv(c, env, img.mapping, img.ref.tag);
     if (!argv.length) {
       this.waitingError(c, 'CreateContainerError', `failed to generate container "${c.name}" spec: no command specified (image "${image}" maps to no entrypoint: set command in the pod or an entrypoint in the image table)`);
       return;
@@ -677,7 +682,7 @@ export class PodWorker {
     const vars = { tag: img.ref.tag, podIP: this.ip, listenIP: this.listenIP() };
     const imageEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries(img.mapping.env ?? {})) imageEnv[k] = fillPlaceholders(v, vars);
-    const fullEnv: Record<string, string> = { PATH: process.env.PATH || DEFAULT_PATH, HOSTNAME: this.hostname(), HOME: process.getuid?.() === 0 ? '/root' : process.env.HOME ?? '/', FLOTILLA_POD_IP: this.ip, FLOTILLA_LISTEN_IP: this.listenIP(), ...imageEnv, ...env };
+    let fullEnv: Record<string, string> = { PATH: process.env.PATH || DEFAULT_PATH, HOSTNAME: this.hostname(), HOME: process.getuid?.() === 0 ? '/root' : process.env.HOME ?? '/', FLOTILLA_POD_IP: this.ip, FLOTILLA_LISTEN_IP: this.listenIP(), ...imageEnv, ...env };
     let mounts: Mount[];
     try {
       mounts = this.containerMounts(c, env);
@@ -685,6 +690,17 @@ export class PodWorker {
       this.waitingError(c, 'CreateContainerConfigError', (e as Error).message);
       return;
     }
+    // the image's own part: its entrypoint behaviour (adapter), volumes and files
+    const plan = planImage(img.mapping, { argv, env: fullEnv, podMounts: mounts.map((m) => m.path), hostDir: join(this.dir, 'image', c.name), vars });
+    try {
+      if ('error' in plan) throw new Error(plan.error);
+      applyImagePlan(plan);
+    } catch (e) {
+      this.waitingError(c, 'CreateContainerError', `image "${image}": ${(e as Error).message}`);
+      return;
+    }
+    ({ argv, env: fullEnv } = plan);
+    mounts = [...plan.mounts, ...mounts];
     const workingDir: string | undefined = spec.workingDir || img.mapping.workingDir || undefined;
     this.event('Normal', 'Pulled', `Container image "${image}" already present on machine`, c);
 
