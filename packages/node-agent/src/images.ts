@@ -271,6 +271,8 @@ export interface ImagePlan {
 }
 
 const under = (p: string, dir: string) => p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+/** A container path without `.`/`..` segments or a trailing slash. */
+const normPath = (p: string) => posix.normalize(p).replace(/(.)\/+$/, '$1');
 
 /**
  * The image's part of a container: its adapter applied to argv/env, its volumes and files
@@ -286,12 +288,12 @@ export function planImage(
     if (!a) return { error: `unknown image adapter "${m.adapter}" (known: ${Object.keys(ADAPTERS).join(', ')})` };
     ({ argv, env } = a(argv, env, { listenIP: input.vars.listenIP ?? input.vars.podIP }));
   }
-  const podPaths = input.podMounts.map((p) => posix.normalize(p));
+  const podPaths = input.podMounts.map(normPath);
   const covered = (p: string) => podPaths.some((d) => under(p, d));
   const plan: ImagePlan = { argv, env, mounts: [], dirs: [], files: [], links: [] };
   const volHost = new Map<string, string>();
   for (const v of m.volumes ?? []) {
-    const path = posix.normalize(v);
+    const path = normPath(v);
     if (!path.startsWith('/')) return { error: `image volume "${v}" is not an absolute path` };
     if (covered(path)) continue;
     const host = join(input.hostDir, 'volumes', encodeURIComponent(path));
@@ -300,7 +302,7 @@ export function planImage(
     plan.mounts.push({ host, path });
   }
   for (const [p, f] of Object.entries(m.files ?? {})) {
-    const path = posix.normalize(p);
+    const path = normPath(p);
     if (!path.startsWith('/')) return { error: `image file "${p}" is not an absolute path` };
     if (covered(path)) continue;
     if (typeof f === 'string') {
@@ -311,7 +313,7 @@ export function planImage(
     }
     const vol = [...volHost.keys()].find((v) => under(path, v) && path !== v);
     if (!vol) {
-      if ((m.volumes ?? []).some((v) => under(path, posix.normalize(v)))) continue; // the pod's volume is there
+      if ((m.volumes ?? []).some((v) => under(path, normPath(v)))) continue; // the pod's volume is there
       return { error: `image file "${p}" is a symlink outside the image's volumes` };
     }
     plan.links.push({ host: join(volHost.get(vol)!, posix.relative(vol, path)), target: f.symlink });

@@ -77,9 +77,9 @@ describe('images', () => {
     assert.ok(!('error' in two) && two.mapping.entrypoint![0] === '/bin/two');
     const any = t.resolve('my/app:3');
     assert.ok(!('error' in any) && any.mapping.entrypoint![0] === '/bin/any');
-    const none = t.resolve('nginx:1.25');
+    const none = t.resolve('example.com/web:1.25');
     assert.ok('error' in none);
-    assert.match(none.error, /image "nginx:1\.25" has no local program/);
+    assert.match(none.error, /image "example\.com\/web:1\.25" has no local program/);
     assert.match(none.error, /\/nonexistent\/images\.json/);
   });
 });

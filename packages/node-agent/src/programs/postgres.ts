@@ -87,7 +87,8 @@ function main(): void {
   mkdirSync(plan.pgdata, { recursive: true });
   own(plan.pgdata);
   chmodSync(plan.pgdata, 0o700);
-  let sockets = '/var/run/postgresql';
+  // the sandbox gives the pod a /run of its own; without it (FLOTILLA_POD_ROOT), the container's TMPDIR
+  let sockets = process.env.FLOTILLA_POD_ROOT ? tmpdir() : '/var/run/postgresql';
   try {
     mkdirSync(sockets, { recursive: true });
     own(sockets);

@@ -84,6 +84,11 @@ async function route(o: S3Options, req: IncomingMessage, res: ServerResponse, ur
       req.on('error', (e) => body.destroy(e));
     }
     const w = await st.receive(body);
+    const decoded = req.headers['x-amz-decoded-content-length'];
+    if (ph.startsWith('STREAMING-') && typeof decoded === 'string' && Number(decoded) !== w.size) {
+      st.discard(w);
+      throw new S3Error(400, 'IncompleteBody', `You did not provide the number of bytes specified by the x-amz-decoded-content-length header (${decoded}; got ${w.size}).`);
+    }
     if (/^[0-9a-f]{64}$/.test(ph) && ph !== w.sha256) {
       st.discard(w);
       throw new S3Error(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
