@@ -29,15 +29,13 @@ if (why) console.log(`# skipping infrastructure image tests: ${why}`);
 let env: Env;
 const ns = 'infra';
 const ready = (p: any) => cond(p, 'Ready') === 'True';
+const absent = (file: string) => `../shared/upstream/${file} is not present`;
 const servers: Server[] = [];
 
-/** The Deployment `name` of an upstream file, or undefined (with a printed reason) when absent. */
+/** The Deployment `name` of an upstream file, or undefined when the file is absent. */
 function upstreamDeployment(file: string, name: string): any | undefined {
   const path = UPSTREAM + file;
-  if (!existsSync(path)) {
-    console.log(`# ${file} is not present in ../shared/upstream: using the image's documented form`);
-    return undefined;
-  }
+  if (!existsSync(path)) return undefined;
   const d = parseAllDocuments(readFileSync(path, 'utf8'))
     .map((x) => x.toJS())
     .find((o) => o?.kind === 'Deployment' && o.metadata?.name === name);
@@ -115,9 +113,8 @@ describe('infrastructure images', { concurrency: true, timeout: 300_000, skip: !
 
   it("redis from Argo CD's install manifest: the password from the Secret is required", async (t) => {
     if (!programInstalled('redis-server', process.env.PATH ?? '')) return t.skip('redis-server is not installed (package redis-server)');
-    const d = upstreamDeployment('install-manifests/argo-cd/install.yaml', 'argocd-redis') ?? {
-      spec: { template: { metadata: { labels: {} }, spec: { containers: [{ name: 'redis', image: 'redis:7-alpine', args: ['--save', '', '--appendonly', 'no', '--requirepass $(REDIS_PASSWORD)'], env: [{ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'argocd-redis', key: 'auth' } } }] }] } } },
-    };
+    const d = upstreamDeployment('install-manifests/argo-cd/install.yaml', 'argocd-redis');
+    if (!d) return t.skip(absent('install-manifests/argo-cd/install.yaml'));
     await create(env.api, `/api/v1/namespaces/${ns}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'argocd-redis' }, stringData: { auth: 's3cret-pw' } });
     const sa = d.spec.template.spec.serviceAccountName;
     if (sa) await create(env.api, `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa } });
@@ -136,10 +133,9 @@ describe('infrastructure images', { concurrency: true, timeout: 300_000, skip: !
     assert.deepEqual(r, ['+OK', '+OK', 'v', '*2', 'appendonly', 'no', '*2', 'save', '']);
   });
 
-  it("minio from the Workflows quick-start: the bucket its postStart makes, objects and a multipart upload through the S3 client", async () => {
-    const d = upstreamDeployment('install-manifests/argo-workflows/quick-start-minimal.yaml', 'minio') ?? {
-      spec: { template: { metadata: { labels: { app: 'minio' } }, spec: { containers: [{ name: 'main', image: 'minio/minio', command: ['minio', 'server', '/data'], env: [{ name: 'MINIO_ACCESS_KEY', value: 'admin' }, { name: 'MINIO_SECRET_KEY', value: 'password' }], ports: [{ containerPort: 9000 }], readinessProbe: { httpGet: { path: '/minio/health/ready', port: 9000 }, periodSeconds: 1 }, lifecycle: { postStart: { exec: { command: ['mkdir', '-p', '/data/my-bucket'] } } } }] } } },
-    };
+  it("minio from the Workflows quick-start: the bucket its postStart makes, objects and a multipart upload through the S3 client", async (t) => {
+    const d = upstreamDeployment('install-manifests/argo-workflows/quick-start-minimal.yaml', 'minio');
+    if (!d) return t.skip(absent('install-manifests/argo-workflows/quick-start-minimal.yaml'));
     const c = d.spec.template.spec.containers[0];
     const key = (n: string) => c.env.find((e: any) => e.name === n).value;
     await createPod(env.api, ns, podOf(d, 'minio'));
@@ -269,12 +265,10 @@ describe('infrastructure images', { concurrency: true, timeout: 300_000, skip: !
 
   it("nginx as Argo Workflows' daemon example runs it: the default page on :80, the access log on stdout", async (t) => {
     if (!programInstalled('nginx', process.env.PATH ?? '')) return t.skip('nginx is not installed (package nginx)');
-    const file = UPSTREAM + 'argo-workflows-examples/daemon-nginx.yaml';
-    let container: any = { name: 'main', image: 'nginx:1.13', readinessProbe: { httpGet: { path: '/', port: 80 }, initialDelaySeconds: 2, timeoutSeconds: 1 } };
-    if (existsSync(file)) {
-      const wf = parseAllDocuments(readFileSync(file, 'utf8'))[0].toJS();
-      container = { name: 'main', ...wf.spec.templates.find((x: any) => x.name === 'nginx-server').container };
-    } else console.log('# argo-workflows-examples/daemon-nginx.yaml is not present: using its documented form');
+    const file = 'argo-workflows-examples/daemon-nginx.yaml';
+    if (!existsSync(UPSTREAM + file)) return t.skip(absent(file));
+    const wf = parseAllDocuments(readFileSync(UPSTREAM + file, 'utf8'))[0].toJS();
+    const container = { name: 'main', ...wf.spec.templates.find((x: any) => x.name === 'nginx-server').container };
     await createPod(env.api, ns, podManifest('nginx', { terminationGracePeriodSeconds: 2, containers: [container] }));
     const p = await podWhere(env.api, ns, 'nginx', ready, 'Ready', 60_000);
     const r = await httpGet(`http://${p.status.podIP}/`, 5000, env.agent.dial);
@@ -319,10 +313,9 @@ describe('infrastructure images', { concurrency: true, timeout: 300_000, skip: !
     assert.equal((await httpGet(`http://${b.status.podIP}:8081/`, 5000, env.agent.dial)).body, 'from nginx.conf\n');
   });
 
-  it("Argo CD's guestbook example: the gb-frontend page on :80", async () => {
-    const d = upstreamDeployment('argocd-example-apps/guestbook/guestbook-ui-deployment.yaml', 'guestbook-ui') ?? {
-      spec: { template: { metadata: { labels: { app: 'guestbook-ui' } }, spec: { containers: [{ name: 'guestbook-ui', image: 'gcr.io/google-samples/gb-frontend:v5', ports: [{ containerPort: 80 }] }] } } },
-    };
+  it("Argo CD's guestbook example: the gb-frontend page on :80", async (t) => {
+    const d = upstreamDeployment('argocd-example-apps/guestbook/guestbook-ui-deployment.yaml', 'guestbook-ui');
+    if (!d) return t.skip(absent('argocd-example-apps/guestbook/guestbook-ui-deployment.yaml'));
     await createPod(env.api, ns, podOf(d, 'guestbook-ui'));
     const p = await podWhere(env.api, ns, 'guestbook-ui', (x) => !!x.status?.podIP && cstatus(x)?.state?.running, 'running', 60_000);
     const page = await waitFor('guestbook page', async () => {

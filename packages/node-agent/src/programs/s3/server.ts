@@ -4,6 +4,7 @@
  * multi-delete), ListObjects V1/V2, multipart uploads; and MinIO's health endpoints.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { ChunkDecoder, EMPTY_SHA256, verifyRequest } from './sigv4.js';
@@ -104,7 +105,7 @@ async function route(o: S3Options, req: IncomingMessage, res: ServerResponse, ur
     const w = await receive();
     try {
       if (w.size > 1024 * 1024) throw new S3Error(400, 'MalformedXML', 'request body too large');
-      return (await import('node:fs')).readFileSync(w.path, 'utf8');
+      return readFileSync(w.path, 'utf8');
     } finally {
       st.discard(w);
     }
@@ -152,7 +153,7 @@ async function route(o: S3Options, req: IncomingMessage, res: ServerResponse, ur
       const ups = st.uploads(bucket).map((u) => `<Upload>${el('Key', u.key)}${el('UploadId', u.id)}${el('Initiated', u.initiated)}<StorageClass>STANDARD</StorageClass></Upload>`).join('');
       return send(res, 200, doc('ListMultipartUploadsResult', el('Bucket', bucket) + el('MaxUploads', 1000) + el('IsTruncated', false) + ups));
     }
-    const known = ['list-type', 'prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'fetch-owner', 'encoding-type', 'marker', 'x-id'];
+    const known = ['list-type', 'prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'fetch-owner', 'encoding-type', 'marker', 'x-id', 'metadata'];
     const sub = [...q.keys()].find((k) => !known.includes(k) && !k.startsWith('X-Amz-'));
     if (sub) throw new S3Error(501, 'NotImplemented', `bucket sub-resource "${sub}" is not implemented`);
     return send(res, 200, listObjects(st, bucket, q));
