@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { Duplex } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import { parseAllDocuments } from 'yaml';
 import { S3Client, CreateBucketCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand, HeadObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -148,6 +148,10 @@ describe('infrastructure images', { concurrency: true, timeout: 300_000, skip: !
       const got = await s3.send(new GetObjectCommand({ Bucket: 'my-bucket', Key: 'hello-world/hello.txt' }));
       assert.equal(await got.Body!.transformToString(), 'hello world');
       assert.equal(got.ContentType, 'text/plain');
+      // a streamed body goes aws-chunked with a checksum trailer
+      await s3.send(new PutObjectCommand({ Bucket: 'my-bucket', Key: 'streamed', Body: Readable.from([Buffer.from('in '), Buffer.from('pieces')]), ContentLength: 9 }));
+      assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'my-bucket', Key: 'streamed' }))).Body!.transformToString(), 'in pieces');
+      await s3.send(new DeleteObjectCommand({ Bucket: 'my-bucket', Key: 'streamed' }));
       // multipart: one 5 MiB part and a tail
       const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'my-bucket', Key: 'big.bin' }));
       const a = Buffer.alloc(5 * 1024 * 1024, 7);
