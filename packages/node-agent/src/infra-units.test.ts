@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { redisAdapter, prometheusAdapter } from './image-infra.js';
-import { DEFAULT_IMAGES, ImageTable, applyImagePlan, planImage, type ImagePlan } from './images.js';
+import { DEFAULT_IMAGES, ImageTable, applyImagePlan, missingRequirement, planImage, programInstalled, type ImagePlan } from './images.js';
 import { pgPlan } from './programs/postgres.js';
 import { minioConfig } from './programs/minio.js';
 import { guestbookApi } from './programs/gb-frontend.js';
@@ -146,6 +146,25 @@ describe('image plan', () => {
       applyImagePlan(p);
       applyImagePlan(p);
       assert.equal(readlinkSync(p.links[0].host), '/dev/stdout');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('required host programs', () => {
+  it('names on PATH (and sbin), absolute paths with * segments', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'req-'));
+    try {
+      mkdirSync(join(dir, 'lib', '15', 'bin'), { recursive: true });
+      writeFileSync(join(dir, 'lib', '15', 'bin', 'server'), '#!/bin/sh\n', { mode: 0o755 });
+      writeFileSync(join(dir, 'lib', 'plain'), 'not executable', { mode: 0o644 });
+      assert.ok(programInstalled(join(dir, 'lib', '*', 'bin', 'server'), ''));
+      assert.ok(!programInstalled(join(dir, 'lib', '*', 'bin', 'client'), ''));
+      assert.ok(programInstalled('server', `/nonexistent:${join(dir, 'lib', '15', 'bin')}`));
+      assert.ok(!programInstalled('plain', join(dir, 'lib')));
+      const m = { requires: [{ program: 'server', package: 'pkg-a' }, { program: 'flotilla-absent', package: 'pkg-b' }] };
+      assert.deepEqual(missingRequirement(m, join(dir, 'lib', '15', 'bin')), { program: 'flotilla-absent', package: 'pkg-b' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
