@@ -171,6 +171,9 @@ describe('infrastructure images', { concurrency: true, timeout: 300_000, skip: !
       const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'my-bucket', Key: 'hello-world/hello.txt' }), { expiresIn: 60 });
       assert.equal(await (await fetch(url)).text(), 'hello world');
       assert.equal((await fetch(url.replace('hello.txt', 'other.txt'))).status, 403);
+      const head = await s3.send(new HeadObjectCommand({ Bucket: 'my-bucket', Key: 'big.bin' }));
+      assert.equal(head.ContentLength, a.length + b.length);
+      assert.equal(head.ETag, done.ETag);
       await s3.send(new DeleteObjectCommand({ Bucket: 'my-bucket', Key: 'big.bin' }));
       await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: 'my-bucket', Key: 'big.bin' })), (e: any) => e.$metadata?.httpStatusCode === 404);
       await s3.send(new CreateBucketCommand({ Bucket: 'second-bucket' }));
