@@ -16,7 +16,9 @@ import { minioConfig } from './programs/minio.js';
 import { guestbookApi } from './programs/gb-frontend.js';
 import { ChunkDecoder, chunkSignature, signingKey, verifyRequest } from './programs/s3/sigv4.js';
 import { Store } from './programs/s3/store.js';
-import { listObjects } from './programs/s3/server.js';
+import { handleS3, listObjects } from './programs/s3/server.js';
+import { createServer } from 'node:http';
+import { S3Client, CreateBucketCommand, CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
 
 const NETNS = { listenIP: '0.0.0.0' };
 const HOSTNET = { listenIP: '10.244.0.7' };
@@ -324,10 +326,54 @@ describe('S3 listings on the store', () => {
         token = next[1];
       }
       assert.deepEqual(seen.sort(), ['a/', 'b', 'c/']);
+      // a prefix that climbs out of the bucket lists nothing
+      mkdirSync(join(dir, 'other'));
+      writeFileSync(join(dir, 'other', 'secret'), 'x');
+      assert.deepEqual(keys(listObjects(st, 'bkt', new URLSearchParams('list-type=2&prefix=../other/'))), []);
+      assert.deepEqual(keys(listObjects(st, 'bkt', new URLSearchParams('list-type=2&prefix=a/../../other/'))), []);
       const v1 = listObjects(st, 'bkt', new URLSearchParams('marker=a/2'));
       assert.deepEqual(keys(v1), ['b', 'c/d/e', 'c/x']);
       assert.match(st.head('bkt', 'b').etag, /^[0-9a-f]{32}$/);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('S3 server: bad requests get S3 errors', () => {
+  it('unsigned, missing bucket or key, bad names, small parts, non-empty bucket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 's3e-'));
+    const store = new Store(dir);
+    const srv = createServer((req, res) => void handleS3({ store, accessKey: 'admin', secretKey: 'password' }, req, res));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const endpoint = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+    const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'admin', secretAccessKey: 'password' }, maxAttempts: 1 });
+    const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: any) => `${e.$metadata?.httpStatusCode} ${e.Code ?? e.name}`);
+    try {
+      const anon = await fetch(`${endpoint}/bkt/x`);
+      assert.equal(anon.status, 403);
+      assert.match(await anon.text(), /<Code>AccessDenied<\/Code>/);
+      assert.equal(await code(s3.send(new HeadBucketCommand({ Bucket: 'nope' }))), '404 NotFound');
+      assert.equal(await code(s3.send(new CreateBucketCommand({ Bucket: 'Bad_Name' }))), '400 InvalidBucketName');
+      assert.equal(await code(s3.send(new CreateBucketCommand({ Bucket: 'bkt' }))), 'ok');
+      assert.equal(await code(s3.send(new CreateBucketCommand({ Bucket: 'bkt' }))), '409 BucketAlreadyOwnedByYou');
+      assert.equal(await code(s3.send(new GetObjectCommand({ Bucket: 'bkt', Key: 'missing' }))), '404 NoSuchKey');
+      assert.equal(await code(s3.send(new PutObjectCommand({ Bucket: 'bkt', Key: 'a//b', Body: 'x' }))), '400 XMinioInvalidObjectName');
+      assert.equal(await code(s3.send(new PutObjectCommand({ Bucket: 'missing', Key: 'k', Body: 'x' }))), '404 NoSuchBucket');
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'bkt', Key: 'm' }));
+      const p1 = await s3.send(new UploadPartCommand({ Bucket: 'bkt', Key: 'm', UploadId, PartNumber: 1, Body: 'small' }));
+      const p2 = await s3.send(new UploadPartCommand({ Bucket: 'bkt', Key: 'm', UploadId, PartNumber: 2, Body: 'tail' }));
+      const complete = (parts: { PartNumber: number; ETag?: string }[]) => s3.send(new CompleteMultipartUploadCommand({ Bucket: 'bkt', Key: 'm', UploadId, MultipartUpload: { Parts: parts } }));
+      assert.equal(await code(complete([{ PartNumber: 1, ETag: p1.ETag }, { PartNumber: 2, ETag: p2.ETag }])), '400 EntityTooSmall');
+      assert.equal(await code(complete([{ PartNumber: 1, ETag: '"0000"' }])), '400 InvalidPart');
+      assert.equal(await code(complete([{ PartNumber: 2, ETag: p2.ETag }, { PartNumber: 1, ETag: p1.ETag }])), '400 InvalidPartOrder');
+      assert.equal(await code(complete([{ PartNumber: 2, ETag: p2.ETag }])), 'ok');
+      assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'bkt', Key: 'm' }))).Body!.transformToString(), 'tail');
+      assert.equal(await code(s3.send(new UploadPartCommand({ Bucket: 'bkt', Key: 'm', UploadId, PartNumber: 3, Body: 'late' }))), '404 NoSuchUpload');
+      assert.equal(await code(s3.send(new DeleteBucketCommand({ Bucket: 'bkt' }))), '409 BucketNotEmpty');
+    } finally {
+      s3.destroy();
+      srv.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

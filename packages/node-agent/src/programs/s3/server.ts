@@ -71,8 +71,14 @@ async function route(o: S3Options, req: IncomingMessage, res: ServerResponse, ur
   if (!auth.ok) throw new S3Error(auth.status, auth.code, auth.message);
   const raw = url.pathname.slice(1);
   const slash = raw.indexOf('/');
-  const bucket = decodeURIComponent(slash < 0 ? raw : raw.slice(0, slash));
-  const key = slash < 0 ? '' : decodeURIComponent(raw.slice(slash + 1));
+  let bucket: string;
+  let key: string;
+  try {
+    bucket = decodeURIComponent(slash < 0 ? raw : raw.slice(0, slash));
+    key = slash < 0 ? '' : decodeURIComponent(raw.slice(slash + 1));
+  } catch {
+    throw new S3Error(400, 'InvalidURI', `Couldn't parse the specified URI: ${url.pathname}`);
+  }
   const st = o.store;
 
   /** The request body, decoded (aws-chunked) and checked against the signed payload hash. */

@@ -197,6 +197,7 @@ export class Store {
     const out: string[] = [];
     const slash = prefix.lastIndexOf('/');
     const startRel = slash >= 0 ? prefix.slice(0, slash) : '';
+    if (startRel && !validKey(startRel)) return []; // no key has an empty, "." or ".." segment
     const walk = (rel: string) => {
       let ents;
       try {
@@ -258,10 +259,10 @@ export class Store {
     if (!list.length) throw new S3Error(400, 'MalformedXML', 'You must specify at least one part');
     const have = new Map(this.parts(id).map((p) => [p.n, p]));
     const md5s: Buffer[] = [];
+    if (list.some((p, i) => i > 0 && !(p.n > list[i - 1].n))) throw new S3Error(400, 'InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.');
     for (let i = 0; i < list.length; i++) {
       const want = list[i];
       const p = have.get(want.n);
-      if (i > 0 && want.n <= list[i - 1].n) throw new S3Error(400, 'InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.');
       if (!p || p.etag !== want.etag.replace(/"/g, '')) throw new S3Error(400, 'InvalidPart', `One or more of the specified parts could not be found (part ${want.n}).`);
       if (i < list.length - 1 && p.size < 5 * 1024 * 1024) throw new S3Error(400, 'EntityTooSmall', `Your proposed upload is smaller than the minimum allowed object size (part ${want.n}: ${p.size} bytes; all parts but the last must be at least 5 MiB).`);
       md5s.push(Buffer.from(p.etag, 'hex'));
