@@ -218,7 +218,8 @@ export class ImageTable {
 
 /** The images of a table, as the unmapped-image message lists them: host userland first, then the rest. */
 export function describeTable(entries: [string, ImageMapping][]): string {
-  const keys = (pred: (m: ImageMapping) => boolean) => [...new Set(entries.filter(([, m]) => pred(m)).map(([k]) => k))];
+  const table = new Map(entries); // later entries win, as in resolve()
+  const keys = (pred: (m: ImageMapping) => boolean) => [...table].filter(([, m]) => pred(m)).map(([k]) => k);
   const userland = keys((m) => !!m.hostUserland);
   const other = keys((m) => !m.hostUserland);
   return `Images that run on the host userland: ${userland.join(', ')}; other mapped images: ${other.join(', ')}`;
