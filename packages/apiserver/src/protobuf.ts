@@ -46,7 +46,9 @@ export function protoRoot(): protobuf.Root {
     const parts = full.split('.');
     let ns = nested;
     for (const p of parts.slice(0, -1)) ns = ((ns.nested ??= {})[p] ??= {}) as protobuf.INamespace;
-    (ns.nested ??= {})[parts[parts.length - 1]] = def;
+    // Kubernetes' generated.proto files are proto2: every optional field has explicit presence, so
+    // a zero value that was sent is seen (protobufjs assumes proto3 for JSON definitions)
+    (ns.nested ??= {})[parts[parts.length - 1]] = { ...def, edition: 'proto2' } as protobuf.IType;
   }
   const r = protobuf.Root.fromJSON(nested);
   r.resolveAll();
@@ -161,11 +163,14 @@ function messageJson(type: protobuf.Type, msg: Obj, out: Obj = {}): unknown {
 function decodeEnvelope(buf: Buffer): { apiVersion: string; kind: string; object: Obj } {
   if (buf.length < 4 || !buf.subarray(0, 4).equals(MAGIC))
     throw new ApiError(400, 'BadRequest', 'the protobuf body does not start with the Kubernetes magic prefix "k8s\\x00"');
+  const envelope = protoRoot().lookupType(GEN_PROTO_ENVELOPE);
   let env: Obj;
   try {
-    env = protoRoot().lookupType(GEN_PROTO_ENVELOPE).decode(buf.subarray(4)) as unknown as Obj;
+    env = envelope.decode(buf.subarray(4)) as unknown as Obj;
   } catch (e) {
-    throw new ApiError(400, 'BadRequest', `the protobuf body could not be decoded: ${(e as Error).message}`);
+    const tm = peekTypeMeta(envelope, buf.subarray(4));
+    const of = tm.kind ? ` of ${tm.kind} (${tm.apiVersion || 'no apiVersion'})` : '';
+    throw new ApiError(400, 'BadRequest', `the protobuf body${of} could not be decoded: ${(e as Error).message}`);
   }
   const tm = (env.typeMeta ?? {}) as Obj;
   const apiVersion = String(tm.apiVersion ?? '');
@@ -187,6 +192,22 @@ function decodeEnvelope(buf: Buffer): { apiVersion: string; kind: string; object
     if (e instanceof ApiError) throw e;
     throw new ApiError(400, 'BadRequest', `the protobuf body of ${what} could not be decoded: ${(e as Error).message}`);
   }
+}
+
+/** The typeMeta of an envelope whose later fields are broken (e.g. a truncated `raw`), if readable. */
+function peekTypeMeta(envelope: protobuf.Type, buf: Buffer): { apiVersion?: string; kind?: string } {
+  const field = envelope.fields.typeMeta;
+  const r = protobuf.Reader.create(buf);
+  try {
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      if (tag >>> 3 === field.id && (tag & 7) === 2) return (field.resolvedType as protobuf.Type).decode(r.bytes()) as { apiVersion?: string; kind?: string };
+      r.skipType(tag & 7);
+    }
+  } catch {
+    // nothing readable
+  }
+  return {};
 }
 
 /** Decodes a protobuf request body into the JSON object it stands for. */

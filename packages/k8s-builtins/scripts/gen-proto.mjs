@@ -21,7 +21,8 @@
 //   json: NAME      the JSON name, where it differs from the protobuf field name
 // and each message may carry options.special naming its special JSON form.
 //
-// Usage: npm run build -w packages/k8s-builtins && node packages/k8s-builtins/scripts/gen-proto.mjs
+// Usage: npx tsc -b && node packages/k8s-builtins/scripts/gen-proto.mjs [--check]
+//        (--check: exit 1 when the committed file differs from what would be written)
 //        (KUBECTL=/path/to/kubectl to read another binary; deterministic output)
 import fs from 'node:fs';
 import path from 'node:path';
@@ -229,6 +230,15 @@ for (const l of msgLines) out += `  ${l},\n`;
 out += '];\n';
 out += '/** JSON text of an object mapping full message name to its protobufjs definition ({fields, options}). */\n';
 out += "export const GEN_PROTO_JSON: string = '{' + messages.join(',') + '}';\n";
+if (process.argv.includes('--check')) {
+  const cur = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8') : '';
+  if (cur !== out) {
+    console.error(`${path.relative(process.cwd(), outFile)} is out of date: re-run node packages/k8s-builtins/scripts/gen-proto.mjs`);
+    process.exit(1);
+  }
+  console.log(`${path.relative(process.cwd(), outFile)} is up to date with ${source}`);
+  process.exit(0);
+}
 fs.writeFileSync(outFile, out);
 console.log(`wrote ${path.relative(process.cwd(), outFile)}: ${Object.keys(kinds).length} kinds, ${msgLines.length} messages, ${(out.length / 1024).toFixed(0)} KiB`);
 if (missing.length) console.log(`no descriptor for: ${missing.join(', ')}`);

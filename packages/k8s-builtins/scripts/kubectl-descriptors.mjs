@@ -51,3 +51,22 @@ export function readKubectlDescriptors(bin = kubectlPath()) {
   if (!files.size) throw new Error(`${bin} embeds no Kubernetes protobuf descriptors`);
   return files;
 }
+
+/**
+ * The descriptors in dependency order (imports first), with imports of files kubectl does not
+ * carry (gogo.proto: options only) dropped, as a registry such as @bufbuild/protobuf's
+ * createFileRegistry needs them.
+ */
+export function orderedDescriptors(files) {
+  const out = [];
+  const seen = new Set();
+  const visit = (fd) => {
+    if (seen.has(fd.name)) return;
+    seen.add(fd.name);
+    fd.dependency = fd.dependency.filter((d) => files.has(d));
+    for (const d of fd.dependency) visit(files.get(d));
+    out.push(fd);
+  };
+  for (const fd of files.values()) visit(fd);
+  return out;
+}
