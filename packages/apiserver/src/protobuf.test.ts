@@ -221,6 +221,25 @@ describe('protobuf bodies: generic decoder', () => {
     assert.deepEqual((decodeProtobuf(outer) as any).data, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: 'b' } });
   });
 
+  it('fields the definitions lack: zero values (Go writes them for value fields) pass, others are refused', () => {
+    const ConfigMap = reg.getMessage('k8s.io.api.core.v1.ConfigMap')!;
+    const Unknown = reg.getMessage('k8s.io.apimachinery.pkg.runtime.Unknown')!;
+    const raw = Buffer.from(toBinary(ConfigMap, fromJson(ConfigMap, { metadata: { name: 'c', labels: { a: 'b' } }, data: { k: 'v' } })));
+    const wrap = (extra: number[]) =>
+      Buffer.concat([MAGIC, toBinary(Unknown, create(Unknown, { typeMeta: { apiVersion: 'v1', kind: 'ConfigMap' }, raw: Buffer.concat([raw, Buffer.from(extra)]) } as never))]);
+    // field 99 (varint 0), field 98 (empty message), field 97 (a message holding only zeros)
+    const zeros = [0x98, 0x06, 0x00, 0x92, 0x06, 0x00, 0x8a, 0x06, 0x02, 0x08, 0x00];
+    assert.deepEqual(decodeProtobuf(wrap(zeros)), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', labels: { a: 'b' } }, data: { k: 'v' } });
+    const set = apiError(() => decodeProtobuf(wrap([0x9a, 0x06, 0x01, 0x78])));
+    assert.equal(set.code, 415);
+    assert.match(set.message, /^the protobuf body of ConfigMap \(v1\) sets field 99 of ConfigMap \(k8s\.io\.api\.core\.v1\.ConfigMap\)/);
+    // inside a nested message too
+    const meta = toBinary(reg.getMessage('k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta')!, fromJson(reg.getMessage('k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta')!, { name: 'c' }));
+    const nested = Buffer.concat([Buffer.from([0x0a, meta.length + 3]), meta, Buffer.from([0xa0, 0x06, 0x05])]);
+    const env = Buffer.concat([MAGIC, toBinary(Unknown, create(Unknown, { typeMeta: { apiVersion: 'v1', kind: 'ConfigMap' }, raw: nested } as never))]);
+    assert.match(apiError(() => decodeProtobuf(env)).message, /field 100 of ObjectMeta/);
+  });
+
   it('malformed bodies: a 400 naming the kind; unknown kinds: a 415 naming the kind', () => {
     const good = encode('rbac.authorization.k8s.io/v1', 'Role', 'k8s.io.api.rbac.v1.Role', { metadata: { name: 'r' }, rules: [{ verbs: ['get'], resources: ['pods'] }] });
     const Unknown = reg.getMessage('k8s.io.apimachinery.pkg.runtime.Unknown')!;

@@ -129,8 +129,41 @@ function valueJson(field: protobuf.Field, v: unknown): unknown {
   return t instanceof protobuf.Type ? messageJson(t, v as Obj) : scalarJson(field, v);
 }
 
+/** A field the definitions do not have, sent with a non-zero value. */
+class UnknownField extends Error {}
+
+/**
+ * Whether a raw field (tag + value) holds a zero value: Go writes the zeros of value fields, so a
+ * newer client's field this server does not know may arrive empty; anything else is refused.
+ */
+function zeroField(raw: Uint8Array, depth = 0): boolean {
+  const r = protobuf.Reader.create(raw);
+  try {
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      const wire = tag & 7;
+      if (wire === 0) {
+        if (r.uint64().toString() !== '0') return false;
+      } else if (wire === 2) {
+        const b = r.bytes();
+        if (b.length && (depth > 8 || !zeroField(b, depth + 1))) return false;
+      } else if (wire === 1 || wire === 5) {
+        const start = r.pos;
+        r.skipType(wire);
+        if (raw.subarray(start, r.pos).some((x) => x !== 0)) return false;
+      } else return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Converts a decoded protobufjs message of `type` into its Kubernetes JSON form. */
 function messageJson(type: protobuf.Type, msg: Obj, out: Obj = {}): unknown {
+  for (const raw of ((msg as { $unknowns?: Uint8Array[] }).$unknowns ?? [])) {
+    if (!zeroField(raw)) throw new UnknownField(`field ${protobuf.Reader.create(raw).uint32() >>> 3} of ${type.name} (${type.fullName.replace(/^\./, '')})`);
+  }
   const special = (type.options as { special?: Special } | undefined)?.special;
   if (special) return specialJson(special, type, msg);
   for (const field of type.fieldsArray) {
@@ -186,10 +219,18 @@ function decodeEnvelope(buf: Buffer): { apiVersion: string; kind: string; object
       `protobuf bodies are not supported for ${what}: no protobuf definition is known for it - send application/json or application/yaml instead`,
     );
   try {
-    const msg = type.decode(Buffer.from((env.raw as Uint8Array | undefined) ?? [])) as unknown as Obj;
+    const reader = protobuf.Reader.create(Buffer.from((env.raw as Uint8Array | undefined) ?? []));
+    reader.discardUnknown = false; // kept in $unknowns, checked by messageJson
+    const msg = type.decode(reader) as unknown as Obj;
     return { apiVersion, kind, object: { apiVersion, kind, ...(messageJson(type, msg) as Obj) } };
   } catch (e) {
     if (e instanceof ApiError) throw e;
+    if (e instanceof UnknownField)
+      throw new ApiError(
+        415,
+        'UnsupportedMediaType',
+        `the protobuf body of ${what} sets ${e.message}, which this server's definitions (${GEN_PROTO_SOURCE}) do not have - send application/json or application/yaml instead`,
+      );
     throw new ApiError(400, 'BadRequest', `the protobuf body of ${what} could not be decoded: ${(e as Error).message}`);
   }
 }
