@@ -50,16 +50,22 @@ export function protoRoot(): protobuf.Root {
     // a zero value that was sent is seen (protobufjs assumes proto3 for JSON definitions)
     (ns.nested ??= {})[parts[parts.length - 1]] = { ...def, edition: 'proto2' } as protobuf.IType;
   }
-  const r = protobuf.Root.fromJSON(nested);
-  r.resolveAll();
-  root = r;
-  return r;
+  // types resolve lazily, when a body of theirs (or holding them) is first decoded
+  root = protobuf.Root.fromJSON(nested);
+  return root;
+}
+
+const types = new Map<string, protobuf.Type>();
+function typeNamed(full: string): protobuf.Type {
+  let t = types.get(full);
+  if (!t) types.set(full, (t = protoRoot().lookupType(full)));
+  return t;
 }
 
 /** The message type of a kind ("apps/v1", "Deployment"), if its protobuf definition is known. */
 export function protoTypeOf(apiVersion: string, kind: string): protobuf.Type | undefined {
   const full = GEN_PROTO_KINDS[`${apiVersion}/${kind}`];
-  return full ? protoRoot().lookupType(full) : undefined;
+  return full ? typeNamed(full) : undefined;
 }
 
 /** int64 fields decode to Long objects (whose toString is the decimal value) or numbers. */
@@ -196,7 +202,7 @@ function messageJson(type: protobuf.Type, msg: Obj, out: Obj = {}): unknown {
 function decodeEnvelope(buf: Buffer): { apiVersion: string; kind: string; object: Obj } {
   if (buf.length < 4 || !buf.subarray(0, 4).equals(MAGIC))
     throw new ApiError(400, 'BadRequest', 'the protobuf body does not start with the Kubernetes magic prefix "k8s\\x00"');
-  const envelope = protoRoot().lookupType(GEN_PROTO_ENVELOPE);
+  const envelope = typeNamed(GEN_PROTO_ENVELOPE);
   let env: Obj;
   try {
     env = envelope.decode(buf.subarray(4)) as unknown as Obj;
