@@ -13,7 +13,9 @@
  *    value structs are kept (Go writes `{}` for them, as in `resources: {}`);
  *  - special forms: Time/MicroTime as RFC 3339 (zero: null), IntOrString as number or string,
  *    Quantity as string, bytes as base64, RawExtension and FieldsV1 as embedded JSON, list types
- *    (ExtraValue) as arrays.
+ *    (ExtraValue) as arrays;
+ *  - a field the definitions lack is accepted when zero (Go writes zeros of value fields) and
+ *    otherwise refused with 415, never silently dropped; broken bytes are a 400 naming the kind.
  */
 import protobuf from 'protobufjs';
 import { GEN_PROTO_ENVELOPE, GEN_PROTO_JSON, GEN_PROTO_KINDS, GEN_PROTO_SOURCE } from '@flotilla/k8s-builtins';
@@ -31,12 +33,11 @@ interface FieldOptions {
 }
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
-export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
 
 let root: protobuf.Root | undefined;
 
 /** The protobufjs root of every generated message, built on first use. */
-export function protoRoot(): protobuf.Root {
+function protoRoot(): protobuf.Root {
   if (root) return root;
   const flat = JSON.parse(GEN_PROTO_JSON) as Record<string, protobuf.IType & { options?: { special?: string } }>;
   const nested: protobuf.INamespace = {};
@@ -63,7 +64,7 @@ function typeNamed(full: string): protobuf.Type {
 }
 
 /** The message type of a kind ("apps/v1", "Deployment"), if its protobuf definition is known. */
-export function protoTypeOf(apiVersion: string, kind: string): protobuf.Type | undefined {
+function protoTypeOf(apiVersion: string, kind: string): protobuf.Type | undefined {
   const full = GEN_PROTO_KINDS[`${apiVersion}/${kind}`];
   return full ? typeNamed(full) : undefined;
 }
@@ -83,7 +84,7 @@ function isZero(v: unknown): boolean {
 }
 
 
-/** The JSON form of a message whose representation is special; `undefined` means "omitted". */
+/** The JSON form of a message whose representation is special (Time, IntOrString, …). */
 function specialJson(special: Special, type: protobuf.Type, msg: Obj): unknown {
   switch (special) {
     case 'time': {

@@ -26,8 +26,7 @@ export function kubectlVersion(bin) {
 
 /**
  * Every FileDescriptorProto of a Kubernetes generated.proto embedded in the binary, by file name
- * ("k8s.io/api/core/v1/generated.proto"). Throws when the binary carries none (kubectl >= 1.33
- * no longer embeds them; point KUBECTL at a 1.2x–1.32 kubectl to regenerate).
+ * ("k8s.io/api/core/v1/generated.proto"). Throws when the binary carries none.
  */
 export function readKubectlDescriptors(bin = kubectlPath()) {
   const buf = readFileSync(bin);
@@ -48,7 +47,8 @@ export function readKubectlDescriptors(bin = kubectlPath()) {
     }
     if (/^k8s\.io\/.*\/generated\.proto$/.test(fd.name) && fd.messageType.length) files.set(fd.name, fd);
   }
-  if (!files.size) throw new Error(`${bin} embeds no Kubernetes protobuf descriptors`);
+  if (!files.size)
+    throw new Error(`${bin} embeds no Kubernetes protobuf descriptors (newer kubectl builds may not): set KUBECTL to a kubectl that does, e.g. 1.32`);
   return files;
 }
 
