@@ -58,7 +58,9 @@ describe('protobuf bodies: generic decoder', () => {
       const key = `${r.group ? `${r.group}/` : ''}${r.version}/${r.kind}`;
       assert.ok(GEN_PROTO_KINDS[key] || GEN_PROTO_MISSING.includes(key), `${key} has no protobuf definition`);
     }
-    assert.deepEqual(GEN_PROTO_MISSING, ['apiextensions.k8s.io/v1/CustomResourceDefinition']);
+    // kubectl carries no definitions of the apiextensions/apiregistration types (it never sends them as protobuf)
+    assert.ok(GEN_PROTO_MISSING.includes('apiextensions.k8s.io/v1/CustomResourceDefinition'));
+    for (const k of GEN_PROTO_MISSING) assert.match(k, /^(apiextensions|apiregistration)\.k8s\.io\//);
     assert.equal(GEN_PROTO_KINDS['authentication.k8s.io/v1/TokenRequest'], 'k8s.io.api.authentication.v1.TokenRequest');
   });
 

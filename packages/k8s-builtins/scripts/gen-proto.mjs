@@ -84,11 +84,14 @@ const unknownVarint = (opts, no) => {
 // ---------------------------------------------------------------------------------------------
 // The kinds to decode: every served resource and every subresource body kind.
 
-/** Proto package of an API group-version: "" -> k8s.io.api.core.v1, "rbac.authorization.k8s.io" -> k8s.io.api.rbac.v1. */
+/** Proto package of an API group-version: "" -> k8s.io.api.core.v1, "rbac.authorization.k8s.io" -> k8s.io.api.rbac.v1, … */
 function protoPackage(group, version) {
   const dir = group === '' ? 'core' : group.split('.')[0];
-  const goPkg = `k8s.io/api/${dir}/${version}`;
-  const fd = [...files.values()].find((f) => f.options?.goPackage === goPkg);
+  // k8s.io/api/<dir>/<version>, else another module's …/<dir>/<version> (k8s.io/metrics/pkg/apis/metrics/v1beta1)
+  const all = [...files.values()];
+  const fd =
+    all.find((f) => f.options?.goPackage === `k8s.io/api/${dir}/${version}`) ??
+    all.find((f) => f.options?.goPackage?.endsWith(`/${dir}/${version}`));
   return fd?.package;
 }
 
