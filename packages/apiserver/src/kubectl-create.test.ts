@@ -7,7 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestCluster, writeTemp, type TestCluster } from './testutil.js';
 
@@ -85,7 +85,7 @@ describe('kubectl create: every sub-command', { timeout: 600_000 }, () => {
     );
   });
 
-  it('configmap --from-literal and --from-file (text and binary)', async () => {
+  it('configmap --from-literal, --from-file (text, binary, directory) and --from-env-file', async () => {
     const lit = await createBoth(['configmap', 'NAME', '--from-literal=a=1', '--from-literal=b=two words'], 'lit');
     assert.deepEqual(lit.data, { a: '1', b: 'two words' });
     const text = writeTemp(c.dir, 'app.properties', 'color=blue\nsize=3\n');
@@ -95,6 +95,12 @@ describe('kubectl create: every sub-command', { timeout: 600_000 }, () => {
     const f = await createBoth(['configmap', 'NAME', `--from-file=${text}`, `--from-file=blob=${bin}`], 'files');
     assert.deepEqual(f.data, { 'app.properties': 'color=blue\nsize=3\n' });
     assert.deepEqual(f.binaryData, { blob: bytes.toString('base64') });
+    const dir = join(c.dir, 'conf.d');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'a.conf'), 'a=1\n');
+    writeFileSync(join(dir, 'b.conf'), 'b=2\n');
+    const d = await createBoth(['configmap', 'NAME', `--from-file=${dir}`], 'dir');
+    assert.deepEqual(d.data, { 'a.conf': 'a=1\n', 'b.conf': 'b=2\n' });
     const env = writeTemp(c.dir, 'app.env', 'A=1\nB=hello\n');
     const e = await createBoth(['configmap', 'NAME', `--from-env-file=${env}`], 'env');
     assert.deepEqual(e.data, { A: '1', B: 'hello' });
