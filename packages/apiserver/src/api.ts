@@ -14,6 +14,7 @@ import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersio
 import { Objects, type PatchType, type WriteOptions, nowIso } from './objects.js';
 import { apiVersionOf, type Registry, type Served } from './registry.js';
 import type { Store, StoreEvent, StoredObject } from './store.js';
+import { requestToken } from './token-request.js';
 
 const lineCache = new WeakMap<object, Record<string, string>>();
 
@@ -604,17 +605,7 @@ export class Api {
   }
 
   private tokenRequest(s: Served, ns: string, name: string, body: unknown, res: ServerResponse): void {
-    const sa = this.objects.get(s, ns, name);
-    const spec = (isPlainObject(body) ? (body as any).spec : undefined) ?? {};
-    const exp = Math.max(600, Math.min(Number(spec.expirationSeconds ?? 3600), 86400 * 365));
-    const { token, expiresAt } = this.auth.issueSaToken(ns, name, sa.obj.metadata!.uid!, exp, spec.audiences?.length ? spec.audiences : undefined);
-    sendJson(res, 201, {
-      kind: 'TokenRequest',
-      apiVersion: 'authentication.k8s.io/v1',
-      metadata: { name, namespace: ns, creationTimestamp: nowIso() },
-      spec: { audiences: spec.audiences ?? ['https://kubernetes.default.svc.cluster.local'], expirationSeconds: exp, boundObjectRef: spec.boundObjectRef ?? null },
-      status: { token, expirationTimestamp: expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z') },
-    });
+    sendJson(res, 201, requestToken({ objects: this.objects, reg: this.reg, auth: this.auth }, s, ns, name, body));
   }
 
   /**

@@ -45,7 +45,15 @@ export class Authenticator {
     return this.verifySaToken(token);
   }
 
-  issueSaToken(namespace: string, name: string, uid: string, expirationSeconds: number, audiences: string[] = [SA_ISSUER]): { token: string; expiresAt: Date } {
+  /** `bound`: claims naming the object a token is bound to, e.g. {pod: {name, uid}} (TokenRequest). */
+  issueSaToken(
+    namespace: string,
+    name: string,
+    uid: string,
+    expirationSeconds: number,
+    audiences: string[] = [SA_ISSUER],
+    bound: Record<string, { name: string; uid: string }> = {},
+  ): { token: string; expiresAt: Date } {
     const now = Math.floor(Date.now() / 1000);
     const exp = now + expirationSeconds;
     const header = { alg: 'ES256', typ: 'JWT' };
@@ -56,7 +64,7 @@ export class Authenticator {
       iat: now,
       nbf: now,
       exp,
-      'kubernetes.io': { namespace, serviceaccount: { name, uid } },
+      'kubernetes.io': { namespace, serviceaccount: { name, uid }, ...bound },
     };
     const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(claims))}`;
     const sig = createSign('SHA256').update(input).sign({ key: this.priv, dsaEncoding: 'ieee-p1363' });

@@ -76,58 +76,6 @@ describe('kubectl against the embedded API server', { timeout: 300_000 }, () => 
     assert.match(gone.stderr, /NotFound|not found/);
   });
 
-  it('kubectl create configmap, secret and serviceaccount (protobuf bodies)', async () => {
-    await c.k(['create', 'namespace', 'pb']);
-    assert.match(await c.k(['create', 'configmap', 'lit', '-n', 'pb', '--from-literal=a=1', '--from-literal=b=two']), /configmap\/lit created/);
-    const cm = JSON.parse(await c.k(['get', 'cm', 'lit', '-n', 'pb', '-o', 'json']));
-    assert.deepEqual(cm.data, { a: '1', b: 'two' });
-    assert.match(await c.k(['create', 'secret', 'generic', 'pw', '-n', 'pb', '--from-literal=password=s3cret']), /secret\/pw created/);
-    const sec = JSON.parse(await c.k(['get', 'secret', 'pw', '-n', 'pb', '-o', 'json']));
-    assert.equal(Buffer.from(sec.data.password, 'base64').toString(), 's3cret');
-    assert.equal(sec.type, 'Opaque');
-    assert.match(await c.k(['create', 'serviceaccount', 'robot', '-n', 'pb']), /serviceaccount\/robot created/);
-    assert.match(await c.k(['get', 'sa', '-n', 'pb']), /^robot\s+0\s+\d+s/m);
-    assert.match(await c.k(['create', 'configmap', 'labelled', '-n', 'pb', '--from-literal=x=y', '--dry-run=server', '-o', 'name']), /configmap\/labelled/);
-    assert.equal((await c.req('GET', '/api/v1/namespaces/pb/configmaps/labelled')).status, 404, 'server dry run stores nothing');
-  });
-
-  it('kubectl create deployment, job, cronjob and service (protobuf bodies)', async () => {
-    assert.match(await c.k(['create', 'deployment', 'web', '-n', 'pb', '--image=nginx:1.25', '--replicas=3', '--port=8080']), /deployment.apps\/web created/);
-    const d = JSON.parse(await c.k(['get', 'deploy', 'web', '-n', 'pb', '-o', 'json']));
-    assert.equal(d.spec.replicas, 3);
-    assert.deepEqual(d.spec.selector.matchLabels, { app: 'web' });
-    assert.deepEqual(d.spec.template.metadata.labels, { app: 'web' });
-    assert.equal(d.spec.template.spec.containers[0].name, 'nginx');
-    assert.equal(d.spec.template.spec.containers[0].image, 'nginx:1.25');
-    assert.equal(d.spec.template.spec.containers[0].ports[0].containerPort, 8080);
-    assert.equal(d.spec.strategy.type, 'RollingUpdate');
-    // zero values of Go value fields are omitted, as a JSON create would store them
-    const ctr = d.spec.template.spec.containers[0];
-    assert.equal(ctr.stdin, undefined);
-    assert.equal(d.spec.template.metadata.name, undefined);
-    assert.equal(d.spec.template.metadata.generation, undefined);
-    assert.equal(d.spec.template.spec.nodeName, undefined);
-    assert.equal(d.spec.template.metadata.creationTimestamp, null);
-    assert.match(await c.k(['create', 'job', 'once', '-n', 'pb', '--image=busybox', '--', 'echo', 'hi']), /job.batch\/once created/);
-    const j = JSON.parse(await c.k(['get', 'job', 'once', '-n', 'pb', '-o', 'json']));
-    assert.deepEqual(j.spec.template.spec.containers[0].command, ['echo', 'hi']);
-    assert.equal(j.spec.template.spec.restartPolicy, 'Never');
-    assert.match(await c.k(['create', 'cronjob', 'tick', '-n', 'pb', '--image=busybox', '--schedule=*/5 * * * *', '--', 'date']), /cronjob.batch\/tick created/);
-    const cj = JSON.parse(await c.k(['get', 'cronjob', 'tick', '-n', 'pb', '-o', 'json']));
-    assert.equal(cj.spec.schedule, '*/5 * * * *');
-    assert.equal(cj.spec.jobTemplate.spec.template.spec.restartPolicy, 'OnFailure');
-    assert.match(await c.k(['create', 'service', 'nodeport', 'np', '-n', 'pb', '--tcp=80:8080']), /service\/np created/);
-    const svc = JSON.parse(await c.k(['get', 'svc', 'np', '-n', 'pb', '-o', 'json']));
-    assert.equal(svc.spec.type, 'NodePort');
-    assert.equal(svc.spec.ports[0].port, 80);
-    assert.equal(svc.spec.ports[0].targetPort, 8080);
-    assert.ok(svc.spec.ports[0].nodePort >= 30000 && svc.spec.ports[0].nodePort <= 32767);
-    assert.match(await c.k(['expose', 'deployment', 'web', '-n', 'pb', '--port=80', '--target-port=8080']), /service\/web exposed/);
-    const ex = JSON.parse(await c.k(['get', 'svc', 'web', '-n', 'pb', '-o', 'json']));
-    assert.deepEqual(ex.spec.selector, { app: 'web' });
-    assert.equal(ex.spec.ports[0].targetPort, 8080);
-  });
-
   it('applies a multi-document file twice; the second apply is unchanged', async () => {
     const f = writeTemp(c.dir, 'shop.yaml', multiDoc);
     const first = await c.k(['apply', '-f', f]);
