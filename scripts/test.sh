@@ -17,7 +17,7 @@ fi
 # sandbox), iproute2 (a network namespace per pod), nats-server and redis-server (the images
 # mapped to them). Tests that need an optional one skip with the reason printed.
 . scripts/system-deps.sh
-system_deps git:git -- bwrap:bubblewrap ip:iproute2 nsenter:util-linux nats-server:nats-server redis-server:redis-server
+system_deps git:git -- bwrap:bubblewrap ip:iproute2 nsenter:util-linux slirp4netns:slirp4netns nft:nftables nats-server:nats-server redis-server:redis-server
 if ! command -v kubectl >/dev/null 2>&1; then
   echo "test: kubectl is required (the end-to-end tests drive the real kubectl): install kubectl 1.28+ and re-run" >&2
   exit 1

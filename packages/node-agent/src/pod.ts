@@ -20,6 +20,7 @@ import { ProbeLoop, runProbe, type ProbeKind, type ProbeTarget } from './probes.
 import { childrenOf, descendants, isAlive, procStartTime, signal } from './procs.js';
 import type { Ipam } from './ipam.js';
 import type { PodNetwork } from './network.js';
+import { HOST_NAME } from './egress.js';
 import { resolvConf } from './services.js';
 
 export interface AgentContext {
@@ -539,6 +540,9 @@ export class PodWorker {
     const hostname = this.hostname();
     const fqdn = spec.subdomain ? `${hostname}.${spec.subdomain}.${this.namespace}.svc.cluster.local` : '';
     const lines = ['# Kubernetes-managed hosts file (flotilla node agent).', '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `${this.ip}\t${fqdn ? `${fqdn}\t` : ''}${hostname}`];
+    // the host's loopback, as pods reach it (docs/networking.md)
+    const hostAddress = this.ownNetwork() ? this.ctx.net.hostAddress : '127.0.0.1';
+    if (hostAddress) lines.push(`${hostAddress}\t${HOST_NAME}`);
     for (const a of spec.hostAliases ?? []) lines.push(`${a.ip}\t${(a.hostnames ?? []).join('\t')}`);
     writeFileSync(join(this.dir, 'hosts'), lines.join('\n') + '\n');
   }
