@@ -154,6 +154,8 @@ export class PodWorker {
   private readonly ctrs: Ctr[] = [];
   private readonly byName = new Map<string, Ctr>();
   private prepared = false;
+  /** ran on this node before an agent restart: Running while it is prepared again */
+  private wasPrepared = false;
   private prepareError?: string;
   private prepareLevel = 0;
   private prepareRetryAt = 0;
@@ -198,7 +200,11 @@ export class PodWorker {
       this.startTime = restored.startTime;
       this.terminal = restored.terminal;
       this.initDone = !!restored.initDone;
+      this.wasPrepared = this.initDone || Object.values(restored.containers).some((c) => c.runs > 0);
+      for (const c of pod.status?.conditions ?? []) if (c?.type && c.lastTransitionTime) this.conditionTimes.set(c.type, { status: c.status, time: c.lastTransitionTime });
       this.restore(restored);
+      // containers that no longer run are shown as such now, not once they are started again
+      if (this.ctrs.some((c) => c.runs > 0 && !alive(c))) this.publish();
     } else {
       // host-network pods share the node's address
       this.ip = pod.spec?.hostNetwork ? ctx.hostIP : ctx.ipam.allocate();
@@ -1024,6 +1030,8 @@ export class PodWorker {
       } else c.state = { terminated: term };
     } else c.state = { terminated: term };
     this.saveState();
+    // re-adopted pods are prepared again before the next status: show the exit now
+    if (!this.prepared) this.publish();
     this.schedule();
   }
 
@@ -1262,7 +1270,7 @@ export class PodWorker {
   phase(): string {
     // terminal once every container (sidecars included) has stopped
     if (this.terminal && !this.ctrs.some((c) => alive(c) || c.starting)) return this.terminal.phase;
-    if (!this.prepared || !this.initDone) return 'Pending';
+    if ((!this.prepared && !this.wasPrepared) || !this.initDone) return 'Pending';
     const regular = this.ctrs.filter((c) => c.kind === 'regular');
     if (regular.some((c) => c.runs === 0)) return 'Pending';
     return 'Running';
