@@ -1464,6 +1464,11 @@ export class PodWorker {
     }
   }
 
+  /** Running containers and their shims (their processes are the shim's descendants), for stats.ts. */
+  usageRefs(): { name: string; rootPid: number; startedAt?: string }[] {
+    return this.ctrs.filter((c) => alive(c)).map((c) => ({ name: c.name, rootPid: c.run!.shimPid, startedAt: c.run!.startedAt }));
+  }
+
   /** The pids of the shims this worker owns (adopted or started). */
   shimPids(): number[] {
     return this.ctrs.filter((c) => alive(c)).map((c) => c.run!.shimPid);
