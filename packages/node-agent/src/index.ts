@@ -22,6 +22,9 @@ import { dnsRecords, HostPorts, serviceTable } from './services.js';
 export type { ImageMapping } from './images.js';
 export { DEFAULT_IMAGES, parseImage } from './images.js';
 export type { SandboxMode } from './sandbox.js';
+/** whether pods can have network namespaces, and egress (tests and tools) */
+export { detectNetns } from './network.js';
+export { detectEgress } from './egress.js';
 
 export interface NodeAgentOptions {
   /** kubeconfig of the cluster (its token is also accepted by the kubelet endpoint) */
