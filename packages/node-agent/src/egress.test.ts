@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { detectNetns } from './network.js';
 import { findTool } from './tools.js';
 import { detectEgress, gatewayOf, natRules, pickEgressCidr } from './egress.js';
-import { cond, createPod, kubeletGet, podManifest, podWhere, startEnv, type Env } from './testutil.js';
+import { cond, createPod, kubeletGet, podManifest, podWhere, startEnv, waitFor, type Env } from './testutil.js';
 
 describe('egress networks (pure)', () => {
   it('picks the first slirp4netns network the host does not use', () => {
@@ -188,6 +188,22 @@ describe('pod egress (slirp4netns)', { concurrency: false, timeout: 240_000, ski
       ],
     });
     assert.deepEqual(out.trim().split('\n'), ['tcp ok', 'udp:ping']);
+  });
+
+  it('after an agent restart, running pods and new ones reach the host again', async () => {
+    const srv = createHttpServer((_req, res) => res.end('still here\n'));
+    servers.push(srv);
+    const port = await listen(srv, '127.0.0.1');
+    const poll = `const http = require('http'); setInterval(() => http.get({ host: 'host.flotilla.internal', port: ${port}, agent: false }, (r) => { let b = ''; r.on('data', (d) => b += d); r.on('end', () => console.log(b.trim())); }).on('error', (e) => console.log('error ' + e.code)), 200);`;
+    await createPod(env.api, ns, podManifest('poller', { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'node:20', command: ['node', '-e', poll] }] }));
+    await podWhere(env.api, ns, 'poller', (p) => cond(p, 'Ready') === 'True', 'Ready');
+    await env.restartAgent(true);
+    const logs = async () => (await kubeletGet(env, `/containerLogs/${ns}/poller/c`)).body.trim().split('\n');
+    const mark = (await logs()).length;
+    // the re-adopted pod (same process, same namespace) gets through the new slirp4netns
+    await waitFor('the re-adopted pod to reach the host', async () => (await logs()).slice(mark).includes('still here'), 20_000);
+    const out = await ok('after-restart', { image: 'node:20', command: ['node', '-e', `require('http').get({ host: 'host.flotilla.internal', port: ${port} }, (r) => r.pipe(process.stdout)).on('error', (e) => { console.error(e.message); process.exit(1); });`] });
+    assert.equal(out, 'still here\n');
   });
 
   it("adds nothing to the host's network namespace", async () => {
