@@ -213,3 +213,28 @@ describe('pod egress (slirp4netns)', { concurrency: false, timeout: 240_000, ski
     assert.ok(cond(p, 'Ready') !== undefined);
   });
 });
+
+describe('host network mode: host.flotilla.internal is the loopback', { timeout: 120_000 }, () => {
+  let henv: Env;
+  before(async () => {
+    henv = await startEnv({ network: 'host' });
+  });
+  after(async () => {
+    await henv?.close();
+  });
+
+  it("a sandboxed pod finds host.flotilla.internal at 127.0.0.1 in its /etc/hosts", async (t) => {
+    if (henv.agent.sandbox !== 'bwrap') return t.skip('pods without the sandbox use the host /etc/hosts');
+    const srv = createHttpServer((_req, res) => res.end('host mode\n'));
+    const port = await listen(srv, '127.0.0.1');
+    try {
+      await createPod(henv.api, 'hostmode', podManifest('p', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'node:20', command: ['node', '-e', `require('dns').lookup('host.flotilla.internal', (e, a) => { if (e) { console.error(e.message); process.exit(1); } require('http').get({ host: 'host.flotilla.internal', port: ${port} }, (r) => { let b = ''; r.on('data', (d) => b += d); r.on('end', () => console.log(a + ' ' + b.trim())); }); });`] }] }));
+      const p = await podWhere(henv.api, 'hostmode', 'p', done, 'finished', 60_000);
+      const out = (await kubeletGet(henv, '/containerLogs/hostmode/p/c')).body;
+      assert.equal(p.status.phase, 'Succeeded', out);
+      assert.equal(out.trim(), '127.0.0.1 host mode');
+    } finally {
+      srv.close();
+    }
+  });
+});

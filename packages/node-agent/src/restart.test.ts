@@ -130,6 +130,35 @@ describe('agent restart', { timeout: 120_000 }, () => {
     await waitFor('no process left', () => procsWith(m).length === 0, 5000);
   });
 
+  it('a pod whose processes died while no agent ran is shown not ready before it is restarted', async () => {
+    const ns = 'died';
+    const m = `died-${uniq()}`;
+    await createPod(env.api, ns, podManifest('p', { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', `exec sleep 3600 # ${m}`], readinessProbe: { exec: { command: ['true'] }, periodSeconds: 1 } }] }));
+    const before = await podWhere(env.api, ns, 'p', (p) => cond(p, 'Ready') === 'True', 'Ready');
+    const seen: any[] = [];
+    const watch = env.api.informer(`/api/v1/namespaces/${ns}/pods`, {}, { onList: () => {}, onEvent: (ev) => ev.object.metadata?.name === 'p' && seen.push(ev.object.status) });
+    await watch.synced;
+    try {
+      await env.agent.stop({ keepPods: true });
+      // a crash of the machine, say: the processes are gone without anyone recording it
+      for (const pid of procsWith(m)) process.kill(pid, 'SIGKILL');
+      await waitFor('processes gone', () => procsWith(m).length === 0, 5000);
+      seen.length = 0;
+      await env.restartAgent(true);
+      await podWhere(env.api, ns, 'p', (p) => cstatus(p)?.restartCount === 1 && cond(p, 'Ready') === 'True', 'running and ready again');
+      const c0 = seen[0].containerStatuses[0];
+      assert.equal(c0.ready, false, JSON.stringify(seen[0]));
+      assert.ok(!c0.state.running, `container state: ${JSON.stringify(c0.state)}`);
+      assert.equal((c0.state.terminated ?? c0.lastState.terminated).containerID, cstatus(before).containerID);
+      assert.equal(seen[0].phase, 'Running');
+      assert.equal(seen[0].conditions.find((c: any) => c.type === 'Ready').status, 'False');
+    } finally {
+      watch.stop();
+    }
+    await deletePod(env.api, ns, 'p', 0);
+    await waitFor('no process left', () => procsWith(m).length === 0, 5000);
+  });
+
   it('rides out an API server restart: watches resume, status keeps flowing', async () => {
     const ns = 'apirestart';
     await createPod(env.api, ns, podManifest('before', { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] }));
