@@ -30,6 +30,11 @@ describe('egress networks (pure)', () => {
     assert.equal(gatewayOf('172.31.254.0/24'), '172.31.254.2');
     assert.match(natRules('10.244.0.0/16'), /ip saddr 10\.244\.0\.0\/16 oifname "tap0" masquerade/);
   });
+
+  it('names what is missing when egress cannot be set up', () => {
+    assert.equal(detectEgress(() => undefined).reason, 'slirp4netns (package slirp4netns), nft (package nftables) and unshare (package util-linux) are not installed');
+    assert.equal(detectEgress((n) => (n === 'nft' ? undefined : `/usr/bin/${n}`)).reason, 'nft (package nftables) is not installed');
+  });
 });
 
 const can = detectNetns();

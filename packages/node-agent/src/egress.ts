@@ -95,12 +95,12 @@ export interface EgressTools {
 }
 
 /** Whether egress can be set up here; the reason when not. */
-export function detectEgress(): EgressTools {
-  const slirp4netns = findTool('slirp4netns');
-  const nft = findTool('nft');
-  const unshare = findTool('unshare');
+export function detectEgress(find: (name: string) => string | undefined = findTool): EgressTools {
+  const slirp4netns = find('slirp4netns');
+  const nft = find('nft');
+  const unshare = find('unshare');
   const missing = [!slirp4netns && 'slirp4netns (package slirp4netns)', !nft && 'nft (package nftables)', !unshare && 'unshare (package util-linux)'].filter(Boolean);
-  if (missing.length) return { reason: `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not installed` };
+  if (missing.length) return { reason: `${missing.slice(0, -1).join(', ')}${missing.length > 1 ? ' and ' : ''}${missing[missing.length - 1]} ${missing.length > 1 ? 'are' : 'is'} not installed` };
   const r = spawnSync(slirp4netns!, ['--version'], { encoding: 'utf8' });
   if (r.status !== 0) return { reason: `slirp4netns does not run: ${(r.stderr || r.error?.message || '').trim()}` };
   return { slirp4netns, nft, unshare };
