@@ -187,6 +187,7 @@ export class NetnsNetwork implements PodNetwork {
     if (!cidr) return warn('every network slirp4netns could use overlaps one of the host');
     try {
       this.egress = await Egress.start({ tools: tools as Required<typeof tools>, ip: this.o.ip, nsenter: this.o.nsenter, nsPath: join(NETNS_DIR, this.nodeNs), podCidr: POD_CIDR, cidr, log: this.o.log });
+      this.o.log(`pod egress: slirp4netns on ${cidr}; pods reach the host's 127.0.0.1 as ${HOST_NAME} (${this.egress.gateway})`);
     } catch (e) {
       warn(`setting up pod egress failed (${(e as Error).message})`);
     }
