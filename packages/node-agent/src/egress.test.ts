@@ -14,10 +14,10 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { detectNetns } from './network.js';
+import { detectNetns, NetnsNetwork } from './network.js';
 import { findTool } from './tools.js';
 import { detectEgress, gatewayOf, natRules, pickEgressCidr } from './egress.js';
-import { cond, createPod, kubeletGet, podManifest, podWhere, startEnv, waitFor, type Env } from './testutil.js';
+import { cond, createPod, kubeletGet, podManifest, podWhere, procsWith, startEnv, waitFor, type Env } from './testutil.js';
 
 describe('egress networks (pure)', () => {
   it('picks the first slirp4netns network the host does not use', () => {
@@ -209,6 +209,21 @@ describe('pod egress (slirp4netns)', { concurrency: false, timeout: 240_000, ski
     await waitFor('the re-adopted pod to reach the host', async () => (await logs()).slice(mark).includes('still here'), 20_000);
     const out = await ok('after-restart', { image: 'node:20', command: ['node', '-e', `require('http').get({ host: 'host.flotilla.internal', port: ${port} }, (r) => r.pipe(process.stdout)).on('error', (e) => { console.error(e.message); process.exit(1); });`] });
     assert.equal(out, 'still here\n');
+  });
+
+  it('slirp4netns is restarted when it dies, and pods get out again', async () => {
+    const id = NetnsNetwork.idFor(env.agentOpts.dataDir);
+    const mine = () => procsWith(`/run/netns/fl-${id}\u0000tap0`);
+    const [pid] = mine();
+    assert.ok(pid, 'slirp4netns runs for this node namespace');
+    process.kill(pid, 'SIGKILL');
+    await waitFor('a new slirp4netns', () => mine().some((p) => p !== pid), 20_000);
+    const srv = createHttpServer((_req, res) => res.end('back\n'));
+    servers.push(srv);
+    const port = await listen(srv, '127.0.0.1');
+    const out = await ok('after-slirp-restart', { image: 'node:20', command: ['node', '-e', `const get = (n) => require('http').get({ host: 'host.flotilla.internal', port: ${port}, agent: false }, (r) => r.pipe(process.stdout)).on('error', (e) => { if (n > 0) setTimeout(() => get(n - 1), 250); else { console.error(e.message); process.exit(1); } }); get(40);`] });
+    assert.equal(out, 'back\n');
+    assert.ok(env.logs.some((l) => /slirp4netns \(pod egress\) exited/.test(l)), 'the restart is logged');
   });
 
   it("adds nothing to the host's network namespace", async () => {
