@@ -15,8 +15,7 @@ fi
 
 # System tools the tests drive for real: git (repo server), bubblewrap (the node agent's
 # sandbox), iproute2 (a network namespace per pod), slirp4netns and nftables (pod egress),
-# nats-server and redis-server (the images
-# mapped to them). Tests that need an optional one skip with the reason printed.
+# nats-server and redis-server (the images mapped to them). Tests that need an optional one skip with the reason printed.
 . scripts/system-deps.sh
 system_deps git:git -- bwrap:bubblewrap ip:iproute2 nsenter:util-linux slirp4netns:slirp4netns nft:nftables nats-server:nats-server redis-server:redis-server
 if ! command -v kubectl >/dev/null 2>&1; then
