@@ -15,7 +15,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { findTool } from './tools.js';
+import { findTool, sh } from './tools.js';
 
 export const EGRESS_DEVICE = 'tap0';
 /** the host's name for pods */
@@ -104,18 +104,6 @@ export function detectEgress(find: (name: string) => string | undefined = findTo
   const r = spawnSync(slirp4netns!, ['--version'], { encoding: 'utf8' });
   if (r.status !== 0) return { reason: `slirp4netns does not run: ${(r.stderr || r.error?.message || '').trim()}` };
   return { slirp4netns, nft, unshare };
-}
-
-/** Runs a shell script; rejects with its stderr. */
-function sh(script: string, input?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('/bin/sh', ['-c', script], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr!.on('data', (d) => (err += d));
-    p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(err.trim() || `exit ${code}`))));
-    p.stdin!.end(input ?? '');
-  });
 }
 
 /** The nftables ruleset of the node namespace: pod addresses leave through tap0 masqueraded. */

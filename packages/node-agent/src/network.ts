@@ -21,7 +21,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { FromNetd, ServiceEntry, ToNetd } from './netd.js';
 import { dialTcp, readLine, splice } from './sockets.js';
-import { findTool } from './tools.js';
+import { findTool, sh } from './tools.js';
 import { detectEgress, Egress, HOST_NAME, hostNetworks, pickEgressCidr } from './egress.js';
 
 export type { ServiceEntry } from './netd.js';
@@ -88,17 +88,6 @@ const NETNS_DIR = '/run/netns';
 export const BRIDGE_IP = '10.244.0.1';
 export const POD_CIDR = '10.244.0.0/16';
 export const SERVICE_CIDR = '10.96.0.0/12';
-
-/** Runs a shell script; rejects with its stderr. */
-function sh(script: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr!.on('data', (d) => (err += d));
-    p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(err.trim() || `exit ${code}`))));
-  });
-}
 
 /**
  * `ip -batch -` (in namespace `ns` when given): `lines` must succeed, `tolerated` may fail
