@@ -110,6 +110,8 @@ describe('metrics.k8s.io (kubectl top) from the kubelets', { concurrency: false,
     assert.deepEqual([nm.kind, nm.usage.cpu, nm.metadata.labels.pool], ['NodeMetrics', '1500000000n', 'main']);
     const list = (await c.req('GET', '/apis/metrics.k8s.io/v1beta1/nodes')).body;
     assert.deepEqual(list.items.map((i: any) => i.metadata.name), ['n1']);
+    const byField = (await c.req('GET', '/apis/metrics.k8s.io/v1beta1/pods?fieldSelector=' + encodeURIComponent('metadata.namespace=a,metadata.name!=web'))).body;
+    assert.deepEqual(byField.items.map((i: any) => `${i.metadata.namespace}/${i.metadata.name}`), ['a/db']);
   });
 
   it('bad requests: unknown names, read-only verbs, watch, bad selectors', async () => {
@@ -126,5 +128,8 @@ describe('metrics.k8s.io (kubectl top) from the kubelets', { concurrency: false,
     const bad = await c.req('GET', '/apis/metrics.k8s.io/v1beta1/pods?labelSelector=' + encodeURIComponent('app in (x'));
     assert.equal(bad.status, 400);
     assert.match(bad.body.message, /unable to parse requirement/);
+    const badField = await c.req('GET', '/apis/metrics.k8s.io/v1beta1/pods?fieldSelector=spec.nodeName%3Dn1');
+    assert.equal(badField.status, 400);
+    assert.match(badField.body.message, /"spec.nodeName" is not a known field selector/);
   });
 });

@@ -8,7 +8,7 @@
  */
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { KubeObject } from '@flotilla/apimachinery';
-import { matchLabels, parseLabelSelector, SelectorError } from '@flotilla/apimachinery';
+import { matchLabels, parseFieldSelector, parseLabelSelector, SelectorError } from '@flotilla/apimachinery';
 import { ApiError, badRequest, methodNotAllowed, notFound } from './errors.js';
 import { sendJson } from './http.js';
 
@@ -157,13 +157,20 @@ export class MetricsApi {
       throw new ApiError(404, 'NotFound', `the server could not find the requested resource`, {});
     if (method !== 'GET') throw methodNotAllowed(`${plural}.${METRICS_GROUP} are read-only: ${method} is not supported`);
     let selector;
+    let fields;
     try {
       selector = parseLabelSelector(q.get('labelSelector') ?? '');
+      fields = parseFieldSelector(q.get('fieldSelector') ?? '');
     } catch (e) {
       if (e instanceof SelectorError) throw badRequest(`unable to parse requirement: ${e.message}`);
       throw e;
     }
-    const keep = (o: any) => !selector.length || matchLabels(selector, o.metadata?.labels);
+    // like metrics-server: labels, and the object's name and namespace as fields
+    const bad = fields.find((f) => f.field !== 'metadata.name' && f.field !== 'metadata.namespace');
+    if (bad) throw badRequest(`"${bad.field}" is not a known field selector: only "metadata.name", "metadata.namespace"`);
+    const keep = (o: any) =>
+      (!selector.length || matchLabels(selector, o.metadata?.labels)) &&
+      fields.every((f) => ((f.field === 'metadata.name' ? o.metadata?.name : o.metadata?.namespace ?? '') === f.value) === (f.op === '='));
     const { nodes, pods } = await this.collect(plural === 'nodes' ? (name ? [name] : undefined) : undefined, plural === 'pods', namespace);
     if (plural === 'nodes') {
       if (name) {
