@@ -48,6 +48,7 @@ system_deps() {
       case "$cmd" in
         bwrap) why="pods run as plain processes without a sandbox" ;;
         ip) why="pods share the host's network (no network namespace per pod)" ;;
+        slirp4netns|nft) why="pods cannot reach addresses outside the cluster, nor the host as host.flotilla.internal" ;;
         nats-server) why="the 'nats' image (and Argo Events' EventBus) cannot run" ;;
         redis-server) why="the 'redis' image (Argo CD's cache) cannot run" ;;
         nginx) why="the 'nginx' image cannot run" ;;

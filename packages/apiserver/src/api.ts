@@ -12,6 +12,7 @@ import { ApiError, badRequest, methodNotAllowed, notFound, unauthorized } from '
 import { decodeBody, readBody, sendError, sendJson, warningHeader } from './http.js';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, OpenApi } from './discovery.js';
 import { Objects, type PatchType, type WriteOptions, nowIso } from './objects.js';
+import { MetricsApi, withMetricsGroup } from './metrics-api.js';
 import { apiVersionOf, type Registry, type Served } from './registry.js';
 import type { Store, StoreEvent, StoredObject } from './store.js';
 import { requestToken } from './token-request.js';
@@ -94,6 +95,12 @@ export class Api {
   readonly objects: Objects;
   private openapi: OpenApi;
   private watchers = new Set<ServerResponse>();
+  /** metrics.k8s.io (kubectl top), from the kubelets: metrics-api.ts */
+  private readonly metrics = new MetricsApi({
+    nodes: () => this.store.list('core/nodes').map((s) => s.obj),
+    pods: (ns) => this.store.list('core/pods', ns).map((s) => s.obj),
+    kubeletToken: () => this.kubeletToken,
+  });
 
   constructor(
     private readonly store: Store,
@@ -127,6 +134,7 @@ export class Api {
     const method = req.method ?? 'GET';
     const accept = String(req.headers.accept ?? '');
     const q = url.searchParams;
+    if (path.startsWith('/apis/metrics.k8s.io') && (await this.metrics.handle(req, res, path, q))) return;
     if (method === 'GET') {
       if (path === '/version') {
         return sendJson(res, 200, {
@@ -146,11 +154,12 @@ export class Api {
         if (agg) {
           const v2 = /g=apidiscovery\.k8s\.io;\s*v=v2(?!beta)/.test(accept);
           const av = v2 ? 'apidiscovery.k8s.io/v2' : 'apidiscovery.k8s.io/v2beta1';
-          return sendJson(res, 200, aggregatedDiscovery(this.reg, path === '/api', av), {
+          const doc = aggregatedDiscovery(this.reg, path === '/api', av);
+          return sendJson(res, 200, path === '/apis' ? withMetricsGroup(doc) : doc, {
             'Content-Type': `application/json;g=apidiscovery.k8s.io;v=${v2 ? 'v2' : 'v2beta1'};as=APIGroupDiscoveryList`,
           });
         }
-        return sendJson(res, 200, path === '/api' ? apiVersions(String(req.headers.host ?? '127.0.0.1')) : apiGroupList(this.reg));
+        return sendJson(res, 200, path === '/api' ? apiVersions(String(req.headers.host ?? '127.0.0.1')) : withMetricsGroup(apiGroupList(this.reg)));
       }
       if (path === '/openapi/v3') return sendJson(res, 200, this.openapi.index());
       if (path.startsWith('/openapi/v3/')) {

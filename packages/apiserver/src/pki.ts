@@ -55,7 +55,7 @@ export async function loadOrCreatePki(dir: string, extraSans: string[] = []): Pr
     writeAtomic(f('ca.key'), pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', (keys as webcrypto.CryptoKeyPair).privateKey)));
     writeAtomic(f('ca.crt'), cert.toString('pem') + '\n', 0o644);
   }
-  const sans = ['localhost', '127.0.0.1', '::1', '10.96.0.1', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', ...extraSans];
+  const sans = ['localhost', '127.0.0.1', '::1', '10.96.0.1', 'host.flotilla.internal', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', ...extraSans];
   const sansFile = f('server.sans');
   const wantSans = sans.join(',');
   if (!existsSync(f('server.crt')) || !existsSync(f('server.key')) || !existsSync(sansFile) || readFileSync(sansFile, 'utf8') !== wantSans) {

@@ -13,6 +13,7 @@ import { Ipam } from './ipam.js';
 import { hostResources, NodeRegistration } from './node.js';
 import { listPodDirs, PodWorker, readState, removePodFiles, type AgentContext, type PodState } from './pod.js';
 import { startKubeletServer } from './server.js';
+import { ResourceStats } from './stats.js';
 import { bootId, isAlive, procCmdline, signal } from './procs.js';
 import type { ServiceInfo } from './env.js';
 import { detectNetns, HostNetwork, NetnsNetwork, type PodNetwork } from './network.js';
@@ -21,6 +22,9 @@ import { dnsRecords, HostPorts, serviceTable } from './services.js';
 export type { ImageMapping } from './images.js';
 export { DEFAULT_IMAGES, parseImage } from './images.js';
 export type { SandboxMode } from './sandbox.js';
+/** whether pods can have network namespaces, and egress (tests and tools) */
+export { detectNetns } from './network.js';
+export { detectEgress } from './egress.js';
 
 export interface NodeAgentOptions {
   /** kubeconfig of the cluster (its token is also accepted by the kubelet endpoint) */
@@ -147,6 +151,9 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   const tokens = new Set<string>([...(opts.kubeletTokens ?? [])]);
   if (api.token) tokens.add(api.token);
 
+  const stats = new ResourceStats(nodeName, () =>
+    [...workers.values()].filter((w) => !w.removed).map((w) => ({ namespace: w.namespace, name: w.name, uid: w.uid, startTime: w.startTime, containers: w.usageRefs() })),
+  );
   const kubelet = await startKubeletServer({
     host: '127.0.0.1',
     port: opts.kubeletPort ?? 0,
@@ -156,6 +163,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
       return uid ? workers.get(uid) : undefined;
     },
     pods: () => [...workers.values()],
+    summary: () => stats.summary(),
     log,
     dialPod: (w, port) => network.dial(w.ip, port),
   });

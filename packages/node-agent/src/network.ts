@@ -14,13 +14,15 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
-import { existsSync, mkdirSync, readdirSync, rmSync, accessSync, constants as fsc } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join, dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { FromNetd, ServiceEntry, ToNetd } from './netd.js';
 import { dialTcp, readLine, splice } from './sockets.js';
+import { findTool, sh } from './tools.js';
+import { detectEgress, Egress, HOST_NAME, hostNetworks, pickEgressCidr } from './egress.js';
 
 export type { ServiceEntry } from './netd.js';
 
@@ -28,6 +30,8 @@ export interface PodNetwork {
   readonly mode: 'netns' | 'host';
   /** cluster DNS server for pods' resolv.conf (netns mode) */
   readonly dnsServer?: string;
+  /** the address `host.flotilla.internal` resolves to in pods (reaches the host's loopback) */
+  readonly hostAddress?: string;
   /** opens a TCP connection to ip:port as seen from the pod network */
   dial(ip: string, port: number): Promise<Duplex>;
   /** creates (or finds again) the pod's network with this address */
@@ -49,6 +53,7 @@ export interface PodNetwork {
 /** Pods share the host's network namespace: pod addresses are host loopback addresses. */
 export class HostNetwork implements PodNetwork {
   readonly mode = 'host' as const;
+  readonly hostAddress = '127.0.0.1';
   dial(ip: string, port: number): Promise<Duplex> {
     return dialTcp(ip, port);
   }
@@ -61,20 +66,6 @@ export class HostNetwork implements PodNetwork {
   setDns(): void {}
   async sweep(): Promise<void> {}
   async stop(): Promise<void> {}
-}
-
-function findTool(name: string): string | undefined {
-  for (const dir of ['/usr/sbin', '/usr/bin', '/sbin', '/bin', ...(process.env.PATH ?? '').split(':')]) {
-    if (!dir) continue;
-    const p = join(dir, name);
-    try {
-      accessSync(p, fsc.X_OK);
-      return p;
-    } catch {
-      /* next */
-    }
-  }
-  return undefined;
 }
 
 /** Whether network namespaces can be made here; the reason when not. */
@@ -97,17 +88,6 @@ const NETNS_DIR = '/run/netns';
 export const BRIDGE_IP = '10.244.0.1';
 export const POD_CIDR = '10.244.0.0/16';
 export const SERVICE_CIDR = '10.96.0.0/12';
-
-/** Runs a shell script; rejects with its stderr. */
-function sh(script: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr!.on('data', (d) => (err += d));
-    p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(err.trim() || `exit ${code}`))));
-  });
-}
 
 /**
  * `ip -batch -` (in namespace `ns` when given): `lines` must succeed, `tolerated` may fail
@@ -153,6 +133,7 @@ export class NetnsNetwork implements PodNetwork {
   private readonly sockDir: string;
   private netd?: ChildProcess;
   private hostServer?: Server;
+  private egress?: Egress;
   private services: ServiceEntry[] = [];
   private dns: Record<string, string[]> = {};
   private stopped = false;
@@ -173,8 +154,38 @@ export class NetnsNetwork implements PodNetwork {
     await n.ensureNodeNs();
     mkdirSync(n.sockDir, { recursive: true, mode: 0o700 });
     await n.startHostBridge();
+    await n.startEgress();
     await n.startNetd();
     return n;
+  }
+
+  get hostAddress(): string | undefined {
+    return this.egress?.gateway;
+  }
+
+  /**
+   * Egress (./egress.ts): slirp4netns gives the node namespace a way out and the host's loopback
+   * at its gateway address. Without it pods still work, but reach nothing outside the cluster.
+   */
+  private async startEgress(): Promise<void> {
+    const warn = (why: string) =>
+      this.o.log(`WARNING: ${why}: pods cannot reach addresses outside the cluster, nor the host as ${HOST_NAME}. Install slirp4netns and nftables (scripts/system-deps.sh does) to give them a way out.`);
+    const tools = detectEgress();
+    if (tools.reason) return warn(tools.reason);
+    const cidr = pickEgressCidr([...hostNetworks(), POD_CIDR, SERVICE_CIDR]);
+    if (!cidr) return warn('every network slirp4netns could use overlaps one of the host');
+    try {
+      this.egress = await Egress.start({ tools: tools as Required<typeof tools>, ip: this.o.ip, nsenter: this.o.nsenter, nsPath: join(NETNS_DIR, this.nodeNs), podCidr: POD_CIDR, cidr, log: this.o.log });
+      this.o.log(`pod egress: slirp4netns on ${cidr}; pods reach the host's 127.0.0.1 as ${HOST_NAME} (${this.egress.gateway})`);
+    } catch (e) {
+      warn(`setting up pod egress failed (${(e as Error).message})`);
+    }
+  }
+
+  /** Cluster DNS records plus host.flotilla.internal. */
+  private dnsRecords(): Record<string, string[]> {
+    const gw = this.hostAddress;
+    return gw ? { ...this.dns, [HOST_NAME]: [gw] } : this.dns;
   }
 
   private podNs(uid: string): string {
@@ -245,7 +256,7 @@ export class NetnsNetwork implements PodNetwork {
         if (m.t === 'ready') {
           ready = true;
           this.send({ t: 'services', list: this.services });
-          this.send({ t: 'dns', records: this.dns });
+          this.send({ t: 'dns', records: this.dnsRecords() });
           resolve();
         } else if (m.t === 'log') this.o.log(`netd: ${m.msg}`);
         else if (m.t === 'listen-error') this.o.log(`service ${m.name}: cannot listen: ${m.msg}`);
@@ -369,7 +380,7 @@ export class NetnsNetwork implements PodNetwork {
 
   setDns(records: Record<string, string[]>): void {
     this.dns = records;
-    this.send({ t: 'dns', records });
+    this.send({ t: 'dns', records: this.dnsRecords() });
   }
 
   async sweep(keep: Set<string>, quiet = false): Promise<void> {
@@ -399,6 +410,7 @@ export class NetnsNetwork implements PodNetwork {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
     }
     await new Promise<void>((r) => (this.hostServer ? this.hostServer.close(() => r()) : r()));
+    await this.egress?.stop();
     if (removeAll) {
       await this.sweep(new Set(), true);
       await sh(`${this.o.ip} netns del ${this.nodeNs} 2>/dev/null; true`);

@@ -20,6 +20,7 @@ import { ProbeLoop, runProbe, type ProbeKind, type ProbeTarget } from './probes.
 import { childrenOf, descendants, isAlive, procStartTime, signal } from './procs.js';
 import type { Ipam } from './ipam.js';
 import type { PodNetwork } from './network.js';
+import { HOST_NAME } from './egress.js';
 import { resolvConf } from './services.js';
 
 export interface AgentContext {
@@ -153,6 +154,8 @@ export class PodWorker {
   private readonly ctrs: Ctr[] = [];
   private readonly byName = new Map<string, Ctr>();
   private prepared = false;
+  /** ran on this node before an agent restart: Running while it is prepared again */
+  private wasPrepared = false;
   private prepareError?: string;
   private prepareLevel = 0;
   private prepareRetryAt = 0;
@@ -197,7 +200,11 @@ export class PodWorker {
       this.startTime = restored.startTime;
       this.terminal = restored.terminal;
       this.initDone = !!restored.initDone;
+      this.wasPrepared = this.initDone || Object.values(restored.containers).some((c) => c.runs > 0);
+      for (const c of pod.status?.conditions ?? []) if (c?.type && c.lastTransitionTime) this.conditionTimes.set(c.type, { status: c.status, time: c.lastTransitionTime });
       this.restore(restored);
+      // containers that no longer run are shown as such now, not once they are started again
+      if (this.ctrs.some((c) => c.runs > 0 && !alive(c))) this.publish();
     } else {
       // host-network pods share the node's address
       this.ip = pod.spec?.hostNetwork ? ctx.hostIP : ctx.ipam.allocate();
@@ -539,6 +546,9 @@ export class PodWorker {
     const hostname = this.hostname();
     const fqdn = spec.subdomain ? `${hostname}.${spec.subdomain}.${this.namespace}.svc.cluster.local` : '';
     const lines = ['# Kubernetes-managed hosts file (flotilla node agent).', '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `${this.ip}\t${fqdn ? `${fqdn}\t` : ''}${hostname}`];
+    // the host's loopback, as pods reach it (docs/networking.md)
+    const hostAddress = this.ownNetwork() ? this.ctx.net.hostAddress : '127.0.0.1';
+    if (hostAddress) lines.push(`${hostAddress}\t${HOST_NAME}`);
     for (const a of spec.hostAliases ?? []) lines.push(`${a.ip}\t${(a.hostnames ?? []).join('\t')}`);
     writeFileSync(join(this.dir, 'hosts'), lines.join('\n') + '\n');
   }
@@ -1036,6 +1046,8 @@ export class PodWorker {
       } else c.state = { terminated: term };
     } else c.state = { terminated: term };
     this.saveState();
+    // re-adopted pods are prepared again before the next status: show the exit now
+    if (!this.prepared) this.publish();
     this.schedule();
   }
 
@@ -1274,7 +1286,7 @@ export class PodWorker {
   phase(): string {
     // terminal once every container (sidecars included) has stopped
     if (this.terminal && !this.ctrs.some((c) => alive(c) || c.starting)) return this.terminal.phase;
-    if (!this.prepared || !this.initDone) return 'Pending';
+    if ((!this.prepared && !this.wasPrepared) || !this.initDone) return 'Pending';
     const regular = this.ctrs.filter((c) => c.kind === 'regular');
     if (regular.some((c) => c.runs === 0)) return 'Pending';
     return 'Running';
@@ -1466,6 +1478,11 @@ export class PodWorker {
         void this.onExit(c, run, at);
       }
     }
+  }
+
+  /** Running containers and their shims (their processes are the shim's descendants), for stats.ts. */
+  usageRefs(): { name: string; rootPid: number; startedAt?: string }[] {
+    return this.ctrs.filter((c) => alive(c)).map((c) => ({ name: c.name, rootPid: c.run!.shimPid, startedAt: c.run!.startedAt }));
   }
 
   /** The pids of the shims this worker owns (adopted or started). */

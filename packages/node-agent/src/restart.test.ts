@@ -87,6 +87,62 @@ describe('agent restart', { timeout: 120_000 }, () => {
     await waitFor('no process left', () => procsWith(m).length === 0, 5000);
   });
 
+  /**
+   * A ready pod, its processes ended by `away` while no agent runs, a new agent: returns every
+   * status the API held from the restart until the container ran and was ready again, after
+   * checking the first one — the old container ended and not ready, the pod not Ready, still Running.
+   */
+  async function staleAfterRestart(ns: string, away: (marker: string) => Promise<void>): Promise<{ seen: any[]; oldID: string }> {
+    const m = `${ns}-${uniq()}`;
+    await createPod(env.api, ns, podManifest('p', { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', `exec sleep 3600 # ${m}`], readinessProbe: { exec: { command: ['true'] }, periodSeconds: 1 } }] }));
+    const oldID = cstatus(await podWhere(env.api, ns, 'p', (p) => cond(p, 'Ready') === 'True', 'Ready')).containerID;
+    const seen: any[] = [];
+    const watch = env.api.informer(`/api/v1/namespaces/${ns}/pods`, {}, { onList: () => {}, onEvent: (ev) => ev.object.metadata?.name === 'p' && seen.push(ev.object.status) });
+    await watch.synced;
+    try {
+      await away(m);
+      await waitFor('processes gone', () => procsWith(m).length === 0, 5000);
+      // the API still says Running 1/1
+      assert.equal(cond(await getPod(env.api, ns, 'p'), 'Ready'), 'True');
+      seen.length = 0;
+      await env.restartAgent(true);
+      await podWhere(env.api, ns, 'p', (p) => cstatus(p)?.restartCount === 1 && cond(p, 'Ready') === 'True', 'running and ready again');
+    } finally {
+      watch.stop();
+    }
+    const first = seen[0];
+    const c0 = first.containerStatuses[0];
+    assert.equal(c0.ready, false, JSON.stringify(first));
+    assert.ok(c0.state.terminated || c0.state.waiting, `container state: ${JSON.stringify(c0.state)}`);
+    assert.equal((c0.state.terminated ?? c0.lastState.terminated).containerID, oldID);
+    assert.equal(c0.restartCount, 0);
+    assert.equal(first.phase, 'Running');
+    assert.equal(first.conditions.find((c: any) => c.type === 'Ready').status, 'False');
+    assert.equal(first.conditions.find((c: any) => c.type === 'ContainersReady').status, 'False');
+    // never Ready while the container did not run
+    for (const st of seen) {
+      const c = st.containerStatuses[0];
+      if (st.conditions.find((x: any) => x.type === 'Ready').status === 'True') assert.ok(c.state.running && c.ready && c.containerID !== oldID, JSON.stringify(st));
+    }
+    assert.equal(cstatus(await getPod(env.api, ns, 'p')).lastState.terminated.containerID, oldID);
+    await deletePod(env.api, ns, 'p', 0);
+    await waitFor('no process left', () => procsWith(m).length === 0, 5000);
+    return { seen, oldID };
+  }
+
+  it('marks pods whose processes are gone not ready as soon as the new agent starts, until they run again', async () => {
+    // the agent goes away (a restart of `flotilla up`): its pods' processes end with it
+    await staleAfterRestart('stale', () => env.agent.stop());
+  });
+
+  it('a pod whose processes died while no agent ran is shown not ready before it is restarted', async () => {
+    await staleAfterRestart('died', async (m) => {
+      await env.agent.stop({ keepPods: true });
+      // a crash of the machine, say: the processes are gone without anyone recording it
+      for (const pid of procsWith(m)) process.kill(pid, 'SIGKILL');
+    });
+  });
+
   it('rides out an API server restart: watches resume, status keeps flowing', async () => {
     const ns = 'apirestart';
     await createPod(env.api, ns, podManifest('before', { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] }));

@@ -1,6 +1,7 @@
 /**
  * The kubelet's HTTP endpoint on 127.0.0.1: `GET /containerLogs/{namespace}/{pod}/{container}`
- * (what the API server proxies `pods/{name}/log` to), `/healthz`, `/pods`, and the streaming
+ * (what the API server proxies `pods/{name}/log` to), `/healthz`, `/pods`, `/stats/summary`
+ * (resource usage, for metrics.k8s.io), and the streaming
  * upgrades `/exec/{namespace}/{pod}/{container}`, `/attach/…` and `/portForward/{namespace}/{pod}`
  * (WebSocket or SPDY/3.1, see streaming.ts).
  */
@@ -31,6 +32,8 @@ export interface KubeletServerOptions {
   findPod(ns: string, name: string): PodWorker | undefined;
   pods(): PodWorker[];
   log: (m: string) => void;
+  /** the Summary API document (`/stats/summary`, resource usage; see stats.ts) */
+  summary?(): Promise<unknown>;
   /** a TCP connection to `port` inside the pod's network (port-forward); default: the pod IP from here */
   dialPod?(w: PodWorker, port: number): Promise<Duplex>;
 }
@@ -102,6 +105,16 @@ function handle(o: KubeletServerOptions, req: IncomingMessage, res: ServerRespon
     return;
   }
   if (/^\/(exec|attach|portForward)\//.test(u.pathname)) return text(res, 400, 'Upgrade request required');
+  if ((u.pathname === '/stats/summary' || u.pathname === '/stats/summary/') && o.summary) {
+    o.summary().then(
+      (doc) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(doc));
+      },
+      (e: Error) => text(res, 500, `reading resource usage: ${e.message}`),
+    );
+    return;
+  }
   if (/^\/run\//.test(u.pathname)) return text(res, 501, 'run is not implemented by the flotilla node agent (use exec)');
   const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(u.pathname);
   if (!m) return text(res, 404, `404 page not found: ${u.pathname}`);

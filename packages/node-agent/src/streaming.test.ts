@@ -13,7 +13,7 @@ import { request } from 'node:http';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { createPod, podManifest, podWhere, startEnv, waitFor, type Env } from './testutil.js';
+import { createPod, kubectlEnv, podManifest, podWhere, runKubectl, startEnv, waitFor, type Env } from './testutil.js';
 
 let env: Env;
 const ns = 'stream';
@@ -23,28 +23,9 @@ const MODES = {
   spdy: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' },
 } as const;
 
-function kubectlEnv(e: Env, extra: Record<string, string> = {}): Record<string, string> {
-  const home = join(e.dir, 'home');
-  mkdirSync(home, { recursive: true });
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: e.kubeconfig, ...extra };
-}
-
-/** Runs kubectl (isolated HOME) to completion; `input` is piped to its stdin. */
+/** Runs kubectl (isolated HOME) in the test namespace to completion; `input` is piped to its stdin. */
 function kubectl(e: Env, args: string[], o: { input?: string; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('kubectl', ['-n', ns, ...args], { env: kubectlEnv(e, o.env), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(o.input ?? '');
-  });
+  return runKubectl(e, ['-n', ns, ...args], o);
 }
 
 /** A long-running kubectl (port-forward, attach) whose output is collected; stop() kills it. */

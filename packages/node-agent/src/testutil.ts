@@ -1,5 +1,6 @@
 /** Test helpers: a real API server on loopback, a node agent on it, pod helpers. */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,4 +190,29 @@ export async function events(api: KubeClient, ns: string, pod: string): Promise<
 
 export async function deletePod(api: KubeClient, ns: string, name: string, grace?: number): Promise<void> {
   await api.request('DELETE', `/api/v1/namespaces/${ns}/pods/${name}`, grace === undefined ? undefined : { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: grace });
+}
+
+/** The environment kubectl runs with: this cluster's kubeconfig and a HOME of its own. */
+export function kubectlEnv(e: Env, extra: Record<string, string> = {}): Record<string, string> {
+  const home = join(e.dir, 'home');
+  mkdirSync(home, { recursive: true });
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: e.kubeconfig, ...extra };
+}
+
+/** Runs the real kubectl to completion; `input` is piped to its stdin. */
+export function runKubectl(e: Env, args: string[], o: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('kubectl', args, { env: kubectlEnv(e, o.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
+    child.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(o.input ?? '');
+  });
 }
