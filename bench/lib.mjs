@@ -2,6 +2,7 @@
 // bench/run.mjs runs *.bench.mjs only).
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
+import { connect } from 'node:tls';
 
 /** `call(method, path, body?, contentType?)` → {status, body} against the API server. */
 export function apiCaller({ url, token, ca }) {
@@ -45,4 +46,48 @@ export const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/$
 export function cpuMs(pid) {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+}
+
+/**
+ * A lean keep-alive HTTPS/1.1 client (one request in flight per connection), so the benchmark
+ * measures the server rather than Node's general-purpose http client on this 2-core machine.
+ */
+export async function leanHttpsConnection({ url, token, ca }) {
+  const u = new URL(url);
+  const sock = connect({ host: u.hostname, port: Number(u.port), ca, servername: 'localhost' });
+  await new Promise((resolve, reject) => {
+    sock.once('secureConnect', resolve);
+    sock.once('error', reject);
+  });
+  sock.setNoDelay(true);
+  let buf = Buffer.alloc(0);
+  let waiter = null;
+  const tryParse = () => {
+    if (!waiter) return;
+    const end = buf.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const head = buf.subarray(0, end).toString('latin1');
+    const len = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+    if (buf.length < end + 4 + len) return;
+    const status = Number(head.slice(9, 12));
+    const body = buf.subarray(end + 4, end + 4 + len).toString();
+    buf = buf.subarray(end + 4 + len);
+    const w = waiter;
+    waiter = null;
+    w({ status, text: body });
+  };
+  sock.on('data', (d) => {
+    buf = buf.length ? Buffer.concat([buf, d]) : d;
+    tryParse();
+  });
+  return {
+    call(method, path, body) {
+      const payload = body === undefined ? '' : JSON.stringify(body);
+      return new Promise((resolve) => {
+        waiter = resolve;
+        sock.write(`${method} ${path} HTTP/1.1\r\nHost: ${u.host}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`);
+      });
+    },
+    close: () => sock.destroy(),
+  };
 }

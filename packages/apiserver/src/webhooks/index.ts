@@ -6,12 +6,14 @@
  *
  * The object pipeline (objects.ts) is synchronous so that each write is atomic, and webhooks are
  * remote calls, so a write that webhooks see runs in phases through the hooks it offers
- * (`WriteOptions.admission`): (1) a dry run up to the point of mutating admission — after defaults
- * and the built-in admission plugins — captures the object; the mutating webhooks are called on
- * it; (2) a dry run in which that point replays their result and which stops after validation,
- * before storage, captures the final object; the validating webhooks are called on it; (3) the
- * real write, replaying both. When the object reaching a point in (2) or (3) is not the one the
- * webhooks saw (a concurrent write changed the stored object), the whole sequence starts again.
+ * (`WriteOptions.admission`): (1) when mutating webhooks may match, a dry run up to the point of
+ * mutating admission — after defaults and the built-in admission plugins — captures the object,
+ * and the mutating webhooks are called on it; (2) when validating webhooks may match, a dry run in
+ * which that point replays their result and which stops after validation, before storage,
+ * captures the final object, and the validating webhooks are called on it; (3) the real write,
+ * replaying both (so what is stored, uid and generated name included, is what the webhooks saw).
+ * When the object reaching a point in (2) or (3) is not the one the webhooks saw (a concurrent
+ * write changed the stored object), the whole sequence starts again.
  */
 import { randomUUID } from 'node:crypto';
 import type { KubeObject } from '@flotilla/apimachinery';
@@ -317,21 +319,30 @@ export class Webhooks {
     for (let attempt = 0; attempt < 5; attempt++) {
       const warnings: string[] = [];
       try {
-        // (1) the object at the point of mutating admission
-        let input: { obj: KubeObject; old?: KubeObject } | undefined;
-        try {
-          run({ ...o, warnings: [], dryRun: true, admission: { mutate: (obj, old) => { input = { obj: clone(obj), old: old && clone(old) }; throw new Captured(); }, validate: () => {} } });
-        } catch (e) {
-          if (!(e instanceof Captured)) throw e;
-        }
-        if (!input) return run(o); // a no-op or a path without admission: nothing to admit
-        const inp = input;
-        const mutated = mut ? ((await this.mutate(opOf(inp.old), attrs(inp.old, inp.obj), inp.obj, inp.old, warnings)) as KubeObject) : inp.obj;
-        const replay = (obj: KubeObject, old: KubeObject | undefined) => {
-          if (!same(obj, inp.obj, inp.old ? ['managedFields'] : volatile) || !same(old, inp.old, [])) throw new Restart();
-          replaceContents(obj, mutated);
+        // the object at the point of mutating admission, and what the mutating webhooks made of it
+        let inp: { obj: KubeObject; old?: KubeObject } | undefined;
+        let mutated: KubeObject | undefined;
+        const capture = (obj: KubeObject, old: KubeObject | undefined) => {
+          inp = { obj: clone(obj), old: old && clone(old) };
+          mutated = inp.obj;
         };
-        // (2) the final object, validated, before storage
+        const replay = (obj: KubeObject, old: KubeObject | undefined) => {
+          if (!inp) return capture(obj, old);
+          if (!same(obj, inp.obj, inp.old ? ['managedFields'] : volatile) || !same(old, inp.old, [])) throw new Restart();
+          replaceContents(obj, mutated!);
+        };
+        if (mut) {
+          // (1) a dry run to the point of mutating admission
+          try {
+            run({ ...o, warnings: [], dryRun: true, admission: { mutate: (obj, old) => { capture(obj, old); throw new Captured(); }, validate: () => {} } });
+          } catch (e) {
+            if (!(e instanceof Captured)) throw e;
+          }
+          if (!inp) return run(o); // a path without admission: nothing to admit
+          const i: { obj: KubeObject; old?: KubeObject } = inp;
+          mutated = (await this.mutate(opOf(i.old), attrs(i.old, i.obj), i.obj, i.old, warnings)) as KubeObject;
+        }
+        // (2) a dry run to the final object, validated, before storage
         let final: KubeObject | undefined;
         if (val) {
           try {
@@ -339,9 +350,10 @@ export class Webhooks {
           } catch (e) {
             if (!(e instanceof Captured)) throw e;
           }
-          if (final) await this.validate(opOf(inp.old), attrs(inp.old, final), final, inp.old, warnings);
+          const i = inp;
+          if (final && i) await this.validate(opOf(i.old), attrs(i.old, final), final, i.old, warnings);
         }
-        // (3) the write
+        // (3) the write, replaying both
         const fin = final;
         const out: WriteOptions = { ...o, warnings: [] };
         const r = run({
