@@ -114,6 +114,21 @@ describe('admission webhooks served by a pod behind a Service (flotilla up, kube
     assert.equal(o.metadata.labels['webhook-added'], 'yes');
   });
 
+  it('a CONNECT webhook for pods/exec refuses kubectl exec with its message', async () => {
+    const before = await kubectl(['-n', NS, 'exec', 'webhook', '--', 'node', '-e', 'console.log("exec works")']);
+    assert.equal(before.code, 0, before.stderr);
+    assert.match(before.stdout, /exec works/);
+    await ok(['apply', '-f', '-'], {
+      input: config('ValidatingWebhookConfiguration', 'noexec', [
+        webhook('noexec.example.com', '/deny-connect', { namespaceSelector: {}, rules: [{ operations: ['CONNECT'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/exec'] }] }),
+      ]),
+    });
+    const r = await kubectl(['-n', NS, 'exec', 'webhook', '--', 'node', '-e', '1']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /admission webhook "noexec\.example\.com" denied the request: exec into webhook \(PodExecOptions \["node","-e","1"\]\) is not allowed/);
+    await ok(['delete', 'validatingwebhookconfiguration', 'noexec']);
+  });
+
   it('with the webhook down: failurePolicy Fail refuses naming the webhook, Ignore allows', async () => {
     await ok(['-n', NS, 'delete', 'pod', 'webhook', '--grace-period=0', '--force', '--wait=true']);
     await eventually('the endpoints to empty', async () => {

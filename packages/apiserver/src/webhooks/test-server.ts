@@ -8,7 +8,8 @@
  * - `/label`: adds the label `webhook-added: "yes"` (JSONPatch).
  * - `/slow`: answers after 5 s. `/garbage`: answers 200 with text that is not JSON.
  * - `/record`: allows and remembers the request; `GET /records` lists what was remembered.
- * - `/deny-delete`: refuses DELETE requests. `/warn`: allows with two warnings.
+ * - `/deny-delete`: refuses DELETE requests. `/deny-connect`: refuses CONNECT requests (exec…).
+ * - `/warn`: allows with two warnings.
  */
 export const WEBHOOK_SERVER_JS = String.raw`
 import { createServer } from 'node:https';
@@ -34,6 +35,7 @@ const server = createServer({ cert: readFileSync(process.env.CERT), key: readFil
     if (path === '/record') { records.push(rq); return answer({ allowed: true }); }
     if (path === '/warn') return answer({ allowed: true, warnings: ['first warning from the webhook', 'second warning from the webhook'] });
     if (path === '/deny-delete') return answer(rq.operation === 'DELETE' ? { allowed: false, status: { code: 403, reason: 'Forbidden', message: 'deleting ' + rq.name + ' is not allowed' } } : { allowed: true });
+    if (path === '/deny-connect') return answer(rq.operation === 'CONNECT' ? { allowed: false, status: { code: 403, reason: 'Forbidden', message: rq.subResource + ' into ' + rq.name + ' (' + rq.object.kind + ' ' + JSON.stringify(rq.object.command || []) + ') is not allowed' } } : { allowed: true });
     if (path === '/label') {
       const labels = rq.object && rq.object.metadata && rq.object.metadata.labels;
       const patch = labels ? [{ op: 'add', path: '/metadata/labels/webhook-added', value: 'yes' }] : [{ op: 'add', path: '/metadata/labels', value: { 'webhook-added': 'yes' } }];
