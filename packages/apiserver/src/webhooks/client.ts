@@ -120,7 +120,8 @@ export type WebhookAgent = HttpAgent;
 
 /** The keep-alive agent for one webhook (one per webhook per configuration generation). */
 export function agentFor(h: Hook, view: ClusterView): WebhookAgent {
-  const opts = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16, keepAliveMsecs: 30_000 };
+  // idle connections are dropped after 4 s, before a Node server's default 5 s keep-alive ends them
+  const opts = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16, keepAliveMsecs: 30_000, timeout: 4000 };
   if (h.clientConfig.service) return new ServiceAgent(h, view, opts);
   return new HttpsAgent({ ...opts, ca: h.clientConfig.ca });
 }
@@ -148,14 +149,18 @@ export function post(h: Hook, agent: WebhookAgent, body: string): Promise<string
   const w = webhookUrl(h);
   const u = w.url;
   const shown = `Post ${JSON.stringify(w.shown)}`;
-  return new Promise((resolve, reject) => {
+  const deadline = Date.now() + h.timeoutSeconds * 1000;
+  const attempt = (retry: boolean): Promise<string> => new Promise((resolve, reject) => {
     if (u.protocol !== 'https:') return reject(new CallError(`${shown}: unsupported protocol scheme ${JSON.stringify(u.protocol.replace(/:$/, ''))} (webhooks are called over https)`));
     let done = false;
     const finish = (e: Error | null, text?: string) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      if (e) reject(e instanceof CallError && e.message.startsWith('Post ') ? e : new CallError(`${shown}: ${e.message}`));
+      // a kept-alive connection the server closed just as it was reused: once more on a new one
+      if (e && retry && req.reusedSocket && !(e instanceof CallError) && ((e as NodeJS.ErrnoException).code === 'ECONNRESET' || e.message === 'socket hang up'))
+        attempt(false).then(resolve, reject);
+      else if (e) reject(e instanceof CallError && e.message.startsWith('Post ') ? e : new CallError(`${shown}: ${e.message}`));
       else resolve(text!);
     };
     const opts = {
@@ -170,7 +175,7 @@ export function post(h: Hook, agent: WebhookAgent, body: string): Promise<string
     const timer = setTimeout(() => {
       finish(new CallError(`${shown}: context deadline exceeded`));
       req.destroy();
-    }, h.timeoutSeconds * 1000);
+    }, Math.max(0, deadline - Date.now()));
     req.on('error', (e) => finish(e));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
@@ -193,4 +198,5 @@ export function post(h: Hook, agent: WebhookAgent, body: string): Promise<string
     });
     req.end(body);
   });
+  return attempt(true);
 }

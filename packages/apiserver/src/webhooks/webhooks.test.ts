@@ -303,3 +303,58 @@ test('webhooks are never called for webhook configurations; an unreachable Servi
     await unconfigure('Validating', 'all');
   }
 });
+
+test('reinvocationPolicy IfNeeded: a webhook is called again when a later one changed the object', async () => {
+  await configure('Mutating', 'reinvoke', [
+    hook('first.example.com', '/record', { reinvocationPolicy: 'IfNeeded' }),
+    hook('second.example.com', '/label'),
+  ]);
+  try {
+    await c.k(['create', 'configmap', 'cm-reinvoke']);
+    const rec = (await records()).filter((x) => x.name === 'cm-reinvoke');
+    assert.equal(rec.length, 2);
+    assert.equal(rec[0].object.metadata.labels?.['webhook-added'], undefined);
+    assert.equal(rec[1].object.metadata.labels['webhook-added'], 'yes');
+  } finally {
+    await unconfigure('Mutating', 'reinvoke');
+  }
+  // Never (the default): once
+  await configure('Mutating', 'once', [hook('first.example.com', '/record'), hook('second.example.com', '/label')]);
+  try {
+    await c.k(['create', 'configmap', 'cm-once']);
+    assert.equal((await records()).filter((x) => x.name === 'cm-once').length, 1);
+  } finally {
+    await unconfigure('Mutating', 'once');
+  }
+});
+
+test('matchPolicy Equivalent: a rule for v1 of a CRD gets a v2 request converted to v1; Exact does not', async () => {
+  const crd = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'widgets.example.com' },
+    spec: {
+      group: 'example.com',
+      scope: 'Namespaced',
+      names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+      versions: ['v1', 'v2'].map((name) => ({ name, served: true, storage: name === 'v1', schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } })),
+    },
+  };
+  await c.k(['apply', '-f', '-'], { input: JSON.stringify(crd) });
+  await c.k(['wait', '--for=condition=Established', 'crd/widgets.example.com']);
+  const rules = [{ operations: ['CREATE'], apiGroups: ['example.com'], apiVersions: ['v1'], resources: ['widgets'] }];
+  await configure('Validating', 'equiv', [hook('equiv.example.com', '/record', { rules }), hook('exact.example.com', '/deny', { rules, matchPolicy: 'Exact' })]);
+  try {
+    await c.k(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'example.com/v2', kind: 'Widget', metadata: { name: 'w1' }, data: { bad: 'x' } }) });
+    const r = (await records()).find((x) => x.name === 'w1');
+    assert.ok(r);
+    assert.deepEqual(r.kind, { group: 'example.com', version: 'v1', kind: 'Widget' });
+    assert.deepEqual(r.requestKind, { group: 'example.com', version: 'v2', kind: 'Widget' });
+    assert.deepEqual(r.requestResource, { group: 'example.com', version: 'v2', resource: 'widgets' });
+    assert.equal(r.object.apiVersion, 'example.com/v1');
+    // the Exact one matches a v1 request
+    assert.match((await c.kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w2' }, data: { bad: 'x' } }) })).stderr, /"exact\.example\.com" denied/);
+  } finally {
+    await unconfigure('Validating', 'equiv');
+  }
+});
