@@ -5,31 +5,18 @@
 //   server RSS with 10,000 objects                                        (target < 300 MB)
 //   100 watchers, 500 writes/s: every event delivered, p99 latency        (target < 50 ms)
 // The server runs as its own process (`flotilla up`), the clients here.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { leanHttpsConnection } from './lib.mjs';
+import { leanHttpsConnection, startFlotillaUp } from './lib.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-'));
 const N = Number(process.env.BENCH_OBJECTS ?? 10000);
 
-const proc = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), join(root, 'packages/cli/dist/main.js'), 'up', '--data-dir', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise((resolve, reject) => {
-  let out = '';
-  proc.stdout.on('data', (d) => {
-    out += d;
-    const m = /is up at (https:\/\/\S+)/.exec(out);
-    if (m) resolve(m[1]);
-  });
-  proc.on('exit', (c) => reject(new Error(`flotilla up exited with ${c}`)));
-});
+const { proc, url, token, ca } = await startFlotillaUp(dir, (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean));
 if (process.env.BENCH_SHOW_SERVER) proc.stdout.on('data', (d) => process.stderr.write(d));
-const kc = readFileSync(join(dir, 'kubeconfig'), 'utf8');
-const token = /token: (\S+)/.exec(kc)[1];
-const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(kc)[1], 'base64').toString();
 const serverCpuMs = () => {
   const f = readFileSync(`/proc/${proc.pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime+stime in clock ticks (100/s)

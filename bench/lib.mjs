@@ -1,6 +1,8 @@
 // Helpers shared by the benchmarks that drive a cluster over its API (not a benchmark itself:
 // bench/run.mjs runs *.bench.mjs only).
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Agent, request } from 'node:https';
 import { connect } from 'node:tls';
 
@@ -90,4 +92,26 @@ export async function leanHttpsConnection({ url, token, ca }) {
     },
     close: () => sock.destroy(),
   };
+}
+
+/**
+ * Starts `flotilla up --data-dir DIR --port 0` as its own process; resolves once it is up with
+ * {proc, url, token, ca} (from the kubeconfig it wrote).
+ */
+export async function startFlotillaUp(dataDir, nodeArgs = []) {
+  const main = new URL('../packages/cli/dist/main.js', import.meta.url).pathname;
+  const proc = spawn(process.execPath, [...nodeArgs, main, 'up', '--data-dir', dataDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /is up at (https:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    proc.on('exit', (c) => reject(new Error(`flotilla up exited with ${c}`)));
+  });
+  const kc = readFileSync(join(dataDir, 'kubeconfig'), 'utf8');
+  const token = /token: (\S+)/.exec(kc)[1];
+  const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(kc)[1], 'base64').toString();
+  return { proc, url, token, ca };
 }

@@ -7,31 +7,18 @@
 // The webhook is a no-op HTTPS server in this process on 127.0.0.1 (a `url` webhook).
 // BENCH_WEBHOOK_OBJECTS sets the creates per phase (default 4000); phases alternate without/with
 // the webhook (without, with, with, without) so drift on a shared machine hits both alike.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiCaller, leanHttpsConnection } from './lib.mjs';
+import { apiCaller, leanHttpsConnection, startFlotillaUp } from './lib.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const { loadOrCreatePki } = await import(join(root, 'packages/apiserver/dist/index.js'));
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-webhooks-'));
 const N = Number(process.env.BENCH_WEBHOOK_OBJECTS ?? 4000);
 
-const proc = spawn(process.execPath, [join(root, 'packages/cli/dist/main.js'), 'up', '--data-dir', join(dir, 'data'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise((resolve, reject) => {
-  let out = '';
-  proc.stdout.on('data', (d) => {
-    out += d;
-    const m = /is up at (https:\/\/\S+)/.exec(out);
-    if (m) resolve(m[1]);
-  });
-  proc.on('exit', (c) => reject(new Error(`flotilla up exited with ${c}`)));
-});
-const kc = readFileSync(join(dir, 'data', 'kubeconfig'), 'utf8');
-const token = /token: (\S+)/.exec(kc)[1];
-const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(kc)[1], 'base64').toString();
+const { proc, url, token, ca } = await startFlotillaUp(join(dir, 'data'));
 const api = apiCaller({ url, token, ca });
 
 // the no-op webhook
