@@ -274,7 +274,7 @@ export class Api {
         const next = type === 'json' ? (await import('@flotilla/k8s-patch')).jsonPatch(cur, patch) : (await import('@flotilla/k8s-patch')).jsonMergePatch(cur, patch);
         return sendJson(res, 200, this.writeScale(served, ns, info.name, next, o, ua));
       }
-      const r = await this.webhooks.write('UPDATE', { served, sub: info.sub ?? '', namespace: ns, name: info.name, user, dryRun: o.dryRun }, o, (w) => this.objects.patch(served, ns, info.name!, type, patch, w, ua, info.sub));
+      const r = await this.webhooks.write('UPDATE', { served, sub: info.sub ?? '', namespace: ns, name: info.name, user, dryRun: o.dryRun, patch: true }, o, (w) => this.objects.patch(served, ns, info.name!, type, patch, w, ua, info.sub));
       return sendJson(res, r.created ? 201 : 200, r.so ? this.objects.presentJson(served, r.so) : r.obj, warningHeader(o.warnings));
     }
     if (method === 'DELETE') {

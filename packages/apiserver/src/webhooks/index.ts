@@ -66,6 +66,17 @@ export function clusterView(store: Store, kubeletToken: () => string): ClusterVi
   };
 }
 
+/** The options object of a write, as the AdmissionReview carries it. */
+function writeOptions(kind: string, o: WriteOptions): Record<string, unknown> {
+  return {
+    kind,
+    apiVersion: 'meta.k8s.io/v1',
+    ...(o.dryRun ? { dryRun: ['All'] } : {}),
+    ...(o.fieldManager ? { fieldManager: o.fieldManager } : {}),
+    ...(kind === 'PatchOptions' && o.force ? { force: true } : {}),
+  };
+}
+
 /** A request as admission sees it. */
 export interface Attributes {
   served: Served;
@@ -77,6 +88,8 @@ export interface Attributes {
   dryRun: boolean;
   /** CreateOptions / UpdateOptions / DeleteOptions / the connect options object */
   options?: Record<string, unknown>;
+  /** a PATCH (an update whose options are PatchOptions) */
+  patch?: boolean;
 }
 
 class Restart extends Error {}
@@ -313,7 +326,7 @@ export class Webhooks {
     const val = this.wanted('validating', op, s, a.sub) || (op === 'UPDATE' && this.wanted('validating', 'CREATE', s, a.sub));
     if (!mut && !val) return run(o);
     const opOf = (old: KubeObject | undefined): Operation => (old ? 'UPDATE' : 'CREATE');
-    const attrs = (old: KubeObject | undefined, obj: KubeObject): Attributes => ({ ...a, name: a.name || (obj.metadata?.name ?? ''), options: a.options ?? { kind: old ? 'UpdateOptions' : 'CreateOptions', apiVersion: 'meta.k8s.io/v1', ...(o.fieldManager ? { fieldManager: o.fieldManager } : {}), ...(o.dryRun ? { dryRun: ['All'] } : {}) } });
+    const attrs = (old: KubeObject | undefined, obj: KubeObject): Attributes => ({ ...a, name: a.name || (obj.metadata?.name ?? ''), options: a.options ?? writeOptions(old ? (a.patch ? 'PatchOptions' : 'UpdateOptions') : 'CreateOptions', o) });
     // uid and creationTimestamp are made anew by each run of a create; the first run's are kept
     const volatile = ['uid', 'creationTimestamp', 'managedFields', 'name'];
     for (let attempt = 0; attempt < 5; attempt++) {

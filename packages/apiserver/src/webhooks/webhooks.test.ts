@@ -265,6 +265,14 @@ test('the AdmissionReview: v1 request fields; v1beta1 when only that is accepted
     assert.equal(del.object, null);
     assert.equal(del.oldObject.data.k, 'v');
     assert.equal(del.options.kind, 'DeleteOptions');
+    await c.k(['create', 'configmap', 'cm-patch']);
+    await c.k(['label', 'configmap', 'cm-patch', 'x=y']);
+    const patch = (await records()).find((x) => x.name === 'cm-patch' && x.operation === 'UPDATE');
+    assert.ok(patch);
+    assert.equal(patch.options.kind, 'PatchOptions');
+    assert.equal(patch.options.fieldManager, 'kubectl-label');
+    assert.equal(patch.object.metadata.labels.x, 'y');
+    assert.equal(patch.oldObject.metadata.labels, undefined);
     assert.ok(all.some((x) => x.name === 's-rec' && x.kind.kind === 'Secret'), 'the v1beta1 webhook was called and its answer (no uid check) accepted');
     // a status write is sent to a rule naming the subresource, a main-resource write is not
     const before = (await records()).length;
