@@ -12,8 +12,8 @@
  * which that point replays their result and which stops after validation, before storage,
  * captures the final object, and the validating webhooks are called on it; (3) the real write,
  * replaying both (so what is stored, uid and generated name included, is what the webhooks saw).
- * When the object reaching a point in (2) or (3) is not the one the webhooks saw (a concurrent
- * write changed the stored object), the whole sequence starts again.
+ * When the stored object changed between the phases (a concurrent write), the whole sequence
+ * starts again.
  */
 import { randomUUID } from 'node:crypto';
 import type { KubeObject } from '@flotilla/apimachinery';
@@ -327,8 +327,6 @@ export class Webhooks {
     if (!mut && !val) return run(o);
     const opOf = (old: KubeObject | undefined): Operation => (old ? 'UPDATE' : 'CREATE');
     const attrs = (old: KubeObject | undefined, obj: KubeObject): Attributes => ({ ...a, name: a.name || (obj.metadata?.name ?? ''), options: a.options ?? writeOptions(old ? (a.patch ? 'PatchOptions' : 'UpdateOptions') : 'CreateOptions', o) });
-    // uid and creationTimestamp are made anew by each run of a create; the first run's are kept
-    const volatile = ['uid', 'creationTimestamp', 'managedFields', 'name'];
     for (let attempt = 0; attempt < 5; attempt++) {
       const warnings: string[] = [];
       try {
@@ -339,9 +337,12 @@ export class Webhooks {
           inp = { obj: clone(obj), old: old && clone(old) };
           mutated = inp.obj;
         };
+        // the object at the mutating point follows from the request and the stored object (and
+        // for a create from random names and uids, which the first run's replace): a changed stored
+        // object means the webhooks saw something else
         const replay = (obj: KubeObject, old: KubeObject | undefined) => {
           if (!inp) return capture(obj, old);
-          if (!same(obj, inp.obj, inp.old ? ['managedFields'] : volatile) || !same(old, inp.old, [])) throw new Restart();
+          if (!same(old, inp.old, [])) throw new Restart();
           replaceContents(obj, mutated!);
         };
         if (mut) {
@@ -366,18 +367,10 @@ export class Webhooks {
           const i = inp;
           if (final && i) await this.validate(opOf(i.old), attrs(i.old, final), final, i.old, warnings);
         }
-        // (3) the write, replaying both
-        const fin = final;
+        // (3) the write, replaying the mutation: from the same object at the mutating point and the
+        // same stored object, the pipeline makes the object the validating webhooks saw
         const out: WriteOptions = { ...o, warnings: [] };
-        const r = run({
-          ...out,
-          admission: {
-            mutate: replay,
-            validate: (obj) => {
-              if (fin && !same(obj, fin, ['managedFields'])) throw new Restart();
-            },
-          },
-        });
+        const r = run({ ...out, admission: { mutate: replay, validate: () => {} } });
         o.warnings.push(...out.warnings, ...warnings);
         return r;
       } catch (e) {

@@ -139,6 +139,25 @@ test('a mutating webhook adds a label (create, update, server-side apply, genera
   }
 });
 
+test('webhooks on pods see the built-in ServiceAccount admission (random volume name) and what is stored is what they saw', async () => {
+  const podRules = [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }];
+  await configure('Mutating', 'podlabel', [hook('podlabel.example.com', '/label', { rules: podRules })]);
+  await configure('Validating', 'podrec', [hook('podrec.example.com', '/record', { rules: podRules })]);
+  try {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { generateName: 'p-' }, spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '1'] }] } };
+    const made = JSON.parse(await c.k(['create', '-o', 'json', '-f', '-'], { input: JSON.stringify(pod) }));
+    assert.equal(made.metadata.labels['webhook-added'], 'yes');
+    const seen = (await records()).find((x) => x.name === made.metadata.name);
+    assert.ok(seen, 'the validating webhook saw the generated name');
+    assert.equal(seen.object.metadata.uid, made.metadata.uid);
+    assert.deepEqual(seen.object.spec.volumes, made.spec.volumes);
+    assert.match(made.spec.volumes[0].name, /^kube-api-access-/);
+  } finally {
+    await unconfigure('Mutating', 'podlabel');
+    await unconfigure('Validating', 'podrec');
+  }
+});
+
 test('failurePolicy with the webhook down: Fail refuses naming the webhook, Ignore allows and logs a warning', async () => {
   const down = 'https://127.0.0.1:1/down';
   await configure('Validating', 'down', [hook('down.example.com', '', { failurePolicy: 'Fail' }, { url: down })]);
