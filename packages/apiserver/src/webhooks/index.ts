@@ -283,6 +283,9 @@ export class Webhooks {
           return this.failure(h, (e as Error).message);
         }
         if (r.ref.version !== r.req.version) next.apiVersion = cur.apiVersion;
+        for (const f of ['name', 'namespace', 'uid'] as const)
+          if (!isPlainObject(next.metadata) || next.metadata[f] !== cur.metadata?.[f])
+            throw new ApiError(400, 'BadRequest', `admission webhook ${JSON.stringify(h.name)} changed metadata.${f} (from ${JSON.stringify(cur.metadata?.[f] ?? '')} to ${JSON.stringify((next.metadata as any)?.[f] ?? '')}): it cannot be changed by a webhook`);
         if (!same(next, cur, [])) {
           cur = next;
           changes++;

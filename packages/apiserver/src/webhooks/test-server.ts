@@ -9,7 +9,7 @@
  * - `/slow`: answers after 5 s. `/garbage`: answers 200 with text that is not JSON.
  * - `/record`: allows and remembers the request; `GET /records` lists what was remembered.
  * - `/deny-delete`: refuses DELETE requests. `/deny-connect`: refuses CONNECT requests (exec…).
- * - `/warn`: allows with two warnings.
+ * - `/warn`: allows with two warnings. `/rename`: patches metadata.name (which is not allowed).
  */
 export const WEBHOOK_SERVER_JS = String.raw`
 import { createServer } from 'node:https';
@@ -36,6 +36,7 @@ const server = createServer({ cert: readFileSync(process.env.CERT), key: readFil
     if (path === '/warn') return answer({ allowed: true, warnings: ['first warning from the webhook', 'second warning from the webhook'] });
     if (path === '/deny-delete') return answer(rq.operation === 'DELETE' ? { allowed: false, status: { code: 403, reason: 'Forbidden', message: 'deleting ' + rq.name + ' is not allowed' } } : { allowed: true });
     if (path === '/deny-connect') return answer(rq.operation === 'CONNECT' ? { allowed: false, status: { code: 403, reason: 'Forbidden', message: rq.subResource + ' into ' + rq.name + ' (' + rq.object.kind + ' ' + JSON.stringify(rq.object.command || []) + ') is not allowed' } } : { allowed: true });
+    if (path === '/rename') return answer({ allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify([{ op: 'replace', path: '/metadata/name', value: 'renamed' }])).toString('base64') });
     if (path === '/label') {
       const labels = rq.object && rq.object.metadata && rq.object.metadata.labels;
       const patch = labels ? [{ op: 'add', path: '/metadata/labels/webhook-added', value: 'yes' }] : [{ op: 'add', path: '/metadata/labels', value: { 'webhook-added': 'yes' } }];

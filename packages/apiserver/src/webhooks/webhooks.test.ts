@@ -121,7 +121,7 @@ test('a validating webhook denies a ConfigMap with a bad key: kubectl shows its 
   assert.equal((await c.kubectl(['create', 'configmap', 'cm-bad', '--from-literal=bad-key=1'])).code, 0);
 });
 
-test('a mutating webhook adds a label (create, update, server-side apply, generateName)', async () => {
+test('a mutating webhook adds a label (create, server-side apply, generateName); one may not rename', async () => {
   await configure('Mutating', 'label', [hook('label.example.com', '/label')]);
   try {
     await c.k(['create', 'configmap', 'cm-label', '--from-literal=a=1']);
@@ -136,6 +136,14 @@ test('a mutating webhook adds a label (create, update, server-side apply, genera
     assert.equal(stored.metadata.uid, made.metadata.uid);
   } finally {
     await unconfigure('Mutating', 'label');
+  }
+  await configure('Mutating', 'rename', [hook('rename.example.com', '/rename')]);
+  try {
+    const r = await c.kubectl(['create', 'configmap', 'cm-rename']);
+    assert.match(r.stderr, /admission webhook "rename\.example\.com" changed metadata\.name \(from "cm-rename" to "renamed"\): it cannot be changed by a webhook/);
+    assert.match((await c.kubectl(['get', 'configmap', 'renamed'])).stderr, /not found/);
+  } finally {
+    await unconfigure('Mutating', 'rename');
   }
 });
 
