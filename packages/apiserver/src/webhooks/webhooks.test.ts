@@ -193,6 +193,9 @@ test('a webhook that times out, answers garbage or has a bad CA fails the reques
     const raw = await c.req('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm-slow' } });
     assert.equal(raw.status, 500);
     assert.ok(Date.now() - t0 < 4500, `took ${Date.now() - t0} ms`);
+    // a webhook slower than the idle-connection timeout (4 s) but within its timeoutSeconds is waited for
+    await configure('Validating', 'bad', [hook('slow.example.com', '/slow', { timeoutSeconds: 10 })]);
+    await c.k(['create', 'configmap', 'cm-slow-ok']);
     await configure('Validating', 'bad', [hook('garbage.example.com', '/garbage')]);
     assert.match((await c.kubectl(['create', 'configmap', 'cm-slow'])).stderr, /failed calling webhook "garbage\.example\.com": received invalid webhook response/);
     await configure('Validating', 'bad', [hook('badca.example.com', '/deny', {}, { caBundle: otherCa })]);
