@@ -300,7 +300,7 @@ export class Api {
         const items: KubeObject[] = [];
         for (const so of this.store.list(served.key, served.info.namespaced ? info.namespace : undefined)) {
           if (!matches(f, so.obj)) continue;
-          await this.webhooks.delete({ served, sub: '', namespace: so.obj.metadata?.namespace ?? '', name: so.obj.metadata!.name!, user, dryRun: dopts.dryRun }, this.objects.present(served, so.obj), []);
+          if (this.webhooks.any('DELETE', served, '')) await this.webhooks.delete({ served, sub: '', namespace: so.obj.metadata?.namespace ?? '', name: so.obj.metadata!.name!, user, dryRun: dopts.dryRun }, this.objects.present(served, so.obj), []);
           items.push(this.objects.delete(served, so.obj.metadata?.namespace ?? '', so.obj.metadata!.name!, dopts).obj);
         }
         return sendJson(res, 200, { kind: `${served.info.kind}List`, apiVersion: apiVersionOf(served.info.group, served.info.version), metadata: { resourceVersion: String(this.store.rv) }, items });
