@@ -327,6 +327,12 @@ test('DELETE denied by a webhook keeps the object', async () => {
     const r = await c.kubectl(['delete', 'configmap', 'keep-me']);
     assert.match(r.stderr, /admission webhook "nodel\.example\.com" denied the request: deleting keep-me is not allowed/);
     await c.k(['get', 'configmap', 'keep-me']);
+    // deletecollection asks for each item
+    await c.k(['label', 'configmap', 'keep-me', 'set=one']);
+    const dc = await c.req('DELETE', '/api/v1/namespaces/default/configmaps?labelSelector=set%3Done');
+    assert.equal(dc.status, 403);
+    assert.match(dc.body.message, /deleting keep-me is not allowed/);
+    await c.k(['get', 'configmap', 'keep-me']);
   } finally {
     await unconfigure('Validating', 'nodel');
   }
