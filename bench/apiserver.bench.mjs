@@ -5,31 +5,18 @@
 //   server RSS with 10,000 objects                                        (target < 300 MB)
 //   100 watchers, 500 writes/s: every event delivered, p99 latency        (target < 50 ms)
 // The server runs as its own process (`flotilla up`), the clients here.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { leanHttpsConnection, startFlotillaUp } from './lib.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-'));
 const N = Number(process.env.BENCH_OBJECTS ?? 10000);
 
-const proc = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), join(root, 'packages/cli/dist/main.js'), 'up', '--data-dir', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise((resolve, reject) => {
-  let out = '';
-  proc.stdout.on('data', (d) => {
-    out += d;
-    const m = /is up at (https:\/\/\S+)/.exec(out);
-    if (m) resolve(m[1]);
-  });
-  proc.on('exit', (c) => reject(new Error(`flotilla up exited with ${c}`)));
-});
+const { proc, url, token, ca } = await startFlotillaUp(dir, (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean));
 if (process.env.BENCH_SHOW_SERVER) proc.stdout.on('data', (d) => process.stderr.write(d));
-const kc = readFileSync(join(dir, 'kubeconfig'), 'utf8');
-const token = /token: (\S+)/.exec(kc)[1];
-const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(kc)[1], 'base64').toString();
 const serverCpuMs = () => {
   const f = readFileSync(`/proc/${proc.pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime+stime in clock ticks (100/s)
@@ -47,49 +34,7 @@ function call(agent, method, path, body) {
     r.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
-/**
- * A lean keep-alive HTTPS/1.1 client (one request in flight per connection), so the benchmark
- * measures the server rather than Node's general-purpose http client on this 2-core machine.
- */
-async function leanConnection() {
-  const u = new URL(url);
-  const sock = connect({ host: u.hostname, port: Number(u.port), ca, servername: 'localhost' });
-  await new Promise((resolve, reject) => {
-    sock.once('secureConnect', resolve);
-    sock.once('error', reject);
-  });
-  sock.setNoDelay(true);
-  let buf = Buffer.alloc(0);
-  let waiter = null;
-  const tryParse = () => {
-    if (!waiter) return;
-    const end = buf.indexOf('\r\n\r\n');
-    if (end < 0) return;
-    const head = buf.subarray(0, end).toString('latin1');
-    const len = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
-    if (buf.length < end + 4 + len) return;
-    const status = Number(head.slice(9, 12));
-    const body = buf.subarray(end + 4, end + 4 + len).toString();
-    buf = buf.subarray(end + 4 + len);
-    const w = waiter;
-    waiter = null;
-    w({ status, text: body });
-  };
-  sock.on('data', (d) => {
-    buf = buf.length ? Buffer.concat([buf, d]) : d;
-    tryParse();
-  });
-  return {
-    call(method, path, body) {
-      const payload = body === undefined ? '' : JSON.stringify(body);
-      return new Promise((resolve) => {
-        waiter = resolve;
-        sock.write(`${method} ${path} HTTP/1.1\r\nHost: ${u.host}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`);
-      });
-    },
-    close: () => sock.destroy(),
-  };
-}
+const leanConnection = () => leanHttpsConnection({ url, token, ca });
 
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -16,6 +16,8 @@ import { MetricsApi, withMetricsGroup } from './metrics-api.js';
 import { apiVersionOf, type Registry, type Served } from './registry.js';
 import type { Store, StoreEvent, StoredObject } from './store.js';
 import { requestToken } from './token-request.js';
+import { Webhooks, clusterView } from './webhooks/index.js';
+import { connectOptions } from './webhooks/review.js';
 
 const lineCache = new WeakMap<object, Record<string, string>>();
 
@@ -110,7 +112,11 @@ export class Api {
   ) {
     this.objects = new Objects(store, reg);
     this.openapi = new OpenApi(reg);
+    this.webhooks = new Webhooks(store, reg, clusterView(store, () => this.kubeletToken));
   }
+
+  /** Admission webhooks (MutatingWebhookConfiguration, ValidatingWebhookConfiguration). */
+  readonly webhooks: Webhooks;
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
@@ -239,7 +245,8 @@ export class Api {
       const body = await this.body(req);
       const o = wo();
       if (this.isReview(served)) return sendJson(res, 201, this.review(served, body, user));
-      const r = this.objects.create(served, ns, body, o, ua);
+      const again = this.webhooks.involved('CREATE', served, '');
+      const r = await this.webhooks.write('CREATE', { served, sub: '', namespace: ns, name: '', user, dryRun: o.dryRun }, o, (w) => this.objects.create(served, ns, again ? clone(body) : body, w, ua));
       return sendJson(res, 201, r.so ? this.objects.presentJson(served, r.so) : r.obj, warningHeader(o.warnings));
     }
     if (method === 'PUT') {
@@ -250,7 +257,8 @@ export class Api {
         const r = this.writeScale(served, ns, info.name, body, o, ua);
         return sendJson(res, 200, r);
       }
-      const r = this.objects.update(served, ns, info.name, body, o, ua, info.sub);
+      const again = this.webhooks.involved('UPDATE', served, info.sub ?? '');
+      const r = await this.webhooks.write('UPDATE', { served, sub: info.sub ?? '', namespace: ns, name: info.name, user, dryRun: o.dryRun }, o, (w) => this.objects.update(served, ns, info.name!, again ? clone(body) : body, w, ua, info.sub));
       return sendJson(res, 200, r.so ? this.objects.presentJson(served, r.so) : r.obj, warningHeader(o.warnings));
     }
     if (method === 'PATCH') {
@@ -276,7 +284,7 @@ export class Api {
         const next = type === 'json' ? (await import('@flotilla/k8s-patch')).jsonPatch(cur, patch) : (await import('@flotilla/k8s-patch')).jsonMergePatch(cur, patch);
         return sendJson(res, 200, this.writeScale(served, ns, info.name, next, o, ua));
       }
-      const r = this.objects.patch(served, ns, info.name, type, patch, o, ua, info.sub);
+      const r = await this.webhooks.write('UPDATE', { served, sub: info.sub ?? '', namespace: ns, name: info.name, user, dryRun: o.dryRun, patch: true }, o, (w) => this.objects.patch(served, ns, info.name!, type, patch, w, ua, info.sub));
       return sendJson(res, r.created ? 201 : 200, r.so ? this.objects.presentJson(served, r.so) : r.obj, warningHeader(o.warnings));
     }
     if (method === 'DELETE') {
@@ -302,12 +310,16 @@ export class Api {
         const items: KubeObject[] = [];
         for (const so of this.store.list(served.key, served.info.namespaced ? info.namespace : undefined)) {
           if (!matches(f, so.obj)) continue;
+          if (this.webhooks.any('DELETE', served, '')) await this.webhooks.delete({ served, sub: '', namespace: so.obj.metadata?.namespace ?? '', name: so.obj.metadata!.name!, user, dryRun: dopts.dryRun }, this.objects.present(served, so.obj), []);
           items.push(this.objects.delete(served, so.obj.metadata?.namespace ?? '', so.obj.metadata!.name!, dopts).obj);
         }
         return sendJson(res, 200, { kind: `${served.info.kind}List`, apiVersion: apiVersionOf(served.info.group, served.info.version), metadata: { resourceVersion: String(this.store.rv) }, items });
       }
+      const dw: string[] = [];
+      if (this.webhooks.any('DELETE', served, ''))
+        await this.webhooks.delete({ served, sub: '', namespace: ns, name: info.name, user, dryRun: dopts.dryRun, options: { ...body, kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1' } }, this.objects.present(served, this.objects.get(served, ns, info.name).obj), dw);
       const r = this.objects.delete(served, ns, info.name, dopts);
-      return sendJson(res, r.status, r.obj);
+      return sendJson(res, r.status, r.obj, warningHeader(dw));
     }
     throw methodNotAllowed(`method ${method} is not supported`);
   }
@@ -696,9 +708,16 @@ export class Api {
       return;
     }
     try {
-      if (!this.auth.authenticate(req.headers.authorization)) throw unauthorized();
+      const user = this.auth.authenticate(req.headers.authorization);
+      if (!user) throw unauthorized();
       const target = this.connectTarget(info!.namespace!, info!.name!, info!.sub!, url.searchParams);
-      this.proxyUpgrade(req, socket, head, target);
+      const served = this.reg.find('', 'v1', 'pods')!;
+      if (!this.webhooks.any('CONNECT', served, info!.sub!)) return this.proxyUpgrade(req, socket, head, target);
+      const attrs = { served, sub: info!.sub!, namespace: info!.namespace!, name: info!.name!, user, dryRun: false };
+      this.webhooks.connect(attrs, connectOptions(info!.sub!, url.searchParams) as KubeObject, []).then(
+        () => this.proxyUpgrade(req, socket, head, target),
+        (e) => upgradeError(socket, e),
+      );
     } catch (e) {
       if (!(e instanceof ApiError)) console.error('apiserver: internal error:', e);
       upgradeError(socket, e);

@@ -44,6 +44,18 @@ export interface WriteOptions {
   force?: boolean;
   /** filled in by the pipeline: warnings for the Warning header */
   warnings: string[];
+  /** admission webhooks' points in the pipeline (webhooks/index.ts) */
+  admission?: AdmissionHooks;
+}
+
+/**
+ * Called synchronously by the pipeline: `mutate` after defaulting and built-in admission (it may
+ * change the object in place; defaults are applied again after it), `validate` after validation,
+ * right before storage. Either may throw to stop the write.
+ */
+export interface AdmissionHooks {
+  mutate(obj: KubeObject, old: KubeObject | undefined): void;
+  validate(obj: KubeObject, old: KubeObject | undefined): void;
 }
 
 export interface DeleteOptions {
@@ -269,6 +281,10 @@ export class Objects {
     }
     this.defaults(s, obj);
     if (s.builtin) admitCreate(this.store, s.info, obj, requestedName);
+    if (opts.admission) {
+      opts.admission.mutate(obj, undefined);
+      this.defaults(s, obj);
+    }
     this.validate(s, obj);
     this.checkNamespace(s, ns);
     if (this.store.get(s.key, s.info.namespaced ? ns : '', meta.name!)) throw alreadyExists(s.info.group, s.info.plural, meta.name!);
@@ -284,6 +300,7 @@ export class Objects {
     });
     if (meta.managedFields.length === 0) delete meta.managedFields;
     this.afterCreateHook(s, obj);
+    opts.admission?.validate(obj, undefined);
     const stored = this.toStorage(s, obj);
     if (opts.dryRun) {
       this.checkSize(obj);
@@ -385,6 +402,10 @@ export class Objects {
     }
     this.defaults(s, obj);
     this.allocate(s, obj, old);
+    if (opts.admission) {
+      opts.admission.mutate(obj, old);
+      this.defaults(s, obj);
+    }
     // generation
     m.generation = oldMeta.generation;
     if (m.generation !== undefined || !s.builtin) {
@@ -406,6 +427,7 @@ export class Objects {
       });
       if (m.managedFields.length === 0) delete m.managedFields;
     }
+    opts.admission?.validate(obj, old);
     // a no-op write changes nothing, not even the resourceVersion
     const unchanged = stableJson(withoutVolatile(obj)) === stableJson(withoutVolatile(old));
     const mfUnchanged = stableJson(stripTimes(m.managedFields)) === stableJson(stripTimes(oldMeta.managedFields));

@@ -137,6 +137,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (loopTimer) clearInterval(loopTimer);
       controllers.stop();
       api.closeWatches();
+      api.webhooks.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();

@@ -3,7 +3,8 @@
  * (what the API server proxies `pods/{name}/log` to), `/healthz`, `/pods`, `/stats/summary`
  * (resource usage, for metrics.k8s.io), and the streaming
  * upgrades `/exec/{namespace}/{pod}/{container}`, `/attach/…` and `/portForward/{namespace}/{pod}`
- * (WebSocket or SPDY/3.1, see streaming.ts).
+ * (WebSocket or SPDY/3.1, see streaming.ts), and `/dial/{podIP}/{port}` (a TCP connection into a pod,
+ * for the API server's admission webhook calls).
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
@@ -11,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { formatRecord, selectRecords, type LogQuery } from './logs.js';
 import type { PodWorker } from './pod.js';
+import { splice } from './sockets.js';
 import {
   channelProtocol,
   runAttach,
@@ -224,11 +226,34 @@ function defaultDial(w: PodWorker, port: number): Promise<Duplex> {
   });
 }
 
+/**
+ * `/dial/{podIP}/{port}` (`Upgrade: tcp`): a raw TCP connection to a pod of this node, for the API
+ * server, which lives outside the pod network (admission webhooks served by pods). Only the pods
+ * of this node are dialed.
+ */
+function dialUpgrade(o: KubeletServerOptions, ip: string, port: number, socket: Socket, head: Buffer): void {
+  const w = o.pods().find((p) => p.ip === ip);
+  if (!w) return rawError(socket, 404, `no pod with IP ${ip} on this node`);
+  if (!(port >= 1 && port <= 65535)) return rawError(socket, 400, `port ${port} is not between 1 and 65535`);
+  (o.dialPod ?? defaultDial)(w, port).then(
+    (s) => {
+      if (socket.destroyed) return s.destroy();
+      socket.setNoDelay(true);
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+      if (head.length) s.write(head);
+      splice(socket, s);
+    },
+    (e: Error) => rawError(socket, 502, `dial tcp ${ip}:${port}: ${e.message}`),
+  );
+}
+
 function upgrade(o: KubeletServerOptions, req: IncomingMessage, socket: Socket, head: Buffer): void {
   const u = new URL(req.url ?? '/', 'http://kubelet');
   const auth = String(req.headers.authorization ?? '');
   const token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
   if (!token || !o.tokens().has(token)) return rawError(socket, 401, 'Unauthorized');
+  const d = /^\/dial\/([^/]+)\/(\d+)$/.exec(u.pathname);
+  if (d) return dialUpgrade(o, decodeURIComponent(d[1]), Number(d[2]), socket, head);
   const m = /^\/(exec|attach|portForward)\/([^/]+)\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?\/?$/.exec(u.pathname);
   if (!m) return rawError(socket, 404, `404 page not found: ${u.pathname}`);
   const kind = m[1];
