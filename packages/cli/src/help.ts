@@ -3,6 +3,29 @@ import { CLIS } from './clis.js';
 import { COMPONENTS } from './components.js';
 import { ENTRY_POINTS } from './entrypoints.js';
 
+/** Flags of each command (parsed strictly: a flag of another command is an error). */
+const DATA_DIR = { 'data-dir': { type: 'string' } } as const;
+const HELP_FLAG = { help: { type: 'boolean', short: 'h' } } as const;
+export const FLAGS = {
+  up: {
+    ...DATA_DIR,
+    ...HELP_FLAG,
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'no-node': { type: 'boolean' },
+    sandbox: { type: 'string' },
+    network: { type: 'string' },
+    components: { type: 'string' },
+    'no-components': { type: 'boolean' },
+    'manifests-dir': { type: 'string' },
+    detach: { type: 'boolean', short: 'd' },
+  },
+  down: { ...DATA_DIR, ...HELP_FLAG, timeout: { type: 'string' } },
+  status: { ...DATA_DIR, ...HELP_FLAG },
+  kubeconfig: { ...DATA_DIR, ...HELP_FLAG, path: { type: 'boolean' } },
+  version: { ...HELP_FLAG },
+} as const;
+
 const DATA_DIR_FLAG = `      --data-dir string   the data directory (default "~/.flotilla", or $FLOTILLA_DATA_DIR)`;
 
 export const HELP: Record<string, string> = {

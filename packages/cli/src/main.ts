@@ -13,7 +13,7 @@ import { KubeClient, startControllers } from '@flotilla/controllers';
 import { CLIS, runCli, writeLaunchers } from './clis.js';
 import { installComponents, listComponents, manifestsDir, selectComponents, type Component } from './components.js';
 import { ENTRY_POINTS } from './entrypoints.js';
-import { HELP } from './help.js';
+import { FLAGS, HELP } from './help.js';
 import { acquireLock, LockHeldError, runningUp, snapshotDataDir, type DataDirLock } from './lock.js';
 import { detach, down, exportLines, status } from './ops.js';
 
@@ -27,29 +27,6 @@ function fail(msg: string, code = 1): never {
   process.stderr.write(`flotilla: ${msg}\n`);
   process.exit(code);
 }
-
-/** Flags of each command (parsed strictly: a flag of another command is an error). */
-const DATA_DIR = { 'data-dir': { type: 'string' } } as const;
-const HELP_FLAG = { help: { type: 'boolean', short: 'h' } } as const;
-const FLAGS = {
-  up: {
-    ...DATA_DIR,
-    ...HELP_FLAG,
-    port: { type: 'string' },
-    host: { type: 'string' },
-    'no-node': { type: 'boolean' },
-    sandbox: { type: 'string' },
-    network: { type: 'string' },
-    components: { type: 'string' },
-    'no-components': { type: 'boolean' },
-    'manifests-dir': { type: 'string' },
-    detach: { type: 'boolean', short: 'd' },
-  },
-  down: { ...DATA_DIR, ...HELP_FLAG, timeout: { type: 'string' } },
-  status: { ...DATA_DIR, ...HELP_FLAG },
-  kubeconfig: { ...DATA_DIR, ...HELP_FLAG, path: { type: 'boolean' } },
-  version: { ...HELP_FLAG },
-} as const;
 
 export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
