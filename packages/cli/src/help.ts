@@ -132,5 +132,8 @@ ${DATA_DIR_FLAG}
 
 Usage:
   flotilla version
+
+Flags:
+  -h, --help              help for version
 `,
 };

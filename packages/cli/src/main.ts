@@ -6,12 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startApiServer } from '@flotilla/apiserver';
-import { renderCommand } from '@flotilla/repo-server';
-import { helmTemplateCommand } from '@flotilla/helm';
-import { KubeClient, startControllers } from '@flotilla/controllers';
 import { CLIS, runCli, writeLaunchers } from './clis.js';
-import { installComponents, listComponents, manifestsDir, selectComponents, type Component } from './components.js';
+import { listComponents, manifestsDir, selectComponents, type Component } from './components.js';
 import { ENTRY_POINTS } from './entrypoints.js';
 import { FLAGS, HELP } from './help.js';
 import { acquireLock, LockHeldError, runningUp, snapshotDataDir, type DataDirLock } from './lock.js';
@@ -35,12 +31,15 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const io = { stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t), cwd: process.cwd() };
+  // each command loads only what it needs (a pod running an entry point does not load the API server)
   if (cmd === 'render') {
+    const { renderCommand } = await import('@flotilla/repo-server');
     process.exitCode = await renderCommand(rest, io);
     return;
   }
   if (cmd === 'helm') {
     if (rest[0] !== 'template') fail(`unknown helm command "${rest[0] ?? ''}": only 'flotilla helm template' is available\nRun 'flotilla helm template --help' for usage.`);
+    const { helmTemplateCommand } = await import('@flotilla/helm');
     process.exitCode = await helmTemplateCommand(rest.slice(1), io);
     return;
   }
@@ -115,6 +114,9 @@ export async function main(argv: string[]): Promise<void> {
         process.exitCode = await detach({ dataDir, main: fileURLToPath(import.meta.url), args, timeoutMs: 15 * 60_000 }, io);
         return;
       }
+      const { startApiServer } = await import('@flotilla/apiserver');
+      const { KubeClient, startControllers } = await import('@flotilla/controllers');
+      const { installComponents } = await import('./components-install.js');
       // one `flotilla up` per data dir, checked before anything in it is opened or made
       const running = runningUp(dataDir);
       if (running) fail(new LockHeldError(dataDir, running).message);

@@ -2,8 +2,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeClient } from '@flotilla/controllers';
-import { deploymentHealth } from './components.js';
 import { holderAlive, LockHeldError, readLock, runningUp, type LockInfo } from './lock.js';
 
 export interface Io {
@@ -57,6 +55,8 @@ export async function status(dataDir: string, io: Io): Promise<number> {
   row('data dir:', dataDir);
   row('pid:', `${l.pid} (since ${l.startedAt}, ${l.state === 'ready' ? 'running' : l.state === 'up' ? 'installing components' : 'starting'})`);
   if (!l.url || !l.kubeconfig) return 0;
+  const { KubeClient } = await import('@flotilla/controllers');
+  const { deploymentHealth } = await import('./components-install.js');
   const client = new KubeClient(l.kubeconfig, { timeoutMs: 10_000 });
   try {
     let api = 'answers';
