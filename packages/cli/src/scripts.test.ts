@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,5 +53,23 @@ describe('scripts/npm-deps.sh', () => {
     const bad = sh(tmpdir(), 'with_progress flotilla "failing" false');
     assert.equal(bad.status, 1);
     assert.doesNotMatch(bad.stderr, /done in/);
+  });
+});
+
+describe('Dockerfile', () => {
+  it('copies what exists in the repository and runs the flotilla command the build produces', () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const text = readFileSync(join(root, 'Dockerfile'), 'utf8');
+    // COPY sources from the build context (not --from=build) exist
+    for (const m of text.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) for (const src of m[1].split(/\s+/)) assert.ok(existsSync(join(root, src)), `COPY ${src}: missing`);
+    assert.match(text, /npx tsc -b/);
+    // the command it links onto PATH is the built CLI, and it is a node script
+    const link = /ln -s \/flotilla\/(\S+) \/usr\/local\/bin\/flotilla/.exec(text)?.[1];
+    assert.equal(link, 'packages/cli/dist/main.js');
+    assert.ok(existsSync(join(root, link)));
+    assert.match(readFileSync(join(root, link), 'utf8'), /^#!\/usr\/bin\/env node\n/);
+    assert.match(text, /^ENTRYPOINT \["flotilla"\]$/m);
+    const ignore = readFileSync(join(root, '.dockerignore'), 'utf8');
+    for (const p of ['**/node_modules', '**/dist', '.git']) assert.ok(ignore.split('\n').includes(p), p);
   });
 });
