@@ -126,7 +126,8 @@ export async function main(argv: string[]): Promise<void> {
         mkdirSync(dataDir, { recursive: true });
         lock = acquireLock(dataDir, { port, host: String(values.host ?? '127.0.0.1') });
       } catch (e) {
-        made.undo();
+        // another up won the race for a fresh dir: everything in it is its own
+        if (!(e instanceof LockHeldError)) made.undo();
         fail((e as Error).message);
       }
       // a failed start leaves no half-made data dir behind (a fresh one is removed again)

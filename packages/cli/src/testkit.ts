@@ -3,6 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+/** the repository's ./flotilla launcher script */
+export const LAUNCHER = fileURLToPath(new URL('../../../flotilla', import.meta.url));
 
 export interface Up {
   proc: ChildProcess;
@@ -15,9 +17,11 @@ export interface Up {
  * Starts `flotilla up --data-dir DIR --port 0 [args]`; resolves once it printed its KUBECONFIG line
  * (after the components are installed).
  */
-export function startUp(dataDir: string, timeoutMs = 60_000, opts: { args?: string[]; env?: Record<string, string> } = {}): Promise<Up> {
+export function startUp(dataDir: string, timeoutMs = 60_000, opts: { args?: string[]; env?: Record<string, string>; launcher?: boolean } = {}): Promise<Up> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [MAIN, 'up', '--data-dir', dataDir, '--port', '0', ...(opts.args ?? [])], {
+    // launcher: through ./flotilla as a user runs it (it execs node, so the pid stays the same)
+    const [cmd, first] = opts.launcher ? ['bash', LAUNCHER] : [process.execPath, MAIN];
+    const proc = spawn(cmd, [first, 'up', '--data-dir', dataDir, '--port', '0', ...(opts.args ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...opts.env },
     });

@@ -23,9 +23,9 @@ after(async () => {
 const gone = (pid: number) => !holderAlive({ pid });
 
 describe('flotilla up, down, status (a data dir operated as a user does)', { timeout: 600_000 }, () => {
-  it('a fresh data dir: up prints both export lines, <data-dir>/bin is on the printed PATH; a second up is refused naming pid and port and the first keeps working', async () => {
+  it('a fresh data dir: ./flotilla up prints both export lines, <data-dir>/bin is on the printed PATH; a second up is refused naming pid and port and the first keeps working', async () => {
     const dir = join(root, 'fresh', 'data');
-    const up = await startUp(dir, 120_000, { args: ['--no-components'] });
+    const up = await startUp(dir, 300_000, { args: ['--no-components'], launcher: true });
     ups.push(up);
     const out = up.output();
     assert.match(out, new RegExp(`export KUBECONFIG=${join(dir, 'kubeconfig')}\n`));
