@@ -91,7 +91,7 @@ ${DATA_DIR_FLAG.replace('the data directory', 'where state, certificates and the
       --network string    pod network: auto, netns or host (default "auto": a network namespace per pod when possible)
       --components list   install only these components, comma-separated (default: all with a manifest)
       --no-components     install no component
-      --manifests-dir dir where <component>/install.yaml are read (default: this installation's manifests/, or $FLOTILLA_MANIFESTS_DIR)
+      --manifests-dir string  where <component>/install.yaml are read (default: this installation's manifests/, or $FLOTILLA_MANIFESTS_DIR)
   -d, --detach            start in the background, log to <data-dir>/up.log, return once the cluster and the components answer
   -h, --help              help for up
 `,

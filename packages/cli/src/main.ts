@@ -136,6 +136,12 @@ export async function main(argv: string[]): Promise<void> {
         made.undo();
         fail(msg);
       };
+      // Ctrl-C or SIGTERM while starting: the same as a failed start
+      const early = (sig: string) => abort(`${sig} received while starting: stopped`);
+      const earlyInt = () => early('SIGINT');
+      const earlyTerm = () => early('SIGTERM');
+      process.on('SIGINT', earlyInt);
+      process.on('SIGTERM', earlyTerm);
       process.on('uncaughtException', (e) => {
         if (lock.info.state === 'starting') abort(e.stack ?? String(e));
         fail(e.stack ?? String(e));
@@ -186,6 +192,8 @@ export async function main(argv: string[]): Promise<void> {
         process.stdout.write('flotilla: stopped\n');
         process.exit(0);
       };
+      process.removeListener('SIGINT', earlyInt);
+      process.removeListener('SIGTERM', earlyTerm);
       process.on('SIGINT', () => void stop('SIGINT'));
       process.on('SIGTERM', () => void stop('SIGTERM'));
       // the Argo command lines this build has, as launchers on the printed PATH
