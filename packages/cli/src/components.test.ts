@@ -1,8 +1,8 @@
 /**
  * `flotilla up` installs components from `<manifests-dir>/<component>/install.yaml`: a real
- * component made here (namespace, CRD and a custom resource of it, RBAC, a Deployment of Flotilla's
- * own image running its `pause` entry point) is applied server-side, becomes available, is
- * re-applied at the next start (drift undone) and idempotently (nothing changes when nothing
+ * component made here (its namespace, CRD and a custom resource of it, RBAC, a Deployment of
+ * Flotilla's own image running its `pause` entry point, a second namespace with a ConfigMap) is
+ * applied server-side, becomes available, is re-applied at the next start (drift undone) and idempotently (nothing changes when nothing
  * drifted). With the real kubectl and `flotilla up` as a process.
  */
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +15,12 @@ import { applyOrder, deploymentAvailable, loadManifest } from './components-inst
 import { flotilla, kubectl as kubectlIn, startUp, stopUp, type Up } from './testkit.js';
 
 const DEMO = `# a component as its install manifest: namespaced objects carry no namespace (applied like kubectl apply -n demo)
+# except those that name theirs
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: demo-settings, namespace: demo-extra}
+data: {mode: test}
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -71,6 +77,10 @@ spec:
         type: object
         properties:
           spec: {type: object, properties: {size: {type: integer}}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: demo-extra}
 `;
 
 let dir: string;
@@ -112,7 +122,7 @@ describe('components: the table, selection and manifests', () => {
     assert.throws(() => selectComponents(all, 'demo,argo-nope', false), /--components: unknown component "argo-nope" \(known: argo-cd, argo-workflows, argo-rollouts, argo-events, demo\)/);
     assert.deepEqual(listComponents(join(dir, 'nowhere')).map((c) => c.manifest), [undefined, undefined, undefined, undefined]);
     const objs = applyOrder(loadManifest(join(manifests, 'demo', 'install.yaml')));
-    assert.deepEqual(objs.map((o) => o.kind), ['CustomResourceDefinition', 'Deployment', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Widget']);
+    assert.deepEqual(objs.map((o) => o.kind), ['Namespace', 'CustomResourceDefinition', 'ConfigMap', 'Deployment', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Widget']);
     writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n');
     assert.throws(() => loadManifest(join(dir, 'bad.yaml')), /bad\.yaml:\d+: invalid YAML/);
     writeFileSync(join(dir, 'noname.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n');
@@ -134,7 +144,7 @@ describe('components: the table, selection and manifests', () => {
     await start();
     const out = up!.output();
     assert.match(out, /flotilla: not part of this build yet \(no manifests\/<component>\/install\.yaml\): argo-cd, argo-workflows, argo-rollouts, argo-events\n/);
-    assert.match(out, /flotilla: demo: applying 6 objects from .*demo\/install\.yaml \(server-side, field manager flotilla\)/);
+    assert.match(out, /flotilla: demo: applying 8 objects from .*demo\/install\.yaml \(server-side, field manager flotilla\)/);
     assert.match(out, /flotilla: demo: available \(1\/1 Deployments, [\d.]+s\)\n/);
     // the export lines come once the components are available
     assert.ok(out.indexOf('demo: available') < out.indexOf('export KUBECONFIG='));
@@ -146,6 +156,8 @@ describe('components: the table, selection and manifests', () => {
     assert.equal(pod.status.phase, 'Running');
     assert.equal(JSON.parse(await ok(['get', 'widget', 'default-widget', '-n', 'demo', '-o', 'json'])).spec.size, 3);
     assert.match(await ok(['get', 'clusterrolebinding', 'demo', '-o', 'name']), /demo/);
+    assert.equal(JSON.parse(await ok(['get', 'configmap', 'demo-settings', '-n', 'demo-extra', '-o', 'json'])).data.mode, 'test');
+    assert.match(await ok(['get', 'serviceaccount', 'demo', '-n', 'demo', '-o', 'name']), /serviceaccount\/demo/);
     const st = await flotilla(['status', '--data-dir', join(dir, 'data')]);
     assert.equal(st.code, 0, st.stderr);
     assert.match(st.stdout, /argo-cd\s+not part of this build yet/);
