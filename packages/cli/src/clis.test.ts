@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLIS, resolveCli, runCli, writeLaunchers, type CliEntry } from './clis.js';
 import { FLAGS, HELP } from './help.js';
-import { ENTRY_POINTS } from './entrypoints.js';
+import { ENTRY_POINTS, fromModule } from './entrypoints.js';
 import { flotilla } from './testkit.js';
 
 describe('Argo command lines: one table for flotilla <cli> and the <data-dir>/bin launchers', () => {
@@ -75,6 +75,24 @@ describe('Argo command lines: one table for flotilla <cli> and the <data-dir>/bi
     process.kill(process.pid, 'SIGTERM');
     await running;
     assert.equal(code, 0);
+    const help = await flotilla(['pause', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Hold the process open until SIGTERM/);
+    const extra = await flotilla(['pause', 'now']);
+    assert.equal(extra.code, 1);
+    assert.match(extra.stderr, /takes no arguments/);
+  });
+
+  it('an entry point from a module is imported when it runs, with its arguments', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-entry-'));
+    try {
+      const mod = join(dir, 'entry.mjs');
+      writeFileSync(mod, 'export async function main(argv) { return argv.length; }\n');
+      assert.equal(await fromModule('x', mod).run(['a', 'b']), 2);
+      await assert.rejects(fromModule('x', mod, 'serve').run([]), /exports no serve\(argv\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

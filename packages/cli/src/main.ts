@@ -52,8 +52,7 @@ export async function main(argv: string[]): Promise<void> {
   // entry points of Flotilla's image, run by pods
   const entry = ENTRY_POINTS[cmd];
   if (entry) {
-    if (rest[0] === '--help' || rest[0] === '-h') process.stdout.write(entry.help);
-    else process.exitCode = (await entry.run(rest)) ?? 0;
+    process.exitCode = (await entry.run(rest)) ?? 0;
     return;
   }
   if (!(cmd in FLAGS)) fail(`unknown command "${cmd}"\nRun 'flotilla --help' for usage.`);
