@@ -154,7 +154,6 @@ export async function main(argv: string[]): Promise<void> {
         abort(err.stack ?? String(err));
       }
       const kc = server.writeKubeconfig();
-      lock.update({ state: 'up', port: server.port, url: server.url, kubeconfig: kc });
       // the workload controllers and the scheduler, as API clients of the server
       const controllers = await startControllers({
         kubeconfig: kc,
@@ -175,6 +174,7 @@ export async function main(argv: string[]): Promise<void> {
           abort((e as Error).message);
         }
       }
+      lock.update({ state: 'up', port: server.port, url: server.url, kubeconfig: kc });
       process.stdout.write(
         `flotilla: embedded cluster is up at ${server.url} (data in ${dataDir})\n` +
           (agent ? `flotilla: node ${agent.nodeName} is ready (sandbox: ${agent.sandbox}, network: ${agent.network})\n` : ''),
