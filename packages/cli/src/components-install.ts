@@ -158,6 +158,7 @@ export async function installComponents(o: InstallOptions): Promise<ComponentRes
       continue;
     }
     let last = -1;
+    let lastSaid = Date.now();
     for (;;) {
       const health = await Promise.all(res.deployments.map((k) => deploymentHealth(o.client, k)));
       const ready = health.filter((h) => h.available).length;
@@ -166,13 +167,15 @@ export async function installComponents(o: InstallOptions): Promise<ComponentRes
         o.log(`${c.name}: available (${ready}/${res.deployments.length} Deployments, ${((Date.now() - t0) / 1000).toFixed(1)}s)`);
         break;
       }
-      if (ready !== last) {
-        o.log(`${c.name}: waiting for its Deployments (${ready}/${res.deployments.length} available)…`);
+      // say so when the count changes, and every 30 s while it does not
+      if (ready !== last || Date.now() - lastSaid > 30_000) {
+        o.log(`${c.name}: waiting for its Deployments (${ready}/${res.deployments.length} available, ${Math.round((Date.now() - t0) / 1000)}s)…`);
         last = ready;
+        lastSaid = Date.now();
       }
       if (Date.now() > deadline) {
         res.state = 'unavailable';
-        const waiting = res.deployments.filter((_, i) => !health[i].available).map((k, i) => `${k} (${health.filter((h) => !h.available)[i].text})`);
+        const waiting = res.deployments.flatMap((k, i) => (health[i].available ? [] : [`${k} (${health[i].text})`]));
         o.log(`${c.name}: not available after ${Math.round((Date.now() - t0) / 1000)}s: ${waiting.join(', ')}; the cluster stays up ('flotilla status' shows it, 'kubectl -n ${c.namespace} describe deployment' tells why)`);
         break;
       }

@@ -197,16 +197,29 @@ describe('components: the table, selection and manifests', () => {
     assert.equal(JSON.parse(await ok(['get', 'clusterrolebinding', 'demo', '-o', 'json'])).metadata.resourceVersion, crbRv);
   });
 
-  it('--no-components applies nothing; a component whose manifest is broken is reported and the cluster stays up', async () => {
+  it('--no-components applies nothing; a broken manifest or a Deployment that never becomes available is reported and the cluster stays up', async () => {
     assert.equal(await stopUp(up!, 'SIGTERM'), 0);
     mkdirSync(join(manifests, 'broken'), { recursive: true });
     writeFileSync(join(manifests, 'broken', 'install.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n');
+    mkdirSync(join(manifests, 'stuck'), { recursive: true });
+    writeFileSync(
+      join(manifests, 'stuck', 'install.yaml'),
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: never}\nspec:\n  selector: {matchLabels: {app: never}}\n  template:\n    metadata: {labels: {app: never}}\n    spec:\n      nodeSelector: {no-such-node: "true"}\n      containers: [{name: c, image: flotilla/flotilla, args: [pause]}]\n',
+    );
     await start(['--no-components']);
     assert.doesNotMatch(up!.output(), /applying|not part of this build/);
     assert.equal(await stopUp(up!, 'SIGTERM'), 0);
-    await start();
-    assert.match(up!.output(), /flotilla: broken: install failed: .*broken\/install\.yaml:\d+: invalid YAML/);
-    assert.match(up!.output(), /flotilla: demo: available/);
+    await start(['--components-timeout', '5']);
+    const out = up!.output();
+    assert.match(out, /flotilla: broken: install failed: .*broken\/install\.yaml:\d+: invalid YAML/);
+    assert.match(out, /flotilla: demo: available/);
+    assert.match(out, /flotilla: stuck: not available after \d+s: stuck\/never \(progressing 0\/1\); the cluster stays up/);
     assert.match(await ok(['get', 'ns', 'demo', '-o', 'name']), /namespace\/demo/);
+    const st = await flotilla(['status', '--data-dir', join(dir, 'data')]);
+    assert.match(st.stdout, /stuck\s+not available \(namespace stuck, 1 Deployment\)\n\s+deployment stuck\/never: progressing 0\/1/);
+    assert.match(st.stdout, /\n  broken\s+install failed: .*broken\/install\.yaml:\d+: invalid YAML/);
+    const bad = await flotilla(['up', '--data-dir', join(dir, 'never'), '--components-timeout', 'soon'], { env: env() });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--components-timeout: "soon" is not a number of seconds/);
   });
 });

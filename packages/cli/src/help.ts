@@ -18,6 +18,7 @@ export const FLAGS = {
     components: { type: 'string' },
     'no-components': { type: 'boolean' },
     'manifests-dir': { type: 'string' },
+    'components-timeout': { type: 'string' },
     detach: { type: 'boolean', short: 'd' },
   },
   down: { ...DATA_DIR, ...HELP_FLAG, timeout: { type: 'string' } },
@@ -91,6 +92,7 @@ ${DATA_DIR_FLAG.replace('the data directory', 'where state, certificates and the
       --network string    pod network: auto, netns or host (default "auto": a network namespace per pod when possible)
       --components list   install only these components, comma-separated (default: all with a manifest)
       --no-components     install no component
+      --components-timeout int  seconds to wait for a component's Deployments to be available (default 300); the cluster stays up after
       --manifests-dir string  where <component>/install.yaml are read (default: this installation's manifests/, or $FLOTILLA_MANIFESTS_DIR)
   -d, --detach            start in the background, log to <data-dir>/up.log, return once the cluster and the components answer
   -h, --help              help for up

@@ -20,8 +20,8 @@ export interface LockInfo {
   kubeconfig?: string;
   /** starting: the API server is not up yet; ready: the cluster and components answer */
   state: 'starting' | 'up' | 'ready';
-  /** the components this up installed: name → namespace/name of their Deployments */
-  components?: { name: string; namespace: string; manifest?: string; deployments: string[] }[];
+  /** the components this up installed: their Deployments (namespace/name), or why the install failed */
+  components?: { name: string; namespace: string; manifest?: string; deployments: string[]; error?: string }[];
   startedAt: string;
 }
 

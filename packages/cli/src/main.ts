@@ -95,6 +95,8 @@ export async function main(argv: string[]): Promise<void> {
       const network = String(values.network ?? 'auto');
       if (!['auto', 'netns', 'host'].includes(network)) fail(`--network: "${network}" is not one of auto, netns, host`);
       if (values.components !== undefined && values['no-components']) fail('--components and --no-components cannot be used together');
+      const waitStr = String(values['components-timeout'] ?? '300');
+      if (!/^\d+$/.test(waitStr)) fail(`--components-timeout: "${waitStr}" is not a number of seconds`);
       let components: Component[] = [];
       try {
         components = selectComponents(listComponents(manifestsDir(values['manifests-dir'] as string | undefined)), values.components as string | undefined, !!values['no-components']);
@@ -200,10 +202,10 @@ export async function main(argv: string[]): Promise<void> {
       if (bin.written.length) process.stdout.write(`flotilla: ${join(dataDir, 'bin')}: ${bin.written.join(', ')}\n`);
       // the Argo components, from their install manifests
       const client = new KubeClient(kc, { fieldManager: 'flotilla' });
-      const results = await installComponents({ client, components, wait: !!agent, log: (l) => process.stdout.write(`flotilla: ${l}\n`) });
+      const results = await installComponents({ client, components, wait: !!agent, timeoutMs: Number(waitStr) * 1000, log: (l) => process.stdout.write(`flotilla: ${l}\n`) });
       client.close();
       if (stopping) return;
-      lock.update({ state: 'ready', components: results.map((r) => ({ name: r.name, namespace: r.namespace, manifest: r.manifest, deployments: r.deployments })) });
+      lock.update({ state: 'ready', components: results.map((r) => ({ name: r.name, namespace: r.namespace, manifest: r.manifest, deployments: r.deployments, error: r.error })) });
       process.stdout.write(`To use it with kubectl and the Argo command lines:\n\n${exportLines(dataDir, kc)}\nPress Ctrl-C or run 'flotilla down${values['data-dir'] ? ` --data-dir ${dataDir}` : ''}' to stop.\n`);
       return;
     }

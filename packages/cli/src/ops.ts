@@ -87,6 +87,10 @@ export async function status(dataDir: string, io: Io): Promise<number> {
         io.stdout(`  ${c.name.padEnd(18)}not part of this build yet\n`);
         continue;
       }
+      if (c.error) {
+        io.stdout(`  ${c.name.padEnd(18)}install failed: ${c.error}\n`);
+        continue;
+      }
       const health = await Promise.all(c.deployments.map((k) => deploymentHealth(client, k)));
       const ok = health.every((h) => h.available);
       io.stdout(`  ${c.name.padEnd(18)}${ok ? 'available' : 'not available'} (namespace ${c.namespace}, ${c.deployments.length} Deployment${c.deployments.length === 1 ? '' : 's'})\n`);
