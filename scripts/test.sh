@@ -24,6 +24,7 @@ if ! command -v kubectl >/dev/null 2>&1; then
   exit 1
 fi
 
-echo "test: npm ci…" >&2
-npm ci --no-audit --no-fund
+# npm ci only when package-lock.json changed since the last install (a clean clone always installs)
+. scripts/npm-deps.sh
+npm_deps test
 npm test

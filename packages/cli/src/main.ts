@@ -1,74 +1,19 @@
 #!/usr/bin/env node
 /** The `flotilla` command. */
 import { fork } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startApiServer } from '@flotilla/apiserver';
-import { renderCommand } from '@flotilla/repo-server';
-import { helmTemplateCommand } from '@flotilla/helm';
-import { startControllers } from '@flotilla/controllers';
+import { CLIS, runCli, writeLaunchers } from './clis.js';
+import { listComponents, manifestsDir, selectComponents, type Component } from './components.js';
+import { ENTRY_POINTS } from './entrypoints.js';
+import { FLAGS, HELP } from './help.js';
+import { acquireLock, LockHeldError, runningUp, snapshotDataDir, type DataDirLock } from './lock.js';
+import { detach, down, exportLines, status } from './ops.js';
 
 export const VERSION = '0.1.0';
-
-const HELP: Record<string, string> = {
-  '': `flotilla — the Argo suite with an embedded Kubernetes-compatible cluster
-
-Usage:
-  flotilla <command> [flags]
-
-Commands:
-  up             Start the embedded cluster in the foreground and write a kubeconfig
-  kubeconfig     Print the kubeconfig of the embedded cluster
-  render         Render an application's manifests from Git like Argo CD's repo server
-  helm template  Render a Helm chart locally, like 'helm template'
-  version        Print the version
-
-Run 'flotilla <command> --help' for a command's flags.
-`,
-  up: `Start the embedded cluster in the foreground.
-
-Starts the Kubernetes-compatible API server (HTTPS, bearer-token auth, durable storage under the
-data directory), the workload controllers with the scheduler (Deployment, ReplicaSet,
-StatefulSet, DaemonSet, Job, CronJob, Endpoints, namespace defaults, local-path volumes) and the
-node agent, which registers the Node "flotilla-node" and runs its pods as sandboxed local
-processes (bubblewrap when installed; a network namespace per pod when run as root). Writes
-<data-dir>/kubeconfig and prints the 'export KUBECONFIG=…' line to use it with kubectl.
-
-Stops cleanly on Ctrl-C (SIGINT) or SIGTERM: the pods' processes are stopped too, and started
-again (per restartPolicy) by the next 'flotilla up'. State survives restarts. If the process is
-killed (SIGKILL), the pods keep running and the next 'flotilla up' re-adopts them.
-
-Usage:
-  flotilla up [flags]
-
-Flags:
-      --data-dir string   where state, certificates and the kubeconfig live (default "~/.flotilla", or $FLOTILLA_DATA_DIR)
-      --port int          API server port (default 6443; 0 picks a free port)
-      --host string       address to listen on (default "127.0.0.1")
-      --no-node           start no node agent (pods stay Pending until a node joins)
-      --sandbox string    pod sandbox: auto, bwrap or none (default "auto": bubblewrap when it works)
-      --network string    pod network: auto, netns or host (default "auto": a network namespace per pod when possible)
-  -h, --help              help for up
-`,
-  kubeconfig: `Print the kubeconfig of the embedded cluster (written by 'flotilla up').
-
-Usage:
-  flotilla kubeconfig [flags]
-
-Flags:
-      --data-dir string   the data directory (default "~/.flotilla", or $FLOTILLA_DATA_DIR)
-      --path              print only the kubeconfig file's path
-  -h, --help              help for kubeconfig
-`,
-  version: `Print the version of flotilla.
-
-Usage:
-  flotilla version
-`,
-};
 
 function defaultDataDir(): string {
   return process.env.FLOTILLA_DATA_DIR || join(homedir(), '.flotilla');
@@ -86,33 +31,34 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const io = { stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t), cwd: process.cwd() };
+  // each command loads only what it needs (a pod running an entry point does not load the API server)
   if (cmd === 'render') {
+    const { renderCommand } = await import('@flotilla/repo-server');
     process.exitCode = await renderCommand(rest, io);
     return;
   }
   if (cmd === 'helm') {
     if (rest[0] !== 'template') fail(`unknown helm command "${rest[0] ?? ''}": only 'flotilla helm template' is available\nRun 'flotilla helm template --help' for usage.`);
+    const { helmTemplateCommand } = await import('@flotilla/helm');
     process.exitCode = await helmTemplateCommand(rest.slice(1), io);
     return;
   }
-  if (!(cmd in HELP)) fail(`unknown command "${cmd}"\nRun 'flotilla --help' for usage.`);
+  // the Argo command lines (the same table the <data-dir>/bin launchers are written from)
+  const cli = CLIS.find((c) => c.name === cmd);
+  if (cli) {
+    process.exitCode = await runCli(cli, rest, io.stderr);
+    return;
+  }
+  // entry points of Flotilla's image, run by pods
+  const entry = ENTRY_POINTS[cmd];
+  if (entry) {
+    process.exitCode = (await entry.run(rest)) ?? 0;
+    return;
+  }
+  if (!(cmd in FLAGS)) fail(`unknown command "${cmd}"\nRun 'flotilla --help' for usage.`);
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({
-      args: rest,
-      options: {
-        'data-dir': { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        path: { type: 'boolean' },
-        'no-node': { type: 'boolean' },
-        sandbox: { type: 'string' },
-        network: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    ({ values } = parseArgs({ args: rest, options: FLAGS[cmd as keyof typeof FLAGS], strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
   } catch (e) {
     fail(`${(e as Error).message}\nRun 'flotilla ${cmd} --help' for usage.`);
   }
@@ -131,6 +77,15 @@ export async function main(argv: string[]): Promise<void> {
       process.stdout.write(values.path ? `${p}\n` : readFileSync(p, 'utf8'));
       return;
     }
+    case 'down': {
+      const t = String(values.timeout ?? '120');
+      if (!/^\d+$/.test(t)) fail(`--timeout: "${t}" is not a number of seconds`);
+      process.exitCode = await down(dataDir, Number(t) * 1000, io);
+      return;
+    }
+    case 'status':
+      process.exitCode = await status(dataDir, io);
+      return;
     case 'up': {
       const portStr = String(values.port ?? '6443');
       const port = Number(portStr);
@@ -139,13 +94,66 @@ export async function main(argv: string[]): Promise<void> {
       if (!['auto', 'bwrap', 'none'].includes(sandbox)) fail(`--sandbox: "${sandbox}" is not one of auto, bwrap, none`);
       const network = String(values.network ?? 'auto');
       if (!['auto', 'netns', 'host'].includes(network)) fail(`--network: "${network}" is not one of auto, netns, host`);
+      if (values.components !== undefined && values['no-components']) fail('--components and --no-components cannot be used together');
+      const waitStr = String(values['components-timeout'] ?? '300');
+      if (!/^\d+$/.test(waitStr)) fail(`--components-timeout: "${waitStr}" is not a number of seconds`);
+      let components: Component[] = [];
+      try {
+        components = selectComponents(listComponents(manifestsDir(values['manifests-dir'] as string | undefined)), values.components as string | undefined, !!values['no-components']);
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      if (values.detach) {
+        // the same command without --detach, in the background
+        const args = rest.filter((a) => a !== '--detach' && a !== '-d');
+        const i = args.findIndex((a) => a === '--data-dir' || a.startsWith('--data-dir='));
+        if (i >= 0) args.splice(i, args[i].includes('=') ? 1 : 2);
+        if (values['manifests-dir']) {
+          const j = args.findIndex((a) => a === '--manifests-dir' || a.startsWith('--manifests-dir='));
+          args.splice(j, args[j].includes('=') ? 1 : 2, '--manifests-dir', resolve(String(values['manifests-dir'])));
+        }
+        process.exitCode = await detach({ dataDir, main: fileURLToPath(import.meta.url), args, timeoutMs: 15 * 60_000 }, io);
+        return;
+      }
+      const { startApiServer } = await import('@flotilla/apiserver');
+      const { KubeClient, startControllers } = await import('@flotilla/controllers');
+      const { installComponents } = await import('./components-install.js');
+      // one `flotilla up` per data dir, checked before anything in it is opened or made
+      const running = runningUp(dataDir);
+      if (running) fail(new LockHeldError(dataDir, running).message);
+      const made = snapshotDataDir(dataDir);
+      let lock: DataDirLock;
+      try {
+        mkdirSync(dataDir, { recursive: true });
+        lock = acquireLock(dataDir, { port, host: String(values.host ?? '127.0.0.1') });
+      } catch (e) {
+        // another up won the race for a fresh dir: everything in it is its own
+        if (!(e instanceof LockHeldError)) made.undo();
+        fail((e as Error).message);
+      }
+      // a failed start leaves no half-made data dir behind (a fresh one is removed again)
+      const abort: (msg: string) => never = (msg) => {
+        lock.release();
+        made.undo();
+        fail(msg);
+      };
+      // Ctrl-C or SIGTERM while starting: the same as a failed start
+      const early = (sig: string) => abort(`${sig} received while starting: stopped`);
+      const earlyInt = () => early('SIGINT');
+      const earlyTerm = () => early('SIGTERM');
+      process.on('SIGINT', earlyInt);
+      process.on('SIGTERM', earlyTerm);
+      process.on('uncaughtException', (e) => {
+        if (lock.info.state === 'starting') abort(e.stack ?? String(e));
+        fail(e.stack ?? String(e));
+      });
       let server;
       try {
         server = await startApiServer({ dataDir, port, host: String(values.host ?? '127.0.0.1') });
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
-        if (err.code === 'EADDRINUSE') fail(`port ${port} is already in use: is another 'flotilla up' running? Use --port to pick another one.`);
-        throw e;
+        if (err.code === 'EADDRINUSE') abort(`port ${port} is already in use: is another 'flotilla up' running? Use --port to pick another one.`);
+        abort(err.stack ?? String(err));
       }
       const kc = server.writeKubeconfig();
       // the workload controllers and the scheduler, as API clients of the server
@@ -165,13 +173,13 @@ export async function main(argv: string[]): Promise<void> {
         } catch (e) {
           await controllers.stop();
           await server.close();
-          fail((e as Error).message);
+          abort((e as Error).message);
         }
       }
+      lock.update({ state: 'up', port: server.port, url: server.url, kubeconfig: kc });
       process.stdout.write(
         `flotilla: embedded cluster is up at ${server.url} (data in ${dataDir})\n` +
-          (agent ? `flotilla: node ${agent.nodeName} is ready (sandbox: ${agent.sandbox}, network: ${agent.network})\n` : '') +
-          `To use it with kubectl:\n\n  export KUBECONFIG=${kc}\n\nPress Ctrl-C to stop.\n`,
+          (agent ? `flotilla: node ${agent.nodeName} is ready (sandbox: ${agent.sandbox}, network: ${agent.network})\n` : ''),
       );
       let stopping = false;
       const stop = async (sig: string) => {
@@ -181,11 +189,24 @@ export async function main(argv: string[]): Promise<void> {
         if (agent) await agent.stop();
         await controllers.stop();
         await server.close();
+        lock.release();
         process.stdout.write('flotilla: stopped\n');
         process.exit(0);
       };
+      process.removeListener('SIGINT', earlyInt);
+      process.removeListener('SIGTERM', earlyTerm);
       process.on('SIGINT', () => void stop('SIGINT'));
       process.on('SIGTERM', () => void stop('SIGTERM'));
+      // the Argo command lines this build has, as launchers on the printed PATH
+      const bin = writeLaunchers(join(dataDir, 'bin'));
+      if (bin.written.length) process.stdout.write(`flotilla: ${join(dataDir, 'bin')}: ${bin.written.join(', ')}\n`);
+      // the Argo components, from their install manifests
+      const client = new KubeClient(kc, { fieldManager: 'flotilla' });
+      const results = await installComponents({ client, components, wait: !!agent, timeoutMs: Number(waitStr) * 1000, log: (l) => process.stdout.write(`flotilla: ${l}\n`) });
+      client.close();
+      if (stopping) return;
+      lock.update({ state: 'ready', components: results.map((r) => ({ name: r.name, namespace: r.namespace, manifest: r.manifest, deployments: r.deployments, error: r.error })) });
+      process.stdout.write(`To use it with kubectl and the Argo command lines:\n\n${exportLines(dataDir, kc)}\nPress Ctrl-C or run 'flotilla down${values['data-dir'] ? ` --data-dir ${dataDir}` : ''}' to stop.\n`);
       return;
     }
   }

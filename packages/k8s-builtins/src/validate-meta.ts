@@ -24,7 +24,7 @@ export function validateLabels(labels: unknown, field: string): Cause[] {
   for (const [k, v] of Object.entries(m)) {
     for (const msg of validateQualifiedName(k)) errs.push(invalid(field, k, msg));
     if (typeof v !== 'string') {
-      errs.push(invalid(field, v, 'label values must be strings'));
+      errs.push(invalid(field, v, 'must be a string'));
       continue;
     }
     for (const msg of validateLabelValue(v)) errs.push(invalid(field, v, msg));

@@ -63,7 +63,9 @@ export function formatValue(v: unknown): string {
 export function goMapString(m: Record<string, string> | undefined): string {
   if (!m) return 'map[string]string(nil)';
   const keys = Object.keys(m).sort();
-  return `map[string]string{${keys.map((k) => `${goQuote(k)}:${goQuote(m[k])}`).join(', ')}}`;
+  // a value that is not a string (YAML `app: 1`, a map) is rendered as itself, never crashes
+  const val = (v: unknown) => (typeof v === 'string' ? goQuote(v) : formatValue(v));
+  return `map[string]string{${keys.map((k) => `${goQuote(k)}:${val(m[k])}`).join(', ')}}`;
 }
 
 /** A metav1.LabelSelector rendered like Go's %#v, as Kubernetes prints it in "field is immutable" errors. */

@@ -221,6 +221,22 @@ test('deployment: selector required, must match template, replicas >= 0', () => 
   );
 });
 
+test('deployment: template label values that are not strings and do not match the selector are field errors, not a crash', () => {
+  for (const [kind, r, obj] of [
+    ['Deployment', DEPLOY, deployment({ selector: { matchLabels: { app: 'x' } }, template: { metadata: { labels: { app: 1 } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } })],
+    ['Deployment', DEPLOY, deployment({ selector: { matchLabels: { app: 'x' } }, template: { metadata: { labels: { app: { nested: 'y' } } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } })],
+  ] as [string, ResourceInfo, KubeObject][]) {
+    const causes = check(r, obj);
+    expectCause(causes, 'spec.template.metadata.labels', 'FieldValueInvalid');
+    const msgs = causes.filter((c) => c.field === 'spec.template.metadata.labels').map((c) => c.message);
+    assert.ok(msgs.some((m) => /: must be a string$/.test(m)), `${kind}: ${JSON.stringify(msgs)}`);
+    assert.ok(msgs.some((m) => /`selector` does not match template `labels`$/.test(m)), `${kind}: ${JSON.stringify(msgs)}`);
+  }
+  const one = check(DEPLOY, deployment({ selector: { matchLabels: { app: 'x' } }, template: { metadata: { labels: { app: 1 } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } }));
+  expectCause(one, 'spec.template.metadata.labels', 'FieldValueInvalid', 'Invalid value: 1: must be a string');
+  expectCause(one, 'spec.template.metadata.labels', 'FieldValueInvalid', 'Invalid value: map[string]string{"app":1}: `selector` does not match template `labels`');
+});
+
 test('deployment: matchExpressions selector matching and operator validation', () => {
   const ok = deployment({ selector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['web', 'api'] }] } });
   assert.deepEqual(check(DEPLOY, ok), []);

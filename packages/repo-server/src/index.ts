@@ -18,6 +18,7 @@ export type {
   SourceType,
 } from './types.js';
 export { RepoServer, detectSourceType, type RepoServerOptions } from './repo-server.js';
+export { ObjectCollector, parseYamlDocuments } from './manifests.js';
 export { renderCommand, renderHelpText, type RenderIO } from './cli.js';
 export { helmUnavailableReason } from './helm-adapter.js';
 export { Constraint, maxSatisfying, parseVersion, compareVersions } from './semver.js';

@@ -1,0 +1,58 @@
+/**
+ * Entry points of Flotilla's own image (`flotilla/flotilla`): a pod runs `flotilla <entry> …`
+ * (the node agent maps the image to this installation's flotilla command; a real cluster runs the
+ * image built by the Dockerfile). A component adds one line here, e.g.
+ *   'argocd-server': fromModule("Argo CD's API server", '@flotilla/argo-cd/server'),
+ * Its module is loaded only when its entry point runs (a pod does not load the API server), and
+ * handles its own flags, --help included.
+ */
+export interface EntryPoint {
+  /** one line for `flotilla --help` */
+  what: string;
+  /** runs with the arguments after the entry point's name; resolves with the exit code */
+  run(argv: string[]): Promise<number | void>;
+}
+
+/** An entry point implemented by a module exporting `main(argv)`, imported when it runs. */
+export function fromModule(what: string, specifier: string, exportName = 'main'): EntryPoint {
+  return {
+    what,
+    async run(argv) {
+      const m = (await import(specifier)) as Record<string, (argv: string[]) => Promise<number | void>>;
+      if (typeof m[exportName] !== 'function') throw new Error(`${specifier} exports no ${exportName}(argv)`);
+      return m[exportName](argv);
+    },
+  };
+}
+
+const PAUSE_HELP = `Hold the process open until SIGTERM or SIGINT, then exit 0 (like Kubernetes' pause
+container). Flotilla's image runs it as a placeholder workload.
+
+Usage:
+  flotilla pause
+`;
+
+/** Holds the process until SIGTERM/SIGINT. */
+async function pause(argv: string[]): Promise<number> {
+  if (argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write(PAUSE_HELP);
+    return 0;
+  }
+  if (argv.length) {
+    process.stderr.write(`flotilla pause: takes no arguments (got ${argv.join(' ')})\n`);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    const t = setInterval(() => {}, 1 << 30);
+    const done = () => {
+      clearInterval(t);
+      resolve(0);
+    };
+    process.once('SIGTERM', done);
+    process.once('SIGINT', done);
+  });
+}
+
+export const ENTRY_POINTS: Record<string, EntryPoint> = {
+  pause: { what: 'hold a pod open until it is stopped (like the pause container)', run: pause },
+};
