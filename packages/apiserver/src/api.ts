@@ -14,6 +14,7 @@ import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersio
 import { Objects, type PatchType, type WriteOptions, nowIso } from './objects.js';
 import { apiVersionOf, type Registry, type Served } from './registry.js';
 import type { Store, StoreEvent, StoredObject } from './store.js';
+import type { Rbac } from './rbac/index.js';
 
 const lineCache = new WeakMap<object, Record<string, string>>();
 
@@ -93,6 +94,8 @@ export class Api {
   readonly objects: Objects;
   private openapi: OpenApi;
   private watchers = new Set<ServerResponse>();
+  /** RBAC: impersonation, authorization, escalation checks, access reviews (set by the server) */
+  rbac?: Rbac;
 
   constructor(
     private readonly store: Store,
@@ -113,8 +116,9 @@ export class Api {
         res.end('ok');
         return;
       }
-      const user = this.auth.authenticate(req.headers.authorization);
-      if (!user) throw unauthorized();
+      const authn = this.auth.authenticate(req.headers.authorization);
+      if (!authn) throw unauthorized();
+      const user = this.rbac ? this.rbac.admit(req, path, url.searchParams.get('watch'), authn) : authn;
       await this.route(req, res, url, path, user);
     } catch (e) {
       if (!(e instanceof ApiError)) console.error('apiserver: internal error:', e);
@@ -215,6 +219,7 @@ export class Api {
         fieldValidation: fv as WriteOptions['fieldValidation'],
         force: q.get('force') === 'true',
         warnings: [],
+        check: this.rbac?.writeCheck(user),
       };
     };
 
@@ -228,7 +233,7 @@ export class Api {
       if (!served.info.verbs.includes('create')) throw methodNotAllowed(`create is not supported on ${info.plural}`);
       const body = await this.body(req);
       const o = wo();
-      if (this.isReview(served)) return sendJson(res, 201, this.review(served, body, user));
+      if (this.isReview(served)) return sendJson(res, 201, this.review(served, body, user, ns));
       const r = this.objects.create(served, ns, body, o, ua);
       return sendJson(res, 201, r.so ? this.objects.presentJson(served, r.so) : r.obj, warningHeader(o.warnings));
     }
@@ -696,7 +701,9 @@ export class Api {
       return;
     }
     try {
-      if (!this.auth.authenticate(req.headers.authorization)) throw unauthorized();
+      const authn = this.auth.authenticate(req.headers.authorization);
+      if (!authn) throw unauthorized();
+      this.rbac?.admit(req, url.pathname.replace(/\/+$/, ''), null, authn);
       const target = this.connectTarget(info!.namespace!, info!.name!, info!.sub!, url.searchParams);
       this.proxyUpgrade(req, socket, head, target);
     } catch (e) {
@@ -795,8 +802,10 @@ export class Api {
     return s.builtin && (s.info.group === 'authorization.k8s.io' || s.info.group === 'authentication.k8s.io') && s.info.verbs.length === 1;
   }
 
-  /** SelfSubjectAccessReview & co: every authenticated user is allowed (no RBAC enforcement yet). */
-  private review(s: Served, body: unknown, user: UserInfo): Record<string, unknown> {
+  /** TokenReview here; SubjectAccessReview & co. answered by RBAC (everyone is allowed without it). */
+  private review(s: Served, body: unknown, user: UserInfo, ns: string): Record<string, unknown> {
+    const answered = this.rbac?.review(s, body, user, ns);
+    if (answered) return answered;
     const b = (isPlainObject(body) ? body : {}) as KubeObject;
     const out: KubeObject = { ...b, apiVersion: apiVersionOf(s.info.group, s.info.version), kind: s.info.kind, metadata: { creationTimestamp: null } as any };
     if (s.info.kind === 'SelfSubjectReview') out.status = { userInfo: user };

@@ -3,12 +3,14 @@
  * tokens — ES256 JWTs signed with the data directory's SA key, valid while the ServiceAccount
  * they name still exists with the same uid (so deleting the account revokes its tokens).
  */
+import type { IdentityTokens } from './rbac/identities.js';
 import { createPrivateKey, createPublicKey, createSign, createVerify, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 export interface UserInfo {
   username: string;
   uid?: string;
   groups: string[];
+  extra?: Record<string, string[]>;
 }
 
 export interface SaLookup {
@@ -26,6 +28,8 @@ export class Authenticator {
     private readonly adminToken: string,
     saKeyPem: string,
     private readonly lookupSa: SaLookup,
+    /** the components' own tokens (controller manager, scheduler, nodes) */
+    private readonly identities?: IdentityTokens,
   ) {
     this.priv = createPrivateKey(saKeyPem);
     this.pub = createPublicKey(this.priv);
@@ -42,6 +46,8 @@ export class Authenticator {
     if (a.length === b.length && timingSafeEqual(a, b)) {
       return { username: 'admin', groups: ['system:masters', 'system:authenticated'] };
     }
+    const id = this.identities?.lookup(token);
+    if (id) return { username: id.username, groups: [...id.groups, 'system:authenticated'] };
     return this.verifySaToken(token);
   }
 
