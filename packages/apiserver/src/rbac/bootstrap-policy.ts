@@ -92,7 +92,7 @@ export const BOOTSTRAP_ROLES: BootstrapRole[] = [
     rules: [
       ...events(),
       r(['create'], ['coordination.k8s.io'], ['leases']),
-      r(['get', 'update'], ['coordination.k8s.io'], ['leases'], ['kube-controller-manager', 'flotilla-controllers']),
+      r(['get', 'update'], ['coordination.k8s.io'], ['leases'], ['kube-controller-manager', 'flotilla-controller-manager']),
       r(['create', 'delete', 'get', 'update'], [''], ['secrets', 'serviceaccounts']),
       r(['create'], [''], ['serviceaccounts/token']),
       r(['create'], ['authentication.k8s.io'], ['tokenreviews']),
@@ -239,6 +239,21 @@ export const BOOTSTRAP_ROLES: BootstrapRole[] = [
       r(['watch', ...EVENTS], ['', 'events.k8s.io'], ['events']),
     ],
   },
+  {
+    name: 'system:controller:ttl-after-finished-controller',
+    rules: [r(['delete', 'get', 'list', 'watch'], ['batch'], ['jobs']), ...events()],
+  },
+  // what Flotilla's components do beyond their Kubernetes counterparts: the node agent is also
+  // the load balancer (writes services/status) and mounts tokens by its ServiceAccount cache;
+  // the controller manager runs the local-path provisioner, which installs its StorageClass
+  {
+    name: 'flotilla:node',
+    rules: [r(['patch', 'update'], [''], ['services/status']), r(['list', 'watch'], [''], ['serviceaccounts'])],
+  },
+  {
+    name: 'flotilla:local-path-provisioner',
+    rules: [r(['create', 'get', 'update'], ['storage.k8s.io'], ['storageclasses'])],
+  },
 ];
 
 const CONTROLLER_ACCOUNTS: Record<string, string> = {
@@ -253,6 +268,7 @@ const CONTROLLER_ACCOUNTS: Record<string, string> = {
   'root-ca-cert-publisher': 'root-ca-cert-publisher',
   'service-account-controller': 'service-account-controller',
   'persistent-volume-binder': 'persistent-volume-binder',
+  'ttl-after-finished-controller': 'ttl-after-finished-controller',
 };
 
 export const BOOTSTRAP_BINDINGS: BootstrapBinding[] = [
@@ -274,6 +290,8 @@ export const BOOTSTRAP_BINDINGS: BootstrapBinding[] = [
   // Flotilla's node agent is the kubelet and the service proxy of its node
   { name: 'system:node', role: 'system:node', subjects: [{ kind: 'Group', name: 'system:nodes' }] },
   { name: 'flotilla:node-proxier', role: 'system:node-proxier', subjects: [{ kind: 'Group', name: 'system:nodes' }] },
+  { name: 'flotilla:node', role: 'flotilla:node', subjects: [{ kind: 'Group', name: 'system:nodes' }] },
+  { name: 'flotilla:local-path-provisioner', role: 'flotilla:local-path-provisioner', subjects: [{ kind: 'User', name: 'system:kube-controller-manager' }] },
   // each controller's ServiceAccount (as Kubernetes binds them) and, because Flotilla runs all
   // the controllers in one process under one identity, the controller manager's user
   ...Object.entries(CONTROLLER_ACCOUNTS).map(([role, sa]) => ({
