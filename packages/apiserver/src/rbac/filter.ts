@@ -37,7 +37,6 @@ export function impersonate(authz: RbacAuthorizer, h: IncomingHttpHeaders, user:
   const check = (a: Attributes) => {
     const d = authz.authorize(user, a);
     if (!d.allowed) {
-      log?.(`impersonation by ${user.username} refused: ${a.resource} ${a.name}`);
       throw forbiddenFor(user.username, a, d.reason);
     }
   };
