@@ -4,6 +4,7 @@
 //   list of 10,000 objects in one namespace                               (target < 300 ms)
 //   server RSS with 10,000 objects                                        (target < 300 MB)
 //   100 watchers, 500 writes/s: every event delivered, p99 latency        (target < 50 ms)
+//   creates/s by a ServiceAccount through the RBAC authorizer (issue 8: within 10 % of the admin figure)
 // The server runs as its own process (`flotilla up`), the clients here.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -51,7 +52,7 @@ function call(agent, method, path, body) {
  * A lean keep-alive HTTPS/1.1 client (one request in flight per connection), so the benchmark
  * measures the server rather than Node's general-purpose http client on this 2-core machine.
  */
-async function leanConnection() {
+async function leanConnection(bearer = token) {
   const u = new URL(url);
   const sock = connect({ host: u.hostname, port: Number(u.port), ca, servername: 'localhost' });
   await new Promise((resolve, reject) => {
@@ -84,7 +85,7 @@ async function leanConnection() {
       const payload = body === undefined ? '' : JSON.stringify(body);
       return new Promise((resolve) => {
         waiter = resolve;
-        sock.write(`${method} ${path} HTTP/1.1\r\nHost: ${u.host}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`);
+        sock.write(`${method} ${path} HTTP/1.1\r\nHost: ${u.host}\r\nAuthorization: Bearer ${bearer}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`);
       });
     },
     close: () => sock.destroy(),
@@ -212,6 +213,41 @@ try {
   results.watchP50 = +pct(lat, 50).toFixed(1);
   results.watchP99 = +pct(lat, 99).toFixed(1);
   console.log(`watch: ${W} watchers, ${total} writes at ${Math.round(total / wall)}/s; ${complete}/${W} watchers got every event; delivery latency p50 ${results.watchP50} ms, p99 ${results.watchP99} ms (target < 50 ms); CPU during the run: server ${results.serverCpuPct}%, this client process ${results.benchCpuPct}% of one core`);
+
+  // 4. creates/s by a ServiceAccount whose RoleBinding allows them: every request goes through the
+  // RBAC authorizer (the admin above is in system:masters, which skips it)
+  const admin = new Agent({ ca, keepAlive: true });
+  const rbacYaml = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-rbac' } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'writer', namespace: 'bench-rbac' } },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'writer', namespace: 'bench-rbac' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'get', 'list'] }] },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'writer', namespace: 'bench-rbac' }, subjects: [{ kind: 'ServiceAccount', name: 'writer', namespace: 'bench-rbac' }], roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'writer' } },
+  ];
+  for (const o of rbacYaml) {
+    const plural = { Namespace: 'namespaces', ServiceAccount: 'serviceaccounts', Role: 'roles', RoleBinding: 'rolebindings' }[o.kind];
+    const base = o.apiVersion === 'v1' ? '/api/v1' : `/apis/${o.apiVersion}`;
+    const r = await call(admin, 'POST', `${base}${o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : ''}/${plural}`, o);
+    if (r.status !== 201) throw new Error(`setting up the ServiceAccount: ${r.status} ${r.text}`);
+  }
+  const tr = await call(admin, 'POST', '/api/v1/namespaces/bench-rbac/serviceaccounts/writer/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} });
+  const saToken = JSON.parse(tr.text).status.token;
+  const NS = Math.min(N, 5000);
+  let nextSa = 0;
+  const t1 = performance.now();
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      const conn = await leanConnection(saToken);
+      while (nextSa < NS) {
+        const i = nextSa++;
+        const r = await conn.call('POST', '/api/v1/namespaces/bench-rbac/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { index: String(i) } });
+        if (r.status !== 201) throw new Error(`create ${i} as the ServiceAccount: ${r.status} ${r.text}`);
+      }
+      conn.close();
+    }),
+  );
+  const secsSa = (performance.now() - t1) / 1000;
+  results.createsPerSecondServiceAccount = Math.round(NS / secsSa);
+  console.log(`creates by a ServiceAccount (RBAC-authorized): ${NS} ConfigMaps in ${secsSa.toFixed(2)} s with 8 clients = ${results.createsPerSecondServiceAccount}/s`);
   console.log(`RESULT ${JSON.stringify(results)}`);
 } finally {
   proc.kill('SIGTERM');
