@@ -5,6 +5,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startTestCluster, type TestCluster } from './testutil.js';
 
 let c: TestCluster;
@@ -246,6 +249,12 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: imperson
     assert.match(group.stderr, /groups "system:masters" is forbidden: User "system:serviceaccount:team-a:ops" cannot impersonate resource "groups" in API group "" at the cluster scope/);
     // the admin may impersonate anyone, groups included
     assert.match(await c.k(['auth', 'whoami', '--as=jane', '--as-group=devs']), /Groups\s+\[devs system:authenticated\]/);
+    // uid and extras, the admin being allowed to impersonate them
+    const uid = await c.req('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }, { 'impersonate-user': 'jane', 'impersonate-uid': 'u-1', 'impersonate-extra-scopes': 'a, b' });
+    assert.deepEqual(uid.body.status.userInfo, { username: 'jane', uid: 'u-1', groups: ['system:authenticated'], extra: { scopes: ['a', 'b'] } });
+    const noUid = await c.req('GET', '/api/v1/namespaces/team-a/pods', undefined, { authorization: `Bearer ${token}`, 'impersonate-user': 'jane', 'impersonate-uid': 'u-1' });
+    assert.equal(noUid.status, 403);
+    assert.equal(noUid.body.message, 'uids.authentication.k8s.io "u-1" is forbidden: User "system:serviceaccount:team-a:ops" cannot impersonate resource "uids" in API group "authentication.k8s.io" at the cluster scope');
     // a group without a user is a bad request
     const r = await c.req('GET', '/api/v1/namespaces/team-a/pods', undefined, { 'impersonate-group': 'devs' });
     assert.equal(r.status, 400);
@@ -409,5 +418,39 @@ spec: {containers: [{name: c, image: busybox}]}
     assert.equal(await can(node, 'create', 'serviceaccounts', '--subresource=token', '-n', 'team-a'), 'yes');
     assert.equal(await can(node, 'create', 'deployments.apps', '-n', 'team-a'), 'no');
     assert.match(await c.k(['auth', 'whoami'], { env: { KUBECONFIG: node } }), /Username\s+system:node:n1[\s\S]*Groups\s+\[system:nodes system:authenticated\]/);
+  });
+});
+
+describe('the bootstrap policy across restarts', () => {
+  it('puts back what was taken from a bootstrap role, keeps what was added, and leaves autoupdate "false" alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-rbac-'));
+    try {
+      let t = await startTestCluster({ dir });
+      try {
+        const basic = JSON.parse(await t.k(['get', 'clusterrole', 'system:basic-user', '-o', 'json']));
+        basic.rules = [{ apiGroups: ['example.com'], resources: ['things'], verbs: ['get'] }];
+        await t.k(['replace', '-f', '-'], { input: JSON.stringify(basic) });
+        const disc = JSON.parse(await t.k(['get', 'clusterrole', 'system:discovery', '-o', 'json']));
+        disc.metadata.annotations['rbac.authorization.kubernetes.io/autoupdate'] = 'false';
+        disc.rules = [{ nonResourceURLs: ['/version'], verbs: ['get'] }];
+        await t.k(['replace', '-f', '-'], { input: JSON.stringify(disc) });
+        await t.k(['delete', 'clusterrolebinding', 'system:public-info-viewer']);
+      } finally {
+        await t.close();
+      }
+      t = await startTestCluster({ dir });
+      try {
+        const basic = JSON.parse(await t.k(['get', 'clusterrole', 'system:basic-user', '-o', 'json']));
+        assert.ok(basic.rules.some((r: any) => r.resources.includes('selfsubjectaccessreviews')), 'the bootstrap rule is back');
+        assert.ok(basic.rules.some((r: any) => r.resources.includes('things')), 'the added rule stays');
+        const disc = JSON.parse(await t.k(['get', 'clusterrole', 'system:discovery', '-o', 'json']));
+        assert.deepEqual(disc.rules, [{ nonResourceURLs: ['/version'], verbs: ['get'] }]);
+        assert.match(await t.k(['get', 'clusterrolebinding', 'system:public-info-viewer', '-o', 'name']), /system:public-info-viewer/);
+      } finally {
+        await t.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
