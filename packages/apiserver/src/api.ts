@@ -118,7 +118,7 @@ export class Api {
       }
       const authn = this.auth.authenticate(req.headers.authorization);
       if (!authn) throw unauthorized();
-      const user = this.rbac ? this.rbac.admit(req, path, url.searchParams.get('watch'), authn) : authn;
+      const user = this.rbac ? this.rbac.admit(req, path, url.searchParams, authn) : authn;
       await this.route(req, res, url, path, user);
     } catch (e) {
       if (!(e instanceof ApiError)) console.error('apiserver: internal error:', e);
@@ -703,7 +703,7 @@ export class Api {
     try {
       const authn = this.auth.authenticate(req.headers.authorization);
       if (!authn) throw unauthorized();
-      this.rbac?.admit(req, url.pathname.replace(/\/+$/, ''), null, authn);
+      this.rbac?.admit(req, url.pathname.replace(/\/+$/, ''), url.searchParams, authn);
       const target = this.connectTarget(info!.namespace!, info!.name!, info!.sub!, url.searchParams);
       this.proxyUpgrade(req, socket, head, target);
     } catch (e) {

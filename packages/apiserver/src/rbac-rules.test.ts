@@ -6,7 +6,7 @@ import { aggregatedRules } from './rbac/aggregation.js';
 import { compactString, ruleAllows, uncovered, type PolicyRule } from './rbac/rules.js';
 
 describe('request attributes', () => {
-  const a = requestAttributes;
+  const a = (m: string, p: string, q: string | null) => requestAttributes(m, p, q === null ? null : new URLSearchParams(q === 'true' ? 'watch=true' : q));
   it('maps methods and paths to verbs as Kubernetes does', () => {
     assert.deepEqual(a('GET', '/api/v1/namespaces/ns/pods', null), { resourceRequest: true, verb: 'list', apiGroup: '', apiVersion: 'v1', namespace: 'ns', resource: 'pods', name: undefined, subresource: undefined });
     assert.equal(a('GET', '/api/v1/namespaces/ns/pods', 'true').verb, 'watch');
@@ -28,6 +28,11 @@ describe('request attributes', () => {
     assert.deepEqual(a('GET', '/apis/apps/v1', null), { resourceRequest: false, path: '/apis/apps/v1', verb: 'get' });
     assert.deepEqual(a('GET', '/healthz', null), { resourceRequest: false, path: '/healthz', verb: 'get' });
     assert.equal(a('POST', '/logs', null).verb, 'post');
+    // a list or watch of one object by field selector carries its name (resourceNames rules apply)
+    const one = a('GET', '/api/v1/namespaces/ns/configmaps', 'watch=true&fieldSelector=metadata.name%3Dcfg');
+    assert.deepEqual([one.verb, one.name], ['watch', 'cfg']);
+    assert.equal(a('GET', '/api/v1/namespaces/ns/configmaps', 'fieldSelector=status.phase%3DX,metadata.name%3D%3Dcfg').name, 'cfg');
+    assert.equal(a('GET', '/api/v1/namespaces/ns/configmaps', 'fieldSelector=metadata.name!%3Dcfg').name, undefined);
   });
   it('renders the Forbidden variants', () => {
     assert.equal(forbiddenFor('u', a('GET', '/apis/apps/v1/deployments', null)).message, 'deployments.apps is forbidden: User "u" cannot list resource "deployments" in API group "apps" at the cluster scope');

@@ -385,6 +385,29 @@ rules: [{apiGroups: [""], resources: [pods], verbs: [list]}]
       assert.equal(r.status, 403, path);
       assert.match(r.body.message, /cannot watch resource "pods"/);
     }
+    // a role limited to one object by name still allows watching that object (by field selector)
+    await apply(`
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: team-a}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: settings-reader, namespace: team-a}
+rules: [{apiGroups: [""], resources: [configmaps], resourceNames: [settings], verbs: [get, list, watch]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reader-settings, namespace: team-a}
+subjects: [{kind: ServiceAccount, name: reader, namespace: team-a}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: settings-reader}
+`);
+    const one = await c.req('GET', '/api/v1/namespaces/team-a/configmaps?watch=true&timeoutSeconds=1&fieldSelector=metadata.name%3Dsettings', undefined, { authorization: `Bearer ${token}` });
+    assert.equal(one.status, 200, one.text);
+    assert.match(one.text, /"type":"ADDED"/);
+    const all = await c.req('GET', '/api/v1/namespaces/team-a/configmaps?watch=true&timeoutSeconds=1', undefined, { authorization: `Bearer ${token}` });
+    assert.equal(all.status, 403);
+    assert.equal((await c.kubectl(['get', 'configmap', 'settings', '-n', 'team-a', `--token=${token}`])).code, 0);
     await apply(`
 apiVersion: v1
 kind: Pod

@@ -8,11 +8,22 @@ import type { Attributes } from './rules.js';
 /** The subresources of pods that upgrade the connection; Kubernetes authorizes `create` on them. */
 const CONNECT = new Set(['exec', 'attach', 'portforward', 'proxy']);
 
+/** The name a field selector pins (`metadata.name=x` or `metadata.name==x` among its terms). */
+function selectedName(fieldSelector: string | null | undefined): string | undefined {
+  if (!fieldSelector) return undefined;
+  for (const term of fieldSelector.split(',')) {
+    const m = /^\s*metadata\.name\s*==?\s*(.*?)\s*$/.exec(term);
+    if (m && m[1] && !m[1].includes('/') && m[1] !== '.' && m[1] !== '..' && !m[1].includes('%')) return m[1];
+  }
+  return undefined;
+}
+
 /**
- * Attributes of an HTTP request. `path` is the URL path without a trailing slash, `watchParam`
- * the `watch` query parameter.
+ * Attributes of an HTTP request. `path` is the URL path without a trailing slash; of the query,
+ * `watch` and (for lists and watches, as Kubernetes does) a `fieldSelector` naming one object.
  */
-export function requestAttributes(method: string, path: string, watchParam: string | null): Attributes {
+export function requestAttributes(method: string, path: string, query: URLSearchParams | null): Attributes {
+  const watchParam = query?.get('watch') ?? null;
   const m = method.toUpperCase();
   const parts = path.split('/').filter((p) => p !== '');
   let rest: string[] | undefined;
@@ -48,7 +59,7 @@ export function requestAttributes(method: string, path: string, watchParam: stri
     }
   }
   const resource = decoded[0] ?? '';
-  const name = decoded[1];
+  let name: string | undefined = decoded[1];
   const subresource = decoded[2];
   const isWatch = watchParam === 'true' || watchParam === '1';
   switch (m) {
@@ -56,6 +67,8 @@ export function requestAttributes(method: string, path: string, watchParam: stri
     case 'HEAD':
       verb = watchPrefix ? 'watch' : name === undefined ? (isWatch ? 'watch' : 'list') : 'get';
       if (name !== undefined && isWatch) verb = 'watch';
+      // a list or watch of one object by field selector is authorized with that object's name
+      if (name === undefined) name = selectedName(query?.get('fieldSelector'));
       break;
     case 'POST':
       verb = 'create';

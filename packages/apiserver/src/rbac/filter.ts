@@ -57,21 +57,21 @@ export function impersonate(authz: RbacAuthorizer, h: IncomingHttpHeaders, user:
 }
 
 /**
- * Impersonation, then authorization of the request (method + URL path + `watch` parameter).
+ * Impersonation, then authorization of the request (method, URL path, `watch` and `fieldSelector`).
  * Returns the user the request runs as; throws the Forbidden Status when it is refused.
  */
 export function authorizeRequest(
   authz: RbacAuthorizer,
   req: { method?: string; headers: IncomingHttpHeaders },
   path: string,
-  watchParam: string | null,
+  query: URLSearchParams | null,
   authenticated: Subject,
   log?: (m: string) => void,
 ): Subject {
   const user = impersonate(authz, req.headers, authenticated, log);
   // the privileged group needs no attributes at all (the fast path for the admin's requests)
   if (user.groups.includes(MASTERS)) return user;
-  const a = requestAttributes(req.method ?? 'GET', path, watchParam);
+  const a = requestAttributes(req.method ?? 'GET', path, query);
   const d = authz.authorize(user, a);
   if (!d.allowed) {
     if (log && (user.username.startsWith('system:kube-') || user.username.startsWith('system:node:')))

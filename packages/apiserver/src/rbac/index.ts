@@ -44,8 +44,8 @@ export class Rbac {
   }
 
   /** Impersonation and authorization of a request; returns the user it runs as (throws 400/403). */
-  admit(req: { method?: string; headers: IncomingHttpHeaders }, path: string, watchParam: string | null, user: Subject): Subject {
-    return authorizeRequest(this.authorizer, req, path, watchParam, user, this.log);
+  admit(req: { method?: string; headers: IncomingHttpHeaders }, path: string, query: URLSearchParams | null, user: Subject): Subject {
+    return authorizeRequest(this.authorizer, req, path, query, user, this.log);
   }
 
   /** The escalation check for a write by `user` (WriteOptions.check); undefined when nothing needs checking. */
