@@ -37,6 +37,7 @@ export function aggregatedRules(role: KubeObject, all: KubeObject[]): unknown[] 
 
 export class Aggregator {
   private scheduled = false;
+  private stopped = false;
   private unsub?: () => void;
 
   constructor(
@@ -52,6 +53,7 @@ export class Aggregator {
   }
 
   stop(): void {
+    this.stopped = true;
     this.unsub?.();
   }
 
@@ -60,7 +62,12 @@ export class Aggregator {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.sync();
+      if (this.stopped) return;
+      try {
+        this.sync();
+      } catch (e) {
+        process.stderr.write(`apiserver: ClusterRole aggregation: ${(e as Error).message}\n`);
+      }
     });
   }
 
