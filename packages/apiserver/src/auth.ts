@@ -24,6 +24,8 @@ const b64u = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 export class Authenticator {
   private priv: KeyObject;
   private pub: KeyObject;
+  /** tokens whose signature checked out, with their claims (ECDSA verification costs ~0.1 ms) */
+  private verified = new Map<string, any>();
   constructor(
     private readonly adminToken: string,
     saKeyPem: string,
@@ -73,11 +75,16 @@ export class Authenticator {
     const parts = token.split('.');
     if (parts.length !== 3) return undefined;
     try {
-      const ok = createVerify('SHA256')
-        .update(`${parts[0]}.${parts[1]}`)
-        .verify({ key: this.pub, dsaEncoding: 'ieee-p1363' }, Buffer.from(parts[2], 'base64url'));
-      if (!ok) return undefined;
-      const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString());
+      let claims = this.verified.get(token);
+      if (!claims) {
+        const ok = createVerify('SHA256')
+          .update(`${parts[0]}.${parts[1]}`)
+          .verify({ key: this.pub, dsaEncoding: 'ieee-p1363' }, Buffer.from(parts[2], 'base64url'));
+        if (!ok) return undefined;
+        claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString());
+        if (this.verified.size >= 1024) this.verified.clear();
+        this.verified.set(token, claims);
+      }
       if (claims.iss !== SA_ISSUER) return undefined;
       if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) return undefined;
       const k = claims['kubernetes.io'];
