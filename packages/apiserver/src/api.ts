@@ -18,6 +18,7 @@ import type { Store, StoreEvent, StoredObject } from './store.js';
 import { requestToken } from './token-request.js';
 import { Webhooks, clusterView } from './webhooks/index.js';
 import { connectOptions } from './webhooks/review.js';
+import type { Rbac } from './rbac/index.js';
 
 const lineCache = new WeakMap<object, Record<string, string>>();
 
@@ -103,6 +104,8 @@ export class Api {
     pods: (ns) => this.store.list('core/pods', ns).map((s) => s.obj),
     kubeletToken: () => this.kubeletToken,
   });
+  /** RBAC: impersonation, authorization, escalation checks, access reviews (set by the server) */
+  rbac?: Rbac;
 
   constructor(
     private readonly store: Store,
@@ -127,8 +130,9 @@ export class Api {
         res.end('ok');
         return;
       }
-      const user = this.auth.authenticate(req.headers.authorization);
-      if (!user) throw unauthorized();
+      const authn = this.auth.authenticate(req.headers.authorization);
+      if (!authn) throw unauthorized();
+      const user = this.rbac ? this.rbac.admit(req, path, url.searchParams, authn) : authn;
       await this.route(req, res, url, path, user);
     } catch (e) {
       if (!(e instanceof ApiError)) console.error('apiserver: internal error:', e);
@@ -231,6 +235,7 @@ export class Api {
         fieldValidation: fv as WriteOptions['fieldValidation'],
         force: q.get('force') === 'true',
         warnings: [],
+        check: this.rbac?.writeCheck(user),
       };
     };
 
@@ -244,7 +249,7 @@ export class Api {
       if (!served.info.verbs.includes('create')) throw methodNotAllowed(`create is not supported on ${info.plural}`);
       const body = await this.body(req);
       const o = wo();
-      if (this.isReview(served)) return sendJson(res, 201, this.review(served, body, user));
+      if (this.isReview(served)) return sendJson(res, 201, this.review(served, body, user, ns));
       const again = this.webhooks.involved('CREATE', served, '');
       const r = await this.webhooks.write('CREATE', { served, sub: '', namespace: ns, name: '', user, dryRun: o.dryRun }, o, (w) => this.objects.create(served, ns, again ? clone(body) : body, w, ua));
       return sendJson(res, 201, r.so ? this.objects.presentJson(served, r.so) : r.obj, warningHeader(o.warnings));
@@ -708,8 +713,9 @@ export class Api {
       return;
     }
     try {
-      const user = this.auth.authenticate(req.headers.authorization);
-      if (!user) throw unauthorized();
+      const authn = this.auth.authenticate(req.headers.authorization);
+      if (!authn) throw unauthorized();
+      const user = this.rbac ? this.rbac.admit(req, url.pathname.replace(/\/+$/, ''), url.searchParams, authn) : authn;
       const target = this.connectTarget(info!.namespace!, info!.name!, info!.sub!, url.searchParams);
       const served = this.reg.find('', 'v1', 'pods')!;
       if (!this.webhooks.any('CONNECT', served, info!.sub!)) return this.proxyUpgrade(req, socket, head, target);
@@ -814,8 +820,10 @@ export class Api {
     return s.builtin && (s.info.group === 'authorization.k8s.io' || s.info.group === 'authentication.k8s.io') && s.info.verbs.length === 1;
   }
 
-  /** SelfSubjectAccessReview & co: every authenticated user is allowed (no RBAC enforcement yet). */
-  private review(s: Served, body: unknown, user: UserInfo): Record<string, unknown> {
+  /** TokenReview here; SubjectAccessReview & co. answered by RBAC (everyone is allowed without it). */
+  private review(s: Served, body: unknown, user: UserInfo, ns: string): Record<string, unknown> {
+    const answered = this.rbac?.review(s, body, user, ns);
+    if (answered) return answered;
     const b = (isPlainObject(body) ? body : {}) as KubeObject;
     const out: KubeObject = { ...b, apiVersion: apiVersionOf(s.info.group, s.info.version), kind: s.info.kind, metadata: { creationTimestamp: null } as any };
     if (s.info.kind === 'SelfSubjectReview') out.status = { userInfo: user };

@@ -3,12 +3,14 @@
  * tokens — ES256 JWTs signed with the data directory's SA key, valid while the ServiceAccount
  * they name still exists with the same uid (so deleting the account revokes its tokens).
  */
+import type { IdentityTokens } from './rbac/identities.js';
 import { createPrivateKey, createPublicKey, createSign, createVerify, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 export interface UserInfo {
   username: string;
   uid?: string;
   groups: string[];
+  extra?: Record<string, string[]>;
 }
 
 export interface SaLookup {
@@ -22,10 +24,14 @@ const b64u = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 export class Authenticator {
   private priv: KeyObject;
   private pub: KeyObject;
+  /** tokens whose signature checked out, with their claims (ECDSA verification costs ~0.1 ms) */
+  private verified = new Map<string, any>();
   constructor(
     private readonly adminToken: string,
     saKeyPem: string,
     private readonly lookupSa: SaLookup,
+    /** the components' own tokens (controller manager, scheduler, nodes) */
+    private readonly identities?: IdentityTokens,
   ) {
     this.priv = createPrivateKey(saKeyPem);
     this.pub = createPublicKey(this.priv);
@@ -42,6 +48,8 @@ export class Authenticator {
     if (a.length === b.length && timingSafeEqual(a, b)) {
       return { username: 'admin', groups: ['system:masters', 'system:authenticated'] };
     }
+    const id = this.identities?.lookup(token);
+    if (id) return { username: id.username, groups: [...id.groups, 'system:authenticated'] };
     return this.verifySaToken(token);
   }
 
@@ -75,11 +83,16 @@ export class Authenticator {
     const parts = token.split('.');
     if (parts.length !== 3) return undefined;
     try {
-      const ok = createVerify('SHA256')
-        .update(`${parts[0]}.${parts[1]}`)
-        .verify({ key: this.pub, dsaEncoding: 'ieee-p1363' }, Buffer.from(parts[2], 'base64url'));
-      if (!ok) return undefined;
-      const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString());
+      let claims = this.verified.get(token);
+      if (!claims) {
+        const ok = createVerify('SHA256')
+          .update(`${parts[0]}.${parts[1]}`)
+          .verify({ key: this.pub, dsaEncoding: 'ieee-p1363' }, Buffer.from(parts[2], 'base64url'));
+        if (!ok) return undefined;
+        claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString());
+        if (this.verified.size >= 1024) this.verified.clear();
+        this.verified.set(token, claims);
+      }
       if (claims.iss !== SA_ISSUER) return undefined;
       if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) return undefined;
       const k = claims['kubernetes.io'];

@@ -107,6 +107,18 @@ describe('pods/exec, attach, portforward through the kubelet', { timeout: 60_000
     await c.req('POST', '/api/v1/namespaces/default/serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'execer' } });
     const tr = await c.req('POST', '/api/v1/namespaces/default/serviceaccounts/execer/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} });
     const token = tr.body.status.token as string;
+    // RBAC: without create on pods/exec the upgrade is refused before it reaches the kubelet
+    const refused = await upgrade('/api/v1/namespaces/default/pods/p1/exec?command=true&stdout=1', { token });
+    assert.equal(refused.status, 403, refused.head);
+    assert.match(refused.body, /pods \\"p1\\" is forbidden: User \\"system:serviceaccount:default:execer\\" cannot create resource \\"pods\/exec\\"/);
+    await c.req('POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'exec' }, rules: [{ apiGroups: [''], resources: ['pods/exec'], verbs: ['create'] }] });
+    await c.req('POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'execer-exec' },
+      subjects: [{ kind: 'ServiceAccount', name: 'execer', namespace: 'default' }],
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'exec' },
+    });
     const r = await upgrade('/api/v1/namespaces/default/pods/p1/exec?command=sh&command=-c&command=echo%20hi&stdin=true&stdout=true&stderr=true&tty=false', { token, send: 'ping-bytes' });
     assert.equal(r.status, 101, r.head);
     assert.match(r.head, /Upgrade: SPDY\/3\.1/);

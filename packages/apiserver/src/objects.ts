@@ -44,6 +44,8 @@ export interface WriteOptions {
   force?: boolean;
   /** filled in by the pipeline: warnings for the Warning header */
   warnings: string[];
+  /** the request's own check of the object about to be stored (RBAC escalation prevention) */
+  check?: (s: Served, ns: string, obj: KubeObject) => void;
   /** admission webhooks' points in the pipeline (webhooks/index.ts) */
   admission?: AdmissionHooks;
 }
@@ -286,6 +288,7 @@ export class Objects {
       this.defaults(s, obj);
     }
     this.validate(s, obj);
+    opts.check?.(s, ns, obj);
     this.checkNamespace(s, ns);
     if (this.store.get(s.key, s.info.namespaced ? ns : '', meta.name!)) throw alreadyExists(s.info.group, s.info.plural, meta.name!);
     this.allocate(s, obj);
@@ -414,6 +417,7 @@ export class Objects {
       else if (m.generation === undefined) delete m.generation;
     }
     this.validate(s, obj, old);
+    opts.check?.(s, m.namespace ?? '', obj);
     if (s.builtin && s.info.group === 'apiextensions.k8s.io' && s.info.kind === 'CustomResourceDefinition' && sub !== 'status') crdStatus(obj, old);
     if (operation === 'Update') {
       m.managedFields = updateManagedFields({

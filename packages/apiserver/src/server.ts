@@ -3,7 +3,7 @@
  */
 import { createServer, type Server } from 'node:https';
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
@@ -14,6 +14,8 @@ import { Controllers } from './controllers.js';
 import { nowIso } from './objects.js';
 import { loadOrCreatePki } from './pki.js';
 import { Registry } from './registry.js';
+import { Rbac } from './rbac/index.js';
+import { IdentityTokens } from './rbac/identities.js';
 import { Store } from './store.js';
 
 export interface ApiServerOptions {
@@ -39,9 +41,22 @@ export interface ApiServer {
   writeKubeconfig(path?: string): string;
   /** the admin kubeconfig as YAML text */
   kubeconfig(): string;
+  /**
+   * A kubeconfig for one of the cluster's components, authenticating as `username` in `groups`
+   * (and system:authenticated) with a token the server keeps; written to
+   * `<dataDir>/identities/<username>.kubeconfig` unless `path` is given. What the identity may do
+   * is up to RBAC (the bootstrap policy binds system:kube-controller-manager,
+   * system:kube-scheduler and the group system:nodes).
+   */
+  writeIdentityKubeconfig(username: string, groups?: string[], path?: string): string;
+  /**
+   * Makes the server present a token of its own to kubelets (instead of the admin token) and
+   * returns it, for a node agent that runs with a node identity to accept.
+   */
+  useKubeletClientToken(): string;
   close(): Promise<void>;
   /** internals for in-process components and tests */
-  internals: { store: Store; registry: Registry; api: Api; auth: Authenticator };
+  internals: { store: Store; registry: Registry; api: Api; auth: Authenticator; rbac: Rbac };
 }
 
 const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -51,16 +66,25 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const pki = await loadOrCreatePki(join(opts.dataDir, 'pki'), opts.sans ?? []);
   const store = new Store(join(opts.dataDir, 'state.db'), { eventWindow: opts.eventWindow });
   const registry = new Registry();
-  const auth = new Authenticator(pki.adminToken, pki.saKey, (ns, name) => {
-    const so = store.get('core/serviceaccounts', ns, name);
-    return so ? { uid: so.obj.metadata?.uid } : undefined;
-  });
+  const identities = new IdentityTokens(join(opts.dataDir, 'pki', 'identities.json'));
+  const auth = new Authenticator(
+    pki.adminToken,
+    pki.saKey,
+    (ns, name) => {
+      const so = store.get('core/serviceaccounts', ns, name);
+      return so ? { uid: so.obj.metadata?.uid } : undefined;
+    },
+    identities,
+  );
   const api = new Api(store, registry, auth);
   api.kubeletToken = pki.adminToken;
   const controllers = new Controllers(store, registry, api.objects);
   api.objects.onChange = () => {};
   controllers.start();
   bootstrap(store, api);
+  const rbac = new Rbac(store, api.objects, registry);
+  rbac.start();
+  api.rbac = rbac;
 
   const sockets = new Set<Socket>();
   const server: Server = createServer({ key: pki.serverKey, cert: pki.serverCert, keepAliveTimeout: 60_000 }, (req, res) => {
@@ -82,7 +106,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   publishKubernetesEndpoints(store, host, port);
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
-  const kubeconfig = () =>
+  const kubeconfigFor = (user: string, token: string) =>
     [
       'apiVersion: v1',
       'kind: Config',
@@ -92,18 +116,25 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       `    server: ${url}`,
       `    certificate-authority-data: ${Buffer.from(pki.caCert).toString('base64')}`,
       'users:',
-      '- name: flotilla-admin',
+      `- name: ${user}`,
       '  user:',
-      `    token: ${pki.adminToken}`,
+      `    token: ${token}`,
       'contexts:',
       '- name: flotilla',
       '  context:',
       '    cluster: flotilla',
-      '    user: flotilla-admin',
+      `    user: ${user}`,
       '    namespace: default',
       'current-context: flotilla',
       '',
     ].join('\n');
+  const kubeconfig = () => kubeconfigFor('flotilla-admin', pki.adminToken);
+  const writeFile0600 = (path: string, text: string) => {
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileSync(tmp, text, { mode: 0o600 });
+    renameSync(tmp, path);
+    return path;
+  };
 
   // FLOTILLA_TRACE_LOOP=1 prints event-loop delay every 2 s (diagnostics for benchmarks)
   let loopTimer: NodeJS.Timeout | undefined;
@@ -126,16 +157,27 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     dataDir: opts.dataDir,
     kubeconfig,
     writeKubeconfig(path = join(opts.dataDir, 'kubeconfig')) {
-      const tmp = `${path}.tmp-${process.pid}`;
-      writeFileSync(tmp, kubeconfig(), { mode: 0o600 });
-      renameSync(tmp, path);
-      return path;
+      return writeFile0600(path, kubeconfig());
+    },
+    writeIdentityKubeconfig(username, groups = [], path) {
+      const id = identities.ensure(username, groups);
+      if (!path) {
+        mkdirSync(join(opts.dataDir, 'identities'), { recursive: true, mode: 0o700 });
+        path = join(opts.dataDir, 'identities', `${username.replace(/[^A-Za-z0-9._-]/g, '_')}.kubeconfig`);
+      }
+      return writeFile0600(path, kubeconfigFor(username, id.token));
+    },
+    useKubeletClientToken() {
+      // a fresh one per start: only this server and the agents it starts know it
+      api.kubeletToken = randomBytes(32).toString('base64url');
+      return api.kubeletToken;
     },
     async close() {
       if (closed) return;
       closed = true;
       if (loopTimer) clearInterval(loopTimer);
       controllers.stop();
+      rbac.stop();
       api.closeWatches();
       api.webhooks.close();
       await new Promise<void>((resolve) => {
@@ -144,7 +186,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       });
       await store.close();
     },
-    internals: { store, registry, api, auth },
+    internals: { store, registry, api, auth, rbac },
   };
 }
 

@@ -10,6 +10,10 @@ import { startNodeAgent } from '@flotilla/node-agent';
  */
 async function nodeAgentChild(optsJson: string): Promise<void> {
   const o = JSON.parse(optsJson);
+  // the token the API server presents when it proxies logs, exec and port-forward (see main.ts)
+  const kubeletToken = process.env.FLOTILLA_KUBELET_TOKEN;
+  delete process.env.FLOTILLA_KUBELET_TOKEN;
+  if (kubeletToken) o.kubeletTokens = [kubeletToken];
   let agent: Awaited<ReturnType<typeof startNodeAgent>>;
   try {
     agent = await startNodeAgent({ ...o, log: (m: string) => process.stderr.write(`node-agent: ${m}\n`) });

@@ -116,7 +116,7 @@ export async function main(argv: string[]): Promise<void> {
         return;
       }
       const { startApiServer } = await import('@flotilla/apiserver');
-      const { KubeClient, startControllers } = await import('@flotilla/controllers');
+      const { CONTROLLER_NAMES, KubeClient, startControllers } = await import('@flotilla/controllers');
       const { installComponents } = await import('./components-install.js');
       // one `flotilla up` per data dir, checked before anything in it is opened or made
       const running = runningUp(dataDir);
@@ -156,20 +156,29 @@ export async function main(argv: string[]): Promise<void> {
         abort(err.stack ?? String(err));
       }
       const kc = server.writeKubeconfig();
-      // the workload controllers and the scheduler, as API clients of the server
-      const controllers = await startControllers({
-        kubeconfig: kc,
+      // the workload controllers and the scheduler, as API clients of the server, each with an
+      // identity of its own that RBAC's bootstrap policy grants just what it needs (not admin)
+      const log = process.env.FLOTILLA_DEBUG ? (m: string) => process.stderr.write(`controllers: ${m}\n`) : undefined;
+      const scheduler = await startControllers({ kubeconfig: server.writeIdentityKubeconfig('system:kube-scheduler'), controllers: ['scheduler'], log });
+      const manager = await startControllers({
+        kubeconfig: server.writeIdentityKubeconfig('system:kube-controller-manager'),
+        controllers: CONTROLLER_NAMES.filter((n) => n !== 'scheduler'),
         caPem: server.caPem,
         // the local-path provisioner's volumes (StorageClass "local-path", the default)
         storageDir: join(dataDir, 'storage'),
-        log: process.env.FLOTILLA_DEBUG ? (m: string) => process.stderr.write(`controllers: ${m}\n`) : undefined,
+        log,
       });
+      const controllers = { stop: () => Promise.all([manager.stop(), scheduler.stop()]) };
       // the node: pods bound to flotilla-node run here as local processes. The agent is a process
       // of its own (an API client like a kubelet), so it does not share an event loop with the server.
       let agent: AgentProcess | undefined;
       if (!values['no-node']) {
         try {
-          agent = await startAgentProcess({ kubeconfig: kc, dataDir: join(dataDir, 'node'), hidePaths: [dataDir], sandbox, network });
+          // the node agent runs as system:node:<node> (group system:nodes); the server proxies logs,
+          // exec and port-forward to it with a kubelet-client token of its own
+          const nodeName = 'flotilla-node';
+          const nodeKc = server.writeIdentityKubeconfig(`system:node:${nodeName}`, ['system:nodes']);
+          agent = await startAgentProcess({ kubeconfig: nodeKc, nodeName, dataDir: join(dataDir, 'node'), hidePaths: [dataDir], sandbox, network }, server.useKubeletClientToken());
         } catch (e) {
           await controllers.stop();
           await server.close();
@@ -220,10 +229,14 @@ interface AgentProcess {
 }
 
 /** Runs the node agent in a child process (agent-child.ts); resolves once its node is ready. */
-function startAgentProcess(o: { kubeconfig: string; dataDir: string; hidePaths: string[]; sandbox: string; network: string }): Promise<AgentProcess> {
+function startAgentProcess(o: { kubeconfig: string; nodeName: string; dataDir: string; hidePaths: string[]; sandbox: string; network: string }, kubeletToken: string): Promise<AgentProcess> {
   return new Promise((resolve, reject) => {
     // a small entry point of its own: the agent's process loads only the node agent
-    const child = fork(fileURLToPath(new URL('./agent-child.js', import.meta.url)), [JSON.stringify(o)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(fileURLToPath(new URL('./agent-child.js', import.meta.url)), [JSON.stringify(o)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // in the environment, not argv: other users can read a process's argv
+      env: { ...process.env, FLOTILLA_KUBELET_TOKEN: kubeletToken },
+    });
     let ready = false;
     child.on('message', (m: any) => {
       if (m?.t === 'ready') {

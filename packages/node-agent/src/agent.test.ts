@@ -324,6 +324,15 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     const ns = 'sa';
     // the API server creates the ServiceAccount "default" with the namespace
     await ensureNamespace(env.api, ns);
+    // RBAC: a ServiceAccount may do nothing until bound; let "default" read pods, as one would in Kubernetes
+    await create(env.api, `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'pod-reader' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] });
+    await create(env.api, `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'default-pod-reader' },
+      subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: ns }],
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
+    });
     const d = '/var/run/secrets/kubernetes.io/serviceaccount';
     await createPod(
       env.api,

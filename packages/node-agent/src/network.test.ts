@@ -164,6 +164,15 @@ describe('pod network (network namespaces)', { concurrency: false, timeout: 180_
   });
 
   it('a pod reaches the API server through the kubernetes Service with its token', async () => {
+    // RBAC: a ServiceAccount may do nothing until bound; let "default" read pods, as one would in Kubernetes
+    await create(env.api, `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'pod-reader' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] });
+    await create(env.api, `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'default-pod-reader' },
+      subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: ns }],
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
+    });
     const out = await runInPod(
       ns,
       'api-client',
