@@ -3,6 +3,7 @@
  * processes, same container IDs, logs continue), records what ended while it was away, and
  * removes what belongs to pods deleted meanwhile. Stopping the agent normally leaves nothing.
  */
+import { R } from '@flotilla/kube-runtime';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -46,7 +47,7 @@ describe('agent restart', { timeout: 120_000 }, () => {
     await env.agent.stop({ keepPods: true });
     assert.deepEqual(sorted(procsWith(m)), pids, 'the processes survive the agent');
     // meanwhile: one pod finishes, one is removed from the API
-    await env.api.request('DELETE', `/api/v1/namespaces/${ns}/pods/deleted`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 });
+    await env.api.delete(R.pods, ns, 'deleted', { gracePeriodSeconds: 0 });
     await new Promise((r) => setTimeout(r, 1500));
     await env.restartAgent(true);
 

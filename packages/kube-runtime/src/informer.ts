@@ -1,36 +1,47 @@
 /**
- * Informers: a local cache of one resource kept current by list + watch.
+ * Shared informers: a local cache of one resource kept current by list + watch.
  *
  * - The first list fills the cache; `synced` resolves after it.
  * - Watches resume from the last seen resourceVersion (bookmarks advance it); a closed stream or a
- *   transport error reconnects with exponential backoff; `410 Gone` (an ERROR event or an HTTP 410)
- *   re-lists and reports the difference to the handlers as adds, updates and deletes.
+ *   transport error reconnects with exponential backoff (logged, naming the server); `410 Gone` (an
+ *   ERROR event or an HTTP 410) re-lists and reports the difference to the handlers as adds,
+ *   updates and deletes.
+ * - Indexers (namespace and owner uid built in, custom ones by name) answer `byIndex` from the cache.
+ * - A resync period re-delivers every cached object as an update (old === new), as client-go does.
  * - Handlers run synchronously and should only enqueue keys.
  */
 import type { KubeObject } from '@flotilla/apimachinery';
-import { ApiError, type KubeClient, type Resource, resourcePath } from './client.js';
+import { ApiError, type KubeClient } from './client.js';
+import { apiVersionOf, objKey, resourcePath, type Resource } from './resources.js';
 
 export interface Handler<T extends KubeObject = KubeObject> {
   add?(obj: T): void;
+  /** also called by a resync, with oldObj === newObj */
   update?(oldObj: T, newObj: T): void;
   delete?(obj: T): void;
 }
 
-export function objKey(o: KubeObject): string {
-  const m = o.metadata ?? {};
-  return m.namespace ? `${m.namespace}/${m.name}` : String(m.name);
-}
+/** An index function: the index values of an object. */
+export type IndexFunc<T extends KubeObject = KubeObject> = (obj: T) => string[];
+
+export const NAMESPACE_INDEX = 'namespace';
+export const OWNER_UID_INDEX = 'owner-uid';
 
 export interface InformerOptions {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /** re-deliver every cached object as an update this often (0: never, the default) */
+  resyncMs?: number;
   log?: (msg: string) => void;
 }
 
 export class Informer<T extends KubeObject = KubeObject> {
-  private readonly byNs = new Map<string, Map<string, T>>();
+  private readonly byKey = new Map<string, T>();
   private readonly handlers: Handler<T>[] = [];
+  private readonly indexers = new Map<string, IndexFunc<T>>();
+  /** index name → value → keys */
+  private readonly indices = new Map<string, Map<string, Set<string>>>();
   private rv = '';
   private abort?: AbortController;
   private stopped = true;
@@ -39,6 +50,9 @@ export class Informer<T extends KubeObject = KubeObject> {
   hasSynced = false;
   private loop?: Promise<void>;
   private wake?: () => void;
+  private resyncTimer?: NodeJS.Timeout;
+  /** lists done (the first one and every relist), for tests and metrics */
+  lists = 0;
 
   constructor(
     private readonly client: KubeClient,
@@ -46,6 +60,13 @@ export class Informer<T extends KubeObject = KubeObject> {
     private readonly opts: InformerOptions = {},
   ) {
     this.synced = new Promise((r) => (this.resolveSynced = r));
+    this.addIndexer(NAMESPACE_INDEX, (o) => [o.metadata?.namespace ?? '']);
+    this.addIndexer(OWNER_UID_INDEX, (o) => ((o.metadata?.ownerReferences ?? []) as { uid?: string }[]).map((r) => r.uid ?? '').filter(Boolean));
+  }
+
+  /** The resourceVersion the next watch resumes from. */
+  get resourceVersion(): string {
+    return this.rv;
   }
 
   on(h: Handler<T>): void {
@@ -54,25 +75,52 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (this.hasSynced) for (const o of this.list()) h.add?.(o);
   }
 
+  /** Adds an index (before or after the cache filled). */
+  addIndexer(name: string, fn: IndexFunc<T>): void {
+    this.indexers.set(name, fn);
+    const idx = new Map<string, Set<string>>();
+    this.indices.set(name, idx);
+    for (const [k, o] of this.byKey) for (const v of fn(o)) addTo(idx, v, k);
+  }
+
+  /** The cached objects whose index `name` has `value`. */
+  byIndex(name: string, value: string): T[] {
+    const idx = this.indices.get(name);
+    if (!idx) throw new Error(`informer ${this.resource.plural}: no index "${name}"`);
+    return [...(idx.get(value) ?? [])].map((k) => this.byKey.get(k)!).filter(Boolean);
+  }
+
   get(ns: string | undefined, name: string): T | undefined {
-    return this.byNs.get(ns ?? '')?.get(name);
+    return this.byKey.get(ns ? `${ns}/${name}` : name);
   }
 
   list(ns?: string): T[] {
-    if (ns !== undefined) return [...(this.byNs.get(ns)?.values() ?? [])];
-    const out: T[] = [];
-    for (const m of this.byNs.values()) for (const o of m.values()) out.push(o);
-    return out;
+    if (ns !== undefined) return this.byIndex(NAMESPACE_INDEX, ns);
+    return [...this.byKey.values()];
+  }
+
+  get size(): number {
+    return this.byKey.size;
   }
 
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
     this.loop = this.run();
+    if (this.opts.resyncMs && this.opts.resyncMs > 0) {
+      this.resyncTimer = setInterval(() => this.resync(), this.opts.resyncMs);
+      this.resyncTimer.unref();
+    }
+  }
+
+  /** Re-delivers every cached object to the handlers as an update. */
+  resync(): void {
+    for (const o of this.byKey.values()) for (const h of this.handlers) h.update?.(o, o);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.abort?.abort();
     this.wake?.();
     await this.loop;
@@ -112,27 +160,35 @@ export class Informer<T extends KubeObject = KubeObject> {
     } while (cont);
     this.replace(items);
     this.rv = rv;
+    this.lists++;
   }
 
   private replace(items: T[]): void {
     const seen = new Set<string>();
-    const kindName = this.resource.kind;
+    const apiVersion = apiVersionOf(this.resource);
     for (const it of items) {
-      if (!it.kind) it.kind = kindName;
-      if (!it.apiVersion) it.apiVersion = this.resource.group ? `${this.resource.group}/${this.resource.version}` : this.resource.version;
+      if (!it.kind) it.kind = this.resource.kind;
+      if (!it.apiVersion) it.apiVersion = apiVersion;
       seen.add(objKey(it));
       this.upsert(it);
     }
-    for (const o of this.list()) if (!seen.has(objKey(o))) this.remove(o);
+    for (const [k, o] of [...this.byKey]) if (!seen.has(k)) this.remove(o);
+  }
+
+  private index(key: string, obj: T | undefined, add: boolean): void {
+    if (!obj) return;
+    for (const [name, fn] of this.indexers) {
+      const idx = this.indices.get(name)!;
+      for (const v of fn(obj)) (add ? addTo : delFrom)(idx, v, key);
+    }
   }
 
   private upsert(obj: T): void {
-    const ns = obj.metadata?.namespace ?? '';
-    const name = obj.metadata?.name ?? '';
-    let m = this.byNs.get(ns);
-    if (!m) this.byNs.set(ns, (m = new Map()));
-    const old = m.get(name);
-    m.set(name, obj);
+    const key = objKey(obj);
+    const old = this.byKey.get(key);
+    this.index(key, old, false);
+    this.byKey.set(key, obj);
+    this.index(key, obj, true);
     if (!old) for (const h of this.handlers) h.add?.(obj);
     else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion || old.metadata?.uid !== obj.metadata?.uid) {
       if (old.metadata?.uid !== obj.metadata?.uid) {
@@ -144,23 +200,25 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private remove(obj: T): void {
-    const ns = obj.metadata?.namespace ?? '';
-    const m = this.byNs.get(ns);
-    const old = m?.get(obj.metadata?.name ?? '');
+    const key = objKey(obj);
+    const old = this.byKey.get(key);
     if (!old) return;
-    m!.delete(obj.metadata?.name ?? '');
-    if (m!.size === 0) this.byNs.delete(ns);
+    this.index(key, old, false);
+    this.byKey.delete(key);
     for (const h of this.handlers) h.delete?.(obj.metadata?.resourceVersion ? obj : old);
   }
 
   private async run(): Promise<void> {
     let backoff = 100;
     let needList = true;
+    let failures = 0;
     while (!this.stopped) {
       try {
         if (needList) {
           await this.relist();
           needList = false;
+          if (failures) this.log(`connected again to ${this.client.server.origin}`);
+          failures = 0;
           if (!this.hasSynced) {
             this.hasSynced = true;
             this.resolveSynced();
@@ -198,7 +256,9 @@ export class Informer<T extends KubeObject = KubeObject> {
           needList = true;
           continue;
         }
-        this.log(`${needList ? 'list' : 'watch'} failed (retrying in ${backoff} ms): ${(e as Error).message}`);
+        failures++;
+        // the first failures and then every tenth: a server that is down is said, not spammed
+        if (failures <= 3 || failures % 10 === 0) this.log(`${needList ? 'list' : 'watch'} failed (retrying in ${backoff} ms): ${(e as Error).message}`);
         await this.sleep(backoff);
         backoff = Math.min(backoff * 2, 5000);
       }
@@ -206,23 +266,35 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 }
 
-/** Shares one informer per (resource, namespace) among controllers. */
+function addTo(idx: Map<string, Set<string>>, v: string, k: string): void {
+  let s = idx.get(v);
+  if (!s) idx.set(v, (s = new Set()));
+  s.add(k);
+}
+
+function delFrom(idx: Map<string, Set<string>>, v: string, k: string): void {
+  const s = idx.get(v);
+  if (!s) return;
+  s.delete(k);
+  if (!s.size) idx.delete(v);
+}
+
+/** One informer per (resource, namespace, selectors) per process, shared by every controller that asks. */
 export class InformerFactory {
   private readonly informers = new Map<string, Informer>();
   private started = false;
 
   constructor(
-    private readonly client: KubeClient,
-    private readonly namespace?: string,
-    private readonly log?: (msg: string) => void,
+    readonly client: KubeClient,
+    private readonly opts: { namespace?: string; log?: (msg: string) => void; resyncMs?: number } = {},
   ) {}
 
-  for<T extends KubeObject = KubeObject>(r: Resource, sel: { labelSelector?: string; fieldSelector?: string } = {}): Informer<T> {
-    const ns = r.namespaced ? this.namespace : undefined;
-    const key = `${r.group}/${r.plural}/${ns ?? ''}?${sel.labelSelector ?? ''}&${sel.fieldSelector ?? ''}`;
+  for<T extends KubeObject = KubeObject>(r: Resource, sel: { labelSelector?: string; fieldSelector?: string; namespace?: string } = {}): Informer<T> {
+    const ns = r.namespaced ? (sel.namespace ?? this.opts.namespace) : undefined;
+    const key = `${r.group}/${r.version}/${r.plural}/${ns ?? ''}?${sel.labelSelector ?? ''}&${sel.fieldSelector ?? ''}`;
     let inf = this.informers.get(key);
     if (!inf) {
-      inf = new Informer(this.client, r, { namespace: ns, log: this.log, ...sel });
+      inf = new Informer(this.client, r, { log: this.opts.log, resyncMs: this.opts.resyncMs, labelSelector: sel.labelSelector, fieldSelector: sel.fieldSelector, namespace: ns });
       this.informers.set(key, inf);
       if (this.started) inf.start();
     }
@@ -239,6 +311,7 @@ export class InformerFactory {
   }
 
   async stop(): Promise<void> {
+    this.started = false;
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
   }
 }
