@@ -95,7 +95,7 @@ describe('agent restart', { timeout: 120_000 }, () => {
     const port = env.server.port;
     await env.server.close();
     await new Promise((r) => setTimeout(r, 300));
-    env.server = await startApiServer({ dataDir: join(env.dir, 'api'), port });
+    env.server = await startApiServer({ dataDir: join(env.dir, 'data'), port });
     await createPod(env.api, ns, podManifest('after', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['echo', 'hi'] }] }));
     const p = await podWhere(env.api, ns, 'after', (p) => p.status?.phase === 'Succeeded', 'Succeeded', 20_000);
     assert.equal(cstatus(p).state.terminated.exitCode, 0);
