@@ -1,5 +1,5 @@
 /** Test helpers: a real API server on loopback (the kube-runtime test kit's), a node agent on it, pod helpers. */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { startApiServer, type ApiServer } from '@flotilla/apiserver';
@@ -53,7 +53,9 @@ export async function startEnv(o: Partial<NodeAgentOptions> = {}): Promise<Env> 
     async close() {
       await env.agent.stop();
       api.close();
-      await cluster.close();
+      // the test may have replaced the server (restarts): close the current one
+      await env.server.close();
+      rmSync(dir, { recursive: true, force: true });
       if (process.env.NODE_AGENT_DEBUG_HANDLES) {
         setTimeout(() => {
           const hs = (process as any)._getActiveHandles() as any[];
