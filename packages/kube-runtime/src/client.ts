@@ -345,6 +345,8 @@ export class KubeClient {
     if (this.closed) return;
     await this.auth();
     await this.bucket.take();
+    // stopped while getting ready: the abort event has passed already
+    if (signal.aborted || this.closed) return;
     const u = this.url(path, { ...query, watch: 'true' });
     const req = u.protocol === 'http:' ? httpRequest : httpsRequest;
     return new Promise<void>((resolve, reject) => {

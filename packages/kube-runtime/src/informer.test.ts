@@ -144,3 +144,21 @@ test('an unreachable server: the informer says so, naming the URL, backs off, an
     await c.close();
   }
 });
+
+test('an informer stopped right after it synced stops at once (the watch being opened is not left running)', async () => {
+  const c = await startTestCluster();
+  const client = new KubeClient(c.kubeconfig);
+  try {
+    for (let i = 0; i < 3; i++) {
+      const inf = new Informer(client, R.namespaces);
+      inf.start();
+      await inf.synced;
+      const t = Date.now();
+      await Promise.race([inf.stop(), new Promise((_r, rej) => setTimeout(() => rej(new Error('stop() hung')), 5000))]);
+      assert.ok(Date.now() - t < 5000);
+    }
+  } finally {
+    client.close();
+    await c.close();
+  }
+});

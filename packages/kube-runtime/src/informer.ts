@@ -225,6 +225,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           }
         }
         this.abort = new AbortController();
+        if (this.stopped) break;
         let gone = false;
         let got = false;
         await this.client.watch(
