@@ -78,7 +78,6 @@ try {
   factory.start();
   await factory.waitForSync();
   t = performance.now();
-  process.on('exit', (c) => c && console.log(`exit ${c}: ${done} reconciled, queue ${ctrl.queue.length}, cache ${factory.for(R.configmaps).size}`));
   await ctrl.start();
   await all;
   const recMs = performance.now() - t;
