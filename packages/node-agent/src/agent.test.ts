@@ -74,6 +74,9 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
       k.on('close', (code) => (code === 0 ? resolve(o) : reject(new Error(`kubectl logs: ${e}`))));
     });
     assert.equal(out.split('\n').length, 3);
+    // and with kube-runtime's client (pods/log subresource)
+    assert.deepEqual((await env.api.logs(ns, 'hello', { container: 'main' })).split('\n').sort(), ['', 'hello', 'oops', 'world']);
+    assert.match(await env.api.logs(ns, 'hello', { tailLines: 1 }), /^(world|oops)\n$/);
     await env.agent.flushEvents();
     const reasons = (await events(env.api, ns, 'hello')).map((e: any) => e.reason);
     for (const r of ['Pulled', 'Created', 'Started']) assert.ok(reasons.includes(r), `event ${r} in ${reasons}`);
