@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { KubeConfigError, leaderElectionFromArgs, serveHealth } from '@flotilla/kube-runtime';
+import { KubeConfigError, enableMetrics, leaderElectionFromArgs, serveHealth } from '@flotilla/kube-runtime';
 import { CONTROLLER_NAMES, startControllers, type ControllerName } from './index.js';
 
 export async function controllerManager(argv: string[], log: (m: string) => void): Promise<{ url: string; stop(): Promise<void> }> {
@@ -31,6 +31,7 @@ export async function controllerManager(argv: string[], log: (m: string) => void
   const m = /^(.*):(\d+)$/.exec(bind);
   if (!m) throw new Error(`--bind-address: "${bind}" is not host:port`);
   const le = leaderElectionFromArgs(argv);
+  enableMetrics(); // before the work it measures
   const running = await startControllers({
     kubeconfig: values.kubeconfig as string | undefined,
     namespace: values.namespace as string | undefined,

@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { registry, collectProcessMetrics } from './metrics.js';
+import { enableMetrics, collectProcessMetrics } from './metrics.js';
 
 export type Check = () => boolean | string | Promise<boolean | string>;
 
@@ -39,6 +39,7 @@ async function runChecks(checks: Record<string, Check>, verbose: boolean): Promi
 
 /** Handles /healthz, /readyz (with ?verbose) and /metrics; returns false for other paths. */
 export function healthHandler(opts: HealthOptions = {}): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+  const registry = enableMetrics();
   if (opts.processMetrics !== false) collectProcessMetrics();
   return async (req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');

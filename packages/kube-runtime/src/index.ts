@@ -14,5 +14,5 @@ export { TokenBucket } from './ratelimit.js';
 export { Controller, newController, writeStatus, retryOnConflict, controllerRefOf, generationChanged, resourceVersionChanged, type Reconciler, type ReconcileResult, type RuntimeContext, type Predicate, type ControllerOptions, type ControllerSpec } from './controller.js';
 export { EventRecorder, type EventOpts, type RecorderOptions } from './events.js';
 export { LeaderElector, LEASES, leaderIdentity, leaderElectionFromArgs, type LeaderElectionOptions, type LeaderCallbacks } from './leader.js';
-export { registry, metrics, collectProcessMetrics } from './metrics.js';
+export { enableMetrics, metrics, collectProcessMetrics } from './metrics.js';
 export { healthHandler, serveHealth, type HealthOptions, type HealthServer, type Check } from './health.js';

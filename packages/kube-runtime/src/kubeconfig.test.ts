@@ -87,3 +87,40 @@ describe('kubeconfig', () => {
     }
   });
 });
+
+describe('the small YAML reader', () => {
+  it('parses block YAML: maps, lists of maps, quoted scalars, comments; gives up on the rest', async () => {
+    const { parseSimpleYaml, Unsupported } = await import('./yaml-lite.js');
+    const y = parseSimpleYaml(
+      [
+        'apiVersion: v1',
+        '# a comment',
+        'clusters:',
+        '- cluster:',
+        '    server: "https://127.0.0.1:6443"  # trailing',
+        '    insecure-skip-tls-verify: true',
+        '  name: c1',
+        'contexts:',
+        '  - name: ctx',
+        '    context:',
+        "      cluster: 'c1'",
+        '      user: u1',
+        'current-context: ctx',
+        'preferences: {}',
+        'users:',
+        '- name: u1',
+        '  user:',
+        '    token: abc#notacomment',
+      ].join('\n'),
+    ) as any;
+    assert.equal(y.clusters[0].cluster.server, 'https://127.0.0.1:6443');
+    assert.equal(y.clusters[0].cluster['insecure-skip-tls-verify'], true);
+    assert.equal(y.clusters[0].name, 'c1');
+    assert.equal(y.contexts[0].context.cluster, 'c1');
+    assert.equal(y['current-context'], 'ctx');
+    assert.deepEqual(y.preferences, {});
+    assert.equal(y.users[0].user.token, 'abc#notacomment');
+    assert.throws(() => parseSimpleYaml('a: {b: c}'), Unsupported);
+    assert.throws(() => parseSimpleYaml('a: |\n  text'), Unsupported);
+  });
+});

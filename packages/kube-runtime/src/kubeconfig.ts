@@ -3,13 +3,34 @@
  * current-context, certificate-authority(-data), insecure-skip-tls-verify, tls-server-name, token,
  * tokenFile, client-certificate(-data), client-key(-data), username/password; files relative to the
  * kubeconfig), the in-cluster service-account config, or a server handle `{ url, caPem, token }`.
- * Exec and auth-provider credentials are resolved by @kubernetes/client-node, loaded only then
- * (its import costs ~80 MB; components that never need it never pay for it).
+ * Exec and auth-provider credentials are resolved by @kubernetes/client-node, and YAML beyond what
+ * kubeconfig files are written in by the `yaml` package, each loaded only then (client-node's import
+ * costs ~80 MB; components that never need it never pay for it).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import { parseSimpleYaml, Unsupported } from './yaml-lite.js';
+
+const require = createRequire(import.meta.url);
+
+/** JSON, the block YAML kubeconfigs are written in, or (loaded only then) any YAML. */
+function parseYaml(text: string): unknown {
+  if (text.trimStart().startsWith('{')) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // YAML flow style: below
+    }
+  }
+  try {
+    return parseSimpleYaml(text);
+  } catch (e) {
+    if (!(e instanceof Unsupported)) throw e;
+  }
+  return (require('yaml') as typeof import('yaml')).parse(text);
+}
 
 /** Everything a request needs to reach and authenticate to one API server. */
 export interface ClientConfig {
