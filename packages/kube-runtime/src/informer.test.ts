@@ -6,7 +6,9 @@ import { createServer, connect, type Socket } from 'node:net';
 import { KubeClient } from './client.js';
 import { Informer, InformerFactory, OWNER_UID_INDEX } from './informer.js';
 import { R } from './resources.js';
-import { embeddedApiServer, startTestCluster, eventually } from './testkit.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { embeddedApiServer, startTestCluster, startApiServerProcess, eventually } from './testkit.js';
 
 /** A TCP pass-through on a stable port to whichever API server is current (restarts get fresh ports). */
 async function proxy(): Promise<{ port: number; target: number; close(): Promise<void> }> {
@@ -160,5 +162,29 @@ test('an informer stopped right after it synced stops at once (the watch being o
   } finally {
     client.close();
     await c.close();
+  }
+});
+
+test('the API server as a process, killed and started again on its port: the informer resumes without a re-list', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-inf-proc-'));
+  let server = await startApiServerProcess(join(dir, 'data'));
+  const client = new KubeClient(server.kubeconfig);
+  const inf = new Informer(client, R.configmaps, { namespace: 'default' });
+  inf.start();
+  try {
+    await inf.synced;
+    await client.create(R.configmaps, 'default', cm('one'));
+    await eventually(() => inf.get('default', 'one'), 10_000, 'one');
+    server.proc.kill('SIGKILL');
+    await new Promise((r) => server.proc.once('exit', r));
+    server = await startApiServerProcess(join(dir, 'data'), { port: server.port });
+    await client.create(R.configmaps, 'default', cm('two'));
+    await eventually(() => inf.get('default', 'two'), 20_000, 'two, after the restart');
+    assert.equal(inf.lists, 1, 'resumed from its resourceVersion');
+  } finally {
+    await inf.stop();
+    client.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
