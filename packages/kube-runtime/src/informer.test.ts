@@ -99,6 +99,7 @@ test('shared informers: one per resource in a factory, indexers (namespace, owne
     assert.equal(f.for(R.configmaps), inf, 'one informer per resource type');
     inf.addIndexer('by-k', (o) => [String((o.data as Record<string, string> | undefined)?.k ?? '')]);
     let resyncs = 0;
+    inf.on({ add: () => { throw new Error('a broken handler'); } });
     inf.on({ update: (a, b) => a === b && resyncs++ });
     f.start();
     await f.waitForSync();

@@ -115,7 +115,7 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   /** Re-delivers every cached object to the handlers as an update. */
   resync(): void {
-    for (const o of this.byKey.values()) for (const h of this.handlers) h.update?.(o, o);
+    for (const o of this.byKey.values()) this.notify((h) => h.update?.(o, o));
   }
 
   async stop(): Promise<void> {
@@ -146,6 +146,17 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private query(): Record<string, string | undefined> {
     return { labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector };
+  }
+
+  /** Calls every handler; one that throws is logged and does not stop the others or the watch. */
+  private notify(call: (h: Handler<T>) => void): void {
+    for (const h of this.handlers) {
+      try {
+        call(h);
+      } catch (e) {
+        this.log(`event handler failed: ${(e as Error).stack ?? e}`);
+      }
+    }
   }
 
   private async relist(): Promise<void> {
@@ -189,13 +200,13 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.index(key, old, false);
     this.byKey.set(key, obj);
     this.index(key, obj, true);
-    if (!old) for (const h of this.handlers) h.add?.(obj);
+    if (!old) this.notify((h) => h.add?.(obj));
     else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion || old.metadata?.uid !== obj.metadata?.uid) {
       if (old.metadata?.uid !== obj.metadata?.uid) {
         // replaced under the same name: a delete and an add
-        for (const h of this.handlers) h.delete?.(old);
-        for (const h of this.handlers) h.add?.(obj);
-      } else for (const h of this.handlers) h.update?.(old, obj);
+        this.notify((h) => h.delete?.(old));
+        this.notify((h) => h.add?.(obj));
+      } else this.notify((h) => h.update?.(old, obj));
     }
   }
 
@@ -205,7 +216,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (!old) return;
     this.index(key, old, false);
     this.byKey.delete(key);
-    for (const h of this.handlers) h.delete?.(obj.metadata?.resourceVersion ? obj : old);
+    this.notify((h) => h.delete?.(obj.metadata?.resourceVersion ? obj : old));
   }
 
   private async run(): Promise<void> {
