@@ -1,7 +1,7 @@
 /** Installing the selected components (see components.ts): server-side apply, CRDs first, then waiting for their Deployments. */
 import { readFileSync } from 'node:fs';
 import type { KubeObject } from '@flotilla/apimachinery';
-import { ApiError, KubeClient, resourcePath, type Resource } from '@flotilla/controllers';
+import { isNotFound, KubeClient, parseApiVersion, resourcePath, type Resource } from '@flotilla/kube-runtime';
 import { ObjectCollector, parseYamlDocuments } from '@flotilla/repo-server';
 import { FIELD_MANAGER, type Component } from './components.js';
 
@@ -19,32 +19,17 @@ export function applyOrder(objs: KubeObject[]): KubeObject[] {
   return objs.map((o, i) => ({ o, i })).sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i).map((x) => x.o);
 }
 
-/** Resolves kinds to resources through the server's discovery (CRDs included once established). */
+/** Resolves kinds to resources through the server's discovery (kube-runtime's, cached; CRDs included once established). */
 export class Discovery {
-  private cache = new Map<string, Resource[]>();
   constructor(private readonly client: KubeClient) {}
 
   async resource(apiVersion: string, kind: string): Promise<Resource> {
-    const [group, version] = apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion];
-    let list = this.cache.get(apiVersion);
-    if (!list) {
-      const path = group ? `/apis/${group}/${version}` : `/api/${version}`;
-      let body: { resources?: { name: string; kind: string; namespaced: boolean }[] };
-      try {
-        body = await this.client.request('GET', path);
-      } catch (e) {
-        if (e instanceof ApiError && e.code === 404) throw new Error(`the server does not serve ${apiVersion} (no such API group/version)`);
-        throw e;
-      }
-      list = (body.resources ?? []).filter((r) => !r.name.includes('/')).map((r) => ({ group, version, plural: r.name, kind: r.kind, namespaced: r.namespaced }));
-      this.cache.set(apiVersion, list);
+    try {
+      return await this.client.resourceFor({ ...parseApiVersion(apiVersion), kind });
+    } catch (e) {
+      if (isNotFound(e)) throw new Error(`the server has no kind ${kind} in ${apiVersion}`);
+      throw e;
     }
-    const r = list.find((x) => x.kind === kind);
-    if (!r) {
-      this.cache.delete(apiVersion);
-      throw new Error(`the server has no kind ${kind} in ${apiVersion}`);
-    }
-    return r;
   }
 }
 
@@ -103,7 +88,7 @@ export async function deploymentHealth(client: KubeClient, key: string): Promise
     const ok = deploymentAvailable(d);
     return { available: ok, text: `${ok ? 'available' : 'progressing'} ${d.status?.availableReplicas ?? 0}/${want}` };
   } catch (e) {
-    if (e instanceof ApiError && e.code === 404) return { available: false, text: 'missing' };
+    if (isNotFound(e)) return { available: false, text: 'missing' };
     return { available: false, text: `unknown (${(e as Error).message})` };
   }
 }

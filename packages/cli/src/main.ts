@@ -116,7 +116,8 @@ export async function main(argv: string[]): Promise<void> {
         return;
       }
       const { startApiServer } = await import('@flotilla/apiserver');
-      const { CONTROLLER_NAMES, KubeClient, startControllers } = await import('@flotilla/controllers');
+      const { CONTROLLER_NAMES, startControllers } = await import('@flotilla/controllers');
+      const { KubeClient } = await import('@flotilla/kube-runtime');
       const { installComponents } = await import('./components-install.js');
       // one `flotilla up` per data dir, checked before anything in it is opened or made
       const running = runningUp(dataDir);

@@ -55,7 +55,7 @@ export async function status(dataDir: string, io: Io): Promise<number> {
   row('data dir:', dataDir);
   row('pid:', `${l.pid} (since ${l.startedAt}, ${l.state === 'ready' ? 'running' : l.state === 'up' ? 'installing components' : 'starting'})`);
   if (!l.url || !l.kubeconfig) return 0;
-  const { KubeClient } = await import('@flotilla/controllers');
+  const { KubeClient } = await import('@flotilla/kube-runtime');
   const { deploymentHealth } = await import('./components-install.js');
   const client = new KubeClient(l.kubeconfig, { timeoutMs: 10_000 });
   try {

@@ -4,7 +4,7 @@
  * ones it controls that no longer match.
  */
 import type { KubeObject } from '@flotilla/apimachinery';
-import { isNotFound, type KubeClient, type Resource } from './client.js';
+import { isNotFound, type KubeClient, type Resource } from '@flotilla/kube-runtime';
 import { clone, controllerRefOf, isTerminating, ownerRef } from './util.js';
 
 export interface ClaimOptions {

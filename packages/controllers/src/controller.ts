@@ -1,62 +1,38 @@
 /**
- * The controller skeleton every controller here shares (controller-runtime style): informer events
- * enqueue object keys, workers reconcile one key at a time, errors and conflicts requeue with
- * exponential backoff, a reconcile may ask to be called again after a delay, and everything is
- * level-triggered — a reconcile reads the whole current state from the informer caches.
+ * What the built-in controllers add to kube-runtime's controller skeleton: a context with an
+ * injectable clock, pod-owner wiring with adoption, and expectations (creations and deletions not
+ * yet seen in the caches).
  */
 import type { KubeObject } from '@flotilla/apimachinery';
-import { ApiError, isConflict, type KubeClient, type Resource, R } from './client.js';
-import { InformerFactory, objKey, type Informer } from './informer.js';
-import { WorkQueue } from './queue.js';
-import { rfc3339, type Clock, realClock, controllerRefOf, selectorFn, type LabelSelector } from './util.js';
+import {
+  Controller as RuntimeController,
+  EventRecorder,
+  InformerFactory,
+  splitKey,
+  type ControllerOptions,
+  type Informer,
+  type KubeClient,
+  type RuntimeContext,
+} from '@flotilla/kube-runtime';
+import { type Clock, realClock, controllerRefOf, selectorFn, type LabelSelector } from './util.js';
 
-export interface ControllerContext {
-  client: KubeClient;
-  informers: InformerFactory;
-  log: (msg: string) => void;
+export interface ControllerContext extends RuntimeContext {
   clock: Clock;
   /** restrict namespaced watches to one namespace */
   namespace?: string;
-  events: EventRecorder;
 }
 
-export type ReconcileResult = void | { requeueAfter?: number };
+/** The built-in controllers' queue: per-key back-off capped at 30 s, a roomy global bucket. */
+const QUEUE: ControllerOptions = { maxDelayMs: 30_000, qps: 50, burst: 300 };
 
-export abstract class Controller {
-  readonly queue = new WorkQueue();
-  private resyncTimer?: NodeJS.Timeout;
-  protected stopped = false;
-
+export abstract class Controller extends RuntimeController {
   constructor(
-    readonly name: string,
-    protected readonly ctx: ControllerContext,
-    protected readonly workers = 4,
-    /** a full re-enqueue of the primary objects every so often (a safety net; 0 disables) */
-    protected readonly resyncMs = 5 * 60_000,
-  ) {}
-
-  /** The key of the primary objects this controller reconciles. */
-  protected abstract primary(): Informer;
-  abstract reconcile(key: string): Promise<ReconcileResult>;
-
-  private recorder?: EventRecorder;
-  /** Events reported as coming from this controller (like "deployment-controller"). */
-  protected get events(): EventRecorder {
-    return (this.recorder ??= this.ctx.events.as(this.name));
-  }
-
-  protected log(msg: string): void {
-    this.ctx.log(`${this.name}: ${msg}`);
-  }
-
-  enqueue(o: KubeObject | string): void {
-    this.queue.add(typeof o === 'string' ? o : objKey(o));
-  }
-
-  /** Enqueues the controller (of the given kind) of an object. */
-  protected enqueueOwner(o: KubeObject, kind: string): void {
-    const ref = controllerRefOf(o);
-    if (ref && ref.kind === kind) this.enqueue(o.metadata?.namespace ? `${o.metadata.namespace}/${ref.name}` : ref.name);
+    name: string,
+    protected override readonly ctx: ControllerContext,
+    workers = 4,
+    resyncMs = 5 * 60_000,
+  ) {
+    super(name, ctx, { ...QUEUE, workers, resyncMs });
   }
 
   /**
@@ -96,62 +72,9 @@ export abstract class Controller {
       },
     });
   }
-
-  protected async handle(key: string): Promise<void> {
-    try {
-      const r = await this.reconcile(key);
-      this.queue.forget(key);
-      if (r && r.requeueAfter !== undefined) this.queue.addAfter(key, Math.max(1, Math.ceil(r.requeueAfter)));
-    } catch (e) {
-      if (this.stopped) return;
-      const delay = this.queue.addRateLimited(key);
-      // conflicts are routine (a cache a moment behind): retry quietly
-      if (isConflict(e)) return;
-      if (e instanceof ApiError && e.code === 404) this.log(`${key}: ${e.message} (requeued in ${delay} ms)`);
-      else this.log(`${key}: reconcile failed (requeued in ${delay} ms): ${(e as Error).stack ?? e}`);
-    }
-  }
-
-  /** Waits for the caches, then starts the workers. */
-  async start(): Promise<void> {
-    await this.ctx.informers.waitForSync();
-    if (this.stopped) return;
-    for (const o of this.primary().list()) this.enqueue(o);
-    this.queue.start(this.workers, (k) => this.handle(k));
-    if (this.resyncMs > 0) {
-      this.resyncTimer = setInterval(() => {
-        for (const o of this.primary().list()) this.enqueue(o);
-      }, this.resyncMs);
-      this.resyncTimer.unref();
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.resyncTimer) clearInterval(this.resyncTimer);
-    await this.queue.shutdown();
-  }
 }
 
-/**
- * Writes an object's status. The status is derived from the children, not from the object, so a
- * conflict (the cached object is a version behind) is retried once on the fresh object.
- */
-export async function writeStatus<T extends KubeObject>(client: KubeClient, r: Resource, obj: T, status: unknown): Promise<T> {
-  try {
-    return await client.update<T>(r, { ...obj, status }, 'status');
-  } catch (e) {
-    if (!isConflict(e)) throw e;
-  }
-  const fresh = await client.get<T>(r, obj.metadata?.namespace, obj.metadata!.name!);
-  if (fresh.metadata?.uid !== obj.metadata?.uid) return fresh;
-  return client.update<T>(r, { ...fresh, status }, 'status');
-}
-
-export function splitKey(key: string): [string, string] {
-  const i = key.indexOf('/');
-  return i < 0 ? ['', key] : [key.slice(0, i), key.slice(i + 1)];
-}
+export { writeStatus, splitKey, type ReconcileResult } from '@flotilla/kube-runtime';
 
 // ----------------------------------------------------------------------------------- expectations
 
@@ -225,59 +148,16 @@ export class Expectations {
   }
 }
 
-// ------------------------------------------------------------------------------------------ events
-
-/** Records core/v1 Events (best effort, like a real controller's event broadcaster). */
-export class EventRecorder {
-  private seq = 0;
-  constructor(
-    private readonly client: KubeClient | undefined,
-    private readonly component: string,
-    private readonly clock: Clock = realClock,
-  ) {}
-
-  /** The same recorder reporting as another component. */
-  as(component: string): EventRecorder {
-    return new EventRecorder(this.client, component, this.clock);
-  }
-
-  event(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, kind?: string, apiVersion?: string): void {
-    if (!this.client) return;
-    const m = obj.metadata ?? {};
-    const ns = m.namespace || 'default';
-    const now = rfc3339(this.clock.now());
-    const name = `${m.name}.${(Date.now() * 1000 + (this.seq++ % 1000)).toString(16)}`;
-    const ev = {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name, namespace: ns },
-      involvedObject: { kind: kind ?? obj.kind, apiVersion: apiVersion ?? obj.apiVersion, namespace: m.namespace, name: m.name, uid: m.uid, resourceVersion: m.resourceVersion },
-      reason,
-      message,
-      type,
-      source: { component: this.component },
-      reportingComponent: this.component,
-      reportingInstance: this.component,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-    };
-    this.client.create(R.events, ns, ev).catch(() => undefined);
-  }
-}
-
 /** Builds a context over a client (shared informers, clock, events). */
 export function makeContext(client: KubeClient, opts: { namespace?: string; log?: (m: string) => void; clock?: Clock; events?: boolean } = {}): ControllerContext {
   const log = opts.log ?? (() => {});
   const clock = opts.clock ?? realClock;
   return {
     client,
-    informers: new InformerFactory(client, opts.namespace, log),
+    informers: new InformerFactory(client, { namespace: opts.namespace, log }),
     log,
     clock,
     namespace: opts.namespace,
-    events: new EventRecorder(opts.events === false ? undefined : client, 'flotilla-controller-manager', clock),
+    events: new EventRecorder(opts.events === false ? undefined : client, { component: 'flotilla-controller-manager', log, clock }),
   };
 }
-
-export type { Resource };

@@ -5,10 +5,10 @@
  * keeps status.active / lastScheduleTime / lastSuccessfulTime; trims finished Jobs to
  * successfulJobsHistoryLimit / failedJobsHistoryLimit. The clock is injectable (ControllerContext).
  */
-import { isAlreadyExists, isNotFound, R } from './client.js';
+import { isAlreadyExists, isNotFound, R } from '@flotilla/kube-runtime';
 import { Controller, writeStatus, splitKey, type ControllerContext, type ReconcileResult } from './controller.js';
 import { CronError, CronSchedule } from './cron.js';
-import type { Informer } from './informer.js';
+import type { Informer } from '@flotilla/kube-runtime';
 import { jobFinished } from './job.js';
 import { byCreation, clone, deepEqual, isControlledBy, isTerminating, ownerRef, parseTime, rfc3339, type Obj } from './util.js';
 

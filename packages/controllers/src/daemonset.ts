@@ -5,11 +5,11 @@
  * a per-node backoff), extra pods removed, RollingUpdate (maxUnavailable) and OnDelete updates,
  * revisions as ControllerRevisions, and the DaemonSet status counters.
  */
-import { isNotFound, R } from './client.js';
+import { isNotFound, R } from '@flotilla/kube-runtime';
 import { claim } from './claim.js';
 import { Controller, writeStatus, Expectations, splitKey, type ControllerContext, type ReconcileResult } from './controller.js';
 import { ensureUpdateRevision, REVISION_HASH_LABEL, truncateHistory } from './history.js';
-import type { Informer } from './informer.js';
+import type { Informer } from '@flotilla/kube-runtime';
 import { podFromTemplate } from './pods.js';
 import { matchesNodeSelectorAndAffinity, untoleratedTaint, type Toleration } from './scheduling.js';
 import {

@@ -13,10 +13,10 @@
  * `kubectl rollout status` reads.
  */
 import type { KubeObject } from '@flotilla/apimachinery';
-import { isAlreadyExists, isNotFound, R } from './client.js';
+import { isAlreadyExists, isNotFound, R } from '@flotilla/kube-runtime';
 import { claim } from './claim.js';
 import { Controller, writeStatus, splitKey, type ControllerContext, type ReconcileResult } from './controller.js';
-import type { Informer } from './informer.js';
+import type { Informer } from '@flotilla/kube-runtime';
 import {
   byCreation,
   clone,

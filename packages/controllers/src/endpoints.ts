@@ -5,9 +5,9 @@
  * (their endpoints are managed by hand), ExternalName services and `default/kubernetes` are left
  * alone. `desiredEndpoints` / `desiredEndpointSlices` are the pure core.
  */
-import { isAlreadyExists, isNotFound, R } from './client.js';
+import { isAlreadyExists, isNotFound, R } from '@flotilla/kube-runtime';
 import { Controller, splitKey, type ControllerContext, type ReconcileResult } from './controller.js';
-import type { Informer } from './informer.js';
+import type { Informer } from '@flotilla/kube-runtime';
 import { computeHash, deepEqual, isControlledBy, isPodReady, isPodTerminal, isTerminating, ownerRef, type Obj, type Pod } from './util.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

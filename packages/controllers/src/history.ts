@@ -4,7 +4,7 @@
  * spec.template).
  */
 import type { KubeObject } from '@flotilla/apimachinery';
-import { isAlreadyExists, isNotFound, R, type KubeClient, type Resource } from './client.js';
+import { isAlreadyExists, isNotFound, R, type KubeClient, type Resource } from '@flotilla/kube-runtime';
 import { byCreation, clone, computeHash, isControlledBy, ownerRef, semanticJson, type Obj } from './util.js';
 
 export const REVISION_HASH_LABEL = 'controller-revision-hash';

@@ -4,7 +4,7 @@
  * "default", ConfigMap "kube-root-ca.crt"), a scheduler and a local-path volume provisioner. They talk to the cluster only through the
  * Kubernetes API, so they run against the embedded API server and against a real cluster alike.
  */
-import { KubeClient, type KubeConfigLike } from './client.js';
+import { KubeClient, type KubeConfigLike } from '@flotilla/kube-runtime';
 import { Controller, makeContext, type ControllerContext } from './controller.js';
 import { CronJobController, type CronJobOptions } from './cronjob.js';
 import { DaemonSetController } from './daemonset.js';
@@ -17,7 +17,7 @@ import { ReplicaSetController } from './replicaset.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { StatefulSetController } from './statefulset.js';
 import type { Clock } from './util.js';
-import { LeaderElector, type LeaderElectionOptions } from './leader.js';
+import { LeaderElector, type LeaderElectionOptions } from '@flotilla/kube-runtime';
 
 export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'statefulset', 'daemonset', 'job', 'cronjob', 'endpoints', 'namespace-defaults', 'scheduler', 'provisioner'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
@@ -46,6 +46,13 @@ export interface ControllersOptions {
   events?: boolean;
   /** run only while holding a Lease (several replicas, one active); true for the defaults */
   leaderElection?: boolean | LeaderElectionOptions;
+  /** client-side rate limit (default 1000 requests/s, burst 2000: the controllers of one cluster share one client) */
+  qps?: number;
+  burst?: number;
+}
+
+function newClient(opts: ControllersOptions): KubeClient {
+  return new KubeClient(opts.kubeconfig, { fieldManager: 'flotilla-controllers', qps: opts.qps ?? 1000, burst: opts.burst ?? 2000 });
 }
 
 export interface RunningControllers {
@@ -90,7 +97,7 @@ function build(name: ControllerName, ctx: ControllerContext, opts: ControllersOp
  */
 export async function startControllers(opts: ControllersOptions = {}): Promise<RunningControllers> {
   if (!opts.leaderElection) return startNow(opts);
-  const client = new KubeClient(opts.kubeconfig);
+  const client = newClient(opts);
   let current: RunningControllers | undefined;
   let starting: Promise<void> | undefined;
   const log = opts.log ?? (() => {});
@@ -132,7 +139,7 @@ export async function startControllers(opts: ControllersOptions = {}): Promise<R
 async function startNow(opts: ControllersOptions): Promise<RunningControllers> {
   const names = opts.controllers ?? CONTROLLER_NAMES.filter((n) => n !== 'provisioner' || !!opts.storageDir);
   if (names.includes('provisioner') && !opts.storageDir) throw new Error('the provisioner needs the storageDir option (where volumes are created)');
-  const client = new KubeClient(opts.kubeconfig);
+  const client = newClient(opts);
   const context = makeContext(client, { namespace: opts.namespace, log: opts.log, clock: opts.clock, events: opts.events });
   const controllers = names.map((n) => build(n, context, opts));
   context.informers.start();
@@ -166,11 +173,7 @@ export const startNamespaceDefaultsController = one('namespace-defaults');
 export const startScheduler = one('scheduler');
 export const startProvisioner = one('provisioner');
 
-export { KubeClient, ApiError, R, resourcePath, loadKubeConfig, type KubeConfigLike, type Resource } from './client.js';
-export { LeaderElector, LEASES, type LeaderElectionOptions } from './leader.js';
-export { Informer, InformerFactory, objKey } from './informer.js';
-export { WorkQueue } from './queue.js';
-export { Controller, Expectations, EventRecorder, makeContext, type ControllerContext, type ReconcileResult } from './controller.js';
+export { Controller, Expectations, makeContext, type ControllerContext, type ReconcileResult } from './controller.js';
 export { DeploymentController, planDeployment, resolveFenceposts, equalIgnoreHash, podTemplateHash, REVISION, REVISION_HISTORY, HASH_LABEL, type DeploymentPlan, type DeploymentAction } from './deployment.js';
 export { ReplicaSetController, replicaSetStatus, replicaDiff } from './replicaset.js';
 export { StatefulSetController, planStatefulSet, statefulPod, statefulSetStatus, ordinalOf } from './statefulset.js';

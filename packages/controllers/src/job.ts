@@ -9,10 +9,10 @@
  * Pods are counted from the pods themselves (finished pods are kept until the Job goes), so a restart
  * of the controller loses nothing. `planJob` is the pure core.
  */
-import { isNotFound, R } from './client.js';
+import { isNotFound, R } from '@flotilla/kube-runtime';
 import { claim } from './claim.js';
 import { Controller, writeStatus, Expectations, splitKey, type ControllerContext, type ReconcileResult } from './controller.js';
-import type { Informer } from './informer.js';
+import type { Informer } from '@flotilla/kube-runtime';
 import { podFromTemplate, rankPodsForDeletion } from './pods.js';
 import {
   controllerRefOf,

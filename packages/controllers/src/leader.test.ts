@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startControllers } from './index.js';
-import { R } from './client.js';
-import { LEASES } from './leader.js';
+import { R } from '@flotilla/kube-runtime';
+import { LEASES } from '@flotilla/kube-runtime';
 import { eventually, startCluster } from './testkit.js';
 import type { Obj } from './util.js';
 

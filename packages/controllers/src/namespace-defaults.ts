@@ -2,9 +2,9 @@
  * What every namespace of a real cluster has: the ServiceAccount "default" and the ConfigMap
  * "kube-root-ca.crt" holding the API server's CA bundle (recreated / restored when deleted or edited).
  */
-import { ApiError, isAlreadyExists, isNotFound, R } from './client.js';
+import { ApiError, isAlreadyExists, isNotFound, R } from '@flotilla/kube-runtime';
 import { Controller, type ControllerContext, type ReconcileResult } from './controller.js';
-import type { Informer } from './informer.js';
+import type { Informer } from '@flotilla/kube-runtime';
 import { isTerminating, type Obj } from './util.js';
 
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';

@@ -1,6 +1,6 @@
 /** Pods from templates, and which pods go first when scaling down. */
 import type { KubeObject } from '@flotilla/apimachinery';
-import type { Resource } from './client.js';
+import type { Resource } from '@flotilla/kube-runtime';
 import { clone, creationMs, getCondition, isPodReady, ownerRef, parseTime, podConditions, podRestarts, type Pod } from './util.js';
 
 export interface PodTemplate {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startControllers, type RunningControllers } from './index.js';
-import { R } from './client.js';
+import { R } from '@flotilla/kube-runtime';
 import { PVS, STORAGE_CLASSES, findVolume, volumeMismatch } from './provisioner.js';
 import { checkPodClaims, volumeNodeReasons } from './scheduling.js';
 import { eventually, startCluster, startFakeKubelet, type Cluster, type FakeKubelet } from './testkit.js';

@@ -25,9 +25,9 @@
  */
 import { mkdirSync, chmodSync, rmSync, existsSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { isAlreadyExists, isConflict, isNotFound, R, type Resource } from './client.js';
+import { isAlreadyExists, isConflict, isNotFound, R, type Resource } from '@flotilla/kube-runtime';
 import { Controller, type ControllerContext, type ReconcileResult } from './controller.js';
-import type { Informer } from './informer.js';
+import type { Informer } from '@flotilla/kube-runtime';
 import { parseQuantity } from './scheduling.js';
 import { deepEqual, isPodTerminal, isTerminating, selectorFn, type Obj, type Pod } from './util.js';
 
@@ -184,7 +184,7 @@ export class LocalPathProvisioner extends Controller {
     const k = `${o.metadata?.uid}|${reason}`;
     if (this.lastEvent.get(k) === message) return;
     this.lastEvent.set(k, message);
-    this.events.event(o, type, reason, message, o.kind ?? (o.metadata?.namespace ? 'PersistentVolumeClaim' : 'PersistentVolume'), 'v1');
+    this.events.event(o, type, reason, message, { kind: o.kind ?? (o.metadata?.namespace ? 'PersistentVolumeClaim' : 'PersistentVolume'), apiVersion: 'v1' });
   }
 
   private forgetEvents(o: Obj): void {

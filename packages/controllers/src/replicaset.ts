@@ -3,10 +3,10 @@
  * match the selector, and reports replicas / fullyLabeledReplicas / readyReplicas /
  * availableReplicas / observedGeneration.
  */
-import { ApiError, isNotFound, R } from './client.js';
+import { ApiError, isNotFound, R } from '@flotilla/kube-runtime';
 import { claim } from './claim.js';
 import { Controller, writeStatus, Expectations, splitKey, type ControllerContext, type ReconcileResult } from './controller.js';
-import type { Informer } from './informer.js';
+import type { Informer } from '@flotilla/kube-runtime';
 import { podFromTemplate, rankPodsForDeletion, slowStartBatch } from './pods.js';
 import {
   controllerRefOf,

@@ -14,9 +14,9 @@
  */
 import { hostname } from 'node:os';
 import { cpus, totalmem } from 'node:os';
-import { ApiError, isConflict, isNotFound, R } from './client.js';
+import { ApiError, isConflict, isNotFound, R } from '@flotilla/kube-runtime';
 import { Controller, splitKey, type ControllerContext, type ReconcileResult } from './controller.js';
-import type { Informer } from './informer.js';
+import type { Informer } from '@flotilla/kube-runtime';
 import { PVS, SELECTED_NODE_ANNOTATION, STORAGE_CLASSES } from './provisioner.js';
 import { checkPodClaims, hostPorts, nodeScore, podFitsNode, podRequests, unschedulableMessage, volumeNodeReasons, type Resources } from './scheduling.js';
 import { deepEqual, getCondition, isPodTerminal, isTerminating, rfc3339, setCondition, type Condition, type Obj, type Pod } from './util.js';

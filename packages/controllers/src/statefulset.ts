@@ -6,11 +6,11 @@
  *
  * `planStatefulSet` is the pure core: one pass's actions and the status.
  */
-import { isAlreadyExists, isNotFound, R } from './client.js';
+import { isAlreadyExists, isNotFound, R } from '@flotilla/kube-runtime';
 import { claim } from './claim.js';
 import { Controller, writeStatus, Expectations, splitKey, type ControllerContext, type ReconcileResult } from './controller.js';
 import { ensureUpdateRevision, REVISION_HASH_LABEL, templateOfRevision, truncateHistory } from './history.js';
-import type { Informer } from './informer.js';
+import type { Informer } from '@flotilla/kube-runtime';
 import { podFromTemplate } from './pods.js';
 import {
   clone,

@@ -3,80 +3,29 @@
  * it, and a stand-in for the node agent that does not exist yet — it "runs" pods bound to its node by
  * writing their status through the API (/status), and finishes graceful deletions.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startApiServer, type ApiServer } from '@flotilla/apiserver';
-import { isConflict, isNotFound, KubeClient, R } from './client.js';
-import { Informer } from './informer.js';
+import { isConflict, isNotFound, KubeClient, R, Informer } from '@flotilla/kube-runtime';
+import { startTestCluster, type TestCluster } from '@flotilla/kube-runtime/testkit';
 import { rfc3339, type Obj, type Pod } from './util.js';
 
-export interface Cluster {
-  server: ApiServer;
-  dir: string;
-  kubeconfig: string;
+export { sleep, eventually } from '@flotilla/kube-runtime/testkit';
+
+export interface Cluster extends TestCluster<ApiServer> {
   client: KubeClient;
-  kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<{ code: number; stdout: string; stderr: string }>;
-  /** kubectl that must succeed; returns stdout */
-  k(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<string>;
-  close(): Promise<void>;
 }
 
+/** The kit's API server, and a client of it. */
 export async function startCluster(): Promise<Cluster> {
-  const dir = mkdtempSync(join(tmpdir(), 'flotilla-ctrl-'));
-  const server = await startApiServer({ dataDir: join(dir, 'data'), port: 0 });
-  const kubeconfig = server.writeKubeconfig(join(dir, 'kubeconfig'));
-  const client = new KubeClient(kubeconfig);
-  const kubectl: Cluster['kubectl'] = (args, o = {}) =>
-    new Promise((resolve) => {
-      const child = spawn('kubectl', args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(dir, 'home'), KUBECONFIG: kubeconfig }, stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      const t = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
-      child.on('close', (code) => {
-        clearTimeout(t);
-        resolve({ code: code ?? -1, stdout, stderr });
-      });
-      child.stdin.end(o.input ?? '');
-    });
-  const k: Cluster['k'] = async (args, o) => {
-    const r = await kubectl(args, o);
-    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-    return r.stdout;
-  };
+  const c = await startTestCluster({ start: startApiServer, prefix: 'flotilla-ctrl-' });
+  const client = new KubeClient(c.kubeconfig, { qps: 1000, burst: 2000 });
   return {
-    server,
-    dir,
-    kubeconfig,
+    ...c,
     client,
-    kubectl,
-    k,
     async close() {
       client.close();
-      await server.close();
-      rmSync(dir, { recursive: true, force: true });
+      await c.close();
     },
   };
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 15_000, what = 'condition'): Promise<T> {
-  const start = Date.now();
-  let last: unknown;
-  while (Date.now() - start < timeoutMs) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 /** What the stand-in kubelet does with a pod bound to its node. */

@@ -1,7 +1,7 @@
 /** Small pure helpers shared by the controllers. */
 import { labelSelectorRequirements, matchLabels, type KubeObject, type OwnerReference } from '@flotilla/apimachinery';
-import type { Resource } from './client.js';
-import { apiVersionOf } from './client.js';
+import type { Resource } from '@flotilla/kube-runtime';
+import { apiVersionOf, controllerRefOf } from '@flotilla/kube-runtime';
 
 // ----------------------------------------------------------------------------------------- types
 
@@ -48,9 +48,7 @@ export function ownerRef(owner: KubeObject, r: Resource): OwnerReference {
   };
 }
 
-export function controllerRefOf(o: KubeObject): OwnerReference | undefined {
-  return (o.metadata?.ownerReferences ?? []).find((r) => r.controller === true);
-}
+export { controllerRefOf };
 
 export function isControlledBy(o: KubeObject, owner: KubeObject): boolean {
   return controllerRefOf(o)?.uid === owner.metadata?.uid;

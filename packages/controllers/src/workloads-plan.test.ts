@@ -8,7 +8,6 @@ import { CronSchedule, CronError } from './cron.js';
 import { desiredEndpoints, desiredEndpointSlices, managesEndpoints } from './endpoints.js';
 import { schedulePod } from './scheduler.js';
 import { parseQuantity, podRequests, tolerates } from './scheduling.js';
-import { WorkQueue } from './queue.js';
 import { REVISION_HASH_LABEL } from './history.js';
 import { Expectations } from './controller.js';
 import type { Obj, Pod } from './util.js';
@@ -329,38 +328,6 @@ test('scheduler: fits by selector, taints, unschedulable and resources, and expl
   assert.deepEqual(schedulePod(withPort(8081), [node('a')], new Map([['a', [withPort(8080)]]])), { node: 'a' });
   assert.ok(tolerates({ operator: 'Exists' }, { key: 'anything', effect: 'NoExecute' }));
   assert.ok(!tolerates({ key: 'k', value: 'v', effect: 'NoSchedule' }, { key: 'k', value: 'v', effect: 'NoExecute' }));
-});
-
-// --------------------------------------------------------------------------------------- the queue
-
-test('work queue: dedupes, never runs a key twice at once, re-runs a key added while it runs', async () => {
-  const q = new WorkQueue(1, 50);
-  const runs: string[] = [];
-  let concurrent = 0;
-  let maxConcurrent = 0;
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  q.start(3, async (k) => {
-    concurrent++;
-    maxConcurrent = Math.max(maxConcurrent, concurrent);
-    runs.push(k);
-    if (k === 'a' && runs.filter((x) => x === 'a').length === 1) await gate;
-    concurrent--;
-  });
-  q.add('a');
-  q.add('a');
-  q.add('b');
-  await new Promise((r) => setTimeout(r, 10));
-  q.add('a'); // while a runs
-  release();
-  await new Promise((r) => setTimeout(r, 20));
-  assert.deepEqual(runs.sort(), ['a', 'a', 'b']);
-  assert.ok(maxConcurrent <= 2);
-  assert.equal(q.addRateLimited('x'), 1);
-  assert.equal(q.addRateLimited('x'), 2);
-  q.forget('x');
-  assert.equal(q.addRateLimited('x'), 1);
-  await q.shutdown();
 });
 
 test('expectations hold back a controller until its creations and deletions show in the cache', () => {

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startControllers, type RunningControllers } from './index.js';
-import { R } from './client.js';
+import { R } from '@flotilla/kube-runtime';
 import { defaultBehaviour, eventually, listPods, setPodReady, sleep, startCluster, startFakeKubelet, type Cluster, type FakeKubelet } from './testkit.js';
 import type { Obj, Pod } from './util.js';
 

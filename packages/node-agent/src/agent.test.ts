@@ -3,6 +3,7 @@
  * (the scheduler is another component). Runs sandboxed with bubblewrap when it is installed, as
  * plain processes otherwise (plain.test.ts covers that mode explicitly).
  */
+import { R } from '@flotilla/kube-runtime';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -24,7 +25,7 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
   });
 
   it('registers its Node and Lease', async () => {
-    const node = await env.api.get('/api/v1/nodes/flotilla-node');
+    const node = await env.api.request('GET', '/api/v1/nodes/flotilla-node');
     assert.equal(node.status.daemonEndpoints.kubeletEndpoint.Port, Number(new URL(env.agent.kubeletUrl).port));
     assert.deepEqual(node.status.addresses[0], { type: 'InternalIP', address: '127.0.0.1' });
     assert.equal(node.status.conditions.find((c: any) => c.type === 'Ready').status, 'True');
@@ -33,7 +34,7 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     assert.equal(node.status.allocatable.pods, '110');
     assert.equal(node.status.nodeInfo.operatingSystem, 'linux');
     assert.equal(node.metadata.labels['kubernetes.io/hostname'], 'flotilla-node');
-    const lease = await env.api.get('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/flotilla-node');
+    const lease = await env.api.request('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/flotilla-node');
     assert.equal(lease.spec.holderIdentity, 'flotilla-node');
     assert.ok(lease.spec.renewTime);
   });
@@ -73,6 +74,9 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
       k.on('close', (code) => (code === 0 ? resolve(o) : reject(new Error(`kubectl logs: ${e}`))));
     });
     assert.equal(out.split('\n').length, 3);
+    // and with kube-runtime's client (pods/log subresource)
+    assert.deepEqual((await env.api.logs(ns, 'hello', { container: 'main' })).split('\n').sort(), ['', 'hello', 'oops', 'world']);
+    assert.match(await env.api.logs(ns, 'hello', { tailLines: 1 }), /^(world|oops)\n$/);
     await env.agent.flushEvents();
     const reasons = (await events(env.api, ns, 'hello')).map((e: any) => e.reason);
     for (const r of ['Pulled', 'Created', 'Started']) assert.ok(reasons.includes(r), `event ${r} in ${reasons}`);
@@ -270,7 +274,7 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     const q = await podWhere(env.api, ns, 'q', (p) => cstatus(p)?.state?.waiting?.reason === 'CreateContainerConfigError', 'CreateContainerConfigError');
     assert.equal(cstatus(q).state.waiting.message, 'secret "nosuch" not found');
     // fixing the ConfigMap lets the container start on a retry
-    await env.api.mergePatch(`/api/v1/namespaces/${ns}/configmaps/cm`, { data: { missing: 'now' } });
+    await env.api.patch(R.configmaps, ns, 'cm', { data: { missing: 'now' } });
     await podWhere(env.api, ns, 'p', (p) => cstatus(p)?.restartCount >= 0 && (cstatus(p)?.state?.running || cstatus(p)?.state?.terminated || cstatus(p)?.lastState?.terminated), 'started after the fix');
     await deletePod(env.api, ns, 'p', 0);
     await deletePod(env.api, ns, 'q', 0);
@@ -547,7 +551,7 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     const ns = 'image';
     await createPod(env.api, ns, podManifest('i', { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox:1.36', command: ['sleep', '3600'] }] }));
     const before = await podWhere(env.api, ns, 'i', (p) => cond(p, 'Ready') === 'True', 'Ready');
-    await env.api.request('PATCH', `/api/v1/namespaces/${ns}/pods/i`, { spec: { containers: [{ name: 'c', image: 'alpine:3.19' }] } }, { contentType: 'application/strategic-merge-patch+json' });
+    await env.api.patch(R.pods, ns, 'i', { spec: { containers: [{ name: 'c', image: 'alpine:3.19' }] } }, 'strategic');
     const after = await podWhere(env.api, ns, 'i', (p) => cstatus(p)?.image === 'alpine:3.19' && !!cstatus(p)?.state?.running, 'running the new image');
     assert.equal(cstatus(after).restartCount, 1);
     assert.notEqual(cstatus(after).containerID, cstatus(before).containerID);

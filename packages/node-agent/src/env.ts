@@ -2,7 +2,7 @@
  * A container's environment as the kubelet builds it: Service link variables, then envFrom, then
  * env (later wins), with `$(VAR)` references to previously defined variables expanded.
  */
-import { ApiError, type KubeClient } from './kube.js';
+import { ApiError, R, type KubeClient } from '@flotilla/kube-runtime';
 import { expandVars, isValidEnvName, serviceEnv } from './expand.js';
 import { fieldRefValue, resourceFieldValue, type VolumeContext } from './volumes.js';
 
@@ -50,7 +50,7 @@ export async function buildEnv(ctx: EnvContext, container: any): Promise<Record<
     if (cache.has(key)) return cache.get(key);
     let obj: any;
     try {
-      obj = await ctx.api.get(`/api/v1/namespaces/${encodeURIComponent(ns)}/${kind}/${encodeURIComponent(name)}`);
+      obj = await ctx.api.get(R[kind], ns, name);
     } catch (e) {
       if (e instanceof ApiError && e.code === 404) obj = undefined;
       else throw e;

@@ -5,10 +5,9 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeClient, type KubeObject } from './kube.js';
+import { KubeClient, Informer, EventRecorder, R, type AnyObject as KubeObject } from '@flotilla/kube-runtime';
 import { ImageTable, type ImageMapping } from './images.js';
 import { bwrapContext, detectBwrap, FifoMaker, installShim, type BwrapContext, type SandboxMode } from './sandbox.js';
-import { EventRecorder } from './events.js';
 import { Ipam } from './ipam.js';
 import { hostResources, NodeRegistration } from './node.js';
 import { listPodDirs, PodWorker, readState, removePodFiles, type AgentContext, type PodState } from './pod.js';
@@ -100,7 +99,9 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   const nodeName = opts.nodeName ?? 'flotilla-node';
   const dataDir = opts.dataDir;
   for (const d of ['pods', 'logs', 'tmp', 'volumes']) mkdirSync(join(dataDir, d), { recursive: true, mode: d === 'tmp' ? 0o711 : 0o700 });
-  const api = await KubeClient.fromKubeconfig(opts.kubeconfig);
+  // the kubelet's own client: throughput as before (kubelet's defaults, 50/100, would throttle pod status)
+  const api = new KubeClient(opts.kubeconfig, { fieldManager: 'kubelet', userAgent: 'flotilla-node-agent', qps: 1000, burst: 2000 });
+  await api.ready();
 
   let mode: SandboxMode = 'none';
   let bw: BwrapContext | undefined;
@@ -168,7 +169,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     dialPod: (w, port) => network.dial(w.ip, port),
   });
 
-  const events = new EventRecorder(api, nodeName, log);
+  const events = new EventRecorder(api, { component: 'kubelet', host: nodeName, log });
   /** the `kubernetes` Service, when pods have networks of their own and it has a ClusterIP */
   const kubernetesService = (): ServiceInfo | undefined => {
     const k = network.mode === 'netns' ? services.get('default')?.get('kubernetes') : undefined;
@@ -234,51 +235,28 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   reg.start();
 
   // Services, for the environment variables of new containers
-  const svcInf = api.informer(
-    '/api/v1/services',
-    {},
-    {
-      onList(items) {
-        services.clear();
-        serviceObjs.clear();
-        for (const s of items) putService(s);
-        routesChanged();
-      },
-      onEvent(ev) {
-        if (ev.type === 'DELETED') {
-          services.get(ev.object.metadata?.namespace)?.delete(ev.object.metadata?.name);
-          serviceObjs.delete(`${ev.object.metadata?.namespace}/${ev.object.metadata?.name}`);
-        } else putService(ev.object);
-        routesChanged();
-      },
-      onError: (e) => log(`services watch: ${e.message}`),
+  const svcInf = new Informer<KubeObject>(api, R.services, { log });
+  svcInf.on({
+    add: (s) => (putService(s), routesChanged()),
+    update: (_o, s) => (putService(s), routesChanged()),
+    delete: (s) => {
+      services.get(s.metadata?.namespace)?.delete(s.metadata?.name);
+      serviceObjs.delete(`${s.metadata?.namespace}/${s.metadata?.name}`);
+      routesChanged();
     },
-  );
+  });
+  svcInf.start();
   // Endpoints: the service proxy, NodePorts, LoadBalancers and cluster DNS follow them
-  const epInf = api.informer(
-    '/api/v1/endpoints',
-    {},
-    {
-      onList(items) {
-        endpointObjs.clear();
-        for (const e of items) endpointObjs.set(`${e.metadata?.namespace}/${e.metadata?.name}`, e);
-        routesChanged();
-      },
-      onEvent(ev) {
-        const k = `${ev.object.metadata?.namespace}/${ev.object.metadata?.name}`;
-        if (ev.type === 'DELETED') endpointObjs.delete(k);
-        else endpointObjs.set(k, ev.object);
-        routesChanged();
-      },
-      onError: (e) => log(`endpoints watch: ${e.message}`),
-    },
-  );
+  const epInf = new Informer<KubeObject>(api, R.endpoints, { log });
+  const putEp = (e: KubeObject) => (endpointObjs.set(`${e.metadata?.namespace}/${e.metadata?.name}`, e), routesChanged());
+  epInf.on({ add: putEp, update: (_o, e) => putEp(e), delete: (e) => (endpointObjs.delete(`${e.metadata?.namespace}/${e.metadata?.name}`), routesChanged()) });
+  epInf.start();
   const hostPorts = new HostPorts(
     (ip, port) => network.dial(ip, port),
     log,
     (ns, name, ip) => {
       void api
-        .mergePatch(`/api/v1/namespaces/${encodeURIComponent(ns)}/services/${encodeURIComponent(name)}/status`, { status: { loadBalancer: { ingress: ip ? [{ ip, ipMode: 'VIP' }] : null } } })
+        .patch(R.services, ns, name, { status: { loadBalancer: { ingress: ip ? [{ ip, ipMode: 'VIP' }] : null } } }, 'merge', 'status')
         .catch((e) => log(`service ${ns}/${name}: writing the load balancer address: ${e.message}`));
     },
   );
@@ -303,22 +281,10 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     }, 10);
   }
   // ServiceAccounts, to decide on the API token mount without a request per pod
-  const saInf = api.informer(
-    '/api/v1/serviceaccounts',
-    {},
-    {
-      onList(items) {
-        serviceAccounts.clear();
-        for (const s of items) serviceAccounts.set(`${s.metadata?.namespace}/${s.metadata?.name}`, { automount: s.automountServiceAccountToken });
-      },
-      onEvent(ev) {
-        const k = `${ev.object.metadata?.namespace}/${ev.object.metadata?.name}`;
-        if (ev.type === 'DELETED') serviceAccounts.delete(k);
-        else serviceAccounts.set(k, { automount: ev.object.automountServiceAccountToken });
-      },
-      onError: (e) => log(`serviceaccounts watch: ${e.message}`),
-    },
-  );
+  const saInf = new Informer<KubeObject>(api, R.serviceaccounts, { log });
+  const putSa = (s: KubeObject) => serviceAccounts.set(`${s.metadata?.namespace}/${s.metadata?.name}`, { automount: s.automountServiceAccountToken });
+  saInf.on({ add: putSa, update: (_o, s) => putSa(s), delete: (s) => serviceAccounts.delete(`${s.metadata?.namespace}/${s.metadata?.name}`) });
+  saInf.start();
   function putService(s: KubeObject): void {
     const ns = s.metadata?.namespace;
     if (!ns) return;
@@ -339,12 +305,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
 
   const deleteNow = (pod: KubeObject) => {
     void api
-      .request('DELETE', `/api/v1/namespaces/${encodeURIComponent(pod.metadata!.namespace)}/pods/${encodeURIComponent(pod.metadata!.name)}`, {
-        apiVersion: 'v1',
-        kind: 'DeleteOptions',
-        gracePeriodSeconds: 0,
-        preconditions: { uid: pod.metadata!.uid },
-      })
+      .delete(R.pods, pod.metadata!.namespace, pod.metadata!.name, { gracePeriodSeconds: 0, uid: pod.metadata!.uid })
       .catch(() => {});
   };
 
@@ -392,31 +353,17 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     }
   };
 
-  let firstList = true;
-  const podInf = api.informer(
-    '/api/v1/pods',
-    { fieldSelector: `spec.nodeName=${nodeName}` },
-    {
-      onList(items) {
-        const seen = new Set(items.map((p) => p.metadata?.uid));
-        for (const w of [...workers.values()]) if (!seen.has(w.uid)) podGone(w.pod);
-        for (const p of items) handlePod(p);
-        if (firstList) {
-          firstList = false;
-          // pods that are gone: stop what they left and clean up
-          for (const s of restored.values()) cleanupOrphan(s);
-          restored.clear();
-          killStrays();
-          void network.sweep(new Set(workers.keys())).catch((e) => log(`sweeping pod networks: ${e.message}`));
-        }
-      },
-      onEvent(ev) {
-        if (ev.type === 'DELETED') podGone(ev.object);
-        else handlePod(ev.object);
-      },
-      onError: (e) => log(`pods watch: ${e.message}`),
-    },
-  );
+  // a re-list reports pods gone meanwhile as deletions
+  const podInf = new Informer<KubeObject>(api, R.pods, { fieldSelector: `spec.nodeName=${nodeName}`, log });
+  podInf.on({ add: handlePod, update: (_o, p) => handlePod(p), delete: podGone });
+  void podInf.synced.then(() => {
+    // pods that are gone: stop what they left and clean up
+    for (const s of restored.values()) cleanupOrphan(s);
+    restored.clear();
+    killStrays();
+    void network.sweep(new Set(workers.keys())).catch((e) => log(`sweeping pod networks: ${e.message}`));
+  });
+  podInf.start();
 
   function cleanupOrphan(s: PodState): void {
     for (const c of Object.values(s.containers)) {
@@ -479,13 +426,13 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
       if (stopped) return;
       stopped = true;
       for (const t of timers) clearInterval(t);
-      podInf.stop();
-      svcInf.stop();
-      epInf.stop();
+      void podInf.stop();
+      void svcInf.stop();
+      void epInf.stop();
       if (routesTimer) clearTimeout(routesTimer);
       await applying;
       await hostPorts.close();
-      saInf.stop();
+      void saInf.stop();
       reg.stop();
       await Promise.all([...workers.values()].map((w) => w.shutdown(!!o.keepPods)));
       await network.stop(!o.keepPods).catch((e) => log(`stopping the pod network: ${e.message}`));

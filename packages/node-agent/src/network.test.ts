@@ -46,8 +46,8 @@ function demoPod(name: string, color: string, labels: Record<string, string>): a
 async function putEndpoints(ns: string, name: string, ips: string[], port = 8080, portName = 'http'): Promise<void> {
   const body = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace: ns }, subsets: ips.length ? [{ addresses: ips.map((ip) => ({ ip })), ports: [{ name: portName, port, protocol: 'TCP' }] }] : [] };
   try {
-    const cur = await env.api.get(`/api/v1/namespaces/${ns}/endpoints/${name}`);
-    await env.api.request('PUT', `/api/v1/namespaces/${ns}/endpoints/${name}`, { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata.resourceVersion } });
+    const cur = await env.api.request('GET', `/api/v1/namespaces/${ns}/endpoints/${name}`);
+    await env.api.request('PUT', `/api/v1/namespaces/${ns}/endpoints/${name}`, { body: { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata.resourceVersion } } });
   } catch {
     await create(env.api, `/api/v1/namespaces/${ns}/endpoints`, body);
   }
@@ -155,7 +155,7 @@ describe('pod network (network namespaces)', { concurrency: false, timeout: 180_
     });
     await putEndpoints(ns, 'demo-lb', [ips['green-1']]);
     const lb = await waitFor('a load balancer address', async () => {
-      const s = await env.api.get(`/api/v1/namespaces/${ns}/services/demo-lb`);
+      const s = await env.api.request('GET', `/api/v1/namespaces/${ns}/services/demo-lb`);
       return s.status?.loadBalancer?.ingress?.[0]?.ip;
     });
     assert.match(lb, /^127\.0\.1\.\d+$/);

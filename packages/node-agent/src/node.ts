@@ -1,7 +1,7 @@
 /** The Node object and its Lease: registration, status, heartbeats. */
 import { readFileSync, statfsSync } from 'node:fs';
 import { cpus, totalmem, release, hostname, arch } from 'node:os';
-import { ApiError, type KubeClient } from './kube.js';
+import { ApiError, R, type KubeClient } from '@flotilla/kube-runtime';
 
 export const KUBELET_VERSION = 'v1.31.0-flotilla';
 
@@ -117,7 +117,7 @@ export class NodeRegistration {
     };
     let node: any;
     try {
-      node = await this.api.request('POST', '/api/v1/nodes', {
+      node = await this.api.create(R.nodes, undefined, {
         apiVersion: 'v1',
         kind: 'Node',
         metadata: { name: this.name, labels, annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'flotilla.dev/host': hostname() } },
@@ -125,21 +125,20 @@ export class NodeRegistration {
       });
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 409)) throw e;
-      node = await this.api.mergePatch(`/api/v1/nodes/${encodeURIComponent(this.name)}`, { metadata: { labels } });
+      node = await this.api.patch(R.nodes, undefined, this.name, { metadata: { labels } });
     }
     this.uid = node?.metadata?.uid;
-    await this.api.mergePatch(`/api/v1/nodes/${encodeURIComponent(this.name)}/status`, { status: this.status() });
+    await this.api.patch(R.nodes, undefined, this.name, { status: this.status() }, 'merge', 'status');
     await this.renewLease();
   }
 
   private async renewLease(): Promise<void> {
-    const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${encodeURIComponent(this.name)}`;
     const spec = { holderIdentity: this.name, leaseDurationSeconds: this.o.leaseSeconds, renewTime: microTime() };
     try {
-      await this.api.mergePatch(path, { spec });
+      await this.api.patch(R.leases, 'kube-node-lease', this.name, { spec });
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 404)) throw e;
-      await this.api.request('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', {
+      await this.api.create(R.leases, 'kube-node-lease', {
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
         metadata: { name: this.name, namespace: 'kube-node-lease', ...(this.uid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.name, uid: this.uid }] } : {}) },
@@ -160,7 +159,7 @@ export class NodeRegistration {
     every(Math.max(1, this.o.leaseSeconds / 4) * 1000, () => this.renewLease(), 'lease renewal');
     every(this.o.heartbeatSeconds * 1000, async () => {
       try {
-        await this.api.mergePatch(`/api/v1/nodes/${encodeURIComponent(this.name)}/status`, { status: this.status() });
+        await this.api.patch(R.nodes, undefined, this.name, { status: this.status() }, 'merge', 'status');
       } catch (e) {
         if (e instanceof ApiError && e.code === 404) await this.register();
         else throw e;

@@ -7,9 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, lstatSync, realpathSync, readdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import type { KubeClient } from './kube.js';
-import { ApiError } from './kube.js';
-import type { EventRecorder } from './events.js';
+import { ApiError, R, type KubeClient, type EventRecorder } from '@flotilla/kube-runtime';
 import { applyImagePlan, fillPlaceholders, missingRequirement, planImage, type ImageTable } from './images.js';
 import { expandVars } from './expand.js';
 import { buildEnv, ConfigError, type ServiceInfo } from './env.js';
@@ -464,7 +462,7 @@ export class PodWorker {
           else {
             // not seen on the watch (yet): ask
             try {
-              saObj = await this.ctx.api.get(`/api/v1/namespaces/${encodeURIComponent(this.namespace)}/serviceaccounts/${encodeURIComponent(sa)}`);
+              saObj = await this.ctx.api.get(R.serviceaccounts, this.namespace, sa);
             } catch (e) {
               if (!(e instanceof ApiError && e.code === 404)) throw e;
             }
@@ -1194,12 +1192,7 @@ export class PodWorker {
       }
       await this.publishNow();
       try {
-        await this.ctx.api.request('DELETE', `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods/${encodeURIComponent(this.name)}`, {
-          apiVersion: 'v1',
-          kind: 'DeleteOptions',
-          gracePeriodSeconds: 0,
-          preconditions: { uid: this.uid },
-        });
+        await this.ctx.api.delete(R.pods, this.namespace, this.name, { gracePeriodSeconds: 0, uid: this.uid });
       } catch (e) {
         if (!(e instanceof ApiError && (e.code === 404 || e.code === 409))) this.ctx.log(`pod ${this.key}: final delete: ${(e as Error).message}`);
       }
@@ -1372,7 +1365,7 @@ export class PodWorker {
     const patch: any = { ...st };
     for (const k of this.publishedKeys) if (!(k in st)) patch[k] = null;
     try {
-      const res = await this.ctx.api.mergePatch(`/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods/${encodeURIComponent(this.name)}/status`, { metadata: { uid: this.uid }, status: patch });
+      const res = await this.ctx.api.patch(R.pods, this.namespace, this.name, { metadata: { uid: this.uid }, status: patch }, 'merge', 'status');
       this.published = s;
       this.publishedKeys = Object.keys(st);
       if (res?.metadata?.uid === this.uid) this.pod = { ...this.pod, status: res.status };

@@ -3,6 +3,7 @@
  * here: the tests make and bind the volumes through the API by hand), and the API server's
  * ServiceAccount admission volume as the agent mounts it.
  */
+import { R } from '@flotilla/kube-runtime';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,22 +43,22 @@ async function claim(ns: string, name: string): Promise<any> {
 
 /** What the PV binder does: claim → volumeName + status Bound, volume → claimRef + status Bound. */
 async function bindByHand(ns: string, name: string, pvName: string): Promise<void> {
-  const pvc = await env.api.get(`/api/v1/namespaces/${ns}/persistentvolumeclaims/${name}`);
-  const pv = await env.api.get(`/api/v1/persistentvolumes/${pvName}`);
-  const pv2 = await env.api.request('PUT', `/api/v1/persistentvolumes/${pvName}`, {
+  const pvc = await env.api.request('GET', `/api/v1/namespaces/${ns}/persistentvolumeclaims/${name}`);
+  const pv = await env.api.request('GET', `/api/v1/persistentvolumes/${pvName}`);
+  const pv2 = await env.api.update(R.pvs, {
     ...pv,
     spec: { ...pv.spec, claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name, uid: pvc.metadata.uid } },
   });
-  await env.api.request('PUT', `/api/v1/persistentvolumes/${pvName}/status`, { ...pv2, status: { phase: 'Bound' } });
-  const pvc2 = await env.api.request('PUT', `/api/v1/namespaces/${ns}/persistentvolumeclaims/${name}`, {
+  await env.api.update(R.pvs, { ...pv2, status: { phase: 'Bound' } }, 'status');
+  const pvc2 = await env.api.update(R.pvcs, {
     ...pvc,
     metadata: { ...pvc.metadata, annotations: { 'pv.kubernetes.io/bind-completed': 'yes' } },
     spec: { ...pvc.spec, volumeName: pvName },
   });
-  await env.api.request('PUT', `/api/v1/namespaces/${ns}/persistentvolumeclaims/${name}/status`, {
+  await env.api.update(R.pvcs, {
     ...pvc2,
     status: { phase: 'Bound', accessModes: pv.spec.accessModes, capacity: pv.spec.capacity },
-  });
+  }, 'status');
 }
 
 const shPod = (name: string, script: string, claimName: string) =>

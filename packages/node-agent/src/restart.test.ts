@@ -3,6 +3,7 @@
  * processes, same container IDs, logs continue), records what ended while it was away, and
  * removes what belongs to pods deleted meanwhile. Stopping the agent normally leaves nothing.
  */
+import { Informer, R } from '@flotilla/kube-runtime';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -46,7 +47,7 @@ describe('agent restart', { timeout: 120_000 }, () => {
     await env.agent.stop({ keepPods: true });
     assert.deepEqual(sorted(procsWith(m)), pids, 'the processes survive the agent');
     // meanwhile: one pod finishes, one is removed from the API
-    await env.api.request('DELETE', `/api/v1/namespaces/${ns}/pods/deleted`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 });
+    await env.api.delete(R.pods, ns, 'deleted', { gracePeriodSeconds: 0 });
     await new Promise((r) => setTimeout(r, 1500));
     await env.restartAgent(true);
 
@@ -97,7 +98,10 @@ describe('agent restart', { timeout: 120_000 }, () => {
     await createPod(env.api, ns, podManifest('p', { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', `exec sleep 3600 # ${m}`], readinessProbe: { exec: { command: ['true'] }, periodSeconds: 1 } }] }));
     const oldID = cstatus(await podWhere(env.api, ns, 'p', (p) => cond(p, 'Ready') === 'True', 'Ready')).containerID;
     const seen: any[] = [];
-    const watch = env.api.informer(`/api/v1/namespaces/${ns}/pods`, {}, { onList: () => {}, onEvent: (ev) => ev.object.metadata?.name === 'p' && seen.push(ev.object.status) });
+    const watch = new Informer(env.api, R.pods, { namespace: ns });
+    const saw = (o: any) => void (o.metadata?.name === 'p' && seen.push(o.status));
+    watch.on({ update: (_old, o) => saw(o), add: saw });
+    watch.start();
     await watch.synced;
     try {
       await away(m);
@@ -150,7 +154,7 @@ describe('agent restart', { timeout: 120_000 }, () => {
     const port = env.server.port;
     await env.server.close();
     await new Promise((r) => setTimeout(r, 300));
-    env.server = await startApiServer({ dataDir: join(env.dir, 'api'), port });
+    env.server = await startApiServer({ dataDir: join(env.dir, 'data'), port });
     await createPod(env.api, ns, podManifest('after', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['echo', 'hi'] }] }));
     const p = await podWhere(env.api, ns, 'after', (p) => p.status?.phase === 'Succeeded', 'Succeeded', 20_000);
     assert.equal(cstatus(p).state.terminated.exitCode, 0);

@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { KubeObject } from './kube.js';
+import type { AnyObject as KubeObject } from '@flotilla/kube-runtime';
 import type { ServiceEntry } from './network.js';
 import { relay, type RoundRobin } from './sockets.js';
 

@@ -1,12 +1,13 @@
-/** Test helpers: a real API server on loopback, a node agent on it, pod helpers. */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+/** Test helpers: a real API server on loopback (the kube-runtime test kit's), a node agent on it, pod helpers. */
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApiServer, type ApiServer } from '@flotilla/apiserver';
-import { KubeClient, ApiError } from './kube.js';
+import { KubeClient, ApiError, R, isAlreadyExists, isNotFound } from '@flotilla/kube-runtime';
+import { kubectl, startTestCluster, waitFor } from '@flotilla/kube-runtime/testkit';
 import { startNodeAgent, type NodeAgent, type NodeAgentOptions } from './index.js';
+
+export { waitFor };
 
 export interface Env {
   dir: string;
@@ -22,10 +23,9 @@ export interface Env {
 }
 
 export async function startEnv(o: Partial<NodeAgentOptions> = {}): Promise<Env> {
-  const dir = mkdtempSync(join(tmpdir(), 'flotilla-node-'));
-  const server = await startApiServer({ dataDir: join(dir, 'api'), port: 0 });
-  const kubeconfig = server.writeKubeconfig(join(dir, 'kubeconfig'));
-  const api = await KubeClient.fromKubeconfig(kubeconfig);
+  const cluster = await startTestCluster({ start: startApiServer, prefix: 'flotilla-node-' });
+  const { dir, server, kubeconfig } = cluster;
+  const api = new KubeClient(kubeconfig, { qps: 1000, burst: 2000 });
   const logs: string[] = [];
   const agentOpts: NodeAgentOptions = {
     kubeconfig,
@@ -53,6 +53,7 @@ export async function startEnv(o: Partial<NodeAgentOptions> = {}): Promise<Env> 
     async close() {
       await env.agent.stop();
       api.close();
+      // the test may have replaced the server (restarts): close the current one
       await env.server.close();
       rmSync(dir, { recursive: true, force: true });
       if (process.env.NODE_AGENT_DEBUG_HANDLES) {
@@ -67,27 +68,11 @@ export async function startEnv(o: Partial<NodeAgentOptions> = {}): Promise<Env> 
   return env;
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 20_000, everyMs = 50): Promise<T> {
-  const start = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as T;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)?.slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 export async function ensureNamespace(api: KubeClient, ns: string): Promise<void> {
   try {
-    await api.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    await api.create(R.namespaces, undefined, { metadata: { name: ns } });
   } catch (e) {
-    if (!(e instanceof ApiError && e.code === 409)) throw e;
+    if (!isAlreadyExists(e)) throw e;
   }
 }
 
@@ -97,20 +82,20 @@ export function podManifest(name: string, spec: any, meta: any = {}): any {
 
 export async function createPod(api: KubeClient, ns: string, pod: any): Promise<any> {
   await ensureNamespace(api, ns);
-  return api.request('POST', `/api/v1/namespaces/${ns}/pods`, pod);
+  return api.create(R.pods, ns, pod);
 }
 
 export async function getPod(api: KubeClient, ns: string, name: string): Promise<any | undefined> {
   try {
-    return await api.get(`/api/v1/namespaces/${ns}/pods/${name}`);
+    return await api.get(R.pods, ns, name);
   } catch (e) {
-    if (e instanceof ApiError && e.code === 404) return undefined;
+    if (isNotFound(e)) return undefined;
     throw e;
   }
 }
 
 export async function create(api: KubeClient, path: string, obj: any): Promise<any> {
-  return api.request('POST', path, obj);
+  return api.request('POST', path, { body: obj });
 }
 
 export function podWhere(api: KubeClient, ns: string, name: string, pred: (p: any) => boolean, what: string, timeoutMs = 20_000): Promise<any> {
@@ -184,12 +169,12 @@ export function procsWith(marker: string): number[] {
 }
 
 export async function events(api: KubeClient, ns: string, pod: string): Promise<any[]> {
-  const l = await api.get(`/api/v1/namespaces/${ns}/events`);
+  const l = await api.list(R.events, ns);
   return (l.items ?? []).filter((e: any) => e.involvedObject?.name === pod);
 }
 
 export async function deletePod(api: KubeClient, ns: string, name: string, grace?: number): Promise<void> {
-  await api.request('DELETE', `/api/v1/namespaces/${ns}/pods/${name}`, grace === undefined ? undefined : { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: grace });
+  await api.delete(R.pods, ns, name, grace === undefined ? {} : { gracePeriodSeconds: grace });
 }
 
 /** The environment kubectl runs with: this cluster's kubeconfig and a HOME of its own. */
@@ -201,18 +186,6 @@ export function kubectlEnv(e: Env, extra: Record<string, string> = {}): Record<s
 
 /** Runs the real kubectl to completion; `input` is piped to its stdin. */
 export function runKubectl(e: Env, args: string[], o: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('kubectl', args, { env: kubectlEnv(e, o.env), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
-    child.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(o.input ?? '');
-  });
+  const env = kubectlEnv(e, o.env);
+  return kubectl(env.HOME, env.KUBECONFIG, args, { ...o, env });
 }

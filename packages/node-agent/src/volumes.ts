@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, chmodSync, lstatSync, statSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join, posix } from 'node:path';
-import { ApiError, type KubeClient } from './kube.js';
+import { ApiError, R, type KubeClient } from '@flotilla/kube-runtime';
 import { parseQuantity, resourceValue } from './expand.js';
 
 export class VolumeError extends Error {
@@ -38,7 +38,7 @@ const MAX_TOKEN_REFRESH = 24 * 3600_000;
 
 async function getObject(api: KubeClient, kind: 'configmaps' | 'secrets', ns: string, name: string): Promise<any | undefined> {
   try {
-    return await api.get(`/api/v1/namespaces/${encodeURIComponent(ns)}/${kind}/${encodeURIComponent(name)}`);
+    return await api.get(R[kind], ns, name);
   } catch (e) {
     if (e instanceof ApiError && e.code === 404) return undefined;
     throw e;
@@ -168,7 +168,7 @@ async function tokenFile(ctx: VolumeContext, src: any, defaultMode: number, file
   if (!t || Date.now() >= t.refreshAt) {
     let r: any;
     try {
-      r = await ctx.api.request('POST', `/api/v1/namespaces/${encodeURIComponent(ns)}/serviceaccounts/${encodeURIComponent(sa)}/token`, {
+      r = await ctx.api.createSub(R.serviceaccounts, ns, sa, 'token', {
         apiVersion: 'authentication.k8s.io/v1',
         kind: 'TokenRequest',
         spec: {
@@ -201,7 +201,7 @@ async function claimVolume(ctx: VolumeContext, volName: string, claimName: strin
   const fail = (why: string, retry = true) => new VolumeError(`MountVolume.SetUp failed for volume "${volName}" : ${why}`, retry);
   let pvc: any;
   try {
-    pvc = await ctx.api.get(`/api/v1/namespaces/${encodeURIComponent(ns)}/persistentvolumeclaims/${encodeURIComponent(claimName)}`);
+    pvc = await ctx.api.get(R.pvcs, ns, claimName);
   } catch (e) {
     if (e instanceof ApiError && e.code === 404) throw fail(`persistentvolumeclaim "${claimName}" not found`);
     throw e;
@@ -210,7 +210,7 @@ async function claimVolume(ctx: VolumeContext, volName: string, claimName: strin
   if (!pvName || pvc?.status?.phase !== 'Bound') throw fail(`error processing PVC ${ns}/${claimName}: PVC is not bound`);
   let pv: any;
   try {
-    pv = await ctx.api.get(`/api/v1/persistentvolumes/${encodeURIComponent(pvName)}`);
+    pv = await ctx.api.get(R.pvs, undefined, pvName);
   } catch (e) {
     if (e instanceof ApiError && e.code === 404) throw fail(`error processing PVC ${ns}/${claimName}: persistentvolume "${pvName}" not found`);
     throw e;

@@ -1,0 +1,119 @@
+/** The client without an API server: reused-socket retries, rate limiting, unreachable servers. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Socket } from 'node:net';
+import { KubeClient, ApiError, isIdempotent } from './client.js';
+import { R } from './resources.js';
+import { TokenBucket } from './ratelimit.js';
+
+/**
+ * A plain-HTTP server that answers every request on a connection with keep-alive, except that the
+ * second request arriving on a reused connection gets the socket closed instead of an answer (what a
+ * server that timed the idle socket out, or restarted, does).
+ */
+async function flakyServer(): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
+  const requests: string[] = [];
+  const socks = new Set<Socket>();
+  let closedOnce = false;
+  const srv = createServer((s) => {
+    socks.add(s);
+    let n = 0;
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d.toString();
+      let i: number;
+      while ((i = buf.indexOf('\r\n\r\n')) >= 0) {
+        const head = buf.slice(0, i);
+        const len = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+        if (buf.length < i + 4 + len) return;
+        buf = buf.slice(i + 4 + len);
+        n++;
+        requests.push(head.split(' ').slice(0, 2).join(' '));
+        if (n === 2 && !closedOnce) {
+          closedOnce = true;
+          s.destroy();
+          return;
+        }
+        const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', unknownField: 'kept' } });
+        s.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: keep-alive\r\n\r\n${body}`);
+      }
+    });
+    s.on('close', () => socks.delete(s));
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of socks) s.destroy();
+        srv.close(() => r());
+      }),
+  };
+}
+
+test('an idempotent request whose reused keep-alive socket the server closed is retried once on a new connection', async () => {
+  const srv = await flakyServer();
+  const c = new KubeClient({ url: srv.url }, { qps: 0 });
+  try {
+    const a = await c.get(R.configmaps, 'default', 'x');
+    assert.equal((a.metadata as Record<string, unknown>).unknownField, 'kept', 'unknown fields are kept');
+    const b = await c.get(R.configmaps, 'default', 'x'); // reused socket, closed by the server: retried
+    assert.equal(b.metadata?.name, 'x');
+    assert.deepEqual(srv.requests, ['GET /api/v1/namespaces/default/configmaps/x', 'GET /api/v1/namespaces/default/configmaps/x', 'GET /api/v1/namespaces/default/configmaps/x']);
+  } finally {
+    c.close();
+    await srv.close();
+  }
+});
+
+test('a POST on a reused socket that the server closed is not sent twice', async () => {
+  const srv = await flakyServer();
+  const c = new KubeClient({ url: srv.url }, { qps: 0 });
+  try {
+    await c.get(R.configmaps, 'default', 'x');
+    await assert.rejects(c.create(R.configmaps, 'default', { metadata: { name: 'y' } }), (e: ApiError) => e.code === 0 && /POST http:\/\/127\.0\.0\.1:\d+\/api\/v1\/namespaces\/default\/configmaps/.test(e.message));
+    assert.equal(srv.requests.filter((r) => r.startsWith('POST')).length, 1);
+    assert.ok(isIdempotent('PATCH', 'application/merge-patch+json') && isIdempotent('PATCH', 'application/apply-patch+yaml'));
+    assert.ok(!isIdempotent('PATCH', 'application/json-patch+json') && !isIdempotent('POST'));
+  } finally {
+    c.close();
+    await srv.close();
+  }
+});
+
+test('client-side rate limit: qps/burst as a token bucket', async () => {
+  let t = 0;
+  const b = new TokenBucket(5, 2, () => t);
+  assert.deepEqual([b.reserve(), b.reserve()], [0, 0], 'the burst goes at once');
+  assert.equal(b.reserve(), 200, 'then one every 1/qps s');
+  assert.equal(b.reserve(), 400);
+  t = 1000; // 5 tokens later (capped at the burst), two of them already reserved
+  assert.equal(b.reserve(), 0);
+  assert.equal(new TokenBucket(0, 0).reserve(), 0, 'qps 0: no limit');
+
+  const srv = await flakyServer();
+  const c = new KubeClient({ url: srv.url }, { qps: 10, burst: 2 });
+  try {
+    const start = performance.now();
+    await c.get(R.configmaps, 'default', 'x');
+    for (let i = 0; i < 6; i++) await c.get(R.configmaps, 'default', 'x');
+    const ms = performance.now() - start;
+    assert.ok(ms >= 450, `7 requests at 10 qps with a burst of 2 take ≥ 0.5 s (took ${ms.toFixed(0)} ms)`);
+  } finally {
+    c.close();
+    await srv.close();
+  }
+});
+
+test('an unreachable server: the error names the URL', async () => {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  const c = new KubeClient({ url: `https://127.0.0.1:${port}` });
+  await assert.rejects(c.list(R.pods), (e: ApiError) => e.code === 0 && e.message.includes(`GET https://127.0.0.1:${port}/api/v1/pods`) && /ECONNREFUSED/.test(e.message));
+  c.close();
+});

@@ -1,0 +1,428 @@
+/**
+ * The Kubernetes API client every component uses: raw JSON objects kept exactly as the server sent
+ * them (an update never drops a field this client does not know), the usual verbs, subresources,
+ * any resource discovered at run time, a client-side token bucket (QPS/burst), a retry of idempotent
+ * requests whose reused keep-alive socket the server had closed, and request metrics.
+ */
+import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
+import { readFileSync } from 'node:fs';
+import type { KubeObject } from '@flotilla/apimachinery';
+import { resolveConfig, type ClientConfig, type KubeConfigLike } from './kubeconfig.js';
+import { TokenBucket } from './ratelimit.js';
+import { metrics } from './metrics.js';
+import { apiVersionOf, parseApiVersion, resourcePath, type GVK, type Resource } from './resources.js';
+
+/** An error answered by the API server (a Status), or a transport failure (code 0). */
+export class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly status?: Record<string, any>,
+  ) {
+    super(message);
+  }
+}
+
+export const isNotFound = (e: unknown) => e instanceof ApiError && e.code === 404;
+export const isConflict = (e: unknown) => e instanceof ApiError && e.code === 409 && e.reason !== 'AlreadyExists';
+export const isAlreadyExists = (e: unknown) => e instanceof ApiError && e.code === 409 && e.reason === 'AlreadyExists';
+export const isGone = (e: unknown) => e instanceof ApiError && e.code === 410;
+
+export interface ClientOptions {
+  /** fieldManager sent with writes (default "flotilla") */
+  fieldManager?: string;
+  userAgent?: string;
+  /** a request without an answer for this long fails (default 60 s) */
+  timeoutMs?: number;
+  /** client-side rate limit: requests a second (default 5, as client-go; 0 or Infinity: none) */
+  qps?: number;
+  /** requests allowed at once above qps (default 10, as client-go) */
+  burst?: number;
+}
+
+export interface RequestOpts {
+  body?: unknown;
+  contentType?: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  /** abort a long request */
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** the body as text, not JSON (logs) */
+  text?: boolean;
+}
+
+export interface WatchEvent<T = KubeObject> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+export interface ObjectList<T> {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { resourceVersion: string; continue?: string };
+  items: T[];
+}
+
+export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
+export const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
+
+export interface DeleteOpts {
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  gracePeriodSeconds?: number;
+  uid?: string;
+  resourceVersion?: string;
+}
+
+/**
+ * Requests that may be sent twice: after a reused socket failed before an answer, the server may or
+ * may not have seen the first. Merge-style patches and server-side apply converge to the same
+ * object; POST and JSON patches (e.g. "add" to a list) do not.
+ */
+export function isIdempotent(method: string, contentType?: string): boolean {
+  if (['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'].includes(method)) return true;
+  return method === 'PATCH' && contentType !== PATCH_CONTENT_TYPES.json;
+}
+
+const AUTH_REFRESH_MS = 60_000;
+
+export class KubeClient {
+  readonly config: ClientConfig;
+  readonly server: URL;
+  /** the cluster CA bundle (PEM), when the configuration has one */
+  readonly caPem: string | undefined;
+  /** the bearer token currently sent, if any */
+  token: string | undefined;
+  readonly fieldManager: string;
+  private readonly userAgent: string;
+  private readonly timeoutMs: number;
+  private readonly bucket: TokenBucket;
+  private readonly agent: Agent | HttpAgent;
+  private tls: RequestOptions = {};
+  private headers: Record<string, string> = {};
+  private authAt = 0;
+  private authing?: Promise<void>;
+  private closed = false;
+  private readonly discovery = new Map<string, Promise<Resource[]>>();
+
+  constructor(src?: KubeConfigLike, opts: ClientOptions = {}) {
+    this.config = resolveConfig(src);
+    this.server = new URL(this.config.server);
+    this.caPem = this.config.ca;
+    this.fieldManager = opts.fieldManager ?? 'flotilla';
+    this.userAgent = opts.userAgent ?? `${this.fieldManager}/0.1 (flotilla kube-runtime)`;
+    this.timeoutMs = opts.timeoutMs ?? 60_000;
+    this.bucket = new TokenBucket(opts.qps ?? 5, opts.burst ?? 10);
+    this.agent = this.server.protocol === 'http:' ? new HttpAgent({ keepAlive: true, maxSockets: 32 }) : new Agent({ keepAlive: true, maxSockets: 32 });
+    if (!this.config.dynamic) this.applyAuth();
+  }
+
+  /** Static credentials now; token files and plugins re-read every minute. */
+  private applyAuth(dyn?: Awaited<ReturnType<NonNullable<ClientConfig['dynamic']>>>): void {
+    const k = this.config;
+    const tls: RequestOptions = {};
+    const headers: Record<string, string> = {};
+    if (k.ca) tls.ca = k.ca;
+    if (k.cert) tls.cert = k.cert;
+    if (k.key) tls.key = k.key;
+    if (k.insecure) tls.rejectUnauthorized = false;
+    if (k.servername) tls.servername = k.servername;
+    let token = k.token;
+    if (!token && k.tokenFile) {
+      try {
+        token = readFileSync(k.tokenFile, 'utf8').trim();
+      } catch (e) {
+        throw new ApiError(0, 'ConfigError', `${k.source}: reading token file ${k.tokenFile}: ${(e as Error).message}`);
+      }
+    }
+    if (token) headers.authorization = `Bearer ${token}`;
+    else if (k.basicAuth) headers.authorization = `Basic ${Buffer.from(k.basicAuth).toString('base64')}`;
+    if (dyn) {
+      for (const [h, v] of Object.entries(dyn.headers)) headers[h.toLowerCase()] = v;
+      if (dyn.ca) tls.ca = dyn.ca;
+      if (dyn.cert) tls.cert = dyn.cert;
+      if (dyn.key) tls.key = dyn.key;
+      if (dyn.insecure) tls.rejectUnauthorized = false;
+    }
+    const auth = headers.authorization;
+    this.token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
+    this.tls = tls;
+    this.headers = headers;
+    this.authAt = Date.now();
+  }
+
+  private async auth(): Promise<void> {
+    const k = this.config;
+    if (this.authAt && (!(k.dynamic || k.tokenFile) || Date.now() - this.authAt < AUTH_REFRESH_MS)) return;
+    this.authing ??= (async () => this.applyAuth(k.dynamic ? await k.dynamic() : undefined))().finally(() => (this.authing = undefined));
+    await this.authing;
+  }
+
+  /** Resolves the credentials now (runs an exec plugin, reads a token file): a bad configuration fails here, naming its file. */
+  async ready(): Promise<void> {
+    await this.auth();
+  }
+
+  /** The absolute URL of an API path (the server URL's own path prefix kept). */
+  url(path: string, query?: RequestOpts['query']): URL {
+    const prefix = this.server.pathname.replace(/\/$/, '');
+    const u = new URL(prefix + path, this.server);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') u.searchParams.set(k, String(v));
+    return u;
+  }
+
+  /** One request; resolves with the parsed JSON body, rejects with ApiError on a non-2xx answer or a transport error. */
+  async request<T = any>(method: string, path: string, opts: RequestOpts = {}): Promise<T> {
+    if (this.closed) throw new ApiError(0, 'ClientClosed', `${method} ${path}: client closed`);
+    await this.auth();
+    const waitStart = performance.now();
+    await this.bucket.take();
+    const waited = (performance.now() - waitStart) / 1000;
+    if (waited > 0.001) metrics.rateLimiterWait.observe({ verb: method }, waited);
+    const u = this.url(path, opts.query);
+    const data = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+    const start = performance.now();
+    try {
+      return await this.send<T>(method, u, data, opts, false);
+    } finally {
+      metrics.requestLatency.observe({ verb: method, host: u.host }, (performance.now() - start) / 1000);
+    }
+  }
+
+  private send<T>(method: string, u: URL, data: string | undefined, opts: RequestOpts, retried: boolean): Promise<T> {
+    const headers: Record<string, string> = { ...this.headers, accept: opts.text ? '*/*' : 'application/json', 'user-agent': this.userAgent };
+    if (data !== undefined) {
+      headers['content-type'] = opts.contentType ?? 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(data));
+    }
+    const req = u.protocol === 'http:' ? httpRequest : httpsRequest;
+    const timeout = opts.timeoutMs ?? this.timeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      const r = req(u, { ...this.tls, method, headers, agent: this.agent, signal: opts.signal }, (res) => {
+        readBody(res).then((text) => {
+          const code = res.statusCode ?? 0;
+          metrics.requests.inc({ code: String(code), method, host: u.host });
+          if (code >= 200 && code < 300) return resolve((opts.text ? text : parseJson(text)) as T);
+          const body = parseJson(text) as Record<string, any> | undefined;
+          const msg = body?.message ?? (text.trim() || `HTTP ${code}`);
+          reject(new ApiError(code, body?.reason ?? String(code), `${method} ${u.pathname}: ${msg}`, body));
+        }, (e) => reject(new ApiError(0, 'TransportError', `${method} ${u.origin}${u.pathname}: ${(e as Error).message}`)));
+      });
+      r.on('error', (e: NodeJS.ErrnoException) => {
+        // a kept-alive socket the server closed (idle timeout, restart) fails before any answer:
+        // Node's documented case for retrying once on a fresh connection — for requests that may be repeated
+        if (r.reusedSocket && !retried && !opts.signal?.aborted && isIdempotent(method, headers['content-type']) && (e.code === 'ECONNRESET' || e.code === 'EPIPE' || /socket hang up/.test(e.message))) {
+          this.send<T>(method, u, data, opts, true).then(resolve, reject);
+          return;
+        }
+        metrics.requests.inc({ code: '<error>', method, host: u.host });
+        reject(new ApiError(0, 'TransportError', `${method} ${u.origin}${u.pathname}: ${e.message}`));
+      });
+      // a hung server must not hang a component forever
+      r.setTimeout(timeout, () => r.destroy(new Error(`no answer in ${timeout} ms`)));
+      r.end(data);
+    });
+  }
+
+  // ------------------------------------------------------------------------------------ verbs
+
+  get<T extends KubeObject = KubeObject>(r: Resource, ns: string | undefined, name: string, sub?: string): Promise<T> {
+    return this.request('GET', resourcePath(r, ns, name, sub));
+  }
+
+  list<T extends KubeObject = KubeObject>(r: Resource, ns?: string, query: RequestOpts['query'] = {}): Promise<ObjectList<T>> {
+    return this.request('GET', resourcePath(r, ns), { query });
+  }
+
+  create<T extends KubeObject = KubeObject>(r: Resource, ns: string | undefined, obj: KubeObject, query: RequestOpts['query'] = {}): Promise<T> {
+    return this.request('POST', resourcePath(r, ns), { body: { apiVersion: apiVersionOf(r), kind: r.kind, ...obj }, query: { fieldManager: this.fieldManager, ...query } });
+  }
+
+  /** POST to a subresource (pods/binding, serviceaccounts/token, pods/eviction). */
+  createSub<T = any>(r: Resource, ns: string | undefined, name: string, sub: string, body: unknown): Promise<T> {
+    return this.request('POST', resourcePath(r, ns, name, sub), { body, query: { fieldManager: this.fieldManager } });
+  }
+
+  /** PUT (optimistic concurrency through metadata.resourceVersion); `sub` e.g. "status", "scale". */
+  update<T extends KubeObject = KubeObject>(r: Resource, obj: KubeObject, sub?: string): Promise<T> {
+    const m = obj.metadata!;
+    return this.request('PUT', resourcePath(r, m.namespace, m.name!, sub), { body: obj, query: { fieldManager: this.fieldManager } });
+  }
+
+  patch<T extends KubeObject = KubeObject>(r: Resource, ns: string | undefined, name: string, patch: unknown, type: PatchType = 'merge', sub?: string): Promise<T> {
+    return this.request('PATCH', resourcePath(r, ns, name, sub), { body: patch, contentType: PATCH_CONTENT_TYPES[type], query: { fieldManager: this.fieldManager } });
+  }
+
+  /** Server-side apply of a (partial) object: the fields this field manager owns become exactly these. */
+  apply<T extends KubeObject = KubeObject>(r: Resource, obj: KubeObject, opts: { fieldManager?: string; force?: boolean; sub?: string } = {}): Promise<T> {
+    const m = obj.metadata ?? {};
+    if (!m.name) throw new ApiError(422, 'Invalid', `apply ${r.kind}: metadata.name is required`);
+    return this.request('PATCH', resourcePath(r, m.namespace, m.name, opts.sub), {
+      body: { apiVersion: apiVersionOf(r), kind: r.kind, ...obj },
+      contentType: PATCH_CONTENT_TYPES.apply,
+      query: { fieldManager: opts.fieldManager ?? this.fieldManager, force: opts.force ? 'true' : undefined },
+    });
+  }
+
+  delete(r: Resource, ns: string | undefined, name: string, opts: DeleteOpts = {}): Promise<unknown> {
+    const body: Record<string, unknown> = { apiVersion: 'v1', kind: 'DeleteOptions' };
+    if (opts.propagationPolicy) body.propagationPolicy = opts.propagationPolicy;
+    if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
+    if (opts.uid || opts.resourceVersion) body.preconditions = { uid: opts.uid, resourceVersion: opts.resourceVersion };
+    return this.request('DELETE', resourcePath(r, ns, name), { body });
+  }
+
+  /** The scale subresource (autoscaling/v1 Scale). */
+  getScale(r: Resource, ns: string | undefined, name: string): Promise<KubeObject & { spec?: { replicas?: number }; status?: { replicas?: number; selector?: string } }> {
+    return this.request('GET', resourcePath(r, ns, name, 'scale'));
+  }
+
+  scale(r: Resource, ns: string | undefined, name: string, replicas: number): Promise<KubeObject> {
+    return this.patch(r, ns, name, { spec: { replicas } }, 'merge', 'scale');
+  }
+
+  /** A container's log (pods/log) as text. */
+  logs(ns: string, pod: string, opts: { container?: string; tailLines?: number; previous?: boolean; sinceSeconds?: number; timestamps?: boolean } = {}): Promise<string> {
+    return this.request('GET', `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod)}/log`, { query: { ...opts }, text: true });
+  }
+
+  // ------------------------------------------------------------------------------- discovery
+
+  /** The resources of one group/version, from discovery (cached; `refresh` asks again). */
+  async resources(group: string, version: string, refresh = false): Promise<Resource[]> {
+    const key = `${group}/${version}`;
+    let p = refresh ? undefined : this.discovery.get(key);
+    if (!p) {
+      p = this.request<{ resources?: { name: string; kind: string; namespaced: boolean }[] }>('GET', group ? `/apis/${group}/${version}` : `/api/${version}`).then((l) =>
+        (l.resources ?? []).filter((x) => !x.name.includes('/')).map((x) => ({ group, version, plural: x.name, kind: x.kind, namespaced: x.namespaced })),
+      );
+      this.discovery.set(key, p);
+      p.catch(() => this.discovery.delete(key));
+    }
+    return p;
+  }
+
+  /** The resource serving a kind (any CRD), discovered at run time; asks again once on a miss (a CRD just created). */
+  async resourceFor(gvk: GVK): Promise<Resource> {
+    const find = (l: Resource[]) => l.find((x) => x.kind === gvk.kind);
+    let found: Resource | undefined;
+    try {
+      found = find(await this.resources(gvk.group, gvk.version));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    if (!found) {
+      try {
+        found = find(await this.resources(gvk.group, gvk.version, true));
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+    if (!found) throw new ApiError(404, 'NotFound', `no resource for kind ${gvk.kind} in ${apiVersionOf(gvk)} on ${this.server.origin}`);
+    return found;
+  }
+
+  /** The resource of an object (from its apiVersion and kind). */
+  resourceOf(obj: KubeObject): Promise<Resource> {
+    if (!obj.apiVersion || !obj.kind) return Promise.reject(new ApiError(422, 'Invalid', 'object has no apiVersion/kind'));
+    return this.resourceFor({ ...parseApiVersion(obj.apiVersion), kind: obj.kind });
+  }
+
+  // ----------------------------------------------------------------------------------- watch
+
+  /**
+   * Opens a watch and calls onEvent for each event until the server ends the stream (resolves), the
+   * signal aborts (resolves), or the request fails (rejects with ApiError). A watch has a connection
+   * of its own: a long-lived stream must not hold a pooled keep-alive socket.
+   */
+  async watch(path: string, query: RequestOpts['query'], onEvent: (ev: WatchEvent) => void, signal: AbortSignal): Promise<void> {
+    if (this.closed) return;
+    await this.auth();
+    await this.bucket.take();
+    // stopped while getting ready: the abort event has passed already
+    if (signal.aborted || this.closed) return;
+    const u = this.url(path, { ...query, watch: 'true' });
+    const req = u.protocol === 'http:' ? httpRequest : httpsRequest;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const done = (e?: Error) => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        if (e && !signal.aborted) reject(e);
+        else resolve();
+      };
+      const onAbort = () => {
+        r.destroy();
+        done();
+      };
+      const r = req(u, { ...this.tls, agent: false, method: 'GET', headers: { ...this.headers, accept: 'application/json', 'user-agent': this.userAgent } }, (res) => {
+        const code = res.statusCode ?? 0;
+        if (code < 200 || code >= 300) {
+          readBody(res).then((text) => {
+            const body = parseJson(text) as Record<string, any> | undefined;
+            done(new ApiError(code, body?.reason ?? String(code), `watch ${u.pathname}: ${body?.message ?? text}`, body));
+          }, done);
+          return;
+        }
+        res.socket?.setKeepAlive?.(true, 30_000);
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          buf += d;
+          let i: number;
+          while ((i = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, i).trim();
+            buf = buf.slice(i + 1);
+            if (!line) continue;
+            const ev = parseJson(line) as WatchEvent | undefined;
+            if (!ev) continue;
+            try {
+              onEvent(ev);
+            } catch (e) {
+              r.destroy();
+              done(e as Error);
+              return;
+            }
+          }
+        });
+        res.on('end', () => done());
+        res.on('close', () => done());
+        res.on('error', (e) => done(new ApiError(0, 'TransportError', `watch ${u.origin}${u.pathname}: ${e.message}`)));
+      });
+      signal.addEventListener('abort', onAbort);
+      r.on('error', (e) => done(new ApiError(0, 'TransportError', `watch ${u.origin}${u.pathname}: ${e.message}`)));
+      r.end();
+    });
+  }
+
+  /** Releases pooled connections; later requests fail. */
+  close(): void {
+    this.closed = true;
+    this.agent.destroy();
+  }
+}
+
+function readBody(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (d: Buffer) => chunks.push(d));
+    res.on('error', reject);
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * An event recorder (core/v1 Events) with Kubernetes' correlation: a repeat of the same event
+ * (same object, reason, message, type, source) within 10 minutes bumps `count` and `lastTimestamp`
+ * of the existing Event instead of creating another, and more than 10 different messages for the
+ * same object and reason within the window are combined into one Event whose message starts with
+ * "(combined from similar events): ". Events are posted in the background (a few at a time, after
+ * status writes), best effort: a failure is logged, never thrown.
+ */
+import type { KubeObject } from '@flotilla/apimachinery';
+import type { KubeClient } from './client.js';
+import { R } from './resources.js';
+
+const MAX_QUEUE = 2000;
+const WINDOW_MS = 10 * 60_000;
+const SIMILAR_MAX = 10;
+
+export interface EventOpts {
+  /** the involved object's kind / apiVersion when the object does not carry them */
+  kind?: string;
+  apiVersion?: string;
+  /** e.g. `spec.containers{app}` */
+  fieldPath?: string;
+}
+
+export interface RecorderOptions {
+  /** source.component / reportingComponent (e.g. "deployment-controller", "kubelet") */
+  component: string;
+  /** source.host (a node name) */
+  host?: string;
+  log?: (m: string) => void;
+  clock?: { now(): Date };
+}
+
+interface Seen {
+  name: string;
+  ns: string;
+  count: number;
+  at: number;
+}
+
+interface Pending {
+  ns: string;
+  create?: Record<string, unknown>;
+  patch?: { name: string; body: Record<string, unknown> };
+}
+
+/** Shared by the recorders of one process (`as` copies share state). */
+class Sink {
+  readonly seen = new Map<string, Seen>();
+  readonly similar = new Map<string, { messages: Set<string>; at: number }>();
+  readonly queue: Pending[] = [];
+  active = 0;
+  stopped = false;
+  timer?: NodeJS.Timeout;
+  waiters: (() => void)[] = [];
+  seq = 0;
+  constructor(
+    readonly client: KubeClient | undefined,
+    readonly log: (m: string) => void,
+  ) {}
+
+  push(p: Pending): void {
+    if (this.stopped || this.queue.length >= MAX_QUEUE) return;
+    this.queue.push(p);
+    // events yield to status writes: sent a moment later, a few at a time
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, 20);
+  }
+
+  pump(): void {
+    while (this.active < 4 && this.queue.length) {
+      const p = this.queue.shift()!;
+      this.active++;
+      void this.send(p).finally(() => {
+        this.active--;
+        if (!this.active && !this.queue.length) for (const w of this.waiters.splice(0)) w();
+        this.pump();
+      });
+    }
+  }
+
+  async send(p: Pending): Promise<void> {
+    const c = this.client!;
+    try {
+      if (p.patch) await c.patch(R.events, p.ns, p.patch.name, p.patch.body, 'merge');
+      else await c.create(R.events, p.ns, p.create as KubeObject);
+    } catch (e) {
+      if (!this.stopped) this.log(`event in ${p.ns}: ${(e as Error).message}`);
+    }
+  }
+
+  prune(now: number): void {
+    if (this.seen.size > 5000) for (const [k, v] of this.seen) if (now - v.at > WINDOW_MS) this.seen.delete(k);
+    if (this.similar.size > 5000) for (const [k, v] of this.similar) if (now - v.at > WINDOW_MS) this.similar.delete(k);
+  }
+}
+
+const ts = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export class EventRecorder {
+  private readonly sink: Sink;
+
+  /** `client` undefined: a recorder that records nothing (events turned off). */
+  constructor(
+    client: KubeClient | undefined,
+    private readonly opts: RecorderOptions,
+    sink?: Sink,
+  ) {
+    this.sink = sink ?? new Sink(client, opts.log ?? (() => {}));
+  }
+
+  /** The same recorder reporting as another component. */
+  as(component: string): EventRecorder {
+    return new EventRecorder(this.sink.client, { ...this.opts, component }, this.sink);
+  }
+
+  event(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, o: EventOpts = {}): void {
+    const s = this.sink;
+    if (!s.client || s.stopped) return;
+    const m = obj.metadata ?? {};
+    const ns = m.namespace || 'default';
+    const nowMs = Date.now();
+    const now = ts(this.opts.clock?.now() ?? new Date());
+    const src = `${this.opts.component}|${this.opts.host ?? ''}`;
+    const obj0 = `${m.uid ?? `${ns}/${m.name}`}|${o.fieldPath ?? ''}`;
+    // similar events: many messages for one object and reason are combined into one Event
+    const simKey = `${src}|${obj0}|${type}|${reason}`;
+    let sim = s.similar.get(simKey);
+    if (!sim || nowMs - sim.at > WINDOW_MS) s.similar.set(simKey, (sim = { messages: new Set(), at: nowMs }));
+    sim.messages.add(message);
+    const combined = sim.messages.size > SIMILAR_MAX;
+    const msg = combined ? `(combined from similar events): ${message}` : message;
+    const key = combined ? `${simKey}|*` : `${simKey}|${message}`;
+    const prev = s.seen.get(key);
+    if (prev && nowMs - prev.at < WINDOW_MS) {
+      prev.count++;
+      prev.at = nowMs;
+      s.push({ ns: prev.ns, patch: { name: prev.name, body: { count: prev.count, lastTimestamp: now, message: msg } } });
+      return;
+    }
+    const name = `${m.name}.${(nowMs * 1000 + (s.seq++ % 1000)).toString(16)}`;
+    s.seen.set(key, { name, ns, count: 1, at: nowMs });
+    s.prune(nowMs);
+    s.push({
+      ns,
+      create: {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name, namespace: ns },
+        involvedObject: {
+          kind: o.kind ?? obj.kind,
+          apiVersion: o.apiVersion ?? obj.apiVersion,
+          namespace: m.namespace,
+          name: m.name,
+          uid: m.uid,
+          resourceVersion: m.resourceVersion,
+          ...(o.fieldPath ? { fieldPath: o.fieldPath } : {}),
+        },
+        reason,
+        message: msg,
+        type,
+        source: { component: this.opts.component, ...(this.opts.host ? { host: this.opts.host } : {}) },
+        reportingComponent: this.opts.component,
+        reportingInstance: this.opts.host ?? this.opts.component,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      },
+    });
+  }
+
+  /** kubelet-style shorthand: `fieldPath` e.g. `spec.containers{app}`. */
+  emit(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void {
+    this.event(obj, type, reason, message, { fieldPath });
+  }
+
+  /** Resolves when every queued event has been sent (tests, shutdown). */
+  flush(): Promise<void> {
+    const s = this.sink;
+    if (!s.active && !s.queue.length) return Promise.resolve();
+    if (s.timer) {
+      clearTimeout(s.timer);
+      s.timer = undefined;
+      s.pump();
+    }
+    return new Promise((r) => s.waiters.push(r));
+  }
+
+  /** Drops what is queued and records nothing more. */
+  stop(): void {
+    const s = this.sink;
+    s.stopped = true;
+    if (s.timer) clearTimeout(s.timer);
+    s.queue.length = 0;
+    for (const w of s.waiters.splice(0)) w();
+  }
+}

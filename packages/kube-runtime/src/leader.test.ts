@@ -1,0 +1,74 @@
+/** Leader election between two processes on a real API server. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { KubeClient } from './client.js';
+import { LEASES, leaderElectionFromArgs, leaderIdentity } from './leader.js';
+import { startTestCluster, stopProcess, waitFor } from './testkit.js';
+
+const FIXTURE = fileURLToPath(new URL('./leader-candidate.fixture.js', import.meta.url));
+const LEASE_S = 3;
+
+function candidate(kubeconfig: string, id: string): { proc: ChildProcess; out: () => string } {
+  const proc = spawn(process.execPath, [FIXTURE, kubeconfig, '--leader-elect', `--leader-elect-lease-duration=${LEASE_S}s`, '--leader-elect-renew-deadline=2s', '--leader-elect-retry-period=200ms'], {
+    env: { ...process.env, LEADER_ELECTION_IDENTITY: id },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  return { proc, out: () => out };
+}
+
+test('flags and identity', () => {
+  assert.equal(leaderElectionFromArgs(['--verbose']), undefined);
+  assert.deepEqual(leaderElectionFromArgs(['--leader-elect', '--leader-elect-lease-duration', '15s', '--leader-elect-retry-period=500ms']), { leaseDurationSeconds: 15, retryPeriodMs: 500 });
+  assert.equal(leaderElectionFromArgs(['--leader-elect=false']), undefined);
+  assert.equal(leaderIdentity({ POD_NAME: 'p-1' }), 'p-1');
+  assert.equal(leaderIdentity({ POD_NAME: 'p-1', LEADER_ELECTION_IDENTITY: 'x' }), 'x');
+});
+
+test('leader hand-over between two processes: at once on release, within the lease duration after a crash', async () => {
+  const c = await startTestCluster();
+  const client = new KubeClient(c.kubeconfig);
+  const a = candidate(c.kubeconfig, 'a');
+  let b: ReturnType<typeof candidate> | undefined;
+  try {
+    await waitFor('a leads', () => a.out().includes('leading a'), 30_000);
+    b = candidate(c.kubeconfig, 'b');
+    await waitFor('b sees a', () => b!.out().includes('leader a'), 30_000);
+    assert.ok(!b.out().includes('leading b'), 'one leader at a time');
+    const lease = await client.get(LEASES, 'default', 'fixture');
+    assert.equal((lease.spec as { holderIdentity?: string }).holderIdentity, 'a');
+
+    // a graceful stop releases the Lease: b takes over within the lease duration
+    let t0 = Date.now();
+    await stopProcess(a.proc, 'SIGTERM');
+    assert.match(a.out(), /stopped a/);
+    await waitFor('b leads', () => b!.out().includes('leading b'), 30_000, 20);
+    const handover = Date.now() - t0;
+    assert.ok(handover < LEASE_S * 1000, `hand-over after a release took ${handover} ms (lease ${LEASE_S} s)`);
+
+    // a crash (SIGKILL, nothing released): the next candidate waits out the lease, no longer
+    const a2 = candidate(c.kubeconfig, 'a');
+    try {
+      await waitFor('a2 sees b', () => a2.out().includes('leader b'), 30_000);
+      t0 = Date.now();
+      b.proc.kill('SIGKILL');
+      await waitFor('a takes over', () => a2.out().includes('leading a'), 30_000, 20);
+      const took = Date.now() - t0;
+      assert.ok(took < LEASE_S * 1000 + 1500, `hand-over after a crash took ${took} ms (lease ${LEASE_S} s)`);
+      const l2 = await client.get(LEASES, 'default', 'fixture');
+      assert.equal((l2.spec as { holderIdentity?: string }).holderIdentity, 'a');
+      assert.equal((l2.spec as { leaseTransitions?: number }).leaseTransitions, 2);
+    } finally {
+      await stopProcess(a2.proc, 'SIGTERM');
+    }
+  } finally {
+    await stopProcess(a.proc, 'SIGKILL');
+    if (b) await stopProcess(b.proc, 'SIGKILL');
+    client.close();
+    await c.close();
+  }
+});
