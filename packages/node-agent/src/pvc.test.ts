@@ -179,6 +179,11 @@ describe('the ServiceAccount admission volume', { timeout: 120_000 }, () => {
     assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'a JWT');
     const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
     assert.equal(claims.sub, `system:serviceaccount:${ns}:default`);
+    // authenticated (403, not 401) but allowed nothing until RBAC grants it, as in Kubernetes
+    const denied = await httpsGet(`${sa.server.url}/api/v1/namespaces/${ns}/pods/tok`, token, sa.server.caPem);
+    assert.equal(denied.status, 403, JSON.stringify(denied.body));
+    await sa.api.request('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, { body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'read-pods' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] } });
+    await sa.api.request('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, { body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'read-pods' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-pods' }, subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: ns }] } });
     const r = await httpsGet(`${sa.server.url}/api/v1/namespaces/${ns}/pods/tok`, token, sa.server.caPem);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.metadata.uid, p.metadata.uid);
