@@ -24,6 +24,7 @@ import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import type { PodWorker } from './pod.js';
 import { signal } from './procs.js';
+import { shellQuote } from './pod-types.js';
 import { type ExecResult, type StreamIO, type StreamOptions } from './stream-channels.js';
 
 // the codecs and port-forward live in their own modules; server.ts imports them all from here
@@ -56,7 +57,6 @@ export function ttyMechanism(): 'node-pty' | 'script' {
   return loadPty() ? 'node-pty' : 'script';
 }
 
-const shq = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /**
  * Runs `argv` beside a running container (PodWorker.commandIn: same sandbox view, environment
@@ -126,7 +126,7 @@ export function runExec(w: PodWorker, container: string, argv: string[], o: Stre
   if (o.tty) {
     // no node-pty here: util-linux `script` makes the terminal (no resize)
     env.TERM ??= 'xterm';
-    args = ['-qfec', [cmd.file, ...cmd.args].map(shq).join(' '), '/dev/null'];
+    args = ['-qfec', [cmd.file, ...cmd.args].map(shellQuote).join(' '), '/dev/null'];
     file = 'script';
   }
   let child: ChildProcess;
