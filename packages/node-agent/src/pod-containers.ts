@@ -309,14 +309,6 @@ export abstract class PodContainers extends PodTermination {
     }
   }
 
-  protected isReady(c: Ctr): boolean {
-    if (c.kind === 'init') return c.succeeded;
-    if (!alive(c) || !c.started) return false;
-    const r = c.probes.find((p) => p.kind === 'readiness');
-    if (c.spec.readinessProbe) return r?.result === true;
-    return true;
-  }
-
   // ------------------------------------------------------------------------------------ exit
 
   protected readExit(run: Run): number | undefined {
