@@ -1,0 +1,407 @@
+/**
+ * The base of a pod worker: its fields and the pieces every layer uses — events, the sync
+ * scheduling, status publishing (computed by pod-status.ts) and the state file. The layers
+ * above it: pod-prepare.ts (volumes, network, FIFOs), pod-termination.ts (signals, kill,
+ * terminate), pod-containers.ts (starting, probing, exits, re-adoption), pod.ts (the sync pass).
+ */
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiError, R } from '@flotilla/kube-runtime';
+import { ContainerLog } from './logs.js';
+import type { ProbeTarget } from './probes.js';
+import { signal } from './procs.js';
+import { buildPodStatus, podPhase, type ObservedPod } from './pod-status.js';
+import { wantsRestart } from './pod-restart.js';
+import { alive, isoNow, stable, type AgentContext, type Ctr, type Kind, type PersistedCtr, type PodState, type Run } from './pod-types.js';
+
+export abstract class PodCore {
+  pod: any;
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly dir: string;
+  ip: string;
+  startTime: string;
+  protected readonly ctrs: Ctr[] = [];
+  protected readonly byName = new Map<string, Ctr>();
+  protected prepared = false;
+  /** ran on this node before an agent restart: Running while it is prepared again */
+  protected wasPrepared = false;
+  protected prepareError?: string;
+  protected prepareLevel = 0;
+  protected prepareRetryAt = 0;
+  protected autoSA: boolean | undefined;
+  protected volumeHosts = new Map<string, string>();
+  protected readonly tokens = new Map<string, { token: string; refreshAt: number }>();
+  protected initDone = false;
+  protected terminal?: PodState['terminal'];
+  protected terminating = false;
+  /** the pod object is gone from the API (force-deleted) */
+  gone = false;
+  removed = false;
+  protected syncing = false;
+  protected dirty = false;
+  protected wakeTimer?: NodeJS.Timeout;
+  protected wakeAt = 0;
+  protected deadlineTimer?: NodeJS.Timeout;
+  protected published?: string;
+  protected publishedKeys: string[] = [];
+  protected publishing = false;
+  protected publishAgain = false;
+  protected conditionTimes = new Map<string, { status: string; time: string }>();
+  protected saveQueued = false;
+  protected lastVolumeRefresh = Date.now();
+  protected terminatePromise?: Promise<void>;
+
+  constructor(
+    readonly ctx: AgentContext,
+    pod: any,
+    restored?: PodState,
+  ) {
+    this.pod = pod;
+    this.uid = pod.metadata.uid;
+    this.namespace = pod.metadata.namespace;
+    this.name = pod.metadata.name;
+    this.dir = join(ctx.dataDir, 'pods', this.uid);
+    const spec = pod.spec ?? {};
+    for (const c of spec.initContainers ?? []) this.addCtr(c, c.restartPolicy === 'Always' ? 'sidecar' : 'init');
+    for (const c of spec.containers ?? []) this.addCtr(c, 'regular');
+    if (restored && restored.uid === this.uid) {
+      this.ip = restored.ip;
+      ctx.ipam.reserve(this.ip);
+      this.startTime = restored.startTime;
+      this.terminal = restored.terminal;
+      this.initDone = !!restored.initDone;
+      this.wasPrepared = this.initDone || Object.values(restored.containers).some((c) => c.runs > 0);
+      for (const c of pod.status?.conditions ?? []) if (c?.type && c.lastTransitionTime) this.conditionTimes.set(c.type, { status: c.status, time: c.lastTransitionTime });
+      this.restore(restored);
+      // containers that no longer run are shown as such now, not once they are started again
+      if (this.ctrs.some((c) => c.runs > 0 && !alive(c))) this.publish();
+    } else {
+      // host-network pods share the node's address
+      this.ip = pod.spec?.hostNetwork ? ctx.hostIP : ctx.ipam.allocate();
+      this.startTime = isoNow();
+    }
+  }
+
+  protected addCtr(spec: any, kind: Kind): void {
+    const c: Ctr = {
+      name: spec.name,
+      kind,
+      spec,
+      runs: 0,
+      restartCount: 0,
+      state: { waiting: { reason: kind === 'regular' && (this.pod.spec?.initContainers ?? []).length ? 'PodInitializing' : 'ContainerCreating' } },
+      lastState: {},
+      succeeded: false,
+      started: false,
+      starting: false,
+      retryAt: 0,
+      backoffLevel: 0,
+      errLevel: 0,
+      probes: [],
+      log: new ContainerLog(join(this.ctx.dataDir, 'logs', `${this.pod.metadata.uid}-${spec.name}`), this.ctx.logMaxBytes, this.ctx.logMaxFiles),
+    };
+    this.ctrs.push(c);
+    this.byName.set(c.name, c);
+  }
+
+  get key(): string {
+    return `${this.namespace}/${this.name}`;
+  }
+
+  protected fieldPath(c: Ctr): string {
+    return `spec.${c.kind === 'regular' ? 'containers' : 'initContainers'}{${c.name}}`;
+  }
+
+  protected event(type: 'Normal' | 'Warning', reason: string, message: string, c?: Ctr): void {
+    this.ctx.events.emit(this.pod, type, reason, message, c ? this.fieldPath(c) : undefined);
+  }
+
+  // ------------------------------------------------------------------------------------ updates
+
+  update(pod: any): void {
+    const oldMeta = this.pod.metadata ?? {};
+    this.pod = pod;
+    // a changed image restarts the container (the only in-place spec change Kubernetes allows)
+    const specs = new Map<string, any>([...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c: any) => [c.name, c]));
+    for (const c of this.ctrs) {
+      const s = specs.get(c.name);
+      if (s) c.spec = s;
+    }
+    if (stable(oldMeta.labels) !== stable(pod.metadata?.labels) || stable(oldMeta.annotations) !== stable(pod.metadata?.annotations)) this.lastVolumeRefresh = 0;
+    this.schedule();
+  }
+
+  /** Runs a sync pass soon (passes never overlap). */
+  schedule(): void {
+    if (this.removed) return;
+    if (this.syncing) {
+      this.dirty = true;
+      return;
+    }
+    this.syncing = true;
+    setImmediate(() => void this.runSync());
+  }
+
+  protected async runSync(): Promise<void> {
+    try {
+      do {
+        this.dirty = false;
+        try {
+          await this.syncOnce();
+        } catch (e) {
+          this.ctx.log(`pod ${this.key}: sync failed: ${(e as Error).stack ?? e}`);
+          this.wake(Date.now() + 2000);
+        }
+      } while (this.dirty && !this.removed);
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  protected wake(at: number): void {
+    if (this.removed) return;
+    if (this.wakeTimer && this.wakeAt <= at && this.wakeAt > Date.now()) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.schedule();
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+
+  // ------------------------------------------------------------------------------------ sync
+
+  protected restartPolicy(): string {
+    return this.pod.spec?.restartPolicy ?? 'Always';
+  }
+
+  protected wantsRestart(c: Ctr, exitCode: number): boolean {
+    return wantsRestart(c.kind, this.restartPolicy(), exitCode, !!(this.terminating || this.terminal || this.gone));
+  }
+
+  protected graceSeconds(): number {
+    const g = this.pod.spec?.terminationGracePeriodSeconds;
+    return typeof g === 'number' ? g : 30;
+  }
+
+  /** the pod has a network namespace of its own (not hostNetwork, and the agent makes them) */
+  protected ownNetwork(): boolean {
+    return this.ctx.net.mode === 'netns' && !this.pod.spec?.hostNetwork;
+  }
+
+  /** where a server in the pod listens: everywhere in a network of its own, else on its pod IP */
+  protected listenIP(): string {
+    return this.ownNetwork() ? '0.0.0.0' : this.ip;
+  }
+
+  /** argv prefix entering the pod's network namespace */
+  protected netWrap(): string[] {
+    return this.ownNetwork() ? this.ctx.net.wrap(this.uid) : [];
+  }
+
+  protected hostname(): string {
+    return String(this.pod.spec?.hostname || this.name).slice(0, 63);
+  }
+
+  protected fifoPaths(c: Ctr): { out: string; err: string; in: string } {
+    return { out: join(this.dir, `${c.name}.out`), err: join(this.dir, `${c.name}.err`), in: join(this.dir, `${c.name}.in`) };
+  }
+
+  // ------------------------------------------------------------------------------------ status
+
+  /** What the status is computed from (pod-status.ts). */
+  protected observe(): ObservedPod {
+    return {
+      pod: this.pod,
+      containers: this.ctrs.map((c) => ({
+        name: c.name,
+        kind: c.kind,
+        spec: c.spec,
+        state: c.state,
+        lastState: c.lastState,
+        restartCount: c.restartCount,
+        runs: c.runs,
+        imageID: c.imageID,
+        containerID: c.containerID,
+        lastImage: c.lastImage,
+        succeeded: c.succeeded,
+        alive: alive(c),
+        started: c.started,
+        starting: c.starting,
+        readiness: c.probes.find((p) => p.kind === 'readiness')?.result,
+      })),
+      prepared: this.prepared,
+      wasPrepared: this.wasPrepared,
+      initDone: this.initDone,
+      terminal: this.terminal,
+      prepareError: this.prepareError,
+      hostIP: this.ctx.hostIP,
+      ip: this.ip,
+      startTime: this.startTime,
+    };
+  }
+
+  phase(): string {
+    return podPhase(this.observe());
+  }
+
+  buildStatus(): any {
+    const { status, times } = buildPodStatus(this.observe(), this.conditionTimes, isoNow());
+    this.conditionTimes = times;
+    return status;
+  }
+
+  /** Writes the status soon (coalesced; one request in flight per pod). */
+  publish(): void {
+    if (this.removed && !this.terminating) return;
+    if (this.publishing) {
+      this.publishAgain = true;
+      return;
+    }
+    this.publishing = true;
+    setImmediate(() => void this.doPublish());
+  }
+
+  protected async doPublish(): Promise<void> {
+    try {
+      do {
+        this.publishAgain = false;
+        await this.sendStatus();
+      } while (this.publishAgain);
+    } finally {
+      this.publishing = false;
+    }
+  }
+
+  async publishNow(): Promise<void> {
+    while (this.publishing) await new Promise((r) => setTimeout(r, 5));
+    this.publishing = true;
+    try {
+      await this.sendStatus();
+    } finally {
+      this.publishing = false;
+    }
+  }
+
+  protected async sendStatus(): Promise<void> {
+    if (!this.ctx.isCurrent(this.namespace, this.name, this.uid)) return;
+    const st = this.buildStatus();
+    const s = stable(st);
+    if (s === this.published) return;
+    const patch: any = { ...st };
+    for (const k of this.publishedKeys) if (!(k in st)) patch[k] = null;
+    try {
+      const res = await this.ctx.api.patch(R.pods, this.namespace, this.name, { metadata: { uid: this.uid }, status: patch }, 'merge', 'status');
+      this.published = s;
+      this.publishedKeys = Object.keys(st);
+      if (res?.metadata?.uid === this.uid) this.pod = { ...this.pod, status: res.status };
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 404) return;
+      this.ctx.log(`pod ${this.key}: status update failed: ${(e as Error).message}`);
+      setTimeout(() => this.publish(), 1000);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ state
+
+  protected statePath(): string {
+    return join(this.dir, 'state.json');
+  }
+
+  protected persisted(): PodState {
+    const containers: Record<string, PersistedCtr> = {};
+    for (const c of this.ctrs) {
+      const r = c.run;
+      containers[c.name] = {
+        runs: c.runs,
+        restartCount: c.restartCount,
+        containerID: c.containerID,
+        imageID: c.imageID,
+        lastImage: c.lastImage,
+        state: c.state,
+        lastState: c.lastState,
+        lastTerminated: c.lastTerminated,
+        succeeded: c.succeeded,
+        backoffLevel: c.backoffLevel,
+        ...(r && !r.exited
+          ? { run: { restart: r.restart, shimPid: r.shimPid, shimStart: r.shimStart, runPrefix: r.runPrefix, startedAt: r.startedAt, startedMs: r.startedMs, image: r.image, containerID: r.containerID, sandbox: r.sandbox, killReason: r.killReason } }
+          : {}),
+      };
+    }
+    return { uid: this.uid, namespace: this.namespace, name: this.name, ip: this.ip, startTime: this.startTime, boot: this.ctx.boot, terminal: this.terminal, initDone: this.initDone, containers };
+  }
+
+  saveState(): void {
+    if (this.saveQueued || this.removed) return;
+    this.saveQueued = true;
+    setImmediate(() => {
+      this.saveQueued = false;
+      if (!this.removed) this.flushState();
+    });
+  }
+
+  protected flushState(): void {
+    if (!existsSync(this.dir)) return;
+    const tmp = `${this.statePath()}.tmp`;
+    try {
+      writeFileSync(tmp, JSON.stringify(this.persisted()), { mode: 0o600 });
+      renameSync(tmp, this.statePath());
+    } catch (e) {
+      this.ctx.log(`pod ${this.key}: saving state: ${(e as Error).message}`);
+    }
+  }
+
+  /** Running containers and their shims (their processes are the shim's descendants), for stats.ts. */
+  usageRefs(): { name: string; rootPid: number; startedAt?: string }[] {
+    return this.ctrs.filter((c) => alive(c)).map((c) => ({ name: c.name, rootPid: c.run!.shimPid, startedAt: c.run!.startedAt }));
+  }
+
+  /** The pids of the shims this worker owns (adopted or started). */
+  shimPids(): number[] {
+    return this.ctrs.filter((c) => alive(c)).map((c) => c.run!.shimPid);
+  }
+
+  // ------------------------------------------------------------------------------------ logs
+
+  /**
+   * The stdin FIFO of a running container with `stdin: true` (kubectl attach writes to it), and
+   * whether the first attach ends it (`stdinOnce`).
+   */
+  stdinOf(name: string): { path: string; once: boolean } | undefined {
+    const c = this.byName.get(name);
+    if (!c || !c.spec.stdin || !alive(c)) return undefined;
+    return { path: this.fifoPaths(c).in, once: !!c.spec.stdinOnce };
+  }
+
+  /** Ends a container's stdin: its shim closes the writer it holds (stdinOnce, after the first attach). */
+  closeStdin(name: string): void {
+    const c = this.byName.get(name);
+    if (c && alive(c)) signal(c.run!.shimPid, 'SIGUSR1');
+  }
+
+  containerLog(name: string): ContainerLog | undefined {
+    return this.byName.get(name)?.log;
+  }
+
+  containerInfo(name: string): { restartCount: number; runs: number; running: boolean; waiting?: string } | undefined {
+    const c = this.byName.get(name);
+    if (!c) return undefined;
+    return { restartCount: c.restartCount, runs: c.runs, running: alive(c), waiting: c.state?.waiting?.reason };
+  }
+
+  // ------------------------------------------------------------------------------------ layers
+
+  protected abstract syncOnce(): Promise<void>;
+  protected abstract restore(s: PodState): void;
+  protected abstract startProbes(c: Ctr, run: Run): void;
+  protected abstract probeTarget(c: Ctr, run: Run): ProbeTarget;
+  protected abstract onExit(c: Ctr, run: Run, finishedAt?: string): Promise<void>;
+  abstract pollAdopted(): void;
+  abstract kill(c: Ctr, graceSeconds: number, reason: string): Promise<void>;
+  abstract terminate(): Promise<void>;
+}
