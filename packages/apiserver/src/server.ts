@@ -59,6 +59,9 @@ export interface ApiServer {
   internals: { store: Store; registry: Registry; api: Api; auth: Authenticator; rbac: Rbac };
 }
 
+/** Where the objects a ServiceAccount token names are stored. */
+const TOKEN_OBJECTS = { ServiceAccount: 'core/serviceaccounts', Pod: 'core/pods', Secret: 'core/secrets', Node: 'core/nodes' } as const;
+
 const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
@@ -70,9 +73,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const auth = new Authenticator(
     pki.adminToken,
     pki.saKey,
-    (ns, name) => {
-      const so = store.get('core/serviceaccounts', ns, name);
-      return so ? { uid: so.obj.metadata?.uid } : undefined;
+    (kind, ns, name) => {
+      const so = store.get(TOKEN_OBJECTS[kind], ns, name);
+      return so ? { uid: so.obj.metadata?.uid, deletionTimestamp: so.obj.metadata?.deletionTimestamp as string | undefined } : undefined;
     },
     identities,
   );
