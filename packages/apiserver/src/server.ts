@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import { ensureDefaultServiceAccount } from './admission.js';
+import { secureDataDir, touchPrivate } from './data-dir.js';
 import { Api } from './api.js';
 import { Authenticator } from './auth.js';
 import { Controllers } from './controllers.js';
@@ -65,8 +66,11 @@ const TOKEN_OBJECTS = { ServiceAccount: 'core/serviceaccounts', Pod: 'core/pods'
 const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
-  mkdirSync(opts.dataDir, { recursive: true });
+  // 0700 data dir, 0600 files (existing ones corrected): it holds every Secret, key and token
+  const loose = secureDataDir(opts.dataDir);
+  if (loose.length) process.stderr.write(`apiserver: made ${loose.length} file(s) in ${opts.dataDir} private to their owner (0600, directories 0700)\n`);
   const pki = await loadOrCreatePki(join(opts.dataDir, 'pki'), opts.sans ?? []);
+  touchPrivate(join(opts.dataDir, 'state.db'));
   const store = new Store(join(opts.dataDir, 'state.db'), { eventWindow: opts.eventWindow });
   const registry = new Registry();
   const identities = new IdentityTokens(join(opts.dataDir, 'pki', 'identities.json'));
