@@ -4,6 +4,7 @@
  * (kept in SQLite too) so watches can resume from a resourceVersion even after a restart.
  */
 import Database from 'better-sqlite3';
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { KubeObject } from '@flotilla/apimachinery';
@@ -30,6 +31,9 @@ export interface StoreEvent {
 
 export type Listener = (ev: StoreEvent) => void;
 
+/** The WAL size beyond which the writer checkpoints and resets it (and cuts the file back to). */
+export const WAL_LIMIT_BYTES = 64 * 1024 * 1024;
+
 const key = (ns: string, name: string) => `${ns}/${name}`;
 
 export class Store {
@@ -49,6 +53,8 @@ export class Store {
   private checkpointer?: Worker;
   private checkpointing = false;
   private checkpointTimer?: NodeJS.Timeout;
+  /** writes since the WAL was last truncated (idle truncation is due when > 0) */
+  private writesSinceTruncate = 0;
   /** The newest resourceVersion handed out. */
   rv = 0;
   /** Events newer than this are available for watch replay. */
@@ -56,16 +62,28 @@ export class Store {
 
   constructor(
     file: string,
-    private readonly opts: { eventWindow?: number } = {},
+    private readonly opts: { eventWindow?: number; walLimitBytes?: number } = {},
   ) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
+    // a commit is written to the WAL before the write is acknowledged; NORMAL leaves the fsync to
+    // checkpoints, which keeps every acknowledged write through a kill -9 of the process
     this.db.pragma('synchronous = NORMAL');
+    // The WAL stays bounded (issue 18): a WAL that is reset after a checkpoint is cut back to this
+    // size, a WAL left by a crash is checkpointed and truncated now (SQLite has recovered it on
+    // open), and an idle store truncates it (see startCheckpointer).
+    const limit = this.opts.walLimitBytes ?? WAL_LIMIT_BYTES;
+    const pageSize = Number(this.db.pragma('page_size', { simple: true })) || 4096;
+    this.db.pragma(`journal_size_limit = ${limit}`);
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
     // Checkpoints (WAL -> database file, with an fsync) run on a worker thread's own connection,
-    // so they never stall the event loop that serves requests and watches.
+    // so they never stall the event loop that serves requests and watches; under a sustained
+    // write load they never find the WAL quiet enough to reset it, so this connection checkpoints
+    // itself too once the WAL holds `limit` bytes (SQLite's autocheckpoint, a PASSIVE checkpoint
+    // after a commit: the WAL is then reset and cut back by the next write).
     if (process.env.FLOTILLA_INLINE_CHECKPOINT) this.db.pragma('wal_autocheckpoint = 1000');
     else {
-      this.db.pragma('wal_autocheckpoint = 0');
+      this.db.pragma(`wal_autocheckpoint = ${Math.max(100, Math.floor(limit / pageSize))}`);
       this.startCheckpointer(file);
     }
     this.db.exec(`
@@ -211,8 +229,31 @@ export class Store {
     });
     this.checkpointTimer = setInterval(() => {
       if (this.writesSinceCheckpoint > 0) this.checkpoint();
+      else if (this.writesSinceTruncate > 0 && !this.checkpointing) this.truncateIdleWal();
     }, 2000);
     this.checkpointTimer.unref();
+  }
+
+  /**
+   * No write since the last (background) checkpoint, which has copied the whole WAL: truncating
+   * it here is cheap (nothing left to copy) and leaves a WAL of 0 bytes while the store is idle.
+   */
+  private truncateIdleWal(): void {
+    try {
+      const r = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (!r[0]?.busy) this.writesSinceTruncate = 0;
+    } catch {
+      /* retried at the next tick */
+    }
+  }
+
+  /** Size of the write-ahead log in bytes (0 when truncated or absent), for tests and benchmarks. */
+  walBytes(): number {
+    try {
+      return statSync(`${this.db.name}-wal`).size;
+    } catch {
+      return 0;
+    }
   }
 
   private checkpoint(): void {
@@ -228,6 +269,7 @@ export class Store {
   }
 
   private afterWrite(): void {
+    this.writesSinceTruncate++;
     if (++this.writesSinceCheckpoint >= 2000 && this.checkpointer) this.checkpoint();
     if (++this.writesSinceCompact >= 1000) {
       this.writesSinceCompact = 0;
