@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import { ensureDefaultServiceAccount } from './admission.js';
 import { secureDataDir, touchPrivate } from './data-dir.js';
+import { ENCRYPTION_CONFIG_FILE, loadEncryption } from './encryption.js';
 import { Api } from './api.js';
 import { Authenticator } from './auth.js';
 import { Controllers } from './controllers.js';
@@ -71,7 +72,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   if (loose.length) process.stderr.write(`apiserver: made ${loose.length} file(s) in ${opts.dataDir} private to their owner (0600, directories 0700)\n`);
   const pki = await loadOrCreatePki(join(opts.dataDir, 'pki'), opts.sans ?? []);
   touchPrivate(join(opts.dataDir, 'state.db'));
-  const store = new Store(join(opts.dataDir, 'state.db'), { eventWindow: opts.eventWindow });
+  // opt-in encryption of Secrets in the database (docs/security.md)
+  const transform = loadEncryption(join(opts.dataDir, ENCRYPTION_CONFIG_FILE));
+  const store = new Store(join(opts.dataDir, 'state.db'), { eventWindow: opts.eventWindow, transform });
   const registry = new Registry();
   const identities = new IdentityTokens(join(opts.dataDir, 'pki', 'identities.json'));
   const auth = new Authenticator(

@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { KubeObject } from '@flotilla/apimachinery';
+import type { RowTransformer } from './encryption.js';
 
 export interface StoredObject {
   rv: number;
@@ -62,7 +63,7 @@ export class Store {
 
   constructor(
     file: string,
-    private readonly opts: { eventWindow?: number; walLimitBytes?: number } = {},
+    private readonly opts: { eventWindow?: number; walLimitBytes?: number; transform?: RowTransformer } = {},
   ) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
@@ -98,12 +99,13 @@ export class Store {
     this.stmtCompact = this.db.prepare('DELETE FROM events WHERE rv <= ?');
     // transactions compiled once: object row + event row commit together
     this.txPut = this.db.transaction((res: string, ns: string, name: string, rv: number, json: string, type: EventType) => {
-      this.stmtUpsert.run(res, ns, name, rv, json);
-      this.stmtEvent.run(rv, type, res, ns, name, json);
+      const data = this.opts.transform ? this.opts.transform.encode(res, json) : json;
+      this.stmtUpsert.run(res, ns, name, rv, data);
+      this.stmtEvent.run(rv, type, res, ns, name, data);
     });
     this.txRemove = this.db.transaction((res: string, ns: string, name: string, rv: number, json: string) => {
       this.stmtDelete.run(res, ns, name);
-      this.stmtEvent.run(rv, 'DELETED', res, ns, name, json);
+      this.stmtEvent.run(rv, 'DELETED', res, ns, name, this.opts.transform ? this.opts.transform.encode(res, json) : json);
     });
     this.load();
   }
@@ -121,7 +123,8 @@ export class Store {
       rv: number;
       data: string;
     }>) {
-      this.bucket(row.res).set(key(row.ns, row.name), { rv: row.rv, json: row.data, obj: JSON.parse(row.data) });
+      const json = this.opts.transform ? this.opts.transform.decode(row.res, row.data) : row.data;
+      this.bucket(row.res).set(key(row.ns, row.name), { rv: row.rv, json, obj: JSON.parse(json) });
       if (row.rv > max) max = row.rv;
     }
     const evMax = (this.db.prepare('SELECT MAX(rv) AS m FROM events').get() as { m: number | null }).m ?? 0;
@@ -129,7 +132,10 @@ export class Store {
     const rows = this.db
       .prepare('SELECT rv, type, res, ns, name, data FROM events WHERE rv > ? ORDER BY rv')
       .all(this.rv - this.window) as { rv: number; type: EventType; res: string; ns: string; name: string; data: string }[];
-    for (const r of rows) this.ring.push({ rv: r.rv, type: r.type, res: r.res, ns: r.ns, name: r.name, json: r.data, obj: JSON.parse(r.data) });
+    for (const r of rows) {
+      const json = this.opts.transform ? this.opts.transform.decode(r.res, r.data) : r.data;
+      this.ring.push({ rv: r.rv, type: r.type, res: r.res, ns: r.ns, name: r.name, json, obj: JSON.parse(json) });
+    }
     this.oldestEventRv = rows.length ? rows[0].rv : this.rv + 1;
   }
 
