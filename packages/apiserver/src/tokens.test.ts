@@ -94,9 +94,10 @@ describe('ServiceAccount tokens', { timeout: 120_000 }, () => {
     assert.equal(await ok({ iat: now, nbf: now, exp: now + 600, aud: SA_ISSUER }), 201, 'aud as a single string');
     assert.equal(await ok({ iat: now, nbf: now, exp: now + 600, iss: 'https://elsewhere' }), 401, 'another issuer');
     // the same token is checked on every use, not only the first time (signature checks are cached)
-    const soon = forge({ ...base, iat: now, nbf: now, exp: now - 58 });
+    const exp = Math.floor(Date.now() / 1000) - 50; // valid (leeway) for another 10 s
+    const soon = forge({ ...base, iat: exp - 600, nbf: exp - 600, exp });
     assert.equal((await whoami(soon)).status, 201);
-    await new Promise((r) => setTimeout(r, 2500));
+    await new Promise((r) => setTimeout(r, Math.max(0, (exp + 61) * 1000 - Date.now())));
     assert.equal((await whoami(soon)).status, 401, 'a token that expired (beyond the leeway) after its first use');
   });
 

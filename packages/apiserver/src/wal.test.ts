@@ -17,7 +17,7 @@ const MiB = 1024 * 1024;
 const cm = (name: string, i: number) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', uid: `u-${i}` }, data: { v: 'x'.repeat(4096) + i } });
 
 describe('write-ahead log', { timeout: 180_000 }, () => {
-  it('stays bounded during a long write burst and is truncated once the store is idle', async () => {
+  it('stays bounded during a long write burst and is truncated once the store is idle', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'flotilla-wal-'));
     const limit = 4 * MiB;
     const store = new Store(join(dir, 'state.db'), { walLimitBytes: limit });
@@ -32,6 +32,7 @@ describe('write-ahead log', { timeout: 180_000 }, () => {
         }
       }
       max = Math.max(max, store.walBytes());
+      t.diagnostic(`largest WAL ${(max / MiB).toFixed(1)} MiB (limit ${limit / MiB} MiB)`);
       assert.ok(max < 4 * limit, `the WAL grew to ${(max / MiB).toFixed(1)} MiB (limit ${limit / MiB} MiB)`);
       await eventually(() => store.walBytes() === 0, 20_000, 'the WAL truncated while idle');
       assert.equal(store.count('core/configmaps'), 3000);
