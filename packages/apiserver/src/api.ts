@@ -828,8 +828,8 @@ export class Api {
     const out: KubeObject = { ...b, apiVersion: apiVersionOf(s.info.group, s.info.version), kind: s.info.kind, metadata: { creationTimestamp: null } as any };
     if (s.info.kind === 'SelfSubjectReview') out.status = { userInfo: user };
     else if (s.info.kind === 'TokenReview') {
-      const u = this.auth.authenticate(`Bearer ${(b.spec as any)?.token ?? ''}`);
-      out.status = u ? { authenticated: true, user: u } : { authenticated: false };
+      const auds = (b.spec as any)?.audiences;
+      out.status = this.auth.check(String((b.spec as any)?.token ?? ''), Array.isArray(auds) && auds.length ? auds.map(String) : undefined);
     } else if (s.info.kind === 'SelfSubjectRulesReview')
       out.status = {
         resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],

@@ -1,7 +1,8 @@
 /**
  * Certificates and keys kept in the data directory: a CA, the API server's serving certificate
  * (signed by the CA, valid for loopback and the in-cluster service names), the admin bearer token,
- * and the key that signs ServiceAccount tokens. Generated on first start, reused afterwards.
+ * and the key that signs ServiceAccount tokens. Generated on first start, reused afterwards; every
+ * file 0600 in a 0700 directory (certificates too: nothing here is for other local users).
  */
 import { webcrypto, randomBytes, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
@@ -53,7 +54,7 @@ export async function loadOrCreatePki(dir: string, extraSans: string[] = []): Pr
       ],
     });
     writeAtomic(f('ca.key'), pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', (keys as webcrypto.CryptoKeyPair).privateKey)));
-    writeAtomic(f('ca.crt'), cert.toString('pem') + '\n', 0o644);
+    writeAtomic(f('ca.crt'), cert.toString('pem') + '\n');
   }
   const sans = ['localhost', '127.0.0.1', '::1', '10.96.0.1', 'host.flotilla.internal', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', ...extraSans];
   const sansFile = f('server.sans');
@@ -82,8 +83,8 @@ export async function loadOrCreatePki(dir: string, extraSans: string[] = []): Pr
       ],
     });
     writeAtomic(f('server.key'), pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)));
-    writeAtomic(f('server.crt'), cert.toString('pem') + '\n', 0o644);
-    writeAtomic(sansFile, wantSans, 0o644);
+    writeAtomic(f('server.crt'), cert.toString('pem') + '\n');
+    writeAtomic(sansFile, wantSans);
   }
   if (!existsSync(f('admin.token'))) writeAtomic(f('admin.token'), randomBytes(32).toString('base64url'));
   if (!existsSync(f('sa.key'))) {

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import { ensureDefaultServiceAccount } from './admission.js';
+import { secureDataDir, touchPrivate } from './data-dir.js';
+import { ENCRYPTION_CONFIG_FILE, loadEncryption } from './encryption.js';
 import { Api } from './api.js';
 import { Authenticator } from './auth.js';
 import { Controllers } from './controllers.js';
@@ -59,20 +61,28 @@ export interface ApiServer {
   internals: { store: Store; registry: Registry; api: Api; auth: Authenticator; rbac: Rbac };
 }
 
+/** Where the objects a ServiceAccount token names are stored. */
+const TOKEN_OBJECTS = { ServiceAccount: 'core/serviceaccounts', Pod: 'core/pods', Secret: 'core/secrets', Node: 'core/nodes' } as const;
+
 const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
-  mkdirSync(opts.dataDir, { recursive: true });
+  // 0700 data dir, 0600 files (existing ones corrected): it holds every Secret, key and token
+  const loose = secureDataDir(opts.dataDir);
+  if (loose.length) process.stderr.write(`apiserver: made ${loose.length} file(s) in ${opts.dataDir} private to their owner (0600, directories 0700)\n`);
   const pki = await loadOrCreatePki(join(opts.dataDir, 'pki'), opts.sans ?? []);
-  const store = new Store(join(opts.dataDir, 'state.db'), { eventWindow: opts.eventWindow });
+  touchPrivate(join(opts.dataDir, 'state.db'));
+  // opt-in encryption of Secrets in the database (docs/security.md)
+  const transform = loadEncryption(join(opts.dataDir, ENCRYPTION_CONFIG_FILE));
+  const store = new Store(join(opts.dataDir, 'state.db'), { eventWindow: opts.eventWindow, transform });
   const registry = new Registry();
   const identities = new IdentityTokens(join(opts.dataDir, 'pki', 'identities.json'));
   const auth = new Authenticator(
     pki.adminToken,
     pki.saKey,
-    (ns, name) => {
-      const so = store.get('core/serviceaccounts', ns, name);
-      return so ? { uid: so.obj.metadata?.uid } : undefined;
+    (kind, ns, name) => {
+      const so = store.get(TOKEN_OBJECTS[kind], ns, name);
+      return so ? { uid: so.obj.metadata?.uid, deletionTimestamp: so.obj.metadata?.deletionTimestamp as string | undefined } : undefined;
     },
     identities,
   );

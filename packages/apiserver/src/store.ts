@@ -4,9 +4,11 @@
  * (kept in SQLite too) so watches can resume from a resourceVersion even after a restart.
  */
 import Database from 'better-sqlite3';
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { KubeObject } from '@flotilla/apimachinery';
+import type { RowTransformer } from './encryption.js';
 
 export interface StoredObject {
   rv: number;
@@ -30,6 +32,9 @@ export interface StoreEvent {
 
 export type Listener = (ev: StoreEvent) => void;
 
+/** The WAL size beyond which the writer checkpoints and resets it (and cuts the file back to). */
+export const WAL_LIMIT_BYTES = 64 * 1024 * 1024;
+
 const key = (ns: string, name: string) => `${ns}/${name}`;
 
 export class Store {
@@ -49,6 +54,8 @@ export class Store {
   private checkpointer?: Worker;
   private checkpointing = false;
   private checkpointTimer?: NodeJS.Timeout;
+  /** writes since the WAL was last truncated (idle truncation is due when > 0) */
+  private writesSinceTruncate = 0;
   /** The newest resourceVersion handed out. */
   rv = 0;
   /** Events newer than this are available for watch replay. */
@@ -56,16 +63,28 @@ export class Store {
 
   constructor(
     file: string,
-    private readonly opts: { eventWindow?: number } = {},
+    private readonly opts: { eventWindow?: number; walLimitBytes?: number; transform?: RowTransformer } = {},
   ) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
+    // a commit is written to the WAL before the write is acknowledged; NORMAL leaves the fsync to
+    // checkpoints, which keeps every acknowledged write through a kill -9 of the process
     this.db.pragma('synchronous = NORMAL');
+    // The WAL stays bounded (issue 18): a WAL that is reset after a checkpoint is cut back to this
+    // size, a WAL left by a crash is checkpointed and truncated now (SQLite has recovered it on
+    // open), and an idle store truncates it (see startCheckpointer).
+    const limit = this.opts.walLimitBytes ?? WAL_LIMIT_BYTES;
+    const pageSize = Number(this.db.pragma('page_size', { simple: true })) || 4096;
+    this.db.pragma(`journal_size_limit = ${limit}`);
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
     // Checkpoints (WAL -> database file, with an fsync) run on a worker thread's own connection,
-    // so they never stall the event loop that serves requests and watches.
+    // so they never stall the event loop that serves requests and watches; under a sustained
+    // write load they never find the WAL quiet enough to reset it, so this connection checkpoints
+    // itself too once the WAL holds `limit` bytes (SQLite's autocheckpoint, a PASSIVE checkpoint
+    // after a commit: the WAL is then reset and cut back by the next write).
     if (process.env.FLOTILLA_INLINE_CHECKPOINT) this.db.pragma('wal_autocheckpoint = 1000');
     else {
-      this.db.pragma('wal_autocheckpoint = 0');
+      this.db.pragma(`wal_autocheckpoint = ${Math.max(100, Math.floor(limit / pageSize))}`);
       this.startCheckpointer(file);
     }
     this.db.exec(`
@@ -80,12 +99,13 @@ export class Store {
     this.stmtCompact = this.db.prepare('DELETE FROM events WHERE rv <= ?');
     // transactions compiled once: object row + event row commit together
     this.txPut = this.db.transaction((res: string, ns: string, name: string, rv: number, json: string, type: EventType) => {
-      this.stmtUpsert.run(res, ns, name, rv, json);
-      this.stmtEvent.run(rv, type, res, ns, name, json);
+      const data = this.opts.transform ? this.opts.transform.encode(res, json) : json;
+      this.stmtUpsert.run(res, ns, name, rv, data);
+      this.stmtEvent.run(rv, type, res, ns, name, data);
     });
     this.txRemove = this.db.transaction((res: string, ns: string, name: string, rv: number, json: string) => {
       this.stmtDelete.run(res, ns, name);
-      this.stmtEvent.run(rv, 'DELETED', res, ns, name, json);
+      this.stmtEvent.run(rv, 'DELETED', res, ns, name, this.opts.transform ? this.opts.transform.encode(res, json) : json);
     });
     this.load();
   }
@@ -103,7 +123,8 @@ export class Store {
       rv: number;
       data: string;
     }>) {
-      this.bucket(row.res).set(key(row.ns, row.name), { rv: row.rv, json: row.data, obj: JSON.parse(row.data) });
+      const json = this.opts.transform ? this.opts.transform.decode(row.res, row.data) : row.data;
+      this.bucket(row.res).set(key(row.ns, row.name), { rv: row.rv, json, obj: JSON.parse(json) });
       if (row.rv > max) max = row.rv;
     }
     const evMax = (this.db.prepare('SELECT MAX(rv) AS m FROM events').get() as { m: number | null }).m ?? 0;
@@ -111,7 +132,10 @@ export class Store {
     const rows = this.db
       .prepare('SELECT rv, type, res, ns, name, data FROM events WHERE rv > ? ORDER BY rv')
       .all(this.rv - this.window) as { rv: number; type: EventType; res: string; ns: string; name: string; data: string }[];
-    for (const r of rows) this.ring.push({ rv: r.rv, type: r.type, res: r.res, ns: r.ns, name: r.name, json: r.data, obj: JSON.parse(r.data) });
+    for (const r of rows) {
+      const json = this.opts.transform ? this.opts.transform.decode(r.res, r.data) : r.data;
+      this.ring.push({ rv: r.rv, type: r.type, res: r.res, ns: r.ns, name: r.name, json, obj: JSON.parse(json) });
+    }
     this.oldestEventRv = rows.length ? rows[0].rv : this.rv + 1;
   }
 
@@ -211,8 +235,31 @@ export class Store {
     });
     this.checkpointTimer = setInterval(() => {
       if (this.writesSinceCheckpoint > 0) this.checkpoint();
+      else if (this.writesSinceTruncate > 0 && !this.checkpointing) this.truncateIdleWal();
     }, 2000);
     this.checkpointTimer.unref();
+  }
+
+  /**
+   * No write since the last (background) checkpoint, which has copied the whole WAL: truncating
+   * it here is cheap (nothing left to copy) and leaves a WAL of 0 bytes while the store is idle.
+   */
+  private truncateIdleWal(): void {
+    try {
+      const r = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (!r[0]?.busy) this.writesSinceTruncate = 0;
+    } catch {
+      /* retried at the next tick */
+    }
+  }
+
+  /** Size of the write-ahead log in bytes (0 when truncated or absent), for tests and benchmarks. */
+  walBytes(): number {
+    try {
+      return statSync(`${this.db.name}-wal`).size;
+    } catch {
+      return 0;
+    }
   }
 
   private checkpoint(): void {
@@ -228,6 +275,7 @@ export class Store {
   }
 
   private afterWrite(): void {
+    this.writesSinceTruncate++;
     if (++this.writesSinceCheckpoint >= 2000 && this.checkpointer) this.checkpoint();
     if (++this.writesSinceCompact >= 1000) {
       this.writesSinceCompact = 0;

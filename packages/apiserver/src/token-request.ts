@@ -6,7 +6,8 @@
  *    422 Invalid;
  *  - spec.boundObjectRef must name an existing v1 Pod, Secret or Node in the request's namespace
  *    (Nodes: cluster-wide), with a matching uid when one is given; its name and uid are written
- *    into the token's `kubernetes.io` claims and into the answer's boundObjectRef.
+ *    into the token's `kubernetes.io` claims and into the answer's boundObjectRef; a Pod must run
+ *    as this ServiceAccount. On use, auth.ts checks that the object still exists with that uid.
  */
 import { isPlainObject, type KubeObject } from '@flotilla/apimachinery';
 import { SA_ISSUER, type Authenticator } from './auth.js';
@@ -56,6 +57,8 @@ export function requestToken(d: Deps, sa: Served, ns: string, name: string, body
     if (!served) throw notFound('', kind.plural, ref.name);
     const target = d.objects.get(served, kind.plural === 'nodes' ? '' : ns, ref.name).obj;
     const uid = target.metadata?.uid ?? '';
+    if (kind.plural === 'pods' && ((target.spec as any)?.serviceAccountName || (target.spec as any)?.serviceAccount || 'default') !== name)
+      throw new ApiError(400, 'BadRequest', `cannot bind token for serviceaccount "${name}" to pod running with different serviceaccount name.`);
     if (ref.uid && ref.uid !== uid)
       throw new ApiError(
         409,

@@ -97,7 +97,7 @@ export function acquireLock(dataDir: string, init: { port: number; host: string 
   const path = join(dataDir, LOCK_FILE);
   const info: LockInfo = { pid: process.pid, startTime: processStartTime(process.pid), port: init.port, host: init.host, state: 'starting', startedAt: new Date().toISOString() };
   const tmp = `${path}.${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(info));
+  writeFileSync(tmp, JSON.stringify(info), { mode: 0o600 });
   try {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -166,7 +166,7 @@ export function acquireLock(dataDir: string, init: { port: number; host: string 
     update(patch) {
       Object.assign(info, patch);
       const t = `${path}.${process.pid}.tmp`;
-      writeFileSync(t, JSON.stringify(info));
+      writeFileSync(t, JSON.stringify(info), { mode: 0o600 });
       renameSync(t, path);
     },
     release,

@@ -125,7 +125,7 @@ export async function main(argv: string[]): Promise<void> {
       const made = snapshotDataDir(dataDir);
       let lock: DataDirLock;
       try {
-        mkdirSync(dataDir, { recursive: true });
+        mkdirSync(dataDir, { recursive: true, mode: 0o700 });
         lock = acquireLock(dataDir, { port, host: String(values.host ?? '127.0.0.1') });
       } catch (e) {
         // another up won the race for a fresh dir: everything in it is its own

@@ -113,9 +113,9 @@ export async function detach(o: { dataDir: string; main: string; args: string[];
     return 1;
   }
   const existed = existsSync(o.dataDir);
-  mkdirSync(o.dataDir, { recursive: true });
+  mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
   const logPath = join(o.dataDir, 'up.log');
-  const fd = openSync(logPath, 'w');
+  const fd = openSync(logPath, 'w', 0o600);
   const child = spawn(process.execPath, [o.main, 'up', '--data-dir', o.dataDir, ...o.args], { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   let exited: number | null | undefined;
