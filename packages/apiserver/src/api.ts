@@ -19,9 +19,11 @@ import { requestToken } from './token-request.js';
 import { Webhooks, clusterView } from './webhooks/index.js';
 import { connectOptions } from './webhooks/review.js';
 import type { Rbac } from './rbac/index.js';
-import { listFilter, matches, parsePath } from './request.js';
+import { listFilter, matches, parsePath, parseUrl, type ParsedUrl } from './request.js';
+import { checkDuplicates } from './json-dups.js';
+import { decodeContinue, encodeContinue, listQuery, type ListQuery } from './query.js';
 import { CONNECT_SUBRESOURCES, connectTarget, proxyUpgrade, upgradeError } from './connect.js';
-import { podLog, toScale, writeScale } from './subresources.js';
+import { bindPod, podLog, toScale, writeScale } from './subresources.js';
 
 export { parsePath, type RequestInfo } from './request.js';
 
@@ -59,8 +61,9 @@ export class Api {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const url = new URL(req.url ?? '/', 'https://local');
-      const path = url.pathname.replace(/\/+$/, '') || '/';
+      // the one place a request URL is taken apart: raw segments, each decoded once, never normalised
+      const url = parseUrl(req.url ?? '/');
+      const path = url.path;
       if (path === '/healthz' || path === '/livez' || path === '/readyz') {
         res.writeHead(200, { 'Content-Type': 'text/plain' });
         res.end('ok');
@@ -68,7 +71,7 @@ export class Api {
       }
       const authn = this.auth.authenticate(req.headers.authorization);
       if (!authn) throw unauthorized();
-      const user = this.rbac ? this.rbac.admit(req, path, url.searchParams, authn) : authn;
+      const user = this.rbac ? this.rbac.admit(req, url.rawPath, url.query, authn) : authn;
       await this.route(req, res, url, path, user);
     } catch (e) {
       if (!(e instanceof ApiError)) console.error('apiserver: internal error:', e);
@@ -76,10 +79,10 @@ export class Api {
     }
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse, url: URL, path: string, user: UserInfo): Promise<void> {
+  private async route(req: IncomingMessage, res: ServerResponse, url: ParsedUrl, path: string, user: UserInfo): Promise<void> {
     const method = req.method ?? 'GET';
     const accept = String(req.headers.accept ?? '');
-    const q = url.searchParams;
+    const q = url.query;
     if (path.startsWith('/apis/metrics.k8s.io') && (await this.metrics.handle(req, res, path, q))) return;
     if (method === 'GET') {
       if (path === '/version') {
@@ -115,7 +118,7 @@ export class Api {
         return sendJson(res, 200, doc);
       }
       if (path === '/openapi/v2' || path === '/swagger.json') return this.openapi.serveV2(req, res, path === '/openapi/v2');
-      const parts = path.split('/').filter(Boolean);
+      const parts = url.segments;
       if (parts[0] === 'api' && parts.length === 2) {
         const l = apiResourceList(this.reg, '', parts[1]);
         if (!l) throw notFound('', '', path);
@@ -132,7 +135,7 @@ export class Api {
         return sendJson(res, 200, l);
       }
     }
-    const info = parsePath(path);
+    const info = parsePath(url.segments);
     if (!info) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
     const served = this.reg.find(info.group, info.version, info.plural);
     if (!served) throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${method.toLowerCase()} ${info.plural}${info.group ? `.${info.group}` : ''})`, {});
@@ -144,12 +147,14 @@ export class Api {
       throw new ApiError(404, 'NotFound', `the server could not find the requested resource: ${info.plural}/${info.sub}`, {});
     const ns = info.namespace ?? '';
     const ua = String(req.headers['user-agent'] ?? 'unknown').split('/')[0] || 'unknown';
-    const isWatch = info.watchPrefix || q.get('watch') === 'true' || q.get('watch') === '1';
+    // list/watch options are checked before anything is served (a bad one is a 400/422, never ignored)
+    const lq = info.name === undefined && (method === 'GET' || method === 'DELETE') ? listQuery(q, info.watchPrefix) : undefined;
+    const isWatch = !!lq?.watch;
 
     if (method === 'GET') {
       if (info.name === undefined) {
         if (isWatch) return this.watch(served, info.namespace, q, accept, req, res);
-        return this.list(served, info.namespace, q, accept, res);
+        return this.list(served, info.namespace, q, lq!, accept, res);
       }
       if (info.sub === 'log') return podLog({ objects: this.objects, reg: this.reg, store: this.store, kubeletToken: this.kubeletToken, logs: this.opts.logs }, ns, info.name, q, res);
       if (served.info.plural === 'pods' && CONNECT_SUBRESOURCES.includes(info.sub ?? '')) throw badRequest('Upgrade request required');
@@ -179,12 +184,12 @@ export class Api {
       if (info.name !== undefined) {
         if (served.info.plural === 'pods' && CONNECT_SUBRESOURCES.includes(info.sub ?? '')) throw badRequest('Upgrade request required');
         if (served.info.plural === 'serviceaccounts' && info.sub === 'token') return this.tokenRequest(served, ns, info.name, await this.body(req), res);
-        if (served.info.plural === 'pods' && info.sub === 'binding') return this.bind(served, ns, info.name, await this.body(req), wo(), ua, res);
+        if (served.info.plural === 'pods' && info.sub === 'binding') return bindPod(this.objects, served, ns, info.name, await this.body(req), wo(), ua, res);
         throw methodNotAllowed(`POST is not supported on ${info.plural}${info.sub ? `/${info.sub}` : ''}`);
       }
       if (!served.info.verbs.includes('create')) throw methodNotAllowed(`create is not supported on ${info.plural}`);
-      const body = await this.body(req);
       const o = wo();
+      const body = await this.body(req, o);
       if (this.isReview(served)) return sendJson(res, 201, this.review(served, body, user, ns));
       const again = this.webhooks.involved('CREATE', served, '');
       const r = await this.webhooks.write('CREATE', { served, sub: '', namespace: ns, name: '', user, dryRun: o.dryRun }, o, (w) => this.objects.create(served, ns, again ? clone(body) : body, w, ua));
@@ -192,8 +197,8 @@ export class Api {
     }
     if (method === 'PUT') {
       if (info.name === undefined) throw methodNotAllowed('PUT requires a resource name');
-      const body = await this.body(req);
       const o = wo();
+      const body = await this.body(req, o);
       if (info.sub === 'scale') {
         const r = writeScale(this.objects, served, ns, info.name, body, o, ua);
         return sendJson(res, 200, r);
@@ -220,6 +225,7 @@ export class Api {
       const buf = await readBody(req);
       const patch = decodeBody(buf, type === 'apply' ? 'application/yaml' : 'application/json');
       const o = wo();
+      if (type !== 'apply') checkDuplicates(buf, 'application/json', o);
       if (info.sub === 'scale') {
         const cur = toScale(served, this.objects.get(served, ns, info.name).obj);
         const next = type === 'json' ? (await import('@flotilla/k8s-patch')).jsonPatch(cur, patch) : (await import('@flotilla/k8s-patch')).jsonMergePatch(cur, patch);
@@ -276,29 +282,24 @@ export class Api {
     return false;
   }
 
-  private async body(req: IncomingMessage): Promise<unknown> {
+  private async body(req: IncomingMessage, o?: WriteOptions): Promise<unknown> {
     const buf = await readBody(req);
-    return decodeBody(buf, req.headers['content-type']);
+    const body = decodeBody(buf, req.headers['content-type']);
+    if (o) checkDuplicates(buf, req.headers['content-type'], o);
+    return body;
   }
 
   // ------------------------------------------------------------------ list
 
-  private list(s: Served, ns: string | undefined, q: URLSearchParams, accept: string, res: ServerResponse): void {
+  private list(s: Served, ns: string | undefined, q: URLSearchParams, lq: ListQuery, accept: string, res: ServerResponse): void {
     if (!s.info.verbs.includes('list')) throw methodNotAllowed(`list is not supported on ${s.info.plural}`);
     const f = listFilter(s, q);
-    const limit = Number(q.get('limit') ?? 0) || 0;
-    const cont = q.get('continue');
-    let startAfter: string | undefined;
-    if (cont) {
-      try {
-        const c = JSON.parse(Buffer.from(cont, 'base64url').toString());
-        startAfter = c.k;
-        if (typeof startAfter !== 'string') throw new Error('bad');
-      } catch {
-        throw new ApiError(400, 'BadRequest', 'continue key is not valid: the continue token could not be decoded');
-      }
-    }
-    const rv = String(this.store.rv);
+    const limit = lq.limit;
+    const nsScope = s.info.namespaced ? ns : undefined;
+    const c = lq.continue ? decodeContinue(lq.continue, s, nsScope, this.store.rv) : undefined;
+    const startAfter = c?.startAfter;
+    // the pages of one list carry the resourceVersion of its first page
+    const rv = c?.rv ?? String(this.store.rv);
     let all = this.store.list(s.key, s.info.namespaced ? ns : undefined);
     if (startAfter !== undefined) {
       const sa = startAfter;
@@ -318,7 +319,7 @@ export class Api {
     }
     if (limit && remaining > 0) {
       const last = items[items.length - 1];
-      next = Buffer.from(JSON.stringify({ k: `${last.obj.metadata?.namespace ?? ''}/${last.obj.metadata?.name}`, rv })).toString('base64url');
+      next = encodeContinue(s, nsScope, `${last.obj.metadata?.namespace ?? ''}/${last.obj.metadata?.name}`, rv);
     }
     if (accept.includes('as=Table')) {
       const t = this.table(s, items, q, rv) as any;
@@ -512,20 +513,6 @@ export class Api {
 
   // ------------------------------------------------------------ subresources
 
-  /** pods/{name}/binding: what a scheduler posts to put a pod on a node. */
-  private bind(s: Served, ns: string, name: string, body: unknown, o: WriteOptions, ua: string, res: ServerResponse): void {
-    const target = isPlainObject(body) ? (body as any).target : undefined;
-    if (!target?.name) throw new ApiError(422, 'Invalid', `Binding "${name}" is invalid: target.name: Required value`, { name, kind: 'Binding', causes: [{ reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' }] });
-    const cur = this.objects.get(s, ns, name);
-    const spec = (cur.obj.spec ?? {}) as any;
-    if (spec.nodeName) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${spec.nodeName}"`, { name, kind: 'pods/binding' });
-    if (cur.obj.metadata?.deletionTimestamp) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is being deleted, cannot be assigned to a host`);
-    const next = clone(this.objects.present(s, cur.obj));
-    (next.spec as any).nodeName = target.name;
-    this.objects.update(s, ns, name, next, { ...o, fieldValidation: 'Ignore' }, ua);
-    sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
-  }
-
   private tokenRequest(s: Served, ns: string, name: string, body: unknown, res: ServerResponse): void {
     sendJson(res, 201, requestToken({ objects: this.objects, reg: this.reg, auth: this.auth }, s, ns, name, body));
   }
@@ -544,8 +531,13 @@ export class Api {
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => {});
-    const url = new URL(req.url ?? '/', 'https://local');
-    const info = parsePath(url.pathname.replace(/\/+$/, ''));
+    let url: ParsedUrl | undefined;
+    try {
+      url = parseUrl(req.url ?? '/');
+    } catch {
+      url = undefined; // answered as a normal request below: a 400 Status
+    }
+    const info = url ? parsePath(url.segments) : undefined;
     const isConnect = !!info && info.group === '' && info.version === 'v1' && info.plural === 'pods' && info.namespace !== undefined && info.name !== undefined && CONNECT_SUBRESOURCES.includes(info.sub ?? '');
     if (!isConnect || (req.method !== 'GET' && req.method !== 'POST')) {
       // not ours to upgrade: answer it as a normal request on this connection, then close it
@@ -562,12 +554,12 @@ export class Api {
     try {
       const authn = this.auth.authenticate(req.headers.authorization);
       if (!authn) throw unauthorized();
-      const user = this.rbac ? this.rbac.admit(req, url.pathname.replace(/\/+$/, ''), url.searchParams, authn) : authn;
-      const target = connectTarget({ objects: this.objects, reg: this.reg, store: this.store }, info!.namespace!, info!.name!, info!.sub!, url.searchParams);
+      const user = this.rbac ? this.rbac.admit(req, url!.rawPath, url!.query, authn) : authn;
+      const target = connectTarget({ objects: this.objects, reg: this.reg, store: this.store }, info!.namespace!, info!.name!, info!.sub!, url!.query);
       const served = this.reg.find('', 'v1', 'pods')!;
       if (!this.webhooks.any('CONNECT', served, info!.sub!)) return proxyUpgrade(req, socket, head, target, this.kubeletToken);
       const attrs = { served, sub: info!.sub!, namespace: info!.namespace!, name: info!.name!, user, dryRun: false };
-      this.webhooks.connect(attrs, connectOptions(info!.sub!, url.searchParams) as KubeObject, []).then(
+      this.webhooks.connect(attrs, connectOptions(info!.sub!, url!.query) as KubeObject, []).then(
         () => proxyUpgrade(req, socket, head, target, this.kubeletToken),
         (e) => upgradeError(socket, e),
       );

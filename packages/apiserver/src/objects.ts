@@ -552,6 +552,10 @@ export class Objects {
       throw e;
     }
     const obj = this.checkKind(s, next);
+    // a patch may not rename or move the object, as a PUT may not
+    const pm = (obj.metadata ?? {}) as ObjectMeta;
+    if (pm.name !== name) throw badRequest(`the name of the object (${typeof pm.name === 'string' ? pm.name : JSON.stringify(pm.name ?? '')}) does not match the name on the URL (${name})`);
+    if (s.info.namespaced && pm.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     const wantRv = isPlainObject(patch) && isPlainObject((patch as any).metadata) ? (patch as any).metadata.resourceVersion : undefined;
     if (wantRv && wantRv !== cur.obj.metadata?.resourceVersion)
       throw conflict(s.info.group, s.info.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');

@@ -14,9 +14,73 @@ export interface RequestInfo {
   watchPrefix: boolean;
 }
 
-/** Parses "/api/v1/namespaces/ns/pods/name/status" and friends. */
-export function parsePath(path: string): RequestInfo | undefined {
-  const parts = path.split('/').filter((p) => p !== '').map(decodeURIComponent);
+/**
+ * A request URL taken apart once, before anything routes on it: the raw path is split on "/" while
+ * still encoded, each segment is decoded exactly once, and the path is never normalised, so "%2E%2E"
+ * is the name ".." (refused), never "the parent". Every error is a 400 Status.
+ */
+export interface ParsedUrl {
+  /** the raw path as sent (still encoded); what RBAC decodes segment by segment the same way */
+  rawPath: string;
+  /** the decoded segments, empty ones (a trailing or doubled "/") left out */
+  segments: string[];
+  /** "/" + segments joined: for the non-resource paths (discovery, openapi, healthz) */
+  path: string;
+  query: URLSearchParams;
+}
+
+export function parseUrl(rawUrl: string): ParsedUrl {
+  let raw = rawUrl || '/';
+  const abs = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(raw);
+  if (abs) raw = raw.slice(abs[0].length) || '/';
+  const hash = raw.indexOf('#');
+  if (hash >= 0) raw = raw.slice(0, hash);
+  const qi = raw.indexOf('?');
+  const rawPath = qi >= 0 ? raw.slice(0, qi) : raw;
+  if (!rawPath.startsWith('/')) throw badRequest(`the request path must begin with "/": ${JSON.stringify(rawPath.slice(0, 100))}`);
+  const segments = rawPath
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decodeSegment);
+  for (const s of segments) {
+    const errs = pathSegmentErrors(s);
+    if (errs.length) throw badRequest(`invalid resource name ${JSON.stringify(s)}: [${errs.join(', ')}]`);
+  }
+  return { rawPath, segments, path: `/${segments.join('/')}`, query: new URLSearchParams(qi >= 0 ? raw.slice(qi + 1) : '') };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes one path segment once; a malformed escape or invalid UTF-8 is a 400. */
+export function decodeSegment(seg: string): string {
+  if (!seg.includes('%')) return seg;
+  const bad = /%(?![0-9A-Fa-f]{2})/.exec(seg);
+  if (bad) throw badRequest(`invalid URL escape ${JSON.stringify(seg.slice(bad.index, bad.index + 3))} in the request path`);
+  const bytes: number[] = [];
+  for (let i = 0; i < seg.length; i++) {
+    if (seg[i] === '%') {
+      bytes.push(parseInt(seg.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else for (const b of Buffer.from(seg[i], 'utf8')) bytes.push(b);
+  }
+  try {
+    return utf8.decode(Uint8Array.from(bytes));
+  } catch {
+    throw badRequest(`invalid UTF-8 in the request path segment ${JSON.stringify(seg.slice(0, 100))}`);
+  }
+}
+
+/** What Kubernetes refuses in any name used as a path segment (IsValidPathSegmentName). */
+export function pathSegmentErrors(name: string): string[] {
+  if (name === '.' || name === '..') return [`may not be '${name}'`];
+  const out: string[] = [];
+  if (name.includes('/')) out.push(`may not contain '/'`);
+  return out;
+}
+
+/** Routes the decoded segments of "/api/v1/namespaces/ns/pods/name/status" and friends; undefined: not a resource path. */
+export function parsePath(path: string | string[]): RequestInfo | undefined {
+  const parts = typeof path === 'string' ? parseUrl(path).segments : path;
   let group = '';
   let version: string;
   let rest: string[];
@@ -35,8 +99,11 @@ export function parsePath(path: string): RequestInfo | undefined {
   }
   if (rest.length === 0) return undefined;
   if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
+    // namespaces/{ns}/{plural}[/{name}[/{sub}]]: anything longer is no resource
+    if (rest.length > 5) return undefined;
     return { group, version, namespace: rest[1], plural: rest[2], name: rest[3], sub: rest[4], watchPrefix };
   }
+  if (rest.length > 3) return undefined;
   return { group, version, plural: rest[0], name: rest[1], sub: rest[2], watchPrefix };
 }
 

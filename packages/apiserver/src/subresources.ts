@@ -3,7 +3,7 @@ import { request as httpRequest, type ServerResponse } from 'node:http';
 import type { KubeObject } from '@flotilla/apimachinery';
 import { getPath, clone, isPlainObject } from '@flotilla/apimachinery';
 import { ApiError, badRequest, notFound } from './errors.js';
-import { sendError } from './http.js';
+import { sendError, sendJson } from './http.js';
 import type { Objects, WriteOptions } from './objects.js';
 import type { Registry, Served } from './registry.js';
 import type { Store } from './store.js';
@@ -114,4 +114,18 @@ export function podLog(d: LogDeps, ns: string, pod: string, q: URLSearchParams, 
   up.on('error', (e) => sendError(res, new ApiError(500, 'InternalError', `Get logs from the kubelet of ${nodeName}: ${e.message}`)));
   res.on('close', () => up.destroy());
   up.end();
+}
+
+/** pods/{name}/binding: what a scheduler posts to put a pod on a node. */
+export function bindPod(objects: Objects, s: Served, ns: string, name: string, body: unknown, o: WriteOptions, ua: string, res: ServerResponse): void {
+  const target = isPlainObject(body) ? (body as any).target : undefined;
+  if (!target?.name) throw new ApiError(422, 'Invalid', `Binding "${name}" is invalid: target.name: Required value`, { name, kind: 'Binding', causes: [{ reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' }] });
+  const cur = objects.get(s, ns, name);
+  const spec = (cur.obj.spec ?? {}) as any;
+  if (spec.nodeName) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${spec.nodeName}"`, { name, kind: 'pods/binding' });
+  if (cur.obj.metadata?.deletionTimestamp) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is being deleted, cannot be assigned to a host`);
+  const next = clone(objects.present(s, cur.obj));
+  (next.spec as any).nodeName = target.name;
+  objects.update(s, ns, name, next, { ...o, fieldValidation: 'Ignore' }, ua);
+  sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
