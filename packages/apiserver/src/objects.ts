@@ -3,6 +3,7 @@
  * Kubernetes' metadata rules, defaulting, validation, pruning, managedFields and lifecycle
  * (finalizers, deletionTimestamp). Synchronous from read to write, so each write is atomic.
  */
+import { checkTypes } from './type-check.js';
 import { randomUUID, randomBytes } from 'node:crypto';
 import type { Cause, KubeObject, ObjectMeta } from '@flotilla/apimachinery';
 import { clone, isPlainObject, validateDns1123Subdomain, getPath, setPath } from '@flotilla/apimachinery';
@@ -140,6 +141,7 @@ export class Objects {
     if (obj.apiVersion !== undefined && obj.apiVersion !== want)
       throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${want})`);
     if (obj.metadata !== undefined && !isPlainObject(obj.metadata)) throw badRequest('metadata: expected an object');
+    checkTypes(s, obj);
     obj.apiVersion = want;
     obj.kind = s.info.kind;
     obj.metadata = obj.metadata ?? {};

@@ -53,10 +53,15 @@ export function listQuery(q: URLSearchParams, watchPrefix: boolean): ListQuery {
   const cont = q.get('continue') || undefined;
   const timeoutSeconds = intParam(q, 'timeoutSeconds', 0);
   boolParam(q, 'allowWatchBookmarks');
-  boolParam(q, 'sendInitialEvents');
+  const sendInitial = boolParam(q, 'sendInitialEvents');
   const match = q.get('resourceVersionMatch') || undefined;
   const errs: string[] = [];
-  if (match !== undefined) {
+  if (watch) {
+    // a watch takes resourceVersionMatch only with sendInitialEvents, and then only NotOlderThan
+    if (sendInitial !== undefined && match !== 'NotOlderThan')
+      errs.push(`resourceVersionMatch: Unsupported value: ${JSON.stringify(match ?? '')}: supported values: "NotOlderThan"`);
+    else if (sendInitial === undefined && match !== undefined) errs.push('resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided');
+  } else if (match !== undefined) {
     if (!resourceVersion) errs.push('resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided');
     if (cont) errs.push('resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided');
     if (match !== 'Exact' && match !== 'NotOlderThan') errs.push(`resourceVersionMatch: Unsupported value: ${JSON.stringify(match)}: supported values: "Exact", "NotOlderThan", ""`);

@@ -160,6 +160,16 @@ describe('routing: paths, names and parameters (issue 18)', { timeout: 600_000 }
     assertStatus(await send('GET', `/api/v1/namespaces/a/configmaps?continue=${encodeURIComponent(tok)}&resourceVersion=5`), 400, /specifying resource version is not allowed when using continue/, 'continue+rv');
   });
 
+  it('item 10: replicas: "3" and metadata.name: {} are refused with the messages Kubernetes gives', async () => {
+    const d = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd3' }, spec: { replicas: '3', selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } };
+    const r = await send('POST', '/apis/apps/v1/namespaces/a/deployments', d);
+    assertStatus(r, 400, /Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field Deployment\.spec\.replicas of type int32/, 'replicas "3"');
+    assert.doesNotMatch(r.body.message, /greater than or equal/);
+    const n = await send('POST', '/api/v1/namespaces/a/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: {} } });
+    assertStatus(n, 400, /ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal object into Go struct field ObjectMeta\.metadata\.name of type string/, 'name {}');
+    assert.equal((await send('GET', '/apis/apps/v1/namespaces/a/deployments/d3')).status, 404);
+  });
+
   it('item 10: TokenRequest expirationSeconds of 1 or -5 is refused, not raised to 600', async () => {
     for (const exp of [1, -5]) {
       const r = await send('POST', '/api/v1/namespaces/a/serviceaccounts/default/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: exp } });
