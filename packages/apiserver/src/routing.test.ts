@@ -37,7 +37,15 @@ function send(method: string, path: string, body?: unknown, headers: Record<stri
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (d) => (text += d));
+        // a watch answers 200 and streams: what arrived in 300 ms is the answer
+        const stream = setTimeout(() => {
+          if ((res.statusCode ?? 0) < 400) {
+            res.destroy();
+            resolve({ status: res.statusCode ?? 0, body: undefined, text, headers: res.headers });
+          }
+        }, 300);
         res.on('end', () => {
+          clearTimeout(stream);
           let parsed: unknown;
           try {
             parsed = JSON.parse(text);
@@ -220,6 +228,7 @@ describe('routing: paths, names and parameters (issue 18)', { timeout: 600_000 }
     };
     const N = Number(process.env.ROUTING_PROPERTY_CASES ?? 10_000);
     const fails: string[] = [];
+    const seen: Record<string, number> = {};
     for (let i = 0; i < N && fails.length <= 5; i++) {
       const prefix = pick(['/api/v1/namespaces/a/configmaps/', '/apis/apps/v1/namespaces/a/deployments/', '/api/v1/namespaces/', '/api/v1/', '/apis/', '/']);
       const n = Math.floor(rnd() * 4);
@@ -231,6 +240,8 @@ describe('routing: paths, names and parameters (issue 18)', { timeout: 600_000 }
       const pre = m === 'GET' ? '' : await rvNow();
       const r = await send(m, qs ? `${path}?${qs}` : path, body, body === undefined ? {} : { 'content-type': pick(cts) });
       const what = `case ${i}: ${m} ${path}${qs ? `?${qs}` : ''} ${body ?? ''} → ${r.status} ${r.text.slice(0, 200)}`;
+      const cls = `${Math.floor(r.status / 100)}xx`;
+      seen[cls] = (seen[cls] ?? 0) + 1;
       if (r.status >= 500) fails.push(what);
       else if (r.status >= 400) {
         if (r.body?.kind !== 'Status') fails.push(`not a Status: ${what}`);
@@ -239,10 +250,16 @@ describe('routing: paths, names and parameters (issue 18)', { timeout: 600_000 }
       }
     }
     assert.deepEqual(fails, []);
-    const t0 = performance.now();
-    const ok = await send('GET', '/api/v1/namespaces/b');
-    const ms = performance.now() - t0;
-    assert.equal(ok.status, 200);
+    console.log(`# property: ${N} cases, by status: ${JSON.stringify(seen)}`);
+    assert.ok((seen['4xx'] ?? 0) > N / 10 && (seen['2xx'] ?? 0) > N / 20, 'the cases reach both the refusals and the served requests');
+    // the best of three (one sample can meet a descheduled test process on a loaded machine)
+    let ms = Infinity;
+    for (let k = 0; k < 3; k++) {
+      const t0 = performance.now();
+      const ok = await send('GET', '/api/v1/namespaces/b');
+      ms = Math.min(ms, performance.now() - t0);
+      assert.equal(ok.status, 200);
+    }
     assert.ok(ms < 100, `a normal GET took ${ms.toFixed(1)} ms after the random cases`);
   });
 });
