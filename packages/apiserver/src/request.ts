@@ -20,7 +20,7 @@ export interface RequestInfo {
  * is the name ".." (refused), never "the parent". Every error is a 400 Status.
  */
 export interface ParsedUrl {
-  /** the raw path as sent (still encoded); what RBAC decodes segment by segment the same way */
+  /** the raw path (still encoded; empty segments left out): what RBAC decodes segment by segment the same way */
   rawPath: string;
   /** the decoded segments, empty ones (a trailing or doubled "/") left out */
   segments: string[];
@@ -38,15 +38,13 @@ export function parseUrl(rawUrl: string): ParsedUrl {
   const qi = raw.indexOf('?');
   const rawPath = qi >= 0 ? raw.slice(0, qi) : raw;
   if (!rawPath.startsWith('/')) throw badRequest(`the request path must begin with "/": ${JSON.stringify(rawPath.slice(0, 100))}`);
-  const segments = rawPath
-    .split('/')
-    .filter((p) => p !== '')
-    .map(decodeSegment);
+  const rawSegments = rawPath.split('/').filter((p) => p !== '');
+  const segments = rawSegments.map(decodeSegment);
   for (const s of segments) {
     const errs = pathSegmentErrors(s);
     if (errs.length) throw badRequest(`invalid resource name ${JSON.stringify(s)}: [${errs.join(', ')}]`);
   }
-  return { rawPath, segments, path: `/${segments.join('/')}`, query: new URLSearchParams(qi >= 0 ? raw.slice(qi + 1) : '') };
+  return { rawPath: `/${rawSegments.join('/')}`, segments, path: `/${segments.join('/')}`, query: new URLSearchParams(qi >= 0 ? raw.slice(qi + 1) : '') };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
