@@ -2,16 +2,16 @@
  * Request routing for the Kubernetes REST API: discovery, OpenAPI, and the resource verbs
  * (get, list, watch, create, update, patch, delete, deletecollection) with their subresources.
  */
-import { request as httpRequest, ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
-import { connect as netConnect, type Socket } from 'node:net';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { KubeObject, LabelRequirement, FieldRequirement } from '@flotilla/apimachinery';
-import { getPath, matchLabels, parseFieldSelector, parseLabelSelector, SelectorError, clone, isPlainObject } from '@flotilla/apimachinery';
+import type { KubeObject } from '@flotilla/apimachinery';
+import { clone, isPlainObject } from '@flotilla/apimachinery';
 import type { Authenticator, UserInfo } from './auth.js';
 import { ApiError, badRequest, methodNotAllowed, notFound, unauthorized } from './errors.js';
 import { decodeBody, readBody, sendError, sendJson, warningHeader } from './http.js';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, OpenApi } from './discovery.js';
-import { Objects, type PatchType, type WriteOptions, nowIso } from './objects.js';
+import { Objects, type PatchType, type WriteOptions } from './objects.js';
 import { MetricsApi, withMetricsGroup } from './metrics-api.js';
 import { apiVersionOf, type Registry, type Served } from './registry.js';
 import type { Store, StoreEvent, StoredObject } from './store.js';
@@ -19,80 +19,18 @@ import { requestToken } from './token-request.js';
 import { Webhooks, clusterView } from './webhooks/index.js';
 import { connectOptions } from './webhooks/review.js';
 import type { Rbac } from './rbac/index.js';
+import { listFilter, matches, parsePath, parseUrl, type ParsedUrl } from './request.js';
+import { checkDuplicates } from './json-dups.js';
+import { decodeContinue, encodeContinue, listQuery, type ListQuery } from './query.js';
+import { CONNECT_SUBRESOURCES, connectTarget, proxyUpgrade, upgradeError } from './connect.js';
+import { bindPod, podLog, toScale, writeScale } from './subresources.js';
+
+export { parsePath, type RequestInfo } from './request.js';
 
 const lineCache = new WeakMap<object, Record<string, string>>();
 
 /** Under load a watcher's events are coalesced into one write per this many ms (fewer TLS records). */
 const WATCH_FLUSH_MS = Number(process.env.FLOTILLA_WATCH_FLUSH_MS ?? 16);
-
-export interface RequestInfo {
-  group: string;
-  version: string;
-  namespace?: string;
-  plural: string;
-  name?: string;
-  sub?: string;
-  watchPrefix: boolean;
-}
-
-/** Parses "/api/v1/namespaces/ns/pods/name/status" and friends. */
-export function parsePath(path: string): RequestInfo | undefined {
-  const parts = path.split('/').filter((p) => p !== '').map(decodeURIComponent);
-  let group = '';
-  let version: string;
-  let rest: string[];
-  if (parts[0] === 'api' && parts.length >= 3) {
-    version = parts[1];
-    rest = parts.slice(2);
-  } else if (parts[0] === 'apis' && parts.length >= 4) {
-    group = parts[1];
-    version = parts[2];
-    rest = parts.slice(3);
-  } else return undefined;
-  let watchPrefix = false;
-  if (rest[0] === 'watch') {
-    watchPrefix = true;
-    rest = rest.slice(1);
-  }
-  if (rest.length === 0) return undefined;
-  if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
-    return { group, version, namespace: rest[1], plural: rest[2], name: rest[3], sub: rest[4], watchPrefix };
-  }
-  return { group, version, plural: rest[0], name: rest[1], sub: rest[2], watchPrefix };
-}
-
-const FIELD_LABELS: Record<string, string[]> = {
-  'core/pods': ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
-  'core/events': ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
-  'events.k8s.io/events': ['regarding.kind', 'regarding.namespace', 'regarding.name', 'regarding.uid', 'reason', 'type', 'reportingController'],
-  'core/secrets': ['type'],
-  'core/namespaces': ['status.phase'],
-  'core/nodes': ['spec.unschedulable'],
-  'core/replicationcontrollers': ['status.replicas'],
-  'apps/replicasets': ['status.replicas'],
-  'batch/jobs': ['status.successful'],
-};
-
-interface Filter {
-  labels: LabelRequirement[];
-  fields: FieldRequirement[];
-}
-
-function fieldValue(obj: KubeObject, field: string): string {
-  if (field === 'source') return String(getPath(obj, 'source.component') ?? '');
-  const v = getPath(obj, field);
-  if (v === undefined || v === null) return field === 'spec.hostNetwork' || field === 'spec.unschedulable' ? 'false' : '';
-  return String(v);
-}
-
-function matches(f: Filter, obj: KubeObject): boolean {
-  if (f.labels.length && !matchLabels(f.labels, obj.metadata?.labels)) return false;
-  for (const r of f.fields) {
-    const v = fieldValue(obj, r.field);
-    if (r.op === '=' ? v !== r.value : v === r.value) return false;
-  }
-  return true;
-}
 
 export class Api {
   readonly objects: Objects;
@@ -123,8 +61,9 @@ export class Api {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const url = new URL(req.url ?? '/', 'https://local');
-      const path = url.pathname.replace(/\/+$/, '') || '/';
+      // the one place a request URL is taken apart: raw segments, each decoded once, never normalised
+      const url = parseUrl(req.url ?? '/');
+      const path = url.path;
       if (path === '/healthz' || path === '/livez' || path === '/readyz') {
         res.writeHead(200, { 'Content-Type': 'text/plain' });
         res.end('ok');
@@ -132,7 +71,7 @@ export class Api {
       }
       const authn = this.auth.authenticate(req.headers.authorization);
       if (!authn) throw unauthorized();
-      const user = this.rbac ? this.rbac.admit(req, path, url.searchParams, authn) : authn;
+      const user = this.rbac ? this.rbac.admit(req, url.rawPath, url.query, authn) : authn;
       await this.route(req, res, url, path, user);
     } catch (e) {
       if (!(e instanceof ApiError)) console.error('apiserver: internal error:', e);
@@ -140,10 +79,10 @@ export class Api {
     }
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse, url: URL, path: string, user: UserInfo): Promise<void> {
+  private async route(req: IncomingMessage, res: ServerResponse, url: ParsedUrl, path: string, user: UserInfo): Promise<void> {
     const method = req.method ?? 'GET';
     const accept = String(req.headers.accept ?? '');
-    const q = url.searchParams;
+    const q = url.query;
     if (path.startsWith('/apis/metrics.k8s.io') && (await this.metrics.handle(req, res, path, q))) return;
     if (method === 'GET') {
       if (path === '/version') {
@@ -179,7 +118,7 @@ export class Api {
         return sendJson(res, 200, doc);
       }
       if (path === '/openapi/v2' || path === '/swagger.json') return this.openapi.serveV2(req, res, path === '/openapi/v2');
-      const parts = path.split('/').filter(Boolean);
+      const parts = url.segments;
       if (parts[0] === 'api' && parts.length === 2) {
         const l = apiResourceList(this.reg, '', parts[1]);
         if (!l) throw notFound('', '', path);
@@ -196,7 +135,7 @@ export class Api {
         return sendJson(res, 200, l);
       }
     }
-    const info = parsePath(path);
+    const info = parsePath(url.segments);
     if (!info) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
     const served = this.reg.find(info.group, info.version, info.plural);
     if (!served) throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${method.toLowerCase()} ${info.plural}${info.group ? `.${info.group}` : ''})`, {});
@@ -208,14 +147,16 @@ export class Api {
       throw new ApiError(404, 'NotFound', `the server could not find the requested resource: ${info.plural}/${info.sub}`, {});
     const ns = info.namespace ?? '';
     const ua = String(req.headers['user-agent'] ?? 'unknown').split('/')[0] || 'unknown';
-    const isWatch = info.watchPrefix || q.get('watch') === 'true' || q.get('watch') === '1';
+    // list/watch options are checked before anything is served (a bad one is a 400/422, never ignored)
+    const lq = info.name === undefined && (method === 'GET' || method === 'DELETE') ? listQuery(q, info.watchPrefix) : undefined;
+    const isWatch = !!lq?.watch;
 
     if (method === 'GET') {
       if (info.name === undefined) {
         if (isWatch) return this.watch(served, info.namespace, q, accept, req, res);
-        return this.list(served, info.namespace, q, accept, res);
+        return this.list(served, info.namespace, q, lq!, accept, res);
       }
-      if (info.sub === 'log') return this.log(ns, info.name, q, res);
+      if (info.sub === 'log') return podLog({ objects: this.objects, reg: this.reg, store: this.store, kubeletToken: this.kubeletToken, logs: this.opts.logs }, ns, info.name, q, res);
       if (served.info.plural === 'pods' && CONNECT_SUBRESOURCES.includes(info.sub ?? '')) throw badRequest('Upgrade request required');
       const so = this.objects.get(served, ns, info.name);
       if (info.sub === 'scale') return sendJson(res, 200, toScale(served, so.obj));
@@ -243,12 +184,12 @@ export class Api {
       if (info.name !== undefined) {
         if (served.info.plural === 'pods' && CONNECT_SUBRESOURCES.includes(info.sub ?? '')) throw badRequest('Upgrade request required');
         if (served.info.plural === 'serviceaccounts' && info.sub === 'token') return this.tokenRequest(served, ns, info.name, await this.body(req), res);
-        if (served.info.plural === 'pods' && info.sub === 'binding') return this.bind(served, ns, info.name, await this.body(req), wo(), ua, res);
+        if (served.info.plural === 'pods' && info.sub === 'binding') return bindPod(this.objects, served, ns, info.name, await this.body(req), wo(), ua, res);
         throw methodNotAllowed(`POST is not supported on ${info.plural}${info.sub ? `/${info.sub}` : ''}`);
       }
       if (!served.info.verbs.includes('create')) throw methodNotAllowed(`create is not supported on ${info.plural}`);
-      const body = await this.body(req);
       const o = wo();
+      const body = await this.body(req, o);
       if (this.isReview(served)) return sendJson(res, 201, this.review(served, body, user, ns));
       const again = this.webhooks.involved('CREATE', served, '');
       const r = await this.webhooks.write('CREATE', { served, sub: '', namespace: ns, name: '', user, dryRun: o.dryRun }, o, (w) => this.objects.create(served, ns, again ? clone(body) : body, w, ua));
@@ -256,10 +197,10 @@ export class Api {
     }
     if (method === 'PUT') {
       if (info.name === undefined) throw methodNotAllowed('PUT requires a resource name');
-      const body = await this.body(req);
       const o = wo();
+      const body = await this.body(req, o);
       if (info.sub === 'scale') {
-        const r = this.writeScale(served, ns, info.name, body, o, ua);
+        const r = writeScale(this.objects, served, ns, info.name, body, o, ua);
         return sendJson(res, 200, r);
       }
       const again = this.webhooks.involved('UPDATE', served, info.sub ?? '');
@@ -284,10 +225,11 @@ export class Api {
       const buf = await readBody(req);
       const patch = decodeBody(buf, type === 'apply' ? 'application/yaml' : 'application/json');
       const o = wo();
+      if (type !== 'apply') checkDuplicates(buf, 'application/json', o);
       if (info.sub === 'scale') {
         const cur = toScale(served, this.objects.get(served, ns, info.name).obj);
         const next = type === 'json' ? (await import('@flotilla/k8s-patch')).jsonPatch(cur, patch) : (await import('@flotilla/k8s-patch')).jsonMergePatch(cur, patch);
-        return sendJson(res, 200, this.writeScale(served, ns, info.name, next, o, ua));
+        return sendJson(res, 200, writeScale(this.objects, served, ns, info.name, next, o, ua));
       }
       const r = await this.webhooks.write('UPDATE', { served, sub: info.sub ?? '', namespace: ns, name: info.name, user, dryRun: o.dryRun, patch: true }, o, (w) => this.objects.patch(served, ns, info.name!, type, patch, w, ua, info.sub));
       return sendJson(res, r.created ? 201 : 200, r.so ? this.objects.presentJson(served, r.so) : r.obj, warningHeader(o.warnings));
@@ -311,7 +253,7 @@ export class Api {
       };
       if (info.name === undefined) {
         if (!served.info.verbs.includes('deletecollection')) throw methodNotAllowed(`deletecollection is not supported on ${info.plural}`);
-        const f = this.filter(served, q);
+        const f = listFilter(served, q);
         const items: KubeObject[] = [];
         for (const so of this.store.list(served.key, served.info.namespaced ? info.namespace : undefined)) {
           if (!matches(f, so.obj)) continue;
@@ -340,45 +282,24 @@ export class Api {
     return false;
   }
 
-  private async body(req: IncomingMessage): Promise<unknown> {
+  private async body(req: IncomingMessage, o?: WriteOptions): Promise<unknown> {
     const buf = await readBody(req);
-    return decodeBody(buf, req.headers['content-type']);
-  }
-
-  private filter(s: Served, q: URLSearchParams): Filter {
-    try {
-      const labels = parseLabelSelector(q.get('labelSelector') ?? '');
-      const fields = parseFieldSelector(q.get('fieldSelector') ?? '');
-      const allowed = FIELD_LABELS[s.key] ?? [];
-      for (const f of fields) {
-        if (f.field === 'metadata.name' || f.field === 'metadata.namespace' || allowed.includes(f.field)) continue;
-        throw badRequest(`field label not supported: ${f.field}`);
-      }
-      return { labels, fields };
-    } catch (e) {
-      if (e instanceof SelectorError) throw badRequest(`unable to parse requirement: ${e.message}`);
-      throw e;
-    }
+    const body = decodeBody(buf, req.headers['content-type']);
+    if (o) checkDuplicates(buf, req.headers['content-type'], o);
+    return body;
   }
 
   // ------------------------------------------------------------------ list
 
-  private list(s: Served, ns: string | undefined, q: URLSearchParams, accept: string, res: ServerResponse): void {
+  private list(s: Served, ns: string | undefined, q: URLSearchParams, lq: ListQuery, accept: string, res: ServerResponse): void {
     if (!s.info.verbs.includes('list')) throw methodNotAllowed(`list is not supported on ${s.info.plural}`);
-    const f = this.filter(s, q);
-    const limit = Number(q.get('limit') ?? 0) || 0;
-    const cont = q.get('continue');
-    let startAfter: string | undefined;
-    if (cont) {
-      try {
-        const c = JSON.parse(Buffer.from(cont, 'base64url').toString());
-        startAfter = c.k;
-        if (typeof startAfter !== 'string') throw new Error('bad');
-      } catch {
-        throw new ApiError(400, 'BadRequest', 'continue key is not valid: the continue token could not be decoded');
-      }
-    }
-    const rv = String(this.store.rv);
+    const f = listFilter(s, q);
+    const limit = lq.limit;
+    const nsScope = s.info.namespaced ? ns : undefined;
+    const c = lq.continue ? decodeContinue(lq.continue, s, nsScope, this.store.rv) : undefined;
+    const startAfter = c?.startAfter;
+    // the pages of one list carry the resourceVersion of its first page
+    const rv = c?.rv ?? String(this.store.rv);
     let all = this.store.list(s.key, s.info.namespaced ? ns : undefined);
     if (startAfter !== undefined) {
       const sa = startAfter;
@@ -398,7 +319,7 @@ export class Api {
     }
     if (limit && remaining > 0) {
       const last = items[items.length - 1];
-      next = Buffer.from(JSON.stringify({ k: `${last.obj.metadata?.namespace ?? ''}/${last.obj.metadata?.name}`, rv })).toString('base64url');
+      next = encodeContinue(s, nsScope, `${last.obj.metadata?.namespace ?? ''}/${last.obj.metadata?.name}`, rv);
     }
     if (accept.includes('as=Table')) {
       const t = this.table(s, items, q, rv) as any;
@@ -450,7 +371,7 @@ export class Api {
 
   private watch(s: Served, ns: string | undefined, q: URLSearchParams, accept: string, req: IncomingMessage, res: ServerResponse): void {
     if (!s.info.verbs.includes('watch')) throw methodNotAllowed(`watch is not supported on ${s.info.plural}`);
-    const f = this.filter(s, q);
+    const f = listFilter(s, q);
     const asTable = accept.includes('as=Table');
     const include = q.get('includeObject') ?? 'Metadata';
     const bookmarks = q.get('allowWatchBookmarks') === 'true';
@@ -592,95 +513,8 @@ export class Api {
 
   // ------------------------------------------------------------ subresources
 
-  private writeScale(s: Served, ns: string, name: string, body: unknown, o: WriteOptions, ua: string): Record<string, unknown> {
-    if (!isPlainObject(body)) throw badRequest('a Scale object was expected');
-    const replicas = (body as any).spec?.replicas;
-    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)
-      throw new ApiError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, {
-        name,
-        group: 'autoscaling',
-        kind: 'Scale',
-        causes: [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, field: 'spec.replicas' }],
-      });
-    const cur = this.objects.get(s, ns, name);
-    const rv = (body as any).metadata?.resourceVersion;
-    if (rv && rv !== cur.obj.metadata?.resourceVersion)
-      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${s.info.plural}.${s.info.group} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
-    const sc = s.info.subresources!.scale!;
-    const next = clone(this.objects.present(s, cur.obj));
-    const parts = sc.specReplicasPath.replace(/^\./, '').split('.');
-    let t: any = next;
-    for (const p of parts.slice(0, -1)) t = t[p] ??= {};
-    t[parts[parts.length - 1]] = replicas;
-    const r = this.objects.update(s, ns, name, next, o, ua);
-    return toScale(s, r.obj);
-  }
-
-  /** pods/{name}/binding: what a scheduler posts to put a pod on a node. */
-  private bind(s: Served, ns: string, name: string, body: unknown, o: WriteOptions, ua: string, res: ServerResponse): void {
-    const target = isPlainObject(body) ? (body as any).target : undefined;
-    if (!target?.name) throw new ApiError(422, 'Invalid', `Binding "${name}" is invalid: target.name: Required value`, { name, kind: 'Binding', causes: [{ reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' }] });
-    const cur = this.objects.get(s, ns, name);
-    const spec = (cur.obj.spec ?? {}) as any;
-    if (spec.nodeName) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${spec.nodeName}"`, { name, kind: 'pods/binding' });
-    if (cur.obj.metadata?.deletionTimestamp) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is being deleted, cannot be assigned to a host`);
-    const next = clone(this.objects.present(s, cur.obj));
-    (next.spec as any).nodeName = target.name;
-    this.objects.update(s, ns, name, next, { ...o, fieldValidation: 'Ignore' }, ua);
-    sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
-  }
-
   private tokenRequest(s: Served, ns: string, name: string, body: unknown, res: ServerResponse): void {
     sendJson(res, 201, requestToken({ objects: this.objects, reg: this.reg, auth: this.auth }, s, ns, name, body));
-  }
-
-  /**
-   * pods/{name}/log: proxied to the kubelet of the pod's node (Node status: InternalIP +
-   * daemonEndpoints.kubeletEndpoint.Port), GET /containerLogs/{ns}/{pod}/{container}.
-   */
-  private log(ns: string, pod: string, q: URLSearchParams, res: ServerResponse): void {
-    const s = this.reg.find('', 'v1', 'pods')!;
-    const p = this.objects.get(s, ns, pod).obj as any;
-    if (this.opts.logs && this.opts.logs(ns, pod, q, res)) return;
-    const containers: string[] = [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].map((c: any) => c.name);
-    let c = q.get('container') ?? undefined;
-    if (!c) {
-      const main = (p.spec?.containers ?? []).map((x: any) => x.name);
-      if (main.length !== 1)
-        throw badRequest(`a container name must be specified for pod ${pod}, choose one of: [${main.join(' ')}]`);
-      c = main[0] as string;
-    }
-    if (!containers.includes(c)) throw badRequest(`container ${c} is not valid for pod ${pod}`);
-    const nodeName = p.spec?.nodeName;
-    const node = nodeName ? (this.store.get('core/nodes', '', nodeName)?.obj as any) : undefined;
-    const port = node?.status?.daemonEndpoints?.kubeletEndpoint?.Port;
-    const addr = (node?.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address ?? '127.0.0.1';
-    if (!node || !port) throw badRequest(`container "${c}" in pod "${pod}" is waiting to start: ${nodeName ? `node ${nodeName} has no kubelet endpoint` : 'the pod is not scheduled to a node yet'}`);
-    const fwd = new URLSearchParams();
-    for (const k of ['follow', 'previous', 'tailLines', 'sinceSeconds', 'sinceTime', 'timestamps', 'limitBytes']) {
-      const v = q.get(k);
-      if (v !== null) fwd.set(k, v);
-    }
-    const host = addr.includes(':') ? `[${addr}]` : addr;
-    const up = httpRequest(
-      `http://${host}:${port}/containerLogs/${encodeURIComponent(ns)}/${encodeURIComponent(pod)}/${encodeURIComponent(c)}?${fwd}`,
-      { headers: { authorization: `Bearer ${this.kubeletToken}` } },
-      (ur) => {
-        if ((ur.statusCode ?? 500) >= 400) {
-          let t = '';
-          ur.setEncoding('utf8');
-          ur.on('data', (d) => (t += d));
-          ur.on('end', () => sendError(res, new ApiError(ur.statusCode === 404 ? 404 : 400, ur.statusCode === 404 ? 'NotFound' : 'BadRequest', t.trim() || `the kubelet answered ${ur.statusCode}`)));
-          return;
-        }
-        res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
-        res.flushHeaders();
-        ur.pipe(res);
-      },
-    );
-    up.on('error', (e) => sendError(res, new ApiError(500, 'InternalError', `Get logs from the kubelet of ${nodeName}: ${e.message}`)));
-    res.on('close', () => up.destroy());
-    up.end();
   }
 
   /** The token the API server presents to kubelets (set by the server). */
@@ -697,8 +531,13 @@ export class Api {
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => {});
-    const url = new URL(req.url ?? '/', 'https://local');
-    const info = parsePath(url.pathname.replace(/\/+$/, ''));
+    let url: ParsedUrl | undefined;
+    try {
+      url = parseUrl(req.url ?? '/');
+    } catch {
+      url = undefined; // answered as a normal request below: a 400 Status
+    }
+    const info = url ? parsePath(url.segments) : undefined;
     const isConnect = !!info && info.group === '' && info.version === 'v1' && info.plural === 'pods' && info.namespace !== undefined && info.name !== undefined && CONNECT_SUBRESOURCES.includes(info.sub ?? '');
     if (!isConnect || (req.method !== 'GET' && req.method !== 'POST')) {
       // not ours to upgrade: answer it as a normal request on this connection, then close it
@@ -715,105 +554,19 @@ export class Api {
     try {
       const authn = this.auth.authenticate(req.headers.authorization);
       if (!authn) throw unauthorized();
-      const user = this.rbac ? this.rbac.admit(req, url.pathname.replace(/\/+$/, ''), url.searchParams, authn) : authn;
-      const target = this.connectTarget(info!.namespace!, info!.name!, info!.sub!, url.searchParams);
+      const user = this.rbac ? this.rbac.admit(req, url!.rawPath, url!.query, authn) : authn;
+      const target = connectTarget({ objects: this.objects, reg: this.reg, store: this.store }, info!.namespace!, info!.name!, info!.sub!, url!.query);
       const served = this.reg.find('', 'v1', 'pods')!;
-      if (!this.webhooks.any('CONNECT', served, info!.sub!)) return this.proxyUpgrade(req, socket, head, target);
+      if (!this.webhooks.any('CONNECT', served, info!.sub!)) return proxyUpgrade(req, socket, head, target, this.kubeletToken);
       const attrs = { served, sub: info!.sub!, namespace: info!.namespace!, name: info!.name!, user, dryRun: false };
-      this.webhooks.connect(attrs, connectOptions(info!.sub!, url.searchParams) as KubeObject, []).then(
-        () => this.proxyUpgrade(req, socket, head, target),
+      this.webhooks.connect(attrs, connectOptions(info!.sub!, url!.query) as KubeObject, []).then(
+        () => proxyUpgrade(req, socket, head, target, this.kubeletToken),
         (e) => upgradeError(socket, e),
       );
     } catch (e) {
       if (!(e instanceof ApiError)) console.error('apiserver: internal error:', e);
       upgradeError(socket, e);
     }
-  }
-
-  /** Where a connect request goes on the kubelet, with Kubernetes' checks and messages. */
-  private connectTarget(ns: string, name: string, sub: string, q: URLSearchParams): { host: string; port: number; path: string; nodeName: string } {
-    const s = this.reg.find('', 'v1', 'pods')!;
-    const p = this.objects.get(s, ns, name).obj as any;
-    const fwd = new URLSearchParams();
-    let kpath: string;
-    if (sub === 'portforward') {
-      const ports = q.getAll('ports').flatMap((x) => x.split(',')).filter(Boolean);
-      for (const port of ports) {
-        const n = Number(port);
-        if (!Number.isInteger(n) || n < 1 || n > 65535) throw badRequest(`ports: Invalid value: ${JSON.stringify(port)}: must be between 1 and 65535, inclusive`);
-      }
-      if (ports.length) fwd.set('port', ports.join(','));
-      kpath = `/portForward/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
-    } else {
-      const containers = (p.spec?.containers ?? []).map((c: any) => c.name as string);
-      const inits = (p.spec?.initContainers ?? []).map((c: any) => c.name as string);
-      const ephemeral = (p.spec?.ephemeralContainers ?? []).map((c: any) => c.name as string);
-      let c = q.get('container') ?? '';
-      if (!c) {
-        const annotated = p.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
-        if (annotated && containers.includes(annotated)) c = annotated;
-        else if (containers.length === 1) c = containers[0];
-        else if (containers.length === 0) throw badRequest(`a container name must be specified for pod ${name}`);
-        else
-          throw badRequest(
-            `a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]${inits.length ? ` or one of the init containers: [${inits.join(' ')}]` : ''}`,
-          );
-      } else if (![...containers, ...inits, ...ephemeral].includes(c)) throw badRequest(`container ${c} is not valid for pod ${name}`);
-      const bool = (k: string) => ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(q.get(k) ?? '');
-      const stdin = bool('stdin');
-      const stdout = bool('stdout');
-      const stderr = bool('stderr');
-      const tty = bool('tty');
-      if (sub === 'exec') {
-        const command = q.getAll('command');
-        if (command.length === 0) throw badRequest('you must specify at least 1 command');
-        for (const a of command) fwd.append('command', a);
-      }
-      if (!stdin && !stdout && !stderr) throw badRequest('you must specify at least one of stdin, stdout, stderr');
-      if (stdin) fwd.set('stdin', '1');
-      if (stdout) fwd.set('stdout', '1');
-      if (stderr) fwd.set('stderr', '1');
-      if (tty) fwd.set('tty', '1');
-      kpath = `/${sub}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(c)}`;
-    }
-    const nodeName: string | undefined = p.spec?.nodeName;
-    if (!nodeName) throw badRequest(`pod ${name} does not have a host assigned`);
-    const node = this.store.get('core/nodes', '', nodeName)?.obj as any;
-    if (!node) throw notFound('', 'nodes', nodeName);
-    const port = Number(node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 0);
-    const host = (node.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address ?? '127.0.0.1';
-    if (!port) throw new ApiError(500, 'InternalError', `Internal error occurred: node ${nodeName} has no kubelet endpoint (status.daemonEndpoints.kubeletEndpoint.Port)`);
-    const qs = fwd.toString();
-    return { host, port, path: qs ? `${kpath}?${qs}` : kpath, nodeName };
-  }
-
-  private proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, t: { host: string; port: number; path: string; nodeName: string }): void {
-    let connected = false;
-    const up = netConnect({ host: t.host, port: t.port, allowHalfOpen: true });
-    up.setNoDelay(true);
-    up.once('connect', () => {
-      connected = true;
-      const hostHeader = t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
-      const lines = [`${req.method} ${t.path} HTTP/1.1`, `Host: ${hostHeader}`];
-      for (let i = 0; i < req.rawHeaders.length; i += 2) {
-        const k = req.rawHeaders[i].toLowerCase();
-        if (k === 'authorization' || k === 'host') continue;
-        lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
-      }
-      lines.push(`Authorization: Bearer ${this.kubeletToken}`);
-      up.write(`${lines.join('\r\n')}\r\n\r\n`);
-      if (head.length) up.write(head);
-      socket.pipe(up);
-      up.pipe(socket);
-    });
-    up.on('error', (e) => {
-      if (!connected) upgradeError(socket, new ApiError(500, 'InternalError', `error dialing backend: ${e.message.replace(/^connect /, `dial tcp ${t.host}:${t.port}: connect: `)}`));
-      else socket.destroy();
-    });
-    up.on('close', () => {
-      if (connected) socket.destroy();
-    });
-    socket.on('close', () => up.destroy());
   }
 
   private isReview(s: Served): boolean {
@@ -841,42 +594,3 @@ export class Api {
   }
 }
 
-/** The subresources of pods that upgrade the connection (exec, attach, port-forward). */
-const CONNECT_SUBRESOURCES = ['exec', 'attach', 'portforward'];
-
-/** A Status answer on a connection that asked to be upgraded: plain HTTP/1.1, then closed. */
-function upgradeError(socket: Duplex, e: unknown): void {
-  if (socket.destroyed) return;
-  const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', `Internal error occurred: ${(e as Error)?.message ?? String(e)}`);
-  const body = JSON.stringify(err.toStatus());
-  socket.end(
-    `HTTP/1.1 ${err.code} ${STATUS_CODES[err.code] ?? ''}\r\nContent-Type: application/json\r\nCache-Control: no-cache, private\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-}
-
-function toScale(s: Served, obj: KubeObject): Record<string, unknown> {
-  const sc = s.info.subresources?.scale;
-  if (!sc) throw notFound(s.info.group, `${s.info.plural}/scale`, obj.metadata?.name ?? '');
-  const m = obj.metadata!;
-  const sel = sc.labelSelectorPath ? getPath(obj, sc.labelSelectorPath) : undefined;
-  let selector: string | undefined;
-  if (typeof sel === 'string') selector = sel;
-  else if (isPlainObject(sel)) {
-    const parts: string[] = [];
-    for (const [k, v] of Object.entries((sel as any).matchLabels ?? {})) parts.push(`${k}=${v}`);
-    for (const e of ((sel as any).matchExpressions ?? []) as any[]) {
-      if (e.operator === 'In') parts.push(`${e.key} in (${e.values.join(',')})`);
-      else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${e.values.join(',')})`);
-      else if (e.operator === 'Exists') parts.push(e.key);
-      else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
-    }
-    selector = parts.join(',');
-  }
-  return {
-    kind: 'Scale',
-    apiVersion: 'autoscaling/v1',
-    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
-    spec: { replicas: Number(getPath(obj, sc.specReplicasPath) ?? 0) },
-    status: { replicas: Number(getPath(obj, sc.statusReplicasPath) ?? 0), ...(selector !== undefined ? { selector } : {}) },
-  };
-}

@@ -3,6 +3,7 @@
  * Kubernetes' metadata rules, defaulting, validation, pruning, managedFields and lifecycle
  * (finalizers, deletionTimestamp). Synchronous from read to write, so each write is atomic.
  */
+import { checkTypes } from './type-check.js';
 import { randomUUID, randomBytes } from 'node:crypto';
 import type { Cause, KubeObject, ObjectMeta } from '@flotilla/apimachinery';
 import { clone, isPlainObject, validateDns1123Subdomain, getPath, setPath } from '@flotilla/apimachinery';
@@ -140,6 +141,7 @@ export class Objects {
     if (obj.apiVersion !== undefined && obj.apiVersion !== want)
       throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${want})`);
     if (obj.metadata !== undefined && !isPlainObject(obj.metadata)) throw badRequest('metadata: expected an object');
+    checkTypes(s, obj);
     obj.apiVersion = want;
     obj.kind = s.info.kind;
     obj.metadata = obj.metadata ?? {};
@@ -552,6 +554,10 @@ export class Objects {
       throw e;
     }
     const obj = this.checkKind(s, next);
+    // a patch may not rename or move the object, as a PUT may not
+    const pm = (obj.metadata ?? {}) as ObjectMeta;
+    if (pm.name !== name) throw badRequest(`the name of the object (${typeof pm.name === 'string' ? pm.name : JSON.stringify(pm.name ?? '')}) does not match the name on the URL (${name})`);
+    if (s.info.namespaced && pm.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     const wantRv = isPlainObject(patch) && isPlainObject((patch as any).metadata) ? (patch as any).metadata.resourceVersion : undefined;
     if (wantRv && wantRv !== cur.obj.metadata?.resourceVersion)
       throw conflict(s.info.group, s.info.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
