@@ -164,18 +164,21 @@ describe('components: the table, selection and manifests', () => {
     assert.match(st.stdout, /demo\s+available \(namespace demo, 1 Deployment\)\n\s+deployment demo\/demo-server: available 1\/1/);
   });
 
-  it('a Deployment whose template label is not a string and does not match the selector is refused with field errors (was a 500 "s is not iterable")', async () => {
-    for (const value of ['1', '{x: y}']) {
-      const r = await kubectl(
-        ['apply', '-f', '-'],
-        `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad-labels}\nspec:\n  selector: {matchLabels: {app: x}}\n  template:\n    metadata: {labels: {app: ${value}}}\n    spec: {containers: [{name: c, image: nginx}]}\n`,
-      );
+  it('a Deployment whose template label is not a string, or does not match the selector, is refused as Kubernetes does (was a 500 "s is not iterable")', async () => {
+    const manifest = (value: string) =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad-labels}\nspec:\n  selector: {matchLabels: {app: x}}\n  template:\n    metadata: {labels: {app: ${value}}}\n    spec: {containers: [{name: c, image: nginx}]}\n`;
+    // a label value of the wrong JSON type is a decoding error (400), named by its Go field
+    for (const [value, type] of [['1', 'number'], ['{x: y}', 'object']]) {
+      const r = await kubectl(['apply', '-f', '-'], manifest(value));
       assert.equal(r.code, 1);
       assert.doesNotMatch(r.stderr, /not iterable|InternalError/);
-      assert.match(r.stderr, /The Deployment "bad-labels" is invalid/);
-      assert.match(r.stderr, /spec\.template\.metadata\.labels: Invalid value: .*: must be a string/);
-      assert.match(r.stderr, /spec\.template\.metadata\.labels: Invalid value: map\[string\]string\{"app":.*\}: `selector` does not match template `labels`/);
+      assert.match(r.stderr, new RegExp(`Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal ${type} into Go struct field Deployment\\.spec\\.template\\.metadata\\.labels\\.app of type string`));
     }
+    // a string that does not match the selector is a field error
+    const r = await kubectl(['apply', '-f', '-'], manifest('web'));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /The Deployment "bad-labels" is invalid/);
+    assert.match(r.stderr, /spec\.template\.metadata\.labels: Invalid value: map\[string\]string\{"app":"web"\}: `selector` does not match template `labels`/);
   });
 
   it('the next start re-applies the manifest (drift undone) and a start without drift changes nothing', async () => {
