@@ -5,6 +5,51 @@ import { ApiError, badRequest, tooLarge } from './errors.js';
 import { decodeProtobuf } from './protobuf.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+/**
+ * How deep objects and arrays of a request body may nest. Decoding and every later step (defaults,
+ * validation, patches) walk objects recursively, so deeper bodies are refused up front with a 400
+ * instead of overflowing the stack (no real manifest comes near it; docs/security.md).
+ */
+export const MAX_NESTING_DEPTH = 1000;
+
+/**
+ * The deepest nesting of `[`/`{` in a JSON (or flow-style YAML) text, found without recursion.
+ * Brackets inside strings do not count: JSON and YAML double-quoted strings (with `\` escapes),
+ * and for YAML also single-quoted strings (`''` escapes) and comments.
+ */
+export function nestingDepth(text: string, yaml = false): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c /* \ */) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (yaml && c === 0x27 /* ' */ && (i === 0 || /[\s\[{,:-]/.test(text[i - 1]))) {
+      for (i++; i < text.length; i++) {
+        if (text.charCodeAt(i) === 0x27) {
+          if (text.charCodeAt(i + 1) === 0x27) i++;
+          else break;
+        }
+      }
+    } else if (yaml && c === 0x23 /* # */ && (i === 0 || /\s/.test(text[i - 1]))) {
+      while (i < text.length && text.charCodeAt(i) !== 0x0a) i++;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if ((c === 0x5d || c === 0x7d) && depth > 0) depth--;
+  }
+  return max;
+}
+
+function checkNesting(text: string, yaml: boolean): void {
+  const depth = nestingDepth(text, yaml);
+  if (depth > MAX_NESTING_DEPTH) {
+    throw badRequest(`the body of the request could not be decoded as ${yaml ? 'YAML' : 'JSON'}: exceeded max depth of ${MAX_NESTING_DEPTH} nested objects and arrays`);
+  }
+}
 
 export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -37,6 +82,7 @@ export function decodeBody(buf: Buffer, contentType: string | undefined): unknow
   const text = buf.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty: an object was expected');
   if (ct.includes('yaml')) {
+    checkNesting(text, true);
     const docs = YAML.parseAllDocuments(text, { prettyErrors: true });
     if (docs.length === 0) throw badRequest('the request body is empty: an object was expected');
     const doc = docs[0];
@@ -48,6 +94,7 @@ export function decodeBody(buf: Buffer, contentType: string | undefined): unknow
     return doc.toJS({ maxAliasCount: 100 });
   }
   if (ct === 'application/json' || ct.endsWith('+json') || ct === '*/*' || ct === '') {
+    checkNesting(text, false);
     try {
       return JSON.parse(text);
     } catch (e) {
