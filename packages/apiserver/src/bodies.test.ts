@@ -1,11 +1,13 @@
 /**
- * Issue 18, item 6 (nesting): a deeply nested body is refused with a 400 Status naming the limit,
- * not a 500 "Maximum call stack size exceeded", and the server goes on serving.
+ * Issue 18, item 6: a deeply nested body is refused with a 400 Status naming the limit (not a 500
+ * "Maximum call stack size exceeded"), a YAML body that aliases its way past the body limit with a
+ * 413 before its value is built, and the server goes on serving.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rawRequest } from '@flotilla/kube-runtime/testkit';
-import { MAX_NESTING_DEPTH, nestingDepth } from './http.js';
+import { MAX_NESTING_DEPTH, expandedYamlSize, nestingDepth } from './http.js';
+import YAML from 'yaml';
 import { startTestCluster, type TestCluster } from './testutil.js';
 
 describe('request bodies: nesting depth', { timeout: 120_000 }, () => {
@@ -47,5 +49,32 @@ describe('request bodies: nesting depth', { timeout: 120_000 }, () => {
     const r = await rawRequest(c.server, 'POST', '/api/v1/namespaces/default/configmaps', deep(MAX_NESTING_DEPTH - 10));
     assert.ok(r.status >= 400 && r.status < 500, `${r.status} ${r.text.slice(0, 300)}`);
     assert.doesNotMatch(r.text, /exceeded max depth|Maximum call stack/);
+  });
+
+  it('counts what aliases expand to, aliases of aliases included, before building the value', () => {
+    const text = 'a: &x [1, {b: 2}]\nc: *x\nd: *x\n';
+    const anchor = '[1, {b: 2}]'.length;
+    assert.equal(expandedYamlSize(YAML.parseDocument(text), text.length), text.length + 2 * anchor);
+    const nested = 'a: &x [1, 2]\nb: &y [*x, *x]\nc: *y\n';
+    // *y copies its own text (8) and, inside it, *x twice more (2 × 6); the two *x under b count too
+    assert.equal(expandedYamlSize(YAML.parseDocument(nested), nested.length), nested.length + 6 + 6 + (8 + 12));
+  });
+
+  it('YAML alias amplification: 99 aliases of a 2.9 MB string answer 413 at once; a billion-laughs body too; small aliases still work', async () => {
+    let amp = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: amp}\ndata:\n  a: &s ${'x'.repeat(2_900_000)}\n`;
+    for (let i = 0; i < 99; i++) amp += `  k${i}: *s\n`;
+    const t0 = Date.now();
+    const r = await rawRequest(c.server, 'POST', '/api/v1/namespaces/default/configmaps', amp, { 'content-type': 'application/yaml' });
+    assert.equal(r.status, 413, r.text.slice(0, 300));
+    assert.match(r.body.message, /expands through its aliases/);
+    const ms = Date.now() - t0;
+    assert.ok(ms < 10_000, `answered in ${ms} ms`);
+    let lol = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\nx:\n  a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
+    for (let i = 1; i < 9; i++) lol += `  a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(',')}]\n`;
+    const b = await rawRequest(c.server, 'POST', '/api/v1/namespaces/default/configmaps', lol, { 'content-type': 'application/yaml' });
+    assert.equal(b.status, 413, b.text.slice(0, 300));
+    const ok = await rawRequest(c.server, 'POST', '/api/v1/namespaces/default/configmaps', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: small-alias, labels: &l {app: web}}\ndata: {a: &v hello, b: *v}\n', { 'content-type': 'application/yaml' });
+    assert.equal(ok.status, 201, ok.text);
+    assert.deepEqual(ok.body.data, { a: 'hello', b: 'hello' });
   });
 });

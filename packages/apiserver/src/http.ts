@@ -44,6 +44,43 @@ export function nestingDepth(text: string, yaml = false): number {
   return max;
 }
 
+/** How many aliases a YAML body may use (each one is expanded when the value is built). */
+export const MAX_YAML_ALIASES = 100;
+
+/**
+ * The size, in bytes of source text, that a YAML document's value reaches once every alias is
+ * expanded, computed from the parsed nodes before the value is built (anchors' sizes memoised, so
+ * aliases of aliases count as often as they would be copied). Stops counting past `limit`.
+ */
+export function expandedYamlSize(doc: YAML.Document, sourceLength: number, limit = Infinity): number {
+  const aliases: YAML.Alias[] = [];
+  YAML.visit(doc, { Alias: (_k, a) => void aliases.push(a) });
+  if (aliases.length > MAX_YAML_ALIASES) return Infinity;
+  const memo = new Map<unknown, number>();
+  const sizeOf = (node: YAML.Node): number => {
+    const known = memo.get(node);
+    if (known !== undefined) return known;
+    memo.set(node, Infinity); // an anchor that contains an alias of itself never ends
+    let size = node.range ? node.range[1] - node.range[0] : 0;
+    YAML.visit(node, {
+      Alias: (_k, a) => {
+        const t = a.resolve(doc);
+        if (t) size += sizeOf(t);
+        return size > limit ? YAML.visit.BREAK : undefined;
+      },
+    });
+    memo.set(node, size);
+    return size;
+  };
+  let total = sourceLength;
+  for (const a of aliases) {
+    const t = a.resolve(doc);
+    if (t) total += sizeOf(t);
+    if (total > limit) break;
+  }
+  return total;
+}
+
 function checkNesting(text: string, yaml: boolean): void {
   const depth = nestingDepth(text, yaml);
   if (depth > MAX_NESTING_DEPTH) {
@@ -91,7 +128,17 @@ export function decodeBody(buf: Buffer, contentType: string | undefined): unknow
       throw badRequest(`error converting YAML to JSON: yaml: line ${(e.linePos?.[0]?.line ?? 0)}: ${e.message.split('\n')[0]}`);
     }
     if (docs.length > 1) throw badRequest('the request body holds more than one YAML document: exactly one object was expected');
-    return doc.toJS({ maxAliasCount: 100 });
+    // aliases are expanded when the value is built: refuse a body that would grow past the body
+    // limit that way (a few aliases of a large anchor), before building it
+    const expanded = expandedYamlSize(doc, text.length, MAX_BODY_BYTES);
+    if (expanded > MAX_BODY_BYTES) {
+      throw tooLarge(
+        Number.isFinite(expanded)
+          ? `Request entity too large: the YAML body expands through its aliases to more than ${MAX_BODY_BYTES} bytes`
+          : `Request entity too large: the YAML body uses more than ${MAX_YAML_ALIASES} aliases (or an alias of itself)`,
+      );
+    }
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   }
   if (ct === 'application/json' || ct.endsWith('+json') || ct === '*/*' || ct === '') {
     checkNesting(text, false);
