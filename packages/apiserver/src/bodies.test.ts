@@ -77,4 +77,22 @@ describe('request bodies: nesting depth', { timeout: 120_000 }, () => {
     assert.equal(ok.status, 201, ok.text);
     assert.deepEqual(ok.body.data, { a: 'hello', b: 'hello' });
   });
+
+  it('int32 fields hold int32 values: replicas 2147483648 or 3.5 is a 400 naming the field and the number (item 8)', async () => {
+    const dep = (replicas: unknown, name: string) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name },
+      spec: { replicas, selector: { matchLabels: { app: 'w' } }, template: { metadata: { labels: { app: 'w' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+    });
+    for (const [v, lit] of [[2147483648, '2147483648'], [3.5, '3.5'], [-2147483649, '-2147483649']] as const) {
+      const r = await rawRequest(c.server, 'POST', '/apis/apps/v1/namespaces/default/deployments', dep(v, 'big'));
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.body.message, `Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal number ${lit} into Go struct field Deployment.spec.replicas of type int32`);
+    }
+    assert.equal((await rawRequest(c.server, 'GET', '/apis/apps/v1/namespaces/default/deployments/big')).status, 404);
+    const ok = await rawRequest(c.server, 'POST', '/apis/apps/v1/namespaces/default/deployments', dep(2147483647, 'max'));
+    assert.equal(ok.status, 201, ok.text);
+    assert.equal(ok.body.spec.replicas, 2147483647);
+  });
 });

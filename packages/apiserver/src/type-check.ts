@@ -19,6 +19,19 @@ function goType(s: StructSchema): string {
   return s.type ?? 'interface {}';
 }
 
+const INT32 = 2 ** 31;
+const INT64 = 2 ** 63;
+
+/** A whole number within its field's range (int32, or int64 for every other integer), as Go's decoder requires. */
+function intFits(s: StructSchema, v: number): boolean {
+  if (!Number.isInteger(v)) return false;
+  const bound = s.format === 'int32' ? INT32 : INT64;
+  return v >= -bound && v < bound;
+}
+
+/** What Go's decoder names the value: a number that did not fit is quoted with its literal. */
+const described = (v: unknown): string => (typeof v === 'number' ? `number ${String(v)}` : jsonType(v));
+
 function fits(s: StructSchema, v: unknown): boolean {
   if (v === null || v === undefined || !s.type) return true;
   if (s['x-kubernetes-int-or-string']) return typeof v === 'number' || typeof v === 'string';
@@ -26,6 +39,7 @@ function fits(s: StructSchema, v: unknown): boolean {
     case 'string':
       return typeof v === 'string';
     case 'integer':
+      return typeof v === 'bigint' || (typeof v === 'number' && intFits(s, v));
     case 'number':
       return typeof v === 'number' || typeof v === 'bigint';
     case 'boolean':
@@ -56,7 +70,7 @@ export function checkTypes(s: Served, obj: KubeObject): void {
     if (!fits(sc, v)) {
       const field = path.replace(/^\./, '');
       throw badRequest(
-        `${s.info.kind} in version "${s.info.version}" cannot be handled as a ${s.info.kind}: json: cannot unmarshal ${jsonType(v)} into Go struct field ${s.info.kind}.${field} of type ${goType(sc)}`,
+        `${s.info.kind} in version "${s.info.version}" cannot be handled as a ${s.info.kind}: json: cannot unmarshal ${sc.type === 'integer' ? described(v) : jsonType(v)} into Go struct field ${s.info.kind}.${field} of type ${goType(sc)}`,
       );
     }
     if (v === null || typeof v !== 'object') continue;
