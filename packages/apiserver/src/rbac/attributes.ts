@@ -3,6 +3,7 @@
  * Forbidden answer it gives (pure).
  */
 import { ApiError } from '../errors.js';
+import { parseUrl } from '../request.js';
 import type { Attributes } from './rules.js';
 
 /** The subresources of pods that upgrade the connection; Kubernetes authorizes `create` on them. */
@@ -25,7 +26,9 @@ function selectedName(fieldSelector: string | null | undefined): string | undefi
 export function requestAttributes(method: string, path: string, query: URLSearchParams | null): Attributes {
   const watchParam = query?.get('watch') ?? null;
   const m = method.toUpperCase();
-  const parts = path.split('/').filter((p) => p !== '');
+  // the router's own parse of the same raw path (split while encoded, each segment decoded once),
+  // so authorization and routing cannot read a path two ways
+  const parts = parseUrl(path).segments;
   let rest: string[] | undefined;
   let apiGroup = '';
   let apiVersion = '';
@@ -38,12 +41,7 @@ export function requestAttributes(method: string, path: string, query: URLSearch
     rest = parts.slice(3);
   }
   if (!rest) return { resourceRequest: false, path: path || '/', verb: m === 'HEAD' ? 'get' : m.toLowerCase() };
-  let decoded: string[];
-  try {
-    decoded = rest.map(decodeURIComponent);
-  } catch {
-    decoded = rest;
-  }
+  let decoded = rest;
   let verb = '';
   let watchPrefix = false;
   if (decoded[0] === 'watch') {
