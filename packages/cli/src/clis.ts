@@ -21,7 +21,7 @@ export interface CliEntry {
 
 /** A later component adds its CLI here (and nothing else). */
 export const CLIS: readonly CliEntry[] = [
-  { name: 'argocd', module: '@flotilla/argo-cd/cli', what: "Argo CD's command line" },
+  { name: 'argocd', module: '@flotilla/argocd-cli/cli', what: "Argo CD's command line" },
   { name: 'argo', module: '@flotilla/argo-workflows/cli', what: "Argo Workflows' command line" },
   { name: 'kubectl-argo-rollouts', module: '@flotilla/argo-rollouts/cli', what: "Argo Rollouts' kubectl plugin (kubectl argo rollouts …)" },
 ];

@@ -1,0 +1,1 @@
+export async function main(argv: string[]): Promise<number> { process.stderr.write('argocd: not built yet ' + argv.join(' ') + '\n'); return 1; }

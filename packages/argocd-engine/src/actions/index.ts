@@ -1,0 +1,2 @@
+// actions: filled by its owner (see packages/argocd-engine/README.md)
+export {};

@@ -1,0 +1,2 @@
+// tree: filled by its owner (see packages/argocd-engine/README.md)
+export {};
