@@ -26,7 +26,7 @@ export function compareOptionsOf(obj: KubeObject | null | undefined): { ignoreEx
 }
 
 function toYaml(obj: KubeObject | null): string {
-  return obj ? stringify(sortKeys(obj), { lineWidth: 0 }) : '';
+  return obj ? stringify(sortKeys(obj), { lineWidth: 0, indentSeq: false }) : '';
 }
 
 /** A unified diff of two objects as YAML (`--- live`, `+++ desired`); '' when they are equal. */
