@@ -260,9 +260,13 @@ export function parseSettings(cmData: Record<string, string> | undefined, cmdPar
       if (!applySplitKey(key, v, s.resourceOverrides)) throw new Error(`unknown resource customization key (want resource.customizations.{${SPLIT_FIELDS.join(',')}}.<group_kind>)`);
     });
   }
-  for (const [k, o] of s.resourceOverrides) if (o.health && o.health.lua === '') {
-    errors.push({ key: `resource.customizations.useOpenLibs.${k}`, message: 'useOpenLibs given without a health script' });
-    delete o.health;
+  for (const key of Object.keys(data).sort()) {
+    if (!key.startsWith(`${SPLIT_PREFIX}useOpenLibs.`)) continue;
+    const o = s.resourceOverrides.get(splitKeyToOverrideKey(key.slice(`${SPLIT_PREFIX}useOpenLibs.`.length)));
+    if (o?.health && o.health.lua === '') {
+      errors.push({ key, message: 'useOpenLibs given without a health script (resource.customizations.health.<group_kind>)' });
+      delete o.health;
+    }
   }
 
   step('resource.exclusions', (v) => (s.exclusions = [...CORE_EXCLUSIONS, ...parseFiltered(v)]));
