@@ -75,7 +75,7 @@ export function planSync(input: PlanInput): SyncPlan {
   const optsFor = (obj: KubeObject): SyncOptions => {
     const own = resourceSyncOptions(obj);
     const p = parseSyncOptions(policyOpts, op.syncOptions, own);
-    for (const e of p.errors) if (!errors.includes(`${resourceKeyString(obj)}: ${e}`) && own.length) errors.push(`${resourceKeyString(obj)}: ${e}`);
+    if (own.length) for (const e of parseSyncOptions(own).errors) if (!errors.includes(`${resourceKeyString(obj)}: ${e}`)) errors.push(`${resourceKeyString(obj)}: ${e}`);
     if (strategyForce) p.options.force = true;
     return p.options;
   };
@@ -110,12 +110,14 @@ export function planSync(input: PlanInput): SyncPlan {
     const existing = t.metadata?.name ? existingHooks.get(key) : undefined;
     const policies = hookDeletePolicies(t);
     if (existing && policies.includes('BeforeHookCreation')) add(existing, { phase: type as PlanPhase, wave, action: 'delete-hook', live: existing, outOfSync: true, hookType: type });
-    add(t, { phase: type as PlanPhase, wave, action: t.metadata?.name ? 'hook' : 'hook', target: t, live: existing, outOfSync: true, hookType: type });
+    add(t, { phase: type as PlanPhase, wave, action: 'hook', target: t, live: existing, outOfSync: true, hookType: type });
   };
 
   for (const t of input.targets) {
     const info = hookInfo(t);
     if (info.hook) {
+      // a hook (or a Skip-annotated resource) is never pruned as extraneous
+      targetKeys.add(resourceKeyString(t));
       // hooks do not run in a selective sync or a dry run
       if (selective || dryRun) continue;
       for (const type of info.types) if (hookPhases.includes(type)) addHook(t, type);
