@@ -45,10 +45,9 @@ function labelOf(o: KubeObject): string {
 }
 
 function prepareTarget(target: KubeObject, opts: DiffOptions): KubeObject {
-  let t = clone(target);
-  if (opts.appName) {
-    t = setTracking(t, { name: opts.appName, namespace: opts.appNamespace, controllerNamespace: opts.controllerNamespace, defaultNamespace: opts.defaultNamespace }, opts.settings);
-  }
+  const t = opts.appName
+    ? setTracking(target, { name: opts.appName, namespace: opts.appNamespace, controllerNamespace: opts.controllerNamespace, defaultNamespace: opts.defaultNamespace }, opts.settings)
+    : clone(target);
   foldStringData(t);
   return t;
 }
