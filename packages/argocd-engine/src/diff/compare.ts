@@ -112,6 +112,11 @@ export function diffResource(target: KubeObject | null, live: KubeObject | null,
     stripStatus(o, compareOpts);
     applyIgnoreRule(o, rule);
   }
+  // resource.compareoptions ignoreAggregatedRoles: an aggregated ClusterRole's rules are the aggregator's
+  if (opts.settings?.compareOptions.ignoreAggregatedRoles && t.kind === 'ClusterRole' && groupOf(t) === 'rbac.authorization.k8s.io' && t.aggregationRule) {
+    delete predicted.rules;
+    delete normalized.rules;
+  }
   reconcileEquivalents(predicted, normalized);
   // the live object's own tracking label/annotation is what setTracking predicts; nothing else to do
   return finish(mode, predicted, normalized, !deepEqual(predicted, normalized));

@@ -55,7 +55,9 @@ function stepState(tasks: SyncTask[], get: (id: string) => TaskResult | undefine
 export function nextStep(plan: SyncPlan, results: Map<string, TaskResult> | Record<string, TaskResult>): NextStep {
   const get = (id: string): TaskResult | undefined => (results instanceof Map ? results.get(id) : Object.prototype.hasOwnProperty.call(results, id) ? results[id] : undefined);
   const all = plan.steps.flatMap((s) => s.tasks);
-  const failed = all.filter((t) => failedTask(t, get(t.id)));
+  // tasks refused while planning (FailOnSharedResource) fail the operation before anything runs
+  const refused = plan.tasks.filter((t) => t.skipReason && t.resultCode === 'SyncFailed');
+  const failed = [...refused, ...all.filter((t) => failedTask(t, get(t.id)))];
   if (failed.length > 0) {
     // let the rest of the failing step settle? No: Argo stops at the first failed wave and runs SyncFail hooks
     for (const step of plan.syncFailSteps) {
@@ -64,7 +66,7 @@ export function nextStep(plan: SyncPlan, results: Map<string, TaskResult> | Reco
     }
     const cleanup = cleanupsDue([...all, ...plan.syncFailSteps.flatMap((s) => s.tasks)], get);
     if (cleanup.length > 0) return { type: 'cleanup', tasks: cleanup };
-    const reason = failed.map((t) => get(t.id)?.message).find((m) => !!m);
+    const reason = failed.map((t) => (t.skipReason && t.resultCode === 'SyncFailed' ? t.skipReason : get(t.id)?.message)).find((m) => !!m);
     return { type: 'failed', message: reason ? `${MESSAGES.failed}, reason: ${reason}` : MESSAGES.failed };
   }
   for (const step of plan.steps) {

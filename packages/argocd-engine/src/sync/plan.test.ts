@@ -212,3 +212,19 @@ describe('nextStep', () => {
     assert.deepEqual(nextStep(p, { [p.tasks[0].id]: { status: 'Synced', health: 'Progressing' } }), { type: 'done', message: MESSAGES.dryRun });
   });
 });
+
+describe('FailOnSharedResource', () => {
+  test('a resource another app tracks fails the sync before anything runs', () => {
+    const t = o('ConfigMap', 'shared');
+    const p = planSync(input({ appName: 'mine', targets: [t, o('ConfigMap', 'own')], sharedResources: new Map([[resourceKeyString(t), ['theirs']]]), syncPolicy: { syncOptions: ['FailOnSharedResource=true'] } }));
+    const refused = p.tasks.find((x) => x.name === 'shared')!;
+    assert.equal(refused.resultCode, 'SyncFailed');
+    assert.equal(refused.skipReason, 'shared resource found: ConfigMap/shared is part of applications mine and theirs');
+    assert.deepEqual(nextStep(p, {}), { type: 'failed', message: `${MESSAGES.failed}, reason: shared resource found: ConfigMap/shared is part of applications mine and theirs` });
+  });
+  test('without the option the shared resource is synced', () => {
+    const t = o('ConfigMap', 'shared');
+    const p = planSync(input({ targets: [t], sharedResources: new Map([[resourceKeyString(t), ['theirs']]]) }));
+    assert.deepEqual(shape(p), ['Sync/0: ConfigMap/shared']);
+  });
+});

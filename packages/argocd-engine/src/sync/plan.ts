@@ -131,6 +131,13 @@ export function planSync(input: PlanInput): SyncPlan {
     const diff = input.diffs?.get(key);
     const outOfSync = !live || !diff || diff.modified;
     const o = optsFor(t);
+    const sharedWith = input.sharedResources?.get(key);
+    if (o.failOnSharedResource && sharedWith && sharedWith.length > 0) {
+      const k = resourceKey(t);
+      const apps = [input.appName, ...sharedWith].filter(Boolean).join(' and ');
+      add(t, { phase: 'Sync', wave: syncWave(t), action: 'apply', target: t, live, outOfSync, skipReason: `shared resource found: ${k.group ? k.group + '/' : ''}${k.kind}/${k.name} is part of applications ${apps}`, resultCode: 'SyncFailed' });
+      continue;
+    }
     if (o.applyOutOfSyncOnly && !outOfSync) continue;
     add(t, { phase: 'Sync', wave: syncWave(t), action: o.replace ? 'replace' : 'apply', target: t, live, outOfSync });
   }
