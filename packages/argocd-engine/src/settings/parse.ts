@@ -140,7 +140,8 @@ function parseCustomizationsBlob(text: string, into: Map<string, ResourceOverrid
       continue;
     }
     const r = raw as Record<string, unknown>;
-    const o = override(into, gk);
+    // a core-group kind may be written `Service` or `/Service`
+    const o = override(into, gk.startsWith('/') ? gk.slice(1) : gk);
     try {
       if (typeof r['health.lua'] === 'string') o.health = { lua: r['health.lua'] as string };
       const useOpen = r['health.lua.useOpenLibs'];
