@@ -46,7 +46,8 @@ function stepState(tasks: SyncTask[], get: (id: string) => TaskResult | undefine
   if (running.length > 0) return { type: 'wait', message: `waiting for completion of hook ${label(running[0])}${running.length > 1 ? ` and ${running.length - 1} more hook(s)` : ''}`, waitingFor: running.map((t) => t.id) };
   const unhealthy = tasks.filter((t) => (t.action === 'apply' || t.action === 'replace' || t.action === 'create') && !t.dryRun && (() => {
     const h = get(t.id)?.health;
-    return h !== undefined && h !== 'Healthy';
+    // Suspended (a paused Rollout, a suspended CronJob) does not hold the next wave back
+    return h !== undefined && h !== 'Healthy' && h !== 'Suspended';
   })());
   if (unhealthy.length > 0) return { type: 'wait', message: `waiting for healthy state of ${label(unhealthy[0])}${unhealthy.length > 1 ? ` and ${unhealthy.length - 1} more resource(s)` : ''}`, waitingFor: unhealthy.map((t) => t.id) };
   return undefined;

@@ -228,3 +228,16 @@ describe('FailOnSharedResource', () => {
     assert.deepEqual(shape(p), ['Sync/0: ConfigMap/shared']);
   });
 });
+
+describe('nextStep health gate', () => {
+  const p = planSync(input({ targets: [o('Deployment', 'a'), o('ConfigMap', 'b', { 'argocd.argoproj.io/sync-wave': '1' })] }));
+  const table: [string, TaskResult['health'], string][] = [
+    ['Healthy passes', 'Healthy', 'run'],
+    ['no health passes', undefined, 'run'],
+    ['Suspended passes', 'Suspended', 'run'],
+    ['Progressing waits', 'Progressing', 'wait'],
+    ['Degraded waits', 'Degraded', 'wait'],
+    ['Missing waits', 'Missing', 'wait'],
+  ];
+  for (const [name, health, want] of table) test(name, () => assert.equal(nextStep(p, { [p.steps[0].tasks[0].id]: { status: 'Synced', health } }).type, want));
+});
