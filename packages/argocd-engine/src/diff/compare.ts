@@ -2,6 +2,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import { ANNOTATIONS, type KubeObject } from '../types.js';
+import { overrideFor } from '../settings/lookup.js';
 import { applyIgnoreRule, applyTrustedManagers, rulesFor } from './ignore.js';
 import { clone, deepEqual, sortKeys } from './jsonutil.js';
 import { maskSecret } from './mask.js';
@@ -99,7 +100,7 @@ export function diffResource(target: KubeObject | null, live: KubeObject | null,
     if (last) {
       mode = 'three-way';
       foldStringData(last);
-      predicted = threeWayMerge(last, t, l);
+      predicted = threeWayMerge(last, t, l, overrideFor(opts.settings?.resourceOverrides, groupOf(t), t.kind ?? '')?.knownTypeFields);
     } else {
       mode = 'two-way';
       predicted = t;
