@@ -88,3 +88,10 @@ describe('JSON pointers and jq paths', () => {
     assert.deepEqual(jqPaths('.spec.initContainers[]?', o), []);
   });
 });
+
+describe('jq expressions that could run without bound are refused', () => {
+  const table = ['def f: f; f', '[repeat(.)]', 'recurse(. + 1)', '[range(1e12)]', 'until(false; .)', 'while(true; .)'];
+  for (const e of table) test(e, () => assert.throws(() => jqPaths(e, {}), /could run without bound/));
+  test('the words inside string literals are fine', () => assert.deepEqual(jqPaths('.metadata.annotations."repeat/while"', { metadata: { annotations: { 'repeat/while': 'x' } } }), [['metadata', 'annotations', 'repeat/while']]));
+  test('regex tests are allowed', () => assert.deepEqual(jqPaths('.spec.containers[] | select(.name | test("^istio"))', { spec: { containers: [{ name: 'web' }, { name: 'istio-proxy' }] } }), [['spec', 'containers', 1]]));
+});

@@ -48,9 +48,22 @@ function resolvePointer(obj: unknown, tokens: string[]): (string | number)[] | u
 type Compiled = (input: unknown) => Iterable<unknown>;
 const jqCache = new Map<string, Compiled | IgnoreRuleError>();
 
+/**
+ * jqjs runs synchronously and cannot be interrupted, so constructs that can run without bound
+ * (recursion and loops) are refused rather than given a timeout. Path expressions do not need them.
+ */
+const UNBOUNDED = /\b(def|repeat|while|until|recurse|recurse_down|range|input|inputs)\b/;
+
 function compileJq(expr: string): Compiled {
   let c = jqCache.get(expr);
   if (!c) {
+    const bare = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+    const m = UNBOUNDED.exec(bare);
+    if (m) {
+      const err = new IgnoreRuleError(`jq path expression ${JSON.stringify(expr)} uses "${m[1]}", which ignoreDifferences does not allow (it could run without bound)`);
+      jqCache.set(expr, err);
+      throw err;
+    }
     try {
       c = (jq as unknown as { compile(s: string): Compiled }).compile(`[path(${expr})]`);
     } catch (e) {
