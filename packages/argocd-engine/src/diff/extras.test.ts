@@ -72,3 +72,17 @@ describe('ignoreAggregatedRoles', () => {
     assert.equal(diffResource(role([]), live, { settings: parseSettings({}) }).modified, true);
   });
 });
+
+describe('sync status', async () => {
+  const { appSyncStatus, resourceSyncStatus, requiresPruning } = await import('./index.js');
+  test('per resource and per app', () => {
+    assert.equal(resourceSyncStatus({ modified: false }), 'Synced');
+    assert.equal(resourceSyncStatus({ modified: true }), 'OutOfSync');
+    assert.equal(requiresPruning({ mode: 'prune' }), true);
+    assert.equal(requiresPruning({ mode: 'three-way' }), false);
+    assert.equal(appSyncStatus([]), 'Synced');
+    assert.equal(appSyncStatus([{ modified: false, mode: 'two-way', ignoreExtraneous: false }, { modified: true, mode: 'prune', ignoreExtraneous: true }]), 'Synced');
+    assert.equal(appSyncStatus([{ modified: true, mode: 'prune', ignoreExtraneous: false }]), 'OutOfSync');
+    assert.equal(appSyncStatus([{ modified: true, mode: 'three-way', ignoreExtraneous: true }]), 'OutOfSync', 'IgnoreExtraneous only covers extraneous objects');
+  });
+});

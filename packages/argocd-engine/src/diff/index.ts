@@ -8,3 +8,4 @@ export { applyIgnoreRule, rulesFor, ruleMatches, jqPaths, parseJsonPointer, Igno
 export { threeWayMerge, removeMapFields } from './threeway.js';
 export { wantsServerSideDiff, respectIgnoreDifferences, isIgnorableUpdate } from './extras.js';
 export { canonicalQuantity } from './quantity.js';
+export { appSyncStatus, resourceSyncStatus, requiresPruning } from './status.js';
