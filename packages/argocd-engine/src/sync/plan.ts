@@ -98,7 +98,8 @@ export function planSync(input: PlanInput): SyncPlan {
     return task;
   };
 
-  const liveNonHooks = input.live.filter((o) => !hookInfo(o).hook || hookInfo(o).types.length === 0);
+  // hooks (and objects Argo CD skips) are not app resources: never pruned
+  const liveNonHooks = input.live.filter((o) => !hookInfo(o).hook);
   const liveByKey = new Map(liveNonHooks.map((o) => [resourceKeyString(o), o]));
   const existingHooks = new Map((input.existingHooks ?? []).map((o) => [resourceKeyString(o), o]));
   const targetKeys = new Set<string>();
