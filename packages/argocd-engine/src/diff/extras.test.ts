@@ -86,3 +86,26 @@ describe('sync status', async () => {
     assert.equal(appSyncStatus([{ modified: true, mode: 'three-way', ignoreExtraneous: true }]), 'OutOfSync', 'IgnoreExtraneous only covers extraneous objects');
   });
 });
+
+describe('malformed objects do not crash the comparison or the planner', async () => {
+  const { planSync } = await import('../sync/index.js');
+  const weird = [
+    {},
+    { kind: 'Secret', apiVersion: 'v1', data: null },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: null },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { annotations: null, labels: 'x' } },
+    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'a', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{bad' } }, spec: [1, 2] },
+    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'a', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '[1]' } }, spec: { template: { spec: { containers: 'x' } } } },
+    { apiVersion: 'v1', kind: 'Secret', stringData: { a: 1 }, data: 'x' },
+  ] as unknown as KubeObject[];
+  const annotation = parseSettings({ 'application.resourceTrackingMethod': 'annotation' });
+  test('every pair compares', () => {
+    for (const a of weird) for (const b of weird) {
+      assert.doesNotThrow(() => diffResource(a, b, { appName: 'x', settings: annotation }));
+      assert.doesNotThrow(() => diffResource(a, b, { ignoreDifferences: [{ kind: '*', jsonPointers: ['/spec/0'], jqPathExpressions: ['.spec[]?'] }] }));
+    }
+  });
+  test('every object plans', () => {
+    for (const a of weird) assert.doesNotThrow(() => planSync({ targets: [a], live: weird, operation: { prune: true } }));
+  });
+});
