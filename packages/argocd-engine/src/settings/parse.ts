@@ -57,7 +57,11 @@ export function defaultSettings(): ArgoSettings {
     kustomizeVersionBuildOptions: {},
     helmValuesFileSchemes: ['https', 'http'],
     statusBadgeEnabled: false,
+    anonymousEnabled: false,
+    passwordPattern: '^.{8,32}$',
+    syncImpersonationEnabled: false,
     cmdParams: defaultCmdParams({}),
+    raw: {},
     errors: [],
   };
 }
@@ -315,6 +319,25 @@ export function parseSettings(cmData: Record<string, string> | undefined, cmdPar
   step('statusbadge.enabled', (v) => (s.statusBadgeEnabled = parseBool(v)));
   step('statusbadge.url', (v) => (s.statusBadgeRootUrl = v.trim() || undefined));
   step('installationID', (v) => (s.installationID = v.trim() || undefined));
+  step('users.anonymous.enabled', (v) => (s.anonymousEnabled = parseBool(v)));
+  step('passwordPattern', (v) => {
+    try {
+      new RegExp(v);
+    } catch (e) {
+      throw new Error(`invalid regular expression: ${(e as Error).message}`);
+    }
+    s.passwordPattern = v;
+  });
+  step('oidc.config', (v) => {
+    yamlOf('oidc.config', v);
+    s.oidcConfig = v;
+  });
+  step('dex.config', (v) => {
+    yamlOf('dex.config', v);
+    s.dexConfig = v;
+  });
+  step('application.sync.impersonation.enabled', (v) => (s.syncImpersonationEnabled = parseBool(v)));
+  for (const [k, v] of Object.entries(data)) if (typeof v === 'string') s.raw[k] = v;
 
   for (const key of Object.keys(data).sort()) {
     if (key.startsWith('kustomize.buildOptions.')) step(key, (v) => (s.kustomizeVersionBuildOptions[key.slice('kustomize.buildOptions.'.length)] = v));

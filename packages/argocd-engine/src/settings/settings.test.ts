@@ -30,6 +30,19 @@ describe('parseSettings defaults', () => {
     assert.deepEqual(s.errors, []);
     assert.equal(s.cmdParams.serverSideDiff, false);
     assert.equal(s.cmdParams.jqTimeoutMs, 1000);
+    assert.equal(s.anonymousEnabled, false);
+    assert.equal(s.passwordPattern, '^.{8,32}$');
+    assert.equal(s.syncImpersonationEnabled, false);
+    assert.deepEqual(s.raw, {});
+  });
+  test('server-side keys', () => {
+    const s = parseSettings({ 'users.anonymous.enabled': 'true', passwordPattern: '^.{12,}$', 'oidc.config': 'name: SSO\nissuer: https://sso.example.com\n', 'application.sync.impersonation.enabled': 'true', 'ui.bannercontent': 'hello' });
+    assert.deepEqual(s.errors, []);
+    assert.equal(s.anonymousEnabled, true);
+    assert.equal(s.passwordPattern, '^.{12,}$');
+    assert.match(s.oidcConfig!, /issuer/);
+    assert.equal(s.syncImpersonationEnabled, true);
+    assert.equal(s.raw['ui.bannercontent'], 'hello');
   });
 });
 
@@ -129,6 +142,8 @@ describe('bad input: a clear error naming the key, the rest still parsed', () =>
     ['bad url', { url: 'not a url' }, /invalid URL/],
     ['bad account capability', { 'accounts.bob': 'login, write' }, /unknown capability "write"/],
     ['bad compare option', { 'resource.compareoptions': 'ignoreResourceStatusField: some' }, /must be crd, all, none or off/],
+    ['bad password pattern', { passwordPattern: '([' }, /invalid regular expression/],
+    ['bad oidc.config YAML', { 'oidc.config': 'name: [x\n' }, /invalid YAML/],
     ['useOpenLibs without a script', { 'resource.customizations.useOpenLibs.apps_Deployment': 'true' }, /without a health script/],
   ];
   for (const [name, data, re] of table) {
