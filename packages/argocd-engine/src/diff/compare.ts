@@ -63,14 +63,18 @@ export function diffResource(target: KubeObject | null, live: KubeObject | null,
   const finish = (mode: DiffMode, predicted: KubeObject | null, normalized: KubeObject | null, modified: boolean): ResourceDiff => {
     const [p, n] = maskSecret(predicted, normalized);
     const sample = (target ?? live) as KubeObject;
-    return {
-      modified,
-      normalizedLive: n,
-      predictedLive: p,
-      diff: modified && !opts.noDiffText ? unifiedDiff(n, p, labelOf(sample)) : '',
-      mode,
-      ignoreExtraneous,
-    };
+    const result = { modified, normalizedLive: n, predictedLive: p, mode, ignoreExtraneous } as ResourceDiff;
+    // the text is built when first read: most comparisons (status, auto-sync) only need the verdict
+    let text: string | undefined = modified && !opts.noDiffText ? undefined : '';
+    Object.defineProperty(result, 'diff', {
+      enumerable: true,
+      configurable: true,
+      get: () => (text ??= unifiedDiff(n, p, labelOf(sample))),
+      set: (v: string) => {
+        text = v;
+      },
+    });
+    return result;
   };
   if (!target && !live) return finish('none', null, null, false);
   if (!target) {
