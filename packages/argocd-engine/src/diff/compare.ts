@@ -90,7 +90,9 @@ export function diffResource(target: KubeObject | null, live: KubeObject | null,
     return finish('create', t, null, true);
   }
 
-  const l = clone(live);
+  // a copy of live without managedFields (read from `live` itself when trusted managers are given)
+  const { managedFields: _mf, ...liveMeta } = (live.metadata ?? {}) as Record<string, unknown>;
+  const l = clone({ ...live, ...(live.metadata ? { metadata: liveMeta } : {}) }) as KubeObject;
   const rule = rulesFor(t, opts.ignoreDifferences, opts.settings, opts.managedFieldsManagers);
   const anno = compareOptionsOf(t).serverSideDiff ?? compareOptionsOf(live).serverSideDiff;
   let mode: DiffMode;
@@ -111,7 +113,7 @@ export function diffResource(target: KubeObject | null, live: KubeObject | null,
       normalized = removeMapFields(t, l) as KubeObject;
     }
   }
-  if (rule.managedFieldsManagers.length > 0) applyTrustedManagers(predicted, l, rule.managedFieldsManagers);
+  if (rule.managedFieldsManagers.length > 0) applyTrustedManagers(predicted, live, rule.managedFieldsManagers);
   for (const o of [predicted, normalized]) {
     stripServerFields(o);
     stripStatus(o, compareOpts);
