@@ -89,6 +89,18 @@ describe('JSON pointers and jq paths', () => {
   });
 });
 
+describe('jq slices and negative indices', () => {
+  const o = { w: [0, 1, 2, 3] };
+  const table: [string, (string | number)[][]][] = [
+    ['.w[-1]', [['w', 3]]],
+    ['.w[1:]', [['w', 1], ['w', 2], ['w', 3]]],
+    ['.w[0:2]', [['w', 0], ['w', 1]]],
+    ['.w[-2:]', [['w', 2], ['w', 3]]],
+    ['.w[-9]', []],
+  ];
+  for (const [e, want] of table) test(e, () => assert.deepEqual(jqPaths(e, o), want));
+});
+
 describe('jq expressions that could run without bound are refused', () => {
   const table = ['def f: f; f', '[repeat(.)]', 'recurse(. + 1)', '[range(1e12)]', 'until(false; .)', 'while(true; .)'];
   for (const e of table) test(e, () => assert.throws(() => jqPaths(e, {}), /could run without bound/));
