@@ -63,7 +63,9 @@ class Engine {
   private constructor(readonly engine: LuaEngine) {
     const lua = engine.global.lua;
     this.hook = lua.module.addFunction((L: number) => {
-      if (Date.now() > this.deadline) {
+      if (this.timedOut || Date.now() > this.deadline) {
+        // from now on every instruction fails, so a pcall in a loop cannot swallow the timeout
+        if (!this.timedOut) lua.lua_sethook(L, this.hook, HOOK_COUNT_MASK, 1);
         this.timedOut = true;
         lua.lua_pushstring(L, TIMEOUT_MARK);
         lua.lua_error(L);

@@ -28,8 +28,14 @@ end
 SANDBOX_BASE.unpack = table.unpack
 
 local DEADLINE = 0
-local function co_hook() if os.clock() > DEADLINE then error("lua script timeout exceeded", 0) end end
-local raw_cocreate, raw_cowrap, sethook = coroutine.create, coroutine.wrap, debug.sethook
+local sethook = debug.sethook
+local function co_hook()
+  if os.clock() > DEADLINE then
+    sethook(co_hook, "", 1) -- every instruction of this coroutine fails from now on
+    error("lua script timeout exceeded", 0)
+  end
+end
+local raw_cocreate = coroutine.create
 local function guarded_coroutine()
   local c = copy(coroutine)
   c.create = function(f) local co = raw_cocreate(f) sethook(co, co_hook, "", 1000) return co end
