@@ -124,3 +124,12 @@ test('bad input never throws', async () => {
   }
   assert.deepEqual(await getHealth(null as unknown as KubeObject), { status: 'Unknown', message: 'not a Kubernetes object' });
 });
+
+test("Argo CD's API spelling of an override (healthLua, useOpenLibs) works too", async () => {
+  const w: KubeObject = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, status: { state: 'ok' } };
+  const lua = 'return { status = string.upper("healthy"):sub(1, 1) .. "ealthy" }';
+  assert.deepEqual(await getHealth(w, { overrides: { 'example.com/Widget': { healthLua: lua, useOpenLibs: true } } }), { status: 'Healthy' });
+  const noLibs = await getHealth(w, { overrides: { 'example.com/Widget': { healthLua: lua } } });
+  assert.equal(noLibs?.status, 'Unknown');
+  assert.match(noLibs?.message ?? '', /global 'string'/);
+});

@@ -115,3 +115,26 @@ export function buildTree(managed: KubeObject[], cluster: KubeObject[], healthOf
       (a.group ?? '').localeCompare(b.group ?? '') || a.kind.localeCompare(b.kind) || (a.namespace ?? '').localeCompare(b.namespace ?? '') || a.name.localeCompare(b.name),
   );
 }
+
+/**
+ * An application's `status.summary` from its tree: every image of its nodes, and external URLs
+ * (Ingress and LoadBalancer Service networkingInfo, plus `link.argocd.argoproj.io/external-link`
+ * annotations of the objects given) — sorted and de-duplicated.
+ */
+export function appSummary(nodes: ResourceNode[], objects: KubeObject[] = []): { images?: string[]; externalURLs?: string[] } {
+  const images = new Set<string>();
+  const urls = new Set<string>();
+  for (const n of nodes) {
+    for (const i of n.images ?? []) images.add(i);
+    const net = n.networkingInfo as { externalURLs?: unknown } | undefined;
+    if (Array.isArray(net?.externalURLs)) for (const u of net.externalURLs) if (typeof u === 'string' && u) urls.add(u);
+  }
+  for (const o of objects) {
+    const link = o?.metadata?.annotations?.['link.argocd.argoproj.io/external-link'];
+    if (link) urls.add(link);
+  }
+  const out: { images?: string[]; externalURLs?: string[] } = {};
+  if (images.size) out.images = [...images].sort();
+  if (urls.size) out.externalURLs = [...urls].sort();
+  return out;
+}

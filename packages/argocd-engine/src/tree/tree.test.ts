@@ -118,3 +118,14 @@ test('podStatusReason as kubectl shows it', () => {
   assert.equal(podStatusReason(pod({ phase: 'Pending', initContainerStatuses: [{ state: { terminated: { exitCode: 1, reason: 'Error' } } }] })), 'Init:Error');
   assert.equal(podStatusReason(pod({ phase: 'Pending', initContainerStatuses: [{ state: { waiting: { reason: 'CrashLoopBackOff' } } }] })), 'Init:CrashLoopBackOff');
 });
+
+test('appSummary collects images and external URLs', async () => {
+  const { appSummary } = await import('./index.js');
+  const nodes = buildTree(managed, cluster);
+  const withLink = { ...byName('guestbook-ui'), metadata: { ...byName('guestbook-ui').metadata, annotations: { 'link.argocd.argoproj.io/external-link': 'https://docs.example.com' } } } as KubeObject;
+  assert.deepEqual(appSummary(nodes, [withLink]), {
+    images: ['agent:1', 'backup:2', 'busybox:1.36', 'gcr.example/heptio-images/ks-guestbook-demo:0.1', 'gcr.example/heptio-images/ks-guestbook-demo:0.2', 'redis:7'],
+    externalURLs: ['10.0.0.7:80', 'http://guestbook.example.com/', 'https://docs.example.com', 'https://secure.example.com/admin'],
+  });
+  assert.deepEqual(appSummary([]), {});
+});
