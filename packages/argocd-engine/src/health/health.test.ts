@@ -133,3 +133,16 @@ test("Argo CD's API spelling of an override (healthLua, useOpenLibs) works too",
   assert.equal(noLibs?.status, 'Unknown');
   assert.match(noLibs?.message ?? '', /global 'string'/);
 });
+
+test('the settings module\'s override map type is accepted without a cast', async () => {
+  // the shape ArgoSettings['resourceOverrides'] has (settings owns it; repeated here as a type check)
+  interface SettingsOverride {
+    health?: { lua: string; useOpenLibs?: boolean };
+    actions?: string;
+    ignoreDifferences?: { jsonPointers?: string[] };
+    knownTypeFields?: { field: string; type: string }[];
+  }
+  const fromSettings: Map<string, SettingsOverride> = new Map([['example.com/Widget', { health: { lua: 'return {status="Suspended"}' }, ignoreDifferences: {} }]]);
+  const w: KubeObject = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } };
+  assert.deepEqual(await getHealth(w, { overrides: fromSettings }), { status: 'Suspended' });
+});

@@ -30,7 +30,6 @@ export interface ResourceOverrideLike {
   /** Argo CD's API spelling (v1alpha1.ResourceOverride) */
   healthLua?: string;
   useOpenLibs?: boolean | string;
-  [key: string]: unknown;
 }
 
 export type ResourceOverridesLike = ReadonlyMap<string, ResourceOverrideLike> | Readonly<Record<string, ResourceOverrideLike>>;
