@@ -49,6 +49,7 @@ const LUA_OK = 0;
 const LUA_ERRMEM = 4;
 const HOOK_COUNT_MASK = 8;
 const HOOK_EVERY = 1000;
+const MAX_CACHED_CHUNKS = 256;
 
 let factory: LuaFactory | undefined;
 
@@ -71,6 +72,18 @@ class Engine {
         lua.lua_error(L);
       }
     }, 'vii');
+  }
+
+  private chunks = new Map<string, number>();
+  private nextChunk = 1;
+
+  private resetChunks(): void {
+    const g = this.engine.global;
+    const top = g.lua.lua_gettop(g.address);
+    g.lua.lua_getglobal(g.address, '__flotilla_reset_cache');
+    g.lua.lua_pcallk(g.address, 0, 0, 0, 0, null);
+    g.lua.lua_settop(g.address, top);
+    this.chunks.clear();
   }
 
   /** A full garbage collection; remembers the heap size after it. */
@@ -104,8 +117,18 @@ class Engine {
     const baseline = g.getMemoryUsed();
     this.timedOut = false;
     try {
+      const key = `${opts.chunkName}\0${script}`;
+      let id = this.chunks.get(key);
+      const known = id !== undefined;
+      if (id === undefined) {
+        if (this.chunks.size >= MAX_CACHED_CHUNKS) this.resetChunks();
+        id = this.nextChunk++;
+        this.chunks.set(key, id);
+      }
       lua.lua_getglobal(L, '__flotilla_run');
-      pushString(lua, L, script);
+      lua.lua_pushnumber(L, id);
+      if (known) lua.lua_pushnil(L);
+      else pushString(lua, L, script);
       pushString(lua, L, input);
       lua.lua_pushboolean(L, opts.openLibs ? 1 : 0);
       pushString(lua, L, opts.chunkName);
@@ -114,10 +137,11 @@ class Engine {
       g.setMemoryMax(baseline + opts.memoryBytes);
       this.deadline = Date.now() + opts.timeoutMs;
       lua.lua_sethook(L, this.hook, HOOK_COUNT_MASK, HOOK_EVERY);
-      const rc = lua.lua_pcallk(L, 6, 2, 0, 0, null);
+      const rc = lua.lua_pcallk(L, 7, 2, 0, 0, null);
       lua.lua_sethook(L, null as unknown as number, 0, 0);
       g.setMemoryMax(undefined);
       if (rc !== LUA_OK) {
+        if (!known) this.chunks.delete(key); // it may not have compiled: send the source again next time
         const msg = lua.lua_type(L, -1) === 4 ? String(lua.lua_tolstring(L, -1, null)) : `a ${lua.lua_typename(L, lua.lua_type(L, -1))} error value`;
         if (this.timedOut || msg.includes(TIMEOUT_MARK) || msg.includes('lua script timeout exceeded')) {
           this.broken = true;
