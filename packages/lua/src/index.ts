@@ -45,6 +45,7 @@ export class LuaError extends Error {
 export const DEFAULT_TIMEOUT_MS = 1000;
 export const DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024;
 const TIMEOUT_MARK = '\u0001flotilla-timeout';
+const SYNTAX_MARK = '\u0002flotilla-syntax\u0002';
 const LUA_OK = 0;
 const LUA_ERRMEM = 4;
 const HOOK_COUNT_MASK = 8;
@@ -137,7 +138,14 @@ class Engine {
       g.setMemoryMax(baseline + opts.memoryBytes);
       this.deadline = Date.now() + opts.timeoutMs;
       lua.lua_sethook(L, this.hook, HOOK_COUNT_MASK, HOOK_EVERY);
-      const rc = lua.lua_pcallk(L, 7, 2, 0, 0, null);
+      let rc: number;
+      try {
+        rc = lua.lua_pcallk(L, 7, 2, 0, 0, null);
+      } catch (e) {
+        // the VM itself failed (a wasm trap): this engine cannot be trusted any more
+        this.broken = true;
+        throw new LuaError(`${opts.chunkName}: the Lua VM failed: ${(e as Error).message}`, 'runtime');
+      }
       lua.lua_sethook(L, null as unknown as number, 0, 0);
       g.setMemoryMax(undefined);
       if (rc !== LUA_OK) {
@@ -153,16 +161,20 @@ class Engine {
         }
         if (msg.startsWith('cannot pass the globals')) throw new LuaError(msg, 'input');
         if (msg.startsWith("cannot convert the script's result")) throw new LuaError(`${opts.chunkName}: ${msg}`, 'output');
-        const syntax = /^[^:]+:\d+: .*(near|expected|unexpected symbol|unfinished)/.test(msg) && !/attempt to/.test(msg);
-        throw new LuaError(msg, syntax ? 'syntax' : 'runtime');
+        if (msg.startsWith(SYNTAX_MARK)) throw new LuaError(msg.slice(SYNTAX_MARK.length), 'syntax');
+        throw new LuaError(msg, 'runtime');
       }
       const json = String(lua.lua_tolstring(L, -2, null));
       const prints = lua.lua_type(L, -1) === 4 ? String(lua.lua_tolstring(L, -1, null)) : undefined;
       return { json, prints };
     } finally {
-      lua.lua_sethook(L, null as unknown as number, 0, 0);
-      g.setMemoryMax(undefined);
-      lua.lua_settop(L, top);
+      try {
+        lua.lua_sethook(L, null as unknown as number, 0, 0);
+        g.setMemoryMax(undefined);
+        lua.lua_settop(L, top);
+      } catch {
+        this.broken = true;
+      }
     }
   }
 
@@ -197,7 +209,6 @@ export class LuaPool {
       throw new LuaError((e as Error).message, 'input');
     }
     const engine = this.idle.pop() ?? (await this.make());
-    let ok = false;
     try {
       const out = engine.run(script, input, {
         timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -206,12 +217,11 @@ export class LuaPool {
         chunkName: opts.chunkName ?? 'script.lua',
         capturePrints: !!opts.onPrint,
       });
-      ok = true;
       if (opts.onPrint && out.prints) for (const line of JSON.parse(out.prints) as string[]) opts.onPrint(line);
       const value = JSON.parse(out.json) as unknown;
       return value === null ? undefined : value;
     } finally {
-      if (!ok && engine.broken) engine.close();
+      if (engine.broken) engine.close();
       else if (this.idle.length < this.maxIdle) this.idle.push(engine);
       else engine.close();
     }

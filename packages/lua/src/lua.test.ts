@@ -79,6 +79,8 @@ test('errors name the chunk and line', async () => {
   assert.match(await kindOf(runLua('return obj.a.b', { globals: { obj: {} }, chunkName: 'health.lua' })), /^runtime: health\.lua:1: attempt to index a nil value \(field 'a'\)/);
   for (let i = 0; i < 2; i++) assert.match(await kindOf(runLua('hs = {\nreturn hs')), /^syntax: script\.lua:2:/, 'the same error every time');
   assert.match(await kindOf(runLua('error("boom")')), /^runtime: script\.lua:1: boom$/);
+  assert.match(await kindOf(runLua('table.insert()')), /^runtime: script\.lua:1: bad argument #1 to 'insert' \(table expected, got no value\)/, 'runtime errors saying "expected" are not syntax errors');
+  assert.match(await kindOf(runLua('return (1')), /^syntax: script\.lua:1: '\)' expected near <eof>$/);
   assert.match(await kindOf(runLua('error({})')), /^runtime: a table error value/);
   assert.match(await kindOf(runLua('local t = {} t.self = t return t')), /^output: .*cycle/);
   assert.match(await kindOf(runLua('return 1', { globals: { f: () => 1 } as never })), /^input: cannot pass \$\.f to Lua/);

@@ -113,7 +113,7 @@ local function compile(id, script, chunkName)
   if script == nil then error("internal: chunk " .. tostring(id) .. " is not cached", 0) end
   local err
   fn, err = load("local _ENV = ...; " .. script, "=" .. chunkName, "t")
-  if not fn then error(err, 0) end
+  if not fn then error("\2flotilla-syntax\2" .. err, 0) end
   CACHE[id] = fn
   return fn
 end
