@@ -66,7 +66,8 @@ test('Lua health customisations: sandbox, openLibs, os helpers, wildcards, error
   const cm = parse(readFileSync(TESTDATA + 'lua/argocd-cm.yaml', 'utf8')) as { data: Record<string, string> };
   const overrides = overridesFromConfigMap(cm);
   for (const [file, obj, want] of fixtures(TESTDATA + 'lua/')) {
-    const got = await getHealth(obj, { overrides });
+    // the memory hog must hit its memory bound, not the default 1 s deadline on a loaded machine
+    const got = await getHealth(obj, { overrides, ...(file === 'hog-memory.yaml' ? { timeoutMs: 60_000 } : {}) });
     if (want.status === null) {
       assert.equal(got, undefined, file);
       continue;
@@ -90,8 +91,8 @@ test('a plain record works as overrides too; core kinds by "Kind" or "/Kind"; ex
 test('timeouts and memory bounds are the caller\'s to set', async () => {
   const obj: KubeObject = { apiVersion: 'example.com/v1', kind: 'Loop', metadata: { name: 'x' } };
   const overrides = { 'example.com/Loop': { health: { lua: 'local t = {} for i = 1, 1e6 do t[i] = i end return {status="Healthy"}' } } };
-  assert.deepEqual(await getHealth(obj, { overrides }), { status: 'Healthy' });
-  const small = await getHealth(obj, { overrides, memoryBytes: 256 * 1024 });
+  assert.deepEqual(await getHealth(obj, { overrides, timeoutMs: 60_000 }), { status: 'Healthy' });
+  const small = await getHealth(obj, { overrides, memoryBytes: 256 * 1024, timeoutMs: 60_000 });
   assert.equal(small?.status, 'Unknown');
   assert.match(small?.message ?? '', /memory limit of 262144 bytes/);
   const slow = { 'example.com/Loop': { health: { lua: 'local n = 0 while true do n = n + 1 end' } } };
@@ -101,7 +102,7 @@ test('timeouts and memory bounds are the caller\'s to set', async () => {
   assert.match(got?.message ?? '', /timeout exceeded \(ran longer than 150 ms\)/);
   assert.ok(Date.now() - t0 < 5000);
   // the engine pool recovers: the next script runs normally
-  assert.deepEqual(await getHealth(obj, { overrides }), { status: 'Healthy' });
+  assert.deepEqual(await getHealth(obj, { overrides, timeoutMs: 60_000 }), { status: 'Healthy' });
 });
 
 test('worstHealth and isWorse follow Argo CD\'s order', () => {
