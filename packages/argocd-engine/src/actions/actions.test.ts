@@ -66,16 +66,23 @@ test('built-in StatefulSet/DaemonSet restart', async () => {
 
 test('built-in Rollout actions', async () => {
   const paused = rollout({ phase: 'Paused', pauseConditions: [{ reason: 'CanaryPauseStep' }] });
-  assert.deepEqual(names(await listActions(paused)), ['abort', 'pause', 'promote-full', 'restart', 'resume', 'retry (disabled)']);
+  assert.deepEqual(names(await listActions(paused)), ['abort', 'pause', 'promote-full', 'restart', 'resume', 'retry (disabled)', 'skip-current-step (disabled)']);
   const resumed = (await runAction(paused, 'resume')).impacted[0]!.obj;
   assert.equal((resumed.status as any).pauseConditions, undefined);
   const aborted = (await runAction(paused, 'abort')).impacted[0]!.obj;
   assert.equal((aborted.status as any).abort, true);
-  assert.deepEqual(names(await listActions(aborted)), ['abort (disabled)', 'pause', 'promote-full (disabled)', 'restart', 'resume', 'retry']);
+  assert.deepEqual(names(await listActions(aborted)), ['abort (disabled)', 'pause', 'promote-full (disabled)', 'restart', 'resume', 'retry', 'skip-current-step (disabled)']);
   assert.equal(((await runAction(aborted, 'retry')).impacted[0]!.obj.status as any).abort, false);
   assert.equal(((await runAction(paused, 'promote-full')).impacted[0]!.obj.status as any).promoteFull, true);
   assert.equal(((await runAction(paused, 'restart', undefined, undefined, { now: NOW })).impacted[0]!.obj.spec as any).restartAt, '2026-03-04T05:06:07Z');
   await assert.rejects(runAction(rollout({ phase: 'Healthy' }), 'resume'), /disabled/);
+  const canary = rollout({ phase: 'Paused', currentStepIndex: 1, pauseConditions: [{ reason: 'CanaryPauseStep' }] }, { strategy: { canary: { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 60 }] } } });
+  assert.ok(names(await listActions(canary)).includes('skip-current-step'));
+  const skipped = (await runAction(canary, 'skip-current-step')).impacted[0]!.obj.status as any;
+  assert.equal(skipped.currentStepIndex, 2);
+  assert.equal(skipped.pauseConditions, undefined);
+  const last = rollout({ phase: 'Healthy', currentStepIndex: 3 }, { strategy: { canary: { steps: [{}, {}, {}] } } });
+  assert.ok(names(await listActions(last)).includes('skip-current-step (disabled)'), 'nothing to skip after the last step');
 });
 
 test('built-in CronJob create-job, CronWorkflow/WorkflowTemplate create-workflow', async () => {
