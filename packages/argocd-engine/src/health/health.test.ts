@@ -147,3 +147,28 @@ test('the settings module\'s override map type is accepted without a cast', asyn
   const w: KubeObject = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } };
   assert.deepEqual(await getHealth(w, { overrides: fromSettings }), { status: 'Suspended' });
 });
+
+test('random junk in every built-in kind never throws (health and tree)', async () => {
+  const { buildTree } = await import('../tree/index.js');
+  const { BUILTIN_HEALTH_KINDS, builtinHealth } = await import('./index.js');
+  let seed = 42;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const junk = (depth: number): unknown => {
+    const r = rnd();
+    if (depth > 3 || r < 0.15) return [null, 0, -1, 'x', true, 1.5, '3', undefined][Math.floor(rnd() * 8)];
+    if (r < 0.3) return Array.from({ length: Math.floor(rnd() * 3) }, () => junk(depth + 1));
+    const keys = ['status', 'spec', 'conditions', 'containerStatuses', 'state', 'waiting', 'terminated', 'phase', 'replicas', 'type', 'reason', 'loadBalancer', 'ingress', 'template', 'containers', 'image', 'rules', 'http', 'paths', 'backend'];
+    return Object.fromEntries(Array.from({ length: Math.floor(rnd() * 5) }, () => [keys[Math.floor(rnd() * keys.length)]!, junk(depth + 1)]));
+  };
+  const objs: KubeObject[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const gk = BUILTIN_HEALTH_KINDS[i % BUILTIN_HEALTH_KINDS.length]!;
+    const [group, kind] = gk.split('/') as [string, string];
+    objs.push({ ...(junk(0) as object), apiVersion: group ? `${group}/v1` : 'v1', kind, metadata: { name: `o${i}`, uid: `u${i}`, ownerReferences: i % 3 ? [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `o${i - 1}`, uid: `u${i - 1}` }] : [] } } as KubeObject);
+  }
+  for (const o of objs) {
+    const h = await getHealth(o);
+    assert.ok(h === undefined || HEALTH_ORDER.includes(h.status), JSON.stringify(o));
+  }
+  assert.ok(buildTree(objs.slice(0, 100), objs, builtinHealth).length >= 100);
+});

@@ -129,3 +129,12 @@ test('appSummary collects images and external URLs', async () => {
   });
   assert.deepEqual(appSummary([]), {});
 });
+
+test('junk owner references and metadata are ignored', () => {
+  const pod = (meta: unknown) => ({ apiVersion: 'v1', kind: 'Pod', metadata: meta }) as KubeObject;
+  const nodes = buildTree(
+    [byName('guestbook-ui')],
+    [pod({ name: 'a', ownerReferences: 5 }), pod({ name: 'b', ownerReferences: ['x', null, { kind: 1 }] }), pod('nope'), pod({ name: 'c', ownerReferences: [{ apiVersion: 7, kind: 'Deployment', name: 'guestbook-ui', uid: 'd1' }] })],
+  );
+  assert.deepEqual(nodes.map(key), ['Pod/c', 'Deployment/guestbook-ui']);
+});
