@@ -1,0 +1,26 @@
+// @flotilla/expr — the expr language (expr-lang/expr) with Argo's functions, and govaluate-style conditions.
+import { compile, Program, type CompileOptions } from './compile.js';
+
+export { compile, Program, type CompileOptions } from './compile.js';
+export { parse } from './parser.js';
+export type { Node } from './ast.js';
+export { tokenize, type Token } from './lexer.js';
+export { ExprError } from './errors.js';
+export { Duration, typeOf, equal, toStr, toJSONString, toPlain } from './values.js';
+export { compileRegex, translateRE2 } from './regex.js';
+
+const cache = new Map<string, Program>();
+
+/** Compiles (cached by source) and runs an expression against env. */
+export function evaluate(source: string, env: Record<string, unknown> = {}, opts: Omit<CompileOptions, 'env'> = {}): unknown {
+  const key = opts.functions || opts.allowUndefinedVariables ? undefined : source;
+  let p = key === undefined ? undefined : cache.get(key);
+  if (!p) {
+    p = compile(source, opts);
+    if (key !== undefined) {
+      if (cache.size >= 1000) cache.delete(cache.keys().next().value!);
+      cache.set(key, p);
+    }
+  }
+  return p.run(env);
+}
