@@ -24,3 +24,20 @@ export function evaluate(source: string, env: Record<string, unknown> = {}, opts
   }
   return p.run(env);
 }
+
+export { asInt, asFloat, jsonpath, sprigNamespace, argoFunctions, argoEnv, expandEnv, templateString, type ArgoOptions } from './argo.js';
+import { argoEnv, argoFunctions } from './argo.js';
+
+let argoFns: ReturnType<typeof argoFunctions> | undefined;
+const argoCache = new Map<string, Program>();
+
+/** Compiles (cached) with Argo's functions and runs with `sprig` added to env — what Argo's `{{=…}}`, `expression:` and `when` (expr form) evaluate. */
+export function evaluateArgo(source: string, env: Record<string, unknown> = {}): unknown {
+  let p = argoCache.get(source);
+  if (!p) {
+    p = compile(source, { functions: (argoFns ??= argoFunctions()) });
+    if (argoCache.size >= 1000) argoCache.delete(argoCache.keys().next().value!);
+    argoCache.set(source, p);
+  }
+  return p.run({ ...argoEnv(), ...env });
+}
