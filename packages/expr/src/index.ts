@@ -41,3 +41,4 @@ export function evaluateArgo(source: string, env: Record<string, unknown> = {}):
   }
   return p.run({ ...argoEnv(), ...env });
 }
+export { evaluateCondition, evaluateWhen, parseCondition, Condition, type ConditionOptions, type GNode } from './govaluate.js';
