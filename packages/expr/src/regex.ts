@@ -28,7 +28,7 @@ export function compileRegex(pattern: string): RegExp {
 }
 
 function lit(c: string): string {
-  if (SYNTAX.has(c)) return '\\' + c;
+  if (SYNTAX.has(c) && c !== '-') return '\\' + c;
   return c;
 }
 
