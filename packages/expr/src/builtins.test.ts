@@ -124,6 +124,8 @@ describe('dates and durations', () => {
     assert.equal(evaluate('date("05/03/2024", "02/01/2006").Format("2006-01-02")'), '2024-03-05');
     assert.equal(evaluate('(date("2024-01-01") + duration("48h")).Format("Jan 2")'), 'Jan 3');
     assert.equal(evaluate('now() - date("2020-01-01") > duration("1h")'), true);
+    assert.equal(evaluate('date("15:04:05").Hour()'), 15n);
+    assert.equal(evaluate('date("2023-08-14 00:00:00", "2006-01-02 15:04:05", "Europe/Zurich").UTC().Hour()'), 22n);
     assert.equal(evaluate('t == nil || (now() - t).Seconds() > 360', { t: null }), true);
   });
   test('bad dates and durations fail with the reason', () => {

@@ -190,7 +190,6 @@ class Compiler {
       case '&&':
         return this.guard(n.pos, (c) => op.bool(l(c), `"${n.op}"`) && op.bool(r(c), `"${n.op}"`));
       case '??':
-      case '?:':
         return (c) => {
           const v = l(c);
           return v === null || v === undefined ? r(c) : v;
@@ -301,7 +300,12 @@ class Compiler {
     const maxRest = name === 'reduce' || name === 'sortBy' ? 1 : 0;
     if (rest.length > maxRest) this.err(`too many arguments to call ${name}`, n.pos);
     const arr = this.node(a0, lets, false);
-    const pred = a1 ? this.node(a1, lets, false) : undefined;
+    let pred = a1 ? this.node(a1, lets, false) : undefined;
+    // sortBy(users, "Age"): a string literal names the field to sort by
+    if (name === 'sortBy' && a1?.k === 'closure' && a1.body.k === 'str') {
+      const field = a1.body.v;
+      pred = this.guard(a1.pos, (c) => op.fetch(c.ptr, field));
+    }
     const others = rest.map((r) => this.node(r, lets, false));
     return this.guard(n.pos, (c) => runPredicate(name, c, arr(c), pred, others.map((o) => o(c))));
   }

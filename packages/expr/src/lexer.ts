@@ -20,8 +20,9 @@ const BRACKETS = '()[]{}';
 export const WORD_OPS = new Set(['and', 'or', 'not', 'in', 'matches', 'contains', 'startsWith', 'endsWith', 'let']);
 
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
-const isIdentStart = (c: string | undefined): boolean => c !== undefined && (/[A-Za-z_$]/.test(c) || c > '\x7f');
-const isIdentPart = (c: string | undefined): boolean => c !== undefined && (/[A-Za-z0-9_$]/.test(c) || c > '\x7f');
+const isIdentStart = (c: string | undefined): boolean =>
+  c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_' || c === '$' || c > '\x7f');
+const isIdentPart = (c: string | undefined): boolean => isIdentStart(c) || isDigit(c);
 
 export function tokenize(src: string): Token[] {
   const out: Token[] = [];

@@ -95,12 +95,6 @@ class Parser {
     if (minPrec === 0 && this.is('op', '?')) {
       const pos = this.t.pos;
       this.i++;
-      // `a ?: b` is an elvis-like shortcut in expr
-      if (this.is('op', ':')) {
-        this.i++;
-        const other = this.expression(0);
-        return { k: 'binary', op: '?:', l: left, r: other, pos };
-      }
       const then = this.expression(0);
       this.expect('op', ':');
       const otherwise = this.expression(0);
