@@ -86,3 +86,23 @@ describe('helpers', () => {
     assert.equal(compile("sprig.now().Year()").run(e), 1970n);
   });
 });
+
+describe('{{=…}} tags', () => {
+  test('renderExpressionTags substitutes every tag, braces inside expressions included', async () => {
+    const { renderExpressionTags } = await import('./index.js');
+    const e = expandEnv({ 'inputs.parameters.foo': '3', 'workflow.creationTimestamp': '2024-05-01T00:00:00Z' });
+    assert.equal(renderExpressionTags('hello {{=asInt(inputs.parameters.foo) * 10}} and {{=toJson(filter([1, 3], {# > 1}))}}!', e), 'hello 30 and [3]!');
+    assert.equal(renderExpressionTags('{{=inputs.parameters.foo}}', e), '3');
+    assert.equal(renderExpressionTags('no tags', e), 'no tags');
+  });
+  test('allowUnresolved keeps tags that name what is not there yet', async () => {
+    const { renderExpressionTags } = await import('./index.js');
+    assert.equal(renderExpressionTags('a {{=steps.x.outputs.result}} b {{=1 + 1}}', {}, { allowUnresolved: true }), 'a {{=steps.x.outputs.result}} b 2');
+    assert.throws(() => renderExpressionTags('a {{=steps.x}}', {}), /unknown name steps \(1:1\)/);
+    assert.throws(() => renderExpressionTags('a {{=1 +}}', {}, { allowUnresolved: true }), /unexpected end of expression/);
+  });
+  test('an unterminated tag is an error at its position', async () => {
+    const { findExpressionTags } = await import('./index.js');
+    assert.throws(() => findExpressionTags('x {{=1 + 1'), /unterminated expression tag: .* \(1:3\)/);
+  });
+});

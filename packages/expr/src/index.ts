@@ -42,3 +42,11 @@ export function evaluateArgo(source: string, env: Record<string, unknown> = {}):
   return p.run({ ...argoEnv(), ...env });
 }
 export { evaluateCondition, evaluateWhen, parseCondition, Condition, type ConditionOptions, type GNode } from './govaluate.js';
+export { findExpressionTags, replaceExpressionTags, type ExpressionTag } from './tags.js';
+import { replaceExpressionTags } from './tags.js';
+import { templateString } from './argo.js';
+
+/** Argo's `{{=…}}` substitution in a string: each tag evaluated with Argo's functions, results as templateString(). */
+export function renderExpressionTags(s: string, env: Record<string, unknown>, opts: { allowUnresolved?: boolean } = {}): string {
+  return replaceExpressionTags(s, (body) => evaluateArgo(body, env), templateString, opts);
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { GoTime } from '@flotilla/gotemplate';
-import { argoEnv, argoFunctions, compile, evaluate, evaluateCondition, evaluateWhen, ExprError, expandEnv, parseCondition, templateString } from './index.js';
+import { argoEnv, argoFunctions, compile, findExpressionTags, evaluate, evaluateCondition, evaluateWhen, ExprError, expandEnv, parseCondition, templateString } from './index.js';
 
 const UPSTREAM = fileURLToPath(new URL('../../../../shared/upstream/', import.meta.url));
 const WF = join(UPSTREAM, 'argo-workflows-examples');
@@ -27,34 +27,7 @@ function docs(file: string): unknown[] {
   return parseAllDocuments(readFileSync(file, 'utf8'), { logLevel: 'error' }).map((d) => d.toJS() as unknown);
 }
 
-/** The bodies of the {{=…}} tags of a string (brace- and quote-aware, so `{# > 1}` inside a tag is fine). */
-export function expressionTags(s: string): string[] {
-  const out: string[] = [];
-  let i = s.indexOf('{{=');
-  while (i >= 0) {
-    let j = i + 3;
-    let depth = 0;
-    let quote = '';
-    for (; j < s.length; j++) {
-      const c = s[j]!;
-      if (quote) {
-        if (c === '\\') j++;
-        else if (c === quote) quote = '';
-        continue;
-      }
-      if (c === '"' || c === "'" || c === '`') quote = c;
-      else if (c === '{') depth++;
-      else if (c === '}') {
-        if (depth === 0 && s[j + 1] === '}') break;
-        depth--;
-      }
-    }
-    if (j >= s.length) throw new Error(`unterminated {{= tag in ${JSON.stringify(s)}`);
-    out.push(s.slice(i + 3, j));
-    i = s.indexOf('{{=', j + 2);
-  }
-  return out;
-}
+const expressionTags = (s: string): string[] => findExpressionTags(s).map((t) => t.body);
 
 interface Found {
   kind: 'when' | 'expression' | 'tag';
