@@ -27,14 +27,24 @@ export class Program {
   ) {}
   /** Evaluates the program against an environment; values follow the model in values.ts. */
   run(env: Record<string, unknown> = {}): unknown {
-    return this.fn({ env, vars: null, ptr: null, index: 0n, acc: null, inClosure: false });
+    try {
+      return this.fn({ env, vars: null, ptr: null, index: 0n, acc: null, inClosure: false });
+    } catch (e) {
+      if (e instanceof RangeError && /call stack/.test(e.message)) throw new ExprError('expression nested too deeply', this.source, 0);
+      throw e;
+    }
   }
 }
 
 export function compile(source: string, opts: CompileOptions = {}): Program {
   const ast = parse(source);
   const c = new Compiler(source, opts);
-  return new Program(source, ast, c.node(ast, new Set(), false));
+  try {
+    return new Program(source, ast, c.node(ast, new Set(), false));
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/.test(e.message)) throw new ExprError('expression nested too deeply', source, 0);
+    throw e;
+  }
 }
 
 class Compiler {

@@ -289,3 +289,16 @@ describe('compile once, run many', () => {
     assert.equal(evaluate('"toString" in a', { a: {} }), false);
   });
 });
+
+describe('hostile input fails cleanly', () => {
+  const cases: [string, () => unknown, RegExp][] = [
+    ['20,000 nested parentheses', () => evaluate('('.repeat(20000) + '1' + ')'.repeat(20000)), /^expression nested too deeply \(more than 200 levels\) \(1:201\)$/],
+    ['50,000 unary minus', () => evaluate('-'.repeat(50000) + '1'), /^expression nested too deeply/],
+    ['100,000 additions', () => evaluate('1' + '+1'.repeat(100000)), /^expression too long \(more than 2000 operators in a row\)/],
+    ['20,000 open brackets', () => evaluate('['.repeat(20000)), /^expression nested too deeply/],
+    ['a range of 10^12 elements', () => evaluate('1..1000000000000'), /^range 1\.\.1000000000000 is too large/],
+    ['a 10^9-fold repeat', () => evaluate('repeat("ab", 1000000000)'), /^repeat: result longer than 10,000,000 characters/],
+  ];
+  for (const [name, f, re] of cases) test(name, () => assert.throws(f, (e: unknown) => e instanceof ExprError && re.test(e.message)));
+  test('150 nested parentheses are fine', () => assert.equal(evaluate('('.repeat(150) + '1' + ')'.repeat(150)), 1n));
+});

@@ -120,3 +120,11 @@ describe('options and helpers', () => {
     assert.throws(() => evaluateWhen('1 + 1'), /Expected boolean evaluation for '1 \+ 1'\. Got 2/);
   });
 });
+
+describe('hostile conditions fail cleanly', () => {
+  for (const [name, src] of [
+    ['20,000 nested parentheses', '('.repeat(20000) + '1' + ')'.repeat(20000)],
+    ['100,000 negations', '!'.repeat(100000) + 'true'],
+  ] as const)
+    test(name, () => assert.throws(() => evaluateCondition(src), (e: unknown) => e instanceof ExprError && /^expression nested too deeply/.test(e.message)));
+});

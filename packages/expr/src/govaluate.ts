@@ -246,7 +246,12 @@ class GParser {
 }
 
 export function parseCondition(src: string): GNode {
-  return new GParser(src, lex(src)).parse();
+  try {
+    return new GParser(src, lex(src)).parse();
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/.test(e.message)) throw new ExprError('expression nested too deeply', src, 0);
+    throw e;
+  }
 }
 
 const fmt = (v: unknown): string => (typeof v === 'string' ? v : Array.isArray(v) ? '[' + v.map(fmt).join(' ') + ']' : v === null || v === undefined ? '<nil>' : formatValue(v));
@@ -276,11 +281,16 @@ export class Condition {
   }
 
   evaluate(params?: Record<string, unknown>): unknown {
-    return this.ev(this.ast, params ?? {});
+    try {
+      return this.ev(this.ast, params ?? {});
+    } catch (e) {
+      if (e instanceof RangeError && /call stack/.test(e.message)) throw new ExprError('expression nested too deeply', this.source, 0);
+      throw e;
+    }
   }
 
   private err(e: unknown, pos: number): never {
-    if (e instanceof ExprError) throw e;
+    if (e instanceof ExprError || e instanceof RangeError) throw e;
     throw new ExprError(e instanceof Error ? e.message : String(e), this.source, pos);
   }
 

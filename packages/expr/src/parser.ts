@@ -21,6 +21,8 @@ const BINARY: Record<string, BinOp> = {
   '??': { prec: 500 },
 };
 const UNARY: Record<string, number> = { not: 50, '!': 50, '-': 90, '+': 90 };
+const MAX_DEPTH = 200;
+const MAX_CHAIN = 2000;
 const NEGATABLE = new Set(['in', 'matches', 'contains', 'startsWith', 'endsWith']);
 
 export function parse(src: string): Node {
@@ -32,6 +34,8 @@ class Parser {
   private i = 0;
   /** depth of closures being parsed (for `#` and `.field`) */
   private closures = 0;
+  /** nesting depth of sub-expressions */
+  private depth = 0;
 
   constructor(private readonly src: string) {
     this.toks = tokenize(src);
@@ -70,8 +74,18 @@ class Parser {
   }
 
   expression(minPrec: number): Node {
+    if (++this.depth > MAX_DEPTH) this.fail(`expression nested too deeply (more than ${MAX_DEPTH} levels)`);
+    try {
+      return this.expression0(minPrec);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private expression0(minPrec: number): Node {
     if (this.is('op', 'let')) return this.letExpr();
     let left = this.unaryOrPostfix();
+    let chain = 0;
     for (;;) {
       const t = this.t;
       if (t.k !== 'op') break;
@@ -90,6 +104,7 @@ class Parser {
       }
       const right = this.expression(info.right ? info.prec : info.prec + 1);
       left = { k: 'binary', op, l: left, r: right, pos: t.pos };
+      if (++chain > MAX_CHAIN) this.fail(`expression too long (more than ${MAX_CHAIN} operators in a row)`, t.pos);
       if (negate) left = { k: 'unary', op: 'not', x: left, pos: t.pos };
     }
     if (minPrec === 0 && this.is('op', '?')) {
