@@ -60,6 +60,7 @@ const rows: Row[] = [
   ["1 > 2 ? 'y' : 'n'", undefined, 'n'],
   ["1 < 2 ? 'y'", undefined, 'y'],
   ["1 > 2 ? 'y'", undefined, null],
+  ['x ? y : 5', { x: true, y: null }, 5],
   ['x ?? 5', { x: null }, 5],
   ['x ?? 5', { x: 3 }, 3],
   // parameters (Argo Events filters, govaluate proper)
@@ -109,6 +110,7 @@ describe('options and helpers', () => {
   });
   test('functions', () => {
     assert.equal(new Condition('strlen(x) > 2', { functions: { strlen: (s) => String(s).length } }).evaluate({ x: 'abc' }), true);
+    assert.throws(() => new Condition('1 > 0 || nope(x)'), /^ExprError: Undefined function nope \(1:10\)$|Undefined function nope \(1:10\)/);
   });
   test('a parsed condition is reusable', () => {
     const c = new Condition('status == "Succeeded" && retries < 3');
@@ -118,6 +120,7 @@ describe('options and helpers', () => {
   test('evaluateWhen needs a bool', () => {
     assert.equal(evaluateWhen('heads == heads'), true);
     assert.throws(() => evaluateWhen('1 + 1'), /Expected boolean evaluation for '1 \+ 1'\. Got 2/);
+    assert.throws(() => evaluateWhen('a#b == c'), /^ExprError: Invalid 'when' expression 'a#b == c': Invalid token: "#" \(1:2\) \(hint: try wrapping the affected expression in quotes \("\)\)$|Invalid 'when' expression 'a#b == c': Invalid token: "#" \(1:2\) \(hint/);
   });
 });
 

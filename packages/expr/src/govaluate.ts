@@ -278,6 +278,23 @@ export class Condition {
     private readonly opts: ConditionOptions = {},
   ) {
     this.ast = parseCondition(source);
+    // like govaluate, a call of a function that was not given is a parse error
+    const check = (n: GNode): void => {
+      if (n.k === 'call') {
+        if (!opts.functions || !Object.prototype.hasOwnProperty.call(opts.functions, n.name)) throw new ExprError(`Undefined function ${n.name}`, source, n.pos);
+        n.args.forEach(check);
+      } else if (n.k === 'list') n.items.forEach(check);
+      else if (n.k === 'un') check(n.x);
+      else if (n.k === 'bin') {
+        check(n.l);
+        check(n.r);
+      } else if (n.k === 'tern') {
+        check(n.test);
+        check(n.then);
+        if (n.else) check(n.else);
+      }
+    };
+    check(this.ast);
   }
 
   evaluate(params?: Record<string, unknown>): unknown {
@@ -311,8 +328,7 @@ export class Condition {
       case 'var':
         return this.variable(n.name, p);
       case 'call': {
-        const f = this.opts.functions?.[n.name];
-        if (!f) throw new EvalFault(`Undefined function ${n.name}`);
+        const f = this.opts.functions![n.name]!;
         return f(...n.args.map((a) => this.ev(a, p)));
       }
       case 'un': {
@@ -327,8 +343,9 @@ export class Condition {
       case 'tern': {
         const t = this.ev(n.test, p);
         if (typeof t !== 'boolean') throw new EvalFault(`Value '${fmt(t)}' cannot be used with the ternary operator '?', it is not a bool`);
-        if (t) return this.ev(n.then, p);
-        return n.else ? this.ev(n.else, p) : null;
+        // govaluate's `?` yields nil when the test is false, and `:` takes its right side when the left is nil
+        const v = t ? this.ev(n.then, p) : null;
+        return v === null && n.else ? this.ev(n.else, p) : v;
       }
       case 'bin':
         return this.binary(n, p);
@@ -444,7 +461,13 @@ export function evaluateCondition(src: string, params?: Record<string, unknown>,
 
 /** Argo's `when`: the condition must evaluate to a bool. */
 export function evaluateWhen(src: string): boolean {
-  const v = evaluateCondition(src);
+  let v: unknown;
+  try {
+    v = evaluateCondition(src);
+  } catch (e) {
+    if (e instanceof ExprError && e.reason.startsWith('Invalid token')) throw new ExprError(`Invalid 'when' expression '${src}': ${e.message} (hint: try wrapping the affected expression in quotes (")))`);
+    throw e;
+  }
   if (typeof v !== 'boolean') throw new ExprError(`Expected boolean evaluation for '${src}'. Got ${fmt(v)}`);
   return v;
 }
