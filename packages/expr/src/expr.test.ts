@@ -159,6 +159,10 @@ table('ternary, nil coalescing, let', [
   ['let x = 2; x * 3', {}, 6n],
   ['let x = 2; let y = x + 1; x * y', {}, 6n],
   ['(let t = "a"; t + t) + "b"', {}, 'aab'],
+  ['if x > 1 { "big" } else { "small" }', { x: 2 }, 'big'],
+  ['if x > 1 { "big" } else if x > 0 { "some" } else { "none" }', { x: 0.5 }, 'some'],
+  ['let y = if true { 1 } else { 2 }; y + 1', {}, 2n],
+  ['if + 1', { if: 1 }, 2],
 ]);
 
 table('pipes and ranges', [
@@ -219,6 +223,7 @@ errors('syntax errors carry line:column', [
   ['let = 1; 2', {}, 'expected a variable name after "let" (1:5)'],
   ['1 ? 2', {}, 'unexpected end of expression, expected ":" (1:6)'],
   ['a ?: b', { a: 1, b: 2 }, 'unexpected token ":" (1:4)'],
+  ['if x { 1 }', { x: true }, 'expected "else" after the "if" block (1:11)'],
   ['99999999999999999999', {}, 'integer literal out of range: 99999999999999999999 (1:1)'],
   ['x matches "(?=a)"', { x: 'a' }, 'error parsing regexp "(?=a)": lookahead and lookbehind assertions are not supported by RE2 (1:11)'],
   ['len()', {}, 'not enough arguments to call len (1:1)'],

@@ -84,6 +84,7 @@ class Parser {
 
   private expression0(minPrec: number): Node {
     if (this.is('op', 'let')) return this.letExpr();
+    if (this.is('ident', 'if') && !(this.peek().k === 'op' && BINARY[this.peek().v]) && !this.peek().v.match(/^[.)\],]$/)) return this.ifExpr();
     let left = this.unaryOrPostfix();
     let chain = 0;
     for (;;) {
@@ -129,6 +130,25 @@ class Parser {
     this.expect('op', ';');
     const body = this.expression(0);
     return { k: 'let', name, value, body, pos };
+  }
+
+  /** `if cond { a } else { b }` (also `else if …`) */
+  private ifExpr(): Node {
+    const pos = this.t.pos;
+    this.i++;
+    const test = this.expression(0);
+    const then = this.block();
+    if (!this.is('ident', 'else')) this.fail('expected "else" after the "if" block');
+    this.i++;
+    const otherwise = this.is('ident', 'if') ? this.ifExpr() : this.block();
+    return { k: 'cond', test, then, else: otherwise, pos };
+  }
+
+  private block(): Node {
+    this.expect('bracket', '{');
+    const e = this.expression(0);
+    this.expect('bracket', '}');
+    return e;
   }
 
   private pipe(left: Node, pos: number): Node {
