@@ -219,6 +219,7 @@ errors('syntax errors carry line:column', [
   ['1 +\n  @', {}, 'unrecognized character: "@" (2:3)'],
   ['"\\q"', {}, 'invalid escape sequence \\q (1:2)'],
   ['# > 1', {}, 'cannot use pointer accessor outside predicate (1:1)'],
+  ['map([1], #foo)', {}, 'unknown pointer #foo (use #, #index or #acc) (1:10)'],
   ['1 2', {}, 'unexpected token "2" (1:3)'],
   ['let = 1; 2', {}, 'expected a variable name after "let" (1:5)'],
   ['1 ? 2', {}, 'unexpected end of expression, expected ":" (1:6)'],

@@ -192,6 +192,7 @@ class Parser {
       case 'ptr':
         if (this.closures === 0 && t.v !== '') this.fail(`cannot use #${t.v} outside of a closure`);
         if (this.closures === 0) this.fail('cannot use pointer accessor outside predicate');
+        if (t.v !== '' && t.v !== 'index' && t.v !== 'acc') this.fail(`unknown pointer #${t.v} (use #, #index or #acc)`);
         this.i++;
         return { k: 'ptr', name: t.v, pos: t.pos };
       case 'ident': {
