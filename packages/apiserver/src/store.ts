@@ -319,6 +319,11 @@ export class Store {
     return this.ring.slice(lo);
   }
 
+  /** Subscribers (open watches and the server's own), for tests and metrics. */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
   subscribe(l: Listener): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
