@@ -6,7 +6,8 @@
 import { checkTypes } from './type-check.js';
 import { randomUUID, randomBytes } from 'node:crypto';
 import type { Cause, KubeObject, ObjectMeta } from '@flotilla/apimachinery';
-import { clone, isPlainObject, validateDns1123Subdomain, getPath, setPath } from '@flotilla/apimachinery';
+import { isPlainObject, validateDns1123Subdomain, getPath, setPath } from '@flotilla/apimachinery';
+import { clone, stringify } from './json-int.js';
 import {
   applyBuiltinDefaults,
   validateBuiltin,
@@ -127,7 +128,7 @@ export class Objects {
   presentJson(s: Served, so: { json: string; obj: KubeObject }): string {
     const av = apiVersionOf(s.info.group, s.info.version);
     if (so.obj.apiVersion === av) return so.json;
-    return JSON.stringify({ ...so.obj, apiVersion: av });
+    return stringify({ ...so.obj, apiVersion: av });
   }
 
   // ---------------------------------------------------------------- helpers
@@ -190,7 +191,7 @@ export class Objects {
   }
 
   private checkSize(obj: KubeObject): string {
-    const json = JSON.stringify(obj);
+    const json = stringify(obj);
     if (json.length > MAX_OBJECT_BYTES)
       throw tooLarge(`object is too large: ${json.length} bytes exceeds the ${MAX_OBJECT_BYTES}-byte limit`);
     return json;

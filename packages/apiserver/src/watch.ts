@@ -2,6 +2,7 @@
  * Watch streams: the initial ADDED events (or the events since a resourceVersion), then the
  * store's events for one resource, filtered by the caller's selectors, as JSON lines.
  */
+import { stringify } from './json-int.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '@flotilla/apimachinery';
 import { ApiError, badRequest } from './errors.js';
@@ -97,7 +98,7 @@ export class Watches {
       const { type, so } = it;
       if (asTable) {
         const p = s.printer();
-        const objJson = JSON.stringify({
+        const objJson = stringify({
           kind: 'Table',
           apiVersion: 'meta.k8s.io/v1',
           metadata: { resourceVersion: so.obj.metadata?.resourceVersion },

@@ -17,7 +17,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { KubeObject } from '@flotilla/apimachinery';
-import { clone, isPlainObject } from '@flotilla/apimachinery';
+import { isPlainObject } from '@flotilla/apimachinery';
+import { clone } from '../json-int.js';
 import type { UserInfo } from '../auth.js';
 import { ApiError, badRequest, conflict } from '../errors.js';
 import type { AdmissionHooks, WriteOptions } from '../objects.js';

@@ -4,7 +4,8 @@
  * messages Kubernetes gives for a denial or a failed call.
  */
 import type { KubeObject } from '@flotilla/apimachinery';
-import { clone, isPlainObject } from '@flotilla/apimachinery';
+import { isPlainObject } from '@flotilla/apimachinery';
+import { clone } from '../json-int.js';
 import { jsonPatch, PatchError } from '@flotilla/k8s-patch';
 import { ApiError } from '../errors.js';
 import type { Operation, ResourceRef } from './match.js';
