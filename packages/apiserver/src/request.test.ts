@@ -35,7 +35,8 @@ describe('request parsing', () => {
     const q = (s: string) => new URLSearchParams(s);
     assert.deepEqual(listQuery(q('limit=5&watch=1&timeoutSeconds=30'), false).limit, 5);
     assert.equal(listQuery(q('watch=F'), false).watch, false);
-    for (const s of ['limit=abc', 'limit=-1', 'limit=1.5', 'limit=1e3', 'watch=maybe', 'timeoutSeconds=x', 'resourceVersion=xyz', 'allowWatchBookmarks=yes', 'continue=x&resourceVersion=3'])
+    assert.equal(listQuery(q('limit=-1'), false).limit, 0, 'a negative limit is no limit');
+    for (const s of ['limit=abc', 'limit=1.5', 'limit=1e3', 'watch=maybe', 'timeoutSeconds=x', 'resourceVersion=xyz', 'allowWatchBookmarks=yes', 'continue=x&resourceVersion=3'])
       assert.equal(code(() => listQuery(q(s), false)), 400, s);
     for (const s of ['resourceVersion=1&resourceVersionMatch=bogus', 'resourceVersionMatch=Exact', 'resourceVersion=0&resourceVersionMatch=Exact'])
       assert.equal(code(() => listQuery(q(s), false)), 422, s);
