@@ -71,7 +71,7 @@ export class Api {
       }
       const authn = this.auth.authenticate(req.headers.authorization);
       if (!authn) throw unauthorized();
-      const user = this.rbac ? this.rbac.admit(req, url.rawPath, url.query, authn) : authn;
+      const user = this.rbac ? this.rbac.admit(req, url, authn) : authn;
       await this.route(req, res, url, path, user);
     } catch (e) {
       if (!(e instanceof ApiError)) console.error('apiserver: internal error:', e);
@@ -135,7 +135,7 @@ export class Api {
         return sendJson(res, 200, l);
       }
     }
-    const info = parsePath(url.segments);
+    const info = url.resource && !url.resource.extra ? url.resource : undefined;
     if (!info) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
     const served = this.reg.find(info.group, info.version, info.plural);
     if (!served) throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${method.toLowerCase()} ${info.plural}${info.group ? `.${info.group}` : ''})`, {});
@@ -410,7 +410,7 @@ export class Api {
     } catch {
       url = undefined; // answered as a normal request below: a 400 Status
     }
-    const info = url ? parsePath(url.segments) : undefined;
+    const info = url?.resource && !url.resource.extra ? url.resource : undefined;
     const isConnect = !!info && info.group === '' && info.version === 'v1' && info.plural === 'pods' && info.namespace !== undefined && info.name !== undefined && CONNECT_SUBRESOURCES.includes(info.sub ?? '');
     if (!isConnect || (req.method !== 'GET' && req.method !== 'POST')) {
       // not ours to upgrade: answer it as a normal request on this connection, then close it
@@ -427,7 +427,7 @@ export class Api {
     try {
       const authn = this.auth.authenticate(req.headers.authorization);
       if (!authn) throw unauthorized();
-      const user = this.rbac ? this.rbac.admit(req, url!.rawPath, url!.query, authn) : authn;
+      const user = this.rbac ? this.rbac.admit(req, url!, authn) : authn;
       const target = connectTarget({ objects: this.objects, reg: this.reg, store: this.store }, info!.namespace!, info!.name!, info!.sub!, url!.query);
       const served = this.reg.find('', 'v1', 'pods')!;
       if (!this.webhooks.any('CONNECT', served, info!.sub!)) return proxyUpgrade(req, socket, head, target, this.kubeletToken);
