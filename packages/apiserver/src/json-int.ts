@@ -50,8 +50,24 @@ const TOKEN_RE = /"[^"\\]*(?:\\.[^"\\]*)*"|(?<![\d.eE+-])-?\d{16,}(?![\d.eE])/g;
 
 const reviver = (_k: string, v: unknown): unknown => (typeof v === 'string' && v.startsWith(MARK) ? BigInt(v.slice(MARK.length)) : v);
 
-/** Does the text hold a number that JSON.parse would not keep exactly? (cheap test first) */
-const maybeBig = (text: string): boolean => /\d{16}/.test(text);
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/**
+ * Does the text hold a run of 16 digits (a number JSON.parse might not keep exactly)? Looks at
+ * every 16th character only: such a run covers one of them (~3× faster than /\d{16}/).
+ */
+function maybeBig(t: string): boolean {
+  for (let i = 15; i < t.length; i += 16) {
+    if (!isDigit(t.charCodeAt(i))) continue;
+    let a = i;
+    let b = i;
+    while (a > 0 && isDigit(t.charCodeAt(a - 1))) a--;
+    while (b + 1 < t.length && isDigit(t.charCodeAt(b + 1))) b++;
+    if (b - a + 1 >= 16) return true;
+    i = b;
+  }
+  return false;
+}
 
 /** JSON.parse that keeps integers outside ±(2^53-1) exactly, as bigint. Throws JSON.parse's errors. */
 export function parseJson(text: string): any {
