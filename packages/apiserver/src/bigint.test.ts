@@ -104,7 +104,7 @@ describe('integers beyond 2^53 (issue 18 item 8)', { timeout: 120_000 }, () => {
     assert.match(await watching, new RegExp(`"type":"ADDED".*"replicas":${B53},"big":${B64}`));
   });
 
-  it('patches keep them: merge, JSON and apply', async () => {
+  it('patches keep them: merge, JSON and apply (strategic: the built-in case below)', async () => {
     const merge = await c.req('PATCH', `${base}/j`, `{"spec":{"note":"merged"}}`, { 'content-type': 'application/merge-patch+json' });
     assert.equal(merge.status, 200, merge.text);
     assert.match(merge.text, new RegExp(`"replicas":${B53},"big":${B64}`), 'untouched big integers survive a merge patch');
@@ -140,6 +140,19 @@ describe('integers beyond 2^53 (issue 18 item 8)', { timeout: 120_000 }, () => {
     );
     assert.equal(dep.status, 400, dep.text);
     assert.match(dep.body.message, new RegExp(`cannot unmarshal number ${B53} into Go struct field Deployment.spec.replicas of type int32`));
+    // a strategic merge patch of a built-in keeps an int64 exactly
+    const d2 = await c.req(
+      'POST',
+      '/apis/apps/v1/namespaces/default/deployments',
+      `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d2"},"spec":{"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"busybox"}]}}}}`,
+      { 'content-type': 'application/json' },
+    );
+    assert.equal(d2.status, 201, d2.text);
+    const sp = await c.req('PATCH', '/apis/apps/v1/namespaces/default/deployments/d2', `{"spec":{"template":{"spec":{"terminationGracePeriodSeconds":${I64MAX}}}}}`, { 'content-type': 'application/strategic-merge-patch+json' });
+    assert.equal(sp.status, 200, sp.text);
+    assert.match(sp.text, new RegExp(`"terminationGracePeriodSeconds":${I64MAX}`));
+    const kc = await c.kubectl(['get', 'deployment', 'd2', '-o', 'jsonpath={.spec.template.spec.terminationGracePeriodSeconds}']);
+    assert.equal(kc.stdout, I64MAX, 'kubectl reads it exactly');
   });
 
   it('they survive a restart of the server (read back from the database)', async () => {
