@@ -15,13 +15,13 @@ import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersio
 import { Objects, type PatchType, type WriteOptions } from './objects.js';
 import { MetricsApi, withMetricsGroup } from './metrics-api.js';
 import { apiVersionOf, type Registry, type Served } from './registry.js';
-import type { Store, StoreEvent, StoredObject } from './store.js';
+import type { Store, StoredObject } from './store.js';
 import { requestToken } from './token-request.js';
 import { Webhooks, clusterView } from './webhooks/index.js';
 import { Watches } from './watch.js';
 import { connectOptions } from './webhooks/review.js';
 import type { Rbac } from './rbac/index.js';
-import { listFilter, matches, parsePath, parseUrl, type ParsedUrl } from './request.js';
+import { listFilter, matches, parseUrl, type ParsedUrl } from './request.js';
 import { checkDuplicates } from './json-dups.js';
 import { decodeContinue, encodeContinue, listQuery, type ListQuery } from './query.js';
 import { CONNECT_SUBRESOURCES, connectTarget, proxyUpgrade, upgradeError } from './connect.js';
