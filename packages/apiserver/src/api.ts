@@ -6,7 +6,8 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { KubeObject } from '@flotilla/apimachinery';
-import { clone, isPlainObject } from '@flotilla/apimachinery';
+import { isPlainObject } from '@flotilla/apimachinery';
+import { clone } from './json-int.js';
 import type { Authenticator, UserInfo } from './auth.js';
 import { ApiError, badRequest, methodNotAllowed, notFound, unauthorized } from './errors.js';
 import { decodeBody, readBody, sendError, sendJson, warningHeader } from './http.js';
@@ -14,12 +15,13 @@ import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersio
 import { Objects, type PatchType, type WriteOptions } from './objects.js';
 import { MetricsApi, withMetricsGroup } from './metrics-api.js';
 import { apiVersionOf, type Registry, type Served } from './registry.js';
-import type { Store, StoreEvent, StoredObject } from './store.js';
+import type { Store, StoredObject } from './store.js';
 import { requestToken } from './token-request.js';
 import { Webhooks, clusterView } from './webhooks/index.js';
+import { Watches } from './watch.js';
 import { connectOptions } from './webhooks/review.js';
 import type { Rbac } from './rbac/index.js';
-import { listFilter, matches, parsePath, parseUrl, type ParsedUrl } from './request.js';
+import { listFilter, matches, parseUrl, type ParsedUrl } from './request.js';
 import { checkDuplicates } from './json-dups.js';
 import { decodeContinue, encodeContinue, listQuery, type ListQuery } from './query.js';
 import { CONNECT_SUBRESOURCES, connectTarget, proxyUpgrade, upgradeError } from './connect.js';
@@ -27,15 +29,9 @@ import { bindPod, podLog, toScale, writeScale } from './subresources.js';
 
 export { parsePath, type RequestInfo } from './request.js';
 
-const lineCache = new WeakMap<object, Record<string, string>>();
-
-/** Under load a watcher's events are coalesced into one write per this many ms (fewer TLS records). */
-const WATCH_FLUSH_MS = Number(process.env.FLOTILLA_WATCH_FLUSH_MS ?? 16);
-
 export class Api {
   readonly objects: Objects;
   private openapi: OpenApi;
-  private watchers = new Set<ServerResponse>();
   /** metrics.k8s.io (kubectl top), from the kubelets: metrics-api.ts */
   private readonly metrics = new MetricsApi({
     nodes: () => this.store.list('core/nodes').map((s) => s.obj),
@@ -52,9 +48,13 @@ export class Api {
     private readonly opts: { logs?: (ns: string, pod: string, q: URLSearchParams, res: ServerResponse) => boolean } = {},
   ) {
     this.objects = new Objects(store, reg);
+    this.watches = new Watches(store, this.objects);
     this.openapi = new OpenApi(reg);
     this.webhooks = new Webhooks(store, reg, clusterView(store, () => this.kubeletToken));
   }
+
+  /** Open watch streams: watch.ts */
+  private readonly watches: Watches;
 
   /** Admission webhooks (MutatingWebhookConfiguration, ValidatingWebhookConfiguration). */
   readonly webhooks: Webhooks;
@@ -71,7 +71,7 @@ export class Api {
       }
       const authn = this.auth.authenticate(req.headers.authorization);
       if (!authn) throw unauthorized();
-      const user = this.rbac ? this.rbac.admit(req, url.rawPath, url.query, authn) : authn;
+      const user = this.rbac ? this.rbac.admit(req, url, authn) : authn;
       await this.route(req, res, url, path, user);
     } catch (e) {
       if (!(e instanceof ApiError)) console.error('apiserver: internal error:', e);
@@ -135,7 +135,7 @@ export class Api {
         return sendJson(res, 200, l);
       }
     }
-    const info = parsePath(url.segments);
+    const info = url.resource && !url.resource.extra ? url.resource : undefined;
     if (!info) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
     const served = this.reg.find(info.group, info.version, info.plural);
     if (!served) throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${method.toLowerCase()} ${info.plural}${info.group ? `.${info.group}` : ''})`, {});
@@ -372,143 +372,16 @@ export class Api {
   private watch(s: Served, ns: string | undefined, q: URLSearchParams, accept: string, req: IncomingMessage, res: ServerResponse): void {
     if (!s.info.verbs.includes('watch')) throw methodNotAllowed(`watch is not supported on ${s.info.plural}`);
     const f = listFilter(s, q);
-    const asTable = accept.includes('as=Table');
     const include = q.get('includeObject') ?? 'Metadata';
-    const bookmarks = q.get('allowWatchBookmarks') === 'true';
-    const rvParam = q.get('resourceVersion') ?? '';
-    const sendInitial = q.get('sendInitialEvents') === 'true';
-    const timeout = Number(q.get('timeoutSeconds') ?? 0);
-    let since: number;
-    if (rvParam !== '' && rvParam !== '0' && !/^\d+$/.test(rvParam))
-      throw badRequest(`resourceVersion: Invalid value: "${rvParam}": must be a non-negative integer`);
-    const nsFilter = s.info.namespaced ? ns : undefined;
-    const inScope = (ev: { res: string; ns: string }) => ev.res === s.key && (nsFilter === undefined || ev.ns === nsFilter);
-
-    res.writeHead(200, {
-      'Content-Type': asTable ? 'application/json;as=Table;v=v1;g=meta.k8s.io' : 'application/json',
-      'Cache-Control': 'no-cache, private',
-      'Transfer-Encoding': 'chunked',
+    this.watches.serve(s, s.info.namespaced ? ns : undefined, q, accept, req, res, {
+      matches: (o) => matches(f, o),
+      row: (o) => this.row(s, o, include, new Date()),
     });
-    res.flushHeaders();
-    // events are coalesced per event-loop turn: one TLS record for many events under load
-    let pending: string[] = [];
-    let flushScheduled = false;
-    let lastFlush = 0;
-    const flush = () => {
-      flushScheduled = false;
-      lastFlush = performance.now();
-      if (pending.length === 0 || res.writableEnded) return;
-      const chunk = pending.length === 1 ? pending[0] : pending.join('');
-      pending = [];
-      res.write(chunk);
-    };
-    const push = (line: string) => {
-      pending.push(line);
-      if (flushScheduled) return;
-      flushScheduled = true;
-      // leading edge right away; under load at most one write per WATCH_FLUSH_MS per watcher
-      const wait = lastFlush + WATCH_FLUSH_MS - performance.now();
-      if (wait <= 0) setImmediate(flush);
-      else setTimeout(flush, wait);
-    };
-    const write = (type: string, so: { json: string; obj: KubeObject }) => {
-      let objJson: string;
-      if (asTable) {
-        const p = s.printer();
-        objJson = JSON.stringify({
-          kind: 'Table',
-          apiVersion: 'meta.k8s.io/v1',
-          metadata: { resourceVersion: so.obj.metadata?.resourceVersion },
-          columnDefinitions: type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED' ? [] : p.columns,
-          rows: [this.row(s, so.obj, include, new Date())],
-        });
-        push(`{"type":"${type}","object":${objJson}}\n`);
-        return;
-      }
-      // the same event line is shared by every watcher of this version (no per-watcher garbage)
-      let lines = lineCache.get(so);
-      if (!lines) lineCache.set(so, (lines = {}));
-      const ck = `${type}:${s.info.version}`;
-      push((lines[ck] ??= `{"type":"${type}","object":${this.objects.presentJson(s, so)}}\n`));
-    };
-    const onEvent = (ev: StoreEvent) => {
-      if (!inScope(ev)) return;
-      const m = matches(f, ev.obj);
-      if (ev.type === 'ADDED') {
-        if (m) write('ADDED', ev);
-        return;
-      }
-      if (ev.type === 'DELETED') {
-        if (m || (ev.prev && matches(f, ev.prev))) write('DELETED', ev);
-        return;
-      }
-      // MODIFIED: an object entering the selection is ADDED, one leaving it DELETED
-      const pm = ev.prev ? matches(f, ev.prev) : m;
-      if (m && pm) write('MODIFIED', ev);
-      else if (m) write('ADDED', ev);
-      else if (pm) write('DELETED', ev);
-    };
-    if (rvParam === '' || rvParam === '0' || sendInitial) {
-      for (const so of this.store.list(s.key, nsFilter)) {
-        if (!matches(f, so.obj)) continue;
-        write('ADDED', so);
-      }
-      since = this.store.rv;
-      if (sendInitial) {
-        push(
-          JSON.stringify({
-            type: 'BOOKMARK',
-            object: { kind: s.info.kind, apiVersion: apiVersionOf(s.info.group, s.info.version), metadata: { resourceVersion: String(since), annotations: { 'k8s.io/initial-events-end': 'true' } } },
-          }) + '\n',
-        );
-      }
-    } else {
-      since = Number(rvParam);
-      const evs = this.store.eventsSince(since);
-      if (evs === 'gone') {
-        res.end(
-          JSON.stringify({
-            type: 'ERROR',
-            object: new ApiError(410, 'Expired', `too old resource version: ${since} (${this.store.oldestEventRv - 1})`).toStatus(),
-          }) + '\n',
-        );
-        return;
-      }
-      for (const ev of evs) onEvent(ev);
-    }
-    const unsub = this.store.subscribe(onEvent);
-    this.watchers.add(res);
-    let bm: NodeJS.Timeout | undefined;
-    if (bookmarks) {
-      bm = setInterval(() => {
-        push(
-          JSON.stringify({
-            type: 'BOOKMARK',
-            object: { kind: s.info.kind, apiVersion: apiVersionOf(s.info.group, s.info.version), metadata: { resourceVersion: String(this.store.rv) } },
-          }) + '\n',
-        );
-      }, 5000);
-    }
-    let to: NodeJS.Timeout | undefined;
-    const done = () => {
-      unsub();
-      if (bm) clearInterval(bm);
-      if (to) clearTimeout(to);
-      this.watchers.delete(res);
-    };
-    if (timeout > 0)
-      to = setTimeout(() => {
-        flush();
-        res.end();
-      }, timeout * 1000);
-    res.on('close', done);
-    req.on('close', done);
   }
 
   /** Ends every open watch (used at shutdown). */
   closeWatches(): void {
-    for (const w of this.watchers) w.end();
-    this.watchers.clear();
+    this.watches.closeAll();
   }
 
   // ------------------------------------------------------------ subresources
@@ -537,7 +410,7 @@ export class Api {
     } catch {
       url = undefined; // answered as a normal request below: a 400 Status
     }
-    const info = url ? parsePath(url.segments) : undefined;
+    const info = url?.resource && !url.resource.extra ? url.resource : undefined;
     const isConnect = !!info && info.group === '' && info.version === 'v1' && info.plural === 'pods' && info.namespace !== undefined && info.name !== undefined && CONNECT_SUBRESOURCES.includes(info.sub ?? '');
     if (!isConnect || (req.method !== 'GET' && req.method !== 'POST')) {
       // not ours to upgrade: answer it as a normal request on this connection, then close it
@@ -554,7 +427,7 @@ export class Api {
     try {
       const authn = this.auth.authenticate(req.headers.authorization);
       if (!authn) throw unauthorized();
-      const user = this.rbac ? this.rbac.admit(req, url!.rawPath, url!.query, authn) : authn;
+      const user = this.rbac ? this.rbac.admit(req, url!, authn) : authn;
       const target = connectTarget({ objects: this.objects, reg: this.reg, store: this.store }, info!.namespace!, info!.name!, info!.sub!, url!.query);
       const served = this.reg.find('', 'v1', 'pods')!;
       if (!this.webhooks.any('CONNECT', served, info!.sub!)) return proxyUpgrade(req, socket, head, target, this.kubeletToken);

@@ -6,7 +6,7 @@
  * Each pass is level-triggered over the store's current state, so a restart loses nothing.
  */
 import type { KubeObject } from '@flotilla/apimachinery';
-import { clone } from '@flotilla/apimachinery';
+import { clone } from './json-int.js';
 import type { Objects } from './objects.js';
 import type { Registry } from './registry.js';
 import type { Store, StoreEvent } from './store.js';

@@ -1,4 +1,5 @@
 /** HTTP plumbing: reading bodies with limits, decoding JSON/YAML, writing JSON and Status. */
+import { parseJson, stringify, unbigSafe, yamlMaybeBig } from './json-int.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import YAML from 'yaml';
 import { ApiError, badRequest, tooLarge } from './errors.js';
@@ -120,7 +121,9 @@ export function decodeBody(buf: Buffer, contentType: string | undefined): unknow
   if (text.trim() === '') throw badRequest('the request body is empty: an object was expected');
   if (ct.includes('yaml')) {
     checkNesting(text, true);
-    const docs = YAML.parseAllDocuments(text, { prettyErrors: true });
+    // integers beyond 2^53 are kept exactly (as bigint) when the text may hold one
+    const big = yamlMaybeBig(text);
+    const docs = YAML.parseAllDocuments(text, { prettyErrors: true, intAsBigInt: big });
     if (docs.length === 0) throw badRequest('the request body is empty: an object was expected');
     const doc = docs[0];
     if (doc.errors.length) {
@@ -138,12 +141,13 @@ export function decodeBody(buf: Buffer, contentType: string | undefined): unknow
           : `Request entity too large: the YAML body uses more than ${MAX_YAML_ALIASES} aliases (or an alias of itself)`,
       );
     }
-    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    const v = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    return big ? unbigSafe(v) : v;
   }
   if (ct === 'application/json' || ct.endsWith('+json') || ct === '*/*' || ct === '') {
     checkNesting(text, false);
     try {
-      return JSON.parse(text);
+      return parseJson(text);
     } catch (e) {
       const msg = (e as Error).message;
       throw badRequest(`the body of the request could not be decoded as JSON: ${msg}`);
@@ -154,7 +158,7 @@ export function decodeBody(buf: Buffer, contentType: string | undefined): unknow
 }
 
 export function sendJson(res: ServerResponse, code: number, body: unknown | string, headers: Record<string, string> = {}): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const text = typeof body === 'string' ? body : stringify(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }

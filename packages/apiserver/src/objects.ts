@@ -6,7 +6,9 @@
 import { checkTypes } from './type-check.js';
 import { randomUUID, randomBytes } from 'node:crypto';
 import type { Cause, KubeObject, ObjectMeta } from '@flotilla/apimachinery';
-import { clone, isPlainObject, validateDns1123Subdomain, getPath, setPath } from '@flotilla/apimachinery';
+import { isPlainObject, validateDns1123Subdomain, getPath, setPath } from '@flotilla/apimachinery';
+import { clone, stringify } from './json-int.js';
+import { convertHpa, HPA_V2 } from './hpa-convert.js';
 import {
   applyBuiltinDefaults,
   validateBuiltin,
@@ -121,13 +123,15 @@ export class Objects {
   present(s: Served, obj: KubeObject): KubeObject {
     const av = apiVersionOf(s.info.group, s.info.version);
     if (obj.apiVersion === av) return obj;
-    return { ...obj, apiVersion: av };
+    // HorizontalPodAutoscaler: v1 is a conversion of the stored v2 (hpa-convert.ts)
+    const hpa = s.builtin && s.info.kind === 'HorizontalPodAutoscaler' ? convertHpa(obj, av) : undefined;
+    return hpa ?? { ...obj, apiVersion: av };
   }
 
   presentJson(s: Served, so: { json: string; obj: KubeObject }): string {
     const av = apiVersionOf(s.info.group, s.info.version);
     if (so.obj.apiVersion === av) return so.json;
-    return JSON.stringify({ ...so.obj, apiVersion: av });
+    return stringify(this.present(s, so.obj));
   }
 
   // ---------------------------------------------------------------- helpers
@@ -190,7 +194,7 @@ export class Objects {
   }
 
   private checkSize(obj: KubeObject): string {
-    const json = JSON.stringify(obj);
+    const json = stringify(obj);
     if (json.length > MAX_OBJECT_BYTES)
       throw tooLarge(`object is too large: ${json.length} bytes exceeds the ${MAX_OBJECT_BYTES}-byte limit`);
     return json;
@@ -332,6 +336,8 @@ export class Objects {
   }
 
   private toStorage(s: Served, obj: KubeObject): KubeObject {
+    // HorizontalPodAutoscalers are stored as autoscaling/v2, whichever version wrote them
+    if (s.builtin && s.info.kind === 'HorizontalPodAutoscaler') return convertHpa(obj, HPA_V2) ?? obj;
     if (obj.apiVersion !== s.storageApiVersion) return { ...obj, apiVersion: s.storageApiVersion };
     return obj;
   }

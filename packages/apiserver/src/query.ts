@@ -48,7 +48,8 @@ export interface ListQuery {
 /** The options of a list or watch (GET on a collection, deletecollection). */
 export function listQuery(q: URLSearchParams, watchPrefix: boolean): ListQuery {
   const watch = watchPrefix || !!boolParam(q, 'watch');
-  const limit = intParam(q, 'limit', 0) ?? 0;
+  // a negative limit is no limit, as Kubernetes' storage reads it (it pages only when limit > 0)
+  const limit = Math.max(0, intParam(q, 'limit') ?? 0);
   const resourceVersion = rvParam(q);
   const cont = q.get('continue') || undefined;
   const timeoutSeconds = intParam(q, 'timeoutSeconds', 0);

@@ -27,6 +27,13 @@ export interface ParsedUrl {
   /** "/" + segments joined: for the non-resource paths (discovery, openapi, healthz) */
   path: string;
   query: URLSearchParams;
+  /**
+   * The resource the path names (/api/{v}/… or /apis/{g}/{v}/…), walked once here for routing
+   * and for RBAC's attributes alike; undefined for other paths. `extra` marks segments beyond
+   * {name}/{subresource}: authorization still sees the resource (as Kubernetes' RequestInfo
+   * does), routing answers 404.
+   */
+  resource?: RequestInfo & { extra: boolean };
 }
 
 export function parseUrl(rawUrl: string): ParsedUrl {
@@ -44,7 +51,13 @@ export function parseUrl(rawUrl: string): ParsedUrl {
     const errs = pathSegmentErrors(s);
     if (errs.length) throw badRequest(`invalid resource name ${JSON.stringify(s)}: [${errs.join(', ')}]`);
   }
-  return { rawPath: `/${rawSegments.join('/')}`, segments, path: `/${segments.join('/')}`, query: new URLSearchParams(qi >= 0 ? raw.slice(qi + 1) : '') };
+  return {
+    rawPath: `/${rawSegments.join('/')}`,
+    segments,
+    path: `/${segments.join('/')}`,
+    query: new URLSearchParams(qi >= 0 ? raw.slice(qi + 1) : ''),
+    resource: resourceInfo(segments),
+  };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -76,9 +89,20 @@ export function pathSegmentErrors(name: string): string[] {
   return out;
 }
 
-/** Routes the decoded segments of "/api/v1/namespaces/ns/pods/name/status" and friends; undefined: not a resource path. */
+/** Routes the decoded segments of "/api/v1/namespaces/ns/pods/name/status" and friends; undefined: not a resource path (or one with segments past its subresource). */
 export function parsePath(path: string | string[]): RequestInfo | undefined {
-  const parts = typeof path === 'string' ? parseUrl(path).segments : path;
+  const info = typeof path === 'string' ? parseUrl(path).resource : resourceInfo(path);
+  if (!info || info.extra) return undefined;
+  const { extra: _extra, ...rest } = info;
+  return rest;
+}
+
+/**
+ * The one walk of a resource path (Kubernetes' RequestInfoFactory): api group and version, the
+ * watch prefix, namespaces/{ns}/ (but namespaces/{ns} and namespaces/{ns}/{status,finalize} are
+ * the Namespace object itself), then {resource}/{name}/{subresource}.
+ */
+export function resourceInfo(parts: string[]): (RequestInfo & { extra: boolean }) | undefined {
   let group = '';
   let version: string;
   let rest: string[];
@@ -97,12 +121,10 @@ export function parsePath(path: string | string[]): RequestInfo | undefined {
   }
   if (rest.length === 0) return undefined;
   if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
-    // namespaces/{ns}/{plural}[/{name}[/{sub}]]: anything longer is no resource
-    if (rest.length > 5) return undefined;
-    return { group, version, namespace: rest[1], plural: rest[2], name: rest[3], sub: rest[4], watchPrefix };
+    // namespaces/{ns}/{plural}[/{name}[/{sub}]]: anything longer is no resource to route to
+    return { group, version, namespace: rest[1], plural: rest[2], name: rest[3], sub: rest[4], watchPrefix, extra: rest.length > 5 };
   }
-  if (rest.length > 3) return undefined;
-  return { group, version, plural: rest[0], name: rest[1], sub: rest[2], watchPrefix };
+  return { group, version, plural: rest[0], name: rest[1], sub: rest[2], watchPrefix, extra: rest.length > 3 };
 }
 
 const FIELD_LABELS: Record<string, string[]> = {

@@ -3,6 +3,7 @@
  * monotonic resourceVersion, an in-memory index of every object for fast reads, and an event log
  * (kept in SQLite too) so watches can resume from a resourceVersion even after a restart.
  */
+import { parseJson, stringify } from './json-int.js';
 import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -124,7 +125,7 @@ export class Store {
       data: string;
     }>) {
       const json = this.opts.transform ? this.opts.transform.decode(row.res, row.data) : row.data;
-      this.bucket(row.res).set(key(row.ns, row.name), { rv: row.rv, json, obj: JSON.parse(json) });
+      this.bucket(row.res).set(key(row.ns, row.name), { rv: row.rv, json, obj: parseJson(json) });
       if (row.rv > max) max = row.rv;
     }
     const evMax = (this.db.prepare('SELECT MAX(rv) AS m FROM events').get() as { m: number | null }).m ?? 0;
@@ -134,7 +135,7 @@ export class Store {
       .all(this.rv - this.window) as { rv: number; type: EventType; res: string; ns: string; name: string; data: string }[];
     for (const r of rows) {
       const json = this.opts.transform ? this.opts.transform.decode(r.res, r.data) : r.data;
-      this.ring.push({ rv: r.rv, type: r.type, res: r.res, ns: r.ns, name: r.name, json, obj: JSON.parse(json) });
+      this.ring.push({ rv: r.rv, type: r.type, res: r.res, ns: r.ns, name: r.name, json, obj: parseJson(json) });
     }
     this.oldestEventRv = rows.length ? rows[0].rv : this.rv + 1;
   }
@@ -178,7 +179,7 @@ export class Store {
     const rv = this.rv + 1;
     obj.metadata = obj.metadata ?? {};
     obj.metadata.resourceVersion = String(rv);
-    const json = JSON.stringify(obj);
+    const json = stringify(obj);
     if (maxBytes !== undefined && json.length > maxBytes) {
       if (prev) obj.metadata.resourceVersion = prev.metadata?.resourceVersion;
       else delete obj.metadata.resourceVersion;
@@ -202,7 +203,7 @@ export class Store {
     const obj = cur.obj;
     obj.metadata = obj.metadata ?? {};
     obj.metadata.resourceVersion = String(rv);
-    const json = JSON.stringify(obj);
+    const json = stringify(obj);
     this.txRemove(res, ns, name, rv, json);
     this.afterWrite();
     this.rv = rv;
@@ -317,6 +318,11 @@ export class Store {
       else hi = mid;
     }
     return this.ring.slice(lo);
+  }
+
+  /** Subscribers (open watches and the server's own), for tests and metrics. */
+  get listenerCount(): number {
+    return this.listeners.size;
   }
 
   subscribe(l: Listener): () => void {

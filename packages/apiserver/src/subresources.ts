@@ -1,7 +1,8 @@
 /** Subresources served by the API server itself: scale and pods/log. */
 import { request as httpRequest, type ServerResponse } from 'node:http';
 import type { KubeObject } from '@flotilla/apimachinery';
-import { getPath, clone, isPlainObject } from '@flotilla/apimachinery';
+import { getPath, isPlainObject } from '@flotilla/apimachinery';
+import { clone } from './json-int.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { sendError, sendJson } from './http.js';
 import type { Objects, WriteOptions } from './objects.js';

@@ -23,14 +23,19 @@ const INT32 = 2 ** 31;
 const INT64 = 2 ** 63;
 
 /** A whole number within its field's range (int32, or int64 for every other integer), as Go's decoder requires. */
-function intFits(s: StructSchema, v: number): boolean {
+function intFits(s: StructSchema, v: number | bigint): boolean {
+  if (typeof v === 'bigint') {
+    // beyond 2^53 (json-int.ts keeps those exactly): only an int64 field, within int64
+    const bound = s.format === 'int32' ? 2n ** 31n : 2n ** 63n;
+    return v >= -bound && v < bound;
+  }
   if (!Number.isInteger(v)) return false;
   const bound = s.format === 'int32' ? INT32 : INT64;
   return v >= -bound && v < bound;
 }
 
 /** What Go's decoder names the value: a number that did not fit is quoted with its literal. */
-const described = (v: unknown): string => (typeof v === 'number' ? `number ${String(v)}` : jsonType(v));
+const described = (v: unknown): string => (typeof v === 'number' || typeof v === 'bigint' ? `number ${String(v)}` : jsonType(v));
 
 function fits(s: StructSchema, v: unknown): boolean {
   if (v === null || v === undefined || !s.type) return true;
@@ -39,7 +44,7 @@ function fits(s: StructSchema, v: unknown): boolean {
     case 'string':
       return typeof v === 'string';
     case 'integer':
-      return typeof v === 'bigint' || (typeof v === 'number' && intFits(s, v));
+      return (typeof v === 'bigint' || typeof v === 'number') && intFits(s, v);
     case 'number':
       return typeof v === 'number' || typeof v === 'bigint';
     case 'boolean':

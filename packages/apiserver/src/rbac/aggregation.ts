@@ -3,7 +3,8 @@
  * the rules of every ClusterRole its `clusterRoleSelectors` select (in name order, duplicates
  * dropped), kept current as labelled ClusterRoles come, change and go.
  */
-import { clone, labelSelectorRequirements, matchLabels, type KubeObject } from '@flotilla/apimachinery';
+import { labelSelectorRequirements, matchLabels, type KubeObject } from '@flotilla/apimachinery';
+import { clone } from '../json-int.js';
 import type { Objects } from '../objects.js';
 import type { Store, StoreEvent } from '../store.js';
 import { CLUSTER_ROLES } from './authorizer.js';

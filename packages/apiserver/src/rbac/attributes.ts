@@ -3,7 +3,7 @@
  * Forbidden answer it gives (pure).
  */
 import { ApiError } from '../errors.js';
-import { parseUrl } from '../request.js';
+import { parseUrl, type ParsedUrl } from '../request.js';
 import type { Attributes } from './rules.js';
 
 /** The subresources of pods that upgrade the connection; Kubernetes authorizes `create` on them. */
@@ -20,45 +20,27 @@ function selectedName(fieldSelector: string | null | undefined): string | undefi
 }
 
 /**
- * Attributes of an HTTP request. `path` is the URL path without a trailing slash; of the query,
- * `watch` and (for lists and watches, as Kubernetes does) a `fieldSelector` naming one object.
+ * Attributes of an HTTP request, from the router's own parse of it (`parseUrl`: the raw path split
+ * while encoded, each segment decoded once, and the resource walked once — `url.resource`), so
+ * authorization and routing cannot read a path two ways. Of the query, `watch` and (for lists and
+ * watches, as Kubernetes does) a `fieldSelector` naming one object. A string is parsed here (tests).
  */
-export function requestAttributes(method: string, path: string, query: URLSearchParams | null): Attributes {
-  const watchParam = query?.get('watch') ?? null;
+export function requestAttributes(method: string, url: ParsedUrl | string, query?: URLSearchParams | null): Attributes {
+  const u = typeof url === 'string' ? parseUrl(url) : url;
+  const q = query === undefined ? u.query : query;
+  const watchParam = q?.get('watch') ?? null;
   const m = method.toUpperCase();
-  // the router's own parse of the same raw path (split while encoded, each segment decoded once),
-  // so authorization and routing cannot read a path two ways
-  const parts = parseUrl(path).segments;
-  let rest: string[] | undefined;
-  let apiGroup = '';
-  let apiVersion = '';
-  if (parts[0] === 'api' && parts.length >= 3) {
-    apiVersion = parts[1];
-    rest = parts.slice(2);
-  } else if (parts[0] === 'apis' && parts.length >= 4) {
-    apiGroup = parts[1];
-    apiVersion = parts[2];
-    rest = parts.slice(3);
-  }
-  if (!rest) return { resourceRequest: false, path: path || '/', verb: m === 'HEAD' ? 'get' : m.toLowerCase() };
-  let decoded = rest;
+  const r = u.resource;
+  if (!r) return { resourceRequest: false, path: u.rawPath || '/', verb: m === 'HEAD' ? 'get' : m.toLowerCase() };
+  const apiGroup = r.group;
+  const apiVersion = r.version;
+  const watchPrefix = r.watchPrefix;
+  // /namespaces/{name}[/{status,finalize}] is the Namespace object itself, and in that namespace
+  const namespace = r.namespace ?? (r.plural === 'namespaces' && r.group === '' ? r.name : undefined);
+  const resource = r.plural;
+  let name: string | undefined = r.name;
+  const subresource = r.sub;
   let verb = '';
-  let watchPrefix = false;
-  if (decoded[0] === 'watch') {
-    watchPrefix = true;
-    decoded = decoded.slice(1);
-  }
-  let namespace: string | undefined;
-  if (decoded[0] === 'namespaces') {
-    if (decoded.length > 1) {
-      namespace = decoded[1];
-      // /namespaces/{name} and /namespaces/{name}/{status,finalize}: the namespace object itself
-      if (decoded.length > 2 && !(decoded.length === 3 && (decoded[2] === 'status' || decoded[2] === 'finalize'))) decoded = decoded.slice(2);
-    }
-  }
-  const resource = decoded[0] ?? '';
-  let name: string | undefined = decoded[1];
-  const subresource = decoded[2];
   const isWatch = watchParam === 'true' || watchParam === '1';
   switch (m) {
     case 'GET':
@@ -66,7 +48,7 @@ export function requestAttributes(method: string, path: string, query: URLSearch
       verb = watchPrefix ? 'watch' : name === undefined ? (isWatch ? 'watch' : 'list') : 'get';
       if (name !== undefined && isWatch) verb = 'watch';
       // a list or watch of one object by field selector is authorized with that object's name
-      if (name === undefined) name = selectedName(query?.get('fieldSelector'));
+      if (name === undefined) name = selectedName(q?.get('fieldSelector'));
       break;
     case 'POST':
       verb = 'create';

@@ -4,7 +4,8 @@
  * other than "false" get back the rules, subjects, labels and aggregation rule they lack (what a
  * user added stays).
  */
-import { clone, type KubeObject } from '@flotilla/apimachinery';
+import { type KubeObject } from '@flotilla/apimachinery';
+import { clone } from '../json-int.js';
 import type { Objects } from '../objects.js';
 import type { Registry } from '../registry.js';
 import type { Store } from '../store.js';

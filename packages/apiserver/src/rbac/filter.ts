@@ -3,6 +3,7 @@
  * filter chain does: impersonation (`Impersonate-User`, `-Group`, `-Uid`, `-Extra-*`, each
  * checked with the `impersonate` verb), then authorization of the request's attributes.
  */
+import type { ParsedUrl } from '../request.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ApiError } from '../errors.js';
 import { requestAttributes, forbiddenFor } from './attributes.js';
@@ -63,15 +64,14 @@ export function impersonate(authz: RbacAuthorizer, h: IncomingHttpHeaders, user:
 export function authorizeRequest(
   authz: RbacAuthorizer,
   req: { method?: string; headers: IncomingHttpHeaders },
-  path: string,
-  query: URLSearchParams | null,
+  url: ParsedUrl,
   authenticated: Subject,
   log?: (m: string) => void,
 ): Subject {
   const user = impersonate(authz, req.headers, authenticated, log);
   // the privileged group needs no attributes at all (the fast path for the admin's requests)
   if (user.groups.includes(MASTERS)) return user;
-  const a = requestAttributes(req.method ?? 'GET', path, query);
+  const a = requestAttributes(req.method ?? 'GET', url);
   const d = authz.authorize(user, a);
   if (!d.allowed) {
     if (log && (user.username.startsWith('system:kube-') || user.username.startsWith('system:node:')))

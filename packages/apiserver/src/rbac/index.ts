@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { KubeObject } from '@flotilla/apimachinery';
 import type { Objects } from '../objects.js';
+import type { ParsedUrl } from '../request.js';
 import type { Registry, Served } from '../registry.js';
 import type { Store } from '../store.js';
 import { Aggregator } from './aggregation.js';
@@ -44,8 +45,8 @@ export class Rbac {
   }
 
   /** Impersonation and authorization of a request; returns the user it runs as (throws 400/403). */
-  admit(req: { method?: string; headers: IncomingHttpHeaders }, path: string, query: URLSearchParams | null, user: Subject): Subject {
-    return authorizeRequest(this.authorizer, req, path, query, user, this.log);
+  admit(req: { method?: string; headers: IncomingHttpHeaders }, url: ParsedUrl, user: Subject): Subject {
+    return authorizeRequest(this.authorizer, req, url, user, this.log);
   }
 
   /** The escalation check for a write by `user` (WriteOptions.check); undefined when nothing needs checking. */

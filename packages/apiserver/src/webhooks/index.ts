@@ -17,7 +17,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { KubeObject } from '@flotilla/apimachinery';
-import { clone, isPlainObject } from '@flotilla/apimachinery';
+import { isPlainObject } from '@flotilla/apimachinery';
+import { clone, stringify } from '../json-int.js';
 import type { UserInfo } from '../auth.js';
 import { ApiError, badRequest, conflict } from '../errors.js';
 import type { AdmissionHooks, WriteOptions } from '../objects.js';
@@ -251,7 +252,7 @@ export class Webhooks {
       options: a.options,
     });
     try {
-      const text = await post(h, this.agent(h), JSON.stringify(review));
+      const text = await post(h, this.agent(h), stringify(review));
       return { result: parseReview(text, version, uid, h.type === 'mutating'), ref, req };
     } catch (e) {
       if (e instanceof ApiError) throw e;

@@ -4,7 +4,8 @@
  * messages Kubernetes gives for a denial or a failed call.
  */
 import type { KubeObject } from '@flotilla/apimachinery';
-import { clone, isPlainObject } from '@flotilla/apimachinery';
+import { isPlainObject } from '@flotilla/apimachinery';
+import { clone, parseJson } from '../json-int.js';
 import { jsonPatch, PatchError } from '@flotilla/k8s-patch';
 import { ApiError } from '../errors.js';
 import type { Operation, ResourceRef } from './match.js';
@@ -64,7 +65,7 @@ export class InvalidResponse extends Error {}
 export function parseReview(text: string, version: 'v1' | 'v1beta1', uid: string, mutating: boolean): ReviewResult {
   let body: any;
   try {
-    body = JSON.parse(text);
+    body = parseJson(text);
   } catch (e) {
     throw new InvalidResponse(`received invalid webhook response: ${(e as Error).message}`);
   }
@@ -85,7 +86,7 @@ export function parseReview(text: string, version: 'v1' | 'v1beta1', uid: string
     if (typeof r.patch !== 'string') throw new InvalidResponse('response.patch must be a base64-encoded string');
     let ops: unknown;
     try {
-      ops = JSON.parse(Buffer.from(r.patch, 'base64').toString('utf8'));
+      ops = parseJson(Buffer.from(r.patch, 'base64').toString('utf8'));
     } catch (e) {
       throw new InvalidResponse(`response.patch is not a base64-encoded JSON patch: ${(e as Error).message}`);
     }
