@@ -1,0 +1,74 @@
+// Input and output of the pure operator.
+import type { Inputs, NodePhase, NodeStatus, Outputs, Template, TemplateRef, Workflow, WorkflowPhase, WorkflowTemplate } from '../types.js';
+
+/** What the executor and the pod reported for a pod node (WorkflowTaskResult + pod status). */
+export interface PodObservation {
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Error';
+  exitCode?: number;
+  message?: string;
+  outputs?: Outputs;
+  startedAt?: string;
+  finishedAt?: string;
+  hostNodeName?: string;
+  podIP?: string;
+}
+
+/** templateRef / workflowTemplateRef lookup: a function, or a map of `name` (namespaced) and `cluster/name`. */
+export type TemplateResolver =
+  | ((name: string, clusterScope: boolean) => WorkflowTemplate | undefined)
+  | Record<string, WorkflowTemplate>;
+
+export interface ControllerConfig {
+  /** Controller-wide cap of running pods for this workflow's namespace (workflow-controller-configmap `parallelism`). */
+  parallelism?: number;
+  /** Maximum nesting of templates before the recursion guard fails the node (default 100). */
+  maxDepth?: number;
+}
+
+export interface OperateInput {
+  workflow: Workflow;
+  /** Observed pod / task-result states by node id. */
+  pods?: Record<string, PodObservation>;
+  templates?: TemplateResolver;
+  /** ConfigMap data for `valueFrom.configMapKeyRef` (name → data). */
+  configMaps?: Record<string, Record<string, string>>;
+  now: Date | string;
+  config?: ControllerConfig;
+}
+
+export interface PodToCreate {
+  nodeId: string;
+  nodeName: string;
+  podName: string;
+  templateName?: string;
+  templateRef?: TemplateRef;
+  /** The template with inputs and variables substituted — what the pod builder turns into containers. */
+  template: Template;
+  inputs?: Inputs;
+  kind: 'container' | 'script' | 'resource' | 'data' | 'containerSet' | 'http' | 'plugin';
+  serviceAccountName?: string;
+  /** Seconds left before the template's / workflow's deadline, for the pod's activeDeadlineSeconds. */
+  activeDeadlineSeconds?: number;
+}
+
+export interface Plan {
+  podsToCreate: PodToCreate[];
+  /** Pod names to delete (terminate, deadline, podGC). */
+  podsToDelete: string[];
+  nodes: Record<string, NodeStatus>;
+  phase: WorkflowPhase;
+  message?: string;
+  progress: string;
+  startedAt?: string;
+  finishedAt?: string;
+  outputs?: Outputs;
+  storedTemplates?: Record<string, Template>;
+  /** Ask to be called again after this many seconds (suspend duration, retry backoff, deadline). */
+  requeueAfter?: number;
+  /** True when anything differs from the input status. */
+  changed: boolean;
+}
+
+export const FULFILLED: ReadonlySet<NodePhase> = new Set(['Succeeded', 'Failed', 'Error', 'Skipped', 'Omitted']);
+export const isFulfilled = (n: NodeStatus | undefined): boolean => !!n && FULFILLED.has(n.phase);
+export const isPodType = (n: NodeStatus): boolean => n.type === 'Pod' || n.type === 'HTTP' || n.type === 'Plugin';

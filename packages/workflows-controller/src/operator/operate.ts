@@ -1,0 +1,187 @@
+// operate(input) → Plan: one pure pass over a workflow (Argo's operator without I/O).
+import type { NodeStatus, Parameter, Workflow, WorkflowPhase, WorkflowSpec } from '../types.js';
+import { validateWorkflow } from '../validate.js';
+import { Ctx } from './context.js';
+import { executeTemplate, fromValueFrom } from './execute.js';
+import { isFulfilled, isPodType, type OperateInput, type Plan } from './model.js';
+import { podName } from './ids.js';
+import { str } from './vars.js';
+
+const TERMINAL = new Set<WorkflowPhase>(['Succeeded', 'Failed', 'Error']);
+
+/** The spec with `workflowTemplateRef` merged in (the workflow's own fields win; arguments merge by name). */
+export function effectiveSpec(wf: Workflow, lookup: (name: string, cluster: boolean) => { spec: WorkflowSpec } | undefined): WorkflowSpec {
+  const ref = wf.spec.workflowTemplateRef;
+  const stored = wf.status?.storedWorkflowTemplateSpec;
+  if (!ref) return wf.spec;
+  const base = stored ?? lookup(ref.name, !!ref.clusterScope)?.spec;
+  if (!base) throw new Error(`${ref.clusterScope ? 'ClusterWorkflowTemplate' : 'WorkflowTemplate'} '${ref.name}' not found`);
+  const params: Parameter[] = [...(base.arguments?.parameters ?? [])];
+  for (const p of wf.spec.arguments?.parameters ?? []) {
+    const i = params.findIndex((x) => x.name === p.name);
+    if (i >= 0) params[i] = { ...params[i]!, ...p };
+    else params.push(p);
+  }
+  const { workflowTemplateRef: _r, ...own } = wf.spec;
+  return { ...base, ...own, arguments: { ...base.arguments, ...own.arguments, parameters: params }, templates: [...(base.templates ?? []), ...(own.templates ?? [])] };
+}
+
+export function operate(input: OperateInput): Plan {
+  const wf: Workflow = structuredClone(input.workflow);
+  const status = wf.status ?? {};
+  const now = input.now instanceof Date ? input.now : new Date(input.now);
+  const nodes: Record<string, NodeStatus> = structuredClone(status.nodes ?? {});
+  const before = JSON.stringify(status);
+  const plan = (p: Partial<Plan>): Plan => {
+    const out: Plan = {
+      podsToCreate: [], podsToDelete: [], nodes, phase: status.phase ?? '', progress: progressOf(nodes),
+      startedAt: status.startedAt, finishedAt: status.finishedAt, changed: false, ...p,
+    };
+    if (status.message !== undefined && !('message' in p)) out.message = status.message;
+    out.changed = JSON.stringify({ ...status, phase: out.phase, message: out.message, nodes: out.nodes, progress: out.progress, startedAt: out.startedAt, finishedAt: out.finishedAt }) !== before || out.podsToCreate.length > 0;
+    return out;
+  };
+  if (status.phase && TERMINAL.has(status.phase)) return plan({});
+
+  const resolverFn = (name: string, cluster: boolean) => {
+    const r = input.templates;
+    if (!r) return undefined;
+    return typeof r === 'function' ? r(name, cluster) : r[cluster ? `cluster/${name}` : name];
+  };
+  const startedAt = status.startedAt ?? isoSeconds(now);
+  const fail = (message: string, phase: WorkflowPhase = 'Failed') => plan({ phase, message, startedAt, finishedAt: isoSeconds(now) });
+  let spec: WorkflowSpec;
+  try {
+    spec = effectiveSpec(wf, resolverFn);
+  } catch (e) {
+    return fail((e as Error).message, 'Error');
+  }
+  if (!status.phase || status.phase === 'Pending') {
+    const errs = validateWorkflow({ ...wf, spec: { ...spec, workflowTemplateRef: undefined } }, input.templates, { configMaps: input.configMaps });
+    if (errs.length) return fail(`invalid spec: ${errs.map((e) => e.message).join('; ')}`);
+  }
+
+  const ctx = new Ctx(wf, spec, nodes, now, input.pods ?? {}, input.templates, input.configMaps ?? {}, input.config ?? {}, structuredClone(status.storedTemplates ?? {}));
+  // globals
+  const g = ctx.global;
+  const md = wf.metadata;
+  g['workflow.name'] = md.name ?? '';
+  g['workflow.namespace'] = md.namespace ?? '';
+  g['workflow.uid'] = md.uid ?? '';
+  g['workflow.serviceAccountName'] = spec.serviceAccountName ?? '';
+  g['workflow.mainEntrypoint'] = spec.entrypoint ?? '';
+  if (md.creationTimestamp) g['workflow.creationTimestamp'] = md.creationTimestamp;
+  for (const [k, v] of Object.entries(md.labels ?? {})) g[`workflow.labels.${k}`] = v;
+  for (const [k, v] of Object.entries(md.annotations ?? {})) g[`workflow.annotations.${k}`] = v;
+  g['workflow.duration'] = String((now.getTime() - Date.parse(startedAt)) / 1000);
+  g['workflow.status'] = 'Running';
+  const wfParams: Parameter[] = [];
+  try {
+    for (const p of spec.arguments?.parameters ?? []) {
+      const v = p.value ?? (p.valueFrom ? fromValueFrom(ctx, p) : undefined) ?? p.default;
+      if (v === undefined) continue;
+      g[`workflow.parameters.${p.name}`] = str(v);
+      wfParams.push({ name: p.name, value: str(v) });
+    }
+  } catch (e) {
+    return fail((e as Error).message, 'Error');
+  }
+  g['workflow.parameters'] = JSON.stringify(wfParams);
+  for (const p of status.outputs?.parameters ?? []) {
+    ctx.globalOutputs.push(p);
+    g[`workflow.outputs.parameters.${p.name}`] = str(p.value);
+  }
+
+  // shutdown and deadline
+  if (spec.shutdown === 'Terminate' || spec.shutdown === 'Stop') {
+    ctx.stopping = { message: `Stopped with strategy '${spec.shutdown}'`, allowExit: spec.shutdown === 'Stop' };
+  } else if (spec.activeDeadlineSeconds !== undefined) {
+    const end = Date.parse(startedAt) + Number(spec.activeDeadlineSeconds) * 1000;
+    if (now.getTime() >= end) ctx.stopping = { message: 'Step exceeded its deadline', allowExit: true };
+    else ctx.requeue((end - now.getTime()) / 1000);
+  }
+
+  const scope = { key: `local/${ctx.name}`, templates: spec.templates ?? [] };
+  const entry = executeTemplate(ctx, ctx.name, { template: spec.entrypoint }, spec.arguments, { scope, depth: 0 });
+  let phase: WorkflowPhase = 'Running';
+  let message: string | undefined;
+  if (entry && isFulfilled(entry)) {
+    const entryPhase: WorkflowPhase = entry.phase === 'Error' ? 'Error' : entry.phase === 'Failed' ? 'Failed' : 'Succeeded';
+    let exitDone = true;
+    let exitNode: NodeStatus | undefined;
+    const exit = spec.hooks?.exit ?? (spec.onExit ? { template: spec.onExit } : undefined);
+    if (exit && !(ctx.stopping && !ctx.stopping.allowExit)) {
+      g['workflow.status'] = entryPhase;
+      g['workflow.failures'] = JSON.stringify(failures(nodes));
+      ctx.inExitHandler = true;
+      exitNode = executeTemplate(ctx, `${ctx.name}.onExit`, exit, exit.arguments, { scope, depth: 0, displayName: `${ctx.name}.onExit` });
+      ctx.inExitHandler = false;
+      exitDone = !!exitNode && isFulfilled(exitNode);
+    }
+    if (exitDone) {
+      phase = entryPhase;
+      message = entry.message || undefined;
+      if (phase === 'Succeeded' && exitNode && (exitNode.phase === 'Failed' || exitNode.phase === 'Error')) {
+        phase = exitNode.phase;
+        message = exitNode.message;
+      }
+      if (ctx.stopping && phase !== 'Succeeded') message = ctx.stopping.message;
+    }
+  }
+  const finished = TERMINAL.has(phase);
+  // podGC
+  const gc = spec.podGC?.strategy;
+  for (const n of Object.values(nodes)) {
+    if (n.type !== 'Pod' || !isFulfilled(n) || n.phase === 'Skipped' || n.phase === 'Omitted') continue;
+    const del = (gc === 'OnPodCompletion' && ctx.newlyFulfilled.has(n.id)) || (gc === 'OnPodSuccess' && ctx.newlyFulfilled.has(n.id) && n.phase === 'Succeeded')
+      || (finished && gc === 'OnWorkflowCompletion') || (finished && gc === 'OnWorkflowSuccess' && phase === 'Succeeded');
+    if (del) ctx.podsToDelete.add(podName(ctx.name, n.name, n.templateName ?? n.templateRef?.template));
+  }
+  if (ctx.stopping && !finished) ctx.requeue(1);
+  const p = plan({
+    podsToCreate: ctx.podsToCreate,
+    podsToDelete: [...ctx.podsToDelete],
+    phase,
+    startedAt,
+    finishedAt: finished ? isoSeconds(now) : undefined,
+    storedTemplates: Object.keys(ctx.storedTemplates).length ? ctx.storedTemplates : undefined,
+    outputs: ctx.globalOutputs.length ? { parameters: ctx.globalOutputs } : undefined,
+    requeueAfter: finished ? undefined : ctx.requeueAfter,
+  });
+  if (message !== undefined) p.message = message;
+  else delete p.message;
+  return p;
+}
+
+function failures(nodes: Record<string, NodeStatus>): unknown[] {
+  return Object.values(nodes).filter((n) => (n.phase === 'Failed' || n.phase === 'Error') && isPodType(n)).map((n) => ({
+    displayName: n.displayName, message: n.message ?? '', templateName: n.templateName ?? '', phase: n.phase, podName: n.id, finishedAt: n.finishedAt ?? '',
+  }));
+}
+
+export function progressOf(nodes: Record<string, NodeStatus>): string {
+  let done = 0;
+  let total = 0;
+  for (const n of Object.values(nodes)) {
+    if (!isPodType(n)) continue;
+    total++;
+    if (n.phase === 'Succeeded') done++;
+  }
+  return `${done}/${total}`;
+}
+
+function isoSeconds(d: Date): string {
+  return new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** Applies a plan to a workflow's status (what the reconciler writes). */
+export function applyPlan(wf: Workflow, p: Plan): Workflow {
+  const status = { ...(wf.status ?? {}), phase: p.phase, nodes: p.nodes, progress: p.progress };
+  if (p.startedAt) status.startedAt = p.startedAt;
+  if (p.finishedAt) status.finishedAt = p.finishedAt;
+  if (p.message !== undefined) status.message = p.message;
+  else delete status.message;
+  if (p.outputs) status.outputs = p.outputs;
+  if (p.storedTemplates) status.storedTemplates = p.storedTemplates;
+  return { ...wf, status };
+}
