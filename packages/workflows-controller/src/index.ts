@@ -5,4 +5,5 @@ export type { OperateInput, Plan, PodObservation, PodToCreate, TemplateResolver,
 export { nodeId, podName, fnv32a, itemLabel } from './operator/ids.js';
 export { parseDepends, evalDepends, DependsError } from './operator/depends.js';
 export { substitute, parseDuration } from './operator/vars.js';
+export { simulate, type SimulateOptions, type SimulateResult } from './simulate.js';
 export { validateWorkflow, type ValidationError } from './validate.js';

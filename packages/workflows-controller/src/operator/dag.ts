@@ -64,12 +64,21 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
   const local: Scope = { ...scope, 'tasks.name': node.name };
   const nameOf = (t: string) => `${node.name}.${t}`;
   const failFast = dag.failFast ?? tmpl.failFast ?? true;
+  // variables of finished tasks (`tasks.A.outputs.result` …) for their dependents and the outputs
+  const addVars = (tn: string) => {
+    const n = ctx.get(nameOf(tn));
+    if (!n || !isFulfilled(n)) return;
+    const kids = n.type === 'TaskGroup' ? (n.children ?? []).map((c) => ctx.nodes[c]!).filter(Boolean) : [n];
+    addNodeVars(local, 'tasks', tn, kids, n.type === 'TaskGroup');
+  };
+  const addTaskVars = () => wanted.forEach(addVars);
   let progressed = true;
   let guard = 0;
   let running = 0;
   while (progressed && guard++ <= tasks.length + 1) {
     progressed = false;
     running = 0;
+    addTaskVars();
     const failedNow = wanted.some((t) => { const n = ctx.get(nameOf(t)); return !!n && isFulfilled(n) && failedUnhandled(n, byName.get(t)!) && !handled.has(t); });
     for (const tn of wanted) {
       const task = byName.get(tn)!;
@@ -128,16 +137,13 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
       if (group && complete) {
         ctx.finish(group, failed ? 'Failed' : 'Succeeded', failed ? `child '${failed.id}' failed` : undefined);
       }
-      if (complete) progressed = true;
+      if (complete) {
+        progressed = true;
+        addVars(tn);
+      }
     }
   }
-  // variables of finished tasks, for outputs
-  for (const tn of wanted) {
-    const n = ctx.get(nameOf(tn));
-    if (!n || !isFulfilled(n)) continue;
-    const kids = n.type === 'TaskGroup' ? (n.children ?? []).map((c) => ctx.nodes[c]!).filter(Boolean) : [n];
-    addNodeVars(local, 'tasks', tn, kids, n.type === 'TaskGroup');
-  }
+  addTaskVars();
   const states = wanted.map((t) => ctx.get(nameOf(t)));
   const failedTask = wanted.find((t) => { const n = ctx.get(nameOf(t)); return !!n && isFulfilled(n) && failedUnhandled(n, byName.get(t)!) && !handled.has(t); });
   const allDone = states.every((n) => n && isFulfilled(n));

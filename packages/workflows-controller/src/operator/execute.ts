@@ -62,7 +62,7 @@ export function resolveTemplate(ctx: Ctx, h: TemplateHolder, scope: TemplateScop
 }
 
 /** Binds arguments to a template's inputs: argument, else the input's value/default/configMap; enum checked. */
-export function bindInputs(ctx: Ctx, tmpl: Template, args: Arguments | undefined): { inputs: Inputs; scope: Scope } {
+export function bindInputs(ctx: Ctx, tmpl: Template, args: Arguments | undefined, outer: Scope = ctx.global): { inputs: Inputs; scope: Scope } {
   const scope: Scope = {};
   const params: Parameter[] = [];
   for (const p of tmpl.inputs?.parameters ?? []) {
@@ -70,7 +70,8 @@ export function bindInputs(ctx: Ctx, tmpl: Template, args: Arguments | undefined
     let v: unknown = a?.value ?? (a?.valueFrom ? fromValueFrom(ctx, a) : undefined);
     if (v === undefined) v = p.value ?? (p.valueFrom ? fromValueFrom(ctx, p) : undefined) ?? p.default;
     if (v === undefined) throw new OperateError(`inputs.parameters.${p.name} was not supplied`);
-    const s = str(v);
+    // a value may use globals, earlier inputs and expressions ({{=…}})
+    const s = typeof v === 'string' && v.includes('{{') ? substitute(v, { ...outer, ...scope }) : str(v);
     if (p.enum && p.enum.length && !p.enum.map(String).includes(s)) throw new OperateError(`inputs.parameters.${p.name} value '${s}' is not present in the enum list`);
     params.push({ name: p.name, value: s });
     scope[`inputs.parameters.${p.name}`] = s;
@@ -116,7 +117,7 @@ export function executeTemplate(ctx: Ctx, nodeName: string, h: TemplateHolder, a
   let bound: ReturnType<typeof bindInputs>;
   try {
     resolved = resolveTemplate(ctx, h, o.scope);
-    bound = bindInputs(ctx, resolved.tmpl, args);
+    bound = bindInputs(ctx, resolved.tmpl, args, { ...ctx.global, ...(o.extra ?? {}) });
   } catch (e) {
     return errorNode(ctx, nodeName, o, (e as Error).message, h.template ?? h.templateRef?.template);
   }

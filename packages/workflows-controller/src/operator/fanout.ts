@@ -8,13 +8,22 @@ import { itemLabel } from './ids.js';
 import { isFulfilled } from './model.js';
 import { exprEnv, type Scope, str, substitute } from './vars.js';
 
+const UNRESOLVED = /\{\{\s*((?:steps|tasks|inputs|outputs|item|workflow)\b[^{}]*?)\s*\}\}/;
+
+/** Argo's error for a reference to a variable that has no value (yet). */
+export function assertResolved(s: string): string {
+  const m = UNRESOLVED.exec(s);
+  if (m) throw new OperateError(`Unable to resolve: {{${m[1]}}}`);
+  return s;
+}
+
 export interface Expanded { name: string; display: string; item?: Scope }
 
 /** The children of one step/task: one entry unless it fans out. `undefined` items = no fan-out. */
 export function expandItems(step: WorkflowStep, scope: Scope): unknown[] | undefined {
   if (step.withItems) return step.withItems.map((i) => (typeof i === 'string' ? substitute(i, scope) : i));
   if (step.withParam !== undefined) {
-    const s = substitute(step.withParam, scope);
+    const s = assertResolved(substitute(step.withParam, scope));
     let v: unknown;
     try {
       v = JSON.parse(s);
@@ -28,7 +37,7 @@ export function expandItems(step: WorkflowStep, scope: Scope): unknown[] | undef
     const q = step.withSequence;
     const num = (x: string | number | undefined, f: string) => {
       if (x === undefined) return undefined;
-      const n = Number(substitute(String(x), scope));
+      const n = Number(assertResolved(substitute(String(x), scope)));
       if (!Number.isInteger(n)) throw new OperateError(`withSequence.${f}: '${x}' is not an integer`);
       return n;
     };
@@ -85,7 +94,12 @@ export function itemExprValue(item: Scope | undefined): unknown {
 
 /** `when`: expression tags and simple tags substituted, then a govaluate condition. */
 export function evalWhen(when: string, scope: Scope): boolean {
-  const s = substitute(when, scope);
+  let s: string;
+  try {
+    s = assertResolved(substitute(when, scope));
+  } catch (e) {
+    throw new OperateError(`failed to evaluate 'when' expression '${when}': ${(e as Error).message}`);
+  }
   try {
     return evaluateWhen(s);
   } catch (e) {

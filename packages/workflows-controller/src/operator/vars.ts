@@ -30,6 +30,7 @@ export function exprEnv(scope: Scope): Record<string, unknown> {
 
 /** Deep substitution of every string in a JSON value. */
 export function substituteDeep<T>(v: T, scope: Scope, opts: { strict?: boolean } = {}): T {
+  if (v === undefined || v === null) return v;
   const env = JSON.stringify(v).includes('{{=') ? exprEnv(scope) : undefined;
   const walk = (x: unknown): unknown => {
     if (typeof x === 'string') return x.includes('{{') ? substitute(x, scope, { ...opts, exprEnv: env }) : x;
