@@ -28,7 +28,7 @@ const RESULTS: Record<string, string> = {
   'gen-random-int-bash': '4',
   'gen-random-int-python': '4',
   'gen-random-int-javascript': '4',
-  'odd-or-even': '{"number": 4, "evenness": "even"}',
+  'odd-or-even': '{"num": 4, "evenness": "even"}',
   'list-log-files': '["a.log","b.log"]',
 };
 const PARAMS: Record<string, Record<string, string>> = {
@@ -39,7 +39,7 @@ const PARAMS: Record<string, Record<string, string>> = {
 function run(pod: PodToCreate): PodObservation {
   const name = pod.templateName ?? pod.templateRef?.template ?? '';
   const outputs: Outputs = {};
-  if (pod.kind === 'script' || pod.kind === 'container' || pod.kind === 'data') outputs.result = RESULTS[name] ?? '';
+  if (pod.kind === 'script' || pod.kind === 'container' || pod.kind === 'data' || pod.kind === 'containerSet') outputs.result = RESULTS[name] ?? '';
   const defs = pod.template.outputs?.parameters ?? [];
   if (defs.length) outputs.parameters = defs.map((d) => ({ name: d.name, value: PARAMS[name]?.[d.name] ?? String(d.valueFrom?.default ?? d.value ?? '') }));
   return { phase: 'Succeeded', exitCode: 0, outputs };
@@ -90,6 +90,8 @@ test('upstream examples reach a terminal phase', (t) => {
       const r = simulate(wf, { templates, configMaps, resume: true, run });
       phase = r.workflow.status?.phase ?? '';
       message = r.workflow.status?.message ?? '';
+      const errored = Object.values(r.workflow.status?.nodes ?? {}).find((n) => n.phase === 'Error');
+      if (errored && phase !== 'Succeeded') message += ` (node ${errored.name}: ${errored.message})`;
     } catch (e) {
       problems.push(`${file}: operate threw ${(e as Error).stack}`);
       continue;

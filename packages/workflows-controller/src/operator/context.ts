@@ -1,6 +1,6 @@
 // The state of one operate() pass: the node map being updated and what the pass asks for.
 import type { NodePhase, NodeStatus, NodeType, Outputs, Parameter, Template, TemplateRef, Workflow, WorkflowSpec, WorkflowTemplate } from '../types.js';
-import { nodeId } from './ids.js';
+import { nodeId, podName } from './ids.js';
 import type { ControllerConfig, PodObservation, PodToCreate, TemplateResolver } from './model.js';
 import { isFulfilled, isPodType } from './model.js';
 import type { Scope } from './vars.js';
@@ -94,8 +94,29 @@ export class Ctx {
       n.finishedAt = this.nowISO;
       this.newlyFulfilled.add(n.id);
       if (isPodType(n)) n.progress = n.phase === 'Succeeded' ? '1/1' : '0/1';
+      if (n.type === 'Steps' || n.type === 'DAG') this.stopDaemons(n.id);
     }
     return n;
+  }
+
+  /** Daemons end with the steps/dag that started them (or with the workflow, boundary undefined). */
+  stopDaemons(boundaryID?: string): void {
+    for (const d of Object.values(this.nodes)) {
+      if (!d.daemoned || d.phase !== 'Running' || (boundaryID !== undefined && d.boundaryID !== boundaryID)) continue;
+      if (d.type === 'Retry') {
+        const last = d.children?.[d.children.length - 1];
+        const child = last ? this.nodes[last] : undefined;
+        if (child && child.phase === 'Running') {
+          this.podsToDelete.add(podName(this.name, child.name, child.templateName ?? child.templateRef?.template));
+          this.activePods--;
+          this.finish(child, 'Succeeded');
+        }
+      } else {
+        this.podsToDelete.add(podName(this.name, d.name, d.templateName ?? d.templateRef?.template));
+        this.activePods--;
+      }
+      this.finish(d, 'Succeeded');
+    }
   }
 
   requeue(seconds: number): void {

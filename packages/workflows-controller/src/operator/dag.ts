@@ -2,11 +2,11 @@
 import type { DAGTask, NodeStatus, Template } from '../types.js';
 import type { Ctx, TemplateScope } from './context.js';
 import { dependenciesToDepends, type DependNode, dependsTasks, type DependResult, evalDepends, parseDepends } from './depends.js';
-import { executeTemplate } from './execute.js';
-import { addNodeVars, evalWhen, expand, resolveTemplateOutputs } from './fanout.js';
+import { executeTemplate, resolveTemplate } from './execute.js';
+import { addNodeVars, evalWhen, expand, resolveTemplateOutputs, skippedOutputs } from './fanout.js';
 import { runExitHook } from './hooks.js';
-import { isFulfilled } from './model.js';
-import { failedUnhandled, outbound } from './steps.js';
+import { isDone, isFulfilled } from './model.js';
+import { failedUnhandled, outbound, tryResolve } from './steps.js';
 import { type Scope, substituteDeep } from './vars.js';
 
 export function taskDepends(t: DAGTask): DependNode | undefined {
@@ -61,7 +61,7 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
     const d = deps.get(t.name);
     if (t.depends && d) collectExplicit(d, handled);
   }
-  const local: Scope = { ...scope, 'tasks.name': node.name };
+  const local: Scope = { ...scope };
   const nameOf = (t: string) => `${node.name}.${t}`;
   const failFast = dag.failFast ?? tmpl.failFast ?? true;
   // variables of finished tasks (`tasks.A.outputs.result` …) for their dependents and the outputs
@@ -84,10 +84,10 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
       const task = byName.get(tn)!;
       const name = nameOf(tn);
       const existing = ctx.get(name);
-      if (existing && isFulfilled(existing)) continue;
+      if (existing && isDone(existing)) continue;
       const d = deps.get(tn);
       const depNames = d ? [...dependsTasks(d)] : [];
-      if (depNames.some((x) => !isFulfilled(ctx.get(nameOf(x))))) continue;
+      if (depNames.some((x) => !isDone(ctx.get(nameOf(x))))) continue;
       if (!existing && failFast && failedNow) continue;
       if (!existing && d && !evalDepends(d, (x, r) => testResult(ctx.get(nameOf(x)), byName.get(x), r, ctx))) {
         ctx.init(name, 'Skipped', { displayName: tn, boundaryID: node.id, parentId: node.id, phase: 'Omitted', message: 'omitted: depends condition not met', templateName: task.template });
@@ -122,16 +122,19 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
             ctx.finish(node, 'Error', (e as Error).message);
             return;
           }
-          if (!ok) child = ctx.init(it.name, 'Skipped', { displayName: it.display, boundaryID: node.id, phase: 'Skipped', message: `when '${substituteDeep(task.when, isc)}' evaluated false`, templateName: task.template });
+          if (!ok) {
+            child = ctx.init(it.name, 'Skipped', { displayName: it.display, boundaryID: node.id, phase: 'Skipped', message: `when '${substituteDeep(task.when, isc)}' evaluated false`, templateName: task.template });
+            child.outputs ??= skippedOutputs(tryResolve(ctx, task, o.scope));
+          }
         }
         if (!child || !isFulfilled(child)) {
           if (tmpl.parallelism && !child && running >= tmpl.parallelism) { complete = false; continue; }
-          child = executeTemplate(ctx, it.name, task, substituteDeep(task.arguments, isc), { displayName: it.display, boundaryID: node.id, scope: o.scope, depth: o.depth, extra: it.item });
+          child = executeTemplate(ctx, it.name, task, substituteDeep(task.arguments, isc), { displayName: it.display, boundaryID: node.id, scope: o.scope, depth: o.depth, extra: { ...(it.item ?? {}), 'tasks.name': task.name } });
         }
         if (!child) { complete = false; continue; }
         for (const p of group ? [group.id] : parentIds) ctx.link(p, child.id);
-        if (isFulfilled(child) && !runExitHook(ctx, child, task, isc, node.id, o)) { complete = false; continue; }
-        if (!isFulfilled(child)) { complete = false; running++; continue; }
+        if (isDone(child) && !runExitHook(ctx, child, task, isc, node.id, o)) { complete = false; continue; }
+        if (!isDone(child)) { complete = false; running++; continue; }
         if (failedUnhandled(child, task)) failed ??= child;
       }
       if (group && complete) {
@@ -146,8 +149,8 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
   addTaskVars();
   const states = wanted.map((t) => ctx.get(nameOf(t)));
   const failedTask = wanted.find((t) => { const n = ctx.get(nameOf(t)); return !!n && isFulfilled(n) && failedUnhandled(n, byName.get(t)!) && !handled.has(t); });
-  const allDone = states.every((n) => n && isFulfilled(n));
-  const noneRunning = states.every((n) => !n || isFulfilled(n));
+  const allDone = states.every((n) => n && isDone(n));
+  const noneRunning = states.every((n) => !n || isDone(n));
   if (!allDone && !(failedTask && failFast && noneRunning)) return;
   // leaves: tasks no other task depends on
   const dependedOn = new Set<string>();

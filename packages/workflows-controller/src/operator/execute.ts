@@ -9,6 +9,7 @@ import { isFulfilled, type PodToCreate } from './model.js';
 import { exprEnv, parseDuration, type Scope, str, substitute, substituteDeep } from './vars.js';
 import { executeSteps } from './steps.js';
 import { executeDAG } from './dag.js';
+import { assertResolved } from './fanout.js';
 
 export interface ExecOpts {
   displayName?: string;
@@ -68,6 +69,14 @@ export function bindInputs(ctx: Ctx, tmpl: Template, args: Arguments | undefined
   for (const p of tmpl.inputs?.parameters ?? []) {
     const a = args?.parameters?.find((x) => x.name === p.name);
     let v: unknown = a?.value ?? (a?.valueFrom ? fromValueFrom(ctx, a) : undefined);
+    // a reference to the output of a step/task that did not run (Skipped) falls back to the input's default
+    if (typeof v === 'string' && (p.default !== undefined || p.value !== undefined) && /\{\{\s*(steps|tasks)\./.test(v)) {
+      try {
+        assertResolved(v);
+      } catch {
+        v = undefined;
+      }
+    }
     if (v === undefined) v = p.value ?? (p.valueFrom ? fromValueFrom(ctx, p) : undefined) ?? p.default;
     if (v === undefined) throw new OperateError(`inputs.parameters.${p.name} was not supplied`);
     // a value may use globals, earlier inputs and expressions ({{=…}})
@@ -125,6 +134,12 @@ export function executeTemplate(ctx: Ctx, nodeName: string, h: TemplateHolder, a
   const raw = resolved.tmpl;
   const kind = templateKind(raw);
   const common = { displayName: o.displayName, boundaryID: o.boundaryID, parentId: o.parentId, templateName: h.templateRef ? undefined : raw.name ?? h.template, templateRef: resolved.ref, scope: resolved.scope.key };
+  const podLike = kind !== undefined && kind !== 'steps' && kind !== 'dag' && kind !== 'suspend';
+  if (podLike) {
+    scope['pod.name'] = podName(ctx.name, nodeName, common.templateName ?? resolved.ref?.template);
+    for (const p of raw.outputs?.parameters ?? []) if (p.valueFrom?.path) scope[`outputs.parameters.${p.name}.path`] = p.valueFrom.path;
+    for (const a of raw.outputs?.artifacts ?? []) if (a.path) scope[`outputs.artifacts.${a.name}.path`] = a.path;
+  }
   if (!kind) return errorNode(ctx, nodeName, o, `template '${raw.name ?? ''}' must specify exactly one of container, script, resource, suspend, steps, dag, data, http, containerSet, plugin`);
 
   let tmpl: Template;
@@ -137,6 +152,14 @@ export function executeTemplate(ctx: Ctx, nodeName: string, h: TemplateHolder, a
 
   if (tmpl.retryStrategy && !o.retryChild && kind !== 'suspend') return executeRetry(ctx, nodeName, h, args, o, tmpl, common);
 
+  if (podLike && !existing && (o.retryChild || !tmpl.retryStrategy)) {
+    try {
+      const { outputs: _o, metrics: _m, ...body } = tmpl;
+      assertResolved(JSON.stringify(body));
+    } catch (e) {
+      return errorNode(ctx, nodeName, o, (e as Error).message, common.templateName);
+    }
+  }
   const deadline = parseDuration(tmpl.activeDeadlineSeconds as string | number | undefined);
   const childOpts = { scope: resolved.scope, depth: o.depth + 1 };
   let node: NodeStatus | undefined;
@@ -267,6 +290,11 @@ function executeRetry(ctx: Ctx, nodeName: string, h: TemplateHolder, args: Argum
   if (!isFulfilled(last)) {
     // walk the running attempt again so its pod state is picked up
     const again = executeTemplate(ctx, last.name, h, args, { ...o, retryChild: true, parentId: node.id, displayName: last.displayName, extra: { ...(o.extra ?? {}), retries: String(children.length - 1) } });
+    if (again?.podIP) node.podIP = again.podIP;
+    if (again?.daemoned && again.phase === 'Running') {
+      node.daemoned = true;
+      if (again.outputs) node.outputs = again.outputs;
+    }
     if (!again || !isFulfilled(again)) return node;
     return executeRetry(ctx, nodeName, h, args, o, tmpl, common);
   }

@@ -115,6 +115,7 @@ export function addNodeVars(scope: Scope, prefix: string, name: string, nodes: N
     if (!n) return;
     scope[`${base}.id`] = n.id;
     scope[`${base}.status`] = n.phase;
+    if (n.podIP) scope[`${base}.ip`] = n.podIP;
     if (n.startedAt) scope[`${base}.startedAt`] = n.startedAt;
     if (n.finishedAt) scope[`${base}.finishedAt`] = n.finishedAt;
     const o = n.outputs;
@@ -145,6 +146,9 @@ export function addNodeVars(scope: Scope, prefix: string, name: string, nodes: N
   }
   scope[`${base}.outputs.result`] = JSON.stringify(results);
   scope[`${base}.outputs.parameters`] = JSON.stringify(params);
+  // `<prefix>.X.outputs.parameters.p` of a fan-out: the JSON list of each child's value
+  const pnames = new Set(params.flatMap((m) => Object.keys(m)));
+  for (const pn of pnames) scope[`${base}.outputs.parameters.${pn}`] = JSON.stringify(params.map((m) => m[pn]).filter((v) => v !== undefined));
   const first = nodes[0];
   if (first) scope[`${base}.id`] = first.boundaryID && first.boundaryID !== '' ? first.id : first.id;
 }
@@ -174,4 +178,10 @@ export function resolveTemplateOutputs(ctx: Ctx, tmpl: Template, scope: Scope): 
   if (tmpl.outputs?.artifacts?.length) out.artifacts = tmpl.outputs.artifacts.map((a) => ({ ...a }));
   void ctx;
   return out;
+}
+
+/** Outputs of a step/task skipped by `when`: its template's `valueFrom.default`s (what Argo gives dependents). */
+export function skippedOutputs(tmpl: Template | undefined): Outputs | undefined {
+  const params = (tmpl?.outputs?.parameters ?? []).filter((p) => p.valueFrom?.default !== undefined).map((p) => ({ name: p.name, value: str(p.valueFrom!.default) }));
+  return params.length ? { parameters: params } : undefined;
 }

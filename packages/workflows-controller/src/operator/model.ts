@@ -72,3 +72,6 @@ export interface Plan {
 export const FULFILLED: ReadonlySet<NodePhase> = new Set(['Succeeded', 'Failed', 'Error', 'Skipped', 'Omitted']);
 export const isFulfilled = (n: NodeStatus | undefined): boolean => !!n && FULFILLED.has(n.phase);
 export const isPodType = (n: NodeStatus): boolean => n.type === 'Pod' || n.type === 'HTTP' || n.type === 'Plugin';
+
+/** Fulfilled, or a daemon that is up (`daemon: true`): its step/task is done and the next may start. */
+export const isDone = (n: NodeStatus | undefined): boolean => isFulfilled(n) || (!!n && !!n.daemoned && n.phase === 'Running');

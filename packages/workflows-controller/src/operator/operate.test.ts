@@ -337,3 +337,43 @@ test('http and resource templates are handed to the pod/agent builder with their
   assert.equal(p.podsToCreate[0]!.template.http!.url, 'http://x/k');
   assert.equal(p.nodes[nodeId('k', 'k[0].h')]!.type, 'HTTP');
 });
+
+test('daemon steps: the next group starts once the daemon runs; the daemon stops with its boundary', () => {
+  const w = wf('dm', { entrypoint: 'main', templates: [
+    { name: 'main', steps: [[{ name: 'db', template: 'db' }], [{ name: 'client', template: 'echo', arguments: { parameters: [{ name: 'm', value: '{{steps.db.ip}}' }] } }]] },
+    { name: 'db', daemon: true, container: { image: 'redis' } }, echo] });
+  const w1 = applyPlan(w, operate({ workflow: w, now: T0 }));
+  const db = nodeId('dm', 'dm[0].db');
+  const p2 = operate({ workflow: w1, pods: { [db]: { phase: 'Running', podIP: '10.0.0.7' } }, now: at(1) });
+  assert.equal(p2.nodes[db]!.daemoned, true);
+  assert.deepEqual(p2.podsToCreate.map((p) => p.nodeName), ['dm[1].client']);
+  const client = p2.podsToCreate[0]!.nodeId;
+  const p3 = operate({ workflow: applyPlan(w1, p2), pods: { [db]: { phase: 'Running' }, [client]: ok() }, now: at(2) });
+  assert.equal(p3.phase, 'Succeeded');
+  assert.deepEqual(p3.podsToDelete, [podName('dm', 'dm[0].db', 'db')]);
+  assert.equal(p3.nodes[db]!.phase, 'Succeeded');
+});
+
+test('pod.name and output paths resolve; an unresolvable reference errors the node instead of creating a pod', () => {
+  const w = wf('pn', { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'a', template: 'me' }, { name: 'b', template: 'bad' }]] },
+    { name: 'me', container: { image: 'busybox', args: ['{{pod.name}}', '{{outputs.parameters.o.path}}'] }, outputs: { parameters: [{ name: 'o', valueFrom: { path: '/tmp/o' } }] } },
+    { name: 'bad', container: { image: 'busybox', args: ['{{steps.nope.outputs.result}}'] } }] });
+  const p = operate({ workflow: w, now: T0 });
+  assert.deepEqual(p.podsToCreate.map((x) => x.nodeName), ['pn[0].a']);
+  assert.deepEqual(p.podsToCreate[0]!.template.container!.args, [podName('pn', 'pn[0].a', 'me'), '/tmp/o']);
+  const b = p.nodes[nodeId('pn', 'pn[0].b')]!;
+  assert.deepEqual([b.phase, b.message], ['Error', 'Unable to resolve: {{steps.nope.outputs.result}}']);
+});
+
+test('Stop: running pods are deleted, the exit handler still runs', () => {
+  const w = wf('sp', { entrypoint: 'main', onExit: 'exit', templates: [{ name: 'main', container: { image: 'busybox' } }, { name: 'exit', container: { image: 'busybox', args: ['{{workflow.status}}'] } }] });
+  const w1 = applyPlan(w, operate({ workflow: w, now: T0 }));
+  w1.spec.shutdown = 'Stop';
+  const p2 = operate({ workflow: w1, pods: { sp: { phase: 'Running' } }, now: at(1) });
+  assert.deepEqual(p2.podsToDelete, ['sp']);
+  assert.deepEqual(p2.podsToCreate.map((x) => [x.nodeName, x.template.container!.args![0]]), [['sp.onExit', 'Failed']]);
+  assert.equal(p2.phase, 'Running');
+  const p3 = operate({ workflow: applyPlan(w1, p2), pods: { sp: { phase: 'Running' }, [nodeId('sp', 'sp.onExit')]: ok() }, now: at(2) });
+  assert.equal(p3.phase, 'Failed');
+  assert.equal(p3.message, "Stopped with strategy 'Stop'");
+});

@@ -70,7 +70,8 @@ export function operate(input: OperateInput): Plan {
   g['workflow.uid'] = md.uid ?? '';
   g['workflow.serviceAccountName'] = spec.serviceAccountName ?? '';
   g['workflow.mainEntrypoint'] = spec.entrypoint ?? '';
-  if (md.creationTimestamp) g['workflow.creationTimestamp'] = md.creationTimestamp;
+  g['workflow.priority'] = String(spec.priority ?? 0);
+  Object.assign(g, creationVars(md.creationTimestamp ?? startedAt));
   for (const [k, v] of Object.entries(md.labels ?? {})) g[`workflow.labels.${k}`] = v;
   for (const [k, v] of Object.entries(md.annotations ?? {})) g[`workflow.annotations.${k}`] = v;
   g['workflow.duration'] = String((now.getTime() - Date.parse(startedAt)) / 1000);
@@ -129,6 +130,7 @@ export function operate(input: OperateInput): Plan {
     }
   }
   const finished = TERMINAL.has(phase);
+  if (finished) ctx.stopDaemons();
   // podGC
   const gc = spec.podGC?.strategy;
   for (const n of Object.values(nodes)) {
@@ -184,4 +186,26 @@ export function applyPlan(wf: Workflow, p: Plan): Workflow {
   if (p.outputs) status.outputs = p.outputs;
   if (p.storedTemplates) status.storedTemplates = p.storedTemplates;
   return { ...wf, status };
+}
+
+/** `workflow.creationTimestamp` and its strftime forms (`.Y`, `.m`, `.d`, `.H`, `.M`, `.S`, `.s`, `.RFC3339` …), in UTC. */
+export function creationVars(ts: string): Record<string, string> {
+  const d = new Date(ts);
+  if (Number.isNaN(d.getTime())) return { 'workflow.creationTimestamp': ts };
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const months = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+  const days = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+  const iso = d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const h = d.getUTCHours();
+  const doy = Math.floor((d.getTime() - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86400000) + 1;
+  const f: Record<string, string> = {
+    Y: String(d.getUTCFullYear()), y: p2(d.getUTCFullYear() % 100), m: p2(d.getUTCMonth() + 1), d: p2(d.getUTCDate()), e: String(d.getUTCDate()).padStart(2, ' '),
+    H: p2(h), I: p2(h % 12 || 12), M: p2(d.getUTCMinutes()), S: p2(d.getUTCSeconds()), p: h < 12 ? 'AM' : 'PM',
+    b: mon[d.getUTCMonth()]!, B: months[d.getUTCMonth()]!, a: days[d.getUTCDay()]!.slice(0, 3), A: days[d.getUTCDay()]!, j: String(doy).padStart(3, '0'),
+    s: String(Math.floor(d.getTime() / 1000)), RFC3339: iso,
+  };
+  const out: Record<string, string> = { 'workflow.creationTimestamp': iso };
+  for (const [k, v] of Object.entries(f)) out[`workflow.creationTimestamp.${k}`] = v;
+  return out;
 }

@@ -1,9 +1,9 @@
 // steps templates: groups run in order, the steps of a group in parallel.
 import type { NodeStatus, Template, WorkflowStep } from '../types.js';
 import type { Ctx, TemplateScope } from './context.js';
-import { executeTemplate } from './execute.js';
-import { addNodeVars, evalWhen, expand, resolveTemplateOutputs } from './fanout.js';
-import { isFulfilled } from './model.js';
+import { executeTemplate, resolveTemplate } from './execute.js';
+import { addNodeVars, evalWhen, expand, resolveTemplateOutputs, skippedOutputs } from './fanout.js';
+import { isDone, isFulfilled } from './model.js';
 import { runExitHook } from './hooks.js';
 import { type Scope, substituteDeep } from './vars.js';
 
@@ -26,7 +26,7 @@ export function failedUnhandled(n: NodeStatus, step: WorkflowStep): boolean {
 
 export function executeSteps(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Scope, o: { scope: TemplateScope; depth: number }): void {
   if (isFulfilled(node)) return;
-  const local: Scope = { ...scope, 'steps.name': node.name };
+  const local: Scope = { ...scope };
   const groups = tmpl.steps ?? [];
   let lastGroupSteps: NodeStatus[] = [];
   for (let i = 0; i < groups.length; i++) {
@@ -67,17 +67,18 @@ export function executeSteps(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: 
             }
             if (!ok) {
               child = ctx.init(it.name, 'Skipped', { displayName: it.display, boundaryID: node.id, parentId: g.id, phase: 'Skipped', message: `when '${substituteDeep(step.when, sc)}' evaluated false`, templateName: step.template });
+              child.outputs ??= skippedOutputs(tryResolve(ctx, step, o.scope));
             }
           }
           if (!child || !isFulfilled(child)) {
             if (tmpl.parallelism && !child && running >= tmpl.parallelism) { complete = false; continue; }
-            child = executeTemplate(ctx, it.name, step, substituteDeep(step.arguments, sc), { displayName: it.display, boundaryID: node.id, parentId: g.id, scope: o.scope, depth: o.depth, extra: it.item });
+            child = executeTemplate(ctx, it.name, step, substituteDeep(step.arguments, sc), { displayName: it.display, boundaryID: node.id, parentId: g.id, scope: o.scope, depth: o.depth, extra: { ...(it.item ?? {}), 'steps.name': step.name } });
           }
         }
         if (!child) { complete = false; continue; }
         children.push(child);
-        if (isFulfilled(child) && !runExitHook(ctx, child, step, sc, node.id, o)) { complete = false; continue; }
-        if (!isFulfilled(child)) { complete = false; running++; continue; }
+        if (isDone(child) && !runExitHook(ctx, child, step, sc, node.id, o)) { complete = false; continue; }
+        if (!isDone(child)) { complete = false; running++; continue; }
         if (failedUnhandled(child, step)) failed ??= child;
       }
       groupSteps.push(...children);
@@ -103,4 +104,12 @@ export function executeSteps(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: 
     return;
   }
   ctx.finish(node, 'Succeeded');
+}
+
+export function tryResolve(ctx: Ctx, step: WorkflowStep, scope: TemplateScope): Template | undefined {
+  try {
+    return resolveTemplate(ctx, step, scope).tmpl;
+  } catch {
+    return undefined;
+  }
 }
