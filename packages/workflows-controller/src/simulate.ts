@@ -29,7 +29,7 @@ export function simulate(wf: Workflow, opts: SimulateOptions = {}): SimulateResu
     if (plan.phase === 'Succeeded' || plan.phase === 'Failed' || plan.phase === 'Error') break;
     for (const p of plan.podsToCreate) {
       created.push(p);
-      pods[p.nodeId] = { podIP: `10.0.0.${(created.length % 250) + 1}`, startedAt: now.toISOString(), finishedAt: new Date(now.getTime() + 1000).toISOString(), ...(opts.run ? opts.run(p, cur) : { phase: 'Succeeded' }) };
+      pods[p.nodeId] = { hostNodeName: 'flotilla', podIP: `10.0.0.${(created.length % 250) + 1}`, startedAt: now.toISOString(), finishedAt: new Date(now.getTime() + 1000).toISOString(), ...(opts.run ? opts.run(p, cur) : { phase: 'Succeeded' }) };
     }
     let resumed = false;
     if (opts.resume) {

@@ -1,5 +1,5 @@
 // The state of one operate() pass: the node map being updated and what the pass asks for.
-import type { NodePhase, NodeStatus, NodeType, Outputs, Parameter, Template, TemplateRef, Workflow, WorkflowSpec, WorkflowTemplate } from '../types.js';
+import type { Artifact, NodePhase, NodeStatus, NodeType, Outputs, Parameter, Template, TemplateRef, Workflow, WorkflowSpec, WorkflowTemplate } from '../types.js';
 import { nodeId, podName } from './ids.js';
 import type { ControllerConfig, PodObservation, PodToCreate, TemplateResolver } from './model.js';
 import { isFulfilled, isPodType } from './model.js';
@@ -130,6 +130,21 @@ export class Ctx {
     if (!r) return undefined;
     if (typeof r === 'function') return r(name, clusterScope);
     return r[clusterScope ? `cluster/${name}` : name];
+  }
+
+  readonly globalArtifacts: Artifact[] = [];
+
+  recordGlobalArtifacts(defs: Artifact[] | undefined, outputs: Outputs | undefined): void {
+    for (const d of defs ?? []) {
+      if (!d.globalName) continue;
+      const a = outputs?.artifacts?.find((x) => x.name === d.name) ?? d;
+      const entry = { ...a, name: d.globalName };
+      delete entry.globalName;
+      const i = this.globalArtifacts.findIndex((x) => x.name === d.globalName);
+      if (i >= 0) this.globalArtifacts[i] = entry;
+      else this.globalArtifacts.push(entry);
+      this.global[`workflow.outputs.artifacts.${d.globalName}`] = JSON.stringify(entry);
+    }
   }
 
   recordGlobalOutputs(defs: Parameter[] | undefined, outputs: Outputs | undefined): void {

@@ -182,7 +182,10 @@ export function executeTemplate(ctx: Ctx, nodeName: string, h: TemplateHolder, a
     default:
       node = executePod(ctx, nodeName, tmpl, kind, bound.inputs, common, deadline);
   }
-  if (node && isFulfilled(node)) ctx.recordGlobalOutputs(tmpl.outputs?.parameters, node.outputs);
+  if (node && isFulfilled(node)) {
+    ctx.recordGlobalOutputs(tmpl.outputs?.parameters, node.outputs);
+    ctx.recordGlobalArtifacts(tmpl.outputs?.artifacts, node.outputs);
+  }
   return node;
 }
 
@@ -280,8 +283,13 @@ function executeRetry(ctx: Ctx, nodeName: string, h: TemplateHolder, args: Argum
   if (limitRaw !== undefined && !Number.isFinite(limitRaw)) return ctx.finish(node, 'Error', `retryStrategy.limit: invalid value ${JSON.stringify(rs.limit)}`);
   const last = children.length ? ctx.nodes[children[children.length - 1]!] : undefined;
   const start = (n: number) => {
+    const prev = n > 0 ? ctx.nodes[children[n - 1]!] : undefined;
+    const lastRetry = {
+      'lastRetry.exitCode': prev?.outputs?.exitCode ?? '', 'lastRetry.status': prev?.phase ?? '',
+      'lastRetry.duration': prev ? String(durationSeconds(prev)) : '0', 'lastRetry.message': prev?.message ?? '',
+    };
     const child = executeTemplate(ctx, `${nodeName}(${n})`, h, args, {
-      ...o, retryChild: true, parentId: node.id, displayName: `${o.displayName ?? nodeName}(${n})`, extra: { ...(o.extra ?? {}), retries: String(n) },
+      ...o, retryChild: true, parentId: node.id, displayName: `${o.displayName ?? nodeName}(${n})`, extra: { ...(o.extra ?? {}), ...lastRetry, retries: String(n) },
     });
     if (child && isFulfilled(child)) return executeRetry(ctx, nodeName, h, args, o, tmpl, common);
     return node;

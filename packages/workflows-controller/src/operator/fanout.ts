@@ -116,6 +116,7 @@ export function addNodeVars(scope: Scope, prefix: string, name: string, nodes: N
     scope[`${base}.id`] = n.id;
     scope[`${base}.status`] = n.phase;
     if (n.podIP) scope[`${base}.ip`] = n.podIP;
+    if (n.hostNodeName) scope[`${base}.hostNodeName`] = n.hostNodeName;
     if (n.startedAt) scope[`${base}.startedAt`] = n.startedAt;
     if (n.finishedAt) scope[`${base}.finishedAt`] = n.finishedAt;
     const o = n.outputs;

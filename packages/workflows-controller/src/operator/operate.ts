@@ -74,6 +74,10 @@ export function operate(input: OperateInput): Plan {
   Object.assign(g, creationVars(md.creationTimestamp ?? startedAt));
   for (const [k, v] of Object.entries(md.labels ?? {})) g[`workflow.labels.${k}`] = v;
   for (const [k, v] of Object.entries(md.annotations ?? {})) g[`workflow.annotations.${k}`] = v;
+  g['workflow.labels'] = g['workflow.labels.json'] = JSON.stringify(md.labels ?? {});
+  g['workflow.annotations'] = g['workflow.annotations.json'] = JSON.stringify(md.annotations ?? {});
+  const scheduled = md.annotations?.['workflows.argoproj.io/scheduled-time'];
+  if (scheduled) g['workflow.scheduledTime'] = scheduled;
   g['workflow.duration'] = String((now.getTime() - Date.parse(startedAt)) / 1000);
   g['workflow.status'] = 'Running';
   const wfParams: Parameter[] = [];
@@ -88,9 +92,14 @@ export function operate(input: OperateInput): Plan {
     return fail((e as Error).message, 'Error');
   }
   g['workflow.parameters'] = JSON.stringify(wfParams);
+  g['workflow.parameters.json'] ??= JSON.stringify(Object.fromEntries(wfParams.map((p) => [p.name, p.value])));
   for (const p of status.outputs?.parameters ?? []) {
     ctx.globalOutputs.push(p);
     g[`workflow.outputs.parameters.${p.name}`] = str(p.value);
+  }
+  for (const a of status.outputs?.artifacts ?? []) {
+    ctx.globalArtifacts.push(a);
+    g[`workflow.outputs.artifacts.${a.name}`] = JSON.stringify(a);
   }
 
   // shutdown and deadline
@@ -147,7 +156,9 @@ export function operate(input: OperateInput): Plan {
     startedAt,
     finishedAt: finished ? isoSeconds(now) : undefined,
     storedTemplates: Object.keys(ctx.storedTemplates).length ? ctx.storedTemplates : undefined,
-    outputs: ctx.globalOutputs.length ? { parameters: ctx.globalOutputs } : undefined,
+    outputs: ctx.globalOutputs.length || ctx.globalArtifacts.length
+      ? { ...(ctx.globalOutputs.length ? { parameters: ctx.globalOutputs } : {}), ...(ctx.globalArtifacts.length ? { artifacts: ctx.globalArtifacts } : {}) }
+      : undefined,
     requeueAfter: finished ? undefined : ctx.requeueAfter,
   });
   if (message !== undefined) p.message = message;
