@@ -4,7 +4,7 @@ import type { Ctx, TemplateScope } from './context.js';
 import { dependenciesToDepends, type DependNode, dependsTasks, type DependResult, evalDepends, parseDepends } from './depends.js';
 import { executeTemplate, resolveTemplate } from './execute.js';
 import { addNodeVars, evalWhen, expand, resolveTemplateOutputs, skippedOutputs } from './fanout.js';
-import { runExitHook } from './hooks.js';
+import { runStepHooks } from './hooks.js';
 import { isDone, isFulfilled } from './model.js';
 import { failedUnhandled, outbound, tryResolve } from './steps.js';
 import { type Scope, substituteDeep } from './vars.js';
@@ -133,7 +133,7 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
         }
         if (!child) { complete = false; continue; }
         for (const p of group ? [group.id] : parentIds) ctx.link(p, child.id);
-        if (isDone(child) && !runExitHook(ctx, child, task, isc, node.id, o)) { complete = false; continue; }
+        if (!runStepHooks(ctx, child, task, 'tasks', isc, node.id, o)) { complete = false; if (!isDone(child)) running++; continue; }
         if (!isDone(child)) { complete = false; running++; continue; }
         if (failedUnhandled(child, task)) failed ??= child;
       }

@@ -377,3 +377,20 @@ test('Stop: running pods are deleted, the exit handler still runs', () => {
   assert.equal(p3.phase, 'Failed');
   assert.equal(p3.message, "Stopped with strategy 'Stop'");
 });
+
+test('lifecycle hooks: expression hooks of a step and of the workflow run once when true', () => {
+  const w = wf('lh', { entrypoint: 'main', hooks: { done: { expression: 'workflow.status == "Succeeded"', template: 'echo' } }, templates: [
+    { name: 'main', steps: [[{ name: 'step-1', template: 'echo', hooks: {
+      running: { expression: 'steps["step-1"].status == "Running"', template: 'echo' },
+      success: { expression: 'steps["step-1"].status == "Succeeded"', template: 'echo' } } }]] }, echo] });
+  const w1 = applyPlan(w, operate({ workflow: w, now: T0 }));
+  const s1 = nodeId('lh', 'lh[0].step-1');
+  const p2 = operate({ workflow: w1, pods: { [s1]: { phase: 'Running' } }, now: at(1) });
+  assert.deepEqual(p2.podsToCreate.map((p) => p.nodeName), ['lh[0].step-1.hooks.running']);
+  const w2 = applyPlan(w1, p2);
+  const p3 = operate({ workflow: w2, pods: { [s1]: ok() }, now: at(2) });
+  assert.deepEqual(p3.podsToCreate.map((p) => p.nodeName), ['lh[0].step-1.hooks.success']);
+  const r = simulate(w);
+  assert.equal(r.workflow.status!.phase, 'Succeeded');
+  assert.deepEqual(r.pods.map((p) => p.nodeName), ['lh[0].step-1', 'lh[0].step-1.hooks.success', 'lh.hooks.done']);
+});

@@ -3,6 +3,7 @@ import type { NodeStatus, Parameter, Workflow, WorkflowPhase, WorkflowSpec } fro
 import { validateWorkflow } from '../validate.js';
 import { Ctx } from './context.js';
 import { executeTemplate, fromValueFrom } from './execute.js';
+import { runExpressionHooks } from './hooks.js';
 import { isFulfilled, isPodType, type OperateInput, type Plan } from './model.js';
 import { podName } from './ids.js';
 import { str } from './vars.js';
@@ -115,7 +116,10 @@ export function operate(input: OperateInput): Plan {
   const entry = executeTemplate(ctx, ctx.name, { template: spec.entrypoint }, spec.arguments, { scope, depth: 0 });
   let phase: WorkflowPhase = 'Running';
   let message: string | undefined;
-  if (entry && isFulfilled(entry)) {
+  const entryStatus = entry && isFulfilled(entry) ? (entry.phase === 'Error' ? 'Error' : entry.phase === 'Failed' ? 'Failed' : 'Succeeded') : 'Running';
+  const hooksDone = ctx.stopping && !ctx.stopping.allowExit ? true
+    : runExpressionHooks(ctx, { name: ctx.name, id: ctx.name, displayName: ctx.name }, spec.hooks, { ...g, 'workflow.status': entryStatus }, undefined, { scope, depth: 0 });
+  if (entry && isFulfilled(entry) && hooksDone) {
     const entryPhase: WorkflowPhase = entry.phase === 'Error' ? 'Error' : entry.phase === 'Failed' ? 'Failed' : 'Succeeded';
     let exitDone = true;
     let exitNode: NodeStatus | undefined;

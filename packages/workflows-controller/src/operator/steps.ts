@@ -4,7 +4,7 @@ import type { Ctx, TemplateScope } from './context.js';
 import { executeTemplate, resolveTemplate } from './execute.js';
 import { addNodeVars, evalWhen, expand, resolveTemplateOutputs, skippedOutputs } from './fanout.js';
 import { isDone, isFulfilled } from './model.js';
-import { runExitHook } from './hooks.js';
+import { runStepHooks } from './hooks.js';
 import { type Scope, substituteDeep } from './vars.js';
 
 export function outbound(ctx: Ctx, n: NodeStatus | undefined): string[] {
@@ -77,7 +77,7 @@ export function executeSteps(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: 
         }
         if (!child) { complete = false; continue; }
         children.push(child);
-        if (isDone(child) && !runExitHook(ctx, child, step, sc, node.id, o)) { complete = false; continue; }
+        if (!runStepHooks(ctx, child, step, 'steps', sc, node.id, o)) { complete = false; if (!isDone(child)) running++; continue; }
         if (!isDone(child)) { complete = false; running++; continue; }
         if (failedUnhandled(child, step)) failed ??= child;
       }
