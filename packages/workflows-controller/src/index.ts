@@ -6,4 +6,5 @@ export { nodeId, podName, fnv32a, itemLabel } from './operator/ids.js';
 export { parseDepends, evalDepends, DependsError } from './operator/depends.js';
 export { substitute, parseDuration } from './operator/vars.js';
 export { simulate, type SimulateOptions, type SimulateResult } from './simulate.js';
+export { retryWorkflow, resumeWorkflow, suspendWorkflow } from './operator/lifecycle.js';
 export { validateWorkflow, type ValidationError } from './validate.js';

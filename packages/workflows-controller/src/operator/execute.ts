@@ -202,6 +202,7 @@ function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreat
       const n = ctx.init(nodeName, kind === 'http' ? 'HTTP' : 'Pod', { ...common, phase: 'Failed', message: ctx.stopping.message });
       return n;
     }
+    if (ctx.spec.suspend && !ctx.inExitHandler) return undefined; // a suspended workflow starts nothing new
     const limits = [ctx.spec.parallelism, ctx.config.parallelism].filter((x): x is number => typeof x === 'number' && x > 0);
     if (limits.some((l) => ctx.activePods >= l)) return undefined;
     node = ctx.init(nodeName, kind === 'http' ? 'HTTP' : kind === 'plugin' ? 'Plugin' : 'Pod', { ...common, phase: 'Pending' });

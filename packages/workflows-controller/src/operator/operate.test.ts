@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { applyPlan, operate } from './operate.js';
 import { fnv32a, itemLabel, nodeId, podName } from './ids.js';
 import { simulate } from '../simulate.js';
+import { resumeWorkflow, retryWorkflow, suspendWorkflow } from './lifecycle.js';
 import type { PodObservation, PodToCreate } from './model.js';
 import type { NodeStatus, Template, Workflow, WorkflowSpec } from '../types.js';
 
@@ -71,10 +72,12 @@ test('steps: groups in order, steps of a group in parallel, node names and bound
   assert.equal(n['st[0].a']!.displayName, 'a');
   assert.equal(n['st[0].a']!.boundaryID, 'st');
   assert.deepEqual(n.st!.children, [n['st[0]']!.id]);
+  assert.deepEqual(n['st[0]']!.children, [n['st[0].a']!.id]);
   const p2 = operate({ workflow: w1, pods: { [n['st[0].a']!.id]: ok() }, now: at(2) });
   assert.deepEqual(p2.podsToCreate.map((p) => p.nodeName), ['st[1].b', 'st[1].c']);
   const w2 = applyPlan(w1, p2);
   const ids = Object.fromEntries(Object.values(w2.status!.nodes!).map((x) => [x.name, x.id]));
+  assert.deepEqual(w2.status!.nodes![ids['st[0].a']!]!.children, [ids['st[1]']], 'group 1 hangs off group 0\'s outbound nodes');
   const p3 = operate({ workflow: w2, pods: { [ids['st[0].a']!]: ok(), [ids['st[1].b']!]: ok(), [ids['st[1].c']!]: { phase: 'Failed', exitCode: 1 } }, now: at(4) });
   assert.equal(p3.phase, 'Failed');
   assert.equal(p3.message, `child '${ids['st[1].c']}' failed`);
@@ -393,4 +396,33 @@ test('lifecycle hooks: expression hooks of a step and of the workflow run once w
   const r = simulate(w);
   assert.equal(r.workflow.status!.phase, 'Succeeded');
   assert.deepEqual(r.pods.map((p) => p.nodeName), ['lh[0].step-1', 'lh[0].step-1.hooks.success', 'lh.hooks.done']);
+});
+
+test('argo retry reruns only the failed nodes; suspend/resume', () => {
+  const w = wf('rt', { entrypoint: 'main', onExit: 'echo', templates: [{ name: 'main', dag: { tasks: [
+    { name: 'A', template: 'echo' }, { name: 'B', template: 'echo' }, { name: 'C', depends: 'A && B', template: 'echo' }] } }, echo] });
+  let failB = true;
+  const run = (p: PodToCreate): PodObservation => (p.nodeName === 'rt.B' && failB ? { phase: 'Failed', exitCode: 1 } : ok());
+  const r = simulate(w, { run });
+  assert.equal(r.workflow.status!.phase, 'Failed');
+  assert.equal(byName(r.workflow)['rt.C']!.phase, 'Omitted');
+  assert.throws(() => retryWorkflow(applyPlan(w, operate({ workflow: w, now: T0 }))), /must be Failed\/Error/);
+  const { workflow: again, podsToDelete } = retryWorkflow(r.workflow);
+  assert.deepEqual(podsToDelete.sort(), [podName('rt', 'rt.B', 'echo'), podName('rt', 'rt.onExit', 'echo')].sort());
+  assert.equal(again.status!.phase, 'Running');
+  assert.equal(byName(again)['rt.A']!.phase, 'Succeeded');
+  assert.equal(byName(again).rt!.phase, 'Running');
+  failB = false;
+  const r2 = simulate(again, { run, start: at(100) });
+  assert.equal(r2.workflow.status!.phase, 'Succeeded');
+  assert.deepEqual(r2.pods.map((p) => p.nodeName), ['rt.B', 'rt.C', 'rt.onExit'], 'A is not run again');
+
+  const s = wf('su', { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'approve', template: 'approve' }], [{ name: 'use', template: 'echo', arguments: { parameters: [{ name: 'm', value: '{{steps.approve.outputs.parameters.ok}}' }] } }]] },
+    { name: 'approve', suspend: {}, outputs: { parameters: [{ name: 'ok', valueFrom: { supplied: {} } }] } }, echo] });
+  const s1 = applyPlan(s, operate({ workflow: s, now: T0 }));
+  const resumed = resumeWorkflow(s1, { outputParameters: { ok: 'yes' }, now: at(5) });
+  const p2 = operate({ workflow: resumed, now: at(6) });
+  assert.deepEqual(p2.podsToCreate.map((p) => p.template.container!.command), [['echo', 'yes']]);
+  const paused = suspendWorkflow(resumed);
+  assert.equal(operate({ workflow: paused, now: at(6) }).podsToCreate.length, 0, 'a suspended workflow starts nothing');
 });

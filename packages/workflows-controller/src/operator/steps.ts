@@ -31,7 +31,10 @@ export function executeSteps(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: 
   let lastGroupSteps: NodeStatus[] = [];
   for (let i = 0; i < groups.length; i++) {
     const gName = `${node.name}[${i}]`;
-    const g = ctx.init(gName, 'StepGroup', { displayName: `[${i}]`, boundaryID: node.id, parentId: node.id, templateName: node.templateName, scope: node.templateScope });
+    // as upstream: the first group hangs off the steps node, each later group off the outbound nodes of the one before
+    const fresh = !ctx.get(gName);
+    const g = ctx.init(gName, 'StepGroup', { displayName: `[${i}]`, boundaryID: node.id, parentId: i === 0 ? node.id : undefined, templateName: node.templateName, scope: node.templateScope });
+    if (fresh && i > 0) for (const id of lastGroupSteps.flatMap((s) => outbound(ctx, s))) ctx.link(id, g.id);
     let complete = true;
     let failed: NodeStatus | undefined;
     const groupSteps: NodeStatus[] = [];
