@@ -47,8 +47,12 @@ export class Ctx {
     for (const n of Object.values(nodes)) if (isPodType(n) && (n.phase === 'Pending' || n.phase === 'Running')) this.activePods++;
   }
 
+  private readonly ids = new Map<string, string>();
+
   id(nodeName: string): string {
-    return nodeId(this.name, nodeName);
+    let id = this.ids.get(nodeName);
+    if (id === undefined) this.ids.set(nodeName, (id = nodeId(this.name, nodeName)));
+    return id;
   }
 
   get(nodeName: string): NodeStatus | undefined {

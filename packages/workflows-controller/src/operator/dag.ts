@@ -56,6 +56,8 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
     target.forEach(visit);
     wanted = wanted.filter((n) => keep.has(n));
   }
+  const depNamesOf = new Map<string, string[]>();
+  for (const t of tasks) { const d = deps.get(t.name); depNamesOf.set(t.name, d ? [...dependsTasks(d)] : []); }
   const handled = new Set<string>(); // tasks whose failure a dependent's `depends` expects
   for (const t of tasks) {
     const d = deps.get(t.name);
@@ -65,9 +67,12 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
   const nameOf = (t: string) => `${node.name}.${t}`;
   const failFast = dag.failFast ?? tmpl.failFast ?? true;
   // variables of finished tasks (`tasks.A.outputs.result` …) for their dependents and the outputs
+  const added = new Set<string>();
   const addVars = (tn: string) => {
+    if (added.has(tn)) return;
     const n = ctx.get(nameOf(tn));
     if (!n || !isFulfilled(n)) return;
+    added.add(tn);
     const kids = n.type === 'TaskGroup' ? (n.children ?? []).map((c) => ctx.nodes[c]!).filter(Boolean) : [n];
     addNodeVars(local, 'tasks', tn, kids, n.type === 'TaskGroup');
   };
@@ -86,7 +91,7 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
       const existing = ctx.get(name);
       if (existing && isDone(existing)) continue;
       const d = deps.get(tn);
-      const depNames = d ? [...dependsTasks(d)] : [];
+      const depNames = depNamesOf.get(tn)!;
       if (depNames.some((x) => !isDone(ctx.get(nameOf(x))))) continue;
       if (!existing && failFast && failedNow) continue;
       if (!existing && d && !evalDepends(d, (x, r) => testResult(ctx.get(nameOf(x)), byName.get(x), r, ctx))) {
@@ -95,7 +100,7 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
         continue;
       }
       const parentIds = depNames.length ? depNames.flatMap((x) => outbound(ctx, ctx.get(nameOf(x)))) : [node.id];
-      const sc: Scope = { ...local };
+      const sc: Scope = local;
       let ex: ReturnType<typeof expand>;
       try {
         ex = expand(task, name, sc);
@@ -112,7 +117,7 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
       let complete = true;
       let failed: NodeStatus | undefined;
       for (const it of ex.items) {
-        const isc: Scope = { ...sc, ...(it.item ?? {}) };
+        const isc: Scope = it.item ? { ...sc, ...it.item } : sc;
         let child = ctx.get(it.name);
         if (!child && task.when !== undefined) {
           let ok: boolean;

@@ -48,6 +48,7 @@ export function runExpressionHooks(ctx: Ctx, owner: { name: string; id: string; 
 
 /** The step/task hooks of a child node: exit handler when it is done, expression hooks on every pass. */
 export function runStepHooks(ctx: Ctx, child: NodeStatus, step: WorkflowStep, prefix: 'steps' | 'tasks', scope: Scope, boundaryID: string, o: { scope: TemplateScope; depth: number }): boolean {
+  if (!step.hooks && !step.onExit) return true;
   const sc: Scope = { ...scope, [`${prefix}.${step.name}.status`]: child.phase };
   const hooksDone = runExpressionHooks(ctx, child, step.hooks, sc, boundaryID, o);
   if (!isDone(child)) return hooksDone;

@@ -7,6 +7,13 @@
 
 export function fnv32a(s: string): number {
   let h = 0x811c9dc5;
+  if (/^[\x00-\x7f]*$/.test(s)) {
+    for (let i = 0; i < s.length; i++) {
+      h ^= s.charCodeAt(i);
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    return h >>> 0;
+  }
   for (const b of Buffer.from(s, 'utf8')) {
     h ^= b;
     h = Math.imul(h, 0x01000193) >>> 0;

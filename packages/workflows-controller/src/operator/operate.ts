@@ -28,8 +28,9 @@ export function effectiveSpec(wf: Workflow, lookup: (name: string, cluster: bool
 }
 
 export function operate(input: OperateInput): Plan {
-  const wf: Workflow = structuredClone(input.workflow);
-  const status = wf.status ?? {};
+  const { status: inStatus, ...rest } = input.workflow;
+  const wf: Workflow = structuredClone(rest);
+  const status = inStatus ?? {};
   const now = input.now instanceof Date ? input.now : new Date(input.now);
   const nodes: Record<string, NodeStatus> = structuredClone(status.nodes ?? {});
   const before = JSON.stringify(status);
@@ -53,7 +54,7 @@ export function operate(input: OperateInput): Plan {
   const fail = (message: string, phase: WorkflowPhase = 'Failed') => plan({ phase, message, startedAt, finishedAt: isoSeconds(now) });
   let spec: WorkflowSpec;
   try {
-    spec = effectiveSpec(wf, resolverFn);
+    spec = effectiveSpec(input.workflow, resolverFn);
   } catch (e) {
     return fail((e as Error).message, 'Error');
   }

@@ -56,7 +56,7 @@ export function executeSteps(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: 
         children.push(s);
       }
       for (const it of ex.items) {
-        const sc: Scope = { ...local, ...(it.item ?? {}) };
+        const sc: Scope = it.item ? { ...local, ...it.item } : local;
         let child = ctx.get(it.name);
         if (!child || !isFulfilled(child)) {
           if (step.when !== undefined && !child) {

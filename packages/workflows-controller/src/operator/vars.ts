@@ -31,9 +31,13 @@ export function exprEnv(scope: Scope): Record<string, unknown> {
 /** Deep substitution of every string in a JSON value. */
 export function substituteDeep<T>(v: T, scope: Scope, opts: { strict?: boolean } = {}): T {
   if (v === undefined || v === null) return v;
-  const env = JSON.stringify(v).includes('{{=') ? exprEnv(scope) : undefined;
+  let env: Record<string, unknown> | undefined;
   const walk = (x: unknown): unknown => {
-    if (typeof x === 'string') return x.includes('{{') ? substitute(x, scope, { ...opts, exprEnv: env }) : x;
+    if (typeof x === 'string') {
+      if (!x.includes('{{')) return x;
+      if (x.includes('{{=')) env ??= exprEnv(scope);
+      return substitute(x, scope, { ...opts, exprEnv: env });
+    }
     if (Array.isArray(x)) return x.map(walk);
     if (x && typeof x === 'object') {
       const o: Record<string, unknown> = {};
