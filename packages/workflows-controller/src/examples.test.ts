@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { simulate } from './simulate.js';
+import { lintObject } from './validate.js';
 import type { Outputs, Workflow, WorkflowTemplate } from './types.js';
 import type { PodObservation, PodToCreate } from './operator/model.js';
 
@@ -75,6 +76,16 @@ test('upstream examples reach a terminal phase', (t) => {
     const md = obj.metadata as { name?: string } | undefined;
     if (obj.kind === 'ConfigMap' && md?.name) configMaps[md.name] = (obj.data ?? {}) as Record<string, string>;
   }
+  // every object lints clean (what `argo lint` of the examples directory says)
+  const lintErrors: string[] = [];
+  let linted = 0;
+  for (const { file, obj } of docs) {
+    if (!['Workflow', 'WorkflowTemplate', 'ClusterWorkflowTemplate', 'CronWorkflow'].includes(String(obj.kind))) continue;
+    linted++;
+    for (const e of lintObject(obj, templates)) lintErrors.push(`${file} (${String(obj.kind)}): ${e.message}`);
+  }
+  console.log(`# lint: ${linted} objects, ${lintErrors.length} errors`);
+  for (const l of lintErrors) console.log(`#   lint  ${l}`);
   const workflows = docs.filter((d) => d.obj.kind === 'Workflow');
   const outcome: Record<string, string[]> = {};
   let succeeded = 0;
@@ -105,4 +116,5 @@ test('upstream examples reach a terminal phase', (t) => {
   for (const [phase, list] of Object.entries(outcome)) for (const l of list) console.log(`#   ${phase}  ${l}`);
   assert.ok(workflows.length > 0);
   assert.deepEqual(problems, []);
+  assert.deepEqual(lintErrors, []);
 });

@@ -7,4 +7,4 @@ export { parseDepends, evalDepends, DependsError } from './operator/depends.js';
 export { substitute, parseDuration } from './operator/vars.js';
 export { simulate, type SimulateOptions, type SimulateResult } from './simulate.js';
 export { retryWorkflow, resumeWorkflow, suspendWorkflow } from './operator/lifecycle.js';
-export { validateWorkflow, type ValidationError } from './validate.js';
+export { validateWorkflow, lintObject, type ValidationError } from './validate.js';

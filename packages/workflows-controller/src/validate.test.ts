@@ -1,7 +1,7 @@
 // validateWorkflow: each error names the field; depends expressions parse with positions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateWorkflow } from './validate.js';
+import { lintObject, validateWorkflow } from './validate.js';
 import { DependsError, evalDepends, parseDepends } from './operator/depends.js';
 import type { Template, Workflow } from './types.js';
 
@@ -46,4 +46,16 @@ test('depends expressions', () => {
   for (const [bad, pos] of [['A &&', 5], ['(A', 3], ['A.Bogus', 3], ['A $ B', 3]] as const) {
     assert.throws(() => parseDepends(bad), (e: unknown) => e instanceof DependsError && e.pos + 1 === pos, bad);
   }
+});
+
+test('lintObject by kind', () => {
+  const tmpl = { kind: 'WorkflowTemplate', metadata: { name: 't' }, spec: { templates: [echo] } };
+  assert.deepEqual(lintObject(tmpl), [], 'a WorkflowTemplate needs no entrypoint');
+  const cron = { kind: 'CronWorkflow', metadata: { name: 'c' }, spec: { schedule: '* * *', workflowSpec: { entrypoint: 'x', templates: [echo] } } };
+  assert.deepEqual(lintObject(cron).map((e) => e.message), [
+    "spec.schedule: '* * *' is not a valid cron schedule (5 fields or a descriptor)",
+    "spec.workflowSpec.spec.entrypoint: template 'x' not found",
+  ]);
+  assert.deepEqual(lintObject({ kind: 'CronWorkflow', spec: { schedules: ['@hourly'], workflowSpec: { entrypoint: 'echo', templates: [{ ...echo, inputs: {} }] } } }), []);
+  assert.match(lintObject({ kind: 'Pod' })[0]!.message, /^kind: 'Pod' is not one of/);
 });

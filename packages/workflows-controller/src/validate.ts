@@ -13,7 +13,35 @@ function lookup(r: TemplateResolver | undefined, name: string, cluster: boolean)
   return typeof r === 'function' ? r(name, cluster) : r[cluster ? `cluster/${name}` : name];
 }
 
-export function validateWorkflow(wf: Workflow, resolver?: TemplateResolver, opts: { configMaps?: Record<string, Record<string, string>> } = {}): ValidationError[] {
+/**
+ * `argo lint` of one object by kind: Workflow; WorkflowTemplate / ClusterWorkflowTemplate (entrypoint optional, checked
+ * when given); CronWorkflow (schedule(s) and its workflowSpec). Paths are relative to the object.
+ */
+export function lintObject(obj: { kind?: string; metadata?: { name?: string }; spec?: Record<string, unknown> }, resolver?: TemplateResolver): ValidationError[] {
+  const spec = (obj.spec ?? {}) as Workflow['spec'];
+  switch (obj.kind) {
+    case 'Workflow':
+      return validateWorkflow(obj as Workflow, resolver, { lint: true });
+    case 'WorkflowTemplate':
+    case 'ClusterWorkflowTemplate':
+      return validateWorkflow({ metadata: obj.metadata ?? {}, spec }, resolver, { lint: true, entrypointOptional: true });
+    case 'CronWorkflow': {
+      const errs: ValidationError[] = [];
+      const s = spec as Record<string, unknown>;
+      const schedules = [...(typeof s.schedule === 'string' && s.schedule ? [s.schedule] : []), ...(Array.isArray(s.schedules) ? (s.schedules as string[]) : [])];
+      if (!schedules.length) errs.push({ path: 'spec.schedule', message: 'spec.schedule: cron schedule is required (schedule or schedules)' });
+      for (const sc of schedules) if (!/^@(yearly|annually|monthly|weekly|daily|midnight|hourly|every\s+\S+)$/.test(sc.trim()) && sc.trim().split(/\s+/).length !== 5) errs.push({ path: 'spec.schedule', message: `spec.schedule: '${sc}' is not a valid cron schedule (5 fields or a descriptor)` });
+      const ws = s.workflowSpec as Workflow['spec'] | undefined;
+      if (!ws) errs.push({ path: 'spec.workflowSpec', message: 'spec.workflowSpec: is required' });
+      else for (const e of validateWorkflow({ metadata: obj.metadata ?? {}, spec: ws }, resolver, { lint: true })) errs.push({ path: `spec.workflowSpec.${e.path}`, message: `spec.workflowSpec.${e.message}` });
+      return errs;
+    }
+    default:
+      return [{ path: 'kind', message: `kind: '${obj.kind ?? ''}' is not one of Workflow, WorkflowTemplate, ClusterWorkflowTemplate, CronWorkflow` }];
+  }
+}
+
+export function validateWorkflow(wf: Workflow, resolver?: TemplateResolver, opts: { configMaps?: Record<string, Record<string, string>>; lint?: boolean; entrypointOptional?: boolean } = {}): ValidationError[] {
   const errs: ValidationError[] = [];
   const err = (path: string, message: string) => errs.push({ path, message: `${path}: ${message}` });
   let spec = wf.spec ?? {};
@@ -29,19 +57,20 @@ export function validateWorkflow(wf: Workflow, resolver?: TemplateResolver, opts
     else if (byName.has(t.name)) err(`templates.${t.name}`, 'template name is not unique');
     else byName.set(t.name, t);
   });
-  if (!spec.entrypoint) err('spec.entrypoint', 'is required');
+  if (!spec.entrypoint) { if (!opts.entrypointOptional) err('spec.entrypoint', 'is required'); }
   else if (!byName.has(spec.entrypoint)) err('spec.entrypoint', `template '${spec.entrypoint}' not found`);
   if (spec.onExit && !byName.has(spec.onExit)) err('spec.onExit', `template '${spec.onExit}' not found`);
   // workflow arguments must supply the entrypoint's inputs that have no value
-  const ep = spec.entrypoint ? byName.get(spec.entrypoint) : undefined;
+  // (a WorkflowTemplate gets its arguments when a workflow is submitted from it)
+  const ep = spec.entrypoint && !opts.entrypointOptional ? byName.get(spec.entrypoint) : undefined;
   for (const p of ep?.inputs?.parameters ?? []) {
     const a = spec.arguments?.parameters?.find((x) => x.name === p.name);
-    if (p.value === undefined && p.default === undefined && !p.valueFrom && (!a || (a.value === undefined && !a.valueFrom))) {
+    if (p.value === undefined && p.default === undefined && !p.valueFrom && (!a || (a.value === undefined && !a.valueFrom)) && !(opts.lint && a)) {
       err(`spec.arguments.parameters.${p.name}`, `inputs.parameters.${p.name} was not supplied (template '${ep!.name}')`);
     }
   }
   for (const p of spec.arguments?.parameters ?? []) {
-    if (p.value === undefined && p.default === undefined && !p.valueFrom) err(`spec.arguments.parameters.${p.name}.value`, 'is required');
+    if (p.value === undefined && p.default === undefined && !p.valueFrom && !p.enum && !opts.lint) err(`spec.arguments.parameters.${p.name}.value`, 'is required');
     if (p.valueFrom?.configMapKeyRef && opts.configMaps && !p.valueFrom.configMapKeyRef.optional && opts.configMaps[p.valueFrom.configMapKeyRef.name]?.[p.valueFrom.configMapKeyRef.key] === undefined && p.valueFrom.default === undefined) {
       err(`spec.arguments.parameters.${p.name}.valueFrom.configMapKeyRef`, `ConfigMap '${p.valueFrom.configMapKeyRef.name}' has no key '${p.valueFrom.configMapKeyRef.key}'`);
     }
