@@ -118,3 +118,55 @@ test('upstream examples reach a terminal phase', (t) => {
   assert.deepEqual(problems, []);
   assert.deepEqual(lintErrors, []);
 });
+
+// A few examples whose shape is pinned: node names, order, the exit handler's branch, retries.
+function example(t: { skip: (m: string) => void }, file: string): Workflow | undefined {
+  const p = join(DIR, file);
+  if (!existsSync(p)) {
+    t.skip(`${p} is absent`);
+    return undefined;
+  }
+  const wf = parseAllDocuments(readFileSync(p, 'utf8'))[0]!.toJS() as Workflow;
+  wf.metadata.name = `${wf.metadata.generateName ?? 'wf-'}abcde`;
+  return wf;
+}
+const names = (wf: Workflow) => Object.values(wf.status?.nodes ?? {}).map((n) => n.name).sort();
+
+test('steps.yaml: groups and step names as upstream shows them', (t) => {
+  const wf = example(t, 'steps.yaml');
+  if (!wf) return;
+  const r = simulate(wf);
+  assert.equal(r.workflow.status!.phase, 'Succeeded');
+  assert.deepEqual(names(r.workflow), ['steps-abcde', 'steps-abcde[0]', 'steps-abcde[0].hello1', 'steps-abcde[1]', 'steps-abcde[1].hello2a', 'steps-abcde[1].hello2b']);
+  assert.deepEqual(r.pods.map((p) => p.template.container!.args ?? p.template.container!.command), [['hello1'], ['hello2a'], ['hello2b']]);
+});
+
+test('dag-diamond.yaml: A, then B and C, then D', (t) => {
+  const wf = example(t, 'dag-diamond.yaml');
+  if (!wf) return;
+  const r = simulate(wf);
+  assert.equal(r.workflow.status!.phase, 'Succeeded');
+  assert.deepEqual(r.plans.map((p) => p.podsToCreate.map((x) => x.nodeName.split('.').pop())).filter((x) => x.length), [['A'], ['B', 'C'], ['D']]);
+  assert.equal(r.workflow.status!.progress, '4/4');
+});
+
+test('exit-handlers.yaml: the workflow fails, the exit handler runs its Failed branch', (t) => {
+  const wf = example(t, 'exit-handlers.yaml');
+  if (!wf) return;
+  const r = simulate(wf, { run: (p) => (p.templateName === 'intentional-fail' ? { phase: 'Failed', exitCode: 1 } : { phase: 'Succeeded', exitCode: 0 }) });
+  assert.equal(r.workflow.status!.phase, 'Failed');
+  const byName = Object.fromEntries(Object.values(r.workflow.status!.nodes!).map((n) => [n.name, n]));
+  assert.equal(byName['exit-handlers-abcde.onExit']!.phase, 'Succeeded');
+  assert.equal(byName['exit-handlers-abcde.onExit[0].cry']!.phase, 'Succeeded');
+  assert.equal(byName['exit-handlers-abcde.onExit[0].celebrate']!.phase, 'Skipped');
+  assert.equal(r.workflow.status!.message, 'Error (exit code 1)');
+});
+
+test('retry-container.yaml: a pod that keeps failing runs limit + 1 times', (t) => {
+  const wf = example(t, 'retry-container.yaml');
+  if (!wf) return;
+  const r = simulate(wf, { run: () => ({ phase: 'Failed', exitCode: 1 }) });
+  assert.equal(r.pods.length, 11);
+  assert.equal(r.workflow.status!.phase, 'Failed');
+  assert.equal(r.workflow.status!.message, 'No more retries left');
+});
