@@ -6,12 +6,27 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import jsyaml from 'js-yaml';
 import { simulate } from './simulate.js';
 import { lintObject } from './validate.js';
 import type { Outputs, Workflow, WorkflowTemplate } from './types.js';
 import type { PodObservation, PodToCreate } from './operator/model.js';
 
 const DIR = process.env.ARGO_EXAMPLES_DIR ?? new URL('../../../../shared/upstream/argo-workflows-examples', import.meta.url).pathname;
+
+/** The documents of a file: the 'yaml' package, or js-yaml for what it refuses (multi-line quoted scalars in flow
+ * sequences that Go's YAML accepts, e.g. `args: ["\n  cd … &&\n  go build\n"]`). */
+function loadYaml(f: string, skipped: string[]): unknown[] {
+  const src = readFileSync(f, 'utf8');
+  const ds = parseAllDocuments(src, { uniqueKeys: false });
+  if (ds.every((d) => !d.errors.length)) return ds.map((d) => d.toJS());
+  try {
+    return jsyaml.loadAll(src);
+  } catch (e) {
+    skipped.push(`${relative(DIR, f)}: not YAML either parser accepts (${(e as Error).message.split('\n')[0]})`);
+    return [];
+  }
+}
 
 function walk(d: string): string[] {
   return readdirSync(d).flatMap((f) => {
@@ -56,14 +71,7 @@ test('upstream examples reach a terminal phase', (t) => {
   const docs: { file: string; obj: Record<string, unknown> }[] = [];
   const skipped: string[] = [];
   for (const f of files) {
-    for (const d of parseAllDocuments(readFileSync(f, 'utf8'), { uniqueKeys: false })) {
-      if (d.errors.length) {
-        skipped.push(`${relative(DIR, f)}: YAML the 'yaml' package refuses (${d.errors[0]!.message.split('\n')[0]})`);
-        continue;
-      }
-      const obj = d.toJS() as Record<string, unknown> | null;
-      if (obj && typeof obj === 'object') docs.push({ file: relative(DIR, f), obj });
-    }
+    for (const obj of loadYaml(f, skipped)) if (obj && typeof obj === 'object') docs.push({ file: relative(DIR, f), obj: obj as Record<string, unknown> });
   }
   const templates: Record<string, WorkflowTemplate> = {};
   for (const { obj } of docs) {
@@ -126,7 +134,7 @@ function example(t: { skip: (m: string) => void }, file: string): Workflow | und
     t.skip(`${p} is absent`);
     return undefined;
   }
-  const wf = parseAllDocuments(readFileSync(p, 'utf8'))[0]!.toJS() as Workflow;
+  const wf = loadYaml(p, [])[0] as Workflow;
   wf.metadata.name = `${wf.metadata.generateName ?? 'wf-'}abcde`;
   return wf;
 }

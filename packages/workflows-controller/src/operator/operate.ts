@@ -94,7 +94,7 @@ export function operate(input: OperateInput): Plan {
     return fail((e as Error).message, 'Error');
   }
   g['workflow.parameters'] = JSON.stringify(wfParams);
-  g['workflow.parameters.json'] ??= JSON.stringify(Object.fromEntries(wfParams.map((p) => [p.name, p.value])));
+  g['workflow.parameters.json'] ??= JSON.stringify(wfParams); // [{name, value}…] as upstream
   for (const p of status.outputs?.parameters ?? []) {
     ctx.globalOutputs.push(p);
     g[`workflow.outputs.parameters.${p.name}`] = str(p.value);
