@@ -28,6 +28,7 @@ export class Ctx {
   /** Why no new work may start (deadline, shutdown); exit handlers may still run when `allowExit`. */
   stopping?: { message: string; allowExit: boolean };
   inExitHandler = false;
+  observedAll = false;
 
   constructor(
     readonly wf: Workflow,

@@ -230,7 +230,13 @@ function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreat
     return ctx.finish(node, 'Failed', 'Step exceeded its deadline');
   }
   if (deadline !== undefined && node.startedAt) ctx.requeue((Date.parse(node.startedAt) + deadline * 1000 - ctx.nowMs) / 1000);
-  if (!obs) return node;
+  if (!obs) {
+    if (ctx.observedAll && node.phase === 'Running') {
+      ctx.activePods--;
+      return ctx.finish(node, 'Error', 'pod deleted');
+    }
+    return node;
+  }
   if (obs.hostNodeName) node.hostNodeName = obs.hostNodeName;
   if (obs.podIP) node.podIP = obs.podIP;
   if (obs.phase === 'Pending' || obs.phase === 'Running') {

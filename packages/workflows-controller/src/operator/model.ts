@@ -1,5 +1,5 @@
 // Input and output of the pure operator.
-import type { Inputs, NodePhase, NodeStatus, Outputs, Template, TemplateRef, Workflow, WorkflowPhase, WorkflowTemplate } from '../types.js';
+import type { Inputs, NodePhase, NodeStatus, Outputs, Template, TemplateRef, Workflow, WorkflowPhase, WorkflowSpec, WorkflowTemplate } from '../types.js';
 
 /** What the executor and the pod reported for a pod node (WorkflowTaskResult + pod status). */
 export interface PodObservation {
@@ -34,6 +34,8 @@ export interface OperateInput {
   configMaps?: Record<string, Record<string, string>>;
   now: Date | string;
   config?: ControllerConfig;
+  /** `pods` lists every pod of the workflow: a Running pod node without one was deleted (the node errors). */
+  observedAll?: boolean;
 }
 
 export interface PodToCreate {
@@ -51,6 +53,8 @@ export interface PodToCreate {
   activeDeadlineSeconds?: number;
 }
 
+export interface PlanEvent { type: 'Normal' | 'Warning'; reason: string; message: string; nodeId?: string }
+
 export interface Plan {
   podsToCreate: PodToCreate[];
   /** Pod names to delete (terminate, deadline, podGC). */
@@ -67,6 +71,11 @@ export interface Plan {
   requeueAfter?: number;
   /** True when anything differs from the input status. */
   changed: boolean;
+  /** Kubernetes Events to record for this pass (reasons as upstream: WorkflowRunning, WorkflowSucceeded, WorkflowFailed,
+   * WorkflowNodeRunning, WorkflowNodeSucceeded, WorkflowNodeFailed, WorkflowNodeError). */
+  events: PlanEvent[];
+  /** The WorkflowTemplate spec a `workflowTemplateRef` resolved to (stored so later passes do not depend on it). */
+  storedWorkflowTemplateSpec?: WorkflowSpec;
 }
 
 export const FULFILLED: ReadonlySet<NodePhase> = new Set(['Succeeded', 'Failed', 'Error', 'Skipped', 'Omitted']);

@@ -46,6 +46,13 @@ test('hello-world: one pod, then Succeeded with progress', () => {
   assert.deepEqual(p2.nodes.hello!.outputs, { result: 'hi hello', exitCode: '0' });
   const p3 = operate({ workflow: applyPlan(w1, p2), now: at(9) });
   assert.equal(p3.changed, false, 'a finished workflow is left alone');
+  assert.deepEqual(p1.events.map((e) => e.reason), ['WorkflowRunning']);
+  assert.deepEqual(p2.events.map((e) => [e.reason, e.message]), [['WorkflowNodeSucceeded', 'Succeeded node hello'], ['WorkflowSucceeded', 'Workflow completed']]);
+  assert.deepEqual(p3.events, []);
+  const w2 = applyPlan(w1, operate({ workflow: w1, pods: { hello: { phase: 'Running' } }, now: at(2) }));
+  const gone = operate({ workflow: w2, pods: {}, observedAll: true, now: at(3) });
+  assert.deepEqual([gone.phase, gone.message], ['Error', 'pod deleted']);
+  assert.equal(operate({ workflow: w2, pods: {}, now: at(3) }).phase, 'Running', 'without observedAll a missing pod may be informer lag');
 });
 
 test('a pod failing with an exit code fails its node and the workflow with the reason', () => {
@@ -319,6 +326,10 @@ test('templateRef and workflowTemplateRef through the resolver; storedTemplates'
   const r2 = simulate(byRef, { templates: (n) => (n === 'lib' ? wt : undefined) });
   assert.equal(r2.workflow.status!.phase, 'Succeeded');
   assert.deepEqual(r2.pods[0]!.template.container!.args, ['R']);
+  assert.ok(r2.workflow.status!.storedWorkflowTemplateSpec, 'the referenced spec is stored');
+  const mid = applyPlan(byRef, operate({ workflow: byRef, templates: { lib: wt }, now: T0 }));
+  const later = simulate(mid, { templates: {}, start: at(1) });
+  assert.equal(later.workflow.status!.phase, 'Succeeded', 'later passes run from the stored spec');
 });
 
 test('podGC strategies', () => {

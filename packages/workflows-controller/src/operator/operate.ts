@@ -36,7 +36,7 @@ export function operate(input: OperateInput): Plan {
   const before = JSON.stringify(status);
   const plan = (p: Partial<Plan>): Plan => {
     const out: Plan = {
-      podsToCreate: [], podsToDelete: [], nodes, phase: status.phase ?? '', progress: progressOf(nodes),
+      podsToCreate: [], podsToDelete: [], events: [], nodes, phase: status.phase ?? '', progress: progressOf(nodes),
       startedAt: status.startedAt, finishedAt: status.finishedAt, changed: false, ...p,
     };
     if (status.message !== undefined && !('message' in p)) out.message = status.message;
@@ -51,7 +51,7 @@ export function operate(input: OperateInput): Plan {
     return typeof r === 'function' ? r(name, cluster) : r[cluster ? `cluster/${name}` : name];
   };
   const startedAt = status.startedAt ?? isoSeconds(now);
-  const fail = (message: string, phase: WorkflowPhase = 'Failed') => plan({ phase, message, startedAt, finishedAt: isoSeconds(now) });
+  const fail = (message: string, phase: WorkflowPhase = 'Failed') => plan({ phase, message, startedAt, finishedAt: isoSeconds(now), events: [{ type: 'Warning', reason: 'WorkflowFailed', message }] });
   let spec: WorkflowSpec;
   try {
     spec = effectiveSpec(input.workflow, resolverFn);
@@ -63,7 +63,9 @@ export function operate(input: OperateInput): Plan {
     if (errs.length) return fail(`invalid spec: ${errs.map((e) => e.message).join('; ')}`);
   }
 
+  const beforePhases = new Map(Object.values(nodes).map((n) => [n.id, n.phase]));
   const ctx = new Ctx(wf, spec, nodes, now, input.pods ?? {}, input.templates, input.configMaps ?? {}, input.config ?? {}, structuredClone(status.storedTemplates ?? {}));
+  ctx.observedAll = !!input.observedAll;
   // globals
   const g = ctx.global;
   const md = wf.metadata;
@@ -165,6 +167,8 @@ export function operate(input: OperateInput): Plan {
       ? { ...(ctx.globalOutputs.length ? { parameters: ctx.globalOutputs } : {}), ...(ctx.globalArtifacts.length ? { artifacts: ctx.globalArtifacts } : {}) }
       : undefined,
     requeueAfter: finished ? undefined : ctx.requeueAfter,
+    events: events(status.phase, phase, message, beforePhases, nodes),
+    storedWorkflowTemplateSpec: wf.spec.workflowTemplateRef ? (status.storedWorkflowTemplateSpec ?? resolverFn(wf.spec.workflowTemplateRef.name, !!wf.spec.workflowTemplateRef.clusterScope)?.spec) : undefined,
   });
   if (message !== undefined) p.message = message;
   else delete p.message;
@@ -201,6 +205,7 @@ export function applyPlan(wf: Workflow, p: Plan): Workflow {
   else delete status.message;
   if (p.outputs) status.outputs = p.outputs;
   if (p.storedTemplates) status.storedTemplates = p.storedTemplates;
+  if (p.storedWorkflowTemplateSpec) status.storedWorkflowTemplateSpec = p.storedWorkflowTemplateSpec;
   return { ...wf, status };
 }
 
@@ -223,5 +228,20 @@ export function creationVars(ts: string): Record<string, string> {
   };
   const out: Record<string, string> = { 'workflow.creationTimestamp': iso };
   for (const [k, v] of Object.entries(f)) out[`workflow.creationTimestamp.${k}`] = v;
+  return out;
+}
+
+function events(prevPhase: WorkflowPhase | undefined, phase: WorkflowPhase, message: string | undefined, before: Map<string, string>, nodes: Record<string, NodeStatus>): Plan['events'] {
+  const out: Plan['events'] = [];
+  if (phase === 'Running' && prevPhase !== 'Running') out.push({ type: 'Normal', reason: 'WorkflowRunning', message: 'Workflow Running' });
+  for (const n of Object.values(nodes)) {
+    const was = before.get(n.id);
+    if (was === n.phase || n.type === 'StepGroup' || n.type === 'TaskGroup' || n.phase === 'Pending' || n.phase === 'Skipped' || n.phase === 'Omitted') continue;
+    const warn = n.phase === 'Failed' || n.phase === 'Error';
+    const reason = `WorkflowNode${n.phase === 'Error' ? 'Error' : n.phase}`;
+    out.push({ type: warn ? 'Warning' : 'Normal', reason, nodeId: n.id, message: `${n.phase} node ${n.name}${warn && n.message ? `: ${n.message}` : ''}` });
+  }
+  if (phase === 'Succeeded' && prevPhase !== phase) out.push({ type: 'Normal', reason: 'WorkflowSucceeded', message: 'Workflow completed' });
+  if ((phase === 'Failed' || phase === 'Error') && prevPhase !== phase) out.push({ type: 'Warning', reason: 'WorkflowFailed', message: message ?? phase });
   return out;
 }
