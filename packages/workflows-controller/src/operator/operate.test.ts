@@ -328,8 +328,8 @@ test('templateRef and workflowTemplateRef through the resolver; storedTemplates'
   assert.deepEqual(r2.pods[0]!.template.container!.args, ['R']);
   assert.ok(r2.workflow.status!.storedWorkflowTemplateSpec, 'the referenced spec is stored');
   const mid = applyPlan(byRef, operate({ workflow: byRef, templates: { lib: wt }, now: T0 }));
-  const later = simulate(mid, { templates: {}, start: at(1) });
-  assert.equal(later.workflow.status!.phase, 'Succeeded', 'later passes run from the stored spec');
+  const later = operate({ workflow: mid, templates: {}, pods: { [nodeId('wr', 'wr[0].inner')]: ok() }, now: at(2) });
+  assert.equal(later.phase, 'Succeeded', 'later passes run from the stored spec');
 });
 
 test('podGC strategies', () => {
