@@ -160,7 +160,8 @@ export function executeTemplate(ctx: Ctx, nodeName: string, h: TemplateHolder, a
       return errorNode(ctx, nodeName, o, (e as Error).message, common.templateName);
     }
   }
-  const deadline = parseDuration(tmpl.activeDeadlineSeconds as string | number | undefined);
+  // template activeDeadlineSeconds, or `timeout` (counted from the node's start, Pending included)
+  const deadline = parseDuration(tmpl.activeDeadlineSeconds as string | number | undefined) ?? (podLike ? parseDuration(tmpl.timeout) : undefined);
   const childOpts = { scope: resolved.scope, depth: o.depth + 1 };
   let node: NodeStatus | undefined;
   switch (kind) {

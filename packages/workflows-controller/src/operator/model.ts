@@ -23,6 +23,8 @@ export interface ControllerConfig {
   parallelism?: number;
   /** Maximum nesting of templates before the recursion guard fails the node (default 100). */
   maxDepth?: number;
+  /** workflow-controller-configmap `workflowDefaults`: merged under every workflow (the workflow's fields win). */
+  workflowDefaults?: { metadata?: Record<string, unknown>; spec?: WorkflowSpec };
 }
 
 export interface OperateInput {

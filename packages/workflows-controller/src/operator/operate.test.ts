@@ -437,3 +437,17 @@ test('argo retry reruns only the failed nodes; suspend/resume', () => {
   const paused = suspendWorkflow(resumed);
   assert.equal(operate({ workflow: paused, now: at(6) }).podsToCreate.length, 0, 'a suspended workflow starts nothing');
 });
+
+test('workflowDefaults and templateDefaults merge under the workflow; template timeout', () => {
+  const w = wf('df', { entrypoint: 'main', templateDefaults: { timeout: '30s', container: { image: 'default-img', env: [{ name: 'A', value: '1' }] } },
+    templates: [{ name: 'main', container: { command: ['true'] } }, { name: 'unused', steps: [] }] });
+  const p = operate({ workflow: w, now: T0, config: { workflowDefaults: { spec: { serviceAccountName: 'wf-sa', parallelism: 7, activeDeadlineSeconds: 600 } } } });
+  const pod = p.podsToCreate[0]!;
+  assert.equal(pod.serviceAccountName, 'wf-sa');
+  assert.deepEqual(pod.template.container, { image: 'default-img', env: [{ name: 'A', value: '1' }], command: ['true'] });
+  assert.equal(pod.activeDeadlineSeconds, 30);
+  const own = wf('do', { entrypoint: 'main', serviceAccountName: 'mine', templates: [{ name: 'main', container: { image: 'x' } }] });
+  assert.equal(operate({ workflow: own, now: T0, config: { workflowDefaults: { spec: { serviceAccountName: 'wf-sa' } } } }).podsToCreate[0]!.serviceAccountName, 'mine');
+  const q = operate({ workflow: applyPlan(w, p), pods: { df: { phase: 'Pending' } }, now: at(31) });
+  assert.deepEqual([q.phase, q.message], ['Failed', 'Step exceeded its deadline']);
+});

@@ -1,5 +1,5 @@
 // operate(input) → Plan: one pure pass over a workflow (Argo's operator without I/O).
-import type { NodeStatus, Parameter, Workflow, WorkflowPhase, WorkflowSpec } from '../types.js';
+import type { NodeStatus, Parameter, Template, Workflow, WorkflowPhase, WorkflowSpec } from '../types.js';
 import { validateWorkflow } from '../validate.js';
 import { Ctx } from './context.js';
 import { executeTemplate, fromValueFrom } from './execute.js';
@@ -54,7 +54,7 @@ export function operate(input: OperateInput): Plan {
   const fail = (message: string, phase: WorkflowPhase = 'Failed') => plan({ phase, message, startedAt, finishedAt: isoSeconds(now), events: [{ type: 'Warning', reason: 'WorkflowFailed', message }] });
   let spec: WorkflowSpec;
   try {
-    spec = effectiveSpec(input.workflow, resolverFn);
+    spec = withDefaults(effectiveSpec(input.workflow, resolverFn), input.config?.workflowDefaults?.spec);
   } catch (e) {
     return fail((e as Error).message, 'Error');
   }
@@ -244,4 +244,25 @@ function events(prevPhase: WorkflowPhase | undefined, phase: WorkflowPhase, mess
   if (phase === 'Succeeded' && prevPhase !== phase) out.push({ type: 'Normal', reason: 'WorkflowSucceeded', message: 'Workflow completed' });
   if ((phase === 'Failed' || phase === 'Error') && prevPhase !== phase) out.push({ type: 'Warning', reason: 'WorkflowFailed', message: message ?? phase });
   return out;
+}
+
+/** Deep merge where `over` wins: maps merge key by key, lists and scalars replace (Argo's defaults merge). */
+export function mergeDefaults<T>(base: T | undefined, over: T): T {
+  if (base === undefined || base === null) return over;
+  if (over === undefined) return base;
+  if (typeof base !== 'object' || typeof over !== 'object' || Array.isArray(base) || Array.isArray(over) || over === null) return over;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = mergeDefaults(out[k], v);
+  return out as T;
+}
+
+/** `workflowDefaults` (controller ConfigMap) under the workflow's spec, then `templateDefaults` under every template. */
+export function withDefaults(spec: WorkflowSpec, defaults: WorkflowSpec | undefined): WorkflowSpec {
+  const merged = defaults ? mergeDefaults(defaults, spec) : spec;
+  if (defaults?.templates && spec.templates) merged.templates = spec.templates; // templates are the workflow's own
+  const td = merged.templateDefaults as Template | undefined;
+  if (!td) return merged;
+  const kinds = ['container', 'script', 'resource', 'suspend', 'steps', 'dag', 'data', 'http', 'containerSet', 'plugin'];
+  // kind-specific defaults (e.g. `container`) only reach templates of that kind
+  return { ...merged, templates: (merged.templates ?? []).map((t) => mergeDefaults(Object.fromEntries(Object.entries(td).filter(([k]) => !kinds.includes(k) || k in t)) as Template, t)) };
 }
