@@ -283,7 +283,7 @@ function shouldRetry(policy: string | undefined, phase: string): boolean {
   }
 }
 
-function executeRetry(ctx: Ctx, nodeName: string, h: TemplateHolder, args: Arguments | undefined, o: ExecOpts, tmpl: Template, common: Common): NodeStatus | undefined {
+function executeRetry(ctx: Ctx, nodeName: string, h: TemplateHolder, args: Arguments | undefined, o: ExecOpts, tmpl: Template, common: Common, started = false): NodeStatus | undefined {
   const rs = tmpl.retryStrategy!;
   const node = ctx.init(nodeName, 'Retry', common);
   const children = node.children ?? [];
@@ -299,7 +299,8 @@ function executeRetry(ctx: Ctx, nodeName: string, h: TemplateHolder, args: Argum
     const child = executeTemplate(ctx, `${nodeName}(${n})`, h, args, {
       ...o, retryChild: true, parentId: node.id, displayName: `${o.displayName ?? nodeName}(${n})`, extra: { ...(o.extra ?? {}), ...lastRetry, retries: String(n) },
     });
-    if (child && isFulfilled(child)) return executeRetry(ctx, nodeName, h, args, o, tmpl, common);
+    // at most one new attempt per pass (an attempt that fails at once must not loop here)
+    if (child && isFulfilled(child)) return executeRetry(ctx, nodeName, h, args, o, tmpl, common, true);
     return node;
   };
   if (!last) return start(0);
@@ -312,7 +313,7 @@ function executeRetry(ctx: Ctx, nodeName: string, h: TemplateHolder, args: Argum
       if (again.outputs) node.outputs = again.outputs;
     }
     if (!again || !isFulfilled(again)) return node;
-    return executeRetry(ctx, nodeName, h, args, o, tmpl, common);
+    return executeRetry(ctx, nodeName, h, args, o, tmpl, common, started);
   }
   if (last.phase === 'Succeeded' || last.phase === 'Skipped') {
     if (last.outputs) node.outputs = last.outputs;
@@ -350,6 +351,10 @@ function executeRetry(ctx: Ctx, nodeName: string, h: TemplateHolder, args: Argum
       return node;
     }
     delete node.message;
+  }
+  if (started) {
+    ctx.requeue(1);
+    return node;
   }
   return start(attempts);
 }

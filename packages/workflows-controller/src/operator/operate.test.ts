@@ -232,6 +232,13 @@ test('retryStrategy: attempts as children, backoff → requeueAfter, limit exhau
   assert.equal(r2.workflow.status!.phase, 'Succeeded');
   const onError = wf('e', { entrypoint: 'main', templates: [{ name: 'main', retryStrategy: { limit: 3, retryPolicy: 'OnError' }, container: { image: 'busybox' } }] });
   assert.equal(simulate(onError, { run: () => fail }).pods.length, 1, 'OnError does not retry a Failed pod');
+  const endless = wf('al', { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'a', template: 'broken' }]] },
+    { name: 'broken', retryStrategy: { retryPolicy: 'Always' }, container: { image: 'x', args: ['{{inputs.parameters.missing}}'] } }] });
+  let cur = applyPlan(endless, { ...operate({ workflow: { ...endless, status: { phase: 'Running' } }, now: T0 }) });
+  const retryNode = () => Object.values(cur.status!.nodes!).find((n) => n.type === 'Retry')!;
+  assert.equal(retryNode().children!.length, 1, 'an attempt that errors at once does not loop within a pass');
+  cur = applyPlan(cur, operate({ workflow: cur, now: at(1) }));
+  assert.equal(retryNode().children!.length, 2);
   const expr = wf('x', { entrypoint: 'main', templates: [{ name: 'main', retryStrategy: { limit: 3, expression: 'asInt(lastRetry.exitCode) == 2' }, container: { image: 'busybox' } }] });
   assert.equal(simulate(expr, { run: (p) => (p.nodeName === 'x(0)' ? { phase: 'Failed', exitCode: 2 } : { phase: 'Failed', exitCode: 1 }) }).pods.length, 2);
 });
