@@ -166,7 +166,7 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
     return;
   }
   try {
-    const outputs = resolveTemplateOutputs(ctx, tmpl, local);
+    const outputs = resolveTemplateOutputs(tmpl, local);
     if (outputs) node.outputs = outputs;
   } catch (e) {
     ctx.finish(node, 'Failed', (e as Error).message);

@@ -370,4 +370,3 @@ function fmtDuration(s: number): string {
   return `${m}m${s - m * 60}s`;
 }
 
-export { substitute };

@@ -2,7 +2,6 @@
 // step/task adds to its siblings' scope, and the outputs of a steps/dag template.
 import { evaluateArgo, evaluateWhen, toPlain } from '@flotilla/expr';
 import type { NodeStatus, Outputs, Template, WorkflowStep } from '../types.js';
-import type { Ctx } from './context.js';
 import { OperateError } from './context.js';
 import { itemLabel } from './ids.js';
 import { isFulfilled } from './model.js';
@@ -150,12 +149,10 @@ export function addNodeVars(scope: Scope, prefix: string, name: string, nodes: N
   // `<prefix>.X.outputs.parameters.p` of a fan-out: the JSON list of each child's value
   const pnames = new Set(params.flatMap((m) => Object.keys(m)));
   for (const pn of pnames) scope[`${base}.outputs.parameters.${pn}`] = JSON.stringify(params.map((m) => m[pn]).filter((v) => v !== undefined));
-  const first = nodes[0];
-  if (first) scope[`${base}.id`] = first.boundaryID && first.boundaryID !== '' ? first.id : first.id;
 }
 
 /** Outputs of a steps/dag template once its children are done: valueFrom.parameter / expression / value, default on failure. */
-export function resolveTemplateOutputs(ctx: Ctx, tmpl: Template, scope: Scope): Outputs | undefined {
+export function resolveTemplateOutputs(tmpl: Template, scope: Scope): Outputs | undefined {
   const defs = tmpl.outputs?.parameters;
   if (!defs?.length && !tmpl.outputs?.artifacts?.length) return undefined;
   const out: Outputs = {};
@@ -177,7 +174,6 @@ export function resolveTemplateOutputs(ctx: Ctx, tmpl: Template, scope: Scope): 
   }
   if (params.length) out.parameters = params;
   if (tmpl.outputs?.artifacts?.length) out.artifacts = tmpl.outputs.artifacts.map((a) => ({ ...a }));
-  void ctx;
   return out;
 }
 

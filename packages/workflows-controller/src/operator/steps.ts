@@ -100,7 +100,7 @@ export function executeSteps(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: 
   }
   node.outboundNodes = lastGroupSteps.flatMap((s) => outbound(ctx, s));
   try {
-    const outputs = resolveTemplateOutputs(ctx, tmpl, local);
+    const outputs = resolveTemplateOutputs(tmpl, local);
     if (outputs) node.outputs = outputs;
   } catch (e) {
     ctx.finish(node, 'Failed', (e as Error).message);
