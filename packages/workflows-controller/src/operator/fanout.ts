@@ -5,7 +5,7 @@ import type { NodeStatus, Outputs, Template, WorkflowStep } from '../types.js';
 import { OperateError } from './context.js';
 import { itemLabel } from './ids.js';
 import { isFulfilled } from './model.js';
-import { exprEnv, type Scope, str, substitute } from './vars.js';
+import { exprEnv, RAW_ITEM, type Scope, str, substitute } from './vars.js';
 
 const UNRESOLVED = /\{\{\s*((?:steps|tasks|inputs|outputs|item|workflow)\b[^{}]*?)\s*\}\}/;
 
@@ -74,21 +74,11 @@ export function expand(step: WorkflowStep, baseName: string, scope: Scope): { it
 }
 
 function itemScope(item: unknown): Scope {
-  const s: Scope = { item: str(item) };
+  const s: Scope = { item: str(item), [RAW_ITEM]: item };
   if (item && typeof item === 'object' && !Array.isArray(item)) {
     for (const [k, v] of Object.entries(item)) s[`item.${k}`] = str(v);
   }
   return s;
-}
-
-/** The env of `{{=…}}` in a step: `item` keeps its JSON type. */
-export function itemExprValue(item: Scope | undefined): unknown {
-  if (!item) return undefined;
-  try {
-    return JSON.parse(item.item as string);
-  } catch {
-    return item.item;
-  }
 }
 
 /** `when`: expression tags and simple tags substituted, then a govaluate condition. */

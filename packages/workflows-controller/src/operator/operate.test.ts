@@ -185,6 +185,8 @@ test('fan-out: withItems, withSequence, withParam and aggregated outputs', () =>
   const dag = wf('ld', { entrypoint: 'main', templates: [{ name: 'main', dag: { tasks: [
     { name: 'fan', template: 'echo', withItems: [1, 2] }, { name: 'empty', template: 'echo', withParam: '[]' },
     { name: 'after', depends: 'fan.AnySucceeded', template: 'echo' }] } }, echo] });
+  const typed = wf('ty', { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'x', template: 'echo', withItems: [{ n: 2 }], arguments: { parameters: [{ name: 'm', value: '{{=item.n * 10}}' }] } }]] }, echo] });
+  assert.deepEqual(operate({ workflow: typed, now: T0 }).podsToCreate[0]!.template.container!.command, ['echo', '20'], 'item keeps its JSON type in {{=…}}');
   const r2 = simulate(dag);
   const n = byName(r2.workflow);
   assert.equal(n['ld.fan']!.type, 'TaskGroup');

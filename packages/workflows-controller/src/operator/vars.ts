@@ -25,8 +25,13 @@ export function substitute(s: string, scope: Scope, opts: { strict?: boolean; ex
 
 /** The env of `{{=…}}` / `expression:` — dotted names nested into maps (`inputs.parameters.x`). */
 export function exprEnv(scope: Scope): Record<string, unknown> {
-  return expandEnv(scope);
+  if (!(RAW_ITEM in scope)) return expandEnv(scope);
+  const { [RAW_ITEM]: raw, ...rest } = scope;
+  return { ...expandEnv(rest), item: raw }; // `item` keeps its JSON type in expressions
 }
+
+/** Scope key of a fan-out item's raw value (never reachable from a `{{…}}` tag). */
+export const RAW_ITEM = '\u0000item';
 
 /** Deep substitution of every string in a JSON value. */
 export function substituteDeep<T>(v: T, scope: Scope, opts: { strict?: boolean } = {}): T {
