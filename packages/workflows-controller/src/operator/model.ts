@@ -1,5 +1,5 @@
 // Input and output of the pure operator.
-import type { Inputs, NodePhase, NodeStatus, Outputs, Template, TemplateRef, Workflow, WorkflowPhase, WorkflowSpec, WorkflowTemplate } from '../types.js';
+import type { Condition, Inputs, NodePhase, NodeStatus, Outputs, Template, TemplateRef, Workflow, WorkflowPhase, WorkflowSpec, WorkflowTemplate } from '../types.js';
 
 /** What the executor and the pod reported for a pod node (WorkflowTaskResult + pod status). */
 export interface PodObservation {
@@ -78,6 +78,8 @@ export interface Plan {
   events: PlanEvent[];
   /** The WorkflowTemplate spec a `workflowTemplateRef` resolved to (stored so later passes do not depend on it). */
   storedWorkflowTemplateSpec?: WorkflowSpec;
+  /** status.conditions as upstream: PodRunning, and Completed once finished. */
+  conditions?: Condition[];
 }
 
 export const FULFILLED: ReadonlySet<NodePhase> = new Set(['Succeeded', 'Failed', 'Error', 'Skipped', 'Omitted']);

@@ -90,6 +90,8 @@ test('steps: groups in order, steps of a group in parallel, node names and bound
   assert.equal(p3.message, `child '${ids['st[1].c']}' failed`);
   assert.equal(p3.nodes[ids['st[1].c']!]!.message, 'Error (exit code 1)');
   assert.equal(p3.progress, '2/3');
+  assert.equal(p3.nodes.st!.progress, '2/3');
+  assert.deepEqual(p3.conditions, [{ type: 'PodRunning', status: 'False' }, { type: 'Completed', status: 'True' }]);
 });
 
 test('dag: diamond order, depends results, omitted and handled failures', () => {

@@ -1,5 +1,5 @@
 // operate(input) → Plan: one pure pass over a workflow (Argo's operator without I/O).
-import type { NodeStatus, Parameter, Template, Workflow, WorkflowPhase, WorkflowSpec } from '../types.js';
+import type { Condition, NodeStatus, Parameter, Template, Workflow, WorkflowPhase, WorkflowSpec } from '../types.js';
 import { validateWorkflow } from '../validate.js';
 import { Ctx } from './context.js';
 import { executeTemplate, fromValueFrom } from './execute.js';
@@ -156,7 +156,12 @@ export function operate(input: OperateInput): Plan {
     if (del) ctx.podsToDelete.add(podName(ctx.name, n.name, n.templateName ?? n.templateRef?.template));
   }
   if (ctx.stopping && !finished) ctx.requeue(1);
+  nodeProgress(nodes);
+  const podRunning = Object.values(nodes).some((n) => n.type === 'Pod' && n.phase === 'Running');
+  const conditions: Condition[] = [{ type: 'PodRunning', status: podRunning ? 'True' : 'False' }];
+  if (finished) conditions.push({ type: 'Completed', status: 'True' });
   const p = plan({
+    conditions,
     podsToCreate: ctx.podsToCreate,
     podsToDelete: [...ctx.podsToDelete],
     phase,
@@ -206,6 +211,7 @@ export function applyPlan(wf: Workflow, p: Plan): Workflow {
   if (p.outputs) status.outputs = p.outputs;
   if (p.storedTemplates) status.storedTemplates = p.storedTemplates;
   if (p.storedWorkflowTemplateSpec) status.storedWorkflowTemplateSpec = p.storedWorkflowTemplateSpec;
+  if (p.conditions) status.conditions = p.conditions;
   return { ...wf, status };
 }
 
@@ -265,4 +271,20 @@ export function withDefaults(spec: WorkflowSpec, defaults: WorkflowSpec | undefi
   const kinds = ['container', 'script', 'resource', 'suspend', 'steps', 'dag', 'data', 'http', 'containerSet', 'plugin'];
   // kind-specific defaults (e.g. `container`) only reach templates of that kind
   return { ...merged, templates: (merged.templates ?? []).map((t) => mergeDefaults(Object.fromEntries(Object.entries(td).filter(([k]) => !kinds.includes(k) || k in t)) as Template, t)) };
+}
+
+/** Progress of steps/dag/group nodes: the pod nodes inside their boundary (N succeeded / M). */
+function nodeProgress(nodes: Record<string, NodeStatus>): void {
+  const counts = new Map<string, [number, number]>();
+  for (const n of Object.values(nodes)) {
+    if (!isPodType(n)) continue;
+    const ok = n.phase === 'Succeeded' ? 1 : 0;
+    const seen = new Set<string>();
+    for (let b = n.boundaryID; b && nodes[b] && !seen.has(b); b = nodes[b]!.boundaryID) {
+      seen.add(b);
+      const c = counts.get(b) ?? [0, 0];
+      counts.set(b, [c[0] + ok, c[1] + 1]);
+    }
+  }
+  for (const [id, [done, total]] of counts) nodes[id]!.progress = `${done}/${total}`;
 }
