@@ -24,6 +24,11 @@ const cases: { name: string; wf: Workflow; want: RegExp[] }[] = [
   { name: 'bad when', wf: wf([{ name: 'main', steps: [[{ name: 'a', template: 'x', when: 'a == (' }]] }, { name: 'x', container: {} }]), want: [/^templates\.main\.steps\[0\]\.a\.when: invalid expression 'a == \('/] },
   { name: 'duplicate step names', wf: wf([{ name: 'main', steps: [[{ name: 'a', template: 'x' }, { name: 'a', template: 'x' }]] }, { name: 'x', container: {} }]), want: [/^templates\.main\.steps\[0\]\.a: step name 'a' is not unique$/] },
   { name: 'template with two kinds', wf: wf([{ name: 'main', container: {}, script: { source: '' } }]), want: [/^templates\.main: template must specify exactly one of .* \(found container, script\)$/] },
+  { name: 'undeclared input and unknown step references', wf: wf([{ name: 'main', steps: [[{ name: 'a', template: 'echo', arguments: { parameters: [{ name: 'm', value: '{{steps.ghost.outputs.result}}' }] } }]] },
+    { ...echo, container: { image: 'busybox', args: ['{{inputs.parameters.mesage}}', '{{workflow.parameters.nope}}', '{{inputs.parameters.m}}'] } }]),
+    want: [/^templates\.main\.steps\[0\]\[0\]\.arguments\.parameters\[0\]\.value: failed to resolve \{\{steps\.ghost\.outputs\.result\}\}$/,
+      /^templates\.echo\.container\.args\[0\]: failed to resolve \{\{inputs\.parameters\.mesage\}\}$/,
+      /^templates\.echo\.container\.args\[1\]: failed to resolve \{\{workflow\.parameters\.nope\}\}$/] },
   { name: 'unknown templateRef', wf: wf([{ name: 'main', steps: [[{ name: 'a', templateRef: { name: 'lib', template: 't' } }]] }]), want: [/^templates\.main\.steps\[0\]\.a\.templateRef: WorkflowTemplate 'lib' not found$/] },
 ];
 

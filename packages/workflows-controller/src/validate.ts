@@ -75,7 +75,11 @@ export function validateWorkflow(wf: Workflow, resolver?: TemplateResolver, opts
       err(`spec.arguments.parameters.${p.name}.valueFrom.configMapKeyRef`, `ConfigMap '${p.valueFrom.configMapKeyRef.name}' has no key '${p.valueFrom.configMapKeyRef.key}'`);
     }
   }
-  for (const t of templates) validateTemplate(t, byName, resolver, err);
+  const wfParams = new Set((spec.arguments?.parameters ?? []).map((p) => p.name));
+  for (const t of templates) {
+    validateTemplate(t, byName, resolver, err);
+    checkReferences(t, spec.workflowTemplateRef || opts.entrypointOptional ? undefined : wfParams, err);
+  }
   checkExpressions(spec, 'spec', err);
   return errs;
 }
@@ -190,4 +194,32 @@ function findCycle(edges: Map<string, string[]>): string[] | undefined {
     if (c) return c;
   }
   return undefined;
+}
+
+const TAG = /\{\{\s*(inputs\.parameters|inputs\.artifacts|steps|tasks|workflow\.parameters)\.([A-Za-z0-9_-]+)[^{}]*?\}\}/g;
+
+/** References that can never resolve: undeclared inputs, unknown steps/tasks, unknown workflow parameters. */
+function checkReferences(t: Template, wfParams: Set<string> | undefined, err: (p: string, m: string) => void): void {
+  const inputs = new Set((t.inputs?.parameters ?? []).map((p) => p.name));
+  const artifacts = new Set((t.inputs?.artifacts ?? []).map((a) => a.name));
+  const stepNames = new Set((t.steps ?? []).flat().map((s) => s?.name));
+  const taskNames = new Set((t.dag?.tasks ?? []).map((x) => x.name));
+  const walk = (v: unknown, path: string): void => {
+    if (typeof v === 'string') {
+      if (!v.includes('{{')) return;
+      for (const m of v.matchAll(TAG)) {
+        const [tag, kind, name] = [m[0], m[1]!, m[2]!];
+        const bad = (kind === 'inputs.parameters' && !inputs.has(name)) || (kind === 'inputs.artifacts' && !artifacts.has(name))
+          || (kind === 'steps' && t.steps !== undefined && name !== 'name' && !stepNames.has(name))
+          || (kind === 'tasks' && t.dag !== undefined && name !== 'name' && !taskNames.has(name))
+          || (kind === 'workflow.parameters' && wfParams !== undefined && name !== 'json' && !wfParams.has(name));
+        if (bad) err(path, `failed to resolve ${tag}`);
+      }
+      return;
+    }
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) if (k !== 'metrics') walk(x, `${path}.${k}`);
+  };
+  const { name: _n, inputs: _i, ...body } = t;
+  walk(body, `templates.${t.name}`);
 }
