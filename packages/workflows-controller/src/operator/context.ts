@@ -1,0 +1,167 @@
+// The state of one operate() pass: the node map being updated and what the pass asks for.
+import type { Artifact, NodePhase, NodeStatus, NodeType, Outputs, Parameter, Template, TemplateRef, Workflow, WorkflowSpec, WorkflowTemplate } from '../types.js';
+import { nodeId, podName } from './ids.js';
+import type { ControllerConfig, PodObservation, PodToCreate, TemplateResolver } from './model.js';
+import { isFulfilled, isPodType } from './model.js';
+import type { Scope } from './vars.js';
+
+export interface TemplateScope {
+  /** `local/<workflow>` or `namespaced/<WorkflowTemplate>` / `cluster/<ClusterWorkflowTemplate>`. */
+  key: string;
+  templates: Template[];
+}
+
+export class OperateError extends Error {}
+
+export class Ctx {
+  readonly name: string;
+  readonly nodes: Record<string, NodeStatus>;
+  readonly nowISO: string;
+  readonly nowMs: number;
+  readonly podsToCreate: PodToCreate[] = [];
+  readonly podsToDelete = new Set<string>();
+  readonly newlyFulfilled = new Set<string>();
+  requeueAfter: number | undefined;
+  readonly global: Scope = {};
+  readonly globalOutputs: Parameter[] = [];
+  activePods = 0;
+  /** Why no new work may start (deadline, shutdown); exit handlers may still run when `allowExit`. */
+  stopping?: { message: string; allowExit: boolean };
+  inExitHandler = false;
+  observedAll = false;
+
+  constructor(
+    readonly wf: Workflow,
+    readonly spec: WorkflowSpec,
+    nodes: Record<string, NodeStatus>,
+    now: Date,
+    readonly pods: Record<string, PodObservation>,
+    readonly resolver: TemplateResolver | undefined,
+    readonly configMaps: Record<string, Record<string, string>>,
+    readonly config: ControllerConfig,
+    readonly storedTemplates: Record<string, Template>,
+  ) {
+    this.name = wf.metadata.name ?? '';
+    this.nodes = nodes;
+    this.nowMs = now.getTime();
+    this.nowISO = new Date(Math.floor(this.nowMs / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+    for (const n of Object.values(nodes)) if (isPodType(n) && (n.phase === 'Pending' || n.phase === 'Running')) this.activePods++;
+  }
+
+  private readonly ids = new Map<string, string>();
+
+  id(nodeName: string): string {
+    let id = this.ids.get(nodeName);
+    if (id === undefined) this.ids.set(nodeName, (id = nodeId(this.name, nodeName)));
+    return id;
+  }
+
+  get(nodeName: string): NodeStatus | undefined {
+    return this.nodes[this.id(nodeName)];
+  }
+
+  init(nodeName: string, type: NodeType, o: { displayName?: string; boundaryID?: string; phase?: NodePhase; message?: string; templateName?: string; templateRef?: TemplateRef; scope?: string; parentId?: string }): NodeStatus {
+    const id = this.id(nodeName);
+    const existing = this.nodes[id];
+    if (existing) return existing;
+    const n: NodeStatus = {
+      id,
+      name: nodeName,
+      displayName: o.displayName ?? nodeName,
+      type,
+      phase: o.phase ?? 'Running',
+      startedAt: this.nowISO,
+    };
+    if (o.templateName) n.templateName = o.templateName;
+    if (o.templateRef) n.templateRef = o.templateRef;
+    n.templateScope = o.scope ?? `local/${this.name}`;
+    if (o.boundaryID) n.boundaryID = o.boundaryID;
+    if (o.message) n.message = o.message;
+    this.nodes[id] = n;
+    if (isFulfilled(n)) this.finish(n, n.phase, n.message);
+    if (o.parentId) this.link(o.parentId, id);
+    return n;
+  }
+
+  link(parentId: string, childId: string): void {
+    const p = this.nodes[parentId];
+    if (!p) return;
+    p.children ??= [];
+    if (!p.children.includes(childId)) p.children.push(childId);
+  }
+
+  /** Sets a node's phase (and finishedAt when it becomes fulfilled). */
+  finish(n: NodeStatus, phase: NodePhase, message?: string): NodeStatus {
+    const wasFulfilled = isFulfilled(n) && n.finishedAt !== undefined;
+    n.phase = phase;
+    if (message !== undefined) n.message = message;
+    if (isFulfilled(n) && !wasFulfilled) {
+      n.finishedAt = this.nowISO;
+      this.newlyFulfilled.add(n.id);
+      if (isPodType(n)) n.progress = n.phase === 'Succeeded' ? '1/1' : '0/1';
+      if (n.type === 'Steps' || n.type === 'DAG') this.stopDaemons(n.id);
+    }
+    return n;
+  }
+
+  /** Daemons end with the steps/dag that started them (or with the workflow, boundary undefined). */
+  stopDaemons(boundaryID?: string): void {
+    for (const d of Object.values(this.nodes)) {
+      if (!d.daemoned || d.phase !== 'Running' || (boundaryID !== undefined && d.boundaryID !== boundaryID)) continue;
+      if (d.type === 'Retry') {
+        const last = d.children?.[d.children.length - 1];
+        const child = last ? this.nodes[last] : undefined;
+        if (child && child.phase === 'Running') {
+          this.podsToDelete.add(podName(this.name, child.name, child.templateName ?? child.templateRef?.template));
+          this.activePods--;
+          this.finish(child, 'Succeeded');
+        }
+      } else {
+        this.podsToDelete.add(podName(this.name, d.name, d.templateName ?? d.templateRef?.template));
+        this.activePods--;
+      }
+      this.finish(d, 'Succeeded');
+    }
+  }
+
+  requeue(seconds: number): void {
+    const s = Math.max(1, Math.ceil(seconds));
+    if (this.requeueAfter === undefined || s < this.requeueAfter) this.requeueAfter = s;
+  }
+
+  /** A WorkflowTemplate / ClusterWorkflowTemplate through the resolver. */
+  lookupWorkflowTemplate(name: string, clusterScope: boolean): WorkflowTemplate | undefined {
+    const r = this.resolver;
+    if (!r) return undefined;
+    if (typeof r === 'function') return r(name, clusterScope);
+    return r[clusterScope ? `cluster/${name}` : name];
+  }
+
+  readonly globalArtifacts: Artifact[] = [];
+
+  recordGlobalArtifacts(defs: Artifact[] | undefined, outputs: Outputs | undefined): void {
+    for (const d of defs ?? []) {
+      if (!d.globalName) continue;
+      const a = outputs?.artifacts?.find((x) => x.name === d.name) ?? d;
+      const entry = { ...a, name: d.globalName };
+      delete entry.globalName;
+      const i = this.globalArtifacts.findIndex((x) => x.name === d.globalName);
+      if (i >= 0) this.globalArtifacts[i] = entry;
+      else this.globalArtifacts.push(entry);
+      this.global[`workflow.outputs.artifacts.${d.globalName}`] = JSON.stringify(entry);
+    }
+  }
+
+  recordGlobalOutputs(defs: Parameter[] | undefined, outputs: Outputs | undefined): void {
+    for (const d of defs ?? []) {
+      if (!d.globalName) continue;
+      const v = outputs?.parameters?.find((p) => p.name === d.name)?.value;
+      if (v === undefined) continue;
+      const i = this.globalOutputs.findIndex((p) => p.name === d.globalName);
+      const entry = { name: d.globalName, value: String(v) };
+      if (i >= 0) this.globalOutputs[i] = entry;
+      else this.globalOutputs.push(entry);
+      this.global[`workflow.outputs.parameters.${d.globalName}`] = String(v);
+    }
+  }
+}

@@ -1,0 +1,372 @@
+// executeTemplate: the idempotent walk of one node (Argo's model: every pass re-walks from the entrypoint and
+// only fulfilled nodes short-circuit). Pod-like kinds, suspend, retries and input binding live here;
+// steps.ts and dag.ts recurse back into executeTemplate.
+import { evaluateArgo, toPlain } from '@flotilla/expr';
+import type { Arguments, Inputs, NodeStatus, Outputs, Parameter, Template, TemplateRef, WorkflowStep } from '../types.js';
+import { Ctx, OperateError, type TemplateScope } from './context.js';
+import { podName } from './ids.js';
+import { isFulfilled, type PodToCreate } from './model.js';
+import { exprEnv, parseDuration, type Scope, str, substitute, substituteDeep } from './vars.js';
+import { executeSteps } from './steps.js';
+import { executeDAG } from './dag.js';
+import { assertResolved } from './fanout.js';
+
+export interface ExecOpts {
+  displayName?: string;
+  boundaryID?: string;
+  parentId?: string;
+  scope: TemplateScope;
+  depth: number;
+  /** Set for the attempts under a Retry node. */
+  retryChild?: boolean;
+  /** Extra variables (e.g. `retries`) visible in the template. */
+  extra?: Scope;
+}
+
+export type TemplateHolder = Pick<WorkflowStep, 'template' | 'templateRef' | 'inline'>;
+
+export function templateKind(t: Template): PodToCreate['kind'] | 'steps' | 'dag' | 'suspend' | undefined {
+  if (t.container) return 'container';
+  if (t.script) return 'script';
+  if (t.resource) return 'resource';
+  if (t.steps) return 'steps';
+  if (t.dag) return 'dag';
+  if (t.suspend) return 'suspend';
+  if (t.data) return 'data';
+  if (t.http) return 'http';
+  if (t.containerSet) return 'containerSet';
+  if (t.plugin) return 'plugin';
+  return undefined;
+}
+
+/** Finds the template a step/task/entrypoint names, in the caller's scope or through templateRef. */
+export function resolveTemplate(ctx: Ctx, h: TemplateHolder, scope: TemplateScope): { tmpl: Template; scope: TemplateScope; ref?: TemplateRef } {
+  if (h.inline) return { tmpl: h.inline, scope };
+  if (h.templateRef) {
+    const ref = h.templateRef;
+    const kind = ref.clusterScope ? 'cluster' : 'namespaced';
+    const key = `${kind}/${ref.name}/${ref.template}`;
+    const wt = ctx.lookupWorkflowTemplate(ref.name, !!ref.clusterScope);
+    const stored = ctx.storedTemplates[key];
+    const tmpl = stored ?? wt?.spec.templates?.find((t) => t.name === ref.template);
+    if (!wt && !stored) throw new OperateError(`${ref.clusterScope ? 'ClusterWorkflowTemplate' : 'WorkflowTemplate'} '${ref.name}' not found`);
+    if (!tmpl) throw new OperateError(`template ${ref.template} not found in ${ref.clusterScope ? 'ClusterWorkflowTemplate' : 'WorkflowTemplate'} '${ref.name}'`);
+    ctx.storedTemplates[key] = tmpl;
+    const templates = wt?.spec.templates ?? [tmpl];
+    return { tmpl, scope: { key: `${kind}/${ref.name}`, templates }, ref };
+  }
+  const name = h.template;
+  if (!name) throw new OperateError('template name cannot be empty');
+  const tmpl = scope.templates.find((t) => t.name === name);
+  if (!tmpl) throw new OperateError(`template ${name} not found`);
+  return { tmpl, scope };
+}
+
+/** Binds arguments to a template's inputs: argument, else the input's value/default/configMap; enum checked. */
+export function bindInputs(ctx: Ctx, tmpl: Template, args: Arguments | undefined, outer: Scope = ctx.global): { inputs: Inputs; scope: Scope } {
+  const scope: Scope = {};
+  const params: Parameter[] = [];
+  for (const p of tmpl.inputs?.parameters ?? []) {
+    const a = args?.parameters?.find((x) => x.name === p.name);
+    let v: unknown = a?.value ?? (a?.valueFrom ? fromValueFrom(ctx, a) : undefined);
+    // a reference to the output of a step/task that did not run (Skipped) falls back to the input's default
+    if (typeof v === 'string' && (p.default !== undefined || p.value !== undefined) && /\{\{\s*(steps|tasks)\./.test(v)) {
+      try {
+        assertResolved(v);
+      } catch {
+        v = undefined;
+      }
+    }
+    if (v === undefined) v = p.value ?? (p.valueFrom ? fromValueFrom(ctx, p) : undefined) ?? p.default;
+    if (v === undefined) throw new OperateError(`inputs.parameters.${p.name} was not supplied`);
+    // a value may use globals, earlier inputs and expressions ({{=…}})
+    const s = typeof v === 'string' && v.includes('{{') ? substitute(v, { ...outer, ...scope }) : str(v);
+    if (p.enum && p.enum.length && !p.enum.map(String).includes(s)) throw new OperateError(`inputs.parameters.${p.name} value '${s}' is not present in the enum list`);
+    params.push({ name: p.name, value: s });
+    scope[`inputs.parameters.${p.name}`] = s;
+  }
+  const artifacts = (tmpl.inputs?.artifacts ?? []).map((art) => {
+    const a = args?.artifacts?.find((x) => x.name === art.name);
+    return a ? { ...art, ...a, path: art.path } : art;
+  });
+  for (const a of artifacts) if (a.path) scope[`inputs.artifacts.${a.name}.path`] = a.path;
+  if (params.length) scope['inputs.parameters'] = JSON.stringify(params);
+  const inputs: Inputs = {};
+  if (params.length) inputs.parameters = params;
+  if (artifacts.length) inputs.artifacts = artifacts;
+  return { inputs, scope };
+}
+
+export function fromValueFrom(ctx: Ctx, p: Parameter): string | undefined {
+  const vf = p.valueFrom!;
+  if (vf.configMapKeyRef) {
+    const v = ctx.configMaps[vf.configMapKeyRef.name]?.[vf.configMapKeyRef.key];
+    if (v === undefined && vf.default === undefined && !vf.configMapKeyRef.optional) {
+      throw new OperateError(`unable to retrieve parameter ${p.name} from ConfigMap ${vf.configMapKeyRef.name} key ${vf.configMapKeyRef.key}`);
+    }
+    return v ?? vf.default;
+  }
+  if (vf.expression !== undefined) return str(toPlain(evaluateArgo(vf.expression, exprEnv(ctx.global))));
+  return vf.default;
+}
+
+function errorNode(ctx: Ctx, nodeName: string, o: ExecOpts, message: string, templateName?: string): NodeStatus {
+  const n = ctx.init(nodeName, 'Pod', { displayName: o.displayName, boundaryID: o.boundaryID, parentId: o.parentId, templateName, phase: 'Error', message });
+  if (!isFulfilled(n)) ctx.finish(n, 'Error', message);
+  return n;
+}
+
+/** Walks one node; undefined when it could not start yet (parallelism). */
+export function executeTemplate(ctx: Ctx, nodeName: string, h: TemplateHolder, args: Arguments | undefined, o: ExecOpts): NodeStatus | undefined {
+  const existing = ctx.get(nodeName);
+  if (existing && isFulfilled(existing)) return existing;
+  const maxDepth = ctx.config.maxDepth ?? 100;
+  if (o.depth > maxDepth) return errorNode(ctx, nodeName, o, `Maximum recursion depth exceeded (${maxDepth} levels of nested templates)`, h.template);
+  let resolved: ReturnType<typeof resolveTemplate>;
+  let bound: ReturnType<typeof bindInputs>;
+  try {
+    resolved = resolveTemplate(ctx, h, o.scope);
+    bound = bindInputs(ctx, resolved.tmpl, args, { ...ctx.global, ...(o.extra ?? {}) });
+  } catch (e) {
+    return errorNode(ctx, nodeName, o, (e as Error).message, h.template ?? h.templateRef?.template);
+  }
+  const scope: Scope = { ...ctx.global, ...(o.extra ?? {}), ...bound.scope, 'node.name': nodeName };
+  const raw = resolved.tmpl;
+  const kind = templateKind(raw);
+  const common = { displayName: o.displayName, boundaryID: o.boundaryID, parentId: o.parentId, templateName: h.templateRef ? undefined : raw.name ?? h.template, templateRef: resolved.ref, scope: resolved.scope.key };
+  const podLike = kind !== undefined && kind !== 'steps' && kind !== 'dag' && kind !== 'suspend';
+  if (podLike) {
+    scope['pod.name'] = podName(ctx.name, nodeName, common.templateName ?? resolved.ref?.template);
+    for (const p of raw.outputs?.parameters ?? []) if (p.valueFrom?.path) scope[`outputs.parameters.${p.name}.path`] = p.valueFrom.path;
+    for (const a of raw.outputs?.artifacts ?? []) if (a.path) scope[`outputs.artifacts.${a.name}.path`] = a.path;
+  }
+  if (!kind) return errorNode(ctx, nodeName, o, `template '${raw.name ?? ''}' must specify exactly one of container, script, resource, suspend, steps, dag, data, http, containerSet, plugin`);
+
+  let tmpl: Template;
+  try {
+    // steps/dag bodies keep references to sibling outputs and items; those resolve per step/task.
+    tmpl = substituteDeep(raw, scope);
+  } catch (e) {
+    return errorNode(ctx, nodeName, o, `${raw.name}: ${(e as Error).message}`);
+  }
+
+  if (tmpl.retryStrategy && !o.retryChild && kind !== 'suspend') return executeRetry(ctx, nodeName, h, args, o, tmpl, common);
+
+  if (podLike && !existing && (o.retryChild || !tmpl.retryStrategy)) {
+    try {
+      const { outputs: _o, metrics: _m, ...body } = tmpl;
+      assertResolved(JSON.stringify(body));
+    } catch (e) {
+      return errorNode(ctx, nodeName, o, (e as Error).message, common.templateName);
+    }
+  }
+  // template activeDeadlineSeconds, or `timeout` (counted from the node's start, Pending included)
+  const deadline = parseDuration(tmpl.activeDeadlineSeconds as string | number | undefined) ?? (podLike ? parseDuration(tmpl.timeout) : undefined);
+  const childOpts = { scope: resolved.scope, depth: o.depth + 1 };
+  let node: NodeStatus | undefined;
+  switch (kind) {
+    case 'steps':
+      node = ctx.init(nodeName, 'Steps', common);
+      setInputs(node, bound.inputs);
+      executeSteps(ctx, node, tmpl, scope, childOpts);
+      break;
+    case 'dag':
+      node = ctx.init(nodeName, 'DAG', common);
+      setInputs(node, bound.inputs);
+      executeDAG(ctx, node, tmpl, scope, childOpts);
+      break;
+    case 'suspend':
+      node = ctx.init(nodeName, 'Suspend', common);
+      setInputs(node, bound.inputs);
+      executeSuspend(ctx, node, tmpl);
+      break;
+    default:
+      node = executePod(ctx, nodeName, tmpl, kind, bound.inputs, common, deadline);
+  }
+  if (node && isFulfilled(node)) {
+    ctx.recordGlobalOutputs(tmpl.outputs?.parameters, node.outputs);
+    ctx.recordGlobalArtifacts(tmpl.outputs?.artifacts, node.outputs);
+  }
+  return node;
+}
+
+function setInputs(n: NodeStatus, inputs: Inputs): void {
+  if ((inputs.parameters?.length || inputs.artifacts?.length) && !n.inputs) n.inputs = inputs;
+}
+
+type Common = { displayName?: string; boundaryID?: string; parentId?: string; templateName?: string; templateRef?: TemplateRef; scope: string };
+
+function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreate['kind'], inputs: Inputs, common: Common, deadline: number | undefined): NodeStatus | undefined {
+  let node = ctx.get(nodeName);
+  if (!node) {
+    if (ctx.stopping && !(ctx.inExitHandler && ctx.stopping.allowExit)) {
+      const n = ctx.init(nodeName, kind === 'http' ? 'HTTP' : 'Pod', { ...common, phase: 'Failed', message: ctx.stopping.message });
+      return n;
+    }
+    if (ctx.spec.suspend && !ctx.inExitHandler) return undefined; // a suspended workflow starts nothing new
+    const limits = [ctx.spec.parallelism, ctx.config.parallelism].filter((x): x is number => typeof x === 'number' && x > 0);
+    if (limits.some((l) => ctx.activePods >= l)) return undefined;
+    node = ctx.init(nodeName, kind === 'http' ? 'HTTP' : kind === 'plugin' ? 'Plugin' : 'Pod', { ...common, phase: 'Pending' });
+    node.progress = '0/1';
+    setInputs(node, inputs);
+    ctx.activePods++;
+    const req: PodToCreate = { nodeId: node.id, nodeName, podName: podName(ctx.name, nodeName, common.templateName ?? common.templateRef?.template), kind, template: tmpl };
+    if (common.templateName) req.templateName = common.templateName;
+    if (common.templateRef) req.templateRef = common.templateRef;
+    if (inputs.parameters || inputs.artifacts) req.inputs = inputs;
+    const sa = tmpl.serviceAccountName ?? ctx.spec.serviceAccountName;
+    if (sa) req.serviceAccountName = sa;
+    if (deadline !== undefined) req.activeDeadlineSeconds = deadline;
+    ctx.podsToCreate.push(req);
+    return node;
+  }
+  const obs = ctx.pods[node.id];
+  const pod = podName(ctx.name, nodeName, node.templateName ?? node.templateRef?.template);
+  if (ctx.stopping && !(ctx.inExitHandler && ctx.stopping.allowExit) && (!obs || obs.phase === 'Pending' || obs.phase === 'Running')) {
+    ctx.podsToDelete.add(pod);
+    return ctx.finish(node, 'Failed', ctx.stopping.message);
+  }
+  if (deadline !== undefined && node.startedAt && ctx.nowMs >= Date.parse(node.startedAt) + deadline * 1000 && (!obs || obs.phase === 'Pending' || obs.phase === 'Running')) {
+    ctx.podsToDelete.add(pod);
+    return ctx.finish(node, 'Failed', 'Step exceeded its deadline');
+  }
+  if (deadline !== undefined && node.startedAt) ctx.requeue((Date.parse(node.startedAt) + deadline * 1000 - ctx.nowMs) / 1000);
+  if (!obs) {
+    if (ctx.observedAll && node.phase === 'Running') {
+      ctx.activePods--;
+      return ctx.finish(node, 'Error', 'pod deleted');
+    }
+    return node;
+  }
+  if (obs.hostNodeName) node.hostNodeName = obs.hostNodeName;
+  if (obs.podIP) node.podIP = obs.podIP;
+  if (obs.phase === 'Pending' || obs.phase === 'Running') {
+    if (obs.phase === 'Running') node.phase = 'Running';
+    if (tmpl.daemon && obs.phase === 'Running') {
+      node.daemoned = true;
+      node.outputs = obs.outputs ?? node.outputs;
+    }
+    if (obs.message) node.message = obs.message;
+    return node;
+  }
+  const outputs: Outputs = { ...(obs.outputs ?? {}) };
+  if (obs.exitCode !== undefined) outputs.exitCode = String(obs.exitCode);
+  if (Object.keys(outputs).length) node.outputs = outputs;
+  ctx.activePods--;
+  if (obs.phase === 'Succeeded') return ctx.finish(node, 'Succeeded', obs.message ?? '');
+  const msg = obs.message ?? (obs.exitCode !== undefined ? `Error (exit code ${obs.exitCode})` : obs.phase === 'Error' ? 'pod errored' : 'pod failed');
+  return ctx.finish(node, obs.phase, msg);
+}
+
+function executeSuspend(ctx: Ctx, node: NodeStatus, tmpl: Template): void {
+  if (isFulfilled(node)) return;
+  if (ctx.stopping && !(ctx.inExitHandler && ctx.stopping.allowExit)) {
+    ctx.finish(node, 'Failed', ctx.stopping.message);
+    return;
+  }
+  const d = parseDuration(tmpl.suspend?.duration);
+  if (d === undefined) return; // until resumed (the resume writes the node's phase)
+  const until = Date.parse(node.startedAt ?? ctx.nowISO) + d * 1000;
+  if (ctx.nowMs >= until) {
+    const params = (tmpl.outputs?.parameters ?? []).map((p) => ({ name: p.name, value: str(p.valueFrom?.default ?? p.value ?? '') }));
+    if (params.length && !node.outputs) node.outputs = { parameters: params };
+    ctx.finish(node, 'Succeeded');
+  } else ctx.requeue((until - ctx.nowMs) / 1000);
+}
+
+function shouldRetry(policy: string | undefined, phase: string): boolean {
+  switch (policy ?? 'OnFailure') {
+    case 'Always': return phase === 'Failed' || phase === 'Error';
+    case 'OnError': return phase === 'Error';
+    case 'OnTransientError': return phase === 'Error';
+    default: return phase === 'Failed';
+  }
+}
+
+function executeRetry(ctx: Ctx, nodeName: string, h: TemplateHolder, args: Arguments | undefined, o: ExecOpts, tmpl: Template, common: Common, started = false): NodeStatus | undefined {
+  const rs = tmpl.retryStrategy!;
+  const node = ctx.init(nodeName, 'Retry', common);
+  const children = node.children ?? [];
+  const limitRaw = rs.limit === undefined ? undefined : Number(rs.limit);
+  if (limitRaw !== undefined && !Number.isFinite(limitRaw)) return ctx.finish(node, 'Error', `retryStrategy.limit: invalid value ${JSON.stringify(rs.limit)}`);
+  const last = children.length ? ctx.nodes[children[children.length - 1]!] : undefined;
+  const start = (n: number) => {
+    const prev = n > 0 ? ctx.nodes[children[n - 1]!] : undefined;
+    const lastRetry = {
+      'lastRetry.exitCode': prev?.outputs?.exitCode ?? '', 'lastRetry.status': prev?.phase ?? '',
+      'lastRetry.duration': prev ? String(durationSeconds(prev)) : '0', 'lastRetry.message': prev?.message ?? '',
+    };
+    const child = executeTemplate(ctx, `${nodeName}(${n})`, h, args, {
+      ...o, retryChild: true, parentId: node.id, displayName: `${o.displayName ?? nodeName}(${n})`, extra: { ...(o.extra ?? {}), ...lastRetry, retries: String(n) },
+    });
+    // at most one new attempt per pass (an attempt that fails at once must not loop here)
+    if (child && isFulfilled(child)) return executeRetry(ctx, nodeName, h, args, o, tmpl, common, true);
+    return node;
+  };
+  if (!last) return start(0);
+  if (!isFulfilled(last)) {
+    // walk the running attempt again so its pod state is picked up
+    const again = executeTemplate(ctx, last.name, h, args, { ...o, retryChild: true, parentId: node.id, displayName: last.displayName, extra: { ...(o.extra ?? {}), retries: String(children.length - 1) } });
+    if (again?.podIP) node.podIP = again.podIP;
+    if (again?.daemoned && again.phase === 'Running') {
+      node.daemoned = true;
+      if (again.outputs) node.outputs = again.outputs;
+    }
+    if (!again || !isFulfilled(again)) return node;
+    return executeRetry(ctx, nodeName, h, args, o, tmpl, common, started);
+  }
+  if (last.phase === 'Succeeded' || last.phase === 'Skipped') {
+    if (last.outputs) node.outputs = last.outputs;
+    return ctx.finish(node, 'Succeeded');
+  }
+  const attempts = children.length;
+  let retry = shouldRetry(rs.retryPolicy, last.phase) && (limitRaw === undefined || attempts <= limitRaw) && !ctx.stopping;
+  if (retry && rs.expression) {
+    const env = exprEnv({ ...ctx.global, 'lastRetry.exitCode': last.outputs?.exitCode ?? '-1', 'lastRetry.status': last.phase, 'lastRetry.message': last.message ?? '', 'lastRetry.duration': String(durationSeconds(last)) });
+    try {
+      retry = evaluateArgo(rs.expression, env) === true;
+    } catch (e) {
+      return ctx.finish(node, 'Error', `retryStrategy.expression: ${(e as Error).message}`);
+    }
+  }
+  if (!retry) {
+    if (last.outputs) node.outputs = last.outputs;
+    return ctx.finish(node, last.phase, limitRaw !== undefined && attempts > limitRaw ? 'No more retries left' : last.message);
+  }
+  const b = rs.backoff;
+  if (b) {
+    const base = parseDuration(b.duration) ?? 0;
+    const factor = b.factor === undefined ? 1 : Number(b.factor);
+    let wait = base * Math.pow(factor, attempts - 1);
+    const cap = parseDuration(b.cap);
+    if (cap !== undefined) wait = Math.min(wait, cap);
+    const max = parseDuration(b.maxDuration);
+    if (max !== undefined && node.startedAt && ctx.nowMs - Date.parse(node.startedAt) >= max * 1000) {
+      return ctx.finish(node, last.phase, 'Max duration limit exceeded');
+    }
+    const readyAt = Date.parse(last.finishedAt ?? ctx.nowISO) + wait * 1000;
+    if (ctx.nowMs < readyAt) {
+      node.message = `Backoff for ${fmtDuration(wait)}`;
+      ctx.requeue((readyAt - ctx.nowMs) / 1000);
+      return node;
+    }
+    delete node.message;
+  }
+  if (started) {
+    ctx.requeue(1);
+    return node;
+  }
+  return start(attempts);
+}
+
+function durationSeconds(n: NodeStatus): number {
+  if (!n.startedAt || !n.finishedAt) return 0;
+  return (Date.parse(n.finishedAt) - Date.parse(n.startedAt)) / 1000;
+}
+
+function fmtDuration(s: number): string {
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return `${m}m${s - m * 60}s`;
+}
+

@@ -1,0 +1,90 @@
+// Input and output of the pure operator.
+import type { Condition, Inputs, NodePhase, NodeStatus, Outputs, Template, TemplateRef, Workflow, WorkflowPhase, WorkflowSpec, WorkflowTemplate } from '../types.js';
+
+/** What the executor and the pod reported for a pod node (WorkflowTaskResult + pod status). */
+export interface PodObservation {
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Error';
+  exitCode?: number;
+  message?: string;
+  outputs?: Outputs;
+  startedAt?: string;
+  finishedAt?: string;
+  hostNodeName?: string;
+  podIP?: string;
+}
+
+/** templateRef / workflowTemplateRef lookup: a function, or a map of `name` (namespaced) and `cluster/name`. */
+export type TemplateResolver =
+  | ((name: string, clusterScope: boolean) => WorkflowTemplate | undefined)
+  | Record<string, WorkflowTemplate>;
+
+export interface ControllerConfig {
+  /** Controller-wide cap of running pods for this workflow's namespace (workflow-controller-configmap `parallelism`). */
+  parallelism?: number;
+  /** Maximum nesting of templates before the recursion guard fails the node (default 100). */
+  maxDepth?: number;
+  /** workflow-controller-configmap `workflowDefaults`: merged under every workflow (the workflow's fields win). */
+  workflowDefaults?: { metadata?: Record<string, unknown>; spec?: WorkflowSpec };
+}
+
+export interface OperateInput {
+  workflow: Workflow;
+  /** Observed pod / task-result states by node id. */
+  pods?: Record<string, PodObservation>;
+  templates?: TemplateResolver;
+  /** ConfigMap data for `valueFrom.configMapKeyRef` (name → data). */
+  configMaps?: Record<string, Record<string, string>>;
+  now: Date | string;
+  config?: ControllerConfig;
+  /** `pods` lists every pod of the workflow: a Running pod node without one was deleted (the node errors). */
+  observedAll?: boolean;
+}
+
+export interface PodToCreate {
+  nodeId: string;
+  nodeName: string;
+  podName: string;
+  templateName?: string;
+  templateRef?: TemplateRef;
+  /** The template with inputs and variables substituted — what the pod builder turns into containers. */
+  template: Template;
+  inputs?: Inputs;
+  kind: 'container' | 'script' | 'resource' | 'data' | 'containerSet' | 'http' | 'plugin';
+  serviceAccountName?: string;
+  /** Seconds left before the template's / workflow's deadline, for the pod's activeDeadlineSeconds. */
+  activeDeadlineSeconds?: number;
+}
+
+export interface PlanEvent { type: 'Normal' | 'Warning'; reason: string; message: string; nodeId?: string }
+
+export interface Plan {
+  podsToCreate: PodToCreate[];
+  /** Pod names to delete (terminate, deadline, podGC). */
+  podsToDelete: string[];
+  nodes: Record<string, NodeStatus>;
+  phase: WorkflowPhase;
+  message?: string;
+  progress: string;
+  startedAt?: string;
+  finishedAt?: string;
+  outputs?: Outputs;
+  storedTemplates?: Record<string, Template>;
+  /** Ask to be called again after this many seconds (suspend duration, retry backoff, deadline). */
+  requeueAfter?: number;
+  /** True when anything differs from the input status. */
+  changed: boolean;
+  /** Kubernetes Events to record for this pass (reasons as upstream: WorkflowRunning, WorkflowSucceeded, WorkflowFailed,
+   * WorkflowNodeRunning, WorkflowNodeSucceeded, WorkflowNodeFailed, WorkflowNodeError). */
+  events: PlanEvent[];
+  /** The WorkflowTemplate spec a `workflowTemplateRef` resolved to (stored so later passes do not depend on it). */
+  storedWorkflowTemplateSpec?: WorkflowSpec;
+  /** status.conditions as upstream: PodRunning, and Completed once finished. */
+  conditions?: Condition[];
+}
+
+export const FULFILLED: ReadonlySet<NodePhase> = new Set(['Succeeded', 'Failed', 'Error', 'Skipped', 'Omitted']);
+export const isFulfilled = (n: NodeStatus | undefined): boolean => !!n && FULFILLED.has(n.phase);
+export const isPodType = (n: NodeStatus): boolean => n.type === 'Pod' || n.type === 'HTTP' || n.type === 'Plugin';
+
+/** Fulfilled, or a daemon that is up (`daemon: true`): its step/task is done and the next may start. */
+export const isDone = (n: NodeStatus | undefined): boolean => isFulfilled(n) || (!!n && !!n.daemoned && n.phase === 'Running');

@@ -1,0 +1,464 @@
+// Table tests of operate(): workflow + pod states → plan and nodes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { applyPlan, operate } from './operate.js';
+import { fnv32a, itemLabel, nodeId, podName } from './ids.js';
+import { simulate } from '../simulate.js';
+import { resumeWorkflow, retryWorkflow, suspendWorkflow } from './lifecycle.js';
+import type { PodObservation, PodToCreate } from './model.js';
+import type { NodeStatus, Template, Workflow, WorkflowSpec } from '../types.js';
+
+const T0 = new Date('2026-01-01T00:00:00Z');
+const at = (s: number) => new Date(T0.getTime() + s * 1000);
+const echo: Template = { name: 'echo', inputs: { parameters: [{ name: 'm', default: 'hi' }] }, container: { image: 'busybox', command: ['echo', '{{inputs.parameters.m}}'] } };
+const wf = (name: string, spec: WorkflowSpec): Workflow => ({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name, namespace: 'argo', uid: 'u-1' }, spec });
+const byName = (w: Workflow) => Object.fromEntries(Object.values(w.status?.nodes ?? {}).map((n) => [n.name, n])) as Record<string, NodeStatus>;
+const ok = (): PodObservation => ({ phase: 'Succeeded', exitCode: 0 });
+
+test('node ids and pod names are derived as Argo derives them', () => {
+  assert.equal(fnv32a(''), 2166136261);
+  assert.equal(fnv32a('a'), 0xe40c292c);
+  assert.equal(nodeId('hello', 'hello'), 'hello');
+  assert.equal(nodeId('hello', 'hello[0].a'), `hello-${fnv32a('hello[0].a')}`);
+  assert.equal(podName('hello', 'hello', 'main'), 'hello');
+  assert.equal(podName('wf', 'wf[0].a', 'echo'), `wf-echo-${fnv32a('wf[0].a')}`);
+  assert.ok(podName('w'.repeat(60), 'x', 't').length <= 63);
+  const cases: [number, unknown, string][] = [[0, 'foo', '(0:foo)'], [1, 3, '(1:3)'], [2, { b: 'x', a: 1 }, '(2:a:1,b:x)'], [3, [1, 2], '(3:[1,2])']];
+  for (const [i, item, want] of cases) assert.equal(itemLabel(i, item), want);
+});
+
+test('hello-world: one pod, then Succeeded with progress', () => {
+  const w = wf('hello', { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', command: ['echo', 'hi {{workflow.name}}'] } }] });
+  const p1 = operate({ workflow: w, now: T0 });
+  assert.equal(p1.phase, 'Running');
+  assert.equal(p1.podsToCreate.length, 1);
+  assert.deepEqual([p1.podsToCreate[0]!.podName, p1.podsToCreate[0]!.nodeId, p1.podsToCreate[0]!.kind], ['hello', 'hello', 'container']);
+  assert.deepEqual(p1.podsToCreate[0]!.template.container!.command, ['echo', 'hi hello']);
+  assert.equal(p1.nodes.hello!.phase, 'Pending');
+  assert.equal(p1.progress, '0/1');
+  const w1 = applyPlan(w, p1);
+  const again = operate({ workflow: w1, now: at(1) });
+  assert.equal(again.podsToCreate.length, 0, 'a pending pod is not created twice');
+  const p2 = operate({ workflow: w1, pods: { hello: { phase: 'Succeeded', exitCode: 0, outputs: { result: 'hi hello' } } }, now: at(5) });
+  assert.equal(p2.phase, 'Succeeded');
+  assert.equal(p2.progress, '1/1');
+  assert.equal(p2.finishedAt, '2026-01-01T00:00:05Z');
+  assert.deepEqual(p2.nodes.hello!.outputs, { result: 'hi hello', exitCode: '0' });
+  const p3 = operate({ workflow: applyPlan(w1, p2), now: at(9) });
+  assert.equal(p3.changed, false, 'a finished workflow is left alone');
+  assert.deepEqual(p1.events.map((e) => e.reason), ['WorkflowRunning']);
+  assert.deepEqual(p2.events.map((e) => [e.reason, e.message]), [['WorkflowNodeSucceeded', 'Succeeded node hello'], ['WorkflowSucceeded', 'Workflow completed']]);
+  assert.deepEqual(p3.events, []);
+  const w2 = applyPlan(w1, operate({ workflow: w1, pods: { hello: { phase: 'Running' } }, now: at(2) }));
+  const gone = operate({ workflow: w2, pods: {}, observedAll: true, now: at(3) });
+  assert.deepEqual([gone.phase, gone.message], ['Error', 'pod deleted']);
+  assert.equal(operate({ workflow: w2, pods: {}, now: at(3) }).phase, 'Running', 'without observedAll a missing pod may be informer lag');
+});
+
+test('a pod failing with an exit code fails its node and the workflow with the reason', () => {
+  const w = wf('f', { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox' } }] });
+  const r = simulate(w, { run: () => ({ phase: 'Failed', exitCode: 3 }) });
+  assert.equal(r.workflow.status!.phase, 'Failed');
+  assert.equal(r.workflow.status!.message, 'Error (exit code 3)');
+  assert.equal(byName(r.workflow).f!.outputs!.exitCode, '3');
+});
+
+test('steps: groups in order, steps of a group in parallel, node names and boundaries as upstream', () => {
+  const w = wf('st', { entrypoint: 'main', templates: [
+    { name: 'main', steps: [[{ name: 'a', template: 'echo', arguments: { parameters: [{ name: 'm', value: 'A' }] } }], [{ name: 'b', template: 'echo' }, { name: 'c', template: 'echo' }]] },
+    echo,
+  ] });
+  const p1 = operate({ workflow: w, now: T0 });
+  assert.deepEqual(p1.podsToCreate.map((p) => p.nodeName), ['st[0].a']);
+  assert.deepEqual(p1.podsToCreate[0]!.template.container!.command, ['echo', 'A']);
+  const w1 = applyPlan(w, p1);
+  const n = byName(w1);
+  assert.equal(n.st!.type, 'Steps');
+  assert.equal(n['st[0]']!.type, 'StepGroup');
+  assert.equal(n['st[0]']!.displayName, '[0]');
+  assert.equal(n['st[0].a']!.displayName, 'a');
+  assert.equal(n['st[0].a']!.boundaryID, 'st');
+  assert.deepEqual(n.st!.children, [n['st[0]']!.id]);
+  assert.deepEqual(n['st[0]']!.children, [n['st[0].a']!.id]);
+  const p2 = operate({ workflow: w1, pods: { [n['st[0].a']!.id]: ok() }, now: at(2) });
+  assert.deepEqual(p2.podsToCreate.map((p) => p.nodeName), ['st[1].b', 'st[1].c']);
+  const w2 = applyPlan(w1, p2);
+  const ids = Object.fromEntries(Object.values(w2.status!.nodes!).map((x) => [x.name, x.id]));
+  assert.deepEqual(w2.status!.nodes![ids['st[0].a']!]!.children, [ids['st[1]']], 'group 1 hangs off group 0\'s outbound nodes');
+  const p3 = operate({ workflow: w2, pods: { [ids['st[0].a']!]: ok(), [ids['st[1].b']!]: ok(), [ids['st[1].c']!]: { phase: 'Failed', exitCode: 1 } }, now: at(4) });
+  assert.equal(p3.phase, 'Failed');
+  assert.equal(p3.message, `child '${ids['st[1].c']}' failed`);
+  assert.equal(p3.nodes[ids['st[1].c']!]!.message, 'Error (exit code 1)');
+  assert.equal(p3.progress, '2/3');
+  assert.equal(p3.nodes.st!.progress, '2/3');
+  assert.deepEqual(p3.conditions, [{ type: 'PodRunning', status: 'False' }, { type: 'Completed', status: 'True' }]);
+});
+
+test('dag: diamond order, depends results, omitted and handled failures', () => {
+  const diamond = wf('d', { entrypoint: 'main', templates: [
+    { name: 'main', dag: { tasks: [
+      { name: 'A', template: 'echo' }, { name: 'B', depends: 'A', template: 'echo' },
+      { name: 'C', dependencies: ['A'], template: 'echo' }, { name: 'D', depends: 'B && C', template: 'echo' },
+    ] } }, echo] });
+  const order: string[][] = [];
+  const r = simulate(diamond, { run: (p) => { order.push([p.nodeName]); return ok(); } });
+  assert.equal(r.workflow.status!.phase, 'Succeeded');
+  const names = r.plans.map((p) => p.podsToCreate.map((x) => x.nodeName)).filter((x) => x.length);
+  assert.deepEqual(names, [['d.A'], ['d.B', 'd.C'], ['d.D']]);
+  const n = byName(r.workflow);
+  assert.equal(n.d!.type, 'DAG');
+  assert.deepEqual(n.d!.outboundNodes, [n['d.D']!.id]);
+  assert.ok(n['d.A']!.children!.includes(n['d.B']!.id));
+
+  const handled = wf('h', { entrypoint: 'main', templates: [
+    { name: 'main', dag: { tasks: [
+      { name: 'A', template: 'echo' },
+      { name: 'onfail', depends: 'A.Failed', template: 'echo' },
+      { name: 'onok', depends: 'A.Succeeded', template: 'echo' },
+      { name: 'either', depends: '(A.Succeeded || A.Failed) && !onok.Succeeded', template: 'echo' },
+    ] } }, echo] });
+  const r2 = simulate(handled, { run: (p) => (p.nodeName === 'h.A' ? { phase: 'Failed', exitCode: 1 } : ok()) });
+  const n2 = byName(r2.workflow);
+  assert.equal(n2['h.onfail']!.phase, 'Succeeded');
+  assert.equal(n2['h.onok']!.phase, 'Omitted');
+  assert.equal(n2['h.either']!.phase, 'Succeeded');
+  assert.equal(r2.workflow.status!.phase, 'Succeeded', 'a failure a dependent expects does not fail the DAG');
+
+  const unhandled = wf('u', { entrypoint: 'main', templates: [
+    { name: 'main', dag: { tasks: [{ name: 'A', template: 'echo' }, { name: 'B', template: 'echo' }, { name: 'C', depends: 'A', template: 'echo' }] } }, echo] });
+  const r3 = simulate(unhandled, { run: (p) => (p.nodeName === 'u.A' ? { phase: 'Failed', exitCode: 2 } : ok()) });
+  assert.equal(r3.workflow.status!.phase, 'Failed');
+  assert.equal(r3.workflow.status!.message, `child '${nodeId('u', 'u.A')}' failed`);
+  assert.equal(byName(r3.workflow)['u.C']!.phase, 'Omitted', 'a dependent of a failed task is omitted');
+  assert.equal(r3.pods.length, 2);
+  const ff = wf('ff', { entrypoint: 'main', templates: [
+    { name: 'main', dag: { tasks: [{ name: 'A', template: 'echo' }, { name: 'B', template: 'echo' }, { name: 'C', depends: 'B', template: 'echo' }] } }, echo] });
+  const f1 = applyPlan(ff, operate({ workflow: ff, now: T0 }));
+  const f2 = operate({ workflow: f1, pods: { [nodeId('ff', 'ff.A')]: { phase: 'Failed', exitCode: 1 }, [nodeId('ff', 'ff.B')]: { phase: 'Running' } }, now: at(1) });
+  const f3 = operate({ workflow: applyPlan(f1, f2), pods: { [nodeId('ff', 'ff.A')]: { phase: 'Failed', exitCode: 1 }, [nodeId('ff', 'ff.B')]: ok() }, now: at(2) });
+  assert.equal(f3.podsToCreate.length, 0, 'fail fast: C does not start after A failed');
+  assert.equal(f3.phase, 'Failed');
+  const nf = structuredClone(ff);
+  nf.spec.templates![0]!.dag!.failFast = false;
+  const n1 = applyPlan(nf, operate({ workflow: nf, now: T0 }));
+  const g2 = operate({ workflow: n1, pods: { [nodeId('ff', 'ff.A')]: { phase: 'Failed', exitCode: 1 }, [nodeId('ff', 'ff.B')]: ok() }, now: at(2) });
+  assert.deepEqual(g2.podsToCreate.map((p) => p.nodeName), ['ff.C'], 'failFast: false keeps scheduling');
+});
+
+test('when: false → Skipped with the evaluated condition; expr form; outputs feed later steps', () => {
+  const w = wf('c', { entrypoint: 'main', arguments: { parameters: [{ name: 'go', value: 'yes' }] }, templates: [
+    { name: 'main', steps: [
+      [{ name: 'flip', template: 'flip' }],
+      [{ name: 'heads', template: 'echo', when: '{{steps.flip.outputs.result}} == heads', arguments: { parameters: [{ name: 'm', value: '{{steps.flip.outputs.parameters.p}}' }] } },
+        { name: 'tails', template: 'echo', when: '{{steps.flip.outputs.result}} == tails' },
+        { name: 'expr', template: 'echo', when: "{{=workflow.parameters.go == 'yes'}}" }],
+    ] },
+    { name: 'flip', script: { image: 'python', source: 'print("heads")' }, outputs: { parameters: [{ name: 'p', valueFrom: { path: '/p' } }] } },
+    echo] });
+  const r = simulate(w, { run: (p) => (p.templateName === 'flip' ? { phase: 'Succeeded', outputs: { result: 'heads', parameters: [{ name: 'p', value: 'from-flip' }] } } : ok()) });
+  const n = byName(r.workflow);
+  assert.equal(r.workflow.status!.phase, 'Succeeded');
+  assert.equal(n['c[1].tails']!.phase, 'Skipped');
+  assert.equal(n['c[1].tails']!.type, 'Skipped');
+  assert.equal(n['c[1].tails']!.message, "when 'heads == tails' evaluated false");
+  assert.equal(n['c[1].expr']!.phase, 'Succeeded');
+  const heads = r.pods.find((p) => p.nodeName === 'c[1].heads')!;
+  assert.deepEqual(heads.template.container!.command, ['echo', 'from-flip']);
+});
+
+test('fan-out: withItems, withSequence, withParam and aggregated outputs', () => {
+  const w = wf('l', { entrypoint: 'main', templates: [
+    { name: 'main', steps: [
+      [{ name: 'items', template: 'echo', withItems: ['a', { k: 1 }], arguments: { parameters: [{ name: 'm', value: '{{item}}' }] } },
+        { name: 'seq', template: 'echo', withSequence: { count: '3', start: '1', format: 'n%02d' }, arguments: { parameters: [{ name: 'm', value: '{{item}}' }] } }],
+      [{ name: 'gen', template: 'gen' }],
+      [{ name: 'param', template: 'echo', withParam: '{{steps.gen.outputs.result}}', arguments: { parameters: [{ name: 'm', value: '{{item.x}}' }] } }],
+      [{ name: 'all', template: 'echo', arguments: { parameters: [{ name: 'm', value: '{{steps.param.outputs.result}}' }] } }],
+    ] },
+    { name: 'gen', script: { image: 'python', source: '' } }, echo] });
+  const r = simulate(w, { run: (p) => ({ phase: 'Succeeded', outputs: { result: p.templateName === 'gen' ? '[{"x":"p"},{"x":"q"}]' : p.template.container!.command!.join(' ') } }) });
+  assert.equal(r.workflow.status!.phase, 'Succeeded');
+  const names = r.pods.map((p) => p.nodeName);
+  assert.deepEqual(names.slice(0, 5), ['l[0].items(0:a)', 'l[0].items(1:k:1)', 'l[0].seq(0:n01)', 'l[0].seq(1:n02)', 'l[0].seq(2:n03)']);
+  assert.deepEqual(r.pods.find((p) => p.nodeName === 'l[0].items(1:k:1)')!.template.container!.command, ['echo', '{"k":1}']);
+  assert.deepEqual(names.slice(6, 8), ['l[2].param(0:x:p)', 'l[2].param(1:x:q)']);
+  assert.deepEqual(r.pods.find((p) => p.nodeName === 'l[3].all')!.template.container!.command, ['echo', '["echo p","echo q"]']);
+
+  const dag = wf('ld', { entrypoint: 'main', templates: [{ name: 'main', dag: { tasks: [
+    { name: 'fan', template: 'echo', withItems: [1, 2] }, { name: 'empty', template: 'echo', withParam: '[]' },
+    { name: 'after', depends: 'fan.AnySucceeded', template: 'echo' }] } }, echo] });
+  const typed = wf('ty', { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'x', template: 'echo', withItems: [{ n: 2 }], arguments: { parameters: [{ name: 'm', value: '{{=item.n * 10}}' }] } }]] }, echo] });
+  assert.deepEqual(operate({ workflow: typed, now: T0 }).podsToCreate[0]!.template.container!.command, ['echo', '20'], 'item keeps its JSON type in {{=…}}');
+  const r2 = simulate(dag);
+  const n = byName(r2.workflow);
+  assert.equal(n['ld.fan']!.type, 'TaskGroup');
+  assert.deepEqual(n['ld.fan']!.children, [nodeId('ld', 'ld.fan(0:1)'), nodeId('ld', 'ld.fan(1:2)')]);
+  assert.equal(n['ld.empty']!.phase, 'Skipped');
+  assert.equal(n['ld.after']!.phase, 'Succeeded');
+});
+
+test('parameters: defaults, arguments, {{=expr}}, workflow variables, global outputs', () => {
+  const w = wf('p', { entrypoint: 'main', arguments: { parameters: [{ name: 'n', value: '41' }] }, templates: [
+    { name: 'main', inputs: { parameters: [{ name: 'n' }] }, steps: [[{ name: 's', template: 'show', arguments: { parameters: [{ name: 'x', value: '{{=asInt(inputs.parameters.n) + 1}}' }] } }]],
+      outputs: { parameters: [{ name: 'out', valueFrom: { parameter: '{{steps.s.outputs.parameters.o}}' } }] } },
+    { name: 'show', inputs: { parameters: [{ name: 'x' }, { name: 'y', value: 'dflt' }] },
+      container: { image: 'busybox', args: ['{{inputs.parameters.x}}', '{{inputs.parameters.y}}', '{{workflow.namespace}}/{{workflow.uid}}/{{workflow.parameters.n}}'] },
+      outputs: { parameters: [{ name: 'o', valueFrom: { path: '/o' }, globalName: 'g' }] } }] });
+  const r = simulate(w, { run: () => ({ phase: 'Succeeded', outputs: { parameters: [{ name: 'o', value: 'V' }] } }) });
+  assert.equal(r.workflow.status!.phase, 'Succeeded');
+  assert.deepEqual(r.pods[0]!.template.container!.args, ['42', 'dflt', 'argo/u-1/41']);
+  assert.deepEqual(r.pods[0]!.inputs!.parameters, [{ name: 'x', value: '42' }, { name: 'y', value: 'dflt' }]);
+  assert.deepEqual(byName(r.workflow).p!.outputs, { parameters: [{ name: 'out', value: 'V' }] });
+  assert.deepEqual(r.workflow.status!.outputs, { parameters: [{ name: 'g', value: 'V' }] });
+});
+
+test('retryStrategy: attempts as children, backoff → requeueAfter, limit exhausted', () => {
+  const w = wf('r', { entrypoint: 'main', templates: [{ name: 'main', retryStrategy: { limit: '2', backoff: { duration: '10s', factor: '2' } }, container: { image: 'busybox' } }] });
+  const p1 = operate({ workflow: w, now: T0 });
+  assert.deepEqual(p1.podsToCreate.map((p) => p.nodeName), ['r(0)']);
+  assert.equal(p1.nodes.r!.type, 'Retry');
+  const w1 = applyPlan(w, p1);
+  const id0 = nodeId('r', 'r(0)');
+  const fail: PodObservation = { phase: 'Failed', exitCode: 1 };
+  const p2 = operate({ workflow: w1, pods: { [id0]: fail }, now: at(1) });
+  assert.equal(p2.podsToCreate.length, 0, 'waits for the backoff');
+  assert.equal(p2.requeueAfter, 10);
+  assert.equal(p2.nodes.r!.message, 'Backoff for 10s');
+  const w2 = applyPlan(w1, p2);
+  const p3 = operate({ workflow: w2, pods: { [id0]: fail }, now: at(11) });
+  assert.deepEqual(p3.podsToCreate.map((p) => p.nodeName), ['r(1)']);
+  assert.equal(p3.nodes[nodeId('r', 'r(1)')]!.displayName, 'r(1)');
+  const r = simulate(w, { run: () => fail });
+  assert.equal(r.pods.length, 3);
+  assert.equal(r.workflow.status!.phase, 'Failed');
+  assert.equal(r.workflow.status!.message, 'No more retries left');
+  const r2 = simulate(w, { run: (p) => (p.nodeName === 'r(0)' ? fail : ok()) });
+  assert.equal(r2.workflow.status!.phase, 'Succeeded');
+  const onError = wf('e', { entrypoint: 'main', templates: [{ name: 'main', retryStrategy: { limit: 3, retryPolicy: 'OnError' }, container: { image: 'busybox' } }] });
+  assert.equal(simulate(onError, { run: () => fail }).pods.length, 1, 'OnError does not retry a Failed pod');
+  const endless = wf('al', { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'a', template: 'broken' }]] },
+    { name: 'broken', retryStrategy: { retryPolicy: 'Always' }, container: { image: 'x', args: ['{{inputs.parameters.missing}}'] } }] });
+  let cur = applyPlan(endless, { ...operate({ workflow: { ...endless, status: { phase: 'Running' } }, now: T0 }) });
+  const retryNode = () => Object.values(cur.status!.nodes!).find((n) => n.type === 'Retry')!;
+  assert.equal(retryNode().children!.length, 1, 'an attempt that errors at once does not loop within a pass');
+  cur = applyPlan(cur, operate({ workflow: cur, now: at(1) }));
+  assert.equal(retryNode().children!.length, 2);
+  const expr = wf('x', { entrypoint: 'main', templates: [{ name: 'main', retryStrategy: { limit: 3, expression: 'asInt(lastRetry.exitCode) == 2' }, container: { image: 'busybox' } }] });
+  assert.equal(simulate(expr, { run: (p) => (p.nodeName === 'x(0)' ? { phase: 'Failed', exitCode: 2 } : { phase: 'Failed', exitCode: 1 }) }).pods.length, 2);
+});
+
+test('continueOn, onExit with workflow.status, step-level onExit', () => {
+  const w = wf('co', { entrypoint: 'main', onExit: 'exit', templates: [
+    { name: 'main', steps: [[{ name: 'bad', template: 'echo', continueOn: { failed: true }, onExit: 'echo' }], [{ name: 'next', template: 'echo' }]] },
+    { name: 'exit', container: { image: 'busybox', args: ['{{workflow.status}}'] } }, echo] });
+  const r = simulate(w, { run: (p) => (p.nodeName === 'co[0].bad' ? { phase: 'Failed', exitCode: 1 } : ok()) });
+  assert.equal(r.workflow.status!.phase, 'Succeeded');
+  const order = r.pods.map((p) => p.nodeName);
+  assert.deepEqual(order, ['co[0].bad', 'co[0].bad.onExit', 'co[1].next', 'co.onExit']);
+  assert.deepEqual(r.pods.at(-1)!.template.container!.args, ['Succeeded']);
+  const failing = wf('fx', { entrypoint: 'main', onExit: 'exit', templates: [{ name: 'main', container: { image: 'x' } }, { name: 'exit', container: { image: 'busybox', args: ['{{workflow.status}}'] } }] });
+  const r2 = simulate(failing, { run: (p) => (p.nodeName === 'fx' ? { phase: 'Failed', exitCode: 1 } : ok()) });
+  assert.deepEqual(r2.pods.at(-1)!.template.container!.args, ['Failed']);
+  assert.equal(r2.workflow.status!.phase, 'Failed');
+});
+
+test('suspend: with a duration it resumes by itself; without one it waits', () => {
+  const w = wf('s', { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'wait', template: 'wait' }], [{ name: 'after', template: 'echo' }]] }, { name: 'wait', suspend: { duration: '30s' } }, echo] });
+  const p1 = operate({ workflow: w, now: T0 });
+  assert.equal(p1.requeueAfter, 30);
+  const n = p1.nodes[nodeId('s', 's[0].wait')]!;
+  assert.deepEqual([n.type, n.phase], ['Suspend', 'Running']);
+  const p2 = operate({ workflow: applyPlan(w, p1), now: at(29) });
+  assert.equal(p2.podsToCreate.length, 0);
+  const p3 = operate({ workflow: applyPlan(w, p2), now: at(30) });
+  assert.deepEqual(p3.podsToCreate.map((p) => p.nodeName), ['s[1].after']);
+  const forever = wf('sf', { entrypoint: 'main', templates: [{ name: 'main', suspend: {} }] });
+  const q = operate({ workflow: forever, now: T0 });
+  assert.equal(q.phase, 'Running');
+  assert.equal(q.requeueAfter, undefined);
+});
+
+test('parallelism: workflow and template limits', () => {
+  const items = [1, 2, 3, 4, 5];
+  const w = wf('pl', { entrypoint: 'main', parallelism: 2, templates: [{ name: 'main', steps: [[{ name: 'x', template: 'echo', withItems: items }]] }, echo] });
+  const p1 = operate({ workflow: w, now: T0 });
+  assert.equal(p1.podsToCreate.length, 2);
+  const r = simulate(w);
+  assert.equal(r.workflow.status!.phase, 'Succeeded');
+  assert.ok(r.plans.every((p) => p.podsToCreate.length <= 2));
+  const t = wf('pt', { entrypoint: 'main', templates: [{ name: 'main', parallelism: 1, dag: { tasks: [{ name: 'x', template: 'echo', withItems: items }] } }, echo] });
+  assert.equal(operate({ workflow: t, now: T0 }).podsToCreate.length, 1);
+  const cfg = wf('pc', { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'x', template: 'echo', withItems: items }]] }, echo] });
+  assert.equal(operate({ workflow: cfg, now: T0, config: { parallelism: 3 } }).podsToCreate.length, 3);
+});
+
+test('activeDeadlineSeconds, shutdown, recursion guard', () => {
+  const w = wf('dl', { entrypoint: 'main', activeDeadlineSeconds: 10, templates: [{ name: 'main', container: { image: 'busybox' } }] });
+  const p1 = operate({ workflow: w, now: T0 });
+  assert.equal(p1.requeueAfter, 10);
+  const p2 = operate({ workflow: applyPlan(w, p1), pods: { dl: { phase: 'Running' } }, now: at(11) });
+  assert.equal(p2.phase, 'Failed');
+  assert.equal(p2.message, 'Step exceeded its deadline');
+  assert.deepEqual(p2.podsToDelete, ['dl']);
+  const tmplDeadline = wf('td', { entrypoint: 'main', templates: [{ name: 'main', activeDeadlineSeconds: 5, container: { image: 'busybox' } }] });
+  const q1 = operate({ workflow: tmplDeadline, now: T0 });
+  assert.equal(q1.podsToCreate[0]!.activeDeadlineSeconds, 5);
+  const q2 = operate({ workflow: applyPlan(tmplDeadline, q1), pods: { td: { phase: 'Running' } }, now: at(6) });
+  assert.equal(q2.nodes.td!.message, 'Step exceeded its deadline');
+
+  const term = wf('tm', { entrypoint: 'main', onExit: 'main', templates: [{ name: 'main', container: { image: 'busybox' } }] });
+  const t1 = applyPlan(term, operate({ workflow: term, now: T0 }));
+  t1.spec.shutdown = 'Terminate';
+  const t2 = operate({ workflow: t1, pods: { tm: { phase: 'Running' } }, now: at(1) });
+  assert.equal(t2.phase, 'Failed');
+  assert.equal(t2.message, "Stopped with strategy 'Terminate'");
+  assert.deepEqual(t2.podsToDelete, ['tm']);
+  assert.equal(t2.podsToCreate.length, 0, 'Terminate runs no exit handler');
+
+  const rec = wf('rc', { entrypoint: 'loop', templates: [{ name: 'loop', steps: [[{ name: 'again', template: 'loop' }]] }] });
+  const r = operate({ workflow: rec, now: T0, config: { maxDepth: 5 } });
+  assert.equal(r.phase, 'Failed');
+  assert.ok(Object.values(r.nodes).some((n) => n.phase === 'Error' && /Maximum recursion depth exceeded/.test(n.message ?? '')));
+});
+
+test('templateRef and workflowTemplateRef through the resolver; storedTemplates', () => {
+  const wt = { metadata: { name: 'lib' }, spec: { templates: [{ name: 'say', inputs: { parameters: [{ name: 'm' }] }, steps: [[{ name: 'inner', template: 'leaf', arguments: { parameters: [{ name: 'm', value: '{{inputs.parameters.m}}' }] } }]] },
+    { name: 'leaf', inputs: { parameters: [{ name: 'm' }] }, container: { image: 'busybox', args: ['{{inputs.parameters.m}}'] } }] } };
+  const w = wf('tr', { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'x', templateRef: { name: 'lib', template: 'say' }, arguments: { parameters: [{ name: 'm', value: 'M' }] } }]] }] });
+  const r = simulate(w, { templates: { lib: wt } });
+  assert.equal(r.workflow.status!.phase, 'Succeeded');
+  assert.deepEqual(r.pods[0]!.template.container!.args, ['M']);
+  assert.ok(r.workflow.status!.storedTemplates!['namespaced/lib/say']);
+  assert.equal(byName(r.workflow)['tr[0].x']!.templateScope, 'namespaced/lib');
+  const missing = simulate(w, { templates: {} });
+  assert.equal(missing.workflow.status!.phase, 'Failed');
+  assert.match(missing.workflow.status!.message!, /WorkflowTemplate 'lib' not found/);
+  const byRef = wf('wr', { entrypoint: 'say', arguments: { parameters: [{ name: 'm', value: 'R' }] }, workflowTemplateRef: { name: 'lib' } });
+  const r2 = simulate(byRef, { templates: (n) => (n === 'lib' ? wt : undefined) });
+  assert.equal(r2.workflow.status!.phase, 'Succeeded');
+  assert.deepEqual(r2.pods[0]!.template.container!.args, ['R']);
+  assert.ok(r2.workflow.status!.storedWorkflowTemplateSpec, 'the referenced spec is stored');
+  const mid = applyPlan(byRef, operate({ workflow: byRef, templates: { lib: wt }, now: T0 }));
+  const later = operate({ workflow: mid, templates: {}, pods: { [nodeId('wr', 'wr[0].inner')]: ok() }, now: at(2) });
+  assert.equal(later.phase, 'Succeeded', 'later passes run from the stored spec');
+});
+
+test('podGC strategies', () => {
+  const mk = (strategy: 'OnPodCompletion' | 'OnWorkflowSuccess') => wf('gc', { entrypoint: 'main', podGC: { strategy }, templates: [{ name: 'main', steps: [[{ name: 'a', template: 'echo' }], [{ name: 'b', template: 'echo' }]] }, echo] });
+  const r = simulate(mk('OnPodCompletion'));
+  const deleted = r.plans.flatMap((p) => p.podsToDelete);
+  assert.deepEqual(deleted, [podName('gc', 'gc[0].a', 'echo'), podName('gc', 'gc[1].b', 'echo')]);
+  const r2 = simulate(mk('OnWorkflowSuccess'));
+  assert.deepEqual(r2.plans.at(-1)!.podsToDelete.length, 2);
+  assert.ok(r2.plans.slice(0, -1).every((p) => p.podsToDelete.length === 0));
+});
+
+test('http and resource templates are handed to the pod/agent builder with their kind', () => {
+  const w = wf('k', { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'h', template: 'h' }, { name: 'r', template: 'r' }]] },
+    { name: 'h', http: { url: 'http://x/{{workflow.name}}' } }, { name: 'r', resource: { action: 'create', manifest: 'kind: ConfigMap' } }] });
+  const p = operate({ workflow: w, now: T0 });
+  const kinds = Object.fromEntries(p.podsToCreate.map((x: PodToCreate) => [x.nodeName, x.kind]));
+  assert.deepEqual(kinds, { 'k[0].h': 'http', 'k[0].r': 'resource' });
+  assert.equal(p.podsToCreate[0]!.template.http!.url, 'http://x/k');
+  assert.equal(p.nodes[nodeId('k', 'k[0].h')]!.type, 'HTTP');
+});
+
+test('daemon steps: the next group starts once the daemon runs; the daemon stops with its boundary', () => {
+  const w = wf('dm', { entrypoint: 'main', templates: [
+    { name: 'main', steps: [[{ name: 'db', template: 'db' }], [{ name: 'client', template: 'echo', arguments: { parameters: [{ name: 'm', value: '{{steps.db.ip}}' }] } }]] },
+    { name: 'db', daemon: true, container: { image: 'redis' } }, echo] });
+  const w1 = applyPlan(w, operate({ workflow: w, now: T0 }));
+  const db = nodeId('dm', 'dm[0].db');
+  const p2 = operate({ workflow: w1, pods: { [db]: { phase: 'Running', podIP: '10.0.0.7' } }, now: at(1) });
+  assert.equal(p2.nodes[db]!.daemoned, true);
+  assert.deepEqual(p2.podsToCreate.map((p) => p.nodeName), ['dm[1].client']);
+  const client = p2.podsToCreate[0]!.nodeId;
+  const p3 = operate({ workflow: applyPlan(w1, p2), pods: { [db]: { phase: 'Running' }, [client]: ok() }, now: at(2) });
+  assert.equal(p3.phase, 'Succeeded');
+  assert.deepEqual(p3.podsToDelete, [podName('dm', 'dm[0].db', 'db')]);
+  assert.equal(p3.nodes[db]!.phase, 'Succeeded');
+});
+
+test('pod.name and output paths resolve; an unresolvable reference errors the node instead of creating a pod', () => {
+  const w = wf('pn', { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'a', template: 'me' }, { name: 'b', template: 'bad' }]] },
+    { name: 'me', container: { image: 'busybox', args: ['{{pod.name}}', '{{outputs.parameters.o.path}}'] }, outputs: { parameters: [{ name: 'o', valueFrom: { path: '/tmp/o' } }] } },
+    { name: 'bad', container: { image: 'busybox', args: ['{{steps.nope.outputs.result}}'] } }] });
+  const p = operate({ workflow: w, now: T0 });
+  assert.deepEqual(p.podsToCreate.map((x) => x.nodeName), ['pn[0].a']);
+  assert.deepEqual(p.podsToCreate[0]!.template.container!.args, [podName('pn', 'pn[0].a', 'me'), '/tmp/o']);
+  const b = p.nodes[nodeId('pn', 'pn[0].b')]!;
+  assert.deepEqual([b.phase, b.message], ['Error', 'Unable to resolve: {{steps.nope.outputs.result}}']);
+});
+
+test('Stop: running pods are deleted, the exit handler still runs', () => {
+  const w = wf('sp', { entrypoint: 'main', onExit: 'exit', templates: [{ name: 'main', container: { image: 'busybox' } }, { name: 'exit', container: { image: 'busybox', args: ['{{workflow.status}}'] } }] });
+  const w1 = applyPlan(w, operate({ workflow: w, now: T0 }));
+  w1.spec.shutdown = 'Stop';
+  const p2 = operate({ workflow: w1, pods: { sp: { phase: 'Running' } }, now: at(1) });
+  assert.deepEqual(p2.podsToDelete, ['sp']);
+  assert.deepEqual(p2.podsToCreate.map((x) => [x.nodeName, x.template.container!.args![0]]), [['sp.onExit', 'Failed']]);
+  assert.equal(p2.phase, 'Running');
+  const p3 = operate({ workflow: applyPlan(w1, p2), pods: { sp: { phase: 'Running' }, [nodeId('sp', 'sp.onExit')]: ok() }, now: at(2) });
+  assert.equal(p3.phase, 'Failed');
+  assert.equal(p3.message, "Stopped with strategy 'Stop'");
+});
+
+test('lifecycle hooks: expression hooks of a step and of the workflow run once when true', () => {
+  const w = wf('lh', { entrypoint: 'main', hooks: { done: { expression: 'workflow.status == "Succeeded"', template: 'echo' } }, templates: [
+    { name: 'main', steps: [[{ name: 'step-1', template: 'echo', hooks: {
+      running: { expression: 'steps["step-1"].status == "Running"', template: 'echo' },
+      success: { expression: 'steps["step-1"].status == "Succeeded"', template: 'echo' } } }]] }, echo] });
+  const w1 = applyPlan(w, operate({ workflow: w, now: T0 }));
+  const s1 = nodeId('lh', 'lh[0].step-1');
+  const p2 = operate({ workflow: w1, pods: { [s1]: { phase: 'Running' } }, now: at(1) });
+  assert.deepEqual(p2.podsToCreate.map((p) => p.nodeName), ['lh[0].step-1.hooks.running']);
+  const w2 = applyPlan(w1, p2);
+  const p3 = operate({ workflow: w2, pods: { [s1]: ok() }, now: at(2) });
+  assert.deepEqual(p3.podsToCreate.map((p) => p.nodeName), ['lh[0].step-1.hooks.success']);
+  const r = simulate(w);
+  assert.equal(r.workflow.status!.phase, 'Succeeded');
+  assert.deepEqual(r.pods.map((p) => p.nodeName), ['lh[0].step-1', 'lh[0].step-1.hooks.success', 'lh.hooks.done']);
+});
+
+test('argo retry reruns only the failed nodes; suspend/resume', () => {
+  const w = wf('rt', { entrypoint: 'main', onExit: 'echo', templates: [{ name: 'main', dag: { tasks: [
+    { name: 'A', template: 'echo' }, { name: 'B', template: 'echo' }, { name: 'C', depends: 'A && B', template: 'echo' }] } }, echo] });
+  let failB = true;
+  const run = (p: PodToCreate): PodObservation => (p.nodeName === 'rt.B' && failB ? { phase: 'Failed', exitCode: 1 } : ok());
+  const r = simulate(w, { run });
+  assert.equal(r.workflow.status!.phase, 'Failed');
+  assert.equal(byName(r.workflow)['rt.C']!.phase, 'Omitted');
+  assert.throws(() => retryWorkflow(applyPlan(w, operate({ workflow: w, now: T0 }))), /must be Failed\/Error/);
+  const { workflow: again, podsToDelete } = retryWorkflow(r.workflow);
+  assert.deepEqual(podsToDelete.sort(), [podName('rt', 'rt.B', 'echo'), podName('rt', 'rt.onExit', 'echo')].sort());
+  assert.equal(again.status!.phase, 'Running');
+  assert.equal(byName(again)['rt.A']!.phase, 'Succeeded');
+  assert.equal(byName(again).rt!.phase, 'Running');
+  failB = false;
+  const r2 = simulate(again, { run, start: at(100) });
+  assert.equal(r2.workflow.status!.phase, 'Succeeded');
+  assert.deepEqual(r2.pods.map((p) => p.nodeName), ['rt.B', 'rt.C', 'rt.onExit'], 'A is not run again');
+
+  const s = wf('su', { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'approve', template: 'approve' }], [{ name: 'use', template: 'echo', arguments: { parameters: [{ name: 'm', value: '{{steps.approve.outputs.parameters.ok}}' }] } }]] },
+    { name: 'approve', suspend: {}, outputs: { parameters: [{ name: 'ok', valueFrom: { supplied: {} } }] } }, echo] });
+  const s1 = applyPlan(s, operate({ workflow: s, now: T0 }));
+  const resumed = resumeWorkflow(s1, { outputParameters: { ok: 'yes' }, now: at(5) });
+  const p2 = operate({ workflow: resumed, now: at(6) });
+  assert.deepEqual(p2.podsToCreate.map((p) => p.template.container!.command), [['echo', 'yes']]);
+  const paused = suspendWorkflow(resumed);
+  assert.equal(operate({ workflow: paused, now: at(6) }).podsToCreate.length, 0, 'a suspended workflow starts nothing');
+});
+
+test('workflowDefaults and templateDefaults merge under the workflow; template timeout', () => {
+  const w = wf('df', { entrypoint: 'main', templateDefaults: { timeout: '30s', container: { image: 'default-img', env: [{ name: 'A', value: '1' }] } },
+    templates: [{ name: 'main', container: { command: ['true'] } }, { name: 'unused', steps: [] }] });
+  const p = operate({ workflow: w, now: T0, config: { workflowDefaults: { spec: { serviceAccountName: 'wf-sa', parallelism: 7, activeDeadlineSeconds: 600 } } } });
+  const pod = p.podsToCreate[0]!;
+  assert.equal(pod.serviceAccountName, 'wf-sa');
+  assert.deepEqual(pod.template.container, { image: 'default-img', env: [{ name: 'A', value: '1' }], command: ['true'] });
+  assert.equal(pod.activeDeadlineSeconds, 30);
+  const own = wf('do', { entrypoint: 'main', serviceAccountName: 'mine', templates: [{ name: 'main', container: { image: 'x' } }] });
+  assert.equal(operate({ workflow: own, now: T0, config: { workflowDefaults: { spec: { serviceAccountName: 'wf-sa' } } } }).podsToCreate[0]!.serviceAccountName, 'mine');
+  const q = operate({ workflow: applyPlan(w, p), pods: { df: { phase: 'Pending' } }, now: at(31) });
+  assert.deepEqual([q.phase, q.message], ['Failed', 'Step exceeded its deadline']);
+});

@@ -1,0 +1,290 @@
+// operate(input) → Plan: one pure pass over a workflow (Argo's operator without I/O).
+import type { Condition, NodeStatus, Parameter, Template, Workflow, WorkflowPhase, WorkflowSpec } from '../types.js';
+import { validateWorkflow } from '../validate.js';
+import { Ctx } from './context.js';
+import { executeTemplate, fromValueFrom } from './execute.js';
+import { runExpressionHooks } from './hooks.js';
+import { isFulfilled, isPodType, type OperateInput, type Plan } from './model.js';
+import { podName } from './ids.js';
+import { str } from './vars.js';
+
+const TERMINAL = new Set<WorkflowPhase>(['Succeeded', 'Failed', 'Error']);
+
+/** The spec with `workflowTemplateRef` merged in (the workflow's own fields win; arguments merge by name). */
+export function effectiveSpec(wf: Workflow, lookup: (name: string, cluster: boolean) => { spec: WorkflowSpec } | undefined): WorkflowSpec {
+  const ref = wf.spec.workflowTemplateRef;
+  const stored = wf.status?.storedWorkflowTemplateSpec;
+  if (!ref) return wf.spec;
+  const base = stored ?? lookup(ref.name, !!ref.clusterScope)?.spec;
+  if (!base) throw new Error(`${ref.clusterScope ? 'ClusterWorkflowTemplate' : 'WorkflowTemplate'} '${ref.name}' not found`);
+  const params: Parameter[] = [...(base.arguments?.parameters ?? [])];
+  for (const p of wf.spec.arguments?.parameters ?? []) {
+    const i = params.findIndex((x) => x.name === p.name);
+    if (i >= 0) params[i] = { ...params[i]!, ...p };
+    else params.push(p);
+  }
+  const { workflowTemplateRef: _r, ...own } = wf.spec;
+  return { ...base, ...own, arguments: { ...base.arguments, ...own.arguments, parameters: params }, templates: [...(base.templates ?? []), ...(own.templates ?? [])] };
+}
+
+export function operate(input: OperateInput): Plan {
+  const { status: inStatus, ...rest } = input.workflow;
+  const wf: Workflow = structuredClone(rest);
+  const status = inStatus ?? {};
+  const now = input.now instanceof Date ? input.now : new Date(input.now);
+  const nodes: Record<string, NodeStatus> = structuredClone(status.nodes ?? {});
+  const before = JSON.stringify(status);
+  const plan = (p: Partial<Plan>): Plan => {
+    const out: Plan = {
+      podsToCreate: [], podsToDelete: [], events: [], nodes, phase: status.phase ?? '', progress: progressOf(nodes),
+      startedAt: status.startedAt, finishedAt: status.finishedAt, changed: false, ...p,
+    };
+    if (status.message !== undefined && !('message' in p)) out.message = status.message;
+    out.changed = JSON.stringify({ ...status, phase: out.phase, message: out.message, nodes: out.nodes, progress: out.progress, startedAt: out.startedAt, finishedAt: out.finishedAt }) !== before || out.podsToCreate.length > 0;
+    return out;
+  };
+  if (status.phase && TERMINAL.has(status.phase)) return plan({});
+
+  const resolverFn = (name: string, cluster: boolean) => {
+    const r = input.templates;
+    if (!r) return undefined;
+    return typeof r === 'function' ? r(name, cluster) : r[cluster ? `cluster/${name}` : name];
+  };
+  const startedAt = status.startedAt ?? isoSeconds(now);
+  const fail = (message: string, phase: WorkflowPhase = 'Failed') => plan({ phase, message, startedAt, finishedAt: isoSeconds(now), events: [{ type: 'Warning', reason: 'WorkflowFailed', message }] });
+  let spec: WorkflowSpec;
+  try {
+    spec = withDefaults(effectiveSpec(input.workflow, resolverFn), input.config?.workflowDefaults?.spec);
+  } catch (e) {
+    return fail((e as Error).message, 'Error');
+  }
+  if (!status.phase || status.phase === 'Pending') {
+    const errs = validateWorkflow({ ...wf, spec: { ...spec, workflowTemplateRef: undefined } }, input.templates, { configMaps: input.configMaps });
+    if (errs.length) return fail(`invalid spec: ${errs.map((e) => e.message).join('; ')}`);
+  }
+
+  const beforePhases = new Map(Object.values(nodes).map((n) => [n.id, n.phase]));
+  const ctx = new Ctx(wf, spec, nodes, now, input.pods ?? {}, input.templates, input.configMaps ?? {}, input.config ?? {}, structuredClone(status.storedTemplates ?? {}));
+  ctx.observedAll = !!input.observedAll;
+  // globals
+  const g = ctx.global;
+  const md = wf.metadata;
+  g['workflow.name'] = md.name ?? '';
+  g['workflow.namespace'] = md.namespace ?? '';
+  g['workflow.uid'] = md.uid ?? '';
+  g['workflow.serviceAccountName'] = spec.serviceAccountName ?? '';
+  g['workflow.mainEntrypoint'] = spec.entrypoint ?? '';
+  g['workflow.priority'] = String(spec.priority ?? 0);
+  Object.assign(g, creationVars(md.creationTimestamp ?? startedAt));
+  for (const [k, v] of Object.entries(md.labels ?? {})) g[`workflow.labels.${k}`] = v;
+  for (const [k, v] of Object.entries(md.annotations ?? {})) g[`workflow.annotations.${k}`] = v;
+  g['workflow.labels'] = g['workflow.labels.json'] = JSON.stringify(md.labels ?? {});
+  g['workflow.annotations'] = g['workflow.annotations.json'] = JSON.stringify(md.annotations ?? {});
+  const scheduled = md.annotations?.['workflows.argoproj.io/scheduled-time'];
+  if (scheduled) g['workflow.scheduledTime'] = scheduled;
+  g['workflow.duration'] = String((now.getTime() - Date.parse(startedAt)) / 1000);
+  g['workflow.status'] = 'Running';
+  const wfParams: Parameter[] = [];
+  try {
+    for (const p of spec.arguments?.parameters ?? []) {
+      const v = p.value ?? (p.valueFrom ? fromValueFrom(ctx, p) : undefined) ?? p.default;
+      if (v === undefined) continue;
+      g[`workflow.parameters.${p.name}`] = str(v);
+      wfParams.push({ name: p.name, value: str(v) });
+    }
+  } catch (e) {
+    return fail((e as Error).message, 'Error');
+  }
+  g['workflow.parameters'] = JSON.stringify(wfParams);
+  g['workflow.parameters.json'] ??= JSON.stringify(wfParams); // [{name, value}…] as upstream
+  for (const p of status.outputs?.parameters ?? []) {
+    ctx.globalOutputs.push(p);
+    g[`workflow.outputs.parameters.${p.name}`] = str(p.value);
+  }
+  for (const a of status.outputs?.artifacts ?? []) {
+    ctx.globalArtifacts.push(a);
+    g[`workflow.outputs.artifacts.${a.name}`] = JSON.stringify(a);
+  }
+
+  // shutdown and deadline
+  if (spec.shutdown === 'Terminate' || spec.shutdown === 'Stop') {
+    ctx.stopping = { message: `Stopped with strategy '${spec.shutdown}'`, allowExit: spec.shutdown === 'Stop' };
+  } else if (spec.activeDeadlineSeconds !== undefined) {
+    const end = Date.parse(startedAt) + Number(spec.activeDeadlineSeconds) * 1000;
+    if (now.getTime() >= end) ctx.stopping = { message: 'Step exceeded its deadline', allowExit: true };
+    else ctx.requeue((end - now.getTime()) / 1000);
+  }
+
+  const scope = { key: `local/${ctx.name}`, templates: spec.templates ?? [] };
+  const entry = executeTemplate(ctx, ctx.name, { template: spec.entrypoint }, spec.arguments, { scope, depth: 0 });
+  let phase: WorkflowPhase = 'Running';
+  let message: string | undefined;
+  const entryStatus = entry && isFulfilled(entry) ? (entry.phase === 'Error' ? 'Error' : entry.phase === 'Failed' ? 'Failed' : 'Succeeded') : 'Running';
+  const hooksDone = ctx.stopping && !ctx.stopping.allowExit ? true
+    : runExpressionHooks(ctx, { name: ctx.name, id: ctx.name, displayName: ctx.name }, spec.hooks, { ...g, 'workflow.status': entryStatus }, undefined, { scope, depth: 0 });
+  if (entry && isFulfilled(entry) && hooksDone) {
+    const entryPhase: WorkflowPhase = entry.phase === 'Error' ? 'Error' : entry.phase === 'Failed' ? 'Failed' : 'Succeeded';
+    let exitDone = true;
+    let exitNode: NodeStatus | undefined;
+    const exit = spec.hooks?.exit ?? (spec.onExit ? { template: spec.onExit } : undefined);
+    if (exit && !(ctx.stopping && !ctx.stopping.allowExit)) {
+      g['workflow.status'] = entryPhase;
+      g['workflow.failures'] = JSON.stringify(failures(nodes));
+      ctx.inExitHandler = true;
+      exitNode = executeTemplate(ctx, `${ctx.name}.onExit`, exit, exit.arguments, { scope, depth: 0, displayName: `${ctx.name}.onExit` });
+      ctx.inExitHandler = false;
+      exitDone = !!exitNode && isFulfilled(exitNode);
+    }
+    if (exitDone) {
+      phase = entryPhase;
+      message = entry.message || undefined;
+      if (phase === 'Succeeded' && exitNode && (exitNode.phase === 'Failed' || exitNode.phase === 'Error')) {
+        phase = exitNode.phase;
+        message = exitNode.message;
+      }
+      if (ctx.stopping && phase !== 'Succeeded') message = ctx.stopping.message;
+    }
+  }
+  const finished = TERMINAL.has(phase);
+  if (finished) ctx.stopDaemons();
+  // podGC
+  const gc = spec.podGC?.strategy;
+  for (const n of Object.values(nodes)) {
+    if (n.type !== 'Pod' || !isFulfilled(n) || n.phase === 'Skipped' || n.phase === 'Omitted') continue;
+    const del = (gc === 'OnPodCompletion' && ctx.newlyFulfilled.has(n.id)) || (gc === 'OnPodSuccess' && ctx.newlyFulfilled.has(n.id) && n.phase === 'Succeeded')
+      || (finished && gc === 'OnWorkflowCompletion') || (finished && gc === 'OnWorkflowSuccess' && phase === 'Succeeded');
+    if (del) ctx.podsToDelete.add(podName(ctx.name, n.name, n.templateName ?? n.templateRef?.template));
+  }
+  if (ctx.stopping && !finished) ctx.requeue(1);
+  nodeProgress(nodes);
+  const podRunning = Object.values(nodes).some((n) => n.type === 'Pod' && n.phase === 'Running');
+  const conditions: Condition[] = [{ type: 'PodRunning', status: podRunning ? 'True' : 'False' }];
+  if (finished) conditions.push({ type: 'Completed', status: 'True' });
+  const p = plan({
+    conditions,
+    podsToCreate: ctx.podsToCreate,
+    podsToDelete: [...ctx.podsToDelete],
+    phase,
+    startedAt,
+    finishedAt: finished ? isoSeconds(now) : undefined,
+    storedTemplates: Object.keys(ctx.storedTemplates).length ? ctx.storedTemplates : undefined,
+    outputs: ctx.globalOutputs.length || ctx.globalArtifacts.length
+      ? { ...(ctx.globalOutputs.length ? { parameters: ctx.globalOutputs } : {}), ...(ctx.globalArtifacts.length ? { artifacts: ctx.globalArtifacts } : {}) }
+      : undefined,
+    requeueAfter: finished ? undefined : ctx.requeueAfter,
+    events: events(status.phase, phase, message, beforePhases, nodes),
+    storedWorkflowTemplateSpec: wf.spec.workflowTemplateRef ? (status.storedWorkflowTemplateSpec ?? resolverFn(wf.spec.workflowTemplateRef.name, !!wf.spec.workflowTemplateRef.clusterScope)?.spec) : undefined,
+  });
+  if (message !== undefined) p.message = message;
+  else delete p.message;
+  return p;
+}
+
+function failures(nodes: Record<string, NodeStatus>): unknown[] {
+  return Object.values(nodes).filter((n) => (n.phase === 'Failed' || n.phase === 'Error') && isPodType(n)).map((n) => ({
+    displayName: n.displayName, message: n.message ?? '', templateName: n.templateName ?? '', phase: n.phase, podName: n.id, finishedAt: n.finishedAt ?? '',
+  }));
+}
+
+export function progressOf(nodes: Record<string, NodeStatus>): string {
+  let done = 0;
+  let total = 0;
+  for (const n of Object.values(nodes)) {
+    if (!isPodType(n)) continue;
+    total++;
+    if (n.phase === 'Succeeded') done++;
+  }
+  return `${done}/${total}`;
+}
+
+function isoSeconds(d: Date): string {
+  return new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** Applies a plan to a workflow's status (what the reconciler writes). */
+export function applyPlan(wf: Workflow, p: Plan): Workflow {
+  const status = { ...(wf.status ?? {}), phase: p.phase, nodes: p.nodes, progress: p.progress };
+  if (p.startedAt) status.startedAt = p.startedAt;
+  if (p.finishedAt) status.finishedAt = p.finishedAt;
+  if (p.message !== undefined) status.message = p.message;
+  else delete status.message;
+  if (p.outputs) status.outputs = p.outputs;
+  if (p.storedTemplates) status.storedTemplates = p.storedTemplates;
+  if (p.storedWorkflowTemplateSpec) status.storedWorkflowTemplateSpec = p.storedWorkflowTemplateSpec;
+  if (p.conditions) status.conditions = p.conditions;
+  return { ...wf, status };
+}
+
+/** `workflow.creationTimestamp` and its strftime forms (`.Y`, `.m`, `.d`, `.H`, `.M`, `.S`, `.s`, `.RFC3339` …), in UTC. */
+export function creationVars(ts: string): Record<string, string> {
+  const d = new Date(ts);
+  if (Number.isNaN(d.getTime())) return { 'workflow.creationTimestamp': ts };
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const months = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+  const days = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+  const iso = d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const h = d.getUTCHours();
+  const doy = Math.floor((d.getTime() - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86400000) + 1;
+  const f: Record<string, string> = {
+    Y: String(d.getUTCFullYear()), y: p2(d.getUTCFullYear() % 100), m: p2(d.getUTCMonth() + 1), d: p2(d.getUTCDate()), e: String(d.getUTCDate()).padStart(2, ' '),
+    H: p2(h), I: p2(h % 12 || 12), M: p2(d.getUTCMinutes()), S: p2(d.getUTCSeconds()), p: h < 12 ? 'AM' : 'PM',
+    b: mon[d.getUTCMonth()]!, B: months[d.getUTCMonth()]!, a: days[d.getUTCDay()]!.slice(0, 3), A: days[d.getUTCDay()]!, j: String(doy).padStart(3, '0'),
+    s: String(Math.floor(d.getTime() / 1000)), RFC3339: iso,
+  };
+  const out: Record<string, string> = { 'workflow.creationTimestamp': iso };
+  for (const [k, v] of Object.entries(f)) out[`workflow.creationTimestamp.${k}`] = v;
+  return out;
+}
+
+function events(prevPhase: WorkflowPhase | undefined, phase: WorkflowPhase, message: string | undefined, before: Map<string, string>, nodes: Record<string, NodeStatus>): Plan['events'] {
+  const out: Plan['events'] = [];
+  if (phase === 'Running' && prevPhase !== 'Running') out.push({ type: 'Normal', reason: 'WorkflowRunning', message: 'Workflow Running' });
+  for (const n of Object.values(nodes)) {
+    const was = before.get(n.id);
+    if (was === n.phase || n.type === 'StepGroup' || n.type === 'TaskGroup' || n.phase === 'Pending' || n.phase === 'Skipped' || n.phase === 'Omitted') continue;
+    const warn = n.phase === 'Failed' || n.phase === 'Error';
+    const reason = `WorkflowNode${n.phase === 'Error' ? 'Error' : n.phase}`;
+    out.push({ type: warn ? 'Warning' : 'Normal', reason, nodeId: n.id, message: `${n.phase} node ${n.name}${warn && n.message ? `: ${n.message}` : ''}` });
+  }
+  if (phase === 'Succeeded' && prevPhase !== phase) out.push({ type: 'Normal', reason: 'WorkflowSucceeded', message: 'Workflow completed' });
+  if ((phase === 'Failed' || phase === 'Error') && prevPhase !== phase) out.push({ type: 'Warning', reason: 'WorkflowFailed', message: message ?? phase });
+  return out;
+}
+
+/** Deep merge where `over` wins: maps merge key by key, lists and scalars replace (Argo's defaults merge). */
+export function mergeDefaults<T>(base: T | undefined, over: T): T {
+  if (base === undefined || base === null) return over;
+  if (over === undefined) return base;
+  if (typeof base !== 'object' || typeof over !== 'object' || Array.isArray(base) || Array.isArray(over) || over === null) return over;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = mergeDefaults(out[k], v);
+  return out as T;
+}
+
+/** `workflowDefaults` (controller ConfigMap) under the workflow's spec, then `templateDefaults` under every template. */
+export function withDefaults(spec: WorkflowSpec, defaults: WorkflowSpec | undefined): WorkflowSpec {
+  const merged = defaults ? mergeDefaults(defaults, spec) : spec;
+  if (defaults?.templates && spec.templates) merged.templates = spec.templates; // templates are the workflow's own
+  const td = merged.templateDefaults as Template | undefined;
+  if (!td) return merged;
+  const kinds = ['container', 'script', 'resource', 'suspend', 'steps', 'dag', 'data', 'http', 'containerSet', 'plugin'];
+  // kind-specific defaults (e.g. `container`) only reach templates of that kind
+  return { ...merged, templates: (merged.templates ?? []).map((t) => mergeDefaults(Object.fromEntries(Object.entries(td).filter(([k]) => !kinds.includes(k) || k in t)) as Template, t)) };
+}
+
+/** Progress of steps/dag/group nodes: the pod nodes inside their boundary (N succeeded / M). */
+function nodeProgress(nodes: Record<string, NodeStatus>): void {
+  const counts = new Map<string, [number, number]>();
+  for (const n of Object.values(nodes)) {
+    if (!isPodType(n)) continue;
+    const ok = n.phase === 'Succeeded' ? 1 : 0;
+    const seen = new Set<string>();
+    for (let b = n.boundaryID; b && nodes[b] && !seen.has(b); b = nodes[b]!.boundaryID) {
+      seen.add(b);
+      const c = counts.get(b) ?? [0, 0];
+      counts.set(b, [c[0] + ok, c[1] + 1]);
+    }
+  }
+  for (const [id, [done, total]] of counts) nodes[id]!.progress = `${done}/${total}`;
+}
