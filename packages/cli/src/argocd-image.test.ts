@@ -55,3 +55,27 @@ describe("Argo CD's image", () => {
     assert.match(none.stderr, /argocd admin redis-initial-password: /);
   });
 });
+
+describe('argocd admin redis-initial-password against an API server', () => {
+  it('creates argocd-redis once, keeps an existing password, fills in a missing one', async () => {
+    const { startTestCluster } = await import('@flotilla/kube-runtime/testkit');
+    const { main } = await import('./argocd-redis-password.js');
+    const c = await startTestCluster({ prefix: 'flotilla-redispw-' });
+    try {
+      await c.k(['create', 'namespace', 'cd']);
+      const pw = async () => Buffer.from(JSON.parse(await c.k(['get', 'secret', 'argocd-redis', '-n', 'cd', '-o', 'json'])).data.auth, 'base64').toString();
+      assert.equal(await main(['--kubeconfig', c.kubeconfig, '-n', 'cd']), 0);
+      const first = await pw();
+      assert.match(first, /^[A-Za-z0-9]{16}$/);
+      assert.equal(await main(['--kubeconfig', c.kubeconfig, '--namespace=cd']), 0);
+      assert.equal(await pw(), first, 'an existing password is kept');
+      await c.k(['delete', 'secret', 'argocd-redis', '-n', 'cd']);
+      await c.k(['create', 'secret', 'generic', 'argocd-redis', '-n', 'cd', '--from-literal=other=x']);
+      assert.equal(await main(['--kubeconfig', c.kubeconfig, '-n', 'cd', '--password-length', '24']), 0);
+      assert.match(await pw(), /^[A-Za-z0-9]{24}$/);
+      assert.equal(await main(['--kubeconfig', c.kubeconfig, '-n', 'cd', '--password-length', '3']), 2);
+    } finally {
+      await c.close();
+    }
+  });
+});
