@@ -22,7 +22,7 @@ export function rootCommand(): Command {
     persistentFlags: globalFlags(),
     run: ({ cmd }) => {
       io.out(cmd.help());
-      return 1;
+      return 0;
     },
   });
   root.add(...sessionCommands(), accountCommand(), adminCommand(), appCommand(), projCommand(), repoCommand(), repocredsCommand(), clusterCommand(), certCommand());
