@@ -95,7 +95,7 @@ async function ok(args: string[]): Promise<string> {
 }
 const deployment = async () => JSON.parse(await ok(['get', 'deployment', 'demo-server', '-n', 'demo', '-o', 'json']));
 const start = async (args: string[] = []) => {
-  up = await startUp(join(dir, 'data'), 300_000, { args, env: env() });
+  up = await startUp(join(dir, 'data'), 300_000, { args, env: env(), components: 'all' });
   return up;
 };
 

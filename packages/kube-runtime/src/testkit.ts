@@ -300,13 +300,28 @@ export interface StartUpOpts {
   env?: Record<string, string>;
   /** through ./flotilla as a user runs it (it execs node, so the pid stays the same) */
   launcher?: boolean;
+  /**
+   * Argo components to install (`--components a,b`), e.g. `['argo-cd']`, or `'all'` (every
+   * component with a manifest, as a plain `flotilla up`). Default: none (`--no-components`), so
+   * test files that need no component stay fast. Ignored when `args` already has `--components`
+   * or `--no-components`.
+   */
+  components?: string[] | 'all';
+}
+
+/** The component flags `startUp` adds: `--no-components` unless components are asked for. */
+export function componentArgs(o: StartUpOpts): string[] {
+  const args = o.args ?? [];
+  if (args.some((a) => a === '--no-components' || a === '--components' || a.startsWith('--components='))) return [];
+  if (o.components === 'all') return [];
+  return o.components?.length ? ['--components', o.components.join(',')] : ['--no-components'];
 }
 
 export function startUp(dataDir: string, timeoutMs = 60_000, o: string[] | StartUpOpts = {}): Promise<Up> {
   const opts: StartUpOpts = Array.isArray(o) ? { args: o } : o;
   return new Promise((resolve, reject) => {
     const [cmd, first] = opts.launcher ? ['bash', FLOTILLA_LAUNCHER] : [process.execPath, FLOTILLA_MAIN];
-    const proc = spawn(cmd, [first, 'up', '--data-dir', dataDir, '--port', '0', ...(opts.args ?? [])], {
+    const proc = spawn(cmd, [first, 'up', '--data-dir', dataDir, '--port', '0', ...componentArgs(opts), ...(opts.args ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...opts.env },
     });
