@@ -133,7 +133,7 @@ export class AppController {
       settings: () => self.settings(cms),
       tracking: () => {
         const s = self.settings(cms);
-        return { method: s.trackingMethod, labelKey: s.appInstanceLabelKey || LABELS.instance };
+        return { trackingMethod: s.trackingMethod, appInstanceLabelKey: s.appInstanceLabelKey || LABELS.instance, installationID: s.installationID };
       },
       instance: (app) => instanceName(app, ns),
       project: (app) => projects.get(ns, app.spec?.project || 'default'),

@@ -12,7 +12,8 @@ import { APPLICATIONS } from './resources.js';
 import { appSources, nowISO, patchApp, readyCache, renderSources, validateApp } from './refresh.js';
 import { hookPhaseOf } from './operation.js';
 import { applyObject } from './apply.js';
-import { deletePolicies, hookTypes, optionsOf, shortHash } from './tasks.js';
+import { hookDeletePolicies } from '@flotilla/argocd-engine/sync';
+import { hookTypes, optionsOf, shortHash } from './tasks.js';
 import { groupOf, withTracking } from './tracking.js';
 
 async function removeFinalizer(sh: Shared, app: Application, f: string): Promise<void> {
@@ -78,7 +79,7 @@ export async function finalizeApp(sh: Shared, app: Application): Promise<Reconci
     if (!r) continue;
     const live = cache.get(r.group, r.kind, r.namespaced ? ns : undefined, name);
     if (!live) {
-      const obj = withTracking({ ...h, metadata: { ...h.metadata, name, ...(r.namespaced && ns ? { namespace: ns } : {}) } }, instance, sh.tracking());
+      const obj = withTracking({ ...h, metadata: { ...h.metadata, name, ...(r.namespaced && ns ? { namespace: ns } : {}) } }, { name: app.metadata!.name!, namespace: app.metadata?.namespace, controllerNamespace: sh.opts.namespace, defaultNamespace: app.spec.destination?.namespace }, sh.tracking());
       try {
         await applyObject(cache.client, r, obj, undefined, {});
       } catch (e) {
@@ -92,7 +93,7 @@ export async function finalizeApp(sh: Shared, app: Application): Promise<Reconci
     if (p.phase === 'Running') running = true;
     else {
       if (p.phase === 'Failed') failed = true;
-      const pol = deletePolicies(h);
+      const pol = hookDeletePolicies(h);
       if ((p.phase === 'Succeeded' && pol.includes('HookSucceeded')) || (p.phase === 'Failed' && pol.includes('HookFailed'))) await cache.client.delete(r, r.namespaced ? ns : undefined, name, { propagationPolicy: 'Background' }).catch(() => {});
     }
   }

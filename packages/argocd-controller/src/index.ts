@@ -5,4 +5,4 @@ export { inProcessRepo, RenderCache, type RepoAPI } from './repo.js';
 export { clusterFromSecret, shardOf } from './clusters.js';
 export { sourceRepoAllowed, destinationAllowed, resourceAllowed, syncWindowVerdict, windowActive } from './project.js';
 export { autoSyncDecision } from './autosync.js';
-export { trackedApp, withTracking, trackingId, parseTrackingId } from './tracking.js';
+export { trackedApp, withTracking } from './tracking.js';

@@ -1,18 +1,22 @@
 /**
- * Runs a sync operation one step at a time: each call reads the recorded results, executes the
- * next group of tasks (phase → wave → kind order) or checks whether the running group is done
- * (resources healthy, hooks completed), and returns the new `operationState`. The caller writes the
- * state after every step, so a controller killed mid-sync resumes from the record.
+ * Runs a sync operation with the engine's planner: each call plans from the current state
+ * (`planSync`), rebuilds the results from `status.operationState.syncResult.resources`, updates the
+ * health of applied resources and the phase of running hooks from the live-state cache, and asks
+ * `nextStep` what to do — run a step's tasks (in kind order, bounded parallelism), wait, delete
+ * finished hooks, or finish. The caller writes the state after every call, so a controller killed
+ * mid-sync resumes from the record.
  */
 import type { KubeObject } from '@flotilla/apimachinery';
 import { ApiError, type KubeClient, type Resource } from '@flotilla/kube-runtime';
-import type { Application, OperationState, ResourceResult, SyncPhase } from '@flotilla/argocd-engine';
+import type { Application, OperationState, ResourceResult } from '@flotilla/argocd-engine';
 import type { ArgoSettings } from '@flotilla/argocd-engine/settings';
+import { healthOpts } from './health-opts.js';
 import { getHealth } from '@flotilla/argocd-engine/health';
-import { applyObject, deleteAndWait, kubectlName, pruneObject } from './apply.js';
+import { nextStep, planSync, resourceKeyString, type SyncPlan, type SyncTask, type TaskResult } from '@flotilla/argocd-engine/sync';
+import { applyObject, deleteAndWait, pruneObject } from './apply.js';
 import type { ClusterCache } from './cluster-cache.js';
 import type { CompareResult } from './compare.js';
-import { buildTasks, groups, resultId, resultOf, type SyncTask } from './tasks.js';
+import { nameHooks, recordResult, resultsFromRecord, toResourceResult } from './tasks.js';
 import { withTracking, type TrackingOpts } from './tracking.js';
 
 export interface StepContext {
@@ -23,10 +27,12 @@ export interface StepContext {
   cache: ClusterCache;
   client: KubeClient;
   tracking: TrackingOpts;
-  instance: string;
+  controllerNamespace: string;
   settings: ArgoSettings;
   /** applies at once (kubectl parallelism) */
   parallelism: number;
+  /** results the record does not hold (hook deletions), per operation */
+  memory: Map<string, TaskResult>;
   onKubectl?: (command: 'apply' | 'create' | 'replace' | 'delete', ok: boolean) => void;
   log: (msg: string) => void;
 }
@@ -36,15 +42,10 @@ export interface StepOutcome {
   done: boolean;
   /** check again after (ms) while running */
   requeueMs?: number;
-  events: { type: 'Normal' | 'Warning'; reason: string; message: string }[];
 }
 
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
-const FAILED_HOOK = new Set(['Failed', 'Error']);
-
-function syncOptionsOf(app: Application, st: OperationState): Set<string> {
-  return new Set([...(app.spec.syncPolicy?.syncOptions ?? []), ...(st.operation.sync?.syncOptions ?? [])]);
-}
+const nowISO = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** A hook's phase from its live object: Pods by their phase, everything else by health. */
 export async function hookPhaseOf(live: KubeObject | undefined, settings: ArgoSettings): Promise<{ phase: 'Running' | 'Succeeded' | 'Failed'; message?: string }> {
@@ -55,131 +56,126 @@ export async function hookPhaseOf(live: KubeObject | undefined, settings: ArgoSe
     if (p?.phase === 'Failed') return { phase: 'Failed', message: p.message ?? 'pod failed' };
     return { phase: 'Running', message: `pod is ${p?.phase ?? 'Pending'}` };
   }
-  const h = await getHealth(live, { overrides: settings.resourceOverrides });
-  if (!h || h.status === 'Healthy') return { phase: 'Succeeded', message: h?.message };
+  const h = await getHealth(live, healthOpts(settings));
+  if (!h || h.status === 'Healthy') return { phase: 'Succeeded', message: h?.message || undefined };
   if (h.status === 'Degraded') return { phase: 'Failed', message: h.message };
   return { phase: 'Running', message: h.message };
 }
 
 async function limit<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0;
-  const workers = Array.from({ length: Math.max(1, Math.min(n || items.length, items.length)) }, async () => {
+  const workers = Array.from({ length: Math.max(1, Math.min(n > 0 ? n : items.length, items.length)) }, async () => {
     while (i < items.length) await fn(items[i++]);
   });
   await Promise.all(workers);
 }
 
+/** The plan of an operation against the current live state. */
+export function planFor(ctx: StepContext): SyncPlan {
+  const sync = ctx.state.operation.sync ?? {};
+  const c = ctx.compared;
+  const targets: KubeObject[] = [];
+  const live: KubeObject[] = [];
+  const diffs = new Map<string, { modified: boolean }>();
+  for (const r of c.resources) {
+    if (r.target) targets.push(r.target);
+    if (r.live) live.push(r.live);
+    if (r.target && r.diff) diffs.set(resourceKeyString(r.target), { modified: r.diff.modified });
+  }
+  const hooks = nameHooks(c.hooks, `${ctx.app.metadata?.uid}/${ctx.state.startedAt}`);
+  const existingHooks: KubeObject[] = [];
+  for (const h of hooks) {
+    const g = (h.apiVersion ?? '').includes('/') ? h.apiVersion!.split('/')[0] : '';
+    const l = ctx.cache.get(g, h.kind!, h.metadata?.namespace, h.metadata!.name!);
+    if (l) existingHooks.push(l);
+  }
+  const destNs = ctx.app.spec.destination?.namespace;
+  return planSync({
+    targets: [...targets, ...hooks],
+    live,
+    diffs,
+    operation: sync,
+    syncPolicy: ctx.app.spec.syncPolicy,
+    existingHooks,
+    destinationNamespace: destNs,
+    namespaceExists: destNs ? !!ctx.cache.get('', 'Namespace', undefined, destNs) : true,
+  });
+}
+
 export async function runStep(ctx: StepContext): Promise<StepOutcome> {
   const state = clone(ctx.state);
-  const events: StepOutcome['events'] = [];
-  const sync = state.operation.sync ?? {};
-  const dryRun = !!sync.dryRun;
-  const opts = syncOptionsOf(ctx.app, state);
   state.syncResult ??= { revision: ctx.revision, resources: [] };
   state.syncResult.revision = ctx.revision;
-  const results = state.syncResult.resources ??= [];
-  const byId = new Map(results.map((r) => [resultId(r), r]));
-  const record = (t: SyncTask, r: Partial<ResourceResult>) => {
-    const res = { ...resultOf(t), ...r } as ResourceResult;
-    const prev = byId.get(t.id);
-    if (prev) Object.assign(prev, res);
-    else {
-      results.push(res);
-      byId.set(t.id, res);
-    }
-    return res;
-  };
-  const destNs = ctx.app.spec.destination?.namespace;
-  const tasks = buildTasks({ compared: ctx.compared, sync, syncOptions: opts, operationKey: `${ctx.app.metadata?.uid}/${state.startedAt}`, destNamespace: destNs });
-
-  // CreateNamespace=true: the destination namespace (with managedNamespaceMetadata) before anything else
-  if (opts.has('CreateNamespace=true') && destNs && !byId.has(`PreSync:/Namespace//${destNs}`)) {
-    const nsTask: SyncTask = { id: `PreSync:/Namespace//${destNs}`, phase: 'PreSync', wave: -Infinity, kindOrder: 0, action: 'apply', group: '', version: 'v1', kind: 'Namespace', namespace: '', name: destNs, options: new Set(), deletePolicies: [] };
-    const meta = ctx.app.spec.syncPolicy?.managedNamespaceMetadata;
-    const live = ctx.cache.get('', 'Namespace', undefined, destNs);
-    if (!live || meta) {
-      const obj: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: destNs, ...(meta?.labels ? { labels: meta.labels } : {}), ...(meta?.annotations ? { annotations: meta.annotations } : {}) } };
-      const msg = await execApply(ctx, nsTask, live ? { ...obj, metadata: { ...live.metadata, ...obj.metadata, labels: { ...(live.metadata?.labels ?? {}), ...(meta?.labels ?? {}) }, annotations: { ...(live.metadata?.annotations ?? {}), ...(meta?.annotations ?? {}) } } } : obj, dryRun, false);
-      record(nsTask, msg);
-      if (msg.status === 'SyncFailed') return finish(ctx, state, 'Failed', `one or more objects failed to apply, reason: ${msg.message}`, events);
-    }
-  }
-
-  const failedRes = () => results.find((r) => r.syncPhase !== 'SyncFail' && (r.status === 'SyncFailed' || (r.hookPhase && FAILED_HOOK.has(r.hookPhase))));
-  if (!failedRes()) {
-    for (const g of groups(tasks)) {
-      const pending = g.tasks.filter((t) => !byId.has(t.id));
-      if (pending.length) {
-        // kinds in order; the same kind order at once (bounded by the kubectl parallelism limit)
-        const orders = [...new Set(pending.map((t) => t.kindOrder))];
-        for (const ko of orders) {
-          const batch = pending.filter((t) => t.kindOrder === ko);
-          await limit(batch, ctx.parallelism, async (t) => {
-            record(t, await execTask(ctx, t, dryRun));
-          });
-          if (failedRes()) break;
-        }
-        if (failedRes()) break;
+  const record = (state.syncResult.resources ??= []);
+  // a few planner rounds per call: steps without anything to wait for (ConfigMaps) follow at once
+  for (let round = 0; round < 20; round++) {
+    const plan = planFor({ ...ctx, state });
+    if (plan.errors.length && round === 0 && !record.length) return finish(state, 'Failed', `invalid sync options: ${plan.errors.join('; ')}`);
+    const results = resultsFromRecord(plan, record, ctx.memory);
+    await refreshRunning(ctx, plan, results, record);
+    const next = nextStep(plan, results);
+    if (next.type === 'run') {
+      const orders = [...new Set(next.tasks.map((t) => t.kindOrder))];
+      for (const ko of orders) {
+        await limit(
+          next.tasks.filter((t) => t.kindOrder === ko),
+          ctx.parallelism,
+          async (t) => {
+            const r = await execTask(ctx, state, t);
+            if (t.action === 'delete-hook') ctx.memory.set(t.id, r);
+            else recordResult(record, toResourceResult(t, r));
+          },
+        );
       }
-      if (dryRun) continue;
-      const waiting = await waitingFor(ctx, g.tasks, byId, record);
-      if (failedRes()) break;
-      if (waiting) {
-        state.phase = 'Running';
-        state.message = waiting;
-        return { state, done: false, requeueMs: 1000, events };
-      }
+      continue;
     }
-  }
-  const failed = failedRes();
-  if (failed) {
-    // SyncFail hooks run once, then the operation fails with the first failure's message
-    const sfTasks = dryRun ? [] : tasks.filter((t) => t.phase === 'SyncFail');
-    for (const t of sfTasks) if (!byId.has(t.id)) record(t, await execTask(ctx, t, false));
-    const waiting = sfTasks.length ? await waitingFor(ctx, sfTasks, byId, record) : undefined;
-    if (waiting) {
+    if (next.type === 'cleanup') {
+      for (const t of next.tasks) ctx.memory.set(t.id, await execTask(ctx, state, t));
+      continue;
+    }
+    if (next.type === 'wait') {
       state.phase = 'Running';
-      state.message = waiting;
-      return { state, done: false, requeueMs: 1000, events };
+      state.message = next.message;
+      return { state, done: false, requeueMs: 1000 };
     }
-    await deleteHooks(ctx, tasks, byId, 'HookFailed');
-    const what = failed.hookPhase ? `${failed.kind} ${failed.name} hook failed: ${failed.message ?? ''}` : `one or more objects failed to apply, reason: ${failed.message ?? ''}`;
-    return finish(ctx, state, 'Failed', what.trim(), events);
+    // done or failed: skipped tasks (PruneSkipped…) are reported too
+    for (const t of plan.tasks) if (t.skipReason) recordResult(record, toResourceResult(t, { status: t.resultCode ?? 'PruneSkipped', message: t.skipReason }));
+    return finish(state, next.type === 'done' ? 'Succeeded' : 'Failed', next.message);
   }
-  await deleteHooks(ctx, tasks, byId, 'HookSucceeded');
-  return finish(ctx, state, 'Succeeded', dryRun ? 'successfully synced (dry run)' : 'successfully synced (all tasks run)', events);
+  state.phase = 'Running';
+  return { state, done: false, requeueMs: 500 };
 }
 
-function finish(_ctx: StepContext, state: OperationState, phase: 'Succeeded' | 'Failed', message: string, events: StepOutcome['events']): StepOutcome {
+function finish(state: OperationState, phase: 'Succeeded' | 'Failed', message: string): StepOutcome {
   state.phase = phase;
   state.message = message;
-  state.finishedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  return { state, done: true, events };
+  state.finishedAt = nowISO();
+  return { state, done: true };
 }
 
-/** The first reason the group is not finished (undefined: finished). Updates hook phases. */
-async function waitingFor(ctx: StepContext, tasks: SyncTask[], byId: Map<string, ResourceResult>, record: (t: SyncTask, r: Partial<ResourceResult>) => ResourceResult): Promise<string | undefined> {
-  let first: string | undefined;
-  for (const t of tasks) {
-    const r = byId.get(t.id);
-    if (!r || r.status === 'SyncFailed' || r.status === 'PruneSkipped') continue;
-    if (t.action === 'prune') continue;
-    const live = ctx.cache.get(t.group, t.kind, t.namespace || undefined, t.name);
+/** Health of applied resources and phases of running hooks, from the live-state cache. */
+async function refreshRunning(ctx: StepContext, plan: SyncPlan, results: Map<string, TaskResult>, record: ResourceResult[]): Promise<void> {
+  for (const t of [...plan.steps.flatMap((s) => s.tasks), ...plan.syncFailSteps.flatMap((s) => s.tasks)]) {
+    const r = results.get(t.id);
+    if (!r || r.status === 'SyncFailed' || t.dryRun) continue;
     if (t.action === 'hook') {
-      if (r.hookPhase === 'Succeeded' || (r.hookPhase && FAILED_HOOK.has(r.hookPhase))) continue;
-      const hp = await hookPhaseOf(live, ctx.settings);
-      if (hp.phase !== 'Running') record(t, { hookPhase: hp.phase, message: hp.message ?? r.message });
-      else first ??= `waiting for completion of hook ${t.group ? t.group + '/' : ''}${t.kind}/${t.name}`;
-      continue;
+      if (r.hookPhase !== 'Running' && r.hookPhase !== 'Pending') continue;
+      const hp = await hookPhaseOf(ctx.cache.get(t.group, t.kind, t.namespace || undefined, t.name), ctx.settings);
+      if (hp.phase !== 'Running') {
+        r.hookPhase = hp.phase;
+        if (hp.message) r.message = hp.message;
+        recordResult(record, toResourceResult(t, r));
+      }
+    } else if (t.action === 'apply' || t.action === 'replace' || t.action === 'create') {
+      const live = ctx.cache.get(t.group, t.kind, t.namespace || undefined, t.name);
+      if (!live) r.health = 'Missing';
+      else {
+        const h = await getHealth(live, healthOpts(ctx.settings)).catch(() => undefined);
+        // Suspended counts as done for a wave, as a suspended resource (a paused Rollout) never turns Healthy by itself
+        r.health = h?.status === 'Suspended' ? 'Healthy' : h?.status;
+      }
     }
-    if (!live) {
-      first ??= `waiting for healthy state of ${t.group ? t.group + '/' : ''}${t.kind}/${t.name}`;
-      continue;
-    }
-    const h = await getHealth(live, { overrides: ctx.settings.resourceOverrides }).catch(() => undefined);
-    if (h && h.status !== 'Healthy' && h.status !== 'Suspended') first ??= `waiting for healthy state of ${t.group ? t.group + '/' : ''}${t.kind}/${t.name}`;
   }
-  return first;
 }
 
 async function resourceOf(ctx: StepContext, t: SyncTask): Promise<Resource | undefined> {
@@ -193,80 +189,45 @@ async function resourceOf(ctx: StepContext, t: SyncTask): Promise<Resource | und
   return r;
 }
 
-async function execApply(ctx: StepContext, t: SyncTask, obj: KubeObject, dryRun: boolean, isHook: boolean): Promise<Partial<ResourceResult>> {
+async function execTask(ctx: StepContext, state: OperationState, t: SyncTask): Promise<TaskResult> {
   const r = await resourceOf(ctx, t);
-  if (!r) return { status: 'SyncFailed', message: `the server could not find the requested resource: no matches for kind "${t.kind}" in version "${obj.apiVersion}"` };
-  const o = t.options;
-  const force = o.has('Force=true') || (isHook ? !!ctx.state.operation.sync?.syncStrategy?.hook?.force : !!ctx.state.operation.sync?.syncStrategy?.apply?.force);
-  const live = ctx.cache.get(t.group, t.kind, t.namespace || undefined, t.name);
-  const tracked = t.kind === 'Namespace' && t.id.startsWith('PreSync:/Namespace') ? obj : withTracking(obj, ctx.instance, ctx.tracking);
-  const replace = o.has('Replace=true');
-  const cmd = replace ? 'replace' : live ? 'apply' : 'create';
+  const ns = (res: Resource) => (res.namespaced ? t.namespace || undefined : undefined);
+  if (!r) {
+    if (t.action === 'prune' || t.action === 'delete-hook') return { status: 'Pruned', message: 'pruned' };
+    return { status: 'SyncFailed', message: `the server could not find the requested resource: no matches for kind "${t.kind}" in group "${t.group}"`, ...(t.action === 'hook' ? { hookPhase: 'Failed' } : {}) };
+  }
   try {
-    const out = await applyObject(ctx.client, r, tracked, live, {
-      dryRun,
-      serverSideApply: o.has('ServerSideApply=true') && !replace,
-      replace,
-      force,
-      validate: !o.has('Validate=false'),
-    });
-    ctx.onKubectl?.(cmd, true);
-    return { status: 'Synced', message: out.message };
-  } catch (e) {
-    ctx.onKubectl?.(cmd, false);
-    return { status: 'SyncFailed', message: e instanceof ApiError ? e.message : String((e as Error).message ?? e) };
-  }
-}
-
-async function execTask(ctx: StepContext, t: SyncTask, dryRun: boolean): Promise<Partial<ResourceResult>> {
-  if (t.skip) return { status: t.skip.status, message: t.skip.message };
-  if (t.action === 'prune') {
-    const r = await resourceOf(ctx, t);
-    if (!r || !t.live) return { status: 'Pruned', message: 'pruned' };
-    const policy = ([...t.options].find((x) => x.startsWith('PrunePropagationPolicy='))?.split('=')[1] ?? 'foreground') as 'foreground';
-    try {
-      const msg = await pruneObject(ctx.client, r, t.live, policy, dryRun);
-      ctx.onKubectl?.('delete', true);
-      return { status: 'Pruned', message: msg };
-    } catch (e) {
-      ctx.onKubectl?.('delete', false);
-      return { status: 'SyncFailed', message: (e as Error).message };
-    }
-  }
-  if (t.action === 'hook') {
-    const r = await resourceOf(ctx, t);
-    if (!r) return { status: 'SyncFailed', hookPhase: 'Failed', message: `no matches for kind "${t.kind}"` };
-    const existing = ctx.cache.get(t.group, t.kind, t.namespace || undefined, t.name) ?? (await ctx.client.get(r, r.namespaced ? t.namespace : undefined, t.name).catch(() => undefined));
-    if (existing && t.deletePolicies.includes('BeforeHookCreation')) {
-      try {
-        await deleteAndWait(ctx.client, r, r.namespaced ? t.namespace : undefined, t.name, 'Background');
-      } catch (e) {
-        return { status: 'SyncFailed', hookPhase: 'Failed', message: `deleting the previous hook: ${(e as Error).message}` };
+    switch (t.action) {
+      case 'prune': {
+        const msg = await pruneObject(ctx.client, r, t.live!, t.syncOptions.prunePropagationPolicy, t.dryRun);
+        ctx.onKubectl?.('delete', true);
+        return { status: 'Pruned', message: msg };
+      }
+      case 'delete-hook': {
+        if (!t.dryRun) await deleteAndWait(ctx.client, r, ns(r), t.name, 'Background');
+        ctx.onKubectl?.('delete', true);
+        return { status: 'Synced', message: `${t.kind} ${t.name} deleted` };
+      }
+      default: {
+        const tracked = t.action === 'create' && t.kind === 'Namespace' && t.phase === 'PreSync' ? t.target! : withTracking(t.target!, { name: ctx.app.metadata!.name!, namespace: ctx.app.metadata?.namespace, controllerNamespace: ctx.controllerNamespace, defaultNamespace: ctx.app.spec.destination?.namespace }, ctx.tracking);
+        const live = ctx.cache.get(t.group, t.kind, t.namespace || undefined, t.name);
+        const o = t.syncOptions;
+        const isHook = t.action === 'hook';
+        const strategy = state.operation.sync?.syncStrategy;
+        const out = await applyObject(ctx.client, r, tracked, isHook ? undefined : live, {
+          dryRun: t.dryRun,
+          serverSideApply: o.serverSideApply && t.action !== 'replace',
+          replace: t.action === 'replace',
+          force: o.force || (isHook ? !!strategy?.hook?.force : !!strategy?.apply?.force),
+          validate: o.validate,
+        });
+        ctx.onKubectl?.(t.action === 'replace' ? 'replace' : live ? 'apply' : 'create', true);
+        return isHook ? { status: 'Synced', message: out.message, hookPhase: 'Running' } : { status: 'Synced', message: out.message };
       }
     }
-    const res = await execApply(ctx, t, t.target!, dryRun, true);
-    return res.status === 'Synced' ? { ...res, hookPhase: 'Running' } : { ...res, hookPhase: 'Failed' };
-  }
-  return execApply(ctx, t, t.target!, dryRun, false);
-}
-
-async function deleteHooks(ctx: StepContext, tasks: SyncTask[], byId: Map<string, ResourceResult>, policy: 'HookSucceeded' | 'HookFailed'): Promise<void> {
-  for (const t of tasks) {
-    if (t.action !== 'hook' || !t.deletePolicies.includes(policy)) continue;
-    const r = byId.get(t.id);
-    if (!r) continue;
-    const ok = r.hookPhase === 'Succeeded';
-    if ((policy === 'HookSucceeded') !== ok) continue;
-    const res = ctx.cache.resourceFor(t.group, t.kind);
-    if (!res) continue;
-    try {
-      await ctx.client.delete(res, res.namespaced ? t.namespace : undefined, t.name, { propagationPolicy: 'Background' });
-      ctx.onKubectl?.('delete', true);
-    } catch {
-      /* already gone */
-    }
+  } catch (e) {
+    ctx.onKubectl?.(t.action === 'prune' || t.action === 'delete-hook' ? 'delete' : 'apply', false);
+    const message = e instanceof ApiError ? e.message : String((e as Error).message ?? e);
+    return t.action === 'hook' ? { status: 'SyncFailed', message, hookPhase: 'Failed' } : { status: 'SyncFailed', message };
   }
 }
-
-export const phaseOrder: SyncPhase[] = ['PreSync', 'Sync', 'PostSync', 'SyncFail'];
-export { kubectlName };

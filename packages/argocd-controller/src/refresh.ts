@@ -37,6 +37,8 @@ export interface AppMemo {
   retryAt?: number;
   /** last self-heal / auto-sync attempt (ms) */
   autoSyncAt?: number;
+  /** results of the running operation the record does not hold */
+  opMemory?: { id: string; results: Map<string, import('@flotilla/argocd-engine/sync').TaskResult> };
 }
 
 export const nowISO = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -139,6 +141,7 @@ export async function compareWith(sh: Shared, app: Application, project: AppProj
     kindInfo: kindInfoOf(cache),
     settings: sh.settings(),
     server: cluster.server,
+    controllerNamespace: sh.opts.namespace,
   });
 }
 

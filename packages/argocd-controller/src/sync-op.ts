@@ -6,6 +6,7 @@
  */
 import type { ReconcileResult } from '@flotilla/kube-runtime';
 import type { Application, OperationState, RevisionHistory } from '@flotilla/argocd-engine';
+import type { TaskResult } from '@flotilla/argocd-engine/sync';
 import type { Shared } from './controller.js';
 import { APPLICATIONS } from './resources.js';
 import { runStep } from './operation.js';
@@ -14,6 +15,15 @@ import { syncWindowVerdict, goDurationMs } from './project.js';
 import { retryDelayMs } from './autosync.js';
 
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
+
+/** In-memory results of one operation (hook deletions), keyed by the operation's start. */
+function opMemory(sh: Shared, key: string, st: OperationState): Map<string, TaskResult> {
+  let m = sh.memo.get(key);
+  if (!m) sh.memo.set(key, (m = { specKey: '', renderedAt: 0, jitterMs: 0 }));
+  const id = `${st.startedAt}#${st.retryCount ?? 0}`;
+  if (m.opMemory?.id !== id) m.opMemory = { id, results: new Map() };
+  return m.opMemory.results;
+}
 
 function opRevision(app: Application, st: OperationState): string {
   const s = st.operation.sync ?? {};
@@ -121,13 +131,13 @@ export async function operateApp(sh: Shared, cached: Application, key: string): 
     cache,
     client: cache.client,
     tracking: sh.tracking(),
-    instance: sh.instance(app),
+    controllerNamespace: sh.opts.namespace,
+    memory: opMemory(sh, key, state),
     settings: sh.settings(),
     parallelism: sh.opts.kubectlParallelism ?? 20,
     onKubectl: (cmd, ok) => sh.metrics.kubectl(cluster.server, cmd, ok),
     log: sh.log,
   });
-  for (const e of out.events) sh.events.event(app, e.type, e.reason, e.message);
   state = out.state;
   if (!out.done) {
     await patchApp(sh, app, { status: { operationState: state } });
