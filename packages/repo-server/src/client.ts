@@ -20,8 +20,10 @@ export interface GenerateManifestsRequest {
   project?: string;
   /** `ref` name → source, for multi-source `$ref/…` value files (resolved revisions are reported back) */
   refSources?: Record<string, ApplicationSource>;
-  /** skip every cache (a hard refresh) */
+  /** skip the shared (Redis) cache: a hard refresh */
   noCache?: boolean;
+  /** credentials for `source.repoURL` (upstream's controller sends them; else the server's Secrets apply) */
+  repo?: RepositoryRequest;
 }
 
 export interface GenerateManifestsResponse {
@@ -29,7 +31,7 @@ export interface GenerateManifestsResponse {
   revision: string;
   sourceType: SourceType;
   manifests: KubeObject[];
-  /** the repository file each manifest came from, index for index */
+  /** the repository file each manifest came from, index for index with `manifests` */
   sources?: string[];
 }
 
