@@ -59,10 +59,11 @@ export async function startController(cfg: ControllerConfig, o: { repo?: RepoAPI
     burst: cfg.burst,
   });
   let health: HealthServer | undefined;
-  if (cfg.metricsPort > 0 && o.metrics !== false) {
+  if (cfg.metricsPort >= 0 && o.metrics !== false) {
     health = await serveHealth({ port: cfg.metricsPort, host: cfg.metricsHost, readyz: { informers: () => controller.ready() || 'informers not synced' } });
   }
   await controller.start();
+  log(`controller started${health ? ` (metrics and health on ${health.url})` : ''}`);
   return {
     controller,
     health,
