@@ -33,11 +33,10 @@ export function skipReason(): string | undefined {
 /** Argo CD's CRDs (Application, AppProject, ApplicationSet) from the upstream install manifest, as YAML. */
 export function argoCrdsYaml(): string {
   const docs = parseAllDocuments(readFileSync(UPSTREAM_INSTALL, 'utf8'));
-  return docs
+  const items = docs
     .map((d) => d.toJS() as { kind?: string; metadata?: { name?: string } })
-    .filter((o) => o?.kind === 'CustomResourceDefinition' && /argoproj\.io$/.test(o.metadata?.name ?? '') && /^(applications|appprojects|applicationsets)\./.test(o.metadata?.name ?? ''))
-    .map((o) => JSON.stringify(o))
-    .join('\n---\n');
+    .filter((o) => o?.kind === 'CustomResourceDefinition' && /argoproj\.io$/.test(o.metadata?.name ?? '') && /^(applications|appprojects|applicationsets)\./.test(o.metadata?.name ?? ''));
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
 }
 
 export interface Env {
