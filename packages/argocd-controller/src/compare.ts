@@ -8,7 +8,8 @@ import type { KubeObject } from '@flotilla/apimachinery';
 import { ANNOTATIONS, type AppProject, type Application, type ApplicationCondition, type HealthStatusCode, type ResourceStatus, type SyncStatusCode } from '@flotilla/argocd-engine';
 import type { ArgoSettings } from '@flotilla/argocd-engine/settings';
 import { isExcluded } from '@flotilla/argocd-engine/settings';
-import { diffResource, type ResourceDiff } from '@flotilla/argocd-engine/diff';
+import { compareOptionsOf, diffResource, type ResourceDiff } from '@flotilla/argocd-engine/diff';
+import { healthOpts } from './health-opts.js';
 import { getHealth, worstHealth } from '@flotilla/argocd-engine/health';
 import { hookType, syncWave } from '@flotilla/argocd-engine/sync';
 import { groupOf } from './tracking.js';
@@ -32,6 +33,9 @@ export interface CompareInput {
   kindInfo: (group: string, kind: string) => KindInfo | undefined;
   settings: ArgoSettings;
   server: string;
+  controllerNamespace: string;
+  /** build the unified diff text (the server's diff view; not needed for status) */
+  diffText?: boolean;
 }
 
 export interface ComparedResource {
@@ -61,7 +65,6 @@ export interface CompareResult {
   images: string[];
 }
 
-const compareOpts = (o: KubeObject) => (o.metadata?.annotations?.[ANNOTATIONS.compareOptions] ?? '').split(',').map((s) => s.trim());
 
 /** Fills the namespace of namespaced targets from the destination; drops it from cluster-scoped ones. */
 export function normalizeTarget(t: KubeObject, ns: string | undefined, info: KindInfo | undefined): KubeObject {
@@ -114,7 +117,7 @@ export async function compareApp(input: CompareInput): Promise<CompareResult> {
     seen.add(key);
     if (input.project && !resourceAllowed(input.project, group, t.kind!, info ? info.namespaced : !!ns)) notPermitted.push(`${group}/${t.kind} ${t.metadata!.name}`);
     const live = input.live(group, t.kind!, ns || undefined, t.metadata!.name!) ?? null;
-    const diff = diffResource(t, live, { ignoreDifferences: app.spec.ignoreDifferences, settings });
+    const diff = diffResource(t, live, { ignoreDifferences: app.spec.ignoreDifferences, settings, appName: app.metadata!.name!, appNamespace: app.metadata?.namespace, controllerNamespace: input.controllerNamespace, defaultNamespace: destNs, noDiffText: !input.diffText });
     resources.push({
       key,
       group,
@@ -140,7 +143,7 @@ export async function compareApp(input: CompareInput): Promise<CompareResult> {
     if (live.metadata?.deletionTimestamp) continue;
     if (isExcluded({ group, kind: live.kind! }, settings, input.server)) continue;
     seen.add(key);
-    const ignoreExtraneous = compareOpts(live).includes('IgnoreExtraneous');
+    const ignoreExtraneous = compareOptionsOf(live).ignoreExtraneous;
     resources.push({ key, group, kind: live.kind!, namespace: ns, name: live.metadata!.name!, target: null, live, status: 'OutOfSync', hook: false, requiresPruning: true, syncWave: syncWave(live), ignoreExtraneous });
   }
 
@@ -151,7 +154,7 @@ export async function compareApp(input: CompareInput): Promise<CompareResult> {
       r.health = { status: 'Missing' };
     } else {
       try {
-        r.health = await getHealth(r.live, { overrides });
+        r.health = await getHealth(r.live, healthOpts(settings));
       } catch (e) {
         r.health = { status: 'Unknown', message: (e as Error).message };
       }

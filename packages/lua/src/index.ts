@@ -20,7 +20,7 @@ export interface LuaOptions {
   globals?: Record<string, unknown>;
   /** Wall-clock budget for one run (default 1000 ms). */
   timeoutMs?: number;
-  /** Memory the run may allocate on top of the engine's baseline (default 64 MiB). */
+  /** Memory the run may allocate on top of the engine's baseline (default 32 MiB). */
   memoryBytes?: number;
   /** Argo CD's `useOpenLibs`: every standard library instead of the sandbox. */
   openLibs?: boolean;
@@ -43,7 +43,7 @@ export class LuaError extends Error {
 }
 
 export const DEFAULT_TIMEOUT_MS = 1000;
-export const DEFAULT_MEMORY_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024;
 const TIMEOUT_MARK = '\u0001flotilla-timeout';
 const LUA_OK = 0;
 const LUA_ERRMEM = 4;
@@ -58,6 +58,7 @@ class Engine {
   timedOut = false;
   private readonly hook: number;
   broken = false;
+  private cleanBaseline = 0;
 
   private constructor(readonly engine: LuaEngine) {
     const lua = engine.global.lua;
@@ -70,11 +71,23 @@ class Engine {
     }, 'vii');
   }
 
+  /** A full garbage collection; remembers the heap size after it. */
+  collect(): void {
+    const g = this.engine.global;
+    const L = g.address;
+    const top = g.lua.lua_gettop(L);
+    g.lua.lua_getglobal(L, '__flotilla_gc');
+    g.lua.lua_pcallk(L, 0, 0, 0, 0, null);
+    g.lua.lua_settop(L, top);
+    this.cleanBaseline = g.getMemoryUsed();
+  }
+
   static async create(): Promise<Engine> {
     factory ??= new LuaFactory();
     const engine = await factory.createEngine({ openStandardLibs: true, traceAllocations: true, injectObjects: false, enableProxy: false });
     const e = new Engine(engine);
     engine.doStringSync(PRELUDE);
+    e.collect();
     return e;
   }
 
@@ -84,6 +97,8 @@ class Engine {
     const L = g.address;
     const top = lua.lua_gettop(L);
     g.setMemoryMax(undefined);
+    // garbage of earlier runs would count against (and then make room for) this one's bound
+    if (g.getMemoryUsed() - this.cleanBaseline > Math.min(opts.memoryBytes / 8, 4 * 1024 * 1024)) this.collect();
     const baseline = g.getMemoryUsed();
     this.timedOut = false;
     try {
