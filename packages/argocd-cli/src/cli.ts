@@ -60,7 +60,16 @@ function preflight(argv: string[]): void {
   if (fmt) setLogFormat(fmt);
 }
 
+let epipe = false;
+function quietEpipe(): void {
+  if (epipe) return;
+  epipe = true;
+  // a closed pipe (argocd … | head -1) ends the command quietly, as SIGPIPE ends a Go program
+  for (const s of [process.stdout, process.stderr]) s.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : undefined));
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietEpipe();
   // ARGOCD_OPTS: extra flags, as upstream reads them
   const extra = process.env.ARGOCD_OPTS?.trim() ? process.env.ARGOCD_OPTS.trim().split(/\s+/) : [];
   const args = [...argv, ...extra];

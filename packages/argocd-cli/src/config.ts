@@ -77,7 +77,7 @@ export function readConfig(path: string): LocalConfig | undefined {
 export function writeConfig(path: string, cfg: LocalConfig): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, YAML.stringify(cfg), { mode: 0o600 });
+  writeFileSync(tmp, YAML.stringify(cfg, { indentSeq: false }), { mode: 0o600 });
   chmodSync(tmp, 0o600);
   renameSync(tmp, path);
 }

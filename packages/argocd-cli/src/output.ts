@@ -18,7 +18,7 @@ export function sortKeys(v: unknown): unknown {
 }
 
 export function toYAML(v: unknown): string {
-  return YAML.stringify(sortKeys(v), { lineWidth: 0 });
+  return YAML.stringify(sortKeys(v), { lineWidth: 0, indentSeq: false });
 }
 
 export function toJSON(v: unknown): string {

@@ -196,24 +196,19 @@ function runActionCmd(): Command {
 // ---------------------------------------------------------------- rbac
 
 async function rbacModule(): Promise<any> {
-  let m: any;
-  try {
-    m = await import('@flotilla/argocd-server/rbac' as string);
-  } catch {
-    m = undefined;
-  }
-  if (!m || typeof m.validatePolicy !== 'function') throw new CliError("RBAC evaluation (argocd-server's RBAC module) is not part of this build yet");
+  const m: any = await import('@flotilla/argocd-server');
+  if (typeof m.rbacConfig !== 'function' || typeof m.Rbac?.build !== 'function') throw new CliError("RBAC evaluation (argocd-server's RBAC module) is not part of this build");
   return m;
 }
 
-/** policy.csv / policy.default / scopes / matchMode from a CSV file, a ConfigMap YAML, or the cluster's argocd-rbac-cm. */
-async function loadPolicy(opts: Record<string, any>): Promise<{ csv: string; defaultRole: string; matchMode: string; scopes?: string }> {
+/** argocd-rbac-cm's data from --policy-file (a CSV, or a ConfigMap YAML) or the cluster. */
+async function loadPolicyData(opts: Record<string, any>): Promise<Record<string, string>> {
   if (opts.policyFile) {
     let text: string;
     try {
       text = readFileSync(opts.policyFile, 'utf8');
     } catch (e) {
-      throw new CliError(`cannot read policy file ${opts.policyFile}: ${(e as Error).message}`);
+      throw new CliError(`cannot read policy file ${opts.policyFile}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
     }
     let doc: any;
     try {
@@ -221,24 +216,24 @@ async function loadPolicy(opts: Record<string, any>): Promise<{ csv: string; def
     } catch {
       doc = undefined;
     }
-    if (doc && typeof doc === 'object' && !Array.isArray(doc) && doc.kind === 'ConfigMap') {
-      const d = doc.data ?? {};
-      const csv = Object.keys(d)
-        .filter((k) => k === 'policy.csv' || (k.startsWith('policy.') && k.endsWith('.csv')))
-        .sort((a, b) => (a === 'policy.csv' ? -1 : b === 'policy.csv' ? 1 : a < b ? -1 : 1))
-        .map((k) => d[k])
-        .join('\n');
-      return { csv, defaultRole: opts.defaultRole || d['policy.default'] || '', matchMode: d['policy.matchMode'] || 'glob', scopes: d.scopes };
-    }
-    return { csv: text, defaultRole: opts.defaultRole || '', matchMode: 'glob' };
+    if (doc && typeof doc === 'object' && !Array.isArray(doc) && doc.kind === 'ConfigMap') return { ...(doc.data ?? {}) };
+    return { 'policy.csv': text };
   }
   const k = kubeClient(opts);
   const cm: any = await k.get(R.configmaps, kubeNamespace(opts), 'argocd-rbac-cm').catch((e) => {
     throw new CliError((e as Error).message);
   });
-  const d = cm.data ?? {};
-  return { csv: d['policy.csv'] ?? '', defaultRole: opts.defaultRole || d['policy.default'] || '', matchMode: d['policy.matchMode'] || 'glob', scopes: d.scopes };
+  return { ...(cm.data ?? {}) };
 }
+
+const RESOURCE_ALIASES: Record<string, string> = {
+  app: 'applications', apps: 'applications', application: 'applications',
+  appset: 'applicationsets', appsets: 'applicationsets', applicationset: 'applicationsets',
+  cluster: 'clusters', proj: 'projects', project: 'projects',
+  repo: 'repositories', repos: 'repositories', repository: 'repositories',
+  cert: 'certificates', certs: 'certificates', certificate: 'certificates',
+  gpgkey: 'gpgkeys', gpg: 'gpgkeys', account: 'accounts', log: 'logs', extension: 'extensions',
+};
 
 function rbacCan(): Command {
   return new Command({
@@ -276,14 +271,20 @@ argocd admin settings rbac can someuser create application 'default/app' --defau
     args: { min: 3, max: 4 },
     run: async ({ args, opts }) => {
       const m = await rbacModule();
-      const p = await loadPolicy(opts);
-      const [subject, action, resource, sub = ''] = args;
-      let allowed: boolean;
-      try {
-        allowed = await m.checkPolicy({ ...p, useBuiltinPolicy: opts.useBuiltinPolicy, strict: opts.strict, subject, action, resource, object: sub });
-      } catch (e) {
-        throw new CliError((e as Error).message);
+      const data = await loadPolicyData(opts);
+      if (opts.defaultRole) data['policy.default'] = opts.defaultRole;
+      const [subject, action, res, sub = ''] = args;
+      const resource = RESOURCE_ALIASES[res] ?? res;
+      if (opts.strict) {
+        const resources = ['applications', 'applicationsets', 'clusters', 'projects', 'repositories', 'write-repositories', 'accounts', 'certificates', 'gpgkeys', 'logs', 'exec', 'extensions'];
+        const actions = ['get', 'create', 'update', 'delete', 'sync', 'override', 'action', 'invoke'];
+        if (!resources.includes(resource)) throw new CliError(`Unknown resource: ${res}`);
+        if (!actions.includes(action.split('/')[0])) throw new CliError(`Unknown action: ${action}`);
       }
+      const cfg = m.rbacConfig(data);
+      if (cfg.errors.length) throw new CliError(`policy is invalid: ${cfg.errors.join('; ')}`);
+      const rbac = await m.Rbac.build(cfg, cfg.lines);
+      const allowed: boolean = rbac.enforce(subject, [], resource, action, sub);
       if (!opts.quiet) println(allowed ? 'Yes' : 'No');
       throw new Exit(allowed ? 0 : 1);
     },
@@ -314,11 +315,17 @@ argocd admin settings rbac validate --namespace argocd
     args: { max: 0 },
     run: async ({ opts }) => {
       const m = await rbacModule();
-      const p = await loadPolicy(opts);
-      try {
-        await m.validatePolicy(p.csv, p);
-      } catch (e) {
-        println(`Policy is invalid: ${(e as Error).message}`);
+      const cfg = m.rbacConfig(await loadPolicyData(opts));
+      let errors: string[] = cfg.errors;
+      if (!errors.length) {
+        try {
+          await m.Rbac.build(cfg, cfg.lines);
+        } catch (e) {
+          errors = [(e as Error).message];
+        }
+      }
+      if (errors.length) {
+        println(`Policy is invalid: ${errors.join('; ')}`);
         throw new Exit(1);
       }
       println('Policy is valid.');
