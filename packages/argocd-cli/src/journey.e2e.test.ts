@@ -83,9 +83,17 @@ describe('the seed\'s Argo CD journey on flotilla up', { skip, timeout: 1_800_00
 
   it('kubectl create namespace argocd; kubectl apply -n argocd -f manifests/argo-cd/install.yaml', async () => {
     await ok(['kubectl', 'create', 'namespace', 'argocd']);
-    await ok(['kubectl', 'apply', '-n', 'argocd', '-f', INSTALL], { timeoutMs: 300_000 });
+    const first = await sh(['kubectl', 'apply', '-n', 'argocd', '-f', INSTALL], { timeoutMs: 300_000 });
+    if (first.code !== 0) {
+      // let the rest of the journey run (a second apply finds the CRDs), but report the first failure
+      await sh(['kubectl', 'wait', '--for=condition=Established', 'crd/applications.argoproj.io', 'crd/appprojects.argoproj.io', '--timeout=60s']);
+      await ok(['kubectl', 'apply', '-n', 'argocd', '-f', INSTALL], { timeoutMs: 300_000 });
+    }
     assert.ok(existsSync(join(dir, 'data', 'bin', 'argocd')), 'flotilla up wrote the argocd launcher');
-    // the server is up when its Deployment is available
+    assert.equal(first.code, 0, `one kubectl apply of install.yaml must succeed, as with upstream's (it has no object of an Argo CD kind):\n${first.stderr}`);
+  });
+
+  it('argocd-server becomes available', async () => {
     await eventually(
       async () => {
         const r = await sh(['kubectl', 'get', 'deployment', 'argocd-server', '-n', 'argocd', '-o', 'jsonpath={.status.availableReplicas}']);

@@ -10,6 +10,10 @@ export interface TabwriterOptions {
   padding?: number;
   alignRight?: boolean;
   discardEmptyColumns?: boolean;
+  /** the padding character (Argo CD uses ' '; a tab is not supported) */
+  padchar?: string;
+  /** Go's tabwriter.Debug: a '|' between columns */
+  debug?: boolean;
 }
 
 interface Cell {
@@ -37,8 +41,9 @@ export function tabwrite(text: string, o: TabwriterOptions = {}): string {
       let s = '';
       for (let j = 0; j < line.length; j++) {
         const c = line[j];
+        if (j > 0 && o.debug) s += '|';
         if (j < widths.length && j < line.length - 1) {
-          const pad = ' '.repeat(Math.max(0, widths[j] - c.width));
+          const pad = (o.padchar ?? ' ').repeat(Math.max(0, widths[j] - c.width));
           s += o.alignRight ? pad + c.text : c.text + pad;
         } else {
           s += c.text;
