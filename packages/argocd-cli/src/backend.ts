@@ -32,7 +32,7 @@ export interface AppBackend {
   createApp(app: Application, upsert: boolean, validate: boolean): Promise<Application>;
   updateSpec(name: string, ns: string | undefined, spec: Application['spec'], validate: boolean): Promise<unknown>;
   patchApp(name: string, ns: string | undefined, patch: string, patchType: string): Promise<Application>;
-  deleteApp(name: string, ns: string | undefined, cascade: boolean, propagationPolicy: string): Promise<void>;
+  deleteApp(name: string, ns: string | undefined, cascade: boolean | undefined, propagationPolicy: string | undefined): Promise<void>;
   sync(req: SyncRequest): Promise<Application>;
   rollback(name: string, ns: string | undefined, id: number, prune: boolean, dryRun: boolean): Promise<Application>;
   terminate(name: string, ns?: string): Promise<void>;
@@ -78,7 +78,7 @@ class RestBackend implements AppBackend {
   patchApp(name: string, ns: string | undefined, patch: string, patchType: string) {
     return this.wrap(this.api.patch<Application>(`/api/v1/applications/${enc(name)}`, { name, patch, patchType, appNamespace: ns }));
   }
-  async deleteApp(name: string, ns: string | undefined, cascade: boolean, propagationPolicy: string) {
+  async deleteApp(name: string, ns: string | undefined, cascade: boolean | undefined, propagationPolicy: string | undefined) {
     await this.wrap(this.api.delete(`/api/v1/applications/${enc(name)}`, { cascade, propagationPolicy, appNamespace: ns }));
   }
   sync(req: SyncRequest) {
@@ -200,7 +200,7 @@ class CoreBackend implements AppBackend {
     }
     return (await this.k.patch(APPLICATIONS, this.nsOf(ns), name, body, patchType === 'merge' ? 'merge' : 'json').catch((e) => kubeErr(e, `application '${name}'`))) as Application;
   }
-  async deleteApp(name: string, ns: string | undefined, cascade: boolean, propagationPolicy: string) {
+  async deleteApp(name: string, ns: string | undefined, cascade = true, propagationPolicy = 'foreground') {
     const app = await this.getApp(name, ns);
     const fin = 'resources-finalizer.argocd.argoproj.io';
     const finalizers = (app.metadata?.finalizers ?? []).filter((f) => !f.startsWith(fin));

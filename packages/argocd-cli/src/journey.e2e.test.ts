@@ -28,12 +28,14 @@ let dir: string;
 let home: string;
 let up: Up;
 let git: GitServer | undefined;
-let examples: string | undefined;
 let pf: ChildProcess | undefined;
 let port = 0;
 let password = '';
 const NEW_PASSWORD = 'journey-password-2';
 const skip = !existsSync(INSTALL) ? `no ${INSTALL}` : undefined;
+/** a copy of ../shared/upstream/argocd-example-apps (undefined, with the reason printed, when absent) */
+const examples = skip ? undefined : exampleAppsRepo();
+const noExamples = !examples && 'no ../shared/upstream/argocd-example-apps';
 
 function env(): NodeJS.ProcessEnv {
   return { PATH: `${join(dir, 'data', 'bin')}:${process.env.PATH}`, HOME: home, KUBECONFIG: up.kubeconfig, TZ: 'UTC' };
@@ -70,7 +72,6 @@ describe('the seed\'s Argo CD journey on flotilla up', { skip, timeout: 1_800_00
     dir = mkdtempSync(join(tmpdir(), 'argocd-journey-'));
     home = join(dir, 'home');
     mkdirSync(home);
-    examples = exampleAppsRepo();
     if (examples) git = await startGitServer({ repos: { 'argocd-example-apps': examples } });
     up = await startUp(join(dir, 'data'), 300_000);
   });
@@ -153,12 +154,12 @@ describe('the seed\'s Argo CD journey on flotilla up', { skip, timeout: 1_800_00
     await ok(['kubectl', 'config', 'set-context', '--current', '--namespace=argocd']);
   });
 
-  it('argocd app create guestbook --repo <git url> --path guestbook --dest-server https://kubernetes.default.svc --dest-namespace default', { skip: !git && 'no ../shared/upstream/argocd-example-apps' }, async () => {
+  it('argocd app create guestbook --repo <git url> --path guestbook --dest-server https://kubernetes.default.svc --dest-namespace default', { skip: noExamples }, async () => {
     const out = await ok(['argocd', 'app', 'create', 'guestbook', '--repo', git!.podURL('argocd-example-apps'), '--path', 'guestbook', '--dest-server', 'https://kubernetes.default.svc', '--dest-namespace', 'default']);
     assert.equal(out, "application 'guestbook' created\n");
   });
 
-  it('argocd app get guestbook: OutOfSync, Missing, and the resource table', { skip: !git && 'no example apps' }, async () => {
+  it('argocd app get guestbook: OutOfSync, Missing, and the resource table', { skip: noExamples }, async () => {
     const out = await eventually(
       async () => {
         const o = await ok(['argocd', 'app', 'get', 'guestbook']);
@@ -183,7 +184,7 @@ describe('the seed\'s Argo CD journey on flotilla up', { skip, timeout: 1_800_00
     assert.match(out, /\napps   Deployment  default    guestbook-ui  OutOfSync  Missing\s*\n/);
   });
 
-  it('argocd app sync guestbook: then Synced, and Healthy once the pod is ready', { skip: !git && 'no example apps' }, async () => {
+  it('argocd app sync guestbook: then Synced, and Healthy once the pod is ready', { skip: noExamples }, async () => {
     const out = await ok(['argocd', 'app', 'sync', 'guestbook', '--timeout', '300'], { timeoutMs: 360_000 });
     assert.match(out, /^TIMESTAMP\s+GROUP\s+KIND\s+NAMESPACE\s+NAME\s+STATUS\s+HEALTH\s+HOOK\s+MESSAGE\n/);
     assert.match(out, /\nOperation:          Sync\nSync Revision:      [0-9a-f]{40}\nPhase:              Succeeded\n/);

@@ -112,18 +112,21 @@ function ignoreDifferencesCmd(): Command {
       const settingsMod = await engineSettings();
       const settings = settingsMod.parseSettings(await argocdCM(opts));
       const [g, k] = groupKind(res);
-      const ov = overridesOf(settings).get(g ? `${g}/${k}` : k) ?? overridesOf(settings).get(`/${k}`);
-      const rule = ov?.ignoreDifferences;
-      if (!rule || (!(rule.jsonPointers ?? []).length && !(rule.jqPathExpressions ?? []).length && !(rule.managedFieldsManagers ?? []).length)) {
+      const diffMod: any = await import('@flotilla/argocd-engine/diff');
+      if (typeof diffMod.rulesFor !== 'function') throw new CliError('ignoreDifferences normalisation (engine diff) is not part of this build yet');
+      const rule = diffMod.rulesFor(res, undefined, settings);
+      if (!rule.jsonPointers.length && !rule.jqPathExpressions.length) {
         println(`Ignore differences are not configured for '${g}/${k}'`);
         return;
       }
-      const diffMod: any = await import('@flotilla/argocd-engine/diff');
-      if (typeof diffMod.diffResource !== 'function') throw new CliError('diff normalisation (engine diff) is not part of this build yet');
-      const r = diffMod.diffResource(res, res, { settings });
-      const normalized = r.normalizedLive ?? res;
+      const normalized = structuredClone(res);
+      try {
+        diffMod.applyIgnoreRule(normalized, rule);
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
       if (JSON.stringify(normalized) === JSON.stringify(res)) {
-        println(`No fields are ignored by ignoreDifferences settings: \n${toYAML(rule).trimEnd()}`);
+        println(`No fields are ignored by ignoreDifferences settings: \n${toYAML({ jsonPointers: rule.jsonPointers, jqPathExpressions: rule.jqPathExpressions }).trimEnd()}`);
         return;
       }
       println('Following fields are ignored:\n');

@@ -281,7 +281,7 @@ function deleteCmd(): Command {
           println(`The command to delete '${full}' was cancelled.`);
           continue;
         }
-        await b.deleteApp(name, ns, opts.cascade, opts.propagationPolicy);
+        await b.deleteApp(name, ns, changed.has('cascade') ? opts.cascade : undefined, changed.has('propagationPolicy') ? opts.propagationPolicy : undefined);
         println(`application '${full}' deleted`);
         if (opts.wait && opts.cascade) {
           const { waitOnApplicationStatus } = await import('./app-wait.js');
