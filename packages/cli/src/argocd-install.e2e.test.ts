@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { RepoClient, RepoError } from '@flotilla/repo-server/client';
 import { exampleAppsRepo, startGitServer, type GitServer } from '@flotilla/repo-server/testkit';
 import { kube, portForward, stubbed, workloadReady } from './argocd-testutil.js';
@@ -52,6 +53,13 @@ describe('Argo CD install on flotilla up --components argo-cd', { timeout: 900_0
     assert.match(out, /bin: .*\bargocd\b/);
     assert.ok(existsSync(join(dir, 'data', 'bin', 'argocd')), 'the argocd launcher is written');
     assert.match(out, /export PATH=.*\/bin:\$PATH/);
+  });
+
+  it('the journey’s plain kubectl apply of the same file works on top of flotilla up’s', async () => {
+    const manifest = fileURLToPath(new URL('../../../manifests/argo-cd/install.yaml', import.meta.url));
+    const r = await kubectl(['apply', '-n', NS, '-f', manifest], { timeoutMs: 300_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /customresourcedefinition\.apiextensions\.k8s\.io\/applications\.argoproj\.io (configured|unchanged)/);
   });
 
   it('the CRDs: Argo CD names, Application without a status subresource, printer columns, default project', async () => {
