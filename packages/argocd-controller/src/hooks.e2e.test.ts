@@ -38,13 +38,18 @@ describe('hooks and waves end to end', { skip, timeout: 1_200_000 }, () => {
     return env.waitApp(name, (a) => a.status?.operationState?.phase === 'Succeeded' && !a.operation, 'sync succeeded', 400_000);
   };
   const created = async (ns: string, kind: string, name: string) => Date.parse((await env.k(['get', kind, name, '-n', ns, '-o', 'jsonpath={.metadata.creationTimestamp}'])).trim());
-  const order = (a: Application) => (a.status?.operationState?.syncResult?.resources ?? []).map((r) => `${r.syncPhase}:${r.kind}/${r.name}`);
+  // the result order is the execution order (CreateNamespace's Namespace comes first of all)
+  const order = (a: Application) => (a.status?.operationState?.syncResult?.resources ?? []).filter((r) => r.kind !== 'Namespace').map((r) => `${r.syncPhase}:${r.kind}/${r.name}`);
 
   it('sync-waves: PreSync hook, wave 0, Sync hook wave 1, wave 2, Sync hook wave 3', async () => {
     const a = await syncApp('sync-waves', 'sync-waves');
     const o = order(a);
-    const idx = (s: string) => o.findIndex((x) => x.includes(s));
-    assert.ok(idx('Job/upgrade-sql-schema') < idx('ReplicaSet/backend'), o.join(', '));
+    const idx = (s: string) => {
+      const i = o.findIndex((x) => x.includes(s));
+      assert.ok(i >= 0, `${s} in ${o.join(', ')}`);
+      return i;
+    };
+    assert.ok(idx('PreSync:Job/upgrade-sql-schema') < idx('ReplicaSet/backend'), o.join(', '));
     assert.ok(idx('ReplicaSet/backend') < idx('Job/maint-page-up'), o.join(', '));
     assert.ok(idx('Job/maint-page-up') < idx('ReplicaSet/frontend'), o.join(', '));
     assert.ok(idx('ReplicaSet/frontend') < idx('Job/maint-page-down'), o.join(', '));
@@ -82,8 +87,11 @@ describe('hooks and waves end to end', { skip, timeout: 1_200_000 }, () => {
   it('helm-hooks: Helm hooks mapped to Argo phases, weights as waves', async () => {
     const a = await syncApp('helm-hooks', 'helm-hooks');
     const o = order(a);
-    const idx = (s: string) => o.findIndex((x) => x.includes(s));
-    assert.ok(idx('PreSync:Job/upgrade-sql-schema') >= 0, o.join(', '));
+    const idx = (s: string) => {
+      const i = o.findIndex((x) => x.includes(s));
+      assert.ok(i >= 0, `${s} in ${o.join(', ')}`);
+      return i;
+    };
     assert.ok(idx('Job/upgrade-sql-schema') < idx('Job/maint-page-up'), 'weight -2 before -1: ' + o.join(', '));
     assert.ok(idx('Job/maint-page-up') < idx('Sync:ReplicaSet/frontend'), o.join(', '));
     await env.waitApp('helm-hooks', (x) => synced(x) && healthy(x), 'Synced + Healthy', 120_000);
