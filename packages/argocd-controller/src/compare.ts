@@ -99,7 +99,7 @@ export async function compareApp(input: CompareInput): Promise<CompareResult> {
   const notPermitted: string[] = [];
 
   for (const raw of input.targets) {
-    if (!raw || typeof raw !== 'object' || !raw.kind || !raw.metadata?.name) continue;
+    if (!raw || typeof raw !== 'object' || !raw.kind || !(raw.metadata?.name || (raw.metadata?.generateName && hookType(raw) !== undefined))) continue;
     const group = groupOf(raw.apiVersion);
     if (isExcluded({ group, kind: raw.kind }, settings, input.server)) continue;
     const info = input.kindInfo(group, raw.kind);

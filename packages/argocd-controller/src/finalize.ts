@@ -9,7 +9,8 @@ import type { ReconcileResult } from '@flotilla/kube-runtime';
 import { FINALIZERS, type Application } from '@flotilla/argocd-engine';
 import type { Shared } from './controller.js';
 import { APPLICATIONS } from './resources.js';
-import { appSources, nowISO, patchApp, readyCache, renderSources, validateApp } from './refresh.js';
+import { appSources, nowISO, readyCache, renderSources, validateApp } from './refresh.js';
+import { writeApp } from './write.js';
 import { hookPhaseOf } from './operation.js';
 import { applyObject } from './apply.js';
 import { hookDeletePolicies } from '@flotilla/argocd-engine/sync';
@@ -19,7 +20,7 @@ import { groupOf, withTracking } from './tracking.js';
 async function removeFinalizer(sh: Shared, app: Application, f: string): Promise<void> {
   const fresh = await sh.client.get<Application>(APPLICATIONS, app.metadata!.namespace, app.metadata!.name!);
   const list = (fresh.metadata?.finalizers ?? []).filter((x) => x !== f);
-  await patchApp(sh, fresh, { metadata: { finalizers: list } }, fresh.metadata?.resourceVersion);
+  await writeApp(sh, fresh, { finalizers: list, resourceVersion: fresh.metadata?.resourceVersion });
 }
 
 export async function finalizeApp(sh: Shared, app: Application): Promise<ReconcileResult> {
@@ -36,7 +37,7 @@ export async function finalizeApp(sh: Shared, app: Application): Promise<Reconci
   }
   const cache = await readyCache(sh, cluster);
   if (typeof cache === 'string') {
-    await patchApp(sh, app, { status: { conditions: [{ type: 'DeletionError', message: cache, lastTransitionTime: nowISO() }] } });
+    await writeApp(sh, app, { status: { conditions: [{ type: 'DeletionError', message: cache, lastTransitionTime: nowISO() }] } });
     return { requeueAfter: 10_000 };
   }
   const instance = sh.instance(app);

@@ -86,8 +86,8 @@ describe('guestbook end to end', { skip, timeout: 900_000 }, () => {
   });
 
   it('auto-sync picks up a new commit at once on a refresh annotation; a file removed from Git is pruned only with prune', async () => {
-    await env.client.patch({ group: 'argoproj.io', version: 'v1alpha1', plural: 'applications', kind: 'Application', namespaced: true }, 'argocd', 'guestbook', { spec: { ignoreDifferences: null, syncPolicy: { automated: { prune: false } } } });
-    await env.waitApp('guestbook', (a) => synced(a), 'auto-synced back');
+    await env.client.patch({ group: 'argoproj.io', version: 'v1alpha1', plural: 'applications', kind: 'Application', namespaced: true }, 'argocd', 'guestbook', { spec: { ignoreDifferences: null, syncPolicy: { automated: { prune: false, selfHeal: true } } } });
+    await env.waitApp('guestbook', (a) => synced(a), 'self-healed back');
     const sha = env.git.commit('apps', { 'guestbook/extra-cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata:\n  a: "1"\n' }, 'add a ConfigMap');
     const t0 = Date.now();
     await env.k(['annotate', 'application', 'guestbook', '-n', 'argocd', 'argocd.argoproj.io/refresh=normal', '--overwrite']);

@@ -12,7 +12,7 @@ import { ANNOTATIONS, FINALIZERS, type AppProject, type Application, type Applic
 import { globMatch } from '@flotilla/repo-server';
 import { hookTypes } from './tasks.js';
 import type { Shared } from './controller.js';
-import { APPLICATIONS } from './resources.js';
+import { writeApp, type AppWrite } from './write.js';
 import { compareApp, resourceStatuses, type CompareResult, type KindInfo } from './compare.js';
 import { destinationAllowed, sourceRepoAllowed, syncWindowVerdict } from './project.js';
 import { autoSyncDecision } from './autosync.js';
@@ -151,10 +151,6 @@ function mergeConditions(old: ApplicationCondition[] | undefined, fresh: Applica
   return out.length ? out : undefined;
 }
 
-export async function patchApp(sh: Shared, app: Application, patch: Record<string, unknown>, rv?: string): Promise<Application> {
-  const body = rv ? { ...patch, metadata: { ...((patch.metadata as object) ?? {}), resourceVersion: rv } } : patch;
-  return sh.client.patch<Application>(APPLICATIONS, app.metadata!.namespace, app.metadata!.name!, body, 'merge');
-}
 
 export async function refreshApp(sh: Shared, app: Application, key: string): Promise<ReconcileResult> {
   const t0 = performance.now();
@@ -221,14 +217,10 @@ export async function refreshApp(sh: Shared, app: Application, key: string): Pro
   if (changed || full || ann) {
     status.reconciledAt = full ? nowISO() : (old.reconciledAt ?? nowISO());
     status.observedAt = nowISO();
-    const patch: Record<string, unknown> = { status: { ...status, conditions: status.conditions ?? null, resources: status.resources ?? null } };
-    if (ann) patch.metadata = { annotations: { [ANNOTATIONS.refresh]: null } };
+    const w: AppWrite = { status: { ...status }, removeRefresh: !!ann };
     // PostDelete hooks need the post-delete finalizer to run at deletion
-    if (compared?.hooks.some((h) => hookTypes(h).includes('PostDelete')) && !(app.metadata?.finalizers ?? []).includes(FINALIZERS.postDelete)) {
-      (patch.metadata as Record<string, unknown> | undefined) ?? (patch.metadata = {});
-      (patch.metadata as Record<string, unknown>).finalizers = [...(app.metadata?.finalizers ?? []), FINALIZERS.postDelete];
-    }
-    app = await patchApp(sh, app, patch);
+    if (compared?.hooks.some((h) => hookTypes(h).includes('PostDelete')) && !(app.metadata?.finalizers ?? []).includes(FINALIZERS.postDelete)) w.finalizers = [...(app.metadata?.finalizers ?? []), FINALIZERS.postDelete];
+    app = await writeApp(sh, app, w);
     m.lastWritten = comparable;
     if (old.sync?.status && old.sync.status !== status.sync?.status) sh.events.event(app, 'Normal', 'ResourceUpdated', `Updated sync status: ${old.sync.status} -> ${status.sync?.status}`);
     if (old.health?.status && old.health.status !== status.health?.status) sh.events.event(app, 'Normal', 'ResourceUpdated', `Updated health status: ${old.health.status} -> ${status.health?.status}`);
@@ -261,7 +253,7 @@ async function maybeAutoSync(sh: Shared, app: Application, compared: CompareResu
     delete d.operation.sync!.revision;
     d.operation.sync!.revisions = r.revisions;
   }
-  await patchApp(sh, app, { operation: d.operation });
+  await writeApp(sh, app, { operation: d.operation });
   sh.events.event(app, 'Normal', 'OperationStarted', `Initiated automated sync to '${revision}'`);
   m.autoSyncAt = Date.now();
   return undefined;

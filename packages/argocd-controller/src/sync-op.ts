@@ -10,7 +10,8 @@ import type { TaskResult } from '@flotilla/argocd-engine/sync';
 import type { Shared } from './controller.js';
 import { APPLICATIONS } from './resources.js';
 import { runStep } from './operation.js';
-import { appSources, compareWith, nowISO, patchApp, readyCache, renderSources, validateApp } from './refresh.js';
+import { appSources, compareWith, nowISO, readyCache, renderSources, validateApp } from './refresh.js';
+import { writeApp } from './write.js';
 import { syncWindowVerdict, goDurationMs } from './project.js';
 import { retryDelayMs } from './autosync.js';
 
@@ -50,9 +51,8 @@ async function complete(sh: Shared, app: Application, state: OperationState, key
     const limit = fresh.spec.revisionHistoryLimit ?? 10;
     status.history = hist.slice(Math.max(0, hist.length - limit));
   }
-  const patch: Record<string, unknown> = { status };
-  if (JSON.stringify(fresh.operation) === JSON.stringify(state.operation) || fresh.operation === undefined) patch.operation = null;
-  app = await patchApp(sh, fresh, patch);
+  const sameOp = fresh.operation === undefined || JSON.stringify(fresh.operation) === JSON.stringify(state.operation);
+  app = await writeApp(sh, fresh, { status, removeOperation: sameOp });
   const rev = state.syncResult?.revision ?? opRevision(app, state);
   const ok = state.phase === 'Succeeded';
   sh.events.event(app, ok ? 'Normal' : 'Warning', 'OperationCompleted', `Sync operation to ${rev} ${ok ? 'succeeded' : 'failed'}${ok ? '' : ': ' + (state.message ?? '')}`);
@@ -90,7 +90,7 @@ export async function operateApp(sh: Shared, cached: Application, key: string): 
         return;
       }
     }
-    await patchApp(sh, app, { status: { operationState: state } });
+    await writeApp(sh, app, { status: { operationState: state } });
   }
   if (m?.retryAt && Date.now() < m.retryAt) return { requeueAfter: m.retryAt - Date.now() };
 
@@ -140,7 +140,7 @@ export async function operateApp(sh: Shared, cached: Application, key: string): 
   });
   state = out.state;
   if (!out.done) {
-    await patchApp(sh, app, { status: { operationState: state } });
+    await writeApp(sh, app, { status: { operationState: state } });
     return { requeueAfter: out.requeueMs ?? 1000 };
   }
   return finishOrRetry(sh, app, state, key);
@@ -156,7 +156,7 @@ async function finishOrRetry(sh: Shared, app: Application, state: OperationState
     const at = new Date(Date.now() + delay).toISOString().replace(/\.\d+Z$/, 'Z');
     const next: OperationState = { ...state, phase: 'Running', retryCount: n, message: `Retrying attempt #${n} at ${at.slice(11, 16)}. Reason: ${state.message}`, syncResult: state.syncResult ? { ...state.syncResult, resources: [] } : undefined };
     delete next.finishedAt;
-    await patchApp(sh, app, { status: { operationState: next } });
+    await writeApp(sh, app, { status: { operationState: next } });
     let m = sh.memo.get(key);
     if (!m) sh.memo.set(key, (m = { specKey: '', renderedAt: 0, jitterMs: 0 }));
     m.retryAt = Date.now() + delay;

@@ -120,10 +120,11 @@ export async function startEnv(o: { repos: Record<string, string | null>; contro
     async startControllerProcess(extra) {
       const script = `import { main } from '@flotilla/argocd-controller/main'; process.exit(await main(process.argv.slice(1)));`;
       const proc = spawn(process.execPath, ['--input-type=module', '-e', script, '--', ...args(extra)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+      const from = logs.length;
       proc.stdout!.on('data', (d) => logs.push(String(d)));
       proc.stderr!.on('data', (d) => logs.push(String(d)));
       env.controllerProc = proc;
-      await waitFor('controller process started', () => logs.join('').includes('controller started'), 60_000, 200);
+      await waitFor('controller process started', () => logs.slice(from).join('').includes('controller started'), 60_000, 200);
       return proc;
     },
     async stopController() {
