@@ -39,7 +39,7 @@ import {
   validateStatefulSet,
 } from './validate-workloads.js';
 
-export { validateDns1035Label } from './validate-util.js';
+export { validateDns1035Label, parseQuantity } from './validate-util.js';
 export { normalizeSecret, secretDecodeError } from './validate-kinds.js';
 export { parseCronSchedule, validateCronSchedule, CronParseError, type CronSchedule } from './validate-cron.js';
 

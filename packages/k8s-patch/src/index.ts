@@ -17,6 +17,7 @@ export { jsonMergePatch } from './merge-patch.js';
 export { jsonPatch } from './json-patch.js';
 export { strategicMergePatch } from './strategic.js';
 export { FieldSet, pathString } from './fieldset.js';
+export { rootSchema, propSchema, itemSchema, smpListKind, type SmpList } from './schema.js';
 
 export interface ApplyArgs {
   live: KubeObject | undefined;
