@@ -129,14 +129,16 @@ export async function managedResources(ctx: Ctx, app: Application): Promise<{ it
   }
   const client = destClient(ctx, app);
   const byKey = new Map<string, KubeObject>();
-  for (const t of targets) {
+  for (const t0 of targets) {
     let namespaced = true;
     try {
-      const { group, version } = parseApiVersion(String(t.apiVersion));
-      namespaced = (await resourceOf(client, group, version, String(t.kind))).namespaced;
+      const { group, version } = parseApiVersion(String(t0.apiVersion));
+      namespaced = (await resourceOf(client, group, version, String(t0.kind))).namespaced;
     } catch {
       /* unknown kind: keyed as namespaced */
     }
+    // as the controller applies it: namespaced objects land in the destination namespace
+    const t = namespaced && !t0.metadata?.namespace && app.spec.destination?.namespace ? { ...t0, metadata: { ...t0.metadata, namespace: app.spec.destination.namespace } } : t0;
     byKey.set(objKeyOf(t, app.spec.destination?.namespace, namespaced), t);
   }
   const items = live.map(({ status: s, live: l }) => {
