@@ -95,6 +95,11 @@ export async function startServer(client: KubeClient, o: Partial<ServerOptions> 
 
   let kp = opts.insecure ? currentKeyPair(store) : await ensureKeyPair(store);
   const plain = createHttpServer(opts.insecure ? handler : (req, res) => {
+    // probes (kubelet httpGet on the container port) get their answer over plain HTTP too
+    if (stripRoot(new URL(req.url ?? '/', 'http://x').pathname, opts.rootpath) === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return void res.end('ok');
+    }
     const host = req.headers.host ?? `localhost:${opts.port}`;
     res.writeHead(307, { location: `https://${host}${req.url ?? '/'}` });
     res.end();

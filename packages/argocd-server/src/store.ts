@@ -107,7 +107,7 @@ export class Store {
 
   /** Puts a Secret we just wrote into the cache at once (the watch confirms it a moment later). */
   private seeSecret(s: KubeObject): void {
-    (this.secrets as any).upsert?.(s);
+    see(this.secrets, s);
   }
 
   /** `server.secretkey` generated into argocd-secret when missing. */
@@ -160,4 +160,15 @@ export class Store {
   project(name: string): AppProject | undefined {
     return this.projects.get(this.namespace, name);
   }
+}
+
+/**
+ * Puts an object the server just wrote into an informer's cache at once, so the next request sees
+ * it (a login right after a password change, a project token right after it was issued); the
+ * watch event that follows carries the same object.
+ */
+export function see(inf: Informer<any>, obj: KubeObject): void {
+  const cur = inf.get(obj.metadata?.namespace, obj.metadata!.name!);
+  const newer = !cur || Number(obj.metadata?.resourceVersion) >= Number(cur.metadata?.resourceVersion) || Number.isNaN(Number(cur.metadata?.resourceVersion));
+  if (newer) (inf as unknown as { upsert?: (o: KubeObject) => void }).upsert?.(obj);
 }

@@ -8,12 +8,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { stopProcess } from '@flotilla/kube-runtime/testkit';
 import { parseAllDocuments, stringify } from 'yaml';
 import { KubeClient } from '@flotilla/kube-runtime';
 import { startTestCluster, type TestCluster } from '@flotilla/kube-runtime/testkit';
 import { startServer, type ArgoServer } from './server.js';
 import type { RepoClientLike, ServerOptions } from './context.js';
 import { newLogger } from './log.js';
+import { repoClient } from './repo.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const UPSTREAM_INSTALL = join(ROOT, '../shared/upstream/install-manifests/argo-cd/install.yaml');
@@ -83,7 +87,7 @@ export interface Env {
 
 export const DEFAULT_PROJECT = { apiVersion: 'argoproj.io/v1alpha1', kind: 'AppProject', metadata: { name: 'default', namespace: 'argocd' }, spec: { sourceRepos: ['*'], destinations: [{ server: '*', namespace: '*' }], clusterResourceWhitelist: [{ group: '*', kind: '*' }] } };
 
-export async function startEnv(o: Partial<ServerOptions> & { repo?: RepoClientLike; setup?: (c: TestCluster) => Promise<void> } = {}): Promise<Env> {
+export async function startEnv(o: Partial<ServerOptions> & { repo?: RepoClientLike; realRepoServer?: boolean; setup?: (c: TestCluster) => Promise<void> } = {}): Promise<Env> {
   const crds = argoCrds();
   if (!crds.yaml) throw new Error(crds.reason);
   const cluster = await startTestCluster({ prefix: 'argocd-server-' });
@@ -95,7 +99,7 @@ export async function startEnv(o: Partial<ServerOptions> & { repo?: RepoClientLi
   }
 }
 
-async function setupEnv(cluster: TestCluster, crdYaml: string, o: Partial<ServerOptions> & { repo?: RepoClientLike; setup?: (c: TestCluster) => Promise<void> }): Promise<Env> {
+async function setupEnv(cluster: TestCluster, crdYaml: string, o: Partial<ServerOptions> & { repo?: RepoClientLike; realRepoServer?: boolean; setup?: (c: TestCluster) => Promise<void> }): Promise<Env> {
   const f = join(cluster.dir, 'crds.yaml');
   writeFileSync(f, crdYaml);
   await cluster.k(['apply', '--server-side', '-f', f]);
@@ -107,7 +111,8 @@ async function setupEnv(cluster: TestCluster, crdYaml: string, o: Partial<Server
   const client = new KubeClient(cluster.kubeconfig, { fieldManager: 'argocd-server', qps: 200, burst: 400 });
   const logs: string[] = [];
   const log = newLogger('debug', (l) => logs.push(l));
-  const repo = o.repo ?? { generateManifests: async () => ({ revision: '', manifests: [] }) };
+  const repoServer = o.realRepoServer ? await startRepoServer(cluster.kubeconfig) : undefined;
+  const repo = repoServer ? await repoClient(repoServer.url) : (o.repo ?? { generateManifests: async () => ({ revision: '', manifests: [] }) });
   const start = (extra: Partial<ServerOptions> = {}) => startServer(client, { namespace: 'argocd', port: 0, address: '127.0.0.1', metricsPort: 0, metricsAddress: '127.0.0.1', refreshTimeoutMs: 3000, ...o, ...extra, log, repo });
   const env: Env = {
     cluster,
@@ -133,10 +138,55 @@ async function setupEnv(cluster: TestCluster, crdYaml: string, o: Partial<Server
     },
     async close() {
       await env.server.close();
+      await repoServer?.stop();
       client.close();
       await cluster.close();
     },
   };
   env.base = env.server.url;
   return env;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+const REPO_MAIN = `import('@flotilla/repo-server/main').then((m) => m.main(process.argv.slice(1))).then((c) => process.exit(c ?? 0), (e) => { console.error(e); process.exit(1); });`;
+
+/** The real argocd-repo-server as a process on loopback (reading repository Secrets of `argocd` through `kubeconfig`). */
+export async function startRepoServer(kubeconfig: string): Promise<{ url: string; proc: ChildProcess; stop(): Promise<void> }> {
+  const port = await freePort();
+  const mport = await freePort();
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', REPO_MAIN, '--', '--port', String(port), '--address', '127.0.0.1', '--metrics-port', String(mport), '--metrics-address', '127.0.0.1', '--namespace', 'argocd'], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { ...process.env, KUBECONFIG: kubeconfig },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const url = `http://127.0.0.1:${port}`;
+  const end = Date.now() + 60_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`argocd-repo-server exited (${proc.exitCode}):\n${out}`);
+    try {
+      const r = await fetch(`${url}/healthz`);
+      if (r.ok) break;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > end) {
+      proc.kill('SIGKILL');
+      throw new Error(`argocd-repo-server did not start:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { url, proc, stop: async () => void (await stopProcess(proc)) };
 }

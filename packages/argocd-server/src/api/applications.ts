@@ -2,10 +2,11 @@
 import { parseLabelSelector, matchLabels, SelectorError } from '@flotilla/apimachinery';
 import { ANNOTATIONS, FINALIZERS, type Application, type Operation } from '@flotilla/argocd-engine/types';
 import { jsonPatch as applyJsonPatch, jsonMergePatch as mergePatch } from '@flotilla/k8s-patch';
-import { ApiErr, Code, fromKube, invalid, notFound, precondition, qbool, qlist, type Router, type Req } from '../http.js';
+import { ApiErr, Code, denied, fromKube, invalid, notFound, precondition, qbool, qlist, type Router, type Req } from '../http.js';
 import { can, enforce, username, type Ctx } from '../context.js';
 import { APPS } from '../store.js';
 import { validateAppInProject, normalizeRepoURL } from '../project.js';
+import { syncWindowsState } from '../syncwindows.js';
 
 export function appObj(a: Application): string {
   return `${a.spec?.project || 'default'}/${a.metadata?.name}`;
@@ -187,6 +188,7 @@ export function registerApplications(r: Router, ctx: Ctx): void {
     if (b.revision && a.spec.syncPolicy?.automated && !b.revision.startsWith(a.spec.source?.targetRevision ?? 'HEAD') && a.spec.source?.targetRevision && b.revision !== a.spec.source.targetRevision) {
       throw precondition(`Cannot sync to ${b.revision}: auto-sync currently set to ${a.spec.source.targetRevision}`);
     }
+    if (!syncWindowsState(ctx.store.project(a.spec.project || 'default'), a, Date.now(), true).canSync) throw denied('cannot sync: blocked by sync window');
     const source = a.spec.source;
     const revision = String(b.revision || source?.targetRevision || 'HEAD');
     const sync: NonNullable<Operation['sync']> = {
