@@ -95,7 +95,8 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   for (const k of flags.keys()) if (!known.has(k)) ignored.push(k);
   const v = (n: string) => get(n);
   if (v('insecure') !== undefined) opts.insecure = parseBool(v('insecure')!, '--insecure');
-  if (v('port') !== undefined) opts.port = parseInt10(v('port')!, 'port');
+  // --port only from the flag: a Service named argocd-server gives every pod ARGOCD_SERVER_PORT=tcp://… (Kubernetes service links)
+  if (flags.get('port') !== undefined) opts.port = parseInt10(flags.get('port')!, 'port');
   if (v('metrics-port') !== undefined) opts.metricsPort = parseInt10(v('metrics-port')!, 'metrics-port');
   if (v('address') !== undefined) opts.address = v('address');
   if (v('metrics-address') !== undefined) opts.metricsAddress = v('metrics-address');
