@@ -76,7 +76,8 @@ export async function installClusterManagerRBAC(k: KubeClient, ns: string, names
   } catch (e) {
     if (!(e instanceof ApiError && e.code === 409)) throw new CliError(`failed to create the token Secret of ${serviceAccount}: ${(e as Error).message}`);
   }
-  const deadline = Date.now() + timeoutMs;
+  const start = Date.now();
+  let triedTokenRequest = false;
   for (;;) {
     const s: any = await k.get(R.secrets, ns, secretName).catch(() => undefined);
     const tok = s?.data?.token;
@@ -84,7 +85,21 @@ export async function installClusterManagerRBAC(k: KubeClient, ns: string, names
       log('info', `Created bearer token secret for ServiceAccount ${JSON.stringify(serviceAccount)}`);
       return Buffer.from(tok, 'base64').toString('utf8');
     }
-    if (Date.now() > deadline) throw new CliError(`timed out waiting for the token of ServiceAccount ${JSON.stringify(serviceAccount)} (Secret ${ns}/${secretName} has no token: is the token controller running?)`);
+    // a cluster without the token controller (Flotilla's) never fills the Secret: ask TokenRequest instead
+    if (!triedTokenRequest && Date.now() - start > Math.min(5_000, timeoutMs / 2)) {
+      triedTokenRequest = true;
+      try {
+        const tr: any = await k.createSub(R.serviceaccounts, ns, serviceAccount, 'token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 10 * 365 * 24 * 3600 } });
+        const t = tr?.status?.token;
+        if (t) {
+          log('info', `Issued a bearer token for ServiceAccount ${JSON.stringify(serviceAccount)} through TokenRequest (the Secret ${ns}/${secretName} was not filled in by a token controller)`);
+          return t;
+        }
+      } catch {
+        /* keep waiting for the Secret */
+      }
+    }
+    if (Date.now() - start > timeoutMs) throw new CliError(`timed out waiting for the token of ServiceAccount ${JSON.stringify(serviceAccount)} (Secret ${ns}/${secretName} has no token, and TokenRequest gave none)`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }

@@ -278,7 +278,7 @@ function roleCmd(): Command {
   };
   const policyFlags = [
     { name: 'action', short: 'a', type: 'string' as const, usage: 'Action to grant/deny permission on (e.g. get, create, list, update, delete)' },
-    { name: 'permission', type: 'string' as const, usage: 'Whether to allow or deny access to object with the action.  This can only be \'allow\' or \'deny\'', default: 'allow' },
+    { name: 'permission', short: 'p', type: 'string' as const, usage: 'Whether to allow or deny access to object with the action.  This can only be \'allow\' or \'deny\'', default: 'allow' },
     { name: 'object', short: 'o', type: 'string' as const, usage: 'Object within the project to grant/deny access.  Use \'*\' for a wildcard. Will want access to \'<project>/<object>\'' },
     { name: 'resource', short: 'r', type: 'string' as const, usage: 'Resource e.g. \'applications\', \'applicationsets\', \'logs\', \'exec\', etc.', default: 'applications' },
   ];
