@@ -93,6 +93,13 @@ class RestBackend implements AppBackend {
   async watch(name: string, ns: string | undefined, onApp: (a: Application) => boolean, signal: AbortSignal) {
     let done = false;
     let streamWorks = true;
+    // the state now (and a quick answer when the app is gone already)
+    try {
+      if (onApp(await this.getApp(name, ns))) return;
+    } catch (e) {
+      if (!(e instanceof RpcError && e.code === 5)) throw e;
+      if (onApp({ __deleted: true } as any)) return;
+    }
     while (!done && !signal.aborted) {
       if (streamWorks) {
         try {

@@ -226,4 +226,71 @@ describe('the seed\'s Argo CD journey on flotilla up', { skip, timeout: 1_800_00
     const v = await ok(['argocd', 'version', '--server', `${ingress.host}:${ingress.port}`, '--insecure']);
     assert.match(v, /\nargocd-server: v\S+/);
   });
+
+  // ---- beyond the journey, on the same flotilla up: diff exit codes, history/rollback, repo, --core, delete
+
+  it('argocd app diff: exit 0 when in sync; exit 1 with the ===== block and the changed field after drift', { skip: noExamples }, async () => {
+    const same = await sh(['argocd', 'app', 'diff', 'guestbook', '--refresh']);
+    assert.equal(same.code, 0, same.stdout + same.stderr);
+    assert.equal(same.stdout, '');
+    await ok(['kubectl', 'scale', 'deployment', 'guestbook-ui', '-n', 'default', '--replicas=2']);
+    const drift = await eventually(
+      async () => {
+        const r = await sh(['argocd', 'app', 'diff', 'guestbook', '--refresh']);
+        return r.code === 1 ? r : undefined;
+      },
+      120_000,
+      'the drift seen by app diff',
+    );
+    assert.match(drift!.stdout, /^\n===== apps\/Deployment default\/guestbook-ui ======\n/);
+    assert.match(drift!.stdout, /\n<   replicas: 2\n---\n>   replicas: 1\n/);
+    const quiet = await sh(['argocd', 'app', 'diff', 'guestbook', '--exit-code=false']);
+    assert.equal(quiet.code, 0);
+    await ok(['argocd', 'app', 'sync', 'guestbook', '--timeout', '300'], { timeoutMs: 360_000 });
+  });
+
+  it('history and rollback round trip: a new commit synced, then rolled back to the first deployment', { skip: noExamples }, async () => {
+    const deploy = readFileSync(join(examples!, 'guestbook', 'guestbook-ui-deployment.yaml'), 'utf8');
+    const sha = git!.commit('argocd-example-apps', { 'guestbook/guestbook-ui-deployment.yaml': deploy.replace('replicas: 1', 'replicas: 2') }, 'two replicas');
+    const get = await ok(['argocd', 'app', 'get', 'guestbook', '--hard-refresh']);
+    assert.match(get, new RegExp(`Sync Status:        OutOfSync from  \\(${sha.slice(0, 7)}\\)`));
+    await ok(['argocd', 'app', 'sync', 'guestbook', '--timeout', '300'], { timeoutMs: 360_000 });
+    const hist = await ok(['argocd', 'app', 'history', 'guestbook']);
+    const rows = hist.split('\n').filter((l) => /^\d+ /.test(l));
+    assert.ok(rows.length >= 2, hist);
+    assert.match(rows[rows.length - 1], new RegExp(`\\(${sha.slice(0, 7)}\\)$`));
+    assert.match(hist, /^SOURCE  http:\/\/\S+argocd-example-apps\.git\nID  +DATE  +REVISION\n/);
+    const first = rows[0].split(/\s+/)[0];
+    const rb = await ok(['argocd', 'app', 'rollback', 'guestbook', first, '--timeout', '300'], { timeoutMs: 360_000 });
+    assert.match(rb, /\nPhase:              Succeeded\n/);
+    const replicas = await ok(['kubectl', 'get', 'deployment', 'guestbook-ui', '-n', 'default', '-o', 'jsonpath={.spec.replicas}']);
+    assert.equal(replicas, '1');
+    const ids = (await ok(['argocd', 'app', 'history', 'guestbook', '-o', 'id'])).trim().split('\n');
+    assert.equal(ids.length, rows.length + 1);
+  });
+
+  it('argocd repo add / list / get / rm with the Git server on the host', { skip: noExamples }, async () => {
+    const url = git!.podURL('argocd-example-apps');
+    assert.equal(await ok(['argocd', 'repo', 'add', url]), `Repository '${url}' added\n`);
+    const list = await ok(['argocd', 'repo', 'list']);
+    assert.match(list, /^TYPE\s+NAME\s+REPO\s+INSECURE\s+OCI\s+LFS\s+CREDS\s+STATUS\s+MESSAGE\s+PROJECT\n/);
+    assert.match(list, new RegExp(`\\ngit\\s+${url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\s+false\\s+false\\s+false\\s+false\\s+Successful`));
+    assert.equal(await ok(['argocd', 'repo', 'get', url, '-o', 'url']), `${url}\n`);
+    const bad = await sh(['argocd', 'repo', 'add', 'http://host.flotilla.internal:1/nothing.git']);
+    assert.equal(bad.code, 20);
+    assert.equal(await ok(['argocd', 'repo', 'rm', url]), `Repository '${url}' removed\n`);
+  });
+
+  it('--core: the same application straight from the Kubernetes API (the kubeconfig namespace is argocd)', { skip: noExamples }, async () => {
+    assert.match(await ok(['argocd', 'app', 'list', '--core']), /\nargocd\/guestbook\s+https:\/\/kubernetes\.default\.svc\s+default\s+default\s+/);
+    assert.match(await ok(['argocd', 'app', 'get', 'guestbook', '--core']), /^Name:               argocd\/guestbook\n/);
+  });
+
+  it('argocd app delete guestbook -y removes the app and its resources', { skip: noExamples }, async () => {
+    assert.equal(await ok(['argocd', 'app', 'delete', 'guestbook', '-y', '--wait']), "application 'guestbook' deleted\n");
+    const r = await sh(['argocd', 'app', 'get', 'guestbook']);
+    assert.equal(r.code, 20);
+    assert.match(r.stderr, /NotFound/);
+    await eventually(async () => (await sh(['kubectl', 'get', 'deployment', 'guestbook-ui', '-n', 'default'])).code !== 0, 120_000, 'guestbook-ui deleted');
+  });
 });
