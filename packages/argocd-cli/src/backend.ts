@@ -4,9 +4,9 @@
  * create, set, delete, sync (by writing `operation`), wait, history, rollback, terminate-op).
  */
 import type { Application } from '@flotilla/argocd-engine/types';
-import { ApiError, KubeClient, type Resource } from '@flotilla/kube-runtime';
+import type { KubeClient, Resource } from '@flotilla/kube-runtime';
 import { ApiClient, RpcError } from './client.js';
-import { apiClient, CliError, connection, explainAuth, kubeClient, kubeNamespace } from './session.js';
+import { apiClient, CliError, connection, explainAuth, isApiError, kubeClient, kubeNamespace } from './session.js';
 
 export interface SyncRequest {
   name: string;
@@ -147,7 +147,7 @@ export const APPLICATIONS: Resource = { group: 'argoproj.io', version: 'v1alpha1
 export const APPPROJECTS: Resource = { group: 'argoproj.io', version: 'v1alpha1', plural: 'appprojects', kind: 'AppProject', namespaced: true };
 
 function kubeErr(e: unknown, what: string): never {
-  if (e instanceof ApiError) {
+  if (isApiError(e)) {
     const code = e.code === 404 ? 5 : e.code === 409 ? 6 : e.code === 403 ? 7 : e.code === 401 ? 16 : e.code === 400 || e.code === 422 ? 3 : 2;
     throw new RpcError(code, e.code === 404 ? `${what} not found` : e.message, e.code);
   }
@@ -188,7 +188,7 @@ class CoreBackend implements AppBackend {
     try {
       return (await this.k.create(APPLICATIONS, ns, app)) as Application;
     } catch (e) {
-      if (!(e instanceof ApiError && e.code === 409)) kubeErr(e, 'application');
+      if (!isApiError(e, 409)) kubeErr(e, 'application');
       const existing = (await this.k.get(APPLICATIONS, ns, app.metadata!.name!)) as Application;
       if (JSON.stringify(existing.spec) === JSON.stringify(app.spec)) return existing;
       if (!upsert) throw new RpcError(3, `existing application spec is different, use upsert flag to force update`);
@@ -266,7 +266,7 @@ class CoreBackend implements AppBackend {
 /** The backend for the command's flags: REST by default, Kubernetes with --core (or a core context). */
 export async function appBackend(opts: Record<string, any>, changed: Set<string>): Promise<AppBackend> {
   const c = connection(opts, changed);
-  if (c.core) return new CoreBackend(kubeClient(opts), kubeNamespace(opts, 'argocd'));
+  if (c.core) return new CoreBackend(await kubeClient(opts), kubeNamespace(opts, 'argocd'));
   const api = await apiClient(opts, changed);
   return new RestBackend(api, api.base.host, api.base.protocol === 'http:');
 }

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { KubeClient } from '@flotilla/kube-runtime';
+import type { KubeClient } from '@flotilla/kube-runtime';
 import { ApiClient, RpcError } from './client.js';
 import type { FlagDef } from './cmd/flags.js';
 import { defaultConfigPath, readConfig, resolveContext, type LocalConfig } from './config.js';
@@ -38,6 +38,19 @@ export function globalFlags(env: NodeJS.ProcessEnv = process.env): FlagDef[] {
     { name: 'server-name', type: 'string', usage: "Name of the Argo CD API server; set this or the ARGOCD_SERVER_NAME environment variable when the server's name label differs from the default, for example when installing via the Helm chart", default: 'argocd-server' },
   ];
 }
+
+/** An error answered by the Kubernetes API (kube-runtime's ApiError), without loading kube-runtime. */
+export function isApiError(e: unknown, code?: number): e is Error & { code: number; reason: string } {
+  return e instanceof Error && typeof (e as any).code === 'number' && 'reason' in e && (code === undefined || (e as any).code === code);
+}
+
+/** The built-in resources the CLI uses (kube-runtime's R, without loading it at start). */
+export const RES = {
+  secrets: { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
+  configmaps: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true },
+  serviceaccounts: { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true },
+  namespaces: { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
+};
 
 export class CliError extends Error {
   constructor(
@@ -164,7 +177,8 @@ function kubeconfigPath(o: Record<string, any>): string | undefined {
 }
 
 /** A Kubernetes client from the kubeconfig (`--kubeconfig`, `--context`/`--kube-context`), or in-cluster. */
-export function kubeClient(o: Record<string, any>): KubeClient {
+export async function kubeClient(o: Record<string, any>): Promise<KubeClient> {
+  const { KubeClient } = await import('@flotilla/kube-runtime');
   const path = kubeconfigPath(o);
   const ctx = o.context || o.kubeContext;
   let src: any = path;

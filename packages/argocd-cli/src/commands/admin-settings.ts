@@ -7,12 +7,9 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { Command, Exit } from '../cmd/command.js';
 import { io, log, println } from '../cmd/io.js';
-import { getHealth } from '@flotilla/argocd-engine/health';
-import { listActions, runAction } from '@flotilla/argocd-engine/actions';
-import { R } from '@flotilla/kube-runtime';
 import { printDiff } from '../diff.js';
 import { table, toYAML } from '../output.js';
-import { CliError, kubeClient, kubeFlags, kubeNamespace } from '../session.js';
+import { CliError, kubeClient, kubeFlags, kubeNamespace, RES as R } from '../session.js';
 
 type Group = (use: string, short: string, ...children: Command[]) => Command;
 
@@ -38,7 +35,7 @@ async function argocdCM(opts: Record<string, any>): Promise<Record<string, strin
     return (cm.data ?? {}) as Record<string, string>;
   }
   if (opts.loadClusterSettings) {
-    const k = kubeClient(opts);
+    const k = await kubeClient(opts);
     const cm: any = await k.get(R.configmaps, kubeNamespace(opts), 'argocd-cm').catch((e) => {
       throw new CliError((e as Error).message);
     });
@@ -86,6 +83,7 @@ function healthCmd(): Command {
     run: async ({ args, opts }) => {
       const res = resourceFile(args[0]);
       const settings = (await engineSettings()).parseSettings(await argocdCM(opts));
+      const { getHealth } = await import('@flotilla/argocd-engine/health');
       const h = await getHealth(res, { overrides: overridesOf(settings) });
       const [g, k] = groupKind(res);
       if (!h) {
@@ -149,6 +147,7 @@ function listActionsCmd(): Command {
       const settings = (await engineSettings()).parseSettings(await argocdCM(opts));
       let actions;
       try {
+        const { listActions } = await import('@flotilla/argocd-engine/actions');
         actions = await listActions(res, overridesOf(settings));
       } catch (e) {
         throw new CliError((e as Error).message);
@@ -175,6 +174,7 @@ function runActionCmd(): Command {
       const settings = (await engineSettings()).parseSettings(await argocdCM(opts));
       let result;
       try {
+        const { runAction } = await import('@flotilla/argocd-engine/actions');
         result = await runAction(structuredClone(res), args[1], overridesOf(settings));
       } catch (e) {
         throw new CliError((e as Error).message);
@@ -222,7 +222,7 @@ async function loadPolicyData(opts: Record<string, any>): Promise<Record<string,
     if (doc && typeof doc === 'object' && !Array.isArray(doc) && doc.kind === 'ConfigMap') return { ...(doc.data ?? {}) };
     return { 'policy.csv': text };
   }
-  const k = kubeClient(opts);
+  const k = await kubeClient(opts);
   const cm: any = await k.get(R.configmaps, kubeNamespace(opts), 'argocd-rbac-cm').catch((e) => {
     throw new CliError((e as Error).message);
   });

@@ -2,8 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Command } from '../cmd/command.js';
 import { io, println } from '../cmd/io.js';
-import { ApiError, R } from '@flotilla/kube-runtime';
-import { CliError, kubeClient, kubeFlags, kubeNamespace } from '../session.js';
+import { CliError, isApiError, kubeClient, kubeFlags, kubeNamespace, RES as R } from '../session.js';
 import { settingsCommand } from './admin-settings.js';
 
 const group = (use: string, short: string, ...children: Command[]) =>
@@ -25,12 +24,12 @@ function initialPassword(): Command {
     args: { max: 0 },
     run: async ({ opts }) => {
       const ns = kubeNamespace(opts);
-      const k = kubeClient(opts);
+      const k = await kubeClient(opts);
       let secret: any;
       try {
         secret = await k.get(R.secrets, ns, 'argocd-initial-admin-secret');
       } catch (e) {
-        if (e instanceof ApiError) throw new CliError(e.code === 404 ? `secrets "argocd-initial-admin-secret" not found` : e.message);
+        if (isApiError(e)) throw new CliError(e.code === 404 ? `secrets "argocd-initial-admin-secret" not found` : e.message);
         throw new CliError((e as Error).message);
       }
       const b64 = secret.data?.password;
@@ -59,7 +58,7 @@ function redisInitialPassword(): Command {
     args: { max: 0 },
     run: async ({ opts }) => {
       const ns = kubeNamespace(opts);
-      const k = kubeClient(opts);
+      const k = await kubeClient(opts);
       const name = 'argocd-redis';
       try {
         await k.create(R.secrets, ns, {
@@ -70,7 +69,7 @@ function redisInitialPassword(): Command {
           data: { auth: Buffer.from(randomPassword(16)).toString('base64') },
         } as any);
       } catch (e) {
-        if (!(e instanceof ApiError && e.code === 409)) throw new CliError((e as Error).message);
+        if (!isApiError(e, 409)) throw new CliError((e as Error).message);
       }
       println(`Argo CD Redis secret state confirmed: secret name ${name}.`);
       const s: any = await k.get(R.secrets, ns, name).catch((e) => {

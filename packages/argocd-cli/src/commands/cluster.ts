@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { ApiError, KubeClient, R, resolveConfig, type Resource } from '@flotilla/kube-runtime';
+import type { KubeClient, Resource } from '@flotilla/kube-runtime';
 import { Command } from '../cmd/command.js';
 import { io, log, println, readLine } from '../cmd/io.js';
 import { printResource, table } from '../output.js';
-import { apiClient, CliError, explainAuth, withContext } from '../session.js';
+import { apiClient, CliError, explainAuth, isApiError, RES as R, withContext } from '../session.js';
 
 const enc = encodeURIComponent;
 const CLUSTERROLES: Resource = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', kind: 'ClusterRole', namespaced: false };
@@ -29,7 +29,7 @@ async function createOrKeep(k: KubeClient, r: Resource, ns: string | undefined, 
     await k.create(r, ns, obj);
     log('info', `${what} created${ns ? ` in namespace ${JSON.stringify(ns)}` : ''}`);
   } catch (e) {
-    if (!(e instanceof ApiError && e.code === 409)) throw new CliError(`failed to create ${what}: ${(e as Error).message}`);
+    if (!isApiError(e, 409)) throw new CliError(`failed to create ${what}: ${(e as Error).message}`);
     if (upsert) {
       const cur: any = await k.get(r, ns, obj.metadata.name);
       await k.update(r, { ...cur, ...obj, metadata: { ...cur.metadata, ...obj.metadata, resourceVersion: cur.metadata.resourceVersion } });
@@ -74,7 +74,7 @@ export async function installClusterManagerRBAC(k: KubeClient, ns: string, names
   try {
     await k.create(R.secrets, ns, { apiVersion: 'v1', kind: 'Secret', metadata: { name: secretName, namespace: ns, annotations: { 'kubernetes.io/service-account.name': serviceAccount } }, type: 'kubernetes.io/service-account-token' } as any);
   } catch (e) {
-    if (!(e instanceof ApiError && e.code === 409)) throw new CliError(`failed to create the token Secret of ${serviceAccount}: ${(e as Error).message}`);
+    if (!isApiError(e, 409)) throw new CliError(`failed to create the token Secret of ${serviceAccount}: ${(e as Error).message}`);
   }
   const start = Date.now();
   let triedTokenRequest = false;
@@ -156,6 +156,7 @@ function addCmd(): Command {
       }
       const ctx = args[0];
       const cfgText = withContext(text, ctx);
+      const { KubeClient, resolveConfig } = await import('@flotilla/kube-runtime');
       const conf = resolveConfig(cfgText);
       if (!opts.yes) {
         const msg = `WARNING: This will create a service account \`argocd-manager\` on the cluster referenced by context \`${ctx}\` with full cluster level privileges. Do you want to continue [y/N]? `;
