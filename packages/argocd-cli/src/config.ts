@@ -5,7 +5,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import YAML from 'yaml';
+import YAML from './yaml.js';
 
 export interface ServerEntry {
   server: string;

@@ -2,7 +2,7 @@
  * Output helpers shared by the commands: `-o json|yaml` as upstream prints them (JSON indented by
  * two spaces; YAML with sorted keys, as sigs.k8s.io/yaml writes it), Go's time formats, tables.
  */
-import YAML from 'yaml';
+import YAML from './yaml.js';
 import { io } from './cmd/io.js';
 import { TabWriter } from './cmd/tabwriter.js';
 import { CliError } from './session.js';

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import YAML from 'yaml';
+import YAML from './yaml.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeClient } from '@flotilla/kube-runtime';

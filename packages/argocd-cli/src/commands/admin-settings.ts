@@ -4,7 +4,7 @@
  * ConfigMaps), with the engine's health/actions/settings/diff modules and the server's RBAC.
  */
 import { readFileSync } from 'node:fs';
-import YAML from 'yaml';
+import YAML from '../yaml.js';
 import { Command, Exit } from '../cmd/command.js';
 import { io, log, println } from '../cmd/io.js';
 import { printDiff } from '../diff.js';

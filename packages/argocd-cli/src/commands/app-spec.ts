@@ -3,7 +3,7 @@
  * SetAppSpecOptions): only flags given on the command line change the spec.
  */
 import { readFileSync } from 'node:fs';
-import YAML from 'yaml';
+import YAML from '../yaml.js';
 import type { Application } from '@flotilla/argocd-engine/types';
 import type { FlagDef } from '../cmd/flags.js';
 import { parseDuration } from '../cmd/flags.js';

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import YAML from 'yaml';
+import YAML from '../yaml.js';
 import type { Application } from '@flotilla/argocd-engine/types';
 import { Command } from '../cmd/command.js';
 import { io, println, readLine } from '../cmd/io.js';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import YAML from 'yaml';
+import YAML from '../yaml.js';
 import type { KubeClient, Resource } from '@flotilla/kube-runtime';
 import { Command } from '../cmd/command.js';
 import { io, log, println, readLine } from '../cmd/io.js';

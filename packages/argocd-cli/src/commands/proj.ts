@@ -7,7 +7,7 @@ import { ApiClient } from '../client.js';
 import { printResource, rfc3339, table } from '../output.js';
 import { apiClient, CliError, explainAuth } from '../session.js';
 import { readFileSync } from 'node:fs';
-import YAML from 'yaml';
+import YAML from '../yaml.js';
 
 const enc = encodeURIComponent;
 const help = ({ cmd }: { cmd: Command }) => {
