@@ -56,10 +56,10 @@ argocd login cd.argoproj.io --sso
 argocd login cd.argoproj.io --core`,
     args: { max: 1 },
     flags: [
-      { name: 'callback', type: 'string', usage: 'Override the callback URL' },
+      { name: 'callback', type: 'string', usage: 'Scheme, Host and Port for the callback URL' },
       { name: 'name', type: 'string', usage: 'Name to use for the context' },
       { name: 'password', type: 'string', usage: 'The password of an account to authenticate' },
-      { name: 'skip-test-tls', type: 'bool', usage: 'Skip testing whether the server is configured with TLS (this can help when the command hangs for no obvious reason)' },
+      { name: 'skip-test-tls', type: 'bool', usage: 'Skip testing whether the server is configured with TLS (this can help when the command hangs for no apparent reason)' },
       { name: 'sso', type: 'bool', usage: 'Perform SSO login' },
       { name: 'sso-launch-browser', type: 'bool', usage: 'Automatically launch the system default browser when performing SSO login', default: true },
       { name: 'sso-port', type: 'int', usage: 'Port to run local OAuth2 login application', default: 8085 },
