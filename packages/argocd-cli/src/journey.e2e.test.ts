@@ -286,6 +286,27 @@ describe('the seed\'s Argo CD journey on flotilla up', { skip, timeout: 1_800_00
     assert.match(await ok(['argocd', 'app', 'get', 'guestbook', '--core']), /^Name:               argocd\/guestbook\n/);
   });
 
+  it('argocd app resources / manifests / actions list / actions run restart / logs', { skip: noExamples }, async () => {
+    const res = await ok(['argocd', 'app', 'resources', 'guestbook']);
+    assert.match(res, /^GROUP\s+KIND\s+NAMESPACE\s+NAME\s+ORPHANED\n/);
+    assert.match(res, /\napps\s+Deployment\s+default\s+guestbook-ui\s+No\n/);
+    assert.match(res, /\n\s+Service\s+default\s+guestbook-ui\s+No\n/);
+    const man = await ok(['argocd', 'app', 'manifests', 'guestbook']);
+    assert.equal(man.split(/^---$/m).length - 1, 2, man);
+    assert.match(man, /\nkind: Deployment\n/);
+    const live = await ok(['argocd', 'app', 'manifests', 'guestbook', '--source', 'live']);
+    assert.match(live, /\nkind: Deployment\n/);
+    assert.match(live, /\nstatus:\n/);
+    const acts = await ok(['argocd', 'app', 'actions', 'list', 'guestbook', '--kind', 'Deployment']);
+    assert.match(acts, /^GROUP\s+KIND\s+NAME\s+ACTION\s+DISABLED\n/);
+    assert.match(acts, /\napps\s+Deployment\s+guestbook-ui\s+restart\s+false\n/);
+    await ok(['argocd', 'app', 'actions', 'run', 'guestbook', 'restart', '--kind', 'Deployment', '--resource-name', 'guestbook-ui']);
+    const at = await ok(['kubectl', 'get', 'deployment', 'guestbook-ui', '-n', 'default', '-o', "jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}"]);
+    assert.match(at, /^\d{4}-\d\d-\d\dT/);
+    const logs = await sh(['argocd', 'app', 'logs', 'guestbook', '--kind', 'Deployment', '--tail', '5']);
+    assert.equal(logs.code, 0, logs.stderr);
+  });
+
   it('argocd app delete guestbook -y removes the app and its resources', { skip: noExamples }, async () => {
     assert.equal(await ok(['argocd', 'app', 'delete', 'guestbook', '-y', '--wait']), "application 'guestbook' deleted\n");
     const r = await sh(['argocd', 'app', 'get', 'guestbook']);
