@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// Argo CD application controller benchmark (issue 9 targets), against a real `flotilla up`, a real
+// git server and argocd-repo-server, the controller as a process of its own:
+//   1,000 Applications x 10 ConfigMaps, auto-sync, one repo: cold start → all Synced + Healthy  (target < 60 s)
+//   controller RSS with them                                                                     (target < 600 MB)
+//   CPU of a full reconciliation pass of the unchanged apps (--app-resync 30, one 30 s period)    (target < 10 s)
+//   a commit to one app's path → synced, after a refresh request                                  (target < 3 s)
+// BENCH_APPS (default 1000) and BENCH_CMS (default 10) scale it down for a quick look.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEnv } from '../packages/argocd-controller/dist/testenv.js';
+import { cpuMs, rssMb } from './lib.mjs';
+
+const N = Number(process.env.BENCH_APPS ?? 1000);
+const CMS = Number(process.env.BENCH_CMS ?? 10);
+const APPS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications', kind: 'Application', namespaced: true };
+const pad = (i) => String(i).padStart(4, '0');
+const cm = (app, j, v = '1') => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${app}-cm-${j}\ndata:\n  value: "${v}"\n`;
+
+const scratch = mkdtempSync(join(tmpdir(), 'flotilla-bench-cd-'));
+const env = await startEnv({ repos: { apps: null }, controller: false });
+try {
+  const files = {};
+  for (let i = 0; i < N; i++) for (let j = 0; j < CMS; j++) files[`apps/app-${pad(i)}/cm-${j}.yaml`] = cm(`app-${pad(i)}`, j);
+  env.git.commit('apps', files, `${N} apps`);
+  await env.k(['create', 'namespace', 'bench']);
+  // the Applications exist before the controller starts: a cold start
+  const mk = (i) => ({
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: { name: `app-${pad(i)}`, namespace: 'argocd' },
+    spec: { project: 'default', source: { repoURL: env.git.url('apps'), targetRevision: 'HEAD', path: `apps/app-${pad(i)}` }, destination: { server: 'https://kubernetes.default.svc', namespace: 'bench' }, syncPolicy: { automated: { prune: true } } },
+  });
+  for (let i = 0; i < N; i += 50) await Promise.all(Array.from({ length: Math.min(50, N - i) }, (_, k) => env.client.create(APPS, 'argocd', mk(i + k))));
+  const t0 = performance.now();
+  const proc = await env.startControllerProcess(['--status-processors', '50', '--operation-processors', '50', '--kube-api-qps', '2000', '--kube-api-burst', '4000', '--kubectl-parallelism-limit', '50', '--app-resync', '30', '--app-resync-jitter', '0', '--loglevel', 'warn']);
+  let cold;
+  for (;;) {
+    const l = await env.client.list(APPS, 'argocd');
+    const ok = l.items.filter((a) => a.status?.sync?.status === 'Synced' && a.status?.health?.status === 'Healthy' && a.status?.operationState?.phase === 'Succeeded').length;
+    if (ok === N) {
+      cold = performance.now() - t0;
+      break;
+    }
+    if (performance.now() - t0 > 900_000) throw new Error(`only ${ok}/${N} apps Synced + Healthy after 900 s`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const rss = rssMb(proc.pid);
+  // steady state: every app is refreshed once per 30 s period; nothing changed
+  await new Promise((r) => setTimeout(r, 5000));
+  const c0 = cpuMs(proc.pid);
+  await new Promise((r) => setTimeout(r, 30_000));
+  const pass = cpuMs(proc.pid) - c0;
+  const rss2 = rssMb(proc.pid);
+  // a commit to one app's path, then a refresh request
+  const target = `app-${pad(Math.floor(N / 2))}`;
+  const sha = env.git.commit('apps', { [`apps/${target}/cm-0.yaml`]: cm(target, 0, '2') }, 'change one app');
+  const t1 = performance.now();
+  await env.client.patch(APPS, 'argocd', target, { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } });
+  for (;;) {
+    const a = await env.client.get(APPS, 'argocd', target);
+    if (a.status?.sync?.status === 'Synced' && a.status?.sync?.revision === sha && a.status?.operationState?.phase === 'Succeeded' && a.status.operationState.syncResult?.revision === sha) break;
+    if (performance.now() - t1 > 120_000) throw new Error('the changed app did not sync in 120 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const commit = performance.now() - t1;
+  const v = (await env.k(['get', 'configmap', `${target}-cm-0`, '-n', 'bench', '-o', 'jsonpath={.data.value}'])).trim();
+  if (v !== '2') throw new Error(`the change did not reach the cluster (value ${v})`);
+  console.log(`argocd-controller: ${N} apps x ${CMS} ConfigMaps, cold start → all Synced + Healthy in ${(cold / 1000).toFixed(1)} s (target < 60 s)`);
+  console.log(`argocd-controller: controller RSS ${rss.toFixed(0)} MB after the sync, ${rss2.toFixed(0)} MB in steady state (target < 600 MB)`);
+  console.log(`argocd-controller: CPU of one full reconciliation pass of unchanged apps (30 s resync period): ${(pass / 1000).toFixed(1)} s (target < 10 s)`);
+  console.log(`argocd-controller: commit → synced after a refresh request: ${commit.toFixed(0)} ms (target < 3000 ms)`);
+} finally {
+  await env.stop();
+  rmSync(scratch, { recursive: true, force: true });
+}

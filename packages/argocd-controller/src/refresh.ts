@@ -1,0 +1,260 @@
+/**
+ * The refresh of one Application: project checks, render (through the shared render cache), compare
+ * with the live-state cache, status write (only when something changed, or reconciledAt on a full
+ * refresh), the refresh annotation removed, automated sync started. A full refresh (render at the
+ * latest revision) happens on a spec change, the refresh annotation (`hard`: the repo server's cache
+ * bypassed too) or when `timeout.reconciliation` (+ jitter) has passed; a change of a tracked object
+ * only compares again.
+ */
+import type { KubeObject } from '@flotilla/apimachinery';
+import type { ReconcileResult } from '@flotilla/kube-runtime';
+import { ANNOTATIONS, FINALIZERS, type AppProject, type Application, type ApplicationCondition, type ApplicationSource, type ApplicationStatus } from '@flotilla/argocd-engine';
+import { globMatch } from '@flotilla/repo-server';
+import { hookTypes } from './tasks.js';
+import type { Shared } from './controller.js';
+import { writeApp, type AppWrite } from './write.js';
+import { compareApp, resourceStatuses, type CompareResult, type KindInfo } from './compare.js';
+import { destinationAllowed, sourceRepoAllowed, syncWindowVerdict } from './project.js';
+import { autoSyncDecision } from './autosync.js';
+import type { ClusterCache } from './cluster-cache.js';
+import type { ClusterInfo } from './clusters.js';
+
+export interface Rendered {
+  revision: string;
+  revisions?: string[];
+  sourceType: string;
+  sourceTypes?: string[];
+  targets: KubeObject[];
+}
+
+export interface AppMemo {
+  specKey: string;
+  renderedAt: number;
+  jitterMs: number;
+  rendered?: Rendered;
+  renderError?: string;
+  lastWritten?: string;
+  retryAt?: number;
+  /** last self-heal / auto-sync attempt (ms) */
+  autoSyncAt?: number;
+  /** results of the running operation the record does not hold */
+  opMemory?: { id: string; results: Map<string, import('@flotilla/argocd-engine/sync').TaskResult> };
+}
+
+export const nowISO = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** The sources of an app (single or multiple), for display and rendering. */
+export function appSources(app: Application, op?: { source?: ApplicationSource; sources?: ApplicationSource[] }): { sources: ApplicationSource[]; multi: boolean } {
+  if (op?.sources?.length) return { sources: op.sources, multi: true };
+  if (op?.source) return { sources: [op.source], multi: false };
+  if (app.spec.sources?.length) return { sources: app.spec.sources, multi: true };
+  return { sources: app.spec.source ? [app.spec.source] : [], multi: false };
+}
+
+/** Renders every source of an app at its (or the given) revisions. */
+export async function renderSources(sh: Shared, app: Application, sources: ApplicationSource[], revisions: (string | undefined)[] | undefined, fresh: boolean, noCache: boolean): Promise<Rendered> {
+  const ns = app.spec.destination?.namespace;
+  const appName = app.metadata!.name!;
+  const resolved = await Promise.all(sources.map((s, i) => sh.render.resolve(s.repoURL, revisions?.[i] ?? s.targetRevision, fresh && !s.chart).catch((e) => (s.chart ? s.targetRevision ?? '' : Promise.reject(e)))));
+  const refSources: Record<string, ApplicationSource> = {};
+  sources.forEach((s, i) => {
+    if (s.ref) refSources[`$${s.ref}`] = { ...s, targetRevision: resolved[i] };
+  });
+  const targets: KubeObject[] = [];
+  const revs: string[] = [];
+  const types: string[] = [];
+  for (let i = 0; i < sources.length; i++) {
+    const s = sources[i];
+    if (s.ref && !s.path && !s.chart) {
+      revs.push(resolved[i]);
+      types.push('');
+      continue;
+    }
+    try {
+      const r = await sh.render.render({ source: s, appName, namespace: ns, refSources: Object.keys(refSources).length ? refSources : undefined, resolved: resolved[i] }, noCache);
+      revs.push(r.revision);
+      types.push(r.sourceType);
+      for (const m of r.manifests) targets.push(m);
+    } catch (e) {
+      throw new Error(`failed to generate manifest for source ${i + 1} of ${sources.length}: ${(e as Error).message}`);
+    }
+  }
+  return { revision: revs[0] ?? '', revisions: sources.length > 1 || app.spec.sources?.length ? revs : undefined, sourceType: types.find(Boolean) ?? 'Directory', sourceTypes: app.spec.sources?.length ? types : undefined, targets };
+}
+
+/** Project and destination checks → the cluster, or InvalidSpecError conditions. */
+export function validateApp(sh: Shared, app: Application, project: AppProject | undefined): { cluster?: ClusterInfo; conditions: ApplicationCondition[] } {
+  const p = app.spec.project || 'default';
+  const conditions: ApplicationCondition[] = [];
+  if (!project) return { conditions: [{ type: 'InvalidSpecError', message: `Application referencing project ${p} which does not exist` }] };
+  const ns = app.metadata?.namespace;
+  if (ns !== sh.opts.namespace && !(project.spec?.sourceNamespaces ?? []).some((g) => globMatch(g, ns ?? ''))) {
+    conditions.push({ type: 'InvalidSpecError', message: `application '${app.metadata?.name}' in namespace '${ns}' is not permitted to use project '${p}'` });
+  }
+  const { sources } = appSources(app);
+  if (!sources.length) conditions.push({ type: 'InvalidSpecError', message: 'spec.source or spec.sources must be specified' });
+  for (const s of sources) {
+    if (!s.repoURL) conditions.push({ type: 'InvalidSpecError', message: 'spec.source.repoURL is required' });
+    else if (!sourceRepoAllowed(project, s.repoURL)) conditions.push({ type: 'InvalidSpecError', message: `application repo ${s.repoURL} is not permitted in project '${p}'` });
+  }
+  const c = sh.clusters.resolve(app.spec.destination ?? {});
+  if ('error' in c && !('server' in c)) {
+    conditions.push({ type: 'InvalidSpecError', message: c.error });
+    return { conditions };
+  }
+  const cluster = c as ClusterInfo;
+  if (cluster.error) conditions.push({ type: 'InvalidSpecError', message: cluster.error });
+  if (!destinationAllowed(project, { server: cluster.server, name: cluster.name, namespace: app.spec.destination?.namespace })) {
+    conditions.push({ type: 'InvalidSpecError', message: `application destination server '${cluster.server}' and namespace '${app.spec.destination?.namespace ?? ''}' do not match any of the allowed destinations in project '${p}'` });
+  }
+  return { cluster, conditions };
+}
+
+/** The live-state cache of a cluster once synced (or its error). */
+/** The live-state cache of a cluster once synced, or the reason it is not (a string). */
+export async function readyCache(sh: Shared, cluster: ClusterInfo): Promise<ClusterCache | string> {
+  const cache = sh.clusters.cache(cluster);
+  if (!cache.hasSynced) {
+    try {
+      await cache.ready;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+  return cache;
+}
+
+export const kindInfoOf = (cache: ClusterCache) => (g: string, k: string): KindInfo | undefined => {
+  const r = cache.resourceFor(g, k);
+  return r ? { namespaced: r.namespaced, version: r.version } : undefined;
+};
+
+export async function compareWith(sh: Shared, app: Application, project: AppProject | undefined, cache: ClusterCache, cluster: ClusterInfo, targets: KubeObject[]): Promise<CompareResult> {
+  const destNs = app.spec.destination?.namespace;
+  return compareApp({
+    app,
+    project,
+    targets,
+    live: (g, k, ns, n) => cache.get(g, k, ns, n),
+    tracked: cache.appObjects(sh.instance(app)),
+    namespaceObjects: project?.spec?.orphanedResources && destNs ? cache.namespaceObjects(destNs) : undefined,
+    kindInfo: kindInfoOf(cache),
+    settings: sh.settings(),
+    server: cluster.server,
+    controllerNamespace: sh.opts.namespace,
+  });
+}
+
+function mergeConditions(old: ApplicationCondition[] | undefined, fresh: ApplicationCondition[]): ApplicationCondition[] | undefined {
+  const now = nowISO();
+  const out = fresh.map((c) => ({ ...c, lastTransitionTime: (old ?? []).find((o) => o.type === c.type && o.message === c.message)?.lastTransitionTime ?? now }));
+  return out.length ? out : undefined;
+}
+
+
+export async function refreshApp(sh: Shared, app: Application, key: string): Promise<ReconcileResult> {
+  const t0 = performance.now();
+  const now = Date.now();
+  const s = sh.settings();
+  const resyncMs = (sh.opts.resyncSeconds ?? s.reconciliationTimeoutSeconds ?? 180) * 1000;
+  let m = sh.memo.get(key);
+  if (!m) sh.memo.set(key, (m = { specKey: '', renderedAt: 0, jitterMs: Math.random() * (sh.opts.jitterSeconds ?? 60) * 1000 }));
+  const ann = app.metadata?.annotations?.[ANNOTATIONS.refresh];
+  const specKey = JSON.stringify([app.spec.source, app.spec.sources, app.spec.destination, app.spec.project]);
+  const expired = resyncMs > 0 && now - m.renderedAt >= resyncMs + m.jitterMs;
+  const full = !!ann || m.specKey !== specKey || !m.rendered || expired;
+  const project = sh.project(app);
+  const { cluster, conditions } = validateApp(sh, app, project);
+  const { sources, multi } = appSources(app);
+  const comparedTo: NonNullable<ApplicationStatus['sync']>['comparedTo'] = { destination: app.spec.destination, ...(multi ? { sources } : { source: sources[0] }) };
+  if (app.spec.ignoreDifferences?.length) comparedTo.ignoreDifferences = app.spec.ignoreDifferences;
+  const old = app.status ?? {};
+  const status: ApplicationStatus = {};
+  let compared: CompareResult | undefined;
+  let cache: ClusterCache | undefined;
+  if (!conditions.length && cluster) {
+    const c = await readyCache(sh, cluster);
+    if (typeof c === 'string') conditions.push({ type: 'ComparisonError', message: c });
+    else cache = c;
+  }
+  if (cache && cluster) {
+    if (full) {
+      try {
+        m.rendered = await renderSources(sh, app, sources, undefined, !!ann || expired || m.specKey !== specKey, ann === 'hard');
+        m.renderError = undefined;
+      } catch (e) {
+        m.renderError = (e as Error).message;
+      }
+      m.specKey = specKey;
+      m.renderedAt = now;
+    }
+    if (m.renderError) conditions.push({ type: 'ComparisonError', message: `Failed to load target state: ${m.renderError}` });
+    else if (m.rendered) {
+      compared = await compareWith(sh, app, project, cache, cluster, m.rendered.targets);
+      for (const c of compared.conditions) conditions.push(c);
+    }
+  }
+  // conditions raised by operations and automated syncs stay until the next success
+  for (const c of old.conditions ?? []) if (c.type === 'SyncError' && !conditions.some((x) => x.type === 'SyncError')) conditions.push(c);
+  if (compared && m.rendered) {
+    status.resources = resourceStatuses(compared, kindInfoOf(cache!));
+    status.sync = { status: compared.syncStatus, comparedTo, ...(m.rendered.revisions ? { revisions: m.rendered.revisions } : { revision: m.rendered.revision }) };
+    status.health = compared.health;
+    status.sourceType = m.rendered.sourceType;
+    if (m.rendered.sourceTypes) status.sourceTypes = m.rendered.sourceTypes;
+    status.summary = compared.images.length ? { ...(old.summary ?? {}), images: compared.images } : { ...(old.summary ?? {}) };
+  } else {
+    status.resources = old.resources;
+    status.sync = { status: 'Unknown', comparedTo, ...(old.sync?.revision ? { revision: old.sync.revision } : {}) };
+    status.health = old.health ?? { status: 'Unknown' };
+    status.sourceType = old.sourceType;
+  }
+  status.conditions = mergeConditions(old.conditions, conditions);
+  status.controllerNamespace = sh.opts.namespace;
+  const comparable = JSON.stringify([status.resources, status.sync, status.health, status.conditions, status.sourceType, status.sourceTypes, status.summary]);
+  const was = JSON.stringify([old.resources, old.sync, old.health, old.conditions, old.sourceType, old.sourceTypes, old.summary]);
+  const changed = comparable !== was;
+  if (changed || full || ann) {
+    status.reconciledAt = full ? nowISO() : (old.reconciledAt ?? nowISO());
+    status.observedAt = nowISO();
+    const w: AppWrite = { status: { ...status }, removeRefresh: !!ann };
+    // PostDelete hooks need the post-delete finalizer to run at deletion
+    if (compared?.hooks.some((h) => hookTypes(h).includes('PostDelete')) && !(app.metadata?.finalizers ?? []).includes(FINALIZERS.postDelete)) w.finalizers = [...(app.metadata?.finalizers ?? []), FINALIZERS.postDelete];
+    app = await writeApp(sh, app, w);
+    m.lastWritten = comparable;
+    if (old.sync?.status && old.sync.status !== status.sync?.status) sh.events.event(app, 'Normal', 'ResourceUpdated', `Updated sync status: ${old.sync.status} -> ${status.sync?.status}`);
+    if (old.health?.status && old.health.status !== status.health?.status) sh.events.event(app, 'Normal', 'ResourceUpdated', `Updated health status: ${old.health.status} -> ${status.health?.status}`);
+  }
+  let retryAfter: number | undefined;
+  if (compared && m.rendered && cluster) retryAfter = await maybeAutoSync(sh, app, compared, m, cluster);
+  sh.metrics.reconcile(app, cluster?.server ?? '', (performance.now() - t0) / 1000);
+  const next = resyncMs > 0 ? Math.max(1000, m.renderedAt + resyncMs + m.jitterMs - Date.now()) : undefined;
+  const after = [next, retryAfter].filter((x): x is number => x !== undefined);
+  return after.length ? { requeueAfter: Math.min(...after) } : undefined;
+}
+
+async function maybeAutoSync(sh: Shared, app: Application, compared: CompareResult, m: AppMemo, cluster: ClusterInfo): Promise<number | undefined> {
+  const r = m.rendered!;
+  const revision = r.revisions ? r.revisions.join(',') : r.revision;
+  const verdict = syncWindowVerdict(sh.project(app)?.spec?.syncWindows, { name: app.metadata!.name!, namespace: app.spec.destination?.namespace ?? '', server: cluster.server, clusterName: cluster.name });
+  const d = autoSyncDecision({
+    app,
+    syncStatus: compared.syncStatus,
+    revision,
+    targetCount: compared.resources.filter((x) => !x.requiresPruning).length,
+    outOfSyncNonPrune: compared.resources.filter((x) => x.status === 'OutOfSync' && !x.requiresPruning).length,
+    now: Date.now(),
+    selfHealTimeoutMs: (sh.opts.selfHealTimeoutSeconds ?? 5) * 1000,
+    windowAllows: verdict.automated,
+    windowMessage: verdict.message,
+  });
+  if (!d.operation) return d.retryAfterMs;
+  if (r.revisions) {
+    delete d.operation.sync!.revision;
+    d.operation.sync!.revisions = r.revisions;
+  }
+  await writeApp(sh, app, { operation: d.operation });
+  sh.events.event(app, 'Normal', 'OperationStarted', `Initiated automated sync to '${revision}'`);
+  m.autoSyncAt = Date.now();
+  return undefined;
+}

@@ -1,0 +1,167 @@
+/**
+ * The operation loop of one Application: starts `app.operation` (recording `status.operationState`
+ * phase Running), runs it step by step (operation.ts), writes the state after every step, retries
+ * per `retry`, terminates on request (phase Terminating → Failed "Operation terminated"), and at
+ * the end removes `operation`, appends `status.history` (successful syncs) and records Events.
+ */
+import type { ReconcileResult } from '@flotilla/kube-runtime';
+import type { Application, OperationState, RevisionHistory } from '@flotilla/argocd-engine';
+import type { TaskResult } from '@flotilla/argocd-engine/sync';
+import type { Shared } from './controller.js';
+import { APPLICATIONS } from './resources.js';
+import { runStep } from './operation.js';
+import { appSources, compareWith, nowISO, readyCache, renderSources, validateApp } from './refresh.js';
+import { writeApp } from './write.js';
+import { syncWindowVerdict, goDurationMs } from './project.js';
+import { retryDelayMs } from './autosync.js';
+
+const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
+
+/** In-memory results of one operation (hook deletions), keyed by the operation's start. */
+function opMemory(sh: Shared, key: string, st: OperationState): Map<string, TaskResult> {
+  let m = sh.memo.get(key);
+  if (!m) sh.memo.set(key, (m = { specKey: '', renderedAt: 0, jitterMs: 0 }));
+  const id = `${st.startedAt}#${st.retryCount ?? 0}`;
+  if (m.opMemory?.id !== id) m.opMemory = { id, results: new Map() };
+  return m.opMemory.results;
+}
+
+function opRevision(app: Application, st: OperationState): string {
+  const s = st.operation.sync ?? {};
+  return s.revisions?.join(',') ?? s.revision ?? appSources(app, s).sources.map((x) => x.targetRevision || 'HEAD').join(',');
+}
+
+async function complete(sh: Shared, app: Application, state: OperationState, key: string): Promise<void> {
+  // the operation may have been replaced meanwhile: only remove the one we ran
+  const fresh = await sh.client.get<Application>(APPLICATIONS, app.metadata!.namespace, app.metadata!.name!);
+  const status: Record<string, unknown> = { operationState: state };
+  if (state.phase === 'Succeeded' && !state.operation.sync?.dryRun && state.syncResult) {
+    const hist = [...(fresh.status?.history ?? [])];
+    const id = hist.reduce((mx, h) => Math.max(mx, h.id), -1) + 1;
+    const entry: RevisionHistory = { id, deployedAt: state.finishedAt!, deployStartedAt: state.startedAt, initiatedBy: state.operation.initiatedBy ?? {} };
+    const r = state.syncResult;
+    if (r.revisions?.length) {
+      entry.revisions = r.revisions;
+      entry.sources = r.sources;
+    } else {
+      entry.revision = r.revision;
+      entry.source = r.source;
+    }
+    hist.push(entry);
+    const limit = fresh.spec.revisionHistoryLimit ?? 10;
+    status.history = hist.slice(Math.max(0, hist.length - limit));
+  }
+  const sameOp = fresh.operation === undefined || JSON.stringify(fresh.operation) === JSON.stringify(state.operation);
+  app = await writeApp(sh, fresh, { status, removeOperation: sameOp });
+  const rev = state.syncResult?.revision ?? opRevision(app, state);
+  const ok = state.phase === 'Succeeded';
+  sh.events.event(app, ok ? 'Normal' : 'Warning', 'OperationCompleted', `Sync operation to ${rev} ${ok ? 'succeeded' : 'failed'}${ok ? '' : ': ' + (state.message ?? '')}`);
+  const dest = app.spec.destination?.server ?? app.spec.destination?.name ?? '';
+  sh.metrics.syncTotal(app, state.phase, dest);
+  const m = sh.memo.get(key);
+  if (m) m.retryAt = undefined;
+  sh.enqueueRefresh(key);
+}
+
+export async function operateApp(sh: Shared, cached: Application, key: string): Promise<ReconcileResult> {
+  // read the latest: a terminate request or a new operation must not be overwritten by a stale copy
+  const app = await sh.client.get<Application>(APPLICATIONS, cached.metadata!.namespace, cached.metadata!.name!);
+  const st = app.status?.operationState;
+  if (st?.phase === 'Terminating') {
+    const state: OperationState = { ...st, phase: 'Failed', message: 'Operation terminated', finishedAt: nowISO() };
+    await complete(sh, app, state, key);
+    return;
+  }
+  const op = app.operation;
+  if (!op) return;
+  const m = sh.memo.get(key);
+  let state: OperationState;
+  if (st && st.phase === 'Running') state = clone(st);
+  else {
+    state = { operation: clone(op), phase: 'Running', message: '', startedAt: nowISO() };
+    const auto = !!op.initiatedBy?.automated;
+    if (!auto) {
+      const who = op.initiatedBy?.username || 'Unknown user';
+      sh.events.event(app, 'Normal', 'OperationStarted', `${who} initiated sync to ${opRevision(app, state)}`);
+      const c = sh.clusters.resolve(app.spec.destination ?? {});
+      const v = syncWindowVerdict(sh.project(app)?.spec?.syncWindows, { name: app.metadata!.name!, namespace: app.spec.destination?.namespace ?? '', server: 'server' in c ? c.server : '', clusterName: 'name' in c ? c.name : undefined });
+      if (!v.manual) {
+        await complete(sh, app, { ...state, phase: 'Failed', message: `Cannot sync: ${v.message}`, finishedAt: nowISO() }, key);
+        return;
+      }
+    }
+    await writeApp(sh, app, { status: { operationState: state } });
+  }
+  if (m?.retryAt && Date.now() < m.retryAt) return { requeueAfter: m.retryAt - Date.now() };
+
+  const fail = async (message: string): Promise<ReconcileResult> => {
+    state.phase = 'Failed';
+    state.message = message;
+    state.finishedAt = nowISO();
+    return finishOrRetry(sh, app, state, key);
+  };
+  const project = sh.project(app);
+  const { cluster, conditions } = validateApp(sh, app, project);
+  if (conditions.length || !cluster) return fail(conditions.map((c) => c.message).join('; ') || 'no destination cluster');
+  const cache = await readyCache(sh, cluster);
+  if (typeof cache === 'string') return fail(`ComparisonError: ${cache}`);
+  const sync = state.operation.sync ?? {};
+  const { sources, multi } = appSources(app, sync);
+  let rendered;
+  try {
+    const revs = sync.revisions?.length ? sync.revisions : sync.revision ? [sync.revision] : undefined;
+    rendered = await renderSources(sh, app, sources, revs, false, false);
+  } catch (e) {
+    return fail(`ComparisonError: Failed to load target state: ${(e as Error).message}`);
+  }
+  const compared = await compareWith(sh, app, project, cache, cluster, rendered.targets);
+  const invalid = compared.conditions.find((c) => c.type === 'InvalidSpecError');
+  if (invalid) return fail(invalid.message);
+  state.syncResult ??= { revision: rendered.revision, resources: [] };
+  if (multi) {
+    state.syncResult.revisions = rendered.revisions;
+    state.syncResult.sources = sources;
+  } else state.syncResult.source = sources[0];
+  if (app.spec.syncPolicy?.managedNamespaceMetadata) state.syncResult.managedNamespaceMetadata = app.spec.syncPolicy.managedNamespaceMetadata;
+  const out = await runStep({
+    app,
+    state,
+    compared,
+    revision: rendered.revision,
+    cache,
+    client: cache.client,
+    tracking: sh.tracking(),
+    controllerNamespace: sh.opts.namespace,
+    memory: opMemory(sh, key, state),
+    settings: sh.settings(),
+    parallelism: sh.opts.kubectlParallelism ?? 20,
+    onKubectl: (cmd, ok) => sh.metrics.kubectl(cluster.server, cmd, ok),
+    log: sh.log,
+  });
+  state = out.state;
+  if (!out.done) {
+    await writeApp(sh, app, { status: { operationState: state } });
+    return { requeueAfter: out.requeueMs ?? 1000 };
+  }
+  return finishOrRetry(sh, app, state, key);
+}
+
+async function finishOrRetry(sh: Shared, app: Application, state: OperationState, key: string): Promise<ReconcileResult> {
+  const retry = state.operation.retry;
+  const attempts = state.retryCount ?? 0;
+  const limit = retry?.limit ?? 0;
+  if (state.phase === 'Failed' && retry && (limit < 0 || attempts < limit)) {
+    const n = attempts + 1;
+    const delay = retryDelayMs(retry, n, goDurationMs);
+    const at = new Date(Date.now() + delay).toISOString().replace(/\.\d+Z$/, 'Z');
+    const next: OperationState = { ...state, phase: 'Running', retryCount: n, message: `Retrying attempt #${n} at ${at.slice(11, 16)}. Reason: ${state.message}`, syncResult: state.syncResult ? { ...state.syncResult, resources: [] } : undefined };
+    delete next.finishedAt;
+    await writeApp(sh, app, { status: { operationState: next } });
+    let m = sh.memo.get(key);
+    if (!m) sh.memo.set(key, (m = { specKey: '', renderedAt: 0, jitterMs: 0 }));
+    m.retryAt = Date.now() + delay;
+    return { requeueAfter: delay };
+  }
+  await complete(sh, app, state, key);
+  return;
+}

@@ -1,0 +1,16 @@
+/** The API families beyond session/account/applications/settings. */
+import type { Router } from '../http.js';
+import type { Ctx } from '../context.js';
+import { registerAppResources } from './app-resources.js';
+import { registerStreams } from './stream.js';
+import { registerProjects } from './projects.js';
+import { registerRepos } from './repos.js';
+import { registerClusters } from './clusters.js';
+
+export function registerExtra(r: Router, ctx: Ctx): void {
+  registerAppResources(r, ctx);
+  registerStreams(r, ctx);
+  registerProjects(r, ctx);
+  registerRepos(r, ctx);
+  registerClusters(r, ctx);
+}
