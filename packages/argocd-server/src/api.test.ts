@@ -101,6 +101,8 @@ test('applications: create, get, list with selector/projects, duplicate, upsert,
   assert.ok(l.body.metadata.resourceVersion);
   assert.equal((await env.call('GET', '/api/v1/applications?selector=team%3Db', { token: admin })).body.items.length, 0);
   assert.equal((await env.call('GET', '/api/v1/applications?projects=other', { token: admin })).body.items.length, 0);
+  const f = await env.call('GET', '/api/v1/applications?fields=items.metadata.name,items.spec.project', { token: admin });
+  assert.deepEqual(f.body, { items: [{ metadata: { name: 'guestbook' }, spec: { project: 'default' } }] });
   const p = await env.call('PATCH', '/api/v1/applications/guestbook', { token: admin, body: { name: 'guestbook', patchType: 'merge', patch: JSON.stringify({ spec: { source: { path: 'guestbook' } } }) } });
   assert.equal(p.status, 200, p.text);
   assert.equal(p.body.spec.source.path, 'guestbook');

@@ -89,7 +89,9 @@ export function registerApplications(r: Router, ctx: Ctx): void {
     const { sub, groups } = subjects(req.claims, rbac.cfg.scopes);
     items = items.filter((a) => rbac.enforce(sub, groups, 'applications', 'get', appObj(a)));
     items.sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
-    return { metadata: { resourceVersion: ctx.store.apps.resourceVersion }, items };
+    const out = { metadata: { resourceVersion: ctx.store.apps.resourceVersion }, items };
+    const fields = qlist(q, 'fields');
+    return fields.length ? project(out, fields) : out;
   });
 
   r.add('POST', '/api/v1/applications', async (req) => {
@@ -283,4 +285,31 @@ export async function refreshApp(ctx: Ctx, a: Application, kind: 'normal' | 'har
     if (seenAnnotated && !annotated) return cur;
   }
   return ctx.store.app(name, ns) ?? a;
+}
+
+/**
+ * `fields=items.metadata.name,items.status.sync.status`: only those paths of the answer (as
+ * upstream's list filters fields); arrays are walked through.
+ */
+export function project(obj: unknown, fields: string[]): unknown {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) copyPath(obj, out, f.split('.'));
+  return out;
+}
+
+function copyPath(src: any, dst: any, path: string[]): void {
+  if (src === null || src === undefined || !path.length) return;
+  const [head, ...rest] = path;
+  const v = src[head];
+  if (v === undefined) return;
+  if (!rest.length) {
+    dst[head] = v;
+    return;
+  }
+  if (Array.isArray(v)) {
+    const arr: any[] = (dst[head] ??= v.map(() => ({})));
+    v.forEach((item, i) => copyPath(item, arr[i], rest));
+    return;
+  }
+  if (typeof v === 'object') copyPath(v, (dst[head] ??= {}), rest);
 }
