@@ -20,6 +20,8 @@ test('flags, ARGOCD_SERVER_* env (from argocd-cmd-params-cm), defaults', () => {
   assert.equal(up.opts.staticassets, '/shared/app');
   assert.deepEqual(up.ignored, ['dex-server']);
   assert.throws(() => parseArgs(['--port', 'x']), UsageError);
+  // Kubernetes service links (Service argocd-server) must not be read as the port
+  assert.deepEqual(parseArgs([], { ARGOCD_SERVER_PORT: 'tcp://10.96.0.11:80', ARGOCD_SERVER_METRICS_PORT: 'tcp://10.96.0.12:8083' }).opts, {});
   assert.throws(() => parseArgs(['--loglevel', 'loud']), /debug\|info\|warn\|error/);
   assert.throws(() => parseArgs(['--insecure=maybe']), /invalid boolean/);
 });
