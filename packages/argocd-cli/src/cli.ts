@@ -1,1 +1,94 @@
-export async function main(argv: string[]): Promise<number> { process.stderr.write('argocd: not built yet ' + argv.join(' ') + '\n'); return 1; }
+/**
+ * `argocd`: Argo CD's command line. `main(argv)` returns the exit code (0 ok; 20 for an error, as
+ * upstream's errors.CheckError; command-specific codes such as `app diff`'s 1).
+ */
+import { Command } from './cmd/command.js';
+import { io, log, releaseStdin, setLogFormat, setLogLevel } from './cmd/io.js';
+import { CliError, cleanup, globalFlags } from './session.js';
+import { RpcError } from './client.js';
+import { sessionCommands } from './commands/session.js';
+import { accountCommand } from './commands/account.js';
+import { adminCommand } from './commands/admin.js';
+import { appCommand } from './commands/app.js';
+import { projCommand } from './commands/proj.js';
+import { repoCommand, repocredsCommand } from './commands/repo.js';
+import { clusterCommand } from './commands/cluster.js';
+import { certCommand } from './commands/cert.js';
+
+export function rootCommand(): Command {
+  const root = new Command({
+    use: 'argocd',
+    short: 'argocd controls a Argo CD server',
+    persistentFlags: globalFlags(),
+    run: ({ cmd }) => {
+      io.out(cmd.help());
+      return 0;
+    },
+  });
+  root.add(...sessionCommands(), accountCommand(), adminCommand(), appCommand(), projCommand(), repoCommand(), repocredsCommand(), clusterCommand(), certCommand());
+  root.add(
+    new Command({
+      use: 'help [command]',
+      short: 'Help about any command',
+      long: 'Help provides help for any command in the application.\nSimply type argocd help [path to command] for full details.',
+      run: ({ args }) => {
+        let c: Command | undefined = root;
+        for (const a of args) c = c?.find(a);
+        if (!c) {
+          io.out(`Unknown help topic ${JSON.stringify(args)}\n`);
+          io.out(root.usage());
+          return 0;
+        }
+        io.out(c.help());
+      },
+    }),
+  );
+  return root;
+}
+
+function preflight(argv: string[]): void {
+  const val = (name: string): string | undefined => {
+    for (let i = 0; i < argv.length; i++) {
+      if (argv[i] === `--${name}`) return argv[i + 1];
+      if (argv[i].startsWith(`--${name}=`)) return argv[i].slice(name.length + 3);
+    }
+    return undefined;
+  };
+  const lvl = val('loglevel');
+  if (lvl) setLogLevel(lvl);
+  const fmt = val('logformat');
+  if (fmt) setLogFormat(fmt);
+}
+
+let epipe = false;
+function quietEpipe(): void {
+  if (epipe) return;
+  epipe = true;
+  // a closed pipe (argocd … | head -1) ends the command quietly, as SIGPIPE ends a Go program
+  for (const s of [process.stdout, process.stderr]) s.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : undefined));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  quietEpipe();
+  // ARGOCD_OPTS: extra flags, as upstream reads them
+  const extra = process.env.ARGOCD_OPTS?.trim() ? process.env.ARGOCD_OPTS.trim().split(/\s+/) : [];
+  const args = [...argv, ...extra];
+  try {
+    preflight(args);
+    return await rootCommand().execute(args);
+  } catch (e) {
+    if (e instanceof CliError) {
+      log('fatal', e.message);
+      return e.code;
+    }
+    if (e instanceof RpcError) {
+      log('fatal', e.message);
+      return 20;
+    }
+    log('fatal', (e as Error)?.message ?? String(e));
+    return 20;
+  } finally {
+    cleanup();
+    releaseStdin();
+  }
+}

@@ -93,8 +93,10 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   for (const k of flags.keys()) if (!known.has(k)) ignored.push(k);
   const v = (n: string) => get(n);
   if (v('insecure') !== undefined) opts.insecure = parseBool(v('insecure')!, '--insecure');
-  if (v('port') !== undefined) opts.port = parseInt10(v('port')!, 'port');
-  if (v('metrics-port') !== undefined) opts.metricsPort = parseInt10(v('metrics-port')!, 'metrics-port');
+  // --port/--metrics-port only from the flags: the Services argocd-server and argocd-server-metrics give every
+  // pod ARGOCD_SERVER_PORT / ARGOCD_SERVER_METRICS_PORT=tcp://… (Kubernetes service links)
+  if (flags.get('port') !== undefined) opts.port = parseInt10(flags.get('port')!, 'port');
+  if (flags.get('metrics-port') !== undefined) opts.metricsPort = parseInt10(flags.get('metrics-port')!, 'metrics-port');
   if (v('address') !== undefined) opts.address = v('address');
   if (v('metrics-address') !== undefined) opts.metricsAddress = v('metrics-address');
   if (v('repo-server') !== undefined) opts.repoServer = v('repo-server');

@@ -1,0 +1,222 @@
+/**
+ * The seed's Argo CD journey, verbatim, on one `flotilla up`: the install manifest applied with
+ * kubectl, the initial password read by `argocd admin initial-password`, a real
+ * `kubectl port-forward svc/argocd-server`, and the `argocd` launcher `flotilla up` wrote, with
+ * HOME in a temporary directory (config in ~/.config/argocd/config). The guestbook comes from a
+ * Git repository of ../shared/upstream/argocd-example-apps served on the host.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { eventually, startUp, stopUp, type Up } from '@flotilla/kube-runtime/testkit';
+import { exampleAppsRepo, startGitServer, type GitServer } from '@flotilla/repo-server/testkit';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const INSTALL = join(ROOT, 'manifests/argo-cd/install.yaml');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let dir: string;
+let home: string;
+let up: Up;
+let git: GitServer | undefined;
+let pf: ChildProcess | undefined;
+let port = 0;
+let password = '';
+const NEW_PASSWORD = 'journey-password-2';
+const skip = !existsSync(INSTALL) ? `no ${INSTALL}` : undefined;
+/** a copy of ../shared/upstream/argocd-example-apps (undefined, with the reason printed, when absent) */
+const examples = skip ? undefined : exampleAppsRepo();
+const noExamples = !examples && 'no ../shared/upstream/argocd-example-apps';
+
+function env(): NodeJS.ProcessEnv {
+  return { PATH: `${join(dir, 'data', 'bin')}:${process.env.PATH}`, HOME: home, KUBECONFIG: up.kubeconfig, TZ: 'UTC' };
+}
+
+/** Runs a command of the journey (argocd is the launcher flotilla up wrote, found on PATH). */
+function sh(cmd: string[], o: { timeoutMs?: number; input?: string } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd[0], cmd.slice(1), { env: env(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`${cmd.join(' ')} did not finish in ${o.timeoutMs ?? 120_000} ms:\n${stdout}\n${stderr}`));
+    }, o.timeoutMs ?? 120_000);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+    p.stdin.end(o.input ?? '');
+  });
+}
+
+async function ok(cmd: string[], o: { timeoutMs?: number } = {}): Promise<string> {
+  const r = await sh(cmd, o);
+  assert.equal(r.code, 0, `${cmd.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+describe('the seed\'s Argo CD journey on flotilla up', { skip, timeout: 1_800_000 }, () => {
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'argocd-journey-'));
+    home = join(dir, 'home');
+    mkdirSync(home);
+    if (examples) git = await startGitServer({ repos: { 'argocd-example-apps': examples } });
+    up = await startUp(join(dir, 'data'), 300_000);
+  });
+  after(async () => {
+    pf?.kill('SIGTERM');
+    if (up) await stopUp(up, 'SIGTERM');
+    await git?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('kubectl create namespace argocd; kubectl apply -n argocd -f manifests/argo-cd/install.yaml', async () => {
+    await ok(['kubectl', 'create', 'namespace', 'argocd']);
+    const first = await sh(['kubectl', 'apply', '-n', 'argocd', '-f', INSTALL], { timeoutMs: 300_000 });
+    if (first.code !== 0) {
+      // let the rest of the journey run (a second apply finds the CRDs), but report the first failure
+      await sh(['kubectl', 'wait', '--for=condition=Established', 'crd/applications.argoproj.io', 'crd/appprojects.argoproj.io', '--timeout=60s']);
+      await ok(['kubectl', 'apply', '-n', 'argocd', '-f', INSTALL], { timeoutMs: 300_000 });
+    }
+    assert.ok(existsSync(join(dir, 'data', 'bin', 'argocd')), 'flotilla up wrote the argocd launcher');
+    assert.equal(first.code, 0, `one kubectl apply of install.yaml must succeed, as with upstream's (it has no object of an Argo CD kind):\n${first.stderr}`);
+  });
+
+  it('argocd-server becomes available', async () => {
+    await eventually(
+      async () => {
+        const r = await sh(['kubectl', 'get', 'deployment', 'argocd-server', '-n', 'argocd', '-o', 'jsonpath={.status.availableReplicas}']);
+        if (r.stdout.trim() !== '1') throw new Error(`argocd-server not available yet: ${r.stdout}${r.stderr}`);
+      },
+      600_000,
+      'argocd-server available',
+    );
+  });
+
+  it('argocd admin initial-password -n argocd', async () => {
+    const out = await eventually(async () => ok(['argocd', 'admin', 'initial-password', '-n', 'argocd']), 120_000, 'initial admin secret');
+    const lines = out.split('\n');
+    password = lines[0];
+    assert.match(password, /^\S{8,}$/);
+    assert.equal(lines[1], '');
+    assert.match(lines[2], /This password must be only used for first time login\. We strongly recommend you update the password using `argocd account update-password`\./);
+  });
+
+  it('kubectl port-forward svc/argocd-server -n argocd PORT:443', async () => {
+    pf = spawn('kubectl', ['port-forward', 'svc/argocd-server', '-n', 'argocd', ':443'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    port = await new Promise<number>((resolve, reject) => {
+      let buf = '';
+      const t = setTimeout(() => reject(new Error(`port-forward did not start: ${buf}`)), 60_000);
+      const on = (d: Buffer) => {
+        buf += d.toString();
+        const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(buf);
+        if (m) {
+          clearTimeout(t);
+          resolve(Number(m[1]));
+        }
+      };
+      pf!.stdout!.on('data', on);
+      pf!.stderr!.on('data', on);
+      pf!.on('exit', (c) => reject(new Error(`port-forward exited ${c}: ${buf}`)));
+    });
+  });
+
+  it('argocd login localhost:PORT --username admin --password <that> --insecure', async () => {
+    const out = await ok(['argocd', 'login', `localhost:${port}`, '--username', 'admin', '--password', password, '--insecure']);
+    assert.match(out, /^'admin(:login)?' logged in successfully\nContext 'localhost:\d+' updated\n$/);
+    const cfg = readFileSync(join(home, '.config', 'argocd', 'config'), 'utf8');
+    assert.match(cfg, new RegExp(`current-context: localhost:${port}`));
+    assert.match(cfg, /auth-token: \S+/);
+  });
+
+  it('argocd account update-password --current-password <that> --new-password <new>', async () => {
+    const out = await ok(['argocd', 'account', 'update-password', '--current-password', password, '--new-password', NEW_PASSWORD]);
+    assert.equal(out, `Password updated\nContext 'localhost:${port}' updated\n`);
+    // the new session works; the old password does not
+    assert.match(await ok(['argocd', 'account', 'get-user-info']), /Logged In: true\nUsername: admin\n/);
+    const bad = await sh(['argocd', 'login', `localhost:${port}`, '--username', 'admin', '--password', password, '--insecure', '--name', 'old']);
+    assert.notEqual(bad.code, 0);
+  });
+
+  it('kubectl config set-context --current --namespace=argocd', async () => {
+    await ok(['kubectl', 'config', 'set-context', '--current', '--namespace=argocd']);
+  });
+
+  it('argocd app create guestbook --repo <git url> --path guestbook --dest-server https://kubernetes.default.svc --dest-namespace default', { skip: noExamples }, async () => {
+    const out = await ok(['argocd', 'app', 'create', 'guestbook', '--repo', git!.podURL('argocd-example-apps'), '--path', 'guestbook', '--dest-server', 'https://kubernetes.default.svc', '--dest-namespace', 'default']);
+    assert.equal(out, "application 'guestbook' created\n");
+  });
+
+  it('argocd app get guestbook: OutOfSync, Missing, and the resource table', { skip: noExamples }, async () => {
+    const out = await eventually(
+      async () => {
+        const o = await ok(['argocd', 'app', 'get', 'guestbook']);
+        if (!/Health Status:\s+Missing/.test(o) || !/GROUP\s+KIND/.test(o)) throw new Error(`not compared yet:\n${o}`);
+        return o;
+      },
+      180_000,
+      'guestbook compared',
+    );
+    assert.match(out, /^Name:               argocd\/guestbook\n/);
+    assert.match(out, /\nProject:            default\n/);
+    assert.match(out, /\nServer:             https:\/\/kubernetes\.default\.svc\n/);
+    assert.match(out, /\nNamespace:          default\n/);
+    assert.match(out, new RegExp(`\\nURL:                https://localhost:${port}/applications/guestbook\\n`));
+    assert.match(out, /\nSource:\n- Repo:             http:\/\/\S+argocd-example-apps\.git\n  Target:           \S*\n  Path:             guestbook\n/);
+    assert.match(out, /\nSyncWindow:         Sync Allowed\n/);
+    assert.match(out, /\nSync Policy:        Manual\n/);
+    assert.match(out, /\nSync Status:        OutOfSync from \S* ?\([0-9a-f]{7}\)\n/);
+    assert.match(out, /\nHealth Status:      Missing\n/);
+    assert.match(out, /\n\nGROUP  KIND        NAMESPACE  NAME          STATUS     HEALTH   HOOK  MESSAGE\n/);
+    assert.match(out, /\n       Service     default    guestbook-ui  OutOfSync  Missing\s*\n/);
+    assert.match(out, /\napps   Deployment  default    guestbook-ui  OutOfSync  Missing\s*\n/);
+  });
+
+  it('argocd app sync guestbook: then Synced, and Healthy once the pod is ready', { skip: noExamples }, async () => {
+    const out = await ok(['argocd', 'app', 'sync', 'guestbook', '--timeout', '300'], { timeoutMs: 360_000 });
+    assert.match(out, /^TIMESTAMP\s+GROUP\s+KIND\s+NAMESPACE\s+NAME\s+STATUS\s+HEALTH\s+HOOK\s+MESSAGE\n/);
+    assert.match(out, /\nOperation:          Sync\nSync Revision:      [0-9a-f]{40}\nPhase:              Succeeded\n/);
+    assert.match(out, /\nMessage:            successfully synced/);
+    assert.match(out, /Sync Status:        Synced to /);
+    await eventually(
+      async () => {
+        const o = await ok(['argocd', 'app', 'get', 'guestbook']);
+        if (!/Sync Status:\s+Synced/.test(o) || !/Health Status:\s+Healthy/.test(o)) throw new Error(`not Synced/Healthy yet:\n${o}`);
+      },
+      300_000,
+      'guestbook Synced and Healthy',
+    );
+    const w = await ok(['argocd', 'app', 'wait', 'guestbook', '--health', '--timeout', '60']);
+    assert.match(w, /Health Status:      Healthy/);
+  });
+
+  it('kubectl patch svc argocd-server -n argocd -p \'{"spec": {"type": "LoadBalancer"}}\' (reachable from the host)', async () => {
+    await ok(['kubectl', 'patch', 'svc', 'argocd-server', '-n', 'argocd', '-p', '{"spec": {"type": "LoadBalancer"}}']);
+    const svc = JSON.parse(await ok(['kubectl', 'get', 'svc', 'argocd-server', '-n', 'argocd', '-o', 'json']));
+    assert.equal(svc.spec.type, 'LoadBalancer');
+    const ingress = await eventually(
+      async () => {
+        const s = JSON.parse(await ok(['kubectl', 'get', 'svc', 'argocd-server', '-n', 'argocd', '-o', 'json']));
+        const i = s.status?.loadBalancer?.ingress?.[0];
+        if (!i) throw new Error('no load balancer address yet');
+        return { host: i.ip ?? i.hostname, port: (s.spec.ports ?? []).find((p: any) => p.port === 443)?.port ?? 443 };
+      },
+      120_000,
+      'load balancer address',
+    );
+    const v = await ok(['argocd', 'version', '--server', `${ingress.host}:${ingress.port}`, '--insecure']);
+    assert.match(v, /\nargocd-server: v\S+/);
+  });
+});
