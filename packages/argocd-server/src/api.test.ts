@@ -61,6 +61,12 @@ test('login: initial admin password, JWT claims, userinfo, cookie; wrong passwor
   assert.match(String(r.headers['set-cookie']), /argocd\.token=ey/);
   const viaCookie = await env.call('GET', '/api/v1/applications', { headers: { cookie: `argocd.token=${r.body.token}` } });
   assert.equal(viaCookie.status, 200);
+  // logout revokes that session (and only that one)
+  assert.equal((await env.call('DELETE', '/api/v1/session', { token: r.body.token })).status, 200);
+  const gone = await env.call('GET', '/api/v1/applications', { token: r.body.token });
+  assert.equal(gone.status, 401);
+  assert.equal(gone.body.message, 'invalid session: token is revoked, please re-login');
+  assert.equal((await env.call('GET', '/api/v1/applications', { token: admin })).status, 200);
 });
 
 test('no token → 401 "no session information"; garbage token → 401', { skip }, async () => {

@@ -161,12 +161,28 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   });
 }
 
+/** A body already serialised (big lists built from per-object cached JSON). */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
+const jsonCache = new WeakMap<object, string>();
+/** JSON of an object that does not change once made (informer cache entries are replaced, never mutated). */
+export function cachedJson(o: object): string {
+  let t = jsonCache.get(o);
+  if (t === undefined) {
+    t = JSON.stringify(o);
+    jsonCache.set(o, t);
+  }
+  return t;
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
   if (res.headersSent) {
     res.end();
     return;
   }
-  const text = JSON.stringify(body);
+  const text = body instanceof RawJson ? body.text : JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }

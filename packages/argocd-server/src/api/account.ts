@@ -49,6 +49,10 @@ export function registerAccount(r: Router, ctx: Ctx): void {
   }, { auth: false });
 
   r.add('DELETE', '/api/v1/session', async (req) => {
+    if (req.claims?.sub.endsWith(':login')) {
+      ctx.sessions.revoke(req.claims);
+      ctx.log.info('logout', { user: username(req), event: 'logout' });
+    }
     req.res.setHeader('set-cookie', `${SESSION_COOKIE}=; path=${ctx.opts.basehref || '/'}; Max-Age=0`);
     return {};
   }, { auth: false });

@@ -2,7 +2,7 @@
 import { parseLabelSelector, matchLabels, SelectorError } from '@flotilla/apimachinery';
 import { ANNOTATIONS, FINALIZERS, type Application, type Operation } from '@flotilla/argocd-engine/types';
 import { jsonPatch as applyJsonPatch, jsonMergePatch as mergePatch } from '@flotilla/k8s-patch';
-import { ApiErr, Code, denied, fromKube, invalid, notFound, precondition, qbool, qlist, type Router, type Req } from '../http.js';
+import { ApiErr, Code, RawJson, cachedJson, denied, fromKube, invalid, notFound, precondition, qbool, qlist, type Router, type Req } from '../http.js';
 import { can, enforce, username, type Ctx } from '../context.js';
 import { APPS } from '../store.js';
 import { validateAppInProject, normalizeRepoURL } from '../project.js';
@@ -91,7 +91,8 @@ export function registerApplications(r: Router, ctx: Ctx): void {
     items.sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
     const out = { metadata: { resourceVersion: ctx.store.apps.resourceVersion }, items };
     const fields = qlist(q, 'fields');
-    return fields.length ? project(out, fields) : out;
+    if (fields.length) return project(out, fields);
+    return new RawJson(`{"metadata":${JSON.stringify(out.metadata)},"items":[${items.map(cachedJson).join(',')}]}`);
   });
 
   r.add('POST', '/api/v1/applications', async (req) => {
