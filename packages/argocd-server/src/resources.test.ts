@@ -78,6 +78,17 @@ test('repositories: added after a real connection test, credentials kept in the 
   assert.equal((await env.call('DELETE', `/api/v1/repocreds/${encodeURIComponent('https://git.example.test/org')}`, { token: admin })).status, 200);
 });
 
+test('create validates that the source renders (validate=false skips it)', { skip }, async () => {
+  const body = { metadata: { name: 'badpath' }, spec: { project: 'default', source: { repoURL, path: 'no-such-dir' }, destination: { server: 'https://kubernetes.default.svc', namespace: 'default' } } };
+  const r = await env.call('POST', '/api/v1/applications', { token: admin, body });
+  assert.equal(r.status, 400);
+  assert.match(r.body.message, /^application spec for badpath is invalid: InvalidSpecError: Unable to generate manifests in no-such-dir: /);
+  assert.equal((await env.cluster.kubectl(['get', 'applications.argoproj.io', '-n', 'argocd', 'badpath'])).code, 1);
+  const skipped = await env.call('POST', '/api/v1/applications?validate=false', { token: admin, body });
+  assert.equal(skipped.status, 200, skipped.text);
+  await env.call('DELETE', '/api/v1/applications/badpath?cascade=false', { token: admin });
+});
+
 test('manifests and revision metadata come from the repo server', { skip }, async () => {
   const m = await env.call('GET', '/api/v1/applications/guestbook/manifests', { token: admin });
   assert.equal(m.status, 200, m.text);

@@ -63,6 +63,18 @@ async function validate(ctx: Ctx, a: Application): Promise<void> {
   if (why) throw new ApiErr(Code.InvalidArgument, why);
 }
 
+/** As upstream's `validate=true` (the default): the source must render (repository reachable, path there). */
+async function validateSource(ctx: Ctx, a: Application): Promise<void> {
+  const src = a.spec.source ?? a.spec.sources?.[0];
+  if (!src?.repoURL) return;
+  try {
+    await ctx.repo.generateManifests({ source: src, appName: a.metadata?.name, namespace: a.spec.destination?.namespace, ...(a.spec.sources?.length ? { refSources: a.spec.sources } : {}) });
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw invalid(`application spec for ${a.metadata?.name} is invalid: InvalidSpecError: Unable to generate manifests in ${src.path ?? src.chart ?? '.'}: ${msg}`);
+  }
+}
+
 export function registerApplications(r: Router, ctx: Ctx): void {
   r.add('GET', '/api/v1/applications', async (req) => {
     const q = req.query;
@@ -100,6 +112,7 @@ export function registerApplications(r: Router, ctx: Ctx): void {
     if (!a?.spec) throw invalid('application spec is required');
     await validate(ctx, a);
     await enforce(ctx, req, 'applications', 'create', appObj(a));
+    if (qbool(req.query, 'validate') !== false) await validateSource(ctx, a);
     const ns = a.metadata!.namespace!;
     const existing = ctx.store.app(a.metadata!.name!, ns) ?? (await ctx.client.get(APPS, ns, a.metadata!.name!).catch(() => undefined) as Application | undefined);
     if (existing) {
