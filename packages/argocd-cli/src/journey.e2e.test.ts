@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eventually, startUp, stopUp, type Up } from '@flotilla/kube-runtime/testkit';
+import { startUp, stopUp, waitFor, type Up } from '@flotilla/kube-runtime/testkit';
 import { exampleAppsRepo, startGitServer, type GitServer } from '@flotilla/repo-server/testkit';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -61,6 +61,11 @@ function sh(cmd: string[], o: { timeoutMs?: number; input?: string } = {}): Prom
   });
 }
 
+/** Retries fn (every 2 s) until it returns something truthy. */
+function eventually<T>(fn: () => Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  return waitFor(what, fn, timeoutMs, 2000);
+}
+
 async function ok(cmd: string[], o: { timeoutMs?: number } = {}): Promise<string> {
   const r = await sh(cmd, o);
   assert.equal(r.code, 0, `${cmd.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
@@ -99,6 +104,7 @@ describe('the seed\'s Argo CD journey on flotilla up', { skip, timeout: 1_800_00
       async () => {
         const r = await sh(['kubectl', 'get', 'deployment', 'argocd-server', '-n', 'argocd', '-o', 'jsonpath={.status.availableReplicas}']);
         if (r.stdout.trim() !== '1') throw new Error(`argocd-server not available yet: ${r.stdout}${r.stderr}`);
+        return true;
       },
       600_000,
       'argocd-server available',
@@ -194,6 +200,7 @@ describe('the seed\'s Argo CD journey on flotilla up', { skip, timeout: 1_800_00
       async () => {
         const o = await ok(['argocd', 'app', 'get', 'guestbook']);
         if (!/Sync Status:\s+Synced/.test(o) || !/Health Status:\s+Healthy/.test(o)) throw new Error(`not Synced/Healthy yet:\n${o}`);
+        return true;
       },
       300_000,
       'guestbook Synced and Healthy',

@@ -81,6 +81,8 @@ function syncCmd(): Command {
       { name: 'retry-backoff-factor', type: 'int64', usage: 'Factor multiplies the base duration after each failed retry', default: 2 },
       { name: 'retry-backoff-max-duration', type: 'duration', usage: 'Max retry backoff duration. Input needs to be a duration (e.g. 2m, 1h)', default: 180000 },
       { name: 'info', type: 'stringArray', usage: 'A list of key-value pairs during sync process. These infos will be persisted in app.' },
+      { name: 'label', type: 'stringArray', usage: 'Sync only specific resources with a label. This option may be specified repeatedly.' },
+      { name: 'local', type: 'string', usage: 'Path to a local directory. When this flag is present no git queries will be made' },
       { name: 'assumeYes', type: 'bool', usage: 'Assume yes as answer for all user queries or prompts' },
       { name: 'preview-changes', type: 'bool', usage: 'Preview difference against the target and live state before syncing app and wait for user confirmation' },
       { name: 'output', short: 'o', type: 'string', usage: 'Output format. One of: json|yaml|wide|tree|tree=detailed', default: 'wide' },
@@ -91,6 +93,9 @@ function syncCmd(): Command {
         io.out(cmd.help());
         return 1;
       }
+      if (opts.label.length) throw new CliError('--label is not supported by Flotilla yet: select resources with --resource GROUP:KIND:NAME');
+      if (opts.local) throw new CliError('--local is not supported by Flotilla yet');
+      if (opts.previewChanges) throw new CliError('--preview-changes is not supported by Flotilla yet: run argocd app diff first');
       if (opts.strategy && !['apply', 'hook'].includes(opts.strategy)) throw new CliError(`Unknown sync strategy: '${opts.strategy}'`);
       const b = await appBackend(opts, changed);
       let names = [...args];

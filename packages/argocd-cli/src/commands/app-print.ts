@@ -75,9 +75,8 @@ export function summary(app: Application, url: string, windows?: SyncWindowsInfo
   const rev = app.status?.sync?.revision ?? '';
   if (!isSHA(target) && rev.length > 7) syncStr += ` (${rev.slice(0, 7)})`;
   out += kv('Sync Status:', syncStr);
-  let health: string = app.status?.health?.status ?? '';
-  if (app.status?.health?.message) health += ` (${app.status.health.message})`;
-  out += kv('Health Status:', health);
+  // the application's health message is deprecated upstream and not printed
+  out += kv('Health Status:', app.status?.health?.status ?? '');
   return out;
 }
 
