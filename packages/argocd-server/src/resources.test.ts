@@ -187,6 +187,22 @@ test('stream/applications sends ADDED for what is there, then MODIFIED/DELETED a
   }
 });
 
+test('stream of a resource tree: the tree now, and again when it changes', { skip }, async () => {
+  const s = openStream('/api/v1/stream/applications/guestbook/resource-tree', admin);
+  try {
+    const first = await until('a tree', async () => s.lines[0]);
+    assert.ok(Array.isArray(first.result.nodes));
+    const n = first.result.nodes.length;
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tree-cm', namespace: 'default' }, data: { a: 'b' } };
+    await applyJson(cm, 'tree-cm');
+    await env.cluster.k(['patch', 'applications.argoproj.io', '-n', 'argocd', 'guestbook', '--type', 'merge', '-p', JSON.stringify({ status: { resources: [{ version: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'tree-cm', status: 'Synced' }] } })]);
+    await until('a changed tree', async () => s.lines.length > 1 && s.lines.at(-1).result.nodes.some((x: any) => x.name === 'tree-cm'));
+    assert.ok(!first.result.nodes.some((x: any) => x.name === 'tree-cm'), String(n));
+  } finally {
+    s.close();
+  }
+});
+
 test('projects: create with roles, invalid role policy refused, update, detailed, delete refused while referenced', { skip }, async () => {
   const proj = { metadata: { name: 'team' }, spec: { sourceRepos: ['*'], destinations: [{ server: '*', namespace: 'team-*' }], roles: [{ name: 'dev', policies: ['p, proj:team:dev, applications, get, team/*, allow'] }] } };
   const c = await env.call('POST', '/api/v1/projects', { token: admin, body: { project: proj } });
@@ -218,6 +234,14 @@ test('clusters: the in-cluster entry, a cluster Secret added/read/removed withou
   assert.match(l.body.items[0].serverVersion, /^1\.\d+/);
   const add = await env.call('POST', '/api/v1/clusters', { token: admin, body: { server: 'https://10.9.9.9:6443', name: 'remote', config: { bearerToken: 'sekrit', tlsClientConfig: { insecure: true } }, namespaces: ['a', 'b'] } });
   assert.equal(add.status, 200, add.text);
+  assert.equal(add.body.connectionState.status, 'Failed');
+  // a second cluster that answers: the same API server under another URL, with a real token
+  const kc = JSON.parse(await env.cluster.k(['config', 'view', '--raw', '-o', 'json']));
+  const second = await env.call('POST', '/api/v1/clusters', { token: admin, body: { server: kc.clusters[0].cluster.server.replace('127.0.0.1', 'localhost'), name: 'second', config: { bearerToken: kc.users[0].user.token, tlsClientConfig: { insecure: true } } } });
+  assert.equal(second.status, 200, second.text);
+  assert.equal(second.body.connectionState.status, 'Successful', JSON.stringify(second.body.connectionState));
+  assert.match(second.body.serverVersion, /^1\.\d+/);
+  assert.equal((await env.call('DELETE', `/api/v1/clusters/second?id.type=name`, { token: admin })).status, 200);
   const sec = JSON.parse(await env.cluster.k(['get', 'secrets', '-n', 'argocd', '-l', 'argocd.argoproj.io/secret-type=cluster', '-o', 'json'])).items[0];
   assert.equal(JSON.parse(Buffer.from(sec.data.config, 'base64').toString()).bearerToken, 'sekrit');
   const g = await env.call('GET', `/api/v1/clusters/${encodeURIComponent('https://10.9.9.9:6443')}`, { token: admin });
