@@ -176,3 +176,15 @@ test('sync writes the operation; a second sync is refused while it is there; ter
   assert.equal(byReason.ResourceUpdated, 'admin terminated running operation');
   assert.ok(env.logs.some((l) => /"audit":true/.test(l) && /initiated sync to HEAD/.test(l)));
 });
+
+test('applicationsets: create, list, get, delete (RBAC applicationsets, object <project>/<name>)', { skip }, async () => {
+  const set = { metadata: { name: 'guestbooks' }, spec: { generators: [{ list: { elements: [{ env: 'dev' }] } }], template: { metadata: { name: '{{env}}-guestbook' }, spec: { project: 'default', source: { repoURL: 'https://example.test/apps.git', path: 'guestbook' }, destination: { server: 'https://kubernetes.default.svc', namespace: '{{env}}' } } } } };
+  const c = await env.call('POST', '/api/v1/applicationsets', { token: admin, body: set });
+  assert.equal(c.status, 200, c.text);
+  assert.equal(c.body.metadata.namespace, 'argocd');
+  assert.deepEqual((await env.call('GET', '/api/v1/applicationsets', { token: admin })).body.items.map((s: any) => s.metadata.name), ['guestbooks']);
+  assert.equal((await env.call('GET', '/api/v1/applicationsets/guestbooks', { token: admin })).body.spec.generators.length, 1);
+  assert.equal((await env.call('DELETE', '/api/v1/applicationsets/guestbooks', { token: admin })).status, 200);
+  assert.equal((await env.call('GET', '/api/v1/applicationsets/guestbooks', { token: admin })).status, 404);
+  assert.equal((await env.call('GET', '/api/v1/applicationsets')).status, 401);
+});
