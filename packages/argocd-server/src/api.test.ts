@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
+import { connect } from 'node:tls';
+import { generate } from 'selfsigned';
 import { argoCrds, startEnv, type Env } from './testenv.js';
 
 const skip = argoCrds().reason;
@@ -187,4 +189,27 @@ test('applicationsets: create, list, get, delete (RBAC applicationsets, object <
   assert.equal((await env.call('DELETE', '/api/v1/applicationsets/guestbooks', { token: admin })).status, 200);
   assert.equal((await env.call('GET', '/api/v1/applicationsets/guestbooks', { token: admin })).status, 404);
   assert.equal((await env.call('GET', '/api/v1/applicationsets')).status, 401);
+});
+
+function peerCN(base: string): Promise<string> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: u.hostname, port: Number(u.port), rejectUnauthorized: false }, () => {
+      const cn = String(s.getPeerCertificate().subject?.CN ?? '');
+      s.end();
+      resolve(cn);
+    });
+    s.on('error', reject);
+  });
+}
+
+test('a Secret argocd-server-tls is served as soon as it exists (no restart)', { skip }, async () => {
+  assert.equal(await peerCN(env.base), 'localhost');
+  const pems = await generate([{ name: 'commonName', value: 'argocd.example.test' }], { keySize: 2048, algorithm: 'sha256' } as any);
+  writeFileSync(join(env.cluster.dir, 'tls.crt'), pems.cert);
+  writeFileSync(join(env.cluster.dir, 'tls.key'), pems.private);
+  await env.cluster.k(['create', 'secret', 'tls', 'argocd-server-tls', '-n', 'argocd', `--cert=${join(env.cluster.dir, 'tls.crt')}`, `--key=${join(env.cluster.dir, 'tls.key')}`]);
+  for (let i = 0; i < 100 && (await peerCN(env.base)) !== 'argocd.example.test'; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await peerCN(env.base), 'argocd.example.test');
+  assert.equal((await env.call('GET', '/api/version')).status, 200);
 });

@@ -70,14 +70,16 @@ export async function startServer(client: KubeClient, o: Partial<ServerOptions> 
   await store.ensureSecretKey();
   await ensureInitialAdmin(ctx).catch((e) => log.error('could not create the initial admin password', { error: (e as Error).message }));
   // recreate on request: when admin.password is removed from argocd-secret, a new one is generated
+  // …and a removed server.secretkey is generated again (every session issued with the old one ends)
   let ensuring = false;
-  store.secrets.on({
-    update: (_o, n) => {
-      if (n.metadata?.name !== SECRET.argocd || ensuring) return;
-      ensuring = true;
-      ensureInitialAdmin(ctx).catch((e) => log.error('could not create the initial admin password', { error: (e as Error).message })).finally(() => (ensuring = false));
-    },
-  });
+  const reensure = (n: KubeObject) => {
+    if (n.metadata?.name !== SECRET.argocd || ensuring) return;
+    ensuring = true;
+    Promise.all([ensureInitialAdmin(ctx), store.ensureSecretKey()])
+      .catch((e) => log.error('could not restore argocd-secret defaults', { error: (e as Error).message }))
+      .finally(() => (ensuring = false));
+  };
+  store.secrets.on({ update: (_o, n) => reensure(n) });
 
   const router = new Router();
   registerSettings(router, ctx);
@@ -107,8 +109,7 @@ export async function startServer(client: KubeClient, o: Partial<ServerOptions> 
   let secure: HttpsServer | undefined;
   if (kp) {
     secure = createHttpsServer({ cert: kp.cert, key: kp.key }, handler);
-    store.secrets.on({
-      update: () => {
+    const reload = () => {
         const next = currentKeyPair(store);
         if (next && secure && (next.cert !== kp?.cert || next.key !== kp?.key)) {
           try {
@@ -119,8 +120,9 @@ export async function startServer(client: KubeClient, o: Partial<ServerOptions> 
             log.error('bad TLS certificate, keeping the old one', { source: next.source, error: (e as Error).message });
           }
         }
-      },
-    });
+    };
+    // argocd-server-tls created, changed or removed: serve what is there now
+    store.secrets.on({ add: reload, update: reload, delete: reload });
   }
   for (const s of [plain, secure]) if (s) s.keepAliveTimeout = 65_000;
   // one port: TLS handshakes go to the HTTPS server, everything else to the plain one
