@@ -108,6 +108,16 @@ test('account API tokens: create (apiKey capability), use, list, revoke → 401'
   assert.match(noKey.body.message, /does not have 'apiKey' capability/);
   const roTok = await env.login('ro', 'ro-password-1');
   assert.equal((await env.call('POST', '/api/v1/account/alice/token', { token: roTok, body: {} })).status, 403);
+  // an expired token
+  const short = (await env.call('POST', '/api/v1/account/alice/token', { token: alice, body: { id: 'short', expiresIn: 1 } })).body.token;
+  await sleep(2100);
+  const exp = await env.call('GET', '/api/v1/applications', { token: short });
+  assert.equal(exp.status, 401);
+  assert.equal(exp.body.message, 'invalid session: token has invalid claims: token is expired');
+  // bad input: a body that is not JSON
+  const junk = await env.call('POST', '/api/v1/applications', { token: alice, raw: '{nope', headers: { 'content-type': 'application/json' } });
+  assert.equal(junk.status, 400);
+  assert.match(junk.body.message, /^invalid JSON body: /);
   assert.equal((await env.call('DELETE', '/api/v1/account/alice/token/ci-1', { token: alice })).status, 200);
   const after = await until('revocation', async () => {
     const r = await env.call('GET', '/api/v1/applications/web', { token: tok });
