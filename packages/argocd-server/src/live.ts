@@ -5,18 +5,17 @@
  */
 import { KubeClient, R, isNotFound, parseApiVersion, type Resource } from '@flotilla/kube-runtime';
 import type { KubeObject } from '@flotilla/apimachinery';
-import { parseSettings, type ArgoSettings } from '@flotilla/argocd-engine/settings';
+import type { ArgoSettings } from '@flotilla/argocd-engine/settings';
 import { diffResource, isExcluded } from '@flotilla/argocd-engine/diff';
 import { getHealth } from '@flotilla/argocd-engine/health';
 import { buildTree } from '@flotilla/argocd-engine/tree';
 import { IN_CLUSTER, ANNOTATIONS, type Application, type ResourceNode, type ResourceStatus } from '@flotilla/argocd-engine/types';
 import { ApiErr, Code, fromKube } from './http.js';
-import { CM } from './store.js';
 import type { Ctx } from './context.js';
 import { clusterSecrets, clusterConfigOf } from './clusters-store.js';
 
 export function settingsOf(ctx: Ctx): ArgoSettings {
-  return parseSettings(ctx.store.cm(CM.argocd), ctx.store.cm(CM.params));
+  return ctx.store.settings();
 }
 
 const clients = new Map<string, { client: KubeClient; rv: string }>();

@@ -34,11 +34,12 @@ test('accounts from argocd-cm and argocd-secret', () => {
     errs,
   );
   assert.deepEqual(a.get('alice'), { name: 'alice', enabled: true, capabilities: ['apiKey', 'login'], passwordHash: '$2a$10$x', passwordMtime: undefined, tokens: [{ id: 't1', iat: 1 }] });
+  assert.equal(a.has('bad'), false);
   assert.equal(a.get('ci')!.enabled, false);
   assert.equal(a.get('admin')!.enabled, false);
   assert.deepEqual(a.get('admin')!.capabilities, ['login']);
   assert.equal(errs.length, 2);
-  assert.ok(errs.some((e) => /argocd-cm accounts.bad: unknown capability 'fly'/.test(e)), errs.join('\n'));
+  assert.ok(errs.some((e) => /argocd-cm accounts.bad: unknown capability "fly"/.test(e)), errs.join('\n'));
   assert.ok(errs.some((e) => /argocd-secret accounts.ci.tokens: not JSON/.test(e)), errs.join('\n'));
 });
 
