@@ -176,3 +176,12 @@ test('a signed GitHub push refreshes the app and the controller auto-syncs it; h
   }, 120_000);
   await until('config map pruned', async () => (await k.kubectl(['get', 'configmap', '-n', 'default', 'guestbook-extra'])).code === 1);
 });
+
+test('cascading delete: the finalizer is set, the controller deletes the resources, then the app goes', { skip, timeout: 300_000 }, async () => {
+  const d = await api('DELETE', '/api/v1/applications/guestbook');
+  assert.equal(d.status, 200, d.text);
+  await until('app gone', async () => (await api('GET', '/api/v1/applications/guestbook')).status === 404, 180_000);
+  await until('deployment deleted', async () => (await k.kubectl(['get', 'deployment', '-n', 'default', 'guestbook-ui'])).code === 1, 120_000);
+  const evs = JSON.parse(await k.k(['get', 'events', '-n', 'argocd', '--field-selector', 'involvedObject.name=guestbook', '-o', 'json'])).items;
+  assert.ok(evs.some((e: any) => e.reason === 'ResourceDeleted' && e.message === 'admin deleted application'));
+});
