@@ -138,8 +138,13 @@ test('managed-resources (engine diff), resource-tree, resource get/patch/actions
   const acts = await env.call('GET', `/api/v1/applications/guestbook/resource/actions?${dq}`, { token: admin });
   assert.equal(acts.status, 200, acts.text);
   assert.ok(acts.body.actions.some((a: any) => a.name === 'restart'));
-  const run = await env.call('POST', `/api/v1/applications/guestbook/resource/actions?${dq}`, { token: admin, body: JSON.stringify('restart') === '' ? {} : { action: 'restart' } });
+  // v1: the action name is the body; v2: an object naming the resource and the action
+  const run = await env.call('POST', `/api/v1/applications/guestbook/resource/actions?${dq}`, { token: admin, body: 'restart' });
   assert.equal(run.status, 200, run.text);
+  const run2 = await env.call('POST', '/api/v1/applications/guestbook/resource/actions/v2', { token: admin, body: { name: 'guestbook', namespace: 'default', resourceName: 'guestbook-ui', version: 'v1', group: 'apps', kind: 'Deployment', action: 'restart' } });
+  assert.equal(run2.status, 200, run2.text);
+  const nope = await env.call('POST', '/api/v1/applications/guestbook/resource/actions/v2', { token: admin, body: { namespace: 'default', resourceName: 'guestbook-ui', version: 'v1', group: 'apps', kind: 'Deployment', action: 'explode' } });
+  assert.equal(nope.status, 400);
   const live = JSON.parse(await env.cluster.k(['get', 'deployment', '-n', 'default', 'guestbook-ui', '-o', 'json']));
   assert.ok(live.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']);
   assert.equal((await env.call('DELETE', `/api/v1/applications/guestbook/resource?${q}&force=true`, { token: admin })).status, 200);

@@ -107,7 +107,8 @@ export function registerAppResources(r: Router, ctx: Ctx): void {
 
   const run = async (req: Req) => {
     const a = await getApp(ctx, req, req.params.name);
-    const b = req.body ?? {};
+    // v1 sends the action name as the body (a JSON string), v2 an object with it and the resource
+    const b = typeof req.body === 'string' ? { action: req.body } : (req.body ?? {});
     const ref: ResRef = {
       group: b.group ?? req.query.get('group') ?? '',
       version: b.version ?? req.query.get('version') ?? '',
