@@ -86,6 +86,8 @@ export type Handler = (req: Req) => Promise<unknown>;
 
 interface Route {
   method: string;
+  /** the template, e.g. `/api/v1/applications/{name}` */
+  path: string;
   parts: string[];
   handler: Handler;
   auth: boolean;
@@ -97,7 +99,7 @@ export class Router {
 
   /** `path` like `/api/v1/applications/{name}/resource`; a `{param=**}` segment takes the rest of the path. */
   add(method: string, path: string, handler: Handler, opts: { auth?: boolean; rawBody?: boolean } = {}): this {
-    this.routes.push({ method, parts: path.split('/').filter(Boolean), handler, auth: opts.auth !== false, rawBody: opts.rawBody });
+    this.routes.push({ method, path, parts: path.split('/').filter(Boolean), handler, auth: opts.auth !== false, rawBody: opts.rawBody });
     return this;
   }
 

@@ -311,7 +311,13 @@ test('--insecure serves plain HTTP; --rootpath prefixes every path; metrics on t
   assert.equal((await env.call('GET', 'api/version')).status, 200);
   assert.match((await env.call('GET', '')).text, /<base href="\/argo\/">/);
   assert.equal((await env.call('GET', env.server.url + '/api/version')).status, 404);
+  assert.equal((await env.call('GET', 'api/v1/applications')).status, 401);
   const m = await fetch(`http://127.0.0.1:${env.server.metricsPort}/metrics`);
   assert.equal(m.status, 200);
-  assert.match(await m.text(), /process_cpu/);
+  const text = await m.text();
+  assert.match(text, /process_cpu/);
+  assert.match(text, /grpc_server_handled_total\{grpc_code="OK",grpc_method="POST \/api\/v1\/applications",grpc_service="applications",grpc_type="unary"\} \d+/);
+  assert.match(text, /grpc_server_handled_total\{grpc_code="Unauthenticated",/);
+  assert.match(text, /argocd_login_request_total\{status="success"\} \d+/);
+  assert.match(text, /argocd_webhook_requests_total\{provider="github",result="refused"\} \d+/);
 });

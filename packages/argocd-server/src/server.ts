@@ -10,7 +10,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
 import { KubeClient, EventRecorder, serveHealth, type HealthServer } from '@flotilla/kube-runtime';
 import type { KubeObject } from '@flotilla/apimachinery';
-import { Router, ApiErr, Code, errorBody, httpStatus, readBody, sendJson, STREAMED, unauthenticated, type Req } from './http.js';
+import { Router, ApiErr, Code, errorBody, fromKube, httpStatus, readBody, sendJson, STREAMED, unauthenticated, type Req } from './http.js';
+import { observeCall } from './metrics.js';
+
+const fromKubeCode = (e: unknown): number => fromKube(e).code;
 import { Store, SECRET } from './store.js';
 import { SessionManager } from './session.js';
 import { LoginLimiter, limiterOptionsFromEnv } from './limiter.js';
@@ -208,16 +211,17 @@ async function handle(ctx: Ctx, router: Router, raw: IncomingMessage, res: Serve
       }
     }
     const out = await m.route.handler(req);
+    observeCall(`${req.method} ${m.route.path}`, Code.OK, out === STREAMED ? 'server_stream' : 'unary');
     if (out === STREAMED) return;
     sendJson(res, 200, out ?? {});
   } catch (e) {
+    observeCall(`${req.method} ${m.route.path}`, e instanceof ApiErr ? e.code : typeof (e as { code?: number }).code === 'number' && (e as { code: number }).code >= 400 ? fromKubeCode(e) : Code.Unknown);
     if (e instanceof ApiErr) {
       if (e.code === Code.Unknown || e.code === Code.Internal) ctx.log.error('request failed', { path, error: e.message });
       return sendJson(res, httpStatus(e.code), errorBody(e));
     }
     const err = e as { code?: number; message?: string };
     if (typeof err.code === 'number' && err.code >= 400) {
-      const { fromKube } = await import('./http.js');
       const ae = fromKube(e);
       return sendJson(res, httpStatus(ae.code), errorBody(ae));
     }
