@@ -192,6 +192,19 @@ test('stream/applications sends ADDED for what is there, then MODIFIED/DELETED a
   }
 });
 
+test('Secrets of an app are never shown with their values (resource, managed-resources)', { skip }, async () => {
+  await applyJson({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-secret', namespace: 'default', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"stringData":{"password":"hunter2"}}' } }, stringData: { password: 'hunter2' } }, 'secret');
+  await env.cluster.k(['patch', 'applications.argoproj.io', '-n', 'argocd', 'guestbook', '--type', 'merge', '-p', JSON.stringify({ status: { resources: [{ version: 'v1', kind: 'Secret', namespace: 'default', name: 'app-secret', status: 'OutOfSync' }] } })]);
+  await until('status in the cache', async () => (await env.call('GET', '/api/v1/applications/guestbook', { token: admin })).body.status?.resources?.[0]?.kind === 'Secret');
+  const g = await env.call('GET', '/api/v1/applications/guestbook/resource?namespace=default&resourceName=app-secret&version=v1&kind=Secret', { token: admin });
+  assert.equal(g.status, 200, g.text);
+  assert.doesNotMatch(g.text, /hunter2|aHVudGVyMg/);
+  assert.match(JSON.parse(g.body.manifest).data.password, /^\+{8,}$/);
+  const mr = await env.call('GET', '/api/v1/applications/guestbook/managed-resources', { token: admin });
+  assert.equal(mr.status, 200, mr.text);
+  assert.doesNotMatch(mr.text, /hunter2|aHVudGVyMg/);
+});
+
 test('stream of a resource tree: the tree now, and again when it changes', { skip }, async () => {
   const s = openStream('/api/v1/stream/applications/guestbook/resource-tree', admin);
   try {
