@@ -4,6 +4,8 @@
  * mtimes and API tokens in argocd-secret (`admin.password`, `admin.passwordMtime`,
  * `accounts.<name>.password`, `accounts.<name>.passwordMtime`, `accounts.<name>.tokens`).
  */
+import { parseSettings, parseDurationSeconds, type ArgoSettings } from '@flotilla/argocd-engine/settings';
+
 export type Capability = 'login' | 'apiKey';
 
 export interface AccountToken {
@@ -26,9 +28,14 @@ export function secretKeyPrefix(name: string): string {
   return name === 'admin' ? 'admin' : `accounts.${name}`;
 }
 
-/** Accounts from argocd-cm data and argocd-secret data (already base64-decoded). Bad entries are reported, not fatal. */
-export function parseAccounts(cm: Record<string, string> = {}, secret: Record<string, string> = {}, errors: string[] = []): Map<string, Account> {
+/**
+ * Accounts: declared in argocd-cm as the engine's settings parser reads it (`settings.accounts`,
+ * `adminEnabled`; its errors name the key), with passwords and tokens from argocd-secret data
+ * (already base64-decoded). Bad entries are reported, not fatal.
+ */
+export function parseAccounts(cm: Record<string, string> = {}, secret: Record<string, string> = {}, errors: string[] = [], settings: ArgoSettings = parseSettings(cm)): Map<string, Account> {
   const out = new Map<string, Account>();
+  for (const e of settings.errors) if (e.key.startsWith('accounts.') || e.key === 'admin.enabled') errors.push(`argocd-cm ${e.key}: ${e.message}`);
   const tokensOf = (prefix: string): AccountToken[] => {
     const raw = secret[`${prefix}.tokens`];
     if (!raw) return [];
@@ -40,20 +47,12 @@ export function parseAccounts(cm: Record<string, string> = {}, secret: Record<st
       return [];
     }
   };
-  for (const [k, v] of Object.entries(cm)) {
-    const m = /^accounts\.([^.]+)$/.exec(k);
-    if (!m) continue;
-    const name = m[1];
-    const caps: Capability[] = [];
-    for (const c of v.split(',').map((s) => s.trim()).filter(Boolean)) {
-      if (c === 'login' || c === 'apiKey') caps.push(c);
-      else errors.push(`argocd-cm ${k}: unknown capability '${c}' (want apiKey, login)`);
-    }
-    const p = secretKeyPrefix(name);
-    out.set(name, {
-      name,
-      enabled: (cm[`accounts.${name}.enabled`] ?? 'true').trim() !== 'false',
-      capabilities: caps,
+  for (const a of settings.accounts.values()) {
+    const p = secretKeyPrefix(a.name);
+    out.set(a.name, {
+      name: a.name,
+      enabled: a.enabled,
+      capabilities: a.capabilities.filter((c): c is Capability => c === 'login' || c === 'apiKey'),
       passwordHash: secret[`${p}.password`] || undefined,
       passwordMtime: secret[`${p}.passwordMtime`] || undefined,
       tokens: tokensOf(p),
@@ -62,7 +61,7 @@ export function parseAccounts(cm: Record<string, string> = {}, secret: Record<st
   const admin = out.get('admin');
   out.set('admin', {
     name: 'admin',
-    enabled: (cm['admin.enabled'] ?? 'true').trim() !== 'false',
+    enabled: settings.adminEnabled,
     capabilities: admin?.capabilities.length ? admin.capabilities : ['login'],
     passwordHash: secret['admin.password'] || undefined,
     passwordMtime: secret['admin.passwordMtime'] || undefined,
@@ -71,19 +70,15 @@ export function parseAccounts(cm: Record<string, string> = {}, secret: Record<st
   return out;
 }
 
-/** `users.session.duration` (Go duration, default 24h) in seconds. */
+/** A Go duration ("1h30m", or plain seconds) in seconds, through the engine's parser; `dflt` when empty or bad. */
 export function parseDuration(s: string | undefined, dflt: number): number {
   if (!s?.trim()) return dflt;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)/g;
-  const units: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400 };
-  let total = 0;
-  let matched = '';
-  for (const m of s.trim().matchAll(re)) {
-    total += Number(m[1]) * units[m[2]];
-    matched += m[0];
+  try {
+    const v = parseDurationSeconds(s);
+    return Number.isFinite(v) ? v : dflt;
+  } catch {
+    return dflt;
   }
-  if (matched !== s.trim()) return dflt;
-  return total;
 }
 
 /** `expiresIn` of a token request ("1h", "30m", "0" = never; a plain number is seconds). */

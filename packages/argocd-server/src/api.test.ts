@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
+import { connect } from 'node:tls';
+import { generate } from 'selfsigned';
 import { argoCrds, startEnv, type Env } from './testenv.js';
 
 const skip = argoCrds().reason;
@@ -61,6 +63,12 @@ test('login: initial admin password, JWT claims, userinfo, cookie; wrong passwor
   assert.match(String(r.headers['set-cookie']), /argocd\.token=ey/);
   const viaCookie = await env.call('GET', '/api/v1/applications', { headers: { cookie: `argocd.token=${r.body.token}` } });
   assert.equal(viaCookie.status, 200);
+  // logout revokes that session (and only that one)
+  assert.equal((await env.call('DELETE', '/api/v1/session', { token: r.body.token })).status, 200);
+  const gone = await env.call('GET', '/api/v1/applications', { token: r.body.token });
+  assert.equal(gone.status, 401);
+  assert.equal(gone.body.message, 'invalid session: token is revoked, please re-login');
+  assert.equal((await env.call('GET', '/api/v1/applications', { token: admin })).status, 200);
 });
 
 test('no token → 401 "no session information"; garbage token → 401', { skip }, async () => {
@@ -101,6 +109,8 @@ test('applications: create, get, list with selector/projects, duplicate, upsert,
   assert.ok(l.body.metadata.resourceVersion);
   assert.equal((await env.call('GET', '/api/v1/applications?selector=team%3Db', { token: admin })).body.items.length, 0);
   assert.equal((await env.call('GET', '/api/v1/applications?projects=other', { token: admin })).body.items.length, 0);
+  const f = await env.call('GET', '/api/v1/applications?fields=items.metadata.name,items.spec.project', { token: admin });
+  assert.deepEqual(f.body, { items: [{ metadata: { name: 'guestbook' }, spec: { project: 'default' } }] });
   const p = await env.call('PATCH', '/api/v1/applications/guestbook', { token: admin, body: { name: 'guestbook', patchType: 'merge', patch: JSON.stringify({ spec: { source: { path: 'guestbook' } } }) } });
   assert.equal(p.status, 200, p.text);
   assert.equal(p.body.spec.source.path, 'guestbook');
@@ -167,4 +177,39 @@ test('sync writes the operation; a second sync is refused while it is there; ter
   assert.equal(byReason.OperationStarted, 'admin initiated sync to HEAD');
   assert.equal(byReason.ResourceUpdated, 'admin terminated running operation');
   assert.ok(env.logs.some((l) => /"audit":true/.test(l) && /initiated sync to HEAD/.test(l)));
+});
+
+test('applicationsets: create, list, get, delete (RBAC applicationsets, object <project>/<name>)', { skip }, async () => {
+  const set = { metadata: { name: 'guestbooks' }, spec: { generators: [{ list: { elements: [{ env: 'dev' }] } }], template: { metadata: { name: '{{env}}-guestbook' }, spec: { project: 'default', source: { repoURL: 'https://example.test/apps.git', path: 'guestbook' }, destination: { server: 'https://kubernetes.default.svc', namespace: '{{env}}' } } } } };
+  const c = await env.call('POST', '/api/v1/applicationsets', { token: admin, body: set });
+  assert.equal(c.status, 200, c.text);
+  assert.equal(c.body.metadata.namespace, 'argocd');
+  assert.deepEqual((await env.call('GET', '/api/v1/applicationsets', { token: admin })).body.items.map((s: any) => s.metadata.name), ['guestbooks']);
+  assert.equal((await env.call('GET', '/api/v1/applicationsets/guestbooks', { token: admin })).body.spec.generators.length, 1);
+  assert.equal((await env.call('DELETE', '/api/v1/applicationsets/guestbooks', { token: admin })).status, 200);
+  assert.equal((await env.call('GET', '/api/v1/applicationsets/guestbooks', { token: admin })).status, 404);
+  assert.equal((await env.call('GET', '/api/v1/applicationsets')).status, 401);
+});
+
+function peerCN(base: string): Promise<string> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: u.hostname, port: Number(u.port), rejectUnauthorized: false }, () => {
+      const cn = String(s.getPeerCertificate().subject?.CN ?? '');
+      s.end();
+      resolve(cn);
+    });
+    s.on('error', reject);
+  });
+}
+
+test('a Secret argocd-server-tls is served as soon as it exists (no restart)', { skip }, async () => {
+  assert.equal(await peerCN(env.base), 'localhost');
+  const pems = await generate([{ name: 'commonName', value: 'argocd.example.test' }], { keySize: 2048, algorithm: 'sha256' } as any);
+  writeFileSync(join(env.cluster.dir, 'tls.crt'), pems.cert);
+  writeFileSync(join(env.cluster.dir, 'tls.key'), pems.private);
+  await env.cluster.k(['create', 'secret', 'tls', 'argocd-server-tls', '-n', 'argocd', `--cert=${join(env.cluster.dir, 'tls.crt')}`, `--key=${join(env.cluster.dir, 'tls.key')}`]);
+  for (let i = 0; i < 100 && (await peerCN(env.base)) !== 'argocd.example.test'; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await peerCN(env.base), 'argocd.example.test');
+  assert.equal((await env.call('GET', '/api/version')).status, 200);
 });

@@ -9,6 +9,8 @@ const skip = argoCrds().reason;
 let env: Env;
 let admin: string;
 let adminPassword: string;
+/** a read-only session taken before the lock-out test locks 'ro' out */
+let roEarly: string;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function apply(obj: unknown, name: string) {
@@ -49,6 +51,7 @@ before(async () => {
     const r = await env.call('PUT', '/api/v1/account/password', { token: admin, body: { name: u, currentPassword: adminPassword, newPassword: `${u}-password-1` } });
     assert.equal(r.status, 200, r.text);
   }
+  roEarly = await env.login('ro', 'ro-password-1');
   await apply({ apiVersion: 'argoproj.io/v1alpha1', kind: 'AppProject', metadata: { name: 'p1', namespace: 'argocd' }, spec: { sourceRepos: ['*'], destinations: [{ server: '*', namespace: '*' }], roles: [{ name: 'ci', policies: ['p, proj:p1:ci, applications, sync, p1/*, allow', 'p, proj:p1:ci, applications, get, p1/*, allow'] }] } }, 'p1');
   for (const a of [app('web'), app('keep-me'), app('p1-web', 'p1')]) assert.equal((await env.call('POST', '/api/v1/applications', { token: admin, body: a })).status, 200);
 }, { timeout: 180_000 });
@@ -105,6 +108,16 @@ test('account API tokens: create (apiKey capability), use, list, revoke → 401'
   assert.match(noKey.body.message, /does not have 'apiKey' capability/);
   const roTok = await env.login('ro', 'ro-password-1');
   assert.equal((await env.call('POST', '/api/v1/account/alice/token', { token: roTok, body: {} })).status, 403);
+  // an expired token
+  const short = (await env.call('POST', '/api/v1/account/alice/token', { token: alice, body: { id: 'short', expiresIn: 1 } })).body.token;
+  await sleep(2100);
+  const exp = await env.call('GET', '/api/v1/applications', { token: short });
+  assert.equal(exp.status, 401);
+  assert.equal(exp.body.message, 'invalid session: token has invalid claims: token is expired');
+  // bad input: a body that is not JSON
+  const junk = await env.call('POST', '/api/v1/applications', { token: alice, raw: '{nope', headers: { 'content-type': 'application/json' } });
+  assert.equal(junk.status, 400);
+  assert.match(junk.body.message, /^invalid JSON body: /);
   assert.equal((await env.call('DELETE', '/api/v1/account/alice/token/ci-1', { token: alice })).status, 200);
   const after = await until('revocation', async () => {
     const r = await env.call('GET', '/api/v1/applications/web', { token: tok });
@@ -192,4 +205,36 @@ test('a policy with a typo: the server keeps the last good policy and logs why',
     return env.logs.some((l) => /keeping the last good policy/.test(l) && /policy.csv:2: a 'g' line needs 2 fields/.test(l));
   });
   assert.equal((await env.call('GET', '/api/v1/account/can-i/applications/sync/default/web', { token: alice })).body.value, 'yes');
+});
+
+test('every endpoint family: admin, read-only user, project role token, no token', { skip }, async () => {
+  const roTok = roEarly;
+  admin = await env.login('admin', await env.adminPassword());
+  const proj = (await env.call('POST', '/api/v1/projects/p1/roles/ci/token', { token: admin, body: { id: 'matrix' } })).body.token as string;
+  assert.ok(proj);
+  type Row = [method: string, path: string, body: unknown, want: [admin: number, ro: number, proj: number, none: number]];
+  const rows: Row[] = [
+    ['GET', '/api/v1/settings', undefined, [200, 200, 200, 200]],
+    ['GET', '/api/v1/account', undefined, [200, 200, 403, 401]],
+    ['GET', '/api/v1/applications/p1-web/resource-tree', undefined, [200, 200, 200, 401]],
+    ['GET', '/api/v1/projects', undefined, [200, 200, 200, 401]],
+    ['POST', '/api/v1/projects', { project: { metadata: { name: 'matrix' }, spec: { sourceRepos: ['*'] } } }, [200, 403, 403, 401]],
+    ['GET', '/api/v1/repositories', undefined, [200, 200, 200, 401]],
+    ['POST', '/api/v1/repocreds', { url: 'https://matrix.example.test', username: 'u', password: 'p' }, [200, 403, 403, 401]],
+    ['GET', '/api/v1/clusters', undefined, [200, 200, 200, 401]],
+    ['POST', '/api/v1/clusters?upsert=true', { server: 'https://matrix.example.test:6443', name: 'matrix', config: { bearerToken: 't' } }, [200, 403, 403, 401]],
+    ['GET', '/api/v1/certificates', undefined, [200, 200, 403, 401]],
+    ['POST', '/api/v1/certificates', { items: [] }, [200, 403, 403, 401]],
+    ['GET', '/api/v1/account/can-i/applications/get/p1/p1-web', undefined, [200, 200, 200, 401]],
+  ];
+  const who = [admin, roTok, proj, undefined];
+  for (const [method, path, body, want] of rows) {
+    for (let i = 0; i < 4; i++) {
+      const r = await env.call(method, path, { token: who[i], body });
+      assert.equal(r.status, want[i], `${['admin', 'read-only', 'project token', 'no token'][i]} ${method} ${path}: ${r.text}`);
+    }
+  }
+  // lists are filtered by what the caller may get
+  assert.deepEqual((await env.call('GET', '/api/v1/clusters', { token: proj })).body.items, []);
+  assert.deepEqual((await env.call('GET', '/api/v1/projects', { token: proj })).body.items, []);
 });

@@ -86,6 +86,8 @@ export type Handler = (req: Req) => Promise<unknown>;
 
 interface Route {
   method: string;
+  /** the template, e.g. `/api/v1/applications/{name}` */
+  path: string;
   parts: string[];
   handler: Handler;
   auth: boolean;
@@ -97,7 +99,7 @@ export class Router {
 
   /** `path` like `/api/v1/applications/{name}/resource`; a `{param=**}` segment takes the rest of the path. */
   add(method: string, path: string, handler: Handler, opts: { auth?: boolean; rawBody?: boolean } = {}): this {
-    this.routes.push({ method, parts: path.split('/').filter(Boolean), handler, auth: opts.auth !== false, rawBody: opts.rawBody });
+    this.routes.push({ method, path, parts: path.split('/').filter(Boolean), handler, auth: opts.auth !== false, rawBody: opts.rawBody });
     return this;
   }
 
@@ -161,12 +163,28 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   });
 }
 
+/** A body already serialised (big lists built from per-object cached JSON). */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
+const jsonCache = new WeakMap<object, string>();
+/** JSON of an object that does not change once made (informer cache entries are replaced, never mutated). */
+export function cachedJson(o: object): string {
+  let t = jsonCache.get(o);
+  if (t === undefined) {
+    t = JSON.stringify(o);
+    jsonCache.set(o, t);
+  }
+  return t;
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
   if (res.headersSent) {
     res.end();
     return;
   }
-  const text = JSON.stringify(body);
+  const text = body instanceof RawJson ? body.text : JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }

@@ -5,18 +5,17 @@
  */
 import { KubeClient, R, isNotFound, parseApiVersion, type Resource } from '@flotilla/kube-runtime';
 import type { KubeObject } from '@flotilla/apimachinery';
-import { parseSettings, type ArgoSettings } from '@flotilla/argocd-engine/settings';
-import { diffResource, isExcluded } from '@flotilla/argocd-engine/diff';
+import type { ArgoSettings } from '@flotilla/argocd-engine/settings';
+import { diffResource, isExcluded, maskSecret } from '@flotilla/argocd-engine/diff';
 import { getHealth } from '@flotilla/argocd-engine/health';
 import { buildTree } from '@flotilla/argocd-engine/tree';
 import { IN_CLUSTER, ANNOTATIONS, type Application, type ResourceNode, type ResourceStatus } from '@flotilla/argocd-engine/types';
 import { ApiErr, Code, fromKube } from './http.js';
-import { CM } from './store.js';
 import type { Ctx } from './context.js';
 import { clusterSecrets, clusterConfigOf } from './clusters-store.js';
 
 export function settingsOf(ctx: Ctx): ArgoSettings {
-  return parseSettings(ctx.store.cm(CM.argocd), ctx.store.cm(CM.params));
+  return ctx.store.settings();
 }
 
 const clients = new Map<string, { client: KubeClient; rv: string }>();
@@ -150,13 +149,15 @@ export async function managedResources(ctx: Ctx, app: Application): Promise<{ it
       ctx.log.warn('diff failed', { app: app.metadata?.name, resource: keyOf(s as any), error: (e as Error).message });
     }
     const js = (o: unknown) => (o ? JSON.stringify(o) : '');
+    // Secrets: target and live with their values masked (equal values, equal masks), as upstream
+    const [maskedTarget, maskedLiveObj] = maskSecret(target, l);
     return {
       group: s.group ?? '',
       kind: s.kind,
       namespace: s.namespace ?? '',
       name: s.name,
-      targetState: js(target),
-      liveState: js(d?.normalizedLive ? maskedLive(l, d) : l),
+      targetState: js(maskedTarget),
+      liveState: js(maskedLiveObj),
       normalizedLiveState: js(d?.normalizedLive),
       predictedLiveState: js(d?.predictedLive),
       diff: d?.diff ?? '',
@@ -166,12 +167,6 @@ export async function managedResources(ctx: Ctx, app: Application): Promise<{ it
     };
   });
   return { items };
-}
-
-/** A live Secret's data is never shown: the masked form the diff produced stands in for it. */
-function maskedLive(l: KubeObject | null, d: { normalizedLive: KubeObject | null }): KubeObject | null {
-  if (l && l.kind === 'Secret' && (l.apiVersion === 'v1' || !l.apiVersion)) return d.normalizedLive;
-  return l;
 }
 
 export { ANNOTATIONS };

@@ -31,6 +31,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const log = newLogger(parsed.opts.loglevel ?? 'info', undefined, parsed.opts.logformat ?? 'text');
+  // one failed background task must not take the server down: it is logged, the rest keeps serving
+  process.on('unhandledRejection', (e) => log.error('unhandled error in a background task', { error: (e as Error)?.stack ?? String(e) }));
   if (parsed.ignored.length) log.info('flags accepted for compatibility and not used', { flags: parsed.ignored });
   const namespace = parsed.opts.namespace ?? podNamespace() ?? 'argocd';
   let client: KubeClient;

@@ -42,8 +42,6 @@ const ENV: Record<string, string> = {
   logformat: 'ARGOCD_SERVER_LOGFORMAT',
   address: 'ARGOCD_SERVER_LISTEN_ADDRESS',
   'metrics-address': 'ARGOCD_SERVER_METRICS_LISTEN_ADDRESS',
-  port: 'ARGOCD_SERVER_PORT',
-  'metrics-port': 'ARGOCD_SERVER_METRICS_PORT',
 };
 
 const BOOL = new Set(['insecure', 'help', 'h', 'disable-auth', 'enable-gzip', 'x-frame-options', 'dex-server-plaintext', 'repo-server-plaintext', 'repo-server-strict-tls', 'redis-use-tls', 'redis-insecure-skip-tls-verify', 'otlp-insecure', 'enable-proxy-extension', 'hydrator-enabled', 'api-content-types', 'sso-debug']);

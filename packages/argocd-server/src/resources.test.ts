@@ -78,6 +78,17 @@ test('repositories: added after a real connection test, credentials kept in the 
   assert.equal((await env.call('DELETE', `/api/v1/repocreds/${encodeURIComponent('https://git.example.test/org')}`, { token: admin })).status, 200);
 });
 
+test('create validates that the source renders (validate=false skips it)', { skip }, async () => {
+  const body = { metadata: { name: 'badpath' }, spec: { project: 'default', source: { repoURL, path: 'no-such-dir' }, destination: { server: 'https://kubernetes.default.svc', namespace: 'default' } } };
+  const r = await env.call('POST', '/api/v1/applications', { token: admin, body });
+  assert.equal(r.status, 400);
+  assert.match(r.body.message, /^application spec for badpath is invalid: InvalidSpecError: Unable to generate manifests in no-such-dir: /);
+  assert.equal((await env.cluster.kubectl(['get', 'applications.argoproj.io', '-n', 'argocd', 'badpath'])).code, 1);
+  const skipped = await env.call('POST', '/api/v1/applications?validate=false', { token: admin, body });
+  assert.equal(skipped.status, 200, skipped.text);
+  await env.call('DELETE', '/api/v1/applications/badpath?cascade=false', { token: admin });
+});
+
 test('manifests and revision metadata come from the repo server', { skip }, async () => {
   const m = await env.call('GET', '/api/v1/applications/guestbook/manifests', { token: admin });
   assert.equal(m.status, 200, m.text);
@@ -127,8 +138,13 @@ test('managed-resources (engine diff), resource-tree, resource get/patch/actions
   const acts = await env.call('GET', `/api/v1/applications/guestbook/resource/actions?${dq}`, { token: admin });
   assert.equal(acts.status, 200, acts.text);
   assert.ok(acts.body.actions.some((a: any) => a.name === 'restart'));
-  const run = await env.call('POST', `/api/v1/applications/guestbook/resource/actions?${dq}`, { token: admin, body: JSON.stringify('restart') === '' ? {} : { action: 'restart' } });
+  // v1: the action name is the body; v2: an object naming the resource and the action
+  const run = await env.call('POST', `/api/v1/applications/guestbook/resource/actions?${dq}`, { token: admin, body: 'restart' });
   assert.equal(run.status, 200, run.text);
+  const run2 = await env.call('POST', '/api/v1/applications/guestbook/resource/actions/v2', { token: admin, body: { name: 'guestbook', namespace: 'default', resourceName: 'guestbook-ui', version: 'v1', group: 'apps', kind: 'Deployment', action: 'restart' } });
+  assert.equal(run2.status, 200, run2.text);
+  const nope = await env.call('POST', '/api/v1/applications/guestbook/resource/actions/v2', { token: admin, body: { namespace: 'default', resourceName: 'guestbook-ui', version: 'v1', group: 'apps', kind: 'Deployment', action: 'explode' } });
+  assert.equal(nope.status, 400);
   const live = JSON.parse(await env.cluster.k(['get', 'deployment', '-n', 'default', 'guestbook-ui', '-o', 'json']));
   assert.ok(live.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']);
   assert.equal((await env.call('DELETE', `/api/v1/applications/guestbook/resource?${q}&force=true`, { token: admin })).status, 200);
@@ -176,6 +192,35 @@ test('stream/applications sends ADDED for what is there, then MODIFIED/DELETED a
   }
 });
 
+test('Secrets of an app are never shown with their values (resource, managed-resources)', { skip }, async () => {
+  await applyJson({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-secret', namespace: 'default', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"stringData":{"password":"hunter2"}}' } }, stringData: { password: 'hunter2' } }, 'secret');
+  await env.cluster.k(['patch', 'applications.argoproj.io', '-n', 'argocd', 'guestbook', '--type', 'merge', '-p', JSON.stringify({ status: { resources: [{ version: 'v1', kind: 'Secret', namespace: 'default', name: 'app-secret', status: 'OutOfSync' }] } })]);
+  await until('status in the cache', async () => (await env.call('GET', '/api/v1/applications/guestbook', { token: admin })).body.status?.resources?.[0]?.kind === 'Secret');
+  const g = await env.call('GET', '/api/v1/applications/guestbook/resource?namespace=default&resourceName=app-secret&version=v1&kind=Secret', { token: admin });
+  assert.equal(g.status, 200, g.text);
+  assert.doesNotMatch(g.text, /hunter2|aHVudGVyMg/);
+  assert.match(JSON.parse(g.body.manifest).data.password, /^\+{8,}$/);
+  const mr = await env.call('GET', '/api/v1/applications/guestbook/managed-resources', { token: admin });
+  assert.equal(mr.status, 200, mr.text);
+  assert.doesNotMatch(mr.text, /hunter2|aHVudGVyMg/);
+});
+
+test('stream of a resource tree: the tree now, and again when it changes', { skip }, async () => {
+  const s = openStream('/api/v1/stream/applications/guestbook/resource-tree', admin);
+  try {
+    const first = await until('a tree', async () => s.lines[0]);
+    assert.ok(Array.isArray(first.result.nodes));
+    const n = first.result.nodes.length;
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tree-cm', namespace: 'default' }, data: { a: 'b' } };
+    await applyJson(cm, 'tree-cm');
+    await env.cluster.k(['patch', 'applications.argoproj.io', '-n', 'argocd', 'guestbook', '--type', 'merge', '-p', JSON.stringify({ status: { resources: [{ version: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'tree-cm', status: 'Synced' }] } })]);
+    await until('a changed tree', async () => s.lines.length > 1 && s.lines.at(-1).result.nodes.some((x: any) => x.name === 'tree-cm'));
+    assert.ok(!first.result.nodes.some((x: any) => x.name === 'tree-cm'), String(n));
+  } finally {
+    s.close();
+  }
+});
+
 test('projects: create with roles, invalid role policy refused, update, detailed, delete refused while referenced', { skip }, async () => {
   const proj = { metadata: { name: 'team' }, spec: { sourceRepos: ['*'], destinations: [{ server: '*', namespace: 'team-*' }], roles: [{ name: 'dev', policies: ['p, proj:team:dev, applications, get, team/*, allow'] }] } };
   const c = await env.call('POST', '/api/v1/projects', { token: admin, body: { project: proj } });
@@ -207,6 +252,14 @@ test('clusters: the in-cluster entry, a cluster Secret added/read/removed withou
   assert.match(l.body.items[0].serverVersion, /^1\.\d+/);
   const add = await env.call('POST', '/api/v1/clusters', { token: admin, body: { server: 'https://10.9.9.9:6443', name: 'remote', config: { bearerToken: 'sekrit', tlsClientConfig: { insecure: true } }, namespaces: ['a', 'b'] } });
   assert.equal(add.status, 200, add.text);
+  assert.equal(add.body.connectionState.status, 'Failed');
+  // a second cluster that answers: the same API server under another URL, with a real token
+  const kc = JSON.parse(await env.cluster.k(['config', 'view', '--raw', '-o', 'json']));
+  const second = await env.call('POST', '/api/v1/clusters', { token: admin, body: { server: kc.clusters[0].cluster.server.replace('127.0.0.1', 'localhost'), name: 'second', config: { bearerToken: kc.users[0].user.token, tlsClientConfig: { insecure: true } } } });
+  assert.equal(second.status, 200, second.text);
+  assert.equal(second.body.connectionState.status, 'Successful', JSON.stringify(second.body.connectionState));
+  assert.match(second.body.serverVersion, /^1\.\d+/);
+  assert.equal((await env.call('DELETE', `/api/v1/clusters/second?id.type=name`, { token: admin })).status, 200);
   const sec = JSON.parse(await env.cluster.k(['get', 'secrets', '-n', 'argocd', '-l', 'argocd.argoproj.io/secret-type=cluster', '-o', 'json'])).items[0];
   assert.equal(JSON.parse(Buffer.from(sec.data.config, 'base64').toString()).bearerToken, 'sekrit');
   const g = await env.call('GET', `/api/v1/clusters/${encodeURIComponent('https://10.9.9.9:6443')}`, { token: admin });
@@ -271,7 +324,13 @@ test('--insecure serves plain HTTP; --rootpath prefixes every path; metrics on t
   assert.equal((await env.call('GET', 'api/version')).status, 200);
   assert.match((await env.call('GET', '')).text, /<base href="\/argo\/">/);
   assert.equal((await env.call('GET', env.server.url + '/api/version')).status, 404);
+  assert.equal((await env.call('GET', 'api/v1/applications')).status, 401);
   const m = await fetch(`http://127.0.0.1:${env.server.metricsPort}/metrics`);
   assert.equal(m.status, 200);
-  assert.match(await m.text(), /process_cpu/);
+  const text = await m.text();
+  assert.match(text, /process_cpu/);
+  assert.match(text, /grpc_server_handled_total\{grpc_code="OK",grpc_method="POST \/api\/v1\/applications",grpc_service="applications",grpc_type="unary"\} \d+/);
+  assert.match(text, /grpc_server_handled_total\{grpc_code="Unauthenticated",/);
+  assert.match(text, /argocd_login_request_total\{status="success"\} \d+/);
+  assert.match(text, /argocd_webhook_requests_total\{provider="github",result="refused"\} \d+/);
 });

@@ -10,7 +10,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
 import { KubeClient, EventRecorder, serveHealth, type HealthServer } from '@flotilla/kube-runtime';
 import type { KubeObject } from '@flotilla/apimachinery';
-import { Router, ApiErr, Code, errorBody, httpStatus, readBody, sendJson, STREAMED, unauthenticated, type Req } from './http.js';
+import { Router, ApiErr, Code, errorBody, fromKube, httpStatus, readBody, sendJson, STREAMED, unauthenticated, type Req } from './http.js';
+import { observeCall } from './metrics.js';
+
+const fromKubeCode = (e: unknown): number => fromKube(e).code;
 import { Store, SECRET } from './store.js';
 import { SessionManager } from './session.js';
 import { LoginLimiter, limiterOptionsFromEnv } from './limiter.js';
@@ -70,14 +73,16 @@ export async function startServer(client: KubeClient, o: Partial<ServerOptions> 
   await store.ensureSecretKey();
   await ensureInitialAdmin(ctx).catch((e) => log.error('could not create the initial admin password', { error: (e as Error).message }));
   // recreate on request: when admin.password is removed from argocd-secret, a new one is generated
+  // …and a removed server.secretkey is generated again (every session issued with the old one ends)
   let ensuring = false;
-  store.secrets.on({
-    update: (_o, n) => {
-      if (n.metadata?.name !== SECRET.argocd || ensuring) return;
-      ensuring = true;
-      ensureInitialAdmin(ctx).catch((e) => log.error('could not create the initial admin password', { error: (e as Error).message })).finally(() => (ensuring = false));
-    },
-  });
+  const reensure = (n: KubeObject) => {
+    if (n.metadata?.name !== SECRET.argocd || ensuring) return;
+    ensuring = true;
+    Promise.all([ensureInitialAdmin(ctx), store.ensureSecretKey()])
+      .catch((e) => log.error('could not restore argocd-secret defaults', { error: (e as Error).message }))
+      .finally(() => (ensuring = false));
+  };
+  store.secrets.on({ update: (_o, n) => reensure(n) });
 
   const router = new Router();
   registerSettings(router, ctx);
@@ -107,8 +112,7 @@ export async function startServer(client: KubeClient, o: Partial<ServerOptions> 
   let secure: HttpsServer | undefined;
   if (kp) {
     secure = createHttpsServer({ cert: kp.cert, key: kp.key }, handler);
-    store.secrets.on({
-      update: () => {
+    const reload = () => {
         const next = currentKeyPair(store);
         if (next && secure && (next.cert !== kp?.cert || next.key !== kp?.key)) {
           try {
@@ -119,8 +123,9 @@ export async function startServer(client: KubeClient, o: Partial<ServerOptions> 
             log.error('bad TLS certificate, keeping the old one', { source: next.source, error: (e as Error).message });
           }
         }
-      },
-    });
+    };
+    // argocd-server-tls created, changed or removed: serve what is there now
+    store.secrets.on({ add: reload, update: reload, delete: reload });
   }
   for (const s of [plain, secure]) if (s) s.keepAliveTimeout = 65_000;
   // one port: TLS handshakes go to the HTTPS server, everything else to the plain one
@@ -206,16 +211,17 @@ async function handle(ctx: Ctx, router: Router, raw: IncomingMessage, res: Serve
       }
     }
     const out = await m.route.handler(req);
+    observeCall(`${req.method} ${m.route.path}`, Code.OK, out === STREAMED ? 'server_stream' : 'unary');
     if (out === STREAMED) return;
     sendJson(res, 200, out ?? {});
   } catch (e) {
+    observeCall(`${req.method} ${m.route.path}`, e instanceof ApiErr ? e.code : typeof (e as { code?: number }).code === 'number' && (e as { code: number }).code >= 400 ? fromKubeCode(e) : Code.Unknown);
     if (e instanceof ApiErr) {
       if (e.code === Code.Unknown || e.code === Code.Internal) ctx.log.error('request failed', { path, error: e.message });
       return sendJson(res, httpStatus(e.code), errorBody(e));
     }
     const err = e as { code?: number; message?: string };
     if (typeof err.code === 'number' && err.code >= 400) {
-      const { fromKube } = await import('./http.js');
       const ae = fromKube(e);
       return sendJson(res, httpStatus(ae.code), errorBody(ae));
     }

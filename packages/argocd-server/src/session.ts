@@ -49,6 +49,8 @@ export function isProjectSubject(sub: string): boolean {
 
 export class SessionManager {
   sso: SsoVerifier[] = [];
+  /** logged-out session ids → their expiry (ms); in memory, as upstream keeps them in Redis for the token's life */
+  private readonly revoked = new Map<string, number>();
   constructor(
     private readonly store: Store,
     private readonly limiter: LoginLimiter,
@@ -87,7 +89,7 @@ export class SessionManager {
       if (!acc.enabled) throw unauthenticated(`Account ${username} is disabled`);
       if (!acc.capabilities.includes('login')) throw unauthenticated(`Account ${username} does not have 'login' capability`);
       this.limiter.success(username);
-      const { token } = await this.create(`${username}:login`, this.store.sessionDuration());
+      const { token } = await this.create(`${username}:login`, this.store.sessionDuration(), this.newTokenId());
       return token;
     } finally {
       this.limiter.leave();
@@ -117,6 +119,7 @@ export class SessionManager {
       throw unauthenticated(`invalid session: ${(e as Error).message}`);
     }
     if (typeof claims.sub !== 'string' || !claims.sub) throw unauthenticated('invalid session: token has no subject');
+    if (claims.jti && this.revoked.has(claims.jti)) throw unauthenticated('invalid session: token is revoked, please re-login');
     if (isProjectSubject(claims.sub)) {
       this.checkProjectToken(claims);
       return claims;
@@ -145,6 +148,14 @@ export class SessionManager {
     const tokens = [...(r.jwtTokens ?? []), ...(p.status?.jwtTokensByRole?.[role]?.items ?? [])];
     const ok = tokens.some((t) => (c.jti ? t.id === c.jti : false) || (!c.jti && t.iat === c.iat) || (c.jti && !t.id && t.iat === c.iat));
     if (!ok) throw unauthenticated(`invalid session: token for role ${role} in project ${proj} was revoked or never issued`);
+  }
+
+  /** Logout: the session's id is refused from now until the token would have expired. */
+  revoke(c: Claims): void {
+    if (!c.jti) return;
+    const now = this.now();
+    for (const [id, exp] of this.revoked) if (exp < now) this.revoked.delete(id);
+    this.revoked.set(c.jti, c.exp ? c.exp * 1000 : now + 365 * 24 * 3600_000);
   }
 
   newTokenId(): string {

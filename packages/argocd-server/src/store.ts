@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { KubeClient, InformerFactory, R, isNotFound, isAlreadyExists, type Resource, type Informer } from '@flotilla/kube-runtime';
 import type { KubeObject } from '@flotilla/apimachinery';
 import type { AppProject, Application } from '@flotilla/argocd-engine/types';
-import { parseAccounts, parseDuration, type Account } from './accounts.js';
+import { parseAccounts, type Account } from './accounts.js';
+import { parseSettings, type ArgoSettings } from '@flotilla/argocd-engine/settings';
 import { Rbac, rbacConfig, projectPolicies } from './rbac.js';
 import type { Logger } from './log.js';
 
@@ -66,13 +67,25 @@ export class Store {
     return decodeData(this.secrets.get(this.namespace, name));
   }
 
+  private settingsMemo?: { cm: unknown; params: unknown; settings: ArgoSettings };
+
+  /** argocd-cm (+ argocd-cmd-params-cm) through the engine's parser, parsed again only when they change. */
+  settings(): ArgoSettings {
+    const cm = this.cms.get(this.namespace, CM.argocd);
+    const params = this.cms.get(this.namespace, CM.params);
+    if (this.settingsMemo && this.settingsMemo.cm === cm && this.settingsMemo.params === params) return this.settingsMemo.settings;
+    const settings = parseSettings(this.cm(CM.argocd), this.cm(CM.params));
+    this.settingsMemo = { cm, params, settings };
+    return settings;
+  }
+
   accounts(errors?: string[]): Map<string, Account> {
-    return parseAccounts(this.cm(CM.argocd), this.secret(SECRET.argocd), errors);
+    return parseAccounts(this.cm(CM.argocd), this.secret(SECRET.argocd), errors, this.settings());
   }
 
   /** `users.session.duration` (default 24 h), seconds */
   sessionDuration(): number {
-    return parseDuration(this.cm(CM.argocd)['users.session.duration'], 24 * 3600);
+    return this.settings().usersSessionDurationSeconds;
   }
 
   secretKey(): Uint8Array | undefined {

@@ -20,6 +20,8 @@ test('flags, ARGOCD_SERVER_* env (from argocd-cmd-params-cm), defaults', () => {
   assert.equal(up.opts.staticassets, '/shared/app');
   assert.deepEqual(up.ignored, ['dex-server']);
   assert.throws(() => parseArgs(['--port', 'x']), UsageError);
+  // Kubernetes service links (Service argocd-server) must not be read as the port
+  assert.deepEqual(parseArgs([], { ARGOCD_SERVER_PORT: 'tcp://10.96.0.11:80', ARGOCD_SERVER_METRICS_PORT: 'tcp://10.96.0.12:8083' }).opts, {});
   assert.throws(() => parseArgs(['--loglevel', 'loud']), /debug\|info\|warn\|error/);
   assert.throws(() => parseArgs(['--insecure=maybe']), /invalid boolean/);
 });
@@ -32,11 +34,12 @@ test('accounts from argocd-cm and argocd-secret', () => {
     errs,
   );
   assert.deepEqual(a.get('alice'), { name: 'alice', enabled: true, capabilities: ['apiKey', 'login'], passwordHash: '$2a$10$x', passwordMtime: undefined, tokens: [{ id: 't1', iat: 1 }] });
+  assert.equal(a.has('bad'), false);
   assert.equal(a.get('ci')!.enabled, false);
   assert.equal(a.get('admin')!.enabled, false);
   assert.deepEqual(a.get('admin')!.capabilities, ['login']);
   assert.equal(errs.length, 2);
-  assert.ok(errs.some((e) => /argocd-cm accounts.bad: unknown capability 'fly'/.test(e)), errs.join('\n'));
+  assert.ok(errs.some((e) => /argocd-cm accounts.bad: unknown capability "fly"/.test(e)), errs.join('\n'));
   assert.ok(errs.some((e) => /argocd-secret accounts.ci.tokens: not JSON/.test(e)), errs.join('\n'));
 });
 

@@ -4,6 +4,7 @@ import { ANNOTATIONS, type Application } from '@flotilla/argocd-engine/types';
 import type { Ctx } from './context.js';
 import { CM, SECRET, APPS } from './store.js';
 import { authenticate, appAffected, parsePush, providerOf, WebhookError } from './webhook-parse.js';
+import { observeWebhook } from './metrics.js';
 
 function reply(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
@@ -42,6 +43,7 @@ export async function handleWebhook(ctx: Ctx, req: IncomingMessage, res: ServerR
   try {
     authenticate(provider, req.headers, body, ctx.store.secret(SECRET.argocd));
   } catch (e) {
+    observeWebhook(provider, 'refused');
     ctx.log.warn('webhook refused', { provider, remote, error: (e as Error).message });
     return reply(res, (e as WebhookError).status ?? 400, `Webhook processing failed: ${(e as Error).message}`);
   }
@@ -59,6 +61,7 @@ export async function handleWebhook(ctx: Ctx, req: IncomingMessage, res: ServerR
     if (payload === undefined) return reply(res, 400, 'Webhook processing failed: The payload is either too large or corrupted. Please check the payload size (must be under ' + mb + ' MB) and ensure it is valid JSON');
   }
   const push = parsePush(provider, req.headers, payload);
+  observeWebhook(provider, push ? 'push' : 'ignored');
   if (!push) return reply(res, 200, '');
   const apps = ctx.store.apps.list().filter((a) => appAffected(a, push));
   ctx.log.info('webhook received', { provider, urls: push.urls, revision: push.revision, apps: apps.map((a) => a.metadata?.name) });

@@ -7,6 +7,7 @@ import { can, enforce, username, type Ctx } from '../context.js';
 import { CM, SECRET } from '../store.js';
 import { checkPassword, hashPassword, userOf } from '../session.js';
 import { secretKeyPrefix, parseExpiresIn, type Account } from '../accounts.js';
+import { observeLogin } from '../metrics.js';
 
 export const SESSION_COOKIE = 'argocd.token';
 const DEFAULT_PASSWORD_PATTERN = '^.{8,32}$';
@@ -36,12 +37,14 @@ export function registerAccount(r: Router, ctx: Ctx): void {
     }
     try {
       const tok = await ctx.sessions.login(String(user ?? ''), String(password ?? ''));
+      observeLogin(true);
       ctx.log.info('login successful', { user, remote: req.raw.socket.remoteAddress, event: 'login' });
       ctx.audit(secretRef(ctx), 'LoginSucceeded', `${user} logged in`, req);
       const secure = !ctx.opts.insecure;
       req.res.setHeader('set-cookie', `${SESSION_COOKIE}=${tok}; path=${ctx.opts.basehref || '/'}; SameSite=lax; httpOnly${secure ? '; Secure' : ''}`);
       return { token: tok };
     } catch (e) {
+      observeLogin(false);
       ctx.log.warn('login failed', { user, remote: req.raw.socket.remoteAddress, error: (e as Error).message, failures: ctx.limiter.failCount(String(user)), event: 'login' });
       ctx.audit(secretRef(ctx), 'LoginFailed', `${user} failed to log in: ${(e as Error).message}`, undefined, 'Warning');
       throw e;
@@ -49,6 +52,10 @@ export function registerAccount(r: Router, ctx: Ctx): void {
   }, { auth: false });
 
   r.add('DELETE', '/api/v1/session', async (req) => {
+    if (req.claims?.sub.endsWith(':login')) {
+      ctx.sessions.revoke(req.claims);
+      ctx.log.info('logout', { user: username(req), event: 'logout' });
+    }
     req.res.setHeader('set-cookie', `${SESSION_COOKIE}=; path=${ctx.opts.basehref || '/'}; Max-Age=0`);
     return {};
   }, { auth: false });

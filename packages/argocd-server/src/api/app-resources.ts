@@ -3,6 +3,7 @@ import { parseApiVersion, R } from '@flotilla/kube-runtime';
 import type { KubeObject } from '@flotilla/apimachinery';
 import { jsonPatch, jsonMergePatch } from '@flotilla/k8s-patch';
 import { listActions, runAction } from '@flotilla/argocd-engine/actions';
+import { maskSecret } from '@flotilla/argocd-engine/diff';
 import type { Application } from '@flotilla/argocd-engine/types';
 import { ApiErr, Code, fromKube, invalid, notFound, qbool, type Router, type Req } from '../http.js';
 import { enforce, type Ctx } from '../context.js';
@@ -56,7 +57,8 @@ export function registerAppResources(r: Router, ctx: Ctx): void {
   r.add('GET', '/api/v1/applications/{name}/resource', async (req) => {
     const a = await getApp(ctx, req, req.params.name);
     const live = await appResource(ctx, a, resRef(req));
-    return { manifest: JSON.stringify(live) };
+    // a Secret's values are never shown (as upstream)
+    return { manifest: JSON.stringify(maskSecret(live)[0]) };
   });
 
   r.add('POST', '/api/v1/applications/{name}/resource', async (req) => {
@@ -78,7 +80,7 @@ export function registerAppResources(r: Router, ctx: Ctx): void {
     const kind = type.includes('json-patch') || type === 'json' ? 'json' : type.includes('strategic') ? 'strategic' : 'merge';
     const out = await client.patch(res, live.metadata?.namespace, ref.name, patch, kind).catch((e) => { throw fromKube(e); });
     ctx.audit(a, 'ResourceUpdated', `patched resource ${ref.group}/${ref.kind} '${ref.name}'`, req);
-    return { manifest: JSON.stringify(out) };
+    return { manifest: JSON.stringify(maskSecret(out)[0]) };
   });
 
   r.add('DELETE', '/api/v1/applications/{name}/resource', async (req) => {
@@ -107,7 +109,8 @@ export function registerAppResources(r: Router, ctx: Ctx): void {
 
   const run = async (req: Req) => {
     const a = await getApp(ctx, req, req.params.name);
-    const b = req.body ?? {};
+    // v1 sends the action name as the body (a JSON string), v2 an object with it and the resource
+    const b = typeof req.body === 'string' ? { action: req.body } : (req.body ?? {});
     const ref: ResRef = {
       group: b.group ?? req.query.get('group') ?? '',
       version: b.version ?? req.query.get('version') ?? '',
@@ -158,7 +161,7 @@ export function registerAppResources(r: Router, ctx: Ctx): void {
   r.add('GET', '/api/v1/applications/{name}/manifests', async (req) => {
     const a = await getApp(ctx, req, req.params.name);
     const m = await targetManifests(ctx, a, req.query.get('revision') || undefined);
-    return { manifests: m.manifests.map((o) => JSON.stringify(o)), namespace: a.spec.destination?.namespace ?? '', server: a.spec.destination?.server ?? '', revision: m.revision, sourceType: m.sourceType ?? '' };
+    return { manifests: m.manifests.map((o) => JSON.stringify(maskSecret(o)[0])), namespace: a.spec.destination?.namespace ?? '', server: a.spec.destination?.server ?? '', revision: m.revision, sourceType: m.sourceType ?? '' };
   });
 
   r.add('GET', '/api/v1/applications/{name}/revisions/{revision}/metadata', async (req) => {

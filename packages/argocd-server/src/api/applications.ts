@@ -2,7 +2,7 @@
 import { parseLabelSelector, matchLabels, SelectorError } from '@flotilla/apimachinery';
 import { ANNOTATIONS, FINALIZERS, type Application, type Operation } from '@flotilla/argocd-engine/types';
 import { jsonPatch as applyJsonPatch, jsonMergePatch as mergePatch } from '@flotilla/k8s-patch';
-import { ApiErr, Code, denied, fromKube, invalid, notFound, precondition, qbool, qlist, type Router, type Req } from '../http.js';
+import { ApiErr, Code, RawJson, cachedJson, denied, fromKube, invalid, notFound, precondition, qbool, qlist, type Router, type Req } from '../http.js';
 import { can, enforce, username, type Ctx } from '../context.js';
 import { APPS } from '../store.js';
 import { validateAppInProject, normalizeRepoURL } from '../project.js';
@@ -63,6 +63,18 @@ async function validate(ctx: Ctx, a: Application): Promise<void> {
   if (why) throw new ApiErr(Code.InvalidArgument, why);
 }
 
+/** As upstream's `validate=true` (the default): the source must render (repository reachable, path there). */
+async function validateSource(ctx: Ctx, a: Application): Promise<void> {
+  const src = a.spec.source ?? a.spec.sources?.[0];
+  if (!src?.repoURL) return;
+  try {
+    await ctx.repo.generateManifests({ source: src, appName: a.metadata?.name, namespace: a.spec.destination?.namespace, ...(a.spec.sources?.length ? { refSources: a.spec.sources } : {}) });
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw invalid(`application spec for ${a.metadata?.name} is invalid: InvalidSpecError: Unable to generate manifests in ${src.path ?? src.chart ?? '.'}: ${msg}`);
+  }
+}
+
 export function registerApplications(r: Router, ctx: Ctx): void {
   r.add('GET', '/api/v1/applications', async (req) => {
     const q = req.query;
@@ -89,7 +101,10 @@ export function registerApplications(r: Router, ctx: Ctx): void {
     const { sub, groups } = subjects(req.claims, rbac.cfg.scopes);
     items = items.filter((a) => rbac.enforce(sub, groups, 'applications', 'get', appObj(a)));
     items.sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
-    return { metadata: { resourceVersion: ctx.store.apps.resourceVersion }, items };
+    const out = { metadata: { resourceVersion: ctx.store.apps.resourceVersion }, items };
+    const fields = qlist(q, 'fields');
+    if (fields.length) return project(out, fields);
+    return new RawJson(`{"metadata":${JSON.stringify(out.metadata)},"items":[${items.map(cachedJson).join(',')}]}`);
   });
 
   r.add('POST', '/api/v1/applications', async (req) => {
@@ -97,6 +112,7 @@ export function registerApplications(r: Router, ctx: Ctx): void {
     if (!a?.spec) throw invalid('application spec is required');
     await validate(ctx, a);
     await enforce(ctx, req, 'applications', 'create', appObj(a));
+    if (qbool(req.query, 'validate') !== false) await validateSource(ctx, a);
     const ns = a.metadata!.namespace!;
     const existing = ctx.store.app(a.metadata!.name!, ns) ?? (await ctx.client.get(APPS, ns, a.metadata!.name!).catch(() => undefined) as Application | undefined);
     if (existing) {
@@ -283,4 +299,31 @@ export async function refreshApp(ctx: Ctx, a: Application, kind: 'normal' | 'har
     if (seenAnnotated && !annotated) return cur;
   }
   return ctx.store.app(name, ns) ?? a;
+}
+
+/**
+ * `fields=items.metadata.name,items.status.sync.status`: only those paths of the answer (as
+ * upstream's list filters fields); arrays are walked through.
+ */
+export function project(obj: unknown, fields: string[]): unknown {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) copyPath(obj, out, f.split('.'));
+  return out;
+}
+
+function copyPath(src: any, dst: any, path: string[]): void {
+  if (src === null || src === undefined || !path.length) return;
+  const [head, ...rest] = path;
+  const v = src[head];
+  if (v === undefined) return;
+  if (!rest.length) {
+    dst[head] = v;
+    return;
+  }
+  if (Array.isArray(v)) {
+    const arr: any[] = (dst[head] ??= v.map(() => ({})));
+    v.forEach((item, i) => copyPath(item, arr[i], rest));
+    return;
+  }
+  if (typeof v === 'object') copyPath(v, (dst[head] ??= {}), rest);
 }

@@ -4,13 +4,13 @@
  * CertificateService over argocd-tls-certs-cm / argocd-ssh-known-hosts-cm.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { R, isNotFound } from '@flotilla/kube-runtime';
+import { R, isNotFound, KubeClient } from '@flotilla/kube-runtime';
 import type { KubeObject } from '@flotilla/apimachinery';
 import { LABELS, IN_CLUSTER } from '@flotilla/argocd-engine/types';
 import { fromKube, invalid, notFound, qbool, type Router, type Req } from '../http.js';
 import { enforce, subjects, type Ctx } from '../context.js';
 import { CM, see } from '../store.js';
-import { clusterSecrets, type ClusterEntry } from '../clusters-store.js';
+import { clusterSecrets, clusterConfigOf, type ClusterEntry } from '../clusters-store.js';
 import { globMatch } from '../rbac.js';
 
 export function clusterJson(c: ClusterEntry): Record<string, unknown> {
@@ -33,14 +33,25 @@ async function withState(ctx: Ctx, c: Record<string, unknown>): Promise<Record<s
   const apps = ctx.store.apps.list().filter((a) => (a.spec?.destination?.server ?? '') === c.server || (a.spec?.destination?.name ?? '') === c.name).length;
   let serverVersion = '';
   let state = { status: 'Successful', message: '', attemptedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
-  if (c.server === IN_CLUSTER) {
+  const entry = c.server === IN_CLUSTER ? undefined : clusterSecrets(ctx).find((x) => x.server === c.server);
+  let client: KubeClient | undefined = c.server === IN_CLUSTER ? ctx.client : undefined;
+  if (entry) {
     try {
-      const v = await ctx.client.request<{ major?: string; minor?: string; gitVersion?: string }>('GET', '/version');
-      serverVersion = `${v.major ?? ''}.${String(v.minor ?? '').replace(/\+$/, '')}`;
+      client = new KubeClient(clusterConfigOf(entry), { fieldManager: 'argocd-server', timeoutMs: 5000 });
     } catch (e) {
       state = { ...state, status: 'Failed', message: (e as Error).message };
     }
-  } else state = { ...state, status: 'Unknown' };
+  }
+  if (client) {
+    try {
+      const v = await client.request<{ major?: string; minor?: string; gitVersion?: string }>('GET', '/version', { timeoutMs: 5000 });
+      serverVersion = `${v.major ?? ''}.${String(v.minor ?? '').replace(/\+$/, '')}`;
+    } catch (e) {
+      state = { ...state, status: 'Failed', message: (e as Error).message };
+    } finally {
+      if (client !== ctx.client) client.close();
+    }
+  } else if (state.status === 'Successful') state = { ...state, status: 'Unknown' };
   return { ...c, connectionState: state, serverVersion, info: { connectionState: state, serverVersion, cacheInfo: {}, applicationsCount: apps } };
 }
 

@@ -6,6 +6,7 @@ import { registerStreams } from './stream.js';
 import { registerProjects } from './projects.js';
 import { registerRepos } from './repos.js';
 import { registerClusters } from './clusters.js';
+import { registerAppSets } from './appsets.js';
 
 export function registerExtra(r: Router, ctx: Ctx): void {
   registerAppResources(r, ctx);
@@ -13,4 +14,5 @@ export function registerExtra(r: Router, ctx: Ctx): void {
   registerProjects(r, ctx);
   registerRepos(r, ctx);
   registerClusters(r, ctx);
+  registerAppSets(r, ctx);
 }

@@ -69,7 +69,7 @@ export function registerStreams(r: Router, ctx: Ctx): void {
       send({ result: { type, application: a } });
     };
     if (!q.get('resourceVersion')) for (const a of ctx.store.apps.list(ns)) if (wanted(a) && rbac.enforce(sub, groups, 'applications', 'get', appObj(a))) send({ result: { type: 'ADDED', application: a } });
-    const off = subscribe(ctx, (t, a) => void emit(t, a));
+    const off = subscribe(ctx, (t, a) => void emit(t, a).catch((e) => ctx.log.warn('application stream', { error: (e as Error).message })));
     req.raw.on('close', off);
     req.res.on('close', off);
     return STREAMED;
