@@ -114,3 +114,12 @@ test('sync windows: deny blocks unless manualSync, allow outside its window bloc
   const other = proj({ syncWindows: [{ kind: 'deny', schedule: '* * * * *', duration: '1h', applications: ['api'] }] });
   assert.deepEqual(syncWindowsState(other, app, at), { assignedWindows: [], activeWindows: [], canSync: true });
 });
+
+test('resource actions are written as merge patches of what changed (the server may patch, not update)', async () => {
+  const { mergePatchOf } = await import('./api/app-resources.js');
+  const live = { metadata: { name: 'd', annotations: { a: '1' } }, spec: { replicas: 1, paused: true, template: { metadata: { annotations: {} } } } };
+  const changed = { metadata: { name: 'd', annotations: { a: '1' } }, spec: { replicas: 1, template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': 'now' } } } } };
+  assert.deepEqual(mergePatchOf(live, changed), { spec: { paused: null, template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': 'now' } } } } });
+  assert.equal(mergePatchOf(live, structuredClone(live)), undefined);
+  assert.deepEqual(mergePatchOf({ a: [1, 2] }, { a: [1] }), { a: [1] });
+});

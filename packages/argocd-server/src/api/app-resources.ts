@@ -134,7 +134,7 @@ export function registerAppResources(r: Router, ctx: Ctx): void {
       const { group, version } = parseApiVersion(String(im.obj.apiVersion ?? live.apiVersion));
       const res = await resourceOf(client, group, version, String(im.obj.kind ?? live.kind));
       if (im.operation === 'create') await client.create(res, res.namespaced ? (im.obj.metadata?.namespace ?? live.metadata?.namespace) : undefined, im.obj).catch((e) => { throw fromKube(e); });
-      else await client.update(res, im.obj).catch((e) => { throw fromKube(e); });
+      else await patchImpacted(client, res, live, im.obj).catch((e) => { throw fromKube(e); });
     }
     ctx.audit(a, 'ResourceActionRan', `ran action ${action} on resource ${ref.group}/${ref.kind}/${ref.name}`, req);
     return {};
@@ -180,4 +180,50 @@ export function registerAppResources(r: Router, ctx: Ctx): void {
     const a = await getApp(ctx, req, req.params.name);
     return syncWindowsState(ctx.store.project(a.spec.project || 'default'), a, Date.now());
   });
+}
+
+/**
+ * A JSON merge patch (RFC 7386) turning `from` into `to`: changed and added keys, removed keys as
+ * null, arrays and scalars replaced whole. Undefined when nothing changed.
+ */
+export function mergePatchOf(from: unknown, to: unknown): unknown {
+  const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (!isObj(from) || !isObj(to)) return JSON.stringify(from) === JSON.stringify(to) ? undefined : to;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(from)) if (!(k in to)) out[k] = null;
+  for (const [k, v] of Object.entries(to)) {
+    if (!(k in from)) out[k] = v;
+    else {
+      const d = mergePatchOf(from[k], v);
+      if (d !== undefined) out[k] = d;
+    }
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/**
+ * Writes an action's modified object as upstream does: a merge patch of what changed (the
+ * server's ClusterRole grants patch, not update), the status through the status subresource when
+ * the kind has one.
+ */
+async function patchImpacted(client: any, res: any, live: KubeObject, obj: KubeObject): Promise<void> {
+  const ns = obj.metadata?.namespace ?? live.metadata?.namespace;
+  const name = String(obj.metadata?.name ?? live.metadata?.name);
+  const strip = (o: KubeObject) => {
+    const { status: _s, ...rest } = o as Record<string, unknown>;
+    const m = { ...((rest.metadata as Record<string, unknown>) ?? {}) };
+    for (const k of ['resourceVersion', 'managedFields', 'generation', 'uid', 'creationTimestamp']) delete m[k];
+    return { ...rest, metadata: m };
+  };
+  const main = mergePatchOf(strip(live), strip(obj));
+  if (main !== undefined) await client.patch(res, ns, name, main, 'merge');
+  const status = mergePatchOf((live as any).status ?? {}, (obj as any).status ?? {});
+  if (status !== undefined) {
+    try {
+      await client.patch(res, ns, name, { status }, 'merge', 'status');
+    } catch (e) {
+      if ((e as { code?: number }).code !== 404) throw e;
+      await client.patch(res, ns, name, { status }, 'merge'); // no status subresource: status is part of the object
+    }
+  }
 }
