@@ -34,7 +34,7 @@ try {
   });
   for (let i = 0; i < N; i += 50) await Promise.all(Array.from({ length: Math.min(50, N - i) }, (_, k) => env.client.create(APPS, 'argocd', mk(i + k))));
   const t0 = performance.now();
-  const proc = await env.startControllerProcess(['--status-processors', '50', '--operation-processors', '50', '--kube-api-qps', '2000', '--kube-api-burst', '4000', '--kubectl-parallelism-limit', '50', '--app-resync', '30', '--app-resync-jitter', '0', '--loglevel', 'warn']);
+  const proc = await env.startControllerProcess(['--status-processors', '50', '--operation-processors', '50', '--kube-api-qps', '2000', '--kube-api-burst', '4000', '--kubectl-parallelism-limit', '50', '--app-resync', '30', '--app-resync-jitter', '0'], (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean));
   let cold;
   for (;;) {
     const l = await env.client.list(APPS, 'argocd');
@@ -47,6 +47,7 @@ try {
     await new Promise((r) => setTimeout(r, 1000));
   }
   const rss = rssMb(proc.pid);
+  const coldCpu = cpuMs(proc.pid);
   // steady state: every app is refreshed once per 30 s period; nothing changed
   await new Promise((r) => setTimeout(r, 5000));
   const c0 = cpuMs(proc.pid);
@@ -68,6 +69,7 @@ try {
   const v = (await env.k(['get', 'configmap', `${target}-cm-0`, '-n', 'bench', '-o', 'jsonpath={.data.value}'])).trim();
   if (v !== '2') throw new Error(`the change did not reach the cluster (value ${v})`);
   console.log(`argocd-controller: ${N} apps x ${CMS} ConfigMaps, cold start → all Synced + Healthy in ${(cold / 1000).toFixed(1)} s (target < 60 s)`);
+  console.log(`argocd-controller: controller CPU during the cold start: ${(coldCpu / 1000).toFixed(1)} s`);
   console.log(`argocd-controller: controller RSS ${rss.toFixed(0)} MB after the sync, ${rss2.toFixed(0)} MB in steady state (target < 600 MB)`);
   console.log(`argocd-controller: CPU of one full reconciliation pass of unchanged apps (30 s resync period): ${(pass / 1000).toFixed(1)} s (target < 10 s)`);
   console.log(`argocd-controller: commit → synced after a refresh request: ${commit.toFixed(0)} ms (target < 3000 ms)`);

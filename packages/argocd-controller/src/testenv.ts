@@ -52,7 +52,7 @@ export interface Env {
   controllerProc?: ChildProcess;
   logs: string[];
   startController(extraArgs?: string[]): Promise<void>;
-  startControllerProcess(extraArgs?: string[]): Promise<ChildProcess>;
+  startControllerProcess(extraArgs?: string[], nodeArgs?: string[]): Promise<ChildProcess>;
   stopController(): Promise<void>;
   app(name: string): Promise<Application>;
   waitApp(name: string, pred: (a: Application) => boolean | undefined, what: string, timeoutMs?: number): Promise<Application>;
@@ -117,9 +117,9 @@ export async function startEnv(o: { repos: Record<string, string | null>; contro
       const cfg = parseControllerArgs(args(extra), {});
       env.controller = await startController(cfg, { log: (m) => logs.push(`${new Date().toISOString()} ${m}`) });
     },
-    async startControllerProcess(extra) {
+    async startControllerProcess(extra, nodeArgs = []) {
       const script = `import { main } from '@flotilla/argocd-controller/main'; process.exit(await main(process.argv.slice(1)));`;
-      const proc = spawn(process.execPath, ['--input-type=module', '-e', script, '--', ...args(extra)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+      const proc = spawn(process.execPath, [...nodeArgs, '--input-type=module', '-e', script, '--', ...args(extra)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
       const from = logs.length;
       proc.stdout!.on('data', (d) => logs.push(String(d)));
       proc.stderr!.on('data', (d) => logs.push(String(d)));
