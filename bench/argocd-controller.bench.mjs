@@ -41,6 +41,12 @@ try {
     const ok = l.items.filter((a) => a.status?.sync?.status === 'Synced' && a.status?.health?.status === 'Healthy' && a.status?.operationState?.phase === 'Succeeded').length;
     if (ok === N) {
       cold = performance.now() - t0;
+      if (process.env.BENCH_TIMELINE) {
+        const wall0 = Date.now() - cold;
+        const rel = (t) => ((Date.parse(t) - wall0) / 1000).toFixed(0);
+        const st = l.items.map((a) => [rel(a.status.operationState.startedAt), rel(a.status.operationState.finishedAt)]).sort((x, y) => x[0] - y[0]);
+        console.log('operation started/finished (s after the controller started):', st.filter((_, i) => i % Math.max(1, Math.floor(N / 20)) === 0).map((x) => x.join('/')).join(' '));
+      }
       break;
     }
     if (performance.now() - t0 > 900_000) throw new Error(`only ${ok}/${N} apps Synced + Healthy after 900 s`);
@@ -74,6 +80,7 @@ try {
   console.log(`argocd-controller: CPU of one full reconciliation pass of unchanged apps (30 s resync period): ${(pass / 1000).toFixed(1)} s (target < 10 s)`);
   console.log(`argocd-controller: commit → synced after a refresh request: ${commit.toFixed(0)} ms (target < 3000 ms)`);
 } finally {
+  if (process.env.BENCH_LOG) (await import('node:fs')).writeFileSync(process.env.BENCH_LOG, env.logs.join(''));
   await env.stop();
   rmSync(scratch, { recursive: true, force: true });
 }

@@ -39,6 +39,8 @@ export interface AppMemo {
   autoSyncAt?: number;
   /** the operation state this controller wrote last (the informer may lag behind it) */
   lastOp?: import('@flotilla/argocd-engine').OperationState;
+  /** the operation this controller completed last, until the informer shows it */
+  completed?: { startedAt: string; finishedAt: string; at: number };
   /** the spec whose status was last written */
   writtenSpecKey?: string;
   /** results of the running operation the record does not hold */

@@ -68,6 +68,7 @@ async function complete(sh: Shared, app: Application, state: OperationState, key
   if (m) {
     m.retryAt = undefined;
     m.lastOp = undefined;
+    m.completed = { startedAt: state.startedAt, finishedAt: state.finishedAt ?? '', at: Date.now() };
   }
   sh.enqueueRefresh(key);
 }
@@ -81,9 +82,15 @@ export async function operateApp(sh: Shared, cached: Application, key: string): 
     await complete(sh, app, state, key);
     return;
   }
+  const m = sh.memo.get(key);
+  if (m?.completed) {
+    // until the informer shows the completion we wrote, its `operation` is the one just finished
+    if (st?.startedAt === m.completed.startedAt && st.finishedAt === m.completed.finishedAt) m.completed = undefined;
+    else if (Date.now() - m.completed.at < 30_000) return { requeueAfter: 200 };
+    else m.completed = undefined;
+  }
   const op = app.operation;
   if (!op) return;
-  const m = sh.memo.get(key);
   let state: OperationState;
   // our own latest record wins over an informer copy that has not caught up with it yet
   const mine = m?.lastOp && JSON.stringify(m.lastOp.operation) === JSON.stringify(op) ? m.lastOp : undefined;
