@@ -2,6 +2,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import { ANNOTATIONS, type KubeObject } from '../types.js';
+import { overrideFor } from '../settings/lookup.js';
 import { applyIgnoreRule, applyTrustedManagers, rulesFor } from './ignore.js';
 import { clone, deepEqual, sortKeys } from './jsonutil.js';
 import { maskSecret } from './mask.js';
@@ -26,7 +27,7 @@ export function compareOptionsOf(obj: KubeObject | null | undefined): { ignoreEx
 }
 
 function toYaml(obj: KubeObject | null): string {
-  return obj ? stringify(sortKeys(obj), { lineWidth: 0 }) : '';
+  return obj ? stringify(sortKeys(obj), { lineWidth: 0, indentSeq: false }) : '';
 }
 
 /** A unified diff of two objects as YAML (`--- live`, `+++ desired`); '' when they are equal. */
@@ -45,10 +46,9 @@ function labelOf(o: KubeObject): string {
 }
 
 function prepareTarget(target: KubeObject, opts: DiffOptions): KubeObject {
-  let t = clone(target);
-  if (opts.appName) {
-    t = setTracking(t, { name: opts.appName, namespace: opts.appNamespace, controllerNamespace: opts.controllerNamespace, defaultNamespace: opts.defaultNamespace }, opts.settings);
-  }
+  const t = opts.appName
+    ? setTracking(target, { name: opts.appName, namespace: opts.appNamespace, controllerNamespace: opts.controllerNamespace, defaultNamespace: opts.defaultNamespace }, opts.settings)
+    : clone(target);
   foldStringData(t);
   return t;
 }
@@ -63,14 +63,18 @@ export function diffResource(target: KubeObject | null, live: KubeObject | null,
   const finish = (mode: DiffMode, predicted: KubeObject | null, normalized: KubeObject | null, modified: boolean): ResourceDiff => {
     const [p, n] = maskSecret(predicted, normalized);
     const sample = (target ?? live) as KubeObject;
-    return {
-      modified,
-      normalizedLive: n,
-      predictedLive: p,
-      diff: modified && !opts.noDiffText ? unifiedDiff(n, p, labelOf(sample)) : '',
-      mode,
-      ignoreExtraneous,
-    };
+    const result = { modified, normalizedLive: n, predictedLive: p, mode, ignoreExtraneous } as ResourceDiff;
+    // the text is built when first read: most comparisons (status, auto-sync) only need the verdict
+    let text: string | undefined = modified && !opts.noDiffText ? undefined : '';
+    Object.defineProperty(result, 'diff', {
+      enumerable: true,
+      configurable: true,
+      get: () => (text ??= unifiedDiff(n, p, labelOf(sample))),
+      set: (v: string) => {
+        text = v;
+      },
+    });
+    return result;
   };
   if (!target && !live) return finish('none', null, null, false);
   if (!target) {
@@ -86,7 +90,9 @@ export function diffResource(target: KubeObject | null, live: KubeObject | null,
     return finish('create', t, null, true);
   }
 
-  const l = clone(live);
+  // a copy of live without managedFields (read from `live` itself when trusted managers are given)
+  const { managedFields: _mf, ...liveMeta } = (live.metadata ?? {}) as Record<string, unknown>;
+  const l = clone({ ...live, ...(live.metadata ? { metadata: liveMeta } : {}) }) as KubeObject;
   const rule = rulesFor(t, opts.ignoreDifferences, opts.settings, opts.managedFieldsManagers);
   const anno = compareOptionsOf(t).serverSideDiff ?? compareOptionsOf(live).serverSideDiff;
   let mode: DiffMode;
@@ -100,18 +106,23 @@ export function diffResource(target: KubeObject | null, live: KubeObject | null,
     if (last) {
       mode = 'three-way';
       foldStringData(last);
-      predicted = threeWayMerge(last, t, l);
+      predicted = threeWayMerge(last, t, l, overrideFor(opts.settings?.resourceOverrides, groupOf(t), t.kind ?? '')?.knownTypeFields);
     } else {
       mode = 'two-way';
       predicted = t;
       normalized = removeMapFields(t, l) as KubeObject;
     }
   }
-  if (rule.managedFieldsManagers.length > 0) applyTrustedManagers(predicted, l, rule.managedFieldsManagers);
+  if (rule.managedFieldsManagers.length > 0) applyTrustedManagers(predicted, live, rule.managedFieldsManagers);
   for (const o of [predicted, normalized]) {
     stripServerFields(o);
     stripStatus(o, compareOpts);
     applyIgnoreRule(o, rule);
+  }
+  // resource.compareoptions ignoreAggregatedRoles: an aggregated ClusterRole's rules are the aggregator's
+  if (opts.settings?.compareOptions.ignoreAggregatedRoles && t.kind === 'ClusterRole' && groupOf(t) === 'rbac.authorization.k8s.io' && t.aggregationRule) {
+    delete predicted.rules;
+    delete normalized.rules;
   }
   reconcileEquivalents(predicted, normalized);
   // the live object's own tracking label/annotation is what setTracking predicts; nothing else to do

@@ -48,9 +48,22 @@ function resolvePointer(obj: unknown, tokens: string[]): (string | number)[] | u
 type Compiled = (input: unknown) => Iterable<unknown>;
 const jqCache = new Map<string, Compiled | IgnoreRuleError>();
 
+/**
+ * jqjs runs synchronously and cannot be interrupted, so constructs that can run without bound
+ * (recursion and loops) are refused rather than given a timeout. Path expressions do not need them.
+ */
+const UNBOUNDED = /\b(def|repeat|while|until|recurse|recurse_down|range|input|inputs)\b/;
+
 function compileJq(expr: string): Compiled {
   let c = jqCache.get(expr);
   if (!c) {
+    const bare = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+    const m = UNBOUNDED.exec(bare);
+    if (m) {
+      const err = new IgnoreRuleError(`jq path expression ${JSON.stringify(expr)} uses "${m[1]}", which ignoreDifferences does not allow (it could run without bound)`);
+      jqCache.set(expr, err);
+      throw err;
+    }
     try {
       c = (jq as unknown as { compile(s: string): Compiled }).compile(`[path(${expr})]`);
     } catch (e) {
@@ -62,12 +75,40 @@ function compileJq(expr: string): Compiled {
   return c;
 }
 
+/**
+ * Resolves jq path elements against `obj`: negative indices count from the end, and a slice
+ * (`{start, end}`) becomes its indices — jqjs reports an open end as -1, so a negative end is taken
+ * as open-ended.
+ */
+function expandPath(obj: unknown, path: unknown[]): (string | number)[][] {
+  let partial: { node: unknown; path: (string | number)[] }[] = [{ node: obj, path: [] }];
+  for (const seg of path) {
+    const next: typeof partial = [];
+    for (const { node, path: p } of partial) {
+      if (typeof seg === 'string') next.push({ node: isObj(node) ? node[seg] : undefined, path: [...p, seg] });
+      else if (typeof seg === 'number') {
+        const len = Array.isArray(node) ? node.length : 0;
+        const i = seg < 0 ? len + seg : seg;
+        if (i >= 0) next.push({ node: Array.isArray(node) ? node[i] : undefined, path: [...p, i] });
+      } else if (isObj(seg) && Array.isArray(node)) {
+        const len = node.length;
+        const norm = (v: unknown, dflt: number) => (typeof v !== 'number' ? dflt : v < 0 ? Math.max(0, len + v) : Math.min(v, len));
+        const start = norm(seg.start, 0);
+        const end = typeof seg.end === 'number' && seg.end < 0 ? len : norm(seg.end, len);
+        for (let i = start; i < end; i++) next.push({ node: node[i], path: [...p, i] });
+      }
+    }
+    partial = next;
+  }
+  return partial.map((x) => x.path);
+}
+
 /** The paths a jq path expression selects in `obj`. */
 export function jqPaths(expr: string, obj: unknown): (string | number)[][] {
   const f = compileJq(expr);
   const out: (string | number)[][] = [];
   try {
-    for (const v of f(obj)) if (Array.isArray(v)) for (const p of v) if (Array.isArray(p)) out.push(p as (string | number)[]);
+    for (const v of f(obj)) if (Array.isArray(v)) for (const p of v) if (Array.isArray(p)) out.push(...expandPath(obj, p));
   } catch {
     // an expression that does not apply to this object (e.g. iterating a missing field) selects nothing
   }

@@ -6,3 +6,6 @@ export { trackingInfo, setTracking, appInstanceName, trackingIdFor, parseTrackin
 export { isExcluded } from '../settings/lookup.js';
 export { applyIgnoreRule, rulesFor, ruleMatches, jqPaths, parseJsonPointer, IgnoreRuleError } from './ignore.js';
 export { threeWayMerge, removeMapFields } from './threeway.js';
+export { wantsServerSideDiff, respectIgnoreDifferences, isIgnorableUpdate } from './extras.js';
+export { canonicalQuantity } from './quantity.js';
+export { appSyncStatus, resourceSyncStatus, requiresPruning } from './status.js';

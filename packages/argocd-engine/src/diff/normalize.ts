@@ -4,6 +4,7 @@
  * `data`, numerically equal quantities, and empty versus absent maps/lists.
  */
 import { parseQuantity } from '@flotilla/k8s-builtins';
+import { canonicalQuantity } from './quantity.js';
 import { ANNOTATIONS, type KubeObject } from '../types.js';
 import type { CompareOptions } from '../settings/types.js';
 import { deepEqual, isObj, type JsonObject } from './jsonutil.js';
@@ -78,8 +79,9 @@ export function reconcileEquivalents(predicted: unknown, live: unknown, parentKe
       }
       const pv = predicted[k];
       const lv = live[k];
-      if (pv !== lv && (QUANTITY_MAPS.has(parentKey) || QUANTITY_KEYS.has(k)) && sameQuantity(pv, lv)) {
-        predicted[k] = lv;
+      if (pv !== lv && (QUANTITY_MAPS.has(parentKey) || QUANTITY_KEYS.has(k)) && isQuantityLike(pv)) {
+        if (sameQuantity(pv, lv)) predicted[k] = lv;
+        else predicted[k] = canonicalQuantity(pv) ?? pv;
         continue;
       }
       reconcileEquivalents(pv, lv, k);

@@ -37,10 +37,37 @@ export function schemaOf(obj: KubeObject): TypeSchema | undefined {
   return s ?? undefined;
 }
 
-class Merger {
-  constructor(private readonly ts: TypeSchema | undefined) {}
+type Known = Map<string, TypeSchema>;
 
-  merge(orig: unknown, config: unknown, live: unknown, s: StructSchema | undefined): unknown {
+/** knownTypeFields (`{field: "spec.template.spec", type: "core/v1/PodSpec"}`) → field path → built-in type schema. */
+export function knownTypeSchemas(fields: { field: string; type: string }[] | undefined): Known | undefined {
+  if (!fields || fields.length === 0) return undefined;
+  const out: Known = new Map();
+  for (const f of fields) {
+    const parts = f.type.split('/');
+    if (parts.length !== 3) continue;
+    const group = parts[0] === 'core' ? '' : parts[0];
+    try {
+      const ts = builtinSchema(group, parts[1], parts[2]);
+      if (ts) out.set(f.field, ts);
+    } catch {
+      // an unknown type leaves the field untyped
+    }
+  }
+  return out.size ? out : undefined;
+}
+
+class Merger {
+  constructor(private readonly known: Known | undefined) {}
+
+  merge(orig: unknown, config: unknown, live: unknown, s: StructSchema | undefined, ts: TypeSchema | undefined, path: string): unknown {
+    if (this.known && path) {
+      const k = this.known.get(path);
+      if (k) {
+        ts = k;
+        s = rootSchema(k);
+      }
+    }
     if (isObj(config)) {
       if (!isObj(live)) return clone(config);
       const out: JsonObject = { ...live };
@@ -51,7 +78,7 @@ class Merger {
           delete out[k];
           continue;
         }
-        out[k] = this.merge(o?.[k], cv, live[k], propSchema(s, k, this.ts));
+        out[k] = this.merge(o?.[k], cv, live[k], propSchema(s, k, ts), ts, path === '' ? k : `${path}.${k}`);
       }
       if (o) for (const k of Object.keys(o)) if (!(k in config)) delete out[k];
       return out;
@@ -59,7 +86,7 @@ class Merger {
     if (Array.isArray(config)) {
       if (!Array.isArray(live)) return clone(config);
       const kind = smpListKind(s);
-      if (kind.kind === 'map') return this.mergeKeyed(orig, config, live, kind.key, itemSchema(s, this.ts));
+      if (kind.kind === 'map') return this.mergeKeyed(orig, config, live, kind.key, itemSchema(s, ts), ts);
       if (kind.kind === 'set') {
         const origItems = Array.isArray(orig) ? orig : [];
         const out = config.map(clone);
@@ -75,7 +102,7 @@ class Merger {
     return config;
   }
 
-  private mergeKeyed(orig: unknown, config: unknown[], live: unknown[], key: string, s: StructSchema | undefined): unknown[] {
+  private mergeKeyed(orig: unknown, config: unknown[], live: unknown[], key: string, s: StructSchema | undefined, ts: TypeSchema | undefined): unknown[] {
     const keyOf = (v: unknown) => (isObj(v) && v[key] !== undefined ? JSON.stringify(v[key]) : undefined);
     const liveBy = new Map<string, unknown>();
     for (const v of live) {
@@ -96,7 +123,8 @@ class Merger {
         continue;
       }
       used.add(k);
-      out.push(liveBy.has(k) ? this.merge(origBy.get(k), cv, liveBy.get(k), s) : clone(cv));
+      // list elements are below the reach of knownTypeFields paths (map keys only)
+      out.push(liveBy.has(k) ? this.merge(origBy.get(k), cv, liveBy.get(k), s, ts, '\0') : clone(cv));
     }
     // elements the server (or another writer) added stay; those the configuration dropped go
     for (const lv of live) {
@@ -109,10 +137,13 @@ class Merger {
   }
 }
 
-/** Three-way merge of `config` into `live`, `lastApplied` being the configuration applied before. */
-export function threeWayMerge(lastApplied: KubeObject | undefined, config: KubeObject, live: KubeObject): KubeObject {
+/**
+ * Three-way merge of `config` into `live`, `lastApplied` being the configuration applied before.
+ * `knownTypeFields` (argocd-cm) give custom resources' embedded built-in types their merge keys.
+ */
+export function threeWayMerge(lastApplied: KubeObject | undefined, config: KubeObject, live: KubeObject, knownTypeFields?: { field: string; type: string }[]): KubeObject {
   const ts = schemaOf(config);
-  return new Merger(ts).merge(lastApplied, config, live, rootSchema(ts)) as KubeObject;
+  return new Merger(ts ? undefined : knownTypeSchemas(knownTypeFields)).merge(lastApplied, config, live, rootSchema(ts), ts, '') as KubeObject;
 }
 
 /** The live object without the fields the configuration does not mention (two-way comparison). */

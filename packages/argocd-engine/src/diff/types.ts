@@ -30,7 +30,7 @@ export interface ResourceDiff {
   modified: boolean;
   normalizedLive: KubeObject | null;
   predictedLive: KubeObject | null;
-  /** unified diff, YAML, live → desired ('' when not modified) */
+  /** unified diff, YAML, live → desired ('' when not modified); built when first read */
   diff: string;
   /** how the comparison was made */
   mode: DiffMode;

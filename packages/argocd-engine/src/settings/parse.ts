@@ -57,7 +57,11 @@ export function defaultSettings(): ArgoSettings {
     kustomizeVersionBuildOptions: {},
     helmValuesFileSchemes: ['https', 'http'],
     statusBadgeEnabled: false,
+    anonymousEnabled: false,
+    passwordPattern: '^.{8,32}$',
+    syncImpersonationEnabled: false,
     cmdParams: defaultCmdParams({}),
+    raw: {},
     errors: [],
   };
 }
@@ -140,7 +144,8 @@ function parseCustomizationsBlob(text: string, into: Map<string, ResourceOverrid
       continue;
     }
     const r = raw as Record<string, unknown>;
-    const o = override(into, gk);
+    // a core-group kind may be written `Service` or `/Service`
+    const o = override(into, gk.startsWith('/') ? gk.slice(1) : gk);
     try {
       if (typeof r['health.lua'] === 'string') o.health = { lua: r['health.lua'] as string };
       const useOpen = r['health.lua.useOpenLibs'];
@@ -260,9 +265,13 @@ export function parseSettings(cmData: Record<string, string> | undefined, cmdPar
       if (!applySplitKey(key, v, s.resourceOverrides)) throw new Error(`unknown resource customization key (want resource.customizations.{${SPLIT_FIELDS.join(',')}}.<group_kind>)`);
     });
   }
-  for (const [k, o] of s.resourceOverrides) if (o.health && o.health.lua === '') {
-    errors.push({ key: `resource.customizations.useOpenLibs.${k}`, message: 'useOpenLibs given without a health script' });
-    delete o.health;
+  for (const key of Object.keys(data).sort()) {
+    if (!key.startsWith(`${SPLIT_PREFIX}useOpenLibs.`)) continue;
+    const o = s.resourceOverrides.get(splitKeyToOverrideKey(key.slice(`${SPLIT_PREFIX}useOpenLibs.`.length)));
+    if (o?.health && o.health.lua === '') {
+      errors.push({ key, message: 'useOpenLibs given without a health script (resource.customizations.health.<group_kind>)' });
+      delete o.health;
+    }
   }
 
   step('resource.exclusions', (v) => (s.exclusions = [...CORE_EXCLUSIONS, ...parseFiltered(v)]));
@@ -310,6 +319,25 @@ export function parseSettings(cmData: Record<string, string> | undefined, cmdPar
   step('statusbadge.enabled', (v) => (s.statusBadgeEnabled = parseBool(v)));
   step('statusbadge.url', (v) => (s.statusBadgeRootUrl = v.trim() || undefined));
   step('installationID', (v) => (s.installationID = v.trim() || undefined));
+  step('users.anonymous.enabled', (v) => (s.anonymousEnabled = parseBool(v)));
+  step('passwordPattern', (v) => {
+    try {
+      new RegExp(v);
+    } catch (e) {
+      throw new Error(`invalid regular expression: ${(e as Error).message}`);
+    }
+    s.passwordPattern = v;
+  });
+  step('oidc.config', (v) => {
+    yamlOf('oidc.config', v);
+    s.oidcConfig = v;
+  });
+  step('dex.config', (v) => {
+    yamlOf('dex.config', v);
+    s.dexConfig = v;
+  });
+  step('application.sync.impersonation.enabled', (v) => (s.syncImpersonationEnabled = parseBool(v)));
+  for (const [k, v] of Object.entries(data)) if (typeof v === 'string') s.raw[k] = v;
 
   for (const key of Object.keys(data).sort()) {
     if (key.startsWith('kustomize.buildOptions.')) step(key, (v) => (s.kustomizeVersionBuildOptions[key.slice('kustomize.buildOptions.'.length)] = v));

@@ -96,7 +96,18 @@ export interface ArgoSettings {
   statusBadgeRootUrl?: string;
   /** `installationID` (prefix of the tracking id / resource names when several Argo CD instances share a cluster) */
   installationID?: string;
+  /** `users.anonymous.enabled` */
+  anonymousEnabled: boolean;
+  /** `passwordPattern` (local users' passwords) */
+  passwordPattern: string;
+  /** `oidc.config` / `dex.config`, as written (YAML) */
+  oidcConfig?: string;
+  dexConfig?: string;
+  /** `application.sync.impersonation.enabled` */
+  syncImpersonationEnabled: boolean;
   cmdParams: CmdParams;
+  /** every argocd-cm key as written, for what the engine does not type */
+  raw: Record<string, string>;
   /** keys that could not be parsed; everything else was */
   errors: SettingsError[];
 }

@@ -46,7 +46,8 @@ function stepState(tasks: SyncTask[], get: (id: string) => TaskResult | undefine
   if (running.length > 0) return { type: 'wait', message: `waiting for completion of hook ${label(running[0])}${running.length > 1 ? ` and ${running.length - 1} more hook(s)` : ''}`, waitingFor: running.map((t) => t.id) };
   const unhealthy = tasks.filter((t) => (t.action === 'apply' || t.action === 'replace' || t.action === 'create') && !t.dryRun && (() => {
     const h = get(t.id)?.health;
-    return h !== undefined && h !== 'Healthy';
+    // Suspended (a paused Rollout, a suspended CronJob) does not hold the next wave back
+    return h !== undefined && h !== 'Healthy' && h !== 'Suspended';
   })());
   if (unhealthy.length > 0) return { type: 'wait', message: `waiting for healthy state of ${label(unhealthy[0])}${unhealthy.length > 1 ? ` and ${unhealthy.length - 1} more resource(s)` : ''}`, waitingFor: unhealthy.map((t) => t.id) };
   return undefined;
@@ -55,7 +56,9 @@ function stepState(tasks: SyncTask[], get: (id: string) => TaskResult | undefine
 export function nextStep(plan: SyncPlan, results: Map<string, TaskResult> | Record<string, TaskResult>): NextStep {
   const get = (id: string): TaskResult | undefined => (results instanceof Map ? results.get(id) : Object.prototype.hasOwnProperty.call(results, id) ? results[id] : undefined);
   const all = plan.steps.flatMap((s) => s.tasks);
-  const failed = all.filter((t) => failedTask(t, get(t.id)));
+  // tasks refused while planning (FailOnSharedResource) fail the operation before anything runs
+  const refused = plan.tasks.filter((t) => t.skipReason && t.resultCode === 'SyncFailed');
+  const failed = [...refused, ...all.filter((t) => failedTask(t, get(t.id)))];
   if (failed.length > 0) {
     // let the rest of the failing step settle? No: Argo stops at the first failed wave and runs SyncFail hooks
     for (const step of plan.syncFailSteps) {
@@ -64,7 +67,7 @@ export function nextStep(plan: SyncPlan, results: Map<string, TaskResult> | Reco
     }
     const cleanup = cleanupsDue([...all, ...plan.syncFailSteps.flatMap((s) => s.tasks)], get);
     if (cleanup.length > 0) return { type: 'cleanup', tasks: cleanup };
-    const reason = failed.map((t) => get(t.id)?.message).find((m) => !!m);
+    const reason = failed.map((t) => (t.skipReason && t.resultCode === 'SyncFailed' ? t.skipReason : get(t.id)?.message)).find((m) => !!m);
     return { type: 'failed', message: reason ? `${MESSAGES.failed}, reason: ${reason}` : MESSAGES.failed };
   }
   for (const step of plan.steps) {

@@ -75,7 +75,7 @@ export function planSync(input: PlanInput): SyncPlan {
   const optsFor = (obj: KubeObject): SyncOptions => {
     const own = resourceSyncOptions(obj);
     const p = parseSyncOptions(policyOpts, op.syncOptions, own);
-    for (const e of p.errors) if (!errors.includes(`${resourceKeyString(obj)}: ${e}`) && own.length) errors.push(`${resourceKeyString(obj)}: ${e}`);
+    if (own.length) for (const e of parseSyncOptions(own).errors) if (!errors.includes(`${resourceKeyString(obj)}: ${e}`)) errors.push(`${resourceKeyString(obj)}: ${e}`);
     if (strategyForce) p.options.force = true;
     return p.options;
   };
@@ -98,7 +98,8 @@ export function planSync(input: PlanInput): SyncPlan {
     return task;
   };
 
-  const liveNonHooks = input.live.filter((o) => !hookInfo(o).hook || hookInfo(o).types.length === 0);
+  // hooks (and objects Argo CD skips) are not app resources: never pruned
+  const liveNonHooks = input.live.filter((o) => !hookInfo(o).hook);
   const liveByKey = new Map(liveNonHooks.map((o) => [resourceKeyString(o), o]));
   const existingHooks = new Map((input.existingHooks ?? []).map((o) => [resourceKeyString(o), o]));
   const targetKeys = new Set<string>();
@@ -110,12 +111,14 @@ export function planSync(input: PlanInput): SyncPlan {
     const existing = t.metadata?.name ? existingHooks.get(key) : undefined;
     const policies = hookDeletePolicies(t);
     if (existing && policies.includes('BeforeHookCreation')) add(existing, { phase: type as PlanPhase, wave, action: 'delete-hook', live: existing, outOfSync: true, hookType: type });
-    add(t, { phase: type as PlanPhase, wave, action: t.metadata?.name ? 'hook' : 'hook', target: t, live: existing, outOfSync: true, hookType: type });
+    add(t, { phase: type as PlanPhase, wave, action: 'hook', target: t, live: existing, outOfSync: true, hookType: type });
   };
 
   for (const t of input.targets) {
     const info = hookInfo(t);
     if (info.hook) {
+      // a hook (or a Skip-annotated resource) is never pruned as extraneous
+      targetKeys.add(resourceKeyString(t));
       // hooks do not run in a selective sync or a dry run
       if (selective || dryRun) continue;
       for (const type of info.types) if (hookPhases.includes(type)) addHook(t, type);
@@ -129,6 +132,13 @@ export function planSync(input: PlanInput): SyncPlan {
     const diff = input.diffs?.get(key);
     const outOfSync = !live || !diff || diff.modified;
     const o = optsFor(t);
+    const sharedWith = input.sharedResources?.get(key);
+    if (o.failOnSharedResource && sharedWith && sharedWith.length > 0) {
+      const k = resourceKey(t);
+      const apps = [input.appName, ...sharedWith].filter(Boolean).join(' and ');
+      add(t, { phase: 'Sync', wave: syncWave(t), action: 'apply', target: t, live, outOfSync, skipReason: `shared resource found: ${k.group ? k.group + '/' : ''}${k.kind}/${k.name} is part of applications ${apps}`, resultCode: 'SyncFailed' });
+      continue;
+    }
     if (o.applyOutOfSyncOnly && !outOfSync) continue;
     add(t, { phase: 'Sync', wave: syncWave(t), action: o.replace ? 'replace' : 'apply', target: t, live, outOfSync });
   }

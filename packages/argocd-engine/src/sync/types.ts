@@ -60,6 +60,10 @@ export interface PlanInput {
   destinationNamespace?: string;
   /** whether the destination namespace exists live */
   namespaceExists?: boolean;
+  /** resources (by resourceKeyString) that other apps also track, with their names (FailOnSharedResource) */
+  sharedResources?: Map<string, string[]>;
+  /** this app's name, for messages */
+  appName?: string;
 }
 
 export interface SyncPlan {
