@@ -45,10 +45,12 @@ export class LuaError extends Error {
 export const DEFAULT_TIMEOUT_MS = 1000;
 export const DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024;
 const TIMEOUT_MARK = '\u0001flotilla-timeout';
+const SYNTAX_MARK = '\u0002flotilla-syntax\u0002';
 const LUA_OK = 0;
 const LUA_ERRMEM = 4;
 const HOOK_COUNT_MASK = 8;
 const HOOK_EVERY = 1000;
+const MAX_CACHED_CHUNKS = 256;
 
 let factory: LuaFactory | undefined;
 
@@ -63,12 +65,26 @@ class Engine {
   private constructor(readonly engine: LuaEngine) {
     const lua = engine.global.lua;
     this.hook = lua.module.addFunction((L: number) => {
-      if (Date.now() > this.deadline) {
+      if (this.timedOut || Date.now() > this.deadline) {
+        // from now on every instruction fails, so a pcall in a loop cannot swallow the timeout
+        if (!this.timedOut) lua.lua_sethook(L, this.hook, HOOK_COUNT_MASK, 1);
         this.timedOut = true;
         lua.lua_pushstring(L, TIMEOUT_MARK);
         lua.lua_error(L);
       }
     }, 'vii');
+  }
+
+  private chunks = new Map<string, number>();
+  private nextChunk = 1;
+
+  private resetChunks(): void {
+    const g = this.engine.global;
+    const top = g.lua.lua_gettop(g.address);
+    g.lua.lua_getglobal(g.address, '__flotilla_reset_cache');
+    g.lua.lua_pcallk(g.address, 0, 0, 0, 0, null);
+    g.lua.lua_settop(g.address, top);
+    this.chunks.clear();
   }
 
   /** A full garbage collection; remembers the heap size after it. */
@@ -102,8 +118,18 @@ class Engine {
     const baseline = g.getMemoryUsed();
     this.timedOut = false;
     try {
+      const key = `${opts.chunkName}\0${script}`;
+      let id = this.chunks.get(key);
+      const known = id !== undefined;
+      if (id === undefined) {
+        if (this.chunks.size >= MAX_CACHED_CHUNKS) this.resetChunks();
+        id = this.nextChunk++;
+        this.chunks.set(key, id);
+      }
       lua.lua_getglobal(L, '__flotilla_run');
-      pushString(lua, L, script);
+      lua.lua_pushnumber(L, id);
+      if (known) lua.lua_pushnil(L);
+      else pushString(lua, L, script);
       pushString(lua, L, input);
       lua.lua_pushboolean(L, opts.openLibs ? 1 : 0);
       pushString(lua, L, opts.chunkName);
@@ -112,10 +138,18 @@ class Engine {
       g.setMemoryMax(baseline + opts.memoryBytes);
       this.deadline = Date.now() + opts.timeoutMs;
       lua.lua_sethook(L, this.hook, HOOK_COUNT_MASK, HOOK_EVERY);
-      const rc = lua.lua_pcallk(L, 6, 2, 0, 0, null);
+      let rc: number;
+      try {
+        rc = lua.lua_pcallk(L, 7, 2, 0, 0, null);
+      } catch (e) {
+        // the VM itself failed (a wasm trap): this engine cannot be trusted any more
+        this.broken = true;
+        throw new LuaError(`${opts.chunkName}: the Lua VM failed: ${(e as Error).message}`, 'runtime');
+      }
       lua.lua_sethook(L, null as unknown as number, 0, 0);
       g.setMemoryMax(undefined);
       if (rc !== LUA_OK) {
+        if (!known) this.chunks.delete(key); // it may not have compiled: send the source again next time
         const msg = lua.lua_type(L, -1) === 4 ? String(lua.lua_tolstring(L, -1, null)) : `a ${lua.lua_typename(L, lua.lua_type(L, -1))} error value`;
         if (this.timedOut || msg.includes(TIMEOUT_MARK) || msg.includes('lua script timeout exceeded')) {
           this.broken = true;
@@ -127,16 +161,20 @@ class Engine {
         }
         if (msg.startsWith('cannot pass the globals')) throw new LuaError(msg, 'input');
         if (msg.startsWith("cannot convert the script's result")) throw new LuaError(`${opts.chunkName}: ${msg}`, 'output');
-        const syntax = /^[^:]+:\d+: .*(near|expected|unexpected symbol|unfinished)/.test(msg) && !/attempt to/.test(msg);
-        throw new LuaError(msg, syntax ? 'syntax' : 'runtime');
+        if (msg.startsWith(SYNTAX_MARK)) throw new LuaError(msg.slice(SYNTAX_MARK.length), 'syntax');
+        throw new LuaError(msg, 'runtime');
       }
       const json = String(lua.lua_tolstring(L, -2, null));
       const prints = lua.lua_type(L, -1) === 4 ? String(lua.lua_tolstring(L, -1, null)) : undefined;
       return { json, prints };
     } finally {
-      lua.lua_sethook(L, null as unknown as number, 0, 0);
-      g.setMemoryMax(undefined);
-      lua.lua_settop(L, top);
+      try {
+        lua.lua_sethook(L, null as unknown as number, 0, 0);
+        g.setMemoryMax(undefined);
+        lua.lua_settop(L, top);
+      } catch {
+        this.broken = true;
+      }
     }
   }
 
@@ -171,7 +209,6 @@ export class LuaPool {
       throw new LuaError((e as Error).message, 'input');
     }
     const engine = this.idle.pop() ?? (await this.make());
-    let ok = false;
     try {
       const out = engine.run(script, input, {
         timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -180,12 +217,11 @@ export class LuaPool {
         chunkName: opts.chunkName ?? 'script.lua',
         capturePrints: !!opts.onPrint,
       });
-      ok = true;
       if (opts.onPrint && out.prints) for (const line of JSON.parse(out.prints) as string[]) opts.onPrint(line);
       const value = JSON.parse(out.json) as unknown;
       return value === null ? undefined : value;
     } finally {
-      if (!ok && engine.broken) engine.close();
+      if (engine.broken) engine.close();
       else if (this.idle.length < this.maxIdle) this.idle.push(engine);
       else engine.close();
     }

@@ -39,7 +39,6 @@ export function toLuaLiteral(value: unknown, path = '$', depth = 0): string {
       return value ? 'true' : 'false';
     case 'number':
       if (!Number.isFinite(value)) return 'nil';
-      if (Number.isInteger(value)) return Number.isSafeInteger(value) ? String(value) : value.toExponential(16);
       return String(value);
     case 'bigint':
       return String(value);

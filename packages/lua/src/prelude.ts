@@ -1,11 +1,11 @@
 /**
  * The trusted Lua code every engine loads once (it runs with the full standard library; user
- * scripts never see it). `__flotilla_run(script, input, openLibs, chunkName, timeoutSec)`:
+ * scripts never see it). `__flotilla_run(id, script|nil, input, openLibs, chunkName, timeoutSec, capturePrints)`:
  *  - builds the script's environment: Argo CD's sandbox (base functions without load/dofile/
  *    loadfile/require-of-anything-but-os/collectgarbage, `table`, and a safe `os` with
  *    time/date/clock/difftime) or, with openLibs, every standard library;
  *  - decodes `input` (a Lua table constructor built by literal.ts) into the globals;
- *  - compiles the script once per source text (cache) with `_ENV` bound per run;
+ *  - compiles the script once (cached by an id the JS side assigns) with `_ENV` bound per run;
  *  - runs it and encodes its first return value as JSON (arrays: tables that were arrays on the
  *    way in, or whose keys are exactly 1..n; an empty table is `{}` unless it was an array).
  */
@@ -28,8 +28,14 @@ end
 SANDBOX_BASE.unpack = table.unpack
 
 local DEADLINE = 0
-local function co_hook() if os.clock() > DEADLINE then error("lua script timeout exceeded", 0) end end
-local raw_cocreate, raw_cowrap, sethook = coroutine.create, coroutine.wrap, debug.sethook
+local sethook = debug.sethook
+local function co_hook()
+  if os.clock() > DEADLINE then
+    sethook(co_hook, "", 1) -- every instruction of this coroutine fails from now on
+    error("lua script timeout exceeded", 0)
+  end
+end
+local raw_cocreate = coroutine.create
 local function guarded_coroutine()
   local c = copy(coroutine)
   c.create = function(f) local co = raw_cocreate(f) sethook(co, co_hook, "", 1000) return co end
@@ -52,43 +58,66 @@ local function lua_print(...)
   PRINT_SINK[#PRINT_SINK + 1] = concat(parts, "\t")
 end
 
-local function make_env(openLibs)
-  local env
-  if openLibs then
-    env = {}
-    for k, v in pairs(stdlib) do env[k] = v end
-    for _, lib in ipairs({ "string", "table", "math", "os", "io", "utf8", "debug", "package" }) do
-      if stdlib[lib] then env[lib] = copy(stdlib[lib]) end
-    end
-    env.coroutine = guarded_coroutine()
-    env._G = env
-  else
-    env = copy(SANDBOX_BASE)
-    env.table = copy(table)
-    env.os = copy(safe_os)
-    env.require = function(name)
-      if name == "os" then return env.os end
-      error("module '" .. tostring(name) .. "' not found: only 'os' may be required without useOpenLibs", 2)
-    end
-    env._G = env
+-- libraries are shared by every run behind read-only views; a run's globals live in its own table
+local PROXIES = {}
+local function readonly(lib, name)
+  local p = setmetatable({}, {
+    __index = lib,
+    __newindex = function() error("attempt to modify the read-only library '" .. name .. "'", 2) end,
+    __pairs = function() return next, lib, nil end,
+    __len = function() return #lib end,
+    __metatable = false,
+  })
+  PROXIES[#PROXIES + 1] = p
+  return p
+end
+local function scrub() -- rawset() can still write into a view: undo it before the next run
+  for i = 1, #PROXIES do
+    local p = PROXIES[i]
+    if next(p) ~= nil then for k in next, p do rawset(p, k, nil) end end
   end
-  env.print = lua_print
+end
+
+local SANDBOX = {}
+for k, v in pairs(SANDBOX_BASE) do SANDBOX[k] = v end
+SANDBOX.table = readonly(table, "table")
+SANDBOX.os = readonly(safe_os, "os")
+SANDBOX.require = function(name)
+  if name == "os" then return SANDBOX.os end
+  error("module '" .. tostring(name) .. "' not found: only 'os' may be required without useOpenLibs", 2)
+end
+SANDBOX.print = lua_print
+
+local OPEN = {}
+for k, v in pairs(stdlib) do OPEN[k] = v end
+for _, lib in ipairs({ "string", "table", "math", "os", "io", "utf8", "debug", "package" }) do
+  if stdlib[lib] then OPEN[lib] = readonly(stdlib[lib], lib) end
+end
+OPEN.coroutine = readonly(guarded_coroutine(), "coroutine")
+OPEN.print = lua_print
+
+local SANDBOX_MT = { __index = SANDBOX, __metatable = false }
+local OPEN_MT = { __index = OPEN, __metatable = false }
+local function make_env(openLibs)
+  local env = setmetatable({}, openLibs and OPEN_MT or SANDBOX_MT)
+  env._G = env
   return env
 end
 
-local CACHE, CACHE_SIZE = {}, 0
-local function compile(script, chunkName)
-  local key = chunkName .. "\0" .. script
-  local fn = CACHE[key]
+-- compiled chunks by the id the JS side gave their (chunk name, source); the JS side decides
+-- when the cache is reset (a nil script with an id that is not cached is an error)
+local CACHE = {}
+local function compile(id, script, chunkName)
+  local fn = CACHE[id]
   if fn then return fn end
+  if script == nil then error("internal: chunk " .. tostring(id) .. " is not cached", 0) end
   local err
   fn, err = load("local _ENV = ...; " .. script, "=" .. chunkName, "t")
-  if not fn then error(err, 0) end
-  if CACHE_SIZE >= 256 then CACHE, CACHE_SIZE = {}, 0 end
-  CACHE[key] = fn
-  CACHE_SIZE = CACHE_SIZE + 1
+  if not fn then error("\2flotilla-syntax\2" .. err, 0) end
+  CACHE[id] = fn
   return fn
 end
+function __flotilla_reset_cache() CACHE = {} end
 
 local ESC = { ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
 local function esc(s)
@@ -146,13 +175,14 @@ encode = function(v, out, seen, depth)
   else out[#out + 1] = "null" end
 end
 
-function __flotilla_run(script, input, openLibs, chunkName, timeoutSec, capturePrints)
+function __flotilla_run(id, script, input, openLibs, chunkName, timeoutSec, capturePrints)
   DEADLINE = os.clock() + timeoutSec
   local decode, err = load("return " .. input, "=globals", "t", { A = A })
   if not decode then error("cannot pass the globals to Lua: " .. err, 0) end
   local env = make_env(openLibs)
   for k, v in pairs(decode()) do env[k] = v end
-  local fn = compile(script, chunkName)
+  local fn = compile(id, script, chunkName)
+  scrub()
   PRINT_SINK = capturePrints and A({}) or nil
   local result = fn(env)
   local out = {}

@@ -1,7 +1,7 @@
 /**
  * The actions Argo CD ships, written from their documented behaviour (not from Lua sources):
  * apps Deployment restart/pause/resume/scale, StatefulSet restart/scale, DaemonSet restart,
- * argoproj.io Rollout restart/resume/pause/abort/retry/promote-full, AnalysisRun terminate,
+ * argoproj.io Rollout restart/resume/pause/abort/retry/promote-full/skip-current-step, AnalysisRun terminate,
  * CronWorkflow/WorkflowTemplate create-workflow, batch CronJob create-job/suspend/resume,
  * batch Job suspend/resume.
  */
@@ -145,6 +145,20 @@ export const BUILTIN_ACTIONS: ReadonlyMap<string, Readonly<Record<string, Builti
         run: (o) => {
           const c = clone(o);
           ensure(c as Obj, 'status').abort = false;
+          return patch(c);
+        },
+      },
+      'skip-current-step': {
+        discover: (o) => {
+          const steps = arr(obj(obj(obj(o.spec).strategy).canary).steps).length;
+          const idx = obj(o.status).currentStepIndex;
+          return { disabled: !(typeof idx === 'number' && idx < steps) || obj(o.status).abort === true, iconClass: 'fa fa-fw fa-step-forward' };
+        },
+        run: (o) => {
+          const c = clone(o);
+          const st = ensure(c as Obj, 'status');
+          delete st.pauseConditions;
+          st.currentStepIndex = (st.currentStepIndex as number) + 1;
           return patch(c);
         },
       },

@@ -66,7 +66,8 @@ test('Lua health customisations: sandbox, openLibs, os helpers, wildcards, error
   const cm = parse(readFileSync(TESTDATA + 'lua/argocd-cm.yaml', 'utf8')) as { data: Record<string, string> };
   const overrides = overridesFromConfigMap(cm);
   for (const [file, obj, want] of fixtures(TESTDATA + 'lua/')) {
-    const got = await getHealth(obj, { overrides });
+    // the memory hog must hit its memory bound, not the default 1 s deadline on a loaded machine
+    const got = await getHealth(obj, { overrides, ...(file === 'hog-memory.yaml' ? { timeoutMs: 60_000 } : {}) });
     if (want.status === null) {
       assert.equal(got, undefined, file);
       continue;
@@ -90,8 +91,8 @@ test('a plain record works as overrides too; core kinds by "Kind" or "/Kind"; ex
 test('timeouts and memory bounds are the caller\'s to set', async () => {
   const obj: KubeObject = { apiVersion: 'example.com/v1', kind: 'Loop', metadata: { name: 'x' } };
   const overrides = { 'example.com/Loop': { health: { lua: 'local t = {} for i = 1, 1e6 do t[i] = i end return {status="Healthy"}' } } };
-  assert.deepEqual(await getHealth(obj, { overrides }), { status: 'Healthy' });
-  const small = await getHealth(obj, { overrides, memoryBytes: 256 * 1024 });
+  assert.deepEqual(await getHealth(obj, { overrides, timeoutMs: 60_000 }), { status: 'Healthy' });
+  const small = await getHealth(obj, { overrides, memoryBytes: 256 * 1024, timeoutMs: 60_000 });
   assert.equal(small?.status, 'Unknown');
   assert.match(small?.message ?? '', /memory limit of 262144 bytes/);
   const slow = { 'example.com/Loop': { health: { lua: 'local n = 0 while true do n = n + 1 end' } } };
@@ -101,7 +102,7 @@ test('timeouts and memory bounds are the caller\'s to set', async () => {
   assert.match(got?.message ?? '', /timeout exceeded \(ran longer than 150 ms\)/);
   assert.ok(Date.now() - t0 < 5000);
   // the engine pool recovers: the next script runs normally
-  assert.deepEqual(await getHealth(obj, { overrides }), { status: 'Healthy' });
+  assert.deepEqual(await getHealth(obj, { overrides, timeoutMs: 60_000 }), { status: 'Healthy' });
 });
 
 test('worstHealth and isWorse follow Argo CD\'s order', () => {
@@ -123,4 +124,51 @@ test('bad input never throws', async () => {
     assert.ok(h === undefined || HEALTH_ORDER.includes(h.status), JSON.stringify(bad));
   }
   assert.deepEqual(await getHealth(null as unknown as KubeObject), { status: 'Unknown', message: 'not a Kubernetes object' });
+});
+
+test("Argo CD's API spelling of an override (healthLua, useOpenLibs) works too", async () => {
+  const w: KubeObject = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, status: { state: 'ok' } };
+  const lua = 'return { status = string.upper("healthy"):sub(1, 1) .. "ealthy" }';
+  assert.deepEqual(await getHealth(w, { overrides: { 'example.com/Widget': { healthLua: lua, useOpenLibs: true } } }), { status: 'Healthy' });
+  const noLibs = await getHealth(w, { overrides: { 'example.com/Widget': { healthLua: lua } } });
+  assert.equal(noLibs?.status, 'Unknown');
+  assert.match(noLibs?.message ?? '', /global 'string'/);
+});
+
+test('the settings module\'s override map type is accepted without a cast', async () => {
+  // the shape ArgoSettings['resourceOverrides'] has (settings owns it; repeated here as a type check)
+  interface SettingsOverride {
+    health?: { lua: string; useOpenLibs?: boolean };
+    actions?: string;
+    ignoreDifferences?: { jsonPointers?: string[] };
+    knownTypeFields?: { field: string; type: string }[];
+  }
+  const fromSettings: Map<string, SettingsOverride> = new Map([['example.com/Widget', { health: { lua: 'return {status="Suspended"}' }, ignoreDifferences: {} }]]);
+  const w: KubeObject = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } };
+  assert.deepEqual(await getHealth(w, { overrides: fromSettings }), { status: 'Suspended' });
+});
+
+test('random junk in every built-in kind never throws (health and tree)', async () => {
+  const { buildTree } = await import('../tree/index.js');
+  const { BUILTIN_HEALTH_KINDS, builtinHealth } = await import('./index.js');
+  let seed = 42;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const junk = (depth: number): unknown => {
+    const r = rnd();
+    if (depth > 3 || r < 0.15) return [null, 0, -1, 'x', true, 1.5, '3', undefined][Math.floor(rnd() * 8)];
+    if (r < 0.3) return Array.from({ length: Math.floor(rnd() * 3) }, () => junk(depth + 1));
+    const keys = ['status', 'spec', 'conditions', 'containerStatuses', 'state', 'waiting', 'terminated', 'phase', 'replicas', 'type', 'reason', 'loadBalancer', 'ingress', 'template', 'containers', 'image', 'rules', 'http', 'paths', 'backend'];
+    return Object.fromEntries(Array.from({ length: Math.floor(rnd() * 5) }, () => [keys[Math.floor(rnd() * keys.length)]!, junk(depth + 1)]));
+  };
+  const objs: KubeObject[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const gk = BUILTIN_HEALTH_KINDS[i % BUILTIN_HEALTH_KINDS.length]!;
+    const [group, kind] = gk.split('/') as [string, string];
+    objs.push({ ...(junk(0) as object), apiVersion: group ? `${group}/v1` : 'v1', kind, metadata: { name: `o${i}`, uid: `u${i}`, ownerReferences: i % 3 ? [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `o${i - 1}`, uid: `u${i - 1}` }] : [] } } as KubeObject);
+  }
+  for (const o of objs) {
+    const h = await getHealth(o);
+    assert.ok(h === undefined || HEALTH_ORDER.includes(h.status), JSON.stringify(o));
+  }
+  assert.ok(buildTree(objs.slice(0, 100), objs, builtinHealth).length >= 100);
 });

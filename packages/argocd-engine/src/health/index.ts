@@ -73,7 +73,7 @@ export const BUILTIN_HEALTH_KINDS: readonly string[] = [...BUILTIN.keys()];
 
 function isHook(o: KubeObject): boolean {
   const a = o.metadata?.annotations ?? {};
-  return a['argocd.argoproj.io/hook'] !== undefined || a['helm.sh/hook'] !== undefined;
+  return a['argocd.argoproj.io/hook'] !== undefined || a['helm.sh/hook'] !== undefined || (o.metadata?.finalizers ?? []).includes('argocd.argoproj.io/hook-finalizer');
 }
 
 /** The built-in assessment only (synchronous); undefined when the kind has none. */

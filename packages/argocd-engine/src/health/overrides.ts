@@ -2,7 +2,8 @@
  * Reading Lua overrides without depending on `settings`: any map shaped like
  * `ArgoSettings['resourceOverrides']` (a Map or a plain record keyed "group/Kind", core kinds as
  * "Kind" or "/Kind", wildcards such as "*.aws.crossplane.io/*") works. An override's health may be
- * `{lua, useOpenLibs}` or the raw argocd-cm spelling (`health.lua`, `health.lua.useOpenLibs`);
+ * `{lua, useOpenLibs}`, the raw argocd-cm spelling (`health.lua`, `health.lua.useOpenLibs`) or Argo's
+ * API spelling (`healthLua`, `useOpenLibs`);
  * actions are the YAML text of `resource.customizations.actions.<group_kind>` or its parsed form.
  */
 export interface LuaHealthOverride {
@@ -26,7 +27,9 @@ export interface ResourceOverrideLike {
   actions?: string | ActionsOverrideLike;
   'health.lua'?: string;
   'health.lua.useOpenLibs'?: boolean | string;
-  [key: string]: unknown;
+  /** Argo CD's API spelling (v1alpha1.ResourceOverride) */
+  healthLua?: string;
+  useOpenLibs?: boolean | string;
 }
 
 export type ResourceOverridesLike = ReadonlyMap<string, ResourceOverrideLike> | Readonly<Record<string, ResourceOverrideLike>>;
@@ -73,7 +76,8 @@ export function healthScript(o: ResourceOverrideLike | undefined): LuaHealthOver
   if (typeof h === 'string' && h.trim()) return { lua: h, useOpenLibs: truthy(o['health.lua.useOpenLibs']) };
   if (h && typeof h === 'object' && typeof h.lua === 'string' && h.lua.trim()) return { lua: h.lua, useOpenLibs: truthy(h.useOpenLibs) };
   const raw = o['health.lua'];
-  if (typeof raw === 'string' && raw.trim()) return { lua: raw, useOpenLibs: truthy(o['health.lua.useOpenLibs']) };
+  if (typeof raw === 'string' && raw.trim()) return { lua: raw, useOpenLibs: truthy(o['health.lua.useOpenLibs']) || truthy(o.useOpenLibs) };
+  if (typeof o.healthLua === 'string' && o.healthLua.trim()) return { lua: o.healthLua, useOpenLibs: truthy(o.useOpenLibs) };
   return undefined;
 }
 

@@ -20,6 +20,13 @@ const versionOf = (o: KubeObject): string => {
   return av.includes('/') ? av.slice(av.indexOf('/') + 1) : av;
 };
 
+/** Well-formed owner references only (junk in metadata.ownerReferences is ignored). */
+function owners(o: KubeObject): { apiVersion?: string; kind: string; name: string; uid?: string }[] {
+  const refs = o.metadata?.ownerReferences;
+  if (!Array.isArray(refs)) return [];
+  return refs.filter((r) => r !== null && typeof r === 'object' && typeof r.kind === 'string' && typeof r.name === 'string') as never;
+}
+
 function refOf(o: KubeObject): ParentRef {
   const r: ParentRef = { group: groupOf(o), kind: str(o.kind), name: str(o.metadata?.name) };
   if (o.metadata?.namespace) r.namespace = o.metadata.namespace;
@@ -59,15 +66,16 @@ export function buildTree(managed: KubeObject[], cluster: KubeObject[], healthOf
     else m.set(k, [o]);
   };
   for (const o of cluster) {
-    if (!o || typeof o !== 'object' || !o.metadata) continue;
-    for (const ref of o.metadata.ownerReferences ?? []) {
+    if (!o || typeof o !== 'object' || !o.metadata || typeof o.metadata !== 'object') continue;
+    for (const ref of owners(o)) {
       if (ref.uid) push(byOwnerUid, ref.uid, o);
-      const g = ref.apiVersion?.includes('/') ? ref.apiVersion.slice(0, ref.apiVersion.indexOf('/')) : '';
+      const av = typeof ref.apiVersion === 'string' ? ref.apiVersion : '';
+      const g = av.includes('/') ? av.slice(0, av.indexOf('/')) : '';
       push(byOwnerName, nameKey(g, ref.kind, o.metadata.namespace, ref.name), o);
     }
     const ns = o.metadata.namespace;
     if (o.kind === 'Endpoints' && groupOf(o) === '') push(endpointsByService, `${ns ?? ''}/${o.metadata.name}`, o);
-    if (o.kind === 'EndpointSlice' && !(o.metadata.ownerReferences ?? []).length) {
+    if (o.kind === 'EndpointSlice' && !owners(o).length) {
       const svc = o.metadata.labels?.['kubernetes.io/service-name'];
       if (svc) push(endpointsByService, `${ns ?? ''}/${svc}`, o);
     }
@@ -83,7 +91,7 @@ export function buildTree(managed: KubeObject[], cluster: KubeObject[], healthOf
     }
   };
   for (const o of managed) {
-    if (!o || typeof o !== 'object' || !o.metadata) continue;
+    if (!o || typeof o !== 'object' || !o.metadata || typeof o.metadata !== 'object') continue;
     const id = idOf(o);
     if (nodes.has(id)) continue;
     nodes.set(id, toNode(o, healthOf));
@@ -94,7 +102,7 @@ export function buildTree(managed: KubeObject[], cluster: KubeObject[], healthOf
     const kids = new Set<KubeObject>([
       ...(parent.metadata?.uid ? byOwnerUid.get(parent.metadata.uid) ?? [] : []),
       ...(byOwnerName.get(nameKey(groupOf(parent), str(parent.kind), parent.metadata?.namespace, str(parent.metadata?.name))) ?? []).filter(
-        (k) => !(k.metadata?.ownerReferences ?? []).some((r) => r.uid && parent.metadata?.uid && r.uid !== parent.metadata.uid && r.name === parent.metadata?.name),
+        (k) => !owners(k).some((r) => r.uid && parent.metadata?.uid && r.uid !== parent.metadata.uid && r.name === parent.metadata?.name),
       ),
       ...(parent.kind === 'Service' && groupOf(parent) === '' ? endpointsByService.get(`${parent.metadata?.namespace ?? ''}/${str(parent.metadata?.name)}`) ?? [] : []),
     ]);
@@ -114,4 +122,27 @@ export function buildTree(managed: KubeObject[], cluster: KubeObject[], healthOf
     (a, b) =>
       (a.group ?? '').localeCompare(b.group ?? '') || a.kind.localeCompare(b.kind) || (a.namespace ?? '').localeCompare(b.namespace ?? '') || a.name.localeCompare(b.name),
   );
+}
+
+/**
+ * An application's `status.summary` from its tree: every image of its nodes, and external URLs
+ * (Ingress and LoadBalancer Service networkingInfo, plus `link.argocd.argoproj.io/external-link`
+ * annotations of the objects given) — sorted and de-duplicated.
+ */
+export function appSummary(nodes: ResourceNode[], objects: KubeObject[] = []): { images?: string[]; externalURLs?: string[] } {
+  const images = new Set<string>();
+  const urls = new Set<string>();
+  for (const n of nodes) {
+    for (const i of n.images ?? []) images.add(i);
+    const net = n.networkingInfo as { externalURLs?: unknown } | undefined;
+    if (Array.isArray(net?.externalURLs)) for (const u of net.externalURLs) if (typeof u === 'string' && u) urls.add(u);
+  }
+  for (const o of objects) {
+    const link = o?.metadata?.annotations?.['link.argocd.argoproj.io/external-link'];
+    if (link) urls.add(link);
+  }
+  const out: { images?: string[]; externalURLs?: string[] } = {};
+  if (images.size) out.images = [...images].sort();
+  if (urls.size) out.externalURLs = [...urls].sort();
+  return out;
 }
