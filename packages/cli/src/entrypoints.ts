@@ -55,4 +55,9 @@ async function pause(argv: string[]): Promise<number> {
 
 export const ENTRY_POINTS: Record<string, EntryPoint> = {
   pause: { what: 'hold a pod open until it is stopped (like the pause container)', run: pause },
+  // Argo CD (manifests/argo-cd/install.yaml); `argocd`, the CLI, is in clis.ts
+  'argocd-application-controller': fromModule("Argo CD's application controller", '@flotilla/argocd-controller/main'),
+  'argocd-server': fromModule("Argo CD's API server", '@flotilla/argocd-server/main'),
+  'argocd-repo-server': fromModule("Argo CD's repository server (renders manifests from Git)", '@flotilla/repo-server/main'),
+  'argocd-multicall': fromModule("a program of Argo CD's own image by name (runs upstream's install.yaml)", './argocd-image.js'),
 };

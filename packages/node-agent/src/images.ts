@@ -71,6 +71,30 @@ const argosay: ImageMapping = {
   description: 'built-in argosay (echo, cat, sleep, exit, assert_eq, assert_contains)',
 };
 
+const argocdProgram = (name: string) => ['{node}', '{flotilla}', 'argocd-multicall', name];
+const ARGOCD_PROGRAMS = [
+  'argocd',
+  'argocd-application-controller',
+  'argocd-repo-server',
+  'argocd-server',
+  'argocd-applicationset-controller',
+  'argocd-notifications',
+  'argocd-dex',
+  'argocd-cmp-server',
+  'argocd-commit-server',
+  'argocd-k8s-auth',
+  'argocd-git-ask-pass',
+  'argocd-helm-registry-auth-helper',
+];
+/** Argo CD's image (quay.io/argoproj/argocd): its programs, by name and by path, run Flotilla's. */
+const ARGOCD_IMAGE: ImageMapping = {
+  cmd: argocdProgram('argocd'),
+  commands: Object.fromEntries(ARGOCD_PROGRAMS.flatMap((p) => [[p, argocdProgram(p)], [`/usr/local/bin/${p}`, argocdProgram(p)]])),
+  // the binary itself, for the init containers that copy it (`/bin/cp /usr/local/bin/argocd …`)
+  files: { '/usr/local/bin/argocd': '#!/bin/sh\n# Flotilla stands in for Argo CD\'s multi-call binary\nexec "{node}" "{flotilla}" argocd-multicall "$(basename "$0")" "$@"\n' },
+  description: "Argo CD's programs (argocd-repo-server, argocd-application-controller, argocd-server, argocd) as Flotilla's entry points",
+};
+
 /** The default table; keys are image repositories (any tag) or `repo:tag` (that tag only). */
 export const DEFAULT_IMAGES: Record<string, ImageMapping> = {
   busybox: HOST_SH,
@@ -103,6 +127,16 @@ export const DEFAULT_IMAGES: Record<string, ImageMapping> = {
   // Flotilla's own image: its entry point is the flotilla command of this installation
   flotilla: { entrypoint: ['{node}', '{flotilla}'], description: "Flotilla's own entry points (the flotilla command)" },
   'flotilla/flotilla': { entrypoint: ['{node}', '{flotilla}'], description: "Flotilla's own entry points (the flotilla command)" },
+  // Argo CD's own image (upstream's install.yaml): one multi-call binary acting by the name it is
+  // called as; each program runs the flotilla entry point of that name (argocd-multicall)
+  'quay.io/argoproj/argocd': ARGOCD_IMAGE,
+  'argoproj/argocd': ARGOCD_IMAGE,
+  // Dex runs as Argo CD's `argocd-dex rundex` wrapper: SSO is not part of this build, it says so
+  'ghcr.io/dexidp/dex': {
+    entrypoint: ['{node}', '{flotilla}', 'argocd-multicall', 'dex'],
+    commands: { '/shared/argocd-dex': ['{node}', '{flotilla}', 'argocd-multicall', 'argocd-dex'], dex: ['{node}', '{flotilla}', 'argocd-multicall', 'argocd-dex'] },
+    description: 'Dex (SSO): not part of this build; its container fails saying so',
+  },
   'hashicorp/http-echo': { entrypoint: ['{node}', '{programs}/http-echo.js'], description: 'built-in http-echo (-text, -listen)' },
 };
 
