@@ -202,7 +202,8 @@ export class AppController {
   private onResource(instance: string): void {
     const i = instance.indexOf('_');
     const key = i < 0 ? `${this.opts.namespace}/${instance}` : `${instance.slice(0, i)}/${instance.slice(i + 1)}`;
-    this.refreshLoop.queue.addAfter(key, 250);
+    // a burst of changes (a sync applying many objects) makes one comparison, not one per object
+    this.refreshLoop.queue.addAfter(key, 1000);
     const [ns, name] = key.split('/');
     const a = this.shared.apps.get(ns, name);
     if (a?.operation) this.opLoop.queue.addAfter(key, 100);
