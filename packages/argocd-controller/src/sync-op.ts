@@ -58,7 +58,7 @@ async function complete(sh: Shared, app: Application, state: OperationState, key
     status.history = hist.slice(Math.max(0, hist.length - limit));
   }
   const sameOp = fresh.operation === undefined || JSON.stringify(fresh.operation) === JSON.stringify(state.operation);
-  app = await writeApp(sh, fresh, { status, removeOperation: sameOp });
+  app = await writeApp(sh, fresh, { status, removeOperation: sameOp, expectPhase: fresh.status?.operationState?.phase });
   const rev = state.syncResult?.revision ?? opRevision(app, state);
   const ok = state.phase === 'Succeeded';
   sh.events.event(app, ok ? 'Normal' : 'Warning', 'OperationCompleted', `Sync operation to ${rev} ${ok ? 'succeeded' : 'failed'}${ok ? '' : ': ' + (state.message ?? '')}`);
@@ -158,7 +158,7 @@ export async function operateApp(sh: Shared, cached: Application, key: string): 
   });
   state = out.state;
   if (!out.done) {
-    await writeApp(sh, app, { status: { operationState: state } });
+    await writeApp(sh, app, { status: { operationState: state }, expectPhase: app.status?.operationState?.phase });
     memoOf(sh, key).lastOp = state;
     return { requeueAfter: out.requeueMs ?? 1000 };
   }
