@@ -90,6 +90,18 @@ function startRepoServer(kubeconfig: string, cacheDir: string): Promise<{ proc: 
 export async function startEnv(o: { repos: Record<string, string | null>; controller?: boolean; controllerArgs?: string[] }): Promise<Env> {
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-cd-'));
   const up = await startUp(join(dir, 'up'), 180_000, {});
+  const cleanup: (() => Promise<unknown>)[] = [() => stopUp(up, 'SIGTERM')];
+  try {
+    return await startEnvOn(dir, up, o, cleanup);
+  } catch (e) {
+    // nothing started here outlives a failed start
+    for (const c of cleanup.reverse()) await c().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function startEnvOn(dir: string, up: Up, o: { repos: Record<string, string | null>; controller?: boolean; controllerArgs?: string[] }, cleanup: (() => Promise<unknown>)[]): Promise<Env> {
   const kubeconfig = up.kubeconfig;
   const kc = kubectlFor(join(dir, 'home'), kubeconfig);
   const k = async (args: string[], opts: { input?: string } = {}) => kc.k(args, opts as never);
@@ -99,7 +111,9 @@ export async function startEnv(o: { repos: Record<string, string | null>; contro
   await k(['create', 'namespace', 'argocd']);
   await waitFor('CRDs served', async () => (await kc.kubectl(['get', 'applications.argoproj.io', '-n', 'argocd'])).code === 0, 60_000, 300);
   const git = await startGitServer({ repos: o.repos });
+  cleanup.push(() => git.stop());
   const rs = await startRepoServer(kubeconfig, join(dir, 'repo-cache'));
+  cleanup.push(() => stopProcess(rs.proc, 'SIGTERM', 5000));
   const client = new KubeClient(kubeconfig, { qps: 100, burst: 200 });
   const logs: string[] = [];
   const args = (extra: string[] = []) => ['--namespace', 'argocd', '--repo-server', rs.url, '--metrics-port', '0', '--metrics-host', '127.0.0.1', '--kubeconfig', kubeconfig, '--app-resync', '30', '--app-resync-jitter', '2', ...(o.controllerArgs ?? []), ...extra];
@@ -164,6 +178,7 @@ export async function startEnv(o: { repos: Record<string, string | null>; contro
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  cleanup.push(() => env.stopController());
   if (o.controller !== false) await env.startController();
   return env;
 }
