@@ -44,7 +44,7 @@ export interface AppMemo {
   /** the spec whose status was last written */
   writtenSpecKey?: string;
   /** results of the running operation the record does not hold */
-  opMemory?: { id: string; results: Map<string, import('@flotilla/argocd-engine/sync').TaskResult> };
+  opMemory?: { id: string; results: Map<string, import('@flotilla/argocd-engine/sync').TaskResult>; applied: Map<string, KubeObject> };
 }
 
 export const nowISO = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');

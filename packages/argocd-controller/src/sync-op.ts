@@ -24,12 +24,12 @@ function memoOf(sh: Shared, key: string): AppMemo {
 }
 
 /** In-memory results of one operation (hook deletions), keyed by the operation's start. */
-function opMemory(sh: Shared, key: string, st: OperationState): Map<string, TaskResult> {
+function opMemory(sh: Shared, key: string, st: OperationState): NonNullable<AppMemo['opMemory']> {
   let m = sh.memo.get(key);
   if (!m) sh.memo.set(key, (m = { specKey: '', renderedAt: 0, jitterMs: 0 }));
   const id = `${st.startedAt}#${st.retryCount ?? 0}`;
-  if (m.opMemory?.id !== id) m.opMemory = { id, results: new Map() };
-  return m.opMemory.results;
+  if (m.opMemory?.id !== id) m.opMemory = { id, results: new Map(), applied: new Map() };
+  return m.opMemory;
 }
 
 function opRevision(app: Application, st: OperationState): string {
@@ -150,7 +150,8 @@ export async function operateApp(sh: Shared, cached: Application, key: string): 
     client: cache.client,
     tracking: sh.tracking(),
     controllerNamespace: sh.opts.namespace,
-    memory: opMemory(sh, key, state),
+    memory: opMemory(sh, key, state).results,
+    applied: opMemory(sh, key, state).applied,
     settings: sh.settings(),
     parallelism: sh.opts.kubectlParallelism ?? 20,
     onKubectl: (cmd, ok) => sh.metrics.kubectl(cluster.server, cmd, ok),
