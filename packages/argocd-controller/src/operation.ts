@@ -213,6 +213,10 @@ async function execTask(ctx: StepContext, state: OperationState, t: SyncTask): P
         return { status: 'Synced', message: `${t.kind} ${t.name} deleted` };
       }
       default: {
+        // a dry run into a namespace the sync would create first: the API server cannot check it yet
+        if (t.dryRun && r.namespaced && t.namespace && !ctx.cache.get('', 'Namespace', undefined, t.namespace)) {
+          return { status: 'Synced', message: `${t.kind.toLowerCase()}${t.group ? '.' + t.group : ''}/${t.name} created (dry run)` };
+        }
         const tracked = t.action === 'create' && t.kind === 'Namespace' && t.phase === 'PreSync' ? t.target! : withTracking(t.target!, { name: ctx.app.metadata!.name!, namespace: ctx.app.metadata?.namespace, controllerNamespace: ctx.controllerNamespace, defaultNamespace: ctx.app.spec.destination?.namespace }, ctx.tracking);
         const live = ctx.cache.get(t.group, t.kind, t.namespace || undefined, t.name);
         const o = t.syncOptions;

@@ -58,6 +58,8 @@ describe('sync options end to end', { skip, timeout: 1_200_000 }, () => {
   });
 
   it('selective sync applies only the named resources', async () => {
+    // a selective sync does not run CreateNamespace (the namespace is not one of the named resources)
+    await env.k(['create', 'namespace', 'basic']);
     await sync('basic', { resources: [{ kind: 'ConfigMap', name: 'a' }] });
     const a = await finished('basic');
     assert.equal(a.status?.operationState?.phase, 'Succeeded', a.status?.operationState?.message);
