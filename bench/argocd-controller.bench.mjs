@@ -52,6 +52,16 @@ try {
     if (performance.now() - t0 > 900_000) throw new Error(`only ${ok}/${N} apps Synced + Healthy after 900 s`);
     await new Promise((r) => setTimeout(r, 1000));
   }
+  if (process.env.BENCH_TIMELINE) {
+    const url = [...env.logs.join('').matchAll(/metrics and health on (http:\/\/[0-9.:]+)/g)].at(-1)?.[1];
+    const text = url ? await (await fetch(`${url}/metrics`)).text() : '';
+    const val = (re) => Number(re.exec(text)?.[1] ?? NaN);
+    for (const c of ['app-refresh', 'app-operation']) {
+      const sum = val(new RegExp(`controller_runtime_reconcile_time_seconds_sum\\{controller="${c}"\\} (\\S+)`));
+      const count = val(new RegExp(`controller_runtime_reconcile_time_seconds_count\\{controller="${c}"\\} (\\S+)`));
+      console.log(`${c}: ${count} reconciles, mean ${((sum / count) * 1000).toFixed(0)} ms`);
+    }
+  }
   const rss = rssMb(proc.pid);
   const coldCpu = cpuMs(proc.pid);
   // steady state: every app is refreshed once per 30 s period; nothing changed
