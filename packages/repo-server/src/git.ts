@@ -227,8 +227,13 @@ export class GitCache {
     return { env, secrets };
   }
 
+  /** Called after every request to a Git server (ls-remote, fetch): metrics. */
+  onRequest?: (r: { repo: string; type: 'ls-remote' | 'fetch'; durationMs: number; failed: boolean }) => void;
+
   async git(args: string[], o: { cwd?: string; env: NodeJS.ProcessEnv; timeoutMs?: number; maxOutputBytes?: number }): Promise<RunResult> {
     this.gitInvocations++;
+    const type = args.includes('ls-remote') ? 'ls-remote' : args.includes('fetch') ? 'fetch' : undefined;
+    const t0 = Date.now();
     const r = await run('git', args, {
       ...(o.cwd ? { cwd: o.cwd } : {}),
       env: o.env,
@@ -237,6 +242,10 @@ export class GitCache {
     });
     if (r.spawnError) {
       throw new RepoError(`cannot run git: ${r.spawnError.message}`, { code: 'ToolUnavailable', cause: r.spawnError });
+    }
+    if (type && this.onRequest) {
+      const repo = args.find((a) => this.repos.has(a));
+      if (repo) this.onRequest({ repo, type, durationMs: Date.now() - t0, failed: r.code !== 0 });
     }
     return r;
   }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject } from '@flotilla/apimachinery';
 import { SECRET_TYPE_LABEL } from './credentials.js';
+import { registerRepoMetrics } from './metrics.js';
 import { RedisCache } from './redis-cache.js';
 import { RepoServer } from './repo-server.js';
 import { CredentialStore, RepoService } from './service.js';
@@ -241,7 +242,9 @@ export async function main(argv: string[]): Promise<number> {
     : undefined;
   if (!cache) log('info', 'no Redis configured (--redis / REDIS_SERVER): rendered manifests are cached in memory only');
 
-  const service = new RepoService({ server, credentials, cache, parallelism: Number(v['parallelismlimit']), ready: informersSynced, log: (m) => log('error', m) });
+  const { enableMetrics } = await import('@flotilla/kube-runtime');
+  const metrics = registerRepoMetrics(enableMetrics(), server, cache);
+  const service = new RepoService({ server, credentials, cache, parallelism: Number(v['parallelismlimit']), ready: informersSynced, log: (m) => log('error', m), onPending: metrics.pending });
   let http: Awaited<ReturnType<RepoService['listen']>>;
   let health: { close(): Promise<void> } | undefined;
   try {

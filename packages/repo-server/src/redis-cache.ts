@@ -52,6 +52,8 @@ export class RedisCache {
   private readonly gzip: boolean;
   private readonly log: (msg: string) => void;
   private down = false;
+  /** Called after every Redis request (metrics). */
+  onRequest?: (r: { failed: boolean; durationMs: number }) => void;
   /** lookups answered from Redis / missed / failed (observability and tests) */
   readonly stats = { hits: 0, misses: 0, errors: 0, stores: 0 };
 
@@ -89,9 +91,15 @@ export class RedisCache {
     this.log(`redis ${this.o.address}: ${e instanceof Error ? e.message : String(e)}; rendering without the shared cache until it answers`);
   }
 
+  private observe(t0: number, failed: boolean): void {
+    this.onRequest?.({ failed, durationMs: Date.now() - t0 });
+  }
+
   async get<T>(key: string): Promise<T | undefined> {
+    const t0 = Date.now();
     try {
       const buf = await this.client.getBuffer(key);
+      this.observe(t0, false);
       if (!buf) {
         this.stats.misses++;
         return undefined;
@@ -100,17 +108,21 @@ export class RedisCache {
       this.stats.hits++;
       return JSON.parse(text) as T;
     } catch (e) {
+      this.observe(t0, true);
       this.outage(e);
       return undefined;
     }
   }
 
   async set(key: string, value: unknown): Promise<void> {
+    const t0 = Date.now();
     try {
       const text = JSON.stringify(value);
       await this.client.set(key, this.gzip ? gzipSync(text) : text, 'EX', this.ttl);
+      this.observe(t0, false);
       this.stats.stores++;
     } catch (e) {
+      this.observe(t0, true);
       this.outage(e);
     }
   }

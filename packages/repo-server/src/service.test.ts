@@ -304,3 +304,31 @@ describe('repo server service: parallelism limit', () => {
     }
   });
 });
+
+describe('repo server service: metrics', () => {
+  test('git requests, pending requests and Redis requests, as upstream names them', async () => {
+    const { enableMetrics } = await import('@flotilla/kube-runtime');
+    const { registerRepoMetrics } = await import('./metrics.js');
+    const registry = enableMetrics();
+    const server = new RepoServer({ cacheDir: tempDir() });
+    const port = await freePort();
+    const cache = new RedisCache({ address: `127.0.0.1:${port}` }); // nothing listens: failed requests
+    const m = registerRepoMetrics(registry, server, cache);
+    const service = new RepoService({ server, cache, onPending: m.pending });
+    const http = await service.listen(0, '127.0.0.1');
+    try {
+      await new RepoClient(`http://127.0.0.1:${http.port}`).generateManifests({ source: { repoURL: git.url('apps'), path: 'guestbook' } });
+      const text = await registry.metrics();
+      const repo = git.url('apps').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      assert.match(text, new RegExp(`argocd_git_request_total\\{repo="${repo}",request_type="ls-remote"\\} [1-9]`));
+      assert.match(text, new RegExp(`argocd_git_request_total\\{repo="${repo}",request_type="fetch"\\} [1-9]`));
+      assert.match(text, new RegExp(`argocd_git_request_duration_seconds_count\\{repo="${repo}",request_type="ls-remote"\\} [1-9]`));
+      assert.match(text, new RegExp(`argocd_repo_pending_request_total\\{repo="${repo}"\\} 0`));
+      assert.match(text, /argocd_redis_request_total\{initiator="argocd-repo-server",failed="true"\} [1-9]/);
+    } finally {
+      await http.close();
+      server.close();
+      cache.client.disconnect();
+    }
+  });
+});

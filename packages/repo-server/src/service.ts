@@ -93,6 +93,8 @@ export interface RepoServiceOptions {
   ready?: () => boolean;
   maxBodyBytes?: number;
   log?: (msg: string) => void;
+  /** generateManifests requests waiting or running, per repository (metrics) */
+  onPending?: (repo: string, delta: 1 | -1) => void;
 }
 
 type Handler = (body: any) => Promise<unknown>;
@@ -127,36 +129,43 @@ export class RepoService {
     const source0 = requireSource(req?.source);
     const creds = credentialsOf((req as { repo?: RepositoryRequest }).repo);
     if (creds) this.credentials.remember(source0.repoURL, creds);
-    return this.limiter.run(async () => {
-      const { source, release } = await this.resolveRefs(source0, req.refSources);
-      try {
-        const gen = {
-          ...(req.appName !== undefined ? { appName: req.appName } : {}),
-          ...(req.namespace !== undefined ? { namespace: req.namespace } : {}),
-          ...(req.kubeVersion !== undefined ? { kubeVersion: req.kubeVersion } : {}),
-          ...(req.apiVersions !== undefined ? { apiVersions: req.apiVersions } : {}),
-          ...(req.project !== undefined ? { project: req.project } : {}),
-        };
-        let key: string | undefined;
-        if (this.o.cache && !source.chart) {
-          const sha = await this.server.resolveRevision(source.repoURL, source.targetRevision);
-          key = manifestCacheKey({ repo: source.repoURL.trim(), sha, path: source.path ?? '', targetRevision: source.targetRevision ?? '', directory: source.directory, kustomize: source.kustomize, helm: source.helm, gen });
-          if (!req.noCache) {
-            const hit = await this.o.cache.get<GenerateManifestsResponse>(key);
-            if (hit) {
-              this.stats.redisHits++;
-              return hit;
-            }
+    this.o.onPending?.(source0.repoURL, 1);
+    try {
+      return await this.limiter.run(() => this.render(source0, req));
+    } finally {
+      this.o.onPending?.(source0.repoURL, -1);
+    }
+  }
+
+  private async render(source0: ApplicationSource, req: GenerateManifestsRequest): Promise<GenerateManifestsResponse> {
+    const { source, release } = await this.resolveRefs(source0, req.refSources);
+    try {
+      const gen = {
+        ...(req.appName !== undefined ? { appName: req.appName } : {}),
+        ...(req.namespace !== undefined ? { namespace: req.namespace } : {}),
+        ...(req.kubeVersion !== undefined ? { kubeVersion: req.kubeVersion } : {}),
+        ...(req.apiVersions !== undefined ? { apiVersions: req.apiVersions } : {}),
+        ...(req.project !== undefined ? { project: req.project } : {}),
+      };
+      let key: string | undefined;
+      if (this.o.cache && !source.chart) {
+        const sha = await this.server.resolveRevision(source.repoURL, source.targetRevision);
+        key = manifestCacheKey({ repo: source.repoURL.trim(), sha, path: source.path ?? '', targetRevision: source.targetRevision ?? '', directory: source.directory, kustomize: source.kustomize, helm: source.helm, gen });
+        if (!req.noCache) {
+          const hit = await this.o.cache.get<GenerateManifestsResponse>(key);
+          if (hit) {
+            this.stats.redisHits++;
+            return hit;
           }
         }
-        const r = await this.server.generateManifests(source, gen);
-        const out: GenerateManifestsResponse = { revision: r.revision, sourceType: r.sourceType, manifests: r.objects.map((o) => o.object), sources: r.objects.map((o) => o.source) };
-        if (key) await this.o.cache!.set(key, out);
-        return out;
-      } finally {
-        release();
       }
-    });
+      const r = await this.server.generateManifests(source, gen);
+      const out: GenerateManifestsResponse = { revision: r.revision, sourceType: r.sourceType, manifests: r.objects.map((o) => o.object), sources: r.objects.map((o) => o.source) };
+      if (key) await this.o.cache!.set(key, out);
+      return out;
+    } finally {
+      release();
+    }
   }
 
   /**
