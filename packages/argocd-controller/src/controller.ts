@@ -75,8 +75,15 @@ class Loop extends Controller {
     workers: number,
     private readonly inf: Informer,
     private readonly fn: (key: string) => Promise<ReconcileResult>,
+    /** enqueue every app at start (false: only what is added later) */
+    private readonly initial = true,
   ) {
     super(name, ctx, { workers, resyncMs: 0, maxDelayMs: 30_000 });
+  }
+  override async start(): Promise<void> {
+    if (this.initial) return super.start();
+    await this.ctx.informers.waitForSync();
+    if (!this.stopped) this.queue.start(this.workers, (k) => this.handle(k));
   }
   protected primary(): Informer {
     return this.inf;
@@ -88,7 +95,7 @@ class Loop extends Controller {
 
 /** What in an Application makes a refresh necessary (not status writes, which the controller makes itself). */
 function refreshRelevant(a: Application): string {
-  return JSON.stringify([a.spec, a.metadata?.annotations?.[ANNOTATIONS.refresh], a.metadata?.deletionTimestamp, a.metadata?.finalizers, !!a.operation]);
+  return JSON.stringify([a.spec, a.metadata?.annotations?.[ANNOTATIONS.refresh], a.metadata?.deletionTimestamp, a.metadata?.finalizers]);
 }
 function operationRelevant(a: Application): boolean {
   const ph = a.status?.operationState?.phase;
@@ -99,6 +106,9 @@ export class AppController {
   readonly informers: InformerFactory;
   readonly shared: Shared;
   private readonly refreshLoop: Loop;
+  /** refresh requests (the annotation) do not wait behind a full resync pass */
+  private readonly requestedLoop: Loop;
+  private readonly refreshing = new Map<string, Promise<unknown>>();
   private readonly opLoop: Loop;
   private settingsCache?: { rv: string; s: ArgoSettings };
   private metricsTimer?: NodeJS.Timeout;
@@ -143,6 +153,8 @@ export class AppController {
     };
     const ctx: RuntimeContext = { client: opts.client, informers: this.informers, log: opts.log, events: opts.events };
     this.refreshLoop = new Loop('app-refresh', ctx, opts.statusProcessors ?? 20, apps, (k) => this.refresh(k));
+    // the regular queue keeps each app's periodic schedule; this one only answers requests
+    this.requestedLoop = new Loop('app-refresh-requested', ctx, 4, apps, async (k) => void (await this.refresh(k)), false);
     this.opLoop = new Loop('app-operation', ctx, opts.operationProcessors ?? 10, apps, (k) => this.operate(k));
     const managedNs = (a: Application) => {
       const n = a.metadata?.namespace ?? '';
@@ -156,7 +168,8 @@ export class AppController {
       },
       update: (o, a) => {
         if (!managedNs(a)) return;
-        if (o === a || refreshRelevant(o) !== refreshRelevant(a)) this.refreshLoop.enqueue(a);
+        if (a.metadata?.annotations?.[ANNOTATIONS.refresh] && !o.metadata?.annotations?.[ANNOTATIONS.refresh]) this.requestedLoop.enqueue(a);
+        else if (o === a || refreshRelevant(o) !== refreshRelevant(a)) this.refreshLoop.enqueue(a);
         if (operationRelevant(a) && (o.status?.operationState?.phase !== a.status?.operationState?.phase || JSON.stringify(o.operation) !== JSON.stringify(a.operation) || !a.status?.operationState)) this.opLoop.enqueue(a);
       },
       delete: (a) => {
@@ -202,7 +215,8 @@ export class AppController {
   private onResource(instance: string): void {
     const i = instance.indexOf('_');
     const key = i < 0 ? `${this.opts.namespace}/${instance}` : `${instance.slice(0, i)}/${instance.slice(i + 1)}`;
-    this.refreshLoop.queue.addAfter(key, 250);
+    // a burst of changes (a sync applying many objects) makes one comparison, not one per object
+    this.refreshLoop.queue.addAfter(key, 1000);
     const [ns, name] = key.split('/');
     const a = this.shared.apps.get(ns, name);
     if (a?.operation) this.opLoop.queue.addAfter(key, 100);
@@ -220,7 +234,19 @@ export class AppController {
     return this.shared.apps.get(key.slice(0, i), key.slice(i + 1));
   }
 
+  /** One refresh of an app at a time (the regular and the requested queue may both hold it). */
   private async refresh(key: string): Promise<ReconcileResult> {
+    for (let prev = this.refreshing.get(key); prev; prev = this.refreshing.get(key)) await prev.catch(() => {});
+    const p = this.refreshOnce(key);
+    this.refreshing.set(key, p);
+    try {
+      return await p;
+    } finally {
+      if (this.refreshing.get(key) === p) this.refreshing.delete(key);
+    }
+  }
+
+  private async refreshOnce(key: string): Promise<ReconcileResult> {
     const app = this.split(key);
     if (!app) {
       this.shared.memo.delete(key);
@@ -264,7 +290,7 @@ export class AppController {
     this.informers.start();
     await this.informers.waitForSync();
     this.shared.clusters.setSecrets(this.informers.for(SECRETS, { namespace: this.opts.namespace, labelSelector: `${LABELS.secretType}=cluster` }).list());
-    await Promise.all([this.refreshLoop.start(), this.opLoop.start()]);
+    await Promise.all([this.refreshLoop.start(), this.requestedLoop.start(), this.opLoop.start()]);
     // operations recorded as running (a restart mid-sync) continue
     for (const a of this.shared.apps.list()) if (operationRelevant(a)) this.opLoop.enqueue(a);
     this.metricsTimer = setInterval(() => {
@@ -284,7 +310,7 @@ export class AppController {
 
   async stop(): Promise<void> {
     if (this.metricsTimer) clearInterval(this.metricsTimer);
-    await Promise.all([this.refreshLoop.stop(), this.opLoop.stop()]);
+    await Promise.all([this.refreshLoop.stop(), this.requestedLoop.stop(), this.opLoop.stop()]);
     await this.informers.stop();
     await this.shared.clusters.stop();
   }

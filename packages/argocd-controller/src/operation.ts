@@ -33,6 +33,8 @@ export interface StepContext {
   parallelism: number;
   /** results the record does not hold (hook deletions), per operation */
   memory: Map<string, TaskResult>;
+  /** objects as the API server answered the apply (until the live-state cache has them) */
+  applied?: Map<string, KubeObject>;
   onKubectl?: (command: 'apply' | 'create' | 'replace' | 'delete', ok: boolean) => void;
   log: (msg: string) => void;
 }
@@ -167,7 +169,9 @@ async function refreshRunning(ctx: StepContext, plan: SyncPlan, results: Map<str
         recordResult(record, toResourceResult(t, r));
       }
     } else if (t.action === 'apply' || t.action === 'replace' || t.action === 'create') {
-      const live = ctx.cache.get(t.group, t.kind, t.namespace || undefined, t.name);
+      const cached = ctx.cache.get(t.group, t.kind, t.namespace || undefined, t.name);
+      const answered = ctx.applied?.get(t.id);
+      const live = answered && (!cached || Number(cached.metadata?.resourceVersion) < Number(answered.metadata?.resourceVersion)) ? answered : cached;
       if (!live) r.health = 'Missing';
       else {
         const h = await getHealth(live, healthOpts(ctx.settings)).catch(() => undefined);
@@ -209,6 +213,10 @@ async function execTask(ctx: StepContext, state: OperationState, t: SyncTask): P
         return { status: 'Synced', message: `${t.kind} ${t.name} deleted` };
       }
       default: {
+        // a dry run into a namespace the sync would create first: the API server cannot check it yet
+        if (t.dryRun && r.namespaced && t.namespace && !ctx.cache.get('', 'Namespace', undefined, t.namespace)) {
+          return { status: 'Synced', message: `${t.kind.toLowerCase()}${t.group ? '.' + t.group : ''}/${t.name} created (dry run)` };
+        }
         const tracked = t.action === 'create' && t.kind === 'Namespace' && t.phase === 'PreSync' ? t.target! : withTracking(t.target!, { name: ctx.app.metadata!.name!, namespace: ctx.app.metadata?.namespace, controllerNamespace: ctx.controllerNamespace, defaultNamespace: ctx.app.spec.destination?.namespace }, ctx.tracking);
         const live = ctx.cache.get(t.group, t.kind, t.namespace || undefined, t.name);
         const o = t.syncOptions;
@@ -222,6 +230,7 @@ async function execTask(ctx: StepContext, state: OperationState, t: SyncTask): P
           validate: o.validate,
         });
         ctx.onKubectl?.(t.action === 'replace' ? 'replace' : live ? 'apply' : 'create', true);
+        if (!isHook && !t.dryRun && out.obj?.metadata) ctx.applied?.set(t.id, out.obj);
         return isHook ? { status: 'Synced', message: out.message, hookPhase: 'Running' } : { status: 'Synced', message: out.message };
       }
     }

@@ -34,13 +34,11 @@ export function sourceRepoAllowed(proj: AppProject, repoURL: string): boolean {
 export function destinationAllowed(proj: AppProject, dest: { server?: string; name?: string; namespace?: string }): boolean {
   const dests = proj.spec?.destinations ?? [];
   const ns = dest.namespace ?? '';
-  const entryMatches = (d: ApplicationDestination, neg: boolean): boolean => {
-    const strip = (s: string | undefined) => (s !== undefined && neg && s.startsWith('!') ? s.slice(1) : s);
-    const serverOk = d.server !== undefined && d.server !== '' ? dest.server !== undefined && match(strip(d.server), dest.server) : false;
-    const nameOk = d.name !== undefined && d.name !== '' ? dest.name !== undefined && match(strip(d.name), dest.name) : false;
-    const nsPat = strip(d.namespace) ?? '';
-    const nsOk = nsPat === '*' || match(nsPat, ns);
-    return (serverOk || nameOk) && nsOk;
+  const entryMatches = (d: ApplicationDestination): boolean => {
+    const serverOk = !!d.server && dest.server !== undefined && match(d.server, dest.server);
+    const nameOk = !!d.name && dest.name !== undefined && match(d.name, dest.name);
+    const nsPat = d.namespace ?? '';
+    return (serverOk || nameOk) && (nsPat === '*' || match(nsPat, ns));
   };
   const isNeg = (d: ApplicationDestination) => !!(d.server?.startsWith('!') || d.name?.startsWith('!') || d.namespace?.startsWith('!'));
   for (const d of dests) {
@@ -53,7 +51,7 @@ export function destinationAllowed(proj: AppProject, dest: { server?: string; na
     const nsHit = match(strip(d.namespace) || '*', ns);
     if ((serverHit || nameHit) && nsHit) return false;
   }
-  return dests.some((d) => !isNeg(d) && entryMatches(d, false));
+  return dests.some((d) => !isNeg(d) && entryMatches(d));
 }
 
 interface GK {

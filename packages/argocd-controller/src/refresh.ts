@@ -37,8 +37,14 @@ export interface AppMemo {
   retryAt?: number;
   /** last self-heal / auto-sync attempt (ms) */
   autoSyncAt?: number;
+  /** the operation state this controller wrote last (the informer may lag behind it) */
+  lastOp?: import('@flotilla/argocd-engine').OperationState;
+  /** the operation this controller completed last, until the informer shows it */
+  completed?: { startedAt: string; finishedAt: string; at: number };
+  /** the spec whose status was last written */
+  writtenSpecKey?: string;
   /** results of the running operation the record does not hold */
-  opMemory?: { id: string; results: Map<string, import('@flotilla/argocd-engine/sync').TaskResult> };
+  opMemory?: { id: string; results: Map<string, import('@flotilla/argocd-engine/sync').TaskResult>; applied: Map<string, KubeObject> };
 }
 
 export const nowISO = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -180,7 +186,8 @@ export async function refreshApp(sh: Shared, app: Application, key: string): Pro
   if (cache && cluster) {
     if (full) {
       try {
-        m.rendered = await renderSources(sh, app, sources, undefined, !!ann || expired || m.specKey !== specKey, ann === 'hard');
+        // the shared revision cache (a few seconds) serves periodic refreshes; a refresh request asks Git at once
+        m.rendered = await renderSources(sh, app, sources, undefined, !!ann, ann === 'hard');
         m.renderError = undefined;
       } catch (e) {
         m.renderError = (e as Error).message;
@@ -214,7 +221,9 @@ export async function refreshApp(sh: Shared, app: Application, key: string): Pro
   const comparable = JSON.stringify([status.resources, status.sync, status.health, status.conditions, status.sourceType, status.sourceTypes, status.summary]);
   const was = JSON.stringify([old.resources, old.sync, old.health, old.conditions, old.sourceType, old.sourceTypes, old.summary]);
   const changed = comparable !== was;
-  if (changed || full || ann) {
+  // an unchanged app costs no API call: reconciledAt moves when the status changes or a refresh was asked for
+  if (changed || ann || m.specKey !== m.writtenSpecKey) {
+    m.writtenSpecKey = m.specKey;
     status.reconciledAt = full ? nowISO() : (old.reconciledAt ?? nowISO());
     status.observedAt = nowISO();
     const w: AppWrite = { status: { ...status }, removeRefresh: !!ann };

@@ -8,22 +8,28 @@ import type { ReconcileResult } from '@flotilla/kube-runtime';
 import type { Application, OperationState, RevisionHistory } from '@flotilla/argocd-engine';
 import type { TaskResult } from '@flotilla/argocd-engine/sync';
 import type { Shared } from './controller.js';
-import { APPLICATIONS } from './resources.js';
 import { runStep } from './operation.js';
 import { appSources, compareWith, nowISO, readyCache, renderSources, validateApp } from './refresh.js';
 import { writeApp } from './write.js';
+import type { AppMemo } from './refresh.js';
 import { syncWindowVerdict, goDurationMs } from './project.js';
 import { retryDelayMs } from './autosync.js';
 
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
 
+function memoOf(sh: Shared, key: string): AppMemo {
+  let m = sh.memo.get(key);
+  if (!m) sh.memo.set(key, (m = { specKey: '', renderedAt: 0, jitterMs: 0 }));
+  return m;
+}
+
 /** In-memory results of one operation (hook deletions), keyed by the operation's start. */
-function opMemory(sh: Shared, key: string, st: OperationState): Map<string, TaskResult> {
+function opMemory(sh: Shared, key: string, st: OperationState): NonNullable<AppMemo['opMemory']> {
   let m = sh.memo.get(key);
   if (!m) sh.memo.set(key, (m = { specKey: '', renderedAt: 0, jitterMs: 0 }));
   const id = `${st.startedAt}#${st.retryCount ?? 0}`;
-  if (m.opMemory?.id !== id) m.opMemory = { id, results: new Map() };
-  return m.opMemory.results;
+  if (m.opMemory?.id !== id) m.opMemory = { id, results: new Map(), applied: new Map() };
+  return m.opMemory;
 }
 
 function opRevision(app: Application, st: OperationState): string {
@@ -33,7 +39,7 @@ function opRevision(app: Application, st: OperationState): string {
 
 async function complete(sh: Shared, app: Application, state: OperationState, key: string): Promise<void> {
   // the operation may have been replaced meanwhile: only remove the one we ran
-  const fresh = await sh.client.get<Application>(APPLICATIONS, app.metadata!.namespace, app.metadata!.name!);
+  const fresh = sh.apps.get(app.metadata!.namespace!, app.metadata!.name!) ?? app;
   const status: Record<string, unknown> = { operationState: state };
   if (state.phase === 'Succeeded' && !state.operation.sync?.dryRun && state.syncResult) {
     const hist = [...(fresh.status?.history ?? [])];
@@ -52,31 +58,44 @@ async function complete(sh: Shared, app: Application, state: OperationState, key
     status.history = hist.slice(Math.max(0, hist.length - limit));
   }
   const sameOp = fresh.operation === undefined || JSON.stringify(fresh.operation) === JSON.stringify(state.operation);
-  app = await writeApp(sh, fresh, { status, removeOperation: sameOp });
+  app = await writeApp(sh, fresh, { status, removeOperation: sameOp, expectPhase: fresh.status?.operationState?.phase });
   const rev = state.syncResult?.revision ?? opRevision(app, state);
   const ok = state.phase === 'Succeeded';
   sh.events.event(app, ok ? 'Normal' : 'Warning', 'OperationCompleted', `Sync operation to ${rev} ${ok ? 'succeeded' : 'failed'}${ok ? '' : ': ' + (state.message ?? '')}`);
   const dest = app.spec.destination?.server ?? app.spec.destination?.name ?? '';
   sh.metrics.syncTotal(app, state.phase, dest);
   const m = sh.memo.get(key);
-  if (m) m.retryAt = undefined;
+  if (m) {
+    m.retryAt = undefined;
+    m.lastOp = undefined;
+    m.completed = { startedAt: state.startedAt, finishedAt: state.finishedAt ?? '', at: Date.now() };
+  }
   sh.enqueueRefresh(key);
 }
 
 export async function operateApp(sh: Shared, cached: Application, key: string): Promise<ReconcileResult> {
-  // read the latest: a terminate request or a new operation must not be overwritten by a stale copy
-  const app = await sh.client.get<Application>(APPLICATIONS, cached.metadata!.namespace, cached.metadata!.name!);
+  // the informer's copy: a terminate request shows up there a moment later and is honoured at the next step
+  const app = cached;
   const st = app.status?.operationState;
   if (st?.phase === 'Terminating') {
     const state: OperationState = { ...st, phase: 'Failed', message: 'Operation terminated', finishedAt: nowISO() };
     await complete(sh, app, state, key);
     return;
   }
+  const m = sh.memo.get(key);
+  if (m?.completed) {
+    // until the informer shows the completion we wrote, its `operation` is the one just finished
+    if (st?.startedAt === m.completed.startedAt && st.finishedAt === m.completed.finishedAt) m.completed = undefined;
+    else if (Date.now() - m.completed.at < 30_000) return { requeueAfter: 200 };
+    else m.completed = undefined;
+  }
   const op = app.operation;
   if (!op) return;
-  const m = sh.memo.get(key);
   let state: OperationState;
-  if (st && st.phase === 'Running') state = clone(st);
+  // our own latest record wins over an informer copy that has not caught up with it yet
+  const mine = m?.lastOp && JSON.stringify(m.lastOp.operation) === JSON.stringify(op) ? m.lastOp : undefined;
+  if (mine && (!st || st.phase !== 'Running' || st.startedAt === mine.startedAt)) state = clone(mine);
+  else if (st && st.phase === 'Running') state = clone(st);
   else {
     state = { operation: clone(op), phase: 'Running', message: '', startedAt: nowISO() };
     const auto = !!op.initiatedBy?.automated;
@@ -90,7 +109,6 @@ export async function operateApp(sh: Shared, cached: Application, key: string): 
         return;
       }
     }
-    await writeApp(sh, app, { status: { operationState: state } });
   }
   if (m?.retryAt && Date.now() < m.retryAt) return { requeueAfter: m.retryAt - Date.now() };
 
@@ -132,7 +150,8 @@ export async function operateApp(sh: Shared, cached: Application, key: string): 
     client: cache.client,
     tracking: sh.tracking(),
     controllerNamespace: sh.opts.namespace,
-    memory: opMemory(sh, key, state),
+    memory: opMemory(sh, key, state).results,
+    applied: opMemory(sh, key, state).applied,
     settings: sh.settings(),
     parallelism: sh.opts.kubectlParallelism ?? 20,
     onKubectl: (cmd, ok) => sh.metrics.kubectl(cluster.server, cmd, ok),
@@ -140,7 +159,8 @@ export async function operateApp(sh: Shared, cached: Application, key: string): 
   });
   state = out.state;
   if (!out.done) {
-    await writeApp(sh, app, { status: { operationState: state } });
+    await writeApp(sh, app, { status: { operationState: state }, expectPhase: app.status?.operationState?.phase });
+    memoOf(sh, key).lastOp = state;
     return { requeueAfter: out.requeueMs ?? 1000 };
   }
   return finishOrRetry(sh, app, state, key);
@@ -157,8 +177,8 @@ async function finishOrRetry(sh: Shared, app: Application, state: OperationState
     const next: OperationState = { ...state, phase: 'Running', retryCount: n, message: `Retrying attempt #${n} at ${at.slice(11, 16)}. Reason: ${state.message}`, syncResult: state.syncResult ? { ...state.syncResult, resources: [] } : undefined };
     delete next.finishedAt;
     await writeApp(sh, app, { status: { operationState: next } });
-    let m = sh.memo.get(key);
-    if (!m) sh.memo.set(key, (m = { specKey: '', renderedAt: 0, jitterMs: 0 }));
+    const m = memoOf(sh, key);
+    m.lastOp = next;
     m.retryAt = Date.now() + delay;
     return { requeueAfter: delay };
   }

@@ -52,7 +52,7 @@ export interface Env {
   controllerProc?: ChildProcess;
   logs: string[];
   startController(extraArgs?: string[]): Promise<void>;
-  startControllerProcess(extraArgs?: string[]): Promise<ChildProcess>;
+  startControllerProcess(extraArgs?: string[], nodeArgs?: string[]): Promise<ChildProcess>;
   stopController(): Promise<void>;
   app(name: string): Promise<Application>;
   waitApp(name: string, pred: (a: Application) => boolean | undefined, what: string, timeoutMs?: number): Promise<Application>;
@@ -90,6 +90,18 @@ function startRepoServer(kubeconfig: string, cacheDir: string): Promise<{ proc: 
 export async function startEnv(o: { repos: Record<string, string | null>; controller?: boolean; controllerArgs?: string[] }): Promise<Env> {
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-cd-'));
   const up = await startUp(join(dir, 'up'), 180_000, {});
+  const cleanup: (() => Promise<unknown>)[] = [() => stopUp(up, 'SIGTERM')];
+  try {
+    return await startEnvOn(dir, up, o, cleanup);
+  } catch (e) {
+    // nothing started here outlives a failed start
+    for (const c of cleanup.reverse()) await c().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function startEnvOn(dir: string, up: Up, o: { repos: Record<string, string | null>; controller?: boolean; controllerArgs?: string[] }, cleanup: (() => Promise<unknown>)[]): Promise<Env> {
   const kubeconfig = up.kubeconfig;
   const kc = kubectlFor(join(dir, 'home'), kubeconfig);
   const k = async (args: string[], opts: { input?: string } = {}) => kc.k(args, opts as never);
@@ -99,7 +111,9 @@ export async function startEnv(o: { repos: Record<string, string | null>; contro
   await k(['create', 'namespace', 'argocd']);
   await waitFor('CRDs served', async () => (await kc.kubectl(['get', 'applications.argoproj.io', '-n', 'argocd'])).code === 0, 60_000, 300);
   const git = await startGitServer({ repos: o.repos });
+  cleanup.push(() => git.stop());
   const rs = await startRepoServer(kubeconfig, join(dir, 'repo-cache'));
+  cleanup.push(() => stopProcess(rs.proc, 'SIGTERM', 5000));
   const client = new KubeClient(kubeconfig, { qps: 100, burst: 200 });
   const logs: string[] = [];
   const args = (extra: string[] = []) => ['--namespace', 'argocd', '--repo-server', rs.url, '--metrics-port', '0', '--metrics-host', '127.0.0.1', '--kubeconfig', kubeconfig, '--app-resync', '30', '--app-resync-jitter', '2', ...(o.controllerArgs ?? []), ...extra];
@@ -117,9 +131,9 @@ export async function startEnv(o: { repos: Record<string, string | null>; contro
       const cfg = parseControllerArgs(args(extra), {});
       env.controller = await startController(cfg, { log: (m) => logs.push(`${new Date().toISOString()} ${m}`) });
     },
-    async startControllerProcess(extra) {
+    async startControllerProcess(extra, nodeArgs = []) {
       const script = `import { main } from '@flotilla/argocd-controller/main'; process.exit(await main(process.argv.slice(1)));`;
-      const proc = spawn(process.execPath, ['--input-type=module', '-e', script, '--', ...args(extra)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+      const proc = spawn(process.execPath, [...nodeArgs, '--input-type=module', '-e', script, '--', ...args(extra)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
       const from = logs.length;
       proc.stdout!.on('data', (d) => logs.push(String(d)));
       proc.stderr!.on('data', (d) => logs.push(String(d)));
@@ -164,6 +178,7 @@ export async function startEnv(o: { repos: Record<string, string | null>; contro
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  cleanup.push(() => env.stopController());
   if (o.controller !== false) await env.startController();
   return env;
 }

@@ -20,6 +20,8 @@ export interface AppWrite {
   finalizers?: string[];
   /** optimistic concurrency: fail with 409 when the object changed since this resourceVersion */
   resourceVersion?: string;
+  /** fail unless status.operationState.phase is still this (a terminate request must not be overwritten) */
+  expectPhase?: string;
 }
 
 const esc = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -27,6 +29,7 @@ const esc = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
 export async function writeApp(sh: Shared, app: Application, w: AppWrite): Promise<Application> {
   const ops: Record<string, unknown>[] = [];
   if (w.resourceVersion) ops.push({ op: 'test', path: '/metadata/resourceVersion', value: w.resourceVersion });
+  if (w.expectPhase) ops.push({ op: 'test', path: '/status/operationState/phase', value: w.expectPhase });
   if (w.status) {
     if (!app.status) {
       const st: Record<string, unknown> = {};
@@ -43,6 +46,6 @@ export async function writeApp(sh: Shared, app: Application, w: AppWrite): Promi
   if (w.operation !== undefined) ops.push({ op: 'add', path: '/operation', value: w.operation });
   if (w.removeRefresh && app.metadata?.annotations?.[ANNOTATIONS.refresh] !== undefined) ops.push({ op: 'remove', path: `/metadata/annotations/${esc(ANNOTATIONS.refresh)}` });
   if (w.finalizers) ops.push({ op: 'add', path: '/metadata/finalizers', value: w.finalizers });
-  if (!ops.length || (ops.length === 1 && w.resourceVersion)) return app;
+  if (!ops.some((o) => o.op !== 'test')) return app;
   return sh.client.patch<Application>(APPLICATIONS, app.metadata!.namespace, app.metadata!.name!, ops, 'json');
 }
