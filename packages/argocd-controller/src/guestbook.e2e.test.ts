@@ -45,6 +45,8 @@ describe('guestbook end to end', { skip, timeout: 900_000 }, () => {
     const done = await env.waitApp('guestbook', (a) => synced(a) && healthy(a) && a.status?.operationState?.phase === 'Succeeded', 'Synced + Healthy', 240_000);
     const st = done.status!.operationState!;
     assert.equal(st.message, 'successfully synced (all tasks run)');
+    // the comparison after the operation is stamped (clients wait for reconciledAt >= finishedAt)
+    await env.waitApp('guestbook', (a) => !!a.status?.reconciledAt && Date.parse(a.status.reconciledAt) >= Date.parse(a.status.operationState!.finishedAt!), 'reconciled after the sync', 60_000);
     assert.deepEqual(st.syncResult?.resources?.map((r) => `${r.kind}:${r.status}`).sort(), ['Deployment:Synced', 'Namespace:Synced', 'Service:Synced'].sort());
     assert.equal(done.status?.history?.length, 1);
     assert.equal(done.status?.history?.[0].revision, env.git.head('apps'));

@@ -221,10 +221,14 @@ export async function refreshApp(sh: Shared, app: Application, key: string): Pro
   const comparable = JSON.stringify([status.resources, status.sync, status.health, status.conditions, status.sourceType, status.sourceTypes, status.summary]);
   const was = JSON.stringify([old.resources, old.sync, old.health, old.conditions, old.sourceType, old.sourceTypes, old.summary]);
   const changed = comparable !== was;
+  // an operation that finished after the last reconciliation: the comparison made now is the one
+  // clients wait for (`argocd app sync` waits until reconciledAt is not before finishedAt, as upstream)
+  const finishedAt = old.operationState?.finishedAt;
+  const afterOperation = !!finishedAt && (!old.reconciledAt || Date.parse(old.reconciledAt) < Date.parse(finishedAt)) && !!compared;
   // an unchanged app costs no API call: reconciledAt moves when the status changes or a refresh was asked for
-  if (changed || ann || m.specKey !== m.writtenSpecKey) {
+  if (changed || ann || m.specKey !== m.writtenSpecKey || afterOperation) {
     m.writtenSpecKey = m.specKey;
-    status.reconciledAt = full ? nowISO() : (old.reconciledAt ?? nowISO());
+    status.reconciledAt = full || afterOperation ? nowISO() : (old.reconciledAt ?? nowISO());
     status.observedAt = nowISO();
     const w: AppWrite = { status: { ...status }, removeRefresh: !!ann };
     // PostDelete hooks need the post-delete finalizer to run at deletion

@@ -123,6 +123,12 @@ export async function waitOnApplicationStatus(
       : true;
     const appOk = checkResourceStatus(watch, app.status?.health?.status ?? '', app.status?.sync?.status ?? '', false);
     const refreshing = !!app.metadata?.annotations?.['argocd.argoproj.io/refresh'];
+    // as upstream: after an operation, wait for the controller's comparison of its result
+    // (reconciledAt not before the operation's finishedAt), else the status printed is the old one
+    if (watch.operation && !opPending && op?.finishedAt) {
+      const rec = app.status?.reconciledAt;
+      if (!rec || Date.parse(rec) < Math.floor(Date.parse(op.finishedAt) / 1000) * 1000) opPending = true;
+    }
     if ((selected?.length ? selOk : appOk) && !(watch.operation && opPending) && !refreshing) {
       final = app;
       return true;
