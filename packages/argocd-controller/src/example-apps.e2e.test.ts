@@ -48,7 +48,7 @@ describe('argocd-example-apps end to end', { skip, timeout: 900_000, concurrency
   });
 
   /** Creates the app (manual sync, resources finalizer), syncs it through `operation`, waits Synced. */
-  async function syncApp(name: string, source: Record<string, unknown>, namespace: string): Promise<Application> {
+  async function syncApp(name: string, source: Record<string, unknown>, namespace: string, untilHealthy = true): Promise<Application> {
     await env.applyApp({
       metadata: { name, namespace: 'argocd', finalizers: ['resources-finalizer.argocd.argoproj.io'] },
       spec: {
@@ -61,9 +61,22 @@ describe('argocd-example-apps end to end', { skip, timeout: 900_000, concurrency
     const out = await env.waitApp(name, (a) => a.status?.sync?.status === 'OutOfSync', 'OutOfSync before the first sync', 180_000);
     assert.equal(out.status?.sync?.revision, env.git.head('examples'));
     await env.client.patch(APPS, 'argocd', name, { operation: { sync: { revision: 'HEAD' }, initiatedBy: { username: 'admin' } } });
+    if (!untilHealthy) {
+      // the resources are applied and Synced, but (as upstream) the operation waits for them to be
+      // healthy, which they cannot become here: it stays Running and says what it waits for
+      return env.waitApp(name, (a) => synced(a) && a.status?.operationState?.phase === 'Running' && /waiting for healthy state of /.test(a.status.operationState.message ?? ''), 'Synced, operation waiting for health', 300_000);
+    }
     const done = await env.waitApp(name, (a) => synced(a) && a.status?.operationState?.phase === 'Succeeded' && !a.operation, 'Synced after the sync operation', 300_000);
     assert.equal(done.status?.history?.length, 1);
     return done;
+  }
+
+  /** Terminates the running operation as argocd-server does (operationState.phase=Terminating). */
+  async function terminate(name: string): Promise<void> {
+    const a = await env.app(name);
+    await env.client.patch(APPS, 'argocd', name, { status: { operationState: { ...a.status!.operationState!, phase: 'Terminating' } } });
+    const t = await env.waitApp(name, (x) => ['Failed', 'Error'].includes(x.status?.operationState?.phase ?? ''), 'operation terminated', 120_000);
+    assert.match(t.status!.operationState!.message ?? '', /terminated/i);
   }
 
   /** Deletes the app (resources finalizer) and checks that the named objects are gone. */
@@ -104,12 +117,14 @@ describe('argocd-example-apps end to end', { skip, timeout: 900_000, concurrency
 
   it('blue-green: Helm chart with a Rollout, Synced, health reported per resource', async () => {
     const ns = 'ex-blue-green';
-    const done = await syncApp('blue-green', { path: 'blue-green', helm: { releaseName: 'blue-green' } }, ns);
+    const done = await syncApp('blue-green', { path: 'blue-green', helm: { releaseName: 'blue-green' } }, ns, false);
+    assert.match(done.status!.operationState!.message!, /Rollout\/blue-green-helm-guestbook/);
     assert.deepEqual(done.status?.resources?.map((r) => `${r.kind}/${r.name}`).sort(), ['Rollout/blue-green-helm-guestbook', 'Service/blue-green-helm-guestbook', 'Service/blue-green-helm-guestbook-preview']);
     // no Rollouts controller runs in this cluster (--no-components): the Rollout has no status, so Argo
     // assesses it Progressing; the Services are Healthy
     const a = await env.waitApp('blue-green', (x) => !!healthOf(x, 'Rollout') && healthOf(x, 'Service', 'blue-green-helm-guestbook') === 'Healthy', 'health per resource', 120_000);
     assert.ok(['Progressing', 'Healthy'].includes(healthOf(a, 'Rollout')!), `Rollout health ${healthOf(a, 'Rollout')}`);
+    await terminate('blue-green');
     await deleteApp('blue-green', [['rollouts.argoproj.io', 'blue-green-helm-guestbook', ns], ['service', 'blue-green-helm-guestbook-preview', ns]]);
   });
 
@@ -130,7 +145,7 @@ describe('argocd-example-apps end to end', { skip, timeout: 900_000, concurrency
 
   it('sock-shop: many resources Synced, health reported per resource', async () => {
     const ns = 'sock-shop';
-    const done = await syncApp('sock-shop', { path: 'sock-shop' }, ns);
+    const done = await syncApp('sock-shop', { path: 'sock-shop' }, ns, false);
     const kinds = done.status?.resources?.map((r) => r.kind) ?? [];
     assert.equal(kinds.filter((k) => k === 'Deployment').length, 14);
     assert.equal(kinds.filter((k) => k === 'Service').length, 14);
@@ -139,7 +154,9 @@ describe('argocd-example-apps end to end', { skip, timeout: 900_000, concurrency
     // are Progressing; every Deployment and Service has its health assessed
     const a = await env.waitApp('sock-shop', (x) => !!x.status?.resources?.filter((r) => r.kind === 'Deployment' || r.kind === 'Service').every((r) => !!r.health?.status), 'health per resource', 180_000);
     assert.ok(['Healthy', 'Progressing', 'Degraded'].includes(a.status!.health!.status), `app health ${a.status?.health?.status}`);
+    assert.ok(a.status?.resources?.filter((r) => r.kind === 'Service').every((r) => r.health?.status === 'Healthy'), 'Services are Healthy');
     assert.equal(a.status?.sync?.status, 'Synced');
+    await terminate('sock-shop');
     await deleteApp('sock-shop', [['deployment', 'front-end', ns], ['service', 'carts-db', ns], ['ingress', 'front-end-ingress', ns]]);
   });
 });

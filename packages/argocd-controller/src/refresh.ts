@@ -79,7 +79,8 @@ export async function renderSources(sh: Shared, app: Application, sources: Appli
     try {
       const r = await sh.render.render({ source: s, appName, namespace: ns, refSources: Object.keys(refSources).length ? refSources : undefined, resolved: resolved[i] }, noCache);
       revs.push(r.revision);
-      types.push(r.sourceType);
+      // Argo CD's ApplicationSourceType has no Jsonnet: a Jsonnet directory is a Directory source
+      types.push(r.sourceType === 'Jsonnet' ? 'Directory' : r.sourceType);
       for (const m of r.manifests) targets.push(m);
     } catch (e) {
       throw new Error(`failed to generate manifest for source ${i + 1} of ${sources.length}: ${(e as Error).message}`);
