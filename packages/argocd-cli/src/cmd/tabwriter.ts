@@ -21,7 +21,8 @@ interface Cell {
   width: number;
 }
 
-const width = (s: string) => [...s].length;
+// the width in code points (Go counts runes); only text with surrogate pairs needs the slow count
+const width = (s: string) => (/[\uD800-\uDBFF]/.test(s) ? [...s].length : s.length);
 
 /** Formats text the way `tabwriter.NewWriter(w, minwidth, tabwidth, padding, ' ', flags)` + Flush would. */
 export function tabwrite(text: string, o: TabwriterOptions = {}): string {

@@ -185,6 +185,9 @@ function printParams(app: Application): void {
   }
 }
 
+/** What `app list`'s table (appsTable), `-o name` and the --repo/--cluster filters read of an Application. */
+const LIST_FIELDS = ['metadata.name', 'metadata.namespace', 'spec.project', 'spec.destination', 'spec.source', 'spec.sources', 'spec.syncPolicy', 'status.sync.status', 'status.health.status', 'status.conditions'].map((f) => `items.${f}`);
+
 function listCmd(): Command {
   return new Command({
     use: 'list',
@@ -209,7 +212,9 @@ function listCmd(): Command {
     args: { max: 0 },
     run: async ({ opts, changed }) => {
       const b = await appBackend(opts, changed);
-      let apps = await b.listApps({ selector: opts.selector, projects: opts.project, repo: opts.repo, appNamespace: opts.appNamespace });
+      // the table and names need a few fields of each app: ask the server for only those (json/yaml print everything)
+      const fields = opts.output === 'json' || opts.output === 'yaml' ? undefined : LIST_FIELDS;
+      let apps = await b.listApps({ selector: opts.selector, projects: opts.project, repo: opts.repo, appNamespace: opts.appNamespace, fields });
       if (opts.repo) apps = apps.filter((a) => (a.spec.source?.repoURL ?? a.spec.sources?.[0]?.repoURL) === opts.repo);
       if (opts.cluster) apps = apps.filter((a) => a.spec.destination.server === opts.cluster || a.spec.destination.name === opts.cluster);
       switch (opts.output) {
