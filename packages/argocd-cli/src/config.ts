@@ -93,6 +93,11 @@ function cachedParse(path: string, text: string): unknown {
     /* no cache yet, or unreadable: parse */
   }
   const doc = YAML.parse(text);
+  writeCache(file, text, doc);
+  return doc;
+}
+
+function writeCache(file: string, text: string, doc: unknown): void {
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const tmp = `${file}.tmp-${process.pid}`;
@@ -101,16 +106,18 @@ function cachedParse(path: string, text: string): unknown {
   } catch {
     /* a read-only home: no cache */
   }
-  return doc;
 }
 
 /** Writes the config with mode 0600 (the directory 0700), atomically. */
 export function writeConfig(path: string, cfg: LocalConfig): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, YAML.stringify(cfg, { indentSeq: false }), { mode: 0o600 });
+  const text = YAML.stringify(cfg, { indentSeq: false });
+  writeFileSync(tmp, text, { mode: 0o600 });
   chmodSync(tmp, 0o600);
   renameSync(tmp, path);
+  // the next command reads it without the YAML parser (already loaded here)
+  writeCache(cacheFile(path), text, YAML.parse(text));
 }
 
 export function upsertServer(cfg: LocalConfig, s: ServerEntry): void {
