@@ -12,11 +12,24 @@ import { RpcError } from './client.js';
  * `argocd version --client` or `argocd app list` do not load the code of every other command.
  * The order is the order of the root's children. `help`, no command or an unknown one load them all.
  */
-const GROUPS: { names: string[]; load: () => Promise<Command[]> }[] = [
+const APP_NAMES = ['app', 'apps', 'application', 'applications'];
+
+/**
+ * `argocd app`: its operations (sync, wait, diff, history, … in app-ops.ts, with app-wait and diff) are
+ * loaded unless the word after the group is one of app.ts' own sub-commands (`app list`, `app get`, …).
+ */
+async function loadApp(args: string[]): Promise<Command[]> {
+  const { appCommand, APP_BASE_COMMANDS } = await import('./commands/app.js');
+  const i = args.findIndex((a) => APP_NAMES.includes(a));
+  const ops = i >= 0 && APP_BASE_COMMANDS.includes(args[i + 1]) ? [] : (await import('./commands/app-ops.js')).appOpsCommands();
+  return [appCommand(ops)];
+}
+
+const GROUPS: { names: string[]; load: (args: string[]) => Promise<Command[]> }[] = [
   { names: ['login', 'logout', 'context', 'ctx', 'version'], load: async () => (await import('./commands/session.js')).sessionCommands() },
   { names: ['account'], load: async () => [(await import('./commands/account.js')).accountCommand()] },
   { names: ['admin'], load: async () => [(await import('./commands/admin.js')).adminCommand()] },
-  { names: ['app', 'apps', 'application', 'applications'], load: async () => [(await import('./commands/app.js')).appCommand()] },
+  { names: APP_NAMES, load: loadApp },
   { names: ['proj', 'project'], load: async () => [(await import('./commands/proj.js')).projCommand()] },
   { names: ['repo'], load: async () => [(await import('./commands/repo.js')).repoCommand()] },
   { names: ['repocreds'], load: async () => [(await import('./commands/repo.js')).repocredsCommand()] },
@@ -34,7 +47,7 @@ function groupsFor(args: string[]): typeof GROUPS {
 
 /** The root command with the given groups' commands (all of them by default). */
 export async function rootCommand(args?: string[]): Promise<Command> {
-  const groups = await Promise.all((args ? groupsFor(args) : GROUPS).map((g) => g.load()));
+  const groups = await Promise.all((args ? groupsFor(args) : GROUPS).map((g) => g.load(args ?? [])));
   return buildRoot(groups.flat());
 }
 

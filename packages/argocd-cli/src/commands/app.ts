@@ -13,7 +13,6 @@ import { printResource, table, toYAML } from '../output.js';
 import { CliError } from '../session.js';
 import { appsTable, appURL, conditionsTable, operationResult, resourcesTable, summary, type SyncWindowsInfo } from './app-print.js';
 import { appSpecFlags, parseLabels, readAppFile, setAppSpecOptions } from './app-spec.js';
-import { appOpsCommands } from './app-ops.js';
 
 const help = ({ cmd }: { cmd: Command }) => {
   io.out(cmd.help());
@@ -481,7 +480,11 @@ function editCmd(): Command {
   });
 }
 
-export function appCommand(): Command {
+/** The sub-commands defined here; the others (sync, wait, diff, history, …) come from app-ops.ts. */
+export const APP_BASE_COMMANDS = ['create', 'get', 'list', 'delete', 'set', 'unset', 'patch', 'edit'];
+
+/** `argocd app`; `ops` = app-ops.ts' appOpsCommands(), which the caller loads only when the command line may need them. */
+export function appCommand(ops: Command[]): Command {
   return new Command({
     use: 'app',
     aliases: ['apps', 'application', 'applications'],
@@ -495,5 +498,5 @@ export function appCommand(): Command {
   # Set an override parameter
   argocd app set my-app -p image.tag=v1.0.1`,
     run: help,
-  }).add(createCmd(), getCmd(), listCmd(), deleteCmd(), setCmd(), unsetCmd(), patchCmd(), editCmd(), ...appOpsCommands());
+  }).add(createCmd(), getCmd(), listCmd(), deleteCmd(), setCmd(), unsetCmd(), patchCmd(), editCmd(), ...ops);
 }
