@@ -2,6 +2,8 @@
 // The argocd CLI (issue 10 targets), as a process through the launcher's runner:
 //   `argocd version --client` process time (user + system CPU)                    (target < 150 ms)
 //   `argocd app list` with 1,000 Applications, end to end against argocd-server   (target < 300 ms)
+// and, to tell the CLI's share from the server's, the server's answer to the same request measured
+// in-process (a fresh connection each time, TLS handshake included, as the CLI pays it).
 // BENCH_APPS (default 1000) scales the list down for a quick look.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEnv } from '../packages/argocd-server/dist/testenv.js';
+import { ApiClient } from '../packages/argocd-cli/dist/client.js';
 
 const N = Number(process.env.BENCH_APPS ?? 1000);
 const RUNNER = fileURLToPath(new URL('../packages/cli/dist/cli-runner.js', import.meta.url));
@@ -20,7 +23,8 @@ const home = mkdtempSync(join(tmpdir(), 'flotilla-bench-argocd-cli-'));
 function run(args) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const p = spawn('/usr/bin/time', ['-f', '%U %S', process.execPath, RUNNER, CLI, ...args], { env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = args[0] === '--node-baseline' ? ['--input-type=module', '-e', ''] : [RUNNER, CLI, ...args];
+    const p = spawn('/usr/bin/time', ['-f', '%U %S', process.execPath, ...argv], { env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
@@ -35,9 +39,15 @@ function run(args) {
   });
 }
 
+// the fields `argocd app list` asks for (commands/app.ts LIST_FIELDS)
+const LIST_FIELDS = ['metadata.name', 'metadata.namespace', 'spec.project', 'spec.destination', 'spec.source', 'spec.sources', 'spec.syncPolicy', 'status.sync.status', 'status.health.status', 'status.conditions'].map((f) => `items.${f}`).join(',');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 try {
+  // Node's own start-up on this machine now (an empty ES module): the floor under both figures
+  const base = [];
+  for (let i = 0; i < 7; i++) base.push(await run(['--node-baseline']));
+  console.log(`node (empty ES module): process CPU median ${median(base.map((x) => x.cpu)).toFixed(0)} ms, wall median ${median(base.map((x) => x.wall)).toFixed(0)} ms`);
   const v = [];
   for (let i = 0; i < 7; i++) v.push(await run(['version', '--client']));
   console.log(`argocd version --client: process CPU median ${median(v.map((x) => x.cpu)).toFixed(0)} ms (target < 150), wall median ${median(v.map((x) => x.wall)).toFixed(0)} ms`);
@@ -52,6 +62,20 @@ try {
     const l = [];
     for (let i = 0; i < 5; i++) l.push(await run(['app', 'list']));
     const rows = l[0].out.trim().split('\n').length - 1;
+    const server = [];
+    const password = await env.adminPassword();
+    for (let i = 0; i < 5; i++) {
+      const c = new ApiClient({ server: host, insecure: true });
+      try {
+        c.token = (await c.post('/api/v1/session', { username: 'admin', password })).token;
+        const t0 = performance.now();
+        await c.get('/api/v1/applications', { fields: LIST_FIELDS });
+        server.push(performance.now() - t0);
+      } finally {
+        c.close();
+      }
+    }
+    console.log(`server answer to app list's request (/api/v1/applications?fields=…, fresh connection, JSON parsed): median ${median(server).toFixed(0)} ms`);
     console.log(`argocd app list with ${rows} apps: wall median ${median(l.map((x) => x.wall)).toFixed(0)} ms (target < 300), process CPU median ${median(l.map((x) => x.cpu)).toFixed(0)} ms`);
   } finally {
     await env.close();

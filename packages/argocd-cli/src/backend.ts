@@ -28,7 +28,8 @@ export interface AppBackend {
   serverAddr: string;
   plaintext: boolean;
   getApp(name: string, ns?: string, refresh?: 'normal' | 'hard'): Promise<Application>;
-  listApps(q: { selector?: string; projects?: string[]; repo?: string; appNamespace?: string }): Promise<Application[]>;
+  /** `fields`: only these paths of the answer (upstream's `fields` query parameter), when the caller needs no more */
+  listApps(q: { selector?: string; projects?: string[]; repo?: string; appNamespace?: string; fields?: string[] }): Promise<Application[]>;
   createApp(app: Application, upsert: boolean, validate: boolean): Promise<Application>;
   updateSpec(name: string, ns: string | undefined, spec: Application['spec'], validate: boolean): Promise<unknown>;
   patchApp(name: string, ns: string | undefined, patch: string, patchType: string): Promise<Application>;
@@ -65,8 +66,8 @@ class RestBackend implements AppBackend {
   getApp(name: string, ns?: string, refresh?: 'normal' | 'hard') {
     return this.wrap(this.api.get<Application>(`/api/v1/applications/${enc(name)}`, { appNamespace: ns, refresh }));
   }
-  async listApps(q: { selector?: string; projects?: string[]; repo?: string; appNamespace?: string }) {
-    const r = await this.wrap(this.api.get<{ items?: Application[] }>('/api/v1/applications', { selector: q.selector, projects: q.projects, repo: q.repo, appNamespace: q.appNamespace }));
+  async listApps(q: { selector?: string; projects?: string[]; repo?: string; appNamespace?: string; fields?: string[] }) {
+    const r = await this.wrap(this.api.get<{ items?: Application[] }>('/api/v1/applications', { selector: q.selector, projects: q.projects, repo: q.repo, appNamespace: q.appNamespace, fields: q.fields?.join(',') }));
     return r.items ?? [];
   }
   createApp(app: Application, upsert: boolean, validate: boolean) {

@@ -6,16 +6,52 @@ import { Command } from './cmd/command.js';
 import { io, log, releaseStdin, setLogFormat, setLogLevel } from './cmd/io.js';
 import { CliError, cleanup, globalFlags } from './session.js';
 import { RpcError } from './client.js';
-import { sessionCommands } from './commands/session.js';
-import { accountCommand } from './commands/account.js';
-import { adminCommand } from './commands/admin.js';
-import { appCommand } from './commands/app.js';
-import { projCommand } from './commands/proj.js';
-import { repoCommand, repocredsCommand } from './commands/repo.js';
-import { clusterCommand } from './commands/cluster.js';
-import { certCommand } from './commands/cert.js';
 
-export function rootCommand(): Command {
+/**
+ * The command groups, each loaded only when the command line names it (by name or alias), so that
+ * `argocd version --client` or `argocd app list` do not load the code of every other command.
+ * The order is the order of the root's children. `help`, no command or an unknown one load them all.
+ */
+const APP_NAMES = ['app', 'apps', 'application', 'applications'];
+
+/**
+ * `argocd app`: its operations (sync, wait, diff, history, … in app-ops.ts, with app-wait and diff) are
+ * loaded unless the word after the group is one of app.ts' own sub-commands (`app list`, `app get`, …).
+ */
+async function loadApp(args: string[]): Promise<Command[]> {
+  const { appCommand, APP_BASE_COMMANDS } = await import('./commands/app.js');
+  const i = args.findIndex((a) => APP_NAMES.includes(a));
+  const ops = i >= 0 && APP_BASE_COMMANDS.includes(args[i + 1]) ? [] : (await import('./commands/app-ops.js')).appOpsCommands();
+  return [appCommand(ops)];
+}
+
+const GROUPS: { names: string[]; load: (args: string[]) => Promise<Command[]> }[] = [
+  { names: ['login', 'logout', 'context', 'ctx', 'version'], load: async () => (await import('./commands/session.js')).sessionCommands() },
+  { names: ['account'], load: async () => [(await import('./commands/account.js')).accountCommand()] },
+  { names: ['admin'], load: async () => [(await import('./commands/admin.js')).adminCommand()] },
+  { names: APP_NAMES, load: loadApp },
+  { names: ['proj', 'project'], load: async () => [(await import('./commands/proj.js')).projCommand()] },
+  { names: ['repo'], load: async () => [(await import('./commands/repo.js')).repoCommand()] },
+  { names: ['repocreds'], load: async () => [(await import('./commands/repo.js')).repocredsCommand()] },
+  { names: ['cluster', 'clusters', 'cls'], load: async () => [(await import('./commands/cluster.js')).clusterCommand()] },
+  { names: ['cert'], load: async () => [(await import('./commands/cert.js')).certCommand()] },
+];
+
+/** The groups a command line can reach: every group one of its words names; all of them when none does. */
+function groupsFor(args: string[]): typeof GROUPS {
+  const words = new Set(args.filter((a) => !a.startsWith('-')));
+  if (words.has('help')) return GROUPS;
+  const hit = GROUPS.filter((g) => g.names.some((n) => words.has(n)));
+  return hit.length ? hit : GROUPS;
+}
+
+/** The root command with the given groups' commands (all of them by default). */
+export async function rootCommand(args?: string[]): Promise<Command> {
+  const groups = await Promise.all((args ? groupsFor(args) : GROUPS).map((g) => g.load(args ?? [])));
+  return buildRoot(groups.flat());
+}
+
+function buildRoot(children: Command[]): Command {
   const root = new Command({
     use: 'argocd',
     short: 'argocd controls a Argo CD server',
@@ -25,7 +61,7 @@ export function rootCommand(): Command {
       return 0;
     },
   });
-  root.add(...sessionCommands(), accountCommand(), adminCommand(), appCommand(), projCommand(), repoCommand(), repocredsCommand(), clusterCommand(), certCommand());
+  root.add(...children);
   root.add(
     new Command({
       use: 'help [command]',
@@ -75,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
   const args = [...argv, ...extra];
   try {
     preflight(args);
-    return await rootCommand().execute(args);
+    return await (await rootCommand(args)).execute(args);
   } catch (e) {
     if (e instanceof CliError) {
       log('fatal', e.message);

@@ -3,8 +3,15 @@
  * TLS or plain text, `--insecure`, bearer token, extra headers, the grpc-web root path prefix,
  * newline-delimited JSON streams, and errors turned into upstream's `rpc error: code = … desc = …`.
  */
-import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
-import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
+import { createRequire } from 'node:module';
+
+// node:http / node:https (and TLS behind it) are loaded when a client is made, not when the CLI starts:
+// `argocd version --client` and `--help` never talk to a server.
+const req = createRequire(import.meta.url);
+const http = (): typeof import('node:http') => req('node:http');
+const https = (): typeof import('node:https') => req('node:https');
 
 export const GRPC_CODES = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied', 'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated'] as const;
 
@@ -59,8 +66,8 @@ export class ApiClient {
     this.tls = tls;
     this.base = new URL(`${tls ? 'https' : 'http'}://${server}/${root ? root + '/' : ''}`);
     this.agent = tls
-      ? new HttpsAgent({ keepAlive: true, rejectUnauthorized: !o.insecure, cert: o.clientCert, key: o.clientKey })
-      : new HttpAgent({ keepAlive: true });
+      ? new (https().Agent)({ keepAlive: true, rejectUnauthorized: !o.insecure, cert: o.clientCert, key: o.clientKey })
+      : new (http().Agent)({ keepAlive: true });
     this.token = o.authToken;
     for (const h of o.headers ?? []) {
       const i = h.indexOf(':');
@@ -94,7 +101,7 @@ export class ApiClient {
       headers.Authorization = `Bearer ${this.token}`;
       headers.Cookie = `argocd.token=${this.token}`;
     }
-    const req = (this.tls ? httpsRequest : httpRequest)(u, { method, headers, agent: this.agent as any, signal: opts.signal });
+    const req = (this.tls ? https().request : http().request)(u, { method, headers, agent: this.agent as any, signal: opts.signal });
     return new Promise((resolve, reject) => {
       const t = opts.timeoutMs ?? this.o.timeoutMs;
       if (t) req.setTimeout(t, () => req.destroy(new Error(`context deadline exceeded (no answer from ${u.host} within ${t} ms)`)));

@@ -2,7 +2,8 @@
  * The global flags (`--server`, `--auth-token`, `--config`, `--core`, …) and what they resolve to:
  * an API client for the current context, or a Kubernetes client for `--core`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import YAML from './yaml.js';
 import { homedir } from 'node:os';
@@ -236,6 +237,7 @@ async function portForward(o: Record<string, any>): Promise<string> {
   const ns = o.portForwardNamespace || kubeNamespace(o, 'argocd');
   const args = ['port-forward', '-n', ns, `svc/${o.serverName || 'argocd-server'}`, ':443', '--address', '127.0.0.1'];
   if (o.kubeContext) args.push('--context', o.kubeContext);
+  const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   const proc: ChildProcess = spawn('kubectl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   cleanups.push(() => proc.kill('SIGTERM'));
   return new Promise((resolve, reject) => {

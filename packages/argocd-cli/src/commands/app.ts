@@ -13,7 +13,6 @@ import { printResource, table, toYAML } from '../output.js';
 import { CliError } from '../session.js';
 import { appsTable, appURL, conditionsTable, operationResult, resourcesTable, summary, type SyncWindowsInfo } from './app-print.js';
 import { appSpecFlags, parseLabels, readAppFile, setAppSpecOptions } from './app-spec.js';
-import { appOpsCommands } from './app-ops.js';
 
 const help = ({ cmd }: { cmd: Command }) => {
   io.out(cmd.help());
@@ -185,6 +184,9 @@ function printParams(app: Application): void {
   }
 }
 
+/** What `app list`'s table (appsTable), `-o name` and the --repo/--cluster filters read of an Application. */
+const LIST_FIELDS = ['metadata.name', 'metadata.namespace', 'spec.project', 'spec.destination', 'spec.source', 'spec.sources', 'spec.syncPolicy', 'status.sync.status', 'status.health.status', 'status.conditions'].map((f) => `items.${f}`);
+
 function listCmd(): Command {
   return new Command({
     use: 'list',
@@ -209,7 +211,9 @@ function listCmd(): Command {
     args: { max: 0 },
     run: async ({ opts, changed }) => {
       const b = await appBackend(opts, changed);
-      let apps = await b.listApps({ selector: opts.selector, projects: opts.project, repo: opts.repo, appNamespace: opts.appNamespace });
+      // the table and names need a few fields of each app: ask the server for only those (json/yaml print everything)
+      const fields = opts.output === 'json' || opts.output === 'yaml' ? undefined : LIST_FIELDS;
+      let apps = await b.listApps({ selector: opts.selector, projects: opts.project, repo: opts.repo, appNamespace: opts.appNamespace, fields });
       if (opts.repo) apps = apps.filter((a) => (a.spec.source?.repoURL ?? a.spec.sources?.[0]?.repoURL) === opts.repo);
       if (opts.cluster) apps = apps.filter((a) => a.spec.destination.server === opts.cluster || a.spec.destination.name === opts.cluster);
       switch (opts.output) {
@@ -476,7 +480,11 @@ function editCmd(): Command {
   });
 }
 
-export function appCommand(): Command {
+/** The sub-commands defined here; the others (sync, wait, diff, history, …) come from app-ops.ts. */
+export const APP_BASE_COMMANDS = ['create', 'get', 'list', 'delete', 'set', 'unset', 'patch', 'edit'];
+
+/** `argocd app`; `ops` = app-ops.ts' appOpsCommands(), which the caller loads only when the command line may need them. */
+export function appCommand(ops: Command[]): Command {
   return new Command({
     use: 'app',
     aliases: ['apps', 'application', 'applications'],
@@ -490,5 +498,5 @@ export function appCommand(): Command {
   # Set an override parameter
   argocd app set my-app -p image.tag=v1.0.1`,
     run: help,
-  }).add(createCmd(), getCmd(), listCmd(), deleteCmd(), setCmd(), unsetCmd(), patchCmd(), editCmd(), ...appOpsCommands());
+  }).add(createCmd(), getCmd(), listCmd(), deleteCmd(), setCmd(), unsetCmd(), patchCmd(), editCmd(), ...ops);
 }
