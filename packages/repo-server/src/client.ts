@@ -118,17 +118,26 @@ export class RepoClient {
   }
 
   private async call<T>(method: string, body: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.baseURL}/api/${method}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (e) {
-      const why = e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
-      throw new RepoError(`repo server ${this.baseURL} is unreachable: ${why}`, { code: 'Unreachable', cause: e });
+    let res: Response | undefined;
+    // every method is a read: a connection reset (a kept-alive socket the server closed, a repo
+    // server that is restarting) is retried a few times before the server counts as unreachable
+    for (let attempt = 0; ; attempt++) {
+      try {
+        res = await fetch(`${this.baseURL}/api/${method}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        break;
+      } catch (e) {
+        const why = e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
+        if (attempt < RETRY_DELAYS_MS.length && isTransient(e)) {
+          await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[attempt]));
+          continue;
+        }
+        throw new RepoError(`repo server ${this.baseURL} is unreachable: ${why}`, { code: 'Unreachable', cause: e });
+      }
     }
     const text = await res.text();
     let parsed: unknown;
@@ -148,4 +157,18 @@ export class RepoClient {
     if (parsed === undefined) throw new RepoError(`repo server answered ${res.status} without JSON: ${text.slice(0, 200)}`, { code: 'GitFailed' });
     return parsed as T;
   }
+}
+
+/** Back-off between retries of a request whose connection failed (about 3.5 s in all). */
+const RETRY_DELAYS_MS = [100, 400, 1000, 2000];
+
+/** A connection-level failure worth retrying (not a timeout of our own, not an answer). */
+function isTransient(e: unknown): boolean {
+  const codes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNABORTED']);
+  for (let c: unknown = e, i = 0; c && i < 4; c = (c as { cause?: unknown }).cause, i++) {
+    const code = (c as { code?: string }).code;
+    if (code && codes.has(code)) return true;
+    if (c instanceof Error && /socket hang up|other side closed/i.test(c.message)) return true;
+  }
+  return false;
 }

@@ -332,3 +332,27 @@ describe('repo server service: metrics', () => {
     }
   });
 });
+
+test('RepoClient retries a request whose connection was reset (a kept-alive socket closed, a restarting repo server) instead of failing it', async () => {
+  const { createServer } = await import('node:http');
+  let seen = 0;
+  const srv = createServer((req, res) => {
+    seen++;
+    if (seen === 1) {
+      req.socket.destroy(); // the first attempt: connection reset, no answer
+      return;
+    }
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ branches: ['main'], tags: [] }));
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  try {
+    const port = (srv.address() as { port: number }).port;
+    const refs = await new RepoClient(`http://127.0.0.1:${port}`).listRefs('http://example.invalid/r.git');
+    assert.deepEqual(refs, { branches: ['main'], tags: [] });
+    assert.equal(seen, 2);
+  } finally {
+    srv.closeAllConnections();
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
+});

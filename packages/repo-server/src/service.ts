@@ -266,6 +266,9 @@ export class RepoService {
   async listen(port: number, host = '0.0.0.0'): Promise<{ port: number; server: Server; close(): Promise<void> }> {
     const http = createServer(this.handle);
     http.requestTimeout = 0; // renders may take long; the client bounds its own wait
+    // idle kept-alive sockets stay open well beyond the clients' own idle timeout, so a client
+    // never writes a request into a socket the server is closing
+    http.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(port, host, () => resolve());
