@@ -14,7 +14,7 @@ import { Router, ApiErr, Code, errorBody, fromKube, httpStatus, readBody, sendJs
 import { observeCall } from './metrics.js';
 
 const fromKubeCode = (e: unknown): number => fromKube(e).code;
-import { Store, SECRET } from './store.js';
+import { Store, SECRET, PROJECTS } from './store.js';
 import { SessionManager } from './session.js';
 import { LoginLimiter, limiterOptionsFromEnv } from './limiter.js';
 import { newLogger, type Logger } from './log.js';
@@ -58,6 +58,7 @@ export async function startServer(client: KubeClient, o: Partial<ServerOptions> 
   const log = o.log ?? newLogger(opts.loglevel, undefined, opts.logformat);
   const store = new Store(client, opts.namespace, log);
   await store.start();
+  await ensureDefaultProject(client, opts.namespace).catch((e) => log.warn(`ensuring the default AppProject: ${(e as Error).message}`));
   const limiter = new LoginLimiter(limiterOptionsFromEnv());
   const sessions = new SessionManager(store, limiter);
   const events = new EventRecorder(client, { component: 'argocd-server', log: (m) => log.warn(m) });
@@ -251,4 +252,27 @@ async function serveUi(ctx: Ctx, path: string, res: ServerResponse): Promise<voi
   }
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'x-frame-options': 'sameorigin' });
   res.end(PLACEHOLDER(base));
+}
+
+/**
+ * Creates the `default` AppProject when it is missing, as upstream's server does at start (the
+ * controller does too): an `argocd app create` right after installation must find it.
+ */
+export async function ensureDefaultProject(client: KubeClient, namespace: string): Promise<void> {
+  try {
+    await client.get(PROJECTS, namespace, 'default');
+    return;
+  } catch (e) {
+    if ((e as { code?: number }).code !== 404) throw e;
+  }
+  try {
+    await client.create(PROJECTS, namespace, {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'AppProject',
+      metadata: { name: 'default', namespace },
+      spec: { sourceRepos: ['*'], destinations: [{ namespace: '*', server: '*' }], clusterResourceWhitelist: [{ group: '*', kind: '*' }] },
+    });
+  } catch (e) {
+    if ((e as { code?: number }).code !== 409) throw e;
+  }
 }

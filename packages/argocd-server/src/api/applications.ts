@@ -1,10 +1,10 @@
 /** ApplicationService: list/get/create/update/patch/delete, sync, rollback, terminate. */
 import { parseLabelSelector, matchLabels, SelectorError } from '@flotilla/apimachinery';
-import { ANNOTATIONS, FINALIZERS, type Application, type Operation } from '@flotilla/argocd-engine/types';
+import { ANNOTATIONS, FINALIZERS, type AppProject, type Application, type Operation } from '@flotilla/argocd-engine/types';
 import { jsonPatch as applyJsonPatch, jsonMergePatch as mergePatch } from '@flotilla/k8s-patch';
 import { ApiErr, Code, RawJson, cachedJson, denied, fromKube, invalid, notFound, precondition, qbool, qlist, type Router, type Req } from '../http.js';
 import { can, enforce, username, type Ctx } from '../context.js';
-import { APPS } from '../store.js';
+import { APPS, PROJECTS } from '../store.js';
 import { validateAppInProject, normalizeRepoURL } from '../project.js';
 import { syncWindowsState } from '../syncwindows.js';
 
@@ -59,7 +59,9 @@ async function validate(ctx: Ctx, a: Application): Promise<void> {
   if (!a.spec) throw invalid('application spec is required');
   const projName = a.spec.project || 'default';
   a.spec.project = projName;
-  const why = validateAppInProject(a, ctx.store.project(projName), projName);
+  // the informer may not have a project created a moment ago (the controller creates `default` at start)
+  const project = ctx.store.project(projName) ?? ((await ctx.client.get(PROJECTS, ctx.store.namespace, projName).catch(() => undefined)) as AppProject | undefined);
+  const why = validateAppInProject(a, project, projName);
   if (why) throw new ApiErr(Code.InvalidArgument, why);
 }
 
@@ -255,9 +257,12 @@ export function registerApplications(r: Router, ctx: Ctx): void {
   });
 
   r.add('DELETE', '/api/v1/applications/{name}/operation', async (req) => {
-    const a = await getApp(ctx, req, req.params.name, 'sync');
+    let a = await getApp(ctx, req, req.params.name, 'sync');
+    const running = (x: Application) => !!x.operation || x.status?.operationState?.phase === 'Running';
+    // the informer's copy may not have the sync written a moment ago: ask the API server before refusing
+    if (!running(a)) a = (await ctx.client.get(APPS, a.metadata!.namespace, a.metadata!.name!).catch((e) => { throw fromKube(e); })) as Application;
     const st = a.status?.operationState;
-    if (!a.operation && (!st || st.phase !== 'Running')) throw invalid('Unable to terminate operation. No operation is in progress');
+    if (!running(a)) throw invalid('Unable to terminate operation. No operation is in progress');
     // the controller has not picked the operation up yet: the state it would write, terminating
     const state = st && st.phase === 'Running' ? { phase: 'Terminating' } : { operation: a.operation, phase: 'Terminating', startedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
     await ctx.client.patch(APPS, a.metadata!.namespace, a.metadata!.name!, { status: { operationState: state } }, 'merge').catch((e) => { throw fromKube(e); });
