@@ -325,6 +325,17 @@ export function startUp(dataDir: string, timeoutMs = 60_000, o: string[] | Start
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...opts.env },
     });
+    // a test process that ends without stopping it (a cancelled file, a failed before hook) must
+    // not leave the cluster running: SIGTERM lets flotilla up stop its pods as on Ctrl-C
+    const stopOnExit = () => {
+      try {
+        proc.kill('SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    };
+    process.once('exit', stopOnExit);
+    proc.once('exit', () => process.off('exit', stopOnExit));
     let buf = '';
     const timer = setTimeout(() => reject(new Error(`flotilla up did not start:\n${buf}`)), timeoutMs);
     const onData = (d: Buffer) => {
