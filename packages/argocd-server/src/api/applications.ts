@@ -157,7 +157,18 @@ export function registerApplications(r: Router, ctx: Ctx): void {
   });
 
   r.add('PATCH', '/api/v1/applications/{name}', async (req) => {
-    const a = await getApp(ctx, req, req.params.name, 'update');
+    const cached = await getApp(ctx, req, req.params.name, 'update');
+    // patch the API server's copy (the informer's may lag a write made a moment ago) and retry on a conflict
+    for (let attempt = 0; ; attempt++) {
+      const a = (await ctx.client.get(APPS, cached.metadata!.namespace, cached.metadata!.name!).catch((e) => { throw fromKube(e); })) as Application;
+      try {
+        return await patchApp(a, req);
+      } catch (e) {
+        if (!(e instanceof ApiErr) || e.code !== Code.Aborted || attempt >= 4) throw e;
+      }
+    }
+  });
+  async function patchApp(a: Application, req: Req): Promise<Application> {
     const patchType = String(req.body?.patchType || 'json');
     const raw = req.body?.patch;
     let patch: unknown;
@@ -179,7 +190,7 @@ export function registerApplications(r: Router, ctx: Ctx): void {
     const out = (await ctx.client.update(APPS, { ...a, metadata: { ...a.metadata, labels: next.metadata?.labels, annotations: next.metadata?.annotations, finalizers: next.metadata?.finalizers }, spec: next.spec }).catch((e) => { throw fromKube(e); })) as Application;
     ctx.audit(out, 'ResourceUpdated', `patched application ${out.metadata?.namespace}/${out.metadata?.name}`, req);
     return out;
-  });
+  }
 
   r.add('DELETE', '/api/v1/applications/{name}', async (req) => {
     const a = await getApp(ctx, req, req.params.name, 'delete');
