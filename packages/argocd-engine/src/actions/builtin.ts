@@ -61,6 +61,27 @@ function scale(o: KubeObject, ctx: ActionContext): ImpactedResource[] {
 }
 
 const always = { discover: () => ({}) };
+/**
+ * An action that sets one boolean spec field (`on`) or clears it (`off`: removed, or set false);
+ * disabled while the field already says so. `alsoDisabled` adds a condition of the kind.
+ */
+function specFlag(field: string, on: boolean, clear: 'delete' | 'false' = 'false', alsoDisabled?: (o: KubeObject) => boolean): BuiltinAction {
+  return {
+    discover: (o) => ({
+      disabled: (on ? obj(o.spec)[field] === true : obj(o.spec)[field] !== true) || !!alsoDisabled?.(o),
+      iconClass: on ? 'fa fa-fw fa-pause-circle' : 'fa fa-fw fa-play-circle',
+    }),
+    run: (o) => {
+      const c = clone(o);
+      const spec = ensure(c as Obj, 'spec');
+      if (on) spec[field] = true;
+      else if (clear === 'delete') delete spec[field];
+      else spec[field] = false;
+      return patch(c);
+    },
+  };
+}
+
 const scaleAction: BuiltinAction = {
   discover: (o) => ({ params: [{ name: 'replicas', type: 'number', default: String(obj(o.spec).replicas ?? 1) }] }),
   run: scale,
@@ -81,22 +102,8 @@ export const BUILTIN_ACTIONS: ReadonlyMap<string, Readonly<Record<string, Builti
     'apps/Deployment',
     {
       restart,
-      pause: {
-        discover: (o) => ({ disabled: obj(o.spec).paused === true, iconClass: 'fa fa-fw fa-pause-circle' }),
-        run: (o) => {
-          const c = clone(o);
-          ensure(c as Obj, 'spec').paused = true;
-          return patch(c);
-        },
-      },
-      resume: {
-        discover: (o) => ({ disabled: obj(o.spec).paused !== true, iconClass: 'fa fa-fw fa-play-circle' }),
-        run: (o) => {
-          const c = clone(o);
-          delete ensure(c as Obj, 'spec').paused;
-          return patch(c);
-        },
-      },
+      pause: specFlag('paused', true),
+      resume: specFlag('paused', false, 'delete'),
       scale: scaleAction,
     },
   ],
@@ -124,14 +131,7 @@ export const BUILTIN_ACTIONS: ReadonlyMap<string, Readonly<Record<string, Builti
           return patch(c);
         },
       },
-      pause: {
-        discover: (o) => ({ disabled: obj(o.spec).paused === true, iconClass: 'fa fa-fw fa-pause-circle' }),
-        run: (o) => {
-          const c = clone(o);
-          ensure(c as Obj, 'spec').paused = true;
-          return patch(c);
-        },
-      },
+      pause: specFlag('paused', true),
       abort: {
         discover: (o) => ({ disabled: obj(o.status).abort === true || str(obj(o.status).phase) === 'Healthy', iconClass: 'fa fa-fw fa-times-circle' }),
         run: (o) => {
@@ -250,43 +250,15 @@ export const BUILTIN_ACTIONS: ReadonlyMap<string, Readonly<Record<string, Builti
           return [{ obj: job, operation: 'create' }];
         },
       },
-      suspend: {
-        discover: (o) => ({ disabled: obj(o.spec).suspend === true, iconClass: 'fa fa-fw fa-pause-circle' }),
-        run: (o) => {
-          const c = clone(o);
-          ensure(c as Obj, 'spec').suspend = true;
-          return patch(c);
-        },
-      },
-      resume: {
-        discover: (o) => ({ disabled: obj(o.spec).suspend !== true, iconClass: 'fa fa-fw fa-play-circle' }),
-        run: (o) => {
-          const c = clone(o);
-          ensure(c as Obj, 'spec').suspend = false;
-          return patch(c);
-        },
-      },
+      suspend: specFlag('suspend', true),
+      resume: specFlag('suspend', false),
     },
   ],
   [
     'batch/Job',
     {
-      suspend: {
-        discover: (o) => ({ disabled: obj(o.spec).suspend === true || !!obj(o.status).completionTime, iconClass: 'fa fa-fw fa-pause-circle' }),
-        run: (o) => {
-          const c = clone(o);
-          ensure(c as Obj, 'spec').suspend = true;
-          return patch(c);
-        },
-      },
-      resume: {
-        discover: (o) => ({ disabled: obj(o.spec).suspend !== true, iconClass: 'fa fa-fw fa-play-circle' }),
-        run: (o) => {
-          const c = clone(o);
-          ensure(c as Obj, 'spec').suspend = false;
-          return patch(c);
-        },
-      },
+      suspend: specFlag('suspend', true, 'false', (o) => !!obj(o.status).completionTime),
+      resume: specFlag('suspend', false),
     },
   ],
 ]);
