@@ -22,8 +22,8 @@ export interface CliEntry {
 /** A later component adds its CLI here (and nothing else). */
 export const CLIS: readonly CliEntry[] = [
   { name: 'argocd', module: '@flotilla/argocd-cli/cli', what: "Argo CD's command line" },
-  { name: 'argo', module: '@flotilla/argo-workflows/cli', what: "Argo Workflows' command line" },
-  { name: 'kubectl-argo-rollouts', module: '@flotilla/argo-rollouts/cli', what: "Argo Rollouts' kubectl plugin (kubectl argo rollouts …)" },
+  { name: 'argo', module: '@flotilla/argo-cli/cli', what: "Argo Workflows' command line" },
+  { name: 'kubectl-argo-rollouts', module: '@flotilla/rollouts-cli/cli', what: "Argo Rollouts' kubectl plugin (kubectl argo rollouts …)" },
 ];
 
 /** The file URL of a CLI's module when this build has it, else undefined. */

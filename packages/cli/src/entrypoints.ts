@@ -60,4 +60,13 @@ export const ENTRY_POINTS: Record<string, EntryPoint> = {
   'argocd-server': fromModule("Argo CD's API server", '@flotilla/argocd-server/main'),
   'argocd-repo-server': fromModule("Argo CD's repository server (renders manifests from Git)", '@flotilla/repo-server/main'),
   'argocd-multicall': fromModule("a program of Argo CD's own image by name (runs upstream's install.yaml)", './argocd-image.js'),
+  // Argo Workflows (manifests/argo-workflows/install.yaml); argo-server runs as `argo server` (clis.ts)
+  'workflow-controller': fromModule("Argo Workflows' controller", '@flotilla/workflows-controller/main'),
+  argoexec: fromModule("Argo Workflows' executor (init, wait, emissary… in each workflow pod)", '@flotilla/workflows-executor/main'),
+  // Argo Rollouts (manifests/argo-rollouts/install.yaml); the plugin is in clis.ts
+  'rollouts-controller': fromModule("Argo Rollouts' controller", '@flotilla/rollouts/main'),
+  // the Ingress controller (IngressClass nginx)
+  'ingress-nginx-controller': fromModule('an Ingress controller for IngressClass nginx (renders nginx config)', '@flotilla/ingress-nginx/main'),
+  // Argo Events (manifests/argo-events/install.yaml): controller | eventsource-service | sensor-service | webhook-service
+  'argo-events': fromModule("Argo Events' programs: controller, eventsource-service, sensor-service, webhook-service", '@flotilla/events/main'),
 };

@@ -95,6 +95,16 @@ const ARGOCD_IMAGE: ImageMapping = {
   description: "Argo CD's programs (argocd-repo-server, argocd-application-controller, argocd-server, argocd) as Flotilla's entry points",
 };
 
+/**
+ * An upstream image whose program is one of Flotilla's entry points: its entrypoint runs
+ * `flotilla <entry>`, and the program's names inside the image (`/bin/<entry>`, `<entry>`, or the
+ * given ones) do the same.
+ */
+function flotillaProgram(entry: string, what: string, names: string[] = [entry, `/bin/${entry}`, `/usr/local/bin/${entry}`]): ImageMapping {
+  const prog = ['{node}', '{flotilla}', entry];
+  return { entrypoint: prog, commands: Object.fromEntries(names.map((n) => [n, prog])), description: `${what} as Flotilla's \`${entry}\` entry point` };
+}
+
 /** The default table; keys are image repositories (any tag) or `repo:tag` (that tag only). */
 export const DEFAULT_IMAGES: Record<string, ImageMapping> = {
   busybox: HOST_SH,
@@ -137,6 +147,17 @@ export const DEFAULT_IMAGES: Record<string, ImageMapping> = {
     commands: { '/shared/argocd-dex': ['{node}', '{flotilla}', 'argocd-multicall', 'argocd-dex'], dex: ['{node}', '{flotilla}', 'argocd-multicall', 'argocd-dex'] },
     description: 'Dex (SSO): not part of this build; its container fails saying so',
   },
+  // Argo Workflows' images (upstream's quick-start and install.yaml): each runs Flotilla's entry point
+  'quay.io/argoproj/workflow-controller': flotillaProgram('workflow-controller', "Argo Workflows' controller"),
+  'quay.io/argoproj/argocli': flotillaProgram('argo', "Argo Workflows' CLI (`argo server` is argo-server)"),
+  'quay.io/argoproj/argoexec': flotillaProgram('argoexec', "Argo Workflows' executor"),
+  // Argo Rollouts' images (upstream's install.yaml and dashboard-install.yaml)
+  'quay.io/argoproj/argo-rollouts': flotillaProgram('rollouts-controller', "Argo Rollouts' controller", ['/bin/rollouts-controller', 'rollouts-controller']),
+  'quay.io/argoproj/kubectl-argo-rollouts': flotillaProgram('kubectl-argo-rollouts', "Argo Rollouts' kubectl plugin (dashboard)"),
+  // Argo Events' image: one binary, `argo-events controller|eventsource-service|sensor-service|webhook-service`
+  'quay.io/argoproj/argo-events': flotillaProgram('argo-events', "Argo Events' programs", ['/bin/argo-events', 'argo-events']),
+  // ingress-nginx's controller image (the usual ingress-nginx install)
+  'registry.k8s.io/ingress-nginx/controller': flotillaProgram('ingress-nginx-controller', 'the nginx Ingress controller', ['/nginx-ingress-controller', 'nginx-ingress-controller']),
   'hashicorp/http-echo': { entrypoint: ['{node}', '{programs}/http-echo.js'], description: 'built-in http-echo (-text, -listen)' },
 };
 
