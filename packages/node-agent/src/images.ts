@@ -96,6 +96,27 @@ const ARGOCD_IMAGE: ImageMapping = {
 };
 
 /**
+ * The names Flotilla's image has on its PATH besides `flotilla` (each runs `flotilla <name>`), so a
+ * manifest may say `command: [argo]`, `args: [server, …]` as upstream's images do — and a patch of
+ * `args` alone keeps working.
+ */
+export const FLOTILLA_IMAGE_PROGRAMS = [
+  'argocd', 'argo', 'kubectl-argo-rollouts',
+  'argocd-application-controller', 'argocd-server', 'argocd-repo-server',
+  'workflow-controller', 'argoexec', 'rollouts-controller', 'argo-events', 'ingress-nginx-controller',
+];
+const FLOTILLA_IMAGE: ImageMapping = {
+  entrypoint: ['{node}', '{flotilla}'],
+  commands: Object.fromEntries(
+    ['flotilla', ...FLOTILLA_IMAGE_PROGRAMS].flatMap((n) => {
+      const prog = n === 'flotilla' ? ['{node}', '{flotilla}'] : ['{node}', '{flotilla}', n];
+      return [[n, prog], [`/usr/local/bin/${n}`, prog]];
+    }),
+  ),
+  description: "Flotilla's own entry points (the flotilla command)",
+};
+
+/**
  * An upstream image whose program is one of Flotilla's entry points: its entrypoint runs
  * `flotilla <entry>`, and the program's names inside the image (`/bin/<entry>`, `<entry>`, or the
  * given ones) do the same.
@@ -135,8 +156,8 @@ export const DEFAULT_IMAGES: Record<string, ImageMapping> = {
   'argoproj/argosay': argosay,
   'docker/whalesay': { cmd: ['/bin/bash'], commands: { cowsay: ['{node}', '{programs}/whalesay.js'] }, description: 'built-in cowsay' },
   // Flotilla's own image: its entry point is the flotilla command of this installation
-  flotilla: { entrypoint: ['{node}', '{flotilla}'], description: "Flotilla's own entry points (the flotilla command)" },
-  'flotilla/flotilla': { entrypoint: ['{node}', '{flotilla}'], description: "Flotilla's own entry points (the flotilla command)" },
+  flotilla: FLOTILLA_IMAGE,
+  'flotilla/flotilla': FLOTILLA_IMAGE,
   // Argo CD's own image (upstream's install.yaml): one multi-call binary acting by the name it is
   // called as; each program runs the flotilla entry point of that name (argocd-multicall)
   'quay.io/argoproj/argocd': ARGOCD_IMAGE,

@@ -82,6 +82,19 @@ describe('images', () => {
     assert.match(none.error, /image "example\.com\/web:1\.25" has no local program/);
     assert.match(none.error, /\/nonexistent\/images\.json/);
   });
+  it("Flotilla's image and the upstream Argo images run Flotilla's entry points by their program names", () => {
+    const t = new ImageTable({}, '/nonexistent/images.json');
+    const own = t.resolve('flotilla/flotilla:0.1.0');
+    assert.ok(!('error' in own));
+    assert.deepEqual(own.mapping.commands!.argo, ['{node}', '{flotilla}', 'argo']);
+    assert.deepEqual(own.mapping.commands!['/usr/local/bin/argoexec'], ['{node}', '{flotilla}', 'argoexec']);
+    const wc = t.resolve('quay.io/argoproj/workflow-controller:v3.6.2');
+    assert.ok(!('error' in wc));
+    assert.deepEqual(wc.mapping.commands!['workflow-controller'], ['{node}', '{flotilla}', 'workflow-controller']);
+    const ev = t.resolve('quay.io/argoproj/argo-events:v1.9.2');
+    assert.ok(!('error' in ev));
+    assert.deepEqual(ev.mapping.entrypoint, ['{node}', '{flotilla}', 'argo-events']);
+  });
 });
 
 describe('logs', () => {
