@@ -116,8 +116,9 @@ export function runExec(w: PodWorker, container: string, argv: string[], o: Stre
         /* exited */
       }
     });
-    // clients with a terminal send its size first: start at that size (80x24 if none comes)
-    if (io.resizable) setTimeout(start, 1000).unref();
+    // clients with a terminal send its size first: start at that size (80x24 if none comes within
+    // 3 s — a loaded machine delayed kubectl's first resize past 1 s, and the command saw 80x24)
+    if (io.resizable) setTimeout(start, 3000).unref();
     else start();
     return;
   }

@@ -158,7 +158,8 @@ describe('jsonnet', () => {
   });
 
   test('a runaway evaluation is stopped by the render timeout, and the next render works', async () => {
-    const quick = new RepoServer({ cacheDir: tempDir(), renderTimeoutMs: 1500 });
+    // 4 s: long enough for a normal render on a loaded machine (1.5 s was not), short for the test
+    const quick = new RepoServer({ cacheDir: tempDir(), renderTimeoutMs: 4000 });
     try {
       await rejects(quick.generateManifests({ repoURL: url, path: 'slow-jsonnet' }), 'Timeout', 'slow-jsonnet/loop.jsonnet', 'timed out');
       const r = await quick.generateManifests({ ...jsonnetSource, repoURL: url });
