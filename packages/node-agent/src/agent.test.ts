@@ -10,9 +10,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { detectBwrap } from './sandbox.js';
 import { cond, create, createPod, cstatus, deletePod, ensureNamespace, events, getPod, httpGet, kubeletGet, podManifest, podWhere, procsWith, startEnv, waitFor, type Env } from './testutil.js';
 
 let env: Env;
+const bw = detectBwrap();
+/** the writable-layer test needs the sandbox (plain mode has no container root) */
+const noBwrap = !bw.path || bw.reason ? `no usable bubblewrap: ${bw.reason ?? 'not installed'}` : false;
 const uniq = () => Math.random().toString(36).slice(2, 10);
 const done = (p: any) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
@@ -83,6 +87,20 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     const ev = (await events(env.api, ns, 'hello')).find((e: any) => e.reason === 'Started');
     assert.equal(ev.source.component, 'kubelet');
     assert.equal(ev.involvedObject.fieldPath, 'spec.containers{main}');
+  });
+
+  it('under bubblewrap a container has a writable layer: new top-level directories and /mnt are its own, the host system stays read-only', { skip: noBwrap }, async () => {
+    const ns = 'rootfs';
+    const script = 'mkdir -p /outputs && echo out > /outputs/a && echo mnt > /mnt/file && cd / && echo rel > result.txt && cat /outputs/a /mnt/file /result.txt && ( (echo x > /usr/flotilla-probe) 2>/dev/null && echo usr-writable || echo usr-readonly)';
+    await createPod(env.api, ns, podManifest('writer', { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', script] }] }));
+    await createPod(env.api, ns, podManifest('reader', { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'ls /outputs /mnt/file 2>&1; true'] }] }));
+    const p = await podWhere(env.api, ns, 'writer', done, 'completion');
+    const logs = await env.api.logs(ns, 'writer', { container: 'main' });
+    assert.equal(p.status.phase, 'Succeeded', logs);
+    assert.equal(logs, 'out\nmnt\nrel\nusr-readonly\n');
+    assert.ok(!existsSync('/usr/flotilla-probe') && !existsSync('/outputs'), 'nothing reached the host');
+    await podWhere(env.api, ns, 'reader', done, 'completion');
+    assert.match(await env.api.logs(ns, 'reader', { container: 'main' }), /No such file or directory[\s\S]*No such file or directory/, 'another container does not see them');
   });
 
   it('a long-running pod reaches Running and Ready; pods get distinct addresses', async () => {

@@ -68,6 +68,8 @@ const DEFAULT_CAPS = [
 
 /** Top-level host directories that the sandbox replaces. */
 const SPECIAL_TOP = new Set(['proc', 'dev', 'tmp', 'run', 'sys']);
+/** Top-level directories that are empty in images: each container gets a private, writable one. */
+const PRIVATE_TOP = new Set(['mnt', 'srv', 'media']);
 
 export const SHIM = `#!/bin/sh
 # flotilla container shim: shim.sh RUN_PREFIX OUT_FIFO ERR_FIFO MODE[:in] -- COMMAND...
@@ -211,7 +213,10 @@ export function bwrapContext(bwrap: string, hide: string[]): BwrapContext {
     }
   }
   // paths under the directories the sandbox replaces are invisible anyway
-  const visible = (h: string) => !SPECIAL_TOP.has(canonical(h).split('/')[1] ?? '');
+  const visible = (h: string) => {
+    const top = canonical(h).split('/')[1] ?? '';
+    return !SPECIAL_TOP.has(top) && !PRIVATE_TOP.has(top);
+  };
   return { bwrap, rootEntries, hide: hide.filter((h) => existsSync(h) && visible(h)).map((h) => canonical(h)), isRoot: process.getuid?.() === 0 };
 }
 
@@ -222,6 +227,8 @@ export function bwrapArgs(ctx: BwrapContext, spec: SandboxSpec, opts: { infoFd?:
   a.push('--unshare-pid', '--as-pid-1', '--unshare-uts', '--unshare-ipc', '--unshare-cgroup-try', '--hostname', spec.hostname.slice(0, 63));
   for (const e of ctx.rootEntries) {
     if (e.link !== undefined) a.push('--symlink', e.link, `/${e.name}`);
+    // directories images keep empty (/mnt, /srv, /media) are the container's own, writable
+    else if (e.dir && PRIVATE_TOP.has(e.name)) a.push('--tmpfs', `/${e.name}`);
     else a.push('--ro-bind', `/${e.name}`, `/${e.name}`);
   }
   a.push('--proc', '/proc', '--dev', '/dev', '--bind', spec.tmpDir, '/tmp', '--tmpfs', '/run');
@@ -230,7 +237,8 @@ export function bwrapArgs(ctx: BwrapContext, spec: SandboxSpec, opts: { infoFd?:
   // /tmp or /run (e.g. a clone in /tmp), the private /tmp and /run above would hide it, so it is
   // bound back in read-only (the hidden paths below still apply inside it)
   const install = canonical(INSTALL_ROOT);
-  if (['tmp', 'run'].includes(install.split('/')[1] ?? '') && existsSync(install)) a.push('--ro-bind', install, install);
+  const installTop = install.split('/')[1] ?? '';
+  if ((installTop === 'tmp' || installTop === 'run' || PRIVATE_TOP.has(installTop)) && existsSync(install)) a.push('--ro-bind', install, install);
   for (const h of ctx.hide) {
     try {
       if (statSync(h).isDirectory()) a.push('--tmpfs', h);
@@ -247,7 +255,7 @@ export function bwrapArgs(ctx: BwrapContext, spec: SandboxSpec, opts: { infoFd?:
   const wd = spec.workingDir ? canonical(spec.workingDir) : undefined;
   const writable = (p: string): boolean => {
     const top = p.split('/')[1] ?? '';
-    if (top === 'tmp' || top === 'run' || top === 'dev') return true;
+    if (top === 'tmp' || top === 'run' || top === 'dev' || PRIVATE_TOP.has(top)) return true;
     return targets.some((t) => !t.readOnly && under(p, t.dest) && p !== t.dest);
   };
   const shadows = new Set<string>();
@@ -266,7 +274,8 @@ export function bwrapArgs(ctx: BwrapContext, spec: SandboxSpec, opts: { infoFd?:
   if (wd) a.push('--dir', wd, '--chdir', wd);
   else a.push('--chdir', '/');
   for (const s of shadowList.reverse()) a.push('--remount-ro', s);
-  a.push('--remount-ro', '/');
+  // the root itself stays a writable tmpfs of the container's own (a writable layer, as a
+  // container runtime gives): `mkdir /outputs` works; the host's directories bound in stay read-only
   if (ctx.isRoot) {
     a.push('--cap-drop', 'ALL');
     for (const c of DEFAULT_CAPS) a.push('--cap-add', c);
