@@ -38,7 +38,7 @@ function quickStartParts(): string {
 }
 
 /** A pod as the controller builds it (TEAM.md contract): init, main (emissary), wait. */
-function workflowPod(o: { name: string; wf: { name: string; uid: string }; nodeId: string; template: Record<string, unknown>; image: string; command: string[]; includeResult?: boolean }) {
+function workflowPod(o: { name: string; wf: { name: string; uid: string }; nodeId: string; template: Record<string, unknown>; image: string; command: string[]; includeResult?: boolean; deadline?: string }) {
   const env = (container: string) => [
     { name: 'ARGO_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: 'ARGO_POD_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
@@ -48,7 +48,7 @@ function workflowPod(o: { name: string; wf: { name: string; uid: string }; nodeI
     { name: 'ARGO_CONTAINER_NAME', value: container },
     { name: 'ARGO_TEMPLATE', value: JSON.stringify(o.template) },
     { name: 'ARGO_INCLUDE_SCRIPT_OUTPUT', value: String(!!o.includeResult) },
-    { name: 'ARGO_DEADLINE', value: '0001-01-01T00:00:00Z' },
+    { name: 'ARGO_DEADLINE', value: o.deadline ?? '0001-01-01T00:00:00Z' },
     { name: 'ARGO_PROGRESS_FILE', value: '/var/run/argo/progress' },
     { name: 'ARGO_ARTIFACT_REPOSITORY', value: JSON.stringify(REPO) },
   ];
@@ -175,6 +175,18 @@ describe('argoexec in workflow pods on flotilla up', { skip, timeout: 300_000, c
     const main = pod.status.containerStatuses.find((c: any) => c.name === 'main');
     assert.equal(main.state.terminated.exitCode, 3);
     assert.match(await k(['logs', 'wf-exec-consume', '-n', NS, '-c', 'main']), /payload/);
+  });
+
+  it('stops main at the pod deadline (an upstream image through its program name): exit code and reason in the task result', async () => {
+    const template = { name: 'slow', container: { image: 'argoproj/argosay:v2', command: ['/argosay'], args: ['sleep', '300s'] } };
+    const deadline = new Date(Date.now() + 8000).toISOString();
+    await k(['apply', '-f', '-'], { input: JSON.stringify(workflowPod({ name: 'wf-exec-slow', wf, nodeId: 'wf-exec-4', template, image: 'argoproj/argosay:v2', command: ['/argosay', 'sleep', '300s'], deadline })) });
+    const tr = await taskResultOf('wf-exec-4');
+    assert.match(tr.message, /Pod was active on the node longer than the specified deadline/);
+    assert.equal(tr.outputs.exitCode, '143');
+    const pod = await podDone('wf-exec-slow');
+    assert.equal(pod.status.phase, 'Failed');
+    assert.ok(Date.now() - Date.parse(deadline) < 60_000);
   });
 
   it('runs a resource template: creates a ConfigMap owned by the workflow, waits for its condition, outputs by jsonPath', async () => {

@@ -129,6 +129,12 @@ export async function runWait(env: ExecutorEnv, deps: WaitDeps): Promise<number>
   };
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onTerm);
+  // as upstream: a result marked not-completed at once, so the controller waits for the outputs
+  try {
+    await deps.writeResult(taskResult({ nodeId: env.nodeId, namespace: env.namespace, workflowName: env.workflowName, workflowUID: env.workflowUID, outputs: {}, completed: false }));
+  } catch (e) {
+    logError(`failed to create the task result ${env.namespace}/${env.nodeId}: ${(e as Error).message}`);
+  }
   const names = mainContainers(env.template);
   const { codes, reason } = await waitForContainers(env, names, { graceMs: deps.graceMs ?? 10_000, pollMs: deps.pollMs ?? 250, stopped: () => stopped });
   const mainCode = codes.main ?? codes[names[names.length - 1]];
