@@ -18,6 +18,7 @@ Usage:
   argoexec wait                  the pod's sidecar: collects outputs, saves artifacts, writes the WorkflowTaskResult
   argoexec resource ACTION       resource templates: get|create|apply|delete|replace|patch of /tmp/manifest.yaml
   argoexec data                  data templates: artifact listing and transformations
+  argoexec artifact delete       artifact GC: deletes the artifacts in ARGO_ARTIFACTS (JSON list)
   argoexec version
 
 The pod's environment (ARGO_TEMPLATE, ARGO_NODE_ID, ARGO_WORKFLOW_NAME, …) tells it what to do.
@@ -56,6 +57,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'data': {
         const { runData } = await import('./data.js');
         return await runData(env, secret);
+      }
+      case 'artifact': {
+        const { runArtifact } = await import('./gc.js');
+        return await runArtifact(env, rest, secret);
       }
       case 'agent':
         logError('argoexec agent: http templates run in their own pod here (the agent is not built)');

@@ -13,8 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { applyMode, archive, detect, inputLocation, loadArtifact, outputLocation, renderKey, saveArtifact, unpack, type ArtifactRepository } from './index.js';
+import { applyMode, archive, deleteArtifact, detect, inputLocation, loadArtifact, outputLocation, renderKey, saveArtifact, unpack, type ArtifactRepository } from './index.js';
 import { authURL } from './fetch.js';
+import { artifactsToDelete } from '../gc.js';
 import { endpointURL } from './s3.js';
 
 const MINIO = fileURLToPath(new URL('../../../node-agent/dist/programs/minio.js', import.meta.url));
@@ -185,6 +186,20 @@ describe('drivers against real servers', { skip: !existsSync(MINIO) ? `${MINIO} 
     assert.equal(rec.s3?.key, 'wf/wf-123/nonesrc');
     await loadArtifact({ name: 'n', path: '/x', archive: { none: {} }, s3: rec.s3 }, repo, join(dir, 'noneback'), secret);
     assert.deepEqual(tree(join(dir, 'noneback')), ['2.txt=two', 'a/1.txt=one']);
+    // subPath: one file of a directory artifact
+    await loadArtifact({ name: 'n', path: '/x', subPath: 'a/1.txt', s3: rec.s3 }, repo, join(dir, 'sub.txt'), secret);
+    assert.equal(readFileSync(join(dir, 'sub.txt'), 'utf8'), 'one');
+  });
+  it('S3: artifact GC deletes an object, or every object of a directory', async () => {
+    writeFileSync(join(dir, 'gc.txt'), 'gc');
+    const one = await saveArtifact({ name: 'g', path: '/tmp/gc.txt', archive: { none: {} } }, repo, join(dir, 'gc.txt'), vars, secret);
+    assert.equal(await deleteArtifact({ name: 'g', s3: one.s3 }, repo, secret), 1);
+    assert.equal(await loadArtifact({ name: 'g', optional: true, s3: one.s3 }, repo, join(dir, 'gc-back'), secret), false);
+    assert.equal(await deleteArtifact({ name: 'n', s3: { key: 'wf/wf-123/nonesrc' } }, repo, secret), 2);
+    assert.equal(existsSync(join(dir, 'minio', 'my-bucket', 'wf', 'wf-123', 'nonesrc', '2.txt')), false);
+    assert.equal(await deleteArtifact({ name: 'n', s3: { key: 'wf/wf-123/nonesrc' } }, repo, secret), 0);
+    assert.deepEqual(artifactsToDelete('[{"name":"a","s3":{"key":"k"}}]', ['f'], () => '{"artifacts":[{"name":"b"}]}').map((a) => a.name), ['a', 'b']);
+    assert.throws(() => artifactsToDelete('{', []), /ARGO_ARTIFACTS is not valid JSON/);
   });
   it('S3: an absent optional artifact is skipped, an absent required one fails naming the key; bad credentials name the endpoint', async () => {
     assert.equal(await loadArtifact({ name: 'o', optional: true, s3: { key: 'no/such' } }, repo, join(dir, 'o'), secret), false);

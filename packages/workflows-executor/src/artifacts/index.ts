@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Artifact, ArtifactRepository, SecretReader } from './types.js';
 import { inputLocation, outputLocation, type KeyVars } from './repository.js';
 import { applyMode, unpack } from './archive.js';
-import { s3Client, s3Download, s3Upload } from './s3.js';
+import { s3Client, s3Delete, s3Download, s3Upload } from './s3.js';
 import { gitClone, httpDownload } from './fetch.js';
 
 export * from './types.js';
@@ -64,4 +64,16 @@ export async function saveArtifact(a: Artifact, repo: ArtifactRepository | undef
     client.destroy();
   }
   return recorded;
+}
+
+/** Deletes a saved artifact (artifact GC); a key-only artifact is resolved against the repository. */
+export async function deleteArtifact(a: Artifact, repo: ArtifactRepository | undefined, secret: SecretReader): Promise<number> {
+  const loc = inputLocation({ ...a, subPath: undefined }, repo);
+  if (loc.kind !== 's3') throw new Error(`artifact ${a.name}: only S3 artifacts can be garbage-collected here`);
+  const client = await s3Client(loc.s3, secret);
+  try {
+    return await s3Delete(client, loc.s3);
+  } finally {
+    client.destroy();
+  }
 }
