@@ -18,6 +18,7 @@ Usage:
   argoexec wait                  the pod's sidecar: collects outputs, saves artifacts, writes the WorkflowTaskResult
   argoexec resource ACTION       resource templates: get|create|apply|delete|replace|patch of /tmp/manifest.yaml
   argoexec data                  data templates: artifact listing and transformations
+  argoexec agent                 http templates, in the node's own pod
   argoexec artifact delete       artifact GC: deletes the artifacts in ARGO_ARTIFACTS (JSON list)
   argoexec version
 
@@ -62,9 +63,10 @@ export async function main(argv: string[]): Promise<number> {
         const { runArtifact } = await import('./gc.js');
         return await runArtifact(env, rest, secret);
       }
-      case 'agent':
-        logError('argoexec agent: http templates run in their own pod here (the agent is not built)');
-        return 1;
+      case 'agent': {
+        const { runAgent } = await import('./agent.js');
+        return await runAgent(env, secret);
+      }
       default:
         logError(`unknown command "${cmd}"\n${HELP}`);
         return 1;

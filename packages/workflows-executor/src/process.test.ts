@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FLOTILLA_MAIN } from './init.js';
 import { commandOf, resolveImageCommand } from './emissary.js';
-import { collectOutputs, waitForContainers } from './wait.js';
+import { collectOutputs, stopSidecars, waitForContainers } from './wait.js';
 import { parseEnv } from './env.js';
 
 let root: string;
@@ -114,6 +114,19 @@ describe('argoexec as processes', { skip, concurrency: false }, () => {
     const res = await p;
     assert.equal(res.code, 137);
     assert.equal(readFileSync(r('/var/run/argo/ctr/sigf/exitcode'), 'utf8'), '137');
+  });
+
+  it('wait stops sidecars when main is done (SIGTERM through their emissary)', async () => {
+    const p = argoexec(['emissary', '--', 'sh', '-c', 'echo ready; exec sleep 30'], envFor({}, { ARGO_CONTAINER_NAME: 'side' }));
+    for (let i = 0; i < 100 && !(p as any).output().includes('ready'); i++) await sleep(50);
+    process.env.FLOTILLA_POD_ROOT = root;
+    try {
+      await stopSidecars(['side'], 20_000, 50);
+    } finally {
+      delete process.env.FLOTILLA_POD_ROOT;
+    }
+    assert.equal((await p).code, 143);
+    assert.equal(readFileSync(r('/var/run/argo/ctr/side/exitcode'), 'utf8'), '143');
   });
 
   it('containerSet: a container waits for its dependencies and does not run after a failed one', async () => {

@@ -5,7 +5,7 @@
  * output artifacts (and main's log with archiveLogs), and creates or updates the
  * WorkflowTaskResult named after the node.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorEnv } from './env.js';
@@ -57,6 +57,31 @@ export async function waitForContainers(env: ExecutorEnv, names: string[], o: { 
     if (f !== undefined) codes[n] = Number(f.toString().trim());
   }
   return { codes, reason };
+}
+
+/** Asks the sidecars' emissaries for SIGTERM, then SIGKILL after the grace period. */
+export async function stopSidecars(names: string[], graceMs: number, pollMs: number): Promise<void> {
+  const pending = () => names.filter((n) => !existsSync(local(exitCodeFile(n))));
+  const signal = (n: number) => {
+    for (const c of pending()) {
+      try {
+        mkdirSync(local(`/var/run/argo/ctr/${c}`), { recursive: true });
+        writeFileSync(local(signalFile(c)), String(n));
+      } catch {
+        /* not there */
+      }
+    }
+  };
+  if (!pending().length) return;
+  log(`stopping sidecars ${pending().join(', ')} (SIGTERM)`);
+  signal(15);
+  const start = Date.now();
+  while (pending().length && Date.now() - start < graceMs) await sleep(pollMs);
+  if (!pending().length) return;
+  log(`killing sidecars ${pending().join(', ')} (SIGKILL)`);
+  signal(9);
+  const k = Date.now();
+  while (pending().length && Date.now() - k < 5000) await sleep(pollMs);
 }
 
 /** Collects and saves the outputs of main; errors are collected, not thrown. */
@@ -138,6 +163,9 @@ export async function runWait(env: ExecutorEnv, deps: WaitDeps): Promise<number>
   const names = mainContainers(env.template);
   const { codes, reason } = await waitForContainers(env, names, { graceMs: deps.graceMs ?? 10_000, pollMs: deps.pollMs ?? 250, stopped: () => stopped });
   const mainCode = codes.main ?? codes[names[names.length - 1]];
+  // sidecars end with main (upstream: wait kills them), so the pod completes
+  const sidecars = ((env.template.sidecars as { name?: string }[] | undefined) ?? []).map((c, i) => c.name ?? `sidecar-${i}`);
+  const stopping = sidecars.length ? stopSidecars(sidecars, deps.graceMs ?? 10_000, deps.pollMs ?? 250) : Promise.resolve();
   log(`main container(s) finished: ${names.map((n) => `${n}=${codes[n] ?? '?'}`).join(' ')}`);
   const { outputs, errors } = await collectOutputs(env, mainCode, deps.secret);
   const progress = parseProgress(readOpt(local(env.progressFile))?.toString());
@@ -148,6 +176,7 @@ export async function runWait(env: ExecutorEnv, deps: WaitDeps): Promise<number>
   } catch (e) {
     errors.push(`failed to write the task result ${env.namespace}/${env.nodeId}: ${(e as Error).message}`);
   }
+  await stopping;
   if (errors.length) {
     for (const e of errors) logError(e);
     try {
