@@ -26,6 +26,8 @@ export async function s3Client(s3: S3Artifact, secret: SecretReader): Promise<S3
   } else if (!s3.useSDKCreds) {
     throw new Error('s3: accessKeySecret and secretKeySecret are required (or useSDKCreds)');
   }
+  // the SDK's notice about future Node.js versions is not the pod's business (it would fill every wait log)
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
     endpoint: endpointURL(s3.endpoint, s3.insecure),
     region: s3.region || 'us-east-1',
