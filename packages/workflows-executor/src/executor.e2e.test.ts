@@ -54,6 +54,22 @@ function workflowPod(o: { name: string; wf: { name: string; uid: string }; nodeI
   ];
   const varRun = { name: 'var-run-argo', mountPath: '/var/run/argo' };
   const secret = { name: 'my-minio-cred', mountPath: '/argo/secret/my-minio-cred', readOnly: true };
+  // upstream's layout, as the controller's pod builder makes it: the script in an emptyDir at
+  // /argo/staging, input artifacts in an emptyDir at /argo/inputs/artifacts mounted at each path
+  const volumes: object[] = [{ name: 'var-run-argo', emptyDir: {} }, { name: 'my-minio-cred', secret: { secretName: 'my-minio-cred' } }];
+  const initMounts: object[] = [varRun, secret];
+  const mainMounts: object[] = [varRun];
+  if (o.template.script) {
+    volumes.push({ name: 'argo-staging', emptyDir: {} });
+    initMounts.push({ name: 'argo-staging', mountPath: '/argo/staging' });
+    mainMounts.push({ name: 'argo-staging', mountPath: '/argo/staging' });
+  }
+  const inArts = ((o.template.inputs as { artifacts?: { name: string; path: string }[] } | undefined)?.artifacts ?? []);
+  if (inArts.length) {
+    volumes.push({ name: 'input-artifacts', emptyDir: {} });
+    initMounts.push({ name: 'input-artifacts', mountPath: '/argo/inputs/artifacts' });
+    for (const a of inArts) mainMounts.push({ name: 'input-artifacts', mountPath: a.path, subPath: a.name });
+  }
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -66,11 +82,11 @@ function workflowPod(o: { name: string; wf: { name: string; uid: string }; nodeI
     },
     spec: {
       restartPolicy: 'Never',
-      volumes: [{ name: 'var-run-argo', emptyDir: {} }, { name: 'my-minio-cred', secret: { secretName: 'my-minio-cred' } }],
-      initContainers: [{ name: 'init', image: EXEC_IMAGE, command: ['argoexec', 'init'], env: env('init'), volumeMounts: [varRun, secret] }],
+      volumes,
+      initContainers: [{ name: 'init', image: EXEC_IMAGE, command: ['argoexec', 'init'], env: env('init'), volumeMounts: initMounts }],
       containers: [
         { name: 'wait', image: EXEC_IMAGE, command: ['argoexec', 'wait'], env: env('wait'), volumeMounts: [varRun, secret] },
-        { name: 'main', image: o.image, command: ['/var/run/argo/argoexec', 'emissary', '--', ...o.command], env: env('main'), volumeMounts: [varRun] },
+        { name: 'main', image: o.image, command: ['/var/run/argo/argoexec', 'emissary', '--', ...o.command], env: env('main'), volumeMounts: mainMounts },
       ],
     },
   };
@@ -164,7 +180,7 @@ describe('argoexec in workflow pods on flotilla up', { skip, timeout: 300_000, c
           { name: 'gone', path: '/tmp/gone', optional: true, s3: { key: 'no/such/key.tgz' } },
         ],
       },
-      script: { image: 'busybox', command: ['sh'], source: 'cat /tmp/in/sub/f.txt /tmp/note.txt /tmp/web.txt; stat -c %a /tmp/note.txt; test -e /tmp/gone || echo no-gone; exit 3' },
+      script: { image: 'busybox', command: ['sh'], source: 'cat /tmp/in/sub/f.txt /tmp/note.txt /tmp/web.txt; stat -c %a /tmp/note.txt; [ -z \"$(ls -A /tmp/gone 2>/dev/null)\" ] && echo no-gone; exit 3' },
     };
     await k(['apply', '-f', '-'], { input: JSON.stringify(workflowPod({ name: 'wf-exec-consume', wf, nodeId: 'wf-exec-2', template, image: 'busybox', command: ['sh', '/argo/staging/script'], includeResult: true })) });
     const tr = await taskResultOf('wf-exec-2');
