@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FLOTILLA_MAIN } from './init.js';
 import { commandOf, resolveImageCommand } from './emissary.js';
-import { collectOutputs, stopSidecars, waitForContainers } from './wait.js';
+import { collectOutputs, runWait, stopSidecars, waitForContainers } from './wait.js';
 import { parseEnv } from './env.js';
 
 let root: string;
@@ -165,6 +165,32 @@ describe('argoexec as processes', { skip, concurrency: false }, () => {
       assert.deepEqual(ok.errors, ['failed to get output parameter q: open /y: no such file or directory']);
       // a failed main: missing outputs are not the executor's error
       assert.deepEqual((await collectOutputs(e2, 1, () => async () => '')).errors, []);
+    } finally {
+      delete process.env.FLOTILLA_POD_ROOT;
+    }
+  });
+
+  it('wait: not-completed result at once, progress while main runs, outputs when it ends', async () => {
+    process.env.FLOTILLA_POD_ROOT = root;
+    try {
+      rmSync(r('/var/run/argo/ctr/main'), { recursive: true, force: true });
+      mkdirSync(r('/var/run/argo/ctr/main'), { recursive: true });
+      writeFileSync(r('/var/run/argo/ctr/main/stdout'), 'out\n');
+      const env = parseEnv({ ARGO_TEMPLATE: '{"container":{"image":"busybox"}}', ARGO_INCLUDE_SCRIPT_OUTPUT: 'true', ARGO_NODE_ID: 'n1', ARGO_WORKFLOW_NAME: 'wf', ARGO_WORKFLOW_UID: 'u', ARGO_PROGRESS_FILE: '/var/run/argo/progress' }, () => 'argo');
+      const writes: any[] = [];
+      const done = runWait(env, { secret: () => async () => '', writeResult: async (o) => void writes.push(structuredClone(o)), pollMs: 20, progressEveryMs: 50 });
+      await sleep(200);
+      writeFileSync(r('/var/run/argo/progress'), '1/2');
+      for (let i = 0; i < 100 && !writes.some((w) => w.progress === '1/2'); i++) await sleep(20);
+      writeFileSync(r('/var/run/argo/progress'), '2/2');
+      writeFileSync(r('/var/run/argo/ctr/main/exitcode'), '0');
+      assert.equal(await done, 0);
+      const labels = writes.map((w) => `${w.metadata.labels['workflows.argoproj.io/report-outputs-completed']}:${w.progress ?? ''}`);
+      assert.equal(labels[0], 'false:');
+      assert.ok(labels.includes('false:1/2'), labels.join(' '));
+      assert.equal(labels[labels.length - 1], 'true:2/2');
+      assert.deepEqual(writes[writes.length - 1].outputs, { exitCode: '0', result: 'out' });
+      assert.equal(writes[writes.length - 1].metadata.name, 'n1');
     } finally {
       delete process.env.FLOTILLA_POD_ROOT;
     }

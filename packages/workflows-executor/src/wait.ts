@@ -24,10 +24,11 @@ export interface WaitDeps {
   /** grace between SIGTERM and SIGKILL of main at the deadline or on stop */
   graceMs?: number;
   pollMs?: number;
+  progressEveryMs?: number;
 }
 
 /** Waits until every container wrote its exit code; signals them at the deadline or on SIGTERM. */
-export async function waitForContainers(env: ExecutorEnv, names: string[], o: { graceMs: number; pollMs: number; stopped: () => boolean }): Promise<{ codes: Record<string, number>; reason?: string }> {
+export async function waitForContainers(env: ExecutorEnv, names: string[], o: { graceMs: number; pollMs: number; stopped: () => boolean; tick?: () => Promise<void> }): Promise<{ codes: Record<string, number>; reason?: string }> {
   let reason: string | undefined;
   let termAt = 0;
   let killed = false;
@@ -49,6 +50,7 @@ export async function waitForContainers(env: ExecutorEnv, names: string[], o: { 
       signal(9);
       killed = true;
     } else if (killed && Date.now() - termAt > o.graceMs + 10_000) break; // the emissary itself is gone
+    if (o.tick) await o.tick();
     await sleep(o.pollMs);
   }
   const codes: Record<string, number> = {};
@@ -161,7 +163,22 @@ export async function runWait(env: ExecutorEnv, deps: WaitDeps): Promise<number>
     logError(`failed to create the task result ${env.namespace}/${env.nodeId}: ${(e as Error).message}`);
   }
   const names = mainContainers(env.template);
-  const { codes, reason } = await waitForContainers(env, names, { graceMs: deps.graceMs ?? 10_000, pollMs: deps.pollMs ?? 250, stopped: () => stopped });
+  // progress (ARGO_PROGRESS_FILE) is reported while main runs, at most every few seconds
+  let lastProgress: string | undefined;
+  let lastCheck = 0;
+  const tick = async () => {
+    if (Date.now() - lastCheck < (deps.progressEveryMs ?? 3000)) return;
+    lastCheck = Date.now();
+    const progress = parseProgress(readOpt(local(env.progressFile))?.toString());
+    if (!progress || progress === lastProgress) return;
+    lastProgress = progress;
+    try {
+      await deps.writeResult(taskResult({ nodeId: env.nodeId, namespace: env.namespace, workflowName: env.workflowName, workflowUID: env.workflowUID, outputs: {}, progress, completed: false }));
+    } catch (e) {
+      logError(`failed to report progress: ${(e as Error).message}`);
+    }
+  };
+  const { codes, reason } = await waitForContainers(env, names, { graceMs: deps.graceMs ?? 10_000, pollMs: deps.pollMs ?? 250, stopped: () => stopped, tick });
   const mainCode = codes.main ?? codes[names[names.length - 1]];
   // sidecars end with main (upstream: wait kills them), so the pod completes
   const sidecars = ((env.template.sidecars as { name?: string }[] | undefined) ?? []).map((c, i) => c.name ?? `sidecar-${i}`);
