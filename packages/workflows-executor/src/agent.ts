@@ -8,7 +8,7 @@ import { evaluateArgo } from '@flotilla/expr';
 import type { ExecutorEnv } from './env.js';
 import { exitCodeFile, local, stdoutFile } from './paths.js';
 import type { SecretReader } from './artifacts/types.js';
-import { writeAtomic } from './init.js';
+import { writeAtomic } from './fsutil.js';
 import { taskResult } from './outputs.js';
 import { upsertTaskResult } from './kube.js';
 import { log, logError } from './log.js';

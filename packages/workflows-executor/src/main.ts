@@ -4,10 +4,6 @@
  * `resource ACTION` (resource templates), `data` (data templates).
  */
 import { parseEnv } from './env.js';
-import { runInit } from './init.js';
-import { runEmissary } from './emissary.js';
-import { runWait } from './wait.js';
-import { kube, secretReader, upsertTaskResult } from './kube.js';
 import { logError } from './log.js';
 
 const HELP = `argoexec: Argo Workflows' executor (Flotilla)
@@ -42,18 +38,21 @@ export async function main(argv: string[]): Promise<number> {
     logError((e as Error).message);
     return 1;
   }
+  // each command loads only what it needs (the emissary starts in every pod: no SDK, no API client)
+  const kubeMod = () => import('./kube.js');
+  const { secretReader } = await import('./secrets.js');
   const secret = () => secretReader(env.namespace);
   try {
     switch (cmd) {
       case 'init':
-        return await runInit(env, secret);
+        return await (await import('./init.js')).runInit(env, secret);
       case 'emissary':
-        return await runEmissary(env, rest);
+        return await (await import('./emissary.js')).runEmissary(env, rest);
       case 'wait':
-        return await runWait(env, { secret, writeResult: upsertTaskResult });
+        return await (await import('./wait.js')).runWait(env, { secret, writeResult: (await kubeMod()).upsertTaskResult });
       case 'resource': {
         const { runResource } = await import('./resource.js');
-        return await runResource(env, rest, kube);
+        return await runResource(env, rest, (await kubeMod()).kube);
       }
       case 'data': {
         const { runData } = await import('./data.js');

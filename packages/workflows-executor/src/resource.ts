@@ -15,7 +15,7 @@ import type { KubeClient } from '@flotilla/kube-runtime';
 import type { ExecutorEnv } from './env.js';
 import { MANIFEST, exitCodeFile, inputArtifactFile, local, outputParamFile, stagedManifest } from './paths.js';
 import { evaluateConditions, parseCondition } from './conditions.js';
-import { writeAtomic } from './init.js';
+import { writeAtomic } from './fsutil.js';
 import { taskResult } from './outputs.js';
 import { upsertTaskResult } from './kube.js';
 import { log, logError } from './log.js';
