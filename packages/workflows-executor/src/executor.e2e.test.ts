@@ -205,7 +205,7 @@ describe('argoexec in workflow pods on flotilla up', { skip, timeout: 300_000, c
     assert.ok(Date.now() - Date.parse(deadline) < 60_000);
   });
 
-  it('runs a resource template: creates a ConfigMap owned by the workflow, waits for its condition, outputs by jsonPath', async () => {
+  it('runs resource templates: creates a ConfigMap owned by the workflow, waits for its condition, outputs by jsonPath and jqFilter; a JSON patch', async () => {
     const manifest = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: made-by-argoexec\ndata:\n  state: ready\n';
     const template = {
       name: 'res',
@@ -223,5 +223,13 @@ describe('argoexec in workflow pods on flotilla up', { skip, timeout: 300_000, c
     assert.deepEqual(tr.outputs.parameters.map((p: any) => `${p.name}=${p.value}`), [`uid=${cm.metadata.uid}`, 'state=ready']);
     assert.equal(cm.metadata.ownerReferences[0].uid, wf.uid);
     assert.equal((await podDone('wf-exec-res')).status.phase, 'Succeeded');
+    // a JSON patch names its target in flags, as upstream's k8s-patch-json-pod example does
+    const patch = { name: 'patch', resource: { action: 'patch', mergeStrategy: 'json', flags: ['configmap', 'made-by-argoexec'], manifest: '- op: add\n  path: /data/patched\n  value: "yes"\n' } };
+    const pp = workflowPod({ name: 'wf-exec-patch', wf, nodeId: 'wf-exec-5', template: patch, image: EXEC_IMAGE, command: [] });
+    (pp.spec.containers[1] as any).command = ['argoexec', 'resource', 'patch'];
+    await k(['apply', '-f', '-'], { input: JSON.stringify(pp) });
+    const tr2 = await taskResultOf('wf-exec-5');
+    assert.equal(tr2.message, undefined, tr2.message);
+    assert.equal(JSON.parse(await k(['get', 'configmap', 'made-by-argoexec', '-n', NS, '-o', 'json'])).data.patched, 'yes');
   });
 });

@@ -13,8 +13,9 @@ describe('resource templates', () => {
   it('runs kubectl as upstream does', () => {
     assert.deepEqual(kubectlArgs('create', 'f.json', { namespace: 'ns' }), ['create', '-f', 'f.json', '-n', 'ns', '-o', 'json']);
     assert.deepEqual(kubectlArgs('delete', 'f.json', { namespace: 'ns', flags: ['--wait=false'] }), ['delete', '-f', 'f.json', '-n', 'ns', '--ignore-not-found', '--wait=false']);
-    assert.deepEqual(kubectlArgs('patch', 'f.json', { namespace: 'ns', mergeStrategy: 'json', patch: '[]' }), ['patch', '-f', 'f.json', '-n', 'ns', '--type', 'json', '-p', '[]', '-o', 'json']);
     assert.deepEqual(kubectlArgs('patch', 'f.json', { namespace: 'ns', patch: '{}' }).slice(5, 7), ['--type', 'strategic']);
+    assert.deepEqual(kubectlArgs('patch', 'f.json', { namespace: 'ns', mergeStrategy: 'json', patch: '[{"op":"add"}]', flags: ['pod', 'p1'] }), ['patch', '-n', 'ns', '--type', 'json', '-p', '[{"op":"add"}]', '-o', 'json', 'pod', 'p1']);
+    assert.deepEqual(kubectlArgs('patch', 'f.json', { namespace: 'ns', mergeStrategy: 'merge', patch: '{}' }), ['patch', '-f', 'f.json', '-n', 'ns', '--type', 'merge', '-p', '{}', '-o', 'json']);
     assert.throws(() => kubectlArgs('explode', 'f', { namespace: 'n' }), /unknown resource action "explode"/);
   });
 });
