@@ -98,6 +98,13 @@ describe('argoexec as processes', { skip, concurrency: false }, () => {
     assert.equal((await argoexec(['emissary', '--'], envFor({}, { ARGO_CONTAINER_NAME: 'c3' }))).code, 1);
   });
 
+  it('a failing command that is main itself (data, resource, agent) still writes its exit code for wait', async () => {
+    const res = await argoexec(['data'], envFor({ data: {} }, { ARGO_CONTAINER_NAME: 'd1', KUBECONFIG: join(work, 'no-kubeconfig') }));
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /source.artifactPaths is required/);
+    assert.equal(readFileSync(r('/var/run/argo/ctr/d1/exitcode'), 'utf8'), '1');
+  });
+
   it('emissary forwards SIGTERM to the command and exits with its code', async () => {
     const p = argoexec(['emissary', '--', 'sh', '-c', 'trap "echo got-term; exit 42" TERM; echo ready; while true; do sleep 0.1; done'], envFor({}, { ARGO_CONTAINER_NAME: 'sig' }));
     for (let i = 0; i < 100 && !(p as any).output().includes('ready'); i++) await sleep(50);
