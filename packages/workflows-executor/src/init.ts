@@ -51,8 +51,10 @@ export async function runInit(env: ExecutorEnv, secret: () => SecretReader): Pro
     if (v !== undefined) writeAtomic(local(inputParamFile(p.name)), String(v));
   }
   const arts = (t.inputs?.artifacts ?? []) as Artifact[];
+  const manifestFrom = t.resource?.manifestFrom?.artifact?.name;
   for (const a of arts) {
-    if (!a.path) continue;
+    const isManifest = a.name === manifestFrom;
+    if (!a.path && !isManifest) continue;
     // an artifact with no location is optional-and-absent (the controller resolved nothing for it)
     const located = a.s3 || a.http || a.git || a.raw || a.gcs || a.azure || a.oss || a.hdfs || a.artifactory;
     if (!located) {
@@ -61,8 +63,9 @@ export async function runInit(env: ExecutorEnv, secret: () => SecretReader): Pro
     }
     // upstream's layout: an emptyDir at /argo/inputs/artifacts mounted in main at the artifact's path (subPath <name>)
     const upstreamDir = join('/argo/inputs/artifacts');
-    const dest = existsSync(upstreamDir) ? join(upstreamDir, a.name) : local(inputArtifactFile(a.name));
-    log(`loading input artifact ${a.name} → ${a.path}`);
+    // the manifest of a resource template (manifestFrom) stays in the shared volume for `argoexec resource`
+    const dest = existsSync(upstreamDir) && !isManifest ? join(upstreamDir, a.name) : local(inputArtifactFile(a.name));
+    log(`loading input artifact ${a.name} → ${a.path ?? '(manifest)'}`);
     const ok = await loadArtifact(a, env.artifactRepository, dest, secret());
     if (!ok) log(`optional input artifact ${a.name} is absent: skipped`);
   }

@@ -65,6 +65,10 @@ describe('argoexec as processes', { skip, concurrency: false }, () => {
     assert.equal(readFileSync(r('/var/run/argo/staging/manifest.yaml'), 'utf8'), 'kind: ConfigMap\n');
     assert.equal(readFileSync(r('/var/run/argo/inputs/parameters/p'), 'utf8'), 'v');
     assert.equal(readFileSync(r('/var/run/argo/inputs/artifacts/note'), 'utf8'), 'raw!');
+    // a resource template's manifestFrom artifact is loaded into the shared volume for `argoexec resource`
+    const mf = await argoexec(['init'], envFor({ resource: { action: 'create', manifestFrom: { artifact: { name: 'm' } } }, inputs: { artifacts: [{ name: 'm', raw: { data: 'kind: ConfigMap\nmetadata: {name: from-artifact}\n' } }] } }));
+    assert.equal(mf.code, 0, mf.stderr);
+    assert.match(readFileSync(r('/var/run/argo/inputs/artifacts/m'), 'utf8'), /from-artifact/);
     const missing = await argoexec(['init'], envFor({ inputs: { artifacts: [{ name: 'req', path: '/tmp/r' }] } }));
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /inputs.artifacts.req was not supplied/);
