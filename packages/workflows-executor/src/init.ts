@@ -19,9 +19,16 @@ export const FLOTILLA_MAIN = fileURLToPath(new URL('../../cli/dist/main.js', imp
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The launcher script: execs this Node.js and flotilla's `argoexec` (pure). */
-export function launcherScript(node: string, flotillaMain: string): string {
-  return `#!/bin/sh\n# written by \`argoexec init\`: runs Flotilla's argoexec (this installation's node and flotilla)\nexec ${q(node)} ${q(flotillaMain)} argoexec "$@"\n`;
+/** This package's bin (`flotilla argoexec` without the flotilla command's start-up). */
+export const EXECUTOR_BIN = fileURLToPath(new URL('./bin.js', import.meta.url));
+
+/**
+ * The launcher script: execs this Node.js and this installation's argoexec — its bin when given
+ * (`flotilla argoexec` minus the flotilla command's start-up), else `flotilla argoexec` (pure).
+ */
+export function launcherScript(node: string, flotillaMain: string, bin?: string): string {
+  const run = bin ? `${q(bin)}` : `${q(flotillaMain)} argoexec`;
+  return `#!/bin/sh\n# written by \`argoexec init\`: runs Flotilla's argoexec (this installation's node and flotilla)\nexec ${q(node)} ${run} "$@"\n`;
 }
 
 /** Tries to write a file where the pod may not have mounted a volume (a read-only root): true on success. */
@@ -36,7 +43,7 @@ function tryWrite(path: string, content: string, mode = 0o644): boolean {
 
 export async function runInit(env: ExecutorEnv, secret: () => SecretReader): Promise<number> {
   const t = env.template;
-  writeAtomic(local(LAUNCHER), launcherScript(process.execPath, FLOTILLA_MAIN), 0o755);
+  writeAtomic(local(LAUNCHER), launcherScript(process.execPath, FLOTILLA_MAIN, existsSync(EXECUTOR_BIN) ? EXECUTOR_BIN : undefined), 0o755);
   if (t.script?.source !== undefined) {
     writeAtomic(local(stagedScript), t.script.source, 0o755);
     // upstream's pods mount an emptyDir at /argo/staging in init and main; when there is one, write there too
