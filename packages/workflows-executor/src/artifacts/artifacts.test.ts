@@ -237,6 +237,7 @@ describe('drivers against real servers', { skip: !existsSync(MINIO) ? `${MINIO} 
     assert.equal(readFileSync(join(dir, 'h.txt'), 'utf8'), 'over http');
     assert.equal(statSync(join(dir, 'h.txt')).mode & 0o777, 0o640);
     await assert.rejects(loadArtifact({ name: 'h', http: { url: `http://127.0.0.1:${httpPort}/missing` } }, repo, join(dir, 'h2'), secret), /HTTP 404/);
+    assert.equal(await loadArtifact({ name: 'h', optional: true, http: { url: `http://127.0.0.1:${httpPort}/missing` } }, repo, join(dir, 'h3'), secret), false);
   });
   it('Git: clones a repository at a revision with the host git', async () => {
     const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' };
