@@ -187,7 +187,8 @@ export function registerStreams(router: Router<Caller>, ctx: Ctx): void {
     if (!r.res.writableEnded) r.res.end();
     return STREAMED;
   };
-  const wfShape = (ev: { type: string; object: any }, q: URLSearchParams) => filterFields({ type: ev.type, object: { ...ev.object, apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow' } }, q.get('fields'));
+  // `fields` names paths below the stream's envelope, as upstream's UI sends them: result.type,result.object.metadata.name
+  const wfShape = (ev: { type: string; object: any }, q: URLSearchParams) => filterFields({ result: { type: ev.type, object: { ...ev.object, apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow' } } }, q.get('fields')).result ?? {};
   router.add('GET', '/api/v1/workflow-events/{namespace}', watch(AR.workflows, wfShape));
   router.add('GET', '/api/v1/workflow-events', watch(AR.workflows, wfShape));
   router.add('GET', '/api/v1/stream/events/{namespace}', watch(R.events, (ev) => ({ ...ev.object, apiVersion: 'v1', kind: 'Event' })));
