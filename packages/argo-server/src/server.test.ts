@@ -448,3 +448,42 @@ test('auth mode client: the caller\'s token decides through Kubernetes RBAC (403
     await c.close();
   }
 });
+
+test('`argo server` (main) as a process: flags, HTTPS on the port, the API, exit 0 on SIGTERM; bad flags exit 1 with usage', async () => {
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const { freePort } = await import('./testenv.js');
+  const { stopProcess } = await import('@flotilla/kube-runtime/testkit');
+  const MAIN = `import('@flotilla/argo-server/main').then((m) => m.main(process.argv.slice(1))).then((c) => process.exit(c ?? 0), (e) => { console.error(e); process.exit(1); });`;
+  const cwd = fileURLToPath(new URL('..', import.meta.url));
+  const bad = spawn(process.execPath, ['--input-type=module', '-e', MAIN, '--', 'server', '--auth-mode', 'nonsense'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let badErr = '';
+  bad.stderr!.on('data', (d) => (badErr += d));
+  assert.equal(await new Promise((r) => bad.on('exit', r)), 1);
+  assert.match(badErr, /invalid mode "nonsense"[\s\S]*Usage:\n  argo server \[flags\]/);
+  await env.client.create(AR.workflows, ns, hello('in-argo') as any).catch(() => {});
+  await env.client.create(AR.workflows, 'default', { ...hello('in-default'), metadata: { name: 'in-default', namespace: 'default' } } as any);
+  const port = await freePort();
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', MAIN, '--', 'server', '--namespaced', '--auth-mode', 'server', '--auth-mode', 'client', '--port', String(port), '--kubeconfig', env.cluster.kubeconfig, '-n', ns], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  try {
+    const base = `https://127.0.0.1:${port}`;
+    const end = Date.now() + 30_000;
+    for (;;) {
+      const r = await call(base, 'GET', '/').catch(() => undefined);
+      if (r?.status === 200) break;
+      if (proc.exitCode !== null || Date.now() > end) throw new Error(`argo server did not answer: ${out}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const info = await call(base, 'GET', '/api/v1/info');
+    assert.equal(info.body.managedNamespace, ns, '--namespaced reports the managed namespace');
+    const l = await call(base, 'GET', '/api/v1/workflows/');
+    assert.equal(l.status, 200);
+    assert.ok(l.body.items.length > 0 && l.body.items.every((w: any) => w.metadata.namespace === ns), 'a list without namespace serves the managed one');
+    assert.match(out, /argo-server started/);
+  } finally {
+    assert.equal(await stopProcess(proc, 'SIGTERM'), 0, out);
+  }
+});
