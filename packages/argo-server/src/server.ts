@@ -16,6 +16,7 @@ import { registerTemplates } from './api/templates.js';
 import { registerInfo } from './api/info.js';
 import { registerStreams } from './api/stream.js';
 import { registerArchived } from './api/archived.js';
+import { registerArtifacts } from './api/artifacts.js';
 import { Archive, parseControllerConfig, persistenceOf } from './archive/index.js';
 import { Archiver } from './archiver.js';
 
@@ -89,6 +90,7 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
   registerTemplates(router, ctx);
   registerStreams(router, ctx);
   registerArchived(router, ctx);
+  registerArtifacts(router, ctx);
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     handle(ctx, auth, router, req, res).catch((e) => {
@@ -138,7 +140,7 @@ function stripBase(path: string, base: string): string {
 async function handle(ctx: Ctx, auth: Authenticator, router: Router<Caller>, raw: IncomingMessage, res: ServerResponse): Promise<void> {
   const u = new URL(raw.url ?? '/', 'http://x');
   const path = stripBase(u.pathname, ctx.opts.baseHref);
-  if (!path.startsWith('/api/') && !path.startsWith('/artifact-files/') && !path.startsWith('/oauth2/')) return serveUi(ctx, res);
+  if (!/^\/(api|artifact-files|artifacts|input-artifacts|oauth2)\//.test(path)) return serveUi(ctx, res);
   if (path.startsWith('/oauth2/')) return sendJson(res, 501, errorBody(new ApiErr(Code.Unimplemented, 'SSO is not configured: this argo-server has no OIDC support yet (the sso auth mode is a seam)')));
   const m = router.match(raw.method ?? 'GET', path);
   if (m === undefined) return sendJson(res, 404, errorBody(new ApiErr(Code.NotFound, `Not Found: ${raw.method} ${path}`)));
