@@ -89,7 +89,9 @@ test('HTTPS on the port with a self-signed certificate; GET / answers the placeh
   assert.equal(cert.issuer.CN, 'localhost', 'self-signed');
   assert.match(cert.subjectaltname, /DNS:argo-server\.argo\.svc/);
   // a verifying client refuses it (it is self-signed)
-  await assert.rejects(fetch(`${env.base}/`), /fetch failed/);
+  const { get } = await import('node:https');
+  const code = await new Promise<string>((resolve) => get(`${env.base}/`, (res) => resolve(`HTTP ${res.statusCode}`)).on('error', (e: NodeJS.ErrnoException) => resolve(String(e.code))));
+  assert.equal(code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
 });
 
 test('--secure=false serves plain HTTP; --base-href goes into the page and prefixes are accepted; a TLS Secret is served', async () => {
@@ -544,4 +546,36 @@ test('artifact downloads: an S3 output artifact (key only, resolved against the 
     await stopProcess(proc);
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('logs with follow: pods that start later are followed; the stream ends when the workflow completes', async () => {
+  await env.call('POST', `/api/v1/workflows/${ns}`, { body: { workflow: hello('followed') } });
+  const setWf = async (phase: string) => {
+    const wf = await env.client.get<any>(AR.workflows, ns, 'followed');
+    wf.status = { phase };
+    await env.client.update(AR.workflows, wf);
+  };
+  const mkPod = async (pod: string) => {
+    const p = await env.client.create<any>(R.pods, ns, { metadata: { name: pod, labels: { 'workflows.argoproj.io/workflow': 'followed' } }, spec: { nodeName: 'node-1', containers: [{ name: 'main', image: 'busybox' }] } } as any);
+    p.status = { phase: 'Running', containerStatuses: [{ name: 'main', state: { running: {} } }] };
+    logLines[`${pod}/main`] = [`from ${pod}`];
+    await env.client.update(R.pods, p, 'status');
+  };
+  await setWf('Running');
+  await mkPod('followed-1');
+  let step = 0;
+  const started = Date.now();
+  const got = await readStream(env.base, `/api/v1/workflows/${ns}/followed/log?logOptions.container=main&logOptions.follow=true`, (lines) => {
+    if (lines.length === 1 && step === 0) {
+      step = 1;
+      void (async () => {
+        await mkPod('followed-2');
+        await new Promise((r) => setTimeout(r, 1500));
+        await setWf('Succeeded');
+      })();
+    }
+    return false;
+  }, { timeoutMs: 15_000 });
+  assert.deepEqual(got.lines.map((l) => l.result.content), ['from followed-1', 'from followed-2']);
+  assert.ok(Date.now() - started < 12_000, 'the stream ended by itself after the workflow completed');
 });
