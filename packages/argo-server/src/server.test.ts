@@ -92,6 +92,10 @@ test('HTTPS on the port with a self-signed certificate; GET / answers the placeh
   const { get } = await import('node:https');
   const code = await new Promise<string>((resolve) => get(`${env.base}/`, (res) => resolve(`HTTP ${res.statusCode}`)).on('error', (e: NodeJS.ErrnoException) => resolve(String(e.code))));
   assert.equal(code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
+  // plain HTTP on the HTTPS port is told so
+  const plain = await call(env.base.replace('https:', 'http:'), 'GET', '/api/v1/version');
+  assert.equal(plain.status, 400);
+  assert.match(plain.text, /Client sent an HTTP request to an HTTPS server/);
 });
 
 test('--secure=false serves plain HTTP; --base-href goes into the page and prefixes are accepted; a TLS Secret is served', async () => {

@@ -5,7 +5,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { R, type KubeClient } from '@flotilla/kube-runtime';
 import { ApiErr, Code, errorBody, fromKube, httpStatus, readBody, Router, sendJson, STREAMED, type Req } from './http.js';
 import { Authenticator, DEFAULT_OPTIONS, type Caller, type Ctx, type ServerOptions } from './context.js';
@@ -107,11 +107,30 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
     server = createHttpsServer({ cert: kp.cert, key: kp.key, minVersion: 'TLSv1.2' }, handler) as unknown as HttpServer;
   } else server = createHttpServer(handler);
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.address, () => resolve());
+  // one port: with --secure, a TLS handshake goes to the HTTPS server and plain HTTP gets Go's answer for it
+  const plainOnTls = createHttpServer((_req, res) => {
+    res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+    res.end('Client sent an HTTP request to an HTTPS server.\n');
   });
-  const port = (server.address() as AddressInfo).port;
+  const sockets = new Set<Socket>();
+  const front: NetServer = opts.secure
+    ? createNetServer((sock: Socket) => {
+        sockets.add(sock);
+        sock.on('close', () => sockets.delete(sock));
+        sock.on('error', () => sock.destroy());
+        sock.once('readable', () => {
+          const first = sock.read(1) as Buffer | null;
+          if (!first) return void sock.destroy();
+          sock.unshift(first);
+          (first[0] === 0x16 ? server : plainOnTls).emit('connection', sock);
+        });
+      })
+    : (server as unknown as NetServer);
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject);
+    front.listen(opts.port, opts.address, () => resolve());
+  });
+  const port = (front.address() as AddressInfo).port;
   log.info('argo-server started', { url: `${opts.secure ? 'https' : 'http'}://localhost:${port}`, authModes: opts.authModes, namespaced: opts.namespaced, managedNamespace: opts.managedNamespace, baseHref: opts.baseHref, tls: tlsSource });
   return {
     ctx,
@@ -119,8 +138,12 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
     url: `${opts.secure ? 'https' : 'http'}://127.0.0.1:${port}`,
     async close() {
       clearInterval(configTimer);
-      await new Promise<void>((r) => server.close(() => r()));
-      server.closeAllConnections();
+      await new Promise<void>((r) => {
+        front.close(() => r());
+        server.closeAllConnections();
+        plainOnTls.closeAllConnections();
+        for (const s of sockets) s.destroy();
+      });
       await archiver?.stop();
       await ctx.archive?.close().catch(() => {});
       auth.close();
