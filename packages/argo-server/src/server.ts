@@ -80,7 +80,12 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
     }
   };
   await readConfig();
-  const configTimer = setInterval(() => void readConfig(), 30_000);
+  let reading = false;
+  const configTimer = setInterval(() => {
+    if (reading) return;
+    reading = true;
+    void readConfig().finally(() => (reading = false));
+  }, 30_000);
   configTimer.unref();
 
   const auth = new Authenticator(ctx);
