@@ -78,6 +78,8 @@ test('HTTPS on the port with a self-signed certificate; GET / answers the placeh
   assert.equal(r.status, 200);
   assert.match(r.text, /Argo Workflows/);
   assert.match(r.text, /<base href="\/">/);
+  assert.equal(r.headers['x-frame-options'], 'DENY');
+  assert.equal(r.headers['strict-transport-security'], 'max-age=31536000');
   const cert = await new Promise<any>((resolve, reject) => {
     const s = connect({ host: '127.0.0.1', port: env.server.port, rejectUnauthorized: false }, () => {
       resolve(s.getPeerCertificate());
@@ -99,7 +101,7 @@ test('HTTPS on the port with a self-signed certificate; GET / answers the placeh
 });
 
 test('--secure=false serves plain HTTP; --base-href goes into the page and prefixes are accepted; a TLS Secret is served', async () => {
-  const plain = await startServer(env.client, { namespace: ns, port: 0, address: '127.0.0.1', secure: false, baseHref: '/argo/', authModes: ['server'], log: { debug() {}, info() {}, warn() {}, error() {} } });
+  const plain = await startServer(env.client, { namespace: ns, port: 0, address: '127.0.0.1', secure: false, baseHref: '/argo/', authModes: ['server'], accessControlAllowOrigin: 'https://ui.example', xFrameOptions: '', log: { debug() {}, info() {}, warn() {}, error() {} } });
   try {
     const r = await call(plain.url, 'GET', '/argo/');
     assert.equal(r.status, 200);
@@ -107,6 +109,12 @@ test('--secure=false serves plain HTTP; --base-href goes into the page and prefi
     const v = await call(plain.url, 'GET', '/argo/api/v1/version');
     assert.equal(v.status, 200);
     assert.match(v.body.version, /^v3\./);
+    assert.equal(v.headers['access-control-allow-origin'], 'https://ui.example');
+    assert.equal(v.headers['strict-transport-security'], undefined, 'no HSTS over plain HTTP');
+    assert.equal(v.headers['x-frame-options'], undefined);
+    const pre = await call(plain.url, 'OPTIONS', '/api/v1/workflows/argo', { headers: { 'access-control-request-headers': 'authorization' } });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers['access-control-allow-headers'], 'authorization');
   } finally {
     await plain.close();
   }

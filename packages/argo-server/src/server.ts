@@ -98,6 +98,16 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
   registerArtifacts(router, ctx);
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
+    if (opts.xFrameOptions) res.setHeader('x-frame-options', opts.xFrameOptions);
+    if (opts.secure && opts.hsts) res.setHeader('strict-transport-security', 'max-age=31536000');
+    if (opts.accessControlAllowOrigin) {
+      res.setHeader('access-control-allow-origin', opts.accessControlAllowOrigin);
+      res.setHeader('access-control-allow-credentials', 'true');
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, { 'access-control-allow-methods': 'GET, POST, PUT, DELETE, OPTIONS', 'access-control-allow-headers': String(req.headers['access-control-request-headers'] ?? 'Authorization, Content-Type'), 'access-control-max-age': '600' });
+        return void res.end();
+      }
+    }
     handle(ctx, auth, router, req, res).catch((e) => {
       log.error('request failed', { error: (e as Error).stack ?? String(e), path: req.url });
       if (!res.headersSent) sendJson(res, 500, errorBody(new ApiErr(Code.Internal, (e as Error).message)));
@@ -207,6 +217,6 @@ function serveUi(ctx: Ctx, res: ServerResponse): void {
 <html lang="en"><head><meta charset="utf-8"><title>Argo</title><base href="${base.replace(/"/g, '&quot;')}"></head>
 <body><h1>Argo Workflows</h1><p>The web UI is not part of this build yet. Use the <code>argo</code> CLI, or the REST API under <code>api/v1</code> (e.g. <a href="api/v1/version">api/v1/version</a>).</p></body></html>
 `;
-  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'x-frame-options': 'DENY', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
