@@ -17,6 +17,7 @@ export const VAR_RUN_ARGO = '/var/run/argo';
 export const EMISSARY = `${VAR_RUN_ARGO}/argoexec`;
 export const STAGING = '/argo/staging';
 export const INPUT_ARTIFACTS = '/argo/inputs/artifacts';
+export const SECRETS = '/argo/secret';
 const NO_DEADLINE = '0001-01-01T00:00:00Z';
 
 type Obj = Record<string, unknown>;
@@ -201,6 +202,16 @@ export function buildPod(p: PodToCreate, wf: Workflow, cfg: PodBuildConfig = {})
     if (n) userVolumes.push({ name: n, persistentVolumeClaim: { claimName: `${wfName}-${n}` } });
   }
   for (const v of userVolumes) if (!volumes.some((x) => x.name === v.name)) volumes.push(v);
+  // Secrets the artifact repository and the template's artifacts name are mounted into init and wait at
+  // /argo/secret/<secret name>/<key> (upstream's layout: the executor needs no RBAC on Secrets)
+  const execMounts: VolumeMount[] = [];
+  for (const secret of secretNames([cfg.artifactRepository, t.inputs?.artifacts, t.outputs?.artifacts, t.archiveLocation])) {
+    const vol = `argo-secret-${secret}`.slice(0, 63).replace(/[^a-z0-9-]/g, '-').replace(/-+$/, '');
+    if (volumes.some((x) => x.name === vol)) continue;
+    volumes.push({ name: vol, secret: { secretName: secret } });
+    execMounts.push({ name: vol, mountPath: `${SECRETS}/${secret}`, readOnly: true });
+  }
+  initMounts.push(...execMounts);
 
   const main: PodContainer[] = [];
   switch (p.kind) {
@@ -257,7 +268,7 @@ export function buildPod(p: PodToCreate, wf: Workflow, cfg: PodBuildConfig = {})
   let podSpec: Obj = {
     restartPolicy: 'Never',
     initContainers: [withEnv(executorContainer('init', ['init']), initMounts), ...userInit],
-    containers: [withEnv(executorContainer('wait', ['wait'])), ...main.map((c, i) => withEnv(c, i === 0 || p.kind === 'containerSet' ? mainMounts : [])), ...sidecars.map((c) => withEnv(c))],
+    containers: [withEnv(executorContainer('wait', ['wait']), execMounts), ...main.map((c, i) => withEnv(c, i === 0 || p.kind === 'containerSet' ? mainMounts : [])), ...sidecars.map((c) => withEnv(c))],
     volumes,
   };
   const sa = p.serviceAccountName ?? t.serviceAccountName ?? spec.serviceAccountName;
@@ -337,4 +348,18 @@ export function imageRepo(image: string): string {
 
 export function knownImageCommand(image: string): string[] | undefined {
   return KNOWN_IMAGE_COMMANDS[imageRepo(image)];
+}
+
+/** Names of the Secrets referenced (`{name, key}` under a key ending in `Secret`) anywhere in the given values. */
+export function secretNames(values: unknown[]): string[] {
+  const out = new Set<string>();
+  const walk = (v: unknown, key: string) => {
+    if (Array.isArray(v)) return v.forEach((x) => walk(x, ''));
+    if (!v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (/Secret$/.test(key) && typeof o.name === 'string' && o.name) out.add(o.name);
+    for (const [k, x] of Object.entries(o)) walk(x, k);
+  };
+  for (const v of values) walk(v, '');
+  return [...out];
 }
