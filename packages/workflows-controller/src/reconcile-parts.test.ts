@@ -89,6 +89,9 @@ test('cron: runs when due, concurrencyPolicy, suspend, deadline, history limits,
   assert.equal(p.run?.toISOString(), '2026-01-01T00:01:00.000Z');
   assert.equal(p.status.lastScheduledTime, '2026-01-01T00:01:00Z');
   assert.equal(p.requeueAfterMs, 58_000 + 20);
+  // a child the (stale) status does not show yet counts as scheduled: Replace does not replace it
+  const seen = cronPlan(cw({ schedule: '* * * * *', concurrencyPolicy: 'Replace' }), [{ ...child('hello-1767225660', 'Running'), metadata: { name: 'hello-1767225660', namespace: 'argo', annotations: { 'workflows.argoproj.io/scheduled-time': '2026-01-01T00:01:00Z' } } }], at('01:02'));
+  assert.deepEqual([seen.run, seen.delete], [undefined, []]);
   // already scheduled: nothing to do
   assert.equal(cronPlan(cw({ schedules: ['* * * * *'] }, { lastScheduledTime: '2026-01-01T00:01:00Z' }), [], at('01:30')).run, undefined);
   assert.equal(cronPlan(cw({ schedule: '* * * * *', suspend: true }), [], at('01:02')).run, undefined);
