@@ -252,7 +252,7 @@ describe('Argo Workflows: install manifest, examples, cron, quick start (one flo
     const child = await waitFor('a workflow of the cron workflow', async () => {
       const list = (await client.list(WORKFLOWS, NS, { labelSelector: 'workflows.argoproj.io/cron-workflow=hello-world' })).items as unknown as Wf[];
       return list.find((w) => w.status?.phase === 'Succeeded');
-    }, Math.max(10_000, cronCreatedAt + 150_000 - Date.now()), 1000);
+    }, Math.max(90_000, cronCreatedAt + 180_000 - Date.now()), 1000);
     assert.match(child.metadata.name, /^hello-world-\d+$/);
     // the first submission came within a minute (a later run may have replaced it: concurrencyPolicy Replace)
     const ev = JSON.parse(await k(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.name=hello-world,reason=WorkflowSubmitted', '-o', 'json'])).items as any[];
