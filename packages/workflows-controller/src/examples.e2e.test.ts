@@ -236,15 +236,21 @@ describe('Argo Workflows: install manifest, examples, cron, quick start (one flo
     assert.equal(byDisplay(done, 'release')[0]?.phase, 'Succeeded');
   });
 
-  it('garbage in workflow-controller-configmap keeps the last good configuration (and says why)', async () => {
+  it('garbage in workflow-controller-configmap keeps the last good configuration (and says why); memoize hits its cache', async () => {
     await k(['patch', 'configmap', 'workflow-controller-configmap', '-n', NS, '--type', 'merge', '-p', '{"data":{"parallelism":"lots"}}']);
     const msg = await waitFor('the controller to refuse the config', async () => {
       const out = await k(['logs', '-n', NS, 'deployment/workflow-controller']);
       return /keeping the last good one: parallelism: expected a non-negative number/.test(out) ? out : undefined;
     }, 30_000, 500);
     assert.ok(msg);
-    const name = await create('hello-world.yaml');
-    assert.equal((await waitDone(name, 120_000)).status?.phase, 'Succeeded', 'still working on the last good configuration');
+    // still working on the last good configuration: memoize-simple twice, the second answered from the cache
+    const first = await waitDone(await create('memoize-simple.yaml'), 120_000);
+    assert.equal(first.status?.phase, 'Succeeded', 'still working on the last good configuration');
+    const second = await waitDone(await create('memoize-simple.yaml'), 60_000);
+    assert.equal(second.status?.phase, 'Succeeded');
+    const node = nodesOf(second)[0] as NodeStatus & { memoizationStatus?: { hit: boolean; cacheName: string } };
+    assert.deepEqual([node.memoizationStatus?.hit, node.memoizationStatus?.cacheName, node.outputs?.parameters?.[0]?.value?.toString().trim()], [true, 'cache-config', 'world']);
+    assert.equal(((await client.list(R.pods, NS, { labelSelector: `workflows.argoproj.io/workflow=${second.metadata.name}` })).items).length, 0, 'no pod for a cache hit');
     await k(['patch', 'configmap', 'workflow-controller-configmap', '-n', NS, '--type', 'json', '-p', '[{"op":"remove","path":"/data/parallelism"}]']);
   });
 
