@@ -236,7 +236,7 @@ describe('Argo Workflows: install manifest, examples, cron, quick start (one flo
     assert.equal(byDisplay(done, 'release')[0]?.phase, 'Succeeded');
   });
 
-  it('garbage in workflow-controller-configmap keeps the last good configuration (and says why); memoize hits its cache', async () => {
+  it('garbage in workflow-controller-configmap keeps the last good configuration (and says why); memoize hits its cache; a mutex serializes two workflows', async () => {
     await k(['patch', 'configmap', 'workflow-controller-configmap', '-n', NS, '--type', 'merge', '-p', '{"data":{"parallelism":"lots"}}']);
     const msg = await waitFor('the controller to refuse the config', async () => {
       const out = await k(['logs', '-n', NS, 'deployment/workflow-controller']);
@@ -252,6 +252,19 @@ describe('Argo Workflows: install manifest, examples, cron, quick start (one flo
     assert.deepEqual([node.memoizationStatus?.hit, node.memoizationStatus?.cacheName, node.outputs?.parameters?.[0]?.value?.toString().trim()], [true, 'cache-config', 'world']);
     assert.equal(((await client.list(R.pods, NS, { labelSelector: `workflows.argoproj.io/workflow=${second.metadata.name}` })).items).length, 0, 'no pod for a cache hit');
     await k(['patch', 'configmap', 'workflow-controller-configmap', '-n', NS, '--type', 'json', '-p', '[{"op":"remove","path":"/data/parallelism"}]']);
+    // a workflow-level mutex: two at once run one after the other, the second Pending and waiting for the lock
+    const [m1, m2] = await Promise.all([create('synchronization-mutex-wf-level.yaml'), create('synchronization-mutex-wf-level.yaml')]);
+    const waited = await waitFor('one of them to wait for the mutex', async () => {
+      for (const n of [m1!, m2!]) {
+        const w = await wf(n);
+        if (w.status?.phase === 'Pending' && /^Waiting for argo\/Mutex\/test lock/.test(w.status.message ?? '')) return n;
+      }
+      return undefined;
+    }, 60_000, 200);
+    const [w1, w2] = await Promise.all([waitDone(m1!, 120_000), waitDone(m2!, 120_000)]);
+    assert.deepEqual([w1.status?.phase, w2.status?.phase], ['Succeeded', 'Succeeded']);
+    const [a, b] = waited === m1 ? [w2, w1] : [w1, w2];
+    assert.ok(Date.parse(b.status!.startedAt!) >= Date.parse(a.status!.finishedAt!) - 1000, `${b.metadata.name} started ${b.status?.startedAt} before ${a.metadata.name} finished ${a.status?.finishedAt}`);
   });
 
   it('cron-workflow.yaml: scheduled within a minute, its workflow Succeeded, status written', async () => {

@@ -136,3 +136,18 @@ test('memoize: key and cache from the template, fresh entries hit, stale or garb
   assert.equal(memoOf({ name: 't', container: { image: 'x' } }), undefined);
   assert.match(cacheKey('a key/with spaces'), /^k-[-_a-zA-Z0-9]+$/);
 });
+
+test('synchronization: semaphore limits from a ConfigMap, mutexes, holders from status, errors that keep it Pending', async () => {
+  const { workflowLocks, blockedBy, heldLocks, holdingStatus } = await import('./sync.js');
+  const cms: Record<string, { data?: Record<string, string> }> = { 'argo/my-config': { data: { workflow: '2', bad: 'x' } } };
+  const get = (ns: string, n: string) => cms[`${ns}/${n}`];
+  const { locks } = workflowLocks({ semaphores: [{ configMapKeyRef: { name: 'my-config', key: 'workflow' } }], mutex: { name: 'test' } }, 'argo', get);
+  assert.deepEqual(locks, [{ name: 'argo/ConfigMap/my-config/workflow', limit: 2, kind: 'semaphore' }, { name: 'argo/Mutex/test', limit: 1, kind: 'mutex' }]);
+  assert.match(workflowLocks({ semaphore: { configMapKeyRef: { name: 'nope', key: 'k' } } }, 'argo', get).error!, /configmap argo\/nope not found/);
+  assert.match(workflowLocks({ semaphore: { configMapKeyRef: { name: 'my-config', key: 'bad' } } }, 'argo', get).error!, /is not a number/);
+  const holders: Record<string, Set<string>> = { 'argo/ConfigMap/my-config/workflow': new Set(['argo/a']), 'argo/Mutex/test': new Set(['argo/b']) };
+  assert.equal(blockedBy(locks, (l) => holders[l] ?? new Set(), 'argo/c')?.lock.name, 'argo/Mutex/test');
+  assert.equal(blockedBy(locks, (l) => holders[l] ?? new Set(), 'argo/b'), undefined, 'its own hold does not block it');
+  const st = holdingStatus(locks, 'c');
+  assert.deepEqual(heldLocks({ synchronization: st }), ['argo/ConfigMap/my-config/workflow', 'argo/Mutex/test']);
+});
