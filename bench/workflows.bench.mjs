@@ -26,7 +26,7 @@ function controllerCpuMs() {
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (!cmd.includes('workflow-controller') || !cmd.some((c) => c.endsWith('main.js'))) continue;
+      if (!cmd.includes('workflow-controller') || !cmd.includes('--configmap') || !/node/.test(cmd[0] ?? '')) continue;
       const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
       return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
     } catch {
