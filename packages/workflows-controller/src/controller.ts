@@ -228,6 +228,9 @@ export class WorkflowController extends Controller {
       }
     }
     const existing = new Set(pods.map((p) => p.metadata!.name));
+    // a pod to create whose name is still taken by a pod going away (`argo retry` deleted it): plan again once it is gone
+    const terminating = new Set(pods.filter((p) => p.metadata?.deletionTimestamp).map((p) => p.metadata!.name));
+    if (plan.podsToCreate.some((r) => terminating.has(r.podName))) return { requeueAfter: 500 };
     const includeResult = plan.podsToCreate.length ? resultReferenced(wf as unknown as Workflow) : false;
     await Promise.all(plan.podsToCreate.map(async (req) => {
       if (existing.has(req.podName)) return;
