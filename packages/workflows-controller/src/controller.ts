@@ -197,7 +197,15 @@ export class WorkflowController extends Controller {
     for (const p of pods) {
       const id = p.metadata?.annotations?.[ANN_NODE_ID];
       if (!id) continue;
-      const o = observePod(p, results.get(id), now);
+      let o = observePod(p, results.get(id), now);
+      if (o.awaitingResult) {
+        // the pod finished but the cached task result is not complete: ask the API (the cache may be behind)
+        try {
+          o = observePod(p, await this.opts.client.get<Obj>(TASK_RESULTS, ns, id), now);
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+      }
       observations[id] = o.obs;
       if (o.awaitingResult) awaiting = true;
       if (o.kill) kill.push(p.metadata!.name!);

@@ -8,6 +8,8 @@ export const LABEL_REPORT_COMPLETED = 'workflows.argoproj.io/report-outputs-comp
 const CANNOT_START = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError', 'ErrImageNeverPull', 'RunContainerError']);
 /** How long a finished pod's node waits for its task result (the executor writes it before `wait` exits). */
 export const RESULT_GRACE_MS = 10_000;
+/** …and when `wait` exited 0 (it wrote the result before it exited). */
+export const RESULT_WAIT_OK_MS = 60_000;
 
 export interface Observed {
   obs: PodObservation;
@@ -65,10 +67,12 @@ export function observePod(pod: Obj, taskResult: Obj | undefined, now: Date = ne
   const finishedAt = [...statuses].map((s) => terminated(s)?.finishedAt).filter(Boolean).sort().pop() ?? now.toISOString();
   base.finishedAt = finishedAt;
   const completed = tr?.metadata?.labels?.[LABEL_REPORT_COMPLETED] === 'true' || tr?.phase !== undefined;
-  if (!completed && now.getTime() - Date.parse(finishedAt) < RESULT_GRACE_MS) {
+  if (!completed) {
     const waitTerm = terminated(statuses.find((s) => s.name === 'wait'));
-    // `wait` failed: no result is coming
-    if (!(waitTerm && waitTerm.exitCode !== 0)) return { obs: { ...base, phase: 'Running' }, awaitingResult: true, progress: out.progress };
+    const age = now.getTime() - Date.parse(finishedAt);
+    // `wait` failed: no result is coming; `wait` succeeded: it wrote the result, which must show up (a minute at most)
+    const grace = waitTerm?.exitCode === 0 ? RESULT_WAIT_OK_MS : RESULT_GRACE_MS;
+    if (!(waitTerm && waitTerm.exitCode !== 0) && age < grace) return { obs: { ...base, phase: 'Running' }, awaitingResult: true, progress: out.progress };
   }
   if (tr && (tr.phase === 'Failed' || tr.phase === 'Error')) return { ...out, obs: { ...base, phase: tr.phase, message: tr.message || undefined } };
   if (phase === 'Succeeded') return { ...out, obs: { ...base, phase: 'Succeeded', ...(tr?.message ? { message: tr.message } : {}) } };

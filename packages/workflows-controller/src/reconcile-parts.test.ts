@@ -60,8 +60,12 @@ test('pod observations: phases, exit code of main, outputs from the task result,
   // finished, result not in yet: wait for it (a while)
   const early = observePod(pod('Succeeded', [term('wait', 0, '2026-01-01T00:00:29Z'), term('main', 0, '2026-01-01T00:00:29Z')]), undefined, NOW);
   assert.deepEqual([early.obs.phase, early.awaitingResult], ['Running', true]);
-  const late = observePod(pod('Succeeded', [term('wait', 0), term('main', 0)]), undefined, NOW);
+  const waitOk = observePod(pod('Succeeded', [term('wait', 0), term('main', 0)]), undefined, NOW);
+  assert.deepEqual([waitOk.obs.phase, waitOk.awaitingResult], ['Running', true], 'wait exited 0: its result is coming');
+  const late = observePod(pod('Succeeded', [term('wait', 0, '2026-01-01T00:00:00Z'), term('main', 0, '2026-01-01T00:00:00Z')]), undefined, new Date('2026-01-01T00:01:01Z'));
   assert.equal(late.obs.phase, 'Succeeded');
+  const noWait = observePod(pod('Succeeded', [term('main', 0)]), undefined, NOW);
+  assert.equal(noWait.obs.phase, 'Succeeded', 'no wait container: 10 s grace');
   const waitFailed = observePod(pod('Failed', [term('wait', 1, '2026-01-01T00:00:29Z'), term('main', 0, '2026-01-01T00:00:29Z')]), undefined, NOW);
   assert.deepEqual([waitFailed.obs.phase, waitFailed.obs.message], ['Error', 'wait container failed (exit code 1)']);
   const pull = observePod(pod('Pending', [{ name: 'main', image: 'nope:1', state: { waiting: { reason: 'ErrImagePull', message: 'image "nope:1" is not in the image table' } } }]), undefined, NOW);
