@@ -83,7 +83,8 @@ export class WorkflowController extends Controller {
     this.metrics = workflowMetrics(opts.metrics !== false);
     this.metrics.collect(() => {
       const workflows: Record<string, number> = {};
-      for (const w of this.workflows.list()) {
+      for (const c of this.workflows.list()) {
+        const w = this.latest(`${c.metadata!.namespace}/${c.metadata!.name}`) ?? c;
         const p = w.status?.phase || 'Pending';
         workflows[p] = (workflows[p] ?? 0) + 1;
       }

@@ -186,7 +186,11 @@ describe('Argo Workflows: install manifest, examples, cron, quick start (one flo
     const events = await k(['get', 'events', '-n', NS, '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={.items[*].reason}']);
     for (const r of ['WorkflowRunning', 'WorkflowNodeSucceeded', 'WorkflowSucceeded']) assert.ok(events.includes(r), `${r} in ${events}`);
     // Prometheus metrics on :9090 of the controller's pod (through a real kubectl port-forward)
-    const metrics = await portForwardGet(dir, up.kubeconfig, 'deployment/workflow-controller', 9090, '/metrics');
+    // (the gauges read the controller's cache, which may be a moment behind the status the test just read)
+    const metrics = await waitFor('the metrics to count the finished workflow', async () => {
+      const m = await portForwardGet(dir, up.kubeconfig, 'deployment/workflow-controller', 9090, '/metrics');
+      return /^argo_workflows_count\{status="Succeeded"\} [1-9]/m.test(m) ? m : undefined;
+    }, 30_000, 1000);
     assert.match(metrics, /^argo_workflows_count\{status="Succeeded"\} [1-9]/m);
     assert.match(metrics, /^argo_workflows_pods_count\{status="Succeeded"\} [1-9]/m);
     assert.match(metrics, /^argo_workflows_operation_duration_seconds_count [1-9]/m);
