@@ -104,3 +104,20 @@ export function resolveArtifactRepository(
   if (controllerDefault && Object.keys(controllerDefault).length) return { repository: controllerDefault, ref: { default: true, artifactRepository: controllerDefault } };
   return {};
 }
+
+/**
+ * `retentionPolicy: {completed, failed, errored}`: the finished workflows of one namespace beyond the limits, oldest
+ * first (Succeeded count against `completed`, Failed against `failed`, Error against `errored`).
+ */
+export function retentionVictims(workflows: { metadata?: { name?: string; creationTimestamp?: string }; status?: { phase?: string; finishedAt?: string } }[], policy: WorkflowControllerConfig['retentionPolicy']): string[] {
+  if (!policy) return [];
+  const out: string[] = [];
+  for (const [phase, limit] of [['Succeeded', policy.completed], ['Failed', policy.failed], ['Error', policy.errored]] as const) {
+    if (limit === undefined || limit === null || !Number.isFinite(Number(limit))) continue;
+    const done = workflows
+      .filter((w) => w.status?.phase === phase)
+      .sort((a, b) => String(b.status?.finishedAt ?? b.metadata?.creationTimestamp ?? '').localeCompare(String(a.status?.finishedAt ?? a.metadata?.creationTimestamp ?? '')));
+    out.push(...done.slice(Number(limit)).map((w) => w.metadata?.name ?? '').filter(Boolean));
+  }
+  return out;
+}

@@ -9,7 +9,7 @@ import type { PodObservation } from './operator/model.js';
 import type { Workflow, WorkflowTemplate } from './types.js';
 import { ANN_NODE_ID, buildPod, claimsOf, LABEL_COMPLETED, LABEL_PHASE, LABEL_WORKFLOW, PodBuildError, resultReferenced } from './pod.js';
 import { observePod } from './observe.js';
-import { ConfigError, parseControllerConfig, resolveArtifactRepository, type WorkflowControllerConfig } from './config.js';
+import { ConfigError, parseControllerConfig, resolveArtifactRepository, retentionVictims, type WorkflowControllerConfig } from './config.js';
 import { CLUSTER_WORKFLOW_TEMPLATES, TASK_RESULTS, WORKFLOWS, WORKFLOW_TEMPLATES } from './resources.js';
 import { workflowMetrics, type WorkflowMetrics } from './metrics.js';
 import { blockedBy, heldLocks, holdingStatus, workflowLocks, type Lock } from './sync.js';
@@ -298,6 +298,7 @@ export class WorkflowController extends Controller {
         this.running.delete(key);
         this.releaseLocks(key);
         this.log(`${key}: ${plan.phase}${plan.message ? ` (${plan.message})` : ''}`);
+        await this.applyRetention(ns, key, next);
       }
     }
     if (done) {
@@ -349,6 +350,21 @@ export class WorkflowController extends Controller {
     for (const s of this.locks.values()) released = s.delete(key) || released;
     // waiting workflows look again at once
     if (released) for (const w of this.workflows.list()) if (w.status?.phase === 'Pending' && /^Waiting for .* lock/.test(w.status?.message ?? '')) this.enqueue(w);
+  }
+
+  /** `retentionPolicy`: deletes the namespace's oldest finished workflows beyond the limits. */
+  private async applyRetention(ns: string, key: string, just: Obj): Promise<void> {
+    const policy = this.config.retentionPolicy;
+    if (!policy) return;
+    const all = this.workflows.list(ns).map((w) => (`${ns}/${w.metadata!.name}` === key ? just : w));
+    for (const name of retentionVictims(all as any[], policy)) {
+      try {
+        await this.opts.client.delete(WORKFLOWS, ns, name, { propagationPolicy: 'Background' });
+        this.log(`${ns}/${name}: deleted (retentionPolicy)`);
+      } catch (e) {
+        if (!isNotFound(e)) this.log(`${ns}/${name}: cannot delete for the retentionPolicy: ${(e as Error).message}`);
+      }
+    }
   }
 
   /** Holds a workflow back when the controller's parallelism is reached; returns the message, or undefined to run it. */

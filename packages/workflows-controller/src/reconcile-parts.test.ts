@@ -1,7 +1,7 @@
 // Tables for the reconciler's pure parts: the controller ConfigMap, pod observations, CronWorkflow plans.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, parseControllerConfig, resolveArtifactRepository } from './config.js';
+import { ConfigError, parseControllerConfig, resolveArtifactRepository, retentionVictims } from './config.js';
 import { observePod } from './observe.js';
 import { cronPlan, dueTimes, workflowFor } from './cron.js';
 import { parseFlags, UsageError } from './main.js';
@@ -154,4 +154,12 @@ test('synchronization: semaphore limits from a ConfigMap, mutexes, holders from 
   assert.equal(blockedBy(locks, (l) => holders[l] ?? new Set(), 'argo/b'), undefined, 'its own hold does not block it');
   const st = holdingStatus(locks, 'c');
   assert.deepEqual(heldLocks({ synchronization: st }), ['argo/ConfigMap/my-config/workflow', 'argo/Mutex/test']);
+});
+
+test('retentionPolicy: the oldest finished workflows beyond each limit', () => {
+  const w = (name: string, phase: string, finishedAt: string) => ({ metadata: { name }, status: { phase, finishedAt } });
+  const all = [w('s1', 'Succeeded', '2026-01-01T00:00:01Z'), w('s2', 'Succeeded', '2026-01-01T00:00:02Z'), w('s3', 'Succeeded', '2026-01-01T00:00:03Z'), w('f1', 'Failed', '2026-01-01T00:00:01Z'), w('f2', 'Failed', '2026-01-01T00:00:02Z'), w('r', 'Running', ''), w('e1', 'Error', 'x')];
+  assert.deepEqual(retentionVictims(all, { completed: 2, failed: 1, errored: 3 }), ['s1', 'f1']);
+  assert.deepEqual(retentionVictims(all, undefined), []);
+  assert.deepEqual(retentionVictims(all, { completed: 0 }), ['s3', 's2', 's1']);
 });
