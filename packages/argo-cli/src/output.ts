@@ -3,10 +3,13 @@
  * spaces; YAML as sigs.k8s.io/yaml writes it: sorted keys), terminal detection, reading manifests.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { io } from './cmd/io.js';
 import { CliError } from './session.js';
 import YAML from './yaml.js';
+
+const req = createRequire(import.meta.url);
 
 export function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
@@ -63,6 +66,29 @@ async function readSource(src: string): Promise<string> {
   }
 }
 
+/** The files of the arguments: a directory gives its *.yaml, *.yml, *.json files, recursively. */
+export function listFiles(sources: string[]): string[] {
+  const files: string[] = [];
+  const addDir = (d: string) => {
+    for (const e of readdirSync(d).sort()) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) addDir(p);
+      else if (/\.(ya?ml|json)$/.test(e)) files.push(p);
+    }
+  };
+  for (const s of sources) {
+    let dir = false;
+    try {
+      dir = s !== '-' && !/^https?:/.test(s) && statSync(s).isDirectory();
+    } catch {
+      dir = false;
+    }
+    if (dir) addDir(s);
+    else files.push(s);
+  }
+  return files;
+}
+
 /** The objects of YAML/JSON files, URLs or `-` (stdin); a directory gives its *.yaml, *.yml, *.json files (recursively when asked). */
 export async function readManifests(sources: string[], o: { recursive?: boolean; dirs?: boolean } = {}): Promise<Manifest[]> {
   const out: Manifest[] = [];
@@ -106,9 +132,18 @@ export function parseDocs(text: string, file: string): any[] {
   const docs = YAML.parseAllDocuments(text) as any[];
   const out: any[] = [];
   for (const d of docs) {
-    if (d.errors?.length) throw new CliError(`${file}: ${d.errors[0].message}`);
+    if (d.errors?.length) return jsYaml(text, file, d.errors[0].message);
     const v = d.toJS();
     if (v !== null && v !== undefined) out.push(v);
   }
   return out;
+}
+
+/** go-yaml accepts some documents the 'yaml' package refuses (multi-line quoted scalars in flow sequences): js-yaml reads those. */
+function jsYaml(text: string, file: string, first: string): any[] {
+  try {
+    return (req('js-yaml') as typeof import('js-yaml')).loadAll(text).filter((v) => v !== null && v !== undefined);
+  } catch {
+    throw new CliError(`${file}: ${first.split('\n')[0]}`);
+  }
 }

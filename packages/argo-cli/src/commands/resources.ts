@@ -9,8 +9,9 @@ import { io } from '../cmd/io.js';
 import { TabWriter } from '../cmd/tabwriter.js';
 import { backend, kindOf, KINDS, type Backend, type Kind } from '../backend.js';
 import { humanDuration, timestamp } from '../humanize.js';
-import { printObject, readManifests, stdoutIsTTY } from '../output.js';
+import { listFiles, printObject, readManifests, stdoutIsTTY, type Manifest } from '../output.js';
 import { paint } from '../print.js';
+import { resolverFor } from './submit.js';
 import { CliError } from '../session.js';
 
 interface LintResult {
@@ -20,11 +21,20 @@ interface LintResult {
 }
 
 /** Lints the manifests of files/dirs: the kinds given (all four when none). */
-export async function lintFiles(b: Backend | undefined, sources: string[], kinds: Kind[], o: { strict?: boolean } = {}): Promise<LintResult[]> {
-  const manifests = await readManifests(sources, { recursive: true });
+export async function lintFiles(b: Backend | undefined, sources: string[], kinds: Kind[], o: { strict?: boolean; lookup?: Backend } = {}): Promise<LintResult[]> {
   const { lintObject } = await import('@flotilla/workflows-controller');
   const byFile = new Map<string, LintResult>();
-  for (const s of sources) byFile.set(s, { file: s, errors: [], linted: 0 });
+  const manifests: Manifest[] = [];
+  for (const f of listFiles(sources)) {
+    try {
+      manifests.push(...(await readManifests([f], { dirs: false })));
+    } catch (e) {
+      byFile.set(f, { file: f, errors: [(e as Error).message.replace(`${f}: `, '')], linted: 0 });
+    }
+  }
+  // references resolve against the templates among the arguments, then (online) the cluster's
+  const local = manifests.map((m) => m.obj).filter((x) => x?.kind === 'WorkflowTemplate' || x?.kind === 'ClusterWorkflowTemplate');
+  const resolver = await resolverFor(o.lookup, o.lookup?.namespace ?? '', manifests.map((m) => m.obj?.kind === 'CronWorkflow' ? { spec: m.obj.spec?.workflowSpec } : m.obj ?? {}), local);
   for (const m of manifests) {
     const r = byFile.get(m.file) ?? byFile.set(m.file, { file: m.file, errors: [], linted: 0 }).get(m.file)!;
     const kind = kindOf(m.obj?.kind);
@@ -40,9 +50,9 @@ export async function lintFiles(b: Backend | undefined, sources: string[], kinds
       if (msg) r.errors.push(`${label}: ${msg}`);
       continue;
     }
-    for (const e of lintObject(m.obj)) r.errors.push(`${label}: ${e.message}`);
+    for (const e of lintObject(m.obj, resolver)) r.errors.push(`${label}: ${e.message}`);
   }
-  return [...byFile.values()].filter((r) => byFile.size === 1 || r.linted || r.errors.length || sources.includes(r.file));
+  return [...byFile.values()];
 }
 
 /** upstream's "pretty" lint output; returns the exit code */
@@ -90,7 +100,8 @@ export function lintCommand(): Command {
       const alias: Record<string, Kind> = { workflows: 'workflows', wf: 'workflows', workflowtemplates: 'workflowtemplates', wftmpl: 'workflowtemplates', cronworkflows: 'cronworkflows', cronwf: 'cronworkflows', clusterworkflowtemplates: 'clusterworkflowtemplates', cwftmpl: 'clusterworkflowtemplates' };
       const ks = (opts.kinds as string[]).includes('all') ? (Object.keys(KINDS) as Kind[]) : (opts.kinds as string[]).map((k) => alias[k] ?? (() => { throw new CliError(`unknown kind: ${k}`); })());
       const b = opts.offline || !process.env.ARGO_SERVER ? undefined : await backend(opts);
-      return printLint(await lintFiles(b, args, ks, { strict: opts.strict }), { output: opts.output });
+      const lookup = opts.offline ? undefined : await backend(opts).catch(() => undefined);
+      return printLint(await lintFiles(b, args, ks, { strict: opts.strict, lookup }), { output: opts.output });
     },
   });
 }
@@ -230,7 +241,8 @@ function resourceGroup(kind: Kind, use: string, aliases: string[], short: string
       args: { min: 1 },
       run: async ({ args, opts }) => {
         const b = process.env.ARGO_SERVER ? await backend(opts) : undefined;
-        return printLint(await lintFiles(b, args, [kind], { strict: opts.strict }), { output: opts.output });
+        const lookup = await backend(opts).catch(() => undefined);
+        return printLint(await lintFiles(b, args, [kind], { strict: opts.strict, lookup }), { output: opts.output });
       },
     }),
   ];

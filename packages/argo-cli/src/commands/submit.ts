@@ -64,7 +64,7 @@ export function submitOpts(opts: Record<string, any>, params: string[]): SubmitO
 }
 
 /** The WorkflowTemplates a workflow refers to (workflowTemplateRef, templateRef), fetched for validation. */
-async function resolverFor(b: Backend, ns: string, wfs: Workflow[]): Promise<(name: string, cluster: boolean) => WorkflowTemplate | undefined> {
+export async function resolverFor(b: Backend | undefined, ns: string, wfs: { spec?: unknown }[], local: WorkflowTemplate[] = []): Promise<(name: string, cluster: boolean) => WorkflowTemplate | undefined> {
   const want = new Set<string>();
   const visit = (v: any) => {
     if (!v || typeof v !== 'object') return;
@@ -75,11 +75,13 @@ async function resolverFor(b: Backend, ns: string, wfs: Workflow[]): Promise<(na
     }
   };
   wfs.forEach((w) => visit(w.spec));
+  local.forEach((w) => visit(w.spec));
   const got = new Map<string, WorkflowTemplate>();
+  for (const t of local) if (t.metadata?.name) got.set(`${t.kind === 'ClusterWorkflowTemplate' ? 'c' : 'n'}/${t.metadata.name}`, t);
   await Promise.all(
-    [...want].map(async (key) => {
+    [...want].filter((key) => !got.has(key) && b).map(async (key) => {
       const [scope, name] = [key[0], key.slice(2)];
-      const t = await b.get(scope === 'c' ? 'clusterworkflowtemplates' : 'workflowtemplates', ns, name).catch(() => undefined);
+      const t = await b!.get(scope === 'c' ? 'clusterworkflowtemplates' : 'workflowtemplates', ns, name).catch(() => undefined);
       if (t) got.set(key, t);
     }),
   );
