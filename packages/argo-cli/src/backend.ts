@@ -5,7 +5,7 @@
  * clusterworkflowtemplates, cronworkflows.
  */
 import type { Workflow } from '@flotilla/workflows-controller';
-import { CliError, kubeClient, namespaceOf, serverMode } from './session.js';
+import { CliError, kubeClient, namespaceOf, onCleanup, serverMode } from './session.js';
 
 export type Kind = 'workflows' | 'workflowtemplates' | 'clusterworkflowtemplates' | 'cronworkflows';
 
@@ -93,6 +93,7 @@ let cached: Backend | undefined;
 export async function backend(o: Record<string, any>): Promise<Backend> {
   if (cached) return cached;
   const ns = namespaceOf(o);
+  onCleanup(() => (cached = undefined));
   if (serverMode(o)) {
     const { RestBackend } = await import('./rest.js');
     cached = new RestBackend(o, ns);

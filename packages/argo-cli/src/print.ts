@@ -167,13 +167,21 @@ function isChild(nodes: Record<string, NodeStatus>, id: string): boolean {
 /** The nodes kept by --status / --node-field-selector: the selected ones and all their ancestors (undefined: all). */
 function visibleSet(nodes: Record<string, NodeStatus>, o: PrintOpts): Set<string> | undefined {
   if (!o.status?.length && !o.nodeSelect) return undefined;
-  const parent = new Map<string, string>();
-  for (const n of Object.values(nodes)) for (const c of n.children ?? []) if (!parent.has(c)) parent.set(c, n.id);
+  // the parent in the tree as drawn: the Retry/TaskGroup holding a node, else its boundary (steps, DAG), else the node listing it
+  const holder = new Map<string, string>();
+  const lister = new Map<string, string>();
+  for (const n of Object.values(nodes)) {
+    for (const c of n.children ?? []) {
+      if (n.type === 'Retry' || n.type === 'TaskGroup') holder.set(c, n.id);
+      else if (!lister.has(c)) lister.set(c, n.id);
+    }
+  }
+  const parentOf = (id: string) => holder.get(id) ?? nodes[id]?.boundaryID ?? lister.get(id);
   const keep = new Set<string>();
   for (const n of Object.values(nodes)) {
     const sel = (!o.status?.length || o.status.includes(n.phase)) && (!o.nodeSelect || o.nodeSelect(n));
     if (!sel) continue;
-    for (let id: string | undefined = n.id; id && !keep.has(id); id = parent.get(id) ?? nodes[id]?.boundaryID) keep.add(id);
+    for (let id: string | undefined = n.id; id && !keep.has(id); id = parentOf(id)) keep.add(id);
   }
   return keep;
 }
