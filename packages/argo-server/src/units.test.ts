@@ -1,0 +1,121 @@
+/** Pure parts of argo-server: flags, the fields filter, selectors, submit options, resubmit, persistence config. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseArgs } from './options.js';
+import { filterFields, parseNodeFieldSelector, parseLabelSelector, matchLabels, fromLabelSelector, parseKeyValues } from './fields.js';
+import { applySubmitOpts, resubmitOf, workflowFrom } from './submit.js';
+import { parseControllerConfig, persistenceOf, parseTTL } from './archive/config.js';
+import { tablesFor } from './archive/migrate.js';
+import { setNodes } from './api/workflows.js';
+
+test('flags: upstream defaults, repeated and comma --auth-mode, --secure=false, -p, --basehref/--base-href, BASE_HREF, bad values refused', () => {
+  assert.deepEqual(parseArgs([]).opts, {});
+  const p = parseArgs(['server', '--auth-mode', 'server', '--auth-mode=client', '--namespaced', '--managed-namespace', 'team', '--secure=false', '-p', '9000', '--basehref', '/argo/', '--x-frame-options', 'DENY'], {});
+  assert.deepEqual(p.opts.authModes, ['server', 'client']);
+  assert.equal(p.opts.namespaced, true);
+  assert.equal(p.opts.managedNamespace, 'team');
+  assert.equal(p.opts.secure, false);
+  assert.equal(p.opts.port, 9000);
+  assert.equal(p.opts.baseHref, '/argo/');
+  assert.deepEqual(p.ignored, ['x-frame-options']);
+  assert.deepEqual(parseArgs(['--auth-mode=client,sso']).opts.authModes, ['client', 'sso']);
+  assert.equal(parseArgs(['--base-href=/x/']).opts.baseHref, '/x/');
+  assert.equal(parseArgs([], { BASE_HREF: '/env/' }).opts.baseHref, '/env/');
+  assert.equal(parseArgs(['--secure']).opts.secure, true);
+  assert.equal(parseArgs(['-e=false']).opts.secure, false);
+  assert.equal(parseArgs(['--tls-certificate-secret-name', 'tls']).opts.tlsCertificateSecretName, 'tls');
+  assert.equal(parseArgs(['-h']).help, true);
+  assert.throws(() => parseArgs(['--auth-mode', 'magic']), /invalid mode "magic"/);
+  assert.throws(() => parseArgs(['--secure=maybe']), /ParseBool/);
+  assert.throws(() => parseArgs(['--port', 'x']), /integer/);
+  assert.throws(() => parseArgs(['--port']), /needs an argument/);
+  assert.throws(() => parseArgs(['extra']), /unknown command "extra"/);
+});
+
+test('fields filter: keep listed paths through arrays, or drop paths with a leading "-"', () => {
+  const list = { metadata: { resourceVersion: '5', continue: 'c' }, items: [{ metadata: { name: 'a', uid: 'u' }, status: { phase: 'Running', nodes: { x: {} } } }] };
+  assert.deepEqual(filterFields(list, 'metadata,items.metadata.name,items.status.phase'), { metadata: { resourceVersion: '5', continue: 'c' }, items: [{ metadata: { name: 'a' }, status: { phase: 'Running' } }] });
+  assert.deepEqual(filterFields(list, '-items.status.nodes,-metadata.continue'), { metadata: { resourceVersion: '5' }, items: [{ metadata: { name: 'a', uid: 'u' }, status: { phase: 'Running' } }] });
+  assert.deepEqual(filterFields(list, 'items.metadata,items.metadata.name'), { items: [{ metadata: { name: 'a', uid: 'u' } }] }, 'a shorter path wins');
+  assert.equal(filterFields(list, ''), list);
+  assert.deepEqual(filterFields(list, 'nothing.here'), {});
+});
+
+test('node field selectors: =, !=, several terms, input parameters; unknown fields refused', () => {
+  const n = { id: 'w-1', name: 'w[0].approve', displayName: 'approve', templateName: 'wait', phase: 'Running', type: 'Suspend', inputs: { parameters: [{ name: 'tag', value: 'v1' }] } };
+  const t = (s: string) => parseNodeFieldSelector(s)!(n);
+  assert.equal(t('displayName=approve'), true);
+  assert.equal(t('displayName=approve,phase!=Running'), false);
+  assert.equal(t('templateName==wait,type=Suspend'), true);
+  assert.equal(t('inputs.parameters.tag.value=v1'), true);
+  assert.equal(t('inputs.parameters.other.value=v1'), false);
+  assert.equal(parseNodeFieldSelector(''), undefined);
+  assert.throws(() => parseNodeFieldSelector('colour=red'), /unsupported node field "colour"/);
+  assert.throws(() => parseNodeFieldSelector('nonsense'), /invalid node field selector term/);
+});
+
+test('label selectors: equality, set-based, existence; metav1.LabelSelector', () => {
+  const r = parseLabelSelector('a=1,b!=2,c in (x, y),d notin (z),e,!f');
+  assert.deepEqual(r.map((x) => [x.key, x.op, x.values]), [['a', 'in', ['1']], ['b', 'notin', ['2']], ['c', 'in', ['x', 'y']], ['d', 'notin', ['z']], ['e', 'exists', []], ['f', '!exists', []]]);
+  assert.equal(matchLabels(r, { a: '1', c: 'y', e: '' }), true);
+  assert.equal(matchLabels(r, { a: '1', c: 'y', e: '', f: '1' }), false);
+  assert.equal(matchLabels(r, { a: '1', b: '2', c: 'y', e: '' }), false);
+  assert.throws(() => parseLabelSelector('a in x'), /unable to parse/);
+  const s = fromLabelSelector({ matchLabels: { k: 'v' }, matchExpressions: [{ key: 'n', operator: 'DoesNotExist' }] });
+  assert.equal(matchLabels(s, { k: 'v' }), true);
+  assert.equal(matchLabels(s, { k: 'v', n: '1' }), false);
+  assert.equal(matchLabels(fromLabelSelector(undefined), {}), true);
+  assert.throws(() => fromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Near' }] }), /Near/);
+  assert.deepEqual(parseKeyValues(['a=1', 'b=x=y'], 'p'), { a: '1', b: 'x=y' });
+  assert.throws(() => parseKeyValues(['oops'], 'parameter'), /parameter "oops": expected name=value/);
+});
+
+test('submit from templates and cron workflows, submit options, resubmit', () => {
+  const wft = workflowFrom('WorkflowTemplate', { metadata: { name: 't' }, spec: { workflowMetadata: { labels: { a: 'b' } } } }, 'ns1');
+  assert.deepEqual(wft.metadata, { generateName: 't-', namespace: 'ns1', labels: { a: 'b', 'workflows.argoproj.io/workflow-template': 't' } });
+  assert.deepEqual(wft.spec, { workflowTemplateRef: { name: 't' } });
+  const cron = workflowFrom('cronworkflow', { metadata: { name: 'c', uid: 'u1' }, spec: { workflowSpec: { entrypoint: 'e' } } }, 'ns1');
+  assert.equal(cron.spec.entrypoint, 'e');
+  assert.equal((cron.metadata.ownerReferences as any[])[0].uid, 'u1');
+  assert.throws(() => workflowFrom('Pod', {}, 'x'), /not supported/);
+  const w = applySubmitOpts({ metadata: { generateName: 't-' }, spec: { arguments: { parameters: [{ name: 'a', valueFrom: { configMapKeyRef: { name: 'x', key: 'y' } } }] } } }, { name: 'fixed', parameters: ['a=1', 'b=2'], labels: 'l=1', annotations: 'n=2', entryPoint: 'e', serviceAccount: 'sa' });
+  assert.equal(w.metadata.name, 'fixed');
+  assert.equal(w.metadata.generateName, undefined);
+  assert.deepEqual(w.spec.arguments!.parameters, [{ name: 'a', value: '1' }, { name: 'b', value: '2' }]);
+  assert.deepEqual([w.metadata.labels, w.metadata.annotations, w.spec.entrypoint, w.spec.serviceAccountName], [{ l: '1' }, { n: '2' }, 'e', 'sa']);
+  const old = { metadata: { name: 'w-abc', namespace: 'n', uid: 'u', labels: { keep: '1', 'workflows.argoproj.io/completed': 'true', 'workflows.argoproj.io/phase': 'Failed' } }, spec: { entrypoint: 'e', shutdown: 'Stop' }, status: { phase: 'Failed' } } as any;
+  const re = resubmitOf(old, { parameters: ['x=1'] });
+  assert.deepEqual(re.metadata, { generateName: 'w-abc-', namespace: 'n', labels: { keep: '1', 'workflows.argoproj.io/resubmitted-from-workflow': 'w-abc' } });
+  assert.equal(re.spec.shutdown, undefined);
+  assert.equal((re as any).status, undefined);
+  assert.throws(() => resubmitOf({ ...old, status: { phase: 'Running' } }, { memoized: true }), /Failed\/Error/);
+});
+
+test('set: output parameters only on suspend nodes, phases checked', () => {
+  const wf = { metadata: { name: 'w' }, spec: {}, status: { nodes: { s: { id: 's', name: 'w.s', displayName: 's', type: 'Suspend', phase: 'Running' }, p: { id: 'p', name: 'w.p', displayName: 'p', type: 'Pod', phase: 'Running' } } } } as any;
+  const out = setNodes(wf, { nodeFieldSelector: 'displayName=s', phase: 'Succeeded', message: 'ok', outputParameters: '{"a":"1"}' });
+  assert.equal(out.status!.nodes!.s!.phase, 'Succeeded');
+  assert.ok(out.status!.nodes!.s!.finishedAt);
+  assert.deepEqual(out.status!.nodes!.s!.outputs!.parameters, [{ name: 'a', value: '1' }]);
+  assert.equal(wf.status.nodes.s.phase, 'Running', 'the input is not changed');
+  assert.throws(() => setNodes(wf, { nodeFieldSelector: 'displayName=p', outputParameters: '{"a":"1"}' }), /not a suspend node/);
+  assert.throws(() => setNodes(wf, { nodeFieldSelector: 'displayName=s', phase: 'Great' }), /phase "Great"/);
+  assert.throws(() => setNodes(wf, { phase: 'Succeeded' }), /nodeFieldSelector is required/);
+  assert.throws(() => setNodes(wf, { nodeFieldSelector: 'displayName=s', outputParameters: '{' }), /not a JSON object/);
+});
+
+test('controller ConfigMap: `config` key or one key per field; persistence checked; archiveTTL durations; table names', () => {
+  const c = parseControllerConfig({ config: 'persistence:\n  archive: true\n  postgresql:\n    host: db\nparallelism: 3\n', links: '- name: a\n  url: b\n' });
+  assert.equal(c.parallelism, 3);
+  assert.deepEqual(c.links, [{ name: 'a', url: 'b' }]);
+  assert.equal(persistenceOf(c)!.postgresql!.host, 'db');
+  assert.equal(persistenceOf({}), undefined);
+  assert.throws(() => persistenceOf({ persistence: { mysql: { host: 'm' } } }), /only persistence.postgresql/);
+  assert.throws(() => persistenceOf({ persistence: { postgresql: {} } }), /host: is required/);
+  assert.throws(() => persistenceOf({ persistence: { postgresql: { host: 'x' }, archiveTTL: 'forever' } }), /archiveTTL: "forever"/);
+  assert.equal(parseTTL('7d'), 7 * 86_400_000);
+  assert.equal(parseTTL('1d12h'), 36 * 3_600_000);
+  assert.equal(parseTTL(''), 0);
+  assert.equal(tablesFor().offload, 'argo_workflows');
+  assert.throws(() => tablesFor('x; drop table y'), /not a plain SQL identifier/);
+});
