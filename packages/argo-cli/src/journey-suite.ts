@@ -195,7 +195,7 @@ export function defineJourney(ctx: Ctx, install: string, label: string, o: { cle
 
     it('argo submit -n argo --watch ../shared/upstream/argo-workflows-examples/hello-world.yaml', async () => {
       const r = await ok(ctx, ['argo', 'submit', '-n', 'argo', '--watch', '../shared/upstream/argo-workflows-examples/hello-world.yaml'], { timeoutMs: 180_000 });
-      timings['argo submit --watch (hello-world, until Succeeded)'] = r.ms;
+      timings[`${label}: argo submit --watch (hello-world, until Succeeded)`] = r.ms;
       // on a pipe, the view is appended at each change: the first is Pending, the last Succeeded
       const views = r.stdout.split(/\n(?=Name: )/);
       const first = views[0];
@@ -214,13 +214,13 @@ export function defineJourney(ctx: Ctx, install: string, label: string, o: { cle
 
     it('argo list -n argo', async () => {
       const r = await ok(ctx, ['argo', 'list', '-n', 'argo']);
-      timings['argo list -n argo (1 workflow)'] = r.ms;
+      timings[`${label}: argo list -n argo (1 workflow)`] = r.ms;
       assert.match(r.stdout, new RegExp(`^NAME {16}STATUS {6}AGE {3}DURATION {3}PRIORITY {3}MESSAGE\\n${wfName} {3}Succeeded {3}\\d+s {1,4}\\d+s {2,}0 {0,12}\\n$`));
     });
 
     it('argo get -n argo @latest', async () => {
       const r = await ok(ctx, ['argo', 'get', '-n', 'argo', '@latest']);
-      timings['argo get -n argo @latest'] = r.ms;
+      timings[`${label}: argo get -n argo @latest`] = r.ms;
       const out = r.stdout;
       assert.match(out, new RegExp(`^Name:                ${wfName}\\nNamespace:           argo\\nServiceAccount:      unset \\(will run with the default ServiceAccount\\)\\nStatus:              Succeeded\\n`));
       const keys = out.split('\n\n')[0].split('\n').map((l) => l.split(':')[0].trim());
@@ -234,7 +234,7 @@ export function defineJourney(ctx: Ctx, install: string, label: string, o: { cle
 
     it('argo logs -n argo @latest', async () => {
       const r = await ok(ctx, ['argo', 'logs', '-n', 'argo', '@latest']);
-      timings['argo logs -n argo @latest'] = r.ms;
+      timings[`${label}: argo logs -n argo @latest`] = r.ms;
       assert.equal(r.stdout, `${wfName}: hello world\n`);
     });
 
@@ -243,7 +243,7 @@ export function defineJourney(ctx: Ctx, install: string, label: string, o: { cle
     it('ARGO_SERVER=localhost:2746 ARGO_INSECURE_SKIP_VERIFY=true: argo list / get / logs through argo-server', async () => {
       const e = { ARGO_SERVER: `localhost:${port}`, ARGO_INSECURE_SKIP_VERIFY: 'true' };
       const list = await ok(ctx, ['argo', 'list', '-n', 'argo'], { env: e });
-      timings['argo list -n argo through argo-server'] = list.ms;
+      timings[`${label}: argo list -n argo through argo-server`] = list.ms;
       assert.match(list.stdout, new RegExp(`^NAME\\s+STATUS\\s+AGE\\s+DURATION\\s+PRIORITY\\s+MESSAGE\\n${wfName}\\s+Succeeded\\s+`));
       const get = await ok(ctx, ['argo', 'get', '-n', 'argo', wfName], { env: e });
       assert.match(get.stdout, new RegExp(`\\n ✔ ${wfName}  hello-world  ${wfName}  \\d+s {0,10}\\n$`));
