@@ -87,7 +87,7 @@ export const timings: Record<string, number> = {};
  * The journey with `install` as the argument of `kubectl apply` (written as the journey writes it, relative to
  * the repository directory). `cleanFirst`: delete the namespace a previous block left (not part of the journey).
  */
-export function defineJourney(ctx: Ctx, install: string, label: string, o: { cleanFirst?: boolean } = {}): void {
+export function defineJourney(ctx: Ctx, install: string, label: string, o: { cleanFirst?: boolean; more?: (ctx: Ctx, port: () => number) => void } = {}): void {
   const abs = join(ROOT, install);
   const skip = !existsSync(abs) ? `no ${install} (${abs})` : !existsSync(join(UPSTREAM, 'argo-workflows-examples/hello-world.yaml')) ? 'no ../shared/upstream/argo-workflows-examples' : undefined;
   if (skip) process.stdout.write(`# skipping the Workflows journey with ${label}: ${skip}\n`);
@@ -250,5 +250,7 @@ export function defineJourney(ctx: Ctx, install: string, label: string, o: { cle
       const logs = await ok(ctx, ['argo', 'logs', '-n', 'argo', wfName], { env: e });
       assert.equal(logs.stdout, `${wfName}: hello world\n`);
     });
+
+    o.more?.(ctx, () => port);
   });
 }

@@ -2,7 +2,8 @@
  * The seed's Argo Workflows journey verbatim on ONE `flotilla up` (see journey-suite.ts): first with
  * Flotilla's manifests/argo-workflows/install.yaml, then — after `kubectl delete namespace argo` — with
  * upstream's quick-start-minimal.yaml applied unchanged. Either block is skipped, with the reason printed,
- * when its manifest is absent.
+ * when its manifest is absent. After the journey on Flotilla's manifest, the other commands are checked on
+ * the same install (cli-checks-suite.ts).
  */
 import { after, before, describe } from 'node:test';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startUp, stopUp } from '@flotilla/kube-runtime/testkit';
 import { defineJourney, timings, type Ctx } from './journey-suite.js';
+import { defineCliChecks } from './cli-checks-suite.js';
 
 const ctx: Ctx = { dir: '', home: '' };
 
@@ -26,6 +28,6 @@ describe('argo workflows journeys (one flotilla up)', { timeout: 900_000 }, () =
     for (const [k, ms] of Object.entries(timings)) process.stdout.write(`# ${k}: ${Math.round(ms)} ms\n`);
   });
 
-  defineJourney(ctx, 'manifests/argo-workflows/install.yaml', "Flotilla's manifests/argo-workflows/install.yaml");
+  defineJourney(ctx, 'manifests/argo-workflows/install.yaml', "Flotilla's manifests/argo-workflows/install.yaml", { more: defineCliChecks });
   defineJourney(ctx, '../shared/upstream/install-manifests/argo-workflows/quick-start-minimal.yaml', "upstream's quick-start-minimal.yaml", { cleanFirst: true });
 });

@@ -84,7 +84,7 @@ export function printWorkflow(wf: Workflow, o: PrintOpts): string {
   if (st.message) out += FMT('Message:', st.message);
   if (st.conditions?.length) {
     out += FMT('Conditions:', '');
-    const icon: Record<string, string> = { PodRunning: '●', Completed: '✔', SpecWarning: '⚠', SpecError: '✖', MetricsError: '✖', ArtifactGCError: '✖' };
+    const icon: Record<string, string> = { SpecWarning: '⚠', SpecError: '✖', MetricsError: '✖', ArtifactGCError: '✖' };
     for (const c of st.conditions) out += FMT(`${icon[c.type] ?? ''} ${c.type}`, c.message || c.status);
   }
   if (wf.metadata.creationTimestamp) out += FMT('Created:', timestamp(wf.metadata.creationTimestamp, o.now));

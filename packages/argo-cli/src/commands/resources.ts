@@ -257,7 +257,7 @@ function resourceGroup(kind: Kind, use: string, aliases: string[], short: string
             const b = await backend(opts);
             for (const n of args) {
               await b.cronAction(a, b.namespace, n);
-              io.out(`CronWorkflow '${n}' ${a}ed\n`);
+              io.out(`CronWorkflow '${n}' ${a === 'suspend' ? 'suspended' : 'resumed'}\n`);
             }
           },
         }),
