@@ -18,10 +18,11 @@ function withTimeout(timeoutMs: number | undefined): AbortController {
 }
 
 /** `--watch` / `argo watch`: the view until the workflow completes. */
-export async function watchWorkflow(b: Backend, ns: string, name: string, p: Omit<PrintOpts, 'now'> = {}): Promise<Workflow> {
+export async function watchWorkflow(b: Backend, ns: string, name: string, p: Omit<PrintOpts, 'now'> = {}, shown?: Workflow): Promise<Workflow> {
   const tty = stdoutIsTTY();
-  let last: Workflow | undefined;
-  let lastText = '';
+  // `shown`: the state already printed (by submit), not repeated on a pipe
+  let last: Workflow | undefined = shown;
+  let lastText = shown ? '\n' : '';
   const draw = () => {
     if (!last) return;
     const text = printWorkflow(last, { ...p, now: Date.now(), color: tty });

@@ -130,21 +130,28 @@ export class KubeBackend implements Backend {
           return { ...wf, spec };
         });
       case 'retry': {
-        let pods: string[] = [];
-        const out = await this.update(ns, name, (wf) => {
-          let r;
+        const params = o.parameters?.length ? parsePairs(o.parameters) : undefined;
+        const plan = (wf: Workflow) => {
           try {
-            r = ctl.retryWorkflow(wf, { restartSuccessful: o.restartSuccessful, select, parameters: o.parameters?.length ? parsePairs(o.parameters) : undefined });
+            return ctl.retryWorkflow(wf, { restartSuccessful: o.restartSuccessful, select, parameters: params });
           } catch (e) {
             throw new CliError((e as Error).message);
           }
-          pods = r.podsToDelete;
-          const w = r.workflow;
+        };
+        // the pods of the nodes to rerun go first, and are waited for: a controller that still saw the old
+        // pod (same deterministic name) would take its failure for the new attempt's
+        const pods = plan(await this.get('workflows', ns, name)).podsToDelete;
+        await Promise.all(pods.map((p) => this.client.delete(PODS, ns, p, { gracePeriodSeconds: 0 }).catch(() => undefined)));
+        for (let i = 0; i < 120; i++) {
+          const left = await Promise.all(pods.map((p) => this.client.get(PODS, ns, p).then(() => true, () => false)));
+          if (!left.some(Boolean)) break;
+          await sleep(500);
+        }
+        return this.update(ns, name, (wf) => {
+          const w = plan(wf).workflow;
           w.metadata = { ...w.metadata, labels: { ...w.metadata.labels, 'workflows.argoproj.io/completed': 'false' } };
           return w;
         });
-        for (const p of pods) await this.client.delete(PODS, ns, p).catch(() => undefined);
-        return out;
       }
       case 'resubmit': {
         const wf: Workflow = await this.get('workflows', ns, name);

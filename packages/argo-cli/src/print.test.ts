@@ -1,7 +1,8 @@
 /** The argo CLI's text output for fixed workflows (get summary + node tree, list table) and its time formats. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Workflow } from '@flotilla/workflows-controller';
+import { podName as controllerPodName, type Workflow } from '@flotilla/workflows-controller';
+import { podName } from './podname.js';
 import { printWorkflow, printWorkflowList, sortWorkflows, workflowStatus } from './print.js';
 import { goStamp, humanDuration, relative, resourcesDuration, timestamp } from './humanize.js';
 
@@ -179,5 +180,21 @@ describe('times', () => {
     assert.equal(goStamp(new Date('2026-01-02T03:04:05Z')), 'Fri Jan 02 03:04:05 +0000');
     assert.equal(timestamp('2026-01-02T03:04:05Z', Date.parse('2026-01-02T03:04:15Z')), 'Fri Jan 02 03:04:05 +0000 (10 seconds ago)');
     assert.equal(resourcesDuration({ memory: 75, cpu: 3700 }), '1h1m40s*(1 cpu),1m15s*(100Mi memory)');
+  });
+});
+
+describe('pod names', () => {
+  it("the CLI's pod names are the controller's", () => {
+    const long = 'a-very-long-workflow-name-that-goes-on-and-on-xyz12';
+    for (const [wf, node, tmpl] of [
+      ['w', 'w', 'main'],
+      ['steps-abcde', 'steps-abcde[1].hello2a', 'whalesay'],
+      [long, `${long}.task(0:x)`, 'a-template-with-a-long-name'],
+      ['uni', 'uni.tâche-é', 'tmpl'],
+      ['w', 'w.x', undefined],
+      ['w-', 'w-.x', 'y.'],
+    ] as [string, string, string | undefined][]) {
+      assert.equal(podName(wf, node, tmpl), controllerPodName(wf, node, tmpl), `${wf} ${node} ${tmpl}`);
+    }
   });
 });

@@ -3,7 +3,7 @@
  * `argo list`'s table, the status words and phase symbols (✔ ✖ ◷ ● ○ ⚠ ǁ).
  */
 import type { NodeStatus, Workflow } from '@flotilla/workflows-controller';
-import { podName } from '@flotilla/workflows-controller';
+import { podName } from './podname.js';
 import { TabWriter } from './cmd/tabwriter.js';
 import { humanDuration, longDuration, resourcesDuration, shortDuration, timestamp } from './humanize.js';
 

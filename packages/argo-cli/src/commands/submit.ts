@@ -104,9 +104,9 @@ export async function afterSubmit(b: Backend, ns: string, created: Workflow[], o
     return ok ? 0 : 1;
   }
   if (opts.watch) {
-    for (const n of names) {
-      if (out === '' || out === 'wide') io.out('\n');
-      await watchWorkflow(b, ns, n, { output: out === 'wide' ? 'wide' : undefined, status: opts.status ? String(opts.status).split(',') : undefined });
+    for (const wf of created) {
+      const shown = out === '' || out === 'wide' ? wf : undefined;
+      await watchWorkflow(b, ns, wf.metadata.name!, { output: out === 'wide' ? 'wide' : undefined, status: opts.status ? String(opts.status).split(',') : undefined }, shown);
     }
   }
   if (opts.log) for (const n of names) await printLogs(b, ns, n, undefined, { container: 'main', follow: true });
