@@ -134,23 +134,32 @@ export function defineCliChecks(ctx: Ctx, port: () => number): void {
     assert.equal(r.code, 1, r.stdout + r.stderr);
   });
 
-  it('argo template create / list / get; argo submit --from workflowtemplate/say -p message=… --wait --log', async () => {
+  it('argo template create / list / get; argo submit --from workflowtemplate/say -p message=… --log', async () => {
     const c = await ok(ctx, ['argo', 'template', 'create', '-n', 'argo', f('template.yaml')]);
     assert.match(c.stdout, /^Name:                say\nNamespace:           argo\nCreated:             /);
     assert.equal((await ok(ctx, ['argo', 'template', 'list', '-n', 'argo'])).stdout, 'NAME\nsay\n');
     assert.match((await ok(ctx, ['argo', 'template', 'get', '-n', 'argo', 'say', '-o', 'json'])).stdout, /"entrypoint": "say"/);
-    const r = await ok(ctx, ['argo', 'submit', '-n', 'argo', '--from', 'workflowtemplate/say', '-p', 'message=from the template', '--wait'], { timeoutMs: 180_000 });
+    const r = await ok(ctx, ['argo', 'submit', '-n', 'argo', '--from', 'workflowtemplate/say', '-p', 'message=from the template', '--log'], { timeoutMs: 180_000 });
     const name = /^Name:\s+(say-[a-z0-9]{5})\n/.exec(r.stdout)?.[1];
     assert.ok(name, r.stdout);
-    assert.match(r.stdout, new RegExp(`\\n${name} Succeeded at `));
-    assert.equal((await ok(ctx, ['argo', 'logs', '-n', 'argo', name!])).stdout, `${name}: from the template\n`);
+    // the view, then the log followed to the end
+    assert.match(r.stdout, new RegExp(`\\nParameters:          \\n  message:           from the template\\n[^]*\\n${name}: from the template\\n$`));
+    assert.equal((await ok(ctx, ['argo', 'wait', '-n', 'argo', name!])).stdout.split(' ')[1], 'Succeeded');
   });
 
-  it('through argo-server: argo submit --from workflowtemplate/say --wait, then argo delete', async () => {
+  it('through argo-server: argo submit --from wftmpl/say -o name --wait, argo lint (server-side), argo delete', async () => {
     const r = await ok(ctx, ['argo', 'submit', '-n', 'argo', '--from', 'wftmpl/say', '-o', 'name', '--wait'], { env: server(), timeoutMs: 180_000 });
-    const [name, waited] = r.stdout.trim().split('\n');
-    assert.match(name, /^say-[a-z0-9]{5}$/);
-    assert.match(waited, new RegExp(`^${name} Succeeded at `));
+    // -o name: only the name (the wait is quiet); exit 0: it Succeeded
+    const name = r.stdout.trim();
+    assert.match(r.stdout, /^say-[a-z0-9]{5}\n$/);
+    assert.equal(JSON.parse((await ok(ctx, ['argo', 'get', '-n', 'argo', name, '-o', 'json'], { env: server() })).stdout).status.phase, 'Succeeded');
+    const lint = await sh(ctx, ['argo', 'lint', '-n', 'argo', f('template.yaml'), f('fail.yaml')], { env: server() });
+    assert.equal(lint.code, 0, lint.stdout + lint.stderr);
+    assert.equal(lint.stdout, '✔ no linting errors found!\n');
+    writeFileSync(f('bad.yaml'), FAIL.replace('entrypoint: main', 'entrypoint: nope'));
+    const bad = await sh(ctx, ['argo', 'lint', '-n', 'argo', f('bad.yaml')], { env: server() });
+    assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+    assert.match(bad.stdout, /^\S+bad\.yaml:\n {3}✖ in "exit-three-" \(Workflow\): .*nope/);
     assert.equal((await ok(ctx, ['argo', 'delete', '-n', 'argo', name], { env: server() })).stdout, `Workflow '${name}' deleted\n`);
     assert.notEqual((await sh(ctx, ['kubectl', 'get', 'wf', name, '-n', 'argo'])).code, 0);
   });

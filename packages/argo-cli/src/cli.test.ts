@@ -12,6 +12,7 @@ import { io } from './cmd/io.js';
 import { nodeSelector, parsePairs } from './backend.js';
 import { applySubmitOpts, resubmitted, workflowFrom } from './kube.js';
 import { parameterFileArgs } from './commands/submit.js';
+import { nextRun } from './commands/resources.js';
 
 let dir: string;
 const saved = { ...io };
@@ -157,5 +158,15 @@ describe('submit helpers', () => {
     const sel = nodeSelector('displayName=a,phase!=Succeeded,inputs.parameters.p.value=v')!;
     assert.equal(sel({ displayName: 'a', phase: 'Failed', inputs: { parameters: [{ name: 'p', value: 'v' }] } }), true);
     assert.equal(sel({ displayName: 'a', phase: 'Succeeded', inputs: { parameters: [{ name: 'p', value: 'v' }] } }), false);
+  });
+});
+
+describe('cron', () => {
+  it('the next run of the earliest schedule, in the schedule\'s time zone; none when suspended', async () => {
+    const now = new Date('2026-12-05T10:00:00Z');
+    assert.equal((await nextRun({ spec: { schedule: '0 3 * * *' } }, now))?.toISOString(), '2026-12-06T03:00:00.000Z');
+    assert.equal((await nextRun({ spec: { schedules: ['0 3 * * *', '30 10 * * *'] } }, now))?.toISOString(), '2026-12-05T10:30:00.000Z');
+    assert.equal((await nextRun({ spec: { schedule: '0 3 * * *', timezone: 'America/New_York' } }, now))?.toISOString(), '2026-12-06T08:00:00.000Z');
+    assert.equal(await nextRun({ spec: { schedule: '0 3 * * *', suspend: true } }, now), undefined);
   });
 });

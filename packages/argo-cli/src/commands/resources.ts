@@ -115,7 +115,25 @@ function printTemplate(t: any): string {
   return out;
 }
 
-function printCron(c: any): string {
+/** The next time one of a CronWorkflow's schedules fires (croner, in its time zone), or undefined. */
+export async function nextRun(c: any, now: Date): Promise<Date | undefined> {
+  const s = c.spec ?? {};
+  const schedules: string[] = s.schedules?.length ? s.schedules : s.schedule ? [s.schedule] : [];
+  if (!schedules.length || s.suspend) return undefined;
+  const { Cron } = await import('croner');
+  let best: Date | undefined;
+  for (const sc of schedules) {
+    try {
+      const next = new Cron(sc, { timezone: s.timezone || undefined, paused: true }).nextRun(now);
+      if (next && (!best || next < best)) best = next;
+    } catch {
+      /* a bad schedule has no next run */
+    }
+  }
+  return best;
+}
+
+function printCron(c: any, next?: Date): string {
   const fmt = (k: string, v: unknown) => `${k.padEnd(30)} ${v ?? ''}\n`;
   const s = c.spec ?? {};
   const st = c.status ?? {};
@@ -126,6 +144,7 @@ function printCron(c: any): string {
   if (s.startingDeadlineSeconds !== undefined) out += fmt('StartingDeadlineSeconds:', s.startingDeadlineSeconds);
   if (s.concurrencyPolicy) out += fmt('ConcurrencyPolicy:', s.concurrencyPolicy);
   if (st.lastScheduledTime) out += fmt('LastScheduledTime:', timestamp(st.lastScheduledTime, Date.now()));
+  if (next) out += fmt('NextScheduledTime:', `${timestamp(next, Date.now())} (assumes workflow-controller is in UTC)`);
   if (st.active?.length) out += fmt('Active Workflows:', st.active.map((a: any) => a.name).join(', '));
   if (st.conditions?.length) {
     out += fmt('Conditions:', '');
@@ -134,14 +153,15 @@ function printCron(c: any): string {
   return out;
 }
 
-function listTable(kind: Kind, items: any[], o: { allNamespaces?: boolean; output?: string; now: number }): string {
+function listTable(kind: Kind, items: any[], o: { allNamespaces?: boolean; output?: string; now: number; next?: (Date | undefined)[] }): string {
   if (o.output === 'name') return items.map((i) => `${i.metadata.name}\n`).join('');
   const t = new TabWriter({ padding: 3 });
   if (kind === 'cronworkflows') {
     t.row(...(o.allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'AGE', 'LAST RUN', 'NEXT RUN', 'SCHEDULE', 'TIMEZONE', 'SUSPENDED');
-    for (const c of items) {
+    for (const [i, c] of items.entries()) {
+      const next = o.next?.[i];
       const last = c.status?.lastScheduledTime ? humanDuration(o.now - new Date(c.status.lastScheduledTime).getTime()) : 'N/A';
-      t.row(...(o.allNamespaces ? [c.metadata.namespace] : []), c.metadata.name, humanDuration(o.now - new Date(c.metadata.creationTimestamp ?? o.now).getTime()), last, 'N/A', (c.spec?.schedules?.length ? c.spec.schedules.join(',') : c.spec?.schedule) ?? '', c.spec?.timezone ?? '', !!c.spec?.suspend);
+      t.row(...(o.allNamespaces ? [c.metadata.namespace] : []), c.metadata.name, humanDuration(o.now - new Date(c.metadata.creationTimestamp ?? o.now).getTime()), last, next ? humanDuration(next.getTime() - o.now) : 'N/A', (c.spec?.schedules?.length ? c.spec.schedules.join(',') : c.spec?.schedule) ?? '', c.spec?.timezone ?? '', !!c.spec?.suspend);
     }
     return t.flush();
   }
@@ -153,7 +173,7 @@ function listTable(kind: Kind, items: any[], o: { allNamespaces?: boolean; outpu
 /** `template|cluster-template|cron` with create, list, get, delete, lint (and cron suspend/resume). */
 function resourceGroup(kind: Kind, use: string, aliases: string[], short: string): Command {
   const what = KINDS[kind].kind;
-  const print = (x: any) => (kind === 'cronworkflows' ? printCron(x) : printTemplate(x));
+  const print = async (x: any) => (kind === 'cronworkflows' ? printCron(x, await nextRun(x, new Date())) : printTemplate(x));
   const group = new Command({ use, aliases, short, run: ({ cmd }) => {
     io.out(cmd.help());
     return 0;
@@ -183,7 +203,7 @@ function resourceGroup(kind: Kind, use: string, aliases: string[], short: string
           });
           if (opts.output === 'name') io.out(`${created.metadata.name}\n`);
           else if (opts.output === 'json' || opts.output === 'yaml') printObject(created, opts.output);
-          else io.out(print(created));
+          else io.out(await print(created));
         }
       },
     }),
@@ -201,7 +221,11 @@ function resourceGroup(kind: Kind, use: string, aliases: string[], short: string
         const items = await b.list(kind, opts.allNamespaces ? '' : b.namespace, { labelSelector: opts.selector || undefined });
         items.sort((x, y) => (x.metadata.name < y.metadata.name ? -1 : 1));
         if (opts.output === 'json' || opts.output === 'yaml') printObject(items, opts.output);
-        else io.out(listTable(kind, items, { allNamespaces: opts.allNamespaces, output: opts.output, now: Date.now() }));
+        else {
+          const now = new Date();
+          const next = kind === 'cronworkflows' ? await Promise.all(items.map((c) => nextRun(c, now))) : undefined;
+          io.out(listTable(kind, items, { allNamespaces: opts.allNamespaces, output: opts.output, now: now.getTime(), next }));
+        }
       },
     }),
     new Command({
@@ -214,7 +238,7 @@ function resourceGroup(kind: Kind, use: string, aliases: string[], short: string
         for (const n of args) {
           const x = await b.get(kind, b.namespace, n);
           if (opts.output === 'json' || opts.output === 'yaml') printObject(x, opts.output);
-          else io.out(print(x));
+          else io.out(await print(x));
         }
       },
     }),

@@ -100,7 +100,8 @@ export async function afterSubmit(b: Backend, ns: string, created: Workflow[], o
   if (opts.dryRun || opts.serverDryRun) return 0;
   const names = created.map((w) => w.metadata.name!);
   if (opts.wait) {
-    const ok = await waitWorkflows(b, ns, names);
+    // with -o name|json|yaml the output stays what was asked for: the wait is quiet (as upstream's)
+    const ok = await waitWorkflows(b, ns, names, { quiet: !(out === '' || out === 'wide') });
     return ok ? 0 : 1;
   }
   if (opts.watch) {
@@ -109,7 +110,7 @@ export async function afterSubmit(b: Backend, ns: string, created: Workflow[], o
       await watchWorkflow(b, ns, wf.metadata.name!, { output: out === 'wide' ? 'wide' : undefined, status: opts.status ? String(opts.status).split(',') : undefined }, shown);
     }
   }
-  if (opts.log) for (const n of names) await printLogs(b, ns, n, undefined, { container: 'main', follow: true });
+  else if (opts.log) for (const n of names) await printLogs(b, ns, n, undefined, { container: 'main', follow: true });
   return 0;
 }
 
