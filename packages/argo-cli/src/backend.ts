@@ -33,6 +33,8 @@ export interface LogOptions {
   timestamps?: boolean;
   grep?: string;
   previous?: boolean;
+  /** -l: only the pods with these labels */
+  selector?: string;
 }
 
 export interface LogLine {

@@ -198,6 +198,8 @@ export function defineCliChecks(ctx: Ctx, port: () => number): void {
   it('argo list filters and formats: --completed, --running, --status, -l, -o name / wide, --since', async () => {
     const all = (await ok(ctx, ['argo', 'list', '-n', 'argo', '-o', 'name'])).stdout.trim().split('\n');
     assert.ok(all.length >= 5, all.join(','));
+    // in pages of two: the same workflows
+    assert.deepEqual((await ok(ctx, ['argo', 'list', '-n', 'argo', '--chunk-size', '2', '-o', 'name'])).stdout.trim().split('\n'), all);
     const failed = (await ok(ctx, ['argo', 'list', '-n', 'argo', '--status', 'Failed', '-o', 'name'])).stdout.trim().split('\n');
     assert.ok(failed.some((n) => n.startsWith('exit-three-')) && failed.some((n) => n.startsWith('sleeper-')), failed.join(','));
     assert.equal((await ok(ctx, ['argo', 'list', '-n', 'argo', '--running'])).stdout, 'No workflows found\n');

@@ -42,8 +42,15 @@ export class KubeBackend implements Backend {
   }
 
   async list(kind: Kind, ns: string, q: ListQuery = {}): Promise<any[]> {
-    const l = await this.client.list(res(kind), this.ns(kind, ns), { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector, limit: q.limit }).catch(explain);
-    return l.items ?? [];
+    // --chunk-size: pages of that size, all of them
+    const out: any[] = [];
+    let cont: string | undefined;
+    do {
+      const l: any = await this.client.list(res(kind), this.ns(kind, ns), { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector, limit: q.limit, continue: cont }).catch(explain);
+      out.push(...(l.items ?? []));
+      cont = q.limit ? l.metadata?.continue || undefined : undefined;
+    } while (cont);
+    return out;
   }
 
   get(kind: Kind, ns: string, name: string): Promise<any> {
@@ -189,7 +196,7 @@ export class KubeBackend implements Backend {
     };
     const podsOf = async (): Promise<any[]> => {
       if (pod) return [await this.client.get(PODS, ns, pod).catch(explain)];
-      const l = await this.client.list(PODS, ns, { labelSelector: `workflows.argoproj.io/workflow=${workflow}` }).catch(explain);
+      const l = await this.client.list(PODS, ns, { labelSelector: [`workflows.argoproj.io/workflow=${workflow}`, o.selector].filter(Boolean).join(',') }).catch(explain);
       return (l.items ?? []).sort((a: any, b: any) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name));
     };
     if (!o.follow) {

@@ -160,12 +160,19 @@ export class RestBackend implements Backend {
   }
 
   async list(kind: Kind, ns: string, q: ListQuery = {}): Promise<any[]> {
-    const r = await this.raw('GET', this.path(kind, ns), undefined, {
-      'listOptions.labelSelector': q.labelSelector,
-      'listOptions.fieldSelector': q.fieldSelector,
-      'listOptions.limit': q.limit,
-    });
-    return r.items ?? [];
+    const out: any[] = [];
+    let cont: string | undefined;
+    do {
+      const r = await this.raw('GET', this.path(kind, ns), undefined, {
+        'listOptions.labelSelector': q.labelSelector,
+        'listOptions.fieldSelector': q.fieldSelector,
+        'listOptions.limit': q.limit,
+        'listOptions.continue': cont,
+      });
+      out.push(...(r.items ?? []));
+      cont = q.limit ? r.metadata?.continue || undefined : undefined;
+    } while (cont);
+    return out;
   }
 
   get(kind: Kind, ns: string, name: string): Promise<any> {
@@ -253,6 +260,7 @@ export class RestBackend implements Backend {
         'logOptions.timestamps': o.timestamps || undefined,
         'logOptions.previous': o.previous || undefined,
         grep: o.grep,
+        selector: o.selector,
       },
       (r) => {
         onLine({ podName: r.podName ?? '', content: r.content ?? '' });

@@ -286,6 +286,7 @@ function logsCommand(): Command {
         timestamps: opts.timestamps,
         previous: opts.previous,
         noColor: opts.noColor,
+        selector: opts.selector || undefined,
       });
     },
   });
