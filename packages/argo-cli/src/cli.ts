@@ -100,7 +100,7 @@ function serverWord(argv: string[]): number {
 export async function main(argv: string[]): Promise<number> {
   quietEpipe();
   const si = serverWord(argv);
-  if (si >= 0 && !argv.slice(si + 1).some((a) => a === '--help' || a === '-h')) {
+  if (si >= 0) {
     const { runServer } = await import('./commands/misc.js');
     return runServer(argv.slice(si + 1));
   }
