@@ -12,6 +12,7 @@ import { observePod } from './observe.js';
 import { ConfigError, parseControllerConfig, resolveArtifactRepository, type WorkflowControllerConfig } from './config.js';
 import { CLUSTER_WORKFLOW_TEMPLATES, TASK_RESULTS, WORKFLOWS, WORKFLOW_TEMPLATES } from './resources.js';
 import { workflowMetrics, type WorkflowMetrics } from './metrics.js';
+import { cacheKey, entry, LABEL_CONFIGMAP_TYPE, lookup, memoOf } from './memoize.js';
 
 type Obj = KubeObject & Record<string, any>;
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Error']);
@@ -213,6 +214,19 @@ export class WorkflowController extends Controller {
     const includeResult = plan.podsToCreate.length ? resultReferenced(wf as unknown as Workflow) : false;
     await Promise.all(plan.podsToCreate.map(async (req) => {
       if (existing.has(req.podName)) return;
+      // memoize: a fresh cache entry answers the node without a pod
+      const memo = memoOf(req.template);
+      const node = plan.nodes[req.nodeId];
+      if (memo && node) {
+        const hit = lookup(memo, this.configMaps.get(ns, memo.cacheName)?.data, now);
+        node.memoizationStatus = { hit: !!hit, key: memo.key, cacheName: memo.cacheName };
+        if (hit) {
+          Object.assign(node, { phase: 'Succeeded', outputs: hit.outputs, finishedAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z'), progress: '1/1' });
+          plan.changed = true;
+          plan.requeueAfter = 0.01;
+          return;
+        }
+      }
       try {
         const pod = buildPod(req, wf as unknown as Workflow, {
           executorImage: this.opts.executorImage, executor: cfg.executor, images: cfg.images, artifactRepository: repo.repository,
@@ -231,6 +245,7 @@ export class WorkflowController extends Controller {
         plan.requeueAfter = 0.01;
       }
     }));
+    await this.saveMemos(ns, wf, plan.nodes, now);
     await Promise.all([...new Set([...plan.podsToDelete, ...kill])].map((p) => this.deletePod(ns, p, wf.spec?.podGC?.labelSelector)));
 
     // status, labels, events
@@ -259,6 +274,27 @@ export class WorkflowController extends Controller {
     }
     const after = [plan.requeueAfter !== undefined ? plan.requeueAfter * 1000 : undefined, awaiting ? 1000 : undefined].filter((x): x is number => x !== undefined);
     return after.length ? { requeueAfter: Math.max(10, Math.min(...after)) } : undefined;
+  }
+
+  /** Stores the outputs of memoized nodes that just succeeded in their cache ConfigMap (created when missing). */
+  private async saveMemos(ns: string, wf: Obj, nodes: Record<string, any>, now: Date): Promise<void> {
+    const before = (wf.status?.nodes ?? {}) as Record<string, any>;
+    for (const n of Object.values(nodes)) {
+      const m = n.memoizationStatus as { hit?: boolean; key?: string; cacheName?: string } | undefined;
+      if (!m || m.hit || !m.cacheName || m.key === undefined || n.phase !== 'Succeeded' || before[n.id]?.phase === 'Succeeded') continue;
+      const data = { [cacheKey(m.key)]: entry(n.id, n.outputs, now) };
+      try {
+        try {
+          await this.opts.client.patch(R.configmaps, ns, m.cacheName, { data });
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+          await this.opts.client.create(R.configmaps, ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: m.cacheName, labels: { [LABEL_CONFIGMAP_TYPE]: 'Cache' } }, data } as KubeObject);
+        }
+      } catch (e) {
+        this.metrics.error('Memoize');
+        this.log(`${ns}/${wf.metadata!.name}: cannot save memoized outputs of ${n.name} in ConfigMap ${m.cacheName}: ${(e as Error).message}`);
+      }
+    }
   }
 
   /** Holds a workflow back when the controller's parallelism is reached; returns the message, or undefined to run it. */

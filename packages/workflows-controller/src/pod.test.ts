@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildPod, claimsOf, commandLine, imageRepo, PodBuildError, resultReferenced, type PodContainer } from './pod.js';
 import { operate } from './operator/operate.js';
+import { simulate } from './simulate.js';
 import type { Workflow, WorkflowSpec } from './types.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
@@ -129,4 +130,20 @@ test('resource, data and containerSet templates; executor config and its service
   const cs = firstPod(wf({ entrypoint: 'c', templates: [{ name: 'c', containerSet: { containers: [{ name: 'a', image: 'busybox', command: ['true'] }, { name: 'b', image: 'busybox', command: ['echo', 'b'], dependencies: ['a'] }] } }] }));
   assert.deepEqual(cs.spec.containers.map((c) => [c.name, c.command?.slice(3)]), [['wait', []], ['a', ['true']], ['b', ['echo', 'b']]]);
   assert.ok(!('dependencies' in cs.spec.containers[2]!));
+});
+
+test('artifact passing: `from` a step output becomes the input artifact\'s location in the consumer pod', () => {
+  const w = wf({
+    entrypoint: 'main',
+    templates: [
+      { name: 'main', steps: [[{ name: 'gen', template: 'gen' }], [{ name: 'use', template: 'use', arguments: { artifacts: [{ name: 'message', from: '{{steps.gen.outputs.artifacts.hello-art}}' }] } }]] },
+      { name: 'gen', container: { image: 'busybox', command: ['sh', '-c', 'echo hi > /tmp/h'] }, outputs: { artifacts: [{ name: 'hello-art', path: '/tmp/h' }] } },
+      { name: 'use', inputs: { artifacts: [{ name: 'message', path: '/tmp/message' }] }, container: { image: 'busybox', command: ['cat', '/tmp/message'] } },
+    ],
+  });
+  const { pods } = simulate(w, { run: (p) => ({ phase: 'Succeeded', exitCode: 0, outputs: p.templateName === 'gen' ? { artifacts: [{ name: 'hello-art', path: '/tmp/h', s3: { key: 'hello/gen/hello-art.tgz' } }] } : {} }) });
+  const use = pods.find((p) => p.templateName === 'use')!;
+  assert.deepEqual(use.inputs?.artifacts, [{ name: 'message', path: '/tmp/message', s3: { key: 'hello/gen/hello-art.tgz' } }]);
+  const pod = buildPod(use, w, { now: NOW });
+  assert.deepEqual(JSON.parse(env(pod.spec.initContainers[0]!).ARGO_TEMPLATE as string).inputs.artifacts, [{ name: 'message', path: '/tmp/message', s3: { key: 'hello/gen/hello-art.tgz' } }]);
 });

@@ -129,7 +129,8 @@ export function resultReferenced(wf: Workflow): boolean {
 }
 
 export function buildPod(p: PodToCreate, wf: Workflow, cfg: PodBuildConfig = {}): Pod {
-  const t: Template = p.template;
+  // the executor sees the template with its inputs bound (parameter values, artifact locations)
+  const t: Template = p.inputs ? { ...p.template, inputs: { ...p.template.inputs, ...p.inputs } } : p.template;
   const spec = wf.spec;
   const wfName = wf.metadata.name ?? '';
   const executorImage = cfg.executorImage || cfg.executor?.image || DEFAULT_EXECUTOR_IMAGE;

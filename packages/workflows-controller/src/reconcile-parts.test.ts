@@ -119,3 +119,17 @@ test('flags: upstream names, --help, unknown flags are usage errors', () => {
   assert.equal(parseFlags([], { LEADER_ELECTION_DISABLE: 'true' }).leaderElect, false);
   assert.throws(() => parseFlags(['--nope'], {}), UsageError);
 });
+
+test('memoize: key and cache from the template, fresh entries hit, stale or garbage miss', async () => {
+  const { memoOf, lookup, entry, cacheKey } = await import('./memoize.js');
+  const memo = memoOf({ name: 't', memoize: { key: 'cache-key', maxAge: '10s', cache: { configMap: { name: 'cache-config' } } }, container: { image: 'busybox' } })!;
+  assert.deepEqual(memo, { key: 'cache-key', cacheName: 'cache-config', maxAgeSeconds: 10 });
+  const t0 = new Date('2026-01-01T00:00:00Z');
+  const data = { 'cache-key': entry('wf-1', { parameters: [{ name: 'hello', value: 'world' }] }, t0) };
+  assert.deepEqual(lookup(memo, data, new Date(t0.getTime() + 5_000))?.outputs, { parameters: [{ name: 'hello', value: 'world' }] });
+  assert.equal(lookup(memo, data, new Date(t0.getTime() + 11_000)), undefined, 'older than maxAge');
+  assert.equal(lookup(memo, { 'cache-key': '{nope' }, t0), undefined);
+  assert.equal(lookup(memo, undefined, t0), undefined);
+  assert.equal(memoOf({ name: 't', container: { image: 'x' } }), undefined);
+  assert.match(cacheKey('a key/with spaces'), /^k-[-_a-zA-Z0-9]+$/);
+});
