@@ -9,7 +9,7 @@ import type { ExecutorEnv } from './env.js';
 import { exitCodeFile, local, stdoutFile } from './paths.js';
 import { s3Client } from './artifacts/s3.js';
 import type { Artifact, SecretReader } from './artifacts/types.js';
-import { writeAtomic } from './init.js';
+import { writeAtomic } from './fsutil.js';
 import { taskResult } from './outputs.js';
 import { upsertTaskResult } from './kube.js';
 

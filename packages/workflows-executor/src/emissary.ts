@@ -8,12 +8,12 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { constants as osc } from 'node:os';
-import { DEFAULT_IMAGES, fillPlaceholders, parseImage } from '@flotilla/node-agent/images';
 import type { ExecutorEnv } from './env.js';
 import { STAGING_SCRIPT, exitCodeFile, inputArtifactFile, local, outputArtifactFile, outputParamFile, signalFile, stagedScript, stderrFile, stdoutFile } from './paths.js';
-import { archive, move, type Artifact } from './artifacts/index.js';
+import { move } from './artifacts/move.js';
+import type { Artifact } from './artifacts/types.js';
 import { outputArtifacts } from './outputs.js';
-import { writeAtomic } from './init.js';
+import { writeAtomic } from './fsutil.js';
 import { log, logError } from './log.js';
 
 /** The image of the container this emissary runs in (from the template). */
@@ -23,16 +23,7 @@ export function containerImage(env: Pick<ExecutorEnv, 'template' | 'containerNam
   return cs?.image ?? t.container?.image ?? t.script?.image;
 }
 
-/** The argv with the image's program names (e.g. argosay's `/argosay`, `cowsay`) replaced by the programs standing in for them (pure). */
-export function resolveImageCommand(argv: string[], image: string | undefined, table: Record<string, { commands?: Record<string, string | string[]> }> = DEFAULT_IMAGES): string[] {
-  if (!image || !argv.length) return argv;
-  const ref = parseImage(image);
-  const m = table[`${ref.repo}:${ref.tag}`] ?? table[ref.repo];
-  const alias = m?.commands?.[argv[0]];
-  if (alias === undefined) return argv;
-  const fill = (s: string) => fillPlaceholders(s, { tag: ref.tag, podIP: '' });
-  return [...(Array.isArray(alias) ? alias : [alias]).map(fill), ...argv.slice(1)];
-}
+export { resolveImageCommand } from './image-commands.js';
 
 /** The command after `--` (pure). */
 export function commandOf(args: string[]): string[] {
@@ -71,7 +62,7 @@ export async function stageOutputs(env: ExecutorEnv): Promise<void> {
     const dest = local(outputArtifactFile(a.name));
     try {
       if (!existsSync(a.path!)) continue;
-      await archive(a.path!, dest, a);
+      await (await import('./artifacts/archive.js')).archive(a.path!, dest, a);
     } catch (e) {
       writeFileSync(`${dest}.error`, `failed to archive ${a.path}: ${(e as Error).message}`);
     }
@@ -120,7 +111,8 @@ export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<num
     return finish(1);
   }
   if (!(await waitDependencies(env))) return finish(1);
-  argv = resolveImageCommand(argv, containerImage(env));
+  const image = containerImage(env);
+  if (image) argv = (await import('./image-commands.js')).resolveImageCommand(argv, image);
 
   const out = createWriteStream(local(stdoutFile(name)));
   const err = createWriteStream(local(stderrFile(name)));

@@ -4,7 +4,9 @@
  * script source and the resource manifest, loads the input artifacts and writes the input
  * parameters for main's emissary to place.
  */
-import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { writeAtomic } from './fsutil.js';
+export { writeAtomic };
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutorEnv } from './env.js';
@@ -20,15 +22,6 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** The launcher script: execs this Node.js and flotilla's `argoexec` (pure). */
 export function launcherScript(node: string, flotillaMain: string): string {
   return `#!/bin/sh\n# written by \`argoexec init\`: runs Flotilla's argoexec (this installation's node and flotilla)\nexec ${q(node)} ${q(flotillaMain)} argoexec "$@"\n`;
-}
-
-/** Writes a file atomically (temp + rename) with a mode. */
-export function writeAtomic(path: string, content: string | Buffer, mode = 0o644): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, content, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
 }
 
 /** Tries to write a file where the pod may not have mounted a volume (a read-only root): true on success. */

@@ -4,10 +4,6 @@
  * `resource ACTION` (resource templates), `data` (data templates).
  */
 import { parseEnv } from './env.js';
-import { runInit } from './init.js';
-import { runEmissary } from './emissary.js';
-import { runWait } from './wait.js';
-import { kube, secretReader, upsertTaskResult } from './kube.js';
 import { logError } from './log.js';
 
 const HELP = `argoexec: Argo Workflows' executor (Flotilla)
@@ -18,6 +14,8 @@ Usage:
   argoexec wait                  the pod's sidecar: collects outputs, saves artifacts, writes the WorkflowTaskResult
   argoexec resource ACTION       resource templates: get|create|apply|delete|replace|patch of /tmp/manifest.yaml
   argoexec data                  data templates: artifact listing and transformations
+  argoexec agent                 http templates, in the node's own pod
+  argoexec artifact delete       artifact GC: deletes the artifacts in ARGO_ARTIFACTS (JSON list)
   argoexec version
 
 The pod's environment (ARGO_TEMPLATE, ARGO_NODE_ID, ARGO_WORKFLOW_NAME, …) tells it what to do.
@@ -40,26 +38,34 @@ export async function main(argv: string[]): Promise<number> {
     logError((e as Error).message);
     return 1;
   }
+  // each command loads only what it needs (the emissary starts in every pod: no SDK, no API client)
+  const kubeMod = () => import('./kube.js');
+  const { secretReader } = await import('./secrets.js');
   const secret = () => secretReader(env.namespace);
   try {
     switch (cmd) {
       case 'init':
-        return await runInit(env, secret);
+        return await (await import('./init.js')).runInit(env, secret);
       case 'emissary':
-        return await runEmissary(env, rest);
+        return await (await import('./emissary.js')).runEmissary(env, rest);
       case 'wait':
-        return await runWait(env, { secret, writeResult: upsertTaskResult });
+        return await (await import('./wait.js')).runWait(env, { secret, writeResult: (await kubeMod()).upsertTaskResult });
       case 'resource': {
         const { runResource } = await import('./resource.js');
-        return await runResource(env, rest, kube);
+        return await runResource(env, rest, (await kubeMod()).kube);
       }
       case 'data': {
         const { runData } = await import('./data.js');
         return await runData(env, secret);
       }
-      case 'agent':
-        logError('argoexec agent: http templates run in their own pod here (the agent is not built)');
-        return 1;
+      case 'artifact': {
+        const { runArtifact } = await import('./gc.js');
+        return await runArtifact(env, rest, secret);
+      }
+      case 'agent': {
+        const { runAgent } = await import('./agent.js');
+        return await runAgent(env, secret);
+      }
       default:
         logError(`unknown command "${cmd}"\n${HELP}`);
         return 1;

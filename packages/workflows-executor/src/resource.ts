@@ -15,7 +15,7 @@ import type { KubeClient } from '@flotilla/kube-runtime';
 import type { ExecutorEnv } from './env.js';
 import { MANIFEST, exitCodeFile, inputArtifactFile, local, outputParamFile, stagedManifest } from './paths.js';
 import { evaluateConditions, parseCondition } from './conditions.js';
-import { writeAtomic } from './init.js';
+import { writeAtomic } from './fsutil.js';
 import { taskResult } from './outputs.js';
 import { upsertTaskResult } from './kube.js';
 import { log, logError } from './log.js';
@@ -78,6 +78,8 @@ export function kubectlArgs(action: string, file: string, o: { mergeStrategy?: s
     case 'delete':
       return ['delete', '-f', file, ...ns, '--ignore-not-found', ...flags];
     case 'patch':
+      // a JSON patch names its target in the flags (`[pod, NAME]`), as upstream runs it
+      if (o.mergeStrategy === 'json') return ['patch', ...ns, '--type', 'json', '-p', o.patch ?? '[]', '-o', 'json', ...flags];
       return ['patch', '-f', file, ...ns, '--type', o.mergeStrategy || 'strategic', '-p', o.patch ?? '{}', '-o', 'json', ...flags];
     default:
       throw new Error(`unknown resource action "${action}" (${ACTIONS.join(', ')})`);
@@ -98,10 +100,13 @@ export async function runResource(env: ExecutorEnv, args: string[], _kube: () =>
   try {
     if (r.successCondition) parseCondition(r.successCondition);
     if (r.failureCondition) parseCondition(r.failureCondition);
-    const obj = prepareManifest(manifestText(env), r.setOwnerReference ? { name: env.workflowName, uid: env.workflowUID } : undefined);
+    const jsonPatch = action === 'patch' && r.mergeStrategy === 'json';
+    const text = manifestText(env);
+    const obj = jsonPatch ? { metadata: {} as Record<string, any>, patch: parseAllDocuments(text)[0]?.toJS() } : prepareManifest(text, r.setOwnerReference ? { name: env.workflowName, uid: env.workflowUID } : undefined);
+    if (jsonPatch && !Array.isArray(obj.patch)) throw new Error('a json patch manifest must be a list of operations');
     const file = join(dir, 'manifest.json');
-    writeFileSync(file, JSON.stringify(obj));
-    const res = await kubectl(kubectlArgs(action, file, { mergeStrategy: r.mergeStrategy, flags: r.flags, namespace: obj.metadata?.namespace ?? env.namespace, patch: JSON.stringify(obj) }));
+    writeFileSync(file, JSON.stringify(jsonPatch ? obj.patch : obj));
+    const res = await kubectl(kubectlArgs(action, file, { mergeStrategy: r.mergeStrategy, flags: r.flags, namespace: obj.metadata?.namespace ?? env.namespace, patch: JSON.stringify(jsonPatch ? obj.patch : obj) }));
     if (res.code !== 0) throw new Error(`kubectl ${action} failed: ${res.stderr.trim() || res.stdout.trim()}`);
     if (action === 'delete') log(res.stdout.trim() || 'deleted');
     else {

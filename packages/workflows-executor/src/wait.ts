@@ -5,7 +5,7 @@
  * output artifacts (and main's log with archiveLogs), and creates or updates the
  * WorkflowTaskResult named after the node.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorEnv } from './env.js';
@@ -24,10 +24,11 @@ export interface WaitDeps {
   /** grace between SIGTERM and SIGKILL of main at the deadline or on stop */
   graceMs?: number;
   pollMs?: number;
+  progressEveryMs?: number;
 }
 
 /** Waits until every container wrote its exit code; signals them at the deadline or on SIGTERM. */
-export async function waitForContainers(env: ExecutorEnv, names: string[], o: { graceMs: number; pollMs: number; stopped: () => boolean }): Promise<{ codes: Record<string, number>; reason?: string }> {
+export async function waitForContainers(env: ExecutorEnv, names: string[], o: { graceMs: number; pollMs: number; stopped: () => boolean; tick?: () => Promise<void> }): Promise<{ codes: Record<string, number>; reason?: string }> {
   let reason: string | undefined;
   let termAt = 0;
   let killed = false;
@@ -49,6 +50,7 @@ export async function waitForContainers(env: ExecutorEnv, names: string[], o: { 
       signal(9);
       killed = true;
     } else if (killed && Date.now() - termAt > o.graceMs + 10_000) break; // the emissary itself is gone
+    if (o.tick) await o.tick();
     await sleep(o.pollMs);
   }
   const codes: Record<string, number> = {};
@@ -57,6 +59,31 @@ export async function waitForContainers(env: ExecutorEnv, names: string[], o: { 
     if (f !== undefined) codes[n] = Number(f.toString().trim());
   }
   return { codes, reason };
+}
+
+/** Asks the sidecars' emissaries for SIGTERM, then SIGKILL after the grace period. */
+export async function stopSidecars(names: string[], graceMs: number, pollMs: number): Promise<void> {
+  const pending = () => names.filter((n) => !existsSync(local(exitCodeFile(n))));
+  const signal = (n: number) => {
+    for (const c of pending()) {
+      try {
+        mkdirSync(local(`/var/run/argo/ctr/${c}`), { recursive: true });
+        writeFileSync(local(signalFile(c)), String(n));
+      } catch {
+        /* not there */
+      }
+    }
+  };
+  if (!pending().length) return;
+  log(`stopping sidecars ${pending().join(', ')} (SIGTERM)`);
+  signal(15);
+  const start = Date.now();
+  while (pending().length && Date.now() - start < graceMs) await sleep(pollMs);
+  if (!pending().length) return;
+  log(`killing sidecars ${pending().join(', ')} (SIGKILL)`);
+  signal(9);
+  const k = Date.now();
+  while (pending().length && Date.now() - k < 5000) await sleep(pollMs);
 }
 
 /** Collects and saves the outputs of main; errors are collected, not thrown. */
@@ -129,9 +156,33 @@ export async function runWait(env: ExecutorEnv, deps: WaitDeps): Promise<number>
   };
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onTerm);
+  // as upstream: a result marked not-completed at once, so the controller waits for the outputs
+  try {
+    await deps.writeResult(taskResult({ nodeId: env.nodeId, namespace: env.namespace, workflowName: env.workflowName, workflowUID: env.workflowUID, outputs: {}, completed: false }));
+  } catch (e) {
+    logError(`failed to create the task result ${env.namespace}/${env.nodeId}: ${(e as Error).message}`);
+  }
   const names = mainContainers(env.template);
-  const { codes, reason } = await waitForContainers(env, names, { graceMs: deps.graceMs ?? 10_000, pollMs: deps.pollMs ?? 250, stopped: () => stopped });
+  // progress (ARGO_PROGRESS_FILE) is reported while main runs, at most every few seconds
+  let lastProgress: string | undefined;
+  let lastCheck = 0;
+  const tick = async () => {
+    if (Date.now() - lastCheck < (deps.progressEveryMs ?? 3000)) return;
+    lastCheck = Date.now();
+    const progress = parseProgress(readOpt(local(env.progressFile))?.toString());
+    if (!progress || progress === lastProgress) return;
+    lastProgress = progress;
+    try {
+      await deps.writeResult(taskResult({ nodeId: env.nodeId, namespace: env.namespace, workflowName: env.workflowName, workflowUID: env.workflowUID, outputs: {}, progress, completed: false }));
+    } catch (e) {
+      logError(`failed to report progress: ${(e as Error).message}`);
+    }
+  };
+  const { codes, reason } = await waitForContainers(env, names, { graceMs: deps.graceMs ?? 10_000, pollMs: deps.pollMs ?? 250, stopped: () => stopped, tick });
   const mainCode = codes.main ?? codes[names[names.length - 1]];
+  // sidecars end with main (upstream: wait kills them), so the pod completes
+  const sidecars = ((env.template.sidecars as { name?: string }[] | undefined) ?? []).map((c, i) => c.name ?? `sidecar-${i}`);
+  const stopping = sidecars.length ? stopSidecars(sidecars, deps.graceMs ?? 10_000, deps.pollMs ?? 250) : Promise.resolve();
   log(`main container(s) finished: ${names.map((n) => `${n}=${codes[n] ?? '?'}`).join(' ')}`);
   const { outputs, errors } = await collectOutputs(env, mainCode, deps.secret);
   const progress = parseProgress(readOpt(local(env.progressFile))?.toString());
@@ -142,6 +193,7 @@ export async function runWait(env: ExecutorEnv, deps: WaitDeps): Promise<number>
   } catch (e) {
     errors.push(`failed to write the task result ${env.namespace}/${env.nodeId}: ${(e as Error).message}`);
   }
+  await stopping;
   if (errors.length) {
     for (const e of errors) logError(e);
     try {

@@ -8,7 +8,7 @@ import { chmodSync, closeSync, cpSync, createReadStream, createWriteStream, mkdi
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { constants as zc, createGunzip, gunzipSync } from 'node:zlib';
-import { create, extract } from 'tar';
+import { move } from './move.js';
 import type { Artifact } from './types.js';
 
 /** Archives `src` (file or directory) into `dest` per the artifact's strategy. */
@@ -21,6 +21,7 @@ export async function archive(src: string, dest: string, a: Pick<Artifact, 'arch
   }
   if (a.archive?.zip) throw new Error('the zip archive strategy is not supported here (tar and none are)');
   const level = a.archive?.tar?.compressionLevel;
+  const { create } = await import('tar');
   await create({ gzip: level !== undefined ? { level } : true, file: dest, cwd: dirname(src), portable: true }, [basename(src)]);
 }
 
@@ -40,6 +41,8 @@ export function detect(head: Buffer): Kind {
   return isTar(head) ? 'tar' : 'plain';
 }
 
+export { move };
+
 function readHead(file: string, n = 4096): Buffer {
   const fd = openSync(file, 'r');
   try {
@@ -48,18 +51,6 @@ function readHead(file: string, n = 4096): Buffer {
     return b.subarray(0, got);
   } finally {
     closeSync(fd);
-  }
-}
-
-/** Moves `src` to `dest` (rename, or copy across file systems). */
-export function move(src: string, dest: string): void {
-  mkdirSync(dirname(dest), { recursive: true });
-  rmSync(dest, { recursive: true, force: true });
-  try {
-    renameSync(src, dest);
-  } catch {
-    cpSync(src, dest, { recursive: true, preserveTimestamps: true });
-    rmSync(src, { recursive: true, force: true });
   }
 }
 
@@ -79,6 +70,7 @@ export async function unpack(file: string, dest: string, a: Pick<Artifact, 'arch
   }
   const tmp = mkdtempSync(join(dirname(file), '.unpack-'));
   try {
+    const { extract } = await import('tar');
     await extract({ file, cwd: tmp, gzip: kind === 'tar.gz' ? true : undefined } as Parameters<typeof extract>[0]);
     const entries = readdirSync(tmp);
     move(entries.length === 1 ? join(tmp, entries[0]) : tmp, dest);

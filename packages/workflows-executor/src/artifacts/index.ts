@@ -4,8 +4,8 @@ import { dirname, join } from 'node:path';
 import type { Artifact, ArtifactRepository, SecretReader } from './types.js';
 import { inputLocation, outputLocation, type KeyVars } from './repository.js';
 import { applyMode, unpack } from './archive.js';
-import { s3Client, s3Download, s3Upload } from './s3.js';
-import { gitClone, httpDownload } from './fetch.js';
+const s3 = () => import('./s3.js');
+const fetchers = () => import('./fetch.js');
 
 export * from './types.js';
 export { archive, unpack, detect, applyMode, move } from './archive.js';
@@ -25,15 +25,16 @@ export async function loadArtifact(a: Artifact, repo: ArtifactRepository | undef
     return true;
   }
   if (loc.kind === 'git') {
-    await gitClone(loc.git, dest, secret);
+    await (await fetchers()).gitClone(loc.git, dest, secret);
     applyMode(dest, a.mode, a.recurseMode);
     return true;
   }
   const tmp = mkdtempSync(join(dirname(dest), '.load-'));
   try {
     const file = join(tmp, 'artifact');
-    if (loc.kind === 'http') await httpDownload(loc.http, file, secret);
+    if (loc.kind === 'http') await (await fetchers()).httpDownload(loc.http, file, secret);
     else {
+      const { s3Client, s3Download } = await s3();
       const client = await s3Client(loc.s3, secret);
       try {
         if (!(await s3Download(client, loc.s3, file))) {
@@ -57,6 +58,7 @@ export async function saveArtifact(a: Artifact, repo: ArtifactRepository | undef
   if (!existsSync(staged)) throw new Error(`failed to save artifact ${a.name}: ${a.path} does not exist`);
   const { loc, recorded } = outputLocation(a, repo, vars);
   if (loc.kind !== 's3') throw new Error(`artifact ${a.name}: unsupported output location`);
+  const { s3Client, s3Upload } = await s3();
   const client = await s3Client(loc.s3, secret);
   try {
     await s3Upload(client, loc.s3, staged);
@@ -64,4 +66,17 @@ export async function saveArtifact(a: Artifact, repo: ArtifactRepository | undef
     client.destroy();
   }
   return recorded;
+}
+
+/** Deletes a saved artifact (artifact GC); a key-only artifact is resolved against the repository. */
+export async function deleteArtifact(a: Artifact, repo: ArtifactRepository | undefined, secret: SecretReader): Promise<number> {
+  const loc = inputLocation({ ...a, subPath: undefined }, repo);
+  if (loc.kind !== 's3') throw new Error(`artifact ${a.name}: only S3 artifacts can be garbage-collected here`);
+  const { s3Client, s3Delete } = await s3();
+  const client = await s3Client(loc.s3, secret);
+  try {
+    return await s3Delete(client, loc.s3);
+  } finally {
+    client.destroy();
+  }
 }

@@ -71,6 +71,7 @@ export function inputLocation(a: Artifact, repo: ArtifactRepository | undefined)
     const s3 = mergeS3(a.s3, repo);
     if (!s3.bucket) throw new Error(`artifact ${a.name}: s3 has no bucket and the artifact repository gives none`);
     if (!s3.key) throw new Error(`artifact ${a.name}: s3 has no key`);
+    if (a.subPath) s3.key = `${s3.key.replace(/\/+$/, '')}/${a.subPath.replace(/^\/+/, '')}`;
     return { kind: 's3', s3: s3 as S3Artifact & { bucket: string; key: string } };
   }
   for (const k of ['gcs', 'azure', 'oss', 'hdfs', 'artifactory']) if (a[k]) throw new Error(`artifact ${a.name}: ${k} artifacts are not supported here (S3, HTTP, Git and raw are)`);

@@ -8,7 +8,7 @@ import { createReadStream, createWriteStream, mkdirSync, readdirSync, statSync }
 import { dirname, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3Artifact, SecretReader } from './types.js';
 
 /** The endpoint URL of an artifact's `endpoint` (`host:port`, or a URL) and `insecure` (pure). */
@@ -26,6 +26,8 @@ export async function s3Client(s3: S3Artifact, secret: SecretReader): Promise<S3
   } else if (!s3.useSDKCreds) {
     throw new Error('s3: accessKeySecret and secretKeySecret are required (or useSDKCreds)');
   }
+  // the SDK's notice about future Node.js versions is not the pod's business (it would fill every wait log)
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
     endpoint: endpointURL(s3.endpoint, s3.insecure),
     region: s3.region || 'us-east-1',
@@ -103,5 +105,31 @@ export async function s3Download(client: S3Client, s3: S3Artifact & { bucket: st
     return n > 0;
   } catch (e) {
     throw wrap(s3, 'list', e);
+  }
+}
+
+/** Deletes an object, or the objects under `key/` (a directory saved with archive none). Returns how many. */
+export async function s3Delete(client: S3Client, s3: S3Artifact & { bucket: string; key: string }): Promise<number> {
+  try {
+    let n = 0;
+    const head = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: s3.key, MaxKeys: 1 }));
+    if (head.Contents?.some((o) => o.Key === s3.key)) {
+      await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: s3.key }));
+      n++;
+    }
+    const prefix = `${s3.key.replace(/\/+$/, '')}/`;
+    let token: string | undefined;
+    do {
+      const r = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of r.Contents ?? []) {
+        if (!o.Key) continue;
+        await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: o.Key }));
+        n++;
+      }
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+    return n;
+  } catch (e) {
+    throw wrap(s3, 'delete', e);
   }
 }
