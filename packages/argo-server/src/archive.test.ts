@@ -150,6 +150,22 @@ test('argo-server archives a completed workflow matching archiveLabelSelector, m
   assert.equal((await env.call('GET', `/api/v1/archived-workflows/${uid}`)).status, 404);
 });
 
+test('offloaded node status (status.offloadNodeStatusVersion) is put back on GET', { skip }, async () => {
+  const r = await env.call('POST', `/api/v1/workflows/${ns}`, { body: { workflow: { metadata: { name: 'offloaded' }, spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox' } }] } } } });
+  assert.equal(r.status, 200, r.text);
+  const w = await env.client.get<any>(AR.workflows, ns, 'offloaded');
+  const version = await env.server.ctx.archive!.offloadNodes({ ...w, status: { nodes: { offloaded: { id: 'offloaded', name: 'offloaded', type: 'Pod', phase: 'Running' } } } });
+  w.status = { phase: 'Running', offloadNodeStatusVersion: version };
+  await env.client.update(AR.workflows, w);
+  const g = await env.call('GET', `/api/v1/workflows/${ns}/offloaded`);
+  assert.equal(g.status, 200, g.text);
+  assert.equal(g.body.status.nodes.offloaded.phase, 'Running');
+  const cur = await env.client.get<any>(AR.workflows, ns, 'offloaded');
+  cur.status = { phase: 'Running', offloadNodeStatusVersion: 'fnv:nothere' };
+  await env.client.update(AR.workflows, cur);
+  assert.equal((await env.call('GET', `/api/v1/workflows/${ns}/offloaded`)).status, 404);
+});
+
 test('without persistence the archived-workflows API answers 501 naming the missing configuration', { skip }, async () => {
   const { startServer } = await import('./server.js');
   const s = await startServer(env.client, { namespace: 'default', port: 0, address: '127.0.0.1', authModes: ['server'], log: { debug() {}, info() {}, warn() {}, error() {} } });

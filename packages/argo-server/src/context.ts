@@ -27,6 +27,12 @@ export interface ServerOptions {
   logformat: 'json' | 'text';
   /** archive completed workflows the controller has not archived (default true) */
   archiveCompleted: boolean;
+  /** `Access-Control-Allow-Origin` on every answer (CORS), when set */
+  accessControlAllowOrigin?: string;
+  /** `X-Frame-Options` (default DENY; empty: none) */
+  xFrameOptions: string;
+  /** `Strict-Transport-Security` with --secure (default true) */
+  hsts: boolean;
 }
 
 export const DEFAULT_OPTIONS: ServerOptions = {
@@ -41,6 +47,8 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   loglevel: 'info',
   logformat: 'text',
   archiveCompleted: true,
+  xFrameOptions: 'DENY',
+  hsts: true,
 };
 
 /** Who is calling and the Kubernetes client acting for them. */

@@ -23,6 +23,9 @@ Flags:
   -e, --secure                            Whether or not we should listen on TLS. (default true)
       --tls-certificate-secret-name string   The name of a Kubernetes secret that contains the server certificates
       --archive-completed                 Archive completed workflows the controller has not archived (default true)
+      --access-control-allow-origin string   Set Access-Control-Allow-Origin header in HTTP responses.
+      --x-frame-options string            Set X-Frame-Options header in HTTP responses. (default "DENY")
+      --hsts                              Whether or not we should add a HTTP Secure Transport Security header. This only has effect if secure is enabled. (default true)
 
 Global Flags:
       --instanceid string              submit with a specific controller's instance id label. Default to the ARGO_INSTANCEID environment variable.
@@ -35,7 +38,7 @@ Global Flags:
 export class UsageError extends Error {}
 
 const BOOL = new Set(['namespaced', 'secure', 'e', 'help', 'h', 'archive-completed', 'hsts', 'browser', 'b', 'event-async-dispatch', 'insecure-skip-tls-verify', 'gloglevel-ignored']);
-const KNOWN = new Set(['auth-mode', 'basehref', 'base-href', 'configmap', 'help', 'managed-namespace', 'namespaced', 'port', 'address', 'secure', 'tls-certificate-secret-name', 'archive-completed', 'instanceid', 'kubeconfig', 'loglevel', 'log-format', 'namespace']);
+const KNOWN = new Set(['access-control-allow-origin', 'x-frame-options', 'hsts', 'auth-mode', 'basehref', 'base-href', 'configmap', 'help', 'managed-namespace', 'namespaced', 'port', 'address', 'secure', 'tls-certificate-secret-name', 'archive-completed', 'instanceid', 'kubeconfig', 'loglevel', 'log-format', 'namespace']);
 
 export interface Parsed {
   opts: Partial<ServerOptions>;
@@ -93,6 +96,9 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   if (last('secure') !== undefined) opts.secure = bool(last('secure')!, 'secure');
   if (last('tls-certificate-secret-name')) opts.tlsCertificateSecretName = last('tls-certificate-secret-name');
   if (last('archive-completed') !== undefined) opts.archiveCompleted = bool(last('archive-completed')!, 'archive-completed');
+  if (last('access-control-allow-origin')) opts.accessControlAllowOrigin = last('access-control-allow-origin');
+  if (last('x-frame-options') !== undefined) opts.xFrameOptions = last('x-frame-options');
+  if (last('hsts') !== undefined) opts.hsts = bool(last('hsts')!, 'hsts');
   const inst = last('instanceid') ?? env.ARGO_INSTANCEID;
   if (inst) opts.instanceId = inst;
   const lvl = last('loglevel');

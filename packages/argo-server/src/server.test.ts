@@ -78,6 +78,8 @@ test('HTTPS on the port with a self-signed certificate; GET / answers the placeh
   assert.equal(r.status, 200);
   assert.match(r.text, /Argo Workflows/);
   assert.match(r.text, /<base href="\/">/);
+  assert.equal(r.headers['x-frame-options'], 'DENY');
+  assert.equal(r.headers['strict-transport-security'], 'max-age=31536000');
   const cert = await new Promise<any>((resolve, reject) => {
     const s = connect({ host: '127.0.0.1', port: env.server.port, rejectUnauthorized: false }, () => {
       resolve(s.getPeerCertificate());
@@ -89,11 +91,17 @@ test('HTTPS on the port with a self-signed certificate; GET / answers the placeh
   assert.equal(cert.issuer.CN, 'localhost', 'self-signed');
   assert.match(cert.subjectaltname, /DNS:argo-server\.argo\.svc/);
   // a verifying client refuses it (it is self-signed)
-  await assert.rejects(fetch(`${env.base}/`), /fetch failed/);
+  const { get } = await import('node:https');
+  const code = await new Promise<string>((resolve) => get(`${env.base}/`, (res) => resolve(`HTTP ${res.statusCode}`)).on('error', (e: NodeJS.ErrnoException) => resolve(String(e.code))));
+  assert.equal(code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
+  // plain HTTP on the HTTPS port is told so
+  const plain = await call(env.base.replace('https:', 'http:'), 'GET', '/api/v1/version');
+  assert.equal(plain.status, 400);
+  assert.match(plain.text, /Client sent an HTTP request to an HTTPS server/);
 });
 
 test('--secure=false serves plain HTTP; --base-href goes into the page and prefixes are accepted; a TLS Secret is served', async () => {
-  const plain = await startServer(env.client, { namespace: ns, port: 0, address: '127.0.0.1', secure: false, baseHref: '/argo/', authModes: ['server'], log: { debug() {}, info() {}, warn() {}, error() {} } });
+  const plain = await startServer(env.client, { namespace: ns, port: 0, address: '127.0.0.1', secure: false, baseHref: '/argo/', authModes: ['server'], accessControlAllowOrigin: 'https://ui.example', xFrameOptions: '', log: { debug() {}, info() {}, warn() {}, error() {} } });
   try {
     const r = await call(plain.url, 'GET', '/argo/');
     assert.equal(r.status, 200);
@@ -101,6 +109,12 @@ test('--secure=false serves plain HTTP; --base-href goes into the page and prefi
     const v = await call(plain.url, 'GET', '/argo/api/v1/version');
     assert.equal(v.status, 200);
     assert.match(v.body.version, /^v3\./);
+    assert.equal(v.headers['access-control-allow-origin'], 'https://ui.example');
+    assert.equal(v.headers['strict-transport-security'], undefined, 'no HSTS over plain HTTP');
+    assert.equal(v.headers['x-frame-options'], undefined);
+    const pre = await call(plain.url, 'OPTIONS', '/api/v1/workflows/argo', { headers: { 'access-control-request-headers': 'authorization' } });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers['access-control-allow-headers'], 'authorization');
   } finally {
     await plain.close();
   }
@@ -447,4 +461,133 @@ test('auth mode client: the caller\'s token decides through Kubernetes RBAC (403
   } finally {
     await c.close();
   }
+});
+
+test('`argo server` (main) as a process: flags, HTTPS on the port, the API, exit 0 on SIGTERM; bad flags exit 1 with usage', async () => {
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const { freePort } = await import('./testenv.js');
+  const { stopProcess } = await import('@flotilla/kube-runtime/testkit');
+  const MAIN = `import('@flotilla/argo-server/main').then((m) => m.main(process.argv.slice(1))).then((c) => process.exit(c ?? 0), (e) => { console.error(e); process.exit(1); });`;
+  const cwd = fileURLToPath(new URL('..', import.meta.url));
+  const bad = spawn(process.execPath, ['--input-type=module', '-e', MAIN, '--', 'server', '--auth-mode', 'nonsense'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let badErr = '';
+  bad.stderr!.on('data', (d) => (badErr += d));
+  assert.equal(await new Promise((r) => bad.on('exit', r)), 1);
+  assert.match(badErr, /invalid mode "nonsense"[\s\S]*Usage:\n  argo server \[flags\]/);
+  await env.client.create(AR.workflows, ns, hello('in-argo') as any).catch(() => {});
+  await env.client.create(AR.workflows, 'default', { ...hello('in-default'), metadata: { name: 'in-default', namespace: 'default' } } as any);
+  const port = await freePort();
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', MAIN, '--', 'server', '--namespaced', '--auth-mode', 'server', '--auth-mode', 'client', '--port', String(port), '--kubeconfig', env.cluster.kubeconfig, '-n', ns], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  try {
+    const base = `https://127.0.0.1:${port}`;
+    const end = Date.now() + 30_000;
+    for (;;) {
+      const r = await call(base, 'GET', '/').catch(() => undefined);
+      if (r?.status === 200) break;
+      if (proc.exitCode !== null || Date.now() > end) throw new Error(`argo server did not answer: ${out}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const info = await call(base, 'GET', '/api/v1/info');
+    assert.equal(info.body.managedNamespace, ns, '--namespaced reports the managed namespace');
+    const l = await call(base, 'GET', '/api/v1/workflows/');
+    assert.equal(l.status, 200);
+    assert.ok(l.body.items.length > 0 && l.body.items.every((w: any) => w.metadata.namespace === ns), 'a list without namespace serves the managed one');
+    assert.match(out, /argo-server started/);
+  } finally {
+    assert.equal(await stopProcess(proc, 'SIGTERM'), 0, out);
+  }
+});
+
+test('artifact downloads: an S3 output artifact (key only, resolved against the artifact-repositories default) from a real S3 server; raw; 404s', async () => {
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { freePort } = await import('./testenv.js');
+  const { stopProcess } = await import('@flotilla/kube-runtime/testkit');
+  const { S3Client, CreateBucketCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const minio = fileURLToPath(new URL('../../node-agent/dist/programs/minio.js', import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'argo-s3-'));
+  const port = await freePort();
+  const proc = spawn(process.execPath, [minio, 'server', dir, '--address', `127.0.0.1:${port}`], { env: { ...process.env, MINIO_ROOT_USER: 'admin', MINIO_ROOT_PASSWORD: 'password1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  try {
+    const s3 = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'admin', secretAccessKey: 'password1' } });
+    const end = Date.now() + 20_000;
+    for (;;) {
+      try {
+        await s3.send(new CreateBucketCommand({ Bucket: 'my-bucket' }));
+        break;
+      } catch (e) {
+        if (Date.now() > end || proc.exitCode !== null) throw new Error(`S3 server did not start: ${(e as Error).message}\n${out}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    await s3.send(new PutObjectCommand({ Bucket: 'my-bucket', Key: 'art-wf/art-wf-1/main.log', Body: 'hello artifact\n' }));
+    s3.destroy();
+    await env.client.create(R.secrets, ns, { metadata: { name: 'my-minio-cred' }, data: { accesskey: Buffer.from('admin').toString('base64'), secretkey: Buffer.from('password1').toString('base64') } } as any);
+    await env.client.create(R.configmaps, ns, { metadata: { name: 'artifact-repositories', annotations: { 'workflows.argoproj.io/default-artifact-repository': 'default-v1' } }, data: { 'default-v1': `s3:\n  bucket: my-bucket\n  endpoint: 127.0.0.1:${port}\n  insecure: true\n  accessKeySecret: {name: my-minio-cred, key: accesskey}\n  secretKeySecret: {name: my-minio-cred, key: secretkey}\n` } } as any);
+    await env.call('POST', `/api/v1/workflows/${ns}`, { body: { workflow: hello('art-wf') } });
+    const wf = await env.client.get<any>(AR.workflows, ns, 'art-wf');
+    wf.status = { phase: 'Succeeded', nodes: { 'art-wf-1': { id: 'art-wf-1', name: 'art-wf', displayName: 'art-wf', type: 'Pod', phase: 'Succeeded', outputs: { artifacts: [
+      { name: 'main-logs', s3: { key: 'art-wf/art-wf-1/main.log' } },
+      { name: 'note', raw: { data: 'raw text' } },
+      { name: 'gone', s3: { key: 'art-wf/none' } },
+    ] } } } };
+    await env.client.update(AR.workflows, wf);
+    const a = await env.call('GET', `/artifact-files/${ns}/workflows/art-wf/art-wf-1/outputs/main-logs`);
+    assert.equal(a.status, 200, a.text);
+    assert.equal(a.text, 'hello artifact\n');
+    assert.match(String(a.headers['content-disposition']), /main\.log/);
+    const legacy = await env.call('GET', `/artifacts/${ns}/art-wf/art-wf-1/main-logs`);
+    assert.equal(legacy.text, 'hello artifact\n');
+    assert.equal((await env.call('GET', `/artifact-files/${ns}/workflows/art-wf/art-wf-1/outputs/note`)).text, 'raw text');
+    const gone = await env.call('GET', `/artifact-files/${ns}/workflows/art-wf/art-wf-1/outputs/gone`);
+    assert.equal(gone.status, 404, gone.text);
+    assert.match(gone.body.message, /s3:\/\/my-bucket\/art-wf\/none/);
+    assert.equal((await env.call('GET', `/artifact-files/${ns}/workflows/art-wf/art-wf-1/outputs/absent`)).status, 404);
+    assert.equal((await env.call('GET', `/artifact-files/${ns}/workflows/art-wf/no-node/outputs/main-logs`)).status, 404);
+  } finally {
+    await stopProcess(proc);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('logs with follow: pods that start later are followed; the stream ends when the workflow completes', async () => {
+  await env.call('POST', `/api/v1/workflows/${ns}`, { body: { workflow: hello('followed') } });
+  const setWf = async (phase: string) => {
+    const wf = await env.client.get<any>(AR.workflows, ns, 'followed');
+    wf.status = { phase };
+    await env.client.update(AR.workflows, wf);
+  };
+  const mkPod = async (pod: string) => {
+    const p = await env.client.create<any>(R.pods, ns, { metadata: { name: pod, labels: { 'workflows.argoproj.io/workflow': 'followed' } }, spec: { nodeName: 'node-1', containers: [{ name: 'main', image: 'busybox' }] } } as any);
+    p.status = { phase: 'Running', containerStatuses: [{ name: 'main', state: { running: {} } }] };
+    logLines[`${pod}/main`] = [`from ${pod}`];
+    await env.client.update(R.pods, p, 'status');
+  };
+  await setWf('Running');
+  await mkPod('followed-1');
+  let step = 0;
+  const started = Date.now();
+  const got = await readStream(env.base, `/api/v1/workflows/${ns}/followed/log?logOptions.container=main&logOptions.follow=true`, (lines) => {
+    if (lines.length === 1 && step === 0) {
+      step = 1;
+      void (async () => {
+        await mkPod('followed-2');
+        await new Promise((r) => setTimeout(r, 1500));
+        await setWf('Succeeded');
+      })();
+    }
+    return false;
+  }, { timeoutMs: 15_000 });
+  assert.deepEqual(got.lines.map((l) => l.result.content), ['from followed-1', 'from followed-2']);
+  assert.ok(Date.now() - started < 12_000, 'the stream ended by itself after the workflow completed');
 });

@@ -5,7 +5,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { R, type KubeClient } from '@flotilla/kube-runtime';
 import { ApiErr, Code, errorBody, fromKube, httpStatus, readBody, Router, sendJson, STREAMED, type Req } from './http.js';
 import { Authenticator, DEFAULT_OPTIONS, type Caller, type Ctx, type ServerOptions } from './context.js';
@@ -16,6 +16,7 @@ import { registerTemplates } from './api/templates.js';
 import { registerInfo } from './api/info.js';
 import { registerStreams } from './api/stream.js';
 import { registerArchived } from './api/archived.js';
+import { registerArtifacts } from './api/artifacts.js';
 import { Archive, parseControllerConfig, persistenceOf } from './archive/index.js';
 import { Archiver } from './archiver.js';
 
@@ -79,7 +80,12 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
     }
   };
   await readConfig();
-  const configTimer = setInterval(() => void readConfig(), 30_000);
+  let reading = false;
+  const configTimer = setInterval(() => {
+    if (reading) return;
+    reading = true;
+    void readConfig().finally(() => (reading = false));
+  }, 30_000);
   configTimer.unref();
 
   const auth = new Authenticator(ctx);
@@ -89,8 +95,19 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
   registerTemplates(router, ctx);
   registerStreams(router, ctx);
   registerArchived(router, ctx);
+  registerArtifacts(router, ctx);
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
+    if (opts.xFrameOptions) res.setHeader('x-frame-options', opts.xFrameOptions);
+    if (opts.secure && opts.hsts) res.setHeader('strict-transport-security', 'max-age=31536000');
+    if (opts.accessControlAllowOrigin) {
+      res.setHeader('access-control-allow-origin', opts.accessControlAllowOrigin);
+      res.setHeader('access-control-allow-credentials', 'true');
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, { 'access-control-allow-methods': 'GET, POST, PUT, DELETE, OPTIONS', 'access-control-allow-headers': String(req.headers['access-control-request-headers'] ?? 'Authorization, Content-Type'), 'access-control-max-age': '600' });
+        return void res.end();
+      }
+    }
     handle(ctx, auth, router, req, res).catch((e) => {
       log.error('request failed', { error: (e as Error).stack ?? String(e), path: req.url });
       if (!res.headersSent) sendJson(res, 500, errorBody(new ApiErr(Code.Internal, (e as Error).message)));
@@ -105,11 +122,30 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
     server = createHttpsServer({ cert: kp.cert, key: kp.key, minVersion: 'TLSv1.2' }, handler) as unknown as HttpServer;
   } else server = createHttpServer(handler);
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.address, () => resolve());
+  // one port: with --secure, a TLS handshake goes to the HTTPS server and plain HTTP gets Go's answer for it
+  const plainOnTls = createHttpServer((_req, res) => {
+    res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+    res.end('Client sent an HTTP request to an HTTPS server.\n');
   });
-  const port = (server.address() as AddressInfo).port;
+  const sockets = new Set<Socket>();
+  const front: NetServer = opts.secure
+    ? createNetServer((sock: Socket) => {
+        sockets.add(sock);
+        sock.on('close', () => sockets.delete(sock));
+        sock.on('error', () => sock.destroy());
+        sock.once('readable', () => {
+          const first = sock.read(1) as Buffer | null;
+          if (!first) return void sock.destroy();
+          sock.unshift(first);
+          (first[0] === 0x16 ? server : plainOnTls).emit('connection', sock);
+        });
+      })
+    : (server as unknown as NetServer);
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject);
+    front.listen(opts.port, opts.address, () => resolve());
+  });
+  const port = (front.address() as AddressInfo).port;
   log.info('argo-server started', { url: `${opts.secure ? 'https' : 'http'}://localhost:${port}`, authModes: opts.authModes, namespaced: opts.namespaced, managedNamespace: opts.managedNamespace, baseHref: opts.baseHref, tls: tlsSource });
   return {
     ctx,
@@ -117,8 +153,12 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
     url: `${opts.secure ? 'https' : 'http'}://127.0.0.1:${port}`,
     async close() {
       clearInterval(configTimer);
-      await new Promise<void>((r) => server.close(() => r()));
-      server.closeAllConnections();
+      await new Promise<void>((r) => {
+        front.close(() => r());
+        server.closeAllConnections();
+        plainOnTls.closeAllConnections();
+        for (const s of sockets) s.destroy();
+      });
       await archiver?.stop();
       await ctx.archive?.close().catch(() => {});
       auth.close();
@@ -138,7 +178,7 @@ function stripBase(path: string, base: string): string {
 async function handle(ctx: Ctx, auth: Authenticator, router: Router<Caller>, raw: IncomingMessage, res: ServerResponse): Promise<void> {
   const u = new URL(raw.url ?? '/', 'http://x');
   const path = stripBase(u.pathname, ctx.opts.baseHref);
-  if (!path.startsWith('/api/') && !path.startsWith('/artifact-files/') && !path.startsWith('/oauth2/')) return serveUi(ctx, res);
+  if (!/^\/(api|artifact-files|artifacts|input-artifacts|oauth2)\//.test(path)) return serveUi(ctx, res);
   if (path.startsWith('/oauth2/')) return sendJson(res, 501, errorBody(new ApiErr(Code.Unimplemented, 'SSO is not configured: this argo-server has no OIDC support yet (the sso auth mode is a seam)')));
   const m = router.match(raw.method ?? 'GET', path);
   if (m === undefined) return sendJson(res, 404, errorBody(new ApiErr(Code.NotFound, `Not Found: ${raw.method} ${path}`)));
@@ -177,6 +217,6 @@ function serveUi(ctx: Ctx, res: ServerResponse): void {
 <html lang="en"><head><meta charset="utf-8"><title>Argo</title><base href="${base.replace(/"/g, '&quot;')}"></head>
 <body><h1>Argo Workflows</h1><p>The web UI is not part of this build yet. Use the <code>argo</code> CLI, or the REST API under <code>api/v1</code> (e.g. <a href="api/v1/version">api/v1/version</a>).</p></body></html>
 `;
-  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'x-frame-options': 'DENY', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

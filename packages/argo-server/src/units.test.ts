@@ -17,7 +17,10 @@ test('flags: upstream defaults, repeated and comma --auth-mode, --secure=false, 
   assert.equal(p.opts.secure, false);
   assert.equal(p.opts.port, 9000);
   assert.equal(p.opts.baseHref, '/argo/');
-  assert.deepEqual(p.ignored, ['x-frame-options']);
+  assert.deepEqual(p.ignored, []);
+  assert.equal(p.opts.xFrameOptions, 'DENY');
+  assert.deepEqual(parseArgs(['--hsts=false', '--access-control-allow-origin', '*', '--api-rate-limit', '5']).opts, { hsts: false, accessControlAllowOrigin: '*' });
+  assert.deepEqual(parseArgs(['--api-rate-limit', '5']).ignored, ['api-rate-limit']);
   assert.deepEqual(parseArgs(['--auth-mode=client,sso']).opts.authModes, ['client', 'sso']);
   assert.equal(parseArgs(['--base-href=/x/']).opts.baseHref, '/x/');
   assert.equal(parseArgs([], { BASE_HREF: '/env/' }).opts.baseHref, '/env/');
@@ -118,4 +121,32 @@ test('controller ConfigMap: `config` key or one key per field; persistence check
   assert.equal(parseTTL(''), 0);
   assert.equal(tablesFor().offload, 'argo_workflows');
   assert.throws(() => tablesFor('x; drop table y'), /not a plain SQL identifier/);
+});
+
+test('auth mode of a request: none → server, Bearer → client, Bearer v2: → sso (a seam), cookie; modes not enabled → 401', async () => {
+  const { Authenticator, DEFAULT_OPTIONS } = await import('./context.js');
+  const { KubeClient } = await import('@flotilla/kube-runtime');
+  const { httpStatus, fromKube } = await import('./http.js');
+  const kube = new KubeClient({ url: 'https://127.0.0.1:1', token: 'server-token' });
+  const auth = (modes: ('server' | 'client' | 'sso')[]) => new Authenticator({ opts: { ...DEFAULT_OPTIONS, authModes: modes }, kube, log: { debug() {}, info() {}, warn() {}, error() {} }, config: () => ({}) });
+  const req = (headers: Record<string, string>) => ({ headers }) as any;
+  const both = auth(['server', 'client']);
+  assert.equal(both.caller(req({})).mode, 'server');
+  const c = both.caller(req({ authorization: 'Bearer abc' }));
+  assert.equal(c.mode, 'client');
+  assert.equal(c.kube.token, 'abc');
+  assert.equal(both.caller(req({ authorization: 'Bearer abc' })).kube, c.kube, 'one client per token');
+  assert.equal(both.caller(req({ cookie: 'x=1; authorization=Bearer%20def' })).kube.token, 'def');
+  assert.throws(() => auth(['client']).caller(req({})), (e: any) => e.code === 16 && /auth mode "server" is not enabled/.test(e.message));
+  assert.equal(auth(['server']).caller(req({ authorization: 'Bearer abc' })).mode, 'server', 'server-only ignores tokens');
+  assert.throws(() => both.caller(req({ authorization: 'Bearer v2:xyz' })), /"sso" is not enabled/);
+  assert.throws(() => auth(['sso']).caller(req({ authorization: 'Bearer v2:xyz' })), /SSO is not configured/);
+  assert.throws(() => both.caller(req({ authorization: 'Basic Zm9v' })), /Bearer <token>/);
+  both.close();
+  kube.close();
+  assert.deepEqual([0, 3, 5, 6, 7, 9, 12, 16].map(httpStatus), [200, 400, 404, 409, 403, 400, 501, 401]);
+  assert.equal(fromKube({ code: 403, message: 'forbidden' }).code, 7);
+  assert.equal(fromKube({ code: 409, message: 'workflows "x" already exists' }).code, 6);
+  assert.equal(fromKube({ code: 409, message: 'the object has been modified' }).code, 10);
+  assert.equal(fromKube({ code: 422, message: 'invalid' }).code, 3);
 });

@@ -53,19 +53,20 @@ interface LogOpts {
   sinceTime?: string;
   tailLines?: string;
   timestamps?: boolean;
+  previous?: boolean;
   grep?: RegExp;
 }
 
 function logOpts(q: URLSearchParams): LogOpts {
   const g = (k: string) => q.get(`logOptions.${k}`) || undefined;
   const grep = q.get('grep');
-  return { container: g('container') ?? 'main', follow: qbool(q, 'logOptions.follow') ?? false, sinceSeconds: g('sinceSeconds'), sinceTime: g('sinceTime.seconds') ? new Date(Number(g('sinceTime.seconds')) * 1000).toISOString() : undefined, tailLines: g('tailLines'), timestamps: qbool(q, 'logOptions.timestamps'), grep: grep ? new RegExp(grep) : undefined };
+  return { container: g('container') ?? 'main', follow: qbool(q, 'logOptions.follow') ?? false, sinceSeconds: g('sinceSeconds'), sinceTime: g('sinceTime.seconds') ? new Date(Number(g('sinceTime.seconds')) * 1000).toISOString() : undefined, tailLines: g('tailLines'), timestamps: qbool(q, 'logOptions.timestamps'), previous: qbool(q, 'logOptions.previous'), grep: grep ? new RegExp(grep) : undefined };
 }
 
 /** Streams one pod's container log, a `{podName, content}` result a line. */
 async function podLog(kube: KubeClient, ns: string, pod: string, o: LogOpts, out: Stream, signal: AbortSignal): Promise<void> {
   const res = await openStream(kube, `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod)}/log`, {
-    container: o.container, follow: o.follow ? 'true' : undefined, sinceSeconds: o.sinceSeconds, sinceTime: o.sinceTime, tailLines: o.tailLines, timestamps: o.timestamps ? 'true' : undefined,
+    container: o.container, follow: o.follow ? 'true' : undefined, sinceSeconds: o.sinceSeconds, sinceTime: o.sinceTime, tailLines: o.tailLines, timestamps: o.timestamps ? 'true' : undefined, previous: o.previous ? 'true' : undefined,
   }, signal);
   await new Promise<void>((resolve) => {
     let buf = '';

@@ -65,6 +65,14 @@ export function registerWorkflows(router: Router<Caller>, ctx: Ctx): void {
 
   router.add('GET', '/api/v1/workflows/{namespace}/{name}', async (r) => {
     const wf = await kcall(r.ctx.kube.get<any>(AR.workflows, r.params.namespace, r.params.name!));
+    // node status offloaded to the database (persistence.nodeStatusOffLoad): put back
+    const ver = wf.status?.offloadNodeStatusVersion;
+    if (ver && !wf.status.nodes) {
+      if (!ctx.archive) throw new ApiErr(Code.FailedPrecondition, `workflow ${wf.metadata.name} has offloaded node status (${ver}) and no database is configured (persistence)`);
+      const nodes = await ctx.archive.offloadedNodes(wf.metadata.uid, ver);
+      if (!nodes) throw new ApiErr(Code.NotFound, `offloaded node status ${ver} of workflow ${wf.metadata.name} not found in the database`);
+      wf.status = { ...wf.status, nodes };
+    }
     return filterFields(withKind(wf, 'Workflow'), r.query.get('fields'));
   });
 

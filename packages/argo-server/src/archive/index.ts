@@ -54,6 +54,15 @@ export interface ListQuery {
   offset?: number;
 }
 
+function fnv1a(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
 /** A PostgreSQL connection for the archive, with the settings of `persistence`. */
 export function poolFor(p: Persistence, user: string, password: string): Pool {
   const c = p.postgresql!;
@@ -128,6 +137,24 @@ export class Archive {
     const rows = (await this.pool.query<{ wf: WorkflowLike }>(sql, args)).rows.map((r) => r.wf);
     const more = !!limit && rows.length > limit;
     return { items: more ? rows.slice(0, limit) : rows, more };
+  }
+
+  /** Stores a workflow's node status in the offload table; returns the version to put in status.offloadNodeStatusVersion. */
+  async offloadNodes(wf: WorkflowLike): Promise<string> {
+    const nodes = JSON.stringify(wf.status?.nodes ?? {});
+    const version = `fnv:${fnv1a(nodes)}`;
+    await this.pool.query(
+      `INSERT INTO ${this.tables.offload} (clustername, uid, version, namespace, nodes, updatedat) VALUES ($1, $2, $3, $4, $5, now())
+       ON CONFLICT (clustername, uid, version) DO UPDATE SET updatedat = now()`,
+      [this.clusterName, wf.metadata?.uid, version, wf.metadata?.namespace ?? '', nodes],
+    );
+    return version;
+  }
+
+  /** The node status an offloaded workflow's status.offloadNodeStatusVersion names. */
+  async offloadedNodes(uid: string, version: string): Promise<Record<string, unknown> | undefined> {
+    const r = await this.pool.query<{ nodes: Record<string, unknown> }>(`SELECT nodes FROM ${this.tables.offload} WHERE clustername = $1 AND uid = $2 AND version = $3`, [this.clusterName, uid, version]);
+    return r.rows[0]?.nodes;
   }
 
   async get(uid: string): Promise<WorkflowLike | undefined> {

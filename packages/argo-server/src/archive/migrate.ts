@@ -46,7 +46,7 @@ const steps = (t: Tables): string[] => [
 ];
 
 /** Applies the steps not yet applied; returns how many ran. */
-export async function migrate(pool: Pool, t: Tables): Promise<number> {
+export async function migrate(pool: Pool, t: Tables = tablesFor()): Promise<number> {
   const c: PoolClient = await pool.connect();
   let ran = 0;
   try {
