@@ -147,7 +147,7 @@ export function defineCliChecks(ctx: Ctx, port: () => number): void {
     assert.equal((await ok(ctx, ['argo', 'wait', '-n', 'argo', name!])).stdout.split(' ')[1], 'Succeeded');
   });
 
-  it('through argo-server: argo submit --from wftmpl/say -o name --wait, argo submit --wait FILE, argo lint (server-side), argo delete', async () => {
+  it('through argo-server: argo submit --from wftmpl/say -o name --wait, argo submit --wait FILE, argo version (both), argo lint (server-side), argo delete', async () => {
     const r = await ok(ctx, ['argo', 'submit', '-n', 'argo', '--from', 'wftmpl/say', '-o', 'name', '--wait'], { env: server(), timeoutMs: 180_000 });
     // -o name: only the name (the wait is quiet); exit 0: it Succeeded
     const name = r.stdout.trim();
@@ -157,6 +157,8 @@ export function defineCliChecks(ctx: Ctx, port: () => number): void {
     const failed = await sh(ctx, ['argo', 'submit', '-n', 'argo', '--wait', f('fail.yaml')], { env: server(), timeoutMs: 180_000 });
     assert.equal(failed.code, 1, failed.stdout + failed.stderr);
     assert.match(failed.stdout, /^Name:                exit-three-[a-z0-9]{5}\nNamespace:           argo\n[^]*\nexit-three-[a-z0-9]{5} Failed at \d{4}-/);
+    const v = await ok(ctx, ['argo', 'version'], { env: server() });
+    assert.match(v.stdout, /^argo: v\S+\n(  \w+: .*\n)+argo-server: v\S+\n/);
     const lint = await sh(ctx, ['argo', 'lint', '-n', 'argo', f('template.yaml'), f('fail.yaml')], { env: server() });
     assert.equal(lint.code, 0, lint.stdout + lint.stderr);
     assert.equal(lint.stdout, '✔ no linting errors found!\n');
@@ -199,7 +201,7 @@ export function defineCliChecks(ctx: Ctx, port: () => number): void {
     assert.match(w.stdout, new RegExp(`^${name} Failed at `));
   });
 
-  it('argo list filters and formats: --completed, --running, --status, -l, -o name / wide, --since', async () => {
+  it('argo list filters and formats: --completed, --running, --status, -l, -o name / wide, --since, --chunk-size; argo auth token', async () => {
     const all = (await ok(ctx, ['argo', 'list', '-n', 'argo', '-o', 'name'])).stdout.trim().split('\n');
     assert.ok(all.length >= 5, all.join(','));
     // in pages of two: the same workflows
@@ -212,6 +214,7 @@ export function defineCliChecks(ctx: Ctx, port: () => number): void {
     assert.ok(tmpl.length === 1 && tmpl[0].startsWith('say-'), tmpl.join(','));
     assert.match((await ok(ctx, ['argo', 'list', '-n', 'argo', '-o', 'wide'])).stdout, /^NAME\s+STATUS\s+AGE\s+DURATION\s+PRIORITY\s+MESSAGE\s+P\/R\/C\s+PARAMETERS\n/);
     assert.equal((await ok(ctx, ['argo', 'list', '-n', 'argo', '--since', '1s'])).stdout, 'No workflows found\n');
+    assert.match((await ok(ctx, ['argo', 'auth', 'token'])).stdout, /^Bearer \S+\n$/);
   });
 
   it('argo cron create / list / suspend / resume / get / delete', async () => {
