@@ -136,13 +136,13 @@ export function argoToken(o: Record<string, any>): string | undefined {
   try {
     const path = kubeconfigPath(o);
     if (!path) return undefined;
-    return (require_kube_token(path, o.context) || undefined) as string | undefined;
+    return (kubeconfigToken(path, o.context) || undefined) as string | undefined;
   } catch {
     return undefined;
   }
 }
 
-function require_kube_token(path: string, ctx?: string): string | undefined {
+function kubeconfigToken(path: string, ctx?: string): string | undefined {
   const doc = YAML.parse(readFileSync(path, 'utf8')) ?? {};
   const c = (doc.contexts ?? []).find((x: any) => x.name === (ctx || doc['current-context']));
   const u = (doc.users ?? []).find((x: any) => x.name === c?.context?.user);

@@ -134,6 +134,26 @@ function archiveCommand(): Command {
         }
       },
     }),
+    new Command({
+      use: 'list-label-keys',
+      short: 'list workflows label keys in the archive',
+      run: async ({ opts }) => {
+        const b = await need(opts);
+        const r = await b.raw!('GET', `/api/v1/archived-workflows-label-keys?namespace=${encodeURIComponent(b.namespace)}`);
+        for (const k of r.items ?? []) io.out(`${k}\n`);
+      },
+    }),
+    new Command({
+      use: 'list-label-values',
+      short: 'get workflow label values in the archive',
+      flags: [{ name: 'selector', short: 'l', type: 'string', usage: 'Selector (label query) to query on, allows 1 value (e.g. -l key1)' }],
+      run: async ({ opts }) => {
+        const b = await need(opts);
+        if (!opts.selector) throw new CliError('a label key is required: -l KEY');
+        const r = await b.raw!('GET', `/api/v1/archived-workflows-label-values?namespace=${encodeURIComponent(b.namespace)}&listOptions.labelSelector=${encodeURIComponent(opts.selector)}`);
+        for (const v of r.items ?? []) io.out(`${v}\n`);
+      },
+    }),
     ...(['resubmit', 'retry'] as const).map(
       (a) =>
         new Command({
