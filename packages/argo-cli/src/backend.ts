@@ -67,7 +67,7 @@ export interface Backend {
   /** calls onWf at every change (the first call: the current state) until it returns true or the signal aborts */
   watchWorkflow(ns: string, name: string, onWf: (wf: Workflow) => boolean | void, signal: AbortSignal): Promise<void>;
   /** lifecycle actions on a workflow (`argo retry|resubmit|suspend|resume|stop|terminate`) */
-  action(action: 'retry' | 'resubmit' | 'suspend' | 'resume' | 'stop' | 'terminate', ns: string, name: string, o?: ActionOpts): Promise<Workflow>;
+  action(action: Action, ns: string, name: string, o?: ActionOpts): Promise<Workflow>;
   /** a workflow from a WorkflowTemplate / ClusterWorkflowTemplate / CronWorkflow */
   submitFrom(kind: Kind, ns: string, name: string, o: SubmitOpts): Promise<Workflow>;
   /** the lines of a workflow's pods (all, or one), in order; follows with o.follow until the workflow completes */
@@ -81,7 +81,12 @@ export interface Backend {
   token(): Promise<string | undefined>;
 }
 
+export type Action = 'retry' | 'resubmit' | 'suspend' | 'resume' | 'stop' | 'terminate' | 'set';
+
 export interface ActionOpts {
+  /** `argo node set`: the nodes' new phase, message, output parameters (suspend nodes) */
+  phase?: string;
+  outputParameters?: Record<string, string>;
   nodeFieldSelector?: string;
   restartSuccessful?: boolean;
   memoized?: boolean;

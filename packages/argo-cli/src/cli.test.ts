@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { main } from './cli.js';
 import { io } from './cmd/io.js';
 import { nodeSelector, parsePairs } from './backend.js';
-import { applySubmitOpts, resubmitted, workflowFrom } from './kube.js';
+import { applySubmitOpts, resubmitted, setNodes, workflowFrom } from './kube.js';
 import { parameterFileArgs } from './commands/submit.js';
 import { nextRun } from './commands/resources.js';
 
@@ -168,5 +168,17 @@ describe('cron', () => {
     assert.equal((await nextRun({ spec: { schedules: ['0 3 * * *', '30 10 * * *'] } }, now))?.toISOString(), '2026-12-05T10:30:00.000Z');
     assert.equal((await nextRun({ spec: { schedule: '0 3 * * *', timezone: 'America/New_York' } }, now))?.toISOString(), '2026-12-06T08:00:00.000Z');
     assert.equal(await nextRun({ spec: { schedule: '0 3 * * *', suspend: true } }, now), undefined);
+  });
+});
+
+describe('argo node set', () => {
+  const wf: any = { metadata: { name: 'w' }, spec: {}, status: { nodes: { s: { id: 's', displayName: 'approve', type: 'Suspend', phase: 'Running' }, p: { id: 'p', displayName: 'work', type: 'Pod', phase: 'Running' } } } };
+  it('sets the selected nodes only; output parameters only on suspend nodes', () => {
+    const out = setNodes(wf, nodeSelector('displayName=approve'), { phase: 'Succeeded', message: 'ok', outputParameters: { answer: 'yes' } });
+    assert.deepEqual({ ...out.status!.nodes!.s, finishedAt: 'x' }, { id: 's', displayName: 'approve', type: 'Suspend', phase: 'Succeeded', message: 'ok', finishedAt: 'x', outputs: { parameters: [{ name: 'answer', value: 'yes' }] } });
+    assert.equal(out.status!.nodes!.p.phase, 'Running');
+    assert.equal(wf.status.nodes.s.phase, 'Running', 'the input is not changed');
+    assert.throws(() => setNodes(wf, nodeSelector('displayName=work'), { outputParameters: { a: 'b' } }), /not a suspend node/);
+    assert.throws(() => setNodes(wf, nodeSelector('displayName=nobody'), { phase: 'Failed' }), /no node of workflow w matches/);
   });
 });

@@ -10,7 +10,7 @@ import { CliError, cleanup, globalFlags } from './session.js';
 /** The command groups, each loaded only when the command line names it, so `argo version` loads little. */
 const GROUPS: { names: string[]; load: () => Promise<Command[]> }[] = [
   { names: ['submit'], load: async () => [(await import('./commands/submit.js')).submitCommand()] },
-  { names: ['list', 'ls', 'get', 'delete', 'watch', 'wait', 'logs', 'retry', 'resubmit', 'suspend', 'resume', 'stop', 'terminate'], load: async () => (await import('./commands/workflows.js')).workflowCommands() },
+  { names: ['list', 'ls', 'get', 'delete', 'watch', 'wait', 'logs', 'retry', 'resubmit', 'suspend', 'resume', 'stop', 'terminate', 'node'], load: async () => (await import('./commands/workflows.js')).workflowCommands() },
   { names: ['template', 'cluster-template', 'cwftmpl', 'cwft', 'cron', 'lint'], load: async () => (await import('./commands/resources.js')).resourceCommands() },
   { names: ['version', 'auth', 'server', 'archive'], load: async () => (await import('./commands/misc.js')).miscCommands() },
 ];

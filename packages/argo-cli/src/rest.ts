@@ -8,7 +8,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Workflow } from '@flotilla/workflows-controller';
-import { KINDS, type ActionOpts, type Backend, type Kind, type ListQuery, type LogLine, type LogOptions, type SubmitOpts } from './backend.js';
+import { KINDS, type Action, type ActionOpts, type Backend, type Kind, type ListQuery, type LogLine, type LogOptions, type SubmitOpts } from './backend.js';
 import { argoToken, CliError } from './session.js';
 
 const enc = encodeURIComponent;
@@ -203,13 +203,15 @@ export class RestBackend implements Backend {
     }
   }
 
-  action(action: 'retry' | 'resubmit' | 'suspend' | 'resume' | 'stop' | 'terminate', ns: string, name: string, o: ActionOpts = {}): Promise<Workflow> {
+  action(action: Action, ns: string, name: string, o: ActionOpts = {}): Promise<Workflow> {
     const body: any = { name, namespace: ns };
     if (o.nodeFieldSelector) body.nodeFieldSelector = o.nodeFieldSelector;
     if (action === 'retry' && o.restartSuccessful) body.restartSuccessful = true;
     if (action === 'resubmit' && o.memoized) body.memoized = true;
     if ((action === 'retry' || action === 'resubmit') && o.parameters?.length) body.parameters = o.parameters;
-    if (action === 'stop' && o.message) body.message = o.message;
+    if ((action === 'stop' || action === 'set') && o.message) body.message = o.message;
+    if (action === 'set' && o.phase) body.phase = o.phase;
+    if (action === 'set' && o.outputParameters) body.outputParameters = JSON.stringify(o.outputParameters);
     return this.raw('PUT', `/api/v1/workflows/${enc(ns)}/${enc(name)}/${action}`, body);
   }
 

@@ -114,7 +114,7 @@ describe('argo through argo-server (ARGO_SERVER)', { timeout: 180_000 }, () => {
     assert.match(missing.err, /not found/);
   });
 
-  it('suspend, resume, stop, terminate, retry, resubmit: what argo-server writes', async () => {
+  it('suspend, resume, stop, terminate, node set, retry, resubmit: what argo-server writes', async () => {
     writeFileSync(join(dir, 'b.yaml'), HELLO('wf-b'));
     assert.equal((await argo('submit', join(dir, 'b.yaml'), '-o', 'name')).out, 'wf-b\n');
     await setStatus('wf-b', 'Running');
@@ -127,6 +127,13 @@ describe('argo through argo-server (ARGO_SERVER)', { timeout: 180_000 }, () => {
     assert.equal((await env.client.get<any>(WF, ns, 'wf-b')).spec.shutdown, 'Stop');
     assert.equal((await argo('terminate', 'wf-b')).out, 'workflow wf-b terminated\n');
     assert.equal((await env.client.get<any>(WF, ns, 'wf-b')).spec.shutdown, 'Terminate');
+    // argo node set: the suspend node gets its output and phase
+    await setStatus('wf-b', 'Running', { nodes: { 'wf-b': { id: 'wf-b', name: 'wf-b', displayName: 'wf-b', type: 'Suspend', templateName: 'main', phase: 'Running', startedAt: T() } } });
+    const set = await argo('node', 'set', 'wf-b', '--node-field-selector', 'displayName=wf-b', '--output-parameter', 'answer=yes', '--phase', 'Succeeded', '--message', 'approved');
+    assert.equal(set.code, 0, set.err);
+    assert.equal(set.out, 'workflow values set\n');
+    const node = (await env.client.get<any>(WF, ns, 'wf-b')).status.nodes['wf-b'];
+    assert.deepEqual([node.phase, node.message, node.outputs?.parameters], ['Succeeded', 'approved', [{ name: 'answer', value: 'yes' }]]);
     await setStatus('wf-b', 'Failed');
     const r = await argo('retry', 'wf-b');
     assert.equal(r.code, 0, r.err);

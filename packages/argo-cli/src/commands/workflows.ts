@@ -6,7 +6,7 @@ import type { Workflow } from '@flotilla/workflows-controller';
 import { Command } from '../cmd/command.js';
 import { parseDuration, type FlagDef } from '../cmd/flags.js';
 import { io } from '../cmd/io.js';
-import { backend, isCompletedPhase, nodeSelector, resolveName, type Backend } from '../backend.js';
+import { backend, isCompletedPhase, nodeSelector, parsePairs, resolveName, type Backend } from '../backend.js';
 import { printLogs, waitWorkflows, watchWorkflow } from '../follow.js';
 import { printObject, stdoutIsTTY } from '../output.js';
 import { printWorkflow, printWorkflowList, sortWorkflows } from '../print.js';
@@ -362,6 +362,38 @@ function simpleAction(action: 'suspend' | 'resume' | 'stop' | 'terminate', short
   });
 }
 
+function nodeCommand(): Command {
+  return new Command({ use: 'node', short: 'perform action on a node in a workflow', run: ({ cmd }) => void io.out(cmd.help()) }).add(
+    new Command({
+      use: 'set WORKFLOW',
+      short: 'set values of a node (phase, message, output parameters of a suspend node)',
+      example: `# Set outputs to a node within a workflow:
+
+  argo node set my-wf --output-parameter parameter-name="Hello, world!" --node-field-selector displayName=approve
+
+# Set the message of a node within a workflow:
+
+  argo node set my-wf --message "We did it!" --node-field-selector displayName=approve
+`,
+      flags: [
+        { name: 'message', short: 'm', type: 'string', usage: 'Set the message of a node, eg: --message "Hello, world!"' },
+        { name: 'node-field-selector', type: 'string', usage: 'Selector of node to set, eg: --node-field-selector inputs.paramaters.myparam.value=abc' },
+        { name: 'output-parameter', short: 'p', type: 'stringArray', usage: 'Set a "supplied" output parameter of node, eg: --output-parameter parameter-name="Hello, world!"' },
+        { name: 'phase', type: 'string', usage: 'Phase to set the node to, eg: --phase Succeeded' },
+      ],
+      args: { min: 1, max: 1 },
+      run: async ({ args, opts }) => {
+        const b = await backend(opts);
+        const name = await resolveName(b, b.namespace, args[0]);
+        if (!opts.nodeFieldSelector) throw new CliError('--node-field-selector is required');
+        const params = (opts.outputParameter as string[]).length ? parsePairs(opts.outputParameter) : undefined;
+        await b.action('set', b.namespace, name, { nodeFieldSelector: opts.nodeFieldSelector, phase: opts.phase || undefined, message: opts.message || undefined, outputParameters: params });
+        io.out('workflow values set\n');
+      },
+    }),
+  );
+}
+
 export function workflowCommands(): Command[] {
   return [
     listCommand(),
@@ -376,5 +408,6 @@ export function workflowCommands(): Command[] {
     simpleAction('resume', 'resume zero or more workflows (opposite of suspend)', 'resumed'),
     simpleAction('stop', 'stop zero or more workflows allowing all exit handlers to run', 'stopped'),
     simpleAction('terminate', 'terminate zero or more workflows immediately', 'terminated'),
+    nodeCommand(),
   ];
 }
