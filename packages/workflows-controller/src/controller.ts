@@ -12,6 +12,7 @@ import { observePod } from './observe.js';
 import { ConfigError, parseControllerConfig, resolveArtifactRepository, type WorkflowControllerConfig } from './config.js';
 import { CLUSTER_WORKFLOW_TEMPLATES, TASK_RESULTS, WORKFLOWS, WORKFLOW_TEMPLATES } from './resources.js';
 import { workflowMetrics, type WorkflowMetrics } from './metrics.js';
+import { blockedBy, heldLocks, holdingStatus, workflowLocks, type Lock } from './sync.js';
 import { cacheKey, entry, LABEL_CONFIGMAP_TYPE, lookup, memoOf } from './memoize.js';
 
 type Obj = KubeObject & Record<string, any>;
@@ -150,6 +151,7 @@ export class WorkflowController extends Controller {
     const wf = this.latest(key);
     if (!wf) {
       this.running.delete(key);
+      this.releaseLocks(key);
       return;
     }
     if (wf.metadata?.deletionTimestamp) return;
@@ -160,6 +162,7 @@ export class WorkflowController extends Controller {
     const pods = this.pods.byIndex(BY_WORKFLOW, key);
     if (phase && TERMINAL.has(phase)) {
       this.running.delete(key);
+      this.releaseLocks(key);
       await this.labelCompleted(pods);
       return this.afterCompletion(wf, now);
     }
@@ -170,6 +173,20 @@ export class WorkflowController extends Controller {
         if (wf.status?.message !== held) await this.write(wf, { ...wf, status: { ...(wf.status ?? {}), phase: 'Pending', message: held } });
         return { requeueAfter: 5_000 };
       }
+    }
+    // workflow-level synchronization: semaphores and mutexes (held until the workflow finishes)
+    let locks: Lock[] = [];
+    if (wf.spec?.synchronization) {
+      const r = workflowLocks(wf.spec.synchronization, ns, (n, c) => this.configMaps.get(n, c) as { data?: Record<string, string> } | undefined);
+      locks = r.locks;
+      const mine = heldLocks(wf.status);
+      const blocked = r.error ? undefined : locks.every((l) => mine.includes(l.name)) ? undefined : blockedBy(locks, (l) => this.holders(l), key);
+      const wait = r.error ?? (blocked ? `Waiting for ${blocked.lock.name} lock. Lock status: ${Math.max(0, blocked.lock.limit - blocked.held)}/${blocked.lock.limit}` : undefined);
+      if (wait) {
+        if (wf.status?.message !== wait || wf.status?.phase !== 'Pending') await this.write(wf, { ...wf, status: { ...(wf.status ?? {}), phase: 'Pending', message: wait } });
+        return { requeueAfter: 2_000 };
+      }
+      for (const l of locks) this.lockHolders(l.name).add(key);
     }
     this.running.add(key);
 
@@ -211,6 +228,9 @@ export class WorkflowController extends Controller {
       }
     }
     const existing = new Set(pods.map((p) => p.metadata!.name));
+    // a pod to create whose name is still taken by a pod going away (`argo retry` deleted it): plan again once it is gone
+    const terminating = new Set(pods.filter((p) => p.metadata?.deletionTimestamp).map((p) => p.metadata!.name));
+    if (plan.podsToCreate.some((r) => terminating.has(r.podName))) return { requeueAfter: 500 };
     const includeResult = plan.podsToCreate.length ? resultReferenced(wf as unknown as Workflow) : false;
     await Promise.all(plan.podsToCreate.map(async (req) => {
       if (existing.has(req.podName)) return;
@@ -251,6 +271,8 @@ export class WorkflowController extends Controller {
     // status, labels, events
     let next = applyPlan(wf as unknown as Workflow, plan) as unknown as Obj;
     next.status = { ...next.status };
+    const holding = holdingStatus(locks, name);
+    if (holding) next.status.synchronization = holding;
     if (repo.ref) next.status.artifactRepositoryRef = repo.ref;
     else delete next.status.artifactRepositoryRef;
     const done = TERMINAL.has(plan.phase);
@@ -265,6 +287,7 @@ export class WorkflowController extends Controller {
       if (done) {
         this.metrics.finished(ns, plan.phase);
         this.running.delete(key);
+        this.releaseLocks(key);
         this.log(`${key}: ${plan.phase}${plan.message ? ` (${plan.message})` : ''}`);
       }
     }
@@ -295,6 +318,28 @@ export class WorkflowController extends Controller {
         this.log(`${ns}/${wf.metadata!.name}: cannot save memoized outputs of ${n.name} in ConfigMap ${m.cacheName}: ${(e as Error).message}`);
       }
     }
+  }
+
+  /** lock name → workflow keys holding it (this process's admissions; the cache adds what a predecessor admitted) */
+  private readonly locks = new Map<string, Set<string>>();
+  private lockHolders(lock: string): Set<string> {
+    let s = this.locks.get(lock);
+    if (!s) this.locks.set(lock, (s = new Set()));
+    return s;
+  }
+  private holders(lock: string): Set<string> {
+    const out = new Set(this.lockHolders(lock));
+    for (const w of this.workflows.list()) {
+      if (TERMINAL.has(w.status?.phase)) continue;
+      if (heldLocks(w.status).includes(lock)) out.add(`${w.metadata!.namespace}/${w.metadata!.name}`);
+    }
+    return out;
+  }
+  private releaseLocks(key: string): void {
+    let released = false;
+    for (const s of this.locks.values()) released = s.delete(key) || released;
+    // waiting workflows look again at once
+    if (released) for (const w of this.workflows.list()) if (w.status?.phase === 'Pending' && /^Waiting for .* lock/.test(w.status?.message ?? '')) this.enqueue(w);
   }
 
   /** Holds a workflow back when the controller's parallelism is reached; returns the message, or undefined to run it. */

@@ -72,7 +72,10 @@ export function cronPlan(cw: Obj, children: Obj[], now: Date): CronPlan {
 
   const stopped = st.phase === 'Stopped';
   const schedules = schedulesOf(cw);
-  const last = st.lastScheduledTime ? new Date(st.lastScheduledTime) : new Date(cw.metadata?.creationTimestamp ?? now);
+  // the latest run known: the status, or a child the status does not show yet (the cache may be a moment behind)
+  const childTimes = children.map((w) => Date.parse(w.metadata?.annotations?.[ANN_SCHEDULED] ?? '')).filter((t) => Number.isFinite(t));
+  const lastMs = Math.max(st.lastScheduledTime ? Date.parse(st.lastScheduledTime) : Date.parse(cw.metadata?.creationTimestamp ?? now.toISOString()), ...childTimes);
+  const last = new Date(lastMs);
   let { due, next } = schedules.length ? dueTimes(schedules, spec.timezone, last, now) : { due: undefined, next: undefined };
   if (due && !spec.suspend && !stopped) {
     const lateness = (now.getTime() - due.getTime()) / 1000;

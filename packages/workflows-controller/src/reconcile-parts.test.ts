@@ -89,6 +89,9 @@ test('cron: runs when due, concurrencyPolicy, suspend, deadline, history limits,
   assert.equal(p.run?.toISOString(), '2026-01-01T00:01:00.000Z');
   assert.equal(p.status.lastScheduledTime, '2026-01-01T00:01:00Z');
   assert.equal(p.requeueAfterMs, 58_000 + 20);
+  // a child the (stale) status does not show yet counts as scheduled: Replace does not replace it
+  const seen = cronPlan(cw({ schedule: '* * * * *', concurrencyPolicy: 'Replace' }), [{ ...child('hello-1767225660', 'Running'), metadata: { name: 'hello-1767225660', namespace: 'argo', annotations: { 'workflows.argoproj.io/scheduled-time': '2026-01-01T00:01:00Z' } } }], at('01:02'));
+  assert.deepEqual([seen.run, seen.delete], [undefined, []]);
   // already scheduled: nothing to do
   assert.equal(cronPlan(cw({ schedules: ['* * * * *'] }, { lastScheduledTime: '2026-01-01T00:01:00Z' }), [], at('01:30')).run, undefined);
   assert.equal(cronPlan(cw({ schedule: '* * * * *', suspend: true }), [], at('01:02')).run, undefined);
@@ -132,4 +135,19 @@ test('memoize: key and cache from the template, fresh entries hit, stale or garb
   assert.equal(lookup(memo, undefined, t0), undefined);
   assert.equal(memoOf({ name: 't', container: { image: 'x' } }), undefined);
   assert.match(cacheKey('a key/with spaces'), /^k-[-_a-zA-Z0-9]+$/);
+});
+
+test('synchronization: semaphore limits from a ConfigMap, mutexes, holders from status, errors that keep it Pending', async () => {
+  const { workflowLocks, blockedBy, heldLocks, holdingStatus } = await import('./sync.js');
+  const cms: Record<string, { data?: Record<string, string> }> = { 'argo/my-config': { data: { workflow: '2', bad: 'x' } } };
+  const get = (ns: string, n: string) => cms[`${ns}/${n}`];
+  const { locks } = workflowLocks({ semaphores: [{ configMapKeyRef: { name: 'my-config', key: 'workflow' } }], mutex: { name: 'test' } }, 'argo', get);
+  assert.deepEqual(locks, [{ name: 'argo/ConfigMap/my-config/workflow', limit: 2, kind: 'semaphore' }, { name: 'argo/Mutex/test', limit: 1, kind: 'mutex' }]);
+  assert.match(workflowLocks({ semaphore: { configMapKeyRef: { name: 'nope', key: 'k' } } }, 'argo', get).error!, /configmap argo\/nope not found/);
+  assert.match(workflowLocks({ semaphore: { configMapKeyRef: { name: 'my-config', key: 'bad' } } }, 'argo', get).error!, /is not a number/);
+  const holders: Record<string, Set<string>> = { 'argo/ConfigMap/my-config/workflow': new Set(['argo/a']), 'argo/Mutex/test': new Set(['argo/b']) };
+  assert.equal(blockedBy(locks, (l) => holders[l] ?? new Set(), 'argo/c')?.lock.name, 'argo/Mutex/test');
+  assert.equal(blockedBy(locks, (l) => holders[l] ?? new Set(), 'argo/b'), undefined, 'its own hold does not block it');
+  const st = holdingStatus(locks, 'c');
+  assert.deepEqual(heldLocks({ synchronization: st }), ['argo/ConfigMap/my-config/workflow', 'argo/Mutex/test']);
 });

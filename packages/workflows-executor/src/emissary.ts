@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { constants as osc } from 'node:os';
-import type { ExecutorEnv } from './env.js';
+import { mainContainers, type ExecutorEnv } from './env.js';
 import { STAGING_SCRIPT, exitCodeFile, inputArtifactFile, local, outputArtifactFile, outputParamFile, signalFile, stagedScript, stderrFile, stdoutFile } from './paths.js';
 import { move } from './artifacts/move.js';
 import type { Artifact } from './artifacts/types.js';
@@ -137,12 +137,14 @@ export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<num
   for (const [s, h] of handlers) process.on(s, h);
   // `wait` asks for a signal (deadline, stop) through a file in the shared volume
   const sigFile = local(signalFile(name));
+  let stoppedByWait = false;
   const poll = setInterval(() => {
     if (!existsSync(sigFile)) return;
     const n = Number(readFileSync(sigFile, 'utf8').trim());
     rmSync(sigFile, { force: true });
     if (Number.isInteger(n) && n > 0) {
       log(`signal ${n} requested by wait`);
+      stoppedByWait = true;
       try {
         child.kill(n);
       } catch {
@@ -162,5 +164,10 @@ export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<num
   clearInterval(poll);
   await Promise.all([end(out), end(err)]);
   if (isMain) await stageOutputs(env);
+  // a sidecar stopped by wait once main was done ends cleanly (upstream ignores sidecars' codes; the pod completes)
+  if (stoppedByWait && !mainContainers(env.template).includes(name) && code !== 0) {
+    log(`sidecar ${name} stopped (exit code ${code})`);
+    return finish(0);
+  }
   return finish(code);
 }

@@ -87,6 +87,7 @@ function workflowPod(o: { name: string; wf: { name: string; uid: string }; nodeI
       containers: [
         { name: 'wait', image: EXEC_IMAGE, command: ['argoexec', 'wait'], env: env('wait'), volumeMounts: [varRun, secret] },
         { name: 'main', image: o.image, command: ['/var/run/argo/argoexec', 'emissary', '--', ...o.command], env: env('main'), volumeMounts: mainMounts },
+        ...((o.template.sidecars as { name: string; image: string; command: string[] }[] | undefined) ?? []).map((c) => ({ name: c.name, image: c.image, command: ['/var/run/argo/argoexec', 'emissary', '--', ...c.command], env: env(c.name), volumeMounts: [varRun] })),
       ],
     },
   };
@@ -134,7 +135,7 @@ describe('argoexec in workflow pods on flotilla up', { skip, timeout: 300_000, c
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs a busybox main through the emissary: logs, output parameters, result, exit code, an artifact in minio', async () => {
+  it('runs a busybox main through the emissary: logs, output parameters, result, exit code, an artifact in minio; its sidecar is stopped', async () => {
     const template = {
       name: 'produce',
       container: { image: 'busybox', command: ['sh', '-c'] },
@@ -145,6 +146,8 @@ describe('argoexec in workflow pods on flotilla up', { skip, timeout: 300_000, c
         ],
         artifacts: [{ name: 'art', path: '/tmp/art' }],
       },
+      // a sidecar that would run for ever: wait stops it once main is done, so the pod completes
+      sidecars: [{ name: 'side', image: 'busybox', command: ['sh', '-c', 'echo side up; exec sleep 300'] }],
     };
     const script = 'echo hello from main; echo oops >&2; echo 42 > /tmp/answer; mkdir -p /tmp/art/sub; echo payload > /tmp/art/sub/f.txt; echo 3/4 > /var/run/argo/progress';
     await k(['apply', '-f', '-'], { input: JSON.stringify(workflowPod({ name: 'wf-exec-produce', wf, nodeId: 'wf-exec-1', template, image: 'busybox', command: ['sh', '-c', script], includeResult: true })) });
@@ -165,6 +168,8 @@ describe('argoexec in workflow pods on flotilla up', { skip, timeout: 300_000, c
     assert.match(logs, /hello from main/);
     assert.match(logs, /oops/);
     assert.match(await k(['logs', 'wf-exec-produce', '-n', NS, '-c', 'wait']), /task result argo\/wf-exec-1 written/);
+    assert.equal(pod.status.containerStatuses.find((c: any) => c.name === 'side').state.terminated.exitCode, 0);
+    assert.match(await k(['logs', 'wf-exec-produce', '-n', NS, '-c', 'side']), /side up/);
   });
 
   it('loads key-only, raw and HTTP input artifacts, runs a script template and reports a failing exit code', async () => {
@@ -203,6 +208,16 @@ describe('argoexec in workflow pods on flotilla up', { skip, timeout: 300_000, c
     const pod = await podDone('wf-exec-slow');
     assert.equal(pod.status.phase, 'Failed');
     assert.ok(Date.now() - Date.parse(deadline) < 60_000);
+  });
+
+  it('reports what main did when the pod is deleted (the controller\'s stop/terminate)', async () => {
+    const template = { name: 'stopped', container: { image: 'busybox', command: ['sh', '-c'] }, outputs: { parameters: [{ name: 'p', valueFrom: { path: '/tmp/p' } }] } };
+    await k(['apply', '-f', '-'], { input: JSON.stringify(workflowPod({ name: 'wf-exec-stop', wf, nodeId: 'wf-exec-6', template, image: 'busybox', command: ['sh', '-c', 'echo before > /tmp/p; echo started; exec sleep 300'] })) });
+    await waitFor('main started', async () => /started/.test((await kubectl(['logs', 'wf-exec-stop', '-n', NS, '-c', 'main'])).stdout), 60_000, 300);
+    await k(['delete', 'pod', 'wf-exec-stop', '-n', NS, '--wait=false']);
+    const tr = await taskResultOf('wf-exec-6');
+    assert.equal(tr.outputs.exitCode, '143');
+    assert.deepEqual(tr.outputs.parameters.map((p: any) => `${p.name}=${p.value}`), ['p=before']);
   });
 
   it('runs resource templates: creates a ConfigMap owned by the workflow, waits for its condition, outputs by jsonPath and jqFilter; a JSON patch', async () => {

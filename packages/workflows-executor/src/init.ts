@@ -19,9 +19,16 @@ export const FLOTILLA_MAIN = fileURLToPath(new URL('../../cli/dist/main.js', imp
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The launcher script: execs this Node.js and flotilla's `argoexec` (pure). */
-export function launcherScript(node: string, flotillaMain: string): string {
-  return `#!/bin/sh\n# written by \`argoexec init\`: runs Flotilla's argoexec (this installation's node and flotilla)\nexec ${q(node)} ${q(flotillaMain)} argoexec "$@"\n`;
+/** This package's bin (`flotilla argoexec` without the flotilla command's start-up). */
+export const EXECUTOR_BIN = fileURLToPath(new URL('./bin.js', import.meta.url));
+
+/**
+ * The launcher script: execs this Node.js and this installation's argoexec — its bin when given
+ * (`flotilla argoexec` minus the flotilla command's start-up), else `flotilla argoexec` (pure).
+ */
+export function launcherScript(node: string, flotillaMain: string, bin?: string): string {
+  const run = bin ? `${q(bin)}` : `${q(flotillaMain)} argoexec`;
+  return `#!/bin/sh\n# written by \`argoexec init\`: runs Flotilla's argoexec (this installation's node and flotilla)\nexec ${q(node)} ${run} "$@"\n`;
 }
 
 /** Tries to write a file where the pod may not have mounted a volume (a read-only root): true on success. */
@@ -36,7 +43,7 @@ function tryWrite(path: string, content: string, mode = 0o644): boolean {
 
 export async function runInit(env: ExecutorEnv, secret: () => SecretReader): Promise<number> {
   const t = env.template;
-  writeAtomic(local(LAUNCHER), launcherScript(process.execPath, FLOTILLA_MAIN), 0o755);
+  writeAtomic(local(LAUNCHER), launcherScript(process.execPath, FLOTILLA_MAIN, existsSync(EXECUTOR_BIN) ? EXECUTOR_BIN : undefined), 0o755);
   if (t.script?.source !== undefined) {
     writeAtomic(local(stagedScript), t.script.source, 0o755);
     // upstream's pods mount an emptyDir at /argo/staging in init and main; when there is one, write there too
@@ -51,8 +58,10 @@ export async function runInit(env: ExecutorEnv, secret: () => SecretReader): Pro
     if (v !== undefined) writeAtomic(local(inputParamFile(p.name)), String(v));
   }
   const arts = (t.inputs?.artifacts ?? []) as Artifact[];
+  const manifestFrom = t.resource?.manifestFrom?.artifact?.name;
   for (const a of arts) {
-    if (!a.path) continue;
+    const isManifest = a.name === manifestFrom;
+    if (!a.path && !isManifest) continue;
     // an artifact with no location is optional-and-absent (the controller resolved nothing for it)
     const located = a.s3 || a.http || a.git || a.raw || a.gcs || a.azure || a.oss || a.hdfs || a.artifactory;
     if (!located) {
@@ -61,8 +70,9 @@ export async function runInit(env: ExecutorEnv, secret: () => SecretReader): Pro
     }
     // upstream's layout: an emptyDir at /argo/inputs/artifacts mounted in main at the artifact's path (subPath <name>)
     const upstreamDir = join('/argo/inputs/artifacts');
-    const dest = existsSync(upstreamDir) ? join(upstreamDir, a.name) : local(inputArtifactFile(a.name));
-    log(`loading input artifact ${a.name} → ${a.path}`);
+    // the manifest of a resource template (manifestFrom) stays in the shared volume for `argoexec resource`
+    const dest = existsSync(upstreamDir) && !isManifest ? join(upstreamDir, a.name) : local(inputArtifactFile(a.name));
+    log(`loading input artifact ${a.name} → ${a.path ?? '(manifest)'}`);
     const ok = await loadArtifact(a, env.artifactRepository, dest, secret());
     if (!ok) log(`optional input artifact ${a.name} is absent: skipped`);
   }

@@ -3,7 +3,7 @@
  * artifacts), `emissary -- CMD…` (main's process), `wait` (outputs → WorkflowTaskResult),
  * `resource ACTION` (resource templates), `data` (data templates).
  */
-import { parseEnv } from './env.js';
+import { parseEnv, type ExecutorEnv } from './env.js';
 import { logError } from './log.js';
 
 const HELP = `argoexec: Argo Workflows' executor (Flotilla)
@@ -78,6 +78,24 @@ export async function main(argv: string[]): Promise<number> {
     } catch {
       /* none */
     }
+    // a command that is main itself (resource, data, agent) still records its end, or `wait` waits for ever
+    if (cmd === 'resource' || cmd === 'data' || cmd === 'agent') await recordFailure(env, msg);
     return 1;
+  }
+}
+
+/** Writes main's exit code (1) and a task result carrying the message, best effort. */
+async function recordFailure(env: ExecutorEnv, message: string): Promise<void> {
+  try {
+    const [{ writeAtomic }, { exitCodeFile, local }] = await Promise.all([import('./fsutil.js'), import('./paths.js')]);
+    writeAtomic(local(exitCodeFile(env.containerName)), '1');
+  } catch {
+    /* no shared volume */
+  }
+  try {
+    const [{ upsertTaskResult }, { taskResult }] = await Promise.all([import('./kube.js'), import('./outputs.js')]);
+    await upsertTaskResult(taskResult({ nodeId: env.nodeId, namespace: env.namespace, workflowName: env.workflowName, workflowUID: env.workflowUID, outputs: { exitCode: '1' }, completed: true, message }));
+  } catch (e) {
+    logError(`failed to write the task result: ${(e as Error).message}`);
   }
 }

@@ -82,3 +82,11 @@ describe('executor environment', () => {
     assert.deepEqual(mainContainers({ containerSet: { containers: [{ name: 'a' }, { name: 'main' }] } }), ['a', 'main']);
   });
 });
+
+describe('the launcher', () => {
+  it('execs this node and argoexec, quoting the paths', async () => {
+    const { launcherScript } = await import('./init.js');
+    assert.equal(launcherScript('/usr/bin/node', "/x/it's/main.js"), `#!/bin/sh\n# written by \`argoexec init\`: runs Flotilla's argoexec (this installation's node and flotilla)\nexec '/usr/bin/node' '/x/it'\\''s/main.js' argoexec "$@"\n`);
+    assert.match(launcherScript('/n', '/m.js', '/p/bin.js'), /\nexec '\/n' '\/p\/bin\.js' "\$@"\n$/);
+  });
+});

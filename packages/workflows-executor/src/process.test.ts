@@ -65,6 +65,10 @@ describe('argoexec as processes', { skip, concurrency: false }, () => {
     assert.equal(readFileSync(r('/var/run/argo/staging/manifest.yaml'), 'utf8'), 'kind: ConfigMap\n');
     assert.equal(readFileSync(r('/var/run/argo/inputs/parameters/p'), 'utf8'), 'v');
     assert.equal(readFileSync(r('/var/run/argo/inputs/artifacts/note'), 'utf8'), 'raw!');
+    // a resource template's manifestFrom artifact is loaded into the shared volume for `argoexec resource`
+    const mf = await argoexec(['init'], envFor({ resource: { action: 'create', manifestFrom: { artifact: { name: 'm' } } }, inputs: { artifacts: [{ name: 'm', raw: { data: 'kind: ConfigMap\nmetadata: {name: from-artifact}\n' } }] } }));
+    assert.equal(mf.code, 0, mf.stderr);
+    assert.match(readFileSync(r('/var/run/argo/inputs/artifacts/m'), 'utf8'), /from-artifact/);
     const missing = await argoexec(['init'], envFor({ inputs: { artifacts: [{ name: 'req', path: '/tmp/r' }] } }));
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /inputs.artifacts.req was not supplied/);
@@ -98,6 +102,13 @@ describe('argoexec as processes', { skip, concurrency: false }, () => {
     assert.equal((await argoexec(['emissary', '--'], envFor({}, { ARGO_CONTAINER_NAME: 'c3' }))).code, 1);
   });
 
+  it('a failing command that is main itself (data, resource, agent) still writes its exit code for wait', async () => {
+    const res = await argoexec(['data'], envFor({ data: {} }, { ARGO_CONTAINER_NAME: 'd1', KUBECONFIG: join(work, 'no-kubeconfig') }));
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /source.artifactPaths is required/);
+    assert.equal(readFileSync(r('/var/run/argo/ctr/d1/exitcode'), 'utf8'), '1');
+  });
+
   it('emissary forwards SIGTERM to the command and exits with its code', async () => {
     const p = argoexec(['emissary', '--', 'sh', '-c', 'trap "echo got-term; exit 42" TERM; echo ready; while true; do sleep 0.1; done'], envFor({}, { ARGO_CONTAINER_NAME: 'sig' }));
     for (let i = 0; i < 100 && !(p as any).output().includes('ready'); i++) await sleep(50);
@@ -108,7 +119,7 @@ describe('argoexec as processes', { skip, concurrency: false }, () => {
   });
 
   it('emissary takes a signal from wait through the signal file; a killed command exits 128+n', async () => {
-    const p = argoexec(['emissary', '--', 'sh', '-c', 'echo ready; exec sleep 30'], envFor({}, { ARGO_CONTAINER_NAME: 'sigf' }));
+    const p = argoexec(['emissary', '--', 'sh', '-c', 'echo ready; exec sleep 30'], envFor({ containerSet: { containers: [{ name: 'sigf' }] } }, { ARGO_CONTAINER_NAME: 'sigf' }));
     for (let i = 0; i < 100 && !(p as any).output().includes('ready'); i++) await sleep(50);
     writeFileSync(r('/var/run/argo/ctr/sigf/signal'), '9');
     const res = await p;
@@ -125,8 +136,8 @@ describe('argoexec as processes', { skip, concurrency: false }, () => {
     } finally {
       delete process.env.FLOTILLA_POD_ROOT;
     }
-    assert.equal((await p).code, 143);
-    assert.equal(readFileSync(r('/var/run/argo/ctr/side/exitcode'), 'utf8'), '143');
+    assert.equal((await p).code, 0, 'a sidecar stopped by wait ends cleanly');
+    assert.equal(readFileSync(r('/var/run/argo/ctr/side/exitcode'), 'utf8'), '0');
   });
 
   it('containerSet: a container waits for its dependencies and does not run after a failed one', async () => {

@@ -109,6 +109,20 @@ describe('artifact locations', () => {
     assert.throws(() => inputLocation({ name: 'g', gcs: { bucket: 'b' } }, repo), /gcs artifacts are not supported/);
     assert.throws(() => inputLocation({ name: 'n' }, repo), /has no location/);
   });
+  it('retries transient errors only', async () => {
+    const { transient, withRetries } = await import('./retry.js');
+    assert.equal(transient(Object.assign(new Error('x'), { code: 'ENOTFOUND' })), true);
+    assert.equal(transient({ name: 'TypeError', message: 'fetch failed', cause: { code: 'EAI_AGAIN' } }), true);
+    assert.equal(transient({ name: 'InternalError', $metadata: { httpStatusCode: 503 } }), true);
+    assert.equal(transient({ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }), false);
+    assert.equal(transient({ name: 'SignatureDoesNotMatch', $metadata: { httpStatusCode: 403 } }), false);
+    let n = 0;
+    await assert.rejects(withRetries(async () => { n++; throw Object.assign(new Error('no'), { $metadata: { httpStatusCode: 403 } }); }, 3), /no/);
+    assert.equal(n, 1);
+    n = 0;
+    assert.equal(await withRetries(async () => { if (++n < 2) throw Object.assign(new Error('dns'), { code: 'EAI_AGAIN' }); return 'ok'; }, 3), 'ok');
+    assert.equal(n, 2);
+  });
   it('renders key variables and endpoints; embeds git credentials in http URLs', () => {
     assert.equal(renderKey('{{workflow.creationTimestamp.Y}}/{{workflow.creationTimestamp.m}}/{{pod.name}}/{{unknown}}', { ...vars, now: new Date('2024-03-05T00:00:00Z') }), '2024/03/wf-123/{{unknown}}');
     assert.equal(endpointURL('minio:9000', true), 'http://minio:9000');
@@ -211,7 +225,11 @@ describe('drivers against real servers', { skip: !existsSync(MINIO) ? `${MINIO} 
   it('S3: an unreachable endpoint fails with the endpoint and error', async () => {
     const port = await freePort();
     const down = { s3: { ...repo.s3, endpoint: `127.0.0.1:${port}` } };
+    process.env.FLOTILLA_ARTIFACT_ATTEMPTS = '2';
+    const t0 = Date.now();
     await assert.rejects(loadArtifact({ name: 'u', s3: { key: 'k' } }, down, join(dir, 'u'), secret), (e: Error) => e.message.includes(`http://127.0.0.1:${port}`) && /ECONNREFUSED/.test(e.message));
+    delete process.env.FLOTILLA_ARTIFACT_ATTEMPTS;
+    assert.ok(Date.now() - t0 >= 1000, 'retried once after 1 s');
   });
   it('HTTP: downloads with basic auth; a 404 fails with the status', async () => {
     const auth = { basicAuth: { usernameSecret: { name: 'web', key: 'user' }, passwordSecret: { name: 'web', key: 'pass' } } };
@@ -219,6 +237,7 @@ describe('drivers against real servers', { skip: !existsSync(MINIO) ? `${MINIO} 
     assert.equal(readFileSync(join(dir, 'h.txt'), 'utf8'), 'over http');
     assert.equal(statSync(join(dir, 'h.txt')).mode & 0o777, 0o640);
     await assert.rejects(loadArtifact({ name: 'h', http: { url: `http://127.0.0.1:${httpPort}/missing` } }, repo, join(dir, 'h2'), secret), /HTTP 404/);
+    assert.equal(await loadArtifact({ name: 'h', optional: true, http: { url: `http://127.0.0.1:${httpPort}/missing` } }, repo, join(dir, 'h3'), secret), false);
   });
   it('Git: clones a repository at a revision with the host git', async () => {
     const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' };

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { GitArtifact, HTTPArtifact, SecretReader } from './types.js';
+import { withRetries } from './retry.js';
 
 export async function httpDownload(h: HTTPArtifact, dest: string, secret: SecretReader): Promise<void> {
   const headers: Record<string, string> = {};
@@ -14,7 +15,11 @@ export async function httpDownload(h: HTTPArtifact, dest: string, secret: Secret
   if (ba?.usernameSecret && ba.passwordSecret) headers.authorization = `Basic ${Buffer.from(`${await secret(ba.usernameSecret)}:${await secret(ba.passwordSecret)}`).toString('base64')}`;
   let r: Response;
   try {
-    r = await fetch(h.url, { headers, redirect: 'follow' });
+    r = await withRetries(async () => {
+      const res = await fetch(h.url, { headers, redirect: 'follow' });
+      if (res.status >= 500) throw Object.assign(new Error(`HTTP ${res.status}`), { $metadata: { httpStatusCode: res.status } });
+      return res;
+    });
   } catch (e) {
     const c = (e as { cause?: { message?: string } }).cause;
     throw new Error(`failed to download ${h.url}: ${c?.message ?? (e as Error).message}`);

@@ -32,7 +32,14 @@ export async function loadArtifact(a: Artifact, repo: ArtifactRepository | undef
   const tmp = mkdtempSync(join(dirname(dest), '.load-'));
   try {
     const file = join(tmp, 'artifact');
-    if (loc.kind === 'http') await (await fetchers()).httpDownload(loc.http, file, secret);
+    if (loc.kind === 'http') {
+      try {
+        await (await fetchers()).httpDownload(loc.http, file, secret);
+      } catch (e) {
+        if (a.optional && /HTTP 404/.test((e as Error).message)) return false;
+        throw e;
+      }
+    }
     else {
       const { s3Client, s3Download } = await s3();
       const client = await s3Client(loc.s3, secret);

@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3Artifact, SecretReader } from './types.js';
+import { withRetries } from './retry.js';
 
 /** The endpoint URL of an artifact's `endpoint` (`host:port`, or a URL) and `insecure` (pure). */
 export function endpointURL(endpoint: string | undefined, insecure: boolean | undefined): string | undefined {
@@ -33,7 +34,7 @@ export async function s3Client(s3: S3Artifact, secret: SecretReader): Promise<S3
     region: s3.region || 'us-east-1',
     forcePathStyle: true,
     credentials,
-    maxAttempts: 3,
+    maxAttempts: 1, // withRetries decides
   });
 }
 
@@ -66,7 +67,7 @@ export async function s3Upload(client: S3Client, s3: S3Artifact & { bucket: stri
       }
     }
     const put = (file: string, key: string) =>
-      client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: createReadStream(file), ContentLength: statSync(file).size }));
+      withRetries(() => client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: createReadStream(file), ContentLength: statSync(file).size })));
     if (statSync(src).isDirectory()) {
       for (const f of files(src)) await put(f, `${s3.key.replace(/\/+$/, '')}/${relative(src, f).split('\\').join('/')}`);
     } else await put(src, s3.key);
@@ -78,9 +79,11 @@ export async function s3Upload(client: S3Client, s3: S3Artifact & { bucket: stri
 /** Downloads an object to `dest` (a key that is only a prefix: its objects into the directory `dest`). Returns false when nothing is there. */
 export async function s3Download(client: S3Client, s3: S3Artifact & { bucket: string; key: string }, dest: string): Promise<boolean> {
   const get = async (key: string, to: string) => {
-    const r = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
-    mkdirSync(dirname(to), { recursive: true });
-    await pipeline(r.Body as Readable, createWriteStream(to));
+    await withRetries(async () => {
+      const r = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
+      mkdirSync(dirname(to), { recursive: true });
+      await pipeline(r.Body as Readable, createWriteStream(to));
+    });
   };
   try {
     await get(s3.key, dest);
@@ -94,7 +97,8 @@ export async function s3Download(client: S3Client, s3: S3Artifact & { bucket: st
     let token: string | undefined;
     let n = 0;
     do {
-      const r = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: prefix, ContinuationToken: token }));
+      const t = token;
+      const r = await withRetries(() => client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: prefix, ContinuationToken: t })));
       for (const o of r.Contents ?? []) {
         if (!o.Key || o.Key.endsWith('/')) continue;
         await get(o.Key, join(dest, o.Key.slice(prefix.length)));
