@@ -311,6 +311,13 @@ test('retry reruns only failed nodes (their pods deleted); resubmit makes a new 
   assert.equal(rs.body.metadata.labels['workflows.argoproj.io/resubmitted-from-workflow'], 'rt');
   assert.equal(rs.body.status, undefined);
   assert.deepEqual(rs.body.spec.arguments.parameters, [{ name: 'p', value: '1' }]);
+  await failedWorkflow('memo');
+  const memo = await env.call('PUT', `/api/v1/workflows/${ns}/memo/resubmit`, { body: { memoized: true } });
+  assert.equal(memo.status, 200, memo.text);
+  const nn = memo.body.metadata.name;
+  assert.match(nn, /^memo-[a-z0-9]{5}$/);
+  assert.equal(memo.body.status.phase, 'Running');
+  assert.deepEqual(Object.values(memo.body.status.nodes).map((n: any) => `${n.name}:${n.phase}`).sort(), [`${nn}:Running`, `${nn}[0].a:Succeeded`, `${nn}[0]:Succeeded`, `${nn}[1]:Running`]);
 });
 
 test('suspend, resume (with node selector), set (outputs of a suspend node), stop, terminate', async () => {

@@ -2,7 +2,7 @@
  * The Workflows argo-server creates, as pure functions: from a WorkflowTemplate / ClusterWorkflowTemplate /
  * CronWorkflow (`argo submit --from`), with submit options applied, and a resubmitted copy of a workflow.
  */
-import type { Workflow } from '@flotilla/workflows-controller';
+import { nodeId, retryWorkflow, type NodeStatus, type Workflow } from '@flotilla/workflows-controller';
 import { ApiErr, Code } from './http.js';
 import { LABEL } from './resources.js';
 import { parseCommaKeyValues, parseKeyValues } from './fields.js';
@@ -127,6 +127,40 @@ export function resubmitOf(wf: Workflow, o: { parameters?: string[]; memoized?: 
   };
   if (wf.metadata.ownerReferences) next.metadata.ownerReferences = structuredClone(wf.metadata.ownerReferences);
   return applySubmitOpts(next, { parameters: o.parameters });
+}
+
+/**
+ * `argo resubmit --memoized`: the new workflow (named `newName`) starts with the old one's successful nodes (their
+ * outputs kept) and reruns the rest — the old status after `retryWorkflow`, node names and ids moved to the new name.
+ */
+export function memoizedResubmit(wf: Workflow, newName: string, o: { parameters?: string[] } = {}): Workflow {
+  const fresh = resubmitOf(wf, { ...o, memoized: true });
+  const oldName = wf.metadata.name ?? '';
+  let retried: Workflow;
+  try {
+    retried = retryWorkflow(wf).workflow;
+  } catch (e) {
+    throw new ApiErr(Code.FailedPrecondition, (e as Error).message);
+  }
+  const rename = (n: string) => (n === oldName || n.startsWith(`${oldName}.`) || n.startsWith(`${oldName}[`) || n.startsWith(`${oldName}(`) ? newName + n.slice(oldName.length) : n);
+  const ids = new Map<string, string>();
+  for (const n of Object.values(retried.status?.nodes ?? {})) ids.set(n.id, nodeId(newName, rename(n.name)));
+  const mapId = (id: string | undefined) => (id === undefined ? undefined : (ids.get(id) ?? id));
+  const nodes: Record<string, NodeStatus> = {};
+  for (const n of Object.values(retried.status?.nodes ?? {})) {
+    const id = ids.get(n.id)!;
+    const m: NodeStatus = { ...n, id, name: rename(n.name), displayName: n.name === oldName ? newName : n.displayName };
+    if (n.children) m.children = n.children.map((c) => mapId(c)!);
+    if (n.outboundNodes) m.outboundNodes = n.outboundNodes.map((c) => mapId(c)!);
+    if (n.boundaryID) m.boundaryID = mapId(n.boundaryID);
+    delete (m as Record<string, unknown>).podIP;
+    delete (m as Record<string, unknown>).hostNodeName;
+    nodes[id] = m;
+  }
+  const out: Workflow = { ...fresh, metadata: { ...fresh.metadata, name: newName } };
+  delete out.metadata.generateName;
+  out.status = { phase: 'Running', nodes, ...(retried.status?.storedTemplates ? { storedTemplates: retried.status.storedTemplates } : {}) } as Workflow['status'];
+  return out;
 }
 
 /** A Workflow posted to the API: server-set metadata dropped (uid, resourceVersion, status stays as given). */

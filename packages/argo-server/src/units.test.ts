@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseArgs } from './options.js';
 import { filterFields, parseNodeFieldSelector, parseLabelSelector, matchLabels, fromLabelSelector, parseKeyValues } from './fields.js';
-import { applySubmitOpts, resubmitOf, workflowFrom } from './submit.js';
+import { applySubmitOpts, memoizedResubmit, resubmitOf, workflowFrom } from './submit.js';
+import { nodeId } from '@flotilla/workflows-controller';
 import { parseControllerConfig, persistenceOf, parseTTL } from './archive/config.js';
 import { tablesFor } from './archive/migrate.js';
 import { setNodes } from './api/workflows.js';
@@ -149,4 +150,29 @@ test('auth mode of a request: none → server, Bearer → client, Bearer v2: →
   assert.equal(fromKube({ code: 409, message: 'workflows "x" already exists' }).code, 6);
   assert.equal(fromKube({ code: 409, message: 'the object has been modified' }).code, 10);
   assert.equal(fromKube({ code: 422, message: 'invalid' }).code, 3);
+});
+
+test('memoized resubmit: successful nodes move to the new name (ids, children, boundaries), failed ones rerun', () => {
+  const o = 'old-abcde';
+  const id = (n: string) => nodeId(o, n);
+  const wf = { metadata: { name: o, namespace: 'n', labels: {} }, spec: { entrypoint: 'main' }, status: { phase: 'Failed', nodes: {
+    [o]: { id: o, name: o, displayName: o, type: 'Steps', phase: 'Failed', children: [id(`${o}[0]`)], outboundNodes: [id(`${o}[1].b`)] },
+    [id(`${o}[0]`)]: { id: id(`${o}[0]`), name: `${o}[0]`, displayName: '[0]', type: 'StepGroup', phase: 'Succeeded', boundaryID: o, children: [id(`${o}[0].a`)] },
+    [id(`${o}[0].a`)]: { id: id(`${o}[0].a`), name: `${o}[0].a`, displayName: 'a', type: 'Pod', phase: 'Succeeded', boundaryID: o, templateName: 'ok', outputs: { result: 'hi' }, children: [id(`${o}[1]`)] },
+    [id(`${o}[1]`)]: { id: id(`${o}[1]`), name: `${o}[1]`, displayName: '[1]', type: 'StepGroup', phase: 'Failed', boundaryID: o, children: [id(`${o}[1].b`)] },
+    [id(`${o}[1].b`)]: { id: id(`${o}[1].b`), name: `${o}[1].b`, displayName: 'b', type: 'Pod', phase: 'Failed', boundaryID: o, templateName: 'ok' },
+  } } } as any;
+  const nw = 'old-xyz12';
+  const out = memoizedResubmit(wf, nw);
+  assert.equal(out.metadata.name, nw);
+  assert.equal(out.metadata.generateName, undefined);
+  assert.equal(out.metadata.labels!['workflows.argoproj.io/resubmitted-from-workflow'], o);
+  assert.equal(out.status!.phase, 'Running');
+  const nid = (n: string) => nodeId(nw, n);
+  assert.deepEqual(Object.keys(out.status!.nodes!).sort(), [nw, nid(`${nw}[0]`), nid(`${nw}[0].a`), nid(`${nw}[1]`)].sort());
+  const a = out.status!.nodes![nid(`${nw}[0].a`)]!;
+  assert.deepEqual([a.name, a.phase, a.boundaryID, a.outputs], [`${nw}[0].a`, 'Succeeded', nw, { result: 'hi' }]);
+  assert.deepEqual(a.children, [nid(`${nw}[1]`)]);
+  assert.equal(out.status!.nodes![nw]!.displayName, nw);
+  assert.throws(() => memoizedResubmit({ ...wf, status: { phase: 'Succeeded', nodes: {} } }, 'x'), /Failed\/Error/);
 });

@@ -5,10 +5,9 @@ import type { Caller, Ctx } from '../context.js';
 import { listNamespace } from '../context.js';
 import { AR, LABEL } from '../resources.js';
 import { parseLabelSelector } from '../fields.js';
-import { resubmitOf } from '../submit.js';
 import type { Archive, ListQuery } from '../archive/index.js';
 import { kcall, withKind } from './common.js';
-import { createWorkflow, retryInCluster } from './workflows.js';
+import { resubmit, retryInCluster } from './workflows.js';
 
 /** `listOptions.fieldSelector` of the archive: metadata.name=, metadata.namespace=, spec.startedAt>, spec.startedAt<. */
 function fieldQuery(sel: string | null, q: ListQuery): void {
@@ -74,7 +73,7 @@ export function registerArchived(router: Router<Caller>, ctx: Ctx): void {
   });
   router.add('PUT', '/api/v1/archived-workflows/{uid}/resubmit', async (r) => {
     const wf = await getOne(r.ctx, r.params.uid!);
-    return createWorkflow(r.ctx.kube, r.body.namespace || wf.metadata.namespace!, resubmitOf(wf, { parameters: r.body.parameters, memoized: !!r.body.memoized }));
+    return resubmit(r.ctx.kube, r.body.namespace || wf.metadata.namespace!, wf, { parameters: r.body.parameters, memoized: !!r.body.memoized });
   });
   router.add('PUT', '/api/v1/archived-workflows/{uid}/retry', async (r) => {
     const wf = await getOne(r.ctx, r.params.uid!);

@@ -6,7 +6,7 @@ import type { Caller, Ctx } from '../context.js';
 import { listNamespace } from '../context.js';
 import { AR, LABEL } from '../resources.js';
 import { filterFields, parseKeyValues, parseNodeFieldSelector, type NodeLike } from '../fields.js';
-import { applySubmitOpts, cleanForCreate, resubmitOf, workflowFrom, type SubmitOpts } from '../submit.js';
+import { applySubmitOpts, cleanForCreate, memoizedResubmit, resubmitOf, workflowFrom, type SubmitOpts } from '../submit.js';
 import { kcall, listBody, listQuery, modify, needObject, resolverFor, validationError, withKind } from './common.js';
 
 const COMPLETED = new Set(['Succeeded', 'Failed', 'Error']);
@@ -139,8 +139,23 @@ export function registerWorkflows(router: Router<Caller>, ctx: Ctx): void {
   router.add('PUT', '/api/v1/workflows/{namespace}/{name}/resubmit', async (r) => {
     const ns = r.params.namespace!;
     const wf = await kcall(r.ctx.kube.get<any>(AR.workflows, ns, r.params.name!));
-    return createWorkflow(r.ctx.kube, ns, resubmitOf(wf, { parameters: r.body.parameters, memoized: !!r.body.memoized }));
+    return resubmit(r.ctx.kube, ns, wf, { parameters: r.body.parameters, memoized: !!r.body.memoized });
   });
+}
+
+/** `argo resubmit` (`memoized`: the successful nodes carried over under a name chosen here). */
+export async function resubmit(kube: KubeClient, ns: string, wf: Workflow, o: { parameters?: string[]; memoized?: boolean }): Promise<Workflow> {
+  if (!o.memoized) return createWorkflow(kube, ns, resubmitOf(wf, o));
+  const base = `${(wf.metadata.name ?? 'wf').replace(/-$/, '')}-`.slice(0, 57);
+  for (let attempt = 0; ; attempt++) {
+    const name = base + Array.from({ length: 5 }, () => 'bcdfghjklmnpqrstvwxz2456789'[Math.floor(Math.random() * 27)]).join('');
+    try {
+      return await createWorkflow(kube, ns, memoizedResubmit(wf, name, o));
+    } catch (e) {
+      if (e instanceof ApiErr && e.code === Code.AlreadyExists && attempt < 3) continue;
+      throw e;
+    }
+  }
 }
 
 /** `argo node set`: phase / message / output parameters of the nodes a selector picks. */
