@@ -12,7 +12,7 @@ const GROUPS: { names: string[]; load: () => Promise<Command[]> }[] = [
   { names: ['submit'], load: async () => [(await import('./commands/submit.js')).submitCommand()] },
   { names: ['list', 'ls', 'get', 'delete', 'watch', 'wait', 'logs', 'retry', 'resubmit', 'suspend', 'resume', 'stop', 'terminate', 'node'], load: async () => (await import('./commands/workflows.js')).workflowCommands() },
   { names: ['template', 'cluster-template', 'cwftmpl', 'cwft', 'cron', 'lint'], load: async () => (await import('./commands/resources.js')).resourceCommands() },
-  { names: ['version', 'auth', 'server', 'archive'], load: async () => (await import('./commands/misc.js')).miscCommands() },
+  { names: ['version', 'auth', 'server', 'archive', 'cp'], load: async () => (await import('./commands/misc.js')).miscCommands() },
 ];
 
 function groupsFor(args: string[]): typeof GROUPS {

@@ -7,6 +7,8 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Workflow } from '@flotilla/workflows-controller';
 import { KINDS, type Action, type ActionOpts, type Backend, type Kind, type ListQuery, type LogLine, type LogOptions, type SubmitOpts } from './backend.js';
 import { argoToken, CliError } from './session.js';
@@ -85,6 +87,40 @@ export class RestBackend implements Backend {
       });
       req.on('error', (e) => reject(new CliError(`${method} ${u.origin}${u.pathname}: ${e.message}`)));
       req.end(data);
+    });
+  }
+
+  /** Downloads a GET answer (an artifact) to a file; resolves with the number of bytes. */
+  download(path: string, dest: string): Promise<number> {
+    const u = new URL(this.origin + path);
+    return new Promise((resolve, reject) => {
+      const req = (u.protocol === 'http:' ? httpRequest : httpsRequest)(u, { method: 'GET', headers: { ...this.headers }, rejectUnauthorized: !this.insecure }, (resp) => {
+        const code = resp.statusCode ?? 0;
+        if (code < 200 || code >= 300) {
+          let text = '';
+          resp.setEncoding('utf8');
+          resp.on('data', (d: string) => (text += d));
+          resp.on('end', () => {
+            let msg = text.trim();
+            try {
+              msg = JSON.parse(text).message ?? msg;
+            } catch {
+              /* not JSON */
+            }
+            reject(new ServerError(code, msg || `HTTP ${code}`));
+          });
+          return;
+        }
+        mkdirSync(dirname(dest), { recursive: true });
+        const out = createWriteStream(dest);
+        let n = 0;
+        resp.on('data', (d: Buffer) => (n += d.length));
+        resp.pipe(out);
+        out.on('finish', () => resolve(n));
+        out.on('error', (e) => reject(new CliError(`${dest}: ${e.message}`)));
+      });
+      req.on('error', (e) => reject(new CliError(`GET ${u.origin}${u.pathname}: ${e.message}`)));
+      req.end();
     });
   }
 

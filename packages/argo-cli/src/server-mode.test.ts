@@ -7,7 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from './cli.js';
@@ -188,6 +188,24 @@ spec:
     assert.equal((await argo('archive', 'list-label-values', '-l', 'workflows.argoproj.io/archive-strategy')).out, 'always\n');
     assert.equal((await argo('archive', 'delete', uid)).out, `Archived workflow '${uid}' deleted\n`);
     assert.equal((await argo('archive', 'list')).out, 'NAMESPACE   NAME   STATUS   AGE   DURATION   PRIORITY   MESSAGE   UID\n');
+  });
+
+  it('cp: the output artifacts downloaded through argo-server, laid out by --path', async () => {
+    writeFileSync(join(dir, 'art.yaml'), HELLO('wf-art'));
+    assert.equal((await argo('submit', join(dir, 'art.yaml'), '-o', 'name')).code, 0);
+    await setStatus('wf-art', 'Succeeded');
+    const w = await env.client.get<any>(WF, ns, 'wf-art');
+    w.status.nodes['wf-art'].outputs = { artifacts: [{ name: 'greeting', raw: { data: 'hello from an artifact\n' } }, { name: 'other', raw: { data: 'x' } }] };
+    await env.client.update(WF, w);
+    const out = join(dir, 'cp');
+    const r = await argo('cp', 'wf-art', out, '--artifact-name', 'greeting');
+    assert.equal(r.code, 0, r.err);
+    const file = join(out, 'argo', 'wf-art', 'wf-art', 'outputs', 'greeting');
+    assert.equal(r.out, `Created "greeting" at ${file}\n`);
+    assert.equal(readFileSync(file, 'utf8'), 'hello from an artifact\n');
+    const custom = await argo('cp', 'wf-art', out, '--path', '{workflowName}/{templateName}/{artifactName}.txt');
+    assert.equal(custom.code, 0, custom.err);
+    assert.equal(readFileSync(join(out, 'wf-art', 'main', 'other.txt'), 'utf8'), 'x');
   });
 
   it('version shows both; auth token is ARGO_TOKEN', async () => {

@@ -172,6 +172,54 @@ function archiveCommand(): Command {
   );
 }
 
+/** `argo cp WORKFLOW DIR`: the workflow's output artifacts downloaded through argo-server's artifact API. */
+function cpCommand(): Command {
+  return new Command({
+    use: 'cp my-wf output-directory ...',
+    short: 'copy artifacts from workflow',
+    example: `# Copy a workflow's artifacts to a local output directory:
+
+  argo cp my-wf output-directory
+
+# Copy artifacts from a specific node in a workflow to a local output directory:
+
+  argo cp my-wf output-directory --node-id=my-wf-node-id-123
+`,
+    flags: [
+      { name: 'artifact-name', type: 'string', usage: 'name of output artifact in workflow' },
+      { name: 'node-id', type: 'string', usage: 'id of node in workflow' },
+      { name: 'path', type: 'string', usage: 'use variables {workflowName}, {nodeId}, {templateName}, {artifactName}, and {namespace} to create a customized path to store the artifacts; example: {workflowName}/{templateName}/{artifactName}', default: '{namespace}/{workflowName}/{nodeId}/outputs/{artifactName}' },
+      { name: 'template-name', type: 'string', usage: 'name of template in workflow' },
+    ],
+    args: { min: 2, max: 2 },
+    run: async ({ args, opts }) => {
+      const b = await backend(opts);
+      if (b.mode !== 'server') throw new CliError('argo cp downloads through argo-server: set ARGO_SERVER');
+      const { resolveName } = await import('../backend.js');
+      const { join } = await import('node:path');
+      const name = await resolveName(b, b.namespace, args[0]);
+      const wf = await b.get('workflows', b.namespace, name);
+      const rest = b as unknown as { download(path: string, dest: string): Promise<number> };
+      let n = 0;
+      for (const node of Object.values<any>(wf.status?.nodes ?? {})) {
+        if (opts.nodeId && node.id !== opts.nodeId) continue;
+        if (opts.templateName && node.templateName !== opts.templateName) continue;
+        for (const a of node.outputs?.artifacts ?? []) {
+          if (opts.artifactName && a.name !== opts.artifactName) continue;
+          const vars: Record<string, string> = { namespace: b.namespace, workflowName: name, nodeId: node.id, templateName: node.templateName ?? '', artifactName: a.name };
+          const rel = String(opts.path).replace(/\{(\w+)\}/g, (m, k: string) => vars[k] ?? m);
+          const dest = join(args[1], rel);
+          const enc = encodeURIComponent;
+          await rest.download(`/artifact-files/${enc(b.namespace)}/workflows/${enc(name)}/${enc(node.id)}/outputs/${enc(a.name)}`, dest);
+          io.out(`Created "${a.name}" at ${dest}\n`);
+          n++;
+        }
+      }
+      if (!n) throw new CliError(`no output artifacts found in workflow ${name}`);
+    },
+  });
+}
+
 export function miscCommands(): Command[] {
-  return [versionCommand(), authCommand(), serverCommand(), archiveCommand()];
+  return [versionCommand(), authCommand(), serverCommand(), archiveCommand(), cpCommand()];
 }
