@@ -12,6 +12,7 @@ import { CliError } from './session.js';
 
 const res = (kind: Kind): Resource => ({ group: 'argoproj.io', version: 'v1alpha1', plural: kind, kind: KINDS[kind].kind, namespaced: KINDS[kind].namespaced });
 const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
+const TASK_RESULTS: Resource = { group: 'argoproj.io', version: 'v1alpha1', plural: 'workflowtaskresults', kind: 'WorkflowTaskResult', namespaced: true };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The Kubernetes API's error as the CLI reports it (upstream prints the API's message). */
@@ -147,8 +148,14 @@ export class KubeBackend implements Backend {
         };
         // the pods of the nodes to rerun go first, and are waited for: a controller that still saw the old
         // pod (same deterministic name) would take its failure for the new attempt's
-        const pods = plan(await this.get('workflows', ns, name)).podsToDelete;
+        const cur: Workflow = await this.get('workflows', ns, name);
+        const first = plan(cur);
+        const pods = first.podsToDelete;
         await Promise.all(pods.map((p) => this.client.delete(PODS, ns, p, { gracePeriodSeconds: 0 }).catch(() => undefined)));
+        // the task results of the nodes that run again (named after the node id) would report the old outputs
+        const kept = first.workflow.status?.nodes ?? {};
+        const gone = Object.keys(cur.status?.nodes ?? {}).filter((id) => !(id in kept));
+        await Promise.all(gone.map((id) => this.client.delete(TASK_RESULTS, ns, id).catch(() => undefined)));
         for (let i = 0; i < 120; i++) {
           const left = await Promise.all(pods.map((p) => this.client.get(PODS, ns, p).then(() => true, () => false)));
           if (!left.some(Boolean)) break;
