@@ -1,5 +1,159 @@
-/** Entry point (skeleton): Argo Events' data plane: the eventsource and sensor services that run in their pods. */
+/**
+ * `argo-events eventsource-service`: runs every event of the EventSource in EVENTSOURCE_OBJECT and publishes
+ * each occurrence on the event bus (EVENTBUS_CONFIG) as a CloudEvent. Metrics and /healthz on :7777.
+ */
+import { randomUUID } from 'node:crypto';
+import { KubeClient } from '@flotilla/kube-runtime';
+import { evaluate } from '@flotilla/expr';
+import { decodeEnvObject, makeLogger, ConfigError, type CloudEvent, type EventBusConfig, type Logger } from './config.js';
+import { connectBus, type Bus } from './bus/index.js';
+import { Metrics } from './metrics.js';
+import type { Source, SourceContext, SourceStarter } from './sources/common.js';
+import { startWebhook, startGithub, startGitlab, startBitbucket } from './sources/webhook.js';
+import { startCalendar } from './sources/calendar.js';
+import { startResource } from './sources/resource.js';
+import { startFile } from './sources/file.js';
+import { startNats, startRedis, startRedisStream, startAmqp, startMqtt } from './sources/brokers.js';
+
+/** spec key → CloudEvent type and starter. */
+export const SOURCES: Record<string, { type: string; start: SourceStarter }> = {
+  webhook: { type: 'webhook', start: startWebhook },
+  calendar: { type: 'calendar', start: startCalendar },
+  resource: { type: 'resource', start: startResource },
+  file: { type: 'file', start: startFile },
+  nats: { type: 'nats', start: startNats },
+  redis: { type: 'redis', start: startRedis },
+  redisStream: { type: 'redisStream', start: startRedisStream },
+  amqp: { type: 'amqp', start: startAmqp },
+  mqtt: { type: 'mqtt', start: startMqtt },
+  github: { type: 'github', start: startGithub },
+  gitlab: { type: 'gitlab', start: startGitlab },
+  bitbucket: { type: 'bitbucket', start: startBitbucket },
+  bitbucketserver: { type: 'bitbucketserver', start: startBitbucket },
+};
+
+/** Source kinds upstream has that this installation cannot reach (cloud services, servers not provided here). */
+export const NOT_AVAILABLE = ['sns', 'sqs', 'pubSub', 'azureEventsHub', 'azureQueueStorage', 'azureServiceBus', 'kafka', 'minio', 'emitter', 'hdfs', 'nsq', 'pulsar', 'slack', 'storageGrid', 'stripe', 'gerrit', 'sftp', 'generic'];
+
+/** Non-event keys of an EventSource spec. */
+const NON_EVENT_KEYS = new Set(['template', 'service', 'eventBusName', 'replicas']);
+
+export interface EventSourceService {
+  bus: Bus;
+  metrics: Metrics;
+  metricsPort?: number;
+  running: string[];
+  errors: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** Evaluates filter.expression on the event data (an error counts as "filtered out" and is logged). */
+export function passesFilter(expression: string | undefined, data: unknown, log?: Logger): boolean {
+  if (!expression) return true;
+  try {
+    return evaluate(expression, (data && typeof data === 'object' ? data : { data }) as Record<string, unknown>) === true;
+  } catch (e) {
+    log?.('warn', `filter.expression ${JSON.stringify(expression)} failed: ${(e as Error).message}`);
+    return false;
+  }
+}
+
+export async function startEventSourceService(env: NodeJS.ProcessEnv = process.env, signal: AbortSignal = new AbortController().signal): Promise<EventSourceService> {
+  const es = decodeEnvObject<any>('EVENTSOURCE_OBJECT', env);
+  const busConfig = decodeEnvObject<EventBusConfig>('EVENTBUS_CONFIG', env);
+  const name: string = es.metadata?.name;
+  const namespace: string = env.EVENTSOURCE_NAMESPACE || es.metadata?.namespace || 'default';
+  if (!name) throw new ConfigError('EVENTSOURCE_OBJECT has no metadata.name');
+  const log = makeLogger({ eventSourceName: name, namespace });
+  const metrics = new Metrics();
+  let bus: Bus | undefined;
+  const metricsPort = await metrics.serve(env.METRICS_PORT !== undefined ? Number(env.METRICS_PORT) : 7777, () => !!bus?.connected);
+  if (metricsPort === undefined) log('warn', 'metrics: could not listen; /metrics is off');
+  bus = await connectBus({ config: busConfig, subject: env.EVENT_BUS_SUBJECT || `eventbus-${namespace}`, log, name: env.POD_NAME || `eventsource-${name}`, env, signal });
+  const b = bus;
+  let kube: KubeClient | undefined;
+  const kubeOf = () => (kube ??= new KubeClient(undefined, { fieldManager: 'argo-events-eventsource', qps: 50, burst: 100 }));
+  const sources: Source[] = [];
+  const running: string[] = [];
+  const errors: Record<string, string> = {};
+  for (const [key, events] of Object.entries<any>(es.spec ?? {})) {
+    if (NON_EVENT_KEYS.has(key) || !events || typeof events !== 'object') continue;
+    const def = SOURCES[key];
+    for (const [eventName, spec] of Object.entries<any>(events)) {
+      if (!def) {
+        const why = NOT_AVAILABLE.includes(key) ? `event source type ${key} is not available in this installation` : `unknown event source type ${key}`;
+        errors[`${key}/${eventName}`] = why;
+        log('error', why, { eventName });
+        continue;
+      }
+      const labels = { namespace, event_source_name: name, event_name: eventName };
+      const ctx: SourceContext = {
+        namespace,
+        eventSourceName: name,
+        type: def.type,
+        eventName,
+        log,
+        signal,
+        kube: kubeOf,
+        failed: () => metrics.processingFailed.inc(labels),
+        async emit(data) {
+          const t0 = performance.now();
+          if (!passesFilter(spec?.filter?.expression, data, log)) return false;
+          const ev: CloudEvent = { specversion: '1.0', id: randomUUID().replace(/-/g, ''), source: name, type: def.type, subject: eventName, time: new Date().toISOString(), datacontenttype: 'application/json', data };
+          try {
+            await b.publish(ev);
+          } catch (e) {
+            metrics.sentFailed.inc(labels);
+            throw e;
+          }
+          metrics.sent.inc(labels);
+          metrics.processingDuration.observe(labels, performance.now() - t0);
+          log('info', 'succeeded to publish an event', { eventName, eventType: def.type, id: ev.id });
+          return true;
+        },
+      };
+      try {
+        sources.push(await def.start(ctx, spec ?? {}));
+        running.push(`${key}/${eventName}`);
+        metrics.running.inc({ namespace, event_source_name: name });
+        log('info', `started ${key} event ${eventName}`);
+      } catch (e) {
+        errors[`${key}/${eventName}`] = (e as Error).message;
+        log('error', `failed to start ${key} event ${eventName}: ${(e as Error).message}`, { eventName });
+      }
+    }
+  }
+  return {
+    bus: b,
+    metrics,
+    metricsPort,
+    running,
+    errors,
+    async stop() {
+      for (const s of sources) await s.stop().catch(() => {});
+      await b.close();
+      metrics.close();
+    },
+  };
+}
+
 export async function main(argv: string[]): Promise<number> {
-  process.stderr.write(`@flotilla/events-runtime/eventsource: not built yet (${argv.join(" ")})\n`);
-  return 1;
+  void argv;
+  const ac = new AbortController();
+  let svc: EventSourceService;
+  try {
+    svc = await startEventSourceService(process.env, ac.signal);
+  } catch (e) {
+    process.stderr.write(`eventsource-service: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (svc.running.length === 0) process.stderr.write(`eventsource-service: no event is running (${JSON.stringify(svc.errors)})\n`);
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGTERM', done);
+    process.once('SIGINT', done);
+  });
+  ac.abort();
+  await svc.stop();
+  return 0;
 }

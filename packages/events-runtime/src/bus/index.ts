@@ -1,0 +1,245 @@
+/**
+ * The event bus client: core NATS (native / exotic EventBus, token auth) or JetStream (user/password,
+ * stream `default` over `default.>`, a durable consumer per sensor + dependency). Publishes and
+ * receives JSON CloudEvents. Connecting retries with exponential back-off (1 s → 30 s) and logs each
+ * failure; once connected, the nats client reconnects forever and its status changes are logged.
+ */
+import { connect, AckPolicy, DeliverPolicy, type ConnectionOptions, type NatsConnection, type JetStreamClient, type JetStreamManager, type ConsumerMessages } from 'nats';
+import { readBusSecret, parseUserPass, ConfigError, type EventBusConfig, type CloudEvent, type Logger } from '../config.js';
+
+export interface BusSubscription {
+  /** dependency name (the sensor's) */
+  name: string;
+  eventSourceName: string;
+  eventName: string;
+}
+
+/** Called per message; `ack` acknowledges it (JetStream: redelivered until acked; core NATS: no-op). */
+export type BusHandler = (dep: string, ev: CloudEvent, ack: () => void) => void;
+
+export interface Bus {
+  readonly kind: 'nats' | 'jetstream';
+  publish(ev: CloudEvent): Promise<void>;
+  subscribe(consumerPrefix: string, subs: BusSubscription[], handler: BusHandler): Promise<void>;
+  close(): Promise<void>;
+  readonly connected: boolean;
+}
+
+export interface BusOptions {
+  config: EventBusConfig;
+  /** EVENT_BUS_SUBJECT (core NATS prefix) */
+  subject: string;
+  log: Logger;
+  /** client name shown by the server */
+  name: string;
+  env?: NodeJS.ProcessEnv;
+  /** first back-off (ms) */
+  backoffMs?: number;
+  /** gives up after this many failed connects (default: never) */
+  maxAttempts?: number;
+  signal?: AbortSignal;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((r) => {
+    const t = setTimeout(r, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+  });
+
+/** A subject token must not contain '.', '*', '>' or whitespace. */
+export const subjectToken = (s: string) => s.replace(/[.*>\s]/g, '_');
+
+export function connectionOptions(o: BusOptions): ConnectionOptions {
+  const env = o.env ?? process.env;
+  const c = o.config;
+  if (c.jetstream) {
+    const opts: ConnectionOptions = { servers: c.jetstream.url.split(','), name: o.name };
+    if (c.jetstream.accessSecret) Object.assign(opts, parseUserPass(readBusSecret(c.jetstream.accessSecret, env)));
+    return opts;
+  }
+  if (c.nats) {
+    const opts: ConnectionOptions = { servers: c.nats.url.split(','), name: o.name };
+    if (c.nats.auth === 'token' || (c.nats.accessSecret && c.nats.auth !== 'none')) {
+      if (!c.nats.accessSecret) throw new ConfigError('EVENTBUS_CONFIG: nats auth "token" without accessSecret');
+      opts.token = readBusSecret(c.nats.accessSecret, env);
+    }
+    return opts;
+  }
+  throw new ConfigError('EVENTBUS_CONFIG has neither nats nor jetstream (kafka buses are not available in this installation)');
+}
+
+/** Connects with back-off; every failure is logged ("event bus unreachable"). */
+export async function connectBus(o: BusOptions): Promise<Bus> {
+  const opts: ConnectionOptions = { ...connectionOptions(o), reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 1000, timeout: 5000 };
+  let wait = o.backoffMs ?? 1000;
+  for (let attempt = 1; ; attempt++) {
+    if (o.signal?.aborted) throw new Error('aborted');
+    try {
+      const nc = await connect(opts);
+      o.log('info', 'connected to the event bus', { servers: String(opts.servers), attempt });
+      watchStatus(nc, o.log);
+      if (o.config.jetstream) {
+        const bus = new JetStreamBus(nc, o.log);
+        await bus.ensureStream(o.config.jetstream.streamConfig);
+        return bus;
+      }
+      return new CoreBus(nc, o.subject, o.log);
+    } catch (e) {
+      const msg = (e as Error).message || String(e);
+      if (/authorization|authentication/i.test(msg) && attempt === 1) o.log('error', `event bus refused the credentials: ${msg}`);
+      if (o.maxAttempts && attempt >= o.maxAttempts) throw new Error(`event bus unreachable after ${attempt} attempts: ${msg}`);
+      o.log('warn', `event bus unreachable (retrying in ${wait} ms): ${msg}`, { servers: String(opts.servers), attempt });
+      await sleep(wait, o.signal);
+      wait = Math.min(wait * 2, 30_000);
+    }
+  }
+}
+
+function watchStatus(nc: NatsConnection, log: Logger): void {
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') log('warn', `event bus connection lost (${String(s.data)}), reconnecting`);
+      else if (s.type === 'reconnect') log('info', `event bus reconnected (${String(s.data)})`);
+      else if (s.type === 'error') log('error', `event bus error: ${String(s.data)}`);
+    }
+  })().catch(() => {});
+}
+
+class CoreBus implements Bus {
+  readonly kind = 'nats' as const;
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly prefix: string,
+    private readonly log: Logger,
+  ) {}
+  get connected() {
+    return !this.nc.isClosed();
+  }
+  subjectOf(es: string, ev: string) {
+    return `${this.prefix}.${subjectToken(es)}.${subjectToken(ev)}`;
+  }
+  async publish(ev: CloudEvent): Promise<void> {
+    this.nc.publish(this.subjectOf(ev.source, ev.subject), enc.encode(JSON.stringify(ev)));
+    await this.nc.flush();
+  }
+  async subscribe(_prefix: string, subs: BusSubscription[], handler: BusHandler): Promise<void> {
+    const bySubject = new Map<string, string[]>();
+    for (const s of subs) {
+      const subj = this.subjectOf(s.eventSourceName, s.eventName);
+      bySubject.set(subj, [...(bySubject.get(subj) ?? []), s.name]);
+    }
+    for (const [subj, deps] of bySubject) {
+      this.nc.subscribe(subj, {
+        callback: (err, m) => {
+          if (err) return this.log('error', `subscription ${subj}: ${err.message}`);
+          let ev: CloudEvent;
+          try {
+            ev = JSON.parse(dec.decode(m.data)) as CloudEvent;
+          } catch (e) {
+            return this.log('warn', `dropping a message on ${subj} that is not a JSON CloudEvent: ${(e as Error).message}`);
+          }
+          for (const d of deps) handler(d, ev, () => {});
+        },
+      });
+    }
+    await this.nc.flush();
+  }
+  async close() {
+    await this.nc.drain().catch(() => this.nc.close());
+  }
+}
+
+export const STREAM = 'default';
+
+class JetStreamBus implements Bus {
+  readonly kind = 'jetstream' as const;
+  private readonly js: JetStreamClient;
+  private jsm?: JetStreamManager;
+  private readonly iters: ConsumerMessages[] = [];
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly log: Logger,
+  ) {
+    this.js = nc.jetstream();
+  }
+  get connected() {
+    return !this.nc.isClosed();
+  }
+  async ensureStream(streamConfig?: string): Promise<void> {
+    this.jsm = await this.nc.jetstreamManager();
+    const extra = parseStreamConfig(streamConfig);
+    try {
+      await this.jsm.streams.info(STREAM);
+    } catch {
+      try {
+        await this.jsm.streams.add({ ...extra, name: STREAM, subjects: [`${STREAM}.>`] });
+        this.log('info', `created the JetStream stream ${STREAM}`);
+      } catch (e) {
+        // another process created it meanwhile
+        await this.jsm.streams.info(STREAM).catch(() => {
+          throw e;
+        });
+      }
+    }
+  }
+  async publish(ev: CloudEvent): Promise<void> {
+    await this.js.publish(`${STREAM}.${subjectToken(ev.source)}.${subjectToken(ev.subject)}`, enc.encode(JSON.stringify(ev)), { msgID: ev.id });
+  }
+  async subscribe(prefix: string, subs: BusSubscription[], handler: BusHandler): Promise<void> {
+    const jsm = this.jsm ?? (this.jsm = await this.nc.jetstreamManager());
+    for (const s of subs) {
+      const durable = `${subjectToken(prefix)}-${subjectToken(s.name)}`.replace(/[^A-Za-z0-9_-]/g, '_');
+      const filter = `${STREAM}.${subjectToken(s.eventSourceName)}.${subjectToken(s.eventName)}`;
+      try {
+        await jsm.consumers.info(STREAM, durable);
+      } catch {
+        await jsm.consumers.add(STREAM, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New, filter_subject: filter, ack_wait: 30_000_000_000 });
+      }
+      const consumer = await this.js.consumers.get(STREAM, durable);
+      const msgs = await consumer.consume();
+      this.iters.push(msgs);
+      void (async () => {
+        for await (const m of msgs) {
+          let ev: CloudEvent;
+          try {
+            ev = JSON.parse(dec.decode(m.data)) as CloudEvent;
+          } catch (e) {
+            this.log('warn', `dropping a message on ${m.subject} that is not a JSON CloudEvent: ${(e as Error).message}`);
+            m.term();
+            continue;
+          }
+          handler(s.name, ev, () => m.ack());
+        }
+      })().catch((e) => this.log('error', `consumer ${durable} stopped: ${(e as Error).message}`));
+    }
+  }
+  async close() {
+    for (const i of this.iters) await i.close()?.catch(() => {});
+    await this.nc.drain().catch(() => this.nc.close());
+  }
+}
+
+/** streamConfig: upstream's YAML-ish `maxMsgs: …, maxAge: 72h, maxBytes, replicas, duplicates` lines. */
+export function parseStreamConfig(text?: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!text) return out;
+  const dur = (s: string) => {
+    const m = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)?$/.exec(s.trim());
+    if (!m) return undefined;
+    const mult: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+    return Math.round(Number(m[1]) * mult[m[2] ?? 's']!);
+  };
+  for (const line of text.split('\n')) {
+    const m = /^\s*([A-Za-z]+)\s*:\s*"?([^"#]*?)"?\s*$/.exec(line);
+    if (!m) continue;
+    const [, k, v] = m as unknown as [string, string, string];
+    if (k === 'maxMsgs') out.max_msgs = Number(v);
+    else if (k === 'maxBytes') out.max_bytes = Number(v);
+    else if (k === 'maxAge' && dur(v) !== undefined) out.max_age = dur(v);
+    else if (k === 'duplicates' && dur(v) !== undefined) out.duplicate_window = dur(v);
+    else if (k === 'replicas') out.num_replicas = Number(v);
+  }
+  return out;
+}
