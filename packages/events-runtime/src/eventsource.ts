@@ -72,7 +72,7 @@ export async function startEventSourceService(env: NodeJS.ProcessEnv = process.e
   bus = await connectBus({ config: busConfig, subject: env.EVENT_BUS_SUBJECT || `eventbus-${namespace}`, log, name: env.POD_NAME || `eventsource-${name}`, env, signal });
   const b = bus;
   let kube: KubeClient | undefined;
-  const kubeOf = () => (kube ??= new KubeClient(undefined, { fieldManager: 'argo-events-eventsource', qps: 50, burst: 100 }));
+  const kubeOf = () => (kube ??= new KubeClient(env.KUBECONFIG || undefined, { fieldManager: 'argo-events-eventsource', qps: 50, burst: 100 }));
   const sources: Source[] = [];
   const running: string[] = [];
   const errors: Record<string, string> = {};

@@ -25,7 +25,7 @@ export async function startSensorService(env: NodeJS.ProcessEnv = process.env, s
   sensor.metadata.namespace ??= namespace;
   const log = makeLogger({ sensorName: name, namespace });
   let kube: KubeClient | undefined;
-  const kubeOf = () => (kube ??= new KubeClient(undefined, { fieldManager: 'argo-events-sensor', qps: 100, burst: 200 }));
+  const kubeOf = () => (kube ??= new KubeClient(env.KUBECONFIG || undefined, { fieldManager: 'argo-events-sensor', qps: 100, burst: 200 }));
   let recorder: EventRecorder | undefined;
   try {
     recorder = env.SENSOR_EVENTS === 'false' ? undefined : new EventRecorder(kubeOf(), { component: 'sensor', host: env.POD_NAME, log: (m) => log('debug', m) });

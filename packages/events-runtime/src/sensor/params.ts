@@ -33,7 +33,11 @@ export function resolveParam(src: ParamSource, events: Record<string, CloudEvent
     let doc: unknown;
     let key: string | undefined;
     let tpl: string | undefined;
-    if (!src.contextKey && !src.dataKey && !src.dataTemplate && !src.contextTemplate) return { value: JSON.stringify({ context: contextOf(ev), data: ev.data }) };
+    if (!src.contextKey && !src.dataKey && !src.dataTemplate && !src.contextTemplate) {
+      // no key nor template: the given value, else the event's data as it is
+      if (src.value !== undefined && src.value !== null) return { value: String(src.value) };
+      return { value: resultString(ev.data), raw: src.useRawData ? ev.data : undefined };
+    }
     if (src.contextKey || src.contextTemplate) {
       doc = contextOf(ev);
       key = src.contextKey;
