@@ -1,0 +1,150 @@
+// Against a real API server (kube-runtime testkit) and a real nats-server: the seed's upstream webhook
+// EventSource + Sensor (read from ../shared/upstream at test time) create a Workflow whose argument is the
+// posted message; the resource source feeds an argoWorkflow submit; k8s patch / argoWorkflow suspend;
+// a failing create → Warning Event with the API's message, retries, then the DLQ trigger.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { startTestCluster, type TestCluster } from '@flotilla/kube-runtime/testkit';
+import { KubeClient, R } from '@flotilla/kube-runtime';
+import { startEventSourceService, type EventSourceService } from './eventsource.js';
+import { startSensorService, type SensorService } from './sensor.js';
+import { has, freePort, startNatsServer, writeSecrets, b64, until } from './testutil.js';
+
+const UP = new URL('../../../../shared/upstream/argo-events-examples/', import.meta.url).pathname;
+const skip = !has('nats-server') ? 'nats-server is not installed' : false;
+const noUpstream = existsSync(UP) ? false : `upstream examples not found at ${UP}`;
+const NS = 'argo-events';
+let c: TestCluster;
+let kube: KubeClient;
+let nats: Awaited<ReturnType<typeof startNatsServer>>;
+let es: EventSourceService | undefined;
+let sensor: SensorService | undefined;
+let sensor2: SensorService | undefined;
+let whPort: number;
+let wfr: Awaited<ReturnType<KubeClient['resourceFor']>>;
+
+const WORKFLOW_CRD = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'workflows.argoproj.io' },
+  spec: {
+    group: 'argoproj.io',
+    scope: 'Namespaced',
+    names: { plural: 'workflows', singular: 'workflow', kind: 'Workflow', shortNames: ['wf'] },
+    versions: [{ name: 'v1alpha1', served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+  },
+};
+
+before(async () => {
+  if (skip) return;
+  c = await startTestCluster({ prefix: 'events-runtime-' });
+  kube = new KubeClient(c.kubeconfig, { qps: 100, burst: 100 });
+  await kube.create(R.namespaces, undefined, { metadata: { name: NS } });
+  await kube.create(R.crds, undefined, WORKFLOW_CRD);
+  wfr = await until('the Workflow resource', async () => kube.resourceFor({ group: 'argoproj.io', version: 'v1alpha1', kind: 'Workflow' }).catch(() => undefined), 15_000);
+  await kube.create(R.configmaps, NS, { metadata: { name: 'target' }, data: { a: '1' } });
+  nats = await startNatsServer({ token: 'tok' });
+  whPort = await freePort();
+  const secrets = writeSecrets({ bus: { token: 'tok' } });
+  const base = { KUBECONFIG: c.kubeconfig, EVENTBUS_CONFIG: b64({ nats: { url: nats.url, auth: 'token', accessSecret: { name: 'bus', key: 'token' } } }), EVENT_BUS_SUBJECT: `eventbus-${NS}`, EVENTS_BUS_AUTH_DIR: secrets, METRICS_PORT: '0' };
+
+  // the upstream webhook EventSource (its port moved to a free one) plus a resource source and a second webhook
+  const upEs: any = noUpstream ? { metadata: { name: 'webhook' }, spec: { webhook: { example: { port: '12000', endpoint: '/example', method: 'POST' } } } } : parseYaml(readFileSync(UP + 'event-sources/webhook.yaml', 'utf8'));
+  upEs.metadata.namespace = NS;
+  upEs.spec.webhook.example.port = String(whPort);
+  upEs.spec.webhook.ops = { port: String(whPort), endpoint: '/ops', method: 'POST' };
+  upEs.spec.resource = { 'cm-added': { namespace: NS, group: '', version: 'v1', resource: 'configmaps', eventTypes: ['ADD'], filter: { labels: [{ key: 'app', operation: '==', value: 'trigger-me' }], fields: [{ key: 'metadata.name', operation: '!=', value: 'skip-me' }] } } };
+  es = await startEventSourceService({ ...base, EVENTSOURCE_OBJECT: b64(upEs), EVENTSOURCE_NAMESPACE: NS });
+  assert.deepEqual(es.errors, {});
+
+  const upSensor: any = noUpstream
+    ? { metadata: { name: 'webhook' }, spec: { dependencies: [{ name: 'test-dep', eventSourceName: 'webhook', eventName: 'example' }], triggers: [{ template: { name: 'webhook-workflow-trigger', k8s: { operation: 'create', source: { resource: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { generateName: 'webhook-' }, spec: { arguments: { parameters: [{ name: 'message', value: 'hello world' }] } } } }, parameters: [{ src: { dependencyName: 'test-dep', dataKey: 'body' }, dest: 'spec.arguments.parameters.0.value' }] } } }] } }
+    : parseYaml(readFileSync(UP + 'sensors/webhook.yaml', 'utf8'));
+  upSensor.metadata.namespace = NS;
+  sensor = await startSensorService({ ...base, SENSOR_OBJECT: b64(upSensor), SENSOR_NAMESPACE: NS, POD_NAME: 'webhook-sensor-abc' });
+  // a second Sensor: the upstream one fires only when all its dependencies arrived (no conditions)
+  const more = { metadata: { name: 'more', namespace: NS }, spec: { dependencies: [{ name: 'cm', eventSourceName: 'webhook', eventName: 'cm-added' }, { name: 'ops', eventSourceName: 'webhook', eventName: 'ops' }], triggers: [] as unknown[] } };
+  more.spec.triggers.push(
+    {
+      template: {
+        name: 'from-configmap',
+        conditions: 'cm',
+        argoWorkflow: {
+          operation: 'submit',
+          source: { resource: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { generateName: 'from-cm-' }, spec: { entrypoint: 'main', arguments: { parameters: [{ name: 'message', value: '' }] } } } },
+          parameters: [{ src: { dependencyName: 'cm', dataKey: 'body.data.message' }, dest: 'spec.arguments.parameters.0.value' }],
+          args: ['--labels', 'from=sensor'],
+        },
+      },
+    },
+    {
+      template: {
+        name: 'patch-target',
+        conditions: 'ops',
+        k8s: { operation: 'patch', source: { resource: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'target' }, data: {} } }, parameters: [{ src: { dependencyName: 'ops', dataKey: 'body.value' }, dest: 'data.b' }] },
+      },
+    },
+    {
+      template: { name: 'suspend-wf', conditions: 'ops', argoWorkflow: { operation: 'suspend', source: { resource: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'placeholder' } } }, parameters: [{ src: { dependencyName: 'ops', dataKey: 'body.workflow' }, dest: 'metadata.name' }] } },
+    },
+    {
+      template: { name: 'doomed', conditions: 'ops', k8s: { operation: 'create', source: { resource: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'never', namespace: 'no-such-namespace' } } } } },
+      retryStrategy: { steps: 3, duration: '50ms', factor: 2 },
+      dlqTrigger: {
+        template: { name: 'dlq', k8s: { operation: 'create', source: { resource: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'dlq-', labels: { dlq: 'yes' } }, data: {} } }, parameters: [{ src: { dependencyName: 'ops', dataKey: 'body.value' }, dest: 'data.value' }] } },
+      },
+    },
+  );
+  sensor2 = await startSensorService({ ...base, SENSOR_OBJECT: b64(more), SENSOR_NAMESPACE: NS, POD_NAME: 'more-sensor-abc' });
+});
+
+after(async () => {
+  await es?.stop();
+  await sensor?.stop();
+  await sensor2?.stop();
+  await nats?.stop();
+  kube?.close();
+  await c?.close();
+});
+
+test('the seed journey data path: upstream webhook EventSource + Sensor create a Workflow whose argument is the posted message', { skip }, async () => {
+  const r = await fetch(`http://127.0.0.1:${whPort}/example`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'this is my first webhook' }) });
+  assert.equal(await r.text(), 'success');
+  const wf = await until('the Workflow', async () => ((await kube.list(wfr, NS)).items as any[]).find((w) => w.metadata.generateName === 'webhook-'));
+  assert.equal(wf.spec.arguments.parameters[0].value, JSON.stringify({ message: 'this is my first webhook' }));
+  assert.equal(wf.spec.entrypoint ?? 'print-message', 'print-message');
+  const ev = await until('the TriggerSucceeded Event', async () => ((await kube.list(R.events, NS)).items as any[]).find((e) => e.reason === 'TriggerSucceeded' && e.message.includes('webhook-workflow-trigger')));
+  assert.equal(ev.involvedObject.kind, 'Sensor');
+  assert.equal(ev.involvedObject.name, 'webhook');
+});
+
+test('resource source (label + field filters) → argoWorkflow submit with the ConfigMap data and args', { skip }, async () => {
+  await kube.create(R.configmaps, NS, { metadata: { name: 'skip-me', labels: { app: 'trigger-me' } }, data: { message: 'skipped' } });
+  await kube.create(R.configmaps, NS, { metadata: { name: 'other', labels: { app: 'nope' } }, data: { message: 'other' } });
+  await kube.create(R.configmaps, NS, { metadata: { name: 'go', labels: { app: 'trigger-me' } }, data: { message: 'from a configmap' } });
+  const wf = await until('the submitted Workflow', async () => ((await kube.list(wfr, NS)).items as any[]).find((w) => w.metadata.generateName === 'from-cm-'));
+  assert.equal(wf.spec.arguments.parameters[0].value, 'from a configmap');
+  assert.equal(wf.metadata.labels.from, 'sensor');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(((await kube.list(wfr, NS)).items as any[]).filter((w) => w.metadata.generateName === 'from-cm-').length, 1, 'only the matching ConfigMap triggered');
+});
+
+test('k8s patch, argoWorkflow suspend; a failing create: Warning Event with the API message, retries, then the DLQ trigger', { skip }, async () => {
+  const target = await kube.create(wfr, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'running-wf' }, spec: { entrypoint: 'main' } } as any);
+  assert.equal((target as any).spec.suspend, undefined);
+  const r = await fetch(`http://127.0.0.1:${whPort}/ops`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'patched', workflow: 'running-wf' }) });
+  assert.equal(r.status, 200);
+  await until('the patched ConfigMap', async () => ((await kube.get(R.configmaps, NS, 'target')) as any).data?.b === 'patched');
+  await until('the suspended Workflow', async () => ((await kube.get(wfr, NS, 'running-wf')) as any).spec?.suspend === true);
+  const dlq = await until('the DLQ ConfigMap', async () => ((await kube.list(R.configmaps, NS)).items as any[]).find((cm) => cm.metadata.labels?.dlq === 'yes'));
+  assert.equal(dlq.data.value, 'patched');
+  const warn = await until('the TriggerFailed Event', async () => ((await kube.list(R.events, NS)).items as any[]).find((e) => e.reason === 'TriggerFailed'));
+  assert.equal(warn.type, 'Warning');
+  assert.match(warn.message, /trigger doomed: .*no-such-namespace/);
+  const fails = sensor2!.engine.fired.filter((f) => f.trigger === 'doomed');
+  assert.equal(fails.length, 1);
+  assert.equal(fails[0]!.ok, false);
+  assert.ok(sensor2!.engine.fired.some((f) => f.trigger === 'doomed/dlq' && f.ok));
+});
