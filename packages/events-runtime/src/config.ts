@@ -14,6 +14,8 @@ export interface SecretRef {
 export interface EventBusConfig {
   nats?: { url: string; clusterID?: string; auth?: 'none' | 'token'; accessSecret?: SecretRef };
   jetstream?: { url: string; accessSecret?: SecretRef; streamConfig?: string };
+  /** an external Kafka bus: accepted, reported (no Kafka client here) */
+  kafka?: { url?: string; topic?: string };
 }
 
 export class ConfigError extends Error {}

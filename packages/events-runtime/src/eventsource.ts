@@ -13,7 +13,7 @@ import { startWebhook, startGithub, startGitlab, startBitbucket } from './source
 import { startCalendar } from './sources/calendar.js';
 import { startResource } from './sources/resource.js';
 import { startFile } from './sources/file.js';
-import { startNats, startRedis, startRedisStream, startAmqp, startMqtt } from './sources/brokers.js';
+import { startNats, startRedis, startRedisStream, startAmqp, startMqtt, startKafka } from './sources/brokers.js';
 
 /** spec key → CloudEvent type and starter. */
 export const SOURCES: Record<string, { type: string; start: SourceStarter }> = {
@@ -26,6 +26,7 @@ export const SOURCES: Record<string, { type: string; start: SourceStarter }> = {
   redisStream: { type: 'redisStream', start: startRedisStream },
   amqp: { type: 'amqp', start: startAmqp },
   mqtt: { type: 'mqtt', start: startMqtt },
+  kafka: { type: 'kafka', start: startKafka },
   github: { type: 'github', start: startGithub },
   gitlab: { type: 'gitlab', start: startGitlab },
   bitbucket: { type: 'bitbucket', start: startBitbucket },
@@ -33,7 +34,7 @@ export const SOURCES: Record<string, { type: string; start: SourceStarter }> = {
 };
 
 /** Source kinds upstream has that this installation cannot reach (cloud services, servers not provided here). */
-export const NOT_AVAILABLE = ['sns', 'sqs', 'pubSub', 'azureEventsHub', 'azureQueueStorage', 'azureServiceBus', 'kafka', 'minio', 'emitter', 'hdfs', 'nsq', 'pulsar', 'slack', 'storageGrid', 'stripe', 'gerrit', 'sftp', 'generic'];
+export const NOT_AVAILABLE = ['sns', 'sqs', 'pubSub', 'azureEventsHub', 'azureQueueStorage', 'azureServiceBus', 'minio', 'emitter', 'hdfs', 'nsq', 'pulsar', 'slack', 'storageGrid', 'stripe', 'gerrit', 'sftp', 'generic'];
 
 /** Non-event keys of an EventSource spec. */
 const NON_EVENT_KEYS = new Set(['template', 'service', 'eventBusName', 'replicas']);

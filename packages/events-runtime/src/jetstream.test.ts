@@ -38,7 +38,7 @@ before(async () => {
   nats = await startNatsServer({ jetstream: true, user: 'u', pass: 'p' });
   receiver = await startReceiver();
   const secrets = writeSecrets({ 'eventbus-default-js-client-auth': { 'client-auth': 'username: u\npassword: p\n' } });
-  const cfg = { jetstream: { url: nats.url, accessSecret: { name: 'eventbus-default-js-client-auth', key: 'client-auth' }, streamConfig: 'maxAge: 1h\nmaxMsgs: 100000\nduplicates: 300s\n' } };
+  const cfg = { jetstream: { url: nats.url, accessSecret: { name: 'eventbus-default-js-client-auth', key: 'client-auth' }, streamConfig: 'maxMsgs: 100000\nmaxAge: 168h\nmaxBytes: -1\nreplicas: 3\nduplicates: 300s\nretention: 0\ndiscard: 0\n' } };
   env = { EVENTBUS_CONFIG: b64(cfg), EVENTS_BUS_AUTH_DIR: secrets, SENSOR_OBJECT: b64(sensorObj(`http://127.0.0.1:${receiver.port}`)), METRICS_PORT: '0', SENSOR_EVENTS: 'false' };
   bus = await connectBus({ config: cfg, subject: 'unused', log: makeLogger({ test: 'publisher' }), name: 'test-publisher', env: { EVENTS_BUS_AUTH_DIR: secrets }, maxAttempts: 3 });
 });
@@ -70,6 +70,7 @@ test('JetStream: stream default over default.>, a durable consumer per sensor an
   } finally {
     await nc.close();
   }
+  await assert.rejects(connectBus({ config: { kafka: { url: '127.0.0.1:1' } }, subject: 'x', log: () => {}, name: 'k', maxAttempts: 1 }), /kafka broker 127.0.0.1:1: .*ECONNREFUSED/);
   await assert.rejects(connectBus({ config: { jetstream: { url: nats.url } }, subject: 'x', log: () => {}, name: 'anon', maxAttempts: 1 }), /unreachable after 1 attempts: .*(Authorization|authorization)/);
 });
 

@@ -24,6 +24,7 @@ let mqttPort = 0;
 let es: Proc;
 let dir: string;
 let ghPort: number;
+let kafkaPort: number;
 const msgs: any[] = [];
 let watcher: Awaited<ReturnType<typeof connect>>;
 const today = new Date().toISOString().slice(0, 10);
@@ -45,6 +46,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'file-src-'));
   writeFileSync(join(dir, 'existing.txt'), 'x');
   ghPort = await freePort();
+  kafkaPort = await freePort();
   const secrets = writeSecrets({ bus: { token: 'tok' }, gh: { secret: 'gh-secret' }, gl: { token: 'gl-token' }, natsauth: { token: 'tok' } });
   watcher = await connect({ servers: nats.url, token: 'tok' });
   const sc = StringCodec();
@@ -53,6 +55,7 @@ before(async () => {
     calendar: { tick: { interval: '1s', metadata: { kind: 'tick' } }, excluded: { interval: '1s', exclusionDates: [today] }, bad: { schedule: 'not a cron' } },
     file: { any: { watchPathConfig: { directory: dir, pathRegexp: '\\.txt$' } }, creates: { eventType: 'CREATE', watchPathConfig: { directory: dir, path: 'a.txt' } } },
     nats: { sub: { url: nats.url, subject: 'foo.*', jsonBody: true, auth: { token: { name: 'natsauth', key: 'token' } } } },
+    kafka: { k: { url: `127.0.0.1:${kafkaPort}`, topic: 'events' } },
     github: { gh: { webhook: { port: String(ghPort), endpoint: '/github', method: 'POST' }, events: ['push'], webhookSecret: { name: 'gh', key: 'secret' } } },
     gitlab: { gl: { webhook: { port: String(ghPort), endpoint: '/gitlab', method: 'POST' }, events: ['PushEvents'], secretToken: { name: 'gl', key: 'token' } } },
   };
@@ -167,6 +170,10 @@ test('mqtt (mosquitto): topic wildcard, jsonBody', { skip: skip || noMqtt }, asy
   } finally {
     await c.endAsync();
   }
+});
+
+test('kafka source: an unreachable broker is a clear error; the other events keep running', { skip }, () => {
+  assert.ok(es.out.some((l) => l.includes('failed to start kafka event k') && l.includes(`kafka broker 127.0.0.1:${kafkaPort} unreachable`)), es.out.join('\n'));
 });
 
 test('amqp (RabbitMQ)', { skip: noAmqp }, () => {

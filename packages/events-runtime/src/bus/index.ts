@@ -5,6 +5,7 @@
  * failure; once connected, the nats client reconnects forever and its status changes are logged.
  */
 import { connect, AckPolicy, DeliverPolicy, type ConnectionOptions, type NatsConnection, type JetStreamClient, type JetStreamManager, type ConsumerMessages } from 'nats';
+import { connect as tcpConnect } from 'node:net';
 import { readBusSecret, parseUserPass, ConfigError, type EventBusConfig, type CloudEvent, type Logger } from '../config.js';
 
 export interface BusSubscription {
@@ -72,6 +73,7 @@ export function connectionOptions(o: BusOptions): ConnectionOptions {
 
 /** Connects with back-off; every failure is logged ("event bus unreachable"). */
 export async function connectBus(o: BusOptions): Promise<Bus> {
+  if ((o.config as { kafka?: { url?: string } }).kafka && !o.config.nats && !o.config.jetstream) return kafkaBus(o);
   const opts: ConnectionOptions = { ...connectionOptions(o), reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 1000, timeout: 5000 };
   let wait = o.backoffMs ?? 1000;
   for (let attempt = 1; ; attempt++) {
@@ -94,6 +96,28 @@ export async function connectBus(o: BusOptions): Promise<Bus> {
       await sleep(wait, o.signal);
       wait = Math.min(wait * 2, 30_000);
     }
+  }
+}
+
+/** A Kafka EventBus: no Kafka client here; say whether the broker answers, with back-off while it does not. */
+async function kafkaBus(o: BusOptions): Promise<Bus> {
+  const url = String((o.config as { kafka?: { url?: string } }).kafka?.url ?? '');
+  const [host, port] = (url.split(',')[0] ?? '').trim().split(':');
+  let wait = o.backoffMs ?? 1000;
+  for (let attempt = 1; ; attempt++) {
+    const err = await new Promise<string | undefined>((resolve) => {
+      if (!host) return resolve('no url');
+      const s = tcpConnect({ host, port: Number(port || 9092), timeout: 3000 });
+      s.once('connect', () => (s.destroy(), resolve(undefined)));
+      s.once('timeout', () => (s.destroy(), resolve('connect timed out')));
+      s.once('error', (e) => resolve(e.message));
+    });
+    if (!err) throw new ConfigError(`the Kafka event bus at ${url} answers, but Kafka buses are not available in this installation (no Kafka client); use a NATS or JetStream EventBus`);
+    if (o.maxAttempts && attempt >= o.maxAttempts) throw new Error(`event bus unreachable after ${attempt} attempts: kafka broker ${url}: ${err}`);
+    o.log('warn', `event bus unreachable (retrying in ${wait} ms): kafka broker ${url}: ${err}`, { attempt });
+    await sleep(wait, o.signal);
+    if (o.signal?.aborted) throw new Error('aborted');
+    wait = Math.min(wait * 2, 30_000);
   }
 }
 
@@ -174,7 +198,14 @@ class JetStreamBus implements Bus {
       await this.jsm.streams.info(STREAM);
     } catch {
       try {
-        await this.jsm.streams.add({ ...extra, name: STREAM, subjects: [`${STREAM}.>`] });
+        try {
+          await this.jsm.streams.add({ ...extra, name: STREAM, subjects: [`${STREAM}.>`] });
+        } catch (e) {
+          // a server that is not clustered (or smaller than replicas) refuses replicas > 1
+          if (!/replica|cluster/i.test((e as Error).message) || !extra.num_replicas || extra.num_replicas === 1) throw e;
+          this.log('warn', `JetStream refused ${String(extra.num_replicas)} stream replicas (${(e as Error).message}); creating the stream with 1`);
+          await this.jsm.streams.add({ ...extra, num_replicas: 1, name: STREAM, subjects: [`${STREAM}.>`] });
+        }
         this.log('info', `created the JetStream stream ${STREAM}`);
       } catch (e) {
         // another process created it meanwhile
@@ -221,7 +252,7 @@ class JetStreamBus implements Bus {
   }
 }
 
-/** streamConfig: upstream's YAML-ish `maxMsgs: …, maxAge: 72h, maxBytes, replicas, duplicates` lines. */
+/** streamConfig: upstream's `maxMsgs`, `maxAge` (72h), `maxBytes` (-1, 1GB), `replicas`, `duplicates`, `retention` (0 limits, 1 interest, 2 workqueue), `discard` (0 old, 1 new) lines. */
 export function parseStreamConfig(text?: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (!text) return out;
@@ -231,15 +262,28 @@ export function parseStreamConfig(text?: string): Record<string, unknown> {
     const mult: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
     return Math.round(Number(m[1]) * mult[m[2] ?? 's']!);
   };
+  const bytes = (s: string) => {
+    const m = /^(-?\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?$/i.exec(s.trim());
+    if (!m) return undefined;
+    const u = (m[2] ?? '').toUpperCase().replace(/I?B$/, '');
+    const mult: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+    return Math.round(Number(m[1]) * (mult[u] ?? 1));
+  };
+  const num = (s: string) => (Number.isFinite(Number(s)) ? Number(s) : undefined);
   for (const line of text.split('\n')) {
     const m = /^\s*([A-Za-z]+)\s*:\s*"?([^"#]*?)"?\s*$/.exec(line);
     if (!m) continue;
     const [, k, v] = m as unknown as [string, string, string];
-    if (k === 'maxMsgs') out.max_msgs = Number(v);
-    else if (k === 'maxBytes') out.max_bytes = Number(v);
-    else if (k === 'maxAge' && dur(v) !== undefined) out.max_age = dur(v);
-    else if (k === 'duplicates' && dur(v) !== undefined) out.duplicate_window = dur(v);
-    else if (k === 'replicas') out.num_replicas = Number(v);
+    const set = (key: string, val: unknown) => {
+      if (val !== undefined) out[key] = val;
+    };
+    if (k === 'maxMsgs') set('max_msgs', num(v));
+    else if (k === 'maxBytes') set('max_bytes', bytes(v));
+    else if (k === 'maxAge') set('max_age', dur(v));
+    else if (k === 'duplicates') set('duplicate_window', dur(v));
+    else if (k === 'replicas') set('num_replicas', num(v));
+    else if (k === 'retention') set('retention', ({ '0': 'limits', '1': 'interest', '2': 'workqueue', limits: 'limits', interest: 'interest', workqueue: 'workqueue' } as Record<string, string>)[v.toLowerCase()]);
+    else if (k === 'discard') set('discard', ({ '0': 'old', '1': 'new', old: 'old', new: 'new' } as Record<string, string>)[v.toLowerCase()]);
   }
   return out;
 }

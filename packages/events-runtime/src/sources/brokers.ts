@@ -3,7 +3,7 @@ import { connect as natsConnect, type ConnectionOptions } from 'nats';
 import { Redis } from 'ioredis';
 import * as amqp from 'amqplib';
 import mqtt from 'mqtt';
-import { bodyOf, readSecret, type SourceContext, type Source } from './common.js';
+import { bodyOf, probeTcp, readSecret, type SourceContext, type Source } from './common.js';
 
 const logEmit = (ctx: SourceContext, p: Promise<boolean>) => void p.catch((e) => ctx.log('error', `${ctx.type}: publishing failed: ${(e as Error).message}`, { eventName: ctx.eventName }));
 
@@ -196,4 +196,13 @@ export async function startMqtt(ctx: SourceContext, spec: any): Promise<Source> 
   });
   await client.subscribeAsync(String(spec.topic), { qos: (Number(spec.qos ?? 0) as 0 | 1 | 2) });
   return { stop: async () => void (await client.endAsync().catch(() => {})) };
+}
+
+/** kafka: the spec is read; an unreachable broker is a clear error, a reachable one is "not available" (no Kafka client here). */
+export async function startKafka(_ctx: SourceContext, spec: any): Promise<Source> {
+  const url = String(spec.url ?? '').split(',')[0] ?? '';
+  if (!url || !spec.topic) throw new Error('kafka: url and topic are required');
+  const err = await probeTcp(url, 9092);
+  if (err) throw new Error(`kafka broker ${url} unreachable: ${err}`);
+  throw new Error(`kafka broker ${url} answers, but the kafka event source is not available in this installation (no Kafka client)`);
 }

@@ -1,6 +1,7 @@
 /** What every event source gets from the eventsource service, and helpers they share. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect as tcpConnect } from 'node:net';
 import { KubeClient, R } from '@flotilla/kube-runtime';
 import type { Logger } from '../config.js';
 
@@ -85,4 +86,16 @@ export function parseDuration(s: string | number | undefined): number | undefine
     throw new Error(`invalid duration ${JSON.stringify(s)}`);
   }
   return total;
+}
+
+/** Whether host:port accepts a TCP connection: undefined when it does, else the error. */
+export function probeTcp(hostPort: string, defaultPort: number, timeoutMs = 3000): Promise<string | undefined> {
+  const [host, port] = hostPort.trim().replace(/^[a-z]+:\/\//, '').split(':');
+  return new Promise((resolve) => {
+    if (!host) return resolve('no address');
+    const s = tcpConnect({ host, port: Number(port || defaultPort), timeout: timeoutMs });
+    s.once('connect', () => (s.destroy(), resolve(undefined)));
+    s.once('timeout', () => (s.destroy(), resolve('connect timed out')));
+    s.once('error', (e) => resolve(e.message));
+  });
 }

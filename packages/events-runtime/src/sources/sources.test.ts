@@ -55,6 +55,8 @@ test('filter.expression, stream config, credentials', () => {
   assert.equal(passesFilter('body.nope.deeper == 1', { body: {} }), false);
   assert.equal(passesFilter(undefined, {}), true);
   assert.deepEqual(parseStreamConfig('maxMsgs: 1000\nmaxAge: 72h\nreplicas: 3\nduplicates: 300s'), { max_msgs: 1000, max_age: 72 * 3600e9, num_replicas: 3, duplicate_window: 300e9 });
+  assert.deepEqual(parseStreamConfig('maxMsgs: 1e+06\nmaxBytes: 1GB\nretention: 0\ndiscard: 1\nmaxAge: forever'), { max_msgs: 1e6, max_bytes: 1024 ** 3, retention: 'limits', discard: 'new' });
+  assert.deepEqual(parseStreamConfig('maxBytes: -1\nretention: 2'), { max_bytes: -1, retention: 'workqueue' });
   assert.deepEqual(parseUserPass('username: alice\npassword: "s3cr:et"'), { user: 'alice', pass: 's3cr:et' });
   assert.deepEqual(parseUserPass('bob:pw'), { user: 'bob', pass: 'pw' });
   assert.throws(() => parseUserPass('nothing'), /neither/);

@@ -1,10 +1,9 @@
 /** http, log and nats triggers; kafka (a clear error: unreachable, or no client here) and the cloud triggers (not available). */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect as tcpConnect } from 'node:net';
 import { connect as natsConnect } from 'nats';
 import { buildPayload } from '../sensor/params.js';
-import { readSecret } from '../sources/common.js';
+import { probeTcp, readSecret } from '../sources/common.js';
 import { PermanentError, type TriggerContext, type TriggerResult } from './common.js';
 
 export async function runHttp(spec: any, ctx: TriggerContext, policy?: any): Promise<TriggerResult> {
@@ -76,14 +75,9 @@ export async function runNats(spec: any, ctx: TriggerContext): Promise<TriggerRe
 
 export async function runKafka(spec: any): Promise<TriggerResult> {
   const first = String(spec.url ?? '').split(',')[0]!.trim();
-  const [host, port] = first.split(':');
-  if (!host) throw new PermanentError('kafka trigger without url');
-  await new Promise<void>((resolve, reject) => {
-    const s = tcpConnect({ host, port: Number(port || 9092), timeout: 3000 });
-    s.once('connect', () => (s.destroy(), resolve()));
-    s.once('timeout', () => (s.destroy(), reject(new Error(`kafka broker ${first} unreachable: connect timed out`))));
-    s.once('error', (e) => reject(new Error(`kafka broker ${first} unreachable: ${e.message}`)));
-  });
+  if (!first) throw new PermanentError('kafka trigger without url');
+  const err = await probeTcp(first, 9092);
+  if (err) throw new Error(`kafka broker ${first} unreachable: ${err}`);
   throw new PermanentError(`kafka broker ${first} answers, but the kafka trigger is not available in this installation (no Kafka client)`);
 }
 
