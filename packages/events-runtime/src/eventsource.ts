@@ -3,7 +3,7 @@
  * each occurrence on the event bus (EVENTBUS_CONFIG) as a CloudEvent. Metrics and /healthz on :7777.
  */
 import { randomUUID } from 'node:crypto';
-import { KubeClient } from '@flotilla/kube-runtime';
+import { KubeClient, LeaderElector } from '@flotilla/kube-runtime';
 import { evaluate } from '@flotilla/expr';
 import { decodeEnvObject, makeLogger, ConfigError, type CloudEvent, type EventBusConfig, type Logger } from './config.js';
 import { connectBus, type Bus } from './bus/index.js';
@@ -35,6 +35,9 @@ export const SOURCES: Record<string, { type: string; start: SourceStarter }> = {
 
 /** Source kinds upstream has that this installation cannot reach (cloud services, servers not provided here). */
 export const NOT_AVAILABLE = ['sns', 'sqs', 'pubSub', 'azureEventsHub', 'azureQueueStorage', 'azureServiceBus', 'minio', 'emitter', 'hdfs', 'nsq', 'pulsar', 'slack', 'storageGrid', 'stripe', 'gerrit', 'sftp', 'generic'];
+
+/** Receivers: every replica serves them (no leader election). */
+export const LEADERLESS = new Set(['webhook', 'github', 'gitlab', 'bitbucket', 'bitbucketserver']);
 
 /** Non-event keys of an EventSource spec. */
 const NON_EVENT_KEYS = new Set(['template', 'service', 'eventBusName', 'replicas']);
@@ -75,10 +78,13 @@ export async function startEventSourceService(env: NodeJS.ProcessEnv = process.e
   let kube: KubeClient | undefined;
   const kubeOf = () => (kube ??= new KubeClient(env.KUBECONFIG || undefined, { fieldManager: 'argo-events-eventsource', qps: 50, burst: 100 }));
   const sources: Source[] = [];
+  const leaderSources: Source[] = [];
   const running: string[] = [];
   const errors: Record<string, string> = {};
+  const replicas = Number(es.spec?.replicas ?? 1);
+  const startEvents = async (which: (key: string) => boolean, into: Source[]) => {
   for (const [key, events] of Object.entries<any>(es.spec ?? {})) {
-    if (NON_EVENT_KEYS.has(key) || !events || typeof events !== 'object') continue;
+    if (NON_EVENT_KEYS.has(key) || !events || typeof events !== 'object' || !which(key)) continue;
     const def = SOURCES[key];
     for (const [eventName, spec] of Object.entries<any>(events)) {
       if (!def) {
@@ -114,7 +120,7 @@ export async function startEventSourceService(env: NodeJS.ProcessEnv = process.e
         },
       };
       try {
-        sources.push(await def.start(ctx, spec ?? {}));
+        into.push(await def.start(ctx, spec ?? {}));
         running.push(`${key}/${eventName}`);
         metrics.running.inc({ namespace, event_source_name: name });
         log('info', `started ${key} event ${eventName}`);
@@ -124,6 +130,30 @@ export async function startEventSourceService(env: NodeJS.ProcessEnv = process.e
       }
     }
   }
+  };
+  // with replicas > 1, the receivers (webhook-like) run in every replica; the others only in the leader (a Lease)
+  let elector: LeaderElector | undefined;
+  if (replicas > 1) {
+    await startEvents((k) => LEADERLESS.has(k), sources);
+    elector = new LeaderElector(
+      kubeOf(),
+      { name: `${name}-eventsource`, namespace, identity: env.POD_NAME || undefined },
+      {
+        onStartedLeading: async () => {
+          log('info', 'became the leader: starting the events that run in one replica');
+          await startEvents((k) => !LEADERLESS.has(k), leaderSources);
+        },
+        onStoppedLeading: async () => {
+          log('warn', 'lost the leadership: stopping the events that run in one replica');
+          for (const s of leaderSources.splice(0)) await s.stop().catch(() => {});
+          const keep = running.filter((k) => LEADERLESS.has(k.split('/')[0]!));
+          running.splice(0, running.length, ...keep);
+        },
+        log: (m) => log('info', m),
+      },
+    );
+    elector.start();
+  } else await startEvents(() => true, sources);
   return {
     bus: b,
     metrics,
@@ -131,7 +161,8 @@ export async function startEventSourceService(env: NodeJS.ProcessEnv = process.e
     running,
     errors,
     async stop() {
-      for (const s of sources) await s.stop().catch(() => {});
+      await elector?.stop().catch(() => {});
+      for (const s of [...sources, ...leaderSources]) await s.stop().catch(() => {});
       await b.close();
       metrics.close();
     },

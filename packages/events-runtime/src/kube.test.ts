@@ -148,3 +148,23 @@ test('k8s patch, argoWorkflow suspend; a failing create: Warning Event with the 
   assert.equal(fails[0]!.ok, false);
   assert.ok(sensor2!.engine.fired.some((f) => f.trigger === 'doomed/dlq' && f.ok));
 });
+
+test('replicas 2: the calendar runs in the leader only (a Lease); the other replica takes over when it stops', { skip }, async () => {
+  const base = { KUBECONFIG: c.kubeconfig, EVENTBUS_CONFIG: b64({ nats: { url: nats.url, auth: 'token', accessSecret: { name: 'bus', key: 'token' } } }), EVENT_BUS_SUBJECT: `eventbus-${NS}`, EVENTS_BUS_AUTH_DIR: writeSecrets({ bus: { token: 'tok' } }), METRICS_PORT: '0', EVENTSOURCE_NAMESPACE: NS };
+  const obj = b64({ metadata: { name: 'ha', namespace: NS }, spec: { replicas: 2, calendar: { tick: { interval: '10s' } } } });
+  const r1 = await startEventSourceService({ ...base, EVENTSOURCE_OBJECT: obj, POD_NAME: 'ha-eventsource-1' });
+  const r2 = await startEventSourceService({ ...base, EVENTSOURCE_OBJECT: obj, POD_NAME: 'ha-eventsource-2' });
+  try {
+    const leader = await until('a leader', () => [r1, r2].find((r) => r.running.includes('calendar/tick')), 15_000);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal([r1, r2].filter((r) => r.running.includes('calendar/tick')).length, 1);
+    const lease = (await kube.get(R.leases, NS, 'ha-eventsource')) as any;
+    assert.equal(lease.spec.holderIdentity, leader === r1 ? 'ha-eventsource-1' : 'ha-eventsource-2');
+    const other = leader === r1 ? r2 : r1;
+    await leader.stop();
+    await until('the other replica to take over', () => other.running.includes('calendar/tick'), 20_000);
+  } finally {
+    await r1.stop().catch(() => {});
+    await r2.stop().catch(() => {});
+  }
+});
