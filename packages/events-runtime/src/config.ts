@@ -58,9 +58,10 @@ export type Logger = (level: 'info' | 'warn' | 'error' | 'debug', msg: string, f
 
 /** JSON lines on stderr (upstream logs JSON with level/ts/msg). */
 export function makeLogger(base: Record<string, unknown>): Logger {
-  const debug = process.env.LOG_LEVEL === 'debug';
+  const order = { debug: 0, info: 1, warn: 2, error: 3 } as const;
+  const min = order[(process.env.LOG_LEVEL ?? 'info').toLowerCase() as keyof typeof order] ?? 1;
   return (level, msg, fields) => {
-    if (level === 'debug' && !debug) return;
+    if (order[level] < min) return;
     process.stderr.write(JSON.stringify({ level, ts: new Date().toISOString(), msg, ...base, ...fields }) + '\n');
   };
 }
