@@ -77,3 +77,13 @@ export interface CloudEvent {
   datacontenttype: string;
   data: unknown;
 }
+
+/** A field read as Go's encoding/json matches names: exact first, then case-insensitively. */
+export function field<T = any>(obj: unknown, name: string): T | undefined {
+  if (!obj || typeof obj !== 'object') return undefined;
+  const o = obj as Record<string, unknown>;
+  if (name in o) return o[name] as T;
+  const lower = name.toLowerCase();
+  for (const k of Object.keys(o)) if (k.toLowerCase() === lower) return o[k] as T;
+  return undefined;
+}

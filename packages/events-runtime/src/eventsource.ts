@@ -85,10 +85,10 @@ export async function startEventSourceService(env: NodeJS.ProcessEnv = process.e
   const startEvents = async (which: (key: string) => boolean, into: Source[]) => {
   for (const [key, events] of Object.entries<any>(es.spec ?? {})) {
     if (NON_EVENT_KEYS.has(key) || !events || typeof events !== 'object' || !which(key)) continue;
-    const def = SOURCES[key];
+    const def = SOURCES[key] ?? Object.entries(SOURCES).find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1];
     for (const [eventName, spec] of Object.entries<any>(events)) {
       if (!def) {
-        const why = NOT_AVAILABLE.includes(key) ? `event source type ${key} is not available in this installation` : `unknown event source type ${key}`;
+        const why = NOT_AVAILABLE.some((k) => k.toLowerCase() === key.toLowerCase()) ? `event source type ${key} is not available in this installation` : `unknown event source type ${key}`;
         errors[`${key}/${eventName}`] = why;
         log('error', why, { eventName });
         continue;

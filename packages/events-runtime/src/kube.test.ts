@@ -45,6 +45,7 @@ before(async () => {
   await kube.create(R.crds, undefined, WORKFLOW_CRD);
   wfr = await until('the Workflow resource', async () => kube.resourceFor({ group: 'argoproj.io', version: 'v1alpha1', kind: 'Workflow' }).catch(() => undefined), 15_000);
   await kube.create(R.configmaps, NS, { metadata: { name: 'target' }, data: { a: '1' } });
+  await kube.create(R.configmaps, NS, { metadata: { name: 'trigger-source' }, data: { 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: made-from-source\ndata:\n  value: unset\n' } });
   nats = await startNatsServer({ token: 'tok' });
   whPort = await freePort();
   const secrets = writeSecrets({ bus: { token: 'tok' } });
@@ -85,6 +86,10 @@ before(async () => {
         conditions: 'ops',
         k8s: { operation: 'patch', source: { resource: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'target' }, data: {} } }, parameters: [{ src: { dependencyName: 'ops', dataKey: 'body.value' }, dest: 'data.b' }] },
       },
+    },
+    {
+      // upstream's trigger-source-configmap example spells the key configMap (Go's JSON is case-insensitive)
+      template: { name: 'from-cm-source', conditions: 'ops', k8s: { operation: 'create', source: { configMap: { name: 'trigger-source', key: 'cm.yaml' } }, parameters: [{ src: { dependencyName: 'ops', dataKey: 'body.value' }, dest: 'data.value' }] } },
     },
     {
       template: { name: 'suspend-wf', conditions: 'ops', argoWorkflow: { operation: 'suspend', source: { resource: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'placeholder' } } }, parameters: [{ src: { dependencyName: 'ops', dataKey: 'body.workflow' }, dest: 'metadata.name' }] } },
@@ -131,12 +136,13 @@ test('resource source (label + field filters) → argoWorkflow submit with the C
   assert.equal(((await kube.list(wfr, NS)).items as any[]).filter((w) => w.metadata.generateName === 'from-cm-').length, 1, 'only the matching ConfigMap triggered');
 });
 
-test('k8s patch, argoWorkflow suspend; a failing create: Warning Event with the API message, retries, then the DLQ trigger', { skip }, async () => {
+test('k8s patch, a trigger source from a ConfigMap, argoWorkflow suspend; a failing create: Warning Event with the API message, retries, then the DLQ trigger', { skip }, async () => {
   const target = await kube.create(wfr, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'running-wf' }, spec: { entrypoint: 'main' } } as any);
   assert.equal((target as any).spec.suspend, undefined);
   const r = await fetch(`http://127.0.0.1:${whPort}/ops`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'patched', workflow: 'running-wf' }) });
   assert.equal(r.status, 200);
   await until('the patched ConfigMap', async () => ((await kube.get(R.configmaps, NS, 'target')) as any).data?.b === 'patched');
+  await until('the ConfigMap from the configMap source', async () => ((await kube.get(R.configmaps, NS, 'made-from-source').catch(() => undefined)) as any)?.data?.value === 'patched');
   await until('the suspended Workflow', async () => ((await kube.get(wfr, NS, 'running-wf')) as any).spec?.suspend === true);
   const dlq = await until('the DLQ ConfigMap', async () => ((await kube.list(R.configmaps, NS)).items as any[]).find((cm) => cm.metadata.labels?.dlq === 'yes'));
   assert.equal(dlq.data.value, 'patched');

@@ -6,7 +6,7 @@
  */
 import { Cron } from 'croner';
 import type { EventRecorder, KubeClient, KubeObject } from '@flotilla/kube-runtime';
-import type { CloudEvent, Logger } from '../config.js';
+import { field, type CloudEvent, type Logger } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import { filterEvent, checkFilters, FilterError, type EventDependencyFilter } from './filters.js';
 import { applyTransform } from './transform.js';
@@ -58,7 +58,7 @@ export interface EngineOptions {
 export const TRIGGER_KINDS = ['k8s', 'argoWorkflow', 'http', 'log', 'nats', 'kafka', ...UNAVAILABLE_TRIGGERS];
 
 export function triggerKind(template: any): string | undefined {
-  return TRIGGER_KINDS.find((k) => template?.[k] !== undefined && template?.[k] !== null);
+  return TRIGGER_KINDS.find((k) => field(template, k) !== undefined && field(template, k) !== null);
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -193,17 +193,17 @@ export class SensorEngine {
     const ctx: TriggerContext = { namespace: this.o.namespace, sensorName: this.sensorName, triggerName: template.name, log: this.o.log, kube: this.o.kube, events };
     switch (kind) {
       case 'k8s':
-        return runK8s(template.k8s, ctx);
+        return runK8s(field(template, 'k8s'), ctx);
       case 'argoWorkflow':
-        return runArgoWorkflow(template.argoWorkflow, ctx);
+        return runArgoWorkflow(field(template, 'argoWorkflow'), ctx);
       case 'http':
-        return runHttp(template.http, ctx, spec.policy);
+        return runHttp(field(template, 'http'), ctx, spec.policy);
       case 'log':
-        return runLog(template.log, ctx);
+        return runLog(field(template, 'log'), ctx);
       case 'nats':
-        return runNats(template.nats, ctx);
+        return runNats(field(template, 'nats'), ctx);
       case 'kafka':
-        return runKafka(template.kafka);
+        return runKafka(field(template, 'kafka'));
       case undefined:
         throw new PermanentError('the trigger template names no trigger');
       default:

@@ -89,4 +89,7 @@ test('retry delays and trigger kinds', () => {
   assert.equal(triggerKind({ name: 'x', argoWorkflow: {} }), 'argoWorkflow');
   assert.equal(triggerKind({ name: 'x', slack: {} }), 'slack');
   assert.equal(triggerKind({ name: 'x' }), undefined);
+  // Go's JSON matches field names case-insensitively (upstream examples say `openwhisk`, `configMap`)
+  assert.equal(triggerKind({ name: 'x', openwhisk: {} }), 'openWhisk');
+  assert.equal(triggerKind({ name: 'x', argoworkflow: {} }), 'argoWorkflow');
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { R, type KubeClient, type KubeObject } from '@flotilla/kube-runtime';
-import type { CloudEvent, Logger } from '../config.js';
+import { field, type CloudEvent, type Logger } from '../config.js';
 
 export interface TriggerContext {
   namespace: string;
@@ -45,10 +45,13 @@ function parseDoc(text: string, where: string): Record<string, any> {
 /** Loads the object of a k8s / argoWorkflow trigger from its source artifact. */
 export async function loadSource(source: any, ctx: TriggerContext): Promise<Record<string, any>> {
   if (!source || typeof source !== 'object') throw new PermanentError('the trigger has no source');
-  if (source.resource) return structuredClone(source.resource);
-  if (typeof source.inline === 'string') return parseDoc(source.inline, 'source.inline');
-  if (source.configmap) {
-    const { name, key } = source.configmap;
+  const resource = field(source, 'resource');
+  if (resource) return structuredClone(resource);
+  const inline = field(source, 'inline');
+  if (typeof inline === 'string') return parseDoc(inline, 'source.inline');
+  const configmap = field(source, 'configmap');
+  if (configmap) {
+    const { name, key } = configmap;
     const cm = (await ctx.kube().get(R.configmaps, ctx.namespace, name)) as { data?: Record<string, string> };
     const text = cm.data?.[key];
     if (text === undefined) throw new PermanentError(`source.configmap: configmap ${name} has no key ${key}`);
