@@ -91,6 +91,9 @@ before(async () => {
       // upstream's trigger-source-configmap example spells the key configMap (Go's JSON is case-insensitive)
       template: { name: 'from-cm-source', conditions: 'ops', k8s: { operation: 'create', source: { configMap: { name: 'trigger-source', key: 'cm.yaml' } }, parameters: [{ src: { dependencyName: 'ops', dataKey: 'body.value' }, dest: 'data.value' }] } },
     },
+    ...['resubmit', 'terminate'].map((op) => ({
+      template: { name: `${op}-wf`, conditions: 'ops', argoWorkflow: { operation: op, source: { resource: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'placeholder' } } }, parameters: [{ src: { dependencyName: 'ops', dataKey: 'body.workflow' }, dest: 'metadata.name' }] } },
+    })),
     {
       template: { name: 'suspend-wf', conditions: 'ops', argoWorkflow: { operation: 'suspend', source: { resource: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'placeholder' } } }, parameters: [{ src: { dependencyName: 'ops', dataKey: 'body.workflow' }, dest: 'metadata.name' }] } },
     },
@@ -136,14 +139,20 @@ test('resource source (label + field filters) → argoWorkflow submit with the C
   assert.equal(((await kube.list(wfr, NS)).items as any[]).filter((w) => w.metadata.generateName === 'from-cm-').length, 1, 'only the matching ConfigMap triggered');
 });
 
-test('k8s patch, a trigger source from a ConfigMap, argoWorkflow suspend; a failing create: Warning Event with the API message, retries, then the DLQ trigger', { skip }, async () => {
+test('k8s patch, a trigger source from a ConfigMap, argoWorkflow suspend / terminate / resubmit; a failing create: Warning Event with the API message, retries, then the DLQ trigger', { skip }, async () => {
   const target = await kube.create(wfr, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'running-wf' }, spec: { entrypoint: 'main' } } as any);
   assert.equal((target as any).spec.suspend, undefined);
   const r = await fetch(`http://127.0.0.1:${whPort}/ops`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'patched', workflow: 'running-wf' }) });
   assert.equal(r.status, 200);
   await until('the patched ConfigMap', async () => ((await kube.get(R.configmaps, NS, 'target')) as any).data?.b === 'patched');
   await until('the ConfigMap from the configMap source', async () => ((await kube.get(R.configmaps, NS, 'made-from-source').catch(() => undefined)) as any)?.data?.value === 'patched');
-  await until('the suspended Workflow', async () => ((await kube.get(wfr, NS, 'running-wf')) as any).spec?.suspend === true);
+  await until('the suspended and terminated Workflow', async () => {
+    const wf = (await kube.get(wfr, NS, 'running-wf')) as any;
+    return wf.spec?.suspend === true && wf.spec?.shutdown === 'Terminate';
+  });
+  const re = await until('the resubmitted Workflow', async () => ((await kube.list(wfr, NS)).items as any[]).find((w) => w.metadata.generateName === 'running-wf-'));
+  assert.equal(re.metadata.labels['workflows.argoproj.io/resubmitted-from-workflow'], 'running-wf');
+  assert.equal(re.spec.entrypoint, 'main');
   const dlq = await until('the DLQ ConfigMap', async () => ((await kube.list(R.configmaps, NS)).items as any[]).find((cm) => cm.metadata.labels?.dlq === 'yes'));
   assert.equal(dlq.data.value, 'patched');
   const warn = await until('the TriggerFailed Event', async () => ((await kube.list(R.events, NS)).items as any[]).find((e) => e.reason === 'TriggerFailed'));
@@ -172,5 +181,31 @@ test('replicas 2: the calendar runs in the leader only (a Lease); the other repl
   } finally {
     await r1.stop().catch(() => {});
     await r2.stop().catch(() => {});
+  }
+});
+
+test('calendar persistence: the last event time is kept in a ConfigMap; catch-up publishes the missed schedule times', { skip }, async () => {
+  const { connect } = await import('nats');
+  const nc = await connect({ servers: nats.url, token: 'tok' });
+  const got: any[] = [];
+  nc.subscribe(`eventbus-${NS}.cal.>`, { callback: (_e, m) => got.push(JSON.parse(new TextDecoder().decode(m.data))) });
+  await nc.flush();
+  const last = new Date(Date.now() - 25 * 60_000);
+  await kube.create(R.configmaps, NS, { metadata: { name: 'cal-state' }, data: { 'cal.every10': JSON.stringify({ eventTime: last.toISOString() }) } });
+  const base = { KUBECONFIG: c.kubeconfig, EVENTBUS_CONFIG: b64({ nats: { url: nats.url, auth: 'token', accessSecret: { name: 'bus', key: 'token' } } }), EVENT_BUS_SUBJECT: `eventbus-${NS}`, EVENTS_BUS_AUTH_DIR: writeSecrets({ bus: { token: 'tok' } }), METRICS_PORT: '0', EVENTSOURCE_NAMESPACE: NS };
+  const svc = await startEventSourceService({ ...base, EVENTSOURCE_OBJECT: b64({ metadata: { name: 'cal', namespace: NS }, spec: { calendar: { every10: { schedule: '*/10 * * * *', persistence: { catchup: { enabled: true, maxDuration: '1h' }, configMap: { name: 'cal-state', createIfNotExist: true } } } } } }) });
+  try {
+    const missed = await until('the caught-up events', () => got.length >= 2 && got);
+    assert.ok(missed.length === 2 || missed.length === 3, `${missed.length} caught up`);
+    assert.ok(missed.every((e) => e.type === 'calendar' && e.subject === 'every10'));
+    const saved = await until('the saved time', async () => {
+      const cm = (await kube.get(R.configmaps, NS, 'cal-state')) as any;
+      const t = Date.parse(JSON.parse(cm.data['cal.every10']).eventTime);
+      return t > last.getTime() && t;
+    });
+    assert.ok(saved <= Date.now());
+  } finally {
+    await svc.stop();
+    await nc.close();
   }
 });

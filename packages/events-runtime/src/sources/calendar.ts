@@ -53,16 +53,46 @@ export async function startCalendar(ctx: SourceContext, spec: any): Promise<Sour
   if (spec.schedule) {
     let job: Cron;
     try {
-      job = new Cron(String(spec.schedule), { timezone: tz }, () => void fire(new Date()));
+      job = new Cron(String(spec.schedule), { timezone: tz, paused: true }, () => void fire(new Date()));
     } catch (e) {
       throw new Error(`calendar: invalid schedule ${JSON.stringify(spec.schedule)}: ${(e as Error).message}`);
     }
+    if (cmName && spec.persistence?.catchup?.enabled) {
+      const last = await lastEventTime(ctx, cmName).catch((e) => ctx.log('warn', `calendar: reading the last event time failed: ${(e as Error).message}`));
+      if (last) for (const at of missedRuns(job, last, new Date(), parseDuration(spec.persistence.catchup.maxDuration))) await fire(at);
+    }
+    job.resume();
     return { stop: async () => job.stop() };
   }
   const every = parseDuration(spec.interval);
   if (!every || every <= 0) throw new Error('calendar: one of schedule or interval is required');
   const t = setInterval(() => void fire(new Date()), every);
   return { stop: async () => clearInterval(t) };
+}
+
+/** Schedule times after `last` up to `now` (only those within maxDurationMs of now, when given). */
+export function missedRuns(job: { nextRun(prev?: Date): Date | null }, last: Date, now: Date, maxDurationMs?: number): Date[] {
+  const out: Date[] = [];
+  const from = maxDurationMs ? new Date(Math.max(last.getTime(), now.getTime() - maxDurationMs)) : last;
+  let at = job.nextRun(from);
+  while (at && at.getTime() <= now.getTime() && out.length < 1000) {
+    out.push(at);
+    at = job.nextRun(at);
+  }
+  return out;
+}
+
+async function lastEventTime(ctx: SourceContext, name: string): Promise<Date | undefined> {
+  try {
+    const cm = (await ctx.kube().get(R.configmaps, ctx.namespace, name)) as { data?: Record<string, string> };
+    const v = cm.data?.[`${ctx.eventSourceName}.${ctx.eventName}`];
+    if (!v) return undefined;
+    const t = new Date((JSON.parse(v) as { eventTime?: string }).eventTime ?? '');
+    return Number.isNaN(t.getTime()) ? undefined : t;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
 }
 
 async function persist(ctx: SourceContext, name: string, create: boolean | undefined, at: Date) {

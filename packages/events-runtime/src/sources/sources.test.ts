@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classify } from './file.js';
-import { isExcluded, goTimeString } from './calendar.js';
+import { isExcluded, goTimeString, missedRuns } from './calendar.js';
+import { Cron } from 'croner';
 import { labelSelector, fieldsMatch } from './resource.js';
 import { parseDuration, bodyOf } from './common.js';
 import { canonicalHeader, GITLAB_EVENTS } from './webhook.js';
@@ -30,6 +31,13 @@ test('calendar: exclusion dates in the timezone, Go time strings', () => {
   assert.equal(isExcluded(d, ['2024-12-24T10:00:00-08:00'], 'America/Los_Angeles'), true);
   assert.equal(isExcluded(d, undefined), false);
   assert.equal(goTimeString(new Date('2024-01-02T03:04:05Z')), '2024-01-02 03:04:05 +0000 UTC');
+  // catch-up: the schedule times missed since the last event, bounded by maxDuration
+  const job = new Cron('*/10 * * * *', { timezone: 'UTC', paused: true });
+  const iso = (ds: Date[]) => ds.map((d) => d.toISOString().slice(11, 16));
+  assert.deepEqual(iso(missedRuns(job, new Date('2024-01-01T10:05:00Z'), new Date('2024-01-01T10:42:00Z'))), ['10:10', '10:20', '10:30', '10:40']);
+  assert.deepEqual(iso(missedRuns(job, new Date('2024-01-01T10:05:00Z'), new Date('2024-01-01T10:42:00Z'), 15 * 60_000)), ['10:30', '10:40']);
+  assert.deepEqual(missedRuns(job, new Date('2024-01-01T10:40:00Z'), new Date('2024-01-01T10:42:00Z')), []);
+  job.stop();
 });
 
 test('resource: label selectors and field filters; durations; bodies; headers', () => {
