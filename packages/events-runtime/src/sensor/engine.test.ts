@@ -74,6 +74,8 @@ test('rate limit spaces the firings; conditionsReset clears held events', async 
   await e.onEvent('b', ev('b', {}));
   await sleep(100);
   assert.equal(e.fired.filter((f) => f.trigger === 'pair').length, 0);
+  // back to back (no timer can run between them): both held together
+  await e.onEvent('b', ev('b', {}));
   await e.onEvent('a', ev('a', {}));
   await until('the pair', () => e.fired.some((f) => f.trigger === 'pair'));
   e.stop();
@@ -103,4 +105,47 @@ test('kafka trigger: unreachable broker is a clear error; slack & co: not availa
   assert.match(by.k!.message, new RegExp(`kafka broker 127.0.0.1:${closed} unreachable: .*ECONNREFUSED`));
   assert.match(by.sl!.message, /the slack trigger is not available in this installation/);
   assert.match(by.aw!.message, /the awsLambda trigger is not available in this installation/);
+});
+
+test('http trigger: secureHeaders and basicAuth from Secret files, payload, policy.status.allow; nats trigger publishes the payload', async () => {
+  const { startReceiver, writeSecrets, has, startNatsServer } = await import('../testutil.js');
+  const rcv = await startReceiver(202);
+  const dir = writeSecrets({ api: { token: 'abc\n' }, basic: { user: 'alice', pass: 'pw' } });
+  process.env.ARGO_EVENTS_SECRETS_DIR = dir;
+  const nats = has('nats-server') ? await startNatsServer() : undefined;
+  const { connect } = await import('nats');
+  const nc = nats ? await connect({ servers: nats.url }) : undefined;
+  const published: unknown[] = [];
+  nc?.subscribe('out.subject', { callback: (_e, m) => published.push(JSON.parse(new TextDecoder().decode(m.data))) });
+  await nc?.flush();
+  try {
+    const url = `http://127.0.0.1:${rcv.port}`;
+    const e = engine({
+      dependencies: [dep('a')],
+      triggers: [
+        { template: { name: 'ok', http: { url: `${url}/ok`, method: 'PUT', headers: { 'x-plain': '1' }, secureHeaders: [{ name: 'X-Token', valueFrom: { secretKeyRef: { name: 'api', key: 'token' } } }], basicAuth: { username: { name: 'basic', key: 'user' }, password: { name: 'basic', key: 'pass' } }, payload: [{ src: { dependencyName: 'a', dataKey: 'msg' }, dest: 'message' }] } }, policy: { status: { allow: [200, 202] } } },
+        { template: { name: 'refused', http: { url: `${url}/refused` } }, policy: { status: { allow: [200] } } },
+        ...(nats ? [{ template: { name: 'nats', nats: { url: nats.url, subject: 'out.subject', payload: [{ src: { dependencyName: 'a', dataKey: 'msg' }, dest: 'm' }] } } }] : []),
+      ],
+    });
+    await e.onEvent('a', ev('a', { msg: 'hello' }));
+    await until('the triggers', () => e.fired.length === (nats ? 3 : 2));
+    const got = rcv.got.find((g) => g.path === '/ok')!;
+    assert.equal(got.method, 'PUT');
+    assert.deepEqual(got.body, { message: 'hello' });
+    assert.equal(got.headers['x-token'], 'abc');
+    assert.equal(got.headers['x-plain'], '1');
+    assert.equal(got.headers.authorization, 'Basic ' + Buffer.from('alice:pw').toString('base64'));
+    assert.ok(e.fired.find((f) => f.trigger === 'ok')!.ok);
+    assert.match(e.fired.find((f) => f.trigger === 'refused')!.message, /answered 202, not one of the allowed 200/);
+    if (nats) {
+      await until('the nats message', () => published.length === 1);
+      assert.deepEqual(published[0], { m: 'hello' });
+    }
+  } finally {
+    delete process.env.ARGO_EVENTS_SECRETS_DIR;
+    rcv.close();
+    await nc?.close();
+    await nats?.stop();
+  }
 });
