@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'nats';
 import { connectBus, type Bus } from './bus/index.js';
 import { makeLogger, type CloudEvent } from './config.js';
+import * as T from './testutil.js';
 import { has, startNatsServer, startService, startReceiver, writeSecrets, b64, until, sleep, type Proc } from './testutil.js';
 
 const skip = has('nats-server') ? false : 'nats-server is not installed';
@@ -101,4 +102,23 @@ test('sensor killed (SIGKILL): the events published meanwhile are redelivered, e
   await until('all 20 redelivered events to trigger', () => ids.every((id) => receiver.got.some((g) => g.path === '/each' && g.body.id === id)), 20_000);
   const each = receiver.got.filter((g) => g.path === '/each' && ids.includes(g.body.id));
   assert.equal(new Set(each.map((g) => g.body.id)).size, 20);
+});
+
+test('a dependency that names another event gets its durable consumer recreated on the new subject', { skip }, async () => {
+  const obj = (eventName: string) => T.b64({ metadata: { name: 'moved', namespace: 'argo-events' }, spec: { dependencies: [{ name: 'd', eventSourceName: 'src', eventName }], triggers: [{ template: { name: 'h', http: { url: `http://127.0.0.1:${receiver.port}/moved`, payload: [{ src: { dependencyName: 'd', contextKey: 'subject' }, dest: 's' }] } } }] } });
+  const first = startService('sensor-service', { ...env, SENSOR_OBJECT: obj('x') });
+  await until('the first sensor', () => first.out.some((l) => l.includes('sensor started')), 15_000);
+  await first.stop();
+  const second = startService('sensor-service', { ...env, SENSOR_OBJECT: obj('y') });
+  try {
+    await until('the second sensor', () => second.out.some((l) => l.includes('sensor started')), 15_000);
+    assert.ok(second.out.some((l) => l.includes('consumer moved-d filtered default.src.x; recreating it for default.src.y')));
+    await bus.publish(ce('src', 'x', {}));
+    await bus.publish(ce('src', 'y', {}));
+    await until('the trigger for y', () => receiver.got.some((g) => g.path === '/moved'));
+    await sleep(300);
+    assert.deepEqual(receiver.got.filter((g) => g.path === '/moved').map((g) => g.body.s), ['y']);
+  } finally {
+    await second.stop();
+  }
 });

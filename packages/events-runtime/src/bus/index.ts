@@ -80,13 +80,21 @@ export async function connectBus(o: BusOptions): Promise<Bus> {
     if (o.signal?.aborted) throw new Error('aborted');
     try {
       const nc = await connect(opts);
-      o.log('info', 'connected to the event bus', { servers: String(opts.servers), attempt });
-      watchStatus(nc, o.log);
       if (o.config.jetstream) {
         const bus = new JetStreamBus(nc, o.log);
-        await bus.ensureStream(o.config.jetstream.streamConfig);
+        try {
+          await bus.ensureStream(o.config.jetstream.streamConfig);
+        } catch (e) {
+          // JetStream not ready yet (a cluster still electing, no quorum): close and try again
+          await nc.close().catch(() => {});
+          throw new Error(`JetStream stream ${STREAM}: ${(e as Error).message}`);
+        }
+        o.log('info', 'connected to the event bus', { servers: String(opts.servers), attempt });
+        watchStatus(nc, o.log);
         return bus;
       }
+      o.log('info', 'connected to the event bus', { servers: String(opts.servers), attempt });
+      watchStatus(nc, o.log);
       return new CoreBus(nc, o.subject, o.log);
     } catch (e) {
       const msg = (e as Error).message || String(e);
@@ -223,9 +231,13 @@ class JetStreamBus implements Bus {
     for (const s of subs) {
       const durable = `${subjectToken(prefix)}-${subjectToken(s.name)}`.replace(/[^A-Za-z0-9_-]/g, '_');
       const filter = `${STREAM}.${subjectToken(s.eventSourceName)}.${subjectToken(s.eventName)}`;
-      try {
-        await jsm.consumers.info(STREAM, durable);
-      } catch {
+      const existing = await jsm.consumers.info(STREAM, durable).catch(() => undefined);
+      if (existing && existing.config.filter_subject !== filter) {
+        // the dependency now names another event: the old position means nothing for the new subject
+        this.log('info', `consumer ${durable} filtered ${existing.config.filter_subject}; recreating it for ${filter}`);
+        await jsm.consumers.delete(STREAM, durable);
+      }
+      if (!existing || existing.config.filter_subject !== filter) {
         await jsm.consumers.add(STREAM, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New, filter_subject: filter, ack_wait: 30_000_000_000 });
       }
       const consumer = await this.js.consumers.get(STREAM, durable);
