@@ -91,6 +91,10 @@ before(async () => {
       // upstream's trigger-source-configmap example spells the key configMap (Go's JSON is case-insensitive)
       template: { name: 'from-cm-source', conditions: 'ops', k8s: { operation: 'create', source: { configMap: { name: 'trigger-source', key: 'cm.yaml' } }, parameters: [{ src: { dependencyName: 'ops', dataKey: 'body.value' }, dest: 'data.value' }] } },
     },
+    ...[true, false].map((labelled) => ({
+      template: { name: `policy-${labelled ? 'met' : 'unmet'}`, conditions: 'ops', k8s: { operation: 'create', source: { resource: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'policy-', labels: labelled ? { ready: 'true' } : {} } } } } },
+      policy: { k8s: { labels: { ready: 'true' }, backoff: { steps: 2, duration: '50ms' }, errorOnBackoffTimeout: true } },
+    })),
     ...['resubmit', 'terminate'].map((op) => ({
       template: { name: `${op}-wf`, conditions: 'ops', argoWorkflow: { operation: op, source: { resource: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'placeholder' } } }, parameters: [{ src: { dependencyName: 'ops', dataKey: 'body.workflow' }, dest: 'metadata.name' }] } },
     })),
@@ -139,7 +143,7 @@ test('resource source (label + field filters) → argoWorkflow submit with the C
   assert.equal(((await kube.list(wfr, NS)).items as any[]).filter((w) => w.metadata.generateName === 'from-cm-').length, 1, 'only the matching ConfigMap triggered');
 });
 
-test('k8s patch, a trigger source from a ConfigMap, argoWorkflow suspend / terminate / resubmit; a failing create: Warning Event with the API message, retries, then the DLQ trigger', { skip }, async () => {
+test('k8s patch, a trigger source from a ConfigMap, argoWorkflow suspend / terminate / resubmit, policy.k8s labels; a failing create: Warning Event with the API message, retries, then the DLQ trigger', { skip }, async () => {
   const target = await kube.create(wfr, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'running-wf' }, spec: { entrypoint: 'main' } } as any);
   assert.equal((target as any).spec.suspend, undefined);
   const r = await fetch(`http://127.0.0.1:${whPort}/ops`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'patched', workflow: 'running-wf' }) });
@@ -155,9 +159,12 @@ test('k8s patch, a trigger source from a ConfigMap, argoWorkflow suspend / termi
   assert.equal(re.spec.entrypoint, 'main');
   const dlq = await until('the DLQ ConfigMap', async () => ((await kube.list(R.configmaps, NS)).items as any[]).find((cm) => cm.metadata.labels?.dlq === 'yes'));
   assert.equal(dlq.data.value, 'patched');
-  const warn = await until('the TriggerFailed Event', async () => ((await kube.list(R.events, NS)).items as any[]).find((e) => e.reason === 'TriggerFailed'));
+  const warn = await until('the TriggerFailed Event', async () => ((await kube.list(R.events, NS)).items as any[]).find((e) => e.reason === 'TriggerFailed' && e.message.includes('trigger doomed')));
   assert.equal(warn.type, 'Warning');
   assert.match(warn.message, /trigger doomed: .*no-such-namespace/);
+  await until('both policy results', () => sensor2!.engine.fired.filter((f) => f.trigger.startsWith('policy-')).length === 2);
+  assert.ok(sensor2!.engine.fired.find((f) => f.trigger === 'policy-met')!.ok);
+  assert.match(sensor2!.engine.fired.find((f) => f.trigger === 'policy-unmet')!.message, /did not get the labels \{"ready":"true"\}/);
   const fails = sensor2!.engine.fired.filter((f) => f.trigger === 'doomed');
   assert.equal(fails.length, 1);
   assert.equal(fails[0]!.ok, false);
