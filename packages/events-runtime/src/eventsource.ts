@@ -3,7 +3,7 @@
  * each occurrence on the event bus (EVENTBUS_CONFIG) as a CloudEvent. Metrics and /healthz on :7777.
  */
 import { randomUUID } from 'node:crypto';
-import { KubeClient, LeaderElector } from '@flotilla/kube-runtime';
+import { KubeClient, LeaderElector, R, isNotFound } from '@flotilla/kube-runtime';
 import { evaluate } from '@flotilla/expr';
 import { decodeEnvObject, makeLogger, ConfigError, type CloudEvent, type EventBusConfig, type Logger } from './config.js';
 import { connectBus, type Bus } from './bus/index.js';
@@ -133,7 +133,18 @@ export async function startEventSourceService(env: NodeJS.ProcessEnv = process.e
   };
   // with replicas > 1, the receivers (webhook-like) run in every replica; the others only in the leader (a Lease)
   let elector: LeaderElector | undefined;
+  // leader election needs leases in the namespace: without permission (or an API), every replica runs every event
+  let canElect = false;
   if (replicas > 1) {
+    try {
+      await kubeOf().get(R.leases, namespace, `${name}-eventsource`);
+      canElect = true;
+    } catch (e) {
+      canElect = isNotFound(e);
+      if (!canElect) log('warn', `leader election is off (every replica runs every event): cannot read leases: ${(e as Error).message}`);
+    }
+  }
+  if (canElect) {
     await startEvents((k) => LEADERLESS.has(k), sources);
     elector = new LeaderElector(
       kubeOf(),
