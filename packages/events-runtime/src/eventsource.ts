@@ -36,6 +36,9 @@ export const SOURCES: Record<string, { type: string; start: SourceStarter }> = {
 /** Source kinds upstream has that this installation cannot reach (cloud services, servers not provided here). */
 export const NOT_AVAILABLE = ['sns', 'sqs', 'pubSub', 'azureEventsHub', 'azureQueueStorage', 'azureServiceBus', 'minio', 'emitter', 'hdfs', 'nsq', 'pulsar', 'slack', 'storageGrid', 'stripe', 'gerrit', 'sftp', 'generic'];
 
+/** Sources whose start needs a server: a failed start is retried with back-off. */
+export const RETRIED = new Set(['nats', 'redis', 'redisStream', 'amqp', 'mqtt', 'kafka', 'resource']);
+
 /** Receivers: every replica serves them (no leader election). */
 export const LEADERLESS = new Set(['webhook', 'github', 'gitlab', 'bitbucket', 'bitbucketserver']);
 
@@ -79,6 +82,7 @@ export async function startEventSourceService(env: NodeJS.ProcessEnv = process.e
   const kubeOf = () => (kube ??= new KubeClient(env.KUBECONFIG || undefined, { fieldManager: 'argo-events-eventsource', qps: 50, burst: 100 }));
   const sources: Source[] = [];
   const leaderSources: Source[] = [];
+  let stopped = false;
   const running: string[] = [];
   const errors: Record<string, string> = {};
   const replicas = Number(es.spec?.replicas ?? 1);
@@ -119,14 +123,31 @@ export async function startEventSourceService(env: NodeJS.ProcessEnv = process.e
           return true;
         },
       };
-      try {
-        into.push(await def.start(ctx, spec ?? {}));
-        running.push(`${key}/${eventName}`);
-        metrics.running.inc({ namespace, event_source_name: name });
-        log('info', `started ${key} event ${eventName}`);
-      } catch (e) {
-        errors[`${key}/${eventName}`] = (e as Error).message;
-        log('error', `failed to start ${key} event ${eventName}: ${(e as Error).message}`, { eventName });
+      const id = `${key}/${eventName}`;
+      const attempt = async (): Promise<boolean> => {
+        try {
+          into.push(await def.start(ctx, spec ?? {}));
+          delete errors[id];
+          running.push(id);
+          metrics.running.inc({ namespace, event_source_name: name });
+          log('info', `started ${key} event ${eventName}`);
+          return true;
+        } catch (e) {
+          errors[id] = (e as Error).message;
+          log('error', `failed to start ${key} event ${eventName}: ${(e as Error).message}`, { eventName });
+          return false;
+        }
+      };
+      if (!(await attempt()) && RETRIED.has(def.type)) {
+        // a server that is not reachable yet: keep trying with back-off (upstream's connectionBackoff)
+        void (async () => {
+          for (let wait = 1000; !signal.aborted && !stopped; wait = Math.min(wait * 2, 30_000)) {
+            log('info', `retrying ${key} event ${eventName} in ${wait} ms`, { eventName });
+            await new Promise((r) => setTimeout(r, wait));
+            if (signal.aborted || stopped) return;
+            if (await attempt()) return;
+          }
+        })();
       }
     }
   }
@@ -172,6 +193,7 @@ export async function startEventSourceService(env: NodeJS.ProcessEnv = process.e
     running,
     errors,
     async stop() {
+      stopped = true;
       await elector?.stop().catch(() => {});
       for (const s of [...sources, ...leaderSources]) await s.stop().catch(() => {});
       await b.close();

@@ -25,6 +25,7 @@ let es: Proc;
 let dir: string;
 let ghPort: number;
 let kafkaPort: number;
+let latePort = 0;
 const msgs: any[] = [];
 let watcher: Awaited<ReturnType<typeof connect>>;
 const today = new Date().toISOString().slice(0, 10);
@@ -56,11 +57,14 @@ before(async () => {
     file: { any: { watchPathConfig: { directory: dir, pathRegexp: '\\.txt$' } }, creates: { eventType: 'CREATE', watchPathConfig: { directory: dir, path: 'a.txt' } } },
     nats: { sub: { url: nats.url, subject: 'foo.*', jsonBody: true, auth: { token: { name: 'natsauth', key: 'token' } } } },
     kafka: { k: { url: `127.0.0.1:${kafkaPort}`, topic: 'events' } },
+    amqp: { q: { url: `amqp://guest:guest@127.0.0.1:${kafkaPort}`, exchangeName: 'ex', exchangeType: 'topic', routingKey: 'k' } },
     github: { gh: { webhook: { port: String(ghPort), endpoint: '/github', method: 'POST' }, events: ['push'], webhookSecret: { name: 'gh', key: 'secret' } } },
     gitlab: { gl: { webhook: { port: String(ghPort), endpoint: '/gitlab', method: 'POST' }, events: ['PushEvents'], secretToken: { name: 'gl', key: 'token' } } },
   };
   if (redis) {
     spec.redis = { news: { hostAddress: `127.0.0.1:${redis.port}`, channels: ['news*'], jsonBody: true } };
+    latePort = await freePort();
+    spec.redis = { ...(spec.redis as object), late: { hostAddress: `127.0.0.1:${latePort}`, channels: ['late'] } };
     spec.redisStream = { orders: { hostAddress: `127.0.0.1:${redis.port}`, streams: ['orders'], consumerGroup: 'cg' } };
   }
   if (mosq) spec.mqtt = { topic: { url: `tcp://127.0.0.1:${mqttPort}`, topic: 'sensors/#', clientId: 'es-test', jsonBody: true } };
@@ -172,8 +176,27 @@ test('mqtt (mosquitto): topic wildcard, jsonBody', { skip: skip || noMqtt }, asy
   }
 });
 
-test('kafka source: an unreachable broker is a clear error; the other events keep running', { skip }, () => {
+test('kafka and amqp: an unreachable server is a clear error, retried with back-off; the other events keep running', { skip }, async () => {
   assert.ok(es.out.some((l) => l.includes('failed to start kafka event k') && l.includes(`kafka broker 127.0.0.1:${kafkaPort} unreachable`)), es.out.join('\n'));
+  assert.ok(es.out.some((l) => l.includes('failed to start amqp event q') && l.includes(`amqp 127.0.0.1:${kafkaPort}: `) && l.includes('ECONNREFUSED')), es.out.join('\n'));
+  await until('a retry', () => es.out.some((l) => l.includes('retrying amqp event q in')));
+});
+
+test('a redis server that starts after the event source: the source connects on a retry and events flow', { skip: skip || noRedis }, async () => {
+  assert.ok(es.out.some((l) => l.includes('failed to start redis event late')));
+  const { spawn: sp } = await import('node:child_process');
+  const p = sp('redis-server', ['--port', String(latePort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  try {
+    await waitPort(latePort);
+    await until('the late source to start', () => es.out.some((l) => l.includes('started redis event late')), 40_000);
+    const c = new Redis({ port: latePort, host: '127.0.0.1' });
+    await c.publish('late', 'hello');
+    c.disconnect();
+    const e = await until('the late event', () => events('late')[0]);
+    assert.equal(Buffer.from(e.data.body, 'base64').toString(), 'hello');
+  } finally {
+    p.kill('SIGTERM');
+  }
 });
 
 test('amqp (RabbitMQ)', { skip: noAmqp }, () => {

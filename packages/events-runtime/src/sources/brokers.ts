@@ -45,7 +45,12 @@ async function redisClient(ctx: SourceContext, spec: any): Promise<Redis> {
   const password = spec.password ? (await readSecret(spec.password, ctx.namespace, ctx.kube))?.trim() : undefined;
   const c = new Redis({ host, port: Number(port ?? 6379), db: Number(spec.db ?? 0), password, username: spec.username || undefined, lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 500, 10_000) });
   c.on('error', (e) => ctx.log('warn', `${ctx.type}: redis ${spec.hostAddress}: ${e.message}`));
-  await c.connect();
+  try {
+    await c.connect();
+  } catch (e) {
+    c.disconnect();
+    throw new Error(`redis ${spec.hostAddress}: ${(e as Error).message}`);
+  }
   return c;
 }
 
@@ -124,7 +129,9 @@ export async function startAmqp(ctx: SourceContext, spec: any): Promise<Source> 
     u.password = encodeURIComponent(((await readSecret(spec.auth.password, ctx.namespace, ctx.kube)) ?? '').trim());
     url = u.toString();
   }
-  const conn = await amqp.connect(url);
+  const conn = await amqp.connect(url).catch((e: Error) => {
+    throw new Error(`amqp ${new URL(url).host}: ${e.message}`);
+  });
   conn.on('error', (e) => ctx.log('warn', `amqp: ${e.message}`));
   const ch = await conn.createChannel();
   const ed = spec.exchangeDeclare ?? {};
@@ -188,7 +195,20 @@ export async function startMqtt(ctx: SourceContext, spec: any): Promise<Source> 
   if (!spec.url || !spec.topic) throw new Error('mqtt: url and topic are required');
   const user = spec.auth?.username ? (await readSecret(spec.auth.username, ctx.namespace, ctx.kube))?.trim() : undefined;
   const pass = spec.auth?.password ? (await readSecret(spec.auth.password, ctx.namespace, ctx.kube))?.trim() : undefined;
-  const client = await mqtt.connectAsync(String(spec.url), { clientId: spec.clientId || `argo-events-${Math.random().toString(16).slice(2, 10)}`, username: user, password: pass, reconnectPeriod: 1000 });
+  const client = mqtt.connect(String(spec.url), { clientId: spec.clientId || `argo-events-${Math.random().toString(16).slice(2, 10)}`, username: user, password: pass, reconnectPeriod: 1000, connectTimeout: 5000 });
+  await new Promise<void>((resolve, reject) => {
+    const fail = (e: Error) => {
+      client.removeListener('connect', ok);
+      client.end(true);
+      reject(new Error(`mqtt ${spec.url}: ${e.message || 'connection failed'}`));
+    };
+    const ok = () => {
+      client.removeListener('error', fail);
+      resolve();
+    };
+    client.once('connect', ok);
+    client.once('error', fail);
+  });
   client.on('error', (e) => ctx.log('warn', `mqtt: ${e.message}`));
   client.on('message', (topic, payload, packet) => {
     const data = withBody(ctx, payload, spec.jsonBody, (body) => ({ topic, messageId: packet.messageId ?? 0, body, metadata: spec.metadata }));
