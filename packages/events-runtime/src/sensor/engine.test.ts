@@ -2,7 +2,7 @@
 // atLeastOnce acknowledgement, unavailable triggers, bad filters/conditions reported by name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SensorEngine } from './engine.js';
+import { SensorEngine, sensorProblems } from './engine.js';
 import { freePort, until, sleep } from '../testutil.js';
 import type { CloudEvent } from '../config.js';
 
@@ -148,4 +148,11 @@ test('http trigger: secureHeaders and basicAuth from Secret files, payload, poli
     await nc?.close();
     await nats?.stop();
   }
+});
+
+test('sensorProblems: what a controller can show as conditions, naming the dependency and filter', () => {
+  const p = sensorProblems({ metadata: { name: 's' }, spec: { dependencies: [dep('a', { data: [{ path: 'body.x', type: 'string', value: ['(bad'] }] }), dep('b')], triggers: [logTrigger('t', 'a && c'), logTrigger('ok', 'b')] } });
+  assert.match(p.dependencies.a!, /^data filter #0 \(path "body.x"\): invalid regular expression "\(bad"/);
+  assert.equal(p.dependencies.b, undefined);
+  assert.deepEqual(p.triggers, { t: 'conditions name unknown dependencies: c' });
 });

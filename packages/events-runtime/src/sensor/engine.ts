@@ -289,3 +289,16 @@ export class SensorEngine {
     for (const t of this.triggers) for (const c of t.crons) c.stop();
   }
 }
+
+/**
+ * What the runtime would report about a Sensor before any event: broken filters (per dependency, naming the
+ * filter) and invalid triggers (conditions, unknown dependencies, no trigger kind). For a controller's
+ * status conditions; pure (no API, no bus).
+ */
+export function sensorProblems(sensor: KubeObject & { spec?: any }): { dependencies: Record<string, string>; triggers: Record<string, string> } {
+  const e = new SensorEngine({ sensor, namespace: sensor.metadata?.namespace ?? 'default', log: () => {}, kube: () => {
+    throw new Error('no API');
+  } });
+  e.stop();
+  return { dependencies: Object.fromEntries(e.filterErrors), triggers: Object.fromEntries(e.triggerErrors) };
+}
