@@ -70,7 +70,7 @@ before(async () => {
 after(async () => {
   await es?.stop();
   await sensor?.stop();
-  await watcher?.close();
+  await watcher?.close().catch(() => {});
   receiver?.close();
   await nats?.stop();
 });
@@ -133,6 +133,17 @@ test('filter.expression drops events; a bad dependency filter names itself and t
   await until('the example trigger again', () => receiver.got.filter((g) => g.path === '/example').length === n + 1);
   const metrics = await (await fetch(`http://127.0.0.1:${sensorMetrics}/metrics`)).text();
   assert.match(metrics, /argo_events_action_triggered_total\{namespace="argo-events",sensor_name="webhook",trigger_name="example-trigger"\} 2/);
+});
+
+test('the NATS server restarts: both services reconnect, resubscribe and events flow again', { skip }, async () => {
+  await watcher.close();
+  await nats.stop();
+  nats = await startNatsServer({ token: 'bus-token', port: nats.port });
+  await until('both reconnected', () => es.out.some((l) => l.includes('event bus reconnected')) && sensor.out.some((l) => l.includes('event bus reconnected')), 20_000);
+  const n = receiver.got.filter((g) => g.path === '/example').length;
+  assert.equal((await post('/example', JSON.stringify({ message: 'after the restart' }))).status, 200);
+  const got = await until('the trigger after the restart', () => receiver.got.filter((g) => g.path === '/example')[n]);
+  assert.equal(got.body.message, 'after the restart');
 });
 
 test('an unreachable bus: retries with back-off and logs it, then connects', { skip }, async () => {

@@ -141,6 +141,7 @@ function watchStatus(nc: NatsConnection, log: Logger): void {
 
 class CoreBus implements Bus {
   readonly kind = 'nats' as const;
+  flushTimeoutMs = 10_000;
   constructor(
     private readonly nc: NatsConnection,
     private readonly prefix: string,
@@ -154,7 +155,13 @@ class CoreBus implements Bus {
   }
   async publish(ev: CloudEvent): Promise<void> {
     this.nc.publish(this.subjectOf(ev.source, ev.subject), enc.encode(JSON.stringify(ev)));
-    await this.nc.flush();
+    // while the connection is down the client buffers and flush waits for the reconnect: bound it
+    let t: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([this.nc.flush(), new Promise((_, reject) => (t = setTimeout(() => reject(new Error(`the event bus did not confirm within ${this.flushTimeoutMs} ms (disconnected?)`)), this.flushTimeoutMs)))]);
+    } finally {
+      clearTimeout(t);
+    }
   }
   async subscribe(_prefix: string, subs: BusSubscription[], handler: BusHandler): Promise<void> {
     const bySubject = new Map<string, string[]>();

@@ -80,6 +80,7 @@ export class SensorEngine {
   readonly filterErrors = new Map<string, string>();
   /** trigger → why it cannot run */
   readonly triggerErrors = new Map<string, string>();
+  /** the latest trigger results (at most 1,000), for tests and diagnostics */
   readonly fired: { trigger: string; ok: boolean; message: string }[] = [];
   private readonly sensorName: string;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -256,7 +257,7 @@ export class SensorEngine {
       this.o.metrics?.actionDuration.observe(labels, performance.now() - t0);
       this.o.log('info', `successfully processed trigger ${t.name}: ${result!.message}`, { triggerName: t.name });
       this.o.recorder?.event(this.o.sensor, 'Normal', 'TriggerSucceeded', `trigger ${t.name}: ${result!.message}`);
-      this.fired.push({ trigger: t.name, ok: true, message: result!.message });
+      this.record({ trigger: t.name, ok: true, message: result!.message });
       for (const r of releases) r();
     } catch (e) {
       const msg = (e as Error).message;
@@ -264,7 +265,7 @@ export class SensorEngine {
       if (t.spec.retryStrategy?.steps > 1) this.o.metrics?.actionRetriesFailed.inc(labels);
       this.o.log('error', `trigger ${t.name} failed: ${msg}`, { triggerName: t.name });
       this.o.recorder?.event(this.o.sensor, 'Warning', 'TriggerFailed', `trigger ${t.name}: ${msg}`);
-      this.fired.push({ trigger: t.name, ok: false, message: msg });
+      this.record({ trigger: t.name, ok: false, message: msg });
       const dlq = t.spec.dlqTrigger;
       if (dlq?.template) {
         try {
@@ -272,17 +273,22 @@ export class SensorEngine {
           const r = await this.execute(tpl, dlq, events);
           this.o.log('info', `dlq trigger ${tpl.name ?? ''} of ${t.name}: ${r.message}`, { triggerName: t.name });
           this.o.recorder?.event(this.o.sensor, 'Normal', 'DLQTriggerSucceeded', `dlq trigger of ${t.name}: ${r.message}`);
-          this.fired.push({ trigger: `${t.name}/dlq`, ok: true, message: r.message });
+          this.record({ trigger: `${t.name}/dlq`, ok: true, message: r.message });
           for (const r2 of releases) r2();
           return;
         } catch (e2) {
           this.o.log('error', `dlq trigger of ${t.name} failed: ${(e2 as Error).message}`, { triggerName: t.name });
-          this.fired.push({ trigger: `${t.name}/dlq`, ok: false, message: (e2 as Error).message });
+          this.record({ trigger: `${t.name}/dlq`, ok: false, message: (e2 as Error).message });
         }
       }
       // atLeastOnce: not acknowledged, the bus delivers the event again; otherwise it was acknowledged on arrival
       if (!t.atLeastOnce || e instanceof PermanentError) for (const r of releases) r();
     }
+  }
+
+  private record(r: { trigger: string; ok: boolean; message: string }) {
+    this.fired.push(r);
+    if (this.fired.length > 1000) this.fired.splice(0, this.fired.length - 1000);
   }
 
   stop() {
