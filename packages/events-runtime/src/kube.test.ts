@@ -33,7 +33,7 @@ const WORKFLOW_CRD = {
     group: 'argoproj.io',
     scope: 'Namespaced',
     names: { plural: 'workflows', singular: 'workflow', kind: 'Workflow', shortNames: ['wf'] },
-    versions: [{ name: 'v1alpha1', served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    versions: [{ name: 'v1alpha1', served: true, storage: true, subresources: {}, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
   },
 };
 
@@ -95,6 +95,9 @@ before(async () => {
       template: { name: `policy-${labelled ? 'met' : 'unmet'}`, conditions: 'ops', k8s: { operation: 'create', source: { resource: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'policy-', labels: labelled ? { ready: 'true' } : {} } } } } },
       policy: { k8s: { labels: { ready: 'true' }, backoff: { steps: 2, duration: '50ms' }, errorOnBackoffTimeout: true } },
     })),
+    {
+      template: { name: 'retry-wf', conditions: 'ops', argoWorkflow: { operation: 'retry', source: { resource: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'placeholder' } } }, parameters: [{ src: { dependencyName: 'ops', dataKey: 'body.failed' }, dest: 'metadata.name' }] } },
+    },
     ...['resubmit', 'terminate'].map((op) => ({
       template: { name: `${op}-wf`, conditions: 'ops', argoWorkflow: { operation: op, source: { resource: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'placeholder' } } }, parameters: [{ src: { dependencyName: 'ops', dataKey: 'body.workflow' }, dest: 'metadata.name' }] } },
     })),
@@ -143,10 +146,12 @@ test('resource source (label + field filters) → argoWorkflow submit with the C
   assert.equal(((await kube.list(wfr, NS)).items as any[]).filter((w) => w.metadata.generateName === 'from-cm-').length, 1, 'only the matching ConfigMap triggered');
 });
 
-test('k8s patch, a trigger source from a ConfigMap, argoWorkflow suspend / terminate / resubmit, policy.k8s labels; a failing create: Warning Event with the API message, retries, then the DLQ trigger', { skip }, async () => {
+test('k8s patch, a trigger source from a ConfigMap, argoWorkflow suspend / terminate / resubmit / retry, policy.k8s labels; a failing create: Warning Event with the API message, retries, then the DLQ trigger', { skip }, async () => {
   const target = await kube.create(wfr, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'running-wf' }, spec: { entrypoint: 'main' } } as any);
   assert.equal((target as any).spec.suspend, undefined);
-  const r = await fetch(`http://127.0.0.1:${whPort}/ops`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'patched', workflow: 'running-wf' }) });
+  // a Failed workflow (upstream's CRD: status in the object) with one failed and one succeeded node
+  await kube.create(wfr, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'failed-wf', labels: { 'workflows.argoproj.io/completed': 'true', 'workflows.argoproj.io/phase': 'Failed' } }, spec: { entrypoint: 'main' }, status: { phase: 'Failed', message: 'boom', nodes: { 'failed-wf': { phase: 'Failed', type: 'Steps' }, 'failed-wf-1': { phase: 'Succeeded', type: 'Pod' }, 'failed-wf-2': { phase: 'Failed', type: 'Pod' } } } } as any);
+  const r = await fetch(`http://127.0.0.1:${whPort}/ops`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'patched', workflow: 'running-wf', failed: 'failed-wf' }) });
   assert.equal(r.status, 200);
   await until('the patched ConfigMap', async () => ((await kube.get(R.configmaps, NS, 'target')) as any).data?.b === 'patched');
   await until('the ConfigMap from the configMap source', async () => ((await kube.get(R.configmaps, NS, 'made-from-source').catch(() => undefined)) as any)?.data?.value === 'patched');
@@ -154,6 +159,12 @@ test('k8s patch, a trigger source from a ConfigMap, argoWorkflow suspend / termi
     const wf = (await kube.get(wfr, NS, 'running-wf')) as any;
     return wf.spec?.suspend === true && wf.spec?.shutdown === 'Terminate';
   });
+  const retried = await until('the retried Workflow', async () => {
+    const wf = (await kube.get(wfr, NS, 'failed-wf')) as any;
+    return wf.status?.phase === 'Running' && wf;
+  });
+  assert.deepEqual(Object.keys(retried.status.nodes), ['failed-wf-1'], 'the failed nodes are reset, the succeeded kept');
+  assert.equal(retried.metadata.labels['workflows.argoproj.io/completed'], 'false');
   const re = await until('the resubmitted Workflow', async () => ((await kube.list(wfr, NS)).items as any[]).find((w) => w.metadata.generateName === 'running-wf-'));
   assert.equal(re.metadata.labels['workflows.argoproj.io/resubmitted-from-workflow'], 'running-wf');
   assert.equal(re.spec.entrypoint, 'main');

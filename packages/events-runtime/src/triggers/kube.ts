@@ -141,7 +141,9 @@ export async function runArgoWorkflow(spec: any, ctx: TriggerContext): Promise<T
       labels['workflows.argoproj.io/completed'] = 'false';
       delete labels['workflows.argoproj.io/phase'];
       const body = { metadata: { labels, resourceVersion: wf.metadata.resourceVersion }, spec: { shutdown: null }, status: { ...wf.status, phase: 'Running', message: '', finishedAt: null, nodes } };
-      const updated = await kube.update(wfr, { ...wf, ...body, metadata: { ...wf.metadata, ...body.metadata } });
+      let updated = (await kube.update(wfr, { ...wf, ...body, metadata: { ...wf.metadata, ...body.metadata } })) as any;
+      // upstream's Workflow CRD keeps status in the object; with a status subresource it needs its own write
+      if (updated.status?.phase !== 'Running') updated = await kube.update(wfr, { ...updated, status: body.status }, 'status');
       return { object: updated, message: `retried Workflow ${ns}/${name}` };
     }
     default:
