@@ -202,3 +202,57 @@ test('a redis server that starts after the event source: the source connects on 
 test('amqp (RabbitMQ)', { skip: noAmqp }, () => {
   assert.fail('rabbitmq-server is present: add its test');
 });
+
+test('hook registration on a stand-in GitHub / GitLab API (documented endpoints): created once, with the secret and events', { skip }, async () => {
+  const { createServer } = await import('node:http');
+  const { startEventSourceService } = await import('./eventsource.js');
+  const hooks: Record<string, any[]> = {};
+  const calls: { method: string; path: string; auth: string }[] = [];
+  const api = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const path = req.url ?? '';
+      calls.push({ method: req.method ?? '', path, auth: String(req.headers.authorization ?? req.headers['private-token'] ?? '') });
+      const list = (hooks[path] ??= []);
+      if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(list));
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      list.push(path.startsWith('/api/v4') ? body : { ...body, id: list.length + 1 });
+      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((r) => api.listen(0, '127.0.0.1', () => r()));
+  const apiUrl = `http://127.0.0.1:${(api.address() as { port: number }).port}`;
+  const secrets = writeSecrets({ bus: { token: 'tok' }, gh: { token: 'gh-api-token', secret: 'hook-secret' }, gl: { token: 'gl-api-token', secret: 'gl-secret' } });
+  process.env.ARGO_EVENTS_SECRETS_DIR = secrets;
+  const [p1, p2] = [await freePort(), await freePort()];
+  const spec = (port: number) => ({
+    github: { gh: { repositories: [{ owner: 'argoproj', names: ['argo-events'] }], webhook: { endpoint: '/push', port: String(port), method: 'POST', url: 'http://events.example.com' }, events: ['push', 'pull_request'], apiToken: { name: 'gh', key: 'token' }, webhookSecret: { name: 'gh', key: 'secret' }, githubBaseURL: apiUrl, active: true, contentType: 'json' } },
+    gitlab: { gl: { projects: ['42'], webhook: { endpoint: '/gl', port: String(port), method: 'POST', url: 'http://events.example.com' }, events: ['PushEvents', 'TagPushEvents'], accessToken: { name: 'gl', key: 'token' }, secretToken: { name: 'gl', key: 'secret' }, gitlabBaseURL: apiUrl } },
+  });
+  const env = { EVENTBUS_CONFIG: b64({ nats: { url: nats.url, auth: 'token', accessSecret: { name: 'bus', key: 'token' } } }), EVENTS_BUS_AUTH_DIR: secrets, METRICS_PORT: '0' };
+  try {
+    const s1 = await startEventSourceService({ ...env, EVENTSOURCE_OBJECT: b64({ metadata: { name: 'forges', namespace: 'ns' }, spec: spec(p1) }) });
+    await until('both hooks', () => hooks['/repos/argoproj/argo-events/hooks']?.length === 1 && hooks['/api/v4/projects/42/hooks']?.length === 1);
+    await s1.stop();
+    const gh = hooks['/repos/argoproj/argo-events/hooks']![0];
+    assert.deepEqual(gh, { name: 'web', active: true, events: ['push', 'pull_request'], config: { url: 'http://events.example.com/push', content_type: 'json', insecure_ssl: '0', secret: 'hook-secret' }, id: 1 });
+    const gl = hooks['/api/v4/projects/42/hooks']![0];
+    assert.equal(gl.url, 'http://events.example.com/gl');
+    assert.equal(gl.token, 'gl-secret');
+    assert.equal(gl.push_events, true);
+    assert.equal(gl.tag_push_events, true);
+    assert.ok(calls.some((c) => c.path.startsWith('/repos') && c.auth === 'token gh-api-token'));
+    assert.ok(calls.some((c) => c.path.startsWith('/api/v4') && c.auth === 'gl-api-token'));
+    // a restart finds the hooks and adds none
+    const s2 = await startEventSourceService({ ...env, EVENTSOURCE_OBJECT: b64({ metadata: { name: 'forges', namespace: 'ns' }, spec: spec(p2) }) });
+    await until('the second listing', () => calls.filter((c) => c.method === 'GET').length >= 4);
+    await sleep(200);
+    await s2.stop();
+    assert.equal(hooks['/repos/argoproj/argo-events/hooks']!.length, 1);
+    assert.equal(hooks['/api/v4/projects/42/hooks']!.length, 1);
+  } finally {
+    delete process.env.ARGO_EVENTS_SECRETS_DIR;
+    api.close();
+  }
+});
