@@ -74,7 +74,9 @@ export async function startEventSourceService(env: NodeJS.ProcessEnv = process.e
   const log = makeLogger({ eventSourceName: name, namespace });
   const metrics = new Metrics();
   let bus: Bus | undefined;
-  const metricsPort = await metrics.serve(env.METRICS_PORT !== undefined ? Number(env.METRICS_PORT) : 7777, () => !!bus?.connected);
+  let started = false;
+  // ready (/readyz, /healthz) once connected to the bus and every event has been started
+  const metricsPort = await metrics.serve(env.METRICS_PORT !== undefined ? Number(env.METRICS_PORT) : 7777, () => started && !!bus?.connected);
   if (metricsPort === undefined) log('warn', 'metrics: could not listen; /metrics is off');
   bus = await connectBus({ config: busConfig, subject: env.EVENT_BUS_SUBJECT || `eventbus-${namespace}`, log, name: env.POD_NAME || `eventsource-${name}`, env, signal });
   const b = bus;
@@ -186,6 +188,7 @@ export async function startEventSourceService(env: NodeJS.ProcessEnv = process.e
     );
     elector.start();
   } else await startEvents(() => true, sources);
+  started = true;
   return {
     bus: b,
     metrics,

@@ -35,13 +35,16 @@ export async function startSensorService(env: NodeJS.ProcessEnv = process.env, s
   const metrics = new Metrics();
   const engine = new SensorEngine({ sensor, namespace, log, kube: kubeOf, metrics, recorder });
   let bus: Bus | undefined;
-  const metricsPort = await metrics.serve(env.METRICS_PORT !== undefined ? Number(env.METRICS_PORT) : 7777, () => !!bus?.connected);
+  let subscribed = false;
+  // ready once connected to the bus and subscribed
+  const metricsPort = await metrics.serve(env.METRICS_PORT !== undefined ? Number(env.METRICS_PORT) : 7777, () => subscribed && !!bus?.connected);
   bus = await connectBus({ config: busConfig, subject: env.EVENT_BUS_SUBJECT || `eventbus-${namespace}`, log, name: env.POD_NAME || `sensor-${name}`, env, signal });
   const deps = [...engine.deps.values()].map((d) => ({ name: d.name, eventSourceName: d.eventSourceName, eventName: d.eventName }));
   await bus.subscribe(name, deps, (dep, ev, ack) => {
     log('debug', `received event ${ev.id} for dependency ${dep}`);
     void engine.onEvent(dep, ev, ack).catch((e) => log('error', `processing event ${ev.id} of ${dep}: ${(e as Error).message}`));
   });
+  subscribed = true;
   log('info', `sensor started: ${deps.length} dependencies, ${engine.triggers.length} triggers`);
   const b = bus;
   return {

@@ -117,6 +117,8 @@ test('bad input: malformed JSON 400 (counted, nothing published), 413 over maxPa
   assert.match(metrics, /argo_events_events_sent_total\{namespace="argo-events",event_source_name="webhook",event_name="example"\} 1/);
   assert.match(metrics, /argo_events_event_service_running_total\{namespace="argo-events",event_source_name="webhook"\} 4/);
   assert.ok(es.out.some((l) => l.includes('event source type sqs is not available in this installation')));
+  assert.equal((await fetch(`http://127.0.0.1:${esMetrics}/readyz`)).status, 200);
+  assert.equal((await fetch(`http://127.0.0.1:${sensorMetrics}/readyz`)).status, 200);
 });
 
 test('filter.expression drops events; a bad dependency filter names itself and the other dependencies keep working', { skip }, async () => {
