@@ -256,3 +256,40 @@ test('hook registration on a stand-in GitHub / GitLab API (documented endpoints)
     api.close();
   }
 });
+
+test('webhook over TLS (serverCertSecret / serverKeySecret)', { skip: skip || (has('openssl') ? false : 'openssl is not installed') }, async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const { request } = await import('node:https');
+  const { startEventSourceService } = await import('./eventsource.js');
+  const d = mkdtempSync(join(tmpdir(), 'tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(d, 'key.pem'), '-out', join(d, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const cert = readFileSync(join(d, 'cert.pem'), 'utf8');
+  const secrets = writeSecrets({ bus: { token: 'tok' }, tls: { 'tls.crt': cert, 'tls.key': readFileSync(join(d, 'key.pem'), 'utf8') } });
+  process.env.ARGO_EVENTS_SECRETS_DIR = secrets;
+  const port = await freePort();
+  const svc = await startEventSourceService({
+    EVENTBUS_CONFIG: b64({ nats: { url: nats.url, auth: 'token', accessSecret: { name: 'bus', key: 'token' } } }),
+    EVENT_BUS_SUBJECT: 'eventbus-ns',
+    EVENTS_BUS_AUTH_DIR: secrets,
+    METRICS_PORT: '0',
+    EVENTSOURCE_OBJECT: b64({ metadata: { name: 'tls', namespace: 'ns' }, spec: { webhook: { secure: { port: String(port), endpoint: '/s', method: 'POST', serverCertSecret: { name: 'tls', key: 'tls.crt' }, serverKeySecret: { name: 'tls', key: 'tls.key' } } } } }),
+  });
+  try {
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const r = request({ host: '127.0.0.1', port, path: '/s', method: 'POST', ca: cert, headers: { 'content-type': 'application/json' } }, (m) => {
+        let body = '';
+        m.on('data', (c: Buffer) => (body += c));
+        m.on('end', () => resolve({ status: m.statusCode ?? 0, body }));
+      });
+      r.on('error', reject);
+      r.end(JSON.stringify({ over: 'tls' }));
+    });
+    assert.deepEqual(res, { status: 200, body: 'success' });
+    const e = await until('the TLS webhook event', () => msgs.find((m) => m.source === 'tls'));
+    assert.deepEqual(e.data.body, { over: 'tls' });
+  } finally {
+    delete process.env.ARGO_EVENTS_SECRETS_DIR;
+    await svc.stop();
+  }
+});

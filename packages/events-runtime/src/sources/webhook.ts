@@ -4,6 +4,7 @@
  * 403 for a bad signature or token of a forge; 413 above maxPayloadSize (default 1 MiB).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readSecret, type SourceContext, type Source } from './common.js';
 
@@ -15,6 +16,18 @@ export interface WebhookContext {
   authSecret?: { name: string; key: string };
   maxPayloadSize?: number | string;
   metadata?: Record<string, string>;
+  /** TLS: the server's certificate and key (PEM) from Secrets; the port then serves HTTPS */
+  serverCertSecret?: { name: string; key: string };
+  serverKeySecret?: { name: string; key: string };
+}
+
+/** The TLS material of a webhook context, when both secrets are given. */
+export async function webhookTls(ctx: SourceContext, w: WebhookContext | undefined): Promise<{ cert: string; key: string } | undefined> {
+  if (!w?.serverCertSecret || !w.serverKeySecret) return undefined;
+  const cert = await readSecret(w.serverCertSecret, ctx.namespace, ctx.kube);
+  const key = await readSecret(w.serverKeySecret, ctx.namespace, ctx.kube);
+  if (!cert || !key) throw new Error('webhook: serverCertSecret / serverKeySecret are empty');
+  return { cert, key };
 }
 
 export interface Reply {
@@ -34,11 +47,12 @@ const servers = new Map<number, { server: Server; routes: Map<string, Route>; li
 
 const normEndpoint = (e: string) => (e.startsWith('/') ? e : `/${e}`);
 
-function serverFor(port: number) {
+function serverFor(port: number, tls?: { cert: string; key: string }) {
   let s = servers.get(port);
   if (s) return s;
   const routes = new Map<string, Route>();
-  const server = createServer((req, res) => void dispatch(routes, req, res));
+  const handler = (req: IncomingMessage, res: ServerResponse) => void dispatch(routes, req, res);
+  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createServer(handler);
   const listening = new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, () => resolve());
@@ -85,11 +99,11 @@ async function dispatch(routes: Map<string, Route>, req: IncomingMessage, res: S
 }
 
 /** Registers a route; returns the stop function. */
-export async function addRoute(w: WebhookContext, handle: RouteHandler): Promise<() => Promise<void>> {
+export async function addRoute(w: WebhookContext, handle: RouteHandler, tls?: { cert: string; key: string }): Promise<() => Promise<void>> {
   const port = Number(w.port);
   if (!Number.isInteger(port) || port <= 0) throw new Error(`webhook port ${JSON.stringify(w.port)} is not a port number`);
   if (!w.endpoint) throw new Error('webhook endpoint is required');
-  const s = serverFor(port);
+  const s = serverFor(port, tls);
   const ep = normEndpoint(w.endpoint);
   if (s.routes.has(ep)) throw new Error(`endpoint ${ep} on port ${port} is configured twice`);
   const max = w.maxPayloadSize === undefined || w.maxPayloadSize === '' ? 1_048_576 : Number(w.maxPayloadSize);
@@ -162,7 +176,7 @@ export async function startWebhook(ctx: SourceContext, spec: WebhookContext): Pr
       return { status: 400, body: b.error };
     }
     return publish(ctx, { header: headerMap(req), body: b.value, metadata: spec.metadata });
-  });
+  }, await webhookTls(ctx, spec));
   ctx.log('info', `webhook listening on :${spec.port}${normEndpoint(spec.endpoint)}`, { eventName: ctx.eventName });
   return { stop };
 }
@@ -199,7 +213,7 @@ export async function startGithub(ctx: SourceContext, spec: any): Promise<Source
       return { status: 400, body: b.error };
     }
     return publish(ctx, { headers: headerMap(req), body: b.value, metadata: spec.metadata });
-  });
+  }, await webhookTls(ctx, spec.webhook));
   if (spec.apiToken && (spec.repositories?.length || spec.organizations?.length)) void registerGithubHooks(ctx, spec, secret).catch((e) => ctx.log('error', `registering the GitHub hook failed: ${(e as Error).message}`));
   return { stop };
 }
@@ -261,7 +275,7 @@ export async function startGitlab(ctx: SourceContext, spec: any): Promise<Source
       return { status: 400, body: b.error };
     }
     return publish(ctx, { headers: headerMap(req), body: b.value, metadata: spec.metadata });
-  });
+  }, await webhookTls(ctx, spec.webhook));
   if (spec.accessToken && (spec.projects?.length || spec.projectID)) void registerGitlabHooks(ctx, spec, secret).catch((e) => ctx.log('error', `registering the GitLab hook failed: ${(e as Error).message}`));
   return { stop };
 }
@@ -306,6 +320,6 @@ export async function startBitbucket(ctx: SourceContext, spec: any): Promise<Sou
       return { status: 400, body: b.error };
     }
     return publish(ctx, { headers: headerMap(req), body: b.value, metadata: spec.metadata });
-  });
+  }, await webhookTls(ctx, spec.webhook));
   return { stop };
 }
