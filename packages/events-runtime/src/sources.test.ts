@@ -53,7 +53,7 @@ before(async () => {
   const sc = StringCodec();
   watcher.subscribe('eventbus-ns.>', { callback: (_e, m) => msgs.push(JSON.parse(sc.decode(m.data))) });
   const spec: Record<string, unknown> = {
-    calendar: { tick: { interval: '1s', metadata: { kind: 'tick' } }, excluded: { interval: '1s', exclusionDates: [today] }, bad: { schedule: 'not a cron' } },
+    calendar: { tick: { interval: '1s', metadata: { kind: 'tick' } }, every: { schedule: '@every 1s' }, excluded: { interval: '1s', exclusionDates: [today] }, bad: { schedule: 'not a cron' } },
     file: { any: { watchPathConfig: { directory: dir, pathRegexp: '\\.txt$' } }, creates: { eventType: 'CREATE', watchPathConfig: { directory: dir, path: 'a.txt' } } },
     nats: { sub: { url: nats.url, subject: 'foo.*', jsonBody: true, auth: { token: { name: 'natsauth', key: 'token' } } } },
     kafka: { k: { url: `127.0.0.1:${kafkaPort}`, topic: 'events' } },
@@ -88,12 +88,13 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('calendar: interval ticks with metadata; an exclusion date (today) suppresses; a bad schedule is reported', { skip }, async () => {
+test('calendar: interval and @every ticks with metadata; an exclusion date (today) suppresses; a bad schedule is reported', { skip }, async () => {
   const e = await until('two ticks', () => events('tick').length >= 2 && events('tick'), 5000);
   assert.equal(e[0].type, 'calendar');
   assert.match(e[0].data.eventTime, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)? \+0000 UTC$/);
   assert.deepEqual(e[0].data.metadata, { kind: 'tick' });
   assert.equal(events('excluded').length, 0);
+  await until('an @every tick', () => events('every').length >= 1, 5000);
   assert.ok(es.out.some((l) => l.includes('failed to start calendar event bad') && l.includes('invalid schedule')));
 });
 

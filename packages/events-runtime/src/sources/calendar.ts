@@ -50,6 +50,9 @@ export async function startCalendar(ctx: SourceContext, spec: any): Promise<Sour
       ctx.log('error', `calendar: publishing failed: ${(e as Error).message}`, { eventName: ctx.eventName });
     }
   };
+  // robfig/cron's "@every 1h30m" (upstream's parser) is an interval
+  const every = /^@every\s+(\S+)$/.exec(String(spec.schedule ?? '').trim());
+  if (every) spec = { ...spec, schedule: undefined, interval: every[1] };
   if (spec.schedule) {
     let job: Cron;
     try {
@@ -64,9 +67,9 @@ export async function startCalendar(ctx: SourceContext, spec: any): Promise<Sour
     job.resume();
     return { stop: async () => job.stop() };
   }
-  const every = parseDuration(spec.interval);
-  if (!every || every <= 0) throw new Error('calendar: one of schedule or interval is required');
-  const t = setInterval(() => void fire(new Date()), every);
+  const everyMs = parseDuration(spec.interval);
+  if (!everyMs || everyMs <= 0) throw new Error('calendar: one of schedule or interval is required');
+  const t = setInterval(() => void fire(new Date()), everyMs);
   return { stop: async () => clearInterval(t) };
 }
 
