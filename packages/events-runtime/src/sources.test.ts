@@ -16,7 +16,7 @@ import { has, freePort, startNatsServer, startRedis, startService, writeSecrets,
 const skip = has('nats-server') ? false : 'nats-server is not installed';
 const noRedis = has('redis-server') ? false : 'redis-server is not installed';
 const noMqtt = has('mosquitto') || has('/usr/sbin/mosquitto') ? false : 'mosquitto is not installed';
-const noAmqp = has('rabbitmq-server') ? false : 'rabbitmq-server is not installed (amqp source not exercised here)';
+const noAmqp = has('rabbitmq-server') || has('/usr/lib/rabbitmq/bin/rabbitmq-server') ? false : 'rabbitmq-server is not installed (amqp source not exercised here)';
 let nats: Awaited<ReturnType<typeof startNatsServer>>;
 let redis: (Proc & { port: number }) | undefined;
 let mosq: Proc | undefined;
@@ -200,8 +200,40 @@ test('a redis server that starts after the event source: the source connects on 
   }
 });
 
-test('amqp (RabbitMQ)', { skip: noAmqp }, () => {
-  assert.fail('rabbitmq-server is present: add its test');
+test('amqp (RabbitMQ): exchange, routing key, queue settings, jsonBody', { skip: skip || noAmqp }, async () => {
+  const { startRabbit } = await import('./testutil.js');
+  const rabbit = await startRabbit();
+  const amqplib = await import('amqplib');
+  const { startEventSourceService } = await import('./eventsource.js');
+  const secrets = writeSecrets({ bus: { token: 'tok' } });
+  let svc: Awaited<ReturnType<typeof startEventSourceService>> | undefined;
+  try {
+    svc = await startEventSourceService({
+      EVENTBUS_CONFIG: b64({ nats: { url: nats.url, auth: 'token', accessSecret: { name: 'bus', key: 'token' } } }),
+      EVENT_BUS_SUBJECT: 'eventbus-ns',
+      EVENTS_BUS_AUTH_DIR: secrets,
+      METRICS_PORT: '0',
+      EVENTSOURCE_OBJECT: b64({ metadata: { name: 'rabbit', namespace: 'ns' }, spec: { amqp: { orders: { url: rabbit.url, exchangeName: 'test', exchangeType: 'topic', routingKey: 'orders.*', jsonBody: true, exchangeDeclare: { durable: true }, queueDeclare: { name: 'orders-q', durable: false, exclusive: false, autoDelete: true }, consume: { consumerTag: 'es', autoAck: false } } } } }),
+    });
+    await until('the amqp source', () => svc!.running.includes('amqp/orders'), 20_000);
+    const conn = await amqplib.connect(rabbit.url);
+    const ch = await conn.createChannel();
+    ch.publish('test', 'orders.new', Buffer.from(JSON.stringify({ id: 7 })), { contentType: 'application/json', messageId: 'm-1' });
+    ch.publish('test', 'other.key', Buffer.from(JSON.stringify({ id: 8 })));
+    const e = await until('the amqp event', () => msgs.find((m) => m.source === 'rabbit'), 10_000);
+    await conn.close();
+    assert.equal(e.type, 'amqp');
+    assert.deepEqual(e.data.body, { id: 7 });
+    assert.equal(e.data.routingKey, 'orders.new');
+    assert.equal(e.data.exchange, 'test');
+    assert.equal(e.data.messageId, 'm-1');
+    assert.equal(e.data.contentType, 'application/json');
+    await sleep(200);
+    assert.equal(msgs.filter((m) => m.source === 'rabbit').length, 1, 'the other routing key is not bound');
+  } finally {
+    await svc?.stop();
+    await rabbit.stop();
+  }
 });
 
 test('hook registration on a stand-in GitHub / GitLab API (documented endpoints): created once, with the secret and events', { skip }, async () => {

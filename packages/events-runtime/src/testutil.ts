@@ -129,3 +129,50 @@ export async function startReceiver(status = 200): Promise<{ port: number; got: 
   r.port = (srv.address() as { port: number }).port;
   return r;
 }
+
+/** RabbitMQ in the foreground on free ports, its data in a temp dir (the node's own epmd). */
+export async function startRabbit(): Promise<Proc & { port: number; url: string }> {
+  const port = await freePort();
+  const dist = await freePort();
+  const epmd = await freePort();
+  const base = mkdtempSync(join(tmpdir(), 'rabbit-'));
+  const bin = has('/usr/lib/rabbitmq/bin/rabbitmq-server') ? '/usr/lib/rabbitmq/bin/rabbitmq-server' : 'rabbitmq-server';
+  const env = {
+    ...process.env,
+    RABBITMQ_NODE_PORT: String(port),
+    RABBITMQ_DIST_PORT: String(dist),
+    ERL_EPMD_PORT: String(epmd),
+    RABBITMQ_NODENAME: `test${port}@localhost`,
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_MNESIA_BASE: join(base, 'mnesia'),
+    RABBITMQ_LOG_BASE: join(base, 'log'),
+    RABBITMQ_CONFIG_FILE: join(base, 'rabbitmq'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(base, 'enabled_plugins'),
+    RABBITMQ_PID_FILE: join(base, 'pid'),
+    HOME: base,
+  };
+  writeFileSync(join(base, 'enabled_plugins'), '[].');
+  writeFileSync(join(base, 'rabbitmq.conf'), 'loopback_users = none\n');
+  const p = track(spawn(bin, [], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
+  await waitPort(port, 60_000);
+  return {
+    ...p,
+    port,
+    url: `amqp://guest:guest@127.0.0.1:${port}`,
+    stop: async () => {
+      try {
+        process.kill(-p.proc.pid!, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+      await Promise.race([new Promise((r) => p.proc.once('exit', r)), sleep(10_000)]);
+      try {
+        process.kill(-p.proc.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      // the node's own port mapper (epmd daemonizes itself)
+      spawnSync('epmd', ['-port', String(epmd), '-kill'], { stdio: 'ignore' });
+    },
+  };
+}
