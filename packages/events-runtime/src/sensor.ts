@@ -64,6 +64,8 @@ export async function startSensorService(env: NodeJS.ProcessEnv = process.env, s
 
 export async function main(argv: string[]): Promise<number> {
   void argv;
+  // a stray rejection (a client library's background error) is logged, not fatal to the service
+  process.on('unhandledRejection', (e) => process.stderr.write(JSON.stringify({ level: 'error', ts: new Date().toISOString(), msg: `sensor-service: unhandled rejection: ${(e as Error)?.stack ?? String(e)}` }) + '\n'));
   const ac = new AbortController();
   let svc: SensorService;
   try {
