@@ -8,7 +8,6 @@
  * Service; `status.config` is what EventSources and Sensors connect with (EVENTBUS_CONFIG).
  */
 import { createHash } from 'node:crypto';
-import { stringify } from 'yaml';
 import type { AnyObj } from './util.js';
 import { ownerRef, hashOf } from './util.js';
 
@@ -348,7 +347,7 @@ export function busObjects(bus: AnyObj, creds: Credentials, defaults: BusDefault
       statefulSet: statefulSet(bus, js, 'js', jsReplicas(js), names.js(name), names.jsSvc(name), names.jsConfig(name), hash, env, jsImage(js.version, defaults.jsVersions)),
       secrets: [
         secret(bus, names.jsServerSecret(name), { username: creds.user!, password: creds.password! }),
-        secret(bus, names.jsClientSecret(name), { [CLIENT_AUTH_KEY]: stringify({ username: creds.user, password: creds.password }) }),
+        secret(bus, names.jsClientSecret(name), { [CLIENT_AUTH_KEY]: `username: ${creds.user}\npassword: ${creds.password}\n` }),
       ],
       config: {
         jetstream: {
