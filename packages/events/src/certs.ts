@@ -70,7 +70,8 @@ export function certsUsable(c: Partial<WebhookCerts>, service: string, namespace
     const x = new X509Certificate(c.serverCert);
     if (new Date(x.validTo).getTime() < Date.now() + 7 * 86400_000) return false;
     if (!x.checkHost(`${service}.${namespace}.svc`)) return false;
-    return x.checkIssued(new X509Certificate(c.caCert));
+    const ca = new X509Certificate(c.caCert);
+    return x.checkIssued(ca) && x.verify(ca.publicKey);
   } catch {
     return false;
   }

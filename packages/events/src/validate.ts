@@ -204,13 +204,12 @@ function validateDependency(d: AnyObj, i: number): string | undefined {
   return undefined;
 }
 
-function validateParameters(where: string, params: unknown, deps: Set<string>): string | undefined {
+function validateParameters(where: string, params: unknown): string | undefined {
   if (params == null) return undefined;
   if (!Array.isArray(params)) return `${where}: parameters must be a list`;
   for (const p of params) {
     if (!p?.src) return `${where}: parameter source can't be empty`;
     if (!p.src.dependencyName) return `${where}: parameter dependency name can't be empty`;
-    if (!deps.has(p.src.dependencyName)) return `${where}: parameter refers to unknown dependency "${p.src.dependencyName}"`;
     if (!p.dest) return `${where}: parameter destination can't be empty`;
     if (p.operation != null && !['', 'overwrite', 'append', 'prepend'].includes(p.operation)) return `${where}: parameter operation "${p.operation}" is not overwrite, append or prepend`;
   }
@@ -223,10 +222,12 @@ function validateTrigger(t: AnyObj, i: number, deps: Set<string>): string | unde
   if (!isObj(tpl)) return 'trigger template can\'t be nil';
   if (!tpl.name) return 'trigger must define a name';
   const where = `trigger "${tpl.name}"`;
-  const types = TRIGGER_TYPES.filter((k) => tpl[k] != null);
+  // field names match case-insensitively, as Go's encoding/json reads them (`openwhisk:` is `openWhisk`)
+  const keys = new Map(Object.keys(tpl).map((k) => [k.toLowerCase(), k]));
+  const types = TRIGGER_TYPES.filter((t) => keys.has(t.toLowerCase()) && tpl[keys.get(t.toLowerCase())!] != null);
   if (types.length === 0) return `${where}: trigger type can't be nil (one of ${TRIGGER_TYPES.join(', ')})`;
   if (types.length > 1) return `${where}: more than one trigger type (${types.join(', ')})`;
-  const body = tpl[types[0]];
+  const body = tpl[keys.get(types[0].toLowerCase())!];
   switch (types[0]) {
     case 'k8s':
       if (!body.source) return `${where}: source can't be nil`;
@@ -259,7 +260,7 @@ function validateTrigger(t: AnyObj, i: number, deps: Set<string>): string | unde
     default:
       break;
   }
-  const perr = validateParameters(where, tpl.parameters, deps) ?? validateParameters(`${where} (${types[0]})`, body?.parameters, deps) ?? validateParameters(`${where} (trigger)`, t.parameters, deps);
+  const perr = validateParameters(where, tpl.parameters) ?? validateParameters(`${where} (${types[0]})`, body?.parameters) ?? validateParameters(`${where} (trigger)`, t.parameters);
   if (perr) return perr;
   if (tpl.conditions) {
     const err = validateConditions(String(tpl.conditions), deps);
