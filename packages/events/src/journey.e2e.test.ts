@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startUp, stopUp, type Up } from '@flotilla/kube-runtime/testkit';
 import { Shell, UPSTREAM, condition } from './testenv.js';
+import { REFUSED } from './examples.js';
 
 const EV = join(UPSTREAM, 'install-manifests', 'argo-events');
 const EX = join(UPSTREAM, 'argo-events-examples');
@@ -238,6 +239,20 @@ spec:
     assert.match(r.stderr, /"spec.nats.native.auth" is immutable, can not be updated/);
     // a valid change passes
     await k('patch', 'eventbus', 'default', '-n', 'argo-events', '--type', 'merge', '-p', '{"spec":{"nats":{"native":{"maxMsgs":2000}}}}');
+  });
+
+  it(`every example: kubectl apply --dry-run=server -n argo-events -R -f ${rel(EX)} (through the webhook; the refused ones name the reason)`, async () => {
+    const r = await sh.sh(['kubectl', 'apply', '--dry-run=server', '-n', 'argo-events', '-R', '-f', EX], { timeoutMs: 180_000 });
+    const errors = r.stderr.split('\n').filter((l) => /^Error from server/.test(l));
+    const applied = r.stdout.split('\n').filter((l) => /\(server dry run\)$/.test(l));
+    assert.ok(applied.length > 120, `${applied.length} objects applied:\n${r.stdout}\n${r.stderr}`);
+    assert.equal(errors.length, Object.keys(REFUSED).length, r.stderr);
+    for (const [file, why] of Object.entries(REFUSED)) {
+      const line = errors.find((l) => l.includes(join(EX, file)));
+      assert.ok(line, `${file} refused:\n${r.stderr}`);
+      assert.match(line, /admission webhook "webhook.argo-events.argoproj.io" denied the request/);
+      assert.match(line, why);
+    }
   });
 
   it('a NATS server of the bus is killed: events keep flowing', async () => {
