@@ -13,6 +13,8 @@ import type { BusConfig } from './eventbus.js';
 
 export const HASH_ANNOTATION = 'events.argoproj.io/spec-hash';
 export const BUS_AUTH_DIR = '/volumes/events-bus-auth';
+/** The runtime's metrics and health port (upstream's :7777). */
+export const METRICS_PORT = 7777;
 
 export type Kind = 'EventSource' | 'Sensor';
 
@@ -97,6 +99,8 @@ export function buildDeployment({ obj, kind, bus, image }: WorkloadInput): AnyOb
     ...(ctr.securityContext ? { securityContext: ctr.securityContext } : {}),
     ...(kind === 'EventSource' ? { ports: containerPorts(obj) } : {}),
     volumeMounts,
+    // the runtime answers /readyz on its metrics port once it is connected to the bus
+    readinessProbe: { httpGet: { path: '/readyz', port: METRICS_PORT }, initialDelaySeconds: 1, periodSeconds: 2 },
   };
   const podSpec: AnyObj = {
     containers: [container],
