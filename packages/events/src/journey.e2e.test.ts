@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startUp, stopUp, type Up } from '@flotilla/kube-runtime/testkit';
-import { Shell, UPSTREAM, condition } from './testenv.js';
+import { ROOT, Shell, UPSTREAM, condition } from './testenv.js';
 import { REFUSED } from './examples.js';
 
 const EV = join(UPSTREAM, 'install-manifests', 'argo-events');
@@ -259,5 +259,83 @@ spec:
     await k('delete', 'pod', 'eventbus-default-stan-1', '-n', 'argo-events', '--wait=false');
     await post('{"message":"after a nats server died"}');
     await sh.eventually('a workflow for the second event', async () => (await workflowsWith('after a nats server died')).length > 0, 60_000);
+  });
+
+  it("Flotilla's manifest over upstream's (kubectl apply -n argo-events -f manifests/argo-events/install.yaml): the controller-manager and webhook run Flotilla's image", async () => {
+    await k('apply', '-n', 'argo-events', '-f', join(ROOT, 'manifests', 'argo-events', 'install.yaml'));
+    for (const d of ['controller-manager', 'events-webhook']) {
+      await sh.eventually(`${d} rolled out on flotilla/flotilla`, async () => {
+        const o = await sh.json(['get', 'deployment', d, '-n', 'argo-events']);
+        return o.spec.template.spec.containers[0].image.startsWith('flotilla/flotilla:') && o.status.updatedReplicas === 1 && o.status.availableReplicas === 1 && !o.status.unavailableReplicas && o;
+      }, 120_000);
+    }
+  });
+
+  it('a JetStream EventBus (replicas 3): a calendar EventSource and a Sensor on it create ConfigMaps with the events', async () => {
+    const yaml = `apiVersion: argoproj.io/v1alpha1
+kind: EventBus
+metadata: {name: js}
+spec:
+  jetstream: {version: latest, replicas: 3}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: cm-maker}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: cm-maker}
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [create, get, list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: cm-maker}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: cm-maker}
+subjects: [{kind: ServiceAccount, name: cm-maker}]
+---
+apiVersion: argoproj.io/v1alpha1
+kind: EventSource
+metadata: {name: ticks}
+spec:
+  eventBusName: js
+  calendar:
+    tick: {interval: 3s}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Sensor
+metadata: {name: ticks}
+spec:
+  eventBusName: js
+  template: {serviceAccountName: cm-maker}
+  dependencies: [{name: tick, eventSourceName: ticks, eventName: tick}]
+  triggers:
+  - template:
+      name: make-cm
+      k8s:
+        operation: create
+        source:
+          resource:
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {generateName: tick-, labels: {made-by: ticks}}
+            data: {eventTime: ""}
+        parameters:
+        - src: {dependencyName: tick, dataKey: eventTime}
+          dest: data.eventTime
+`;
+    await sh.ok(['kubectl', 'apply', '-n', 'argo-events', '-f', '-'], { input: yaml });
+    const eb = await sh.eventually('EventBus js configured', async () => {
+      const o = await sh.json(['get', 'eventbus', 'js', '-n', 'argo-events']);
+      return condition(o, 'Deployed')?.status === 'True' && o.status.config?.jetstream && o;
+    }, 60_000);
+    assert.equal(eb.status.config.jetstream.url, 'nats://eventbus-js-js-svc.argo-events.svc:4222');
+    assert.deepEqual(eb.status.config.jetstream.accessSecret, { name: 'eventbus-js-js-client-auth', key: 'client-auth' });
+    assert.match(eb.status.config.jetstream.streamConfig, /maxAge: 168h/);
+    await sh.eventually('3 JetStream servers ready', async () => (await sh.json(['get', 'statefulset', 'eventbus-js-js', '-n', 'argo-events'])).status?.readyReplicas === 3, 120_000);
+    const cms = await sh.eventually('ConfigMaps made from calendar events', async () => {
+      const l = (await sh.json(['get', 'configmaps', '-n', 'argo-events', '-l', 'made-by=ticks'])).items;
+      return l.length >= 2 && l;
+    }, 120_000, 2000);
+    for (const cm of cms) assert.match(cm.data.eventTime, /^\d{4}-\d{2}-\d{2}/);
   });
 });
