@@ -338,4 +338,20 @@ spec:
     }, 120_000, 2000);
     for (const cm of cms) assert.match(cm.data.eventTime, /^\d{4}-\d{2}-\d{2}/);
   });
+
+  it('metrics on :7777: the controller-manager counts reconciles by kind, the sensor its triggered actions', async () => {
+    const scrape = async (target: string, port: number, re: RegExp) => {
+      const f = await sh.portForward(['-n', 'argo-events', target, `${port}:7777`]);
+      try {
+        return await sh.eventually(`${target} metrics`, async () => {
+          const text = await sh.ok(['curl', '-sS', `http://127.0.0.1:${port}/metrics`]);
+          return re.test(text) && text;
+        }, 30_000);
+      } finally {
+        f.kill('SIGTERM');
+      }
+    };
+    await scrape('deploy/controller-manager', 17777, /^argo_events_controller_reconciled_total\{kind="EventBus"\} [1-9]/m);
+    await scrape('deploy/ticks-sensor', 17778, /^argo_events_action_triggered_total\{[^}]*trigger_name="make-cm"[^}]*\} [1-9]/m);
+  });
 });
