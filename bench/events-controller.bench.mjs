@@ -33,7 +33,7 @@ try {
   }
   const cpu0 = cpuMs(process.pid);
   const t0 = performance.now();
-  const mgr = await startManager({ client: new KubeClient(c.kubeconfig, { fieldManager: 'argo-events-controller', qps: 2000, burst: 4000 }), image: 'flotilla/flotilla:bench', log: () => {}, workers: 16 });
+  const mgr = await startManager({ client: new KubeClient(c.kubeconfig, { fieldManager: 'argo-events-controller', qps: 2000, burst: 4000 }), image: 'flotilla/flotilla:bench', log: (m) => process.env.BENCH_LOG && console.error(((performance.now() - t0) / 1000).toFixed(2), m), workers: 16 });
   const deployed = async (pred) => {
     for (;;) {
       const [es, sn] = await Promise.all([client.list(RES.eventsources, NS), client.list(RES.sensors, NS)]);
@@ -45,6 +45,14 @@ try {
   };
   const isDeployed = (o) => o.status?.conditions?.some((x) => x.type === 'Deployed' && x.status === 'True');
   const cold = (await deployed(isDeployed)) - t0;
+  if (process.env.BENCH_LOG) {
+    const [es, sn, eb] = await Promise.all([client.list(RES.eventsources, NS), client.list(RES.sensors, NS), client.get(RES.eventbus, NS, 'default')]);
+    const ts = (o) => o.status.conditions.find((x) => x.type === 'Deployed').lastTransitionTime;
+    const all = [...es.items, ...sn.items].map(ts).sort();
+    console.error('bus deployed', ts(eb), 'objects first/median/last', all[0], all[all.length >> 1], all.at(-1), 'started', new Date(Date.now() - (performance.now() - t0)).toISOString());
+    const ev = await c.k(['get', 'events', '-n', NS, '--no-headers']);
+    console.error('events by reason', JSON.stringify(ev.split('\n').reduce((m, l) => { const r = l.split(/\s+/)[2]; if (r) m[r] = (m[r] ?? 0) + 1; return m; }, {})));
+  }
   const cpuCold = cpuMs(process.pid) - cpu0;
   // then one EventSource edited: latency until its Deployment carries the new spec
   const t1 = performance.now();

@@ -7,7 +7,7 @@
  * - sensor-controller: Sensor → Deployment, conditions DependenciesProvided/TriggersProvided/Deployed.
  * EventSources and Sensors are enqueued again when their EventBus changes (its status.config).
  */
-import { Controller, InformerFactory, isNotFound, writeStatus, type EventRecorder, type Informer, type KubeClient, type Resource, R } from '@flotilla/kube-runtime';
+import { Controller, InformerFactory, isNotFound, writeStatus, type EventRecorder, type Informer, type KubeClient, type Predicate, type Resource, R } from '@flotilla/kube-runtime';
 import type { KubeObject } from '@flotilla/apimachinery';
 import { busObjects, busKind, names, type BusConfig, type BusDefaults, type Credentials, newSecretValue } from './eventbus.js';
 import { buildDeployment, buildService, deploymentName, serviceName, type Kind } from './workloads.js';
@@ -33,6 +33,15 @@ export interface ManagerOptions {
   workers?: number;
 }
 
+/** Updates that change the spec, labels or annotations (not status writes, which would reconcile again for nothing). */
+export const specOrMetaChanged: Predicate = {
+  update: (a, b) =>
+    a.metadata?.generation !== b.metadata?.generation ||
+    JSON.stringify(a.metadata?.labels ?? {}) !== JSON.stringify(b.metadata?.labels ?? {}) ||
+    JSON.stringify(a.metadata?.annotations ?? {}) !== JSON.stringify(b.metadata?.annotations ?? {}) ||
+    !!b.metadata?.deletionTimestamp !== !!a.metadata?.deletionTimestamp,
+};
+
 const ctxOf = (o: ManagerOptions, informers: InformerFactory) => ({ client: o.client, informers, log: o.log, events: o.events });
 const keyOf = (ns: string, name: string) => `${ns}/${name}`;
 
@@ -56,7 +65,7 @@ export class EventBusController extends Controller {
   constructor(private readonly o: ManagerOptions, informers: InformerFactory) {
     super('eventbus-controller', ctxOf(o, informers), { workers: o.workers ?? 2 });
     this.inf = informers.for(RES.eventbus);
-    this.watch(this.inf);
+    this.watch(this.inf, [specOrMetaChanged]);
     this.watchOwned(informers.for(R.statefulsets, { labelSelector: 'controller=eventbus-controller' }), 'EventBus');
   }
   protected primary(): Informer {
@@ -139,7 +148,7 @@ abstract class WorkloadController extends Controller {
     super(name, ctxOf(o, informers), { workers: o.workers ?? 4 });
     this.inf = informers.for(res);
     this.busInf = informers.for(RES.eventbus);
-    this.watch(this.inf);
+    this.watch(this.inf, [specOrMetaChanged]);
     this.watchOwned(informers.for(R.deployments, { labelSelector: `controller=${name}` }), kind);
     // a bus change (its status.config) concerns every object of the namespace using it
     this.watch(this.busInf, [], (b) => this.inf.list(b.metadata?.namespace).filter((x: AnyObj) => (x.spec?.eventBusName || 'default') === b.metadata?.name).map((x: AnyObj) => keyOf(x.metadata.namespace, x.metadata.name)));
@@ -164,7 +173,11 @@ abstract class WorkloadController extends Controller {
     if (error) {
       deployed = { type: 'Deployed', status: 'False', reason: 'InvalidSpec', message: error };
     } else {
-      const bus = busFor(this.busInf.get(ns, busName) as AnyObj | undefined, busName);
+      const busObj = this.busInf.get(ns, busName) as AnyObj | undefined;
+      const bus = busFor(busObj, busName);
+      // a bus that exists but is not configured yet (e.g. at start, before its own reconcile): its
+      // status change enqueues this object again; nothing to report until it has had its chance
+      if (!bus.config && busObj && !busObj.status?.conditions?.length) return { requeueAfter: 5000 };
       if (!bus.config) {
         deployed = { type: 'Deployed', status: 'False', reason: 'EventBusNotFound', message: bus.error };
         requeue = 10_000;
