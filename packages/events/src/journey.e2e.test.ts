@@ -345,6 +345,30 @@ spec:
     for (const cm of cms) assert.match(cm.data.eventTime, /^\d{4}-\d{2}-\d{2}/);
   });
 
+  it('JetStream: the sensor pod is killed while events keep coming; every event in the stream triggers once (ConfigMaps = stream messages)', async () => {
+    await k('delete', 'pod', '-n', 'argo-events', '-l', 'sensor-name=ticks', '--wait=false');
+    await new Promise((r) => setTimeout(r, 7000)); // two or three ticks while the sensor is down or starting
+    // stop the source (spec.replicas 0): the stream then holds every event there will be
+    await k('patch', 'eventsource', 'ticks', '-n', 'argo-events', '--type', 'merge', '-p', '{"spec":{"replicas":0}}');
+    await sh.eventually('the calendar pod gone', async () => (await sh.json(['get', 'pods', '-n', 'argo-events', '-l', 'eventsource-name=ticks'])).items.length === 0, 60_000);
+    const mon = await sh.portForward(['-n', 'argo-events', 'pod/eventbus-js-js-0', '18223:8222']);
+    let messages = 0;
+    try {
+      const jsz = JSON.parse(await sh.ok(['curl', '-sS', 'http://127.0.0.1:18223/jsz?accounts=true&streams=true']));
+      const streams = (jsz.account_details ?? []).flatMap((a: any) => a.stream_detail ?? []);
+      messages = streams.find((st: any) => st.name === 'default')?.state?.messages ?? 0;
+    } finally {
+      mon.kill('SIGTERM');
+    }
+    assert.ok(messages >= 4, `the stream holds the events (${messages})`);
+    const n = await sh.eventually('one ConfigMap per event', async () => {
+      const l = (await sh.json(['get', 'configmaps', '-n', 'argo-events', '-l', 'made-by=ticks'])).items.length;
+      if (l > messages) throw new Error(`${l} ConfigMaps for ${messages} events: an event triggered twice`);
+      return l === messages && l;
+    }, 60_000, 2000);
+    assert.equal(n, messages);
+  });
+
   it('metrics on :7777: the controller-manager counts reconciles by kind, the sensor its triggered actions', async () => {
     const scrape = async (target: string, port: number, re: RegExp) => {
       const f = await sh.portForward(['-n', 'argo-events', target, `${port}:7777`]);
