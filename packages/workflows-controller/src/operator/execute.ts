@@ -2,7 +2,7 @@
 // only fulfilled nodes short-circuit). Pod-like kinds, suspend, retries and input binding live here;
 // steps.ts and dag.ts recurse back into executeTemplate.
 import { evaluateArgo, toPlain } from '@flotilla/expr';
-import type { Arguments, Inputs, NodeStatus, Outputs, Parameter, Template, TemplateRef, WorkflowStep } from '../types.js';
+import type { Artifact, Arguments, Inputs, NodeStatus, Outputs, Parameter, Template, TemplateRef, WorkflowStep } from '../types.js';
 import { Ctx, OperateError, type TemplateScope } from './context.js';
 import { podName } from './ids.js';
 import { isFulfilled, type PodToCreate } from './model.js';
@@ -87,7 +87,23 @@ export function bindInputs(ctx: Ctx, tmpl: Template, args: Arguments | undefined
   }
   const artifacts = (tmpl.inputs?.artifacts ?? []).map((art) => {
     const a = args?.artifacts?.find((x) => x.name === art.name);
-    return a ? { ...art, ...a, path: art.path } : art;
+    if (!a) return art;
+    const bound: Artifact = { ...art, ...a, path: art.path };
+    // `from: "{{steps.X.outputs.artifacts.Y}}"` was substituted with the artifact's JSON: take its location
+    for (const k of ['from', 'fromExpression'] as const) {
+      const ref = bound[k];
+      if (typeof ref !== 'string' || !ref.trim().startsWith('{')) continue;
+      let src: Artifact;
+      try {
+        src = JSON.parse(ref) as Artifact;
+      } catch {
+        continue;
+      }
+      const { name: _n, path: _p, globalName: _g, from: _f, fromExpression: _fe, mode: _m, ...location } = src;
+      Object.assign(bound, location);
+      delete bound[k];
+    }
+    return bound;
   });
   for (const a of artifacts) if (a.path) scope[`inputs.artifacts.${a.name}.path`] = a.path;
   if (params.length) scope['inputs.parameters'] = JSON.stringify(params);

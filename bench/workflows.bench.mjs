@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// Argo Workflows benchmark (issue 11 targets), end to end on `flotilla up` with manifests/argo-workflows/install.yaml:
+//   single-pod workflows (busybox echo) per minute: BENCH_WORKFLOWS (default 120) submitted at once,
+//     throughput = completed / wall time from the first submit to the last Succeeded      (target >= 600/min)
+//   a BENCH_DAG-task DAG (default 200) of `sh -c true` pods, wall time                     (target < 60 s)
+//   controller CPU per node transition (the controller process's CPU time / node phase changes) (target < 2 ms)
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const { startUp, stopUp, kubectlFor, waitFor } = await import(join(root, 'packages/kube-runtime/dist/testkit.js'));
+const { KubeClient } = await import(join(root, 'packages/kube-runtime/dist/index.js'));
+const N = Number(process.env.BENCH_WORKFLOWS ?? 120);
+const DAG = Number(process.env.BENCH_DAG ?? 200);
+const WF = { group: 'argoproj.io', version: 'v1alpha1', plural: 'workflows', kind: 'Workflow', namespaced: true };
+const NS = 'argo';
+
+const dir = mkdtempSync(join(tmpdir(), 'wf-bench-'));
+const up = await startUp(join(dir, 'data'), 120_000, { components: [] });
+const { k } = kubectlFor(dir, up.kubeconfig);
+const client = new KubeClient(up.kubeconfig, { qps: 500, burst: 1000 });
+
+/** CPU ms of the workflow-controller process (it runs as a local process of its pod). */
+function controllerCpuMs() {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!cmd.includes('workflow-controller') || !cmd.includes('--configmap') || !/node/.test(cmd[0] ?? '')) continue;
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    } catch {
+      /* gone */
+    }
+  }
+  return NaN;
+}
+
+const done = async (names) => {
+  const list = (await client.list(WF, NS)).items;
+  const by = new Map(list.map((w) => [w.metadata.name, w.status?.phase]));
+  return names.filter((n) => ['Succeeded', 'Failed', 'Error'].includes(by.get(n) ?? '')).length;
+};
+const transitions = async () => (await client.list(WF, NS)).items.reduce((s, w) => s + Object.keys(w.status?.nodes ?? {}).length * 2, 0);
+
+try {
+  await k(['create', 'namespace', NS]);
+  await k(['apply', '-n', NS, '-f', join(root, 'manifests/argo-workflows/install.yaml')]);
+  await k(['rollout', 'status', '-n', NS, 'deployment/workflow-controller', '--timeout=180s']);
+
+  // 1. single-pod workflows
+  const cpu0 = controllerCpuMs();
+  const t0 = performance.now();
+  const names = await Promise.all(Array.from({ length: N }, async (_, i) => {
+    const w = await client.create(WF, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: `bench-${i}` }, spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', command: ['echo', `hello ${i}`] } }] } });
+    return w.metadata.name;
+  }));
+  await waitFor(`${N} workflows to finish`, async () => (await done(names)) === N || undefined, 30 * 60_000, 1000);
+  const secs = (performance.now() - t0) / 1000;
+  const list = (await client.list(WF, NS)).items;
+  const ok = list.filter((w) => w.status?.phase === 'Succeeded').length;
+  const cpu = controllerCpuMs() - cpu0;
+  const trans = await transitions();
+  console.log(`workflows: ${N} single-pod workflows in ${secs.toFixed(1)} s = ${((N / secs) * 60).toFixed(0)}/min (${ok} Succeeded); controller CPU ${cpu.toFixed(0)} ms = ${(cpu / trans).toFixed(2)} ms per node transition`);
+  await k(['delete', 'workflows', '--all', '-n', NS, '--wait=false']);
+
+  // 2. a wide DAG
+  if (DAG > 0) {
+    const tasks = Array.from({ length: DAG }, (_, i) => ({ name: `t${i}`, template: 'true' }));
+    const t1 = performance.now();
+    await client.create(WF, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'bench-dag' }, spec: { entrypoint: 'main', templates: [{ name: 'main', dag: { tasks } }, { name: 'true', container: { image: 'busybox', command: ['sh', '-c', 'true'] } }] } });
+    const w = await waitFor('the DAG to finish', async () => {
+      const x = await client.get(WF, NS, 'bench-dag');
+      return ['Succeeded', 'Failed', 'Error'].includes(x.status?.phase) ? x : undefined;
+    }, 30 * 60_000, 1000);
+    console.log(`workflows: ${DAG}-task DAG ${w.status.phase} in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+  }
+} finally {
+  client.close();
+  await stopUp(up, 'SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}

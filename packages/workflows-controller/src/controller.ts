@@ -1,0 +1,438 @@
+// The workflow reconciler: informers on Workflows, their Pods and WorkflowTaskResults, ConfigMaps and templates;
+// per workflow key it derives the pods' observations from the API, runs the pure operate(), creates/deletes pods
+// and writes the status back (optimistic concurrency on the Workflow's resourceVersion). Everything is derived
+// from the API on every pass, so a restart (even kill -9) resumes without running a node twice: pod names are
+// deterministic and a pod that exists is never created again.
+import { Controller, InformerFactory, isAlreadyExists, isConflict, isNotFound, R, splitKey, ApiError, type EventRecorder, type Informer, type KubeClient, type KubeObject, type ReconcileResult, type RuntimeContext } from '@flotilla/kube-runtime';
+import { applyPlan, operate } from './operator/operate.js';
+import type { PodObservation } from './operator/model.js';
+import type { Workflow, WorkflowTemplate } from './types.js';
+import { ANN_NODE_ID, buildPod, claimsOf, LABEL_COMPLETED, LABEL_PHASE, LABEL_WORKFLOW, PodBuildError, resultReferenced } from './pod.js';
+import { observePod } from './observe.js';
+import { ConfigError, parseControllerConfig, resolveArtifactRepository, retentionVictims, type WorkflowControllerConfig } from './config.js';
+import { CLUSTER_WORKFLOW_TEMPLATES, TASK_RESULTS, WORKFLOWS, WORKFLOW_TEMPLATES } from './resources.js';
+import { workflowMetrics, type WorkflowMetrics } from './metrics.js';
+import { blockedBy, heldLocks, holdingStatus, workflowLocks, type Lock } from './sync.js';
+import { cacheKey, entry, LABEL_CONFIGMAP_TYPE, lookup, memoOf } from './memoize.js';
+
+type Obj = KubeObject & Record<string, any>;
+const TERMINAL = new Set(['Succeeded', 'Failed', 'Error']);
+const BY_WORKFLOW = 'by-workflow';
+
+export interface WorkflowControllerOptions {
+  client: KubeClient;
+  events: EventRecorder;
+  log: (msg: string) => void;
+  /** the controller's own namespace (its ConfigMap and Lease) */
+  namespace: string;
+  /** the one namespace to manage (`--namespaced` / `--managed-namespace`); '' = all */
+  managedNamespace: string;
+  configMap?: string;
+  executorImage?: string;
+  workers?: number;
+  metrics?: boolean;
+  informers?: InformerFactory;
+}
+
+export class WorkflowController extends Controller {
+  readonly informers: InformerFactory;
+  readonly workflows: Informer<Obj>;
+  private readonly pods: Informer<Obj>;
+  private readonly results: Informer<Obj>;
+  private readonly configMaps: Informer<Obj>;
+  private readonly controllerCM: Informer<Obj>;
+  private readonly templates: Informer<Obj>;
+  private readonly clusterTemplates: Informer<Obj>;
+  private readonly metrics: WorkflowMetrics;
+  config: WorkflowControllerConfig = {};
+  private configRV = '';
+  /** what this controller last wrote per workflow (the cache may be a moment behind) */
+  private readonly written = new Map<string, Obj>();
+  /** workflows admitted to run (controller `parallelism` / `namespaceParallelism`) */
+  private readonly running = new Set<string>();
+
+  constructor(readonly opts: WorkflowControllerOptions) {
+    const informers = opts.informers ?? new InformerFactory(opts.client, { log: opts.log });
+    const ctx: RuntimeContext = { client: opts.client, informers, log: opts.log, events: opts.events };
+    super('workflow-controller', ctx, { workers: opts.workers ?? 8, resyncMs: 10 * 60_000, maxDelayMs: 10_000 });
+    this.informers = informers;
+    const ns = opts.managedNamespace || '';
+    const sel = { namespace: ns };
+    this.workflows = informers.for<Obj>(WORKFLOWS, sel);
+    this.pods = informers.for<Obj>(R.pods, { ...sel, labelSelector: LABEL_WORKFLOW });
+    this.results = informers.for<Obj>(TASK_RESULTS, { ...sel, labelSelector: LABEL_WORKFLOW });
+    this.configMaps = informers.for<Obj>(R.configmaps, sel);
+    this.controllerCM = informers.for<Obj>(R.configmaps, { namespace: opts.namespace, fieldSelector: `metadata.name=${opts.configMap ?? 'workflow-controller-configmap'}` });
+    this.templates = informers.for<Obj>(WORKFLOW_TEMPLATES, sel);
+    this.clusterTemplates = informers.for<Obj>(CLUSTER_WORKFLOW_TEMPLATES);
+    const byWf = (o: Obj) => {
+      const w = o.metadata?.labels?.[LABEL_WORKFLOW];
+      return w ? [`${o.metadata?.namespace}/${w}`] : [];
+    };
+    this.pods.addIndexer(BY_WORKFLOW, byWf);
+    this.results.addIndexer(BY_WORKFLOW, byWf);
+    this.watch(this.workflows, [{ update: (a, b) => a.metadata?.resourceVersion !== b.metadata?.resourceVersion }]);
+    const wfKey = (o: Obj) => byWf(o)[0];
+    this.watch(this.pods, [{ update: (a, b) => a.metadata?.resourceVersion !== b.metadata?.resourceVersion }], wfKey);
+    this.watch(this.results, [], wfKey);
+    // a template change can unblock workflows waiting on it; the config map changes everything
+    const all = () => this.workflows.list().filter((w) => !TERMINAL.has(w.status?.phase)).map((w) => `${w.metadata!.namespace}/${w.metadata!.name}`);
+    this.watch(this.templates, [], all);
+    this.watch(this.clusterTemplates, [], all);
+    this.controllerCM.on({ add: () => this.loadConfig(), update: () => this.loadConfig(), delete: () => this.loadConfig() });
+    this.metrics = workflowMetrics(opts.metrics !== false);
+    this.metrics.collect(() => {
+      const workflows: Record<string, number> = {};
+      for (const c of this.workflows.list()) {
+        const w = this.latest(`${c.metadata!.namespace}/${c.metadata!.name}`) ?? c;
+        const p = w.status?.phase || 'Pending';
+        workflows[p] = (workflows[p] ?? 0) + 1;
+      }
+      const pods: Record<string, number> = {};
+      for (const p of this.pods.list()) {
+        const ph = p.status?.phase || 'Pending';
+        pods[ph] = (pods[ph] ?? 0) + 1;
+      }
+      return { workflows, pods, queueDepth: { workflow_queue: this.queue.length } };
+    });
+  }
+
+  protected primary(): Informer {
+    return this.workflows;
+  }
+
+  ready(): boolean {
+    return this.workflows.hasSynced && this.pods.hasSynced && this.controllerCM.hasSynced;
+  }
+
+  /** Reads workflow-controller-configmap; garbage keeps the last good configuration (and says why). */
+  loadConfig(): void {
+    const cm = this.controllerCM.list()[0];
+    const rv = cm?.metadata?.resourceVersion ?? '';
+    if (rv === this.configRV && rv) return;
+    this.configRV = rv;
+    try {
+      this.config = parseControllerConfig(cm?.data);
+      this.log(`configuration ${cm ? `from ${this.opts.namespace}/${cm.metadata!.name}` : '(no config map: defaults)'} loaded: ${Object.keys(this.config).join(', ') || 'defaults'}`);
+    } catch (e) {
+      this.metrics.error('ConfigMap');
+      this.log(`invalid configuration in ${this.opts.namespace}/${cm?.metadata?.name}, keeping the last good one: ${e instanceof ConfigError ? e.message : (e as Error).message}`);
+      this.opts.events.event(cm!, 'Warning', 'InvalidConfig', `keeping the last good configuration: ${(e as Error).message}`);
+    }
+  }
+
+  private latest(key: string): Obj | undefined {
+    const [ns, name] = splitKey(key);
+    const cached = this.workflows.get(ns, name);
+    const mine = this.written.get(key);
+    if (!cached) {
+      this.written.delete(key);
+      return undefined;
+    }
+    if (mine && mine.metadata?.uid === cached.metadata?.uid && Number(mine.metadata?.resourceVersion) > Number(cached.metadata?.resourceVersion)) return mine;
+    this.written.delete(key);
+    return cached;
+  }
+
+  private templateLookup(ns: string) {
+    return (name: string, cluster: boolean): WorkflowTemplate | undefined =>
+      (cluster ? this.clusterTemplates.get(undefined, name) : this.templates.get(ns, name)) as unknown as WorkflowTemplate | undefined;
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const t0 = performance.now();
+    try {
+      return await this.operateWorkflow(key);
+    } finally {
+      this.metrics.operation((performance.now() - t0) / 1000);
+    }
+  }
+
+  private async operateWorkflow(key: string): Promise<ReconcileResult> {
+    const wf = this.latest(key);
+    if (!wf) {
+      this.running.delete(key);
+      this.releaseLocks(key);
+      return;
+    }
+    if (wf.metadata?.deletionTimestamp) return;
+    const [ns, name] = splitKey(key);
+    const client = this.opts.client;
+    const now = new Date();
+    const phase = wf.status?.phase as string | undefined;
+    const pods = this.pods.byIndex(BY_WORKFLOW, key);
+    if (phase && TERMINAL.has(phase)) {
+      this.running.delete(key);
+      this.releaseLocks(key);
+      await this.labelCompleted(pods);
+      return this.afterCompletion(wf, now);
+    }
+    // admission: the controller's `parallelism` and `namespaceParallelism` cap running workflows
+    if (!phase || phase === 'Pending') {
+      const held = this.admit(key, ns);
+      if (held) {
+        if (wf.status?.message !== held) await this.write(wf, { ...wf, status: { ...(wf.status ?? {}), phase: 'Pending', message: held } });
+        return { requeueAfter: 5_000 };
+      }
+    }
+    // workflow-level synchronization: semaphores and mutexes (held until the workflow finishes)
+    let locks: Lock[] = [];
+    if (wf.spec?.synchronization) {
+      const r = workflowLocks(wf.spec.synchronization, ns, (n, c) => this.configMaps.get(n, c) as { data?: Record<string, string> } | undefined);
+      locks = r.locks;
+      const mine = heldLocks(wf.status);
+      const blocked = r.error ? undefined : locks.every((l) => mine.includes(l.name)) ? undefined : blockedBy(locks, (l) => this.holders(l), key);
+      const wait = r.error ?? (blocked ? `Waiting for ${blocked.lock.name} lock. Lock status: ${Math.max(0, blocked.lock.limit - blocked.held)}/${blocked.lock.limit}` : undefined);
+      if (wait) {
+        if (wf.status?.message !== wait || wf.status?.phase !== 'Pending') await this.write(wf, { ...wf, status: { ...(wf.status ?? {}), phase: 'Pending', message: wait } });
+        return { requeueAfter: 2_000 };
+      }
+      for (const l of locks) this.lockHolders(l.name).add(key);
+    }
+    this.running.add(key);
+
+    const results = new Map(this.results.byIndex(BY_WORKFLOW, key).map((r) => [r.metadata!.name!, r]));
+    const observations: Record<string, PodObservation> = {};
+    const kill: string[] = [];
+    let awaiting = false;
+    for (const p of pods) {
+      const id = p.metadata?.annotations?.[ANN_NODE_ID];
+      if (!id) continue;
+      let o = observePod(p, results.get(id), now);
+      if (o.awaitingResult) {
+        // the pod finished but the cached task result is not complete: ask the API (the cache may be behind)
+        try {
+          o = observePod(p, await this.opts.client.get<Obj>(TASK_RESULTS, ns, id), now);
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+      }
+      observations[id] = o.obs;
+      if (o.awaitingResult) awaiting = true;
+      if (o.kill) kill.push(p.metadata!.name!);
+    }
+    const cfg = this.config;
+    const getCM = (n: string) => this.configMaps.get(ns, n);
+    const repo = resolveArtifactRepository(wf.spec?.artifactRepositoryRef, ns, getCM, cfg.artifactRepository);
+    const configMaps: Record<string, Record<string, string>> = {};
+    for (const cm of this.configMaps.list(ns)) configMaps[cm.metadata!.name!] = cm.data ?? {};
+    const plan = operate({
+      workflow: wf as unknown as Workflow,
+      pods: observations,
+      templates: this.templateLookup(ns),
+      configMaps,
+      now,
+      config: { workflowDefaults: cfg.workflowDefaults },
+      observedAll: true,
+    });
+
+    // claims, then pods (a pod that exists is never created twice)
+    if (plan.podsToCreate.length && wf.spec?.volumeClaimTemplates?.length) {
+      for (const c of claimsOf(wf as unknown as Workflow)) {
+        try {
+          await client.create(R.pvcs, ns, c as KubeObject);
+        } catch (e) {
+          if (!isAlreadyExists(e)) throw e;
+        }
+      }
+    }
+    const existing = new Set(pods.map((p) => p.metadata!.name));
+    // a pod to create whose name is still taken by a pod going away (`argo retry` deleted it): plan again once it is gone
+    const terminating = new Set(pods.filter((p) => p.metadata?.deletionTimestamp).map((p) => p.metadata!.name));
+    if (plan.podsToCreate.some((r) => terminating.has(r.podName))) return { requeueAfter: 500 };
+    const includeResult = plan.podsToCreate.length ? resultReferenced(wf as unknown as Workflow) : false;
+    await Promise.all(plan.podsToCreate.map(async (req) => {
+      if (existing.has(req.podName)) return;
+      // memoize: a fresh cache entry answers the node without a pod
+      const memo = memoOf(req.template);
+      const node = plan.nodes[req.nodeId];
+      if (memo && node) {
+        const hit = lookup(memo, this.configMaps.get(ns, memo.cacheName)?.data, now);
+        node.memoizationStatus = { hit: !!hit, key: memo.key, cacheName: memo.cacheName };
+        if (hit) {
+          Object.assign(node, { phase: 'Succeeded', outputs: hit.outputs, finishedAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z'), progress: '1/1' });
+          plan.changed = true;
+          plan.requeueAfter = 0.01;
+          return;
+        }
+      }
+      try {
+        const pod = buildPod(req, wf as unknown as Workflow, {
+          executorImage: this.opts.executorImage, executor: cfg.executor, images: cfg.images, artifactRepository: repo.repository,
+          now, includeScriptOutput: includeResult, instanceID: cfg.instanceID,
+        });
+        if (repo.error && (req.template.outputs?.artifacts?.length || req.template.inputs?.artifacts?.length)) throw new PodBuildError(repo.error);
+        await client.create(R.pods, ns, pod as unknown as KubeObject);
+      } catch (e) {
+        if (isAlreadyExists(e)) return;
+        const permanent = e instanceof PodBuildError || (e instanceof ApiError && [400, 403, 404, 422].includes(e.code));
+        if (!permanent) throw e;
+        const n = plan.nodes[req.nodeId];
+        if (n) Object.assign(n, { phase: 'Error', message: (e as Error).message, finishedAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z') });
+        this.metrics.error('PodCreate');
+        plan.changed = true;
+        plan.requeueAfter = 0.01;
+      }
+    }));
+    await this.saveMemos(ns, wf, plan.nodes, now);
+    await Promise.all([...new Set([...plan.podsToDelete, ...kill])].map((p) => this.deletePod(ns, p, wf.spec?.podGC?.labelSelector)));
+
+    // status, labels, events
+    let next = applyPlan(wf as unknown as Workflow, plan) as unknown as Obj;
+    next.status = { ...next.status };
+    const holding = holdingStatus(locks, name);
+    if (holding) next.status.synchronization = holding;
+    if (repo.ref) next.status.artifactRepositoryRef = repo.ref;
+    else delete next.status.artifactRepositoryRef;
+    const done = TERMINAL.has(plan.phase);
+    const labels: Record<string, string> = { ...(wf.metadata?.labels ?? {}), [LABEL_PHASE]: plan.phase || 'Pending' };
+    if (done) labels[LABEL_COMPLETED] = 'true';
+    else labels[LABEL_COMPLETED] = 'false';
+    next = { ...next, metadata: { ...next.metadata, labels } };
+    if (JSON.stringify(next.status) !== JSON.stringify(wf.status) || JSON.stringify(labels) !== JSON.stringify(wf.metadata?.labels ?? {})) {
+      const wrote = await this.write(wf, next);
+      if (!wrote) return { requeueAfter: 200 };
+      for (const ev of plan.events) this.opts.events.event(wf, ev.type, ev.reason, ev.message);
+      if (done) {
+        this.metrics.finished(ns, plan.phase);
+        this.running.delete(key);
+        this.releaseLocks(key);
+        this.log(`${key}: ${plan.phase}${plan.message ? ` (${plan.message})` : ''}`);
+        await this.applyRetention(ns, key, next);
+      }
+    }
+    if (done) {
+      await this.labelCompleted(this.pods.byIndex(BY_WORKFLOW, key));
+      return this.afterCompletion(next, now);
+    }
+    const after = [plan.requeueAfter !== undefined ? plan.requeueAfter * 1000 : undefined, awaiting ? 1000 : undefined].filter((x): x is number => x !== undefined);
+    return after.length ? { requeueAfter: Math.max(10, Math.min(...after)) } : undefined;
+  }
+
+  /** Stores the outputs of memoized nodes that just succeeded in their cache ConfigMap (created when missing). */
+  private async saveMemos(ns: string, wf: Obj, nodes: Record<string, any>, now: Date): Promise<void> {
+    const before = (wf.status?.nodes ?? {}) as Record<string, any>;
+    for (const n of Object.values(nodes)) {
+      const m = n.memoizationStatus as { hit?: boolean; key?: string; cacheName?: string } | undefined;
+      if (!m || m.hit || !m.cacheName || m.key === undefined || n.phase !== 'Succeeded' || before[n.id]?.phase === 'Succeeded') continue;
+      const data = { [cacheKey(m.key)]: entry(n.id, n.outputs, now) };
+      try {
+        try {
+          await this.opts.client.patch(R.configmaps, ns, m.cacheName, { data });
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+          await this.opts.client.create(R.configmaps, ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: m.cacheName, labels: { [LABEL_CONFIGMAP_TYPE]: 'Cache' } }, data } as KubeObject);
+        }
+      } catch (e) {
+        this.metrics.error('Memoize');
+        this.log(`${ns}/${wf.metadata!.name}: cannot save memoized outputs of ${n.name} in ConfigMap ${m.cacheName}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** lock name → workflow keys holding it (this process's admissions; the cache adds what a predecessor admitted) */
+  private readonly locks = new Map<string, Set<string>>();
+  private lockHolders(lock: string): Set<string> {
+    let s = this.locks.get(lock);
+    if (!s) this.locks.set(lock, (s = new Set()));
+    return s;
+  }
+  private holders(lock: string): Set<string> {
+    const out = new Set(this.lockHolders(lock));
+    for (const w of this.workflows.list()) {
+      if (TERMINAL.has(w.status?.phase)) continue;
+      if (heldLocks(w.status).includes(lock)) out.add(`${w.metadata!.namespace}/${w.metadata!.name}`);
+    }
+    return out;
+  }
+  private releaseLocks(key: string): void {
+    let released = false;
+    for (const s of this.locks.values()) released = s.delete(key) || released;
+    // waiting workflows look again at once
+    if (released) for (const w of this.workflows.list()) if (w.status?.phase === 'Pending' && /^Waiting for .* lock/.test(w.status?.message ?? '')) this.enqueue(w);
+  }
+
+  /** `retentionPolicy`: deletes the namespace's oldest finished workflows beyond the limits. */
+  private async applyRetention(ns: string, key: string, just: Obj): Promise<void> {
+    const policy = this.config.retentionPolicy;
+    if (!policy) return;
+    const all = this.workflows.list(ns).map((w) => (`${ns}/${w.metadata!.name}` === key ? just : w));
+    for (const name of retentionVictims(all as any[], policy)) {
+      try {
+        await this.opts.client.delete(WORKFLOWS, ns, name, { propagationPolicy: 'Background' });
+        this.log(`${ns}/${name}: deleted (retentionPolicy)`);
+      } catch (e) {
+        if (!isNotFound(e)) this.log(`${ns}/${name}: cannot delete for the retentionPolicy: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Holds a workflow back when the controller's parallelism is reached; returns the message, or undefined to run it. */
+  private admit(key: string, ns: string): string | undefined {
+    const { parallelism, namespaceParallelism } = this.config;
+    if (!parallelism && !namespaceParallelism) return undefined;
+    const running = new Set(this.running);
+    for (const w of this.workflows.list()) if (w.status?.phase === 'Running') running.add(`${w.metadata!.namespace}/${w.metadata!.name}`);
+    running.delete(key);
+    if (parallelism && running.size >= parallelism) return 'Workflow processing has been postponed because too many workflows are in progress';
+    if (namespaceParallelism && [...running].filter((k) => k.startsWith(`${ns}/`)).length >= namespaceParallelism) return 'Workflow processing has been postponed because too many workflows are in progress in this namespace';
+    return undefined;
+  }
+
+  /** PUT of the whole Workflow (its CRD has no status subresource); a conflict means another pass will do it. */
+  private async write(wf: Obj, next: Obj): Promise<boolean> {
+    const key = `${wf.metadata!.namespace}/${wf.metadata!.name}`;
+    try {
+      const out = await this.opts.client.update<Obj>(WORKFLOWS, next);
+      this.written.set(key, out);
+      return true;
+    } catch (e) {
+      if (isConflict(e)) {
+        this.written.delete(key);
+        return false;
+      }
+      if (isNotFound(e)) return true;
+      throw e;
+    }
+  }
+
+  private async deletePod(ns: string, name: string, labelSelector?: { matchLabels?: Record<string, string> }): Promise<void> {
+    const pod = this.pods.get(ns, name);
+    if (!pod || pod.metadata?.deletionTimestamp) return;
+    if (labelSelector?.matchLabels && !Object.entries(labelSelector.matchLabels).every(([k, v]) => pod.metadata?.labels?.[k] === v)) return;
+    try {
+      await this.opts.client.delete(R.pods, ns, name);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  private async labelCompleted(pods: Obj[]): Promise<void> {
+    await Promise.all(pods.filter((p) => p.metadata?.labels?.[LABEL_COMPLETED] !== 'true' && !p.metadata?.deletionTimestamp && (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed')).map(async (p) => {
+      try {
+        await this.opts.client.patch(R.pods, p.metadata!.namespace, p.metadata!.name!, { metadata: { labels: { [LABEL_COMPLETED]: 'true' } } });
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }));
+  }
+
+  /** ttlStrategy and podGC of a finished workflow. */
+  private async afterCompletion(wf: Obj, now: Date): Promise<ReconcileResult> {
+    const ttl = wf.spec?.ttlStrategy as { secondsAfterCompletion?: number; secondsAfterSuccess?: number; secondsAfterFailure?: number } | undefined;
+    const finished = Date.parse(wf.status?.finishedAt ?? '');
+    if (!ttl || Number.isNaN(finished)) return;
+    const ok = wf.status?.phase === 'Succeeded';
+    const secs = (ok ? ttl.secondsAfterSuccess : ttl.secondsAfterFailure) ?? ttl.secondsAfterCompletion;
+    if (secs === undefined) return;
+    const left = finished + secs * 1000 - now.getTime();
+    if (left > 0) return { requeueAfter: left + 50 };
+    try {
+      await this.opts.client.delete(WORKFLOWS, wf.metadata!.namespace, wf.metadata!.name!, { propagationPolicy: 'Background' });
+      this.log(`${wf.metadata!.namespace}/${wf.metadata!.name}: deleted (ttlStrategy)`);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    return;
+  }
+}

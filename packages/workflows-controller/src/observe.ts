@@ -1,0 +1,88 @@
+// What a pod and its WorkflowTaskResult say about a node (pure): pod phase, the exit code of `main`, outputs and
+// progress from the task result, messages for pods that cannot start (ErrImagePull …) or were killed.
+import type { Outputs } from './types.js';
+import type { PodObservation } from './operator/model.js';
+
+type Obj = Record<string, any>;
+export const LABEL_REPORT_COMPLETED = 'workflows.argoproj.io/report-outputs-completed';
+const CANNOT_START = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError', 'ErrImageNeverPull', 'RunContainerError']);
+/** How long a finished pod's node waits for its task result (the executor writes it before `wait` exits). */
+export const RESULT_GRACE_MS = 10_000;
+/** …and when `wait` exited 0 (it wrote the result before it exited). */
+export const RESULT_WAIT_OK_MS = 60_000;
+
+export interface Observed {
+  obs: PodObservation;
+  /** the pod finished but its task result is not in yet: look again soon */
+  awaitingResult?: boolean;
+  /** the pod will never run (image pull error): delete it */
+  kill?: boolean;
+  progress?: string;
+}
+
+const terminated = (s: Obj | undefined) => s?.state?.terminated as { exitCode?: number; reason?: string; message?: string; finishedAt?: string; startedAt?: string } | undefined;
+
+export function observePod(pod: Obj, taskResult: Obj | undefined, now: Date = new Date()): Observed {
+  const st: Obj = pod.status ?? {};
+  const statuses: Obj[] = st.containerStatuses ?? [];
+  const inits: Obj[] = st.initContainerStatuses ?? [];
+  const base: PodObservation = { phase: 'Pending' };
+  if (pod.spec?.nodeName) base.hostNodeName = pod.spec.nodeName;
+  if (st.podIP) base.podIP = st.podIP;
+  if (st.startTime) base.startedAt = st.startTime;
+  const out: Observed = { obs: base };
+  const tr = taskResult;
+  const outputs = tr ? ((tr.outputs ?? tr.spec?.outputs) as Outputs | undefined) : undefined;
+  if (outputs && Object.keys(outputs).length) {
+    const { exitCode: _e, ...rest } = outputs;
+    if (Object.keys(rest).length) base.outputs = rest;
+  }
+  if (tr?.progress) out.progress = String(tr.progress);
+
+  const mainNames = new Set(((pod.spec?.containers ?? []) as Obj[]).map((c) => c.name as string).filter((n) => n !== 'wait'));
+  const main = statuses.find((s) => s.name === 'main') ?? statuses.find((s) => mainNames.has(s.name));
+  const mainTerm = terminated(main);
+  const failedMain = statuses.filter((s) => mainNames.has(s.name) && (terminated(s)?.exitCode ?? 0) !== 0)[0];
+  const exitTerm = terminated(failedMain) ?? mainTerm;
+  if (exitTerm?.exitCode !== undefined) base.exitCode = exitTerm.exitCode;
+
+  for (const s of [...inits, ...statuses]) {
+    const w = s.state?.waiting as { reason?: string; message?: string } | undefined;
+    if (w?.reason && CANNOT_START.has(w.reason)) {
+      return { obs: { ...base, phase: 'Error', message: `${w.reason}: ${w.message ?? s.image ?? ''}`.trim(), finishedAt: now.toISOString() }, kill: true };
+    }
+  }
+  const init = inits.find((s) => (terminated(s)?.exitCode ?? 0) !== 0);
+  if (init) {
+    const t = terminated(init)!;
+    return { obs: { ...base, phase: 'Error', message: t.message?.trim() || `init container ${init.name} failed (exit code ${t.exitCode})`, finishedAt: t.finishedAt ?? now.toISOString() } };
+  }
+
+  const phase = st.phase as string | undefined;
+  if (phase === 'Running' || phase === 'Pending' || !phase) {
+    if (phase === 'Running') base.phase = 'Running';
+    return out;
+  }
+  // finished: outputs come from the task result, which `wait` writes before it exits
+  const finishedAt = [...statuses].map((s) => terminated(s)?.finishedAt).filter(Boolean).sort().pop() ?? now.toISOString();
+  base.finishedAt = finishedAt;
+  const completed = tr?.metadata?.labels?.[LABEL_REPORT_COMPLETED] === 'true' || tr?.phase !== undefined;
+  if (!completed) {
+    const waitTerm = terminated(statuses.find((s) => s.name === 'wait'));
+    const age = now.getTime() - Date.parse(finishedAt);
+    // `wait` failed: no result is coming; `wait` succeeded: it wrote the result, which must show up (a minute at most)
+    const grace = waitTerm?.exitCode === 0 ? RESULT_WAIT_OK_MS : RESULT_GRACE_MS;
+    if (!(waitTerm && waitTerm.exitCode !== 0) && age < grace) return { obs: { ...base, phase: 'Running' }, awaitingResult: true, progress: out.progress };
+  }
+  if (tr && (tr.phase === 'Failed' || tr.phase === 'Error')) return { ...out, obs: { ...base, phase: tr.phase, message: tr.message || undefined } };
+  if (phase === 'Succeeded') return { ...out, obs: { ...base, phase: 'Succeeded', ...(tr?.message ? { message: tr.message } : {}) } };
+  // Failed
+  if (exitTerm && (exitTerm.exitCode ?? 0) !== 0) {
+    const msg = exitTerm.reason === 'OOMKilled' ? 'OOMKilled (exit code 137)' : tr?.message || undefined;
+    return { ...out, obs: { ...base, phase: 'Failed', ...(msg ? { message: msg } : {}) } };
+  }
+  if (st.reason === 'DeadlineExceeded') return { ...out, obs: { ...base, phase: 'Failed', message: 'Pod was active on the node longer than the specified deadline' } };
+  const waitTerm = terminated(statuses.find((s) => s.name === 'wait'));
+  const msg = st.message || (waitTerm && waitTerm.exitCode !== 0 ? `wait container failed (exit code ${waitTerm.exitCode})${waitTerm.message ? `: ${waitTerm.message.trim()}` : ''}` : 'pod failed');
+  return { ...out, obs: { ...base, phase: 'Error', message: msg } };
+}

@@ -1,0 +1,165 @@
+// Tables for the reconciler's pure parts: the controller ConfigMap, pod observations, CronWorkflow plans.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, parseControllerConfig, resolveArtifactRepository, retentionVictims } from './config.js';
+import { observePod } from './observe.js';
+import { cronPlan, dueTimes, workflowFor } from './cron.js';
+import { parseFlags, UsageError } from './main.js';
+
+test('controller ConfigMap: upstream keys parse from YAML text; garbage names the key', () => {
+  const c = parseControllerConfig({
+    parallelism: '10', namespaceParallelism: '"3"',
+    executor: 'image: flotilla/flotilla\nresources:\n  requests:\n    cpu: 10m\n',
+    images: 'argoproj/argosay:v2:\n  command: [/argosay]\n',
+    workflowDefaults: 'spec:\n  ttlStrategy:\n    secondsAfterCompletion: 60\n',
+    artifactRepository: 's3:\n  bucket: my-bucket\n  endpoint: minio:9000\n',
+    metricsConfig: 'enabled: true\nport: 9090\n',
+    links: '- name: x\n  url: y\n',
+  });
+  assert.equal(c.parallelism, 10);
+  assert.equal(c.namespaceParallelism, 3);
+  assert.equal(c.executor?.image, 'flotilla/flotilla');
+  assert.deepEqual(c.images?.['argoproj/argosay:v2']?.command, ['/argosay']);
+  assert.deepEqual(c.workflowDefaults?.spec?.ttlStrategy, { secondsAfterCompletion: 60 });
+  assert.equal((c.artifactRepository?.s3 as { bucket: string }).bucket, 'my-bucket');
+  assert.deepEqual(parseControllerConfig({ config: 'parallelism: 4\nexecutor:\n  image: x\n' }), { parallelism: 4, executor: { image: 'x' } });
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ parallelism: 'many' }, /^parallelism: expected a non-negative number/],
+    [{ executor: 'image: [unclosed' }, /^executor: /],
+    [{ executor: '- a\n- b' }, /^executor: expected a map/],
+    [{ images: 'busybox: 3' }, /^images: busybox/],
+  ];
+  for (const [data, re] of bad) assert.throws(() => parseControllerConfig(data), (e: Error) => e instanceof ConfigError && re.test(e.message), JSON.stringify(data));
+});
+
+test('artifact repository: the workflow ref, the namespace default (annotation), then the controller default', () => {
+  const cms: Record<string, any> = {
+    'artifact-repositories': { metadata: { annotations: { 'workflows.argoproj.io/default-artifact-repository': 'default-v1' } }, data: { 'default-v1': 's3:\n  bucket: a\n', 'my-key': 's3:\n  bucket: b\n' } },
+  };
+  const get = (n: string) => cms[n];
+  assert.deepEqual(resolveArtifactRepository(undefined, 'argo', get, { s3: { bucket: 'c' } }).repository, { s3: { bucket: 'a' } });
+  assert.deepEqual(resolveArtifactRepository({ key: 'my-key' }, 'argo', get, undefined).repository, { s3: { bucket: 'b' } });
+  assert.deepEqual(resolveArtifactRepository(undefined, 'argo', () => undefined, { s3: { bucket: 'c' } }).repository, { s3: { bucket: 'c' } });
+  assert.match(resolveArtifactRepository({ configMap: 'nope' }, 'argo', get, undefined).error!, /configmap argo\/nope not found/);
+  assert.match(resolveArtifactRepository({ key: 'zz' }, 'argo', get, undefined).error!, /has no key "zz"/);
+  assert.deepEqual(resolveArtifactRepository(undefined, 'argo', () => undefined, undefined), {});
+});
+
+const NOW = new Date('2026-01-01T00:00:30Z');
+const pod = (phase: string, statuses: object[], extra: object = {}) => ({ metadata: { name: 'p' }, spec: { nodeName: 'n1', containers: [{ name: 'wait' }, { name: 'main' }] }, status: { phase, podIP: '10.0.0.9', containerStatuses: statuses, ...extra } });
+const term = (name: string, exitCode: number, finishedAt = '2026-01-01T00:00:10Z') => ({ name, state: { terminated: { exitCode, finishedAt } } });
+const result = (outputs: object, extra: object = {}) => ({ metadata: { name: 'n', labels: { 'workflows.argoproj.io/report-outputs-completed': 'true' } }, outputs, ...extra });
+
+test('pod observations: phases, exit code of main, outputs from the task result, cannot-start reasons', () => {
+  assert.deepEqual(observePod(pod('Pending', []), undefined, NOW).obs, { phase: 'Pending', hostNodeName: 'n1', podIP: '10.0.0.9' });
+  assert.equal(observePod(pod('Running', [{ name: 'main', state: { running: {} } }]), undefined, NOW).obs.phase, 'Running');
+  const ok = observePod(pod('Succeeded', [term('wait', 0), term('main', 0)]), result({ result: 'heads', parameters: [{ name: 'x', value: '1' }], exitCode: '0' }), NOW);
+  assert.deepEqual(ok.obs, { phase: 'Succeeded', hostNodeName: 'n1', podIP: '10.0.0.9', exitCode: 0, finishedAt: '2026-01-01T00:00:10Z', outputs: { result: 'heads', parameters: [{ name: 'x', value: '1' }] } });
+  const failed = observePod(pod('Failed', [term('wait', 0), term('main', 3)]), result({}), NOW);
+  assert.deepEqual([failed.obs.phase, failed.obs.exitCode, failed.obs.message], ['Failed', 3, undefined]);
+  // finished, result not in yet: wait for it (a while)
+  const early = observePod(pod('Succeeded', [term('wait', 0, '2026-01-01T00:00:29Z'), term('main', 0, '2026-01-01T00:00:29Z')]), undefined, NOW);
+  assert.deepEqual([early.obs.phase, early.awaitingResult], ['Running', true]);
+  const waitOk = observePod(pod('Succeeded', [term('wait', 0), term('main', 0)]), undefined, NOW);
+  assert.deepEqual([waitOk.obs.phase, waitOk.awaitingResult], ['Running', true], 'wait exited 0: its result is coming');
+  const late = observePod(pod('Succeeded', [term('wait', 0, '2026-01-01T00:00:00Z'), term('main', 0, '2026-01-01T00:00:00Z')]), undefined, new Date('2026-01-01T00:01:01Z'));
+  assert.equal(late.obs.phase, 'Succeeded');
+  const noWait = observePod(pod('Succeeded', [term('main', 0)]), undefined, NOW);
+  assert.equal(noWait.obs.phase, 'Succeeded', 'no wait container: 10 s grace');
+  const waitFailed = observePod(pod('Failed', [term('wait', 1, '2026-01-01T00:00:29Z'), term('main', 0, '2026-01-01T00:00:29Z')]), undefined, NOW);
+  assert.deepEqual([waitFailed.obs.phase, waitFailed.obs.message], ['Error', 'wait container failed (exit code 1)']);
+  const pull = observePod(pod('Pending', [{ name: 'main', image: 'nope:1', state: { waiting: { reason: 'ErrImagePull', message: 'image "nope:1" is not in the image table' } } }]), undefined, NOW);
+  assert.deepEqual([pull.obs.phase, pull.obs.message, pull.kill], ['Error', 'ErrImagePull: image "nope:1" is not in the image table', true]);
+  const init = observePod(pod('Failed', [], { initContainerStatuses: [{ name: 'init', state: { terminated: { exitCode: 1, message: 'failed to load artifact: connect ECONNREFUSED minio:9000' } } }] }), undefined, NOW);
+  assert.deepEqual([init.obs.phase, init.obs.message], ['Error', 'failed to load artifact: connect ECONNREFUSED minio:9000']);
+  const trFailed = observePod(pod('Succeeded', [term('wait', 0), term('main', 0)]), result({}, { phase: 'Error', message: 'failed to save outputs: s3 endpoint minio:9000 unreachable' }), NOW);
+  assert.deepEqual([trFailed.obs.phase, trFailed.obs.message], ['Error', 'failed to save outputs: s3 endpoint minio:9000 unreachable']);
+  assert.equal(observePod(pod('Failed', [term('wait', 0), term('main', 0)], { reason: 'DeadlineExceeded' }), result({}), NOW).obs.message, 'Pod was active on the node longer than the specified deadline');
+});
+
+const cw = (spec: object, status: object = {}) => ({ metadata: { name: 'hello', namespace: 'argo', uid: 'c1', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { workflowSpec: { entrypoint: 'm' }, ...spec }, status });
+const child = (name: string, phase: string | undefined, finishedAt = '') => ({ metadata: { name, namespace: 'argo', uid: name, creationTimestamp: finishedAt }, status: phase ? { phase, finishedAt } : {} });
+
+test('cron: due times with time zones and several schedules', () => {
+  const { due, next } = dueTimes(['*/5 * * * *', '2 * * * *'], undefined, new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T00:06:00Z'));
+  assert.deepEqual([due?.toISOString(), next?.toISOString()], ['2026-01-01T00:05:00.000Z', '2026-01-01T00:10:00.000Z']);
+  const tz = dueTimes(['0 9 * * *'], 'America/Los_Angeles', new Date('2026-01-01T00:00:00Z'), new Date('2026-01-02T00:00:00Z'));
+  assert.equal(tz.due?.toISOString(), '2026-01-01T17:00:00.000Z');
+});
+
+test('cron: runs when due, concurrencyPolicy, suspend, deadline, history limits, the workflow it starts', () => {
+  const at = (s: string) => new Date(`2026-01-01T00:${s}Z`);
+  const p = cronPlan(cw({ schedules: ['* * * * *'] }), [], at('01:02'));
+  assert.equal(p.run?.toISOString(), '2026-01-01T00:01:00.000Z');
+  assert.equal(p.status.lastScheduledTime, '2026-01-01T00:01:00Z');
+  assert.equal(p.requeueAfterMs, 58_000 + 20);
+  // a child the (stale) status does not show yet counts as scheduled: Replace does not replace it
+  const seen = cronPlan(cw({ schedule: '* * * * *', concurrencyPolicy: 'Replace' }), [{ ...child('hello-1767225660', 'Running'), metadata: { name: 'hello-1767225660', namespace: 'argo', annotations: { 'workflows.argoproj.io/scheduled-time': '2026-01-01T00:01:00Z' } } }], at('01:02'));
+  assert.deepEqual([seen.run, seen.delete], [undefined, []]);
+  // already scheduled: nothing to do
+  assert.equal(cronPlan(cw({ schedules: ['* * * * *'] }, { lastScheduledTime: '2026-01-01T00:01:00Z' }), [], at('01:30')).run, undefined);
+  assert.equal(cronPlan(cw({ schedule: '* * * * *', suspend: true }), [], at('01:02')).run, undefined);
+  const forbid = cronPlan(cw({ schedule: '* * * * *', concurrencyPolicy: 'Forbid' }), [child('hello-1', 'Running')], at('01:02'));
+  assert.equal(forbid.run, undefined);
+  assert.match(forbid.skipped!, /Forbid/);
+  const replace = cronPlan(cw({ schedule: '* * * * *', concurrencyPolicy: 'Replace' }), [child('hello-1', 'Running')], at('01:02'));
+  assert.deepEqual([!!replace.run, replace.delete], [true, ['hello-1']]);
+  const late = cronPlan(cw({ schedule: '* * * * *', startingDeadlineSeconds: 5 }), [], at('01:10'));
+  assert.equal(late.run, undefined);
+  assert.match(late.skipped!, /missed the schedule/);
+  const hist = cronPlan(cw({ schedule: '0 0 1 1 *', successfulJobsHistoryLimit: 1, failedJobsHistoryLimit: 1 }), [child('a', 'Succeeded', '2026-01-01T00:00:01Z'), child('b', 'Succeeded', '2026-01-01T00:00:02Z'), child('c', 'Failed', '2026-01-01T00:00:03Z'), child('d', 'Error', '2026-01-01T00:00:04Z')], at('05:00'));
+  assert.deepEqual(hist.delete.sort(), ['a', 'c']);
+  assert.deepEqual([hist.status.succeeded, hist.status.failed], [2, 2]);
+  const stop = cronPlan(cw({ schedule: '* * * * *', stopStrategy: { expression: 'cronworkflow.succeeded >= 2' } }), [child('a', 'Succeeded', 'x'), child('b', 'Succeeded', 'y')], at('01:02'));
+  assert.equal(stop.status.phase, 'Stopped');
+  const wf = workflowFor(cw({ schedule: '* * * * *', workflowMetadata: { labels: { a: 'b' } } }), at('01:00'));
+  assert.equal(wf.metadata!.name, `hello-${Date.parse('2026-01-01T00:01:00Z') / 1000}`);
+  assert.equal(wf.metadata!.annotations!['workflows.argoproj.io/scheduled-time'], '2026-01-01T00:01:00Z');
+  assert.deepEqual(wf.metadata!.labels, { a: 'b', 'workflows.argoproj.io/cron-workflow': 'hello' });
+  assert.equal((wf.metadata!.ownerReferences as { kind: string }[])[0]!.kind, 'CronWorkflow');
+});
+
+test('flags: upstream names, --help, unknown flags are usage errors', () => {
+  const f = parseFlags(['--namespaced', '--configmap', 'cm', '--executor-image=flotilla/flotilla', '--managed-namespace', 'ns1', '--workflow-workers', '4'], {});
+  assert.deepEqual([f.namespaced, f.configmap, f.executorImage, f.managedNamespace, f.workflowWorkers, f.leaderElect], [true, 'cm', 'flotilla/flotilla', 'ns1', 4, true]);
+  assert.equal(parseFlags(['--help'], {}).help, true);
+  assert.equal(parseFlags([], { LEADER_ELECTION_DISABLE: 'true' }).leaderElect, false);
+  assert.throws(() => parseFlags(['--nope'], {}), UsageError);
+});
+
+test('memoize: key and cache from the template, fresh entries hit, stale or garbage miss', async () => {
+  const { memoOf, lookup, entry, cacheKey } = await import('./memoize.js');
+  const memo = memoOf({ name: 't', memoize: { key: 'cache-key', maxAge: '10s', cache: { configMap: { name: 'cache-config' } } }, container: { image: 'busybox' } })!;
+  assert.deepEqual(memo, { key: 'cache-key', cacheName: 'cache-config', maxAgeSeconds: 10 });
+  const t0 = new Date('2026-01-01T00:00:00Z');
+  const data = { 'cache-key': entry('wf-1', { parameters: [{ name: 'hello', value: 'world' }] }, t0) };
+  assert.deepEqual(lookup(memo, data, new Date(t0.getTime() + 5_000))?.outputs, { parameters: [{ name: 'hello', value: 'world' }] });
+  assert.equal(lookup(memo, data, new Date(t0.getTime() + 11_000)), undefined, 'older than maxAge');
+  assert.equal(lookup(memo, { 'cache-key': '{nope' }, t0), undefined);
+  assert.equal(lookup(memo, undefined, t0), undefined);
+  assert.equal(memoOf({ name: 't', container: { image: 'x' } }), undefined);
+  assert.match(cacheKey('a key/with spaces'), /^k-[-_a-zA-Z0-9]+$/);
+});
+
+test('synchronization: semaphore limits from a ConfigMap, mutexes, holders from status, errors that keep it Pending', async () => {
+  const { workflowLocks, blockedBy, heldLocks, holdingStatus } = await import('./sync.js');
+  const cms: Record<string, { data?: Record<string, string> }> = { 'argo/my-config': { data: { workflow: '2', bad: 'x' } } };
+  const get = (ns: string, n: string) => cms[`${ns}/${n}`];
+  const { locks } = workflowLocks({ semaphores: [{ configMapKeyRef: { name: 'my-config', key: 'workflow' } }], mutex: { name: 'test' } }, 'argo', get);
+  assert.deepEqual(locks, [{ name: 'argo/ConfigMap/my-config/workflow', limit: 2, kind: 'semaphore' }, { name: 'argo/Mutex/test', limit: 1, kind: 'mutex' }]);
+  assert.match(workflowLocks({ semaphore: { configMapKeyRef: { name: 'nope', key: 'k' } } }, 'argo', get).error!, /configmap argo\/nope not found/);
+  assert.match(workflowLocks({ semaphore: { configMapKeyRef: { name: 'my-config', key: 'bad' } } }, 'argo', get).error!, /is not a number/);
+  const holders: Record<string, Set<string>> = { 'argo/ConfigMap/my-config/workflow': new Set(['argo/a']), 'argo/Mutex/test': new Set(['argo/b']) };
+  assert.equal(blockedBy(locks, (l) => holders[l] ?? new Set(), 'argo/c')?.lock.name, 'argo/Mutex/test');
+  assert.equal(blockedBy(locks, (l) => holders[l] ?? new Set(), 'argo/b'), undefined, 'its own hold does not block it');
+  const st = holdingStatus(locks, 'c');
+  assert.deepEqual(heldLocks({ synchronization: st }), ['argo/ConfigMap/my-config/workflow', 'argo/Mutex/test']);
+});
+
+test('retentionPolicy: the oldest finished workflows beyond each limit', () => {
+  const w = (name: string, phase: string, finishedAt: string) => ({ metadata: { name }, status: { phase, finishedAt } });
+  const all = [w('s1', 'Succeeded', '2026-01-01T00:00:01Z'), w('s2', 'Succeeded', '2026-01-01T00:00:02Z'), w('s3', 'Succeeded', '2026-01-01T00:00:03Z'), w('f1', 'Failed', '2026-01-01T00:00:01Z'), w('f2', 'Failed', '2026-01-01T00:00:02Z'), w('r', 'Running', ''), w('e1', 'Error', 'x')];
+  assert.deepEqual(retentionVictims(all, { completed: 2, failed: 1, errored: 3 }), ['s1', 'f1']);
+  assert.deepEqual(retentionVictims(all, undefined), []);
+  assert.deepEqual(retentionVictims(all, { completed: 0 }), ['s3', 's2', 's1']);
+});

@@ -1,0 +1,99 @@
+/**
+ * Where an artifact lives (pure): its own location fields, or — for key-only artifacts and output
+ * artifacts without a location — the artifact repository's, with upstream's default key
+ * `{{workflow.name}}/{{pod.name}}/<name>.tgz` (keyFormat and keyPrefix honoured).
+ */
+import { basename } from 'node:path';
+import type { Artifact, ArtifactRepository, S3Artifact } from './types.js';
+
+export const DEFAULT_KEY_FORMAT = '{{workflow.name}}/{{pod.name}}';
+
+export interface KeyVars {
+  workflowName: string;
+  workflowUID?: string;
+  namespace: string;
+  podName: string;
+  now?: Date;
+}
+
+export type Location =
+  | { kind: 's3'; s3: S3Artifact & { bucket: string; key: string } }
+  | { kind: 'http'; http: NonNullable<Artifact['http']> }
+  | { kind: 'git'; git: NonNullable<Artifact['git']> }
+  | { kind: 'raw'; data: string };
+
+/** Substitutes the variables a keyFormat may use. */
+export function renderKey(format: string, v: KeyVars): string {
+  const now = v.now ?? new Date();
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const vars: Record<string, string> = {
+    'workflow.name': v.workflowName,
+    'workflow.namespace': v.namespace,
+    'workflow.uid': v.workflowUID ?? '',
+    'pod.name': v.podName,
+    'workflow.creationTimestamp.Y': String(now.getUTCFullYear()),
+    'workflow.creationTimestamp.m': pad(now.getUTCMonth() + 1),
+    'workflow.creationTimestamp.d': pad(now.getUTCDate()),
+    'workflow.creationTimestamp.H': pad(now.getUTCHours()),
+    'workflow.creationTimestamp.M': pad(now.getUTCMinutes()),
+    'workflow.creationTimestamp.S': pad(now.getUTCSeconds()),
+  };
+  return format.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (m, k: string) => vars[k] ?? m);
+}
+
+/** The archive strategy: `none` keeps files as they are, anything else is tar+gzip. */
+export const isArchiveNone = (a: Artifact) => !!a.archive?.none;
+
+/** The file name an output artifact is stored under: `<name>.tgz`, or the path's base name with archive none. */
+export const storedName = (a: Artifact) => (isArchiveNone(a) ? basename(a.path ?? a.name) : `${a.name}.tgz`);
+
+const S3_LOCATION_FIELDS = ['endpoint', 'bucket', 'region', 'insecure', 'accessKeySecret', 'secretKeySecret', 'sessionTokenSecret', 'useSDKCreds'] as const;
+
+/** An S3 location: the artifact's fields over the repository's. */
+function mergeS3(art: S3Artifact | undefined, repo: ArtifactRepository | undefined): S3Artifact {
+  const r = repo?.s3 ?? {};
+  const m: S3Artifact = { ...(art ?? {}) };
+  for (const f of S3_LOCATION_FIELDS) if (m[f] === undefined && r[f] !== undefined) (m as Record<string, unknown>)[f] = r[f];
+  return m;
+}
+
+/** Whether an artifact names a location of its own (s3/http/git/raw…). */
+export function hasLocation(a: Artifact): boolean {
+  return !!(a.s3 || a.http || a.git || a.raw || a.gcs || a.azure || a.oss || a.hdfs || a.artifactory);
+}
+
+/** The location of an input artifact (key-only resolved against the repository). */
+export function inputLocation(a: Artifact, repo: ArtifactRepository | undefined): Location {
+  if (a.raw) return { kind: 'raw', data: a.raw.data ?? '' };
+  if (a.http) return { kind: 'http', http: a.http };
+  if (a.git) return { kind: 'git', git: a.git };
+  if (a.s3) {
+    const s3 = mergeS3(a.s3, repo);
+    if (!s3.bucket) throw new Error(`artifact ${a.name}: s3 has no bucket and the artifact repository gives none`);
+    if (!s3.key) throw new Error(`artifact ${a.name}: s3 has no key`);
+    if (a.subPath) s3.key = `${s3.key.replace(/\/+$/, '')}/${a.subPath.replace(/^\/+/, '')}`;
+    return { kind: 's3', s3: s3 as S3Artifact & { bucket: string; key: string } };
+  }
+  for (const k of ['gcs', 'azure', 'oss', 'hdfs', 'artifactory']) if (a[k]) throw new Error(`artifact ${a.name}: ${k} artifacts are not supported here (S3, HTTP, Git and raw are)`);
+  throw new Error(`artifact ${a.name} has no location (from, s3, http, git, raw…)`);
+}
+
+/**
+ * Where an output artifact goes: its own s3 fields (a key given, or a key under the repository's
+ * key), else the repository's S3 with the default key. Returns the location and the artifact as
+ * recorded in the task result (key-only when it came from the repository, as upstream records it).
+ */
+export function outputLocation(a: Artifact, repo: ArtifactRepository | undefined, v: KeyVars): { loc: Location; recorded: Artifact } {
+  if (a.http || a.git || a.raw) throw new Error(`artifact ${a.name}: output artifacts go to S3 (http, git and raw are inputs only)`);
+  for (const k of ['gcs', 'azure', 'oss', 'hdfs', 'artifactory']) if (a[k]) throw new Error(`artifact ${a.name}: ${k} artifacts are not supported here (S3 is)`);
+  const own = a.s3;
+  if (!own && !repo?.s3) throw new Error(`artifact ${a.name}: no artifact repository is configured (configmap artifactRepository or artifact-repositories) and the artifact has no s3 location`);
+  const prefix = repo?.s3?.keyPrefix ? `${repo.s3.keyPrefix.replace(/\/+$/, '')}/` : '';
+  const dir = own?.key === undefined ? prefix + renderKey(repo?.s3?.keyFormat || DEFAULT_KEY_FORMAT, v) : '';
+  const key = own?.key !== undefined ? renderKey(own.key, v) : `${dir.replace(/\/+$/, '')}/${storedName(a)}`;
+  const s3 = { ...mergeS3(own, repo), key };
+  if (!s3.bucket) throw new Error(`artifact ${a.name}: s3 has no bucket and the artifact repository gives none`);
+  const { from: _from, fromExpression: _fe, ...rest } = a;
+  const recorded: Artifact = { ...rest, s3: own ? { ...own, key } : { key } };
+  return { loc: { kind: 's3', s3: s3 as S3Artifact & { bucket: string; key: string } }, recorded };
+}

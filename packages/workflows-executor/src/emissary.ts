@@ -1,0 +1,173 @@
+/**
+ * `argoexec emissary -- COMMAND ARGS…`: main's process. Places the inputs init loaded, runs the
+ * command (PATH lookup as the container's; an image's built-in program names resolved as the node
+ * agent resolves them), copies its stdout/stderr to its own and tees them to
+ * /var/run/argo/ctr/<container>/{stdout,stderr}, forwards signals (and the ones `wait` asks for
+ * through the `signal` file), then leaves the outputs for `wait` and writes `exitcode` last.
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { constants as osc } from 'node:os';
+import { mainContainers, type ExecutorEnv } from './env.js';
+import { STAGING_SCRIPT, exitCodeFile, inputArtifactFile, local, outputArtifactFile, outputParamFile, signalFile, stagedScript, stderrFile, stdoutFile } from './paths.js';
+import { move } from './artifacts/move.js';
+import type { Artifact } from './artifacts/types.js';
+import { outputArtifacts } from './outputs.js';
+import { writeAtomic } from './fsutil.js';
+import { log, logError } from './log.js';
+
+/** The image of the container this emissary runs in (from the template). */
+export function containerImage(env: Pick<ExecutorEnv, 'template' | 'containerName'>): string | undefined {
+  const t = env.template;
+  const cs = t.containerSet?.containers?.find((c) => c.name === env.containerName);
+  return cs?.image ?? t.container?.image ?? t.script?.image;
+}
+
+export { resolveImageCommand } from './image-commands.js';
+
+/** The command after `--` (pure). */
+export function commandOf(args: string[]): string[] {
+  const i = args.indexOf('--');
+  return i >= 0 ? args.slice(i + 1) : args;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Places input artifacts init left in the shared volume at their paths (unless a volume already holds them). */
+function placeInputs(env: ExecutorEnv): void {
+  for (const a of (env.template.inputs?.artifacts ?? []) as Artifact[]) {
+    if (!a.path) continue;
+    const staged = local(inputArtifactFile(a.name));
+    if (!existsSync(staged)) continue;
+    try {
+      move(staged, a.path);
+    } catch (e) {
+      throw new Error(`cannot place input artifact ${a.name} at ${a.path}: ${(e as Error).message} (mount a volume there)`);
+    }
+  }
+}
+
+/** Copies output parameters and archives output artifacts into the shared volume for `wait`. */
+export async function stageOutputs(env: ExecutorEnv): Promise<void> {
+  for (const p of env.template.outputs?.parameters ?? []) {
+    const path = p.valueFrom?.path;
+    if (!path) continue;
+    try {
+      if (existsSync(path) && statSync(path).isFile()) writeAtomic(local(outputParamFile(p.name)), readFileSync(path));
+    } catch (e) {
+      logError(`output parameter ${p.name}: ${(e as Error).message}`);
+    }
+  }
+  for (const a of outputArtifacts(env.template)) {
+    const dest = local(outputArtifactFile(a.name));
+    try {
+      if (!existsSync(a.path!)) continue;
+      await (await import('./artifacts/archive.js')).archive(a.path!, dest, a);
+    } catch (e) {
+      writeFileSync(`${dest}.error`, `failed to archive ${a.path}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** Waits for the containerSet containers this one depends on; false when one of them failed. */
+async function waitDependencies(env: ExecutorEnv): Promise<boolean> {
+  const c = env.template.containerSet?.containers?.find((x) => x.name === env.containerName);
+  for (const dep of c?.dependencies ?? []) {
+    const f = local(exitCodeFile(dep));
+    while (!existsSync(f)) await sleep(200);
+    if (readFileSync(f, 'utf8').trim() !== '0') {
+      logError(`dependency ${dep} failed: not running ${env.containerName}`);
+      return false;
+    }
+  }
+  return true;
+}
+
+const end = (s: WriteStream) => new Promise<void>((r) => s.end(r));
+
+export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<number> {
+  const name = env.containerName;
+  const isMain = name === 'main';
+  mkdirSync(local(`/var/run/argo/ctr/${name}`), { recursive: true });
+  const finish = (code: number) => {
+    writeAtomic(local(exitCodeFile(name)), String(code));
+    return code;
+  };
+  let argv = commandOf(args);
+  if (!argv.length) {
+    logError('emissary: no command given (argoexec emissary -- COMMAND ARGS…)');
+    return finish(1);
+  }
+  try {
+    if (isMain) placeInputs(env);
+    // the script: /argo/staging/script when the pod mounts that directory, else init's copy in /var/run/argo
+    if (argv.includes(STAGING_SCRIPT) && !existsSync(STAGING_SCRIPT)) {
+      const staged = local(stagedScript);
+      if (!existsSync(staged) && env.template.script?.source !== undefined) writeAtomic(staged, env.template.script.source, 0o755);
+      argv = argv.map((a) => (a === STAGING_SCRIPT ? staged : a));
+    }
+  } catch (e) {
+    logError((e as Error).message);
+    return finish(1);
+  }
+  if (!(await waitDependencies(env))) return finish(1);
+  const image = containerImage(env);
+  if (image) argv = (await import('./image-commands.js')).resolveImageCommand(argv, image);
+
+  const out = createWriteStream(local(stdoutFile(name)));
+  const err = createWriteStream(local(stderrFile(name)));
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['inherit', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (d: Buffer) => {
+    process.stdout.write(d);
+    out.write(d);
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    process.stderr.write(d);
+    err.write(d);
+  });
+  const forward = (sig: NodeJS.Signals) => () => {
+    try {
+      child.kill(sig);
+    } catch {
+      /* gone */
+    }
+  };
+  const sigs: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+  const handlers = sigs.map((s) => [s, forward(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+  // `wait` asks for a signal (deadline, stop) through a file in the shared volume
+  const sigFile = local(signalFile(name));
+  let stoppedByWait = false;
+  const poll = setInterval(() => {
+    if (!existsSync(sigFile)) return;
+    const n = Number(readFileSync(sigFile, 'utf8').trim());
+    rmSync(sigFile, { force: true });
+    if (Number.isInteger(n) && n > 0) {
+      log(`signal ${n} requested by wait`);
+      stoppedByWait = true;
+      try {
+        child.kill(n);
+      } catch {
+        /* gone */
+      }
+    }
+  }, 500);
+  const code = await new Promise<number>((resolve) => {
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      const msg = e.code === 'ENOENT' ? `exec: "${argv[0]}": executable file not found in $PATH` : e.code === 'EACCES' ? `exec: "${argv[0]}": permission denied` : e.message;
+      process.stderr.write(`${msg}\n`);
+      err.write(`${msg}\n`);
+      resolve(e.code === 'ENOENT' || e.code === 'EACCES' ? 127 : 1);
+    });
+    child.on('close', (c, s) => resolve(c ?? 128 + ((s && osc.signals[s]) || 0)));
+  });
+  clearInterval(poll);
+  await Promise.all([end(out), end(err)]);
+  if (isMain) await stageOutputs(env);
+  // a sidecar stopped by wait once main was done ends cleanly (upstream ignores sidecars' codes; the pod completes)
+  if (stoppedByWait && !mainContainers(env.template).includes(name) && code !== 0) {
+    log(`sidecar ${name} stopped (exit code ${code})`);
+    return finish(0);
+  }
+  return finish(code);
+}

@@ -1,0 +1,7 @@
+/** The executor's log lines (stderr, so the container log shows them beside the program's). */
+export function log(msg: string): void {
+  process.stderr.write(`time="${new Date().toISOString()}" level=info msg=${JSON.stringify(msg)}\n`);
+}
+export function logError(msg: string): void {
+  process.stderr.write(`time="${new Date().toISOString()}" level=error msg=${JSON.stringify(msg)}\n`);
+}
