@@ -1,0 +1,184 @@
+/**
+ * The command line without a cluster: help, version, lint of files and directories, submit's refusal of
+ * invalid workflows (before any request), --dry-run, and the pure helpers behind submit/resubmit.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from './cli.js';
+import { io } from './cmd/io.js';
+import { nodeSelector, parsePairs } from './backend.js';
+import { applySubmitOpts, resubmitted, setNodes, workflowFrom } from './kube.js';
+import { parameterFileArgs } from './commands/submit.js';
+import { nextRun } from './commands/resources.js';
+
+let dir: string;
+const saved = { ...io };
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  io.out = (s: string) => void (out += s);
+  io.err = (s: string) => void (err += s);
+  try {
+    const code = await main(argv);
+    return { code, out, err };
+  } finally {
+    Object.assign(io, saved);
+  }
+}
+
+const HELLO = `apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: hello-world-
+spec:
+  entrypoint: hello-world
+  arguments:
+    parameters: [{name: message, value: hi}]
+  templates:
+  - name: hello-world
+    container:
+      image: busybox
+      command: [echo]
+      args: ["{{workflow.parameters.message}}"]
+`;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'argo-cli-'));
+  // a kubeconfig whose server answers nothing: these commands must not need it
+  writeFileSync(join(dir, 'kubeconfig'), `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: abc}}]
+contexts: [{name: x, context: {cluster: c, user: u, namespace: team-a}}]
+current-context: x
+`);
+  process.env.KUBECONFIG = join(dir, 'kubeconfig');
+  delete process.env.ARGO_SERVER;
+  writeFileSync(join(dir, 'hello.yaml'), HELLO);
+  writeFileSync(join(dir, 'bad.yaml'), HELLO.replace('entrypoint: hello-world', 'entrypoint: nope'));
+  mkdirSync(join(dir, 'dir'));
+  writeFileSync(join(dir, 'dir', 'a.yaml'), HELLO);
+  writeFileSync(join(dir, 'dir', 'b.yaml'), HELLO.replace('- name: hello-world\n', '- name: hello-world\n    steps: [[{name: x, template: missing}]]\n'));
+  writeFileSync(join(dir, 'params.yaml'), 'message: from-file\ncount: 3\n');
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('argo (no cluster needed)', () => {
+  it('help lists the commands; an unknown command fails', async () => {
+    const h = await run('--help');
+    assert.equal(h.code, 0);
+    for (const c of ['submit', 'list', 'get', 'logs', 'watch', 'wait', 'delete', 'retry', 'resubmit', 'suspend', 'resume', 'stop', 'terminate', 'lint', 'template', 'cluster-template', 'cron', 'archive', 'auth', 'server', 'version']) assert.match(h.out, new RegExp(`\\n  ${c} +\\S`), c);
+    const bad = await run('frobnicate');
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /unknown command "frobnicate" for "argo"/);
+  });
+
+  it('argo version', async () => {
+    const v = await run('version');
+    assert.equal(v.code, 0);
+    assert.match(v.out, /^argo: v3\.\d+\.\d+\+flotilla\n  BuildDate: /);
+    assert.equal((await run('version', '--short')).out.split('\n').length, 2);
+  });
+
+  it('argo lint: a good file; a directory with one bad file (exit 1, the file and the template named)', async () => {
+    const good = await run('lint', join(dir, 'hello.yaml'));
+    assert.equal(good.code, 0, good.err);
+    assert.equal(good.out, '✔ no linting errors found!\n');
+    const d = await run('lint', join(dir, 'dir'));
+    assert.equal(d.code, 1);
+    assert.equal(d.out, `${join(dir, 'dir', 'b.yaml')}:\n   ✖ in "hello-world-" (Workflow): templates.hello-world: template must specify exactly one of container, script, resource, suspend, steps, dag, data, http, containerSet, plugin (found container, steps)\n   ✖ in "hello-world-" (Workflow): templates.hello-world.steps[0].x.template: template 'missing' not found\n\n✖ 2 linting errors found!\n`);
+    const simple = await run('lint', '-o', 'simple', join(dir, 'bad.yaml'));
+    assert.equal(simple.code, 1);
+    assert.equal(simple.out, `${join(dir, 'bad.yaml')}: in "hello-world-" (Workflow): spec.entrypoint: template 'nope' not found\n`);
+  });
+
+  it('argo submit refuses an invalid workflow before any request, with the field named', async () => {
+    const r = await run('submit', join(dir, 'bad.yaml'));
+    assert.equal(r.code, 1);
+    assert.match(r.err, /level=fatal msg="Failed to submit workflow: spec\.entrypoint: template 'nope' not found"/);
+    const missing = await run('submit', join(dir, 'nothere.yaml'));
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /open \S+nothere\.yaml: no such file or directory/);
+  });
+
+  it('argo submit --dry-run -o yaml: the flags applied, the namespace from the kubeconfig context', async () => {
+    const r = await run('submit', '--dry-run', '-o', 'json', join(dir, 'hello.yaml'), '-f', join(dir, 'params.yaml'), '-p', 'extra=1', '--serviceaccount', 'sa1', '--entrypoint', 'hello-world', '-l', 'a=b,c=d', '--generate-name', 'hw-');
+    assert.equal(r.code, 0, r.err);
+    const wf = JSON.parse(r.out);
+    assert.equal(wf.metadata.namespace, 'team-a');
+    assert.equal(wf.metadata.generateName, 'hw-');
+    assert.deepEqual(wf.metadata.labels, { a: 'b', c: 'd' });
+    assert.equal(wf.spec.serviceAccountName, 'sa1');
+    assert.deepEqual(wf.spec.arguments.parameters, [{ name: 'message', value: 'from-file' }, { name: 'count', value: '3' }, { name: 'extra', value: '1' }]);
+  });
+
+  it('the Kubernetes API unreachable: a fatal message naming the server, exit 1', async () => {
+    const r = await run('list', '-n', 'argo');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /level=fatal msg=.*127\.0\.0\.1:1/);
+  });
+});
+
+describe('submit helpers', () => {
+  it('parameters: pairs, files, overrides', () => {
+    assert.deepEqual(parsePairs(['a=1', 'b=x=y']), { a: '1', b: 'x=y' });
+    assert.throws(() => parsePairs(['novalue']), /Expected parameter of the form: NAME=VALUE\. Received: novalue/);
+    assert.deepEqual(parameterFileArgs('a: 1\nb: [1, 2]\nc: text\n', 'f'), ['a=1', 'b=[1,2]', 'c=text']);
+    const wf: any = { metadata: { name: 'x' }, spec: { arguments: { parameters: [{ name: 'a', valueFrom: { configMapKeyRef: { name: 'c', key: 'k' } } }] } } };
+    applySubmitOpts(wf, { parameters: ['a=2'], generateName: 'y-', priority: 5 });
+    assert.deepEqual(wf, { metadata: { generateName: 'y-' }, spec: { priority: 5, arguments: { parameters: [{ name: 'a', value: '2' }] } } });
+  });
+
+  it('--from workflowtemplate / clusterworkflowtemplate / cronwf', () => {
+    assert.deepEqual(workflowFrom('workflowtemplates', { metadata: { name: 't' } }, { parameters: ['p=1'] }), {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Workflow',
+      metadata: { generateName: 't-', labels: { 'workflows.argoproj.io/workflow-template': 't' } },
+      spec: { workflowTemplateRef: { name: 't' }, arguments: { parameters: [{ name: 'p', value: '1' }] } },
+    });
+    assert.deepEqual(workflowFrom('clusterworkflowtemplates', { metadata: { name: 'c' } }, {}).spec, { workflowTemplateRef: { name: 'c', clusterScope: true } });
+    const cron = workflowFrom('cronworkflows', { metadata: { name: 'cw' }, spec: { schedule: '* * * * *', workflowSpec: { entrypoint: 'main' } } }, {});
+    assert.deepEqual(cron.metadata, { generateName: 'cw-', labels: { 'workflows.argoproj.io/cron-workflow': 'cw' } });
+    assert.deepEqual(cron.spec, { entrypoint: 'main' });
+  });
+
+  it('resubmit: same spec, new name, labels cleaned; --memoized keeps succeeded pods only of a failed workflow', () => {
+    const wf: any = { metadata: { name: 'w-abc', generateName: 'w-', labels: { 'workflows.argoproj.io/completed': 'true', team: 'x' } }, spec: { entrypoint: 'm', shutdown: 'Stop' }, status: { phase: 'Failed', nodes: { a: { type: 'Pod', phase: 'Succeeded' }, b: { type: 'Pod', phase: 'Failed' } } } };
+    const r = resubmitted(wf, { memoized: true });
+    assert.deepEqual(r.metadata.labels, { team: 'x', 'workflows.argoproj.io/resubmitted-from-workflow': 'w-abc' });
+    assert.equal(r.metadata.generateName, 'w-');
+    assert.deepEqual(r.spec, { entrypoint: 'm' });
+    assert.deepEqual(Object.keys(r.status.nodes), ['a']);
+  });
+
+  it('node field selectors', () => {
+    const sel = nodeSelector('displayName=a,phase!=Succeeded,inputs.parameters.p.value=v')!;
+    assert.equal(sel({ displayName: 'a', phase: 'Failed', inputs: { parameters: [{ name: 'p', value: 'v' }] } }), true);
+    assert.equal(sel({ displayName: 'a', phase: 'Succeeded', inputs: { parameters: [{ name: 'p', value: 'v' }] } }), false);
+  });
+});
+
+describe('cron', () => {
+  it('the next run of the earliest schedule, in the schedule\'s time zone; none when suspended', async () => {
+    const now = new Date('2026-12-05T10:00:00Z');
+    assert.equal((await nextRun({ spec: { schedule: '0 3 * * *' } }, now))?.toISOString(), '2026-12-06T03:00:00.000Z');
+    assert.equal((await nextRun({ spec: { schedules: ['0 3 * * *', '30 10 * * *'] } }, now))?.toISOString(), '2026-12-05T10:30:00.000Z');
+    assert.equal((await nextRun({ spec: { schedule: '0 3 * * *', timezone: 'America/New_York' } }, now))?.toISOString(), '2026-12-06T08:00:00.000Z');
+    assert.equal(await nextRun({ spec: { schedule: '0 3 * * *', suspend: true } }, now), undefined);
+  });
+});
+
+describe('argo node set', () => {
+  const wf: any = { metadata: { name: 'w' }, spec: {}, status: { nodes: { s: { id: 's', displayName: 'approve', type: 'Suspend', phase: 'Running' }, p: { id: 'p', displayName: 'work', type: 'Pod', phase: 'Running' } } } };
+  it('sets the selected nodes only; output parameters only on suspend nodes', () => {
+    const out = setNodes(wf, nodeSelector('displayName=approve'), { phase: 'Succeeded', message: 'ok', outputParameters: { answer: 'yes' } });
+    assert.deepEqual({ ...out.status!.nodes!.s, finishedAt: 'x' }, { id: 's', displayName: 'approve', type: 'Suspend', phase: 'Succeeded', message: 'ok', finishedAt: 'x', outputs: { parameters: [{ name: 'answer', value: 'yes' }] } });
+    assert.equal(out.status!.nodes!.p.phase, 'Running');
+    assert.equal(wf.status.nodes.s.phase, 'Running', 'the input is not changed');
+    assert.throws(() => setNodes(wf, nodeSelector('displayName=work'), { outputParameters: { a: 'b' } }), /not a suspend node/);
+    assert.throws(() => setNodes(wf, nodeSelector('displayName=nobody'), { phase: 'Failed' }), /no node of workflow w matches/);
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * Go's text/tabwriter (the elastic tabstops algorithm), for the padchar ' ' case the argo CLI uses:
+ * cells are tab-terminated, the text after a line's last tab is not part of any column, and a
+ * column's width is computed over each block of consecutive lines that have that column.
+ */
+
+export interface TabwriterOptions {
+  minwidth?: number;
+  tabwidth?: number;
+  padding?: number;
+  alignRight?: boolean;
+  discardEmptyColumns?: boolean;
+  /** the padding character (' '; a tab is not supported) */
+  padchar?: string;
+  /** Go's tabwriter.Debug: a '|' between columns */
+  debug?: boolean;
+}
+
+interface Cell {
+  text: string;
+  width: number;
+}
+
+// the width in code points (Go counts runes); only text with surrogate pairs needs the slow count
+const width = (s: string) => (/[\uD800-\uDBFF]/.test(s) ? [...s].length : s.length);
+
+/** Formats text the way `tabwriter.NewWriter(w, minwidth, tabwidth, padding, ' ', flags)` + Flush would. */
+export function tabwrite(text: string, o: TabwriterOptions = {}): string {
+  const minwidth = o.minwidth ?? 0;
+  const padding = o.padding ?? 2;
+  const rawLines = text.split('\n');
+  // a trailing newline ends the last line rather than starting an empty one
+  const endsWithNewline = rawLines.length > 1 && rawLines[rawLines.length - 1] === '';
+  if (endsWithNewline) rawLines.pop();
+  const split = rawLines.map((l) => l.split('\t'));
+  if (!o.debug && split.length && split.every((l) => l.length === split[0].length)) {
+    const out = uniform(split, o, minwidth, padding);
+    return out.join('\n') + (endsWithNewline ? '\n' : '');
+  }
+  const lines: Cell[][] = split.map((l) => l.map((t) => ({ text: t, width: width(t) })));
+  const widths: number[] = [];
+  const out: string[] = [];
+
+  const writeLines = (line0: number, line1: number) => {
+    for (let i = line0; i < line1; i++) {
+      const line = lines[i];
+      let s = '';
+      for (let j = 0; j < line.length; j++) {
+        const c = line[j];
+        if (j > 0 && o.debug) s += '|';
+        if (j < widths.length && j < line.length - 1) {
+          const pad = (o.padchar ?? ' ').repeat(Math.max(0, widths[j] - c.width));
+          s += o.alignRight ? pad + c.text : c.text + pad;
+        } else {
+          s += c.text;
+        }
+      }
+      out.push(s);
+    }
+  };
+
+  const format = (line0: number, line1: number) => {
+    const column = widths.length;
+    for (let t = line0; t < line1; t++) {
+      if (column >= lines[t].length - 1) continue;
+      writeLines(line0, t);
+      line0 = t;
+      let w = minwidth;
+      let discardable = true;
+      for (; t < line1; t++) {
+        const line = lines[t];
+        if (column >= line.length - 1) break;
+        const c = line[column];
+        if (c.width + padding > w) w = c.width + padding;
+        if (c.width > 0) discardable = false;
+      }
+      if (discardable && o.discardEmptyColumns) w = 0;
+      widths.push(w);
+      format(line0, t);
+      widths.pop();
+      line0 = t;
+    }
+    writeLines(line0, line1);
+  };
+  format(0, lines.length);
+  return out.join('\n') + (endsWithNewline || out.length === 0 ? (out.length ? '\n' : '') : '');
+}
+
+/**
+ * Every line has the same number of cells (a table): each column is one block over all lines, so its
+ * width is the widest cell's plus padding — the same result as the general algorithm, in one pass.
+ */
+function uniform(lines: string[][], o: TabwriterOptions, minwidth: number, padding: number): string[] {
+  const n = lines[0].length;
+  const widths: number[] = [];
+  for (let j = 0; j < n - 1; j++) {
+    let w = minwidth;
+    let discardable = true;
+    for (const l of lines) {
+      const cw = width(l[j]);
+      if (cw + padding > w) w = cw + padding;
+      if (cw > 0) discardable = false;
+    }
+    widths.push(discardable && o.discardEmptyColumns ? 0 : w);
+  }
+  const padchar = o.padchar ?? ' ';
+  const out: string[] = new Array(lines.length);
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    let s = '';
+    for (let j = 0; j < n - 1; j++) {
+      const pad = padchar.repeat(Math.max(0, widths[j] - width(l[j])));
+      s += o.alignRight ? pad + l[j] : l[j] + pad;
+    }
+    out[i] = s + l[n - 1];
+  }
+  return out;
+}
+
+/** Collects lines of tab-separated cells and renders them aligned (minwidth 0, tabwidth 0, padding 2). */
+export class TabWriter {
+  private buf = '';
+  constructor(private readonly o: TabwriterOptions = { padding: 2 }) {}
+  write(s: string): this {
+    this.buf += s;
+    return this;
+  }
+  row(...cells: unknown[]): this {
+    this.buf += cells.map((c) => (c === undefined || c === null ? '' : String(c))).join('\t') + '\n';
+    return this;
+  }
+  /** the aligned text so far (and resets the buffer, like Flush) */
+  flush(): string {
+    const s = tabwrite(this.buf, this.o);
+    this.buf = '';
+    return s;
+  }
+}

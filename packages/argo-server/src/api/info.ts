@@ -1,0 +1,92 @@
+/** InfoService (info, version, userinfo) and EventService (`POST /api/v1/events/{ns}/{discriminator}`: WorkflowEventBindings). */
+import { evaluateArgo } from '@flotilla/expr';
+import type { Router } from '../http.js';
+import { ApiErr, Code, fromKube } from '../http.js';
+import type { Caller, Ctx } from '../context.js';
+import { AR, LABEL, VERSION } from '../resources.js';
+import { kcall } from './common.js';
+import { createWorkflow } from './workflows.js';
+import { applySubmitOpts, workflowFrom } from '../submit.js';
+
+export function registerInfo(router: Router<Caller>, ctx: Ctx): void {
+  router.add('GET', '/api/v1/info', async () => {
+    const c = ctx.config();
+    const out: Record<string, unknown> = { modals: { feedback: false, firstTimeUser: false, newVersion: false } };
+    if (ctx.opts.namespaced) out.managedNamespace = ctx.opts.managedNamespace ?? ctx.opts.namespace;
+    if (Array.isArray(c.links)) out.links = c.links;
+    if (Array.isArray(c.columns)) out.columns = c.columns;
+    if (c.navColor) out.navColor = c.navColor;
+    return out;
+  });
+  router.add('GET', '/api/v1/version', async () => ({
+    version: VERSION,
+    buildDate: '2026-01-01T00:00:00Z',
+    gitCommit: 'flotilla',
+    gitTag: VERSION,
+    gitTreeState: 'clean',
+    goVersion: `node${process.versions.node}`,
+    compiler: 'tsc',
+    platform: `${process.platform}/${process.arch}`,
+  }));
+  router.add('GET', '/api/v1/userinfo', async (r) => {
+    if (r.ctx.mode === 'server') return {};
+    // who the token is: the API server's SelfSubjectReview
+    const rev = await kcall(r.ctx.kube.request<any>('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } }));
+    const u = rev?.status?.userInfo ?? {};
+    const out: Record<string, unknown> = { subject: u.username, groups: u.groups };
+    const m = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(u.username ?? '');
+    if (m) {
+      out.serviceAccountNamespace = m[1];
+      out.serviceAccountName = m[2];
+    }
+    return out;
+  });
+
+  router.add('POST', '/api/v1/events/{namespace}/{discriminator}', async (r) => {
+    const ns = r.params.namespace!;
+    const metadata: Record<string, string[]> = {};
+    for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && k !== 'authorization' && k !== 'cookie') metadata[k.toLowerCase()] = Array.isArray(v) ? v : [v];
+    const env = { payload: r.body, metadata, discriminator: r.params.discriminator };
+    const bindings = (await kcall(r.ctx.kube.list<any>(AR.eventBindings, ns))).items;
+    for (const b of bindings) {
+      const sel = b.spec?.event?.selector;
+      if (!sel) continue;
+      let hit: unknown;
+      try {
+        hit = evaluateArgo(sel, env);
+      } catch (e) {
+        throw new ApiErr(Code.InvalidArgument, `failed to evaluate workflow template expression: WorkflowEventBinding ${b.metadata.name}: selector "${sel}": ${(e as Error).message}`);
+      }
+      if (hit !== true) continue;
+      const submit = b.spec?.submit;
+      const ref = submit?.workflowTemplateRef;
+      if (!ref?.name) throw new ApiErr(Code.InvalidArgument, `WorkflowEventBinding ${b.metadata.name}: spec.submit.workflowTemplateRef.name is required`);
+      const cluster = !!ref.clusterScope;
+      let tmpl;
+      try {
+        tmpl = await r.ctx.kube.get<any>(cluster ? AR.clusterWorkflowTemplates : AR.workflowTemplates, cluster ? undefined : ns, ref.name);
+      } catch (e) {
+        throw fromKube(e);
+      }
+      const params: string[] = [];
+      for (const p of submit.arguments?.parameters ?? []) {
+        let v: unknown = p.value;
+        if (p.valueFrom?.event) {
+          try {
+            v = evaluateArgo(p.valueFrom.event, env);
+          } catch (e) {
+            throw new ApiErr(Code.InvalidArgument, `WorkflowEventBinding ${b.metadata.name}: parameter ${p.name}: expression "${p.valueFrom.event}": ${(e as Error).message}`);
+          }
+        }
+        if (v === undefined) continue;
+        params.push(`${p.name}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+      }
+      const wf = applySubmitOpts(workflowFrom(cluster ? 'ClusterWorkflowTemplate' : 'WorkflowTemplate', tmpl, ns), { parameters: params });
+      wf.metadata.labels = { ...(wf.metadata.labels ?? {}), [LABEL.workflowEventBinding]: b.metadata.name };
+      if (submit.metadata?.labels) Object.assign(wf.metadata.labels, submit.metadata.labels);
+      if (submit.metadata?.annotations) wf.metadata.annotations = { ...(wf.metadata.annotations ?? {}), ...submit.metadata.annotations };
+      await createWorkflow(r.ctx.kube, ns, wf);
+    }
+    return {};
+  });
+}

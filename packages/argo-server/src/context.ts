@@ -1,0 +1,136 @@
+/** argo-server's options, shared state, and the per-request context the auth modes decide. */
+import { KubeClient } from '@flotilla/kube-runtime';
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from './log.js';
+import { ApiErr, Code } from './http.js';
+import type { Archive } from './archive/index.js';
+
+export type AuthMode = 'server' | 'client' | 'sso';
+
+export interface ServerOptions {
+  port: number;
+  address: string;
+  /** HTTPS (default); false: plain HTTP */
+  secure: boolean;
+  /** Secret (tls.crt / tls.key) in the server's namespace with the certificate; else self-signed in memory */
+  tlsCertificateSecretName?: string;
+  authModes: AuthMode[];
+  /** the namespace argo-server runs in (its ConfigMap, Secrets) */
+  namespace: string;
+  namespaced: boolean;
+  /** with --namespaced: the namespace served (default: the server's) */
+  managedNamespace?: string;
+  baseHref: string;
+  configMap: string;
+  instanceId?: string;
+  loglevel: 'debug' | 'info' | 'warn' | 'error';
+  logformat: 'json' | 'text';
+  /** archive completed workflows the controller has not archived (default true) */
+  archiveCompleted: boolean;
+  /** `Access-Control-Allow-Origin` on every answer (CORS), when set */
+  accessControlAllowOrigin?: string;
+  /** `X-Frame-Options` (default DENY; empty: none) */
+  xFrameOptions: string;
+  /** `Strict-Transport-Security` with --secure (default true) */
+  hsts: boolean;
+}
+
+export const DEFAULT_OPTIONS: ServerOptions = {
+  port: 2746,
+  address: '0.0.0.0',
+  secure: true,
+  authModes: ['client'],
+  namespace: 'argo',
+  namespaced: false,
+  baseHref: '/',
+  configMap: 'workflow-controller-configmap',
+  loglevel: 'info',
+  logformat: 'text',
+  archiveCompleted: true,
+  xFrameOptions: 'DENY',
+  hsts: true,
+};
+
+/** Who is calling and the Kubernetes client acting for them. */
+export interface Caller {
+  mode: AuthMode;
+  kube: KubeClient;
+  token?: string;
+}
+
+export interface Ctx {
+  opts: ServerOptions;
+  /** the server's own client (its service account) */
+  kube: KubeClient;
+  log: Logger;
+  archive?: Archive;
+  /** the workflow-controller-configmap's parsed fields argo-server uses (links, columns, navColor, …) */
+  config: () => Record<string, any>;
+}
+
+/** The namespace a list without one serves: the managed namespace in --namespaced mode, else all. */
+export function listNamespace(ctx: Ctx, ns: string | undefined): string | undefined {
+  if (ns) return ns;
+  return ctx.opts.namespaced ? (ctx.opts.managedNamespace ?? ctx.opts.namespace) : undefined;
+}
+
+const CACHE_MS = 5 * 60_000;
+
+/** Decides the auth mode of each request from its credentials, as upstream: none → server, `Bearer v2:…` → sso, `Bearer …` → client. */
+export class Authenticator {
+  private readonly clients = new Map<string, { client: KubeClient; at: number }>();
+  constructor(private readonly ctx: Ctx) {}
+
+  /** The credential of a request: `Authorization` header, else the `authorization` cookie (the UI's). */
+  static credential(req: IncomingMessage): string | undefined {
+    const h = req.headers.authorization;
+    if (h) return h.trim();
+    const cookie = req.headers.cookie ?? '';
+    const m = /(?:^|;\s*)authorization=([^;]*)/.exec(cookie);
+    return m ? decodeURIComponent(m[1]!).trim() : undefined;
+  }
+
+  caller(req: IncomingMessage): Caller {
+    const modes = this.ctx.opts.authModes;
+    const cred = Authenticator.credential(req);
+    if (!cred) {
+      if (modes.includes('server')) return { mode: 'server', kube: this.ctx.kube };
+      throw new ApiErr(Code.Unauthenticated, `token not valid for running mode: no Authorization header and auth mode "server" is not enabled (--auth-mode ${modes.join(',')}): send "Authorization: Bearer <Kubernetes token>"`);
+    }
+    const m = /^Bearer\s+(.+)$/i.exec(cred);
+    if (!m) throw new ApiErr(Code.Unauthenticated, 'token not valid: the Authorization header must be "Bearer <token>"');
+    const token = m[1]!.trim();
+    if (token.startsWith('v2:')) {
+      if (!modes.includes('sso')) throw new ApiErr(Code.Unauthenticated, 'token not valid for running mode: an SSO token (v2:) was sent and auth mode "sso" is not enabled');
+      throw new ApiErr(Code.Unauthenticated, 'SSO is not configured: this argo-server has no OIDC support yet (the sso auth mode is a seam); use --auth-mode client with a Kubernetes bearer token, or --auth-mode server');
+    }
+    if (!modes.includes('client')) {
+      // server-only: a token is ignored as upstream does when only server mode runs
+      if (modes.includes('server')) return { mode: 'server', kube: this.ctx.kube };
+      throw new ApiErr(Code.Unauthenticated, `token not valid for running mode: a bearer token needs auth mode "client" (--auth-mode ${modes.join(',')})`);
+    }
+    return { mode: 'client', kube: this.clientFor(token), token };
+  }
+
+  private clientFor(token: string): KubeClient {
+    const now = Date.now();
+    const hit = this.clients.get(token);
+    if (hit && now - hit.at < CACHE_MS) return hit.client;
+    if (hit) hit.client.close();
+    for (const [t, c] of this.clients) {
+      if (now - c.at >= CACHE_MS || this.clients.size > 200) {
+        c.client.close();
+        this.clients.delete(t);
+      }
+    }
+    const base = this.ctx.kube;
+    const client = new KubeClient({ url: base.server.toString().replace(/\/$/, ''), caPem: base.caPem, token, insecureSkipTlsVerify: base.config.insecure }, { fieldManager: 'argo-server', qps: 50, burst: 100 });
+    this.clients.set(token, { client, at: now });
+    return client;
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.client.close();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Pure helpers of the workflow API: the `fields` response filter (`items.metadata.name,items.status.phase`, or
+ * `-items.status.nodes` to leave fields out), node field selectors (`displayName=approve,phase!=Succeeded`),
+ * label selectors (for the archive and event bindings), `name=value` parameter lists.
+ */
+import { ApiErr, Code } from './http.js';
+
+/** Keeps only the listed dotted paths (arrays are walked through), or drops them when the list starts with `-`. */
+export function filterFields<T>(obj: T, fields: string | null | undefined): T {
+  const list = (fields ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (!list.length) return obj;
+  const exclude = list[0]!.startsWith('-');
+  const paths = list.map((p) => p.replace(/^-/, '').split('.'));
+  if (exclude) {
+    const out = structuredClone(obj) as unknown;
+    for (const p of paths) dropPath(out, p);
+    return out as T;
+  }
+  const tree: Tree = {};
+  for (const p of paths) {
+    let t: Tree = tree;
+    for (let i = 0; i < p.length; i++) {
+      const k = p[i]!;
+      if (t[k] === true) break; // a shorter path keeps all of it already
+      if (i === p.length - 1) t[k] = true;
+      else t = (t[k] as Tree | undefined) ?? (t[k] = {});
+    }
+  }
+  return keep(obj, tree) as T;
+}
+
+type Tree = { [k: string]: Tree | true };
+
+function keep(v: unknown, t: Tree | true): unknown {
+  if (t === true || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => keep(x, t));
+  const out: Record<string, unknown> = {};
+  for (const [k, sub] of Object.entries(t)) if (k in (v as Record<string, unknown>)) out[k] = keep((v as Record<string, unknown>)[k], sub);
+  return out;
+}
+
+function dropPath(v: unknown, p: string[]): void {
+  if (v === null || typeof v !== 'object' || !p.length) return;
+  if (Array.isArray(v)) return v.forEach((x) => dropPath(x, p));
+  const o = v as Record<string, unknown>;
+  if (p.length === 1) delete o[p[0]!];
+  else dropPath(o[p[0]!], p.slice(1));
+}
+
+/** A node as a node field selector reads it. */
+export interface NodeLike {
+  id?: string;
+  name?: string;
+  displayName?: string;
+  templateName?: string;
+  phase?: string;
+  type?: string;
+  inputs?: { parameters?: { name: string; value?: unknown }[] };
+  templateRef?: { name?: string; template?: string };
+  [k: string]: unknown;
+}
+
+/**
+ * `--node-field-selector`: comma-separated `field=value` / `field!=value` terms, fields `id`, `name`, `displayName`,
+ * `templateName`, `phase`, `type`, `templateRef.name`, `templateRef.template`, `inputs.parameters.<name>.value`.
+ */
+export function parseNodeFieldSelector(sel: string | undefined): ((n: NodeLike) => boolean) | undefined {
+  if (!sel || !sel.trim()) return undefined;
+  const terms = sel.split(',').map((t) => t.trim()).filter(Boolean).map((t) => {
+    const m = /^([A-Za-z0-9_.\-]+)\s*(!=|==|=)\s*(.*)$/.exec(t);
+    if (!m) throw new ApiErr(Code.InvalidArgument, `invalid node field selector term "${t}": want field=value or field!=value`);
+    const [, field, op, value] = m;
+    const get = nodeField(field!);
+    return (n: NodeLike) => (get(n) === value) === (op !== '!=');
+  });
+  return (n) => terms.every((t) => t(n));
+}
+
+function nodeField(field: string): (n: NodeLike) => string | undefined {
+  const direct = ['id', 'name', 'displayName', 'templateName', 'phase', 'type'];
+  if (direct.includes(field)) return (n) => (n[field] === undefined ? undefined : String(n[field]));
+  if (field === 'templateRef.name') return (n) => n.templateRef?.name;
+  if (field === 'templateRef.template') return (n) => n.templateRef?.template;
+  const m = /^inputs\.parameters\.(.+)\.value$/.exec(field);
+  if (m) return (n) => {
+    const v = n.inputs?.parameters?.find((p) => p.name === m[1])?.value;
+    return v === undefined ? undefined : String(v);
+  };
+  throw new ApiErr(Code.InvalidArgument, `unsupported node field "${field}": want one of ${[...direct, 'templateRef.name', 'templateRef.template', 'inputs.parameters.<name>.value'].join(', ')}`);
+}
+
+/** One requirement of a Kubernetes label selector. */
+export interface LabelReq {
+  key: string;
+  op: 'in' | 'notin' | 'exists' | '!exists';
+  values: string[];
+}
+
+/** Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h`. */
+export function parseLabelSelector(sel: string | undefined | null): LabelReq[] {
+  const s = (sel ?? '').trim();
+  if (!s) return [];
+  const parts: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of s) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      parts.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  parts.push(cur);
+  return parts.map((p) => p.trim()).filter(Boolean).map((p) => {
+    let m = /^(\S+)\s+(in|notin)\s+\((.*)\)$/.exec(p);
+    if (m) return { key: m[1]!, op: m[2] as 'in' | 'notin', values: m[3]!.split(',').map((v) => v.trim()).filter(Boolean) };
+    m = /^(\S+?)\s*(!=|==|=)\s*(\S*)$/.exec(p);
+    if (m) return { key: m[1]!, op: m[2] === '!=' ? 'notin' : 'in', values: [m[3]!] };
+    if (/^![\w./-]+$/.test(p)) return { key: p.slice(1), op: '!exists', values: [] };
+    if (/^[\w./-]+$/.test(p)) return { key: p, op: 'exists', values: [] };
+    throw new ApiErr(Code.InvalidArgument, `unable to parse requirement "${p}" of label selector "${s}"`);
+  });
+}
+
+export function matchLabels(reqs: LabelReq[], labels: Record<string, string> | undefined): boolean {
+  const l = labels ?? {};
+  return reqs.every((r) => {
+    const has = Object.prototype.hasOwnProperty.call(l, r.key);
+    switch (r.op) {
+      case 'exists': return has;
+      case '!exists': return !has;
+      case 'in': return has && r.values.includes(l[r.key]!);
+      case 'notin': return !has || !r.values.includes(l[r.key]!);
+    }
+  });
+}
+
+/** A metav1.LabelSelector (`matchLabels`, `matchExpressions`) as requirements. */
+export function fromLabelSelector(s: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): LabelReq[] {
+  if (!s) return [];
+  const out: LabelReq[] = Object.entries(s.matchLabels ?? {}).map(([key, v]) => ({ key, op: 'in' as const, values: [v] }));
+  for (const e of s.matchExpressions ?? []) {
+    const op = ({ In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!exists' } as const)[e.operator as 'In'];
+    if (!op) throw new Error(`label selector operator "${e.operator}" is not one of In, NotIn, Exists, DoesNotExist`);
+    out.push({ key: e.key, op, values: e.values ?? [] });
+  }
+  return out;
+}
+
+/** `["a=1", "b=x=y"]` → `{a: "1", b: "x=y"}`; a term without `=` is refused. */
+export function parseKeyValues(list: string[] | undefined, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new ApiErr(Code.InvalidArgument, `${what} "${kv}": expected name=value`);
+    out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+/** `"a=b,c=d"` (submitOptions.labels / annotations) → map. */
+export function parseCommaKeyValues(s: string | undefined, what: string): Record<string, string> {
+  return parseKeyValues((s ?? '').split(',').map((x) => x.trim()).filter(Boolean), what);
+}

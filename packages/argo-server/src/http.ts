@@ -1,0 +1,196 @@
+/**
+ * HTTP plumbing of argo-server: a router over `{param}` path templates, JSON bodies, and errors shaped as
+ * grpc-gateway answers them (`{"code", "message"}`, HTTP status from the gRPC code), newline-delimited
+ * `{"result": …}` streams.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export const Code = {
+  OK: 0, Canceled: 1, Unknown: 2, InvalidArgument: 3, DeadlineExceeded: 4, NotFound: 5, AlreadyExists: 6,
+  PermissionDenied: 7, ResourceExhausted: 8, FailedPrecondition: 9, Aborted: 10, OutOfRange: 11,
+  Unimplemented: 12, Internal: 13, Unavailable: 14, DataLoss: 15, Unauthenticated: 16,
+} as const;
+export type GrpcCode = (typeof Code)[keyof typeof Code];
+
+/** grpc-gateway's HTTP status for a gRPC code. */
+export function httpStatus(code: number): number {
+  switch (code) {
+    case Code.OK: return 200;
+    case Code.Canceled: return 499;
+    case Code.InvalidArgument: case Code.FailedPrecondition: case Code.OutOfRange: return 400;
+    case Code.DeadlineExceeded: return 504;
+    case Code.NotFound: return 404;
+    case Code.AlreadyExists: case Code.Aborted: return 409;
+    case Code.PermissionDenied: return 403;
+    case Code.Unauthenticated: return 401;
+    case Code.ResourceExhausted: return 429;
+    case Code.Unimplemented: return 501;
+    case Code.Unavailable: return 503;
+    default: return 500;
+  }
+}
+
+export class ApiErr extends Error {
+  constructor(readonly code: GrpcCode, message: string) {
+    super(message);
+  }
+}
+export const notFound = (m: string) => new ApiErr(Code.NotFound, m);
+export const invalid = (m: string) => new ApiErr(Code.InvalidArgument, m);
+export const denied = (m: string) => new ApiErr(Code.PermissionDenied, m);
+export const unauthenticated = (m: string) => new ApiErr(Code.Unauthenticated, m);
+export const precondition = (m: string) => new ApiErr(Code.FailedPrecondition, m);
+
+/** A Kubernetes API error as the gRPC error argo-server answers with (message of the API server kept). */
+export function fromKube(e: unknown): ApiErr {
+  if (e instanceof ApiErr) return e;
+  const err = e as { code?: number; message?: string; body?: { message?: string } };
+  const msg = err.body?.message ?? err.message ?? String(e);
+  switch (err.code) {
+    case 400: case 422: return new ApiErr(Code.InvalidArgument, msg);
+    case 401: return new ApiErr(Code.Unauthenticated, msg);
+    case 403: return new ApiErr(Code.PermissionDenied, msg);
+    case 404: return new ApiErr(Code.NotFound, msg);
+    case 409: return new ApiErr(/AlreadyExists|already exists/.test(msg) ? Code.AlreadyExists : Code.Aborted, msg);
+    case 410: return new ApiErr(Code.OutOfRange, msg);
+    case 429: return new ApiErr(Code.ResourceExhausted, msg);
+    case 503: return new ApiErr(Code.Unavailable, msg);
+    default: return new ApiErr(Code.Unknown, msg);
+  }
+}
+
+export function errorBody(e: ApiErr): { code: number; message: string } {
+  return { code: e.code, message: e.message };
+}
+
+export interface Req<C = unknown> {
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  raw: IncomingMessage;
+  res: ServerResponse;
+  body: any;
+  rawBody: Buffer;
+  /** per-request context (the Kubernetes client of the caller, its identity) */
+  ctx: C;
+}
+
+export const STREAMED = Symbol('streamed');
+export type Handler<C> = (req: Req<C>) => Promise<unknown>;
+
+interface Route<C> {
+  method: string;
+  path: string;
+  parts: string[];
+  handler: Handler<C>;
+}
+
+export class Router<C> {
+  private readonly routes: Route<C>[] = [];
+
+  add(method: string, path: string, handler: Handler<C>): this {
+    this.routes.push({ method, path, parts: path.split('/').filter(Boolean), handler });
+    return this;
+  }
+
+  match(method: string, path: string): { route: Route<C>; params: Record<string, string> } | 'methodMismatch' | undefined {
+    const segs = path.split('/').filter(Boolean);
+    let mismatch = false;
+    for (const r of this.routes) {
+      const params = matchParts(r.parts, segs);
+      if (!params) continue;
+      if (r.method !== method) {
+        mismatch = true;
+        continue;
+      }
+      return { route: r, params };
+    }
+    return mismatch ? 'methodMismatch' : undefined;
+  }
+}
+
+function matchParts(parts: string[], segs: string[]): Record<string, string> | undefined {
+  if (parts.length !== segs.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (p.startsWith('{') && p.endsWith('}')) params[p.slice(1, -1)] = safeDecode(segs[i]!);
+    else if (p !== segs[i]) return undefined;
+  }
+  return params;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    req.on('data', (c: Buffer) => {
+      n += c.length;
+      if (n > max) {
+        reject(new ApiErr(Code.ResourceExhausted, `request body too large: more than ${max} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** A grpc-gateway server stream: one `{"result": …}` JSON object a line; an error ends it with `{"error": …}`. */
+export class Stream {
+  private started = false;
+  closed = false;
+  constructor(readonly res: ServerResponse) {
+    res.on('close', () => (this.closed = true));
+  }
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+    this.res.flushHeaders();
+  }
+  send(result: unknown): void {
+    if (this.closed) return;
+    this.start();
+    this.res.write(JSON.stringify({ result }) + '\n');
+  }
+  fail(e: ApiErr): void {
+    if (this.closed) return;
+    if (!this.started) return sendJson(this.res, httpStatus(e.code), errorBody(e));
+    this.res.write(JSON.stringify({ error: { ...errorBody(e), http_code: httpStatus(e.code), http_status: '' } }) + '\n');
+  }
+  end(): void {
+    if (this.closed) return;
+    this.start();
+    this.res.end();
+  }
+}
+
+/** Query booleans as grpc-gateway parses them. */
+export function qbool(q: URLSearchParams, name: string): boolean | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  return v === 'true' || v === '1';
+}

@@ -1,0 +1,178 @@
+/** Pure parts of argo-server: flags, the fields filter, selectors, submit options, resubmit, persistence config. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseArgs } from './options.js';
+import { filterFields, parseNodeFieldSelector, parseLabelSelector, matchLabels, fromLabelSelector, parseKeyValues } from './fields.js';
+import { applySubmitOpts, memoizedResubmit, resubmitOf, workflowFrom } from './submit.js';
+import { nodeId } from '@flotilla/workflows-controller';
+import { parseControllerConfig, persistenceOf, parseTTL } from './archive/config.js';
+import { tablesFor } from './archive/migrate.js';
+import { setNodes } from './api/workflows.js';
+
+test('flags: upstream defaults, repeated and comma --auth-mode, --secure=false, -p, --basehref/--base-href, BASE_HREF, bad values refused', () => {
+  assert.deepEqual(parseArgs([]).opts, {});
+  const p = parseArgs(['server', '--auth-mode', 'server', '--auth-mode=client', '--namespaced', '--managed-namespace', 'team', '--secure=false', '-p', '9000', '--basehref', '/argo/', '--x-frame-options', 'DENY'], {});
+  assert.deepEqual(p.opts.authModes, ['server', 'client']);
+  assert.equal(p.opts.namespaced, true);
+  assert.equal(p.opts.managedNamespace, 'team');
+  assert.equal(p.opts.secure, false);
+  assert.equal(p.opts.port, 9000);
+  assert.equal(p.opts.baseHref, '/argo/');
+  assert.deepEqual(p.ignored, []);
+  assert.equal(p.opts.xFrameOptions, 'DENY');
+  assert.deepEqual(parseArgs(['--hsts=false', '--access-control-allow-origin', '*', '--api-rate-limit', '5']).opts, { hsts: false, accessControlAllowOrigin: '*' });
+  assert.deepEqual(parseArgs(['--api-rate-limit', '5']).ignored, ['api-rate-limit']);
+  assert.deepEqual(parseArgs(['--auth-mode=client,sso']).opts.authModes, ['client', 'sso']);
+  assert.equal(parseArgs(['--base-href=/x/']).opts.baseHref, '/x/');
+  assert.equal(parseArgs([], { BASE_HREF: '/env/' }).opts.baseHref, '/env/');
+  assert.equal(parseArgs(['--secure']).opts.secure, true);
+  assert.equal(parseArgs(['-e=false']).opts.secure, false);
+  assert.equal(parseArgs(['--tls-certificate-secret-name', 'tls']).opts.tlsCertificateSecretName, 'tls');
+  assert.equal(parseArgs(['-h']).help, true);
+  assert.throws(() => parseArgs(['--auth-mode', 'magic']), /invalid mode "magic"/);
+  assert.throws(() => parseArgs(['--secure=maybe']), /ParseBool/);
+  assert.throws(() => parseArgs(['--port', 'x']), /integer/);
+  assert.throws(() => parseArgs(['--port']), /needs an argument/);
+  assert.throws(() => parseArgs(['extra']), /unknown command "extra"/);
+});
+
+test('fields filter: keep listed paths through arrays, or drop paths with a leading "-"', () => {
+  const list = { metadata: { resourceVersion: '5', continue: 'c' }, items: [{ metadata: { name: 'a', uid: 'u' }, status: { phase: 'Running', nodes: { x: {} } } }] };
+  assert.deepEqual(filterFields(list, 'metadata,items.metadata.name,items.status.phase'), { metadata: { resourceVersion: '5', continue: 'c' }, items: [{ metadata: { name: 'a' }, status: { phase: 'Running' } }] });
+  assert.deepEqual(filterFields(list, '-items.status.nodes,-metadata.continue'), { metadata: { resourceVersion: '5' }, items: [{ metadata: { name: 'a', uid: 'u' }, status: { phase: 'Running' } }] });
+  assert.deepEqual(filterFields(list, 'items.metadata,items.metadata.name'), { items: [{ metadata: { name: 'a', uid: 'u' } }] }, 'a shorter path wins');
+  assert.equal(filterFields(list, ''), list);
+  assert.deepEqual(filterFields(list, 'nothing.here'), {});
+});
+
+test('node field selectors: =, !=, several terms, input parameters; unknown fields refused', () => {
+  const n = { id: 'w-1', name: 'w[0].approve', displayName: 'approve', templateName: 'wait', phase: 'Running', type: 'Suspend', inputs: { parameters: [{ name: 'tag', value: 'v1' }] } };
+  const t = (s: string) => parseNodeFieldSelector(s)!(n);
+  assert.equal(t('displayName=approve'), true);
+  assert.equal(t('displayName=approve,phase!=Running'), false);
+  assert.equal(t('templateName==wait,type=Suspend'), true);
+  assert.equal(t('inputs.parameters.tag.value=v1'), true);
+  assert.equal(t('inputs.parameters.other.value=v1'), false);
+  assert.equal(parseNodeFieldSelector(''), undefined);
+  assert.throws(() => parseNodeFieldSelector('colour=red'), /unsupported node field "colour"/);
+  assert.throws(() => parseNodeFieldSelector('nonsense'), /invalid node field selector term/);
+});
+
+test('label selectors: equality, set-based, existence; metav1.LabelSelector', () => {
+  const r = parseLabelSelector('a=1,b!=2,c in (x, y),d notin (z),e,!f');
+  assert.deepEqual(r.map((x) => [x.key, x.op, x.values]), [['a', 'in', ['1']], ['b', 'notin', ['2']], ['c', 'in', ['x', 'y']], ['d', 'notin', ['z']], ['e', 'exists', []], ['f', '!exists', []]]);
+  assert.equal(matchLabels(r, { a: '1', c: 'y', e: '' }), true);
+  assert.equal(matchLabels(r, { a: '1', c: 'y', e: '', f: '1' }), false);
+  assert.equal(matchLabels(r, { a: '1', b: '2', c: 'y', e: '' }), false);
+  assert.throws(() => parseLabelSelector('a in x'), /unable to parse/);
+  const s = fromLabelSelector({ matchLabels: { k: 'v' }, matchExpressions: [{ key: 'n', operator: 'DoesNotExist' }] });
+  assert.equal(matchLabels(s, { k: 'v' }), true);
+  assert.equal(matchLabels(s, { k: 'v', n: '1' }), false);
+  assert.equal(matchLabels(fromLabelSelector(undefined), {}), true);
+  assert.throws(() => fromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Near' }] }), /Near/);
+  assert.deepEqual(parseKeyValues(['a=1', 'b=x=y'], 'p'), { a: '1', b: 'x=y' });
+  assert.throws(() => parseKeyValues(['oops'], 'parameter'), /parameter "oops": expected name=value/);
+});
+
+test('submit from templates and cron workflows, submit options, resubmit', () => {
+  const wft = workflowFrom('WorkflowTemplate', { metadata: { name: 't' }, spec: { workflowMetadata: { labels: { a: 'b' } } } }, 'ns1');
+  assert.deepEqual(wft.metadata, { generateName: 't-', namespace: 'ns1', labels: { a: 'b', 'workflows.argoproj.io/workflow-template': 't' } });
+  assert.deepEqual(wft.spec, { workflowTemplateRef: { name: 't' } });
+  const cron = workflowFrom('cronworkflow', { metadata: { name: 'c', uid: 'u1' }, spec: { workflowSpec: { entrypoint: 'e' } } }, 'ns1');
+  assert.equal(cron.spec.entrypoint, 'e');
+  assert.equal((cron.metadata.ownerReferences as any[])[0].uid, 'u1');
+  assert.throws(() => workflowFrom('Pod', {}, 'x'), /not supported/);
+  const w = applySubmitOpts({ metadata: { generateName: 't-' }, spec: { arguments: { parameters: [{ name: 'a', valueFrom: { configMapKeyRef: { name: 'x', key: 'y' } } }] } } }, { name: 'fixed', parameters: ['a=1', 'b=2'], labels: 'l=1', annotations: 'n=2', entryPoint: 'e', serviceAccount: 'sa' });
+  assert.equal(w.metadata.name, 'fixed');
+  assert.equal(w.metadata.generateName, undefined);
+  assert.deepEqual(w.spec.arguments!.parameters, [{ name: 'a', value: '1' }, { name: 'b', value: '2' }]);
+  assert.deepEqual([w.metadata.labels, w.metadata.annotations, w.spec.entrypoint, w.spec.serviceAccountName], [{ l: '1' }, { n: '2' }, 'e', 'sa']);
+  const old = { metadata: { name: 'w-abc', namespace: 'n', uid: 'u', labels: { keep: '1', 'workflows.argoproj.io/completed': 'true', 'workflows.argoproj.io/phase': 'Failed' } }, spec: { entrypoint: 'e', shutdown: 'Stop' }, status: { phase: 'Failed' } } as any;
+  const re = resubmitOf(old, { parameters: ['x=1'] });
+  assert.deepEqual(re.metadata, { generateName: 'w-abc-', namespace: 'n', labels: { keep: '1', 'workflows.argoproj.io/resubmitted-from-workflow': 'w-abc' } });
+  assert.equal(re.spec.shutdown, undefined);
+  assert.equal((re as any).status, undefined);
+  assert.throws(() => resubmitOf({ ...old, status: { phase: 'Running' } }, { memoized: true }), /Failed\/Error/);
+});
+
+test('set: output parameters only on suspend nodes, phases checked', () => {
+  const wf = { metadata: { name: 'w' }, spec: {}, status: { nodes: { s: { id: 's', name: 'w.s', displayName: 's', type: 'Suspend', phase: 'Running' }, p: { id: 'p', name: 'w.p', displayName: 'p', type: 'Pod', phase: 'Running' } } } } as any;
+  const out = setNodes(wf, { nodeFieldSelector: 'displayName=s', phase: 'Succeeded', message: 'ok', outputParameters: '{"a":"1"}' });
+  assert.equal(out.status!.nodes!.s!.phase, 'Succeeded');
+  assert.ok(out.status!.nodes!.s!.finishedAt);
+  assert.deepEqual(out.status!.nodes!.s!.outputs!.parameters, [{ name: 'a', value: '1' }]);
+  assert.equal(wf.status.nodes.s.phase, 'Running', 'the input is not changed');
+  assert.throws(() => setNodes(wf, { nodeFieldSelector: 'displayName=p', outputParameters: '{"a":"1"}' }), /not a suspend node/);
+  assert.throws(() => setNodes(wf, { nodeFieldSelector: 'displayName=s', phase: 'Great' }), /phase "Great"/);
+  assert.throws(() => setNodes(wf, { phase: 'Succeeded' }), /nodeFieldSelector is required/);
+  assert.throws(() => setNodes(wf, { nodeFieldSelector: 'displayName=s', outputParameters: '{' }), /not a JSON object/);
+});
+
+test('controller ConfigMap: `config` key or one key per field; persistence checked; archiveTTL durations; table names', () => {
+  const c = parseControllerConfig({ config: 'persistence:\n  archive: true\n  postgresql:\n    host: db\nparallelism: 3\n', links: '- name: a\n  url: b\n' });
+  assert.equal(c.parallelism, 3);
+  assert.deepEqual(c.links, [{ name: 'a', url: 'b' }]);
+  assert.equal(persistenceOf(c)!.postgresql!.host, 'db');
+  assert.equal(persistenceOf({}), undefined);
+  assert.throws(() => persistenceOf({ persistence: { mysql: { host: 'm' } } }), /only persistence.postgresql/);
+  assert.throws(() => persistenceOf({ persistence: { postgresql: {} } }), /host: is required/);
+  assert.throws(() => persistenceOf({ persistence: { postgresql: { host: 'x' }, archiveTTL: 'forever' } }), /archiveTTL: "forever"/);
+  assert.equal(parseTTL('7d'), 7 * 86_400_000);
+  assert.equal(parseTTL('1d12h'), 36 * 3_600_000);
+  assert.equal(parseTTL(''), 0);
+  assert.equal(tablesFor().offload, 'argo_workflows');
+  assert.throws(() => tablesFor('x; drop table y'), /not a plain SQL identifier/);
+});
+
+test('auth mode of a request: none → server, Bearer → client, Bearer v2: → sso (a seam), cookie; modes not enabled → 401', async () => {
+  const { Authenticator, DEFAULT_OPTIONS } = await import('./context.js');
+  const { KubeClient } = await import('@flotilla/kube-runtime');
+  const { httpStatus, fromKube } = await import('./http.js');
+  const kube = new KubeClient({ url: 'https://127.0.0.1:1', token: 'server-token' });
+  const auth = (modes: ('server' | 'client' | 'sso')[]) => new Authenticator({ opts: { ...DEFAULT_OPTIONS, authModes: modes }, kube, log: { debug() {}, info() {}, warn() {}, error() {} }, config: () => ({}) });
+  const req = (headers: Record<string, string>) => ({ headers }) as any;
+  const both = auth(['server', 'client']);
+  assert.equal(both.caller(req({})).mode, 'server');
+  const c = both.caller(req({ authorization: 'Bearer abc' }));
+  assert.equal(c.mode, 'client');
+  assert.equal(c.kube.token, 'abc');
+  assert.equal(both.caller(req({ authorization: 'Bearer abc' })).kube, c.kube, 'one client per token');
+  assert.equal(both.caller(req({ cookie: 'x=1; authorization=Bearer%20def' })).kube.token, 'def');
+  assert.throws(() => auth(['client']).caller(req({})), (e: any) => e.code === 16 && /auth mode "server" is not enabled/.test(e.message));
+  assert.equal(auth(['server']).caller(req({ authorization: 'Bearer abc' })).mode, 'server', 'server-only ignores tokens');
+  assert.throws(() => both.caller(req({ authorization: 'Bearer v2:xyz' })), /"sso" is not enabled/);
+  assert.throws(() => auth(['sso']).caller(req({ authorization: 'Bearer v2:xyz' })), /SSO is not configured/);
+  assert.throws(() => both.caller(req({ authorization: 'Basic Zm9v' })), /Bearer <token>/);
+  both.close();
+  kube.close();
+  assert.deepEqual([0, 3, 5, 6, 7, 9, 12, 16].map(httpStatus), [200, 400, 404, 409, 403, 400, 501, 401]);
+  assert.equal(fromKube({ code: 403, message: 'forbidden' }).code, 7);
+  assert.equal(fromKube({ code: 409, message: 'workflows "x" already exists' }).code, 6);
+  assert.equal(fromKube({ code: 409, message: 'the object has been modified' }).code, 10);
+  assert.equal(fromKube({ code: 422, message: 'invalid' }).code, 3);
+});
+
+test('memoized resubmit: successful nodes move to the new name (ids, children, boundaries), failed ones rerun', () => {
+  const o = 'old-abcde';
+  const id = (n: string) => nodeId(o, n);
+  const wf = { metadata: { name: o, namespace: 'n', labels: {} }, spec: { entrypoint: 'main' }, status: { phase: 'Failed', nodes: {
+    [o]: { id: o, name: o, displayName: o, type: 'Steps', phase: 'Failed', children: [id(`${o}[0]`)], outboundNodes: [id(`${o}[1].b`)] },
+    [id(`${o}[0]`)]: { id: id(`${o}[0]`), name: `${o}[0]`, displayName: '[0]', type: 'StepGroup', phase: 'Succeeded', boundaryID: o, children: [id(`${o}[0].a`)] },
+    [id(`${o}[0].a`)]: { id: id(`${o}[0].a`), name: `${o}[0].a`, displayName: 'a', type: 'Pod', phase: 'Succeeded', boundaryID: o, templateName: 'ok', outputs: { result: 'hi' }, children: [id(`${o}[1]`)] },
+    [id(`${o}[1]`)]: { id: id(`${o}[1]`), name: `${o}[1]`, displayName: '[1]', type: 'StepGroup', phase: 'Failed', boundaryID: o, children: [id(`${o}[1].b`)] },
+    [id(`${o}[1].b`)]: { id: id(`${o}[1].b`), name: `${o}[1].b`, displayName: 'b', type: 'Pod', phase: 'Failed', boundaryID: o, templateName: 'ok' },
+  } } } as any;
+  const nw = 'old-xyz12';
+  const out = memoizedResubmit(wf, nw);
+  assert.equal(out.metadata.name, nw);
+  assert.equal(out.metadata.generateName, undefined);
+  assert.equal(out.metadata.labels!['workflows.argoproj.io/resubmitted-from-workflow'], o);
+  assert.equal(out.status!.phase, 'Running');
+  const nid = (n: string) => nodeId(nw, n);
+  assert.deepEqual(Object.keys(out.status!.nodes!).sort(), [nw, nid(`${nw}[0]`), nid(`${nw}[0].a`), nid(`${nw}[1]`)].sort());
+  const a = out.status!.nodes![nid(`${nw}[0].a`)]!;
+  assert.deepEqual([a.name, a.phase, a.boundaryID, a.outputs], [`${nw}[0].a`, 'Succeeded', nw, { result: 'hi' }]);
+  assert.deepEqual(a.children, [nid(`${nw}[1]`)]);
+  assert.equal(out.status!.nodes![nw]!.displayName, nw);
+  assert.throws(() => memoizedResubmit({ ...wf, status: { phase: 'Succeeded', nodes: {} } }, 'x'), /Failed\/Error/);
+});
