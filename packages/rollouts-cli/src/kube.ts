@@ -41,51 +41,56 @@ export interface Session {
   namespace: string;
 }
 
-function readKubeconfig(o: GlobalOpts): { doc: any; path: string } | undefined {
+function kubeconfigPath(o: GlobalOpts): string | undefined {
   const paths = o.kubeconfig ? [o.kubeconfig] : (process.env.KUBECONFIG ?? '').split(':').filter(Boolean);
   if (!paths.length) paths.push(join(process.env.HOME ?? homedir(), '.kube', 'config'));
-  for (const p of paths) {
-    if (!existsSync(p)) {
-      if (o.kubeconfig) throw new CliError(`stat ${p}: no such file or directory`);
-      continue;
-    }
-    const text = readFileSync(p, 'utf8');
-    let doc: any;
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      doc = undefined;
-    }
-    return { doc, path: p };
-  }
+  for (const p of paths) if (existsSync(p)) return p;
+  if (o.kubeconfig) throw new CliError(`stat ${o.kubeconfig}: no such file or directory`);
   return undefined;
 }
 
+/**
+ * The client and namespace. The kubeconfig is parsed by kube-runtime; this module parses it again
+ * (with the `yaml` library, ~100 ms to load) only when a context is chosen or a context names a
+ * namespace, so that the usual `get rollout` pays nothing for it.
+ */
 export async function session(o: GlobalOpts): Promise<Session> {
-  const found = readKubeconfig(o);
-  let doc = found?.doc;
-  if (found && !doc) doc = (await import('yaml')).parse(readFileSync(found.path, 'utf8'));
-  let client: KubeClient;
-  let ns = 'default';
-  if (found) {
-    if (o.context) {
-      if (!(doc.contexts ?? []).some((c: any) => c?.name === o.context)) throw new CliError(`context "${o.context}" does not exist`);
-      doc = { ...doc, 'current-context': o.context };
-    }
-    const ctx = (doc.contexts ?? []).find((c: any) => c?.name === doc['current-context']);
-    ns = ctx?.context?.namespace || 'default';
-    client = new KubeClient(kubeconfigFromText(JSON.stringify(doc), found.path, dirname(found.path)));
-  } else {
+  const path = kubeconfigPath(o);
+  if (!path) {
     const ic = inClusterConfig();
     if (!ic) throw new CliError('invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable');
-    client = new KubeClient(ic);
+    let ns = 'default';
     try {
       ns = readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim() || 'default';
     } catch {
       /* default */
     }
+    return { client: new KubeClient(ic), namespace: o.namespace || ns };
   }
-  return { client, namespace: o.namespace || ns };
+  const text = readFileSync(path, 'utf8');
+  if (!o.context && !/"?namespace"?\s*:/.test(text)) {
+    try {
+      return { client: new KubeClient(kubeconfigFromText(text, path, dirname(path))), namespace: o.namespace || 'default' };
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+  }
+  let doc: any;
+  try {
+    doc = (await import('yaml')).parse(text);
+  } catch (e) {
+    throw new CliError(`error loading config file "${path}": ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (o.context) {
+    if (!(doc?.contexts ?? []).some((c: any) => c?.name === o.context)) throw new CliError(`context "${o.context}" does not exist`);
+    doc = { ...doc, 'current-context': o.context };
+  }
+  const ctx = (doc?.contexts ?? []).find((c: any) => c?.name === doc['current-context']);
+  try {
+    return { client: new KubeClient(kubeconfigFromText(JSON.stringify(doc), path, dirname(path))), namespace: o.namespace || ctx?.context?.namespace || 'default' };
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
 }
 
 /** The API's message for a failed call (`rollouts.argoproj.io "x" not found`). */
