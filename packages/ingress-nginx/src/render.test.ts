@@ -86,7 +86,7 @@ test('render: real nginx accepts the configuration (nginx -t), with TLS and no-e
     const r = renderConfig(m, { ...opts, dir }, certs);
     for (const [f, t] of Object.entries(r.files)) writeFileSync(join(dir, f), t);
     writeFileSync(join(dir, 'nginx.conf'), r.conf);
-    assert.match(r.conf, /server_name demo\.local;\n\s+listen 8080;\n\s+listen 8443 ssl;/);
+    assert.match(r.conf, /server_name demo\.local;\n\s+listen 8080;\n\s+set \$ingress_name "";\n\s+listen 8443 ssl;/);
     assert.match(r.conf, /if \(\$scheme = http\) \{ return 308/);
     assert.match(r.conf, /upstream upstream_demo-nothing-80 \{\n\s+server 127\.0\.0\.1:8181; # no ready endpoints/);
     execFileSync(NGINX_BINARY, ['-t', '-q', '-p', dir, '-e', 'stderr', '-c', join(dir, 'nginx.conf')], { stdio: 'pipe' });
