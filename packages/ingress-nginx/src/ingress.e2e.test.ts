@@ -183,3 +183,38 @@ test('TLS from a Secret; plain HTTP to that host is redirected (308)', { skip },
   assert.equal(plain.status, 308);
   assert.equal(plain.headers.location, 'https://secure.local/color');
 });
+
+const STREAM = ['/usr/lib/nginx/modules/ngx_stream_module.so'].some((p) => existsSync(p));
+
+test('ssl-passthrough: TLS for that host reaches the backend untouched (its own certificate)', { skip: skip || (!STREAM && 'nginx stream module not installed (Debian libnginx-mod-stream)') }, async () => {
+  const certDir = join(dir, 'pt');
+  execFileSync('mkdir', ['-p', certDir]);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=pt.local', '-addext', 'subjectAltName=DNS:pt.local', '-keyout', join(certDir, 'k.pem'), '-out', join(certDir, 'c.pem')], { stdio: 'ignore' });
+  await k(['-n', 'demo', 'create', 'secret', 'tls', 'pt-backend', `--cert=${join(certDir, 'c.pem')}`, `--key=${join(certDir, 'k.pem')}`]);
+  const script = "const fs=require('fs');require('https').createServer({key:fs.readFileSync('/tls/tls.key'),cert:fs.readFileSync('/tls/tls.crt')},(q,s)=>s.end('passthrough '+q.headers.host)).listen(8443)";
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'pt', namespace: 'demo', labels: { app: 'pt' } },
+    spec: { containers: [{ name: 'tls', image: 'node:20', command: ['node', '-e', script], ports: [{ name: 'https', containerPort: 8443 }], volumeMounts: [{ name: 'tls', mountPath: '/tls' }], readinessProbe: { tcpSocket: { port: 8443 }, periodSeconds: 1 } }], volumes: [{ name: 'tls', secret: { secretName: 'pt-backend' } }] },
+  });
+  await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'pt', namespace: 'demo' }, spec: { selector: { app: 'pt' }, ports: [{ name: 'https', port: 443, targetPort: 'https' }] } });
+  await k(['-n', 'demo', 'wait', '--for=condition=Ready', 'pod/pt', '--timeout=60s']);
+  const pt = ingress('pt', 'pt', { 'ssl-passthrough': 'true' }, {}, 'pt.local');
+  (pt.spec.rules[0].http.paths[0].backend.service.port as any).number = 443;
+  await apply(pt);
+  const fetchPt = () =>
+    new Promise<{ cn: string; body: string }>((resolve, reject) => {
+      const req = httpsRequest({ host: lb, port: 443, path: '/', headers: { host: 'pt.local' }, servername: 'pt.local', ca: readFileSync(join(certDir, 'c.pem')), agent: false }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ cn: (res.socket as any).getPeerCertificate().subject.CN, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const got = await waitFor('passthrough served', () => fetchPt().catch(() => undefined), 30_000, 300);
+  assert.deepEqual(got, { cn: 'pt.local', body: 'passthrough pt.local' });
+  // the other TLS hosts are still terminated by nginx (behind the SNI switch)
+  assert.equal(color(await get('/color', 'secure.local', {}, true)), 'blue');
+});

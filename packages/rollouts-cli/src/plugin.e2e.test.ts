@@ -274,6 +274,32 @@ test('dashboard serves the JSON API the Rollouts UI calls, and a page', { skip }
   }
 });
 
+const DASHBOARD_INSTALL = fileURLToPath(new URL('../../../../shared/upstream/install-manifests/argo-rollouts/dashboard-install.yaml', import.meta.url));
+
+test("upstream's dashboard-install.yaml runs the plugin's dashboard as a pod (image quay.io/argoproj/kubectl-argo-rollouts)", { skip: skip || (!existsSync(DASHBOARD_INSTALL) && `${DASHBOARD_INSTALL} not found`) }, async () => {
+  await k(['create', 'namespace', 'argo-rollouts']);
+  await k(['apply', '-n', 'argo-rollouts', '-f', DASHBOARD_INSTALL]);
+  await k(['-n', 'argo-rollouts', 'rollout', 'status', 'deployment/argo-rollouts-dashboard', '--timeout=90s']);
+  const pf = spawn('kubectl', ['-n', 'argo-rollouts', 'port-forward', 'svc/argo-rollouts-dashboard', ':3100'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  pf.stdout.on('data', (d) => (out += d));
+  try {
+    const port = await waitFor('port-forward', () => /127\.0\.0\.1:(\d+) ->/.exec(out)?.[1], 20_000, 50);
+    const info = await waitFor(
+      'dashboard answers',
+      async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/api/v1/rollouts/default/info`).catch(() => undefined);
+        return r?.status === 200 ? ((await r.json()) as any) : undefined;
+      },
+      30_000,
+      300,
+    );
+    assert.ok(info.rollouts.some((r: any) => r.objectMeta.name === 'rollouts-demo'), JSON.stringify(info).slice(0, 300));
+  } finally {
+    pf.kill('SIGTERM');
+  }
+});
+
 test('bench: get rollout end to end (process start to exit) < 300 ms', { skip }, async () => {
   const times: number[] = [];
   for (let i = 0; i < 5; i++) {
