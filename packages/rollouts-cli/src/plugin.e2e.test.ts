@@ -300,15 +300,25 @@ test("upstream's dashboard-install.yaml runs the plugin's dashboard as a pod (im
   }
 });
 
-test('bench: get rollout end to end (process start to exit) < 300 ms', { skip }, async () => {
-  const times: number[] = [];
+test('get rollout costs little CPU (process start to exit, through the launcher)', { skip }, async () => {
+  // wall time on a shared CI machine says little; the process's CPU time (user + system) does.
+  // bench/rollouts-cli.bench.mjs measures the end-to-end figure against its 300 ms target.
+  const runs: { wall: number; cpu: number }[] = [];
   for (let i = 0; i < 5; i++) {
-    const r = await plugin(['get', 'rollout', 'rollouts-demo', '--no-color'], false);
+    const r = await new Promise<{ wall: number; cpu: number; code: number }>((resolve) => {
+      const t0 = Date.now();
+      const c = spawn('/usr/bin/time', ['-f', '%U %S', join(bin, 'kubectl-argo-rollouts'), 'get', 'rollout', 'rollouts-demo', '--no-color'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      c.stderr.on('data', (d) => (err += d));
+      c.on('close', (code) => {
+        const m = /([\d.]+) ([\d.]+)\s*$/.exec(err);
+        resolve({ wall: Date.now() - t0, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN, code: code ?? -1 });
+      });
+    });
     assert.equal(r.code, 0);
-    times.push(r.ms);
+    runs.push(r);
   }
-  times.sort((a, b) => a - b);
-  console.log(`# get rollout: median ${times[2]} ms, min ${times[0]} ms (launcher, no kubectl)`);
-  // generous bound here (shared CI machine); the bench file holds the 300 ms target
-  assert.ok(times[2] < 2000, `median ${times[2]} ms`);
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[2];
+  console.log(`# get rollout: wall median ${med(runs.map((r) => r.wall))} ms, process CPU median ${med(runs.map((r) => r.cpu))} ms`);
+  assert.ok(med(runs.map((r) => r.cpu)) < 1000, `CPU median ${med(runs.map((r) => r.cpu))} ms`);
 });
