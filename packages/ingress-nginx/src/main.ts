@@ -175,7 +175,17 @@ export async function startController(f: Flags, log: (m: string) => void = (m) =
       const model = buildModel({ ingresses: ingresses.list().filter(served), services: byKey(services), endpoints: byKey(endpoints), secrets: byKey(secrets) });
       const warnings: string[] = [];
       const certs = certFiles(model, byKey(secrets), warnings);
-      const r = renderConfig(model, { dir: f.dir, httpPort: f.httpPort, httpsPort: f.httpsPort, streamModule: STREAM_MODULE, enableSslPassthrough: f.enableSslPassthrough, defaultCert, noEndpointsPort: f.statusPort, user: process.getuid?.() === 0 ? 'root' : undefined }, certs);
+      // --default-ssl-certificate: that Secret instead of the fake certificate
+      let dflt = defaultCert;
+      if (f.defaultSslCertificate) {
+        const [dns, dname] = splitKey(f.defaultSslCertificate);
+        const sec = secrets.get(dns, dname) as Obj | undefined;
+        if (sec?.data?.['tls.crt'] && sec.data['tls.key']) {
+          certs['certs/default-ssl-certificate.pem'] = Buffer.from(sec.data['tls.crt'], 'base64').toString('utf8').trimEnd() + '\n' + Buffer.from(sec.data['tls.key'], 'base64').toString('utf8').trimEnd() + '\n';
+          dflt = join(f.dir, 'certs/default-ssl-certificate.pem');
+        } else warnings.push(`--default-ssl-certificate ${f.defaultSslCertificate}: secret not found or not a TLS secret; using the fake certificate`);
+      }
+      const r = renderConfig(model, { dir: f.dir, httpPort: f.httpPort, httpsPort: f.httpsPort, streamModule: STREAM_MODULE, enableSslPassthrough: f.enableSslPassthrough, defaultCert: dflt, noEndpointsPort: f.statusPort, user: process.getuid?.() === 0 ? 'root' : undefined }, certs);
       try {
         if (await nginx.apply(r.conf, r.files, r.hash)) {
           log(`configuration ${r.hash} loaded (${model.servers.length} servers, ${model.backends.length} backends)`);
