@@ -153,6 +153,57 @@ test('get rollout --watch on a pipe appends a new rendering when the rollout cha
   await setStatus({ message: 'CanaryPauseStep' });
 });
 
+test('get rollout --watch on a terminal redraws the screen; list rollouts --watch prints changed rows', { skip: skip || (!existsSync('/usr/bin/script') && 'script(1) not installed') }, async () => {
+  // script(1) gives the plugin a pseudo-terminal
+  const c = spawn('/usr/bin/script', ['-qfc', 'kubectl argo rollouts get rollout rollouts-demo --watch --no-color', '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  c.stdout.on('data', (d) => (out += d));
+  const l = spawn('kubectl', ['argo', 'rollouts', 'list', 'rollouts', '--watch'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let lout = '';
+  l.stdout.on('data', (d) => (lout += d));
+  try {
+    await waitFor('first redraw', () => out.includes('\x1b[H\x1b[2J') && /Status: +॥ Paused/.test(out), 20_000, 50);
+    await waitFor('list header', () => /^NAME +STRATEGY/.test(lout), 20_000, 50);
+    await setStatus({ phase: 'Progressing', message: 'more replicas need to be updated' });
+    await waitFor('redrawn with the new status', () => /\x1b\[H\x1b\[2J[^\x1b]*Status: +◌ Progressing\r?\nMessage: +more replicas need to be updated/.test(out), 20_000, 50);
+    await waitFor('changed row appended', () => /\nrollouts-demo +Canary +Progressing /.test(lout), 20_000, 50);
+    assert.equal(lout.match(/^NAME /gm)?.length, 1, 'header once');
+  } finally {
+    c.kill('SIGTERM');
+    l.kill('SIGINT');
+  }
+  await setStatus({ phase: 'Paused', message: 'CanaryPauseStep' });
+});
+
+test('experiments: create -f, get experiment, list experiments, terminate, retry; terminate analysisrun', { skip }, async () => {
+  const f = join(dir, 'experiment.yaml');
+  writeFileSync(
+    f,
+    JSON.stringify({
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Experiment',
+      metadata: { name: 'demo-exp' },
+      spec: { duration: '1h', templates: [{ name: 'baseline', replicas: 0, selector: { matchLabels: { app: 'exp' } }, template: { metadata: { labels: { app: 'exp' } }, spec: { containers: [{ name: 'c', image: 'argoproj/rollouts-demo:blue' }] } } }] },
+    }),
+  );
+  assert.equal(await ok(['create', '-f', f]), 'experiment.argoproj.io/demo-exp created\n');
+  // Experiments have no status subresource (upstream's CRD)
+  await k(['patch', 'experiments.argoproj.io', 'demo-exp', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Running', message: 'running' } })]);
+  const got = await ok(['get', 'experiment', 'demo-exp', '--no-color']);
+  assert.match(got, /^Name: {12}demo-exp\nNamespace: {7}default\nStatus: {10}◌ Running\nMessage: {9}running\n\nNAME +KIND +STATUS +AGE +INFO\nΣ demo-exp +Experiment +◌ Running +\d+s +\n$/);
+  assert.match(await ok(['list', 'experiments']), /^NAME +STATUS +AGE\ndemo-exp +Running +\d+s\n$/);
+  assert.equal(await ok(['terminate', 'experiment', 'demo-exp']), "experiment 'demo-exp' terminated\n");
+  assert.equal(JSON.parse(await k(['get', 'experiments.argoproj.io', 'demo-exp', '-o', 'json'])).spec.terminate, true);
+  assert.equal(await ok(['retry', 'experiment', 'demo-exp']), "experiment 'demo-exp' retried\n");
+  assert.equal(JSON.parse(await k(['get', 'experiments.argoproj.io', 'demo-exp', '-o', 'json'])).status, undefined);
+  const missing = await plugin(['get', 'experiment', 'nope']);
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stderr, 'Error: experiments.argoproj.io "nope" not found\n');
+  await k(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisRun', metadata: { name: 'demo-ar', namespace: 'default' }, spec: { metrics: [{ name: 'm', provider: { web: { url: 'http://example.invalid' } } }] } }) });
+  assert.equal(await ok(['terminate', 'analysisrun', 'demo-ar']), "analysisrun 'demo-ar' terminated\n");
+  assert.equal(JSON.parse(await k(['get', 'analysisruns.argoproj.io', 'demo-ar', '-o', 'json'])).spec.terminate, true);
+});
+
 test('promote, abort, retry, pause, restart patch what upstream patches', { skip }, async () => {
   assert.equal(await ok(['promote', 'rollouts-demo']), "rollout 'rollouts-demo' promoted\n");
   let ro = await roJson();
