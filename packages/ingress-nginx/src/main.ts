@@ -7,13 +7,13 @@
  * Upstream's flags are accepted; the ones that do not apply here are ignored with a notice.
  */
 import { networkInterfaces, tmpdir } from 'node:os';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventRecorder, InformerFactory, KubeClient, R, newController, objKey, serveHealth, splitKey, type Resource, type RuntimeContext } from '@flotilla/kube-runtime';
 import { buildModel, isOurs, type Obj } from './model.js';
 import { certFiles, renderConfig } from './render.js';
-import { Nginx, STREAM_MODULE } from './nginx.js';
+import { Nginx, NGINX_BINARY, STREAM_MODULE } from './nginx.js';
 
 export const INGRESSES: Resource = { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', kind: 'Ingress', namespaced: true };
 export const INGRESS_CLASSES: Resource = { group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', kind: 'IngressClass', namespaced: false };
@@ -282,6 +282,10 @@ export async function startController(f: Flags, log: (m: string) => void = (m) =
 export async function main(argv: string[]): Promise<number> {
   const log = (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`);
   const flags = parseFlags(argv, log);
+  if (spawnSync(NGINX_BINARY, ['-v']).error) {
+    log(`error: nginx not found (${NGINX_BINARY}): install Debian's nginx package (and libnginx-mod-stream for ssl-passthrough)`);
+    return 1;
+  }
   const c = await startController(flags, log);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
