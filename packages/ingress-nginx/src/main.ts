@@ -33,6 +33,7 @@ export interface Flags {
   statusPort: number;
   defaultSslCertificate?: string;
   watchNamespace?: string;
+  annotationsPrefix: string;
   dir: string;
   kubeconfig?: string;
 }
@@ -50,6 +51,7 @@ export function parseFlags(argv: string[], warn: (m: string) => void = () => {})
     httpsPort: 443,
     healthzPort: 10254,
     statusPort: 10246,
+    annotationsPrefix: 'nginx.ingress.kubernetes.io',
     dir: join(process.env.TMPDIR || tmpdir(), 'ingress-nginx'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -101,6 +103,9 @@ export function parseFlags(argv: string[], warn: (m: string) => void = () => {})
         break;
       case 'watch-namespace':
         f.watchNamespace = value || undefined;
+        break;
+      case 'annotations-prefix':
+        f.annotationsPrefix = value;
         break;
       case 'nginx-dir':
         f.dir = value;
@@ -172,7 +177,7 @@ export async function startController(f: Flags, log: (m: string) => void = (m) =
       if (!dirty) return;
       dirty = false;
       const byKey = (inf: typeof services) => new Map(inf.list().map((o: Obj) => [objKey(o), o]));
-      const model = buildModel({ ingresses: ingresses.list().filter(served), services: byKey(services), endpoints: byKey(endpoints), secrets: byKey(secrets) });
+      const model = buildModel({ ingresses: ingresses.list().filter(served), services: byKey(services), endpoints: byKey(endpoints), secrets: byKey(secrets) }, f.annotationsPrefix);
       const warnings: string[] = [];
       const certs = certFiles(model, byKey(secrets), warnings);
       // --default-ssl-certificate: that Secret instead of the fake certificate

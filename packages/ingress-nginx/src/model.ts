@@ -61,7 +61,8 @@ export interface Sources {
   secrets: Map<string, Obj>;
 }
 
-const annotation = (ing: Obj, name: string): string | undefined => ing.metadata.annotations?.[PREFIX + name];
+let prefix = PREFIX;
+const annotation = (ing: Obj, name: string): string | undefined => ing.metadata.annotations?.[`${prefix}${name}`];
 const key = (ing: Obj) => `${ing.metadata.namespace ?? 'default'}/${ing.metadata.name}`;
 
 /** Which Ingresses this controller serves: spec.ingressClassName, the legacy annotation, or (optionally) none. */
@@ -112,8 +113,9 @@ const num = (s: string | undefined, dflt: number) => {
   return Number.isFinite(n) ? n : dflt;
 };
 
-/** The routing model of the served Ingresses (oldest first, as ingress-nginx resolves conflicts). */
-export function buildModel(src: Sources): Model {
+/** The routing model of the served Ingresses (oldest first, as ingress-nginx resolves conflicts); annotations under `annotationsPrefix` (--annotations-prefix). */
+export function buildModel(src: Sources, annotationsPrefix = 'nginx.ingress.kubernetes.io'): Model {
+  prefix = `${annotationsPrefix}/`;
   const warnings: string[] = [];
   const servers = new Map<string, Server>();
   const backends = new Map<string, Backend>();

@@ -103,3 +103,11 @@ test('flags: upstream ingress-nginx arguments', () => {
   assert.equal(f.watchIngressWithoutClass, true);
   assert.deepEqual(warned, ['flag --election-id is not used by this controller; ignored', 'flag --configmap is not used by this controller; ignored']);
 });
+
+test('model: --annotations-prefix', () => {
+  const canary = ing('canary', [{ path: '/', svc: 'canary' }]);
+  canary.metadata.annotations = { 'custom.nginx.org/canary': 'true', 'custom.nginx.org/canary-weight': '30' };
+  const m = buildModel(sources([ing('main', [{ path: '/', svc: 'stable' }]), canary]), 'custom.nginx.org');
+  assert.equal(m.servers[0].locations[0].canary?.weight, 30);
+  assert.equal(buildModel(sources([ing('main', [{ path: '/', svc: 'stable' }]), canary])).servers[0].locations.length, 1);
+});
