@@ -218,3 +218,41 @@ test('ssl-passthrough: TLS for that host reaches the backend untouched (its own 
   // the other TLS hosts are still terminated by nginx (behind the SNI switch)
   assert.equal(color(await get('/color', 'secure.local', {}, true)), 'blue');
 });
+
+const ROLLOUTS_MANIFEST = fileURLToPath(new URL('../../../manifests/argo-rollouts/install.yaml', import.meta.url));
+
+test("Argo Rollouts' nginx traffic routing through this controller: step 1 (setWeight 20) splits ≈20/80, the header route reaches the canary", { skip: skip || (!existsSync(ROLLOUTS_MANIFEST) && `${ROLLOUTS_MANIFEST} not in this build (the Rollouts controller's branch)`) }, async () => {
+  await k(['create', 'namespace', 'argo-rollouts']);
+  await k(['apply', '-n', 'argo-rollouts', '--server-side', '-f', ROLLOUTS_MANIFEST]);
+  await k(['wait', '--for=condition=Established', '--timeout=60s', 'crd/rollouts.argoproj.io']);
+  for (const n of ['ro-stable', 'ro-canary']) await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: n, namespace: 'demo' }, spec: { selector: { app: 'ro-demo' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } });
+  await apply(ingress('ro-stable', 'ro-stable', {}, {}, 'ro.local'));
+  await apply({
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name: 'ro-demo', namespace: 'demo' },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'ro-demo' } },
+      template: { metadata: { labels: { app: 'ro-demo' } }, spec: { containers: [{ name: 'ro-demo', image: 'argoproj/rollouts-demo:blue', ports: [{ name: 'http', containerPort: 8080 }], readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 } }] } },
+      strategy: { canary: { canaryService: 'ro-canary', stableService: 'ro-stable', trafficRouting: { nginx: { stableIngress: 'ro-stable', additionalIngressAnnotations: { 'canary-by-header': 'X-Canary' } } }, steps: [{ setWeight: 20 }, { pause: {} }] } },
+    },
+  });
+  await k(['-n', 'argo-rollouts', 'rollout', 'status', 'deployment/argo-rollouts', '--timeout=90s']);
+  const ro = async () => JSON.parse(await k(['-n', 'demo', 'get', 'rollouts.argoproj.io', 'ro-demo', '-o', 'json']));
+  await waitFor('Healthy on blue', async () => (await ro()).status?.phase === 'Healthy', 90_000, 500);
+  await waitFor('blue through nginx', async () => (await colors(5, {}, 'ro.local')).blue === 5, 30_000, 300);
+  await k(['-n', 'demo', 'patch', 'rollouts.argoproj.io', 'ro-demo', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'argoproj/rollouts-demo:yellow' }])]);
+  await waitFor('Paused at step 1', async () => {
+    const r = await ro();
+    return r.status?.phase === 'Paused' && r.status?.currentStepIndex === 1;
+  }, 90_000, 500);
+  const canary = JSON.parse(await k(['-n', 'demo', 'get', 'ingress', 'ro-demo-ro-stable-canary', '-o', 'json']));
+  assert.equal(canary.metadata.annotations['nginx.ingress.kubernetes.io/canary-weight'], '20');
+  await waitFor('canary Ingress served', async () => (await colors(10, { 'X-Canary': 'always' }, 'ro.local')).yellow === 10, 30_000, 300);
+  const n = 200;
+  const c = await colors(n, {}, 'ro.local');
+  const share = (c.yellow ?? 0) / n;
+  console.log(`# Rollouts step 1 (setWeight 20) through nginx: ${(share * 100).toFixed(1)} % yellow of ${n}`);
+  assert.ok(share > 0.1 && share < 0.3, JSON.stringify(c));
+});
