@@ -156,7 +156,8 @@ export async function startController(f: Flags, log: (m: string) => void = (m) =
   const services = informers.for<Obj & any>(R.services);
   const endpoints = informers.for<Obj & any>(R.endpoints);
   const secrets = informers.for<Obj & any>(R.secrets);
-  const nginx = new Nginx({ dir: f.dir, statusPort: f.statusPort, log });
+  // nginx dying on its own is restarted by the next sync (with the same configuration)
+  const nginx = new Nginx({ dir: f.dir, statusPort: f.statusPort, log, onExit: () => changed() });
   const defaultCert = makeDefaultCert(join(f.dir, 'default-cert'), log);
 
   const ourClasses = () => classes.list().filter((c: Obj) => c.spec?.controller === f.controllerClass);

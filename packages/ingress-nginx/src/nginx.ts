@@ -5,7 +5,7 @@
  */
 import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
-import { constants, existsSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { request } from 'node:http';
 
@@ -25,12 +25,17 @@ export interface NginxOpts {
   /** the internal server's port (503 backend, configuration hash) */
   statusPort: number;
   log: (msg: string) => void;
+  /** nginx exited on its own (not by stop()): the caller applies the configuration again */
+  onExit?: () => void;
 }
 
 export class Nginx {
   private proc?: ChildProcess;
   private current = '';
   private exited?: Promise<void>;
+  private stopping = false;
+  /** the workers of the running master, as last seen */
+  private known: number[] = [];
   constructor(private readonly o: NginxOpts) {
     for (const d of ['', 'certs', 'client-body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(o.dir, d), { recursive: true, mode: 0o755 });
     this.accessLog();
@@ -82,6 +87,7 @@ export class Nginx {
     const t = await run(['-t', '-q', '-p', this.o.dir, '-e', 'stderr', '-c', next]);
     if (t.code !== 0) throw new Error(`nginx -t: ${t.out.trim()}`);
     renameSync(next, live);
+    const old = this.running ? this.workers() : [];
     if (!this.running) this.start(live);
     else {
       const r = await run(['-s', 'reload', '-p', this.o.dir, '-e', 'stderr', '-c', live]);
@@ -91,8 +97,47 @@ export class Nginx {
       }
     }
     await this.waitServing(hash);
+    await this.waitRetired(old);
+    this.known = this.workers();
     this.current = hash;
     return true;
+  }
+
+  /** The master's worker processes (from /proc). */
+  private workers(): number[] {
+    const master = this.proc?.pid;
+    if (!master) return [];
+    const out: number[] = [];
+    try {
+      for (const e of readdirSync('/proc')) {
+        if (!/^\d+$/.test(e)) continue;
+        try {
+          const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+          if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === master) out.push(Number(e));
+        } catch {
+          /* gone */
+        }
+      }
+    } catch {
+      /* no /proc */
+    }
+    return out;
+  }
+
+  /**
+   * After a reload, the old workers close their listening sockets when they start shutting down
+   * (their title says so): until then a new connection may still reach the old configuration.
+   */
+  private async waitRetired(old: number[], timeoutMs = 10_000): Promise<void> {
+    const retired = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('shutting down');
+      } catch {
+        return true;
+      }
+    };
+    const t0 = Date.now();
+    while (!old.every(retired) && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 20));
   }
 
   private start(conf: string): void {
@@ -103,6 +148,16 @@ export class Nginx {
       p.on('exit', (code, sig) => {
         this.o.log(`nginx exited (${code ?? sig})`);
         if (this.proc === p) this.current = '';
+        // a master killed outright leaves its workers running (holding the ports): end them
+        for (const pid of this.known) {
+          try {
+            if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('nginx: worker')) process.kill(pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+        this.known = [];
+        if (!this.stopping) setTimeout(() => this.o.onExit?.(), 1000).unref();
         resolve();
       }),
     );
@@ -129,6 +184,7 @@ export class Nginx {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (!this.running) return;
     this.proc!.kill('SIGQUIT');
     const t = setTimeout(() => this.proc?.kill('SIGKILL'), 5000);

@@ -11,8 +11,9 @@ import type { Backend, Location, Model, Server } from './model.js';
 export interface RenderOpts {
   /** the directory of the configuration (pid, temp paths, certificates, access.log: a FIFO the controller copies to its stdout) */
   dir: string;
-  httpPort: number;
-  httpsPort: number;
+  /** a port, or address:port (tests listen on loopback only) */
+  httpPort: number | string;
+  httpsPort: number | string;
   /** where the local TLS servers listen when ssl-passthrough owns the https port */
   internalHttpsPort?: number;
   /** the internal 503 server for backends without endpoints */

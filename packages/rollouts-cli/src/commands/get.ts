@@ -68,9 +68,13 @@ async function showAndWatch(s: Session, ns: string, watch: boolean, timeoutMs: n
   if (tick) clearInterval(tick);
 }
 
+/**
+ * The rollout first (an unknown one fails before anything else is read), then the lists at once:
+ * their connections resume the first one's TLS session instead of each making a full handshake.
+ */
 export async function loadRolloutInfo(s: Session, name: string, ns: string): Promise<RolloutInfo> {
-  const [ro, rel] = await Promise.all([getRollout(s, name, ns), related(s, ns)]);
-  return rolloutInfo(ro, rel);
+  const ro = await getRollout(s, name, ns);
+  return rolloutInfo(ro, await related(s, ns));
 }
 
 const nsPaths = (ns: string | undefined, extra: string[] = []) => [resourcePath(R.replicasets, ns), resourcePath(R.pods, ns), resourcePath(RO.analysisruns, ns), resourcePath(RO.experiments, ns), ...extra];
