@@ -157,7 +157,8 @@ export async function related(s: Session, ns: string | undefined): Promise<Relat
 
 /**
  * Calls `onChange` (debounced by `settleMs`) whenever one of the watched collections changes, until
- * the signal aborts; watches are re-opened when the server ends them.
+ * the signal aborts; watches are re-opened when the server ends them. Also called once each watch
+ * starts (its list may hold a change made since the caller last read): callers skip unchanged output.
  */
 export function watchChanges(s: Session, paths: string[], onChange: () => void, signal: AbortSignal, settleMs = 100): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -174,6 +175,8 @@ export function watchChanges(s: Session, paths: string[], onChange: () => void, 
       try {
         const list = await s.client.request<{ metadata?: { resourceVersion?: string } }>('GET', p);
         rv = list.metadata?.resourceVersion;
+        // a change between the caller's first read and this list has no event of its own
+        fire();
         await s.client.watch(p, { resourceVersion: rv, allowWatchBookmarks: 'true' }, (ev) => ev.type !== 'BOOKMARK' && fire(), signal);
       } catch (e) {
         if (signal.aborted) break;
