@@ -22,6 +22,7 @@ export interface Meta {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
+  [k: string]: unknown;
 }
 
 export type IntOrString = number | string;
@@ -163,6 +164,7 @@ export interface Rollout {
     [k: string]: unknown;
   };
   status?: RolloutStatus;
+  [k: string]: unknown;
 }
 
 export interface ReplicaSet {
@@ -171,11 +173,13 @@ export interface ReplicaSet {
   metadata: Meta;
   spec: { replicas?: number; minReadySeconds?: number; selector?: { matchLabels?: Record<string, string> }; template?: PodTemplate };
   status?: { replicas?: number; readyReplicas?: number; availableReplicas?: number; fullyLabeledReplicas?: number; observedGeneration?: number };
+  [k: string]: unknown;
 }
 
 export interface Service {
   metadata: Meta;
   spec?: { selector?: Record<string, string>; [k: string]: unknown };
+  [k: string]: unknown;
 }
 
 /** A ReplicaSet with the numbers the planners use. */

@@ -1,0 +1,185 @@
+/**
+ * The Rollout controller on kube-runtime: informers on Rollouts, ReplicaSets, Services and
+ * AnalysisRuns; each reconcile reads the caches, asks the pure planner (plan.ts) what the world
+ * should look like and makes it so — ReplicaSets `<rollout>-<hash>` owned by the Rollout, Service
+ * selectors, AnalysisRuns built from their templates, the status through /status, and a requeue
+ * when a pause or a deadline ends. Everything is derived from the objects, so a controller killed
+ * mid-step continues from the same step and never makes a second ReplicaSet for a template.
+ */
+import { Controller, isAlreadyExists, isConflict, isNotFound, type Informer, type Resource, type RuntimeContext } from '@flotilla/kube-runtime';
+import { R } from '@flotilla/kube-runtime';
+import { buildAnalysisRun } from './analysis/build.js';
+import type { Plan } from './common.js';
+import { planRollout } from './plan.js';
+import { ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES, ROLLOUTS } from './resources.js';
+import { HASH_LABEL, MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, type ReplicaSet, type Rollout, type Service } from './types.js';
+import { resolveWorkloadRef } from './workloadref.js';
+
+type Obj = { apiVersion?: string; kind?: string; metadata: Rollout['metadata']; spec?: any; status?: any; [k: string]: unknown };
+
+export interface RolloutControllerOptions {
+  workers?: number;
+  now?: () => Date;
+  /** called after each reconcile with the plan (metrics, tests) */
+  onPlan?: (ro: Rollout, plan: Plan) => void;
+}
+
+export class RolloutController extends Controller {
+  readonly rollouts: Informer<Rollout>;
+  readonly replicaSets: Informer<ReplicaSet>;
+  readonly services: Informer<Service>;
+  readonly runs: Informer<Obj>;
+  readonly templates: Informer<Obj>;
+  readonly clusterTemplates: Informer<Obj>;
+  readonly deployments: Informer<Obj>;
+  private readonly now: () => Date;
+
+  constructor(
+    ctx: RuntimeContext,
+    private readonly o: RolloutControllerOptions = {},
+  ) {
+    super('rollouts-controller', ctx, { workers: o.workers ?? 4, resyncMs: 5 * 60_000 });
+    this.now = o.now ?? (() => new Date());
+    const inf = ctx.informers;
+    this.rollouts = inf.for<Rollout>(ROLLOUTS);
+    this.replicaSets = inf.for<ReplicaSet>(R.replicasets);
+    this.services = inf.for<Service>(R.services);
+    this.runs = inf.for<Obj>(ANALYSIS_RUNS);
+    this.templates = inf.for<Obj>(ANALYSIS_TEMPLATES);
+    this.clusterTemplates = inf.for<Obj>(CLUSTER_ANALYSIS_TEMPLATES);
+    this.deployments = inf.for<Obj>(R.deployments);
+    this.watch(this.rollouts);
+    this.watchOwned(this.replicaSets as unknown as Informer, 'Rollout');
+    this.watchOwned(this.runs as unknown as Informer, 'Rollout');
+    // a Service a Rollout names: enqueue the Rollouts of its namespace that name it
+    this.watch(this.services as unknown as Informer, [], (svc) => this.rolloutsNaming(svc.metadata?.namespace ?? '', svc.metadata?.name ?? ''));
+    this.watch(this.deployments as unknown as Informer, [], (d) =>
+      this.rollouts
+        .list(d.metadata?.namespace)
+        .filter((r) => r.spec.workloadRef?.name === d.metadata?.name)
+        .map((r) => `${r.metadata.namespace}/${r.metadata.name}`),
+    );
+  }
+
+  protected primary(): Informer {
+    return this.rollouts as unknown as Informer;
+  }
+
+  ready(): boolean {
+    return this.rollouts.hasSynced && this.replicaSets.hasSynced && this.services.hasSynced;
+  }
+
+  private rolloutsNaming(ns: string, name: string): string[] {
+    return this.rollouts
+      .list(ns)
+      .filter((r) => serviceNames(r).includes(name))
+      .map((r) => `${ns}/${r.metadata.name}`);
+  }
+
+  async reconcile(key: string): Promise<{ requeueAfter?: number } | void> {
+    const [ns, name] = key.split('/');
+    const cached = this.rollouts.get(ns, name);
+    if (!cached || cached.metadata.deletionTimestamp) return;
+    const ro = resolveWorkloadRef(cached, (n) => this.deployments.get(ns, n) as never);
+    const uid = ro.metadata.uid;
+    const owned = this.replicaSets.list(ns).filter((rs) => rs.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid));
+    const services: Record<string, Service | undefined> = {};
+    for (const s of serviceNames(ro)) services[s] = this.services.get(ns, s);
+    const runs = this.runs.list(ns).filter((r) => r.metadata.ownerReferences?.some((x) => x.controller && x.uid === uid));
+    const plan = planRollout({ rollout: ro, replicaSets: owned, services, analysisRuns: runs as never, now: this.now() });
+    await this.execute(ro, plan, owned, services, runs);
+    this.o.onPlan?.(ro, plan);
+    return plan.requeueAfterMs !== undefined ? { requeueAfter: plan.requeueAfterMs + 50 } : undefined;
+  }
+
+  private async execute(ro: Rollout, plan: Plan, owned: ReplicaSet[], services: Record<string, Service | undefined>, runs: Obj[]): Promise<void> {
+    const c = this.ctx.client;
+    const ns = ro.metadata.namespace!;
+    if (plan.create) {
+      try {
+        await c.create(R.replicasets, ns, newReplicaSet(ro, plan.newHash, plan.create.replicas, plan.create.revision) as never);
+        this.events.event(ro as never, 'Normal', 'NewReplicaSetCreated', `Created ReplicaSet ${ro.metadata.name}-${plan.newHash} (revision ${plan.create.revision}) with size ${plan.create.replicas}`);
+      } catch (e) {
+        if (!isAlreadyExists(e)) throw e;
+      }
+    }
+    for (const s of plan.scale) {
+      const rs = owned.find((r) => r.metadata.name === s.name);
+      await c.patch(R.replicasets, ns, s.name, { spec: { replicas: s.replicas } }, 'merge');
+      this.events.event(ro as never, 'Normal', 'ScalingReplicaSet', `Scaled ${(rs?.spec.replicas ?? 0) < s.replicas ? 'up' : 'down'} ReplicaSet ${s.name} (revision ${rs?.metadata.annotations?.[REVISION_ANNOTATION] ?? '?'}) from ${rs?.spec.replicas ?? 0} to ${s.replicas}`);
+    }
+    for (const a of plan.annotate) await c.patch(R.replicasets, ns, a.name, { metadata: { annotations: a.annotations } }, 'merge').catch(ignoreNotFound);
+    for (const d of plan.deleteRS) await c.delete(R.replicasets, ns, d).catch(ignoreNotFound);
+    const wantSvc = new Map(plan.services.map((s) => [s.name, s.hash]));
+    for (const [svcName, hash] of wantSvc) {
+      const svc = services[svcName];
+      if (!svc) continue;
+      if (svc.spec?.selector?.[HASH_LABEL] === hash && svc.metadata.annotations?.[MANAGED_BY_ANNOTATION] === ro.metadata.name) continue;
+      await c.patch(R.services, ns, svcName, { metadata: { annotations: { [MANAGED_BY_ANNOTATION]: ro.metadata.name } }, spec: { selector: { [HASH_LABEL]: hash } } }, 'merge');
+      this.events.event(ro as never, 'Normal', 'SwitchService', `Switched selector for service '${svcName}' to '${hash}'`);
+    }
+    for (const w of plan.runs) {
+      if (runs.some((r) => r.metadata.name === w.name)) continue;
+      let run: Obj;
+      try {
+        run = buildAnalysisRun(ro, w, (n, cluster) => (cluster ? this.clusterTemplates.get(undefined, n) : this.templates.get(ns, n)));
+      } catch (e) {
+        // a template that is missing or invalid: the run says so (Error) and the rollout reacts to it
+        run = buildAnalysisRun(ro, w, () => undefined, (e as Error).message);
+      }
+      try {
+        await c.create(ANALYSIS_RUNS, ns, run as never);
+        this.events.event(ro as never, 'Normal', 'AnalysisRunCreated', `Created AnalysisRun ${w.name}`);
+      } catch (e) {
+        if (!isAlreadyExists(e)) throw e;
+      }
+    }
+    for (const t of plan.terminateRuns) await c.patch(ANALYSIS_RUNS, ns, t, { spec: { terminate: true } }, 'merge').catch(ignoreNotFound);
+    for (const ev of plan.events) this.events.event(ro as never, ev.type, ev.reason, ev.message);
+    if (JSON.stringify(plan.status) !== JSON.stringify(ro.status ?? {})) {
+      const cached = this.rollouts.get(ns, ro.metadata.name!)!;
+      try {
+        await c.update(ROLLOUTS, { ...cached, status: plan.status } as never, 'status');
+      } catch (e) {
+        // computed from a copy that is already behind: recompute from the fresh one (requeued)
+        if (isConflict(e)) throw e;
+        if (!isNotFound(e)) throw e;
+      }
+    }
+  }
+}
+
+const ignoreNotFound = (e: unknown) => {
+  if (!isNotFound(e)) throw e;
+};
+
+export function serviceNames(ro: Rollout): string[] {
+  const c = ro.spec.strategy?.canary;
+  const b = ro.spec.strategy?.blueGreen;
+  return [c?.canaryService, c?.stableService, b?.activeService, b?.previewService].filter((x): x is string => !!x);
+}
+
+/** The ReplicaSet of a template revision: labels and selector carry the hash, owned by the Rollout. */
+export function newReplicaSet(ro: Rollout, hash: string, replicas: number, revision: number): ReplicaSet {
+  const t = JSON.parse(JSON.stringify(ro.spec.template ?? {}));
+  t.metadata = { ...(t.metadata ?? {}), labels: { ...(t.metadata?.labels ?? {}), [HASH_LABEL]: hash } };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name: `${ro.metadata.name}-${hash}`,
+      namespace: ro.metadata.namespace,
+      labels: { ...(ro.spec.template?.metadata?.labels ?? {}), [HASH_LABEL]: hash },
+      annotations: { [REVISION_ANNOTATION]: String(revision), 'rollout.argoproj.io/desired-replicas': String(ro.spec.replicas ?? 1) },
+      ownerReferences: [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: ro.metadata.name!, uid: ro.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+    },
+    spec: {
+      replicas,
+      minReadySeconds: ro.spec.minReadySeconds,
+      selector: { matchLabels: { ...(ro.spec.selector?.matchLabels ?? {}), [HASH_LABEL]: hash } },
+      template: t,
+    },
+  };
+}
+
+export type { Resource };
