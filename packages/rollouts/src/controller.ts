@@ -38,7 +38,7 @@ export class RolloutController extends Controller {
     ctx: RuntimeContext,
     private readonly o: RolloutControllerOptions = {},
   ) {
-    super('rollouts-controller', ctx, { workers: o.workers ?? 4, resyncMs: 5 * 60_000 });
+    super('rollouts-controller', ctx, { workers: o.workers ?? 4, resyncMs: 5 * 60_000, maxDelayMs: 10_000 });
     this.now = o.now ?? (() => new Date());
     const inf = ctx.informers;
     this.rollouts = inf.for<Rollout>(ROLLOUTS);
@@ -87,6 +87,14 @@ export class RolloutController extends Controller {
     for (const s of serviceNames(ro)) services[s] = this.services.get(ns, s);
     const runs = this.runs.list(ns).filter((r) => r.metadata.ownerReferences?.some((x) => x.controller && x.uid === uid));
     const plan = planRollout({ rollout: ro, replicaSets: owned, services, analysisRuns: runs as never, now: this.now() });
+    const summary = [
+      plan.create ? `create ${ro.metadata.name}-${plan.newHash} (${plan.create.replicas})` : '',
+      ...plan.scale.map((x) => `scale ${x.name} to ${x.replicas}`),
+      ...plan.deleteRS.map((x) => `delete ${x}`),
+    ].filter(Boolean);
+    const st = plan.status;
+    if (summary.length || st.phase !== cached.status?.phase || st.currentStepIndex !== cached.status?.currentStepIndex)
+      this.log(`${key}: ${st.phase}${st.message ? ` (${st.message})` : ''}, step ${st.currentStepIndex ?? '-'}${summary.length ? `; ${summary.join(', ')}` : ''}`);
     await this.execute(ro, plan, owned, services, runs);
     this.o.onPlan?.(ro, plan);
     return plan.requeueAfterMs !== undefined ? { requeueAfter: plan.requeueAfterMs + 50 } : undefined;
@@ -142,7 +150,7 @@ export class RolloutController extends Controller {
         await c.update(ROLLOUTS, { ...cached, status: plan.status } as never, 'status');
       } catch (e) {
         // computed from a copy that is already behind: recompute from the fresh one (requeued)
-        if (isConflict(e)) throw e;
+        if (isConflict(e)) this.log(`${ns}/${ro.metadata.name}: status write conflicted (cached resourceVersion ${cached.metadata.resourceVersion}); recomputing`);
         if (!isNotFound(e)) throw e;
       }
     }

@@ -96,7 +96,7 @@ export interface Condition {
 }
 
 export interface PauseCondition {
-  reason: 'CanaryPauseStep' | 'BlueGreenPause' | 'AnalysisRunInconclusive' | 'InconclusiveExperiment' | string;
+  reason: 'CanaryPauseStep' | 'BlueGreenPause' | 'InconclusiveAnalysisRun' | 'InconclusiveExperiment' | string;
   startTime: string;
 }
 

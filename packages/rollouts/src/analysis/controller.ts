@@ -24,7 +24,7 @@ export class AnalysisRunController extends Controller {
     ctx: RuntimeContext,
     private readonly o: { workers?: number; now?: () => Date; onRun?: () => void; fetch?: typeof fetch } = {},
   ) {
-    super('analysisrun-controller', ctx, { workers: o.workers ?? 4 });
+    super('analysisrun-controller', ctx, { workers: o.workers ?? 4, maxDelayMs: 10_000 });
     this.runs = ctx.informers.for<Run>(ANALYSIS_RUNS);
     this.watch(this.runs);
   }

@@ -119,7 +119,7 @@ export function planBlueGreen(c: Ctx): void {
       if (r.phase === 'Failed' || r.phase === 'Error') return abort(name, r.message);
       if (r.phase !== 'Successful') {
         if (r.phase === 'Inconclusive' && !lifted) {
-          st.pauseConditions = [{ reason: 'AnalysisRunInconclusive', startTime: c.nowIso }];
+          st.pauseConditions = [{ reason: 'InconclusiveAnalysisRun', startTime: c.nowIso }];
           st.controllerPause = true;
         }
         if (!(r.phase === 'Inconclusive' && lifted)) return;

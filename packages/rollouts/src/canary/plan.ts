@@ -150,7 +150,7 @@ export function planCanary(c: Ctx): void {
     c.plan.runs.push({ name, kind: 'background', analysis: cs.analysis, podHash: c.newHash, stableHash: c.stableHash });
     const r = runPhase(c, name);
     if (r.phase === 'Failed' || r.phase === 'Error') return abortNow(c, name, r.message, maxSurge, maxUnavailable);
-    if (r.phase === 'Inconclusive' && !st.promoteFull && !lifted) addPause(c, 'AnalysisRunInconclusive');
+    if (r.phase === 'Inconclusive' && !st.promoteFull && !lifted) addPause(c, 'InconclusiveAnalysisRun');
   }
   for (let guard = 0; idx < n && guard <= n; guard++) {
     const step = steps[idx];
@@ -196,12 +196,12 @@ export function planCanary(c: Ctx): void {
       }
       if (r.phase === 'Failed' || r.phase === 'Error') return abortNow(c, name, r.message, maxSurge, maxUnavailable);
       if (r.phase === 'Inconclusive') {
-        if (!pauseCond(c, 'AnalysisRunInconclusive') && lifted && idx === before) {
+        if (!pauseCond(c, 'InconclusiveAnalysisRun') && lifted && idx === before) {
           clearPause(c);
           idx++;
           continue;
         }
-        addPause(c, 'AnalysisRunInconclusive');
+        addPause(c, 'InconclusiveAnalysisRun');
       }
       st.canary = { ...st.canary, currentStepAnalysisRunStatus: { name, status: r.phase || 'Pending', message: r.message } };
       break;
