@@ -134,8 +134,10 @@ describe('the seed Rollouts journey (upstream install.yaml, getting-started/basi
     // the verbatim --watch: on a pipe it appends; we read until it shows the healthy rollout
     const w = spawn('kubectl', ['argo', 'rollouts', 'get', 'rollout', 'rollouts-demo', '--watch'], { env: { ...process.env, ...env(), HOME: join(dir, 'home'), KUBECONFIG: up!.kubeconfig } });
     let out = '';
-    w.stdout.on('data', (d) => (out += d));
-    w.stderr.on('data', (d) => (out += d));
+    // upstream's plugin colours its output unless --no-color, on a pipe too: match without the escapes
+    const plain = (d: Buffer) => String(d).replace(/\x1b\[[0-9;]*m/g, '');
+    w.stdout.on('data', (d) => (out += plain(d)));
+    w.stderr.on('data', (d) => (out += plain(d)));
     try {
       await waitFor('get rollout --watch output', () => /Status:\s+✔ Healthy/.test(out) && /argoproj\/rollouts-demo:blue \(stable\)/.test(out), 30_000, 100).catch((e) => {
         throw new Error(`${(e as Error).message}\noutput:\n${out}`);
