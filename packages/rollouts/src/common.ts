@@ -20,7 +20,14 @@ export interface PlanInput {
   services: Record<string, Service | undefined>;
   /** the AnalysisRuns the Rollout controls */
   analysisRuns?: AnalysisRunLike[];
+  /** the pods of its ReplicaSets (restartAt) */
+  pods?: PodLike[];
   now: Date;
+}
+
+export interface PodLike {
+  metadata: { name?: string; creationTimestamp?: string; deletionTimestamp?: string; labels?: Record<string, string> };
+  status?: { phase?: string; conditions?: { type: string; status: string }[] };
 }
 
 /** An AnalysisRun the rollout needs: the controller builds it from the templates. */
@@ -47,13 +54,17 @@ export interface Plan {
   runs: WantedRun[];
   /** AnalysisRuns to terminate (spec.terminate) */
   terminateRuns: string[];
+  /** pods to evict (restartAt) */
+  restartPods: string[];
+  /** with a traffic router: the canary's share of requests */
+  traffic?: { weight: number };
   status: RolloutStatus;
   requeueAfterMs?: number;
   events: { type: 'Normal' | 'Warning'; reason: string; message: string }[];
 }
 
 export function emptyPlan(newHash: string, status: RolloutStatus): Plan {
-  return { newHash, scale: [], annotate: [], deleteRS: [], services: [], runs: [], terminateRuns: [], status, events: [] };
+  return { newHash, scale: [], annotate: [], deleteRS: [], services: [], runs: [], terminateRuns: [], restartPods: [], status, events: [] };
 }
 
 /** The pod template without the hash label, in canonical form (what the hash is computed from). */
@@ -188,6 +199,7 @@ export interface Ctx {
   all: RSView[];
   services: Record<string, Service | undefined>;
   runs: AnalysisRunLike[];
+  pods: PodLike[];
   /** the template changed since the last reconcile (a new revision): steps start over */
   newRevision: boolean;
   plan: Plan;
@@ -223,6 +235,7 @@ export function makeCtx(inp: PlanInput): Ctx {
     all,
     services: inp.services,
     runs: inp.analysisRuns ?? [],
+    pods: inp.pods ?? [],
     newRevision: old.currentPodHash !== newHash,
     plan,
     target: new Map(all.map((r) => [r.name, r.replicas])),
@@ -291,3 +304,31 @@ export function runPhase(ctx: Ctx, name: string): { phase: string; message?: str
 }
 
 export const runName = (ro: Rollout, hash: string, suffix: string) => `${ro.metadata.name}-${hash}-${suffix}`;
+
+/**
+ * `spec.restartAt`: pods created before it are evicted one at a time while no other pod is
+ * unavailable (at most maxUnavailable, at least one at a time); when none is left,
+ * status.restartedAt = restartAt.
+ */
+export function planRestart(ctx: Ctx): void {
+  const at = ctx.ro.spec.restartAt;
+  const st = ctx.plan.status;
+  if (!at || Number.isNaN(Date.parse(at))) return;
+  const when = Date.parse(at);
+  if (when > ctx.now.getTime()) {
+    requeue(ctx, when - ctx.now.getTime());
+    return;
+  }
+  if (st.restartedAt && Date.parse(st.restartedAt) >= when) return;
+  const live = ctx.pods.filter((p) => !p.metadata.deletionTimestamp);
+  const old = live.filter((p) => Date.parse(p.metadata.creationTimestamp ?? '') < when);
+  if (!old.length) {
+    st.restartedAt = at;
+    return;
+  }
+  const ready = (p: PodLike) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+  const unavailable = Math.max(0, ctx.R - live.filter(ready).length) + (ctx.pods.length - live.length);
+  const { maxUnavailable } = resolveSurge(ctx.ro, ctx.R);
+  if (unavailable >= Math.max(1, maxUnavailable)) return;
+  ctx.plan.restartPods.push(old.sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)))[0].metadata.name!);
+}

@@ -11,7 +11,8 @@ import { R } from '@flotilla/kube-runtime';
 import { buildAnalysisRun } from './analysis/build.js';
 import type { Plan } from './common.js';
 import { planRollout } from './plan.js';
-import { ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES, ROLLOUTS } from './resources.js';
+import { ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES, INGRESSES, ROLLOUTS } from './resources.js';
+import { canaryIngress, canaryIngressName, stableIngresses } from './canary/nginx.js';
 import { HASH_LABEL, MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, type ReplicaSet, type Rollout, type Service } from './types.js';
 import { resolveWorkloadRef } from './workloadref.js';
 
@@ -32,6 +33,8 @@ export class RolloutController extends Controller {
   readonly templates: Informer<Obj>;
   readonly clusterTemplates: Informer<Obj>;
   readonly deployments: Informer<Obj>;
+  readonly pods: Informer<Obj>;
+  readonly ingresses: Informer<Obj>;
   private readonly now: () => Date;
 
   constructor(
@@ -48,11 +51,21 @@ export class RolloutController extends Controller {
     this.templates = inf.for<Obj>(ANALYSIS_TEMPLATES);
     this.clusterTemplates = inf.for<Obj>(CLUSTER_ANALYSIS_TEMPLATES);
     this.deployments = inf.for<Obj>(R.deployments);
+    this.pods = inf.for<Obj>(R.pods);
+    this.ingresses = inf.for<Obj>(INGRESSES);
+    this.watchOwned(this.ingresses as unknown as Informer, 'Rollout');
     this.watch(this.rollouts);
     this.watchOwned(this.replicaSets as unknown as Informer, 'Rollout');
     this.watchOwned(this.runs as unknown as Informer, 'Rollout');
     // a Service a Rollout names: enqueue the Rollouts of its namespace that name it
     this.watch(this.services as unknown as Informer, [], (svc) => this.rolloutsNaming(svc.metadata?.namespace ?? '', svc.metadata?.name ?? ''));
+    // a pod of a Rollout's ReplicaSet (restartAt): enqueue the Rollout
+    this.watch(this.pods as unknown as Informer, [], (p) => {
+      const ref = p.metadata?.ownerReferences?.find((r) => r.controller && r.kind === 'ReplicaSet');
+      const rs = ref ? this.replicaSets.get(p.metadata?.namespace, ref.name) : undefined;
+      const ro = rs?.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'Rollout');
+      return ro && this.rollouts.get(p.metadata?.namespace, ro.name)?.spec.restartAt ? `${p.metadata?.namespace}/${ro.name}` : undefined;
+    });
     this.watch(this.deployments as unknown as Informer, [], (d) =>
       this.rollouts
         .list(d.metadata?.namespace)
@@ -86,7 +99,9 @@ export class RolloutController extends Controller {
     const services: Record<string, Service | undefined> = {};
     for (const s of serviceNames(ro)) services[s] = this.services.get(ns, s);
     const runs = this.runs.list(ns).filter((r) => r.metadata.ownerReferences?.some((x) => x.controller && x.uid === uid));
-    const plan = planRollout({ rollout: ro, replicaSets: owned, services, analysisRuns: runs as never, now: this.now() });
+    const rsUids = new Set(owned.map((r) => r.metadata.uid));
+    const pods = ro.spec.restartAt ? this.pods.list(ns).filter((p) => p.metadata.ownerReferences?.some((r) => r.controller && rsUids.has(r.uid))) : [];
+    const plan = planRollout({ rollout: ro, replicaSets: owned, services, analysisRuns: runs as never, pods: pods as never, now: this.now() });
     const summary = [
       plan.create ? `create ${ro.metadata.name}-${plan.newHash} (${plan.create.replicas})` : '',
       ...plan.scale.map((x) => `scale ${x.name} to ${x.replicas}`),
@@ -142,6 +157,16 @@ export class RolloutController extends Controller {
         if (!isAlreadyExists(e)) throw e;
       }
     }
+    for (const p of plan.restartPods) {
+      try {
+        await c.createSub(R.pods, ns, p, 'eviction', { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: p, namespace: ns } });
+      } catch (e) {
+        if (isNotFound(e)) await c.delete(R.pods, ns, p).catch(ignoreNotFound);
+        else throw e;
+      }
+      this.events.event(ro as never, 'Normal', 'RolloutRestarted', `Restarted pod ${p} (restartAt ${ro.spec.restartAt})`);
+    }
+    if (plan.traffic) await this.route(ro, plan.traffic.weight);
     for (const t of plan.terminateRuns) await c.patch(ANALYSIS_RUNS, ns, t, { spec: { terminate: true } }, 'merge').catch(ignoreNotFound);
     for (const ev of plan.events) this.events.event(ro as never, ev.type, ev.reason, ev.message);
     if (JSON.stringify(plan.status) !== JSON.stringify(ro.status ?? {})) {
@@ -155,6 +180,23 @@ export class RolloutController extends Controller {
       }
     }
   }
+
+  /** nginx: the canary Ingress of each stable Ingress at the weight (server-side apply, idempotent). */
+  private async route(ro: Rollout, weight: number): Promise<void> {
+  const ns = ro.metadata.namespace!;
+  for (const name of stableIngresses(ro)) {
+    const stable = this.ingresses.get(ns, name);
+    if (!stable) {
+      this.events.event(ro as never, 'Warning', 'IngressNotFound', `ingress "${name}" not found`);
+      continue;
+    }
+    const want = canaryIngress(ro, stable as never, weight);
+    const have = this.ingresses.get(ns, canaryIngressName(ro, name));
+    if (have && JSON.stringify(have.spec) === JSON.stringify(want.spec) && Object.entries(want.metadata.annotations ?? {}).every(([k, v]) => have.metadata.annotations?.[k] === v)) continue;
+    await this.ctx.client.apply(INGRESSES, want as never, { force: true });
+    this.events.event(ro as never, 'Normal', 'TrafficWeightUpdated', `Traffic weight updated to ${weight} (canary ingress ${want.metadata.name})`);
+  }
+}
 }
 
 const ignoreNotFound = (e: unknown) => {

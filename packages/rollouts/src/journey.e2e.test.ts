@@ -8,7 +8,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,21 @@ import { kubectl as runKubectl, startUp, stopUp, waitFor, type KubectlResult, ty
 const SHARED = fileURLToPath(new URL('../../../../shared/upstream/', import.meta.url));
 const INSTALL = join(SHARED, 'install-manifests/argo-rollouts/install.yaml');
 const BASIC = join(SHARED, 'argo-rollouts/getting-started/basic');
+
+/** the pid of the rollouts-controller process among the descendants of `root` (this test's flotilla up) */
+function controllerPid(root: number): number | undefined {
+  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => !!m)
+    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3] }));
+  const mine = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of rows) if (mine.has(r.ppid) && !mine.has(r.pid)) (mine.add(r.pid), (grew = true));
+  }
+  return rows.find((r) => mine.has(r.pid) && /^\S*\bnode\s.*\brollouts-controller\b/.test(r.args))?.pid;
+}
 
 function skipReason(): string | undefined {
   if (!existsSync(INSTALL)) return `upstream install manifest not found at ${INSTALL}`;
@@ -178,10 +193,18 @@ describe('the seed Rollouts journey (upstream install.yaml, getting-started/basi
     assert.equal((c.yellow ?? 0) + (c.blue ?? 0), 50);
   });
 
-  it('promote: 40 → 10 s → 60 → 10 s → 80 → 10 s → 100 %, Healthy, 5 yellow pods', async () => {
+  it('promote: 40 → 10 s → 60 → 10 s → 80 → 10 s → 100 %, Healthy, 5 yellow pods; a kill -9 of the controller mid-step changes nothing', async () => {
     const t = Date.now();
     await k(['argo', 'rollouts', 'promote', 'rollouts-demo']);
-    const seen = new Set<number>();
+    // in the 10 s pause at step 3: kill -9 the controller process (found in this flotilla up's process tree)
+    const at3 = await waitRollout('paused at step 3', (r) => r.status?.currentStepIndex === 3 && r.status?.phase === 'Paused');
+    const rsBefore = (await replicaSets()).map((r) => r.metadata.name).sort();
+    const pid = controllerPid(up!.proc.pid!);
+    assert.ok(pid, 'the controller process is found under flotilla up');
+    process.kill(pid, 'SIGKILL');
+    console.log(`# killed the controller (pid ${pid}) at step ${at3.status.currentStepIndex}`);
+    await waitFor('the controller restarted', async () => (await json(['get', 'pods', '-n', 'argo-rollouts', '-l', 'app.kubernetes.io/name=argo-rollouts'])).items.some((p: any) => p.status?.containerStatuses?.[0]?.restartCount >= 1 && p.status?.containerStatuses?.[0]?.ready), 60_000, 250);
+    const seen = new Set<number>([3]);
     const ro = await waitRollout(
       'Healthy on yellow',
       (r) => {
@@ -194,6 +217,7 @@ describe('the seed Rollouts journey (upstream install.yaml, getting-started/basi
     assert.ok(Date.now() - t >= 30_000, `three 10 s pauses take at least 30 s (took ${Date.now() - t} ms)`);
     assert.ok(seen.has(3) && seen.has(5) && seen.has(7), `passed through the timed pauses (steps seen ${[...seen].join(',')})`);
     assert.equal(ro.status.currentStepIndex, 8);
+    assert.deepEqual((await replicaSets()).map((r) => r.metadata.name).sort(), rsBefore, 'no extra ReplicaSet after the restart');
     await waitFor('5 yellow pods', async () => JSON.stringify(await podsByColor()) === JSON.stringify({ yellow: 5 }), 30_000, 250);
     const g = await get();
     assert.match(g, /Status:\s+✔ Healthy/);

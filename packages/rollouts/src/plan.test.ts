@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { desiredCounts, stepScales, weightAt } from './canary/plan.js';
 import { validate } from './common.js';
 import { demoRollout, World } from './sim.js';
+import { planRollout } from './plan.js';
 import { HASH_LABEL, rsView, type ReplicaSet } from './types.js';
 
 const rs = (replicas: number, available = replicas): ReturnType<typeof rsView> => rsView({ metadata: { name: `r${Math.random()}` }, spec: { replicas }, status: { replicas, availableReplicas: available } } as ReplicaSet);
@@ -276,5 +277,26 @@ describe('blue-green', () => {
     assert.equal(sel(w, 'preview'), blue);
     w.run(3, 31);
     assert.deepEqual(w.byImage(), { blue: 5 });
+  });
+});
+
+describe('restartAt', () => {
+  it('evicts pods created before restartAt one at a time, then records restartedAt', () => {
+    const w = new World(demoRollout());
+    w.run();
+    const now = w.now.getTime();
+    const ro = { ...w.ro, spec: { ...w.ro.spec, restartAt: new Date(now - 1000).toISOString() } };
+    const pod = (name: string, createdAgo: number, ready = true) => ({ metadata: { name, creationTimestamp: new Date(now - createdAgo).toISOString() }, status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] } });
+    const input = (pods: ReturnType<typeof pod>[]) => ({ rollout: ro, replicaSets: [...w.rs.values()], services: {}, pods, now: w.now });
+    let p = planRollout(input([pod('a', 5000), pod('b', 5000), pod('c', 5000), pod('d', 5000), pod('e', 5000)]));
+    assert.deepEqual(p.restartPods, ['a']);
+    p = planRollout(input([pod('b', 5000), pod('c', 5000), pod('d', 5000), pod('e', 5000), pod('f', 10, false)]));
+    assert.deepEqual(p.restartPods, [], 'waits while a pod is unavailable');
+    p = planRollout(input([pod('f', 10), pod('g', 10), pod('h', 10), pod('i', 10), pod('j', 10)]));
+    assert.deepEqual(p.restartPods, []);
+    assert.equal(p.status.restartedAt, ro.spec.restartAt);
+    const future = planRollout({ ...input([pod('a', 5000)]), rollout: { ...ro, spec: { ...ro.spec, restartAt: new Date(now + 60_000).toISOString() } } });
+    assert.deepEqual(future.restartPods, []);
+    assert.ok(future.requeueAfterMs! <= 60_000);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { planBlueGreen } from './bluegreen/plan.js';
 import { planCanary } from './canary/plan.js';
-import { emitScales, emptyPlan, makeCtx, podTemplateHash, pruneHistory, removeCondition, replicaCounts, setCondition, validate, type Ctx, type Plan, type PlanInput } from './common.js';
+import { emitScales, emptyPlan, makeCtx, planRestart, podTemplateHash, pruneHistory, removeCondition, replicaCounts, setCondition, validate, type Ctx, type Plan, type PlanInput } from './common.js';
 import type { Condition, RolloutStatus } from './types.js';
 
 export function planRollout(inp: PlanInput): Plan {
@@ -26,6 +26,7 @@ export function planRollout(inp: PlanInput): Plan {
   else planBlueGreen(c);
   emitScales(c);
   pruneHistory(c);
+  if (!c.plan.create && !c.plan.scale.length) planRestart(c);
   finish(c, prevIndex);
   return c.plan;
 }

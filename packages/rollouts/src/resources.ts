@@ -7,3 +7,4 @@ export const ANALYSIS_RUNS = r('analysisruns', 'AnalysisRun');
 export const ANALYSIS_TEMPLATES = r('analysistemplates', 'AnalysisTemplate');
 export const CLUSTER_ANALYSIS_TEMPLATES = r('clusteranalysistemplates', 'ClusterAnalysisTemplate', false);
 export const EXPERIMENTS = r('experiments', 'Experiment');
+export const INGRESSES: Resource = { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', kind: 'Ingress', namespaced: true };

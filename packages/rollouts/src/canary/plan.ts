@@ -5,6 +5,7 @@
  * the rollback fast path and the stable/canary Service selectors.
  */
 import { durationMs, requeue, resolveSurge, runName, runPhase, setScale, targetOf, type Ctx } from '../common.js';
+import { scaleDownAfter } from '../bluegreen/plan.js';
 import type { CanaryStep, PauseCondition, RSView } from '../types.js';
 
 export interface Counts {
@@ -73,8 +74,11 @@ export function atCounts(c: Ctx, want: Counts): boolean {
   const s = c.stableRS;
   const canaryOk = c.newRS.replicas === want.canary && c.newRS.available >= want.canary && (c.newExists || want.canary === 0);
   const stableOk = !s || (s.replicas === want.stable && s.current === want.stable && s.available >= want.stable);
-  return canaryOk && stableOk && c.others.every((o) => o.replicas === 0 && o.current === 0);
+  return canaryOk && stableOk && (routed(c) || c.others.every((o) => o.replicas === 0 && o.current === 0));
 }
+
+/** a traffic router carries the weights (the stable ReplicaSet stays at full size) */
+export const routed = (c: Ctx) => !!c.ro.spec.strategy?.canary?.trafficRouting?.nginx;
 
 function pauseCond(c: Ctx, reason: string): PauseCondition | undefined {
   return (c.plan.status.pauseConditions ?? []).find((p) => p.reason === reason);
@@ -156,7 +160,7 @@ export function planCanary(c: Ctx): void {
     const step = steps[idx];
     if (step.setWeight !== undefined || step.setCanaryScale) {
       const w = weightAt(steps, idx);
-      if (!atCounts(c, desiredCounts(c.R, w.weight, w.scale))) break;
+      if (!atCounts(c, want(c, w.weight, w.scale))) break;
       idx++;
       continue;
     }
@@ -213,8 +217,8 @@ export function planCanary(c: Ctx): void {
   if (idx !== before) c.plan.events.push({ type: 'Normal', reason: 'RolloutStepCompleted', message: `Rollout step ${before + 1}/${n} completed` });
 
   const w = weightAt(steps, idx);
-  const want = idx >= n ? { canary: c.R, stable: 0 } : desiredCounts(c.R, w.weight, w.scale);
-  if (idx >= n && atCounts(c, want)) {
+  const wanted = idx >= n ? { canary: c.R, stable: routed(c) ? c.R : 0 } : want(c, w.weight, w.scale);
+  if (idx >= n && atCounts(c, wanted)) {
     // every step done and the canary fully available: it becomes the stable ReplicaSet
     const old = c.stableRS;
     st.stableRS = c.newHash;
@@ -224,16 +228,21 @@ export function planCanary(c: Ctx): void {
     c.stableRS = c.newRS;
     if (old) c.others.push(old);
     setScale(c, c.newRS, c.R);
-    for (const o of c.others) setScale(c, o, 0);
+    for (const o of c.others) routed(c) ? scaleDownAfter(c, o, cs.scaleDownDelaySeconds ?? 30) : setScale(c, o, 0);
     terminateAll(c, 'bg');
     c.plan.events.push({ type: 'Normal', reason: 'RolloutCompleted', message: `Rollout completed update to revision ${c.newRS.revision} (${c.newHash})` });
     services(c);
     weights(c, 100);
     return;
   }
-  applyCounts(c, want, maxSurge, maxUnavailable);
+  applyCounts(c, wanted, maxSurge, maxUnavailable);
   services(c);
-  weights(c, w.weight);
+  weights(c, idx >= n ? 100 : w.weight);
+}
+
+function want(c: Ctx, weight: number, scale?: { replicas?: number; weight?: number }): Counts {
+  const d = desiredCounts(c.R, weight, scale);
+  return routed(c) ? { canary: d.canary, stable: c.R } : d;
 }
 
 function applyCounts(c: Ctx, want: Counts, maxSurge: number, maxUnavailable: number, immediate = false): void {
@@ -241,6 +250,13 @@ function applyCounts(c: Ctx, want: Counts, maxSurge: number, maxUnavailable: num
     setScale(c, c.newRS, want.canary);
     if (c.stableRS) setScale(c, c.stableRS, want.stable);
     for (const o of c.others) setScale(c, o, 0);
+    return;
+  }
+  if (routed(c)) {
+    // the router moves the traffic: scale up at once, the previous stable goes after scaleDownDelaySeconds
+    setScale(c, c.newRS, want.canary);
+    if (c.stableRS) setScale(c, c.stableRS, want.stable);
+    for (const o of c.others) scaleDownAfter(c, o, c.ro.spec.strategy!.canary!.scaleDownDelaySeconds ?? 30);
     return;
   }
   const next = stepScales(c.R, maxSurge, maxUnavailable, { canary: c.newRS, stable: c.stableRS, others: c.others }, want);
@@ -285,6 +301,7 @@ function weights(c: Ctx, desired: number): void {
   const st = c.plan.status;
   const cs = c.ro.spec.strategy!.canary!;
   let canaryW = desired;
+  if (routed(c)) c.plan.traffic = { weight: c.newHash === c.stableHash ? 0 : desired };
   if (!cs.trafficRouting) {
     const a = c.newHash === c.stableHash ? 0 : c.newRS.available;
     const total = a + (c.stableRS && c.stableRS !== c.newRS ? c.stableRS.available : 0) + c.others.reduce((s, o) => s + o.available, 0);
