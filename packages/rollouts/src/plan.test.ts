@@ -4,6 +4,7 @@ import { desiredCounts, stepScales, weightAt } from './canary/plan.js';
 import { validate } from './common.js';
 import { demoRollout, World } from './sim.js';
 import { planRollout } from './plan.js';
+import { canaryIngress } from './canary/nginx.js';
 import { HASH_LABEL, rsView, type ReplicaSet } from './types.js';
 
 const rs = (replicas: number, available = replicas): ReturnType<typeof rsView> => rsView({ metadata: { name: `r${Math.random()}` }, spec: { replicas }, status: { replicas, availableReplicas: available } } as ReplicaSet);
@@ -298,5 +299,42 @@ describe('restartAt', () => {
     const future = planRollout({ ...input([pod('a', 5000)]), rollout: { ...ro, spec: { ...ro.spec, restartAt: new Date(now + 60_000).toISOString() } } });
     assert.deepEqual(future.restartPods, []);
     assert.ok(future.requeueAfterMs! <= 60_000);
+  });
+});
+
+describe('nginx traffic routing', () => {
+  const routedRollout = () => {
+    const r = demoRollout();
+    Object.assign(r.spec.strategy!.canary!, { canaryService: 'canary', stableService: 'stable', trafficRouting: { nginx: { stableIngress: 'web', additionalIngressAnnotations: { 'canary-by-header': 'X-Canary' } } } });
+    return r;
+  };
+  it('the stable ReplicaSet stays at full size; the canary Ingress weight follows setWeight; promotion scales the old set down after the delay', () => {
+    const w = new World(routedRollout());
+    for (const n of ['canary', 'stable']) w.services.set(n, { metadata: { name: n }, spec: { selector: { app: 'rollouts-demo' } } });
+    w.run();
+    w.setTemplateImage('argoproj/rollouts-demo:yellow');
+    let p = w.run();
+    assert.equal(p.status.currentStepIndex, 1);
+    assert.deepEqual(p.traffic, { weight: 20 });
+    assert.deepEqual(w.byImage(), { blue: 5, yellow: 1 });
+    assert.equal(p.status.canary!.weights!.canary.weight, 20);
+    w.patchStatus({ promoteFull: true });
+    p = w.run();
+    assert.equal(p.status.stableRS, p.newHash);
+    assert.deepEqual(p.traffic, { weight: 0 });
+    assert.deepEqual(w.byImage(), { blue: 5, yellow: 5 }, 'old stable kept for scaleDownDelaySeconds');
+    w.run(3, 31);
+    assert.deepEqual(w.byImage(), { yellow: 5 });
+  });
+  it('the canary Ingress: the stable rules on the canary Service, canary and weight annotations, owned by the Rollout', () => {
+    const ro = routedRollout();
+    ro.metadata.uid = 'u1';
+    const stable = { metadata: { name: 'web', annotations: { 'nginx.ingress.kubernetes.io/rewrite-target': '/', 'kubernetes.io/ingress.class': 'nginx' } }, spec: { ingressClassName: 'nginx', rules: [{ host: 'demo.local', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'stable', port: { number: 80 } } } }] } }] } };
+    const ing = canaryIngress(ro, stable, 20);
+    assert.equal(ing.metadata.name, 'rollouts-demo-web-canary');
+    assert.equal(ing.spec.rules[0].http.paths[0].backend.service.name, 'canary');
+    assert.deepEqual(ing.metadata.annotations, { 'nginx.ingress.kubernetes.io/rewrite-target': '/', 'nginx.ingress.kubernetes.io/canary-by-header': 'X-Canary', 'nginx.ingress.kubernetes.io/canary': 'true', 'nginx.ingress.kubernetes.io/canary-weight': '20' });
+    assert.equal((ing.metadata as { ownerReferences: { uid: string }[] }).ownerReferences[0].uid, 'u1');
+    assert.throws(() => canaryIngress(ro, { metadata: { name: 'web' }, spec: { rules: [] } }, 5), /has no rules using service stable backend/);
   });
 });
