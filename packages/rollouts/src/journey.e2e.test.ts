@@ -258,4 +258,55 @@ describe('the seed Rollouts journey (upstream install.yaml, getting-started/basi
     assert.equal(yellowRS.metadata.annotations['rollout.argoproj.io/revision'], '4');
     assert.match(await get(), /Status:\s+✔ Healthy/);
   });
+  it('blue-green with a pre-promotion web analysis on the preview Service: a good image is promoted, a bad one aborted with the active Service unchanged', async () => {
+    const t = Date.now();
+    const svc = (name: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { selector: { app: 'bg' }, ports: [{ port: 80, targetPort: 8080 }] } });
+    const objs = [
+      svc('bg-active'),
+      svc('bg-preview'),
+      {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'AnalysisTemplate',
+        metadata: { name: 'preview-color', namespace: 'default' },
+        spec: { args: [{ name: 'color' }], metrics: [{ name: 'color', successCondition: "result == '{{args.color}}'", provider: { web: { url: 'http://bg-preview.default.svc.cluster.local/color', timeoutSeconds: 5 } } }] },
+      },
+      {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Rollout',
+        metadata: { name: 'bg', namespace: 'default' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'bg' } },
+          template: { metadata: { labels: { app: 'bg' } }, spec: { containers: [{ name: 'bg', image: 'argoproj/rollouts-demo:blue', ports: [{ containerPort: 8080 }] }] } },
+          strategy: { blueGreen: { activeService: 'bg-active', previewService: 'bg-preview', scaleDownDelaySeconds: 5, abortScaleDownDelaySeconds: 5, prePromotionAnalysis: { templates: [{ templateName: 'preview-color' }], args: [{ name: 'color', value: 'green' }] } } },
+        },
+      },
+    ];
+    const r = await runKubectl(join(dir, 'home'), up!.kubeconfig, ['apply', '-f', '-'], { env: env(), input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }) });
+    assert.equal(r.code, 0, r.stderr);
+    const bg = () => json(['get', 'rollout', 'bg']);
+    const waitBg = (what: string, pred: (ro: any) => boolean) => waitFor(what, async () => {
+      const ro = await bg().catch(() => undefined);
+      return ro && pred(ro) ? ro : undefined;
+    }, 90_000, 250);
+    const sel = async (name: string) => (await json(['get', 'svc', name])).spec.selector['rollouts-pod-template-hash'];
+    const blue = await waitBg('bg Healthy on blue', (ro) => ro.status?.phase === 'Healthy' && ro.status?.availableReplicas === 2);
+    assert.equal(await sel('bg-active'), blue.status.stableRS);
+
+    await k(['argo', 'rollouts', 'set', 'image', 'bg', 'bg=argoproj/rollouts-demo:green']);
+    const green = await waitBg('bg promoted to green after the analysis', (ro) => ro.status?.phase === 'Healthy' && ro.status?.stableRS === ro.status?.currentPodHash && ro.status?.stableRS !== blue.status.stableRS);
+    assert.equal(await sel('bg-active'), green.status.stableRS);
+    const run = await json(['get', 'analysisrun', `bg-${green.status.currentPodHash}-pre`]);
+    assert.equal(run.status.phase, 'Successful');
+    assert.equal(run.status.metricResults[0].measurements[0].value, 'green');
+
+    await k(['argo', 'rollouts', 'set', 'image', 'bg', 'bg=argoproj/rollouts-demo:red']);
+    const red = await waitBg('bg aborted by the analysis', (ro) => ro.status?.phase === 'Degraded');
+    assert.match(red.status.message, /^RolloutAborted: Rollout aborted update to revision 3: Metric "color" assessed Failed due to failed \(1\) > failureLimit \(0\)/);
+    assert.equal(await sel('bg-active'), green.status.stableRS, 'the active Service stays on green');
+    const failed = await json(['get', 'analysisrun', `bg-${red.status.currentPodHash}-pre`]);
+    assert.equal(failed.status.phase, 'Failed');
+    assert.equal(failed.status.metricResults[0].measurements[0].value, 'red');
+    mark('blue-green with analysis', t);
+  });
 });

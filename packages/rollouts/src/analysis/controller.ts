@@ -87,9 +87,11 @@ export class AnalysisRunController extends Controller {
         const last = prev?.measurements?.[prev.measurements.length - 1];
         const running = last && !TERMINAL.includes(last.phase) ? last : undefined;
         const meas: Measurement = { phase: 'Running', startedAt: running?.startedAt ?? iso(now) };
+        let fatal = false;
         try {
           const out = await measure(m, { client: this.ctx.client, namespace: ns, runName: name, runUid: run.metadata.uid!, now, fetch: this.o.fetch }, running);
           if (out.metadata) meas.metadata = out.metadata;
+          fatal = !!out.fatal;
           if (out.phase === 'Running') {
             meas.resumeAt = iso(new Date(now.getTime() + (out.resumeAfterMs ?? 1000)));
             next = Math.min(next ?? Infinity, now.getTime() + (out.resumeAfterMs ?? 1000));
@@ -109,7 +111,7 @@ export class AnalysisRunController extends Controller {
           meas.message = (e as Error).message;
         }
         const limit = run.spec?.measurementRetention?.find((x) => x.metricName === m.name || x.metricName === '*')?.limit;
-        const r = record(m, prev, meas, dry.has(m.name) || dry.has('*'), limit);
+        const r = record(m, prev, meas, dry.has(m.name) || dry.has('*'), limit, fatal);
         if (i >= 0) results[i] = r;
         else results.push(r);
         const again = nextDue(m, r, status.startedAt);

@@ -25,7 +25,7 @@ export interface ProviderCtx {
   fetch?: typeof fetch;
 }
 
-export type Outcome = { value?: string; phase?: Measurement['phase']; message?: string; metadata?: Record<string, string>; resumeAfterMs?: number };
+export type Outcome = { value?: string; phase?: Measurement['phase']; message?: string; metadata?: Record<string, string>; resumeAfterMs?: number; fatal?: boolean };
 
 /** Takes (or resumes) one measurement: a value to judge, or a phase decided by the provider. */
 export async function measure(m: Metric, ctx: ProviderCtx, running?: Measurement): Promise<Outcome> {
@@ -35,7 +35,7 @@ export async function measure(m: Metric, ctx: ProviderCtx, running?: Measurement
   if (kind === 'web') return web(p.web, ctx);
   if (kind === 'prometheus') return prometheus(p.prometheus, ctx);
   if (kind === 'job') return job(m, p.job, ctx, running);
-  return { phase: 'Error', message: `${kind}: provider not available in this installation` };
+  return { phase: 'Error', message: `${kind}: provider not available in this installation`, fatal: true };
 }
 
 async function web(w: { url?: string; method?: string; headers?: { key: string; value: string }[]; body?: string; jsonBody?: unknown; timeoutSeconds?: number; jsonPath?: string; insecure?: boolean }, ctx: ProviderCtx): Promise<Outcome> {

@@ -90,13 +90,13 @@ export function nextDue(m: Metric, r: MetricResult | undefined, startedAt: strin
   if (last && !TERMINAL.includes(last.phase)) return last.resumeAt ? Date.parse(last.resumeAt) : 0;
   if (r && TERMINAL.includes(r.phase)) return undefined;
   if (!last) return Date.parse(startedAt) + (durationMs(m.initialDelay ?? 0) ?? 0);
-  const interval = m.interval !== undefined ? durationMs(m.interval) : undefined;
+  const interval = m.interval !== undefined ? durationMs(m.interval) : last.phase === 'Error' ? 10_000 : undefined;
   if (interval === undefined) return undefined;
   return Date.parse(last.finishedAt ?? last.startedAt ?? startedAt) + interval;
 }
 
 /** Records a finished measurement and decides whether the metric is over. */
-export function record(m: Metric, prev: MetricResult | undefined, meas: Measurement, dryRun: boolean, retention?: number): MetricResult {
+export function record(m: Metric, prev: MetricResult | undefined, meas: Measurement, dryRun: boolean, retention?: number, fatal = false): MetricResult {
   const r: MetricResult = prev ? { ...prev, measurements: [...(prev.measurements ?? [])] } : { name: m.name, phase: 'Running', measurements: [], count: 0, successful: 0, failed: 0, inconclusive: 0, error: 0, consecutiveError: 0 };
   if (dryRun) r.dryRun = true;
   const ms = r.measurements!;
@@ -106,7 +106,8 @@ export function record(m: Metric, prev: MetricResult | undefined, meas: Measurem
     r.phase = 'Running';
     return r;
   }
-  r.count = (r.count ?? 0) + 1;
+  // errors are retried (consecutiveErrorLimit); they do not use up the count
+  if (meas.phase !== 'Error') r.count = (r.count ?? 0) + 1;
   if (meas.phase === 'Successful') r.successful = (r.successful ?? 0) + 1;
   if (meas.phase === 'Failed') r.failed = (r.failed ?? 0) + 1;
   if (meas.phase === 'Inconclusive') r.inconclusive = (r.inconclusive ?? 0) + 1;
@@ -126,7 +127,7 @@ export function record(m: Metric, prev: MetricResult | undefined, meas: Measurem
   } else if ((r.inconclusive ?? 0) > inconclusiveLimit && inconclusiveLimit >= 0) {
     r.phase = 'Inconclusive';
     r.message = `Metric "${m.name}" assessed Inconclusive due to inconclusive (${r.inconclusive}) > inconclusiveLimit (${inconclusiveLimit})`;
-  } else if ((r.consecutiveError ?? 0) > errorLimit && errorLimit >= 0) {
+  } else if (((r.consecutiveError ?? 0) > errorLimit && errorLimit >= 0) || (fatal && meas.phase === 'Error')) {
     r.phase = 'Error';
     r.message = `Metric "${m.name}" assessed Error due to consecutiveErrors (${r.consecutiveError}) > consecutiveErrorLimit (${errorLimit})${meas.message ? `: "Error Message: ${meas.message}"` : ''}`;
   } else if (count > 0 && (r.count ?? 0) >= count) {
