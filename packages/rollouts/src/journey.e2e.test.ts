@@ -285,10 +285,19 @@ describe('the seed Rollouts journey (upstream install.yaml, getting-started/basi
     const r = await runKubectl(join(dir, 'home'), up!.kubeconfig, ['apply', '-f', '-'], { env: env(), input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }) });
     assert.equal(r.code, 0, r.stderr);
     const bg = () => json(['get', 'rollout', 'bg']);
-    const waitBg = (what: string, pred: (ro: any) => boolean) => waitFor(what, async () => {
-      const ro = await bg().catch(() => undefined);
-      return ro && pred(ro) ? ro : undefined;
-    }, 90_000, 250);
+    const waitBg = async (what: string, pred: (ro: any) => boolean) => {
+      let last: any;
+      try {
+        return await waitFor(what, async () => {
+          last = await bg().catch(() => undefined);
+          return last && pred(last) ? last : undefined;
+        }, 90_000, 250);
+      } catch (e) {
+        const runs = await kubectl(['get', 'analysisruns', '-o', 'json']);
+        const logs = await kubectl(['logs', '-n', 'argo-rollouts', 'deploy/argo-rollouts', '--tail=40']);
+        throw new Error(`${(e as Error).message}\nbg status: ${JSON.stringify(last?.status)}\nruns: ${JSON.stringify(JSON.parse(runs.stdout || '{}').items?.map((x: any) => ({ name: x.metadata.name, spec: x.spec, status: x.status })))}\n${(await kubectl(['get', 'rs,pods,svc', '-o', 'wide'])).stdout}\ncontroller log:\n${logs.stdout}`);
+      }
+    };
     const sel = async (name: string) => (await json(['get', 'svc', name])).spec.selector['rollouts-pod-template-hash'];
     const blue = await waitBg('bg Healthy on blue', (ro) => ro.status?.phase === 'Healthy' && ro.status?.availableReplicas === 2);
     assert.equal(await sel('bg-active'), blue.status.stableRS);

@@ -8,6 +8,7 @@
 import { EventRecorder, InformerFactory, KubeClient, LeaderElector, serveHealth, type HealthServer } from '@flotilla/kube-runtime';
 import { AnalysisRunController } from './analysis/controller.js';
 import { RolloutController } from './controller.js';
+import { ExperimentController } from './experiment/controller.js';
 import { rolloutMetrics } from './metrics.js';
 
 export interface Config {
@@ -93,6 +94,7 @@ export function makeLog(cfg: Pick<Config, 'logFormat'>, out: (s: string) => void
 export interface Running {
   rollouts: RolloutController;
   analysis: AnalysisRunController;
+  experiments: ExperimentController;
   metrics?: HealthServer;
   healthz?: HealthServer;
   stop(): Promise<void>;
@@ -115,6 +117,7 @@ export async function startControllers(cfg: Config, o: { client?: KubeClient; lo
     },
   });
   const analysis = new AnalysisRunController(ctx, { workers: Math.min(cfg.analysisThreads, 10), onRun: () => m.setRuns(analysis.runs.list()) });
+  const experiments = new ExperimentController(ctx, { workers: 4 });
   const ready = () => rollouts.ready() || 'informers not synced';
   let metrics: HealthServer | undefined;
   let healthz: HealthServer | undefined;
@@ -122,7 +125,7 @@ export async function startControllers(cfg: Config, o: { client?: KubeClient; lo
   if (cfg.healthzPort >= 0 && cfg.healthzPort !== cfg.metricsPort) healthz = await serveHealth({ port: cfg.healthzPort, host: cfg.host, readyz: { informers: ready } });
   const run = async () => {
     informers.start();
-    await Promise.all([rollouts.start(), analysis.start()]);
+    await Promise.all([rollouts.start(), analysis.start(), experiments.start()]);
     log(`controller started (metrics on ${metrics?.url ?? 'none'}, healthz on ${healthz?.url ?? metrics?.url ?? 'none'})`);
   };
   let elector: LeaderElector | undefined;
@@ -133,11 +136,13 @@ export async function startControllers(cfg: Config, o: { client?: KubeClient; lo
   return {
     rollouts,
     analysis,
+    experiments,
     metrics,
     healthz,
     async stop() {
       await rollouts.stop();
       await analysis.stop();
+      await experiments.stop();
       await informers.stop();
       await events.flush().catch(() => {});
       events.stop();
