@@ -54,6 +54,7 @@ export class AnalysisRunController extends Controller {
     this.o.onRun?.();
     const old = run.status ?? {};
     if (old.phase && TERMINAL.includes(old.phase)) return;
+    if (!old.phase) this.log(`${key}: started (${(run.spec?.metrics ?? []).length} metrics)`);
     const now = this.o.now?.() ?? new Date();
     const status: RunStatus = JSON.parse(JSON.stringify(old));
     status.startedAt ??= iso(now);
@@ -89,7 +90,8 @@ export class AnalysisRunController extends Controller {
         const meas: Measurement = { phase: 'Running', startedAt: running?.startedAt ?? iso(now) };
         let fatal = false;
         try {
-          const out = await measure(m, { client: this.ctx.client, namespace: ns, runName: name, runUid: run.metadata.uid!, now, fetch: this.o.fetch }, running);
+          const out = await withTimeout(measure(m, { client: this.ctx.client, namespace: ns, runName: name, runUid: run.metadata.uid!, now, fetch: this.o.fetch }, running), 60_000, `metric ${m.name}: measurement timed out`);
+          this.log(`${key}: metric ${m.name}: ${out.phase ?? 'value'} ${out.value ?? out.message ?? ''}`);
           if (out.metadata) meas.metadata = out.metadata;
           fatal = !!out.fatal;
           if (out.phase === 'Running') {
@@ -106,6 +108,7 @@ export class AnalysisRunController extends Controller {
             }
           }
         } catch (e) {
+          this.log(`${key}: metric ${m.name}: error ${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause?: Error }).cause!.message})` : ''}`);
           meas.phase = 'Error';
           meas.finishedAt = iso(now);
           meas.message = (e as Error).message;
@@ -129,7 +132,8 @@ export class AnalysisRunController extends Controller {
   private async write(run: Run, status: RunStatus): Promise<void> {
     if (JSON.stringify(status) === JSON.stringify(run.status ?? {})) return;
     try {
-      await this.ctx.client.update(ANALYSIS_RUNS, { ...run, status } as never, 'status');
+      // upstream's AnalysisRun has no status subresource (nor RBAC for one): the object is updated
+      await this.ctx.client.update(ANALYSIS_RUNS, { ...run, status } as never);
     } catch (e) {
       if (isConflict(e)) throw e;
       throw e;
@@ -144,4 +148,9 @@ function parse(v: string | undefined): unknown {
   } catch {
     return v;
   }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(t));
 }

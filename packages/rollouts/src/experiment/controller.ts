@@ -87,7 +87,7 @@ export class ExperimentController extends Controller {
     for (const t of plan.terminateRuns) await c.patch(ANALYSIS_RUNS, ns, t, { spec: { terminate: true } }, 'merge').catch((e) => {
       if (!isNotFound(e)) throw e;
     });
-    if (JSON.stringify(plan.status) !== JSON.stringify(ex.status ?? {})) await c.update(EXPERIMENTS, { ...ex, status: plan.status } as never, 'status');
+    if (JSON.stringify(plan.status) !== JSON.stringify(ex.status ?? {})) await c.update(EXPERIMENTS, { ...ex, status: plan.status } as never); // no status subresource, as upstream
     return plan.requeueAfterMs !== undefined ? { requeueAfter: plan.requeueAfterMs + 50 } : undefined;
   }
 }
