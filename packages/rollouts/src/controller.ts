@@ -22,7 +22,7 @@ export interface RolloutControllerOptions {
   workers?: number;
   now?: () => Date;
   /** called after each reconcile with the plan (metrics, tests) */
-  onPlan?: (ro: Rollout, plan: Plan) => void;
+  onPlan?: (ro: Rollout, plan: Plan, seconds: number) => void;
 }
 
 export class RolloutController extends Controller {
@@ -93,6 +93,7 @@ export class RolloutController extends Controller {
     const [ns, name] = key.split('/');
     const cached = this.rollouts.get(ns, name);
     if (!cached || cached.metadata.deletionTimestamp) return;
+    const started = performance.now();
     const ro = resolveWorkloadRef(cached, (n) => this.deployments.get(ns, n) as never);
     const uid = ro.metadata.uid;
     const owned = this.replicaSets.list(ns).filter((rs) => rs.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid));
@@ -111,7 +112,7 @@ export class RolloutController extends Controller {
     if (summary.length || st.phase !== cached.status?.phase || st.currentStepIndex !== cached.status?.currentStepIndex)
       this.log(`${key}: ${st.phase}${st.message ? ` (${st.message})` : ''}, step ${st.currentStepIndex ?? '-'}${summary.length ? `; ${summary.join(', ')}` : ''}`);
     await this.execute(ro, plan, owned, services, runs);
-    this.o.onPlan?.(ro, plan);
+    this.o.onPlan?.(ro, plan, (performance.now() - started) / 1000);
     return plan.requeueAfterMs !== undefined ? { requeueAfter: plan.requeueAfterMs + 50 } : undefined;
   }
 

@@ -111,9 +111,9 @@ export async function startControllers(cfg: Config, o: { client?: KubeClient; lo
   const m = rolloutMetrics(metricsOn);
   const rollouts = new RolloutController(ctx, {
     workers: cfg.rolloutThreads,
-    onPlan: (ro) => {
+    onPlan: (ro, _plan, seconds) => {
+      m.reconciled(ro, seconds);
       m.setRollouts(rollouts.rollouts.list());
-      void ro;
     },
   });
   const analysis = new AnalysisRunController(ctx, { workers: Math.min(cfg.analysisThreads, 10), onRun: () => m.setRuns(analysis.runs.list()) });
