@@ -20,6 +20,8 @@ export interface PlanInput {
   services: Record<string, Service | undefined>;
   /** the AnalysisRuns the Rollout controls */
   analysisRuns?: AnalysisRunLike[];
+  /** the Experiments the Rollout controls */
+  experiments?: AnalysisRunLike[];
   /** the pods of its ReplicaSets (restartAt) */
   pods?: PodLike[];
   now: Date;
@@ -58,13 +60,16 @@ export interface Plan {
   restartPods: string[];
   /** with a traffic router: the canary's share of requests */
   traffic?: { weight: number };
+  /** Experiments a canary `experiment` step needs (the controller builds them) */
+  experiments: { name: string; step: Record<string, any>; podHash: string; stableHash?: string }[];
+  terminateExperiments: string[];
   status: RolloutStatus;
   requeueAfterMs?: number;
   events: { type: 'Normal' | 'Warning'; reason: string; message: string }[];
 }
 
 export function emptyPlan(newHash: string, status: RolloutStatus): Plan {
-  return { newHash, scale: [], annotate: [], deleteRS: [], services: [], runs: [], terminateRuns: [], restartPods: [], status, events: [] };
+  return { newHash, scale: [], annotate: [], deleteRS: [], services: [], runs: [], terminateRuns: [], restartPods: [], experiments: [], terminateExperiments: [], status, events: [] };
 }
 
 /** The pod template without the hash label, in canonical form (what the hash is computed from). */
@@ -199,6 +204,7 @@ export interface Ctx {
   all: RSView[];
   services: Record<string, Service | undefined>;
   runs: AnalysisRunLike[];
+  experiments: AnalysisRunLike[];
   pods: PodLike[];
   /** the template changed since the last reconcile (a new revision): steps start over */
   newRevision: boolean;
@@ -235,6 +241,7 @@ export function makeCtx(inp: PlanInput): Ctx {
     all,
     services: inp.services,
     runs: inp.analysisRuns ?? [],
+    experiments: inp.experiments ?? [],
     pods: inp.pods ?? [],
     newRevision: old.currentPodHash !== newHash,
     plan,

@@ -11,7 +11,7 @@ import { R } from '@flotilla/kube-runtime';
 import { buildAnalysisRun } from './analysis/build.js';
 import type { Plan } from './common.js';
 import { planRollout } from './plan.js';
-import { ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES, INGRESSES, ROLLOUTS } from './resources.js';
+import { ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES, EXPERIMENTS, INGRESSES, ROLLOUTS } from './resources.js';
 import { canaryIngress, canaryIngressName, stableIngresses } from './canary/nginx.js';
 import { HASH_LABEL, MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, type ReplicaSet, type Rollout, type Service } from './types.js';
 import { resolveWorkloadRef } from './workloadref.js';
@@ -35,6 +35,7 @@ export class RolloutController extends Controller {
   readonly deployments: Informer<Obj>;
   readonly pods: Informer<Obj>;
   readonly ingresses: Informer<Obj>;
+  readonly experiments: Informer<Obj>;
   private readonly now: () => Date;
 
   constructor(
@@ -53,6 +54,8 @@ export class RolloutController extends Controller {
     this.deployments = inf.for<Obj>(R.deployments);
     this.pods = inf.for<Obj>(R.pods);
     this.ingresses = inf.for<Obj>(INGRESSES);
+    this.experiments = inf.for<Obj>(EXPERIMENTS);
+    this.watchOwned(this.experiments as unknown as Informer, 'Rollout');
     this.watchOwned(this.ingresses as unknown as Informer, 'Rollout');
     this.watch(this.rollouts);
     this.watchOwned(this.replicaSets as unknown as Informer, 'Rollout');
@@ -102,7 +105,8 @@ export class RolloutController extends Controller {
     const runs = this.runs.list(ns).filter((r) => r.metadata.ownerReferences?.some((x) => x.controller && x.uid === uid));
     const rsUids = new Set(owned.map((r) => r.metadata.uid));
     const pods = ro.spec.restartAt ? this.pods.list(ns).filter((p) => p.metadata.ownerReferences?.some((r) => r.controller && rsUids.has(r.uid))) : [];
-    const plan = planRollout({ rollout: ro, replicaSets: owned, services, analysisRuns: runs as never, pods: pods as never, now: this.now() });
+    const experiments = this.experiments.list(ns).filter((r) => r.metadata.ownerReferences?.some((x) => x.controller && x.uid === uid));
+    const plan = planRollout({ rollout: ro, replicaSets: owned, services, analysisRuns: runs as never, experiments: experiments as never, pods: pods as never, now: this.now() });
     const summary = [
       plan.create ? `create ${ro.metadata.name}-${plan.newHash} (${plan.create.replicas})` : '',
       ...plan.scale.map((x) => `scale ${x.name} to ${x.replicas}`),
@@ -168,6 +172,17 @@ export class RolloutController extends Controller {
       this.events.event(ro as never, 'Normal', 'RolloutRestarted', `Restarted pod ${p} (restartAt ${ro.spec.restartAt})`);
     }
     if (plan.traffic) await this.route(ro, plan.traffic.weight);
+    for (const w of plan.experiments) {
+      if (this.experiments.get(ns, w.name)) continue;
+      const stableRS = owned.find((r) => r.metadata.labels?.[HASH_LABEL] === w.stableHash);
+      try {
+        await c.create(EXPERIMENTS, ns, experimentFor(ro, w, stableRS) as never);
+        this.events.event(ro as never, 'Normal', 'ExperimentCreated', `Created Experiment ${w.name}`);
+      } catch (e) {
+        if (!isAlreadyExists(e)) throw e;
+      }
+    }
+    for (const t of plan.terminateExperiments) await c.patch(EXPERIMENTS, ns, t, { spec: { terminate: true } }, 'merge').catch(ignoreNotFound);
     for (const t of plan.terminateRuns) await c.patch(ANALYSIS_RUNS, ns, t, { spec: { terminate: true } }, 'merge').catch(ignoreNotFound);
     for (const ev of plan.events) this.events.event(ro as never, ev.type, ev.reason, ev.message);
     if (JSON.stringify(plan.status) !== JSON.stringify(ro.status ?? {})) {
@@ -208,6 +223,32 @@ export function serviceNames(ro: Rollout): string[] {
   const c = ro.spec.strategy?.canary;
   const b = ro.spec.strategy?.blueGreen;
   return [c?.canaryService, c?.stableService, b?.activeService, b?.previewService].filter((x): x is string => !!x);
+}
+
+/** The Experiment of a canary `experiment` step: its templates from the stable or the canary pod template. */
+export function experimentFor(ro: Rollout, w: Plan['experiments'][number], stableRS?: ReplicaSet): Record<string, unknown> {
+  const strip = (t: any) => {
+    const x = JSON.parse(JSON.stringify(t ?? {}));
+    if (x.metadata?.labels) delete x.metadata.labels[HASH_LABEL];
+    return x;
+  };
+  const templates = ((w.step.templates ?? []) as { name: string; specRef?: string; replicas?: number; metadata?: { labels?: Record<string, string> }; selector?: { matchLabels?: Record<string, string> } }[]).map((t) => {
+    const tpl = strip(t.specRef === 'stable' && stableRS ? stableRS.spec.template : ro.spec.template);
+    tpl.metadata = { ...(tpl.metadata ?? {}), labels: { ...(tpl.metadata?.labels ?? {}), ...(t.metadata?.labels ?? {}) } };
+    return { name: t.name, replicas: t.replicas ?? 1, selector: { matchLabels: { ...(ro.spec.selector?.matchLabels ?? {}), ...(t.selector?.matchLabels ?? {}) } }, template: tpl };
+  });
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Experiment',
+    metadata: {
+      name: w.name,
+      namespace: ro.metadata.namespace,
+      labels: { [HASH_LABEL]: w.podHash },
+      annotations: { [REVISION_ANNOTATION]: ro.metadata.annotations?.[REVISION_ANNOTATION] ?? '' },
+      ownerReferences: [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: ro.metadata.name!, uid: ro.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+    },
+    spec: { ...(w.step.duration !== undefined ? { duration: w.step.duration } : {}), templates, ...(w.step.analyses ? { analyses: w.step.analyses } : {}) },
+  };
 }
 
 /** The ReplicaSet of a template revision: labels and selector carry the hash, owned by the Rollout. */

@@ -338,3 +338,27 @@ describe('nginx traffic routing', () => {
     assert.throws(() => canaryIngress(ro, { metadata: { name: 'web' }, spec: { rules: [] } }, 5), /has no rules using service stable backend/);
   });
 });
+
+describe('a canary experiment step', () => {
+  it('starts an Experiment, waits for it, moves on when it succeeds, aborts when it fails', () => {
+    const r = demoRollout();
+    r.spec.strategy!.canary!.steps = [{ setWeight: 20 }, { experiment: { duration: '1m', templates: [{ name: 'canary', specRef: 'canary' }] } }, { setWeight: 60 }];
+    const w = new World(r);
+    w.run();
+    w.setTemplateImage('argoproj/rollouts-demo:yellow');
+    let p = w.run();
+    assert.equal(p.status.currentStepIndex, 1);
+    assert.equal(p.experiments.length, 1);
+    const name = p.experiments[0].name;
+    assert.equal(name, `rollouts-demo-${p.newHash}-1`);
+    const ex = { metadata: { name }, status: { phase: 'Running' } };
+    p = planRollout({ rollout: w.ro, replicaSets: [...w.rs.values()], services: {}, experiments: [ex], now: w.now });
+    assert.equal(p.status.currentStepIndex, 1);
+    p = planRollout({ rollout: w.ro, replicaSets: [...w.rs.values()], services: {}, experiments: [{ ...ex, status: { phase: 'Successful' } }], now: w.now });
+    assert.equal(p.status.currentStepIndex, 2, 'on to setWeight 60');
+    assert.ok(p.scale.some((x) => x.name === `rollouts-demo-${p.newHash}` && x.replicas === 3), 'the canary scales towards 3 of 5');
+    p = planRollout({ rollout: w.ro, replicaSets: [...w.rs.values()], services: {}, experiments: [{ ...ex, status: { phase: 'Failed', message: 'bad' } }], now: w.now });
+    assert.equal(p.status.abort, true);
+    assert.equal(p.status.phase, 'Degraded');
+  });
+});

@@ -6,7 +6,7 @@
  */
 import { durationMs, requeue, resolveSurge, runName, runPhase, setScale, targetOf, type Ctx } from '../common.js';
 import { scaleDownAfter } from '../bluegreen/plan.js';
-import type { CanaryStep, PauseCondition, RSView } from '../types.js';
+import { SCALE_DOWN_DEADLINE_ANNOTATION, type CanaryStep, type PauseCondition, type RSView } from '../types.js';
 
 export interface Counts {
   canary: number;
@@ -127,7 +127,8 @@ export function planCanary(c: Ctx): void {
     st.promoteFull = false;
     clearPause(c);
     setScale(c, c.newRS, c.R);
-    for (const o of c.others) setScale(c, o, 0);
+    // with a router the previous stable set keeps serving until its scale-down deadline
+    for (const o of c.others) routed(c) && o.annotations[SCALE_DOWN_DEADLINE_ANNOTATION] ? scaleDownAfter(c, o, cs.scaleDownDelaySeconds ?? 30) : setScale(c, o, 0);
     terminateAll(c);
     services(c);
     weights(c, 100);
@@ -210,7 +211,24 @@ export function planCanary(c: Ctx): void {
       st.canary = { ...st.canary, currentStepAnalysisRunStatus: { name, status: r.phase || 'Pending', message: r.message } };
       break;
     }
-    // experiment, setHeaderRoute, setMirrorRoute, plugin steps: nothing to do without a traffic router
+    if (step.experiment) {
+      const name = runName(c.ro, c.newHash, String(idx));
+      c.plan.experiments.push({ name, step: step.experiment as Record<string, any>, podHash: c.newHash, stableHash: c.stableHash });
+      const ex = c.experiments.find((x) => x.metadata.name === name);
+      const ph = ex?.status?.phase ?? '';
+      if (ph === 'Successful') {
+        idx++;
+        continue;
+      }
+      if (ph === 'Failed' || ph === 'Error') return abortNow(c, name, ex?.status?.message ?? `experiment ${ph}`, maxSurge, maxUnavailable);
+      if (ph === 'Inconclusive' && !lifted) addPause(c, 'InconclusiveExperiment');
+      else if (ph === 'Inconclusive') {
+        idx++;
+        continue;
+      }
+      break;
+    }
+    // setHeaderRoute, setMirrorRoute, plugin steps: nothing to do without those routers
     idx++;
   }
   if (n) st.currentStepIndex = idx;
@@ -280,6 +298,13 @@ function abortNow(c: Ctx, run: string, message: string | undefined, maxSurge: nu
 
 /** Running AnalysisRuns of this rollout end when it stops needing them (abort, promotion, rollback). */
 function terminateAll(c: Ctx, onlySuffix?: string): void {
+  if (!onlySuffix) {
+    for (const x of c.experiments) {
+      if (['Successful', 'Failed', 'Error', 'Inconclusive'].includes(x.status?.phase ?? '') || x.spec?.terminate) continue;
+      c.plan.terminateExperiments.push(x.metadata.name!);
+    }
+    c.plan.experiments = [];
+  }
   for (const r of c.runs) {
     const ph = r.status?.phase ?? '';
     if (['Successful', 'Failed', 'Error', 'Inconclusive'].includes(ph) || r.spec?.terminate) continue;

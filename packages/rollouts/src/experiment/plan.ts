@@ -46,8 +46,9 @@ export interface ExperimentPlan {
   requeueAfterMs?: number;
 }
 
-export const templateHash = (t: ExperimentTemplate) => computeHash(t.template ?? {});
-export const rsNameOf = (ex: Experiment, t: ExperimentTemplate) => `${ex.metadata.name}-${t.name}-${templateHash(t)}`;
+/** the template's hash, distinct per experiment and template (its pods never match a Rollout's own ReplicaSets) */
+export const templateHash = (ex: Experiment, t: ExperimentTemplate) => computeHash({ experiment: ex.metadata.name, name: t.name, template: t.template ?? {} });
+export const rsNameOf = (ex: Experiment, t: ExperimentTemplate) => `${ex.metadata.name}-${t.name}-${templateHash(ex, t)}`;
 export const runNameOf = (ex: Experiment, a: { name: string }) => `${ex.metadata.name}-${a.name}`;
 const TERMINAL = ['Successful', 'Failed', 'Error', 'Inconclusive'];
 
@@ -62,14 +63,14 @@ export function planExperiment(ex: Experiment, replicaSets: ReplicaSet[], runs: 
   st.templateStatuses = templates.map((t) => {
     const rs = rsOf(t);
     const want = done ? 0 : (t.replicas ?? 1);
-    plan.replicaSets.push({ name: rsNameOf(ex, t), template: t.name, hash: templateHash(t), replicas: want, exists: !!rs });
+    plan.replicaSets.push({ name: rsNameOf(ex, t), template: t.name, hash: templateHash(ex, t), replicas: want, exists: !!rs });
     const available = rs?.status?.availableReplicas ?? 0;
     if (available < (t.replicas ?? 1)) allAvailable = false;
     const prev = ex.status?.templateStatuses?.find((x) => x.name === t.name);
     const status = done ? 'Successful' : available >= (t.replicas ?? 1) ? 'Running' : 'Progressing';
     return {
       name: t.name,
-      podTemplateHash: templateHash(t),
+      podTemplateHash: templateHash(ex, t),
       replicas: rs?.status?.replicas ?? 0,
       updatedReplicas: rs?.status?.replicas ?? 0,
       readyReplicas: rs?.status?.readyReplicas ?? 0,
