@@ -24,6 +24,8 @@ export interface PlanInput {
   experiments?: AnalysisRunLike[];
   /** the pods of its ReplicaSets (restartAt) */
   pods?: PodLike[];
+  /** blue-green: the preview Service's ready endpoints are all pods of the new ReplicaSet */
+  previewSettled?: boolean;
   now: Date;
 }
 
@@ -206,6 +208,7 @@ export interface Ctx {
   runs: AnalysisRunLike[];
   experiments: AnalysisRunLike[];
   pods: PodLike[];
+  previewSettled: boolean;
   /** the template changed since the last reconcile (a new revision): steps start over */
   newRevision: boolean;
   plan: Plan;
@@ -243,6 +246,7 @@ export function makeCtx(inp: PlanInput): Ctx {
     runs: inp.analysisRuns ?? [],
     experiments: inp.experiments ?? [],
     pods: inp.pods ?? [],
+    previewSettled: inp.previewSettled ?? true,
     newRevision: old.currentPodHash !== newHash,
     plan,
     target: new Map(all.map((r) => [r.name, r.replicas])),

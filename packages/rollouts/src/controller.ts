@@ -9,7 +9,7 @@
 import { Controller, isAlreadyExists, isConflict, isNotFound, type Informer, type Resource, type RuntimeContext } from '@flotilla/kube-runtime';
 import { R } from '@flotilla/kube-runtime';
 import { buildAnalysisRun } from './analysis/build.js';
-import type { Plan } from './common.js';
+import { podTemplateHash, type Plan } from './common.js';
 import { planRollout } from './plan.js';
 import { ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES, EXPERIMENTS, INGRESSES, ROLLOUTS } from './resources.js';
 import { canaryIngress, canaryIngressName, stableIngresses } from './canary/nginx.js';
@@ -85,6 +85,22 @@ export class RolloutController extends Controller {
     return this.rollouts.hasSynced && this.replicaSets.hasSynced && this.services.hasSynced;
   }
 
+  /** blue-green with pre-promotion analysis: whether the preview Service's ready endpoints are all pods of the current template (endpoints: get only, as upstream's RBAC) */
+  private async previewSettled(ro: Rollout): Promise<boolean> {
+    const b = ro.spec.strategy?.blueGreen;
+    if (!b?.previewService || !b.prePromotionAnalysis) return true;
+    const sel = podTemplateHash(ro);
+    if (this.services.get(ro.metadata.namespace, b.previewService)?.spec?.selector?.[HASH_LABEL] !== sel) return false;
+    try {
+      const ep = await this.ctx.client.get<any>(R.endpoints, ro.metadata.namespace, b.previewService);
+      const addrs: { targetRef?: { name?: string } }[] = (ep.subsets ?? []).flatMap((s: any) => s.addresses ?? []);
+      return addrs.length > 0 && addrs.every((a) => a.targetRef?.name?.startsWith(`${ro.metadata.name}-${sel}-`));
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+  }
+
   private rolloutsNaming(ns: string, name: string): string[] {
     return this.rollouts
       .list(ns)
@@ -106,7 +122,8 @@ export class RolloutController extends Controller {
     const rsUids = new Set(owned.map((r) => r.metadata.uid));
     const pods = ro.spec.restartAt ? this.pods.list(ns).filter((p) => p.metadata.ownerReferences?.some((r) => r.controller && rsUids.has(r.uid))) : [];
     const experiments = this.experiments.list(ns).filter((r) => r.metadata.ownerReferences?.some((x) => x.controller && x.uid === uid));
-    const plan = planRollout({ rollout: ro, replicaSets: owned, services, analysisRuns: runs as never, experiments: experiments as never, pods: pods as never, now: this.now() });
+    const previewSettled = await this.previewSettled(ro);
+    const plan = planRollout({ rollout: ro, replicaSets: owned, services, analysisRuns: runs as never, experiments: experiments as never, pods: pods as never, previewSettled, now: this.now() });
     const summary = [
       plan.create ? `create ${ro.metadata.name}-${plan.newHash} (${plan.create.replicas})` : '',
       ...plan.scale.map((x) => `scale ${x.name} to ${x.replicas}`),

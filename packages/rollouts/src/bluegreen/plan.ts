@@ -112,6 +112,11 @@ export function planBlueGreen(c: Ctx): void {
     setServices(c.stableHash, c.newExists ? c.newHash : c.stableHash);
     if (!c.newExists || c.newRS.available < previewCount) return;
     if (b.prePromotionAnalysis?.templates?.length && !st.promoteFull) {
+      // the analysis looks at the preview Service: start it once its endpoints are the new pods
+      if (!c.previewSettled && !runPhase(c, runName(c.ro, c.newHash, 'pre')).phase) {
+        requeue(c, 1000);
+        return;
+      }
       const name = runName(c.ro, c.newHash, 'pre');
       c.plan.runs.push({ name, kind: 'pre', analysis: b.prePromotionAnalysis, podHash: c.newHash, stableHash: c.stableHash });
       const r = runPhase(c, name);
