@@ -18,7 +18,7 @@ fi
 # nats-server, redis-server, nginx, prometheus and postgresql (the images mapped to them).
 # Tests that need an optional one skip with the reason printed.
 . scripts/system-deps.sh
-system_deps git:git -- bwrap:bubblewrap ip:iproute2 nsenter:util-linux slirp4netns:slirp4netns nft:nftables nats-server:nats-server redis-server:redis-server nginx:nginx prometheus:prometheus '/usr/lib/postgresql/*/bin/postgres:postgresql'
+system_deps git:git -- bwrap:bubblewrap ip:iproute2 nsenter:util-linux slirp4netns:slirp4netns nft:nftables nats-server:nats-server redis-server:redis-server nginx:nginx /usr/lib/nginx/modules/ngx_stream_module.so:libnginx-mod-stream prometheus:prometheus '/usr/lib/postgresql/*/bin/postgres:postgresql'
 if ! command -v kubectl >/dev/null 2>&1; then
   echo "test: kubectl is required (the end-to-end tests drive the real kubectl): install kubectl 1.28+ and re-run" >&2
   exit 1

@@ -174,7 +174,8 @@ export const DEFAULT_IMAGES: Record<string, ImageMapping> = {
   'quay.io/argoproj/argoexec': flotillaProgram('argoexec', "Argo Workflows' executor"),
   // Argo Rollouts' images (upstream's install.yaml and dashboard-install.yaml)
   'quay.io/argoproj/argo-rollouts': flotillaProgram('rollouts-controller', "Argo Rollouts' controller", ['/bin/rollouts-controller', 'rollouts-controller']),
-  'quay.io/argoproj/kubectl-argo-rollouts': flotillaProgram('kubectl-argo-rollouts', "Argo Rollouts' kubectl plugin (dashboard)"),
+  // the plugin's image: ENTRYPOINT kubectl-argo-rollouts, CMD dashboard (dashboard-install.yaml gives neither)
+  'quay.io/argoproj/kubectl-argo-rollouts': { ...flotillaProgram('kubectl-argo-rollouts', "Argo Rollouts' kubectl plugin (dashboard)"), cmd: ['dashboard'] },
   // Argo Events' image: one binary, `argo-events controller|eventsource-service|sensor-service|webhook-service`
   'quay.io/argoproj/argo-events': flotillaProgram('argo-events', "Argo Events' programs", ['/bin/argo-events', 'argo-events']),
   // ingress-nginx's controller image (the usual ingress-nginx install)

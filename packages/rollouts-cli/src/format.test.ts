@@ -121,3 +121,14 @@ test('list rollouts table (and -A)', () => {
   assert.equal(rolloutTable([i], false), 'NAME           STRATEGY  STATUS  STEP  SET-WEIGHT  READY  DESIRED  UP-TO-DATE  AVAILABLE\nrollouts-demo  Canary    Paused  1/8   20          5/5    5        1           5\n');
   assert.match(rolloutTable([i], true), /^NAMESPACE  NAME +STRATEGY .*\ndefault    rollouts-demo  Canary/);
 });
+
+test('get rollout: blue-green with active and preview ReplicaSets, no step lines', () => {
+  const ro = demoRollout({ status: { phase: 'Paused', message: 'BlueGreenPause', currentPodHash: '789746c88d', stableRS: '6cf78c66c5', blueGreen: { activeSelector: '6cf78c66c5', previewSelector: '789746c88d' }, observedGeneration: '2', replicas: 10, updatedReplicas: 5, readyReplicas: 10, availableReplicas: 10, pauseConditions: [{ reason: 'BlueGreenPause' }] } });
+  ro.spec.strategy = { blueGreen: { activeService: 'active', previewService: 'preview', autoPromotionEnabled: false } };
+  const rs2 = demoReplicaSet({ hash: '789746c88d', color: 'yellow', revision: 2, replicas: 5, uid: 'rs2', age: 30 });
+  const rs1 = demoReplicaSet({ hash: '6cf78c66c5', color: 'blue', revision: 1, replicas: 5, uid: 'rs1', age: 300 });
+  const out = formatRollout(info(ro, [rs2, rs1], []), plain);
+  assert.match(out, /^Name: +rollouts-demo\nNamespace: +default\nStatus: {10}॥ Paused\nMessage: {9}BlueGreenPause\nStrategy: {8}BlueGreen\nImages: {10}argoproj\/rollouts-demo:blue \(stable, active\)\n {17}argoproj\/rollouts-demo:yellow \(preview\)\nReplicas:\n {2}Desired: {7}5\n {2}Current: {7}10\n {2}Updated: {7}5\n {2}Ready: {9}10\n {2}Available: {5}10\n\n/);
+  assert.match(out, /│  └──⧉ rollouts-demo-789746c88d +ReplicaSet +✔ Healthy +30s +preview\n/);
+  assert.match(out, /   └──⧉ rollouts-demo-6cf78c66c5 +ReplicaSet +✔ Healthy +5m +stable,active\n/);
+});

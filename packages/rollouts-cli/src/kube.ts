@@ -41,51 +41,88 @@ export interface Session {
   namespace: string;
 }
 
-function readKubeconfig(o: GlobalOpts): { doc: any; path: string } | undefined {
+function kubeconfigPath(o: GlobalOpts): string | undefined {
   const paths = o.kubeconfig ? [o.kubeconfig] : (process.env.KUBECONFIG ?? '').split(':').filter(Boolean);
   if (!paths.length) paths.push(join(process.env.HOME ?? homedir(), '.kube', 'config'));
-  for (const p of paths) {
-    if (!existsSync(p)) {
-      if (o.kubeconfig) throw new CliError(`stat ${p}: no such file or directory`);
-      continue;
-    }
-    const text = readFileSync(p, 'utf8');
-    let doc: any;
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      doc = undefined;
-    }
-    return { doc, path: p };
-  }
+  for (const p of paths) if (existsSync(p)) return p;
+  if (o.kubeconfig) throw new CliError(`stat ${o.kubeconfig}: no such file or directory`);
   return undefined;
 }
 
+const unquote = (v: string) => v.trim().replace(/^(["'])(.*)\1$/, '$2');
+
+/**
+ * The current context's name and namespace from a block-style kubeconfig (what kubectl and
+ * `flotilla up` write) without a YAML library (~100 ms to load); undefined when the text is in
+ * another style, so that the caller parses it fully.
+ */
+export function quickContext(text: string, context?: string): { name: string; namespace?: string } | undefined {
+  const lines = text.split(/\r?\n/);
+  const cur = context ?? /^current-context:[ \t]*(.*)$/m.exec(text)?.[1];
+  if (!cur) return undefined;
+  const name = unquote(cur);
+  const start = lines.findIndex((l) => /^contexts:\s*$/.test(l));
+  if (start < 0) return undefined;
+  let item: string[] = [];
+  const items: string[][] = [];
+  for (const l of lines.slice(start + 1)) {
+    if (/^\S/.test(l) && !l.startsWith('-')) break;
+    if (/^\s*#/.test(l) || !l.trim()) continue;
+    if (/^\s{0,2}- /.test(l)) {
+      if (item.length) items.push(item);
+      item = [l.replace(/^(\s*)- /, '$1  ')];
+    } else item.push(l);
+  }
+  if (item.length) items.push(item);
+  for (const it of items) {
+    if (it.some((l) => /[{}[\]]/.test(l.split('#')[0]))) return undefined;
+    const base = it[0].length - it[0].trimStart().length;
+    const own = (k: string) => it.find((l) => l.length - l.trimStart().length === base && l.trimStart().startsWith(`${k}:`));
+    const n = own('name');
+    if (!n || unquote(n.trimStart().slice(5)) !== name) continue;
+    const ns = it.find((l) => l.length - l.trimStart().length > base && /^\s*namespace:/.test(l));
+    return { name, namespace: ns ? unquote(ns.trimStart().slice(10)) || undefined : undefined };
+  }
+  return context ? undefined : { name };
+}
+
+/**
+ * The client and namespace: the kubeconfig (kube-runtime parses it), the chosen context (--context
+ * rewrites current-context) and its namespace (quickContext, or the `yaml` library for other styles).
+ */
 export async function session(o: GlobalOpts): Promise<Session> {
-  const found = readKubeconfig(o);
-  let doc = found?.doc;
-  if (found && !doc) doc = (await import('yaml')).parse(readFileSync(found.path, 'utf8'));
-  let client: KubeClient;
-  let ns = 'default';
-  if (found) {
-    if (o.context) {
-      if (!(doc.contexts ?? []).some((c: any) => c?.name === o.context)) throw new CliError(`context "${o.context}" does not exist`);
-      doc = { ...doc, 'current-context': o.context };
-    }
-    const ctx = (doc.contexts ?? []).find((c: any) => c?.name === doc['current-context']);
-    ns = ctx?.context?.namespace || 'default';
-    client = new KubeClient(kubeconfigFromText(JSON.stringify(doc), found.path, dirname(found.path)));
-  } else {
+  const path = kubeconfigPath(o);
+  if (!path) {
     const ic = inClusterConfig();
     if (!ic) throw new CliError('invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable');
-    client = new KubeClient(ic);
+    let ns = 'default';
     try {
       ns = readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim() || 'default';
     } catch {
       /* default */
     }
+    return { client: new KubeClient(ic), namespace: o.namespace || ns };
   }
-  return { client, namespace: o.namespace || ns };
+  let text = readFileSync(path, 'utf8');
+  let ctx = quickContext(text, o.context || undefined);
+  if (!ctx) {
+    let doc: any;
+    try {
+      doc = (await import('yaml')).parse(text);
+    } catch (e) {
+      throw new CliError(`error loading config file "${path}": ${(e as Error).message.split('\n')[0]}`);
+    }
+    const name = o.context || doc?.['current-context'];
+    const c = (doc?.contexts ?? []).find((x: any) => x?.name === name);
+    if (o.context && !c) throw new CliError(`context "${o.context}" does not exist`);
+    ctx = { name, namespace: c?.context?.namespace };
+    if (o.context) text = JSON.stringify({ ...doc, 'current-context': o.context });
+  } else if (o.context) text = /^current-context:/m.test(text) ? text.replace(/^current-context:.*$/m, `current-context: ${o.context}`) : `${text}\ncurrent-context: ${o.context}\n`;
+  try {
+    return { client: new KubeClient(kubeconfigFromText(text, path, dirname(path))), namespace: o.namespace || ctx.namespace || 'default' };
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
 }
 
 /** The API's message for a failed call (`rollouts.argoproj.io "x" not found`). */

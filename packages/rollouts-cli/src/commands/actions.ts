@@ -77,7 +77,7 @@ export function retryCommand(): Command {
   const c = new Command({ use: 'retry <rollout|experiment> RESOURCE_NAME', short: 'Retry a rollout or experiment', example: '  # Retry an aborted rollout\n  kubectl argo rollouts retry rollout guestbook\n\n  # Retry a failed experiment\n  kubectl argo rollouts retry experiment my-experiment' });
   const ro = simplePatch('rollout ROLLOUT_NAME', 'Retry an aborted rollout', '  # Retry an aborted rollout\n  kubectl argo rollouts retry rollout guestbook', retryRolloutPatch, 'status', "rollout '%s' retried");
   ro.spec.aliases = ['ro', 'rollouts'];
-  const ex = simplePatch('experiment EXPERIMENT_NAME', 'Retry an experiment', '  # Retry an experiment\n  kubectl argo rollouts retry experiment my-experiment', retryExperimentPatch, 'status', "experiment '%s' retried", RO.experiments);
+  const ex = simplePatch('experiment EXPERIMENT_NAME', 'Retry an experiment', '  # Retry an experiment\n  kubectl argo rollouts retry experiment my-experiment', retryExperimentPatch, undefined, "experiment '%s' retried", RO.experiments);
   ex.spec.aliases = ['exp', 'experiments'];
   return c.add(ro, ex);
 }
