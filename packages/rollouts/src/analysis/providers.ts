@@ -6,7 +6,25 @@
 import { JSONPath } from 'jsonpath-plus';
 import type { KubeClient } from '@flotilla/kube-runtime';
 import { R, isAlreadyExists, isNotFound } from '@flotilla/kube-runtime';
+import { request as httpReq } from 'node:http';
+import { request as httpsReq } from 'node:https';
 import type { Measurement, Metric } from './run.js';
+
+function httpRequest(url: string, o: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number; insecure?: boolean }): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = (u.protocol === 'https:' ? httpsReq : httpReq)(u, { method: o.method, headers: { ...o.headers, connection: 'close' }, agent: false, timeout: o.timeoutMs, ...(o.insecure ? { rejectUnauthorized: false } : {}) }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`Get "${url}": timeout after ${o.timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
 
 export const UNAVAILABLE = ['datadog', 'newRelic', 'wavefront', 'cloudWatch', 'graphite', 'influxdb', 'kayenta', 'skywalking', 'plugin'];
 
@@ -47,9 +65,10 @@ async function web(w: { url?: string; method?: string; headers?: { key: string; 
     body = JSON.stringify(w.jsonBody);
     headers['Content-Type'] ??= 'application/json';
   }
-  const f = ctx.fetch ?? fetch;
-  const res = await f(w.url, { method: w.method ?? 'GET', headers, body, signal: AbortSignal.timeout((w.timeoutSeconds ?? 10) * 1000) });
-  const text = await res.text();
+  // a fresh connection per measurement: a kept-alive one would still reach the pod a Service sent it to
+  // before its selector changed (blue-green's preview Service right after the switch)
+  const res = await httpRequest(w.url, { method: w.method ?? 'GET', headers, body, timeoutMs: (w.timeoutSeconds ?? 10) * 1000, insecure: !!w.insecure });
+  const text = res.text;
   if (res.status < 200 || res.status >= 300) return { phase: 'Error', message: `received non 2xx response code: ${res.status}` };
   let data: unknown;
   try {
