@@ -132,12 +132,13 @@ export class RolloutController extends Controller {
     const st = plan.status;
     if (summary.length || st.phase !== cached.status?.phase || st.currentStepIndex !== cached.status?.currentStepIndex)
       this.log(`${key}: ${st.phase}${st.message ? ` (${st.message})` : ''}, step ${st.currentStepIndex ?? '-'}${summary.length ? `; ${summary.join(', ')}` : ''}`);
-    await this.execute(ro, plan, owned, services, runs);
+    const conflicted = await this.execute(ro, plan, owned, services, runs);
     this.o.onPlan?.(ro, plan, (performance.now() - started) / 1000);
+    if (conflicted) return { requeueAfter: 200 };
     return plan.requeueAfterMs !== undefined ? { requeueAfter: plan.requeueAfterMs + 50 } : undefined;
   }
 
-  private async execute(ro: Rollout, plan: Plan, owned: ReplicaSet[], services: Record<string, Service | undefined>, runs: Obj[]): Promise<void> {
+  private async execute(ro: Rollout, plan: Plan, owned: ReplicaSet[], services: Record<string, Service | undefined>, runs: Obj[]): Promise<boolean> {
     const c = this.ctx.client;
     const ns = ro.metadata.namespace!;
     if (plan.create) {
@@ -208,10 +209,13 @@ export class RolloutController extends Controller {
         await c.update(ROLLOUTS, { ...cached, status: plan.status } as never, 'status');
       } catch (e) {
         // computed from a copy that is already behind: recompute from the fresh one (requeued)
-        if (isConflict(e)) this.log(`${ns}/${ro.metadata.name}: status write conflicted (cached resourceVersion ${cached.metadata.resourceVersion}); recomputing`);
+        // the cache has not seen our previous write yet: recompute shortly from the fresh copy
+        // (a fixed short delay, not the work queue's growing back-off)
+        if (isConflict(e)) return true;
         if (!isNotFound(e)) throw e;
       }
     }
+    return false;
   }
 
   /** nginx: the canary Ingress of each stable Ingress at the weight (server-side apply, idempotent). */

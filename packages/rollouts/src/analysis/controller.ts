@@ -125,17 +125,19 @@ export class AnalysisRunController extends Controller {
     Object.assign(status, summarize(metrics, results, terminated));
     if (!status.message) delete status.message;
     if (status.phase && TERMINAL.includes(status.phase)) next = undefined;
-    await this.write(run, status);
+    const retry = await this.write(run, status);
+    if (retry) return retry;
     return next !== undefined ? { requeueAfter: Math.max(50, next - now.getTime()) } : undefined;
   }
 
-  private async write(run: Run, status: RunStatus): Promise<void> {
+  private async write(run: Run, status: RunStatus): Promise<{ requeueAfter: number } | void> {
     if (JSON.stringify(status) === JSON.stringify(run.status ?? {})) return;
     try {
       // upstream's AnalysisRun has no status subresource (nor RBAC for one): the object is updated
       await this.ctx.client.update(ANALYSIS_RUNS, { ...run, status } as never);
     } catch (e) {
-      if (isConflict(e)) throw e;
+      // a copy behind the server (our last write, or terminate): measure again from the fresh one shortly
+      if (isConflict(e)) return { requeueAfter: 200 };
       throw e;
     }
   }
