@@ -14,7 +14,7 @@ import { planRollout } from './plan.js';
 import { ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES, EXPERIMENTS, INGRESSES, ROLLOUTS } from './resources.js';
 import { canaryIngress, canaryIngressName, stableIngresses } from './canary/nginx.js';
 import { HASH_LABEL, MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, type ReplicaSet, type Rollout, type Service } from './types.js';
-import { resolveWorkloadRef } from './workloadref.js';
+import { resolveWorkloadRef, workloadReplicas } from './workloadref.js';
 
 type Obj = { apiVersion?: string; kind?: string; metadata: Rollout['metadata']; spec?: any; status?: any; [k: string]: unknown };
 
@@ -190,6 +190,12 @@ export class RolloutController extends Controller {
       this.events.event(ro as never, 'Normal', 'RolloutRestarted', `Restarted pod ${p} (restartAt ${ro.spec.restartAt})`);
     }
     if (plan.traffic) await this.route(ro, plan.traffic.weight);
+    if (ro.spec.workloadRef?.name) {
+      const want = workloadReplicas(ro, plan.status.phase, plan.status.availableReplicas ?? 0);
+      const d = this.deployments.get(ns, ro.spec.workloadRef.name);
+      // update, not patch: upstream's RBAC grants update on Deployments
+      if (d && want !== undefined && d.spec?.replicas !== want) await c.update(R.deployments, { ...d, spec: { ...d.spec, replicas: want } } as never);
+    }
     for (const w of plan.experiments) {
       if (this.experiments.get(ns, w.name)) continue;
       const stableRS = owned.find((r) => r.metadata.labels?.[HASH_LABEL] === w.stableHash);

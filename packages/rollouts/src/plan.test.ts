@@ -5,6 +5,7 @@ import { validate } from './common.js';
 import { demoRollout, World } from './sim.js';
 import { planRollout } from './plan.js';
 import { canaryIngress } from './canary/nginx.js';
+import { resolveWorkloadRef, workloadReplicas } from './workloadref.js';
 import { HASH_LABEL, rsView, type ReplicaSet } from './types.js';
 
 const rs = (replicas: number, available = replicas): ReturnType<typeof rsView> => rsView({ metadata: { name: `r${Math.random()}` }, spec: { replicas }, status: { replicas, availableReplicas: available } } as ReplicaSet);
@@ -360,5 +361,21 @@ describe('a canary experiment step', () => {
     p = planRollout({ rollout: w.ro, replicaSets: [...w.rs.values()], services: {}, experiments: [{ ...ex, status: { phase: 'Failed', message: 'bad' } }], now: w.now });
     assert.equal(p.status.abort, true);
     assert.equal(p.status.phase, 'Degraded');
+  });
+});
+
+describe('workloadRef', () => {
+  it('takes the template and selector from the Deployment; scaleDown modes', () => {
+    const r = demoRollout();
+    const tpl = r.spec.template;
+    r.spec.template = undefined;
+    r.spec.workloadRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', scaleDown: 'progressively' };
+    const resolved = resolveWorkloadRef(r, (n) => (n === 'web' ? { spec: { template: tpl } } : undefined));
+    assert.deepEqual(resolved.spec.template, tpl);
+    assert.equal(validate(resolved), undefined);
+    assert.equal(workloadReplicas(r, 'Progressing', 2), 3);
+    assert.equal(workloadReplicas({ ...r, spec: { ...r.spec, workloadRef: { name: 'web', scaleDown: 'onsuccess' } } }, 'Progressing', 5), undefined);
+    assert.equal(workloadReplicas({ ...r, spec: { ...r.spec, workloadRef: { name: 'web', scaleDown: 'onsuccess' } } }, 'Healthy', 5), 0);
+    assert.equal(workloadReplicas({ ...r, spec: { ...r.spec, workloadRef: { name: 'web' } } }, 'Healthy', 5), undefined);
   });
 });
