@@ -379,3 +379,23 @@ describe('workloadRef', () => {
     assert.equal(workloadReplicas({ ...r, spec: { ...r.spec, workloadRef: { name: 'web' } } }, 'Healthy', 5), undefined);
   });
 });
+
+describe('pause (spec.paused)', () => {
+  it('holds the update where it is, "manually paused"; unpausing goes on', () => {
+    const w = new World(demoRollout());
+    w.run();
+    w.setTemplateImage('argoproj/rollouts-demo:yellow');
+    w.run();
+    w.patchStatus({ pauseConditions: null });
+    w.ro = { ...w.ro, spec: { ...w.ro.spec, paused: true } };
+    let p = w.run();
+    assert.equal(p.status.phase, 'Paused');
+    assert.equal(p.status.message, 'manually paused');
+    assert.equal(p.status.currentStepIndex, 1, 'the promote waits for the unpause');
+    assert.deepEqual(w.byImage(), { blue: 4, yellow: 1 });
+    w.ro = { ...w.ro, spec: { ...w.ro.spec, paused: false } };
+    p = w.run();
+    assert.equal(p.status.currentStepIndex, 3);
+    assert.deepEqual(w.byImage(), { blue: 3, yellow: 2 });
+  });
+});

@@ -25,6 +25,19 @@ export function planRollout(inp: PlanInput): Plan {
   if (ro.spec.strategy?.canary) planCanary(c);
   else planBlueGreen(c);
   emitScales(c);
+  if (ro.spec.paused && !c.plan.status.abort && c.stableHash && c.stableHash !== c.newHash) {
+    // kubectl argo rollouts pause (spec.paused): the update holds where it is
+    c.plan.scale = [];
+    c.plan.services = [];
+    delete c.plan.traffic;
+    const old = ro.status ?? {};
+    if (!c.newRevision) {
+      c.plan.status.currentStepIndex = old.currentStepIndex;
+      c.plan.status.pauseConditions = old.pauseConditions;
+      c.plan.status.controllerPause = old.controllerPause;
+    }
+    if (c.plan.create) c.plan.create.replicas = 0;
+  }
   pruneHistory(c);
   if (!c.plan.create && !c.plan.scale.length) planRestart(c);
   finish(c, prevIndex);
