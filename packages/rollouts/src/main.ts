@@ -103,7 +103,9 @@ export interface Running {
 /** Starts the controllers (also used in-process by tests and benchmarks). */
 export async function startControllers(cfg: Config, o: { client?: KubeClient; log?: (m: string) => void } = {}): Promise<Running> {
   const log = o.log ?? makeLog(cfg);
-  const client = o.client ?? new KubeClient(cfg.kubeconfig, { fieldManager: 'argo-rollouts', userAgent: 'argo-rollouts', qps: 100, burst: 200 });
+  // 15 s per request (not the client's 60 s): in a pod, a request on a kept-alive connection through
+  // the kubernetes Service was seen to get no answer now and then, which held a rollout for a minute
+  const client = o.client ?? new KubeClient(cfg.kubeconfig, { fieldManager: 'argo-rollouts', userAgent: 'argo-rollouts', qps: 100, burst: 200, timeoutMs: 15_000 });
   const informers = new InformerFactory(client, { namespace: cfg.namespace, log });
   const events = new EventRecorder(client, { component: 'rollouts-controller', log });
   const ctx = { client, informers, log, events };
