@@ -110,12 +110,26 @@ export class RolloutController extends Controller {
 
   async reconcile(key: string): Promise<{ requeueAfter?: number } | void> {
     const [ns, name] = key.split('/');
-    const cached = this.rollouts.get(ns, name);
+    let cached = this.rollouts.get(ns, name);
     if (!cached || cached.metadata.deletionTimestamp) return;
     const started = performance.now();
+    // an update in progress reads its Rollout and ReplicaSets from the API server, not the caches: a
+    // watch through the kubernetes Service was seen to go quiet in a pod, and a stale cache would hold
+    // the rollout (steady Healthy rollouts stay on the caches)
+    const live = cached.status?.phase !== 'Healthy' || cached.status?.observedGeneration !== String(cached.metadata.generation);
+    if (live) {
+      try {
+        cached = await this.ctx.client.get<Rollout>(ROLLOUTS, ns, name);
+      } catch (e) {
+        if (isNotFound(e)) return;
+        throw e;
+      }
+    }
     const ro = resolveWorkloadRef(cached, (n) => this.deployments.get(ns, n) as never);
     const uid = ro.metadata.uid;
-    const owned = this.replicaSets.list(ns).filter((rs) => rs.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid));
+    const sel = Object.entries(ro.spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    const rsList = live && sel ? (await this.ctx.client.list<ReplicaSet>(R.replicasets, ns, { labelSelector: sel })).items : this.replicaSets.list(ns);
+    const owned = rsList.filter((rs) => rs.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid));
     const services: Record<string, Service | undefined> = {};
     for (const s of serviceNames(ro)) services[s] = this.services.get(ns, s);
     const runs = this.runs.list(ns).filter((r) => r.metadata.ownerReferences?.some((x) => x.controller && x.uid === uid));
@@ -132,13 +146,15 @@ export class RolloutController extends Controller {
     const st = plan.status;
     if (summary.length || st.phase !== cached.status?.phase || st.currentStepIndex !== cached.status?.currentStepIndex)
       this.log(`${key}: ${st.phase}${st.message ? ` (${st.message})` : ''}, step ${st.currentStepIndex ?? '-'}${summary.length ? `; ${summary.join(', ')}` : ''}`);
-    const conflicted = await this.execute(ro, plan, owned, services, runs);
+    const conflicted = await this.execute(cached, ro, plan, owned, services, runs);
     this.o.onPlan?.(ro, plan, (performance.now() - started) / 1000);
     if (conflicted) return { requeueAfter: 200 };
-    return plan.requeueAfterMs !== undefined ? { requeueAfter: plan.requeueAfterMs + 50 } : undefined;
+    // while progressing, look again every few seconds even without an event (a safety net)
+    const again = plan.status.phase === 'Progressing' ? Math.min(plan.requeueAfterMs ?? 5000, 5000) : plan.requeueAfterMs;
+    return again !== undefined ? { requeueAfter: again + 50 } : undefined;
   }
 
-  private async execute(ro: Rollout, plan: Plan, owned: ReplicaSet[], services: Record<string, Service | undefined>, runs: Obj[]): Promise<boolean> {
+  private async execute(base: Rollout, ro: Rollout, plan: Plan, owned: ReplicaSet[], services: Record<string, Service | undefined>, runs: Obj[]): Promise<boolean> {
     const c = this.ctx.client;
     const ns = ro.metadata.namespace!;
     if (plan.create) {
@@ -210,9 +226,8 @@ export class RolloutController extends Controller {
     for (const t of plan.terminateRuns) await c.patch(ANALYSIS_RUNS, ns, t, { spec: { terminate: true } }, 'merge').catch(ignoreNotFound);
     for (const ev of plan.events) this.events.event(ro as never, ev.type, ev.reason, ev.message);
     if (JSON.stringify(plan.status) !== JSON.stringify(ro.status ?? {})) {
-      const cached = this.rollouts.get(ns, ro.metadata.name!)!;
       try {
-        await c.update(ROLLOUTS, { ...cached, status: plan.status } as never, 'status');
+        await c.update(ROLLOUTS, { ...base, status: plan.status } as never, 'status');
       } catch (e) {
         // computed from a copy that is already behind: recompute from the fresh one (requeued)
         // the cache has not seen our previous write yet: recompute shortly from the fresh copy
