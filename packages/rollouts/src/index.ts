@@ -1,2 +1,4 @@
 /** @flotilla/rollouts: Argo Rollouts' controller: Rollout, AnalysisTemplate/AnalysisRun, Experiment; canary and blue-green. */
-export {};
+export { planRollout } from './plan.js';
+export { validate, podTemplateHash, type Plan, type PlanInput } from './common.js';
+export * from './types.js';

@@ -1,0 +1,107 @@
+/**
+ * The AnalysisRun controller against a real (in-process) API server with Flotilla's CRDs: a web
+ * metric against a local HTTP server, a job metric (the Job's status set as the job controller
+ * would), a provider this installation lacks, a bad expression, terminate.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { EventRecorder, InformerFactory, KubeClient, R } from '@flotilla/kube-runtime';
+import { startTestCluster, waitFor, type TestCluster } from '@flotilla/kube-runtime/testkit';
+import { ANALYSIS_RUNS } from '../resources.js';
+import { AnalysisRunController } from './controller.js';
+
+const MANIFEST = fileURLToPath(new URL('../../../../manifests/argo-rollouts/install.yaml', import.meta.url));
+
+describe('AnalysisRun controller on a real API server', () => {
+  let c: TestCluster;
+  let client: KubeClient;
+  let informers: InformerFactory;
+  let ctrl: AnalysisRunController;
+  let events: EventRecorder;
+  let srv: Server;
+  let url = '';
+  let rate = 0.99;
+  before(async () => {
+    c = await startTestCluster({ prefix: 'flotilla-ro-analysis-' });
+    await c.k(['create', 'namespace', 'argo-rollouts']);
+    await c.k(['apply', '-n', 'argo-rollouts', '-f', MANIFEST]);
+    await waitFor('CRDs served', async () => (await c.kubectl(['get', 'analysisruns'])).code === 0, 30_000, 200);
+    srv = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ data: { rate } }));
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/q`;
+    client = new KubeClient(c.kubeconfig, { qps: 100, burst: 200 });
+    informers = new InformerFactory(client, {});
+    events = new EventRecorder(client, { component: 'test' });
+    ctrl = new AnalysisRunController({ client, informers, log: () => {}, events });
+    informers.start();
+    await ctrl.start();
+  });
+  after(async () => {
+    await ctrl?.stop();
+    await informers?.stop();
+    events?.stop();
+    client?.close();
+    srv?.close();
+    await c?.close();
+  });
+  const create = (name: string, metrics: unknown[], extra: Record<string, unknown> = {}) => client.create(ANALYSIS_RUNS, 'default', { apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisRun', metadata: { name, namespace: 'default' }, spec: { metrics, ...extra } } as never);
+  const phase = (name: string, want: string[]) =>
+    waitFor(`${name} ${want.join('|')}`, async () => {
+      const r = await client.get<any>(ANALYSIS_RUNS, 'default', name);
+      return want.includes(r.status?.phase) ? r : undefined;
+    }, 30_000, 100);
+
+  it('web: two measurements one second apart, args substituted, Successful', async () => {
+    await create('web-ok', [{ name: 'rate', interval: '1s', count: 2, successCondition: 'result >= {{args.min}}', provider: { web: { url, jsonPath: '{$.data.rate}' } } }], { args: [{ name: 'min', value: '0.95' }] });
+    const r = await phase('web-ok', ['Successful', 'Failed', 'Error']);
+    assert.equal(r.status.phase, 'Successful');
+    assert.equal(r.status.metricResults[0].count, 2);
+    assert.deepEqual(r.status.metricResults[0].measurements.map((m: any) => m.value), ['0.99', '0.99']);
+    assert.deepEqual(r.status.runSummary, { count: 1, successful: 1, failed: 0, inconclusive: 0, error: 0 });
+  });
+
+  it('web: a failing value fails the run with upstream message', async () => {
+    rate = 0.5;
+    await create('web-bad', [{ name: 'rate', successCondition: 'result >= 0.95', provider: { web: { url, jsonPath: '{$.data.rate}' } } }]);
+    const r = await phase('web-bad', ['Successful', 'Failed', 'Error']);
+    assert.equal(r.status.phase, 'Failed');
+    assert.equal(r.status.message, 'Metric "rate" assessed Failed due to failed (1) > failureLimit (0)');
+    rate = 0.99;
+  });
+
+  it('job: a Job owned by the run; Complete is Successful', async () => {
+    const jobSpec = { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 't', image: 'busybox', command: ['true'] }] } } };
+    await create('job-ok', [{ name: 'smoke', provider: { job: { spec: jobSpec } } }]);
+    const job = await waitFor('the Job', async () => (await client.list<any>(R.jobs, 'default')).items.find((j) => j.metadata.labels?.['analysisrun.argoproj.io/name'] === 'job-ok'), 30_000, 100);
+    assert.equal(job.metadata.ownerReferences[0].kind, 'AnalysisRun');
+    assert.equal((await client.get<any>(ANALYSIS_RUNS, 'default', 'job-ok')).status?.phase ?? 'Running', 'Running');
+    await client.patch(R.jobs, 'default', job.metadata.name, { status: { conditions: [{ type: 'Complete', status: 'True' }], succeeded: 1 } }, 'merge', 'status');
+    const r = await phase('job-ok', ['Successful', 'Failed', 'Error']);
+    assert.equal(r.status.phase, 'Successful');
+  });
+
+  it('a provider this installation lacks: Error at once, saying so', async () => {
+    await create('dd', [{ name: 'm', successCondition: 'result < 1', provider: { datadog: { query: 'avg:x{*}' } } }]);
+    const r = await phase('dd', ['Successful', 'Failed', 'Error']);
+    assert.equal(r.status.phase, 'Error');
+    assert.match(r.status.metricResults[0].measurements[0].message, /^datadog: provider not available in this installation$/);
+  });
+
+  it('a bad expression is an Error measurement; terminate ends a run Successful', async () => {
+    await create('bad-expr', [{ name: 'm', interval: '1s', successCondition: 'result >>> (', provider: { web: { url, jsonPath: '{$.data.rate}' } } }]);
+    const r = await waitFor('an error measurement', async () => {
+      const x = await client.get<any>(ANALYSIS_RUNS, 'default', 'bad-expr');
+      return x.status?.metricResults?.[0]?.error >= 1 ? x : undefined;
+    }, 30_000, 100);
+    assert.equal(r.status.metricResults[0].measurements[0].phase, 'Error');
+    await client.patch(ANALYSIS_RUNS, 'default', 'bad-expr', { spec: { terminate: true } }, 'merge');
+    const t = await phase('bad-expr', ['Successful']);
+    assert.equal(t.status.message, 'Run Terminated');
+  });
+});

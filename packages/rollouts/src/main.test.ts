@@ -1,0 +1,86 @@
+/**
+ * rollouts-controller's entry point in-process against a real API server (no pods run there): flags,
+ * the ReplicaSet it creates for a Rollout, the status it writes, InvalidSpec for a bad Rollout while
+ * the good one keeps being served, and /metrics with upstream's metric names.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { KubeClient, R } from '@flotilla/kube-runtime';
+import { startTestCluster, waitFor, type TestCluster } from '@flotilla/kube-runtime/testkit';
+import { parseArgs, startControllers, type Running } from './main.js';
+import { ROLLOUTS } from './resources.js';
+
+const MANIFEST = fileURLToPath(new URL('../../../manifests/argo-rollouts/install.yaml', import.meta.url));
+
+describe('rollouts-controller on a real API server', () => {
+  let c: TestCluster;
+  let running: Running;
+  let client: KubeClient;
+  before(async () => {
+    c = await startTestCluster({ prefix: 'flotilla-ro-main-' });
+    await c.k(['create', 'namespace', 'argo-rollouts']);
+    await c.k(['apply', '-n', 'argo-rollouts', '-f', MANIFEST]);
+    await waitFor('CRDs served', async () => (await c.kubectl(['get', 'rollouts'])).code === 0, 30_000, 200);
+    const cfg = parseArgs(['--kubeconfig', c.kubeconfig, '--metricsport', '0', '--healthzPort', '-1', '--metrics-host', '127.0.0.1', '--instance-id', 'x', '--loglevel=debug']);
+    assert.deepEqual(cfg.ignored, ['instance-id']);
+    running = await startControllers(cfg, { log: () => {} });
+    client = new KubeClient(c.kubeconfig);
+  });
+  after(async () => {
+    await running?.stop();
+    client?.close();
+    await c?.close();
+  });
+
+  const rollout = (name: string, extra: Record<string, unknown> = {}) => ({
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name, namespace: 'default' },
+    spec: { replicas: 3, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'argoproj/rollouts-demo:blue' }] } }, strategy: { canary: { steps: [{ setWeight: 50 }, { pause: {} }] } }, ...extra },
+  });
+
+  it('creates the ReplicaSet <rollout>-<hash> owned by the Rollout and writes the status', async () => {
+    await client.create(ROLLOUTS, 'default', rollout('good') as never);
+    const ro = await waitFor('status', async () => {
+      const r = await client.get<any>(ROLLOUTS, 'default', 'good');
+      return r.status?.currentPodHash ? r : undefined;
+    }, 20_000, 100);
+    const rs = await client.get<any>(R.replicasets, 'default', `good-${ro.status.currentPodHash}`);
+    assert.equal(rs.spec.replicas, 3);
+    assert.equal(rs.metadata.ownerReferences[0].kind, 'Rollout');
+    assert.equal(rs.spec.selector.matchLabels['rollouts-pod-template-hash'], ro.status.currentPodHash);
+    assert.equal(rs.metadata.annotations['rollout.argoproj.io/revision'], '1');
+    assert.equal(ro.status.phase, 'Progressing');
+    assert.equal(ro.status.observedGeneration, '1');
+    assert.equal(ro.status.selector, 'app=good');
+  });
+
+  it('a bad Rollout gets InvalidSpec and Degraded; the other keeps being served', async () => {
+    const bad = rollout('bad');
+    (bad.spec.strategy.canary.steps[0] as { setWeight: number }).setWeight = 120;
+    await client.create(ROLLOUTS, 'default', bad as never);
+    const ro = await waitFor('InvalidSpec', async () => {
+      const r = await client.get<any>(ROLLOUTS, 'default', 'bad');
+      return r.status?.phase ? r : undefined;
+    }, 20_000, 100);
+    assert.equal(ro.status.phase, 'Degraded');
+    assert.equal(ro.status.message, 'InvalidSpec: The Rollout "bad" is invalid: spec.strategy.canary.steps[0].setWeight: Invalid value: 120: SetWeight needs to be between 0 and 100');
+    assert.equal((await client.list(R.replicasets, 'default')).items.filter((x) => x.metadata?.name?.startsWith('bad-')).length, 0);
+    await client.patch(ROLLOUTS, 'default', 'good', { spec: { replicas: 4 } }, 'merge');
+    await waitFor('good scaled', async () => (await client.list<any>(R.replicasets, 'default')).items.some((x) => x.metadata.name.startsWith('good-') && x.spec.replicas === 4), 20_000, 100);
+  });
+
+  it('/metrics: rollout_info and the reconcile histogram', async () => {
+    const text = await waitFor('metrics', async () => {
+      const t = await (await fetch(`${running.metrics!.url}/metrics`)).text();
+      return /rollout_info\{namespace="default",name="bad"/.test(t) ? t : undefined;
+    }, 10_000, 200);
+    assert.match(text, /rollout_info\{namespace="default",name="good",strategy="canary",traffic_router="",phase="Progressing"\} 1/);
+    assert.match(text, /rollout_info\{namespace="default",name="bad",strategy="canary",traffic_router="",phase="Degraded"\} 1/);
+    assert.match(text, /rollout_info_replicas_desired\{namespace="default",name="good"\} 4/);
+    assert.match(text, /rollout_reconcile_count\{namespace="default",name="good"\} \d+/);
+    assert.match(text, /controller_runtime_reconcile_total\{controller="rollouts-controller"/);
+    assert.equal((await fetch(`${running.metrics!.url}/healthz`)).status, 200);
+  });
+});
