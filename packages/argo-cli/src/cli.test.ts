@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from './cli.js';
-import { io } from './cmd/io.js';
+import { io } from '@flotilla/cli-kit/io';
 import { nodeSelector, parsePairs } from './backend.js';
 import { applySubmitOpts, resubmitted, setNodes, workflowFrom } from './kube.js';
 import { parameterFileArgs } from './commands/submit.js';

@@ -3,8 +3,8 @@
  * upstream's log.Fatal). Talks to the Kubernetes API (kubeconfig) unless ARGO_SERVER is set, then to
  * argo-server's REST API. `argo server …` runs argo-server itself (@flotilla/argo-server/main).
  */
-import { Command } from './cmd/command.js';
-import { io, log, releaseStdin, setLogLevel } from './cmd/io.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { io, log, releaseStdin, setLogLevel } from '@flotilla/cli-kit/io';
 import { CliError, cleanup, globalFlags } from './session.js';
 
 /** The command groups, each loaded only when the command line names it, so `argo version` loads little. */

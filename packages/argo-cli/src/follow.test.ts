@@ -3,7 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Workflow } from '@flotilla/workflows-controller';
 import type { Backend } from './backend.js';
-import { io } from './cmd/io.js';
+import { io } from '@flotilla/cli-kit/io';
 import { waitWorkflows, watchWorkflow } from './follow.js';
 
 process.env.TZ = 'UTC';

@@ -4,7 +4,7 @@
  * all Succeeded) and `--log` / `argo logs` (each line prefixed with its pod's name).
  */
 import type { Workflow } from '@flotilla/workflows-controller';
-import { io } from './cmd/io.js';
+import { io } from '@flotilla/cli-kit/io';
 import { isCompletedPhase, type Backend, type LogOptions } from './backend.js';
 import { goTime } from './humanize.js';
 import { stdoutIsTTY } from './output.js';

@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { io } from './cmd/io.js';
+import { io } from '@flotilla/cli-kit/io';
 import { CliError } from './session.js';
 import YAML from './yaml.js';
 

@@ -4,7 +4,7 @@
  */
 import type { NodeStatus, Workflow } from '@flotilla/workflows-controller';
 import { podName } from './podname.js';
-import { TabWriter } from './cmd/tabwriter.js';
+import { TabWriter } from '@flotilla/cli-kit/tabwriter';
 import { humanDuration, longDuration, resourcesDuration, shortDuration, timestamp } from './humanize.js';
 
 export interface PrintOpts {

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from './cli.js';
-import { io } from './cmd/io.js';
+import { io } from '@flotilla/cli-kit/io';
 // argo-server's own test environment and PostgreSQL starter (built files of the sibling package)
 import { postgresBin, startEnv, startPostgres, type Env, type Postgres } from '../../argo-server/dist/testenv.js';
 

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeClient } from '@flotilla/kube-runtime';
-import type { FlagDef } from './cmd/flags.js';
+import type { FlagDef } from '@flotilla/cli-kit/flags';
 import YAML from './yaml.js';
 
 /** An error the CLI reports as `FATA[0000] <message>` and exit code 1, as upstream's log.Fatal. */

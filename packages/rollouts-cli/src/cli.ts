@@ -3,9 +3,9 @@
  * returns the exit code: 0, or 1 with `Error: <message>` on stderr (as upstream's cobra commands).
  * Each command group's code is loaded only when the command line names it.
  */
-import { Command } from '@flotilla/argocd-cli/cmd/command';
-import { io } from '@flotilla/argocd-cli/cmd/io';
-import type { FlagDef } from '@flotilla/argocd-cli/cmd/flags';
+import { Command } from '@flotilla/cli-kit/command';
+import { io } from '@flotilla/cli-kit/io';
+import type { FlagDef } from '@flotilla/cli-kit/flags';
 
 type Loader = () => Promise<Command[]>;
 const get: Loader = async () => {

@@ -3,7 +3,7 @@
  * `status` lines; the layout of upstream's plugin (tabwriter with padding 2, ANSI colours unless
  * --no-color, ages as Kubernetes' HumanDuration).
  */
-import { tabwrite } from '@flotilla/argocd-cli/cmd/tabwriter';
+import { tabwrite } from '@flotilla/cli-kit/tabwriter';
 import { ICON, rolloutImages, type AnalysisRunInfo, type ExperimentInfo, type Meta, type ReplicaSetInfo, type RolloutInfo } from './info.js';
 
 export interface FormatOpts {

@@ -1,8 +1,8 @@
 /** `argo version`, `argo auth token`, `argo server` (argo-server's main), `argo archive list|get|delete` (argo-server only). */
 import { arch, platform } from 'node:process';
-import { Command } from '../cmd/command.js';
-import { io } from '../cmd/io.js';
-import { TabWriter } from '../cmd/tabwriter.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { io } from '@flotilla/cli-kit/io';
+import { TabWriter } from '@flotilla/cli-kit/tabwriter';
 import { backend } from '../backend.js';
 import { shortDuration } from '../humanize.js';
 import { printObject, stdoutIsTTY } from '../output.js';

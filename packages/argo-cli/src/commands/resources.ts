@@ -3,10 +3,10 @@
  * WorkflowTemplates, ClusterWorkflowTemplates and CronWorkflows, and linting files and directories of
  * all four kinds (lintObject of @flotilla/workflows-controller, or argo-server's lint in server mode).
  */
-import { Command } from '../cmd/command.js';
-import type { FlagDef } from '../cmd/flags.js';
-import { io } from '../cmd/io.js';
-import { TabWriter } from '../cmd/tabwriter.js';
+import { Command } from '@flotilla/cli-kit/command';
+import type { FlagDef } from '@flotilla/cli-kit/flags';
+import { io } from '@flotilla/cli-kit/io';
+import { TabWriter } from '@flotilla/cli-kit/tabwriter';
 import { backend, kindOf, KINDS, type Backend, type Kind } from '../backend.js';
 import { humanDuration, timestamp } from '../humanize.js';
 import { listFiles, printObject, readManifests, stdoutIsTTY, type Manifest } from '../output.js';

@@ -3,9 +3,9 @@
  * messages), create (or --dry-run / --server-dry-run), print, then --watch / --wait / --log.
  */
 import type { Workflow, WorkflowTemplate } from '@flotilla/workflows-controller';
-import { Command } from '../cmd/command.js';
-import type { FlagDef } from '../cmd/flags.js';
-import { io } from '../cmd/io.js';
+import { Command } from '@flotilla/cli-kit/command';
+import type { FlagDef } from '@flotilla/cli-kit/flags';
+import { io } from '@flotilla/cli-kit/io';
 import { backend, type Backend, type Kind, type SubmitOpts } from '../backend.js';
 import { printLogs, waitWorkflows, watchWorkflow } from '../follow.js';
 import { printObject, readManifests, stdoutIsTTY } from '../output.js';

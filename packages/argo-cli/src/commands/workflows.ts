@@ -3,9 +3,9 @@
  * retry, resubmit, suspend, resume, stop, terminate.
  */
 import type { Workflow } from '@flotilla/workflows-controller';
-import { Command } from '../cmd/command.js';
-import { parseDuration, type FlagDef } from '../cmd/flags.js';
-import { io } from '../cmd/io.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { parseDuration, type FlagDef } from '@flotilla/cli-kit/flags';
+import { io } from '@flotilla/cli-kit/io';
 import { backend, isCompletedPhase, nodeSelector, parsePairs, resolveName, type Backend } from '../backend.js';
 import { printLogs, waitWorkflows, watchWorkflow } from '../follow.js';
 import { printObject, stdoutIsTTY } from '../output.js';

@@ -3,9 +3,9 @@
  * create, lint. Each sends what upstream's plugin sends (patches.ts).
  */
 import { readFileSync } from 'node:fs';
-import { Command } from '@flotilla/argocd-cli/cmd/command';
-import { io } from '@flotilla/argocd-cli/cmd/io';
-import { formatDuration } from '@flotilla/argocd-cli/cmd/flags';
+import { Command } from '@flotilla/cli-kit/command';
+import { io } from '@flotilla/cli-kit/io';
+import { formatDuration } from '@flotilla/cli-kit/flags';
 import { R, type Resource } from '@flotilla/kube-runtime';
 import type { Obj } from '../info.js';
 import { abortPatch, pausePatch, promotePatches, restartPatch, retryExperimentPatch, retryRolloutPatch, setImage, terminateAnalysisRunPatch, terminateExperimentPatch, undoTemplate } from '../patches.js';

@@ -1,8 +1,8 @@
 /**
  * Reading commands: `get rollout|experiment`, `list rollouts|experiments`, `status`.
  */
-import { Command } from '@flotilla/argocd-cli/cmd/command';
-import { io } from '@flotilla/argocd-cli/cmd/io';
+import { Command } from '@flotilla/cli-kit/command';
+import { io } from '@flotilla/cli-kit/io';
 import { resourcePath, R } from '@flotilla/kube-runtime';
 import { experimentInfo, rolloutInfo, type Obj, type RolloutInfo } from '../info.js';
 import { experimentTable, formatExperiment, formatRollout, rolloutRow, rolloutTable, statusLine, type FormatOpts } from '../format.js';

@@ -1,7 +1,7 @@
 /** `version`, `completion`, `dashboard`. */
 import { arch, platform } from 'node:process';
-import { Command } from '@flotilla/argocd-cli/cmd/command';
-import { io } from '@flotilla/argocd-cli/cmd/io';
+import { Command } from '@flotilla/cli-kit/command';
+import { io } from '@flotilla/cli-kit/io';
 import { CliError, session, type GlobalOpts } from '../kube.js';
 
 /** The Argo Rollouts release whose plugin this one follows, with Flotilla's build suffix. */

@@ -1,5 +1,5 @@
 /**
- * Go's text/tabwriter (the elastic tabstops algorithm), for the padchar ' ' case the argo CLI uses:
+ * Go's text/tabwriter (the elastic tabstops algorithm), for the padchar ' ' case the Argo CLIs use:
  * cells are tab-terminated, the text after a line's last tab is not part of any column, and a
  * column's width is computed over each block of consecutive lines that have that column.
  */

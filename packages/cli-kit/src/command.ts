@@ -25,7 +25,7 @@ export interface CommandSpec {
   /** flags inherited by sub-commands (the root's global flags) */
   persistentFlags?: FlagDef[];
   hidden?: boolean;
-  /** exact argument count check: prints help and exits 1 when violated (as the argo commands do) */
+  /** exact argument count check: prints help and exits 1 when violated (as the Argo commands do) */
   args?: { min?: number; max?: number };
   run?: (ctx: RunContext) => Promise<number | void> | number | void;
 }

@@ -1,7 +1,7 @@
 /**
  * Where the CLI writes and reads: stdout/stderr, prompts (echo off for passwords on a terminal),
  * and logrus-style log lines (`FATA[0000] msg` on a terminal, `time="…" level=fatal msg="…"`
- * otherwise, as the argo CLI (logrus) prints them). Tests may replace `io`'s members.
+ * otherwise, as the Argo CLIs print them). Tests may replace `io`'s members.
  */
 
 const started = Date.now();
