@@ -1,7 +1,8 @@
-/** The client without an API server: reused-socket retries, rate limiting, unreachable servers. */
+/** The client without an API server: reused-socket retries, rate limiting, unreachable and blackholed servers, watch deadlines. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { connect, createServer, type Socket } from 'node:net';
 import { KubeClient, ApiError, isIdempotent } from './client.js';
 import { R } from './resources.js';
 import { TokenBucket } from './ratelimit.js';
@@ -116,4 +117,67 @@ test('an unreachable server: the error names the URL', async () => {
   const c = new KubeClient({ url: `https://127.0.0.1:${port}` });
   await assert.rejects(c.list(R.pods), (e: ApiError) => e.code === 0 && e.message.includes(`GET https://127.0.0.1:${port}/api/v1/pods`) && /ECONNREFUSED/.test(e.message));
   c.close();
+});
+
+/**
+ * A port whose connections never complete: a listener (in a stopped child process) with a full
+ * accept queue, so the kernel drops further SYNs — what a blackholed route looks like to a client.
+ */
+async function blackholedPort(): Promise<{ port: number; close(): void }> {
+  const child = spawn(process.execPath, ['-e', "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { console.log(this.address().port) })"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((r) => child.stdout!.once('data', (d) => r(Number(String(d)))));
+  child.kill('SIGSTOP');
+  const fill: Socket[] = [];
+  for (let i = 0; i < 4; i++) fill.push(connect(port, '127.0.0.1').on('error', () => {}));
+  await new Promise((r) => setTimeout(r, 200));
+  return {
+    port,
+    close() {
+      for (const s of fill) s.destroy();
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+test('a request or watch whose connection never completes fails after the request timeout (not after the kernel gives up)', { timeout: 20_000 }, async () => {
+  const hole = await blackholedPort();
+  const c = new KubeClient({ url: `http://127.0.0.1:${hole.port}` }, { qps: 0, timeoutMs: 400 });
+  try {
+    const start = Date.now();
+    const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('still waiting after 3 s')), 3000).unref())]);
+    await assert.rejects(within(c.get(R.configmaps, 'default', 'x')), (e: ApiError) => e.code === 0 && /no answer in 400 ms/.test(e.message));
+    assert.ok(Date.now() - start < 2000, `failed after ${Date.now() - start} ms`);
+    const ac = new AbortController();
+    await assert.rejects(within(c.watch('/api/v1/configmaps', {}, () => {}, ac.signal)), (e: ApiError) => e.code === 0 && /watch http.*no answer in 400 ms/.test(e.message));
+  } finally {
+    c.close();
+    hole.close();
+  }
+});
+
+test('a watch the server never ends is ended by the client after its timeoutSeconds (the caller watches again)', { timeout: 20_000 }, async () => {
+  const socks = new Set<Socket>();
+  const srv = createServer((s) => {
+    socks.add(s);
+    s.on('error', () => {});
+    s.once('data', () => {
+      const ev = JSON.stringify({ type: 'ADDED', object: { kind: 'ConfigMap', metadata: { name: 'a', resourceVersion: '5' } } }) + '\n';
+      // one event, then silence: the stream stays open
+      s.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n${ev.length.toString(16)}\r\n${ev}\r\n`);
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const c = new KubeClient({ url: `http://127.0.0.1:${(srv.address() as { port: number }).port}` }, { qps: 0 });
+  try {
+    const events: string[] = [];
+    const start = Date.now();
+    await c.watch('/api/v1/configmaps', { timeoutSeconds: 1 }, (ev) => events.push(`${ev.type} ${ev.object.metadata?.name}`), new AbortController().signal);
+    const ms = Date.now() - start;
+    assert.deepEqual(events, ['ADDED a']);
+    assert.ok(ms >= 1000 && ms < 10_000, `ended after ${ms} ms`);
+  } finally {
+    c.close();
+    for (const s of socks) s.destroy();
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
 });

@@ -91,6 +91,8 @@ export function isIdempotent(method: string, contentType?: string): boolean {
 }
 
 const AUTH_REFRESH_MS = 60_000;
+/** how long after its timeoutSeconds a watch is ended by the client when the server has not ended it */
+const WATCH_END_GRACE_MS = 5_000;
 
 export class KubeClient {
   readonly config: ClientConfig;
@@ -224,8 +226,14 @@ export class KubeClient {
         metrics.requests.inc({ code: '<error>', method, host: u.host });
         reject(new ApiError(0, 'TransportError', `${method} ${u.origin}${u.pathname}: ${e.message}`));
       });
-      // a hung server must not hang a component forever
-      r.setTimeout(timeout, () => r.destroy(new Error(`no answer in ${timeout} ms`)));
+      // a hung server must not hang a component forever. r.setTimeout is the socket's idle timeout and
+      // starts only once it is connected — a connect whose packets are dropped (SYNs unanswered)
+      // would wait for the kernel's retries (~2 min) — so the answer also has a deadline from the start
+      const noAnswer = () => r.destroy(new Error(`no answer in ${timeout} ms`));
+      const deadline = setTimeout(noAnswer, timeout);
+      r.once('response', () => clearTimeout(deadline));
+      r.once('close', () => clearTimeout(deadline));
+      r.setTimeout(timeout, noAnswer);
       r.end(data);
     });
   }
@@ -349,11 +357,20 @@ export class KubeClient {
     if (signal.aborted || this.closed) return;
     const u = this.url(path, { ...query, watch: 'true' });
     const req = u.protocol === 'http:' ? httpRequest : httpsRequest;
+    // the response must start within the request timeout, and a watch asked to end after
+    // timeoutSeconds ends then at the latest (as client-go's request timeout does) even if the
+    // server's end never arrives: the caller watches again from its resourceVersion
+    const headerMs = this.timeoutMs;
+    const endMs = Number(query?.timeoutSeconds ?? 0) * 1000;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
+      let endTimer: NodeJS.Timeout | undefined;
+      const headerTimer = setTimeout(() => r.destroy(new Error(`no answer in ${headerMs} ms`)), headerMs);
       const done = (e?: Error) => {
         if (settled) return;
         settled = true;
+        clearTimeout(headerTimer);
+        if (endTimer) clearTimeout(endTimer);
         signal.removeEventListener('abort', onAbort);
         if (e && !signal.aborted) reject(e);
         else resolve();
@@ -363,6 +380,12 @@ export class KubeClient {
         done();
       };
       const r = req(u, { ...this.tls, agent: false, method: 'GET', headers: { ...this.headers, accept: 'application/json', 'user-agent': this.userAgent } }, (res) => {
+        clearTimeout(headerTimer);
+        if (endMs > 0 && !settled)
+          endTimer = setTimeout(() => {
+            r.destroy();
+            done();
+          }, endMs + WATCH_END_GRACE_MS);
         const code = res.statusCode ?? 0;
         if (code < 200 || code >= 300) {
           readBody(res).then((text) => {

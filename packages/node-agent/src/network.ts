@@ -118,6 +118,19 @@ function ipBatch(ip: string, lines: string[], tolerated: string[] = [], ns?: str
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/**
+ * Shell step that pins the bridge's MAC address to the one it has now. A Linux bridge whose address
+ * was never set takes the lowest MAC of its ports and changes it whenever that port leaves: every
+ * other pod still has the old address cached for its gateway (10.244.0.1), and everything it sends
+ * to ClusterIPs (the API server), DNS and the outside is dropped until the pod's ARP entry
+ * expires and is probed again — 20 to 60 s without an answer on an established connection. An
+ * address set explicitly never changes. Idempotent; on a bridge that already carries pods it
+ * keeps the address they have cached.
+ */
+export function pinBridgeMac(ip: string, ns: string, dev = 'br0'): string {
+  return `mac=$(${ip} -n ${ns} -o link show ${dev} | sed -n 's#.* link/ether \\([0-9a-f:]*\\) .*#\\1#p') && [ -n "$mac" ] && ${ip} -n ${ns} link set ${dev} address "$mac"`;
+}
+
 export interface NetnsOptions {
   /** distinguishes this agent's namespaces from other agents' on the host (from the data dir) */
   id: string;
@@ -192,7 +205,8 @@ export class NetnsNetwork implements PodNetwork {
     return `fl-${this.o.id}-${uid}`;
   }
 
-  private static vethFor(ip: string): string {
+  /** the host-side (node namespace) end of a pod's veth pair */
+  static vethFor(ip: string): string {
     const [, , a, b] = ip.split('.').map(Number);
     return `vh${(a * 256 + b).toString(16)}`;
   }
@@ -207,6 +221,7 @@ export class NetnsNetwork implements PodNetwork {
         `${ip} -n ${ns} link set lo up`,
         `${ip} -n ${ns} link show br0 >/dev/null 2>&1 || ${ip} -n ${ns} link add br0 type bridge`,
         `${ip} -n ${ns} addr show dev br0 | grep -q ' ${BRIDGE_IP}/' || ${ip} -n ${ns} addr add ${BRIDGE_IP}/16 dev br0`,
+        pinBridgeMac(ip, ns),
         `${ip} -n ${ns} link set br0 up`,
         `${ip} -n ${ns} route show table local | grep -q '^local ${SERVICE_CIDR} ' || ${ip} -n ${ns} route add local ${SERVICE_CIDR} dev lo`,
       ].join(' && '),
