@@ -159,8 +159,12 @@ export class RepoClient {
   }
 }
 
-/** Back-off between retries of a request whose connection failed (about 3.5 s in all). */
-const RETRY_DELAYS_MS = [100, 400, 1000, 2000];
+/**
+ * Back-off between retries of a request whose connection failed (about 15 s in all: a repo server
+ * pod that is starting or briefly not ready has no endpoint, and its Service resets connections —
+ * 3.5 s was too short for the seed journey's `argocd app create` right after the install).
+ */
+const RETRY_DELAYS_MS = [100, 400, 1000, 2000, 3000, 4000, 5000];
 
 /** A connection-level failure worth retrying (not a timeout of our own, not an answer). */
 function isTransient(e: unknown): boolean {

@@ -338,8 +338,10 @@ test('RepoClient retries a request whose connection was reset (a kept-alive sock
   let seen = 0;
   const srv = createServer((req, res) => {
     seen++;
-    if (seen === 1) {
-      req.socket.destroy(); // the first attempt: connection reset, no answer
+    if (seen <= 5) {
+      // the first five attempts (over ~6.5 s, as a repo server pod that is not ready yet behind its
+      // Service): connection reset, no answer
+      req.socket.destroy();
       return;
     }
     res.setHeader('content-type', 'application/json');
@@ -350,7 +352,7 @@ test('RepoClient retries a request whose connection was reset (a kept-alive sock
     const port = (srv.address() as { port: number }).port;
     const refs = await new RepoClient(`http://127.0.0.1:${port}`).listRefs('http://example.invalid/r.git');
     assert.deepEqual(refs, { branches: ['main'], tags: [] });
-    assert.equal(seen, 2);
+    assert.equal(seen, 6);
   } finally {
     srv.closeAllConnections();
     await new Promise<void>((r) => srv.close(() => r()));
