@@ -8,22 +8,11 @@ import { join } from 'node:path';
 import { io } from '@flotilla/cli-kit/io';
 import { CliError } from './session.js';
 import YAML from './yaml.js';
+import { sortKeys, toYAML } from '@flotilla/cli-kit/output';
 
 const req = createRequire(import.meta.url);
 
-export function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v as object).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
-    return out;
-  }
-  return v;
-}
-
-export function toYAML(v: unknown): string {
-  return YAML.stringify(sortKeys(v), { lineWidth: 0, indentSeq: false });
-}
+export { sortKeys, toYAML };
 
 export function toJSON(v: unknown): string {
   return JSON.stringify(v, null, 4) + '\n';

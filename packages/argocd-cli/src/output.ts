@@ -2,24 +2,12 @@
  * Output helpers shared by the commands: `-o json|yaml` as upstream prints them (JSON indented by
  * two spaces; YAML with sorted keys, as sigs.k8s.io/yaml writes it), Go's time formats, tables.
  */
-import YAML from './yaml.js';
 import { io } from './cmd/io.js';
 import { TabWriter } from './cmd/tabwriter.js';
 import { CliError } from './session.js';
+import { sortKeys, toYAML } from '@flotilla/cli-kit/output';
 
-export function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v as object).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
-    return out;
-  }
-  return v;
-}
-
-export function toYAML(v: unknown): string {
-  return YAML.stringify(sortKeys(v), { lineWidth: 0, indentSeq: false });
-}
+export { sortKeys, toYAML };
 
 export function toJSON(v: unknown): string {
   return JSON.stringify(v, null, 2) + '\n';

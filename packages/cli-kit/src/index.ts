@@ -3,3 +3,5 @@ export * from './flags.js';
 export * from './command.js';
 export * from './io.js';
 export * from './tabwriter.js';
+export * from './output.js';
+export { default as YAML } from './yaml.js';
