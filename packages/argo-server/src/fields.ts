@@ -4,6 +4,7 @@
  * label selectors (for the archive and event bindings), `name=value` parameter lists.
  */
 import { ApiErr, Code } from './http.js';
+import { labelSelectorRequirements, parseLabelSelector as parseK8sLabelSelector, type LabelRequirement } from '@flotilla/apimachinery';
 
 /** Keeps only the listed dotted paths (arrays are walked through), or drops them when the list starts with `-`. */
 export function filterFields<T>(obj: T, fields: string | null | undefined): T {
@@ -96,31 +97,29 @@ export interface LabelReq {
   values: string[];
 }
 
-/** Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h`. */
+/** Requirements in this module's shape, from apimachinery's (the API server's own parser). */
+function toReqs(rs: LabelRequirement[]): LabelReq[] {
+  return rs.map((r): LabelReq => {
+    switch (r.op) {
+      case '=': return { key: r.key, op: 'in', values: [r.value] };
+      case '!=': return { key: r.key, op: 'notin', values: [r.value] };
+      case 'in':
+      case 'notin': return { key: r.key, op: r.op, values: r.values };
+      case 'exists': return { key: r.key, op: 'exists', values: [] };
+      case '!': return { key: r.key, op: '!exists', values: [] };
+    }
+  });
+}
+
+/** Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h` with the API server's parser. */
 export function parseLabelSelector(sel: string | undefined | null): LabelReq[] {
   const s = (sel ?? '').trim();
   if (!s) return [];
-  const parts: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of s) {
-    if (ch === '(') depth++;
-    if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      parts.push(cur);
-      cur = '';
-    } else cur += ch;
+  try {
+    return toReqs(parseK8sLabelSelector(s));
+  } catch (e) {
+    throw new ApiErr(Code.InvalidArgument, `unable to parse label selector "${s}": ${(e as Error).message}`);
   }
-  parts.push(cur);
-  return parts.map((p) => p.trim()).filter(Boolean).map((p) => {
-    let m = /^(\S+)\s+(in|notin)\s+\((.*)\)$/.exec(p);
-    if (m) return { key: m[1]!, op: m[2] as 'in' | 'notin', values: m[3]!.split(',').map((v) => v.trim()).filter(Boolean) };
-    m = /^(\S+?)\s*(!=|==|=)\s*(\S*)$/.exec(p);
-    if (m) return { key: m[1]!, op: m[2] === '!=' ? 'notin' : 'in', values: [m[3]!] };
-    if (/^![\w./-]+$/.test(p)) return { key: p.slice(1), op: '!exists', values: [] };
-    if (/^[\w./-]+$/.test(p)) return { key: p, op: 'exists', values: [] };
-    throw new ApiErr(Code.InvalidArgument, `unable to parse requirement "${p}" of label selector "${s}"`);
-  });
 }
 
 export function matchLabels(reqs: LabelReq[], labels: Record<string, string> | undefined): boolean {
@@ -138,14 +137,7 @@ export function matchLabels(reqs: LabelReq[], labels: Record<string, string> | u
 
 /** A metav1.LabelSelector (`matchLabels`, `matchExpressions`) as requirements. */
 export function fromLabelSelector(s: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): LabelReq[] {
-  if (!s) return [];
-  const out: LabelReq[] = Object.entries(s.matchLabels ?? {}).map(([key, v]) => ({ key, op: 'in' as const, values: [v] }));
-  for (const e of s.matchExpressions ?? []) {
-    const op = ({ In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!exists' } as const)[e.operator as 'In'];
-    if (!op) throw new Error(`label selector operator "${e.operator}" is not one of In, NotIn, Exists, DoesNotExist`);
-    out.push({ key: e.key, op, values: e.values ?? [] });
-  }
-  return out;
+  return s ? toReqs(labelSelectorRequirements(s)) : [];
 }
 
 /** `["a=1", "b=x=y"]` → `{a: "1", b: "x=y"}`; a term without `=` is refused. */
