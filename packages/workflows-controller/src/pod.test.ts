@@ -66,7 +66,7 @@ test('script template: source staged at /argo/staging/script, command then scrip
   assert.equal(JSON.parse(env(cs.wait!).ARGO_TEMPLATE as string).script.source, 'print(1)');
   assert.deepEqual(JSON.parse(env(cs.wait!).ARGO_ARTIFACT_REPOSITORY as string), { s3: { bucket: 'b' } });
   const withCreds = firstPod(w, { artifactRepository: { s3: { bucket: 'b', accessKeySecret: { name: 'my-minio-cred', key: 'accesskey' }, secretKeySecret: { name: 'my-minio-cred', key: 'secretkey' } } } });
-  assert.deepEqual(withCreds.spec.volumes.filter((v) => v.secret), [{ name: 'argo-secret-my-minio-cred', secret: { secretName: 'my-minio-cred' } }]);
+  assert.deepEqual(withCreds.spec.volumes.filter((v) => v.secret), [{ name: 'argo-secret-my-minio-cred', secret: { secretName: 'my-minio-cred', optional: true } }]);
   for (const c of [withCreds.spec.initContainers[0]!, byName(withCreds.spec.containers).wait!]) assert.ok(c.volumeMounts!.some((m) => m.mountPath === '/argo/secret/my-minio-cred' && m.readOnly), c.name);
   assert.ok(!byName(withCreds.spec.containers).main!.volumeMounts!.some((m) => m.mountPath.startsWith('/argo/secret')));
 });

@@ -204,12 +204,14 @@ export function buildPod(p: PodToCreate, wf: Workflow, cfg: PodBuildConfig = {})
   }
   for (const v of userVolumes) if (!volumes.some((x) => x.name === v.name)) volumes.push(v);
   // Secrets the artifact repository and the template's artifacts name are mounted into init and wait at
-  // /argo/secret/<secret name>/<key> (upstream's layout: the executor needs no RBAC on Secrets)
+  // /argo/secret/<secret name>/<key> (upstream's layout: the executor needs no RBAC on Secrets). They are
+  // optional: a workflow in a namespace without the repository's Secret still runs its pods (one that
+  // needs the credentials fails in the executor naming the Secret, which it then reads through the API)
   const execMounts: VolumeMount[] = [];
   for (const secret of secretNames([cfg.artifactRepository, t.inputs?.artifacts, t.outputs?.artifacts, t.archiveLocation])) {
     const vol = `argo-secret-${secret}`.slice(0, 63).replace(/[^a-z0-9-]/g, '-').replace(/-+$/, '');
     if (volumes.some((x) => x.name === vol)) continue;
-    volumes.push({ name: vol, secret: { secretName: secret } });
+    volumes.push({ name: vol, secret: { secretName: secret, optional: true } });
     execMounts.push({ name: vol, mountPath: `${SECRETS}/${secret}`, readOnly: true });
   }
   initMounts.push(...execMounts);
