@@ -70,6 +70,9 @@ export async function startEventSourceService(env: NodeJS.ProcessEnv = process.e
   const busConfig = decodeEnvObject<EventBusConfig>('EVENTBUS_CONFIG', env);
   const name: string = es.metadata?.name;
   const namespace: string = env.EVENTSOURCE_NAMESPACE || es.metadata?.namespace || 'default';
+  // an EventSource even when its type fields were left out (as Go clients often send it)
+  es.apiVersion ??= 'argoproj.io/v1alpha1';
+  es.kind ??= 'EventSource';
   if (!name) throw new ConfigError('EVENTSOURCE_OBJECT has no metadata.name');
   const log = makeLogger({ eventSourceName: name, namespace });
   const metrics = new Metrics();

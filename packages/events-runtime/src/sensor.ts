@@ -23,6 +23,10 @@ export async function startSensorService(env: NodeJS.ProcessEnv = process.env, s
   if (!name) throw new ConfigError('SENSOR_OBJECT has no metadata.name');
   const namespace: string = env.SENSOR_NAMESPACE || sensor.metadata?.namespace || 'default';
   sensor.metadata.namespace ??= namespace;
+  // the object is a Sensor even when its type fields were left out (Go clients often drop them):
+  // the Events this service records name it as their involved object
+  sensor.apiVersion ??= 'argoproj.io/v1alpha1';
+  sensor.kind ??= 'Sensor';
   const log = makeLogger({ sensorName: name, namespace });
   let kube: KubeClient | undefined;
   const kubeOf = () => (kube ??= new KubeClient(env.KUBECONFIG || undefined, { fieldManager: 'argo-events-sensor', qps: 100, burst: 200 }));
