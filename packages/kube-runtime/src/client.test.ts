@@ -1,11 +1,11 @@
 /** The client without an API server: reused-socket retries, rate limiting, unreachable and blackholed servers, watch deadlines. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { KubeClient, ApiError, isIdempotent } from './client.js';
 import { R } from './resources.js';
 import { TokenBucket } from './ratelimit.js';
+import { blackholedPort } from './testkit.js';
 
 /**
  * A plain-HTTP server that answers every request on a connection with keep-alive, except that the
@@ -118,26 +118,6 @@ test('an unreachable server: the error names the URL', async () => {
   await assert.rejects(c.list(R.pods), (e: ApiError) => e.code === 0 && e.message.includes(`GET https://127.0.0.1:${port}/api/v1/pods`) && /ECONNREFUSED/.test(e.message));
   c.close();
 });
-
-/**
- * A port whose connections never complete: a listener (in a stopped child process) with a full
- * accept queue, so the kernel drops further SYNs — what a blackholed route looks like to a client.
- */
-async function blackholedPort(): Promise<{ port: number; close(): void }> {
-  const child = spawn(process.execPath, ['-e', "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { console.log(this.address().port) })"], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((r) => child.stdout!.once('data', (d) => r(Number(String(d)))));
-  child.kill('SIGSTOP');
-  const fill: Socket[] = [];
-  for (let i = 0; i < 4; i++) fill.push(connect(port, '127.0.0.1').on('error', () => {}));
-  await new Promise((r) => setTimeout(r, 200));
-  return {
-    port,
-    close() {
-      for (const s of fill) s.destroy();
-      child.kill('SIGKILL');
-    },
-  };
-}
 
 test('a request or watch whose connection never completes fails after the request timeout (not after the kernel gives up)', { timeout: 20_000 }, async () => {
   const hole = await blackholedPort();

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { KubeClient } from './client.js';
-import { LEASES, leaderElectionFromArgs, leaderIdentity } from './leader.js';
-import { startTestCluster, stopProcess, waitFor } from './testkit.js';
+import { LEASES, LeaderElector, leaderElectionFromArgs, leaderIdentity } from './leader.js';
+import { blackholedPort, startTestCluster, stopProcess, waitFor } from './testkit.js';
 
 const FIXTURE = fileURLToPath(new URL('./leader-candidate.fixture.js', import.meta.url));
 const LEASE_S = 3;
@@ -70,5 +70,19 @@ test('leader hand-over between two processes: at once on release, within the lea
     if (b) await stopProcess(b.proc, 'SIGKILL');
     client.close();
     await c.close();
+  }
+});
+
+test('a renewal attempt takes at most the renew deadline, not the client timeout', { timeout: 20_000 }, async () => {
+  const hole = await blackholedPort();
+  const client = new KubeClient({ url: `http://127.0.0.1:${hole.port}` }, { qps: 0 }); // the default 60 s timeout
+  const le = new LeaderElector(client, { name: 'x', namespace: 'default', identity: 'me', renewDeadlineMs: 500 }, { onStartedLeading: () => {}, onStoppedLeading: () => {} });
+  try {
+    const start = Date.now();
+    await assert.rejects(le.tryAcquireOrRenew(), /no answer in 500 ms/);
+    assert.ok(Date.now() - start < 3000, `gave up after ${Date.now() - start} ms`);
+  } finally {
+    client.close();
+    hole.close();
   }
 });

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '@flotilla/apimachinery';
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient } from './client.js';
-import { R } from './resources.js';
+import { R, resourcePath } from './resources.js';
 import { metrics } from './metrics.js';
 
 export const LEASES = R.leases;
@@ -110,8 +110,12 @@ export class LeaderElector {
   async tryAcquireOrRenew(): Promise<boolean> {
     const now = new Date();
     let lease: KubeObject | undefined;
+    // an attempt is worth nothing after the renew deadline (client-go bounds it so too): a request
+    // left to the client's own 60 s timeout would keep a leader that cannot renew believing it leads
+    const timeoutMs = this.renewDeadline;
+    const path = resourcePath(LEASES, this.namespace, this.name);
     try {
-      lease = await this.client.get(LEASES, this.namespace, this.name);
+      lease = await this.client.request<KubeObject>('GET', path, { timeoutMs });
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
@@ -139,7 +143,7 @@ export class LeaderElector {
       spec: mine ? { ...cur, renewTime: microTime(now), leaseDurationSeconds: this.duration } : { ...spec, leaseTransitions: Number(cur.leaseTransitions ?? 0) + 1 },
     };
     try {
-      await this.client.update(LEASES, next);
+      await this.client.request('PUT', path, { body: next, query: { fieldManager: this.client.fieldManager }, timeoutMs });
       this.observe(this.identity, `${this.identity}|${next.spec.renewTime}|${next.spec.acquireTime}`);
       return true;
     } catch (e) {

@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -358,4 +359,25 @@ export function startUp(dataDir: string, timeoutMs = 60_000, o: string[] | Start
 /** Sends a signal to `flotilla up` and resolves with the exit code. */
 export function stopUp(u: Up, sig: NodeJS.Signals): Promise<number | null> {
   return stopProcess(u.proc, sig, 60_000);
+}
+
+/**
+ * A loopback port whose connections never complete: a listener (in a stopped child process) with a
+ * full accept queue, so the kernel drops further SYNs — what a blackholed route looks like to a
+ * client. `close()` kills the child.
+ */
+export async function blackholedPort(): Promise<{ port: number; close(): void }> {
+  const child = spawn(process.execPath, ['-e', "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { console.log(this.address().port) })"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((r) => child.stdout!.once('data', (d) => r(Number(String(d)))));
+  child.kill('SIGSTOP');
+  const fill: Socket[] = [];
+  for (let i = 0; i < 4; i++) fill.push(connect(port, '127.0.0.1').on('error', () => {}));
+  await sleep(200);
+  return {
+    port,
+    close() {
+      for (const s of fill) s.destroy();
+      child.kill('SIGKILL');
+    },
+  };
 }
