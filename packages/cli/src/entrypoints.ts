@@ -59,6 +59,9 @@ export const ENTRY_POINTS: Record<string, EntryPoint> = {
   'argocd-application-controller': fromModule("Argo CD's application controller", '@flotilla/argocd-controller/main'),
   'argocd-server': fromModule("Argo CD's API server", '@flotilla/argocd-server/main'),
   'argocd-repo-server': fromModule("Argo CD's repository server (renders manifests from Git)", '@flotilla/repo-server/main'),
+  'argocd-dex': fromModule("Argo CD's identity broker (Dex's job: `argocd-dex rundex`)", '@flotilla/identity/main'),
+  'argocd-applicationset-controller': fromModule("Argo CD's ApplicationSet controller", '@flotilla/applicationset/main'),
+  'argocd-notifications': fromModule("Argo CD's notifications controller", '@flotilla/notifications/main'),
   'argocd-multicall': fromModule("a program of Argo CD's own image by name (runs upstream's install.yaml)", './argocd-image.js'),
   // Argo Workflows (manifests/argo-workflows/install.yaml); argo-server runs as `argo server` (clis.ts)
   'workflow-controller': fromModule("Argo Workflows' controller", '@flotilla/workflows-controller/main'),

@@ -1,0 +1,3 @@
+export * from './connector.js';
+export { CONNECTORS } from './connectors/index.js';
+export { dexClientSecret } from './secret.js';
