@@ -9,6 +9,8 @@
 import type { KubeObject } from '@flotilla/apimachinery';
 import { ApiError, isNotFound, resourcePath, type KubeClient, type Resource } from '@flotilla/kube-runtime';
 import { ANNOTATIONS } from '@flotilla/argocd-engine';
+import { threeWayPatch as threeWay } from '@flotilla/k8s-patch';
+import { builtinSchema } from '@flotilla/k8s-builtins';
 
 export const FIELD_MANAGER = 'argocd-controller';
 
@@ -47,15 +49,13 @@ export function lastAppliedOf(obj: KubeObject): string {
 }
 
 /**
- * The three-way patch: everything the new configuration sets, plus `null` for every field the
- * previous configuration set and the new one no longer does (recursively through maps).
+ * The three-way patch (kubectl's client-side apply): everything the new configuration sets, `null`
+ * for fields the previous configuration set and the new one does not; for built-in kinds lists
+ * merged by key (Service ports, containers, env…) delete the items the new configuration dropped
+ * (`@flotilla/k8s-patch` threeWayPatch with the kind's compiled-in schema, as kubectl has it).
  */
-export function threeWayPatch(original: unknown, modified: unknown): unknown {
-  if (!isObj(modified)) return modified;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(modified)) out[k] = isObj(v) && isObj(original) && isObj(original[k]) ? threeWayPatch(original[k], v) : v;
-  if (isObj(original)) for (const k of Object.keys(original)) if (!(k in modified)) out[k] = null;
-  return out;
+export function threeWayPatch(original: unknown, modified: unknown, r?: { group: string; version: string; kind: string }): unknown {
+  return threeWay(original, modified, r && usesStrategicMerge(r.group) ? builtinSchema(r.group, r.version, r.kind) : undefined);
 }
 
 /** Built-in kinds take strategic merge patches; custom resources JSON merge patches (as kubectl decides). */
@@ -111,7 +111,7 @@ export async function applyObject(client: KubeClient, r: Resource, obj: KubeObje
   } catch {
     original = undefined;
   }
-  const patch = threeWayPatch(original, JSON.parse(JSON.stringify(annotated)));
+  const patch = threeWayPatch(original, JSON.parse(JSON.stringify(annotated)), r);
   delete ((patch as Record<string, any>).metadata ?? {}).resourceVersion;
   try {
     const out = await client.request<KubeObject>('PATCH', resourcePath(r, ns, m.name!), {

@@ -4,7 +4,9 @@
  * covered by the other e2e files (helm-guestbook, kustomize-guestbook, jsonnet-guestbook,
  * blue-green, apps (app of apps), sock-shop) are created with a manual sync policy, synced through
  * `operation`, reach Synced and their expected health, and are deleted with the resources
- * finalizer, which removes what they created. The apps run in parallel.
+ * finalizer, which removes what they created. The apps run in parallel. Parameter override files
+ * committed next to a source (`.argocd-source.yaml`, `.argocd-source-<app>.yaml`) change what is
+ * rendered, the app goes OutOfSync and a sync applies them.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,7 +35,8 @@ const healthOf = (a: Application, kind: string, name?: string) => a.status?.reso
 describe('argocd-example-apps end to end', { skip, timeout: 900_000, concurrency: true }, () => {
   let env: Env;
   before(async () => {
-    env = await startEnv({ repos: { examples: repoDir! } });
+    // `overrides` is a second copy the override test commits to (the other apps' revision stays put)
+    env = await startEnv({ repos: { examples: repoDir!, overrides: repoDir! } });
     // blue-green renders an argoproj.io Rollout: its CRD comes from upstream's Rollouts install manifest
     const crds = parseAllDocuments(readFileSync(ROLLOUTS_INSTALL, 'utf8'))
       .map((d) => d.toJS() as { kind?: string; metadata?: { name?: string } })
@@ -158,5 +161,54 @@ describe('argocd-example-apps end to end', { skip, timeout: 900_000, concurrency
     assert.equal(a.status?.sync?.status, 'Synced');
     await terminate('sock-shop');
     await deleteApp('sock-shop', [['deployment', 'front-end', ns], ['service', 'carts-db', ns], ['ingress', 'front-end-ingress', ns]]);
+  });
+  it('override files in Git: .argocd-source.yaml then .argocd-source-<app>.yaml change the rendered Helm and Kustomize sources; OutOfSync; a sync applies them', async () => {
+    const ns = 'ex-overrides';
+    const create = (name: string, path: string, extra: Record<string, unknown> = {}) =>
+      env.applyApp({
+        metadata: { name, namespace: 'argocd', finalizers: ['resources-finalizer.argocd.argoproj.io'] },
+        spec: { project: 'default', source: { repoURL: env.git.url('overrides'), targetRevision: 'HEAD', path, ...extra }, destination: { server: 'https://kubernetes.default.svc', namespace: ns }, syncPolicy: { syncOptions: ['CreateNamespace=true'] } },
+      });
+    const sync = async (name: string) => {
+      await env.client.patch(APPS, 'argocd', name, { operation: { sync: { revision: 'HEAD' }, initiatedBy: { username: 'admin' } } });
+      await env.waitApp(name, (a) => synced(a) && a.status?.operationState?.phase === 'Succeeded' && a.status.operationState.syncResult?.revision === env.git.head('overrides') && !a.operation, `${name} synced at the new commit`, 240_000);
+    };
+    const refresh = (name: string) => env.k(['annotate', '--overwrite', 'application', name, '-n', 'argocd', 'argocd.argoproj.io/refresh=normal']);
+    const deploy = async (name: string) => JSON.parse(await env.k(['get', 'deployment', name, '-n', ns, '-o', 'json']));
+    await create('ovr-helm', 'helm-guestbook', { helm: { releaseName: 'ovr-helm' } });
+    await create('ovr-kust', 'kustomize-guestbook');
+    await env.waitApp('ovr-helm', (a) => a.status?.sync?.status === 'OutOfSync', 'ovr-helm compared');
+    await env.waitApp('ovr-kust', (a) => a.status?.sync?.status === 'OutOfSync', 'ovr-kust compared');
+    await Promise.all([sync('ovr-helm'), sync('ovr-kust')]);
+    assert.equal((await deploy('ovr-helm-helm-guestbook')).spec.replicas, 1);
+    // each file is a JSON merge patch over the source, the shared file first and the app's own file
+    // last: keys merge (values from one, parameters from the other), a list is replaced whole
+    env.git.commit('overrides', {
+      'helm-guestbook/.argocd-source.yaml': 'helm:\n  values: |\n    service:\n      port: 8080\n  parameters:\n  - name: replicaCount\n    value: "3"\n',
+      'helm-guestbook/.argocd-source-ovr-helm.yaml': 'helm:\n  parameters:\n  - name: replicaCount\n    value: "2"\n',
+      'kustomize-guestbook/.argocd-source-ovr-kust.yaml': 'kustomize:\n  images:\n  - gcr.io/google-samples/gb-frontend:v6\n',
+    }, 'parameter overrides');
+    await Promise.all([refresh('ovr-helm'), refresh('ovr-kust')]);
+    for (const n of ['ovr-helm', 'ovr-kust']) await env.waitApp(n, (a) => a.status?.sync?.status === 'OutOfSync' && a.status.sync.revision === env.git.head('overrides'), `${n} OutOfSync after the override commit`, 120_000);
+    await Promise.all([sync('ovr-helm'), sync('ovr-kust')]);
+    assert.equal((await deploy('ovr-helm-helm-guestbook')).spec.replicas, 2);
+    assert.equal(JSON.parse(await env.k(['get', 'service', 'ovr-helm-helm-guestbook', '-n', ns, '-o', 'json'])).spec.ports[0].port, 8080);
+    assert.equal((await deploy('kustomize-guestbook-ui')).spec.template.spec.containers[0].image, 'gcr.io/google-samples/gb-frontend:v6');
+    // the Application's own settings are the base the files patch: its valuesObject stays (no file sets
+    // it), its parameters list is replaced by the files' list
+    await env.client.patch(APPS, 'argocd', 'ovr-helm', { spec: { source: { helm: { releaseName: 'ovr-helm', valuesObject: { image: { tag: 'v4' } }, parameters: [{ name: 'replicaCount', value: '4' }] } } } });
+    await env.waitApp('ovr-helm', (a) => a.status?.sync?.status === 'OutOfSync', 'ovr-helm OutOfSync after the Application change', 120_000);
+    await sync('ovr-helm');
+    const d = await deploy('ovr-helm-helm-guestbook');
+    assert.equal(d.spec.template.spec.containers[0].image, 'gcr.io/google-samples/gb-frontend:v4');
+    assert.equal(d.spec.replicas, 2);
+    // the files removed from Git: the Application's own parameters count again
+    env.git.commit('overrides', { 'helm-guestbook/.argocd-source.yaml': null, 'helm-guestbook/.argocd-source-ovr-helm.yaml': null }, 'no overrides');
+    await refresh('ovr-helm');
+    await env.waitApp('ovr-helm', (a) => a.status?.sync?.status === 'OutOfSync' && a.status.sync.revision === env.git.head('overrides'), 'ovr-helm OutOfSync without the files', 120_000);
+    await sync('ovr-helm');
+    assert.equal((await deploy('ovr-helm-helm-guestbook')).spec.replicas, 4);
+    for (const n of ['ovr-helm', 'ovr-kust']) await env.k(['delete', 'application', n, '-n', 'argocd', '--wait=false']);
+    await waitFor('override apps gone', async () => (await env.kubectl(['get', 'deployment', 'ovr-helm-helm-guestbook', '-n', ns])).code !== 0, 240_000, 500);
   });
 });

@@ -171,6 +171,11 @@ test('client-side apply: last-applied configuration and the three-way patch', ()
   assert.deepEqual(threeWayPatch({ data: { a: '1', b: '2' }, metadata: { labels: { x: '1' } } }, { data: { a: '3' }, metadata: { labels: {} } }), { data: { a: '3', b: null }, metadata: { labels: { x: null } } });
   assert.deepEqual(threeWayPatch(undefined, { spec: { replicas: 2 } }), { spec: { replicas: 2 } });
   assert.deepEqual(threeWayPatch({ spec: { list: [1, 2] } }, { spec: { list: [1] } }), { spec: { list: [1] } });
+  // a Service port whose number changed (merge key `port`): the old item is deleted, not kept next to
+  // the new one with the same name (the API server refused that sync: duplicate port name)
+  const svc = (port: number) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ name: 'http', port, targetPort: 'http' }] } });
+  const p = threeWayPatch(svc(80), svc(8080), { group: '', version: 'v1', kind: 'Service' }) as any;
+  assert.deepEqual(p.spec.ports, [{ name: 'http', port: 8080, targetPort: 'http' }, { port: 80, $patch: 'delete' }]);
   assert.equal(usesStrategicMerge('apps'), true);
   assert.equal(usesStrategicMerge('networking.k8s.io'), true);
   assert.equal(usesStrategicMerge('argoproj.io'), false);

@@ -16,6 +16,7 @@ export { PatchError, ApplyConflictError, type ApplyConflict } from './errors.js'
 export { jsonMergePatch } from './merge-patch.js';
 export { jsonPatch } from './json-patch.js';
 export { strategicMergePatch } from './strategic.js';
+export { threeWayPatch } from './three-way.js';
 export { FieldSet, pathString } from './fieldset.js';
 export { rootSchema, propSchema, itemSchema, smpListKind, type SmpList } from './schema.js';
 
