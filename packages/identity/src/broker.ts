@@ -241,16 +241,6 @@ export class Broker {
       },
     });
     provider.proxy = true;
-    // Dex keeps no login session of its own (every authorization request logs in through a connector) and
-    // gives refresh tokens for offline_access without prompt=consent: ask oidc-provider for both.
-    provider.use(async (ctx, next) => {
-      if (ctx.path === '/auth' && ctx.method === 'GET' && ctx.query.prompt === undefined) {
-        const q = new URLSearchParams(ctx.querystring);
-        q.set('prompt', 'login consent');
-        ctx.querystring = q.toString();
-      }
-      await next();
-    });
     provider.on('server_error', (_ctx, err) => this.log('error', `provider error: ${err.message}`));
     provider.on('grant.error', (_ctx, err) => this.log('info', `token request refused: ${err.message}`));
     return provider;
@@ -311,8 +301,11 @@ export class Broker {
     if (rel === '/callback') return this.callback(req, res, url);
     const m = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(connector)\/([A-Za-z0-9_.-]+)|\/(done|approve))?$/.exec(rel);
     if (m) return this.interaction(req, res, m[1]!, m[3], m[4], url);
-    (req as IncomingMessage & { originalUrl?: string }).originalUrl = req.url;
+    // Dex keeps no login session of its own (every authorization request logs in through a connector) and
+    // gives refresh tokens for offline_access without prompt=consent: ask oidc-provider for both.
+    if (rel === '/auth' && req.method === 'GET' && !url.searchParams.has('prompt')) url.searchParams.set('prompt', 'login consent');
     req.url = rel + url.search;
+    Object.assign(req, { originalUrl: this.path + req.url, baseUrl: this.path });
     await (this.provider.callback() as (req: IncomingMessage, res: ServerResponse) => Promise<void>)(req, res);
   }
 
