@@ -140,7 +140,10 @@ export class Broker {
   static async create(cfg: BrokerConfig, o: BrokerOptions = {}): Promise<Broker> {
     const b = new Broker(o);
     await b.configure(cfg);
-    b.timer = setInterval(() => b.rotateKeys(false), 60_000);
+    b.timer = setInterval(() => {
+      b.rotateKeys(false);
+      void b.retryFailed();
+    }, 60_000);
     b.timer.unref();
     return b;
   }
@@ -193,6 +196,24 @@ export class Broker {
     this.provider = this.build();
     this.log('info', 'keys rotated', { kid: this.keys.state.signing.kid });
     return true;
+  }
+
+  /** Connectors that could not be set up (an unreachable issuer at start…) are tried again (every minute). */
+  async retryFailed(): Promise<void> {
+    const cfg = this.cfg;
+    for (const lc of this.connectors.values()) {
+      const factory = this.factories[lc.entry.type];
+      if (!lc.error || !factory) continue;
+      try {
+        const c = await factory(lc.entry.config, { id: lc.entry.id, name: lc.entry.name, issuer: cfg.issuer, callbackURL: `${cfg.issuer}/callback`, log: (level, msg, fields) => this.log(level, msg, { connector: lc.entry.id, ...fields }) });
+        if (this.cfg !== cfg) return;
+        lc.connector = c;
+        lc.error = undefined;
+        this.log('info', `connector ${lc.entry.id} (${lc.entry.type}) is usable now`);
+      } catch (e) {
+        lc.error = (e as Error).message;
+      }
+    }
   }
 
   close(): void {
