@@ -139,4 +139,24 @@ describe('broker pages with a password connector', () => {
     assert.equal(claims.preferred_username, 'kilgore');
     assert.deepEqual(rb.broker.connectorErrors(), { ldap2: 'connector ldap2: the directory is unreachable' });
   });
+
+  it('behind a proxy: discovery and redirects use the issuer\'s origin, not the Host the request came with', async () => {
+    const { request } = await import('node:http');
+    const get = (path: string) =>
+      new Promise<{ status: number; body: string; location?: string }>((resolve, reject) => {
+        const r = request(`${rb.base}${path}`, { headers: { host: 'argocd-dex-server:5556' } }, (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, location: res.headers.location }));
+        });
+        r.on('error', reject);
+        r.end();
+      });
+    const disc = JSON.parse((await get('/api/dex/.well-known/openid-configuration')).body);
+    assert.equal(disc.issuer, rb.issuer);
+    assert.equal(disc.token_endpoint, `${rb.issuer}/token`);
+    const auth = await get(`/api/dex/auth?client_id=argo-cd&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(`${rb.base}/auth/callback`)}&state=s1234567&nonce=n1234567`);
+    assert.equal(auth.status, 303);
+    assert.ok(auth.location?.startsWith('/api/dex/interaction/') || auth.location?.startsWith(`${rb.issuer}/interaction/`), auth.location);
+  });
 });

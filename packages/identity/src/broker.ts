@@ -311,6 +311,11 @@ export class Broker {
   };
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // URLs the provider makes (discovery, redirects between its steps) are on the issuer's origin, whatever
+    // Host a proxy (argocd-server's /api/dex/* → argocd-dex-server:5556) or the client sent
+    const iss = new URL(this.cfg.issuer);
+    req.headers['x-forwarded-host'] = iss.host;
+    req.headers['x-forwarded-proto'] = iss.protocol.slice(0, -1);
     const url = new URL(req.url ?? '/', 'http://broker');
     const p = url.pathname;
     if (p !== this.path && !p.startsWith(`${this.path}/`)) return send(res, 404, errorPage('Not found', `${p} is not served here (the issuer's path is ${this.path || '/'})`));
