@@ -4,10 +4,16 @@
  */
 import type { ConnectorFactory } from '../connector.js';
 import { githubConnector } from './github.js';
+import { gitlabConnector } from './gitlab.js';
 import { ldapConnector } from './ldap.js';
+import { linkedinConnector } from './linkedin.js';
+import { microsoftConnector } from './microsoft.js';
 
 export const CONNECTORS: Record<string, ConnectorFactory> = {
   // oidc: …, oauth: …, ldap: …, saml: …, github: …, gitlab: …, microsoft: …, linkedin: …
   ldap: ldapConnector,
   github: githubConnector,
+  gitlab: gitlabConnector,
+  microsoft: microsoftConnector,
+  linkedin: linkedinConnector,
 };

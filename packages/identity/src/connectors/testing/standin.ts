@@ -101,6 +101,7 @@ export class OAuthStandIn {
       if (!grant || grant.redirectURI !== f.get('redirect_uri')) return { status: 400, json: { error: 'invalid_grant', error_description: 'bad or reused code' } };
     } else if (type === 'refresh_token') {
       grant = this.refreshTokens.get(f.get('refresh_token') ?? '');
+      this.refreshTokens.delete(f.get('refresh_token') ?? ''); // rotated, as GitLab and Microsoft do
       if (!grant) return { status: 400, json: { error: 'invalid_grant', error_description: 'unknown refresh token' } };
     } else return { status: 400, json: { error: 'unsupported_grant_type' } };
     const access = randomBytes(16).toString('hex');
