@@ -3,40 +3,15 @@ import assert from 'node:assert/strict';
 import type { ConnectorContext, RedirectConnector } from '../connector.js';
 import { CONNECTORS } from './index.js';
 import { parseGitlabConfig } from './gitlab.js';
-import { browse, OAuthStandIn, startStandIn, type StandIn, type StandInRequest, type StandInResponse } from './testing/standin.js';
+import { browse, startStandIn } from './testing/standin.js';
+import { GitlabStandIn } from './testing/gitlab.js';
 
 const CALLBACK = 'http://127.0.0.1:5556/api/dex/callback';
 const ctx: ConnectorContext = { id: 'gitlab', name: 'GitLab', issuer: 'http://127.0.0.1:5556/api/dex', callbackURL: CALLBACK, log: () => {} };
 const ALL = { offlineAccess: true, groups: true };
 
-interface User { id: number; username: string; name: string; email: string; groups: string[]; owner?: string[]; maintainer?: string[]; developer?: string[] }
-
-/** GitLab's documented endpoints: /oauth/authorize, /oauth/token, /api/v4/user, /oauth/userinfo. */
-class GitlabStandIn {
-  oauth = new OAuthStandIn('gl-app', 'gl-secret-value', [CALLBACK]);
-  users = new Map<string, User>();
-  server!: StandIn;
-  handle = (req: StandInRequest): StandInResponse | undefined => {
-    const p = req.url.pathname;
-    if (p === '/oauth/authorize') return this.oauth.authorize(req.url.searchParams);
-    if (p === '/oauth/token' && req.method === 'POST') return this.oauth.token(req);
-    const grant = this.oauth.bearer(req);
-    if (p === '/api/v4/user' || p === '/oauth/userinfo') {
-      if (!grant) return { status: 401, json: { message: '401 Unauthorized' } };
-      const u = this.users.get(grant.user)!;
-      if (p === '/api/v4/user') return { json: { id: u.id, username: u.username, name: u.name, email: u.email, state: 'active' } };
-      if (!grant.scope.split(' ').includes('openid')) return { status: 403, json: { error: 'insufficient_scope' } };
-      return { json: {
-        sub: String(u.id), nickname: u.username, groups: u.groups,
-        'https://gitlab.org/claims/groups/owner': u.owner ?? [], 'https://gitlab.org/claims/groups/maintainer': u.maintainer ?? [], 'https://gitlab.org/claims/groups/developer': u.developer ?? [],
-      } };
-    }
-    return undefined;
-  };
-}
-
 describe('gitlab connector against a GitLab stand-in (baseURL)', () => {
-  const gl = new GitlabStandIn();
+  const gl = new GitlabStandIn([CALLBACK]);
   before(async () => {
     gl.server = await startStandIn(gl.handle);
     gl.users.set('ann', { id: 42, username: 'ann', name: 'Ann Lee', email: 'ann@example.com', groups: ['platform', 'platform/infra', 'web'], owner: ['platform'], developer: ['web'] });

@@ -1,0 +1,145 @@
+/**
+ * The ldap and gitlab connectors end to end through the broker: dex.config as argocd-cm carries it
+ * (secrets from argocd-secret), the connector choice page, the broker's password form posted by a
+ * scripted browser (ldap, against a real slapd) and the redirect round trip through a GitLab stand-in;
+ * the relying party (openid-client, client `argo-cd`) validates the ID token and its claims.
+ * Also measures the full code flow with LDAP (p50) and 100 concurrent logins.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { brokerConfig, generateDexConfig } from '../config.js';
+import { dexSubject } from '../broker.js';
+import { dexClientSecret } from '../secret.js';
+import { Browser, type Page } from '../testing/browser.js';
+import { clientFor, codeFlow, startBroker, type ClientSide, type RunningBroker } from '../testing/harness.js';
+import { slapdMissing, startSlapd, type Slapd } from './testing/slapd.js';
+import { startStandIn } from './testing/standin.js';
+import { GitlabStandIn } from './testing/gitlab.js';
+
+const KEY = 'server-secret-key-for-tests';
+const S = 'dc=example,dc=org';
+const skip = slapdMissing();
+if (skip) console.log(`# skipping the broker + ldap tests: ${skip}`);
+
+describe('broker with the ldap (real slapd) and gitlab (stand-in) connectors', { skip }, () => {
+  let slapd: Slapd;
+  let rb: RunningBroker;
+  let client: ClientSide;
+  const gl = new GitlabStandIn([]);
+  const logs: string[] = [];
+
+  before(async () => {
+    slapd = await startSlapd({ suffix: S });
+    await slapd.ldapadd([
+      `dn: ou=People,${S}\nobjectClass: organizationalUnit\nou: People\n`,
+      `dn: ou=Groups,${S}\nobjectClass: organizationalUnit\nou: Groups\n`,
+      `dn: cn=reader,${S}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: reader\nuserPassword: reader-pw\n`,
+      `dn: uid=jane,ou=People,${S}\nobjectClass: inetOrgPerson\nuid: jane\ncn: Jane Doe\nsn: Doe\nmail: jane@example.org\nuserPassword: jane-pw\n`,
+      `dn: uid=john,ou=People,${S}\nobjectClass: inetOrgPerson\nuid: john\ncn: John Smith\nsn: Smith\nmail: john@example.org\nuserPassword: john-pw\n`,
+      `dn: cn=argocd-admins,ou=Groups,${S}\nobjectClass: groupOfNames\ncn: argocd-admins\nmember: uid=jane,ou=People,${S}\n`,
+    ].join('\n'));
+    gl.server = await startStandIn(gl.handle);
+    gl.users.set('ann', { id: 42, username: 'ann', name: 'Ann Lee', email: 'ann@example.com', groups: ['platform', 'web'] });
+    const dexConfig = `
+connectors:
+- type: ldap
+  id: ldap
+  name: Corporate LDAP
+  config:
+    host: 127.0.0.1:${slapd.port}
+    insecureNoSSL: true
+    bindDN: cn=reader,${S}
+    bindPW: $dex.ldap.bindPW
+    userSearch:
+      baseDN: ou=People,${S}
+      filter: "(objectClass=inetOrgPerson)"
+      username: uid
+      idAttr: uid
+      emailAttr: mail
+      nameAttr: cn
+      preferredUsernameAttr: uid
+    groupSearch:
+      baseDN: ou=Groups,${S}
+      filter: "(objectClass=groupOfNames)"
+      userMatchers:
+      - userAttr: DN
+        groupAttr: member
+      nameAttr: cn
+- type: gitlab
+  id: gitlab
+  name: GitLab
+  config:
+    baseURL: ${gl.server.url}
+    clientID: gl-app
+    clientSecret: $dex.gitlab.clientSecret
+`;
+    const secrets = { 'server.secretkey': KEY, 'dex.ldap.bindPW': 'reader-pw', 'dex.gitlab.clientSecret': 'gl-secret-value' };
+    rb = await startBroker((base) => brokerConfig(generateDexConfig({ url: base, 'dex.config': dexConfig }, secrets)!), { log: (level, msg) => logs.push(`${level} ${msg}`) });
+    gl.oauth.redirectURIs.push(`${rb.issuer}/callback`);
+    client = await clientFor(rb.issuer, 'argo-cd', dexClientSecret(KEY), `${rb.base}/auth/callback`);
+  });
+  after(async () => {
+    await rb?.close();
+    await gl.server?.close();
+    await slapd?.stop();
+  });
+
+  const choose = (b: Browser, page: Page, id: string) => {
+    const link = Browser.links(page).find((l) => l.endsWith(`/connector/${id}`));
+    assert.ok(link, `the login page offers ${id}: ${page.body.slice(0, 500)}`);
+    return b.get(link);
+  };
+  const ldapLogin = (login: string, password: string) => async (b: Browser, page: Page) => b.submit(await choose(b, page, 'ldap'), { login, password });
+
+  it('ldap: the password form → an ID token with the LDAP identity and groups', async () => {
+    const { claims } = await codeFlow(client, { loginPage: ldapLogin('jane', 'jane-pw'), pkce: false });
+    assert.equal(claims.iss, rb.issuer);
+    assert.equal(claims.aud, 'argo-cd');
+    assert.equal(claims.sub, dexSubject('jane', 'ldap'));
+    assert.equal(claims.email, 'jane@example.org');
+    assert.equal(claims.email_verified, true);
+    assert.equal(claims.name, 'Jane Doe');
+    assert.equal(claims.preferred_username, 'jane');
+    assert.deepEqual(claims.groups, ['argocd-admins']);
+    assert.deepEqual(claims.federated_claims, { connector_id: 'ldap', user_id: 'jane' });
+    const john = await codeFlow(client, { loginPage: ldapLogin('john', 'john-pw') });
+    assert.deepEqual(john.claims.groups ?? [], [], 'a user without groups has none');
+  });
+
+  it('ldap: a wrong password and a filter injection get the form again, never a token', async () => {
+    for (const [login, password] of [['jane', 'wrong'], ['*)(uid=*', 'jane-pw'], ['*', 'john-pw']] as const) {
+      await assert.rejects(codeFlow(client, { loginPage: ldapLogin(login, password) }), /did not come back .*: 401 at .*Invalid|did not come back .*: 401/i);
+    }
+    assert.ok(!logs.join('\n').includes('jane-pw') && !logs.join('\n').includes('reader-pw'), 'no password in the broker log');
+  });
+
+  it('gitlab: the redirect round trip through the stand-in → an ID token with GitLab groups', async () => {
+    gl.oauth.loggedIn = 'ann';
+    const { claims } = await codeFlow(client, { loginPage: (b, page) => choose(b, page, 'gitlab') });
+    assert.equal(claims.sub, dexSubject('42', 'gitlab'));
+    assert.equal(claims.preferred_username, 'ann');
+    assert.equal(claims.email, 'ann@example.com');
+    assert.deepEqual(claims.groups, ['platform', 'web']);
+    assert.equal(gl.oauth.authorizeRequests.at(-1)?.get('redirect_uri'), `${rb.issuer}/callback`);
+    gl.oauth.loggedIn = undefined; // the user denies access at GitLab
+    await assert.rejects(codeFlow(client, { loginPage: (b, page) => choose(b, page, 'gitlab') }), /did not come back/);
+  });
+
+  it('measure: full code flow with LDAP (p50 of 30), and 100 concurrent logins without errors', async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const t0 = performance.now();
+      await codeFlow(client, { loginPage: ldapLogin('jane', 'jane-pw') });
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    const p50 = times[15]!;
+    console.log(`# broker + ldap code flow: p50 ${p50.toFixed(1)} ms, p90 ${times[27]!.toFixed(1)} ms (30 sequential logins with groups)`);
+    const t0 = performance.now();
+    const results = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => codeFlow(client, { loginPage: ldapLogin(i % 2 ? 'jane' : 'john', i % 2 ? 'jane-pw' : 'john-pw') })));
+    const failed = results.filter((r) => r.status === 'rejected');
+    console.log(`# broker + ldap: 100 concurrent logins in ${(performance.now() - t0).toFixed(0)} ms, ${failed.length} failed`);
+    assert.equal(failed.length, 0, failed.map((f) => String((f as PromiseRejectedResult).reason)).slice(0, 3).join('\n'));
+    assert.ok(p50 < 1000, `p50 ${p50} ms`);
+  });
+});
