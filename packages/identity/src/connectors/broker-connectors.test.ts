@@ -6,6 +6,7 @@
  * Also measures the full code flow with LDAP (p50) and 100 concurrent logins.
  */
 import { after, before, describe, it } from 'node:test';
+import * as oc from 'openid-client';
 import assert from 'node:assert/strict';
 import { brokerConfig, generateDexConfig } from '../config.js';
 import { dexSubject } from '../broker.js';
@@ -104,6 +105,20 @@ connectors:
     assert.deepEqual(claims.federated_claims, { connector_id: 'ldap', user_id: 'jane' });
     const john = await codeFlow(client, { loginPage: ldapLogin('john', 'john-pw') });
     assert.deepEqual(john.claims.groups ?? [], [], 'a user without groups has none');
+  });
+
+  it('ldap: a refresh token asks the connector again (new groups show; a removed user is refused)', async () => {
+    const { tokens } = await codeFlow(client, { loginPage: ldapLogin('john', 'john-pw'), scope: 'openid profile email groups offline_access' });
+    assert.ok(tokens.refresh_token, 'offline_access gives a refresh token');
+    await slapd.ldapadd(`dn: cn=night-shift,ou=Groups,${S}\nobjectClass: groupOfNames\ncn: night-shift\nmember: uid=john,ou=People,${S}\n`);
+    const next = await oc.refreshTokenGrant(client.config, tokens.refresh_token);
+    assert.deepEqual(next.claims()?.groups, ['night-shift']);
+    // the user's entry goes away: the broker's refresh fails
+    await slapd.ldapadd(`dn: uid=temp,ou=People,${S}\nobjectClass: inetOrgPerson\nuid: temp\ncn: Temp\nsn: Temp\nmail: temp@example.org\nuserPassword: temp-pw\n`);
+    const temp = await codeFlow(client, { loginPage: ldapLogin('temp', 'temp-pw'), scope: 'openid email groups offline_access' });
+    await slapd.ldapdelete(`uid=temp,ou=People,${S}`);
+    await assert.rejects(oc.refreshTokenGrant(client.config, temp.tokens.refresh_token!));
+    assert.ok(logs.some((l) => /refresh refused by connector ldap: .*no longer exists/.test(l)), logs.slice(-5).join('\n'));
   });
 
   it('ldap: a wrong password and a filter injection get the form again, never a token', async () => {

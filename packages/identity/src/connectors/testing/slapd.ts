@@ -40,6 +40,7 @@ export interface Slapd {
   cert: TestCert;
   dir: string;
   ldapadd(ldif: string): Promise<void>;
+  ldapdelete(dn: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -97,6 +98,9 @@ export async function startSlapd(opts: { suffix?: string } = {}): Promise<Slapd>
   await ldapadd(`dn: ${suffix}\nobjectClass: dcObject\nobjectClass: organization\ndc: ${top}\no: ${top}\n`);
   return {
     port, tlsPort, suffix, rootDN, rootPW, cert, dir, ldapadd,
+    async ldapdelete(dn: string) {
+      await run('ldapdelete', ['-x', '-H', `ldap://127.0.0.1:${port}`, '-D', rootDN, '-w', rootPW, dn]);
+    },
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
