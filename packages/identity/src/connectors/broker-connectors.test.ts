@@ -28,6 +28,8 @@ describe('broker with the ldap (real slapd) and gitlab (stand-in) connectors', {
   let client: ClientSide;
   const gl = new GitlabStandIn([]);
   const logs: string[] = [];
+  let secrets: Record<string, string> = {};
+  let dexConfigText = '';
 
   before(async () => {
     slapd = await startSlapd({ suffix: S });
@@ -74,7 +76,8 @@ connectors:
     clientID: gl-app
     clientSecret: $dex.gitlab.clientSecret
 `;
-    const secrets = { 'server.secretkey': KEY, 'dex.ldap.bindPW': 'reader-pw', 'dex.gitlab.clientSecret': 'gl-secret-value' };
+    secrets = { 'server.secretkey': KEY, 'dex.ldap.bindPW': 'reader-pw', 'dex.gitlab.clientSecret': 'gl-secret-value' };
+    dexConfigText = dexConfig;
     rb = await startBroker((base) => brokerConfig(generateDexConfig({ url: base, 'dex.config': dexConfig }, secrets)!), { log: (level, msg) => logs.push(`${level} ${msg}`) });
     gl.oauth.redirectURIs.push(`${rb.issuer}/callback`);
     client = await clientFor(rb.issuer, 'argo-cd', dexClientSecret(KEY), `${rb.base}/auth/callback`);
@@ -138,6 +141,42 @@ connectors:
     assert.equal(gl.oauth.authorizeRequests.at(-1)?.get('redirect_uri'), `${rb.issuer}/callback`);
     gl.oauth.loggedIn = undefined; // the user denies access at GitLab
     await assert.rejects(codeFlow(client, { loginPage: (b, page) => choose(b, page, 'gitlab') }), /did not come back/);
+  });
+
+  it('misconfigured ldap and gitlab connectors are shown on the login page by field; the good ldap one keeps working', async () => {
+    const broken = dexConfigText + `
+- type: ldap
+  id: ldap-bad-ca
+  name: LDAP with a missing CA
+  config:
+    host: 127.0.0.1:${slapd.tlsPort}
+    rootCA: /nonexistent/ldap-ca.pem
+    bindPW: $dex.ldap.bindPW
+    userSearch: {baseDN: "ou=People,${S}", username: uid}
+- type: gitlab
+  id: gitlab-bad-url
+  name: GitLab with a bad URL
+  config:
+    baseURL: gitlab.example.com
+    clientID: x
+    clientSecret: $dex.gitlab.clientSecret
+`;
+    await rb.broker.configure(brokerConfig(generateDexConfig({ url: rb.base, 'dex.config': broken }, secrets)!));
+    try {
+      const { claims } = await codeFlow(client, {
+        loginPage: async (b, page) => {
+          assert.match(page.body, /LDAP with a missing CA: unavailable/);
+          assert.match(page.body, /rootCA: cannot read \/nonexistent\/ldap-ca\.pem: ENOENT/);
+          assert.match(page.body, /GitLab with a bad URL: unavailable/);
+          assert.match(page.body, /baseURL: must be an http\(s\) URL/);
+          assert.ok(!page.body.includes('reader-pw') && !page.body.includes('gl-secret-value'), 'no secret on the page');
+          return b.submit(await choose(b, page, 'ldap'), { login: 'jane', password: 'jane-pw' });
+        },
+      });
+      assert.equal(claims.preferred_username, 'jane');
+    } finally {
+      await rb.broker.configure(brokerConfig(generateDexConfig({ url: rb.base, 'dex.config': dexConfigText }, secrets)!));
+    }
   });
 
   it('measure: full code flow with LDAP (p50 of 30), and 100 concurrent logins without errors', async () => {
