@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import type { ConnectorContext, Identity, PasswordConnector } from '../connector.js';
 import { CONNECTORS } from './index.js';
 import { andEquals, escapeFilterValue, parseLdapConfig } from './ldap.js';
@@ -36,6 +37,21 @@ test('config errors name the connector and the field', () => {
   // the older groupSearch.userAttr/groupAttr form
   const g = parseLdapConfig({ ...base, groupSearch: { baseDN: 'ou=G', userAttr: 'DN', groupAttr: 'member', nameAttr: 'cn' } }, ctx).group!;
   assert.deepEqual(g.userMatchers, [{ userAttr: 'DN', groupAttr: 'member' }]);
+});
+
+test('a server that drops the connection, or does not speak TLS, is an error naming the URL', async () => {
+  const srv = createServer((s) => { s.on('data', () => s.destroy()); });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  try {
+    const cfg = { host: `127.0.0.1:${port}`, bindDN: 'cn=reader', bindPW: 'pw-not-shown', userSearch: { baseDN: 'dc=x', username: 'uid' } };
+    const plain = (await CONNECTORS.ldap!({ ...cfg, insecureNoSSL: true }, ctx)) as PasswordConnector;
+    await assert.rejects(plain.login(ALL, 'jane', 'x'), new RegExp(`ldap: bind as "cn=reader" failed: the connection to ldap://127\\.0\\.0\\.1:${port} was closed`));
+    const tls = (await CONNECTORS.ldap!(cfg, ctx)) as PasswordConnector;
+    await assert.rejects(tls.login(ALL, 'jane', 'x'), (e: Error) => e.message.startsWith(`ldap: cannot connect to ldaps://127.0.0.1:${port}:`) && !e.message.includes('pw-not-shown'));
+  } finally {
+    srv.close();
+  }
 });
 
 const skip = slapdMissing();

@@ -118,8 +118,14 @@ export function parseLdapConfig(config: Record<string, unknown>, ctx: Pick<Conne
 
 // ---- the connection (ldapjs, promisified) ----
 
+/** ldapjs names a dropped connection "1__ldap://host:port closed" */
+function why(e: Error, url: string): string {
+  if (e.name === 'ConnectionError' || /__ldaps?:\/\/.* closed$/.test(e.message)) return `the connection to ${url} was closed`;
+  return e.message || e.name;
+}
+
 class Conn {
-  private constructor(private readonly client: Client) {}
+  private constructor(private readonly client: Client, private readonly url: string) {}
 
   static open(cfg: LdapConfig, timeoutMs = 10_000): Promise<Conn> {
     return new Promise((resolve, reject) => {
@@ -145,13 +151,13 @@ class Conn {
         if (done) return;
         if (!cfg.startTLS) {
           done = true;
-          resolve(new Conn(client));
+          resolve(new Conn(client, cfg.url));
           return;
         }
         client.starttls(cfg.tls, [], (err: Error | null) => {
           if (err) return fail(new Error(`StartTLS: ${err.message}`));
           done = true;
-          resolve(new Conn(client));
+          resolve(new Conn(client, cfg.url));
         });
       });
     }).then((c) => {
@@ -168,7 +174,7 @@ class Conn {
       this.client.bind(dn, password, (err) => {
         if (!err) return resolve(true);
         if (err.name === 'InvalidCredentialsError') return resolve(false);
-        reject(new Error(`ldap: bind as ${JSON.stringify(dn)} failed: ${err.message || err.name}`));
+        reject(new Error(`ldap: bind as ${JSON.stringify(dn)} failed: ${why(err, this.url)}`));
       });
     });
   }
@@ -176,7 +182,7 @@ class Conn {
   search(base: string, opts: SearchOptions, shown: string): Promise<Entry[]> {
     return new Promise((resolve, reject) => {
       this.client.search(base, opts, (err, res) => {
-        if (err) return reject(new Error(`ldap: search in ${JSON.stringify(base)} failed: ${err.message}`));
+        if (err) return reject(new Error(`ldap: search in ${JSON.stringify(base)} failed: ${why(err, this.url)}`));
         const out: Entry[] = [];
         res.on('searchEntry', (entry) => {
           const pojo = entry.pojo as { objectName: string; attributes: { type: string; values: string[] }[] };
@@ -186,7 +192,7 @@ class Conn {
         });
         res.on('error', (e) => {
           if (e.name === 'NoSuchObjectError') return resolve([]);
-          reject(new Error(`ldap: search in ${JSON.stringify(base)} with ${shown} failed: ${e.message || e.name}`));
+          reject(new Error(`ldap: search in ${JSON.stringify(base)} with ${shown} failed: ${why(e, this.url)}`));
         });
         res.on('end', () => resolve(out));
       });
