@@ -16,6 +16,7 @@ import { clientFor, codeFlow, startBroker, type ClientSide, type RunningBroker }
 import { slapdMissing, startSlapd, type Slapd } from './testing/slapd.js';
 import { startStandIn } from './testing/standin.js';
 import { GitlabStandIn } from './testing/gitlab.js';
+import { MicrosoftStandIn, TENANT } from './testing/microsoft.js';
 
 const KEY = 'server-secret-key-for-tests';
 const S = 'dc=example,dc=org';
@@ -27,6 +28,7 @@ describe('broker with the ldap (real slapd) and gitlab (stand-in) connectors', {
   let rb: RunningBroker;
   let client: ClientSide;
   const gl = new GitlabStandIn([]);
+  const ms = new MicrosoftStandIn([]);
   const logs: string[] = [];
   let secrets: Record<string, string> = {};
   let dexConfigText = '';
@@ -42,6 +44,10 @@ describe('broker with the ldap (real slapd) and gitlab (stand-in) connectors', {
       `dn: cn=argocd-admins,ou=Groups,${S}\nobjectClass: groupOfNames\ncn: argocd-admins\nmember: uid=jane,ou=People,${S}\n`,
     ].join('\n'));
     gl.server = await startStandIn(gl.handle);
+    ms.server = await startStandIn(ms.handle);
+    ms.groups.set('g1', { id: 'g1', displayName: 'Argo Admins', security: true });
+    ms.groups.set('g2', { id: 'g2', displayName: 'Parking', security: false });
+    ms.users.set('kim', { id: 'oid-kim', displayName: 'Kim Park', upn: 'kim@contoso.com', groups: ['g1', 'g2'] });
     gl.users.set('ann', { id: 42, username: 'ann', name: 'Ann Lee', email: 'ann@example.com', groups: ['platform', 'web'] });
     const dexConfig = `
 connectors:
@@ -75,16 +81,29 @@ connectors:
     baseURL: ${gl.server.url}
     clientID: gl-app
     clientSecret: $dex.gitlab.clientSecret
+- type: microsoft
+  id: microsoft
+  name: Contoso
+  config:
+    clientID: ms-app
+    clientSecret: $microsoft:clientSecret
+    tenant: ${TENANT}
+    groups: [Argo Admins]
+    useGroupsAsWhitelist: true
+    apiURL: ${ms.server.url}
+    graphURL: ${ms.server.url}/graph
 `;
-    secrets = { 'server.secretkey': KEY, 'dex.ldap.bindPW': 'reader-pw', 'dex.gitlab.clientSecret': 'gl-secret-value' };
+    secrets = { 'server.secretkey': KEY, 'dex.ldap.bindPW': 'reader-pw', 'dex.gitlab.clientSecret': 'gl-secret-value', 'microsoft:clientSecret': 'ms-secret-value' };
     dexConfigText = dexConfig;
     rb = await startBroker((base) => brokerConfig(generateDexConfig({ url: base, 'dex.config': dexConfig }, secrets)!), { log: (level, msg) => logs.push(`${level} ${msg}`) });
     gl.oauth.redirectURIs.push(`${rb.issuer}/callback`);
+    ms.oauth.redirectURIs.push(`${rb.issuer}/callback`);
     client = await clientFor(rb.issuer, 'argo-cd', dexClientSecret(KEY), `${rb.base}/auth/callback`);
   });
   after(async () => {
     await rb?.close();
     await gl.server?.close();
+    await ms.server?.close();
     await slapd?.stop();
   });
 
@@ -141,6 +160,16 @@ connectors:
     assert.equal(gl.oauth.authorizeRequests.at(-1)?.get('redirect_uri'), `${rb.issuer}/callback`);
     gl.oauth.loggedIn = undefined; // the user denies access at GitLab
     await assert.rejects(codeFlow(client, { loginPage: (b, page) => choose(b, page, 'gitlab') }), /did not come back/);
+  });
+
+  it('microsoft: the round trip through the identity-platform + Graph stand-in; groups allow-listed', async () => {
+    ms.oauth.loggedIn = 'kim';
+    const { claims } = await codeFlow(client, { loginPage: (b, page) => choose(b, page, 'microsoft') });
+    assert.equal(claims.sub, dexSubject('oid-kim', 'microsoft'));
+    assert.equal(claims.email, 'kim@contoso.com');
+    assert.equal(claims.name, 'Kim Park');
+    assert.deepEqual(claims.groups, ['Argo Admins']);
+    assert.equal(ms.oauth.authorizeRequests.at(-1)?.get('scope'), 'user.read directory.read.all');
   });
 
   it('misconfigured ldap and gitlab connectors are shown on the login page by field; the good ldap one keeps working', async () => {

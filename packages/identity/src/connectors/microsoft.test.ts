@@ -3,57 +3,15 @@ import assert from 'node:assert/strict';
 import type { ConnectorContext, RedirectConnector } from '../connector.js';
 import { CONNECTORS } from './index.js';
 import { parseMicrosoftConfig } from './microsoft.js';
-import { browse, OAuthStandIn, startStandIn, type StandIn, type StandInRequest, type StandInResponse } from './testing/standin.js';
+import { browse, startStandIn } from './testing/standin.js';
+import { MicrosoftStandIn, TENANT } from './testing/microsoft.js';
 
 const CALLBACK = 'http://127.0.0.1:5556/api/dex/callback';
 const ctx: ConnectorContext = { id: 'microsoft', name: 'Microsoft', issuer: 'http://127.0.0.1:5556/api/dex', callbackURL: CALLBACK, log: () => {} };
 const ALL = { offlineAccess: true, groups: true };
-const TENANT = 'contoso.onmicrosoft.com';
-
-interface Group { id: string; displayName: string; security: boolean }
-
-/**
- * The Microsoft identity platform's v2.0 authorize/token endpoints of one tenant (apiURL) and
- * Microsoft Graph (graphURL): GET /v1.0/me, POST /v1.0/me/getMemberGroups (paged with
- * @odata.nextLink), POST /v1.0/directoryObjects/getByIds.
- */
-class MicrosoftStandIn {
-  oauth = new OAuthStandIn('ms-app', 'ms-secret-value', [CALLBACK]);
-  users = new Map<string, { id: string; displayName: string; upn: string; groups: string[] }>();
-  groups = new Map<string, Group>();
-  tokenScopes: string[] = [];
-  server!: StandIn;
-  handle = (req: StandInRequest): StandInResponse | undefined => {
-    const p = req.url.pathname;
-    if (p === `/${TENANT}/oauth2/v2.0/authorize`) return this.oauth.authorize(req.url.searchParams);
-    if (p === `/${TENANT}/oauth2/v2.0/token` && req.method === 'POST') {
-      this.tokenScopes.push(new URLSearchParams(req.body).get('scope') ?? '');
-      return this.oauth.token(req);
-    }
-    if (!p.startsWith('/graph/')) return undefined;
-    const grant = this.oauth.bearer(req);
-    if (!grant) return { status: 401, json: { error: { code: 'InvalidAuthenticationToken', message: 'Access token is empty.' } } };
-    const u = this.users.get(grant.user)!;
-    const api = p.slice('/graph'.length);
-    if (api === '/v1.0/me' && req.method === 'GET') return { json: { id: u.id, displayName: u.displayName, userPrincipalName: u.upn } };
-    if (!grant.scope.split(' ').includes('directory.read.all')) return { status: 403, json: { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges' } } };
-    if (api === '/v1.0/me/getMemberGroups' && req.method === 'POST') {
-      const body = JSON.parse(req.body) as { securityEnabledOnly: boolean };
-      const ids = u.groups.filter((g) => !body.securityEnabledOnly || this.groups.get(g)!.security);
-      const page = Number(req.url.searchParams.get('page') ?? 0);
-      const slice = ids.slice(page * 2, page * 2 + 2);
-      return { json: { value: slice, ...(page * 2 + 2 < ids.length ? { '@odata.nextLink': `${this.server.url}${p}?page=${page + 1}` } : {}) } };
-    }
-    if (api === '/v1.0/directoryObjects/getByIds' && req.method === 'POST') {
-      const body = JSON.parse(req.body) as { ids: string[]; types: string[] };
-      return { json: { value: body.ids.map((id) => this.groups.get(id)).filter(Boolean).map((g) => ({ '@odata.type': '#microsoft.graph.group', id: g!.id, displayName: g!.displayName })) } };
-    }
-    return undefined;
-  };
-}
 
 describe('microsoft connector against an identity-platform + Graph stand-in (apiURL, graphURL)', () => {
-  const ms = new MicrosoftStandIn();
+  const ms = new MicrosoftStandIn([CALLBACK]);
   before(async () => {
     ms.server = await startStandIn(ms.handle);
     for (const [id, name, security] of [['g1', 'Engineering', true], ['g2', 'Argo Admins', true], ['g3', 'All Staff', false], ['g4', 'Oncall', true], ['g5', 'Parking', false]] as const) {
