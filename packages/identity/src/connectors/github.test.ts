@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import type { ConnectorContext, RedirectConnector } from '../connector.js';
 import { CONNECTORS } from './index.js';
 import { parseGithubConfig } from './github.js';
@@ -67,7 +68,10 @@ describe('github connector against a GitHub Enterprise stand-in (hostName + root
     });
     gh.users.set('dave', { id: 1004, login: 'dave', name: 'Dave', email: null, emails: [{ email: 'dave@example.com', primary: true, verified: false }], orgs: [], teams: [] });
   });
-  after(async () => { await gh.server.close(); });
+  after(async () => {
+    await gh.server.close();
+    rmSync(cert.dir, { recursive: true, force: true });
+  });
 
   const connector = async (over: Record<string, unknown> = {}) =>
     (await CONNECTORS.github!({ clientID: 'gh-client', clientSecret: 'gh-secret-value', hostName, rootCA: cert.certFile, ...over }, ctx)) as RedirectConnector;

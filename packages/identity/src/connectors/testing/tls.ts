@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface TestCert { certFile: string; keyFile: string; cert: string; key: string }
+export interface TestCert { dir: string; certFile: string; keyFile: string; cert: string; key: string }
 
 export function makeTestCert(dir = mkdtempSync(join(tmpdir(), 'idpc-tls-'))): TestCert {
   const certFile = join(dir, 'tls.crt');
@@ -15,5 +15,5 @@ export function makeTestCert(dir = mkdtempSync(join(tmpdir(), 'idpc-tls-'))): Te
     '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
     '-addext', 'basicConstraints=critical,CA:TRUE',
   ], { stdio: 'pipe' });
-  return { certFile, keyFile, cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+  return { dir, certFile, keyFile, cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
 }
