@@ -5,9 +5,19 @@
 import type { ConnectorFactory } from '../connector.js';
 import { oidc } from './oidc.js';
 import { oauth } from './oauth.js';
+import { githubConnector } from './github.js';
+import { gitlabConnector } from './gitlab.js';
+import { ldapConnector } from './ldap.js';
+import { linkedinConnector } from './linkedin.js';
+import { microsoftConnector } from './microsoft.js';
 
 export const CONNECTORS: Record<string, ConnectorFactory> = {
   oidc,
   oauth,
-  // ldap: …, saml: …, github: …, gitlab: …, microsoft: …, linkedin: …
+  // saml: …
+  ldap: ldapConnector,
+  github: githubConnector,
+  gitlab: gitlabConnector,
+  microsoft: microsoftConnector,
+  linkedin: linkedinConnector,
 };
