@@ -225,3 +225,64 @@ oauth2:
     assert.deepEqual(claims.federated_claims, { connector_id: 'myoauth', user_id: 'alice-0001' });
   });
 });
+
+describe('oidc connector: rootCAs and getUserInfo against an HTTPS upstream whose ID tokens carry only sub', () => {
+  let idp: UpstreamIdP;
+  let rb: RunningBroker;
+  let caPem = '';
+  const logs: string[] = [];
+  before(async () => {
+    const { makeTestCert } = await import('./connectors/testing/tls.js');
+    const cert = makeTestCert();
+    caPem = cert.cert;
+    rb = await startBroker((base) => brokerConfig(generateDexConfig({ url: base, 'dex.config': 'connectors: []' }, { 'server.secretkey': SERVER_KEY })!), { log: (l, m) => logs.push(`${l} ${m}`) });
+    idp = await startUpstreamIdP({
+      clients: [{ client_id: 'flotilla-broker', client_secret: 'upstream-secret', redirect_uris: [`${rb.issuer}/callback`], grant_types: ['authorization_code'], response_types: ['code'] }],
+      conformIdTokenClaims: true,
+      tls: { cert: cert.cert, key: cert.key },
+    });
+    const conn = (id: string, extra: string) => `- type: oidc
+  id: ${id}
+  name: ${id}
+  config: {issuer: "${idp.issuer}", clientID: flotilla-broker, clientSecret: upstream-secret, insecureEnableGroups: true, scopes: [profile, email, groups]${extra}}
+`;
+    const dexConfig = `connectors:\n${conn('tls-ok', `, rootCAs: ["${cert.certFile}"], getUserInfo: true`)}${conn('tls-noca', ', getUserInfo: true')}${conn('no-userinfo', `, rootCAs: ["${cert.certFile}"]`)}`;
+    await rb.broker.configure(brokerConfig(generateDexConfig({ url: rb.base, 'dex.config': dexConfig }, { 'server.secretkey': SERVER_KEY })!));
+  });
+  after(async () => {
+    await rb?.close();
+    await idp?.stop();
+  });
+
+  const pick = (id: string) => async (b: Browser, page: import('./testing/browser.js').Page) => upstreamLogin('alice', 'alice-pw')(b, await b.get(Browser.links(page).find((l) => l.endsWith(`/connector/${id}`))!));
+
+  it('rootCAs trusts the upstream; getUserInfo brings name, email and groups', async () => {
+    const c = await clientFor(rb.issuer, 'argo-cd', dexClientSecret(SERVER_KEY), `${rb.base}/auth/callback`);
+    const browser = new Browser((u) => u.href.startsWith(`${rb.base}/auth/callback`), [caPem]);
+    const { claims } = await codeFlow(c, { loginPage: pick('tls-ok'), browser });
+    assert.equal(claims.sub, dexSubject('alice-0001', 'tls-ok'));
+    assert.equal(claims.name, 'Alice Liddell');
+    assert.equal(claims.email, 'alice@example.com');
+    assert.deepEqual(claims.groups, ['devs', 'admins']);
+  });
+
+  it('without the CA: the connector is listed unavailable with the certificate error (and logged)', async () => {
+    const c = await clientFor(rb.issuer, 'argo-cd', dexClientSecret(SERVER_KEY), `${rb.base}/auth/callback`);
+    await assert.rejects(
+      codeFlow(c, {
+        loginPage: async (_b, page) => {
+          assert.match(page.body, /tls-noca: unavailable — <span class="error">cannot discover the issuer https:\/\/127\.0\.0\.1:\d+\/: .*(self-signed|certificate)/);
+          return page;
+        },
+      }),
+      /did not come back/,
+    );
+    assert.ok(logs.some((l) => /error connector tls-noca \(oidc\) cannot be used: cannot discover the issuer .*(self-signed|certificate)/.test(l)), logs.join('\n'));
+  });
+
+  it('without getUserInfo the ID token has no name: the login is refused as Dex does (missing "name" claim)', async () => {
+    const c = await clientFor(rb.issuer, 'argo-cd', dexClientSecret(SERVER_KEY), `${rb.base}/auth/callback`);
+ const browser = new Browser((u) => u.href.startsWith(`${rb.base}/auth/callback`), [caPem]);
+    await assert.rejects(codeFlow(c, { loginPage: pick('no-userinfo'), browser }), /400 at .*\/api\/dex\/callback.*missing &quot;name&quot; claim|missing "name" claim/);
+  });
+});

@@ -4,6 +4,7 @@
  * serves (an OAuth client's redirect URI) and hands it back.
  */
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 export interface Page {
   url: string;
@@ -24,7 +25,11 @@ export class Browser {
   /** every URL requested, in order */
   readonly history: string[] = [];
 
-  constructor(private readonly stopAt: (url: URL) => boolean = () => false) {}
+  constructor(
+    private readonly stopAt: (url: URL) => boolean = () => false,
+    /** CA certificates (PEM) trusted for https:// pages */
+    private readonly ca?: string[],
+  ) {}
 
   private cookieHeader(u: URL): string | undefined {
     const c = this.jar.get(u.host);
@@ -61,7 +66,7 @@ export class Browser {
       const cookie = this.cookieHeader(url);
       if (cookie) headers.cookie = cookie;
       if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
-      const req = request(url, { method, headers }, (res) => {
+      const req = (url.protocol === 'https:' ? httpsRequest : request)(url, { method, headers, ...(url.protocol === 'https:' ? { ca: this.ca } : {}) }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {

@@ -63,7 +63,7 @@ export async function codeFlow(
   if (o.pkce !== false) Object.assign(params, { code_challenge: await oc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
   const first = await b.get(oc.buildAuthorizationUrl(c.config, params).href);
   const end = first.status === 0 ? first : await o.loginPage(b, first);
-  if (end.status !== 0) throw new Error(`the flow did not come back to ${c.redirectURI}: ${end.status} at ${end.url}: ${end.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 400)}`);
+  if (end.status !== 0) throw new Error(`the flow did not come back to ${c.redirectURI}: ${end.status} at ${end.url}: ${end.body.replace(/<(style|script)[^>]*>[\s\S]*?<\/\1>/g, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 400)}`);
   const callback = new URL(end.url);
   const tokens = await oc.authorizationCodeGrant(c.config, callback, { expectedState: state, expectedNonce: nonce, pkceCodeVerifier: o.pkce !== false ? verifier : undefined, idTokenExpected: true });
   return { tokens, claims: tokens.claims()!, browser: b, callback };

@@ -5,6 +5,7 @@
  * it prints `listening <issuer>` on stdout. `startUpstreamIdP` does that from a test.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTLSServer } from 'node:https';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Provider, { type ClientMetadata } from 'oidc-provider';
@@ -26,11 +27,21 @@ export const DEFAULT_USERS: UpstreamUser[] = [
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-async function serve(o: { port?: number; clients: ClientMetadata[]; users?: UpstreamUser[] }): Promise<void> {
+export interface UpstreamOptions {
+  port?: number;
+  clients: ClientMetadata[];
+  users?: UpstreamUser[];
+  /** true: the ID token carries only sub and the like, the other claims come from userinfo (OIDC's default) */
+  conformIdTokenClaims?: boolean;
+  /** serve HTTPS with this certificate and key (PEM) */
+  tls?: { cert: string; key: string };
+}
+
+async function serve(o: UpstreamOptions): Promise<void> {
   const users = o.users ?? DEFAULT_USERS;
-  const server = createServer();
+  const server = o.tls ? createTLSServer({ cert: o.tls.cert, key: o.tls.key }) : createServer();
   await new Promise<void>((r) => server.listen(o.port ?? 0, '127.0.0.1', r));
-  const issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const issuer = `${o.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as { port: number }).port}`;
   const provider = new Provider(issuer, {
     clients: o.clients,
     findAccount: async (_ctx, sub) => {
@@ -40,7 +51,7 @@ async function serve(o: { port?: number; clients: ClientMetadata[]; users?: Upst
     },
     claims: { openid: ['sub'], profile: ['name', 'preferred_username'], email: ['email', 'email_verified'], groups: ['groups'] },
     scopes: ['openid', 'offline_access', 'profile', 'email', 'groups'],
-    conformIdTokenClaims: false,
+    conformIdTokenClaims: o.conformIdTokenClaims ?? false,
     features: { devInteractions: { enabled: false }, userinfo: { enabled: true } },
     routes: { userinfo: '/me' },
     interactions: { url: (_ctx, i) => `/login/${i.uid}` },
@@ -91,7 +102,7 @@ export interface UpstreamIdP {
 }
 
 /** Starts the upstream IdP as its own process (killed by stop()). */
-export async function startUpstreamIdP(o: { clients: ClientMetadata[]; users?: UpstreamUser[] }): Promise<UpstreamIdP> {
+export async function startUpstreamIdP(o: UpstreamOptions): Promise<UpstreamIdP> {
   const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), JSON.stringify(o)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const issuer = await new Promise<string>((resolve, reject) => {
     let out = '';
