@@ -29,6 +29,8 @@ export class Browser {
     private readonly stopAt: (url: URL) => boolean = () => false,
     /** CA certificates (PEM) trusted for https:// pages */
     private readonly ca?: string[],
+    /** host names resolved here (e.g. host.flotilla.internal → 127.0.0.1), as /etc/hosts would */
+    private readonly hosts: Record<string, string> = {},
   ) {}
 
   private cookieHeader(u: URL): string | undefined {
@@ -66,7 +68,13 @@ export class Browser {
       const cookie = this.cookieHeader(url);
       if (cookie) headers.cookie = cookie;
       if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
-      const req = (url.protocol === 'https:' ? httpsRequest : request)(url, { method, headers, ...(url.protocol === 'https:' ? { ca: this.ca } : {}) }, (res) => {
+      const target = new URL(url);
+      const mapped = this.hosts[url.hostname];
+      if (mapped) {
+        target.hostname = mapped;
+        headers.host = url.host;
+      }
+      const req = (url.protocol === 'https:' ? httpsRequest : request)(target, { method, headers, ...(url.protocol === 'https:' ? { ca: this.ca } : {}) }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {

@@ -33,6 +33,8 @@ export interface UpstreamOptions {
   users?: UpstreamUser[];
   /** true: the ID token carries only sub and the like, the other claims come from userinfo (OIDC's default) */
   conformIdTokenClaims?: boolean;
+  /** the issuer's host name (default 127.0.0.1; e.g. host.flotilla.internal for pods) */
+  issuerHost?: string;
   /** serve HTTPS with this certificate and key (PEM) */
   tls?: { cert: string; key: string };
 }
@@ -41,7 +43,7 @@ async function serve(o: UpstreamOptions): Promise<void> {
   const users = o.users ?? DEFAULT_USERS;
   const server = o.tls ? createTLSServer({ cert: o.tls.cert, key: o.tls.key }) : createServer();
   await new Promise<void>((r) => server.listen(o.port ?? 0, '127.0.0.1', r));
-  const issuer = `${o.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const issuer = `${o.tls ? 'https' : 'http'}://${o.issuerHost ?? '127.0.0.1'}:${(server.address() as { port: number }).port}`;
   const provider = new Provider(issuer, {
     clients: o.clients,
     findAccount: async (_ctx, sub) => {
