@@ -6,6 +6,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import YAML from 'yaml';
 import { KubeClient } from '@flotilla/kube-runtime';
 import { startTestCluster, waitFor, type TestCluster } from '@flotilla/kube-runtime/testkit';
 import { main, parseArgs, runDex, type RunningDex } from './main.js';
@@ -112,6 +115,27 @@ describe('argocd-dex rundex on a real API server', () => {
     await cluster.k(['-n', 'argocd', 'patch', 'configmap', 'argocd-cm', '--type', 'merge', '-p', JSON.stringify({ data: { 'dex.config': 'connectors: {not: a list}' } })]);
     await waitFor('the error logged', () => logs.some((l) => /cannot use the Dex configuration: argocd-cm dex.config: malformed Dex configuration: connectors must be a list/.test(l)), 15_000);
     assert.equal((await fetch(`${base}/api/dex/.well-known/openid-configuration`)).status, 200);
+  });
+});
+
+describe('argocd-dex gendexcfg', () => {
+  it('writes the generated configuration from the cluster (mode 0600)', async () => {
+    const cluster = await startTestCluster({ prefix: 'flotilla-gendex-' });
+    try {
+      await cluster.k(['create', 'namespace', 'argocd']);
+      await cluster.k(['-n', 'argocd', 'create', 'secret', 'generic', 'argocd-secret', '--from-literal=server.secretkey=gk', '--from-literal=dex.gh.secret=gh-s']);
+      await cluster.k(['-n', 'argocd', 'create', 'configmap', 'argocd-cm', '--from-literal=url=https://cd.example.com', '--from-literal=dex.config=connectors: [{type: github, id: gh, name: GitHub, config: {clientID: a, clientSecret: $dex.gh.secret}}]']);
+      const out = join(cluster.dir, 'dex.yaml');
+      assert.equal(await main(['gendexcfg', '--kubeconfig', cluster.kubeconfig, '-n', 'argocd', '-o', out]), 0);
+      const cfg = YAML.parse(readFileSync(out, 'utf8'));
+      assert.equal(cfg.issuer, 'https://cd.example.com/api/dex');
+      assert.equal(cfg.connectors[0].config.clientSecret, 'gh-s');
+      assert.equal(cfg.connectors[0].config.redirectURI, 'https://cd.example.com/api/dex/callback');
+      assert.equal(cfg.staticClients[0].secret, dexClientSecret('gk'));
+      assert.equal(statSync(out).mode & 0o777, 0o600);
+    } finally {
+      await cluster.close();
+    }
   });
 });
 
