@@ -82,7 +82,7 @@ connectors:
     assert.deepEqual(ui.groups, ['devs', 'admins']);
   });
 
-  it('argo-cd-cli (public): PKCE required, any loopback port, offline_access gives a refresh token that refreshes through the upstream', async () => {
+  it('argo-cd-cli (public): PKCE required, any loopback port, offline_access gives a refresh token; a refresh keeps the user and groups', async () => {
     const c = await clientFor(rb.issuer, 'argo-cd-cli', undefined, 'http://localhost:9999/auth/callback');
     const { claims, tokens } = await codeFlow(c, { scope: 'openid profile email groups offline_access', loginPage: upstreamLogin('alice', 'alice-pw') });
     assert.equal(claims.aud, 'argo-cd-cli');
