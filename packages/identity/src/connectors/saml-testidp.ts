@@ -34,6 +34,8 @@ export interface ResponseOverrides {
   issuer?: string;
   notBefore?: number;
   notOnOrAfter?: number;
+  /** only the Conditions' NotOnOrAfter (the SubjectConfirmationData keeps `notOnOrAfter`) */
+  conditionsNotOnOrAfter?: number;
   status?: string;
 }
 
@@ -119,7 +121,7 @@ export function buildResponse(idp: { entityID: string; signer: KeyPair }, req: A
     `<saml:Issuer>${esc(issuer)}</saml:Issuer>` +
     `<saml:Subject><saml:NameID Format="${esc(req.nameIDFormat ?? 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent')}">${esc(user.nameID)}</saml:NameID>` +
     `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="${esc(inResponseTo)}" NotOnOrAfter="${notOnOrAfter}" Recipient="${esc(o.recipient ?? acs)}"/></saml:SubjectConfirmation></saml:Subject>` +
-    `<saml:Conditions NotBefore="${iso(o.notBefore ?? -5)}" NotOnOrAfter="${notOnOrAfter}"><saml:AudienceRestriction><saml:Audience>${esc(o.audience ?? req.issuer ?? '')}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
+    `<saml:Conditions NotBefore="${iso(o.notBefore ?? -5)}" NotOnOrAfter="${o.conditionsNotOnOrAfter === undefined ? notOnOrAfter : iso(o.conditionsNotOnOrAfter)}"><saml:AudienceRestriction><saml:Audience>${esc(o.audience ?? req.issuer ?? '')}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
     `<saml:AuthnStatement AuthnInstant="${iso(0)}" SessionIndex="${newID()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
     (attrs ? `<saml:AttributeStatement>${attrs}</saml:AttributeStatement>` : '') +
     `</saml:Assertion>`;

@@ -41,7 +41,7 @@ function ctx(id: string): ConnectorContext {
     name: 'SAML',
     issuer: callbackURL.replace(/\/callback$/, ''),
     callbackURL,
-    log: (level, msg, fields) => logs.push({ level, msg, fields }),
+    log: (level, msg, fields) => { logs.push({ level, msg, fields }); if (process.env.SAML_TEST_LOG) console.error(level, msg, JSON.stringify(fields)); },
   };
 }
 
@@ -172,7 +172,10 @@ test('saml: expired assertion refused; within the 30 s clock skew accepted; not 
   lastConnector = 'saml';
   const expired = await browserLogin(c, 'alice', 'alice-pw', { overrides: { notOnOrAfter: -120 } });
   assert.equal(expired.status, 400);
-  assert.match(expired.error!, /SAML response refused: .*(expired|subject confirmation)/i);
+  assert.match(expired.error!, /SAML response refused: the assertion is expired or not yet valid/);
+  const conditions = await browserLogin(c, 'alice', 'alice-pw', { overrides: { conditionsNotOnOrAfter: -120 } });
+  assert.equal(conditions.status, 400);
+  assert.match(conditions.error!, /SAML assertion expired/);
   const skewed = await browserLogin(c, 'alice', 'alice-pw', { overrides: { notOnOrAfter: -10 } });
   assert.equal(skewed.status, 200, skewed.error);
   const early = await browserLogin(c, 'alice', 'alice-pw', { overrides: { notBefore: 120 } });
@@ -374,5 +377,8 @@ test('saml: a callback without SAMLResponse or with a foreign RelayState is refu
   await c.loginURL(ALL, callbackURL, 's1');
   await assert.rejects(c.handleCallback(ALL, callbackURL, new URLSearchParams({ RelayState: 's1' }), 's1'), /without a SAMLResponse/);
   await assert.rejects(c.handleCallback(ALL, callbackURL, new URLSearchParams({ SAMLResponse: 'eA==', RelayState: 's2' }), 's1'), /RelayState does not belong/);
-  await assert.rejects(c.handleCallback(ALL, callbackURL, new URLSearchParams({ SAMLResponse: b64('<not-xml'), RelayState: 's1' }), 's1'), /SAML response refused/);
+  await assert.rejects(c.handleCallback(ALL, callbackURL, new URLSearchParams({ SAMLResponse: b64('<not-xml'), RelayState: 's1' }), 's1'), /SAML response refused: SAMLResponse is not well-formed XML/);
+  await c.loginURL(ALL, callbackURL, 's1');
+  const dtd = '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&a;</samlp:Response>';
+  await assert.rejects(c.handleCallback(ALL, callbackURL, new URLSearchParams({ SAMLResponse: b64(dtd), RelayState: 's1' }), 's1'), /SAMLResponse contains a DOCTYPE/);
 });

@@ -56,14 +56,30 @@ class UnsignedSAML extends SAML {
 }
 
 function parseXML(xml: string, what: string): Document {
+  // SAML messages carry no DTD; one is refused rather than parsed (entity expansion)
+  if (/<!DOCTYPE/i.test(xml)) throw new Error(`${what} contains a DOCTYPE`);
   const errors: string[] = [];
-  const doc = new DOMParser({
-    onError: (level, msg) => {
-      if (level !== 'warning') errors.push(msg);
-    },
-  }).parseFromString(xml, 'text/xml');
-  if (errors.length || !doc.documentElement) throw new Error(`${what} is not well-formed XML: ${errors[0] ?? 'no document element'}`);
+  let doc: Document;
+  try {
+    doc = new DOMParser({
+      onError: (level, msg) => {
+        if (level !== 'warning') errors.push(msg);
+      },
+    }).parseFromString(xml, 'text/xml');
+  } catch (err) {
+    errors.push((err as Error).message);
+    doc = undefined as unknown as Document;
+  }
+  if (errors.length || !doc?.documentElement) throw new Error(`${what} is not well-formed XML: ${errors[0] ?? 'no document element'}`);
   return doc;
+}
+
+/** node-saml's messages where they say less than they could. */
+function explain(msg: string): string {
+  if (msg.startsWith('No valid subject confirmation found'))
+    return `the assertion is expired or not yet valid (its bearer SubjectConfirmationData's NotBefore/NotOnOrAfter, ${CLOCK_SKEW_MS / 1000} s clock skew allowed)`;
+  if (msg === 'Invalid signature') return 'Invalid signature: neither the response nor the assertion carries a valid signature by the configured ca/caData certificate';
+  return msg;
 }
 
 function children(el: Element, ns: string, local: string): Element[] {
@@ -154,7 +170,7 @@ export class SamlConnector implements RedirectConnector {
     try {
       return await this.verify(scopes, acs, samlResponse, pending);
     } catch (err) {
-      const msg = (err as Error).message;
+      const msg = explain((err as Error).message);
       this.ctx.log('warn', 'SAML response refused', { connector: this.ctx.id, reason: msg });
       throw new Error(msg.startsWith('SAML response refused') ? msg : `SAML response refused: ${msg}`);
     }
