@@ -318,8 +318,10 @@ test('saml: insecureSkipSignatureValidation accepts an unsigned response but sti
   assert.ok(logs.some((l) => l.msg.includes('insecureSkipSignatureValidation')));
 });
 
-test("saml: Argo CD's documented dex.config saml example (caData as a base64 block, redirectURI) works unchanged", async () => {
-  // The shape of Argo CD's Okta SAML example; only the IdP's URL and certificate are this test's.
+test("saml: Argo CD's documented dex.config saml examples (Okta: caData as a wrapped base64 block; Google: entityIssuer + ssoIssuer) work unchanged", async () => {
+  // `base64 my_cert.pem` output: 76-column lines under `caData: |`
+  const wrapped = b64(idp.signer.cert).replace(/.{76}/g, '$&\n      ');
+  // The shapes of Argo CD's Okta and Google SAML examples; only the IdP's URL, certificate and the callback are this test's.
   const dexConfig = `
 logger:
   level: debug
@@ -331,20 +333,39 @@ connectors:
   config:
     ssoURL: ${idp.ssoURL}
     caData: |
-      ${b64(idp.signer.cert)}
+      ${wrapped}
     redirectURI: ${callbackURL}
     usernameAttr: email
     emailAttr: email
     groupsAttr: group
+- type: saml
+  id: saml
+  name: saml
+  config:
+    ssoURL: ${idp.ssoURL}
+    entityIssuer: ${callbackURL}
+    caData: |
+      ${wrapped}
+    redirectURI: ${callbackURL}
+    usernameAttr: name
+    emailAttr: email
+    # optional
+    ssoIssuer: ${idp.entityID}
 `;
-  const entry = (parseYAML(dexConfig) as { connectors: { type: string; id: string; config: Record<string, unknown> }[] }).connectors[0]!;
-  assert.equal(entry.type, 'saml');
-  idp.users.set('erin', { password: 'erin-pw', nameID: '00u1erin', attributes: { email: ['erin@example.com'], group: ['argocd-admins'] } });
-  const c = await make(entry.config, entry.id);
-  lastConnector = entry.id;
-  const out = await browserLogin(c, 'erin', 'erin-pw');
+  const entries = (parseYAML(dexConfig) as { connectors: { type: string; id: string; config: Record<string, unknown> }[] }).connectors;
+  assert.ok((entries[0]!.config.caData as string).includes('\n'), 'the certificate block spans lines');
+  idp.users.set('erin', { password: 'erin-pw', nameID: '00u1erin', attributes: { name: ['erin@example.com'], email: ['erin@example.com'], group: ['argocd-admins'] } });
+  const okta = await make(entries[0]!.config, entries[0]!.id);
+  lastConnector = 'okta';
+  const out = await browserLogin(okta, 'erin', 'erin-pw');
   assert.equal(out.status, 200, out.error);
   assert.deepEqual(out.identity, { userID: '00u1erin', username: 'erin@example.com', email: 'erin@example.com', emailVerified: true, groups: ['argocd-admins'] });
+  const google = await make(entries[1]!.config, entries[1]!.id);
+  lastConnector = 'saml';
+  const g = await browserLogin(google, 'erin', 'erin-pw');
+  assert.equal(g.status, 200, g.error);
+  assert.equal(g.identity!.username, 'erin@example.com');
+  assert.deepEqual(g.identity!.groups, [], 'no groupsAttr: no groups');
 });
 
 test('saml: ca as a file path; bad configuration is refused naming the field', async () => {
