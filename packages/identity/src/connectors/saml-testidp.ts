@@ -27,7 +27,8 @@ export interface TestUser {
 export interface ResponseOverrides {
   sign?: 'assertion' | 'response' | 'both' | 'none';
   signer?: KeyPair;
-  audience?: string;
+  /** null = no AudienceRestriction */
+  audience?: string | null;
   destination?: string | null;
   recipient?: string;
   inResponseTo?: string;
@@ -121,7 +122,7 @@ export function buildResponse(idp: { entityID: string; signer: KeyPair }, req: A
     `<saml:Issuer>${esc(issuer)}</saml:Issuer>` +
     `<saml:Subject><saml:NameID Format="${esc(req.nameIDFormat ?? 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent')}">${esc(user.nameID)}</saml:NameID>` +
     `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="${esc(inResponseTo)}" NotOnOrAfter="${notOnOrAfter}" Recipient="${esc(o.recipient ?? acs)}"/></saml:SubjectConfirmation></saml:Subject>` +
-    `<saml:Conditions NotBefore="${iso(o.notBefore ?? -5)}" NotOnOrAfter="${o.conditionsNotOnOrAfter === undefined ? notOnOrAfter : iso(o.conditionsNotOnOrAfter)}"><saml:AudienceRestriction><saml:Audience>${esc(o.audience ?? req.issuer ?? '')}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
+    `<saml:Conditions NotBefore="${iso(o.notBefore ?? -5)}" NotOnOrAfter="${o.conditionsNotOnOrAfter === undefined ? notOnOrAfter : iso(o.conditionsNotOnOrAfter)}">${o.audience === null ? '' : `<saml:AudienceRestriction><saml:Audience>${esc(o.audience ?? req.issuer ?? '')}</saml:Audience></saml:AudienceRestriction>`}</saml:Conditions>` +
     `<saml:AuthnStatement AuthnInstant="${iso(0)}" SessionIndex="${newID()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
     (attrs ? `<saml:AttributeStatement>${attrs}</saml:AttributeStatement>` : '') +
     `</saml:Assertion>`;

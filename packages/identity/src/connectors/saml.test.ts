@@ -189,6 +189,9 @@ test('saml: wrong audience refused; entityIssuer is the audience when set', asyn
   const wrong = await browserLogin(c, 'alice', 'alice-pw', { overrides: { audience: 'https://other-sp.example.com' } });
   assert.equal(wrong.status, 400);
   assert.match(wrong.error!, /audience mismatch/);
+  const none = await browserLogin(c, 'alice', 'alice-pw', { overrides: { audience: null } });
+  assert.equal(none.status, 400);
+  assert.match(none.error!, /no AudienceRestriction/);
   const e = await make(baseConfig({ entityIssuer: 'https://argocd.example.com/api/dex/callback' }), 'saml-entity');
   lastConnector = 'saml-entity';
   const ok = await browserLogin(e, 'alice', 'alice-pw');
