@@ -209,6 +209,15 @@ test('saml: unsigned response refused', async () => {
   assert.match(out.error!, /signature/i);
 });
 
+test('saml: caData with several certificates (IdP key rotation) accepts a signature by any of them', async () => {
+  const c = await make(baseConfig({ caData: b64(attacker.cert + '\n' + idp.signer.cert) }), 'saml-rotation');
+  lastConnector = 'saml-rotation';
+  const byNew = await browserLogin(c, 'bob', 'bob-pw');
+  assert.equal(byNew.status, 200, byNew.error);
+  const byOld = await browserLogin(c, 'bob', 'bob-pw', { overrides: { signer: attacker } });
+  assert.equal(byOld.status, 200, byOld.error);
+});
+
 test('saml: response signed by another key (its own certificate in KeyInfo) refused', async () => {
   const c = await make(baseConfig());
   lastConnector = 'saml';
@@ -308,6 +317,12 @@ test('saml: a missing username/email attribute is refused naming it; nameIDPolic
   assert.equal(out.status, 400);
   assert.match(out.error!, /no attribute named "mail" in the assertion \(it has: name, email, groups\)/);
   assert.equal(idp.requests.at(-1)!.nameIDFormat, 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress');
+  const urn = await make(baseConfig({ nameIDPolicyFormat: 'urn:example:custom-format' }), 'saml-urn');
+  // the URL the browser is sent to carries the AuthnRequest the IdP would parse
+  const u = new URL((await urn.loginURL(ALL, callbackURL, 'urn-state-2') as { url: string }).url);
+  assert.equal(u.searchParams.get('RelayState'), 'urn-state-2');
+  const { parseAuthnRequest } = await import('./saml-testidp.js');
+  assert.equal(parseAuthnRequest(u.searchParams.get('SAMLRequest')!).nameIDFormat, 'urn:example:custom-format');
 });
 
 test('saml: insecureSkipSignatureValidation accepts an unsigned response but still checks conditions', async () => {
