@@ -271,6 +271,23 @@ test('saml: wrong InResponseTo, replayed response and an unsolicited response ar
   assert.equal(unsolicited.status, 400);
 });
 
+test('saml: a login under way survives the broker rebuilding its connectors (argocd-cm reload)', async () => {
+  const before = await make(baseConfig(), 'saml-reload');
+  const state = 'reload-state';
+  const login = (await before.loginURL(ALL, callbackURL, state)) as { url: string };
+  const page = parseForms(await (await fetch(login.url)).text())[0]!;
+  const answer = await fetch(new URL(page.action, login.url), { method: 'POST', body: new URLSearchParams({ ...page.fields, username: 'bob', password: 'bob-pw' }) });
+  const post = parseForms(await answer.text())[0]!;
+  const after = await make(baseConfig(), 'saml-reload'); // a new instance, as after a reload
+  lastConnector = 'saml-reload';
+  const out = await postCallback(post.action, post.fields);
+  assert.equal(out.status, 200, out.error);
+  assert.equal(out.identity!.username, 'bob');
+  assert.notEqual(before, after);
+  const again = await postCallback(post.action, post.fields);
+  assert.equal(again.status, 400, 'still accepted once only');
+});
+
 test('saml: Destination, Recipient and ssoIssuer must match; a non-Success status is reported', async () => {
   const c = await make(baseConfig({ ssoIssuer: idp.entityID }));
   lastConnector = 'saml';

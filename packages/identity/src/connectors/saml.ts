@@ -33,6 +33,19 @@ interface Pending {
   createdAt: number;
 }
 
+/**
+ * AuthnRequests waiting for their answer, by connector id then state. Kept outside the connector
+ * instance: the broker builds its connectors again whenever argocd-cm changes, and a login that is
+ * under way at the IdP then must still be answerable by the new instance.
+ */
+const PENDING = new Map<string, Map<string, Pending>>();
+
+function pendingFor(connectorID: string): Map<string, Pending> {
+  let m = PENDING.get(connectorID);
+  if (!m) PENDING.set(connectorID, (m = new Map()));
+  return m;
+}
+
 /** node-saml's InResponseTo store, holding exactly the one request ID this callback may answer. */
 class OneRequest implements CacheProvider {
   constructor(private readonly id: string, private readonly createdAt: number) {}
@@ -109,9 +122,12 @@ export function assertionAttributes(assertion: Element): Map<string, string[]> {
 
 export class SamlConnector implements RedirectConnector {
   readonly kind = 'redirect';
-  private readonly pending = new Map<string, Pending>();
+  /** the pending AuthnRequests, shared by the instances of one connector id (see PENDING) */
+  private readonly pending: Map<string, Pending>;
 
-  constructor(readonly cfg: SamlConnectorConfig, private readonly ctx: ConnectorContext) {}
+  constructor(readonly cfg: SamlConnectorConfig, private readonly ctx: ConnectorContext) {
+    this.pending = pendingFor(ctx.id);
+  }
 
   private acs(callbackURL: string): string {
     return this.cfg.redirectURI ?? (callbackURL || this.ctx.callbackURL);
