@@ -3,9 +3,13 @@
  * its line below (one line per type keeps merges easy).
  */
 import type { ConnectorFactory } from '../connector.js';
+import { oidc } from './oidc.js';
+import { oauth } from './oauth.js';
 import { samlConnector } from './saml.js';
 
 export const CONNECTORS: Record<string, ConnectorFactory> = {
+  oidc,
+  oauth,
   saml: samlConnector,
-  // oidc: …, oauth: …, ldap: …, saml: …, github: …, gitlab: …, microsoft: …, linkedin: …
+  // ldap: …, github: …, gitlab: …, microsoft: …, linkedin: …
 };
