@@ -66,6 +66,8 @@ export function pemCertificates(pem: string, where: string): string[] {
 export function decodeCAData(caData: string, where: string): string[] {
   if (caData.includes('-----BEGIN')) return pemCertificates(caData, where);
   const compact = caData.replace(/\s+/g, '');
+  if (compact.startsWith('$'))
+    throw new Error(`${where}: ${JSON.stringify(compact)} is a secret reference that was not resolved — is the key in the Secret? (write it on one line, \`caData: ${compact}\`: under \`caData: |\` the line break keeps it from resolving, as upstream)`);
   if (!/^[A-Za-z0-9+/=_-]+$/.test(compact)) throw new Error(`${where}: not base64 (Dex's caData is the base64 encoding of a PEM file)`);
   return pemCertificates(Buffer.from(compact, 'base64').toString('utf8'), `${where} (base64-decoded)`);
 }

@@ -420,6 +420,7 @@ test('saml: ca as a file path; bad configuration is refused naming the field', a
   await bad({ ...ok, caData: undefined }, /config\.ca or config\.caData is required/);
   await bad({ ...ok, caData: 'bm90IGEgY2VydA==' }, /config\.caData \(base64-decoded\): no PEM CERTIFICATE block/);
   await bad({ ...ok, caData: '%%%' }, /config\.caData: not base64/);
+  await bad({ ...ok, caData: '$dex.saml.ca\n' }, /config\.caData: "\$dex\.saml\.ca" is a secret reference that was not resolved/);
   await bad({ ...ok, ca: caFile }, /set config\.ca or config\.caData, not both/);
   await bad({ ...ok, caData: undefined, ca: join(tmp, 'missing.pem') }, /config\.ca: cannot read .*missing\.pem: ENOENT/);
   await bad({ ...ok, usernameAttr: undefined }, /config\.usernameAttr is required/);
