@@ -10,14 +10,15 @@ import { gitlabConnector } from './gitlab.js';
 import { ldapConnector } from './ldap.js';
 import { linkedinConnector } from './linkedin.js';
 import { microsoftConnector } from './microsoft.js';
+import { samlConnector } from './saml.js';
 
 export const CONNECTORS: Record<string, ConnectorFactory> = {
   oidc,
   oauth,
-  // saml: …
   ldap: ldapConnector,
   github: githubConnector,
   gitlab: gitlabConnector,
   microsoft: microsoftConnector,
   linkedin: linkedinConnector,
+  saml: samlConnector,
 };
