@@ -62,8 +62,12 @@ function nodeFetch(insecure: boolean): oidc.CustomFetch {
       });
       req.on('timeout', () => req.destroy(new Error(`no answer from ${u.origin} in 15 s`)));
       req.on('error', reject);
-      if (o.body !== undefined && o.body !== null) req.end(typeof o.body === 'string' ? o.body : Buffer.from(o.body as ArrayBuffer));
-      else req.end();
+      const b = o.body as unknown;
+      if (b === undefined || b === null) req.end();
+      else if (typeof b === 'string' || b instanceof URLSearchParams) req.end(String(b));
+      else if (b instanceof Uint8Array) req.end(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+      else if (b instanceof ArrayBuffer) req.end(Buffer.from(b));
+      else req.destroy(new Error('unsupported request body'));
     });
 }
 
