@@ -151,8 +151,8 @@ export class Browser {
 }
 
 export const USERS: IdpUser[] = [
-  { username: 'alice', password: 'alice-pw', claims: { email: 'alice@example.com', email_verified: true, name: 'Alice Admin', groups: ['argo-admins', 'staff'] } },
-  { username: 'bob', password: 'bob-pw', claims: { email: 'bob@example.com', email_verified: true, name: 'Bob Viewer', groups: ['viewers', 'staff'] } },
+  { username: 'alice', password: 'alice-pw', claims: { email: 'alice@example.com', email_verified: true, name: 'Alice Admin', groups: ['argo-admins', 'staff'], argo_groups: ['argo-wf-admins', 'unrelated'] } },
+  { username: 'bob', password: 'bob-pw', claims: { email: 'bob@example.com', email_verified: true, name: 'Bob Viewer', groups: ['viewers', 'staff'], argo_groups: ['argo-wf-viewers'] } },
   { username: 'carol', password: 'carol-pw', claims: { email: 'carol@example.com', email_verified: true, name: 'Carol Nogroup', groups: [] } },
 ];
 
@@ -160,8 +160,12 @@ export interface SsoScenario {
   env: Env;
   idp: Idp;
   clientId: string;
+  /** free ports whose /oauth2/callback the IdP also accepts (for more argo-servers in the same test) */
+  ports: number[];
+  /** the sso section the main server runs with */
+  sso: Record<string, unknown>;
   /** logs in through the IdP's form; the browser then holds the `authorization` cookie */
-  login(username: string, password: string, redirect?: string): Promise<{ browser: Browser; page: Page; token?: string }>;
+  login(username: string, password: string, redirect?: string, base?: string): Promise<{ browser: Browser; page: Page; token?: string }>;
   close(): Promise<void>;
 }
 
@@ -171,15 +175,18 @@ export interface SsoScenario {
  * `viewer` (rule `'viewers' in groups || 'staff' in groups`, precedence 1, no workflow permissions), a workflow
  * `hello`. `ssoExtra` adds to or overrides the sso section.
  */
-export async function startSsoScenario(o: { ssoExtra?: Record<string, unknown>; server?: Partial<ServerOptions> } = {}): Promise<SsoScenario> {
+export async function startSsoScenario(o: { ssoExtra?: Record<string, unknown>; server?: Partial<ServerOptions>; extraPorts?: number } = {}): Promise<SsoScenario> {
   const port = await freePort();
+  const ports: number[] = [];
+  for (let i = 0; i < (o.extraPorts ?? 0); i++) ports.push(await freePort());
   const base = `https://127.0.0.1:${port}`;
   const clientId = 'argo-workflows';
   const clientSecret = 'argo-sso-client-secret-9f2c';
-  const idp = await startIdp({ clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [`${base}/oauth2/callback`], grant_types: ['authorization_code'], response_types: ['code'] }], users: USERS });
+  const idp = await startIdp({ clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [`${base}/oauth2/callback`, ...ports.map((p) => `https://127.0.0.1:${p}/oauth2/callback`)], grant_types: ['authorization_code'], response_types: ['code'] }], users: USERS, groupClaims: ['groups', 'argo_groups'] });
   let env: Env | undefined;
+  let sso: Record<string, unknown> = {};
   try {
-    const sso = { issuer: idp.issuer, clientId: { name: 'argo-server-sso', key: 'client-id' }, clientSecret: { name: 'argo-server-sso', key: 'client-secret' }, redirectUrl: `${base}/oauth2/callback`, scopes: ['groups', 'email', 'profile'], rbac: { enabled: true }, ...(o.ssoExtra ?? {}) };
+    sso = { issuer: idp.issuer, clientId: { name: 'argo-server-sso', key: 'client-id' }, clientSecret: { name: 'argo-server-sso', key: 'client-secret' }, redirectUrl: `${base}/oauth2/callback`, scopes: ['groups', 'email', 'profile'], rbac: { enabled: true }, ...(o.ssoExtra ?? {}) };
     env = await startEnv({
       port,
       authModes: ['sso'],
@@ -210,9 +217,11 @@ export async function startSsoScenario(o: { ssoExtra?: Record<string, unknown>; 
     env: e,
     idp,
     clientId,
-    async login(username, password, redirect) {
+    ports,
+    sso,
+    async login(username, password, redirect, base = e.base) {
       const browser = new Browser();
-      const first = await browser.go(`${e.base}/oauth2/redirect${redirect ? `?redirect=${encodeURIComponent(redirect)}` : ''}`);
+      const first = await browser.go(`${base}/oauth2/redirect${redirect ? `?redirect=${encodeURIComponent(redirect)}` : ''}`);
       if (first.status !== 200 || !/<form/.test(first.text)) return { browser, page: first };
       const page = await browser.submit(first, { username, password });
       return { browser, page, token: browser.cookie('authorization') ? decodeURIComponent(browser.cookie('authorization')!) : undefined };

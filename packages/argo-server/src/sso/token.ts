@@ -65,7 +65,7 @@ export async function seal(keys: Keys, claims: Record<string, unknown>, ttlMs: n
 export class TokenError extends Error {}
 
 /** Decrypts and verifies a sealed token (signature, issuer, expiry with 10 s of leeway, `typ`); throws TokenError. */
-export async function unseal(keys: Keys, token: string, typ = 'JWT'): Promise<JWTPayload & Record<string, unknown>> {
+export async function unseal(keys: Keys, token: string, typ = 'JWT', at?: Date): Promise<JWTPayload & Record<string, unknown>> {
   let jws: string;
   try {
     const { plaintext } = await compactDecrypt(token, keys.priv, { keyManagementAlgorithms: ['RSA-OAEP-256'], contentEncryptionAlgorithms: ['A256GCM'] });
@@ -74,7 +74,7 @@ export async function unseal(keys: Keys, token: string, typ = 'JWT'): Promise<JW
     throw new TokenError('the token does not decrypt with this argo-server\'s key (malformed, tampered with, or from another installation)');
   }
   try {
-    const { payload, protectedHeader } = await jwtVerify(jws, keys.pub, { algorithms: ['RS256'], issuer: ARGO_ISSUER, clockTolerance: 10 });
+    const { payload, protectedHeader } = await jwtVerify(jws, keys.pub, { algorithms: ['RS256'], issuer: ARGO_ISSUER, clockTolerance: 10, currentDate: at });
     if (protectedHeader.typ !== typ) throw new TokenError(`the token is a ${protectedHeader.typ}, not a ${typ}`);
     return payload as JWTPayload & Record<string, unknown>;
   } catch (e) {

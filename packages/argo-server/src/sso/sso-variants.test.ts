@@ -1,0 +1,114 @@
+/**
+ * The sso section's other settings, each on its own argo-server (same API server, same independent IdP process,
+ * a ConfigMap per server via --configmap): customGroupClaimName + filterGroupsRegex + sessionExpiry with
+ * rbac off (the user acts as argo-server), userInfoPath (groups from the IdP's userinfo; a wrong path fails the
+ * login), SSO_DELEGATE_RBAC_TO_NAMESPACE (a namespace's own ServiceAccounts decide first).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { stringify } from 'yaml';
+import { R } from '@flotilla/kube-runtime';
+import { call } from '../testenv.js';
+import { startServer, type ArgoServer } from '../server.js';
+import { startSsoScenario, type SsoScenario } from './testkit.js';
+
+let s: SsoScenario;
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+before(async () => {
+  s = await startSsoScenario({ extraPorts: 3 });
+}, { timeout: 120_000 });
+
+after(async () => {
+  await s?.close();
+});
+
+/** argo-server on s.ports[i] with the main sso section changed by `extra`. */
+async function variant(i: number, name: string, extra: Record<string, unknown>): Promise<ArgoServer> {
+  const port = s.ports[i]!;
+  const sso = { ...s.sso, redirectUrl: `https://127.0.0.1:${port}/oauth2/callback`, ...extra };
+  await s.env.client.create(R.configmaps, 'argo', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'argo' }, data: { sso: stringify(sso) } } as any);
+  return startServer(s.env.client, { namespace: 'argo', configMap: name, port, address: '127.0.0.1', authModes: ['sso'], log: quiet });
+}
+
+test('customGroupClaimName + filterGroupsRegex shape the groups; sessionExpiry sets the cookie\'s lifetime; without rbac the user acts as argo-server', async () => {
+  const srv = await variant(0, 'wcc-groups', { customGroupClaimName: 'argo_groups', filterGroupsRegex: ['^argo-wf-'], sessionExpiry: '90m', rbac: { enabled: false } });
+  try {
+    const { browser, token } = await s.login('alice', 'alice-pw', undefined, srv.url);
+    assert.ok(token);
+    const ck = browser.cookies.find((c) => c.name === 'authorization')!;
+    const lifetime = ck.expires - Date.now();
+    assert.ok(lifetime > 89 * 60_000 && lifetime <= 90 * 60_000, `cookie lives ~90m, got ${lifetime} ms`);
+    const me = await call(srv.url, 'GET', '/api/v1/userinfo', { token });
+    assert.equal(me.status, 200, me.text);
+    assert.deepEqual(me.body.groups, ['argo-wf-admins'], 'from argo_groups, "unrelated" filtered out');
+    assert.equal(me.body.serviceAccountName, undefined, 'no rbac: no ServiceAccount');
+    // bob, refused as the viewer ServiceAccount by the main server, lists as argo-server here
+    const bob = (await s.login('bob', 'bob-pw', undefined, srv.url)).token;
+    const l = await call(srv.url, 'GET', '/api/v1/workflows/argo', { token: bob });
+    assert.equal(l.status, 200, l.text);
+    // a token of one argo-server is read by another sharing the Secret sso (replicas): the main server decrypts
+    // it and applies its own rules to the groups it carries (argo-wf-viewers matches none of them)
+    const onMain = await s.env.call('GET', '/api/v1/userinfo', { token: bob });
+    assert.equal(onMain.status, 403, onMain.text);
+    assert.match(onMain.body.message, /bob@example\.com \(groups: argo-wf-viewers\)/);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('userInfoPath: groups come from the IdP\'s userinfo endpoint; a wrong path fails the login with the URL named', async () => {
+  const srv = await variant(1, 'wcc-userinfo', { userInfoPath: '/me' });
+  try {
+    const { token } = await s.login('alice', 'alice-pw', undefined, srv.url);
+    assert.ok(token);
+    const me = await call(srv.url, 'GET', '/api/v1/userinfo', { token });
+    assert.deepEqual(me.body.groups, ['argo-admins', 'staff']);
+    assert.equal(me.body.serviceAccountName, 'admin');
+  } finally {
+    await srv.close();
+  }
+  await s.env.client.delete(R.configmaps, 'argo', 'wcc-userinfo');
+  const bad = await variant(1, 'wcc-userinfo', { userInfoPath: '/no-such-userinfo' });
+  try {
+    const { page, token } = await s.login('alice', 'alice-pw', undefined, bad.url);
+    assert.equal(token, undefined);
+    assert.equal(page.status, 401);
+    assert.match(page.text, /sso\.userInfoPath: http:\/\/127\.0\.0\.1:\d+\/no-such-userinfo answered HTTP 404/);
+  } finally {
+    await bad.close();
+  }
+});
+
+test('SSO_DELEGATE_RBAC_TO_NAMESPACE: a request about namespace team uses team\'s matching ServiceAccount first, else argo\'s', async () => {
+  await s.env.cluster.k(['create', 'namespace', 'team']);
+  await s.env.client.create(R.serviceaccounts, 'team', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'team-viewer', namespace: 'team', annotations: { 'workflows.argoproj.io/rbac-rule': "'viewers' in groups" } } } as any);
+  await s.env.cluster.k(['create', 'role', 'wf-list', '-n', 'team', '--verb=get,list', '--resource=workflows.argoproj.io']);
+  await s.env.cluster.k(['create', 'rolebinding', 'team-viewer', '-n', 'team', '--role=wf-list', '--serviceaccount=team:team-viewer']);
+  const bob = (await s.login('bob', 'bob-pw')).token!;
+  // without delegation (the main server): argo's viewer decides, and it may not list in team
+  assert.equal((await s.env.call('GET', '/api/v1/workflows/team', { token: bob })).status, 403);
+  process.env.SSO_DELEGATE_RBAC_TO_NAMESPACE = 'true';
+  let srv: ArgoServer;
+  try {
+    srv = await variant(2, 'wcc-delegate', {});
+  } finally {
+    delete process.env.SSO_DELEGATE_RBAC_TO_NAMESPACE;
+  }
+  try {
+    const team = await call(srv.url, 'GET', '/api/v1/workflows/team', { token: bob });
+    assert.equal(team.status, 200, team.text);
+    const me = await call(srv.url, 'GET', '/api/v1/userinfo?namespace=team', { token: bob });
+    assert.equal(me.body.serviceAccountName, 'team-viewer');
+    assert.equal(me.body.serviceAccountNamespace, 'team');
+    // in argo, nothing in argo's namespace is delegated: viewer, refused
+    assert.equal((await call(srv.url, 'GET', '/api/v1/workflows/argo', { token: bob })).status, 403);
+    // alice matches nothing in team: argo's admin decides (may list in argo only via its Role)
+    const alice = (await s.login('alice', 'alice-pw', undefined, srv.url)).token!;
+    const am = await call(srv.url, 'GET', '/api/v1/userinfo?namespace=team', { token: alice });
+    assert.equal(am.body.serviceAccountName, 'admin');
+    assert.equal(am.body.serviceAccountNamespace, 'argo');
+  } finally {
+    await srv.close();
+  }
+});
