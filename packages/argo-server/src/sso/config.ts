@@ -12,6 +12,7 @@
  *     customGroupClaimName: argo_groups        # groups from this claim instead of `groups`
  *     userInfoPath: /userinfo                  # groups from <issuer><userInfoPath> instead of the ID token
  *     insecureSkipVerify: false                # the IdP's TLS certificate is not checked
+ *     rootCA: |                                # PEM CA(s) the IdP's certificate is checked against (with the system's)
  *     filterGroupsRegex: ['^argo-']            # keep only matching groups
  *     rbac: {enabled: true}                    # pick a ServiceAccount by rbac-rule annotations
  *
@@ -34,6 +35,7 @@ export interface SsoConfig {
   customGroupClaimName?: string;
   userInfoPath?: string;
   insecureSkipVerify: boolean;
+  rootCA?: string;
   filterGroupsRegex: RegExp[];
   rbacEnabled: boolean;
 }
@@ -96,6 +98,7 @@ export function ssoConfigOf(config: Record<string, any>): SsoConfig | undefined 
     }
   });
   if (s.userInfoPath !== undefined && (typeof s.userInfoPath !== 'string' || !s.userInfoPath.startsWith('/'))) throw new SsoConfigError('sso.userInfoPath: want a path starting with "/" (appended to the issuer)');
+  if (s.rootCA !== undefined && (typeof s.rootCA !== 'string' || !/-----BEGIN CERTIFICATE-----/.test(s.rootCA))) throw new SsoConfigError('sso.rootCA: want PEM-encoded certificates (-----BEGIN CERTIFICATE-----)');
   if (s.rbac !== undefined && (typeof s.rbac !== 'object' || s.rbac === null)) throw new SsoConfigError('sso.rbac: want a mapping like {enabled: true}');
   return {
     issuer: url(s.issuer, 'sso.issuer'),
@@ -108,6 +111,7 @@ export function ssoConfigOf(config: Record<string, any>): SsoConfig | undefined 
     customGroupClaimName: s.customGroupClaimName || undefined,
     userInfoPath: s.userInfoPath || undefined,
     insecureSkipVerify: s.insecureSkipVerify === true || s.insecureSkipVerify === 'true',
+    rootCA: s.rootCA || undefined,
     filterGroupsRegex,
     rbacEnabled: s.rbac?.enabled === true || s.rbac?.enabled === 'true',
   };

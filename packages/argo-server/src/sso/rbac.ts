@@ -7,8 +7,9 @@
  * has a filled one (`<sa>.service-account-token` or one listed in `secrets`, as upstream), else a short-lived
  * token from the TokenRequest API (Flotilla's API server has no token controller filling Secrets).
  *
- * With `SSO_DELEGATE_RBAC_TO_NAMESPACE=true`, a request about namespace N first looks at N's ServiceAccounts;
- * when none matches, argo-server's namespace decides.
+ * With `SSO_DELEGATE_RBAC_TO_NAMESPACE=true`, as upstream: the user must first match a ServiceAccount of
+ * argo-server's namespace (else refused); then a request about another namespace N uses N's matching
+ * ServiceAccount when one matches, else the one of argo-server's namespace.
  */
 import { compile, type Program } from '@flotilla/expr';
 import { KubeClient, R } from '@flotilla/kube-runtime';
@@ -42,9 +43,9 @@ function program(src: string): Program {
   return p;
 }
 
-/** The environment rules see: the ID token's claims, with `groups` (after customGroupClaimName and filtering), `email`, … */
+/** The environment rules see: the ID token's claims, with `groups` (after customGroupClaimName and filtering), `iss` ("argo-server", as upstream documents), `sub`, `email`, … */
 export function ruleEnv(claims: Record<string, unknown>, groups: string[]): Record<string, unknown> {
-  return { ...claims, groups, email: claims.email ?? '', email_verified: claims.email_verified ?? false, name: claims.name ?? '', preferred_username: claims.preferred_username ?? '', sub: claims.sub ?? '' };
+  return { ...claims, groups, iss: 'argo-server', email: claims.email ?? '', email_verified: claims.email_verified ?? false, name: claims.name ?? '', preferred_username: claims.preferred_username ?? '', sub: claims.sub ?? '' };
 }
 
 /** Picks the ServiceAccount for `env` among `sas`; rules that do not compile or evaluate are skipped and reported. */

@@ -65,6 +65,7 @@ test('a bad sso section names the field', () => {
   bad({ filterGroupsRegex: ['('] }, /sso\.filterGroupsRegex\[0\]/);
   bad({ scopes: 'groups' }, /sso\.scopes: want a list/);
   bad({ userInfoPath: 'userinfo' }, /sso\.userInfoPath: want a path/);
+  bad({ rootCA: 'not pem' }, /sso\.rootCA: want PEM/);
   assert.throws(() => ssoConfigOf({ sso: 'yes' }), /sso: want a mapping/);
 });
 
@@ -108,7 +109,8 @@ test('rbac rules: first match by precedence (then name); bad rules skipped and r
   assert.equal(r.errors.length, 1);
   assert.match(r.errors[0]!.serviceAccount, /argo\/broken/);
   assert.equal(pickServiceAccount([sa('v', "'x' in groups")], ruleEnv({}, [])).sa, undefined);
-  // rules see custom claims too
+  // rules see iss ("argo-server") and sub as upstream documents, and custom claims
+  assert.equal(pickServiceAccount([sa('i', "iss == 'argo-server' && sub == 'u1'")], ruleEnv({ iss: 'https://idp', sub: 'u1' }, [])).sa?.metadata.name, 'i');
   assert.equal(pickServiceAccount([sa('t', "tenant == 'blue' && any(groups, # startsWith 'argo-')")], ruleEnv({ tenant: 'blue' }, ['argo-x'])).sa?.metadata.name, 't');
   assert.equal(pickServiceAccount([sa('t', "tenant == 'blue' && any(groups, # startsWith 'argo-')")], ruleEnv({ tenant: 'red' }, ['argo-x'])).sa, undefined);
 });

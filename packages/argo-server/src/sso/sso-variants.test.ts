@@ -80,9 +80,9 @@ test('userInfoPath: groups come from the IdP\'s userinfo endpoint; a wrong path 
   }
 });
 
-test('SSO_DELEGATE_RBAC_TO_NAMESPACE: a request about namespace team uses team\'s matching ServiceAccount first, else argo\'s', async () => {
+test('SSO_DELEGATE_RBAC_TO_NAMESPACE: a user matching in argo uses team\'s matching ServiceAccount for team, else argo\'s; matching only in team is refused', async () => {
   await s.env.cluster.k(['create', 'namespace', 'team']);
-  await s.env.client.create(R.serviceaccounts, 'team', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'team-viewer', namespace: 'team', annotations: { 'workflows.argoproj.io/rbac-rule': "'viewers' in groups" } } } as any);
+  await s.env.client.create(R.serviceaccounts, 'team', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'team-viewer', namespace: 'team', annotations: { 'workflows.argoproj.io/rbac-rule': "'viewers' in groups || 'team-only' in groups" } } } as any);
   await s.env.cluster.k(['create', 'role', 'wf-list', '-n', 'team', '--verb=get,list', '--resource=workflows.argoproj.io']);
   await s.env.cluster.k(['create', 'rolebinding', 'team-viewer', '-n', 'team', '--role=wf-list', '--serviceaccount=team:team-viewer']);
   const bob = (await s.login('bob', 'bob-pw')).token!;
@@ -108,6 +108,12 @@ test('SSO_DELEGATE_RBAC_TO_NAMESPACE: a request about namespace team uses team\'
     const am = await call(srv.url, 'GET', '/api/v1/userinfo?namespace=team', { token: alice });
     assert.equal(am.body.serviceAccountName, 'admin');
     assert.equal(am.body.serviceAccountNamespace, 'argo');
+    // dave matches team's rule only, not argo's: refused (every user must first match in argo-server's namespace)
+    const dave = (await s.login('dave', 'dave-pw', undefined, srv.url)).token!;
+    assert.ok(dave);
+    const dm = await call(srv.url, 'GET', '/api/v1/workflows/team', { token: dave });
+    assert.equal(dm.status, 403, dm.text);
+    assert.match(dm.body.message, /in argo matches dave@example\.com/);
   } finally {
     await srv.close();
   }

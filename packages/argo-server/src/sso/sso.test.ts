@@ -69,7 +69,7 @@ test('a user no rbac-rule matches is refused (403) though logged in; precedence 
   assert.ok(carol, 'carol logs in');
   const r = await s.env.call('GET', '/api/v1/workflows/argo', { token: carol });
   assert.equal(r.status, 403, r.text);
-  assert.match(r.body.message, /no ServiceAccount's workflows.argoproj.io\/rbac-rule matches carol@example.com/);
+  assert.match(r.body.message, /no ServiceAccount's workflows.argoproj.io\/rbac-rule in argo matches carol@example.com/);
   // alice is in staff too (viewer's rule matches her): admin wins by precedence 10 > 1; lower admin's precedence and viewer wins
   const alice = (await s.login('alice', 'alice-pw')).token!;
   const sa = await s.env.client.get<any>(R.serviceaccounts, 'argo', 'admin');

@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import tls from 'node:tls';
 import * as oidc from 'openid-client';
 import { R, type KubeClient } from '@flotilla/kube-runtime';
 import { ApiErr, Code } from '../http.js';
@@ -44,12 +45,13 @@ export interface SsoIdentity {
   kube: KubeClient;
 }
 
-/** fetch over node:http(s): `insecureSkipVerify` needs a TLS option global fetch does not take. */
-function nodeFetch(insecure: boolean): oidc.CustomFetch {
+/** fetch over node:http(s): `insecureSkipVerify` and `rootCA` need TLS options global fetch does not take. */
+function nodeFetch(insecure: boolean, rootCA?: string): oidc.CustomFetch {
+  const ca = rootCA ? [...tls.rootCertificates, rootCA] : undefined;
   return (url, o) =>
     new Promise((resolve, reject) => {
       const u = new URL(url);
-      const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { method: o.method ?? 'GET', headers: Object.fromEntries(new Headers(o.headers as ConstructorParameters<typeof Headers>[0]).entries()), rejectUnauthorized: !insecure, timeout: 15_000 }, (res) => {
+      const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { method: o.method ?? 'GET', headers: Object.fromEntries(new Headers(o.headers as ConstructorParameters<typeof Headers>[0]).entries()), rejectUnauthorized: !insecure, ...(ca && u.protocol === 'https:' ? { ca } : {}), timeout: 15_000 }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -92,7 +94,7 @@ export class Sso {
   ) {
     this.saClients = new ServiceAccountClients(kube);
     this.delegate = /^(1|t|true)$/i.test(process.env.SSO_DELEGATE_RBAC_TO_NAMESPACE ?? '');
-    this.fetch = nodeFetch(cfg.insecureSkipVerify);
+    this.fetch = nodeFetch(cfg.insecureSkipVerify, cfg.rootCA);
   }
 
   static async create(kube: KubeClient, cfg: SsoConfig, o: { namespace: string; baseHref: string; secure: boolean; log: Logger }): Promise<Sso> {
@@ -268,22 +270,30 @@ export class Sso {
     const user = await this.user(token);
     if (!this.cfg.rbacEnabled) return { user, kube: this.kube };
     const env = ruleEnv(user.claims, user.groups);
-    const spaces = this.delegate && namespace && namespace !== this.o.namespace ? [namespace, this.o.namespace] : [this.o.namespace];
-    for (const ns of spaces) {
+    const pick = async (ns: string) => {
       const sas = (await this.kube.list<any>(R.serviceaccounts, ns)).items as SaLike[];
       const { sa, errors } = pickServiceAccount(sas, env);
       for (const e of errors) this.o.log.warn('an SSO rbac-rule does not evaluate; skipped', { serviceAccount: e.serviceAccount, error: e.message });
-      if (!sa) continue;
-      let kube: KubeClient;
-      try {
-        kube = await this.saClients.clientFor(ns, sa);
-      } catch (e) {
-        this.o.log.error('no token for the ServiceAccount an SSO user maps to', { serviceAccount: `${ns}/${sa.metadata.name}`, error: (e as Error).message });
-        throw new ApiErr(Code.Internal, `no credentials for ServiceAccount ${ns}/${sa.metadata.name}`);
-      }
-      return { user, serviceAccount: { name: sa.metadata.name, namespace: ns }, kube };
+      return sa;
+    };
+    const home = await pick(this.o.namespace);
+    if (!home) throw new ApiErr(Code.PermissionDenied, `not allowed: no ServiceAccount's workflows.argoproj.io/rbac-rule in ${this.o.namespace} matches ${user.email || user.sub} (groups: ${user.groups.join(', ') || 'none'})`);
+    let chosen = { sa: home, ns: this.o.namespace };
+    if (this.delegate && namespace && namespace !== this.o.namespace) {
+      const there = await pick(namespace).catch((e) => {
+        this.o.log.warn('listing the ServiceAccounts of a namespace for SSO delegation failed', { namespace, error: (e as Error).message });
+        return undefined;
+      });
+      if (there) chosen = { sa: there, ns: namespace };
     }
-    throw new ApiErr(Code.PermissionDenied, `not allowed: no ServiceAccount's ${'workflows.argoproj.io/rbac-rule'} matches ${user.email || user.sub} (groups: ${user.groups.join(', ') || 'none'})`);
+    let kube: KubeClient;
+    try {
+      kube = await this.saClients.clientFor(chosen.ns, chosen.sa);
+    } catch (e) {
+      this.o.log.error('no token for the ServiceAccount an SSO user maps to', { serviceAccount: `${chosen.ns}/${chosen.sa.metadata.name}`, error: (e as Error).message });
+      throw new ApiErr(Code.Internal, `no credentials for ServiceAccount ${chosen.ns}/${chosen.sa.metadata.name}`);
+    }
+    return { user, serviceAccount: { name: chosen.sa.metadata.name, namespace: chosen.ns }, kube };
   }
 
   close(): void {

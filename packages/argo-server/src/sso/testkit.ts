@@ -153,6 +153,7 @@ export class Browser {
 export const USERS: IdpUser[] = [
   { username: 'alice', password: 'alice-pw', claims: { email: 'alice@example.com', email_verified: true, name: 'Alice Admin', groups: ['argo-admins', 'staff'], argo_groups: ['argo-wf-admins', 'unrelated'] } },
   { username: 'bob', password: 'bob-pw', claims: { email: 'bob@example.com', email_verified: true, name: 'Bob Viewer', groups: ['viewers', 'staff'], argo_groups: ['argo-wf-viewers'] } },
+  { username: 'dave', password: 'dave-pw', claims: { email: 'dave@example.com', email_verified: true, name: 'Dave Teamonly', groups: ['team-only'] } },
   { username: 'carol', password: 'carol-pw', claims: { email: 'carol@example.com', email_verified: true, name: 'Carol Nogroup', groups: [] } },
 ];
 
