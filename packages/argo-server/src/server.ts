@@ -93,7 +93,7 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
   if (opts.authModes.includes('sso')) {
     // read once at start, as upstream (a change of the sso section needs a restart)
     const cfg = ssoConfigOf(config);
-    if (!cfg) throw new Error(`--auth-mode sso needs the "sso" section in ConfigMap ${opts.namespace}/${opts.configMap} (issuer, clientId, clientSecret, redirectUrl)`);
+    if (!cfg) throw new Error(`--auth-mode sso needs the "sso" section in ConfigMap ${opts.namespace}/${opts.configMap} (issuer, clientId, clientSecret, redirectUrl, …)`);
     ctx.sso = await Sso.create(kube, cfg, { namespace: opts.namespace, baseHref: opts.baseHref, secure: opts.secure, log });
     log.info('SSO enabled', { issuer: cfg.issuer, redirectUrl: cfg.redirectUrl, scopes: cfg.scopes, rbac: cfg.rbacEnabled });
   }
@@ -188,6 +188,12 @@ function stripBase(path: string, base: string): string {
 async function handle(ctx: Ctx, auth: Authenticator, router: Router<Caller>, raw: IncomingMessage, res: ServerResponse): Promise<void> {
   const u = new URL(raw.url ?? '/', 'http://x');
   const path = stripBase(u.pathname, ctx.opts.baseHref);
+  if (path === '/auth/logout' && (raw.method === 'GET' || raw.method === 'POST')) {
+    if (ctx.sso) return ctx.sso.logout(res);
+    const base = '/' + ctx.opts.baseHref.replace(/^\/+|\/+$/g, '');
+    res.writeHead(302, { location: base === '/' ? '/' : base + '/', 'set-cookie': `authorization=; Path=${base}; Max-Age=0` });
+    return void res.end();
+  }
   if (!/^\/(api|artifact-files|artifacts|input-artifacts|oauth2)\//.test(path)) return serveUi(ctx, res);
   if (path.startsWith('/oauth2/')) {
     if (!ctx.sso) return sendJson(res, 501, errorBody(new ApiErr(Code.Unimplemented, 'SSO is not enabled: start argo-server with --auth-mode sso and the sso section in the controller ConfigMap')));

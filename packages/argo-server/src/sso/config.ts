@@ -15,6 +15,7 @@
  *     rootCA: |                                # PEM CA(s) the IdP's certificate is checked against (with the system's)
  *     filterGroupsRegex: ['^argo-']            # keep only matching groups
  *     rbac: {enabled: true}                    # pick a ServiceAccount by rbac-rule annotations
+ *     logoutRedirectUrl: https://argo.example.com/login   # after /auth/logout (through the IdP's end_session_endpoint)
  *
  * Pure: checks the section and names the field at fault.
  */
@@ -28,7 +29,8 @@ export interface SsoConfig {
   issuerAlias?: string;
   clientId: SecretKeySelector;
   clientSecret: SecretKeySelector;
-  redirectUrl: string;
+  /** absent: `<http(s)>://<request host><base href>oauth2/callback`, as upstream */
+  redirectUrl?: string;
   scopes: string[];
   /** milliseconds */
   sessionExpiryMs: number;
@@ -38,6 +40,7 @@ export interface SsoConfig {
   rootCA?: string;
   filterGroupsRegex: RegExp[];
   rbacEnabled: boolean;
+  logoutRedirectUrl?: string;
 }
 
 export const DEFAULT_SESSION_EXPIRY_MS = 10 * 3600_000;
@@ -100,12 +103,18 @@ export function ssoConfigOf(config: Record<string, any>): SsoConfig | undefined 
   if (s.userInfoPath !== undefined && (typeof s.userInfoPath !== 'string' || !s.userInfoPath.startsWith('/'))) throw new SsoConfigError('sso.userInfoPath: want a path starting with "/" (appended to the issuer)');
   if (s.rootCA !== undefined && (typeof s.rootCA !== 'string' || !/-----BEGIN CERTIFICATE-----/.test(s.rootCA))) throw new SsoConfigError('sso.rootCA: want PEM-encoded certificates (-----BEGIN CERTIFICATE-----)');
   if (s.rbac !== undefined && (typeof s.rbac !== 'object' || s.rbac === null)) throw new SsoConfigError('sso.rbac: want a mapping like {enabled: true}');
+  if (s.logoutRedirectUrl !== undefined && s.logoutRedirectUrl !== '') {
+    const u = url(s.logoutRedirectUrl, 'sso.logoutRedirectUrl');
+    const p = new URL(u);
+    if (p.hash || u.includes('#') || p.username || p.password) throw new SsoConfigError(`sso.logoutRedirectUrl: "${u}" must be an absolute http(s) URL without user info or a fragment`);
+  }
   return {
+    logoutRedirectUrl: s.logoutRedirectUrl || undefined,
     issuer: url(s.issuer, 'sso.issuer'),
     issuerAlias: s.issuerAlias ? url(s.issuerAlias, 'sso.issuerAlias') : undefined,
     clientId: selector(s.clientId, 'sso.clientId'),
     clientSecret: selector(s.clientSecret, 'sso.clientSecret'),
-    redirectUrl: url(s.redirectUrl, 'sso.redirectUrl'),
+    redirectUrl: s.redirectUrl ? url(s.redirectUrl, 'sso.redirectUrl') : undefined,
     scopes: ['openid', ...scopes.filter((x: string) => x !== 'openid')],
     sessionExpiryMs: s.sessionExpiry ? parseGoDuration(s.sessionExpiry, 'sso.sessionExpiry') : DEFAULT_SESSION_EXPIRY_MS,
     customGroupClaimName: s.customGroupClaimName || undefined,
@@ -126,9 +135,9 @@ export function groupsOf(claims: Record<string, unknown>, c: Pick<SsoConfig, 'cu
 
 /**
  * Where the callback may send the browser at the end: a path on this server, or a URL on the redirectUrl's
- * origin. Anything else (another host, `//host`, `javascript:`) is refused — undefined.
+ * origin (when one is configured). Anything else (another host, `//host`, `javascript:`) is refused — undefined.
  */
-export function safeFinalRedirect(target: string | null | undefined, redirectUrl: string, baseHref: string): string | undefined {
+export function safeFinalRedirect(target: string | null | undefined, redirectUrl: string | undefined, baseHref: string): string | undefined {
   const base = '/' + baseHref.replace(/^\/+|\/+$/g, '');
   const dflt = base === '/' ? '/' : base + '/';
   if (!target) return dflt;
@@ -140,5 +149,5 @@ export function safeFinalRedirect(target: string | null | undefined, redirectUrl
   } catch {
     return undefined;
   }
-  return u.origin === new URL(redirectUrl).origin ? u.toString() : undefined;
+  return redirectUrl && u.origin === new URL(redirectUrl).origin ? u.toString() : undefined;
 }

@@ -16,7 +16,7 @@ let s: SsoScenario;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 before(async () => {
-  s = await startSsoScenario({ extraPorts: 3 });
+  s = await startSsoScenario({ extraPorts: 4 });
 }, { timeout: 120_000 });
 
 after(async () => {
@@ -26,13 +26,14 @@ after(async () => {
 /** argo-server on s.ports[i] with the main sso section changed by `extra`. */
 async function variant(i: number, name: string, extra: Record<string, unknown>): Promise<ArgoServer> {
   const port = s.ports[i]!;
-  const sso = { ...s.sso, redirectUrl: `https://127.0.0.1:${port}/oauth2/callback`, ...extra };
+  const sso = JSON.parse(JSON.stringify({ ...s.sso, redirectUrl: `https://127.0.0.1:${port}/oauth2/callback`, ...extra }));
   await s.env.client.create(R.configmaps, 'argo', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'argo' }, data: { sso: stringify(sso) } } as any);
   return startServer(s.env.client, { namespace: 'argo', configMap: name, port, address: '127.0.0.1', authModes: ['sso'], log: quiet });
 }
 
-test('customGroupClaimName + filterGroupsRegex shape the groups; sessionExpiry sets the cookie\'s lifetime; without rbac the user acts as argo-server', async () => {
-  const srv = await variant(0, 'wcc-groups', { customGroupClaimName: 'argo_groups', filterGroupsRegex: ['^argo-wf-'], sessionExpiry: '90m', rbac: { enabled: false } });
+test('no redirectUrl (derived from the request); customGroupClaimName + filterGroupsRegex shape the groups; sessionExpiry sets the cookie\'s lifetime; without rbac the user acts as argo-server', async () => {
+  // no redirectUrl: the callback URL is derived from the request's host, as upstream
+  const srv = await variant(0, 'wcc-groups', { redirectUrl: undefined, customGroupClaimName: 'argo_groups', filterGroupsRegex: ['^argo-wf-'], sessionExpiry: '90m', rbac: { enabled: false } });
   try {
     const { browser, token } = await s.login('alice', 'alice-pw', undefined, srv.url);
     assert.ok(token);
@@ -117,4 +118,23 @@ test('SSO_DELEGATE_RBAC_TO_NAMESPACE: a user matching in argo uses team\'s match
   } finally {
     await srv.close();
   }
+});
+
+test('logout: /auth/logout clears the cookie and goes through the IdP\'s end_session_endpoint to sso.logoutRedirectUrl; a bad logoutRedirectUrl stops the start', async () => {
+  const srv = await variant(3, 'wcc-logout', { logoutRedirectUrl: 'https://argo.example.com/login' });
+  try {
+    const { browser, token } = await s.login('alice', 'alice-pw', undefined, srv.url);
+    assert.ok(token);
+    const out = await browser.send(`${srv.url}/auth/logout`);
+    assert.equal(out.status, 302);
+    const to = new URL(String(out.headers.location));
+    assert.equal(to.origin, s.idp.issuer, 'through the IdP');
+    assert.equal(to.searchParams.get('client_id'), s.clientId);
+    assert.equal(to.searchParams.get('post_logout_redirect_uri'), 'https://argo.example.com/login');
+    assert.equal(browser.cookie('authorization'), undefined, 'the cookie is cleared');
+  } finally {
+    await srv.close();
+  }
+  await s.env.client.create(R.configmaps, 'argo', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'wcc-bad-logout', namespace: 'argo' }, data: { sso: stringify({ ...s.sso, logoutRedirectUrl: 'https://example.com/#/signed-out' }) } } as any);
+  await assert.rejects(() => startServer(s.env.client, { namespace: 'argo', configMap: 'wcc-bad-logout', port: 0, address: '127.0.0.1', authModes: ['sso'], log: quiet }), /sso\.logoutRedirectUrl: .* without user info or a fragment/);
 });

@@ -30,6 +30,7 @@ test('the login: /oauth2/redirect → the IdP\'s login form → /oauth2/callback
   const ck = browser.cookies.find((c) => c.name === 'authorization')!;
   assert.equal(ck.path, '/');
   assert.ok(ck.secure, 'Secure over HTTPS');
+  assert.equal(ck.httpOnly, false, 'readable by the UI (it shows the token for ARGO_TOKEN), as upstream');
   assert.equal(browser.cookie('oauthState'), undefined, 'the state cookie is cleared');
   // the cookie alone authenticates API calls (the UI's way)
   const me = await browser.send(`${s.env.base}/api/v1/userinfo`);
@@ -105,6 +106,7 @@ test('forged, replayed and crossed callbacks are refused; open redirects refused
   const b2 = new Browser();
   const start = await b2.send(`${s.env.base}/oauth2/redirect`);
   assert.equal(start.status, 302);
+  assert.ok(b2.cookies.find((c) => c.name === 'oauthState')?.httpOnly, 'the state cookie is HttpOnly');
   const auth = new URL(String(start.headers.location));
   assert.equal(auth.origin, s.idp.issuer);
   assert.equal(auth.searchParams.get('client_id'), s.clientId);
@@ -129,7 +131,7 @@ test('forged, replayed and crossed callbacks are refused; open redirects refused
   assert.ok(b3.cookie('authorization'), `login ok: ${done.status} ${done.text.slice(0, 200)}`);
   const cb = done.trail.find((u) => u.includes('/oauth2/callback?'))!;
   const thief = new Browser();
-  thief.cookies.push({ host: '127.0.0.1', path: '/', name: 'oauthState', value: jar, secure: true, expires: Infinity });
+  thief.cookies.push({ host: '127.0.0.1', path: '/', name: 'oauthState', value: jar, secure: true, httpOnly: true, expires: Infinity });
   const replay = await thief.send(cb);
   assert.equal(replay.status, 401);
   assert.match(replay.text, /already used/);
@@ -168,6 +170,16 @@ test('SSO tokens: a tampered or foreign v2: token is 401, a Kubernetes token is 
   const after = await s.env.call('GET', '/api/v1/workflows/argo', { token: alice });
   assert.equal(after.status, 200, 'a token from before the restart still works (same key from Secret sso)');
   assert.equal((await s.env.client.get<any>(R.secrets, 'argo', 'sso')).metadata.uid, secret.metadata.uid, 'the Secret was reused, not replaced');
+});
+
+test('logout without logoutRedirectUrl: /auth/logout clears the cookie and goes to the base href; the old cookie is gone from the browser', async () => {
+  const { browser } = await s.login('bob', 'bob-pw');
+  assert.ok(browser.cookie('authorization'));
+  const out = await browser.send(`${s.env.base}/auth/logout`);
+  assert.equal(out.status, 302);
+  assert.equal(out.headers.location, '/');
+  assert.equal(browser.cookie('authorization'), undefined);
+  assert.equal((await browser.send(`${s.env.base}/api/v1/userinfo`)).status, 401);
 });
 
 test('argo-server refuses to start with --auth-mode sso and no sso section, naming the ConfigMap', async () => {

@@ -128,7 +128,7 @@ export class Sso {
         const meta = (await res.json()) as oidc.ServerMetadata;
         const allowed = [this.cfg.issuer, this.cfg.issuerAlias].filter(Boolean).map((x) => x!.replace(/\/$/, ''));
         if (!allowed.includes(String(meta.issuer).replace(/\/$/, ''))) throw new Error(`discovery ${url}: the document names issuer "${meta.issuer}", want ${allowed.map((a) => `"${a}"`).join(' or ')} (sso.issuer / sso.issuerAlias)`);
-        const c = new oidc.Configuration(meta, this.client.id, { client_secret: this.client.secret, redirect_uris: [this.cfg.redirectUrl] }, oidc.ClientSecretBasic(this.client.secret));
+        const c = new oidc.Configuration(meta, this.client.id, { client_secret: this.client.secret }, oidc.ClientSecretBasic(this.client.secret));
         c[oidc.customFetch] = this.fetch;
         if (allowed.some((a) => a.startsWith('http:')) || meta.issuer.startsWith('http:')) oidc.allowInsecureRequests(c);
         // verify the ID token's signature against the IdP's JWKS (not only trust the TLS channel)
@@ -140,9 +140,10 @@ export class Sso {
     return this.config;
   }
 
-  private setCookie(res: ServerResponse, name: string, value: string, maxAgeS: number, sameSite: 'Lax' | 'Strict'): void {
+  /** `httpOnly` false for `authorization`, as upstream: its UI reads the cookie to show the token for ARGO_TOKEN. */
+  private setCookie(res: ServerResponse, name: string, value: string, maxAgeS: number, sameSite: 'Lax' | 'Strict', httpOnly = true): void {
     const path = '/' + this.o.baseHref.replace(/^\/+|\/+$/g, '');
-    const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${path}`, `Max-Age=${Math.max(0, Math.floor(maxAgeS))}`, 'HttpOnly', `SameSite=${sameSite}`];
+    const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${path}`, `Max-Age=${Math.max(0, Math.floor(maxAgeS))}`, ...(httpOnly ? ['HttpOnly'] : []), `SameSite=${sameSite}`];
     if (maxAgeS > 0) parts.push(`Expires=${new Date(Date.now() + maxAgeS * 1000).toUTCString()}`);
     else parts.push('Expires=Thu, 01 Jan 1970 00:00:00 GMT');
     if (this.o.secure) parts.push('Secure');
@@ -159,18 +160,19 @@ export class Sso {
   /** GET /oauth2/redirect?redirect=… */
   async redirect(req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
     const final = safeFinalRedirect(q.get('redirect'), this.cfg.redirectUrl, this.o.baseHref);
-    if (!final) return this.fail(res, 400, `refused: the redirect "${q.get('redirect')}" is neither a path on this server nor on ${new URL(this.cfg.redirectUrl).origin}`);
+    if (!final) return this.fail(res, 400, `refused: the redirect "${q.get('redirect')}" is neither a path on this server nor a URL on ${this.cfg.redirectUrl ? new URL(this.cfg.redirectUrl).origin : 'this server'}`);
     let config: oidc.Configuration;
     try {
       config = await this.discover();
     } catch (e) {
       return this.fail(res, 502, `the SSO issuer ${this.cfg.issuer} is not reachable: ${(e as Error).message}`);
     }
+    const redirectUri = this.callbackUrl(req);
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
     const verifier = oidc.randomPKCECodeVerifier();
     const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: this.cfg.redirectUrl,
+      redirect_uri: redirectUri,
       scope: this.cfg.scopes.join(' '),
       response_type: 'code',
       state,
@@ -178,11 +180,17 @@ export class Sso {
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
     });
-    const sealed = await seal(this.keys, { state, nonce, verifier, redirect: final }, STATE_TTL_MS, STATE_TYP);
+    const sealed = await seal(this.keys, { state, nonce, verifier, redirect: final, redirectUri }, STATE_TTL_MS, STATE_TYP);
     this.setCookie(res, STATE_COOKIE, sealed, STATE_TTL_MS / 1000, 'Lax');
     res.writeHead(302, { location: url.toString(), 'cache-control': 'no-store' });
     res.end();
-    void req;
+  }
+
+  /** sso.redirectUrl, else this server's /oauth2/callback as the browser reached it. */
+  private callbackUrl(req: IncomingMessage): string {
+    if (this.cfg.redirectUrl) return this.cfg.redirectUrl;
+    const base = '/' + this.o.baseHref.replace(/^\/+|\/+$/g, '');
+    return `${this.o.secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${base === '/' ? '/' : base + '/'}oauth2/callback`;
   }
 
   /** GET /oauth2/callback?state=…&code=… */
@@ -204,20 +212,44 @@ export class Sso {
     this.setCookie(res, STATE_COOKIE, '', 0, 'Lax');
     let user: SsoUser;
     try {
-      user = await this.redeem(q, String(st.verifier), String(st.nonce), state);
+      user = await this.redeem(q, String(st.verifier), String(st.nonce), state, String(st.redirectUri));
     } catch (e) {
       return this.fail(res, 401, `the login failed: ${(e as Error).message}`);
     }
     const token = await seal(this.keys, { sub: user.sub, idp: user.issuer, groups: user.groups, email: user.email, email_verified: user.email_verified, name: user.name, preferred_username: user.preferred_username, claims: user.claims }, this.cfg.sessionExpiryMs);
-    this.setCookie(res, AUTH_COOKIE, TOKEN_PREFIX + token, this.cfg.sessionExpiryMs / 1000, 'Strict');
+    this.setCookie(res, AUTH_COOKIE, TOKEN_PREFIX + token, this.cfg.sessionExpiryMs / 1000, 'Strict', false);
     this.o.log.info('SSO login', { subject: user.sub, email: user.email, groups: user.groups });
     res.writeHead(302, { location: String(st.redirect || '/'), 'cache-control': 'no-store' });
     res.end();
   }
 
-  private async redeem(q: URLSearchParams, verifier: string, nonce: string, state: string): Promise<SsoUser> {
+  /** GET or POST /auth/logout: clears the session cookie; to sso.logoutRedirectUrl (through the IdP's end_session_endpoint when it has one), else the base href. */
+  async logout(res: ServerResponse): Promise<void> {
+    this.setCookie(res, AUTH_COOKIE, '', 0, 'Strict', false);
+    let to = '/' + this.o.baseHref.replace(/^\/+|\/+$/g, '');
+    if (to !== '/') to += '/';
+    if (this.cfg.logoutRedirectUrl) {
+      to = this.cfg.logoutRedirectUrl;
+      const end = await this.discover().then((c) => c.serverMetadata().end_session_endpoint, () => undefined);
+      if (end) {
+        try {
+          const u = new URL(end);
+          if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http(s)');
+          u.searchParams.set('client_id', this.client.id);
+          u.searchParams.set('post_logout_redirect_uri', this.cfg.logoutRedirectUrl);
+          to = u.toString();
+        } catch {
+          this.o.log.warn('Ignoring invalid OIDC end-session endpoint', { endpoint: end });
+        }
+      }
+    }
+    res.writeHead(302, { location: to, 'cache-control': 'no-store' });
+    res.end();
+  }
+
+  private async redeem(q: URLSearchParams, verifier: string, nonce: string, state: string, redirectUri: string): Promise<SsoUser> {
     const config = await this.discover();
-    const current = new URL(this.cfg.redirectUrl);
+    const current = new URL(redirectUri);
     current.search = q.toString();
     const tokens = await oidc.authorizationCodeGrant(config, current, { pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: state, idTokenExpected: true });
     const claims = (tokens.claims() ?? {}) as Record<string, unknown>;

@@ -63,6 +63,7 @@ interface Cookie {
   name: string;
   value: string;
   secure: boolean;
+  httpOnly: boolean;
   expires: number;
 }
 
@@ -78,7 +79,7 @@ export class Browser {
     for (const line of Array.isArray(header) ? header : header ? [header] : []) {
       const [pair, ...attrs] = line.split(';').map((s) => s.trim());
       const eq = pair!.indexOf('=');
-      const c: Cookie = { host: u.hostname, path: '/', name: pair!.slice(0, eq), value: pair!.slice(eq + 1), secure: false, expires: Infinity };
+      const c: Cookie = { host: u.hostname, path: '/', name: pair!.slice(0, eq), value: pair!.slice(eq + 1), secure: false, httpOnly: false, expires: Infinity };
       const dir = u.pathname.replace(/\/[^/]*$/, '') || '/';
       c.path = dir;
       for (const a of attrs) {
@@ -86,6 +87,7 @@ export class Browser {
         const key = k!.toLowerCase();
         if (key === 'path') c.path = v || '/';
         else if (key === 'secure') c.secure = true;
+        else if (key === 'httponly') c.httpOnly = true;
         else if (key === 'max-age') c.expires = Number(v) <= 0 ? 0 : Date.now() + Number(v) * 1000;
         else if (key === 'expires' && c.expires === Infinity) c.expires = Date.parse(v);
       }
