@@ -16,7 +16,7 @@ let s: SsoScenario;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 before(async () => {
-  s = await startSsoScenario({ extraPorts: 4 });
+  s = await startSsoScenario({ extraPorts: 5 });
 }, { timeout: 120_000 });
 
 after(async () => {
@@ -137,4 +137,25 @@ test('logout: /auth/logout clears the cookie and goes through the IdP\'s end_ses
   }
   await s.env.client.create(R.configmaps, 'argo', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'wcc-bad-logout', namespace: 'argo' }, data: { sso: stringify({ ...s.sso, logoutRedirectUrl: 'https://example.com/#/signed-out' }) } } as any);
   await assert.rejects(() => startServer(s.env.client, { namespace: 'argo', configMap: 'wcc-bad-logout', port: 0, address: '127.0.0.1', authModes: ['sso'], log: quiet }), /sso\.logoutRedirectUrl: .* without user info or a fragment/);
+});
+
+test('issuerAlias: the issuer reached by one name whose documents and tokens name another; without the alias the login answers 502 naming both', async () => {
+  const other = s.idp.issuer.replace('127.0.0.1', 'localhost');
+  const srv = await variant(4, 'wcc-alias', { issuer: other, issuerAlias: s.idp.issuer });
+  try {
+    const { token, page } = await s.login('alice', 'alice-pw', undefined, srv.url);
+    assert.ok(token, `${page.status} ${page.text.slice(0, 200)}`);
+    assert.equal((await call(srv.url, 'GET', '/api/v1/userinfo', { token })).body.issuer, s.idp.issuer);
+  } finally {
+    await srv.close();
+  }
+  await s.env.client.delete(R.configmaps, 'argo', 'wcc-alias');
+  const bad = await variant(4, 'wcc-alias', { issuer: other });
+  try {
+    const r = await call(bad.url, 'GET', '/oauth2/redirect');
+    assert.equal(r.status, 502);
+    assert.match(r.text, /names issuer "http:\/\/127\.0\.0\.1:\d+", want "http:\/\/localhost:\d+" \(sso\.issuer \/ sso\.issuerAlias\)/);
+  } finally {
+    await bad.close();
+  }
 });
