@@ -159,3 +159,25 @@ test('issuerAlias: the issuer reached by one name whose documents and tokens nam
     await bad.close();
   }
 });
+
+test('a ServiceAccount with a filled token Secret (<sa>.service-account-token) acts with that Secret\'s token, as upstream', async () => {
+  // To make the Secret's use observable, the Secret of `carol-sa` (no RoleBinding of its own) holds a token of
+  // `admin`: if carol can list workflows, the Secret's token was used and not a TokenRequest for carol-sa.
+  await s.env.client.create(R.serviceaccounts, 'argo', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'carol-sa', namespace: 'argo', annotations: { 'workflows.argoproj.io/rbac-rule': "email == 'carol@example.com'", 'workflows.argoproj.io/rbac-rule-precedence': '5' } } } as any);
+  const carol = (await s.login('carol', 'carol-pw')).token!;
+  const before = await s.env.call('GET', '/api/v1/workflows/argo', { token: carol });
+  assert.equal(before.status, 403, 'carol-sa itself may not list');
+  assert.match(before.body.message, /system:serviceaccount:argo:carol-sa/);
+  const adminToken = (await s.env.cluster.k(['create', 'token', 'admin', '-n', 'argo'])).trim();
+  await s.env.client.create(R.secrets, 'argo', { apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token', metadata: { name: 'carol-sa.service-account-token', namespace: 'argo', annotations: { 'kubernetes.io/service-account.name': 'carol-sa' } }, data: { token: Buffer.from(adminToken).toString('base64') } } as any);
+  // a fresh server (the first one caches carol-sa's client until its token nears its end)
+  const srv = await startServer(s.env.client, { namespace: 'argo', port: 0, address: '127.0.0.1', authModes: ['sso'], log: quiet });
+  try {
+    const l = await call(srv.url, 'GET', '/api/v1/workflows/argo', { token: carol });
+    assert.equal(l.status, 200, l.text);
+    const me = await call(srv.url, 'GET', '/api/v1/userinfo', { token: carol });
+    assert.equal(me.body.serviceAccountName, 'carol-sa');
+  } finally {
+    await srv.close();
+  }
+});

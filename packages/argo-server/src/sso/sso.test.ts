@@ -89,6 +89,26 @@ test('a user no rbac-rule matches is refused (403) though logged in; precedence 
   assert.equal((await s.env.call('GET', '/api/v1/userinfo', { token: alice })).body.serviceAccountName, 'admin');
 });
 
+test('measured: a whole login (5 HTTP round trips, code redemption, ID token check) and an SSO request on loopback', async () => {
+  const logins: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t0 = performance.now();
+    const { token } = await s.login('alice', 'alice-pw');
+    logins.push(performance.now() - t0);
+    assert.ok(token);
+  }
+  const token = (await s.login('alice', 'alice-pw')).token!;
+  const reqs: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t0 = performance.now();
+    assert.equal((await s.env.call('GET', '/api/v1/workflows/argo', { token })).status, 200);
+    reqs.push(performance.now() - t0);
+  }
+  const p50 = (a: number[]) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+  process.stdout.write(`SSO login p50 ${p50(logins).toFixed(1)} ms; workflow list as the picked ServiceAccount p50 ${p50(reqs).toFixed(1)} ms\n`);
+  assert.ok(p50(logins) < 2000, 'a login takes well under 2 s on loopback');
+});
+
 test('a wrong password stays on the IdP\'s form; no cookie, no token', async () => {
   const { page, token } = await s.login('alice', 'wrong');
   assert.equal(token, undefined);
