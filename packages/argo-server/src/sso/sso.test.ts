@@ -208,5 +208,23 @@ test('argo-server refuses to start with --auth-mode sso and no sso section, nami
     () => startServer(s.env.client, { namespace: 'argo', configMap: 'no-such-cm', port: 0, address: '127.0.0.1', authModes: ['sso'], log: { debug() {}, info() {}, warn() {}, error() {} } }),
     /--auth-mode sso needs the "sso" section in ConfigMap argo\/no-such-cm/,
   );
-  void call;
+});
+
+test('--auth-mode sso --auth-mode client: v2: tokens go the SSO way, Kubernetes tokens the client way, on one server', async () => {
+  const { startServer } = await import('../server.js');
+  const srv = await startServer(s.env.client, { namespace: 'argo', port: 0, address: '127.0.0.1', authModes: ['sso', 'client'], log: { debug() {}, info() {}, warn() {}, error() {} } });
+  try {
+    const bob = (await s.login('bob', 'bob-pw')).token!;
+    const k8s = (await s.env.cluster.k(['create', 'token', 'admin', '-n', 'argo'])).trim();
+    const asAdmin = await call(srv.url, 'GET', '/api/v1/userinfo', { token: k8s });
+    assert.equal(asAdmin.body.subject, 'system:serviceaccount:argo:admin');
+    assert.equal((await call(srv.url, 'GET', '/api/v1/workflows/argo', { token: k8s })).status, 200);
+    const asBob = await call(srv.url, 'GET', '/api/v1/userinfo', { token: bob });
+    assert.equal(asBob.body.subject, 'bob');
+    assert.equal(asBob.body.serviceAccountName, 'viewer');
+    assert.equal((await call(srv.url, 'GET', '/api/v1/workflows/argo', { token: bob })).status, 403);
+    assert.equal((await call(srv.url, 'GET', '/api/v1/workflows/argo')).status, 401, 'no credential and no server mode');
+  } finally {
+    await srv.close();
+  }
 });
