@@ -6,7 +6,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { stringify } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments, stringify } from 'yaml';
+import { KubeClient } from '@flotilla/kube-runtime';
 import { R } from '@flotilla/kube-runtime';
 import { call } from '../testenv.js';
 import { startServer, type ArgoServer } from '../server.js';
@@ -16,7 +19,7 @@ let s: SsoScenario;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 before(async () => {
-  s = await startSsoScenario({ extraPorts: 5 });
+  s = await startSsoScenario({ extraPorts: 6 });
 }, { timeout: 120_000 });
 
 after(async () => {
@@ -179,5 +182,32 @@ test('a ServiceAccount with a filled token Secret (<sa>.service-account-token) a
     assert.equal(me.body.serviceAccountName, 'carol-sa');
   } finally {
     await srv.close();
+  }
+});
+
+test('with only the permissions manifests/argo-workflows/install.yaml gives argo-server: Secret sso created, ServiceAccounts read, their tokens requested', async () => {
+  const manifest = fileURLToPath(new URL('../../../../manifests/argo-workflows/install.yaml', import.meta.url));
+  const role = parseAllDocuments(readFileSync(manifest, 'utf8')).map((d) => d.toJS()).find((o: any) => o?.kind === 'ClusterRole' && o.metadata?.name === 'argo-server-cluster-role');
+  assert.ok(role, 'argo-server-cluster-role in install.yaml');
+  await s.env.client.create(R.serviceaccounts, 'argo', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'argo-server', namespace: 'argo' } } as any);
+  await s.env.client.create({ group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', kind: 'ClusterRole', namespaced: false }, undefined, role);
+  await s.env.cluster.k(['create', 'clusterrolebinding', 'argo-server-binding', '--clusterrole=argo-server-cluster-role', '--serviceaccount=argo:argo-server']);
+  await s.env.client.delete(R.secrets, 'argo', 'sso');
+  const token = (await s.env.cluster.k(['create', 'token', 'argo-server', '-n', 'argo'])).trim();
+  const base = s.env.client;
+  const own = new KubeClient({ url: base.server.toString().replace(/\/$/, ''), caPem: base.caPem, token }, { fieldManager: 'argo-server' });
+  const port = s.ports[5]!;
+  await s.env.client.create(R.configmaps, 'argo', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'wcc-own', namespace: 'argo' }, data: { sso: stringify({ ...s.sso, redirectUrl: `https://127.0.0.1:${port}/oauth2/callback` }) } } as any);
+  const srv = await startServer(own, { namespace: 'argo', configMap: 'wcc-own', port, address: '127.0.0.1', authModes: ['sso'], log: quiet });
+  try {
+    assert.ok((await s.env.client.get<any>(R.secrets, 'argo', 'sso')).data.privateKey, 'argo-server created Secret sso itself');
+    const alice = (await s.login('alice', 'alice-pw', undefined, srv.url)).token!;
+    const l = await call(srv.url, 'GET', '/api/v1/workflows/argo', { token: alice });
+    assert.equal(l.status, 200, l.text);
+    const bob = (await s.login('bob', 'bob-pw', undefined, srv.url)).token!;
+    assert.equal((await call(srv.url, 'GET', '/api/v1/workflows/argo', { token: bob })).status, 403);
+  } finally {
+    await srv.close();
+    own.close();
   }
 });
