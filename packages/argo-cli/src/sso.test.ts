@@ -61,6 +61,20 @@ describe('argo CLI with an SSO token', { timeout: 120_000 }, () => {
     assert.match(lb.err, /system:serviceaccount:argo:viewer/);
     const none = await argo(undefined, 'list');
     assert.notEqual(none.code, 0);
+    // kube mode (no ARGO_SERVER): ARGO_TOKEN is still what `argo auth token` prints, as upstream
+    const prev = { ...process.env };
+    let kubeOut = '';
+    io.out = (x: string) => void (kubeOut += x);
+    delete process.env.ARGO_SERVER;
+    process.env.ARGO_TOKEN = `Bearer ${bob}`;
+    try {
+      assert.equal(await main(['auth', 'token']), 0);
+    } finally {
+      Object.assign(io, saved);
+      delete process.env.ARGO_TOKEN;
+      Object.assign(process.env, prev);
+    }
+    assert.equal(kubeOut, `Bearer ${bob}\n`);
     const noToken = await argo(undefined, 'auth', 'token');
     assert.notEqual(noToken.code, 0);
     assert.match(noToken.err, /ARGO_TOKEN is not set/);
