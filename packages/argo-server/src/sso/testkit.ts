@@ -5,9 +5,11 @@
  * group (`admin` may list workflows in `argo`, `viewer` may not).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
 import { stopProcess } from '@flotilla/kube-runtime/testkit';
 import { freePort, startEnv, type Env } from '../testenv.js';
 import type { ServerOptions } from '../context.js';
@@ -159,6 +161,27 @@ export const USERS: IdpUser[] = [
   { username: 'carol', password: 'carol-pw', claims: { email: 'carol@example.com', email_verified: true, name: 'Carol Nogroup', groups: [] } },
 ];
 
+/** The objects the SSO scenarios need in `argo`: the client Secret, the ConfigMap, ServiceAccounts `admin` and `viewer` with rules, admin's Role, a workflow. */
+export function setupObjects(sso: Record<string, unknown>, clientId: string, clientSecret: string): Record<string, unknown>[] {
+  const stringify = (v: unknown) => YAML.stringify(v);
+  return [
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'argo-server-sso', namespace: 'argo' }, stringData: { 'client-id': clientId, 'client-secret': clientSecret } },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'workflow-controller-configmap', namespace: 'argo' }, data: { sso: stringify(sso) } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'admin', namespace: 'argo', annotations: { 'workflows.argoproj.io/rbac-rule': "'argo-admins' in groups", 'workflows.argoproj.io/rbac-rule-precedence': '10' } } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'viewer', namespace: 'argo', annotations: { 'workflows.argoproj.io/rbac-rule': "'viewers' in groups || 'staff' in groups", 'workflows.argoproj.io/rbac-rule-precedence': '1' } } },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'wf-admin', namespace: 'argo' }, rules: [{ apiGroups: ['argoproj.io'], resources: ['workflows'], verbs: ['get', 'list', 'watch', 'create'] }] },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'wf-admin', namespace: 'argo' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'wf-admin' }, subjects: [{ kind: 'ServiceAccount', name: 'admin', namespace: 'argo' }] },
+    { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'hello', namespace: 'argo' }, spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', command: ['echo', 'hi'] } }] } },
+  ];
+}
+
+/** `kubectl apply` of `objs` on a test cluster. */
+export async function applyObjects(c: { dir: string; k(args: string[]): Promise<string> }, objs: Record<string, unknown>[]): Promise<void> {
+  const f = `${c.dir}/sso-setup-${Math.random().toString(36).slice(2)}.yaml`;
+  writeFileSync(f, objs.map((x) => YAML.stringify(x)).join('---\n'));
+  await c.k(['apply', '-f', f]);
+}
+
 export interface SsoScenario {
   env: Env;
   idp: Idp;
@@ -194,22 +217,7 @@ export async function startSsoScenario(o: { ssoExtra?: Record<string, unknown>; 
       port,
       authModes: ['sso'],
       ...(o.server ?? {}),
-      setup: async (c) => {
-        const { stringify } = await import('yaml');
-        const objs = [
-          { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'argo-server-sso', namespace: 'argo' }, stringData: { 'client-id': clientId, 'client-secret': clientSecret } },
-          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'workflow-controller-configmap', namespace: 'argo' }, data: { sso: stringify(sso) } },
-          { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'admin', namespace: 'argo', annotations: { 'workflows.argoproj.io/rbac-rule': "'argo-admins' in groups", 'workflows.argoproj.io/rbac-rule-precedence': '10' } } },
-          { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'viewer', namespace: 'argo', annotations: { 'workflows.argoproj.io/rbac-rule': "'viewers' in groups || 'staff' in groups", 'workflows.argoproj.io/rbac-rule-precedence': '1' } } },
-          { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'wf-admin', namespace: 'argo' }, rules: [{ apiGroups: ['argoproj.io'], resources: ['workflows'], verbs: ['get', 'list', 'watch', 'create'] }] },
-          { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'wf-admin', namespace: 'argo' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'wf-admin' }, subjects: [{ kind: 'ServiceAccount', name: 'admin', namespace: 'argo' }] },
-          { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'hello', namespace: 'argo' }, spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', command: ['echo', 'hi'] } }] } },
-        ];
-        const { writeFileSync } = await import('node:fs');
-        const f = `${c.dir}/sso-setup.yaml`;
-        writeFileSync(f, objs.map((x) => stringify(x)).join('---\n'));
-        await c.k(['apply', '-f', f]);
-      },
+      setup: (c) => applyObjects(c, setupObjects(sso, clientId, clientSecret)),
     });
   } catch (e) {
     await idp.stop();
