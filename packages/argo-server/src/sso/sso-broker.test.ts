@@ -43,7 +43,8 @@ before(async () => {
     cm.url = base;
     return mod.brokerConfig(mod.generateDexConfig({ url: base, 'dex.config': 'connectors: []' }, secrets));
   });
-  idp = await startIdp({ clients: [{ client_id: 'flotilla-broker', client_secret: 'upstream-secret', redirect_uris: [`${rb.issuer}/callback`], grant_types: ['authorization_code'], response_types: ['code'] }], users: USERS });
+  idp = await startIdp({ clients: [{ client_id: 'flotilla-broker', client_secret: 'upstream-secret', redirect_uris: [`${rb.issuer}/callback`], grant_types: ['authorization_code'], response_types: ['code'] }], users: USERS, host: 'localhost' });
+  // (the IdP as `localhost`: the broker, also an OIDC provider on 127.0.0.1, sets cookies of the same names)
   cm['dex.config'] = `
 connectors:
 - type: oidc
@@ -80,7 +81,7 @@ async function login(user: string, password: string): Promise<string | undefined
   const first = await b.go(`${env.base}/oauth2/redirect`);
   assert.match(first.text, /<form/, `the upstream IdP's form after the broker: ${first.status} ${first.url} ${first.text.slice(0, 300)}`);
   const end = await b.submit(first, { username: user, password });
-  assert.ok(end.trail.some((u) => u.startsWith(rb.issuer)), 'through the broker');
+  assert.ok(end.trail.some((u) => u.startsWith(rb.issuer)), `through the broker: ${end.status} ${end.trail.join(' → ')} ${end.text.slice(0, 400)}`);
   const v = b.cookie('authorization');
   return v ? decodeURIComponent(v) : undefined;
 }

@@ -21,6 +21,9 @@ interface Config {
   users: User[];
   /** claim names the `groups` scope releases (default ["groups"]); e.g. ["groups", "argo_groups"] */
   groupClaims?: string[];
+  /** the issuer's host name (default 127.0.0.1; it listens on 127.0.0.1 either way) — `localhost` keeps its
+   * cookies apart from another cookie-setting server on 127.0.0.1, as browsers key cookies by host, not port */
+  host?: string;
 }
 
 const cfg = JSON.parse(process.env.IDP_CONFIG ?? '{}') as Config;
@@ -49,7 +52,7 @@ function form(req: IncomingMessage): Promise<URLSearchParams> {
 const server = createServer();
 server.listen(0, '127.0.0.1', () => {
   const port = (server.address() as { port: number }).port;
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `http://${cfg.host ?? '127.0.0.1'}:${port}`;
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'test-idp-1', use: 'sig', alg: 'RS256' };
   const users = new Map(cfg.users.map((u) => [u.username, u]));
@@ -85,6 +88,17 @@ server.listen(0, '127.0.0.1', () => {
       try {
         const details = await provider.interactionDetails(req, res);
         if (details.uid !== m[1]) throw new Error('interaction mismatch');
+        if (details.prompt?.name === 'consent') {
+          // a first-party IdP: consent (asked with prompt=consent, as Dex's oidc connector does) is given
+          const { Grant } = provider;
+          const grant = details.grantId ? await Grant.find(details.grantId) : new Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
+          const missing = details.prompt.details ?? {};
+          if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+          if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+          for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, (scopes as string[]).join(' '));
+          const grantId = await grant.save();
+          return await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+        }
         if (!m[2]) return page(res, details.uid);
         if (req.method !== 'POST') return page(res, details.uid, 'use the form');
         const f = await form(req);

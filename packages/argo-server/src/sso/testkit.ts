@@ -27,7 +27,7 @@ export interface IdpUser {
 }
 
 /** Starts test-idp.js as its own process; resolves once it listens. */
-export async function startIdp(config: { clients: Record<string, unknown>[]; users: IdpUser[]; groupClaims?: string[] }): Promise<Idp> {
+export async function startIdp(config: { clients: Record<string, unknown>[]; users: IdpUser[]; groupClaims?: string[]; host?: string }): Promise<Idp> {
   const script = fileURLToPath(new URL('./test-idp.js', import.meta.url));
   const proc = spawn(process.execPath, [script], { env: { ...process.env, IDP_CONFIG: JSON.stringify(config) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
