@@ -1,7 +1,8 @@
 /**
  * argo-server: one port (2746) serving HTTPS with a self-signed or given certificate (plain HTTP with
  * --secure=false), the REST API under /api/v1, a placeholder page for the UI at every other path (served
- * under --base-href too), the archive in PostgreSQL when the controller ConfigMap configures persistence.
+ * under --base-href too), the archive in PostgreSQL when the controller ConfigMap configures persistence, and with
+ * --auth-mode sso the OIDC login at /oauth2/redirect, /oauth2/callback and /auth/logout (sso/sso.ts).
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
