@@ -93,9 +93,17 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
 
   if (opts.authModes.includes('sso')) {
     // read once at start, as upstream (a change of the sso section needs a restart)
-    const cfg = ssoConfigOf(config);
-    if (!cfg) throw new Error(`--auth-mode sso needs the "sso" section in ConfigMap ${opts.namespace}/${opts.configMap} (issuer, clientId, clientSecret, redirectUrl, …)`);
-    ctx.sso = await Sso.create(kube, cfg, { namespace: opts.namespace, baseHref: opts.baseHref, secure: opts.secure, log });
+    try {
+      const cfg = ssoConfigOf(config);
+      if (!cfg) throw new Error(`--auth-mode sso needs the "sso" section in ConfigMap ${opts.namespace}/${opts.configMap} (issuer, clientId, clientSecret, redirectUrl, …)`);
+      ctx.sso = await Sso.create(kube, cfg, { namespace: opts.namespace, baseHref: opts.baseHref, secure: opts.secure, log });
+    } catch (e) {
+      clearInterval(configTimer);
+      await archiver?.stop();
+      await ctx.archive?.close().catch(() => {});
+      throw e;
+    }
+    const cfg = ctx.sso.cfg;
     log.info('SSO enabled', { issuer: cfg.issuer, redirectUrl: cfg.redirectUrl, scopes: cfg.scopes, rbac: cfg.rbacEnabled });
   }
   const auth = new Authenticator(ctx);
