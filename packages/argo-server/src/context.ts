@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from './log.js';
 import { ApiErr, Code } from './http.js';
 import type { Archive } from './archive/index.js';
+import type { Sso, SsoUser } from './sso/sso.js';
 
 export type AuthMode = 'server' | 'client' | 'sso';
 
@@ -56,6 +57,8 @@ export interface Caller {
   mode: AuthMode;
   kube: KubeClient;
   token?: string;
+  /** with mode sso: the user, and the ServiceAccount the rbac rules picked (with sso.rbac.enabled) */
+  sso?: { user: SsoUser; serviceAccount?: { name: string; namespace: string } };
 }
 
 export interface Ctx {
@@ -66,6 +69,8 @@ export interface Ctx {
   archive?: Archive;
   /** the workflow-controller-configmap's parsed fields argo-server uses (links, columns, navColor, …) */
   config: () => Record<string, any>;
+  /** with --auth-mode sso: the login flow and token checks */
+  sso?: Sso;
 }
 
 /** The namespace a list without one serves: the managed namespace in --namespaced mode, else all. */
@@ -87,10 +92,14 @@ export class Authenticator {
     if (h) return h.trim();
     const cookie = req.headers.cookie ?? '';
     const m = /(?:^|;\s*)authorization=([^;]*)/.exec(cookie);
-    return m ? decodeURIComponent(m[1]!).trim() : undefined;
+    if (!m) return undefined;
+    const v = decodeURIComponent(m[1]!).trim();
+    // the SSO login's cookie holds the bare `v2:…` token
+    return !v || /^Bearer\s/i.test(v) ? v || undefined : `Bearer ${v}`;
   }
 
-  caller(req: IncomingMessage): Caller {
+  /** `namespace`: the namespace the request is about (for SSO_DELEGATE_RBAC_TO_NAMESPACE). */
+  async caller(req: IncomingMessage, namespace?: string): Promise<Caller> {
     const modes = this.ctx.opts.authModes;
     const cred = Authenticator.credential(req);
     if (!cred) {
@@ -102,7 +111,9 @@ export class Authenticator {
     const token = m[1]!.trim();
     if (token.startsWith('v2:')) {
       if (!modes.includes('sso')) throw new ApiErr(Code.Unauthenticated, 'token not valid for running mode: an SSO token (v2:) was sent and auth mode "sso" is not enabled');
-      throw new ApiErr(Code.Unauthenticated, 'SSO is not configured: this argo-server has no OIDC support yet (the sso auth mode is a seam); use --auth-mode client with a Kubernetes bearer token, or --auth-mode server');
+      if (!this.ctx.sso) throw new ApiErr(Code.Unauthenticated, 'SSO is not configured: the sso section of the controller ConfigMap is missing or invalid');
+      const id = await this.ctx.sso.identity(token.slice(3), namespace);
+      return { mode: 'sso', kube: id.kube, sso: { user: id.user, serviceAccount: id.serviceAccount } };
     }
     if (!modes.includes('client')) {
       // server-only: a token is ignored as upstream does when only server mode runs

@@ -2,7 +2,7 @@
  * argo-server against a real API server: TLS, the placeholder page, info/version/userinfo, the workflow API
  * (create/validate/list/get/delete/lint/submit, lifecycle actions), templates, cron workflows, event bindings,
  * the watch and event streams, logs (through the API server's pods/log proxy to a stand-in kubelet), and
- * auth modes (server, client with tokens RBAC allows and refuses, the sso seam).
+ * auth modes (server, client with tokens RBAC allows and refuses; sso has its own test file).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -431,7 +431,7 @@ test('events API: a WorkflowEventBinding whose selector matches submits its temp
 });
 
 test('auth mode client: the caller\'s token decides through Kubernetes RBAC (403 when refused); no token or an SSO token is 401', async () => {
-  const c = await startServer(env.client, { namespace: ns, port: 0, address: '127.0.0.1', authModes: ['client', 'sso'], log: { debug() {}, info() {}, warn() {}, error() {} } });
+  const c = await startServer(env.client, { namespace: ns, port: 0, address: '127.0.0.1', authModes: ['client'], log: { debug() {}, info() {}, warn() {}, error() {} } });
   try {
     await env.cluster.k(['create', 'serviceaccount', 'nobody', '-n', ns]);
     await env.cluster.k(['create', 'serviceaccount', 'reader', '-n', ns]);
@@ -460,7 +460,7 @@ test('auth mode client: the caller\'s token decides through Kubernetes RBAC (403
     assert.equal(me.body.subject, 'system:serviceaccount:argo:reader');
     const sso = await call(c.url, 'GET', `/api/v1/workflows/${ns}`, { token: 'v2:abc' });
     assert.equal(sso.status, 401);
-    assert.match(sso.body.message, /SSO is not configured/);
+    assert.match(sso.body.message, /auth mode "sso" is not enabled/);
     const redirect = await call(c.url, 'GET', '/oauth2/redirect');
     assert.equal(redirect.status, 501);
     // GET / needs no credentials (the readiness probe)

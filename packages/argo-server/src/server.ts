@@ -1,7 +1,8 @@
 /**
  * argo-server: one port (2746) serving HTTPS with a self-signed or given certificate (plain HTTP with
  * --secure=false), the REST API under /api/v1, a placeholder page for the UI at every other path (served
- * under --base-href too), the archive in PostgreSQL when the controller ConfigMap configures persistence.
+ * under --base-href too), the archive in PostgreSQL when the controller ConfigMap configures persistence, and with
+ * --auth-mode sso the OIDC login at /oauth2/redirect, /oauth2/callback and /auth/logout (sso/sso.ts).
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -19,6 +20,8 @@ import { registerArchived } from './api/archived.js';
 import { registerArtifacts } from './api/artifacts.js';
 import { Archive, parseControllerConfig, persistenceOf } from './archive/index.js';
 import { Archiver } from './archiver.js';
+import { Sso } from './sso/sso.js';
+import { ssoConfigOf } from './sso/config.js';
 
 export interface ArgoServer {
   ctx: Ctx;
@@ -88,6 +91,21 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
   }, 30_000);
   configTimer.unref();
 
+  if (opts.authModes.includes('sso')) {
+    // read once at start, as upstream (a change of the sso section needs a restart)
+    try {
+      const cfg = ssoConfigOf(config);
+      if (!cfg) throw new Error(`--auth-mode sso needs the "sso" section in ConfigMap ${opts.namespace}/${opts.configMap} (issuer, clientId, clientSecret, redirectUrl, …)`);
+      ctx.sso = await Sso.create(kube, cfg, { namespace: opts.namespace, baseHref: opts.baseHref, secure: opts.secure, log });
+    } catch (e) {
+      clearInterval(configTimer);
+      await archiver?.stop();
+      await ctx.archive?.close().catch(() => {});
+      throw e;
+    }
+    const cfg = ctx.sso.cfg;
+    log.info('SSO enabled', { issuer: cfg.issuer, redirectUrl: cfg.redirectUrl, scopes: cfg.scopes, rbac: cfg.rbacEnabled });
+  }
   const auth = new Authenticator(ctx);
   const router = new Router<Caller>();
   registerInfo(router, ctx);
@@ -162,6 +180,7 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
       await archiver?.stop();
       await ctx.archive?.close().catch(() => {});
       auth.close();
+      ctx.sso?.close();
     },
   };
 }
@@ -178,14 +197,26 @@ function stripBase(path: string, base: string): string {
 async function handle(ctx: Ctx, auth: Authenticator, router: Router<Caller>, raw: IncomingMessage, res: ServerResponse): Promise<void> {
   const u = new URL(raw.url ?? '/', 'http://x');
   const path = stripBase(u.pathname, ctx.opts.baseHref);
+  if (path === '/auth/logout' && (raw.method === 'GET' || raw.method === 'POST')) {
+    if (ctx.sso) return ctx.sso.logout(res);
+    const base = '/' + ctx.opts.baseHref.replace(/^\/+|\/+$/g, '');
+    res.writeHead(302, { location: base === '/' ? '/' : base + '/', 'set-cookie': `authorization=; Path=${base}; Max-Age=0` });
+    return void res.end();
+  }
   if (!/^\/(api|artifact-files|artifacts|input-artifacts|oauth2)\//.test(path)) return serveUi(ctx, res);
-  if (path.startsWith('/oauth2/')) return sendJson(res, 501, errorBody(new ApiErr(Code.Unimplemented, 'SSO is not configured: this argo-server has no OIDC support yet (the sso auth mode is a seam)')));
+  if (path.startsWith('/oauth2/')) {
+    if (!ctx.sso) return sendJson(res, 501, errorBody(new ApiErr(Code.Unimplemented, 'SSO is not enabled: start argo-server with --auth-mode sso and the sso section in the controller ConfigMap')));
+    if (raw.method !== 'GET') return sendJson(res, 405, errorBody(new ApiErr(Code.Unimplemented, 'Method Not Allowed')));
+    if (path === '/oauth2/redirect') return ctx.sso.redirect(raw, res, u.searchParams);
+    if (path === '/oauth2/callback') return ctx.sso.callback(raw, res, u.searchParams);
+    return sendJson(res, 404, errorBody(new ApiErr(Code.NotFound, `Not Found: ${raw.method} ${path}`)));
+  }
   const m = router.match(raw.method ?? 'GET', path);
   if (m === undefined) return sendJson(res, 404, errorBody(new ApiErr(Code.NotFound, `Not Found: ${raw.method} ${path}`)));
   if (m === 'methodMismatch') return sendJson(res, 405, errorBody(new ApiErr(Code.Unimplemented, 'Method Not Allowed')));
   const started = Date.now();
   try {
-    const caller = auth.caller(raw);
+    const caller = await auth.caller(raw, m.params.namespace || u.searchParams.get('namespace') || undefined);
     const req: Req<Caller> = { method: raw.method ?? 'GET', path, params: m.params, query: u.searchParams, headers: raw.headers, raw, res, body: {}, rawBody: Buffer.alloc(0), ctx: caller };
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       req.rawBody = await readBody(raw, MAX_BODY);

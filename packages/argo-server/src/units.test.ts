@@ -124,7 +124,7 @@ test('controller ConfigMap: `config` key or one key per field; persistence check
   assert.throws(() => tablesFor('x; drop table y'), /not a plain SQL identifier/);
 });
 
-test('auth mode of a request: none → server, Bearer → client, Bearer v2: → sso (a seam), cookie; modes not enabled → 401', async () => {
+test('auth mode of a request: none → server, Bearer → client, Bearer v2: → sso, cookie (bare v2: too); modes not enabled → 401', async () => {
   const { Authenticator, DEFAULT_OPTIONS } = await import('./context.js');
   const { KubeClient } = await import('@flotilla/kube-runtime');
   const { httpStatus, fromKube } = await import('./http.js');
@@ -132,17 +132,19 @@ test('auth mode of a request: none → server, Bearer → client, Bearer v2: →
   const auth = (modes: ('server' | 'client' | 'sso')[]) => new Authenticator({ opts: { ...DEFAULT_OPTIONS, authModes: modes }, kube, log: { debug() {}, info() {}, warn() {}, error() {} }, config: () => ({}) });
   const req = (headers: Record<string, string>) => ({ headers }) as any;
   const both = auth(['server', 'client']);
-  assert.equal(both.caller(req({})).mode, 'server');
-  const c = both.caller(req({ authorization: 'Bearer abc' }));
+  assert.equal((await both.caller(req({}))).mode, 'server');
+  const c = await both.caller(req({ authorization: 'Bearer abc' }));
   assert.equal(c.mode, 'client');
   assert.equal(c.kube.token, 'abc');
-  assert.equal(both.caller(req({ authorization: 'Bearer abc' })).kube, c.kube, 'one client per token');
-  assert.equal(both.caller(req({ cookie: 'x=1; authorization=Bearer%20def' })).kube.token, 'def');
-  assert.throws(() => auth(['client']).caller(req({})), (e: any) => e.code === 16 && /auth mode "server" is not enabled/.test(e.message));
-  assert.equal(auth(['server']).caller(req({ authorization: 'Bearer abc' })).mode, 'server', 'server-only ignores tokens');
-  assert.throws(() => both.caller(req({ authorization: 'Bearer v2:xyz' })), /"sso" is not enabled/);
-  assert.throws(() => auth(['sso']).caller(req({ authorization: 'Bearer v2:xyz' })), /SSO is not configured/);
-  assert.throws(() => both.caller(req({ authorization: 'Basic Zm9v' })), /Bearer <token>/);
+  assert.equal((await both.caller(req({ authorization: 'Bearer abc' }))).kube, c.kube, 'one client per token');
+  assert.equal((await both.caller(req({ cookie: 'x=1; authorization=Bearer%20def' }))).kube.token, 'def');
+  assert.equal((await both.caller(req({ cookie: 'authorization=ghi' }))).kube.token, 'ghi', 'a bare cookie value is a bearer token');
+  await assert.rejects(() => auth(['client']).caller(req({})), (e: any) => e.code === 16 && /auth mode "server" is not enabled/.test(e.message));
+  assert.equal((await auth(['server']).caller(req({ authorization: 'Bearer abc' }))).mode, 'server', 'server-only ignores tokens');
+  await assert.rejects(() => both.caller(req({ authorization: 'Bearer v2:xyz' })), /"sso" is not enabled/);
+  await assert.rejects(() => both.caller(req({ cookie: 'authorization=v2:xyz' })), /"sso" is not enabled/);
+  await assert.rejects(() => auth(['sso']).caller(req({ authorization: 'Bearer v2:xyz' })), /SSO is not configured/);
+  await assert.rejects(() => both.caller(req({ authorization: 'Basic Zm9v' })), /Bearer <token>/);
   both.close();
   kube.close();
   assert.deepEqual([0, 3, 5, 6, 7, 9, 12, 16].map(httpStatus), [200, 400, 404, 409, 403, 400, 501, 401]);

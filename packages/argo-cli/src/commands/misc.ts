@@ -55,6 +55,9 @@ function authCommand(): Command {
       use: 'token',
       short: 'Print the auth token',
       run: async ({ opts }) => {
+        // as upstream: ARGO_TOKEN (e.g. the `Bearer v2:…` an SSO login gave) wins in every mode, printed as set
+        const env = process.env.ARGO_TOKEN?.trim();
+        if (env) return void io.out(`${env}\n`);
         const b = await backend(opts);
         const t = await b.token();
         if (!t) throw new CliError('no token: the kubeconfig has no bearer token and ARGO_TOKEN is not set');

@@ -30,6 +30,15 @@ export function registerInfo(router: Router<Caller>, ctx: Ctx): void {
   }));
   router.add('GET', '/api/v1/userinfo', async (r) => {
     if (r.ctx.mode === 'server') return {};
+    if (r.ctx.mode === 'sso' && r.ctx.sso) {
+      const { user, serviceAccount } = r.ctx.sso;
+      const out: Record<string, unknown> = { issuer: user.issuer, subject: user.sub, groups: user.groups, email: user.email, emailVerified: user.email_verified, name: user.name };
+      if (serviceAccount) {
+        out.serviceAccountName = serviceAccount.name;
+        out.serviceAccountNamespace = serviceAccount.namespace;
+      }
+      return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
+    }
     // who the token is: the API server's SelfSubjectReview
     const rev = await kcall(r.ctx.kube.request<any>('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } }));
     const u = rev?.status?.userInfo ?? {};
