@@ -6,3 +6,4 @@ export { renderTemplate, TemplateError, type Notification } from './templates.js
 export { parseState, serializeState, setNotified, isNotified, stateKey, type NotifiedState } from './state.js';
 export { processObject, type Delivery, type Sender, type PassResult, type PassInput } from './engine.js';
 export { serviceSender, DeliveryError } from './services/index.js';
+export { NotificationsController, type NotificationsOptions } from './controller.js';
