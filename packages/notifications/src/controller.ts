@@ -114,10 +114,13 @@ export class NotificationsController {
     await this.informers.waitForSync();
     for (const inf of this.objects.slice(1)) for (const o of inf.list()) this.loop.add(objKey(o));
     await this.loop.start();
+    this.synced = true;
   }
 
+  private synced = false;
+  /** the caches are synced and the workers run */
   ready(): boolean {
-    return this.objects.every((i) => i.resourceVersion !== '');
+    return this.synced;
   }
 
   async stop(): Promise<void> {
