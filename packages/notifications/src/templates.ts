@@ -33,7 +33,8 @@ function renderValue(v: unknown, data: unknown, at: string): unknown {
 export function renderTemplate(name: string, spec: TemplateSpec, vars: Record<string, unknown>, context: Record<string, string>, serviceType: string): Notification {
   const data = { ...vars, context, notificationType: serviceType };
   const out: Notification = {};
-  for (const k of ['message', 'title', serviceType]) {
+  // `console` (the CLI's preview) renders every section
+  for (const k of serviceType === 'console' ? Object.keys(spec) : ['message', 'title', serviceType]) {
     if (spec[k] !== undefined) out[k] = renderValue(spec[k], data, `template.${name}.${k}`);
   }
   return out;
