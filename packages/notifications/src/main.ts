@@ -138,7 +138,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   const ctl = new NotificationsController(argocdOptions(f, client, log));
   let health: HealthServer | undefined;
   try {
-    health = await serveHealth({ port: f.metricsPort, readyz: { informers: () => ctl.ready() || 'informers not synced' } });
+    health = await serveHealth({ port: f.metricsPort, host: '0.0.0.0', readyz: { informers: () => ctl.ready() || 'informers not synced' } });
     await ctl.start();
   } catch (e) {
     log('error', `failed to start: ${(e as Error).message}`);
