@@ -30,6 +30,8 @@ export interface NotificationsOptions {
   secretName: string;
   /** a project resource whose objects' annotations subscribe too (AppProjects) */
   project?: { resource: Resource; nameOf(obj: KubeObject): string | undefined };
+  /** unix seconds before which plain (not oncePer) state keys are stale (Argo CD: the operation's startedAt) */
+  since?: (obj: KubeObject) => number | undefined;
   /** default `.context` entries (Argo CD: argocdUrl) */
   defaultContext?: Record<string, string>;
   labelSelector?: string;
@@ -177,6 +179,7 @@ export class NotificationsController {
       project,
       vars: { [this.opts.varName]: obj },
       state,
+      since: this.opts.since?.(obj),
       send: async (d) => {
         await send(d);
         this.opts.log('info', `${this.opts.resource.kind} ${key}: sent ${d.trigger} (template ${d.template}) to ${d.destination.service}${d.destination.recipient ? ':' + d.destination.recipient : ''}`);

@@ -161,3 +161,21 @@ test('unknown trigger, service and template are reported by name', async () => {
   const r = await processObject({ cfg, obj, vars: { app: obj }, state: {}, send: async () => {} });
   assert.deepEqual(r.errors.sort(), ['service "ghost" is not configured (no service.ghost or service.<type>.ghost in the ConfigMap)', 'trigger "nope" is not defined (no trigger.nope in the ConfigMap)', 'trigger.t: template "missing" is not defined (no template.missing in the ConfigMap)']);
 });
+
+test('since: a new operation (started after the notification) notifies again without an observed Running phase; oncePer keys stay', async () => {
+  const cfg = parseConfig({ ...CM, subscriptions: '' }, SECRET);
+  const state = parseState(undefined);
+  const sent: string[] = [];
+  const obj = { metadata: { annotations: { 'notifications.argoproj.io/subscribe.on-sync-succeeded.receiver': '', 'notifications.argoproj.io/subscribe.on-deployed.receiver': '' } } };
+  const run = (since: number) => processObject({ cfg, obj, vars: { app: app('Succeeded') }, state, since, send: async (d) => void sent.push(d.trigger) });
+  const now = Math.floor(Date.now() / 1000);
+  await run(now - 10);
+  assert.deepEqual(sent.sort(), ['on-deployed', 'on-sync-succeeded']);
+  await run(now - 10);
+  assert.equal(sent.length, 2, 'same operation: nothing new');
+  const r = await run(now + 5);
+  assert.equal(r.changed, true);
+  assert.deepEqual(sent.sort(), ['on-deployed', 'on-sync-succeeded', 'on-sync-succeeded'], 'a later operation: on-sync-succeeded again, on-deployed (oncePer revision) not');
+  await run(now + 5);
+  assert.equal(sent.length, 3, 'an operation stamped ahead of this clock notifies once, not on every pass');
+});

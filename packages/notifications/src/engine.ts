@@ -39,11 +39,25 @@ export interface PassInput {
   vars: Record<string, unknown>;
   state: NotifiedState;
   send: Sender;
+  /**
+   * unix seconds: keys recorded before it are forgotten (not `oncePer` ones) — Argo CD passes the
+   * current operation's startedAt, so a new sync notifies again even when its Running phase was
+   * never seen (a sync that completes between two observations)
+   */
+  since?: number;
 }
 
 export async function processObject(input: PassInput): Promise<PassResult> {
   const { cfg, vars, state } = input;
   const res: PassResult = { sent: [], errors: [], changed: false };
+  if (input.since !== undefined) {
+    for (const [k, at] of Object.entries(state)) {
+      if (k.startsWith('[') && at < input.since) {
+        delete state[k];
+        res.changed = true;
+      }
+    }
+  }
   const subs = subscriptionsOf(cfg, input.obj, input.project);
   const work: Promise<void>[] = [];
   for (const [trigger, dests] of subs) {
@@ -98,5 +112,6 @@ async function deliver(input: PassInput, trigger: string, r: ConditionResult, d:
     res.errors.push(`sending ${trigger} to ${d.service}${d.recipient ? ':' + d.recipient : ''}: ${(e as Error).message}`);
     return;
   }
-  if (setNotified(input.state, trigger, r, d, true)) res.changed = true;
+  // recorded no earlier than `since`: a clock behind the operation's cannot make it notify again
+  if (setNotified(input.state, trigger, r, d, true, Math.max(Math.floor(Date.now() / 1000), input.since ?? 0))) res.changed = true;
 }

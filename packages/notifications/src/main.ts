@@ -111,6 +111,10 @@ export function argocdOptions(f: NotifFlags, client: KubeClient, log: Notificati
     secretName: f.secretName,
     project: { resource: APPPROJECTS, nameOf: (o) => ((o as { spec?: { project?: string } }).spec?.project || 'default') },
     defaultContext: { argocdUrl: 'https://localhost:4000' },
+    since: (o) => {
+      const t = Date.parse((o as { status?: { operationState?: { startedAt?: string } } }).status?.operationState?.startedAt ?? '');
+      return Number.isNaN(t) ? undefined : Math.floor(t / 1000);
+    },
     labelSelector: f.appLabelSelector,
     workers: f.processorsCount,
     log,
