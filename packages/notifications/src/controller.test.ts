@@ -16,6 +16,8 @@ import { startTestCluster, waitFor, type TestCluster } from '@flotilla/kube-runt
 import { NotificationsController } from './controller.js';
 import { argocdOptions, parseFlags, APPLICATIONS } from './main.js';
 import { NOTIFIED_ANNOTATION } from './subscriptions.js';
+import { notificationMetrics } from './metrics.js';
+import { enableMetrics } from '@flotilla/kube-runtime';
 
 const INSTALL = fileURLToPath(new URL('../../../manifests/argo-cd/install.yaml', import.meta.url));
 
@@ -129,7 +131,7 @@ before(async () => {
   await cluster.k(['-n', 'argocd', 'create', 'secret', 'generic', 'argocd-notifications-secret', '--from-literal=hook-token=tok-1']);
   await waitFor('Application CRD served', async () => (await cluster.kubectl(['get', 'applications', '-n', 'argocd'])).code === 0);
   client = new KubeClient(cluster.kubeconfig);
-  ctl = new NotificationsController(argocdOptions(parseFlags(['--namespace', 'argocd']), client, (l, m) => void logs.push(`${l}: ${m}`)));
+  ctl = new NotificationsController({ ...argocdOptions(parseFlags(['--namespace', 'argocd']), client, (l, m) => void logs.push(`${l}: ${m}`)), observe: notificationMetrics() });
   await ctl.start();
 });
 
@@ -163,6 +165,10 @@ test('a successful sync reaches the webhook and the SMTP server once; the state 
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(hooks.length, 1);
   assert.equal(mails.length, 1);
+  const metrics = await enableMetrics().metrics();
+  assert.match(metrics, /argocd_notifications_deliveries_total\{template="app-sync-succeeded",notifier="receiver",succeeded="true"\} 1/);
+  assert.match(metrics, /argocd_notifications_deliveries_total\{template="app-sync-succeeded",notifier="email",succeeded="true"\} 1/);
+  assert.match(metrics, /argocd_notifications_trigger_eval_total\{name="on-sync-succeeded",triggered="true"\} \d+/);
 });
 
 test('a failed sync reaches the webhook with the failure; the next success notifies again', async () => {

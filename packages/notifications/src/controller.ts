@@ -8,7 +8,7 @@
 import type { KubeObject } from '@flotilla/apimachinery';
 import { Controller, EventRecorder, InformerFactory, objKey, type Informer, type KubeClient, type ReconcileResult, type Resource } from '@flotilla/kube-runtime';
 import { ConfigError, parseConfig, secretData, type NotifConfig } from './config.js';
-import { processObject, type Sender } from './engine.js';
+import { processObject, type PassInput, type Sender } from './engine.js';
 import { serviceSender } from './services/index.js';
 import { NOTIFIED_ANNOTATION } from './subscriptions.js';
 import { parseState, serializeState, type NotifiedState } from './state.js';
@@ -39,6 +39,8 @@ export interface NotificationsOptions {
   log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
   /** the sender (default: the real services) */
   send?: (cfg: NotifConfig) => Sender;
+  /** metrics (argocd_notifications_*) */
+  observe?: PassInput['observe'];
   /** called after each delivery (benchmarks and tests) */
   onSent?: (key: string, trigger: string, service: string) => void;
 }
@@ -180,6 +182,7 @@ export class NotificationsController {
       vars: { [this.opts.varName]: obj },
       state,
       since: this.opts.since?.(obj),
+      observe: this.opts.observe,
       send: async (d) => {
         await send(d);
         this.opts.log('info', `${this.opts.resource.kind} ${key}: sent ${d.trigger} (template ${d.template}) to ${d.destination.service}${d.destination.recipient ? ':' + d.destination.recipient : ''}`);

@@ -45,6 +45,8 @@ export interface PassInput {
    * never seen (a sync that completes between two observations)
    */
   since?: number;
+  /** counts trigger evaluations and deliveries (metrics) */
+  observe?: { triggerEvaluated(trigger: string, triggered: boolean): void; delivered(template: string, service: string, ok: boolean): void };
 }
 
 export async function processObject(input: PassInput): Promise<PassResult> {
@@ -67,6 +69,7 @@ export async function processObject(input: PassInput): Promise<PassResult> {
       continue;
     }
     const results = evaluateTrigger(conds, vars);
+    input.observe?.triggerEvaluated(trigger, results.some((r) => r.triggered));
     for (const r of results) {
       if (r.error) res.errors.push(`trigger.${trigger}${r.key.slice(0, r.key.indexOf('.'))}: ${r.error}`);
       for (const d of dests) {
@@ -105,7 +108,13 @@ async function deliver(input: PassInput, trigger: string, r: ConditionResult, d:
   }
   try {
     for (const dl of deliveries) {
-      await input.send(dl);
+      try {
+        await input.send(dl);
+      } catch (e) {
+        input.observe?.delivered(dl.template, d.service, false);
+        throw e;
+      }
+      input.observe?.delivered(dl.template, d.service, true);
       res.sent.push(dl);
     }
   } catch (e) {

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { KubeClient, serveHealth, type HealthServer, type Resource } from '@flotilla/kube-runtime';
 import { NotificationsController, type NotificationsOptions } from './controller.js';
+import { notificationMetrics } from './metrics.js';
 
 export const APPLICATIONS: Resource = { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications', kind: 'Application', namespaced: true };
 export const APPPROJECTS: Resource = { group: 'argoproj.io', version: 'v1alpha1', plural: 'appprojects', kind: 'AppProject', namespaced: true };
@@ -139,7 +140,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   const log = makeLogger(f);
   if (f.ignored.length) log('info', `accepted upstream flags not acted on by Flotilla: ${f.ignored.map((n) => '--' + n).join(', ')}`);
   const client = new KubeClient(f.kubeconfig, { fieldManager: 'argocd-notifications', userAgent: 'argocd-notifications-controller' });
-  const ctl = new NotificationsController(argocdOptions(f, client, log));
+  const ctl = new NotificationsController({ ...argocdOptions(f, client, log), observe: notificationMetrics() });
   let health: HealthServer | undefined;
   try {
     health = await serveHealth({ port: f.metricsPort, host: '0.0.0.0', readyz: { informers: () => ctl.ready() || 'informers not synced' } });
