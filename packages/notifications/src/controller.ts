@@ -26,6 +26,8 @@ export interface NotificationsOptions {
   objectNamespaces?: string[];
   /** the variable the object is known by in triggers and templates (`app`, `rollout`) */
   varName: string;
+  /** all the variables of triggers and templates (default: `{[varName]: obj}`) */
+  vars?: (obj: KubeObject) => Record<string, unknown>;
   configMapName: string;
   secretName: string;
   /** a project resource whose objects' annotations subscribe too (AppProjects) */
@@ -179,7 +181,7 @@ export class NotificationsController {
       cfg,
       obj,
       project,
-      vars: { [this.opts.varName]: obj },
+      vars: this.opts.vars ? this.opts.vars(obj) : { [this.opts.varName]: obj },
       state,
       since: this.opts.since?.(obj),
       observe: this.opts.observe,

@@ -6,6 +6,7 @@ import { evaluateTrigger } from './triggers.js';
 import { renderTemplate } from './templates.js';
 import { processObject, type Delivery } from './engine.js';
 import { parseState, serializeState } from './state.js';
+import { argocdVars, repoURLToHTTPS, fullNameByRepoURL } from './argocd-vars.js';
 
 const CM: Record<string, string> = {
   'trigger.on-sync-succeeded': `- description: Application syncing has succeeded
@@ -178,4 +179,15 @@ test('since: a new operation (started after the notification) notifies again wit
   assert.deepEqual(sent.sort(), ['on-deployed', 'on-sync-succeeded', 'on-sync-succeeded'], 'a later operation: on-sync-succeeded again, on-deployed (oncePer revision) not');
   await run(now + 5);
   assert.equal(sent.length, 3, 'an operation stamped ahead of this clock notifies once, not on every pass');
+});
+
+test('repo helpers: RepoURLToHTTPS and FullNameByRepoURL from templates; repo-server helpers fail naming themselves', () => {
+  assert.equal(repoURLToHTTPS('git@github.com:argoproj/argocd-example-apps.git'), 'https://github.com/argoproj/argocd-example-apps');
+  assert.equal(repoURLToHTTPS('ssh://git@gitlab.example.com/group/sub/repo.git'), 'https://gitlab.example.com/group/sub/repo');
+  assert.equal(repoURLToHTTPS('https://user@github.com/a/b.git'), 'https://github.com/a/b');
+  assert.equal(fullNameByRepoURL('git@github.com:argoproj/argocd-example-apps.git'), 'argoproj/argocd-example-apps');
+  const a = app('Succeeded');
+  const n = renderTemplate('t', { message: '{{call .repo.RepoURLToHTTPS .app.spec.source.repoURL}}/commit/{{.app.status.operationState.syncResult.revision}} {{call .repo.FullNameByRepoURL .app.spec.source.repoURL}}' }, argocdVars(a), {}, 'email');
+  assert.equal(n.message, 'https://github.com/argoproj/argocd-example-apps/commit/abc123 argoproj/argocd-example-apps');
+  assert.throws(() => renderTemplate('t', { message: '{{(call .repo.GetCommitMetadata "abc").Author}}' }, argocdVars(a), {}, 'email'), /repo\.GetCommitMetadata needs the repo server/);
 });

@@ -7,3 +7,4 @@ export { parseState, serializeState, setNotified, isNotified, stateKey, type Not
 export { processObject, type Delivery, type Sender, type PassResult, type PassInput } from './engine.js';
 export { serviceSender, DeliveryError } from './services/index.js';
 export { NotificationsController, type NotificationsOptions } from './controller.js';
+export { argocdVars, repoURLToHTTPS, fullNameByRepoURL } from './argocd-vars.js';

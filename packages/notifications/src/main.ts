@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { KubeClient, serveHealth, type HealthServer, type Resource } from '@flotilla/kube-runtime';
 import { NotificationsController, type NotificationsOptions } from './controller.js';
 import { notificationMetrics } from './metrics.js';
+import { argocdVars } from './argocd-vars.js';
 
 export const APPLICATIONS: Resource = { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications', kind: 'Application', namespaced: true };
 export const APPPROJECTS: Resource = { group: 'argoproj.io', version: 'v1alpha1', plural: 'appprojects', kind: 'AppProject', namespaced: true };
@@ -108,6 +109,7 @@ export function argocdOptions(f: NotifFlags, client: KubeClient, log: Notificati
     resource: APPLICATIONS,
     objectNamespaces: f.applicationNamespaces.includes('*') ? [''] : [namespace, ...f.applicationNamespaces],
     varName: 'app',
+    vars: argocdVars,
     configMapName: f.configMapName,
     secretName: f.secretName,
     project: { resource: APPPROJECTS, nameOf: (o) => ((o as { spec?: { project?: string } }).spec?.project || 'default') },

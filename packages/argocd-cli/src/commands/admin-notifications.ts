@@ -143,7 +143,7 @@ argocd admin notifications template notify app-sync-succeeded guestbook`,
         const service = i < 0 ? r : r.slice(0, i);
         const recipient = i < 0 ? '' : r.slice(i + 1);
         const type = service === 'console' ? 'console' : need(cfg.services, service, 'notification service').type;
-        const notification = n.renderTemplate(args[0]!, spec, { app }, cfg.context, type);
+        const notification = n.renderTemplate(args[0]!, spec, n.argocdVars(app), cfg.context, type);
         if (service === 'console') {
           io.out(YAML.stringify(notification));
           continue;
@@ -200,7 +200,7 @@ argocd admin notifications trigger run on-sync-status-unknown ./sample-app.yaml 
       const { n, cfg } = await load(opts);
       const conds = need(cfg.triggers, args[0]!, 'trigger');
       const { app } = await application(opts, args[1]!);
-      const results = n.evaluateTrigger(conds, { app });
+      const results = n.evaluateTrigger(conds, n.argocdVars(app));
       const w = table().row('CONDITION', 'RESULT');
       results.forEach((r, i) => w.row(conds[i]!.when.trim(), String(r.triggered)));
       io.out(w.flush());
