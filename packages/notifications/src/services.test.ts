@@ -224,3 +224,25 @@ test('github: app JWT → installation token → commit status and deployment (+
   assert.deepEqual(JSON.parse(received[2]!.body), { ref: '0123abcd', environment: 'production', required_contexts: [], auto_merge: false, transient_environment: false });
   assert.deepEqual(JSON.parse(received[3]!.body), { state: 'success', environment: 'production', environment_url: 'https://guestbook.example.com' });
 });
+
+test('slack: groupingKey threads later messages; PostAndUpdate updates the first message instead', async () => {
+  received.length = 0;
+  let n = 0;
+  responders.unshift((x) => (x.url.startsWith('/api2/') ? { body: JSON.stringify({ ok: true, ts: `100.${++n}` }) } : undefined));
+  const svc = { 'service.slack': `token: t\napiURL: ${base}/api2/\n` };
+  const tmpl = (extra: string) => ({ 'template.t': `message: "{{.app.metadata.name}} synced"\nslack:\n  groupingKey: "{{.app.metadata.name}}"\n${extra}` });
+  await deliver('slack', 'c1', { ...svc, ...tmpl('') });
+  await deliver('slack', 'c1', { ...svc, ...tmpl('  notifyBroadcast: true\n') });
+  await deliver('slack', 'c2', { ...svc, ...tmpl('  deliveryPolicy: PostAndUpdate\n') });
+  await deliver('slack', 'c2', { ...svc, ...tmpl('  deliveryPolicy: PostAndUpdate\n') });
+  const bad = await deliver('slack', 'c3', { ...svc, ...tmpl('  deliveryPolicy: Sometimes\n') });
+  responders.shift();
+  const calls = received.map((q) => [q.url, JSON.parse(q.body) as Record<string, unknown>] as const);
+  assert.deepEqual(calls.map(([u, b]) => [u, b.channel, b.thread_ts, b.ts, b.reply_broadcast]), [
+    ['/api2/chat.postMessage', 'c1', undefined, undefined, undefined],
+    ['/api2/chat.postMessage', 'c1', '100.1', undefined, true],
+    ['/api2/chat.postMessage', 'c2', undefined, undefined, undefined],
+    ['/api2/chat.update', 'c2', undefined, '100.3', undefined],
+  ]);
+  assert.match(bad.errors[0]!, /slack\.deliveryPolicy: "Sometimes" is not one of Post, PostAndUpdate, Update/);
+});

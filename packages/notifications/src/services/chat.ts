@@ -5,35 +5,50 @@
 import type { Delivery } from '../engine.js';
 import { DeliveryError, httpSend, jsonField, str } from './http.js';
 
+/** Slack threads by `groupingKey` (channel + key → the first message's ts), kept in memory as upstream does. */
+const slackThreads = new Map<string, string>();
+
 export async function sendSlack(cfg: Record<string, unknown>, d: Delivery): Promise<void> {
   const s = (d.notification.slack ?? {}) as Record<string, unknown>;
   const api = (str(cfg.apiURL) || 'https://slack.com/api/').replace(/\/?$/, '/');
   const icon = str(cfg.icon);
-  const body: Record<string, unknown> = { channel: d.destination.recipient, text: str(d.notification.message) };
+  const channel = d.destination.recipient;
+  const body: Record<string, unknown> = { channel, text: str(d.notification.message) };
   const att = jsonField(s.attachments, 'slack.attachments');
   const blocks = jsonField(s.blocks, 'slack.blocks');
   if (att) body.attachments = att;
   if (blocks) body.blocks = blocks;
   if (cfg.username) body.username = str(cfg.username);
   if (icon) body[/^https?:\/\//.test(icon) ? 'icon_url' : 'icon_emoji'] = icon;
-  if (s.notifyBroadcast === true || s.notifyBroadcast === 'true') body.reply_broadcast = true;
-  const r = await httpSend(api + 'chat.postMessage', {
+  const policy = str(s.deliveryPolicy) || 'Post';
+  if (!['Post', 'PostAndUpdate', 'Update'].includes(policy)) throw new DeliveryError(`slack.deliveryPolicy: "${policy}" is not one of Post, PostAndUpdate, Update`);
+  const key = s.groupingKey ? `${api}|${channel}|${str(s.groupingKey)}` : undefined;
+  const ts = key ? slackThreads.get(key) : undefined;
+  let method = 'chat.postMessage';
+  if (ts && policy !== 'Post') {
+    method = 'chat.update';
+    body.ts = ts;
+  } else if (policy === 'Update') {
+    return; // nothing to update yet
+  } else if (ts) {
+    body.thread_ts = ts;
+    if (s.notifyBroadcast === true || s.notifyBroadcast === 'true') body.reply_broadcast = true;
+  }
+  const r = await httpSend(api + method, {
     headers: { 'Content-Type': 'application/json; charset=utf-8', Authorization: `Bearer ${str(cfg.token)}` },
     body: JSON.stringify(body),
     insecureSkipVerify: cfg.insecureSkipVerify === true,
     retryMax: 2,
     retryWaitMinMs: 500,
   });
-  let ok = false;
-  let err = '';
+  let v: { ok?: boolean; error?: string; ts?: string } = {};
   try {
-    const v = JSON.parse(r.text) as { ok?: boolean; error?: string };
-    ok = v.ok === true;
-    err = v.error ?? '';
+    v = JSON.parse(r.text) as typeof v;
   } catch {
-    err = 'the response is not JSON';
+    v = { error: 'the response is not JSON' };
   }
-  if (!ok) throw new DeliveryError(`slack chat.postMessage to ${d.destination.recipient}: ${err || 'not ok'}`);
+  if (v.ok !== true) throw new DeliveryError(`slack ${method} to ${channel}: ${v.error || 'not ok'}`);
+  if (key && !ts && v.ts) slackThreads.set(key, v.ts);
 }
 
 export async function sendMattermost(cfg: Record<string, unknown>, d: Delivery): Promise<void> {
