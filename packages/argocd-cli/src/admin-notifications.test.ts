@@ -11,6 +11,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startTestCluster } from '@flotilla/kube-runtime/testkit';
 import { main } from './cli.js';
 import { io } from './cmd/io.js';
 
@@ -116,5 +119,38 @@ describe('argocd admin notifications', () => {
     const r = await run(['admin', 'notifications', 'trigger', 'get', '--config-map', join(dir, 'none.yaml'), '--secret', ':empty']);
     assert.equal(r.code, 20);
     assert.match(r.err, /cannot read ConfigMap .*none\.yaml: no such file/);
+  });
+});
+
+describe('argocd admin notifications against a cluster', () => {
+  it("reads argocd-notifications-cm/-secret and the Application from the cluster (-n argocd)", async () => {
+    const c = await startTestCluster({ prefix: 'argocd-notif-cli-' });
+    try {
+      const install = fileURLToPath(new URL('../../../manifests/argo-cd/install.yaml', import.meta.url));
+      const crd = YAML.parseAllDocuments(readFileSync(install, 'utf8')).map((d) => d.toJS()).filter((o: any) => o?.kind === 'CustomResourceDefinition' && o.metadata.name === 'applications.argoproj.io');
+      writeFileSync(join(c.dir, 'crd.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: crd }));
+      await c.k(['apply', '--server-side', '-f', join(c.dir, 'crd.json')]);
+      await c.k(['create', 'namespace', 'argocd']);
+      await c.k(['-n', 'argocd', 'apply', '-f', join(dir, 'cm.yaml')]);
+      await c.k(['-n', 'argocd', 'apply', '-f', join(dir, 'secret.yaml')]);
+      for (let i = 0; i < 100 && (await c.kubectl(['get', 'applications', '-n', 'argocd'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+      const app = YAML.parse(readFileSync(join(dir, 'app.yaml'), 'utf8'));
+      await c.k(['-n', 'argocd', 'apply', '-f', '-'], { input: JSON.stringify({ ...app, metadata: { name: 'guestbook', namespace: 'argocd' }, spec: { project: 'default', destination: { server: 'https://kubernetes.default.svc', namespace: 'default' }, source: { repoURL: 'https://example.com/r.git', path: '.' } } }) });
+      // the status as the application controller writes it (a merge patch)
+      await c.k(['-n', 'argocd', 'patch', 'application', 'guestbook', '--type', 'merge', '-p', JSON.stringify({ status: app.status })]);
+      const kube = ['--kubeconfig', c.kubeconfig, '-n', 'argocd'];
+      const run1 = await run(['admin', 'notifications', 'trigger', 'run', 'on-sync-status-unknown', 'guestbook', ...kube]);
+      assert.equal(run1.code, 0, run1.err);
+      assert.match(run1.out, /'Unknown'\s+true\n$/);
+      hits.length = 0;
+      const n = await run(['admin', 'notifications', 'template', 'notify', 'app-sync-status-unknown', 'guestbook', '--recipient', 'hook', ...kube]);
+      assert.equal(n.code, 0, n.err);
+      assert.equal(hits[0]?.auth, 'Basic ' + Buffer.from('u:p1').toString('base64'), 'the password from the cluster Secret');
+      const missing = await run(['admin', 'notifications', 'trigger', 'run', 'on-sync-status-unknown', 'nope', ...kube]);
+      assert.equal(missing.code, 20);
+      assert.match(missing.err, /application nope in namespace argocd: /);
+    } finally {
+      await c.close();
+    }
   });
 });

@@ -24,13 +24,10 @@ const insecure = new Agent({ rejectUnauthorized: false });
 
 async function once(url: string, o: HttpOpts): Promise<HttpResult> {
   let res: Response;
+  // fetch (undici) takes no node:https agent: insecure TLS goes through node's https
+  if (o.insecureSkipVerify && url.startsWith('https:')) return viaNodeHttps(url, o);
   try {
-    const init: RequestInit & { dispatcher?: unknown } = { method: o.method ?? 'POST', headers: o.headers, body: o.body, signal: AbortSignal.timeout(o.timeoutMs ?? 10_000) };
-    if (o.insecureSkipVerify && url.startsWith('https:')) {
-      // undici ignores node:https agents; fall back to node's https for insecure TLS
-      return await viaNodeHttps(url, o);
-    }
-    res = await fetch(url, init);
+    res = await fetch(url, { method: o.method ?? 'POST', headers: o.headers, body: o.body, signal: AbortSignal.timeout(o.timeoutMs ?? 10_000) });
   } catch (e) {
     throw new DeliveryError(`${o.method ?? 'POST'} ${redact(url)}: ${(e as Error).cause ? ((e as Error).cause as Error).message : (e as Error).message}`);
   }
