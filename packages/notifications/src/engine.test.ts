@@ -191,3 +191,14 @@ test('repo helpers: RepoURLToHTTPS and FullNameByRepoURL from templates; repo-se
   assert.equal(n.message, 'https://github.com/argoproj/argocd-example-apps/commit/abc123 argoproj/argocd-example-apps');
   assert.throws(() => renderTemplate('t', { message: '{{(call .repo.GetCommitMetadata "abc").Author}}' }, argocdVars(a), {}, 'email'), /repo\.GetCommitMetadata needs the repo server/);
 });
+
+test('the notifications.argoproj.io/subscriptions annotation (YAML form); a broken one is reported', async () => {
+  const cfg = parseConfig(CM, SECRET);
+  const obj = { metadata: { annotations: { 'notifications.argoproj.io/subscriptions': '- trigger: [on-sync-succeeded]\n  destinations:\n  - service: email\n    recipients: [x@example.com, y@example.com]\n  - service: receiver\n- destinations:\n  - service: email\n    recipients: [z@example.com]\n' } } };
+  const subs = subscriptionsOf(cfg, obj);
+  assert.deepEqual(subs.get('on-sync-succeeded'), [{ service: 'email', recipient: 'x@example.com' }, { service: 'email', recipient: 'y@example.com' }, { service: 'receiver', recipient: '' }]);
+  assert.deepEqual(subs.get('on-sync-failed'), [{ service: 'email', recipient: 'z@example.com' }], 'no trigger: the default triggers');
+  const bad = { metadata: { annotations: { 'notifications.argoproj.io/subscriptions': 'trigger: x' } } };
+  const r = await processObject({ cfg, obj: bad, vars: { app: bad }, state: {}, send: async () => {} });
+  assert.deepEqual(r.errors, ['annotation notifications.argoproj.io/subscriptions: expected a list of {trigger, destinations}']);
+});

@@ -60,7 +60,13 @@ export async function processObject(input: PassInput): Promise<PassResult> {
       }
     }
   }
-  const subs = subscriptionsOf(cfg, input.obj, input.project);
+  let subs;
+  try {
+    subs = subscriptionsOf(cfg, input.obj, input.project);
+  } catch (e) {
+    res.errors.push((e as Error).message);
+    return res;
+  }
   const work: Promise<void>[] = [];
   for (const [trigger, dests] of subs) {
     const conds = cfg.triggers.get(trigger);

@@ -3,10 +3,13 @@
  * `notifications.argoproj.io/subscribe.<service>: <recipients>` (the default triggers) on the object
  * and on its project (AppProject), plus the ConfigMap's default `subscriptions` (label selector).
  */
+import { parse as parseYaml } from 'yaml';
 import type { NotifConfig } from './config.js';
 
 export const SUBSCRIBE_PREFIX = 'notifications.argoproj.io/subscribe.';
 export const NOTIFIED_ANNOTATION = 'notified.notifications.argoproj.io';
+/** the YAML form: `- trigger: [t…]\n  destinations: [{service, recipients: […]}]` */
+export const SUBSCRIPTIONS_ANNOTATION = 'notifications.argoproj.io/subscriptions';
 
 export interface Destination {
   service: string;
@@ -31,6 +34,10 @@ export function parseRecipients(v: string): string[] {
 /** Subscriptions from annotations. `subscribe.<service>` uses `defaultTriggers.<service>` or `defaultTriggers`. */
 export function annotationSubscriptions(annotations: Record<string, string> | undefined, cfg: Pick<NotifConfig, 'defaultTriggers' | 'serviceDefaultTriggers'>, into: Subscriptions = new Map()): Subscriptions {
   for (const [k, v] of Object.entries(annotations ?? {})) {
+    if (k === SUBSCRIPTIONS_ANNOTATION) {
+      yamlSubscriptions(v, cfg, into);
+      continue;
+    }
     if (!k.startsWith(SUBSCRIBE_PREFIX)) continue;
     const rest = k.slice(SUBSCRIBE_PREFIX.length);
     const dot = rest.lastIndexOf('.');
@@ -45,6 +52,29 @@ export function annotationSubscriptions(annotations: Record<string, string> | un
     }
   }
   return into;
+}
+
+/** The `notifications.argoproj.io/subscriptions` annotation; an unparsable one is an error naming it. */
+function yamlSubscriptions(text: string, cfg: Pick<NotifConfig, 'defaultTriggers' | 'serviceDefaultTriggers'>, into: Subscriptions): void {
+  let v: unknown;
+  try {
+    v = parseYaml(text);
+  } catch (e) {
+    throw new Error(`annotation ${SUBSCRIPTIONS_ANNOTATION}: invalid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (v === null || v === undefined) return;
+  if (!Array.isArray(v)) throw new Error(`annotation ${SUBSCRIPTIONS_ANNOTATION}: expected a list of {trigger, destinations}`);
+  for (const item of v as Array<Record<string, unknown>>) {
+    const t = item?.trigger;
+    const triggers = Array.isArray(t) ? t.map(String) : typeof t === 'string' ? [t] : [];
+    for (const dst of (Array.isArray(item?.destinations) ? item.destinations : []) as Array<Record<string, unknown>>) {
+      const service = String(dst?.service ?? '');
+      if (!service) continue;
+      const recipients = Array.isArray(dst.recipients) && dst.recipients.length ? dst.recipients.map(String) : [''];
+      const ts = triggers.length ? triggers : (cfg.serviceDefaultTriggers.get(service) ?? cfg.defaultTriggers);
+      for (const tr of ts) for (const r of recipients) add(into, tr, { service, recipient: r });
+    }
+  }
 }
 
 /** Matches a label selector string (`a=b,c!=d,e in (x,y),f notin (z),g,!h`). */
