@@ -39,10 +39,18 @@ describe("Argo CD's image", () => {
     assert.match(bad.stderr, /--loglevel: "loud" is not one of/);
   });
 
+  it('argocd-notifications runs the notifications controller', () => {
+    const h = run(['argocd-multicall', '/usr/local/bin/argocd-notifications', '--help']);
+    assert.equal(h.status, 0, h.stderr);
+    assert.match(h.stdout, /Starts Argo CD Notifications controller/);
+    const bad = run(['argocd-multicall', 'argocd-notifications', '--processors-count', 'x']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /invalid value "x" for --processors-count/);
+  });
+
   it('what the build does not have fails with exit 1 saying so', () => {
     for (const [prog, re] of [
       ['argocd-applicationset-controller', /ApplicationSet controller is not part of this build yet/],
-      ['argocd-notifications', /notifications are not part of this build yet/],
       ['argocd-frobnicator', /"argocd-frobnicator" is not a program of Argo CD's image/],
     ] as const) {
       const r = run(['argocd-multicall', prog, 'rundex']);

@@ -50,6 +50,7 @@ describe('manifests/argo-cd/install.yaml: conventions', () => {
       'argocd-server': 'argocd-server',
       'argocd-application-controller': 'argocd-application-controller',
       'argocd-dex-server': 'argocd-dex',
+      'argocd-notifications-controller': 'argocd-notifications',
     });
   });
 

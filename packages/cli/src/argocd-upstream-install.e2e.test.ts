@@ -3,7 +3,7 @@
  * read at test time, applied unchanged with the real kubectl) on one `flotilla up`: Argo CD's image
  * runs Flotilla's programs by name — the repo server Ready and rendering, Redis with the password
  * `argocd admin redis-initial-password` made, the copyutil init containers done — and what this
- * build does not have (Dex, ApplicationSet, notifications) fails saying so. Skipped with a reason
+ * build does not have (Dex, ApplicationSet) fails saying so; the notifications controller runs. Skipped with a reason
  * when the fixture is absent.
  */
 import { after, before, describe, it } from 'node:test';
@@ -104,11 +104,19 @@ describe("upstream's Argo CD install.yaml, unchanged, on flotilla up", { timeout
     }
   });
 
-  it('Dex waits for dex.config; what this build does not have fails clearly: the ApplicationSet controller, notifications', async () => {
+  it('argocd-notifications-controller runs Flotilla’s notifications controller (upstream RBAC, argocd-notifications-cm)', async () => {
+    const text = await eventually('argocd-notifications-controller started', async () => {
+      const p = await podOf('argocd-notifications-controller');
+      const t = p ? await output(p.metadata.name, 'argocd-notifications-controller') : '';
+      return /argocd-notifications-controller started/.test(t) ? t : undefined;
+    }, 240_000);
+    assert.match(text, /ConfigMap argocd-notifications-cm, Secret argocd-notifications-secret/);
+  });
+
+  it('Dex waits for dex.config; what this build does not have fails clearly: the ApplicationSet controller', async () => {
     for (const [label, container, re] of [
       ['argocd-dex-server', 'dex', /dex is not configured \(argocd-cm needs url and dex.config\)/],
       ['argocd-applicationset-controller', 'argocd-applicationset-controller', /ApplicationSet controller is not part of this build/],
-      ['argocd-notifications-controller', 'argocd-notifications-controller', /notifications are not part of this build/],
     ] as const) {
       const text = await eventually(`${label} says why`, async () => {
         const p = await podOf(label);

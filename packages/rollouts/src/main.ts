@@ -10,6 +10,7 @@ import { AnalysisRunController } from './analysis/controller.js';
 import { RolloutController } from './controller.js';
 import { ExperimentController } from './experiment/controller.js';
 import { rolloutMetrics } from './metrics.js';
+import { rolloutsNotifications } from '@flotilla/notifications/rollouts';
 
 export interface Config {
   kubeconfig?: string;
@@ -120,6 +121,8 @@ export async function startControllers(cfg: Config, o: { client?: KubeClient; lo
   });
   const analysis = new AnalysisRunController(ctx, { workers: Math.min(cfg.analysisThreads, 10), onRun: () => m.setRuns(analysis.runs.list()) });
   const experiments = new ExperimentController(ctx, { workers: 4 });
+  // notifications (argo-rollouts-notification-configmap): the shared engine, @flotilla/notifications
+  const notifications = rolloutsNotifications(client, { watchNamespace: cfg.namespace, log });
   const ready = () => rollouts.ready() || 'informers not synced';
   let metrics: HealthServer | undefined;
   let healthz: HealthServer | undefined;
@@ -127,7 +130,7 @@ export async function startControllers(cfg: Config, o: { client?: KubeClient; lo
   if (cfg.healthzPort >= 0 && cfg.healthzPort !== cfg.metricsPort) healthz = await serveHealth({ port: cfg.healthzPort, host: cfg.host, readyz: { informers: ready } });
   const run = async () => {
     informers.start();
-    await Promise.all([rollouts.start(), analysis.start(), experiments.start()]);
+    await Promise.all([rollouts.start(), analysis.start(), experiments.start(), notifications.start()]);
     log(`controller started (metrics on ${metrics?.url ?? 'none'}, healthz on ${healthz?.url ?? metrics?.url ?? 'none'})`);
   };
   let elector: LeaderElector | undefined;
@@ -145,6 +148,7 @@ export async function startControllers(cfg: Config, o: { client?: KubeClient; lo
       await rollouts.stop();
       await analysis.stop();
       await experiments.stop();
+      await notifications.stop();
       await informers.stop();
       await events.flush().catch(() => {});
       events.stop();

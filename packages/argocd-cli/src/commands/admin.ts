@@ -4,6 +4,7 @@ import { Command } from '../cmd/command.js';
 import { io, println } from '../cmd/io.js';
 import { CliError, isApiError, kubeClient, kubeFlags, kubeNamespace, RES as R } from '../session.js';
 import { settingsCommand } from './admin-settings.js';
+import { notificationsCommand } from './admin-notifications.js';
 
 const group = (use: string, short: string, ...children: Command[]) =>
   new Command({
@@ -95,5 +96,5 @@ $ argocd admin initial-password reset
       io.out(cmd.help());
       return 1;
     },
-  }).add(initialPassword(), redisInitialPassword(), settingsCommand(group));
+  }).add(initialPassword(), redisInitialPassword(), settingsCommand(group), notificationsCommand(group));
 }
