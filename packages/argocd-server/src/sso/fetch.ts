@@ -49,6 +49,13 @@ export function makeFetch(o: FetchOptions = {}): FetchFn {
   return async (url, init = {}) => {
     const target = new URL(rewriteUrl(url, o.rewrite));
     const headers = headersOf(init.headers);
+    if (target.toString() !== url) {
+      // as a reverse proxy would: the broker sees the public host it is known by
+      const pub = new URL(url);
+      headers.host = pub.host;
+      headers['x-forwarded-host'] = pub.host;
+      headers['x-forwarded-proto'] = pub.protocol.slice(0, -1);
+    }
     const body = await bodyOf(init.body);
     if (body && headers['content-length'] === undefined) headers['content-length'] = String(body.length);
     const req = target.protocol === 'https:' ? httpsRequest : httpRequest;

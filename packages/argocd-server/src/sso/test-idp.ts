@@ -119,7 +119,8 @@ export async function runIdp(cfg: IdpConfig): Promise<void> {
         return grant;
       },
     });
-    provider.proxy = false;
+    // behind argocd-server's /api/dex proxy: the public host and scheme come in X-Forwarded-*
+    provider.proxy = true;
     return provider;
   };
   let provider = make();
