@@ -135,7 +135,10 @@ export async function startServer(client: KubeClient, o: Partial<ServerOptions> 
   }
   for (const s of [plain, secure]) if (s) s.keepAliveTimeout = 65_000;
   // one port: TLS handshakes go to the HTTPS server, everything else to the plain one
+  const sockets = new Set<Socket>();
   const front: NetServer = createNetServer((sock: Socket) => {
+    sockets.add(sock);
+    sock.once('close', () => sockets.delete(sock));
     sock.once('readable', () => {
       const first = sock.read(1) as Buffer | null;
       if (!first) return void sock.destroy();
@@ -161,9 +164,12 @@ export async function startServer(client: KubeClient, o: Partial<ServerOptions> 
     metricsPort: health?.port,
     url: `${opts.insecure ? 'http' : 'https'}://127.0.0.1:${port}`,
     async close() {
-      await new Promise<void>((r) => front.close(() => r()));
+      // stop accepting, then end every connection (an idle keep-alive client, or one that never sent a byte, would hold close() for a minute)
+      const closed = new Promise<void>((r) => front.close(() => r()));
       plain.closeAllConnections();
       secure?.closeAllConnections();
+      for (const sock of sockets) sock.destroy();
+      await closed;
       await health?.close();
       events.stop();
       await store.stop();
