@@ -13,6 +13,8 @@ export interface FetchOptions {
   /** PEM bundle trusted for https (besides nothing else: as upstream, rootCA replaces the system pool) */
   ca?: string;
   timeoutMs?: number;
+  /** https without verifying the certificate (the CLI's --insecure) */
+  insecure?: boolean;
 }
 
 export type FetchFn = (url: string, init?: { method?: string; headers?: any; body?: any; signal?: AbortSignal | null; redirect?: string }) => Promise<Response>;
@@ -60,7 +62,7 @@ export function makeFetch(o: FetchOptions = {}): FetchFn {
     if (body && headers['content-length'] === undefined) headers['content-length'] = String(body.length);
     const req = target.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<Response>((resolve, reject) => {
-      const r = req(target, { method: init.method ?? 'GET', headers, ...(target.protocol === 'https:' && o.ca ? { ca: o.ca } : {}), signal: init.signal ?? undefined, timeout: o.timeoutMs ?? 15_000 }, (res) => {
+      const r = req(target, { method: init.method ?? 'GET', headers, ...(target.protocol === 'https:' && o.ca ? { ca: o.ca } : {}), ...(o.insecure ? { rejectUnauthorized: false } : {}), signal: init.signal ?? undefined, timeout: o.timeoutMs ?? 15_000 }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {

@@ -147,6 +147,16 @@ export async function runIdp(cfg: IdpConfig): Promise<void> {
       const m = /^\/interaction\/([^/?]+)(\/login)?/.exec(rest);
       if (m) {
         const details = await provider.interactionDetails(req, res);
+        if (details.prompt.name === 'consent') {
+          // no approval screen (as Dex's skipApprovalScreen): everything asked is granted
+          const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
+          const d = details.prompt.details ?? {};
+          if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
+          if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
+          for (const [ind, scopes] of Object.entries(d.missingResourceScopes ?? {})) grant.addResourceScope(ind, (scopes as string[]).join(' '));
+          const grantId = await grant.save();
+          return void (await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true }));
+        }
         if (!m[2]) {
           res.writeHead(200, { 'content-type': 'text/html' });
           return void res.end(loginForm(details.uid, prefix));
