@@ -160,6 +160,7 @@ export class SsoManager implements SsoVerifier {
     const audience = [s.clientID, s.cliClientID, ...s.allowedAudiences].filter((a): a is string => !!a);
     try {
       const { payload } = await jwtVerify(token, jwks, { issuer: s.issuer, audience, clockTolerance: CLOCK_SKEW_SECONDS, currentDate: new Date(this.now()), requiredClaims: ['sub', 'exp', 'iat'] });
+      if (typeof payload.iat === 'number' && payload.iat > this.now() / 1000 + CLOCK_SKEW_SECONDS) throw Object.assign(new Error('"iat" claim timestamp check failed (issued in the future)'), { code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' });
       return payload as Claims;
     } catch (e) {
       const code = (e as { code?: string }).code;
