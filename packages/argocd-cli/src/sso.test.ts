@@ -125,7 +125,7 @@ describe('argocd login --sso / relogin', { timeout: 300_000 }, () => {
     };
     const cli = { client_id: 'argo-cd-cli', public: true, redirect_uris: [`http://localhost:${cliPort}/auth/callback`] };
     idp = await startTestIdp({ issuer, port: idpPort, users, clients: [{ client_id: 'argo-cd-sso', client_secret: CLIENT_SECRET, redirect_uris: [`${argoUrl}/auth/callback`] }, { ...cli, client_id: 'argocd-cli' }] });
-    dex = await startTestIdp({ issuer: `${argoUrl}/api/dex`, port: dexPort, users, clients: [{ client_id: 'argo-cd', client_secret: dexClientSecret(SECRET_KEY.toString('utf8')), redirect_uris: [`${argoUrl}/auth/callback`] }, cli] });
+    dex = await startTestIdp({ issuer: `${argoUrl}/api/dex`, port: dexPort, users, idTokenTtl: 3, clients: [{ client_id: 'argo-cd', client_secret: dexClientSecret(SECRET_KEY.toString('utf8')), redirect_uris: [`${argoUrl}/auth/callback`] }, cli] });
     const cm = (name: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'argocd' }, data });
     env = await startEnv({
       port: argoPort,
@@ -225,7 +225,15 @@ describe('argocd login --sso / relogin', { timeout: 300_000 }, () => {
     const c = claims(token(home));
     assert.equal(c.iss, `${argoUrl}/api/dex`);
     assert.equal(c.aud, 'argo-cd-cli');
+    const cfg = parseYaml(readFileSync(join(home, '.config/argocd/config'), 'utf8'));
+    assert.ok(cfg.users[0]['refresh-token'], 'the refresh token is kept');
+    // the broker's ID tokens live 3 s here: the next command renews the session with the refresh token, no browser
+    await new Promise((r) => setTimeout(r, 3000));
+    const old = token(home);
     const ok = await argocd(['proj', 'create', 'dex-proj'], home);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    const renewed = token(home);
+    assert.notEqual(renewed, old);
+    assert.ok(claims(renewed).exp > claims(old).exp);
   });
 });

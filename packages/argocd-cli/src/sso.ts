@@ -28,6 +28,8 @@ export interface SsoTokens {
 }
 
 const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'groups', 'offline_access'];
+/** a token this close to its expiry is renewed before it is used */
+const REFRESH_MARGIN_MS = 5_000;
 
 /** The provider, client and scopes the CLI logs in with, from `/api/v1/settings`. */
 export function cliProvider(settings: any, serverBase: string): { issuer: string; clientID: string; scopes: string[]; rewrite?: { from: string; to: string } } {
@@ -38,6 +40,7 @@ export function cliProvider(settings: any, serverBase: string): { issuer: string
   }
   if (settings?.dexConfig && settings.url) {
     const issuer = `${String(settings.url).replace(/\/+$/, '')}/api/dex`;
+    // the broker issues refresh tokens for offline_access: an expired session renews without a browser
     return { issuer, clientID: 'argo-cd-cli', scopes: DEFAULT_SCOPES, rewrite: { from: issuer, to: serverBase } };
   }
   throw new CliError('the server has no SSO configured (no oidc.config or dex.config in argocd-cm): log in with --username and --password');
@@ -156,4 +159,27 @@ export async function ssoRefresh(client: ApiClient, refreshToken: string, insecu
   const t = await oidc.refreshTokenGrant(cfg, refreshToken);
   if (!t.id_token) throw new CliError('the identity provider answered the refresh without an ID token');
   return { idToken: t.id_token, refreshToken: t.refresh_token ?? refreshToken };
+}
+
+/**
+ * Before a command uses the context's SSO token: when it has expired (or is about to) and the context
+ * holds a refresh token, new tokens are fetched and written to the config, as upstream's client does.
+ * Failures leave the token as it is (the server then answers Unauthenticated: run `argocd relogin`).
+ */
+export async function refreshIfExpired(client: ApiClient, cfgPath: string, contextName: string, insecure: boolean): Promise<void> {
+  const { readConfig, resolveContext, jwtClaims, upsertUser, writeConfig } = await import('./config.js');
+  const cfg = readConfig(cfgPath);
+  if (!cfg) return;
+  const ctx = resolveContext(cfg, contextName);
+  const c = jwtClaims(ctx.user['auth-token']);
+  const refresh = ctx.user['refresh-token'];
+  if (!refresh || !c.iss || c.iss === 'argocd' || typeof c.exp !== 'number' || c.exp * 1000 > Date.now() + REFRESH_MARGIN_MS) return;
+  try {
+    const t = await ssoRefresh(client, refresh, insecure);
+    client.token = t.idToken;
+    upsertUser(cfg, { name: ctx.user.name, 'auth-token': t.idToken, 'refresh-token': t.refreshToken });
+    writeConfig(cfgPath, cfg);
+  } catch {
+    /* the old token goes to the server, which says what is wrong */
+  }
 }

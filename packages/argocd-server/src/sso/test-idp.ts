@@ -101,6 +101,8 @@ export async function runIdp(cfg: IdpConfig): Promise<void> {
       claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'], groups: ['groups'] },
       scopes: ['openid', 'offline_access', 'email', 'profile', 'groups'],
       conformIdTokenClaims: false,
+      // a refresh token with every code (oidc-provider drops offline_access without prompt=consent; Dex does not)
+      issueRefreshToken: async (_ctx: unknown, client: any) => client.grantTypeAllowed('refresh_token'),
       jwks: { keys },
       cookies: { keys: [randomBytes(16).toString('hex')] },
       pkce: { required: () => false },
