@@ -113,3 +113,33 @@ test('the client secret never reaches the log', () => {
   assert.ok(logs.length > 0);
   assert.ok(!logs.join('\n').includes('shh-do-not-log'));
 });
+
+test('rootCA: an https provider with its own certificate is trusted with rootCA, refused without', async () => {
+  const { generate } = await import('selfsigned');
+  const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], { keySize: 2048, algorithm: 'sha256', extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }] } as any);
+  const { createServer: createHttps } = await import('node:https');
+  let iss = '';
+  const k = await newKey('tls-k');
+  const srv = createHttps({ cert: pems.cert, key: pems.private }, (req, res) => {
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/.well-known/openid-configuration') return void res.end(JSON.stringify({ issuer: iss, authorization_endpoint: `${iss}/auth`, token_endpoint: `${iss}/token`, jwks_uri: `${iss}/keys`, response_types_supported: ['code'], subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['RS256'] }));
+    if (req.url === '/keys') return void res.end(JSON.stringify({ keys: [k.jwk] }));
+    res.statusCode = 404;
+    res.end('{}');
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  iss = `https://127.0.0.1:${(srv.address() as { port: number }).port}`;
+  try {
+    const mgr = (rootCA?: string) => {
+      const oidcCfg = `issuer: ${iss}\nclientID: argo-cd\n${rootCA ? `rootCA: |\n${rootCA.trim().split('\n').map((l) => `  ${l}`).join('\n')}\n` : ''}`;
+      const store = { namespace: 'argocd', cm: () => ({ url: 'https://argocd.example.com', 'oidc.config': oidcCfg }), secret: () => ({}), secrets: { get: () => undefined }, secretKey: () => Buffer.from('k') } as unknown as Store;
+      return new SsoManager(store, 'x', newLogger('error', () => {}));
+    };
+    const tok = await new SignJWT({ sub: 'tls-user' }).setProtectedHeader({ alg: 'RS256', kid: k.kid }).setIssuer(iss).setAudience('argo-cd').setIssuedAt().setExpirationTime('5m').sign(k.priv);
+    assert.equal((await mgr(pems.cert).verify(tok)).sub, 'tls-user');
+    await assert.rejects(mgr().verify(tok), /cannot verify the identity provider's token: OIDC discovery .* failed/);
+  } finally {
+    srv.closeAllConnections();
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
+});
