@@ -71,3 +71,9 @@ test('long ID tokens are split over argocd.token, argocd.token-1, … and read b
   const cookie = set.map((c) => c.split(';')[0]).join('; ');
   assert.equal(tokenFromRequest({ headers: { cookie } }), tok);
 });
+
+test('additionalUrls: parsed, a bad one named', () => {
+  const r = ssoSettings({ url: URL_, additionalUrls: '["https://cd.internal.example.com/", "https://other.example.com"]', 'oidc.config': 'issuer: https://i\nclientID: c' }, {}, none, 'x');
+  assert.deepEqual(r.settings!.additionalUrls, ['https://cd.internal.example.com', 'https://other.example.com']);
+  assert.match(ssoSettings({ url: URL_, additionalUrls: '[not-a-url]', 'oidc.config': 'issuer: https://i\nclientID: c' }, {}, none, 'x').error!, /additionalUrls: not an absolute URL/);
+});

@@ -29,6 +29,8 @@ export interface SsoSettings {
   allowedAudiences: string[];
   /** argocd-cm `url` (no trailing slash): redirect URIs and return URLs are under it */
   url: string;
+  /** argocd-cm `additionalUrls`: other external URLs Argo CD is served at (their own redirect URIs) */
+  additionalUrls: string[];
   redirectURI: string;
   /** server-side requests to the issuer go here (dex: --dex-server) */
   rewrite?: { from: string; to: string };
@@ -83,6 +85,15 @@ export function ssoSettings(cm: Record<string, string>, argoSecret: Record<strin
     return { error: `argocd-cm url: '${url}' is not an absolute URL` };
   }
   const redirectURI = `${url}/auth/callback`;
+  let additionalUrls: string[] = [];
+  if (cm.additionalUrls?.trim()) {
+    try {
+      additionalUrls = (strings(parseYaml(cm.additionalUrls), 'argocd-cm additionalUrls') ?? []).map((u) => u.trim().replace(/\/+$/, ''));
+      for (const u of additionalUrls) new URL(u);
+    } catch (e) {
+      return { error: e instanceof TypeError ? `argocd-cm additionalUrls: not an absolute URL` : (e as Error).message };
+    }
+  }
   try {
     if (oidcRaw) {
       let o: Record<string, unknown>;
@@ -119,6 +130,7 @@ export function ssoSettings(cm: Record<string, string>, argoSecret: Record<strin
           enablePKCEAuthentication: o.enablePKCEAuthentication === true || o.enablePKCEAuthentication === 'true',
           allowedAudiences: strings(o.allowedAudiences, 'oidc.config allowedAudiences') ?? [],
           url,
+          additionalUrls,
           redirectURI,
         },
       };
@@ -143,6 +155,7 @@ export function ssoSettings(cm: Record<string, string>, argoSecret: Record<strin
         enablePKCEAuthentication: true,
         allowedAudiences: [],
         url,
+        additionalUrls,
         redirectURI,
         rewrite: { from: issuer, to: dexServerUrl(dexServer) },
       },

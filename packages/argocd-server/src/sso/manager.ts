@@ -40,6 +40,8 @@ interface LoginState {
   n: string;
   v: string;
   r: string;
+  /** the redirect URI the login used (url's or an additional URL's) */
+  u: string;
 }
 
 export function parseCookies(h: string | undefined): Map<string, string> {
@@ -181,11 +183,15 @@ export class SsoManager implements SsoVerifier {
     const p = this.provider();
     if (!p) return page(res, r.error ? 500 : 404, 'Login failed', r.error ?? 'SSO is not configured: set oidc.config or dex.config in argocd-cm');
     const s = p.settings;
-    const ret = safeReturnUrl(q.get('return_url') ?? '', s.url);
+    // served at one of additionalUrls (by the Host asked for): its redirect URI and return URLs
+    const host = String(req.headers['x-forwarded-host'] ?? req.headers.host ?? '');
+    const base = s.additionalUrls.find((u) => new URL(u).host === host) ?? s.url;
+    const ret = safeReturnUrl(q.get('return_url') ?? '', base);
     if (!ret) {
       this.log.warn('SSO login refused: return_url outside Argo CD', { return_url: q.get('return_url'), remote: req.socket.remoteAddress });
-      return page(res, 400, 'Login failed', `Invalid return_url: it must be under ${s.url}`);
+      return page(res, 400, 'Login failed', `Invalid return_url: it must be under ${base}`);
     }
+    const redirectURI = `${base}/auth/callback`;
     let cfg: oidc.Configuration;
     try {
       cfg = await this.config(p);
@@ -193,9 +199,9 @@ export class SsoManager implements SsoVerifier {
       this.log.error('SSO login: provider unreachable', { error: (e as Error).message });
       return page(res, 502, 'Login failed', (e as Error).message);
     }
-    const st: LoginState = { s: oidc.randomState(), n: oidc.randomNonce(), v: oidc.randomPKCECodeVerifier(), r: ret };
+    const st: LoginState = { s: oidc.randomState(), n: oidc.randomNonce(), v: oidc.randomPKCECodeVerifier(), r: ret, u: redirectURI };
     const params: Record<string, string> = {
-      redirect_uri: s.redirectURI,
+      redirect_uri: redirectURI,
       scope: s.requestedScopes.join(' '),
       state: st.s,
       nonce: st.n,
@@ -236,7 +242,7 @@ export class SsoManager implements SsoVerifier {
     let claims: Claims;
     try {
       const cfg = await this.config(p);
-      const current = new URL(`${s.redirectURI}?${q.toString()}`);
+      const current = new URL(`${st.u || s.redirectURI}?${q.toString()}`);
       const tokens = await oidc.authorizationCodeGrant(cfg, current, { pkceCodeVerifier: st.v, expectedState: st.s, expectedNonce: st.n, idTokenExpected: true });
       idToken = tokens.id_token!;
       claims = await this.verify(idToken);
