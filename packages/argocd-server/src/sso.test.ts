@@ -314,3 +314,21 @@ test('dex.config: the broker behind --dex-server, reached through /api/dex; its 
   assert.equal((await api('POST', '/api/v1/applications', dave, app('dex-app'))).status, 200);
   assert.equal((await api('POST', '/api/v1/applications', erin, app('dex-erin'))).status, 403);
 });
+
+test('the broker unreachable: /api/dex answers 502 naming the address; a misconfigured oidc.config is shown on /auth/login and logged, local login goes on', { skip }, async () => {
+  await dex.stop();
+  const r = await env.call('GET', '/api/dex/.well-known/openid-configuration');
+  assert.equal(r.status, 502);
+  assert.match(r.body.message, /the Dex server at http:\/\/127\.0\.0\.1:\d+ is unreachable/);
+  await apply(cm('argocd-cm', { url: argoUrl, 'oidc.config': `issuer: ${idp.issuer}\nclientSecret: $oidc.test.clientSecret\n` }), 'cm-bad');
+  const page = await until('the error page', async () => {
+    const p = await new Browser().request(`${argoUrl}/auth/login`);
+    const text = await p.text();
+    return p.status === 500 ? text : undefined;
+  });
+  assert.match(page, /oidc.config: clientID is required/);
+  assert.ok(env.logs.some((l) => l.includes('SSO is misconfigured') && l.includes('clientID is required')));
+  assert.equal((await env.call('GET', '/api/v1/settings')).body.oidcConfig, undefined);
+  assert.ok(await env.login('admin'));
+  assert.ok(!env.logs.join('\n').includes(CLIENT_SECRET), 'the client secret is never logged');
+});
