@@ -30,9 +30,17 @@ describe("Argo CD's image", () => {
     assert.match(bad.stderr, /--port must be an integer/);
   });
 
+  it('argocd-dex (the dex-server program) is the identity broker', () => {
+    const r = run(['argocd-multicall', '/shared/argocd-dex', '--help']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /argocd-dex rundex/);
+    const bad = run(['argocd-multicall', 'argocd-dex', 'rundex', '--loglevel', 'loud']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--loglevel: "loud" is not one of/);
+  });
+
   it('what the build does not have fails with exit 1 saying so', () => {
     for (const [prog, re] of [
-      ['argocd-dex', /Dex \(SSO for Argo CD\) is not part of this build/],
       ['argocd-applicationset-controller', /ApplicationSet controller is not part of this build yet/],
       ['argocd-notifications', /notifications are not part of this build yet/],
       ['argocd-frobnicator', /"argocd-frobnicator" is not a program of Argo CD's image/],

@@ -104,9 +104,9 @@ describe("upstream's Argo CD install.yaml, unchanged, on flotilla up", { timeout
     }
   });
 
-  it('what this build does not have fails clearly: Dex, the ApplicationSet controller, notifications', async () => {
+  it('Dex waits for dex.config; what this build does not have fails clearly: the ApplicationSet controller, notifications', async () => {
     for (const [label, container, re] of [
-      ['argocd-dex-server', 'dex', /Dex \(SSO for Argo CD\) is not part of this build/],
+      ['argocd-dex-server', 'dex', /dex is not configured \(argocd-cm needs url and dex.config\)/],
       ['argocd-applicationset-controller', 'argocd-applicationset-controller', /ApplicationSet controller is not part of this build/],
       ['argocd-notifications-controller', 'argocd-notifications-controller', /notifications are not part of this build/],
     ] as const) {

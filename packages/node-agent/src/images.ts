@@ -162,11 +162,11 @@ export const DEFAULT_IMAGES: Record<string, ImageMapping> = {
   // called as; each program runs the flotilla entry point of that name (argocd-multicall)
   'quay.io/argoproj/argocd': ARGOCD_IMAGE,
   'argoproj/argocd': ARGOCD_IMAGE,
-  // Dex runs as Argo CD's `argocd-dex rundex` wrapper: SSO is not part of this build, it says so
+  // Dex runs as Argo CD's `argocd-dex rundex` wrapper: Flotilla's identity broker (@flotilla/identity)
   'ghcr.io/dexidp/dex': {
     entrypoint: ['{node}', '{flotilla}', 'argocd-multicall', 'dex'],
     commands: { '/shared/argocd-dex': ['{node}', '{flotilla}', 'argocd-multicall', 'argocd-dex'], dex: ['{node}', '{flotilla}', 'argocd-multicall', 'argocd-dex'] },
-    description: 'Dex (SSO): not part of this build; its container fails saying so',
+    description: "Dex (SSO): Flotilla's identity broker, run as Argo CD's `/shared/argocd-dex rundex`",
   },
   // Argo Workflows' images (upstream's quick-start and install.yaml): each runs Flotilla's entry point
   'quay.io/argoproj/workflow-controller': flotillaProgram('workflow-controller', "Argo Workflows' controller"),

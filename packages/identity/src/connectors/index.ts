@@ -3,7 +3,21 @@
  * its line below (one line per type keeps merges easy).
  */
 import type { ConnectorFactory } from '../connector.js';
+import { oidc } from './oidc.js';
+import { oauth } from './oauth.js';
+import { githubConnector } from './github.js';
+import { gitlabConnector } from './gitlab.js';
+import { ldapConnector } from './ldap.js';
+import { linkedinConnector } from './linkedin.js';
+import { microsoftConnector } from './microsoft.js';
 
 export const CONNECTORS: Record<string, ConnectorFactory> = {
-  // oidc: …, oauth: …, ldap: …, saml: …, github: …, gitlab: …, microsoft: …, linkedin: …
+  oidc,
+  oauth,
+  // saml: …
+  ldap: ldapConnector,
+  github: githubConnector,
+  gitlab: gitlabConnector,
+  microsoft: microsoftConnector,
+  linkedin: linkedinConnector,
 };
