@@ -12,13 +12,25 @@ export interface Page {
 }
 
 export class Browser {
+  /** hostname → `name\0path` → value (cookies are per host, not port, as in a browser; a path scopes them) */
   readonly jar = new Map<string, Map<string, string>>();
 
-  cookies(url: string): Map<string, string> {
+  private hostJar(url: string): Map<string, string> {
     const h = new URL(url).hostname;
     let m = this.jar.get(h);
     if (!m) this.jar.set(h, (m = new Map()));
     return m;
+  }
+
+  /** The cookies a request to `url` carries (name → value; the longest path wins). */
+  cookies(url: string): Map<string, string> & { set(name: string, value: string): any } {
+    const u = new URL(url);
+    const jar = this.hostJar(url);
+    const out = new Map<string, string>();
+    const entries = [...jar].map(([k, v]) => ({ name: k.split('\0')[0], path: k.split('\0')[1], v })).sort((a, b) => a.path.length - b.path.length);
+    for (const e of entries) if (u.pathname === e.path || u.pathname.startsWith(e.path.endsWith('/') ? e.path : `${e.path}/`) || e.path === '/') out.set(e.name, e.v);
+    // setting through the returned map puts a cookie at path /
+    return Object.assign(out, { set: (name: string, value: string) => (jar.set(`${name}\0/`, value), out) });
   }
 
   cookie(url: string, name: string): string | undefined {
@@ -26,15 +38,19 @@ export class Browser {
   }
 
   private store(url: string, set: string[]): void {
-    const m = this.cookies(url);
+    const m = this.hostJar(url);
+    const u = new URL(url);
     for (const c of set) {
       const [pair, ...attrs] = c.split(';');
       const i = pair.indexOf('=');
       const name = pair.slice(0, i).trim();
       const value = pair.slice(i + 1).trim();
+      const pathAttr = attrs.map((a) => a.trim()).find((a) => /^path=/i.test(a))?.slice(5);
+      const path = pathAttr && pathAttr.startsWith('/') ? pathAttr : u.pathname.replace(/\/[^/]*$/, '') || '/';
       const gone = attrs.some((a) => /^\s*max-age=0\s*$/i.test(a)) || attrs.some((a) => /^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]) < Date.now());
-      if (gone || value === '') m.delete(name);
-      else m.set(name, value);
+      const key = `${name}\0${path}`;
+      if (gone || value === '') m.delete(key);
+      else m.set(key, value);
     }
   }
 
