@@ -26,7 +26,7 @@ async function loadApp(args: string[]): Promise<Command[]> {
 }
 
 const GROUPS: { names: string[]; load: (args: string[]) => Promise<Command[]> }[] = [
-  { names: ['login', 'logout', 'context', 'ctx', 'version'], load: async () => (await import('./commands/session.js')).sessionCommands() },
+  { names: ['login', 'relogin', 'logout', 'context', 'ctx', 'version'], load: async () => (await import('./commands/session.js')).sessionCommands() },
   { names: ['account'], load: async () => [(await import('./commands/account.js')).accountCommand()] },
   { names: ['admin'], load: async () => [(await import('./commands/admin.js')).adminCommand()] },
   { names: APP_NAMES, load: loadApp },

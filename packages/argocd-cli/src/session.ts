@@ -157,11 +157,25 @@ export async function apiClient(o: Record<string, any>, changed: Set<string>, op
   });
   if (o.portForward) (client.o as any).insecure = true;
   cleanups.push(() => client.close());
+  if (c.contextName && c.token && !o.authToken && !process.env.ARGOCD_AUTH_TOKEN && /^[\w-]+\.[\w-]+\./.test(c.token)) {
+    // an SSO session from the config: renewed with its refresh token when expired (loaded only then)
+    const exp = jwtExp(c.token);
+    if (exp !== undefined && exp * 1000 < Date.now() + 5_000) await (await import('./sso.js')).refreshIfExpired(client, configPath(o), c.contextName, c.insecure);
+  }
   if (opts.needAuth !== false && !c.token) {
     // upstream asks the server and gets Unauthenticated; say what to do instead
     (client as any).noToken = true;
   }
   return client;
+}
+
+function jwtExp(token: string): number | undefined {
+  try {
+    const c = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+    return typeof c.exp === 'number' ? c.exp : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Re-throws an Unauthenticated error of a client without a token as "run argocd login". */

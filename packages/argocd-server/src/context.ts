@@ -7,6 +7,7 @@ import { userOf } from './session.js';
 import { denied, type Req } from './http.js';
 import type { Logger } from './log.js';
 import type { LoginLimiter } from './limiter.js';
+import type { SsoManager } from './sso/manager.js';
 
 export interface RepoClientLike {
   generateManifests(req: any): Promise<{ revision: string; sourceType?: string; manifests: KubeObject[] }>;
@@ -37,6 +38,8 @@ export interface ServerOptions {
   /** how long `refresh=` waits for the controller, ms */
   refreshTimeoutMs: number;
   version: string;
+  /** the broker's address (`--dex-server`): `/api/dex/*` is proxied there, and `dex.config`'s issuer is reached there */
+  dexServer: string;
 }
 
 export interface Ctx {
@@ -48,6 +51,8 @@ export interface Ctx {
   log: Logger;
   opts: ServerOptions;
   repo: RepoClientLike;
+  /** single sign-on (oidc.config / dex.config) */
+  sso: SsoManager;
   /** broadcast hooks for streams */
   audit(obj: KubeObject, reason: string, message: string, req?: Req, type?: 'Normal' | 'Warning'): void;
 }
@@ -56,6 +61,8 @@ export interface Ctx {
 export function username(req: Req): string {
   const c = req.claims;
   if (!c) return '';
+  // an SSO user is named by the email claim, else the subject (as upstream)
+  if (c.iss && c.iss !== 'argocd') return (typeof c.email === 'string' && c.email) || c.sub;
   return userOf(c.sub) || (c.email as string) || c.sub;
 }
 

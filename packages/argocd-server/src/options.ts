@@ -17,6 +17,7 @@ Flags:
       --metrics-port int          Start metrics on given port (default 8083)
       --insecure                  Run server without TLS
       --repo-server string        Repo server address (default "argocd-repo-server:8081")
+      --dex-server string         Dex server address (default "argocd-dex-server:5556"; http unless given as https://…)
       --redis string              Redis server hostname and port (e.g. argocd-redis:6379)
       --basehref string           Value for base href in index.html. Used if Argo CD is running behind reverse proxy under subpath different from / (default "/")
       --rootpath string           Used if Argo CD is running behind reverse proxy under subpath different from /
@@ -38,6 +39,7 @@ const ENV: Record<string, string> = {
   staticassets: 'ARGOCD_SERVER_STATIC_ASSETS',
   'repo-server': 'ARGOCD_SERVER_REPO_SERVER',
   redis: 'REDIS_SERVER',
+  'dex-server': 'ARGOCD_SERVER_DEX_SERVER',
   loglevel: 'ARGOCD_SERVER_LOGLEVEL',
   logformat: 'ARGOCD_SERVER_LOGFORMAT',
   address: 'ARGOCD_SERVER_LISTEN_ADDRESS',
@@ -102,6 +104,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   if (v('repo-server') !== undefined) opts.repoServer = v('repo-server');
   else if (env.ARGOCD_REPO_SERVER) opts.repoServer = env.ARGOCD_REPO_SERVER;
   if (v('redis') !== undefined) opts.redis = v('redis');
+  if (v('dex-server') !== undefined) opts.dexServer = v('dex-server');
   if (v('basehref') !== undefined) opts.basehref = v('basehref');
   if (v('rootpath') !== undefined) opts.rootpath = v('rootpath');
   if (v('staticassets') !== undefined) opts.staticassets = v('staticassets');

@@ -25,6 +25,8 @@ import { registerSettings } from './api/settings.js';
 import { ensureKeyPair, currentKeyPair } from './tls.js';
 import { registerExtra } from './api/index.js';
 import { handleWebhook } from './webhook.js';
+import { SsoManager } from './sso/manager.js';
+import { proxyDex } from './sso/dexproxy.js';
 
 export const DEFAULT_OPTIONS: ServerOptions = {
   namespace: 'argocd',
@@ -41,6 +43,7 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   maxPayloadMB: 50,
   refreshTimeoutMs: 20_000,
   version: 'v2.13.0+flotilla',
+  dexServer: 'argocd-dex-server:5556',
 };
 
 export interface ArgoServer {
@@ -61,9 +64,11 @@ export async function startServer(client: KubeClient, o: Partial<ServerOptions> 
   await ensureDefaultProject(client, opts.namespace).catch((e) => log.warn(`ensuring the default AppProject: ${(e as Error).message}`));
   const limiter = new LoginLimiter(limiterOptionsFromEnv());
   const sessions = new SessionManager(store, limiter);
+  const sso = new SsoManager(store, opts.dexServer, log, opts.basehref || '/');
+  sessions.sso = [sso];
   const events = new EventRecorder(client, { component: 'argocd-server', log: (m) => log.warn(m) });
   const ctx: Ctx = {
-    client, store, sessions, limiter, events, log, opts, repo: o.repo,
+    client, store, sessions, limiter, events, log, opts, repo: o.repo, sso,
     audit(obj: KubeObject, reason: string, message: string, req?: Req, type: 'Normal' | 'Warning' = 'Normal') {
       const user = req ? username(req) : '';
       const msg = user ? `${user} ${message}` : message;
@@ -130,7 +135,10 @@ export async function startServer(client: KubeClient, o: Partial<ServerOptions> 
   }
   for (const s of [plain, secure]) if (s) s.keepAliveTimeout = 65_000;
   // one port: TLS handshakes go to the HTTPS server, everything else to the plain one
+  const sockets = new Set<Socket>();
   const front: NetServer = createNetServer((sock: Socket) => {
+    sockets.add(sock);
+    sock.once('close', () => sockets.delete(sock));
     sock.once('readable', () => {
       const first = sock.read(1) as Buffer | null;
       if (!first) return void sock.destroy();
@@ -156,9 +164,12 @@ export async function startServer(client: KubeClient, o: Partial<ServerOptions> 
     metricsPort: health?.port,
     url: `${opts.insecure ? 'http' : 'https'}://127.0.0.1:${port}`,
     async close() {
-      await new Promise<void>((r) => front.close(() => r()));
+      // stop accepting, then end every connection (an idle keep-alive client, or one that never sent a byte, would hold close() for a minute)
+      const closed = new Promise<void>((r) => front.close(() => r()));
       plain.closeAllConnections();
       secure?.closeAllConnections();
+      for (const sock of sockets) sock.destroy();
+      await closed;
       await health?.close();
       events.stop();
       await store.stop();
@@ -186,6 +197,10 @@ async function handle(ctx: Ctx, router: Router, raw: IncomingMessage, res: Serve
     return void res.end('ok');
   }
   if (path === '/api/webhook') return handleWebhook(ctx, raw, res);
+  if (path === '/api/dex' || path.startsWith('/api/dex/')) return proxyDex(raw, res, ctx.opts.dexServer, ctx.log);
+  if (path === '/auth/login' && raw.method === 'GET') return ctx.sso.login(raw, res, u.searchParams);
+  if (path === '/auth/callback' && raw.method === 'GET') return ctx.sso.callback(raw, res, u.searchParams);
+  if (path === '/auth/logout') return ctx.sso.logout(raw, res, ctx.sessions, tokenFromRequest({ headers: raw.headers }), ctx.opts.basehref);
   if (!path.startsWith('/api/') && path !== '/api') return serveUi(ctx, path, res);
   const m = router.match(raw.method ?? 'GET', path);
   if (m === undefined) return sendJson(res, 404, errorBody(new ApiErr(Code.NotFound, 'Not Found')));

@@ -4,10 +4,12 @@
  * `proj:<project>:<role>` with `jti` for a project role token), `iat`/`nbf`/`exp`. A login session
  * ends with `users.session.duration`, or when the account's password changed after it was issued;
  * tokens end when revoked (removed from argocd-secret / the project role).
- * External identity providers (SSO, a separate issue) plug in through `SsoVerifier`.
+ * External identity providers plug in through `SsoVerifier` (implemented by `sso/manager.ts`: JWKS
+ * validation of the provider's ID tokens); their sessions end at the token's `exp` or on logout
+ * (`revokeToken`: by `jti`, else by the token's hash).
  */
 import { SignJWT, jwtVerify, decodeJwt } from 'jose';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, createHash } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import type { Store } from './store.js';
 import { ApiErr, Code, unauthenticated } from './http.js';
@@ -107,7 +109,9 @@ export class SessionManager {
     if (iss && iss !== ISSUER) {
       const v = this.sso.find((s) => s.issuer() === iss);
       if (!v) throw unauthenticated(`invalid session: no identity provider for issuer '${iss}'`);
-      return v.verify(token);
+      const c = await v.verify(token);
+      if (this.revoked.has(ssoTokenId(token, c))) throw unauthenticated('invalid session: token is revoked, please re-login');
+      return c;
     }
     let claims: Claims;
     try {
@@ -158,9 +162,22 @@ export class SessionManager {
     this.revoked.set(c.jti, c.exp ? c.exp * 1000 : now + 365 * 24 * 3600_000);
   }
 
+  /** Logout of any session (local or SSO): refused from now until the token would have expired. */
+  revokeToken(token: string, c: Claims): void {
+    if (c.iss === ISSUER) return this.revoke(c);
+    const now = this.now();
+    for (const [id, exp] of this.revoked) if (exp < now) this.revoked.delete(id);
+    this.revoked.set(ssoTokenId(token, c), c.exp ? c.exp * 1000 : now + 24 * 3600_000);
+  }
+
   newTokenId(): string {
     return randomUUID();
   }
+}
+
+/** The revocation key of an identity provider's token: its issuer + `jti`, else its hash. */
+export function ssoTokenId(token: string, c: Claims): string {
+  return c.jti ? `${c.iss}\u0000${c.jti}` : `sha256:${createHash('sha256').update(token).digest('hex')}`;
 }
 
 export async function hashPassword(pw: string): Promise<string> {

@@ -18,7 +18,9 @@ test('flags, ARGOCD_SERVER_* env (from argocd-cmd-params-cm), defaults', () => {
   // upstream's container command line: the program name, then flags it may not use
   const up = parseArgs(['argocd-server', '--staticassets', '/shared/app', '--redis', 'argocd-redis:6379', '--dex-server', 'http://argocd-dex-server:5556']);
   assert.equal(up.opts.staticassets, '/shared/app');
-  assert.deepEqual(up.ignored, ['dex-server']);
+  assert.deepEqual(up.ignored, []);
+  assert.equal(up.opts.dexServer, 'http://argocd-dex-server:5556');
+  assert.equal(parseArgs([], { ARGOCD_SERVER_DEX_SERVER: 'dex:5556' }).opts.dexServer, 'dex:5556');
   assert.throws(() => parseArgs(['--port', 'x']), UsageError);
   // Kubernetes service links (Service argocd-server) must not be read as the port
   assert.deepEqual(parseArgs([], { ARGOCD_SERVER_PORT: 'tcp://10.96.0.11:80', ARGOCD_SERVER_METRICS_PORT: 'tcp://10.96.0.12:8083' }).opts, {});

@@ -6,6 +6,8 @@ import { emptyConfig, jwtClaims, removeContext, upsertContext, upsertServer, ups
 import { printResource, table } from '../output.js';
 import { apiClient, CliError, configPath, connection, loadConfig } from '../session.js';
 import { CLIENT_VERSION, clientVersion } from '../version.js';
+import { ssoLogin } from '../sso.js';
+import { reloginCommand } from './relogin.js';
 
 /** y/n question on stdin, as upstream's cli.AskToProceed. */
 export async function askToProceed(message: string): Promise<boolean> {
@@ -82,7 +84,6 @@ argocd login cd.argoproj.io --core`,
         io.out(cmd.help());
         return 1;
       }
-      if (opts.sso) throw new CliError('SSO login is not available yet in Flotilla (it comes with the SSO issue); log in with --username and --password');
       const server = args[0];
       let insecure = !!opts.insecure;
       let plaintext = !!opts.plaintext;
@@ -110,8 +111,19 @@ argocd login cd.argoproj.io --core`,
         }
       }
       try {
-        const [username, password] = await promptCredentials(opts.username, opts.password);
-        const token = await passwordLogin(client, username, password);
+        let token: string;
+        let refreshToken: string | undefined;
+        let username = '';
+        if (opts.sso) {
+          const t = await ssoLogin(client, { port: Number(opts.ssoPort), callback: opts.callback || undefined, insecure, launchBrowser: !!opts.ssoLaunchBrowser });
+          token = t.idToken;
+          refreshToken = t.refreshToken;
+          println('Authentication successful');
+        } else {
+          let password: string;
+          [username, password] = await promptCredentials(opts.username, opts.password);
+          token = await passwordLogin(client, username, password);
+        }
         const claims = jwtClaims(token);
         println(`'${displayName(claims) || username}' logged in successfully`);
         const ctxName = opts.name || server;
@@ -122,7 +134,7 @@ argocd login cd.argoproj.io --core`,
           ...(opts.grpcWeb ? { 'grpc-web': true } : {}),
           'grpc-web-root-path': opts.grpcWebRootPath || '',
         });
-        upsertUser(cfg, { name: ctxName, 'auth-token': token });
+        upsertUser(cfg, { name: ctxName, 'auth-token': token, ...(refreshToken ? { 'refresh-token': refreshToken } : {}) });
         upsertContext(cfg, { name: ctxName, server, user: ctxName });
         cfg['current-context'] = ctxName;
         writeConfig(cfgPath, cfg);
@@ -304,5 +316,5 @@ function versionCommand(): Command {
 
 export function sessionCommands(): Command[] {
   void CLIENT_VERSION;
-  return [loginCommand(), logoutCommand(), contextCommand(), versionCommand()];
+  return [loginCommand(), reloginCommand(), logoutCommand(), contextCommand(), versionCommand()];
 }

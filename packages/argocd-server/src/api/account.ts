@@ -5,7 +5,7 @@ import type { KubeObject } from '@flotilla/apimachinery';
 import { Code, ApiErr, invalid, notFound, unauthenticated, type Router, type Req } from '../http.js';
 import { can, enforce, username, type Ctx } from '../context.js';
 import { CM, SECRET } from '../store.js';
-import { checkPassword, hashPassword, userOf } from '../session.js';
+import { checkPassword, hashPassword, userOf, ISSUER } from '../session.js';
 import { secretKeyPrefix, parseExpiresIn, type Account } from '../accounts.js';
 import { observeLogin } from '../metrics.js';
 
@@ -54,6 +54,11 @@ export function registerAccount(r: Router, ctx: Ctx): void {
   r.add('DELETE', '/api/v1/session', async (req) => {
     if (req.claims?.sub.endsWith(':login')) {
       ctx.sessions.revoke(req.claims);
+      ctx.log.info('logout', { user: username(req), event: 'logout' });
+    } else if (req.claims && req.claims.iss !== ISSUER) {
+      // an SSO session: the identity provider's token is refused from now on
+      const token = tokenFromRequest(req);
+      if (token) ctx.sessions.revokeToken(token, req.claims);
       ctx.log.info('logout', { user: username(req), event: 'logout' });
     }
     req.res.setHeader('set-cookie', `${SESSION_COOKIE}=; path=${ctx.opts.basehref || '/'}; Max-Age=0`);

@@ -3,8 +3,18 @@ import { parse as parseYaml } from 'yaml';
 import type { Router } from '../http.js';
 import type { Ctx } from '../context.js';
 import { CM } from '../store.js';
+import { publicSsoFields } from '../sso/config.js';
 
 export const VERSION = 'v2.13.0+flotilla';
+
+function dexConnectors(raw: string | undefined): { name?: string; type?: string }[] {
+  try {
+    const d = parseYaml(raw ?? '') as { connectors?: { name?: string; type?: string }[] };
+    return (d?.connectors ?? []).map((c) => ({ name: c.name, type: c.type }));
+  } catch {
+    return [];
+  }
+}
 
 export function settingsJson(ctx: Ctx): Record<string, unknown> {
   const cm = ctx.store.cm(CM.argocd);
@@ -33,22 +43,7 @@ export function settingsJson(ctx: Ctx): Record<string, unknown> {
     passwordPattern: cm.passwordPattern || '^.{8,32}$',
     resourceOverrides: resourceOverrides(cm),
   };
-  if (cm['dex.config']) {
-    try {
-      const d = parseYaml(cm['dex.config']) as { connectors?: { name?: string; type?: string }[] };
-      out.dexConfig = { connectors: (d?.connectors ?? []).map((c) => ({ name: c.name, type: c.type })) };
-    } catch {
-      out.dexConfig = { connectors: [] };
-    }
-  }
-  if (cm['oidc.config']) {
-    try {
-      const o = parseYaml(cm['oidc.config']) as Record<string, unknown>;
-      out.oidcConfig = { name: o.name, issuer: o.issuer, clientID: o.clientID, cliClientID: o.cliClientID, scopes: o.requestedScopes };
-    } catch {
-      /* bad YAML: omitted */
-    }
-  }
+  Object.assign(out, publicSsoFields(ctx.sso.settings(), () => dexConnectors(cm['dex.config'])));
   return out;
 }
 
