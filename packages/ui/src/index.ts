@@ -58,19 +58,22 @@ async function fileUnder(dir: string, path: string): Promise<string | undefined>
   }
 }
 
+const TITLES: Record<UiSection, string> = { applications: 'Argo CD', workflows: 'Argo Workflows', rollouts: 'Argo Rollouts', events: 'Argo Events' };
+
 const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 /** index.html with the base href and section written in. */
 export function renderIndex(html: string, o: { baseHref: string; section: UiSection }): string {
   const base = o.baseHref.endsWith('/') ? o.baseHref : `${o.baseHref}/`;
   return html
-    .replace(/<base href="[^"]*"\s*\/?>/, `<base href="${escapeAttr(base)}" />`)
+    .replace(/<title>[^<]*<\/title>/, `<title>${TITLES[o.section]}</title>`)
+    .replace(/<base href="[^"]*"\s*\/?>/, `<base href="${escapeAttr(base)}">`)
     .replace(/<meta name="flotilla-section" content="[^"]*"\s*\/?>/, `<meta name="flotilla-section" content="${o.section}" />`);
 }
 
-const NOT_BUILT = (base: string) => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Flotilla</title><base href="${escapeAttr(base)}"></head>
-<body><h1>Flotilla</h1><p>The web UI was not built (no <code>packages/ui/static/index.html</code>): run <code>npm run build</code> at the repository's root. The REST API is under <code>api/v1</code>.</p></body></html>
+const NOT_BUILT = (base: string, section: UiSection) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${TITLES[section]}</title><base href="${escapeAttr(base)}"></head>
+<body><h1>Flotilla (Argo CD, Argo Workflows)</h1><p>The web UI was not built (no <code>packages/ui/static/index.html</code>): run <code>npm run build</code> at the repository's root. The REST API is under <code>api/v1</code>.</p></body></html>
 `;
 
 /** Answers a request for a UI path (anything outside the server's API). */
@@ -97,8 +100,8 @@ export async function serveUi(path: string, res: ServerResponse, o: ServeUiOptio
   try {
     html = renderIndex(await readFile(join(dir, 'index.html'), 'utf8'), o);
   } catch {
-    html = NOT_BUILT(o.baseHref);
+    html = NOT_BUILT(o.baseHref.endsWith('/') ? o.baseHref : `${o.baseHref}/`, o.section);
   }
-  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', 'x-frame-options': 'sameorigin', 'x-content-type-options': 'nosniff' });
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-cache', 'x-frame-options': String(res.getHeader('x-frame-options') ?? 'sameorigin'), 'x-content-type-options': 'nosniff' });
   res.end(html);
 }

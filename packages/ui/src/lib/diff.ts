@@ -26,12 +26,12 @@ export function diffLines(a: string, b: string): DiffLine[] {
       out.push({ op: ' ', text: xs[i], a: head + i + 1, b: head + j + 1 });
       i++;
       j++;
-    } else if (j < m && (i >= n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      out.push({ op: '+', text: ys[j], b: head + j + 1 });
-      j++;
-    } else {
+    } else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) {
       out.push({ op: '-', text: xs[i], a: head + i + 1 });
       i++;
+    } else {
+      out.push({ op: '+', text: ys[j], b: head + j + 1 });
+      j++;
     }
   }
   for (let k = 0; k < tail; k++) out.push({ op: ' ', text: x[x.length - tail + k], a: x.length - tail + k + 1, b: y.length - tail + k + 1 });
