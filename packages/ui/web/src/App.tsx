@@ -6,6 +6,7 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import { api, homeSection } from './api';
 import { Link, navigate, useRoute } from './router';
 import { Login } from './cd/Login';
+import { Logo } from './icons';
 
 const AppsList = lazy(() => import('./cd/AppsList'));
 const AppDetails = lazy(() => import('./cd/AppDetails'));
@@ -67,7 +68,7 @@ export function App() {
   return (
     <div className="layout">
       <nav className="nav" aria-label="Sections">
-        <div className="brand">⛵ Flotilla</div>
+        <div className="brand"><Logo />Flotilla</div>
         {SECTIONS.map((s) => (
           <Link key={s.path} to={s.path} aria-current={section === s.path ? 'page' : undefined}>
             {s.label}

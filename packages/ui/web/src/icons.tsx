@@ -50,3 +50,12 @@ export function kindAbbrev(kind: string): string {
   const known: Record<string, string> = { Deployment: 'deploy', ReplicaSet: 'rs', Pod: 'pod', Service: 'svc', ConfigMap: 'cm', Secret: 'secret', StatefulSet: 'sts', DaemonSet: 'ds', Ingress: 'ing', Endpoints: 'ep', EndpointSlice: 'eps', ServiceAccount: 'sa', Job: 'job', CronJob: 'cj', Namespace: 'ns', Application: 'app', PersistentVolumeClaim: 'pvc', Role: 'role', RoleBinding: 'rb' };
   return known[kind] ?? kind.replace(/[a-z]/g, '').toLowerCase().slice(0, 4) ?? kind.slice(0, 4);
 }
+
+/** The Flotilla mark (a sailboat), inline so no font or network is needed. */
+export const Logo = ({ size = 20 }: { size?: number }) => (
+  <svg viewBox="0 0 24 24" width={size} height={size} aria-hidden="true" style={{ verticalAlign: '-3px', marginRight: 6 }}>
+    <path d="M11 2v14H4z" fill="currentColor" opacity=".9" />
+    <path d="M13 5v11h7z" fill="currentColor" opacity=".65" />
+    <path d="M2 18h20l-2.5 4h-15z" fill="currentColor" />
+  </svg>
+);

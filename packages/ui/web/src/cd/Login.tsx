@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { currentRoute, navigate } from '../router';
+import { Logo } from '../icons';
 
 export function Login({ onLogin }: { onLogin: (user: string) => void }) {
   const [username, setUsername] = useState('');
@@ -27,7 +28,7 @@ export function Login({ onLogin }: { onLogin: (user: string) => void }) {
   return (
     <div className="login">
       <form onSubmit={submit} aria-label="Log in">
-        <h1>⛵ Flotilla</h1>
+        <h1><Logo size={24} />Flotilla</h1>
         <p className="muted" style={{ margin: 0 }}>Let's get stuff deployed!</p>
         <label>
           <span>Username</span>
