@@ -4,7 +4,9 @@
  * the controller, the repo server — each a pod), through `kubectl port-forward svc/argocd-server :443`:
  * log in as admin, create the guestbook app from the form (a Git server on the host serving
  * argocd-example-apps), see OutOfSync/Missing, sync from the SYNC dialog, see Synced/Healthy in the
- * tree, open the Deployment's live manifest and a pod's logs, back to the list. Screenshots go to docs/images/.
+ * tree, edit the Deployment with kubectl and see OutOfSync and the diff, sync again and roll back from
+ * the history, open the Deployment's live manifest and a pod's logs, filter the list; axe-core on each
+ * main page. Screenshots go to docs/images/.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -77,6 +79,22 @@ function portForward(): Promise<number> {
   });
 }
 
+const AXE = fileURLToPath(new URL('../../../node_modules/axe-core/axe.min.js', import.meta.url));
+
+/** axe-core on the page as it is: no serious or critical violation (WCAG 2 A/AA rules). */
+async function axe(what: string): Promise<void> {
+  if (!existsSync(AXE)) return void console.log(`# axe-core not installed at ${AXE}: accessibility check of ${what} skipped`);
+  await page.addScriptTag({ path: AXE });
+  const res = await page.evaluate(async () => {
+    const g = globalThis as any;
+    const r = await g.axe.run(g.document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
+    return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n: any) => n.target.join(' ')) }));
+  });
+  const bad = res.filter((v: { impact: string }) => v.impact === 'serious' || v.impact === 'critical');
+  console.log(`# axe ${what}: ${res.length} violation(s), ${bad.length} serious or critical${res.length ? `: ${res.map((v: { id: string; impact: string }) => `${v.id} (${v.impact})`).join(', ')}` : ''}`);
+  assert.deepEqual(bad, [], `accessibility (${what})`);
+}
+
 const shot = async (name: string) => {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, `ui-${name}.png`) });
@@ -133,6 +151,7 @@ test('argocd-server serves the UI: / sends to the login page; the initial JavaSc
   await page.getByRole('alert').waitFor();
   assert.match((await page.getByRole('alert').textContent()) ?? '', /Invalid username or password|invalid/i);
   await shot('login');
+  await axe('login page');
 });
 
 test('log in as admin, create guestbook from the form, OutOfSync/Missing, sync, Synced/Healthy in the tree', { skip, timeout: 420_000 }, async () => {
@@ -174,6 +193,37 @@ test('log in as admin, create guestbook from the form, OutOfSync/Missing, sync, 
   const ms = Number(await page.locator('.graph').getAttribute('data-layout-ms'));
   console.log(`# resource tree layout (elkjs, ${await page.locator('.gnode').count()} nodes): ${ms} ms`);
   await shot('app-synced');
+  await axe('application page');
+});
+
+test('kubectl edits the Deployment: OutOfSync and its diff; sync again; roll back from history', { skip, timeout: 300_000 }, async () => {
+  await k.k(['scale', 'deployment', 'guestbook-ui', '-n', 'guestbook', '--replicas=2']);
+  await page.getByRole('button', { name: 'Refresh', exact: true }).click();
+  const sync = page.getByTestId('app-sync');
+  await sync.getByText('OutOfSync').waitFor({ timeout: 120_000 });
+  await page.locator('.gnode[data-kind="Deployment"]').getByText('OutOfSync').waitFor();
+  await page.locator('.gnode[data-kind="Deployment"]').click();
+  const panel = page.getByRole('dialog', { name: 'Deployment guestbook-ui' });
+  await panel.getByRole('tab', { name: 'Diff' }).click();
+  const diff = panel.getByRole('table', { name: /Diff/ });
+  await diff.locator('td.del', { hasText: 'replicas: 2' }).waitFor();
+  await diff.locator('td.add', { hasText: 'replicas: 1' }).waitFor();
+  await shot('diff');
+  await panel.getByRole('button', { name: 'Close' }).click();
+  // sync again: a second history entry
+  await page.getByRole('button', { name: 'Sync', exact: true }).click();
+  await page.getByRole('button', { name: 'Synchronize' }).click();
+  await sync.getByText('Synced', { exact: true }).waitFor({ timeout: 180_000 });
+  await page.getByRole('button', { name: 'History and rollback' }).click();
+  const hist = page.getByRole('table', { name: 'Deployment history' });
+  await until('two deployments in the history', async () => (await hist.locator('tbody tr').count()) === 2, 60_000);
+  page.once('dialog', (d) => void d.accept());
+  await hist.locator('tr[data-history-id="0"]').getByRole('button', { name: 'Rollback' }).click();
+  await page.getByText('Rollback to 0 started.').waitFor();
+  await until('the rollback recorded as a third deployment', async () => (await hist.locator('tbody tr').count()) === 3, 180_000);
+  await shot('history');
+  await page.getByRole('dialog', { name: 'History and rollback' }).getByRole('button', { name: 'Close' }).click();
+  await page.getByTestId('app-operation').getByText('Succeeded').waitFor({ timeout: 120_000 });
 });
 
 test('resource panel: the Deployment live manifest; a pod logs; the list shows Synced/Healthy', { skip, timeout: 180_000 }, async () => {
@@ -204,6 +254,7 @@ test('resource panel: the Deployment live manifest; a pod logs; the list shows S
   await tile.waitFor();
   await page.getByRole('status').filter({ hasText: '1 of 1 applications' }).waitFor();
   await shot('applications');
+  await axe('applications list');
   await page.getByRole('button', { name: 'List' }).click();
   await page.getByRole('row', { name: /guestbook/ }).waitFor();
 });

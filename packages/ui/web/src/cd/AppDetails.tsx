@@ -69,7 +69,7 @@ export default function AppDetails({ namespace, name, query }: { namespace: stri
       {error && <div className="banner error" role="alert">{error}</div>}
       {app.metadata.deletionTimestamp && <div className="banner warn" role="status">Being deleted…</div>}
       {(app.status?.conditions ?? []).map((c, i) => <div key={i} className={`banner ${/Error/.test(c.type) ? 'error' : 'warn'}`}>{c.type}: {c.message}</div>)}
-      <div className="summary" aria-label="Application status">
+      <div className="summary" role="region" aria-label="Application status">
         <section data-testid="app-health"><h2>App health</h2><div className="big"><HealthStatus value={app.status?.health?.status} /></div>{app.status?.health?.message && <div className="muted">{app.status.health.message}</div>}</section>
         <section data-testid="app-sync"><h2>Sync status</h2><div className="big"><SyncStatus value={app.status?.sync?.status} /></div><div className="muted">to {app.spec.source?.targetRevision || 'HEAD'}{app.status?.sync?.revision ? ` (${app.status.sync.revision.slice(0, 7)})` : ''}</div></section>
         <section data-testid="app-operation"><h2>Last sync</h2>{op ? <><div className="big"><PhaseStatus value={op.phase} /></div><div className="muted" style={{ maxWidth: 420 }}>{op.message}</div><div className="muted">{op.finishedAt ?? op.startedAt}</div></> : <div className="muted">never synced</div>}</section>

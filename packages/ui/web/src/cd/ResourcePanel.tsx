@@ -31,7 +31,8 @@ export function ResourcePanel({ app, node, onClose, initialTab = 'summary' }: { 
     else setLive(null);
     api('GET', `${base}/managed-resources?${new URLSearchParams({ kind: node.kind, name: node.name, namespace: node.namespace, group: node.group })}&${appQ}`).then((r) => setManaged(r.items?.[0] ?? null), (e) => setError(e.message));
   }, [node.id, app.metadata.resourceVersion]);
-  const liveYaml = useYaml(live);
+  const [managedFields, setManagedFields] = useState(false);
+  const liveYaml = useYaml(live && typeof live === 'object' && !managedFields ? withoutManagedFields(live) : live);
   const desiredYaml = useYaml(managed === undefined ? undefined : managed?.targetState ?? null);
   const normLive = useYaml(managed?.normalizedLiveState || managed?.liveState || null);
   const predicted = useYaml(managed?.predictedLiveState || managed?.targetState || null);
@@ -52,13 +53,24 @@ export function ResourcePanel({ app, node, onClose, initialTab = 'summary' }: { 
           {(node.info ?? []).map((i) => <Fragment key={i.name}><dt>{i.name}</dt><dd>{i.value}</dd></Fragment>)}
         </dl>
       )}
-      {tab === 'live' && <YamlView text={liveYaml} label="Live manifest" />}
+      {tab === 'live' && (
+        <>
+          {!isApp && <label className="check" style={{ display: 'flex', gap: 6, marginBottom: 8 }}><input type="checkbox" checked={managedFields} onChange={(e) => setManagedFields(e.target.checked)} /> Show managed fields</label>}
+          <YamlView text={liveYaml} label="Live manifest" />
+        </>
+      )}
       {tab === 'desired' && <YamlView text={desiredYaml} label="Desired manifest" />}
       {tab === 'diff' && <ResourceDiff live={normLive} desired={predicted} />}
       {tab === 'events' && <Events base={base} appQ={appQ} node={node} />}
       {tab === 'logs' && <Logs base={base} appQ={appQ} node={node} />}
     </Drawer>
   );
+}
+
+function withoutManagedFields(o: any): unknown {
+  if (!o?.metadata?.managedFields) return o;
+  const { managedFields: _m, ...metadata } = o.metadata;
+  return { ...o, metadata };
 }
 
 function ResourceDiff({ live, desired }: { live?: string; desired?: string }) {
@@ -133,7 +145,7 @@ function Logs({ base, appQ, node }: { base: string; appQ: string; node: GraphNod
         )}
         <span className="muted" role="status">{state}</span>
       </div>
-      <div className="logs" ref={box} aria-label="Logs" tabIndex={0}>
+      <div className="logs" ref={box} role="log" aria-label="Logs" tabIndex={0}>
         {lines.length === 0 ? <span style={{ opacity: 0.6 }}>No log lines yet.</span> : lines.map((l, i) => <div key={i}><span className="pod">{l.pod}</span>{l.content}</div>)}
       </div>
     </>

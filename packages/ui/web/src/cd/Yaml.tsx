@@ -33,7 +33,7 @@ export function YamlView({ text, label }: { text?: string; label: string }) {
   if (text === undefined) return <div className="muted" role="status">Loading…</div>;
   if (!text) return <div className="empty">No {label.toLowerCase()}.</div>;
   return (
-    <pre className="code" aria-label={label} tabIndex={0}>
+    <pre className="code" role="region" aria-label={label} tabIndex={0}>
       {text.split('\n').map((l, i) => <div key={i}>{highlight(l)}</div>)}
     </pre>
   );

@@ -4,7 +4,7 @@ import { api, stream } from '../api';
 import { PhaseStatus } from '../icons';
 
 export default function Workflows() {
-  const [ns, setNs] = useState('');
+  const [ns, setNs] = useState('argo');
   const [items, setItems] = useState<Map<string, any>>(new Map());
   const [error, setError] = useState('');
   const [available, setAvailable] = useState<boolean>();
@@ -15,7 +15,7 @@ export default function Workflows() {
     }, () => setAvailable(false));
   }, []);
   useEffect(() => {
-    if (!available) return;
+    if (!available || !ns) return;
     const m = new Map<string, any>();
     api('GET', `api/v1/workflows/${encodeURIComponent(ns)}`).then((r) => {
       for (const w of r.items ?? []) m.set(w.metadata.uid, w);
@@ -30,7 +30,7 @@ export default function Workflows() {
   }, [available, ns]);
   return (
     <>
-      <div className="toolbar"><h1>Workflows</h1><label>Namespace <input type="text" value={ns} onChange={(e) => setNs(e.target.value)} placeholder="all namespaces" /></label></div>
+      <div className="toolbar"><h1>Workflows</h1><label>Namespace <input type="text" value={ns} onChange={(e) => setNs(e.target.value)} placeholder="namespace" /></label></div>
       {available === false && <div className="banner warn" role="status">The Workflows API is not served here: open argo-server (port 2746), which serves this UI on the Workflows section.</div>}
       {error && <div className="banner error" role="alert">{error}</div>}
       {available && (
