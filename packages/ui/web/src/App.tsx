@@ -3,8 +3,8 @@
  * Events) and each section's pages, loaded on demand (one chunk per section, the tree layout in its own).
  */
 import { lazy, Suspense, useEffect, useState } from 'react';
-import { api, homeSection } from './api';
-import { Link, navigate, useRoute } from './router';
+import { api, ApiError, homeSection } from './api';
+import { basePath, Link, navigate, useRoute } from './router';
 import { Login } from './cd/Login';
 import { Logo } from './icons';
 
@@ -31,7 +31,13 @@ export function App() {
   const [user, setUser] = useState<UserInfo | undefined>();
   const [theme, setTheme] = useState(document.documentElement.dataset.theme ?? 'light');
   useEffect(() => {
-    if (homeSection !== 'applications') return setUser({ loggedIn: true });
+    if (homeSection !== 'applications') {
+      // argo-server: who the token (or the server's own account) is; 401 → the token login
+      api<{ subject?: string; serviceAccountName?: string }>('GET', 'api/v1/userinfo', undefined, { noRedirect: true })
+        .then((u) => setUser({ loggedIn: true, username: u.serviceAccountName ?? u.subject }))
+        .catch((e) => setUser({ loggedIn: !(e instanceof ApiError && e.status === 401) }));
+      return;
+    }
     api<UserInfo>('GET', 'api/v1/session/userinfo', undefined, { noRedirect: true })
       .then(setUser)
       .catch(() => setUser({ loggedIn: false }));
@@ -52,14 +58,16 @@ export function App() {
     setTheme(t);
   };
   const logout = async () => {
-    await api('DELETE', 'api/v1/session').catch(() => {});
+    if (homeSection === 'applications') await api('DELETE', 'api/v1/session').catch(() => {});
+    else document.cookie = `authorization=; path=${basePath}; max-age=0`;
     setUser({ loggedIn: false });
     navigate('login', { replace: true });
   };
   const section = route.path.split('/')[0];
   const parts = route.path.split('/');
   let page;
-  if (section === 'applications' && parts.length >= 3) page = <AppDetails namespace={parts[1]} name={parts[2]} query={route.query} />;
+  if (section === 'applications' && homeSection !== 'applications') page = <div className="banner warn" role="status">Argo CD's API is not served here: open argocd-server (port 8080 or 443), which serves this UI on the Applications section.</div>;
+  else if (section === 'applications' && parts.length >= 3) page = <AppDetails namespace={parts[1]} name={parts[2]} query={route.query} />;
   else if (section === 'applications') page = <AppsList query={route.query} />;
   else if (section === 'workflows') page = <Workflows />;
   else if (section === 'rollouts') page = <Rollouts />;
@@ -77,7 +85,7 @@ export function App() {
         <div className="spacer" />
         {user.username && <div className="user">Logged in as <strong>{user.username}</strong></div>}
         <button onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? 'Light theme' : 'Dark theme'}</button>
-        {homeSection === 'applications' && <button onClick={logout}>Log out</button>}
+        <button onClick={logout}>Log out</button>
       </nav>
       <main>
         <Suspense fallback={<div className="empty" role="status">Loading…</div>}>{page}</Suspense>

@@ -56,8 +56,8 @@ export function TreeView({ graph, onSelect }: { graph: Graph; onSelect: (n: Grap
         const p = laid.pos.get(n.id);
         if (!p) return null;
         return (
-          <button key={n.id} className={`gnode${n.root ? ' root' : ''}${n.live ? '' : ' missing'}`} style={{ left: p.x, top: p.y, width: W, height: H }} onClick={() => onSelect(n)} role="treeitem" aria-label={`${n.kind} ${n.name}: health ${n.health ?? 'none'}, sync ${n.sync ?? 'none'}`} data-kind={n.kind} data-name={n.name}>
-            <span className="kind">{kindAbbrev(n.kind)}</span>
+          <button key={n.id} className={`gnode${n.root ? ' root' : ''}${n.live ? '' : ' missing'}`} style={{ left: p.x, top: p.y, width: W, height: H }} onClick={() => onSelect(n)} role="treeitem" data-kind={n.kind} data-name={n.name}>
+            <span className="kind" aria-hidden="true">{kindAbbrev(n.kind)}</span>
             <span className="meta">
               <span className="name" title={n.name}>{n.name}</span>
               <span className="muted">{n.kind}</span>

@@ -1,6 +1,6 @@
 /** Workflows section (shell): the workflows list from argo-server, live from its watch stream. */
 import { useEffect, useState } from 'react';
-import { api, stream } from '../api';
+import { api, ApiError, stream } from '../api';
 import { PhaseStatus } from '../icons';
 
 export default function Workflows() {
@@ -9,10 +9,13 @@ export default function Workflows() {
   const [error, setError] = useState('');
   const [available, setAvailable] = useState<boolean>();
   useEffect(() => {
-    api('GET', 'api/v1/info', undefined, { noRedirect: true }).then((i) => {
+    api('GET', 'api/v1/info').then((i) => {
       setAvailable(true);
       if (i?.managedNamespace) setNs(i.managedNamespace);
-    }, () => setAvailable(false));
+    }, (e) => {
+      if (e instanceof ApiError && e.status === 404) setAvailable(false);
+      else setError(e.message);
+    });
   }, []);
   useEffect(() => {
     if (!available || !ns) return;
