@@ -258,3 +258,31 @@ test('resource panel: the Deployment live manifest; a pod logs; the list shows S
   await page.getByRole('button', { name: 'List' }).click();
   await page.getByRole('row', { name: /guestbook/ }).waitFor();
 });
+
+test('settings: connect the Git repository over HTTPS, projects, accounts; edit the app details (automated sync with self heal)', { skip, timeout: 180_000 }, async () => {
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Connect repo using HTTPS' }).click();
+  const form = page.getByRole('form', { name: 'Connect repository' });
+  await form.getByLabel('Repository URL').fill(git.podURL('argocd-example-apps'));
+  await form.getByRole('button', { name: 'Connect' }).click();
+  const repos = page.getByRole('table', { name: 'Repositories' });
+  await repos.getByText(git.podURL('argocd-example-apps')).waitFor({ timeout: 60_000 });
+  await repos.getByText(/Successful/).waitFor({ timeout: 60_000 });
+  await shot('settings-repositories');
+  await page.getByRole('tab', { name: 'Projects' }).click();
+  await page.getByRole('table', { name: 'Projects' }).getByRole('cell', { name: 'default', exact: true }).waitFor();
+  await page.getByRole('tab', { name: 'Accounts' }).click();
+  await page.getByRole('table', { name: 'Accounts' }).getByRole('cell', { name: 'admin', exact: true }).waitFor();
+  await page.getByRole('link', { name: 'Applications' }).click();
+  await page.getByRole('link', { name: 'guestbook' }).click();
+  await page.getByRole('button', { name: 'Details' }).click();
+  const edit = page.getByRole('form', { name: 'Edit application' });
+  assert.equal(await edit.getByLabel('Repository URL').inputValue(), git.podURL('argocd-example-apps'));
+  await edit.getByLabel('Automated').check();
+  await edit.getByLabel('Self heal').check();
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await edit.waitFor({ state: 'detached' });
+  const policy = JSON.parse(await k.k(['get', 'applications.argoproj.io', 'guestbook', '-n', 'argocd', '-o', 'jsonpath={.spec.syncPolicy}']));
+  assert.deepEqual(policy.automated, { prune: false, selfHeal: true });
+  assert.deepEqual(policy.syncOptions, ['CreateNamespace=true']);
+});

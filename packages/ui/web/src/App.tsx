@@ -10,6 +10,7 @@ import { Logo } from './icons';
 
 const AppsList = lazy(() => import('./cd/AppsList'));
 const AppDetails = lazy(() => import('./cd/AppDetails'));
+const Settings = lazy(() => import('./cd/Settings'));
 const Workflows = lazy(() => import('./suite/Workflows'));
 const Rollouts = lazy(() => import('./suite/Rollouts'));
 const Events = lazy(() => import('./suite/Events'));
@@ -69,6 +70,7 @@ export function App() {
   if (section === 'applications' && homeSection !== 'applications') page = <div className="banner warn" role="status">Argo CD's API is not served here: open argocd-server (port 8080 or 443), which serves this UI on the Applications section.</div>;
   else if (section === 'applications' && parts.length >= 3) page = <AppDetails namespace={parts[1]} name={parts[2]} query={route.query} />;
   else if (section === 'applications') page = <AppsList query={route.query} />;
+  else if (section === 'settings') page = <Settings tab={parts[1] ?? 'repos'} />;
   else if (section === 'workflows') page = <Workflows />;
   else if (section === 'rollouts') page = <Rollouts />;
   else if (section === 'events') page = <Events />;
@@ -82,6 +84,7 @@ export function App() {
             {s.label}
           </Link>
         ))}
+        {homeSection === 'applications' && <Link to="settings" aria-current={section === 'settings' ? 'page' : undefined}>Settings</Link>}
         <div className="spacer" />
         {user.username && <div className="user">Logged in as <strong>{user.username}</strong></div>}
         <button onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? 'Light theme' : 'Dark theme'}</button>

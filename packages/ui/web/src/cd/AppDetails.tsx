@@ -8,6 +8,7 @@ import { api, stream, type StreamState } from '../api';
 import { HealthStatus, PhaseStatus, SyncStatus } from '../icons';
 import { navigate } from '../router';
 import { Drawer } from './Drawer';
+import { EditApp } from './EditApp';
 import { ResourcePanel } from './ResourcePanel';
 import { SyncDialog } from './SyncDialog';
 import { TreeView } from './TreeView';
@@ -20,7 +21,7 @@ export default function AppDetails({ namespace, name, query }: { namespace: stri
   const [tree, setTree] = useState<TreeNode[]>([]);
   const [state, setState] = useState<StreamState>('connecting');
   const [error, setError] = useState('');
-  const [dialog, setDialog] = useState<'' | 'sync' | 'history' | 'delete' | 'diff'>('');
+  const [dialog, setDialog] = useState<'' | 'sync' | 'history' | 'delete' | 'diff' | 'edit'>('');
   const [selected, setSelected] = useState<GraphNode>();
   const view = query.get('view') === 'list' ? 'list' : 'tree';
   const appQ = `appNamespace=${encodeURIComponent(namespace)}`;
@@ -55,6 +56,7 @@ export default function AppDetails({ namespace, name, query }: { namespace: stri
         <button className="primary" onClick={() => setDialog('sync')}>Sync</button>
         <button onClick={() => refresh('normal')}>Refresh</button>
         <button onClick={() => refresh('hard')}>Hard refresh</button>
+        <button onClick={() => setDialog('edit')}>Details</button>
         <button onClick={() => setDialog('diff')}>App diff</button>
         <button onClick={() => setDialog('history')}>History and rollback</button>
         {running && <button onClick={() => api('DELETE', `${base}/operation?${appQ}`).catch((e) => setError(e.message))}>Terminate</button>}
@@ -93,6 +95,7 @@ export default function AppDetails({ namespace, name, query }: { namespace: stri
       {dialog === 'sync' && <SyncDialog app={app} onClose={() => setDialog('')} />}
       {dialog === 'history' && <History app={app} base={base} appQ={appQ} onClose={() => setDialog('')} />}
       {dialog === 'delete' && <DeleteDialog app={app} base={base} appQ={appQ} onClose={() => setDialog('')} />}
+      {dialog === 'edit' && <EditApp app={app} onClose={() => setDialog('')} />}
       {dialog === 'diff' && <AppDiff base={base} appQ={appQ} onClose={() => setDialog('')} />}
     </>
   );
