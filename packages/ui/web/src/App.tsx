@@ -88,7 +88,7 @@ export function App() {
         <div className="spacer" />
         {user.username && <div className="user">Logged in as <strong>{user.username}</strong></div>}
         <button onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? 'Light theme' : 'Dark theme'}</button>
-        <button onClick={logout}>Log out</button>
+        {homeSection !== 'rollouts' && <button onClick={logout}>Log out</button>}
       </nav>
       <main>
         <Suspense fallback={<div className="empty" role="status">Loading…</div>}>{page}</Suspense>

@@ -30,18 +30,18 @@ const PHASE: Record<string, { cls: string; icon: ReactNode; spin?: boolean }> = 
   Error: { cls: 'bad', icon: <path d="M8 1.5a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13zm2.6 8-1.1 1.1L8 9.1l-1.5 1.5-1.1-1.1L6.9 8 5.4 6.5l1.1-1.1L8 6.9l1.5-1.5 1.1 1.1L9.1 8z" fill="currentColor" /> },
 };
 
-function Status({ map, value, label }: { map: Record<string, { cls: string; icon: ReactNode; spin?: boolean }>; value?: string; label: string }) {
+function Status({ map, value, label, text }: { map: Record<string, { cls: string; icon: ReactNode; spin?: boolean }>; value?: string; label: string; text?: string }) {
   const v = value || 'Unknown';
   const s = map[v] ?? UNKNOWN;
   return (
-    <span className={`status ${s.cls}`} title={`${label}: ${v}`} data-status={v}>
+    <span className={`status ${s.cls}`} title={`${label}: ${text ?? v}`} data-status={text ?? v}>
       {svg(s.icon, s.cls, s.spin)}
-      <span>{v}</span>
+      <span>{text ?? v}</span>
     </span>
   );
 }
 
-export const HealthStatus = ({ value }: { value?: string }) => <Status map={HEALTH} value={value} label="Health" />;
+export const HealthStatus = ({ value, text }: { value?: string; text?: string }) => <Status map={HEALTH} value={value} label="Health" text={text} />;
 export const SyncStatus = ({ value }: { value?: string }) => <Status map={SYNC} value={value} label="Sync" />;
 export const PhaseStatus = ({ value }: { value?: string }) => <Status map={{ ...PHASE, ...HEALTH }} value={value} label="Phase" />;
 
