@@ -6,7 +6,9 @@
  *   a bad token refused in place), a workflow created with kubectl shows up, its phase changes live;
  * - the real `kubectl argo rollouts dashboard` as a process: /rollouts/ opens the Rollouts section, a
  *   paused canary with its steps (current one marked), PROMOTE and ABORT reach the Rollout, a status
- *   change shows live.
+ *   change shows live;
+ * - the real argocd-server and repo server as processes (no controller): create an app from YAML (a YAML
+ *   error shown in place), HARD REFRESH sets the refresh annotation, delete non-cascading after typing the name.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -161,4 +163,83 @@ test('kubectl argo rollouts dashboard: the Rollouts section — a paused canary,
   await status({ phase: 'Healthy', message: '', abort: null, currentStepIndex: 4 });
   await page.getByTestId('rollout-status').getByText('Healthy').waitFor();
   await page.getByTestId('rollout-step').getByText('4/4').waitFor();
+});
+
+const CD_MAIN = `import('@flotilla/argocd-server/main').then((m) => m.main(process.argv.slice(1))).then((c) => process.exit(c ?? 0), (e) => { console.error(e); process.exit(1); });`;
+const REPO_MAIN = `import('@flotilla/repo-server/main').then((m) => m.main(process.argv.slice(1))).then((c) => process.exit(c ?? 0), (e) => { console.error(e); process.exit(1); });`;
+const CD_INSTALL = join(ROOT, 'manifests/argo-cd/install.yaml');
+
+test('argocd-server as a process (no controller): create an app from YAML, HARD REFRESH, delete non-cascading', { skip: skip || (!existsSync(CD_INSTALL) && `${CD_INSTALL} not found`), timeout: 180_000 }, async () => {
+  const { parseAllDocuments, stringify } = await import('yaml');
+  const crds = parseAllDocuments(readFileSync(CD_INSTALL, 'utf8')).map((d) => d.toJS()).filter((d) => d?.kind === 'CustomResourceDefinition');
+  writeFileSync(join(cluster.dir, 'cd-crds.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: crds }));
+  await cluster.k(['apply', '--server-side', '-f', join(cluster.dir, 'cd-crds.json')]);
+  await cluster.k(['create', 'namespace', 'argocd']);
+  await cluster.k(['wait', '--for=condition=Established', 'crd/applications.argoproj.io', 'crd/appprojects.argoproj.io', '--timeout=60s']);
+  const { startGitServer } = await import('@flotilla/repo-server/testkit');
+  const git = await startGitServer({ repos: { apps: null } });
+  git.commit('apps', { 'cm/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  a: "1"\n' }, 'a config map');
+  const procs: ChildProcess[] = [];
+  let logs = '';
+  const start = (script: string, args: string[]) => {
+    const p = spawn(process.execPath, ['--input-type=module', '-e', script, '--', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: cluster.kubeconfig, REDIS_SERVER: '' } });
+    p.stdout!.on('data', (d) => (logs += d));
+    p.stderr!.on('data', (d) => (logs += d));
+    procs.push(p);
+    return p;
+  };
+  try {
+    const repoPort = await freePort();
+    start(REPO_MAIN, ['--port', String(repoPort), '--address', '127.0.0.1', '--metrics-port', String(await freePort()), '--metrics-address', '127.0.0.1', '--namespace', 'argocd']);
+    const cdPort = await freePort();
+    start(CD_MAIN, ['--insecure', '--port', String(cdPort), '--address', '127.0.0.1', '--metrics-port', String(await freePort()), '--metrics-address', '127.0.0.1', '--repo-server', `127.0.0.1:${repoPort}`, '--kubeconfig', cluster.kubeconfig, '-n', 'argocd']);
+    const cd = `http://127.0.0.1:${cdPort}`;
+    const end = Date.now() + 60_000;
+    for (;;) {
+      const ok = await fetch(`${cd}/healthz`).then((r) => r.ok, () => false) && await fetch(`http://127.0.0.1:${repoPort}/healthz`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (procs.some((p) => p.exitCode !== null) || Date.now() > end) throw new Error(`argocd-server or the repo server did not start:\n${logs}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const pw = Buffer.from(await cluster.k(['get', 'secret', '-n', 'argocd', 'argocd-initial-admin-secret', '-o', 'jsonpath={.data.password}']), 'base64').toString();
+    await page.goto(`${cd}/applications`);
+    await page.waitForURL(/\/login\?return_url=applications/);
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill(pw);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('No applications yet').waitFor();
+    await page.getByRole('button', { name: '+ New app' }).click();
+    await page.getByRole('tab', { name: 'YAML' }).click();
+    const app = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: 'from-yaml', labels: { team: 'ui' } }, spec: { project: 'default', source: { repoURL: git.url('apps'), path: 'cm', targetRevision: 'HEAD' }, destination: { server: 'https://kubernetes.default.svc', namespace: 'default' } } };
+    const box = page.getByLabel('Application YAML');
+    assert.match(await box.inputValue(), /kind: Application/, 'the form turns into YAML');
+    await box.fill('metadata: [not, an, app');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /does not parse/);
+    await box.fill(stringify(app));
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.waitForURL(/\/applications\/argocd\/from-yaml$/);
+    assert.equal(await cluster.k(['get', 'applications.argoproj.io', 'from-yaml', '-n', 'argocd', '-o', 'jsonpath={.metadata.labels.team}']), 'ui');
+    await page.getByRole('button', { name: 'Hard refresh' }).click();
+    const annotation = () => cluster.k(['get', 'applications.argoproj.io', 'from-yaml', '-n', 'argocd', '-o', 'jsonpath={.metadata.annotations.argocd\\.argoproj\\.io/refresh}']);
+    const until = Date.now() + 20_000;
+    while ((await annotation()) !== 'hard') {
+      if (Date.now() > until) throw new Error('HARD REFRESH did not set the refresh annotation');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await page.getByRole('button', { name: 'Delete' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete from-yaml' });
+    await dialog.getByLabel('non-cascading').check();
+    const del = dialog.getByRole('button', { name: 'Delete' });
+    assert.equal(await del.isDisabled(), true, 'deleting needs the name typed');
+    await dialog.getByLabel("Type the application's name to confirm").fill('from-yaml');
+    await del.click();
+    await page.waitForURL(/\/applications$/);
+    await page.getByText('No applications yet').waitFor();
+    const gone = await cluster.k(['get', 'applications.argoproj.io', '-n', 'argocd', '-o', 'name']);
+    assert.equal(gone.trim(), '');
+  } finally {
+    for (const p of procs) await stopProcess(p, 'SIGTERM');
+    await git.stop();
+  }
 });
