@@ -1,40 +1,11 @@
 /** The resource tree laid out by elkjs (layered, left to right), nodes as buttons with health/sync icon + text. */
 import { useEffect, useState } from 'react';
 import type { Graph, GraphNode } from '../../../src/lib/tree.js';
+import { layoutGraph as layout, NODE_H, NODE_W, type Laid } from '../../../src/lib/layout.js';
 import { HealthStatus, SyncStatus, kindAbbrev } from '../icons';
 
-const W = 250;
-const H = 54;
-
-interface Laid {
-  pos: Map<string, { x: number; y: number }>;
-  edges: { id: string; d: string }[];
-  width: number;
-  height: number;
-  ms: number;
-}
-
-let elkP: Promise<{ layout: (g: any) => Promise<any> }> | undefined;
-const elk = () => (elkP ??= import('elkjs/lib/elk.bundled.js').then((m) => new (m.default as any)()));
-
-export async function layout(g: Graph): Promise<Laid> {
-  const t0 = performance.now();
-  const res = await (await elk()).layout({
-    id: 'root',
-    layoutOptions: { 'elk.algorithm': 'layered', 'elk.direction': 'RIGHT', 'elk.layered.spacing.nodeNodeBetweenLayers': '60', 'elk.spacing.nodeNode': '14', 'elk.edgeRouting': 'ORTHOGONAL' },
-    children: g.nodes.map((n) => ({ id: n.id, width: W, height: H })),
-    edges: g.edges.map((e, i) => ({ id: `e${i}`, sources: [e.from], targets: [e.to] })),
-  });
-  const pos = new Map<string, { x: number; y: number }>();
-  for (const c of res.children ?? []) pos.set(c.id, { x: c.x + 10, y: c.y + 10 });
-  const edges = (res.edges ?? []).map((e: any) => {
-    const s = e.sections?.[0];
-    if (!s) return { id: e.id, d: '' };
-    const pts = [s.startPoint, ...(s.bendPoints ?? []), s.endPoint];
-    return { id: e.id, d: pts.map((p: any, i: number) => `${i ? 'L' : 'M'}${p.x + 10},${p.y + 10}`).join(' ') };
-  });
-  return { pos, edges, width: (res.width ?? 0) + 20, height: (res.height ?? 0) + 20, ms: performance.now() - t0 };
-}
+const W = NODE_W;
+const H = NODE_H;
 
 export function TreeView({ graph, onSelect }: { graph: Graph; onSelect: (n: GraphNode) => void }) {
   const [laid, setLaid] = useState<Laid>();
