@@ -219,6 +219,7 @@ test('argocd-server as a process (no controller): create an app from YAML, HARD 
     await box.fill(stringify(app));
     await page.getByRole('button', { name: 'Create', exact: true }).click();
     await page.waitForURL(/\/applications\/argocd\/from-yaml$/);
+    await page.locator('.gnode.root[data-name="from-yaml"]').waitFor(); // the tree (elkjs, loaded on demand)
     assert.equal(await cluster.k(['get', 'applications.argoproj.io', 'from-yaml', '-n', 'argocd', '-o', 'jsonpath={.metadata.labels.team}']), 'ui');
     await page.getByRole('button', { name: 'Hard refresh' }).click();
     const annotation = () => cluster.k(['get', 'applications.argoproj.io', 'from-yaml', '-n', 'argocd', '-o', 'jsonpath={.metadata.annotations.argocd\\.argoproj\\.io/refresh}']);
