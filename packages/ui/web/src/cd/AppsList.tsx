@@ -9,6 +9,7 @@ import { CreateApp } from './CreateApp';
 import { SyncDialog } from './SyncDialog';
 import type { Application } from './types';
 
+const PAGE = 100;
 const detailsPath = (a: Application) => `applications/${a.metadata.namespace}/${a.metadata.name}`;
 
 function FilterBox({ title, name, values, selected, onChange }: { title: string; name: keyof AppFilter; values: Map<string, number>; selected: string[]; onChange: (k: keyof AppFilter, v: string[]) => void }) {
@@ -34,6 +35,8 @@ export default function AppsList({ query }: { query: URLSearchParams }) {
   const [search, setSearch] = useState(filter.search ?? '');
   const deferred = useDeferredValue(search);
   const [syncing, setSyncing] = useState<Application>();
+  // like upstream's pagination: a long list renders a page at a time (1,000 tiles cost seconds to render)
+  const [limit, setLimit] = useState(PAGE);
   const [actionError, setActionError] = useState('');
   const setQuery = (f: AppFilter, v = view) => {
     const q = filterToQuery(f);
@@ -93,7 +96,7 @@ export default function AppsList({ query }: { query: URLSearchParams }) {
             <div className="empty">No applications match the filters.</div>
           ) : view === 'tiles' ? (
             <div className="tiles">
-              {shown.map((a) => (
+              {shown.slice(0, limit).map((a) => (
                 <article key={`${a.metadata.namespace}/${a.metadata.name}`} className={`tile h-${healthOf(a)}`} data-app={a.metadata.name} onClick={(e) => { if ((e.target as HTMLElement).closest('button,a')) return; navigate(detailsPath(a)); }}>
                   <h2><Link to={detailsPath(a)}>{a.metadata.name}</Link></h2>
                   <dl className="kv">
@@ -116,7 +119,7 @@ export default function AppsList({ query }: { query: URLSearchParams }) {
             <table className="grid">
               <thead><tr><th>Name</th><th>Project</th><th>Health</th><th>Sync</th><th>Repository</th><th>Destination</th></tr></thead>
               <tbody>
-                {shown.map((a) => (
+                {shown.slice(0, limit).map((a) => (
                   <tr key={`${a.metadata.namespace}/${a.metadata.name}`} className="clickable" data-app={a.metadata.name} onClick={() => navigate(detailsPath(a))}>
                     <td><Link to={detailsPath(a)}>{a.metadata.name}</Link></td>
                     <td>{projectOf(a)}</td>
@@ -128,6 +131,13 @@ export default function AppsList({ query }: { query: URLSearchParams }) {
                 ))}
               </tbody>
             </table>
+          )}
+          {shown.length > limit && (
+            <div style={{ display: 'flex', gap: 8, marginTop: 12, alignItems: 'center' }}>
+              <span className="muted">Showing {limit} of {shown.length}</span>
+              <button onClick={() => setLimit(limit + PAGE)}>Show {Math.min(PAGE, shown.length - limit)} more</button>
+              <button onClick={() => setLimit(shown.length)}>Show all</button>
+            </div>
           )}
         </section>
       </div>
