@@ -178,7 +178,11 @@ test('argocd-server as a process (no controller): create an app from YAML, HARD 
   await cluster.k(['wait', '--for=condition=Established', 'crd/applications.argoproj.io', 'crd/appprojects.argoproj.io', '--timeout=60s']);
   const { startGitServer } = await import('@flotilla/repo-server/testkit');
   const git = await startGitServer({ repos: { apps: null } });
-  git.commit('apps', { 'cm/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  a: "1"\n' }, 'a config map');
+  const deploy = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } } };
+  git.commit('apps', { 'cm/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  a: "1"\n', 'cm/deploy.yaml': stringify(deploy) }, 'a config map and a deployment');
+  // the Deployment is live (as if synced before): its node in the tree offers actions
+  writeFileSync(join(cluster.dir, 'deploy.json'), JSON.stringify(deploy));
+  await cluster.k(['apply', '-f', join(cluster.dir, 'deploy.json')]);
   const procs: ChildProcess[] = [];
   let logs = '';
   const start = (script: string, args: string[]) => {
@@ -220,6 +224,17 @@ test('argocd-server as a process (no controller): create an app from YAML, HARD 
     await page.getByRole('button', { name: 'Create', exact: true }).click();
     await page.waitForURL(/\/applications\/argocd\/from-yaml$/);
     await page.locator('.gnode.root[data-name="from-yaml"]').waitFor(); // the tree (elkjs, loaded on demand)
+    // a resource action (the built-in Deployment restart) from the resource panel; with no controller
+    // here, the test records the managed resource in the app's status as the controller does
+    await cluster.k(['patch', 'applications.argoproj.io', 'from-yaml', '-n', 'argocd', '--type', 'merge', '-p', JSON.stringify({ status: { resources: [{ group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'default', name: 'web', status: 'Synced' }] } })]);
+    await page.locator('.gnode[data-kind="Deployment"][data-name="web"]').click();
+    const panel = page.getByRole('dialog', { name: 'Deployment web' });
+    await panel.getByRole('tab', { name: 'Actions' }).click();
+    page.once('dialog', (d) => void d.accept());
+    await panel.getByRole('button', { name: 'restart', exact: true }).click();
+    await panel.getByText('Ran restart.').waitFor();
+    assert.ok(await cluster.k(['get', 'deployment', 'web', '-n', 'default', '-o', 'jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}']), 'restart wrote restartedAt');
+    await panel.getByRole('button', { name: 'Close' }).click();
     assert.equal(await cluster.k(['get', 'applications.argoproj.io', 'from-yaml', '-n', 'argocd', '-o', 'jsonpath={.metadata.labels.team}']), 'ui');
     await page.getByRole('button', { name: 'Hard refresh' }).click();
     const annotation = () => cluster.k(['get', 'applications.argoproj.io', 'from-yaml', '-n', 'argocd', '-o', 'jsonpath={.metadata.annotations.argocd\\.argoproj\\.io/refresh}']);

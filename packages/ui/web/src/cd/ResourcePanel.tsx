@@ -7,7 +7,7 @@ import { Drawer } from './Drawer';
 import { DiffView, YamlView, useYaml } from './Yaml';
 import type { Application } from './types';
 
-type Tab = 'summary' | 'live' | 'desired' | 'diff' | 'events' | 'logs';
+type Tab = 'summary' | 'live' | 'desired' | 'diff' | 'events' | 'logs' | 'actions';
 
 interface Managed { group?: string; kind: string; namespace?: string; name: string; liveState?: string; targetState?: string; normalizedLiveState?: string; predictedLiveState?: string }
 
@@ -36,7 +36,7 @@ export function ResourcePanel({ app, node, onClose, initialTab = 'summary' }: { 
   const desiredYaml = useYaml(managed === undefined ? undefined : managed?.targetState ?? null);
   const normLive = useYaml(managed?.normalizedLiveState || managed?.liveState || null);
   const predicted = useYaml(managed?.predictedLiveState || managed?.targetState || null);
-  const tabs: [Tab, string][] = isApp ? [['summary', 'Summary'], ['live', 'Manifest'], ['events', 'Events']] : [['summary', 'Summary'], ['live', 'Live manifest'], ['desired', 'Desired manifest'], ['diff', 'Diff'], ['events', 'Events'], ...(['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job'].includes(node.kind) ? ([['logs', 'Logs']] as [Tab, string][]) : [])];
+  const tabs: [Tab, string][] = isApp ? [['summary', 'Summary'], ['live', 'Manifest'], ['events', 'Events']] : [['summary', 'Summary'], ['live', 'Live manifest'], ['desired', 'Desired manifest'], ['diff', 'Diff'], ['events', 'Events'], ...(['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job'].includes(node.kind) ? ([['logs', 'Logs']] as [Tab, string][]) : []), ...(node.live ? ([['actions', 'Actions']] as [Tab, string][]) : [])];
   return (
     <Drawer title={`${node.kind} ${node.name}`} onClose={onClose}>
       <div className="tabs" role="tablist">
@@ -63,6 +63,7 @@ export function ResourcePanel({ app, node, onClose, initialTab = 'summary' }: { 
       {tab === 'diff' && <ResourceDiff live={normLive} desired={predicted} />}
       {tab === 'events' && <Events base={base} appQ={appQ} node={node} />}
       {tab === 'logs' && <Logs base={base} appQ={appQ} node={node} />}
+      {tab === 'actions' && <Actions base={base} appQ={appQ} node={node} />}
     </Drawer>
   );
 }
@@ -148,6 +149,39 @@ function Logs({ base, appQ, node }: { base: string; appQ: string; node: GraphNod
       <div className="logs" ref={box} role="log" aria-label="Logs" tabIndex={0}>
         {lines.length === 0 ? <span style={{ opacity: 0.6 }}>No log lines yet.</span> : lines.map((l, i) => <div key={i}><span className="pod">{l.pod}</span>{l.content}</div>)}
       </div>
+    </>
+  );
+}
+
+/** Resource actions (built-in and argocd-cm's Lua ones): listed for the live object, run with POST …/resource/actions/v2. */
+function Actions({ base, appQ, node }: { base: string; appQ: string; node: GraphNode }) {
+  const [actions, setActions] = useState<{ name: string; disabled?: boolean }[]>();
+  const [error, setError] = useState('');
+  const [done, setDone] = useState('');
+  const ref = new URLSearchParams({ namespace: node.namespace, resourceName: node.name, kind: node.kind, group: node.group, version: node.version ?? '' });
+  useEffect(() => {
+    api('GET', `${base}/resource/actions?${ref}&${appQ}`).then((r) => setActions(r.actions ?? []), (e) => setError(e.message));
+  }, [node.id]);
+  const run = async (name: string) => {
+    if (!confirm(`Run ${name} on ${node.kind} ${node.name}?`)) return;
+    setError('');
+    setDone('');
+    try {
+      await api('POST', `${base}/resource/actions/v2?${appQ}`, { action: name, resourceName: node.name, namespace: node.namespace, kind: node.kind, group: node.group, version: node.version ?? '' });
+      setDone(`Ran ${name}.`);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  if (error && !actions) return <div className="banner error" role="alert">{error}</div>;
+  if (!actions) return <div className="muted" role="status">Loading…</div>;
+  return (
+    <>
+      {error && <div className="banner error" role="alert">{error}</div>}
+      {done && <div className="banner" role="status">{done}</div>}
+      {actions.length === 0 ? <div className="empty">No actions for a {node.kind}.</div> : (
+        <div className="toolbar">{actions.map((a) => <button key={a.name} disabled={a.disabled} onClick={() => run(a.name)}>{a.name}</button>)}</div>
+      )}
     </>
   );
 }
