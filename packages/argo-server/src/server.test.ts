@@ -1,5 +1,5 @@
 /**
- * argo-server against a real API server: TLS, the placeholder page, info/version/userinfo, the workflow API
+ * argo-server against a real API server: TLS, the web UI's index page, info/version/userinfo, the workflow API
  * (create/validate/list/get/delete/lint/submit, lifecycle actions), templates, cron workflows, event bindings,
  * the watch and event streams, logs (through the API server's pods/log proxy to a stand-in kubelet), and
  * auth modes (server, client with tokens RBAC allows and refuses; sso has its own test file).
@@ -72,7 +72,7 @@ after(async () => {
   await env?.close();
 });
 
-test('HTTPS on the port with a self-signed certificate; GET / answers the placeholder page (the readinessProbe)', async () => {
+test('HTTPS on the port with a self-signed certificate; GET / answers the web UI index page (the readinessProbe)', async () => {
   assert.ok(env.base.startsWith('https://'));
   const r = await env.call('GET', '/');
   assert.equal(r.status, 200);

@@ -8,6 +8,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { R, type KubeClient } from '@flotilla/kube-runtime';
+import { serveUi as serveWebUi } from '@flotilla/ui';
 import { ApiErr, Code, errorBody, fromKube, httpStatus, readBody, Router, sendJson, STREAMED, type Req } from './http.js';
 import { Authenticator, DEFAULT_OPTIONS, type Caller, type Ctx, type ServerOptions } from './context.js';
 import { newLogger, type Logger } from './log.js';
@@ -203,7 +204,7 @@ async function handle(ctx: Ctx, auth: Authenticator, router: Router<Caller>, raw
     res.writeHead(302, { location: base === '/' ? '/' : base + '/', 'set-cookie': `authorization=; Path=${base}; Max-Age=0` });
     return void res.end();
   }
-  if (!/^\/(api|artifact-files|artifacts|input-artifacts|oauth2)\//.test(path)) return serveUi(ctx, res);
+  if (!/^\/(api|artifact-files|artifacts|input-artifacts|oauth2)\//.test(path)) return serveUi(ctx, path, res);
   if (path.startsWith('/oauth2/')) {
     if (!ctx.sso) return sendJson(res, 501, errorBody(new ApiErr(Code.Unimplemented, 'SSO is not enabled: start argo-server with --auth-mode sso and the sso section in the controller ConfigMap')));
     if (raw.method !== 'GET') return sendJson(res, 405, errorBody(new ApiErr(Code.Unimplemented, 'Method Not Allowed')));
@@ -242,12 +243,6 @@ async function handle(ctx: Ctx, auth: Authenticator, router: Router<Caller>, raw
   }
 }
 
-function serveUi(ctx: Ctx, res: ServerResponse): void {
-  const base = ctx.opts.baseHref.endsWith('/') ? ctx.opts.baseHref : `${ctx.opts.baseHref}/`;
-  const body = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Argo</title><base href="${base.replace(/"/g, '&quot;')}"></head>
-<body><h1>Argo Workflows</h1><p>The web UI is not part of this build yet. Use the <code>argo</code> CLI, or the REST API under <code>api/v1</code> (e.g. <a href="api/v1/version">api/v1/version</a>).</p></body></html>
-`;
-  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+function serveUi(ctx: Ctx, path: string, res: ServerResponse): Promise<void> {
+  return serveWebUi(path, res, { baseHref: ctx.opts.baseHref, section: 'workflows' });
 }

@@ -25,7 +25,7 @@ before(async () => {
 }, { timeout: 180_000 });
 after(async () => env?.close());
 
-test('serves HTTPS with a self-signed certificate stored in argocd-secret, a placeholder page at /', { skip }, async () => {
+test('serves HTTPS with a self-signed certificate stored in argocd-secret, the web UI index page at /', { skip }, async () => {
   assert.match(env.base, /^https:/);
   const page = await env.call('GET', '/');
   assert.equal(page.status, 200);

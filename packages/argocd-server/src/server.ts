@@ -1,13 +1,12 @@
 /**
  * argocd-server: one port serving HTTPS (and plain HTTP when `--insecure`; without it plain HTTP is
- * redirected to HTTPS), the REST API under `/api`, Git webhooks at `/api/webhook`, a placeholder page
- * at `/` (until the UI lands), `--rootpath`/`--basehref`; metrics on their own port.
+ * redirected to HTTPS), the REST API under `/api`, Git webhooks at `/api/webhook`, the web UI
+ * (`@flotilla/ui`) at `/`, `--rootpath`/`--basehref`; metrics on their own port.
  */
 import { createServer as createNetServer, type Server as NetServer, type Socket, type AddressInfo } from 'node:net';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { readFile, stat } from 'node:fs/promises';
-import { join, normalize } from 'node:path';
+import { serveUi as serveWebUi } from '@flotilla/ui';
 import { KubeClient, EventRecorder, serveHealth, type HealthServer } from '@flotilla/kube-runtime';
 import type { KubeObject } from '@flotilla/apimachinery';
 import { Router, ApiErr, Code, errorBody, fromKube, httpStatus, readBody, sendJson, STREAMED, unauthenticated, type Req } from './http.js';
@@ -245,28 +244,8 @@ async function handle(ctx: Ctx, router: Router, raw: IncomingMessage, res: Serve
   }
 }
 
-const PLACEHOLDER = (base: string) => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Argo CD</title><base href="${base}"></head>
-<body><h1>Argo CD</h1><p>The web UI is not part of this build yet. Use the <code>argocd</code> CLI or the REST API under <code>api/v1</code>.</p></body></html>
-`;
-
-async function serveUi(ctx: Ctx, path: string, res: ServerResponse): Promise<void> {
-  const base = ctx.opts.basehref.endsWith('/') ? ctx.opts.basehref : `${ctx.opts.basehref}/`;
-  if (ctx.opts.staticassets && path !== '/') {
-    const file = normalize(join(ctx.opts.staticassets, path));
-    if (file.startsWith(normalize(ctx.opts.staticassets))) {
-      try {
-        if ((await stat(file)).isFile()) {
-          res.writeHead(200);
-          return void res.end(await readFile(file));
-        }
-      } catch {
-        /* fall through to the index page */
-      }
-    }
-  }
-  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'x-frame-options': 'sameorigin' });
-  res.end(PLACEHOLDER(base));
+function serveUi(ctx: Ctx, path: string, res: ServerResponse): Promise<void> {
+  return serveWebUi(path, res, { baseHref: ctx.opts.basehref, section: 'applications', extraDir: ctx.opts.staticassets });
 }
 
 /**

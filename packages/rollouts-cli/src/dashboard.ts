@@ -1,6 +1,7 @@
 /**
  * `kubectl argo rollouts dashboard`: the JSON API upstream's Rollouts dashboard (the UI) calls, on
- * :3100 under /api/v1, plus a placeholder page at /<root-path>/ until the UI is built:
+ * :3100 under /api/v1 (also under /<root-path>/api/v1), and the web UI (`@flotilla/ui`, on its Rollouts
+ * section) at /<root-path>/:
  *
  *   GET  /api/v1/version                                    {rolloutsVersion}
  *   GET  /api/v1/namespace                                  {namespace, availableNamespaces}
@@ -20,18 +21,12 @@ import { rolloutInfo, type Obj } from './info.js';
 import { apiMessage, getRollout, related, RO, watchChanges, type Session } from './kube.js';
 import { abortPatch, pausePatch, promotePatches, restartPatch, retryRolloutPatch, setImage, undoTemplate } from './patches.js';
 import { VERSION } from './commands/misc.js';
+import { serveUi } from '@flotilla/ui';
 
 export interface Dashboard {
   port: number;
   close(): Promise<void>;
 }
-
-const PAGE = (root: string) => `<!doctype html>
-<html><head><meta charset="utf-8"><title>Argo Rollouts</title></head>
-<body><h1>Argo Rollouts</h1>
-<p>The dashboard UI is not part of this build yet. Its API is served here: <a href="/api/v1/rollouts/default/info">/api/v1/rollouts/&lt;namespace&gt;/info</a>.</p>
-<p>Root path: /${root}</p></body></html>
-`;
 
 function send(res: ServerResponse, code: number, body: unknown): void {
   res.writeHead(code, { 'content-type': 'application/json' });
@@ -78,16 +73,18 @@ export async function startDashboard(s: Session, o: { port: number; host: string
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const u = new URL(req.url ?? '/', 'http://x');
-    const parts = u.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const root = `/${o.rootPath.replace(/^\/+|\/+$/g, '')}`;
+    // the web UI under the root path calls the API there too (`/rollouts/api/v1/…`)
+    const pathname = u.pathname.startsWith(`${root}/api/`) ? u.pathname.slice(root.length) : u.pathname;
+    const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (parts[0] !== 'api') {
       if (u.pathname === '/') {
         res.writeHead(302, { location: `/${o.rootPath}/` });
         res.end();
         return;
       }
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(PAGE(o.rootPath));
-      return;
+      const path = u.pathname === root ? '/' : u.pathname.startsWith(`${root}/`) ? u.pathname.slice(root.length) : u.pathname;
+      return serveUi(path, res, { baseHref: `${root}/`, section: 'rollouts' });
     }
     const [, v, what, ns, name, ...rest] = parts;
     if (v !== 'v1') return send(res, 404, { message: 'not found' });

@@ -1,0 +1,288 @@
+/**
+ * The web UI in a real browser (Debian's chromium driven by playwright-core) against a real
+ * `flotilla up --components argo-cd` (manifests/argo-cd/install.yaml: argocd-server serving the UI,
+ * the controller, the repo server — each a pod), through `kubectl port-forward svc/argocd-server :443`:
+ * log in as admin, create the guestbook app from the form (a Git server on the host serving
+ * argocd-example-apps), see OutOfSync/Missing, sync from the SYNC dialog, see Synced/Healthy in the
+ * tree, edit the Deployment with kubectl and see OutOfSync and the diff, sync again and roll back from
+ * the history, open the Deployment's live manifest and a pod's logs, filter the list; axe-core on each
+ * main page. Screenshots go to docs/images/.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { kubectlFor, startUp, stopUp, type Up } from '@flotilla/kube-runtime/testkit';
+import { startGitServer, exampleAppsRepo, type GitServer } from '@flotilla/repo-server/testkit';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { UI_ASSETS } from './index.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SHOTS = join(ROOT, 'docs/images');
+const CHROMIUM = '/usr/bin/chromium';
+
+function skipReason(): string | undefined {
+  if (!existsSync(CHROMIUM)) return `chromium not installed at ${CHROMIUM} (scripts/test.sh installs Debian's chromium)`;
+  if (!existsSync(join(UI_ASSETS, 'index.html'))) return `the UI is not built (${UI_ASSETS}/index.html missing): run npm run build`;
+  return undefined;
+}
+const pre = skipReason();
+const examples = pre ? undefined : exampleAppsRepo();
+const skip = pre ?? (!examples ? 'argocd-example-apps not found (../shared/upstream/argocd-example-apps)' : undefined);
+if (skip) console.log(`# skipped: ${skip}`);
+
+let dir: string;
+let up: Up;
+let git: GitServer;
+let pf: ChildProcess | undefined;
+let base: string;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let k: ReturnType<typeof kubectlFor>;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 120_000): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(250);
+  }
+}
+
+function portForward(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('kubectl', ['port-forward', '-n', 'argocd', 'svc/argocd-server', ':443'], { env: { ...process.env, KUBECONFIG: up.kubeconfig, HOME: dir } });
+    pf = p;
+    let buf = '';
+    const t = setTimeout(() => reject(new Error(`port-forward did not start: ${buf}`)), 60_000);
+    const on = (d: Buffer) => {
+      buf += d.toString();
+      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(buf);
+      if (m) {
+        clearTimeout(t);
+        resolve(Number(m[1]));
+      }
+    };
+    p.stdout.on('data', on);
+    p.stderr.on('data', on);
+  });
+}
+
+const AXE = fileURLToPath(new URL('../../../node_modules/axe-core/axe.min.js', import.meta.url));
+
+/** axe-core on the page as it is: no serious or critical violation (WCAG 2 A/AA rules). */
+async function axe(what: string): Promise<void> {
+  if (!existsSync(AXE)) return void console.log(`# axe-core not installed at ${AXE}: accessibility check of ${what} skipped`);
+  await page.addScriptTag({ path: AXE });
+  const res = await page.evaluate(async () => {
+    const g = globalThis as any;
+    const r = await g.axe.run(g.document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
+    return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n: any) => n.target.join(' ')) }));
+  });
+  const bad = res.filter((v: { impact: string }) => v.impact === 'serious' || v.impact === 'critical');
+  console.log(`# axe ${what}: ${res.length} violation(s), ${bad.length} serious or critical${res.length ? `: ${res.map((v: { id: string; impact: string }) => `${v.id} (${v.impact})`).join(', ')}` : ''}`);
+  assert.deepEqual(bad, [], `accessibility (${what})`);
+}
+
+const shot = async (name: string) => {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `ui-${name}.png`) });
+};
+
+before(async () => {
+  if (skip) return;
+  dir = mkdtempSync(join(tmpdir(), 'ui-e2e-'));
+  git = await startGitServer({ repos: { 'argocd-example-apps': examples! } });
+  up = await startUp(join(dir, 'data'), 700_000, { components: ['argo-cd'], args: ['--components-timeout', '400'] });
+  k = kubectlFor(join(dir, 'home'), up.kubeconfig);
+  await until('argocd-server ready', async () => {
+    const d = JSON.parse(await k.k(['get', 'deployment', '-n', 'argocd', 'argocd-server', '-o', 'json']));
+    return (d.status?.readyReplicas ?? 0) >= 1;
+  }, 400_000);
+  base = `https://127.0.0.1:${await portForward()}`;
+  const { chromium } = await import('playwright-core');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1440, height: 900 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+}, { timeout: 900_000 });
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  pf?.kill('SIGTERM');
+  if (up) await stopUp(up, 'SIGTERM');
+  await git?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('argocd-server serves the UI: / sends to the login page; the initial JavaScript is small', { skip, timeout: 120_000 }, async () => {
+  const js: { url: string; bytes: number }[] = [];
+  page.on('response', async (r) => {
+    if (r.url().endsWith('.js')) js.push({ url: r.url(), bytes: (await r.body().catch(() => Buffer.alloc(0))).length });
+  });
+  await until('the UI answers through the port-forward', async () => (await page.goto(base + '/', { waitUntil: 'load' }))?.ok());
+  await page.waitForURL(/\/login\?return_url=/);
+  await page.getByLabel('Username').waitFor();
+  assert.equal(await page.title(), 'Argo CD');
+  await sleep(300);
+  const total = js.reduce((n, j) => n + j.bytes, 0);
+  console.log(`# initial JavaScript on the login page: ${js.length} file(s), ${total} bytes (uncompressed)`);
+  assert.ok(total > 0 && total < 500 * 1024, `initial JS ${total} bytes`);
+  assert.ok(!js.some((j) => /elk/.test(j.url)), 'the tree layout (elkjs) is not in the initial load');
+  // a wrong password is refused in place with the server's message
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').waitFor();
+  assert.match((await page.getByRole('alert').textContent()) ?? '', /Invalid username or password|invalid/i);
+  await shot('login');
+  await axe('login page');
+});
+
+test('log in as admin, create guestbook from the form, OutOfSync/Missing, sync, Synced/Healthy in the tree', { skip, timeout: 420_000 }, async () => {
+  const pw = Buffer.from(await k.k(['get', 'secret', '-n', 'argocd', 'argocd-initial-admin-secret', '-o', 'jsonpath={.data.password}']), 'base64').toString();
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill(pw);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Applications' }).waitFor();
+  await page.getByText('No applications yet').waitFor();
+  await page.getByRole('button', { name: '+ New app' }).click();
+  const form = page.getByRole('form', { name: 'New application' });
+  await form.getByLabel('Application name').fill('guestbook');
+  await form.getByLabel('Repository URL').fill(git.podURL('argocd-example-apps'));
+  await form.getByLabel('Path').fill('guestbook');
+  await form.getByLabel('Namespace', { exact: true }).fill('guestbook');
+  await shot('create-app');
+  await form.getByRole('button', { name: 'Create' }).click();
+  await page.waitForURL(/\/applications\/argocd\/guestbook$/);
+  const sync = page.getByTestId('app-sync');
+  const health = page.getByTestId('app-health');
+  await sync.getByText('OutOfSync').waitFor({ timeout: 120_000 });
+  await health.getByText('Missing').waitFor();
+  // the tree shows the managed resources, laid out by elkjs
+  await page.locator('.gnode[data-kind="Deployment"]').waitFor();
+  await page.locator('.gnode[data-kind="Service"]').waitFor();
+  await shot('app-outofsync');
+  await page.getByRole('button', { name: 'Sync', exact: true }).click();
+  await page.getByRole('dialog', { name: 'Sync guestbook' }).waitFor();
+  await page.getByRole('button', { name: 'Synchronize' }).click();
+  await sync.getByText('Synced', { exact: true }).waitFor({ timeout: 300_000 });
+  await health.getByText('Healthy').waitFor({ timeout: 300_000 });
+  await page.getByTestId('app-operation').getByText('Succeeded').waitFor();
+  // Deployment → ReplicaSet → Pod in the tree, each with health as icon + text
+  const dep = page.locator('.gnode[data-kind="Deployment"]');
+  await dep.getByText('Healthy').waitFor();
+  await dep.getByText('Synced').waitFor();
+  await page.locator('.gnode[data-kind="ReplicaSet"]').waitFor({ timeout: 60_000 });
+  await page.locator('.gnode[data-kind="Pod"]').first().waitFor({ timeout: 60_000 });
+  const ms = Number(await page.locator('.graph').getAttribute('data-layout-ms'));
+  console.log(`# resource tree layout (elkjs, ${await page.locator('.gnode').count()} nodes): ${ms} ms`);
+  await shot('app-synced');
+  await axe('application page');
+});
+
+test('kubectl edits the Deployment: OutOfSync and its diff; sync again; roll back from history', { skip, timeout: 300_000 }, async () => {
+  await k.k(['scale', 'deployment', 'guestbook-ui', '-n', 'guestbook', '--replicas=2']);
+  await page.getByRole('button', { name: 'Refresh', exact: true }).click();
+  const sync = page.getByTestId('app-sync');
+  await sync.getByText('OutOfSync').waitFor({ timeout: 120_000 });
+  await page.locator('.gnode[data-kind="Deployment"]').getByText('OutOfSync').waitFor();
+  await page.locator('.gnode[data-kind="Deployment"]').click();
+  const panel = page.getByRole('dialog', { name: 'Deployment guestbook-ui' });
+  await panel.getByRole('tab', { name: 'Diff' }).click();
+  const diff = panel.getByRole('table', { name: /Diff/ });
+  await diff.locator('td.del', { hasText: 'replicas: 2' }).waitFor();
+  await diff.locator('td.add', { hasText: 'replicas: 1' }).waitFor();
+  await shot('diff');
+  await panel.getByRole('button', { name: 'Close' }).click();
+  // sync again: a second history entry
+  await page.getByRole('button', { name: 'Sync', exact: true }).click();
+  await page.getByRole('button', { name: 'Synchronize' }).click();
+  await sync.getByText('Synced', { exact: true }).waitFor({ timeout: 180_000 });
+  await page.getByRole('button', { name: 'History and rollback' }).click();
+  const hist = page.getByRole('table', { name: 'Deployment history' });
+  await until('two deployments in the history', async () => (await hist.locator('tbody tr').count()) === 2, 60_000);
+  page.once('dialog', (d) => void d.accept());
+  await hist.locator('tr[data-history-id="0"]').getByRole('button', { name: 'Rollback' }).click();
+  await page.getByText('Rollback to 0 started.').waitFor();
+  await until('the rollback recorded as a third deployment', async () => (await hist.locator('tbody tr').count()) === 3, 180_000);
+  await shot('history');
+  await page.getByRole('dialog', { name: 'History and rollback' }).getByRole('button', { name: 'Close' }).click();
+  await page.getByTestId('app-operation').getByText('Succeeded').waitFor({ timeout: 120_000 });
+});
+
+test('resource panel: the Deployment live manifest; a pod logs; the list shows Synced/Healthy', { skip, timeout: 180_000 }, async () => {
+  await page.locator('.gnode[data-kind="Deployment"]').click();
+  const panel = page.getByRole('dialog', { name: 'Deployment guestbook-ui' });
+  await panel.getByRole('tab', { name: 'Live manifest' }).click();
+  const manifest = panel.getByLabel('Live manifest');
+  await manifest.getByText('kind: Deployment').waitFor();
+  assert.match((await manifest.textContent()) ?? '', /name: guestbook-ui/);
+  await shot('live-manifest');
+  await panel.getByRole('tab', { name: 'Diff' }).click();
+  await panel.getByText(/No differences|live ⟶ desired/).first().waitFor();
+  await panel.getByRole('button', { name: 'Close' }).click();
+  await page.locator('.gnode[data-kind="Pod"]').first().click();
+  const pod = page.getByRole('dialog', { name: /^Pod guestbook-ui-/ });
+  await pod.getByRole('tab', { name: 'Logs' }).click();
+  await pod.getByLabel('Logs').waitFor();
+  await pod.getByRole('tab', { name: 'Events' }).click();
+  await pod.getByRole('table', { name: 'Events' }).or(pod.getByText('No events.')).waitFor();
+  await pod.getByRole('button', { name: 'Close' }).click();
+  await page.getByRole('link', { name: 'Applications' }).click();
+  const tile = page.locator('.tile[data-app="guestbook"]');
+  await tile.getByText('Healthy').waitFor();
+  await tile.getByText('Synced').waitFor();
+  // filters with counts: Synced 1 / OutOfSync hides it
+  const filters = page.getByRole('complementary', { name: 'Filters' });
+  await filters.getByLabel('Synced').check();
+  await tile.waitFor();
+  await page.getByRole('status').filter({ hasText: '1 of 1 applications' }).waitFor();
+  await shot('applications');
+  await axe('applications list');
+  await page.getByRole('button', { name: 'List' }).click();
+  await page.getByRole('row', { name: /guestbook/ }).waitFor();
+});
+
+test('settings: connect the Git repository over HTTPS, projects, accounts; edit the app details (automated sync with self heal)', { skip, timeout: 180_000 }, async () => {
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Connect repo using HTTPS' }).click();
+  const form = page.getByRole('form', { name: 'Connect repository' });
+  await form.getByLabel('Repository URL').fill(git.podURL('argocd-example-apps'));
+  await form.getByRole('button', { name: 'Connect' }).click();
+  const repos = page.getByRole('table', { name: 'Repositories' });
+  await repos.getByText(git.podURL('argocd-example-apps')).waitFor({ timeout: 60_000 });
+  await repos.getByText(/Successful/).waitFor({ timeout: 60_000 });
+  await shot('settings-repositories');
+  await page.getByRole('tab', { name: 'Projects' }).click();
+  await page.getByRole('table', { name: 'Projects' }).getByRole('cell', { name: 'default', exact: true }).waitFor();
+  await page.getByRole('tab', { name: 'Accounts' }).click();
+  await page.getByRole('table', { name: 'Accounts' }).getByRole('cell', { name: 'admin', exact: true }).waitFor();
+  await page.getByRole('link', { name: 'Applications' }).click();
+  await page.getByRole('link', { name: 'guestbook' }).click();
+  await page.getByRole('button', { name: 'Details' }).click();
+  const edit = page.getByRole('form', { name: 'Edit application' });
+  assert.equal(await edit.getByLabel('Repository URL').inputValue(), git.podURL('argocd-example-apps'));
+  await edit.getByLabel('Automated').check();
+  await edit.getByLabel('Self heal').check();
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await edit.waitFor({ state: 'detached' });
+  const policy = JSON.parse(await k.k(['get', 'applications.argoproj.io', 'guestbook', '-n', 'argocd', '-o', 'jsonpath={.spec.syncPolicy}']));
+  assert.equal(policy.automated?.selfHeal, true, JSON.stringify(policy));
+  assert.deepEqual(policy.syncOptions, ['CreateNamespace=true']);
+});

@@ -1,0 +1,187 @@
+/** A resource's panel: summary, live manifest, desired manifest, diff, events and logs (follow, container). */
+import { Fragment, useEffect, useRef, useState } from 'react';
+import type { GraphNode } from '../../../src/lib/tree.js';
+import { api, stream } from '../api';
+import { HealthStatus, SyncStatus } from '../icons';
+import { Drawer } from './Drawer';
+import { DiffView, YamlView, useYaml } from './Yaml';
+import type { Application } from './types';
+
+type Tab = 'summary' | 'live' | 'desired' | 'diff' | 'events' | 'logs' | 'actions';
+
+interface Managed { group?: string; kind: string; namespace?: string; name: string; liveState?: string; targetState?: string; normalizedLiveState?: string; predictedLiveState?: string }
+
+export function ResourcePanel({ app, node, onClose, initialTab = 'summary' }: { app: Application; node: GraphNode; onClose: () => void; initialTab?: Tab }) {
+  const [tab, setTab] = useState<Tab>(initialTab);
+  const [live, setLive] = useState<unknown>();
+  const [managed, setManaged] = useState<Managed | null>();
+  const [error, setError] = useState('');
+  const appQ = `appNamespace=${encodeURIComponent(app.metadata.namespace ?? '')}`;
+  const base = `api/v1/applications/${encodeURIComponent(app.metadata.name)}`;
+  const isApp = node.root;
+  const ref = new URLSearchParams({ namespace: node.namespace, resourceName: node.name, kind: node.kind, group: node.group, version: node.version ?? '' });
+  useEffect(() => {
+    setError('');
+    if (isApp) {
+      setLive(app);
+      setManaged(null);
+      return;
+    }
+    if (node.live) api('GET', `${base}/resource?${ref}&${appQ}`).then((r) => setLive(JSON.parse(r.manifest)), (e) => setError(e.message));
+    else setLive(null);
+    api('GET', `${base}/managed-resources?${new URLSearchParams({ kind: node.kind, name: node.name, namespace: node.namespace, group: node.group })}&${appQ}`).then((r) => setManaged(r.items?.[0] ?? null), (e) => setError(e.message));
+  }, [node.id, app.metadata.resourceVersion]);
+  const [managedFields, setManagedFields] = useState(false);
+  const liveYaml = useYaml(live && typeof live === 'object' && !managedFields ? withoutManagedFields(live) : live);
+  const desiredYaml = useYaml(managed === undefined ? undefined : managed?.targetState ?? null);
+  const normLive = useYaml(managed?.normalizedLiveState || managed?.liveState || null);
+  const predicted = useYaml(managed?.predictedLiveState || managed?.targetState || null);
+  const tabs: [Tab, string][] = isApp ? [['summary', 'Summary'], ['live', 'Manifest'], ['events', 'Events']] : [['summary', 'Summary'], ['live', 'Live manifest'], ['desired', 'Desired manifest'], ['diff', 'Diff'], ['events', 'Events'], ...(['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job'].includes(node.kind) ? ([['logs', 'Logs']] as [Tab, string][]) : []), ...(node.live ? ([['actions', 'Actions']] as [Tab, string][]) : [])];
+  return (
+    <Drawer title={`${node.kind} ${node.name}`} onClose={onClose}>
+      <div className="tabs" role="tablist">
+        {tabs.map(([t, l]) => <button key={t} role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>{l}</button>)}
+      </div>
+      {error && <div className="banner error" role="alert">{error}</div>}
+      {tab === 'summary' && (
+        <dl className="kv">
+          <dt>Kind</dt><dd>{node.group ? `${node.group}/` : ''}{node.kind}</dd>
+          <dt>Name</dt><dd>{node.name}</dd>
+          <dt>Namespace</dt><dd>{node.namespace || '—'}</dd>
+          <dt>Health</dt><dd><HealthStatus value={node.health} /></dd>
+          <dt>Sync</dt><dd>{node.sync ? <SyncStatus value={node.sync} /> : '—'}</dd>
+          {(node.info ?? []).map((i) => <Fragment key={i.name}><dt>{i.name}</dt><dd>{i.value}</dd></Fragment>)}
+        </dl>
+      )}
+      {tab === 'live' && (
+        <>
+          {!isApp && <label className="check" style={{ display: 'flex', gap: 6, marginBottom: 8 }}><input type="checkbox" checked={managedFields} onChange={(e) => setManagedFields(e.target.checked)} /> Show managed fields</label>}
+          <YamlView text={liveYaml} label="Live manifest" />
+        </>
+      )}
+      {tab === 'desired' && <YamlView text={desiredYaml} label="Desired manifest" />}
+      {tab === 'diff' && <ResourceDiff live={normLive} desired={predicted} />}
+      {tab === 'events' && <Events base={base} appQ={appQ} node={node} />}
+      {tab === 'logs' && <Logs base={base} appQ={appQ} node={node} />}
+      {tab === 'actions' && <Actions base={base} appQ={appQ} node={node} />}
+    </Drawer>
+  );
+}
+
+function withoutManagedFields(o: any): unknown {
+  if (!o?.metadata?.managedFields) return o;
+  const { managedFields: _m, ...metadata } = o.metadata;
+  return { ...o, metadata };
+}
+
+function ResourceDiff({ live, desired }: { live?: string; desired?: string }) {
+  const [mode, setMode] = useState<'inline' | 'split'>('split');
+  const [compactView, setCompact] = useState(true);
+  if (live === undefined || desired === undefined) return <div className="muted" role="status">Loading…</div>;
+  return (
+    <>
+      <div className="toolbar">
+        <button aria-pressed={mode === 'split'} onClick={() => setMode('split')}>Side by side</button>
+        <button aria-pressed={mode === 'inline'} onClick={() => setMode('inline')}>Inline</button>
+        <label className="check" style={{ display: 'flex', gap: 6 }}><input type="checkbox" checked={compactView} onChange={(e) => setCompact(e.target.checked)} /> Compact</label>
+        <span className="muted">live ⟶ desired</span>
+      </div>
+      <DiffView left={live} right={desired} mode={mode} compactView={compactView} />
+    </>
+  );
+}
+
+function Events({ base, appQ, node }: { base: string; appQ: string; node: GraphNode }) {
+  const [items, setItems] = useState<any[]>();
+  const [error, setError] = useState('');
+  useEffect(() => {
+    const q = node.root ? '' : `resourceNamespace=${encodeURIComponent(node.namespace)}&resourceName=${encodeURIComponent(node.name)}&`;
+    const load = () => api('GET', `${base}/events?${q}${appQ}`).then((r) => setItems(r.items ?? []), (e) => setError(e.message));
+    void load();
+    const t = setInterval(load, 5000);
+    return () => clearInterval(t);
+  }, [node.id]);
+  if (error) return <div className="banner error" role="alert">{error}</div>;
+  if (!items) return <div className="muted" role="status">Loading…</div>;
+  if (!items.length) return <div className="empty">No events.</div>;
+  const sorted = [...items].sort((a, b) => String(b.lastTimestamp ?? b.eventTime ?? '').localeCompare(String(a.lastTimestamp ?? a.eventTime ?? '')));
+  return (
+    <table className="grid" aria-label="Events">
+      <thead><tr><th>Type</th><th>Reason</th><th>Message</th><th>Count</th><th>Last seen</th></tr></thead>
+      <tbody>{sorted.map((e, i) => <tr key={i}><td>{e.type}</td><td>{e.reason}</td><td>{e.message}</td><td>{e.count ?? 1}</td><td>{e.lastTimestamp ?? e.eventTime}</td></tr>)}</tbody>
+    </table>
+  );
+}
+
+function Logs({ base, appQ, node }: { base: string; appQ: string; node: GraphNode }) {
+  const [lines, setLines] = useState<{ pod: string; content: string }[]>([]);
+  const [follow, setFollow] = useState(true);
+  const [container, setContainer] = useState('');
+  const [containers, setContainers] = useState<string[]>([]);
+  const [state, setState] = useState('');
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (node.kind !== 'Pod') return;
+    api('GET', `${base}/resource?${new URLSearchParams({ namespace: node.namespace, resourceName: node.name, kind: 'Pod', group: '', version: 'v1' })}&${appQ}`)
+      .then((r) => setContainers((JSON.parse(r.manifest).spec?.containers ?? []).map((c: any) => c.name)))
+      .catch(() => {});
+  }, [node.id]);
+  useEffect(() => {
+    setLines([]);
+    const q = new URLSearchParams({ namespace: node.namespace, kind: node.kind, resourceName: node.name, group: node.group, follow: String(follow), tailLines: '1000', ...(container ? { container } : {}) });
+    return stream(`${base}/logs?${q}&${appQ}`, (r) => {
+      if (r.last) return;
+      setLines((l) => [...l.slice(-4999), { pod: r.podName, content: r.content }]);
+    }, (s, err) => setState(s === 'reconnecting' ? `reconnecting${err ? ` (${err})` : ''}…` : s === 'open' ? '' : 'connecting…'), { reconnect: follow });
+  }, [node.id, follow, container]);
+  useEffect(() => {
+    if (follow && box.current) box.current.scrollTop = box.current.scrollHeight;
+  }, [lines.length]);
+  return (
+    <>
+      <div className="toolbar">
+        <label className="check" style={{ display: 'flex', gap: 6 }}><input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> Follow</label>
+        {containers.length > 1 && (
+          <label>Container <select value={container} onChange={(e) => setContainer(e.target.value)}><option value="">(default)</option>{containers.map((c) => <option key={c}>{c}</option>)}</select></label>
+        )}
+        <span className="muted" role="status">{state}</span>
+      </div>
+      <div className="logs" ref={box} role="log" aria-label="Logs" tabIndex={0}>
+        {lines.length === 0 ? <span style={{ opacity: 0.6 }}>No log lines yet.</span> : lines.map((l, i) => <div key={i}><span className="pod">{l.pod}</span>{l.content}</div>)}
+      </div>
+    </>
+  );
+}
+
+/** Resource actions (built-in and argocd-cm's Lua ones): listed for the live object, run with POST …/resource/actions/v2. */
+function Actions({ base, appQ, node }: { base: string; appQ: string; node: GraphNode }) {
+  const [actions, setActions] = useState<{ name: string; disabled?: boolean }[]>();
+  const [error, setError] = useState('');
+  const [done, setDone] = useState('');
+  const ref = new URLSearchParams({ namespace: node.namespace, resourceName: node.name, kind: node.kind, group: node.group, version: node.version ?? '' });
+  useEffect(() => {
+    api('GET', `${base}/resource/actions?${ref}&${appQ}`).then((r) => setActions(r.actions ?? []), (e) => setError(e.message));
+  }, [node.id]);
+  const run = async (name: string) => {
+    if (!confirm(`Run ${name} on ${node.kind} ${node.name}?`)) return;
+    setError('');
+    setDone('');
+    try {
+      await api('POST', `${base}/resource/actions/v2?${appQ}`, { action: name, resourceName: node.name, namespace: node.namespace, kind: node.kind, group: node.group, version: node.version ?? '' });
+      setDone(`Ran ${name}.`);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  if (error && !actions) return <div className="banner error" role="alert">{error}</div>;
+  if (!actions) return <div className="muted" role="status">Loading…</div>;
+  return (
+    <>
+      {error && <div className="banner error" role="alert">{error}</div>}
+      {done && <div className="banner" role="status">{done}</div>}
+      {actions.length === 0 ? <div className="empty">No actions for a {node.kind}.</div> : (
+        <div className="toolbar">{actions.map((a) => <button key={a.name} disabled={a.disabled} onClick={() => run(a.name)}>{a.name}</button>)}</div>
+      )}
+    </>
+  );
+}
