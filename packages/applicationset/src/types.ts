@@ -65,7 +65,8 @@ export interface AppStatusEntry {
   application: string;
   status: 'Waiting' | 'Pending' | 'Progressing' | 'Healthy';
   message: string;
-  step?: string;
+  step: string;
+  targetRevisions: string[];
   lastTransitionTime?: string;
 }
 
