@@ -28,12 +28,17 @@ describe("Argo CD's image", () => {
     const bad = run(['argocd-multicall', 'argocd-repo-server', '--port', 'x']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--port must be an integer/);
+    const appset = run(['argocd-multicall', '/usr/local/bin/argocd-applicationset-controller', '--help']);
+    assert.equal(appset.status, 0, appset.stderr);
+    assert.match(appset.stdout, /Starts Argo CD ApplicationSet controller/);
+    const badPolicy = run(['argocd-multicall', 'argocd-applicationset-controller', '--policy', 'nope']);
+    assert.equal(badPolicy.status, 2);
+    assert.match(badPolicy.stderr, /--policy: unknown policy "nope"/);
   });
 
   it('what the build does not have fails with exit 1 saying so', () => {
     for (const [prog, re] of [
       ['argocd-dex', /Dex \(SSO for Argo CD\) is not part of this build/],
-      ['argocd-applicationset-controller', /ApplicationSet controller is not part of this build yet/],
       ['argocd-notifications', /notifications are not part of this build yet/],
       ['argocd-frobnicator', /"argocd-frobnicator" is not a program of Argo CD's image/],
     ] as const) {
