@@ -55,6 +55,15 @@ export function resolveSecretRef(secrets: Secret[], ref: string, namespace: stri
   return s ? field(s, key) : undefined;
 }
 
+/** A context over a snapshot of Argo CD's Secrets and ConfigMaps read through the API (servers, CLIs: no informers). */
+export async function loadContext(client: KubeClient, namespace: string, git: GitReader): Promise<GenContext> {
+  const SECRETS = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
+  const CMS = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
+  const [secrets, cms] = await Promise.all([client.list(SECRETS, namespace), client.list(CMS, namespace)]);
+  const snap = (items: KubeObject[]) => ({ list: () => items, get: (ns: string, name: string) => items.find((x) => x.metadata?.namespace === ns && x.metadata?.name === name) }) as unknown as Informer;
+  return makeContext({ namespace, client, secrets: snap(secrets.items), configMaps: snap(cms.items), git });
+}
+
 export function makeContext(o: { namespace: string; client: KubeClient; secrets: Informer; configMaps: Informer; git: GitReader; fetchTimeoutMs?: number }): GenContext {
   const secrets = () => o.secrets.list() as Secret[];
   return {

@@ -5,6 +5,7 @@ export { plan, policyOf, mergeForUpdate, resourcesStatus, isOwnedBy, ownerRefere
 export { rollout, stepOf, maxUpdateOf } from './rolling.js';
 export { sanitizeName, slugify, flatten, pathParams, globMatches, selectDirectories } from './params.js';
 export { GitReader } from './git.js';
-export { clustersFromSecrets, repoCredentials, resolveSecretRef, makeContext } from './context.js';
+export { clustersFromSecrets, repoCredentials, resolveSecretRef, makeContext, loadContext } from './context.js';
 export { AppSetController, APPLICATIONSETS, APPLICATIONS } from './controller.js';
 export { parseAppSetArgs, helpText, UsageError, type AppSetConfig } from './flags.js';
+export { previewApplications } from './preview.js';
