@@ -23,6 +23,9 @@ export const APPLICATIONS: Resource = { group: 'argoproj.io', version: 'v1alpha1
 const SECRETS: Resource = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
 const CONFIGMAPS: Resource = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
 
+/** upstream's request to generate again now (removed by the controller once done) */
+export const REFRESH_ANNOTATION = 'argocd.argoproj.io/application-set-refresh';
+
 export type Policy = 'sync' | 'create-only' | 'create-update' | 'create-delete';
 
 export interface AppSetControllerOptions {
@@ -132,6 +135,8 @@ export class AppSetController extends Controller {
     const inNs = this.apps.list().filter((a) => a.metadata?.namespace === ns);
     let desired: Application[];
     let p;
+    // a refresh request reads Git afresh (not a revision resolved a moment ago)
+    if (set.metadata?.annotations?.[REFRESH_ANNOTATION] !== undefined) this.git.forget();
     try {
       desired = await this.desired(set);
       p = plan(this.effective(set), desired, inNs);
@@ -185,6 +190,8 @@ export class AppSetController extends Controller {
     }
     if (errors.length) this.events.event(set, 'Warning', 'ApplicationSetApplyError', errors.join('; '));
     await this.setStatus(set, conds, this.apps.list().filter((a) => a.metadata?.namespace === ns), appStatus);
+    if (set.metadata?.annotations?.[REFRESH_ANNOTATION] !== undefined && !this.opts.dryRun)
+      await this.opts.client.patch(APPLICATIONSETS, ns, name, { metadata: { annotations: { [REFRESH_ANNOTATION]: null } } }, 'merge').catch((e) => this.log(`${key}: removing ${REFRESH_ANNOTATION}: ${(e as Error).message}`));
     if (isRollingSync(set) && this.opts.progressiveSyncs && appStatus?.some((e) => e.status !== 'Healthy')) return { requeueAfter: 5_000 };
     return requeue;
   }

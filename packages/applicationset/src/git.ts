@@ -81,6 +81,11 @@ export class GitReader {
     return r.stdout;
   }
 
+  /** Forgets resolved revisions (all, or one repository's): the next read asks the server. */
+  forget(url?: string): void {
+    for (const k of [...this.resolved.keys()]) if (!url || k.startsWith(`${url}\0`)) this.resolved.delete(k);
+  }
+
   /** The commit SHA a revision (branch, tag, HEAD, SHA) points to, fetched into the cache. */
   resolve(url: string, revision: string): Promise<string> {
     const rev = revision || 'HEAD';
