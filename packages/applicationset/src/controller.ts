@@ -214,6 +214,7 @@ export class AppSetController extends Controller {
   override async stop(): Promise<void> {
     await super.stop();
     await this.informers.stop();
+    this.git.close();
   }
 
   ready(): boolean {

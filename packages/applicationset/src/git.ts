@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GeneratorError } from './types.js';
@@ -39,9 +39,11 @@ export class GitReader {
   private readonly locks = new Map<string, Promise<unknown>>();
   /** git processes started (tests use it to prove caching) */
   invocations = 0;
+  private readonly owned: boolean;
 
   constructor(private readonly opts: { cacheDir?: string; ttlMs?: number; timeoutMs?: number; credentials?: (url: string) => GitCreds | undefined } = {}) {
-    this.dir = opts.cacheDir ?? join(tmpdir(), `flotilla-appset-git-${process.pid}`);
+    this.owned = !opts.cacheDir;
+    this.dir = opts.cacheDir ?? mkdtempSync(join(tmpdir(), 'flotilla-appset-git-'));
     mkdirSync(this.dir, { recursive: true });
     this.askpass = join(this.dir, 'askpass.sh');
     if (!existsSync(this.askpass)) writeFileSync(this.askpass, '#!/bin/sh\ncase "$1" in\n  [Uu]sername*) printf \'%s\\n\' "$APPSET_GIT_USERNAME" ;;\n  *) printf \'%s\\n\' "$APPSET_GIT_PASSWORD" ;;\nesac\n', { mode: 0o700 });
@@ -79,6 +81,11 @@ export class GitReader {
       throw new GeneratorError(`git ${args[0] === '-c' ? args[2] : args[0]} ${url.replace(/\/\/[^@/]*@/, '//***@')}: ${msg}`);
     }
     return r.stdout;
+  }
+
+  /** Removes the cache directory when this reader created it. */
+  close(): void {
+    if (this.owned) rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** Forgets resolved revisions (all, or one repository's): the next read asks the server. */
