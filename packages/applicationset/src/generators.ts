@@ -6,6 +6,7 @@
 import { parse as parseYaml } from 'yaml';
 import { flatten, globRegExp, goString, pathParams, sanitizeName, selectDirectories, selectFiles } from './params.js';
 import { effectiveTemplate, renderFast, renderGo } from './render.js';
+import { pullRequestParams, scmProviderParams } from './scm.js';
 import type { AppTemplate, ApplicationSet, Generator, LabelSelector, Obj, Params } from './types.js';
 import { GeneratorError } from './types.js';
 
@@ -31,7 +32,7 @@ export interface GenContext {
   /** duck-typed resources in Argo CD's namespace by apiVersion/kind and a name or a selector */
   resources(apiVersion: string, kind: string, name?: string, selector?: LabelSelector): Promise<Obj[]>;
   /** HTTP for the plugin generator */
-  fetch(url: string, init: { method: string; headers: Record<string, string>; body: string }): Promise<{ status: number; text: string }>;
+  fetch(url: string, init: { method: string; headers: Record<string, string>; body?: string }): Promise<{ status: number; text: string }>;
 }
 
 export interface Generated {
@@ -40,7 +41,6 @@ export interface Generated {
 }
 
 const GENERATORS = ['list', 'clusters', 'git', 'matrix', 'merge', 'clusterDecisionResource', 'plugin', 'scmProvider', 'pullRequest'];
-const NOT_BUILT = ['scmProvider', 'pullRequest'];
 
 /** Which generator a spec names (exactly one). */
 export function generatorKind(g: Generator): string {
@@ -181,7 +181,6 @@ export async function generate(set: ApplicationSet, g: Generator, ctx: GenContex
   const go = !!set.spec?.goTemplate;
   const opts = set.spec?.goTemplateOptions;
   const kind = generatorKind(g);
-  if (NOT_BUILT.includes(kind)) throw new GeneratorError(`generator "${kind}" is not part of this build`);
   const own = (g[kind] as { template?: AppTemplate }).template;
   const template = effectiveTemplate(baseTemplate, own);
   let params: Params[];
@@ -269,6 +268,16 @@ export async function generate(set: ApplicationSet, g: Generator, ctx: GenContex
           params.push(withValues(base, d.values, go, opts));
         }
       }
+      break;
+    }
+    case 'scmProvider': {
+      const sp = g.scmProvider as Obj & { values?: Record<string, string> };
+      params = (await scmProviderParams(sp, ctx, go)).map((p) => withValues(p, sp.values, go, opts));
+      break;
+    }
+    case 'pullRequest': {
+      const pr = g.pullRequest as Obj & { values?: Record<string, string> };
+      params = (await pullRequestParams(pr, ctx, go)).map((p) => withValues(p, pr.values, go, opts));
       break;
     }
     case 'plugin': {

@@ -169,14 +169,15 @@ test('generators table: list, clusters (selector, values), git dirs/files, matri
   }
 });
 
-test('generator errors are named: matrix arity, fasttemplate duplicate keys, git without entries, scm not built', async () => {
+test('generator errors are named: matrix arity, fasttemplate duplicate keys, git without entries, scm without a provider', async () => {
   const c = ctx({ clusterList });
   const f = setOf({});
   await assert.rejects(generate(f, { matrix: { generators: [{ list: { elements: [] } }] } }, c, {}), /exactly 2 child generators/);
   assert.throws(() => combine({ a: '1' }, { a: '2' }, false), /duplicate key a/);
   assert.deepEqual(combine({ a: { b: 1 } }, { a: { c: 2 } }, true), { a: { b: 1, c: 2 } });
   await assert.rejects(generate(f, { git: { repoURL: 'r' } }, c, {}), /one of directories or files/);
-  await assert.rejects(generate(f, { scmProvider: {} }, c, {}), /not part of this build/);
+  await assert.rejects(generate(f, { scmProvider: {} }, c, {}), /scmProvider needs exactly one provider/);
+  await assert.rejects(generate(f, { scmProvider: { azureDevOps: {} } }, c, {}), /azureDevOps is not part of this build/);
   await assert.rejects(generateAll(setOf({ generators: [{ list: { elements: [] } }, { bogus: {} } as Generator] }), c), /generators\[1\]: unknown generator "bogus"/);
   assert.throws(() => mergeSets([[{ k: 'a' }, { k: 'a' }]], ['k'], false), /duplicate merge key/);
 });
@@ -197,7 +198,7 @@ test('clusterDecisionResource and plugin read through the context', async () => 
     fetch: async (url, init) => {
       assert.equal(url, 'http://p/api/v1/getparams.execute');
       assert.equal(init.headers.authorization, 'Bearer tok');
-      const body = JSON.parse(init.body);
+      const body = JSON.parse(init.body!);
       return { status: 200, text: JSON.stringify({ output: { parameters: [{ app: body.input.parameters.x }] } }) };
     },
   });

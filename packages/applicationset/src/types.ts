@@ -32,6 +32,8 @@ export interface Generator {
   merge?: { mergeKeys: string[]; generators: Generator[]; template?: AppTemplate };
   clusterDecisionResource?: { configMapRef: string; name?: string; labelSelector?: LabelSelector; values?: Record<string, string>; template?: AppTemplate };
   plugin?: { configMapRef: { name: string }; input?: { parameters?: Obj }; values?: Record<string, string>; template?: AppTemplate };
+  scmProvider?: Obj;
+  pullRequest?: Obj;
   selector?: LabelSelector;
   [other: string]: unknown;
 }
