@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { generate, type GenContext } from './generators.js';
-import type { ApplicationSet } from './types.js';
+import type { ApplicationSet, Generator } from './types.js';
 
 let srv: Server;
 let base = '';
