@@ -22,6 +22,22 @@ export const APPLICATIONSETS: Resource = { group: 'argoproj.io', version: 'v1alp
 export const APPLICATIONS: Resource = { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications', kind: 'Application', namespaced: true };
 const SECRETS: Resource = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
 const CONFIGMAPS: Resource = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
+const APPPROJECTS: Resource = { group: 'argoproj.io', version: 'v1alpha1', plural: 'appprojects', kind: 'AppProject', namespaced: true };
+
+/**
+ * Apps in any namespace (pure): an ApplicationSet outside Argo CD's namespace may only generate
+ * Applications whose AppProject lists that namespace in `spec.sourceNamespaces` (globs).
+ */
+export function checkSourceNamespaces(setNs: string, argocdNs: string, apps: Application[], project: (name: string) => KubeObject | undefined): void {
+  if (setNs === argocdNs) return;
+  for (const a of apps) {
+    const pn = String((a.spec as { project?: string } | undefined)?.project || 'default');
+    const p = project(pn) as (KubeObject & { spec?: { sourceNamespaces?: string[] } }) | undefined;
+    if (!p) throw new GeneratorError(`Application ${a.metadata?.name}: AppProject "${pn}" not found`);
+    if (!(p.spec?.sourceNamespaces ?? []).some((g) => globMatches(g, setNs)))
+      throw new GeneratorError(`Application ${a.metadata?.name}: namespace "${setNs}" is not permitted by AppProject "${pn}" (spec.sourceNamespaces)`);
+  }
+}
 
 /** upstream's request to generate again now (removed by the controller once done) */
 export const REFRESH_ANNOTATION = 'argocd.argoproj.io/application-set-refresh';
@@ -73,6 +89,7 @@ export class AppSetController extends Controller {
   readonly git: GitReader;
   private readonly secrets: Informer;
   private readonly cms: Informer;
+  private readonly projects: Informer;
 
   constructor(readonly opts: AppSetControllerOptions) {
     const informers = new InformerFactory(opts.client, { log: opts.log });
@@ -85,6 +102,7 @@ export class AppSetController extends Controller {
     this.apps = informers.for<Application>(APPLICATIONS, scope);
     this.secrets = informers.for(SECRETS, { namespace: opts.namespace });
     this.cms = informers.for(CONFIGMAPS, { namespace: opts.namespace });
+    this.projects = informers.for(APPPROJECTS, { namespace: opts.namespace });
     this.git = new GitReader({ cacheDir: opts.gitCacheDir, credentials: (url) => repoCredentials(this.secrets.list() as never, url) });
     this.watch(this.sets, [{ update: (a, b) => a.metadata?.generation !== b.metadata?.generation || JSON.stringify(a.metadata?.annotations) !== JSON.stringify(b.metadata?.annotations) }]);
     this.watchOwned(this.apps, 'ApplicationSet');
@@ -139,6 +157,7 @@ export class AppSetController extends Controller {
     if (set.metadata?.annotations?.[REFRESH_ANNOTATION] !== undefined) this.git.forget();
     try {
       desired = await this.desired(set);
+      checkSourceNamespaces(ns, this.opts.namespace, desired, (n) => this.projects.get(this.opts.namespace, n));
       p = plan(this.effective(set), desired, inNs);
     } catch (e) {
       if (!(e instanceof GeneratorError)) throw e;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clustersFromSecrets, repoCredentials, resolveSecretRef } from './context.js';
-import { mergeConditions } from './controller.js';
+import { checkSourceNamespaces, mergeConditions } from './controller.js';
 import { parseAppSetArgs, parseDuration, splitAddr, UsageError } from './flags.js';
 import { GitReader } from './git.js';
 import { maxUpdateOf, rollout, stepOf, withoutAutoSync } from './rolling.js';
@@ -102,4 +102,15 @@ test('git reader: directories, files and contents at a revision from a real git 
   } finally {
     await git.stop();
   }
+});
+
+test('apps in any namespace: a set outside Argo CD\'s namespace needs its project to list the namespace', () => {
+  const proj = (n: string, sourceNamespaces?: string[]) => ({ metadata: { name: n }, spec: { sourceNamespaces } });
+  const projects: Record<string, object> = { default: proj('default'), team: proj('team', ['team-*']) };
+  const get = (n: string) => projects[n] as never;
+  const a = (project?: string) => ({ metadata: { name: 'x' }, spec: project ? { project } : {} }) as Application;
+  assert.doesNotThrow(() => checkSourceNamespaces('argocd', 'argocd', [a()], get));
+  assert.doesNotThrow(() => checkSourceNamespaces('team-a', 'argocd', [a('team')], get));
+  assert.throws(() => checkSourceNamespaces('team-a', 'argocd', [a()], get), /namespace "team-a" is not permitted by AppProject "default"/);
+  assert.throws(() => checkSourceNamespaces('team-a', 'argocd', [a('nope')], get), /AppProject "nope" not found/);
 });
