@@ -169,3 +169,20 @@ test('RollingSync: step 1 apps get a sync operation first, step 2 waits until st
   }, 20_000, 200);
   assert.deepEqual(s.status?.applicationStatus?.map((e) => [e.application, e.step]), [['roll-dev', '1'], ['roll-prod', '2']]);
 });
+
+test('matrix list × clusters: one app per (element, cluster Secret matching the selector); a new cluster Secret adds its apps', { skip }, async () => {
+  const cluster = (name: string, env: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `cluster-${name}`, namespace: 'argocd', labels: { 'argocd.argoproj.io/secret-type': 'cluster', env } }, stringData: { name, server: `https://${name}.example:6443`, config: '{}' } });
+  await apply(cluster('east', 'prod'));
+  await apply(cluster('dev1', 'dev'));
+  await apply(
+    appset('mx', {
+      goTemplate: true,
+      generators: [{ matrix: { generators: [{ list: { elements: [{ app: 'web' }, { app: 'api' }] } }, { clusters: { selector: { matchLabels: { env: 'prod' } } } }] } }],
+      template: { metadata: { name: '{{.app}}-{{.name}}', labels: { set: 'mx' } }, spec: { project: 'default', source: { repoURL: 'x', path: '{{.app}}' }, destination: { server: '{{.server}}', namespace: '{{.app}}' } } },
+    }),
+  );
+  await waitFor('matrix apps', async () => JSON.stringify(await names('set=mx')) === '["api-east","web-east"]', 20_000, 200);
+  assert.equal(((await client.get<Application>(APPLICATIONS, 'argocd', 'web-east')).spec as { destination: { server: string } }).destination.server, 'https://east.example:6443');
+  await apply(cluster('west', 'prod'));
+  await waitFor('apps of the new cluster', async () => JSON.stringify(await names('set=mx')) === '["api-east","api-west","web-east","web-west"]', 20_000, 200);
+});
