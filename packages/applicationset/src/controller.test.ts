@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,8 +57,9 @@ before(async () => {
   });
   await new Promise<void>((r) => plugin.listen(0, '127.0.0.1', r));
   pluginURL = `http://127.0.0.1:${(plugin.address() as { port: number }).port}`;
-  const cfg = parseAppSetArgs(['--namespace', 'argocd', '--kubeconfig', cluster.kubeconfig, '--requeue-after', '1s', '--enable-progressive-syncs'], {});
-  ctl = await startAppSetController(cfg, { log: (m) => logs.push(m), health: false });
+  // regeneration only on events (the webhook, the refresh annotation): a test that waited for a timer would not prove them
+  const cfg = parseAppSetArgs(['--namespace', 'argocd', '--kubeconfig', cluster.kubeconfig, '--requeue-after', '1h', '--enable-progressive-syncs', '--webhook-addr', '127.0.0.1:0'], {});
+  ctl = await startAppSetController(cfg, { log: (m) => logs.push(m), health: false, webhook: true });
 });
 
 after(async () => {
@@ -79,6 +81,15 @@ const names = async (label?: string) =>
   (await client.list<Application>(APPLICATIONS, 'argocd', label ? { labelSelector: label } : {})).items.map((a) => a.metadata!.name!).sort();
 const appset = (name: string, spec: object) => ({ apiVersion: 'argoproj.io/v1alpha1', kind: 'ApplicationSet', metadata: { name, namespace: 'argocd' }, spec });
 const tmpl = (name: string, path: string, label: string) => ({ metadata: { name, labels: { set: label } }, spec: { project: 'default', source: { repoURL: 'x', path }, destination: { server: 'https://kubernetes.default.svc', namespace: 'default' } } });
+/** a GitHub push event for the test repository, as GitHub sends it (signed with argocd-secret's webhook.github.secret when set) */
+const push = async (repo: string, branch = 'main') => {
+  const body = JSON.stringify({ ref: `refs/heads/${branch}`, repository: { clone_url: git.url(repo), html_url: git.url(repo).replace(/\.git$/, '') } });
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-github-event': 'push' };
+  if (webhookSecret) headers['x-hub-signature-256'] = 'sha256=' + createHmac('sha256', webhookSecret).update(body).digest('hex');
+  const r = await fetch(ctl.webhookURL!, { method: 'POST', headers, body });
+  return { status: r.status, text: await r.text() };
+};
+let webhookSecret = '';
 const getSet = (n: string) => client.get<ApplicationSet>(APPLICATIONSETS, 'argocd', n);
 const cond = (s: ApplicationSet, t: string) => s.status?.conditions?.find((c) => c.type === t);
 
@@ -93,6 +104,9 @@ test('git directories: one app per directory; a new directory adds one, a remove
   assert.equal((one.spec as { source: { path: string } }).source.path, 'apps/one');
   assert.equal(one.metadata?.ownerReferences?.[0]?.kind, 'ApplicationSet');
   git.commit('apps', { 'apps/three/cm.yaml': 'a: 3\n', 'apps/two': null });
+  const hook = await push('apps');
+  assert.equal(hook.status, 200, hook.text);
+  assert.match(hook.text, /^2 applicationset\(s\) refreshed/);
   await waitFor('three added, two deleted', async () => JSON.stringify(await names('set=dirs')) === '["one","three"]', 20_000, 200);
   await waitFor('keep: three added, two kept', async () => JSON.stringify(await names('set=keep')) === '["keep-one","keep-skip","keep-three","keep-two"]', 20_000, 200);
   console.log(`# new and removed directory seen after ${Date.now() - t0} ms`);
@@ -134,6 +148,12 @@ test('git files + matrix with a list; an update is written under sync, not under
   const prod = await client.get<Application>(APPLICATIONS, 'argocd', 'prod-us');
   assert.equal((prod.spec as { source: { path: string } }).source.path, 'r3');
   git.commit('apps', { 'config/prod.json': '{"env":"prod","replicas":5}' });
+  // a signed push: argocd-secret's webhook.github.secret is checked
+  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'argocd-secret', namespace: 'argocd' }, stringData: { 'webhook.github.secret': 'hook-secret' } });
+  webhookSecret = 'wrong';
+  await waitFor('webhook secret in effect', async () => (await push('apps')).status === 400, 10_000, 100);
+  webhookSecret = 'hook-secret';
+  assert.equal((await push('apps')).status, 200);
   await waitFor('prod updated', async () => ((await client.get<Application>(APPLICATIONS, 'argocd', 'prod-us')).spec as { source: { path: string } }).source.path === 'r5', 20_000, 200);
   await waitFor('co-a', async () => (await names('set=co')).length === 1, 20_000, 200);
   await apply(appset('files-co', { syncPolicy: { applicationsSync: 'create-only' }, generators: [{ list: { elements: [{ n: 'co-a', p: 'v2' }] } }], template: tmpl('{{n}}', '{{p}}', 'co') }));
@@ -162,7 +182,10 @@ test('RollingSync: step 1 apps get a sync operation first, step 2 waits until st
   // what the application controller would do: sync and report Healthy
   await client.patch(APPLICATIONS, 'argocd', 'roll-dev', [{ op: 'remove', path: '/operation' }], 'json');
   await client.patch(APPLICATIONS, 'argocd', 'roll-dev', { status: { sync: { status: 'Synced' }, health: { status: 'Healthy' } } }, 'merge');
-  await waitFor('prod gets an operation', async () => !!(await client.get<Application>(APPLICATIONS, 'argocd', 'roll-prod')).operation, 20_000, 200);
+  await waitFor('prod gets an operation', async () => !!(await client.get<Application>(APPLICATIONS, 'argocd', 'roll-prod')).operation, 20_000, 200).catch(async (e) => {
+    const apps = (await client.list<Application>(APPLICATIONS, 'argocd', { labelSelector: 'set=roll' })).items.map((a) => ({ name: a.metadata?.name, op: a.operation, status: a.status }));
+    throw new Error(`${(e as Error).message}\nset status: ${JSON.stringify((await getSet('roll')).status)}\napps: ${JSON.stringify(apps)}\ncontroller log:\n${logs.slice(-20).join('\n')}`);
+  });
   const s = await waitFor('rollout status of both steps', async () => {
     const x = await getSet('roll');
     return cond(x, 'RolloutProgressing')?.status === 'True' && x.status?.applicationStatus?.find((e) => e.application === 'roll-prod')?.status === 'Pending' ? x : undefined;

@@ -16,6 +16,7 @@ import { isOwnedBy, plan, resourcesStatus, RESOURCES_FINALIZER } from './plan.js
 import { renderApplication } from './render.js';
 import { isRollingSync, rollout, withoutAutoSync } from './rolling.js';
 import type { Application, ApplicationSet, Condition, Generator } from './types.js';
+import { eventMatches, type WebhookEvent } from './webhook.js';
 import { GeneratorError } from './types.js';
 
 export const APPLICATIONSETS: Resource = { group: 'argoproj.io', version: 'v1alpha1', plural: 'applicationsets', kind: 'ApplicationSet', namespaced: true };
@@ -234,6 +235,24 @@ export class AppSetController extends Controller {
     await super.stop();
     await this.informers.stop();
     this.git.close();
+  }
+
+  /** A webhook event: the sets it concerns generate at once with Git read afresh. Returns how many. */
+  onWebhook(ev: WebhookEvent): number {
+    let n = 0;
+    for (const s of this.sets.list()) {
+      if (!eventMatches(ev, s.spec?.generators)) continue;
+      n++;
+      this.enqueue(s);
+    }
+    if (n) this.git.forget();
+    return n;
+  }
+
+  /** argocd-secret's values (webhook secrets). */
+  argocdSecret(): Record<string, string | undefined> {
+    const s = this.secrets.get(this.opts.namespace, 'argocd-secret') as (KubeObject & { data?: Record<string, string> }) | undefined;
+    return Object.fromEntries(Object.entries(s?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
   }
 
   ready(): boolean {

@@ -40,7 +40,7 @@ const E = (s: string) => `ARGOCD_APPLICATIONSET_CONTROLLER_${s}`;
 const F: Record<string, Def> = {
   'metrics-addr': { key: 'metricsAddr', kind: 'string', def: ':8080', help: 'The address the metric endpoint binds to' },
   'probe-addr': { key: 'probeAddr', kind: 'string', def: ':8081', help: 'The address the probe endpoint binds to' },
-  'webhook-addr': { key: 'webhookAddr', kind: 'string', def: ':7000', help: 'The address the webhook endpoint binds to (webhooks are not served by Flotilla: generation is periodic)' },
+  'webhook-addr': { key: 'webhookAddr', kind: 'string', def: ':7000', help: 'The address the webhook endpoint (/api/webhook: GitHub, GitLab, Gitea, Bitbucket Server push and pull request events) binds to' },
   'enable-leader-election': { key: 'leaderElect', kind: 'bool', env: E('ENABLE_LEADER_ELECTION'), def: false, help: 'Enable leader election for controller manager' },
   namespace: { key: 'namespace', kind: 'string', env: 'NAMESPACE', help: "Argo CD's namespace (default: the pod's)" },
   'argocd-repo-server': { key: 'repoServer', kind: 'string', env: E('REPO_SERVER'), def: 'argocd-repo-server:8081', help: 'Argo CD repo server address (Flotilla reads Git directly)' },

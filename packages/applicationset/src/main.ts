@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { EventRecorder, KubeClient, LeaderElector, serveHealth, type HealthServer } from '@flotilla/kube-runtime';
 import { AppSetController } from './controller.js';
 import { helpText, parseAppSetArgs, splitAddr, UsageError, type AppSetConfig } from './flags.js';
+import { serveWebhook } from './webhook.js';
 
 const LEVELS = { debug: 0, info: 1, warn: 2, error: 3 } as const;
 const SA_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -24,11 +25,13 @@ export function makeLogger(cfg: Pick<AppSetConfig, 'logLevel' | 'logFormat'>, ou
 export interface RunningAppSetController {
   controller: AppSetController;
   health?: HealthServer;
+  /** the webhook's URL (`http://host:port/api/webhook`) */
+  webhookURL?: string;
   stop(): Promise<void>;
 }
 
 /** Starts the controller (also used in-process by tests and the benchmark). */
-export async function startAppSetController(cfg: AppSetConfig, o: { client?: KubeClient; log?: (m: string) => void; health?: boolean } = {}): Promise<RunningAppSetController> {
+export async function startAppSetController(cfg: AppSetConfig, o: { client?: KubeClient; log?: (m: string) => void; health?: boolean; webhook?: boolean } = {}): Promise<RunningAppSetController> {
   const logger = makeLogger(cfg);
   const log = o.log ?? ((m: string) => logger(/fail|error|cannot|refused/i.test(m) ? 'warn' : 'info', m));
   const namespace = cfg.namespace ?? (existsSync(SA_NAMESPACE) ? readFileSync(SA_NAMESPACE, 'utf8').trim() : 'argocd');
@@ -63,11 +66,22 @@ export async function startAppSetController(cfg: AppSetConfig, o: { client?: Kub
       elector.start();
     });
   } else await controller.start();
+  let webhook: import('node:http').Server | undefined;
+  let webhookURL: string | undefined;
+  if (o.webhook ?? o.health !== false) {
+    const w = splitAddr(cfg.webhookAddr);
+    webhook = await serveWebhook(w.host, w.port, () => controller.argocdSecret(), (ev) => controller.onWebhook(ev), log);
+    const a = webhook.address() as { port: number };
+    webhookURL = `http://${w.host === '0.0.0.0' ? '127.0.0.1' : w.host}:${a.port}/api/webhook`;
+  }
   log(`applicationset controller started (namespace ${namespace}${health ? `, health on ${health.url}` : ''})`);
   return {
     controller,
     health,
+    webhookURL,
     async stop() {
+      webhook?.closeAllConnections();
+      await new Promise<void>((r) => (webhook ? webhook.close(() => r()) : r()));
       await elector?.stop();
       await controller.stop();
       await events.flush().catch(() => {});

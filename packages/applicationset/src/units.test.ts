@@ -4,6 +4,8 @@ import { clustersFromSecrets, repoCredentials, resolveSecretRef } from './contex
 import { checkSourceNamespaces, mergeConditions } from './controller.js';
 import { parseAppSetArgs, parseDuration, splitAddr, UsageError } from './flags.js';
 import { GitReader } from './git.js';
+import { eventMatches, normalizeRepoURL, parseWebhook } from './webhook.js';
+import { createHmac } from 'node:crypto';
 import { maxUpdateOf, rollout, stepOf, withoutAutoSync } from './rolling.js';
 import type { Application, ApplicationSet } from './types.js';
 import { startGitServer } from '@flotilla/repo-server/testkit';
@@ -113,4 +115,30 @@ test('apps in any namespace: a set outside Argo CD\'s namespace needs its projec
   assert.doesNotThrow(() => checkSourceNamespaces('team-a', 'argocd', [a('team')], get));
   assert.throws(() => checkSourceNamespaces('team-a', 'argocd', [a()], get), /namespace "team-a" is not permitted by AppProject "default"/);
   assert.throws(() => checkSourceNamespaces('team-a', 'argocd', [a('nope')], get), /AppProject "nope" not found/);
+});
+
+test('webhook: GitHub, GitLab, Gitea, Bitbucket Server events; signatures; which sets they concern', () => {
+  const body = (o: object) => Buffer.from(JSON.stringify(o));
+  const gh = body({ ref: 'refs/heads/main', repository: { clone_url: 'https://github.com/acme/apps.git', ssh_url: 'git@github.com:acme/apps.git', html_url: 'https://github.com/acme/apps' } });
+  assert.deepEqual(parseWebhook({ 'x-github-event': 'push' }, gh, {}), { kind: 'push', repoURLs: ['https://github.com/acme/apps.git', 'git@github.com:acme/apps.git', 'https://github.com/acme/apps'], branch: 'main' });
+  const sig = 'sha256=' + createHmac('sha256', 's').update(gh).digest('hex');
+  assert.equal(parseWebhook({ 'x-github-event': 'push', 'x-hub-signature-256': sig }, gh, { 'webhook.github.secret': 's' })?.kind, 'push');
+  assert.throws(() => parseWebhook({ 'x-github-event': 'push', 'x-hub-signature-256': 'sha256=00' }, gh, { 'webhook.github.secret': 's' }), /github webhook signature mismatch/);
+  assert.throws(() => parseWebhook({ 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': 'no' }, gh, { 'webhook.gitlab.secret': 's' }), /gitlab webhook token mismatch/);
+  assert.equal(parseWebhook({ 'x-github-event': 'ping' }, gh, {}), undefined);
+  assert.deepEqual(parseWebhook({ 'x-gitlab-event': 'Merge Request Hook' }, body({ project: { git_http_url: 'https://gitlab.com/team/svc.git' } }), {}), { kind: 'pull_request', repoURLs: ['https://gitlab.com/team/svc.git'] });
+  assert.equal(parseWebhook({ 'x-gitea-event': 'push' }, body({ ref: 'refs/heads/dev', repository: { clone_url: 'https://gitea.test/org/app.git' } }), {})?.branch, 'dev');
+  assert.deepEqual(parseWebhook({ 'x-event-key': 'repo:refs_changed' }, body({ repository: { links: { clone: [{ href: 'https://bb.test/scm/prj/one.git' }] } }, changes: [{ ref: { id: 'refs/heads/master' } }] }), {}), { kind: 'push', repoURLs: ['https://bb.test/scm/prj/one.git'], branch: 'master' });
+  assert.throws(() => parseWebhook({ 'x-github-event': 'push' }, Buffer.from('nope'), {}), /not JSON/);
+  assert.equal(normalizeRepoURL('git@GitHub.com:acme/apps.git'), 'github.com/acme/apps');
+  assert.equal(normalizeRepoURL('https://user@github.com:443/acme/apps/'), 'github.com/acme/apps');
+  const ev = parseWebhook({ 'x-github-event': 'push' }, gh, {})!;
+  assert.equal(eventMatches(ev, [{ git: { repoURL: 'https://github.com/acme/apps', revision: 'HEAD', directories: [{ path: '*' }] } }]), true);
+  assert.equal(eventMatches(ev, [{ git: { repoURL: 'git@github.com:acme/apps.git', revision: 'main', files: [{ path: 'x' }] } }]), true);
+  assert.equal(eventMatches(ev, [{ git: { repoURL: 'https://github.com/acme/apps', revision: 'release', directories: [{ path: '*' }] } }]), false);
+  assert.equal(eventMatches(ev, [{ git: { repoURL: 'https://github.com/acme/other', directories: [{ path: '*' }] } }]), false);
+  assert.equal(eventMatches(ev, [{ matrix: { generators: [{ list: { elements: [] } }, { git: { repoURL: 'https://github.com/acme/apps.git', directories: [{ path: '*' }] } }] } }]), true);
+  const pr = { ...ev, kind: 'pull_request' as const };
+  assert.equal(eventMatches(pr, [{ pullRequest: { github: { owner: 'acme', repo: 'apps' } } }]), true);
+  assert.equal(eventMatches(pr, [{ pullRequest: { github: { owner: 'acme', repo: 'web' } } }]), false);
 });
