@@ -49,6 +49,7 @@ describe('manifests/argo-cd/install.yaml: conventions', () => {
       'argocd-repo-server': 'argocd-repo-server',
       'argocd-server': 'argocd-server',
       'argocd-application-controller': 'argocd-application-controller',
+      'argocd-applicationset-controller': 'argocd-applicationset-controller',
     });
   });
 
