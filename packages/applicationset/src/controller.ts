@@ -65,10 +65,24 @@ export interface AppSetControllerOptions {
   gitCacheDir?: string;
 }
 
-function usesPolling(g: Generator | undefined): boolean {
-  if (!g) return false;
-  if (g.git || g.plugin || g.clusterDecisionResource || g.scmProvider || g.pullRequest) return true;
-  return [...(g.matrix?.generators ?? []), ...(g.merge?.generators ?? [])].some(usesPolling);
+/**
+ * When a set is generated again without an event (ms; undefined: only on events): git and
+ * clusterDecisionResource every --requeue-after; scmProvider, pullRequest and plugin every
+ * `requeueAfterSeconds` of theirs (upstream's default 30 min); the smallest of the set's generators.
+ */
+export function requeueOf(gens: Generator[] | undefined, defaultMs: number): number | undefined {
+  let min: number | undefined;
+  const take = (ms: number) => (min = min === undefined ? ms : Math.min(min, ms));
+  const walk = (g: Generator) => {
+    if (g.git || g.clusterDecisionResource) take(defaultMs);
+    for (const k of ['scmProvider', 'pullRequest', 'plugin'] as const) {
+      const spec = g[k] as { requeueAfterSeconds?: number } | undefined;
+      if (spec) take(spec.requeueAfterSeconds !== undefined ? spec.requeueAfterSeconds * 1000 : 30 * 60_000);
+    }
+    for (const c of [...(g.matrix?.generators ?? []), ...(g.merge?.generators ?? [])]) walk(c);
+  };
+  for (const g of gens ?? []) walk(g);
+  return min;
 }
 
 function condition(type: Condition['type'], ok: boolean, reason: string, message: string): Condition {
@@ -150,7 +164,8 @@ export class AppSetController extends Controller {
     const ns = set.metadata!.namespace!;
     const name = set.metadata!.name!;
     if (!this.managed(ns)) return;
-    const requeue = (set.spec?.generators ?? []).some(usesPolling) ? { requeueAfter: this.opts.requeueAfterMs ?? 180_000 } : undefined;
+    const every = requeueOf(set.spec?.generators, this.opts.requeueAfterMs ?? 180_000);
+    const requeue = every !== undefined ? { requeueAfter: every } : undefined;
     const inNs = this.apps.list().filter((a) => a.metadata?.namespace === ns);
     let desired: Application[];
     let p;

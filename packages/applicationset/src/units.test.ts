@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clustersFromSecrets, repoCredentials, resolveSecretRef } from './context.js';
-import { checkSourceNamespaces, mergeConditions } from './controller.js';
+import { checkSourceNamespaces, mergeConditions, requeueOf } from './controller.js';
 import { parseAppSetArgs, parseDuration, splitAddr, UsageError } from './flags.js';
 import { GitReader } from './git.js';
 import { eventMatches, normalizeRepoURL, parseWebhook } from './webhook.js';
@@ -141,4 +141,12 @@ test('webhook: GitHub, GitLab, Gitea, Bitbucket Server events; signatures; which
   const pr = { ...ev, kind: 'pull_request' as const };
   assert.equal(eventMatches(pr, [{ pullRequest: { github: { owner: 'acme', repo: 'apps' } } }]), true);
   assert.equal(eventMatches(pr, [{ pullRequest: { github: { owner: 'acme', repo: 'web' } } }]), false);
+});
+
+test('regeneration without events: git every --requeue-after, pull requests every requeueAfterSeconds, lists never', () => {
+  assert.equal(requeueOf([{ list: { elements: [] } }], 180_000), undefined);
+  assert.equal(requeueOf([{ git: { repoURL: 'r', directories: [{ path: '*' }] } }], 180_000), 180_000);
+  assert.equal(requeueOf([{ pullRequest: { github: {} } }], 180_000), 1_800_000);
+  assert.equal(requeueOf([{ pullRequest: { github: {}, requeueAfterSeconds: 30 } }, { git: { repoURL: 'r' } }], 180_000), 30_000);
+  assert.equal(requeueOf([{ matrix: { generators: [{ list: {} }, { plugin: { configMapRef: { name: 'p' }, requeueAfterSeconds: 60 } as never }] } }], 180_000), 60_000);
 });
