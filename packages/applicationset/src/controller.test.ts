@@ -188,7 +188,7 @@ test('RollingSync: step 1 apps get a sync operation first, step 2 waits until st
   });
   const s = await waitFor('rollout status of both steps', async () => {
     const x = await getSet('roll');
-    return cond(x, 'RolloutProgressing')?.status === 'True' && x.status?.applicationStatus?.find((e) => e.application === 'roll-prod')?.status === 'Pending' ? x : undefined;
+    return cond(x, 'RolloutProgressing')?.status === 'True' && /^(Pending|Progressing)$/.test(x.status?.applicationStatus?.find((e) => e.application === 'roll-prod')?.status ?? '') ? x : undefined;
   }, 20_000, 200);
   assert.deepEqual(s.status?.applicationStatus?.map((e) => [e.application, e.step]), [['roll-dev', '1'], ['roll-prod', '2']]);
 });

@@ -15,7 +15,7 @@ import { globMatches } from './params.js';
 import { isOwnedBy, plan, resourcesStatus, RESOURCES_FINALIZER } from './plan.js';
 import { renderApplication } from './render.js';
 import { isRollingSync, rollout, withoutAutoSync } from './rolling.js';
-import type { Application, ApplicationSet, Condition, Generator } from './types.js';
+import type { AppStatusEntry, Application, ApplicationSet, Condition, Generator } from './types.js';
 import { eventMatches, type WebhookEvent } from './webhook.js';
 import { GeneratorError } from './types.js';
 
@@ -105,6 +105,7 @@ export class AppSetController extends Controller {
   private readonly secrets: Informer;
   private readonly cms: Informer;
   private readonly projects: Informer;
+  private readonly rolloutMemo = new Map<string, AppStatusEntry[]>();
 
   constructor(readonly opts: AppSetControllerOptions) {
     const informers = new InformerFactory(opts.client, { log: opts.log });
@@ -160,7 +161,10 @@ export class AppSetController extends Controller {
   async reconcile(key: string): Promise<ReconcileResult> {
     const i = key.indexOf('/');
     const set = this.sets.get(key.slice(0, i), key.slice(i + 1));
-    if (!set || set.metadata?.deletionTimestamp) return;
+    if (!set || set.metadata?.deletionTimestamp) {
+      for (const uid of [...this.rolloutMemo.keys()]) if (!this.sets.list().some((s) => s.metadata?.uid === uid)) this.rolloutMemo.delete(uid);
+      return;
+    }
     const ns = set.metadata!.namespace!;
     const name = set.metadata!.name!;
     if (!this.managed(ns)) return;
@@ -212,7 +216,9 @@ export class AppSetController extends Controller {
     let appStatus = undefined;
     if (isRollingSync(set) && this.opts.progressiveSyncs) {
       const owned = this.apps.list().filter((a) => a.metadata?.namespace === ns && isOwnedBy(a, set));
-      const r = rollout(set, owned, set.status?.applicationStatus);
+      // the status this controller wrote last (the informer may not have it yet): the rollout's memory
+      const r = rollout(set, owned, this.rolloutMemo.get(set.metadata!.uid!) ?? set.status?.applicationStatus);
+      this.rolloutMemo.set(set.metadata!.uid!, r.status);
       appStatus = r.status;
       for (const appName of r.sync) {
         if (this.opts.dryRun) continue;

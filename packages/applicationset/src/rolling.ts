@@ -49,7 +49,11 @@ export function rollout(set: ApplicationSet, apps: Application[], previous: AppS
     const p = prev.get(name);
     let status: AppStatusEntry['status'];
     let message: string;
-    if (p && (p.status === 'Pending' || p.status === 'Progressing') && (running(a) || !upToDate(a))) {
+    if (!p?.status.match(/^(Pending|Progressing)$/) && running(a)) {
+      // an operation under way (ours, from a status not seen yet, or anyone's): never a second one
+      status = 'Progressing';
+      message = 'Application resource became Progressing, updating status from Pending to Progressing.';
+    } else if (p && (p.status === 'Pending' || p.status === 'Progressing') && (running(a) || !upToDate(a))) {
       status = running(a) || p.status === 'Progressing' ? 'Progressing' : 'Pending';
       message = status === 'Progressing' ? 'Application resource became Progressing, updating status from Pending to Progressing.' : p.message;
     } else if (upToDate(a)) {

@@ -74,6 +74,9 @@ test('RollingSync: steps, maxUpdate, progression', () => {
   assert.equal(r.status.find((e) => e.application === 'p1')?.status, 'Progressing');
   r = rollout(rollSet(1), [app('d', { env: 'dev' }, healthy), app('p1', { env: 'prod' }, healthy), app('p2', { env: 'prod' })], r.status, 't3');
   assert.deepEqual(r.sync, ['p2']);
+  // an app with an operation under way is never synced again, even without a remembered status
+  r = rollout(rollSet(1), [app('d', { env: 'dev' }, undefined, { sync: {} })], [], 't4');
+  assert.deepEqual([r.sync, r.status[0]!.status], [[], 'Progressing']);
   assert.deepEqual(withoutAutoSync(app('a', {}, undefined)).spec, {});
   assert.deepEqual(withoutAutoSync({ metadata: { name: 'a' }, spec: { syncPolicy: { automated: {}, syncOptions: ['x'] } } } as Application).spec, { syncPolicy: { syncOptions: ['x'] } });
 });
