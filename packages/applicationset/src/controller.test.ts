@@ -209,3 +209,22 @@ test('matrix list × clusters: one app per (element, cluster Secret matching the
   await apply(cluster('west', 'prod'));
   await waitFor('apps of the new cluster', async () => JSON.stringify(await names('set=mx')) === '["api-east","api-west","web-east","web-west"]', 20_000, 200);
 });
+
+test('preserveResourcesOnDeletion: generated apps carry no resources finalizer, so removing an element deletes the app at once; without it the finalizer stays', { skip }, async () => {
+  const t = (label: string) => ({ metadata: { name: '{{n}}', labels: { set: label }, finalizers: ['resources-finalizer.argocd.argoproj.io'] }, spec: { project: 'default', source: { repoURL: 'x', path: 'p' }, destination: { server: 'https://kubernetes.default.svc', namespace: 'default' } } });
+  await apply(appset('keep-res', { syncPolicy: { preserveResourcesOnDeletion: true }, generators: [{ list: { elements: [{ n: 'pr-a' }, { n: 'pr-b' }] } }], template: t('pr') }));
+  await apply(appset('cascade', { generators: [{ list: { elements: [{ n: 'cas-a' }] } }], template: t('cas') }));
+  await waitFor('apps', async () => (await names('set=pr')).length === 2 && (await names('set=cas')).length === 1, 20_000, 200);
+  assert.equal((await client.get<Application>(APPLICATIONS, 'argocd', 'pr-a')).metadata?.finalizers, undefined);
+  assert.deepEqual((await client.get<Application>(APPLICATIONS, 'argocd', 'cas-a')).metadata?.finalizers, ['resources-finalizer.argocd.argoproj.io']);
+  await apply(appset('keep-res', { syncPolicy: { preserveResourcesOnDeletion: true }, generators: [{ list: { elements: [{ n: 'pr-a' }] } }], template: t('pr') }));
+  await waitFor('pr-b deleted', async () => JSON.stringify(await names('set=pr')) === '["pr-a"]', 20_000, 200);
+  await apply(appset('cascade', { generators: [{ list: { elements: [] } }], template: t('cas') }));
+  // the application controller would delete the resources, then the finalizer; here the app waits for it
+  const cas = await waitFor('cas-a being deleted', async () => {
+    const a = await client.get<Application>(APPLICATIONS, 'argocd', 'cas-a').catch(() => undefined);
+    return a?.metadata?.deletionTimestamp ? a : undefined;
+  }, 20_000, 200);
+  assert.deepEqual(cas.metadata?.finalizers, ['resources-finalizer.argocd.argoproj.io']);
+  await client.patch(APPLICATIONS, 'argocd', 'cas-a', [{ op: 'remove', path: '/metadata/finalizers' }], 'json');
+});

@@ -146,7 +146,11 @@ export class AppSetController extends Controller {
     const preserve = set.spec?.syncPolicy?.preserveResourcesOnDeletion;
     return apps.map((a) => {
       let out = isRollingSync(set) && this.opts.progressiveSyncs ? withoutAutoSync(a) : a;
-      if (preserve && out.metadata?.finalizers) out = { ...out, metadata: { ...out.metadata, finalizers: out.metadata.finalizers.filter((f) => !f.startsWith(RESOURCES_FINALIZER)) } };
+      if (preserve && out.metadata?.finalizers) {
+        const finalizers = out.metadata.finalizers.filter((f) => !f.startsWith(RESOURCES_FINALIZER));
+        const { finalizers: _f, ...md } = out.metadata;
+        out = { ...out, metadata: finalizers.length ? { ...md, finalizers } : md };
+      }
       return out;
     });
   }
