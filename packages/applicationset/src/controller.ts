@@ -106,6 +106,8 @@ export class AppSetController extends Controller {
   private readonly cms: Informer;
   private readonly projects: Informer;
   private readonly rolloutMemo = new Map<string, AppStatusEntry[]>();
+  /** when each set last read Git afresh */
+  private readonly lastPass = new Map<string, number>();
 
   constructor(readonly opts: AppSetControllerOptions) {
     const informers = new InformerFactory(opts.client, { log: opts.log });
@@ -119,7 +121,9 @@ export class AppSetController extends Controller {
     this.secrets = informers.for(SECRETS, { namespace: opts.namespace });
     this.cms = informers.for(CONFIGMAPS, { namespace: opts.namespace });
     this.projects = informers.for(APPPROJECTS, { namespace: opts.namespace });
-    this.git = new GitReader({ cacheDir: opts.gitCacheDir, credentials: (url) => repoCredentials(this.secrets.list() as never, url) });
+    // revisions resolved within a minute are reused (Application status changes reconcile the set
+    // often); the webhook, the refresh annotation and the periodic pass read Git afresh
+    this.git = new GitReader({ cacheDir: opts.gitCacheDir, ttlMs: 60_000, credentials: (url) => repoCredentials(this.secrets.list() as never, url) });
     this.watch(this.sets, [{ update: (a, b) => a.metadata?.generation !== b.metadata?.generation || JSON.stringify(a.metadata?.annotations) !== JSON.stringify(b.metadata?.annotations) }]);
     this.watchOwned(this.apps, 'ApplicationSet');
     const all = () => {
@@ -166,6 +170,7 @@ export class AppSetController extends Controller {
     const i = key.indexOf('/');
     const set = this.sets.get(key.slice(0, i), key.slice(i + 1));
     if (!set || set.metadata?.deletionTimestamp) {
+      this.lastPass.delete(key);
       for (const uid of [...this.rolloutMemo.keys()]) if (!this.sets.list().some((s) => s.metadata?.uid === uid)) this.rolloutMemo.delete(uid);
       return;
     }
@@ -177,8 +182,13 @@ export class AppSetController extends Controller {
     const inNs = this.apps.list().filter((a) => a.metadata?.namespace === ns);
     let desired: Application[];
     let p;
-    // a refresh request reads Git afresh (not a revision resolved a moment ago)
-    if (set.metadata?.annotations?.[REFRESH_ANNOTATION] !== undefined) this.git.forget();
+    // a refresh request and the periodic pass read Git afresh (not a revision resolved a moment ago)
+    const last = this.lastPass.get(key) ?? 0;
+    const every0 = requeueOf(set.spec?.generators, this.opts.requeueAfterMs ?? 180_000);
+    if (set.metadata?.annotations?.[REFRESH_ANNOTATION] !== undefined || (every0 !== undefined && Date.now() - last >= every0 - 1000)) {
+      this.git.forget();
+      this.lastPass.set(key, Date.now());
+    }
     try {
       desired = await this.desired(set);
       checkSourceNamespaces(ns, this.opts.namespace, desired, (n) => this.projects.get(this.opts.namespace, n));
