@@ -117,7 +117,21 @@ describe('argocd appset', { timeout: 600_000 }, () => {
     const list = await ok(['appset', 'list']);
     assert.match(list, /^NAME\s+PROJECT\s+SYNCPOLICY\s+CONDITIONS\s+REPO\s+PATH\s+TARGET\n/);
     assert.match(list, /\ndirs\s+default\s+nil\s+<none>\s+\S+\s+\{\{\.path\.path\}\}\s+HEAD/);
-    assert.deepEqual(JSON.parse(await ok(['appset', 'get', 'dirs', '-o', 'json'])).spec.generators.length, 1);
+    const got = JSON.parse(await ok(['appset', 'get', 'dirs', '-o', 'json']));
+    assert.deepEqual(got.spec.generators.length, 1);
+    // the resource tree lists the Applications the set owns (here one made by hand, as the controller would)
+    const token = await env.login();
+    await env.client.create({ group: 'argoproj.io', version: 'v1alpha1', plural: 'applications', kind: 'Application', namespaced: true }, 'argocd', {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Application',
+      metadata: { name: 'guestbook', namespace: 'argocd', ownerReferences: [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'ApplicationSet', name: 'dirs', uid: got.metadata.uid, controller: true }] },
+      spec: { project: 'default', source: { repoURL: git.url('apps'), path: 'guestbook' }, destination: { server: 'https://kubernetes.default.svc', namespace: 'guestbook' } },
+    });
+    const tree = await env.call('GET', '/api/v1/applicationsets/dirs/resource-tree', { token });
+    assert.equal(tree.status, 200, tree.text);
+    assert.deepEqual(tree.body.nodes.map((n: any) => [n.kind, n.name, n.parentRefs[0].name]), [['Application', 'guestbook', 'dirs']]);
+    assert.equal((await env.call('GET', '/api/v1/applicationsets/nope/resource-tree', { token })).status, 404);
+    assert.equal((await env.call('POST', '/api/v1/applicationsets/generate', { body: { applicationSet: { metadata: { name: 'x' } } } })).status, 401);
     assert.match(await ok(['appset', 'delete', 'dirs', '--yes']), /applicationset 'dirs' deleted/);
     const gone = await argocd(['appset', 'get', 'dirs']);
     assert.notEqual(gone.code, 0);
