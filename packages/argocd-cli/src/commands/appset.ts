@@ -125,10 +125,7 @@ function getCmd(): Command {
     short: 'Get ApplicationSet details',
     example: `  # Get ApplicationSets
   argocd appset get APPSETNAME`,
-    flags: [
-      { name: 'output', short: 'o', type: 'string', usage: 'Output format. One of: json|yaml|wide', default: 'wide' },
-      { name: 'show-params', type: 'bool', usage: 'Show ApplicationSet parameters and overrides' },
-    ],
+    flags: [{ name: 'output', short: 'o', type: 'string', usage: 'Output format. One of: json|yaml|wide', default: 'wide' }],
     args: { min: 1, max: 1 },
     run: async ({ args, opts, changed }) => {
       const [name, ns] = parseName(args[0]!);
