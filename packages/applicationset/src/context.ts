@@ -64,9 +64,20 @@ export async function loadContext(client: KubeClient, namespace: string, git: Gi
   return makeContext({ namespace, client, secrets: snap(secrets.items), configMaps: snap(cms.items), git });
 }
 
-export function makeContext(o: { namespace: string; client: KubeClient; secrets: Informer; configMaps: Informer; git: GitReader; fetchTimeoutMs?: number }): GenContext {
+/** --enable-scm-providers and --allowed-scm-providers as upstream applies them (pure). */
+export function scmPolicy(enabled: boolean, allowed: string[]): (apiURL: string) => string | undefined {
+  const norm = (u: string) => u.replace(/\/+$/, '').replace(/\/api\/(v1|v4)$|\/rest\/api\/1\.0$/, '');
+  return (url) => {
+    if (!enabled) return 'SCM providers are disabled (--enable-scm-providers=false)';
+    if (allowed.length && !allowed.some((a) => norm(a) === norm(url))) return `${norm(url)} is not an allowed SCM provider (--allowed-scm-providers)`;
+    return undefined;
+  };
+}
+
+export function makeContext(o: { namespace: string; client: KubeClient; secrets: Informer; configMaps: Informer; git: GitReader; fetchTimeoutMs?: number; scmRefused?: (url: string) => string | undefined }): GenContext {
   const secrets = () => o.secrets.list() as Secret[];
   return {
+    scmRefused: o.scmRefused,
     clusters: () => clustersFromSecrets(secrets()),
     gitDirectories: (url, rev) => o.git.directories(url, rev),
     gitFiles: (url, rev) => o.git.files(url, rev),

@@ -8,7 +8,7 @@
  */
 import type { KubeObject } from '@flotilla/apimachinery';
 import { Controller, InformerFactory, isAlreadyExists, isNotFound, writeStatus, type EventRecorder, type Informer, type KubeClient, type ReconcileResult, type Resource, type RuntimeContext } from '@flotilla/kube-runtime';
-import { makeContext, repoCredentials } from './context.js';
+import { makeContext, repoCredentials, scmPolicy } from './context.js';
 import { generateAll } from './generators.js';
 import { GitReader } from './git.js';
 import { globMatches } from './params.js';
@@ -63,6 +63,8 @@ export interface AppSetControllerOptions {
   requeueAfterMs?: number;
   maxResourcesStatusCount?: number;
   gitCacheDir?: string;
+  enableScmProviders?: boolean;
+  allowedScmProviders?: string[];
 }
 
 /**
@@ -144,7 +146,7 @@ export class AppSetController extends Controller {
 
   /** The Applications one set yields (no writes): used by reconcile, `argocd appset generate` and the API. */
   async desired(set: ApplicationSet): Promise<Application[]> {
-    const ctx = makeContext({ namespace: this.opts.namespace, client: this.opts.client, secrets: this.secrets, configMaps: this.cms, git: this.git });
+    const ctx = makeContext({ namespace: this.opts.namespace, client: this.opts.client, secrets: this.secrets, configMaps: this.cms, git: this.git, scmRefused: scmPolicy(this.opts.enableScmProviders !== false, this.opts.allowedScmProviders ?? []) });
     const gens = await generateAll(set, ctx);
     const apps = gens.map((g) => renderApplication(set, g.template, g.params));
     const preserve = set.spec?.syncPolicy?.preserveResourcesOnDeletion;

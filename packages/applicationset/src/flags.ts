@@ -23,6 +23,8 @@ export interface AppSetConfig {
   kubeconfig?: string;
   requeueAfterMs: number;
   maxResourcesStatusCount: number;
+  allowedScmProviders: string[];
+  enableScmProviders: boolean;
   ignored: string[];
   help: boolean;
 }
@@ -55,9 +57,11 @@ const F: Record<string, Def> = {
   'concurrent-reconciliations': { key: 'concurrentReconciliations', kind: 'int', env: E('CONCURRENT_RECONCILIATIONS'), def: 10, help: 'Max concurrent reconciliations limit for the controller' },
   kubeconfig: { key: 'kubeconfig', kind: 'string', help: 'Path to a kubeconfig (default: in-cluster)' },
   'requeue-after': { key: 'requeueAfterMs', kind: 'duration', env: E('REQUEUE_AFTER'), def: 180_000, help: 'Time between regenerations of sets with git, plugin or decision generators' },
+  'allowed-scm-providers': { key: 'allowedScmProviders', kind: 'list', env: E('ALLOWED_SCM_PROVIDERS'), def: [], help: 'The list of allowed custom SCM provider API URLs (empty: all)' },
+  'enable-scm-providers': { key: 'enableScmProviders', kind: 'bool', env: E('ENABLE_SCM_PROVIDERS'), def: true, help: 'Enable retrieving information from SCM providers, used by the SCM and PR generators' },
   'max-resources-status-count': { key: 'maxResourcesStatusCount', kind: 'int', env: E('MAX_RESOURCES_STATUS_COUNT'), def: 0, help: 'Max number of resources stored in appset status (0: all)' },
 };
-const IGNORED = ['enable-new-git-file-globbing', 'enable-git-submodule', 'tokenref-strict-mode', 'repo-server-plaintext', 'repo-server-strict-tls', 'repo-server-timeout-seconds', 'scm-root-ca-path', 'allowed-scm-providers', 'enable-scm-providers', 'enable-github-api-metrics', 'webhook-parallelism-limit', 'global-preserved-annotations', 'global-preserved-labels', 'logformat-timestamp', 'kube-api-qps', 'kube-api-burst'];
+const IGNORED = ['enable-new-git-file-globbing', 'enable-git-submodule', 'tokenref-strict-mode', 'repo-server-plaintext', 'repo-server-strict-tls', 'repo-server-timeout-seconds', 'scm-root-ca-path', 'enable-github-api-metrics', 'webhook-parallelism-limit', 'global-preserved-annotations', 'global-preserved-labels', 'logformat-timestamp', 'kube-api-qps', 'kube-api-burst'];
 
 /** Go duration (`3m`, `90s`, `1h30m`) or seconds → ms. */
 export function parseDuration(s: string, where: string): number {

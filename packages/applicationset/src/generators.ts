@@ -33,6 +33,8 @@ export interface GenContext {
   resources(apiVersion: string, kind: string, name?: string, selector?: LabelSelector): Promise<Obj[]>;
   /** HTTP for the plugin generator */
   fetch(url: string, init: { method: string; headers: Record<string, string>; body?: string }): Promise<{ status: number; text: string }>;
+  /** --enable-scm-providers / --allowed-scm-providers: why an SCM API URL may not be used (undefined: it may) */
+  scmRefused?(apiURL: string): string | undefined;
 }
 
 export interface Generated {

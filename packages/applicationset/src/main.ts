@@ -50,6 +50,8 @@ export async function startAppSetController(cfg: AppSetConfig, o: { client?: Kub
     workers: cfg.concurrentReconciliations,
     requeueAfterMs: cfg.requeueAfterMs,
     maxResourcesStatusCount: cfg.maxResourcesStatusCount,
+    enableScmProviders: cfg.enableScmProviders,
+    allowedScmProviders: cfg.allowedScmProviders,
   });
   let health: HealthServer | undefined;
   let metricsSrv: HealthServer | undefined;

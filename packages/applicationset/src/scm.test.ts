@@ -130,3 +130,16 @@ test('pullRequest: github (labels), gitlab, gitea, bitbucketServer; filters; par
   assert.deepEqual(bb.map((p) => [p.number, p.branch, p.target_branch, p.author]), [['42', 'topic', 'master', 'eve']]);
   await assert.rejects(params(fast, { pullRequest: { bitbucket: {} } }), /pullRequest bitbucket is not part of this build/);
 });
+
+test('--enable-scm-providers=false and --allowed-scm-providers refuse before any request', async () => {
+  const { scmPolicy } = await import('./context.js');
+  const before = seen.length;
+  const gh = { organization: 'acme', api: `${base}/gh`, tokenRef: { secretName: 'scm', key: 'gh' } };
+  const off = { ...ctx, scmRefused: scmPolicy(false, []) };
+  await assert.rejects(generate(fast, { scmProvider: { github: gh } } as Generator, off, {}), /SCM providers are disabled/);
+  const only = { ...ctx, scmRefused: scmPolicy(true, ['https://github.example/api/v3']) };
+  await assert.rejects(generate(fast, { pullRequest: { github: { owner: 'acme', repo: 'web', api: `${base}/gh` } } } as Generator, only, {}), /is not an allowed SCM provider/);
+  assert.equal(seen.length, before, 'no request was made');
+  const ok = { ...ctx, scmRefused: scmPolicy(true, [`${base}/gt/`]) };
+  assert.equal((await generate(fast, { scmProvider: { gitea: { owner: 'org', api: `${base}/gt`, tokenRef: { secretName: 'scm', key: 'gt' } } } } as Generator, ok, {})).length, 1);
+});

@@ -27,6 +27,8 @@ function token(ctx: GenContext, ref: TokenRef | undefined, what: string): string
 
 function api(ctx: GenContext, base: string, headers: Record<string, string>, what: string): Api {
   const b = base.replace(/\/+$/, '');
+  const refused = ctx.scmRefused?.(b);
+  if (refused) throw new GeneratorError(`${what}: ${refused}`);
   const call = async (path: string) => {
     const url = `${b}${path}`;
     let r;
