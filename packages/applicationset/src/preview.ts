@@ -12,8 +12,15 @@ import { renderApplication } from './render.js';
 import type { Application, ApplicationSet } from './types.js';
 
 let shared: GitReader | undefined;
+function sharedReader(): GitReader {
+  if (!shared) {
+    const r = (shared = new GitReader());
+    process.once('exit', () => r.close());
+  }
+  return shared;
+}
 
-export async function previewApplications(client: KubeClient, namespace: string, set: ApplicationSet, git: GitReader = (shared ??= new GitReader())): Promise<Application[]> {
+export async function previewApplications(client: KubeClient, namespace: string, set: ApplicationSet, git: GitReader = sharedReader()): Promise<Application[]> {
   const s: ApplicationSet = { ...set, metadata: { ...set.metadata, namespace: set.metadata?.namespace || namespace } };
   const ctx = await loadContext(client, namespace, git);
   const apps = (await generateAll(s, ctx)).map((g) => renderApplication(s, g.template, g.params));
