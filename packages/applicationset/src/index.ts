@@ -1,1 +1,11 @@
-export {};
+export * from './types.js';
+export { generate, generateAll, generatorKind, combine, mergeSets, fileParams, postSelect, type GenContext, type ClusterEntry, type Generated } from './generators.js';
+export { renderApplication, renderFast, renderGo, goRender, fasttemplate, mergePatch } from './render.js';
+export { plan, policyOf, mergeForUpdate, resourcesStatus, isOwnedBy, ownerReference } from './plan.js';
+export { rollout, stepOf, maxUpdateOf } from './rolling.js';
+export { sanitizeName, slugify, flatten, pathParams, globMatches, selectDirectories } from './params.js';
+export { GitReader } from './git.js';
+export { clustersFromSecrets, repoCredentials, resolveSecretRef, makeContext, loadContext } from './context.js';
+export { AppSetController, APPLICATIONSETS, APPLICATIONS } from './controller.js';
+export { parseAppSetArgs, helpText, UsageError, type AppSetConfig } from './flags.js';
+export { previewApplications } from './preview.js';

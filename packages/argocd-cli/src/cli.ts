@@ -35,6 +35,7 @@ const GROUPS: { names: string[]; load: (args: string[]) => Promise<Command[]> }[
   { names: ['repocreds'], load: async () => [(await import('./commands/repo.js')).repocredsCommand()] },
   { names: ['cluster', 'clusters', 'cls'], load: async () => [(await import('./commands/cluster.js')).clusterCommand()] },
   { names: ['cert'], load: async () => [(await import('./commands/cert.js')).certCommand()] },
+  { names: ['appset', 'appsets', 'applicationset', 'applicationsets'], load: async () => [(await import('./commands/appset.js')).appsetCommand()] },
 ];
 
 /** The groups a command line can reach: every group one of its words names; all of them when none does. */

@@ -28,6 +28,12 @@ describe("Argo CD's image", () => {
     const bad = run(['argocd-multicall', 'argocd-repo-server', '--port', 'x']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--port must be an integer/);
+    const appset = run(['argocd-multicall', '/usr/local/bin/argocd-applicationset-controller', '--help']);
+    assert.equal(appset.status, 0, appset.stderr);
+    assert.match(appset.stdout, /Starts Argo CD ApplicationSet controller/);
+    const badPolicy = run(['argocd-multicall', 'argocd-applicationset-controller', '--policy', 'nope']);
+    assert.equal(badPolicy.status, 2);
+    assert.match(badPolicy.stderr, /--policy: unknown policy "nope"/);
   });
 
   it('argocd-dex (the dex-server program) is the identity broker', () => {
@@ -50,7 +56,6 @@ describe("Argo CD's image", () => {
 
   it('what the build does not have fails with exit 1 saying so', () => {
     for (const [prog, re] of [
-      ['argocd-applicationset-controller', /ApplicationSet controller is not part of this build yet/],
       ['argocd-frobnicator', /"argocd-frobnicator" is not a program of Argo CD's image/],
     ] as const) {
       const r = run(['argocd-multicall', prog, 'rundex']);

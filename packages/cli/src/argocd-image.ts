@@ -10,7 +10,6 @@ import { ENTRY_POINTS } from './entrypoints.js';
 
 /** Programs of upstream's image this build has no counterpart for yet, and why. */
 export const NOT_IN_BUILD: Record<string, string> = {
-  'argocd-applicationset-controller': 'the ApplicationSet controller is not part of this build yet (the ApplicationSet CRD is installed)',
   'argocd-cmp-server': 'config management plugins (argocd-cmp-server) are not supported by this build',
   'argocd-commit-server': 'the commit server (source hydrator) is not part of this build yet',
   'argocd-k8s-auth': 'argocd-k8s-auth is not part of this build',
@@ -19,7 +18,7 @@ export const NOT_IN_BUILD: Record<string, string> = {
 };
 
 /** Entry points of this build that upstream's image names the same way. */
-const SAME_NAME = ['argocd-application-controller', 'argocd-repo-server', 'argocd-server', 'argocd-dex', 'argocd-notifications'];
+const SAME_NAME = ['argocd-application-controller', 'argocd-repo-server', 'argocd-server', 'argocd-dex', 'argocd-notifications', 'argocd-applicationset-controller'];
 
 export const HELP = `Run a program of Argo CD's image by name (upstream install.yaml compatibility).
 

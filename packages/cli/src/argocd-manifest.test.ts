@@ -51,6 +51,7 @@ describe('manifests/argo-cd/install.yaml: conventions', () => {
       'argocd-application-controller': 'argocd-application-controller',
       'argocd-dex-server': 'argocd-dex',
       'argocd-notifications-controller': 'argocd-notifications',
+      'argocd-applicationset-controller': 'argocd-applicationset-controller',
     });
   });
 

@@ -7,6 +7,7 @@ import { registerProjects } from './projects.js';
 import { registerRepos } from './repos.js';
 import { registerClusters } from './clusters.js';
 import { registerAppSets } from './appsets.js';
+import { registerAppSetGenerate } from './appsets-generate.js';
 
 export function registerExtra(r: Router, ctx: Ctx): void {
   registerAppResources(r, ctx);
@@ -15,4 +16,5 @@ export function registerExtra(r: Router, ctx: Ctx): void {
   registerRepos(r, ctx);
   registerClusters(r, ctx);
   registerAppSets(r, ctx);
+  registerAppSetGenerate(r, ctx);
 }
