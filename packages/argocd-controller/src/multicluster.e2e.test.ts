@@ -1,7 +1,9 @@
 /**
  * End to end, two clusters: an app deploys into a second `flotilla up` through a cluster Secret
  * (bearer token + CA), by server URL and by name; a cluster Secret with a bad token shows as the
- * app's ComparisonError while the other apps keep working.
+ * app's ComparisonError while the other apps keep working; an ApplicationSet whose matrix crosses a
+ * list with the clusters generator creates the product — one app per (element, cluster) — deployed
+ * into both clusters.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { kubectlFor, startUp, stopUp, waitFor, type Up } from '@flotilla/kube-runtime/testkit';
+import { parseAppSetArgs } from '@flotilla/applicationset/flags';
+import { startAppSetController } from '@flotilla/applicationset/main';
 import { EXAMPLE_APPS, healthy, skipReason, startEnv, synced, type Env } from './testenv.js';
 import { existsSync } from 'node:fs';
 
@@ -76,5 +80,49 @@ describe('multi-cluster end to end', { skip, timeout: 1_200_000 }, () => {
     // the healthy remote app still reacts
     await k2.k(['scale', 'deployment', 'guestbook-ui', '-n', 'remote-a', '--replicas', '2']);
     await env.waitApp('remote-by-server', (x) => x.status?.sync?.status === 'OutOfSync', 'drift seen in the second cluster', 120_000);
+  });
+
+  it('an ApplicationSet matrix of a list × the clusters generator: one app per (element, cluster), deployed into both clusters', async () => {
+    // the first cluster as a cluster Secret too (its real address, as a second Argo CD would see it)
+    const kc1 = parse(readFileSync(env.kubeconfig, 'utf8'));
+    const first = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'first', namespace: 'argocd', labels: { 'argocd.argoproj.io/secret-type': 'cluster', fleet: 'demo' } },
+      stringData: { name: 'first', server: kc1.clusters[0].cluster.server, config: JSON.stringify({ bearerToken: kc1.users[0].user.token, tlsClientConfig: { insecure: false, caData: kc1.clusters[0].cluster['certificate-authority-data'] } }) },
+    };
+    await env.k(['apply', '-f', '-'], { input: JSON.stringify(first) });
+    await env.k(['label', 'secret', 'second', '-n', 'argocd', 'fleet=demo']);
+    const ctl = await startAppSetController(parseAppSetArgs(['--namespace', 'argocd', '--kubeconfig', env.kubeconfig, '--requeue-after', '5'], {}), { log: () => {}, health: false, webhook: false });
+    try {
+      await env.k(['apply', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'argoproj.io/v1alpha1',
+          kind: 'ApplicationSet',
+          metadata: { name: 'fleet', namespace: 'argocd' },
+          spec: {
+            generators: [{ matrix: { generators: [{ list: { elements: [{ ns: 'mx-a' }, { ns: 'mx-b' }] } }, { clusters: { selector: { matchLabels: { fleet: 'demo' } } } }] } }],
+            template: {
+              metadata: { name: '{{name}}-{{ns}}' },
+              spec: { project: 'default', source: { repoURL: env.git.url('examples'), targetRevision: 'HEAD', path: 'guestbook' }, destination: { server: '{{server}}', namespace: '{{ns}}' }, syncPolicy: { automated: {}, syncOptions: ['CreateNamespace=true'] } },
+            },
+          },
+        }),
+      });
+      const names = ['first-mx-a', 'first-mx-b', 'second-mx-a', 'second-mx-b'];
+      await waitFor('the four apps of the product', async () => {
+        const items = JSON.parse(await env.k(['get', 'applications', '-n', 'argocd', '-o', 'json'])).items as { metadata: { name: string } }[];
+        return names.every((n) => items.some((i) => i.metadata.name === n));
+      }, 60_000, 500);
+      for (const n of names) await env.waitApp(n, (a) => synced(a) && healthy(a), `${n} Synced + Healthy`, 400_000);
+      for (const ns of ['mx-a', 'mx-b']) {
+        await env.k(['get', 'deployment', 'guestbook-ui', '-n', ns]);
+        await k2.k(['get', 'deployment', 'guestbook-ui', '-n', ns]);
+      }
+      const set = JSON.parse(await env.k(['get', 'applicationset', 'fleet', '-n', 'argocd', '-o', 'json']));
+      assert.deepEqual((set.status?.resources ?? []).map((r: { name: string }) => r.name).sort(), names);
+    } finally {
+      await ctl.stop();
+    }
   });
 });
