@@ -1,7 +1,7 @@
 /**
  * Template rendering: every string in a template (`message`, `email.subject`, `slack.attachments`,
  * `webhook.<name>.body`…) is a Go template executed with the object's variables, `.context` and
- * `.notificationType` (the service's type). The result is a Notification: the same shape, rendered.
+ * `.serviceType` (the service's type; also as `.notificationType`). The result is a Notification: the same shape, rendered.
  */
 import { TemplateSet } from '@flotilla/gotemplate';
 import type { TemplateSpec } from './config.js';
@@ -31,7 +31,8 @@ function renderValue(v: unknown, data: unknown, at: string): unknown {
 
 /** Renders a template for one service type: `message` and that service's section (others are not rendered). */
 export function renderTemplate(name: string, spec: TemplateSpec, vars: Record<string, unknown>, context: Record<string, string>, serviceType: string): Notification {
-  const data = { ...vars, context, notificationType: serviceType };
+  // `.serviceType` as upstream's docs name it; `.notificationType` kept for existing templates
+  const data = { ...vars, context, serviceType, notificationType: serviceType };
   const out: Notification = {};
   // `console` (the CLI's preview) renders every section
   for (const k of serviceType === 'console' ? Object.keys(spec) : ['message', 'title', serviceType]) {
