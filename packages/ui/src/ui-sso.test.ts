@@ -27,6 +27,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const CD_INSTALL = join(ROOT, 'manifests/argo-cd/install.yaml');
 // the servers' own test helpers (argocd-server and argo-server build after the UI, which they serve: imported at run time)
 const CD_IDP = '@flotilla/argocd-server/sso/test-idp';
+const ID_SECRET = '@flotilla/identity/secret';
 const WF_SSO = join(ROOT, 'packages/argo-server/dist/sso/testkit.js');
 const skip = !existsSync(CHROMIUM) ? `chromium not installed at ${CHROMIUM} (scripts/test.sh installs Debian's chromium)`
   : !existsSync(join(UI_ASSETS, 'index.html')) ? `the UI is not built (${UI_ASSETS}/index.html missing): run npm run build`
@@ -39,6 +40,8 @@ interface TestIdp { issuer: string; logs(): string; stop(): Promise<void> }
 
 let cluster: TestCluster;
 let idp: TestIdp | undefined;
+let dex: TestIdp | undefined;
+const SERVER_KEY = 'ui-sso-server-secretkey-' + randomBytes(8).toString('hex');
 let cd: ChildProcess | undefined;
 let logs = '';
 let argo = '';
@@ -76,6 +79,7 @@ before(async () => {
   await cluster.k(['wait', '--for=condition=Established', 'crd/applications.argoproj.io', 'crd/appprojects.argoproj.io', '--timeout=60s']);
   const cdPort = await freePort();
   const idpPort = await freePort();
+  const dexPort = await freePort();
   argo = `http://127.0.0.1:${cdPort}`;
   const issuer = `http://127.0.0.1:${idpPort}`;
   const { startTestIdp } = (await import(CD_IDP)) as { startTestIdp(c: unknown): Promise<TestIdp> };
@@ -87,6 +91,14 @@ before(async () => {
     },
     clients: [{ client_id: 'argo-cd-sso', client_secret: CLIENT_SECRET, redirect_uris: [`${argo}/auth/callback`], post_logout_redirect_uris: [`${argo}/`] }],
   });
+  // the broker's stand-in behind --dex-server (the browser reaches it only through argocd-server's /api/dex proxy)
+  const { dexClientSecret } = (await import(ID_SECRET)) as { dexClientSecret(k: string): string };
+  dex = await startTestIdp({
+    issuer: `${argo}/api/dex`,
+    port: dexPort,
+    users: { dave: { password: 'dave-pw', email: 'dave@example.com', groups: ['my-org:team-a'] } },
+    clients: [{ client_id: 'argo-cd', client_secret: dexClientSecret(SERVER_KEY), redirect_uris: [`${argo}/auth/callback`] }],
+  });
   const cm = (name: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'argocd' }, data });
   const oidcConfig = ['name: Test IdP', `issuer: ${issuer}`, 'clientID: argo-cd-sso', 'clientSecret: $oidc.test.clientSecret', 'requestedScopes: [openid, profile, email, groups]',
     `logoutURL: ${issuer}/session/end?id_token_hint={{token}}&post_logout_redirect_uri={{logoutRedirectURL}}`].join('\n');
@@ -94,12 +106,12 @@ before(async () => {
     cm('argocd-cm', { url: argo, 'oidc.config': oidcConfig }),
     // no default role: alice sees the app through her group only
     cm('argocd-rbac-cm', { 'policy.default': '', scopes: '[groups]', 'policy.csv': 'g, devs, role:readonly' }),
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'argocd-secret', namespace: 'argocd' }, type: 'Opaque', data: { 'server.secretkey': randomBytes(32).toString('base64'), 'oidc.test.clientSecret': Buffer.from(CLIENT_SECRET).toString('base64') } },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'argocd-secret', namespace: 'argocd' }, type: 'Opaque', data: { 'server.secretkey': Buffer.from(SERVER_KEY).toString('base64'), 'oidc.test.clientSecret': Buffer.from(CLIENT_SECRET).toString('base64') } },
     { apiVersion: 'argoproj.io/v1alpha1', kind: 'AppProject', metadata: { name: 'default', namespace: 'argocd' }, spec: { sourceRepos: ['*'], destinations: [{ server: '*', namespace: '*' }], clusterResourceWhitelist: [{ group: '*', kind: '*' }] } },
     { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: 'guestbook', namespace: 'argocd' }, spec: { project: 'default', source: { repoURL: 'https://example.test/apps.git', path: 'guestbook', targetRevision: 'HEAD' }, destination: { server: 'https://kubernetes.default.svc', namespace: 'default' } } },
   ] }));
   await cluster.k(['apply', '-f', join(cluster.dir, 'sso.json')]);
-  cd = spawn(process.execPath, ['--input-type=module', '-e', CD_MAIN, '--', '--insecure', '--port', String(cdPort), '--address', '127.0.0.1', '--metrics-port', String(await freePort()), '--metrics-address', '127.0.0.1', '--repo-server', `127.0.0.1:${await freePort()}`, '--kubeconfig', cluster.kubeconfig, '-n', 'argocd'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: cluster.kubeconfig, REDIS_SERVER: '' } });
+  cd = spawn(process.execPath, ['--input-type=module', '-e', CD_MAIN, '--', '--insecure', '--port', String(cdPort), '--address', '127.0.0.1', '--metrics-port', String(await freePort()), '--metrics-address', '127.0.0.1', '--repo-server', `127.0.0.1:${await freePort()}`, '--dex-server', `127.0.0.1:${dexPort}`, '--kubeconfig', cluster.kubeconfig, '-n', 'argocd'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: cluster.kubeconfig, REDIS_SERVER: '' } });
   cd.stdout!.on('data', (d) => (logs += d));
   cd.stderr!.on('data', (d) => (logs += d));
   const end = Date.now() + 60_000;
@@ -114,6 +126,7 @@ after(async () => {
   await browser?.close().catch(() => {});
   if (cd) await stopProcess(cd, 'SIGTERM');
   await idp?.stop();
+  await dex?.stop();
   await cluster?.close();
 });
 
@@ -165,6 +178,52 @@ test('Argo CD: LOG IN VIA the oidc.config IdP from the login page, the IdP\'s fo
     // the IdP's session ended too: logging in again asks for the password
     await page.getByRole('link', { name: /log in via test idp/i }).click();
     await page.locator('input[name="password"]').waitFor();
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('Argo CD with dex.config: LOG IN VIA the one connector, through /api/dex to the broker and back as its user; a 401 after revocation returns to the login page and back', { skip, timeout: 120_000 }, async () => {
+  const dexCm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'argocd-cm', namespace: 'argocd' }, data: { url: argo, 'dex.config': 'connectors:\n- type: github\n  id: github\n  name: GitHub\n  config:\n    clientID: gh-app\n    clientSecret: $dex.github.clientSecret\n' } };
+  writeFileSync(join(cluster.dir, 'dex-cm.json'), JSON.stringify(dexCm));
+  await cluster.k(['apply', '-f', join(cluster.dir, 'dex-cm.json')]);
+  writeFileSync(join(cluster.dir, 'dex-rbac.json'), JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'argocd-rbac-cm', namespace: 'argocd' }, data: { 'policy.default': '', scopes: '[groups]', 'policy.csv': 'g, my-org:team-a, role:readonly' } }));
+  await cluster.k(['apply', '-f', join(cluster.dir, 'dex-rbac.json')]);
+  const end = Date.now() + 20_000;
+  while (!(await fetch(`${argo}/api/v1/settings`).then((r) => r.json() as Promise<{ dexConfig?: unknown }>)).dexConfig) {
+    if (Date.now() > end) throw new Error(`argocd-server did not pick up dex.config:\n${logs}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const page = await newPage();
+  try {
+    await page.goto(`${argo}/applications`);
+    await page.waitForURL(/\/login\?return_url=applications/);
+    const sso = page.getByRole('link', { name: /log in via github/i });
+    await sso.click();
+    // the broker's form, served under argocd-server's own origin (/api/dex/…)
+    await page.waitForURL((u) => u.href.startsWith(`${argo}/api/dex/`));
+    await page.locator('input[name="login"]').fill('dave');
+    await page.locator('input[name="password"]').fill('dave-pw');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${argo}/applications`);
+    await page.locator('article.tile[data-app="guestbook"]').waitFor();
+    const user = page.getByLabel('User', { exact: true });
+    await user.getByText('dave@example.com').waitFor();
+    assert.match((await user.textContent()) ?? '', /Groups: my-org:team-a/);
+    // the session revoked behind the UI's back: the next API call's 401 sends to the login page with the return URL,
+    // and the SSO button brings back there (the broker still knows the browser: no form this time)
+    const token = (await page.context().cookies()).find((c) => c.name === 'argocd.token')?.value;
+    assert.equal((await fetch(`${argo}/api/v1/session`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } })).status, 200);
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.waitForURL(/\/login\?return_url=settings(%2F|$)/);
+    await page.getByRole('link', { name: /log in via github/i }).click();
+    await page.waitForURL(/\/settings(\/repos)?$/);
+    await user.getByText('dave@example.com').waitFor();
+    // no logoutURL with Dex: /auth/logout ends the session and opens the login page
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(/\/login/);
+    await page.getByRole('link', { name: /log in via github/i }).waitFor();
+    assert.equal((await page.context().cookies()).find((c) => c.name === 'argocd.token'), undefined);
   } finally {
     await page.context().close();
   }

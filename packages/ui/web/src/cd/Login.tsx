@@ -1,4 +1,8 @@
-/** The login page: a local user's name and password (POST /api/v1/session sets the session cookie). */
+/**
+ * The login pages. Argo CD: a local user's name and password (POST /api/v1/session sets the session cookie) and,
+ * when the settings say SSO is configured, LOG IN VIA <oidc.config name | the Dex connector> (/auth/login with the
+ * return URL). Argo Workflows: a token (client mode) and/or LOGIN through /oauth2/redirect (sso mode).
+ */
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, homeSection } from '../api';
 import { basePath, currentRoute, navigate } from '../router';
