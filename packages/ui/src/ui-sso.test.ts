@@ -6,6 +6,9 @@
  *   trip through the IdP's form, the user lands on the applications list as the IdP's user (name and
  *   groups in the navigation; the app is visible through a group's RBAC role), and logging out goes
  *   through argocd-server's /auth/logout and the IdP's end-session page, the old token refused after;
+ *   then `dex.config` with one connector (a second provider process standing in for the broker behind
+ *   `--dex-server`, reached through argocd-server's /api/dex proxy): "LOG IN VIA GitHub", and a session
+ *   revoked behind the UI's back sends the next API call's 401 to the login page with the return URL;
  * - argo-server `--auth-mode sso` (argo-server's SSO scenario, imported): the Workflows login page offers
  *   single sign-on only (no token box), LOGIN goes through /oauth2/redirect and the IdP's form back to
  *   the Workflows list as that user.
