@@ -187,7 +187,7 @@ test('Argo CD: LOG IN VIA the oidc.config IdP from the login page, the IdP\'s fo
 });
 
 test('Argo CD with dex.config: LOG IN VIA the one connector, through /api/dex to the broker and back as its user; a 401 after revocation returns to the login page and back', { skip, timeout: 120_000 }, async () => {
-  const dexCm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'argocd-cm', namespace: 'argocd' }, data: { url: argo, 'dex.config': 'connectors:\n- type: github\n  id: github\n  name: GitHub\n  config:\n    clientID: gh-app\n    clientSecret: $dex.github.clientSecret\n' } };
+  const dexCm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'argocd-cm', namespace: 'argocd' }, data: { url: argo, 'admin.enabled': 'false', 'dex.config': 'connectors:\n- type: github\n  id: github\n  name: GitHub\n  config:\n    clientID: gh-app\n    clientSecret: $dex.github.clientSecret\n' } };
   writeFileSync(join(cluster.dir, 'dex-cm.json'), JSON.stringify(dexCm));
   await cluster.k(['apply', '-f', join(cluster.dir, 'dex-cm.json')]);
   writeFileSync(join(cluster.dir, 'dex-rbac.json'), JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'argocd-rbac-cm', namespace: 'argocd' }, data: { 'policy.default': '', scopes: '[groups]', 'policy.csv': 'g, my-org:team-a, role:readonly' } }));
@@ -202,6 +202,8 @@ test('Argo CD with dex.config: LOG IN VIA the one connector, through /api/dex to
     await page.goto(`${argo}/applications`);
     await page.waitForURL(/\/login\?return_url=applications/);
     const sso = page.getByRole('link', { name: /log in via github/i });
+    await sso.waitFor();
+    assert.equal(await page.getByLabel('Username').count(), 0, 'no local users (admin.enabled: false): SSO only');
     await sso.click();
     // the broker's form, served under argocd-server's own origin (/api/dex/…)
     await page.waitForURL((u) => u.href.startsWith(`${argo}/api/dex/`));
