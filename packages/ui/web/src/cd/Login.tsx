@@ -56,6 +56,7 @@ function TokenLogin({ onLogin }: { onLogin: (user: string) => void }) {
     <div className="login">
       <form onSubmit={submit} aria-label="Log in">
         <h1><Logo size={24} />Argo Workflows</h1>
+        {!modes && <div className="muted" role="status">Loading…</div>}
         {modes?.includes('sso') && <>
           <p className="muted" style={{ margin: 0, fontSize: 13 }}>Single sign-on:</p>
           <a className="button primary sso" href={`${basePath}oauth2/redirect?redirect=${encodeURIComponent(basePath + returnPath('workflows'))}`}>Login</a>
