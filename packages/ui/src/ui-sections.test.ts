@@ -94,6 +94,8 @@ after(async () => {
 test('argo-server: / opens the Workflows section behind the token login; a workflow appears and its phase changes live', { skip, timeout: 120_000 }, async () => {
   assert.equal(await page.title(), 'Argo Workflows');
   await page.waitForURL(/\/login\?return_url=workflows/);
+  await page.getByLabel('Token').waitFor();
+  assert.equal(await page.getByRole('link', { name: 'Login', exact: true }).count(), 0, '--auth-mode client only: no SSO button');
   await page.getByLabel('Token').fill('not-a-token');
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByRole('alert').waitFor();

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { diffLines, compact } from './lib/diff.js';
 import { counts, filterApps, filterFromQuery, filterToQuery, type AppLike } from './lib/apps.js';
 import { buildGraph } from './lib/tree.js';
+import { authModesFromError, ssoLabel } from './lib/sso.js';
 import { renderIndex, serveUi, type ServeUiOptions } from './index.js';
 
 test('diffLines: kept, removed and added lines with their numbers; compact keeps context around changes', () => {
@@ -156,4 +157,17 @@ test('layoutGraph (elkjs): a 500-node resource tree (100 Deployments → Replica
     assert.ok(!(Math.abs(a.x - b.x) < NODE_W && Math.abs(a.y - b.y) < NODE_H), 'overlapping nodes');
   }
   assert.ok(laid.ms < 3000, `${laid.ms} ms (the issue's target is 500 ms)`);
+});
+
+test('SSO: the login button as Argo CD labels it, argo-server\'s auth modes from its 401', () => {
+  assert.equal(ssoLabel({}), undefined, 'no SSO: no button');
+  assert.equal(ssoLabel(undefined), undefined);
+  assert.equal(ssoLabel({ oidcConfig: { name: 'Okta', issuer: 'https://okta' } }), 'Log in via Okta');
+  assert.equal(ssoLabel({ oidcConfig: { issuer: 'https://okta' } }), 'Log in via SSO');
+  assert.equal(ssoLabel({ dexConfig: { connectors: [{ name: 'GitHub', type: 'github' }] } }), 'Log in via GitHub');
+  assert.equal(ssoLabel({ dexConfig: { connectors: [{ name: 'GitHub', type: 'github' }, { name: 'LDAP', type: 'ldap' }] } }), 'Log in via SSO');
+  assert.equal(ssoLabel({ dexConfig: { connectors: [] } }), undefined, 'dex.config without connectors: no button');
+  assert.deepEqual(authModesFromError('token not valid for running mode: no Authorization header and auth mode "server" is not enabled (--auth-mode client,sso): send …'), ['client', 'sso']);
+  assert.deepEqual(authModesFromError('… (--auth-mode sso): …'), ['sso']);
+  assert.equal(authModesFromError('Unauthorized'), undefined);
 });

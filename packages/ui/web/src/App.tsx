@@ -18,6 +18,11 @@ const Events = lazy(() => import('./suite/Events'));
 export interface UserInfo {
   loggedIn: boolean;
   username?: string;
+  /** the token's issuer: `argocd` for local users, the identity provider's URL for SSO users */
+  iss?: string;
+  groups?: string[];
+  /** logged in through single sign-on: logging out goes through the server's /auth/logout */
+  sso?: boolean;
 }
 
 const SECTIONS = [
@@ -34,13 +39,14 @@ export function App() {
   useEffect(() => {
     if (homeSection !== 'applications') {
       // argo-server: who the token (or the server's own account) is; 401 → the token login
-      api<{ subject?: string; serviceAccountName?: string }>('GET', 'api/v1/userinfo', undefined, { noRedirect: true })
-        .then((u) => setUser({ loggedIn: true, username: u.serviceAccountName ?? u.subject }))
+      api<{ subject?: string; serviceAccountName?: string; email?: string; name?: string; issuer?: string; groups?: string[] }>('GET', 'api/v1/userinfo', undefined, { noRedirect: true })
+        // an SSO user (argo-server's v2 token) has an issuer and acts as a ServiceAccount
+        .then((u) => setUser(u.issuer ? { loggedIn: true, username: u.email ?? u.name ?? u.subject, iss: u.issuer, groups: u.groups, sso: true } : { loggedIn: true, username: u.serviceAccountName ?? u.subject }))
         .catch((e) => setUser({ loggedIn: !(e instanceof ApiError && e.status === 401) }));
       return;
     }
     api<UserInfo>('GET', 'api/v1/session/userinfo', undefined, { noRedirect: true })
-      .then(setUser)
+      .then((u) => setUser({ ...u, sso: !!u.iss && u.iss !== 'argocd' }))
       .catch(() => setUser({ loggedIn: false }));
   }, [route.path === 'login']);
   useEffect(() => {
@@ -59,6 +65,8 @@ export function App() {
     setTheme(t);
   };
   const logout = async () => {
+    // an SSO session: the server revokes it, clears the cookie and sends to the identity provider's logout (logoutURL) or the login page
+    if (user.sso) return void location.assign(`${basePath}auth/logout`);
     if (homeSection === 'applications') await api('DELETE', 'api/v1/session').catch(() => {});
     else document.cookie = `authorization=; path=${basePath}; max-age=0`;
     setUser({ loggedIn: false });
@@ -86,7 +94,12 @@ export function App() {
         ))}
         {homeSection === 'applications' && <Link to="settings" aria-current={section === 'settings' ? 'page' : undefined}>Settings</Link>}
         <div className="spacer" />
-        {user.username && <div className="user">Logged in as <strong>{user.username}</strong></div>}
+        {user.username && (
+          <div className="user" aria-label="User">
+            Logged in as <strong>{user.username}</strong>
+            {user.sso && !!user.groups?.length && <div className="groups">Groups: {user.groups.join(', ')}</div>}
+          </div>
+        )}
         <button onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? 'Light theme' : 'Dark theme'}</button>
         {homeSection !== 'rollouts' && <button onClick={logout}>Log out</button>}
       </nav>
