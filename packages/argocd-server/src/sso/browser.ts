@@ -1,7 +1,10 @@
 /**
  * Test support: the browser part of a login — an HTTP client that keeps cookies (per host, as a
- * browser does across ports), follows redirects and submits HTML forms.
+ * browser does across ports), follows redirects and submits HTML forms. HTTPS servers are trusted
+ * as Node trusts them, plus the CA certificates given (`new Browser({ ca })`).
  */
+import https from 'node:https';
+
 export interface Page {
   status: number;
   url: string;
@@ -12,6 +15,12 @@ export interface Page {
 }
 
 export class Browser {
+  /** extra trusted CA certificates (PEM) for https:// URLs */
+  readonly ca?: string[];
+  constructor(o: { ca?: string[] } = {}) {
+    this.ca = o.ca;
+  }
+
   /** hostname → `name\0path` → value (cookies are per host, not port, as in a browser; a path scopes them) */
   readonly jar = new Map<string, Map<string, string>>();
 
@@ -59,9 +68,28 @@ export class Browser {
     const jar = this.cookies(url);
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (jar.size) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    const r = await fetch(url, { method: o.method ?? 'GET', body: o.body, headers, redirect: 'manual' });
+    const r = this.ca && url.startsWith('https:') ? await this.httpsRequest(url, o.method ?? 'GET', headers, o.body) : await fetch(url, { method: o.method ?? 'GET', body: o.body, headers, redirect: 'manual' });
     this.store(url, r.headers.getSetCookie());
     return r;
+  }
+
+  /** fetch has no per-request CA without undici: node:https with `ca`, answered as a fetch Response */
+  private httpsRequest(url: string, method: string, headers: Record<string, string>, body?: string): Promise<Response> {
+    return new Promise((resolve, reject) => {
+      const req = https.request(url, { method, headers, ca: this.ca }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const h = new Headers();
+          for (let i = 0; i < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+          const status = res.statusCode ?? 0;
+          resolve(new Response([101, 204, 205, 304].includes(status) ? null : Buffer.concat(chunks), { status, headers: h }));
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   /** Follows redirects from `url` until a page that is not one, or one whose URL `stop` accepts. */
