@@ -361,3 +361,23 @@ test('microsoft (identity platform + Graph stand-in): kim (MS Argo Admins) allow
 
 test('linkedin', { skip: LINKEDIN_SKIP }, () => {});
 console.log(`# sso-connectors: linkedin skipped: ${LINKEDIN_SKIP}`);
+
+test('/api/v1/settings names every connector (name and type) for the UI, with no secret in it', { skip }, async () => {
+  const r = await env.call('GET', '/api/v1/settings');
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.body.dexConfig.connectors.map((c: { type: string }) => c.type), ['oidc', 'oauth', ...(slapd ? ['ldap'] : []), 'saml', 'github', 'gitlab', 'microsoft']);
+  assert.equal(r.body.dexConfig.connectors.find((c: { type: string }) => c.type === 'github').name, 'GitHub Enterprise');
+  for (const v of Object.values(SECRETS)) assert.ok(!r.text.includes(v), 'no connector secret in the settings');
+});
+
+test('an upstream refusal (the user denies access at GitLab) ends on the broker error page: no argocd.token', { skip }, async () => {
+  gl.oauth.loggedIn = undefined;
+  const b = new Browser();
+  const choice = await b.go(`${argoUrl}/auth/login?return_url=${encodeURIComponent(`${argoUrl}/applications`)}`);
+  const href = /data-connector="gitlab" href="([^"]+)"/.exec(choice.text)![1]!;
+  const end = await b.go(new URL(href.replace(/&amp;/g, '&'), choice.url).toString());
+  assert.ok(end.status >= 400, why(end));
+  assert.ok(end.url.startsWith(`${argoUrl}/api/dex/callback`), end.url);
+  assert.match(end.text, /access_denied|denied/i);
+  assert.equal(b.cookie(argoUrl, 'argocd.token'), undefined);
+});
