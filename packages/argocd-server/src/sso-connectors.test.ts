@@ -109,6 +109,7 @@ before(async () => {
   gh.users.set('octo', { id: 2001, login: 'octo', name: 'Octo Cat', email: null, emails: [{ email: 'octo@example.com', primary: true, verified: true }], orgs: ['acme'], teams: [{ org: 'acme', name: 'Core Devs', slug: 'core-devs' }] });
   // in 300 teams: an ID token of ~10 kB, split over three cookies
   gh.users.set('many', { id: 2003, login: 'many', name: 'Many Teams', email: null, emails: [{ email: 'many@example.com', primary: true, verified: true }], orgs: ['acme'], teams: Array.from({ length: 300 }, (_, i) => ({ org: 'acme', name: `Team number ${i}`, slug: `team-${i}` })) });
+  gh.users.set('huge', { id: 2004, login: 'huge', name: 'Huge Teams', email: null, emails: [{ email: 'huge@example.com', primary: true, verified: true }], orgs: ['acme'], teams: Array.from({ length: 700 }, (_, i) => ({ org: 'acme', name: `Team number ${i}`, slug: `team-${i}` })) });
   gh.users.set('mona', { id: 2002, login: 'mona', name: 'Mona Lisa', email: null, emails: [{ email: 'mona@example.com', primary: true, verified: true }], orgs: ['acme'], teams: [{ org: 'acme', name: 'Ops', slug: 'ops' }] });
   gl.server = await startStandIn(gl.handle);
   gl.oauth.redirectURIs.push(callback);
@@ -409,4 +410,20 @@ test('a token split over several cookies (300 GitHub teams) works; a shorter log
   assert.equal(second.status, 200, JSON.stringify(second.body));
   assert.equal(second.body.loggedIn, true, 'the browser\'s cookies make a valid session');
   assert.deepEqual(second.body.groups, ['acme:Core Devs']);
+});
+
+test('a user in 700 teams (an ID token of ~25 kB, seven cookies) is served, as upstream serves up to 20 cookies of 4 kB', { skip }, async () => {
+  const b = new Browser({ ca: [cert!.cert] });
+  gh.oauth.loggedIn = 'huge';
+  const huge = await login('github', redirected, b);
+  assert.equal(huge.claims.groups.length, 700);
+  const r = await b.request(`${argoUrl}/api/v1/session/userinfo`);
+  const text = await r.text();
+  assert.equal(r.status, 200, text);
+  const body = JSON.parse(text) as Record<string, any>;
+  assert.equal(body.username, 'huge@example.com');
+  // and the browser, carrying those cookies, can start another login (the /api/dex proxy and the broker see them too)
+  gh.oauth.loggedIn = 'octo';
+  const again = await login('github', redirected, b);
+  assert.deepEqual(again.claims.groups, ['acme:Core Devs']);
 });

@@ -3,6 +3,7 @@
  * browser does across ports), follows redirects and submits HTML forms. HTTPS servers are trusted
  * as Node trusts them, plus the CA certificates given (`new Browser({ ca })`).
  */
+import http from 'node:http';
 import https from 'node:https';
 
 export interface Page {
@@ -20,6 +21,8 @@ export class Browser {
   constructor(o: { ca?: string[] } = {}) {
     this.ca = o.ca;
   }
+  /** with `ca`, requests go through node:http(s), taking response headers up to 256 kB as browsers do (fetch stops at 16 kB) */
+  static readonly MAX_HEADERS = 256 * 1024;
 
   /** hostname → `name\0path` → value (cookies are per host, not port, as in a browser; a path scopes them) */
   readonly jar = new Map<string, Map<string, string>>();
@@ -68,15 +71,20 @@ export class Browser {
     const jar = this.cookies(url);
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (jar.size) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    const r = this.ca && url.startsWith('https:') ? await this.httpsRequest(url, o.method ?? 'GET', headers, o.body) : await fetch(url, { method: o.method ?? 'GET', body: o.body, headers, redirect: 'manual' });
+    const method = o.method ?? 'GET';
+    const sent = this.ca ? this.nodeRequest(url, method, headers, o.body) : fetch(url, { method, body: o.body, headers, redirect: 'manual' });
+    const r = await sent.catch((e: Error & { cause?: Error }) => {
+      throw new Error(`${method} ${url}: ${e.message}${e.cause ? ` (${e.cause.message})` : ''}`);
+    });
     this.store(url, r.headers.getSetCookie());
     return r;
   }
 
-  /** fetch has no per-request CA without undici: node:https with `ca`, answered as a fetch Response */
-  private httpsRequest(url: string, method: string, headers: Record<string, string>, body?: string): Promise<Response> {
+  /** fetch has no per-request CA (nor header limit) without undici: node:http(s), answered as a fetch Response */
+  private nodeRequest(url: string, method: string, headers: Record<string, string>, body?: string): Promise<Response> {
     return new Promise((resolve, reject) => {
-      const req = https.request(url, { method, headers, ca: this.ca }, (res) => {
+      const lib = url.startsWith('https:') ? https : http;
+      const req = lib.request(url, { method, headers, ca: this.ca, maxHeaderSize: Browser.MAX_HEADERS }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
