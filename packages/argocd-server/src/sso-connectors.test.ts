@@ -422,8 +422,15 @@ test('a user in 700 teams (an ID token of ~25 kB, seven cookies) is served, as u
   assert.equal(r.status, 200, text);
   const body = JSON.parse(text) as Record<string, any>;
   assert.equal(body.username, 'huge@example.com');
+  assert.ok(b.cookie(argoUrl, 'argocd.token-5') !== undefined, 'more than four cookies');
   // and the browser, carrying those cookies, can start another login (the /api/dex proxy and the broker see them too)
   gh.oauth.loggedIn = 'octo';
   const again = await login('github', redirected, b);
   assert.deepEqual(again.claims.groups, ['acme:Core Devs']);
+  // log in as huge again, then log out: every chunk goes, not only the first four
+  gh.oauth.loggedIn = 'huge';
+  await login('github', redirected, b);
+  await (await b.request(`${argoUrl}/auth/logout`)).arrayBuffer();
+  const left = [...b.cookies(argoUrl).keys()].filter((k) => k.startsWith('argocd.token'));
+  assert.deepEqual(left, [], 'no token cookie left after logout');
 });
