@@ -25,6 +25,9 @@ import { ensureKeyPair, currentKeyPair } from './tls.js';
 import { registerExtra } from './api/index.js';
 import { handleWebhook } from './webhook.js';
 import { SsoManager } from './sso/manager.js';
+
+/** the largest request header block served (Go's http.DefaultMaxHeaderBytes, as upstream) */
+export const MAX_HEADER_BYTES = 1 << 20;
 import { proxyDex } from './sso/dexproxy.js';
 
 export const DEFAULT_OPTIONS: ServerOptions = {
@@ -104,7 +107,10 @@ export async function startServer(client: KubeClient, o: Partial<ServerOptions> 
   };
 
   let kp = opts.insecure ? currentKeyPair(store) : await ensureKeyPair(store);
-  const plain = createHttpServer(opts.insecure ? handler : (req, res) => {
+  // request headers up to 1 MiB as Go's net/http (upstream) takes them: an SSO user's ID token with many
+  // groups comes back as up to 20 argocd.token-N cookies of 4 kB; Node's default (16 kB) answered 431
+  const limits = { maxHeaderSize: MAX_HEADER_BYTES };
+  const plain = createHttpServer(limits, opts.insecure ? handler : (req, res) => {
     // probes (kubelet httpGet on the container port) get their answer over plain HTTP too
     if (stripRoot(new URL(req.url ?? '/', 'http://x').pathname, opts.rootpath) === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -116,7 +122,7 @@ export async function startServer(client: KubeClient, o: Partial<ServerOptions> 
   });
   let secure: HttpsServer | undefined;
   if (kp) {
-    secure = createHttpsServer({ cert: kp.cert, key: kp.key }, handler);
+    secure = createHttpsServer({ cert: kp.cert, key: kp.key, ...limits }, handler);
     const reload = () => {
         const next = currentKeyPair(store);
         if (next && secure && (next.cert !== kp?.cert || next.key !== kp?.key)) {

@@ -45,4 +45,20 @@ describe('memory storage', () => {
     assert.ok(await rts.find('r2'));
     assert.equal(await codes.find('r2'), undefined, 'models do not see each other');
   });
+
+  it('revokeByGrantId drops tokens only: a pending Interaction or a Session naming the grant stays (a second user logging in after the first one)', async () => {
+    const store = new MemoryStore();
+    const A = store.adapter();
+    const interactions = new A('Interaction');
+    const sessions = new A('Session');
+    const ats = new A('AccessToken');
+    await interactions.upsert('i1', { grantId: 'g1', uid: 'i1' } as any, 600);
+    await sessions.upsert('s1', { uid: 's1', authorizations: { 'argo-cd': { grantId: 'g1' } } } as any, 600);
+    await ats.upsert('a1', { grantId: 'g1' } as any, 600);
+    // oidc-provider's logout revokes the old user's grant on every token model
+    for (const m of ['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']) await new A(m).revokeByGrantId('g1');
+    assert.equal(await ats.find('a1'), undefined);
+    assert.ok(await interactions.find('i1'), 'the interaction in progress survives');
+    assert.ok(await sessions.find('s1'));
+  });
 });

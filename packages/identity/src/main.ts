@@ -204,7 +204,8 @@ export async function runDex(client: KubeClient, o: { namespace: string; address
   const first = new Promise<void>((r) => waiters.push(r));
   kick();
   await first;
-  const server = createServer((req, res) => {
+  // the browser sends Argo CD's argocd.token-N cookies here too (same host): take headers up to 1 MiB as Dex (Go) does
+  const server = createServer({ maxHeaderSize: 1 << 20 }, (req, res) => {
     if (broker) return broker.handle(req, res);
     if ((req.url ?? '').endsWith('/healthz')) {
       res.writeHead(200, { 'content-type': 'text/plain' });

@@ -5,6 +5,13 @@
  */
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
+/**
+ * The models whose entries a grant's revocation removes (as oidc-provider's reference adapter): tokens
+ * only. An Interaction or a Session names a grantId too, but revoking the previous user's grant on
+ * logout must not drop the interaction the next user is completing.
+ */
+const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
 interface Entry {
   payload: AdapterPayload;
   exp: number;
@@ -33,7 +40,7 @@ export class MemoryStore {
       }
       async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
         store.put(this.k(id), payload, expiresIn);
-        if (payload.grantId) {
+        if (payload.grantId && GRANTABLE.has(this.name)) {
           let s = store.grants.get(payload.grantId);
           if (!s) store.grants.set(payload.grantId, (s = new Set()));
           s.add(this.k(id));

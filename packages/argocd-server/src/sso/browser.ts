@@ -1,7 +1,11 @@
 /**
  * Test support: the browser part of a login — an HTTP client that keeps cookies (per host, as a
- * browser does across ports), follows redirects and submits HTML forms.
+ * browser does across ports), follows redirects and submits HTML forms. HTTPS servers are trusted
+ * as Node trusts them, plus the CA certificates given (`new Browser({ ca })`).
  */
+import http from 'node:http';
+import https from 'node:https';
+
 export interface Page {
   status: number;
   url: string;
@@ -12,6 +16,14 @@ export interface Page {
 }
 
 export class Browser {
+  /** extra trusted CA certificates (PEM) for https:// URLs */
+  readonly ca?: string[];
+  constructor(o: { ca?: string[] } = {}) {
+    this.ca = o.ca;
+  }
+  /** with `ca`, requests go through node:http(s), taking response headers up to 256 kB as browsers do (fetch stops at 16 kB) */
+  static readonly MAX_HEADERS = 256 * 1024;
+
   /** hostname → `name\0path` → value (cookies are per host, not port, as in a browser; a path scopes them) */
   readonly jar = new Map<string, Map<string, string>>();
 
@@ -59,9 +71,33 @@ export class Browser {
     const jar = this.cookies(url);
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (jar.size) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    const r = await fetch(url, { method: o.method ?? 'GET', body: o.body, headers, redirect: 'manual' });
+    const method = o.method ?? 'GET';
+    const sent = this.ca ? this.nodeRequest(url, method, headers, o.body) : fetch(url, { method, body: o.body, headers, redirect: 'manual' });
+    const r = await sent.catch((e: Error & { cause?: Error }) => {
+      throw new Error(`${method} ${url}: ${e.message}${e.cause ? ` (${e.cause.message})` : ''}`);
+    });
     this.store(url, r.headers.getSetCookie());
     return r;
+  }
+
+  /** fetch has no per-request CA (nor header limit) without undici: node:http(s), answered as a fetch Response */
+  private nodeRequest(url: string, method: string, headers: Record<string, string>, body?: string): Promise<Response> {
+    return new Promise((resolve, reject) => {
+      const lib = url.startsWith('https:') ? https : http;
+      const req = lib.request(url, { method, headers, ca: this.ca, maxHeaderSize: Browser.MAX_HEADERS }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const h = new Headers();
+          for (let i = 0; i < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+          const status = res.statusCode ?? 0;
+          resolve(new Response([101, 204, 205, 304].includes(status) ? null : Buffer.concat(chunks), { status, headers: h }));
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   /** Follows redirects from `url` until a page that is not one, or one whose URL `stop` accepts. */

@@ -61,6 +61,17 @@ export function tokenCookies(token: string, path: string, secure: boolean, maxAg
   return parts.map((p, i) => `${i === 0 ? TOKEN_COOKIE : `${TOKEN_COOKIE}-${i}`}=${p}${attrs}`);
 }
 
+/**
+ * `set-cookie` values that clear the chunks of an earlier token the request still carries from
+ * `from` on (argocd.token-<from>, -<from+1>, …): a shorter token must not be joined with them.
+ */
+export function staleTokenCookies(cookieHeader: string | undefined, from: number, path: string): string[] {
+  const have = parseCookies(cookieHeader);
+  const out: string[] = [];
+  for (let i = Math.max(from, 1); have.has(`${TOKEN_COOKIE}-${i}`); i++) out.push(`${TOKEN_COOKIE}-${i}=; path=${path}; Max-Age=0`);
+  return out;
+}
+
 /** Whether `ret` (absolute, or a path) stays under Argo CD's `url`: no other host, scheme or path outside it. */
 export function safeReturnUrl(ret: string, url: string): string | undefined {
   if (!ret) return `${url}/`;
@@ -250,7 +261,8 @@ export class SsoManager implements SsoVerifier {
       return fail(401, `the identity provider's answer was refused: ${(e as Error).message}`);
     }
     this.log.info('SSO login successful', { user: claims.email ?? claims.sub, groups: claims.groups, issuer: s.issuer, event: 'login' });
-    const cookies = [...tokenCookies(idToken, this.cookiePath, s.url.startsWith('https:')), `${STATE_COOKIE}=; path=${this.cookiePath}; Max-Age=0`];
+    const fresh = tokenCookies(idToken, this.cookiePath, s.url.startsWith('https:'));
+    const cookies = [...fresh, ...staleTokenCookies(req.headers.cookie, fresh.length, this.cookiePath), `${STATE_COOKIE}=; path=${this.cookiePath}; Max-Age=0`];
     res.writeHead(303, { location: st.r, 'set-cookie': cookies, 'cache-control': 'no-store' });
     res.end();
   }
@@ -266,7 +278,7 @@ export class SsoManager implements SsoVerifier {
         /* an invalid session has nothing to revoke */
       }
     }
-    const clear = [`${TOKEN_COOKIE}=; path=${this.cookiePath}; Max-Age=0`, ...[1, 2, 3].map((i) => `${TOKEN_COOKIE}-${i}=; path=${this.cookiePath}; Max-Age=0`)];
+    const clear = [`${TOKEN_COOKIE}=; path=${this.cookiePath}; Max-Age=0`, ...new Set([...[1, 2, 3].map((i) => `${TOKEN_COOKIE}-${i}=; path=${this.cookiePath}; Max-Age=0`), ...staleTokenCookies(req.headers.cookie, 1, this.cookiePath)])];
     let to = `${basehref.replace(/\/?$/, '/')}login`;
     if (p?.settings.logoutURL && token) {
       let iss = '';

@@ -4,7 +4,8 @@ import { rmSync } from 'node:fs';
 import type { ConnectorContext, RedirectConnector } from '../connector.js';
 import { CONNECTORS } from './index.js';
 import { parseGithubConfig } from './github.js';
-import { browse, OAuthStandIn, paged, startStandIn, type StandIn, type StandInRequest, type StandInResponse } from './testing/standin.js';
+import { browse, startStandIn } from './testing/standin.js';
+import { GithubStandIn } from './testing/github.js';
 import { makeTestCert, type TestCert } from './testing/tls.js';
 
 const logs: string[] = [];
@@ -12,47 +13,13 @@ const CALLBACK = 'https://argocd.example.com/api/dex/callback';
 const ctx: ConnectorContext = { id: 'github', name: 'GitHub', issuer: 'https://argocd.example.com/api/dex', callbackURL: CALLBACK, log: (l, m, f) => { logs.push(`${l} ${m} ${JSON.stringify(f)}`); } };
 const ALL = { offlineAccess: true, groups: true };
 
-interface User { id: number; login: string; name: string | null; email: string | null; emails: { email: string; primary: boolean; verified: boolean }[]; orgs: string[]; teams: { org: string; name: string; slug: string }[] }
-
-/** GitHub Enterprise's documented OAuth and REST endpoints (under /api/v3), served over HTTPS. */
-class GithubStandIn {
-  oauth = new OAuthStandIn('gh-client', 'gh-secret-value', [CALLBACK, 'https://other.example.com/cb']);
-  users = new Map<string, User>();
-  server!: StandIn;
-  handle = (req: StandInRequest): StandInResponse | undefined => {
-    const p = req.url.pathname;
-    if (p === '/login/oauth/authorize') return this.oauth.authorize(req.url.searchParams);
-    if (p === '/login/oauth/access_token' && req.method === 'POST') {
-      const r = this.oauth.token(req);
-      // GitHub answers errors with 200 and an error field
-      return r.status && r.status >= 400 ? { json: r.json } : r;
-    }
-    if (!p.startsWith('/api/v3/')) return undefined;
-    const grant = this.oauth.bearer(req);
-    if (!grant) return { status: 401, json: { message: 'Bad credentials' } };
-    const u = this.users.get(grant.user)!;
-    const api = p.slice('/api/v3'.length);
-    if (api === '/user') return { json: { login: u.login, id: u.id, name: u.name, email: u.email } };
-    if (api === '/user/emails') return grant.scope.includes('user:email') ? paged(req, this.server.url, u.emails) : { status: 404, json: { message: 'Not Found' } };
-    if (!grant.scope.includes('read:org') && /^\/(user\/(orgs|teams)|orgs\/)/.test(api)) return { status: 403, json: { message: 'missing read:org' } };
-    if (api === '/user/orgs') return paged(req, this.server.url, u.orgs.map((o) => ({ login: o })));
-    if (api === '/user/teams') return paged(req, this.server.url, u.teams.map((t) => ({ name: t.name, slug: t.slug, organization: { login: t.org } })));
-    const m = /^\/orgs\/([^/]+)\/members\/([^/]+)$/.exec(api);
-    if (m) {
-      const member = this.users.get(decodeURIComponent(m[2]!));
-      return { status: member?.orgs.includes(decodeURIComponent(m[1]!)) ? 204 : 404 };
-    }
-    return undefined;
-  };
-}
-
 describe('github connector against a GitHub Enterprise stand-in (hostName + rootCA)', () => {
   let gh: GithubStandIn;
   let cert: TestCert;
   let hostName: string;
   before(async () => {
     cert = makeTestCert();
-    gh = new GithubStandIn();
+    gh = new GithubStandIn([CALLBACK, 'https://other.example.com/cb']);
     gh.server = await startStandIn(gh.handle, cert);
     hostName = new URL(gh.server.url).host;
     gh.users.set('alice', {

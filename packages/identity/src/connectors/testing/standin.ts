@@ -44,7 +44,9 @@ export async function startStandIn(handler: Handler, tls?: { cert: string; key: 
       res.end(body);
     });
   };
-  const server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, listener) : http.createServer(listener);
+  // loopback tests share one host, so a browser sends the stand-in Argo CD's cookies too: take what GitHub's front ends take
+  const maxHeaderSize = 1 << 20;
+  const server = tls ? https.createServer({ cert: tls.cert, key: tls.key, maxHeaderSize }, listener) : http.createServer({ maxHeaderSize }, listener);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {
