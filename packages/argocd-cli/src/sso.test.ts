@@ -7,24 +7,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { dexClientSecret } from '@flotilla/identity/secret';
 import { parse as parseYaml } from 'yaml';
-
-const RUNNER = fileURLToPath(new URL('../../cli/dist/cli-runner.js', import.meta.url));
-const CLI = new URL('./cli.js', import.meta.url).href;
-const SERVER_DIST = new URL('../../argocd-server/dist/', import.meta.url).href;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { argocd, claims, ssoLogin, token, SERVER_DIST } from './sso-testkit.js';
 
 let dir: string;
 let env: any;
@@ -37,71 +26,6 @@ let Browser: any;
 const SECRET_KEY = randomBytes(32);
 const CLIENT_SECRET = 'cli-test-secret-' + randomBytes(4).toString('hex');
 
-/** Starts argocd; `onLine` sees stdout lines as they come. */
-let p: ReturnType<typeof spawn> | undefined;
-function argocd(args: string[], home: string, onLine?: (l: string) => void, input = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUNNER, CLI, ...args], { env: { PATH: process.env.PATH, HOME: home, TZ: 'UTC' }, stdio: ['pipe', 'pipe', 'pipe'] });
-    p = child;
-    let stdout = '';
-    let stderr = '';
-    let buf = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      buf += d;
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        onLine?.(line);
-      }
-    });
-    child.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`argocd ${args.join(' ')} hung:\n${stdout}\n${stderr}`));
-    }, 60_000);
-    child.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
-
-/** `argocd login|relogin … --sso`, with a browser that logs `user` in at whatever the CLI prints. */
-async function ssoLogin(args: string[], home: string, user: string, password: string, o: { browser?: any; beforeBrowser?: (authUrl: string) => Promise<void> } = {}): Promise<{ run: Run; authUrl: string; page: any }> {
-  const b = o.browser ?? new Browser();
-  let authUrl = '';
-  let page: any;
-  let browsing: Promise<void> | undefined;
-  let browserError: unknown;
-  const run = await argocd(args, home, (l) => {
-    const m = /^Performing authorization_code flow login: (\S+)$/.exec(l);
-    if (!m) return;
-    authUrl = m[1];
-    browsing = (async () => {
-      await o.beforeBrowser?.(authUrl);
-      const first = await b.go(authUrl);
-      page = /<form/.test(first.text) ? await b.submit(first, { login: user, password }) : first;
-      if (!/Authentication successful/.test(page.text)) throw new Error(`the browser ended at ${page.url} (${page.status}): ${page.text.slice(0, 800)}`);
-    })().catch((e) => {
-      browserError = e;
-      p?.kill('SIGTERM');
-    });
-  });
-  await browsing;
-  if (browserError) throw browserError;
-  return { run, authUrl, page };
-}
-
-/** The token of the current context (or of `user`) in argocd's config. */
-const token = (home: string, user?: string): string => {
-  const cfg = parseYaml(readFileSync(join(home, '.config/argocd/config'), 'utf8'));
-  const name = user ?? cfg.contexts.find((c: any) => c.name === cfg['current-context'])?.user;
-  return cfg.users.find((u: any) => u.name === name)?.['auth-token'] ?? '';
-};
-const claims = (t: string) => JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString());
 
 describe('argocd login --sso / relogin', { timeout: 300_000 }, () => {
   const alice = () => join(dir, 'alice');
