@@ -5,6 +5,7 @@
  */
 import type { Application, ApplicationSet, ResourceStatus } from './types.js';
 import { GeneratorError } from './types.js';
+import { jqPaths } from '@flotilla/argocd-engine/diff';
 
 export const ANNOTATIONS_ALWAYS_PRESERVED = ['notified.notifications.argoproj.io', 'argocd.argoproj.io/refresh', 'argocd.argoproj.io/hydrate'];
 export const RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
@@ -72,12 +73,21 @@ function setAt(o: Record<string, unknown>, path: string[], value: unknown, prese
   else delete cur[last];
 }
 
-function ignoredPaths(set: ApplicationSet, name: string): string[][] {
+function ignoredPaths(set: ApplicationSet, name: string, existing: Application, desired: Application): string[][] {
   const out: string[][] = [];
   for (const r of set.spec?.ignoreApplicationDifferences ?? []) {
     if (r.name && r.name !== name) continue;
     for (const p of r.jsonPointers ?? []) out.push(pointerPath(p));
-    for (const p of r.jqPathExpressions ?? []) out.push(pointerPath(p, true));
+    // jq (as Argo CD's ignoreDifferences): the paths the expression selects in the existing app or the desired one
+    for (const expr of r.jqPathExpressions ?? []) {
+      let paths: (string | number)[][];
+      try {
+        paths = [...jqPaths(expr, existing), ...jqPaths(expr, desired)];
+      } catch (e) {
+        throw new GeneratorError(`ignoreApplicationDifferences: jqPathExpression "${expr}": ${(e as Error).message}`);
+      }
+      for (const path of paths) out.push(path.map(String));
+    }
   }
   return out;
 }
@@ -95,7 +105,7 @@ export function mergeForUpdate(set: ApplicationSet, existing: Application, desir
   const next = structuredClone(existing) as Application & Record<string, unknown>;
   next.metadata = { ...md, labels: Object.keys(labels).length ? labels : undefined, annotations: Object.keys(annotations).length ? annotations : undefined, finalizers: dmd.finalizers?.length ? dmd.finalizers : undefined };
   next.spec = structuredClone(desired.spec ?? {});
-  for (const path of ignoredPaths(set, dmd.name ?? '')) {
+  for (const path of ignoredPaths(set, dmd.name ?? '', existing, desired)) {
     const old = getAt(existing, path);
     setAt(next as Record<string, unknown>, path, old.value, old.found);
   }

@@ -245,4 +245,10 @@ test('plan: ignoreApplicationDifferences and preservedFields', () => {
   assert.deepEqual(pointerPath('/a/b~1c'), ['a', 'b/c']);
   assert.deepEqual(pointerPath('.spec.sources[0]', true), ['spec', 'sources', '0']);
   assert.throws(() => pointerPath('.a | select(.x)', true), /not a plain path/);
+  // full jq: the selected entries keep their live values; the others follow the template
+  const set2 = setOf({ ignoreApplicationDifferences: [{ jqPathExpressions: ['.spec.sources[] | select(.repoURL == "kept") | .targetRevision'] }] });
+  const cur2 = app('b', { sources: [{ repoURL: 'kept', targetRevision: 'pinned' }, { repoURL: 'other', targetRevision: 'old' }] }, owned);
+  const next2 = mergeForUpdate(set2, cur2, app('b', { sources: [{ repoURL: 'kept', targetRevision: 'HEAD' }, { repoURL: 'other', targetRevision: 'HEAD' }] }));
+  assert.deepEqual(next2.spec, { sources: [{ repoURL: 'kept', targetRevision: 'pinned' }, { repoURL: 'other', targetRevision: 'HEAD' }] });
+  assert.throws(() => mergeForUpdate(setOf({ ignoreApplicationDifferences: [{ jqPathExpressions: ['.spec['] }] }), cur2, cur2), /jqPathExpression ".spec\[": invalid jq/);
 });
