@@ -12,6 +12,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify, customFetch as joseFetch, EncryptJWT, jwtDecrypt, decodeJwt } from 'jose';
+
+/** The least time between two fetches of a provider's key set (a flood of unknown key ids cannot make more). */
+const JWKS_COOLDOWN_MS = 1000;
 import type { Store } from '../store.js';
 import { CM, SECRET } from '../store.js';
 import type { Claims, SsoVerifier, SessionManager } from '../session.js';
@@ -150,7 +153,7 @@ export class SsoManager implements SsoVerifier {
     if (!p.jwks) {
       const md = (await this.config(p)).serverMetadata();
       if (!md.jwks_uri) throw new Error(`the provider ${p.settings.issuer} publishes no jwks_uri`);
-      p.jwks = createRemoteJWKSet(new URL(md.jwks_uri), { [joseFetch]: p.fetch as any, cooldownDuration: 1000, cacheMaxAge: 10 * 60_000, timeoutDuration: 15_000 });
+      p.jwks = createRemoteJWKSet(new URL(md.jwks_uri), { [joseFetch]: p.fetch as any, cooldownDuration: JWKS_COOLDOWN_MS, cacheMaxAge: 10 * 60_000, timeoutDuration: 15_000 });
     }
     return p.jwks;
   }
@@ -172,7 +175,18 @@ export class SsoManager implements SsoVerifier {
     const s = p.settings;
     const audience = [s.clientID, s.cliClientID, ...s.allowedAudiences].filter((a): a is string => !!a);
     try {
-      const { payload } = await jwtVerify(token, jwks, { issuer: s.issuer, audience, clockTolerance: CLOCK_SKEW_SECONDS, currentDate: new Date(this.now()), requiredClaims: ['sub', 'exp', 'iat'] });
+      const check = () => jwtVerify(token, jwks, { issuer: s.issuer, audience, clockTolerance: CLOCK_SKEW_SECONDS, currentDate: new Date(this.now()), requiredClaims: ['sub', 'exp', 'iat'] });
+      let verified: Awaited<ReturnType<typeof check>>;
+      try {
+        verified = await check();
+      } catch (e) {
+        // a key published just after the last fetch (the provider rotated its keys): the key set will
+        // not fetch again during its cool-down, so wait that out and look once more
+        if ((e as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY' || !(jwks as { coolingDown?: boolean }).coolingDown) throw e;
+        await new Promise((r) => setTimeout(r, JWKS_COOLDOWN_MS + 50));
+        verified = await check();
+      }
+      const { payload } = verified;
       if (typeof payload.iat === 'number' && payload.iat > this.now() / 1000 + CLOCK_SKEW_SECONDS) throw Object.assign(new Error('"iat" claim timestamp check failed (issued in the future)'), { code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' });
       return payload as Claims;
     } catch (e) {

@@ -109,6 +109,16 @@ test('key rotation: a token with a new kid refetches the JWKS; a key withdrawn f
   await assert.rejects(sso.verify(await mint(k3)), /no applicable key found in the JSON Web Key Set/);
 });
 
+test('a key published right after a fetch (within the cool-down) is accepted: the verifier waits the cool-down out and looks again', async () => {
+  await new Promise((r) => setTimeout(r, 1100));
+  // an unknown kid makes the key set fetch again …
+  await assert.rejects(sso.verify(await mint(await newKey('never'))), /no applicable key/);
+  // … and the provider rotates right after: its first token with the new key must still verify
+  const k4 = await newKey('k4');
+  published = [k4.jwk, keys[0].jwk];
+  assert.equal((await sso.verify(await mint(k4))).sub, 'alice');
+});
+
 test('the client secret never reaches the log', () => {
   assert.ok(logs.length > 0);
   assert.ok(!logs.join('\n').includes('shh-do-not-log'));
