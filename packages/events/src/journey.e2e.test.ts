@@ -113,14 +113,22 @@ describe("the seed's Argo Events journey on flotilla up", { skip: skip ? `no ${s
       auth: 'token',
       accessSecret: { name: 'eventbus-default-client', key: 'client-auth' },
     });
-    const sts = await sh.eventually(
-      'the 3 NATS servers ready',
-      async () => {
-        const s = await sh.json(['get', 'statefulset', 'eventbus-default-stan', '-n', 'argo-events']);
-        return s.status?.readyReplicas === 3 && s;
-      },
-      120_000,
-    );
+    const sts = await sh
+      .eventually(
+        'the 3 NATS servers ready',
+        async () => {
+          const s = await sh.json(['get', 'statefulset', 'eventbus-default-stan', '-n', 'argo-events']);
+          return s.status?.readyReplicas === 3 && s;
+        },
+        120_000,
+      )
+      .catch(async (e: Error) => {
+        // say what the pods were doing (a CI run once saw them never ready)
+        const pods = await sh.sh(['kubectl', 'get', 'pods', '-n', 'argo-events', '-o', 'wide']);
+        const desc = await sh.sh(['kubectl', 'describe', 'pods', '-n', 'argo-events', '-l', 'eventbus-name=default']);
+        const logs = await sh.sh(['kubectl', 'logs', '-n', 'argo-events', '-l', 'eventbus-name=default', '--all-containers', '--tail', '30', '--prefix']);
+        throw new Error(`${e.message}\n${pods.stdout}${pods.stderr}\n${desc.stdout.slice(-6000)}${desc.stderr}\n${logs.stdout.slice(-6000)}${logs.stderr}`);
+      });
     assert.equal(sts.spec.serviceName, 'eventbus-default-stan-svc');
     const token = Buffer.from((await sh.json(['get', 'secret', 'eventbus-default-client', '-n', 'argo-events'])).data['client-auth'], 'base64').toString();
     assert.match(token, /^[0-9a-f]{32,}$/);
