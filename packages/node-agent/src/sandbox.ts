@@ -197,6 +197,8 @@ export interface BwrapContext {
   /** host paths hidden from containers (tmpfs over directories, /dev/null over files) */
   hide: string[];
   isRoot: boolean;
+  /** this installation's directory (the built-in programs run from it); INSTALL_ROOT when absent */
+  install?: string;
 }
 
 export function bwrapContext(bwrap: string, hide: string[]): BwrapContext {
@@ -217,7 +219,7 @@ export function bwrapContext(bwrap: string, hide: string[]): BwrapContext {
     const top = canonical(h).split('/')[1] ?? '';
     return !SPECIAL_TOP.has(top) && !PRIVATE_TOP.has(top);
   };
-  return { bwrap, rootEntries, hide: hide.filter((h) => existsSync(h) && visible(h)).map((h) => canonical(h)), isRoot: process.getuid?.() === 0 };
+  return { bwrap, rootEntries, hide: hide.filter((h) => existsSync(h) && visible(h)).map((h) => canonical(h)), isRoot: process.getuid?.() === 0, install: canonical(INSTALL_ROOT) };
 }
 
 /** bubblewrap arguments (everything before the command). */
@@ -236,17 +238,21 @@ export function bwrapArgs(ctx: BwrapContext, spec: SandboxSpec, opts: { infoFd?:
   // the built-in programs and the flotilla command ship in this installation: when it lives under
   // /tmp or /run (e.g. a clone in /tmp), the private /tmp and /run above would hide it, so it is
   // bound back in read-only (the hidden paths below still apply inside it)
-  const install = canonical(INSTALL_ROOT);
+  const install = ctx.install ?? canonical(INSTALL_ROOT);
   const installTop = install.split('/')[1] ?? '';
   if ((installTop === 'tmp' || installTop === 'run' || PRIVATE_TOP.has(installTop)) && existsSync(install)) a.push('--ro-bind', install, install);
-  for (const h of ctx.hide) {
-    try {
-      if (statSync(h).isDirectory()) a.push('--tmpfs', h);
-      else a.push('--ro-bind', '/dev/null', h);
-    } catch {
-      /* gone */
+  const hideAll = (only?: string) => {
+    for (const h of ctx.hide) {
+      if (only !== undefined && !under(h, only)) continue;
+      try {
+        if (statSync(h).isDirectory()) a.push('--tmpfs', h);
+        else a.push('--ro-bind', '/dev/null', h);
+      } catch {
+        /* gone */
+      }
     }
-  }
+  };
+  hideAll();
 
   // Mount points (and the working directory) that do not exist on the host and sit in a
   // read-only directory need that directory shadowed: a tmpfs holding its entries, read-only
@@ -270,7 +276,17 @@ export function bwrapArgs(ctx: BwrapContext, spec: SandboxSpec, opts: { infoFd?:
   for (const s of shadowList) mirrorDir(s, a);
   // parents before children
   targets.sort((x, y) => x.dest.split('/').length - y.dest.split('/').length);
-  for (const t of targets) a.push(t.readOnly ? '--ro-bind' : '--bind', t.host, t.dest);
+  // a volume mounted over a directory holding this installation (an emptyDir at /tmp, with the
+  // installation in /tmp/<clone>) would hide the programs the container runs: the installation is
+  // bound back right after the deepest such volume, before the volumes inside it
+  const coverIdx = existsSync(install) ? targets.map((t) => under(install, t.dest)).lastIndexOf(true) : -1;
+  targets.forEach((t, i) => {
+    a.push(t.readOnly ? '--ro-bind' : '--bind', t.host, t.dest);
+    if (i === coverIdx) {
+      a.push('--ro-bind', install, install);
+      hideAll(install);
+    }
+  });
   if (wd) a.push('--dir', wd, '--chdir', wd);
   else a.push('--chdir', '/');
   for (const s of shadowList.reverse()) a.push('--remount-ro', s);

@@ -1,0 +1,47 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bwrapArgs, bwrapContext, detectBwrap, type SandboxSpec } from './sandbox.js';
+
+const bw = detectBwrap();
+
+describe('bubblewrap sandbox: an installation under /tmp', { skip: bw.reason ? `skipped: ${bw.reason}` : false }, () => {
+  // A clone in /tmp (CI's fresh-clone check) runs its pods from /tmp/<clone>. Argo CD's
+  // applicationset controller mounts an emptyDir at /tmp: that volume hid the installation and the
+  // pod crashed with "Cannot find module /tmp/<clone>/packages/cli/dist/main.js".
+  it('a volume mounted at /tmp does not hide the installation the container runs from; the volume is still writable', () => {
+    const base = mkdtempSync(join(tmpdir(), 'fl-sandbox-'));
+    try {
+      const install = join(base, 'clone');
+      mkdirSync(join(install, 'packages'), { recursive: true });
+      writeFileSync(join(install, 'packages', 'main.js'), 'ok\n');
+      const secret = join(install, 'data');
+      mkdirSync(secret);
+      writeFileSync(join(secret, 'token'), 'hidden\n');
+      const emptyDir = join(base, 'emptydir');
+      const podTmp = join(base, 'podtmp');
+      mkdirSync(emptyDir);
+      mkdirSync(podTmp);
+      const ctx = { ...bwrapContext(bw.path!, []), install, hide: [secret] };
+      const spec: SandboxSpec = {
+        argv: [],
+        env: {},
+        mounts: [{ host: emptyDir, path: '/tmp' }],
+        hostname: 'pod',
+        tmpDir: podTmp,
+        fsRoot: join(base, 'root'),
+        files: [],
+      };
+      const script = `cat ${install}/packages/main.js && echo written > /tmp/mark && ls ${secret} | wc -l`;
+      const r = spawnSync(bw.path!, [...bwrapArgs(ctx, spec, { dieWithParent: false }), '/bin/sh', '-c', script], { encoding: 'utf8', timeout: 20_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'ok\n0\n', 'the installation is visible and its hidden paths stay hidden');
+      assert.equal(spawnSync('cat', [join(emptyDir, 'mark')], { encoding: 'utf8' }).stdout, 'written\n', 'the emptyDir at /tmp is the container\'s /tmp');
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
