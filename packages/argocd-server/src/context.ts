@@ -15,7 +15,7 @@ export interface RepoClientLike {
   listRefs?(repoURL: string): Promise<{ branches: string[]; tags: string[] }>;
   testRepository?(repo: unknown): Promise<{ ok: boolean; message?: string }>;
   revisionMetadata?(repoURL: string, revision: string): Promise<{ author?: string; date?: string; message?: string; tags?: string[] }>;
-  appDetails?(source: unknown): Promise<unknown>;
+  appDetails?(source: any, opts?: { appName?: string }): Promise<unknown>;
   listApps?(repoURL: string, revision: string): Promise<unknown>;
 }
 

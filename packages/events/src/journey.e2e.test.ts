@@ -53,6 +53,31 @@ describe("the seed's Argo Events journey on flotilla up", { skip: skip ? `no ${s
     return l.items.filter((w: any) => String(w.spec?.arguments?.parameters?.[0]?.value ?? '').includes(text));
   }
 
+  /** The bus's StatefulSet once its 3 servers are ready; else an error naming what the pods were doing. */
+  async function busReady(bus: string, sts: string): Promise<any> {
+    return sh
+      .eventually(`the 3 NATS servers of EventBus ${bus} ready`, async () => {
+        const s = await sh.json(['get', 'statefulset', sts, '-n', 'argo-events']);
+        return s.status?.readyReplicas === 3 && s;
+      }, 120_000)
+      .catch(async (e: Error) => {
+        // say what the pods were doing (CI runs saw them never ready, once in a few runs)
+        const out = [e.message];
+        const pods = await sh.sh(['kubectl', 'get', 'pods', '-n', 'argo-events', '-l', `eventbus-name=${bus}`, '-o', 'wide']);
+        out.push(pods.stdout + pods.stderr);
+        for (const i of [0, 1, 2]) {
+          const pod = `${sts}-${i}`;
+          const hz = await sh.sh(['kubectl', 'exec', '-n', 'argo-events', pod, '--', 'curl', '-sS', '-m', '5', 'http://127.0.0.1:8222/healthz']);
+          const ev = await sh.sh(['kubectl', 'get', 'events', '-n', 'argo-events', '--field-selector', `involvedObject.name=${pod}`, '-o', 'custom-columns=T:.lastTimestamp,R:.reason,M:.message', '--no-headers']);
+          const logs = await sh.sh(['kubectl', 'logs', '-n', 'argo-events', pod, '--tail', '12']);
+          out.push(`--- ${pod}: healthz ${hz.stdout}${hz.stderr}`.trim(), ev.stdout.split('\n').slice(-6).join('\n'), logs.stdout + logs.stderr);
+        }
+        const msg = out.join('\n');
+        console.error(msg);
+        throw new Error(msg);
+      });
+  }
+
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'events-journey-'));
     const home = join(dir, 'home');
@@ -113,22 +138,7 @@ describe("the seed's Argo Events journey on flotilla up", { skip: skip ? `no ${s
       auth: 'token',
       accessSecret: { name: 'eventbus-default-client', key: 'client-auth' },
     });
-    const sts = await sh
-      .eventually(
-        'the 3 NATS servers ready',
-        async () => {
-          const s = await sh.json(['get', 'statefulset', 'eventbus-default-stan', '-n', 'argo-events']);
-          return s.status?.readyReplicas === 3 && s;
-        },
-        120_000,
-      )
-      .catch(async (e: Error) => {
-        // say what the pods were doing (a CI run once saw them never ready)
-        const pods = await sh.sh(['kubectl', 'get', 'pods', '-n', 'argo-events', '-o', 'wide']);
-        const desc = await sh.sh(['kubectl', 'describe', 'pods', '-n', 'argo-events', '-l', 'eventbus-name=default']);
-        const logs = await sh.sh(['kubectl', 'logs', '-n', 'argo-events', '-l', 'eventbus-name=default', '--all-containers', '--tail', '30', '--prefix']);
-        throw new Error(`${e.message}\n${pods.stdout}${pods.stderr}\n${desc.stdout.slice(-6000)}${desc.stderr}\n${logs.stdout.slice(-6000)}${logs.stderr}`);
-      });
+    const sts = await busReady('default', 'eventbus-default-stan');
     assert.equal(sts.spec.serviceName, 'eventbus-default-stan-svc');
     const token = Buffer.from((await sh.json(['get', 'secret', 'eventbus-default-client', '-n', 'argo-events'])).data['client-auth'], 'base64').toString();
     assert.match(token, /^[0-9a-f]{32,}$/);
@@ -345,7 +355,7 @@ spec:
     assert.equal(eb.status.config.jetstream.url, 'nats://eventbus-js-js-svc.argo-events.svc:4222');
     assert.deepEqual(eb.status.config.jetstream.accessSecret, { name: 'eventbus-js-js-client-auth', key: 'client-auth' });
     assert.match(eb.status.config.jetstream.streamConfig, /maxAge: 168h/);
-    await sh.eventually('3 JetStream servers ready', async () => (await sh.json(['get', 'statefulset', 'eventbus-js-js', '-n', 'argo-events'])).status?.readyReplicas === 3, 120_000);
+    await busReady('js', 'eventbus-js-js');
     const cms = await sh.eventually('ConfigMaps made from calendar events', async () => {
       const l = (await sh.json(['get', 'configmaps', '-n', 'argo-events', '-l', 'made-by=ticks'])).items;
       return l.length >= 2 && l;

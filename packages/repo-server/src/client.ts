@@ -62,6 +62,12 @@ export interface AppDetails {
   directory?: Record<string, never>;
   kustomize?: { images: string[] };
   helm?: { name?: string; valueFiles: string[]; parameters: HelmParameter[]; values?: string };
+  /**
+   * Present when override files are found next to the app: the files (`.argocd-source.yaml`, `.argocd-source-<appName>.yaml`),
+   * the source's settings after them, and the origin of each setting (dotted path → file name; a
+   * path absent from `origins` comes from the Application). Flotilla's addition to GetAppDetails.
+   */
+  overrides?: { files: string[]; origins: Record<string, string>; source: Partial<ApplicationSource> };
 }
 
 export interface RepoAppEntry {

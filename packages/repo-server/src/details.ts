@@ -13,7 +13,7 @@ import type { RepoCredentials } from './credentials.js';
 import { errorMessage, RepoError } from './errors.js';
 import { GitCache } from './git.js';
 import { normalizeRepoPath, resolveInRepo } from './paths.js';
-import { detectSourceType, type RepoServer } from './repo-server.js';
+import { detectSourceType, overrideLayers, type RepoServer } from './repo-server.js';
 import { findKustomization } from './render-kustomize.js';
 import type { ApplicationSource, HelmParameter, SourceType } from './types.js';
 
@@ -38,12 +38,16 @@ export function flattenValues(v: unknown, prefix = '', out: HelmParameter[] = []
 }
 
 /** Argo CD's app details: the tool and what it can be parameterised with. */
-export async function appDetails(server: RepoServer, source: ApplicationSource): Promise<AppDetails> {
-  if (!source?.repoURL) throw new RepoError('source.repoURL is required', { code: 'InvalidSource' });
-  return withTree(server, source.repoURL, source.targetRevision, async (root) => {
-    const appPath = normalizeRepoPath(source.path, 'application path');
+export async function appDetails(server: RepoServer, appSource: ApplicationSource, appName?: string): Promise<AppDetails> {
+  if (!appSource?.repoURL) throw new RepoError('source.repoURL is required', { code: 'InvalidSource' });
+  return withTree(server, appSource.repoURL, appSource.targetRevision, async (root) => {
+    const appPath = normalizeRepoPath(appSource.path, 'application path');
     const appDir = await resolveInRepo(root, appPath, 'application path');
     if (!(await stat(appDir)).isDirectory()) throw new RepoError(`application path ${JSON.stringify(appPath)} is not a directory`, { code: 'PathNotFound', file: appPath });
+    // the source as rendered: the override files committed next to the app merged over it
+    const layers = await overrideLayers(appSource, appDir, appPath, appName);
+    const source = layers.source;
+    const overrides = !layers.files.length ? undefined : { files: layers.files, origins: layers.origins, source: { ...(source.helm ? { helm: source.helm } : {}), ...(source.kustomize ? { kustomize: source.kustomize } : {}), ...(source.directory ? { directory: source.directory } : {}), ...(source.plugin ? { plugin: source.plugin } : {}) } };
     const type: SourceType = detectSourceType(source, appDir);
     if (type === 'Helm') {
       const names = (await readdir(appDir)).filter((n) => n.includes('values') && /\.ya?ml$/.test(n)).sort();
@@ -61,7 +65,7 @@ export async function appDetails(server: RepoServer, source: ApplicationSource):
       } catch {
         /* the render reports a broken Chart.yaml */
       }
-      return { type, helm: { ...(name ? { name } : {}), valueFiles: names, parameters, ...(values !== undefined ? { values } : {}) } };
+      return { type, helm: { ...(name ? { name } : {}), valueFiles: names, parameters, ...(values !== undefined ? { values } : {}) }, ...(overrides ? { overrides } : {}) };
     }
     if (type === 'Kustomize') {
       const file = findKustomization(appDir);
@@ -74,9 +78,9 @@ export async function appDetails(server: RepoServer, source: ApplicationSource):
           /* the render reports a broken kustomization */
         }
       }
-      return { type, kustomize: { images } };
+      return { type, kustomize: { images }, ...(overrides ? { overrides } : {}) };
     }
-    return { type, directory: {} };
+    return { type, directory: {}, ...(overrides ? { overrides } : {}) };
   });
 }
 

@@ -332,7 +332,21 @@ export class RepoServer {
  * source's directory/kustomize/helm/plugin settings.
  */
 async function applyOverrideFiles(source: ApplicationSource, appDir: string, appPath: string, appName: string | undefined): Promise<ApplicationSource> {
+  return (await overrideLayers(source, appDir, appPath, appName)).source;
+}
+
+/** Where an effective setting of a source comes from: 'Application' or an override file's name. */
+export type Origins = Record<string, string>;
+
+/**
+ * The source after the override files, and the origin of each setting: a dotted path (`helm.parameters`,
+ * `kustomize.images`, `helm.valuesObject.image.tag`) → the file that set it last, 'Application' otherwise.
+ * Arrays are replaced whole by a merge patch, so an array's origin is the one of its path.
+ */
+export async function overrideLayers(source: ApplicationSource, appDir: string, appPath: string, appName: string | undefined): Promise<{ source: ApplicationSource; origins: Origins; files: string[] }> {
   const files = ['.argocd-source.yaml', ...(appName ? [`.argocd-source-${appName}.yaml`] : [])];
+  const origins: Origins = {};
+  const found: string[] = [];
   let out = source;
   for (const f of files) {
     const p = join(appDir, f);
@@ -349,9 +363,27 @@ async function applyOverrideFiles(source: ApplicationSource, appDir: string, app
     for (const k of ['directory', 'kustomize', 'helm', 'plugin'] as const) {
       if (k in (patch as Record<string, unknown>)) allowed[k] = (patch as Record<string, unknown>)[k];
     }
+    found.push(f);
+    recordOrigins(allowed, '', f, origins);
     out = mergePatch(out, allowed) as ApplicationSource;
   }
-  return out;
+  return { source: out, origins, files: found };
+}
+
+function recordOrigins(patch: unknown, prefix: string, file: string, origins: Origins): void {
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      // an object merges key by key; it replaces a value that was not an object
+      delete origins[path];
+      recordOrigins(v, path, file, origins);
+      continue;
+    }
+    // null removes the key, anything else replaces it whole (an array too)
+    for (const o of Object.keys(origins)) if (o.startsWith(`${path}.`)) delete origins[o];
+    if (v === null) delete origins[path];
+    else origins[path] = file;
+  }
 }
 
 function mergePatch(target: unknown, patch: unknown): unknown {

@@ -119,7 +119,7 @@ export class RepoService {
       listRefs: (b) => this.server.listRefs(requireString(b, 'repoURL')),
       testRepository: (b) => testRepository(this.server, b as RepositoryRequest),
       revisionMetadata: (b) => revisionMetadata(this.server, requireString(b, 'repoURL'), requireString(b, 'revision')),
-      appDetails: (b) => appDetails(this.server, requireSource(b?.source)),
+      appDetails: (b) => appDetails(this.server, requireSource(b?.source), optString(b, 'appName')),
       listApps: (b) => listApps(this.server, requireString(b, 'repoURL'), optString(b, 'revision')),
     };
   }

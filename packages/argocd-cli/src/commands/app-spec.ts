@@ -23,7 +23,8 @@ export function appSpecFlags(): FlagDef[] {
     s('dest-server', 'K8s cluster URL (e.g. https://kubernetes.default.svc)'),
     s('dest-name', 'K8s cluster Name (e.g. minikube)'),
     s('dest-namespace', 'K8s target namespace'),
-    s('project', 'Application project name', { short: 'p' }),
+    s('project', 'Application project name'),
+    arr('parameter', 'set a parameter override (e.g. -p guestbook=image=example/guestbook:latest)', { short: 'p' }),
     s('sync-policy', 'Set the sync policy (one of: manual (aliases of manual: none), automated (aliases of automated: auto))'),
     arr('sync-option', 'Add or remove a sync option, e.g add `Prune=false`. Remove using `!` prefix, e.g. `!Prune=false`'),
     b('auto-prune', 'Set automatic pruning when sync is automated'),
@@ -180,6 +181,14 @@ export function setAppSpecOptions(app: Application, opts: Record<string, any>, c
     helmNamespace: () => (helm().namespace = opts.helmNamespace),
     ignoreMissingValueFiles: () => (helm().ignoreMissingValueFiles = opts.ignoreMissingValueFiles),
     helmSet: () => addHelmParams(helm(), opts.helmSet, false),
+    parameter: () => {
+      // -p name=value: a Helm parameter of a Helm source (explicit, or as last compared; a new app's
+      // source whose type is not known yet is taken as Helm, as upstream does)
+      const src = source();
+      const type = src.helm || src.chart ? 'Helm' : src.kustomize ? 'Kustomize' : src.directory ? 'Directory' : src.plugin ? 'Plugin' : (app.status?.sourceType ?? 'Helm');
+      if (type !== 'Helm') throw new CliError(`Parameters can only be set against Helm applications (this source is ${type})`);
+      addHelmParams(helm(), opts.parameter, false, '-p');
+    },
     helmSetString: () => addHelmParams(helm(), opts.helmSetString, true),
     helmSetFile: () => {
       const files = [...(helm().fileParameters ?? [])];
@@ -249,10 +258,10 @@ function fmtDur(ms: number): string {
   return `${ms / 1000}s`;
 }
 
-function addHelmParams(helm: any, list: string[], forceString: boolean): void {
+function addHelmParams(helm: any, list: string[], forceString: boolean, flag = forceString ? '--helm-set-string' : '--helm-set'): void {
   const params = [...(helm.parameters ?? [])];
   for (const p of list) {
-    const [name, value] = kvPair(p, forceString ? '--helm-set-string' : '--helm-set');
+    const [name, value] = kvPair(p, flag);
     const entry = { name, value, ...(forceString ? { forceString: true } : {}) };
     const i = params.findIndex((x: any) => x.name === name);
     if (i >= 0) params[i] = entry;

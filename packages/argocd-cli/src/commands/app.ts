@@ -150,7 +150,7 @@ function getCmd(): Command {
             println();
             io.out(operationResult(app.status.operationState));
           }
-          if (opts.showParams) printParams(app);
+          if (opts.showParams) await printParams(b, app, opts.sourcePosition);
           if (opts.output.startsWith('tree')) {
             const { printTree } = await import('./app-ops.js');
             await printTree(b, name, ns, opts.output === 'tree=detailed');
@@ -167,20 +167,53 @@ function getCmd(): Command {
   });
 }
 
-function printParams(app: Application): void {
-  const src: any = app.spec.source ?? app.spec.sources?.[0];
-  const params = src?.helm?.parameters ?? [];
+/**
+ * `--show-params`: the parameters the app renders with and where each comes from — the Application,
+ * or an override file committed next to the source (`.argocd-source.yaml`, `.argocd-source-<app>.yaml`,
+ * merged over the Application's source in that order). The effective settings come from the repo
+ * server (appdetails); with --core, or when the repo server cannot answer, the Application's own.
+ */
+async function printParams(b: AppBackend, app: Application, position: number): Promise<void> {
+  const src: any = app.spec.source ?? app.spec.sources?.[position > 0 ? position - 1 : 0];
+  if (!src) return;
+  let eff: any = src;
+  let origins: Record<string, string> = {};
+  if (b.api && src.repoURL && !src.chart) {
+    try {
+      const d: any = await b.api.post(`/api/v1/repositories/${encodeURIComponent(src.repoURL)}/appdetails`, {
+        source: src,
+        appName: app.metadata?.name,
+        appProject: app.spec.project,
+      });
+      if (d?.overrides) {
+        eff = { ...src, ...d.overrides.source };
+        origins = d.overrides.origins ?? {};
+      }
+    } catch (e) {
+      io.err(`WARNING: cannot read the override files of the source (${e instanceof Error ? e.message : String(e)}): showing the Application's own parameters\n`);
+    }
+  }
+  const from = (path: string) => origins[path] ?? 'Application';
+  const params = eff?.helm?.parameters ?? [];
   if (params.length) {
     println();
-    const w = table().row('NAME', 'VALUE');
-    for (const p of params) w.row(p.name, p.value);
+    const w = table().row('NAME', 'VALUE', 'SOURCE');
+    for (const p of params) w.row(p.name, p.value, from('helm.parameters'));
     io.out(w.flush());
   }
-  const images = src?.kustomize?.images ?? [];
+  const valueFiles = eff?.helm?.valueFiles ?? [];
+  if (valueFiles.length) {
+    println();
+    const w = table().row('VALUE FILE', 'SOURCE');
+    for (const f of valueFiles) w.row(f, from('helm.valueFiles'));
+    io.out(w.flush());
+  }
+  const images = eff?.kustomize?.images ?? [];
   if (images.length) {
     println();
-    println('IMAGES');
-    for (const i of images) println(i);
+    const w = table().row('IMAGE', 'SOURCE');
+    for (const i of images) w.row(i, from('kustomize.images'));
+    io.out(w.flush());
   }
 }
 

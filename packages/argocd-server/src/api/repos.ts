@@ -214,7 +214,9 @@ export function registerRepos(r: Router, ctx: Ctx): void {
     const src = req.body?.source ?? { repoURL: req.params.repo };
     const e = findRepo(ctx, src.repoURL ?? req.params.repo);
     await enforce(ctx, req, 'repositories', 'get', rbacObj(e?.project, src.repoURL ?? req.params.repo));
-    return ctx.repo.appDetails!(src);
+    // upstream's RepoAppDetailsQuery: appName picks the app's own override file (.argocd-source-<appName>.yaml)
+    const appName = typeof req.body?.appName === 'string' && req.body.appName ? req.body.appName : undefined;
+    return ctx.repo.appDetails!(src, appName ? { appName } : {});
   });
 
   r.add('POST', '/api/v1/repositories/{repo}/validate', async (req) => {
