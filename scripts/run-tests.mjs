@@ -41,7 +41,7 @@ rl.on('line', (line) => {
   if (current) {
     current.lines.push(line);
     if (line.trim() === '...' && line.indexOf('...') <= current.indent + 2) current = null;
-    else if (current.lines.length > 60) current = null;
+    else if (current.lines.length > 150) current = null;
     return;
   }
   const m = /^(\s*)not ok \d+ - (.*)$/.exec(line);

@@ -239,7 +239,10 @@ function podTemplate(bus: AnyObj, impl: AnyObj, kind: 'stan' | 'js', cfgName: st
           volumeMounts: mounts,
           ...(ct.resources ? { resources: ct.resources } : {}),
           ...(ct.imagePullPolicy ? { imagePullPolicy: ct.imagePullPolicy } : {}),
-          readinessProbe: { httpGet: { path: '/healthz', port: MONITOR_PORT }, periodSeconds: 2, initialDelaySeconds: 1 },
+          // a JetStream server is ready once it serves clients with JetStream enabled; the full /healthz
+          // also waits for the meta leader and every stream replica to be current, which a cluster
+          // under load can take minutes to reach (and a bus with one slow peer would never be ready)
+          readinessProbe: { httpGet: { path: kind === 'js' ? '/healthz?js-enabled-only=true' : '/healthz', port: MONITOR_PORT }, periodSeconds: 2, initialDelaySeconds: 1 },
         },
       ],
       volumes,

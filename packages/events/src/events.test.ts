@@ -138,6 +138,8 @@ describe('EventBus objects', () => {
     const o = busObjects(b, { user: 'u1', password: 'p1' }, { jsStreamConfig: 'maxMsgs: 50000\nmaxAge: 168h\nreplicas: 3\n', jsSettings: 'max_file_store: 1TB\nstore_dir: /nope\n', jsVersions: { latest: 'nats:2.10.29' } });
     assert.equal(o.statefulSet!.metadata.name, 'eventbus-default-js');
     assert.equal(o.statefulSet!.spec.template.spec.containers[0].image, 'nats:2.10.29');
+    // ready once JetStream serves (as NATS' own charts probe it), not once every stream replica is current
+    assert.equal(o.statefulSet!.spec.template.spec.containers[0].readinessProbe.httpGet.path, '/healthz?js-enabled-only=true');
     const conf = o.configMap!.data['nats.conf'];
     assert.match(conf, /jetstream \{\n  store_dir: "\/data\/jetstream\/store"\n  max_file_store: 1TB\n\}/);
     assert.match(conf, /users: \[ \{ user: \$JS_USER, password: \$JS_PASSWORD \} \]/);
