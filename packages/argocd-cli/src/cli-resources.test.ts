@@ -4,16 +4,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { startTestCluster, type TestCluster } from '@flotilla/kube-runtime/testkit';
+import { argocdProcess } from './cli-process.js';
 
-const RUNNER = fileURLToPath(new URL('../../cli/dist/cli-runner.js', import.meta.url));
-const CLI = new URL('./cli.js', import.meta.url).href;
 const TESTENV = new URL('../../argocd-server/dist/testenv.js', import.meta.url).href;
 const GITHUB_ED25519 = 'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
 
@@ -22,30 +19,7 @@ let env: any;
 let second: TestCluster;
 let host = '';
 
-function argocd(args: string[], o: { input?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [RUNNER, CLI, ...args], { env: { PATH: process.env.PATH, HOME: join(dir, 'home'), KUBECONFIG: env.cluster.kubeconfig, TZ: 'UTC', ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`argocd ${args.join(' ')} hung:\n${stdout}\n${stderr}`));
-    }, 120_000);
-    p.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-    p.stdin.end(o.input ?? '');
-  });
-}
-
-async function ok(args: string[], o: { input?: string; env?: Record<string, string> } = {}): Promise<string> {
-  const r = await argocd(args, o);
-  assert.equal(r.code, 0, `argocd ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
+const { argocd, ok } = argocdProcess(() => join(dir, 'home'), () => ({ KUBECONFIG: env.cluster.kubeconfig }));
 
 describe('argocd proj, repo, repocreds, cert, cluster', { timeout: 600_000 }, () => {
   before(async () => {

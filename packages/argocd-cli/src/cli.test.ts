@@ -6,54 +6,19 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { argocdProcess, type Run } from './cli-process.js';
 
-const RUNNER = fileURLToPath(new URL('../../cli/dist/cli-runner.js', import.meta.url));
-const CLI = new URL('./cli.js', import.meta.url).href;
 const TESTENV = new URL('../../argocd-server/dist/testenv.js', import.meta.url).href;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let dir: string;
 let env: any;
 let host = '';
 let password = '';
 
-function argocd(args: string[], o: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [RUNNER, CLI, ...args], {
-      env: { PATH: process.env.PATH, HOME: join(dir, 'home'), KUBECONFIG: env?.cluster.kubeconfig ?? join(dir, 'none'), TZ: 'UTC', ...o.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`argocd ${args.join(' ')} hung:\n${stdout}\n${stderr}`));
-    }, 120_000);
-    p.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-    p.stdin.end(o.input ?? '');
-  });
-}
-
-async function ok(args: string[], o: { input?: string; env?: Record<string, string> } = {}): Promise<string> {
-  const r = await argocd(args, o);
-  assert.equal(r.code, 0, `argocd ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
+const { argocd, ok } = argocdProcess(() => join(dir, 'home'), () => ({ KUBECONFIG: env?.cluster.kubeconfig ?? join(dir, 'none') }));
 
 describe('argocd against argocd-server', { timeout: 600_000 }, () => {
   before(async () => {

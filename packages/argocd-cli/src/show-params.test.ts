@@ -6,15 +6,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startGitServer, type GitServer } from '@flotilla/repo-server/testkit';
+import { argocdProcess } from './cli-process.js';
 
-const RUNNER = fileURLToPath(new URL('../../cli/dist/cli-runner.js', import.meta.url));
-const CLI = new URL('./cli.js', import.meta.url).href;
 const TESTENV = new URL('../../argocd-server/dist/testenv.js', import.meta.url).href;
 
 let dir: string;
@@ -22,28 +19,7 @@ let env: any;
 let git: GitServer;
 let skip: string | undefined;
 
-function argocd(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [RUNNER, CLI, ...args], { env: { PATH: process.env.PATH, HOME: join(dir, 'home'), TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`argocd ${args.join(' ')} hung:\n${stdout}\n${stderr}`));
-    }, 120_000);
-    p.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-async function ok(args: string[]): Promise<string> {
-  const r = await argocd(args);
-  assert.equal(r.code, 0, `argocd ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
+const { argocd, ok } = argocdProcess(() => join(dir, 'home'));
 
 /** The rows of the table that starts with `header` (columns split on 2+ spaces). */
 function rows(out: string, header: RegExp): string[][] {
