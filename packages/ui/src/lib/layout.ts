@@ -32,13 +32,13 @@ export function layoutOptions(n: number): Record<string, string> {
   return { ...common, 'elk.edgeRouting': 'POLYLINE', 'elk.layered.nodePlacement.strategy': 'SIMPLE', 'elk.layered.thoroughness': '1' };
 }
 
-export async function layoutGraph(g: Graph): Promise<Laid> {
+export async function layoutGraph(g: Graph | { nodes: { id: string }[]; edges: { from: string; to: string }[] }, size: { w: number; h: number } = { w: NODE_W, h: NODE_H }): Promise<Laid> {
   const engine = await elk();
   const t0 = performance.now();
   const res = await engine.layout({
     id: 'root',
     layoutOptions: layoutOptions(g.nodes.length),
-    children: g.nodes.map((n) => ({ id: n.id, width: NODE_W, height: NODE_H })),
+    children: g.nodes.map((n) => ({ id: n.id, width: size.w, height: size.h })),
     edges: g.edges.map((e, i) => ({ id: `e${i}`, sources: [e.from], targets: [e.to] })),
   });
   const pos = new Map<string, { x: number; y: number }>();

@@ -1,0 +1,121 @@
+/** The Workflows and Events sections' pure parts: a workflow's graph from its status, pod names, durations, actions; the event flow graph. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { nodeId, podName } from '@flotilla/workflows-controller/ids';
+import { buildWorkflowGraph, duration, ioRows, podNameOf, templateParameters, workflowActions, type WfNodeStatus } from './lib/wfgraph.js';
+import { buildEventsGraph, readiness, sourceEvents, triggerTarget } from './lib/events.js';
+import { layoutGraph } from './lib/layout.js';
+
+/** A workflow status as the controller writes it: node ids and names derived with its own functions. */
+function dagStatus(wf: string, tasks: { name: string; deps: string[]; phase: string }[]): Record<string, WfNodeStatus> {
+  const nodes: Record<string, WfNodeStatus> = {};
+  const root = nodeId(wf, wf);
+  nodes[root] = { id: root, name: wf, displayName: wf, type: 'DAG', phase: 'Running', templateName: 'main', children: [] };
+  for (const t of tasks) {
+    const id = nodeId(wf, `${wf}.${t.name}`);
+    nodes[id] = { id, name: `${wf}.${t.name}`, displayName: t.name, type: 'Pod', phase: t.phase, templateName: 'echo', boundaryID: root, children: [], startedAt: '2026-01-01T00:00:00Z', finishedAt: t.phase === 'Succeeded' ? '2026-01-01T00:01:05Z' : undefined };
+    if (!t.deps.length) nodes[root]!.children!.push(id);
+    for (const d of t.deps) nodes[nodeId(wf, `${wf}.${d}`)]!.children!.push(id);
+  }
+  return nodes;
+}
+
+test('workflow graph: a DAG diamond from status.nodes — nodes with phases, edges parent → child, the root marked', () => {
+  const nodes = dagStatus('diamond-x1', [{ name: 'A', deps: [], phase: 'Succeeded' }, { name: 'B', deps: ['A'], phase: 'Succeeded' }, { name: 'C', deps: ['A'], phase: 'Running' }, { name: 'D', deps: ['B', 'C'], phase: 'Pending' }]);
+  const g = buildWorkflowGraph({ metadata: { name: 'diamond-x1' }, status: { nodes } });
+  assert.deepEqual(g.nodes.map((n) => `${n.label}:${n.phase}`).sort(), ['A:Succeeded', 'B:Succeeded', 'C:Running', 'D:Pending', 'diamond-x1:Running']);
+  const byLabel = new Map(g.nodes.map((n) => [n.id, n.label]));
+  assert.deepEqual(g.edges.map((e) => `${byLabel.get(e.from)}>${byLabel.get(e.to)}`).sort(), ['A>B', 'A>C', 'B>D', 'C>D', 'diamond-x1>A']);
+  assert.equal(g.nodes.find((n) => n.root)?.label, 'diamond-x1');
+  assert.deepEqual(buildWorkflowGraph({ metadata: { name: 'x' } }), { nodes: [], edges: [] }, 'no status yet: an empty graph');
+});
+
+test('workflow graph: a fan-out past the limit collapses into "+N more" (its phase), expanding shows all; what follows stays linked', () => {
+  const wf = 'fan';
+  const nodes: Record<string, WfNodeStatus> = {};
+  nodes[wf] = { id: wf, name: wf, type: 'Steps', phase: 'Running', children: [] };
+  const join = nodeId(wf, `${wf}[1]`);
+  nodes[join] = { id: join, name: `${wf}[1]`, displayName: '[1]', type: 'StepGroup', phase: 'Pending', children: [] };
+  for (let i = 0; i < 30; i++) {
+    const id = nodeId(wf, `${wf}[0].work(${i}:${i})`);
+    nodes[id] = { id, name: `${wf}[0].work(${i}:${i})`, displayName: `work(${i}:${i})`, type: 'Pod', phase: 'Succeeded', children: [join] };
+    nodes[wf]!.children!.push(id);
+  }
+  const g = buildWorkflowGraph({ metadata: { name: wf }, status: { nodes } }, { fanout: 10 });
+  const more = g.nodes.find((n) => n.type === 'Collapsed')!;
+  assert.equal(more.label, '+21 more');
+  assert.equal(more.collapsed, 21);
+  assert.equal(more.phase, 'Succeeded');
+  assert.equal(g.nodes.length, 1 + 9 + 1 + 1);
+  assert.ok(g.edges.some((e) => e.from === more.id && e.to === join), 'the placeholder leads on to the next group');
+  const all = buildWorkflowGraph({ metadata: { name: wf }, status: { nodes } }, { fanout: 10, expanded: new Set([wf]) });
+  assert.equal(all.nodes.length, 32);
+  assert.equal(all.edges.filter((e) => e.to === join).length, 30);
+});
+
+test('podNameOf: the pod name the controller gives a node (v2 naming, long names cut), none for non-pod nodes', () => {
+  for (const [wf, node, tmpl] of [['hello-abc12', 'hello-abc12.A', 'echo'], ['dag-diamond-7zq', 'dag-diamond-7zq.task-with-a-name', 'a-very-long-template-name-that-does-not-fit-in-sixty-three'], ['s', 's[0].step', 'whalesay']] as const) {
+    const id = nodeId(wf, node);
+    assert.equal(podNameOf(wf, { id, name: node, templateName: tmpl, type: 'Pod' }), podName(wf, node, tmpl), `${wf} ${node}`);
+  }
+  assert.equal(podNameOf('hello', { id: 'hello', name: 'hello', templateName: 'main', type: 'Pod' }), 'hello', 'the root pod is named after the workflow');
+  assert.equal(podNameOf('hello', { id: 'hello', name: 'hello', templateName: 'main', type: 'DAG' }), undefined);
+});
+
+test('duration, inputs/outputs rows, template parameters, which actions a phase offers', () => {
+  assert.equal(duration('2026-01-01T00:00:00Z', '2026-01-01T00:01:05Z'), '1m5s');
+  assert.equal(duration('2026-01-01T00:00:00Z', '2026-01-01T02:03:00Z'), '2h3m');
+  assert.equal(duration('2026-01-01T00:00:00Z', undefined, Date.parse('2026-01-01T00:00:07Z')), '7s');
+  assert.equal(duration(undefined), '');
+  assert.deepEqual(ioRows({ id: 'x', name: 'x', type: 'Pod', inputs: { parameters: [{ name: 'message', value: 'hi' }] }, outputs: { artifacts: [{ name: 'out', path: '/tmp/out' }], result: 'heads', exitCode: '0' } }), [
+    { dir: 'input', kind: 'parameter', name: 'message', value: 'hi' },
+    { dir: 'output', kind: 'artifact', name: 'out', value: '/tmp/out' },
+    { dir: 'output', kind: 'result', name: 'result', value: 'heads' },
+    { dir: 'output', kind: 'exit code', name: 'exitCode', value: '0' },
+  ]);
+  assert.deepEqual(templateParameters({ spec: { arguments: { parameters: [{ name: 'a', value: '1' }, { name: 'b', enum: ['x', 'y'], default: 'y' }, { name: 'c' }] } } }), [{ name: 'a', value: '1', enum: undefined, description: undefined }, { name: 'b', value: 'y', enum: ['x', 'y'], description: undefined }, { name: 'c', value: '', enum: undefined, description: undefined }]);
+  const running = workflowActions({ status: { phase: 'Running' } });
+  assert.deepEqual([running.suspend, running.resume, running.stop, running.terminate, running.retry], [true, false, true, true, false]);
+  const paused = workflowActions({ status: { phase: 'Running', nodes: { s: { id: 's', name: 's', type: 'Suspend', phase: 'Running' } } } });
+  assert.deepEqual([paused.suspend, paused.resume], [false, true], 'a running suspend node: RESUME');
+  const failed = workflowActions({ status: { phase: 'Failed' } });
+  assert.deepEqual([failed.retry, failed.stop, failed.resubmit, failed.delete], [true, false, true, true]);
+});
+
+test('events graph: event source events → sensor (edge named after the dependency) → triggers with their targets; missing sources and readiness', () => {
+  const es = { metadata: { name: 'webhook', namespace: 'argo-events' }, spec: { service: { ports: [{ port: 12000 }] }, webhook: { example: { port: '12000', endpoint: '/example' }, other: { port: '12000', endpoint: '/other' } } }, status: { conditions: [{ type: 'SourcesProvided', status: 'True' }, { type: 'Deployed', status: 'True' }] } };
+  const sensor = {
+    metadata: { name: 'webhook', namespace: 'argo-events' },
+    spec: {
+      dependencies: [{ name: 'test-dep', eventSourceName: 'webhook', eventName: 'example' }, { name: 'gone', eventSourceName: 'calendar', eventName: 'tick' }],
+      triggers: [{ template: { name: 'webhook-workflow-trigger', k8s: { operation: 'create', source: { resource: { kind: 'Workflow' } } } } }, { template: { name: 'notify', http: { url: 'http://x/hook', method: 'POST' } } }],
+    },
+    status: { conditions: [{ type: 'DependenciesProvided', status: 'True' }, { type: 'Deployed', status: 'False', reason: 'DeployFailed', message: 'no eventbus' }] },
+  };
+  assert.deepEqual(sourceEvents(es), [{ type: 'webhook', name: 'example' }, { type: 'webhook', name: 'other' }], 'service is not an event type');
+  const g = buildEventsGraph([es], [sensor]);
+  const label = (id: string) => { const n = g.nodes.find((x) => x.id === id)!; return `${n.kind}:${n.name}:${n.detail}`; };
+  assert.deepEqual(g.edges.map((e) => `${label(e.from)} -${e.label ?? ''}-> ${label(e.to)}`).sort(), [
+    'EventSource:calendar:tick (not found) -gone-> Sensor:webhook:2 dependencies',
+    'EventSource:webhook:webhook: example -test-dep-> Sensor:webhook:2 dependencies',
+    'Sensor:webhook:2 dependencies --> Trigger:notify:http POST http://x/hook',
+    'Sensor:webhook:2 dependencies --> Trigger:webhook-workflow-trigger:k8s Workflow create',
+  ]);
+  assert.equal(g.nodes.filter((n) => n.kind === 'EventSource' && n.name === 'webhook').length, 2, 'one node per declared event');
+  assert.equal(g.nodes.find((n) => n.detail.includes('not found'))!.status, 'Missing');
+  assert.deepEqual(readiness(es), { status: 'Ready' });
+  assert.deepEqual(readiness(sensor), { status: 'NotReady', message: 'Deployed: DeployFailed — no eventbus' });
+  assert.deepEqual(readiness({ metadata: { name: 'x' } }), { status: 'Unknown' });
+  assert.equal(triggerTarget({ template: { argoWorkflow: { operation: 'submit' } } }), 'argoWorkflow submit');
+  assert.equal(triggerTarget({ template: { name: 'l', log: {} } }), 'log');
+});
+
+test('a 300-node workflow graph lays out (elkjs) with every node placed', async () => {
+  const tasks = Array.from({ length: 299 }, (_, i) => ({ name: `t${i}`, deps: i < 10 ? [] : [`t${i - 10}`], phase: 'Succeeded' }));
+  const g = buildWorkflowGraph({ metadata: { name: 'big' }, status: { nodes: dagStatus('big', tasks) } }, { fanout: 1000 });
+  assert.equal(g.nodes.length, 300);
+  await layoutGraph(g, { w: 190, h: 46 });
+  const laid = await layoutGraph(g, { w: 190, h: 46 });
+  assert.equal(laid.pos.size, 300);
+  console.log(`# 300-node workflow graph laid out in ${laid.ms.toFixed(0)} ms (warm)`);
+});
