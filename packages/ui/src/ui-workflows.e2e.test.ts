@@ -5,7 +5,7 @@
  * and Argo Events' CRDs (manifests/argo-events/install.yaml, the CRDs only):
  * log in with a ServiceAccount's token, submit a DAG diamond from its WorkflowTemplate with a parameter
  * from the form, watch the graph's nodes reach Succeeded live, open a node's inputs and logs; suspend a
- * CronWorkflow; see the event flow EventSource → Sensor → trigger and a sensor's condition change live.
+ * CronWorkflow; resume a steps workflow at its suspend node and delete it; see the event flow EventSource → Sensor → trigger and a sensor's condition change live.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -168,6 +168,8 @@ test('Workflows: submit a DAG from its template with a parameter, the graph reac
   await panel.getByRole('table', { name: 'Inputs and outputs' }).getByText('B says from the UI').waitFor();
   await panel.getByRole('tab', { name: 'Logs' }).click();
   await panel.getByRole('log').getByText('B says from the UI').waitFor();
+  await panel.getByRole('tab', { name: 'Events' }).click();
+  await panel.getByRole('table', { name: 'Pod events' }).getByText('Scheduled').waitFor();
   await panel.getByRole('tab', { name: 'Summary' }).click();
   await panel.getByRole('table', { name: 'Node summary' }).getByText('echo', { exact: true }).waitFor();
   await shot('workflow-node-logs');
@@ -188,6 +190,31 @@ test('Workflows: submit a DAG from its template with a parameter, the graph reac
   assert.equal(await k.k(['get', 'cronworkflow', 'nightly', '-n', NS, '-o', 'jsonpath={.spec.suspend}']), 'true');
 });
 
+test('Workflows: a steps workflow waiting at a suspend node — RESUME from its page runs it to the end; DELETE after confirming', { skip, timeout: 180_000 }, async () => {
+  await apply('approval', [{
+    apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'approval', namespace: NS },
+    spec: { entrypoint: 'main', templates: [
+      { name: 'main', steps: [[{ name: 'wait-for-me', template: 'pause' }], [{ name: 'after', template: 'echo', arguments: { parameters: [{ name: 'm', value: 'approved' }] } }]] },
+      { name: 'pause', suspend: {} },
+      echo,
+    ] },
+  }]);
+  await page.goto(`${base}/workflows/${NS}/approval`);
+  const graph = page.getByRole('tree', { name: 'Workflow graph' });
+  await graph.locator('[data-node="wait-for-me"][data-phase="Running"]').waitFor({ timeout: 90_000 });
+  const resume = page.getByRole('button', { name: 'Resume', exact: true });
+  assert.ok(await resume.isEnabled(), 'a running suspend node: RESUME is enabled');
+  assert.ok(await page.getByRole('button', { name: 'Retry', exact: true }).isDisabled(), 'RETRY only for failed workflows');
+  await resume.click();
+  await graph.locator('[data-node="after"][data-phase="Succeeded"]').waitFor({ timeout: 90_000 });
+  await page.locator('.toolbar').getByText('Succeeded').first().waitFor();
+  page.once('dialog', (d) => void d.accept());
+  await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await page.waitForURL(/\/workflows$/);
+  await until('the workflow deleted', async () => (await k.kubectl(['get', 'workflow', 'approval', '-n', NS])).code !== 0, 30_000);
+  await page.getByRole('table', { name: 'Workflows' }).getByRole('row', { name: /approval/ }).waitFor({ state: 'detached' });
+});
+
 test('Events: the event flow EventSource → Sensor → trigger from argo-server\'s API; a sensor\'s condition changes live', { skip, timeout: 120_000 }, async () => {
   await apply('events', [
     { apiVersion: 'argoproj.io/v1alpha1', kind: 'EventSource', metadata: { name: 'webhook', namespace: EV }, spec: { service: { ports: [{ port: 12000, targetPort: 12000 }] }, webhook: { example: { port: '12000', endpoint: '/example', method: 'POST' } } } },
@@ -201,6 +228,7 @@ test('Events: the event flow EventSource → Sensor → trigger from argo-server
   const flow = page.getByRole('tree', { name: 'Event flow' });
   await flow.locator('[data-kind="EventSource"][data-name="webhook"]').getByText('webhook: example').waitFor();
   await flow.locator('[data-kind="Sensor"][data-name="webhook"]').waitFor();
+  await flow.locator('[data-edge-label="test-dep"]').waitFor();
   await flow.locator('[data-kind="Trigger"][data-name="webhook-workflow-trigger"]').getByText('k8s Workflow create').waitFor();
   const sensorRow = page.getByRole('table', { name: 'Sensors' }).getByRole('row', { name: /webhook/ });
   await sensorRow.getByText('test-dep (webhook/example)').waitFor();

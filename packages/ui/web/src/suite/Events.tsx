@@ -113,6 +113,15 @@ function Ready({ o }: { o: K8sObj }) {
   return <span title={r.message}><HealthStatus value={asHealth(r.status)} text={r.status} /></span>;
 }
 
+/** The middle of an edge's path (its first and last points), where the dependency's name goes. */
+function midpoint(d: string): { x: number; y: number } | undefined {
+  const pts = [...d.matchAll(/(-?[\d.]+),(-?[\d.]+)/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]) }));
+  if (pts.length < 2) return undefined;
+  const a = pts[0]!;
+  const b = pts[pts.length - 1]!;
+  return { x: (a.x + b.x) / 2 - 20, y: (a.y + b.y) / 2 };
+}
+
 function EvGraphView({ graph, onSelect }: { graph: ReturnType<typeof buildEventsGraph>; onSelect: (n: EvNode) => void }) {
   const [laid, setLaid] = useState<Laid>();
   const [error, setError] = useState('');
@@ -127,6 +136,11 @@ function EvGraphView({ graph, onSelect }: { graph: ReturnType<typeof buildEvents
   return (
     <div className="graph" style={{ height: Math.min(laid.height, 1200) + 4 }} role="tree" aria-label="Event flow">
       <svg className="edges" width={laid.width} height={laid.height} aria-hidden="true">{laid.edges.map((e) => <path key={e.id} d={e.d} />)}</svg>
+      {laid.edges.map((e, i) => {
+        const label = graph.edges[Number(e.id.slice(1))]?.label;
+        const m = label ? midpoint(e.d) : undefined;
+        return m ? <span key={`l${e.id}`} className="elabel" style={{ left: m.x, top: m.y - 16 }} data-edge-label={label}>{label}</span> : null;
+      })}
       {graph.nodes.map((n) => {
         const p = laid.pos.get(n.id);
         if (!p) return null;

@@ -5,12 +5,12 @@ import { Drawer } from '../cd/Drawer';
 import { PhaseStatus } from '../icons';
 import { duration, ioRows, podNameOf, type WfNodeStatus } from '../../../src/lib/wfgraph.js';
 
-type Tab = 'summary' | 'io' | 'logs' | 'json';
+type Tab = 'summary' | 'io' | 'logs' | 'events' | 'json';
 
 export function NodePanel({ wf, node, onClose }: { wf: any; node: WfNodeStatus; onClose: () => void }) {
   const pod = podNameOf(wf.metadata.name, node);
   const [tab, setTab] = useState<Tab>('summary');
-  const tabs: [Tab, string][] = [['summary', 'Summary'], ['io', 'Inputs/outputs'], ...(pod ? ([['logs', 'Logs']] as [Tab, string][]) : []), ['json', 'Node']];
+  const tabs: [Tab, string][] = [['summary', 'Summary'], ['io', 'Inputs/outputs'], ...(pod ? ([['logs', 'Logs'], ['events', 'Events']] as [Tab, string][]) : []), ['json', 'Node']];
   const rows = ioRows(node);
   const base = `api/v1/workflows/${encodeURIComponent(wf.metadata.namespace)}/${encodeURIComponent(wf.metadata.name)}`;
   return (
@@ -49,6 +49,7 @@ export function NodePanel({ wf, node, onClose }: { wf: any; node: WfNodeStatus; 
         </table>
       ))}
       {tab === 'logs' && pod && <Logs base={base} pod={pod} running={!node.finishedAt} />}
+      {tab === 'events' && pod && <PodEvents ns={wf.metadata.namespace} pod={pod} />}
       {tab === 'json' && <pre className="yaml">{JSON.stringify(node, null, 2)}</pre>}
     </Drawer>
   );
@@ -81,6 +82,33 @@ function Logs({ base, pod, running }: { base: string; pod: string; running: bool
       <div className="logs" ref={box} role="log" aria-label="Logs" tabIndex={0}>
         {lines.length === 0 ? <span style={{ opacity: 0.6 }}>No log lines yet.</span> : lines.map((l, i) => <div key={i}>{l}</div>)}
       </div>
+    </>
+  );
+}
+
+/** The pod's Kubernetes events, live from argo-server's event stream (`/api/v1/stream/events/{ns}`). */
+function PodEvents({ ns, pod }: { ns: string; pod: string }) {
+  const [items, setItems] = useState<any[]>([]);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    const seen = new Map<string, any>();
+    setItems([]);
+    const q = new URLSearchParams({ 'listOptions.fieldSelector': `involvedObject.name=${pod}` });
+    return stream(`api/v1/stream/events/${encodeURIComponent(ns)}?${q}`, (ev) => {
+      if (!ev?.metadata?.name || ev.involvedObject?.name !== pod) return;
+      seen.set(ev.metadata.name, ev);
+      setItems([...seen.values()].sort((a, b) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? ''))));
+    }, (s, err) => setError(s === 'reconnecting' && err ? err : ''));
+  }, [ns, pod]);
+  return (
+    <>
+      {error && <div className="banner warn" role="status">{error}</div>}
+      {items.length === 0 ? <div className="empty">No events yet.</div> : (
+        <table className="grid" aria-label="Pod events">
+          <thead><tr><th>Type</th><th>Reason</th><th>Message</th><th>Count</th><th>Last seen</th></tr></thead>
+          <tbody>{items.map((e) => <tr key={e.metadata.name}><td>{e.type}</td><td>{e.reason}</td><td>{e.message}</td><td>{e.count ?? 1}</td><td>{e.lastTimestamp ?? e.eventTime ?? ''}</td></tr>)}</tbody>
+        </table>
+      )}
     </>
   );
 }

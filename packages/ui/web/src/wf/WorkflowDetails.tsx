@@ -9,6 +9,8 @@ import { PhaseStatus } from '../icons';
 import { buildWorkflowGraph, duration, workflowActions, type WfNodeStatus } from '../../../src/lib/wfgraph.js';
 import { WfGraph } from './WfGraph';
 import { NodePanel } from './NodePanel';
+import { Drawer } from '../cd/Drawer';
+import { useYaml, YamlView } from '../cd/Yaml';
 
 export function WorkflowDetails({ ns, name, nodeId }: { ns: string; name: string; nodeId?: string }) {
   const [wf, setWf] = useState<any>();
@@ -18,6 +20,7 @@ export function WorkflowDetails({ ns, name, nodeId }: { ns: string; name: string
   const [expanded, setExpanded] = useState<Set<string>>(new Set());
   const [selected, setSelected] = useState<string | undefined>(nodeId);
   const [, tick] = useState(0);
+  const [showYaml, setShowYaml] = useState(false);
   const path = `api/v1/workflows/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
   useEffect(() => {
     setWf(undefined);
@@ -61,6 +64,7 @@ export function WorkflowDetails({ ns, name, nodeId }: { ns: string; name: string
         <h1>{name}</h1>
         <PhaseStatus value={wf.status?.phase ?? 'Pending'} />
         <span className="grow" />
+        <button onClick={() => setShowYaml(true)}>YAML</button>
         {buttons.map(([v, label, method]) => (
           <button key={v} disabled={!can[v] || !!busy} onClick={() => act(v, method)}>{busy === v ? `${label}…` : label}</button>
         ))}
@@ -80,7 +84,17 @@ export function WorkflowDetails({ ns, name, nodeId }: { ns: string; name: string
         if (n.collapsed && n.parent) setExpanded(new Set([...expanded, n.parent]));
         else setSelected(n.id);
       }} />
+      {showYaml && <WorkflowYaml wf={wf} onClose={() => setShowYaml(false)} />}
       {node && <NodePanel wf={wf} node={node} onClose={() => setSelected(undefined)} />}
     </>
+  );
+}
+
+function WorkflowYaml({ wf, onClose }: { wf: any; onClose: () => void }) {
+  const text = useYaml(wf);
+  return (
+    <Drawer title={`Workflow ${wf.metadata.name}`} onClose={onClose}>
+      <YamlView text={text} label="Workflow YAML" />
+    </Drawer>
   );
 }
