@@ -70,6 +70,22 @@ function portForward(): Promise<number> {
   });
 }
 
+const AXE = fileURLToPath(new URL('../../../node_modules/axe-core/axe.min.js', import.meta.url));
+
+/** axe-core on the page as it is: no serious or critical violation (WCAG 2 A/AA rules). */
+async function axe(what: string): Promise<void> {
+  if (!existsSync(AXE)) return void console.log(`# axe-core not installed at ${AXE}: accessibility check of ${what} skipped`);
+  await page.addScriptTag({ path: AXE });
+  const res = await page.evaluate(async () => {
+    const g = globalThis as any;
+    const r = await g.axe.run(g.document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
+    return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n: any) => n.target.join(' ')) }));
+  });
+  const bad = res.filter((v: { impact: string }) => v.impact === 'serious' || v.impact === 'critical');
+  console.log(`# axe ${what}: ${res.length} violation(s), ${bad.length} serious or critical${res.length ? `: ${res.map((v: { id: string; impact: string }) => `${v.id} (${v.impact})`).join(', ')}` : ''}`);
+  assert.deepEqual(bad, [], `accessibility (${what})`);
+}
+
 const apply = async (name: string, objs: unknown[]) => {
   writeFileSync(join(dir, `${name}.json`), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }));
   await k.k(['apply', '-f', join(dir, `${name}.json`)]);
@@ -140,6 +156,7 @@ test('Workflows: submit a DAG from its template with a parameter, the graph reac
   // the template's page: SUBMIT with the parameter from the form
   await page.getByRole('link', { name: 'Templates' }).click();
   await page.getByRole('row', { name: /diamond/ }).waitFor();
+  await axe('the templates list');
   await page.getByRole('button', { name: 'Submit diamond' }).click();
   const dialog = page.getByRole('dialog');
   const param = dialog.getByLabel(/Parameter message/);
@@ -161,6 +178,7 @@ test('Workflows: submit a DAG from its template with a parameter, the graph reac
   assert.deepEqual(wf.spec.arguments.parameters, [{ name: 'message', value: 'from the UI' }], 'the form\'s parameter reached the workflow');
   assert.equal(wf.metadata.labels['workflows.argoproj.io/workflow-template'], 'diamond');
   await shot('workflow-graph');
+  await axe('the workflow page');
   // the node panel: inputs, then the logs through argo-server's log API
   await graph.locator('[data-node="B"]').click();
   const panel = page.getByRole('dialog');
@@ -182,6 +200,7 @@ test('Workflows: submit a DAG from its template with a parameter, the graph reac
   await page.getByRole('link', { name: 'Workflows', exact: true }).first().click();
   await page.getByRole('row', { name: new RegExp(name) }).getByText('Succeeded').waitFor();
   assert.ok(await page.getByRole('table', { name: 'Workflows' }).getByRole('row').count() >= 3);
+  await axe('the workflows list');
   // cron workflows: SUSPEND, read back with kubectl
   await page.getByRole('link', { name: 'Cron workflows' }).click();
   await page.getByRole('row', { name: /nightly/ }).getByText('0 3 * * *').waitFor();
@@ -238,6 +257,7 @@ test('Events: the event flow EventSource → Sensor → trigger from argo-server
   await sensorRow.getByText('Ready').waitFor();
   await flow.locator('[data-kind="Sensor"][data-name="webhook"]').getByText('Ready').waitFor();
   await shot('events');
+  await axe('the Events section');
   await flow.locator('[data-kind="Sensor"][data-name="webhook"]').click();
   await page.getByRole('dialog').getByRole('table', { name: 'Conditions' }).getByText('TriggersProvided').waitFor();
 });

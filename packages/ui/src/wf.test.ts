@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nodeId, podName } from '@flotilla/workflows-controller/ids';
-import { buildWorkflowGraph, duration, ioRows, podNameOf, templateParameters, workflowActions, type WfNodeStatus } from './lib/wfgraph.js';
+import { buildWorkflowGraph, duration, ioRows, matchesLabels, shownLabels, podNameOf, templateParameters, workflowActions, type WfNodeStatus } from './lib/wfgraph.js';
 import { buildEventsGraph, readiness, sourceEvents, triggerTarget } from './lib/events.js';
 import { layoutGraph } from './lib/layout.js';
 import { layeredLayout } from './lib/layered.js';
@@ -79,6 +79,13 @@ test('duration, inputs/outputs rows, template parameters, which actions a phase 
   assert.deepEqual([running.suspend, running.resume, running.stop, running.terminate, running.retry], [true, false, true, true, false]);
   const paused = workflowActions({ status: { phase: 'Running', nodes: { s: { id: 's', name: 's', type: 'Suspend', phase: 'Running' } } } });
   assert.deepEqual([paused.suspend, paused.resume], [false, true], 'a running suspend node: RESUME');
+  const lab = { team: 'a', 'workflows.argoproj.io/workflow-template': 'diamond', 'workflows.argoproj.io/phase': 'Succeeded' };
+  assert.ok(matchesLabels(lab, 'team=a, workflows.argoproj.io/workflow-template=diamond'));
+  assert.ok(matchesLabels(lab, 'team'));
+  assert.ok(matchesLabels(undefined, ''));
+  assert.ok(!matchesLabels(lab, 'team=b'));
+  assert.ok(!matchesLabels(undefined, 'team'));
+  assert.deepEqual(shownLabels(lab), ['team=a', 'workflow-template=diamond'], 'the controller\'s bookkeeping labels hidden');
   const failed = workflowActions({ status: { phase: 'Failed' } });
   assert.deepEqual([failed.retry, failed.stop, failed.resubmit, failed.delete], [true, false, true, true]);
 });

@@ -153,3 +153,19 @@ export function workflowActions(wf: { status?: { phase?: string; nodes?: Record<
     delete: true,
   };
 }
+
+/** The list's label filter: `key=value` and `key` terms separated by commas, all of which must hold. */
+export function matchesLabels(labels: Record<string, string> | undefined, filter: string): boolean {
+  const terms = filter.split(',').map((t) => t.trim()).filter(Boolean);
+  return terms.every((t) => {
+    const i = t.indexOf('=');
+    return i < 0 ? t in (labels ?? {}) : labels?.[t.slice(0, i).trim()] === t.slice(i + 1).trim();
+  });
+}
+
+/** The labels the list shows: the user's, and which template or cron workflow a workflow came from. */
+export function shownLabels(labels: Record<string, string> | undefined): string[] {
+  return Object.entries(labels ?? {})
+    .filter(([k]) => !k.startsWith('workflows.argoproj.io/') || k.endsWith('/workflow-template') || k.endsWith('/cron-workflow') || k.endsWith('/cluster-workflow-template'))
+    .map(([k, v]) => `${k.replace('workflows.argoproj.io/', '')}=${v}`);
+}

@@ -145,10 +145,10 @@ function EvGraphView({ graph, onSelect }: { graph: ReturnType<typeof buildEvents
         const p = laid.pos.get(n.id);
         if (!p) return null;
         return (
-          <button key={n.id} className={`gnode ev st-${n.status}`} style={{ left: p.x, top: p.y, width: W, height: H }} onClick={() => onSelect(n)} role="treeitem" data-kind={n.kind} data-name={n.name} aria-label={`${n.kind} ${n.name}: ${n.detail} (${n.status})`}>
+          <button key={n.id} className={`gnode ev st-${n.status}`} style={{ left: p.x, top: p.y, width: W, height: H }} onClick={() => onSelect(n)} role="treeitem" data-kind={n.kind} data-name={n.name} title={`${n.kind} ${n.name}: ${n.detail} (${n.status})`}>
             <span className="kind" aria-hidden="true">{n.kind === 'EventSource' ? 'es' : n.kind === 'Sensor' ? 'sensor' : 'trig'}</span>
             <span className="meta">
-              <span className="name" title={n.name}>{n.name}</span>
+              <span className="name" title={n.name}><span className="sr-only">{n.kind} </span>{n.name}</span>
               <span className="muted" title={n.detail}>{n.detail}</span>
               <span className="states"><HealthStatus value={asHealth(n.status)} text={n.status} /></span>
             </span>

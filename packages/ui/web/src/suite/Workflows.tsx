@@ -7,7 +7,7 @@ import { useEffect, useState } from 'react';
 import { api, ApiError, stream } from '../api';
 import { Link } from '../router';
 import { PhaseStatus } from '../icons';
-import { duration } from '../../../src/lib/wfgraph.js';
+import { duration, matchesLabels, shownLabels } from '../../../src/lib/wfgraph.js';
 import { WorkflowDetails } from '../wf/WorkflowDetails';
 import { Templates, CronWorkflows, Archive } from '../wf/Lists';
 
@@ -54,6 +54,7 @@ function WorkflowList({ ns }: { ns: string }) {
   const [error, setError] = useState('');
   const [streamState, setStreamState] = useState('');
   const [phase, setPhase] = useState('');
+  const [labels, setLabels] = useState('');
   useEffect(() => {
     const m = new Map<string, any>();
     setItems(new Map());
@@ -71,7 +72,7 @@ function WorkflowList({ ns }: { ns: string }) {
   }, [ns]);
   const all = [...items.values()];
   const phases = ['Pending', 'Running', 'Succeeded', 'Failed', 'Error'];
-  const shown = all.filter((w) => !phase || (w.status?.phase ?? 'Pending') === phase).sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)));
+  const shown = all.filter((w) => (!phase || (w.status?.phase ?? 'Pending') === phase) && matchesLabels(w.metadata.labels, labels)).sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)));
   return (
     <>
       <div className="toolbar">
@@ -79,16 +80,19 @@ function WorkflowList({ ns }: { ns: string }) {
           <option value="">all ({all.length})</option>
           {phases.map((p) => <option key={p} value={p}>{p} ({all.filter((w) => (w.status?.phase ?? 'Pending') === p).length})</option>)}
         </select></label>
+        <label>Labels <input type="text" value={labels} onChange={(e) => setLabels(e.target.value)} placeholder="key=value,key" /></label>
+        <span className="muted" role="status">{shown.length} of {all.length}</span>
       </div>
       {streamState && <div className="banner warn" role="status">{streamState}</div>}
       {error && <div className="banner error" role="alert">{error}</div>}
       <table className="grid" aria-label="Workflows">
-        <thead><tr><th>Name</th><th>Namespace</th><th>Phase</th><th>Progress</th><th>Started</th><th>Finished</th><th>Duration</th></tr></thead>
+        <thead><tr><th>Name</th><th>Namespace</th><th>Phase</th><th>Progress</th><th>Started</th><th>Finished</th><th>Duration</th><th>Labels</th></tr></thead>
         <tbody>
           {shown.map((w) => (
             <tr key={w.metadata.uid}>
               <td><Link to={`workflows/${encodeURIComponent(w.metadata.namespace)}/${encodeURIComponent(w.metadata.name)}`}>{w.metadata.name}</Link></td>
               <td>{w.metadata.namespace}</td><td><PhaseStatus value={w.status?.phase ?? 'Pending'} /></td><td>{w.status?.progress}</td><td>{w.status?.startedAt}</td><td>{w.status?.finishedAt}</td><td>{duration(w.status?.startedAt, w.status?.finishedAt)}</td>
+              <td className="labels">{shownLabels(w.metadata.labels).join(', ')}</td>
             </tr>
           ))}
         </tbody>

@@ -29,10 +29,10 @@ export function WfGraph({ graph, selected, onSelect }: { graph: Graph; selected?
         const p = laid.pos.get(n.id);
         if (!p) return null;
         return (
-          <button key={n.id} className={`gnode wf phase-${n.phase}${n.root ? ' root' : ''}${selected === n.id ? ' selected' : ''}`} style={{ left: p.x, top: p.y, width: W, height: H }} onClick={() => onSelect(n)} role="treeitem" aria-selected={selected === n.id} data-node={n.label} data-phase={n.phase} aria-label={`${n.label} (${n.type}): ${n.phase}`}>
+          <button key={n.id} className={`gnode wf phase-${n.phase}${n.root ? ' root' : ''}${selected === n.id ? ' selected' : ''}`} style={{ left: p.x, top: p.y, width: W, height: H }} onClick={() => onSelect(n)} role="treeitem" aria-selected={selected === n.id} data-node={n.label} data-phase={n.phase} title={`${n.label} (${n.type}): ${n.phase}`}>
             <span className="kind" aria-hidden="true">{TYPE[n.type] ?? n.type.slice(0, 5).toLowerCase()}</span>
             <span className="meta">
-              <span className="name" title={n.label}>{n.label}</span>
+              <span className="name" title={n.label}>{n.label}<span className="sr-only"> ({n.type})</span></span>
               <span className="states"><PhaseStatus value={n.phase} /></span>
             </span>
           </button>
