@@ -6,6 +6,7 @@ import { buildWorkflowGraph, duration, ioRows, matchesLabels, shownLabels, podNa
 import { buildEventsGraph, readiness, sourceEvents, triggerTarget } from './lib/events.js';
 import { layoutGraph } from './lib/layout.js';
 import { layeredLayout } from './lib/layered.js';
+import { nextRuns } from './lib/cron.js';
 
 /** A workflow status as the controller writes it: node ids and names derived with its own functions. */
 function dagStatus(wf: string, tasks: { name: string; deps: string[]; phase: string }[]): Record<string, WfNodeStatus> {
@@ -153,4 +154,15 @@ test('a small workflow graph goes through elkjs', async () => {
   const g = buildWorkflowGraph({ metadata: { name: 'd' }, status: { nodes: dagStatus('d', [{ name: 'A', deps: [], phase: 'Succeeded' }, { name: 'B', deps: ['A'], phase: 'Succeeded' }]) } });
   const laid = await layoutGraph(g, { w: 190, h: 46 });
   assertLaidOut(laid, g.edges, 190, 46);
+});
+
+test('nextRuns: a cron workflow\'s next runs over its schedules, in its time zone; a bad schedule is named', () => {
+  const from = new Date('2026-01-10T12:00:00Z');
+  assert.deepEqual(nextRuns({ schedule: '0 3 * * *' }, 3, from).runs.map((d) => d.toISOString()), ['2026-01-11T03:00:00.000Z', '2026-01-12T03:00:00.000Z', '2026-01-13T03:00:00.000Z']);
+  assert.deepEqual(nextRuns({ schedule: '0 3 * * *', timezone: 'America/New_York' }, 1, from).runs.map((d) => d.toISOString()), ['2026-01-11T08:00:00.000Z'], 'EST is UTC-5 in January');
+  assert.deepEqual(nextRuns({ schedules: ['0 3 * * *', '30 12 * * *'] }, 3, from).runs.map((d) => d.toISOString()), ['2026-01-10T12:30:00.000Z', '2026-01-11T03:00:00.000Z', '2026-01-11T12:30:00.000Z']);
+  const bad = nextRuns({ schedule: 'every day' }, 3, from);
+  assert.deepEqual(bad.runs, []);
+  assert.match(bad.error ?? '', /schedule "every day"/);
+  assert.deepEqual(nextRuns(undefined, 3, from), { runs: [] });
 });

@@ -5,6 +5,7 @@ import { navigate } from '../router';
 import { Drawer } from '../cd/Drawer';
 import { PhaseStatus } from '../icons';
 import { duration, templateParameters } from '../../../src/lib/wfgraph.js';
+import { nextRuns } from '../../../src/lib/cron.js';
 
 function useList(path: string, deps: unknown[] = []): [any[] | undefined, string, () => void] {
   const [items, setItems] = useState<any[]>();
@@ -117,7 +118,7 @@ export function CronWorkflows({ ns }: { ns: string }) {
       {items && items.length === 0 && <div className="empty">No CronWorkflows in {ns}.</div>}
       {!!items?.length && (
         <table className="grid" aria-label="Cron workflows">
-          <thead><tr><th>Name</th><th>Schedule</th><th>Timezone</th><th>State</th><th>Last scheduled</th><th>Active</th><th>Policy</th><th /></tr></thead>
+          <thead><tr><th>Name</th><th>Schedule</th><th>Timezone</th><th>State</th><th>Next runs</th><th>Last scheduled</th><th>Active</th><th>Policy</th><th /></tr></thead>
           <tbody>
             {items.map((c) => (
               <tr key={c.metadata.uid ?? c.metadata.name}>
@@ -125,6 +126,10 @@ export function CronWorkflows({ ns }: { ns: string }) {
                 <td><code>{c.spec?.schedule ?? (c.spec?.schedules ?? []).join(', ')}</code></td>
                 <td>{c.spec?.timezone ?? ''}</td>
                 <td>{c.spec?.suspend ? <PhaseStatus value="Suspended" /> : <PhaseStatus value="Running" />}</td>
+                <td>{(() => {
+                  const r = nextRuns(c.spec, 3);
+                  return r.error ? <span className="status bad">{r.error}</span> : c.spec?.suspend ? <span className="muted">suspended</span> : r.runs.map((d) => <div key={d.getTime()}>{d.toISOString().replace('.000Z', 'Z')}</div>);
+                })()}</td>
                 <td>{c.status?.lastScheduledTime ?? ''}</td>
                 <td>{(c.status?.active ?? []).map((a: any) => a.name).join(', ')}</td>
                 <td>{c.spec?.concurrencyPolicy ?? 'Allow'}</td>
