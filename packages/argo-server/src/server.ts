@@ -19,6 +19,7 @@ import { registerInfo } from './api/info.js';
 import { registerStreams } from './api/stream.js';
 import { registerArchived } from './api/archived.js';
 import { registerArtifacts } from './api/artifacts.js';
+import { registerEventObjects } from './api/eventobjects.js';
 import { Archive, parseControllerConfig, persistenceOf } from './archive/index.js';
 import { Archiver } from './archiver.js';
 import { Sso } from './sso/sso.js';
@@ -115,6 +116,7 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
   registerStreams(router, ctx);
   registerArchived(router, ctx);
   registerArtifacts(router, ctx);
+  registerEventObjects(router, ctx);
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     if (opts.xFrameOptions) res.setHeader('x-frame-options', opts.xFrameOptions);

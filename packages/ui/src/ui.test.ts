@@ -131,7 +131,7 @@ test('serveUi over HTTP: assets with types and long caching, client routes get i
   assert.match(nb, /npm run build/);
 });
 
-test('layoutGraph (elkjs): a 500-node resource tree (100 Deployments → ReplicaSet → 3 Pods) is laid out without overlaps', async () => {
+test('layoutGraph: a 500-node resource tree (100 Deployments → ReplicaSet → 3 Pods) is laid out without overlaps', async () => {
   const { layoutGraph, NODE_W, NODE_H } = await import('./lib/layout.js');
   const tree: Parameters<typeof buildGraph>[1] = [];
   for (let d = 0; d < 100; d++) {
@@ -143,7 +143,7 @@ test('layoutGraph (elkjs): a 500-node resource tree (100 Deployments → Replica
   assert.equal(g.nodes.length, 501);
   await layoutGraph(buildGraph({ name: 'warm' }, tree.slice(0, 5), [])); // elkjs parsed and compiled once, as in the page
   const laid = await layoutGraph(g);
-  console.log(`# elkjs layout of ${g.nodes.length} nodes / ${g.edges.length} edges: ${laid.ms.toFixed(0)} ms`);
+  console.log(`# layout (layered.ts, past ${(await import('./lib/layout.js')).BIG} nodes) of ${g.nodes.length} nodes / ${g.edges.length} edges: ${laid.ms.toFixed(0)} ms`);
   assert.equal(laid.pos.size, 501);
   assert.equal(laid.edges.length, 500);
   // left to right: every edge goes from a node to one further right
@@ -156,7 +156,7 @@ test('layoutGraph (elkjs): a 500-node resource tree (100 Deployments → Replica
     const b = boxes[i];
     assert.ok(!(Math.abs(a.x - b.x) < NODE_W && Math.abs(a.y - b.y) < NODE_H), 'overlapping nodes');
   }
-  assert.ok(laid.ms < 3000, `${laid.ms} ms (the issue's target is 500 ms)`);
+  assert.ok(laid.ms < 500, `${laid.ms} ms (the issue's target is 500 ms)`);
 });
 
 test('SSO: the login button as Argo CD labels it, argo-server\'s auth modes from its 401', () => {

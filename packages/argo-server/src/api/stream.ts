@@ -132,7 +132,7 @@ async function workflowLogs(kube: KubeClient, ns: string, name: string, onlyPod:
 }
 
 /** A Kubernetes watch relayed as `{"result": …}` lines until the client goes away; re-watched when the API server ends it. */
-async function relayWatch(kube: KubeClient, r: Resource, ns: string | undefined, q: Record<string, string | undefined>, out: Stream, signal: AbortSignal, shape: (ev: { type: string; object: any }) => unknown): Promise<void> {
+export async function relayWatch(kube: KubeClient, r: Resource, ns: string | undefined, q: Record<string, string | undefined>, out: Stream, signal: AbortSignal, shape: (ev: { type: string; object: any }) => unknown): Promise<void> {
   let rv = q.resourceVersion;
   out.start();
   while (!signal.aborted && !out.closed) {

@@ -79,9 +79,9 @@ export function App() {
   else if (section === 'applications' && parts.length >= 3) page = <AppDetails namespace={parts[1]} name={parts[2]} query={route.query} />;
   else if (section === 'applications') page = <AppsList query={route.query} />;
   else if (section === 'settings') page = <Settings tab={parts[1] ?? 'repos'} />;
-  else if (section === 'workflows') page = <Workflows />;
+  else if (section === 'workflows') page = <Workflows parts={parts} />;
   else if (section === 'rollouts') page = <Rollouts />;
-  else if (section === 'events') page = <Events />;
+  else if (section === 'events') page = <Events parts={parts} />;
   else page = <div className="empty">Nothing at /{route.path}. <Link to="applications">Applications</Link></div>;
   return (
     <div className="layout">

@@ -1,0 +1,263 @@
+/**
+ * The Workflows and Events sections in a real browser (Debian's chromium, playwright-core) against a real
+ * `flotilla up` with Argo Workflows' install (manifests/argo-workflows/install.yaml: the workflow controller
+ * and argo-server as pods, argo-server serving the UI) reached through `kubectl port-forward svc/argo-server`,
+ * and Argo Events' CRDs (manifests/argo-events/install.yaml, the CRDs only):
+ * log in with a ServiceAccount's token, submit a DAG diamond from its WorkflowTemplate with a parameter
+ * from the form, watch the graph's nodes reach Succeeded live, open a node's inputs and logs; suspend a
+ * CronWorkflow; resume a steps workflow at its suspend node and delete it; see the event flow EventSource → Sensor → trigger and a sensor's condition change live.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { parseAllDocuments } from 'yaml';
+import { kubectlFor, startUp, stopUp, type Up } from '@flotilla/kube-runtime/testkit';
+import type { Browser, Page } from 'playwright-core';
+import { UI_ASSETS } from './index.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SHOTS = join(ROOT, 'docs/images');
+const CHROMIUM = '/usr/bin/chromium';
+const skip = !existsSync(CHROMIUM) ? `chromium not installed at ${CHROMIUM} (scripts/test.sh installs Debian's chromium)` : !existsSync(join(UI_ASSETS, 'index.html')) ? `the UI is not built (${UI_ASSETS}/index.html missing): run npm run build` : undefined;
+if (skip) console.log(`# skipped: ${skip}`);
+
+let dir: string;
+let up: Up;
+let pf: ChildProcess | undefined;
+let base: string;
+let browser: Browser;
+let page: Page;
+let k: ReturnType<typeof kubectlFor>;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const NS = 'argo';
+const EV = 'argo-events';
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 120_000): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(300);
+  }
+}
+
+function portForward(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('kubectl', ['port-forward', '-n', NS, 'svc/argo-server', ':2746'], { env: { ...process.env, KUBECONFIG: up.kubeconfig, HOME: join(dir, 'home') } });
+    pf = p;
+    let buf = '';
+    const t = setTimeout(() => reject(new Error(`port-forward did not start: ${buf}`)), 60_000);
+    const on = (d: Buffer) => {
+      buf += d.toString();
+      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(buf);
+      if (m) {
+        clearTimeout(t);
+        resolve(Number(m[1]));
+      }
+    };
+    p.stdout.on('data', on);
+    p.stderr.on('data', on);
+  });
+}
+
+const AXE = fileURLToPath(new URL('../../../node_modules/axe-core/axe.min.js', import.meta.url));
+
+/** axe-core on the page as it is: no serious or critical violation (WCAG 2 A/AA rules). */
+async function axe(what: string): Promise<void> {
+  if (!existsSync(AXE)) return void console.log(`# axe-core not installed at ${AXE}: accessibility check of ${what} skipped`);
+  await page.addScriptTag({ path: AXE });
+  const res = await page.evaluate(async () => {
+    const g = globalThis as any;
+    const r = await g.axe.run(g.document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
+    return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n: any) => n.target.join(' ')) }));
+  });
+  const bad = res.filter((v: { impact: string }) => v.impact === 'serious' || v.impact === 'critical');
+  console.log(`# axe ${what}: ${res.length} violation(s), ${bad.length} serious or critical${res.length ? `: ${res.map((v: { id: string; impact: string }) => `${v.id} (${v.impact})`).join(', ')}` : ''}`);
+  assert.deepEqual(bad, [], `accessibility (${what})`);
+}
+
+const apply = async (name: string, objs: unknown[]) => {
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }));
+  await k.k(['apply', '-f', join(dir, `${name}.json`)]);
+};
+const shot = async (name: string) => {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `ui-${name}.png`), fullPage: true });
+};
+
+const echo = { name: 'echo', inputs: { parameters: [{ name: 'm' }] }, container: { image: 'busybox', command: ['echo', '{{inputs.parameters.m}}'] } };
+const DIAMOND = {
+  apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata: { name: 'diamond', namespace: NS },
+  spec: {
+    entrypoint: 'main', arguments: { parameters: [{ name: 'message', value: 'hello' }] },
+    templates: [
+      { name: 'main', dag: { tasks: [
+        { name: 'A', template: 'echo', arguments: { parameters: [{ name: 'm', value: 'A says {{workflow.parameters.message}}' }] } },
+        { name: 'B', dependencies: ['A'], template: 'echo', arguments: { parameters: [{ name: 'm', value: 'B says {{workflow.parameters.message}}' }] } },
+        { name: 'C', dependencies: ['A'], template: 'echo', arguments: { parameters: [{ name: 'm', value: 'C says {{workflow.parameters.message}}' }] } },
+        { name: 'D', dependencies: ['B', 'C'], template: 'echo', arguments: { parameters: [{ name: 'm', value: 'D says {{workflow.parameters.message}}' }] } },
+      ] } },
+      echo,
+    ],
+  },
+};
+
+before(async () => {
+  if (skip) return;
+  dir = mkdtempSync(join(tmpdir(), 'ui-wf-e2e-'));
+  up = await startUp(join(dir, 'data'), 180_000, { components: [] });
+  k = kubectlFor(join(dir, 'home'), up.kubeconfig);
+  await k.k(['create', 'namespace', NS]);
+  await k.k(['create', 'namespace', EV]);
+  await k.k(['apply', '-n', NS, '-f', join(ROOT, 'manifests/argo-workflows/install.yaml')]);
+  const eventCrds = parseAllDocuments(readFileSync(join(ROOT, 'manifests/argo-events/install.yaml'), 'utf8')).map((d) => d.toJS()).filter((o) => o?.kind === 'CustomResourceDefinition');
+  await apply('events-crds', eventCrds);
+  await k.k(['rollout', 'status', '-n', NS, 'deployment/workflow-controller', '--timeout=150s']);
+  await k.k(['rollout', 'status', '-n', NS, 'deployment/argo-server', '--timeout=150s']);
+  base = `https://127.0.0.1:${await portForward()}`;
+  const { chromium } = await import('playwright-core');
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  page = await (await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1440, height: 900 } })).newPage();
+  page.setDefaultTimeout(30_000);
+}, { timeout: 400_000 });
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  pf?.kill('SIGTERM');
+  if (up) await stopUp(up, 'SIGTERM');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('Workflows: submit a DAG from its template with a parameter, the graph reaches Succeeded live, a node\'s inputs and logs; suspend a cron workflow', { skip, timeout: 240_000 }, async () => {
+  // a user's token, as `argo auth token` prints it: a ServiceAccount allowed to use Argo Workflows
+  await k.k(['create', 'serviceaccount', 'ui-user', '-n', NS]);
+  await k.k(['create', 'clusterrolebinding', 'ui-user', '--clusterrole=cluster-admin', `--serviceaccount=${NS}:ui-user`]);
+  const token = (await k.k(['create', 'token', 'ui-user', '-n', NS])).trim();
+  await apply('templates', [DIAMOND, {
+    apiVersion: 'argoproj.io/v1alpha1', kind: 'CronWorkflow', metadata: { name: 'nightly', namespace: NS },
+    spec: { schedule: '0 3 * * *', workflowSpec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', command: ['true'] } }] } },
+  }]);
+  await until('the UI answers through the port-forward', async () => (await page.goto(base + '/', { waitUntil: 'load' }).catch(() => undefined))?.ok());
+  await page.waitForURL(/\/login\?return_url=workflows/);
+  await page.getByLabel('Token').fill(token);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Workflows' }).waitFor();
+
+  // the template's page: SUBMIT with the parameter from the form
+  await page.getByRole('link', { name: 'Templates' }).click();
+  await page.getByRole('row', { name: /diamond/ }).waitFor();
+  await axe('the templates list');
+  await page.getByRole('button', { name: 'Submit diamond' }).click();
+  const dialog = page.getByRole('dialog');
+  const param = dialog.getByLabel(/Parameter message/);
+  assert.equal(await param.inputValue(), 'hello', 'the form starts from the template\'s value');
+  await param.fill('from the UI');
+  await dialog.getByRole('button', { name: 'Submit' }).click();
+  await page.waitForURL(/\/workflows\/argo\/diamond-/);
+  const name = /\/workflows\/argo\/(diamond-[a-z0-9]+)/.exec(page.url())![1]!;
+  const t0 = Date.now();
+  // the graph: A → B, C → D, each reaching Succeeded live
+  const graph = page.getByRole('tree', { name: 'Workflow graph' });
+  await graph.waitFor();
+  for (const n of ['A', 'B', 'C', 'D']) await graph.locator(`[data-node="${n}"][data-phase="Succeeded"]`).waitFor({ timeout: 150_000 });
+  console.log(`# the diamond's four nodes Succeeded in the graph ${((Date.now() - t0) / 1000).toFixed(1)} s after the submit; layout ${await graph.getAttribute('data-layout-ms')} ms`);
+  await page.locator('.toolbar').getByText('Succeeded').first().waitFor();
+  await page.getByTestId('progress').getByText('4/4').waitFor();
+  const wf = JSON.parse(await k.k(['get', 'workflow', name, '-n', NS, '-o', 'json']));
+  assert.equal(wf.status.phase, 'Succeeded');
+  assert.deepEqual(wf.spec.arguments.parameters, [{ name: 'message', value: 'from the UI' }], 'the form\'s parameter reached the workflow');
+  assert.equal(wf.metadata.labels['workflows.argoproj.io/workflow-template'], 'diamond');
+  await shot('workflow-graph');
+  await axe('the workflow page');
+  // the node panel: inputs, then the logs through argo-server's log API
+  await graph.locator('[data-node="B"]').click();
+  const panel = page.getByRole('dialog');
+  await panel.getByRole('tab', { name: 'Inputs/outputs' }).click();
+  await panel.getByRole('table', { name: 'Inputs and outputs' }).getByText('B says from the UI').waitFor();
+  await panel.getByRole('tab', { name: 'Logs' }).click();
+  await panel.getByRole('log').getByText('B says from the UI').waitFor();
+  await panel.getByRole('tab', { name: 'Events' }).click();
+  await panel.getByRole('table', { name: 'Pod events' }).getByText('Scheduled').waitFor();
+  await panel.getByRole('tab', { name: 'Summary' }).click();
+  await panel.getByRole('table', { name: 'Node summary' }).getByText('echo', { exact: true }).waitFor();
+  await shot('workflow-node-logs');
+  await panel.getByRole('button', { name: 'Close' }).click();
+  // RESUBMIT makes a new workflow from this one and opens it
+  await page.getByRole('button', { name: 'Resubmit' }).click();
+  await page.waitForURL((u) => /\/workflows\/argo\/diamond-/.test(u.pathname) && !u.pathname.endsWith(name));
+  await page.getByRole('tree', { name: 'Workflow graph' }).locator('[data-node="A"]').waitFor();
+  // the list shows both, with their phases
+  await page.getByRole('link', { name: 'Workflows', exact: true }).first().click();
+  await page.getByRole('row', { name: new RegExp(name) }).getByText('Succeeded').waitFor();
+  assert.ok(await page.getByRole('table', { name: 'Workflows' }).getByRole('row').count() >= 3);
+  await axe('the workflows list');
+  // cron workflows: SUSPEND, read back with kubectl
+  await page.getByRole('link', { name: 'Cron workflows' }).click();
+  await page.getByRole('row', { name: /nightly/ }).getByText('0 3 * * *').waitFor();
+  await page.getByRole('button', { name: 'Suspend nightly' }).click();
+  await page.getByRole('button', { name: 'Resume nightly' }).waitFor();
+  assert.equal(await k.k(['get', 'cronworkflow', 'nightly', '-n', NS, '-o', 'jsonpath={.spec.suspend}']), 'true');
+});
+
+test('Workflows: a steps workflow waiting at a suspend node — RESUME from its page runs it to the end; DELETE after confirming', { skip, timeout: 180_000 }, async () => {
+  await apply('approval', [{
+    apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'approval', namespace: NS },
+    spec: { entrypoint: 'main', templates: [
+      { name: 'main', steps: [[{ name: 'wait-for-me', template: 'pause' }], [{ name: 'after', template: 'echo', arguments: { parameters: [{ name: 'm', value: 'approved' }] } }]] },
+      { name: 'pause', suspend: {} },
+      echo,
+    ] },
+  }]);
+  await page.goto(`${base}/workflows/${NS}/approval`);
+  const graph = page.getByRole('tree', { name: 'Workflow graph' });
+  await graph.locator('[data-node="wait-for-me"][data-phase="Running"]').waitFor({ timeout: 90_000 });
+  const resume = page.getByRole('button', { name: 'Resume', exact: true });
+  assert.ok(await resume.isEnabled(), 'a running suspend node: RESUME is enabled');
+  assert.ok(await page.getByRole('button', { name: 'Retry', exact: true }).isDisabled(), 'RETRY only for failed workflows');
+  await resume.click();
+  await graph.locator('[data-node="after"][data-phase="Succeeded"]').waitFor({ timeout: 90_000 });
+  await page.locator('.toolbar').getByText('Succeeded').first().waitFor();
+  page.once('dialog', (d) => void d.accept());
+  await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await page.waitForURL(/\/workflows$/);
+  await until('the workflow deleted', async () => (await k.kubectl(['get', 'workflow', 'approval', '-n', NS])).code !== 0, 30_000);
+  await page.getByRole('table', { name: 'Workflows' }).getByRole('row', { name: /approval/ }).waitFor({ state: 'detached' });
+});
+
+test('Events: the event flow EventSource → Sensor → trigger from argo-server\'s API; a sensor\'s condition changes live', { skip, timeout: 120_000 }, async () => {
+  await apply('events', [
+    { apiVersion: 'argoproj.io/v1alpha1', kind: 'EventSource', metadata: { name: 'webhook', namespace: EV }, spec: { service: { ports: [{ port: 12000, targetPort: 12000 }] }, webhook: { example: { port: '12000', endpoint: '/example', method: 'POST' } } } },
+    { apiVersion: 'argoproj.io/v1alpha1', kind: 'Sensor', metadata: { name: 'webhook', namespace: EV }, spec: {
+      dependencies: [{ name: 'test-dep', eventSourceName: 'webhook', eventName: 'example' }],
+      triggers: [{ template: { name: 'webhook-workflow-trigger', k8s: { operation: 'create', source: { resource: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { generateName: 'webhook-' }, spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', command: ['true'] } }] } } } } } }],
+    } },
+  ]);
+  await page.getByRole('link', { name: 'Events', exact: true }).click();
+  await page.getByRole('heading', { name: 'Events' }).waitFor();
+  const flow = page.getByRole('tree', { name: 'Event flow' });
+  await flow.locator('[data-kind="EventSource"][data-name="webhook"]').getByText('webhook: example').waitFor();
+  await flow.locator('[data-kind="Sensor"][data-name="webhook"]').waitFor();
+  await flow.locator('[data-edge-label="test-dep"]').waitFor();
+  await flow.locator('[data-kind="Trigger"][data-name="webhook-workflow-trigger"]').getByText('k8s Workflow create').waitFor();
+  const sensorRow = page.getByRole('table', { name: 'Sensors' }).getByRole('row', { name: /webhook/ });
+  await sensorRow.getByText('test-dep (webhook/example)').waitFor();
+  await sensorRow.getByText('Unknown').waitFor();
+  // a status change (as the sensor controller reports it) shows without a reload
+  await k.k(['patch', 'sensor', 'webhook', '-n', EV, '--subresource=status', '--type', 'merge', '-p', JSON.stringify({ status: { conditions: [{ type: 'Deployed', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' }, { type: 'DependenciesProvided', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' }, { type: 'TriggersProvided', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' }] } })]);
+  await sensorRow.getByText('Ready').waitFor();
+  await flow.locator('[data-kind="Sensor"][data-name="webhook"]').getByText('Ready').waitFor();
+  await shot('events');
+  await axe('the Events section');
+  await flow.locator('[data-kind="Sensor"][data-name="webhook"]').click();
+  await page.getByRole('dialog').getByRole('table', { name: 'Conditions' }).getByText('TriggersProvided').waitFor();
+});
