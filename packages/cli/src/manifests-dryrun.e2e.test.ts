@@ -61,6 +61,22 @@ describe('kubectl apply --dry-run=server of the install manifests and the chart'
     assert.equal(out.stdout.split('\n').filter((l) => l.endsWith('(server dry run)')).length, r.manifests.length, out.stdout);
   });
 
+  it("the chart's Rollouts dashboard (not in manifests/) really runs: its Deployment becomes available", async () => {
+    const r = await renderChart({ chartDir: join(ROOT, 'charts', 'flotilla'), releaseName: 'flotilla', namespace: 'flotilla', values: { rollouts: { dashboard: { enabled: true } } } });
+    const yaml = r.manifests
+      .filter((m) => m.source.endsWith('rollouts-dashboard.yaml'))
+      .map((m) => `---\n${m.content}\n`)
+      .join('');
+    assert.match(yaml, /kind: Deployment/);
+    await k.k(['apply', '-f', '-'], { input: yaml });
+    const st = await k.kubectl(['rollout', 'status', '-n', 'argo-rollouts', 'deployment/argo-rollouts-dashboard', '--timeout=90s'], { timeoutMs: 100_000 });
+    if (st.code !== 0) {
+      const pods = await k.kubectl(['describe', 'pods', '-n', 'argo-rollouts']);
+      const logs = await k.kubectl(['logs', '-n', 'argo-rollouts', 'deployment/argo-rollouts-dashboard']);
+      assert.fail(`the dashboard did not become available:\n${st.stderr}\n${pods.stdout}\n${logs.stdout}${logs.stderr}`);
+    }
+  });
+
   it('a broken object fails the same dry run (the check can fail)', async () => {
     const bad = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad, namespace: argocd}\nspec:\n  template:\n    metadata: {labels: {a: b}}\n    spec: {containers: [{name: c, image: x}]}\n';
     const r = await k.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: bad });
