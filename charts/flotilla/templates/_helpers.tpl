@@ -96,6 +96,7 @@ where home is the namespace the manifest's ClusterRoleBinding subjects name.
 {{- end }}
 {{- if eq $o.kind "ConfigMap" }}
 {{- if eq $n "argocd-cm" }}
+{{- if and (or $v.sso.dexConfig $v.sso.oidcConfig) (not $v.sso.url) }}{{ fail "argocd.sso: dexConfig and oidcConfig need argocd.sso.url (the URL users reach argocd-server at)" }}{{ end }}
 {{- with $v.sso.url }}{{ include "flotilla.data" (dict "o" $o "k" "url" "v" .) }}{{ end }}
 {{- with $v.sso.dexConfig }}{{ include "flotilla.data" (dict "o" $o "k" "dex.config" "v" (toYaml .)) }}{{ end }}
 {{- with $v.sso.oidcConfig }}{{ include "flotilla.data" (dict "o" $o "k" "oidc.config" "v" (toYaml .)) }}{{ end }}
@@ -116,6 +117,7 @@ where home is the namespace the manifest's ClusterRoleBinding subjects name.
 {{- if eq $o.kind "Deployment" }}
 {{- if eq $n "workflow-controller" }}{{ include "flotilla.replicas" (dict "o" $o "r" $v.controller.replicas) }}{{ end }}
 {{- if eq $n "argo-server" }}
+{{- if and (has "sso" $v.server.authModes) (not $v.server.sso) }}{{ fail "workflows.server.authModes has sso: set workflows.server.sso (issuer, clientId, clientSecret…)" }}{{ end }}
 {{- include "flotilla.replicas" (dict "o" $o "r" $v.server.replicas) }}
 {{- range $c := $o.spec.template.spec.containers }}
 {{- if eq $c.name "argo-server" }}
@@ -126,6 +128,7 @@ where home is the namespace the manifest's ClusterRoleBinding subjects name.
 {{- end }}
 {{- if and (eq $o.kind "ConfigMap") (eq $n "workflow-controller-configmap") }}
 {{- if $v.archive.enabled }}
+{{- if not $v.archive.postgresql.host }}{{ fail "workflows.archive.enabled needs workflows.archive.postgresql.host" }}{{ end }}
 {{- $pg := dict "host" $v.archive.postgresql.host "port" (int $v.archive.postgresql.port) "database" $v.archive.postgresql.database "tableName" $v.archive.postgresql.tableName "userNameSecret" $v.archive.postgresql.userNameSecret "passwordSecret" $v.archive.postgresql.passwordSecret "ssl" $v.archive.postgresql.ssl }}
 {{- with $v.archive.postgresql.sslMode }}{{ $_ := set $pg "sslMode" . }}{{ end }}
 {{- $p := dict "archive" true "postgresql" $pg }}

@@ -203,5 +203,8 @@ describe('charts/flotilla', () => {
 
   it('a bad value is an error naming it', async () => {
     await assert.rejects(render([], { workflows: { server: { ingress: { enabled: true } } } }), /argo-server: ingress\.enabled needs at least one host in ingress\.hosts/);
+    await assert.rejects(render([], { argocd: { sso: { oidcConfig: { name: 'Okta' } } } }), /argocd\.sso: dexConfig and oidcConfig need argocd\.sso\.url/);
+    await assert.rejects(render([], { workflows: { archive: { enabled: true, postgresql: { host: '' } } } }), /workflows\.archive\.enabled needs workflows\.archive\.postgresql\.host/);
+    await assert.rejects(render([], { workflows: { server: { authModes: ['sso'] } } }), /workflows\.server\.authModes has sso: set workflows\.server\.sso/);
   });
 });
