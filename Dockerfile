@@ -26,7 +26,14 @@ COPY --from=build /flotilla/package.json ./
 COPY --from=build /flotilla/node_modules ./node_modules
 COPY --from=build /flotilla/packages ./packages
 COPY manifests ./manifests
-RUN ln -s /flotilla/packages/cli/dist/main.js /usr/local/bin/flotilla
+# flotilla on PATH, and the program names manifests give as `command:` (upstream's, e.g. command: [argo],
+# args: [server]), each a script running `flotilla <name>` — FLOTILLA_IMAGE_PROGRAMS in
+# packages/node-agent/src/images.ts, the same names the embedded cluster maps (a test keeps them equal)
+RUN ln -s /flotilla/packages/cli/dist/main.js /usr/local/bin/flotilla \
+ && for p in argocd argo kubectl-argo-rollouts argocd-application-controller argocd-server argocd-repo-server \
+             workflow-controller argoexec rollouts-controller argo-events ingress-nginx-controller; do \
+      printf '#!/bin/sh\nexec flotilla %s "$@"\n' "$p" > "/usr/local/bin/$p" && chmod 755 "/usr/local/bin/$p"; \
+    done
 USER node
 ENTRYPOINT ["flotilla"]
 CMD ["--help"]

@@ -100,18 +100,24 @@ export async function runController(argv: string[], env: NodeJS.ProcessEnv = pro
   enableControllerMetrics();
   const client = new KubeClient(args.kubeconfig, { fieldManager: 'argo-events-controller', userAgent: 'argo-events-controller', qps: 50, burst: 100 });
   let running: RunningManager | undefined;
-  const health: HealthServer = await serveHealth({ port: args.healthPort, host: '0.0.0.0', readyz: { informers: () => (running ? running.manager.synced() || 'informers not synced' : 'not started') } });
+  const le = leaderElectionFromArgs(argv);
+  let leading = false;
+  // a standby replica (leader election, not leading) is ready, as workflow-controller's
+  const health: HealthServer = await serveHealth({ port: args.healthPort, host: '0.0.0.0', readyz: { informers: () => (running ? running.manager.synced() || 'informers not synced' : le && !leading ? true : 'not started') } });
   const metricsSrv: HealthServer | undefined = args.metricsPort > 0 ? await serveHealth({ port: args.metricsPort, host: '0.0.0.0' }) : undefined;
   log(`argo-events controller-manager starting (image ${image}, ${namespace ? `namespace ${namespace}` : 'all namespaces'}, health ${health.url}, metrics on :${args.metricsPort})`);
   const start = async () => {
     running = await startManager({ client, image, namespace, busDefaults });
     log('controllers started: eventbus-controller, eventsource-controller, sensor-controller');
   };
-  const le = leaderElectionFromArgs(argv);
   let elector: LeaderElector | undefined;
   try {
     if (le) {
-      elector = new LeaderElector(client, { namespace: ownNs, ...le, name: le.name ?? 'argo-events-controller' }, { onStartedLeading: () => void start(), onStoppedLeading: () => process.exit(0) });
+      const onStartedLeading = () => {
+        leading = true;
+        void start();
+      };
+      elector = new LeaderElector(client, { namespace: ownNs, ...le, name: le.name ?? 'argo-events-controller' }, { onStartedLeading, onStoppedLeading: () => process.exit(0) });
       elector.start();
     } else await start();
   } catch (e) {

@@ -6,6 +6,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { KubeClient, R } from '@flotilla/kube-runtime';
 import { startTestCluster, waitFor, type TestCluster } from '@flotilla/kube-runtime/testkit';
 import { parseArgs, startControllers, type Running } from './main.js';
@@ -82,5 +84,28 @@ describe('rollouts-controller on a real API server', () => {
     assert.match(text, /rollout_reconcile_count\{namespace="default",name="good"\} \d+/);
     assert.match(text, /controller_runtime_reconcile_total\{controller="rollouts-controller"/);
     assert.equal((await fetch(`${running.metrics!.url}/healthz`)).status, 200);
+  });
+
+  it('with --leader-elect, a standby replica (another holds the lease) is ready and does not reconcile', async () => {
+    const now = new Date().toISOString().replace(/\.\d+Z$/, '.000000Z');
+    await client.create(R.leases, 'argo-rollouts', { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'argo-rollouts-controller-lock', namespace: 'argo-rollouts' }, spec: { holderIdentity: 'the-leader', leaseDurationSeconds: 3600, acquireTime: now, renewTime: now } } as never);
+    // its own process: the metrics registry is per process
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const main = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
+    const child = spawn(process.execPath, [main, 'rollouts-controller', '--kubeconfig', c.kubeconfig, '--metricsport', String(port), '--healthzPort', '-1', '--metrics-host', '127.0.0.1', '--leader-elect', '--namespace', 'argo-rollouts'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr!.on('data', (d) => (log += d));
+    try {
+      const status = await waitFor('the standby answers /readyz', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status, 20_000, 200);
+      assert.equal(status, 200, log);
+      assert.doesNotMatch(log, /controller started/);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });

@@ -123,12 +123,16 @@ export async function startControllers(cfg: Config, o: { client?: KubeClient; lo
   const experiments = new ExperimentController(ctx, { workers: 4 });
   // notifications (argo-rollouts-notification-configmap): the shared engine, @flotilla/notifications
   const notifications = rolloutsNotifications(client, { watchNamespace: cfg.namespace, log });
-  const ready = () => rollouts.ready() || 'informers not synced';
+  // a standby replica (leader election, not leading) is ready, as workflow-controller's: else a Deployment
+  // of two replicas never becomes available and its rolling updates stall
+  let started = !cfg.leaderElect;
+  const ready = () => (started ? rollouts.ready() || 'informers not synced' : true);
   let metrics: HealthServer | undefined;
   let healthz: HealthServer | undefined;
   if (metricsOn) metrics = await serveHealth({ port: cfg.metricsPort, host: cfg.host, readyz: { informers: ready } });
   if (cfg.healthzPort >= 0 && cfg.healthzPort !== cfg.metricsPort) healthz = await serveHealth({ port: cfg.healthzPort, host: cfg.host, readyz: { informers: ready } });
   const run = async () => {
+    started = true;
     informers.start();
     await Promise.all([rollouts.start(), analysis.start(), experiments.start(), notifications.start()]);
     log(`controller started (metrics on ${metrics?.url ?? 'none'}, healthz on ${healthz?.url ?? metrics?.url ?? 'none'})`);
