@@ -7,6 +7,7 @@ import { decodeJwt } from 'jose';
 import { connect } from 'node:tls';
 import { generate } from 'selfsigned';
 import { argoCrds, startEnv, type Env } from './testenv.js';
+import { APPS } from './store.js';
 
 const skip = argoCrds().reason;
 if (skip) console.log(`skipping argocd-server API tests: ${skip}`);
@@ -130,6 +131,32 @@ test('applications: create, get, list with selector/projects, duplicate, upsert,
   const left = JSON.parse(await env.cluster.k(['get', 'applications.argoproj.io', '-n', 'argocd', 'cascaded', '-o', 'json']));
   assert.deepEqual(left.metadata.finalizers, ['resources-finalizer.argocd.argoproj.io/background']);
   assert.ok(left.metadata.deletionTimestamp);
+});
+
+test('a cascading delete while the controller keeps writing the app: the finalizer patch that conflicts is retried on a fresh read (no 409)', { skip }, async () => {
+  // the server reads the app from its cache; when the controller has written status since, the
+  // finalizer patch (which carries the read's resourceVersion) conflicts — a CI run got that 409
+  for (let i = 0; i < 4; i++) {
+    const name = `racy-${i}`;
+    assert.equal((await env.call('POST', '/api/v1/applications', { token: admin, body: guestbook(name) })).status, 200);
+    for (let t = 0; (await env.call('GET', `/api/v1/applications/${name}`, { token: admin })).status !== 200; t++) {
+      assert.ok(t < 100, `${name} never visible`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    let writing = true;
+    const writer = (async () => {
+      // a busy controller: a status write every ~10 ms
+      for (let n = 0; writing && n < 200; n++, await new Promise((r) => setTimeout(r, 10))) await env.client.patch(APPS, 'argocd', name, { status: { reconciledAt: `2026-01-01T00:00:${String(n % 60).padStart(2, '0')}Z`, summary: { images: [`img:${n}`] } } }, 'merge');
+    })();
+    await new Promise((r) => setTimeout(r, 30));
+    const d = await env.call('DELETE', `/api/v1/applications/${name}?cascade=true`, { token: admin });
+    writing = false;
+    await writer;
+    assert.equal(d.status, 200, d.text);
+    const left = JSON.parse(await env.cluster.k(['get', 'applications.argoproj.io', '-n', 'argocd', name, '-o', 'json']));
+    assert.deepEqual(left.metadata.finalizers, ['resources-finalizer.argocd.argoproj.io']);
+    assert.ok(left.metadata.deletionTimestamp);
+  }
 });
 
 test('create refuses a destination or repo the project forbids, naming it; nothing is created', { skip }, async () => {

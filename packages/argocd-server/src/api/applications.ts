@@ -199,11 +199,23 @@ export function registerApplications(r: Router, ctx: Ctx): void {
     const policy = (req.query.get('propagationPolicy') || '').toLowerCase();
     if (policy && policy !== 'foreground' && policy !== 'background') throw invalid(`invalid propagation policy: ${req.query.get('propagationPolicy')}`);
     if (!cascade && policy) throw invalid('cannot set propagation policy when cascading is disabled');
-    const fins = (a.metadata?.finalizers ?? []).filter((f: string) => f !== FINALIZERS.resources && f !== FINALIZERS.resourcesBackground);
-    const want = !cascade ? fins : [...fins, policy === 'background' ? FINALIZERS.resourcesBackground : FINALIZERS.resources];
     const ns = a.metadata!.namespace!;
-    if (JSON.stringify(want) !== JSON.stringify(a.metadata?.finalizers ?? [])) {
-      await ctx.client.patch(APPS, ns, a.metadata!.name!, { metadata: { finalizers: want, resourceVersion: a.metadata?.resourceVersion } }, 'merge').catch((e) => { throw fromKube(e); });
+    // the finalizer list is replaced whole, so the patch carries the resourceVersion it was computed
+    // from; the app read may be older than the API server's (the cache, or the controller writing
+    // status meanwhile): on a conflict it is read again from the API server and the patch retried
+    let cur: Application = a;
+    for (let attempt = 1; ; attempt++) {
+      const fins = (cur.metadata?.finalizers ?? []).filter((f: string) => f !== FINALIZERS.resources && f !== FINALIZERS.resourcesBackground);
+      const want = !cascade ? fins : [...fins, policy === 'background' ? FINALIZERS.resourcesBackground : FINALIZERS.resources];
+      if (JSON.stringify(want) === JSON.stringify(cur.metadata?.finalizers ?? [])) break;
+      try {
+        await ctx.client.patch(APPS, ns, a.metadata!.name!, { metadata: { finalizers: want, resourceVersion: cur.metadata?.resourceVersion } }, 'merge');
+        break;
+      } catch (e) {
+        const err = fromKube(e);
+        if (err.code !== Code.Aborted || !/has been modified/.test(err.message) || attempt >= 10) throw err;
+        cur = (await ctx.client.get(APPS, ns, a.metadata!.name!).catch((x) => { throw fromKube(x); })) as Application;
+      }
     }
     await ctx.client.delete(APPS, ns, a.metadata!.name!).catch((e) => { throw fromKube(e); });
     ctx.audit(a, 'ResourceDeleted', 'deleted application', req);
