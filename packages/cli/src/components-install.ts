@@ -48,7 +48,7 @@ export interface ComponentResult {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Server-side applies one object (field manager flotilla, force: our manifest owns its fields). */
-async function applyObject(client: KubeClient, disc: Discovery, o: KubeObject, defaultNs: string): Promise<KubeObject> {
+export async function applyObject(client: KubeClient, disc: Discovery, o: KubeObject, defaultNs: string): Promise<KubeObject> {
   const r = await disc.resource(String(o.apiVersion), String(o.kind));
   const ns = r.namespaced ? o.metadata?.namespace || defaultNs : undefined;
   const body = r.namespaced ? { ...o, metadata: { ...o.metadata, namespace: ns } } : o;
