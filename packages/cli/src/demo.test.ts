@@ -35,6 +35,14 @@ describe('examples/pipeline', () => {
     assert.match(ro.spec.template.spec.containers[0].image, /^argoproj\/rollouts-demo:blue$/);
     assert.equal(parse(seed.data['deploy.service.yaml']).spec.selector.app, 'rollouts-demo');
     assert.equal(seed.data['app.color'].trim(), 'blue');
+    // the analysis: the canary's color (the pod template's label) against Prometheus, from step 1
+    assert.deepEqual(ro.spec.strategy.canary.analysis, { templates: [{ templateName: 'error-rate' }], startingStep: 1, args: [{ name: 'color', valueFrom: { fieldRef: { fieldPath: 'spec.template.metadata.labels.color' } } }] });
+    assert.equal(ro.spec.template.metadata.labels.color, 'blue');
+    const at = parse(seed.data['deploy.analysis.yaml']);
+    assert.equal(at.metadata.name, 'error-rate');
+    assert.match(at.spec.metrics[0].provider.prometheus.address, /^http:\/\/prometheus\.flotilla-demo\.svc\.cluster\.local:9090$/);
+    assert.match(at.spec.metrics[0].provider.prometheus.query, /color="\{\{args\.color\}\}"/);
+    assert.ok(find('Deployment', 'prometheus') && find('Service', 'rollouts-demo-pods').spec.clusterIP === 'None');
   });
 
   it('--pause-seconds rewrites the pauses of the seeded Rollout only', () => {

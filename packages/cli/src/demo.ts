@@ -118,6 +118,7 @@ async function create(client: KubeClient, io: Io, timeoutMs: number, pauseSecond
   const deploy = (name: string) => get(`/apis/apps/v1/namespaces/${DEMO_NS}/deployments/${name}`);
   io.stdout('Waiting for the pipeline:\n');
   await until(io, 'git server ready', deadline, async () => (deploymentReady(await deploy('git-server')) ? true : undefined));
+  await until(io, 'Prometheus ready', deadline, async () => (deploymentReady(await deploy('prometheus')) ? true : undefined));
   const svc = await get(`/api/v1/namespaces/${DEMO_NS}/services/git-server`);
   const byLabel = async (kind: string, label: string) => {
     const l = await get(`/apis/apps/v1/namespaces/${DEMO_NS}/deployments?labelSelector=${encodeURIComponent(label)}`);
@@ -125,15 +126,24 @@ async function create(client: KubeClient, io: Io, timeoutMs: number, pauseSecond
   };
   await until(io, 'EventSource git-push ready', deadline, () => byLabel('EventSource', 'eventsource-name=git-push'));
   await until(io, 'Sensor ci ready', deadline, () => byLabel('Sensor', 'sensor-name=ci'));
+  // the Application may have been looked at before the git server answered: ask Argo CD for a
+  // refresh (what `argocd app get --refresh` does) every 10 s until it is synced
+  const appPath = `/apis/argoproj.io/v1alpha1/namespaces/${APP_NS}/applications/${APP_NAME}`;
+  let refreshed = 0;
   await until(
     io,
     `Application ${APP_NAME} synced and healthy`,
     deadline,
     async () => {
-      const a = await get(`/apis/argoproj.io/v1alpha1/namespaces/${APP_NS}/applications/${APP_NAME}`);
-      return a.status?.sync?.status === 'Synced' && a.status?.health?.status === 'Healthy' ? true : undefined;
+      const a = await get(appPath);
+      if (a.status?.sync?.status === 'Synced' && a.status?.health?.status === 'Healthy') return true;
+      if (Date.now() - refreshed > 10_000) {
+        refreshed = Date.now();
+        await client.request('PATCH', appPath, { body: { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } }, contentType: 'application/merge-patch+json' });
+      }
+      return undefined;
     },
-    async () => JSON.stringify((await get(`/apis/argoproj.io/v1alpha1/namespaces/${APP_NS}/applications/${APP_NAME}`)).status?.conditions ?? []),
+    async () => JSON.stringify((await get(appPath)).status ?? {}).slice(0, 1500),
   );
   const ro = await until(io, `Rollout ${ROLLOUT} healthy`, deadline, async () => {
     const v = rolloutView(await get(`/apis/argoproj.io/v1alpha1/namespaces/${DEMO_NS}/rollouts/${ROLLOUT}`));
