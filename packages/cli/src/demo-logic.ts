@@ -114,7 +114,8 @@ export class Stages {
     this.last = at;
     return ms;
   }
-  total(at = Date.now()): number {
+  /** from the start to the end of the last stage (or `at`) */
+  total(at = this.last): number {
     return at - this.start;
   }
   table(): string {
