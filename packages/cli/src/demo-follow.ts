@@ -5,6 +5,7 @@
  * `deploy`, Argo CD's sync of it, the Rollout's canary steps — with the time of each stage.
  */
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,9 +39,59 @@ export async function gitHostURL(client: KubeClient): Promise<string> {
   return `git://${client.server.hostname}:${port}`;
 }
 
+/** Whether `url` answers as the demo's `app` repository (a branch main). */
+async function answersAsApp(url: string): Promise<boolean> {
+  try {
+    const r = await run('git', ['ls-remote', '--heads', `${url}/app`], { timeout: 5000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+    return /\srefs\/heads\/main$/m.test(r.stdout);
+  } catch {
+    return false;
+  }
+}
+
+/** A port of the NodePort range nothing on this host listens on. */
+function freeNodePort(): Promise<number> {
+  const tryPort = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+  return (async () => {
+    for (let i = 0; i < 50; i++) {
+      const port = 30000 + Math.floor(Math.random() * 2768);
+      if (await tryPort(port)) return port;
+    }
+    throw new Error('no free port in 30000-32767 on this host');
+  })();
+}
+
+/**
+ * The host's git URL, checked to answer as the demo's repository. When the Service's NodePort is
+ * taken on this host by something else (another cluster on the same machine), the Service is given
+ * a free one (through the API, as `kubectl edit svc` would).
+ */
+export async function ensureGitReachable(client: KubeClient, io: Io, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let url = await gitHostURL(client);
+  let since = Date.now();
+  for (;;) {
+    if (await answersAsApp(url)) return url;
+    if (Date.now() > deadline) throw new Error(`the git server does not answer at ${url}`);
+    if (Date.now() - since > 5000) {
+      const port = await freeNodePort();
+      io.stdout(`  ${url} answers as something else (a port taken on this host): moving the NodePort to ${port}\n`);
+      await client.request('PATCH', `/api/v1/namespaces/${DEMO_NS}/services/git-server`, { body: [{ op: 'replace', path: '/spec/ports/0/nodePort', value: port }], contentType: 'application/json-patch+json' });
+      url = await gitHostURL(client);
+      since = Date.now();
+    }
+    await sleep(500);
+  }
+}
+
 /** Commits `color` to `app` and pushes it; returns the commit. */
-export async function pushColor(client: KubeClient, color: string): Promise<{ commit: string; output: string }> {
-  const url = `${await gitHostURL(client)}/app`;
+export async function pushColor(client: KubeClient, color: string, io: Io): Promise<{ commit: string; output: string }> {
+  const url = `${await ensureGitReachable(client, io)}/app`;
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-demo-app-'));
   try {
     await git(['clone', '-q', url, dir]);
@@ -81,7 +132,7 @@ export async function followPush(client: KubeClient, io: Io, color: string, time
     }
   };
 
-  const { commit, output } = await pushColor(client, color);
+  const { commit, output } = await pushColor(client, color, io);
   for (const l of output.split('\n').filter((x) => /flotilla-demo:/.test(x))) say(`git: ${l.replace(/^remote:\s*/, '').trim()}`);
   say(`pushed ${commit.slice(0, 8)} "color: ${color}" to app`);
   stages.done('git push');

@@ -10,7 +10,7 @@ import type { KubeObject } from '@flotilla/apimachinery';
 import { isNotFound, KubeClient } from '@flotilla/kube-runtime';
 import { applyObject, Discovery } from './components-install.js';
 import { APP_NAME, APP_NS, DEMO_NS, examplesDir, loadDemo, NEEDED_KINDS, ROLLOUT, rolloutView, validColor } from './demo-logic.js';
-import { pushAndFollow } from './demo-follow.js';
+import { ensureGitReachable, pushAndFollow } from './demo-follow.js';
 
 export const DEMO_FLAGS = {
   'data-dir': { type: 'string' },
@@ -119,7 +119,8 @@ async function create(client: KubeClient, io: Io, timeoutMs: number, pauseSecond
   io.stdout('Waiting for the pipeline:\n');
   await until(io, 'git server ready', deadline, async () => (deploymentReady(await deploy('git-server')) ? true : undefined));
   await until(io, 'Prometheus ready', deadline, async () => (deploymentReady(await deploy('prometheus')) ? true : undefined));
-  const svc = await get(`/api/v1/namespaces/${DEMO_NS}/services/git-server`);
+  const gitURL = await ensureGitReachable(client, io);
+  io.stdout(`  ✔ git server answers at ${gitURL}\n`);
   const byLabel = async (kind: string, label: string) => {
     const l = await get(`/apis/apps/v1/namespaces/${DEMO_NS}/deployments?labelSelector=${encodeURIComponent(label)}`);
     return l.items?.[0] && deploymentReady(l.items[0]) ? true : undefined;
@@ -149,11 +150,10 @@ async function create(client: KubeClient, io: Io, timeoutMs: number, pauseSecond
     const v = rolloutView(await get(`/apis/argoproj.io/v1alpha1/namespaces/${DEMO_NS}/rollouts/${ROLLOUT}`));
     return v.done ? v : undefined;
   });
-  const nodePort = svc.spec?.ports?.[0]?.nodePort;
   io.stdout(
     `\nThe pipeline runs in namespace ${DEMO_NS}, serving ${ro.image}.\n` +
       `  git (pods):  git://git-server.${DEMO_NS}.svc.cluster.local/{app,deploy}\n` +
-      (nodePort ? `  git (host):  git clone git://127.0.0.1:${nodePort}/app\n` : '') +
+      `  git (host):  git clone ${gitURL}/app\n` +
       `  push a color: flotilla demo pipeline --push yellow   (a bad-<color> is aborted by the canary)\n` +
       `  remove it:    flotilla demo pipeline --delete\n`,
   );
