@@ -193,5 +193,12 @@ export async function followPush(client: KubeClient, io: Io, color: string, time
 
 function summary(io: Io, s: Stages, outcome: string): Stages {
   io.stdout(`\nTime per stage:\n${s.table()}\n  ${'total'.padEnd(5)} ${(s.total() / 1000).toFixed(1)} s — ${outcome}\n`);
+  io.stdout(
+    `\nIn the web UI (kubectl port-forward -n ${APP_NS} svc/argocd-server 8080:443): https://localhost:8080/${UI_APP_PATH};\n` +
+      `the Workflows and Rollouts sections (argo-server, kubectl argo rollouts dashboard) list the workflow and the rollout of namespace ${DEMO_NS}.\n`,
+  );
   return s;
 }
+
+/** The Application's page in Argo CD's UI. */
+export const UI_APP_PATH = `applications/${APP_NS}/${APP_NAME}`;

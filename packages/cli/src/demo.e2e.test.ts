@@ -5,6 +5,8 @@
  * served by every replica; a bad- color is aborted by the canary's analysis against Prometheus and
  * the good color keeps being served; --delete removes everything. Traffic goes through the
  * Service's cluster address from inside the cluster (kubectl exec in the demo's load generator).
+ * About 3.5 minutes on a quiet machine (the canary's two 15 s pauses included); the timeout leaves
+ * room for a loaded one.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,7 +33,7 @@ function flotilla(args: string[], timeoutMs: number): Promise<{ code: number | n
   });
 }
 
-describe('flotilla demo pipeline: push to production through Events, Workflows, Argo CD and Rollouts', { skip, timeout: 300_000 }, () => {
+describe('flotilla demo pipeline: push to production through Events, Workflows, Argo CD and Rollouts', { skip, timeout: 420_000 }, () => {
   let dir = '';
   let up: Up | undefined;
   let k: ReturnType<typeof kubectlFor>['k'];
@@ -99,6 +101,7 @@ describe('flotilla demo pipeline: push to production through Events, Workflows, 
     assert.equal(r.code, 1, r.out);
     assert.match(r.out, /aborted \(RolloutAborted: .*Metric "error-rate" assessed Failed/, r.out);
     assert.match(r.out, /rollout aborted: the stable version keeps serving/);
+    assert.match(r.out, /https:\/\/localhost:8080\/applications\/argocd\/pipeline-demo/);
     timings['push bad-red → aborted'] = Date.now() - t;
     const ro = JSON.parse(await k(['get', 'rollout', 'rollouts-demo', '-n', 'flotilla-demo', '-o', 'json']));
     assert.equal(ro.status.abort, true);
