@@ -75,6 +75,8 @@ describe('flotilla demo pipeline: push to production through Events, Workflows, 
     assert.deepEqual(await podColors(), ['blue', 'blue', 'blue', 'blue', 'blue']);
     // through the Kubernetes API as on any cluster: the objects are there for kubectl
     assert.match(await k(['get', 'workflowtemplate,eventsource,sensor', '-n', 'flotilla-demo', '-o', 'name']), /workflowtemplate.argoproj.io\/ci\neventsource.argoproj.io\/git-push\nsensor.argoproj.io\/ci/);
+    // server-side applied under the demo's own field manager
+    assert.match(await k(['get', 'deploy', 'git-server', '-n', 'flotilla-demo', '--show-managed-fields', '-o', 'jsonpath={.metadata.managedFields[*].manager}']), /\bflotilla-demo\b/);
     const before = await k(['get', 'deploy', 'git-server', '-n', 'flotilla-demo', '-o', 'jsonpath={.metadata.generation} {.metadata.resourceVersion}']);
     t = Date.now();
     const again = await demo([]);

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import type { KubeObject } from '@flotilla/apimachinery';
 import { isNotFound, KubeClient } from '@flotilla/kube-runtime';
 import { applyObject, Discovery } from './components-install.js';
-import { APP_NAME, APP_NS, DEMO_NS, examplesDir, loadDemo, NEEDED_KINDS, ROLLOUT, rolloutView, validColor } from './demo-logic.js';
+import { APP_NAME, APP_NS, DEMO_NS, examplesDir, FIELD_MANAGER, loadDemo, NEEDED_KINDS, ROLLOUT, rolloutView, validColor } from './demo-logic.js';
 import { ensureGitReachable, pushAndFollow } from './demo-follow.js';
 
 export const DEMO_FLAGS = {
@@ -57,7 +57,7 @@ export async function demoCommand(argv: string[], io: Io, o: { help: string; def
 
   const kubeconfig = String(values.kubeconfig ?? join(String(values['data-dir'] ?? o.defaultDataDir), 'kubeconfig'));
   if (!existsSync(kubeconfig)) return (io.stderr(`flotilla demo pipeline: no kubeconfig at ${kubeconfig}: start the cluster with 'flotilla up' first (or give --data-dir/--kubeconfig)\n`), 1);
-  const client = new KubeClient(kubeconfig, { fieldManager: 'flotilla-demo', qps: 50, burst: 100 });
+  const client = new KubeClient(kubeconfig, { fieldManager: FIELD_MANAGER, qps: 50, burst: 100 });
   const timeoutMs = Number(timeoutStr) * 1000;
   try {
     if (values.delete) return await remove(client, io, timeoutMs);
@@ -108,9 +108,9 @@ async function create(client: KubeClient, io: Io, timeoutMs: number, pauseSecond
   if (missing.length) throw new Error(`the cluster lacks ${missing.join(', ')}: 'flotilla up' installs them (without --components/--no-components)`);
   const objs = loadDemo(examplesDir(), { pauseSeconds });
   const disc = new Discovery(client);
-  io.stdout(`Applying ${objs.length} objects of ${examplesDir()} (server-side, field manager flotilla-demo):\n`);
+  io.stdout(`Applying ${objs.length} objects of ${examplesDir()} (server-side, field manager ${FIELD_MANAGER}):\n`);
   for (const obj of objs) {
-    await applyObject(client, disc, obj as KubeObject, DEMO_NS);
+    await applyObject(client, disc, obj as KubeObject, DEMO_NS, FIELD_MANAGER);
     io.stdout(`  ${obj.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name}\n`);
   }
   const deadline = Date.now() + timeoutMs;
@@ -121,12 +121,12 @@ async function create(client: KubeClient, io: Io, timeoutMs: number, pauseSecond
   await until(io, 'Prometheus ready', deadline, async () => (deploymentReady(await deploy('prometheus')) ? true : undefined));
   const gitURL = await ensureGitReachable(client, io);
   io.stdout(`  ✔ git server answers at ${gitURL}\n`);
-  const byLabel = async (kind: string, label: string) => {
+  const byLabel = async (label: string) => {
     const l = await get(`/apis/apps/v1/namespaces/${DEMO_NS}/deployments?labelSelector=${encodeURIComponent(label)}`);
     return l.items?.[0] && deploymentReady(l.items[0]) ? true : undefined;
   };
-  await until(io, 'EventSource git-push ready', deadline, () => byLabel('EventSource', 'eventsource-name=git-push'));
-  await until(io, 'Sensor ci ready', deadline, () => byLabel('Sensor', 'sensor-name=ci'));
+  await until(io, 'EventSource git-push ready', deadline, () => byLabel('eventsource-name=git-push'));
+  await until(io, 'Sensor ci ready', deadline, () => byLabel('sensor-name=ci'));
   // the Application may have been looked at before the git server answered: ask Argo CD for a
   // refresh (what `argocd app get --refresh` does) every 10 s until it is synced
   const appPath = `/apis/argoproj.io/v1alpha1/namespaces/${APP_NS}/applications/${APP_NAME}`;
