@@ -47,8 +47,8 @@ export interface ComponentResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Server-side applies one object (field manager flotilla, force: our manifest owns its fields). */
-async function applyObject(client: KubeClient, disc: Discovery, o: KubeObject, defaultNs: string): Promise<KubeObject> {
+/** Server-side applies one object (field manager flotilla unless told, force: our manifest owns its fields). */
+export async function applyObject(client: KubeClient, disc: Discovery, o: KubeObject, defaultNs: string, fieldManager = FIELD_MANAGER): Promise<KubeObject> {
   const r = await disc.resource(String(o.apiVersion), String(o.kind));
   const ns = r.namespaced ? o.metadata?.namespace || defaultNs : undefined;
   const body = r.namespaced ? { ...o, metadata: { ...o.metadata, namespace: ns } } : o;
@@ -56,7 +56,7 @@ async function applyObject(client: KubeClient, disc: Discovery, o: KubeObject, d
     return await client.request('PATCH', resourcePath(r, ns, o.metadata!.name!), {
       body,
       contentType: 'application/apply-patch+yaml',
-      query: { fieldManager: FIELD_MANAGER, force: true },
+      query: { fieldManager, force: true },
     });
   } catch (e) {
     throw new Error(`${o.kind} ${ns ? `${ns}/` : ''}${o.metadata!.name}: ${(e as Error).message.replace(/^PATCH \S+: /, '')}`);

@@ -42,6 +42,7 @@ Commands:
   kubeconfig     Print the kubeconfig of the embedded cluster
   render         Render an application's manifests from Git like Argo CD's repo server
   helm template  Render a Helm chart locally, like 'helm template'
+  demo pipeline  Create the push-to-production demo (Git server, Events, Workflows, Argo CD, Rollouts); --push <color>
   version        Print the version
 
 Argo command lines (also on PATH as <data-dir>/bin/<name> after 'flotilla up', when this build has them):
@@ -129,6 +130,35 @@ Flags:
 ${DATA_DIR_FLAG}
       --path              print only the kubeconfig file's path
   -h, --help              help for kubeconfig
+`,
+  demo: `Create the push-to-production demo on a running cluster ('flotilla up' with all its
+components), from the manifests in examples/pipeline/, through the cluster's Kubernetes API
+(server-side apply, field manager flotilla-demo; running it again changes nothing):
+a Git server (git daemon, namespace flotilla-demo) with the repositories app (a color) and
+deploy (a Rollout with canary steps 20 % → pause 15 s → 50 % → pause 15 s → 100 %, a Service);
+a webhook EventSource the server's post-receive hook calls on every push to app; a Sensor that
+submits the WorkflowTemplate ci (test, build the image tag argoproj/rollouts-demo:<color>,
+commit it to deploy); the Argo CD Application pipeline-demo (namespace argocd) syncing deploy
+automatically. Waits until the Rollout is healthy, then prints the git URLs.
+
+  --push <color>  commits the color to app (git push to the git server's NodePort) and follows
+                  the chain: event → workflow steps → commit to deploy → Argo CD sync → canary
+                  steps and weights → Healthy or aborted, printing the time of each stage.
+                  Exits 0 when the color is fully rolled out, 1 when the workflow failed or
+                  the rollout was aborted.
+  --delete        removes the Application and the namespace flotilla-demo with everything in it.
+
+Usage:
+  flotilla demo pipeline [--data-dir D] [--push <color> | --delete]
+
+Flags:
+${DATA_DIR_FLAG}
+      --kubeconfig string     the cluster's kubeconfig (default <data-dir>/kubeconfig)
+      --push string           a color to push to app, then follow it to production
+      --delete                remove the demo
+      --pause-seconds int     the canary's pauses when the deploy repository is first created (default 15)
+      --timeout int           seconds to wait for the demo to be ready, or for a push to finish (default 300)
+  -h, --help                  help for demo
 `,
   version: `Print the version of flotilla.
 

@@ -43,6 +43,11 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = await helmTemplateCommand(rest.slice(1), io);
     return;
   }
+  if (cmd === 'demo') {
+    const { demoCommand } = await import('./demo.js');
+    process.exitCode = await demoCommand(rest, io, { help: HELP.demo, defaultDataDir: defaultDataDir() });
+    return;
+  }
   // the Argo command lines (the same table the <data-dir>/bin launchers are written from)
   const cli = CLIS.find((c) => c.name === cmd);
   if (cli) {

@@ -151,7 +151,7 @@ export const DEFAULT_IMAGES: Record<string, ImageMapping> = {
   'argoproj/rollouts-demo': {
     entrypoint: ['{node}', '{programs}/rollouts-demo.js'],
     env: { COLOR: '{tag}' },
-    description: 'built-in rollouts-demo (HTTP on :8080 answering its color)',
+    description: 'built-in rollouts-demo (HTTP on :8080 answering its color; /metrics counts the answers by status code)',
   },
   'argoproj/argosay': argosay,
   'docker/whalesay': { cmd: ['/bin/bash'], commands: { cowsay: ['{node}', '{programs}/whalesay.js'] }, description: 'built-in cowsay' },

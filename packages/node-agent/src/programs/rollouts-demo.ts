@@ -2,10 +2,15 @@
  * Stand-in for the argoproj/rollouts-demo image: HTTP on :8080 (the pod's address) answering its
  * color. COLOR comes from the image tag; `bad-<color>` answers 50 % errors, `slow-<color>` takes 2 s.
  * ERROR_RATE (percent) and LATENCY (seconds) override.
+ * Unlike upstream's image, it also answers GET /metrics (Prometheus text format): the /color
+ * answers it gave by status code and its color as given, `rollouts_demo_requests_total{color="bad-red",code="500"}` — what the pipeline
+ * demo's canary analysis queries (on a real cluster that would be the ingress controller's metrics).
  */
 import { createServer } from 'node:http';
 
 let color = (process.env.COLOR || 'blue').toLowerCase();
+/** the color as given (bad-red stays bad-red): the `color` label of the metrics */
+const tag = color;
 let errorRate = 0;
 let latency = 0;
 if (color.startsWith('bad-')) {
@@ -28,15 +33,26 @@ const page = `<!doctype html><html><head><title>Argo Rollouts Demo</title></head
 <script>setInterval(()=>fetch('/color').then(r=>r.json()).then(c=>{document.getElementById('c').style.background=c}),1000)</script>
 </body></html>`;
 
+const answered: Record<string, number> = {};
+const count = (code: number) => (answered[code] = (answered[code] ?? 0) + 1);
+
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://x');
   const reply = () => {
+    if (url.pathname === '/metrics') {
+      const lines = Object.entries(answered).map(([code, n]) => `rollouts_demo_requests_total{color="${tag.replace(/["\\\n]/g, '_')}",code="${code}"} ${n}`);
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(`# HELP rollouts_demo_requests_total Answers to /color by status code.\n# TYPE rollouts_demo_requests_total counter\n${lines.join('\n')}${lines.length ? '\n' : ''}`);
+      return;
+    }
     if (url.pathname === '/color') {
       if (errorRate > 0 && Math.random() * 100 < errorRate) {
+        count(500);
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify(color));
         return;
       }
+      count(200);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(color));
       return;
