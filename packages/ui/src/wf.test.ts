@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nodeId, podName } from '@flotilla/workflows-controller/ids';
 import { buildWorkflowGraph, duration, ioRows, matchesLabels, shownLabels, podNameOf, templateParameters, workflowActions, type WfNodeStatus } from './lib/wfgraph.js';
-import { buildEventsGraph, readiness, sourceEvents, triggerTarget } from './lib/events.js';
+import { buildEventsGraph, readiness, sourceEvents, triggerTarget, triggeredBy } from './lib/events.js';
 import { layoutGraph } from './lib/layout.js';
 import { layeredLayout } from './lib/layered.js';
 import { nextRuns } from './lib/cron.js';
@@ -117,6 +117,18 @@ test('events graph: event source events → sensor (edge named after the depende
   assert.deepEqual(readiness({ metadata: { name: 'x' } }), { status: 'Unknown' });
   assert.equal(triggerTarget({ template: { argoWorkflow: { operation: 'submit' } } }), 'argoWorkflow submit');
   assert.equal(triggerTarget({ template: { name: 'l', log: {} } }), 'log');
+});
+
+test('events graph: the workflows a trigger created (upstream\'s sensor/trigger labels) hang off the trigger, newest first, at most max', () => {
+  const sensor = { metadata: { name: 'webhook', namespace: 'ev' }, spec: { dependencies: [], triggers: [{ template: { name: 't1', k8s: { operation: 'create', source: { resource: { kind: 'Workflow' } } } } }, { template: { name: 't2', log: {} } }] } };
+  const wf = (name: string, trigger: string, ts: number, phase?: string) => ({ metadata: { name, namespace: 'ev', labels: { 'events.argoproj.io/sensor': 'webhook', 'events.argoproj.io/trigger': trigger, 'events.argoproj.io/action-timestamp': String(ts) } }, status: { phase } });
+  const wfs = [wf('w-old', 't1', 1000, 'Succeeded'), wf('w-new', 't1', 3000), wf('w-mid', 't1', 2000, 'Running'), wf('w-other', 't2', 5000, 'Failed'), { metadata: { name: 'unlabelled', namespace: 'ev' } }, wf('w-elsewhere', 'nope', 9000)];
+  assert.deepEqual(triggeredBy(wfs, 2).get('webhook/t1')!.map((w) => w.metadata.name), ['w-new', 'w-mid']);
+  const g = buildEventsGraph([], [sensor], wfs, 2);
+  const out = (from: string) => g.edges.filter((e) => e.from === from).map((e) => { const n = g.nodes.find((x) => x.id === e.to)!; return `${n.kind}:${n.name}:${n.status}`; });
+  assert.deepEqual(out('sensor/ev/webhook/trigger/t1'), ['Workflow:w-new:Pending', 'Workflow:w-mid:Running']);
+  assert.deepEqual(out('sensor/ev/webhook/trigger/t2'), ['Workflow:w-other:Failed']);
+  assert.equal(g.nodes.filter((n) => n.kind === 'Workflow').length, 3, 'unlabelled workflows and unknown triggers are left out');
 });
 
 function assertLaidOut(laid: { pos: Map<string, { x: number; y: number }> }, edges: { from: string; to: string }[], w: number, h: number) {
