@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nodeId, podName } from '@flotilla/workflows-controller/ids';
-import { buildWorkflowGraph, duration, ioRows, matchesLabels, shownLabels, podNameOf, templateParameters, workflowActions, type WfNodeStatus } from './lib/wfgraph.js';
+import { buildWorkflowGraph, duration, nodeContainers, ioRows, matchesLabels, shownLabels, podNameOf, templateParameters, workflowActions, type WfNodeStatus } from './lib/wfgraph.js';
 import { buildEventsGraph, readiness, sourceEvents, triggerTarget, triggeredBy } from './lib/events.js';
 import { layoutGraph } from './lib/layout.js';
 import { layeredLayout } from './lib/layered.js';
@@ -177,4 +177,21 @@ test('nextRuns: a cron workflow\'s next runs over its schedules, in its time zon
   assert.deepEqual(bad.runs, []);
   assert.match(bad.error ?? '', /schedule "every day"/);
   assert.deepEqual(nextRuns(undefined, 3, from), { runs: [] });
+});
+
+test('a node\'s containers: from the workflow\'s templates, a templateRef\'s stored template; script, init and sidecars; env values and sources', () => {
+  const wf = {
+    spec: { templates: [
+      { name: 'echo', container: { image: 'busybox', command: ['echo'], args: ['{{inputs.parameters.m}}'], env: [{ name: 'A', value: '1' }, { name: 'T', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }], resources: { requests: { cpu: '100m' } } }, initContainers: [{ name: 'setup', image: 'alpine', command: ['true'] }], sidecars: [{ name: 'db', image: 'postgres:12-alpine' }] },
+      { name: 'py', script: { image: 'python:3', command: ['python'], source: 'print(1)' } },
+    ] },
+    status: { storedTemplates: { 'namespaced/shared/build': { name: 'build', container: { image: 'golang', command: ['go', 'build'] } } } },
+  };
+  const echo = nodeContainers(wf, { templateName: 'echo' });
+  assert.deepEqual(echo.containers.map((c) => `${c.role}:${c.name}:${c.image}`), ['init:setup:alpine', 'main:main:busybox', 'sidecar:db:postgres:12-alpine']);
+  assert.deepEqual(echo.containers[1]!.env, [{ name: 'A', value: '1' }, { name: 'T', value: 'from secretKeyRef {"name":"s","key":"k"}' }]);
+  assert.deepEqual(echo.containers[1]!.resources, { requests: { cpu: '100m' } });
+  assert.equal(nodeContainers(wf, { templateName: 'py' }).containers[0]!.source, 'print(1)');
+  assert.deepEqual(nodeContainers(wf, { templateRef: { name: 'shared', template: 'build' } }).containers.map((c) => c.command.join(' ')), ['go build']);
+  assert.deepEqual(nodeContainers(wf, { templateName: 'nope' }), { template: 'nope', containers: [] });
 });
