@@ -84,7 +84,7 @@ function EventsOf({ ns }: { ns: string }) {
       {bErr ? <div className="banner warn" role="status">EventBuses: {bErr}</div> : buses.length === 0 ? <div className="empty">No EventBus in {ns}.</div> : (
         <table className="grid" aria-label="Event buses">
           <thead><tr><th>Name</th><th>Type</th><th>Replicas</th><th>Status</th></tr></thead>
-          <tbody>{buses.map((b) => <tr key={b.metadata.name}><td>{b.metadata.name}</td><td>{Object.keys(b.spec ?? {}).join(', ')}</td><td>{String(b.spec?.nats?.native?.replicas ?? b.spec?.jetstream?.replicas ?? '')}</td><td><Ready o={b} /></td></tr>)}</tbody>
+          <tbody>{buses.map((b) => <tr key={b.metadata.name}><td>{b.metadata.name}</td><td>{Object.keys(b.spec ?? {}).join(', ')}</td><td>{b.spec?.nats?.native || b.spec?.jetstream ? String(Math.max(3, Number(b.spec?.nats?.native?.replicas ?? b.spec?.jetstream?.replicas ?? 3))) : ''}</td><td><Ready o={b} /></td></tr>)}</tbody>
         </table>
       )}
       <h2>Event sources</h2>
