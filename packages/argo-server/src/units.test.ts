@@ -8,6 +8,7 @@ import { nodeId } from '@flotilla/workflows-controller';
 import { parseControllerConfig, persistenceOf, parseTTL } from './archive/config.js';
 import { tablesFor } from './archive/migrate.js';
 import { setNodes } from './api/workflows.js';
+import { logEntry } from './api/eventobjects.js';
 
 test('flags: upstream defaults, repeated and comma --auth-mode, --secure=false, -p, --basehref/--base-href, BASE_HREF, bad values refused', () => {
   assert.deepEqual(parseArgs([]).opts, {});
@@ -177,4 +178,10 @@ test('memoized resubmit: successful nodes move to the new name (ids, children, b
   assert.deepEqual(a.children, [nid(`${nw}[1]`)]);
   assert.equal(out.status!.nodes![nw]!.displayName, nw);
   assert.throws(() => memoizedResubmit({ ...wf, status: { phase: 'Succeeded', nodes: {} } }, 'x'), /Failed\/Error/);
+});
+
+test('event source / sensor pod logs as upstream\'s LogEntry: the JSON line\'s fields, else the line as msg', () => {
+  assert.deepEqual(logEntry('ev', 'sensorName', 'webhook', JSON.stringify({ level: 'info', ts: '2026-01-01T00:00:00Z', msg: 'trigger done', triggerName: 't1' })), { namespace: 'ev', sensorName: 'webhook', level: 'info', time: '2026-01-01T00:00:00Z', msg: 'trigger done', triggerName: 't1' });
+  assert.deepEqual(logEntry('ev', 'eventSourceName', 'w', 'plain text'), { namespace: 'ev', eventSourceName: 'w', msg: 'plain text' });
+  assert.deepEqual(logEntry('ev', 'eventSourceName', 'w', '[1,2]'), { namespace: 'ev', eventSourceName: 'w', msg: '[1,2]' });
 });

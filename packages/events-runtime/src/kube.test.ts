@@ -130,6 +130,9 @@ test('the seed journey data path: upstream webhook EventSource + Sensor create a
   const wf = await until('the Workflow', async () => ((await kube.list(wfr, NS)).items as any[]).find((w) => w.metadata.generateName === 'webhook-'));
   assert.equal(wf.spec.arguments.parameters[0].value, JSON.stringify({ message: 'this is my first webhook' }));
   assert.equal(wf.spec.entrypoint ?? 'print-message', 'print-message');
+  assert.equal(wf.metadata.labels['events.argoproj.io/sensor'], 'webhook', 'labelled with its sensor (as upstream)');
+  assert.equal(wf.metadata.labels['events.argoproj.io/trigger'], 'webhook-workflow-trigger');
+  assert.match(wf.metadata.labels['events.argoproj.io/action-timestamp'], /^\d{13}$/);
   const ev = await until('the TriggerSucceeded Event', async () => ((await kube.list(R.events, NS)).items as any[]).find((e) => e.reason === 'TriggerSucceeded' && e.message.includes('webhook-workflow-trigger')));
   assert.equal(ev.involvedObject.kind, 'Sensor');
   assert.equal(ev.involvedObject.name, 'webhook');

@@ -110,11 +110,19 @@ test('argo-server: / opens the Workflows section behind the token login; a workf
   await cluster.k(['create', '-f', join(cluster.dir, 'wf.json')]);
   const row = page.getByRole('row', { name: /hello/ });
   await row.getByText('Pending').waitFor();
-  await cluster.k(['patch', 'workflow', 'hello', '-n', 'argo', '--type', 'merge', '-p', JSON.stringify({ status: { phase: 'Succeeded', progress: '1/1', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:05Z' } })]);
+  await cluster.k(['patch', 'workflow', 'hello', '-n', 'argo', '--type', 'merge', '-p', JSON.stringify({ status: { phase: 'Succeeded', progress: '1/1', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:05Z', nodes: { hello: { id: 'hello', name: 'hello', displayName: 'hello', type: 'Pod', phase: 'Succeeded', templateName: 'main', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:05Z' } } } })]);
   await row.getByText('Succeeded').waitFor();
   await row.getByText('1/1').waitFor();
   mkdirSync(join(ROOT, 'docs/images'), { recursive: true });
   await page.screenshot({ path: join(ROOT, 'docs/images/ui-workflows.png') });
+  // the node panel's Containers tab: the template's container
+  await row.getByRole('link', { name: 'hello' }).click();
+  await page.getByRole('tree', { name: 'Workflow graph' }).locator('[data-node="hello"]').click();
+  await page.getByRole('dialog').getByRole('tab', { name: 'Containers' }).click();
+  const main = page.getByRole('dialog').getByRole('table', { name: 'Container main' });
+  await main.getByText('busybox').waitFor();
+  await main.getByText('["echo","hi"]').waitFor();
+  await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
   // the other sections are one click away
   await page.getByRole('link', { name: 'Rollouts' }).click();
   await page.getByRole('heading', { name: 'Rollouts' }).waitFor();

@@ -5,7 +5,10 @@
  * and Argo Events' CRDs (manifests/argo-events/install.yaml, the CRDs only):
  * log in with a ServiceAccount's token, submit a DAG diamond from its WorkflowTemplate with a parameter
  * from the form, watch the graph's nodes reach Succeeded live, open a node's inputs and logs; suspend a
- * CronWorkflow; resume a steps workflow at its suspend node and delete it; see the event flow EventSource → Sensor → trigger and a sensor's condition change live.
+ * CronWorkflow; resume a steps workflow at its suspend node and delete it; download a node's artifact and find
+ * the workflow in the archive (PostgreSQL in a pod, `postgres` image); with Argo Events installed (controller,
+ * a native EventBus): post to a webhook EventSource and see the triggered workflow appear in the event flow,
+ * the sensor's TriggerSucceeded event and its pod's log; the user page with the argo CLI login.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
 import { kubectlFor, startUp, stopUp, type Up } from '@flotilla/kube-runtime/testkit';
 import type { Browser, Page } from 'playwright-core';
@@ -28,10 +31,20 @@ if (skip) console.log(`# skipped: ${skip}`);
 let dir: string;
 let up: Up;
 let pf: ChildProcess | undefined;
+let pfHook: ChildProcess | undefined;
 let base: string;
 let browser: Browser;
 let page: Page;
 let k: ReturnType<typeof kubectlFor>;
+/** The archive needs PostgreSQL (the `postgres` image runs the host's): why not, or undefined. */
+function pgMissing(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return `PostgreSQL is not installed (${root} missing; scripts/system-deps.sh installs postgresql)`;
+  if (process.getuid?.() === 0 && spawnSync('id', ['-u', 'postgres']).status !== 0) return 'running as root and there is no "postgres" user to run the server as';
+  return undefined;
+}
+const noPg = skip ? undefined : pgMissing();
+if (noPg) console.log(`# the archive part skipped: ${noPg}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const NS = 'argo';
 const EV = 'argo-events';
@@ -51,10 +64,10 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
   }
 }
 
-function portForward(): Promise<number> {
+function portForward(ns = NS, target = 'svc/argo-server', port = 2746, set: (p: ChildProcess) => void = (p) => (pf = p)): Promise<number> {
   return new Promise((resolve, reject) => {
-    const p = spawn('kubectl', ['port-forward', '-n', NS, 'svc/argo-server', ':2746'], { env: { ...process.env, KUBECONFIG: up.kubeconfig, HOME: join(dir, 'home') } });
-    pf = p;
+    const p = spawn('kubectl', ['port-forward', '-n', ns, target, `:${port}`], { env: { ...process.env, KUBECONFIG: up.kubeconfig, HOME: join(dir, 'home') } });
+    set(p);
     let buf = '';
     const t = setTimeout(() => reject(new Error(`port-forward did not start: ${buf}`)), 60_000);
     const on = (d: Buffer) => {
@@ -67,6 +80,10 @@ function portForward(): Promise<number> {
     };
     p.stdout.on('data', on);
     p.stderr.on('data', on);
+    p.on('exit', (c) => {
+      clearTimeout(t);
+      reject(new Error(`port-forward ${target} exited ${c}: ${buf}`));
+    });
   });
 }
 
@@ -95,7 +112,8 @@ const shot = async (name: string) => {
   await page.screenshot({ path: join(SHOTS, `ui-${name}.png`), fullPage: true });
 };
 
-const echo = { name: 'echo', inputs: { parameters: [{ name: 'm' }] }, container: { image: 'busybox', command: ['echo', '{{inputs.parameters.m}}'] } };
+const NOTE = 'a note carried as a raw artifact';
+const echo = { name: 'echo', inputs: { parameters: [{ name: 'm' }], artifacts: [{ name: 'note', path: '/tmp/note', raw: { data: NOTE } }] }, container: { image: 'busybox', command: ['echo', '{{inputs.parameters.m}}'] } };
 const DIAMOND = {
   apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata: { name: 'diamond', namespace: NS },
   spec: {
@@ -119,9 +137,26 @@ before(async () => {
   k = kubectlFor(join(dir, 'home'), up.kubeconfig);
   await k.k(['create', 'namespace', NS]);
   await k.k(['create', 'namespace', EV]);
-  await k.k(['apply', '-n', NS, '-f', join(ROOT, 'manifests/argo-workflows/install.yaml')]);
-  const eventCrds = parseAllDocuments(readFileSync(join(ROOT, 'manifests/argo-events/install.yaml'), 'utf8')).map((d) => d.toJS()).filter((o) => o?.kind === 'CustomResourceDefinition');
-  await apply('events-crds', eventCrds);
+  // PostgreSQL for the archive (as upstream's quick-start-postgres), then the install with `persistence` in the
+  // controller ConfigMap: argo-server connects on start and again every 30 s until it can
+  const install = parseAllDocuments(readFileSync(join(ROOT, 'manifests/argo-workflows/install.yaml'), 'utf8')).map((d) => d.toJS()).filter(Boolean);
+  if (!noPg) {
+    await apply('postgres', [
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'argo-postgres-config', namespace: NS }, stringData: { username: 'postgres', password: 'password' } },
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'postgres', namespace: NS, labels: { app: 'postgres' } }, spec: { containers: [{ name: 'main', image: 'postgres:12-alpine', env: [{ name: 'POSTGRES_PASSWORD', value: 'password' }], ports: [{ containerPort: 5432 }], readinessProbe: { tcpSocket: { port: 5432 }, initialDelaySeconds: 2, periodSeconds: 2 } }] } },
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'postgres', namespace: NS }, spec: { selector: { app: 'postgres' }, ports: [{ port: 5432, targetPort: 5432 }] } },
+    ]);
+    const cm = install.find((o: any) => o.kind === 'ConfigMap' && o.metadata.name === 'workflow-controller-configmap');
+    cm.data.persistence = 'archive: true\npostgresql:\n  host: postgres\n  port: 5432\n  database: postgres\n  tableName: argo_workflows\n  userNameSecret: {name: argo-postgres-config, key: username}\n  passwordSecret: {name: argo-postgres-config, key: password}\n';
+  }
+  writeFileSync(join(dir, 'argo-workflows.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: install }));
+  await k.k(['apply', '-n', NS, '-f', join(dir, 'argo-workflows.json')]);
+  // Argo Events: the controller-manager (not the validating webhook's pod) and a native EventBus (3 NATS servers)
+  const events = parseAllDocuments(readFileSync(join(ROOT, 'manifests/argo-events/install.yaml'), 'utf8')).map((d) => d.toJS()).filter((o) => o && !(o.kind === 'Deployment' && o.metadata.name === 'events-webhook'));
+  writeFileSync(join(dir, 'argo-events.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: events }));
+  await k.k(['apply', '-n', EV, '-f', join(dir, 'argo-events.json')]);
+  await k.k(['wait', '--for=condition=Established', 'crd/eventbus.argoproj.io', 'crd/eventsources.argoproj.io', 'crd/sensors.argoproj.io', '--timeout=60s']);
+  await apply('eventbus', [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'EventBus', metadata: { name: 'default', namespace: EV }, spec: { nats: { native: { auth: 'token' } } } }]);
   await k.k(['rollout', 'status', '-n', NS, 'deployment/workflow-controller', '--timeout=150s']);
   await k.k(['rollout', 'status', '-n', NS, 'deployment/argo-server', '--timeout=150s']);
   base = `https://127.0.0.1:${await portForward()}`;
@@ -134,6 +169,7 @@ before(async () => {
 after(async () => {
   await browser?.close().catch(() => {});
   pf?.kill('SIGTERM');
+  pfHook?.kill('SIGTERM');
   if (up) await stopUp(up, 'SIGTERM');
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -184,6 +220,10 @@ test('Workflows: submit a DAG from its template with a parameter, the graph reac
   const panel = page.getByRole('dialog');
   await panel.getByRole('tab', { name: 'Inputs/outputs' }).click();
   await panel.getByRole('table', { name: 'Inputs and outputs' }).getByText('B says from the UI').waitFor();
+  // the node's artifact, downloaded through argo-server's /artifact-files/… with the session's cookie
+  const [download] = await Promise.all([page.waitForEvent('download'), panel.getByRole('table', { name: 'Inputs and outputs' }).getByRole('link', { name: '/tmp/note' }).click()]);
+  assert.equal(readFileSync((await download.path())!, 'utf8'), NOTE, 'the downloaded artifact is the node\'s');
+  console.log(`# artifact downloaded from node B's panel: ${download.suggestedFilename()}`);
   await panel.getByRole('tab', { name: 'Logs' }).click();
   await panel.getByRole('log').getByText('B says from the UI').waitFor();
   await panel.getByRole('tab', { name: 'Events' }).click();
@@ -207,6 +247,28 @@ test('Workflows: submit a DAG from its template with a parameter, the graph reac
   await page.getByRole('button', { name: 'Suspend nightly' }).click();
   await page.getByRole('button', { name: 'Resume nightly' }).waitFor();
   assert.equal(await k.k(['get', 'cronworkflow', 'nightly', '-n', NS, '-o', 'jsonpath={.spec.suspend}']), 'true');
+  // the user page: who argo-server says this is, and the argo CLI's environment with this login's token
+  await page.getByRole('link', { name: 'User', exact: true }).click();
+  await page.getByRole('table', { name: 'User info' }).getByText(`${NS}/ui-user`).waitFor();
+  await page.getByRole('button', { name: 'Show token' }).click();
+  const env = await page.getByLabel('argo CLI environment').textContent();
+  assert.ok(env!.includes(`export ARGO_TOKEN='Bearer ${token}'`), 'the CLI environment carries the login\'s token');
+  assert.match(env!, /export ARGO_SERVER='127\.0\.0\.1:\d+'/);
+  await page.getByRole('button', { name: 'Hide token' }).click();
+  await shot('workflows-user');
+  await axe('the user page');
+  // the archive (PostgreSQL): argo-server archives the completed workflow; the Archive page lists it
+  if (noPg) return void console.log(`# archive check skipped: ${noPg}`);
+  const t1 = Date.now();
+  await until('the workflow archived', async () => JSON.parse(await k.k(['get', 'workflow', name, '-n', NS, '-o', 'json'])).metadata.labels?.['workflows.argoproj.io/workflow-archiving-status'] === 'Archived', 120_000);
+  console.log(`# ${name} archived ${((Date.now() - t1) / 1000).toFixed(1)} s after the checks above`);
+  await page.getByRole('link', { name: 'Archive', exact: true }).click();
+  const arow = page.getByRole('table', { name: 'Archived workflows' }).getByRole('row').filter({ has: page.getByRole('button', { name, exact: true }) });
+  await arow.getByText('Succeeded').first().waitFor();
+  await arow.getByRole('button', { name, exact: true }).click();
+  await page.getByRole('dialog').getByText('B says from the UI').first().waitFor();
+  await shot('workflow-archive');
+  await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
 });
 
 test('Workflows: a steps workflow waiting at a suspend node — RESUME from its page runs it to the end; DELETE after confirming', { skip, timeout: 180_000 }, async () => {
@@ -234,30 +296,67 @@ test('Workflows: a steps workflow waiting at a suspend node — RESUME from its 
   await page.getByRole('table', { name: 'Workflows' }).getByRole('row', { name: /approval/ }).waitFor({ state: 'detached' });
 });
 
-test('Events: the event flow EventSource → Sensor → trigger from argo-server\'s API; a sensor\'s condition changes live', { skip, timeout: 120_000 }, async () => {
+test('Events: a webhook EventSource and a Sensor run by the controller; a POST to the webhook triggers a workflow that appears in the event flow, with the sensor\'s result and log', { skip, timeout: 240_000 }, async () => {
+  // the sensor's ServiceAccount may create Workflows (as upstream's examples/rbac) and record its Events
+  await k.k(['create', 'serviceaccount', 'operate-workflow-sa', '-n', EV]);
+  await k.k(['create', 'role', 'operate-workflow', '-n', EV, '--verb=create,get,list,watch,patch', '--resource=workflows.argoproj.io,events']);
+  await k.k(['create', 'rolebinding', 'operate-workflow', '-n', EV, '--role=operate-workflow', `--serviceaccount=${EV}:operate-workflow-sa`]);
   await apply('events', [
     { apiVersion: 'argoproj.io/v1alpha1', kind: 'EventSource', metadata: { name: 'webhook', namespace: EV }, spec: { service: { ports: [{ port: 12000, targetPort: 12000 }] }, webhook: { example: { port: '12000', endpoint: '/example', method: 'POST' } } } },
     { apiVersion: 'argoproj.io/v1alpha1', kind: 'Sensor', metadata: { name: 'webhook', namespace: EV }, spec: {
+      template: { serviceAccountName: 'operate-workflow-sa' },
       dependencies: [{ name: 'test-dep', eventSourceName: 'webhook', eventName: 'example' }],
-      triggers: [{ template: { name: 'webhook-workflow-trigger', k8s: { operation: 'create', source: { resource: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { generateName: 'webhook-' }, spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', command: ['true'] } }] } } } } } }],
+      triggers: [{ template: { name: 'webhook-workflow-trigger', k8s: { operation: 'create', source: { resource: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { generateName: 'webhook-' }, spec: { entrypoint: 'main', arguments: { parameters: [{ name: 'message', value: 'none' }] }, templates: [{ name: 'main', suspend: {} }] } } }, parameters: [{ src: { dependencyName: 'test-dep', dataKey: 'body.message' }, dest: 'spec.arguments.parameters.0.value' }] } } }],
     } },
   ]);
   await page.getByRole('link', { name: 'Events', exact: true }).click();
-  await page.getByRole('heading', { name: 'Events' }).waitFor();
+  await page.getByRole('heading', { name: 'Events', exact: true }).waitFor();
   const flow = page.getByRole('tree', { name: 'Event flow' });
   await flow.locator('[data-kind="EventSource"][data-name="webhook"]').getByText('webhook: example').waitFor();
-  await flow.locator('[data-kind="Sensor"][data-name="webhook"]').waitFor();
   await flow.locator('[data-edge-label="test-dep"]').waitFor();
   await flow.locator('[data-kind="Trigger"][data-name="webhook-workflow-trigger"]').getByText('k8s Workflow create').waitFor();
   const sensorRow = page.getByRole('table', { name: 'Sensors' }).getByRole('row', { name: /webhook/ });
   await sensorRow.getByText('test-dep (webhook/example)').waitFor();
-  await sensorRow.getByText('Unknown').waitFor();
-  // a status change (as the sensor controller reports it) shows without a reload
-  await k.k(['patch', 'sensor', 'webhook', '-n', EV, '--subresource=status', '--type', 'merge', '-p', JSON.stringify({ status: { conditions: [{ type: 'Deployed', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' }, { type: 'DependenciesProvided', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' }, { type: 'TriggersProvided', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' }] } })]);
-  await sensorRow.getByText('Ready').waitFor();
-  await flow.locator('[data-kind="Sensor"][data-name="webhook"]').getByText('Ready').waitFor();
+  // the controller deploys both and reports their conditions: Ready, live
+  const t0 = Date.now();
+  await sensorRow.getByText('Ready').waitFor({ timeout: 150_000 });
+  await page.getByRole('table', { name: 'Event sources' }).getByRole('row', { name: /webhook/ }).getByText('Ready').waitFor({ timeout: 60_000 });
+  console.log(`# EventSource and Sensor Ready in the UI ${((Date.now() - t0) / 1000).toFixed(1)} s after they were created`);
+  // POST to the webhook through a port-forward to its Service, as the tutorial's curl, until the sensor (whose
+  // pod may still be subscribing to the bus) has triggered a workflow
+  for (const l of ['eventsource-name=webhook', 'sensor-name=webhook']) await k.k(['wait', '-n', EV, '--for=condition=Available', 'deployment', '-l', l, '--timeout=120s'], { timeoutMs: 130_000 });
+  let hook = await portForward(EV, 'svc/webhook-eventsource-svc', 12000, (p) => (pfHook = p));
+  const t1 = Date.now();
+  const wfNode = flow.locator('[data-kind="Workflow"]');
+  let posts = 0;
+  await until('a workflow triggered by a POST to the webhook, in the event flow', async () => {
+    if ((await wfNode.count()) > 0) return true;
+    if (pfHook?.exitCode !== null) hook = await portForward(EV, 'svc/webhook-eventsource-svc', 12000, (p) => (pfHook = p));
+    const r = await fetch(`http://127.0.0.1:${hook}/example`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'hello from the UI test' }) }).catch(() => undefined);
+    if (r?.status === 200) posts++;
+    await sleep(2500);
+    return (await wfNode.count()) > 0;
+  }, 150_000);
+  const wfName = (await wfNode.first().getAttribute('data-name'))!;
+  console.log(`# the triggered workflow ${wfName} in the event flow ${((Date.now() - t1) / 1000).toFixed(1)} s after the first POST (${posts} accepted)`);
+  const wf = JSON.parse(await k.k(['get', 'workflow', wfName, '-n', EV, '-o', 'json']));
+  assert.equal(wf.spec.arguments.parameters[0].value, 'hello from the UI test', 'the event\'s message reached the workflow');
+  assert.equal(wf.metadata.labels['events.argoproj.io/sensor'], 'webhook');
+  await page.getByRole('table', { name: 'Triggered workflows' }).getByRole('row', { name: new RegExp(wfName) }).getByText('webhook-workflow-trigger').waitFor();
+  // the trigger's result: the sensor's TriggerSucceeded event, in the recent events and in its panel, and its pod's log
+  await until('the sensor\'s TriggerSucceeded event (kubectl)', async () => (await k.k(['get', 'events', '-n', EV, '--field-selector', 'reason=TriggerSucceeded', '-o', 'name'])).trim(), 30_000);
+  await page.getByRole('table', { name: 'Recent events' }).getByText('TriggerSucceeded').first().waitFor({ timeout: 30_000 });
   await shot('events');
   await axe('the Events section');
   await flow.locator('[data-kind="Sensor"][data-name="webhook"]').click();
-  await page.getByRole('dialog').getByRole('table', { name: 'Conditions' }).getByText('TriggersProvided').waitFor();
+  const panel = page.getByRole('dialog');
+  await panel.getByRole('table', { name: 'Conditions' }).getByText('TriggersProvided').waitFor();
+  await panel.getByRole('table', { name: 'Events of Sensor webhook' }).getByText('TriggerSucceeded').first().waitFor();
+  await panel.getByRole('table', { name: 'Triggered workflows' }).getByText(wfName).waitFor();
+  await panel.getByRole('log', { name: 'Logs of Sensor webhook' }).getByText(/webhook-workflow-trigger/).first().waitFor({ timeout: 30_000 });
+  await shot('events-sensor');
+  await panel.getByRole('button', { name: 'Close' }).click();
+  // the workflow's node opens its page
+  await wfNode.first().click();
+  await page.waitForURL(new RegExp(`/workflows/${EV}/${wfName}$`));
 });

@@ -226,7 +226,7 @@ test('kubectl edits the Deployment: OutOfSync and its diff; sync again; roll bac
   await page.getByTestId('app-operation').getByText('Succeeded').waitFor({ timeout: 120_000 });
 });
 
-test('resource panel: the Deployment live manifest; a pod logs; the list shows Synced/Healthy', { skip, timeout: 180_000 }, async () => {
+test('resource panel: the Deployment live manifest; a pod logs; the network view; the list shows Synced/Healthy', { skip, timeout: 180_000 }, async () => {
   await page.locator('.gnode[data-kind="Deployment"]').click();
   const panel = page.getByRole('dialog', { name: 'Deployment guestbook-ui' });
   await panel.getByRole('tab', { name: 'Live manifest' }).click();
@@ -244,6 +244,15 @@ test('resource panel: the Deployment live manifest; a pod logs; the list shows S
   await pod.getByRole('tab', { name: 'Events' }).click();
   await pod.getByRole('table', { name: 'Events' }).or(pod.getByText('No events.')).waitFor();
   await pod.getByRole('button', { name: 'Close' }).click();
+  // the network view: the Service → the pods its selector matches (a pod is drawn only when matched)
+  await page.getByRole('button', { name: 'Network' }).click();
+  const net = page.getByRole('tree', { name: 'Network' });
+  await net.locator('.gnode[data-kind="Service"][data-name="guestbook-ui"]').waitFor();
+  await net.locator('.gnode[data-kind="Pod"]').first().waitFor();
+  assert.equal(await net.locator('.gnode[data-kind="ReplicaSet"]').count(), 0, 'only networking resources');
+  await shot('app-network');
+  await axe('the network view');
+  await page.getByRole('button', { name: 'Tree' }).click();
   await page.getByRole('link', { name: 'Applications' }).click();
   const tile = page.locator('.tile[data-app="guestbook"]');
   await tile.getByText('Healthy').waitFor();

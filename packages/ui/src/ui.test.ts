@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { diffLines, compact } from './lib/diff.js';
 import { counts, filterApps, filterFromQuery, filterToQuery, type AppLike } from './lib/apps.js';
 import { buildGraph } from './lib/tree.js';
+import { buildNetworkGraph } from './lib/network.js';
 import { authModesFromError, ssoLabel } from './lib/sso.js';
 import { renderIndex, serveUi, type ServeUiOptions } from './index.js';
 
@@ -170,4 +171,33 @@ test('SSO: the login button as Argo CD labels it, argo-server\'s auth modes from
   assert.deepEqual(authModesFromError('token not valid for running mode: no Authorization header and auth mode "server" is not enabled (--auth-mode client,sso): send …'), ['client', 'sso']);
   assert.deepEqual(authModesFromError('… (--auth-mode sso): …'), ['sso']);
   assert.equal(authModesFromError('Unauthorized'), undefined);
+});
+
+test('network view: external URL → Ingress → Service → the Pods its selector matches, from the engine\'s own networkingInfo', async () => {
+  const { networkingInfoOf } = await import('@flotilla/argocd-engine/tree');
+  const node = (o: any) => ({ group: o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '', kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name, networkingInfo: networkingInfoOf(o) as any, health: { status: 'Healthy' } });
+  const ns = 'shop';
+  const objs = [
+    { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web', namespace: ns }, spec: { tls: [{ hosts: ['shop.example'] }], rules: [{ host: 'shop.example', http: { paths: [{ path: '/', backend: { service: { name: 'front', port: { number: 80 } } } }, { path: '/api', backend: { service: { name: 'gone', port: { number: 80 } } } }] } }] } },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'front', namespace: ns }, spec: { selector: { app: 'front' }, ports: [{ port: 80 }] } },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'lb', namespace: ns }, spec: { type: 'LoadBalancer', selector: { app: 'back' }, ports: [{ port: 8080 }] }, status: { loadBalancer: { ingress: [{ ip: '10.0.0.9' }] } } },
+    { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'front-1', namespace: ns, labels: { app: 'front', 'pod-template-hash': 'x' } } },
+    { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'back-1', namespace: ns, labels: { app: 'back' } } },
+    { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'front-elsewhere', namespace: 'other', labels: { app: 'front' } } },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: ns } },
+  ];
+  const g = buildNetworkGraph(objs.map(node), new Map([['/Service/shop/front', 'Synced']]));
+  const name = (id: string) => { const n = g.nodes.find((x) => x.id === id)!; return `${n.kind} ${n.name}`; };
+  assert.deepEqual(g.edges.map((e) => `${name(e.from)} → ${name(e.to)}`).sort(), [
+    'Ingress web → Service front',
+    'Ingress web → Service gone',
+    'Internet 10.0.0.9:8080 → Service lb',
+    'Internet https://shop.example/ → Ingress web',
+    'Internet https://shop.example/api → Ingress web',
+    'Service front → Pod front-1',
+    'Service lb → Pod back-1',
+  ]);
+  assert.equal(g.nodes.find((n) => n.name === 'gone')!.health, 'Missing', 'a backend the app does not have is shown missing');
+  assert.equal(g.nodes.find((n) => n.name === 'front' && n.kind === 'Service')!.sync, 'Synced');
+  assert.ok(!g.nodes.some((n) => n.kind === 'ConfigMap' || n.name === 'front-elsewhere'), 'only networking resources, same namespace');
 });

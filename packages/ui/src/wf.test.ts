@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nodeId, podName } from '@flotilla/workflows-controller/ids';
-import { buildWorkflowGraph, duration, ioRows, matchesLabels, shownLabels, podNameOf, templateParameters, workflowActions, type WfNodeStatus } from './lib/wfgraph.js';
-import { buildEventsGraph, readiness, sourceEvents, triggerTarget } from './lib/events.js';
+import { buildWorkflowGraph, duration, nodeContainers, ioRows, matchesLabels, shownLabels, podNameOf, templateParameters, workflowActions, type WfNodeStatus } from './lib/wfgraph.js';
+import { buildEventsGraph, readiness, sourceEvents, triggerTarget, triggeredBy } from './lib/events.js';
 import { layoutGraph } from './lib/layout.js';
 import { layeredLayout } from './lib/layered.js';
 import { nextRuns } from './lib/cron.js';
@@ -119,6 +119,18 @@ test('events graph: event source events → sensor (edge named after the depende
   assert.equal(triggerTarget({ template: { name: 'l', log: {} } }), 'log');
 });
 
+test('events graph: the workflows a trigger created (upstream\'s sensor/trigger labels) hang off the trigger, newest first, at most max', () => {
+  const sensor = { metadata: { name: 'webhook', namespace: 'ev' }, spec: { dependencies: [], triggers: [{ template: { name: 't1', k8s: { operation: 'create', source: { resource: { kind: 'Workflow' } } } } }, { template: { name: 't2', log: {} } }] } };
+  const wf = (name: string, trigger: string, ts: number, phase?: string) => ({ metadata: { name, namespace: 'ev', labels: { 'events.argoproj.io/sensor': 'webhook', 'events.argoproj.io/trigger': trigger, 'events.argoproj.io/action-timestamp': String(ts) } }, status: { phase } });
+  const wfs = [wf('w-old', 't1', 1000, 'Succeeded'), wf('w-new', 't1', 3000), wf('w-mid', 't1', 2000, 'Running'), wf('w-other', 't2', 5000, 'Failed'), { metadata: { name: 'unlabelled', namespace: 'ev' } }, wf('w-elsewhere', 'nope', 9000)];
+  assert.deepEqual(triggeredBy(wfs, 2).get('webhook/t1')!.map((w) => w.metadata.name), ['w-new', 'w-mid']);
+  const g = buildEventsGraph([], [sensor], wfs, 2);
+  const out = (from: string) => g.edges.filter((e) => e.from === from).map((e) => { const n = g.nodes.find((x) => x.id === e.to)!; return `${n.kind}:${n.name}:${n.status}`; });
+  assert.deepEqual(out('sensor/ev/webhook/trigger/t1'), ['Workflow:w-new:Pending', 'Workflow:w-mid:Running']);
+  assert.deepEqual(out('sensor/ev/webhook/trigger/t2'), ['Workflow:w-other:Failed']);
+  assert.equal(g.nodes.filter((n) => n.kind === 'Workflow').length, 3, 'unlabelled workflows and unknown triggers are left out');
+});
+
 function assertLaidOut(laid: { pos: Map<string, { x: number; y: number }> }, edges: { from: string; to: string }[], w: number, h: number) {
   for (const e of edges) assert.ok(laid.pos.get(e.to)!.x > laid.pos.get(e.from)!.x, `${e.from} → ${e.to} runs left to right`);
   const boxes = [...laid.pos.values()].sort((a, b) => a.x - b.x || a.y - b.y);
@@ -165,4 +177,21 @@ test('nextRuns: a cron workflow\'s next runs over its schedules, in its time zon
   assert.deepEqual(bad.runs, []);
   assert.match(bad.error ?? '', /schedule "every day"/);
   assert.deepEqual(nextRuns(undefined, 3, from), { runs: [] });
+});
+
+test('a node\'s containers: from the workflow\'s templates, a templateRef\'s stored template; script, init and sidecars; env values and sources', () => {
+  const wf = {
+    spec: { templates: [
+      { name: 'echo', container: { image: 'busybox', command: ['echo'], args: ['{{inputs.parameters.m}}'], env: [{ name: 'A', value: '1' }, { name: 'T', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }], resources: { requests: { cpu: '100m' } } }, initContainers: [{ name: 'setup', image: 'alpine', command: ['true'] }], sidecars: [{ name: 'db', image: 'postgres:12-alpine' }] },
+      { name: 'py', script: { image: 'python:3', command: ['python'], source: 'print(1)' } },
+    ] },
+    status: { storedTemplates: { 'namespaced/shared/build': { name: 'build', container: { image: 'golang', command: ['go', 'build'] } } } },
+  };
+  const echo = nodeContainers(wf, { templateName: 'echo' });
+  assert.deepEqual(echo.containers.map((c) => `${c.role}:${c.name}:${c.image}`), ['init:setup:alpine', 'main:main:busybox', 'sidecar:db:postgres:12-alpine']);
+  assert.deepEqual(echo.containers[1]!.env, [{ name: 'A', value: '1' }, { name: 'T', value: 'from secretKeyRef {"name":"s","key":"k"}' }]);
+  assert.deepEqual(echo.containers[1]!.resources, { requests: { cpu: '100m' } });
+  assert.equal(nodeContainers(wf, { templateName: 'py' }).containers[0]!.source, 'print(1)');
+  assert.deepEqual(nodeContainers(wf, { templateRef: { name: 'shared', template: 'build' } }).containers.map((c) => c.command.join(' ')), ['go build']);
+  assert.deepEqual(nodeContainers(wf, { templateName: 'nope' }), { template: 'nope', containers: [] });
 });

@@ -3,14 +3,33 @@
  * `GET /api/v1/event-sources/{ns}[/{name}]`, `GET /api/v1/sensors/{ns}[/{name}]`, and their watches
  * `/api/v1/stream/event-sources/{ns}`, `/api/v1/stream/sensors/{ns}` (`{"result": {type, object}}`), read
  * with the caller's credentials. `GET /api/v1/event-buses/{ns}` is Flotilla's addition (upstream's UI has no
- * EventBus page); it lists `eventbus` objects the same way.
+ * EventBus page); it lists `eventbus` objects the same way. The logs of their pods as upstream streams them:
+ * `/api/v1/stream/event-sources/{ns}/logs?name=…` and `/api/v1/stream/sensors/{ns}/logs?name=…&triggerName=…`
+ * (`podLogOptions.*`), one `{"result": {namespace, eventSourceName|sensorName, level, time, msg, …}}` a line,
+ * from the pods labelled `eventsource-name` / `sensor-name` (the JSON log lines' fields kept).
  */
 import type { Resource } from '@flotilla/kube-runtime';
-import { STREAMED, Stream, type Router } from '../http.js';
+import { R } from '@flotilla/kube-runtime';
+import { fromKube, STREAMED, Stream, type Router } from '../http.js';
 import type { Caller, Ctx } from '../context.js';
 import { listNamespace } from '../context.js';
 import { kcall, listBody, listQuery, withKind } from './common.js';
-import { relayWatch } from './stream.js';
+import { logOpts, podLog, relayWatch } from './stream.js';
+
+
+/** One log line of an EventSource/Sensor pod as upstream's LogEntry: the JSON line's fields, else the line as `msg`. */
+export function logEntry(ns: string, key: 'eventSourceName' | 'sensorName', name: string, line: string): Record<string, unknown> {
+  let j: Record<string, unknown> | undefined;
+  try {
+    const v = JSON.parse(line);
+    if (v && typeof v === 'object' && !Array.isArray(v)) j = v;
+  } catch {
+    /* not JSON */
+  }
+  if (!j) return { namespace: ns, [key]: name, msg: line };
+  const { level, ts, time, msg, ...rest } = j;
+  return { ...rest, namespace: ns, [key]: name, level, time: time ?? ts, msg };
+}
 
 const ev = (plural: string, kind: string): Resource => ({ group: 'argoproj.io', version: 'v1alpha1', plural, kind, namespaced: true });
 const KINDS: { res: Resource; base: string; stream?: string }[] = [
@@ -34,4 +53,30 @@ export function registerEventObjects(router: Router<Caller>, ctx: Ctx): void {
       return STREAMED;
     });
   }
+  const logs = (label: string, key: 'eventSourceName' | 'sensorName') => async (r: Parameters<Parameters<Router<Caller>['add']>[2]>[0]) => {
+    const out = new Stream(r.res);
+    const ac = new AbortController();
+    r.res.on('close', () => ac.abort());
+    const ns = r.params.namespace!;
+    const name = r.query.get('name') || undefined;
+    const trigger = r.query.get('triggerName') || undefined;
+    try {
+      const pods = (await kcall(r.ctx.kube.list<any>(R.pods, ns, { labelSelector: name ? `${label}=${name}` : label }))).items;
+      const o = logOpts(r.query, 'podLogOptions');
+      out.start();
+      await Promise.all(pods.map((p: any) => podLog(r.ctx.kube, ns, p.metadata.name, o, out, ac.signal, (line) => {
+        const e = logEntry(ns, key, p.metadata.labels?.[label] ?? '', line);
+        return trigger && e.triggerName !== undefined && e.triggerName !== trigger ? undefined : e;
+      }).catch((e) => {
+        if (!ac.signal.aborted) out.send({ namespace: ns, [key]: p.metadata.labels?.[label], level: 'error', msg: `(log of pod ${p.metadata.name}: ${(e as Error).message})` });
+      })));
+      out.end();
+    } catch (e) {
+      out.fail(fromKube(e));
+      if (!r.res.writableEnded) r.res.end();
+    }
+    return STREAMED;
+  };
+  router.add('GET', '/api/v1/stream/event-sources/{namespace}/logs', logs('eventsource-name', 'eventSourceName'));
+  router.add('GET', '/api/v1/stream/sensors/{namespace}/logs', logs('sensor-name', 'sensorName'));
 }

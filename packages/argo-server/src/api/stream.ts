@@ -46,7 +46,7 @@ function openStream(kube: KubeClient, path: string, query: Record<string, string
   });
 }
 
-interface LogOpts {
+export interface LogOpts {
   container: string;
   follow: boolean;
   sinceSeconds?: string;
@@ -57,14 +57,14 @@ interface LogOpts {
   grep?: RegExp;
 }
 
-function logOpts(q: URLSearchParams): LogOpts {
-  const g = (k: string) => q.get(`logOptions.${k}`) || undefined;
+export function logOpts(q: URLSearchParams, prefix = 'logOptions'): LogOpts {
+  const g = (k: string) => q.get(`${prefix}.${k}`) || undefined;
   const grep = q.get('grep');
-  return { container: g('container') ?? 'main', follow: qbool(q, 'logOptions.follow') ?? false, sinceSeconds: g('sinceSeconds'), sinceTime: g('sinceTime.seconds') ? new Date(Number(g('sinceTime.seconds')) * 1000).toISOString() : undefined, tailLines: g('tailLines'), timestamps: qbool(q, 'logOptions.timestamps'), previous: qbool(q, 'logOptions.previous'), grep: grep ? new RegExp(grep) : undefined };
+  return { container: g('container') ?? 'main', follow: qbool(q, `${prefix}.follow`) ?? false, sinceSeconds: g('sinceSeconds'), sinceTime: g('sinceTime.seconds') ? new Date(Number(g('sinceTime.seconds')) * 1000).toISOString() : undefined, tailLines: g('tailLines'), timestamps: qbool(q, `${prefix}.timestamps`), previous: qbool(q, `${prefix}.previous`), grep: grep ? new RegExp(grep) : undefined };
 }
 
-/** Streams one pod's container log, a `{podName, content}` result a line. */
-async function podLog(kube: KubeClient, ns: string, pod: string, o: LogOpts, out: Stream, signal: AbortSignal): Promise<void> {
+/** Streams one pod's container log, a `{podName, content}` result a line (or `shape(line)`). */
+export async function podLog(kube: KubeClient, ns: string, pod: string, o: LogOpts, out: Stream, signal: AbortSignal, shape: (line: string) => unknown = (content) => ({ podName: pod, content })): Promise<void> {
   const res = await openStream(kube, `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod)}/log`, {
     container: o.container, follow: o.follow ? 'true' : undefined, sinceSeconds: o.sinceSeconds, sinceTime: o.sinceTime, tailLines: o.tailLines, timestamps: o.timestamps ? 'true' : undefined, previous: o.previous ? 'true' : undefined,
   }, signal);
@@ -72,7 +72,8 @@ async function podLog(kube: KubeClient, ns: string, pod: string, o: LogOpts, out
     let buf = '';
     const emit = (line: string) => {
       if (o.grep && !o.grep.test(line)) return;
-      out.send({ podName: pod, content: line });
+      const v = shape(line);
+      if (v !== undefined) out.send(v);
     };
     res.setEncoding('utf8');
     res.on('data', (d: string) => {

@@ -13,6 +13,12 @@ const PATCH_TYPES: Record<string, PatchType> = {
   strategic: 'strategic',
 };
 
+/** Upstream's labels on what a trigger creates: which sensor and trigger made it, and when (ms since the epoch). */
+export function labelCreated(obj: KubeObject, ctx: Pick<TriggerContext, 'sensorName' | 'triggerName'>, now = Date.now()): void {
+  const m = (obj.metadata ??= {});
+  m.labels = { ...(m.labels ?? {}), 'events.argoproj.io/sensor': ctx.sensorName, 'events.argoproj.io/trigger': ctx.triggerName, 'events.argoproj.io/action-timestamp': String(now) };
+}
+
 const ident = (o: KubeObject) => `${o.kind} ${o.metadata?.namespace ? o.metadata.namespace + '/' : ''}${o.metadata?.name ?? o.metadata?.generateName ?? ''}`;
 
 /** The object a k8s / argoWorkflow trigger works on: its source with the template's parameters applied. */
@@ -33,6 +39,7 @@ export async function runK8s(spec: any, ctx: TriggerContext): Promise<TriggerRes
   switch (op) {
     case 'create': {
       if (!name && !obj.metadata!.generateName) throw new PermanentError('the resource has neither metadata.name nor metadata.generateName');
+      labelCreated(obj, ctx);
       const created = await kube.create(r, ns, obj);
       return { object: created, message: `created ${ident(created)}` };
     }
@@ -92,6 +99,7 @@ export async function runArgoWorkflow(spec: any, ctx: TriggerContext): Promise<T
     src.metadata!.namespace = ns;
     if (!src.metadata!.name && !src.metadata!.generateName) throw new PermanentError('the Workflow has neither metadata.name nor metadata.generateName');
     addArgs(src, spec.args);
+    labelCreated(src, ctx);
     const wf = await kube.create(wfr, ns, src);
     return { object: wf, message: `submitted Workflow ${ns}/${wf.metadata?.name}` };
   }

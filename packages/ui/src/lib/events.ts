@@ -17,7 +17,7 @@ export interface Condition {
   lastTransitionTime?: string;
 }
 
-export type EvNodeKind = 'EventSource' | 'Sensor' | 'Trigger';
+export type EvNodeKind = 'EventSource' | 'Sensor' | 'Trigger' | 'Workflow';
 export interface EvNode {
   id: string;
   kind: EvNodeKind;
@@ -26,7 +26,7 @@ export interface EvNode {
   namespace: string;
   /** the event's name and type (`webhook`), the trigger's target (`Workflow`, `http`…) */
   detail: string;
-  /** `Ready`, `NotReady`, `Unknown` (from the object's conditions); triggers: the sensor's */
+  /** `Ready`, `NotReady`, `Unknown` (from the object's conditions); triggers: the sensor's; workflows: their phase */
   status: string;
   /** the object this node belongs to (`EventSource/ns/name`, `Sensor/ns/name`) */
   owner: string;
@@ -72,7 +72,35 @@ export function triggerTarget(t: { template?: Record<string, any> }): string {
   return 'trigger';
 }
 
-export function buildEventsGraph(sources: K8sObj[], sensors: K8sObj[]): EvGraph {
+/** A workflow (or any object) a trigger created, with upstream's labels `events.argoproj.io/sensor` and `…/trigger`. */
+export interface Triggered {
+  metadata: { name: string; namespace?: string; creationTimestamp?: string; labels?: Record<string, string> };
+  status?: { phase?: string };
+}
+export const SENSOR_LABEL = 'events.argoproj.io/sensor';
+export const TRIGGER_LABEL = 'events.argoproj.io/trigger';
+
+/** The newest `max` objects each trigger created, by sensor and trigger name (`<sensor>/<trigger>` → newest first). */
+export function triggeredBy(objs: Triggered[], max = 3): Map<string, Triggered[]> {
+  const out = new Map<string, Triggered[]>();
+  const ts = (o: Triggered) => Number(o.metadata.labels?.['events.argoproj.io/action-timestamp'] ?? Date.parse(o.metadata.creationTimestamp ?? '') ?? 0) || 0;
+  for (const o of [...objs].sort((a, b) => ts(b) - ts(a) || b.metadata.name.localeCompare(a.metadata.name))) {
+    const s = o.metadata.labels?.[SENSOR_LABEL];
+    const t = o.metadata.labels?.[TRIGGER_LABEL];
+    if (!s || !t) continue;
+    const l = out.get(`${s}/${t}`) ?? [];
+    if (l.length < max) l.push(o);
+    out.set(`${s}/${t}`, l);
+  }
+  return out;
+}
+
+/**
+ * The event flow: event → sensor (edge named after the dependency) → trigger (its target) → the newest
+ * workflows each trigger created (`triggered`: objects labelled by the sensor, at most `max` per trigger).
+ */
+export function buildEventsGraph(sources: K8sObj[], sensors: K8sObj[], triggered: Triggered[] = [], max = 3): EvGraph {
+  const made = triggeredBy(triggered, max);
   const nodes: EvNode[] = [];
   const edges: EvGraph['edges'] = [];
   const ids = new Set<string>();
@@ -110,6 +138,13 @@ export function buildEventsGraph(sources: K8sObj[], sensors: K8sObj[]): EvGraph 
       const tid = `${id}/trigger/${t.template?.name ?? i}`;
       nodes.push({ id: tid, kind: 'Trigger', name: t.template?.name ?? `trigger ${i}`, namespace: ns, detail: triggerTarget(t), status: st, owner });
       edges.push({ from: id, to: tid });
+      for (const w of made.get(`${s.metadata.name}/${t.template?.name ?? ''}`) ?? []) {
+        const wid = `wf/${w.metadata.namespace ?? ns}/${w.metadata.name}`;
+        if (ids.has(wid)) continue;
+        ids.add(wid);
+        nodes.push({ id: wid, kind: 'Workflow', name: w.metadata.name, namespace: w.metadata.namespace ?? ns, detail: `workflow, ${w.metadata.creationTimestamp ?? ''}`.replace(/, $/, ''), status: w.status?.phase || 'Pending', owner: `Workflow/${w.metadata.namespace ?? ns}/${w.metadata.name}` });
+        edges.push({ from: tid, to: wid });
+      }
     });
   }
   return { nodes, edges };

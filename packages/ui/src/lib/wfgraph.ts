@@ -169,3 +169,45 @@ export function shownLabels(labels: Record<string, string> | undefined): string[
     .filter(([k]) => !k.startsWith('workflows.argoproj.io/') || k.endsWith('/workflow-template') || k.endsWith('/cron-workflow') || k.endsWith('/cluster-workflow-template'))
     .map(([k, v]) => `${k.replace('workflows.argoproj.io/', '')}=${v}`);
 }
+
+/** One container of a node's template, as the node panel's *Container* tab shows it. */
+export interface ContainerInfo {
+  role: 'main' | 'script' | 'sidecar' | 'init';
+  name: string;
+  image: string;
+  command: string[];
+  args: string[];
+  workingDir?: string;
+  env: { name: string; value: string }[];
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  source?: string;
+}
+
+/**
+ * The template a node ran — from the workflow's spec, the stored WorkflowTemplate spec, or `status.storedTemplates`
+ * (where a templateRef's template is kept) — and its containers: main (container / script / containerSet),
+ * init and sidecars, with env values or where they come from.
+ */
+export function nodeContainers(wf: { spec?: { templates?: any[] }; status?: { storedTemplates?: Record<string, any>; storedWorkflowTemplateSpec?: { templates?: any[] } } }, n: Pick<WfNodeStatus, 'templateName' | 'templateRef'>): { template?: string; containers: ContainerInfo[] } {
+  const name = n.templateName ?? n.templateRef?.template;
+  if (!name) return { containers: [] };
+  const stored = Object.entries(wf.status?.storedTemplates ?? {});
+  const t =
+    (n.templateRef ? stored.find(([k]) => k.endsWith(`/${n.templateRef!.name}/${name}`))?.[1] : undefined) ??
+    (wf.spec?.templates ?? []).find((x) => x?.name === name) ??
+    (wf.status?.storedWorkflowTemplateSpec?.templates ?? []).find((x) => x?.name === name) ??
+    stored.find(([k]) => k.endsWith(`/${name}`))?.[1];
+  if (!t) return { template: name, containers: [] };
+  const env = (e: any[] | undefined) => (e ?? []).map((v) => ({ name: String(v.name), value: v.value !== undefined ? String(v.value) : v.valueFrom ? `from ${Object.keys(v.valueFrom)[0]} ${JSON.stringify(Object.values(v.valueFrom)[0])}` : '' }));
+  const info = (role: ContainerInfo['role'], c: any, fallback: string): ContainerInfo => ({
+    role, name: c.name ?? fallback, image: c.image ?? '', command: (c.command ?? []).map(String), args: (c.args ?? []).map(String),
+    ...(c.workingDir ? { workingDir: c.workingDir } : {}), env: env(c.env), ...(c.resources ? { resources: c.resources } : {}), ...(c.source !== undefined ? { source: String(c.source) } : {}),
+  });
+  const out: ContainerInfo[] = [];
+  for (const c of t.initContainers ?? []) out.push(info('init', c, 'init'));
+  if (t.container) out.push(info('main', t.container, 'main'));
+  if (t.script) out.push(info('script', t.script, 'main'));
+  for (const c of t.containerSet?.containers ?? []) out.push(info('main', c, 'main'));
+  for (const c of t.sidecars ?? []) out.push(info('sidecar', c, 'sidecar'));
+  return { template: t.name ?? name, containers: out };
+}

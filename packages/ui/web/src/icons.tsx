@@ -47,7 +47,7 @@ export const PhaseStatus = ({ value }: { value?: string }) => <Status map={{ ...
 
 /** A short kind badge for the tree's nodes (like upstream's kind icons, as text). */
 export function kindAbbrev(kind: string): string {
-  const known: Record<string, string> = { Deployment: 'deploy', ReplicaSet: 'rs', Pod: 'pod', Service: 'svc', ConfigMap: 'cm', Secret: 'secret', StatefulSet: 'sts', DaemonSet: 'ds', Ingress: 'ing', Endpoints: 'ep', EndpointSlice: 'eps', ServiceAccount: 'sa', Job: 'job', CronJob: 'cj', Namespace: 'ns', Application: 'app', PersistentVolumeClaim: 'pvc', Role: 'role', RoleBinding: 'rb' };
+  const known: Record<string, string> = { Deployment: 'deploy', ReplicaSet: 'rs', Pod: 'pod', Service: 'svc', ConfigMap: 'cm', Secret: 'secret', StatefulSet: 'sts', DaemonSet: 'ds', Ingress: 'ing', Endpoints: 'ep', EndpointSlice: 'eps', ServiceAccount: 'sa', Job: 'job', CronJob: 'cj', Namespace: 'ns', Application: 'app', PersistentVolumeClaim: 'pvc', Role: 'role', RoleBinding: 'rb', Internet: 'net' };
   return known[kind] ?? kind.replace(/[a-z]/g, '').toLowerCase().slice(0, 4) ?? kind.slice(0, 4);
 }
 

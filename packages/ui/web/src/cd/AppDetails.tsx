@@ -3,7 +3,8 @@
  * DELETE, the resource tree (elkjs) or a list, and a resource's panel — live from the stream API.
  */
 import { useEffect, useMemo, useState } from 'react';
-import { buildGraph, type GraphNode, type TreeNode } from '../../../src/lib/tree.js';
+import { buildGraph, resKey, type GraphNode, type TreeNode } from '../../../src/lib/tree.js';
+import { buildNetworkGraph, type NetTreeNode } from '../../../src/lib/network.js';
 import { api, stream, type StreamState } from '../api';
 import { HealthStatus, PhaseStatus, SyncStatus } from '../icons';
 import { navigate } from '../router';
@@ -23,7 +24,7 @@ export default function AppDetails({ namespace, name, query }: { namespace: stri
   const [error, setError] = useState('');
   const [dialog, setDialog] = useState<'' | 'sync' | 'history' | 'delete' | 'diff' | 'edit'>('');
   const [selected, setSelected] = useState<GraphNode>();
-  const view = query.get('view') === 'list' ? 'list' : 'tree';
+  const view = query.get('view') === 'list' ? 'list' : query.get('view') === 'network' ? 'network' : 'tree';
   const appQ = `appNamespace=${encodeURIComponent(namespace)}`;
   const base = `api/v1/applications/${encodeURIComponent(name)}`;
   useEffect(() => {
@@ -39,6 +40,7 @@ export default function AppDetails({ namespace, name, query }: { namespace: stri
     };
   }, [namespace, name]);
   const graph = useMemo(() => (app ? buildGraph({ name, health: app.status?.health?.status, sync: app.status?.sync?.status }, tree, app.status?.resources ?? []) : undefined), [app, tree]);
+  const network = useMemo(() => (view === 'network' ? buildNetworkGraph(tree as NetTreeNode[], new Map((app?.status?.resources ?? []).map((r) => [resKey(r), r.status ?? '']))) : undefined), [view, tree, app]);
   const live = graph?.nodes.find((n) => n.id === selected?.id) ?? selected;
   const refresh = async (kind: 'normal' | 'hard') => {
     setError('');
@@ -64,6 +66,7 @@ export default function AppDetails({ namespace, name, query }: { namespace: stri
         <div className="grow" />
         <div role="group" aria-label="View">
           <button aria-pressed={view === 'tree'} onClick={() => navigate(`applications/${namespace}/${name}`, { replace: true })}>Tree</button>{' '}
+          <button aria-pressed={view === 'network'} onClick={() => navigate(`applications/${namespace}/${name}?view=network`, { replace: true })}>Network</button>{' '}
           <button aria-pressed={view === 'list'} onClick={() => navigate(`applications/${namespace}/${name}?view=list`, { replace: true })}>List</button>
         </div>
       </div>
@@ -79,6 +82,7 @@ export default function AppDetails({ namespace, name, query }: { namespace: stri
         <section><h2>Destination</h2><div>{app.spec.destination?.server ?? app.spec.destination?.name}</div><div className="muted">{app.spec.destination?.namespace}</div></section>
       </div>
       {graph && view === 'tree' && <TreeView graph={graph} onSelect={setSelected} />}
+      {network && (network.nodes.length === 0 ? <div className="empty">No Services, Ingresses or Pods with networking information in this app.</div> : <TreeView graph={network} onSelect={(n) => n.kind !== 'Internet' && setSelected(n)} label="Network" />)}
       {graph && view === 'list' && (
         <table className="grid" aria-label="Resources">
           <thead><tr><th>Kind</th><th>Name</th><th>Namespace</th><th>Health</th><th>Sync</th></tr></thead>

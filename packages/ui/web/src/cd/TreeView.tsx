@@ -1,4 +1,4 @@
-/** The resource tree laid out by elkjs (layered, left to right), nodes as buttons with health/sync icon + text. */
+/** The resource tree (or the network view) laid out left to right, nodes as buttons with health/sync icon + text. */
 import { useEffect, useState } from 'react';
 import type { Graph, GraphNode } from '../../../src/lib/tree.js';
 import { layoutGraph as layout, NODE_H, NODE_W, type Laid } from '../../../src/lib/layout.js';
@@ -7,7 +7,7 @@ import { HealthStatus, SyncStatus, kindAbbrev } from '../icons';
 const W = NODE_W;
 const H = NODE_H;
 
-export function TreeView({ graph, onSelect }: { graph: Graph; onSelect: (n: GraphNode) => void }) {
+export function TreeView({ graph, onSelect, label = 'Resource tree' }: { graph: Graph; onSelect: (n: GraphNode) => void; label?: string }) {
   const [laid, setLaid] = useState<Laid>();
   const [error, setError] = useState('');
   const shape = JSON.stringify([graph.nodes.map((n) => n.id), graph.edges]);
@@ -19,7 +19,7 @@ export function TreeView({ graph, onSelect }: { graph: Graph; onSelect: (n: Grap
   if (error) return <div className="banner error">Laying out the tree failed: {error}</div>;
   if (!laid) return <div className="empty" role="status">Laying out {graph.nodes.length} resources…</div>;
   return (
-    <div className="graph" style={{ height: Math.min(laid.height, 2000) + 4 }} data-layout-ms={laid.ms.toFixed(0)} role="tree" aria-label="Resource tree">
+    <div className="graph" style={{ height: Math.min(laid.height, 2000) + 4 }} data-layout-ms={laid.ms.toFixed(0)} role="tree" aria-label={label}>
       <svg className="edges" width={laid.width} height={laid.height} aria-hidden="true">
         {laid.edges.map((e) => <path key={e.id} d={e.d} />)}
       </svg>

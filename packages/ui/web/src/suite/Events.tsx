@@ -1,12 +1,15 @@
 /**
  * Events section (argo-server's EventSource and Sensor API): EventBuses (status, replicas), EventSources and
  * Sensors with their conditions, live from the watch streams, and the graph event source → sensor → trigger
- * target laid out by elkjs; a node opens the object's conditions and spec.
+ * target → the workflows it created, laid out by elkjs; a node opens the object's conditions, events, logs and
+ * spec (a workflow node its page); below, the triggered workflows and the namespace's recent events.
  */
 import { useEffect, useMemo, useState } from 'react';
 import { api, ApiError, stream } from '../api';
 import { Drawer } from '../cd/Drawer';
-import { HealthStatus } from '../icons';
+import { HealthStatus, PhaseStatus } from '../icons';
+import { navigate } from '../router';
+import { EventsTable, ObjectLogs, TriggeredTable, useNamespaceEvents, useTriggered } from './EventsActivity';
 import { buildEventsGraph, readiness, type EvNode, type K8sObj } from '../../../src/lib/events.js';
 import { layoutGraph, type Laid } from '../../../src/lib/layout.js';
 
@@ -62,9 +65,12 @@ function EventsOf({ ns }: { ns: string }) {
   const [sources, esErr] = useLive(`api/v1/event-sources/${e}`, `api/v1/stream/event-sources/${e}`);
   const [sensors, sErr] = useLive(`api/v1/sensors/${e}`, `api/v1/stream/sensors/${e}`);
   const [buses, bErr] = useLive(`api/v1/event-buses/${e}`, undefined);
+  const triggered = useTriggered(ns);
+  const [events, evErr] = useNamespaceEvents(ns);
   const [open, setOpen] = useState<{ kind: string; obj: K8sObj }>();
-  const graph = useMemo(() => buildEventsGraph(sources, sensors), [sources, sensors]);
+  const graph = useMemo(() => buildEventsGraph(sources, sensors, triggered), [sources, sensors, triggered]);
   const select = (n: EvNode) => {
+    if (n.kind === 'Workflow') return navigate(`workflows/${encodeURIComponent(n.namespace)}/${encodeURIComponent(n.name)}`);
     const [kind, , name] = n.owner.split('/');
     const obj = (kind === 'Sensor' ? sensors : sources).find((o) => o.metadata.name === name);
     if (obj) setOpen({ kind: kind!, obj });
@@ -78,7 +84,7 @@ function EventsOf({ ns }: { ns: string }) {
       {bErr ? <div className="banner warn" role="status">EventBuses: {bErr}</div> : buses.length === 0 ? <div className="empty">No EventBus in {ns}.</div> : (
         <table className="grid" aria-label="Event buses">
           <thead><tr><th>Name</th><th>Type</th><th>Replicas</th><th>Status</th></tr></thead>
-          <tbody>{buses.map((b) => <tr key={b.metadata.name}><td>{b.metadata.name}</td><td>{Object.keys(b.spec ?? {}).join(', ')}</td><td>{String(b.spec?.nats?.native?.replicas ?? b.spec?.jetstream?.replicas ?? '')}</td><td><Ready o={b} /></td></tr>)}</tbody>
+          <tbody>{buses.map((b) => <tr key={b.metadata.name}><td>{b.metadata.name}</td><td>{Object.keys(b.spec ?? {}).join(', ')}</td><td>{b.spec?.nats?.native || b.spec?.jetstream ? String(Math.max(3, Number(b.spec?.nats?.native?.replicas ?? b.spec?.jetstream?.replicas ?? 3))) : ''}</td><td><Ready o={b} /></td></tr>)}</tbody>
         </table>
       )}
       <h2>Event sources</h2>
@@ -91,6 +97,11 @@ function EventsOf({ ns }: { ns: string }) {
         <thead><tr><th>Name</th><th>Dependencies</th><th>Triggers</th><th>Status</th></tr></thead>
         <tbody>{sensors.map((s) => <tr key={s.metadata.name}><td><button className="link" onClick={() => setOpen({ kind: 'Sensor', obj: s })}>{s.metadata.name}</button></td><td>{(s.spec?.dependencies ?? []).map((d: any) => `${d.name} (${d.eventSourceName}/${d.eventName})`).join(', ')}</td><td>{graph.nodes.filter((n) => n.kind === 'Trigger' && n.owner === `Sensor/${ns}/${s.metadata.name}`).map((n) => `${n.name}: ${n.detail}`).join(', ')}</td><td><Ready o={s} /></td></tr>)}</tbody>
       </table>
+      <h2>Triggered workflows</h2>
+      <TriggeredTable items={triggered} />
+      <h2>Recent events</h2>
+      {evErr && <div className="banner warn" role="status">Events: {evErr}</div>}
+      <EventsTable items={events} label="Recent events" />
       {open && (
         <Drawer title={`${open.kind} ${open.obj.metadata.name}`} onClose={() => setOpen(undefined)}>
           <h3>Conditions</h3>
@@ -100,6 +111,11 @@ function EventsOf({ ns }: { ns: string }) {
               <tbody>{open.obj.status!.conditions!.map((c) => <tr key={c.type}><td>{c.type}</td><td>{c.status}</td><td>{c.reason}</td><td>{c.message}</td><td>{c.lastTransitionTime}</td></tr>)}</tbody>
             </table>
           )}
+          <h3>Events</h3>
+          <EventsTable items={events.filter((e) => e.involvedObject?.kind === open.kind && e.involvedObject?.name === open.obj.metadata.name)} label={`Events of ${open.kind} ${open.obj.metadata.name}`} />
+          {open.kind === 'Sensor' && <><h3>Triggered workflows</h3><TriggeredTable items={triggered} sensor={open.obj.metadata.name} /></>}
+          <h3>Logs</h3>
+          <ObjectLogs ns={ns} kind={open.kind} name={open.obj.metadata.name} />
           <h3>Spec</h3>
           <pre className="yaml">{JSON.stringify(open.obj.spec, null, 2)}</pre>
         </Drawer>
@@ -146,11 +162,11 @@ function EvGraphView({ graph, onSelect }: { graph: ReturnType<typeof buildEvents
         if (!p) return null;
         return (
           <button key={n.id} className={`gnode ev st-${n.status}`} style={{ left: p.x, top: p.y, width: W, height: H }} onClick={() => onSelect(n)} role="treeitem" data-kind={n.kind} data-name={n.name} title={`${n.kind} ${n.name}: ${n.detail} (${n.status})`}>
-            <span className="kind" aria-hidden="true">{n.kind === 'EventSource' ? 'es' : n.kind === 'Sensor' ? 'sensor' : 'trig'}</span>
+            <span className="kind" aria-hidden="true">{n.kind === 'EventSource' ? 'es' : n.kind === 'Sensor' ? 'sensor' : n.kind === 'Workflow' ? 'wf' : 'trig'}</span>
             <span className="meta">
               <span className="name" title={n.name}><span className="sr-only">{n.kind} </span>{n.name}</span>
               <span className="muted" title={n.detail}>{n.detail}</span>
-              <span className="states"><HealthStatus value={asHealth(n.status)} text={n.status} /></span>
+              <span className="states">{n.kind === 'Workflow' ? <PhaseStatus value={n.status} /> : <HealthStatus value={asHealth(n.status)} text={n.status} />}</span>
             </span>
           </button>
         );

@@ -1,7 +1,8 @@
 /**
  * Workflows section (argo-server): the workflows list live from the watch stream, a workflow's page
  * (graph, node panel, actions), WorkflowTemplates (submit with a parameters form), CronWorkflows
- * (suspend/resume) and the archive. Routes: workflows[/templates|/cron|/archive|/<ns>/<name>].
+ * (suspend/resume), the archive and the user's page (user info, the argo CLI login).
+ * Routes: workflows[/templates|/cron|/archive|/user|/<ns>/<name>].
  */
 import { useEffect, useState } from 'react';
 import { api, ApiError, stream } from '../api';
@@ -10,8 +11,9 @@ import { PhaseStatus } from '../icons';
 import { duration, matchesLabels, shownLabels } from '../../../src/lib/wfgraph.js';
 import { WorkflowDetails } from '../wf/WorkflowDetails';
 import { Templates, CronWorkflows, Archive } from '../wf/Lists';
+import { UserInfo } from '../wf/UserInfo';
 
-const TABS = [['', 'Workflows'], ['templates', 'Templates'], ['cron', 'Cron workflows'], ['archive', 'Archive']] as const;
+const TABS = [['', 'Workflows'], ['templates', 'Templates'], ['cron', 'Cron workflows'], ['archive', 'Archive'], ['user', 'User']] as const;
 
 export default function Workflows({ parts = [] }: { parts?: string[] }) {
   const [ns, setNs] = useState(() => localStorage.getItem('flotilla.wf.ns') ?? 'argo');
@@ -44,7 +46,7 @@ export default function Workflows({ parts = [] }: { parts?: string[] }) {
       </nav>
       {available === false && <div className="banner warn" role="status">The Workflows API is not served here: open argo-server (port 2746), which serves this UI on the Workflows section.</div>}
       {error && <div className="banner error" role="alert">{error}</div>}
-      {available && ns && (tab === 'templates' ? <Templates ns={ns} /> : tab === 'cron' ? <CronWorkflows ns={ns} /> : tab === 'archive' ? <Archive ns={ns} /> : <WorkflowList ns={ns} />)}
+      {available && ns && (tab === 'templates' ? <Templates ns={ns} /> : tab === 'cron' ? <CronWorkflows ns={ns} /> : tab === 'archive' ? <Archive ns={ns} /> : tab === 'user' ? <UserInfo ns={ns} /> : <WorkflowList ns={ns} />)}
     </>
   );
 }

@@ -1,16 +1,16 @@
-/** A workflow node's panel: summary (type, phase, template, timing, pod, message), inputs/outputs, logs (streamed from argo-server), the node as JSON. */
+/** A workflow node's panel: summary (type, phase, template, timing, pod, message), inputs/outputs, the template's containers, logs (streamed from argo-server), the pod's events, the node as JSON. */
 import { useEffect, useRef, useState } from 'react';
 import { stream } from '../api';
 import { Drawer } from '../cd/Drawer';
 import { PhaseStatus } from '../icons';
-import { duration, ioRows, podNameOf, type WfNodeStatus } from '../../../src/lib/wfgraph.js';
+import { duration, ioRows, nodeContainers, podNameOf, type WfNodeStatus } from '../../../src/lib/wfgraph.js';
 
-type Tab = 'summary' | 'io' | 'logs' | 'events' | 'json';
+type Tab = 'summary' | 'io' | 'containers' | 'logs' | 'events' | 'json';
 
 export function NodePanel({ wf, node, onClose }: { wf: any; node: WfNodeStatus; onClose: () => void }) {
   const pod = podNameOf(wf.metadata.name, node);
   const [tab, setTab] = useState<Tab>('summary');
-  const tabs: [Tab, string][] = [['summary', 'Summary'], ['io', 'Inputs/outputs'], ...(pod ? ([['logs', 'Logs'], ['events', 'Events']] as [Tab, string][]) : []), ['json', 'Node']];
+  const tabs: [Tab, string][] = [['summary', 'Summary'], ['io', 'Inputs/outputs'], ...(pod ? ([['containers', 'Containers'], ['logs', 'Logs'], ['events', 'Events']] as [Tab, string][]) : []), ['json', 'Node']];
   const rows = ioRows(node);
   const base = `api/v1/workflows/${encodeURIComponent(wf.metadata.namespace)}/${encodeURIComponent(wf.metadata.name)}`;
   return (
@@ -48,6 +48,7 @@ export function NodePanel({ wf, node, onClose }: { wf: any; node: WfNodeStatus; 
           </tbody>
         </table>
       ))}
+      {tab === 'containers' && <Containers wf={wf} node={node} />}
       {tab === 'logs' && pod && <Logs base={base} pod={pod} running={!node.finishedAt} />}
       {tab === 'events' && pod && <PodEvents ns={wf.metadata.namespace} pod={pod} />}
       {tab === 'json' && <pre className="yaml">{JSON.stringify(node, null, 2)}</pre>}
@@ -109,6 +110,30 @@ function PodEvents({ ns, pod }: { ns: string; pod: string }) {
           <tbody>{items.map((e) => <tr key={e.metadata.name}><td>{e.type}</td><td>{e.reason}</td><td>{e.message}</td><td>{e.count ?? 1}</td><td>{e.lastTimestamp ?? e.eventTime ?? ''}</td></tr>)}</tbody>
         </table>
       )}
+    </>
+  );
+}
+
+/** The containers of the node's template (image, command, args, working directory, env, resources, script source). */
+function Containers({ wf, node }: { wf: any; node: WfNodeStatus }) {
+  const { template, containers } = nodeContainers(wf, node);
+  if (!containers.length) return <div className="empty">No container found for template {template ?? '?'}.</div>;
+  return (
+    <>
+      {containers.map((c, i) => (
+        <table key={i} className="grid" aria-label={`Container ${c.name}`}>
+          <tbody>
+            <tr><th>Container</th><td>{c.name} ({c.role})</td></tr>
+            <tr><th>Image</th><td><code>{c.image}</code></td></tr>
+            {c.command.length > 0 && <tr><th>Command</th><td><code>{JSON.stringify(c.command)}</code></td></tr>}
+            {c.args.length > 0 && <tr><th>Args</th><td><code>{JSON.stringify(c.args)}</code></td></tr>}
+            {c.workingDir && <tr><th>Working directory</th><td><code>{c.workingDir}</code></td></tr>}
+            {c.env.length > 0 && <tr><th>Env</th><td>{c.env.map((e) => <div key={e.name}><code>{e.name}={e.value}</code></div>)}</td></tr>}
+            {c.resources && <tr><th>Resources</th><td><code>{JSON.stringify(c.resources)}</code></td></tr>}
+            {c.source !== undefined && <tr><th>Source</th><td><pre className="yaml">{c.source}</pre></td></tr>}
+          </tbody>
+        </table>
+      ))}
     </>
   );
 }
