@@ -83,7 +83,7 @@ export async function startEventSourceService(env: NodeJS.ProcessEnv = process.e
   if (metricsPort === undefined) log('warn', 'metrics: could not listen; /metrics is off');
   let kube: KubeClient | undefined;
   const kubeOf = () => (kube ??= new KubeClient(env.KUBECONFIG || undefined, { fieldManager: 'argo-events-eventsource', qps: 50, burst: 100 }));
-  bus = await connectBus({ config: busConfig, subject: env.EVENT_BUS_SUBJECT || `eventbus-${namespace}`, log, name: env.POD_NAME || `eventsource-${name}`, env, signal, namespace, kube: kubeOf });
+  bus = await connectBus({ config: busConfig, subject: env.EVENT_BUS_SUBJECT || `eventbus-${namespace}`, log, name: env.POD_NAME || `eventsource-${name}`, env, signal, namespace, kube: kubeOf, publisher: true });
   const b = bus;
   const sources: Source[] = [];
   const leaderSources: Source[] = [];

@@ -7,6 +7,7 @@
 import { connect, AckPolicy, DeliverPolicy, type ConnectionOptions, type NatsConnection, type JetStreamClient, type JetStreamManager, type ConsumerMessages } from 'nats';
 import type { KubeClient } from '@flotilla/kube-runtime';
 import { KafkaBus, type KafkaBusConfig } from './kafka.js';
+import { keepChannelStream } from './limits.js';
 import { kafkaCause, type SecretReader } from '../kafka.js';
 import { readSecret } from '../sources/common.js';
 import { readBusSecret, parseUserPass, ConfigError, type EventBusConfig, type CloudEvent, type Logger } from '../config.js';
@@ -44,6 +45,8 @@ export interface BusOptions {
   signal?: AbortSignal;
   /** the object's namespace (Kafka: default consumer group and topic; secrets) — else from `subject` */
   namespace?: string;
+  /** an EventSource: keeps a native bus's channel stream (limits) in place */
+  publisher?: boolean;
   /** the Kubernetes API, for Secrets a Kafka bus's tls / sasl name */
   kube?: () => KubeClient;
 }
@@ -102,6 +105,8 @@ export async function connectBus(o: BusOptions): Promise<Bus> {
       }
       o.log('info', 'connected to the event bus', { servers: String(opts.servers), attempt });
       watchStatus(nc, o.log);
+      // a native bus's channel store (its maxAge / maxMsgs / maxBytes / maxSubs), kept by the publishers
+      if (o.publisher && o.config.nats?.limits) void keepChannelStream(nc, o.subject, o.config.nats.limits, o.log);
       return new CoreBus(nc, o.subject, o.log);
     } catch (e) {
       const msg = (e as Error).message || String(e);
