@@ -12,7 +12,7 @@ export interface SecretRef {
 }
 
 export interface EventBusConfig {
-  nats?: { url: string; clusterID?: string; auth?: 'none' | 'token'; accessSecret?: SecretRef; limits?: { maxAge?: number; maxMsgs?: number; maxBytes?: number; maxSubs?: number } };
+  nats?: { url: string; clusterID?: string; auth?: 'none' | 'token'; accessSecret?: SecretRef; limitsConfigMap?: string };
   jetstream?: { url: string; accessSecret?: SecretRef; streamConfig?: string };
   /** an external Kafka bus (kafkajs): url, topic, tls, sasl, consumerGroup */
   kafka?: { url?: string; topic?: string; version?: string; tls?: any; sasl?: any; consumerGroup?: { groupName?: string; rebalanceStrategy?: string; startOldest?: boolean } };

@@ -17,7 +17,7 @@ export const CLUSTER_PORT = 6222;
 export const MONITOR_PORT = 8222;
 
 export interface BusConfig {
-  nats?: { url: string; clusterID?: string; auth?: 'none' | 'token'; accessSecret?: { name: string; key: string }; limits?: NativeLimits };
+  nats?: { url: string; clusterID?: string; auth?: 'none' | 'token'; accessSecret?: { name: string; key: string }; limitsConfigMap?: string };
   jetstream?: { url: string; accessSecret?: { name: string; key: string }; streamConfig?: string };
   kafka?: AnyObj;
 }
@@ -126,7 +126,7 @@ export function nativeServerConfig(bus: AnyObj): string {
     `max_payload: ${byteSize(native.maxPayload) ?? 1048576}`,
     `max_subscriptions: ${Number(native.maxSubs ?? 1000)}`,
     `# the channel store of the streaming server: JetStream keeps the bus's messages in one stream whose limits`,
-    `# are the spec's (maxAge ${lim.maxAge}, maxMsgs ${lim.maxMsgs}, maxBytes ${lim.maxBytes}, maxSubs ${lim.maxSubs}); the EventSources create it`,
+    `# are the spec's (limits.json of this ConfigMap, mounted in the EventSource pods, which create and update it)`,
     `jetstream {`,
     `  store_dir: "/data/stan/store"`,
     `  max_memory_store: 67108864`,
@@ -336,8 +336,8 @@ function secret(bus: AnyObj, name: string, data: Record<string, string>): AnyObj
   return { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name, namespace: bus.metadata.namespace, labels: labels(bus), ownerReferences: [ownerRef(bus)] }, stringData: data };
 }
 
-function configMap(bus: AnyObj, name: string, conf: string): AnyObj {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: bus.metadata.namespace, labels: labels(bus), ownerReferences: [ownerRef(bus)] }, data: { 'nats.conf': conf } };
+function configMap(bus: AnyObj, name: string, conf: string, extra: Record<string, string> = {}): AnyObj {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: bus.metadata.namespace, labels: labels(bus), ownerReferences: [ownerRef(bus)] }, data: { 'nats.conf': conf, ...extra } };
 }
 
 /** Everything a bus needs, from its spec, the credentials to use and the controller's JetStream defaults. */
@@ -356,7 +356,7 @@ export function busObjects(bus: AnyObj, creds: Credentials, defaults: BusDefault
     for (const c of sts.spec.template.spec.containers) c.readinessProbe.httpGet.path = '/healthz?js-enabled-only=true';
     const lim = nativeLimits(native);
     return {
-      configMap: configMap(bus, names.stanConfig(name), conf),
+      configMap: configMap(bus, names.stanConfig(name), conf, { 'limits.json': JSON.stringify(lim) }),
       service: headless(bus, names.stanSvc(name)),
       statefulSet: sts,
       secrets: token
@@ -368,7 +368,7 @@ export function busObjects(bus: AnyObj, creds: Credentials, defaults: BusDefault
           clusterID: `eventbus-${name}`,
           auth: token ? 'token' : 'none',
           ...(token ? { accessSecret: { name: names.stanClientSecret(name), key: CLIENT_AUTH_KEY } } : {}),
-          limits: lim,
+          limitsConfigMap: names.stanConfig(name),
         },
       },
       deployedMessage: 'StatefulSet is deployed',

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { connect, StringCodec } from 'nats';
 import { busObjects, nativeLimits, CLIENT_PORT } from './eventbus.js';
 import { validateEventBus } from './validate.js';
+import { buildDeployment, BUS_LIMITS_DIR } from './workloads.js';
 
 const skip = spawnSync('sh', ['-c', 'command -v nats-server']).status === 0 ? false : 'nats-server is not installed';
 const dir = mkdtempSync(join(tmpdir(), 'native-bus-'));
@@ -46,7 +47,19 @@ test('nativeLimits: upstream defaults, 0 = unlimited, bad values named (and refu
   assert.equal(validateEventBus({ spec: { nats: { native: { maxBytes: 'lots' } } } }), '"spec.nats.native.maxBytes" "lots" is not a valid size (e.g. 1GB)');
   assert.equal(validateEventBus({ spec: { nats: { native: { maxMsgs: -2 } } } }), '"spec.nats.native.maxMsgs" -2 is not a valid count');
   const o = busObjects({ metadata: { name: 'default', namespace: 'ns', uid: 'u' }, spec: { nats: { native: { maxMsgs: 5 } } } }, {});
-  assert.deepEqual(o.config.nats!.limits, { maxAge: 259200, maxMsgs: 5, maxBytes: 1e9, maxSubs: 1000 });
+  assert.equal(o.config.nats!.limitsConfigMap, 'eventbus-default-stan-configmap');
+  assert.deepEqual(JSON.parse(o.configMap!.data['limits.json']), { maxAge: 259200, maxMsgs: 5, maxBytes: 1e9, maxSubs: 1000 });
+  // the EventSource pods mount limits.json (a changed limit reaches them without a roll); Sensors do not need it
+  const es = buildDeployment({ obj: { metadata: { name: 'wh', namespace: 'ns', uid: 'e' }, spec: { webhook: { ex: { port: '12000', endpoint: '/x', method: 'POST' } } } }, kind: 'EventSource', bus: o.config, image: 'i' });
+  const esPod = es.spec.template.spec;
+  assert.deepEqual(esPod.volumes.find((v: any) => v.name === 'bus-limits-volume').configMap, { name: 'eventbus-default-stan-configmap', optional: true, items: [{ key: 'limits.json', path: 'limits.json' }] });
+  assert.ok(esPod.containers[0].volumeMounts.some((m: any) => m.mountPath === BUS_LIMITS_DIR));
+  const sn = buildDeployment({ obj: { metadata: { name: 's', namespace: 'ns', uid: 's' }, spec: {} }, kind: 'Sensor', bus: o.config, image: 'i' });
+  assert.ok(!sn.spec.template.spec.volumes.some((v: any) => v.name === 'bus-limits-volume'));
+  // a changed maxMsgs changes limits.json only: the EventSource's pod template (and so its pods) stay
+  const o2 = busObjects({ metadata: { name: 'default', namespace: 'ns', uid: 'u' }, spec: { nats: { native: { maxMsgs: 6 } } } }, {});
+  assert.deepEqual(o2.config, o.config);
+  assert.equal(o2.statefulSet!.spec.template.metadata.annotations['events.argoproj.io/config-hash'], o.statefulSet!.spec.template.metadata.annotations['events.argoproj.io/config-hash']);
   const c = o.statefulSet!.spec.template.spec.containers[0];
   assert.equal(c.readinessProbe.httpGet.path, '/healthz?js-enabled-only=true');
   assert.ok(c.volumeMounts.some((m: any) => m.mountPath === '/data/stan'));
@@ -78,11 +91,14 @@ test('native bus on three real nats-servers: the channel stream carries maxAge/m
   writeFileSync(join(dir, 'client-auth'), 'bus-token');
   mkdirSync(join(dir, 'auth', objs.config.nats!.accessSecret!.name), { recursive: true });
   writeFileSync(join(dir, 'auth', objs.config.nats!.accessSecret!.name, objs.config.nats!.accessSecret!.key), 'bus-token');
+  const limitsDir = join(dir, 'limits');
+  mkdirSync(limitsDir);
+  writeFileSync(join(limitsDir, 'limits.json'), objs.configMap!.data['limits.json']);
   const servers = ports.map((p) => `nats://127.0.0.1:${p.client}`).join(',');
   const config = { nats: { ...objs.config.nats!, url: servers } };
   const rt = await import('@flotilla/events-runtime' as string);
   const logs: string[] = [];
-  const publisher = await rt.connectBus({ config, subject: 'eventbus-ns', log: (_l: string, m: string) => void logs.push(m), name: 'es', env: { EVENTS_BUS_AUTH_DIR: join(dir, 'auth') }, publisher: true, maxAttempts: 5 });
+  const publisher = await rt.connectBus({ config, subject: 'eventbus-ns', log: (_l: string, m: string) => void logs.push(m), name: 'es', env: { EVENTS_BUS_AUTH_DIR: join(dir, 'auth'), EVENTS_BUS_LIMITS_DIR: limitsDir }, publisher: true, maxAttempts: 5 });
   const nc = await connect({ servers: servers.split(','), token: 'bus-token' });
   try {
     const jsm = await nc.jetstreamManager();
@@ -121,7 +137,10 @@ test('native bus on three real nats-servers: the channel stream carries maxAge/m
     await assert.rejects(jsm.consumers.add('eventbus-ns', { durable_name: 'sub-4', ack_policy: 'explicit' as never }), /maximum consumers/i);
 
     // a changed limit on the bus reaches the stream the next time an EventSource connects
-    const again = await rt.connectBus({ config: { nats: { ...config.nats, limits: { ...config.nats.limits, maxMsgs: 2 } } }, subject: 'eventbus-ns', log: (_l: string, m: string) => void logs.push(m), name: 'es2', env: { EVENTS_BUS_AUTH_DIR: join(dir, 'auth') }, publisher: true, maxAttempts: 5 });
+    const dir2 = join(dir, 'limits2');
+    mkdirSync(dir2);
+    writeFileSync(join(dir2, 'limits.json'), JSON.stringify({ ...JSON.parse(objs.configMap!.data['limits.json']), maxMsgs: 2 }));
+    const again = await rt.connectBus({ config, subject: 'eventbus-ns', log: (_l: string, m: string) => void logs.push(m), name: 'es2', env: { EVENTS_BUS_AUTH_DIR: join(dir, 'auth'), EVENTS_BUS_LIMITS_DIR: dir2 }, publisher: true, maxAttempts: 5 });
     await until('maxMsgs 2 applied', async () => (await jsm.streams.info('eventbus-ns')).state.messages === 2);
     await again.close();
   } finally {

@@ -7,7 +7,8 @@
 import { connect, AckPolicy, DeliverPolicy, type ConnectionOptions, type NatsConnection, type JetStreamClient, type JetStreamManager, type ConsumerMessages } from 'nats';
 import type { KubeClient } from '@flotilla/kube-runtime';
 import { KafkaBus, type KafkaBusConfig } from './kafka.js';
-import { keepChannelStream } from './limits.js';
+import { watchLimits, BUS_LIMITS_DIR } from './limits.js';
+import { join } from 'node:path';
 import { kafkaCause, type SecretReader } from '../kafka.js';
 import { readSecret } from '../sources/common.js';
 import { readBusSecret, parseUserPass, ConfigError, type EventBusConfig, type CloudEvent, type Logger } from '../config.js';
@@ -106,7 +107,7 @@ export async function connectBus(o: BusOptions): Promise<Bus> {
       o.log('info', 'connected to the event bus', { servers: String(opts.servers), attempt });
       watchStatus(nc, o.log);
       // a native bus's channel store (its maxAge / maxMsgs / maxBytes / maxSubs), kept by the publishers
-      if (o.publisher && o.config.nats?.limits) void keepChannelStream(nc, o.subject, o.config.nats.limits, o.log);
+      if (o.publisher && o.config.nats?.limitsConfigMap) watchLimits(nc, o.subject, join(o.env?.EVENTS_BUS_LIMITS_DIR || process.env.EVENTS_BUS_LIMITS_DIR || BUS_LIMITS_DIR, 'limits.json'), o.log);
       return new CoreBus(nc, o.subject, o.log);
     } catch (e) {
       const msg = (e as Error).message || String(e);

@@ -8,6 +8,7 @@
  */
 import type { NatsConnection, StreamConfig } from 'nats';
 import { DiscardPolicy, RetentionPolicy, StorageType } from 'nats';
+import { readFileSync } from 'node:fs';
 import type { Logger } from '../config.js';
 
 export interface NativeLimits {
@@ -68,19 +69,40 @@ export async function ensureChannelStream(nc: NatsConnection, subject: string, l
   return 'created';
 }
 
-/** Keeps trying (1 s → 30 s) until the stream is in place or the connection closes; failures logged. */
-export function keepChannelStream(nc: NatsConnection, subject: string, l: NativeLimits, log: Logger): Promise<void> {
-  return (async () => {
-    let wait = 1000;
-    for (let attempt = 1; !nc.isClosed(); attempt++) {
+/** Where the EventSource pod has the bus ConfigMap's limits.json (EVENTS_BUS_LIMITS_DIR overrides). */
+export const BUS_LIMITS_DIR = '/volumes/events-bus-limits';
+
+/**
+ * Applies the limits in `file` (the bus ConfigMap's limits.json, mounted: Kubernetes refreshes it in running
+ * pods, so a changed limit needs no roll) now and whenever the file changes (checked every `everyMs`);
+ * failures are retried with back-off (1 s → 30 s) and logged. Stops when the connection closes.
+ */
+export function watchLimits(nc: NatsConnection, subject: string, file: string, log: Logger, everyMs = 15_000): void {
+  let applied = '';
+  let wait = 1000;
+  let warned = false;
+  const tick = async () => {
+    if (nc.isClosed()) return;
+    let next = everyMs;
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      if (!warned) log('warn', `no limits for the bus stream (${(e as Error).message}); checking again every ${everyMs / 1000} s`);
+      warned = true;
+    }
+    if (text && text !== applied) {
       try {
-        await ensureChannelStream(nc, subject, l, log);
-        return;
+        await ensureChannelStream(nc, subject, JSON.parse(text) as NativeLimits, log);
+        applied = text;
+        wait = 1000;
       } catch (e) {
-        log(attempt === 1 ? 'info' : 'warn', `the bus stream ${channelStreamName(subject)} is not in place yet (retrying in ${wait} ms): ${(e as Error).message}`);
-        await new Promise((r) => setTimeout(r, wait));
+        log(wait === 1000 ? 'info' : 'warn', `the bus stream ${channelStreamName(subject)} is not in place yet (retrying in ${wait} ms): ${(e as Error).message}`);
+        next = wait;
         wait = Math.min(wait * 2, 30_000);
       }
     }
-  })();
+    if (!nc.isClosed()) setTimeout(() => void tick(), next).unref();
+  };
+  void tick();
 }
