@@ -12,10 +12,10 @@ export interface SecretRef {
 }
 
 export interface EventBusConfig {
-  nats?: { url: string; clusterID?: string; auth?: 'none' | 'token'; accessSecret?: SecretRef };
+  nats?: { url: string; clusterID?: string; auth?: 'none' | 'token'; accessSecret?: SecretRef; limitsConfigMap?: string };
   jetstream?: { url: string; accessSecret?: SecretRef; streamConfig?: string };
-  /** an external Kafka bus: accepted, reported (no Kafka client here) */
-  kafka?: { url?: string; topic?: string };
+  /** an external Kafka bus (kafkajs): url, topic, tls, sasl, consumerGroup */
+  kafka?: { url?: string; topic?: string; version?: string; tls?: any; sasl?: any; consumerGroup?: { groupName?: string; rebalanceStrategy?: string; startOldest?: boolean } };
 }
 
 export class ConfigError extends Error {}

@@ -81,10 +81,10 @@ export async function startEventSourceService(env: NodeJS.ProcessEnv = process.e
   // ready (/readyz, /healthz) once connected to the bus and every event has been started
   const metricsPort = await metrics.serve(env.METRICS_PORT !== undefined ? Number(env.METRICS_PORT) : 7777, () => started && !!bus?.connected);
   if (metricsPort === undefined) log('warn', 'metrics: could not listen; /metrics is off');
-  bus = await connectBus({ config: busConfig, subject: env.EVENT_BUS_SUBJECT || `eventbus-${namespace}`, log, name: env.POD_NAME || `eventsource-${name}`, env, signal });
-  const b = bus;
   let kube: KubeClient | undefined;
   const kubeOf = () => (kube ??= new KubeClient(env.KUBECONFIG || undefined, { fieldManager: 'argo-events-eventsource', qps: 50, burst: 100 }));
+  bus = await connectBus({ config: busConfig, subject: env.EVENT_BUS_SUBJECT || `eventbus-${namespace}`, log, name: env.POD_NAME || `eventsource-${name}`, env, signal, namespace, kube: kubeOf, publisher: true });
+  const b = bus;
   const sources: Source[] = [];
   const leaderSources: Source[] = [];
   let stopped = false;

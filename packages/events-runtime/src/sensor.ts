@@ -5,6 +5,7 @@
 import { EventRecorder, KubeClient } from '@flotilla/kube-runtime';
 import { decodeEnvObject, makeLogger, ConfigError, type EventBusConfig } from './config.js';
 import { connectBus, type Bus } from './bus/index.js';
+import { closeKafkaProducers } from './triggers/simple.js';
 import { Metrics } from './metrics.js';
 import { SensorEngine } from './sensor/engine.js';
 
@@ -42,7 +43,7 @@ export async function startSensorService(env: NodeJS.ProcessEnv = process.env, s
   let subscribed = false;
   // ready once connected to the bus and subscribed
   const metricsPort = await metrics.serve(env.METRICS_PORT !== undefined ? Number(env.METRICS_PORT) : 7777, () => subscribed && !!bus?.connected);
-  bus = await connectBus({ config: busConfig, subject: env.EVENT_BUS_SUBJECT || `eventbus-${namespace}`, log, name: env.POD_NAME || `sensor-${name}`, env, signal });
+  bus = await connectBus({ config: busConfig, subject: env.EVENT_BUS_SUBJECT || `eventbus-${namespace}`, log, name: env.POD_NAME || `sensor-${name}`, env, signal, namespace, kube: kubeOf });
   const deps = [...engine.deps.values()].map((d) => ({ name: d.name, eventSourceName: d.eventSourceName, eventName: d.eventName }));
   await bus.subscribe(name, deps, (dep, ev, ack) => {
     log('debug', `received event ${ev.id} for dependency ${dep}`);
@@ -59,6 +60,7 @@ export async function startSensorService(env: NodeJS.ProcessEnv = process.env, s
     async stop() {
       engine.stop();
       await b.close();
+      await closeKafkaProducers();
       await recorder?.flush().catch(() => {});
       recorder?.stop();
       metrics.close();

@@ -121,6 +121,24 @@ spec:
     assert.equal(cond(bad, 'DependenciesProvided').status, 'True');
     assert.equal(cond(bad, 'Deployed').status, 'False');
     assert.ok(await gone('deployment', 'bad-sensor'));
+    // a filter the runtime cannot use: named in DependenciesProvided, the Sensor still deployed (its other dependencies work)
+    await apply(`apiVersion: argoproj.io/v1alpha1
+kind: Sensor
+metadata: {name: badfilter}
+spec:
+  dependencies:
+    - {name: a, eventSourceName: hook, eventName: example, filters: {data: [{path: body.x, type: string, value: ["(unclosed"]}]}}
+    - {name: b, eventSourceName: hook, eventName: example}
+  triggers: [{template: {name: t, conditions: b, log: {}}}]
+`);
+    const bf = await until('badfilter reported', async () => {
+      const o = await get('sensor', 'badfilter');
+      return cond(o, 'DependenciesProvided')?.status === 'False' && cond(o, 'Deployed')?.status === 'True' && o;
+    });
+    assert.equal(cond(bf, 'DependenciesProvided').reason, 'InvalidFilter');
+    assert.match(cond(bf, 'DependenciesProvided').message, /dependency "a": data filter #0 \(path "body\.x"\)/);
+    assert.doesNotMatch(cond(bf, 'DependenciesProvided').message, /dependency "b"/);
+    assert.equal(cond(bf, 'TriggersProvided').status, 'True');
     await apply('apiVersion: argoproj.io/v1alpha1\nkind: EventBus\nmetadata: {name: js}\nspec: {jetstream: {version: latest, replicas: 1}}\n');
     const js = await until('js configured', async () => {
       const o = await get('eventbus', 'js');

@@ -158,7 +158,7 @@ abstract class WorkloadController extends Controller {
   }
 
   /** Conditions about the spec (SourcesProvided, or DependenciesProvided + TriggersProvided) and whether it is valid. */
-  protected abstract specConditions(obj: AnyObj): { conditions: Condition[]; error?: string };
+  protected abstract specConditions(obj: AnyObj): { conditions: Condition[]; error?: string } | Promise<{ conditions: Condition[]; error?: string }>;
 
   protected async extra(_obj: AnyObj): Promise<void> {}
 
@@ -166,7 +166,7 @@ abstract class WorkloadController extends Controller {
     const [ns, name] = key.split('/');
     const obj = this.inf.get(ns, name) as AnyObj | undefined;
     if (!obj || obj.metadata.deletionTimestamp) return;
-    const { conditions, error } = this.specConditions(obj);
+    const { conditions, error } = await this.specConditions(obj);
     const busName = obj.spec?.eventBusName || 'default';
     let deployed: Condition;
     let requeue: number | undefined;
@@ -230,18 +230,43 @@ export class SensorController extends WorkloadController {
   constructor(o: ManagerOptions, informers: InformerFactory) {
     super('sensor-controller', o, informers, 'Sensor', RES.sensors);
   }
-  protected specConditions(sn: AnyObj) {
+  protected async specConditions(sn: AnyObj) {
     const depErr = sensorDependencyError(sn);
     const trgErr = sensorTriggerError(sn);
-    const deps: Condition = depErr
+    let deps: Condition = depErr
       ? { type: 'DependenciesProvided', status: 'False', reason: 'InvalidDependencies', message: depErr }
       : { type: 'DependenciesProvided', status: 'True', reason: 'Succeeded' };
-    const trg: Condition = trgErr ? { type: 'TriggersProvided', status: 'False', reason: 'InvalidTriggers', message: trgErr } : { type: 'TriggersProvided', status: 'True', reason: 'Succeeded' };
+    let trg: Condition = trgErr ? { type: 'TriggersProvided', status: 'False', reason: 'InvalidTriggers', message: trgErr } : { type: 'TriggersProvided', status: 'True', reason: 'Succeeded' };
+    if (!depErr && !trgErr) {
+      // what the sensor runtime would find (a filter's bad regex, expression, script, path): shown as
+      // conditions naming the dependency and filter; the Sensor still runs its other dependencies
+      const p = await runtimeProblems(sn);
+      const bad = Object.entries(p?.dependencies ?? {});
+      if (bad.length) deps = { type: 'DependenciesProvided', status: 'False', reason: 'InvalidFilter', message: bad.map(([d, m]) => `dependency "${d}": ${m}`).join('; ') };
+      const badT = Object.entries(p?.triggers ?? {});
+      if (badT.length) trg = { type: 'TriggersProvided', status: 'False', reason: 'InvalidTrigger', message: badT.map(([t, m]) => `trigger "${t}": ${m}`).join('; ') };
+    }
     return { conditions: [deps, trg], error: depErr ?? trgErr };
   }
 }
 
 export { deploymentName };
+
+type Problems = { dependencies: Record<string, string>; triggers: Record<string, string> };
+let problemsFn: Promise<((sensor: AnyObj) => Problems) | undefined> | undefined;
+/** The sensor runtime's own check (`sensorProblems` of @flotilla/events-runtime, loaded on first use as main.ts loads the runtime). */
+async function runtimeProblems(sn: AnyObj): Promise<Problems | undefined> {
+  problemsFn ??= import('@flotilla/events-runtime' as string).then(
+    (m: { sensorProblems?: (s: AnyObj) => Problems }) => m.sensorProblems,
+    () => undefined,
+  );
+  const fn = await problemsFn;
+  try {
+    return fn?.(structuredClone({ metadata: sn.metadata, spec: sn.spec }));
+  } catch {
+    return undefined;
+  }
+}
 
 /** The three controllers on one informer factory. */
 export class ControllerManager {

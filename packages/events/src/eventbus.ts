@@ -17,7 +17,7 @@ export const CLUSTER_PORT = 6222;
 export const MONITOR_PORT = 8222;
 
 export interface BusConfig {
-  nats?: { url: string; clusterID?: string; auth?: 'none' | 'token'; accessSecret?: { name: string; key: string } };
+  nats?: { url: string; clusterID?: string; auth?: 'none' | 'token'; accessSecret?: { name: string; key: string }; limitsConfigMap?: string };
   jetstream?: { url: string; accessSecret?: { name: string; key: string }; streamConfig?: string };
   kafka?: AnyObj;
 }
@@ -83,6 +83,30 @@ export function byteSize(v: unknown): number | undefined {
   return Math.round(Number(m[1]) * base ** exp);
 }
 
+/**
+ * A native bus's store limits as upstream documents them (per channel; 0 = unlimited): `maxAge` (default 72h),
+ * `maxMsgs` (1,000,000), `maxBytes` (1GB), `maxSubs` (1000). maxAge in seconds, maxBytes in bytes.
+ */
+export interface NativeLimits {
+  maxAge: number;
+  maxMsgs: number;
+  maxBytes: number;
+  maxSubs: number;
+}
+
+export function nativeLimits(native: AnyObj): NativeLimits {
+  const nonNeg = (v: number | undefined, what: string, given: unknown) => {
+    if (v === undefined || !Number.isFinite(v) || v < 0) throw new Error(`"spec.nats.native.${what}" ${JSON.stringify(given)} is not a valid ${what === 'maxAge' ? 'duration (e.g. 72h)' : what === 'maxBytes' ? 'size (e.g. 1GB)' : 'count'}`);
+    return v;
+  };
+  return {
+    maxAge: nonNeg(native.maxAge === undefined || native.maxAge === '' ? 72 * 3600 : durationSeconds(native.maxAge), 'maxAge', native.maxAge),
+    maxMsgs: nonNeg(native.maxMsgs === undefined ? 1_000_000 : Number(native.maxMsgs), 'maxMsgs', native.maxMsgs),
+    maxBytes: nonNeg(native.maxBytes === undefined || native.maxBytes === '' ? 1e9 : byteSize(native.maxBytes), 'maxBytes', native.maxBytes),
+    maxSubs: nonNeg(native.maxSubs === undefined ? 1000 : Number(native.maxSubs), 'maxSubs', native.maxSubs),
+  };
+}
+
 function routes(svc: string, sts: string, ns: string, replicas: number): string[] {
   return Array.from({ length: replicas }, (_, i) => `nats://${sts}-${i}.${svc}.${ns}.svc:${CLUSTER_PORT}`);
 }
@@ -93,6 +117,7 @@ export function nativeServerConfig(bus: AnyObj): string {
   const ns = bus.metadata.namespace;
   const native = bus.spec.nats.native;
   const replicas = nativeReplicas(native);
+  const lim = nativeLimits(native);
   const lines = [
     `# EventBus ${ns}/${name} (nats.native): core NATS, clustered with routes`,
     `port: ${CLIENT_PORT}`,
@@ -100,7 +125,13 @@ export function nativeServerConfig(bus: AnyObj): string {
     `server_name: $POD_NAME`,
     `max_payload: ${byteSize(native.maxPayload) ?? 1048576}`,
     `max_subscriptions: ${Number(native.maxSubs ?? 1000)}`,
-    `# streaming limits of the spec (maxAge ${native.maxAge ?? '72h'}, maxMsgs ${native.maxMsgs ?? 1000000}, maxBytes ${native.maxBytes ?? '1GB'}) are accepted; core NATS keeps no store`,
+    `# the channel store of the streaming server: JetStream keeps the bus's messages in one stream whose limits`,
+    `# are the spec's (limits.json of this ConfigMap, mounted in the EventSource pods, which create and update it)`,
+    `jetstream {`,
+    `  store_dir: "/data/stan/store"`,
+    `  max_memory_store: 67108864`,
+    ...(lim.maxBytes > 0 ? [`  max_file_store: ${Math.max(lim.maxBytes * 2, 64 * 1024 * 1024)}`] : []),
+    `}`,
     `cluster {`,
     `  name: ${JSON.stringify(`eventbus-${name}`)}`,
     `  listen: "0.0.0.0:${CLUSTER_PORT}"`,
@@ -212,8 +243,10 @@ function podTemplate(bus: AnyObj, impl: AnyObj, kind: 'stan' | 'js', cfgName: st
   if (kind === 'js') {
     mounts.push({ name: 'js-data', mountPath: '/data/jetstream' });
     if (!impl.persistence) volumes.push({ name: 'js-data', emptyDir: {} });
-  } else if (impl.persistence) {
+  } else {
+    // the channel store (JetStream) of a native bus
     mounts.push({ name: 'stan-data', mountPath: '/data/stan' });
+    if (!impl.persistence) volumes.push({ name: 'stan-data', emptyDir: {} });
   }
   return {
     metadata: { labels: { ...(meta.labels ?? {}), ...labels(bus) }, annotations: { ...(meta.annotations ?? {}), 'events.argoproj.io/config-hash': hash } },
@@ -303,8 +336,8 @@ function secret(bus: AnyObj, name: string, data: Record<string, string>): AnyObj
   return { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name, namespace: bus.metadata.namespace, labels: labels(bus), ownerReferences: [ownerRef(bus)] }, stringData: data };
 }
 
-function configMap(bus: AnyObj, name: string, conf: string): AnyObj {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: bus.metadata.namespace, labels: labels(bus), ownerReferences: [ownerRef(bus)] }, data: { 'nats.conf': conf } };
+function configMap(bus: AnyObj, name: string, conf: string, extra: Record<string, string> = {}): AnyObj {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: bus.metadata.namespace, labels: labels(bus), ownerReferences: [ownerRef(bus)] }, data: { 'nats.conf': conf, ...extra } };
 }
 
 /** Everything a bus needs, from its spec, the credentials to use and the controller's JetStream defaults. */
@@ -318,10 +351,14 @@ export function busObjects(bus: AnyObj, creds: Credentials, defaults: BusDefault
     const token = native.auth === 'token';
     const env = token ? [{ name: 'NATS_TOKEN', valueFrom: { secretKeyRef: { name: names.stanServerSecret(name), key: 'token' } } }] : [];
     const hash = hashOf({ conf, token: creds.token ?? '' });
+    const sts = statefulSet(bus, native, 'stan', nativeReplicas(native), names.stan(name), names.stanSvc(name), names.stanConfig(name), hash, env, NATS_IMAGE);
+    // ready once serving clients with its store enabled: clients need no stream leader to publish (core NATS)
+    for (const c of sts.spec.template.spec.containers) c.readinessProbe.httpGet.path = '/healthz?js-enabled-only=true';
+    const lim = nativeLimits(native);
     return {
-      configMap: configMap(bus, names.stanConfig(name), conf),
+      configMap: configMap(bus, names.stanConfig(name), conf, { 'limits.json': JSON.stringify(lim) }),
       service: headless(bus, names.stanSvc(name)),
-      statefulSet: statefulSet(bus, native, 'stan', nativeReplicas(native), names.stan(name), names.stanSvc(name), names.stanConfig(name), hash, env, NATS_IMAGE),
+      statefulSet: sts,
       secrets: token
         ? [secret(bus, names.stanServerSecret(name), { token: creds.token! }), secret(bus, names.stanClientSecret(name), { [CLIENT_AUTH_KEY]: creds.token! })]
         : [],
@@ -331,6 +368,7 @@ export function busObjects(bus: AnyObj, creds: Credentials, defaults: BusDefault
           clusterID: `eventbus-${name}`,
           auth: token ? 'token' : 'none',
           ...(token ? { accessSecret: { name: names.stanClientSecret(name), key: CLIENT_AUTH_KEY } } : {}),
+          limitsConfigMap: names.stanConfig(name),
         },
       },
       deployedMessage: 'StatefulSet is deployed',

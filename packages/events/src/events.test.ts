@@ -119,7 +119,9 @@ describe('EventBus objects', () => {
     assert.equal(c.image.split(':')[0], 'nats');
     assert.deepEqual(c.env.find((e: any) => e.name === 'NATS_TOKEN').valueFrom.secretKeyRef, { name: 'eventbus-default-server', key: 'token' });
     assert.deepEqual(o.secrets.map((s) => [s.metadata.name, s.stringData]), [['eventbus-default-server', { token: 'tok123' }], ['eventbus-default-client', { 'client-auth': 'tok123' }]]);
-    assert.deepEqual(o.config, { nats: { url: 'nats://eventbus-default-stan-svc.argo-events.svc:4222', clusterID: 'eventbus-default', auth: 'token', accessSecret: { name: 'eventbus-default-client', key: 'client-auth' } } });
+    assert.deepEqual(o.config, { nats: { url: 'nats://eventbus-default-stan-svc.argo-events.svc:4222', clusterID: 'eventbus-default', auth: 'token', accessSecret: { name: 'eventbus-default-client', key: 'client-auth' }, limitsConfigMap: 'eventbus-default-stan-configmap' } });
+    assert.deepEqual(JSON.parse(o.configMap!.data['limits.json']), { maxAge: 259200, maxMsgs: 1_000_000, maxBytes: 1e9, maxSubs: 500 });
+    assert.match(conf, /jetstream \{\n  store_dir: "\/data\/stan\/store"\n  max_memory_store: 67108864\n  max_file_store: 2000000000\n\}/);
     assert.equal(o.statefulSet!.metadata.ownerReferences[0].uid, 'uid-default');
   });
 

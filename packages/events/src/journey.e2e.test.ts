@@ -137,6 +137,8 @@ describe("the seed's Argo Events journey on flotilla up", { skip: skip ? `no ${s
       clusterID: 'eventbus-default',
       auth: 'token',
       accessSecret: { name: 'eventbus-default-client', key: 'client-auth' },
+      // the native limits (limits.json: upstream's defaults maxAge 72h, maxMsgs 1,000,000, maxBytes 1GB, maxSubs 1000)
+      limitsConfigMap: 'eventbus-default-stan-configmap',
     });
     const sts = await busReady('default', 'eventbus-default-stan');
     assert.equal(sts.spec.serviceName, 'eventbus-default-stan-svc');
@@ -239,6 +241,33 @@ describe("the seed's Argo Events journey on flotilla up", { skip: skip ? `no ${s
 
   // ------------------------------------------------------------------ beyond the journey, same cluster
 
+  /** The channel stream as nats-server's monitor (/jsz) shows it, through a port-forward to pod 0. */
+  async function channelStream(port: number, ok: (st: any) => boolean, what: string): Promise<any> {
+    const mon = await sh.portForward(['-n', 'argo-events', 'pod/eventbus-default-stan-0', `${port}:8222`]);
+    try {
+      return await sh.eventually(
+        what,
+        async () => {
+          const j = JSON.parse(await sh.ok(['curl', '-sS', `http://127.0.0.1:${port}/jsz?streams=true&config=true`]));
+          const st = (j.account_details ?? []).flatMap((a: any) => a.stream_detail ?? []).find((x: any) => x.name === 'eventbus-argo-events');
+          return st && ok(st) && st;
+        },
+        90_000,
+      );
+    } finally {
+      mon.kill('SIGTERM');
+    }
+  }
+
+  it('the NATS servers keep the channel stream with the native limits, holding the posted event', async () => {
+    const stream = await channelStream(18223, (st) => st.state?.messages >= 1, 'the stream eventbus-argo-events with a stored event');
+    assert.deepEqual(stream.config.subjects, ['eventbus-argo-events.>']);
+    assert.equal(stream.config.max_msgs, 1_000_000);
+    assert.equal(stream.config.max_bytes, 1e9);
+    assert.equal(stream.config.max_age, 259200e9);
+    assert.equal(stream.config.max_consumers, 1000);
+  });
+
   it('the validating webhook refuses a Sensor trigger without a template, an EventSource without sources, a change of the native bus auth', async () => {
     const sensor = `apiVersion: argoproj.io/v1alpha1
 kind: Sensor
@@ -256,7 +285,12 @@ spec:
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /"spec.nats.native.auth" is immutable, can not be updated/);
     // a valid change passes
+    const esPods = await sh.json(['get', 'pods', '-n', 'argo-events', '-l', 'eventsource-name=webhook']);
     await k('patch', 'eventbus', 'default', '-n', 'argo-events', '--type', 'merge', '-p', '{"spec":{"nats":{"native":{"maxMsgs":2000}}}}');
+    // … and reaches the channel stream through the mounted limits.json, without replacing the EventSource pod
+    await channelStream(18224, (st) => st.config?.max_msgs === 2000, 'the stream eventbus-argo-events with maxMsgs 2000');
+    const after = await sh.json(['get', 'pods', '-n', 'argo-events', '-l', 'eventsource-name=webhook']);
+    assert.deepEqual(after.items.map((p: any) => p.metadata.name), esPods.items.map((p: any) => p.metadata.name));
   });
 
   it(`kubectl apply --dry-run=server -n argo-events -f ${rel(join(EX, 'tutorials', '09-http-trigger'))}: the webhook refuses the sensors with upstream's reason (every example: examples.test.ts)`, async () => {
@@ -274,6 +308,21 @@ spec:
   });
 
   it('a NATS server of the bus is killed: events keep flowing', async () => {
+    if (pf && (pf.exitCode !== null || pf.signalCode !== null)) {
+      // say why the user's port-forward is gone (its pod restarted?) before starting it again
+      const pods = await sh.sh(['kubectl', 'get', 'pods', '-n', 'argo-events', '-o', 'wide']);
+      console.log(`# the port-forward exited (${pf.exitCode ?? pf.signalCode}); pods:\n${pods.stdout}`);
+      pf = await sh.portForward(['-n', 'argo-events', 'svc/webhook-eventsource-svc', '12000:12000']);
+    }
+    const pfOut: string[] = [];
+    pf?.stdout?.on('data', (d: Buffer) => pfOut.push(d.toString()));
+    pf?.stderr?.on('data', (d: Buffer) => pfOut.push(d.toString()));
+    pf?.on('exit', (c, sig) => pfOut.push(`(port-forward exited ${c ?? sig})`));
+    const diag = async () => {
+      const pods = await sh.sh(['kubectl', 'get', 'pods', '-n', 'argo-events', '-o', 'wide']);
+      const logs = await sh.sh(['kubectl', 'logs', '-n', 'argo-events', '-l', 'eventsource-name=webhook', '--tail', '30', '--all-containers']);
+      return `pods:\n${pods.stdout}\nport-forward: ${pfOut.join('').slice(-2000)}\neventsource logs:\n${logs.stdout}${logs.stderr}`;
+    };
     await k('delete', 'pod', 'eventbus-default-stan-1', '-n', 'argo-events', '--wait=false');
     // core NATS keeps no store: an event published while a client reconnects may be lost, so the
     // event is posted again (numbered) until one arrives; the servers left carry it
@@ -281,7 +330,9 @@ spec:
     await sh.eventually('a workflow for an event posted after the kill', async () => {
       await post(`{"message":"after a nats server died ${++n}"}`);
       return sh.eventually('…', async () => (await workflowsWith('after a nats server died')).length > 0, 15_000).catch(() => false);
-    }, 90_000, 100);
+    }, 90_000, 100).catch(async (e: Error) => {
+      throw new Error(`${e.message}\n${await diag()}`);
+    });
     await sh.eventually('the killed server is back in the cluster', async () => (await sh.json(['get', 'statefulset', 'eventbus-default-stan', '-n', 'argo-events'])).status?.readyReplicas === 3, 60_000);
   });
 

@@ -7,7 +7,7 @@
  */
 import type { AnyObj } from './util.js';
 import { SOURCE_TYPES } from './workloads.js';
-import { busKind } from './eventbus.js';
+import { busKind, nativeLimits } from './eventbus.js';
 
 const isObj = (v: unknown): v is AnyObj => !!v && typeof v === 'object' && !Array.isArray(v);
 
@@ -27,6 +27,11 @@ export function validateEventBus(eb: AnyObj): string | undefined {
       const a = n.native.auth;
       if (a != null && a !== 'none' && a !== 'token') return `unsupported auth strategy "${a}" in "spec.nats.native.auth" (none or token)`;
       if (n.native.replicas != null && !(Number.isInteger(Number(n.native.replicas)) && Number(n.native.replicas) >= 0)) return '"spec.nats.native.replicas" must be a non-negative integer';
+      try {
+        nativeLimits(n.native);
+      } catch (e) {
+        return (e as Error).message;
+      }
     }
     if (n.exotic) {
       if (!n.exotic.url) return '"spec.nats.exotic.url" is missing';

@@ -57,6 +57,9 @@ function containerPorts(es: AnyObj): AnyObj[] {
   return [...ports].map((containerPort) => ({ containerPort }));
 }
 
+/** where an EventSource finds a native bus's limits.json */
+export const BUS_LIMITS_DIR = '/volumes/events-bus-limits';
+
 export interface WorkloadInput {
   obj: AnyObj;
   kind: Kind;
@@ -83,6 +86,12 @@ export function buildDeployment({ obj, kind, bus, image }: WorkloadInput): AnyOb
   ];
   const volumeMounts: AnyObj[] = [...(ctr.volumeMounts ?? [])];
   const volumes: AnyObj[] = [...(tpl.volumes ?? [])];
+  // a native bus's limits (the ConfigMap's limits.json, mounted so a change reaches running pods without a roll)
+  const limitsCm = (bus as { nats?: { limitsConfigMap?: string } }).nats?.limitsConfigMap;
+  if (kind === 'EventSource' && limitsCm) {
+    volumes.push({ name: 'bus-limits-volume', configMap: { name: limitsCm, optional: true, items: [{ key: 'limits.json', path: 'limits.json' }] } });
+    volumeMounts.push({ name: 'bus-limits-volume', mountPath: BUS_LIMITS_DIR, readOnly: true });
+  }
   if (secret) {
     volumes.push({ name: 'auth-volume', secret: { secretName: secret.name, items: [{ key: secret.key, path: secret.key }] } });
     volumeMounts.push({ name: 'auth-volume', mountPath: `${BUS_AUTH_DIR}/${secret.name}`, readOnly: true });

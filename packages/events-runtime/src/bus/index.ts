@@ -5,7 +5,12 @@
  * failure; once connected, the nats client reconnects forever and its status changes are logged.
  */
 import { connect, AckPolicy, DeliverPolicy, type ConnectionOptions, type NatsConnection, type JetStreamClient, type JetStreamManager, type ConsumerMessages } from 'nats';
-import { connect as tcpConnect } from 'node:net';
+import type { KubeClient } from '@flotilla/kube-runtime';
+import { KafkaBus, type KafkaBusConfig } from './kafka.js';
+import { watchLimits, BUS_LIMITS_DIR } from './limits.js';
+import { join } from 'node:path';
+import { kafkaCause, type SecretReader } from '../kafka.js';
+import { readSecret } from '../sources/common.js';
 import { readBusSecret, parseUserPass, ConfigError, type EventBusConfig, type CloudEvent, type Logger } from '../config.js';
 
 export interface BusSubscription {
@@ -19,7 +24,7 @@ export interface BusSubscription {
 export type BusHandler = (dep: string, ev: CloudEvent, ack: () => void) => void;
 
 export interface Bus {
-  readonly kind: 'nats' | 'jetstream';
+  readonly kind: 'nats' | 'jetstream' | 'kafka';
   publish(ev: CloudEvent): Promise<void>;
   subscribe(consumerPrefix: string, subs: BusSubscription[], handler: BusHandler): Promise<void>;
   close(): Promise<void>;
@@ -39,6 +44,12 @@ export interface BusOptions {
   /** gives up after this many failed connects (default: never) */
   maxAttempts?: number;
   signal?: AbortSignal;
+  /** the object's namespace (Kafka: default consumer group and topic; secrets) — else from `subject` */
+  namespace?: string;
+  /** an EventSource: keeps a native bus's channel stream (limits) in place */
+  publisher?: boolean;
+  /** the Kubernetes API, for Secrets a Kafka bus's tls / sasl name */
+  kube?: () => KubeClient;
 }
 
 const enc = new TextEncoder();
@@ -68,7 +79,7 @@ export function connectionOptions(o: BusOptions): ConnectionOptions {
     }
     return opts;
   }
-  throw new ConfigError('EVENTBUS_CONFIG has neither nats nor jetstream (kafka buses are not available in this installation)');
+  throw new ConfigError('EVENTBUS_CONFIG has neither nats, jetstream nor kafka');
 }
 
 /** Connects with back-off; every failure is logged ("event bus unreachable"). */
@@ -95,6 +106,8 @@ export async function connectBus(o: BusOptions): Promise<Bus> {
       }
       o.log('info', 'connected to the event bus', { servers: String(opts.servers), attempt });
       watchStatus(nc, o.log);
+      // a native bus's channel store (its maxAge / maxMsgs / maxBytes / maxSubs), kept by the publishers
+      if (o.publisher && o.config.nats?.limitsConfigMap) watchLimits(nc, o.subject, join(o.env?.EVENTS_BUS_LIMITS_DIR || process.env.EVENTS_BUS_LIMITS_DIR || BUS_LIMITS_DIR, 'limits.json'), o.log);
       return new CoreBus(nc, o.subject, o.log);
     } catch (e) {
       const msg = (e as Error).message || String(e);
@@ -107,25 +120,31 @@ export async function connectBus(o: BusOptions): Promise<Bus> {
   }
 }
 
-/** A Kafka EventBus: no Kafka client here; say whether the broker answers, with back-off while it does not. */
+/** A Kafka EventBus (kafkajs), connected with the same back-off as NATS; failures name the brokers. */
 async function kafkaBus(o: BusOptions): Promise<Bus> {
-  const url = String((o.config as { kafka?: { url?: string } }).kafka?.url ?? '');
-  const [host, port] = (url.split(',')[0] ?? '').trim().split(':');
+  const cfg = (o.config as { kafka: KafkaBusConfig }).kafka;
+  const url = String(cfg.url ?? '');
+  if (!url.trim()) throw new ConfigError('EVENTBUS_CONFIG: kafka without url');
+  const namespace = o.namespace ?? o.subject.replace(/^eventbus-/, '');
+  const secret: SecretReader = (sel) =>
+    readSecret(sel, namespace, () => {
+      if (!o.kube) throw new Error('no Kubernetes API to read the secret');
+      return o.kube();
+    });
   let wait = o.backoffMs ?? 1000;
   for (let attempt = 1; ; attempt++) {
-    const err = await new Promise<string | undefined>((resolve) => {
-      if (!host) return resolve('no url');
-      const s = tcpConnect({ host, port: Number(port || 9092), timeout: 3000 });
-      s.once('connect', () => (s.destroy(), resolve(undefined)));
-      s.once('timeout', () => (s.destroy(), resolve('connect timed out')));
-      s.once('error', (e) => resolve(e.message));
-    });
-    if (!err) throw new ConfigError(`the Kafka event bus at ${url} answers, but Kafka buses are not available in this installation (no Kafka client); use a NATS or JetStream EventBus`);
-    if (o.maxAttempts && attempt >= o.maxAttempts) throw new Error(`event bus unreachable after ${attempt} attempts: kafka broker ${url}: ${err}`);
-    o.log('warn', `event bus unreachable (retrying in ${wait} ms): kafka broker ${url}: ${err}`, { attempt });
-    await sleep(wait, o.signal);
     if (o.signal?.aborted) throw new Error('aborted');
-    wait = Math.min(wait * 2, 30_000);
+    try {
+      const bus = await KafkaBus.connect(cfg, { name: o.name, namespace, log: o.log, secret });
+      o.log('info', 'connected to the event bus', { servers: url, topic: cfg.topic, attempt });
+      return bus;
+    } catch (e) {
+      const err = kafkaCause(e);
+      if (o.maxAttempts && attempt >= o.maxAttempts) throw new Error(`event bus unreachable after ${attempt} attempts: kafka broker ${url}: ${err}`);
+      o.log('warn', `event bus unreachable (retrying in ${wait} ms): kafka broker ${url}: ${err}`, { attempt });
+      await sleep(wait, o.signal);
+      wait = Math.min(wait * 2, 30_000);
+    }
   }
 }
 

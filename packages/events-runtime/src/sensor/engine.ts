@@ -204,7 +204,7 @@ export class SensorEngine {
       case 'nats':
         return runNats(field(template, 'nats'), ctx);
       case 'kafka':
-        return runKafka(field(template, 'kafka'));
+        return runKafka(field(template, 'kafka'), ctx);
       case undefined:
         throw new PermanentError('the trigger template names no trigger');
       default:

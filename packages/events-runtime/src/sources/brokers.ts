@@ -3,7 +3,8 @@ import { connect as natsConnect, type ConnectionOptions } from 'nats';
 import { Redis } from 'ioredis';
 import * as amqp from 'amqplib';
 import mqtt from 'mqtt';
-import { bodyOf, probeTcp, readSecret, type SourceContext, type Source } from './common.js';
+import { bodyOf, readSecret, type SourceContext, type Source } from './common.js';
+import { kafkaClient, kafkaCause, unreachable, headerStrings } from '../kafka.js';
 
 const logEmit = (ctx: SourceContext, p: Promise<boolean>) => void p.catch((e) => ctx.log('error', `${ctx.type}: publishing failed: ${(e as Error).message}`, { eventName: ctx.eventName }));
 
@@ -218,11 +219,52 @@ export async function startMqtt(ctx: SourceContext, spec: any): Promise<Source> 
   return { stop: async () => void (await client.endAsync().catch(() => {})) };
 }
 
-/** kafka: the spec is read; an unreachable broker is a clear error, a reachable one is "not available" (no Kafka client here). */
-export async function startKafka(_ctx: SourceContext, spec: any): Promise<Source> {
-  const url = String(spec.url ?? '').split(',')[0] ?? '';
+/**
+ * kafka (kafkajs): `url` (brokers), `topic`, `partition` (only that partition's messages), `consumerGroup`
+ * (`groupName` — default `argo-events-<namespace>-<eventsource>-<event>` —, `oldest`), `jsonBody`,
+ * `limitEventsPerSecond`, `tls`, `sasl`, `metadata`. Data as upstream: `{topic, key, partition, offset,
+ * timestamp, headers, body, metadata}`. An unreachable broker fails the start with `kafka broker <url>
+ * unreachable: …` (the eventsource service retries it with back-off).
+ */
+export async function startKafka(ctx: SourceContext, spec: any): Promise<Source> {
+  const url = String(spec.url ?? '');
   if (!url || !spec.topic) throw new Error('kafka: url and topic are required');
-  const err = await probeTcp(url, 9092);
-  if (err) throw new Error(`kafka broker ${url} unreachable: ${err}`);
-  throw new Error(`kafka broker ${url} answers, but the kafka event source is not available in this installation (no Kafka client)`);
+  const secret = (sel: any) => readSecret(sel, ctx.namespace, ctx.kube);
+  const kafka = await kafkaClient(spec, `argo-events-${ctx.eventSourceName}-${ctx.eventName}`, secret, ctx.log);
+  const groupId = String(spec.consumerGroup?.groupName || `argo-events-${ctx.namespace}-${ctx.eventSourceName}-${ctx.eventName}`);
+  const consumer = kafka.consumer({ groupId, retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 30_000 } });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic: String(spec.topic), fromBeginning: !!spec.consumerGroup?.oldest });
+  } catch (e) {
+    await consumer.disconnect().catch(() => {});
+    throw unreachable(url, e);
+  }
+  consumer.on(consumer.events.CRASH, (e) => ctx.log('warn', `kafka: consumer crashed (${kafkaCause(e.payload.error)}), ${e.payload.restart ? 'restarting' : 'stopped'}`, { eventName: ctx.eventName }));
+  const only = spec.partition !== undefined && spec.partition !== '' ? Number(spec.partition) : undefined;
+  const gapMs = Number(spec.limitEventsPerSecond) > 0 ? 1000 / Number(spec.limitEventsPerSecond) : 0;
+  let next = 0;
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      if (only !== undefined && partition !== only) return;
+      if (gapMs) {
+        const wait = next - Date.now();
+        next = Math.max(next, Date.now()) + gapMs;
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      const data = withBody(ctx, message.value ?? Buffer.alloc(0), spec.jsonBody, (body) => ({
+        topic,
+        key: message.key?.toString('utf8') ?? '',
+        partition,
+        offset: Number(message.offset),
+        timestamp: new Date(Number(message.timestamp)).toISOString(),
+        headers: headerStrings(message.headers as Record<string, unknown>),
+        body,
+        metadata: spec.metadata,
+      }));
+      // the offset is committed once the event is on the bus: a failed publish is consumed again
+      if (data !== undefined) await ctx.emit(data);
+    },
+  });
+  return { stop: async () => void (await consumer.disconnect().catch(() => {})) };
 }

@@ -1,9 +1,11 @@
-/** http, log and nats triggers; kafka (a clear error: unreachable, or no client here) and the cloud triggers (not available). */
+/** http, log, nats and kafka triggers; the cloud triggers (not available). */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as natsConnect } from 'nats';
 import { buildPayload } from '../sensor/params.js';
-import { probeTcp, readSecret } from '../sources/common.js';
+import { readSecret } from '../sources/common.js';
+import { CompressionTypes, type Producer } from 'kafkajs';
+import { kafkaClient, kafkaCause, unreachable } from '../kafka.js';
 import { PermanentError, type TriggerContext, type TriggerResult } from './common.js';
 
 export async function runHttp(spec: any, ctx: TriggerContext, policy?: any): Promise<TriggerResult> {
@@ -73,12 +75,62 @@ export async function runNats(spec: any, ctx: TriggerContext): Promise<TriggerRe
   return { message: `published to nats subject ${spec.subject}` };
 }
 
-export async function runKafka(spec: any): Promise<TriggerResult> {
-  const first = String(spec.url ?? '').split(',')[0]!.trim();
-  if (!first) throw new PermanentError('kafka trigger without url');
-  const err = await probeTcp(first, 9092);
-  if (err) throw new Error(`kafka broker ${first} unreachable: ${err}`);
-  throw new PermanentError(`kafka broker ${first} answers, but the kafka trigger is not available in this installation (no Kafka client)`);
+/**
+ * kafka (kafkajs): `url`, `topic`, `partition`, `partitioningKey` (the message key), `payload` (the body,
+ * as the http trigger builds it), `headers` / `secureHeaders`, `requiredAcks` (upstream's default 1;
+ * -1 all), `compress` (gzip), `tls`, `sasl`. One producer per broker list, kept between events and
+ * dropped on a failure.
+ */
+export async function runKafka(spec: any, ctx: TriggerContext): Promise<TriggerResult> {
+  const url = String(spec.url ?? '').trim();
+  if (!url) throw new PermanentError('kafka trigger without url');
+  if (!spec.topic) throw new PermanentError('kafka trigger without topic');
+  const headers: Record<string, string> = { ...(spec.headers ?? {}) };
+  for (const h of spec.secureHeaders ?? []) {
+    const ref = h.valueFrom?.secretKeyRef;
+    const v = ref ? await readSecret(ref, ctx.namespace, ctx.kube) : undefined;
+    if (v !== undefined) headers[h.name] = v.trim();
+  }
+  const key = `${ctx.namespace}/${url}/${spec.tls ? 'tls' : ''}/${spec.sasl ? JSON.stringify(spec.sasl) : ''}`;
+  let p = producers.get(key);
+  if (!p) {
+    const kafka = await kafkaClient(spec, `argo-events-${ctx.sensorName}`, (sel) => readSecret(sel as any, ctx.namespace, ctx.kube), ctx.log);
+    const producer = kafka.producer({ allowAutoTopicCreation: true });
+    p = producer.connect().then(
+      () => producer,
+      (e) => {
+        producers.delete(key);
+        void producer.disconnect().catch(() => {});
+        throw unreachable(url, e);
+      },
+    );
+    producers.set(key, p);
+  }
+  const producer = await p;
+  const partition = spec.partition !== undefined && spec.partition !== '' && Number(spec.partition) >= 0 ? Number(spec.partition) : undefined;
+  try {
+    const r = await producer.send({
+      topic: String(spec.topic),
+      acks: spec.requiredAcks !== undefined ? Number(spec.requiredAcks) : 1,
+      compression: spec.compress ? CompressionTypes.GZIP : CompressionTypes.None,
+      messages: [{ key: spec.partitioningKey ? String(spec.partitioningKey) : null, value: JSON.stringify(buildPayload(spec.payload, ctx.events)), headers, partition }],
+    });
+    const at = r[0] ? ` (partition ${r[0].partition}, offset ${r[0].baseOffset ?? '?'})` : '';
+    return { message: `produced to kafka topic ${spec.topic}${at}` };
+  } catch (e) {
+    producers.delete(key);
+    void producer.disconnect().catch(() => {});
+    throw new Error(`kafka topic ${spec.topic} at ${url}: ${kafkaCause(e)}`);
+  }
+}
+
+const producers = new Map<string, Promise<Producer>>();
+
+/** Disconnects the kafka trigger's producers (the sensor stopping). */
+export async function closeKafkaProducers(): Promise<void> {
+  const all = [...producers.values()];
+  producers.clear();
+  await Promise.all(all.map((p) => p.then((x) => x.disconnect()).catch(() => {})));
 }
 
 export const UNAVAILABLE_TRIGGERS = ['awsLambda', 'azureEventHubs', 'azureServiceBus', 'slack', 'pulsar', 'openWhisk', 'custom', 'email'];
