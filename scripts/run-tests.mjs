@@ -27,7 +27,7 @@ if (files.length === 0) {
   console.error('no test files found: run `npm run build` first');
   process.exit(1);
 }
-const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files], {
+const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=480000', ...files], {
   stdio: ['inherit', 'pipe', 'inherit'],
   cwd: root,
 });
