@@ -21,6 +21,7 @@ import { parseAllDocuments } from 'yaml';
 import { kubectlFor, startUp, stopUp, type Up } from '@flotilla/kube-runtime/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { UI_ASSETS } from './index.js';
+import { axeCheck, kubectlPortForward } from './browser-testkit.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SHOTS = join(ROOT, 'docs/images');
@@ -65,43 +66,10 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
 }
 
 function portForward(ns = NS, target = 'svc/argo-server', port = 2746, set: (p: ChildProcess) => void = (p) => (pf = p)): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('kubectl', ['port-forward', '-n', ns, target, `:${port}`], { env: { ...process.env, KUBECONFIG: up.kubeconfig, HOME: join(dir, 'home') } });
-    set(p);
-    let buf = '';
-    const t = setTimeout(() => reject(new Error(`port-forward did not start: ${buf}`)), 60_000);
-    const on = (d: Buffer) => {
-      buf += d.toString();
-      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(buf);
-      if (m) {
-        clearTimeout(t);
-        resolve(Number(m[1]));
-      }
-    };
-    p.stdout.on('data', on);
-    p.stderr.on('data', on);
-    p.on('exit', (c) => {
-      clearTimeout(t);
-      reject(new Error(`port-forward ${target} exited ${c}: ${buf}`));
-    });
-  });
+  return kubectlPortForward({ kubeconfig: up.kubeconfig, home: join(dir, 'home'), ns, target, port }, set);
 }
 
-const AXE = fileURLToPath(new URL('../../../node_modules/axe-core/axe.min.js', import.meta.url));
-
-/** axe-core on the page as it is: no serious or critical violation (WCAG 2 A/AA rules). */
-async function axe(what: string): Promise<void> {
-  if (!existsSync(AXE)) return void console.log(`# axe-core not installed at ${AXE}: accessibility check of ${what} skipped`);
-  await page.addScriptTag({ path: AXE });
-  const res = await page.evaluate(async () => {
-    const g = globalThis as any;
-    const r = await g.axe.run(g.document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
-    return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n: any) => n.target.join(' ')) }));
-  });
-  const bad = res.filter((v: { impact: string }) => v.impact === 'serious' || v.impact === 'critical');
-  console.log(`# axe ${what}: ${res.length} violation(s), ${bad.length} serious or critical${res.length ? `: ${res.map((v: { id: string; impact: string }) => `${v.id} (${v.impact})`).join(', ')}` : ''}`);
-  assert.deepEqual(bad, [], `accessibility (${what})`);
-}
+const axe = (what: string) => axeCheck(page, what);
 
 const apply = async (name: string, objs: unknown[]) => {
   writeFileSync(join(dir, `${name}.json`), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }));

@@ -19,6 +19,7 @@ import { kubectlFor, startUp, stopUp, type Up } from '@flotilla/kube-runtime/tes
 import { startGitServer, exampleAppsRepo, type GitServer } from '@flotilla/repo-server/testkit';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { UI_ASSETS } from './index.js';
+import { axeCheck, kubectlPortForward } from './browser-testkit.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SHOTS = join(ROOT, 'docs/images');
@@ -61,39 +62,10 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
 }
 
 function portForward(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('kubectl', ['port-forward', '-n', 'argocd', 'svc/argocd-server', ':443'], { env: { ...process.env, KUBECONFIG: up.kubeconfig, HOME: dir } });
-    pf = p;
-    let buf = '';
-    const t = setTimeout(() => reject(new Error(`port-forward did not start: ${buf}`)), 60_000);
-    const on = (d: Buffer) => {
-      buf += d.toString();
-      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(buf);
-      if (m) {
-        clearTimeout(t);
-        resolve(Number(m[1]));
-      }
-    };
-    p.stdout.on('data', on);
-    p.stderr.on('data', on);
-  });
+  return kubectlPortForward({ kubeconfig: up.kubeconfig, home: dir, ns: 'argocd', target: 'svc/argocd-server', port: 443 }, (p) => (pf = p));
 }
 
-const AXE = fileURLToPath(new URL('../../../node_modules/axe-core/axe.min.js', import.meta.url));
-
-/** axe-core on the page as it is: no serious or critical violation (WCAG 2 A/AA rules). */
-async function axe(what: string): Promise<void> {
-  if (!existsSync(AXE)) return void console.log(`# axe-core not installed at ${AXE}: accessibility check of ${what} skipped`);
-  await page.addScriptTag({ path: AXE });
-  const res = await page.evaluate(async () => {
-    const g = globalThis as any;
-    const r = await g.axe.run(g.document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
-    return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n: any) => n.target.join(' ')) }));
-  });
-  const bad = res.filter((v: { impact: string }) => v.impact === 'serious' || v.impact === 'critical');
-  console.log(`# axe ${what}: ${res.length} violation(s), ${bad.length} serious or critical${res.length ? `: ${res.map((v: { id: string; impact: string }) => `${v.id} (${v.impact})`).join(', ')}` : ''}`);
-  assert.deepEqual(bad, [], `accessibility (${what})`);
-}
+const axe = (what: string) => axeCheck(page, what);
 
 const shot = async (name: string) => {
   mkdirSync(SHOTS, { recursive: true });
