@@ -5,6 +5,7 @@
  */
 import { computeHash, scaledValue } from '@flotilla/controllers';
 import { HASH_LABEL, REVISION_ANNOTATION, rsView, type Condition, type ReplicaSet, type Rollout, type RolloutAnalysis, type RolloutStatus, type RSView, type Service } from './types.js';
+import { validateRoutes, type HeaderRoute } from './canary/routes.js';
 
 export interface AnalysisRunLike {
   metadata: { name?: string; labels?: Record<string, string>; creationTimestamp?: string };
@@ -61,7 +62,7 @@ export interface Plan {
   /** pods to evict (restartAt) */
   restartPods: string[];
   /** with a traffic router: the canary's share of requests */
-  traffic?: { weight: number };
+  traffic?: { weight: number; headerRoutes?: HeaderRoute[] };
   /** Experiments a canary `experiment` step needs (the controller builds them) */
   experiments: { name: string; step: Record<string, any>; podHash: string; stableHash?: string }[];
   terminateExperiments: string[];
@@ -152,6 +153,8 @@ export function validate(ro: Rollout, services: Record<string, Service | undefin
       if (tr.nginx && !tr.nginx.stableIngress && !tr.nginx.stableIngresses?.length) return inv('spec.strategy.canary.trafficRouting.nginx.stableIngress', '', 'stableIngress or stableIngresses must be set');
       if (!c.canaryService || !c.stableService) return inv('spec.strategy.canary.trafficRouting', 'nginx', 'Invalid value for trafficRouting: canary service and stable service are required');
     }
+    const routeErr = validateRoutes(c);
+    if (routeErr) return inv(...routeErr);
     for (const [f, svc] of [['canaryService', c.canaryService], ['stableService', c.stableService]] as const) {
       if (svc && missing(services, svc)) return inv(`spec.strategy.canary.${f}`, svc, `service "${svc}" not found`);
     }

@@ -13,6 +13,7 @@ import { podTemplateHash, type Plan } from './common.js';
 import { planRollout } from './plan.js';
 import { ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES, EXPERIMENTS, INGRESSES, ROLLOUTS } from './resources.js';
 import { canaryIngress, canaryIngressName, stableIngresses } from './canary/nginx.js';
+import { HEADER_ANNOTATIONS, type HeaderRoute } from './canary/routes.js';
 import { HASH_LABEL, MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, type ReplicaSet, type Rollout, type Service } from './types.js';
 import { resolveWorkloadRef, workloadReplicas } from './workloadref.js';
 
@@ -205,7 +206,7 @@ export class RolloutController extends Controller {
       }
       this.events.event(ro as never, 'Normal', 'RolloutRestarted', `Restarted pod ${p} (restartAt ${ro.spec.restartAt})`);
     }
-    if (plan.traffic) await this.route(ro, plan.traffic.weight);
+    if (plan.traffic) await this.route(ro, plan.traffic.weight, plan.traffic.headerRoutes);
     if (ro.spec.workloadRef?.name) {
       const want = workloadReplicas(ro, plan.status.phase, plan.status.availableReplicas ?? 0);
       const d = this.deployments.get(ns, ro.spec.workloadRef.name);
@@ -240,7 +241,7 @@ export class RolloutController extends Controller {
   }
 
   /** nginx: the canary Ingress of each stable Ingress at the weight (server-side apply, idempotent). */
-  private async route(ro: Rollout, weight: number): Promise<void> {
+  private async route(ro: Rollout, weight: number, headerRoutes: HeaderRoute[] = []): Promise<void> {
   const ns = ro.metadata.namespace!;
   for (const name of stableIngresses(ro)) {
     const stable = this.ingresses.get(ns, name);
@@ -248,11 +249,14 @@ export class RolloutController extends Controller {
       this.events.event(ro as never, 'Warning', 'IngressNotFound', `ingress "${name}" not found`);
       continue;
     }
-    const want = canaryIngress(ro, stable as never, weight);
+    const want = canaryIngress(ro, stable as never, weight, headerRoutes);
     const have = this.ingresses.get(ns, canaryIngressName(ro, name));
-    if (have && JSON.stringify(have.spec) === JSON.stringify(want.spec) && Object.entries(want.metadata.annotations ?? {}).every(([k, v]) => have.metadata.annotations?.[k] === v)) continue;
+    // header annotations no longer wanted must go too (server-side apply drops the fields it no longer sets)
+    const headerKeys = (a: Record<string, string> = {}) => Object.keys(a).filter((k) => HEADER_ANNOTATIONS.some((h) => k.endsWith(`/${h}`))).sort().join();
+    if (have && JSON.stringify(have.spec) === JSON.stringify(want.spec) && Object.entries(want.metadata.annotations ?? {}).every(([k, v]) => have.metadata.annotations?.[k] === v) && headerKeys(have.metadata.annotations) === headerKeys(want.metadata.annotations)) continue;
     await this.ctx.client.apply(INGRESSES, want as never, { force: true });
-    this.events.event(ro as never, 'Normal', 'TrafficWeightUpdated', `Traffic weight updated to ${weight} (canary ingress ${want.metadata.name})`);
+    const hr = headerRoutes[0];
+    this.events.event(ro as never, 'Normal', 'TrafficWeightUpdated', `Traffic weight updated to ${weight} (canary ingress ${want.metadata.name})${hr ? `, header route ${hr.name}` : ''}`);
   }
 }
 }

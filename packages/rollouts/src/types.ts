@@ -47,8 +47,19 @@ export interface CanaryStep {
   setCanaryScale?: { replicas?: number; weight?: number; matchTrafficWeight?: boolean };
   analysis?: RolloutAnalysis;
   experiment?: unknown;
-  setHeaderRoute?: unknown;
-  setMirrorRoute?: unknown;
+  setHeaderRoute?: { name?: string; match?: HeaderMatch[] };
+  setMirrorRoute?: { name?: string; percentage?: number; match?: unknown[] };
+}
+
+/** upstream's StringMatch: exactly one of the three */
+export interface StringMatch {
+  exact?: string;
+  regex?: string;
+  prefix?: string;
+}
+export interface HeaderMatch {
+  headerName: string;
+  headerValue?: StringMatch;
 }
 
 export interface CanaryStrategy {

@@ -1,11 +1,12 @@
 /**
- * The canary strategy, pure: steps (setWeight, pause, setCanaryScale, analysis; experiment and the
- * router-only steps pass), replica-based weights (20 % of 5 = 1 canary pod, the stable ReplicaSet
+ * The canary strategy, pure: steps (setWeight, pause, setCanaryScale, analysis, experiment,
+ * setHeaderRoute through the router; plugin steps pass), replica-based weights (20 % of 5 = 1 canary pod, the stable ReplicaSet
  * keeps the total) bounded by maxSurge/maxUnavailable, background analysis, abort, promote-full,
  * the rollback fast path and the stable/canary Service selectors.
  */
 import { durationMs, requeue, resolveSurge, runName, runPhase, setScale, targetOf, type Ctx } from '../common.js';
 import { scaleDownAfter } from '../bluegreen/plan.js';
+import { headerRoutesAt } from './routes.js';
 import { SCALE_DOWN_DEADLINE_ANNOTATION, type CanaryStep, type PauseCondition, type RSView } from '../types.js';
 
 export interface Counts {
@@ -228,7 +229,8 @@ export function planCanary(c: Ctx): void {
       }
       break;
     }
-    // setHeaderRoute, setMirrorRoute, plugin steps: nothing to do without those routers
+    // setHeaderRoute: in force from here on (headerRoutesAt below); setMirrorRoute is refused by
+    // validation (no mesh router here); plugin steps: nothing to do
     idx++;
   }
   if (n) st.currentStepIndex = idx;
@@ -256,6 +258,9 @@ export function planCanary(c: Ctx): void {
   applyCounts(c, wanted, maxSurge, maxUnavailable);
   services(c);
   weights(c, idx >= n ? 100 : w.weight);
+  // the setHeaderRoute steps done so far (all managed routes go at promotion, abort and rollback)
+  const headerRoutes = c.plan.traffic && idx < n ? headerRoutesAt(steps, idx, cs.trafficRouting?.managedRoutes) : [];
+  if (headerRoutes.length) c.plan.traffic!.headerRoutes = headerRoutes;
 }
 
 function want(c: Ctx, weight: number, scale?: { replicas?: number; weight?: number }): Counts {
