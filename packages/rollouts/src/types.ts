@@ -73,6 +73,7 @@ export interface CanaryStrategy {
   scaleDownDelaySeconds?: number;
   abortScaleDownDelaySeconds?: number;
   dynamicStableScale?: boolean;
+  minPodsPerReplicaSet?: number;
   canaryMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   stableMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
 }

@@ -31,6 +31,15 @@ export function scaleDownAfter(c: Ctx, rs: RSView, delaySeconds: number): void {
   }
 }
 
+/**
+ * The new ReplicaSet after an abort: scaled down after abortScaleDownDelaySeconds (30); 0 leaves
+ * it running, as upstream (blue-green and canary with a traffic router).
+ */
+export function abortScaleDown(c: Ctx, rs: RSView, delaySeconds: number | undefined): void {
+  if (delaySeconds === 0) return setScale(c, rs, rs.replicas);
+  scaleDownAfter(c, rs, delaySeconds ?? 30);
+}
+
 function keepUp(c: Ctx, rs: RSView, replicas: number): void {
   setScale(c, rs, replicas);
   if (rs.annotations[SCALE_DOWN_DEADLINE_ANNOTATION]) c.plan.annotate.push({ name: rs.name, annotations: { [SCALE_DOWN_DEADLINE_ANNOTATION]: null } });
@@ -87,7 +96,7 @@ export function planBlueGreen(c: Ctx): void {
     st.controllerPause = false;
     keepUp(c, stable, c.R);
     setServices(c.stableHash, c.stableHash);
-    scaleDownAfter(c, c.newRS, b.abortScaleDownDelaySeconds ?? 30);
+    abortScaleDown(c, c.newRS, b.abortScaleDownDelaySeconds);
     for (const o of c.others) scaleDownAfter(c, o, delay);
     if (!c.newExists) c.target.delete(c.newRS.name);
     return;
@@ -100,7 +109,7 @@ export function planBlueGreen(c: Ctx): void {
     c.plan.events.push({ type: 'Warning', reason: 'RolloutAborted', message: `Rollout aborted update to revision ${c.newRS.revision}: analysis run ${name} ${message ?? 'failed'}` });
     keepUp(c, stable, c.R);
     setServices(c.stableHash!, c.stableHash!);
-    scaleDownAfter(c, c.newRS, b.abortScaleDownDelaySeconds ?? 30);
+    abortScaleDown(c, c.newRS, b.abortScaleDownDelaySeconds);
   };
   for (const o of c.others) scaleDownAfter(c, o, delay);
 

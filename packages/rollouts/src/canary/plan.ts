@@ -5,7 +5,7 @@
  * the rollback fast path and the stable/canary Service selectors.
  */
 import { durationMs, requeue, resolveSurge, runName, runPhase, setScale, targetOf, type Ctx } from '../common.js';
-import { scaleDownAfter } from '../bluegreen/plan.js';
+import { abortScaleDown, scaleDownAfter } from '../bluegreen/plan.js';
 import { headerRoutesAt } from './routes.js';
 import { SCALE_DOWN_DEADLINE_ANNOTATION, type CanaryStep, type PauseCondition, type RSView } from '../types.js';
 
@@ -140,7 +140,7 @@ export function planCanary(c: Ctx): void {
     st.abortedAt ??= c.nowIso;
     st.currentStepIndex = n ? 0 : undefined;
     clearPause(c);
-    applyCounts(c, { canary: 0, stable: c.R }, maxSurge, maxUnavailable, true);
+    abortCounts(c, maxSurge, maxUnavailable);
     terminateAll(c);
     services(c);
     weights(c, 0);
@@ -237,7 +237,7 @@ export function planCanary(c: Ctx): void {
   if (idx !== before) c.plan.events.push({ type: 'Normal', reason: 'RolloutStepCompleted', message: `Rollout step ${before + 1}/${n} completed` });
 
   const w = weightAt(steps, idx);
-  const wanted = idx >= n ? { canary: c.R, stable: routed(c) ? c.R : 0 } : want(c, w.weight, w.scale);
+  const wanted = idx >= n ? { canary: c.R, stable: routed(c) && !cs.dynamicStableScale ? c.R : 0 } : want(c, w.weight, w.scale);
   if (idx >= n && atCounts(c, wanted)) {
     // every step done and the canary fully available: it becomes the stable ReplicaSet
     const old = c.stableRS;
@@ -264,8 +264,22 @@ export function planCanary(c: Ctx): void {
 }
 
 function want(c: Ctx, weight: number, scale?: { replicas?: number; weight?: number }): Counts {
-  const d = desiredCounts(c.R, weight, scale);
-  return routed(c) ? { canary: d.canary, stable: c.R } : d;
+  return routedCounts(c.R, weight, scale, routed(c) ? c.ro.spec.strategy!.canary! : undefined);
+}
+
+/**
+ * Desired counts at a weight. With a traffic router the stable ReplicaSet stays at full size,
+ * unless `dynamicStableScale` (then it keeps the stable share, rounded up); `minPodsPerReplicaSet`
+ * is the least a ReplicaSet that takes traffic runs (not for an explicit setCanaryScale).
+ */
+export function routedCounts(R: number, weight: number, scale: { replicas?: number; weight?: number } | undefined, router?: { dynamicStableScale?: boolean; minPodsPerReplicaSet?: number }): Counts {
+  const d = desiredCounts(R, weight, scale);
+  if (!router) return d;
+  const min = router.minPodsPerReplicaSet ?? 0;
+  const canary = weight > 0 && !scale ? Math.max(d.canary, min) : d.canary;
+  if (!router.dynamicStableScale) return { canary, stable: R };
+  const stable = Math.max(0, Math.min(R, Math.ceil((R * (100 - weight)) / 100 - 1e-9)));
+  return { canary, stable: weight < 100 ? Math.max(stable, min) : stable };
 }
 
 function applyCounts(c: Ctx, want: Counts, maxSurge: number, maxUnavailable: number, immediate = false): void {
@@ -278,6 +292,8 @@ function applyCounts(c: Ctx, want: Counts, maxSurge: number, maxUnavailable: num
   if (routed(c)) {
     // the router moves the traffic: scale up at once, the previous stable goes after scaleDownDelaySeconds
     setScale(c, c.newRS, want.canary);
+    // a retry after an abort: the canary's pending scale-down is off
+    if (c.newRS.annotations[SCALE_DOWN_DEADLINE_ANNOTATION]) c.plan.annotate.push({ name: c.newRS.name, annotations: { [SCALE_DOWN_DEADLINE_ANNOTATION]: null } });
     if (c.stableRS) setScale(c, c.stableRS, want.stable);
     for (const o of c.others) scaleDownAfter(c, o, c.ro.spec.strategy!.canary!.scaleDownDelaySeconds ?? 30);
     return;
@@ -295,10 +311,22 @@ function abortNow(c: Ctx, run: string, message: string | undefined, maxSurge: nu
   st.currentStepIndex = (c.ro.spec.strategy!.canary!.steps ?? []).length ? 0 : undefined;
   clearPause(c);
   c.plan.events.push({ type: 'Warning', reason: 'RolloutAborted', message: `Rollout aborted update to revision ${c.newRS.revision}: analysis run ${run} ${message ?? 'failed'}` });
-  applyCounts(c, { canary: 0, stable: c.R }, maxSurge, maxUnavailable, true);
+  abortCounts(c, maxSurge, maxUnavailable);
   terminateAll(c);
   services(c);
   weights(c, 0);
+}
+
+/**
+ * Aborted: the stable ReplicaSet back to full size at once; the canary to 0 at once without a
+ * router (the Service's endpoints are the weights), with a router after abortScaleDownDelaySeconds
+ * (30; 0 leaves it running), as upstream.
+ */
+function abortCounts(c: Ctx, maxSurge: number, maxUnavailable: number): void {
+  if (!routed(c)) return applyCounts(c, { canary: 0, stable: c.R }, maxSurge, maxUnavailable, true);
+  if (c.stableRS) setScale(c, c.stableRS, c.R);
+  if (c.newRS !== c.stableRS) abortScaleDown(c, c.newRS, c.ro.spec.strategy!.canary!.abortScaleDownDelaySeconds);
+  for (const o of c.others) setScale(c, o, 0);
 }
 
 /** Running AnalysisRuns of this rollout end when it stops needing them (abort, promotion, rollback). */
