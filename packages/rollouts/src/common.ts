@@ -231,6 +231,11 @@ export function makeCtx(inp: PlanInput): Ctx {
   let stableRS = stableHash ? all.find((r) => r.hash === stableHash) : undefined;
   if (stableHash && !stableRS && stableHash !== newHash) stableHash = undefined; // its ReplicaSet is gone: start over
   if (stableHash === newHash) stableRS = existing;
+  // rollbackWindow: back to a recent revision is a rollback too (fast path: steps and analysis skipped)
+  if (existing && stableRS && stableHash !== newHash && old.currentPodHash !== newHash && withinRollbackWindow(ro.spec.rollbackWindow?.revisions, existing, stableRS, all)) {
+    stableHash = newHash;
+    stableRS = existing;
+  }
   const status: RolloutStatus = JSON.parse(JSON.stringify(old));
   const plan = emptyPlan(newHash, status);
   const ctx: Ctx = {
@@ -260,6 +265,16 @@ export function makeCtx(inp: PlanInput): Ctx {
     existing.revision = maxRev + 1;
   }
   return ctx;
+}
+
+/**
+ * Whether going back to `target` (an older ReplicaSet) is within `rollbackWindow.revisions`: fewer
+ * than that many ReplicaSets lie between its revision and the stable one's.
+ */
+export function withinRollbackWindow(revisions: number | undefined, target: RSView, stable: RSView, all: RSView[]): boolean {
+  if (!revisions || revisions <= 0 || target.revision >= stable.revision) return false;
+  const between = all.filter((r) => r !== stable && r.revision > target.revision && r.revision < stable.revision).length;
+  return between < revisions;
 }
 
 /** Asks for a ReplicaSet's spec.replicas (the new one is created when it does not exist). */
