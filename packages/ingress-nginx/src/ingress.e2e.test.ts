@@ -272,7 +272,7 @@ test("Argo Rollouts' nginx traffic routing through this controller: step 1 (setW
   assert.ok(share > 0.1 && share < 0.3, JSON.stringify(c));
 });
 
-test('Argo Rollouts setHeaderRoute through this controller: X-Canary: yes reaches the canary, other requests follow the weight; removed by its empty step; setMirrorRoute refused (InvalidSpec)', { skip: skip || (!existsSync(ROLLOUTS_MANIFEST) && `${ROLLOUTS_MANIFEST} not in this build (the Rollouts controller's branch)`) }, async () => {
+test('Argo Rollouts setHeaderRoute through this controller: X-Canary: yes reaches the canary, other requests follow the weight; removed by its empty step; setMirrorRoute refused (InvalidSpec); canaryMetadata/stableMetadata on the pods', { skip: skip || (!existsSync(ROLLOUTS_MANIFEST) && `${ROLLOUTS_MANIFEST} not in this build (the Rollouts controller's branch)`) }, async () => {
   // the previous test installed the Rollouts controller
   for (const n of ['hr-stable', 'hr-canary']) await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: n, namespace: 'demo' }, spec: { selector: { app: 'hr-demo' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } });
   await apply(ingress('hr-stable', 'hr-stable', {}, {}, 'hr.local'));
@@ -284,7 +284,7 @@ test('Argo Rollouts setHeaderRoute through this controller: X-Canary: yes reache
       replicas: 1,
       selector: { matchLabels: { app } },
       template: { metadata: { labels: { app } }, spec: { containers: [{ name: 'hr-demo', image: 'argoproj/rollouts-demo:blue', ports: [{ name: 'http', containerPort: 8080 }], readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 } }] } },
-      strategy: { canary: { canaryService: 'hr-canary', stableService: 'hr-stable', trafficRouting: { managedRoutes: [{ name: 'testers' }], nginx: { stableIngress: 'hr-stable' } }, steps } },
+      strategy: { canary: { canaryService: 'hr-canary', stableService: 'hr-stable', canaryMetadata: { labels: { role: 'canary' } }, stableMetadata: { labels: { role: 'stable' } }, trafficRouting: { managedRoutes: [{ name: 'testers' }], nginx: { stableIngress: 'hr-stable' } }, steps } },
     },
   });
   await apply(rollout('hr-demo', [{ setWeight: 20 }, { setHeaderRoute: { name: 'testers', match: [{ headerName: 'X-Canary', headerValue: { exact: 'yes' } }] } }, { pause: {} }, { setHeaderRoute: { name: 'testers' } }, { pause: {} }]));
@@ -296,6 +296,12 @@ test('Argo Rollouts setHeaderRoute through this controller: X-Canary: yes reache
     return r.status?.phase === 'Paused' && r.status?.currentStepIndex === i;
   }, 90_000, 500);
   await pausedAt(2);
+  // canaryMetadata / stableMetadata on the running pods
+  const roles = async () => {
+    const pods = JSON.parse(await k(['-n', 'demo', 'get', 'pods', '-l', 'app=hr-demo', '-o', 'json'])).items as { metadata: { labels: Record<string, string>; deletionTimestamp?: string }; spec: { containers: { image: string }[] } }[];
+    return pods.filter((x) => !x.metadata.deletionTimestamp).map((x) => `${x.spec.containers[0].image.split(':')[1]}=${x.metadata.labels.role ?? '-'}`).sort().join(',');
+  };
+  await waitFor('role labels on the pods', async () => (await roles()) === 'blue=stable,yellow=canary', 30_000, 300).catch(async (e) => assert.fail(`${e}: ${await roles()}`));
   const annotations = async () => JSON.parse(await k(['-n', 'demo', 'get', 'ingress', 'hr-demo-hr-stable-canary', '-o', 'json'])).metadata.annotations as Record<string, string>;
   const a = await annotations();
   assert.equal(a['nginx.ingress.kubernetes.io/canary-by-header'], 'X-Canary');

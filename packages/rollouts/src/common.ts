@@ -6,6 +6,7 @@
 import { computeHash, scaledValue } from '@flotilla/controllers';
 import { HASH_LABEL, REVISION_ANNOTATION, rsView, type Condition, type ReplicaSet, type Rollout, type RolloutAnalysis, type RolloutStatus, type RSView, type Service } from './types.js';
 import { validateRoutes, type HeaderRoute } from './canary/routes.js';
+import type { EphemeralChange } from './metadata.js';
 
 export interface AnalysisRunLike {
   metadata: { name?: string; labels?: Record<string, string>; creationTimestamp?: string };
@@ -63,6 +64,8 @@ export interface Plan {
   restartPods: string[];
   /** with a traffic router: the canary's share of requests */
   traffic?: { weight: number; headerRoutes?: HeaderRoute[] };
+  /** role metadata (canaryMetadata …) to apply to ReplicaSets and their pods */
+  ephemeral: EphemeralChange[];
   /** Experiments a canary `experiment` step needs (the controller builds them) */
   experiments: { name: string; step: Record<string, any>; podHash: string; stableHash?: string }[];
   terminateExperiments: string[];
@@ -72,7 +75,7 @@ export interface Plan {
 }
 
 export function emptyPlan(newHash: string, status: RolloutStatus): Plan {
-  return { newHash, scale: [], annotate: [], deleteRS: [], services: [], runs: [], terminateRuns: [], restartPods: [], experiments: [], terminateExperiments: [], status, events: [] };
+  return { newHash, scale: [], annotate: [], deleteRS: [], services: [], runs: [], terminateRuns: [], restartPods: [], experiments: [], terminateExperiments: [], ephemeral: [], status, events: [] };
 }
 
 /** The pod template without the hash label, in canonical form (what the hash is computed from). */

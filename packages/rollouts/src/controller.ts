@@ -14,7 +14,8 @@ import { planRollout } from './plan.js';
 import { ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES, EXPERIMENTS, INGRESSES, ROLLOUTS } from './resources.js';
 import { canaryIngress, canaryIngressName, stableIngresses } from './canary/nginx.js';
 import { HEADER_ANNOTATIONS, type HeaderRoute } from './canary/routes.js';
-import { HASH_LABEL, MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, type ReplicaSet, type Rollout, type Service } from './types.js';
+import { applyToMeta, ephemeralPatch, ephemeralRecord, type EphemeralChange } from './metadata.js';
+import { EPHEMERAL_ANNOTATION, HASH_LABEL, MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, type ReplicaSet, type Rollout, type Service } from './types.js';
 import { resolveWorkloadRef, workloadReplicas } from './workloadref.js';
 
 type Obj = { apiVersion?: string; kind?: string; metadata: Rollout['metadata']; spec?: any; status?: any; [k: string]: unknown };
@@ -172,6 +173,8 @@ export class RolloutController extends Controller {
       this.events.event(ro as never, 'Normal', 'ScalingReplicaSet', `Scaled ${(rs?.spec.replicas ?? 0) < s.replicas ? 'up' : 'down'} ReplicaSet ${s.name} (revision ${rs?.metadata.annotations?.[REVISION_ANNOTATION] ?? '?'}) from ${rs?.spec.replicas ?? 0} to ${s.replicas}`);
     }
     for (const a of plan.annotate) await c.patch(R.replicasets, ns, a.name, { metadata: { annotations: a.annotations } }, 'merge').catch(ignoreNotFound);
+    let conflicted = false;
+    for (const e of plan.ephemeral) conflicted = (await this.ephemeral(ns, e)) || conflicted;
     for (const d of plan.deleteRS) await c.delete(R.replicasets, ns, d).catch(ignoreNotFound);
     const wantSvc = new Map(plan.services.map((s) => [s.name, s.hash]));
     for (const [svcName, hash] of wantSvc) {
@@ -237,7 +240,33 @@ export class RolloutController extends Controller {
         if (!isNotFound(e)) throw e;
       }
     }
-    return false;
+    return conflicted;
+  }
+
+  /**
+   * Role metadata: the ReplicaSet's pod template and record (merge patch), then its running pods
+   * (update, the verb upstream's RBAC grants on pods). A pod that changed meanwhile: true (again soon).
+   */
+  private async ephemeral(ns: string, e: EphemeralChange): Promise<boolean> {
+    const c = this.ctx.client;
+    const p = ephemeralPatch(e.prev, e.next);
+    const record = ephemeralRecord(e.next);
+    // the template first: pods created from here on carry the role's keys
+    await c.patch(R.replicasets, ns, e.name, { spec: { template: { metadata: { labels: p.labels, annotations: p.annotations } } } }, 'merge').catch(ignoreNotFound);
+    let conflicted = false;
+    for (const pod of this.pods.list(ns).filter((x) => x.metadata.labels?.[HASH_LABEL] === e.hash && !x.metadata.deletionTimestamp)) {
+      const m = applyToMeta(pod.metadata, p);
+      if (!m) continue;
+      try {
+        await c.update(R.pods, { ...pod, metadata: { ...pod.metadata, labels: m.labels, annotations: m.annotations } } as never);
+      } catch (err) {
+        if (isConflict(err)) conflicted = true;
+        else if (!isNotFound(err)) throw err;
+      }
+    }
+    // the record last: a failure above is retried with the same keys to remove
+    if (!conflicted) await c.patch(R.replicasets, ns, e.name, { metadata: { annotations: { [EPHEMERAL_ANNOTATION]: record || null } } }, 'merge').catch(ignoreNotFound);
+    return conflicted;
   }
 
   /** nginx: the canary Ingress of each stable Ingress at the weight (server-side apply, idempotent). */
