@@ -74,6 +74,7 @@ export interface CanaryStrategy {
   abortScaleDownDelaySeconds?: number;
   dynamicStableScale?: boolean;
   minPodsPerReplicaSet?: number;
+  scaleDownDelayRevisionLimit?: number;
   canaryMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   stableMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
 }

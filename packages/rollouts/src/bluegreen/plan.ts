@@ -32,6 +32,20 @@ export function scaleDownAfter(c: Ctx, rs: RSView, delaySeconds: number): void {
 }
 
 /**
+ * The old ReplicaSets after a cut-over: each scaled down after the delay, but at most
+ * `scaleDownDelayRevisionLimit` of them (the newest) wait; the others go to 0 at once (with
+ * `onlyWaiting`, also those not already waiting: a rollback's fast path).
+ */
+export function scaleDownOthers(c: Ctx, delaySeconds: number, limit?: number, onlyWaiting = false): void {
+  const up = c.others.filter((o) => o.replicas > 0).sort((a, b) => b.revision - a.revision);
+  for (const o of c.others) {
+    const i = up.indexOf(o);
+    if ((limit !== undefined && i >= limit) || (onlyWaiting && !o.annotations[SCALE_DOWN_DEADLINE_ANNOTATION])) setScale(c, o, 0);
+    else scaleDownAfter(c, o, delaySeconds);
+  }
+}
+
+/**
  * The new ReplicaSet after an abort: scaled down after abortScaleDownDelaySeconds (30); 0 leaves
  * it running, as upstream (blue-green and canary with a traffic router).
  */
@@ -70,7 +84,7 @@ export function planBlueGreen(c: Ctx): void {
   };
   const finishAt = (hash: string, rs: RSView) => {
     keepUp(c, rs, c.R);
-    for (const o of c.others) scaleDownAfter(c, o, delay);
+    scaleDownOthers(c, delay, b.scaleDownDelayRevisionLimit);
     if (rs.available >= c.R || serviceHash(c, b.activeService) === hash) setServices(hash, hash);
   };
 
@@ -97,7 +111,7 @@ export function planBlueGreen(c: Ctx): void {
     keepUp(c, stable, c.R);
     setServices(c.stableHash, c.stableHash);
     abortScaleDown(c, c.newRS, b.abortScaleDownDelaySeconds);
-    for (const o of c.others) scaleDownAfter(c, o, delay);
+    scaleDownOthers(c, delay, b.scaleDownDelayRevisionLimit);
     if (!c.newExists) c.target.delete(c.newRS.name);
     return;
   }
@@ -111,7 +125,7 @@ export function planBlueGreen(c: Ctx): void {
     setServices(c.stableHash!, c.stableHash!);
     abortScaleDown(c, c.newRS, b.abortScaleDownDelaySeconds);
   };
-  for (const o of c.others) scaleDownAfter(c, o, delay);
+  scaleDownOthers(c, delay, b.scaleDownDelayRevisionLimit);
 
   if (activeHash !== c.newHash) {
     // before promotion: the new ReplicaSet behind the preview Service

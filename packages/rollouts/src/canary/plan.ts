@@ -5,7 +5,7 @@
  * the rollback fast path and the stable/canary Service selectors.
  */
 import { durationMs, requeue, resolveSurge, runName, runPhase, setScale, targetOf, type Ctx } from '../common.js';
-import { abortScaleDown, scaleDownAfter } from '../bluegreen/plan.js';
+import { abortScaleDown, scaleDownOthers } from '../bluegreen/plan.js';
 import { headerRoutesAt } from './routes.js';
 import { SCALE_DOWN_DEADLINE_ANNOTATION, type CanaryStep, type PauseCondition, type RSView } from '../types.js';
 
@@ -129,7 +129,8 @@ export function planCanary(c: Ctx): void {
     clearPause(c);
     setScale(c, c.newRS, c.R);
     // with a router the previous stable set keeps serving until its scale-down deadline
-    for (const o of c.others) routed(c) && o.annotations[SCALE_DOWN_DEADLINE_ANNOTATION] ? scaleDownAfter(c, o, cs.scaleDownDelaySeconds ?? 30) : setScale(c, o, 0);
+    if (routed(c)) scaleDownOthers(c, cs.scaleDownDelaySeconds ?? 30, cs.scaleDownDelayRevisionLimit, true);
+    else for (const o of c.others) setScale(c, o, 0);
     terminateAll(c);
     services(c);
     weights(c, 100);
@@ -248,7 +249,8 @@ export function planCanary(c: Ctx): void {
     c.stableRS = c.newRS;
     if (old) c.others.push(old);
     setScale(c, c.newRS, c.R);
-    for (const o of c.others) routed(c) ? scaleDownAfter(c, o, cs.scaleDownDelaySeconds ?? 30) : setScale(c, o, 0);
+    if (routed(c)) scaleDownOthers(c, cs.scaleDownDelaySeconds ?? 30, cs.scaleDownDelayRevisionLimit);
+    else for (const o of c.others) setScale(c, o, 0);
     terminateAll(c, 'bg');
     c.plan.events.push({ type: 'Normal', reason: 'RolloutCompleted', message: `Rollout completed update to revision ${c.newRS.revision} (${c.newHash})` });
     services(c);
@@ -295,7 +297,7 @@ function applyCounts(c: Ctx, want: Counts, maxSurge: number, maxUnavailable: num
     // a retry after an abort: the canary's pending scale-down is off
     if (c.newRS.annotations[SCALE_DOWN_DEADLINE_ANNOTATION]) c.plan.annotate.push({ name: c.newRS.name, annotations: { [SCALE_DOWN_DEADLINE_ANNOTATION]: null } });
     if (c.stableRS) setScale(c, c.stableRS, want.stable);
-    for (const o of c.others) scaleDownAfter(c, o, c.ro.spec.strategy!.canary!.scaleDownDelaySeconds ?? 30);
+    scaleDownOthers(c, c.ro.spec.strategy!.canary!.scaleDownDelaySeconds ?? 30, c.ro.spec.strategy!.canary!.scaleDownDelayRevisionLimit);
     return;
   }
   const next = stepScales(c.R, maxSurge, maxUnavailable, { canary: c.newRS, stable: c.stableRS, others: c.others }, want);

@@ -94,3 +94,32 @@ describe('blue-green abort', () => {
     });
   }
 });
+
+describe('scaleDownDelayRevisionLimit', () => {
+  const twoUpdates = (limit?: number) => {
+    const r = demoRollout({ revisionHistoryLimit: 10, strategy: { blueGreen: { activeService: 'active', previewService: 'preview', scaleDownDelaySeconds: 60, ...(limit !== undefined ? { scaleDownDelayRevisionLimit: limit } : {}) } } });
+    const w = new World(r);
+    for (const n of ['active', 'preview']) w.services.set(n, { metadata: { name: n }, spec: { selector: { app: 'rollouts-demo' } } });
+    w.run();
+    for (const c of ['green', 'red']) {
+      w.setTemplateImage(`argoproj/rollouts-demo:${c}`);
+      w.run(20, 1);
+    }
+    return w.byImage();
+  };
+  it('unset: every old active set waits for its delay', () => assert.deepEqual(twoUpdates(), { blue: 5, green: 5, red: 5 }));
+  it('1: only the newest old set waits; older ones go at once', () => assert.deepEqual(twoUpdates(1), { green: 5, red: 5 }));
+  it('0: none waits', () => assert.deepEqual(twoUpdates(0), { red: 5 }));
+  it('canary with a router: the same limit', () => {
+    const r: Rollout = demoRollout({ revisionHistoryLimit: 10 });
+    Object.assign(r.spec.strategy!.canary!, { steps: [], scaleDownDelayRevisionLimit: 1, canaryService: 'canary', stableService: 'stable', trafficRouting: { nginx: { stableIngress: 'web' } }, scaleDownDelaySeconds: 60 });
+    const w = new World(r);
+    for (const n of ['canary', 'stable']) w.services.set(n, { metadata: { name: n }, spec: { selector: { app: 'rollouts-demo' } } });
+    w.run();
+    for (const c of ['green', 'red']) {
+      w.setTemplateImage(`argoproj/rollouts-demo:${c}`);
+      w.run(20, 1);
+    }
+    assert.deepEqual(w.byImage(), { green: 5, red: 5 });
+  });
+});
