@@ -104,4 +104,18 @@ describe('AnalysisRun controller on a real API server', () => {
     const t = await phase('bad-expr', ['Successful']);
     assert.equal(t.status.message, 'Run Terminated');
   });
+
+  it('ttlStrategy: a Successful run is deleted secondsAfterSuccess after completedAt; a Failed one keeps secondsAfterFailure', async () => {
+    const ttlStrategy = { secondsAfterSuccess: 1, secondsAfterFailure: 3600 };
+    await create('ttl-bad', [{ name: 'rate', successCondition: 'result < 0', provider: { web: { url, jsonPath: '{$.data.rate}' } } }], { ttlStrategy });
+    await create('ttl-ok', [{ name: 'rate', successCondition: 'result >= 0.95', provider: { web: { url, jsonPath: '{$.data.rate}' } } }], { ttlStrategy });
+    const bad = await phase('ttl-bad', ['Failed', 'Successful', 'Error']);
+    assert.equal(bad.status.phase, 'Failed');
+    const ok = await phase('ttl-ok', ['Successful', 'Failed', 'Error']);
+    assert.equal(ok.status.phase, 'Successful');
+    assert.match(ok.status.completedAt, /^\d{4}-\d\d-\d\dT/);
+    await waitFor('ttl-ok deleted', async () => (await client.list<any>(ANALYSIS_RUNS, 'default')).items.every((r) => r.metadata.name !== 'ttl-ok'), 10_000, 100);
+    assert.ok(bad.status.completedAt);
+    assert.equal((await client.get<any>(ANALYSIS_RUNS, 'default', 'ttl-bad')).status.phase, 'Failed', 'still there');
+  });
 });
