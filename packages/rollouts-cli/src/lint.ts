@@ -2,6 +2,7 @@
  * `lint -f`: checks of a Rollout manifest made before it reaches the cluster (pure). Messages follow
  * the controller's InvalidSpec messages where upstream has one.
  */
+import { validateRoutes } from '@flotilla/rollouts';
 import type { Obj } from './info.js';
 
 const STEP_FIELDS = new Set(['setWeight', 'pause', 'analysis', 'experiment', 'setCanaryScale', 'setHeaderRoute', 'setMirrorRoute', 'plugin']);
@@ -36,6 +37,9 @@ export function lintRollout(ro: Obj): string[] {
   if (s.canary) {
     if (s.canary.canaryService && s.canary.canaryService === s.canary.stableService) errs.push(`${path}.strategy.canary.stableService: Invalid value: "${s.canary.stableService}": This rollout uses the same service for the stable and canary services, but two different services are required.`);
     if (s.canary.trafficRouting && (!s.canary.canaryService || !s.canary.stableService)) errs.push(`${path}.strategy.canary.trafficRouting: Invalid value: Canary service and Stable service must be set for traffic routing`);
+    // header and mirror routes: the controller's own checks (managedRoutes, matches, routers)
+    const route = validateRoutes(s.canary);
+    if (route) errs.push(`${route[0]}: Invalid value: ${JSON.stringify(route[1])}: ${route[2]}`);
     (s.canary.steps ?? []).forEach((st: any, i: number) => {
       const p = `${path}.strategy.canary.steps[${i}]`;
       const keys = Object.keys(st ?? {});

@@ -107,7 +107,7 @@ export function durationMs(d: unknown): number | undefined {
 
 // ----------------------------------------------------------------------------------- validation
 
-const ROUTERS_SUPPORTED = ['nginx', 'plugins'];
+const ROUTERS_SUPPORTED = ['nginx'];
 const ROUTERS_KNOWN = ['istio', 'smi', 'alb', 'ambassador', 'traefik', 'apisix', 'appMesh', 'nginx', 'plugins', 'managedRoutes'];
 
 /** a Service the strategy names that the controller looked up and did not find */
@@ -152,6 +152,7 @@ export function validate(ro: Rollout, services: Record<string, Service | undefin
     if (tr) {
       const routers = Object.keys(tr).filter((k) => ROUTERS_KNOWN.includes(k) && k !== 'managedRoutes');
       const unsupported = routers.filter((k) => !ROUTERS_SUPPORTED.includes(k));
+      if (unsupported[0] === 'plugins') return inv('spec.strategy.canary.trafficRouting.plugins', Object.keys(tr.plugins ?? {}).join(','), 'traffic router plugins are not available in this installation (supported: nginx)');
       if (unsupported.length) return inv(`spec.strategy.canary.trafficRouting.${unsupported[0]}`, unsupported[0], 'traffic router not available in this installation (supported: nginx)');
       if (tr.nginx && !tr.nginx.stableIngress && !tr.nginx.stableIngresses?.length) return inv('spec.strategy.canary.trafficRouting.nginx.stableIngress', '', 'stableIngress or stableIngresses must be set');
       if (!c.canaryService || !c.stableService) return inv('spec.strategy.canary.trafficRouting', 'nginx', 'Invalid value for trafficRouting: canary service and stable service are required');

@@ -68,6 +68,11 @@ describe('setHeaderRoute / setMirrorRoute: InvalidSpec', () => {
     ['a bad regex', routed([route('h1', { regex: '(' })]), /headerValue\.regex: Invalid value: "\(": invalid regular expression/],
     ['two header matches on nginx', routed([{ setHeaderRoute: { name: 'h1', match: [{ headerName: 'A', headerValue: { exact: 'a' } }, { headerName: 'B', headerValue: { exact: 'b' } }] } }]), /one header per route/],
     ['duplicate managed route', routed([], ['h1', 'h1']), /managedRoutes\[1\]\.name: Invalid value: "h1": duplicate managed route name/],
+    ['a traffic router plugin (Gateway API)', (() => {
+      const r = routed([]);
+      r.spec.strategy!.canary!.trafficRouting = { plugins: { 'argoproj-labs/gatewayAPI': { httpRoute: 'r' } } };
+      return r;
+    })(), /trafficRouting\.plugins: Invalid value: "argoproj-labs\/gatewayAPI": traffic router plugins are not available in this installation/],
     ['setMirrorRoute on nginx', routed([{ setMirrorRoute: { name: 'h1', percentage: 50 } }]), /steps\[0\]\.setMirrorRoute: .*SetMirrorRoute requires TrafficRouting with Istio; mirroring is not supported by the nginx router/],
   ];
   for (const [name, r, re] of cases) {
