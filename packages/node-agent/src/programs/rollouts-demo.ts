@@ -1,7 +1,8 @@
 /**
  * Stand-in for the argoproj/rollouts-demo image: HTTP on :8080 (the pod's address) answering its
  * color. COLOR comes from the image tag; `bad-<color>` answers 50 % errors, `slow-<color>` takes 2 s.
- * ERROR_RATE (percent) and LATENCY (seconds) override.
+ * ERROR_RATE (percent) and LATENCY (seconds) override. /metrics exports `requests_total{color,code}`
+ * (the /color answers by status code) for Prometheus analyses.
  */
 import { createServer } from 'node:http';
 
@@ -28,17 +29,22 @@ const page = `<!doctype html><html><head><title>Argo Rollouts Demo</title></head
 <script>setInterval(()=>fetch('/color').then(r=>r.json()).then(c=>{document.getElementById('c').style.background=c}),1000)</script>
 </body></html>`;
 
+/** /color answers by status code, exported on /metrics (Prometheus text format) */
+const answered: Record<string, number> = { '200': 0, '500': 0 };
+
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://x');
   const reply = () => {
     if (url.pathname === '/color') {
-      if (errorRate > 0 && Math.random() * 100 < errorRate) {
-        res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(color));
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json' });
+      const code = errorRate > 0 && Math.random() * 100 < errorRate ? 500 : 200;
+      answered[code] += 1;
+      res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(color));
+      return;
+    }
+    if (url.pathname === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(['# HELP requests_total Requests to /color by HTTP status code.', '# TYPE requests_total counter', ...Object.entries(answered).map(([c, n]) => `requests_total{color="${color}",code="${c}"} ${n}`), ''].join('\n'));
       return;
     }
     if (url.pathname === '/healthz') {
