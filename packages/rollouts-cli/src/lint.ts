@@ -44,7 +44,9 @@ export function lintRollout(ro: Obj): string[] {
       const p = `${path}.strategy.canary.steps[${i}]`;
       const keys = Object.keys(st ?? {});
       for (const k of keys) if (!STEP_FIELDS.has(k)) errs.push(`${p}: Invalid value: unknown field "${k}"`);
-      if (keys.filter((k) => STEP_FIELDS.has(k)).length !== 1) errs.push(`${p}: Invalid value: Step must have one of the following set: experiment, setWeight, setCanaryScale or pause`);
+      // one action per step; a route (setHeaderRoute, setMirrorRoute) may share it, as in upstream's apisix example
+      const actions = keys.filter((k) => STEP_FIELDS.has(k) && k !== 'setHeaderRoute' && k !== 'setMirrorRoute');
+      if (!keys.length || actions.length > 1) errs.push(`${p}: Invalid value: Step must have one of the following set: experiment, setWeight, setCanaryScale or pause`);
       if (st?.setWeight !== undefined && (typeof st.setWeight !== 'number' || st.setWeight < 0 || st.setWeight > 100)) errs.push(`${p}.setWeight: Invalid value: ${JSON.stringify(st.setWeight)}: SetWeight needs to be between 0 and 100`);
       if (st?.pause?.duration !== undefined && !/^(\d+|\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(String(st.pause.duration))) errs.push(`${p}.pause.duration: Invalid value: ${JSON.stringify(st.pause.duration)}: Pause duration needs to be a number or a duration string`);
     });

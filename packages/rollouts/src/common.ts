@@ -140,7 +140,9 @@ export function validate(ro: Rollout, services: Record<string, Service | undefin
       const known = ['setWeight', 'pause', 'setCanaryScale', 'analysis', 'experiment', 'setHeaderRoute', 'setMirrorRoute', 'plugin'];
       const unknown = keys.filter((k) => !known.includes(k));
       if (unknown.length) return inv(`spec.strategy.canary.steps[${i}]`, unknown[0], 'unknown step field');
-      if (keys.length !== 1) return inv(`spec.strategy.canary.steps[${i}]`, keys, 'Step must have one of the following set: experiment, setWeight, setCanaryScale or pause');
+      // one action per step; a route step (setHeaderRoute, setMirrorRoute) may ride along, as upstream's examples do
+      const actions = keys.filter((k) => !['setHeaderRoute', 'setMirrorRoute'].includes(k));
+      if (!keys.length || actions.length > 1) return inv(`spec.strategy.canary.steps[${i}]`, keys, 'Step must have one of the following set: experiment, setWeight, setCanaryScale or pause');
       if (step.setWeight !== undefined && (typeof step.setWeight !== 'number' || step.setWeight < 0 || step.setWeight > 100)) return inv(`spec.strategy.canary.steps[${i}].setWeight`, step.setWeight, 'SetWeight needs to be between 0 and 100');
       if (step.pause?.duration !== undefined && durationMs(step.pause.duration) === undefined) return inv(`spec.strategy.canary.steps[${i}].pause.duration`, step.pause.duration, 'Pause duration needs to be an integer (seconds) or a duration string');
       const scale = step.setCanaryScale;

@@ -17,14 +17,21 @@ function routed(steps: CanaryStep[], managed = ['h1', 'h2']): Rollout {
 
 describe('setHeaderRoute: the routes in force', () => {
   const steps: CanaryStep[] = [{ setWeight: 20 }, route('h1', { exact: 'yes' }), { pause: {} }, route('h2', { prefix: 'beta' }), { pause: {} }, route('h1'), { pause: {} }];
-  it('none before the step, the route once its step is done', () => {
-    assert.deepEqual(headerRoutesAt(steps, 1), []);
+  it('none before the step, the route from its step on', () => {
+    assert.deepEqual(headerRoutesAt(steps, 0), []);
+    assert.deepEqual(headerRoutesAt(steps, 1), [{ name: 'h1', match: [{ headerName: 'X-Canary', headerValue: { exact: 'yes' } }] }]);
     assert.deepEqual(headerRoutesAt(steps, 2), [{ name: 'h1', match: [{ headerName: 'X-Canary', headerValue: { exact: 'yes' } }] }]);
+  });
+  it('a route sharing a step with setCanaryScale (as upstream\'s apisix example) applies at that step', () => {
+    const s: CanaryStep[] = [{ setCanaryScale: { replicas: 1 }, ...route('h1', { exact: 'debug' }) }, { pause: {} }];
+    assert.deepEqual(headerRoutesAt(s, 0).map((r) => r.name), ['h1']);
+    assert.equal(validate(routed(s)), undefined);
+    assert.match(validate(routed([{ setWeight: 10, pause: {} }])) ?? '', /Step must have one of the following set/);
   });
   it('several routes in managedRoutes order; a step without match removes its route', () => {
     assert.deepEqual(headerRoutesAt(steps, 4, [{ name: 'h2' }, { name: 'h1' }]).map((r) => r.name), ['h2', 'h1']);
     assert.deepEqual(headerRoutesAt(steps, 4, [{ name: 'h1' }, { name: 'h2' }]).map((r) => r.name), ['h1', 'h2']);
-    assert.deepEqual(headerRoutesAt(steps, 6).map((r) => r.name), ['h2']);
+    assert.deepEqual(headerRoutesAt(steps, 5).map((r) => r.name), ['h2']);
   });
   it('a later step with the same name replaces the match', () => {
     const s = [route('h1', { exact: 'a' }), route('h1', { exact: 'b' })];

@@ -15,10 +15,14 @@ export interface HeaderRoute {
   match: HeaderMatch[];
 }
 
-/** The header routes in force once steps [0, idx) are done, in managedRoutes order (their precedence). */
+/**
+ * The header routes in force at step `idx` (its own setHeaderRoute included: a route applies when its
+ * step is reached, also when it shares the step with another action), in managedRoutes order (their
+ * precedence).
+ */
 export function headerRoutesAt(steps: CanaryStep[], idx: number, managed: { name: string }[] = []): HeaderRoute[] {
   const live = new Map<string, HeaderMatch[]>();
-  for (let i = 0; i < Math.min(idx, steps.length); i++) {
+  for (let i = 0; i <= Math.min(idx, steps.length - 1); i++) {
     const h = steps[i].setHeaderRoute;
     if (!h?.name) continue;
     if (h.match?.length) live.set(h.name, h.match);
