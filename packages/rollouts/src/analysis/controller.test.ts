@@ -146,18 +146,31 @@ describe('AnalysisRun controller on a real API server', () => {
       procs.push(spawn(PROMETHEUS, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${prom}`], { stdio: 'ignore' }));
       // traffic on both
       load = setInterval(() => {
-        for (const p of [good, bad]) httpGet({ host: '127.0.0.1', port: p, path: '/color', agent: false }, (r) => r.resume()).on('error', () => {});
+        for (const p of [good, bad]) {
+          const req = httpGet({ host: '127.0.0.1', port: p, path: '/color', agent: false, timeout: 2000 }, (r) => r.resume());
+          req.on('timeout', () => req.destroy());
+          req.on('error', () => {});
+        }
       }, 20);
       const address = `http://127.0.0.1:${prom}`;
       const q = async (query: string) =>
         new Promise<number>((resolve) => {
-          httpGet(`${address}/api/v1/query?query=${encodeURIComponent(query)}`, (r) => {
+          // a bounded request: Prometheus still starting may accept and not answer
+          const req = httpGet(`${address}/api/v1/query?query=${encodeURIComponent(query)}`, { timeout: 3000, agent: false }, (r) => {
             let b = '';
             r.on('data', (d) => (b += d));
-            r.on('end', () => resolve(Number(JSON.parse(b || '{}')?.data?.result?.[0]?.value?.[1] ?? 0)));
-          }).on('error', () => resolve(0));
+            r.on('end', () => {
+              try {
+                resolve(Number(JSON.parse(b || '{}')?.data?.result?.[0]?.value?.[1] ?? 0));
+              } catch {
+                resolve(0);
+              }
+            });
+          });
+          req.on('timeout', () => req.destroy(new Error('timeout')));
+          req.on('error', () => resolve(0));
         });
-      await waitFor('Prometheus has scraped both', async () => (await q('sum(requests_total{job="good"})')) > 20 && (await q('sum(requests_total{job="bad"})')) > 20, 30_000, 500);
+      await waitFor('Prometheus has scraped both', async () => (await q('sum(requests_total{job="good"})')) > 20 && (await q('sum(requests_total{job="bad"})')) > 20, 60_000, 500);
       const metric = { name: 'error-rate', successCondition: 'result[0] < 0.1', provider: { prometheus: { address, query: 'sum(requests_total{job="{{args.job}}",code="500"}) / sum(requests_total{job="{{args.job}}"})' } } };
       await create('prom-good', [metric], { args: [{ name: 'job', value: 'good' }] });
       await create('prom-bad', [metric], { args: [{ name: 'job', value: 'bad' }] });
