@@ -123,3 +123,14 @@ describe('scaleDownDelayRevisionLimit', () => {
     assert.deepEqual(w.byImage(), { green: 5, red: 5 });
   });
 });
+
+describe('antiAffinity', () => {
+  it('is accepted (no InvalidSpec) and the rollout proceeds', () => {
+    const r: Rollout = demoRollout();
+    Object.assign(r.spec.strategy!.canary!, { antiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: { weight: 1 } } });
+    const w = new World(r);
+    assert.equal(w.run().status.phase, 'Healthy');
+    w.setTemplateImage('argoproj/rollouts-demo:yellow');
+    assert.equal(w.run().status.phase, 'Paused');
+  });
+});
