@@ -49,7 +49,7 @@ export interface WantedRun {
 export interface Plan {
   newHash: string;
   /** a ReplicaSet to create (the current template's) */
-  create?: { replicas: number; revision: number };
+  create?: { replicas: number; revision: number; /** antiAffinity: avoid the nodes of this (the stable) hash's pods */ antiAffinityTo?: string };
   /** spec.replicas changes */
   scale: { name: string; replicas: number }[];
   /** annotation changes (null removes) */
@@ -294,7 +294,9 @@ export const targetOf = (ctx: Ctx, rs: RSView | undefined) => (rs ? ctx.target.g
 export function emitScales(ctx: Ctx): void {
   const t = ctx.target.get(ctx.newRS.name);
   if (!ctx.newExists) {
-    if (t !== undefined) ctx.plan.create = { replicas: t, revision: ctx.newRS.revision };
+    const anti = (ctx.ro.spec.strategy?.canary ?? ctx.ro.spec.strategy?.blueGreen)?.antiAffinity;
+    const avoid = anti && ctx.stableHash && ctx.stableHash !== ctx.newHash ? { antiAffinityTo: ctx.stableHash } : {};
+    if (t !== undefined) ctx.plan.create = { replicas: t, revision: ctx.newRS.revision, ...avoid };
   }
   for (const rs of ctx.all) {
     const want = ctx.target.get(rs.name);

@@ -14,6 +14,7 @@ import { planRollout } from './plan.js';
 import { ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES, EXPERIMENTS, INGRESSES, ROLLOUTS } from './resources.js';
 import { canaryIngress, canaryIngressName, stableIngresses } from './canary/nginx.js';
 import { HEADER_ANNOTATIONS, type HeaderRoute } from './canary/routes.js';
+import { withAntiAffinity } from './affinity.js';
 import { applyToMeta, ephemeralPatch, ephemeralRecord, type EphemeralChange } from './metadata.js';
 import { EPHEMERAL_ANNOTATION, HASH_LABEL, MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, type ReplicaSet, type Rollout, type Service } from './types.js';
 import { resolveWorkloadRef, workloadReplicas } from './workloadref.js';
@@ -161,7 +162,7 @@ export class RolloutController extends Controller {
     const ns = ro.metadata.namespace!;
     if (plan.create) {
       try {
-        await c.create(R.replicasets, ns, newReplicaSet(ro, plan.newHash, plan.create.replicas, plan.create.revision) as never);
+        await c.create(R.replicasets, ns, newReplicaSet(ro, plan.newHash, plan.create.replicas, plan.create.revision, plan.create.antiAffinityTo) as never);
         this.events.event(ro as never, 'Normal', 'NewReplicaSetCreated', `Created ReplicaSet ${ro.metadata.name}-${plan.newHash} (revision ${plan.create.revision}) with size ${plan.create.replicas}`);
       } catch (e) {
         if (!isAlreadyExists(e)) throw e;
@@ -327,8 +328,9 @@ export function experimentFor(ro: Rollout, w: Plan['experiments'][number], stabl
 }
 
 /** The ReplicaSet of a template revision: labels and selector carry the hash, owned by the Rollout. */
-export function newReplicaSet(ro: Rollout, hash: string, replicas: number, revision: number): ReplicaSet {
+export function newReplicaSet(ro: Rollout, hash: string, replicas: number, revision: number, antiAffinityTo?: string): ReplicaSet {
   const t = JSON.parse(JSON.stringify(ro.spec.template ?? {}));
+  if (antiAffinityTo) t.spec = withAntiAffinity(t.spec ?? {}, (ro.spec.strategy?.canary ?? ro.spec.strategy?.blueGreen)?.antiAffinity, antiAffinityTo);
   t.metadata = { ...(t.metadata ?? {}), labels: { ...(t.metadata?.labels ?? {}), [HASH_LABEL]: hash } };
   return {
     apiVersion: 'apps/v1',

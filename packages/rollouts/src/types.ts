@@ -75,6 +75,7 @@ export interface CanaryStrategy {
   dynamicStableScale?: boolean;
   minPodsPerReplicaSet?: number;
   scaleDownDelayRevisionLimit?: number;
+  antiAffinity?: import('./affinity.js').AntiAffinity;
   canaryMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   stableMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
 }
@@ -88,6 +89,7 @@ export interface BlueGreenStrategy {
   scaleDownDelaySeconds?: number;
   scaleDownDelayRevisionLimit?: number;
   abortScaleDownDelaySeconds?: number;
+  antiAffinity?: import('./affinity.js').AntiAffinity;
   prePromotionAnalysis?: RolloutAnalysis;
   postPromotionAnalysis?: RolloutAnalysis;
   activeMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };

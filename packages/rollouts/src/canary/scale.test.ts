@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { routedCounts } from './plan.js';
+import { withAntiAffinity } from '../affinity.js';
+import { newReplicaSet } from '../controller.js';
 import { demoRollout, World } from '../sim.js';
 import type { Rollout } from '../types.js';
 
@@ -125,12 +127,26 @@ describe('scaleDownDelayRevisionLimit', () => {
 });
 
 describe('antiAffinity', () => {
-  it('is accepted (no InvalidSpec) and the rollout proceeds', () => {
+  it('the new ReplicaSet of an update avoids the stable pods\' nodes (required, or preferred with its weight); not on the first deploy', () => {
     const r: Rollout = demoRollout();
-    Object.assign(r.spec.strategy!.canary!, { antiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: { weight: 1 } } });
+    Object.assign(r.spec.strategy!.canary!, { antiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: { weight: 7 } } });
     const w = new World(r);
-    assert.equal(w.run().status.phase, 'Healthy');
+    const first = w.tick();
+    assert.equal(first.create!.antiAffinityTo, undefined);
+    const stable = w.run().status.stableRS!;
     w.setTemplateImage('argoproj/rollouts-demo:yellow');
+    const p = w.tick();
+    assert.equal(p.create!.antiAffinityTo, stable);
+    const rs = newReplicaSet(w.ro, p.newHash, 1, 2, p.create!.antiAffinityTo);
+    const term = { labelSelector: { matchExpressions: [{ key: 'rollouts-pod-template-hash', operator: 'In', values: [stable] }] }, topologyKey: 'kubernetes.io/hostname' };
+    assert.deepEqual((rs.spec.template as any).spec.affinity.podAntiAffinity, { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 7, podAffinityTerm: term }] });
     assert.equal(w.run().status.phase, 'Paused');
+  });
+  it('required: added to the template\'s own terms', () => {
+    const own = { labelSelector: { matchLabels: { x: 'y' } }, topologyKey: 'zone' };
+    const spec = withAntiAffinity({ containers: [], affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [own] } } }, { requiredDuringSchedulingIgnoredDuringExecution: {} }, 'abc');
+    assert.equal(spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution.length, 2);
+    assert.deepEqual(spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[1].labelSelector.matchExpressions[0].values, ['abc']);
+    assert.deepEqual(withAntiAffinity({ containers: [] }, undefined, 'abc'), { containers: [] });
   });
 });
