@@ -271,3 +271,66 @@ test("Argo Rollouts' nginx traffic routing through this controller: step 1 (setW
   console.log(`# Rollouts step 1 (setWeight 20) through nginx: ${(share * 100).toFixed(1)} % yellow of ${n}`);
   assert.ok(share > 0.1 && share < 0.3, JSON.stringify(c));
 });
+
+test('Argo Rollouts setHeaderRoute through this controller: X-Canary: yes reaches the canary, other requests follow the weight; removed by its empty step; setMirrorRoute refused (InvalidSpec); canaryMetadata/stableMetadata on the pods', { skip: skip || (!existsSync(ROLLOUTS_MANIFEST) && `${ROLLOUTS_MANIFEST} not in this build (the Rollouts controller's branch)`) }, async () => {
+  // the previous test installed the Rollouts controller
+  for (const n of ['hr-stable', 'hr-canary']) await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: n, namespace: 'demo' }, spec: { selector: { app: 'hr-demo' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } });
+  await apply(ingress('hr-stable', 'hr-stable', {}, {}, 'hr.local'));
+  const rollout = (name: string, steps: unknown[], app = 'hr-demo') => ({
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name, namespace: 'demo' },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app } },
+      template: { metadata: { labels: { app } }, spec: { containers: [{ name: 'hr-demo', image: 'argoproj/rollouts-demo:blue', ports: [{ name: 'http', containerPort: 8080 }], readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 } }] } },
+      strategy: { canary: { canaryService: 'hr-canary', stableService: 'hr-stable', canaryMetadata: { labels: { role: 'canary' } }, stableMetadata: { labels: { role: 'stable' } }, trafficRouting: { managedRoutes: [{ name: 'testers' }], nginx: { stableIngress: 'hr-stable' } }, steps } },
+    },
+  });
+  await apply(rollout('hr-demo', [{ setWeight: 20 }, { setHeaderRoute: { name: 'testers', match: [{ headerName: 'X-Canary', headerValue: { exact: 'yes' } }] } }, { pause: {} }, { setHeaderRoute: { name: 'testers' } }, { pause: {} }]));
+  const ro = async (name = 'hr-demo') => JSON.parse(await k(['-n', 'demo', 'get', 'rollouts.argoproj.io', name, '-o', 'json']));
+  await waitFor('Healthy on blue', async () => (await ro()).status?.phase === 'Healthy', 90_000, 500);
+  await k(['-n', 'demo', 'patch', 'rollouts.argoproj.io', 'hr-demo', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'argoproj/rollouts-demo:yellow' }])]);
+  const pausedAt = (i: number) => waitFor(`Paused at step ${i}`, async () => {
+    const r = await ro();
+    return r.status?.phase === 'Paused' && r.status?.currentStepIndex === i;
+  }, 90_000, 500);
+  await pausedAt(2);
+  // canaryMetadata / stableMetadata on the running pods
+  const roles = async () => {
+    const pods = JSON.parse(await k(['-n', 'demo', 'get', 'pods', '-l', 'app=hr-demo', '-o', 'json'])).items as { metadata: { labels: Record<string, string>; deletionTimestamp?: string }; spec: { containers: { image: string }[] } }[];
+    return pods.filter((x) => !x.metadata.deletionTimestamp).map((x) => `${x.spec.containers[0].image.split(':')[1]}=${x.metadata.labels.role ?? '-'}`).sort().join(',');
+  };
+  await waitFor('role labels on the pods', async () => (await roles()) === 'blue=stable,yellow=canary', 30_000, 300).catch(async (e) => assert.fail(`${e}: ${await roles()}`));
+  const annotations = async () => JSON.parse(await k(['-n', 'demo', 'get', 'ingress', 'hr-demo-hr-stable-canary', '-o', 'json'])).metadata.annotations as Record<string, string>;
+  const a = await annotations();
+  assert.equal(a['nginx.ingress.kubernetes.io/canary-by-header'], 'X-Canary');
+  assert.equal(a['nginx.ingress.kubernetes.io/canary-by-header-value'], 'yes');
+  assert.equal(a['nginx.ingress.kubernetes.io/canary-weight'], '20');
+  await settled('X-Canary: yes all yellow', async () => (await colors(10, { 'X-Canary': 'yes' }, 'hr.local')).yellow === 10);
+  const n = 100;
+  for (const h of [{}, { 'X-Canary': 'no' }] as Record<string, string>[]) {
+    const c = await colors(n, h, 'hr.local');
+    console.log(`# setHeaderRoute step: ${JSON.stringify(h)} → ${JSON.stringify(c)}`);
+    assert.ok((c.yellow ?? 0) >= 5 && (c.yellow ?? 0) <= 40 && (c.blue ?? 0) >= 60, JSON.stringify(c));
+  }
+  // promote: the step without match removes the route; the header no longer picks the canary
+  await k(['-n', 'demo', 'patch', 'rollouts.argoproj.io', 'hr-demo', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { pauseConditions: null } })]);
+  await pausedAt(4);
+  await waitFor('header annotations gone', async () => {
+    const b = await annotations();
+    return b['nginx.ingress.kubernetes.io/canary-by-header'] === undefined && b['nginx.ingress.kubernetes.io/canary-by-header-value'] === undefined && b['nginx.ingress.kubernetes.io/canary-weight'] === '20';
+  }, 30_000, 300);
+  await settled('X-Canary: yes follows the weight', async () => {
+    const c = await colors(30, { 'X-Canary': 'yes' }, 'hr.local');
+    return (c.blue ?? 0) >= 15;
+  });
+  // setMirrorRoute: nginx cannot mirror; refused as upstream's validation refuses it without Istio
+  await apply(rollout('hr-mirror', [{ setMirrorRoute: { name: 'testers', percentage: 50 } }], 'hr-mirror'));
+  const m = await waitFor('hr-mirror InvalidSpec', async () => {
+    const r = await ro('hr-mirror');
+    return r.status?.phase === 'Degraded' ? r : undefined;
+  }, 30_000, 300);
+  assert.match(m.status.message, /^InvalidSpec: The Rollout "hr-mirror" is invalid: spec\.strategy\.canary\.steps\[0\]\.setMirrorRoute: .*mirroring is not supported by the nginx router/);
+  assert.ok(m.status.conditions.some((c: { type: string; status: string }) => c.type === 'InvalidSpec' && c.status === 'True'));
+});

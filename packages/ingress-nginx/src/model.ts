@@ -22,6 +22,8 @@ export interface Canary {
   total: number;
   header?: string;
   headerValue?: string;
+  /** canary-by-header-pattern: a PCRE the header's value must match (ignored when headerValue is set) */
+  headerPattern?: string;
   ingress: string;
 }
 
@@ -190,6 +192,7 @@ export function buildModel(src: Sources, annotationsPrefix = 'nginx.ingress.kube
         total: total > 0 ? total : 100,
         header: annotation(ing, 'canary-by-header') || undefined,
         headerValue: annotation(ing, 'canary-by-header-value') || undefined,
+        headerPattern: annotation(ing, 'canary-by-header-pattern') || undefined,
         ingress: key(ing),
       };
     }

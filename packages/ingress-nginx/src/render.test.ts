@@ -34,7 +34,7 @@ test('model: paths resolve to pod addresses; a canary Ingress shadows the main l
   assert.equal(m.servers.length, 1);
   const loc = m.servers[0].locations[0];
   assert.deepEqual(loc.backend, { name: 'demo-stable-80', servers: ['10.244.0.5:8080', '10.244.0.6:8080'] });
-  assert.deepEqual({ ...loc.canary, backend: loc.canary!.backend.name }, { backend: 'demo-canary-80', weight: 20, total: 100, header: 'X-Canary', headerValue: undefined, ingress: 'demo/canary' });
+  assert.deepEqual({ ...loc.canary, backend: loc.canary!.backend.name }, { backend: 'demo-canary-80', weight: 20, total: 100, header: 'X-Canary', headerValue: undefined, headerPattern: undefined, ingress: 'demo/canary' });
 });
 
 test('model: warnings for a missing Service, a canary without main', () => {
@@ -66,6 +66,9 @@ test('render: canary-weight-total, header value, weight 0 and 100', () => {
   const mk = (a: Record<string, string>) => renderConfig(buildModel(sources([ing('main', [{ path: '/', svc: 'stable' }]), ing('canary', [{ path: '/', svc: 'canary' }], { canary: 'true', ...a })])), opts).conf;
   assert.match(mk({ 'canary-weight': '1', 'canary-weight-total': '8' }), /12\.5% "upstream_demo-canary-80";/);
   assert.match(mk({ 'canary-by-header': 'X-Canary', 'canary-by-header-value': 'yes' }), /map \$http_x_canary \$ingress_target_0 \{\n\s+"yes" "upstream_demo-canary-80";\n\s+default "upstream_demo-stable-80";/);
+  assert.match(mk({ 'canary-by-header': 'X-Canary', 'canary-by-header-pattern': '^(beta|qa)-' }), /map \$http_x_canary \$ingress_target_0 \{\n\s+"~\^\(beta\|qa\)-" "upstream_demo-canary-80";\n\s+default "upstream_demo-stable-80";/);
+  // the value wins over the pattern, as in ingress-nginx
+  assert.doesNotMatch(mk({ 'canary-by-header': 'X-Canary', 'canary-by-header-value': 'yes', 'canary-by-header-pattern': 'x' }), /"~x"/);
   assert.doesNotMatch(mk({ 'canary-weight': '0' }), /split_clients/);
   assert.match(mk({ 'canary-weight': '100' }), /proxy_pass http:\/\/upstream_demo-canary-80;/);
 });
@@ -79,6 +82,8 @@ test('render: real nginx accepts the configuration (nginx -t), with TLS and no-e
       ing('main', [{ host: 'demo.local', path: '/', svc: 'stable' }], {}, { tls: [{ hosts: ['demo.local'], secretName: 'demo-tls' }] }),
       ing('canary', [{ host: 'demo.local', path: '/', svc: 'canary' }], { canary: 'true', 'canary-weight': '20', 'canary-by-header': 'X-Canary' }),
       ing('empty', [{ host: 'empty.local', path: '/', svc: 'nothing' }]),
+      ing('pmain', [{ host: 'pattern.local', path: '/', svc: 'stable' }]),
+      ing('pcanary', [{ host: 'pattern.local', path: '/', svc: 'canary' }], { canary: 'true', 'canary-by-header': 'X-Canary', 'canary-by-header-pattern': '^(beta|qa)-[0-9]+$' }),
     ]);
     src.services.set('demo/nothing', { metadata: { name: 'nothing', namespace: 'demo' }, spec: { ports: [{ port: 80 }] } });
     const m = buildModel(src);
@@ -88,6 +93,7 @@ test('render: real nginx accepts the configuration (nginx -t), with TLS and no-e
     writeFileSync(join(dir, 'nginx.conf'), r.conf);
     assert.match(r.conf, /server_name demo\.local;\n\s+listen 8080;\n\s+set \$ingress_name "";\n\s+listen 8443 ssl;/);
     assert.match(r.conf, /if \(\$scheme = http\) \{ return 308/);
+    assert.match(r.conf, /"~\^\(beta\|qa\)-\[0-9\]\+\$" "upstream_demo-canary-80";/);
     assert.match(r.conf, /upstream upstream_demo-nothing-80 \{\n\s+server 127\.0\.0\.1:8181; # no ready endpoints/);
     execFileSync(NGINX_BINARY, ['-t', '-q', '-p', dir, '-e', 'stderr', '-c', join(dir, 'nginx.conf')], { stdio: 'pipe' });
   } finally {

@@ -140,6 +140,8 @@ export function renderConfig(model: Model, o: RenderOpts, certs: Record<string, 
       if (l.canary.header) {
         http.push(`map ${headerVar(l.canary.header)} $ingress_target_${id} {`);
         if (l.canary.headerValue !== undefined) http.push(`    ${q(l.canary.headerValue)} ${q(canary)};`);
+        // a quoted source starting with ~ is a (case-sensitive, unanchored) regex, as ingress-nginx matches the pattern
+        else if (l.canary.headerPattern !== undefined) http.push(`    ${q(`~${l.canary.headerPattern}`)} ${q(canary)};`);
         else http.push(`    "always" ${q(canary)};`, `    "never" ${q(main)};`);
         http.push(`    default ${fallback};`, '}');
         targets.set(l, `$ingress_target_${id}`);

@@ -2,6 +2,7 @@
  * `lint -f`: checks of a Rollout manifest made before it reaches the cluster (pure). Messages follow
  * the controller's InvalidSpec messages where upstream has one.
  */
+import { validateRoutes } from '@flotilla/rollouts';
 import type { Obj } from './info.js';
 
 const STEP_FIELDS = new Set(['setWeight', 'pause', 'analysis', 'experiment', 'setCanaryScale', 'setHeaderRoute', 'setMirrorRoute', 'plugin']);
@@ -36,11 +37,16 @@ export function lintRollout(ro: Obj): string[] {
   if (s.canary) {
     if (s.canary.canaryService && s.canary.canaryService === s.canary.stableService) errs.push(`${path}.strategy.canary.stableService: Invalid value: "${s.canary.stableService}": This rollout uses the same service for the stable and canary services, but two different services are required.`);
     if (s.canary.trafficRouting && (!s.canary.canaryService || !s.canary.stableService)) errs.push(`${path}.strategy.canary.trafficRouting: Invalid value: Canary service and Stable service must be set for traffic routing`);
+    // header and mirror routes: the controller's own checks (managedRoutes, matches, routers)
+    const route = validateRoutes(s.canary);
+    if (route) errs.push(`${route[0]}: Invalid value: ${JSON.stringify(route[1])}: ${route[2]}`);
     (s.canary.steps ?? []).forEach((st: any, i: number) => {
       const p = `${path}.strategy.canary.steps[${i}]`;
       const keys = Object.keys(st ?? {});
       for (const k of keys) if (!STEP_FIELDS.has(k)) errs.push(`${p}: Invalid value: unknown field "${k}"`);
-      if (keys.filter((k) => STEP_FIELDS.has(k)).length !== 1) errs.push(`${p}: Invalid value: Step must have one of the following set: experiment, setWeight, setCanaryScale or pause`);
+      // one action per step; a route (setHeaderRoute, setMirrorRoute) may share it, as in upstream's apisix example
+      const actions = keys.filter((k) => STEP_FIELDS.has(k) && k !== 'setHeaderRoute' && k !== 'setMirrorRoute');
+      if (!keys.length || actions.length > 1) errs.push(`${p}: Invalid value: Step must have one of the following set: experiment, setWeight, setCanaryScale or pause`);
       if (st?.setWeight !== undefined && (typeof st.setWeight !== 'number' || st.setWeight < 0 || st.setWeight > 100)) errs.push(`${p}.setWeight: Invalid value: ${JSON.stringify(st.setWeight)}: SetWeight needs to be between 0 and 100`);
       if (st?.pause?.duration !== undefined && !/^(\d+|\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(String(st.pause.duration))) errs.push(`${p}.pause.duration: Invalid value: ${JSON.stringify(st.pause.duration)}: Pause duration needs to be a number or a duration string`);
     });

@@ -59,3 +59,13 @@ test('lint: a valid rollout passes; bad steps, both strategies, selector mismatc
   assert.match(errs, /Multiple Strategies can not be listed/);
   assert.match(errs, /selector does not match template labels/);
 });
+
+test('lint: setHeaderRoute names a managed route; setMirrorRoute is refused (the controller checks)', () => {
+  const ro = demoRollout();
+  ro.spec.strategy = { canary: { canaryService: 'c', stableService: 's', trafficRouting: { nginx: { stableIngress: 'web' }, managedRoutes: [{ name: 'h1' }] }, steps: [{ setHeaderRoute: { name: 'h1', match: [{ headerName: 'X', headerValue: { exact: 'y' } }] } }] } };
+  assert.deepEqual(lintRollout(ro), []);
+  ro.spec.strategy.canary.steps = [{ setHeaderRoute: { name: 'h2', match: [{ headerName: 'X', headerValue: { exact: 'y' } }] } }];
+  assert.match(lintRollout(ro).join('\n'), /steps\[0\]\.setHeaderRoute\.name: Invalid value: "h2": route "h2" is not listed in spec\.strategy\.canary\.trafficRouting\.managedRoutes/);
+  ro.spec.strategy.canary.steps = [{ setMirrorRoute: { name: 'h1', percentage: 10 } }];
+  assert.match(lintRollout(ro).join('\n'), /setMirrorRoute: .*SetMirrorRoute requires TrafficRouting with Istio/);
+});

@@ -5,6 +5,8 @@
  */
 import { computeHash, scaledValue } from '@flotilla/controllers';
 import { HASH_LABEL, REVISION_ANNOTATION, rsView, type Condition, type ReplicaSet, type Rollout, type RolloutAnalysis, type RolloutStatus, type RSView, type Service } from './types.js';
+import { validateRoutes, type HeaderRoute } from './canary/routes.js';
+import type { EphemeralChange } from './metadata.js';
 
 export interface AnalysisRunLike {
   metadata: { name?: string; labels?: Record<string, string>; creationTimestamp?: string };
@@ -47,7 +49,7 @@ export interface WantedRun {
 export interface Plan {
   newHash: string;
   /** a ReplicaSet to create (the current template's) */
-  create?: { replicas: number; revision: number };
+  create?: { replicas: number; revision: number; /** antiAffinity: avoid the nodes of this (the stable) hash's pods */ antiAffinityTo?: string };
   /** spec.replicas changes */
   scale: { name: string; replicas: number }[];
   /** annotation changes (null removes) */
@@ -61,7 +63,9 @@ export interface Plan {
   /** pods to evict (restartAt) */
   restartPods: string[];
   /** with a traffic router: the canary's share of requests */
-  traffic?: { weight: number };
+  traffic?: { weight: number; headerRoutes?: HeaderRoute[] };
+  /** role metadata (canaryMetadata …) to apply to ReplicaSets and their pods */
+  ephemeral: EphemeralChange[];
   /** Experiments a canary `experiment` step needs (the controller builds them) */
   experiments: { name: string; step: Record<string, any>; podHash: string; stableHash?: string }[];
   terminateExperiments: string[];
@@ -71,7 +75,7 @@ export interface Plan {
 }
 
 export function emptyPlan(newHash: string, status: RolloutStatus): Plan {
-  return { newHash, scale: [], annotate: [], deleteRS: [], services: [], runs: [], terminateRuns: [], restartPods: [], experiments: [], terminateExperiments: [], status, events: [] };
+  return { newHash, scale: [], annotate: [], deleteRS: [], services: [], runs: [], terminateRuns: [], restartPods: [], experiments: [], terminateExperiments: [], ephemeral: [], status, events: [] };
 }
 
 /** The pod template without the hash label, in canonical form (what the hash is computed from). */
@@ -103,7 +107,7 @@ export function durationMs(d: unknown): number | undefined {
 
 // ----------------------------------------------------------------------------------- validation
 
-const ROUTERS_SUPPORTED = ['nginx', 'plugins'];
+const ROUTERS_SUPPORTED = ['nginx'];
 const ROUTERS_KNOWN = ['istio', 'smi', 'alb', 'ambassador', 'traefik', 'apisix', 'appMesh', 'nginx', 'plugins', 'managedRoutes'];
 
 /** a Service the strategy names that the controller looked up and did not find */
@@ -136,7 +140,9 @@ export function validate(ro: Rollout, services: Record<string, Service | undefin
       const known = ['setWeight', 'pause', 'setCanaryScale', 'analysis', 'experiment', 'setHeaderRoute', 'setMirrorRoute', 'plugin'];
       const unknown = keys.filter((k) => !known.includes(k));
       if (unknown.length) return inv(`spec.strategy.canary.steps[${i}]`, unknown[0], 'unknown step field');
-      if (keys.length !== 1) return inv(`spec.strategy.canary.steps[${i}]`, keys, 'Step must have one of the following set: experiment, setWeight, setCanaryScale or pause');
+      // one action per step; a route step (setHeaderRoute, setMirrorRoute) may ride along, as upstream's examples do
+      const actions = keys.filter((k) => !['setHeaderRoute', 'setMirrorRoute'].includes(k));
+      if (!keys.length || actions.length > 1) return inv(`spec.strategy.canary.steps[${i}]`, keys, 'Step must have one of the following set: experiment, setWeight, setCanaryScale or pause');
       if (step.setWeight !== undefined && (typeof step.setWeight !== 'number' || step.setWeight < 0 || step.setWeight > 100)) return inv(`spec.strategy.canary.steps[${i}].setWeight`, step.setWeight, 'SetWeight needs to be between 0 and 100');
       if (step.pause?.duration !== undefined && durationMs(step.pause.duration) === undefined) return inv(`spec.strategy.canary.steps[${i}].pause.duration`, step.pause.duration, 'Pause duration needs to be an integer (seconds) or a duration string');
       const scale = step.setCanaryScale;
@@ -148,10 +154,13 @@ export function validate(ro: Rollout, services: Record<string, Service | undefin
     if (tr) {
       const routers = Object.keys(tr).filter((k) => ROUTERS_KNOWN.includes(k) && k !== 'managedRoutes');
       const unsupported = routers.filter((k) => !ROUTERS_SUPPORTED.includes(k));
+      if (unsupported[0] === 'plugins') return inv('spec.strategy.canary.trafficRouting.plugins', Object.keys(tr.plugins ?? {}).join(','), 'traffic router plugins are not available in this installation (supported: nginx)');
       if (unsupported.length) return inv(`spec.strategy.canary.trafficRouting.${unsupported[0]}`, unsupported[0], 'traffic router not available in this installation (supported: nginx)');
       if (tr.nginx && !tr.nginx.stableIngress && !tr.nginx.stableIngresses?.length) return inv('spec.strategy.canary.trafficRouting.nginx.stableIngress', '', 'stableIngress or stableIngresses must be set');
       if (!c.canaryService || !c.stableService) return inv('spec.strategy.canary.trafficRouting', 'nginx', 'Invalid value for trafficRouting: canary service and stable service are required');
     }
+    const routeErr = validateRoutes(c);
+    if (routeErr) return inv(...routeErr);
     for (const [f, svc] of [['canaryService', c.canaryService], ['stableService', c.stableService]] as const) {
       if (svc && missing(services, svc)) return inv(`spec.strategy.canary.${f}`, svc, `service "${svc}" not found`);
     }
@@ -228,6 +237,11 @@ export function makeCtx(inp: PlanInput): Ctx {
   let stableRS = stableHash ? all.find((r) => r.hash === stableHash) : undefined;
   if (stableHash && !stableRS && stableHash !== newHash) stableHash = undefined; // its ReplicaSet is gone: start over
   if (stableHash === newHash) stableRS = existing;
+  // rollbackWindow: back to a recent revision is a rollback too (fast path: steps and analysis skipped)
+  if (existing && stableRS && stableHash !== newHash && old.currentPodHash !== newHash && withinRollbackWindow(ro.spec.rollbackWindow?.revisions, existing, stableRS, all)) {
+    stableHash = newHash;
+    stableRS = existing;
+  }
   const status: RolloutStatus = JSON.parse(JSON.stringify(old));
   const plan = emptyPlan(newHash, status);
   const ctx: Ctx = {
@@ -259,6 +273,16 @@ export function makeCtx(inp: PlanInput): Ctx {
   return ctx;
 }
 
+/**
+ * Whether going back to `target` (an older ReplicaSet) is within `rollbackWindow.revisions`: fewer
+ * than that many ReplicaSets lie between its revision and the stable one's.
+ */
+export function withinRollbackWindow(revisions: number | undefined, target: RSView, stable: RSView, all: RSView[]): boolean {
+  if (!revisions || revisions <= 0 || target.revision >= stable.revision) return false;
+  const between = all.filter((r) => r !== stable && r.revision > target.revision && r.revision < stable.revision).length;
+  return between < revisions;
+}
+
 /** Asks for a ReplicaSet's spec.replicas (the new one is created when it does not exist). */
 export function setScale(ctx: Ctx, rs: RSView, replicas: number): void {
   ctx.target.set(rs.name, replicas);
@@ -270,7 +294,9 @@ export const targetOf = (ctx: Ctx, rs: RSView | undefined) => (rs ? ctx.target.g
 export function emitScales(ctx: Ctx): void {
   const t = ctx.target.get(ctx.newRS.name);
   if (!ctx.newExists) {
-    if (t !== undefined) ctx.plan.create = { replicas: t, revision: ctx.newRS.revision };
+    const anti = (ctx.ro.spec.strategy?.canary ?? ctx.ro.spec.strategy?.blueGreen)?.antiAffinity;
+    const avoid = anti && ctx.stableHash && ctx.stableHash !== ctx.newHash ? { antiAffinityTo: ctx.stableHash } : {};
+    if (t !== undefined) ctx.plan.create = { replicas: t, revision: ctx.newRS.revision, ...avoid };
   }
   for (const rs of ctx.all) {
     const want = ctx.target.get(rs.name);

@@ -13,7 +13,10 @@ import { podTemplateHash, type Plan } from './common.js';
 import { planRollout } from './plan.js';
 import { ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES, EXPERIMENTS, INGRESSES, ROLLOUTS } from './resources.js';
 import { canaryIngress, canaryIngressName, stableIngresses } from './canary/nginx.js';
-import { HASH_LABEL, MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, type ReplicaSet, type Rollout, type Service } from './types.js';
+import { HEADER_ANNOTATIONS, type HeaderRoute } from './canary/routes.js';
+import { withAntiAffinity } from './affinity.js';
+import { applyToMeta, ephemeralPatch, ephemeralRecord, type EphemeralChange } from './metadata.js';
+import { EPHEMERAL_ANNOTATION, HASH_LABEL, MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, type ReplicaSet, type Rollout, type Service } from './types.js';
 import { resolveWorkloadRef, workloadReplicas } from './workloadref.js';
 
 type Obj = { apiVersion?: string; kind?: string; metadata: Rollout['metadata']; spec?: any; status?: any; [k: string]: unknown };
@@ -159,7 +162,7 @@ export class RolloutController extends Controller {
     const ns = ro.metadata.namespace!;
     if (plan.create) {
       try {
-        await c.create(R.replicasets, ns, newReplicaSet(ro, plan.newHash, plan.create.replicas, plan.create.revision) as never);
+        await c.create(R.replicasets, ns, newReplicaSet(ro, plan.newHash, plan.create.replicas, plan.create.revision, plan.create.antiAffinityTo) as never);
         this.events.event(ro as never, 'Normal', 'NewReplicaSetCreated', `Created ReplicaSet ${ro.metadata.name}-${plan.newHash} (revision ${plan.create.revision}) with size ${plan.create.replicas}`);
       } catch (e) {
         if (!isAlreadyExists(e)) throw e;
@@ -171,6 +174,8 @@ export class RolloutController extends Controller {
       this.events.event(ro as never, 'Normal', 'ScalingReplicaSet', `Scaled ${(rs?.spec.replicas ?? 0) < s.replicas ? 'up' : 'down'} ReplicaSet ${s.name} (revision ${rs?.metadata.annotations?.[REVISION_ANNOTATION] ?? '?'}) from ${rs?.spec.replicas ?? 0} to ${s.replicas}`);
     }
     for (const a of plan.annotate) await c.patch(R.replicasets, ns, a.name, { metadata: { annotations: a.annotations } }, 'merge').catch(ignoreNotFound);
+    let conflicted = false;
+    for (const e of plan.ephemeral) conflicted = (await this.ephemeral(ns, e)) || conflicted;
     for (const d of plan.deleteRS) await c.delete(R.replicasets, ns, d).catch(ignoreNotFound);
     const wantSvc = new Map(plan.services.map((s) => [s.name, s.hash]));
     for (const [svcName, hash] of wantSvc) {
@@ -205,7 +210,7 @@ export class RolloutController extends Controller {
       }
       this.events.event(ro as never, 'Normal', 'RolloutRestarted', `Restarted pod ${p} (restartAt ${ro.spec.restartAt})`);
     }
-    if (plan.traffic) await this.route(ro, plan.traffic.weight);
+    if (plan.traffic) await this.route(ro, plan.traffic.weight, plan.traffic.headerRoutes);
     if (ro.spec.workloadRef?.name) {
       const want = workloadReplicas(ro, plan.status.phase, plan.status.availableReplicas ?? 0);
       const d = this.deployments.get(ns, ro.spec.workloadRef.name);
@@ -236,11 +241,37 @@ export class RolloutController extends Controller {
         if (!isNotFound(e)) throw e;
       }
     }
-    return false;
+    return conflicted;
+  }
+
+  /**
+   * Role metadata: the ReplicaSet's pod template and record (merge patch), then its running pods
+   * (update, the verb upstream's RBAC grants on pods). A pod that changed meanwhile: true (again soon).
+   */
+  private async ephemeral(ns: string, e: EphemeralChange): Promise<boolean> {
+    const c = this.ctx.client;
+    const p = ephemeralPatch(e.prev, e.next);
+    const record = ephemeralRecord(e.next);
+    // the template first: pods created from here on carry the role's keys
+    await c.patch(R.replicasets, ns, e.name, { spec: { template: { metadata: { labels: p.labels, annotations: p.annotations } } } }, 'merge').catch(ignoreNotFound);
+    let conflicted = false;
+    for (const pod of this.pods.list(ns).filter((x) => x.metadata.labels?.[HASH_LABEL] === e.hash && !x.metadata.deletionTimestamp)) {
+      const m = applyToMeta(pod.metadata, p);
+      if (!m) continue;
+      try {
+        await c.update(R.pods, { ...pod, metadata: { ...pod.metadata, labels: m.labels, annotations: m.annotations } } as never);
+      } catch (err) {
+        if (isConflict(err)) conflicted = true;
+        else if (!isNotFound(err)) throw err;
+      }
+    }
+    // the record last: a failure above is retried with the same keys to remove
+    if (!conflicted) await c.patch(R.replicasets, ns, e.name, { metadata: { annotations: { [EPHEMERAL_ANNOTATION]: record || null } } }, 'merge').catch(ignoreNotFound);
+    return conflicted;
   }
 
   /** nginx: the canary Ingress of each stable Ingress at the weight (server-side apply, idempotent). */
-  private async route(ro: Rollout, weight: number): Promise<void> {
+  private async route(ro: Rollout, weight: number, headerRoutes: HeaderRoute[] = []): Promise<void> {
   const ns = ro.metadata.namespace!;
   for (const name of stableIngresses(ro)) {
     const stable = this.ingresses.get(ns, name);
@@ -248,11 +279,14 @@ export class RolloutController extends Controller {
       this.events.event(ro as never, 'Warning', 'IngressNotFound', `ingress "${name}" not found`);
       continue;
     }
-    const want = canaryIngress(ro, stable as never, weight);
+    const want = canaryIngress(ro, stable as never, weight, headerRoutes);
     const have = this.ingresses.get(ns, canaryIngressName(ro, name));
-    if (have && JSON.stringify(have.spec) === JSON.stringify(want.spec) && Object.entries(want.metadata.annotations ?? {}).every(([k, v]) => have.metadata.annotations?.[k] === v)) continue;
+    // header annotations no longer wanted must go too (server-side apply drops the fields it no longer sets)
+    const headerKeys = (a: Record<string, string> = {}) => Object.keys(a).filter((k) => HEADER_ANNOTATIONS.some((h) => k.endsWith(`/${h}`))).sort().join();
+    if (have && JSON.stringify(have.spec) === JSON.stringify(want.spec) && Object.entries(want.metadata.annotations ?? {}).every(([k, v]) => have.metadata.annotations?.[k] === v) && headerKeys(have.metadata.annotations) === headerKeys(want.metadata.annotations)) continue;
     await this.ctx.client.apply(INGRESSES, want as never, { force: true });
-    this.events.event(ro as never, 'Normal', 'TrafficWeightUpdated', `Traffic weight updated to ${weight} (canary ingress ${want.metadata.name})`);
+    const hr = headerRoutes[0];
+    this.events.event(ro as never, 'Normal', 'TrafficWeightUpdated', `Traffic weight updated to ${weight} (canary ingress ${want.metadata.name})${hr ? `, header route ${hr.name}` : ''}`);
   }
 }
 }
@@ -294,8 +328,9 @@ export function experimentFor(ro: Rollout, w: Plan['experiments'][number], stabl
 }
 
 /** The ReplicaSet of a template revision: labels and selector carry the hash, owned by the Rollout. */
-export function newReplicaSet(ro: Rollout, hash: string, replicas: number, revision: number): ReplicaSet {
+export function newReplicaSet(ro: Rollout, hash: string, replicas: number, revision: number, antiAffinityTo?: string): ReplicaSet {
   const t = JSON.parse(JSON.stringify(ro.spec.template ?? {}));
+  if (antiAffinityTo) t.spec = withAntiAffinity(t.spec ?? {}, (ro.spec.strategy?.canary ?? ro.spec.strategy?.blueGreen)?.antiAffinity, antiAffinityTo);
   t.metadata = { ...(t.metadata ?? {}), labels: { ...(t.metadata?.labels ?? {}), [HASH_LABEL]: hash } };
   return {
     apiVersion: 'apps/v1',

@@ -7,6 +7,7 @@ import { planBlueGreen } from './bluegreen/plan.js';
 import { planCanary } from './canary/plan.js';
 import { emitScales, emptyPlan, makeCtx, planRestart, podTemplateHash, pruneHistory, removeCondition, replicaCounts, setCondition, validate, type Ctx, type Plan, type PlanInput } from './common.js';
 import type { Condition, RolloutStatus } from './types.js';
+import { ephemeralChanges } from './metadata.js';
 
 export function planRollout(inp: PlanInput): Plan {
   const ro = inp.rollout;
@@ -41,6 +42,7 @@ export function planRollout(inp: PlanInput): Plan {
   pruneHistory(c);
   if (!c.plan.create && !c.plan.scale.length) planRestart(c);
   finish(c, prevIndex);
+  c.plan.ephemeral = ephemeralChanges(ro, c.plan.status, c.all.filter((r) => !c.plan.deleteRS.includes(r.name)));
   return c.plan;
 }
 

@@ -47,8 +47,19 @@ export interface CanaryStep {
   setCanaryScale?: { replicas?: number; weight?: number; matchTrafficWeight?: boolean };
   analysis?: RolloutAnalysis;
   experiment?: unknown;
-  setHeaderRoute?: unknown;
-  setMirrorRoute?: unknown;
+  setHeaderRoute?: { name?: string; match?: HeaderMatch[] };
+  setMirrorRoute?: { name?: string; percentage?: number; match?: unknown[] };
+}
+
+/** upstream's StringMatch: exactly one of the three */
+export interface StringMatch {
+  exact?: string;
+  regex?: string;
+  prefix?: string;
+}
+export interface HeaderMatch {
+  headerName: string;
+  headerValue?: StringMatch;
 }
 
 export interface CanaryStrategy {
@@ -62,6 +73,9 @@ export interface CanaryStrategy {
   scaleDownDelaySeconds?: number;
   abortScaleDownDelaySeconds?: number;
   dynamicStableScale?: boolean;
+  minPodsPerReplicaSet?: number;
+  scaleDownDelayRevisionLimit?: number;
+  antiAffinity?: import('./affinity.js').AntiAffinity;
   canaryMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   stableMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
 }
@@ -75,6 +89,7 @@ export interface BlueGreenStrategy {
   scaleDownDelaySeconds?: number;
   scaleDownDelayRevisionLimit?: number;
   abortScaleDownDelaySeconds?: number;
+  antiAffinity?: import('./affinity.js').AntiAffinity;
   prePromotionAnalysis?: RolloutAnalysis;
   postPromotionAnalysis?: RolloutAnalysis;
   activeMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };

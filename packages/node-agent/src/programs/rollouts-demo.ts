@@ -4,7 +4,8 @@
  * ERROR_RATE (percent) and LATENCY (seconds) override.
  * Unlike upstream's image, it also answers GET /metrics (Prometheus text format): the /color
  * answers it gave by status code and its color as given, `rollouts_demo_requests_total{color="bad-red",code="500"}` — what the pipeline
- * demo's canary analysis queries (on a real cluster that would be the ingress controller's metrics).
+ * demo's canary analysis queries (on a real cluster that would be the ingress controller's metrics),
+ * and `requests_total{color,code}` with the color as answered (the analysis tests' query).
  */
 import { createServer } from 'node:http';
 
@@ -33,7 +34,7 @@ const page = `<!doctype html><html><head><title>Argo Rollouts Demo</title></head
 <script>setInterval(()=>fetch('/color').then(r=>r.json()).then(c=>{document.getElementById('c').style.background=c}),1000)</script>
 </body></html>`;
 
-const answered: Record<string, number> = {};
+const answered: Record<string, number> = { '200': 0, '500': 0 };
 const count = (code: number) => (answered[code] = (answered[code] ?? 0) + 1);
 
 const server = createServer((req, res) => {
@@ -41,8 +42,12 @@ const server = createServer((req, res) => {
   const reply = () => {
     if (url.pathname === '/metrics') {
       const lines = Object.entries(answered).map(([code, n]) => `rollouts_demo_requests_total{color="${tag.replace(/["\\\n]/g, '_')}",code="${code}"} ${n}`);
+      const plain = Object.entries(answered).map(([c, n]) => `requests_total{color="${color}",code="${c}"} ${n}`);
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(`# HELP rollouts_demo_requests_total Answers to /color by status code.\n# TYPE rollouts_demo_requests_total counter\n${lines.join('\n')}${lines.length ? '\n' : ''}`);
+      res.end(
+        `# HELP rollouts_demo_requests_total Answers to /color by status code.\n# TYPE rollouts_demo_requests_total counter\n${lines.join('\n')}\n` +
+          `# HELP requests_total Requests to /color by HTTP status code.\n# TYPE requests_total counter\n${plain.join('\n')}\n`,
+      );
       return;
     }
     if (url.pathname === '/color') {

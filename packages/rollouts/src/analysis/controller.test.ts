@@ -8,12 +8,28 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as netServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { get as httpGet } from 'node:http';
 import { EventRecorder, InformerFactory, KubeClient, R } from '@flotilla/kube-runtime';
 import { startTestCluster, waitFor, type TestCluster } from '@flotilla/kube-runtime/testkit';
 import { ANALYSIS_RUNS } from '../resources.js';
 import { AnalysisRunController } from './controller.js';
 
 const MANIFEST = fileURLToPath(new URL('../../../../manifests/argo-rollouts/install.yaml', import.meta.url));
+const DEMO = fileURLToPath(new URL('../../../node-agent/dist/programs/rollouts-demo.js', import.meta.url));
+const PROMETHEUS = '/usr/bin/prometheus';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = netServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
 
 describe('AnalysisRun controller on a real API server', () => {
   let c: TestCluster;
@@ -103,5 +119,71 @@ describe('AnalysisRun controller on a real API server', () => {
     await client.patch(ANALYSIS_RUNS, 'default', 'bad-expr', { spec: { terminate: true } }, 'merge');
     const t = await phase('bad-expr', ['Successful']);
     assert.equal(t.status.message, 'Run Terminated');
+  });
+
+  it('ttlStrategy: a Successful run is deleted secondsAfterSuccess after completedAt; a Failed one keeps secondsAfterFailure', async () => {
+    const ttlStrategy = { secondsAfterSuccess: 1, secondsAfterFailure: 3600 };
+    await create('ttl-bad', [{ name: 'rate', successCondition: 'result < 0', provider: { web: { url, jsonPath: '{$.data.rate}' } } }], { ttlStrategy });
+    await create('ttl-ok', [{ name: 'rate', successCondition: 'result >= 0.95', provider: { web: { url, jsonPath: '{$.data.rate}' } } }], { ttlStrategy });
+    const bad = await phase('ttl-bad', ['Failed', 'Successful', 'Error']);
+    assert.equal(bad.status.phase, 'Failed');
+    const ok = await phase('ttl-ok', ['Successful', 'Failed', 'Error']);
+    assert.equal(ok.status.phase, 'Successful');
+    assert.match(ok.status.completedAt, /^\d{4}-\d\d-\d\dT/);
+    await waitFor('ttl-ok deleted', async () => (await client.list<any>(ANALYSIS_RUNS, 'default')).items.every((r) => r.metadata.name !== 'ttl-ok'), 10_000, 100);
+    assert.ok(bad.status.completedAt);
+    assert.equal((await client.get<any>(ANALYSIS_RUNS, 'default', 'ttl-bad')).status.phase, 'Failed', 'still there');
+  });
+
+  it('prometheus: a real Prometheus scraping two rollouts-demo programs — the good one Successful, bad-red (50 % errors) Failed', { skip: (!existsSync(PROMETHEUS) && 'prometheus not installed (Debian package prometheus)') || (!existsSync(DEMO) && `${DEMO} not built`) }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ro-prom-'));
+    const procs: ChildProcess[] = [];
+    let load: NodeJS.Timeout | undefined;
+    try {
+      const [good, bad, prom] = [await freePort(), await freePort(), await freePort()];
+      for (const [port, tag] of [[good, 'yellow'], [bad, 'bad-red']] as const) procs.push(spawn(process.execPath, [DEMO], { env: { ...process.env, PORT: String(port), LISTEN_ADDR: '127.0.0.1', COLOR: tag }, stdio: 'ignore' }));
+      writeFileSync(join(dir, 'prometheus.yml'), ['global: {scrape_interval: 1s}', 'scrape_configs:', `- {job_name: good, static_configs: [{targets: ['127.0.0.1:${good}']}]}`, `- {job_name: bad, static_configs: [{targets: ['127.0.0.1:${bad}']}]}`, ''].join('\n'));
+      procs.push(spawn(PROMETHEUS, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${prom}`], { stdio: 'ignore' }));
+      // traffic on both
+      load = setInterval(() => {
+        for (const p of [good, bad]) {
+          const req = httpGet({ host: '127.0.0.1', port: p, path: '/color', agent: false, timeout: 2000 }, (r) => r.resume());
+          req.on('timeout', () => req.destroy());
+          req.on('error', () => {});
+        }
+      }, 20);
+      const address = `http://127.0.0.1:${prom}`;
+      const q = async (query: string) =>
+        new Promise<number>((resolve) => {
+          // a bounded request: Prometheus still starting may accept and not answer
+          const req = httpGet(`${address}/api/v1/query?query=${encodeURIComponent(query)}`, { timeout: 3000, agent: false }, (r) => {
+            let b = '';
+            r.on('data', (d) => (b += d));
+            r.on('end', () => {
+              try {
+                resolve(Number(JSON.parse(b || '{}')?.data?.result?.[0]?.value?.[1] ?? 0));
+              } catch {
+                resolve(0);
+              }
+            });
+          });
+          req.on('timeout', () => req.destroy(new Error('timeout')));
+          req.on('error', () => resolve(0));
+        });
+      await waitFor('Prometheus has scraped both', async () => (await q('sum(requests_total{job="good"})')) > 20 && (await q('sum(requests_total{job="bad"})')) > 20, 60_000, 500);
+      const metric = { name: 'error-rate', successCondition: 'result[0] < 0.1', provider: { prometheus: { address, query: 'sum(requests_total{job="{{args.job}}",code="500"}) / sum(requests_total{job="{{args.job}}"})' } } };
+      await create('prom-good', [metric], { args: [{ name: 'job', value: 'good' }] });
+      await create('prom-bad', [metric], { args: [{ name: 'job', value: 'bad' }] });
+      const ok = await phase('prom-good', ['Successful', 'Failed', 'Error']);
+      const ko = await phase('prom-bad', ['Successful', 'Failed', 'Error']);
+      assert.equal(ok.status.phase, 'Successful', JSON.stringify(ok.status));
+      assert.equal(ko.status.phase, 'Failed', JSON.stringify(ko.status));
+      const v = JSON.parse(ko.status.metricResults[0].measurements[0].value);
+      assert.ok(v[0] > 0.3 && v[0] < 0.7, `bad-red error rate ${v}`);
+    } finally {
+      if (load) clearInterval(load);
+      for (const p of procs) p.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

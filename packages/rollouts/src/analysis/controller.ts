@@ -3,11 +3,11 @@
  * judges them, writes status.metricResults / phase / message, and requeues for the next one.
  * Args with valueFrom.secretKeyRef are read from Secrets; a bad expression is an Error measurement.
  */
-import { Controller, isConflict, R, type Informer, type RuntimeContext } from '@flotilla/kube-runtime';
+import { Controller, isConflict, isNotFound, R, type Informer, type RuntimeContext } from '@flotilla/kube-runtime';
 import { ANALYSIS_RUNS } from '../resources.js';
 import { BUILD_ERROR_ANNOTATION } from './build.js';
 import { measure, substituteArgs } from './providers.js';
-import { assess, nextDue, record, summarize, TERMINAL, type Measurement, type Metric, type MetricResult, type RunStatus } from './run.js';
+import { assess, nextDue, record, summarize, TERMINAL, ttlDeadline, type Measurement, type Metric, type MetricResult, type RunStatus, type TtlStrategy } from './run.js';
 
 type Run = {
   metadata: { name?: string; namespace?: string; uid?: string; annotations?: Record<string, string>; creationTimestamp?: string; deletionTimestamp?: string; resourceVersion?: string; [k: string]: unknown };
@@ -53,7 +53,7 @@ export class AnalysisRunController extends Controller {
     if (!run || run.metadata.deletionTimestamp) return;
     this.o.onRun?.();
     const old = run.status ?? {};
-    if (old.phase && TERMINAL.includes(old.phase)) return;
+    if (old.phase && TERMINAL.includes(old.phase)) return this.expire(run);
     if (!old.phase) this.log(`${key}: started (${(run.spec?.metrics ?? []).length} metrics)`);
     const now = this.o.now?.() ?? new Date();
     const status: RunStatus = JSON.parse(JSON.stringify(old));
@@ -130,7 +130,25 @@ export class AnalysisRunController extends Controller {
     return next !== undefined ? { requeueAfter: Math.max(50, next - now.getTime()) } : undefined;
   }
 
+  /** ttlStrategy: a completed run is deleted once its time is up (looked at again then). */
+  private async expire(run: Run): Promise<{ requeueAfter: number } | void> {
+    const status = (run.status ?? {}) as RunStatus;
+    const ttl = (run.spec as { ttlStrategy?: TtlStrategy } | undefined)?.ttlStrategy;
+    if (!ttl) return;
+    // completed before completedAt was written: count from now
+    if (!status.completedAt) return this.write(run, { ...status, completedAt: iso(this.o.now?.() ?? new Date()) });
+    const at = ttlDeadline(ttl, status);
+    if (at === undefined) return;
+    const left = at - (this.o.now?.() ?? new Date()).getTime();
+    if (left > 0) return { requeueAfter: left + 50 };
+    await this.ctx.client.delete(ANALYSIS_RUNS, run.metadata.namespace, run.metadata.name!).catch((e) => {
+      if (!isNotFound(e)) throw e;
+    });
+    this.log(`${run.metadata.namespace}/${run.metadata.name}: deleted (ttlStrategy)`);
+  }
+
   private async write(run: Run, status: RunStatus): Promise<{ requeueAfter: number } | void> {
+    if (status.phase && TERMINAL.includes(status.phase) && !status.completedAt) status = { ...status, completedAt: iso(this.o.now?.() ?? new Date()) };
     if (JSON.stringify(status) === JSON.stringify(run.status ?? {})) return;
     try {
       // upstream's AnalysisRun has no status subresource (nor RBAC for one): the object is updated

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { assess, nextDue, record, summarize, type Metric, type MetricResult } from './run.js';
+import { assess, nextDue, record, summarize, ttlDeadline, type Metric, type MetricResult } from './run.js';
 import { measure, substituteArgs } from './providers.js';
 import { buildAnalysisRun, fieldPath } from './build.js';
 
@@ -112,4 +112,16 @@ describe('AnalysisRun: providers and args', () => {
     assert.throws(() => buildAnalysisRun(ro, { name: 'x', kind: 'step', podHash: 'a', analysis: { templates: [{ templateName: 'nope' }] } }, () => undefined), /AnalysisTemplate "nope" not found/);
     assert.equal(fieldPath({ metadata: { name: 'n' } }, 'metadata.name'), 'n');
   });
+});
+
+it('ttlDeadline: the specific setting before secondsAfterCompletion, from completedAt; none while running', () => {
+  const at = '2026-01-01T00:00:00Z';
+  const t0 = Date.parse(at);
+  assert.equal(ttlDeadline({ secondsAfterCompletion: 10 }, { phase: 'Successful', completedAt: at }), t0 + 10_000);
+  assert.equal(ttlDeadline({ secondsAfterCompletion: 10, secondsAfterSuccess: 2 }, { phase: 'Successful', completedAt: at }), t0 + 2000);
+  assert.equal(ttlDeadline({ secondsAfterCompletion: 10, secondsAfterSuccess: 2 }, { phase: 'Failed', completedAt: at }), t0 + 10_000);
+  assert.equal(ttlDeadline({ secondsAfterFailure: 0 }, { phase: 'Error', completedAt: at }), t0);
+  assert.equal(ttlDeadline({ secondsAfterSuccess: 2 }, { phase: 'Failed', completedAt: at }), undefined);
+  assert.equal(ttlDeadline({ secondsAfterCompletion: 1 }, { phase: 'Running', completedAt: at }), undefined);
+  assert.equal(ttlDeadline(undefined, { phase: 'Successful', completedAt: at }), undefined);
 });

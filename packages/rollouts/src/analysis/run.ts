@@ -51,6 +51,8 @@ export interface RunStatus {
   phase?: Phase;
   message?: string;
   startedAt?: string;
+  /** when the run reached its terminal phase (ttlStrategy counts from it) */
+  completedAt?: string;
   metricResults?: MetricResult[];
   runSummary?: { count: number; successful: number; failed: number; inconclusive: number; error: number };
   dryRunSummary?: { count: number; successful: number; failed: number; inconclusive: number; error: number };
@@ -166,4 +168,23 @@ export function summarize(metrics: Metric[], results: MetricResult[], terminated
   if (terminated && !TERMINAL.includes(phase)) phase = 'Successful';
   if (terminated && phase === 'Successful') message = 'Run Terminated';
   return { phase, message, runSummary: real, ...(dry.count ? { dryRunSummary: dry } : {}) };
+}
+
+export interface TtlStrategy {
+  secondsAfterCompletion?: number;
+  secondsAfterSuccess?: number;
+  secondsAfterFailure?: number;
+}
+
+/**
+ * When a completed run is to be deleted (ms since the epoch), or undefined (keep it): the
+ * specific `secondsAfterSuccess` (Successful) / `secondsAfterFailure` (Failed, Error,
+ * Inconclusive) before `secondsAfterCompletion`, counted from `completedAt`.
+ */
+export function ttlDeadline(ttl: TtlStrategy | undefined, status: RunStatus): number | undefined {
+  if (!ttl || !status.phase || !TERMINAL.includes(status.phase) || !status.completedAt) return undefined;
+  const specific = status.phase === 'Successful' ? ttl.secondsAfterSuccess : ttl.secondsAfterFailure;
+  const s = specific ?? ttl.secondsAfterCompletion;
+  if (s === undefined || s === null || s < 0) return undefined;
+  return Date.parse(status.completedAt) + s * 1000;
 }

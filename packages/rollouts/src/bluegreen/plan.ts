@@ -31,6 +31,29 @@ export function scaleDownAfter(c: Ctx, rs: RSView, delaySeconds: number): void {
   }
 }
 
+/**
+ * The old ReplicaSets after a cut-over: each scaled down after the delay, but at most
+ * `scaleDownDelayRevisionLimit` of them (the newest) wait; the others go to 0 at once (with
+ * `onlyWaiting`, also those not already waiting: a rollback's fast path).
+ */
+export function scaleDownOthers(c: Ctx, delaySeconds: number, limit?: number, onlyWaiting = false): void {
+  const up = c.others.filter((o) => o.replicas > 0).sort((a, b) => b.revision - a.revision);
+  for (const o of c.others) {
+    const i = up.indexOf(o);
+    if ((limit !== undefined && i >= limit) || (onlyWaiting && !o.annotations[SCALE_DOWN_DEADLINE_ANNOTATION])) setScale(c, o, 0);
+    else scaleDownAfter(c, o, delaySeconds);
+  }
+}
+
+/**
+ * The new ReplicaSet after an abort: scaled down after abortScaleDownDelaySeconds (30); 0 leaves
+ * it running, as upstream (blue-green and canary with a traffic router).
+ */
+export function abortScaleDown(c: Ctx, rs: RSView, delaySeconds: number | undefined): void {
+  if (delaySeconds === 0) return setScale(c, rs, rs.replicas);
+  scaleDownAfter(c, rs, delaySeconds ?? 30);
+}
+
 function keepUp(c: Ctx, rs: RSView, replicas: number): void {
   setScale(c, rs, replicas);
   if (rs.annotations[SCALE_DOWN_DEADLINE_ANNOTATION]) c.plan.annotate.push({ name: rs.name, annotations: { [SCALE_DOWN_DEADLINE_ANNOTATION]: null } });
@@ -61,7 +84,7 @@ export function planBlueGreen(c: Ctx): void {
   };
   const finishAt = (hash: string, rs: RSView) => {
     keepUp(c, rs, c.R);
-    for (const o of c.others) scaleDownAfter(c, o, delay);
+    scaleDownOthers(c, delay, b.scaleDownDelayRevisionLimit);
     if (rs.available >= c.R || serviceHash(c, b.activeService) === hash) setServices(hash, hash);
   };
 
@@ -87,8 +110,8 @@ export function planBlueGreen(c: Ctx): void {
     st.controllerPause = false;
     keepUp(c, stable, c.R);
     setServices(c.stableHash, c.stableHash);
-    scaleDownAfter(c, c.newRS, b.abortScaleDownDelaySeconds ?? 30);
-    for (const o of c.others) scaleDownAfter(c, o, delay);
+    abortScaleDown(c, c.newRS, b.abortScaleDownDelaySeconds);
+    scaleDownOthers(c, delay, b.scaleDownDelayRevisionLimit);
     if (!c.newExists) c.target.delete(c.newRS.name);
     return;
   }
@@ -100,9 +123,9 @@ export function planBlueGreen(c: Ctx): void {
     c.plan.events.push({ type: 'Warning', reason: 'RolloutAborted', message: `Rollout aborted update to revision ${c.newRS.revision}: analysis run ${name} ${message ?? 'failed'}` });
     keepUp(c, stable, c.R);
     setServices(c.stableHash!, c.stableHash!);
-    scaleDownAfter(c, c.newRS, b.abortScaleDownDelaySeconds ?? 30);
+    abortScaleDown(c, c.newRS, b.abortScaleDownDelaySeconds);
   };
-  for (const o of c.others) scaleDownAfter(c, o, delay);
+  scaleDownOthers(c, delay, b.scaleDownDelayRevisionLimit);
 
   if (activeHash !== c.newHash) {
     // before promotion: the new ReplicaSet behind the preview Service

@@ -4,9 +4,13 @@
  * replaced by the canary Service, annotated `<prefix>/canary: "true"` and
  * `<prefix>/canary-weight: "<weight>"` (prefix `nginx.ingress.kubernetes.io` unless
  * annotationPrefix says otherwise), plus additionalIngressAnnotations (canary-by-header …), owned
- * by the Rollout. ingress-nginx then sends that share of requests to the canary pods.
+ * by the Rollout. ingress-nginx then sends that share of requests to the canary pods. A
+ * setHeaderRoute in force adds `canary-by-header` with `canary-by-header-value` (exact) or
+ * `canary-by-header-pattern` (regex; prefix as `^prefix`): matching requests go to the canary
+ * whatever the weight, the others follow the weight.
  */
 import type { Rollout } from '../types.js';
+import { HEADER_ANNOTATIONS, nginxHeaderAnnotations, type HeaderRoute } from './routes.js';
 
 type Ingress = { metadata: { name?: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> }; spec?: any };
 
@@ -19,7 +23,7 @@ export function stableIngresses(ro: Rollout): string[] {
 export const canaryIngressName = (ro: Rollout, stable: string) => `${ro.metadata.name}-${stable}-canary`.slice(0, 253);
 
 /** The canary Ingress for one stable Ingress at a weight (throws when the stable one has no backend on the stable Service). */
-export function canaryIngress(ro: Rollout, stable: Ingress, weight: number): Ingress {
+export function canaryIngress(ro: Rollout, stable: Ingress, weight: number, headerRoutes: HeaderRoute[] = []): Ingress {
   const c = ro.spec.strategy!.canary!;
   const n = c.trafficRouting!.nginx;
   const prefix = n.annotationPrefix ?? 'nginx.ingress.kubernetes.io';
@@ -39,6 +43,10 @@ export function canaryIngress(ro: Rollout, stable: Ingress, weight: number): Ing
   if (!found) throw new Error(`ingress \`${stable.metadata.name}\` has no rules using service ${stableSvc} backend`);
   const extra: Record<string, string> = {};
   for (const [k, v] of Object.entries((n.additionalIngressAnnotations ?? {}) as Record<string, string>)) extra[`${prefix}/${k}`] = String(v);
+  // a setHeaderRoute in force replaces any header routing of additionalIngressAnnotations
+  const route = nginxHeaderAnnotations(headerRoutes);
+  if (Object.keys(route).length) for (const k of HEADER_ANNOTATIONS) delete extra[`${prefix}/${k}`];
+  for (const [k, v] of Object.entries(route)) extra[`${prefix}/${k}`] = v;
   // the stable Ingress's own nginx annotations (rewrite-target …) apply to the canary too, not its canary ones
   const inherited = Object.fromEntries(Object.entries(stable.metadata.annotations ?? {}).filter(([k]) => k.startsWith(`${prefix}/`) && !k.startsWith(`${prefix}/canary`)));
   return {

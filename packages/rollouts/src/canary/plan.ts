@@ -1,11 +1,12 @@
 /**
- * The canary strategy, pure: steps (setWeight, pause, setCanaryScale, analysis; experiment and the
- * router-only steps pass), replica-based weights (20 % of 5 = 1 canary pod, the stable ReplicaSet
+ * The canary strategy, pure: steps (setWeight, pause, setCanaryScale, analysis, experiment,
+ * setHeaderRoute through the router; plugin steps pass), replica-based weights (20 % of 5 = 1 canary pod, the stable ReplicaSet
  * keeps the total) bounded by maxSurge/maxUnavailable, background analysis, abort, promote-full,
  * the rollback fast path and the stable/canary Service selectors.
  */
 import { durationMs, requeue, resolveSurge, runName, runPhase, setScale, targetOf, type Ctx } from '../common.js';
-import { scaleDownAfter } from '../bluegreen/plan.js';
+import { abortScaleDown, scaleDownOthers } from '../bluegreen/plan.js';
+import { headerRoutesAt } from './routes.js';
 import { SCALE_DOWN_DEADLINE_ANNOTATION, type CanaryStep, type PauseCondition, type RSView } from '../types.js';
 
 export interface Counts {
@@ -128,7 +129,8 @@ export function planCanary(c: Ctx): void {
     clearPause(c);
     setScale(c, c.newRS, c.R);
     // with a router the previous stable set keeps serving until its scale-down deadline
-    for (const o of c.others) routed(c) && o.annotations[SCALE_DOWN_DEADLINE_ANNOTATION] ? scaleDownAfter(c, o, cs.scaleDownDelaySeconds ?? 30) : setScale(c, o, 0);
+    if (routed(c)) scaleDownOthers(c, cs.scaleDownDelaySeconds ?? 30, cs.scaleDownDelayRevisionLimit, true);
+    else for (const o of c.others) setScale(c, o, 0);
     terminateAll(c);
     services(c);
     weights(c, 100);
@@ -139,7 +141,7 @@ export function planCanary(c: Ctx): void {
     st.abortedAt ??= c.nowIso;
     st.currentStepIndex = n ? 0 : undefined;
     clearPause(c);
-    applyCounts(c, { canary: 0, stable: c.R }, maxSurge, maxUnavailable, true);
+    abortCounts(c, maxSurge, maxUnavailable);
     terminateAll(c);
     services(c);
     weights(c, 0);
@@ -228,14 +230,15 @@ export function planCanary(c: Ctx): void {
       }
       break;
     }
-    // setHeaderRoute, setMirrorRoute, plugin steps: nothing to do without those routers
+    // setHeaderRoute: in force from here on (headerRoutesAt below); setMirrorRoute is refused by
+    // validation (no mesh router here); plugin steps: nothing to do
     idx++;
   }
   if (n) st.currentStepIndex = idx;
   if (idx !== before) c.plan.events.push({ type: 'Normal', reason: 'RolloutStepCompleted', message: `Rollout step ${before + 1}/${n} completed` });
 
   const w = weightAt(steps, idx);
-  const wanted = idx >= n ? { canary: c.R, stable: routed(c) ? c.R : 0 } : want(c, w.weight, w.scale);
+  const wanted = idx >= n ? { canary: c.R, stable: routed(c) && !cs.dynamicStableScale ? c.R : 0 } : want(c, w.weight, w.scale);
   if (idx >= n && atCounts(c, wanted)) {
     // every step done and the canary fully available: it becomes the stable ReplicaSet
     const old = c.stableRS;
@@ -246,7 +249,8 @@ export function planCanary(c: Ctx): void {
     c.stableRS = c.newRS;
     if (old) c.others.push(old);
     setScale(c, c.newRS, c.R);
-    for (const o of c.others) routed(c) ? scaleDownAfter(c, o, cs.scaleDownDelaySeconds ?? 30) : setScale(c, o, 0);
+    if (routed(c)) scaleDownOthers(c, cs.scaleDownDelaySeconds ?? 30, cs.scaleDownDelayRevisionLimit);
+    else for (const o of c.others) setScale(c, o, 0);
     terminateAll(c, 'bg');
     c.plan.events.push({ type: 'Normal', reason: 'RolloutCompleted', message: `Rollout completed update to revision ${c.newRS.revision} (${c.newHash})` });
     services(c);
@@ -256,11 +260,28 @@ export function planCanary(c: Ctx): void {
   applyCounts(c, wanted, maxSurge, maxUnavailable);
   services(c);
   weights(c, idx >= n ? 100 : w.weight);
+  // the setHeaderRoute steps done so far (all managed routes go at promotion, abort and rollback)
+  const headerRoutes = c.plan.traffic && idx < n ? headerRoutesAt(steps, idx, cs.trafficRouting?.managedRoutes) : [];
+  if (headerRoutes.length) c.plan.traffic!.headerRoutes = headerRoutes;
 }
 
 function want(c: Ctx, weight: number, scale?: { replicas?: number; weight?: number }): Counts {
-  const d = desiredCounts(c.R, weight, scale);
-  return routed(c) ? { canary: d.canary, stable: c.R } : d;
+  return routedCounts(c.R, weight, scale, routed(c) ? c.ro.spec.strategy!.canary! : undefined);
+}
+
+/**
+ * Desired counts at a weight. With a traffic router the stable ReplicaSet stays at full size,
+ * unless `dynamicStableScale` (then it keeps the stable share, rounded up); `minPodsPerReplicaSet`
+ * is the least a ReplicaSet that takes traffic runs (not for an explicit setCanaryScale).
+ */
+export function routedCounts(R: number, weight: number, scale: { replicas?: number; weight?: number } | undefined, router?: { dynamicStableScale?: boolean; minPodsPerReplicaSet?: number }): Counts {
+  const d = desiredCounts(R, weight, scale);
+  if (!router) return d;
+  const min = router.minPodsPerReplicaSet ?? 0;
+  const canary = weight > 0 && !scale ? Math.max(d.canary, min) : d.canary;
+  if (!router.dynamicStableScale) return { canary, stable: R };
+  const stable = Math.max(0, Math.min(R, Math.ceil((R * (100 - weight)) / 100 - 1e-9)));
+  return { canary, stable: weight < 100 ? Math.max(stable, min) : stable };
 }
 
 function applyCounts(c: Ctx, want: Counts, maxSurge: number, maxUnavailable: number, immediate = false): void {
@@ -273,8 +294,10 @@ function applyCounts(c: Ctx, want: Counts, maxSurge: number, maxUnavailable: num
   if (routed(c)) {
     // the router moves the traffic: scale up at once, the previous stable goes after scaleDownDelaySeconds
     setScale(c, c.newRS, want.canary);
+    // a retry after an abort: the canary's pending scale-down is off
+    if (c.newRS.annotations[SCALE_DOWN_DEADLINE_ANNOTATION]) c.plan.annotate.push({ name: c.newRS.name, annotations: { [SCALE_DOWN_DEADLINE_ANNOTATION]: null } });
     if (c.stableRS) setScale(c, c.stableRS, want.stable);
-    for (const o of c.others) scaleDownAfter(c, o, c.ro.spec.strategy!.canary!.scaleDownDelaySeconds ?? 30);
+    scaleDownOthers(c, c.ro.spec.strategy!.canary!.scaleDownDelaySeconds ?? 30, c.ro.spec.strategy!.canary!.scaleDownDelayRevisionLimit);
     return;
   }
   const next = stepScales(c.R, maxSurge, maxUnavailable, { canary: c.newRS, stable: c.stableRS, others: c.others }, want);
@@ -290,10 +313,22 @@ function abortNow(c: Ctx, run: string, message: string | undefined, maxSurge: nu
   st.currentStepIndex = (c.ro.spec.strategy!.canary!.steps ?? []).length ? 0 : undefined;
   clearPause(c);
   c.plan.events.push({ type: 'Warning', reason: 'RolloutAborted', message: `Rollout aborted update to revision ${c.newRS.revision}: analysis run ${run} ${message ?? 'failed'}` });
-  applyCounts(c, { canary: 0, stable: c.R }, maxSurge, maxUnavailable, true);
+  abortCounts(c, maxSurge, maxUnavailable);
   terminateAll(c);
   services(c);
   weights(c, 0);
+}
+
+/**
+ * Aborted: the stable ReplicaSet back to full size at once; the canary to 0 at once without a
+ * router (the Service's endpoints are the weights), with a router after abortScaleDownDelaySeconds
+ * (30; 0 leaves it running), as upstream.
+ */
+function abortCounts(c: Ctx, maxSurge: number, maxUnavailable: number): void {
+  if (!routed(c)) return applyCounts(c, { canary: 0, stable: c.R }, maxSurge, maxUnavailable, true);
+  if (c.stableRS) setScale(c, c.stableRS, c.R);
+  if (c.newRS !== c.stableRS) abortScaleDown(c, c.newRS, c.ro.spec.strategy!.canary!.abortScaleDownDelaySeconds);
+  for (const o of c.others) setScale(c, o, 0);
 }
 
 /** Running AnalysisRuns of this rollout end when it stops needing them (abort, promotion, rollback). */

@@ -6,7 +6,7 @@ import { Controller, isAlreadyExists, isNotFound, R, type Informer, type Runtime
 import { buildAnalysisRun } from '../analysis/build.js';
 import { ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES, EXPERIMENTS } from '../resources.js';
 import { HASH_LABEL, type ReplicaSet, type Rollout } from '../types.js';
-import { planExperiment, type Experiment } from './plan.js';
+import { experimentArgs, planExperiment, type Experiment } from './plan.js';
 
 type Obj = { metadata: { name?: string; namespace?: string; uid?: string; ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[]; [k: string]: unknown }; spec?: any; status?: any; [k: string]: unknown };
 
@@ -69,11 +69,12 @@ export class ExperimentController extends Controller {
     for (const w of plan.runs) {
       const a = (ex.spec.analyses ?? []).find((x) => x.name === w.analysis)!;
       const asRollout = { metadata: ex.metadata, spec: {} } as unknown as Rollout;
-      const want = { name: w.name, kind: 'background' as const, analysis: { templates: [{ templateName: a.templateName, clusterScope: a.clusterScope }], args: a.args }, podHash: '' };
       let run: any;
       try {
+        const want = { name: w.name, kind: 'background' as const, analysis: { templates: [{ templateName: a.templateName, clusterScope: a.clusterScope }], args: experimentArgs(ex, a.args) }, podHash: '' };
         run = buildAnalysisRun(asRollout, want, (n, cluster) => (cluster ? this.clusterTemplates.get(undefined, n) : this.templates.get(ns, n)) as never);
       } catch (e) {
+        const want = { name: w.name, kind: 'background' as const, analysis: { templates: [{ templateName: a.templateName, clusterScope: a.clusterScope }] }, podHash: '' };
         run = buildAnalysisRun(asRollout, want, () => undefined, (e as Error).message);
       }
       run.metadata.ownerReferences = [owner];

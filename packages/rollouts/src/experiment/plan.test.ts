@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { planExperiment, rsNameOf, type Experiment } from './plan.js';
+import { experimentArgs, planExperiment, rsNameOf, templateHash, type Experiment } from './plan.js';
 import type { ReplicaSet } from '../types.js';
 
 const ex = (spec: Partial<Experiment['spec']> = {}, status?: Experiment['status']): Experiment => ({
@@ -40,5 +40,12 @@ describe('Experiment plan', () => {
     const p = planExperiment({ ...e, status: { phase: 'Running', availableAt: 'x' } }, rs(e, 1), [{ metadata: { name: 'ex-a1' }, status: { phase: 'Running' } }], now);
     assert.equal(p.status.phase, 'Successful');
     assert.deepEqual(p.terminateRuns, ['ex-a1']);
+  });
+  it('analysis args: {{templates.<name>.podTemplateHash}} and {{templates.<name>.replicaset.name}}', () => {
+    const e = ex();
+    const t = e.spec.templates![0];
+    const out = experimentArgs(e, [{ name: 'hash', value: '{{templates.baseline.podTemplateHash}}' }, { name: 'rs', value: 'rs={{ templates.baseline.replicaset.name }}' }, { name: 'plain', value: 'x' }]);
+    assert.deepEqual(out, [{ name: 'hash', value: templateHash(e, t) }, { name: 'rs', value: `rs=${rsNameOf(e, t)}` }, { name: 'plain', value: 'x' }]);
+    assert.throws(() => experimentArgs(e, [{ name: 'h', value: '{{templates.canary.podTemplateHash}}' }]), /args\.h: experiment has no template "canary"/);
   });
 });

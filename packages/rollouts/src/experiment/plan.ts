@@ -126,3 +126,21 @@ export function planExperiment(ex: Experiment, replicaSets: ReplicaSet[], runs: 
   if (required.length && required.every((a) => st.analysisRuns!.find((r) => r.name === a.name)?.phase === 'Successful')) end('Successful');
   return plan;
 }
+
+/**
+ * An analysis's args with `{{templates.<name>.podTemplateHash}}` and
+ * `{{templates.<name>.replicaset.name}}` replaced by that template's values (unknown names: an error).
+ */
+export function experimentArgs<A extends { name: string; value?: string }>(ex: Experiment, args: A[] | undefined): A[] | undefined {
+  if (!args) return args;
+  const byName = new Map((ex.spec.templates ?? []).map((t) => [t.name, t]));
+  return args.map((a) => {
+    if (typeof a.value !== 'string') return a;
+    const value = a.value.replace(/\{\{\s*templates\.([^.}\s]+)\.(podTemplateHash|replicaset\.name)\s*\}\}/g, (_m, n: string, what: string) => {
+      const t = byName.get(n);
+      if (!t) throw new Error(`args.${a.name}: experiment has no template "${n}"`);
+      return what === 'podTemplateHash' ? templateHash(ex, t) : rsNameOf(ex, t);
+    });
+    return { ...a, value };
+  });
+}
