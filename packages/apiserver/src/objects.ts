@@ -248,12 +248,10 @@ export class Objects {
           p.nodePort = prev.nodePort;
           continue;
         }
-        for (let port = 30000; port <= 32767; port++)
-          if (!used.has(port)) {
-            p.nodePort = port;
-            used.add(port);
-            break;
-          }
+        const port = allocateNodePort(used);
+        if (port === undefined) throw invalid('', 'Service', String((obj.metadata as ObjectMeta | undefined)?.name ?? ''), [{ reason: 'FieldValueInvalid', field: 'spec.ports[].nodePort', message: 'Internal error: range is full' }]);
+        p.nodePort = port;
+        used.add(port);
       }
     }
   }
@@ -696,3 +694,26 @@ function crdStatus(crd: KubeObject, old?: KubeObject): void {
 }
 
 export { getPath, setPath };
+
+/** NodePort range and its static band (the low ports kept for explicit requests), as Kubernetes sizes it. */
+const NODE_PORT_MIN = 30000;
+const NODE_PORT_MAX = 32767;
+const STATIC_BAND = Math.min(Math.max(16, Math.floor((NODE_PORT_MAX - NODE_PORT_MIN + 1) / 32)), 128);
+
+/**
+ * A free node port, chosen at random as Kubernetes does: from the dynamic band first (above the
+ * static band), then anywhere. Random, not lowest-first: two clusters on one host (two `flotilla
+ * up`s, e.g. test files run in parallel) then rarely want the same host port.
+ */
+export function allocateNodePort(used: Set<number>, random: () => number = Math.random): number | undefined {
+  const pick = (lo: number, hi: number): number | undefined => {
+    const n = hi - lo + 1;
+    const start = Math.floor(random() * n);
+    for (let i = 0; i < n; i++) {
+      const port = lo + ((start + i) % n);
+      if (!used.has(port)) return port;
+    }
+    return undefined;
+  };
+  return pick(NODE_PORT_MIN + STATIC_BAND, NODE_PORT_MAX) ?? pick(NODE_PORT_MIN, NODE_PORT_MIN + STATIC_BAND - 1);
+}
