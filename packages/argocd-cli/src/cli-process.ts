@@ -37,6 +37,7 @@ export function argocdProcess(home: () => string, base: () => Record<string, str
         clearTimeout(t);
         resolve({ code, stdout, stderr });
       });
+      p.stdin.on('error', () => {}); // EPIPE: the process exited without reading its input; its exit code tells
       p.stdin.end(o.input ?? '');
     });
   const ok = async (args: string[], o: CliOptions = {}): Promise<string> => {

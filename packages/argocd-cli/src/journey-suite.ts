@@ -58,6 +58,7 @@ export function defineJourney(INSTALL: string, label: string, o: { knownApplyFai
         clearTimeout(t);
         resolve({ code, stdout, stderr });
       });
+      p.stdin.on('error', () => {}); // EPIPE: the process exited without reading its input; its exit code tells
       p.stdin.end(o.input ?? '');
     });
   }

@@ -54,6 +54,7 @@ export function argocd(args: string[], home: string, onLine?: (l: string) => voi
       clearTimeout(t);
       resolve({ code, stdout, stderr });
     });
+    child.stdin.on('error', () => {}); // EPIPE: the process exited without reading its input
     child.stdin.end(input);
   });
 }

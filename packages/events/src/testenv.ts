@@ -40,6 +40,8 @@ export class Shell {
         clearTimeout(t);
         resolve({ code, stdout, stderr });
       });
+      // EPIPE when the process exits before reading its input (curl, kubectl patch): its exit code tells
+      p.stdin.on('error', () => {});
       p.stdin.end(o.input ?? '');
     });
   }

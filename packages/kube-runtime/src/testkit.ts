@@ -81,6 +81,7 @@ export function kubectl(home: string, kubeconfig: string, args: string[], o: Kub
       clearTimeout(t);
       resolve({ code: code ?? -1, stdout, stderr });
     });
+    child.stdin.on('error', () => {}); // EPIPE: the process exited without reading its input
     child.stdin.end(o.input ?? '');
   });
 }

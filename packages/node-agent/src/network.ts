@@ -112,6 +112,7 @@ function ipBatch(ip: string, lines: string[], tolerated: string[] = [], ns?: str
       if (failedLines.every((n) => n <= tolerated.length)) return resolve();
       reject(new Error(bad || `ip exited with ${code}`));
     });
+    p.stdin!.on('error', () => {}); // EPIPE when ip exits early: its exit code and stderr are reported
     p.stdin!.end(all.join('\n') + '\n');
   });
 }

@@ -25,6 +25,9 @@ export function sh(script: string, input?: string): Promise<void> {
     p.stderr!.on('data', (d) => (err += d));
     p.on('error', reject);
     p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(err.trim() || `exit ${code}`))));
-    if (input !== undefined) p.stdin!.end(input);
+    if (input !== undefined) {
+      p.stdin!.on('error', () => {}); // EPIPE when the shell exits early: its exit code is reported
+      p.stdin!.end(input);
+    }
   });
 }

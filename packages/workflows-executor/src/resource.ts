@@ -32,6 +32,7 @@ function run(cmd: string, args: string[], input?: string, env: NodeJS.ProcessEnv
     p.stderr.on('data', (d) => (stderr += d));
     p.on('error', (e) => resolve({ code: 127, stdout, stderr: `${cmd}: ${e.message}` }));
     p.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    p.stdin.on('error', () => {}); // EPIPE when kubectl exits early: its exit code and stderr are reported
     p.stdin.end(input ?? '');
   });
 }
