@@ -105,7 +105,13 @@ describe('rollouts-controller on a real API server', () => {
       assert.equal(status, 200, log);
       assert.doesNotMatch(log, /controller started/);
     } finally {
+      // a child still running would keep this file's process alive (its stderr pipe): SIGKILL after 10 s
+      const exited = new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
       child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+      child.stderr!.destroy();
     }
   });
 });
