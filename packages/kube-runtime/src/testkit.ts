@@ -382,3 +382,39 @@ export async function blackholedPort(): Promise<{ port: number; close(): void }>
     },
   };
 }
+
+/**
+ * What the pods matching `selector` in `ns` are doing, for a test's failure message: their list, each
+ * one's recent events, its readiness answer where given (`probe`: a command run in the pod) and the last
+ * lines of its log (and of its previous container, after a restart).
+ */
+export async function podDiagnostics(run: (args: string[], o?: KubectlOpts) => Promise<KubectlResult>, ns: string, selector: string, o: { probe?: string[]; tail?: number } = {}): Promise<string> {
+  const out: string[] = [];
+  const list = await run(['get', 'pods', '-n', ns, '-l', selector, '-o', 'wide'], { timeoutMs: 20_000 });
+  out.push(`--- pods ${ns} ${selector}:\n${list.stdout}${list.stderr}`.trim());
+  const names = await run(['get', 'pods', '-n', ns, '-l', selector, '-o', 'jsonpath={.items[*].metadata.name}'], { timeoutMs: 20_000 });
+  for (const pod of names.stdout.split(/\s+/).filter(Boolean)) {
+    const ev = await run(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${pod}`, '-o', 'custom-columns=T:.lastTimestamp,R:.reason,M:.message', '--no-headers'], { timeoutMs: 20_000 });
+    out.push(`--- ${pod}: events\n${ev.stdout.trim().split('\n').slice(-8).join('\n')}${ev.stderr}`);
+    if (o.probe) {
+      const p = await run(['exec', '-n', ns, pod, '--', ...o.probe], { timeoutMs: 20_000 });
+      out.push(`--- ${pod}: ${o.probe.join(' ')} → ${p.code}: ${(p.stdout + p.stderr).trim().slice(0, 600)}`);
+    }
+    const logs = await run(['logs', '-n', ns, pod, '--all-containers', '--tail', String(o.tail ?? 15)], { timeoutMs: 20_000 });
+    out.push(`--- ${pod}: log\n${(logs.stdout + logs.stderr).trim()}`);
+    const prev = await run(['logs', '-n', ns, pod, '--all-containers', '--previous', '--tail', '8'], { timeoutMs: 20_000 });
+    if (prev.code === 0 && prev.stdout.trim()) out.push(`--- ${pod}: previous container's log\n${prev.stdout.trim()}`);
+  }
+  return out.join('\n');
+}
+
+/** `kubectl wait …` that, when it times out, fails with what the pods matching `selector` were doing. */
+export async function waitOrDiagnose(run: (args: string[], o?: KubectlOpts) => Promise<KubectlResult>, ns: string, waitArgs: string[], selector: string, o: { timeoutMs?: number; probe?: string[] } = {}): Promise<void> {
+  const timeoutMs = o.timeoutMs ?? 120_000;
+  const args = ['wait', '-n', ns, ...waitArgs, `--timeout=${Math.round(timeoutMs / 1000)}s`];
+  const r = await run(args, { timeoutMs: timeoutMs + 15_000 });
+  if (r.code === 0) return;
+  const msg = `kubectl ${args.join(' ')} failed (${r.code}): ${(r.stderr + r.stdout).trim()}\n${await podDiagnostics(run, ns, selector, { probe: o.probe })}`;
+  console.error(msg);
+  throw new Error(msg);
+}

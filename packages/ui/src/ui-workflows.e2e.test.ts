@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
-import { kubectlFor, startUp, stopUp, type Up } from '@flotilla/kube-runtime/testkit';
+import { kubectlFor, startUp, stopUp, waitOrDiagnose, type Up } from '@flotilla/kube-runtime/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { UI_ASSETS } from './index.js';
 import { axeCheck, kubectlPortForward } from './browser-testkit.js';
@@ -292,7 +292,9 @@ test('Events: a webhook EventSource and a Sensor run by the controller; a POST t
   console.log(`# EventSource and Sensor Ready in the UI ${((Date.now() - t0) / 1000).toFixed(1)} s after they were created`);
   // POST to the webhook through a port-forward to its Service, as the tutorial's curl, until the sensor (whose
   // pod may still be subscribing to the bus) has triggered a workflow
-  for (const l of ['eventsource-name=webhook', 'sensor-name=webhook']) await k.k(['wait', '-n', EV, '--for=condition=Available', 'deployment', '-l', l, '--timeout=120s'], { timeoutMs: 130_000 });
+  // (a failure says what the bus's servers and the pods were doing)
+  await waitOrDiagnose(k.kubectl, EV, ['--for=condition=Ready', 'pod', '-l', 'eventbus-name=default'], 'eventbus-name=default', { timeoutMs: 150_000, probe: ['curl', '-sS', '-m', '5', 'http://127.0.0.1:8222/healthz?js-enabled-only=true'] });
+  for (const l of ['eventsource-name=webhook', 'sensor-name=webhook']) await waitOrDiagnose(k.kubectl, EV, ['--for=condition=Available', 'deployment', '-l', l], l, { timeoutMs: 150_000, probe: ['curl', '-sS', '-m', '5', 'http://127.0.0.1:7777/readyz'] });
   let hook = await portForward(EV, 'svc/webhook-eventsource-svc', 12000, (p) => (pfHook = p));
   const t1 = Date.now();
   const wfNode = flow.locator('[data-kind="Workflow"]');
