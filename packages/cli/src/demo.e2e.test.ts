@@ -41,8 +41,8 @@ describe('flotilla demo pipeline: push to production through Events, Workflows, 
   const started = Date.now();
   const demo = (args: string[], timeoutMs = 200_000) => flotilla(['demo', 'pipeline', '--data-dir', join(dir, 'data'), ...args], timeoutMs);
   /** the colors answered by n requests to the rollouts-demo Service, each on a connection of its own */
-  const served = async (n: number) => {
-    const out = await k(['exec', '-n', 'flotilla-demo', 'deploy/loadgen', '--', 'sh', '-c', `for i in $(seq 1 ${n}); do curl -s --max-time 3 -H 'Connection: close' http://rollouts-demo.flotilla-demo.svc.cluster.local/color; echo; done`]);
+  const served = async (n: number, url = 'http://rollouts-demo.flotilla-demo.svc.cluster.local/color', host?: string) => {
+    const out = await k(['exec', '-n', 'flotilla-demo', 'deploy/loadgen', '--', 'sh', '-c', `for i in $(seq 1 ${n}); do curl -s --max-time 3 -H 'Connection: close' ${host ? `-H 'Host: ${host}' ` : ''}${url}; echo; done`]);
     const counts: Record<string, number> = {};
     for (const l of out.split('\n').filter(Boolean)) counts[l] = (counts[l] ?? 0) + 1;
     return counts;
@@ -55,7 +55,7 @@ describe('flotilla demo pipeline: push to production through Events, Workflows, 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'flotilla-demo-'));
     mkdirSync(join(dir, 'home'));
-    up = await startUp(join(dir, 'data'), 240_000, { components: ['argo-cd', 'argo-workflows', 'argo-rollouts', 'argo-events'] });
+    up = await startUp(join(dir, 'data'), 240_000, { components: ['argo-cd', 'argo-workflows', 'argo-rollouts', 'argo-events', 'ingress-nginx'] });
     ({ k } = kubectlFor(join(dir, 'home'), up.kubeconfig));
     timings['flotilla up'] = Date.now() - started;
   });
@@ -71,6 +71,8 @@ describe('flotilla demo pipeline: push to production through Events, Workflows, 
     assert.equal(r.code, 0, r.out);
     for (const l of ['git server ready', 'Prometheus ready', 'EventSource git-push ready', 'Sensor ci ready', 'Application pipeline-demo synced and healthy', 'Rollout rollouts-demo healthy']) assert.match(r.out, new RegExp(`✔ ${l}`), r.out);
     assert.match(r.out, /serving argoproj\/rollouts-demo:blue/);
+    // the deploy repository's Ingress, served by the nginx controller, and its address printed
+    assert.match(r.out, /the app: +curl -H 'Host: rollouts-demo\.localhost' http:\/\/[\d.]+\/color/, r.out);
     timings['demo created'] = Date.now() - t;
     assert.deepEqual(await podColors(), ['blue', 'blue', 'blue', 'blue', 'blue']);
     // through the Kubernetes API as on any cluster: the objects are there for kubectl
@@ -95,6 +97,8 @@ describe('flotilla demo pipeline: push to production through Events, Workflows, 
     console.log(r.out.split('Time per stage:')[1]?.replace(/^/gm, '# '));
     await waitFor('5 ready yellow pods', async () => JSON.stringify(await podColors()) === JSON.stringify(Array(5).fill('yellow')), 30_000, 500);
     assert.deepEqual(await served(20), { '"yellow"': 20 });
+    // and through the deploy repository's Ingress, as a person reaches it (the nginx controller's Service)
+    assert.deepEqual(await served(5, 'http://ingress-nginx-controller.ingress-nginx.svc.cluster.local/color', 'rollouts-demo.localhost'), { '"yellow"': 5 });
   });
 
   it('--push bad-red: the analysis against Prometheus aborts the canary; yellow keeps being served', async () => {

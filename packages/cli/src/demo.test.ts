@@ -34,6 +34,11 @@ describe('examples/pipeline', () => {
     assert.deepEqual(ro.spec.strategy.canary.steps, [{ setWeight: 20 }, { pause: { duration: '15s' } }, { setWeight: 50 }, { pause: { duration: '15s' } }, { setWeight: 100 }]);
     assert.match(ro.spec.template.spec.containers[0].image, /^argoproj\/rollouts-demo:blue$/);
     assert.equal(parse(seed.data['deploy.service.yaml']).spec.selector.app, 'rollouts-demo');
+    // the deploy repository's Ingress: class nginx, to the Service's named port
+    const ing = parse(seed.data['deploy.ingress.yaml']);
+    assert.equal(ing.kind, 'Ingress');
+    assert.equal(ing.spec.ingressClassName, 'nginx');
+    assert.deepEqual(ing.spec.rules[0].http.paths[0].backend.service, { name: 'rollouts-demo', port: { name: 'http' } });
     assert.equal(seed.data['app.color'].trim(), 'blue');
     // the analysis: the canary's color (the pod template's label) against Prometheus, from step 1
     assert.deepEqual(ro.spec.strategy.canary.analysis, { templates: [{ templateName: 'error-rate' }], startingStep: 1, args: [{ name: 'color', valueFrom: { fieldRef: { fieldPath: 'spec.template.metadata.labels.color' } } }] });

@@ -79,6 +79,13 @@ async function missingComponents(client: KubeClient): Promise<string[]> {
       out.push(`${k.component} (no CRD ${k.crd})`);
     }
   }
+  // the deploy repository's Ingress is served by the nginx IngressClass (Argo CD waits for its address)
+  try {
+    await client.request('GET', '/apis/networking.k8s.io/v1/ingressclasses/nginx');
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+    out.push('ingress-nginx (no IngressClass nginx)');
+  }
   return out;
 }
 
@@ -150,8 +157,13 @@ async function create(client: KubeClient, io: Io, timeoutMs: number, pauseSecond
     const v = rolloutView(await get(`/apis/argoproj.io/v1alpha1/namespaces/${DEMO_NS}/rollouts/${ROLLOUT}`));
     return v.done ? v : undefined;
   });
+  // the Ingress's address (Argo CD counted it Healthy once the controller gave it one)
+  const ing = await get(`/apis/networking.k8s.io/v1/namespaces/${DEMO_NS}/ingresses/${ROLLOUT}`).catch(() => undefined);
+  const lb = ing?.status?.loadBalancer?.ingress?.[0];
+  const addr = lb?.ip ?? lb?.hostname;
   io.stdout(
     `\nThe pipeline runs in namespace ${DEMO_NS}, serving ${ro.image}.\n` +
+      (addr ? `  the app:     curl -H 'Host: rollouts-demo.localhost' http://${addr}/color   (or http://rollouts-demo.localhost/color when nginx has the host's port 80)\n` : '') +
       `  git (pods):  git://git-server.${DEMO_NS}.svc.cluster.local/{app,deploy}\n` +
       `  git (host):  git clone ${gitURL}/app\n` +
       `  push a color: flotilla demo pipeline --push yellow   (a bad-<color> is aborted by the canary)\n` +

@@ -135,11 +135,13 @@ ${DATA_DIR_FLAG}
 components), from the manifests in examples/pipeline/, through the cluster's Kubernetes API
 (server-side apply, field manager flotilla-demo; running it again changes nothing):
 a Git server (git daemon, namespace flotilla-demo) with the repositories app (a color) and
-deploy (a Rollout with canary steps 20 % → pause 15 s → 50 % → pause 15 s → 100 %, a Service);
+deploy (a Rollout with canary steps 20 % → pause 15 s → 50 % → pause 15 s → 100 %, a Service,
+an Ingress of class nginx for host rollouts-demo.localhost);
 a webhook EventSource the server's post-receive hook calls on every push to app; a Sensor that
 submits the WorkflowTemplate ci (test, build the image tag argoproj/rollouts-demo:<color>,
 commit it to deploy); the Argo CD Application pipeline-demo (namespace argocd) syncing deploy
-automatically. Waits until the Rollout is healthy, then prints the git URLs.
+automatically. Waits until the Rollout is healthy, then prints the Ingress's address and the
+git URLs.
 
   --push <color>  commits the color to app (git push to the git server's NodePort) and follows
                   the chain: event → workflow steps → commit to deploy → Argo CD sync → canary
