@@ -11,6 +11,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
@@ -40,6 +41,7 @@ const docsOf = (f: string) => parseAllDocuments(readFileSync(f, 'utf8'), { logLe
 describe('upstream Rollouts examples on flotilla up', { skip, timeout: 360_000 }, () => {
   let dir = '';
   let up: Up | undefined;
+  let watch: ChildProcess | undefined;
   const timings: Record<string, number> = {};
   const env = () => ({ PATH: `${join(dir, 'up', 'bin')}:${process.env.PATH}` });
   const kubectl = (args: string[], o: { timeoutMs?: number; input?: string } = {}): Promise<KubectlResult> => runKubectl(join(dir, 'home'), up!.kubeconfig, args, { env: env(), ...o });
@@ -60,6 +62,7 @@ describe('upstream Rollouts examples on flotilla up', { skip, timeout: 360_000 }
     timings['flotilla up + controller'] = Date.now() - t;
   });
   after(async () => {
+    watch?.kill();
     console.log(`# timings (ms): ${JSON.stringify(timings)}`);
     if (up) await stopUp(up, 'SIGTERM');
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -185,15 +188,16 @@ describe('upstream Rollouts examples on flotilla up', { skip, timeout: 360_000 }
       await apply('migrate', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: app }, spec: { replicas: 2, selector: { matchLabels: { app } }, template: { metadata: { labels: { app } }, spec: { containers: [{ name: 'demo', image: 'argoproj/rollouts-demo:blue', readinessProbe: { httpGet: { path: '/color', port: 8080 }, periodSeconds: 1 } }] } } } });
     }
     for (const m of modes) await k(['rollout', 'status', '-n', 'migrate', `deployment/web-${m}`, '--timeout=90s']);
+    // every value the progressively-migrated Deployment's replicas take (a watch sees each update)
+    watch = spawn('kubectl', ['get', 'deploy', 'web-progressively', '-n', 'migrate', '--watch', '-o', 'jsonpath={.spec.replicas}{"\\n"}'], { env: { PATH: process.env.PATH, HOME: join(dir, 'home'), KUBECONFIG: up!.kubeconfig }, stdio: ['ignore', 'pipe', 'ignore'] });
+    let watched = '';
+    watch.stdout!.on('data', (d) => (watched += d));
     for (const m of modes) {
       await apply('migrate', { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', metadata: { name: `web-${m}` }, spec: { replicas: 2, workloadRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: `web-${m}`, scaleDown: m }, strategy: { canary: { steps: [{ setWeight: 50 }, { pause: {} }] } } } });
     }
-    // while the Rollouts' pods come up: progressively hands the Deployment's replicas over
-    const seen = new Set<number>();
     const deadline = Date.now() + 120_000;
     let healthy: Record<string, any> = {};
     while (Date.now() < deadline) {
-      seen.add((await json(['get', 'deploy', 'web-progressively', '-n', 'migrate'])).spec.replicas);
       healthy = Object.fromEntries(await Promise.all(modes.map(async (m) => [m, await json(['get', 'rollout', `web-${m}`, '-n', 'migrate'])])));
       if (modes.every((m) => healthy[m].status?.phase === 'Healthy')) break;
       await new Promise((r) => setTimeout(r, 200));
@@ -207,7 +211,10 @@ describe('upstream Rollouts examples on flotilla up', { skip, timeout: 360_000 }
       const pods = (await json(['get', 'pods', '-n', 'migrate', '-l', `app=web-${m}`])).items.filter((p: any) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp && p.metadata.labels['rollouts-pod-template-hash']);
       assert.equal(pods.length, 2, `web-${m}: the Rollout's 2 pods run`);
     }
-    console.log(`# progressively: Deployment replicas seen ${[...seen].sort().reverse().join(' → ')}`);
+    watch.kill();
+    const seen = watched.split('\n').filter(Boolean).filter((x, i, a) => a[i - 1] !== x);
+    assert.deepEqual([seen[0], seen.at(-1)], ['2', '0'], `progressively: ${seen.join(' → ')}`);
+    console.log(`# progressively: the Deployment's replicas went ${seen.join(' → ')} as the Rollout's pods became available`);
     timings['workloadRef migration'] = Date.now() - t;
   });
 });
