@@ -84,11 +84,17 @@ describe('Experiment template Services (templates[].service)', () => {
     assert.deepEqual(planExperiment({ ...e, status: p.status }, r, [], now).services, [], 'an ended experiment keeps none');
     assert.deepEqual(planExperiment({ ...e, spec: { ...e.spec, terminate: true } }, r, [], now).services, []);
   });
-  it('a Service that cannot be made ends the experiment in Error naming the template', () => {
+  it('a default name longer than 63 characters is shortened with the template hash; a Service that cannot be made ends the experiment in Error naming the template', () => {
     let p = planExperiment(withPorts({}, []), [], [], now);
     assert.equal(p.status.phase, 'Error');
     assert.equal(p.status.message, 'spec.templates[0].service: template "canary" declares no container ports for its Service');
     assert.deepEqual(p.replicaSets.map((x) => x.replicas), [0]);
+    const long = withPorts({});
+    long.metadata.name = 'rollout-canary-preview-6f9b8c7d5-1';
+    long.spec.templates![0].name = 'canary-preview-template';
+    const named = planExperiment(long, [], [], now).services[0].name;
+    assert.ok(rsNameOf(long, long.spec.templates![0]).length > 63);
+    assert.ok(named.length <= 63 && named.endsWith(`-${templateHash(long, long.spec.templates![0])}`) && named.startsWith('rollout-canary-preview-6f9b8c7d5-1-canary'), named);
     p = planExperiment(withPorts({ name: 'Bad_Name' }), [], [], now);
     assert.match(p.status.message!, /^spec\.templates\[0\]\.service: Service name "Bad_Name" is not a valid DNS-1035 label/);
   });

@@ -152,7 +152,12 @@ export function planExperiment(ex: Experiment, replicaSets: ReplicaSet[], runs: 
   return plan;
 }
 
-export const serviceNameOf = (ex: Experiment, t: ExperimentTemplate) => t.service?.name || rsNameOf(ex, t);
+/** `service.name`, else the ReplicaSet's name — shortened to a 63-character label with the template hash when longer */
+export function serviceNameOf(ex: Experiment, t: ExperimentTemplate): string {
+  if (t.service?.name) return t.service.name;
+  const rs = rsNameOf(ex, t);
+  return rs.length <= 63 ? rs : `${rs.slice(0, 62 - templateHash(ex, t).length).replace(/-+$/, '')}-${templateHash(ex, t)}`;
+}
 
 /**
  * The Service of a template with `service`: it selects the template's pods (its selector and the
