@@ -1,8 +1,9 @@
 /**
  * Upstream's Rollouts examples on one `flotilla up --components argo-rollouts`: every example file
  * (../shared/upstream/argo-rollouts/examples, read at test time) whose Rollouts this installation
- * can run is applied as its README says (analysis-templates.yaml first) into its own namespace and
- * must reach Healthy (`kubectl argo rollouts status`, exit 0), with its pods running; the others
+ * can run is applied as its README says (analysis-templates.yaml first) into its own namespace —
+ * and so is each of rollouts-demo's kustomize examples (../shared/upstream/rollouts-demo-examples,
+ * rendered by `kubectl kustomize`) — and must reach Healthy (`kubectl argo rollouts status`, exit 0), with its pods running; the others
  * (service meshes, other traffic routers) are listed with the reason they are skipped. On the same
  * cluster: an Experiment template's Service (`templates[].service`) really reaches the
  * experiment's pods and goes when the experiment ends; an experiment step with a template `weight`
@@ -23,6 +24,7 @@ import { resolveWorkloadRef } from './workloadref.js';
 import type { Rollout } from './types.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../../shared/upstream/argo-rollouts/examples', import.meta.url));
+const DEMO_EXAMPLES = fileURLToPath(new URL('../../../../shared/upstream/rollouts-demo-examples', import.meta.url));
 const skip = !existsSync(EXAMPLES) ? `upstream examples not found at ${EXAMPLES}` : !existsSync('/usr/bin/kubectl') ? 'kubectl not installed' : undefined;
 if (skip) console.log(`# skipping the upstream examples on flotilla up: ${skip}`);
 
@@ -91,6 +93,30 @@ describe('upstream Rollouts examples on flotilla up', { skip, timeout: 360_000 }
       await k(['apply', '-n', ns, '-f', f]);
       for (const ro of rollouts) runs.push({ file: rel, ns, name: ro.metadata.name!, replicas: ro.spec.replicas ?? 1 });
     }
+    // rollouts-demo's own examples (kustomizations: `kubectl apply -k`, rendered here with `kubectl kustomize`)
+    if (existsSync(DEMO_EXAMPLES))
+      for (const d of readdirSync(DEMO_EXAMPLES).filter((x) => existsSync(join(DEMO_EXAMPLES, x, 'kustomization.yaml'))).sort()) {
+        const rel = `rollouts-demo:${d}`;
+        // preview-testing takes a file of ../experiment, which kustomize's default load restrictor refuses
+        const rendered = await k(['kustomize', '--load-restrictor=LoadRestrictionsNone', join(DEMO_EXAMPLES, d)]);
+        const docs = parseAllDocuments(rendered).map((x) => x.toJS()).filter((x) => x && typeof x === 'object');
+        const rollouts = docs.filter((x) => x.kind === 'Rollout') as Rollout[];
+        if (!rollouts.length) {
+          listing.push(`${rel}: not a Rollout example (${[...new Set(docs.map((x) => x.kind))].join(', ')})`);
+          continue;
+        }
+        const reasons = rollouts.map((ro) => validate(ro)).filter(Boolean) as string[];
+        if (reasons.length) {
+          for (const r of reasons) assert.match(r, /not available in this installation/, `${rel}: ${r}`);
+          listing.push(`${rel}: skipped — ${reasons[0].replace(/^.*is invalid: /, '')}`);
+          continue;
+        }
+        const ns = `demo-${d}`;
+        await k(['create', 'namespace', ns]);
+        await k(['apply', '-n', ns, '-f', '-'], rendered);
+        for (const ro of rollouts) runs.push({ file: rel, ns, name: ro.metadata.name!, replicas: ro.spec.replicas ?? 1 });
+      }
+    else listing.push(`rollouts-demo examples: not found at ${DEMO_EXAMPLES}`);
     const results = await Promise.all(
       runs.map(async (r) => {
         const s = Date.now();
@@ -113,7 +139,7 @@ describe('upstream Rollouts examples on flotilla up', { skip, timeout: 360_000 }
       listing.push(`${r.file} ${r.name}: Healthy in ${(r.ms / 1000).toFixed(1)} s (${r.replicas} pods)`);
     }
     console.log(listing.sort().map((l) => `# ${l}`).join('\n'));
-    assert.ok(results.length >= 10, `example Rollouts run: ${results.length}`);
+    assert.ok(results.length >= 11, `example Rollouts run: ${results.length}`);
     timings['examples Healthy'] = Date.now() - t;
     // free the machine for what follows
     await Promise.all(results.map((r) => r.ns).filter((x, i, a) => a.indexOf(x) === i).map((ns) => k(['delete', 'namespace', ns, '--wait=false'])));
