@@ -28,7 +28,7 @@ const DEMO_EXAMPLES = fileURLToPath(new URL('../../../../shared/upstream/rollout
 const skip = !existsSync(EXAMPLES) ? `upstream examples not found at ${EXAMPLES}` : !existsSync('/usr/bin/kubectl') ? 'kubectl not installed' : undefined;
 if (skip) console.log(`# skipping the upstream examples on flotilla up: ${skip}`);
 
-/** the example files with Rollouts (helm chart templates are not plain YAML; notifications need a notification engine) */
+/** the example files (helm-blue-green is a chart; notifications/ is left to the planner test examples.test.ts: its kustomization needs upstream's manifests/notifications) */
 function exampleFiles(dir: string): string[] {
   return readdirSync(dir)
     .flatMap((f) => {
