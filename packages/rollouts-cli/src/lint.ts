@@ -2,7 +2,7 @@
  * `lint -f`: checks of a Rollout manifest made before it reaches the cluster (pure). Messages follow
  * the controller's InvalidSpec messages where upstream has one.
  */
-import { validateRoutes } from '@flotilla/rollouts';
+import { validateExperimentWeights, validateRoutes } from '@flotilla/rollouts';
 import type { Obj } from './info.js';
 
 const STEP_FIELDS = new Set(['setWeight', 'pause', 'analysis', 'experiment', 'setCanaryScale', 'setHeaderRoute', 'setMirrorRoute', 'plugin']);
@@ -48,6 +48,8 @@ export function lintRollout(ro: Obj): string[] {
       const actions = keys.filter((k) => STEP_FIELDS.has(k) && k !== 'setHeaderRoute' && k !== 'setMirrorRoute');
       if (!keys.length || actions.length > 1) errs.push(`${p}: Invalid value: Step must have one of the following set: experiment, setWeight, setCanaryScale or pause`);
       if (st?.setWeight !== undefined && (typeof st.setWeight !== 'number' || st.setWeight < 0 || st.setWeight > 100)) errs.push(`${p}.setWeight: Invalid value: ${JSON.stringify(st.setWeight)}: SetWeight needs to be between 0 and 100`);
+      const exp = st?.experiment ? validateExperimentWeights(st.experiment, `${p}.experiment`, s.canary.trafficRouting) : undefined;
+      if (exp) errs.push(`${exp[0]}: Invalid value: ${JSON.stringify(exp[1])}: ${exp[2]}`);
       if (st?.pause?.duration !== undefined && !/^(\d+|\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(String(st.pause.duration))) errs.push(`${p}.pause.duration: Invalid value: ${JSON.stringify(st.pause.duration)}: Pause duration needs to be a number or a duration string`);
     });
   }

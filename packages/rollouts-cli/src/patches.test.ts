@@ -69,3 +69,13 @@ test('lint: setHeaderRoute names a managed route; setMirrorRoute is refused (the
   ro.spec.strategy.canary.steps = [{ setMirrorRoute: { name: 'h1', percentage: 10 } }];
   assert.match(lintRollout(ro).join('\n'), /setMirrorRoute: .*SetMirrorRoute requires TrafficRouting with Istio/);
 });
+
+test('lint: experiment template weight needs traffic routing and is refused with nginx (the controller checks)', () => {
+  const ro = demoRollout();
+  ro.spec.strategy = { canary: { steps: [{ setWeight: 10 }, { experiment: { templates: [{ name: 'canary', specRef: 'canary', weight: 10 }] } }] } };
+  assert.match(lintRollout(ro).join('\n'), /steps\[1\]\.experiment\.templates\[0\]\.weight: Invalid value: 10: Experiment template weight cannot be set unless TrafficRouting is enabled/);
+  Object.assign(ro.spec.strategy.canary, { canaryService: 'c', stableService: 's', trafficRouting: { nginx: { stableIngress: 'web' } } });
+  assert.match(lintRollout(ro).join('\n'), /weight: Invalid value: 10: .*the nginx router cannot send it/);
+  delete ro.spec.strategy.canary.steps[1].experiment.templates[0].weight;
+  assert.deepEqual(lintRollout(ro), []);
+});

@@ -117,6 +117,30 @@ function labelsMatch(sel: Record<string, string>, labels: Record<string, string>
   return Object.entries(sel).every(([k, v]) => labels[k] === v);
 }
 
+/**
+ * Experiment template `weight` (traffic to the experiment's pods through the router): a percentage,
+ * only with traffic routing (as upstream), and — as upstream documents it — only with routers that
+ * split traffic among more than two destinations (SMI, ALB, Istio). The nginx router cannot:
+ * ingress-nginx applies one canary Ingress per host and path, so a second canary for the
+ * experiment's Service would be ignored by a real ingress-nginx. The step is refused rather than
+ * its weight silently dropped.
+ */
+export function validateExperimentWeights(exp: unknown, field: string, tr: Record<string, unknown> | undefined): [string, unknown, string] | undefined {
+  const templates = (exp as { templates?: { name?: string; weight?: unknown }[] } | undefined)?.templates ?? [];
+  let total = 0;
+  const weighted = templates.map((t, j) => [t, j] as const).filter(([t]) => t.weight !== undefined && t.weight !== null);
+  for (const [t, j] of weighted) {
+    if (typeof t.weight !== 'number' || !Number.isInteger(t.weight) || t.weight < 0 || t.weight > 100) return [`${field}.templates[${j}].weight`, t.weight, 'Experiment template weight needs to be an integer between 0 and 100'];
+    total += t.weight;
+  }
+  if (total > 100) return [`${field}.templates`, total, 'the experiment templates\' weights add up to more than 100'];
+  const [first, j] = weighted[0] ?? [];
+  if (first && !tr) return [`${field}.templates[${j}].weight`, first.weight, 'Experiment template weight cannot be set unless TrafficRouting is enabled'];
+  if (first && tr?.nginx)
+    return [`${field}.templates[${j}].weight`, first.weight, 'Experiment template weight (traffic to the experiment\'s pods) is supported by upstream only with the SMI, ALB and Istio traffic routers; the nginx router cannot send it (ingress-nginx applies one canary Ingress per host and path, which carries the canary weight), and no other router is available in this installation. Remove the weight (the experiment runs without traffic from the router; templates[].service gives its pods a Service)'];
+  return undefined;
+}
+
 /** The InvalidSpec message (upstream's field-error wording), or undefined when the spec is valid. */
 export function validate(ro: Rollout, services: Record<string, Service | undefined> = {}): string | undefined {
   const name = ro.metadata.name;
@@ -148,6 +172,8 @@ export function validate(ro: Rollout, services: Record<string, Service | undefin
       const scale = step.setCanaryScale;
       if (scale && scale.weight !== undefined && (scale.weight < 0 || scale.weight > 100)) return inv(`spec.strategy.canary.steps[${i}].setCanaryScale.weight`, scale.weight, 'SetCanaryScale weight needs to be between 0 and 100');
       if (step.analysis && !step.analysis.templates?.length) return inv(`spec.strategy.canary.steps[${i}].analysis.templates`, [], 'must have at least one template');
+      const expErr = validateExperimentWeights(step.experiment, `spec.strategy.canary.steps[${i}].experiment`, c.trafficRouting);
+      if (expErr) return inv(...expErr);
     }
     if (c.canaryService && c.stableService && c.canaryService === c.stableService) return inv('spec.strategy.canary.stableService', c.stableService, 'This rollout uses the same service for the stable and canary services, but two different services are required.');
     const tr = c.trafficRouting;

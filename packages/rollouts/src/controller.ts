@@ -308,10 +308,10 @@ export function experimentFor(ro: Rollout, w: Plan['experiments'][number], stabl
     if (x.metadata?.labels) delete x.metadata.labels[HASH_LABEL];
     return x;
   };
-  const templates = ((w.step.templates ?? []) as { name: string; specRef?: string; replicas?: number; metadata?: { labels?: Record<string, string> }; selector?: { matchLabels?: Record<string, string> } }[]).map((t) => {
+  const templates = ((w.step.templates ?? []) as { name: string; specRef?: string; replicas?: number; metadata?: { labels?: Record<string, string> }; selector?: { matchLabels?: Record<string, string> }; service?: { name?: string } }[]).map((t) => {
     const tpl = strip(t.specRef === 'stable' && stableRS ? stableRS.spec.template : ro.spec.template);
     tpl.metadata = { ...(tpl.metadata ?? {}), labels: { ...(tpl.metadata?.labels ?? {}), ...(t.metadata?.labels ?? {}) } };
-    return { name: t.name, replicas: t.replicas ?? 1, selector: { matchLabels: { ...(ro.spec.selector?.matchLabels ?? {}), ...(t.selector?.matchLabels ?? {}) } }, template: tpl };
+    return { name: t.name, replicas: t.replicas ?? 1, selector: { matchLabels: { ...(ro.spec.selector?.matchLabels ?? {}), ...(t.selector?.matchLabels ?? {}) } }, template: tpl, ...(t.service ? { service: t.service } : {}) };
   });
   return {
     apiVersion: 'argoproj.io/v1alpha1',

@@ -21,7 +21,7 @@ const EXAMPLES = fileURLToPath(new URL('../../../../shared/upstream/argo-rollout
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
     const p = join(dir, f);
-    if (statSync(p).isDirectory()) return f === 'templates' || f === 'notifications' ? [] : files(p); // helm chart templates are not plain YAML
+    if (statSync(p).isDirectory()) return f === 'templates' ? [] : files(p); // helm chart templates are not plain YAML (notifications/rollout-canary.yaml is a plain Rollout)
     return /\.ya?ml$/.test(f) ? [p] : [];
   });
 }

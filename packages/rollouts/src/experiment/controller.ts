@@ -13,6 +13,7 @@ type Obj = { metadata: { name?: string; namespace?: string; uid?: string; ownerR
 export class ExperimentController extends Controller {
   readonly experiments: Informer<Experiment>;
   private readonly rs: Informer<ReplicaSet>;
+  private readonly services: Informer<Obj>;
   private readonly runs: Informer<Obj>;
   private readonly templates: Informer<Obj>;
   private readonly clusterTemplates: Informer<Obj>;
@@ -21,12 +22,14 @@ export class ExperimentController extends Controller {
     super('experiment-controller', ctx, { workers: o.workers ?? 4, maxDelayMs: 10_000 });
     this.experiments = ctx.informers.for<Experiment>(EXPERIMENTS);
     this.rs = ctx.informers.for<ReplicaSet>(R.replicasets);
+    this.services = ctx.informers.for<Obj>(R.services);
     this.runs = ctx.informers.for<Obj>(ANALYSIS_RUNS);
     this.templates = ctx.informers.for<Obj>(ANALYSIS_TEMPLATES);
     this.clusterTemplates = ctx.informers.for<Obj>(CLUSTER_ANALYSIS_TEMPLATES);
     this.watch(this.experiments as unknown as Informer);
     this.watchOwned(this.rs as unknown as Informer, 'Experiment');
     this.watchOwned(this.runs as unknown as Informer, 'Experiment');
+    this.watchOwned(this.services as unknown as Informer, 'Experiment');
   }
 
   protected primary(): Informer {
@@ -66,6 +69,20 @@ export class ExperimentController extends Controller {
         if (cur && cur.spec.replicas !== r.replicas) await c.patch(R.replicasets, ns, r.name, { spec: { replicas: r.replicas } }, 'merge');
       }
     }
+    // the templates' Services (templates[].service): created while the experiment runs, deleted when it ends
+    const svcs = owned(this.services.list(ns));
+    for (const s of plan.services) {
+      if (svcs.some((x) => x.metadata.name === s.name)) continue;
+      const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: s.name, namespace: ns, labels: { 'experiment.argoproj.io/name': name }, annotations: { 'experiment.argoproj.io/template-name': s.template }, ownerReferences: [owner] }, spec: { selector: s.selector, ports: s.ports } };
+      try {
+        await c.create(R.services, ns, svc as never);
+      } catch (e) {
+        if (!isAlreadyExists(e)) throw e;
+      }
+    }
+    for (const x of svcs) if (!plan.services.some((s) => s.name === x.metadata.name)) await c.delete(R.services, ns, x.metadata.name!).catch((e) => {
+      if (!isNotFound(e)) throw e;
+    });
     for (const w of plan.runs) {
       const a = (ex.spec.analyses ?? []).find((x) => x.name === w.analysis)!;
       const asRollout = { metadata: ex.metadata, spec: {} } as unknown as Rollout;

@@ -8,7 +8,7 @@
  */
 import { computeHash } from '@flotilla/controllers';
 import { durationMs } from '../common.js';
-import type { RolloutAnalysis, ReplicaSet } from '../types.js';
+import { HASH_LABEL, type RolloutAnalysis, type ReplicaSet } from '../types.js';
 
 export interface ExperimentTemplate {
   name: string;
@@ -16,6 +16,8 @@ export interface ExperimentTemplate {
   selector?: { matchLabels?: Record<string, string> };
   template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> };
   minReadySeconds?: number;
+  /** a Service for the template's pods (upstream's TemplateService): `name`, else the ReplicaSet's name */
+  service?: { name?: string } | null;
 }
 
 export interface Experiment {
@@ -31,15 +33,24 @@ export interface Experiment {
     phase?: string;
     message?: string;
     availableAt?: string;
-    templateStatuses?: { name: string; replicas: number; updatedReplicas: number; readyReplicas: number; availableReplicas: number; status: string; lastTransitionTime?: string; podTemplateHash?: string }[];
+    templateStatuses?: { name: string; replicas: number; updatedReplicas: number; readyReplicas: number; availableReplicas: number; status: string; lastTransitionTime?: string; podTemplateHash?: string; serviceName?: string }[];
     analysisRuns?: { name: string; analysisRun: string; phase: string; message?: string }[];
     [k: string]: unknown;
   };
   [k: string]: unknown;
 }
 
+export interface TemplateServicePlan {
+  name: string;
+  template: string;
+  selector: Record<string, string>;
+  ports: { name?: string; port: number; targetPort: number; protocol: string }[];
+}
+
 export interface ExperimentPlan {
   replicaSets: { name: string; template: string; hash: string; replicas: number; exists: boolean }[];
+  /** the templates' Services while the experiment runs (none once it has ended: they are deleted) */
+  services: TemplateServicePlan[];
   runs: { name: string; analysis: string }[];
   terminateRuns: string[];
   status: NonNullable<Experiment['status']>;
@@ -55,11 +66,19 @@ const TERMINAL = ['Successful', 'Failed', 'Error', 'Inconclusive'];
 export function planExperiment(ex: Experiment, replicaSets: ReplicaSet[], runs: { metadata: { name?: string }; status?: { phase?: string; message?: string } }[], now: Date): ExperimentPlan {
   const st: NonNullable<Experiment['status']> = JSON.parse(JSON.stringify(ex.status ?? {}));
   const iso = now.toISOString().replace(/\.\d+Z$/, 'Z');
-  const plan: ExperimentPlan = { replicaSets: [], runs: [], terminateRuns: [], status: st };
+  const plan: ExperimentPlan = { replicaSets: [], services: [], runs: [], terminateRuns: [], status: st };
   const done = TERMINAL.includes(st.phase ?? '');
   const templates = ex.spec.templates ?? [];
   const rsOf = (t: ExperimentTemplate) => replicaSets.find((r) => r.metadata.name === rsNameOf(ex, t));
   let allAvailable = true;
+  let serviceError: string | undefined;
+  if (!done)
+    for (const [i, t] of templates.entries()) {
+      if (!t.service) continue;
+      const svc = templateService(ex, t);
+      if (typeof svc === 'string') serviceError ??= `spec.templates[${i}].service: ${svc}`;
+      else plan.services.push(svc);
+    }
   st.templateStatuses = templates.map((t) => {
     const rs = rsOf(t);
     const want = done ? 0 : (t.replicas ?? 1);
@@ -77,6 +96,7 @@ export function planExperiment(ex: Experiment, replicaSets: ReplicaSet[], runs: 
       availableReplicas: available,
       status: prev?.status === 'Successful' ? 'Successful' : status,
       lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime : iso,
+      ...(t.service ? { serviceName: serviceNameOf(ex, t) } : {}),
     };
   });
   if (done) {
@@ -90,7 +110,12 @@ export function planExperiment(ex: Experiment, replicaSets: ReplicaSet[], runs: 
     for (const r of plan.replicaSets) r.replicas = 0;
     for (const ts of st.templateStatuses ?? []) ts.status = phase === 'Successful' ? 'Successful' : ts.status;
     for (const r of runs) if (!TERMINAL.includes(r.status?.phase ?? '')) plan.terminateRuns.push(r.metadata.name!);
+    plan.services = [];
   };
+  if (serviceError) {
+    end('Error', serviceError);
+    return plan;
+  }
   if (ex.spec.terminate) {
     end('Successful', 'Experiment terminated');
     return plan;
@@ -125,6 +150,31 @@ export function planExperiment(ex: Experiment, replicaSets: ReplicaSet[], runs: 
   const required = analyses.some((a) => a.requiredForCompletion) ? analyses.filter((a) => a.requiredForCompletion) : analyses;
   if (required.length && required.every((a) => st.analysisRuns!.find((r) => r.name === a.name)?.phase === 'Successful')) end('Successful');
   return plan;
+}
+
+/** `service.name`, else the ReplicaSet's name — shortened to a 63-character label with the template hash when longer */
+export function serviceNameOf(ex: Experiment, t: ExperimentTemplate): string {
+  if (t.service?.name) return t.service.name;
+  const rs = rsNameOf(ex, t);
+  return rs.length <= 63 ? rs : `${rs.slice(0, 62 - templateHash(ex, t).length).replace(/-+$/, '')}-${templateHash(ex, t)}`;
+}
+
+/**
+ * The Service of a template with `service`: it selects the template's pods (its selector and the
+ * template hash) on every port its containers declare; an error message when it cannot be made.
+ */
+export function templateService(ex: Experiment, t: ExperimentTemplate): TemplateServicePlan | string {
+  const name = serviceNameOf(ex, t);
+  if (name.length > 63 || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name)) return `Service name "${name}" is not a valid DNS-1035 label (at most 63 characters: lower case letters, digits, '-', starting with a letter); set service.name`;
+  const containers = ((t.template?.spec?.containers ?? []) as { ports?: { name?: string; containerPort?: number; protocol?: string }[] }[]);
+  const ports = containers.flatMap((c) => c.ports ?? []).filter((p) => typeof p.containerPort === 'number');
+  if (!ports.length) return `template "${t.name}" declares no container ports for its Service`;
+  return {
+    name,
+    template: t.name,
+    selector: { ...(t.selector?.matchLabels ?? {}), [HASH_LABEL]: templateHash(ex, t) },
+    ports: ports.map((p, i) => ({ ...(p.name ? { name: p.name } : ports.length > 1 ? { name: `port-${i}` } : {}), port: p.containerPort!, targetPort: p.containerPort!, protocol: p.protocol ?? 'TCP' })),
+  };
 }
 
 /**
