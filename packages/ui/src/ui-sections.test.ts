@@ -33,18 +33,18 @@ if (skip) console.log(`# skipped: ${skip}`);
 
 const MAIN = `import('@flotilla/argo-server/main').then((m) => m.main(process.argv.slice(1))).then((c) => process.exit(c ?? 0), (e) => { console.error(e); process.exit(1); });`;
 const DASHBOARD = `import('@flotilla/rollouts-cli/cli').then((m) => m.main(process.argv.slice(1))).then((c) => process.exit(c ?? 0), (e) => { console.error(e); process.exit(1); });`;
-const crd = (plural: string, kind: string, status = false) => ({
+const crd = (plural: string, kind: string, status = false, scope = 'Namespaced') => ({
   apiVersion: 'apiextensions.k8s.io/v1',
   kind: 'CustomResourceDefinition',
   metadata: { name: `${plural}.argoproj.io` },
   spec: {
     group: 'argoproj.io',
     names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase() },
-    scope: 'Namespaced',
+    scope,
     versions: [{ name: 'v1alpha1', served: true, storage: true, ...(status ? { subresources: { status: {} } } : {}), schema: { openAPIV3Schema: { type: 'object', properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } } }],
   },
 });
-const CRDS = { apiVersion: 'v1', kind: 'List', items: [crd('workflows', 'Workflow'), crd('rollouts', 'Rollout', true), crd('analysisruns', 'AnalysisRun', true), crd('experiments', 'Experiment', true), crd('eventsources', 'EventSource'), crd('sensors', 'Sensor')] };
+const CRDS = { apiVersion: 'v1', kind: 'List', items: [crd('workflows', 'Workflow'), crd('rollouts', 'Rollout', true), crd('analysisruns', 'AnalysisRun', true), crd('experiments', 'Experiment', true), crd('eventsources', 'EventSource'), crd('sensors', 'Sensor'), crd('clusterworkflowtemplates', 'ClusterWorkflowTemplate', false, 'Cluster')] };
 
 let cluster: TestCluster;
 let proc: ChildProcess | undefined;
@@ -70,7 +70,7 @@ before(async () => {
   writeFileSync(join(cluster.dir, 'crd.json'), JSON.stringify(CRDS));
   await cluster.k(['apply', '-f', join(cluster.dir, 'crd.json')]);
   await cluster.k(['create', 'namespace', 'argo']);
-  await cluster.k(['wait', '--for=condition=Established', 'crd/workflows.argoproj.io', 'crd/rollouts.argoproj.io', 'crd/analysisruns.argoproj.io', 'crd/experiments.argoproj.io', 'crd/eventsources.argoproj.io', 'crd/sensors.argoproj.io', '--timeout=60s']);
+  await cluster.k(['wait', '--for=condition=Established', 'crd/workflows.argoproj.io', 'crd/rollouts.argoproj.io', 'crd/analysisruns.argoproj.io', 'crd/experiments.argoproj.io', 'crd/eventsources.argoproj.io', 'crd/sensors.argoproj.io', 'crd/clusterworkflowtemplates.argoproj.io', '--timeout=60s']);
   const port = await freePort();
   proc = spawn(process.execPath, ['--input-type=module', '-e', MAIN, '--', 'server', '--namespaced', '--auth-mode', 'client', '--port', String(port), '--kubeconfig', cluster.kubeconfig, '-n', 'argo'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
   proc.stdout!.on('data', (d) => (out += d));
@@ -128,6 +128,33 @@ test('argo-server: / opens the Workflows section behind the token login; a workf
   await main.getByText('busybox').waitFor();
   await main.getByText('["echo","hi"]').waitFor();
   await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
+  // a ClusterWorkflowTemplate: its own list and page, SUBMIT into the namespace with a parameter
+  const cwft = { apiVersion: 'argoproj.io/v1alpha1', kind: 'ClusterWorkflowTemplate', metadata: { name: 'greet', labels: { team: 'ui' } }, spec: { entrypoint: 'say', arguments: { parameters: [{ name: 'who', value: 'world', description: 'whom to greet' }] }, templates: [{ name: 'say', container: { image: 'busybox', command: ['echo', '{{workflow.parameters.who}}'] } }, { name: 'twice', steps: [[{ name: 'a', template: 'say' }], [{ name: 'b', template: 'say' }]] }] } };
+  writeFileSync(join(cluster.dir, 'cwft.json'), JSON.stringify(cwft));
+  await cluster.k(['create', '-f', join(cluster.dir, 'cwft.json')]);
+  await page.getByRole('link', { name: 'Workflows', exact: true }).click();
+  await page.getByRole('link', { name: 'Cluster templates' }).click();
+  const crow = page.getByRole('table', { name: 'Cluster workflow templates' }).getByRole('row', { name: /greet/ });
+  await crow.getByText('who=world').waitFor();
+  await crow.getByRole('link', { name: 'greet' }).click();
+  await page.waitForURL(/\/workflows\/cluster-templates\/greet$/);
+  await page.getByRole('table', { name: 'Parameters' }).getByText('whom to greet').waitFor();
+  const tpls = page.getByRole('table', { name: 'Templates' });
+  await tpls.getByRole('row', { name: /say \(entrypoint\) container busybox/ }).waitFor();
+  await tpls.getByRole('row', { name: /twice steps/ }).waitFor();
+  await page.getByRole('button', { name: 'YAML' }).click();
+  await page.getByRole('region', { name: 'Template YAML' }).getByText('whom to greet').waitFor();
+  await page.getByRole('button', { name: 'Submit to argo' }).click();
+  const sub = page.getByRole('dialog', { name: 'Submit greet' });
+  await sub.getByLabel('Entrypoint').selectOption('twice');
+  await sub.getByLabel(/Parameter who/).fill('flotilla');
+  await sub.getByRole('button', { name: 'Submit', exact: true }).click();
+  await page.waitForURL(/\/workflows\/argo\/greet-/);
+  const submitted = decodeURIComponent(page.url().split('/').pop()!);
+  const spec = JSON.parse(await cluster.k(['get', 'workflow', submitted, '-n', 'argo', '-o', 'jsonpath={.spec}']));
+  assert.deepEqual(spec.workflowTemplateRef, { name: 'greet', clusterScope: true });
+  assert.equal(spec.entrypoint, 'twice');
+  assert.deepEqual(spec.arguments.parameters.map((p: { name: string; value: string }) => `${p.name}=${p.value}`), ['who=flotilla']);
   // the other sections are one click away
   await page.getByRole('link', { name: 'Rollouts' }).click();
   await page.getByRole('heading', { name: 'Rollouts' }).waitFor();
