@@ -257,12 +257,17 @@ test('argocd-server as a process (no controller): create an app from YAML, HARD 
     await page.getByRole('button', { name: '+ New app' }).click();
     await page.getByRole('tab', { name: 'YAML' }).click();
     const app = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: 'from-yaml', labels: { team: 'ui' } }, spec: { project: 'default', source: { repoURL: git.url('apps'), path: 'cm', targetRevision: 'HEAD' }, destination: { server: 'https://kubernetes.default.svc', namespace: 'default' } } };
-    const box = page.getByLabel('Application YAML');
-    assert.match(await box.inputValue(), /kind: Application/, 'the form turns into YAML');
+    // the YAML editor (CodeMirror, loaded on demand): the form's values arrive as YAML, highlighted
+    await page.locator('.yaml-editor .cm-content').waitFor();
+    const box = page.getByRole('textbox', { name: 'Application YAML' });
+    assert.match(await box.innerText(), /kind: Application/, 'the form turns into YAML');
+    await page.locator('.yaml-editor .tok-propertyName', { hasText: 'kind' }).first().waitFor();
     await box.fill('metadata: [not, an, app');
+    await page.locator('.yaml-editor .tok-propertyName', { hasText: 'metadata' }).waitFor(); // highlighted as typed
     await page.getByRole('button', { name: 'Create', exact: true }).click();
     assert.match((await page.getByRole('alert').textContent()) ?? '', /does not parse/);
     await box.fill(stringify(app));
+    assert.match(await box.innerText(), /repoURL: /);
     await page.getByRole('button', { name: 'Create', exact: true }).click();
     await page.waitForURL(/\/applications\/argocd\/from-yaml$/);
     await page.locator('.gnode.root[data-name="from-yaml"]').waitFor(); // the tree (elkjs, loaded on demand)
