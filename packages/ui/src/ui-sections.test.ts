@@ -155,6 +155,12 @@ test('argo-server: / opens the Workflows section behind the token login; a workf
   assert.deepEqual(spec.workflowTemplateRef, { name: 'greet', clusterScope: true });
   assert.equal(spec.entrypoint, 'twice');
   assert.deepEqual(spec.arguments.parameters.map((p: { name: string; value: string }) => `${p.name}=${p.value}`), ['who=flotilla']);
+  // the Pipeline page on argo-server: its own boxes from argo-server, Argo CD's said to be out of reach
+  await page.getByRole('link', { name: 'Pipeline' }).click();
+  await page.getByLabel('Namespace').fill('argo');
+  await page.locator('.chain [data-stage="sensor"]').getByText('no sensor creates Workflows here').waitFor();
+  await page.locator('.chain [data-stage="application"]').getByText('argocd-server not reachable from this page').waitFor();
+  await page.getByLabel('argocd-server address').waitFor();
   // the other sections are one click away
   await page.getByRole('link', { name: 'Rollouts' }).click();
   await page.getByRole('heading', { name: 'Rollouts' }).waitFor();
