@@ -9,15 +9,7 @@ import { api } from '../api';
 import { Link } from '../router';
 import { SubmitDialog } from './Lists';
 import { YamlView, useYaml } from '../cd/Yaml';
-import { templateParameters } from '../../../src/lib/wfgraph.js';
-
-const KINDS = ['container', 'script', 'containerSet', 'steps', 'dag', 'resource', 'suspend', 'data', 'http', 'plugin'] as const;
-
-/** A template's kind (`container`, `steps`, …) and image, when it runs one. */
-export function templateKind(t: any): { kind: string; image: string } {
-  const kind = KINDS.find((k) => t?.[k] !== undefined) ?? '-';
-  return { kind, image: String(t?.container?.image ?? t?.script?.image ?? t?.containerSet?.containers?.map((c: any) => c.image).join(', ') ?? '') };
-}
+import { templateKind, templateParameters } from '../../../src/lib/wfgraph.js';
 
 export function ClusterTemplates({ ns }: { ns: string }) {
   const [items, setItems] = useState<any[]>();
