@@ -2,7 +2,7 @@
  * The delivery pipeline of a namespace as one picture (`/pipeline?ns=<ns>&run=<workflow>`): push →
  * EventSource → Sensor → Workflow (phase, steps) → Argo CD Application (sync) → Rollout (step, weight),
  * re-read every 2 s. The chain is `buildPipeline` (src/lib/pipeline.ts) over what the servers serve:
- * argo-server (EventSources, Sensors, Workflows) and argocd-server (Applications; the live Rollout
+ * argo-server (EventSources, Sensors, the Workflows a sensor created) and argocd-server (Applications; the live Rollout
  * through the app's resource API). The server this page comes from answers its own part; the other
  * one is called at the address typed in (remembered), which works when it is the same origin (both
  * behind one ingress) or allows this origin (`argo server --access-control-allow-origin <origin>`).
@@ -11,7 +11,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { api, homeSection } from '../api';
 import { HealthStatus } from '../icons';
 import { Link, navigate } from '../router';
-import { buildPipeline, type PipelineInput, type Stage } from '../../../src/lib/pipeline.js';
+import { buildPipeline, SENSOR_LABEL, type PipelineInput, type Stage } from '../../../src/lib/pipeline.js';
 
 const POLL_MS = 2000;
 const STATE_ICON: Record<Stage['state'], string> = { ok: 'Healthy', running: 'Progressing', failed: 'Degraded', waiting: 'Suspended', unknown: 'Unknown', unreachable: 'Unknown' };
@@ -47,7 +47,7 @@ export default function Pipeline({ query }: { query: URLSearchParams }) {
     const e = encodeURIComponent(ns);
     const tick = async () => {
       const next: PipelineInput = { ns, run };
-      const argo = argoHere || argoBase ? Promise.all([get(argoBase, `api/v1/event-sources/${e}`), get(argoBase, `api/v1/sensors/${e}`), get(argoBase, `api/v1/workflows/${e}`)]) : Promise.reject(new Error("set argo-server's address above"));
+      const argo = argoHere || argoBase ? Promise.all([get(argoBase, `api/v1/event-sources/${e}`), get(argoBase, `api/v1/sensors/${e}`), get(argoBase, `api/v1/workflows/${e}?listOptions.labelSelector=${encodeURIComponent(SENSOR_LABEL)}`)]) : Promise.reject(new Error("set argo-server's address above"));
       const cd = cdHere || cdBase ? get(cdBase, 'api/v1/applications') : Promise.reject(new Error("set argocd-server's address above"));
       const [a, c] = await Promise.allSettled([argo, cd]);
       if (a.status === 'fulfilled') [next.eventSources, next.sensors, next.workflows] = a.value.map((l: any) => l?.items ?? []);
