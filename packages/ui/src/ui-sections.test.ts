@@ -44,7 +44,7 @@ const crd = (plural: string, kind: string, status = false, scope = 'Namespaced')
     versions: [{ name: 'v1alpha1', served: true, storage: true, ...(status ? { subresources: { status: {} } } : {}), schema: { openAPIV3Schema: { type: 'object', properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } } }],
   },
 });
-const CRDS = { apiVersion: 'v1', kind: 'List', items: [crd('workflows', 'Workflow'), crd('rollouts', 'Rollout', true), crd('analysisruns', 'AnalysisRun', true), crd('experiments', 'Experiment', true), crd('eventsources', 'EventSource'), crd('sensors', 'Sensor'), crd('clusterworkflowtemplates', 'ClusterWorkflowTemplate', false, 'Cluster')] };
+const CRDS = { apiVersion: 'v1', kind: 'List', items: [crd('workflows', 'Workflow'), crd('rollouts', 'Rollout', true), crd('analysisruns', 'AnalysisRun', true), crd('experiments', 'Experiment', true), crd('eventsources', 'EventSource'), crd('sensors', 'Sensor'), crd('clusterworkflowtemplates', 'ClusterWorkflowTemplate', false, 'Cluster'), crd('cronworkflows', 'CronWorkflow')] };
 
 let cluster: TestCluster;
 let proc: ChildProcess | undefined;
@@ -70,7 +70,7 @@ before(async () => {
   writeFileSync(join(cluster.dir, 'crd.json'), JSON.stringify(CRDS));
   await cluster.k(['apply', '-f', join(cluster.dir, 'crd.json')]);
   await cluster.k(['create', 'namespace', 'argo']);
-  await cluster.k(['wait', '--for=condition=Established', 'crd/workflows.argoproj.io', 'crd/rollouts.argoproj.io', 'crd/analysisruns.argoproj.io', 'crd/experiments.argoproj.io', 'crd/eventsources.argoproj.io', 'crd/sensors.argoproj.io', 'crd/clusterworkflowtemplates.argoproj.io', '--timeout=60s']);
+  await cluster.k(['wait', '--for=condition=Established', 'crd/workflows.argoproj.io', 'crd/rollouts.argoproj.io', 'crd/analysisruns.argoproj.io', 'crd/experiments.argoproj.io', 'crd/eventsources.argoproj.io', 'crd/sensors.argoproj.io', 'crd/clusterworkflowtemplates.argoproj.io', 'crd/cronworkflows.argoproj.io', '--timeout=60s']);
   const port = await freePort();
   proc = spawn(process.execPath, ['--input-type=module', '-e', MAIN, '--', 'server', '--namespaced', '--auth-mode', 'client', '--port', String(port), '--kubeconfig', cluster.kubeconfig, '-n', 'argo'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
   proc.stdout!.on('data', (d) => (out += d));
@@ -155,6 +155,19 @@ test('argo-server: / opens the Workflows section behind the token login; a workf
   assert.deepEqual(spec.workflowTemplateRef, { name: 'greet', clusterScope: true });
   assert.equal(spec.entrypoint, 'twice');
   assert.deepEqual(spec.arguments.parameters.map((p: { name: string; value: string }) => `${p.name}=${p.value}`), ['who=flotilla']);
+  // Cron workflows: the next three runs in the workflow's time zone; a bad schedule named in place
+  const cron = (name: string, schedule: string) => ({ apiVersion: 'argoproj.io/v1alpha1', kind: 'CronWorkflow', metadata: { name, namespace: 'argo' }, spec: { schedule, timezone: 'Asia/Tokyo', workflowSpec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', command: ['true'] } }] } } });
+  writeFileSync(join(cluster.dir, 'cron.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [cron('daily', '30 6 * * *'), cron('broken', '61 * * * *')] }));
+  await cluster.k(['create', '-f', join(cluster.dir, 'cron.json')]);
+  await page.getByRole('link', { name: 'Workflows', exact: true }).click();
+  await page.getByRole('link', { name: 'Cron workflows' }).click();
+  const daily = page.getByRole('table', { name: 'Cron workflows' }).getByRole('row', { name: /daily/ });
+  await daily.getByText('Asia/Tokyo').waitFor();
+  const next = (await daily.locator('td').nth(4).locator('div').allTextContents());
+  assert.equal(next.length, 3, 'three next runs');
+  for (const d of next) assert.match(d, /^\d{4}-\d\d-\d\dT21:30:00Z$/, '06:30 in Tokyo is 21:30 UTC');
+  assert.ok(new Date(next[0]!).getTime() > Date.now() && new Date(next[0]!).getTime() - Date.now() <= 86_400_000, 'the first within a day');
+  await page.getByRole('table', { name: 'Cron workflows' }).getByRole('row', { name: /broken/ }).getByText(/schedule "61 \* \* \* \*" \(timezone Asia\/Tokyo\)/).waitFor();
   // the Pipeline page on argo-server: its own boxes from argo-server, Argo CD's said to be out of reach
   await page.getByRole('link', { name: 'Pipeline' }).click();
   await page.getByLabel('Namespace').fill('argo');
