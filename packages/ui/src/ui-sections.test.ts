@@ -396,4 +396,14 @@ async function pipelineChain(cd: string, start: (script: string, args: string[])
   await page.getByLabel('Run').selectOption('ci-first');
   await stage('push').getByText('commit a6adef20').waitFor();
   await stage('rollout').getByText('Healthy, weight 100 %').waitFor();
+  // the app's page leads to its pipeline; a triggered workflow's page (on argo-server) to its run in it
+  await page.goto(`${cd}/applications/argocd/pipeline-demo`);
+  await page.locator('main').getByRole('link', { name: 'Pipeline' }).click();
+  await page.waitForURL(/\/pipeline\?ns=flotilla-demo$/);
+  await stage('workflow').getByRole('link', { name: 'ci-second' }).click();
+  await page.waitForURL(`http://127.0.0.1:${port}/workflows/${ns}/ci-second`);
+  await page.locator('main').getByRole('link', { name: 'Pipeline' }).click();
+  await page.waitForURL(/\/pipeline\?ns=flotilla-demo&run=ci-second$/);
+  await stage('workflow').getByText('Running', { exact: true }).waitFor();
+  await stage('application').getByText('argocd-server not reachable from this page').waitFor();
 }
