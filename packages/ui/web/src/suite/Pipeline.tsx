@@ -71,9 +71,14 @@ export default function Pipeline({ query }: { query: URLSearchParams }) {
       if (stopped) return;
       setInput(next);
       setUpdated(new Date().toLocaleTimeString());
-      timer = setTimeout(tick, POLL_MS);
     };
-    void tick();
+    const loop = () =>
+      void tick()
+        .catch((err) => setInput({ ns, run, argoServerNote: String(err), argocdServerNote: String(err) }))
+        .finally(() => {
+          if (!stopped) timer = setTimeout(loop, POLL_MS);
+        });
+    loop();
     return () => {
       stopped = true;
       if (timer) clearTimeout(timer);
