@@ -8,7 +8,11 @@
  *   paused canary with its steps (current one marked), PROMOTE and ABORT reach the Rollout, a status
  *   change shows live;
  * - the real argocd-server and repo server as processes (no controller): create an app from YAML (a YAML
- *   error shown in place), HARD REFRESH sets the refresh annotation, delete non-cascading after typing the name.
+ *   error shown in place), HARD REFRESH sets the refresh annotation, delete non-cascading after typing the name;
+ *   then the Pipeline page on argocd-server with a second argo-server (`--auth-mode server
+ *   --access-control-allow-origin <argocd-server>`) for the demo's namespace: the demo's EventSource, Sensor
+ *   and Application (examples/pipeline), a Workflow as the Sensor creates it and the Rollout, as one chain
+ *   that follows status changes.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +24,7 @@ import { createServer } from 'node:net';
 import { startTestCluster, stopProcess, type TestCluster } from '@flotilla/kube-runtime/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { UI_ASSETS } from './index.js';
+import { axeCheck } from './browser-testkit.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
@@ -28,18 +33,18 @@ if (skip) console.log(`# skipped: ${skip}`);
 
 const MAIN = `import('@flotilla/argo-server/main').then((m) => m.main(process.argv.slice(1))).then((c) => process.exit(c ?? 0), (e) => { console.error(e); process.exit(1); });`;
 const DASHBOARD = `import('@flotilla/rollouts-cli/cli').then((m) => m.main(process.argv.slice(1))).then((c) => process.exit(c ?? 0), (e) => { console.error(e); process.exit(1); });`;
-const crd = (plural: string, kind: string, status = false) => ({
+const crd = (plural: string, kind: string, status = false, scope = 'Namespaced') => ({
   apiVersion: 'apiextensions.k8s.io/v1',
   kind: 'CustomResourceDefinition',
   metadata: { name: `${plural}.argoproj.io` },
   spec: {
     group: 'argoproj.io',
     names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase() },
-    scope: 'Namespaced',
+    scope,
     versions: [{ name: 'v1alpha1', served: true, storage: true, ...(status ? { subresources: { status: {} } } : {}), schema: { openAPIV3Schema: { type: 'object', properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } } }],
   },
 });
-const CRDS = { apiVersion: 'v1', kind: 'List', items: [crd('workflows', 'Workflow'), crd('rollouts', 'Rollout', true), crd('analysisruns', 'AnalysisRun', true), crd('experiments', 'Experiment', true)] };
+const CRDS = { apiVersion: 'v1', kind: 'List', items: [crd('workflows', 'Workflow'), crd('rollouts', 'Rollout', true), crd('analysisruns', 'AnalysisRun', true), crd('experiments', 'Experiment', true), crd('eventsources', 'EventSource'), crd('sensors', 'Sensor'), crd('clusterworkflowtemplates', 'ClusterWorkflowTemplate', false, 'Cluster'), crd('cronworkflows', 'CronWorkflow')] };
 
 let cluster: TestCluster;
 let proc: ChildProcess | undefined;
@@ -65,7 +70,7 @@ before(async () => {
   writeFileSync(join(cluster.dir, 'crd.json'), JSON.stringify(CRDS));
   await cluster.k(['apply', '-f', join(cluster.dir, 'crd.json')]);
   await cluster.k(['create', 'namespace', 'argo']);
-  await cluster.k(['wait', '--for=condition=Established', 'crd/workflows.argoproj.io', 'crd/rollouts.argoproj.io', 'crd/analysisruns.argoproj.io', 'crd/experiments.argoproj.io', '--timeout=60s']);
+  await cluster.k(['wait', '--for=condition=Established', 'crd/workflows.argoproj.io', 'crd/rollouts.argoproj.io', 'crd/analysisruns.argoproj.io', 'crd/experiments.argoproj.io', 'crd/eventsources.argoproj.io', 'crd/sensors.argoproj.io', 'crd/clusterworkflowtemplates.argoproj.io', 'crd/cronworkflows.argoproj.io', '--timeout=60s']);
   const port = await freePort();
   proc = spawn(process.execPath, ['--input-type=module', '-e', MAIN, '--', 'server', '--namespaced', '--auth-mode', 'client', '--port', String(port), '--kubeconfig', cluster.kubeconfig, '-n', 'argo'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
   proc.stdout!.on('data', (d) => (out += d));
@@ -123,6 +128,52 @@ test('argo-server: / opens the Workflows section behind the token login; a workf
   await main.getByText('busybox').waitFor();
   await main.getByText('["echo","hi"]').waitFor();
   await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
+  // a ClusterWorkflowTemplate: its own list and page, SUBMIT into the namespace with a parameter
+  const cwft = { apiVersion: 'argoproj.io/v1alpha1', kind: 'ClusterWorkflowTemplate', metadata: { name: 'greet', labels: { team: 'ui' } }, spec: { entrypoint: 'say', arguments: { parameters: [{ name: 'who', value: 'world', description: 'whom to greet' }] }, templates: [{ name: 'say', container: { image: 'busybox', command: ['echo', '{{workflow.parameters.who}}'] } }, { name: 'twice', steps: [[{ name: 'a', template: 'say' }], [{ name: 'b', template: 'say' }]] }] } };
+  writeFileSync(join(cluster.dir, 'cwft.json'), JSON.stringify(cwft));
+  await cluster.k(['create', '-f', join(cluster.dir, 'cwft.json')]);
+  await page.getByRole('link', { name: 'Workflows', exact: true }).click();
+  await page.getByRole('link', { name: 'Cluster templates' }).click();
+  const crow = page.getByRole('table', { name: 'Cluster workflow templates' }).getByRole('row', { name: /greet/ });
+  await crow.getByText('who=world').waitFor();
+  await crow.getByRole('link', { name: 'greet' }).click();
+  await page.waitForURL(/\/workflows\/cluster-templates\/greet$/);
+  await page.getByRole('table', { name: 'Parameters' }).getByText('whom to greet').waitFor();
+  const tpls = page.getByRole('table', { name: 'Templates' });
+  await tpls.getByRole('row', { name: /say \(entrypoint\) container busybox/ }).waitFor();
+  await tpls.getByRole('row', { name: /twice steps/ }).waitFor();
+  await page.getByRole('button', { name: 'YAML' }).click();
+  await page.getByRole('region', { name: 'Template YAML' }).getByText('whom to greet').waitFor();
+  await page.getByRole('button', { name: 'Submit to argo' }).click();
+  const sub = page.getByRole('dialog', { name: 'Submit greet' });
+  await sub.getByLabel('Entrypoint').selectOption('twice');
+  await sub.getByLabel(/Parameter who/).fill('flotilla');
+  await sub.getByRole('button', { name: 'Submit', exact: true }).click();
+  await page.waitForURL(/\/workflows\/argo\/greet-/);
+  const submitted = decodeURIComponent(page.url().split('/').pop()!);
+  const spec = JSON.parse(await cluster.k(['get', 'workflow', submitted, '-n', 'argo', '-o', 'jsonpath={.spec}']));
+  assert.deepEqual(spec.workflowTemplateRef, { name: 'greet', clusterScope: true });
+  assert.equal(spec.entrypoint, 'twice');
+  assert.deepEqual(spec.arguments.parameters.map((p: { name: string; value: string }) => `${p.name}=${p.value}`), ['who=flotilla']);
+  // Cron workflows: the next three runs in the workflow's time zone; a bad schedule named in place
+  const cron = (name: string, schedule: string) => ({ apiVersion: 'argoproj.io/v1alpha1', kind: 'CronWorkflow', metadata: { name, namespace: 'argo' }, spec: { schedule, timezone: 'Asia/Tokyo', workflowSpec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', command: ['true'] } }] } } });
+  writeFileSync(join(cluster.dir, 'cron.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [cron('daily', '30 6 * * *'), cron('broken', '61 * * * *')] }));
+  await cluster.k(['create', '-f', join(cluster.dir, 'cron.json')]);
+  await page.getByRole('link', { name: 'Workflows', exact: true }).click();
+  await page.getByRole('link', { name: 'Cron workflows' }).click();
+  const daily = page.getByRole('table', { name: 'Cron workflows' }).getByRole('row', { name: /daily/ });
+  await daily.getByText('Asia/Tokyo').waitFor();
+  const next = (await daily.locator('td').nth(4).locator('div').allTextContents());
+  assert.equal(next.length, 3, 'three next runs');
+  for (const d of next) assert.match(d, /^\d{4}-\d\d-\d\dT21:30:00Z$/, '06:30 in Tokyo is 21:30 UTC');
+  assert.ok(new Date(next[0]!).getTime() > Date.now() && new Date(next[0]!).getTime() - Date.now() <= 86_400_000, 'the first within a day');
+  await page.getByRole('table', { name: 'Cron workflows' }).getByRole('row', { name: /broken/ }).getByText(/schedule "61 \* \* \* \*" \(timezone Asia\/Tokyo\)/).waitFor();
+  // the Pipeline page on argo-server: its own boxes from argo-server, Argo CD's said to be out of reach
+  await page.getByRole('link', { name: 'Pipeline' }).click();
+  await page.getByLabel('Namespace').fill('argo');
+  await page.locator('.chain [data-stage="sensor"]').getByText('no sensor creates Workflows here').waitFor();
+  await page.locator('.chain [data-stage="application"]').getByText('argocd-server not reachable from this page').waitFor();
+  await page.getByLabel('argocd-server address').waitFor();
   // the other sections are one click away
   await page.getByRole('link', { name: 'Rollouts' }).click();
   await page.getByRole('heading', { name: 'Rollouts' }).waitFor();
@@ -225,12 +276,17 @@ test('argocd-server as a process (no controller): create an app from YAML, HARD 
     await page.getByRole('button', { name: '+ New app' }).click();
     await page.getByRole('tab', { name: 'YAML' }).click();
     const app = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: 'from-yaml', labels: { team: 'ui' } }, spec: { project: 'default', source: { repoURL: git.url('apps'), path: 'cm', targetRevision: 'HEAD' }, destination: { server: 'https://kubernetes.default.svc', namespace: 'default' } } };
-    const box = page.getByLabel('Application YAML');
-    assert.match(await box.inputValue(), /kind: Application/, 'the form turns into YAML');
+    // the YAML editor (CodeMirror, loaded on demand): the form's values arrive as YAML, highlighted
+    await page.locator('.yaml-editor .cm-content').waitFor();
+    const box = page.getByRole('textbox', { name: 'Application YAML' });
+    assert.match(await box.innerText(), /kind: Application/, 'the form turns into YAML');
+    await page.locator('.yaml-editor .tok-propertyName', { hasText: 'kind' }).first().waitFor();
     await box.fill('metadata: [not, an, app');
+    await page.locator('.yaml-editor .tok-propertyName', { hasText: 'metadata' }).waitFor(); // highlighted as typed
     await page.getByRole('button', { name: 'Create', exact: true }).click();
     assert.match((await page.getByRole('alert').textContent()) ?? '', /does not parse/);
     await box.fill(stringify(app));
+    assert.match(await box.innerText(), /repoURL: /);
     await page.getByRole('button', { name: 'Create', exact: true }).click();
     await page.waitForURL(/\/applications\/argocd\/from-yaml$/);
     await page.locator('.gnode.root[data-name="from-yaml"]').waitFor(); // the tree (elkjs, loaded on demand)
@@ -264,8 +320,90 @@ test('argocd-server as a process (no controller): create an app from YAML, HARD 
     await page.getByText('No applications yet').waitFor();
     const gone = await cluster.k(['get', 'applications.argoproj.io', '-n', 'argocd', '-o', 'name']);
     assert.equal(gone.trim(), '');
+    await pipelineChain(cd, start, () => logs);
   } finally {
     for (const p of procs) await stopProcess(p, 'SIGTERM');
     await git.stop();
   }
 });
+
+/**
+ * The Pipeline page (issue 17's one picture) on argocd-server: Application and Rollout from argocd-server,
+ * EventSource, Sensor and Workflows from an argo-server that allows argocd-server's origin.
+ */
+async function pipelineChain(cd: string, start: (script: string, args: string[]) => ChildProcess, logs: () => string): Promise<void> {
+  const { parseAllDocuments, parse } = await import('yaml');
+  const ex = (f: string) => parseAllDocuments(readFileSync(join(ROOT, 'examples/pipeline', f), 'utf8')).map((d) => d.toJS());
+  const ns = 'flotilla-demo';
+  await cluster.k(['create', 'namespace', ns]);
+  const ready = { conditions: [{ type: 'Deployed', status: 'True' }] };
+  const events = ex('30-events.yaml').filter((o) => o.kind === 'EventSource' || o.kind === 'Sensor').map((o) => ({ ...o, status: ready }));
+  const app = ex('40-argocd.yaml').find((o) => o.kind === 'Application');
+  const seed = ex('10-git-server.yaml').find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'git-seed');
+  const ro = { ...parse(seed.data['deploy.rollout.yaml']), metadata: { name: 'rollouts-demo', namespace: ns } };
+  ro.spec.template.spec.containers[0].image = 'argoproj/rollouts-demo:yellow';
+  const R1 = '0250b27b11111111111111111111111111111111';
+  /** a Workflow as the Sensor's k8s trigger creates it: its labels, the pushed commit in parameter 0 */
+  const wf = (name: string, commit: string, status: unknown) => {
+    const w = structuredClone(events.find((o) => o.kind === 'Sensor').spec.triggers[0].template.k8s.source.resource);
+    w.metadata = { ...w.metadata, name, labels: { ...w.metadata.labels, 'events.argoproj.io/sensor': 'ci', 'events.argoproj.io/trigger': 'submit-ci' } };
+    w.spec.arguments.parameters[0].value = commit;
+    return { ...w, status };
+  };
+  const pod = (id: string, displayName: string, at: string, outs?: Record<string, string>) => ({ id, name: id, displayName, type: 'Pod', phase: 'Succeeded', startedAt: at, outputs: outs && { parameters: Object.entries(outs).map(([name, value]) => ({ name, value })) } });
+  const w1 = wf('ci-first', 'a6adef2011111111111111111111111111111111', { phase: 'Succeeded', nodes: { a: pod('a', 'test', '2026-01-01T00:00:01Z'), b: pod('b', 'build', '2026-01-01T00:00:02Z', { image: 'argoproj/rollouts-demo:yellow' }), c: pod('c', 'deploy', '2026-01-01T00:00:03Z', { revision: R1 }) } });
+  writeFileSync(join(cluster.dir, 'pipeline.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [...events, w1, app, ro] }));
+  await cluster.k(['create', '-f', join(cluster.dir, 'pipeline.json')]);
+  await cluster.k(['patch', 'applications.argoproj.io', 'pipeline-demo', '-n', 'argocd', '--type', 'merge', '-p', JSON.stringify({ status: { sync: { status: 'Synced', revision: R1 }, health: { status: 'Progressing' }, operationState: { phase: 'Succeeded', message: 'successfully synced' }, resources: [{ group: 'argoproj.io', version: 'v1alpha1', kind: 'Rollout', namespace: ns, name: 'rollouts-demo', status: 'Synced' }] } })]);
+  const roStatus = (st: unknown) => cluster.k(['patch', 'rollout.argoproj.io', 'rollouts-demo', '-n', ns, '--subresource=status', '--type', 'merge', '-p', JSON.stringify({ status: st })]);
+  await roStatus({ phase: 'Paused', message: 'CanaryPauseStep', currentStepIndex: 1 });
+  // an argo-server for the namespace that lets argocd-server's pages call it
+  const port = await freePort();
+  const argo = start(MAIN, ['server', '--namespaced', '-n', ns, '--auth-mode', 'server', '--secure=false', '--port', String(port), '--kubeconfig', cluster.kubeconfig, '--access-control-allow-origin', cd]);
+  const end = Date.now() + 60_000;
+  while (!(await fetch(`http://127.0.0.1:${port}/api/v1/info`).then((r) => r.ok, () => false))) {
+    if (argo.exitCode !== null || Date.now() > end) throw new Error(`argo-server did not start:\n${logs()}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  await page.goto(`${cd}/pipeline?ns=${ns}`);
+  const stage = (id: string) => page.locator(`.chain [data-stage="${id}"]`);
+  // argo-server is not known yet: its stages say so, Argo CD's are there
+  await stage('workflow').getByText('argo-server not reachable from this page').waitFor();
+  await stage('application').getByText('Synced to 0250b27b').waitFor();
+  await page.getByLabel('argo-server address').fill(`http://127.0.0.1:${port}/`);
+  await stage('workflow').getByText('Succeeded', { exact: true }).waitFor();
+  assert.equal(await stage('push').locator('.stage-kind').textContent(), 'git push');
+  await stage('push').getByText('commit a6adef20').waitFor();
+  await stage('eventsource').getByRole('link', { name: 'git-push' }).waitFor();
+  await stage('sensor').getByText('trigger submit-ci → Workflow').waitFor();
+  assert.equal(await stage('workflow').getByRole('link', { name: 'ci-first' }).getAttribute('href'), `http://127.0.0.1:${port}/workflows/${ns}/ci-first`, 'the workflow links to its page on argo-server');
+  await stage('rollout').getByText('Paused, step 1/5, weight 20 %').waitFor();
+  assert.match((await page.locator('.chain').textContent()) ?? '', /POST :12000\/push.*dependency push.*trigger submit-ci.*commit 0250b27b.*image rollouts-demo:yellow/);
+  await page.screenshot({ path: join(ROOT, 'docs/images/ui-pipeline.png') });
+  await axeCheck(page, 'the pipeline page');
+  // live: the canary completes; then a new push's workflow starts and the chain follows it
+  await roStatus({ phase: 'Healthy', message: null, currentStepIndex: 5 });
+  await stage('rollout').getByText('Healthy, weight 100 %').waitFor();
+  assert.equal(await stage('rollout').getAttribute('data-state'), 'ok');
+  const w2 = wf('ci-second', 'b7bdef2022222222222222222222222222222222', { phase: 'Running', nodes: { a: { ...pod('a', 'test', '2026-01-01T00:01:01Z'), phase: 'Running' } } });
+  writeFileSync(join(cluster.dir, 'wf2.json'), JSON.stringify(w2));
+  await cluster.k(['create', '-f', join(cluster.dir, 'wf2.json')]);
+  await stage('push').getByText('commit b7bdef20').waitFor();
+  await stage('workflow').getByText('Running', { exact: true }).waitFor();
+  await stage('application').getByText('waiting for the workflow (at 0250b27b)').waitFor();
+  await stage('rollout').getByText('runs argoproj/rollouts-demo:yellow (this run has not built yet)').waitFor();
+  // the earlier run is one choice away
+  await page.getByLabel('Run').selectOption('ci-first');
+  await stage('push').getByText('commit a6adef20').waitFor();
+  await stage('rollout').getByText('Healthy, weight 100 %').waitFor();
+  // the app's page leads to its pipeline; a triggered workflow's page (on argo-server) to its run in it
+  await page.goto(`${cd}/applications/argocd/pipeline-demo`);
+  await page.locator('main').getByRole('link', { name: 'Pipeline' }).click();
+  await page.waitForURL(/\/pipeline\?ns=flotilla-demo$/);
+  await stage('workflow').getByRole('link', { name: 'ci-second' }).click();
+  await page.waitForURL(`http://127.0.0.1:${port}/workflows/${ns}/ci-second`);
+  await page.locator('main').getByRole('link', { name: 'Pipeline' }).click();
+  await page.waitForURL(/\/pipeline\?ns=flotilla-demo&run=ci-second$/);
+  await stage('workflow').getByText('Running', { exact: true }).waitFor();
+  await stage('application').getByText('argocd-server not reachable from this page').waitFor();
+}

@@ -5,7 +5,8 @@
  * and Argo Events' CRDs (manifests/argo-events/install.yaml, the CRDs only):
  * log in with a ServiceAccount's token, submit a DAG diamond from its WorkflowTemplate with a parameter
  * from the form, watch the graph's nodes reach Succeeded live, open a node's inputs and logs; suspend a
- * CronWorkflow; resume a steps workflow at its suspend node and delete it; download a node's artifact and find
+ * CronWorkflow; resume a steps workflow at its suspend node and delete it; suspend, resume, stop, retry and
+ * terminate a running one; download a node's artifact and find
  * the workflow in the archive (PostgreSQL in a pod, `postgres` image); with Argo Events installed (controller,
  * a native EventBus): post to a webhook EventSource and see the triggered workflow appear in the event flow,
  * the sensor's TriggerSucceeded event and its pod's log; the user page with the argo CLI login.
@@ -158,7 +159,7 @@ test('Workflows: submit a DAG from its template with a parameter, the graph reac
   await page.getByRole('heading', { name: 'Workflows' }).waitFor();
 
   // the template's page: SUBMIT with the parameter from the form
-  await page.getByRole('link', { name: 'Templates' }).click();
+  await page.getByRole('link', { name: 'Templates', exact: true }).click();
   await page.getByRole('row', { name: /diamond/ }).waitFor();
   await axe('the templates list');
   await page.getByRole('button', { name: 'Submit diamond' }).click();
@@ -262,6 +263,43 @@ test('Workflows: a steps workflow waiting at a suspend node — RESUME from its 
   await page.waitForURL(/\/workflows$/);
   await until('the workflow deleted', async () => (await k.kubectl(['get', 'workflow', 'approval', '-n', NS])).code !== 0, 30_000);
   await page.getByRole('table', { name: 'Workflows' }).getByRole('row', { name: /approval/ }).waitFor({ state: 'detached' });
+});
+
+test('Workflows: SUSPEND, RESUME, STOP, RETRY and TERMINATE from a running workflow\'s page, as the controller carries them out', { skip, timeout: 150_000 }, async () => {
+  const t0 = Date.now();
+  await apply('halt', [{
+    apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'halt-me', namespace: NS },
+    spec: { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'nap', template: 'nap' }]] }, { name: 'nap', container: { image: 'busybox', command: ['sleep', '300'] } }] },
+  }]);
+  await page.goto(`${base}/workflows/${NS}/halt-me`);
+  const graph = page.getByRole('tree', { name: 'Workflow graph' });
+  const btn = (name: string) => page.getByRole('button', { name, exact: true });
+  const get = async (path: string) => k.k(['get', 'workflow', 'halt-me', '-n', NS, '-o', `jsonpath={${path}}`]);
+  const phaseShown = (p: string) => page.locator('.toolbar').getByText(p, { exact: true }).first().waitFor({ timeout: 60_000 });
+  await graph.locator('[data-node="nap"][data-phase="Running"]').waitFor({ timeout: 90_000 });
+  assert.ok(await btn('Retry').isDisabled(), 'RETRY only for failed workflows');
+  assert.ok(await btn('Resume').isDisabled(), 'nothing to resume yet');
+  await btn('Suspend').click();
+  await until('SUSPEND set spec.suspend', async () => (await get('.spec.suspend')) === 'true', 20_000);
+  await until('RESUME enabled', async () => btn('Resume').isEnabled(), 20_000);
+  await btn('Resume').click();
+  await until('RESUME cleared spec.suspend', async () => (await get('.spec.suspend')) !== 'true', 20_000);
+  await btn('Stop').click();
+  await until('STOP set spec.shutdown', async () => (await get('.spec.shutdown')) === 'Stop', 20_000);
+  await phaseShown('Failed');
+  await page.getByText("Stopped with strategy 'Stop'").first().waitFor();
+  await btn('Retry').click();
+  await until('RETRY cleared the shutdown and the controller ran the step again', async () => (await get('.spec.shutdown')) === '' && (await get('.status.phase')) === 'Running', 60_000);
+  await graph.locator('[data-node="nap"][data-phase="Running"]').waitFor({ timeout: 90_000 });
+  await phaseShown('Running');
+  page.once('dialog', (d) => void d.accept());
+  await btn('Terminate').click();
+  await until('TERMINATE set spec.shutdown', async () => (await get('.spec.shutdown')) === 'Terminate', 20_000);
+  await phaseShown('Failed');
+  await page.getByText("Stopped with strategy 'Terminate'").first().waitFor();
+  assert.ok(await btn('Stop').isDisabled(), 'a finished workflow cannot be stopped');
+  await k.k(['delete', 'workflow', 'halt-me', '-n', NS, '--wait=false']);
+  console.log(`# suspend/resume/stop/retry/terminate: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 });
 
 test('Events: a webhook EventSource and a Sensor run by the controller; a POST to the webhook triggers a workflow that appears in the event flow, with the sensor\'s result and log', { skip, timeout: 240_000 }, async () => {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nodeId, podName } from '@flotilla/workflows-controller/ids';
-import { buildWorkflowGraph, duration, nodeContainers, ioRows, matchesLabels, shownLabels, podNameOf, templateParameters, workflowActions, type WfNodeStatus } from './lib/wfgraph.js';
+import { buildWorkflowGraph, templateKind, duration, nodeContainers, ioRows, matchesLabels, shownLabels, podNameOf, templateParameters, workflowActions, type WfNodeStatus } from './lib/wfgraph.js';
 import { buildEventsGraph, readiness, sourceEvents, triggerTarget, triggeredBy } from './lib/events.js';
 import { layoutGraph } from './lib/layout.js';
 import { layeredLayout } from './lib/layered.js';
@@ -194,4 +194,14 @@ test('a node\'s containers: from the workflow\'s templates, a templateRef\'s sto
   assert.equal(nodeContainers(wf, { templateName: 'py' }).containers[0]!.source, 'print(1)');
   assert.deepEqual(nodeContainers(wf, { templateRef: { name: 'shared', template: 'build' } }).containers.map((c) => c.command.join(' ')), ['go build']);
   assert.deepEqual(nodeContainers(wf, { templateName: 'nope' }), { template: 'nope', containers: [] });
+});
+
+test('cluster templates page: a template\'s kind and image', () => {
+  assert.deepEqual(templateKind({ name: 'a', container: { image: 'busybox' } }), { kind: 'container', image: 'busybox' });
+  assert.deepEqual(templateKind({ name: 'b', script: { image: 'python:3', source: 'print(1)' } }), { kind: 'script', image: 'python:3' });
+  assert.deepEqual(templateKind({ name: 'c', containerSet: { containers: [{ name: 'x', image: 'a' }, { name: 'y', image: 'b' }] } }), { kind: 'containerSet', image: 'a, b' });
+  assert.deepEqual(templateKind({ name: 'd', steps: [[{ name: 's', template: 'a' }]] }), { kind: 'steps', image: '' });
+  assert.deepEqual(templateKind({ name: 'e', dag: { tasks: [] } }), { kind: 'dag', image: '' });
+  assert.deepEqual(templateKind({ name: 'f', suspend: {} }), { kind: 'suspend', image: '' });
+  assert.deepEqual(templateKind({ name: 'g' }), { kind: '-', image: '' });
 });

@@ -211,3 +211,11 @@ export function nodeContainers(wf: { spec?: { templates?: any[] }; status?: { st
   for (const c of t.sidecars ?? []) out.push(info('sidecar', c, 'sidecar'));
   return { template: t.name ?? name, containers: out };
 }
+
+const TEMPLATE_KINDS = ['container', 'script', 'containerSet', 'steps', 'dag', 'resource', 'suspend', 'data', 'http', 'plugin'] as const;
+
+/** A template's kind (`container`, `steps`, …; `-` for none known) and the image(s) it runs. */
+export function templateKind(t: Record<string, any> | undefined): { kind: string; image: string } {
+  const kind = TEMPLATE_KINDS.find((k) => t?.[k] !== undefined) ?? '-';
+  return { kind, image: String(t?.container?.image ?? t?.script?.image ?? t?.containerSet?.containers?.map((c: any) => c.image).join(', ') ?? '') };
+}

@@ -14,6 +14,7 @@ const Settings = lazy(() => import('./cd/Settings'));
 const Workflows = lazy(() => import('./suite/Workflows'));
 const Rollouts = lazy(() => import('./suite/Rollouts'));
 const Events = lazy(() => import('./suite/Events'));
+const Pipeline = lazy(() => import('./suite/Pipeline'));
 
 export interface UserInfo {
   loggedIn: boolean;
@@ -30,6 +31,7 @@ const SECTIONS = [
   { path: 'workflows', label: 'Workflows' },
   { path: 'rollouts', label: 'Rollouts' },
   { path: 'events', label: 'Events' },
+  { path: 'pipeline', label: 'Pipeline' },
 ] as const;
 
 export function App() {
@@ -82,6 +84,7 @@ export function App() {
   else if (section === 'workflows') page = <Workflows parts={parts} />;
   else if (section === 'rollouts') page = <Rollouts />;
   else if (section === 'events') page = <Events parts={parts} />;
+  else if (section === 'pipeline') page = <Pipeline query={route.query} />;
   else page = <div className="empty">Nothing at /{route.path}. <Link to="applications">Applications</Link></div>;
   return (
     <div className="layout">

@@ -7,7 +7,7 @@ import { buildGraph, resKey, type GraphNode, type TreeNode } from '../../../src/
 import { buildNetworkGraph, type NetTreeNode } from '../../../src/lib/network.js';
 import { api, stream, type StreamState } from '../api';
 import { HealthStatus, PhaseStatus, SyncStatus } from '../icons';
-import { navigate } from '../router';
+import { Link, navigate } from '../router';
 import { Drawer } from './Drawer';
 import { EditApp } from './EditApp';
 import { ResourcePanel } from './ResourcePanel';
@@ -61,6 +61,7 @@ export default function AppDetails({ namespace, name, query }: { namespace: stri
         <button onClick={() => setDialog('edit')}>Details</button>
         <button onClick={() => setDialog('diff')}>App diff</button>
         <button onClick={() => setDialog('history')}>History and rollback</button>
+        {app.spec?.destination?.namespace && <Link to={`pipeline?ns=${encodeURIComponent(app.spec.destination.namespace)}`} title="The delivery pipeline into this app's namespace">Pipeline</Link>}
         {running && <button onClick={() => api('DELETE', `${base}/operation?${appQ}`).catch((e) => setError(e.message))}>Terminate</button>}
         <button className="danger" onClick={() => setDialog('delete')}>Delete</button>
         <div className="grow" />

@@ -1,4 +1,5 @@
 /** Creating an application from a form or from YAML (POST /api/v1/applications). */
+import { YamlEditor } from '../editor/YamlEditor';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { Drawer } from './Drawer';
@@ -115,7 +116,7 @@ export function CreateApp({ mode, onClose, onCreated }: { mode: 'form' | 'yaml';
             <datalist id="cluster-list">{clusters.map((c) => <option key={c} value={c} />)}</datalist>
           </>
         ) : (
-          <label><span>Application YAML</span><textarea name="yaml" rows={24} value={yamlText} onChange={(e) => setYamlText(e.target.value)} spellCheck={false} style={{ fontFamily: 'ui-monospace, monospace', fontSize: 12 }} /></label>
+          <div className="field"><span>Application YAML</span><YamlEditor label="Application YAML" value={yamlText} onChange={setYamlText} /></div>
         )}
         {error && <div className="banner error" role="alert">{error}</div>}
         <div style={{ display: 'flex', gap: 8 }}>

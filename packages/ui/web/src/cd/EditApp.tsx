@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { Drawer } from './Drawer';
 import type { Application } from './types';
+import { YamlEditor } from '../editor/YamlEditor';
 
 export function EditApp({ app, onClose }: { app: Application; onClose: () => void }) {
   const s = app.spec;
@@ -79,7 +80,7 @@ export function EditApp({ app, onClose }: { app: Application; onClose: () => voi
         <label><span>Sync options (one per line)</span><textarea rows={3} value={f.syncOptions} onChange={(e) => set('syncOptions', e.target.value)} /></label>
         <h3>Helm</h3>
         <label><span>Parameters (name=value, one per line)</span><textarea rows={3} value={f.helmParams} onChange={(e) => set('helmParams', e.target.value)} /></label>
-        <label><span>Values (YAML)</span><textarea rows={5} value={f.helmValues} onChange={(e) => set('helmValues', e.target.value)} style={{ fontFamily: 'ui-monospace, monospace' }} /></label>
+        <div className="field"><span>Values (YAML)</span><YamlEditor label="Values (YAML)" rows={6} value={f.helmValues} onChange={(v) => set('helmValues', v)} /></div>
         {error && <div className="banner error" role="alert">{error}</div>}
         <div style={{ display: 'flex', gap: 8 }}>
           <button className="primary" type="submit" disabled={busy}>{busy ? 'Saving…' : 'Save'}</button>

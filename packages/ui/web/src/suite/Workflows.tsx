@@ -2,7 +2,7 @@
  * Workflows section (argo-server): the workflows list live from the watch stream, a workflow's page
  * (graph, node panel, actions), WorkflowTemplates (submit with a parameters form), CronWorkflows
  * (suspend/resume), the archive and the user's page (user info, the argo CLI login).
- * Routes: workflows[/templates|/cron|/archive|/user|/<ns>/<name>].
+ * Routes: workflows[/templates|/cluster-templates[/<name>]|/cron|/archive|/user|/<ns>/<name>].
  */
 import { useEffect, useState } from 'react';
 import { api, ApiError, stream } from '../api';
@@ -12,8 +12,9 @@ import { duration, matchesLabels, shownLabels } from '../../../src/lib/wfgraph.j
 import { WorkflowDetails } from '../wf/WorkflowDetails';
 import { Templates, CronWorkflows, Archive } from '../wf/Lists';
 import { UserInfo } from '../wf/UserInfo';
+import { ClusterTemplates, ClusterTemplateDetails } from '../wf/ClusterTemplates';
 
-const TABS = [['', 'Workflows'], ['templates', 'Templates'], ['cron', 'Cron workflows'], ['archive', 'Archive'], ['user', 'User']] as const;
+const TABS = [['', 'Workflows'], ['templates', 'Templates'], ['cluster-templates', 'Cluster templates'], ['cron', 'Cron workflows'], ['archive', 'Archive'], ['user', 'User']] as const;
 
 export default function Workflows({ parts = [] }: { parts?: string[] }) {
   const [ns, setNs] = useState(() => localStorage.getItem('flotilla.wf.ns') ?? 'argo');
@@ -32,6 +33,8 @@ export default function Workflows({ parts = [] }: { parts?: string[] }) {
     setNs(v);
     localStorage.setItem('flotilla.wf.ns', v);
   };
+  // workflows/cluster-templates/<name> (a namespace named cluster-templates is shadowed here)
+  if (parts.length >= 3 && parts[1] === 'cluster-templates') return <ClusterTemplateDetails name={decodeURIComponent(parts[2]!)} ns={ns} />;
   if (parts.length >= 3) return <WorkflowDetails ns={decodeURIComponent(parts[1]!)} name={decodeURIComponent(parts[2]!)} />;
   const tab = parts[1] ?? '';
   const title = TABS.find(([p]) => p === tab)?.[1] ?? 'Workflows';
@@ -46,7 +49,7 @@ export default function Workflows({ parts = [] }: { parts?: string[] }) {
       </nav>
       {available === false && <div className="banner warn" role="status">The Workflows API is not served here: open argo-server (port 2746), which serves this UI on the Workflows section.</div>}
       {error && <div className="banner error" role="alert">{error}</div>}
-      {available && ns && (tab === 'templates' ? <Templates ns={ns} /> : tab === 'cron' ? <CronWorkflows ns={ns} /> : tab === 'archive' ? <Archive ns={ns} /> : tab === 'user' ? <UserInfo ns={ns} /> : <WorkflowList ns={ns} />)}
+      {available && ns && (tab === 'templates' ? <Templates ns={ns} /> : tab === 'cluster-templates' ? <ClusterTemplates ns={ns} /> : tab === 'cron' ? <CronWorkflows ns={ns} /> : tab === 'archive' ? <Archive ns={ns} /> : tab === 'user' ? <UserInfo ns={ns} /> : <WorkflowList ns={ns} />)}
     </>
   );
 }

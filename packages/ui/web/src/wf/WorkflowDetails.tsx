@@ -4,7 +4,7 @@
  */
 import { useEffect, useMemo, useState } from 'react';
 import { api, stream } from '../api';
-import { navigate } from '../router';
+import { Link, navigate } from '../router';
 import { PhaseStatus } from '../icons';
 import { buildWorkflowGraph, duration, workflowActions, type WfNodeStatus } from '../../../src/lib/wfgraph.js';
 import { WfGraph } from './WfGraph';
@@ -63,6 +63,7 @@ export function WorkflowDetails({ ns, name, nodeId }: { ns: string; name: string
       <div className="toolbar">
         <h1>{name}</h1>
         <PhaseStatus value={wf.status?.phase ?? 'Pending'} />
+        {wf.metadata?.labels?.['events.argoproj.io/sensor'] && <Link to={`pipeline?ns=${encodeURIComponent(ns)}&run=${encodeURIComponent(name)}`} title="This run in its delivery pipeline">Pipeline</Link>}
         <span className="grow" />
         <button onClick={() => setShowYaml(true)}>YAML</button>
         {buttons.map(([v, label, method]) => (

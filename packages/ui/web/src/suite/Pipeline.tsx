@@ -1,0 +1,146 @@
+/**
+ * The delivery pipeline of a namespace as one picture (`/pipeline?ns=<ns>&run=<workflow>`): push →
+ * EventSource → Sensor → Workflow (phase, steps) → Argo CD Application (sync) → Rollout (step, weight),
+ * re-read every 2 s. The chain is `buildPipeline` (src/lib/pipeline.ts) over what the servers serve:
+ * argo-server (EventSources, Sensors, the Workflows a sensor created) and argocd-server (Applications; the live Rollout
+ * through the app's resource API). The server this page comes from answers its own part; the other
+ * one is called at the address typed in (remembered), which works when it is the same origin (both
+ * behind one ingress) or allows this origin (`argo server --access-control-allow-origin <origin>`).
+ */
+import { useEffect, useMemo, useState } from 'react';
+import { api, homeSection } from '../api';
+import { HealthStatus } from '../icons';
+import { Link, navigate } from '../router';
+import { buildPipeline, SENSOR_LABEL, type PipelineInput, type Stage } from '../../../src/lib/pipeline.js';
+
+const POLL_MS = 2000;
+const STATE_ICON: Record<Stage['state'], string> = { ok: 'Healthy', running: 'Progressing', failed: 'Degraded', waiting: 'Suspended', unknown: 'Unknown', unreachable: 'Unknown' };
+
+/** GET from this server (relative) or another one (absolute base URL, its cookies sent). */
+async function get(base: string, path: string): Promise<any> {
+  if (!base) return api('GET', path);
+  let res: Response;
+  const url = base.replace(/\/?$/, '/') + path;
+  try {
+    res = await fetch(url, { credentials: 'include' });
+  } catch (e) {
+    throw new Error(`${url}: ${(e as Error).message} (is the server up, and does it allow this page's origin ${location.origin}?)`);
+  }
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${text.slice(0, 200)}`);
+  return JSON.parse(text);
+}
+
+export default function Pipeline({ query }: { query: URLSearchParams }) {
+  const ns = query.get('ns') || localStorage.getItem('flotilla.pipeline.ns') || 'flotilla-demo';
+  const run = query.get('run') ?? undefined;
+  const [argoBase, setArgoBase] = useState(() => (homeSection === 'workflows' ? '' : localStorage.getItem('flotilla.pipeline.argo-server') ?? ''));
+  const [cdBase, setCdBase] = useState(() => (homeSection === 'applications' ? '' : localStorage.getItem('flotilla.pipeline.argocd-server') ?? ''));
+  const argoHere = homeSection === 'workflows';
+  const cdHere = homeSection === 'applications';
+  const [input, setInput] = useState<PipelineInput>({ ns });
+  const [updated, setUpdated] = useState('');
+
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const e = encodeURIComponent(ns);
+    const tick = async () => {
+      const next: PipelineInput = { ns, run };
+      const argo = argoHere || argoBase ? Promise.all([get(argoBase, `api/v1/event-sources/${e}`), get(argoBase, `api/v1/sensors/${e}`), get(argoBase, `api/v1/workflows/${e}?listOptions.labelSelector=${encodeURIComponent(SENSOR_LABEL)}`)]) : Promise.reject(new Error("set argo-server's address above"));
+      const cd = cdHere || cdBase ? get(cdBase, 'api/v1/applications') : Promise.reject(new Error("set argocd-server's address above"));
+      const [a, c] = await Promise.allSettled([argo, cd]);
+      if (a.status === 'fulfilled') [next.eventSources, next.sensors, next.workflows] = a.value.map((l: any) => l?.items ?? []);
+      else next.argoServerNote = (a.reason as Error).message;
+      if (c.status === 'fulfilled') next.applications = c.value?.items ?? [];
+      else next.argocdServerNote = (c.reason as Error).message;
+      // the live Rollouts of the app the chain picked, through the app's resource API
+      const appStage = buildPipeline(next).stages.find((s) => s.id === 'application');
+      const app = next.applications?.find((x) => x.metadata?.name === appStage?.name && (x.metadata?.namespace ?? '') === appStage?.namespace);
+      if (app) {
+        next.rollouts = {};
+        for (const r of ((app.status?.resources ?? []) as any[]).filter((x) => x?.kind === 'Rollout')) {
+          const q = new URLSearchParams({ appNamespace: app.metadata.namespace, namespace: r.namespace ?? '', resourceName: r.name, group: r.group ?? 'argoproj.io', version: r.version ?? 'v1alpha1', kind: 'Rollout' });
+          try {
+            next.rollouts[`${r.namespace ?? ''}/${r.name}`] = JSON.parse((await get(cdBase, `api/v1/applications/${encodeURIComponent(app.metadata.name)}/resource?${q}`)).manifest);
+          } catch {
+            /* not live yet: the chain says so */
+          }
+        }
+      }
+      if (stopped) return;
+      setInput(next);
+      setUpdated(new Date().toLocaleTimeString());
+    };
+    const loop = () =>
+      void tick()
+        .catch((err) => setInput({ ns, run, argoServerNote: String(err), argocdServerNote: String(err) }))
+        .finally(() => {
+          if (!stopped) timer = setTimeout(loop, POLL_MS);
+        });
+    loop();
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    };
+  }, [ns, run, argoBase, cdBase]);
+
+  const chain = useMemo(() => buildPipeline(input), [input]);
+  const setQuery = (k: string, v: string) => {
+    const q = new URLSearchParams(query);
+    if (v) q.set(k, v);
+    else q.delete(k);
+    if (k === 'ns') {
+      q.delete('run');
+      localStorage.setItem('flotilla.pipeline.ns', v);
+    }
+    navigate(`pipeline?${q}`, { replace: true });
+  };
+  const setBase = (which: 'argo-server' | 'argocd-server', v: string) => {
+    localStorage.setItem(`flotilla.pipeline.${which}`, v);
+    (which === 'argo-server' ? setArgoBase : setCdBase)(v);
+  };
+  const link = (s: Stage) => {
+    if (!s.name) return <span className="muted">—</span>;
+    if (!s.route) return <span>{s.name}</span>;
+    const here = s.server === 'argo-server' ? argoHere : cdHere;
+    if (here) return <Link to={s.route}>{s.name}</Link>;
+    const base = s.server === 'argo-server' ? argoBase : cdBase;
+    return base ? <a href={base.replace(/\/?$/, '/') + s.route}>{s.name}</a> : <span>{s.name}</span>;
+  };
+
+  return (
+    <>
+      <div className="toolbar">
+        <h1>Pipeline</h1>
+        <label>Namespace <input type="text" value={ns} onChange={(e) => setQuery('ns', e.target.value)} /></label>
+        <label>
+          Run{' '}
+          <select value={chain.run ?? ''} onChange={(e) => setQuery('run', e.target.value)} disabled={!chain.runs.length}>
+            {!chain.runs.length && <option value="">no runs yet</option>}
+            {chain.runs.map((r, i) => <option key={r.name} value={r.name}>{`${r.name} — ${r.phase}${r.event ? ` — ${r.event.slice(0, 8)}` : ''}${i === 0 ? ' (latest)' : ''}`}</option>)}
+          </select>
+        </label>
+        <span className="grow" />
+        {updated && <span className="muted" role="status">updated {updated}</span>}
+      </div>
+      {(!argoHere || !cdHere) && (
+        <div className="toolbar">
+          {!argoHere && <label>argo-server address <input type="url" value={argoBase} placeholder="https://localhost:2746/" onChange={(e) => setBase('argo-server', e.target.value)} size={32} /></label>}
+          {!cdHere && <label>argocd-server address <input type="url" value={cdBase} placeholder="https://localhost:8080/" onChange={(e) => setBase('argocd-server', e.target.value)} size={32} /></label>}
+        </div>
+      )}
+      <ol className="chain" aria-label="Pipeline chain">
+        {chain.stages.map((s, i) => (
+          <li key={s.id} className={`stage st-${s.state}`} data-stage={s.id} data-state={s.state}>
+            <div className="stage-kind">{s.kind}</div>
+            <div className="stage-name">{link(s)}</div>
+            <HealthStatus value={STATE_ICON[s.state]} text={s.status} />
+            {!!s.details.length && <ul className="stage-details">{s.details.map((d, j) => <li key={j}>{d}</li>)}</ul>}
+            {i < chain.stages.length - 1 && <div className="stage-link" title={chain.links[i]}><span aria-hidden="true">→</span> {chain.links[i]?.replace(/^image .*\//, 'image ')}</div>}
+          </li>
+        ))}
+      </ol>
+    </>
+  );
+}
