@@ -195,10 +195,13 @@ function summary(io: Io, s: Stages, outcome: string): Stages {
   io.stdout(`\nTime per stage:\n${s.table()}\n  ${'total'.padEnd(5)} ${(s.total() / 1000).toFixed(1)} s — ${outcome}\n`);
   io.stdout(
     `\nIn the web UI (kubectl port-forward -n ${APP_NS} svc/argocd-server 8080:443): https://localhost:8080/${UI_APP_PATH};\n` +
+      `the whole chain as one picture: https://localhost:8080/${UI_PIPELINE_PATH} (its event and workflow boxes come from argo-server: docs/ui.md, "Pipeline");\n` +
       `the Workflows and Rollouts sections (argo-server, kubectl argo rollouts dashboard) list the workflow and the rollout of namespace ${DEMO_NS}.\n`,
   );
   return s;
 }
 
+/** The demo namespace's delivery pipeline as one picture in the UI. */
+export const UI_PIPELINE_PATH = `pipeline?ns=${DEMO_NS}`;
 /** The Application's page in Argo CD's UI. */
 export const UI_APP_PATH = `applications/${APP_NS}/${APP_NAME}`;

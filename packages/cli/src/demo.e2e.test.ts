@@ -108,6 +108,7 @@ describe('flotilla demo pipeline: push to production through Events, Workflows, 
     assert.match(r.out, /aborted \(RolloutAborted: .*Metric "error-rate" assessed Failed/, r.out);
     assert.match(r.out, /rollout aborted: the stable version keeps serving/);
     assert.match(r.out, /https:\/\/localhost:8080\/applications\/argocd\/pipeline-demo/);
+    assert.match(r.out, /https:\/\/localhost:8080\/pipeline\?ns=flotilla-demo /);
     timings['push bad-red → aborted'] = Date.now() - t;
     const ro = JSON.parse(await k(['get', 'rollout', 'rollouts-demo', '-n', 'flotilla-demo', '-o', 'json']));
     assert.equal(ro.status.abort, true);
