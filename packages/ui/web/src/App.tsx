@@ -80,7 +80,7 @@ export function App() {
   if (section === 'applications' && homeSection !== 'applications') page = <div className="banner warn" role="status">Argo CD's API is not served here: open argocd-server (port 8080 or 443), which serves this UI on the Applications section.</div>;
   else if (section === 'applications' && parts.length >= 3) page = <AppDetails namespace={parts[1]} name={parts[2]} query={route.query} />;
   else if (section === 'applications') page = <AppsList query={route.query} />;
-  else if (section === 'settings') page = <Settings tab={parts[1] ?? 'repos'} />;
+  else if (section === 'settings') page = <Settings tab={parts[1] ?? 'repos'} sub={parts[2] ? decodeURIComponent(parts[2]) : undefined} />;
   else if (section === 'workflows') page = <Workflows parts={parts} />;
   else if (section === 'rollouts') page = <Rollouts />;
   else if (section === 'events') page = <Events parts={parts} />;

@@ -1,5 +1,6 @@
 /** A resource's panel: summary, live manifest, desired manifest, diff, events and logs (follow, container). */
-import { Fragment, useEffect, useRef, useState } from 'react';
+import { Fragment, useEffect, useRef, useState, type FormEvent } from 'react';
+import { actionParameters, initialValues, type ResourceAction } from '../../../src/lib/actions.js';
 import type { GraphNode } from '../../../src/lib/tree.js';
 import { api, stream } from '../api';
 import { HealthStatus, SyncStatus } from '../icons';
@@ -153,35 +154,71 @@ function Logs({ base, appQ, node }: { base: string; appQ: string; node: GraphNod
   );
 }
 
-/** Resource actions (built-in and argocd-cm's Lua ones): listed for the live object, run with POST …/resource/actions/v2. */
+/**
+ * Resource actions (built-in and argocd-cm's Lua ones): listed for the live object, run with POST
+ * …/resource/actions/v2; an action with parameters asks for them first (defaults filled in).
+ */
 function Actions({ base, appQ, node }: { base: string; appQ: string; node: GraphNode }) {
-  const [actions, setActions] = useState<{ name: string; disabled?: boolean }[]>();
+  const [actions, setActions] = useState<ResourceAction[]>();
   const [error, setError] = useState('');
   const [done, setDone] = useState('');
+  const [asking, setAsking] = useState<ResourceAction>();
+  const [values, setValues] = useState<Record<string, string>>({});
   const ref = new URLSearchParams({ namespace: node.namespace, resourceName: node.name, kind: node.kind, group: node.group, version: node.version ?? '' });
   useEffect(() => {
     api('GET', `${base}/resource/actions?${ref}&${appQ}`).then((r) => setActions(r.actions ?? []), (e) => setError(e.message));
   }, [node.id]);
-  const run = async (name: string) => {
-    if (!confirm(`Run ${name} on ${node.kind} ${node.name}?`)) return;
+  const post = async (a: ResourceAction, params: { name: string; value: string }[]) => {
     setError('');
     setDone('');
     try {
-      await api('POST', `${base}/resource/actions/v2?${appQ}`, { action: name, resourceName: node.name, namespace: node.namespace, kind: node.kind, group: node.group, version: node.version ?? '' });
-      setDone(`Ran ${name}.`);
+      await api('POST', `${base}/resource/actions/v2?${appQ}`, { action: a.name, resourceName: node.name, namespace: node.namespace, kind: node.kind, group: node.group, version: node.version ?? '', ...(params.length ? { resourceActionParameters: params } : {}) });
+      setAsking(undefined);
+      setDone(`Ran ${a.name}${params.length ? ` (${params.map((p) => `${p.name}=${p.value}`).join(', ')})` : ''}.`);
     } catch (e) {
       setError((e as Error).message);
     }
+  };
+  const choose = (a: ResourceAction) => {
+    if (a.params?.length) {
+      setError('');
+      setDone('');
+      setValues(initialValues(a));
+      setAsking(a);
+      return;
+    }
+    if (confirm(`Run ${a.name} on ${node.kind} ${node.name}?`)) void post(a, []);
+  };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (!asking) return;
+    const r = actionParameters(asking, values);
+    if (r.error !== undefined) return setError(r.error);
+    void post(asking, r.params);
   };
   if (error && !actions) return <div className="banner error" role="alert">{error}</div>;
   if (!actions) return <div className="muted" role="status">Loading…</div>;
   return (
     <>
-      {error && <div className="banner error" role="alert">{error}</div>}
       {done && <div className="banner" role="status">{done}</div>}
       {actions.length === 0 ? <div className="empty">No actions for a {node.kind}.</div> : (
-        <div className="toolbar">{actions.map((a) => <button key={a.name} disabled={a.disabled} onClick={() => run(a.name)}>{a.name}</button>)}</div>
+        <div className="toolbar">{actions.map((a) => <button key={a.name} disabled={a.disabled} aria-haspopup={a.params?.length ? 'dialog' : undefined} onClick={() => choose(a)}>{a.displayName || a.name}{a.params?.length ? '…' : ''}</button>)}</div>
       )}
+      {asking && (
+        <form className="form sub-dialog" role="dialog" aria-label={`Run ${asking.name}`} onSubmit={submit} onKeyDown={(e) => { if (e.key === 'Escape') { e.stopPropagation(); setAsking(undefined); } }}>
+          <h3 style={{ margin: 0 }}>Run {asking.displayName || asking.name} on {node.kind} {node.name}</h3>
+          {(asking.params ?? []).map((p, i) => (
+            <label key={p.name}><span>{p.name}{p.type ? ` (${p.type})` : ''}</span>
+              <input type="text" inputMode={p.type === 'number' ? 'numeric' : undefined} autoFocus={i === 0} value={values[p.name] ?? ''} onChange={(e) => setValues((v) => ({ ...v, [p.name]: e.target.value }))} />
+            </label>
+          ))}
+          <div style={{ display: 'flex', gap: 8 }}>
+            <button className="primary" type="submit">Run</button>
+            <button type="button" onClick={() => setAsking(undefined)}>Cancel</button>
+          </div>
+        </form>
+      )}
+      {error && <div className="banner error" role="alert">{error}</div>}
     </>
   );
 }

@@ -1,8 +1,11 @@
-/** Settings: repositories (connect over HTTPS or SSH), projects, clusters, accounts, and who you are. */
+/** Settings: repositories (connect over HTTPS or SSH), projects and clusters (settings/), accounts and their tokens, and who you are. */
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api } from '../api';
-import { navigate } from '../router';
+import { Link, navigate } from '../router';
 import { Drawer } from './Drawer';
+import { Projects } from './settings/Projects';
+import { Clusters } from './settings/Clusters';
+import { AccountTokens } from './settings/Tokens';
 
 type Tab = 'repos' | 'projects' | 'clusters' | 'accounts' | 'user';
 const TABS: [Tab, string][] = [['repos', 'Repositories'], ['projects', 'Projects'], ['clusters', 'Clusters'], ['accounts', 'Accounts'], ['user', 'User info']];
@@ -17,7 +20,7 @@ function useList(path: string, tick: number) {
   return { items, error };
 }
 
-export default function Settings({ tab }: { tab: string }) {
+export default function Settings({ tab, sub }: { tab: string; sub?: string }) {
   const t = (TABS.find(([k]) => k === tab)?.[0] ?? 'repos') as Tab;
   return (
     <>
@@ -28,7 +31,7 @@ export default function Settings({ tab }: { tab: string }) {
       {t === 'repos' && <Repos />}
       {t === 'projects' && <Projects />}
       {t === 'clusters' && <Clusters />}
-      {t === 'accounts' && <Accounts />}
+      {t === 'accounts' && (sub ? <AccountTokens name={sub} /> : <Accounts />)}
       {t === 'user' && <User />}
     </>
   );
@@ -113,22 +116,10 @@ function ConnectRepo({ via, onClose, onDone }: { via: 'https' | 'ssh'; onClose: 
   );
 }
 
-function Projects() {
-  const { items, error } = useList('api/v1/projects', 0);
-  return <Table label="Projects" head={['Name', 'Description', 'Source repositories', 'Destinations']} error={error}
-    rows={items?.map((p) => [p.metadata.name, p.spec?.description, (p.spec?.sourceRepos ?? []).join(', '), (p.spec?.destinations ?? []).map((d: any) => `${d.server ?? d.name}/${d.namespace}`).join(', ')])} />;
-}
-
-function Clusters() {
-  const { items, error } = useList('api/v1/clusters', 0);
-  return <Table label="Clusters" head={['Name', 'Server', 'Version', 'Connection']} error={error}
-    rows={items?.map((c) => [c.name, c.server, c.serverVersion ?? c.info?.serverVersion, c.connectionState?.status ?? c.info?.connectionState?.status])} />;
-}
-
 function Accounts() {
   const { items, error } = useList('api/v1/account', 0);
   return <Table label="Accounts" head={['Name', 'Enabled', 'Capabilities', 'Tokens']} error={error}
-    rows={items?.map((a) => [a.name, a.enabled ? 'yes' : 'no', (a.capabilities ?? []).join(', '), String(a.tokens?.length ?? 0)])} />;
+    rows={items?.map((a) => [<Link to={`settings/accounts/${encodeURIComponent(a.name)}`}>{a.name}</Link>, a.enabled ? 'yes' : 'no', (a.capabilities ?? []).join(', '), String(a.tokens?.length ?? 0)])} />;
 }
 
 function User() {
@@ -140,6 +131,7 @@ function User() {
       <dt>Username</dt><dd>{u.username}</dd>
       <dt>Issuer</dt><dd>{u.iss}</dd>
       <dt>Groups</dt><dd>{(u.groups ?? []).join(', ') || '—'}</dd>
+      {u.iss === 'argocd' && <><dt>Tokens</dt><dd><Link to={`settings/accounts/${encodeURIComponent(u.username)}`}>Your account's tokens</Link></dd></>}
     </dl>
   );
 }

@@ -1,0 +1,66 @@
+/** Pure logic of the Settings → Projects form (`lib/project.ts`) and the resource actions' parameters (`lib/actions.ts`). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { emptyRole, emptyWindow, projectForm, projectSpec, parseDestinations, parseGroupKinds, policyText } from './lib/project.js';
+import { actionParameters, initialValues } from './lib/actions.js';
+import { nextRuns } from './lib/cron.js';
+
+const validSchedule = (s: string) => nextRuns({ schedule: s }, 1).error;
+
+test('project form: a project with every list, roles and sync windows goes into the form and back unchanged', () => {
+  const spec = {
+    description: 'team a',
+    sourceRepos: ['https://git.example.com/a/*', '*'],
+    destinations: [{ server: 'https://kubernetes.default.svc', namespace: 'team-a' }, { name: 'edge', namespace: '*' }],
+    clusterResourceWhitelist: [{ group: '', kind: 'Namespace' }, { group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' }],
+    clusterResourceBlacklist: [{ group: '*', kind: '*' }],
+    namespaceResourceBlacklist: [{ group: '', kind: 'ResourceQuota' }],
+    roles: [{ name: 'ci', description: 'pipelines', policies: ['p, proj:team-a:ci, applications, sync, team-a/*, allow'], groups: ['org:ci'], jwtTokens: [{ iat: 1700000000, id: 't1' }] }],
+    syncWindows: [{ kind: 'deny', schedule: '0 22 * * *', duration: '8h', applications: ['*'], manualSync: true, timeZone: 'Europe/Paris' }],
+    signatureKeys: [{ keyID: 'ABCDEF' }],
+  };
+  const f = projectForm({ metadata: { name: 'team-a' }, spec });
+  assert.equal(f.destinations, 'https://kubernetes.default.svc team-a\nedge *');
+  assert.equal(f.clusterAllow, 'Namespace\nrbac.authorization.k8s.io/ClusterRole');
+  assert.equal(f.roles[0].policies, 'applications, sync, team-a/*, allow', 'the role subject is left out of the form');
+  assert.deepEqual(projectSpec(f, spec, validSchedule), spec, 'round trip, signature keys and role tokens kept');
+});
+
+test('project form: short policies get the role subject, lists are parsed, emptied lists are dropped', () => {
+  const f = { ...projectForm(), name: 'web', sourceRepos: 'https://a/x.git\n\n# a comment\n', destinations: 'in-cluster web', clusterAllow: '/Namespace', roles: [{ ...emptyRole(), name: 'viewer', policies: 'applications, get, web/*\nlogs, get, web/*, deny', groups: 'a\nb' }], windows: [{ ...emptyWindow(), schedule: '0 6 * * 1-5', duration: '1h30m', applications: 'web-*, api' }] };
+  const spec = projectSpec(f, { description: 'old', destinations: [{ server: 'x', namespace: 'y' }] }, validSchedule);
+  assert.deepEqual(spec, {
+    sourceRepos: ['https://a/x.git'],
+    destinations: [{ name: 'in-cluster', namespace: 'web' }],
+    clusterResourceWhitelist: [{ group: '', kind: 'Namespace' }],
+    roles: [{ name: 'viewer', policies: ['p, proj:web:viewer, applications, get, web/*, allow', 'p, proj:web:viewer, logs, get, web/*, deny'], groups: ['a', 'b'] }],
+    syncWindows: [{ kind: 'allow', schedule: '0 6 * * 1-5', duration: '1h30m', applications: ['web-*', 'api'] }],
+  });
+  assert.equal(policyText('web', 'viewer', 'p, proj:other:viewer, applications, get, */*, allow'), 'p, proj:other:viewer, applications, get, */*, allow', 'another subject is shown whole');
+});
+
+test('project form: bad entries are named with their field and line', () => {
+  const f = { ...projectForm(), name: 'web' };
+  assert.throws(() => projectSpec({ ...f, name: 'Web!' }), /Name "Web!"/);
+  assert.throws(() => parseDestinations('https://kubernetes.default.svc'), /Destinations, line 1 .*want "<cluster URL or name> <namespace>"/);
+  assert.throws(() => parseGroupKinds('apps/Deployment\na/b/c', 'Cluster resource allow list'), /Cluster resource allow list, line 2 \("a\/b\/c"\)/);
+  assert.throws(() => projectSpec({ ...f, roles: [{ ...emptyRole(), name: 'r', policies: 'applications, get' }] }), /Role r, policy line 1/);
+  assert.throws(() => projectSpec({ ...f, roles: [{ ...emptyRole(), name: 'r', policies: 'applications, get, web/*, maybe' }] }), /allow or deny, not "maybe"/);
+  assert.throws(() => projectSpec({ ...f, roles: [{ ...emptyRole(), name: 'r', policies: 'p, proj:other:r, applications, get, web/*, allow' }] }), /must be "p, proj:web:r/);
+  assert.throws(() => projectSpec({ ...f, roles: [{ ...emptyRole(), name: 'r' }, { ...emptyRole(), name: 'r' }] }), /Role 2: there is already a role "r"/);
+  assert.throws(() => projectSpec({ ...f, roles: [{ ...emptyRole(), name: 'bad role' }] }), /Role 1: the name "bad role"/);
+  assert.throws(() => projectSpec({ ...f, windows: [{ ...emptyWindow(), schedule: '0 22 * *' }] }, {}, validSchedule), /Sync window 1: the schedule "0 22 \* \*" must be a cron schedule of five fields/);
+  assert.throws(() => projectSpec({ ...f, windows: [{ ...emptyWindow(), schedule: '61 22 * * *' }] }, {}, validSchedule), /Sync window 1: the schedule "61 22 \* \* \*": /);
+  assert.throws(() => projectSpec({ ...f, windows: [{ ...emptyWindow(), schedule: '0 22 * * *', duration: '2 hours' }] }, {}, validSchedule), /the duration "2 hours" must be like 1h/);
+  assert.throws(() => projectSpec({ ...f, windows: [{ ...emptyWindow(), schedule: '0 22 * * *', applications: '' }] }, {}, validSchedule), /name the applications, namespaces or clusters/);
+});
+
+test('action parameters: defaults first, numbers checked, every parameter required', () => {
+  const scale = { name: 'scale', params: [{ name: 'replicas', type: 'number', default: '2' }] };
+  assert.deepEqual(initialValues(scale), { replicas: '2' });
+  assert.deepEqual(actionParameters(scale, { replicas: ' 5 ' }), { params: [{ name: 'replicas', value: '5' }] });
+  assert.deepEqual(actionParameters(scale, { replicas: 'five' }), { error: 'replicas: "five" is not a number' });
+  assert.deepEqual(actionParameters(scale, { replicas: '' }), { error: 'replicas: a value is required' });
+  assert.deepEqual(actionParameters({ name: 'set', params: [{ name: 'image' }, { name: 'debug', type: 'boolean' }] }, { image: 'nginx:2', debug: 'yes' }), { error: 'debug: want true or false, not "yes"' });
+  assert.deepEqual(actionParameters({ name: 'restart' }, {}), { params: [] });
+});
