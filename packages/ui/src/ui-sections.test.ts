@@ -254,6 +254,8 @@ test('argocd-server as a process (no controller): create an app from YAML, HARD 
     return p;
   };
   try {
+    // the admin account may have API tokens (Settings → Accounts → admin)
+    await cluster.k(['create', 'configmap', 'argocd-cm', '-n', 'argocd', '--from-literal=accounts.admin=apiKey, login']);
     const repoPort = await freePort();
     start(REPO_MAIN, ['--port', String(repoPort), '--address', '127.0.0.1', '--metrics-port', String(await freePort()), '--metrics-address', '127.0.0.1', '--namespace', 'argocd']);
     const cdPort = await freePort();
@@ -300,6 +302,19 @@ test('argocd-server as a process (no controller): create an app from YAML, HARD 
     await panel.getByRole('button', { name: 'restart', exact: true }).click();
     await panel.getByText('Ran restart.').waitFor();
     assert.ok(await cluster.k(['get', 'deployment', 'web', '-n', 'default', '-o', 'jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}']), 'restart wrote restartedAt');
+    // an action with a parameter (the built-in scale): its dialog asks for replicas, the default first
+    await panel.getByRole('button', { name: 'scale…' }).click();
+    const ask = panel.getByRole('dialog', { name: 'Run scale' });
+    const replicas = ask.getByLabel('replicas (number)');
+    assert.equal(await replicas.inputValue(), '1', 'the current replicas as the default');
+    await replicas.fill('three');
+    await ask.getByRole('button', { name: 'Run' }).click();
+    assert.equal(await panel.getByRole('alert').textContent(), 'replicas: "three" is not a number');
+    await replicas.fill('3');
+    await ask.getByRole('button', { name: 'Run' }).click();
+    await panel.getByText('Ran scale (replicas=3).').waitFor();
+    assert.equal(await ask.count(), 0, 'the dialog closes');
+    assert.equal(await cluster.k(['get', 'deployment', 'web', '-n', 'default', '-o', 'jsonpath={.spec.replicas}']), '3', 'scale sent resourceActionParameters');
     await panel.getByRole('button', { name: 'Close' }).click();
     assert.equal(await cluster.k(['get', 'applications.argoproj.io', 'from-yaml', '-n', 'argocd', '-o', 'jsonpath={.metadata.labels.team}']), 'ui');
     await page.getByRole('button', { name: 'Hard refresh' }).click();
@@ -320,12 +335,124 @@ test('argocd-server as a process (no controller): create an app from YAML, HARD 
     await page.getByText('No applications yet').waitFor();
     const gone = await cluster.k(['get', 'applications.argoproj.io', '-n', 'argocd', '-o', 'name']);
     assert.equal(gone.trim(), '');
+    await settingsPages(cd);
     await pipelineChain(cd, start, () => logs);
   } finally {
     for (const p of procs) await stopProcess(p, 'SIGTERM');
     await git.stop();
   }
 });
+
+/** Settings → Projects, Clusters and an account's tokens on argocd-server, each read back with kubectl or used. */
+async function settingsPages(cd: string): Promise<void> {
+  const t0 = Date.now();
+  const accept = (d: { accept: () => Promise<void> }) => void d.accept();
+  page.on('dialog', accept);
+  const json = async (args: string[]) => JSON.parse(await cluster.k([...args, '-o', 'json']));
+  try {
+    // a project: every list, a role and a sync window; a bad schedule is named first
+    await page.goto(`${cd}/settings/projects`);
+    await page.getByRole('table', { name: 'Projects' }).waitFor(); // the default project
+    await page.getByRole('button', { name: '+ New project' }).click();
+    const form = page.getByRole('form', { name: 'Create project' });
+    await form.getByLabel('Name', { exact: true }).fill('team-a');
+    await form.getByLabel('Description', { exact: true }).fill('team A');
+    await form.getByLabel('Source repositories (one per line, * for any)').fill('https://git.example.com/a/*');
+    await form.getByLabel('Destinations (cluster URL or name, then namespace; one per line)').fill('https://kubernetes.default.svc team-a\nin-cluster team-a-*');
+    await form.getByLabel('Cluster resources allowed (group/Kind per line)').fill('Namespace');
+    await form.getByLabel('Namespaced resources denied').fill('ResourceQuota');
+    await form.getByRole('button', { name: 'Add role' }).click();
+    await form.getByLabel('Role name').fill('ci');
+    await form.getByLabel('Policies (resource, action, object, allow|deny; one per line)').fill('applications, sync, team-a/*');
+    await form.getByLabel('Groups (one per line)').fill('org:ci');
+    await form.getByRole('button', { name: 'Add sync window' }).click();
+    await form.getByRole('combobox', { name: /^Kind/ }).selectOption('deny');
+    await form.getByLabel('Schedule (cron)').fill('61 22 * * *');
+    await form.getByLabel('Duration').fill('8h');
+    await form.getByRole('button', { name: 'Create' }).click();
+    assert.match((await form.getByRole('alert').textContent()) ?? '', /^Sync window 1: the schedule "61 22 \* \* \*": /);
+    await form.getByLabel('Schedule (cron)').fill('0 22 * * *');
+    await form.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('row', { name: /team-a.*deny 0 22 \* \* \* for 8h/ }).waitFor();
+    const p = await json(['get', 'appprojects.argoproj.io', 'team-a', '-n', 'argocd']);
+    assert.deepEqual(p.spec, {
+      description: 'team A',
+      sourceRepos: ['https://git.example.com/a/*'],
+      destinations: [{ server: 'https://kubernetes.default.svc', namespace: 'team-a' }, { name: 'in-cluster', namespace: 'team-a-*' }],
+      clusterResourceWhitelist: [{ group: '', kind: 'Namespace' }],
+      namespaceResourceBlacklist: [{ group: '', kind: 'ResourceQuota' }],
+      roles: [{ name: 'ci', policies: ['p, proj:team-a:ci, applications, sync, team-a/*, allow'], groups: ['org:ci'] }],
+      syncWindows: [{ kind: 'deny', schedule: '0 22 * * *', duration: '8h', applications: ['*'] }],
+    });
+    // edit: another source, the window removed, a cluster resource denied
+    await page.getByRole('button', { name: 'team-a', exact: true }).click();
+    const edit = page.getByRole('form', { name: 'Edit project' });
+    assert.equal(await edit.getByLabel('Policies (resource, action, object, allow|deny; one per line)').inputValue(), 'applications, sync, team-a/*, allow');
+    await edit.getByLabel('Source repositories (one per line, * for any)').fill('https://git.example.com/a/*\nhttps://git.example.com/b.git');
+    await edit.getByLabel('Cluster resources denied').fill('rbac.authorization.k8s.io/ClusterRole');
+    await edit.getByRole('button', { name: 'Remove sync window 1' }).click();
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.waitFor({ state: 'detached' });
+    const p2 = await json(['get', 'appprojects.argoproj.io', 'team-a', '-n', 'argocd']);
+    assert.deepEqual(p2.spec.sourceRepos, ['https://git.example.com/a/*', 'https://git.example.com/b.git']);
+    assert.deepEqual(p2.spec.clusterResourceBlacklist, [{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' }]);
+    assert.equal(p2.spec.syncWindows, undefined, 'the window removed');
+    assert.equal(p2.spec.roles[0].name, 'ci', 'the role kept');
+    await page.getByRole('button', { name: 'Delete project team-a' }).click();
+    await page.getByRole('button', { name: 'team-a', exact: true }).waitFor({ state: 'detached' });
+    assert.equal((await cluster.k(['get', 'appprojects.argoproj.io', '-n', 'argocd', '-o', 'name'])).trim(), 'appproject.argoproj.io/default');
+
+    // a cluster: its Secret added, renamed with other namespaces, removed
+    await page.getByRole('tab', { name: 'Clusters' }).click();
+    await page.getByRole('row', { name: /in-cluster/ }).waitFor();
+    await page.getByRole('button', { name: '+ Add cluster' }).click();
+    const add = page.getByRole('form', { name: 'Add cluster' });
+    await add.getByLabel('Server').fill('https://127.0.0.1:1');
+    await add.getByLabel('Name', { exact: true }).fill('edge');
+    await add.getByLabel('Namespaces (comma separated; empty: all)').fill('a, b');
+    await add.getByLabel('Bearer token').fill('edge-token');
+    await add.getByRole('button', { name: 'Add' }).click();
+    await page.getByRole('row', { name: /edge https:\/\/127\.0\.0\.1:1 a, b/ }).waitFor();
+    const secret = async () => {
+      const l = await json(['get', 'secrets', '-n', 'argocd', '-l', 'argocd.argoproj.io/secret-type=cluster']);
+      return l.items.map((x: { data: Record<string, string> }) => Object.fromEntries(Object.entries(x.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()])));
+    };
+    const [c1] = await secret();
+    assert.equal(c1.name, 'edge');
+    assert.equal(c1.namespaces, 'a,b');
+    assert.equal(JSON.parse(c1.config).bearerToken, 'edge-token');
+    await page.getByRole('button', { name: 'edge', exact: true }).click();
+    const ed = page.getByRole('form', { name: 'Edit cluster' });
+    await ed.getByLabel('Name', { exact: true }).fill('edge-2');
+    await ed.getByLabel('Namespaces (comma separated; empty: all)').fill('c');
+    await ed.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('row', { name: /edge-2 https:\/\/127\.0\.0\.1:1 c/ }).waitFor();
+    const [c2] = await secret();
+    assert.deepEqual([c2.name, c2.namespaces, JSON.parse(c2.config).bearerToken], ['edge-2', 'c', 'edge-token'], 'renamed, the credentials kept');
+    await page.getByRole('button', { name: 'Remove cluster edge-2' }).click();
+    await page.getByRole('row', { name: /edge-2/ }).waitFor({ state: 'detached' });
+    assert.deepEqual(await secret(), []);
+
+    // the admin account's tokens: one generated (shown once, it works), then deleted (refused)
+    await page.getByRole('tab', { name: 'Accounts' }).click();
+    await page.getByRole('link', { name: 'admin', exact: true }).click();
+    await page.getByLabel('Token ID (optional)').fill('ci-1');
+    await page.getByLabel('Expires in (e.g. 24h; empty: never)').fill('1h');
+    await page.getByRole('button', { name: 'Generate new token' }).click();
+    const token = (await page.getByTestId('new-token').textContent()) ?? '';
+    await page.getByRole('row', { name: /ci-1/ }).waitFor();
+    const asToken = () => fetch(`${cd}/api/v1/account/admin`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+    assert.equal(await asToken(), 200, 'the token shown is a working token');
+    await page.getByRole('button', { name: 'Done' }).click();
+    assert.equal(await page.getByTestId('new-token').count(), 0, 'shown once');
+    await page.getByRole('button', { name: 'Delete token ci-1' }).click();
+    await page.getByText('No tokens.').waitFor();
+    assert.equal(await asToken(), 401, 'the deleted token is refused');
+    console.log(`# settings pages (projects, clusters, tokens): ${Date.now() - t0} ms`);
+  } finally {
+    page.off('dialog', accept);
+  }
+}
 
 /**
  * The Pipeline page (issue 17's one picture) on argocd-server: Application and Rollout from argocd-server,
