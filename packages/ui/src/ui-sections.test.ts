@@ -390,6 +390,9 @@ async function settingsPages(cd: string): Promise<void> {
     assert.equal(await edit.getByLabel('Policies (resource, action, object, allow|deny; one per line)').inputValue(), 'applications, sync, team-a/*, allow');
     await edit.getByLabel('Source repositories (one per line, * for any)').fill('https://git.example.com/a/*\nhttps://git.example.com/b.git');
     await edit.getByLabel('Cluster resources denied').fill('rbac.authorization.k8s.io/ClusterRole');
+    await edit.getByRole('group', { name: 'Role 1' }).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ROOT, 'docs/images/ui-settings-project.png') });
+    await axeCheck(page, 'the project form');
     await edit.getByRole('button', { name: 'Remove sync window 1' }).click();
     await edit.getByRole('button', { name: 'Save' }).click();
     await edit.waitFor({ state: 'detached' });
@@ -441,6 +444,7 @@ async function settingsPages(cd: string): Promise<void> {
     await page.getByRole('button', { name: 'Generate new token' }).click();
     const token = (await page.getByTestId('new-token').textContent()) ?? '';
     await page.getByRole('row', { name: /ci-1/ }).waitFor();
+    await axeCheck(page, 'the account tokens page');
     const asToken = () => fetch(`${cd}/api/v1/account/admin`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
     assert.equal(await asToken(), 200, 'the token shown is a working token');
     await page.getByRole('button', { name: 'Done' }).click();

@@ -19,8 +19,8 @@ export function Clusters() {
   const remove = async (c: Cluster) => {
     if (!confirm(`Remove cluster ${c.name} (${c.server})? Its Secret is deleted; the cluster itself is not touched.`)) return;
     setError('');
-    await api('DELETE', `api/v1/clusters/${encodeURIComponent(c.server)}`).catch((e) => setError(e.message));
-    setTick((t) => t + 1);
+    // the list is argocd-server's cache, which learns of the deletion from its watch: drop it here
+    await api('DELETE', `api/v1/clusters/${encodeURIComponent(c.server)}`).then(() => setItems((l) => l?.filter((x) => x.server !== c.server)), (e) => setError(e.message));
   };
   return (
     <>

@@ -18,8 +18,8 @@ export function Projects() {
   const remove = async (name: string) => {
     if (!confirm(`Delete project ${name}?`)) return;
     setError('');
-    await api('DELETE', `api/v1/projects/${encodeURIComponent(name)}`).catch((e) => setError(e.message));
-    setTick((t) => t + 1);
+    // the list is argocd-server's cache, which learns of the deletion from its watch: drop it here
+    await api('DELETE', `api/v1/projects/${encodeURIComponent(name)}`).then(() => setItems((l) => l?.filter((p) => p.metadata.name !== name)), (e) => setError(e.message));
   };
   return (
     <>
