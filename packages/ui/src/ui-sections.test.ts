@@ -394,13 +394,26 @@ async function settingsPages(cd: string): Promise<void> {
     await page.screenshot({ path: join(ROOT, 'docs/images/ui-settings-project.png') });
     await axeCheck(page, 'the project form');
     await edit.getByRole('button', { name: 'Remove sync window 1' }).click();
+    // a token for the role, shown once, which acts as the role (can-i: sync yes, delete no)
+    await edit.getByLabel('Token expires in (empty: never)').fill('1h');
+    await edit.getByRole('button', { name: 'Generate token for ci' }).click();
+    const roleToken = (await edit.getByTestId('role-token-ci').textContent()) ?? '';
+    await edit.getByRole('table', { name: 'Tokens of role ci' }).waitFor();
+    const canI = (action: string) => fetch(`${cd}/api/v1/account/can-i/applications/${action}/team-a/x`, { headers: { authorization: `Bearer ${roleToken}` } }).then(async (r) => (r.ok ? ((await r.json()) as { value: string }).value : r.status));
+    assert.deepEqual([await canI('sync'), await canI('delete')], ['yes', 'no'], 'the role token carries the role policy');
     await edit.getByRole('button', { name: 'Save' }).click();
     await edit.waitFor({ state: 'detached' });
     const p2 = await json(['get', 'appprojects.argoproj.io', 'team-a', '-n', 'argocd']);
+    assert.equal(p2.spec.roles[0].jwtTokens?.length, 1, 'the token generated in the form survives its save');
     assert.deepEqual(p2.spec.sourceRepos, ['https://git.example.com/a/*', 'https://git.example.com/b.git']);
     assert.deepEqual(p2.spec.clusterResourceBlacklist, [{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' }]);
     assert.equal(p2.spec.syncWindows, undefined, 'the window removed');
     assert.equal(p2.spec.roles[0].name, 'ci', 'the role kept');
+    await page.getByRole('button', { name: 'team-a', exact: true }).click();
+    await page.getByRole('button', { name: /^Delete token .* of role ci$/ }).click();
+    await page.getByRole('table', { name: 'Tokens of role ci' }).waitFor({ state: 'detached' });
+    assert.equal(await canI('sync'), 401, 'the deleted role token is refused');
+    await page.getByRole('button', { name: 'Cancel' }).click();
     await page.getByRole('button', { name: 'Delete project team-a' }).click();
     await page.getByRole('button', { name: 'team-a', exact: true }).waitFor({ state: 'detached' });
     assert.equal((await cluster.k(['get', 'appprojects.argoproj.io', '-n', 'argocd', '-o', 'name'])).trim(), 'appproject.argoproj.io/default');

@@ -4,6 +4,7 @@ import { emptyRole, emptyWindow, projectForm, projectSpec, destText, type Projec
 import { nextRuns } from '../../../../src/lib/cron.js';
 import { api } from '../../api';
 import { Drawer } from '../Drawer';
+import { RoleTokens, type JwtToken } from './RoleTokens';
 
 interface Project { metadata: { name: string; resourceVersion?: string }; spec?: ProjectSpec }
 
@@ -48,8 +49,11 @@ export function Projects() {
 
 const validSchedule = (s: string) => nextRuns({ schedule: s }, 1).error;
 
-function EditProject({ project, onClose, onDone }: { project?: Project; onClose: () => void; onDone: () => void }) {
-  const [f, setF] = useState<ProjectForm>(() => projectForm(project));
+function EditProject({ project: initial, onClose, onDone }: { project?: Project; onClose: () => void; onDone: () => void }) {
+  const [f, setF] = useState<ProjectForm>(() => projectForm(initial));
+  // the project as last read: a role token changes it (its resourceVersion, the roles' jwtTokens)
+  const [project, setProject] = useState(initial);
+  const reread = async () => setProject(await api('GET', `api/v1/projects/${encodeURIComponent(initial!.metadata.name)}`));
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const set = <K extends keyof ProjectForm>(k: K, v: ProjectForm[K]) => setF((o) => ({ ...o, [k]: v }));
@@ -99,7 +103,7 @@ function EditProject({ project, onClose, onDone }: { project?: Project; onClose:
             </div>
             <label><span>Policies (resource, action, object, allow|deny; one per line)</span><textarea rows={3} value={r.policies} onChange={(e) => setRole(i, 'policies', e.target.value)} placeholder={`applications, get, ${f.name || 'my-project'}/*, allow`} spellCheck={false} /></label>
             <label><span>Groups (one per line)</span><textarea rows={2} value={r.groups} onChange={(e) => setRole(i, 'groups', e.target.value)} /></label>
-            {tokensOf(project, r.name) > 0 && <div className="muted">{tokensOf(project, r.name)} token(s), kept</div>}
+            {project && project.spec?.roles?.some((x) => x.name === r.name) && <RoleTokens project={project.metadata.name} role={r.name} tokens={tokensOf(project, r.name)} onChanged={reread} />}
             <button type="button" onClick={() => set('roles', f.roles.filter((_, j) => j !== i))}>Remove role {r.name || i + 1}</button>
           </fieldset>
         ))}
@@ -135,7 +139,7 @@ function EditProject({ project, onClose, onDone }: { project?: Project; onClose:
   );
 }
 
-function tokensOf(p: Project | undefined, role: string): number {
-  return (p?.spec?.roles?.find((r) => r.name === role)?.jwtTokens ?? []).length;
+function tokensOf(p: Project, role: string): JwtToken[] {
+  return (p.spec?.roles?.find((r) => r.name === role)?.jwtTokens ?? []) as JwtToken[];
 }
 
