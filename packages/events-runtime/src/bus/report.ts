@@ -57,3 +57,13 @@ export function busEventReporter(sink: EventSink | undefined, obj: KubeObject, b
     }
   };
 }
+
+/** The recorder's log: a failure to record (no permission, no API) said once as a warning, then at debug level. */
+export function eventsLog(log: Logger): (m: string) => void {
+  let warned = false;
+  return (m) => {
+    if (warned) return log('debug', `Kubernetes Event not recorded: ${m}`);
+    warned = true;
+    log('warn', `cannot record Kubernetes Events (${m}); the pod's ServiceAccount needs "create" and "patch" on events for them`);
+  };
+}
