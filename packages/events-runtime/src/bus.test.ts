@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dns from 'node:dns';
 import { createServer, type Server, type Socket } from 'node:net';
+import { connect } from 'nats';
 import { connectBus, expandServers } from './bus/index.js';
 import { busEventMessage, busEventReporter, type BusState } from './bus/report.js';
 import { has, startNatsServer, freePort, until, writeSecrets } from './testutil.js';
@@ -132,4 +133,24 @@ test('busEventReporter: a Warning EventBusUnreachable per failure naming the bus
   assert.equal(busEventMessage('b', 'x', { connected: true }).message, 'connected to EventBus "b" (x)');
   // no Kubernetes API (or no permission): nothing recorded, nothing thrown
   busEventReporter(undefined, { metadata: { name: 'x' } }, 'default', {}, quiet)({ connected: false, error: 'e' });
+});
+
+test('JetStream: a Sensor subscribing while the stream is missing retries and creates it again, instead of failing (and its pod crash-looping)', { skip, timeout: 60_000 }, async () => {
+  const nats = await startNatsServer({ jetstream: true, user: 'u', pass: 'p' });
+  const authDir = writeSecrets({ js: { 'client-auth': 'username: u\npassword: p\n' } });
+  const nc = await connect({ servers: nats.url, user: 'u', pass: 'p' });
+  const bus = await connectBus({ config: { jetstream: { url: nats.url, accessSecret: { name: 'js', key: 'client-auth' } } }, env: { EVENTS_BUS_AUTH_DIR: authDir }, subject: 'x', log: quiet, name: 'bus-test' });
+  try {
+    (bus as unknown as { retryMs: number }).retryMs = 100;
+    // JetStream loses the stream between the connect (which made it) and the subscription
+    await (await nc.jetstreamManager()).streams.delete('default');
+    const got: unknown[] = [];
+    await bus.subscribe('sn', [{ name: 'd', eventSourceName: 'es', eventName: 'e' }], (_d, ev, ack) => (got.push(ev.data), ack()));
+    await bus.publish({ specversion: '1.0', id: 'j1', source: 'es', type: 'webhook', subject: 'e', time: new Date().toISOString(), datacontenttype: 'application/json', data: { n: 1 } });
+    await until('the event through the recreated stream', () => got.length === 1);
+  } finally {
+    await bus.close();
+    await nc.close();
+    await nats.stop();
+  }
 });

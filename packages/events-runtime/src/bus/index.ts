@@ -292,6 +292,10 @@ class JetStreamBus implements Bus {
   private readonly js: JetStreamClient;
   private jsm?: JetStreamManager;
   private readonly iters: ConsumerMessages[] = [];
+  private streamConfig?: string;
+  private closed = false;
+  /** the first wait before subscribing again */
+  retryMs = 1000;
   constructor(
     private readonly nc: NatsConnection,
     private readonly log: Logger,
@@ -303,6 +307,7 @@ class JetStreamBus implements Bus {
     return this.link.connected;
   }
   async ensureStream(streamConfig?: string): Promise<void> {
+    this.streamConfig = streamConfig;
     this.jsm = await this.nc.jetstreamManager();
     const extra = parseStreamConfig(streamConfig);
     try {
@@ -329,39 +334,59 @@ class JetStreamBus implements Bus {
   async publish(ev: CloudEvent): Promise<void> {
     await this.js.publish(`${STREAM}.${subjectToken(ev.source)}.${subjectToken(ev.subject)}`, enc.encode(JSON.stringify(ev)), { msgID: ev.id });
   }
+  /**
+   * One durable consumer per dependency. Creating it is retried with back-off (1 s → 30 s) while
+   * JetStream cannot answer (a cluster electing its leaders, the stream missing: it is created again),
+   * rather than failing the Sensor, whose pod would then wait in CrashLoopBackOff for minutes.
+   */
   async subscribe(prefix: string, subs: BusSubscription[], handler: BusHandler): Promise<void> {
-    const jsm = this.jsm ?? (this.jsm = await this.nc.jetstreamManager());
     for (const s of subs) {
-      const durable = `${subjectToken(prefix)}-${subjectToken(s.name)}`.replace(/[^A-Za-z0-9_-]/g, '_');
-      const filter = `${STREAM}.${subjectToken(s.eventSourceName)}.${subjectToken(s.eventName)}`;
-      const existing = await jsm.consumers.info(STREAM, durable).catch(() => undefined);
-      if (existing && existing.config.filter_subject !== filter) {
-        // the dependency now names another event: the old position means nothing for the new subject
-        this.log('info', `consumer ${durable} filtered ${existing.config.filter_subject}; recreating it for ${filter}`);
-        await jsm.consumers.delete(STREAM, durable);
-      }
-      if (!existing || existing.config.filter_subject !== filter) {
-        await jsm.consumers.add(STREAM, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New, filter_subject: filter, ack_wait: 30_000_000_000 });
-      }
-      const consumer = await this.js.consumers.get(STREAM, durable);
-      const msgs = await consumer.consume();
-      this.iters.push(msgs);
-      void (async () => {
-        for await (const m of msgs) {
-          let ev: CloudEvent;
-          try {
-            ev = JSON.parse(dec.decode(m.data)) as CloudEvent;
-          } catch (e) {
-            this.log('warn', `dropping a message on ${m.subject} that is not a JSON CloudEvent: ${(e as Error).message}`);
-            m.term();
-            continue;
-          }
-          handler(s.name, ev, () => m.ack());
+      for (let wait = this.retryMs, attempt = 1; ; wait = Math.min(wait * 2, 30_000), attempt++) {
+        if (this.closed) throw new Error('the bus is closed');
+        try {
+          await this.subscribeOne(prefix, s, handler);
+          break;
+        } catch (e) {
+          const msg = (e as Error).message;
+          this.log('warn', `cannot subscribe dependency ${s.name} on the JetStream bus (retrying in ${wait} ms): ${msg}`, { attempt });
+          if (/stream not found/i.test(msg)) await this.ensureStream(this.streamConfig).catch(() => {});
+          await sleep(wait);
         }
-      })().catch((e) => this.log('error', `consumer ${durable} stopped: ${(e as Error).message}`));
+      }
     }
   }
+  private async subscribeOne(prefix: string, s: BusSubscription, handler: BusHandler): Promise<void> {
+    const jsm = this.jsm ?? (this.jsm = await this.nc.jetstreamManager());
+    const durable = `${subjectToken(prefix)}-${subjectToken(s.name)}`.replace(/[^A-Za-z0-9_-]/g, '_');
+    const filter = `${STREAM}.${subjectToken(s.eventSourceName)}.${subjectToken(s.eventName)}`;
+    const existing = await jsm.consumers.info(STREAM, durable).catch(() => undefined);
+    if (existing && existing.config.filter_subject !== filter) {
+      // the dependency now names another event: the old position means nothing for the new subject
+      this.log('info', `consumer ${durable} filtered ${existing.config.filter_subject}; recreating it for ${filter}`);
+      await jsm.consumers.delete(STREAM, durable);
+    }
+    if (!existing || existing.config.filter_subject !== filter) {
+      await jsm.consumers.add(STREAM, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New, filter_subject: filter, ack_wait: 30_000_000_000 });
+    }
+    const consumer = await this.js.consumers.get(STREAM, durable);
+    const msgs = await consumer.consume();
+    this.iters.push(msgs);
+    void (async () => {
+      for await (const m of msgs) {
+        let ev: CloudEvent;
+        try {
+          ev = JSON.parse(dec.decode(m.data)) as CloudEvent;
+        } catch (e) {
+          this.log('warn', `dropping a message on ${m.subject} that is not a JSON CloudEvent: ${(e as Error).message}`);
+          m.term();
+          continue;
+        }
+        handler(s.name, ev, () => m.ack());
+      }
+    })().catch((e) => this.log('error', `consumer ${durable} stopped: ${(e as Error).message}`));
+  }
   async close() {
+    this.closed = true;
     for (const i of this.iters) await i.close()?.catch(() => {});
     await this.nc.drain().catch(() => this.nc.close());
   }
