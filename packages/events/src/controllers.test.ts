@@ -118,6 +118,20 @@ spec:
     await until('the Service removed', () => gone('service', 'hook-eventsource-svc'));
   });
 
+  it('a bus token nats-server cannot read (an older controller\'s "9e3f…") is replaced; the client Secret and the servers\' template follow', async () => {
+    const b64 = (v: string) => Buffer.from(v).toString('base64');
+    const bad = '9e3f0a41b2';
+    await client.patch(R.secrets, NS, 'eventbus-default-server', { data: { token: b64(bad) } }, 'merge');
+    const hash0 = (await get('statefulset', 'eventbus-default-stan')).spec.template.metadata.annotations['events.argoproj.io/config-hash'];
+    await c.k(['annotate', 'eventbus', 'default', '-n', NS, 'test/poke=1', '--overwrite']);
+    const token = await until('a new token', async () => {
+      const t = Buffer.from((await get('secret', 'eventbus-default-server')).data.token, 'base64').toString();
+      return t !== bad && t;
+    });
+    assert.match(token, /^[a-z][0-9a-f]{47}$/);
+    await until('the client Secret and the servers\' template changed', async () => Buffer.from((await get('secret', 'eventbus-default-client')).data['client-auth'], 'base64').toString() === token && (await get('statefulset', 'eventbus-default-stan')).spec.template.metadata.annotations['events.argoproj.io/config-hash'] !== hash0);
+  });
+
   it('a Sensor: conditions and its Deployment; an invalid one is reported, not deployed; a JetStream bus', async () => {
     await apply(`apiVersion: argoproj.io/v1alpha1
 kind: Sensor

@@ -9,7 +9,7 @@
  */
 import { Controller, InformerFactory, isNotFound, writeStatus, type EventRecorder, type Informer, type KubeClient, type Predicate, type Resource, R } from '@flotilla/kube-runtime';
 import type { KubeObject } from '@flotilla/apimachinery';
-import { busObjects, busKind, names, type BusConfig, type BusDefaults, type Credentials, newSecretValue } from './eventbus.js';
+import { busObjects, busKind, names, type BusConfig, type BusDefaults, type Credentials, newSecretValue, natsSafeSecret } from './eventbus.js';
 import { buildDeployment, buildService, deploymentName, serviceName, type Kind } from './workloads.js';
 import { countSources, sensorDependencyError, sensorTriggerError, validateEventBus, validateEventSource } from './validate.js';
 import { sameStatus, setConditions, type AnyObj, type Condition, GROUP, VERSION } from './util.js';
@@ -85,7 +85,8 @@ export class EventBusController extends Controller {
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
-    return { token: data.token || newSecretValue(), user: data.username || `u${newSecretValue(6)}`, password: data.password || newSecretValue() };
+    // a value nats-server cannot read as a string (an older controller's hex starting with digits) is replaced
+    return { token: natsSafeSecret(data.token) ? data.token : newSecretValue(), user: natsSafeSecret(data.username) ? data.username : `u${newSecretValue(6)}`, password: natsSafeSecret(data.password) ? data.password : newSecretValue() };
   }
 
   async reconcile(key: string) {
