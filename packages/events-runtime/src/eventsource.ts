@@ -3,10 +3,11 @@
  * each occurrence on the event bus (EVENTBUS_CONFIG) as a CloudEvent. Metrics and /healthz on :7777.
  */
 import { randomUUID } from 'node:crypto';
-import { KubeClient, LeaderElector, R, isNotFound } from '@flotilla/kube-runtime';
+import { EventRecorder, KubeClient, LeaderElector, R, isNotFound } from '@flotilla/kube-runtime';
 import { evaluate } from '@flotilla/expr';
 import { decodeEnvObject, makeLogger, ConfigError, type CloudEvent, type EventBusConfig, type Logger } from './config.js';
 import { connectBus, type Bus } from './bus/index.js';
+import { busEventReporter, eventsLog } from './bus/report.js';
 import { Metrics } from './metrics.js';
 import type { Source, SourceContext, SourceStarter } from './sources/common.js';
 import { startWebhook, startGithub, startGitlab, startBitbucket } from './sources/webhook.js';
@@ -83,7 +84,15 @@ export async function startEventSourceService(env: NodeJS.ProcessEnv = process.e
   if (metricsPort === undefined) log('warn', 'metrics: could not listen; /metrics is off');
   let kube: KubeClient | undefined;
   const kubeOf = () => (kube ??= new KubeClient(env.KUBECONFIG || undefined, { fieldManager: 'argo-events-eventsource', qps: 50, burst: 100 }));
-  bus = await connectBus({ config: busConfig, subject: env.EVENT_BUS_SUBJECT || `eventbus-${namespace}`, log, name: env.POD_NAME || `eventsource-${name}`, env, signal, namespace, kube: kubeOf, publisher: true });
+  // the bus's state as Kubernetes Events on the EventSource (the controller's EventBusConnected condition reads them)
+  let recorder: EventRecorder | undefined;
+  try {
+    recorder = env.EVENTSOURCE_EVENTS === 'false' ? undefined : new EventRecorder(kubeOf(), { component: 'eventsource', host: env.POD_NAME, log: eventsLog(log) });
+  } catch (e) {
+    log('warn', `no Kubernetes API (${(e as Error).message}): the event bus's state is not recorded as Kubernetes Events`);
+  }
+  const onState = busEventReporter(recorder, { ...es, metadata: { ...es.metadata, namespace } }, es.spec?.eventBusName || 'default', busConfig, log);
+  bus = await connectBus({ config: busConfig, subject: env.EVENT_BUS_SUBJECT || `eventbus-${namespace}`, log, name: env.POD_NAME || `eventsource-${name}`, env, signal, namespace, kube: kubeOf, publisher: true, onState });
   const b = bus;
   const sources: Source[] = [];
   const leaderSources: Source[] = [];
@@ -203,6 +212,8 @@ export async function startEventSourceService(env: NodeJS.ProcessEnv = process.e
       await elector?.stop().catch(() => {});
       for (const s of [...sources, ...leaderSources]) await s.stop().catch(() => {});
       await b.close();
+      await recorder?.flush().catch(() => {});
+      recorder?.stop();
       metrics.close();
     },
   };

@@ -5,6 +5,7 @@
 import { EventRecorder, KubeClient } from '@flotilla/kube-runtime';
 import { decodeEnvObject, makeLogger, ConfigError, type EventBusConfig } from './config.js';
 import { connectBus, type Bus } from './bus/index.js';
+import { busEventReporter, eventsLog } from './bus/report.js';
 import { closeKafkaProducers } from './triggers/simple.js';
 import { Metrics } from './metrics.js';
 import { SensorEngine } from './sensor/engine.js';
@@ -33,7 +34,7 @@ export async function startSensorService(env: NodeJS.ProcessEnv = process.env, s
   const kubeOf = () => (kube ??= new KubeClient(env.KUBECONFIG || undefined, { fieldManager: 'argo-events-sensor', qps: 100, burst: 200 }));
   let recorder: EventRecorder | undefined;
   try {
-    recorder = env.SENSOR_EVENTS === 'false' ? undefined : new EventRecorder(kubeOf(), { component: 'sensor', host: env.POD_NAME, log: (m) => log('debug', m) });
+    recorder = env.SENSOR_EVENTS === 'false' ? undefined : new EventRecorder(kubeOf(), { component: 'sensor', host: env.POD_NAME, log: eventsLog(log) });
   } catch (e) {
     log('warn', `no Kubernetes API (${(e as Error).message}): triggers that need it will fail, and no Kubernetes Events are recorded`);
   }
@@ -43,7 +44,9 @@ export async function startSensorService(env: NodeJS.ProcessEnv = process.env, s
   let subscribed = false;
   // ready once connected to the bus and subscribed
   const metricsPort = await metrics.serve(env.METRICS_PORT !== undefined ? Number(env.METRICS_PORT) : 7777, () => subscribed && !!bus?.connected);
-  bus = await connectBus({ config: busConfig, subject: env.EVENT_BUS_SUBJECT || `eventbus-${namespace}`, log, name: env.POD_NAME || `sensor-${name}`, env, signal, namespace, kube: kubeOf });
+  // the bus's state as Kubernetes Events on the Sensor (the controller's EventBusConnected condition reads them)
+  const onState = busEventReporter(recorder, sensor, sensor.spec?.eventBusName || 'default', busConfig, log);
+  bus = await connectBus({ config: busConfig, subject: env.EVENT_BUS_SUBJECT || `eventbus-${namespace}`, log, name: env.POD_NAME || `sensor-${name}`, env, signal, namespace, kube: kubeOf, onState });
   const deps = [...engine.deps.values()].map((d) => ({ name: d.name, eventSourceName: d.eventSourceName, eventName: d.eventName }));
   await bus.subscribe(name, deps, (dep, ev, ack) => {
     log('debug', `received event ${ev.id} for dependency ${dep}`);

@@ -80,6 +80,33 @@ spec:
     assert.equal((await get('service', 'hook-eventsource-svc')).spec.ports[0].port, 12000);
   });
 
+  it('EventBusConnected: a running pod not ready with the runtime\'s EventBusUnreachable Event → False naming the bus and the error; ready → True', async () => {
+    const es = await get('eventsource', 'hook');
+    // the pod a Deployment would have made, its status written as a kubelet does (no workload controllers here)
+    const labels = { controller: 'eventsource-controller', 'eventsource-name': 'hook', 'owner-name': 'hook' };
+    await client.create(R.pods, NS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'hook-eventsource-p1', labels }, spec: { containers: [{ name: 'main', image: 'flotilla/flotilla:test' }] } } as any);
+    const started = new Date(Date.now() - 2000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const podStatus = (ready: boolean) => ({ status: { phase: 'Running', startTime: started, containerStatuses: [{ name: 'main', image: 'flotilla/flotilla:test', imageID: '', restartCount: 0, ready, state: { running: { startedAt: started } } }], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: started }] } });
+    await client.patch(R.pods, NS, 'hook-eventsource-p1', podStatus(false), 'merge', 'status');
+    // what the eventsource runtime records (events-runtime bus/report.ts)
+    const msg = `EventBus "default" (nats://eventbus-default-stan-svc.${NS}.svc:4222) unreachable: TIMEOUT`;
+    await client.create(R.events, NS, { apiVersion: 'v1', kind: 'Event', metadata: { name: 'hook.bus1' }, involvedObject: { apiVersion: 'argoproj.io/v1alpha1', kind: 'EventSource', name: 'hook', namespace: NS, uid: es.metadata.uid }, reason: 'EventBusUnreachable', message: msg, type: 'Warning', count: 3, firstTimestamp: started, lastTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), source: { component: 'eventsource' } } as any);
+    const down = await until('EventBusConnected False', async () => {
+      const o = await get('eventsource', 'hook');
+      return cond(o, 'EventBusConnected')?.status === 'False' && o;
+    });
+    assert.equal(cond(down, 'EventBusConnected').reason, 'EventBusUnreachable');
+    assert.equal(cond(down, 'EventBusConnected').message, `${msg} (pod hook-eventsource-p1 not ready since ${started})`);
+    assert.equal(cond(down, 'Deployed').status, 'True');
+    await client.patch(R.pods, NS, 'hook-eventsource-p1', podStatus(true), 'merge', 'status');
+    const up = await until('EventBusConnected True', async () => {
+      const o = await get('eventsource', 'hook');
+      return cond(o, 'EventBusConnected')?.status === 'True' && o;
+    });
+    assert.equal(cond(up, 'EventBusConnected').message, 'connected to EventBus "default"');
+    await client.delete(R.pods, NS, 'hook-eventsource-p1', { gracePeriodSeconds: 0 } as any).catch(() => {});
+  });
+
   it('the generated token survives reconciles; a spec change rolls the EventSource, the service goes with spec.service', async () => {
     const token = (await get('secret', 'eventbus-default-client')).data['client-auth'];
     await c.k(['patch', 'eventbus', 'default', '-n', NS, '--type', 'merge', '-p', '{"spec":{"nats":{"native":{"maxSubs":7}}}}']);
@@ -89,6 +116,20 @@ spec:
     await c.k(['patch', 'eventsource', 'hook', '-n', NS, '--type', 'json', '-p', '[{"op":"remove","path":"/spec/service"}]']);
     await until('the Deployment rolled', async () => (await get('deployment', 'hook-eventsource')).spec.template.metadata.annotations[HASH_ANNOTATION] !== before);
     await until('the Service removed', () => gone('service', 'hook-eventsource-svc'));
+  });
+
+  it('a bus token nats-server cannot read (an older controller\'s "9e3f…") is replaced; the client Secret and the servers\' template follow', async () => {
+    const b64 = (v: string) => Buffer.from(v).toString('base64');
+    const bad = '9e3f0a41b2';
+    await client.patch(R.secrets, NS, 'eventbus-default-server', { data: { token: b64(bad) } }, 'merge');
+    const hash0 = (await get('statefulset', 'eventbus-default-stan')).spec.template.metadata.annotations['events.argoproj.io/config-hash'];
+    await c.k(['annotate', 'eventbus', 'default', '-n', NS, 'test/poke=1', '--overwrite']);
+    const token = await until('a new token', async () => {
+      const t = Buffer.from((await get('secret', 'eventbus-default-server')).data.token, 'base64').toString();
+      return t !== bad && t;
+    });
+    assert.match(token, /^[a-z][0-9a-f]{47}$/);
+    await until('the client Secret and the servers\' template changed', async () => Buffer.from((await get('secret', 'eventbus-default-client')).data['client-auth'], 'base64').toString() === token && (await get('statefulset', 'eventbus-default-stan')).spec.template.metadata.annotations['events.argoproj.io/config-hash'] !== hash0);
   });
 
   it('a Sensor: conditions and its Deployment; an invalid one is reported, not deployed; a JetStream bus', async () => {

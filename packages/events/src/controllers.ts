@@ -9,11 +9,12 @@
  */
 import { Controller, InformerFactory, isNotFound, writeStatus, type EventRecorder, type Informer, type KubeClient, type Predicate, type Resource, R } from '@flotilla/kube-runtime';
 import type { KubeObject } from '@flotilla/apimachinery';
-import { busObjects, busKind, names, type BusConfig, type BusDefaults, type Credentials, newSecretValue } from './eventbus.js';
+import { busObjects, busKind, names, type BusConfig, type BusDefaults, type Credentials, newSecretValue, natsSafeSecret } from './eventbus.js';
 import { buildDeployment, buildService, deploymentName, serviceName, type Kind } from './workloads.js';
 import { countSources, sensorDependencyError, sensorTriggerError, validateEventBus, validateEventSource } from './validate.js';
 import { sameStatus, setConditions, type AnyObj, type Condition, GROUP, VERSION } from './util.js';
 import { controllerMetrics } from './metrics.js';
+import { busCondition, busEvents, type BusEvent } from './busstatus.js';
 
 export const RES = {
   eventbus: { group: GROUP, version: VERSION, plural: 'eventbus', kind: 'EventBus', namespaced: true } as Resource,
@@ -84,7 +85,8 @@ export class EventBusController extends Controller {
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
-    return { token: data.token || newSecretValue(), user: data.username || `u${newSecretValue(6)}`, password: data.password || newSecretValue() };
+    // a value nats-server cannot read as a string (an older controller's hex starting with digits) is replaced
+    return { token: natsSafeSecret(data.token) ? data.token : newSecretValue(), user: natsSafeSecret(data.username) ? data.username : `u${newSecretValue(6)}`, password: natsSafeSecret(data.password) ? data.password : newSecretValue() };
   }
 
   async reconcile(key: string) {
@@ -138,6 +140,9 @@ export function busFor(bus: AnyObj | undefined, busName: string): { config?: Bus
 abstract class WorkloadController extends Controller {
   readonly inf: Informer;
   readonly busInf: Informer;
+  readonly podInf: Informer;
+  /** when the API last refused to list Events (upstream's role may only create them): asked again after 5 min */
+  private eventsForbiddenAt = 0;
   constructor(
     name: string,
     protected readonly o: ManagerOptions,
@@ -150,11 +155,34 @@ abstract class WorkloadController extends Controller {
     this.busInf = informers.for(RES.eventbus);
     this.watch(this.inf, [specOrMetaChanged]);
     this.watchOwned(informers.for(R.deployments, { labelSelector: `controller=${name}` }), kind);
+    // the pods' readiness tells whether they reach the bus (the EventBusConnected condition)
+    this.podInf = informers.for(R.pods, { labelSelector: `controller=${name}` });
+    this.watch(this.podInf, [], (p) => (p.metadata?.labels?.['owner-name'] ? [keyOf(p.metadata.namespace!, p.metadata.labels['owner-name'])] : []));
     // a bus change (its status.config) concerns every object of the namespace using it
     this.watch(this.busInf, [], (b) => this.inf.list(b.metadata?.namespace).filter((x: AnyObj) => (x.spec?.eventBusName || 'default') === b.metadata?.name).map((x: AnyObj) => keyOf(x.metadata.namespace, x.metadata.name)));
   }
   protected primary(): Informer {
     return this.inf;
+  }
+
+  /** The EventBusConnected condition, from the pods' readiness and the runtime's bus Events (busstatus.ts). */
+  private async busConnected(obj: AnyObj, busName: string) {
+    const ns = obj.metadata.namespace;
+    const pods = this.podInf.list(ns).filter((p: AnyObj) => p.metadata?.labels?.['owner-name'] === obj.metadata.name);
+    const previous = obj.status?.conditions?.find((c: Condition) => c.type === 'EventBusConnected');
+    let events: BusEvent[] | undefined;
+    const unready = pods.some((p: AnyObj) => p.status?.phase === 'Running' && !(p.status?.conditions ?? []).some((c: AnyObj) => c.type === 'Ready' && c.status === 'True'));
+    if (unready && Date.now() - this.eventsForbiddenAt > 300_000) {
+      try {
+        events = busEvents((await this.o.client.list(R.events, ns, { fieldSelector: `involvedObject.uid=${obj.metadata.uid}` })).items as AnyObj[]);
+      } catch (e) {
+        if ((e as { code?: number }).code === 403) {
+          this.eventsForbiddenAt = Date.now();
+          this.o.log(`${this.kind} ${ns}/${obj.metadata.name}: cannot read Events (${(e as Error).message}); EventBusConnected comes from the pods' readiness alone`);
+        }
+      }
+    }
+    return busCondition({ pods, events, busName, previous, now: Date.now() });
   }
 
   /** Conditions about the spec (SourcesProvided, or DependenciesProvided + TriggersProvided) and whether it is valid. */
@@ -186,6 +214,9 @@ abstract class WorkloadController extends Controller {
         await applyObj(this.o.client, R.deployments, dep);
         await this.extra(obj);
         deployed = { type: 'Deployed', status: 'True', reason: 'Succeeded', message: `Deployment ${dep.metadata.name} is deployed` };
+        const bc = await this.busConnected(obj, busName);
+        conditions.push(bc.condition);
+        requeue = bc.requeueMs;
       }
     }
     const was = obj.status?.conditions?.find((c: Condition) => c.type === 'Deployed');

@@ -7,7 +7,7 @@
  * The servers are plain nats-server (the `nats` image), clustered with routes over the headless
  * Service; `status.config` is what EventSources and Sensors connect with (EVENTBUS_CONFIG).
  */
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { AnyObj } from './util.js';
 import { ownerRef, hashOf } from './util.js';
 
@@ -199,9 +199,22 @@ export function labels(bus: AnyObj, extra: Record<string, string> = {}): Record<
   return { controller: 'eventbus-controller', 'eventbus-name': bus.metadata.name, 'owner-name': bus.metadata.name, ...extra };
 }
 
-/** A random credential (hex). */
+/**
+ * A random credential: a letter, then hex (`bytes` * 2 characters in all). The servers take the token
+ * and the JetStream password from the environment (`token: $NATS_TOKEN`, `password: $JS_PASSWORD`),
+ * and nats-server parses a variable's value as a configuration value, not as a string: one that starts
+ * with digits becomes a number ("9e3f…": a float that does not end, a parse error; "1234…" an integer;
+ * "7m…" a size) and the server exits at start, for good, since the Secret keeps the value (about one
+ * hex value in ten; every server of the bus in CrashLoopBackOff).
+ */
 export function newSecretValue(bytes = 24): string {
-  return createHash('sha256').update(Math.random().toString() + Date.now() + process.hrtime.bigint()).digest('hex').slice(0, bytes * 2);
+  const hex = randomBytes(bytes).toString('hex');
+  return String.fromCharCode(97 + (randomBytes(1)[0]! % 26)) + hex.slice(1);
+}
+
+/** A credential nats-server reads as a string from its environment: a letter, then letters, digits, '_' or '-'. */
+export function natsSafeSecret(v: string | undefined): v is string {
+  return !!v && /^[A-Za-z][A-Za-z0-9_-]*$/.test(v);
 }
 
 /** The controller's defaults (its config file, argo-events-controller-config). */

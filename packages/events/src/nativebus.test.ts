@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, StringCodec } from 'nats';
-import { busObjects, nativeLimits, CLIENT_PORT } from './eventbus.js';
+import { busObjects, nativeLimits, CLIENT_PORT, newSecretValue, natsSafeSecret } from './eventbus.js';
 import { validateEventBus } from './validate.js';
 import { buildDeployment, BUS_LIMITS_DIR } from './workloads.js';
 
@@ -147,4 +147,27 @@ test('native bus on three real nats-servers: the channel stream carries maxAge/m
     await publisher.close();
     await nc.close();
   }
+});
+
+test('generated bus credentials are strings to nats-server: the rendered native and JetStream configurations parse with them (no "9e3f…" parse error, no number)', { skip }, () => {
+  const check = (conf: string, env: Record<string, string>) => {
+    const f = join(dir, `cred-${Math.random().toString(36).slice(2)}.conf`);
+    writeFileSync(f, conf);
+    const r = spawnSync('nats-server', ['-c', f, '-t'], { env: { ...process.env, POD_NAME: 'eventbus-default-stan-0', ...env }, encoding: 'utf8' });
+    return { ok: r.status === 0, out: `${r.stdout}${r.stderr}`.trim() };
+  };
+  // what an older controller's hex could be: a token nats-server cannot read (its pods crash-loop)
+  const native = busObjects({ apiVersion: 'argoproj.io/v1alpha1', kind: 'EventBus', metadata: { name: 'default', namespace: 'argo-events', uid: 'u' }, spec: { nats: { native: { auth: 'token' } } } }, { token: 'x' });
+  const nativeConf = native.configMap!.data['nats.conf'];
+  assert.match(check(nativeConf, { NATS_TOKEN: '9e3f0a' }).out, /variable reference for 'NATS_TOKEN'.*could not be parsed/);
+  assert.equal(natsSafeSecret('9e3f0a'), false);
+  // 300 generated values, each the token of the rendered native configuration and a JetStream password
+  const values = Array.from({ length: 300 }, () => newSecretValue());
+  const users = `port: -1\nauthorization {\n  users: [\n${values.map((_, i) => `    { user: u${i}, password: $P${i} }`).join('\n')}\n  ]\n}\n`;
+  const r = check(users, Object.fromEntries(values.map((v, i) => [`P${i}`, v])));
+  assert.ok(r.ok, r.out);
+  for (const v of values.slice(0, 5)) assert.ok(check(nativeConf, { NATS_TOKEN: v }).ok, v);
+  const js = busObjects({ apiVersion: 'argoproj.io/v1alpha1', kind: 'EventBus', metadata: { name: 'js', namespace: 'argo-events', uid: 'u' }, spec: { jetstream: { version: 'latest', replicas: 3 } } }, { user: `u${newSecretValue(6)}`, password: newSecretValue() });
+  assert.ok(check(js.configMap!.data['nats.conf'], { POD_NAME: 'eventbus-js-js-0', JS_USER: `u${newSecretValue(6)}`, JS_PASSWORD: values[0]! }).ok);
+  assert.ok(values.every((v) => natsSafeSecret(v) && v.length === 48));
 });

@@ -9,8 +9,11 @@ import type { KubeClient } from '@flotilla/kube-runtime';
 import { KafkaBus, type KafkaBusConfig } from './kafka.js';
 import { watchLimits, BUS_LIMITS_DIR } from './limits.js';
 import { join } from 'node:path';
+import dns from 'node:dns';
+import { isIP } from 'node:net';
 import { kafkaCause, type SecretReader } from '../kafka.js';
 import { readSecret } from '../sources/common.js';
+import type { BusStateListener } from './report.js';
 import { readBusSecret, parseUserPass, ConfigError, type EventBusConfig, type CloudEvent, type Logger } from '../config.js';
 
 export interface BusSubscription {
@@ -50,6 +53,22 @@ export interface BusOptions {
   publisher?: boolean;
   /** the Kubernetes API, for Secrets a Kafka bus's tls / sasl name */
   kube?: () => KubeClient;
+  /** told of every failed connect, the connect, and a connection lost for longer than lostGraceMs and back */
+  onState?: BusStateListener;
+  /** a connection lost (reconnecting) for longer than this counts as not connected (default 5000 ms) */
+  lostGraceMs?: number;
+}
+
+/** A NATS connection's state: lost since when (the client reconnects on its own meanwhile). */
+class Link {
+  lostAt?: number;
+  constructor(
+    readonly nc: NatsConnection,
+    private readonly graceMs: number,
+  ) {}
+  get connected(): boolean {
+    return !this.nc.isClosed() && !(this.lostAt !== undefined && Date.now() - this.lostAt > this.graceMs);
+  }
 }
 
 const enc = new TextEncoder();
@@ -82,17 +101,52 @@ export function connectionOptions(o: BusOptions): ConnectionOptions {
   throw new ConfigError('EVENTBUS_CONFIG has neither nats, jetstream nor kafka');
 }
 
+/**
+ * The servers to dial: each named server's addresses (getaddrinfo, which applies the pod's DNS search
+ * path, as the Service name `svc.ns.svc` needs), in random order, then the name itself. A headless
+ * Service name stands for every bus server; given only the name, the nats client resolves it with a
+ * DNS query that ignores the search path, which fails in a pod, then dials the name, and the TCP
+ * connect takes the first address that accepts: every attempt then goes to that one server, and one
+ * server that accepts connections but does not answer (stopped, overloaded, refusing the credentials)
+ * keeps the client from the others for good. With the addresses listed, each is tried in turn.
+ */
+export async function expandServers(servers: string[], lookup: (host: string) => Promise<string[]> = lookupAll): Promise<string[]> {
+  const out: string[] = [];
+  for (const s of servers) {
+    const m = /^(?:(nats|tls|wss?):\/\/)?([^@/]*@)?(\[[^\]]+\]|[^:/]+)(?::(\d+))?/.exec(s.trim());
+    const host = m?.[3];
+    if (!m || !host || isIP(host.replace(/^\[|\]$/g, '')) || m[1] === 'tls' || m[1]?.startsWith('ws')) {
+      out.push(s);
+      continue;
+    }
+    const ips = await lookup(host).catch(() => [] as string[]);
+    const port = m[4] ?? '4222';
+    const shuffled = ips.map((ip) => ({ ip, r: Math.random() })).sort((a, b) => a.r - b.r).map((x) => x.ip);
+    for (const ip of shuffled) out.push(`${m[1] ?? 'nats'}://${m[2] ?? ''}${isIP(ip) === 6 ? `[${ip}]` : ip}:${port}`);
+    out.push(s);
+  }
+  return [...new Set(out)];
+}
+
+function lookupAll(host: string): Promise<string[]> {
+  return new Promise((resolve, reject) => dns.lookup(host, { all: true }, (e, a) => (e ? reject(e) : resolve(a.map((x) => x.address)))));
+}
+
 /** Connects with back-off; every failure is logged ("event bus unreachable"). */
 export async function connectBus(o: BusOptions): Promise<Bus> {
   if ((o.config as { kafka?: { url?: string } }).kafka && !o.config.nats && !o.config.jetstream) return kafkaBus(o);
   const opts: ConnectionOptions = { ...connectionOptions(o), reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 1000, timeout: 5000 };
   let wait = o.backoffMs ?? 1000;
+  const lostGraceMs = o.lostGraceMs ?? 5000;
   for (let attempt = 1; ; attempt++) {
     if (o.signal?.aborted) throw new Error('aborted');
     try {
-      const nc = await connect(opts);
+      // every server of the bus by address, then by name (see expandServers)
+      const servers = await expandServers(([] as string[]).concat(opts.servers ?? []));
+      const nc = await connect({ ...opts, servers, ...(servers.length > 1 ? { noRandomize: true } : {}) });
+      const link = new Link(nc, lostGraceMs);
       if (o.config.jetstream) {
-        const bus = new JetStreamBus(nc, o.log);
+        const bus = new JetStreamBus(nc, o.log, link);
         try {
           await bus.ensureStream(o.config.jetstream.streamConfig);
         } catch (e) {
@@ -101,17 +155,20 @@ export async function connectBus(o: BusOptions): Promise<Bus> {
           throw new Error(`JetStream stream ${STREAM}: ${(e as Error).message}`);
         }
         o.log('info', 'connected to the event bus', { servers: String(opts.servers), attempt });
-        watchStatus(nc, o.log);
+        o.onState?.({ connected: true });
+        watchStatus(link, o.log, lostGraceMs, o.onState);
         return bus;
       }
       o.log('info', 'connected to the event bus', { servers: String(opts.servers), attempt });
-      watchStatus(nc, o.log);
+      o.onState?.({ connected: true });
+      watchStatus(link, o.log, lostGraceMs, o.onState);
       // a native bus's channel store (its maxAge / maxMsgs / maxBytes / maxSubs), kept by the publishers
       if (o.publisher && o.config.nats?.limitsConfigMap) watchLimits(nc, o.subject, join(o.env?.EVENTS_BUS_LIMITS_DIR || process.env.EVENTS_BUS_LIMITS_DIR || BUS_LIMITS_DIR, 'limits.json'), o.log);
-      return new CoreBus(nc, o.subject, o.log);
+      return new CoreBus(nc, o.subject, o.log, link);
     } catch (e) {
       const msg = (e as Error).message || String(e);
       if (/authorization|authentication/i.test(msg) && attempt === 1) o.log('error', `event bus refused the credentials: ${msg}`);
+      o.onState?.({ connected: false, error: msg });
       if (o.maxAttempts && attempt >= o.maxAttempts) throw new Error(`event bus unreachable after ${attempt} attempts: ${msg}`);
       o.log('warn', `event bus unreachable (retrying in ${wait} ms): ${msg}`, { servers: String(opts.servers), attempt });
       await sleep(wait, o.signal);
@@ -148,12 +205,29 @@ async function kafkaBus(o: BusOptions): Promise<Bus> {
   }
 }
 
-function watchStatus(nc: NatsConnection, log: Logger): void {
+/** Logs the connection's changes; a connection lost for longer than graceMs is reported (onState), and its return. */
+function watchStatus(link: Link, log: Logger, graceMs: number, onState?: BusStateListener): void {
+  let timer: NodeJS.Timeout | undefined;
+  let reported = false;
   void (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === 'disconnect') log('warn', `event bus connection lost (${String(s.data)}), reconnecting`);
-      else if (s.type === 'reconnect') log('info', `event bus reconnected (${String(s.data)})`);
-      else if (s.type === 'error') log('error', `event bus error: ${String(s.data)}`);
+    for await (const s of link.nc.status()) {
+      if (s.type === 'disconnect') {
+        log('warn', `event bus connection lost (${String(s.data)}), reconnecting`);
+        link.lostAt ??= Date.now();
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          if (link.lostAt === undefined || link.nc.isClosed()) return;
+          reported = true;
+          onState?.({ connected: false, error: `connection lost (${String(s.data)}), reconnecting for ${Math.round((Date.now() - link.lostAt) / 1000)} s` });
+        }, graceMs + 50);
+        timer.unref();
+      } else if (s.type === 'reconnect') {
+        log('info', `event bus reconnected (${String(s.data)})`);
+        link.lostAt = undefined;
+        clearTimeout(timer);
+        if (reported) onState?.({ connected: true });
+        reported = false;
+      } else if (s.type === 'error') log('error', `event bus error: ${String(s.data)}`);
     }
   })().catch(() => {});
 }
@@ -165,9 +239,11 @@ class CoreBus implements Bus {
     private readonly nc: NatsConnection,
     private readonly prefix: string,
     private readonly log: Logger,
+    private readonly link: Link,
   ) {}
+  /** connected, or reconnecting for less than the grace period */
   get connected() {
-    return !this.nc.isClosed();
+    return this.link.connected;
   }
   subjectOf(es: string, ev: string) {
     return `${this.prefix}.${subjectToken(es)}.${subjectToken(ev)}`;
@@ -216,16 +292,22 @@ class JetStreamBus implements Bus {
   private readonly js: JetStreamClient;
   private jsm?: JetStreamManager;
   private readonly iters: ConsumerMessages[] = [];
+  private streamConfig?: string;
+  private closed = false;
+  /** the first wait before subscribing again */
+  retryMs = 1000;
   constructor(
     private readonly nc: NatsConnection,
     private readonly log: Logger,
+    private readonly link: Link,
   ) {
     this.js = nc.jetstream();
   }
   get connected() {
-    return !this.nc.isClosed();
+    return this.link.connected;
   }
   async ensureStream(streamConfig?: string): Promise<void> {
+    this.streamConfig = streamConfig;
     this.jsm = await this.nc.jetstreamManager();
     const extra = parseStreamConfig(streamConfig);
     try {
@@ -252,39 +334,59 @@ class JetStreamBus implements Bus {
   async publish(ev: CloudEvent): Promise<void> {
     await this.js.publish(`${STREAM}.${subjectToken(ev.source)}.${subjectToken(ev.subject)}`, enc.encode(JSON.stringify(ev)), { msgID: ev.id });
   }
+  /**
+   * One durable consumer per dependency. Creating it is retried with back-off (1 s → 30 s) while
+   * JetStream cannot answer (a cluster electing its leaders, the stream missing: it is created again),
+   * rather than failing the Sensor, whose pod would then wait in CrashLoopBackOff for minutes.
+   */
   async subscribe(prefix: string, subs: BusSubscription[], handler: BusHandler): Promise<void> {
-    const jsm = this.jsm ?? (this.jsm = await this.nc.jetstreamManager());
     for (const s of subs) {
-      const durable = `${subjectToken(prefix)}-${subjectToken(s.name)}`.replace(/[^A-Za-z0-9_-]/g, '_');
-      const filter = `${STREAM}.${subjectToken(s.eventSourceName)}.${subjectToken(s.eventName)}`;
-      const existing = await jsm.consumers.info(STREAM, durable).catch(() => undefined);
-      if (existing && existing.config.filter_subject !== filter) {
-        // the dependency now names another event: the old position means nothing for the new subject
-        this.log('info', `consumer ${durable} filtered ${existing.config.filter_subject}; recreating it for ${filter}`);
-        await jsm.consumers.delete(STREAM, durable);
-      }
-      if (!existing || existing.config.filter_subject !== filter) {
-        await jsm.consumers.add(STREAM, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New, filter_subject: filter, ack_wait: 30_000_000_000 });
-      }
-      const consumer = await this.js.consumers.get(STREAM, durable);
-      const msgs = await consumer.consume();
-      this.iters.push(msgs);
-      void (async () => {
-        for await (const m of msgs) {
-          let ev: CloudEvent;
-          try {
-            ev = JSON.parse(dec.decode(m.data)) as CloudEvent;
-          } catch (e) {
-            this.log('warn', `dropping a message on ${m.subject} that is not a JSON CloudEvent: ${(e as Error).message}`);
-            m.term();
-            continue;
-          }
-          handler(s.name, ev, () => m.ack());
+      for (let wait = this.retryMs, attempt = 1; ; wait = Math.min(wait * 2, 30_000), attempt++) {
+        if (this.closed) throw new Error('the bus is closed');
+        try {
+          await this.subscribeOne(prefix, s, handler);
+          break;
+        } catch (e) {
+          const msg = (e as Error).message;
+          this.log('warn', `cannot subscribe dependency ${s.name} on the JetStream bus (retrying in ${wait} ms): ${msg}`, { attempt });
+          if (/stream not found/i.test(msg)) await this.ensureStream(this.streamConfig).catch(() => {});
+          await sleep(wait);
         }
-      })().catch((e) => this.log('error', `consumer ${durable} stopped: ${(e as Error).message}`));
+      }
     }
   }
+  private async subscribeOne(prefix: string, s: BusSubscription, handler: BusHandler): Promise<void> {
+    const jsm = this.jsm ?? (this.jsm = await this.nc.jetstreamManager());
+    const durable = `${subjectToken(prefix)}-${subjectToken(s.name)}`.replace(/[^A-Za-z0-9_-]/g, '_');
+    const filter = `${STREAM}.${subjectToken(s.eventSourceName)}.${subjectToken(s.eventName)}`;
+    const existing = await jsm.consumers.info(STREAM, durable).catch(() => undefined);
+    if (existing && existing.config.filter_subject !== filter) {
+      // the dependency now names another event: the old position means nothing for the new subject
+      this.log('info', `consumer ${durable} filtered ${existing.config.filter_subject}; recreating it for ${filter}`);
+      await jsm.consumers.delete(STREAM, durable);
+    }
+    if (!existing || existing.config.filter_subject !== filter) {
+      await jsm.consumers.add(STREAM, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New, filter_subject: filter, ack_wait: 30_000_000_000 });
+    }
+    const consumer = await this.js.consumers.get(STREAM, durable);
+    const msgs = await consumer.consume();
+    this.iters.push(msgs);
+    void (async () => {
+      for await (const m of msgs) {
+        let ev: CloudEvent;
+        try {
+          ev = JSON.parse(dec.decode(m.data)) as CloudEvent;
+        } catch (e) {
+          this.log('warn', `dropping a message on ${m.subject} that is not a JSON CloudEvent: ${(e as Error).message}`);
+          m.term();
+          continue;
+        }
+        handler(s.name, ev, () => m.ack());
+      }
+    })().catch((e) => this.log('error', `consumer ${durable} stopped: ${(e as Error).message}`));
+  }
   async close() {
+    this.closed = true;
     for (const i of this.iters) await i.close()?.catch(() => {});
     await this.nc.drain().catch(() => this.nc.close());
   }
