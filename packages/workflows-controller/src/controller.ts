@@ -14,6 +14,7 @@ import { CLUSTER_WORKFLOW_TEMPLATES, TASK_RESULTS, WORKFLOWS, WORKFLOW_TEMPLATES
 import { workflowMetrics, type WorkflowMetrics } from './metrics.js';
 import { blockedBy, heldLocks, holdingStatus, workflowLocks, type Lock } from './sync.js';
 import { cacheKey, entry, LABEL_CONFIGMAP_TYPE, lookup, memoOf } from './memoize.js';
+import { COALESCE_MS, onlyInformationalChange } from './status-coalesce.js';
 
 type Obj = KubeObject & Record<string, any>;
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Error']);
@@ -50,6 +51,8 @@ export class WorkflowController extends Controller {
   private readonly written = new Map<string, Obj>();
   /** workflows admitted to run (controller `parallelism` / `namespaceParallelism`) */
   private readonly running = new Set<string>();
+  /** workflow key → since when an informational-only status change waits to be written with the next one */
+  private readonly coalescing = new Map<string, number>();
 
   constructor(readonly opts: WorkflowControllerOptions) {
     const informers = opts.informers ?? new InformerFactory(opts.client, { log: opts.log });
@@ -151,6 +154,7 @@ export class WorkflowController extends Controller {
   private async operateWorkflow(key: string): Promise<ReconcileResult> {
     const wf = this.latest(key);
     if (!wf) {
+      this.coalescing.delete(key);
       this.running.delete(key);
       this.releaseLocks(key);
       return;
@@ -289,7 +293,19 @@ export class WorkflowController extends Controller {
     if (done) labels[LABEL_COMPLETED] = 'true';
     else labels[LABEL_COMPLETED] = 'false';
     next = { ...next, metadata: { ...next.metadata, labels } };
-    if (JSON.stringify(next.status) !== JSON.stringify(wf.status) || JSON.stringify(labels) !== JSON.stringify(wf.metadata?.labels ?? {})) {
+    const labelsChanged = JSON.stringify(labels) !== JSON.stringify(wf.metadata?.labels ?? {});
+    let coalesceMs: number | undefined;
+    if (JSON.stringify(next.status) !== JSON.stringify(wf.status) || labelsChanged) {
+      // a pod's node and address alone wait (COALESCE_MS at most) for the pod's next phase change
+      const informational = !done && !labelsChanged && !plan.events.length && !plan.podsToCreate.length && !plan.podsToDelete.length && !kill.length && onlyInformationalChange(wf.status, next.status);
+      const since = this.coalescing.get(key);
+      if (informational && (since === undefined || Date.now() - since < COALESCE_MS)) {
+        if (since === undefined) this.coalescing.set(key, Date.now());
+        coalesceMs = COALESCE_MS - (Date.now() - (since ?? Date.now()));
+      }
+    }
+    if (coalesceMs === undefined && (JSON.stringify(next.status) !== JSON.stringify(wf.status) || labelsChanged)) {
+      this.coalescing.delete(key);
       const wrote = await this.write(wf, next);
       if (!wrote) return { requeueAfter: 200 };
       for (const ev of plan.events) this.opts.events.event(wf, ev.type, ev.reason, ev.message);
@@ -305,7 +321,7 @@ export class WorkflowController extends Controller {
       await this.labelCompleted(this.pods.byIndex(BY_WORKFLOW, key));
       return this.afterCompletion(next, now);
     }
-    const after = [plan.requeueAfter !== undefined ? plan.requeueAfter * 1000 : undefined, awaiting ? 1000 : undefined].filter((x): x is number => x !== undefined);
+    const after = [plan.requeueAfter !== undefined ? plan.requeueAfter * 1000 : undefined, awaiting ? 1000 : undefined, coalesceMs].filter((x): x is number => x !== undefined);
     return after.length ? { requeueAfter: Math.max(10, Math.min(...after)) } : undefined;
   }
 

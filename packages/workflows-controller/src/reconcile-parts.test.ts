@@ -163,3 +163,18 @@ test('retentionPolicy: the oldest finished workflows beyond each limit', () => {
   assert.deepEqual(retentionVictims(all, undefined), []);
   assert.deepEqual(retentionVictims(all, { completed: 0 }), ['s3', 's2', 's1']);
 });
+
+test('status writes: a node that only got its host and address waits for the next change; anything else is written at once', async () => {
+  const { onlyInformationalChange } = await import('./status-coalesce.js');
+  const pending = { phase: 'Running', nodes: { a: { id: 'a', phase: 'Pending', startedAt: 't0' } } };
+  const bound = { phase: 'Running', nodes: { a: { id: 'a', phase: 'Pending', startedAt: 't0', hostNodeName: 'n1' } } };
+  const addressed = { phase: 'Running', nodes: { a: { id: 'a', phase: 'Pending', startedAt: 't0', hostNodeName: 'n1', podIP: '10.0.0.1' } } };
+  const running = { phase: 'Running', nodes: { a: { id: 'a', phase: 'Running', startedAt: 't0', hostNodeName: 'n1', podIP: '10.0.0.1' } } };
+  assert.equal(onlyInformationalChange(pending, bound), true);
+  assert.equal(onlyInformationalChange(bound, addressed), true);
+  assert.equal(onlyInformationalChange(addressed, running), false, 'a phase change');
+  assert.equal(onlyInformationalChange(pending, { ...bound, nodes: { ...bound.nodes, b: { id: 'b', phase: 'Pending' } } }), false, 'a new node');
+  assert.equal(onlyInformationalChange(pending, { ...bound, progress: '0/2' }), false, 'a workflow field');
+  assert.equal(onlyInformationalChange(undefined, bound), false, 'the first status');
+  assert.equal(onlyInformationalChange({ nodes: { a: { id: 'a' } } }, { nodes: { c: { id: 'a' } } }), false, 'another node id');
+});
