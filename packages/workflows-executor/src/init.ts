@@ -11,7 +11,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutorEnv } from './env.js';
 import { LAUNCHER, MANIFEST, STAGING_SCRIPT, inputArtifactFile, inputParamFile, local, stagedManifest, stagedScript } from './paths.js';
-import { loadArtifact, type Artifact, type SecretReader } from './artifacts/index.js';
+import type { Artifact, SecretReader } from './artifacts/types.js';
+// the artifact drivers (zlib, streams, SDKs) load only when a template has artifacts
+const loadArtifact: typeof import('./artifacts/index.js').loadArtifact = async (...a) => (await import('./artifacts/index.js')).loadArtifact(...a);
 import { log } from './log.js';
 
 /** This installation's `flotilla` entry (packages/cli/dist/main.js beside this package). */

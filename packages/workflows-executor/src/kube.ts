@@ -1,5 +1,5 @@
 /** The executor's I/O with the cluster: the in-cluster client, Secrets, the WorkflowTaskResult. */
-import { KubeClient, R, isAlreadyExists, type Resource } from '@flotilla/kube-runtime';
+import { KubeClient, R, isAlreadyExists, isNotFound, type Resource } from '@flotilla/kube-runtime';
 
 export { R };
 
@@ -11,14 +11,34 @@ export function kube(): KubeClient {
   return (client ??= new KubeClient());
 }
 
-/** Creates the task result, or patches it when it exists (the executor Role allows create and patch only). */
-export async function upsertTaskResult(obj: Record<string, any>): Promise<void> {
+/** task results this process created or found (`ns/name`): later writes patch them at once */
+const known = new Set<string>();
+
+/**
+ * Creates the task result, or patches it when it exists (the executor Role allows create and patch only).
+ * A result this process already wrote is patched directly (one request instead of a refused create and a
+ * patch); one that disappeared meanwhile is created again.
+ */
+export async function upsertTaskResult(obj: Record<string, any>, c: KubeClient = kube()): Promise<void> {
   const ns = obj.metadata.namespace as string;
+  const key = `${ns}/${obj.metadata.name}`;
+  const { apiVersion: _a, kind: _k, ...rest } = obj;
+  const patch = () => c.patch(TASK_RESULTS, ns, obj.metadata.name, { ...rest, metadata: { labels: obj.metadata.labels } }, 'merge');
+  if (known.has(key)) {
+    try {
+      await patch();
+      return;
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      known.delete(key);
+    }
+  }
   try {
-    await kube().create(TASK_RESULTS, ns, obj as never);
+    await c.create(TASK_RESULTS, ns, obj as never);
+    known.add(key);
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
-    const { apiVersion: _a, kind: _k, ...rest } = obj;
-    await kube().patch(TASK_RESULTS, ns, obj.metadata.name, { ...rest, metadata: { labels: obj.metadata.labels } }, 'merge');
+    await patch();
+    known.add(key);
   }
 }

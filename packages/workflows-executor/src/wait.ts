@@ -12,7 +12,9 @@ import type { ExecutorEnv } from './env.js';
 import { mainContainers } from './env.js';
 import { exitCodeFile, local, outputArtifactFile, outputParamFile, signalFile, stderrFile, stdoutFile } from './paths.js';
 import { captureResult, collectParameters, outputArtifacts, parseProgress, taskResult, type TaskOutputs } from './outputs.js';
-import { saveArtifact, type Artifact, type SecretReader } from './artifacts/index.js';
+import type { Artifact, SecretReader } from './artifacts/types.js';
+// the artifact drivers (zlib, streams, SDKs) load only when a template has artifacts
+const saveArtifact: typeof import('./artifacts/index.js').saveArtifact = async (...a) => (await import('./artifacts/index.js')).saveArtifact(...a);
 import { log, logError } from './log.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

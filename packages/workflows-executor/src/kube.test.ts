@@ -1,0 +1,64 @@
+// The WorkflowTaskResult writes of `wait` against a real (in-process) API server with upstream's CRD.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { startApiServer } from '@flotilla/apiserver';
+import { KubeClient, R } from '@flotilla/kube-runtime';
+import { TASK_RESULTS, upsertTaskResult } from './kube.js';
+import { taskResult } from './outputs.js';
+
+const INSTALL = new URL('../../../manifests/argo-workflows/install.yaml', import.meta.url);
+
+test('task results: created once, then patched directly; one deleted meanwhile is created again; one made by another writer is patched', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'executor-kube-'));
+  const server = await startApiServer({ dataDir: dir });
+  const client = new KubeClient(server.writeKubeconfig(join(dir, 'kubeconfig')), { qps: 0 });
+  try {
+    const crd = parseAllDocuments(readFileSync(INSTALL, 'utf8')).map((d) => d.toJS()).find((d) => d?.kind === 'CustomResourceDefinition' && d.metadata.name === 'workflowtaskresults.argoproj.io');
+    await client.create(R.crds, undefined, crd);
+    await client.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'argo' } } as never);
+    // the CRD serves once established
+    for (let i = 0; i < 100; i++) {
+      try {
+        await client.list(TASK_RESULTS, 'argo');
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    const calls: string[] = [];
+    const counting = new Proxy(client, {
+      get(t, p, r) {
+        const v = Reflect.get(t, p, r);
+        return typeof v === 'function' && (p === 'create' || p === 'patch') ? (...a: unknown[]) => (calls.push(String(p)), v.apply(t, a)) : v;
+      },
+    });
+    const result = (name: string, completed: boolean, exitCode?: string) => taskResult({ nodeId: name, namespace: 'argo', workflowName: 'wf', workflowUID: '', outputs: exitCode ? { exitCode } : {}, completed });
+
+    await upsertTaskResult(result('n1', false), counting);
+    await upsertTaskResult(result('n1', true, '0'), counting);
+    assert.deepEqual(calls, ['create', 'patch'], 'the second write is a patch, not a refused create and a patch');
+    const got = await client.get<any>(TASK_RESULTS, 'argo', 'n1');
+    assert.equal(got.metadata.labels['workflows.argoproj.io/report-outputs-completed'], 'true');
+    assert.equal(got.outputs.exitCode, '0');
+
+    calls.length = 0;
+    await client.delete(TASK_RESULTS, 'argo', 'n1');
+    await upsertTaskResult(result('n1', true, '3'), counting);
+    assert.deepEqual(calls, ['patch', 'create'], 'gone: created again');
+    assert.equal((await client.get<any>(TASK_RESULTS, 'argo', 'n1')).outputs.exitCode, '3');
+
+    calls.length = 0;
+    await client.create(TASK_RESULTS, 'argo', result('n2', false) as never);
+    await upsertTaskResult(result('n2', true, '1'), counting);
+    assert.deepEqual(calls, ['create', 'patch'], 'made by another writer: patched');
+    assert.equal((await client.get<any>(TASK_RESULTS, 'argo', 'n2')).outputs.exitCode, '1');
+  } finally {
+    client.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
