@@ -40,8 +40,8 @@ export class RolloutController extends Controller {
   readonly ingresses: Informer<Obj>;
   readonly experiments: Informer<Obj>;
   private readonly now: () => Date;
-  /** per Rollout key: the resourceVersion our last status write returned, and when */
-  private readonly written = new Map<string, { rv: string; at: number; seen?: boolean }>();
+  /** per Rollout key: the resourceVersion our last status write returned, when, and the ReplicaSets it was planned with (the cache must hold them all) */
+  private readonly written = new Map<string, { rv: string; at: number; rs: string[] }>();
 
   constructor(
     ctx: RuntimeContext,
@@ -124,20 +124,17 @@ export class RolloutController extends Controller {
     // an update in progress reads its Rollout and ReplicaSets from the API server, not the caches: a
     // watch through the kubernetes Service was seen to go quiet in a pod, and a stale cache would hold
     // the rollout (steady Healthy rollouts stay on the caches)
-    // …except after our own status write, while the cache holds exactly what we wrote: its watch event
-    // (the first look after the write) plans from the caches, and a look within ECHO_MS (a pause's end)
-    // reads only the ReplicaSets (a Rollout changed meanwhile makes the status write conflict, and the
-    // retry reads it). Each request waits on the client's QPS budget: 50 pauses ending at once would
-    // otherwise queue behind each other for seconds.
+    // …except within ECHO_MS of our own status write while the cache holds exactly what we wrote (its
+    // watch event, a pause's end): the caches are a few seconds from a live read at most, a Rollout
+    // changed meanwhile makes the status write conflict (and the retry reads it), and each request
+    // waits on the client's QPS budget — 50 pauses ending at once, each reading the Rollout and its
+    // ReplicaSets again, queued behind each other for seconds
     const mine = this.written.get(key);
-    const fresh = !!mine && mine.rv === cached.metadata.resourceVersion && Date.now() - mine.at < ECHO_MS;
-    const echo = fresh && !mine.seen;
-    if (mine) mine.seen = true;
-    const progressing = cached.status?.phase !== 'Healthy' || cached.status?.observedGeneration !== String(cached.metadata.generation);
-    const live = !echo && progressing;
+    const fresh = !!mine && mine.rv === cached.metadata.resourceVersion && Date.now() - mine.at < ECHO_MS && mine.rs.every((n) => !!this.replicaSets.get(ns, n));
+    const live = !fresh && (cached.status?.phase !== 'Healthy' || cached.status?.observedGeneration !== String(cached.metadata.generation));
     const selOf = (r: Rollout) => Object.entries(r.spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
     let rsList: ReplicaSet[] | undefined;
-    if (live && !fresh) {
+    if (live) {
       // the Rollout and its ReplicaSets at once (the selector from the cache; again if the Rollout's differs)
       const guess = selOf(resolveWorkloadRef(cached, (n) => this.deployments.get(ns, n) as never));
       try {
@@ -257,7 +254,8 @@ export class RolloutController extends Controller {
       try {
         const out = await c.update<Rollout>(ROLLOUTS, { ...base, status: plan.status } as never, 'status');
         const key = `${ns}/${ro.metadata.name}`;
-        if (out?.metadata?.resourceVersion) this.written.set(key, { rv: out.metadata.resourceVersion, at: Date.now() });
+        const rs = [...owned.map((r) => r.metadata.name!), ...(plan.create ? [`${ro.metadata.name}-${plan.newHash}`] : [])].filter((n) => !plan.deleteRS.includes(n));
+        if (out?.metadata?.resourceVersion) this.written.set(key, { rv: out.metadata.resourceVersion, at: Date.now(), rs });
       } catch (e) {
         // computed from a copy that is already behind: recompute from the fresh one (requeued)
         // the cache has not seen our previous write yet: recompute shortly from the fresh copy
