@@ -354,6 +354,15 @@ export function replicaCounts(ctx: Ctx): Partial<RolloutStatus> {
   };
 }
 
+/**
+ * Look again when a deadline that starts now ends. The deadline is counted from what is stored (the
+ * API's second-resolution time, `nowIso`, up to 1 s before `now`), as the next reconcile will count it:
+ * `ms` after `now` would look up to a second after the stored deadline has passed.
+ */
+export function requeueFromNow(ctx: Ctx, ms: number): void {
+  requeue(ctx, Date.parse(ctx.nowIso) + ms - ctx.now.getTime());
+}
+
 export function requeue(ctx: Ctx, ms: number): void {
   const p = ctx.plan;
   const v = Math.max(0, Math.ceil(ms));

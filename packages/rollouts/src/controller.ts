@@ -40,6 +40,8 @@ export class RolloutController extends Controller {
   readonly ingresses: Informer<Obj>;
   readonly experiments: Informer<Obj>;
   private readonly now: () => Date;
+  /** per Rollout key: the resourceVersion our last status write returned, when, and the ReplicaSets it was planned with (the cache must hold them all) */
+  private readonly written = new Map<string, { rv: string; at: number; rs: string[] }>();
 
   constructor(
     ctx: RuntimeContext,
@@ -114,15 +116,32 @@ export class RolloutController extends Controller {
   async reconcile(key: string): Promise<{ requeueAfter?: number } | void> {
     const [ns, name] = key.split('/');
     let cached = this.rollouts.get(ns, name);
-    if (!cached || cached.metadata.deletionTimestamp) return;
+    if (!cached || cached.metadata.deletionTimestamp) {
+      this.written.delete(key);
+      return;
+    }
     const started = performance.now();
     // an update in progress reads its Rollout and ReplicaSets from the API server, not the caches: a
     // watch through the kubernetes Service was seen to go quiet in a pod, and a stale cache would hold
     // the rollout (steady Healthy rollouts stay on the caches)
-    const live = cached.status?.phase !== 'Healthy' || cached.status?.observedGeneration !== String(cached.metadata.generation);
+    // …except within ECHO_MS of our own status write while the cache holds exactly what we wrote (its
+    // watch event, a pause's end): the caches are a few seconds from a live read at most, a Rollout
+    // changed meanwhile makes the status write conflict (and the retry reads it), and each request
+    // waits on the client's QPS budget — 50 pauses ending at once, each reading the Rollout and its
+    // ReplicaSets again, queued behind each other for seconds
+    const mine = this.written.get(key);
+    const fresh = !!mine && mine.rv === cached.metadata.resourceVersion && Date.now() - mine.at < ECHO_MS && mine.rs.every((n) => !!this.replicaSets.get(ns, n));
+    const live = !fresh && (cached.status?.phase !== 'Healthy' || cached.status?.observedGeneration !== String(cached.metadata.generation));
+    const selOf = (r: Rollout) => Object.entries(r.spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    let rsList: ReplicaSet[] | undefined;
     if (live) {
+      // the Rollout and its ReplicaSets at once (the selector from the cache; again if the Rollout's differs)
+      const guess = selOf(resolveWorkloadRef(cached, (n) => this.deployments.get(ns, n) as never));
       try {
-        cached = await this.ctx.client.get<Rollout>(ROLLOUTS, ns, name);
+        const [got, list] = await Promise.all([this.ctx.client.get<Rollout>(ROLLOUTS, ns, name), guess ? this.ctx.client.list<ReplicaSet>(R.replicasets, ns, { labelSelector: guess }) : undefined]);
+        cached = got;
+        rsList = list?.items;
+        if (selOf(resolveWorkloadRef(got, (n) => this.deployments.get(ns, n) as never)) !== guess) rsList = undefined;
       } catch (e) {
         if (isNotFound(e)) return;
         throw e;
@@ -130,8 +149,9 @@ export class RolloutController extends Controller {
     }
     const ro = resolveWorkloadRef(cached, (n) => this.deployments.get(ns, n) as never);
     const uid = ro.metadata.uid;
-    const sel = Object.entries(ro.spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-    const rsList = live && sel ? (await this.ctx.client.list<ReplicaSet>(R.replicasets, ns, { labelSelector: sel })).items : this.replicaSets.list(ns);
+    const sel = selOf(ro);
+    if (live && !rsList) rsList = sel ? (await this.ctx.client.list<ReplicaSet>(R.replicasets, ns, { labelSelector: sel })).items : this.replicaSets.list(ns);
+    rsList ??= this.replicaSets.list(ns);
     const owned = rsList.filter((rs) => rs.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid));
     const services: Record<string, Service | undefined> = {};
     for (const s of serviceNames(ro)) services[s] = this.services.get(ns, s);
@@ -232,12 +252,18 @@ export class RolloutController extends Controller {
     for (const ev of plan.events) this.events.event(ro as never, ev.type, ev.reason, ev.message);
     if (JSON.stringify(plan.status) !== JSON.stringify(ro.status ?? {})) {
       try {
-        await c.update(ROLLOUTS, { ...base, status: plan.status } as never, 'status');
+        const out = await c.update<Rollout>(ROLLOUTS, { ...base, status: plan.status } as never, 'status');
+        const key = `${ns}/${ro.metadata.name}`;
+        const rs = [...owned.map((r) => r.metadata.name!), ...(plan.create ? [`${ro.metadata.name}-${plan.newHash}`] : [])].filter((n) => !plan.deleteRS.includes(n));
+        if (out?.metadata?.resourceVersion) this.written.set(key, { rv: out.metadata.resourceVersion, at: Date.now(), rs });
       } catch (e) {
         // computed from a copy that is already behind: recompute from the fresh one (requeued)
         // the cache has not seen our previous write yet: recompute shortly from the fresh copy
         // (a fixed short delay, not the work queue's growing back-off)
-        if (isConflict(e)) return true;
+        if (isConflict(e)) {
+          this.written.delete(`${ns}/${ro.metadata.name}`);
+          return true;
+        }
         if (!isNotFound(e)) throw e;
       }
     }
@@ -290,6 +316,9 @@ export class RolloutController extends Controller {
   }
 }
 }
+
+/** how long after our own status write the cached Rollout is trusted when it is what we wrote */
+const ECHO_MS = 5000;
 
 const ignoreNotFound = (e: unknown) => {
   if (!isNotFound(e)) throw e;

@@ -73,6 +73,36 @@ describe('rollouts-controller on a real API server', () => {
     await waitFor('good scaled', async () => (await client.list<any>(R.replicasets, 'default')).items.some((x) => x.metadata.name.startsWith('good-') && x.spec.replicas === 4), 20_000, 100);
   });
 
+  it('a timed pause ends on time, counted from its stored startTime, without re-reading the Rollout it just wrote', async () => {
+    const steps = [{ pause: { duration: 2 } }, { pause: { duration: 2 } }];
+    await client.create(ROLLOUTS, 'default', rollout('timed', { strategy: { canary: { steps } } }) as never);
+    await waitFor('a stable revision', async () => !!(await client.get<any>(ROLLOUTS, 'default', 'timed')).status?.stableRS, 20_000, 100);
+    // the controller's own requests for this Rollout, as they leave its client (a spy, the requests still go)
+    const cc = (running.rollouts as unknown as { ctx: { client: KubeClient } }).ctx.client;
+    const calls: string[] = [];
+    const origGet = cc.get.bind(cc);
+    cc.get = ((r: { plural?: string }, ns: string, name: string, ...rest: unknown[]) => {
+      if (r.plural === 'rollouts' && name === 'timed') calls.push(`get ${Date.now()}`);
+      return (origGet as any)(r, ns, name, ...rest);
+    }) as never;
+    try {
+      await client.patch(ROLLOUTS, 'default', 'timed', [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'argoproj/rollouts-demo:yellow' }], 'json');
+      const first = await waitFor('first pause', async () => {
+        const r = await client.get<any>(ROLLOUTS, 'default', 'timed');
+        return r.status?.currentPodHash !== r.status?.stableRS && r.status?.pauseConditions?.[0]?.startTime ? r : undefined;
+      }, 20_000, 20);
+      const end = Date.parse(first.status.pauseConditions[0].startTime) + 2000;
+      const since = Date.now();
+      await waitFor('second step', async () => ((await client.get<any>(ROLLOUTS, 'default', 'timed')).status?.currentStepIndex ?? 0) >= 1, 5_000, 10);
+      const late = Date.now() - end;
+      assert.ok(late < 800, `the step came ${late} ms after the stored pause end`);
+      // the pause's end looked at the ReplicaSets and wrote the status; the Rollout in the cache was the one it wrote
+      assert.deepEqual(calls.filter((x) => Number(x.split(' ')[1]) >= since), [], 'no GET of the Rollout for the pause end');
+    } finally {
+      cc.get = origGet as never;
+    }
+  });
+
   it('/metrics: rollout_info and the reconcile histogram', async () => {
     const text = await waitFor('metrics', async () => {
       const t = await (await fetch(`${running.metrics!.url}/metrics`)).text();

@@ -108,7 +108,10 @@ export async function startControllers(cfg: Config, o: { client?: KubeClient; lo
   // the kubernetes Service was seen to get no answer now and then, which held a rollout for a minute
   const client = o.client ?? new KubeClient(cfg.kubeconfig, { fieldManager: 'argo-rollouts', userAgent: 'argo-rollouts', qps: 100, burst: 200, timeoutMs: 15_000 });
   const informers = new InformerFactory(client, { namespace: cfg.namespace, log });
-  const events = new EventRecorder(client, { component: 'rollouts-controller', log });
+  // Events on a client of their own: best-effort background posts (one or more per step) must not take
+  // the QPS budget the reconciles' reads and status writes wait on (50 pauses ending at once)
+  const eventClient = o.client ?? new KubeClient(cfg.kubeconfig, { fieldManager: 'argo-rollouts', userAgent: 'argo-rollouts', qps: 50, burst: 100, timeoutMs: 15_000 });
+  const events = new EventRecorder(eventClient, { component: 'rollouts-controller', log });
   const ctx = { client, informers, log, events };
   const metricsOn = cfg.metricsPort >= 0;
   const m = rolloutMetrics(metricsOn);
@@ -159,6 +162,7 @@ export async function startControllers(cfg: Config, o: { client?: KubeClient; lo
       await metrics?.close();
       await healthz?.close();
       if (!o.client) client.close();
+      if (!o.client) eventClient.close();
     },
   };
 }

@@ -6,7 +6,7 @@
  * Services back to the stable ReplicaSet and scales the new one down after
  * abortScaleDownDelaySeconds.
  */
-import { requeue, runName, runPhase, setScale, type Ctx } from '../common.js';
+import { requeue, requeueFromNow, runName, runPhase, setScale, type Ctx } from '../common.js';
 import { HASH_LABEL, SCALE_DOWN_DEADLINE_ANNOTATION, type RSView } from '../types.js';
 
 /** Scales a ReplicaSet to 0 once its scale-down deadline (annotated now + delay) has passed. */
@@ -18,9 +18,9 @@ export function scaleDownAfter(c: Ctx, rs: RSView, delaySeconds: number): void {
   if (delaySeconds <= 0) return setScale(c, rs, 0);
   const at = rs.annotations[SCALE_DOWN_DEADLINE_ANNOTATION];
   if (!at) {
-    const deadline = new Date(c.now.getTime() + delaySeconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const deadline = new Date(Date.parse(c.nowIso) + delaySeconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
     c.plan.annotate.push({ name: rs.name, annotations: { [SCALE_DOWN_DEADLINE_ANNOTATION]: deadline } });
-    requeue(c, delaySeconds * 1000);
+    requeueFromNow(c, delaySeconds * 1000);
     return;
   }
   const left = Date.parse(at) - c.now.getTime();
@@ -161,7 +161,7 @@ export function planBlueGreen(c: Ctx): void {
         if (!cond && !lifted) {
           st.pauseConditions = [...(st.pauseConditions ?? []), { reason: 'BlueGreenPause', startTime: c.nowIso }];
           st.controllerPause = true;
-          if (secs !== undefined) requeue(c, secs * 1000);
+          if (secs !== undefined) requeueFromNow(c, secs * 1000);
           return;
         }
         if (cond) {

@@ -4,7 +4,7 @@
  * keeps the total) bounded by maxSurge/maxUnavailable, background analysis, abort, promote-full,
  * the rollback fast path and the stable/canary Service selectors.
  */
-import { durationMs, requeue, resolveSurge, runName, runPhase, setScale, targetOf, type Ctx } from '../common.js';
+import { durationMs, requeue, requeueFromNow, resolveSurge, runName, runPhase, setScale, targetOf, type Ctx } from '../common.js';
 import { abortScaleDown, scaleDownOthers } from '../bluegreen/plan.js';
 import { headerRoutesAt } from './routes.js';
 import { SCALE_DOWN_DEADLINE_ANNOTATION, type CanaryStep, type PauseCondition, type RSView } from '../types.js';
@@ -178,7 +178,7 @@ export function planCanary(c: Ctx): void {
       if (!cond) {
         addPause(c, 'CanaryPauseStep');
         const d = durationMs(step.pause.duration);
-        if (d !== undefined) requeue(c, d);
+        if (d !== undefined) requeueFromNow(c, d);
         break;
       }
       const d = durationMs(step.pause.duration);
