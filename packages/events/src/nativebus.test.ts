@@ -101,7 +101,9 @@ test('native bus on three real nats-servers: the channel stream carries maxAge/m
   const publisher = await rt.connectBus({ config, subject: 'eventbus-ns', log: (_l: string, m: string) => void logs.push(m), name: 'es', env: { EVENTS_BUS_AUTH_DIR: join(dir, 'auth'), EVENTS_BUS_LIMITS_DIR: limitsDir }, publisher: true, maxAttempts: 5 });
   const nc = await connect({ servers: servers.split(','), token: 'bus-token' });
   try {
-    const jsm = await nc.jetstreamManager();
+    // JetStream answers once the three servers have elected a meta leader (under load, after seconds: a
+    // CI run's first request timed out at 5 s)
+    const jsm = await until('JetStream answering on the cluster', () => nc.jetstreamManager(), 40_000);
     // the stream's replicas elect a leader before they store anything (core publishes meanwhile are only live)
     const info = await until('the channel stream and its leader', async () => {
       const i = await jsm.streams.info('eventbus-ns');
