@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startUp, stopUp, type Up } from '@flotilla/kube-runtime/testkit';
+import { podDiagnostics, startUp, stopUp, type Up } from '@flotilla/kube-runtime/testkit';
 import { ROOT, Shell, UPSTREAM, condition } from './testenv.js';
 import { REFUSED } from './examples.js';
 
@@ -62,16 +62,11 @@ describe("the seed's Argo Events journey on flotilla up", { skip: skip ? `no ${s
       }, 120_000)
       .catch(async (e: Error) => {
         // say what the pods were doing (CI runs saw them never ready, once in a few runs)
-        const out = [e.message];
-        const pods = await sh.sh(['kubectl', 'get', 'pods', '-n', 'argo-events', '-l', `eventbus-name=${bus}`, '-o', 'wide']);
-        out.push(pods.stdout + pods.stderr);
-        for (const i of [0, 1, 2]) {
-          const pod = `${sts}-${i}`;
-          const hz = await sh.sh(['kubectl', 'exec', '-n', 'argo-events', pod, '--', 'curl', '-sS', '-m', '5', 'http://127.0.0.1:8222/healthz']);
-          const ev = await sh.sh(['kubectl', 'get', 'events', '-n', 'argo-events', '--field-selector', `involvedObject.name=${pod}`, '-o', 'custom-columns=T:.lastTimestamp,R:.reason,M:.message', '--no-headers']);
-          const logs = await sh.sh(['kubectl', 'logs', '-n', 'argo-events', pod, '--tail', '12']);
-          out.push(`--- ${pod}: healthz ${hz.stdout}${hz.stderr}`.trim(), ev.stdout.split('\n').slice(-6).join('\n'), logs.stdout + logs.stderr);
-        }
+        const run = async (args: string[], o?: { timeoutMs?: number }) => {
+          const r = await sh.sh(['kubectl', ...args], o);
+          return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
+        };
+        const out = [e.message, await podDiagnostics(run, 'argo-events', `eventbus-name=${bus}`, { probe: ['curl', '-sS', '-m', '5', 'http://127.0.0.1:8222/healthz'], tail: 12 })];
         const msg = out.join('\n');
         console.error(msg);
         throw new Error(msg);
