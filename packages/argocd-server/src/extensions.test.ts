@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, createServer as createHttpsServer } from 'node:https';
+import { generate } from 'selfsigned';
 import { argoCrds, startEnv, type Env } from './testenv.js';
 import { parseDuration, parseExtensions, serviceFor } from './extensions-config.js';
 
@@ -106,6 +107,10 @@ async function backend(tag: string): Promise<Backend> {
         setTimeout(() => res.end('second\n'), 1500);
         return;
       }
+      if (req.url!.replace(/^\/base/, '').startsWith('/slow')) {
+        setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('late'), 1200);
+        return;
+      }
       if (req.url!.replace(/^\/base/, '').startsWith('/teapot')) {
         res.writeHead(418, { 'x-backend': tag });
         return void res.end('short and stout');
@@ -124,6 +129,8 @@ let alice: string;
 let ro: string;
 let a: Backend;
 let b: Backend;
+let tlsServer: Server;
+let tlsUrl: string;
 
 async function apply(obj: unknown, name: string) {
   const f = join(env.cluster.dir, `${name}.json`);
@@ -157,6 +164,11 @@ before(async () => {
   if (skip) return;
   a = await backend('a');
   b = await backend('b');
+  // an HTTPS backend with a self-signed certificate (as argo-server's default)
+  const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], { keySize: 2048 } as any);
+  tlsServer = createHttpsServer({ cert: pems.cert, key: pems.private }, (req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(`tls ${req.url}`)) as unknown as Server;
+  await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', () => r()));
+  tlsUrl = `https://127.0.0.1:${(tlsServer.address() as { port: number }).port}`;
   env = await startEnv({
     enableProxyExtension: true,
     setup: async (c) => {
@@ -168,6 +180,9 @@ before(async () => {
           'extension.config': extConfig(),
           'extension.config.multi': `services:\n- url: ${a.url}\n  cluster: {name: in-cluster}\n- url: ${b.url}\n  cluster: {server: https://other.example}\n`,
           'extension.config.down': `connectionTimeout: 500ms\nservices:\n- url: http://127.0.0.1:1\n`,
+          'extension.config.tls-verified': `services:\n- url: ${tlsUrl}\n`,
+          'extension.config.tls-skip': `services:\n- url: ${tlsUrl}\n  insecureSkipVerify: true\n`,
+          'extension.config.hurried': `responseHeaderTimeout: 300ms\nservices:\n- url: ${a.url}\n`,
         }),
         cm('argocd-rbac-cm', { 'policy.csv': 'g, ro, role:readonly\np, alice, applications, get, default/*, allow\np, alice, extensions, invoke, httpbin, allow' }),
       ] }));
@@ -188,6 +203,7 @@ after(async () => {
   await env?.close();
   a?.server.close();
   b?.server.close();
+  tlsServer?.close();
 });
 
 test('forwards /extensions/<name>/<path> to the backend: path, query, body, configured and user headers, no Argo CD session', { skip }, async () => {
@@ -278,6 +294,24 @@ test('a backend that is down: 502 naming it, and the server keeps serving the re
   assert.match(r.body.message, /extension "down": backend http:\/\/127\.0\.0\.1:1 failed: .*ECONNREFUSED/);
   assert.equal((await env.call('GET', '/api/v1/applications', { token: admin })).status, 200);
   assert.equal((await env.call('GET', '/api/version')).status, 200);
+});
+
+test('HTTPS backends: certificates verified (a self-signed one is refused, 502) unless the service says insecureSkipVerify', { skip }, async () => {
+  const r = await env.call('GET', '/extensions/tls-verified/x', { token: admin, headers: hdr() });
+  assert.equal(r.status, 502, r.text);
+  assert.match(r.body.message, /self[- ]signed certificate/);
+  const ok = await env.call('GET', '/extensions/tls-skip/x', { token: admin, headers: hdr() });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.text, 'tls /x');
+});
+
+test('responseHeaderTimeout: a backend slower to answer than it gets 502; without it the answer waits', { skip }, async () => {
+  const r = await env.call('GET', '/extensions/hurried/slow', { token: admin, headers: hdr() });
+  assert.equal(r.status, 502, r.text);
+  assert.match(r.body.message, /no response headers within 300 ms \(responseHeaderTimeout\)/);
+  const ok = await env.call('GET', '/extensions/httpbin/slow', { token: admin, headers: hdr() });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.text, 'late');
 });
 
 test('argocd-cm and argocd-secret changes apply without a restart; a bad entry is logged and absent, the others stay', { skip }, async () => {
