@@ -130,6 +130,8 @@ describe('flotilla demo pipeline: push to production through Events, Workflows, 
     t = Date.now();
     const again = await demo([]);
     assert.equal(again.code, 0, again.out);
+    // the extension's token still works and the parameter is set: nothing issued again, no restart
+    assert.doesNotMatch(again.out, /argocd-secret extension|restarting argocd-server|argocd-cm extension/, again.out);
     assert.equal(await k(['get', 'deploy', 'git-server', '-n', 'flotilla-demo', '-o', 'jsonpath={.metadata.generation} {.metadata.resourceVersion}']), before);
     timings['demo again'] = Date.now() - t;
   });
