@@ -10,7 +10,7 @@
  * directly, which works when it is the same origin (both behind one ingress) or allows this origin
  * (`argo server --access-control-allow-origin <origin>`).
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, homeSection } from '../api';
 import { basePath } from '../router';
 import { HealthStatus } from '../icons';
@@ -58,6 +58,8 @@ export default function Pipeline({ query }: { query: URLSearchParams }) {
   const cdHere = homeSection === 'applications';
   const [input, setInput] = useState<PipelineInput>({ ns });
   const [updated, setUpdated] = useState('');
+  /** the Application the chain showed last (`namespace/name`): the extension's requests are made on its behalf */
+  const chainApp = useRef('');
 
   useEffect(() => {
     let stopped = false;
@@ -73,7 +75,7 @@ export default function Pipeline({ query }: { query: URLSearchParams }) {
       else if (cdHere) {
         // through argocd-server's proxy extension, on behalf of the namespace's Application
         argo = cd.then((l) => {
-          const app = namespaceApplication(l?.items, ns);
+          const app = (l?.items ?? []).find((x: any) => `${x.metadata?.namespace}/${x.metadata?.name}` === chainApp.current && x.spec?.destination?.namespace === ns) ?? namespaceApplication(l?.items, ns);
           if (!app) throw new Error(`argo-server is reached through Argo CD's proxy extension ${ARGO_EXTENSION} on behalf of an Application deploying into ${ns}, and there is none: set argo-server's address above`);
           const x = extensionRequest(app);
           return argoLists('', x.prefix, x.headers).catch((err: Error) => {
@@ -89,6 +91,7 @@ export default function Pipeline({ query }: { query: URLSearchParams }) {
       // the live Rollouts of the app the chain picked, through the app's resource API
       const appStage = buildPipeline(next).stages.find((s) => s.id === 'application');
       const app = next.applications?.find((x) => x.metadata?.name === appStage?.name && (x.metadata?.namespace ?? '') === appStage?.namespace);
+      if (app) chainApp.current = `${app.metadata.namespace}/${app.metadata.name}`;
       if (app) {
         next.rollouts = {};
         for (const r of ((app.status?.resources ?? []) as any[]).filter((x) => x?.kind === 'Rollout')) {
