@@ -321,8 +321,9 @@ test('argocd-cm and argocd-secret changes apply without a restart; a bad entry i
     return a.seen.at(-1)!.headers.authorization === 'Bearer rotated';
   });
   await env.cluster.k(['patch', 'configmap', '-n', 'argocd', 'argocd-cm', '--type', 'merge', '-p', JSON.stringify({ data: { 'extension.config.multi': 'services: [{url: "not a url"}]' } })]);
-  await until('multi gone', async () => (await env.call('GET', '/extensions/multi/x', { token: admin, headers: hdr() })).status === 404);
-  assert.ok(env.logs.some((l) => /proxy extension not registered/.test(l) && /extension\.config\.multi multi\.backend\.services\[0\]\.url: invalid URL/.test(l)), 'the error is logged');
+  // logged when the change arrives, before any request
+  await until('the error logged', async () => env.logs.some((l) => /proxy extension not registered/.test(l) && /extension\.config\.multi multi\.backend\.services\[0\]\.url: invalid URL/.test(l)));
+  assert.equal((await env.call('GET', '/extensions/multi/x', { token: admin, headers: hdr() })).status, 404);
   assert.equal((await env.call('GET', '/extensions/httpbin/still', { token: admin, headers: hdr() })).status, 200);
 });
 

@@ -40,6 +40,17 @@ export class ExtensionRegistry {
   private built?: Built;
   constructor(private readonly ctx: Pick<Ctx, 'store' | 'log'>) {}
 
+  /** Builds now, and again as soon as argocd-cm or argocd-secret change (so a bad entry is logged when it arrives). */
+  watch(): void {
+    const { store } = this.ctx;
+    const again = (o: { metadata?: { name?: string } }) => {
+      if (o?.metadata?.name === CM.argocd || o?.metadata?.name === SECRET.argocd) this.current();
+    };
+    store.cms.on({ add: again, update: (_o, n) => again(n), delete: again });
+    store.secrets.on({ add: again, update: (_o, n) => again(n), delete: again });
+    this.current();
+  }
+
   current(): Built {
     const { store } = this.ctx;
     const cm = store.cms.get(store.namespace, CM.argocd);

@@ -100,7 +100,7 @@ export async function startServer(client: KubeClient, o: Partial<ServerOptions> 
   registerExtra(router, ctx);
 
   const extensions = new ExtensionRegistry(ctx);
-  if (opts.enableProxyExtension) extensions.current();
+  if (opts.enableProxyExtension) extensions.watch();
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     handle(ctx, router, req, res, extensions).catch((e) => {
       log.error('request failed', { error: (e as Error).stack ?? String(e), path: req.url });
