@@ -40,6 +40,8 @@ export interface ServerOptions {
   version: string;
   /** the broker's address (`--dex-server`): `/api/dex/*` is proxied there, and `dex.config`'s issuer is reached there */
   dexServer: string;
+  /** `--enable-proxy-extension` (`server.enable.proxy.extension`): serve `/extensions/<name>/…` (extensions.ts) */
+  enableProxyExtension?: boolean;
 }
 
 export interface Ctx {

@@ -22,6 +22,7 @@ Flags:
       --basehref string           Value for base href in index.html. Used if Argo CD is running behind reverse proxy under subpath different from / (default "/")
       --rootpath string           Used if Argo CD is running behind reverse proxy under subpath different from /
       --staticassets string       Directory path that contains additional static assets
+      --enable-proxy-extension    Enable Proxy Extension feature (serve /extensions/<name>/… as configured in argocd-cm extension.config)
       --loglevel string           Set the logging level. One of: debug|info|warn|error (default "info")
       --logformat string          Set the logging format. One of: text|json (default "text")
   -n, --namespace string          Namespace (default: the pod's, else "argocd")
@@ -44,6 +45,7 @@ const ENV: Record<string, string> = {
   logformat: 'ARGOCD_SERVER_LOGFORMAT',
   address: 'ARGOCD_SERVER_LISTEN_ADDRESS',
   'metrics-address': 'ARGOCD_SERVER_METRICS_LISTEN_ADDRESS',
+  'enable-proxy-extension': 'ARGOCD_SERVER_ENABLE_PROXY_EXTENSION',
 };
 
 const BOOL = new Set(['insecure', 'help', 'h', 'disable-auth', 'enable-gzip', 'x-frame-options', 'dex-server-plaintext', 'repo-server-plaintext', 'repo-server-strict-tls', 'redis-use-tls', 'redis-insecure-skip-tls-verify', 'otlp-insecure', 'enable-proxy-extension', 'hydrator-enabled', 'api-content-types', 'sso-debug']);
@@ -95,6 +97,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   for (const k of flags.keys()) if (!known.has(k)) ignored.push(k);
   const v = (n: string) => get(n);
   if (v('insecure') !== undefined) opts.insecure = parseBool(v('insecure')!, '--insecure');
+  if (v('enable-proxy-extension') !== undefined) opts.enableProxyExtension = parseBool(v('enable-proxy-extension')!, '--enable-proxy-extension');
   // --port/--metrics-port only from the flags: the Services argocd-server and argocd-server-metrics give every
   // pod ARGOCD_SERVER_PORT / ARGOCD_SERVER_METRICS_PORT=tcp://… (Kubernetes service links)
   if (flags.get('port') !== undefined) opts.port = parseInt10(flags.get('port')!, 'port');

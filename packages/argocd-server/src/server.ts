@@ -29,6 +29,7 @@ import { SsoManager } from './sso/manager.js';
 /** the largest request header block served (Go's http.DefaultMaxHeaderBytes, as upstream) */
 export const MAX_HEADER_BYTES = 1 << 20;
 import { proxyDex } from './sso/dexproxy.js';
+import { ExtensionRegistry, handleExtension, URL_PREFIX } from './extensions.js';
 
 export const DEFAULT_OPTIONS: ServerOptions = {
   namespace: 'argocd',
@@ -98,8 +99,10 @@ export async function startServer(client: KubeClient, o: Partial<ServerOptions> 
   registerApplications(router, ctx);
   registerExtra(router, ctx);
 
+  const extensions = new ExtensionRegistry(ctx);
+  if (opts.enableProxyExtension) extensions.watch();
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    handle(ctx, router, req, res).catch((e) => {
+    handle(ctx, router, req, res, extensions).catch((e) => {
       log.error('request failed', { error: (e as Error).stack ?? String(e), path: req.url });
       if (!res.headersSent) sendJson(res, 500, errorBody(new ApiErr(Code.Unknown, (e as Error).message)));
       else res.end();
@@ -190,7 +193,7 @@ function stripRoot(path: string, root: string): string | undefined {
   return undefined;
 }
 
-async function handle(ctx: Ctx, router: Router, raw: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(ctx: Ctx, router: Router, raw: IncomingMessage, res: ServerResponse, extensions: ExtensionRegistry): Promise<void> {
   const u = new URL(raw.url ?? '/', 'http://x');
   const path = stripRoot(u.pathname, ctx.opts.rootpath);
   if (path === undefined) {
@@ -202,6 +205,7 @@ async function handle(ctx: Ctx, router: Router, raw: IncomingMessage, res: Serve
     return void res.end('ok');
   }
   if (path === '/api/webhook') return handleWebhook(ctx, raw, res);
+  if (path.startsWith(URL_PREFIX + '/')) return handleExtension(ctx, extensions, raw, res, path, u.search);
   if (path === '/api/dex' || path.startsWith('/api/dex/')) return proxyDex(raw, res, ctx.opts.dexServer, ctx.log);
   if (path === '/auth/login' && raw.method === 'GET') return ctx.sso.login(raw, res, u.searchParams);
   if (path === '/auth/callback' && raw.method === 'GET') return ctx.sso.callback(raw, res, u.searchParams);

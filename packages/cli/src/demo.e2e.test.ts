@@ -5,18 +5,64 @@
  * served by every replica; a bad- color is aborted by the canary's analysis against Prometheus and
  * the good color keeps being served; --delete removes everything. Traffic goes through the
  * Service's cluster address from inside the cluster (kubectl exec in the demo's load generator).
+ * The Pipeline page served by argocd-server (kubectl port-forward, Debian's chromium) shows the run's
+ * Workflow from argo-server through Argo CD's proxy extension argo-workflows the demo configured.
  * About 3.5 minutes on a quiet machine (the canary's two 15 s pauses included); the timeout leaves
  * room for a loaded one.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpsRequest } from 'node:https';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FLOTILLA_MAIN, kubectlFor, startUp, stopUp, waitFor, type Up } from '@flotilla/kube-runtime/testkit';
 
 const skip = ['/usr/bin/kubectl', '/usr/bin/git', '/usr/bin/prometheus'].find((p) => !existsSync(p));
+const CHROMIUM = '/usr/bin/chromium';
+
+/** `kubectl port-forward` to a free local port; resolves with the port once kubectl says it forwards. */
+function portForward(home: string, kubeconfig: string, args: string[]): Promise<{ port: number; proc: ChildProcess }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn('/usr/bin/kubectl', ['--kubeconfig', kubeconfig, 'port-forward', '--address', '127.0.0.1', ...args], { env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const t = setTimeout(() => (proc.kill('SIGKILL'), reject(new Error(`port-forward did not start: ${out}`))), 30_000);
+    const see = (d: Buffer) => {
+      out += d;
+      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve({ port: Number(m[1]), proc });
+      }
+    };
+    proc.stdout!.on('data', see);
+    proc.stderr!.on('data', see);
+    proc.on('exit', (c) => (clearTimeout(t), reject(new Error(`port-forward exited (${c}): ${out}`))));
+  });
+}
+
+/** One HTTPS request to argocd-server (self-signed certificate). */
+function call(base: string, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: any; text: string }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const r = httpsRequest(new URL(path, base), { method, rejectUnauthorized: false, headers: { ...headers, ...(data ? { 'content-type': 'application/json' } : {}) } }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => {
+        let b: any;
+        try {
+          b = JSON.parse(text);
+        } catch {
+          /* not JSON */
+        }
+        resolve({ status: res.statusCode ?? 0, body: b, text });
+      });
+    });
+    r.on('error', reject);
+    r.end(data);
+  });
+}
 if (skip) console.log(`# skipping the pipeline demo: ${skip} is not installed`);
 
 function flotilla(args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
@@ -69,7 +115,8 @@ describe('flotilla demo pipeline: push to production through Events, Workflows, 
     let t = Date.now();
     const r = await demo([]);
     assert.equal(r.code, 0, r.out);
-    for (const l of ['git server ready', 'Prometheus ready', 'EventSource git-push ready', 'Sensor ci ready', 'Application pipeline-demo synced and healthy', 'Rollout rollouts-demo healthy']) assert.match(r.out, new RegExp(`✔ ${l}`), r.out);
+    assert.match(r.out, /argocd-cmd-params-cm server\.enable\.proxy\.extension: "true"; restarting argocd-server/, r.out);
+    for (const l of ['argocd-server restarted with proxy extensions', 'git server ready', 'Prometheus ready', 'EventSource git-push ready', 'Sensor ci ready', 'Application pipeline-demo synced and healthy', 'Rollout rollouts-demo healthy']) assert.match(r.out, new RegExp(`✔ ${l}`), r.out);
     assert.match(r.out, /serving argoproj\/rollouts-demo:blue/);
     // the deploy repository's Ingress, served by the nginx controller, and its address printed
     assert.match(r.out, /the app: +curl -H 'Host: rollouts-demo\.localhost' http:\/\/[\d.]+\/color/, r.out);
@@ -83,6 +130,8 @@ describe('flotilla demo pipeline: push to production through Events, Workflows, 
     t = Date.now();
     const again = await demo([]);
     assert.equal(again.code, 0, again.out);
+    // the extension's token still works and the parameter is set: nothing issued again, no restart
+    assert.doesNotMatch(again.out, /argocd-secret extension|restarting argocd-server|argocd-cm extension/, again.out);
     assert.equal(await k(['get', 'deploy', 'git-server', '-n', 'flotilla-demo', '-o', 'jsonpath={.metadata.generation} {.metadata.resourceVersion}']), before);
     timings['demo again'] = Date.now() - t;
   });
@@ -99,6 +148,48 @@ describe('flotilla demo pipeline: push to production through Events, Workflows, 
     assert.deepEqual(await served(20), { '"yellow"': 20 });
     // and through the deploy repository's Ingress, as a person reaches it (the nginx controller's Service)
     assert.deepEqual(await served(5, 'http://ingress-nginx-controller.ingress-nginx.svc.cluster.local/color', 'rollouts-demo.localhost'), { '"yellow"': 5 });
+  });
+
+  it("the Pipeline page on argocd-server shows the run's Workflow from argo-server through the proxy extension argo-workflows (no address typed)", { skip: existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not installed` }, async () => {
+    const t = Date.now();
+    const wfs = JSON.parse(await k(['get', 'workflows', '-n', 'flotilla-demo', '-l', 'events.argoproj.io/sensor=ci', '-o', 'json'])).items.sort((a: any, b: any) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)));
+    const wf = wfs[0];
+    assert.equal(wf?.status?.phase, 'Succeeded');
+    const pf = await portForward(join(dir, 'home'), up!.kubeconfig, ['-n', 'argocd', 'svc/argocd-server', ':443']);
+    let browser: import('playwright-core').Browser | undefined;
+    try {
+      const base = `https://127.0.0.1:${pf.port}`;
+      const password = Buffer.from(await k(['get', 'secret', '-n', 'argocd', 'argocd-initial-admin-secret', '-o', 'jsonpath={.data.password}']), 'base64').toString('utf8');
+      const login = await call(base, 'POST', '/api/v1/session', {}, { username: 'admin', password });
+      assert.equal(login.status, 200, login.text);
+      const auth = { authorization: `Bearer ${login.body.token}` };
+      const hdr = { 'Argocd-Application-Name': 'argocd:pipeline-demo', 'Argocd-Project-Name': 'default' };
+      // the API the page uses: argo-server's answer through argocd-server
+      const l = await call(base, 'GET', '/extensions/argo-workflows/api/v1/workflows/flotilla-demo?listOptions.labelSelector=events.argoproj.io/sensor', { ...auth, ...hdr });
+      assert.equal(l.status, 200, l.text);
+      assert.ok(l.body.items.some((w: any) => w.metadata.name === wf.metadata.name), l.text.slice(0, 300));
+      assert.equal((await call(base, 'GET', '/extensions/argo-workflows/api/v1/workflows/flotilla-demo', auth)).status, 400, 'the two headers are required');
+      // the viewer's token reads only the demo namespace: argo-server refuses another one
+      const other = await call(base, 'GET', '/extensions/argo-workflows/api/v1/workflows/argo', { ...auth, ...hdr });
+      assert.equal(other.status, 403, other.text);
+      const { chromium } = await import('playwright-core');
+      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+      const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
+      await ctx.addCookies([{ name: 'argocd.token', value: login.body.token, url: base }]);
+      const page = await ctx.newPage();
+      await page.goto(`${base}/pipeline?ns=flotilla-demo&run=${wf.metadata.name}`);
+      const box = page.locator('[data-stage="workflow"]');
+      await box.locator('.stage-name', { hasText: wf.metadata.name }).waitFor({ timeout: 30_000 });
+      assert.equal(await box.getAttribute('data-state'), 'ok');
+      assert.match(await box.innerText(), /Succeeded/);
+      assert.match(await page.locator('[data-stage="sensor"]').innerText(), /\bci\b/);
+      assert.match(await page.locator('[data-stage="eventsource"]').innerText(), /git-push/);
+      assert.equal(await page.locator('[data-stage="application"]').getAttribute('data-state'), 'ok');
+      timings['pipeline page through the extension'] = Date.now() - t;
+    } finally {
+      await browser?.close();
+      pf.proc.kill('SIGTERM');
+    }
   });
 
   it('--push bad-red: the analysis against Prometheus aborts the canary; yellow keeps being served', async () => {
@@ -123,5 +214,9 @@ describe('flotilla demo pipeline: push to production through Events, Workflows, 
     assert.match(r.out, /The pipeline demo is removed/);
     assert.equal((await k(['get', 'ns', '-o', 'name'])).includes('namespace/flotilla-demo'), false);
     assert.equal((await k(['get', 'applications', '-n', 'argocd', '-o', 'name'])).trim(), '');
+    // and what it added to Argo CD's configuration for the proxy extension
+    assert.doesNotMatch(await k(['get', 'cm', 'argocd-cm', '-n', 'argocd', '-o', 'json']), /extension\.config\.argo-workflows/);
+    assert.doesNotMatch(await k(['get', 'secret', 'argocd-secret', '-n', 'argocd', '-o', 'json']), /extension\.argo-workflows\.authorization/);
+    assert.doesNotMatch(await k(['get', 'cm', 'argocd-cmd-params-cm', '-n', 'argocd', '-o', 'json']), /server\.enable\.proxy\.extension|proxy-extension-enabled-by-demo/);
   });
 });

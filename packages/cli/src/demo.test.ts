@@ -10,6 +10,8 @@ import { FLOTILLA_MAIN } from '@flotilla/kube-runtime/testkit';
 import { currentWeight, DEMO_NS, loadDemo, rolloutView, setPauses, Stages, stepOutput, validColor, workflowLine } from './demo-logic.js';
 import { DEMO_FLAGS } from './demo.js';
 import { HELP } from './help.js';
+import { CM_KEY, extensionConfig, SECRET_KEY, VIEWER_SA } from './demo-extension.js';
+import { parseExtensions } from '@flotilla/argocd-server/extensions-config';
 const parse = (t: string) => parseYamlDocuments(t, 'test')[0] as any;
 
 const run = (args: string[]) => spawnSync(process.execPath, [FLOTILLA_MAIN, ...args], { encoding: 'utf8', env: { ...process.env, FLOTILLA_DATA_DIR: '/nonexistent/flotilla' } });
@@ -48,6 +50,19 @@ describe('examples/pipeline', () => {
     assert.match(at.spec.metrics[0].provider.prometheus.address, /^http:\/\/prometheus\.flotilla-demo\.svc\.cluster\.local:9090$/);
     assert.match(at.spec.metrics[0].provider.prometheus.query, /color="\{\{args\.color\}\}"/);
     assert.ok(find('Deployment', 'prometheus') && find('Service', 'rollouts-demo-pods').spec.clusterIP === 'None');
+  });
+
+  it("the proxy extension argo-workflows: argocd-server's parser takes the demo's config; the viewer may only read EventSources, Sensors and Workflows of the demo namespace", () => {
+    const { extensions, errors } = parseExtensions({ [CM_KEY]: extensionConfig() }, { [SECRET_KEY]: 'Bearer t0ken' });
+    assert.deepEqual(errors, []);
+    const svc = extensions.get('argo-workflows')!.backend.services;
+    assert.equal(svc.length, 1);
+    assert.equal(svc[0].url.href, 'https://argo-server.argo.svc.cluster.local:2746/');
+    assert.deepEqual(svc[0].headers, [{ name: 'Authorization', value: 'Bearer t0ken' }]);
+    assert.match(parseExtensions({ [CM_KEY]: extensionConfig() }, {}).errors[0], /argocd-secret has no key "extension\.argo-workflows\.authorization"/);
+    assert.ok(find('ServiceAccount', VIEWER_SA));
+    assert.deepEqual(find('Role', VIEWER_SA).rules, [{ apiGroups: ['argoproj.io'], resources: ['eventsources', 'sensors', 'workflows'], verbs: ['get', 'list', 'watch'] }]);
+    assert.deepEqual(find('RoleBinding', VIEWER_SA).subjects, [{ kind: 'ServiceAccount', name: VIEWER_SA, namespace: DEMO_NS }]);
   });
 
   it('--pause-seconds rewrites the pauses of the seeded Rollout only', () => {

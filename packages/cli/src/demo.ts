@@ -11,6 +11,7 @@ import { isNotFound, KubeClient } from '@flotilla/kube-runtime';
 import { applyObject, Discovery } from './components-install.js';
 import { APP_NAME, APP_NS, DEMO_NS, examplesDir, FIELD_MANAGER, loadDemo, NEEDED_KINDS, ROLLOUT, rolloutView, validColor } from './demo-logic.js';
 import { ensureGitReachable, pushAndFollow } from './demo-follow.js';
+import { configureExtension, EXT_NAME, removeExtension, waitArgocdServer } from './demo-extension.js';
 
 export const DEMO_FLAGS = {
   'data-dir': { type: 'string' },
@@ -120,6 +121,9 @@ async function create(client: KubeClient, io: Io, timeoutMs: number, pauseSecond
     await applyObject(client, disc, obj as KubeObject, DEMO_NS, FIELD_MANAGER);
     io.stdout(`  ${obj.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name}\n`);
   }
+  // the Pipeline page on argocd-server reads argo-server through the proxy extension argo-workflows
+  io.stdout(`Argo CD proxy extension ${EXT_NAME}:\n`);
+  const restarted = await configureExtension(client, (l) => io.stdout(l));
   const deadline = Date.now() + timeoutMs;
   const get = (path: string) => client.request('GET', path) as Promise<any>;
   const deploy = (name: string) => get(`/apis/apps/v1/namespaces/${DEMO_NS}/deployments/${name}`);
@@ -157,6 +161,12 @@ async function create(client: KubeClient, io: Io, timeoutMs: number, pauseSecond
     const v = rolloutView(await get(`/apis/argoproj.io/v1alpha1/namespaces/${DEMO_NS}/rollouts/${ROLLOUT}`));
     return v.done ? v : undefined;
   });
+  if (restarted !== undefined) {
+    await until(io, 'argocd-server restarted with proxy extensions', deadline, async () => {
+      await waitArgocdServer(client, restarted, deadline);
+      return true;
+    });
+  }
   // the Ingress's address (Argo CD counted it Healthy once the controller gave it one)
   const ing = await get(`/apis/networking.k8s.io/v1/namespaces/${DEMO_NS}/ingresses/${ROLLOUT}`).catch(() => undefined);
   const lb = ing?.status?.loadBalancer?.ingress?.[0];
@@ -164,6 +174,7 @@ async function create(client: KubeClient, io: Io, timeoutMs: number, pauseSecond
   io.stdout(
     `\nThe pipeline runs in namespace ${DEMO_NS}, serving ${ro.image}.\n` +
       (addr ? `  the app:     curl -H 'Host: rollouts-demo.localhost' http://${addr}/color   (or http://rollouts-demo.localhost/color when nginx has the host's port 80)\n` : '') +
+      `  the chain:   https://localhost:8080/pipeline?ns=${DEMO_NS}   (argocd-server: kubectl -n argocd port-forward svc/argocd-server 8080:443; argo-server's part comes through /extensions/${EXT_NAME}/)\n` +
       `  git (pods):  git://git-server.${DEMO_NS}.svc.cluster.local/{app,deploy}\n` +
       `  git (host):  git clone ${gitURL}/app\n` +
       `  push a color: flotilla demo pipeline --push yellow   (a bad-<color> is aborted by the canary)\n` +
@@ -182,6 +193,7 @@ async function remove(client: KubeClient, io: Io, timeoutMs: number): Promise<nu
       io.stdout(`  ${what}: not there\n`);
     }
   };
+  const restarted = await removeExtension(client, (l) => io.stdout(l));
   await del(`/apis/argoproj.io/v1alpha1/namespaces/${APP_NS}/applications/${APP_NAME}`, `Application ${APP_NS}/${APP_NAME}`);
   await del(`/api/v1/namespaces/${DEMO_NS}`, `Namespace ${DEMO_NS} (and everything in it)`);
   const deadline = Date.now() + timeoutMs;
@@ -195,6 +207,7 @@ async function remove(client: KubeClient, io: Io, timeoutMs: number): Promise<nu
     if (Date.now() > deadline) throw new Error(`namespace ${DEMO_NS} is still terminating after ${timeoutMs / 1000} s`);
     await sleep(500);
   }
+  if (restarted !== undefined) await waitArgocdServer(client, restarted, deadline);
   io.stdout(`The pipeline demo is removed.\n`);
   return 0;
 }

@@ -137,3 +137,14 @@ test('pipeline: a failed workflow; no event yet; the other server not reachable;
   assert.deepEqual(c.runs, []);
   assert.equal(rolloutState(rollout('x:1', { phase: 'Healthy', currentPodHash: 'a', stableRS: 'b' })).done, false, 'healthy but the stable ReplicaSet is not the current one yet');
 });
+
+test("argo-server through Argo CD's proxy extension: the namespace's Application names the request", async () => {
+  const { namespaceApplication, extensionRequest, ARGO_EXTENSION } = await import('./lib/pipeline.js');
+  const other = { metadata: { name: 'elsewhere', namespace: 'argocd' }, spec: { project: 'default', destination: { namespace: 'other' } } };
+  const app = namespaceApplication([other, appManifest], 'flotilla-demo');
+  assert.equal(app?.metadata.name, 'pipeline-demo');
+  assert.equal(namespaceApplication([other], 'flotilla-demo'), undefined);
+  assert.equal(ARGO_EXTENSION, 'argo-workflows');
+  assert.deepEqual(extensionRequest(app), { prefix: 'extensions/argo-workflows/', headers: { 'Argocd-Application-Name': 'argocd:pipeline-demo', 'Argocd-Project-Name': 'default' } });
+  assert.deepEqual(extensionRequest({ metadata: { name: 'x', namespace: 'team' }, spec: {} }).headers, { 'Argocd-Application-Name': 'team:x', 'Argocd-Project-Name': 'default' });
+});

@@ -16,6 +16,25 @@
 import { readiness, type K8sObj } from './events.js';
 
 export const SENSOR_LABEL = 'events.argoproj.io/sensor';
+/** the Argo CD proxy extension (argocd-server `/extensions/<name>/…`) that reaches argo-server; `flotilla demo pipeline` configures it */
+export const ARGO_EXTENSION = 'argo-workflows';
+
+/** The Application the chain shows for `ns` before any workflow is known: the first deploying into it. */
+export function namespaceApplication(apps: any[] | undefined, ns: string): any | undefined {
+  return (apps ?? []).find((a) => a?.spec?.destination?.namespace === ns && a?.metadata?.name);
+}
+
+/**
+ * The path prefix and headers argocd-server's proxy extension wants to forward to argo-server on
+ * behalf of `app`: `extensions/argo-workflows/` with `Argocd-Application-Name: <namespace>:<app>`
+ * and `Argocd-Project-Name: <project>` (the user must be able to get that app).
+ */
+export function extensionRequest(app: any, name = ARGO_EXTENSION): { prefix: string; headers: Record<string, string> } {
+  return {
+    prefix: `extensions/${encodeURIComponent(name)}/`,
+    headers: { 'Argocd-Application-Name': `${app.metadata.namespace ?? 'argocd'}:${app.metadata.name}`, 'Argocd-Project-Name': String(app.spec?.project || 'default') },
+  };
+}
 export const TRIGGER_LABEL = 'events.argoproj.io/trigger';
 
 /** ok: done and fine; running: in progress; waiting: not reached yet; failed; unknown: not found; unreachable: its server is not reachable from here */

@@ -3,21 +3,39 @@
  * EventSource → Sensor → Workflow (phase, steps) → Argo CD Application (sync) → Rollout (step, weight),
  * re-read every 2 s. The chain is `buildPipeline` (src/lib/pipeline.ts) over what the servers serve:
  * argo-server (EventSources, Sensors, the Workflows a sensor created) and argocd-server (Applications; the live Rollout
- * through the app's resource API). The server this page comes from answers its own part; the other
- * one is called at the address typed in (remembered), which works when it is the same origin (both
- * behind one ingress) or allows this origin (`argo server --access-control-allow-origin <origin>`).
+ * through the app's resource API). The server this page comes from answers its own part. On
+ * argocd-server, argo-server's part comes through Argo CD's proxy extension `argo-workflows`
+ * (`extensions/argo-workflows/api/v1/…` with the headers naming the chain's Application; `flotilla demo
+ * pipeline` configures it) unless an address is typed in. An address typed in (remembered) is called
+ * directly, which works when it is the same origin (both behind one ingress) or allows this origin
+ * (`argo server --access-control-allow-origin <origin>`).
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, homeSection } from '../api';
+import { basePath } from '../router';
 import { HealthStatus } from '../icons';
 import { Link, navigate } from '../router';
-import { buildPipeline, SENSOR_LABEL, type PipelineInput, type Stage } from '../../../src/lib/pipeline.js';
+import { ARGO_EXTENSION, buildPipeline, extensionRequest, namespaceApplication, SENSOR_LABEL, type PipelineInput, type Stage } from '../../../src/lib/pipeline.js';
 
 const POLL_MS = 2000;
 const STATE_ICON: Record<Stage['state'], string> = { ok: 'Healthy', running: 'Progressing', failed: 'Degraded', waiting: 'Suspended', unknown: 'Unknown', unreachable: 'Unknown' };
 
-/** GET from this server (relative) or another one (absolute base URL, its cookies sent). */
-async function get(base: string, path: string): Promise<any> {
+/** GET from this server (relative; with `headers`, as they are) or another one (absolute base URL, its cookies sent). */
+async function get(base: string, path: string, headers?: Record<string, string>): Promise<any> {
+  if (!base && headers) {
+    const res = await fetch(basePath + path, { headers, credentials: 'same-origin' });
+    const text = await res.text();
+    if (!res.ok) {
+      let msg = text.trim();
+      try {
+        msg = JSON.parse(text).message ?? msg;
+      } catch {
+        /* not JSON */
+      }
+      throw new Error(`${path.split('?')[0]}: ${res.status} ${msg.slice(0, 300)}`);
+    }
+    return JSON.parse(text);
+  }
   if (!base) return api('GET', path);
   let res: Response;
   const url = base.replace(/\/?$/, '/') + path;
@@ -40,6 +58,8 @@ export default function Pipeline({ query }: { query: URLSearchParams }) {
   const cdHere = homeSection === 'applications';
   const [input, setInput] = useState<PipelineInput>({ ns });
   const [updated, setUpdated] = useState('');
+  /** the Application the chain showed last (`namespace/name`): the extension's requests are made on its behalf */
+  const chainApp = useRef('');
 
   useEffect(() => {
     let stopped = false;
@@ -47,8 +67,22 @@ export default function Pipeline({ query }: { query: URLSearchParams }) {
     const e = encodeURIComponent(ns);
     const tick = async () => {
       const next: PipelineInput = { ns, run };
-      const argo = argoHere || argoBase ? Promise.all([get(argoBase, `api/v1/event-sources/${e}`), get(argoBase, `api/v1/sensors/${e}`), get(argoBase, `api/v1/workflows/${e}?listOptions.labelSelector=${encodeURIComponent(SENSOR_LABEL)}`)]) : Promise.reject(new Error("set argo-server's address above"));
       const cd = cdHere || cdBase ? get(cdBase, 'api/v1/applications') : Promise.reject(new Error("set argocd-server's address above"));
+      const argoLists = (base: string, prefix = '', headers?: Record<string, string>) =>
+        Promise.all([get(base, `${prefix}api/v1/event-sources/${e}`, headers), get(base, `${prefix}api/v1/sensors/${e}`, headers), get(base, `${prefix}api/v1/workflows/${e}?listOptions.labelSelector=${encodeURIComponent(SENSOR_LABEL)}`, headers)]);
+      let argo: Promise<any[]>;
+      if (argoHere || argoBase) argo = argoLists(argoBase);
+      else if (cdHere) {
+        // through argocd-server's proxy extension, on behalf of the namespace's Application
+        argo = cd.then((l) => {
+          const app = (l?.items ?? []).find((x: any) => `${x.metadata?.namespace}/${x.metadata?.name}` === chainApp.current && x.spec?.destination?.namespace === ns) ?? namespaceApplication(l?.items, ns);
+          if (!app) throw new Error(`argo-server is reached through Argo CD's proxy extension ${ARGO_EXTENSION} on behalf of an Application deploying into ${ns}, and there is none: set argo-server's address above`);
+          const x = extensionRequest(app);
+          return argoLists('', x.prefix, x.headers).catch((err: Error) => {
+            throw new Error(`through Argo CD's proxy extension ${ARGO_EXTENSION} (as ${x.headers['Argocd-Application-Name']}): ${err.message} — 'flotilla demo pipeline' configures it; or set argo-server's address above`);
+          });
+        });
+      } else argo = Promise.reject(new Error("set argo-server's address above"));
       const [a, c] = await Promise.allSettled([argo, cd]);
       if (a.status === 'fulfilled') [next.eventSources, next.sensors, next.workflows] = a.value.map((l: any) => l?.items ?? []);
       else next.argoServerNote = (a.reason as Error).message;
@@ -57,6 +91,7 @@ export default function Pipeline({ query }: { query: URLSearchParams }) {
       // the live Rollouts of the app the chain picked, through the app's resource API
       const appStage = buildPipeline(next).stages.find((s) => s.id === 'application');
       const app = next.applications?.find((x) => x.metadata?.name === appStage?.name && (x.metadata?.namespace ?? '') === appStage?.namespace);
+      if (app) chainApp.current = `${app.metadata.namespace}/${app.metadata.name}`;
       if (app) {
         next.rollouts = {};
         for (const r of ((app.status?.resources ?? []) as any[]).filter((x) => x?.kind === 'Rollout')) {
@@ -126,7 +161,7 @@ export default function Pipeline({ query }: { query: URLSearchParams }) {
       </div>
       {(!argoHere || !cdHere) && (
         <div className="toolbar">
-          {!argoHere && <label>argo-server address <input type="url" value={argoBase} placeholder="https://localhost:2746/" onChange={(e) => setBase('argo-server', e.target.value)} size={32} /></label>}
+          {!argoHere && <label>argo-server address <input type="url" value={argoBase} placeholder={cdHere ? `through /extensions/${ARGO_EXTENSION}/` : 'https://localhost:2746/'} onChange={(e) => setBase('argo-server', e.target.value)} size={32} /></label>}
           {!cdHere && <label>argocd-server address <input type="url" value={cdBase} placeholder="https://localhost:8080/" onChange={(e) => setBase('argocd-server', e.target.value)} size={32} /></label>}
         </div>
       )}
