@@ -32,7 +32,7 @@ export function ResourcePanel({ app, node, onClose, initialTab = 'summary' }: { 
     if (node.live) api('GET', `${base}/resource?${ref}&${appQ}`).then((r) => setLive(JSON.parse(r.manifest)), (e) => setError(e.message));
     else setLive(null);
     api('GET', `${base}/managed-resources?${new URLSearchParams({ kind: node.kind, name: node.name, namespace: node.namespace, group: node.group })}&${appQ}`).then((r) => setManaged(r.items?.[0] ?? null), (e) => setError(e.message));
-  }, [node.id, app.metadata.resourceVersion]);
+  }, [node.id, app.metadata.resourceVersion, tab === 'live']); // the live manifest re-read when its tab opens
   const desiredYaml = useYaml(managed === undefined ? undefined : managed?.targetState ?? null);
   const normLive = useYaml(managed?.normalizedLiveState || managed?.liveState || null);
   const predicted = useYaml(managed?.predictedLiveState || managed?.targetState || null);
