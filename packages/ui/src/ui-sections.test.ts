@@ -25,7 +25,7 @@ import { startTestCluster, stopProcess, type TestCluster } from '@flotilla/kube-
 import type { Browser, Page } from 'playwright-core';
 import { UI_ASSETS } from './index.js';
 import { axeCheck } from './browser-testkit.js';
-import { editLiveManifest } from './cd-steps.js';
+import { editLiveManifest, settingsExtras } from './cd-steps.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
@@ -338,6 +338,7 @@ test('argocd-server as a process (no controller): create an app from YAML, HARD 
     const gone = await cluster.k(['get', 'applications.argoproj.io', '-n', 'argocd', '-o', 'name']);
     assert.equal(gone.trim(), '');
     await settingsPages(cd);
+    await settingsExtras(page, cd, (a) => cluster.k(a), cluster.dir);
     await pipelineChain(cd, start, () => logs);
   } finally {
     for (const p of procs) await stopProcess(p, 'SIGTERM');

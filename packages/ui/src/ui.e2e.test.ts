@@ -268,6 +268,21 @@ test('settings: connect the Git repository over HTTPS, projects, accounts; edit 
   assert.deepEqual(policy.syncOptions, ['CreateNamespace=true']);
 });
 
+/** page.goto, forwarding again when the port-forward went away meanwhile (the cookie holds for any port of 127.0.0.1). */
+async function gotoAgain(path: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await page.goto(base + path);
+      return;
+    } catch (e) {
+      if (i >= 2 || !/ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE/.test(String(e))) throw e;
+      console.log(`# the port-forward is gone (exit code ${pf?.exitCode}): forwarding again`);
+      pf?.kill('SIGTERM');
+      base = `https://127.0.0.1:${await portForward()}`;
+    }
+  }
+}
+
 /** The `ops` repository: two ConfigMaps (cms), and a PreSync hook Job that waits before a ConfigMap (hook). */
 const OPS = {
   'cms/cms.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\ndata:\n  a: "1"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: two\ndata:\n  b: "2"\n',
@@ -285,7 +300,7 @@ test('selective sync, the app diff of a drifted resource, terminating a running 
   const sync = page.getByTestId('app-sync');
   const op = page.getByTestId('app-operation');
   const open = async (name: string) => {
-    await page.goto(`${base}/applications/argocd/${name}`);
+    await gotoAgain(`/applications/argocd/${name}`);
     await sync.getByText('OutOfSync').waitFor({ timeout: 120_000 });
   };
   const del = async (name: string, policy: string) => {
