@@ -49,7 +49,7 @@ export async function editLiveManifest(panel: Locator, k: K): Promise<void> {
 /**
  * Settings → Certificates (a TLS certificate and SSH known hosts), GnuPG keys, credential templates and a
  * project's page (its scoped repository and cluster, its events after an edit from the page), each
- * refused input named in place first, each write read back with kubectl.
+ * refused input named in place first, each write read back with kubectl; a cluster added from a kubeconfig.
  */
 export async function settingsExtras(page: Page, cd: string, k: K, dir: string): Promise<void> {
   const t0 = Date.now();
@@ -82,7 +82,7 @@ export async function settingsExtras(page: Page, cd: string, k: K, dir: string):
     await page.getByRole('row', { name: /\[git\.example\.test\]:2222 ssh ssh-ed25519 SHA256:/ }).waitFor();
     assert.equal((await cmData('argocd-ssh-known-hosts-cm')).ssh_known_hosts, `git.example.test ssh-ed25519 ${ed}\n[git.example.test]:2222 ssh-ed25519 ${ed}\n`);
     await axeCheck(page, 'the certificates page');
-    await page.getByRole('button', { name: 'Remove https certificate of git.example.test' }).click();
+    await page.getByRole('button', { name: 'Remove TLS certificate of git.example.test' }).click();
     await page.getByRole('row', { name: /git\.example\.test https/ }).waitFor({ state: 'detached' });
     assert.deepEqual(Object.keys(await cmData('argocd-tls-certs-cm')), []);
 
@@ -145,7 +145,33 @@ export async function settingsExtras(page: Page, cd: string, k: K, dir: string):
     await page.screenshot({ path: join(ROOT, 'docs/images/ui-settings-project-details.png') });
     await k(['delete', 'secret', '-n', 'argocd', 'team-b-repo', 'team-b-cluster']);
     await k(['delete', 'appprojects.argoproj.io', '-n', 'argocd', 'team-b']);
-    console.log(`# settings: certificates, GnuPG keys, credential templates, a project's page: ${Date.now() - t0} ms`);
+    // a cluster from a kubeconfig: this API server's own (flattened), its context chosen; the credentials
+    // it carries work (argocd-server's connection test says Successful)
+    const raw = await k(['config', 'view', '--raw', '--minify', '--flatten']);
+    const { parse } = await import('yaml');
+    const kc = parse(raw);
+    const server = kc.clusters[0].cluster.server as string;
+    await page.getByRole('tab', { name: 'Clusters' }).click();
+    await page.getByRole('button', { name: '+ Add cluster' }).click();
+    const add = page.getByRole('form', { name: 'Add cluster' });
+    await add.getByLabel('Kubeconfig (YAML)').fill('apiVersion: v1\nkind: Config\nclusters: []\n');
+    await add.getByRole('button', { name: 'Read contexts' }).click();
+    assert.match((await add.getByRole('alert').textContent()) ?? '', /^Kubeconfig: no contexts/);
+    await add.getByLabel('Kubeconfig (YAML)').fill(raw);
+    await add.getByRole('button', { name: 'Read contexts' }).click();
+    await add.getByRole('status').getByText(`Context ${kc['current-context']}: ${server}`).waitFor();
+    assert.equal(await add.getByLabel('Server').inputValue(), server, 'the form is filled from the context');
+    await add.getByLabel('Name', { exact: true }).fill('from-kubeconfig');
+    await add.getByRole('button', { name: 'Add' }).click();
+    await page.getByRole('row', { name: /from-kubeconfig .*Successful/ }).waitFor({ timeout: 30_000 });
+    const secrets = JSON.parse(await k(['get', 'secrets', '-n', 'argocd', '-l', 'argocd.argoproj.io/secret-type=cluster', '-o', 'json'])).items;
+    const cfg = JSON.parse(Buffer.from(secrets[0].data.config, 'base64').toString());
+    const user = kc.users[0].user;
+    assert.equal(Buffer.from(secrets[0].data.server, 'base64').toString(), server);
+    assert.deepEqual([cfg.bearerToken, cfg.tlsClientConfig?.certData, cfg.tlsClientConfig?.caData], [user.token, user['client-certificate-data'], kc.clusters[0].cluster['certificate-authority-data']], 'the context\'s credentials in the cluster Secret');
+    await page.getByRole('button', { name: 'Remove cluster from-kubeconfig' }).click();
+    await page.getByRole('row', { name: /from-kubeconfig/ }).waitFor({ state: 'detached' });
+    console.log(`# settings: certificates, GnuPG keys, credential templates, a project's page, a cluster from a kubeconfig: ${Date.now() - t0} ms`);
   } finally {
     page.off('dialog', accept);
   }

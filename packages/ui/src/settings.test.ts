@@ -98,3 +98,25 @@ test('certificates, GnuPG keys, repository credential templates: bodies built, b
   assert.match(repoCredsBody({ ...f, via: 'ssh', url: 'https://x/org', sshPrivateKey: key }).error ?? '', /is not an SSH URL/);
   assert.match(repoCredsBody({ ...f, via: 'ssh', url: 'ssh://git.example.com/org', sshPrivateKey: 'ssh-ed25519 AAAA' }).error ?? '', /^SSH private key: expected a PEM private key/);
 });
+
+test('a cluster from a kubeconfig: contexts (current first), credentials per context, what cannot be used named', async () => {
+  const { kubeconfigContexts, clusterFromKubeconfig } = await import('./lib/kubeconfig.js');
+  const kc = {
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'prod',
+    clusters: [{ name: 'c1', cluster: { server: 'https://10.0.0.1:6443', 'certificate-authority-data': 'Q0E=' } }, { name: 'c2', cluster: { server: 'https://c2.example:443', 'insecure-skip-tls-verify': true } }, { name: 'c3', cluster: { server: 'https://c3', 'certificate-authority': '/home/me/ca.crt' } }],
+    users: [{ name: 'tok', user: { token: 'abc' } }, { name: 'cert', user: { 'client-certificate-data': 'Q0VSVA==', 'client-key-data': 'S0VZ' } }, { name: 'exec', user: { exec: { command: 'aws' } } }, { name: 'file', user: { 'client-certificate': '/x.crt', 'client-key': '/x.key' } }, { name: 'none', user: {} }],
+    contexts: [{ name: 'dev', context: { cluster: 'c2', user: 'cert' } }, { name: 'prod', context: { cluster: 'c1', user: 'tok', namespace: 'web' } }, { name: 'eks', context: { cluster: 'c1', user: 'exec' } }, { name: 'files', context: { cluster: 'c1', user: 'file' } }, { name: 'ca-file', context: { cluster: 'c3', user: 'tok' } }, { name: 'ghost', context: { cluster: 'nope', user: 'tok' } }, { name: 'bare', context: { cluster: 'c1', user: 'none' } }],
+  };
+  assert.deepEqual(kubeconfigContexts(kc).value, ['prod', 'dev', 'eks', 'files', 'ca-file', 'ghost', 'bare']);
+  assert.deepEqual(clusterFromKubeconfig(kc, 'prod').value, { server: 'https://10.0.0.1:6443', name: 'prod', config: { bearerToken: 'abc', tlsClientConfig: { insecure: false, caData: 'Q0E=' } }, namespace: 'web' });
+  assert.deepEqual(clusterFromKubeconfig(kc, 'dev').value, { server: 'https://c2.example:443', name: 'dev', config: { tlsClientConfig: { insecure: true, certData: 'Q0VSVA==', keyData: 'S0VZ' } } });
+  assert.match(clusterFromKubeconfig(kc, 'eks').error ?? '', /^Kubeconfig: user "exec": an exec credential plugin \(aws\)/);
+  assert.match(clusterFromKubeconfig(kc, 'files').error ?? '', /^Kubeconfig: user "file": client-certificate is a file \(\/x\.crt\).*--flatten/);
+  assert.match(clusterFromKubeconfig(kc, 'ca-file').error ?? '', /^Kubeconfig: cluster "c3": certificate-authority is a file/);
+  assert.equal(clusterFromKubeconfig(kc, 'ghost').error, 'Kubeconfig: context "ghost" names cluster "nope", which is not in clusters');
+  assert.match(clusterFromKubeconfig(kc, 'bare').error ?? '', /user "none": no credentials/);
+  assert.equal(clusterFromKubeconfig(kc, 'nope').error, 'Kubeconfig: no context "nope"');
+  assert.match(kubeconfigContexts({ kind: 'Pod' }).error ?? '', /kind is "Pod", not Config/);
+  assert.match(kubeconfigContexts({ apiVersion: 'v1', clusters: [] }).error ?? '', /no contexts/);
+  assert.match(kubeconfigContexts('text').error ?? '', /not a YAML mapping/);
+});

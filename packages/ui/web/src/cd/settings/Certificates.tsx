@@ -29,7 +29,7 @@ export function Certificates() {
       </div>
       {failed && <div className="banner error" role="alert">{failed}</div>}
       <Table label="Certificates" head={['Server', 'Type', 'Subtype', 'Info', '']} error={error}
-        rows={items?.map((c) => [c.serverName, c.certType, c.certSubType, <code>{c.certInfo}</code>, <button className="danger" aria-label={`Remove ${c.certType} ${c.certSubType ? `${c.certSubType} ` : ''}certificate of ${c.serverName}`} onClick={() => remove(c)}>Remove</button>])} />
+        rows={items?.map((c) => [c.serverName, c.certType, c.certSubType, <code>{c.certInfo}</code>, <button className="danger" aria-label={c.certType === 'ssh' ? `Remove ${c.certSubType} host key of ${c.serverName}` : `Remove TLS certificate of ${c.serverName}`} onClick={() => remove(c)}>Remove</button>])} />
       {adding && <AddCert kind={adding} onClose={() => setAdding('')} onDone={() => { setAdding(''); setTick((t) => t + 1); }} />}
     </>
   );

@@ -13,11 +13,12 @@ export function RepoCreds() {
   const { items, error } = useList('api/v1/repocreds', tick);
   const [adding, setAdding] = useState<'' | 'https' | 'ssh'>('');
   const [failed, setFailed] = useState('');
+  // the list is argocd-server's cache, which learns of a deletion from its watch: a removed one is dropped here
+  const [removed, setRemoved] = useState<string[]>([]);
   const remove = async (url: string) => {
     if (!confirm(`Remove the credential template for ${url}?`)) return;
     setFailed('');
-    await api('DELETE', `api/v1/repocreds/${encodeURIComponent(url)}`).catch((e) => setFailed(e.message));
-    setTick((t) => t + 1);
+    await api('DELETE', `api/v1/repocreds/${encodeURIComponent(url)}`).then(() => setRemoved((r) => [...r, url]), (e) => setFailed(e.message));
   };
   return (
     <section aria-label="Credential templates" style={{ marginTop: 24 }}>
@@ -28,8 +29,8 @@ export function RepoCreds() {
       </div>
       {failed && <div className="banner error" role="alert">{failed}</div>}
       <Table label="Credential templates" head={['URL', 'Credentials', '']} error={error} empty="No credential templates."
-        rows={items?.map((c) => [c.url, c.username ? `username ${c.username}` : 'SSH private key', <button className="danger" aria-label={`Remove credential template ${c.url}`} onClick={() => remove(c.url)}>Remove</button>])} />
-      {adding && <AddCreds via={adding} onClose={() => setAdding('')} onDone={() => { setAdding(''); setTick((t) => t + 1); }} />}
+        rows={items?.filter((c) => !removed.includes(c.url)).map((c) => [c.url, c.username ? `username ${c.username}` : 'SSH private key', <button className="danger" aria-label={`Remove credential template ${c.url}`} onClick={() => remove(c.url)}>Remove</button>])} />
+      {adding && <AddCreds via={adding} onClose={() => setAdding('')} onDone={() => { setAdding(''); setRemoved([]); setTick((t) => t + 1); }} />}
     </section>
   );
 }
