@@ -160,7 +160,7 @@ export async function settingsExtras(page: Page, cd: string, k: K, dir: string):
     await add.getByLabel('Kubeconfig (YAML)').fill(raw);
     await add.getByRole('button', { name: 'Read contexts' }).click();
     await add.getByRole('status').getByText(`Context ${kc['current-context']}: ${server}`).waitFor();
-    assert.equal(await add.getByLabel('Server').inputValue(), server, 'the form is filled from the context');
+    assert.equal(await add.getByLabel('Server', { exact: true }).inputValue(), server, 'the form is filled from the context');
     await add.getByLabel('Name', { exact: true }).fill('from-kubeconfig');
     await add.getByRole('button', { name: 'Add' }).click();
     await page.getByRole('row', { name: /from-kubeconfig .*Successful/ }).waitFor({ timeout: 30_000 });
