@@ -8,7 +8,7 @@
  *   paused canary with its steps (current one marked), PROMOTE and ABORT reach the Rollout, a status
  *   change shows live;
  * - the real argocd-server and repo server as processes (no controller): create an app from YAML (a YAML
- *   error shown in place), HARD REFRESH sets the refresh annotation, delete non-cascading after typing the name;
+ *   error shown in place), EDIT a live manifest (cd-steps.ts), HARD REFRESH sets the refresh annotation, delete non-cascading after typing the name;
  *   then the Pipeline page on argocd-server with a second argo-server (`--auth-mode server
  *   --access-control-allow-origin <argocd-server>`) for the demo's namespace: the demo's EventSource, Sensor
  *   and Application (examples/pipeline), a Workflow as the Sensor creates it and the Rollout, as one chain
@@ -25,6 +25,7 @@ import { startTestCluster, stopProcess, type TestCluster } from '@flotilla/kube-
 import type { Browser, Page } from 'playwright-core';
 import { UI_ASSETS } from './index.js';
 import { axeCheck } from './browser-testkit.js';
+import { editLiveManifest, settingsExtras } from './cd-steps.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
@@ -315,6 +316,7 @@ test('argocd-server as a process (no controller): create an app from YAML, HARD 
     await panel.getByText('Ran scale (replicas=3).').waitFor();
     assert.equal(await ask.count(), 0, 'the dialog closes');
     assert.equal(await cluster.k(['get', 'deployment', 'web', '-n', 'default', '-o', 'jsonpath={.spec.replicas}']), '3', 'scale sent resourceActionParameters');
+    await editLiveManifest(panel, (a) => cluster.k(a));
     await panel.getByRole('button', { name: 'Close' }).click();
     assert.equal(await cluster.k(['get', 'applications.argoproj.io', 'from-yaml', '-n', 'argocd', '-o', 'jsonpath={.metadata.labels.team}']), 'ui');
     await page.getByRole('button', { name: 'Hard refresh' }).click();
@@ -336,6 +338,7 @@ test('argocd-server as a process (no controller): create an app from YAML, HARD 
     const gone = await cluster.k(['get', 'applications.argoproj.io', '-n', 'argocd', '-o', 'name']);
     assert.equal(gone.trim(), '');
     await settingsPages(cd);
+    await settingsExtras(page, cd, (a) => cluster.k(a), cluster.dir);
     await pipelineChain(cd, start, () => logs);
   } finally {
     for (const p of procs) await stopProcess(p, 'SIGTERM');

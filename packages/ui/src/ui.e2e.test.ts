@@ -10,7 +10,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -266,4 +266,113 @@ test('settings: connect the Git repository over HTTPS, projects, accounts; edit 
   const policy = JSON.parse(await k.k(['get', 'applications.argoproj.io', 'guestbook', '-n', 'argocd', '-o', 'jsonpath={.spec.syncPolicy}']));
   assert.equal(policy.automated?.selfHeal, true, JSON.stringify(policy));
   assert.deepEqual(policy.syncOptions, ['CreateNamespace=true']);
+});
+
+/** page.goto, forwarding again when the port-forward went away meanwhile (the cookie holds for any port of 127.0.0.1). */
+async function gotoAgain(path: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await page.goto(base + path);
+      return;
+    } catch (e) {
+      if (i >= 2 || !/ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE/.test(String(e))) throw e;
+      console.log(`# the port-forward is gone (exit code ${pf?.exitCode}): forwarding again`);
+      pf?.kill('SIGTERM');
+      base = `https://127.0.0.1:${await portForward()}`;
+    }
+  }
+}
+
+/** The `ops` repository: two ConfigMaps (cms), and a PreSync hook Job that waits before a ConfigMap (hook). */
+const OPS = {
+  'cms/cms.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\ndata:\n  a: "1"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: two\ndata:\n  b: "2"\n',
+  'hook/hook.yaml': 'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: wait\n  annotations:\n    argocd.argoproj.io/hook: PreSync\nspec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: wait\n          image: busybox\n          command: [sleep, "600"]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: after-hook\ndata:\n  c: "3"\n',
+};
+
+test('selective sync, the app diff of a drifted resource, deleting foreground / background, terminating a running sync, deleting non-cascading', { skip, timeout: 300_000 }, async () => {
+  git.commit('ops', OPS, 'two config maps and a hook');
+  // logged in already when the tests before ran; alone (--test-name-pattern), log in here
+  await gotoAgain('/applications');
+  await page.getByRole('heading', { name: 'Applications' }).or(page.getByLabel('Username')).first().waitFor();
+  if (await page.getByLabel('Username').isVisible()) {
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill(Buffer.from(await k.k(['get', 'secret', '-n', 'argocd', 'argocd-initial-admin-secret', '-o', 'jsonpath={.data.password}']), 'base64').toString());
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Applications' }).waitFor();
+  }
+  const app = (name: string, path: string) => ({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name, namespace: 'argocd' }, spec: { project: 'default', source: { repoURL: git.podURL('ops'), path, targetRevision: 'HEAD' }, destination: { server: 'https://kubernetes.default.svc', namespace: name }, syncPolicy: { syncOptions: ['CreateNamespace=true'] } } });
+  const file = join(dir, 'ops-apps.json');
+  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [app('pick', 'cms'), app('keep', 'cms'), app('hooked', 'hook')] }));
+  await k.k(['create', 'namespace', 'pick']); // a selective sync creates no namespace
+  await k.k(['apply', '-f', file]);
+  const exists = async (ns: string, what: string) => (await k.k(['get', what, '-n', ns, '--ignore-not-found', '-o', 'name'])).trim() !== '';
+  const sync = page.getByTestId('app-sync');
+  const op = page.getByTestId('app-operation');
+  const open = async (name: string) => {
+    await gotoAgain(`/applications/argocd/${name}`);
+    await sync.getByText('OutOfSync').waitFor({ timeout: 120_000 });
+  };
+  const del = async (name: string, policy: string) => {
+    await page.getByRole('button', { name: 'Delete' }).click();
+    const d = page.getByRole('dialog', { name: `Delete ${name}` });
+    await d.getByLabel(policy).check();
+    await d.getByLabel("Type the application's name to confirm").fill(name);
+    await d.getByRole('button', { name: 'Delete' }).click();
+    await page.waitForURL(/\/applications$/);
+    await until(`${name} deleted`, async () => (await k.k(['get', 'applications.argoproj.io', name, '-n', 'argocd', '--ignore-not-found', '-o', 'name'])).trim() === '');
+  };
+
+  // selective sync: only ConfigMap one is applied
+  await open('pick');
+  await page.getByRole('button', { name: 'Sync', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Sync pick' });
+  await dialog.getByRole('button', { name: 'None' }).click();
+  await dialog.getByLabel(/ConfigMap\/pick\/one/).check();
+  await dialog.getByText('Synchronize resources (1 of 2)').waitFor();
+  await dialog.getByRole('button', { name: 'Synchronize' }).click();
+  await op.getByText('Succeeded').waitFor({ timeout: 120_000 });
+  assert.equal(await exists('pick', 'configmap/one'), true, 'the chosen resource applied');
+  assert.equal(await exists('pick', 'configmap/two'), false, 'the other one not');
+  await page.locator('.gnode[data-kind="ConfigMap"][data-name="one"]').getByText('Synced').waitFor({ timeout: 60_000 });
+  await page.locator('.gnode[data-kind="ConfigMap"][data-name="two"]').getByText('OutOfSync').waitFor();
+  // the app diff drawer: ConfigMap one drifted with kubectl
+  await k.k(['patch', 'configmap', 'one', '-n', 'pick', '--type', 'merge', '-p', '{"data":{"a":"drifted"}}']);
+  await page.getByRole('button', { name: 'Refresh', exact: true }).click();
+  await until('ConfigMap one OutOfSync', async () => (await page.locator('.gnode[data-kind="ConfigMap"][data-name="one"]').getByText('OutOfSync').count()) > 0, 60_000);
+  await page.getByRole('button', { name: 'App diff' }).click();
+  const drawer = page.getByRole('dialog', { name: 'Differences (live ⟶ desired)' });
+  const one = drawer.locator('section', { has: page.getByRole('heading', { name: 'ConfigMap/one' }) });
+  await one.locator('td.del', { hasText: 'a: drifted' }).waitFor();
+  await one.locator('td.add', { hasText: 'a: "1"' }).waitFor();
+  await drawer.getByRole('heading', { name: 'ConfigMap/two' }).waitFor(); // missing: all added
+  await shot('app-diff');
+  await axe('the app diff');
+  await drawer.getByRole('button', { name: 'Close' }).click();
+  // foreground: the app's resources go with it
+  await del('pick', 'foreground');
+  assert.equal(await exists('pick', 'configmap/one'), false, 'foreground deletion deleted the resources');
+
+  // background: the app goes, its resources after it
+  await open('keep');
+  await page.getByRole('button', { name: 'Sync', exact: true }).click();
+  await page.getByRole('dialog', { name: 'Sync keep' }).getByRole('button', { name: 'Synchronize' }).click();
+  await sync.getByText('Synced', { exact: true }).waitFor({ timeout: 120_000 });
+  assert.deepEqual([await exists('keep', 'configmap/one'), await exists('keep', 'configmap/two')], [true, true]);
+  await del('keep', 'background');
+  await until('background deletion removes the resources', async () => !(await exists('keep', 'configmap/one')) && !(await exists('keep', 'configmap/two')), 60_000);
+
+  // terminate: the PreSync hook keeps the sync running; TERMINATE ends it before the ConfigMap
+  await open('hooked');
+  await page.getByRole('button', { name: 'Sync', exact: true }).click();
+  await page.getByRole('dialog', { name: 'Sync hooked' }).getByRole('button', { name: 'Synchronize' }).click();
+  await op.getByText('Running').waitFor({ timeout: 60_000 });
+  await until('the hook Job created', () => exists('hooked', 'job/wait'), 60_000);
+  await page.getByRole('button', { name: 'Terminate' }).click();
+  await op.getByText('Failed').waitFor({ timeout: 60_000 });
+  await op.getByText('Operation terminated').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Terminate' }).count(), 0, 'nothing left to terminate');
+  assert.equal(await exists('hooked', 'configmap/after-hook'), false, 'the sync stopped before the ConfigMap');
+  // non-cascading: the app goes, what its sync created (the hook Job) stays
+  await del('hooked', 'non-cascading');
+  assert.equal(await exists('hooked', 'job/wait'), true, 'non-cascading deletion kept the Job');
 });

@@ -8,6 +8,7 @@ import { registerRepos } from './repos.js';
 import { registerClusters } from './clusters.js';
 import { registerAppSets } from './appsets.js';
 import { registerAppSetGenerate } from './appsets-generate.js';
+import { registerGpgKeys } from './gpgkeys.js';
 
 export function registerExtra(r: Router, ctx: Ctx): void {
   registerAppResources(r, ctx);
@@ -17,4 +18,5 @@ export function registerExtra(r: Router, ctx: Ctx): void {
   registerClusters(r, ctx);
   registerAppSets(r, ctx);
   registerAppSetGenerate(r, ctx);
+  registerGpgKeys(r, ctx);
 }

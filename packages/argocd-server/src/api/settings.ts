@@ -77,8 +77,7 @@ function resourceOverrides(cm: Record<string, string>): Record<string, Record<st
 export function registerSettings(r: Router, ctx: Ctx): void {
   r.add('GET', '/api/v1/settings', async () => settingsJson(ctx), { auth: false });
   r.add('GET', '/api/v1/settings/plugins', async () => ({ plugins: [] }), { auth: false });
-  // GPG keys are not part of this build: an empty key ring
-  r.add('GET', '/api/v1/gpgkeys', async () => ({ metadata: {}, items: [] }));
+  // GPG keys: api/gpgkeys.ts
   r.add('GET', '/api/version', async () => ({
     Version: ctx.opts.version,
     BuildDate: '',

@@ -1,10 +1,11 @@
-/** A resource's panel: summary, live manifest, desired manifest, diff, events and logs (follow, container). */
+/** A resource's panel: summary, live manifest (with EDIT), desired manifest, diff, events, logs (follow, container) and actions. */
 import { Fragment, useEffect, useRef, useState, type FormEvent } from 'react';
 import { actionParameters, initialValues, type ResourceAction } from '../../../src/lib/actions.js';
 import type { GraphNode } from '../../../src/lib/tree.js';
 import { api, stream } from '../api';
 import { HealthStatus, SyncStatus } from '../icons';
 import { Drawer } from './Drawer';
+import { LiveManifest } from './LiveManifest';
 import { DiffView, YamlView, useYaml } from './Yaml';
 import type { Application } from './types';
 
@@ -31,9 +32,7 @@ export function ResourcePanel({ app, node, onClose, initialTab = 'summary' }: { 
     if (node.live) api('GET', `${base}/resource?${ref}&${appQ}`).then((r) => setLive(JSON.parse(r.manifest)), (e) => setError(e.message));
     else setLive(null);
     api('GET', `${base}/managed-resources?${new URLSearchParams({ kind: node.kind, name: node.name, namespace: node.namespace, group: node.group })}&${appQ}`).then((r) => setManaged(r.items?.[0] ?? null), (e) => setError(e.message));
-  }, [node.id, app.metadata.resourceVersion]);
-  const [managedFields, setManagedFields] = useState(false);
-  const liveYaml = useYaml(live && typeof live === 'object' && !managedFields ? withoutManagedFields(live) : live);
+  }, [node.id, app.metadata.resourceVersion, tab === 'live']); // the live manifest re-read when its tab opens
   const desiredYaml = useYaml(managed === undefined ? undefined : managed?.targetState ?? null);
   const normLive = useYaml(managed?.normalizedLiveState || managed?.liveState || null);
   const predicted = useYaml(managed?.predictedLiveState || managed?.targetState || null);
@@ -54,12 +53,7 @@ export function ResourcePanel({ app, node, onClose, initialTab = 'summary' }: { 
           {(node.info ?? []).map((i) => <Fragment key={i.name}><dt>{i.name}</dt><dd>{i.value}</dd></Fragment>)}
         </dl>
       )}
-      {tab === 'live' && (
-        <>
-          {!isApp && <label className="check" style={{ display: 'flex', gap: 6, marginBottom: 8 }}><input type="checkbox" checked={managedFields} onChange={(e) => setManagedFields(e.target.checked)} /> Show managed fields</label>}
-          <YamlView text={liveYaml} label="Live manifest" />
-        </>
-      )}
+      {tab === 'live' && <LiveManifest live={live} isApp={!!isApp} patchUrl={`${base}/resource?${ref}&${appQ}&patchType=${encodeURIComponent('application/merge-patch+json')}`} onSaved={setLive} />}
       {tab === 'desired' && <YamlView text={desiredYaml} label="Desired manifest" />}
       {tab === 'diff' && <ResourceDiff live={normLive} desired={predicted} />}
       {tab === 'events' && <Events base={base} appQ={appQ} node={node} />}
@@ -67,12 +61,6 @@ export function ResourcePanel({ app, node, onClose, initialTab = 'summary' }: { 
       {tab === 'actions' && <Actions base={base} appQ={appQ} node={node} />}
     </Drawer>
   );
-}
-
-function withoutManagedFields(o: any): unknown {
-  if (!o?.metadata?.managedFields) return o;
-  const { managedFields: _m, ...metadata } = o.metadata;
-  return { ...o, metadata };
 }
 
 function ResourceDiff({ live, desired }: { live?: string; desired?: string }) {

@@ -1,24 +1,18 @@
-/** Settings: repositories (connect over HTTPS or SSH), projects and clusters (settings/), accounts and their tokens, and who you are. */
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+/** Settings: repositories (connect over HTTPS or SSH) and credential templates, certificates, GnuPG keys, projects and clusters (settings/), accounts and their tokens, and who you are. */
+import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { Link, navigate } from '../router';
 import { Drawer } from './Drawer';
 import { Projects } from './settings/Projects';
 import { Clusters } from './settings/Clusters';
 import { AccountTokens } from './settings/Tokens';
+import { Certificates } from './settings/Certificates';
+import { GpgKeys } from './settings/GpgKeys';
+import { RepoCreds } from './settings/RepoCreds';
+import { Table, useList } from './settings/common';
 
-type Tab = 'repos' | 'projects' | 'clusters' | 'accounts' | 'user';
-const TABS: [Tab, string][] = [['repos', 'Repositories'], ['projects', 'Projects'], ['clusters', 'Clusters'], ['accounts', 'Accounts'], ['user', 'User info']];
-
-function useList(path: string, tick: number) {
-  const [items, setItems] = useState<any[]>();
-  const [error, setError] = useState('');
-  useEffect(() => {
-    setError('');
-    api('GET', path).then((r) => setItems(r.items ?? []), (e) => setError(e.message));
-  }, [path, tick]);
-  return { items, error };
-}
+type Tab = 'repos' | 'certs' | 'gpgkeys' | 'projects' | 'clusters' | 'accounts' | 'user';
+const TABS: [Tab, string][] = [['repos', 'Repositories'], ['certs', 'Certificates'], ['gpgkeys', 'GnuPG keys'], ['projects', 'Projects'], ['clusters', 'Clusters'], ['accounts', 'Accounts'], ['user', 'User info']];
 
 export default function Settings({ tab, sub }: { tab: string; sub?: string }) {
   const t = (TABS.find(([k]) => k === tab)?.[0] ?? 'repos') as Tab;
@@ -29,23 +23,13 @@ export default function Settings({ tab, sub }: { tab: string; sub?: string }) {
         {TABS.map(([k, l]) => <button key={k} role="tab" aria-selected={t === k} onClick={() => navigate(`settings/${k}`)}>{l}</button>)}
       </div>
       {t === 'repos' && <Repos />}
-      {t === 'projects' && <Projects />}
+      {t === 'certs' && <Certificates />}
+      {t === 'gpgkeys' && <GpgKeys />}
+      {t === 'projects' && <Projects name={sub} />}
       {t === 'clusters' && <Clusters />}
       {t === 'accounts' && (sub ? <AccountTokens name={sub} /> : <Accounts />)}
       {t === 'user' && <User />}
     </>
-  );
-}
-
-function Table({ label, head, rows, error }: { label: string; head: string[]; rows?: ReactNode[][]; error: string }) {
-  if (error) return <div className="banner error" role="alert">{error}</div>;
-  if (!rows) return <div className="muted" role="status">Loading…</div>;
-  if (!rows.length) return <div className="empty">None yet.</div>;
-  return (
-    <table className="grid" aria-label={label}>
-      <thead><tr>{head.map((h) => <th key={h}>{h}</th>)}</tr></thead>
-      <tbody>{rows.map((r, i) => <tr key={i}>{r.map((c, j) => <td key={j}>{c}</td>)}</tr>)}</tbody>
-    </table>
   );
 }
 
@@ -67,6 +51,7 @@ function Repos() {
       <Table label="Repositories" head={['Type', 'Name', 'Repository', 'Project', 'Connection', '']} error={error}
         rows={items?.map((r) => [r.type ?? 'git', r.name, r.repo, r.project, `${r.connectionState?.status ?? ''} ${r.connectionState?.message ?? ''}`.trim(), <button onClick={() => remove(r.repo)}>Disconnect</button>])} />
       {connecting && <ConnectRepo via={connecting} onClose={() => setConnecting('')} onDone={() => { setConnecting(''); setTick(tick + 1); }} />}
+      <RepoCreds />
     </>
   );
 }

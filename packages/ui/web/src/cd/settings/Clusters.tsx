@@ -1,7 +1,9 @@
-/** Settings → Clusters: listed with their connection state; added (a cluster Secret through POST /api/v1/clusters), renamed / their namespaces changed (PUT with updatedFields), removed. */
+/** Settings → Clusters: listed with their connection state; added (a cluster Secret through POST /api/v1/clusters; its fields typed or read from a kubeconfig's context), renamed / their namespaces changed (PUT with updatedFields), removed. */
 import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../../api';
 import { Drawer } from '../Drawer';
+import { FromKubeconfig } from './FromKubeconfig';
+import type { KubeconfigCluster } from '../../../../src/lib/kubeconfig.js';
 
 interface Cluster { server: string; name: string; namespaces?: string[]; clusterResources?: boolean; project?: string; serverVersion?: string; connectionState?: { status?: string; message?: string }; info?: { applicationsCount?: number } }
 
@@ -52,6 +54,12 @@ function EditCluster({ cluster, onClose, onDone }: { cluster?: Cluster; onClose:
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const set = (k: keyof typeof f, v: string | boolean) => setF((o) => ({ ...o, [k]: v }));
+  // a kubeconfig context: the form's fields filled, the credentials the form has no field for kept here
+  const [fromKc, setFromKc] = useState<KubeconfigCluster>();
+  const picked = (c: KubeconfigCluster | undefined) => {
+    setFromKc(c);
+    if (c) setF((o) => ({ ...o, server: c.server, name: c.name, bearerToken: c.config.bearerToken ?? '', caData: c.config.tlsClientConfig.caData ?? '', insecure: c.config.tlsClientConfig.insecure, namespaces: o.namespaces }));
+  };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setError('');
@@ -65,7 +73,8 @@ function EditCluster({ cluster, onClose, onDone }: { cluster?: Cluster; onClose:
         const server = f.server.trim();
         if (!/^https?:\/\/[^\s/]+/.test(server)) throw new Error(`Server "${server}": want the cluster's API URL, e.g. https://10.0.0.1:6443`);
         const caData = f.caData.trim() ? (f.caData.includes('-----BEGIN') ? btoa(f.caData.trim() + '\n') : f.caData.trim()) : '';
-        const config = { ...(f.bearerToken.trim() ? { bearerToken: f.bearerToken.trim() } : {}), tlsClientConfig: { insecure: f.insecure, ...(caData ? { caData } : {}) } };
+        const kc = fromKc && fromKc.server === server ? fromKc.config : undefined;
+        const config = { ...(kc?.username ? { username: kc.username, password: kc.password } : {}), ...(f.bearerToken.trim() ? { bearerToken: f.bearerToken.trim() } : {}), tlsClientConfig: { insecure: f.insecure, ...(caData ? { caData } : {}), ...(kc?.tlsClientConfig.certData ? { certData: kc.tlsClientConfig.certData, keyData: kc.tlsClientConfig.keyData } : {}), ...(kc?.tlsClientConfig.serverName ? { serverName: kc.tlsClientConfig.serverName } : {}) } };
         await api('POST', 'api/v1/clusters', { server, name: f.name.trim() || server, config, ...(namespaces.length ? { namespaces } : {}), ...(f.clusterResources ? { clusterResources: true } : {}), ...(f.project.trim() ? { project: f.project.trim() } : {}) });
       }
       onDone();
@@ -78,6 +87,7 @@ function EditCluster({ cluster, onClose, onDone }: { cluster?: Cluster; onClose:
   return (
     <Drawer title={cluster ? `Cluster ${cluster.name}` : 'Add cluster'} onClose={onClose}>
       <form className="form" onSubmit={submit} aria-label={cluster ? 'Edit cluster' : 'Add cluster'}>
+        {!cluster && <FromKubeconfig onPick={picked} />}
         <label><span>Server</span><input type="text" value={f.server} onChange={(e) => set('server', e.target.value)} disabled={!!cluster} required placeholder="https://10.0.0.1:6443" /></label>
         <label><span>Name</span><input type="text" value={f.name} onChange={(e) => set('name', e.target.value)} /></label>
         <label><span>Namespaces (comma separated; empty: all)</span><input type="text" value={f.namespaces} onChange={(e) => set('namespaces', e.target.value)} /></label>

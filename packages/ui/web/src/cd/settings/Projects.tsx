@@ -1,14 +1,21 @@
-/** Settings → Projects: AppProjects listed, created, edited (source repositories, destinations, resource allow/deny lists, roles, sync windows) and deleted. */
+/** Settings → Projects: AppProjects listed, created, edited (source repositories, destinations, resource allow/deny lists, roles, sync windows) and deleted; a project's page (ProjectDetails.tsx). */
 import { useEffect, useState, type FormEvent } from 'react';
 import { emptyRole, emptyWindow, projectForm, projectSpec, destText, type ProjectForm, type ProjectSpec, type RoleForm, type WindowForm } from '../../../../src/lib/project.js';
 import { nextRuns } from '../../../../src/lib/cron.js';
 import { api } from '../../api';
 import { Drawer } from '../Drawer';
 import { RoleTokens, type JwtToken } from './RoleTokens';
+import { ProjectDetails } from './ProjectDetails';
+import { Link } from '../../router';
 
 interface Project { metadata: { name: string; resourceVersion?: string }; spec?: ProjectSpec }
 
-export function Projects() {
+export function Projects({ name }: { name?: string }) {
+  if (name) return <ProjectDetails name={name} edit={(p, done) => <EditProject project={p} onClose={done} onDone={done} />} />;
+  return <ProjectList />;
+}
+
+function ProjectList() {
   const [items, setItems] = useState<Project[]>();
   const [error, setError] = useState('');
   const [tick, setTick] = useState(0);
@@ -28,7 +35,7 @@ export function Projects() {
       {error && <div className="banner error" role="alert">{error}</div>}
       {!items ? <div className="muted" role="status">Loading…</div> : !items.length ? <div className="empty">None yet.</div> : (
         <table className="grid" aria-label="Projects">
-          <thead><tr><th>Name</th><th>Description</th><th>Source repositories</th><th>Destinations</th><th>Roles</th><th>Sync windows</th><th /></tr></thead>
+          <thead><tr><th>Name</th><th>Description</th><th>Source repositories</th><th>Destinations</th><th>Roles</th><th>Sync windows</th><th /><th /></tr></thead>
           <tbody>{items.map((p) => (
             <tr key={p.metadata.name}>
               <td><button className="link" onClick={() => setEditing(p)}>{p.metadata.name}</button></td>
@@ -37,6 +44,7 @@ export function Projects() {
               <td>{(p.spec?.destinations ?? []).map(destText).join(', ')}</td>
               <td>{(p.spec?.roles ?? []).map((r) => r.name).join(', ')}</td>
               <td>{(p.spec?.syncWindows ?? []).map((w) => `${w.kind} ${w.schedule} for ${w.duration}`).join('; ')}</td>
+              <td><Link to={`settings/projects/${encodeURIComponent(p.metadata.name)}`} aria-label={`Details of project ${p.metadata.name}`}>Details</Link></td>
               <td><button className="danger" aria-label={`Delete project ${p.metadata.name}`} onClick={() => remove(p.metadata.name)}>Delete</button></td>
             </tr>
           ))}</tbody>
