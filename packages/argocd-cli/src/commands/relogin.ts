@@ -4,7 +4,6 @@ import { println } from '../cmd/io.js';
 import { ApiClient } from '../client.js';
 import { jwtClaims, resolveContext, upsertUser, usernameOf, writeConfig } from '../config.js';
 import { CliError, configPath, connection, loadConfig } from '../session.js';
-import { ssoLogin } from '../sso.js';
 import { passwordLogin, promptCredentials } from './session.js';
 
 export function reloginCommand(): Command {
@@ -35,7 +34,7 @@ argocd relogin --password YOUR_PASSWORD`,
         let token: string;
         let refreshToken: string | undefined;
         if (old.iss && old.iss !== 'argocd') {
-          const t = await ssoLogin(client, { port: Number(opts.ssoPort), insecure: c.insecure, launchBrowser: !!opts.ssoLaunchBrowser });
+          const t = await (await import('../sso.js')).ssoLogin(client, { port: Number(opts.ssoPort), insecure: c.insecure, launchBrowser: !!opts.ssoLaunchBrowser });
           token = t.idToken;
           refreshToken = t.refreshToken;
           println('Authentication successful');

@@ -6,7 +6,6 @@ import { emptyConfig, jwtClaims, removeContext, upsertContext, upsertServer, ups
 import { printResource, table } from '../output.js';
 import { apiClient, CliError, configPath, connection, loadConfig } from '../session.js';
 import { CLIENT_VERSION, clientVersion } from '../version.js';
-import { ssoLogin } from '../sso.js';
 import { reloginCommand } from './relogin.js';
 
 /** y/n question on stdin, as upstream's cli.AskToProceed. */
@@ -115,7 +114,7 @@ argocd login cd.argoproj.io --core`,
         let refreshToken: string | undefined;
         let username = '';
         if (opts.sso) {
-          const t = await ssoLogin(client, { port: Number(opts.ssoPort), callback: opts.callback || undefined, insecure, launchBrowser: !!opts.ssoLaunchBrowser });
+          const t = await (await import('../sso.js')).ssoLogin(client, { port: Number(opts.ssoPort), callback: opts.callback || undefined, insecure, launchBrowser: !!opts.ssoLaunchBrowser });
           token = t.idToken;
           refreshToken = t.refreshToken;
           println('Authentication successful');
