@@ -287,7 +287,7 @@ argocd cluster rm cluster-name`,
     run: async ({ args, opts, changed }) => {
       const c = await apiClient(opts, changed);
       for (const a of args) {
-        if (!opts.yes && process.stdin.isTTY) {
+        if (!opts.yes && io.stdinIsTTY()) {
           const ans = (await readLine(`Are you sure you want to remove '${a}'? Any Apps deploying to this cluster will go to health status Unknown.[y/n] `)).trim().toLowerCase();
           if (ans !== 'y') {
             println(`The command to remove '${a}' was cancelled.`);

@@ -1,7 +1,6 @@
 /** `argocd relogin`: a new session for the current context — its password again, or SSO when it was an SSO login. */
 import { Command } from '../cmd/command.js';
 import { println } from '../cmd/io.js';
-import { ApiClient } from '../client.js';
 import { jwtClaims, resolveContext, upsertUser, usernameOf, writeConfig } from '../config.js';
 import { CliError, configPath, connection, loadConfig } from '../session.js';
 import { passwordLogin, promptCredentials } from './session.js';
@@ -28,6 +27,7 @@ argocd relogin --password YOUR_PASSWORD`,
       const ctx = resolveContext(cfg, opts.argocdContext || undefined);
       if (ctx.server.core) throw new CliError(`context '${ctx.name}' uses --core: there is no session to renew`);
       const c = connection({ ...opts, argocdContext: ctx.name }, changed);
+      const { ApiClient } = await import('../client.js');
       const client = new ApiClient({ server: c.server, insecure: c.insecure, plaintext: c.plaintext, grpcWeb: c.grpcWeb, grpcWebRootPath: c.grpcWebRootPath, headers: opts.header });
       try {
         const old = jwtClaims(ctx.user['auth-token']);
