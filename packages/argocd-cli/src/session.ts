@@ -4,7 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync } from 'node:fs';
+import { fs } from './node-fs.js';
 import YAML from './yaml.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ import type { ApiClient } from './client.js';
 import { RpcError } from './rpc-error.js';
 import type { FlagDef } from './cmd/flags.js';
 import { defaultConfigPath, readConfig, resolveContext, type LocalConfig } from './config.js';
+
+const { existsSync, readFileSync } = fs;
 
 export function globalFlags(env: NodeJS.ProcessEnv = process.env): FlagDef[] {
   return [

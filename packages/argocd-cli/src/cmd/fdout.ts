@@ -8,10 +8,7 @@
  * A descriptor that refuses a write for now (EAGAIN: a non-blocking pipe that is full) or fails
  * otherwise hands that text and everything after it to Node's stream, which queues and retries.
  */
-import { createRequire } from 'node:module';
-
-// node:fs through require: its ESM facade would read every export, ReadStream's getter loading streams
-const { writeSync } = createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
+import { fs } from '../node-fs.js';
 
 function quietOnEpipe(s: NodeJS.WriteStream): NodeJS.WriteStream {
   s.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : undefined));
@@ -29,7 +26,7 @@ export function fdWriter(fd: number, stream: () => NodeJS.WriteStream): (s: stri
     const buf = Buffer.from(s, 'utf8');
     let off = 0;
     try {
-      while (off < buf.length) off += writeSync(fd, buf, off);
+      while (off < buf.length) off += fs.writeSync(fd, buf, off);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
       fallback = quietOnEpipe(stream());
