@@ -42,10 +42,10 @@ describe('argocd start-up', () => {
     assert.deepEqual(bad, [], 'modules version --client should not load');
   });
 
-  it('app list loads neither the SSO code nor the app operations (sync, wait, diff)', () => {
+  it('app list loads neither the SSO code nor the app operations (sync, wait, diff) nor node:child_process', () => {
     const { modules } = loaded(['app', 'list']);
     assert.ok(modules.some((u) => u.endsWith('/commands/app.js')), 'app.js is loaded');
-    const bad = offending(modules, [/openid-client/, /oauth4webapi/, /\/jose\//, /\/sso\.js$/, /\/commands\/app-ops\.js$/, /\/commands\/app-wait\.js$/, /\/diff\.js$/, /kube-runtime/]);
+    const bad = offending(modules, [/openid-client/, /oauth4webapi/, /\/jose\//, /\/sso\.js$/, /\/commands\/app-ops\.js$/, /\/commands\/app-wait\.js$/, /\/diff\.js$/, /kube-runtime/, /^node:child_process$/]);
     assert.deepEqual(bad, [], 'modules app list should not load');
   });
 });
