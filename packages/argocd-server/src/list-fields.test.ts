@@ -40,3 +40,13 @@ describe('projectItemsJson', () => {
     assert.match(projectItemsJson([a], LIST)!, /"Synced"/);
   });
 });
+
+describe('appEventLine', () => {
+  it('is the grpc-gateway stream line of the event, the application serialised once for every watcher', async () => {
+    const { appEventLine } = await import('./api/stream.js');
+    const a = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', ...app(3) } as any;
+    for (const t of ['ADDED', 'MODIFIED', 'DELETED'] as const) assert.equal(appEventLine(t, a), JSON.stringify({ result: { type: t, application: a } }) + '\n');
+    const b = { ...a, metadata: { ...a.metadata, annotations: { x: 'é"\n' } } } as any;
+    assert.equal(appEventLine('MODIFIED', b), JSON.stringify({ result: { type: 'MODIFIED', application: b } }) + '\n');
+  });
+});
