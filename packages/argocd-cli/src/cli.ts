@@ -2,8 +2,8 @@
  * `argocd`: Argo CD's command line. `main(argv)` returns the exit code (0 ok; 20 for an error, as
  * upstream's errors.CheckError; command-specific codes such as `app diff`'s 1).
  */
-import { Command } from './cmd/command.js';
-import { io, log, releaseStdin, setLogFormat, setLogLevel } from './cmd/io.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { io, log, releaseStdin, setLogFormat, setLogLevel } from '@flotilla/cli-kit/io';
 import { fdWriter } from './cmd/fdout.js';
 import { CliError, cleanup, globalFlags } from './session.js';
 import { RpcError } from './rpc-error.js';

@@ -5,7 +5,7 @@
 import { fs } from './node-fs.js';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import YAML from './yaml.js';
+import YAML from '@flotilla/cli-kit/yaml';
 
 const { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } = fs;
 

@@ -5,13 +5,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fs } from './node-fs.js';
-import YAML from './yaml.js';
+import YAML from '@flotilla/cli-kit/yaml';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeClient } from '@flotilla/kube-runtime';
 import type { ApiClient } from './client.js';
 import { RpcError } from './rpc-error.js';
-import type { FlagDef } from './cmd/flags.js';
+import type { FlagDef } from '@flotilla/cli-kit/flags';
 import { defaultConfigPath, readConfig, resolveContext, type LocalConfig } from './config.js';
 
 const { existsSync, readFileSync } = fs;

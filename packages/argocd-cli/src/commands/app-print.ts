@@ -1,6 +1,6 @@
 /** How `argocd app …` prints applications: the summary block, resource tables, operation results. */
 import type { Application, ApplicationSource, OperationState } from '@flotilla/argocd-engine/types';
-import { formatDuration } from '../cmd/flags.js';
+import { formatDuration } from '@flotilla/cli-kit/flags';
 import { goTime, kv, table } from '../output.js';
 
 export interface SyncWindowsInfo {

@@ -2,10 +2,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import YAML from '../yaml.js';
+import YAML from '@flotilla/cli-kit/yaml';
 import type { Application } from '@flotilla/argocd-engine/types';
-import { Command } from '../cmd/command.js';
-import { io, println, readLine } from '../cmd/io.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { io, println, readLine } from '@flotilla/cli-kit/io';
 import { appBackend, parseAppName, type AppBackend } from '../backend.js';
 import { RpcError } from '../client.js';
 import { printResource, table, toYAML } from '../output.js';

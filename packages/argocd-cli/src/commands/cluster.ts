@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import YAML from '../yaml.js';
+import YAML from '@flotilla/cli-kit/yaml';
 import type { KubeClient, Resource } from '@flotilla/kube-runtime';
-import { Command } from '../cmd/command.js';
-import { io, log, println, readLine } from '../cmd/io.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { io, log, println, readLine } from '@flotilla/cli-kit/io';
 import { printResource, table } from '../output.js';
 import { apiClient, CliError, explainAuth, isApiError, RES as R, withContext } from '../session.js';
 

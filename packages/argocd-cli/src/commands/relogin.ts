@@ -1,6 +1,6 @@
 /** `argocd relogin`: a new session for the current context — its password again, or SSO when it was an SSO login. */
-import { Command } from '../cmd/command.js';
-import { println } from '../cmd/io.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { println } from '@flotilla/cli-kit/io';
 import { jwtClaims, resolveContext, upsertUser, usernameOf, writeConfig } from '../config.js';
 import { CliError, configPath, connection, loadConfig } from '../session.js';
 import { passwordLogin, promptCredentials } from './session.js';

@@ -1,6 +1,6 @@
 /** `argocd login`, `logout`, `context`, `version`. */
-import { Command } from '../cmd/command.js';
-import { io, println, readLine } from '../cmd/io.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { io, println, readLine } from '@flotilla/cli-kit/io';
 import type { ApiClient } from '../client.js';
 import { CertError, RpcError } from '../rpc-error.js';
 import { emptyConfig, jwtClaims, removeContext, upsertContext, upsertServer, upsertUser, writeConfig } from '../config.js';
