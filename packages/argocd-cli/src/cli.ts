@@ -2,10 +2,11 @@
  * `argocd`: Argo CD's command line. `main(argv)` returns the exit code (0 ok; 20 for an error, as
  * upstream's errors.CheckError; command-specific codes such as `app diff`'s 1).
  */
-import { Command } from './cmd/command.js';
-import { io, log, releaseStdin, setLogFormat, setLogLevel } from './cmd/io.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { io, log, releaseStdin, setLogFormat, setLogLevel } from '@flotilla/cli-kit/io';
+import { fdWriter } from './cmd/fdout.js';
 import { CliError, cleanup, globalFlags } from './session.js';
-import { RpcError } from './client.js';
+import { RpcError } from './rpc-error.js';
 
 /**
  * The command groups, each loaded only when the command line names it (by name or alias), so that
@@ -97,16 +98,16 @@ function preflight(argv: string[]): void {
   if (fmt) setLogFormat(fmt);
 }
 
-let epipe = false;
-function quietEpipe(): void {
-  if (epipe) return;
-  epipe = true;
-  // a closed pipe (argocd … | head -1) ends the command quietly, as SIGPIPE ends a Go program
-  for (const s of [process.stdout, process.stderr]) s.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : undefined));
+// the process's own output, written to its descriptors (cmd/fdout.ts) unless a caller replaced io's members
+const processOut = io.out;
+const processErr = io.err;
+function directOutput(): void {
+  if (io.out === processOut) io.out = fdWriter(1, () => process.stdout);
+  if (io.err === processErr) io.err = fdWriter(2, () => process.stderr);
 }
 
 export async function main(argv: string[]): Promise<number> {
-  quietEpipe();
+  directOutput();
   // ARGOCD_OPTS: extra flags, as upstream reads them
   const extra = process.env.ARGOCD_OPTS?.trim() ? process.env.ARGOCD_OPTS.trim().split(/\s+/) : [];
   const args = [...argv, ...extra];

@@ -6,6 +6,9 @@
 import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { createRequire } from 'node:module';
+import { CertError, RpcError } from './rpc-error.js';
+
+export { CertError, GRPC_CODES, RpcError } from './rpc-error.js';
 
 // node:http / node:https (and TLS behind it) are loaded when a client is made, not when the CLI starts:
 // `argocd version --client` and `--help` never talk to a server.
@@ -13,23 +16,7 @@ const req = createRequire(import.meta.url);
 const http = (): typeof import('node:http') => req('node:http');
 const https = (): typeof import('node:https') => req('node:https');
 
-export const GRPC_CODES = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied', 'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated'] as const;
-
 const HTTP_TO_GRPC: Record<number, number> = { 400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 412: 9, 429: 8, 499: 1, 500: 2, 501: 12, 503: 14, 504: 4 };
-
-/** An error answered by the server (or a transport failure, code Unavailable). */
-export class RpcError extends Error {
-  constructor(
-    readonly code: number,
-    readonly desc: string,
-    readonly httpStatus = 0,
-  ) {
-    super(`rpc error: code = ${GRPC_CODES[code] ?? 'Unknown'} desc = ${desc}`);
-  }
-  get codeName(): string {
-    return GRPC_CODES[this.code] ?? 'Unknown';
-  }
-}
 
 export interface ClientOptions {
   /** host:port (a scheme is tolerated and decides TLS when --plaintext is not given) */
@@ -250,12 +237,5 @@ function transportError(e: NodeJS.ErrnoException, u: URL): RpcError {
       return new RpcError(14, `connection error: desc = "transport: ${host}: connection reset by peer"`);
     default:
       return new RpcError(14, `connection error: desc = "transport: ${e.message}"`);
-  }
-}
-
-/** The server's certificate could not be verified. */
-export class CertError extends RpcError {
-  constructor(desc: string) {
-    super(14, `connection error: desc = "transport: authentication handshake failed: ${desc}"`);
   }
 }

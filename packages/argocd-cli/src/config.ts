@@ -2,10 +2,12 @@
  * The CLI's local config (`~/.config/argocd/config`, `$ARGOCD_CONFIG_DIR/config` or `--config`),
  * YAML with the same keys as upstream's: contexts, current-context, servers, users, prompts-enabled.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { fs } from './node-fs.js';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import YAML from './yaml.js';
+import YAML from '@flotilla/cli-kit/yaml';
+
+const { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } = fs;
 
 export interface ServerEntry {
   server: string;

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { io } from './cmd/io.js';
+import { io } from '@flotilla/cli-kit/io';
 import { toYAML } from './output.js';
 import { CliError } from './session.js';
 

@@ -2,8 +2,8 @@
  * Output helpers shared by the commands: `-o json|yaml` as upstream prints them (JSON indented by
  * two spaces; YAML with sorted keys, as sigs.k8s.io/yaml writes it), Go's time formats, tables.
  */
-import { io } from './cmd/io.js';
-import { TabWriter } from './cmd/tabwriter.js';
+import { io } from '@flotilla/cli-kit/io';
+import { TabWriter } from '@flotilla/cli-kit/tabwriter';
 import { CliError } from './session.js';
 import { sortKeys, toYAML } from '@flotilla/cli-kit/output';
 

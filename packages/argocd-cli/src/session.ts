@@ -4,14 +4,17 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync } from 'node:fs';
-import YAML from './yaml.js';
+import { fs } from './node-fs.js';
+import YAML from '@flotilla/cli-kit/yaml';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeClient } from '@flotilla/kube-runtime';
-import { ApiClient, RpcError } from './client.js';
-import type { FlagDef } from './cmd/flags.js';
+import type { ApiClient } from './client.js';
+import { RpcError } from './rpc-error.js';
+import type { FlagDef } from '@flotilla/cli-kit/flags';
 import { defaultConfigPath, readConfig, resolveContext, type LocalConfig } from './config.js';
+
+const { existsSync, readFileSync } = fs;
 
 export function globalFlags(env: NodeJS.ProcessEnv = process.env): FlagDef[] {
   return [
@@ -144,6 +147,8 @@ export async function apiClient(o: Record<string, any>, changed: Set<string>, op
   let server = c.server;
   if (o.portForward) server = await portForward(o);
   if (!server) throw new CliError("Argo CD server address unspecified: run 'argocd login SERVER' first (or pass --server, or use --core)");
+  // the HTTP client (and node:http/https behind it) only for commands that talk to a server
+  const { ApiClient } = await import('./client.js');
   const client = new ApiClient({
     server,
     insecure: c.insecure,

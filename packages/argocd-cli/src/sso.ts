@@ -11,7 +11,7 @@ import * as oidc from 'openid-client';
 import { makeFetch } from '@flotilla/argocd-server/sso/fetch';
 import type { ApiClient } from './client.js';
 import { CliError } from './session.js';
-import { println } from './cmd/io.js';
+import { println } from '@flotilla/cli-kit/io';
 
 export interface SsoLoginOptions {
   port: number;

@@ -6,6 +6,13 @@
 
 const started = Date.now();
 
+let stdinUsed = false;
+/** process.stdin, noting that it was made (see releaseStdin). */
+function stdin(): NodeJS.ReadStream {
+  stdinUsed = true;
+  return process.stdin;
+}
+
 export const io = {
   out(s: string): void {
     process.stdout.write(s);
@@ -14,7 +21,7 @@ export const io = {
     process.stderr.write(s);
   },
   stdinIsTTY(): boolean {
-    return !!process.stdin.isTTY;
+    return !!stdin().isTTY;
   },
   stderrIsTTY(): boolean {
     return !!process.stderr.isTTY || process.env.FORCE_LOG_COLORS === '1';
@@ -78,12 +85,12 @@ let listening = false;
 function listen(): void {
   if (listening) return;
   listening = true;
-  process.stdin.setEncoding('utf8');
-  process.stdin.on('data', (d: string) => {
+  stdin().setEncoding('utf8');
+  stdin().on('data', (d: string) => {
     pending += d;
     drain();
   });
-  process.stdin.on('end', () => {
+  stdin().on('end', () => {
     ended = true;
     drain();
   });
@@ -102,14 +109,14 @@ function drain(): void {
       waiters.shift()!(line === '' ? undefined : line);
     } else break;
   }
-  if (!waiters.length) process.stdin.pause();
+  if (!waiters.length) stdin().pause();
 }
 
 /** Reads one line from stdin after writing the prompt (to stdout, as Go's fmt.Print does). */
 export async function readLine(prompt: string, secret = false): Promise<string> {
   io.out(prompt);
-  const tty = process.stdin.isTTY && secret;
-  if (tty) process.stdin.setRawMode?.(true);
+  const tty = stdin().isTTY && secret;
+  if (tty) stdin().setRawMode?.(true);
   try {
     const line = await new Promise<string | undefined>((resolve) => {
       if (tty) {
@@ -118,8 +125,8 @@ export async function readLine(prompt: string, secret = false): Promise<string> 
         const onData = (d: string) => {
           for (const ch of d) {
             if (ch === '\r' || ch === '\n') {
-              process.stdin.off('data', onData);
-              process.stdin.pause();
+              stdin().off('data', onData);
+              stdin().pause();
               resolve(buf);
               return;
             }
@@ -128,21 +135,21 @@ export async function readLine(prompt: string, secret = false): Promise<string> 
             else buf += ch;
           }
         };
-        process.stdin.setEncoding('utf8');
-        process.stdin.on('data', onData);
-        process.stdin.resume();
+        stdin().setEncoding('utf8');
+        stdin().on('data', onData);
+        stdin().resume();
         return;
       }
       listen();
       waiters.push(resolve);
-      process.stdin.resume();
+      stdin().resume();
       drain();
     });
     if (line === undefined) throw new Error('EOF');
     return line;
   } finally {
     if (tty) {
-      process.stdin.setRawMode?.(false);
+      stdin().setRawMode?.(false);
       io.out('\n');
     }
   }
@@ -150,6 +157,8 @@ export async function readLine(prompt: string, secret = false): Promise<string> 
 
 /** Stops reading stdin so that the process can exit. */
 export function releaseStdin(): void {
+  // process.stdin is made on first use (a stream over the tty, pipe or file: ~2 ms); never for commands that do not read it
+  if (!stdinUsed) return;
   if (listening) process.stdin.pause();
   process.stdin.unref?.();
 }

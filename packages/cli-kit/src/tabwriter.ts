@@ -92,45 +92,70 @@ export function tabwrite(text: string, o: TabwriterOptions = {}): string {
  */
 function uniform(lines: string[][], o: TabwriterOptions, minwidth: number, padding: number): string[] {
   const n = lines[0].length;
+  // one width per cell: the code-point count only for text with a surrogate (checked once over all of it)
+  const surrogates = /[\uD800-\uDBFF]/.test(lines.join());
+  const cellWidths: number[][] = surrogates ? lines.map((l) => l.map(width)) : lines.map((l) => l.map((c) => c.length));
   const widths: number[] = [];
   for (let j = 0; j < n - 1; j++) {
     let w = minwidth;
     let discardable = true;
-    for (const l of lines) {
-      const cw = width(l[j]);
-      if (cw + padding > w) w = cw + padding;
-      if (cw > 0) discardable = false;
+    for (const cw of cellWidths) {
+      if (cw[j] + padding > w) w = cw[j] + padding;
+      if (cw[j] > 0) discardable = false;
     }
     widths.push(discardable && o.discardEmptyColumns ? 0 : w);
   }
   const padchar = o.padchar ?? ' ';
+  const pads: string[] = [];
+  const pad = (k: number) => (pads[k] ??= padchar.repeat(k));
   const out: string[] = new Array(lines.length);
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i];
+    const cw = cellWidths[i];
     let s = '';
     for (let j = 0; j < n - 1; j++) {
-      const pad = padchar.repeat(Math.max(0, widths[j] - width(l[j])));
-      s += o.alignRight ? pad + l[j] : l[j] + pad;
+      const p = pad(Math.max(0, widths[j] - cw[j]));
+      s += o.alignRight ? p + l[j] : l[j] + p;
     }
     out[i] = s + l[n - 1];
   }
   return out;
 }
 
-/** Collects lines of tab-separated cells and renders them aligned (minwidth 0, tabwidth 0, padding 2). */
+/**
+ * Collects lines of tab-separated cells and renders them aligned (minwidth 0, tabwidth 0, padding 2).
+ * Rows added with row() alone are kept as cells: a table of them is aligned in one pass without
+ * joining and re-splitting its text (`argocd app list` with 1,000 apps); after write() rows are text, and
+ * a cell holding a tab or newline sends the whole table through the general algorithm.
+ */
 export class TabWriter {
   private buf = '';
+  private rows: string[][] = [];
   constructor(private readonly o: TabwriterOptions = { padding: 2 }) {}
+  private toText(): void {
+    for (const r of this.rows) this.buf += r.join('\t') + '\n';
+    this.rows = [];
+  }
   write(s: string): this {
+    this.toText();
     this.buf += s;
     return this;
   }
   row(...cells: unknown[]): this {
-    this.buf += cells.map((c) => (c === undefined || c === null ? '' : String(c))).join('\t') + '\n';
+    const r = cells.length ? cells.map((c) => (c === undefined || c === null ? '' : String(c))) : [''];
+    if (this.buf) this.buf += r.join('\t') + '\n';
+    else this.rows.push(r);
     return this;
   }
   /** the aligned text so far (and resets the buffer, like Flush) */
   flush(): string {
+    const rows = this.rows;
+    // rows.join stringifies each row (cells joined by commas): one pass finds a tab or newline inside a cell
+    if (rows.length && !this.buf && !this.o.debug && rows.every((r) => r.length === rows[0].length) && !/[\t\n]/.test(rows.join())) {
+      this.rows = [];
+      return uniform(rows, this.o, this.o.minwidth ?? 0, this.o.padding ?? 2).join('\n') + '\n';
+    }
+    this.toText();
     const s = tabwrite(this.buf, this.o);
     this.buf = '';
     return s;

@@ -1,7 +1,7 @@
 /** `argocd account …` */
-import { Command } from '../cmd/command.js';
-import { io, println, readLine } from '../cmd/io.js';
-import { parseDuration } from '../cmd/flags.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { io, println, readLine } from '@flotilla/cli-kit/io';
+import { parseDuration } from '@flotilla/cli-kit/flags';
 import { jwtClaims, resolveContext, upsertUser, usernameOf, writeConfig } from '../config.js';
 import { printResource, rfc3339, table } from '../output.js';
 import { apiClient, CliError, configPath, explainAuth, loadConfig } from '../session.js';

@@ -5,9 +5,9 @@
  * or a local YAML file. `notify` really sends; the `console` recipient prints instead.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import YAML from '../yaml.js';
-import { Command } from '../cmd/command.js';
-import { io, println } from '../cmd/io.js';
+import YAML from '@flotilla/cli-kit/yaml';
+import { Command } from '@flotilla/cli-kit/command';
+import { io, println } from '@flotilla/cli-kit/io';
 import { printResource, table } from '../output.js';
 import { CliError, kubeClient, kubeFlags, kubeNamespace, RES as R } from '../session.js';
 import type { FlagDef } from '@flotilla/cli-kit';

@@ -4,9 +4,9 @@
  * ConfigMaps), with the engine's health/actions/settings/diff modules and the server's RBAC.
  */
 import { readFileSync } from 'node:fs';
-import YAML from '../yaml.js';
-import { Command, Exit } from '../cmd/command.js';
-import { io, log, println } from '../cmd/io.js';
+import YAML from '@flotilla/cli-kit/yaml';
+import { Command, Exit } from '@flotilla/cli-kit/command';
+import { io, log, println } from '@flotilla/cli-kit/io';
 import { printDiff } from '../diff.js';
 import { table, toYAML } from '../output.js';
 import { CliError, kubeClient, kubeFlags, kubeNamespace, RES as R } from '../session.js';

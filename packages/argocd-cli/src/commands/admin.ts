@@ -1,7 +1,7 @@
 /** `argocd admin …`: commands that talk to the Kubernetes API directly (no argocd-server). */
 import { randomBytes } from 'node:crypto';
-import { Command } from '../cmd/command.js';
-import { io, println } from '../cmd/io.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { io, println } from '@flotilla/cli-kit/io';
 import { CliError, isApiError, kubeClient, kubeFlags, kubeNamespace, RES as R } from '../session.js';
 import { settingsCommand } from './admin-settings.js';
 import { notificationsCommand } from './admin-notifications.js';

@@ -1,7 +1,7 @@
 /** `argocd app sync|wait|diff|history|rollback|manifests|resources|logs|terminate-op|actions`. */
 import type { Application } from '@flotilla/argocd-engine/types';
-import { Command, Exit } from '../cmd/command.js';
-import { io, println } from '../cmd/io.js';
+import { Command, Exit } from '@flotilla/cli-kit/command';
+import { io, println } from '@flotilla/cli-kit/io';
 import { appBackend, coreUnsupported, parseAppName, type AppBackend, type SyncRequest } from '../backend.js';
 import { RpcError } from '../client.js';
 import { printDiff } from '../diff.js';

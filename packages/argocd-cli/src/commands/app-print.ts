@@ -1,6 +1,6 @@
 /** How `argocd app …` prints applications: the summary block, resource tables, operation results. */
 import type { Application, ApplicationSource, OperationState } from '@flotilla/argocd-engine/types';
-import { formatDuration } from '../cmd/flags.js';
+import { formatDuration } from '@flotilla/cli-kit/flags';
 import { goTime, kv, table } from '../output.js';
 
 export interface SyncWindowsInfo {
@@ -157,8 +157,9 @@ export function formatSyncPolicy(a: Application): string {
 }
 
 export function conditionsSummary(a: Application): string {
+  if (!a.status?.conditions?.length) return '<none>';
   const counts = new Map<string, number>();
-  for (const c of a.status?.conditions ?? []) counts.set(c.type, (counts.get(c.type) ?? 0) + 1);
+  for (const c of a.status.conditions) counts.set(c.type, (counts.get(c.type) ?? 0) + 1);
   const items = [...counts].map(([t, n]) => (n > 1 ? `${t}(${n})` : t)).sort();
   return items.length ? items.join(',') : '<none>';
 }

@@ -3,10 +3,10 @@
  * SetAppSpecOptions): only flags given on the command line change the spec.
  */
 import { readFileSync } from 'node:fs';
-import YAML from '../yaml.js';
+import YAML from '@flotilla/cli-kit/yaml';
 import type { Application } from '@flotilla/argocd-engine/types';
-import type { FlagDef } from '../cmd/flags.js';
-import { parseDuration } from '../cmd/flags.js';
+import type { FlagDef } from '@flotilla/cli-kit/flags';
+import { parseDuration } from '@flotilla/cli-kit/flags';
 import { CliError } from '../session.js';
 
 export function appSpecFlags(): FlagDef[] {

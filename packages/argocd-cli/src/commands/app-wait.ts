@@ -3,8 +3,8 @@
  * resource change while it watches, then the final summary, operation result and resources.
  */
 import type { Application, OperationState } from '@flotilla/argocd-engine/types';
-import { io, println } from '../cmd/io.js';
-import { TabWriter } from '../cmd/tabwriter.js';
+import { io, println } from '@flotilla/cli-kit/io';
+import { TabWriter } from '@flotilla/cli-kit/tabwriter';
 import type { AppBackend } from '../backend.js';
 import { printResource, rfc3339 } from '../output.js';
 import { CliError } from '../session.js';

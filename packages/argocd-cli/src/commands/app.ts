@@ -1,12 +1,11 @@
 /** `argocd app create|get|list|delete|set|unset|patch|edit` (+ the operation commands of app-ops.ts). */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import YAML from '../yaml.js';
+import YAML from '@flotilla/cli-kit/yaml';
 import type { Application } from '@flotilla/argocd-engine/types';
-import { Command } from '../cmd/command.js';
-import { io, println, readLine } from '../cmd/io.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { io, println, readLine } from '@flotilla/cli-kit/io';
 import { appBackend, parseAppName, type AppBackend } from '../backend.js';
 import { RpcError } from '../client.js';
 import { printResource, table, toYAML } from '../output.js';
@@ -490,6 +489,8 @@ function editCmd(): Command {
         const original = toYAML(app.spec);
         writeFileSync(file, original);
         const editor = process.env.KUBE_EDITOR || process.env.EDITOR || 'vi';
+        // node:child_process only here (its ESM facade loads internal/child_process: ~10 ms of every app command)
+        const { spawnSync } = await import('node:child_process');
         const r = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'sh', file], { stdio: 'inherit' });
         if (r.status !== 0) throw new CliError(`editor ${editor} exited with ${r.status ?? r.signal}`);
         const text = readFileSync(file, 'utf8');

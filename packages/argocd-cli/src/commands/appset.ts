@@ -1,11 +1,11 @@
 /** `argocd appset …`: ApplicationSets through the API server (create, get, list, delete, generate). */
 import { readFileSync } from 'node:fs';
-import { Command } from '../cmd/command.js';
-import { io, println, readLine } from '../cmd/io.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { io, println, readLine } from '@flotilla/cli-kit/io';
 import type { ApiClient } from '../client.js';
 import { printResource, table } from '../output.js';
 import { apiClient, CliError, explainAuth } from '../session.js';
-import YAML from '../yaml.js';
+import YAML from '@flotilla/cli-kit/yaml';
 
 const enc = encodeURIComponent;
 type Obj = Record<string, any>;

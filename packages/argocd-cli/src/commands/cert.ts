@@ -1,7 +1,7 @@
 /** `argocd cert add-tls|add-ssh|list|rm`: TLS certificates and SSH known hosts for repositories. */
 import { readFileSync } from 'node:fs';
-import { Command } from '../cmd/command.js';
-import { io, println } from '../cmd/io.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { io, println } from '@flotilla/cli-kit/io';
 import { printResource, table } from '../output.js';
 import { apiClient, CliError, explainAuth } from '../session.js';
 

@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import YAML from '../yaml.js';
+import YAML from '@flotilla/cli-kit/yaml';
 import type { KubeClient, Resource } from '@flotilla/kube-runtime';
-import { Command } from '../cmd/command.js';
-import { io, log, println, readLine } from '../cmd/io.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { io, log, println, readLine } from '@flotilla/cli-kit/io';
 import { printResource, table } from '../output.js';
 import { apiClient, CliError, explainAuth, isApiError, RES as R, withContext } from '../session.js';
 
@@ -287,7 +287,7 @@ argocd cluster rm cluster-name`,
     run: async ({ args, opts, changed }) => {
       const c = await apiClient(opts, changed);
       for (const a of args) {
-        if (!opts.yes && process.stdin.isTTY) {
+        if (!opts.yes && io.stdinIsTTY()) {
           const ans = (await readLine(`Are you sure you want to remove '${a}'? Any Apps deploying to this cluster will go to health status Unknown.[y/n] `)).trim().toLowerCase();
           if (ans !== 'y') {
             println(`The command to remove '${a}' was cancelled.`);

@@ -1,13 +1,13 @@
 /** `argocd proj …`: projects, their roles and tokens, sync windows. */
 import type { AppProject } from '@flotilla/argocd-engine/types';
-import { Command } from '../cmd/command.js';
-import { io, println } from '../cmd/io.js';
-import { parseDuration } from '../cmd/flags.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { io, println } from '@flotilla/cli-kit/io';
+import { parseDuration } from '@flotilla/cli-kit/flags';
 import { ApiClient } from '../client.js';
 import { printResource, rfc3339, table } from '../output.js';
 import { apiClient, CliError, explainAuth } from '../session.js';
 import { readFileSync } from 'node:fs';
-import YAML from '../yaml.js';
+import YAML from '@flotilla/cli-kit/yaml';
 
 const enc = encodeURIComponent;
 const help = ({ cmd }: { cmd: Command }) => {

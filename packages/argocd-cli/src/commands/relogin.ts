@@ -1,10 +1,8 @@
 /** `argocd relogin`: a new session for the current context — its password again, or SSO when it was an SSO login. */
-import { Command } from '../cmd/command.js';
-import { println } from '../cmd/io.js';
-import { ApiClient } from '../client.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { println } from '@flotilla/cli-kit/io';
 import { jwtClaims, resolveContext, upsertUser, usernameOf, writeConfig } from '../config.js';
 import { CliError, configPath, connection, loadConfig } from '../session.js';
-import { ssoLogin } from '../sso.js';
 import { passwordLogin, promptCredentials } from './session.js';
 
 export function reloginCommand(): Command {
@@ -29,13 +27,14 @@ argocd relogin --password YOUR_PASSWORD`,
       const ctx = resolveContext(cfg, opts.argocdContext || undefined);
       if (ctx.server.core) throw new CliError(`context '${ctx.name}' uses --core: there is no session to renew`);
       const c = connection({ ...opts, argocdContext: ctx.name }, changed);
+      const { ApiClient } = await import('../client.js');
       const client = new ApiClient({ server: c.server, insecure: c.insecure, plaintext: c.plaintext, grpcWeb: c.grpcWeb, grpcWebRootPath: c.grpcWebRootPath, headers: opts.header });
       try {
         const old = jwtClaims(ctx.user['auth-token']);
         let token: string;
         let refreshToken: string | undefined;
         if (old.iss && old.iss !== 'argocd') {
-          const t = await ssoLogin(client, { port: Number(opts.ssoPort), insecure: c.insecure, launchBrowser: !!opts.ssoLaunchBrowser });
+          const t = await (await import('../sso.js')).ssoLogin(client, { port: Number(opts.ssoPort), insecure: c.insecure, launchBrowser: !!opts.ssoLaunchBrowser });
           token = t.idToken;
           refreshToken = t.refreshToken;
           println('Authentication successful');

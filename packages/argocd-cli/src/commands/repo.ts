@@ -1,7 +1,7 @@
 /** `argocd repo add|list|get|rm` and `argocd repocreds add|list|rm`. */
 import { readFileSync } from 'node:fs';
-import { Command } from '../cmd/command.js';
-import { io, println, readLine } from '../cmd/io.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { io, println, readLine } from '@flotilla/cli-kit/io';
 import { printResource, table } from '../output.js';
 import { apiClient, CliError, explainAuth } from '../session.js';
 

@@ -1,12 +1,11 @@
 /** `argocd login`, `logout`, `context`, `version`. */
-import { Command } from '../cmd/command.js';
-import { io, println, readLine } from '../cmd/io.js';
-import { ApiClient, CertError, RpcError } from '../client.js';
+import { Command } from '@flotilla/cli-kit/command';
+import { io, println, readLine } from '@flotilla/cli-kit/io';
+import type { ApiClient } from '../client.js';
+import { CertError, RpcError } from '../rpc-error.js';
 import { emptyConfig, jwtClaims, removeContext, upsertContext, upsertServer, upsertUser, writeConfig } from '../config.js';
-import { printResource, table } from '../output.js';
 import { apiClient, CliError, configPath, connection, loadConfig } from '../session.js';
 import { CLIENT_VERSION, clientVersion } from '../version.js';
-import { ssoLogin } from '../sso.js';
 import { reloginCommand } from './relogin.js';
 
 /** y/n question on stdin, as upstream's cli.AskToProceed. */
@@ -87,6 +86,7 @@ argocd login cd.argoproj.io --core`,
       const server = args[0];
       let insecure = !!opts.insecure;
       let plaintext = !!opts.plaintext;
+      const { ApiClient } = await import('../client.js');
       const make = () => new ApiClient({ server, insecure, plaintext, grpcWeb: opts.grpcWeb, grpcWebRootPath: opts.grpcWebRootPath, headers: opts.header });
       let client = make();
       if (!plaintext && !opts.skipTestTls) {
@@ -115,7 +115,7 @@ argocd login cd.argoproj.io --core`,
         let refreshToken: string | undefined;
         let username = '';
         if (opts.sso) {
-          const t = await ssoLogin(client, { port: Number(opts.ssoPort), callback: opts.callback || undefined, insecure, launchBrowser: !!opts.ssoLaunchBrowser });
+          const t = await (await import('../sso.js')).ssoLogin(client, { port: Number(opts.ssoPort), callback: opts.callback || undefined, insecure, launchBrowser: !!opts.ssoLaunchBrowser });
           token = t.idToken;
           refreshToken = t.refreshToken;
           println('Authentication successful');
@@ -199,7 +199,7 @@ argocd context cd.argoproj.io
 argocd context cd.argoproj.io --delete`,
     args: { max: 1 },
     flags: [{ name: 'delete', type: 'bool', usage: 'Delete the context instead of switching to it' }],
-    run: ({ args, opts }) => {
+    run: async ({ args, opts }) => {
       const cfgPath = configPath(opts);
       const cfg = loadConfig(opts) ?? emptyConfig();
       if (opts.delete) {
@@ -210,6 +210,7 @@ argocd context cd.argoproj.io --delete`,
         return;
       }
       if (args.length === 0) {
+        const { table } = await import('../output.js');
         const w = table().row('CURRENT', 'NAME', 'SERVER');
         for (const c of cfg.contexts) w.row(c.name === cfg['current-context'] ? '*' : '', c.name, c.server);
         io.out(w.flush());
@@ -299,7 +300,7 @@ function versionCommand(): Command {
       switch (out) {
         case 'json':
         case 'yaml':
-          printResource(opts.client ? { client: clientVersion() } : { client: clientVersion(), server: server ?? null }, out);
+          (await import('../output.js')).printResource(opts.client ? { client: clientVersion() } : { client: clientVersion(), server: server ?? null }, out);
           break;
         case 'wide':
         case 'short':

@@ -105,7 +105,10 @@ export function registerApplications(r: Router, ctx: Ctx): void {
     items.sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
     const out = { metadata: { resourceVersion: ctx.store.apps.resourceVersion }, items };
     const fields = qlist(q, 'fields');
-    if (fields.length) return project(out, fields);
+    if (fields.length) {
+      const json = projectItemsJson(items, fields);
+      return json === undefined ? project(out, fields) : new RawJson(json);
+    }
     return new RawJson(`{"metadata":${JSON.stringify(out.metadata)},"items":[${items.map(cachedJson).join(',')}]}`);
   });
 
@@ -337,6 +340,30 @@ export function project(obj: unknown, fields: string[]): unknown {
   const out: Record<string, unknown> = {};
   for (const f of fields) copyPath(obj, out, f.split('.'));
   return out;
+}
+
+const projected = new WeakMap<object, { key: string; json: string }>();
+
+/**
+ * The JSON of `project({items}, fields)` when every field is under `items.` (what `argocd app list`
+ * asks for), from each item's projection kept with the item for the last field list asked: informer
+ * cache entries are replaced, never mutated, so a list request serialises only the apps that changed.
+ * undefined for other field lists.
+ */
+export function projectItemsJson(items: object[], fields: string[]): string | undefined {
+  if (!fields.every((f) => f.startsWith('items.'))) return undefined;
+  const paths = fields.map((f) => f.slice('items.'.length).split('.'));
+  const key = fields.join(',');
+  const parts = items.map((a) => {
+    const c = projected.get(a);
+    if (c?.key === key) return c.json;
+    const out: Record<string, unknown> = {};
+    for (const p of paths) copyPath(a, out, p);
+    const json = JSON.stringify(out);
+    projected.set(a, { key, json });
+    return json;
+  });
+  return `{"items":[${parts.join(',')}]}`;
 }
 
 function copyPath(src: any, dst: any, path: string[]): void {

@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import { parseLabelSelector, matchLabels } from '@flotilla/apimachinery';
 import type { Application } from '@flotilla/argocd-engine/types';
-import { invalid, qbool, qlist, STREAMED, notFound, type Router, type Req } from '../http.js';
+import { cachedJson, invalid, qbool, qlist, STREAMED, notFound, type Router, type Req } from '../http.js';
 import { enforce, subjects, type Ctx } from '../context.js';
 import { getApp, appObj } from './applications.js';
 import { destClient, resourceTree } from '../live.js';
@@ -34,11 +34,26 @@ function subscribe(ctx: Ctx, l: Listener): () => void {
 }
 
 function startStream(res: ServerResponse): (obj: unknown) => void {
+  const write = startLines(res);
+  return (obj) => write(JSON.stringify(obj) + '\n');
+}
+
+/** Starts a stream answer; the function writes lines already serialised. */
+function startLines(res: ServerResponse): (line: string) => void {
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
   res.flushHeaders();
-  return (obj) => {
-    if (!res.writableEnded) res.write(JSON.stringify(obj) + '\n');
+  return (line) => {
+    if (!res.writableEnded) res.write(line);
   };
+}
+
+/**
+ * The stream line of an application event, `{"result":{"type":…,"application":…}}`: the application's
+ * JSON is made once (cachedJson: informer entries are replaced, never mutated) for every watcher it
+ * goes to, and for the initial ADDED lines of every stream that opens.
+ */
+export function appEventLine(type: 'ADDED' | 'MODIFIED' | 'DELETED', a: Application): string {
+  return `{"result":{"type":"${type}","application":${cachedJson(a)}}}\n`;
 }
 
 export function registerStreams(r: Router, ctx: Ctx): void {
@@ -61,14 +76,14 @@ export function registerStreams(r: Router, ctx: Ctx): void {
     const { sub, groups } = subjects(req.claims, rbac.cfg.scopes);
     const wanted = (a: Application) =>
       a.metadata?.namespace === ns && (!name || a.metadata?.name === name) && (!projects.length || projects.includes(a.spec?.project || 'default')) && (!reqs || matchLabels(reqs, a.metadata?.labels as Record<string, string>));
-    const send = startStream(req.res);
+    const send = startLines(req.res);
     const emit = async (type: 'ADDED' | 'MODIFIED' | 'DELETED', a: Application) => {
       if (!wanted(a)) return;
       const cur = await ctx.store.rbac();
       if (!cur.enforce(sub, groups, 'applications', 'get', appObj(a))) return;
-      send({ result: { type, application: a } });
+      send(appEventLine(type, a));
     };
-    if (!q.get('resourceVersion')) for (const a of ctx.store.apps.list(ns)) if (wanted(a) && rbac.enforce(sub, groups, 'applications', 'get', appObj(a))) send({ result: { type: 'ADDED', application: a } });
+    if (!q.get('resourceVersion')) for (const a of ctx.store.apps.list(ns)) if (wanted(a) && rbac.enforce(sub, groups, 'applications', 'get', appObj(a))) send(appEventLine('ADDED', a));
     const off = subscribe(ctx, (t, a) => void emit(t, a).catch((e) => ctx.log.warn('application stream', { error: (e as Error).message })));
     req.raw.on('close', off);
     req.res.on('close', off);
