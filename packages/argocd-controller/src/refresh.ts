@@ -8,7 +8,7 @@
  */
 import type { KubeObject } from '@flotilla/apimachinery';
 import type { ReconcileResult } from '@flotilla/kube-runtime';
-import { ANNOTATIONS, FINALIZERS, type AppProject, type Application, type ApplicationCondition, type ApplicationSource, type ApplicationStatus } from '@flotilla/argocd-engine';
+import { ANNOTATIONS, FINALIZERS, type Operation, type AppProject, type Application, type ApplicationCondition, type ApplicationSource, type ApplicationStatus } from '@flotilla/argocd-engine';
 import { globMatch } from '@flotilla/repo-server';
 import { hookTypes } from './tasks.js';
 import type { Shared } from './controller.js';
@@ -226,28 +226,34 @@ export async function refreshApp(sh: Shared, app: Application, key: string): Pro
   // clients wait for (`argocd app sync` waits until reconciledAt is not before finishedAt, as upstream)
   const finishedAt = old.operationState?.finishedAt;
   const afterOperation = !!finishedAt && (!old.reconciledAt || Date.parse(old.reconciledAt) < Date.parse(finishedAt)) && !!compared;
+  // an automated sync starts in the same write as the status it was decided on (one patch per reconcile)
+  const auto = compared && m.rendered && cluster ? autoSync(sh, app, compared, m, cluster) : undefined;
   // an unchanged app costs no API call: reconciledAt moves when the status changes or a refresh was asked for
   if (changed || ann || m.specKey !== m.writtenSpecKey || afterOperation) {
     m.writtenSpecKey = m.specKey;
     status.reconciledAt = full || afterOperation ? nowISO() : (old.reconciledAt ?? nowISO());
     status.observedAt = nowISO();
-    const w: AppWrite = { status: { ...status }, removeRefresh: !!ann };
+    const w: AppWrite = { status: { ...status }, removeRefresh: !!ann, operation: auto?.operation };
     // PostDelete hooks need the post-delete finalizer to run at deletion
     if (compared?.hooks.some((h) => hookTypes(h).includes('PostDelete')) && !(app.metadata?.finalizers ?? []).includes(FINALIZERS.postDelete)) w.finalizers = [...(app.metadata?.finalizers ?? []), FINALIZERS.postDelete];
     app = await writeApp(sh, app, w);
     m.lastWritten = comparable;
     if (old.sync?.status && old.sync.status !== status.sync?.status) sh.events.event(app, 'Normal', 'ResourceUpdated', `Updated sync status: ${old.sync.status} -> ${status.sync?.status}`);
     if (old.health?.status && old.health.status !== status.health?.status) sh.events.event(app, 'Normal', 'ResourceUpdated', `Updated health status: ${old.health.status} -> ${status.health?.status}`);
+  } else if (auto?.operation) app = await writeApp(sh, app, { operation: auto.operation });
+  if (auto?.operation) {
+    sh.events.event(app, 'Normal', 'OperationStarted', `Initiated automated sync to '${auto.revision}'`);
+    m.autoSyncAt = Date.now();
   }
-  let retryAfter: number | undefined;
-  if (compared && m.rendered && cluster) retryAfter = await maybeAutoSync(sh, app, compared, m, cluster);
+  const retryAfter = auto?.retryAfterMs;
   sh.metrics.reconcile(app, cluster?.server ?? '', (performance.now() - t0) / 1000);
   const next = resyncMs > 0 ? Math.max(1000, m.renderedAt + resyncMs + m.jitterMs - Date.now()) : undefined;
   const after = [next, retryAfter].filter((x): x is number => x !== undefined);
   return after.length ? { requeueAfter: Math.min(...after) } : undefined;
 }
 
-async function maybeAutoSync(sh: Shared, app: Application, compared: CompareResult, m: AppMemo, cluster: ClusterInfo): Promise<number | undefined> {
+/** The automated sync to start now, if any (the caller writes it), or when to look again. */
+function autoSync(sh: Shared, app: Application, compared: CompareResult, m: AppMemo, cluster: ClusterInfo): { operation?: Operation; revision: string; retryAfterMs?: number } {
   const r = m.rendered!;
   const revision = r.revisions ? r.revisions.join(',') : r.revision;
   const verdict = syncWindowVerdict(sh.project(app)?.spec?.syncWindows, { name: app.metadata!.name!, namespace: app.spec.destination?.namespace ?? '', server: cluster.server, clusterName: cluster.name });
@@ -262,13 +268,10 @@ async function maybeAutoSync(sh: Shared, app: Application, compared: CompareResu
     windowAllows: verdict.automated,
     windowMessage: verdict.message,
   });
-  if (!d.operation) return d.retryAfterMs;
+  if (!d.operation) return { revision, retryAfterMs: d.retryAfterMs };
   if (r.revisions) {
     delete d.operation.sync!.revision;
     d.operation.sync!.revisions = r.revisions;
   }
-  await writeApp(sh, app, { operation: d.operation });
-  sh.events.event(app, 'Normal', 'OperationStarted', `Initiated automated sync to '${revision}'`);
-  m.autoSyncAt = Date.now();
-  return undefined;
+  return { operation: d.operation, revision };
 }
