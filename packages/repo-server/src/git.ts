@@ -441,9 +441,9 @@ export class GitRepo {
         const { env } = this.env(via);
         const want = ref && ref !== 'HEAD' && !ref.startsWith('refs/heads/') && !ref.startsWith('refs/tags/') ? `+${ref}:refs/flotilla/${ref.slice(5)}` : sha;
         await this.cache.git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', this.url, want], { cwd: this.dir, env });
-      }
-      if (!(await this.hasCommit(sha))) {
-        throw new RepoError(`unable to resolve revision ${JSON.stringify(sha)} in ${this.safeUrl}: commit not found`, { code: 'UnknownRevision' });
+        if (!(await this.hasCommit(sha))) {
+          throw new RepoError(`unable to resolve revision ${JSON.stringify(sha)} in ${this.safeUrl}: commit not found`, { code: 'UnknownRevision' });
+        }
       }
       this.knownCommits.add(sha);
     });
