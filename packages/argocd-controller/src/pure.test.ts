@@ -13,6 +13,7 @@ import { clusterFromSecret, shardOf } from './clusters.js';
 import { lastAppliedOf, threeWayPatch, usesStrategicMerge } from './apply.js';
 import { nameHooks, recordResult, resultsFromRecord } from './tasks.js';
 import { trackedApp } from './tracking.js';
+import { cacheBehind, ownWriteAhead } from './refresh.js';
 
 test('flags: defaults, environment, command line, upstream-only flags, errors', () => {
   const d = parseControllerArgs([], {});
@@ -211,4 +212,29 @@ test('plan ↔ record: a restarted controller rebuilds the planner results from 
   assert.ok(ids.some((i) => i.includes('prune') && i.includes('gone')));
   assert.ok(ids.some((i) => i.startsWith('PreSync/hook/')));
   assert.equal(res.get(ids.find((i) => i.includes('/ConfigMap/n/a'))!)?.message, 'configmap/a configured');
+});
+
+test('after an operation the comparison waits while the live-state cache lacks or holds older versions of what it applied', () => {
+  const obj = (name: string, rv: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'bench', resourceVersion: rv } });
+  const applied = new Map([
+    ['Sync/apply//ConfigMap/bench/a', obj('a', '120')],
+    ['Sync/apply//ConfigMap/bench/b', obj('b', '121')],
+  ]);
+  const cacheOf = (objs: ReturnType<typeof obj>[]) => ({ get: (g: string, k: string, ns: string | undefined, n: string) => objs.find((o) => g === '' && k === o.kind && ns === o.metadata.namespace && n === o.metadata.name) });
+  assert.equal(cacheBehind(cacheOf([obj('a', '120')]), applied), true, 'b not in the cache yet');
+  assert.equal(cacheBehind(cacheOf([obj('a', '120'), obj('b', '99')]), applied), true, 'b older in the cache');
+  assert.equal(cacheBehind(cacheOf([obj('a', '120'), obj('b', '121')]), applied), false);
+  assert.equal(cacheBehind(cacheOf([obj('a', '130'), obj('b', '125')]), applied), false, 'changed again since: the cache is ahead');
+  assert.equal(cacheBehind(cacheOf([]), new Map()), false);
+  assert.equal(cacheBehind(cacheOf([]), undefined), false);
+});
+
+test("a refresh compares with the controller's own last write while the informer's copy of the app is older than it", () => {
+  const app = (rv: string) => ({ metadata: { name: 'a', resourceVersion: rv }, spec: {} }) as unknown as Application;
+  const written = { rv: '120', comparable: '[]' };
+  assert.equal(ownWriteAhead(app('119'), written), written, 'the informer has not seen our write');
+  assert.equal(ownWriteAhead(app('120'), written), undefined);
+  assert.equal(ownWriteAhead(app('135'), written), undefined, 'written to since (an operation completed)');
+  assert.equal(ownWriteAhead(app('119'), undefined), undefined);
+  assert.equal(ownWriteAhead(app('x'), written), undefined, 'resourceVersions that are not numbers: the informer copy counts');
 });

@@ -8,7 +8,7 @@
  */
 import type { KubeObject } from '@flotilla/apimachinery';
 import type { ReconcileResult } from '@flotilla/kube-runtime';
-import { ANNOTATIONS, FINALIZERS, type AppProject, type Application, type ApplicationCondition, type ApplicationSource, type ApplicationStatus } from '@flotilla/argocd-engine';
+import { ANNOTATIONS, FINALIZERS, type Operation, type AppProject, type Application, type ApplicationCondition, type ApplicationSource, type ApplicationStatus } from '@flotilla/argocd-engine';
 import { globMatch } from '@flotilla/repo-server';
 import { hookTypes } from './tasks.js';
 import type { Shared } from './controller.js';
@@ -16,6 +16,7 @@ import { writeApp, type AppWrite } from './write.js';
 import { compareApp, resourceStatuses, type CompareResult, type KindInfo } from './compare.js';
 import { destinationAllowed, sourceRepoAllowed, syncWindowVerdict } from './project.js';
 import { autoSyncDecision } from './autosync.js';
+import { groupOf } from './tracking.js';
 import type { ClusterCache } from './cluster-cache.js';
 import type { ClusterInfo } from './clusters.js';
 
@@ -33,7 +34,8 @@ export interface AppMemo {
   jitterMs: number;
   rendered?: Rendered;
   renderError?: string;
-  lastWritten?: string;
+  /** this controller's last status write: the informer's copy may not show it yet */
+  written?: { rv: string; comparable: string; reconciledAt?: string; operation: boolean };
   retryAt?: number;
   /** last self-heal / auto-sync attempt (ms) */
   autoSyncAt?: number;
@@ -43,6 +45,8 @@ export interface AppMemo {
   completed?: { startedAt: string; finishedAt: string; at: number };
   /** the spec whose status was last written */
   writtenSpecKey?: string;
+  /** until then (ms) a refresh waits for the live-state cache to show what the last operation applied */
+  appliedUntil?: number;
   /** results of the running operation the record does not hold */
   opMemory?: { id: string; results: Map<string, import('@flotilla/argocd-engine/sync').TaskResult>; applied: Map<string, KubeObject> };
 }
@@ -152,6 +156,23 @@ export async function compareWith(sh: Shared, app: Application, project: AppProj
   });
 }
 
+/** Our last write when the informer's copy of the app is older than it (resourceVersions compared as numbers). */
+export function ownWriteAhead<T extends { rv: string }>(app: Application, written: T | undefined): T | undefined {
+  if (!written) return undefined;
+  const seen = Number(app.metadata?.resourceVersion);
+  const ours = Number(written.rv);
+  return Number.isFinite(seen) && Number.isFinite(ours) && seen < ours ? written : undefined;
+}
+
+/** Whether the cache lacks an object as an apply answered it, or holds an older version of it. */
+export function cacheBehind(cache: Pick<ClusterCache, 'get'>, applied: Map<string, KubeObject> | undefined): boolean {
+  for (const o of applied?.values() ?? []) {
+    const c = cache.get(groupOf(o.apiVersion), o.kind ?? '', o.metadata?.namespace, o.metadata?.name ?? '');
+    if (!c || Number(c.metadata?.resourceVersion) < Number(o.metadata?.resourceVersion)) return true;
+  }
+  return false;
+}
+
 function mergeConditions(old: ApplicationCondition[] | undefined, fresh: ApplicationCondition[]): ApplicationCondition[] | undefined {
   const now = nowISO();
   const out = fresh.map((c) => ({ ...c, lastTransitionTime: (old ?? []).find((o) => o.type === c.type && o.message === c.message)?.lastTransitionTime ?? now }));
@@ -202,6 +223,12 @@ export async function refreshApp(sh: Shared, app: Application, key: string): Pro
       for (const c of compared.conditions) conditions.push(c);
     }
   }
+  // just after an operation the live-state cache may not show what it applied yet: a status compared
+  // now would flip the app back to OutOfSync / Missing for a moment and be written twice
+  if (compared && cache && !ann && m.appliedUntil !== undefined) {
+    if (now < m.appliedUntil && cacheBehind(cache, m.opMemory?.applied)) return { requeueAfter: 100 };
+    m.appliedUntil = undefined;
+  }
   // conditions raised by operations and automated syncs stay until the next success
   for (const c of old.conditions ?? []) if (c.type === 'SyncError' && !conditions.some((x) => x.type === 'SyncError')) conditions.push(c);
   if (compared && m.rendered) {
@@ -220,34 +247,47 @@ export async function refreshApp(sh: Shared, app: Application, key: string): Pro
   status.conditions = mergeConditions(old.conditions, conditions);
   status.controllerNamespace = sh.opts.namespace;
   const comparable = JSON.stringify([status.resources, status.sync, status.health, status.conditions, status.sourceType, status.sourceTypes, status.summary]);
-  const was = JSON.stringify([old.resources, old.sync, old.health, old.conditions, old.sourceType, old.sourceTypes, old.summary]);
+  // the informer's copy may be older than our own last write: what we wrote is what is there
+  const mine = ownWriteAhead(app, m.written);
+  const was = mine ? mine.comparable : JSON.stringify([old.resources, old.sync, old.health, old.conditions, old.sourceType, old.sourceTypes, old.summary]);
   const changed = comparable !== was;
   // an operation that finished after the last reconciliation: the comparison made now is the one
   // clients wait for (`argocd app sync` waits until reconciledAt is not before finishedAt, as upstream)
   const finishedAt = old.operationState?.finishedAt;
-  const afterOperation = !!finishedAt && (!old.reconciledAt || Date.parse(old.reconciledAt) < Date.parse(finishedAt)) && !!compared;
+  const reconciledAt = mine ? mine.reconciledAt : old.reconciledAt;
+  const afterOperation = !!finishedAt && (!reconciledAt || Date.parse(reconciledAt) < Date.parse(finishedAt)) && !!compared;
+  // an automated sync starts in the same write as the status it was decided on (one patch per
+  // reconcile); not again while the informer does not show the operation we wrote
+  const auto = compared && m.rendered && cluster && !mine?.operation ? autoSync(sh, app, compared, m, cluster) : undefined;
   // an unchanged app costs no API call: reconciledAt moves when the status changes or a refresh was asked for
   if (changed || ann || m.specKey !== m.writtenSpecKey || afterOperation) {
     m.writtenSpecKey = m.specKey;
     status.reconciledAt = full || afterOperation ? nowISO() : (old.reconciledAt ?? nowISO());
     status.observedAt = nowISO();
-    const w: AppWrite = { status: { ...status }, removeRefresh: !!ann };
+    const w: AppWrite = { status: { ...status }, removeRefresh: !!ann, operation: auto?.operation };
     // PostDelete hooks need the post-delete finalizer to run at deletion
     if (compared?.hooks.some((h) => hookTypes(h).includes('PostDelete')) && !(app.metadata?.finalizers ?? []).includes(FINALIZERS.postDelete)) w.finalizers = [...(app.metadata?.finalizers ?? []), FINALIZERS.postDelete];
     app = await writeApp(sh, app, w);
-    m.lastWritten = comparable;
+    m.written = { rv: app.metadata?.resourceVersion ?? '', comparable, reconciledAt: status.reconciledAt, operation: !!w.operation };
     if (old.sync?.status && old.sync.status !== status.sync?.status) sh.events.event(app, 'Normal', 'ResourceUpdated', `Updated sync status: ${old.sync.status} -> ${status.sync?.status}`);
     if (old.health?.status && old.health.status !== status.health?.status) sh.events.event(app, 'Normal', 'ResourceUpdated', `Updated health status: ${old.health.status} -> ${status.health?.status}`);
+  } else if (auto?.operation) {
+    app = await writeApp(sh, app, { operation: auto.operation });
+    m.written = { rv: app.metadata?.resourceVersion ?? '', comparable, reconciledAt: mine ? mine.reconciledAt : old.reconciledAt, operation: true };
   }
-  let retryAfter: number | undefined;
-  if (compared && m.rendered && cluster) retryAfter = await maybeAutoSync(sh, app, compared, m, cluster);
+  if (auto?.operation) {
+    sh.events.event(app, 'Normal', 'OperationStarted', `Initiated automated sync to '${auto.revision}'`);
+    m.autoSyncAt = Date.now();
+  }
+  const retryAfter = auto?.retryAfterMs;
   sh.metrics.reconcile(app, cluster?.server ?? '', (performance.now() - t0) / 1000);
   const next = resyncMs > 0 ? Math.max(1000, m.renderedAt + resyncMs + m.jitterMs - Date.now()) : undefined;
   const after = [next, retryAfter].filter((x): x is number => x !== undefined);
   return after.length ? { requeueAfter: Math.min(...after) } : undefined;
 }
 
-async function maybeAutoSync(sh: Shared, app: Application, compared: CompareResult, m: AppMemo, cluster: ClusterInfo): Promise<number | undefined> {
+/** The automated sync to start now, if any (the caller writes it), or when to look again. */
+function autoSync(sh: Shared, app: Application, compared: CompareResult, m: AppMemo, cluster: ClusterInfo): { operation?: Operation; revision: string; retryAfterMs?: number } {
   const r = m.rendered!;
   const revision = r.revisions ? r.revisions.join(',') : r.revision;
   const verdict = syncWindowVerdict(sh.project(app)?.spec?.syncWindows, { name: app.metadata!.name!, namespace: app.spec.destination?.namespace ?? '', server: cluster.server, clusterName: cluster.name });
@@ -262,13 +302,10 @@ async function maybeAutoSync(sh: Shared, app: Application, compared: CompareResu
     windowAllows: verdict.automated,
     windowMessage: verdict.message,
   });
-  if (!d.operation) return d.retryAfterMs;
+  if (!d.operation) return { revision, retryAfterMs: d.retryAfterMs };
   if (r.revisions) {
     delete d.operation.sync!.revision;
     d.operation.sync!.revisions = r.revisions;
   }
-  await writeApp(sh, app, { operation: d.operation });
-  sh.events.event(app, 'Normal', 'OperationStarted', `Initiated automated sync to '${revision}'`);
-  m.autoSyncAt = Date.now();
-  return undefined;
+  return { operation: d.operation, revision };
 }

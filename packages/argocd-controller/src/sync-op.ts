@@ -69,6 +69,8 @@ async function complete(sh: Shared, app: Application, state: OperationState, key
     m.retryAt = undefined;
     m.lastOp = undefined;
     m.completed = { startedAt: state.startedAt, finishedAt: state.finishedAt ?? '', at: Date.now() };
+    // the comparison after it waits (3 s at most) until the live-state cache shows what it applied
+    if (m.opMemory?.applied.size) m.appliedUntil = Date.now() + 3000;
   }
   sh.enqueueRefresh(key);
 }

@@ -46,6 +46,8 @@ export interface Env {
   client: KubeClient;
   git: GitServer;
   repoServerURL: string;
+  /** the argocd-repo-server process (benchmarks read its CPU) */
+  repoServerProc: ChildProcess;
   k(args: string[], opts?: { input?: string }): Promise<string>;
   kubectl(args: string[], opts?: { input?: string }): Promise<{ code: number; stdout: string; stderr: string }>;
   controller?: RunningController;
@@ -60,10 +62,10 @@ export interface Env {
   stop(): Promise<void>;
 }
 
-function startRepoServer(kubeconfig: string, cacheDir: string): Promise<{ proc: ChildProcess; url: string }> {
+function startRepoServer(kubeconfig: string, cacheDir: string, nodeArgs: string[] = []): Promise<{ proc: ChildProcess; url: string }> {
   const script = `import { main } from '@flotilla/repo-server/main'; process.exitCode = await main(process.argv.slice(1));`;
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--input-type=module', '-e', script, '--', '--port', '0', '--address', '127.0.0.1', '--metrics-port', '0', '--metrics-address', '127.0.0.1', '--namespace', 'argocd', '--cache-dir', cacheDir, '--logformat', 'text'], {
+    const proc = spawn(process.execPath, [...nodeArgs, '--input-type=module', '-e', script, '--', '--port', '0', '--address', '127.0.0.1', '--metrics-port', '0', '--metrics-address', '127.0.0.1', '--namespace', 'argocd', '--cache-dir', cacheDir, '--logformat', 'text'], {
       cwd: ROOT,
       env: { ...process.env, KUBECONFIG: kubeconfig, REDIS_SERVER: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -87,7 +89,15 @@ function startRepoServer(kubeconfig: string, cacheDir: string): Promise<{ proc: 
   });
 }
 
-export async function startEnv(o: { repos: Record<string, string | null>; controller?: boolean; controllerArgs?: string[] }): Promise<Env> {
+export interface EnvOpts {
+  repos: Record<string, string | null>;
+  controller?: boolean;
+  controllerArgs?: string[];
+  /** node options of the repo server process (benchmarks: --cpu-prof) */
+  repoServerNodeArgs?: string[];
+}
+
+export async function startEnv(o: EnvOpts): Promise<Env> {
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-cd-'));
   const up = await startUp(join(dir, 'up'), 180_000, {});
   const cleanup: (() => Promise<unknown>)[] = [() => stopUp(up, 'SIGTERM')];
@@ -101,7 +111,7 @@ export async function startEnv(o: { repos: Record<string, string | null>; contro
   }
 }
 
-async function startEnvOn(dir: string, up: Up, o: { repos: Record<string, string | null>; controller?: boolean; controllerArgs?: string[] }, cleanup: (() => Promise<unknown>)[]): Promise<Env> {
+async function startEnvOn(dir: string, up: Up, o: EnvOpts, cleanup: (() => Promise<unknown>)[]): Promise<Env> {
   const kubeconfig = up.kubeconfig;
   const kc = kubectlFor(join(dir, 'home'), kubeconfig);
   const k = async (args: string[], opts: { input?: string } = {}) => kc.k(args, opts as never);
@@ -112,7 +122,7 @@ async function startEnvOn(dir: string, up: Up, o: { repos: Record<string, string
   await waitFor('CRDs served', async () => (await kc.kubectl(['get', 'applications.argoproj.io', '-n', 'argocd'])).code === 0, 60_000, 300);
   const git = await startGitServer({ repos: o.repos });
   cleanup.push(() => git.stop());
-  const rs = await startRepoServer(kubeconfig, join(dir, 'repo-cache'));
+  const rs = await startRepoServer(kubeconfig, join(dir, 'repo-cache'), o.repoServerNodeArgs);
   cleanup.push(() => stopProcess(rs.proc, 'SIGTERM', 5000));
   const client = new KubeClient(kubeconfig, { qps: 100, burst: 200 });
   const logs: string[] = [];
@@ -124,6 +134,7 @@ async function startEnvOn(dir: string, up: Up, o: { repos: Record<string, string
     client,
     git,
     repoServerURL: rs.url,
+    repoServerProc: rs.proc,
     k,
     kubectl: (a, opts = {}) => kc.kubectl(a, opts as never),
     logs,

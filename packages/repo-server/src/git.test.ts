@@ -2,7 +2,7 @@
 // repositories, HTTP basic/bearer auth through `git http-backend`, credentials from Secret
 // objects, SSH plumbing, submodules, concurrency and the render cache.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { credentialsFromSecrets, RepoError, RepoServer } from './index.js';
@@ -340,6 +340,68 @@ describe('cache', () => {
       assert.equal(server.gitInvocations, before);
     } finally {
       server.close();
+    }
+  });
+
+  test("a new commit's tree is the previous tree with only the differences written, the same as a full checkout", async () => {
+    const r = new TestRepo(tempDir(), 'incr');
+    const files: Record<string, string> = { 'app/keep.yaml': cm('keep'), 'app/change.yaml': cm('before'), 'gone/only.yaml': cm('only'), 'becomes-dir': 'x', 'becomes-file/a.yaml': cm('a'), 'tool.sh': 'echo 1\n' };
+    for (let i = 0; i < 50; i++) files[`many/f${i}.yaml`] = cm(`f${i}`);
+    r.write(files);
+    symlinkSync('app/keep.yaml', join(r.work, 'link.yaml'));
+    const c1 = r.commit('one');
+    // modified, deleted (leaving an empty directory), file → directory, directory → file, mode, symlinks
+    r.write({ 'app/change.yaml': cm('after'), 'app/new.yaml': cm('new') });
+    rmSync(join(r.work, 'gone'), { recursive: true });
+    rmSync(join(r.work, 'becomes-dir'));
+    rmSync(join(r.work, 'becomes-file'), { recursive: true });
+    r.write({ 'becomes-dir/inner.yaml': cm('inner'), 'becomes-file': 'now a file' });
+    chmodSync(join(r.work, 'tool.sh'), 0o755);
+    rmSync(join(r.work, 'link.yaml'));
+    symlinkSync('app/new.yaml', join(r.work, 'link.yaml'));
+    const c2 = r.commit('two');
+    mkdirSync(join(r.work, 'escape'));
+    symlinkSync('../../outside', join(r.work, 'escape', 'out.yaml'));
+    const c3 = r.commit('three');
+
+    const snapshot = (root: string) => {
+      const out: Record<string, string> = {};
+      const walk = (dir: string, rel: string) => {
+        for (const n of readdirSync(dir).sort()) {
+          const p = join(dir, n);
+          const st = lstatSync(p);
+          const key = rel ? `${rel}/${n}` : n;
+          if (st.isSymbolicLink()) out[key] = `-> ${readlinkSync(p)}`;
+          else if (st.isDirectory()) {
+            out[key] = 'dir';
+            walk(p, key);
+          } else out[key] = `${(st.mode & 0o111) !== 0 ? 'x ' : ''}${readFileSync(p, 'utf8')}`;
+        }
+      };
+      walk(root, '');
+      return out;
+    };
+    const incremental = new RepoServer({ cacheDir: tempDir() });
+    const full = new RepoServer({ cacheDir: tempDir() });
+    try {
+      const t1 = await incremental.git.repo(r.bare).acquire(c1);
+      const before = snapshot(t1.tree.root);
+      const t2 = await incremental.git.repo(r.bare).acquire(c2);
+      const f2 = await full.git.repo(r.bare).acquire(c2);
+      assert.deepEqual(snapshot(t2.tree.root), snapshot(f2.tree.root));
+      assert.deepEqual(snapshot(t1.tree.root), before, 'the base tree is unchanged');
+      assert.equal(lstatSync(join(t2.tree.root, 'many/f7.yaml')).ino, lstatSync(join(t1.tree.root, 'many/f7.yaml')).ino, 'an unchanged file is shared, not written again');
+      assert.notEqual(lstatSync(join(t2.tree.root, 'app/change.yaml')).ino, lstatSync(join(t1.tree.root, 'app/change.yaml')).ino);
+      assert.deepEqual(t2.tree.outOfBoundsSymlinks, []);
+      const t3 = await incremental.git.repo(r.bare).acquire(c3);
+      const f3 = await full.git.repo(r.bare).acquire(c3);
+      assert.deepEqual(snapshot(t3.tree.root), snapshot(f3.tree.root));
+      assert.deepEqual(t3.tree.outOfBoundsSymlinks, ['escape/out.yaml']);
+      assert.deepEqual(f3.tree.outOfBoundsSymlinks, ['escape/out.yaml']);
+      assert.equal((await incremental.generateManifests({ repoURL: r.bare, targetRevision: c2, path: 'app' })).objects.map((o) => o.object.metadata?.name).join(','), 'after,keep,new');
+    } finally {
+      incremental.close();
+      full.close();
     }
   });
 

@@ -12,13 +12,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, readdir, readlink, rename, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { redact, type RepoCredentials } from './credentials.js';
 import { RepoError } from './errors.js';
 import { run, type RunResult } from './exec.js';
 import { Mutex } from './mutex.js';
-import { findOutOfBoundsSymlinks } from './paths.js';
+import { findOutOfBoundsSymlinks, isWithin } from './paths.js';
 import { looksLikeConstraint, maxSatisfying } from './semver.js';
 
 export interface GitCacheOptions {
@@ -230,7 +230,7 @@ export class GitCache {
   /** Called after every request to a Git server (ls-remote, fetch): metrics. */
   onRequest?: (r: { repo: string; type: 'ls-remote' | 'fetch'; durationMs: number; failed: boolean }) => void;
 
-  async git(args: string[], o: { cwd?: string; env: NodeJS.ProcessEnv; timeoutMs?: number; maxOutputBytes?: number }): Promise<RunResult> {
+  async git(args: string[], o: { cwd?: string; env: NodeJS.ProcessEnv; timeoutMs?: number; maxOutputBytes?: number; input?: string }): Promise<RunResult> {
     this.gitInvocations++;
     const type = args.includes('ls-remote') ? 'ls-remote' : args.includes('fetch') ? 'fetch' : undefined;
     const t0 = Date.now();
@@ -239,6 +239,7 @@ export class GitCache {
       env: o.env,
       timeoutMs: o.timeoutMs ?? this.opts.gitTimeoutMs,
       ...(o.maxOutputBytes ? { maxOutputBytes: o.maxOutputBytes } : {}),
+      ...(o.input !== undefined ? { input: o.input } : {}),
     });
     if (r.spawnError) {
       throw new RepoError(`cannot run git: ${r.spawnError.message}`, { code: 'ToolUnavailable', cause: r.spawnError });
@@ -260,6 +261,8 @@ export class GitRepo {
   private readonly knownCommits = new Set<string>();
   private readonly trees = new Map<string, Promise<Tree>>();
   private readonly inUse = new Map<string, number>();
+  /** trees written by this process without submodules, newest last: bases for the next commit's tree */
+  private readonly plainTrees: string[] = [];
   private refCache: RefMap | undefined;
   private refInflight: Promise<RefMap> | undefined;
 
@@ -438,9 +441,9 @@ export class GitRepo {
         const { env } = this.env(via);
         const want = ref && ref !== 'HEAD' && !ref.startsWith('refs/heads/') && !ref.startsWith('refs/tags/') ? `+${ref}:refs/flotilla/${ref.slice(5)}` : sha;
         await this.cache.git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', this.url, want], { cwd: this.dir, env });
-      }
-      if (!(await this.hasCommit(sha))) {
-        throw new RepoError(`unable to resolve revision ${JSON.stringify(sha)} in ${this.safeUrl}: commit not found`, { code: 'UnknownRevision' });
+        if (!(await this.hasCommit(sha))) {
+          throw new RepoError(`unable to resolve revision ${JSON.stringify(sha)} in ${this.safeUrl}: commit not found`, { code: 'UnknownRevision' });
+        }
       }
       this.knownCommits.add(sha);
     });
@@ -496,9 +499,13 @@ export class GitRepo {
     await this.ensureCommit(sha);
     await mkdir(this.treesDir, { recursive: true });
     const tmp = join(this.treesDir, `.tmp-${sha.slice(0, 12)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    // the newest tree of this repository written here, kept from eviction while it is copied
+    const base = [...this.plainTrees].reverse().find((b) => b !== sha && existsSync(join(this.treesDir, b)));
+    if (base) this.inUse.set(base, (this.inUse.get(base) ?? 0) + 1);
     try {
-      await this.writeTree(sha, tmp, 0);
-      const oob = await findOutOfBoundsSymlinks(tmp);
+      const written = await this.writeTree(sha, tmp, 0, undefined, base);
+      // without submodules the index lists every symlink of the tree: no walk of the whole tree
+      const oob = written.plain ? await outOfBoundsLinks(tmp, written.symlinks) : await findOutOfBoundsSymlinks(tmp);
       await writeFile(metaFile, JSON.stringify({ outOfBoundsSymlinks: oob }));
       try {
         await rename(tmp, root);
@@ -506,19 +513,79 @@ export class GitRepo {
         if (!existsSync(root)) throw e; // someone else (another process) finished first
         await rm(tmp, { recursive: true, force: true });
       }
+      if (written.plain) {
+        this.plainTrees.push(sha);
+        if (this.plainTrees.length > 4) this.plainTrees.shift();
+      }
       await this.evict(sha);
       return { sha, root, outOfBoundsSymlinks: oob };
     } catch (e) {
       await rm(tmp, { recursive: true, force: true }).catch(() => {});
       throw e;
+    } finally {
+      if (base) {
+        const n = (this.inUse.get(base) ?? 1) - 1;
+        if (n <= 0) this.inUse.delete(base);
+        else this.inUse.set(base, n);
+      }
     }
   }
 
+  /**
+   * Writes the files of `sha` into `dest` as a copy of the tree of `base` (hard links: trees are
+   * never written to, and git replaces a file rather than writing into it) with the files that
+   * differ checked out again and the removed ones deleted. False when it could not (the caller
+   * writes the whole tree).
+   */
+  private async writeTreeFrom(base: string, sha: string, dest: string, ienv: NodeJS.ProcessEnv): Promise<boolean> {
+    const { env } = this.cache.gitEnv(undefined);
+    const d = await this.cache.git(['diff-tree', '-r', '-z', '--no-renames', '--no-commit-id', base, sha], { cwd: this.dir, env });
+    if (d.code !== 0) return false;
+    const fields = d.stdout.split('\0');
+    const remove: string[] = [];
+    const write: string[] = [];
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const m = /^:(\d{6}) (\d{6}) [0-9a-f]+ [0-9a-f]+ ([A-Z])/.exec(fields[i]!);
+      if (!m) return false;
+      const path = fields[i + 1]!;
+      if (m[1] === '160000' || m[2] === '160000') return false;
+      if (m[3] !== 'A') remove.push(path);
+      if (m[3] !== 'D') write.push(path);
+    }
+    if (write.length + remove.length > 2000) return false;
+    await rm(dest, { recursive: true, force: true });
+    const cp = await run('cp', ['-a', '-l', join(this.treesDir, base), dest], { timeoutMs: this.cache.opts.gitTimeoutMs });
+    if (cp.code !== 0 || cp.spawnError) return false;
+    const now = new Date();
+    await utimes(dest, now, now); // eviction goes by the tree's age, not its base's
+    for (const p of remove) {
+      await rm(join(dest, p), { recursive: true, force: true });
+      // a directory left empty is not in a checkout either
+      for (let dir = dirname(p); dir !== '.' && dir !== ''; dir = dirname(dir)) {
+        try {
+          await rmdir(join(dest, dir));
+        } catch {
+          break;
+        }
+      }
+    }
+    if (write.length) {
+      const r = await this.cache.git([`--work-tree=${dest}`, 'checkout-index', '--force', '-z', '--stdin'], { cwd: this.dir, env: ienv, input: write.join('\0') + '\0' });
+      if (r.code !== 0) return false;
+    }
+    return true;
+  }
+
   /** Writes the files of `sha` into `dest` (created), then its submodules, recursively. */
-  async writeTree(sha: string, dest: string, depth: number, via?: Via): Promise<void> {
+  /**
+   * Writes the files of `sha` into `dest` (created), then its submodules, recursively; from the
+   * tree of `base` (a commit of this repository already written) when given and possible.
+   * `plain`: no submodules, and `symlinks` are all the tree's symlinks.
+   */
+  async writeTree(sha: string, dest: string, depth: number, via?: Via, base?: string): Promise<{ plain: boolean; symlinks: string[] }> {
     if (depth > 8) throw new RepoError(`submodules of ${this.safeUrl} nest more than 8 levels deep`, { code: 'GitFailed' });
     await this.ensureCommit(sha, undefined, via);
-    const gitlinks = await this.mutex.run(async () => {
+    const { gitlinks, symlinks } = await this.mutex.run(async () => {
       const { env } = this.cache.gitEnv(undefined);
       const index = `${dest}.index`;
       await mkdir(dest, { recursive: true });
@@ -526,20 +593,27 @@ export class GitRepo {
       try {
         let r = await this.cache.git(['read-tree', sha], { cwd: this.dir, env: ienv });
         if (r.code !== 0) throw new RepoError(`cannot read commit ${sha} of ${this.safeUrl}: ${firstLines(r.stderr)}`, { code: 'GitFailed' });
-        r = await this.cache.git([`--work-tree=${dest}`, 'checkout-index', '--all', '--force'], { cwd: this.dir, env: ienv });
-        if (r.code !== 0) throw new RepoError(`cannot check out ${sha} of ${this.safeUrl}: ${firstLines(r.stderr)}`, { code: 'GitFailed' });
         r = await this.cache.git(['ls-files', '--stage', '-z'], { cwd: this.dir, env: ienv });
+        if (r.code !== 0) throw new RepoError(`cannot list commit ${sha} of ${this.safeUrl}: ${firstLines(r.stderr)}`, { code: 'GitFailed' });
         const links: { path: string; sha: string }[] = [];
+        const syms: string[] = [];
         for (const entry of r.stdout.split('\0')) {
-          const m = /^160000 ([0-9a-f]{40}) \d+\t(.*)$/s.exec(entry);
-          if (m) links.push({ sha: m[1]!, path: m[2]! });
+          const m = /^(\d{6}) ([0-9a-f]{40}) \d+\t(.*)$/s.exec(entry);
+          if (m?.[1] === '160000') links.push({ sha: m[2]!, path: m[3]! });
+          else if (m?.[1] === '120000') syms.push(m[3]!);
         }
-        return links;
+        if (!(base && !links.length && (await this.writeTreeFrom(base, sha, dest, ienv).catch(() => false)))) {
+          await rm(dest, { recursive: true, force: true });
+          await mkdir(dest, { recursive: true });
+          r = await this.cache.git([`--work-tree=${dest}`, 'checkout-index', '--all', '--force'], { cwd: this.dir, env: ienv });
+          if (r.code !== 0) throw new RepoError(`cannot check out ${sha} of ${this.safeUrl}: ${firstLines(r.stderr)}`, { code: 'GitFailed' });
+        }
+        return { gitlinks: links, symlinks: syms };
       } finally {
         await rm(index, { force: true });
       }
     });
-    if (!gitlinks.length) return;
+    if (!gitlinks.length) return { plain: true, symlinks };
     const modules = await this.readGitmodules(join(dest, '.gitmodules'));
     for (const link of gitlinks) {
       const mod = modules.find((m) => m.path === link.path);
@@ -559,6 +633,7 @@ export class GitRepo {
         throw e;
       }
     }
+    return { plain: false, symlinks };
   }
 
   private async readGitmodules(file: string): Promise<{ name: string; path?: string; url?: string }[]> {
@@ -601,4 +676,16 @@ export class GitRepo {
       /* eviction is best effort */
     }
   }
+}
+
+/** The symlinks among `paths` (relative to `root`) whose target lies outside `root`. */
+async function outOfBoundsLinks(root: string, paths: string[]): Promise<string[]> {
+  const bad: string[] = [];
+  for (const p of paths) {
+    const abs = join(root, p);
+    const target = await readlink(abs).catch(() => undefined);
+    if (target === undefined) continue;
+    if (isAbsolute(target) || !isWithin(root, resolve(dirname(abs), target))) bad.push(p);
+  }
+  return bad;
 }
