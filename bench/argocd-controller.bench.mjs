@@ -14,7 +14,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEnv } from '../packages/argocd-controller/dist/testenv.js';
-import { cpuMs, rssMb } from './lib.mjs';
+import { cpuMs, rssMb, treeCpuMs } from './lib.mjs';
 import { Informer } from '../packages/kube-runtime/dist/index.js';
 
 const N = Number(process.env.BENCH_APPS ?? 1000);
@@ -23,28 +23,6 @@ const APPS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications'
 const pad = (i) => String(i).padStart(4, '0');
 const cm = (app, j, v = '1') => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${app}-cm-${j}\ndata:\n  value: "${v}"\n`;
 
-/** CPU ms of a process and its descendants, the reaped ones included (utime+stime+cutime+cstime). */
-function treeCpuMs(root) {
-  const info = new Map();
-  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      const st = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(') ') + 2).split(' ');
-      info.set(Number(p), { ppid: Number(f[1]), ms: ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / 100 });
-    } catch {
-      /* gone */
-    }
-  }
-  const kids = new Map();
-  for (const [p, i] of info) kids.set(i.ppid, [...(kids.get(i.ppid) ?? []), p]);
-  let total = 0;
-  for (const stack = [root]; stack.length; ) {
-    const p = stack.pop();
-    total += info.get(p)?.ms ?? 0;
-    stack.push(...(kids.get(p) ?? []));
-  }
-  return total;
-}
 const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
 const nodeArgs = (v) => (v ?? '').split(' ').filter(Boolean);
 

@@ -1,7 +1,7 @@
 // Helpers shared by the benchmarks that drive a cluster over its API (not a benchmark itself:
 // bench/run.mjs runs *.bench.mjs only).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'node:https';
 import { connect } from 'node:tls';
@@ -114,4 +114,27 @@ export async function startFlotillaUp(dataDir, nodeArgs = []) {
   const token = /token: (\S+)/.exec(kc)[1];
   const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(kc)[1], 'base64').toString();
   return { proc, url, token, ca };
+}
+
+/** CPU ms of a process and its descendants, the reaped ones included (utime+stime+cutime+cstime). */
+export function treeCpuMs(root) {
+  const info = new Map();
+  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const st = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(') ') + 2).split(' ');
+      info.set(Number(p), { ppid: Number(f[1]), ms: ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / 100 });
+    } catch {
+      /* gone */
+    }
+  }
+  const kids = new Map();
+  for (const [p, i] of info) kids.set(i.ppid, [...(kids.get(i.ppid) ?? []), p]);
+  let total = 0;
+  for (const stack = [root]; stack.length; ) {
+    const p = stack.pop();
+    total += info.get(p)?.ms ?? 0;
+    stack.push(...(kids.get(p) ?? []));
+  }
+  return total;
 }

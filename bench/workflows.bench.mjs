@@ -10,6 +10,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { treeCpuMs } from './lib.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const { startUp, stopUp, kubectlFor, waitFor } = await import(join(root, 'packages/kube-runtime/dist/testkit.js'));
@@ -37,29 +38,6 @@ function controllerCpuMs() {
     }
   }
   return NaN;
-}
-
-/** CPU ms of a process and its descendants, the reaped ones included (utime+stime+cutime+cstime). */
-function treeCpuMs(root) {
-  const info = new Map();
-  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      const st = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(') ') + 2).split(' ');
-      info.set(Number(p), { ppid: Number(f[1]), ms: ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / 100 });
-    } catch {
-      /* gone */
-    }
-  }
-  const kids = new Map();
-  for (const [p, i] of info) kids.set(i.ppid, [...(kids.get(i.ppid) ?? []), p]);
-  let total = 0;
-  for (const stack = [root]; stack.length; ) {
-    const p = stack.pop();
-    total += info.get(p)?.ms ?? 0;
-    stack.push(...(kids.get(p) ?? []));
-  }
-  return total;
 }
 
 const done = async (names) => {

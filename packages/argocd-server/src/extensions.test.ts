@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { request as httpsRequest, createServer as createHttpsServer } from 'node:https';
 import { generate } from 'selfsigned';
+import { waitFor } from '@flotilla/kube-runtime/testkit';
 import { argoCrds, startEnv, type Env } from './testenv.js';
 import { parseDuration, parseExtensions, serviceFor } from './extensions-config.js';
 
 const skip = argoCrds().reason;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('extension.config: documented fields, extension.config.<name>, $secret headers, bad entries left out with where', () => {
   const cm = {
@@ -150,15 +150,6 @@ const extConfig = () => `extensions:
 `;
 const hdr = (appName = 'argocd:web', project = 'default') => ({ 'Argocd-Application-Name': appName, 'Argocd-Project-Name': project });
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 before(async () => {
   if (skip) return;
@@ -197,7 +188,7 @@ before(async () => {
   ro = await env.login('ro', 'ro-password-1');
   await apply({ apiVersion: 'argoproj.io/v1alpha1', kind: 'AppProject', metadata: { name: 'p1', namespace: 'argocd' }, spec: { sourceRepos: ['*'], destinations: [{ server: '*', namespace: '*' }] } }, 'p1');
   await apply({ apiVersion: 'v1', kind: 'List', items: [app('web', 'default', 'https://kubernetes.default.svc'), app('far', 'default', 'https://other.example'), app('p1-web', 'p1', 'https://kubernetes.default.svc')] }, 'apps');
-  await until('the apps in the cache', async () => env.server.ctx.store.apps.list('argocd').length === 3);
+  await waitFor('the apps in the cache', async () => env.server.ctx.store.apps.list('argocd').length === 3);
 }, { timeout: 180_000 });
 after(async () => {
   await env?.close();
@@ -316,13 +307,13 @@ test('responseHeaderTimeout: a backend slower to answer than it gets 502; withou
 
 test('argocd-cm and argocd-secret changes apply without a restart; a bad entry is logged and absent, the others stay', { skip }, async () => {
   await env.cluster.k(['patch', 'secret', '-n', 'argocd', 'argocd-secret', '--type', 'merge', '-p', JSON.stringify({ stringData: { 'ext.token': 'Bearer rotated' } })]);
-  await until('the new secret value', async () => {
+  await waitFor('the new secret value', async () => {
     await env.call('GET', '/extensions/httpbin/rot', { token: admin, headers: hdr() });
     return a.seen.at(-1)!.headers.authorization === 'Bearer rotated';
   });
   await env.cluster.k(['patch', 'configmap', '-n', 'argocd', 'argocd-cm', '--type', 'merge', '-p', JSON.stringify({ data: { 'extension.config.multi': 'services: [{url: "not a url"}]' } })]);
   // logged when the change arrives, before any request
-  await until('the error logged', async () => env.logs.some((l) => /proxy extension not registered/.test(l) && /extension\.config\.multi multi\.backend\.services\[0\]\.url: invalid URL/.test(l)));
+  await waitFor('the error logged', async () => env.logs.some((l) => /proxy extension not registered/.test(l) && /extension\.config\.multi multi\.backend\.services\[0\]\.url: invalid URL/.test(l)));
   assert.equal((await env.call('GET', '/extensions/multi/x', { token: admin, headers: hdr() })).status, 404);
   assert.equal((await env.call('GET', '/extensions/httpbin/still', { token: admin, headers: hdr() })).status, 200);
 });
