@@ -106,6 +106,12 @@ describe('sync options end to end', { skip, timeout: 1_200_000 }, () => {
     assert.equal(a.status?.operationState?.phase, 'Failed');
     assert.equal(a.status?.operationState?.message, 'Operation terminated');
     assert.notEqual((await env.kubectl(['get', 'configmap', 'after-hook', '-n', 'slow'])).code, 0, 'the Sync phase never ran');
+    // the in-flight hook is deleted, not left running (Argo CD since 1.4), and its result says so
+    const hook = a.status!.operationState!.syncResult!.resources!.find((r) => r.name === 'slow' && r.kind === 'Job')!;
+    assert.equal(hook.hookPhase, 'Failed');
+    assert.equal(hook.message, 'Terminated');
+    const gone = await env.kubectl(['get', 'job', 'slow', '-n', 'slow', '-o', 'jsonpath={.metadata.deletionTimestamp}']);
+    assert.ok(gone.code !== 0 || gone.stdout.trim() !== '', `the running hook Job is deleted: ${gone.stdout}${gone.stderr}`);
   });
 
   it('a deny sync window blocks a manual sync unless manualSync', async () => {

@@ -5,7 +5,8 @@
  * the end removes `operation`, appends `status.history` (successful syncs) and records Events.
  */
 import type { ReconcileResult } from '@flotilla/kube-runtime';
-import type { Application, OperationState, RevisionHistory } from '@flotilla/argocd-engine';
+import type { Application, OperationState, ResourceResult, RevisionHistory } from '@flotilla/argocd-engine';
+import { isNotFound } from '@flotilla/kube-runtime';
 import type { TaskResult } from '@flotilla/argocd-engine/sync';
 import type { Shared } from './controller.js';
 import { runStep } from './operation.js';
@@ -75,12 +76,44 @@ async function complete(sh: Shared, app: Application, state: OperationState, key
   sh.enqueueRefresh(key);
 }
 
+/**
+ * Terminating an operation deletes its in-flight hooks (a hook whose phase is Running), as Argo CD
+ * does since 1.4: a PreSync Job that still runs is stopped rather than left behind. Other resources
+ * are left as they are. Each deleted hook's result says "Terminated".
+ */
+async function terminateRunningHooks(sh: Shared, app: Application, st: OperationState): Promise<{ resources: ResourceResult[]; errors: string[] }> {
+  const resources = (st.syncResult?.resources ?? []).map((r) => ({ ...r }));
+  const running = resources.filter((r) => r.hookType && r.hookPhase === 'Running');
+  const errors: string[] = [];
+  if (!running.length) return { resources, errors };
+  const { cluster } = validateApp(sh, app, sh.project(app));
+  const cache = cluster ? await readyCache(sh, cluster) : 'no destination cluster';
+  for (const r of running) {
+    const what = `${r.kind}/${r.name}`;
+    try {
+      if (typeof cache === 'string') throw new Error(cache);
+      const res = cache.resourceFor(r.group, r.kind);
+      if (!res) throw new Error(`the server does not serve ${r.group ? `${r.kind}.${r.group}` : r.kind}`);
+      await cache.client.delete(res, res.namespaced ? r.namespace : undefined, r.name, { propagationPolicy: 'Background' }).catch((e) => {
+        if (!isNotFound(e)) throw e;
+      });
+      r.hookPhase = 'Failed';
+      r.message = 'Terminated';
+    } catch (e) {
+      errors.push(`${what}: ${(e as Error).message}`);
+    }
+  }
+  return { resources, errors };
+}
+
 export async function operateApp(sh: Shared, cached: Application, key: string): Promise<ReconcileResult> {
   // the informer's copy: a terminate request shows up there a moment later and is honoured at the next step
   const app = cached;
   const st = app.status?.operationState;
   if (st?.phase === 'Terminating') {
-    const state: OperationState = { ...st, phase: 'Failed', message: 'Operation terminated', finishedAt: nowISO() };
+    const { resources, errors } = await terminateRunningHooks(sh, app, st);
+    const state: OperationState = { ...st, phase: 'Failed', message: errors.length ? `Operation termination had errors: ${errors.join('; ')}` : 'Operation terminated', finishedAt: nowISO() };
+    if (st.syncResult) state.syncResult = { ...st.syncResult, resources };
     await complete(sh, app, state, key);
     return;
   }
