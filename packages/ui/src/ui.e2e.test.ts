@@ -283,9 +283,11 @@ async function gotoAgain(path: string): Promise<void> {
   }
 }
 
-/** The `ops` repository: two ConfigMaps (cms), and a PreSync hook Job that waits before a ConfigMap (hook). */
+/** The `ops` repository: two ConfigMaps (cms), and PreSync hooks — a ConfigMap, then a Job that waits — before a ConfigMap (hook). */
 const OPS = {
   'cms/cms.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\ndata:\n  a: "1"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: two\ndata:\n  b: "2"\n',
+  // a PreSync hook of an earlier wave that completes at once (a ConfigMap): it stays after the terminate, as Succeeded hooks do
+  'hook/first.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: before-wait\n  annotations:\n    argocd.argoproj.io/hook: PreSync\n    argocd.argoproj.io/sync-wave: "-1"\ndata:\n  b: "0"\n',
   'hook/hook.yaml': 'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: wait\n  annotations:\n    argocd.argoproj.io/hook: PreSync\nspec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: wait\n          image: busybox\n          command: [sleep, "600"]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: after-hook\ndata:\n  c: "3"\n',
 };
 
@@ -372,7 +374,10 @@ test('selective sync, the app diff of a drifted resource, deleting foreground / 
   await op.getByText('Operation terminated').waitFor();
   assert.equal(await page.getByRole('button', { name: 'Terminate' }).count(), 0, 'nothing left to terminate');
   assert.equal(await exists('hooked', 'configmap/after-hook'), false, 'the sync stopped before the ConfigMap');
-  // non-cascading: the app goes, what its sync created (the hook Job) stays
+  // the in-flight hook is deleted by the termination (Argo CD since 1.4); the completed one stays
+  await until('the running hook Job deleted', async () => !(await exists('hooked', 'job/wait')), 60_000);
+  assert.equal(await exists('hooked', 'configmap/before-wait'), true, 'the completed hook stays');
+  // non-cascading: the app goes, what its sync created (the completed hook) stays
   await del('hooked', 'non-cascading');
-  assert.equal(await exists('hooked', 'job/wait'), true, 'non-cascading deletion kept the Job');
+  assert.equal(await exists('hooked', 'configmap/before-wait'), true, 'non-cascading deletion kept what the sync created');
 });
