@@ -129,8 +129,14 @@ export async function operateApp(sh: Shared, cached: Application, key: string): 
   let state: OperationState;
   // our own latest record wins over an informer copy that has not caught up with it yet
   const mine = m?.lastOp && JSON.stringify(m.lastOp.operation) === JSON.stringify(op) ? m.lastOp : undefined;
-  if (mine && (!st || st.phase !== 'Running' || st.startedAt === mine.startedAt)) state = clone(mine);
-  else if (st && st.phase === 'Running') state = clone(st);
+  // the phase the stored object has unless somebody changed it since: our own Running record, else what the
+  // informer shows. Every step's write tests it, so a terminate request is never overwritten — also while the
+  // informer still shows the state before our first write (no phase: an untested write would replace it)
+  let storedPhase = st?.phase;
+  if (mine && (!st || st.phase !== 'Running' || st.startedAt === mine.startedAt)) {
+    state = clone(mine);
+    storedPhase = 'Running';
+  } else if (st && st.phase === 'Running') state = clone(st);
   else {
     state = { operation: clone(op), phase: 'Running', message: '', startedAt: nowISO() };
     const auto = !!op.initiatedBy?.automated;
@@ -194,7 +200,7 @@ export async function operateApp(sh: Shared, cached: Application, key: string): 
   });
   state = out.state;
   if (!out.done) {
-    await writeApp(sh, app, { status: { operationState: state }, expectPhase: app.status?.operationState?.phase });
+    await writeApp(sh, app, { status: { operationState: state }, expectPhase: storedPhase });
     memoOf(sh, key).lastOp = state;
     return { requeueAfter: out.requeueMs ?? 1000 };
   }
