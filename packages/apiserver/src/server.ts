@@ -108,10 +108,20 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   // exec, attach, port-forward: WebSocket and SPDY upgrades, proxied to the pod's kubelet
   server.on('upgrade', (req, socket, head) => api.handleUpgrade(req, socket, head));
   const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => resolve());
+    });
+  } catch (e) {
+    // nothing of this start may run on (the store's checkpoint thread opens state.db on its own and
+    // would make its files again after a failed first start removed them): stop it all, then throw
+    controllers.stop();
+    rbac.stop();
+    api.webhooks.close();
+    await store.close();
+    throw e;
+  }
   const port = (server.address() as AddressInfo).port;
   publishKubernetesEndpoints(store, host, port);
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;

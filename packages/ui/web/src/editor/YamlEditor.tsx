@@ -4,6 +4,7 @@
  * cannot), a plain textarea with the same label stands in.
  */
 import { useEffect, useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
 import type { YamlEditorHandle } from './cm-yaml';
 
 export function YamlEditor({ value, onChange, label, rows = 24 }: { value: string; onChange: (v: string) => void; label: string; rows?: number }) {
@@ -19,7 +20,9 @@ export function YamlEditor({ value, onChange, label, rows = 24 }: { value: strin
     void import('./cm-yaml').then(
       (m) => {
         if (!live || !host.current) return;
-        ed.current = m.createYamlEditor(host.current, { text: initial.current, label, onChange: (t) => change.current(t) });
+        // typed text reaches the parent's state at once (flushSync), not on React's next scheduled
+        // render: a button pressed right after typing (Save, Create) must see what was typed
+        ed.current = m.createYamlEditor(host.current, { text: initial.current, label, onChange: (t) => flushSync(() => change.current(t)) });
         setReady(true);
       },
       () => {

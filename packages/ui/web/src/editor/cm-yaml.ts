@@ -18,6 +18,8 @@ export interface YamlEditorHandle {
 }
 
 export function createYamlEditor(parent: HTMLElement, o: { text: string; label: string; onChange: (text: string) => void }): YamlEditorHandle {
+  // a text set from outside (setText) is not reported back as a change: the caller has it already
+  let external = false;
   const view = new EditorView({
     parent,
     state: EditorState.create({
@@ -34,7 +36,7 @@ export function createYamlEditor(parent: HTMLElement, o: { text: string; label: 
         EditorView.lineWrapping,
         EditorView.contentAttributes.of({ 'aria-label': o.label, 'aria-multiline': 'true', spellcheck: 'false' }),
         EditorView.updateListener.of((u) => {
-          if (u.docChanged) o.onChange(u.state.doc.toString());
+          if (u.docChanged && !external) o.onChange(u.state.doc.toString());
         }),
       ],
     }),
@@ -42,7 +44,13 @@ export function createYamlEditor(parent: HTMLElement, o: { text: string; label: 
   return {
     setText(text) {
       const cur = view.state.doc.toString();
-      if (cur !== text) view.dispatch({ changes: { from: 0, to: cur.length, insert: text } });
+      if (cur === text) return;
+      external = true;
+      try {
+        view.dispatch({ changes: { from: 0, to: cur.length, insert: text } });
+      } finally {
+        external = false;
+      }
     },
     destroy: () => view.destroy(),
   };
