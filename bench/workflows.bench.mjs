@@ -4,6 +4,7 @@
 //     throughput = completed / wall time from the first submit to the last Succeeded      (target >= 600/min)
 //   a BENCH_DAG-task DAG (default 200) of `sh -c true` pods, wall time                     (target < 60 s)
 //   controller CPU per node transition (the controller process's CPU time / node phase changes) (target < 2 ms)
+//   the floor: BENCH_PODS (default 60) bare pods of a workflow pod's shape, cluster CPU per pod (no Argo)
 //   cluster CPU per workflow: CPU time of `flotilla up` and everything under it (API server, node agent, the
 //     controller's and the workflows' pods) during the run / workflows — what bounds throughput on a small machine,
 //     and steadier than wall time when other work shares the machine
@@ -51,6 +52,20 @@ try {
   await k(['create', 'namespace', NS]);
   await k(['apply', '-n', NS, '-f', join(root, 'manifests/argo-workflows/install.yaml')]);
   await k(['rollout', 'status', '-n', NS, 'deployment/workflow-controller', '--timeout=180s']);
+
+  // 0. the floor: bare pods of a workflow pod's shape (an init container, two containers; busybox, no Argo),
+  // what the embedded cluster alone spends per pod — no workflow on this machine can cost less
+  const PODS = Number(process.env.BENCH_PODS ?? 60);
+  if (PODS > 0) {
+    const POD = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
+    const c0 = treeCpuMs(up.proc.pid);
+    const p0 = performance.now();
+    await Promise.all(Array.from({ length: PODS }, (_, i) => client.create(POD, NS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: `floor-${i}`, labels: { bench: 'floor' } }, spec: { restartPolicy: 'Never', initContainers: [{ name: 'init', image: 'busybox', command: ['true'] }], containers: [{ name: 'wait', image: 'busybox', command: ['true'] }, { name: 'main', image: 'busybox', command: ['echo', `hello ${i}`] }] } })));
+    await waitFor(`${PODS} bare pods to finish`, async () => (await client.list(POD, NS)).items.filter((p) => p.metadata.name.startsWith('floor-') && ['Succeeded', 'Failed'].includes(p.status?.phase)).length === PODS || undefined, 30 * 60_000, 1000);
+    const ms = (treeCpuMs(up.proc.pid) - c0) / PODS;
+    console.log(`workflows: floor — ${PODS} bare pods of a workflow pod's shape (3 containers, no Argo) in ${((performance.now() - p0) / 1000).toFixed(1)} s; cluster CPU ${ms.toFixed(0)} ms per pod (2 cores: at most ${Math.floor((2 * 60_000) / ms)} pods/min)`);
+    await k(['delete', 'pods', '-l', 'bench=floor', '-n', NS, '--wait=false']);
+  }
 
   // 1. single-pod workflows
   const cpu0 = controllerCpuMs();

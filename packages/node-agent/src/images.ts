@@ -105,11 +105,16 @@ export const FLOTILLA_IMAGE_PROGRAMS = [
   'argocd-application-controller', 'argocd-server', 'argocd-repo-server',
   'workflow-controller', 'argoexec', 'rollouts-controller', 'argo-events', 'ingress-nginx-controller',
 ];
+/**
+ * The executor in workflow pods: `argoexec.sh` beside the executor's dist (packages/workflows-executor),
+ * which runs its bin with this Node.js, except the `init` of a plain container, done in sh.
+ */
+export const ARGOEXEC_PROGRAM = ['/bin/sh', join(here, '..', '..', 'workflows-executor', 'argoexec.sh'), '{node}'];
 const FLOTILLA_IMAGE: ImageMapping = {
   entrypoint: ['{node}', '{flotilla}'],
   commands: Object.fromEntries(
     ['flotilla', ...FLOTILLA_IMAGE_PROGRAMS].flatMap((n) => {
-      const prog = n === 'flotilla' ? ['{node}', '{flotilla}'] : ['{node}', '{flotilla}', n];
+      const prog = n === 'flotilla' ? ['{node}', '{flotilla}'] : n === 'argoexec' ? ARGOEXEC_PROGRAM : ['{node}', '{flotilla}', n];
       return [[n, prog], [`/usr/local/bin/${n}`, prog]];
     }),
   ),
@@ -171,7 +176,11 @@ export const DEFAULT_IMAGES: Record<string, ImageMapping> = {
   // Argo Workflows' images (upstream's quick-start and install.yaml): each runs Flotilla's entry point
   'quay.io/argoproj/workflow-controller': flotillaProgram('workflow-controller', "Argo Workflows' controller"),
   'quay.io/argoproj/argocli': flotillaProgram('argo', "Argo Workflows' CLI (`argo server` is argo-server)"),
-  'quay.io/argoproj/argoexec': flotillaProgram('argoexec', "Argo Workflows' executor"),
+  'quay.io/argoproj/argoexec': {
+    entrypoint: ARGOEXEC_PROGRAM,
+    commands: Object.fromEntries(['argoexec', '/bin/argoexec', '/usr/local/bin/argoexec'].map((n) => [n, ARGOEXEC_PROGRAM])),
+    description: "Argo Workflows' executor as Flotilla's `argoexec` (packages/workflows-executor/argoexec.sh)",
+  },
   // Argo Rollouts' images (upstream's install.yaml and dashboard-install.yaml)
   'quay.io/argoproj/argo-rollouts': flotillaProgram('rollouts-controller', "Argo Rollouts' controller", ['/bin/rollouts-controller', 'rollouts-controller']),
   // the plugin's image: ENTRYPOINT kubectl-argo-rollouts, CMD dashboard (dashboard-install.yaml gives neither)

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { expandVars, parseQuantity, resourceValue, serviceEnv } from './expand.js';
-import { ImageTable, parseImage } from './images.js';
+import { ARGOEXEC_PROGRAM, ImageTable, parseImage } from './images.js';
 import { parseRecord, selectRecords, formatRecord, type LogRecord } from './logs.js';
 import { plainRewriter, findExecutable } from './sandbox.js';
 import { Ipam } from './ipam.js';
@@ -87,7 +87,10 @@ describe('images', () => {
     const own = t.resolve('flotilla/flotilla:0.1.0');
     assert.ok(!('error' in own));
     assert.deepEqual(own.mapping.commands!.argo, ['{node}', '{flotilla}', 'argo']);
-    assert.deepEqual(own.mapping.commands!['/usr/local/bin/argoexec'], ['{node}', '{flotilla}', 'argoexec']);
+    assert.deepEqual(own.mapping.commands!['/usr/local/bin/argoexec'], ARGOEXEC_PROGRAM);
+    assert.match(ARGOEXEC_PROGRAM[1]!, /workflows-executor\/argoexec\.sh$/);
+    const ex = t.resolve('quay.io/argoproj/argoexec:v3.6.2');
+    assert.deepEqual('error' in ex ? ex.error : ex.mapping.commands?.argoexec, ARGOEXEC_PROGRAM);
     const wc = t.resolve('quay.io/argoproj/workflow-controller:v3.6.2');
     assert.ok(!('error' in wc));
     assert.deepEqual(wc.mapping.commands!['workflow-controller'], ['{node}', '{flotilla}', 'workflow-controller']);

@@ -1,0 +1,116 @@
+/**
+ * argoexec.sh, the executor image's program in workflow pods (outside a cluster, with the node agent's
+ * plain-process layout: FLOTILLA_POD_ROOT holds the pod's mount paths). The `init` of a plain container
+ * is done in sh and writes a launcher whose emissary is sh: output passed through and teed, the exit
+ * code recorded, signals forwarded, `wait`'s signal file obeyed; every other command, and any template
+ * that has something to load or stage, runs Flotilla's argoexec (Node.js) as before.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SCRIPT = fileURLToPath(new URL('../argoexec.sh', import.meta.url));
+const BIN = fileURLToPath(new URL('./bin.js', import.meta.url));
+let root: string;
+const r = (p: string) => join(root, p);
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+
+interface Run extends Promise<{ code: number | null; stdout: string; stderr: string }> {
+  kill(s: NodeJS.Signals): void;
+  output(): string;
+}
+function run(cmd: string, args: string[], env: Record<string, string>, input?: string): Run {
+  const p = spawn(cmd, args, { env: { ...process.env, FLOTILLA_POD_ROOT: root, ARGO_NAMESPACE: 'argo', ARGO_POD_NAME: 'p', ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (input !== undefined) p.stdin!.end(input);
+  let stdout = '';
+  let stderr = '';
+  p.stdout!.on('data', (d) => (stdout += d));
+  p.stderr!.on('data', (d) => (stderr += d));
+  const pr = new Promise((res) => p.on('close', (code) => res({ code, stdout, stderr }))) as Run;
+  pr.kill = (s) => p.kill(s);
+  pr.output = () => stdout;
+  return pr;
+}
+const init = (template: object) => run('/bin/sh', [SCRIPT, process.execPath, 'init'], { ARGO_CONTAINER_NAME: 'init', ARGO_TEMPLATE: JSON.stringify(template) });
+const launcher = () => r('/var/run/argo/argoexec');
+const emissary = (cmd: string[], name: string, input?: string) => run(launcher(), ['emissary', '--', ...cmd], { ARGO_CONTAINER_NAME: name, ARGO_TEMPLATE: JSON.stringify(plain) }, input);
+const plain = { name: 'main', container: { image: 'busybox', command: ['echo', 'hi'] }, inputs: { parameters: [{ name: 'x', value: '1' }] } };
+
+describe('argoexec.sh', { skip: !existsSync(BIN) ? `${BIN} not built` : undefined, concurrency: false }, () => {
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), 'argoexec-sh-'));
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('init of a plain container writes the sh launcher without starting Node.js; other templates get the Node.js launcher', async () => {
+    // PATH without node: init of a plain container must not need it
+    const res = await run('/bin/sh', [SCRIPT, '/nonexistent/node', 'init'], { ARGO_CONTAINER_NAME: 'init', ARGO_TEMPLATE: JSON.stringify(plain), PATH: '/usr/bin:/bin' });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(statSync(launcher()).mode & 0o777, 0o755);
+    assert.match(readFileSync(launcher(), 'utf8'), /main's emissary in sh/);
+    assert.match(readFileSync(launcher(), 'utf8'), /^node='\/nonexistent\/node'$/m);
+    for (const t of [
+      { container: { image: 'busybox' }, outputs: { parameters: [{ name: 'p', valueFrom: { path: '/tmp/p' } }] } },
+      { container: { image: 'busybox' }, inputs: { artifacts: [{ name: 'a', path: '/tmp/a', raw: { data: 'x' } }] } },
+      { script: { image: 'busybox', source: 'echo' } },
+      { container: { image: 'busybox' }, sidecars: [{ name: 's', image: 'busybox' }] },
+    ]) {
+      rmSync(launcher());
+      const n = await init(t);
+      assert.equal(n.code, 0, n.stderr);
+      assert.match(readFileSync(launcher(), 'utf8'), /runs Flotilla's argoexec/, JSON.stringify(t));
+    }
+    // any other command is Flotilla's argoexec
+    const v = await run('/bin/sh', [SCRIPT, process.execPath, 'version'], {});
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stdout, /argoexec: v3/);
+    assert.equal((await init(plain)).code, 0);
+  });
+
+  it("the sh emissary passes output through, tees it, keeps stdin, records the exit code; `version` is argoexec's", async () => {
+    const res = await emissary(['sh', '-c', 'echo out; cat; echo err >&2; exit 3'], 'main', 'from stdin\n');
+    assert.equal(res.code, 3, res.stderr);
+    assert.equal(res.stdout, 'out\nfrom stdin\n');
+    assert.equal(res.stderr, 'err\n');
+    assert.equal(readFileSync(r('/var/run/argo/ctr/main/stdout'), 'utf8'), 'out\nfrom stdin\n');
+    assert.equal(readFileSync(r('/var/run/argo/ctr/main/stderr'), 'utf8'), 'err\n');
+    assert.equal(readFileSync(r('/var/run/argo/ctr/main/exitcode'), 'utf8'), '3');
+    assert.equal(existsSync(r('/var/run/argo/ctr/main/.out')), false, 'the FIFOs are removed');
+    const v = await run(launcher(), ['version'], {});
+    assert.match(v.stdout, /argoexec: v3/);
+  });
+
+  it('a program sh cannot find goes to the Node.js emissary: 127 with the runtime\'s message', async () => {
+    const res = await emissary(['no-such-program-xyz'], 'nf');
+    assert.equal(res.code, 127);
+    assert.match(res.stderr, /exec: "no-such-program-xyz": executable file not found in \$PATH/);
+    assert.equal(readFileSync(r('/var/run/argo/ctr/nf/exitcode'), 'utf8'), '127');
+    assert.equal((await emissary(['/no/such/path'], 'nf2')).code, 127);
+  });
+
+  it('SIGTERM to the emissary reaches the command; its exit code is the container\'s', async () => {
+    const p = emissary(['sh', '-c', 'trap "echo got-term; exit 42" TERM; echo ready; while true; do sleep 0.1; done'], 'sig');
+    for (let i = 0; i < 100 && !p.output().includes('ready'); i++) await sleep(50);
+    p.kill('SIGTERM');
+    const res = await p;
+    assert.equal(res.code, 42);
+    assert.match(res.stdout, /got-term/);
+    assert.equal(readFileSync(r('/var/run/argo/ctr/sig/exitcode'), 'utf8'), '42');
+  });
+
+  it("wait's signal file stops the command (deadline, stop): killed by a signal is 128+N", async () => {
+    const p = emissary(['sleep', '30'], 'stop');
+    const t0 = Date.now();
+    for (let i = 0; i < 100 && !existsSync(r('/var/run/argo/ctr/stop/.out')); i++) await sleep(50);
+    writeFileSync(r('/var/run/argo/ctr/stop/signal'), '15');
+    const res = await p;
+    assert.equal(res.code, 143);
+    assert.ok(Date.now() - t0 < 5000, `stopped after ${Date.now() - t0} ms`);
+    assert.equal(readFileSync(r('/var/run/argo/ctr/stop/exitcode'), 'utf8'), '143');
+    assert.equal(existsSync(r('/var/run/argo/ctr/stop/signal')), false, 'the request is consumed');
+  });
+});
