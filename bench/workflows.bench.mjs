@@ -97,6 +97,8 @@ try {
     }, 30 * 60_000, 1000);
     const dcpu = controllerCpuMs() - dcpu0;
     const dtrans = Object.keys(w.status.nodes ?? {}).length * 2;
+    const restarts = (await client.list({ group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true }, NS)).items.filter((p) => p.metadata.name.startsWith('workflow-controller')).reduce((s, p) => s + (p.status?.containerStatuses ?? []).reduce((t, c) => t + (c.restartCount ?? 0), 0), 0);
+    if (restarts) console.log(`workflows: the controller restarted ${restarts} time(s) during the run: its CPU figure below covers only its last process`);
     console.log(`workflows: ${DAG}-task DAG ${w.status.phase} in ${((performance.now() - t1) / 1000).toFixed(1)} s; controller CPU ${dcpu.toFixed(0)} ms = ${(dcpu / dtrans).toFixed(2)} ms per node transition`);
   }
 } finally {

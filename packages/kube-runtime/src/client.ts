@@ -425,6 +425,14 @@ export class KubeClient {
     });
   }
 
+  /**
+   * A client of the same cluster and credentials with its own connections and rate limit (the options
+   * given override this one's): for traffic that must not wait behind this client's, as leader election.
+   */
+  derive(opts: ClientOptions = {}): KubeClient {
+    return new KubeClient(this.config, { fieldManager: this.fieldManager, userAgent: this.userAgent, timeoutMs: this.timeoutMs, ...opts });
+  }
+
   /** Releases pooled connections; later requests fail. */
   close(): void {
     this.closed = true;

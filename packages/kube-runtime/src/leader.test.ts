@@ -86,3 +86,23 @@ test('a renewal attempt takes at most the renew deadline, not the client timeout
     hole.close();
   }
 });
+
+test("the Lease does not wait behind the component's own requests (its client's rate limit and connections)", { timeout: 60_000 }, async () => {
+  const c = await startTestCluster();
+  // 1 request a second: 20 queued reads keep this client busy for ~20 s
+  const client = new KubeClient(c.kubeconfig, { qps: 1, burst: 1 });
+  const le = new LeaderElector(client, { name: 'busy', namespace: 'default', identity: 'me', renewDeadlineMs: 2_000 }, { onStartedLeading: () => {}, onStoppedLeading: () => {} });
+  const backlog = Array.from({ length: 20 }, () => client.request('GET', '/api/v1/namespaces/default').catch(() => undefined));
+  try {
+    await new Promise((r) => setTimeout(r, 100));
+    const start = Date.now();
+    assert.equal(await le.tryAcquireOrRenew(), true);
+    assert.equal(await le.tryAcquireOrRenew(), true, 'renewed');
+    assert.ok(Date.now() - start < 2_000, `taking and renewing the Lease took ${Date.now() - start} ms behind the backlog`);
+  } finally {
+    await le.stop();
+    client.close();
+    await Promise.all(backlog);
+    await c.close();
+  }
+});

@@ -84,11 +84,19 @@ export class LeaderElector {
   /** the last Lease record seen and when (this process's clock) */
   private observed?: { record: string; at: number; holder: string };
 
+  /**
+   * The Lease's own client (same cluster and credentials, its own connections, no client-side rate limit):
+   * a renewal must not queue behind the component's own requests — a controller creating 200 pods at its
+   * QPS kept the renewal waiting past the renew deadline, lost the lease and restarted mid-workflow.
+   */
+  private readonly client: KubeClient;
+
   constructor(
-    private readonly client: KubeClient,
+    client: KubeClient,
     opts: LeaderElectionOptions,
     private readonly callbacks: LeaderCallbacks,
   ) {
+    this.client = client.derive({ qps: 0 });
     this.name = opts.name ?? 'flotilla-controller-manager';
     this.namespace = opts.namespace ?? 'kube-system';
     this.identity = opts.identity ?? leaderIdentity();
@@ -223,5 +231,6 @@ export class LeaderElector {
         // best effort: the Lease expires anyway
       }
     }
+    this.client.close();
   }
 }
