@@ -331,23 +331,34 @@ test("upstream's dashboard-install.yaml runs the plugin's dashboard as a pod (im
   await k(['create', 'namespace', 'argo-rollouts']);
   await k(['apply', '-n', 'argo-rollouts', '-f', DASHBOARD_INSTALL]);
   await k(['-n', 'argo-rollouts', 'rollout', 'status', 'deployment/argo-rollouts-dashboard', '--timeout=90s']);
-  const pf = spawn('kubectl', ['-n', 'argo-rollouts', 'port-forward', 'svc/argo-rollouts-dashboard', ':3100'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // the Deployment is available once its container runs, before the dashboard listens: a port-forward whose
+  // first connection was refused may end, so a new one is started whenever the last one exited
+  let pf: ReturnType<typeof spawn> | undefined;
   let out = '';
-  pf.stdout.on('data', (d) => (out += d));
+  let exited = true;
+  const forward = () => {
+    out = '';
+    exited = false;
+    pf = spawn('kubectl', ['-n', 'argo-rollouts', 'port-forward', 'svc/argo-rollouts-dashboard', ':3100'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    pf.stdout!.on('data', (d) => (out += d));
+    pf.on('exit', () => (exited = true));
+  };
   try {
-    const port = await waitFor('port-forward', () => /127\.0\.0\.1:(\d+) ->/.exec(out)?.[1], 20_000, 50);
     const info = await waitFor(
       'dashboard answers',
       async () => {
+        if (exited) forward();
+        const port = /127\.0\.0\.1:(\d+) ->/.exec(out)?.[1];
+        if (!port) return undefined;
         const r = await fetch(`http://127.0.0.1:${port}/api/v1/rollouts/default/info`).catch(() => undefined);
         return r?.status === 200 ? ((await r.json()) as any) : undefined;
       },
-      30_000,
+      90_000,
       300,
     );
     assert.ok(info.rollouts.some((r: any) => r.objectMeta.name === 'rollouts-demo'), JSON.stringify(info).slice(0, 300));
   } finally {
-    pf.kill('SIGTERM');
+    pf?.kill('SIGTERM');
   }
 });
 
