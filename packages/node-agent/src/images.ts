@@ -126,8 +126,7 @@ const FLOTILLA_IMAGE: ImageMapping = {
  * `flotilla <entry>`, and the program's names inside the image (`/bin/<entry>`, `<entry>`, or the
  * given ones) do the same.
  */
-function flotillaProgram(entry: string, what: string, names: string[] = [entry, `/bin/${entry}`, `/usr/local/bin/${entry}`]): ImageMapping {
-  const prog = ['{node}', '{flotilla}', entry];
+function flotillaProgram(entry: string, what: string, names: string[] = [entry, `/bin/${entry}`, `/usr/local/bin/${entry}`], prog = ['{node}', '{flotilla}', entry]): ImageMapping {
   return { entrypoint: prog, commands: Object.fromEntries(names.map((n) => [n, prog])), description: `${what} as Flotilla's \`${entry}\` entry point` };
 }
 
@@ -176,11 +175,7 @@ export const DEFAULT_IMAGES: Record<string, ImageMapping> = {
   // Argo Workflows' images (upstream's quick-start and install.yaml): each runs Flotilla's entry point
   'quay.io/argoproj/workflow-controller': flotillaProgram('workflow-controller', "Argo Workflows' controller"),
   'quay.io/argoproj/argocli': flotillaProgram('argo', "Argo Workflows' CLI (`argo server` is argo-server)"),
-  'quay.io/argoproj/argoexec': {
-    entrypoint: ARGOEXEC_PROGRAM,
-    commands: Object.fromEntries(['argoexec', '/bin/argoexec', '/usr/local/bin/argoexec'].map((n) => [n, ARGOEXEC_PROGRAM])),
-    description: "Argo Workflows' executor as Flotilla's `argoexec` (packages/workflows-executor/argoexec.sh)",
-  },
+  'quay.io/argoproj/argoexec': flotillaProgram('argoexec', "Argo Workflows' executor (packages/workflows-executor/argoexec.sh)", undefined, ARGOEXEC_PROGRAM),
   // Argo Rollouts' images (upstream's install.yaml and dashboard-install.yaml)
   'quay.io/argoproj/argo-rollouts': flotillaProgram('rollouts-controller', "Argo Rollouts' controller", ['/bin/rollouts-controller', 'rollouts-controller']),
   // the plugin's image: ENTRYPOINT kubectl-argo-rollouts, CMD dashboard (dashboard-install.yaml gives neither)
