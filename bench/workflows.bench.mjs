@@ -18,6 +18,7 @@ const { startUp, stopUp, kubectlFor, waitFor } = await import(join(root, 'packag
 const { KubeClient } = await import(join(root, 'packages/kube-runtime/dist/index.js'));
 const N = Number(process.env.BENCH_WORKFLOWS ?? 120);
 const DAG = Number(process.env.BENCH_DAG ?? 200);
+const POD = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
 const WF = { group: 'argoproj.io', version: 'v1alpha1', plural: 'workflows', kind: 'Workflow', namespaced: true };
 const NS = 'argo';
 
@@ -57,7 +58,6 @@ try {
   // what the embedded cluster alone spends per pod — no workflow on this machine can cost less
   const PODS = Number(process.env.BENCH_PODS ?? 60);
   if (PODS > 0) {
-    const POD = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
     const c0 = treeCpuMs(up.proc.pid);
     const p0 = performance.now();
     await Promise.all(Array.from({ length: PODS }, (_, i) => client.create(POD, NS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: `floor-${i}`, labels: { bench: 'floor' } }, spec: { restartPolicy: 'Never', initContainers: [{ name: 'init', image: 'busybox', command: ['true'] }], containers: [{ name: 'wait', image: 'busybox', command: ['true'] }, { name: 'main', image: 'busybox', command: ['echo', `hello ${i}`] }] } })));
@@ -97,7 +97,7 @@ try {
     }, 30 * 60_000, 1000);
     const dcpu = controllerCpuMs() - dcpu0;
     const dtrans = Object.keys(w.status.nodes ?? {}).length * 2;
-    const restarts = (await client.list({ group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true }, NS)).items.filter((p) => p.metadata.name.startsWith('workflow-controller')).reduce((s, p) => s + (p.status?.containerStatuses ?? []).reduce((t, c) => t + (c.restartCount ?? 0), 0), 0);
+    const restarts = (await client.list(POD, NS)).items.filter((p) => p.metadata.name.startsWith('workflow-controller')).reduce((s, p) => s + (p.status?.containerStatuses ?? []).reduce((t, c) => t + (c.restartCount ?? 0), 0), 0);
     if (restarts) console.log(`workflows: the controller restarted ${restarts} time(s) during the run: its CPU figure below covers only its last process`);
     console.log(`workflows: ${DAG}-task DAG ${w.status.phase} in ${((performance.now() - t1) / 1000).toFixed(1)} s; controller CPU ${dcpu.toFixed(0)} ms = ${(dcpu / dtrans).toFixed(2)} ms per node transition`);
   }
