@@ -150,8 +150,23 @@ export function httpGet(url: string, timeoutMs = 2000, dial?: (ip: string, port:
   });
 }
 
-/** Pids whose command line contains `marker` (the test's unique string). */
+/**
+ * The live processes whose command line holds `marker`. A shell forks before it execs a command, and the
+ * child carries the shell's command line for that moment: only processes seen in three samples 50 ms apart
+ * count, so such a passing fork (a new pid every time) is never taken for one of the pod's processes.
+ */
 export function procsWith(marker: string): number[] {
+  const first = sampleProcs(marker);
+  if (!first.length) return first;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  Atomics.wait(pause, 0, 0, 50);
+  const second = new Set(sampleProcs(marker));
+  Atomics.wait(pause, 0, 0, 50);
+  const third = new Set(sampleProcs(marker));
+  return first.filter((p) => second.has(p) && third.has(p));
+}
+
+function sampleProcs(marker: string): number[] {
   const out: number[] = [];
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue;
