@@ -275,8 +275,23 @@ test('Workflows: SUSPEND, RESUME, STOP, RETRY and TERMINATE from a running workf
   const graph = page.getByRole('tree', { name: 'Workflow graph' });
   const btn = (name: string) => page.getByRole('button', { name, exact: true });
   const get = async (path: string) => k.k(['get', 'workflow', 'halt-me', '-n', NS, '-o', `jsonpath={${path}}`]);
-  // (a stopped pod's end can take over a minute on a loaded CI machine: a fresh-clone run timed out at 60 s)
-  const phaseShown = (p: string) => page.locator('.toolbar').getByText(p, { exact: true }).first().waitFor({ timeout: 120_000 });
+  // (a failure says what the API, the pod and the controller had: the page alone cannot tell them apart)
+  const phaseShown = async (p: string) => {
+    try {
+      await page.locator('.toolbar').getByText(p, { exact: true }).first().waitFor({ timeout: 120_000 });
+    } catch (e) {
+      const wf = await k.kubectl(['get', 'workflow', 'halt-me', '-n', NS, '-o', 'json']);
+      let api = wf.stdout;
+      try {
+        const o = JSON.parse(wf.stdout);
+        api = JSON.stringify({ rv: o.metadata.resourceVersion, spec: { suspend: o.spec.suspend, shutdown: o.spec.shutdown }, phase: o.status?.phase, message: o.status?.message, nodes: Object.values(o.status?.nodes ?? {}).map((n: any) => `${n.displayName} ${n.type} ${n.phase} ${n.message ?? ''}`) });
+      } catch { /* printed as it came */ }
+      const pods = await k.kubectl(['get', 'pods', '-n', NS, '-o', 'wide']);
+      const logs = await k.kubectl(['logs', '-n', NS, 'deployment/workflow-controller', '--tail=60']);
+      const toolbar = await page.locator('.toolbar').innerText().catch((x) => String(x));
+      throw new Error(`${(e as Error).message}\nthe page's toolbar: ${toolbar}\nthe workflow in the API: ${api}\npods:\n${pods.stdout}${pods.stderr}\nthe controller's log:\n${logs.stdout}${logs.stderr}`);
+    }
+  };
   await graph.locator('[data-node="nap"][data-phase="Running"]').waitFor({ timeout: 90_000 });
   assert.ok(await btn('Retry').isDisabled(), 'RETRY only for failed workflows');
   assert.ok(await btn('Resume').isDisabled(), 'nothing to resume yet');
@@ -285,8 +300,22 @@ test('Workflows: SUSPEND, RESUME, STOP, RETRY and TERMINATE from a running workf
   await until('RESUME enabled', async () => btn('Resume').isEnabled(), 20_000);
   await btn('Resume').click();
   await until('RESUME cleared spec.suspend', async () => (await get('.spec.suspend')) !== 'true', 20_000);
+  // STOP's answer (the workflow as the update left it: Running) is held until the controller has finished the
+  // workflow and the stream has brought Failed, as a loaded machine can order them: the page keeps the newer copy
+  // (a CI run showed Running for good after such a late answer)
+  let heldAnswer = false;
+  await page.route('**/api/v1/workflows/*/halt-me/stop', async (route) => {
+    const answer = await route.fetch();
+    await until('the controller finished the stopped workflow', async () => (await get('.status.phase')) === 'Failed', 60_000).catch(() => undefined);
+    await sleep(2000);
+    heldAnswer = true;
+    await route.fulfill({ response: answer });
+  });
   await btn('Stop').click();
   await until('STOP set spec.shutdown', async () => (await get('.spec.shutdown')) === 'Stop', 20_000);
+  await until("STOP's answer delivered after the stream's Failed", async () => heldAnswer, 70_000);
+  await page.unroute('**/api/v1/workflows/*/halt-me/stop');
+  await sleep(500);
   await phaseShown('Failed');
   await page.getByText("Stopped with strategy 'Stop'").first().waitFor();
   await btn('Retry').click();

@@ -42,11 +42,14 @@ export default function Rollouts() {
   }, []);
   useEffect(() => {
     if (!ns) return;
-    api('GET', `api/v1/rollouts/${encodeURIComponent(ns)}/info`).then((r) => setItems(r.rollouts ?? []), (e) => setError(e.message));
+    // the list answers first unless the stream already has: its copies would be older than the stream's
+    let streamed = false;
+    api('GET', `api/v1/rollouts/${encodeURIComponent(ns)}/info`).then((r) => streamed || setItems(r.rollouts ?? []), (e) => setError(e.message));
     const byName = new Map<string, Info>();
     return stream(`api/v1/rollouts/${encodeURIComponent(ns)}/info/watch`, (r) => {
       const i: Info | undefined = r?.rolloutInfo;
       if (!i) return;
+      streamed = true;
       if (r.type === 'DELETED') byName.delete(i.objectMeta.name);
       else byName.set(i.objectMeta.name, i);
       setItems([...byName.values()].sort((a, b) => a.objectMeta.name.localeCompare(b.objectMeta.name)));

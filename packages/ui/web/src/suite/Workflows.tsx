@@ -9,6 +9,7 @@ import { api, ApiError, stream } from '../api';
 import { Link } from '../router';
 import { PhaseStatus } from '../icons';
 import { duration, matchesLabels, shownLabels } from '../../../src/lib/wfgraph.js';
+import { isFresher } from '../../../src/lib/fresh.js';
 import { WorkflowDetails } from '../wf/WorkflowDetails';
 import { Templates, CronWorkflows, Archive } from '../wf/Lists';
 import { UserInfo } from '../wf/UserInfo';
@@ -62,16 +63,21 @@ function WorkflowList({ ns }: { ns: string }) {
   const [labels, setLabels] = useState('');
   useEffect(() => {
     const m = new Map<string, any>();
+    const gone = new Set<string>();
     setItems(new Map());
     setError('');
     api('GET', `api/v1/workflows/${encodeURIComponent(ns)}`).then((r) => {
-      for (const w of r.items ?? []) m.set(w.metadata.uid, w);
+      // (the stream may already have delivered a newer copy, or a deletion: the list's older copy waits for the stream)
+      for (const w of r.items ?? []) if (!gone.has(w.metadata.uid) && isFresher(m.get(w.metadata.uid), w)) m.set(w.metadata.uid, w);
       setItems(new Map(m));
     }, (e) => setError(e.message));
     return stream(`api/v1/workflow-events/${encodeURIComponent(ns)}`, (r) => {
       if (!r?.object?.metadata) return;
-      if (r.type === 'DELETED') m.delete(r.object.metadata.uid);
-      else m.set(r.object.metadata.uid, r.object);
+      const uid = r.object.metadata.uid;
+      if (r.type === 'DELETED') {
+        m.delete(uid);
+        gone.add(uid);
+      } else if (isFresher(m.get(uid), r.object)) m.set(uid, r.object);
       setItems(new Map(m));
     }, (s, err) => setStreamState(s === 'reconnecting' ? `The live stream was lost${err ? ` (${err})` : ''}; reconnecting…` : ''));
   }, [ns]);

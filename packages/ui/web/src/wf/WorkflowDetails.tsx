@@ -7,6 +7,7 @@ import { api, stream } from '../api';
 import { Link, navigate } from '../router';
 import { PhaseStatus } from '../icons';
 import { buildWorkflowGraph, duration, workflowActions, type WfNodeStatus } from '../../../src/lib/wfgraph.js';
+import { fresher } from '../../../src/lib/fresh.js';
 import { WfGraph } from './WfGraph';
 import { NodePanel } from './NodePanel';
 import { Drawer } from '../cd/Drawer';
@@ -24,12 +25,14 @@ export function WorkflowDetails({ ns, name, nodeId }: { ns: string; name: string
   const path = `api/v1/workflows/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
   useEffect(() => {
     setWf(undefined);
-    api('GET', path).then(setWf, (e) => setError(e.message));
+    // the GET, the stream and an action's answer can arrive in any order: the newest copy stays
+    const keep = (w: any) => setWf((cur: any) => fresher(cur, w));
+    api('GET', path).then(keep, (e) => setError(e.message));
     const q = new URLSearchParams({ 'listOptions.fieldSelector': `metadata.name=${name}` });
     return stream(`api/v1/workflow-events/${encodeURIComponent(ns)}?${q}`, (r) => {
       if (r?.object?.metadata?.name !== name) return;
       if (r.type === 'DELETED') setError(`workflow ${ns}/${name} was deleted`);
-      else setWf(r.object);
+      else keep(r.object);
     }, (s, err) => setStreamState(s === 'reconnecting' ? `The live stream was lost${err ? ` (${err})` : ''}; reconnecting…` : ''));
   }, [ns, name]);
   const running = wf && !wf.status?.finishedAt;
@@ -47,7 +50,7 @@ export function WorkflowDetails({ ns, name, nodeId }: { ns: string; name: string
       const r = await api(method, verb === 'delete' ? path : `${path}/${verb}`, method === 'DELETE' ? undefined : body);
       if (verb === 'delete') return navigate('workflows');
       if (verb === 'resubmit' && r?.metadata?.name) return navigate(`workflows/${encodeURIComponent(ns)}/${encodeURIComponent(r.metadata.name)}`);
-      if (r?.metadata) setWf(r);
+      if (r?.metadata) setWf((cur: any) => fresher(cur, r));
     } catch (e) {
       setError(`${verb}: ${(e as Error).message}`);
     } finally {
