@@ -94,12 +94,20 @@ export abstract class Controller implements Reconciler {
     if (ref && ref.kind === kind) this.enqueue(o.metadata?.namespace ? `${o.metadata.namespace}/${ref.name}` : ref.name);
   }
 
-  /** Enqueues the objects of an informer's events that pass the predicates ("For"). */
-  protected watch<T extends KubeObject>(inf: Informer<T>, predicates: Predicate<T>[] = [], map: (o: T) => string | string[] | undefined = objKey): void {
+  /**
+   * Enqueues the objects of an informer's events that pass the predicates ("For"). With `delayMs`, a key
+   * is added after that many ms, and the events of that window make one reconcile (the queue keeps the
+   * earliest pending add of a key).
+   */
+  protected watch<T extends KubeObject>(inf: Informer<T>, predicates: Predicate<T>[] = [], map: (o: T) => string | string[] | undefined = objKey, delayMs?: (key: string) => number): void {
     const put = (o: T) => {
       const k = map(o);
       if (k === undefined) return;
-      for (const x of Array.isArray(k) ? k : [k]) this.enqueue(x);
+      for (const x of Array.isArray(k) ? k : [k]) {
+        const ms = delayMs?.(x) ?? 0;
+        if (ms > 0) this.queue.addAfter(x, ms);
+        else this.enqueue(x);
+      }
     };
     inf.on(filtered(predicates, { add: put, update: (_a, b) => put(b), delete: put }));
   }

@@ -11,7 +11,8 @@ import { InformerFactory } from './informer.js';
 import { WorkQueue } from './queue.js';
 import { R } from './resources.js';
 import { EventRecorder } from './events.js';
-import { newController, writeStatus, generationChanged, type RuntimeContext } from './controller.js';
+import { Controller, newController, writeStatus, generationChanged, type RuntimeContext } from './controller.js';
+import type { Informer } from './informer.js';
 import { serveHealth } from './health.js';
 import { startTestCluster, eventually, sleep } from './testkit.js';
 
@@ -206,6 +207,48 @@ test('a reconciler driven by workers: owned objects enqueue their owner, predica
     await ctrl.stop();
     await ctx.informers.stop();
     await health.close();
+    client.close();
+    await c.close();
+  }
+});
+
+test('watch with a delay: the events of the window make one reconcile; no delay reconciles at once', async () => {
+  const c = await startTestCluster();
+  const client = new KubeClient(c.kubeconfig, { qps: 0 });
+  const ctx: RuntimeContext = { client, informers: new InformerFactory(client), log: () => {}, events: new EventRecorder(undefined, { component: 'x' }) };
+  const seen: [string, number][] = [];
+  class Batching extends Controller {
+    readonly cms = ctx.informers.for(R.configmaps, { namespace: 'default' });
+    constructor() {
+      super('batching', ctx, { workers: 2, resyncMs: 0 });
+      // ConfigMaps named batch-* map to the key "batch" (gathered for 400 ms), now-* to "now" (no delay)
+      this.watch(this.cms, [], (o) => o.metadata?.name?.split('-')[0], (k) => (k === 'batch' ? 400 : 0));
+    }
+    protected primary(): Informer {
+      return this.cms;
+    }
+    async reconcile(key: string) {
+      seen.push([key, Date.now()]);
+      return undefined;
+    }
+  }
+  const ctrl = new Batching();
+  ctx.informers.start();
+  await ctrl.start();
+  try {
+    const t0 = Date.now();
+    for (let i = 0; i < 5; i++) await client.create(R.configmaps, 'default', { metadata: { name: `batch-${i}` } });
+    await client.create(R.configmaps, 'default', { metadata: { name: 'now-1' } });
+    await eventually(() => seen.some(([k]) => k === 'now'), 5_000, 'the undelayed key reconciled');
+    assert.equal(seen.filter(([k]) => k === 'batch').length, 0, 'the delayed key waits for its window');
+    await eventually(() => seen.some(([k]) => k === 'batch'), 5_000, 'the delayed key reconciled');
+    await sleep(800);
+    const batch = seen.filter(([k]) => k === 'batch');
+    assert.equal(batch.length, 1, `5 events in the window, ${batch.length} reconciles`);
+    assert.ok(batch[0]![1] - t0 >= 400, 'not before the window ends');
+  } finally {
+    await ctrl.stop();
+    ctx.informers.stop();
     client.close();
     await c.close();
   }

@@ -19,6 +19,9 @@ import { COALESCE_MS, onlyInformationalChange } from './status-coalesce.js';
 type Obj = KubeObject & Record<string, any>;
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Error']);
 const BY_WORKFLOW = 'by-workflow';
+/** how long the events of a workflow's pods and task results are gathered into one reconcile, per node and at most */
+export const BATCH_MS_PER_NODE = 5;
+export const BATCH_MS_MAX = 1000;
 
 export interface WorkflowControllerOptions {
   client: KubeClient;
@@ -76,8 +79,16 @@ export class WorkflowController extends Controller {
     this.results.addIndexer(BY_WORKFLOW, byWf);
     this.watch(this.workflows, [{ update: (a, b) => a.metadata?.resourceVersion !== b.metadata?.resourceVersion }]);
     const wfKey = (o: Obj) => byWf(o)[0];
-    this.watch(this.pods, [{ update: (a, b) => a.metadata?.resourceVersion !== b.metadata?.resourceVersion }], wfKey);
-    this.watch(this.results, [], wfKey);
+    // a reconcile costs in proportion to the workflow's nodes: the events of its pods and task results
+    // are gathered for up to BATCH_MS_PER_NODE per node (BATCH_MS_MAX at most) into one reconcile — a
+    // single-pod workflow's at once, a 200-task DAG's about once a second instead of once per event
+    const batchMs = (key: string) => {
+      const [ns, name] = splitKey(key);
+      const n = this.workflows.get(ns, name)?.status?.nodes;
+      return n ? Math.min(BATCH_MS_MAX, Object.keys(n).length * BATCH_MS_PER_NODE) : 0;
+    };
+    this.watch(this.pods, [{ update: (a, b) => a.metadata?.resourceVersion !== b.metadata?.resourceVersion }], wfKey, batchMs);
+    this.watch(this.results, [], wfKey, batchMs);
     // a template change can unblock workflows waiting on it; the config map changes everything
     const all = () => this.workflows.list().filter((w) => !TERMINAL.has(w.status?.phase)).map((w) => `${w.metadata!.namespace}/${w.metadata!.name}`);
     this.watch(this.templates, [], all);
