@@ -202,8 +202,22 @@ export function runAttach(w: PodWorker, container: string, o: StreamOptions, io:
   const endStdin = () => {
     if (ended || !stdin) return;
     ended = true;
-    sink?.end();
-    if (stdin.once) w.closeStdin(container);
+    if (!stdin.once) {
+      sink?.end();
+      return;
+    }
+    // the shim's writer closes only after ours has written everything and closed: closed first (our FIFO
+    // open is asynchronous), the container would read EOF before the client's input
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      w.closeStdin(container);
+    };
+    if (!sink) return close();
+    sink.once('close', close);
+    sink.once('error', close);
+    sink.end();
   };
   if (stdin) {
     // the container holds the FIFO open for reading: opening it to write does not block
