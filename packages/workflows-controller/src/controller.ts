@@ -8,7 +8,7 @@ import { applyPlan, operate } from './operator/operate.js';
 import type { PodObservation } from './operator/model.js';
 import type { Workflow, WorkflowTemplate } from './types.js';
 import { ANN_NODE_ID, buildPod, claimsOf, LABEL_COMPLETED, LABEL_PHASE, LABEL_WORKFLOW, PodBuildError, resultReferenced } from './pod.js';
-import { observePod } from './observe.js';
+import { observePod, podObservationChanged } from './observe.js';
 import { ConfigError, parseControllerConfig, resolveArtifactRepository, retentionVictims, type WorkflowControllerConfig } from './config.js';
 import { CLUSTER_WORKFLOW_TEMPLATES, TASK_RESULTS, WORKFLOWS, WORKFLOW_TEMPLATES } from './resources.js';
 import { workflowMetrics, type WorkflowMetrics } from './metrics.js';
@@ -87,7 +87,9 @@ export class WorkflowController extends Controller {
       const n = this.workflows.get(ns, name)?.status?.nodes;
       return n ? Math.min(BATCH_MS_MAX, Object.keys(n).length * BATCH_MS_PER_NODE) : 0;
     };
-    this.watch(this.pods, [{ update: (a, b) => a.metadata?.resourceVersion !== b.metadata?.resourceVersion }], wfKey, batchMs);
+    // (a pod's update that changes nothing the controller observes, such as its conditions or the controller's own
+    // label, is not enqueued)
+    this.watch(this.pods, [{ update: podObservationChanged }], wfKey, batchMs);
     this.watch(this.results, [], wfKey, batchMs);
     // a template change can unblock workflows waiting on it; the config map changes everything
     const all = () => this.workflows.list().filter((w) => !TERMINAL.has(w.status?.phase)).map((w) => `${w.metadata!.namespace}/${w.metadata!.name}`);

@@ -86,3 +86,17 @@ export function observePod(pod: Obj, taskResult: Obj | undefined, now: Date = ne
   const msg = st.message || (waitTerm && waitTerm.exitCode !== 0 ? `wait container failed (exit code ${waitTerm.exitCode})${waitTerm.message ? `: ${waitTerm.message.trim()}` : ''}` : 'pod failed');
   return { ...out, obs: { ...base, phase: 'Error', message: msg } };
 }
+
+const EPOCH = new Date(0);
+/**
+ * Whether a pod's update can change what the controller makes of it: its observation (phase, exit code,
+ * outputs' timing, address, node, start and end), or its deletion. A pod's other updates (conditions and
+ * readiness, an init container going from waiting to running, the controller's own `completed` label) are
+ * not worth a reconcile of the whole workflow.
+ */
+export function podObservationChanged(a: Obj, b: Obj): boolean {
+  if (a.metadata?.resourceVersion === b.metadata?.resourceVersion) return false;
+  if (a.metadata?.deletionTimestamp !== b.metadata?.deletionTimestamp) return true;
+  const x = observePod(a, undefined, EPOCH), y = observePod(b, undefined, EPOCH);
+  return JSON.stringify(x) !== JSON.stringify(y);
+}

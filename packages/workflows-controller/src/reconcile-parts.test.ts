@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, parseControllerConfig, resolveArtifactRepository, retentionVictims } from './config.js';
-import { observePod } from './observe.js';
+import { observePod, podObservationChanged } from './observe.js';
 import { cronPlan, dueTimes, workflowFor } from './cron.js';
 import { parseFlags, UsageError } from './main.js';
 
@@ -79,6 +79,30 @@ test('pod observations: phases, exit code of main, outputs from the task result,
 
 const cw = (spec: object, status: object = {}) => ({ metadata: { name: 'hello', namespace: 'argo', uid: 'c1', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { workflowSpec: { entrypoint: 'm' }, ...spec }, status });
 const child = (name: string, phase: string | undefined, finishedAt = '') => ({ metadata: { name, namespace: 'argo', uid: name, creationTimestamp: finishedAt }, status: phase ? { phase, finishedAt } : {} });
+
+test('pod events worth a reconcile: a change of what the controller observes or a deletion; conditions, readiness and its own label are not', () => {
+  let rv = 0;
+  const pod = (status: Record<string, unknown>, meta: Record<string, unknown> = {}) => ({ metadata: { name: 'p', resourceVersion: String(++rv), labels: { 'workflows.argoproj.io/workflow': 'w' }, ...meta }, spec: { nodeName: 'n1', containers: [{ name: 'wait' }, { name: 'main' }] }, status });
+  const waiting = { state: { waiting: { reason: 'PodInitializing' } } };
+  const running = { state: { running: { startedAt: '2026-01-01T00:00:01Z' } } };
+  const done = (exitCode: number) => ({ state: { terminated: { exitCode, finishedAt: '2026-01-01T00:00:03Z' } } });
+  const pending = pod({ phase: 'Pending', initContainerStatuses: [{ name: 'init', ...waiting }], containerStatuses: [{ name: 'wait', ...waiting }, { name: 'main', ...waiting }] });
+  const initRunning = pod({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }], initContainerStatuses: [{ name: 'init', ...running }], containerStatuses: [{ name: 'wait', ...waiting }, { name: 'main', ...waiting }] });
+  const started = pod({ phase: 'Running', podIP: '10.0.0.5', startTime: '2026-01-01T00:00:00Z', initContainerStatuses: [{ name: 'init', ...done(0) }], containerStatuses: [{ name: 'wait', ...running }, { name: 'main', ...running }] });
+  const ready = { ...started, metadata: { ...started.metadata, resourceVersion: String(++rv) }, status: { ...started.status, conditions: [{ type: 'Ready', status: 'True' }] } };
+  const labelled = { ...ready, metadata: { ...ready.metadata, resourceVersion: String(++rv), labels: { ...ready.metadata.labels, 'workflows.argoproj.io/completed': 'true' } } };
+  const mainDone = pod({ phase: 'Running', podIP: '10.0.0.5', startTime: '2026-01-01T00:00:00Z', initContainerStatuses: [{ name: 'init', ...done(0) }], containerStatuses: [{ name: 'wait', ...running }, { name: 'main', ...done(1) }] });
+  const failed = pod({ ...mainDone.status, phase: 'Failed', containerStatuses: [{ name: 'wait', ...done(0) }, { name: 'main', ...done(1) }] });
+  const deleting = { ...failed, metadata: { ...failed.metadata, resourceVersion: String(++rv), deletionTimestamp: '2026-01-01T00:00:04Z' } };
+  assert.equal(podObservationChanged(pending, initRunning), false, 'init running, still Pending');
+  assert.equal(podObservationChanged(initRunning, started), true, 'Running with an address');
+  assert.equal(podObservationChanged(started, ready), false, 'Ready condition');
+  assert.equal(podObservationChanged(ready, labelled), false, "the controller's completed label");
+  assert.equal(podObservationChanged(labelled, mainDone), true, "main's exit code");
+  assert.equal(podObservationChanged(mainDone, failed), true, 'the pod ended');
+  assert.equal(podObservationChanged(failed, deleting), true, 'deleted');
+  assert.equal(podObservationChanged(failed, failed), false, 'the same version (a resync)');
+});
 
 test('cron: due times with time zones and several schedules', () => {
   const { due, next } = dueTimes(['*/5 * * * *', '2 * * * *'], undefined, new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T00:06:00Z'));
