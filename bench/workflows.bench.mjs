@@ -4,6 +4,8 @@
 //     throughput = completed / wall time from the first submit to the last Succeeded      (target >= 600/min)
 //   a BENCH_DAG-task DAG (default 200) of `sh -c true` pods, wall time                     (target < 60 s)
 //   controller CPU per node transition (the controller process's CPU time / node phase changes) (target < 2 ms)
+//   BENCH_MANY (default 500; the issue's figure is 5,000) workflows submitted at once under the controller's
+//     `parallelism: 20`: all Succeeded, none lost, the controller's RSS                       (target < 500 MB)
 //   the floor: BENCH_PODS (default 60) bare pods of a workflow pod's shape, cluster CPU per pod (no Argo)
 //   cluster CPU per workflow: CPU time of `flotilla up` and everything under it (API server, node agent, the
 //     controller's and the workflows' pods) during the run / workflows — what bounds throughput on a small machine,
@@ -18,6 +20,7 @@ const { startUp, stopUp, kubectlFor, waitFor } = await import(join(root, 'packag
 const { KubeClient } = await import(join(root, 'packages/kube-runtime/dist/index.js'));
 const N = Number(process.env.BENCH_WORKFLOWS ?? 120);
 const DAG = Number(process.env.BENCH_DAG ?? 200);
+const MANY = Number(process.env.BENCH_MANY ?? 500);
 const POD = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
 const WF = { group: 'argoproj.io', version: 'v1alpha1', plural: 'workflows', kind: 'Workflow', namespaced: true };
 const NS = 'argo';
@@ -27,19 +30,37 @@ const up = await startUp(join(dir, 'data'), 120_000, { components: [] });
 const { k } = kubectlFor(dir, up.kubeconfig);
 const client = new KubeClient(up.kubeconfig, { qps: 500, burst: 1000 });
 
-/** CPU ms of the workflow-controller process (it runs as a local process of its pod). */
-function controllerCpuMs() {
+/** The workflow-controller's process (it runs as a local process of its pod). */
+function controllerPid() {
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (!cmd.includes('workflow-controller') || !cmd.includes('--configmap') || !/node/.test(cmd[0] ?? '')) continue;
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+      if (cmd.includes('workflow-controller') && cmd.includes('--configmap') && /node/.test(cmd[0] ?? '')) return pid;
     } catch {
       /* gone */
     }
   }
-  return NaN;
+  return undefined;
+}
+
+/** CPU ms of the workflow-controller process. */
+function controllerCpuMs() {
+  try {
+    const f = readFileSync(`/proc/${controllerPid()}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Resident memory of the workflow-controller process, MB. */
+function controllerRssMb() {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${controllerPid()}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 const done = async (names) => {
@@ -100,6 +121,35 @@ try {
     const restarts = (await client.list(POD, NS)).items.filter((p) => p.metadata.name.startsWith('workflow-controller')).reduce((s, p) => s + (p.status?.containerStatuses ?? []).reduce((t, c) => t + (c.restartCount ?? 0), 0), 0);
     if (restarts) console.log(`workflows: the controller restarted ${restarts} time(s) during the run: its CPU figure below covers only its last process`);
     console.log(`workflows: ${DAG}-task DAG ${w.status.phase} in ${((performance.now() - t1) / 1000).toFixed(1)} s; controller CPU ${dcpu.toFixed(0)} ms = ${(dcpu / dtrans).toFixed(2)} ms per node transition`);
+  }
+
+  // 3. many workflows at once under the controller's `parallelism: 20` (issue 11: 5,000, all Succeeded, none lost,
+  // controller RSS < 500 MB); BENCH_MANY=5000 for the issue's figure (about 40 min on 2 cores)
+  if (MANY > 0) {
+    await k(['patch', 'configmap', 'workflow-controller-configmap', '-n', NS, '--type=merge', '-p', JSON.stringify({ data: { parallelism: '20' } })]);
+    await new Promise((r) => setTimeout(r, 2000));
+    const t2 = performance.now();
+    const rss0 = controllerRssMb();
+    const made = [];
+    for (let i = 0; i < MANY; i += 250) {
+      made.push(...await Promise.all(Array.from({ length: Math.min(250, MANY - i) }, (_, j) => client.create(WF, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: `many-${i + j}`, labels: { bench: 'many' } }, spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', command: ['echo', `hello ${i + j}`] } }] } }))));
+    }
+    console.log(`workflows: ${made.length} workflows submitted in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
+    // (listing thousands of workflows costs the cluster CPU too: sampled less often for large runs)
+    const POLL_MS = MANY > 1000 ? 15_000 : 5000;
+    let maxRss = rss0, maxRunning = 0, finished = 0, phases = {};
+    await waitFor(`${MANY} workflows to finish`, async () => {
+      maxRss = Math.max(maxRss, controllerRssMb() || 0);
+      const running = (await client.list(WF, NS, { labelSelector: 'bench=many,workflows.argoproj.io/phase=Running' })).items.length;
+      maxRunning = Math.max(maxRunning, running);
+      const items = (await client.list(WF, NS, { labelSelector: 'bench=many' })).items;
+      phases = {};
+      for (const w of items) phases[w.status?.phase ?? 'none'] = (phases[w.status?.phase ?? 'none'] ?? 0) + 1;
+      finished = (phases.Succeeded ?? 0) + (phases.Failed ?? 0) + (phases.Error ?? 0);
+      return finished === MANY || undefined;
+    }, 3 * 60 * 60_000, POLL_MS);
+    const secs3 = (performance.now() - t2) / 1000;
+    console.log(`workflows: ${MANY} workflows with parallelism 20 in ${secs3.toFixed(0)} s = ${((MANY / secs3) * 60).toFixed(0)}/min; phases ${JSON.stringify(phases)}; at most ${maxRunning} Running at once (sampled every ${POLL_MS / 1000} s); controller RSS ${rss0.toFixed(0)} MB before, ${maxRss.toFixed(0)} MB at most (target < 500 MB)`);
   }
 } finally {
   client.close();
