@@ -301,7 +301,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     if (s) restored.set(s.uid, s);
     else rmSync(dir, { recursive: true, force: true });
   }
-  for (const s of restored.values()) ipam.reserve(s.ip);
+  for (const s of restored.values()) if (!s.netReleased) ipam.reserve(s.ip);
 
   const deleteNow = (pod: KubeObject) => {
     void api

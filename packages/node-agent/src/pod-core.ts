@@ -35,6 +35,8 @@ export abstract class PodCore {
   protected readonly tokens = new Map<string, { token: string; refreshAt: number }>();
   protected initDone = false;
   protected terminal?: PodState['terminal'];
+  /** the network was given back when the pod finished (its address may belong to another pod now) */
+  protected netReleased = false;
   protected terminating = false;
   /** the pod object is gone from the API (force-deleted) */
   gone = false;
@@ -68,7 +70,8 @@ export abstract class PodCore {
     for (const c of spec.containers ?? []) this.addCtr(c, 'regular');
     if (restored && restored.uid === this.uid) {
       this.ip = restored.ip;
-      ctx.ipam.reserve(this.ip);
+      this.netReleased = !!restored.netReleased;
+      if (!this.netReleased) ctx.ipam.reserve(this.ip);
       this.startTime = restored.startTime;
       this.terminal = restored.terminal;
       this.initDone = !!restored.initDone;
@@ -190,6 +193,23 @@ export abstract class PodCore {
   }
 
   /** the pod has a network namespace of its own (not hostNetwork, and the agent makes them) */
+  /**
+   * A finished pod gives its network back, as a kubelet tears a finished pod's sandbox down: its namespace, its
+   * veth on the node's bridge (a Linux bridge takes at most 1,023 ports, so finished pods kept until deleted
+   * cut every new pod off) and its address. The status keeps showing the address, as Kubernetes does.
+   */
+  protected releaseNetwork(): void {
+    if (this.netReleased || !this.terminal || !this.ownNetwork()) return;
+    if (this.ctrs.some((c) => alive(c) || c.starting)) return;
+    this.netReleased = true;
+    this.saveState();
+    const ip = this.ip;
+    void this.ctx.net
+      .teardown(this.uid, ip)
+      .catch((e) => this.ctx.log(`pod ${this.key}: removing its network: ${e.message}`))
+      .finally(() => this.ctx.ipam.release(ip));
+  }
+
   protected ownNetwork(): boolean {
     return this.ctx.net.mode === 'netns' && !this.pod.spec?.hostNetwork;
   }
@@ -333,7 +353,7 @@ export abstract class PodCore {
           : {}),
       };
     }
-    return { uid: this.uid, namespace: this.namespace, name: this.name, ip: this.ip, startTime: this.startTime, boot: this.ctx.boot, terminal: this.terminal, initDone: this.initDone, containers };
+    return { uid: this.uid, namespace: this.namespace, name: this.name, ip: this.ip, startTime: this.startTime, boot: this.ctx.boot, terminal: this.terminal, initDone: this.initDone, ...(this.netReleased ? { netReleased: true } : {}), containers };
   }
 
   saveState(): void {

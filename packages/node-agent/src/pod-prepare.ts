@@ -83,7 +83,8 @@ export abstract class PodPrepare extends PodCore {
       // one directory per pod, in a long-lived parent: creating entries inside a directory that
       // was just created is slow on some filesystems, so the per-pod layout is flat
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      if (this.ownNetwork()) {
+      // (a finished pod that gave its network back, restored by a new agent, gets none again)
+      if (this.ownNetwork() && !this.netReleased) {
         await this.ctx.net.setup(this.uid, this.ip);
         if (this.ctx.net.dnsServer && this.pod.spec?.dnsPolicy !== 'Default') writeFileSync(join(this.dir, 'resolv.conf'), resolvConf(this.namespace, this.ctx.net.dnsServer, this.pod));
       }

@@ -151,7 +151,9 @@ export abstract class PodTermination extends PodPrepare {
       c.log.close();
     }
     removePodFiles(this.ctx.dataDir, this.uid);
-    if (this.ownNetwork()) {
+    if (this.netReleased) {
+      // given back when the pod finished: the address may be another pod's now
+    } else if (this.ownNetwork()) {
       // the address is free again once its namespace and veth are gone
       void this.ctx.net
         .teardown(this.uid, this.ip)

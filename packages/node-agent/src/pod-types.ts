@@ -114,6 +114,8 @@ export interface PodState {
   boot: string;
   terminal?: { phase: 'Succeeded' | 'Failed'; reason?: string; message?: string };
   initDone?: boolean;
+  /** the pod finished and its network (namespace, veth, address) was given back */
+  netReleased?: boolean;
   containers: Record<string, PersistedCtr>;
 }
 

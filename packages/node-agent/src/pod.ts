@@ -38,6 +38,7 @@ export class PodWorker extends PodContainers {
     }
     if (this.terminal) {
       await this.stopAll(this.graceSeconds(), 'pod is terminal');
+      this.releaseNetwork();
       this.publish();
       return;
     }
@@ -47,6 +48,7 @@ export class PodWorker extends PodContainers {
       this.event('Warning', 'DeadlineExceeded', 'Pod was active on the node longer than the specified deadline');
       this.publish();
       await this.stopAll(this.graceSeconds(), 'deadline exceeded');
+      this.releaseNetwork();
       this.publish();
       return;
     }
@@ -105,6 +107,7 @@ export class PodWorker extends PodContainers {
         await this.stopAll(this.graceSeconds(), 'pod is terminal');
       }
     }
+    this.releaseNetwork();
     this.publish();
   }
 
