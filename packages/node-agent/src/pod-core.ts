@@ -192,7 +192,6 @@ export abstract class PodCore {
     return typeof g === 'number' ? g : 30;
   }
 
-  /** the pod has a network namespace of its own (not hostNetwork, and the agent makes them) */
   /**
    * A finished pod gives its network back, as a kubelet tears a finished pod's sandbox down: its namespace, its
    * veth on the node's bridge (a Linux bridge takes at most 1,023 ports, so finished pods kept until deleted
@@ -210,6 +209,7 @@ export abstract class PodCore {
       .finally(() => this.ctx.ipam.release(ip));
   }
 
+  /** the pod has a network namespace of its own (not hostNetwork, and the agent makes them) */
   protected ownNetwork(): boolean {
     return this.ctx.net.mode === 'netns' && !this.pod.spec?.hostNetwork;
   }
