@@ -15,10 +15,14 @@ import { workflowMetrics, type WorkflowMetrics } from './metrics.js';
 import { blockedBy, heldLocks, holdingStatus, workflowLocks, type Lock } from './sync.js';
 import { cacheKey, entry, LABEL_CONFIGMAP_TYPE, lookup, memoOf } from './memoize.js';
 import { COALESCE_MS, onlyInformationalChange } from './status-coalesce.js';
+import { Admission, type Candidate } from './admission.js';
 
 type Obj = KubeObject & Record<string, any>;
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Error']);
 const BY_WORKFLOW = 'by-workflow';
+const BY_PHASE = 'by-phase';
+/** how often the parked workflows are looked at again, a safety net (a slot that frees calls `admitNext` at once) */
+const ADMIT_POLL_MS = 2_000;
 /** how long the events of a workflow's pods and task results are gathered into one reconcile, per node and at most */
 export const BATCH_MS_PER_NODE = 5;
 export const BATCH_MS_MAX = 1000;
@@ -54,6 +58,12 @@ export class WorkflowController extends Controller {
   private readonly written = new Map<string, Obj>();
   /** workflows admitted to run (controller `parallelism` / `namespaceParallelism`) */
   private readonly running = new Set<string>();
+  /** workflows held back by the controller's parallelism, waiting for a slot */
+  private readonly admission = new Admission();
+  /** held workflows whose "postponed" message is still to be written (one write at a time, in the background) */
+  private readonly toMark = new Map<string, string>();
+  private marking = false;
+  private admitTimer?: NodeJS.Timeout;
   /** workflow key → since when an informational-only status change waits to be written with the next one */
   private readonly coalescing = new Map<string, number>();
 
@@ -76,6 +86,7 @@ export class WorkflowController extends Controller {
       return w ? [`${o.metadata?.namespace}/${w}`] : [];
     };
     this.pods.addIndexer(BY_WORKFLOW, byWf);
+    this.workflows.addIndexer(BY_PHASE, (w) => [w.status?.phase ?? '']);
     this.results.addIndexer(BY_WORKFLOW, byWf);
     this.watch(this.workflows, [{ update: (a, b) => a.metadata?.resourceVersion !== b.metadata?.resourceVersion }]);
     const wfKey = (o: Obj) => byWf(o)[0];
@@ -115,6 +126,18 @@ export class WorkflowController extends Controller {
 
   protected primary(): Informer {
     return this.workflows;
+  }
+
+  override async start(): Promise<void> {
+    await super.start();
+    if (this.stopped) return;
+    this.admitTimer = setInterval(() => this.admitNext(), ADMIT_POLL_MS);
+    this.admitTimer.unref();
+  }
+
+  override async stop(): Promise<void> {
+    if (this.admitTimer) clearInterval(this.admitTimer);
+    await super.stop();
   }
 
   ready(): boolean {
@@ -168,8 +191,7 @@ export class WorkflowController extends Controller {
     const wf = this.latest(key);
     if (!wf) {
       this.coalescing.delete(key);
-      this.running.delete(key);
-      this.releaseLocks(key);
+      this.finished(key);
       return;
     }
     if (wf.metadata?.deletionTimestamp) return;
@@ -179,18 +201,21 @@ export class WorkflowController extends Controller {
     const phase = wf.status?.phase as string | undefined;
     const pods = this.pods.byIndex(BY_WORKFLOW, key);
     if (phase && TERMINAL.has(phase)) {
-      this.running.delete(key);
-      this.releaseLocks(key);
+      this.finished(key);
       await this.labelCompleted(pods);
       return this.afterCompletion(wf, now);
     }
     // admission: the controller's `parallelism` and `namespaceParallelism` cap running workflows
-    if (!phase || phase === 'Pending') {
-      const held = this.admit(key, ns);
+    // (a held workflow is parked until a slot frees, and its message written in the background: holding
+    // thousands must not take the workers and API requests of the running ones)
+    if ((!phase || phase === 'Pending') && !this.running.has(key)) {
+      const held = this.admission.decide(candidateOf(wf, key), this.runningKeys(), this.config);
       if (held) {
-        if (wf.status?.message !== held) await this.write(wf, { ...wf, status: { ...(wf.status ?? {}), phase: 'Pending', message: held } });
-        return { requeueAfter: 5_000 };
+        if (wf.status?.message !== held || wf.status?.phase !== 'Pending') this.mark(key, held);
+        return;
       }
+      this.toMark.delete(key);
+      this.running.add(key);
     }
     // workflow-level synchronization: semaphores and mutexes (held until the workflow finishes)
     let locks: Lock[] = [];
@@ -324,8 +349,7 @@ export class WorkflowController extends Controller {
       for (const ev of plan.events) this.opts.events.event(wf, ev.type, ev.reason, ev.message);
       if (done) {
         this.metrics.finished(ns, plan.phase);
-        this.running.delete(key);
-        this.releaseLocks(key);
+        this.finished(key);
         this.log(`${key}: ${plan.phase}${plan.message ? ` (${plan.message})` : ''}`);
         await this.applyRetention(ns, key, next);
       }
@@ -396,16 +420,51 @@ export class WorkflowController extends Controller {
     }
   }
 
-  /** Holds a workflow back when the controller's parallelism is reached; returns the message, or undefined to run it. */
-  private admit(key: string, ns: string): string | undefined {
-    const { parallelism, namespaceParallelism } = this.config;
-    if (!parallelism && !namespaceParallelism) return undefined;
-    const running = new Set(this.running);
-    for (const w of this.workflows.list()) if (w.status?.phase === 'Running') running.add(`${w.metadata!.namespace}/${w.metadata!.name}`);
-    running.delete(key);
-    if (parallelism && running.size >= parallelism) return 'Workflow processing has been postponed because too many workflows are in progress';
-    if (namespaceParallelism && [...running].filter((k) => k.startsWith(`${ns}/`)).length >= namespaceParallelism) return 'Workflow processing has been postponed because too many workflows are in progress in this namespace';
-    return undefined;
+  /** The workflows running (admitted here, or Running in the cache: a predecessor admitted them). */
+  private runningKeys(): Set<string> {
+    const out = new Set(this.running);
+    for (const w of this.workflows.byIndex(BY_PHASE, 'Running')) out.add(`${w.metadata!.namespace}/${w.metadata!.name}`);
+    return out;
+  }
+
+  /** A workflow finished or went away: its slot and locks go to the next. */
+  private finished(key: string): void {
+    const had = this.running.delete(key);
+    this.admission.drop(key);
+    this.toMark.delete(key);
+    this.releaseLocks(key);
+    if (had) this.admitNext();
+  }
+
+  /** Reconciles the best parked workflows that the free slots take. */
+  private admitNext(): void {
+    if (this.stopped || !this.admission.size) return;
+    for (const k of this.admission.next(this.runningKeys(), this.config)) this.enqueue(k);
+  }
+
+  /** Writes a held workflow's Pending phase and message, one at a time, behind the running workflows' requests. */
+  private mark(key: string, message: string): void {
+    this.toMark.set(key, message);
+    if (this.marking) return;
+    this.marking = true;
+    void (async () => {
+      try {
+        while (this.toMark.size && !this.stopped) {
+          const [k, msg] = this.toMark.entries().next().value as [string, string];
+          this.toMark.delete(k);
+          const wf = this.latest(k);
+          if (!wf || !this.admission.has(k) || (wf.status?.phase && wf.status.phase !== 'Pending')) continue;
+          if (wf.status?.message === msg && wf.status?.phase === 'Pending') continue;
+          try {
+            await this.write(wf, { ...wf, status: { ...(wf.status ?? {}), phase: 'Pending', message: msg } });
+          } catch (e) {
+            this.log(`${k}: cannot write that it is held back: ${(e as Error).message}`);
+          }
+        }
+      } finally {
+        this.marking = false;
+      }
+    })();
   }
 
   /** PUT of the whole Workflow (its CRD has no status subresource); a conflict means another pass will do it. */
@@ -464,4 +523,9 @@ export class WorkflowController extends Controller {
     }
     return;
   }
+}
+
+function candidateOf(wf: Obj, key: string): Candidate {
+  const [ns] = splitKey(key);
+  return { key, ns: ns ?? '', priority: Number(wf.spec?.priority) || 0, created: wf.metadata?.creationTimestamp ?? '' };
 }

@@ -281,6 +281,34 @@ describe('Argo Workflows: install manifest, examples, cron, quick start (one flo
     assert.ok(Date.parse(b.status!.startedAt!) >= Date.parse(a.status!.finishedAt!) - 1000, `${b.metadata.name} started ${b.status?.startedAt} before ${a.metadata.name} finished ${a.status?.finishedAt}`);
   });
 
+  it('controller parallelism: 1 holds the others Pending with upstream\'s message and admits them one at a time, higher priority first', async () => {
+    const loaded = async () => ((await k(['logs', '-n', NS, 'deployment/workflow-controller'])).match(/configuration .* loaded/g) ?? []).length;
+    const loadsBefore = await loaded();
+    await k(['patch', 'configmap', 'workflow-controller-configmap', '-n', NS, '--type', 'merge', '-p', '{"data":{"parallelism":"1"}}']);
+    await waitFor('the controller to load parallelism: 1', async () => ((await loaded()) > loadsBefore ? true : undefined), 30_000, 300);
+    const submit = async (name: string, priority: number) => (await k(['create', '-n', NS, '-f', '-', '-o', 'name'], {
+      input: JSON.stringify({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name }, spec: { entrypoint: 'main', priority, templates: [{ name: 'main', container: { image: 'busybox', command: ['sh', '-c', 'sleep 2'] } }] } }),
+    })).trim();
+    try {
+      await submit('par-first', 0);
+      await submit('par-low', 0);
+      await submit('par-high', 5);
+      // while the first runs, the other two wait with upstream's message
+      const held = await waitFor('the two others to be held with the postponed message', async () => {
+        const ws = await Promise.all(['par-low', 'par-high'].map(wf));
+        return ws.every((w) => w.status?.phase === 'Pending' && w.status.message === 'Workflow processing has been postponed because too many workflows are in progress') ? ws : undefined;
+      }, 60_000, 200);
+      assert.equal(held.length, 2);
+      const done = await Promise.all(['par-first', 'par-low', 'par-high'].map((n) => waitDone(n, 120_000)));
+      assert.deepEqual(done.map((w) => w.status?.phase), ['Succeeded', 'Succeeded', 'Succeeded']);
+      const spans = done.map((w) => [Date.parse(w.status!.startedAt!), Date.parse(w.status!.finishedAt!), w.metadata.name] as const).sort((a, b) => a[0] - b[0]);
+      assert.deepEqual(spans.map((s) => s[2]), ['par-first', 'par-high', 'par-low'], 'admitted in order: the running one, then higher priority, then the older');
+      for (let i = 1; i < spans.length; i++) assert.ok(spans[i]![0] >= spans[i - 1]![1], `${spans[i]![2]} started before ${spans[i - 1]![2]} finished: ${JSON.stringify(spans)}`);
+    } finally {
+      await k(['patch', 'configmap', 'workflow-controller-configmap', '-n', NS, '--type', 'json', '-p', '[{"op":"remove","path":"/data/parallelism"}]']);
+    }
+  });
+
   it('cron-workflow.yaml: scheduled within a minute, its workflow Succeeded, status written', async () => {
     const child = await waitFor('a workflow of the cron workflow', async () => {
       const list = (await client.list(WORKFLOWS, NS, { labelSelector: 'workflows.argoproj.io/cron-workflow=hello-world' })).items as unknown as Wf[];

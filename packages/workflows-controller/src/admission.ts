@@ -1,0 +1,112 @@
+// Admission under the controller's `parallelism` and `namespaceParallelism` (pure; the controller keeps one).
+// A workflow that cannot run yet is parked, not polled: when a slot frees, `next` names the best parked ones
+// (higher `spec.priority` first, then the older), and only those are reconciled again. Holding 5,000 workflows
+// then costs nothing per second, and the running ones are not starved of workers or API requests.
+
+export interface Candidate {
+  key: string;
+  ns: string;
+  priority: number;
+  /** metadata.creationTimestamp (RFC 3339, compares as a string) */
+  created: string;
+}
+
+export interface Limits {
+  parallelism?: number;
+  namespaceParallelism?: number;
+}
+
+export const POSTPONED = 'Workflow processing has been postponed because too many workflows are in progress';
+export const POSTPONED_NS = 'Workflow processing has been postponed because too many workflows are in progress in this namespace';
+
+/** a ranks before b: higher priority, then older, then by key (a total order, so every controller agrees) */
+export function ranksBefore(a: Candidate, b: Candidate): boolean {
+  if (a.priority !== b.priority) return a.priority > b.priority;
+  if (a.created !== b.created) return a.created < b.created;
+  return a.key < b.key;
+}
+
+const nsOf = (key: string) => key.slice(0, key.indexOf('/'));
+
+export class Admission {
+  private readonly parked = new Map<string, Candidate>();
+
+  get size(): number {
+    return this.parked.size;
+  }
+
+  has(key: string): boolean {
+    return this.parked.has(key);
+  }
+
+  /** Forgets a workflow (admitted, finished or deleted). */
+  drop(key: string): void {
+    this.parked.delete(key);
+  }
+
+  /**
+   * Decides for one workflow: undefined admits it (and unparks it), a message holds it (and parks it).
+   * `running` are the workflows admitted already (this one is not counted). A free slot goes to this workflow
+   * only when fewer parked workflows that could take a slot rank before it than there are free slots.
+   */
+  decide(c: Candidate, running: Iterable<string>, limits: Limits): string | undefined {
+    const { parallelism, namespaceParallelism } = limits;
+    if (!parallelism && !namespaceParallelism) {
+      this.parked.delete(c.key);
+      return undefined;
+    }
+    const counts = runningCounts(running, c.key);
+    const freeAll = parallelism ? parallelism - counts.all : Infinity;
+    const freeIn = (ns: string) => (namespaceParallelism ? namespaceParallelism - (counts.byNs.get(ns) ?? 0) : Infinity);
+    let held: string | undefined;
+    if (freeAll <= 0) held = POSTPONED;
+    else if (freeIn(c.ns) <= 0) held = POSTPONED_NS;
+    else {
+      let beforeAll = 0;
+      let beforeNs = 0;
+      for (const p of this.parked.values()) {
+        if (p.key === c.key || !ranksBefore(p, c) || freeIn(p.ns) <= 0) continue;
+        beforeAll++;
+        if (p.ns === c.ns) beforeNs++;
+      }
+      if (beforeAll >= freeAll) held = POSTPONED;
+      else if (beforeNs >= freeIn(c.ns)) held = POSTPONED_NS;
+    }
+    if (held) this.parked.set(c.key, c);
+    else this.parked.delete(c.key);
+    return held;
+  }
+
+  /** The parked workflows to reconcile now: the best ones, as many as the free slots take. */
+  next(running: Iterable<string>, limits: Limits): string[] {
+    if (!this.parked.size) return [];
+    const { parallelism, namespaceParallelism } = limits;
+    if (!parallelism && !namespaceParallelism) return [...this.parked.keys()];
+    const counts = runningCounts(running);
+    let freeAll = parallelism ? parallelism - counts.all : Infinity;
+    if (freeAll <= 0) return [];
+    const usedNs = new Map(counts.byNs);
+    const out: string[] = [];
+    for (const p of [...this.parked.values()].sort((a, b) => (ranksBefore(a, b) ? -1 : 1))) {
+      if (freeAll <= 0) break;
+      const n = usedNs.get(p.ns) ?? 0;
+      if (namespaceParallelism && n >= namespaceParallelism) continue;
+      usedNs.set(p.ns, n + 1);
+      freeAll--;
+      out.push(p.key);
+    }
+    return out;
+  }
+}
+
+function runningCounts(running: Iterable<string>, except?: string): { all: number; byNs: Map<string, number> } {
+  let all = 0;
+  const byNs = new Map<string, number>();
+  for (const k of running) {
+    if (k === except) continue;
+    all++;
+    const ns = nsOf(k);
+    byNs.set(ns, (byNs.get(ns) ?? 0) + 1);
+  }
+  return { all, byNs };
+}
