@@ -89,22 +89,24 @@ try {
   }
 
   // 1. single-pod workflows
-  const cpu0 = controllerCpuMs();
-  const all0 = treeCpuMs(up.proc.pid);
-  const t0 = performance.now();
-  const names = await Promise.all(Array.from({ length: N }, async (_, i) => {
-    const w = await client.create(WF, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: `bench-${i}` }, spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', command: ['echo', `hello ${i}`] } }] } });
-    return w.metadata.name;
-  }));
-  await waitFor(`${N} workflows to finish`, async () => (await done(names)) === N || undefined, 30 * 60_000, 1000);
-  const secs = (performance.now() - t0) / 1000;
-  const list = (await client.list(WF, NS)).items;
-  const ok = list.filter((w) => w.status?.phase === 'Succeeded').length;
-  const cpu = controllerCpuMs() - cpu0;
-  const all = treeCpuMs(up.proc.pid) - all0;
-  const trans = await transitions();
-  console.log(`workflows: ${N} single-pod workflows in ${secs.toFixed(1)} s = ${((N / secs) * 60).toFixed(0)}/min (${ok} Succeeded); controller CPU ${cpu.toFixed(0)} ms = ${(cpu / trans).toFixed(2)} ms per node transition; cluster CPU ${(all / N).toFixed(0)} ms per workflow`);
-  await k(['delete', 'workflows', '--all', '-n', NS, '--wait=false']);
+  if (N > 0) {
+    const cpu0 = controllerCpuMs();
+    const all0 = treeCpuMs(up.proc.pid);
+    const t0 = performance.now();
+    const names = await Promise.all(Array.from({ length: N }, async (_, i) => {
+      const w = await client.create(WF, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: `bench-${i}` }, spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', command: ['echo', `hello ${i}`] } }] } });
+      return w.metadata.name;
+    }));
+    await waitFor(`${N} workflows to finish`, async () => (await done(names)) === N || undefined, 30 * 60_000, 1000);
+    const secs = (performance.now() - t0) / 1000;
+    const list = (await client.list(WF, NS)).items;
+    const ok = list.filter((w) => w.status?.phase === 'Succeeded').length;
+    const cpu = controllerCpuMs() - cpu0;
+    const all = treeCpuMs(up.proc.pid) - all0;
+    const trans = await transitions();
+    console.log(`workflows: ${N} single-pod workflows in ${secs.toFixed(1)} s = ${((N / secs) * 60).toFixed(0)}/min (${ok} Succeeded); controller CPU ${cpu.toFixed(0)} ms = ${(cpu / trans).toFixed(2)} ms per node transition; cluster CPU ${(all / N).toFixed(0)} ms per workflow`);
+    await k(['delete', 'workflows', '--all', '-n', NS, '--wait=false']);
+  }
 
   // 2. a wide DAG
   if (DAG > 0) {
@@ -137,7 +139,7 @@ try {
     console.log(`workflows: ${made.length} workflows submitted in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
     // (listing thousands of workflows costs the cluster CPU too: sampled less often for large runs)
     const POLL_MS = MANY > 1000 ? 15_000 : 5000;
-    let maxRss = rss0, maxRunning = 0, finished = 0, phases = {};
+    let maxRss = rss0, maxRunning = 0, finished = 0, phases = {}, firstDone;
     await waitFor(`${MANY} workflows to finish`, async () => {
       maxRss = Math.max(maxRss, controllerRssMb() || 0);
       const running = (await client.list(WF, NS, { labelSelector: 'bench=many,workflows.argoproj.io/phase=Running' })).items.length;
@@ -146,10 +148,12 @@ try {
       phases = {};
       for (const w of items) phases[w.status?.phase ?? 'none'] = (phases[w.status?.phase ?? 'none'] ?? 0) + 1;
       finished = (phases.Succeeded ?? 0) + (phases.Failed ?? 0) + (phases.Error ?? 0);
+      // (a controller that stalls while it holds the others back shows here: the first finished workflow comes late)
+      if (finished && firstDone === undefined) firstDone = (performance.now() - t2) / 1000;
       return finished === MANY || undefined;
     }, 3 * 60 * 60_000, POLL_MS);
     const secs3 = (performance.now() - t2) / 1000;
-    console.log(`workflows: ${MANY} workflows with parallelism 20 in ${secs3.toFixed(0)} s = ${((MANY / secs3) * 60).toFixed(0)}/min; phases ${JSON.stringify(phases)}; at most ${maxRunning} Running at once (sampled every ${POLL_MS / 1000} s); controller RSS ${rss0.toFixed(0)} MB before, ${maxRss.toFixed(0)} MB at most (target < 500 MB)`);
+    console.log(`workflows: ${MANY} workflows with parallelism 20 in ${secs3.toFixed(0)} s = ${((MANY / secs3) * 60).toFixed(0)}/min; phases ${JSON.stringify(phases)}; at most ${maxRunning} Running at once (sampled every ${POLL_MS / 1000} s); the first finished within ${firstDone?.toFixed(0)} s; controller RSS ${rss0.toFixed(0)} MB before, ${maxRss.toFixed(0)} MB at most (target < 500 MB)`);
   }
 } finally {
   client.close();
