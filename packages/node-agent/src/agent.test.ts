@@ -342,6 +342,29 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     assert.equal(out, 'port=8080\nx\nKEY\napp="vols"\ntier="x"\nvols\nxKEY\nport=8080\n400\nread-only\n');
   });
 
+  it('a running pod\'s downwardAPI labels follow a label change; a finished pod\'s volumes are left as they were', async () => {
+    const ns = 'vol-refresh';
+    await ensureNamespace(env.api, ns);
+    const spec = (command: string[]) => ({
+      restartPolicy: 'Never',
+      volumes: [{ name: 'info', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } }],
+      containers: [{ name: 'c', image: 'busybox', command, volumeMounts: [{ name: 'info', mountPath: '/info' }] }],
+    });
+    await createPod(env.api, ns, podManifest('live', spec(['sleep', '60']), { labels: { v: '1' } }));
+    await createPod(env.api, ns, podManifest('fin', spec(['true']), { labels: { v: '1' } }));
+    const fin = await podWhere(env.api, ns, 'fin', done, 'completion');
+    const live = await podWhere(env.api, ns, 'live', (p) => p.status?.phase === 'Running', 'running');
+    const file = (p: any) => join(env.agentOpts.dataDir!, 'volumes', `${p.metadata.uid}-info`, 'labels');
+    assert.equal(readFileSync(file(fin), 'utf8'), 'v="1"');
+    // the same label change to both (the Argo controller labels every finished pod `completed=true`)
+    await Promise.all(['live', 'fin'].map((n) => env.api.patch(R.pods, ns, n, { metadata: { labels: { v: '2' } } })));
+    await waitFor('the running pod\'s labels file to follow', () => readFileSync(file(live), 'utf8') === 'v="2"' || undefined, 20_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(readFileSync(file(fin), 'utf8'), 'v="1"', 'a finished pod\'s volume is not rendered again');
+    await deletePod(env.api, ns, 'live', 0);
+    await deletePod(env.api, ns, 'fin', 0);
+  });
+
   it('mounts a service account token from the TokenRequest API that works against the API server', async () => {
     const ns = 'sa';
     // the API server creates the ServiceAccount "default" with the namespace
