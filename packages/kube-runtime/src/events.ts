@@ -4,7 +4,8 @@
  * of the existing Event instead of creating another, and more than 10 different messages for the
  * same object and reason within the window are combined into one Event whose message starts with
  * "(combined from similar events): ". Events are posted in the background (a few at a time, after
- * status writes), best effort: a failure is logged, never thrown.
+ * status writes), best effort: a failure is logged, never thrown. What is correlated is kept in LRU
+ * caches of CORRELATION_CACHE entries (O(1) per event, however many objects a process reports on).
  */
 import type { KubeObject } from '@flotilla/apimachinery';
 import type { KubeClient } from './client.js';
@@ -13,6 +14,8 @@ import { R } from './resources.js';
 const MAX_QUEUE = 2000;
 const WINDOW_MS = 10 * 60_000;
 const SIMILAR_MAX = 10;
+/** events correlated at most (client-go's correlator keeps an LRU cache of 4096): the least recently seen go first */
+export const CORRELATION_CACHE = 4096;
 
 export interface EventOpts {
   /** the involved object's kind / apiVersion when the object does not carry them */
@@ -91,9 +94,21 @@ class Sink {
     }
   }
 
-  prune(now: number): void {
-    if (this.seen.size > 5000) for (const [k, v] of this.seen) if (now - v.at > WINDOW_MS) this.seen.delete(k);
-    if (this.similar.size > 5000) for (const [k, v] of this.similar) if (now - v.at > WINDOW_MS) this.similar.delete(k);
+  /** An LRU lookup: a hit becomes the most recently used entry. */
+  static touch<V>(m: Map<string, V>, key: string): V | undefined {
+    const v = m.get(key);
+    if (v !== undefined) {
+      m.delete(key);
+      m.set(key, v);
+    }
+    return v;
+  }
+
+  /** An LRU insert: the least recently used entry goes when the cache is full. */
+  static put<V>(m: Map<string, V>, key: string, v: V): void {
+    m.delete(key);
+    m.set(key, v);
+    if (m.size > CORRELATION_CACHE) m.delete(m.keys().next().value as string);
   }
 }
 
@@ -127,13 +142,13 @@ export class EventRecorder {
     const obj0 = `${m.uid ?? `${ns}/${m.name}`}|${o.fieldPath ?? ''}`;
     // similar events: many messages for one object and reason are combined into one Event
     const simKey = `${src}|${obj0}|${type}|${reason}`;
-    let sim = s.similar.get(simKey);
-    if (!sim || nowMs - sim.at > WINDOW_MS) s.similar.set(simKey, (sim = { messages: new Set(), at: nowMs }));
+    let sim = Sink.touch(s.similar, simKey);
+    if (!sim || nowMs - sim.at > WINDOW_MS) Sink.put(s.similar, simKey, (sim = { messages: new Set(), at: nowMs }));
     sim.messages.add(message);
     const combined = sim.messages.size > SIMILAR_MAX;
     const msg = combined ? `(combined from similar events): ${message}` : message;
     const key = combined ? `${simKey}|*` : `${simKey}|${message}`;
-    const prev = s.seen.get(key);
+    const prev = Sink.touch(s.seen, key);
     if (prev && nowMs - prev.at < WINDOW_MS) {
       prev.count++;
       prev.at = nowMs;
@@ -141,8 +156,7 @@ export class EventRecorder {
       return;
     }
     const name = `${m.name}.${(nowMs * 1000 + (s.seq++ % 1000)).toString(16)}`;
-    s.seen.set(key, { name, ns, count: 1, at: nowMs });
-    s.prune(nowMs);
+    Sink.put(s.seen, key, { name, ns, count: 1, at: nowMs });
     s.push({
       ns,
       create: {
@@ -174,6 +188,11 @@ export class EventRecorder {
   /** kubelet-style shorthand: `fieldPath` e.g. `spec.containers{app}`. */
   emit(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void {
     this.event(obj, type, reason, message, { fieldPath });
+  }
+
+  /** How many events and similar-event groups are being correlated (bounded by CORRELATION_CACHE each). */
+  correlating(): { events: number; similar: number } {
+    return { events: this.sink.seen.size, similar: this.sink.similar.size };
   }
 
   /** Resolves when every queued event has been sent (tests, shutdown). */

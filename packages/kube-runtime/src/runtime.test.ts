@@ -10,7 +10,7 @@ import { KubeClient, isConflict, type ApiError } from './client.js';
 import { InformerFactory } from './informer.js';
 import { WorkQueue } from './queue.js';
 import { R } from './resources.js';
-import { EventRecorder } from './events.js';
+import { CORRELATION_CACHE, EventRecorder } from './events.js';
 import { Controller, newController, writeStatus, generationChanged, type RuntimeContext } from './controller.js';
 import type { Informer } from './informer.js';
 import { serveHealth } from './health.js';
@@ -140,6 +140,31 @@ test('events: a repeat bumps count on the same Event; many messages for one reas
     rec.stop();
     client.close();
     await c.close();
+  }
+});
+
+test('events: correlation is an LRU of 4096 — thousands of objects (a node agent\'s finished pods) neither grow it nor slow each event', async () => {
+  const calls: string[] = [];
+  // the API is not what is under test here: a client that records what the sink sends
+  const client = { create: async (_r: unknown, _ns: string, o: { metadata: { name: string } }) => (calls.push(`create ${o.metadata.name.split('.')[0]}`), o), patch: async (_r: unknown, _ns: string, name: string, body: { count: number }) => (calls.push(`patch ${name.split('.')[0]} ${body.count}`), {}) } as unknown as KubeClient;
+  const rec = new EventRecorder(client, { component: 'kubelet', host: 'node' });
+  const pod = (i: number) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}`, namespace: 'default', uid: `u${i}` } });
+  try {
+    for (let i = 0; i < 10_000; i++) {
+      rec.event(pod(i), 'Normal', 'Started', 'Started container main');
+      if (i % 1000 === 999) await rec.flush();
+    }
+    await rec.flush();
+    const n = rec.correlating();
+    assert.ok(n.events <= CORRELATION_CACHE && n.similar <= CORRELATION_CACHE, JSON.stringify(n));
+    assert.equal(calls.filter((c) => c.startsWith('create ')).length, 10_000);
+    calls.length = 0;
+    rec.event(pod(9_999), 'Normal', 'Started', 'Started container main');
+    rec.event(pod(0), 'Normal', 'Started', 'Started container main');
+    await rec.flush();
+    assert.deepEqual(calls.sort(), ['create p0', 'patch p9999 2'], 'a recent repeat is correlated; the least recently seen was let go');
+  } finally {
+    rec.stop();
   }
 });
 
