@@ -272,6 +272,16 @@ describe('REST API', { timeout: 120_000 }, () => {
     const orphan = await c.req('GET', '/api/v1/namespaces/t/configmaps/gc-orphan');
     assert.equal(orphan.status, 200);
     assert.equal(orphan.body.metadata.ownerReferences, undefined);
+    // created with an owner that is not there (its uid is another's) or is being deleted: collected with no deletion
+    // to trigger it; created with a live owner: kept (the server looks at that object's owners only)
+    const live = await c.req('POST', '/api/v1/namespaces/t/configmaps', cm('gc-live'));
+    const liveRef = [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'gc-live', uid: live.body.metadata.uid }];
+    await c.req('POST', '/api/v1/namespaces/t/configmaps', cm('gc-kept', {}, { ownerReferences: liveRef }));
+    await c.req('POST', '/api/v1/namespaces/t/configmaps', cm('gc-stale', {}, { ownerReferences: [{ ...liveRef[0], uid: 'not-the-owner' }] }));
+    await c.req('POST', '/api/v1/namespaces/t/configmaps', cm('gc-nobody', {}, { ownerReferences: [{ ...liveRef[0], name: 'gc-missing', uid: 'gc-missing-uid' }] }));
+    await eventually(async () => (await c.req('GET', '/api/v1/namespaces/t/configmaps/gc-stale')).status === 404, 5000, 'a dependent of a wrong uid collected');
+    await eventually(async () => (await c.req('GET', '/api/v1/namespaces/t/configmaps/gc-nobody')).status === 404, 5000, 'a dependent of a missing owner collected');
+    assert.equal((await c.req('GET', '/api/v1/namespaces/t/configmaps/gc-kept')).status, 200);
   });
 
   it('ServiceAccount tokens authenticate until the account is deleted', async () => {

@@ -164,6 +164,11 @@ export class Store {
     return out;
   }
 
+  /** Objects of a resource in no particular order, without a copy (do not write the store while iterating). */
+  values(res: string): IterableIterator<StoredObject> | StoredObject[] {
+    return this.data.get(res)?.values() ?? [];
+  }
+
   count(res: string): number {
     return this.data.get(res)?.size ?? 0;
   }
