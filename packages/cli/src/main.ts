@@ -178,13 +178,36 @@ export async function main(argv: string[]): Promise<void> {
       // the node: pods bound to flotilla-node run here as local processes. The agent is a process
       // of its own (an API client like a kubelet), so it does not share an event loop with the server.
       let agent: AgentProcess | undefined;
+      let stopping = false;
       if (!values['no-node']) {
         try {
           // the node agent runs as system:node:<node> (group system:nodes); the server proxies logs,
           // exec and port-forward to it with a kubelet-client token of its own
           const nodeName = 'flotilla-node';
           const nodeKc = server.writeIdentityKubeconfig(`system:node:${nodeName}`, ['system:nodes']);
-          agent = await startAgentProcess({ kubeconfig: nodeKc, nodeName, dataDir: join(dataDir, 'node'), hidePaths: [dataDir], sandbox, network }, server.useKubeletClientToken());
+          const agentOpts = { kubeconfig: nodeKc, nodeName, dataDir: join(dataDir, 'node'), hidePaths: [dataDir], sandbox, network };
+          const token = server.useKubeletClientToken();
+          // an agent that exits on its own is started again, as a service manager restarts a kubelet: the new one
+          // adopts the pods that kept running (back-off 1 s, doubling to 30 s; reset after 5 min up)
+          let backoffMs = 1000;
+          const supervise = (since: number) => (how: string) => {
+            if (stopping) return;
+            if (Date.now() - since > 300_000) backoffMs = 1000;
+            process.stderr.write(`flotilla: the node agent exited (${how}); starting it again in ${backoffMs / 1000} s\n`);
+            const wait = backoffMs;
+            backoffMs = Math.min(backoffMs * 2, 30_000);
+            setTimeout(() => {
+              if (stopping) return;
+              startAgentProcess(agentOpts, token, supervise(Date.now())).then(
+                (a) => {
+                  agent = a;
+                  process.stderr.write(`flotilla: the node agent is running again\n`);
+                },
+                (e) => supervise(Date.now())(`failed to start: ${(e as Error).message}`),
+              );
+            }, wait);
+          };
+          agent = await startAgentProcess(agentOpts, token, supervise(Date.now()));
         } catch (e) {
           await controllers.stop();
           await server.close();
@@ -196,7 +219,6 @@ export async function main(argv: string[]): Promise<void> {
         `flotilla: embedded cluster is up at ${server.url} (data in ${dataDir})\n` +
           (agent ? `flotilla: node ${agent.nodeName} is ready (sandbox: ${agent.sandbox}, network: ${agent.network})\n` : ''),
       );
-      let stopping = false;
       const stop = async (sig: string) => {
         if (stopping) return;
         stopping = true;
@@ -235,7 +257,7 @@ interface AgentProcess {
 }
 
 /** Runs the node agent in a child process (agent-child.ts); resolves once its node is ready. */
-function startAgentProcess(o: { kubeconfig: string; nodeName: string; dataDir: string; hidePaths: string[]; sandbox: string; network: string }, kubeletToken: string): Promise<AgentProcess> {
+function startAgentProcess(o: { kubeconfig: string; nodeName: string; dataDir: string; hidePaths: string[]; sandbox: string; network: string }, kubeletToken: string, onExit: (how: string) => void): Promise<AgentProcess> {
   return new Promise((resolve, reject) => {
     // a small entry point of its own: the agent's process loads only the node agent
     const child = fork(fileURLToPath(new URL('./agent-child.js', import.meta.url)), [JSON.stringify(o)], {
@@ -244,6 +266,7 @@ function startAgentProcess(o: { kubeconfig: string; nodeName: string; dataDir: s
       env: { ...process.env, FLOTILLA_KUBELET_TOKEN: kubeletToken },
     });
     let ready = false;
+    let stopped = false;
     child.on('message', (m: any) => {
       if (m?.t === 'ready') {
         ready = true;
@@ -253,16 +276,17 @@ function startAgentProcess(o: { kubeconfig: string; nodeName: string; dataDir: s
           network: m.network,
           stop: () =>
             new Promise<void>((res) => {
-              if (child.exitCode !== null) return res();
+              stopped = true;
+              if (child.exitCode !== null || child.signalCode !== null) return res();
               child.once('exit', () => res());
               child.send({ t: 'stop' });
             }),
         });
       } else if (m?.t === 'error') reject(new Error(m.message));
     });
-    child.on('exit', (code) => {
-      if (!ready) reject(new Error(`the node agent exited (${code}) before its node was ready`));
-      else if (code !== 0) process.stderr.write(`flotilla: the node agent exited with ${code}\n`);
+    child.on('exit', (code, signal) => {
+      if (!ready) reject(new Error(`the node agent exited (${code ?? signal}) before its node was ready`));
+      else if (!stopped) onExit(code !== null ? `code ${code}` : `signal ${signal}`);
     });
   });
 }

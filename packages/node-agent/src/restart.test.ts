@@ -95,7 +95,9 @@ describe('agent restart', { timeout: 120_000 }, () => {
    */
   async function staleAfterRestart(ns: string, away: (marker: string) => Promise<void>): Promise<{ seen: any[]; oldID: string }> {
     const m = `${ns}-${uniq()}`;
-    await createPod(env.api, ns, podManifest('p', { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', `exec sleep 3600 # ${m}`], readinessProbe: { exec: { command: ['true'] }, periodSeconds: 1 } }] }));
+    // (a probe that a loaded machine cannot fail: the test is about the restart, and a readiness probe that timed out
+    // while the machine was busy had written Ready=False before the agent stopped)
+    await createPod(env.api, ns, podManifest('p', { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', `exec sleep 3600 # ${m}`], readinessProbe: { exec: { command: ['true'] }, periodSeconds: 1, timeoutSeconds: 30, failureThreshold: 30 } }] }));
     const oldID = cstatus(await podWhere(env.api, ns, 'p', (p) => cond(p, 'Ready') === 'True', 'Ready')).containerID;
     const seen: any[] = [];
     const watch = new Informer(env.api, R.pods, { namespace: ns });
@@ -103,16 +105,20 @@ describe('agent restart', { timeout: 120_000 }, () => {
     watch.on({ update: (_old, o) => saw(o), add: saw });
     watch.start();
     await watch.synced;
+    let restarted = false;
     try {
       await away(m);
       await waitFor('processes gone', () => procsWith(m).length === 0, 5000);
       // the API still says Running 1/1
       assert.equal(cond(await getPod(env.api, ns, 'p'), 'Ready'), 'True');
       seen.length = 0;
+      restarted = true;
       await env.restartAgent(true);
       await podWhere(env.api, ns, 'p', (p) => cstatus(p)?.restartCount === 1 && cond(p, 'Ready') === 'True', 'running and ready again');
     } finally {
       watch.stop();
+      // a failure before the restart must not leave the other tests without an agent
+      if (!restarted) await env.restartAgent(true).catch(() => {});
     }
     const first = seen[0];
     const c0 = first.containerStatuses[0];
