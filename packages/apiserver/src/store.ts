@@ -165,7 +165,7 @@ export class Store {
   }
 
   /** Objects of a resource in no particular order, without a copy (do not write the store while iterating). */
-  values(res: string): IterableIterator<StoredObject> | StoredObject[] {
+  values(res: string): Iterable<StoredObject> {
     return this.data.get(res)?.values() ?? [];
   }
 

@@ -35,7 +35,7 @@ export class PodWorker extends PodContainers {
     } else if (!this.terminal && Date.now() - this.lastVolumeRefresh > 60_000) {
       // (a finished pod's volumes are left as they are, as a kubelet leaves them: refreshing them every minute, and
       // at once on every label change such as Argo's `completed` label, cost a TokenRequest and file writes per
-      // finished pod — with thousands of finished pods that was most of the node agent's and API server's CPU)
+      // finished pod, a cost that grew with every pod that finished)
       this.lastVolumeRefresh = Date.now();
       await this.renderVolumes(true).catch(() => {});
     }
