@@ -11,6 +11,8 @@ export interface SimulateOptions extends Omit<OperateInput, 'workflow' | 'pods' 
   resume?: boolean;
   start?: Date;
   maxSteps?: number;
+  /** Called after every pass with what it was given (the pods as observed then) and what it decided. */
+  onPass?: (input: OperateInput, plan: Plan) => void;
 }
 
 export interface SimulateResult { workflow: Workflow; plans: Plan[]; pods: PodToCreate[]; now: Date }
@@ -23,7 +25,9 @@ export function simulate(wf: Workflow, opts: SimulateOptions = {}): SimulateResu
   let cur = wf;
   const max = opts.maxSteps ?? 500;
   for (let i = 0; i < max; i++) {
-    const plan = operate({ ...opts, workflow: cur, pods, now });
+    const input: OperateInput = { ...opts, workflow: cur, pods, now };
+    const plan = operate(input);
+    opts.onPass?.(input, plan);
     plans.push(plan);
     cur = applyPlan(cur, plan);
     if (plan.phase === 'Succeeded' || plan.phase === 'Failed' || plan.phase === 'Error') break;

@@ -60,6 +60,23 @@ export class Ctx {
     return this.nodes[this.id(nodeName)];
   }
 
+  private readonly podNames = new Map<string, string>();
+
+  /** The pod name of a node (`podName`, remembered for the pass). */
+  podName(nodeName: string, templateName: string | undefined): string {
+    const k = `${nodeName}\u0000${templateName ?? ''}`;
+    let n = this.podNames.get(k);
+    if (n === undefined) this.podNames.set(k, (n = podName(this.name, nodeName, templateName)));
+    return n;
+  }
+
+  /**
+   * Pod nodes already walked in this pass and not fulfilled by it. Within a pass their pod's observation does not
+   * change, so walking one again (a DAG or steps loop goes round once more when a task finished) would decide the
+   * same: the walk returns the node as it is.
+   */
+  readonly walked = new Set<string>();
+
   init(nodeName: string, type: NodeType, o: { displayName?: string; boundaryID?: string; phase?: NodePhase; message?: string; templateName?: string; templateRef?: TemplateRef; scope?: string; parentId?: string }): NodeStatus {
     const id = this.id(nodeName);
     const existing = this.nodes[id];
@@ -83,11 +100,18 @@ export class Ctx {
     return n;
   }
 
+  /** parent id → its children as a set (built on first use in the pass: a wide DAG links hundreds of children) */
+  private readonly childSets = new Map<string, Set<string>>();
+
   link(parentId: string, childId: string): void {
     const p = this.nodes[parentId];
     if (!p) return;
     p.children ??= [];
-    if (!p.children.includes(childId)) p.children.push(childId);
+    let set = this.childSets.get(parentId);
+    if (!set || set.size !== p.children.length) this.childSets.set(parentId, (set = new Set(p.children)));
+    if (set.has(childId)) return;
+    p.children.push(childId);
+    set.add(childId);
   }
 
   /** Sets a node's phase (and finishedAt when it becomes fulfilled). */
@@ -112,12 +136,12 @@ export class Ctx {
         const last = d.children?.[d.children.length - 1];
         const child = last ? this.nodes[last] : undefined;
         if (child && child.phase === 'Running') {
-          this.podsToDelete.add(podName(this.name, child.name, child.templateName ?? child.templateRef?.template));
+          this.podsToDelete.add(this.podName(child.name, child.templateName ?? child.templateRef?.template));
           this.activePods--;
           this.finish(child, 'Succeeded');
         }
       } else {
-        this.podsToDelete.add(podName(this.name, d.name, d.templateName ?? d.templateRef?.template));
+        this.podsToDelete.add(this.podName(d.name, d.templateName ?? d.templateRef?.template));
         this.activePods--;
       }
       this.finish(d, 'Succeeded');

@@ -7,7 +7,7 @@ import { addNodeVars, evalWhen, expand, resolveTemplateOutputs, skippedOutputs }
 import { runStepHooks } from './hooks.js';
 import { isDone, isFulfilled } from './model.js';
 import { failedUnhandled, outbound, tryResolve } from './steps.js';
-import { type Scope, substituteDeep } from './vars.js';
+import { mentions, type Scope, substituteDeep } from './vars.js';
 
 export function taskDepends(t: DAGTask): DependNode | undefined {
   const src = t.depends ?? (t.dependencies?.length ? dependenciesToDepends(t.dependencies) : undefined);
@@ -64,12 +64,19 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
     if (t.depends && d) collectExplicit(d, handled);
   }
   const local: Scope = { ...scope };
-  const nameOf = (t: string) => `${node.name}.${t}`;
+  const names = new Map<string, string>();
+  const nameOf = (t: string) => {
+    let n = names.get(t);
+    if (n === undefined) names.set(t, (n = `${node.name}.${t}`));
+    return n;
+  };
   const failFast = dag.failFast ?? tmpl.failFast ?? true;
   // variables of finished tasks (`tasks.A.outputs.result` …) for their dependents and the outputs
   const added = new Set<string>();
+  // (a DAG whose tasks, hooks and outputs never name `tasks.…` needs none: a wide DAG skips hundreds of names a pass)
+  const needVars = mentions(tmpl, 'tasks.') || mentions(tmpl, 'tasks[');
   const addVars = (tn: string) => {
-    if (added.has(tn)) return;
+    if (!needVars || added.has(tn)) return;
     const n = ctx.get(nameOf(tn));
     if (!n || !isFulfilled(n)) return;
     added.add(tn);

@@ -4,9 +4,8 @@
 import { evaluateArgo, toPlain } from '@flotilla/expr';
 import type { Artifact, Arguments, Inputs, NodeStatus, Outputs, Parameter, Template, TemplateRef, WorkflowStep } from '../types.js';
 import { Ctx, OperateError, type TemplateScope } from './context.js';
-import { podName } from './ids.js';
 import { isFulfilled, type PodToCreate } from './model.js';
-import { exprEnv, parseDuration, type Scope, str, substitute, substituteDeep } from './vars.js';
+import { exprEnv, mentions, parseDuration, type Scope, str, substitute, substituteDeep } from './vars.js';
 import { executeSteps } from './steps.js';
 import { executeDAG } from './dag.js';
 import { assertResolved } from './fanout.js';
@@ -63,7 +62,7 @@ export function resolveTemplate(ctx: Ctx, h: TemplateHolder, scope: TemplateScop
 }
 
 /** Binds arguments to a template's inputs: argument, else the input's value/default/configMap; enum checked. */
-export function bindInputs(ctx: Ctx, tmpl: Template, args: Arguments | undefined, outer: Scope = ctx.global): { inputs: Inputs; scope: Scope } {
+export function bindInputs(ctx: Ctx, tmpl: Template, args: Arguments | undefined, outer: Scope | (() => Scope) = ctx.global): { inputs: Inputs; scope: Scope } {
   const scope: Scope = {};
   const params: Parameter[] = [];
   for (const p of tmpl.inputs?.parameters ?? []) {
@@ -80,7 +79,7 @@ export function bindInputs(ctx: Ctx, tmpl: Template, args: Arguments | undefined
     if (v === undefined) v = p.value ?? (p.valueFrom ? fromValueFrom(ctx, p) : undefined) ?? p.default;
     if (v === undefined) throw new OperateError(`inputs.parameters.${p.name} was not supplied`);
     // a value may use globals, earlier inputs and expressions ({{=…}})
-    const s = typeof v === 'string' && v.includes('{{') ? substitute(v, { ...outer, ...scope }) : str(v);
+    const s = typeof v === 'string' && v.includes('{{') ? substitute(v, { ...(typeof outer === 'function' ? outer() : outer), ...scope }) : str(v);
     if (p.enum && p.enum.length && !p.enum.map(String).includes(s)) throw new OperateError(`inputs.parameters.${p.name} value '${s}' is not present in the enum list`);
     params.push({ name: p.name, value: s });
     scope[`inputs.parameters.${p.name}`] = s;
@@ -135,24 +134,26 @@ function errorNode(ctx: Ctx, nodeName: string, o: ExecOpts, message: string, tem
 /** Walks one node; undefined when it could not start yet (parallelism). */
 export function executeTemplate(ctx: Ctx, nodeName: string, h: TemplateHolder, args: Arguments | undefined, o: ExecOpts): NodeStatus | undefined {
   const existing = ctx.get(nodeName);
-  if (existing && isFulfilled(existing)) return existing;
+  if (existing && (isFulfilled(existing) || ctx.walked.has(existing.id))) return existing;
   const maxDepth = ctx.config.maxDepth ?? 100;
   if (o.depth > maxDepth) return errorNode(ctx, nodeName, o, `Maximum recursion depth exceeded (${maxDepth} levels of nested templates)`, h.template);
   let resolved: ReturnType<typeof resolveTemplate>;
   let bound: ReturnType<typeof bindInputs>;
   try {
     resolved = resolveTemplate(ctx, h, o.scope);
-    bound = bindInputs(ctx, resolved.tmpl, args, { ...ctx.global, ...(o.extra ?? {}) });
+    bound = bindInputs(ctx, resolved.tmpl, args, () => ({ ...ctx.global, ...(o.extra ?? {}) }));
   } catch (e) {
     return errorNode(ctx, nodeName, o, (e as Error).message, h.template ?? h.templateRef?.template);
   }
-  const scope: Scope = { ...ctx.global, ...(o.extra ?? {}), ...bound.scope, 'node.name': nodeName };
   const raw = resolved.tmpl;
   const kind = templateKind(raw);
   const common = { displayName: o.displayName, boundaryID: o.boundaryID, parentId: o.parentId, templateName: h.templateRef ? undefined : raw.name ?? h.template, templateRef: resolved.ref, scope: resolved.scope.key };
   const podLike = kind !== undefined && kind !== 'steps' && kind !== 'dag' && kind !== 'suspend';
+  // a pod template with no `{{` substitutes nothing: its scope (the globals, hundreds of names in a large
+  // workflow) is not built for it
+  const scope: Scope = podLike && !mentions(raw, '{{') ? {} : { ...ctx.global, ...(o.extra ?? {}), ...bound.scope, 'node.name': nodeName };
   if (podLike) {
-    scope['pod.name'] = podName(ctx.name, nodeName, common.templateName ?? resolved.ref?.template);
+    scope['pod.name'] = ctx.podName(nodeName, common.templateName ?? resolved.ref?.template);
     for (const p of raw.outputs?.parameters ?? []) if (p.valueFrom?.path) scope[`outputs.parameters.${p.name}.path`] = p.valueFrom.path;
     for (const a of raw.outputs?.artifacts ?? []) if (a.path) scope[`outputs.artifacts.${a.name}.path`] = a.path;
   }
@@ -198,6 +199,7 @@ export function executeTemplate(ctx: Ctx, nodeName: string, h: TemplateHolder, a
       break;
     default:
       node = executePod(ctx, nodeName, tmpl, kind, bound.inputs, common, deadline);
+      if (node && !isFulfilled(node)) ctx.walked.add(node.id);
   }
   if (node && isFulfilled(node)) {
     ctx.recordGlobalOutputs(tmpl.outputs?.parameters, node.outputs);
@@ -226,7 +228,7 @@ function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreat
     node.progress = '0/1';
     setInputs(node, inputs);
     ctx.activePods++;
-    const req: PodToCreate = { nodeId: node.id, nodeName, podName: podName(ctx.name, nodeName, common.templateName ?? common.templateRef?.template), kind, template: tmpl };
+    const req: PodToCreate = { nodeId: node.id, nodeName, podName: ctx.podName(nodeName, common.templateName ?? common.templateRef?.template), kind, template: tmpl };
     if (common.templateName) req.templateName = common.templateName;
     if (common.templateRef) req.templateRef = common.templateRef;
     if (inputs.parameters || inputs.artifacts) req.inputs = inputs;
@@ -237,7 +239,7 @@ function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreat
     return node;
   }
   const obs = ctx.pods[node.id];
-  const pod = podName(ctx.name, nodeName, node.templateName ?? node.templateRef?.template);
+  const pod = ctx.podName(nodeName, node.templateName ?? node.templateRef?.template);
   if (ctx.stopping && !(ctx.inExitHandler && ctx.stopping.allowExit) && (!obs || obs.phase === 'Pending' || obs.phase === 'Running')) {
     ctx.podsToDelete.add(pod);
     return ctx.finish(node, 'Failed', ctx.stopping.message);

@@ -7,13 +7,18 @@
 
 export function fnv32a(s: string): number {
   let h = 0x811c9dc5;
-  if (/^[\x00-\x7f]*$/.test(s)) {
-    for (let i = 0; i < s.length; i++) {
-      h ^= s.charCodeAt(i);
-      h = Math.imul(h, 0x01000193) >>> 0;
+  let ascii = true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) {
+      ascii = false;
+      break;
     }
-    return h >>> 0;
+    h ^= c;
+    h = Math.imul(h, 0x01000193) >>> 0;
   }
+  if (ascii) return h >>> 0;
+  h = 0x811c9dc5;
   for (const b of Buffer.from(s, 'utf8')) {
     h ^= b;
     h = Math.imul(h, 0x01000193) >>> 0;

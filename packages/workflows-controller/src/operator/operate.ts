@@ -5,7 +5,6 @@ import { Ctx } from './context.js';
 import { executeTemplate, fromValueFrom } from './execute.js';
 import { runExpressionHooks } from './hooks.js';
 import { isFulfilled, isPodType, type OperateInput, type Plan } from './model.js';
-import { podName } from './ids.js';
 import { str } from './vars.js';
 
 const TERMINAL = new Set<WorkflowPhase>(['Succeeded', 'Failed', 'Error']);
@@ -32,15 +31,24 @@ export function operate(input: OperateInput): Plan {
   const wf: Workflow = structuredClone(rest);
   const status = inStatus ?? {};
   const now = input.now instanceof Date ? input.now : new Date(input.now);
-  const nodes: Record<string, NodeStatus> = structuredClone(status.nodes ?? {});
-  const before = JSON.stringify(status);
+  const nodes = copyNodes(status.nodes);
   const plan = (p: Partial<Plan>): Plan => {
-    const out: Plan = {
+    const { changed: given, ...rest } = p;
+    const out = {
       podsToCreate: [], podsToDelete: [], events: [], nodes, phase: status.phase ?? '', progress: progressOf(nodes),
-      startedAt: status.startedAt, finishedAt: status.finishedAt, changed: false, ...p,
-    };
+      startedAt: status.startedAt, finishedAt: status.finishedAt, ...rest,
+    } as Plan;
     if (status.message !== undefined && !('message' in p)) out.message = status.message;
-    out.changed = JSON.stringify({ ...status, phase: out.phase, message: out.message, nodes: out.nodes, progress: out.progress, startedAt: out.startedAt, finishedAt: out.finishedAt }) !== before || out.podsToCreate.length > 0;
+    // `changed` is worked out when asked (two serializations of a large status: the controller compares the
+    // whole status it writes instead); the input's status is never modified, its nodes are a copy
+    let changed = given;
+    Object.defineProperty(out, 'changed', {
+      enumerable: true,
+      configurable: true,
+      get: () => changed ??= out.podsToCreate.length > 0
+        || JSON.stringify({ ...status, phase: out.phase, message: out.message, nodes: out.nodes, progress: out.progress, startedAt: out.startedAt, finishedAt: out.finishedAt }) !== JSON.stringify(status),
+      set: (v: boolean) => { changed = v; },
+    });
     return out;
   };
   if (status.phase && TERMINAL.has(status.phase)) return plan({});
@@ -153,7 +161,7 @@ export function operate(input: OperateInput): Plan {
     if (n.type !== 'Pod' || !isFulfilled(n) || n.phase === 'Skipped' || n.phase === 'Omitted') continue;
     const del = (gc === 'OnPodCompletion' && ctx.newlyFulfilled.has(n.id)) || (gc === 'OnPodSuccess' && ctx.newlyFulfilled.has(n.id) && n.phase === 'Succeeded')
       || (finished && gc === 'OnWorkflowCompletion') || (finished && gc === 'OnWorkflowSuccess' && phase === 'Succeeded');
-    if (del) ctx.podsToDelete.add(podName(ctx.name, n.name, n.templateName ?? n.templateRef?.template));
+    if (del) ctx.podsToDelete.add(ctx.podName(n.name, n.templateName ?? n.templateRef?.template));
   }
   if (ctx.stopping && !finished) ctx.requeue(1);
   nodeProgress(nodes);
@@ -178,6 +186,20 @@ export function operate(input: OperateInput): Plan {
   if (message !== undefined) p.message = message;
   else delete p.message;
   return p;
+}
+
+/**
+ * The nodes a pass may change: each node's own fields and its `children` list are copied; the values below them
+ * (inputs, outputs, …) are shared with the input, as a pass replaces those and never changes them in place.
+ * (A deep copy of a 200-node status was most of a pass's garbage.)
+ */
+function copyNodes(nodes: Record<string, NodeStatus> | undefined): Record<string, NodeStatus> {
+  const out: Record<string, NodeStatus> = {};
+  for (const id in nodes) {
+    const n = nodes[id]!;
+    out[id] = n.children ? { ...n, children: [...n.children] } : { ...n };
+  }
+  return out;
 }
 
 function failures(nodes: Record<string, NodeStatus>): unknown[] {

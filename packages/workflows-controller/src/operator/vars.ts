@@ -54,6 +54,19 @@ export function substituteDeep<T>(v: T, scope: Scope, opts: { strict?: boolean }
   return walk(v) as T;
 }
 
+const mentionCache = new WeakMap<object, Map<string, boolean>>();
+
+/** Whether the JSON of a template (or any object) contains `word` — remembered per object (templates are read-only
+ * within a pass): a template without `{{` needs no scope to substitute, a DAG that never names `tasks` no task
+ * variables. */
+export function mentions(o: object, word: string): boolean {
+  let m = mentionCache.get(o);
+  if (!m) mentionCache.set(o, (m = new Map()));
+  let v = m.get(word);
+  if (v === undefined) m.set(word, (v = JSON.stringify(o).includes(word)));
+  return v;
+}
+
 export function str(v: unknown): string {
   if (v === undefined || v === null) return '';
   return typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : JSON.stringify(v);
