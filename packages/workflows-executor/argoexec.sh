@@ -6,7 +6,8 @@
 # container template — no artifacts, script, resource, sidecars, init containers, container set or
 # output paths: there init has nothing to load or stage and only writes the launcher, so it does that
 # here, and the launcher it writes runs main's emissary in sh (below) instead of starting Node.js.
-# Two Node.js starts fewer per pod (about 100 ms of CPU each; docs/workflows.md "Throughput").
+# Two Node.js starts fewer per pod (about 100 ms of CPU each; docs/workflows.md "Throughput"). And `wait`, when
+# the pod has nothing for it to report, waits in sh too (below).
 node=$1
 shift
 bin="${0%/*}/dist/bin.js"
@@ -20,6 +21,17 @@ plain() {
   esac
   return 0
 }
+
+# `wait` of a pod the controller says has nothing to report (a plain container: no outputs, no `result`, no
+# sidecars, no logs to archive): wait for main's exit code and write no task result — the controller completes
+# the node from the pod's status, and the pod's deadline is the node agent's
+if [ "$1" = wait ] && [ "${FLOTILLA_NOTHING_TO_REPORT:-}" = true ]; then
+  trap 'exit 0' TERM INT
+  f="${FLOTILLA_POD_ROOT:-}/var/run/argo/ctr/main/exitcode"
+  while [ ! -f "$f" ]; do sleep 0.2; done
+  printf 'time="%s" level=info msg="main container(s) finished: main=%s (nothing to report)"\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(cat "$f")" >&2
+  exit 0
+fi
 
 if ! plain "$@"; then exec "$node" "$bin" "$@"; fi
 

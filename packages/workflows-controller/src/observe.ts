@@ -2,6 +2,7 @@
 // progress from the task result, messages for pods that cannot start (ErrImagePull …) or were killed.
 import type { Outputs } from './types.js';
 import type { PodObservation } from './operator/model.js';
+import { reportsNothing } from './pod.js';
 
 type Obj = Record<string, any>;
 export const LABEL_REPORT_COMPLETED = 'workflows.argoproj.io/report-outputs-completed';
@@ -66,7 +67,7 @@ export function observePod(pod: Obj, taskResult: Obj | undefined, now: Date = ne
   // finished: outputs come from the task result, which `wait` writes before it exits
   const finishedAt = [...statuses].map((s) => terminated(s)?.finishedAt).filter(Boolean).sort().pop() ?? now.toISOString();
   base.finishedAt = finishedAt;
-  const completed = tr?.metadata?.labels?.[LABEL_REPORT_COMPLETED] === 'true' || tr?.phase !== undefined;
+  const completed = tr?.metadata?.labels?.[LABEL_REPORT_COMPLETED] === 'true' || tr?.phase !== undefined || reportsNothing(pod);
   if (!completed) {
     const waitTerm = terminated(statuses.find((s) => s.name === 'wait'));
     const age = now.getTime() - Date.parse(finishedAt);

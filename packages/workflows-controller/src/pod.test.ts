@@ -1,7 +1,7 @@
 // The pod builder against the TEAM.md pod-shape contract (init/main/wait, emissary, env, volumes, metadata).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildPod, claimsOf, commandLine, imageRepo, PodBuildError, resultReferenced, type PodContainer } from './pod.js';
+import { buildPod, claimsOf, commandLine, imageRepo, PodBuildError, reportsNothing, resultReferenced, type PodContainer } from './pod.js';
 import { operate } from './operator/operate.js';
 import { simulate } from './simulate.js';
 import type { Workflow, WorkflowSpec } from './types.js';
@@ -52,6 +52,27 @@ test('container template: init, wait and main with the emissary wrapping, env, v
     assert.equal(e.ARGO_ARTIFACT_REPOSITORY, undefined);
   }
   assert.equal(env(cs.main!).X, '1');
+});
+
+test('a plain container with nothing to report: its wait is told so (it waits in sh, the controller expects no task result)', () => {
+  const told = (c: PodContainer) => env(c).FLOTILLA_NOTHING_TO_REPORT === 'true';
+  const waitOf = (spec: WorkflowSpec, cfg = {}) => byName(firstPod(wf(spec), cfg).spec.containers).wait!;
+  const plain = { name: 'main', container: { image: 'busybox', command: ['echo', 'hi'] } };
+  assert.equal(told(waitOf({ entrypoint: 'main', templates: [plain] })), true);
+  assert.equal(reportsNothing(firstPod(wf({ entrypoint: 'main', templates: [plain] }))), true);
+  // anything for wait to do: outputs, a result someone reads, a script, sidecars to stop, logs to archive
+  for (const [why, spec, cfg] of [
+    ['output parameter', { entrypoint: 'main', templates: [{ ...plain, outputs: { parameters: [{ name: 'p', valueFrom: { path: '/tmp/p' } }] } }] }, {}],
+    ['output artifact', { entrypoint: 'main', templates: [{ ...plain, outputs: { artifacts: [{ name: 'a', path: '/tmp/a' }] } }] }, {}],
+    ['script', { entrypoint: 'main', templates: [{ name: 'main', script: { image: 'busybox', source: 'echo' } }] }, {}],
+    ['sidecar', { entrypoint: 'main', templates: [{ ...plain, sidecars: [{ name: 's', image: 'busybox' }] }] }, {}],
+    ['archiveLogs (workflow)', { entrypoint: 'main', archiveLogs: true, templates: [plain] }, {}],
+    ['archiveLogs (template)', { entrypoint: 'main', templates: [{ ...plain, archiveLocation: { archiveLogs: true } }] }, {}],
+    ['archiveLogs (repository)', { entrypoint: 'main', templates: [plain] }, { artifactRepository: { archiveLogs: true, s3: { bucket: 'b' } } }],
+    ['result referenced', { entrypoint: 'main', templates: [plain] }, { includeScriptOutput: true }],
+  ] as [string, WorkflowSpec, object][]) {
+    assert.equal(told(waitOf(spec, cfg)), false, why);
+  }
 });
 
 test('script template: source staged at /argo/staging/script, command then script then args, result captured', () => {

@@ -128,6 +128,28 @@ export function resultReferenced(wf: Workflow): boolean {
   return /outputs\.result\b/.test(JSON.stringify(wf.spec.templates ?? []) + JSON.stringify(wf.status?.storedTemplates ?? {}) + JSON.stringify(wf.status?.storedWorkflowTemplateSpec ?? {}));
 }
 
+/**
+ * Set on the `wait` container of a pod that has nothing for `wait` to report: a plain container with no outputs, no
+ * `result` referenced, no sidecars to stop and no logs to archive. Flotilla's argoexec then waits for main in sh
+ * and writes no task result (no Node.js start: the largest part of such a pod's CPU), and the controller completes
+ * the node from the pod's status alone. The pod's deadline is the node agent's (activeDeadlineSeconds).
+ */
+export const ENV_NOTHING_TO_REPORT = 'FLOTILLA_NOTHING_TO_REPORT';
+
+function nothingToReport(p: PodToCreate, t: Template, spec: Workflow['spec'], cfg: PodBuildConfig, includeScript: boolean): boolean {
+  if (p.kind !== 'container' || includeScript) return false;
+  const outputs = t.outputs as { parameters?: unknown[]; artifacts?: unknown[]; result?: unknown } | undefined;
+  if (outputs?.parameters?.length || outputs?.artifacts?.length || outputs?.result !== undefined) return false;
+  if ((t.sidecars as unknown[] | undefined)?.length) return false;
+  if (t.archiveLocation || spec.archiveLogs || (cfg.artifactRepository as { archiveLogs?: boolean } | undefined)?.archiveLogs) return false;
+  return true;
+}
+
+/** Whether a pod's `wait` reports nothing (so no task result is to be waited for). */
+export function reportsNothing(pod: { spec?: { containers?: { name?: string; env?: { name: string; value?: string }[] }[] } }): boolean {
+  return !!pod.spec?.containers?.find((c) => c.name === 'wait')?.env?.some((e) => e.name === ENV_NOTHING_TO_REPORT && e.value === 'true');
+}
+
 export function buildPod(p: PodToCreate, wf: Workflow, cfg: PodBuildConfig = {}): Pod {
   // the executor sees the template with its inputs bound (parameter values, artifact locations)
   const t: Template = p.inputs ? { ...p.template, inputs: { ...p.template.inputs, ...p.inputs } } : p.template;
@@ -268,10 +290,12 @@ export function buildPod(p: PodToCreate, wf: Workflow, cfg: PodBuildConfig = {})
   };
   if (p.templateName) annotations['workflows.argoproj.io/template'] = JSON.stringify({ name: p.templateName });
 
+  const wait = withEnv(executorContainer('wait', ['wait']), execMounts);
+  if (nothingToReport(p, t, spec, cfg, includeScript)) wait.env = [...(wait.env ?? []), { name: ENV_NOTHING_TO_REPORT, value: 'true' }];
   let podSpec: Obj = {
     restartPolicy: 'Never',
     initContainers: [withEnv(executorContainer('init', ['init']), initMounts), ...userInit],
-    containers: [withEnv(executorContainer('wait', ['wait']), execMounts), ...main.map((c, i) => withEnv(c, i === 0 || p.kind === 'containerSet' ? mainMounts : [])), ...sidecars.map((c) => withEnv(c))],
+    containers: [wait, ...main.map((c, i) => withEnv(c, i === 0 || p.kind === 'containerSet' ? mainMounts : [])), ...sidecars.map((c) => withEnv(c))],
     volumes,
   };
   const sa = p.serviceAccountName ?? t.serviceAccountName ?? spec.serviceAccountName;

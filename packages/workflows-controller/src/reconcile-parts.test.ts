@@ -62,6 +62,16 @@ test('pod observations: phases, exit code of main, outputs from the task result,
   assert.deepEqual([early.obs.phase, early.awaitingResult], ['Running', true]);
   const waitOk = observePod(pod('Succeeded', [term('wait', 0), term('main', 0)]), undefined, NOW);
   assert.deepEqual([waitOk.obs.phase, waitOk.awaitingResult], ['Running', true], 'wait exited 0: its result is coming');
+  // a pod whose `wait` reports nothing (the controller set FLOTILLA_NOTHING_TO_REPORT): done from its status alone
+  const quiet = (phase: string, statuses: object[]) => {
+    const p = pod(phase, statuses);
+    p.spec.containers[0] = { name: 'wait', env: [{ name: 'FLOTILLA_NOTHING_TO_REPORT', value: 'true' }] } as any;
+    return p;
+  };
+  const quietOk = observePod(quiet('Succeeded', [term('wait', 0, '2026-01-01T00:00:29Z'), term('main', 0, '2026-01-01T00:00:29Z')]), undefined, NOW);
+  assert.deepEqual([quietOk.obs.phase, quietOk.obs.exitCode, quietOk.awaitingResult], ['Succeeded', 0, undefined]);
+  const quietFailed = observePod(quiet('Failed', [term('wait', 0, '2026-01-01T00:00:29Z'), term('main', 2, '2026-01-01T00:00:29Z')]), undefined, NOW);
+  assert.deepEqual([quietFailed.obs.phase, quietFailed.obs.exitCode, quietFailed.awaitingResult], ['Failed', 2, undefined]);
   const late = observePod(pod('Succeeded', [term('wait', 0, '2026-01-01T00:00:00Z'), term('main', 0, '2026-01-01T00:00:00Z')]), undefined, new Date('2026-01-01T00:01:01Z'));
   assert.equal(late.obs.phase, 'Succeeded');
   const noWait = observePod(pod('Succeeded', [term('main', 0)]), undefined, NOW);

@@ -102,6 +102,24 @@ describe('argoexec.sh', { skip: !existsSync(BIN) ? `${BIN} not built` : undefine
     assert.equal(readFileSync(r('/var/run/argo/ctr/sig/exitcode'), 'utf8'), '42');
   });
 
+  it('wait with nothing to report waits for main in sh and exits 0, without Node.js; any other wait is Node.js', async () => {
+    const env = { ARGO_CONTAINER_NAME: 'wait', ARGO_TEMPLATE: JSON.stringify(plain), PATH: '/usr/bin:/bin' };
+    rmSync(r('/var/run/argo/ctr/main'), { recursive: true, force: true }); // (an earlier test's main)
+    const w = run('/bin/sh', [SCRIPT, '/nonexistent/node', 'wait'], { ...env, FLOTILLA_NOTHING_TO_REPORT: 'true' });
+    let done = false;
+    void w.then(() => (done = true));
+    await sleep(600);
+    assert.equal(done, false, 'waits while main runs');
+    assert.equal((await emissary(['sh', '-c', 'exit 3'], 'main')).code, 3);
+    const res = await w;
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /level=info msg="main container\(s\) finished: main=3 \(nothing to report\)"/);
+    // without the controller's word, `wait` is Flotilla's argoexec (here a node that does not exist)
+    const other = await run('/bin/sh', [SCRIPT, '/nonexistent/node', 'wait'], env);
+    assert.equal(other.code, 127);
+    assert.match(other.stderr, /nonexistent\/node/);
+  });
+
   it("wait's signal file stops the command (deadline, stop): killed by a signal is 128+N", async () => {
     const p = emissary(['sleep', '30'], 'stop');
     const t0 = Date.now();
