@@ -1,7 +1,8 @@
 // The WorkflowTaskResult writes of `wait` against a real (in-process) API server with upstream's CRD.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -58,6 +59,75 @@ test('task results: created once, then patched directly; one deleted meanwhile i
     assert.equal((await client.get<any>(TASK_RESULTS, 'argo', 'n2')).outputs.exitCode, '1');
   } finally {
     client.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a task result write waits out an API that is away a moment (connection refused, then reset)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'executor-kube-'));
+  const server = await startApiServer({ dataDir: dir });
+  const admin = new KubeClient(server.writeKubeconfig(join(dir, 'kubeconfig')), { qps: 0 });
+  // the executor reaches the API through a relay on its own port (as a pod does through the node's)
+  const upstream = new URL(server.url);
+  let relay: Server | undefined;
+  const port = await new Promise<number>((res) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const p = (probe.address() as { port: number }).port;
+      probe.close(() => res(p));
+    });
+  });
+  const socks = new Set<Socket>();
+  const openRelay = (reset: boolean) => new Promise<void>((res) => {
+    relay = createServer((sock) => {
+      if (reset) return void sock.resetAndDestroy();
+      socks.add(sock);
+      const up = connect(Number(upstream.port), upstream.hostname);
+      sock.pipe(up).pipe(sock);
+      sock.on('error', () => up.destroy());
+      up.on('error', () => sock.destroy());
+    }).listen(port, '127.0.0.1', () => res());
+  });
+  const closeRelay = () => new Promise<void>((res) => {
+    for (const x of socks) x.destroy();
+    socks.clear();
+    if (!relay?.listening) return res();
+    relay.close(() => res());
+  });
+  const kc = readFileSync(join(dir, 'kubeconfig'), 'utf8').replace(`:${upstream.port}`, `:${port}`);
+  writeFileSync(join(dir, 'relayed'), kc);
+  const client = new KubeClient(join(dir, 'relayed'), { qps: 0 });
+  try {
+    const crd = parseAllDocuments(readFileSync(INSTALL, 'utf8')).map((d) => d.toJS()).find((d) => d?.kind === 'CustomResourceDefinition' && d.metadata.name === 'workflowtaskresults.argoproj.io');
+    await admin.create(R.crds, undefined, crd);
+    await admin.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'argo' } } as never);
+    for (let i = 0; i < 100; i++) {
+      try {
+        await admin.list(TASK_RESULTS, 'argo');
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    const result = taskResult({ nodeId: 'away', namespace: 'argo', workflowName: 'wf', workflowUID: '', outputs: { exitCode: '0' }, completed: true });
+    // nothing listens: refused; then a relay that resets every connection; then the API again
+    const t0 = Date.now();
+    const write = upsertTaskResult(result, client);
+    await new Promise((r) => setTimeout(r, 1500));
+    await openRelay(true);
+    await new Promise((r) => setTimeout(r, 2000));
+    await closeRelay();
+    await openRelay(false);
+    await write;
+    assert.ok(Date.now() - t0 >= 3500, 'written only once the API answered');
+    assert.equal((await admin.get<any>(TASK_RESULTS, 'argo', 'away')).metadata.labels['workflows.argoproj.io/report-outputs-completed'], 'true');
+    // a refusal that lasts: the write gives up after its attempts and says why
+    await closeRelay();
+    await assert.rejects(upsertTaskResult({ ...result, metadata: { ...result.metadata, name: 'never' } }, client, 2), /ECONNREFUSED/);
+  } finally {
+    await closeRelay();
+    client.close();
+    admin.close();
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,5 +1,6 @@
 /** The executor's I/O with the cluster: the in-cluster client, Secrets, the WorkflowTaskResult. */
 import { KubeClient, R, isAlreadyExists, isNotFound, type Resource } from '@flotilla/kube-runtime';
+import { withRetries } from './artifacts/retry.js';
 
 export { R };
 
@@ -19,7 +20,16 @@ const known = new Set<string>();
  * A result this process already wrote is patched directly (one request instead of a refused create and a
  * patch); one that disappeared meanwhile is created again.
  */
-export async function upsertTaskResult(obj: Record<string, any>, c: KubeClient = kube()): Promise<void> {
+export async function upsertTaskResult(obj: Record<string, any>, c: KubeClient = kube(), attempts = RESULT_ATTEMPTS): Promise<void> {
+  // the API may be away a moment (the node's relay restarting, the server restarting): tried again on network
+  // errors and 5xx/429 answers, waiting 1, 2, 4, 8, 8… s
+  await withRetries(() => upsertOnce(obj, c), attempts);
+}
+
+/** How many times a task result write is tried (about 40 s in all). */
+export const RESULT_ATTEMPTS = 8;
+
+async function upsertOnce(obj: Record<string, any>, c: KubeClient): Promise<void> {
   const ns = obj.metadata.namespace as string;
   const key = `${ns}/${obj.metadata.name}`;
   const { apiVersion: _a, kind: _k, ...rest } = obj;

@@ -3,9 +3,14 @@
 /** Whether an error is worth another try: the network (DNS, refused, reset, timeout) or a 5xx / throttling answer. */
 export function transient(e: unknown): boolean {
   const err = e as { code?: string; name?: string; message?: string; $metadata?: { httpStatusCode?: number }; cause?: { code?: string } };
-  const code = err.code ?? err.cause?.code ?? '';
+  const code = (typeof err.code === 'string' ? err.code : undefined) ?? err.cause?.code ?? '';
   if (['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) return true;
   if (/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up/.test(err.message ?? '')) return true;
+  // (the Kubernetes client's ApiError: `code` is the HTTP status)
+  if (typeof (e as { code?: unknown }).code === 'number') {
+    const c = (e as { code: number }).code;
+    return c >= 500 || c === 429;
+  }
   const st = err.$metadata?.httpStatusCode;
   return (st !== undefined && st >= 500) || err.name === 'SlowDown' || err.name === 'TimeoutError';
 }
