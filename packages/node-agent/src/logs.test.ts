@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync, constants as fsc } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, writeSync, constants as fsc } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerLog, formatRecord, type LogRecord } from './logs.js';
@@ -18,8 +18,8 @@ describe('container logs', () => {
     const log = new ContainerLog(join(dir, 'uid-c'), 200, 3);
     log.openFifos(out, err);
     log.beginRun(0);
-    const w = openSync(out, fsc.O_WRONLY | fsc.O_NONBLOCK);
-    const we = openSync(err, fsc.O_WRONLY | fsc.O_NONBLOCK);
+    let w = openSync(out, fsc.O_WRONLY | fsc.O_NONBLOCK);
+    let we = openSync(err, fsc.O_WRONLY | fsc.O_NONBLOCK);
     try {
       const followed: LogRecord[] = [];
       let ended = false;
@@ -36,11 +36,20 @@ describe('container logs', () => {
       assert.equal(followed.length, 3);
       // written just before the process exits, never seen by the event loop: drained at endRun
       writeSync(w, 'last words');
+      const opened = (p: string) => readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`) === p; } catch { return false; } }).length;
+      assert.deepEqual([opened(out), opened(err)], [2, 2], 'the log reads each FIFO (and the test writes it)');
       await log.endRun();
       assert.ok(ended);
       assert.equal(log.read(0).map((r) => formatRecord(r, false)).join(''), 'one\noops\ntwo\nlast words\n');
+      assert.deepEqual([opened(out), opened(err)], [1, 1], 'an ended run keeps no FIFO open (a finished pod costs the agent no descriptor)');
 
-      // run 1: enough output to rotate twice; the oldest rotated file goes
+      // run 1 (opened again, as the agent does before every start): enough output to rotate twice; the oldest
+      // rotated file goes
+      closeSync(w);
+      closeSync(we);
+      log.openFifos(out, err);
+      w = openSync(out, fsc.O_WRONLY | fsc.O_NONBLOCK);
+      we = openSync(err, fsc.O_WRONLY | fsc.O_NONBLOCK);
       log.beginRun(1);
       for (let i = 0; i < 30; i++) writeSync(w, `line ${String(i).padStart(2, '0')}\n`);
       await tick();

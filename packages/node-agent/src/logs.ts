@@ -196,6 +196,9 @@ export class ContainerLog {
     }
     this.flushBatch();
     this.runEnded = true;
+    // the run's writer is gone: the FIFOs are opened again for the next run (a finished pod's containers kept two
+    // descriptors each until the pod was deleted — 6 per workflow pod, the agent's 20,000 gone after ~3,300 pods)
+    this.closeFifos();
     const fs = this.followers.get(this.run);
     this.followers.delete(this.run);
     for (const f of fs ?? []) f.onEnd();
@@ -216,10 +219,14 @@ export class ContainerLog {
     return () => s!.delete(f);
   }
 
-  close(): void {
+  private closeFifos(): void {
     for (const s of this.sockets) s.destroy();
     this.sockets = [];
     this.fds = [];
+  }
+
+  close(): void {
+    this.closeFifos();
     for (const fs of this.followers.values()) for (const f of fs) f.onEnd();
     this.followers.clear();
     this.flushBatch();
