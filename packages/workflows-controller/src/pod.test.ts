@@ -54,7 +54,7 @@ test('container template: init, wait and main with the emissary wrapping, env, v
   assert.equal(env(cs.main!).X, '1');
 });
 
-test('a plain container with nothing to report: its wait is told so (it waits in sh, the controller expects no task result)', () => {
+test('a plain container with nothing to report: its wait is told so (it waits in sh; the controller does not wait for its task result)', () => {
   const told = (c: PodContainer) => env(c).FLOTILLA_NOTHING_TO_REPORT === 'true';
   const waitOf = (spec: WorkflowSpec, cfg = {}) => byName(firstPod(wf(spec), cfg).spec.containers).wait!;
   const plain = { name: 'main', container: { image: 'busybox', command: ['echo', 'hi'] } };

@@ -131,7 +131,8 @@ export function resultReferenced(wf: Workflow): boolean {
 /**
  * Set on the `wait` container of a pod that has nothing for `wait` to report: a plain container with no outputs, no
  * `result` referenced, no sidecars to stop and no logs to archive. Flotilla's argoexec then waits for main in sh
- * and writes no task result (no Node.js start: the largest part of such a pod's CPU), and the controller completes
+ * and writes the completed task result with kubectl (no Node.js start: the largest part of such a pod's CPU), and
+ * the controller, which has no outputs to wait for, completes
  * the node from the pod's status alone. The pod's deadline is the node agent's (activeDeadlineSeconds).
  */
 export const ENV_NOTHING_TO_REPORT = 'FLOTILLA_NOTHING_TO_REPORT';
@@ -145,7 +146,7 @@ function nothingToReport(p: PodToCreate, t: Template, spec: Workflow['spec'], cf
   return true;
 }
 
-/** Whether a pod's `wait` reports nothing (so no task result is to be waited for). */
+/** Whether a pod's `wait` reports nothing (so its task result is not waited for). */
 export function reportsNothing(pod: { spec?: { containers?: { name?: string; env?: { name: string; value?: string }[] }[] } }): boolean {
   return !!pod.spec?.containers?.find((c) => c.name === 'wait')?.env?.some((e) => e.name === ENV_NOTHING_TO_REPORT && e.value === 'true');
 }
