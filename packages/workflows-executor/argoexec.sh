@@ -7,7 +7,7 @@
 # output paths: there init has nothing to load or stage and only writes the launcher, so it does that
 # here, and the launcher it writes runs main's emissary in sh (below) instead of starting Node.js.
 # Two Node.js starts fewer per pod (about 100 ms of CPU each; docs/workflows.md "Throughput"). And `wait`, when
-# the pod has nothing for it to report, waits in sh and writes its task result with kubectl (below).
+# the pod has nothing for it to report, waits in sh too (below).
 node=$1
 shift
 bin="${0%/*}/dist/bin.js"
@@ -23,24 +23,14 @@ plain() {
 }
 
 # `wait` of a pod the controller says has nothing to report (a plain container: no outputs, no `result`, no
-# sidecars, no logs to archive): wait for main's exit code and write the task result upstream's wait writes for
-# every pod (completed, the exit code) with the host kubectl — no Node.js. The controller completes such a node
-# from the pod's status; the pod's deadline is the node agent's. Anything unusual (no kubectl, the result already
-# there, the API away) goes to Flotilla's argoexec wait, which patches and retries.
+# sidecars, no logs to archive): wait for main's exit code and write no task result — the controller completes
+# the node from the pod's status, and the pod's deadline is the node agent's
 if [ "$1" = wait ] && [ "${FLOTILLA_NOTHING_TO_REPORT:-}" = true ]; then
   trap 'exit 0' TERM INT
   f="${FLOTILLA_POD_ROOT:-}/var/run/argo/ctr/main/exitcode"
   while [ ! -f "$f" ]; do sleep 0.2; done
-  code=$(cat "$f")
-  ns=${ARGO_NAMESPACE:-${POD_NAMESPACE:-$(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace 2>/dev/null)}}
-  owner=
-  [ -n "${ARGO_WORKFLOW_UID:-}" ] && owner=$(printf ',"ownerReferences":[{"apiVersion":"argoproj.io/v1alpha1","kind":"Workflow","name":"%s","uid":"%s"}]' "$ARGO_WORKFLOW_NAME" "$ARGO_WORKFLOW_UID")
-  body=$(printf '{"apiVersion":"argoproj.io/v1alpha1","kind":"WorkflowTaskResult","metadata":{"name":"%s","labels":{"workflows.argoproj.io/workflow":"%s","workflows.argoproj.io/report-outputs-completed":"true"}%s},"outputs":{"exitCode":"%s"}}' "$ARGO_NODE_ID" "$ARGO_WORKFLOW_NAME" "$owner" "$code")
-  if printf '%s' "$body" | kubectl create --raw "/apis/argoproj.io/v1alpha1/namespaces/$ns/workflowtaskresults" -f - >/dev/null 2>&1; then
-    printf 'time="%s" level=info msg="main container(s) finished: main=%s; task result %s/%s written"\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$code" "$ns" "$ARGO_NODE_ID" >&2
-    exit 0
-  fi
-  exec "$node" "$bin" "$@"
+  printf 'time="%s" level=info msg="main container(s) finished: main=%s (nothing to report)"\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(cat "$f")" >&2
+  exit 0
 fi
 
 if ! plain "$@"; then exec "$node" "$bin" "$@"; fi

@@ -88,9 +88,7 @@ export class WorkflowController extends Controller {
     this.pods.addIndexer(BY_WORKFLOW, byWf);
     this.workflows.addIndexer(BY_PHASE, (w) => [w.status?.phase ?? '']);
     this.results.addIndexer(BY_WORKFLOW, byWf);
-    // the watch event of the controller's own write is not reconciled: the pass that wrote left nothing for the next
-    // one to do unless it asked to be called again (the examples test checks that of every pass)
-    this.watch(this.workflows, [{ update: (a, b) => a.metadata?.resourceVersion !== b.metadata?.resourceVersion && !this.ownWrite(b) }]);
+    this.watch(this.workflows, [{ update: (a, b) => a.metadata?.resourceVersion !== b.metadata?.resourceVersion }]);
     const wfKey = (o: Obj) => byWf(o)[0];
     // a reconcile costs in proportion to the workflow's nodes: the events of its pods and task results
     // are gathered for up to BATCH_MS_PER_NODE per node (BATCH_MS_MAX at most) into one reconcile — a
@@ -472,33 +470,10 @@ export class WorkflowController extends Controller {
   }
 
   /** PUT of the whole Workflow (its CRD has no status subresource); a conflict means another pass will do it. */
-  /**
-   * Whether a workflow's watch event is the echo of this controller's own write. An event that comes while a write
-   * of the workflow is in flight is decided when the write's answer names its resourceVersion.
-   */
-  private ownWrite(wf: Obj): boolean {
-    const key = `${wf.metadata!.namespace}/${wf.metadata!.name}`;
-    const rv = wf.metadata?.resourceVersion ?? '';
-    const f = this.inflight.get(key);
-    if (f) {
-      f.seen.push(rv);
-      return true;
-    }
-    const mine = this.written.get(key);
-    return !!mine && mine.metadata?.uid === wf.metadata?.uid && mine.metadata?.resourceVersion === rv;
-  }
-
-  /** workflow key → writes of it in flight and the resourceVersions of its watch events seen meanwhile */
-  private readonly inflight = new Map<string, { writes: number; seen: string[] }>();
-
   private async write(wf: Obj, next: Obj): Promise<boolean> {
     const key = `${wf.metadata!.namespace}/${wf.metadata!.name}`;
-    let f = this.inflight.get(key);
-    if (!f) this.inflight.set(key, (f = { writes: 0, seen: [] }));
-    f.writes++;
-    let out: Obj | undefined;
     try {
-      out = await this.opts.client.update<Obj>(WORKFLOWS, next);
+      const out = await this.opts.client.update<Obj>(WORKFLOWS, next);
       this.written.set(key, out);
       return true;
     } catch (e) {
@@ -508,12 +483,6 @@ export class WorkflowController extends Controller {
       }
       if (isNotFound(e)) return true;
       throw e;
-    } finally {
-      if (--f.writes === 0) {
-        this.inflight.delete(key);
-        // someone else's change came meanwhile: reconcile it
-        if (f.seen.some((rv) => rv !== out?.metadata?.resourceVersion)) this.enqueue(key);
-      }
     }
   }
 

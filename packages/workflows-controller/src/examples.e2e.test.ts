@@ -163,7 +163,7 @@ describe('Argo Workflows: install manifest, examples, cron, quick start (one flo
   });
 
   let cronCreatedAt = 0;
-  it('hello-world on Flotilla\'s install: Succeeded, the contract\'s pod shape, logs, task result, labels, events', async () => {
+  it('hello-world on Flotilla\'s install: Succeeded, the contract\'s pod shape, logs, wait with nothing to report, labels, events', async () => {
     const name = await create('hello-world.yaml');
     const w = await waitDone(name, 120_000);
     assert.equal(w.status?.phase, 'Succeeded', JSON.stringify(w.status));
@@ -178,8 +178,12 @@ describe('Argo Workflows: install manifest, examples, cron, quick start (one flo
     assert.equal(pod.metadata.labels['workflows.argoproj.io/completed'], 'true');
     assert.equal(pod.metadata.ownerReferences[0].uid, w.metadata.uid);
     assert.equal((await logs(name)).trim(), 'hello world');
-    const tr = (await client.get(TASK_RESULTS, NS, name)) as any;
-    assert.equal(tr.outputs?.exitCode, '0');
+    // nothing to report (no outputs): its wait was told so, waited for main in sh and wrote no task result; the
+    // node's exit code comes from the pod (templates with outputs, below, go through their task results)
+    assert.ok(pod.spec.containers[0].env.some((e: any) => e.name === 'FLOTILLA_NOTHING_TO_REPORT' && e.value === 'true'));
+    assert.match(await k(['logs', '-n', NS, name, '-c', 'wait']), /main container\(s\) finished: main=0 \(nothing to report\)/);
+    await assert.rejects(client.get(TASK_RESULTS, NS, name), (e: any) => e.code === 404);
+    assert.equal(Object.values(w.status?.nodes ?? {})[0]?.outputs?.exitCode, '0');
     const events = await k(['get', 'events', '-n', NS, '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={.items[*].reason}']);
     for (const r of ['WorkflowRunning', 'WorkflowNodeSucceeded', 'WorkflowSucceeded']) assert.ok(events.includes(r), `${r} in ${events}`);
     // Prometheus metrics on :9090 of the controller's pod (through a real kubectl port-forward)

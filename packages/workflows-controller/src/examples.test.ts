@@ -136,9 +136,9 @@ test('upstream examples reach a terminal phase', (t) => {
   assert.deepEqual(lintErrors, []);
 });
 
-// The controller does not reconcile a workflow again for the watch event of its own write: a pass must leave
-// nothing for the next pass to do unless it asks to be called again (requeueAfter) — otherwise that work would wait
-// for an unrelated event. Checked at every pass of every example, with pods that succeed and with pods that fail.
+// A pass must leave nothing for the next pass to do unless it asks to be called again (requeueAfter): what would
+// let the controller skip the watch event of its own write (it does not yet). Checked at every pass of every
+// example, with pods that succeed and with pods that fail.
 test('upstream examples: a pass leaves nothing for the next one unless it asks to be called again', (t) => {
   if (!existsSync(DIR)) {
     t.skip(`examples not found at ${DIR}`);

@@ -131,8 +131,9 @@ export function resultReferenced(wf: Workflow): boolean {
 /**
  * Set on the `wait` container of a pod that has nothing for `wait` to report: a plain container with no outputs, no
  * `result` referenced, no sidecars to stop and no logs to archive. Flotilla's argoexec then waits for main in sh
- * and writes the completed task result with kubectl (no Node.js start: the largest part of such a pod's CPU), and
- * the controller, which has no outputs to wait for, completes
+ * and writes no task result (no Node.js start and no connection to the API: the largest part of such a pod's CPU;
+ * the task result is the channel of outputs from the executor to the controller, and there are none), and the
+ * controller completes
  * the node from the pod's status alone. The pod's deadline is the node agent's (activeDeadlineSeconds).
  */
 export const ENV_NOTHING_TO_REPORT = 'FLOTILLA_NOTHING_TO_REPORT';

@@ -8,7 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,14 +102,10 @@ describe('argoexec.sh', { skip: !existsSync(BIN) ? `${BIN} not built` : undefine
     assert.equal(readFileSync(r('/var/run/argo/ctr/sig/exitcode'), 'utf8'), '42');
   });
 
-  it('wait with nothing to report waits for main in sh and writes the completed task result with kubectl, without Node.js', async () => {
-    // a kubectl on PATH that records what it was asked (the real one against a real API: examples.e2e's hello-world)
-    const bin = r('/stub-bin');
-    mkdirSync(bin, { recursive: true });
-    writeFileSync(join(bin, 'kubectl'), `#!/bin/sh\nprintf '%s\\n' "$*" > ${r('/kubectl.args')}\ncat > ${r('/kubectl.body')}\nexit \${STUB_RC:-0}\n`, { mode: 0o755 });
-    const env = { ARGO_CONTAINER_NAME: 'wait', ARGO_TEMPLATE: JSON.stringify(plain), PATH: `${bin}:/usr/bin:/bin`, ARGO_NODE_ID: 'wf-123', ARGO_WORKFLOW_NAME: 'wf', ARGO_WORKFLOW_UID: 'u-1', FLOTILLA_NOTHING_TO_REPORT: 'true' };
+  it('wait with nothing to report waits for main in sh and exits 0, without Node.js; any other wait is Node.js', async () => {
+    const env = { ARGO_CONTAINER_NAME: 'wait', ARGO_TEMPLATE: JSON.stringify(plain), PATH: '/usr/bin:/bin' };
     rmSync(r('/var/run/argo/ctr/main'), { recursive: true, force: true }); // (an earlier test's main)
-    const w = run('/bin/sh', [SCRIPT, '/nonexistent/node', 'wait'], env);
+    const w = run('/bin/sh', [SCRIPT, '/nonexistent/node', 'wait'], { ...env, FLOTILLA_NOTHING_TO_REPORT: 'true' });
     let done = false;
     void w.then(() => (done = true));
     await sleep(600);
@@ -117,20 +113,11 @@ describe('argoexec.sh', { skip: !existsSync(BIN) ? `${BIN} not built` : undefine
     assert.equal((await emissary(['sh', '-c', 'exit 3'], 'main')).code, 3);
     const res = await w;
     assert.equal(res.code, 0, res.stderr);
-    assert.match(res.stderr, /level=info msg="main container\(s\) finished: main=3; task result argo\/wf-123 written"/);
-    assert.equal(readFileSync(r('/kubectl.args'), 'utf8').trim(), 'create --raw /apis/argoproj.io/v1alpha1/namespaces/argo/workflowtaskresults -f -');
-    assert.deepEqual(JSON.parse(readFileSync(r('/kubectl.body'), 'utf8')), {
-      apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTaskResult',
-      metadata: { name: 'wf-123', labels: { 'workflows.argoproj.io/workflow': 'wf', 'workflows.argoproj.io/report-outputs-completed': 'true' }, ownerReferences: [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', name: 'wf', uid: 'u-1' }] },
-      outputs: { exitCode: '3' },
-    });
-    // kubectl refused (the result exists, the API is away): Flotilla's argoexec wait (here a node that does not exist)
-    const refused = await run('/bin/sh', [SCRIPT, '/nonexistent/node', 'wait'], { ...env, STUB_RC: '1' });
-    assert.equal(refused.code, 127);
-    assert.match(refused.stderr, /nonexistent\/node/);
-    // without the controller's word, `wait` is Flotilla's argoexec
-    const other = await run('/bin/sh', [SCRIPT, '/nonexistent/node', 'wait'], { ...env, FLOTILLA_NOTHING_TO_REPORT: '' });
+    assert.match(res.stderr, /level=info msg="main container\(s\) finished: main=3 \(nothing to report\)"/);
+    // without the controller's word, `wait` is Flotilla's argoexec (here a node that does not exist)
+    const other = await run('/bin/sh', [SCRIPT, '/nonexistent/node', 'wait'], env);
     assert.equal(other.code, 127);
+    assert.match(other.stderr, /nonexistent\/node/);
   });
 
   it("wait's signal file stops the command (deadline, stop): killed by a signal is 128+N", async () => {
