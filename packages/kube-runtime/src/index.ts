@@ -12,6 +12,7 @@ export { Informer, InformerFactory, NAMESPACE_INDEX, OWNER_UID_INDEX, type Handl
 export { WorkQueue, type QueueOptions } from './queue.js';
 export { TokenBucket } from './ratelimit.js';
 export { Controller, newController, writeStatus, retryOnConflict, controllerRefOf, generationChanged, resourceVersionChanged, type Reconciler, type ReconcileResult, type RuntimeContext, type Predicate, type ControllerOptions, type ControllerSpec } from './controller.js';
+export { mergePatchOf, NOT_MERGEABLE } from './merge-patch.js';
 export { EventRecorder, type EventOpts, type RecorderOptions } from './events.js';
 export { LeaderElector, LEASES, leaderIdentity, leaderElectionFromArgs, type LeaderElectionOptions, type LeaderCallbacks } from './leader.js';
 export { enableMetrics, metrics, collectProcessMetrics } from './metrics.js';

@@ -69,6 +69,11 @@ test('client verbs on a real server: patches of every type, server-side apply wi
     // update with a stale resourceVersion: a conflict
     await client.update(R.configmaps, { ...got, data: { a: 'x' } });
     await assert.rejects(client.update(R.configmaps, { ...got, data: { a: 'y' } }), (e) => isConflict(e));
+    // a merge patch carrying a stale metadata.resourceVersion: a conflict too (what a controller's status patch relies on)
+    await assert.rejects(client.patch(R.configmaps, 'default', 'v', { metadata: { resourceVersion: got.metadata!.resourceVersion }, data: { a: 'z' } }), (e) => isConflict(e));
+    const fresh = await client.get(R.configmaps, 'default', 'v');
+    await client.patch(R.configmaps, 'default', 'v', { metadata: { resourceVersion: fresh.metadata!.resourceVersion }, data: { a: 'z' } });
+    assert.equal(((await client.get(R.configmaps, 'default', 'v')).data as Record<string, string>).a, 'z');
     // server-side apply: a second manager conflicts unless it forces
     await client.apply(R.configmaps, { metadata: { name: 's', namespace: 'default' }, data: { k: 'one' } }, { fieldManager: 'm1' });
     await assert.rejects(client.apply(R.configmaps, { metadata: { name: 's', namespace: 'default' }, data: { k: 'two' } }, { fieldManager: 'm2' }), (e: ApiError) => e.code === 409);

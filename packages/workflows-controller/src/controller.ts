@@ -3,7 +3,7 @@
 // and writes the status back (optimistic concurrency on the Workflow's resourceVersion). Everything is derived
 // from the API on every pass, so a restart (even kill -9) resumes without running a node twice: pod names are
 // deterministic and a pod that exists is never created again.
-import { Controller, InformerFactory, isAlreadyExists, isConflict, isNotFound, R, splitKey, ApiError, type EventRecorder, type Informer, type KubeClient, type KubeObject, type ReconcileResult, type RuntimeContext } from '@flotilla/kube-runtime';
+import { Controller, InformerFactory, isAlreadyExists, isConflict, isNotFound, mergePatchOf, NOT_MERGEABLE, R, splitKey, ApiError, type EventRecorder, type Informer, type KubeClient, type KubeObject, type ReconcileResult, type RuntimeContext } from '@flotilla/kube-runtime';
 import { applyPlan, operate } from './operator/operate.js';
 import type { PodObservation } from './operator/model.js';
 import type { Workflow, WorkflowTemplate } from './types.js';
@@ -14,7 +14,7 @@ import { CLUSTER_WORKFLOW_TEMPLATES, TASK_RESULTS, WORKFLOWS, WORKFLOW_TEMPLATES
 import { workflowMetrics, type WorkflowMetrics } from './metrics.js';
 import { blockedBy, heldLocks, holdingStatus, workflowLocks, type Lock } from './sync.js';
 import { cacheKey, entry, LABEL_CONFIGMAP_TYPE, lookup, memoOf } from './memoize.js';
-import { COALESCE_MS, onlyInformationalChange } from './status-coalesce.js';
+import { COALESCE_MS, informationalPatch } from './status-coalesce.js';
 import { Admission, type Candidate } from './admission.js';
 
 type Obj = KubeObject & Record<string, any>;
@@ -331,13 +331,14 @@ export class WorkflowController extends Controller {
     if (done) labels[LABEL_COMPLETED] = 'true';
     else labels[LABEL_COMPLETED] = 'false';
     next = { ...next, metadata: { ...next.metadata, labels } };
-    const labelsChanged = JSON.stringify(labels) !== JSON.stringify(wf.metadata?.labels ?? {});
     let coalesceMs: number | undefined;
-    // (a large workflow's status is stringified once per side: for a 200-node DAG that is most of a pass's cost)
-    const changed = labelsChanged || JSON.stringify(next.status) !== JSON.stringify(wf.status);
+    // what changed, as a merge patch (the nodes this pass did not touch are the same objects: not walked)
+    const patch = mergePatchOf(wf, next, true);
+    const changed = patch !== undefined;
     if (changed) {
       // a pod's node and address alone wait (COALESCE_MS at most) for the pod's next phase change
-      const informational = !done && !labelsChanged && !plan.events.length && !plan.podsToCreate.length && !plan.podsToDelete.length && !kill.length && onlyInformationalChange(wf.status, next.status);
+      const p = patch === NOT_MERGEABLE ? undefined : (patch as Obj);
+      const informational = !done && !!p && Object.keys(p).length === 1 && !plan.events.length && !plan.podsToCreate.length && !plan.podsToDelete.length && !kill.length && informationalPatch(p.status);
       const since = this.coalescing.get(key);
       if (informational && (since === undefined || Date.now() - since < COALESCE_MS)) {
         if (since === undefined) this.coalescing.set(key, Date.now());
@@ -346,7 +347,7 @@ export class WorkflowController extends Controller {
     }
     if (coalesceMs === undefined && changed) {
       this.coalescing.delete(key);
-      const wrote = await this.write(wf, next);
+      const wrote = await this.write(wf, next, patch);
       if (!wrote) return { requeueAfter: 200 };
       for (const ev of plan.events) this.opts.events.event(wf, ev.type, ev.reason, ev.message);
       if (done) {
@@ -469,11 +470,20 @@ export class WorkflowController extends Controller {
     })();
   }
 
-  /** PUT of the whole Workflow (its CRD has no status subresource); a conflict means another pass will do it. */
-  private async write(wf: Obj, next: Obj): Promise<boolean> {
+  /**
+   * Writes what changed from `wf` to `next` as a merge patch carrying `wf`'s resourceVersion (optimistic
+   * concurrency, as a PUT has it; the CRD has no status subresource), or the whole Workflow when the change
+   * cannot be said as a merge patch (a field set to null). A conflict means another pass will do it.
+   */
+  private async write(wf: Obj, next: Obj, patch: unknown = mergePatchOf(wf, next, true)): Promise<boolean> {
     const key = `${wf.metadata!.namespace}/${wf.metadata!.name}`;
+    if (patch === undefined) return true;
     try {
-      const out = await this.opts.client.update<Obj>(WORKFLOWS, next);
+      const client = this.opts.client;
+      const m = wf.metadata!;
+      const out = patch === NOT_MERGEABLE
+        ? await client.update<Obj>(WORKFLOWS, next)
+        : await client.patch<Obj>(WORKFLOWS, m.namespace, m.name!, { ...(patch as Obj), metadata: { ...((patch as Obj).metadata ?? {}), resourceVersion: m.resourceVersion } });
       this.written.set(key, out);
       return true;
     } catch (e) {

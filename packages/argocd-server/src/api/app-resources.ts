@@ -1,5 +1,5 @@
 /** ApplicationService, the per-resource half: managed-resources, resource-tree, resource get/patch/delete/actions, events, manifests, revision metadata, sync windows. */
-import { parseApiVersion, R } from '@flotilla/kube-runtime';
+import { mergePatchOf, parseApiVersion, R } from '@flotilla/kube-runtime';
 import type { KubeObject } from '@flotilla/apimachinery';
 import { jsonPatch, jsonMergePatch } from '@flotilla/k8s-patch';
 import { listActions, runAction } from '@flotilla/argocd-engine/actions';
@@ -182,24 +182,8 @@ export function registerAppResources(r: Router, ctx: Ctx): void {
   });
 }
 
-/**
- * A JSON merge patch (RFC 7386) turning `from` into `to`: changed and added keys, removed keys as
- * null, arrays and scalars replaced whole. Undefined when nothing changed.
- */
-export function mergePatchOf(from: unknown, to: unknown): unknown {
-  const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
-  if (!isObj(from) || !isObj(to)) return JSON.stringify(from) === JSON.stringify(to) ? undefined : to;
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(from)) if (!(k in to)) out[k] = null;
-  for (const [k, v] of Object.entries(to)) {
-    if (!(k in from)) out[k] = v;
-    else {
-      const d = mergePatchOf(from[k], v);
-      if (d !== undefined) out[k] = d;
-    }
-  }
-  return Object.keys(out).length ? out : undefined;
-}
+/** A JSON merge patch (RFC 7386) turning `from` into `to` (the runtime's; kept here for the tests of this module). */
+export { mergePatchOf };
 
 /**
  * Writes an action's modified object as upstream does: a merge patch of what changed (the

@@ -1,0 +1,89 @@
+// The workflow controller in this process against a real API server (no node agent: the test moves the pod's
+// status itself, as a kubelet would): how it writes a workflow's status.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KubeClient, R, type KubeObject } from '@flotilla/kube-runtime';
+import { startTestCluster, waitFor } from '@flotilla/kube-runtime/testkit';
+import { parseFlags, startWorkflowController } from './main.js';
+import { WORKFLOWS } from './resources.js';
+
+const NS = 'argo';
+const crd = (plural: string, kind: string, scope: 'Namespaced' | 'Cluster') => ({
+  apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `${plural}.argoproj.io` },
+  spec: {
+    group: 'argoproj.io', scope, names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase() },
+    versions: [{ name: 'v1alpha1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+  },
+});
+
+test('the status is written as a merge patch of what changed, with the resourceVersion it was computed from', async () => {
+  const cluster = await startTestCluster({ prefix: 'wf-ctl-' });
+  const client = new KubeClient(cluster.kubeconfig, { qps: 200, burst: 400 });
+  let running: Awaited<ReturnType<typeof startWorkflowController>> | undefined;
+  try {
+    await client.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } as KubeObject);
+    for (const [p, k, s] of [['workflows', 'Workflow', 'Namespaced'], ['workflowtemplates', 'WorkflowTemplate', 'Namespaced'], ['clusterworkflowtemplates', 'ClusterWorkflowTemplate', 'Cluster'], ['workflowtaskresults', 'WorkflowTaskResult', 'Namespaced'], ['cronworkflows', 'CronWorkflow', 'Namespaced']] as const) {
+      await client.create(R.crds, undefined, crd(p, k, s) as KubeObject);
+    }
+    await waitFor('the workflow CRDs to be served', async () => { try { return (await client.list(WORKFLOWS, NS)) && true; } catch { return undefined; } }, 20_000, 100);
+    // the controller's own client, watched: every write of a Workflow it sends
+    const ctlClient = new KubeClient(cluster.kubeconfig, { qps: 200, burst: 400 });
+    const writes: { verb: string; body: any }[] = [];
+    const patch = ctlClient.patch.bind(ctlClient);
+    const update = ctlClient.update.bind(ctlClient);
+    ctlClient.patch = (async (r: any, ns: any, name: any, body: any, ...rest: any[]) => {
+      if (r.plural === 'workflows') writes.push({ verb: 'PATCH', body });
+      return (patch as any)(r, ns, name, body, ...rest);
+    }) as typeof ctlClient.patch;
+    ctlClient.update = (async (r: any, obj: any, ...rest: any[]) => {
+      if (r.plural === 'workflows') writes.push({ verb: 'PUT', body: obj });
+      return (update as any)(r, obj, ...rest);
+    }) as typeof ctlClient.update;
+    running = await startWorkflowController(parseFlags(['--kubeconfig', cluster.kubeconfig, '--namespace', NS, '--namespaced']), { client: ctlClient, log: () => {}, metrics: false });
+
+    const steps = { entrypoint: 'main', templates: [
+      { name: 'main', steps: [[{ name: 'a', template: 'echo' }], [{ name: 'b', template: 'echo' }]] },
+      { name: 'echo', container: { image: 'busybox', command: ['echo', 'hi'] } },
+    ] };
+    await client.create(WORKFLOWS, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'two', labels: { team: 'a' } }, spec: steps } as KubeObject);
+    const pod = await waitFor('the first pod', async () => (await client.list<any>(R.pods, NS)).items[0], 20_000, 50);
+    await waitFor('the workflow Running', async () => (await client.get<any>(WORKFLOWS, NS, 'two')).status?.phase === 'Running' || undefined, 20_000, 50);
+    // someone else labels the workflow meanwhile: the controller's writes keep the label
+    await client.patch(WORKFLOWS, NS, 'two', { metadata: { labels: { owner: 'me' } } });
+
+    // the first pod runs and succeeds (a kubelet's writes)
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const cs = (state: object) => [{ name: 'main', ready: false, restartCount: 0, image: 'busybox', imageID: '', state }, { name: 'wait', ready: false, restartCount: 0, image: 'busybox', imageID: '', state }];
+    writes.length = 0;
+    await client.patch(R.pods, NS, pod.metadata.name, { status: { phase: 'Succeeded', startTime: now, containerStatuses: cs({ terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now } }) } }, 'merge', 'status');
+    const second = await waitFor('the second pod', async () => (await client.list<any>(R.pods, NS)).items.find((p: any) => p.metadata.name !== pod.metadata.name), 20_000, 50);
+
+    const w = await client.get<any>(WORKFLOWS, NS, 'two');
+    assert.deepEqual({ team: w.metadata.labels.team, owner: w.metadata.labels.owner }, { team: 'a', owner: 'me' }, 'the labels of others kept');
+    assert.ok(writes.length >= 1, 'the status was written');
+    for (const x of writes) {
+      assert.equal(x.verb, 'PATCH', 'a merge patch, not the whole object');
+      assert.equal(x.body.spec, undefined, 'the spec is not sent');
+      assert.match(String(x.body.metadata?.resourceVersion), /^\d+$/, 'the resourceVersion it was computed from is sent');
+    }
+    // the node of the pod that finished is sent, the untouched root's other fields are not
+    const firstWrite = writes[0]!.body;
+    const podNode = Object.values(w.status.nodes).find((n: any) => n.type === 'Pod' && n.phase === 'Succeeded') as any;
+    assert.equal(firstWrite.status.nodes[podNode.id].phase, 'Succeeded');
+    const root = firstWrite.status.nodes[w.metadata.name];
+    assert.ok(!root || (root.templateName === undefined && root.type === undefined), `the root node's unchanged fields are not sent: ${JSON.stringify(root)}`);
+
+    // the second pod succeeds: the workflow finishes, all written by patches
+    await client.patch(R.pods, NS, second.metadata.name, { status: { phase: 'Succeeded', startTime: now, containerStatuses: cs({ terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now } }) } }, 'merge', 'status');
+    const done = await waitFor('the workflow Succeeded', async () => { const x = await client.get<any>(WORKFLOWS, NS, 'two'); return x.status?.phase === 'Succeeded' ? x : undefined; }, 20_000, 50);
+    assert.equal(done.metadata.labels['workflows.argoproj.io/phase'], 'Succeeded');
+    assert.equal(done.metadata.labels['workflows.argoproj.io/completed'], 'true');
+    assert.equal(done.status.progress, '2/2');
+    assert.ok(writes.every((x) => x.verb === 'PATCH'), writes.map((x) => x.verb).join(','));
+    ctlClient.close();
+  } finally {
+    await running?.stop();
+    client.close();
+    await cluster.close();
+  }
+});
