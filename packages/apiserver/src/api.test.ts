@@ -112,6 +112,13 @@ describe('REST API', { timeout: 120_000 }, () => {
     const r = await c.req('POST', '/api/v1/namespaces/t/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'gen-' } });
     assert.equal(r.status, 201);
     assert.match(r.body.metadata.name, /^gen-[a-z0-9]{5}$/);
+    // a long prefix is cut to 58 characters, as Kubernetes does: the name stays within 63
+    const long = 'global-parameter-from-configmap-referenced-as-local-variable-';
+    const l = await c.req('POST', '/api/v1/namespaces/t/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: long } });
+    assert.equal(l.status, 201);
+    assert.equal(l.body.metadata.name.length, 63);
+    assert.ok(l.body.metadata.name.startsWith(long.slice(0, 58)));
+    assert.equal(l.body.metadata.generateName, long);
     assert.match(r.body.metadata.uid, /^[0-9a-f-]{36}$/);
     assert.match(r.body.metadata.creationTimestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     const a = await c.req('POST', '/api/v1/namespaces/t/configmaps', cm('occ', { v: '1' }));

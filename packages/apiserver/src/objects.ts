@@ -269,7 +269,8 @@ export class Objects {
     if (meta.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
     const requestedName = meta.name || meta.generateName || '';
     if (!meta.name) {
-      if (meta.generateName) meta.name = `${meta.generateName}${randSuffix()}`;
+      // as Kubernetes: the prefix is cut to 58 characters, so a generated name fits in 63 (a label value's limit)
+      if (meta.generateName) meta.name = `${meta.generateName.slice(0, 58)}${randSuffix()}`;
       else
         throw invalid(s.info.group, s.info.kind, '', [
           { reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' },

@@ -555,6 +555,8 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
         containers: [
           { name: 'read', image: 'argoproj/argosay:v2', args: ['cat', '/w/msg'], volumeMounts: [{ name: 'w', mountPath: '/w' }] },
           { name: 'whale', image: 'docker/whalesay:latest', command: ['cowsay'], args: ['hello world'] },
+          // a shell of the image finds the image's programs on PATH (upstream's conditionals example)
+          { name: 'shell', image: 'argoproj/argosay:v1', command: ['sh', '-c'], args: ['cowsay hello from sh'] },
         ],
       }),
     );
@@ -562,6 +564,7 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     assert.equal(p.status.phase, 'Succeeded');
     assert.equal((await kubeletGet(env, `/containerLogs/${ns}/say/read`)).body, 'from argosay\n', 'a last line without newline ends the log as a full line');
     assert.match((await kubeletGet(env, `/containerLogs/${ns}/say/whale`)).body, /< hello world >[\s\S]*##/);
+    assert.match((await kubeletGet(env, `/containerLogs/${ns}/say/shell`)).body, /< hello from sh >/);
   });
 
   it('follows a log until the container exits; a finished pod is deleted at once', async () => {

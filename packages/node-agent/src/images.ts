@@ -4,7 +4,7 @@
  * python3…), and a table maps other images to programs on the host or to small programs shipped
  * with this package. An image with no entry fails its container with ErrImagePull.
  */
-import { accessSync, constants as fsc, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants as fsc, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, posix } from 'node:path';
 import type { Mount } from './sandbox.js';
@@ -346,8 +346,8 @@ export interface ImagePlan {
   mounts: Mount[];
   /** host directories to create */
   dirs: string[];
-  /** host files to write */
-  files: { host: string; content: string }[];
+  /** host files to write (mode 0755 for a program) */
+  files: { host: string; content: string; mode?: number }[];
   /** host symlinks to make */
   links: { host: string; target: string }[];
 }
@@ -400,8 +400,25 @@ export function planImage(
     }
     plan.links.push({ host: join(volHost.get(vol)!, posix.relative(vol, path)), target: f.symlink });
   }
+  // the image's built-in programs (Flotilla's stand-ins: cowsay, argosay, minio…) are on its PATH by their bare
+  // names too, as in the image: a shell in the container finds them (`sh -c "cowsay hello"` in argosay)
+  const onPath = Object.entries(m.commands ?? {}).filter(([name, alias]) => !name.includes('/') && Array.isArray(alias) && alias.some((a) => a.includes('{programs}')));
+  if (onPath.length) {
+    const binHost = join(input.hostDir, 'bin');
+    for (const [name, alias] of onPath) {
+      const argv = (Array.isArray(alias) ? alias : [alias]).map((a) => quoteWord(fillPlaceholders(a, input.vars)));
+      plan.files.push({ host: join(binHost, name), content: `#!/bin/sh\nexec ${argv.join(' ')} "$@"\n`, mode: 0o755 });
+    }
+    plan.mounts.push({ host: binHost, path: IMAGE_BIN, readOnly: true });
+    plan.env = { ...plan.env, PATH: `${IMAGE_BIN}:${plan.env.PATH || DEFAULT_IMAGE_PATH}` };
+  }
   return plan;
 }
+
+/** Where a container finds the image's programs that have a bare name (first on its PATH). */
+export const IMAGE_BIN = '/.flotilla-image/bin';
+const DEFAULT_IMAGE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const quoteWord = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
 
 /** Creates what a plan needs on the host (idempotent: a restarted container finds its volumes as they were). */
 export function applyImagePlan(p: ImagePlan): void {
@@ -409,6 +426,7 @@ export function applyImagePlan(p: ImagePlan): void {
   for (const f of p.files) {
     mkdirSync(dirname(f.host), { recursive: true });
     writeFileSync(f.host, f.content);
+    if (f.mode !== undefined) chmodSync(f.host, f.mode);
   }
   for (const l of p.links) {
     mkdirSync(dirname(l.host), { recursive: true });

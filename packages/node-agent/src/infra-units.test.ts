@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { redisAdapter, prometheusAdapter } from './image-infra.js';
-import { DEFAULT_IMAGES, ImageTable, applyImagePlan, missingRequirement, planImage, programInstalled, type ImagePlan } from './images.js';
+import { DEFAULT_IMAGES, IMAGE_BIN, ImageTable, applyImagePlan, missingRequirement, planImage, programInstalled, type ImagePlan } from './images.js';
 import { pgPlan } from './programs/postgres.js';
 import { minioConfig } from './programs/minio.js';
 import { guestbookApi } from './programs/gb-frontend.js';
@@ -132,6 +132,17 @@ describe('image plan', () => {
     const p = planImage(m, { argv: ['nginx'], env: {}, podMounts: ['/etc/nginx/conf.d', '/var/log/nginx/'], hostDir: '/h', vars }) as ImagePlan;
     assert.deepEqual(p.mounts.map((x) => x.path), ['/var/cache/nginx', '/var/lib/nginx', '/etc/nginx/nginx.conf']);
     assert.deepEqual(p.links, []);
+  });
+  it("puts the image's programs with a bare name on its PATH (a shell in argosay finds cowsay)", () => {
+    const p = planImage(DEFAULT_IMAGES['argoproj/argosay']!, { argv: ['sh', '-c', 'cowsay hello'], env: { PATH: '/usr/bin:/bin' }, podMounts: [], hostDir: '/h', vars }) as ImagePlan;
+    assert.equal(p.env.PATH, `${IMAGE_BIN}:/usr/bin:/bin`);
+    assert.deepEqual(p.mounts.filter((x) => x.path === IMAGE_BIN), [{ host: '/h/bin', path: IMAGE_BIN, readOnly: true }]);
+    const cowsay = p.files.find((f) => f.host === '/h/bin/cowsay')!;
+    assert.equal(cowsay.mode, 0o755);
+    assert.match(cowsay.content, /^#!\/bin\/sh\nexec \S+ \S+\/whalesay\.js "\$@"\n$/);
+    assert.ok(!p.files.some((f) => f.host.endsWith('/argosay') && f.host.includes('%2F')), 'an absolute name (/argosay) is not a PATH program');
+    // an image with no such programs keeps its PATH
+    assert.equal((planImage(m, { argv: ['nginx'], env: { PATH: '/bin' }, podMounts: [], hostDir: '/h', vars }) as ImagePlan).env.PATH, '/bin');
   });
   it('applies the adapter, and reports bad mappings', () => {
     const r = planImage(DEFAULT_IMAGES.redis, { argv: ['--save', ''], env: {}, podMounts: ['/data'], hostDir: '/h', vars }) as ImagePlan;

@@ -313,7 +313,7 @@ export function buildPod(p: PodToCreate, wf: Workflow, cfg: PodBuildConfig = {})
   }
   if (t.priority !== undefined) podSpec.priority = t.priority;
   if (ads !== undefined) podSpec.activeDeadlineSeconds = Math.max(1, Math.ceil(ads));
-  for (const [where, patch] of [['spec.podSpecPatch', spec.podSpecPatch], [`templates.${p.templateName ?? ''}.podSpecPatch`, t.podSpecPatch]] as const) {
+  for (const [where, patch] of [['spec.podSpecPatch', p.podSpecPatch ?? spec.podSpecPatch], [`templates.${p.templateName ?? ''}.podSpecPatch`, t.podSpecPatch]] as const) {
     const parsed = parsePatch(patch, where);
     if (parsed) podSpec = mergePodSpec(podSpec, parsed);
   }

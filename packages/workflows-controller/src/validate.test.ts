@@ -64,3 +64,10 @@ test('lintObject by kind', () => {
   assert.deepEqual(lintObject({ kind: 'CronWorkflow', spec: { schedules: ['@hourly'], workflowSpec: { entrypoint: 'echo', templates: [{ ...echo, inputs: {} }] } } }), []);
   assert.match(lintObject({ kind: 'Pod' })[0]!.message, /^kind: 'Pod' is not one of/);
 });
+
+test('a workflow argument from a ConfigMap: a missing ConfigMap and a missing key are told apart', () => {
+  const w = wf([{ name: 'main', container: { image: 'busybox', args: ['{{workflow.parameters.message}}'] } }], { arguments: { parameters: [{ name: 'message', valueFrom: { configMapKeyRef: { name: 'simple-parameters', key: 'msg' } } }] } });
+  assert.deepEqual(validateWorkflow(w, undefined, { configMaps: {} }).map((e) => e.message), ["spec.arguments.parameters.message.valueFrom.configMapKeyRef: ConfigMap 'simple-parameters' not found"]);
+  assert.deepEqual(validateWorkflow(w, undefined, { configMaps: { 'simple-parameters': { other: 'x' } } }).map((e) => e.message), ["spec.arguments.parameters.message.valueFrom.configMapKeyRef: ConfigMap 'simple-parameters' has no key 'msg'"]);
+  assert.deepEqual(validateWorkflow(w, undefined, { configMaps: { 'simple-parameters': { msg: 'hi' } } }), []);
+});

@@ -72,7 +72,8 @@ export function validateWorkflow(wf: Workflow, resolver?: TemplateResolver, opts
   for (const p of spec.arguments?.parameters ?? []) {
     if (p.value === undefined && p.default === undefined && !p.valueFrom && !p.enum && !opts.lint) err(`spec.arguments.parameters.${p.name}.value`, 'is required');
     if (p.valueFrom?.configMapKeyRef && opts.configMaps && !p.valueFrom.configMapKeyRef.optional && opts.configMaps[p.valueFrom.configMapKeyRef.name]?.[p.valueFrom.configMapKeyRef.key] === undefined && p.valueFrom.default === undefined) {
-      err(`spec.arguments.parameters.${p.name}.valueFrom.configMapKeyRef`, `ConfigMap '${p.valueFrom.configMapKeyRef.name}' has no key '${p.valueFrom.configMapKeyRef.key}'`);
+      const ref = p.valueFrom.configMapKeyRef;
+      err(`spec.arguments.parameters.${p.name}.valueFrom.configMapKeyRef`, opts.configMaps[ref.name] ? `ConfigMap '${ref.name}' has no key '${ref.key}'` : `ConfigMap '${ref.name}' not found`);
     }
   }
   const wfParams = new Set((spec.arguments?.parameters ?? []).map((p) => p.name));

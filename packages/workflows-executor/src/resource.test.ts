@@ -16,6 +16,8 @@ describe('resource templates', () => {
     assert.deepEqual(kubectlArgs('patch', 'f.json', { namespace: 'ns', patch: '{}' }).slice(5, 7), ['--type', 'strategic']);
     assert.deepEqual(kubectlArgs('patch', 'f.json', { namespace: 'ns', mergeStrategy: 'json', patch: '[{"op":"add"}]', flags: ['pod', 'p1'] }), ['patch', '-n', 'ns', '--type', 'json', '-p', '[{"op":"add"}]', '-o', 'json', 'pod', 'p1']);
     assert.deepEqual(kubectlArgs('patch', 'f.json', { namespace: 'ns', mergeStrategy: 'merge', patch: '{}' }), ['patch', '-f', 'f.json', '-n', 'ns', '--type', 'merge', '-p', '{}', '-o', 'json']);
+    // a merge patch whose target the flags name (upstream's k8s-patch-merge-pod): no file beside them
+    assert.deepEqual(kubectlArgs('patch', 'f.json', { namespace: 'ns', mergeStrategy: 'merge', patch: '{"metadata":{}}', flags: ['pod', 'p1'] }), ['patch', '-n', 'ns', '--type', 'merge', '-p', '{"metadata":{}}', '-o', 'json', 'pod', 'p1']);
     assert.throws(() => kubectlArgs('explode', 'f', { namespace: 'n' }), /unknown resource action "explode"/);
   });
 });

@@ -79,8 +79,10 @@ export function kubectlArgs(action: string, file: string, o: { mergeStrategy?: s
     case 'delete':
       return ['delete', '-f', file, ...ns, '--ignore-not-found', ...flags];
     case 'patch':
-      // a JSON patch names its target in the flags (`[pod, NAME]`), as upstream runs it
+      // a JSON patch names its target in the flags (`[pod, NAME]`), as upstream runs it; so may a merge or
+      // strategic one (then the manifest is only the patch, and no file names the target)
       if (o.mergeStrategy === 'json') return ['patch', ...ns, '--type', 'json', '-p', o.patch ?? '[]', '-o', 'json', ...flags];
+      if (flags.length) return ['patch', ...ns, '--type', o.mergeStrategy || 'strategic', '-p', o.patch ?? '{}', '-o', 'json', ...flags];
       return ['patch', '-f', file, ...ns, '--type', o.mergeStrategy || 'strategic', '-p', o.patch ?? '{}', '-o', 'json', ...flags];
     default:
       throw new Error(`unknown resource action "${action}" (${ACTIONS.join(', ')})`);

@@ -84,7 +84,10 @@ export function bindInputs(ctx: Ctx, tmpl: Template, args: Arguments | undefined
     params.push({ name: p.name, value: s });
     scope[`inputs.parameters.${p.name}`] = s;
   }
-  const artifacts = (tmpl.inputs?.artifacts ?? []).map((art) => {
+  let outerScope: Scope | undefined;
+  const artifacts = (tmpl.inputs?.artifacts ?? []).map((declared) => {
+    // the template's own artifact location may use globals and the inputs' parameters (`key: "{{workflow.name}}/results"`)
+    const art = mentions(declared, '{{') ? substituteDeep(declared, { ...(outerScope ??= typeof outer === 'function' ? outer() : outer), ...scope }) : declared;
     const a = args?.artifacts?.find((x) => x.name === art.name);
     if (!a) return art;
     const bound: Artifact = { ...art, ...a, path: art.path };
@@ -235,6 +238,9 @@ function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreat
     const sa = tmpl.serviceAccountName ?? ctx.spec.serviceAccountName;
     if (sa) req.serviceAccountName = sa;
     if (deadline !== undefined) req.activeDeadlineSeconds = deadline;
+    // the workflow's podSpecPatch is the workflow's, not the template's: its variables are the globals
+    const wfPatch = ctx.spec.podSpecPatch;
+    if (typeof wfPatch === 'string' && wfPatch.includes('{{')) req.podSpecPatch = substitute(wfPatch, { ...ctx.global, 'node.name': nodeName, 'pod.name': req.podName });
     ctx.podsToCreate.push(req);
     return node;
   }

@@ -53,6 +53,8 @@ export interface PodToCreate {
   serviceAccountName?: string;
   /** Seconds left before the template's / workflow's deadline, for the pod's activeDeadlineSeconds. */
   activeDeadlineSeconds?: number;
+  /** The workflow's podSpecPatch with its variables substituted (when it has any). */
+  podSpecPatch?: string;
 }
 
 export interface PlanEvent { type: 'Normal' | 'Warning'; reason: string; message: string; nodeId?: string }

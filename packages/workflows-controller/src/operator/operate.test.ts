@@ -462,3 +462,19 @@ test('workflowDefaults and templateDefaults merge under the workflow; template t
   const q = operate({ workflow: applyPlan(w, p), pods: { df: { phase: 'Pending' } }, now: at(31) });
   assert.deepEqual([q.phase, q.message], ['Failed', 'Step exceeded its deadline']);
 });
+
+test("a template's own input artifact and the workflow's podSpecPatch are substituted (upstream's map-reduce and pod-spec-yaml-patch)", () => {
+  const w = wf('mr', {
+    entrypoint: 'main',
+    arguments: { parameters: [{ name: 'mem', value: '100Mi' }] },
+    podSpecPatch: 'containers:\n  - name: main\n    resources: {limits: {memory: "{{workflow.parameters.mem}}"}}\n',
+    templates: [
+      { name: 'main', steps: [[{ name: 'reduce', template: 'reduce', arguments: { parameters: [{ name: 'part', value: '7' }] } }]] },
+      { name: 'reduce', inputs: { parameters: [{ name: 'part' }], artifacts: [{ name: 'results', path: '/mnt/in', s3: { key: '{{workflow.name}}/results/{{inputs.parameters.part}}' } }] }, container: { image: 'busybox', command: ['ls', '/mnt/in'] } },
+    ],
+  });
+  const p = operate({ workflow: w, now: T0 });
+  assert.equal(p.podsToCreate.length, 1);
+  assert.deepEqual(p.podsToCreate[0]!.inputs?.artifacts?.[0]?.s3, { key: 'mr/results/7' });
+  assert.match(p.podsToCreate[0]!.podSpecPatch ?? '', /memory: "100Mi"/);
+});
