@@ -557,6 +557,8 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
           { name: 'whale', image: 'docker/whalesay:latest', command: ['cowsay'], args: ['hello world'] },
           // a shell of the image finds the image's programs on PATH (upstream's conditionals example)
           { name: 'shell', image: 'argoproj/argosay:v1', command: ['sh', '-c'], args: ['cowsay hello from sh'] },
+          // alpine's nc (busybox's: -lk and -e) whatever the host has (upstream's variables-showcase)
+          { name: 'nc', image: 'alpine:3.23', command: ['sh', '-c'], args: ['(nc -lk -p 9999 -e /bin/echo pong &); for i in 1 2 3 4 5 6 7 8 9 10; do nc -z 127.0.0.1 9999 2>/dev/null && break; sleep 0.2; done; nc 127.0.0.1 9999 </dev/null'] },
         ],
       }),
     );
@@ -565,6 +567,7 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     assert.equal((await kubeletGet(env, `/containerLogs/${ns}/say/read`)).body, 'from argosay\n', 'a last line without newline ends the log as a full line');
     assert.match((await kubeletGet(env, `/containerLogs/${ns}/say/whale`)).body, /< hello world >[\s\S]*##/);
     assert.match((await kubeletGet(env, `/containerLogs/${ns}/say/shell`)).body, /< hello from sh >/);
+    assert.equal((await kubeletGet(env, `/containerLogs/${ns}/say/nc`)).body, 'pong\n');
   });
 
   it('follows a log until the container exits; a finished pod is deleted at once', async () => {

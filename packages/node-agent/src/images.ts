@@ -64,6 +64,8 @@ export const PROGRAMS_DIR = join(here, 'programs');
 export const FLOTILLA_MAIN = join(here, '..', '..', 'cli', 'dist', 'main.js');
 
 const HOST_SH: ImageMapping = { cmd: ['sh'], hostUserland: true, description: 'the host userland (/bin/sh, coreutils…)' };
+/** alpine and busybox: the host's userland, with busybox's `nc` (the host may have none, or one without -e/-k) */
+const HOST_BUSYBOX: ImageMapping = { ...HOST_SH, commands: { nc: ['{node}', '{programs}/nc.js'] }, description: 'the host userland (/bin/sh, coreutils…) and a built-in nc' };
 const HOST_BASH: ImageMapping = { cmd: ['bash'], hostUserland: true, description: 'the host userland (bash, coreutils…)' };
 const argosay: ImageMapping = {
   entrypoint: ['{node}', '{programs}/argosay.js'],
@@ -132,8 +134,8 @@ function flotillaProgram(entry: string, what: string, names: string[] = [entry, 
 
 /** The default table; keys are image repositories (any tag) or `repo:tag` (that tag only). */
 export const DEFAULT_IMAGES: Record<string, ImageMapping> = {
-  busybox: HOST_SH,
-  alpine: HOST_SH,
+  busybox: HOST_BUSYBOX,
+  alpine: HOST_BUSYBOX,
   debian: HOST_BASH,
   ubuntu: HOST_BASH,
   bash: { cmd: ['bash'], hostUserland: true, description: 'the host bash' },

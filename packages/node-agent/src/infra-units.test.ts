@@ -141,6 +141,10 @@ describe('image plan', () => {
     assert.equal(cowsay.mode, 0o755);
     assert.match(cowsay.content, /^#!\/bin\/sh\nexec \S+ \S+\/whalesay\.js "\$@"\n$/);
     assert.ok(!p.files.some((f) => f.host.endsWith('/argosay') && f.host.includes('%2F')), 'an absolute name (/argosay) is not a PATH program');
+    // alpine and busybox: the host's userland and the built-in nc
+    const alpine = planImage(DEFAULT_IMAGES.alpine!, { argv: ['sh', '-c', 'nc -lk -p 9999'], env: { PATH: '/bin' }, podMounts: [], hostDir: '/h', vars }) as ImagePlan;
+    assert.equal(alpine.env.PATH, `${IMAGE_BIN}:/bin`);
+    assert.match(alpine.files.find((f) => f.host === '/h/bin/nc')!.content, /nc\.js "\$@"/);
     // an image with no such programs keeps its PATH
     assert.equal((planImage(m, { argv: ['nginx'], env: { PATH: '/bin' }, podMounts: [], hostDir: '/h', vars }) as ImagePlan).env.PATH, '/bin');
   });
