@@ -44,4 +44,26 @@ describe('bubblewrap sandbox: an installation under /tmp', { skip: bw.reason ? `
       rmSync(base, { recursive: true, force: true });
     }
   });
+
+  // upstream's variables-showcase: an input artifact at /work/in.txt and an output written to /work/echoed.txt,
+  // on a host that has a /work of its own (read-only in the container)
+  it('a file mounted into a directory the host has leaves that directory writable for new files; the host\'s own stay read-only', () => {
+    const base = mkdtempSync(join(tmpdir(), 'fl-sandbox-'));
+    const hostDir = '/var/lib';
+    try {
+      const input = join(base, 'in.txt');
+      writeFileSync(input, 'artifact\n');
+      const podTmp = join(base, 'podtmp');
+      mkdirSync(podTmp);
+      const ctx = { ...bwrapContext(bw.path!, []), hide: [] };
+      const spec: SandboxSpec = { argv: [], env: {}, mounts: [{ host: input, path: `${hostDir}/flotilla-art/in.txt`, readOnly: true }], hostname: 'pod', tmpDir: podTmp, fsRoot: join(base, 'root'), files: [] };
+      const script = `cat ${hostDir}/flotilla-art/in.txt && echo out > ${hostDir}/flotilla-art/out.txt && cat ${hostDir}/flotilla-art/out.txt && echo new > ${hostDir}/flotilla-new && ls ${hostDir}/dpkg >/dev/null && (echo x >> ${hostDir}/dpkg/status 2>/dev/null && echo wrote-host || echo host-ro)`;
+      const r = spawnSync(bw.path!, [...bwrapArgs(ctx, spec, { dieWithParent: false }), '/bin/sh', '-c', script], { encoding: 'utf8', timeout: 20_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'artifact\nout\nhost-ro\n');
+      assert.equal(spawnSync('ls', [`${hostDir}/flotilla-new`, `${hostDir}/flotilla-art`]).status, 2, 'nothing written on the host');
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
 });

@@ -255,8 +255,10 @@ export function bwrapArgs(ctx: BwrapContext, spec: SandboxSpec, opts: { infoFd?:
   hideAll();
 
   // Mount points (and the working directory) that do not exist on the host and sit in a
-  // read-only directory need that directory shadowed: a tmpfs holding its entries, read-only
-  // again afterwards.
+  // read-only directory need that directory shadowed: a tmpfs of the container's own holding the
+  // host's entries (each bound read-only). The shadow stays writable, as a container runtime makes
+  // a mount point's directories in the container's writable layer: a script may write beside its
+  // input artifact (/work/in.txt, /work/out.txt) even where the host happens to have a /work.
   const targets = [...spec.mounts, ...spec.files].map((m) => ({ ...m, dest: canonical(m.path) }));
   const wd = spec.workingDir ? canonical(spec.workingDir) : undefined;
   const writable = (p: string): boolean => {
@@ -289,7 +291,6 @@ export function bwrapArgs(ctx: BwrapContext, spec: SandboxSpec, opts: { infoFd?:
   });
   if (wd) a.push('--dir', wd, '--chdir', wd);
   else a.push('--chdir', '/');
-  for (const s of shadowList.reverse()) a.push('--remount-ro', s);
   // the root itself stays a writable tmpfs of the container's own (a writable layer, as a
   // container runtime gives): `mkdir /outputs` works; the host's directories bound in stay read-only
   if (ctx.isRoot) {

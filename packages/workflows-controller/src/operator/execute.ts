@@ -107,7 +107,11 @@ export function bindInputs(ctx: Ctx, tmpl: Template, args: Arguments | undefined
     }
     return bound;
   });
-  for (const a of artifacts) if (a.path) scope[`inputs.artifacts.${a.name}.path`] = a.path;
+  for (const a of artifacts) {
+    if (a.path) scope[`inputs.artifacts.${a.name}.path`] = a.path;
+    // the artifact itself, for a `from:` that forwards it to a child (`from: "{{inputs.artifacts.seed}}"`)
+    scope[`inputs.artifacts.${a.name}`] = JSON.stringify(a);
+  }
   if (params.length) scope['inputs.parameters'] = JSON.stringify(params);
   const inputs: Inputs = {};
   if (params.length) inputs.parameters = params;

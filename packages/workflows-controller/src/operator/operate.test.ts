@@ -478,3 +478,17 @@ test("a template's own input artifact and the workflow's podSpecPatch are substi
   assert.deepEqual(p.podsToCreate[0]!.inputs?.artifacts?.[0]?.s3, { key: 'mr/results/7' });
   assert.match(p.podsToCreate[0]!.podSpecPatch ?? '', /memory: "100Mi"/);
 });
+
+test("a steps template forwards its own input artifact with from: \"{{inputs.artifacts.NAME}}\" (upstream's variables-showcase)", () => {
+  const w = wf('fw', {
+    entrypoint: 'main',
+    arguments: { artifacts: [{ name: 'seed', raw: { data: 'seed-content' } }] },
+    templates: [
+      { name: 'main', inputs: { artifacts: [{ name: 'seed' }] }, steps: [[{ name: 'use', template: 'cat', arguments: { artifacts: [{ name: 'seed-art', from: '{{inputs.artifacts.seed}}' }] } }]] },
+      { name: 'cat', inputs: { artifacts: [{ name: 'seed-art', path: '/tmp/seed.txt' }] }, container: { image: 'busybox', command: ['cat', '/tmp/seed.txt'] } },
+    ],
+  });
+  const p = operate({ workflow: w, now: T0 });
+  assert.equal(p.podsToCreate.length, 1, JSON.stringify(Object.values(p.nodes).map((n) => n.message)));
+  assert.deepEqual(p.podsToCreate[0]!.inputs?.artifacts, [{ name: 'seed-art', path: '/tmp/seed.txt', raw: { data: 'seed-content' } }]);
+});
