@@ -5,8 +5,10 @@
  * /var/run/argo/ctr/<container>/{stdout,stderr}, forwards signals (and the ones `wait` asks for
  * through the `signal` file), then leaves the outputs for `wait` and writes `exitcode` last.
  */
-import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
+import { closeSync, constants as fsc, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { Socket } from 'node:net';
+import { dirname } from 'node:path';
 import { constants as osc } from 'node:os';
 import { mainContainers, type ExecutorEnv } from './env.js';
 import { STAGING_SCRIPT, exitCodeFile, inputArtifactFile, local, outputArtifactFile, outputParamFile, signalFile, stagedScript, stderrFile, stdoutFile } from './paths.js';
@@ -85,6 +87,27 @@ async function waitDependencies(env: ExecutorEnv): Promise<boolean> {
 
 const end = (s: WriteStream) => new Promise<void>((r) => s.end(r));
 
+/**
+ * Two FIFOs in `dir` for a child's stdout and stderr: their write ends for its stdio, their read ends as streams.
+ * Undefined when they cannot be made (the caller falls back to Node.js's pipes).
+ */
+function realPipes(dir: string): { stdio: [null, number, number]; out: Socket; err: Socket; closeWriters: () => void; drained: Promise<unknown> } | undefined {
+  const paths = [`${dir}/.out`, `${dir}/.err`];
+  try {
+    for (const p of paths) rmSync(p, { force: true });
+    const r = spawnSync('mkfifo', ['-m', '600', ...paths], { stdio: 'ignore' });
+    if (r.status !== 0) return undefined;
+    // the read end first (non-blocking), then the write end opens at once
+    const readers = paths.map((p) => openSync(p, fsc.O_RDONLY | fsc.O_NONBLOCK));
+    const writers = paths.map((p) => openSync(p, fsc.O_WRONLY));
+    const [out, err] = readers.map((fd) => new Socket({ fd, readable: true, writable: false })) as [Socket, Socket];
+    const drained = Promise.all([out, err].map((s) => new Promise((res) => { s.on('end', res); s.on('close', res); s.on('error', res); })));
+    return { stdio: [null, writers[0]!, writers[1]!], out, err, closeWriters: () => writers.forEach((fd) => closeSync(fd)), drained };
+  } catch {
+    return undefined;
+  }
+}
+
 export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<number> {
   const name = env.containerName;
   const isMain = name === 'main';
@@ -116,12 +139,18 @@ export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<num
 
   const out = createWriteStream(local(stdoutFile(name)));
   const err = createWriteStream(local(stderrFile(name)));
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['inherit', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d: Buffer) => {
+  // the command's stdout and stderr are pipes (FIFOs), as a container runtime's are: a program that opens
+  // /dev/stdout or /dev/stderr (nginx's logs) can (Node.js's own pipes are sockets, which cannot be opened)
+  const pipes = realPipes(dirname(local(stdoutFile(name))));
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['inherit', pipes?.stdio[1] ?? 'pipe', pipes?.stdio[2] ?? 'pipe'] as StdioOptions });
+  pipes?.closeWriters();
+  const childOut = pipes?.out ?? child.stdout!;
+  const childErr = pipes?.err ?? child.stderr!;
+  childOut.on('data', (d: Buffer) => {
     process.stdout.write(d);
     out.write(d);
   });
-  child.stderr!.on('data', (d: Buffer) => {
+  childErr.on('data', (d: Buffer) => {
     process.stderr.write(d);
     err.write(d);
   });
@@ -161,6 +190,8 @@ export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<num
     });
     child.on('close', (c, s) => resolve(c ?? 128 + ((s && osc.signals[s]) || 0)));
   });
+  // what the command wrote is read to its end (the FIFOs end when the last writer closes them)
+  if (pipes) await pipes.drained;
   clearInterval(poll);
   await Promise.all([end(out), end(err)]);
   if (isMain) await stageOutputs(env);

@@ -102,6 +102,16 @@ describe('argoexec as processes', { skip, concurrency: false }, () => {
     assert.equal((await argoexec(['emissary', '--'], envFor({}, { ARGO_CONTAINER_NAME: 'c3' }))).code, 1);
   });
 
+  // upstream's daemon-nginx: nginx opens /var/log/nginx/error.log, a link to /dev/stderr (a socket cannot be opened)
+  it('emissary: the command\'s stdout and stderr are pipes it can open as /dev/stdout and /dev/stderr', async () => {
+    const res = await argoexec(['emissary', '--', 'sh', '-c', 'echo opened-out > /dev/stdout && echo opened-err > /dev/stderr && echo plain; [ -p /dev/stdout ] && echo is-a-pipe'], envFor({}, { ARGO_CONTAINER_NAME: 'fifo' }));
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout, 'opened-out\nplain\nis-a-pipe\n');
+    assert.match(res.stderr, /opened-err/);
+    assert.equal(readFileSync(r('/var/run/argo/ctr/fifo/stdout'), 'utf8'), 'opened-out\nplain\nis-a-pipe\n');
+    assert.equal(readFileSync(r('/var/run/argo/ctr/fifo/stderr'), 'utf8'), 'opened-err\n');
+  });
+
   it('a failing command that is main itself (data, resource, agent) still writes its exit code for wait', async () => {
     const res = await argoexec(['data'], envFor({ data: {} }, { ARGO_CONTAINER_NAME: 'd1', KUBECONFIG: join(work, 'no-kubeconfig') }));
     assert.equal(res.code, 1);
