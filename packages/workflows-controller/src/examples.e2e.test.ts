@@ -87,6 +87,24 @@ const RUN: Record<string, { phase: 'Succeeded' | 'Failed'; check?: (w: Wf, logs:
   },
   'output-parameter.yaml': { phase: 'Succeeded', check: (w) => assert.equal(byDisplay(w, 'consume-parameter')[0]?.inputs?.parameters?.[0]?.value, 'hello world') },
   'dag-disable-failFast.yaml': { phase: 'Failed' },
+  // found failing by a live sweep of every runnable example (the image's cowsay from a shell, the workflow's
+  // podSpecPatch with globals, a 66-character generated name)
+  'conditionals.yaml': {
+    phase: 'Succeeded',
+    check: async (w, logs) => {
+      for (const step of ['print-hello-govaluate', 'print-hello-expr', 'print-hello-expr-json']) {
+        const n = byDisplay(w, step)[0];
+        assert.equal(n?.phase, 'Succeeded', step);
+        assert.match(await logs(podOf(w, n!)), /< hello >/);
+      }
+    },
+  },
+  'pod-spec-yaml-patch.yaml': { phase: 'Succeeded' },
+  'global-parameters-from-configmap-referenced-as-local-variable.yaml': {
+    phase: 'Succeeded',
+    before: ['configmaps/simple-parameters-configmap.yaml'],
+    check: (w) => assert.ok(w.metadata.name.length <= 63, w.metadata.name),
+  },
 };
 
 /** Examples the other tests of this file run. */
@@ -303,7 +321,13 @@ describe('Argo Workflows: install manifest, examples, cron, quick start (one flo
         return ws.every((w) => w.status?.phase === 'Pending' && w.status.message === 'Workflow processing has been postponed because too many workflows are in progress') ? ws : undefined;
       }, 60_000, 200);
       assert.equal(held.length, 2);
-      const done = await Promise.all(['par-first', 'par-low', 'par-high'].map((n) => waitDone(n, 120_000)));
+      const done = await Promise.all(['par-first', 'par-low', 'par-high'].map((n) => waitDone(n, 120_000))).catch(async (e) => {
+        // what held them: every workflow's phase and message, and the controller's last words
+        const all = (await client.list(WORKFLOWS, NS)).items as any[];
+        process.stdout.write(`# workflows: ${all.map((w) => `${w.metadata.name}=${w.status?.phase ?? ''} ${w.status?.message ?? ''}`).join('; ')}\n`);
+        process.stdout.write(`# controller log:\n${(await k(['logs', '-n', NS, 'deployment/workflow-controller', '--tail=40']).catch(() => '')).replace(/^/gm, '#   ')}\n`);
+        throw e;
+      });
       assert.deepEqual(done.map((w) => w.status?.phase), ['Succeeded', 'Succeeded', 'Succeeded']);
       const spans = done.map((w) => [Date.parse(w.status!.startedAt!), Date.parse(w.status!.finishedAt!), w.metadata.name] as const).sort((a, b) => a[0] - b[0]);
       assert.deepEqual(spans.map((s) => s[2]), ['par-first', 'par-high', 'par-low'], 'admitted in order: the running one, then higher priority, then the older');
