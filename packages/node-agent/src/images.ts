@@ -8,6 +8,7 @@ import { accessSync, chmodSync, constants as fsc, existsSync, mkdirSync, readdir
 import { fileURLToPath } from 'node:url';
 import { dirname, join, posix } from 'node:path';
 import type { Mount } from './sandbox.js';
+import { DEFAULT_PATH, shellQuote } from './pod-types.js';
 import { ADAPTERS, INFRA_IMAGES } from './image-infra.js';
 
 /**
@@ -408,19 +409,17 @@ export function planImage(
   if (onPath.length) {
     const binHost = join(input.hostDir, 'bin');
     for (const [name, alias] of onPath) {
-      const argv = (Array.isArray(alias) ? alias : [alias]).map((a) => quoteWord(fillPlaceholders(a, input.vars)));
+      const argv = (alias as string[]).map((a) => shellQuote(fillPlaceholders(a, input.vars)));
       plan.files.push({ host: join(binHost, name), content: `#!/bin/sh\nexec ${argv.join(' ')} "$@"\n`, mode: 0o755 });
     }
     plan.mounts.push({ host: binHost, path: IMAGE_BIN, readOnly: true });
-    plan.env = { ...plan.env, PATH: `${IMAGE_BIN}:${plan.env.PATH || DEFAULT_IMAGE_PATH}` };
+    plan.env = { ...plan.env, PATH: `${IMAGE_BIN}:${plan.env.PATH || DEFAULT_PATH}` };
   }
   return plan;
 }
 
 /** Where a container finds the image's programs that have a bare name (first on its PATH). */
 export const IMAGE_BIN = '/.flotilla-image/bin';
-const DEFAULT_IMAGE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const quoteWord = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
 
 /** Creates what a plan needs on the host (idempotent: a restarted container finds its volumes as they were). */
 export function applyImagePlan(p: ImagePlan): void {

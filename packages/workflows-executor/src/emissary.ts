@@ -91,7 +91,7 @@ const end = (s: WriteStream) => new Promise<void>((r) => s.end(r));
  * Two FIFOs in `dir` for a child's stdout and stderr: their write ends for its stdio, their read ends as streams.
  * Undefined when they cannot be made (the caller falls back to Node.js's pipes).
  */
-function realPipes(dir: string): { stdio: [null, number, number]; out: Socket; err: Socket; closeWriters: () => void; drained: Promise<unknown> } | undefined {
+function realPipes(dir: string): { writers: number[]; out: Socket; err: Socket; closeWriters: () => void; drained: Promise<unknown> } | undefined {
   const paths = [`${dir}/.out`, `${dir}/.err`];
   try {
     for (const p of paths) rmSync(p, { force: true });
@@ -102,7 +102,7 @@ function realPipes(dir: string): { stdio: [null, number, number]; out: Socket; e
     const writers = paths.map((p) => openSync(p, fsc.O_WRONLY));
     const [out, err] = readers.map((fd) => new Socket({ fd, readable: true, writable: false })) as [Socket, Socket];
     const drained = Promise.all([out, err].map((s) => new Promise((res) => { s.on('end', res); s.on('close', res); s.on('error', res); })));
-    return { stdio: [null, writers[0]!, writers[1]!], out, err, closeWriters: () => writers.forEach((fd) => closeSync(fd)), drained };
+    return { writers, out, err, closeWriters: () => writers.forEach((fd) => closeSync(fd)), drained };
   } catch {
     return undefined;
   }
@@ -142,7 +142,7 @@ export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<num
   // the command's stdout and stderr are pipes (FIFOs), as a container runtime's are: a program that opens
   // /dev/stdout or /dev/stderr (nginx's logs) can (Node.js's own pipes are sockets, which cannot be opened)
   const pipes = realPipes(dirname(local(stdoutFile(name))));
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['inherit', pipes?.stdio[1] ?? 'pipe', pipes?.stdio[2] ?? 'pipe'] as StdioOptions });
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['inherit', pipes?.writers[0] ?? 'pipe', pipes?.writers[1] ?? 'pipe'] as StdioOptions });
   pipes?.closeWriters();
   const childOut = pipes?.out ?? child.stdout!;
   const childErr = pipes?.err ?? child.stderr!;
