@@ -161,3 +161,45 @@ test('a watch the server never ends is ended by the client after its timeoutSeco
     await new Promise<void>((r) => srv.close(() => r()));
   }
 });
+
+test('watch events are split at their newlines whatever the chunks: one event over many chunks, several in one, blank lines, a multi-byte character cut in two', { timeout: 20_000 }, async () => {
+  const big = 'é'.repeat(40_000); // 80 KB of two-byte characters
+  const evs = [
+    { type: 'ADDED', object: { kind: 'ConfigMap', metadata: { name: 'a', resourceVersion: '1' }, data: { big } } },
+    { type: 'MODIFIED', object: { kind: 'ConfigMap', metadata: { name: 'b', resourceVersion: '2' } } },
+    { type: 'DELETED', object: { kind: 'ConfigMap', metadata: { name: 'c', resourceVersion: '3' } } },
+    { type: 'ADDED', object: { kind: 'ConfigMap', metadata: { name: 'd', resourceVersion: '4' }, data: { big: big.slice(0, 5) } } },
+  ];
+  const body = Buffer.from(`${JSON.stringify(evs[0])}\n${JSON.stringify(evs[1])}\n\n${JSON.stringify(evs[2])}\n${JSON.stringify(evs[3])}\n`);
+  // cuts: inside the big event many times (at odd byte offsets, so inside 'é'), then the three small ones in one chunk
+  const cuts = [1, 2, 3, 7001, 7002, 16_385, 40_001, 80_003];
+  const socks = new Set<Socket>();
+  const srv = createServer((s) => {
+    socks.add(s);
+    s.on('error', () => {});
+    s.once('data', async () => {
+      s.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n');
+      let at = 0;
+      for (const end of [...cuts, body.length]) {
+        const part = body.subarray(at, end);
+        at = end;
+        s.write(`${part.length.toString(16)}\r\n`);
+        s.write(part);
+        s.write('\r\n');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      s.end('0\r\n\r\n');
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const c = new KubeClient({ url: `http://127.0.0.1:${(srv.address() as { port: number }).port}` }, { qps: 0 });
+  try {
+    const got: Array<{ type: string; object: any }> = [];
+    await c.watch('/api/v1/configmaps', {}, (ev) => got.push(ev as any), new AbortController().signal);
+    assert.deepEqual(got, evs);
+  } finally {
+    c.close();
+    for (const s of socks) s.destroy();
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
+});

@@ -395,14 +395,18 @@ export class KubeClient {
           return;
         }
         res.socket?.setKeepAlive?.(true, 30_000);
-        let buf = '';
+        // a line (one event) may come in many chunks: only each new chunk is searched for its end, and the parts
+        // are joined once (a 200 KB workflow in 16 KB chunks is not re-scanned and re-copied chunk after chunk)
+        let parts: string[] = [];
         res.setEncoding('utf8');
         res.on('data', (d: string) => {
-          buf += d;
+          let start = 0;
           let i: number;
-          while ((i = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, i).trim();
-            buf = buf.slice(i + 1);
+          while ((i = d.indexOf('\n', start)) >= 0) {
+            parts.push(d.slice(start, i));
+            const line = (parts.length === 1 ? parts[0]! : parts.join('')).trim();
+            parts = [];
+            start = i + 1;
             if (!line) continue;
             const ev = parseJson(line) as WatchEvent | undefined;
             if (!ev) continue;
@@ -414,6 +418,7 @@ export class KubeClient {
               return;
             }
           }
+          if (start < d.length) parts.push(start ? d.slice(start) : d);
         });
         res.on('end', () => done());
         res.on('close', () => done());

@@ -572,7 +572,7 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
 
   it('follows a log until the container exits; a finished pod is deleted at once', async () => {
     const ns = 'follow';
-    await createPod(env.api, ns, podManifest('f', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'for i in 1 2 3 4 5; do echo line $i; sleep 0.3; done'] }] }));
+    await createPod(env.api, ns, podManifest('f', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'for i in 1 2 3 4 5; do echo line $i; sleep 1; done'] }] }));
     await podWhere(env.api, ns, 'f', (p) => p.status?.phase === 'Running', 'Running');
     const t0 = Date.now();
     const r = await kubeletGet(env, `/containerLogs/${ns}/f/c?follow=true`);
@@ -580,7 +580,7 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     assert.ok(Date.now() - t0 >= 500, 'the stream stayed open while the container ran');
     await podWhere(env.api, ns, 'f', done, 'completion');
     await deletePod(env.api, ns, 'f');
-    await waitFor('finished pod removed', async () => !(await getPod(env.api, ns, 'f')), 5000);
+    await waitFor('finished pod removed', async () => !(await getPod(env.api, ns, 'f')), 15_000);
   });
 
   it('force deletion (grace 0) stops the processes at once', async () => {

@@ -8,6 +8,14 @@ import { join } from 'node:path';
 import { ContainerLog, formatRecord, type LogRecord } from './logs.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 30));
+/** Waits (5 s at most) until `cond` holds: the log reads its FIFOs on the event loop, later on a loaded machine. */
+async function until(what: string, cond: () => boolean): Promise<void> {
+  const end = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await tick();
+  }
+}
 
 describe('container logs', () => {
   it('writes CRI records per run, rotates at the size limit, follows and drains', async () => {
@@ -25,10 +33,11 @@ describe('container logs', () => {
       let ended = false;
       log.follow(0, { onRecord: (r) => followed.push(r), onEnd: () => (ended = true) });
       writeSync(w, 'one\ntw');
+      await until('the first line', () => log.read(0).length === 1);
       writeSync(we, 'oops\n');
-      await tick();
+      await until('the line on stderr', () => log.read(0).length === 2);
       writeSync(w, 'o\n');
-      await tick();
+      await until('the partial line completed', () => log.read(0).length === 3 && followed.length === 3);
       assert.deepEqual(
         log.read(0).map((r) => `${r.stream}:${r.text}`),
         ['stdout:one', 'stderr:oops', 'stdout:two'],

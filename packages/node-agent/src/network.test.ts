@@ -31,6 +31,13 @@ async function runInPod(ns: string, name: string, script: string): Promise<strin
   return out;
 }
 
+/**
+ * In-pod code: calls `then` once `name` resolves (for at most 15 s). The agent's DNS learns a new Service from
+ * its watch a moment after the API answered the create; on a loaded machine a fixed pause was not always enough.
+ */
+const whenResolves = (name: string, then: string) =>
+  `(function (t0) { const go = () => require('dns').lookup(${JSON.stringify(name)}, (e) => { if (e && Date.now() - t0 < 15000) return setTimeout(go, 200); (function () { ${then} })(); }); go(); })(Date.now());`;
+
 function demoPod(name: string, color: string, labels: Record<string, string>): any {
   return podManifest(
     name,
@@ -207,10 +214,10 @@ describe('pod network (network namespaces)', { concurrency: false, timeout: 180_
       const out = await runInPod(
         ns,
         `${name}-client`,
-        `const s = require('net').connect(${x.port}, '${name}'); let b = '';
+        whenResolves(name, `const s = require('net').connect(${x.port}, '${name}'); let b = '';
          s.on('connect', () => s.write(${JSON.stringify(x.send)}));
          s.on('data', (d) => { b += d; const i = b.indexOf('\\n'); if (i >= 0) { console.log(b.slice(0, i).trim()); s.destroy(); } });
-         s.on('error', (e) => { console.error(e.message); process.exit(1); });`,
+         s.on('error', (e) => { console.error(e.message); process.exit(1); });`),
       );
       assert.match(out.trim(), x.expect, `${x.image}: ${out}`);
       await deletePod(env.api, ns, name);
@@ -243,10 +250,10 @@ describe('pod network (network namespaces)', { concurrency: false, timeout: 180_
     const out = await runInPod(
       ns,
       'ext-client',
-      `require('dns').resolveCname('ext.${ns}.svc.cluster.local', (e, c) => {
+      whenResolves(`ext.${ns}.svc.cluster.local`, `require('dns').resolveCname('ext.${ns}.svc.cluster.local', (e, c) => {
          if (e) { console.error(e.message); process.exit(1); }
          require('http').get({ host: 'ext', port: 80, path: '/color', agent: false }, (r) => { let b = ''; r.on('data', (d) => b += d); r.on('end', () => console.log(c[0] + ' ' + JSON.parse(b))); }).on('error', (e) => { console.error(e.message); process.exit(1); });
-       });`,
+       });`),
     );
     assert.match(out.trim(), new RegExp(`^demo\\.${ns}\\.svc\\.cluster\\.local (blue|green)$`));
   });
@@ -262,11 +269,11 @@ describe('pod network (network namespaces)', { concurrency: false, timeout: 180_
     const out = await runInPod(
       ns,
       'udp-client',
-      `const c = require('dgram').createSocket('udp4'); let n = 0;
+      whenResolves('udp', `const c = require('dgram').createSocket('udp4'); let n = 0;
        c.on('message', (m) => { console.log(String(m)); if (++n === 2) c.close(); });
        require('dns').lookup('udp', (e, addr) => { if (e) { console.error(e.message); process.exit(1); }
          c.send('one', 53, addr); setTimeout(() => c.send('two', 53, addr), 100); });
-       setTimeout(() => { console.error('no reply'); process.exit(1); }, 5000).unref();`,
+       setTimeout(() => { console.error('no reply'); process.exit(1); }, 5000).unref();`),
     );
     assert.deepEqual(out.trim().split('\n'), ['echo:one:udp-echo', 'echo:two:udp-echo']);
     await deletePod(env.api, ns, 'udp-echo');
@@ -280,14 +287,14 @@ describe('pod network (network namespaces)', { concurrency: false, timeout: 180_
     const out = await runInPod(
       ns,
       'big-client',
-      `const dns = require('dns');
+      whenResolves(`big.${ns}.svc.cluster.local`, `const dns = require('dns');
        dns.resolve4('big.${ns}.svc.cluster.local', (e, a) => {
          if (e) { console.error('resolve4 ' + e.message); process.exit(1); }
          dns.lookup('big', { all: true, family: 4 }, (e2, b) => {
            if (e2) { console.error('lookup ' + e2.message); process.exit(1); }
            console.log(a.length + ' ' + b.length);
          });
-       });`,
+       });`),
     );
     assert.equal(out.trim(), '60 60');
   });

@@ -31,8 +31,10 @@ test('the status is written as a merge patch of what changed, with the resourceV
     const writes: { verb: string; body: any }[] = [];
     const patch = ctlClient.patch.bind(ctlClient);
     const update = ctlClient.update.bind(ctlClient);
+    const podLabels: string[] = [];
     ctlClient.patch = (async (r: any, ns: any, name: any, body: any, ...rest: any[]) => {
       if (r.plural === 'workflows') writes.push({ verb: 'PATCH', body });
+      if (r.plural === 'pods' && body?.metadata?.labels?.['workflows.argoproj.io/completed']) podLabels.push(name);
       return (patch as any)(r, ns, name, body, ...rest);
     }) as typeof ctlClient.patch;
     ctlClient.update = (async (r: any, obj: any, ...rest: any[]) => {
@@ -80,6 +82,11 @@ test('the status is written as a merge patch of what changed, with the resourceV
     assert.equal(done.metadata.labels['workflows.argoproj.io/completed'], 'true');
     assert.equal(done.status.progress, '2/2');
     assert.ok(writes.every((x) => x.verb === 'PATCH'), writes.map((x) => x.verb).join(','));
+    // each finished pod is labelled completed once, though the reconcile of the workflow's last write (its echo)
+    // comes before the cache shows the label
+    await waitFor('both pods labelled completed', async () => (await client.list<any>(R.pods, NS)).items.every((p: any) => p.metadata.labels?.['workflows.argoproj.io/completed'] === 'true') || undefined, 20_000, 50);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.deepEqual([...podLabels].sort(), [pod.metadata.name, second.metadata.name].sort(), `label patches: ${podLabels.join(', ')}`);
     ctlClient.close();
   } finally {
     await running?.stop();

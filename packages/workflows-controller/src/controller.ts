@@ -64,6 +64,8 @@ export class WorkflowController extends Controller {
   private readonly toMark = new Map<string, string>();
   private marking = false;
   private admitTimer?: NodeJS.Timeout;
+  /** uids of the pods labelled completed by this process (the cache may not show the label yet: not patched twice) */
+  private readonly labelled = new Set<string>();
   /** workflow key → since when an informational-only status change waits to be written with the next one */
   private readonly coalescing = new Map<string, number>();
 
@@ -102,6 +104,7 @@ export class WorkflowController extends Controller {
     // label, is not enqueued)
     this.watch(this.pods, [{ update: podObservationChanged }], wfKey, batchMs);
     this.watch(this.results, [], wfKey, batchMs);
+    this.pods.on({ delete: (p) => this.labelled.delete(p.metadata?.uid ?? '') });
     // a template change can unblock workflows waiting on it; the config map changes everything
     const all = () => this.workflows.list().filter((w) => !TERMINAL.has(w.status?.phase)).map((w) => `${w.metadata!.namespace}/${w.metadata!.name}`);
     this.watch(this.templates, [], all);
@@ -508,9 +511,11 @@ export class WorkflowController extends Controller {
   }
 
   private async labelCompleted(pods: Obj[]): Promise<void> {
-    await Promise.all(pods.filter((p) => p.metadata?.labels?.[LABEL_COMPLETED] !== 'true' && !p.metadata?.deletionTimestamp && (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed')).map(async (p) => {
+    const todo = pods.filter((p) => p.metadata?.labels?.[LABEL_COMPLETED] !== 'true' && !this.labelled.has(p.metadata?.uid ?? '') && !p.metadata?.deletionTimestamp && (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed'));
+    await Promise.all(todo.map(async (p) => {
       try {
         await this.opts.client.patch(R.pods, p.metadata!.namespace, p.metadata!.name!, { metadata: { labels: { [LABEL_COMPLETED]: 'true' } } });
+        if (p.metadata?.uid) this.labelled.add(p.metadata.uid);
       } catch (e) {
         if (!isNotFound(e)) throw e;
       }

@@ -9,8 +9,8 @@ const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.i
 /** Node fields that only inform (no phase, output or scheduling decision of this controller waits on them). */
 export const INFORMATIONAL_NODE_FIELDS: readonly string[] = ['hostNodeName', 'podIP'];
 
-/** How long such a change may wait for the next write of the same workflow (ms). */
-export const COALESCE_MS = 1000;
+/** How long such a change may wait for the next write of the same workflow (ms): a pod on a busy node takes seconds from its address to Running. */
+export const COALESCE_MS = 5000;
 
 /** True when a merge patch of a workflow's status sets only informational fields of existing nodes. */
 export function informationalPatch(patch: unknown): boolean {
