@@ -86,8 +86,10 @@ describe('argocd-example-apps end to end', { skip, timeout: 900_000, concurrency
   async function deleteApp(name: string, gone: [kind: string, name: string, ns: string][]): Promise<void> {
     await env.k(['delete', 'application', name, '-n', 'argocd', '--wait=false']);
     await waitFor(`${name} gone`, async () => (await env.kubectl(['get', 'application', name, '-n', 'argocd'])).code !== 0, 240_000, 500);
+    // (a Job or a Deployment goes once its pods have stopped: their grace period is 30 s, and the e2e files run side by
+    // side on a loaded machine)
     for (const [kind, n, ns] of gone) {
-      await waitFor(`${kind}/${n} deleted with ${name}`, async () => (await env.kubectl(['get', kind, n, '-n', ns])).code !== 0, 60_000, 500);
+      await waitFor(`${kind}/${n} deleted with ${name}`, async () => (await env.kubectl(['get', kind, n, '-n', ns])).code !== 0, 180_000, 500);
     }
   }
 
