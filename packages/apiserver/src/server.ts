@@ -19,6 +19,7 @@ import { Registry } from './registry.js';
 import { Rbac } from './rbac/index.js';
 import { IdentityTokens } from './rbac/identities.js';
 import { Store } from './store.js';
+import { DEFAULT_EVENT_TTL_SECONDS, EventTtl } from './event-ttl.js';
 
 export interface ApiServerOptions {
   /** where the database, certificates and tokens live */
@@ -31,6 +32,8 @@ export interface ApiServerOptions {
   sans?: string[];
   /** watch-event history kept for resuming watches (default 20000 events) */
   eventWindow?: number;
+  /** how long an Event is kept after its last write, as kube-apiserver's --event-ttl (default 3600; 0 keeps them) */
+  eventTtlSeconds?: number;
 }
 
 export interface ApiServer {
@@ -91,6 +94,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const controllers = new Controllers(store, registry, api.objects);
   api.objects.onChange = () => {};
   controllers.start();
+  const eventTtl = new EventTtl(store, (opts.eventTtlSeconds ?? DEFAULT_EVENT_TTL_SECONDS) * 1000);
+  eventTtl.start();
   bootstrap(store, api);
   const rbac = new Rbac(store, api.objects, registry);
   rbac.start();
@@ -117,6 +122,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     // nothing of this start may run on (the store's checkpoint thread opens state.db on its own and
     // would make its files again after a failed first start removed them): stop it all, then throw
     controllers.stop();
+    eventTtl.stop();
     rbac.stop();
     api.webhooks.close();
     await store.close();
@@ -197,6 +203,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       closed = true;
       if (loopTimer) clearInterval(loopTimer);
       controllers.stop();
+      eventTtl.stop();
       rbac.stop();
       api.closeWatches();
       api.webhooks.close();

@@ -19,6 +19,7 @@ export const FLAGS = {
     'no-components': { type: 'boolean' },
     'manifests-dir': { type: 'string' },
     'components-timeout': { type: 'string' },
+    'event-ttl': { type: 'string' },
     detach: { type: 'boolean', short: 'd' },
   },
   down: { ...DATA_DIR, ...HELP_FLAG, timeout: { type: 'string' } },
@@ -95,6 +96,7 @@ ${DATA_DIR_FLAG.replace('the data directory', 'where state, certificates and the
       --no-components     install no component
       --components-timeout int  seconds to wait for a component's Deployments to be available (default 300); the cluster stays up after
       --manifests-dir string  where <component>/install.yaml are read (default: this installation's manifests/, or $FLOTILLA_MANIFESTS_DIR)
+      --event-ttl duration  how long an Event is kept after its last write, as kube-apiserver's flag (default 1h0m0s; 0 keeps them)
   -d, --detach            start in the background, log to <data-dir>/up.log, return once the cluster and the components answer
   -h, --help              help for up
 `,

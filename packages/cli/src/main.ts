@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseDuration } from '@flotilla/cli-kit/flags';
 import { CLIS, runCli, writeLaunchers } from './clis.js';
 import { listComponents, manifestsDir, selectComponents, type Component } from './components.js';
 import { ENTRY_POINTS } from './entrypoints.js';
@@ -100,6 +101,15 @@ export async function main(argv: string[]): Promise<void> {
       const network = String(values.network ?? 'auto');
       if (!['auto', 'netns', 'host'].includes(network)) fail(`--network: "${network}" is not one of auto, netns, host`);
       if (values.components !== undefined && values['no-components']) fail('--components and --no-components cannot be used together');
+      let eventTtlSeconds = 3600;
+      if (values['event-ttl'] !== undefined) {
+        try {
+          eventTtlSeconds = parseDuration(String(values['event-ttl'])) / 1000;
+        } catch (e) {
+          fail(`--event-ttl: ${(e as Error).message}`);
+        }
+        if (eventTtlSeconds < 0) fail(`--event-ttl: "${values['event-ttl']}" is negative`);
+      }
       const waitStr = String(values['components-timeout'] ?? '300');
       if (!/^\d+$/.test(waitStr)) fail(`--components-timeout: "${waitStr}" is not a number of seconds`);
       let components: Component[] = [];
@@ -155,7 +165,7 @@ export async function main(argv: string[]): Promise<void> {
       });
       let server;
       try {
-        server = await startApiServer({ dataDir, port, host: String(values.host ?? '127.0.0.1') });
+        server = await startApiServer({ dataDir, port, host: String(values.host ?? '127.0.0.1'), eventTtlSeconds });
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         if (err.code === 'EADDRINUSE') abort(`port ${port} is already in use: is another 'flotilla up' running? Use --port to pick another one.`);
