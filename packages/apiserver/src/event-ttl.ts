@@ -4,7 +4,8 @@
  * Kubernetes does it with an etcd lease renewed on every write, so the TTL counts from the last write;
  * here the time of each Event's last write is kept in memory, and an Event stored before this process
  * started counts from the newest time it carries (lastTimestamp, eventTime, series.lastObservedTime,
- * creationTimestamp, its managedFields' times); what expired while the server was down goes at its start. Without this, every workflow, pod and sync adds Events that stay forever.
+ * creationTimestamp, its managedFields' times); what expired while the server was down goes at its start.
+ * Without this, every workflow, pod and sync adds Events that stay forever.
  */
 import type { KubeObject } from '@flotilla/apimachinery';
 import type { Store, StoreEvent } from './store.js';
@@ -40,7 +41,7 @@ export class EventTtl {
 
   start(): void {
     if (this.ttlMs <= 0) return;
-    for (const key of EVENT_KEYS) for (const so of this.store.list(key)) this.written.set(id(key, so.obj), eventTime(so.obj) || this.now());
+    for (const key of EVENT_KEYS) for (const so of this.store.list(key)) this.written.set(idOf(key, so.obj.metadata?.namespace ?? '', so.obj.metadata?.name ?? ''), eventTime(so.obj) || this.now());
     this.unsub = this.store.subscribe((ev) => this.onEvent(ev));
     // what expired while the server was down goes now
     this.sweep();
@@ -58,7 +59,7 @@ export class EventTtl {
 
   private onEvent(ev: StoreEvent): void {
     if (ev.res !== EVENT_KEYS[0] && ev.res !== EVENT_KEYS[1]) return;
-    const k = `${ev.res}\0${ev.ns}\0${ev.name}`;
+    const k = idOf(ev.res, ev.ns, ev.name);
     if (ev.type === 'DELETED') this.written.delete(k);
     else this.written.set(k, this.now());
   }
@@ -77,6 +78,6 @@ export class EventTtl {
   }
 }
 
-function id(key: string, o: KubeObject): string {
-  return `${key}\0${o.metadata?.namespace ?? ''}\0${o.metadata?.name ?? ''}`;
+function idOf(key: string, ns: string, name: string): string {
+  return `${key}\0${ns}\0${name}`;
 }

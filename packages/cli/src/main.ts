@@ -101,14 +101,15 @@ export async function main(argv: string[]): Promise<void> {
       const network = String(values.network ?? 'auto');
       if (!['auto', 'netns', 'host'].includes(network)) fail(`--network: "${network}" is not one of auto, netns, host`);
       if (values.components !== undefined && values['no-components']) fail('--components and --no-components cannot be used together');
-      let eventTtlSeconds = 3600;
+      // (unset: the API server's default, kube-apiserver's 1 h)
+      let eventTtlSeconds: number | undefined;
       if (values['event-ttl'] !== undefined) {
         try {
           eventTtlSeconds = parseDuration(String(values['event-ttl'])) / 1000;
         } catch (e) {
           fail(`--event-ttl: ${(e as Error).message}`);
         }
-        if (eventTtlSeconds < 0) fail(`--event-ttl: "${values['event-ttl']}" is negative`);
+        if (eventTtlSeconds! < 0) fail(`--event-ttl: "${values['event-ttl']}" is negative`);
       }
       const waitStr = String(values['components-timeout'] ?? '300');
       if (!/^\d+$/.test(waitStr)) fail(`--components-timeout: "${waitStr}" is not a number of seconds`);
