@@ -51,6 +51,14 @@ export interface RequestOpts {
   timeoutMs?: number;
   /** the body as text, not JSON (logs) */
   text?: boolean;
+  /** a write whose answer the caller does not use: a success's body is not read or parsed (resolves undefined) */
+  discard?: boolean;
+}
+
+/** Options of a write (create, patch). */
+export interface WriteOpts {
+  /** the caller does not use the object the server answers with: not parsed, the call resolves undefined */
+  discard?: boolean;
 }
 
 export interface WatchEvent<T = KubeObject> {
@@ -207,6 +215,14 @@ export class KubeClient {
     const timeout = opts.timeoutMs ?? this.timeoutMs;
     return new Promise<T>((resolve, reject) => {
       const r = req(u, { ...this.tls, method, headers, agent: this.agent, signal: opts.signal }, (res) => {
+        const code0 = res.statusCode ?? 0;
+        if (opts.discard && code0 >= 200 && code0 < 300) {
+          metrics.requests.inc({ code: String(code0), method, host: u.host });
+          res.on('end', () => resolve(undefined as T));
+          res.on('error', (e) => reject(new ApiError(0, 'TransportError', `${method} ${u.origin}${u.pathname}: ${e.message}`)));
+          res.resume();
+          return;
+        }
         readBody(res).then((text) => {
           const code = res.statusCode ?? 0;
           metrics.requests.inc({ code: String(code), method, host: u.host });
@@ -248,8 +264,8 @@ export class KubeClient {
     return this.request('GET', resourcePath(r, ns), { query });
   }
 
-  create<T extends KubeObject = KubeObject>(r: Resource, ns: string | undefined, obj: KubeObject, query: RequestOpts['query'] = {}): Promise<T> {
-    return this.request('POST', resourcePath(r, ns), { body: { apiVersion: apiVersionOf(r), kind: r.kind, ...obj }, query: { fieldManager: this.fieldManager, ...query } });
+  create<T extends KubeObject = KubeObject>(r: Resource, ns: string | undefined, obj: KubeObject, query: RequestOpts['query'] = {}, o: WriteOpts = {}): Promise<T> {
+    return this.request('POST', resourcePath(r, ns), { body: { apiVersion: apiVersionOf(r), kind: r.kind, ...obj }, query: { fieldManager: this.fieldManager, ...query }, discard: o.discard });
   }
 
   /** POST to a subresource (pods/binding, serviceaccounts/token, pods/eviction). */
@@ -263,8 +279,8 @@ export class KubeClient {
     return this.request('PUT', resourcePath(r, m.namespace, m.name!, sub), { body: obj, query: { fieldManager: this.fieldManager } });
   }
 
-  patch<T extends KubeObject = KubeObject>(r: Resource, ns: string | undefined, name: string, patch: unknown, type: PatchType = 'merge', sub?: string): Promise<T> {
-    return this.request('PATCH', resourcePath(r, ns, name, sub), { body: patch, contentType: PATCH_CONTENT_TYPES[type], query: { fieldManager: this.fieldManager } });
+  patch<T extends KubeObject = KubeObject>(r: Resource, ns: string | undefined, name: string, patch: unknown, type: PatchType = 'merge', sub?: string, o: WriteOpts = {}): Promise<T> {
+    return this.request('PATCH', resourcePath(r, ns, name, sub), { body: patch, contentType: PATCH_CONTENT_TYPES[type], query: { fieldManager: this.fieldManager }, discard: o.discard });
   }
 
   /** Server-side apply of a (partial) object: the fields this field manager owns become exactly these. */

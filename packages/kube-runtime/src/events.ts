@@ -6,6 +6,11 @@
  * "(combined from similar events): ". Events are posted in the background (a few at a time, after
  * status writes), best effort: a failure is logged, never thrown. What is correlated is kept in LRU
  * caches of CORRELATION_CACHE entries (O(1) per event, however many objects a process reports on).
+ *
+ * Repeats are written with their latest count, not one write per repeat: a repeat's patch waits up to
+ * REPEAT_WRITE_MS, and the repeats of the same Event meanwhile (or before its create was sent) go in that
+ * one write. A 200-task DAG's ~290 count patches become a few per second (client-go's events library
+ * writes a series' count every 30 minutes). `flush()` writes what waits.
  */
 import type { KubeObject } from '@flotilla/apimachinery';
 import type { KubeClient } from './client.js';
@@ -14,6 +19,8 @@ import { R } from './resources.js';
 const MAX_QUEUE = 2000;
 const WINDOW_MS = 10 * 60_000;
 const SIMILAR_MAX = 10;
+/** how long a repeat's count patch waits for more repeats of the same Event (ms) */
+export const REPEAT_WRITE_MS = 1000;
 /** events correlated at most (client-go's correlator keeps an LRU cache of 4096): the least recently seen go first */
 export const CORRELATION_CACHE = 4096;
 
@@ -47,11 +54,18 @@ interface Pending {
   patch?: { name: string; body: Record<string, unknown> };
 }
 
+type Repeat = { count: number; lastTimestamp: string; message: string };
+
 /** Shared by the recorders of one process (`as` copies share state). */
 class Sink {
   readonly seen = new Map<string, Seen>();
   readonly similar = new Map<string, { messages: Set<string>; at: number }>();
   readonly queue: Pending[] = [];
+  /** creates queued and not yet sent, by Event name: a repeat meanwhile goes into the create */
+  readonly unsent = new Map<string, Pending>();
+  /** repeats waiting to be written (by Event name), sent together by `repeatTimer` */
+  readonly repeats = new Map<string, { ns: string; body: Repeat }>();
+  repeatTimer?: NodeJS.Timeout;
   active = 0;
   stopped = false;
   timer?: NodeJS.Timeout;
@@ -64,6 +78,7 @@ class Sink {
 
   push(p: Pending): void {
     if (this.stopped || this.queue.length >= MAX_QUEUE) return;
+    if (p.create) this.unsent.set((p.create.metadata as { name: string }).name, p);
     this.queue.push(p);
     // events yield to status writes: sent a moment later, a few at a time
     this.timer ??= setTimeout(() => {
@@ -72,9 +87,29 @@ class Sink {
     }, 20);
   }
 
+  /** A repeat of Event `name`: into its create when that is not sent yet, else written with the next repeats. */
+  repeat(ns: string, name: string, body: Repeat): void {
+    if (this.stopped) return;
+    const create = this.unsent.get(name)?.create;
+    if (create) {
+      Object.assign(create, body);
+      return;
+    }
+    this.repeats.set(name, { ns, body });
+    this.repeatTimer ??= setTimeout(() => this.writeRepeats(), REPEAT_WRITE_MS);
+  }
+
+  writeRepeats(): void {
+    if (this.repeatTimer) clearTimeout(this.repeatTimer);
+    this.repeatTimer = undefined;
+    for (const [name, r] of this.repeats) this.push({ ns: r.ns, patch: { name, body: r.body } });
+    this.repeats.clear();
+  }
+
   pump(): void {
     while (this.active < 4 && this.queue.length) {
       const p = this.queue.shift()!;
+      if (p.create) this.unsent.delete((p.create.metadata as { name: string }).name);
       this.active++;
       void this.send(p).finally(() => {
         this.active--;
@@ -87,8 +122,8 @@ class Sink {
   async send(p: Pending): Promise<void> {
     const c = this.client!;
     try {
-      if (p.patch) await c.patch(R.events, p.ns, p.patch.name, p.patch.body, 'merge');
-      else await c.create(R.events, p.ns, p.create as KubeObject);
+      if (p.patch) await c.patch(R.events, p.ns, p.patch.name, p.patch.body, 'merge', undefined, { discard: true });
+      else await c.create(R.events, p.ns, p.create as KubeObject, {}, { discard: true });
     } catch (e) {
       if (!this.stopped) this.log(`event in ${p.ns}: ${(e as Error).message}`);
     }
@@ -152,7 +187,7 @@ export class EventRecorder {
     if (prev && nowMs - prev.at < WINDOW_MS) {
       prev.count++;
       prev.at = nowMs;
-      s.push({ ns: prev.ns, patch: { name: prev.name, body: { count: prev.count, lastTimestamp: now, message: msg } } });
+      s.repeat(prev.ns, prev.name, { count: prev.count, lastTimestamp: now, message: msg });
       return;
     }
     const name = `${m.name}.${(nowMs * 1000 + (s.seq++ % 1000)).toString(16)}`;
@@ -198,6 +233,7 @@ export class EventRecorder {
   /** Resolves when every queued event has been sent (tests, shutdown). */
   flush(): Promise<void> {
     const s = this.sink;
+    if (s.repeats.size) s.writeRepeats();
     if (!s.active && !s.queue.length) return Promise.resolve();
     if (s.timer) {
       clearTimeout(s.timer);
@@ -212,7 +248,10 @@ export class EventRecorder {
     const s = this.sink;
     s.stopped = true;
     if (s.timer) clearTimeout(s.timer);
+    if (s.repeatTimer) clearTimeout(s.repeatTimer);
     s.queue.length = 0;
+    s.unsent.clear();
+    s.repeats.clear();
     for (const w of s.waiters.splice(0)) w();
   }
 }

@@ -6,11 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '@flotilla/apimachinery';
-import { KubeClient, isConflict, type ApiError } from './client.js';
+import { KubeClient, isConflict, ApiError } from './client.js';
 import { InformerFactory } from './informer.js';
 import { WorkQueue } from './queue.js';
 import { R } from './resources.js';
-import { CORRELATION_CACHE, EventRecorder } from './events.js';
+import { CORRELATION_CACHE, EventRecorder, REPEAT_WRITE_MS } from './events.js';
 import { Controller, newController, writeStatus, generationChanged, type RuntimeContext } from './controller.js';
 import type { Informer } from './informer.js';
 import { serveHealth } from './health.js';
@@ -119,6 +119,22 @@ test('client verbs on a real server: patches of every type, server-side apply wi
   }
 });
 
+test('a write with { discard: true } resolves undefined without reading the answer; its errors still carry the server\'s message; the connection stays usable', async () => {
+  const c = await startTestCluster();
+  const client = new KubeClient(c.kubeconfig, { qps: 0 });
+  try {
+    assert.equal(await client.create(R.configmaps, 'default', { metadata: { name: 'd' }, data: { a: '1' } }, {}, { discard: true }), undefined);
+    assert.equal(await client.patch(R.configmaps, 'default', 'd', { data: { b: '2' } }, 'merge', undefined, { discard: true }), undefined);
+    await assert.rejects(client.create(R.configmaps, 'default', { metadata: { name: 'd' } }, {}, { discard: true }), (e: unknown) => e instanceof ApiError && e.code === 409 && /already exists/.test(e.message));
+    await assert.rejects(client.patch(R.configmaps, 'default', 'nope', { data: {} }, 'merge', undefined, { discard: true }), (e: unknown) => e instanceof ApiError && e.code === 404);
+    for (let i = 0; i < 20; i++) await client.patch(R.configmaps, 'default', 'd', { data: { n: String(i) } }, 'merge', undefined, { discard: true });
+    assert.deepEqual((await client.get(R.configmaps, 'default', 'd')).data, { a: '1', b: '2', n: '19' });
+  } finally {
+    client.close();
+    await c.close();
+  }
+});
+
 test('events: a repeat bumps count on the same Event; many messages for one reason are combined', async () => {
   const c = await startTestCluster();
   const client = new KubeClient(c.kubeconfig, { qps: 0 });
@@ -168,6 +184,41 @@ test('events: correlation is an LRU of 4096 — thousands of objects (a node age
     rec.event(pod(0), 'Normal', 'Started', 'Started container main');
     await rec.flush();
     assert.deepEqual(calls.sort(), ['create p0', 'patch p9999 2'], 'a recent repeat is correlated; the least recently seen was let go');
+  } finally {
+    rec.stop();
+  }
+});
+
+test('events: the repeats of one Event within REPEAT_WRITE_MS are one write of the latest count (not one write each)', async () => {
+  const calls: string[] = [];
+  // counts the writes the sink sends (the API itself is covered by the test above)
+  const client = { create: async (_r: unknown, _ns: string, o: { metadata: { name: string }; count: number }) => (calls.push(`create ${o.count}`), o), patch: async (_r: unknown, _ns: string, _name: string, body: { count: number; message: string }) => (calls.push(`patch ${body.count} ${body.message}`), {}) } as unknown as KubeClient;
+  const rec = new EventRecorder(client, { component: 'workflow-controller' });
+  const wf = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'dag', namespace: 'argo', uid: 'w1' } };
+  try {
+    // before its create is sent, repeats go into the create
+    rec.event(wf, 'Normal', 'Again', 'same');
+    rec.event(wf, 'Normal', 'Again', 'same');
+    await rec.flush();
+    assert.deepEqual(calls, ['create 2']);
+    calls.length = 0;
+    // 40 repeats in a burst (a DAG's nodes finishing): one patch, carrying the last count
+    for (let i = 0; i < 40; i++) rec.event(wf, 'Normal', 'Again', 'same');
+    await new Promise((r) => setTimeout(r, REPEAT_WRITE_MS + 300));
+    assert.deepEqual(calls, ['patch 42 same']);
+    calls.length = 0;
+    // 30 node messages for one reason: 10 Events, then one combined Event whose repeats are one patch
+    for (let i = 0; i < 30; i++) rec.event(wf, 'Normal', 'WorkflowNodeSucceeded', `Succeeded node dag.t${i}`);
+    await rec.flush();
+    const creates = calls.filter((c) => c.startsWith('create '));
+    assert.equal(creates.length, 11);
+    assert.deepEqual(calls.filter((c) => c.startsWith('patch ')), [], 'the combined Event\'s 20 occurrences went into its create');
+    assert.ok(creates.includes('create 20'), calls.join(', '));
+    calls.length = 0;
+    rec.event(wf, 'Normal', 'WorkflowNodeSucceeded', 'Succeeded node dag.t99');
+    rec.event(wf, 'Normal', 'WorkflowNodeSucceeded', 'Succeeded node dag.t100');
+    await rec.flush();
+    assert.deepEqual(calls, ['patch 22 (combined from similar events): Succeeded node dag.t100'], 'flush() writes what waits, at once');
   } finally {
     rec.stop();
   }

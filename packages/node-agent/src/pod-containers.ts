@@ -387,8 +387,8 @@ export abstract class PodContainers extends PodTermination {
       } else c.state = { terminated: term };
     } else c.state = { terminated: term };
     this.saveState();
-    // re-adopted pods are prepared again before the next status: show the exit now
-    if (!this.prepared) this.publish();
+    // re-adopted pods are prepared again before the next status: show the exit now (not coalesced)
+    if (!this.prepared) this.publish(0);
     this.schedule();
   }
 

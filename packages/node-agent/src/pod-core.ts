@@ -14,6 +14,9 @@ import { buildPodStatus, podPhase, type ObservedPod } from './pod-status.js';
 import { wantsRestart } from './pod-restart.js';
 import { alive, isoNow, stable, type AgentContext, type Ctr, type Kind, type PersistedCtr, type PodState, type Run } from './pod-types.js';
 
+/** A pod's status changes within this long are one write (ms). */
+export const STATUS_COALESCE_MS = 200;
+
 export abstract class PodCore {
   pod: any;
   readonly uid: string;
@@ -50,6 +53,7 @@ export abstract class PodCore {
   protected publishedKeys: string[] = [];
   protected publishing = false;
   protected publishAgain = false;
+  private publishTimer?: NodeJS.Timeout;
   protected conditionTimes = new Map<string, { status: string; time: string }>();
   protected saveQueued = false;
   protected lastVolumeRefresh = Date.now();
@@ -78,8 +82,8 @@ export abstract class PodCore {
       this.wasPrepared = this.initDone || Object.values(restored.containers).some((c) => c.runs > 0);
       for (const c of pod.status?.conditions ?? []) if (c?.type && c.lastTransitionTime) this.conditionTimes.set(c.type, { status: c.status, time: c.lastTransitionTime });
       this.restore(restored);
-      // containers that no longer run are shown as such now, not once they are started again
-      if (this.ctrs.some((c) => c.runs > 0 && !alive(c))) this.publish();
+      // containers that no longer run are shown as such now (not coalesced), not once they are started again
+      if (this.ctrs.some((c) => c.runs > 0 && !alive(c))) this.publish(0);
     } else {
       // host-network pods share the node's address
       this.ip = pod.spec?.hostNetwork ? ctx.hostIP : ctx.ipam.allocate();
@@ -276,36 +280,58 @@ export abstract class PodCore {
     return status;
   }
 
-  /** Writes the status soon (coalesced; one request in flight per pod). */
-  publish(): void {
+  /**
+   * Writes the status soon: coalesced over STATUS_COALESCE_MS (the changes of a moment — an init container
+   * that ran in 50 ms, `wait` exiting just after `main` — are one write, as kubelet's once-a-second relist
+   * makes them), one request in flight per pod. `delayMs` 0: what an agent restart found is shown at once.
+   */
+  publish(delayMs = STATUS_COALESCE_MS): void {
     if (this.removed && !this.terminating) return;
     if (this.publishing) {
-      this.publishAgain = true;
-      return;
+      // a write waiting to be coalesced goes sooner when this change must not wait
+      if (!this.publishTimer || delayMs >= STATUS_COALESCE_MS) {
+        this.publishAgain = true;
+        return;
+      }
+      clearTimeout(this.publishTimer);
     }
     this.publishing = true;
-    setImmediate(() => void this.doPublish());
+    this.publishTimer = setTimeout(() => {
+      this.publishTimer = undefined;
+      void this.doPublish();
+    }, delayMs);
   }
 
   protected async doPublish(): Promise<void> {
     try {
       do {
         this.publishAgain = false;
+        // an agent that stopped meanwhile leaves the status as it was (its next start shows what it finds)
+        if (this.removed && !this.terminating) break;
         await this.sendStatus();
+        if (this.publishAgain) await new Promise((r) => setTimeout(r, STATUS_COALESCE_MS));
       } while (this.publishAgain);
     } finally {
       this.publishing = false;
     }
   }
 
+  /** Writes the status now (a write waiting to be coalesced goes now). */
   async publishNow(): Promise<void> {
+    if (this.publishTimer) {
+      clearTimeout(this.publishTimer);
+      this.publishTimer = undefined;
+      this.publishing = false;
+    }
     while (this.publishing) await new Promise((r) => setTimeout(r, 5));
     this.publishing = true;
     try {
+      this.publishAgain = false;
       await this.sendStatus();
     } finally {
       this.publishing = false;
     }
+    if (this.publishAgain) this.publish();
   }
 
   protected async sendStatus(): Promise<void> {

@@ -130,8 +130,8 @@ describe('persistent volume claims', { concurrency: true, timeout: 120_000 }, ()
     const ev = await waitFor('FailedMount', async () => (await events(env.api, ns, 'waiter')).find((e) => e.reason === 'FailedMount'));
     assert.equal(ev.type, 'Warning');
     assert.equal(ev.message, `MountVolume.SetUp failed for volume "data" : error processing PVC ${ns}/later: PVC is not bound`);
-    const p = await getPod(env.api, ns, 'waiter');
-    assert.equal(cstatus(p, 'c')?.state?.waiting?.reason, 'ContainerCreating');
+    // (the status is written within STATUS_COALESCE_MS of the event, not with it)
+    await podWhere(env.api, ns, 'waiter', (p) => cstatus(p, 'c')?.state?.waiting?.reason === 'ContainerCreating', 'ContainerCreating', 5_000);
     const path = join(storage, 'pv-later');
     await volume('pv-later', path, { ns, name: 'later' });
     await bindByHand(ns, 'later', 'pv-later');

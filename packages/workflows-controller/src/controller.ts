@@ -307,7 +307,7 @@ export class WorkflowController extends Controller {
           now, includeScriptOutput: includeResult, instanceID: cfg.instanceID,
         });
         if (repo.error && (req.template.outputs?.artifacts?.length || req.template.inputs?.artifacts?.length)) throw new PodBuildError(repo.error);
-        await client.create(R.pods, ns, pod as unknown as KubeObject);
+        await client.create(R.pods, ns, pod as unknown as KubeObject, {}, { discard: true });
       } catch (e) {
         if (isAlreadyExists(e)) return;
         const permanent = e instanceof PodBuildError || (e instanceof ApiError && [400, 403, 404, 422].includes(e.code));
@@ -514,7 +514,7 @@ export class WorkflowController extends Controller {
     const todo = pods.filter((p) => p.metadata?.labels?.[LABEL_COMPLETED] !== 'true' && !this.labelled.has(p.metadata?.uid ?? '') && !p.metadata?.deletionTimestamp && (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed'));
     await Promise.all(todo.map(async (p) => {
       try {
-        await this.opts.client.patch(R.pods, p.metadata!.namespace, p.metadata!.name!, { metadata: { labels: { [LABEL_COMPLETED]: 'true' } } });
+        await this.opts.client.patch(R.pods, p.metadata!.namespace, p.metadata!.name!, { metadata: { labels: { [LABEL_COMPLETED]: 'true' } } }, 'merge', undefined, { discard: true });
         if (p.metadata?.uid) this.labelled.add(p.metadata.uid);
       } catch (e) {
         if (!isNotFound(e)) throw e;
