@@ -25,10 +25,25 @@ plain() {
 # `wait` of a pod the controller says has nothing to report (a plain container: no outputs, no `result`, no
 # sidecars, no logs to archive): wait for main's exit code and write no task result — the controller completes
 # the node from the pod's status, and the pod's deadline is the node agent's
+# main's emissary writes a line to the FIFO `.exited` beside `exitcode` once that is written (both emissaries do):
+# wait opens the FIFO read-write before it looks for `exitcode`, so a line written after that look is kept for
+# its read, and it wakes at once; a look at the file every second (FLOTILLA_WAIT_RECHECK) covers an emissary
+# that writes no line
 if [ "$1" = wait ] && [ "${FLOTILLA_NOTHING_TO_REPORT:-}" = true ]; then
   trap 'exit 0' TERM INT
-  f="${FLOTILLA_POD_ROOT:-}/var/run/argo/ctr/main/exitcode"
-  while [ ! -f "$f" ]; do sleep 0.2; done
+  d="${FLOTILLA_POD_ROOT:-}/var/run/argo/ctr/main"
+  f="$d/exitcode"
+  mkdir -p "$d" 2>/dev/null
+  [ -p "$d/.exited" ] || mkfifo "$d/.exited" 2>/dev/null
+  if [ -p "$d/.exited" ]; then
+    exec 3<>"$d/.exited"
+    ( while [ ! -f "$f" ]; do sleep "${FLOTILLA_WAIT_RECHECK:-1}"; done; echo >&3 ) </dev/null >/dev/null 2>&1 &
+    ticker=$!
+    [ -f "$f" ] || read -r _ <&3
+    kill "$ticker" 2>/dev/null
+  else
+    while [ ! -f "$f" ]; do sleep 0.2; done
+  fi
   printf 'time="%s" level=info msg="main container(s) finished: main=%s (nothing to report)"\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(cat "$f")" >&2
   exit 0
 fi
@@ -90,6 +105,8 @@ kill "$poller" 2>/dev/null
 wait "$tout" "$terr"
 rm -f "$d/.out" "$d/.err"
 printf '%s' "$code" >"$d/.exitcode" && mv -f "$d/.exitcode" "$d/exitcode"
+# wake `wait` (read-write: with no reader the line is dropped, nothing blocks)
+if [ -p "$d/.exited" ]; then exec 4<>"$d/.exited" && echo >&4; exec 4>&-; fi
 exit "$code"
 LAUNCHER
 } >"$tmp" && chmod 755 "$tmp" && mv -f "$tmp" "$dir/argoexec" || exit 1

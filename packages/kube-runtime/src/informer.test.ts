@@ -123,6 +123,33 @@ test('shared informers: one per resource in a factory, indexers (namespace, owne
   }
 });
 
+test('stripManagedFields: the cache holds objects without metadata.managedFields (listed and watched); without it they are kept', async () => {
+  const c = await startTestCluster();
+  const client = new KubeClient(c.kubeconfig, { qps: 0 });
+  const stripped = new InformerFactory(client, { stripManagedFields: true });
+  const kept = new InformerFactory(client);
+  try {
+    await client.create(R.configmaps, 'default', cm('before'));
+    const a = stripped.for(R.configmaps);
+    const b = kept.for(R.configmaps);
+    stripped.start();
+    kept.start();
+    await Promise.all([stripped.waitForSync(), kept.waitForSync()]);
+    await client.create(R.configmaps, 'default', cm('after'));
+    await client.patch(R.configmaps, 'default', 'before', { data: { k: 'changed' } });
+    await eventually(() => a.get('default', 'after') && b.get('default', 'after') && (a.get('default', 'before')?.data as { k?: string } | undefined)?.k === 'changed', 10_000, 'the caches');
+    for (const n of ['before', 'after']) {
+      assert.equal(a.get('default', n)!.metadata!.managedFields, undefined, n);
+      assert.ok((b.get('default', n)!.metadata!.managedFields as unknown[] | undefined)?.length, `${n} keeps its managedFields without the option`);
+      assert.equal(a.get('default', n)!.metadata!.resourceVersion, b.get('default', n)!.metadata!.resourceVersion);
+    }
+  } finally {
+    await Promise.all([stripped.stop(), kept.stop()]);
+    client.close();
+    await c.close();
+  }
+});
+
 test('an unreachable server: the informer says so, naming the URL, backs off, and syncs once it answers', async () => {
   const c = await startTestCluster();
   const px = await proxy();

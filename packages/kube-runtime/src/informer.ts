@@ -33,6 +33,11 @@ export interface InformerOptions {
   fieldSelector?: string;
   /** re-deliver every cached object as an update this often (0: never, the default) */
   resyncMs?: number;
+  /**
+   * drop `metadata.managedFields` from what is cached (client-go's TransformStripManagedFields): for a process
+   * that never reads them, the cache holds about half the bytes of a pod, and garbage collection copies less
+   */
+  stripManagedFields?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -195,6 +200,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private upsert(obj: T): void {
+    if (this.opts.stripManagedFields && obj.metadata?.managedFields) delete obj.metadata.managedFields;
     const key = objKey(obj);
     const old = this.byKey.get(key);
     this.index(key, old, false);
@@ -298,7 +304,7 @@ export class InformerFactory {
 
   constructor(
     readonly client: KubeClient,
-    private readonly opts: { namespace?: string; log?: (msg: string) => void; resyncMs?: number } = {},
+    private readonly opts: { namespace?: string; log?: (msg: string) => void; resyncMs?: number; stripManagedFields?: boolean } = {},
   ) {}
 
   for<T extends KubeObject = KubeObject>(r: Resource, sel: { labelSelector?: string; fieldSelector?: string; namespace?: string } = {}): Informer<T> {
@@ -306,7 +312,7 @@ export class InformerFactory {
     const key = `${r.group}/${r.version}/${r.plural}/${ns ?? ''}?${sel.labelSelector ?? ''}&${sel.fieldSelector ?? ''}`;
     let inf = this.informers.get(key);
     if (!inf) {
-      inf = new Informer(this.client, r, { log: this.opts.log, resyncMs: this.opts.resyncMs, labelSelector: sel.labelSelector, fieldSelector: sel.fieldSelector, namespace: ns });
+      inf = new Informer(this.client, r, { log: this.opts.log, resyncMs: this.opts.resyncMs, stripManagedFields: this.opts.stripManagedFields, labelSelector: sel.labelSelector, fieldSelector: sel.fieldSelector, namespace: ns });
       this.informers.set(key, inf);
       if (this.started) inf.start();
     }

@@ -70,7 +70,8 @@ export class WorkflowController extends Controller {
   private readonly coalescing = new Map<string, number>();
 
   constructor(readonly opts: WorkflowControllerOptions) {
-    const informers = opts.informers ?? new InformerFactory(opts.client, { log: opts.log });
+    // (nothing here reads managedFields: the cache of pods and workflows leaves them out)
+    const informers = opts.informers ?? new InformerFactory(opts.client, { log: opts.log, stripManagedFields: true });
     const ctx: RuntimeContext = { client: opts.client, informers, log: opts.log, events: opts.events };
     super('workflow-controller', ctx, { workers: opts.workers ?? 8, resyncMs: 10 * 60_000, maxDelayMs: 10_000 });
     this.informers = informers;

@@ -8,7 +8,7 @@ import { evaluateArgo } from '@flotilla/expr';
 import type { ExecutorEnv } from './env.js';
 import { exitCodeFile, local, stdoutFile } from './paths.js';
 import type { SecretReader } from './artifacts/types.js';
-import { writeAtomic } from './fsutil.js';
+import { writeAtomic, writeExitCode } from './fsutil.js';
 import { taskResult } from './outputs.js';
 import { upsertTaskResult } from './kube.js';
 import { log, logError } from './log.js';
@@ -82,7 +82,7 @@ export async function runAgent(env: ExecutorEnv, secret: () => SecretReader): Pr
   if (message) logError(message);
   try {
     if (result !== undefined) writeAtomic(local(stdoutFile(env.containerName)), result);
-    writeAtomic(local(exitCodeFile(env.containerName)), String(code));
+    writeExitCode(local(exitCodeFile(env.containerName)), code);
   } catch {
     /* no shared volume */
   }

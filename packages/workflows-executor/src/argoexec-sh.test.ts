@@ -120,6 +120,42 @@ describe('argoexec.sh', { skip: !existsSync(BIN) ? `${BIN} not built` : undefine
     assert.match(other.stderr, /nonexistent\/node/);
   });
 
+  it('wait with nothing to report wakes through the FIFO `.exited` when main\'s exit code is written (sh launcher, Node.js), at once when it was written before', async () => {
+    const env = { ARGO_CONTAINER_NAME: 'wait', ARGO_TEMPLATE: JSON.stringify(plain), PATH: '/usr/bin:/bin', FLOTILLA_NOTHING_TO_REPORT: 'true', FLOTILLA_WAIT_RECHECK: '60' };
+    const dir = r('/var/run/argo/ctr/main');
+    const blocked = async () => {
+      rmSync(dir, { recursive: true, force: true });
+      const w = run('/bin/sh', [SCRIPT, '/nonexistent/node', 'wait'], env);
+      for (let i = 0; i < 100 && !existsSync(join(dir, '.exited')); i++) await sleep(50);
+      assert.ok(statSync(join(dir, '.exited')).isFIFO(), 'wait made the FIFO');
+      await sleep(200);
+      return { w }; // (not `w` itself: an async function's result that is a promise is waited for)
+    };
+    // (the look at the file every FLOTILLA_WAIT_RECHECK = 60 s cannot be what ends these within 10 s)
+    let { w } = await blocked();
+    assert.equal((await emissary(['sh', '-c', 'exit 3'], 'main')).code, 3);
+    let t = Date.now();
+    let res = await w;
+    assert.ok(Date.now() - t < 10_000, `woken after ${Date.now() - t} ms`);
+    assert.match(res.stderr, /main=3 \(nothing to report\)/);
+    ({ w } = await blocked());
+    const { writeExitCode } = await import('./fsutil.js');
+    t = Date.now();
+    writeExitCode(join(dir, 'exitcode'), 7);
+    res = await w;
+    assert.ok(Date.now() - t < 10_000, `woken after ${Date.now() - t} ms`);
+    assert.match(res.stderr, /main=7 \(nothing to report\)/);
+    // main finished before wait started: the file is looked at after the FIFO is open
+    t = Date.now();
+    res = await run('/bin/sh', [SCRIPT, '/nonexistent/node', 'wait'], env);
+    assert.ok(Date.now() - t < 10_000);
+    assert.match(res.stderr, /main=7 \(nothing to report\)/);
+    // nobody waiting: the write does not block
+    rmSync(join(dir, 'exitcode'));
+    writeExitCode(join(dir, 'exitcode'), 0);
+    assert.equal(readFileSync(join(dir, 'exitcode'), 'utf8'), '0');
+  });
+
   it("wait's signal file stops the command (deadline, stop): killed by a signal is 128+N", async () => {
     const p = emissary(['sleep', '30'], 'stop');
     const t0 = Date.now();

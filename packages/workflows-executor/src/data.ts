@@ -9,7 +9,7 @@ import type { ExecutorEnv } from './env.js';
 import { exitCodeFile, local, stdoutFile } from './paths.js';
 import { s3Client } from './artifacts/s3.js';
 import type { Artifact, SecretReader } from './artifacts/types.js';
-import { writeAtomic } from './fsutil.js';
+import { writeAtomic, writeExitCode } from './fsutil.js';
 import { taskResult } from './outputs.js';
 import { upsertTaskResult } from './kube.js';
 
@@ -52,7 +52,7 @@ export async function runData(env: ExecutorEnv, secret: () => SecretReader): Pro
   process.stdout.write(`${result}\n`);
   try {
     writeAtomic(local(stdoutFile(env.containerName)), `${result}\n`);
-    writeAtomic(local(exitCodeFile(env.containerName)), '0');
+    writeExitCode(local(exitCodeFile(env.containerName)), 0);
   } catch {
     /* no shared volume */
   }

@@ -15,7 +15,7 @@ import { STAGING_SCRIPT, exitCodeFile, inputArtifactFile, local, outputArtifactF
 import { move } from './artifacts/move.js';
 import type { Artifact } from './artifacts/types.js';
 import { outputArtifacts } from './outputs.js';
-import { writeAtomic } from './fsutil.js';
+import { writeAtomic, writeExitCode } from './fsutil.js';
 import { log, logError } from './log.js';
 
 /** The image of the container this emissary runs in (from the template). */
@@ -113,7 +113,7 @@ export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<num
   const isMain = name === 'main';
   mkdirSync(local(`/var/run/argo/ctr/${name}`), { recursive: true });
   const finish = (code: number) => {
-    writeAtomic(local(exitCodeFile(name)), String(code));
+    writeExitCode(local(exitCodeFile(name)), code);
     return code;
   };
   let argv = commandOf(args);

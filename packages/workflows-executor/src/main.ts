@@ -87,8 +87,8 @@ export async function main(argv: string[]): Promise<number> {
 /** Writes main's exit code (1) and a task result carrying the message, best effort. */
 async function recordFailure(env: ExecutorEnv, message: string): Promise<void> {
   try {
-    const [{ writeAtomic }, { exitCodeFile, local }] = await Promise.all([import('./fsutil.js'), import('./paths.js')]);
-    writeAtomic(local(exitCodeFile(env.containerName)), '1');
+    const [{ writeExitCode }, { exitCodeFile, local }] = await Promise.all([import('./fsutil.js'), import('./paths.js')]);
+    writeExitCode(local(exitCodeFile(env.containerName)), 1);
   } catch {
     /* no shared volume */
   }

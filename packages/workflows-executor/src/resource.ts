@@ -15,7 +15,7 @@ import type { KubeClient } from '@flotilla/kube-runtime';
 import type { ExecutorEnv } from './env.js';
 import { MANIFEST, exitCodeFile, inputArtifactFile, local, outputParamFile, stagedManifest } from './paths.js';
 import { evaluateConditions, parseCondition } from './conditions.js';
-import { writeAtomic } from './fsutil.js';
+import { writeAtomic, writeExitCode } from './fsutil.js';
 import { taskResult } from './outputs.js';
 import { upsertTaskResult } from './kube.js';
 import { log, logError } from './log.js';
@@ -153,7 +153,7 @@ export async function runResource(env: ExecutorEnv, args: string[], _kube: () =>
   }
   // this container's record for a `wait` beside it; and the task result, for pods without one
   try {
-    writeAtomic(local(exitCodeFile(name)), String(code));
+    writeExitCode(local(exitCodeFile(name)), code);
   } catch {
     /* no shared volume */
   }
