@@ -63,6 +63,16 @@ function controllerRssMb() {
   }
 }
 
+/** Says that the controller restarted, and why: its last state and the end of its previous log. */
+async function whyRestarted(restarts) {
+  console.log(`workflows: the controller restarted ${restarts} time(s) during the run: its CPU figure below covers only its last process`);
+  for (const p of (await client.list(POD, NS)).items.filter((x) => x.metadata.name.startsWith('workflow-controller'))) {
+    for (const c of p.status?.containerStatuses ?? []) if (c.restartCount) console.log(`workflows: ${p.metadata.name}/${c.name} last state ${JSON.stringify(c.lastState)}`);
+    const prev = await k(['logs', '-n', NS, p.metadata.name, '--previous', '--tail=15']).catch((e) => String(e.message ?? e));
+    console.log(prev.split('\n').map((l) => `workflows:   ${l}`).join('\n'));
+  }
+}
+
 const done = async (names) => {
   const list = (await client.list(WF, NS)).items;
   const by = new Map(list.map((w) => [w.metadata.name, w.status?.phase]));
@@ -121,7 +131,7 @@ try {
     const dcpu = controllerCpuMs() - dcpu0;
     const dtrans = Object.keys(w.status.nodes ?? {}).length * 2;
     const restarts = (await client.list(POD, NS)).items.filter((p) => p.metadata.name.startsWith('workflow-controller')).reduce((s, p) => s + (p.status?.containerStatuses ?? []).reduce((t, c) => t + (c.restartCount ?? 0), 0), 0);
-    if (restarts) console.log(`workflows: the controller restarted ${restarts} time(s) during the run: its CPU figure below covers only its last process`);
+    if (restarts) await whyRestarted(restarts);
     console.log(`workflows: ${DAG}-task DAG ${w.status.phase} in ${((performance.now() - t1) / 1000).toFixed(1)} s; controller CPU ${dcpu.toFixed(0)} ms = ${(dcpu / dtrans).toFixed(2)} ms per node transition`);
   }
 
