@@ -70,6 +70,8 @@ async function whyRestarted(restarts) {
     for (const c of p.status?.containerStatuses ?? []) if (c.restartCount) console.log(`workflows: ${p.metadata.name}/${c.name} last state ${JSON.stringify(c.lastState)}`);
     const prev = await k(['logs', '-n', NS, p.metadata.name, '--previous', '--tail=15']).catch((e) => String(e.message ?? e));
     console.log(prev.split('\n').map((l) => `workflows:   ${l}`).join('\n'));
+    const evs = await k(['get', 'events', '-n', NS, '--field-selector', `involvedObject.name=${p.metadata.name}`, '-o', 'custom-columns=TIME:.lastTimestamp,REASON:.reason,COUNT:.count,MESSAGE:.message']).catch((e) => String(e.message ?? e));
+    console.log(evs.split('\n').map((l) => `workflows:   ${l}`).join('\n'));
   }
 }
 
@@ -115,6 +117,8 @@ try {
     const all = treeCpuMs(up.proc.pid) - all0;
     const trans = await transitions();
     console.log(`workflows: ${N} single-pod workflows in ${secs.toFixed(1)} s = ${((N / secs) * 60).toFixed(0)}/min (${ok} Succeeded); controller CPU ${cpu.toFixed(0)} ms = ${(cpu / trans).toFixed(2)} ms per node transition; cluster CPU ${(all / N).toFixed(0)} ms per workflow`);
+    const restarts = (await client.list(POD, NS)).items.filter((p) => p.metadata.name.startsWith('workflow-controller')).reduce((s, p) => s + (p.status?.containerStatuses ?? []).reduce((t, c) => t + (c.restartCount ?? 0), 0), 0);
+    if (restarts) await whyRestarted(restarts);
     await k(['delete', 'workflows', '--all', '-n', NS, '--wait=false']);
   }
 
