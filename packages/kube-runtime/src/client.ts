@@ -215,17 +215,15 @@ export class KubeClient {
     const timeout = opts.timeoutMs ?? this.timeoutMs;
     return new Promise<T>((resolve, reject) => {
       const r = req(u, { ...this.tls, method, headers, agent: this.agent, signal: opts.signal }, (res) => {
-        const code0 = res.statusCode ?? 0;
-        if (opts.discard && code0 >= 200 && code0 < 300) {
-          metrics.requests.inc({ code: String(code0), method, host: u.host });
+        const code = res.statusCode ?? 0;
+        metrics.requests.inc({ code: String(code), method, host: u.host });
+        if (opts.discard && code >= 200 && code < 300) {
           res.on('end', () => resolve(undefined as T));
           res.on('error', (e) => reject(new ApiError(0, 'TransportError', `${method} ${u.origin}${u.pathname}: ${e.message}`)));
           res.resume();
           return;
         }
         readBody(res).then((text) => {
-          const code = res.statusCode ?? 0;
-          metrics.requests.inc({ code: String(code), method, host: u.host });
           if (code >= 200 && code < 300) return resolve((opts.text ? text : parseJson(text)) as T);
           const body = parseJson(text) as Record<string, any> | undefined;
           const msg = body?.message ?? (text.trim() || `HTTP ${code}`);
