@@ -490,6 +490,20 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     await waitFor('no process left', () => procsWith(m).length === 0, 5000);
   });
 
+  it('container processes are started by the process helper, not forked by the agent (whose event loop relays pods\' API traffic)', async () => {
+    const ns = 'helper';
+    const m = `helper-${uniq()}`;
+    await createPod(env.api, ns, podManifest('h', { containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', `while true; do sleep 0.2; done # ${m}`] }] }));
+    await podWhere(env.api, ns, 'h', (p) => cstatus(p, 'c')?.state?.running, 'running');
+    const shims = procsWith(m).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('shim.sh'));
+    assert.equal(shims.length, 1, 'one shim');
+    const parent = Number(readFileSync(`/proc/${shims[0]}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+    assert.notEqual(parent, process.pid, 'the agent (this process) is not the parent');
+    assert.match(readFileSync(`/proc/${parent}/cmdline`, 'utf8'), /spawner-main\.js/);
+    await deletePod(env.api, ns, 'h', 0);
+    await waitFor('no process left', () => procsWith(m).length === 0, 10_000);
+  });
+
   it('an image with no local program is ErrImagePull with a message saying how to map it', async () => {
     const ns = 'img';
     await createPod(env.api, ns, podManifest('img', { containers: [{ name: 'c', image: 'example.com/team/thing:1.0' }] }));

@@ -3,6 +3,7 @@
  * bound to it and runs their containers as sandboxed local processes (bubblewrap when present),
  * talking to the cluster only through the Kubernetes API.
  */
+import { releaseSpawner, Spawner, useSpawner } from './spawner.js';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeClient, Informer, EventRecorder, R, type AnyObject as KubeObject } from '@flotilla/kube-runtime';
@@ -123,6 +124,9 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
         `Install bubblewrap (e.g. apt-get install bubblewrap) to sandbox pods.`,
     );
   const shim = installShim(join(dataDir, 'bin'));
+  // container processes and network commands are started by a small helper, not by this event loop
+  const spawner = new Spawner(log);
+  useSpawner(spawner);
   const images = new ImageTable(opts.images, join(dataDir, 'images.json'));
   const resources = hostResources(dataDir);
   let network: PodNetwork = new HostNetwork();
@@ -440,6 +444,8 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
       events.stop();
       await kubelet.close();
       api.close();
+      spawner.stop();
+      releaseSpawner(spawner);
     },
   };
 }

@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import type { FromNetd, ServiceEntry, ToNetd } from './netd.js';
 import { dialTcp, readLine, splice } from './sockets.js';
 import { findTool, sh } from './tools.js';
+import { runToEnd } from './spawner.js';
 import { detectEgress, Egress, HOST_NAME, hostNetworks, pickEgressCidr } from './egress.js';
 
 export type { ServiceEntry } from './netd.js';
@@ -96,24 +97,16 @@ export const SERVICE_CIDR = '10.96.0.0/12';
 function ipBatch(ip: string, lines: string[], tolerated: string[] = [], ns?: string, force = true): Promise<void> {
   const all = [...tolerated, ...lines];
   if (!all.length) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const p = spawn(ip, [...(ns ? ['-n', ns] : []), ...(force ? ['-force'] : []), '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr!.on('data', (d) => (err += d));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      if (code === 0 || (tolerated.length && !lines.length)) return resolve();
-      // with -force, failures of tolerated lines are expected; a failed required line is reported
-      const bad = err
-        .split('\n')
-        .filter((l) => l.trim() && !/^Command failed -:(\d+)$/.test(l.trim()))
-        .join('; ');
-      const failedLines = [...err.matchAll(/Command failed -:(\d+)/g)].map((m) => Number(m[1]));
-      if (failedLines.every((n) => n <= tolerated.length)) return resolve();
-      reject(new Error(bad || `ip exited with ${code}`));
-    });
-    p.stdin!.on('error', () => {}); // EPIPE when ip exits early: its exit code and stderr are reported
-    p.stdin!.end(all.join('\n') + '\n');
+  return runToEnd({ file: ip, args: [...(ns ? ['-n', ns] : []), ...(force ? ['-force'] : []), '-batch', '-'], input: all.join('\n') + '\n', capture: true }).then(({ code, stderr: err }) => {
+    if (code === 0 || (tolerated.length && !lines.length)) return;
+    // with -force, failures of tolerated lines are expected; a failed required line is reported
+    const bad = err
+      .split('\n')
+      .filter((l) => l.trim() && !/^Command failed -:(\d+)$/.test(l.trim()))
+      .join('; ');
+    const failedLines = [...err.matchAll(/Command failed -:(\d+)/g)].map((m) => Number(m[1]));
+    if (failedLines.every((n) => n <= tolerated.length)) return;
+    throw new Error(bad || `ip exited with ${code}`);
   });
 }
 

@@ -3,7 +3,6 @@
  * postStart, probes, exec beside it, its exit and the restart planned with back-off, and the
  * re-adoption of runs a previous agent started.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +11,8 @@ import { buildEnv } from './env.js';
 import { findExecutable, launchSpec, linkMountsPlain, type Mount, type SandboxSpec } from './sandbox.js';
 import { formatRecord } from './logs.js';
 import { ProbeLoop, runProbe, type ProbeKind, type ProbeTarget } from './probes.js';
-import { isAlive, procStartTime } from './procs.js';
+import { isAlive, procStartTime, signal } from './procs.js';
+import { runProcess, type Spawned } from './spawner.js';
 import { PodTermination } from './pod-termination.js';
 import { commandForRun, containerMounts, execCommand, resolveArgv } from './pod-launch.js';
 import { backoffDelay, errorBackoffDelay } from './pod-restart.js';
@@ -164,28 +164,33 @@ export abstract class PodContainers extends PodTermination {
     c.log.openFifos(fifo.out, fifo.err);
     c.log.beginRun(restart);
 
-    const child = spawn('/bin/sh', [this.ctx.shim, runPrefix, fifo.out, fifo.err, spec.stdin ? `${this.ctx.mode}:in` : this.ctx.mode, '--', ...this.netWrap(), launch.file, ...launch.args], {
-      detached: true,
-      stdio: 'ignore',
-      cwd: launch.cwd,
-      env: launch.env,
-    });
-    if (!child.pid) {
-      const spawned = await new Promise<Error | undefined>((resolve) => {
-        child.once('spawn', () => resolve(undefined));
-        child.once('error', (e) => resolve(e));
+    let child: Spawned;
+    try {
+      // through the agent's process helper: a fork here would block the agent's event loop (see spawner.ts)
+      child = await runProcess({
+        file: '/bin/sh',
+        args: [this.ctx.shim, runPrefix, fifo.out, fifo.err, spec.stdin ? `${this.ctx.mode}:in` : this.ctx.mode, '--', ...this.netWrap(), launch.file, ...launch.args],
+        detached: true,
+        hold: false,
+        cwd: launch.cwd,
+        env: launch.env,
       });
-      const message = `failed to start the container process: ${spawned?.message ?? 'no pid'}`;
+    } catch (e) {
+      const message = `failed to start the container process: ${(e as Error).message}`;
       this.event('Warning', 'Failed', `Error: ${message}`, c);
       c.runs++;
       c.restartCount = c.runs - 1;
       this.exited(c, { exitCode: 128, reason: 'StartError', message, startedAt: '1970-01-01T00:00:00Z', finishedAt: isoNow(), containerID }, 0);
       return;
     }
+    // deleted (or the agent stopped) while the helper started it: nothing else would stop this process
+    if (this.removed || this.terminating) {
+      signal(-child.pid, 'SIGKILL');
+      return;
+    }
     // registered before anything else can run: a stop() or a deletion always sees this process
-    child.on('error', () => {});
-    child.unref();
     const startedMs = Date.now();
+    const status: Run['child'] = { exitCode: null, signalCode: null };
     const run: Run = {
       restart,
       shimPid: child.pid,
@@ -196,11 +201,19 @@ export abstract class PodContainers extends PodTermination {
       image,
       containerID,
       sandbox,
-      child,
+      child: status,
       exited: false,
       exitWaiters: [],
     };
-    child.on('exit', () => void this.onExit(c, run));
+    child.exited.then(
+      (e) => {
+        status!.exitCode = e.code;
+        status!.signalCode = e.signal;
+        void this.onExit(c, run);
+      },
+      // the helper is gone: the process is watched by its pid, as a re-adopted one
+      () => (run.adopted = true),
+    );
     c.run = run;
     c.runs++;
     c.restartCount = c.runs - 1;

@@ -1,7 +1,6 @@
 /**
  * The shapes a pod worker keeps (containers, runs, the state file) and its small helpers.
  */
-import type { ChildProcess } from 'node:child_process';
 import type { KubeClient, EventRecorder } from '@flotilla/kube-runtime';
 import type { ImageTable } from './images.js';
 import type { ServiceInfo } from './env.js';
@@ -58,7 +57,8 @@ export interface Run {
   image: string;
   containerID: string;
   sandbox: SandboxSpec;
-  child?: ChildProcess;
+  /** how the process exited, as its parent saw it (absent for a re-adopted run) */
+  child?: { exitCode: number | null; signalCode: NodeJS.Signals | null };
   adopted?: boolean;
   exiting?: boolean;
   exited: boolean;

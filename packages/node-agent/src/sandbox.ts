@@ -9,7 +9,8 @@
  * SIGPIPE while the agent is away), records the exit code in the run directory, and lets the node
  * agent restart without taking the containers down (they are re-adopted).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { runToEnd } from './spawner.js';
 import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, writeFileSync, mkdirSync, chmodSync, statSync, accessSync, constants as fsc } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { PROGRAMS_DIR } from './images.js';
@@ -406,9 +407,6 @@ export class FifoMaker {
     }
     this.running = true;
     const paths = batch.flatMap((b) => b.paths);
-    const p = spawn('mkfifo', ['-m', '600', ...paths], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr!.on('data', (d) => (err += d));
     const finish = (e?: Error) => {
       for (const b of batch) {
         // a failed batch: each request succeeds if its FIFOs exist
@@ -417,7 +415,9 @@ export class FifoMaker {
       }
       this.next();
     };
-    p.on('error', (e) => finish(e));
-    p.on('close', (code) => finish(code === 0 ? undefined : new Error(`mkfifo: ${err.trim()}`)));
+    runToEnd({ file: 'mkfifo', args: ['-m', '600', ...paths], capture: true }).then(
+      (r) => finish(r.code === 0 ? undefined : new Error(`mkfifo: ${r.stderr.trim()}`)),
+      (e: Error) => finish(e),
+    );
   }
 }

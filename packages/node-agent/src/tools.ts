@@ -1,5 +1,5 @@
 /** System programs (iproute2, nsenter, slirp4netns…): finding them, running shell scripts. */
-import { spawn } from 'node:child_process';
+import { runToEnd } from './spawner.js';
 import { accessSync, constants as fsc } from 'node:fs';
 import { join } from 'node:path';
 
@@ -17,17 +17,8 @@ export function findTool(name: string): string | undefined {
   return undefined;
 }
 
-/** Runs a shell script (with `input` on its stdin); rejects with its stderr. */
-export function sh(script: string, input?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('/bin/sh', ['-c', script], { stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr!.on('data', (d) => (err += d));
-    p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(err.trim() || `exit ${code}`))));
-    if (input !== undefined) {
-      p.stdin!.on('error', () => {}); // EPIPE when the shell exits early: its exit code is reported
-      p.stdin!.end(input);
-    }
-  });
+/** Runs a shell script (with `input` on its stdin); rejects with its stderr. Through the agent's process helper when it has one. */
+export async function sh(script: string, input?: string): Promise<void> {
+  const r = await runToEnd({ file: '/bin/sh', args: ['-c', script], input, capture: true });
+  if (r.code !== 0) throw new Error(r.stderr.trim() || `exit ${r.code ?? r.signal}`);
 }

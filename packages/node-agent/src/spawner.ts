@@ -1,0 +1,230 @@
+/**
+ * Process creation off the agent's event loop.
+ *
+ * Starting a process from Node blocks the calling thread until the child has exec'd, and the fork
+ * before it costs in proportion to the caller's memory: on a small VM a spawn from the agent
+ * (~150 MB) took 10 ms idle and 30 ms under load. A burst of pods (three shims, a network set-up
+ * and tear-down each) kept the agent's event loop blocked for seconds at a time — and with it
+ * every connection it relays (pods reach the API server through the agent), so a controller's
+ * Lease renewal got no answer within its renew deadline and the controller restarted.
+ *
+ * The agent therefore asks a small helper process (spawner-main.ts: a few MB of heap, nothing
+ * else to do) to start processes for it, over an IPC channel: the fork is cheaper there and
+ * blocks only the helper. `runProcess` gives the child's pid and, later, its exit (with its
+ * output when asked). Without a helper (tests, or when it cannot start) processes are started
+ * in this process, with the same interface.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface SpawnRequest {
+  file: string;
+  args: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  /** its own session and process group (setsid) */
+  detached?: boolean;
+  /** written to its stdin, which is then closed (stdin is /dev/null without it) */
+  input?: string;
+  /** keep stdout and stderr (the first 64 KiB of each); otherwise they go to /dev/null */
+  capture?: boolean;
+  /** false: the caller's process may exit while this one runs (a container); default true */
+  hold?: boolean;
+}
+
+export interface SpawnExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Spawned {
+  pid: number;
+  /** settles when the process has exited; rejects when the helper was lost first (the process may live on) */
+  exited: Promise<SpawnExit>;
+}
+
+/** The helper died while the process ran: its exit can no longer be reported. */
+export class SpawnerLost extends Error {}
+
+const CAPTURE_MAX = 64 * 1024;
+const HELPER = join(dirname(fileURLToPath(import.meta.url)), 'spawner-main.js');
+
+/** Messages to the helper and back. */
+export type ToSpawner = { t: 'spawn'; id: number; req: SpawnRequest };
+export type FromSpawner =
+  | { t: 'pid'; id: number; pid: number }
+  | { t: 'error'; id: number; message: string; code?: string }
+  | ({ t: 'exit'; id: number } & SpawnExit);
+
+/** Starts a process in this process (what the helper itself does, and the fallback). */
+export function spawnHere(req: SpawnRequest, onExit: (e: SpawnExit) => void): { pid?: number; child: ChildProcess; started: Promise<void> } {
+  const child = spawn(req.file, req.args, {
+    cwd: req.cwd,
+    env: req.env,
+    detached: !!req.detached,
+    stdio: [req.input === undefined ? 'ignore' : 'pipe', req.capture ? 'pipe' : 'ignore', req.capture ? 'pipe' : 'ignore'],
+  });
+  let stdout = '';
+  let stderr = '';
+  if (req.capture) {
+    child.stdout!.on('data', (d: Buffer) => {
+      if (stdout.length < CAPTURE_MAX) stdout += d.toString('utf8');
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      if (stderr.length < CAPTURE_MAX) stderr += d.toString('utf8');
+    });
+  }
+  if (req.input !== undefined) {
+    child.stdin!.on('error', () => {}); // EPIPE: it exited without reading its input
+    child.stdin!.end(req.input);
+  }
+  const started = new Promise<void>((resolve, reject) => {
+    if (child.pid) resolve();
+    child.once('spawn', () => resolve());
+    child.once('error', reject);
+  });
+  started.catch(() => {});
+  child.on('error', () => {});
+  // 'close': the exit, and the pipes read to their end
+  child.on('close', (code, signal) => onExit({ code, signal, stdout: stdout.slice(0, CAPTURE_MAX), stderr: stderr.slice(0, CAPTURE_MAX) }));
+  if (req.hold === false) child.unref();
+  return { pid: child.pid, child, started };
+}
+
+/** The agent's side: one helper process, started on first use and again after it died. */
+export class Spawner {
+  private helper?: ChildProcess;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (s: Spawned) => void; reject: (e: Error) => void }>();
+  private readonly running = new Map<number, { resolve: (e: SpawnExit) => void; reject: (e: Error) => void; hold: boolean }>();
+  private readonly holds = new Map<number, boolean>();
+  private stopped = false;
+  private failed = false;
+
+  constructor(private readonly log: (m: string) => void = () => {}) {}
+
+  run(req: SpawnRequest): Promise<Spawned> {
+    const h = this.stopped || this.failed ? undefined : this.ensure();
+    if (!h) return spawnLocal(req);
+    const id = this.nextId++;
+    return new Promise<Spawned>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.holds.set(id, req.hold !== false);
+      this.updateRef();
+      h.send({ t: 'spawn', id, req } satisfies ToSpawner);
+    });
+  }
+
+  /** The channel keeps this process alive while an answer is awaited (not for processes started with hold: false). */
+  private updateRef(): void {
+    const ch = this.helper?.channel as { ref?: () => void; unref?: () => void } | undefined;
+    if (!ch) return;
+    const busy = this.waiting.size > 0 || [...this.running.values()].some((r) => r.hold);
+    if (busy) ch.ref?.();
+    else ch.unref?.();
+  }
+
+  private ensure(): ChildProcess | undefined {
+    if (this.helper?.connected) return this.helper;
+    let h: ChildProcess;
+    try {
+      // a small heap: the fork's cost follows the helper's memory
+      h = spawn(process.execPath, ['--max-semi-space-size=1', '--max-old-space-size=64', HELPER], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    } catch (e) {
+      this.failed = true;
+      this.log(`process helper: cannot start it (${(e as Error).message}): processes are started by the agent itself`);
+      return undefined;
+    }
+    h.on('error', (e) => {
+      if (this.helper !== h) return;
+      this.failed = true;
+      this.log(`process helper: ${e.message}: processes are started by the agent itself`);
+      this.lost(h);
+    });
+    h.on('message', (m: FromSpawner) => this.onMessage(m));
+    // the channel closes first (and the exit event of an unreferenced process may never come)
+    h.on('disconnect', () => {
+      if (this.helper !== h) return;
+      if (!this.stopped) this.log('process helper exited; started again on the next request');
+      this.lost(h);
+    });
+    h.unref();
+    (h.channel as { unref?: () => void } | undefined)?.unref?.();
+    this.helper = h;
+    return h;
+  }
+
+  private lost(h: ChildProcess): void {
+    if (this.helper === h) this.helper = undefined;
+    const err = new SpawnerLost('the process helper exited');
+    for (const w of this.waiting.values()) w.reject(err);
+    this.waiting.clear();
+    for (const r of this.running.values()) r.reject(err);
+    this.running.clear();
+    this.holds.clear();
+  }
+
+  private onMessage(m: FromSpawner): void {
+    if (m.t === 'pid') {
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      if (!w) return;
+      const hold = this.holds.get(m.id) ?? true;
+      this.holds.delete(m.id);
+      const exited = new Promise<SpawnExit>((resolve, reject) => this.running.set(m.id, { resolve, reject, hold }));
+      exited.catch(() => {});
+      w.resolve({ pid: m.pid, exited });
+    } else if (m.t === 'error') {
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      this.holds.delete(m.id);
+      w?.reject(Object.assign(new Error(m.message), { code: m.code }));
+    } else if (m.t === 'exit') {
+      const r = this.running.get(m.id);
+      this.running.delete(m.id);
+      r?.resolve({ code: m.code, signal: m.signal, stdout: m.stdout, stderr: m.stderr });
+    }
+    this.updateRef();
+  }
+
+  /** Stops the helper (the processes it started live on: they are detached, or end with their work). */
+  stop(): void {
+    this.stopped = true;
+    const h = this.helper;
+    this.helper = undefined;
+    if (h?.connected) h.disconnect();
+  }
+}
+
+function spawnLocal(req: SpawnRequest): Promise<Spawned> {
+  let resolveExit!: (e: SpawnExit) => void;
+  const exited = new Promise<SpawnExit>((r) => (resolveExit = r));
+  const s = spawnHere(req, (e) => resolveExit(e));
+  return s.started.then(() => ({ pid: s.child.pid!, exited }));
+}
+
+let current: Spawner | undefined;
+
+/** Makes `runProcess` go through this helper (the agent sets it at start). */
+export function useSpawner(s: Spawner): void {
+  current = s;
+}
+
+/** Undoes `useSpawner(s)` (at the agent's stop) unless another helper was set since. */
+export function releaseSpawner(s: Spawner): void {
+  if (current === s) current = undefined;
+}
+
+/** Starts a process: through the helper when the agent has one, else here. Rejects when it cannot start. */
+export function runProcess(req: SpawnRequest): Promise<Spawned> {
+  return current ? current.run(req) : spawnLocal(req);
+}
+
+/** Runs a process to its end: its exit code, signal and (with capture) output. */
+export async function runToEnd(req: SpawnRequest): Promise<SpawnExit> {
+  const s = await runProcess(req);
+  return s.exited;
+}
