@@ -16,6 +16,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { R } from '@flotilla/kube-runtime';
 import { detectNetns, NetnsNetwork } from './network.js';
@@ -113,5 +115,41 @@ describe('pods reach the API server through the kubernetes Service while other p
     } finally {
       clearInterval(churn);
     }
+  });
+
+  it('host.sock is served by a process of its own (not the agent, whose event loop stalls under a burst of pods), restarted when it dies', async () => {
+    const sock = `/run/flotilla/${NetnsNetwork.idFor(env.agentOpts.dataDir)}/host.sock`;
+    const bridges = () =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+            return cmd.some((a) => a.endsWith('host-bridge-main.js')) && cmd.includes(sock);
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
+    const first = bridges();
+    assert.equal(first.length, 1, 'one host bridge process');
+    assert.notEqual(first[0], process.pid);
+    const apiPort = new URL(env.server.url).port;
+    const ask = () =>
+      new Promise<string>((resolve, reject) => {
+        const c = connect(sock);
+        c.on('error', reject);
+        c.write(`127.0.0.1 ${apiPort}\n`);
+        c.once('data', (d) => {
+          c.destroy();
+          resolve(d.toString());
+        });
+      });
+    assert.equal(await ask(), 'OK\n');
+    process.kill(first[0], 'SIGKILL');
+    await waitFor('another host bridge', async () => {
+      const b = bridges();
+      return b.length === 1 && b[0] !== first[0] && (await ask().catch(() => '')) === 'OK\n';
+    }, 10_000, 100);
   });
 });

@@ -15,14 +15,15 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, type Server } from 'node:net';
 import { join, dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { FromNetd, ServiceEntry, ToNetd } from './netd.js';
-import { dialTcp, readLine, splice } from './sockets.js';
+import { dialTcp, readLine } from './sockets.js';
 import { findTool, sh } from './tools.js';
 import { runToEnd } from './spawner.js';
+import { serveHostBridge } from './host-bridge.js';
 import { detectEgress, Egress, HOST_NAME, hostNetworks, pickEgressCidr } from './egress.js';
 
 export type { ServiceEntry } from './netd.js';
@@ -85,6 +86,7 @@ export function detectNetns(): { ip?: string; nsenter?: string; reason?: string 
 }
 
 const NETD = join(dirname(fileURLToPath(import.meta.url)), 'netd.js');
+const HOST_BRIDGE = join(dirname(fileURLToPath(import.meta.url)), 'host-bridge-main.js');
 const NETNS_DIR = '/run/netns';
 export const BRIDGE_IP = '10.244.0.1';
 export const POD_CIDR = '10.244.0.0/16';
@@ -140,6 +142,7 @@ export class NetnsNetwork implements PodNetwork {
   private readonly sockDir: string;
   private netd?: ChildProcess;
   private hostServer?: Server;
+  private hostBridge?: ChildProcess;
   private egress?: Egress;
   private services: ServiceEntry[] = [];
   private dns: Record<string, string[]> = {};
@@ -222,36 +225,47 @@ export class NetnsNetwork implements PodNetwork {
     );
   }
 
-  /** host.sock: netd reaches host loopback (the API server) through the agent. */
+  /**
+   * host.sock (./host-bridge.ts): netd reaches host loopback (the API server) through a process of
+   * its own — or, when that cannot start, through the agent itself.
+   */
   private async startHostBridge(): Promise<void> {
     const path = join(this.sockDir, 'host.sock');
-    rmSync(path, { force: true });
-    const server = createServer({ allowHalfOpen: true }, (c) => {
-      c.on('error', () => {});
-      void readLine(c, 256).then(
-        (line) => {
-          const [ip, portS] = line.split(' ');
-          // only host loopback, never anything else on the host's networks
-          if (!/^127\.\d+\.\d+\.\d+$/.test(ip ?? '')) {
-            c.end(`ERR ${ip} is not a host loopback address\n`);
-            return;
-          }
-          dialTcp(ip, Number(portS)).then(
-            (s) => {
-              c.write('OK\n');
-              splice(c, s);
-            },
-            (e: NodeJS.ErrnoException) => c.end(`ERR ${e.code ?? e.message}\n`),
-          );
-        },
-        () => c.destroy(),
-      );
+    try {
+      this.hostBridge = await this.spawnHostBridge(path);
+    } catch (e) {
+      this.o.log(`host bridge: ${(e as Error).message}: the agent relays host.sock itself`);
+      this.hostServer = await serveHostBridge(path);
+    }
+  }
+
+  private spawnHostBridge(path: string): Promise<ChildProcess> {
+    return new Promise((resolve, reject) => {
+      const p = spawn(process.execPath, ['--max-semi-space-size=4', HOST_BRIDGE, path], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      let ready = false;
+      p.on('message', (m: { t?: string }) => {
+        if (m?.t !== 'ready' || ready) return;
+        ready = true;
+        p.unref();
+        (p.channel as { unref?: () => void } | undefined)?.unref?.();
+        resolve(p);
+      });
+      p.on('error', (e) => {
+        if (!ready) reject(new Error(`starting the host bridge: ${e.message}`));
+      });
+      p.on('exit', (code, sig) => {
+        if (!ready) {
+          reject(new Error(`the host bridge exited (${sig ?? code}) before it was ready`));
+          return;
+        }
+        if (this.hostBridge === p) this.hostBridge = undefined;
+        if (this.stopped) return;
+        this.o.log(`host bridge exited (${sig ?? code}); restarting`);
+        setTimeout(() => {
+          if (!this.stopped && !this.hostBridge) void this.startHostBridge();
+        }, 200).unref();
+      });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(path, () => resolve());
-    });
-    this.hostServer = server;
   }
 
   private startNetd(): Promise<void> {
@@ -419,6 +433,13 @@ export class NetnsNetwork implements PodNetwork {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
     }
     await new Promise<void>((r) => (this.hostServer ? this.hostServer.close(() => r()) : r()));
+    const hb = this.hostBridge;
+    this.hostBridge = undefined;
+    if (hb && hb.exitCode === null) {
+      const exited = new Promise((r) => hb.once('exit', r));
+      hb.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
     await this.egress?.stop();
     if (removeAll) {
       await this.sweep(new Set(), true);

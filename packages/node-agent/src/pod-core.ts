@@ -5,6 +5,7 @@
  * terminate), pod-containers.ts (starting, probing, exits, re-adoption), pod.ts (the sync pass).
  */
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiError, R } from '@flotilla/kube-runtime';
 import { ContainerLog } from './logs.js';
@@ -56,6 +57,9 @@ export abstract class PodCore {
   private publishTimer?: NodeJS.Timeout;
   protected conditionTimes = new Map<string, { status: string; time: string }>();
   protected saveQueued = false;
+  /** an asynchronous state write in progress (see saveState) */
+  protected stateWrite?: Promise<void>;
+  private stateDirty = false;
   protected lastVolumeRefresh = Date.now();
   protected terminatePromise?: Promise<void>;
 
@@ -382,16 +386,40 @@ export abstract class PodCore {
     return { uid: this.uid, namespace: this.namespace, name: this.name, ip: this.ip, startTime: this.startTime, boot: this.ctx.boot, terminal: this.terminal, initDone: this.initDone, ...(this.netReleased ? { netReleased: true } : {}), containers };
   }
 
+  /**
+   * Saves the state file soon, off the event loop: a synchronous write and rename took ~10 ms each on
+   * a small VM's ext4 under load (a rename over a file flushes the new one), and a burst of pods spent
+   * seconds of the agent's event loop there. Writes of one pod are serialized; changes made during a
+   * write are saved by the next one.
+   */
   saveState(): void {
-    if (this.saveQueued || this.removed) return;
+    if (this.removed) return;
+    this.stateDirty = true;
+    if (this.saveQueued || this.stateWrite) return;
     this.saveQueued = true;
     setImmediate(() => {
       this.saveQueued = false;
-      if (!this.removed) this.flushState();
+      if (!this.removed && !this.stateWrite) this.stateWrite = this.writeStateLoop().finally(() => (this.stateWrite = undefined));
     });
   }
 
-  protected flushState(): void {
+  private async writeStateLoop(): Promise<void> {
+    while (this.stateDirty && !this.removed) {
+      this.stateDirty = false;
+      const tmp = `${this.statePath()}.tmp`;
+      try {
+        await writeFile(tmp, JSON.stringify(this.persisted()), { mode: 0o600 });
+        await rename(tmp, this.statePath());
+      } catch (e) {
+        // the pod's directory is gone (removed meanwhile): nothing to keep
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || existsSync(this.dir)) this.ctx.log(`pod ${this.key}: saving state: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Writes the state file now (agent shutdown), after any write in progress. */
+  protected async flushState(): Promise<void> {
+    await this.stateWrite;
     if (!existsSync(this.dir)) return;
     const tmp = `${this.statePath()}.tmp`;
     try {

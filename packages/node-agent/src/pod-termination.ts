@@ -151,6 +151,8 @@ export abstract class PodTermination extends PodPrepare {
       c.log.close();
     }
     removePodFiles(this.ctx.dataDir, this.uid);
+    // a state write in progress may put its file back into the removed directory
+    void this.stateWrite?.then(() => removePodFiles(this.ctx.dataDir, this.uid));
     if (this.netReleased) {
       // given back when the pod finished: the address may be another pod's now
     } else if (this.ownNetwork()) {
@@ -187,7 +189,7 @@ export abstract class PodTermination extends PodPrepare {
         }),
       );
     }
-    this.flushState();
+    await this.flushState();
     for (const c of this.ctrs) c.log.close();
   }
 }
