@@ -504,6 +504,22 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     await waitFor('no process left', () => procsWith(m).length === 0, 10_000);
   });
 
+  it('BestEffort pods run at a lower CPU priority (nice 10) than pods that request CPU, as their cpu.shares are on a kubelet', async () => {
+    const ns = 'qos';
+    const m = `qos-${uniq()}`;
+    const loop = (tag: string) => ['sh', '-c', `while true; do sleep 0.2; done # ${m}-${tag}`];
+    await createPod(env.api, ns, podManifest('best', { containers: [{ name: 'c', image: 'busybox', command: loop('best') }] }));
+    await createPod(env.api, ns, podManifest('burst', { containers: [{ name: 'c', image: 'busybox', command: loop('burst'), resources: { requests: { cpu: '50m' } } }] }));
+    for (const name of ['best', 'burst']) await podWhere(env.api, ns, name, (p) => cstatus(p, 'c')?.state?.running, 'running');
+    assert.equal((await getPod(env.api, ns, 'best')).status.qosClass, 'BestEffort');
+    const nice = (tag: string) => procsWith(`${m}-${tag}`).map((pid) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[16]));
+    const best = nice('best');
+    const burst = nice('burst');
+    assert.ok(best.length >= 1 && best.every((n) => n === 10), `BestEffort: ${best}`);
+    assert.ok(burst.length >= 1 && burst.every((n) => n === 0), `Burstable: ${burst}`);
+    await Promise.all(['best', 'burst'].map((n) => deletePod(env.api, ns, n, 0)));
+  });
+
   it('an image with no local program is ErrImagePull with a message saying how to map it', async () => {
     const ns = 'img';
     await createPod(env.api, ns, podManifest('img', { containers: [{ name: 'c', image: 'example.com/team/thing:1.0' }] }));

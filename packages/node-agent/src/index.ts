@@ -3,6 +3,7 @@
  * bound to it and runs their containers as sandboxed local processes (bubblewrap when present),
  * talking to the cluster only through the Kubernetes API.
  */
+import { findTool } from './tools.js';
 import { releaseSpawner, Spawner, useSpawner } from './spawner.js';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,6 +46,12 @@ export interface NodeAgentOptions {
   kubeletPort?: number;
   /** more bearer tokens the kubelet endpoint accepts (the kubeconfig's token always is) */
   kubeletTokens?: string[];
+  /**
+   * CPU priority of BestEffort pods (no requests or limits): their processes run at this nice value
+   * (default 10; 0 leaves them alone). A kubelet gives such pods the smallest cpu.shares, so the
+   * control plane and pods that ask for CPU come first when the machine is busy.
+   */
+  bestEffortNice?: number;
   /** container log rotation: size of a file (default 10 MiB) and files kept per container (5) */
   logMaxBytes?: number;
   logMaxFiles?: number;
@@ -188,6 +195,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     mode,
     bwrap: bw,
     shim,
+    bestEffortPrefix: nicePrefix(opts.bestEffortNice ?? 10),
     log,
     events,
     servicesIn: (ns) => [...(services.get(ns)?.values() ?? [])],
@@ -448,4 +456,11 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
       releaseSpawner(spawner);
     },
   };
+}
+
+/** `nice -n N` (coreutils; it execs the command, so the pid stays the shim's), or nothing. */
+function nicePrefix(n: number): string[] {
+  if (!n) return [];
+  const nice = findTool('nice');
+  return nice ? [nice, '-n', String(n)] : [];
 }

@@ -20,6 +20,8 @@ export interface AgentContext {
   mode: SandboxMode;
   bwrap?: BwrapContext;
   shim: string;
+  /** argv prefix that lowers a BestEffort pod's processes' CPU priority (empty: no change); see NodeAgentOptions.bestEffortNice */
+  bestEffortPrefix: string[];
   log: (m: string) => void;
   events: EventRecorder;
   servicesIn(ns: string): ServiceInfo[];
