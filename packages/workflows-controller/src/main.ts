@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { EventRecorder, KubeClient, LeaderElector, serveHealth, type HealthServer } from '@flotilla/kube-runtime';
 import { WorkflowController } from './controller.js';
 import { CronController } from './cron.js';
+import { parseDuration } from './operator/vars.js';
 
 export interface ControllerFlags {
   help: boolean;
@@ -26,6 +27,10 @@ export interface ControllerFlags {
   metricsPort: number;
   healthPort: number;
   leaderElect: boolean;
+  /** LEADER_ELECTION_LEASE_DURATION / _RENEW_DEADLINE / _RETRY_PERIOD (upstream's: 15s, 10s, 5s) */
+  leaseDurationSeconds: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
   ignored: string[];
 }
 
@@ -56,14 +61,36 @@ Flags:
 Environment:
   LEADER_ELECTION_DISABLE=true   run without leader election
   LEADER_ELECTION_IDENTITY       this replica's identity in the Lease (default: the host name)
+  LEADER_ELECTION_LEASE_DURATION how long other replicas wait before taking an unrenewed Lease (default 15s)
+  LEADER_ELECTION_RENEW_DEADLINE how long the leader retries renewing before it steps down (default 10s)
+  LEADER_ELECTION_RETRY_PERIOD   the wait between renewals and attempts (default 5s)
 `;
+}
+
+/** A Go duration from the environment, in seconds; a clear error names the variable. */
+function envDuration(env: Record<string, string | undefined>, name: string, dflt: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return dflt;
+  let secs: number | undefined;
+  try {
+    secs = parseDuration(v);
+  } catch {
+    secs = undefined;
+  }
+  if (secs === undefined || !(secs > 0)) throw new UsageError(`${name}=${JSON.stringify(v)} is not a positive duration (e.g. 15s, 1m)`);
+  return secs;
 }
 
 export function parseFlags(argv: string[], env: Record<string, string | undefined> = process.env): ControllerFlags {
   const f: ControllerFlags = {
     help: false, configmap: 'workflow-controller-configmap', namespaced: false, workflowWorkers: 32, cronWorkers: 8, qps: 20, burst: 30,
     loglevel: 'info', metricsPort: 9090, healthPort: 6060, leaderElect: env.LEADER_ELECTION_DISABLE !== 'true', ignored: [],
+    leaseDurationSeconds: envDuration(env, 'LEADER_ELECTION_LEASE_DURATION', 15),
+    renewDeadlineMs: envDuration(env, 'LEADER_ELECTION_RENEW_DEADLINE', 10) * 1000,
+    retryPeriodMs: envDuration(env, 'LEADER_ELECTION_RETRY_PERIOD', 5) * 1000,
   };
+  if (f.renewDeadlineMs > f.leaseDurationSeconds * 1000) throw new UsageError(`LEADER_ELECTION_RENEW_DEADLINE (${f.renewDeadlineMs / 1000}s) must not be longer than LEADER_ELECTION_LEASE_DURATION (${f.leaseDurationSeconds}s)`);
+  if (f.retryPeriodMs >= f.renewDeadlineMs) throw new UsageError(`LEADER_ELECTION_RETRY_PERIOD (${f.retryPeriodMs / 1000}s) must be shorter than LEADER_ELECTION_RENEW_DEADLINE (${f.renewDeadlineMs / 1000}s)`);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '-h' || a === '--help') { f.help = true; continue; }
@@ -181,7 +208,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   };
   let elector: LeaderElector | undefined;
   if (f.leaderElect) {
-    elector = new LeaderElector(client, { name: 'workflow-controller', namespace: controllerNamespace(f), identity: env.LEADER_ELECTION_IDENTITY || undefined }, {
+    elector = new LeaderElector(client, { name: 'workflow-controller', namespace: controllerNamespace(f), identity: env.LEADER_ELECTION_IDENTITY || undefined, leaseDurationSeconds: f.leaseDurationSeconds, renewDeadlineMs: f.renewDeadlineMs, retryPeriodMs: f.retryPeriodMs }, {
       onStartedLeading: run,
       onStoppedLeading: () => {
         log('stopped leading: exiting');

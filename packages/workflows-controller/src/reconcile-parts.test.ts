@@ -161,6 +161,16 @@ test('flags: upstream names, --help, unknown flags are usage errors', () => {
   assert.throws(() => parseFlags(['--nope'], {}), UsageError);
 });
 
+test("leader election timing from upstream's environment variables, with upstream's defaults (15s, 10s, 5s)", () => {
+  const d = parseFlags([], {});
+  assert.deepEqual([d.leaseDurationSeconds, d.renewDeadlineMs, d.retryPeriodMs], [15, 10_000, 5_000]);
+  const e = parseFlags([], { LEADER_ELECTION_LEASE_DURATION: '1m', LEADER_ELECTION_RENEW_DEADLINE: '30s', LEADER_ELECTION_RETRY_PERIOD: '2500ms' });
+  assert.deepEqual([e.leaseDurationSeconds, e.renewDeadlineMs, e.retryPeriodMs], [60, 30_000, 2_500]);
+  assert.throws(() => parseFlags([], { LEADER_ELECTION_RETRY_PERIOD: 'soon' }), /LEADER_ELECTION_RETRY_PERIOD="soon" is not a positive duration/);
+  assert.throws(() => parseFlags([], { LEADER_ELECTION_RENEW_DEADLINE: '20s' }), /must not be longer than LEADER_ELECTION_LEASE_DURATION \(15s\)/);
+  assert.throws(() => parseFlags([], { LEADER_ELECTION_RETRY_PERIOD: '10s' }), /must be shorter than LEADER_ELECTION_RENEW_DEADLINE/);
+});
+
 test('memoize: key and cache from the template, fresh entries hit, stale or garbage miss', async () => {
   const { memoOf, lookup, entry, cacheKey } = await import('./memoize.js');
   const memo = memoOf({ name: 't', memoize: { key: 'cache-key', maxAge: '10s', cache: { configMap: { name: 'cache-config' } } }, container: { image: 'busybox' } })!;
