@@ -1,7 +1,7 @@
 /** Client configuration: kubeconfig files as kubectl reads them, in-cluster config, and clear errors. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig, inClusterConfig, kubeconfigFromFile, KubeConfigError, resolveConfig } from './kubeconfig.js';
@@ -82,6 +82,15 @@ describe('kubeconfig', () => {
       assert.equal(defaultConfig({ KUBECONFIG: `${join(dir, 'nope')}:${join(dir, 'k')}`, HOME: dir }).server, 'https://h:7');
       assert.throws(() => defaultConfig({ KUBECONFIG: join(dir, 'nope'), HOME: dir }), /KUBECONFIG=.*nope: no such file/);
       assert.throws(() => defaultConfig({ HOME: dir }), /no kubeconfig: KUBECONFIG is not set/);
+      // a pod without the sandbox: the service account volume is under its FLOTILLA_POD_ROOT
+      const root = join(dir, 'podroot');
+      const rooted = join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
+      mkdirSync(rooted, { recursive: true });
+      writeFileSync(join(rooted, 'token'), 'pod-token\n');
+      if (!existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')) {
+        const pc = defaultConfig({ HOME: dir, FLOTILLA_POD_ROOT: root, KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' });
+        assert.deepEqual([pc.server, pc.tokenFile], ['https://10.96.0.1:443', join(rooted, 'token')]);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

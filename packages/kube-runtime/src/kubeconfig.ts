@@ -81,7 +81,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): ClientConfi
   if (paths.length) throw new KubeConfigError(`KUBECONFIG=${env.KUBECONFIG}: no such file`);
   const home = join(env.HOME ?? homedir(), '.kube', 'config');
   if (existsSync(home)) return kubeconfigFromFile(home);
-  const ic = inClusterConfig(SA_DIR, env);
+  // a pod of Flotilla's node agent without bubblewrap sees its volumes under FLOTILLA_POD_ROOT, not at their mount paths
+  const ic = inClusterConfig(SA_DIR, env) ?? (env.FLOTILLA_POD_ROOT ? inClusterConfig(join(env.FLOTILLA_POD_ROOT, SA_DIR), env) : undefined);
   if (ic) return ic;
   throw new KubeConfigError(`no kubeconfig: KUBECONFIG is not set, ${home} does not exist and this is not running in a cluster`);
 }
