@@ -56,9 +56,32 @@ export function enableMetrics(): Registry {
   const prom = createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
   const r = new prom.Registry();
   const registers = [r];
-  const counter = (name: string, help: string, labelNames: string[]) => new prom.Counter({ name, help, labelNames, registers });
-  const gauge = (name: string, help: string, labelNames: string[]) => new prom.Gauge({ name, help, labelNames, registers });
-  const histogram = (name: string, help: string, labelNames: string[], buckets: number[]) => new prom.Histogram({ name, help, labelNames, buckets, registers });
+  // the children of each label set are kept: prom-client hashes the labels object on every call otherwise
+  // (a workflow controller's queue and client metrics are updated thousands of times a minute)
+  const childOf = <C>(labels: (l: Labels) => C) => {
+    const children = new Map<string, C>();
+    return (l: Labels): C => {
+      const k = Object.values(l).join('\u0000');
+      let c = children.get(k);
+      if (!c) children.set(k, (c = labels(l)));
+      return c;
+    };
+  };
+  const counter = (name: string, help: string, labelNames: string[]): CounterLike => {
+    const m = new prom.Counter({ name, help, labelNames, registers });
+    const child = childOf((l) => m.labels(l));
+    return { inc: (l, v) => child(l).inc(v ?? 1) };
+  };
+  const gauge = (name: string, help: string, labelNames: string[]): GaugeLike => {
+    const m = new prom.Gauge({ name, help, labelNames, registers });
+    const child = childOf((l) => m.labels(l));
+    return { set: (l, v) => child(l).set(v) };
+  };
+  const histogram = (name: string, help: string, labelNames: string[], buckets: number[]): HistogramLike => {
+    const m = new prom.Histogram({ name, help, labelNames, buckets, registers });
+    const child = childOf((l) => m.labels(l));
+    return { observe: (l, v) => child(l).observe(v) };
+  };
   Object.assign(metrics, {
     workqueueDepth: gauge('workqueue_depth', 'Current depth of the work queue', ['name']),
     workqueueAdds: counter('workqueue_adds_total', 'Total number of adds handled by the work queue', ['name']),

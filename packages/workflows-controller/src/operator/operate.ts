@@ -239,6 +239,17 @@ export function applyPlan(wf: Workflow, p: Plan): Workflow {
 
 /** `workflow.creationTimestamp` and its strftime forms (`.Y`, `.m`, `.d`, `.H`, `.M`, `.S`, `.s`, `.RFC3339` …), in UTC. */
 export function creationVars(ts: string): Record<string, string> {
+  // the same few timestamps are formatted at every reconcile of their workflows: kept (read-only, copied by the caller)
+  let v = creationCache.get(ts);
+  if (!v) {
+    if (creationCache.size >= 2048) creationCache.clear();
+    creationCache.set(ts, (v = formatCreation(ts)));
+  }
+  return v;
+}
+const creationCache = new Map<string, Readonly<Record<string, string>>>();
+
+function formatCreation(ts: string): Record<string, string> {
   const d = new Date(ts);
   if (Number.isNaN(d.getTime())) return { 'workflow.creationTimestamp': ts };
   const p2 = (n: number) => String(n).padStart(2, '0');
