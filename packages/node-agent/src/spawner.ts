@@ -60,7 +60,7 @@ export type FromSpawner =
   | ({ t: 'exit'; id: number } & SpawnExit);
 
 /** Starts a process in this process (what the helper itself does, and the fallback). */
-export function spawnHere(req: SpawnRequest, onExit: (e: SpawnExit) => void): { pid?: number; child: ChildProcess; started: Promise<void> } {
+export function spawnHere(req: SpawnRequest, onExit: (e: SpawnExit) => void): { child: ChildProcess; started: Promise<void> } {
   const child = spawn(req.file, req.args, {
     cwd: req.cwd,
     env: req.env,
@@ -91,16 +91,17 @@ export function spawnHere(req: SpawnRequest, onExit: (e: SpawnExit) => void): { 
   // 'close': the exit, and the pipes read to their end
   child.on('close', (code, signal) => onExit({ code, signal, stdout: stdout.slice(0, CAPTURE_MAX), stderr: stderr.slice(0, CAPTURE_MAX) }));
   if (req.hold === false) child.unref();
-  return { pid: child.pid, child, started };
+  return { child, started };
 }
 
 /** The agent's side: one helper process, started on first use and again after it died. */
 export class Spawner {
   private helper?: ChildProcess;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (s: Spawned) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (s: Spawned) => void; reject: (e: Error) => void; hold: boolean }>();
   private readonly running = new Map<number, { resolve: (e: SpawnExit) => void; reject: (e: Error) => void; hold: boolean }>();
-  private readonly holds = new Map<number, boolean>();
+  /** running processes started with hold (their exit is awaited) */
+  private held = 0;
   private stopped = false;
   private failed = false;
 
@@ -111,8 +112,7 @@ export class Spawner {
     if (!h) return spawnLocal(req);
     const id = this.nextId++;
     return new Promise<Spawned>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.holds.set(id, req.hold !== false);
+      this.waiting.set(id, { resolve, reject, hold: req.hold !== false });
       this.updateRef();
       h.send({ t: 'spawn', id, req } satisfies ToSpawner);
     });
@@ -122,7 +122,7 @@ export class Spawner {
   private updateRef(): void {
     const ch = this.helper?.channel as { ref?: () => void; unref?: () => void } | undefined;
     if (!ch) return;
-    const busy = this.waiting.size > 0 || [...this.running.values()].some((r) => r.hold);
+    const busy = this.waiting.size > 0 || this.held > 0;
     if (busy) ch.ref?.();
     else ch.unref?.();
   }
@@ -164,7 +164,7 @@ export class Spawner {
     this.waiting.clear();
     for (const r of this.running.values()) r.reject(err);
     this.running.clear();
-    this.holds.clear();
+    this.held = 0;
   }
 
   private onMessage(m: FromSpawner): void {
@@ -172,19 +172,19 @@ export class Spawner {
       const w = this.waiting.get(m.id);
       this.waiting.delete(m.id);
       if (!w) return;
-      const hold = this.holds.get(m.id) ?? true;
-      this.holds.delete(m.id);
+      const hold = w.hold;
+      if (hold) this.held++;
       const exited = new Promise<SpawnExit>((resolve, reject) => this.running.set(m.id, { resolve, reject, hold }));
       exited.catch(() => {});
       w.resolve({ pid: m.pid, exited });
     } else if (m.t === 'error') {
       const w = this.waiting.get(m.id);
       this.waiting.delete(m.id);
-      this.holds.delete(m.id);
       w?.reject(Object.assign(new Error(m.message), { code: m.code }));
     } else if (m.t === 'exit') {
       const r = this.running.get(m.id);
       this.running.delete(m.id);
+      if (r?.hold) this.held--;
       r?.resolve({ code: m.code, signal: m.signal, stdout: m.stdout, stderr: m.stderr });
     }
     this.updateRef();
