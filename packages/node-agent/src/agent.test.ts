@@ -7,7 +7,7 @@ import { R } from '@flotilla/kube-runtime';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectBwrap } from './sandbox.js';
@@ -490,6 +490,18 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     await waitFor('no process left', () => procsWith(m).length === 0, 5000);
   });
 
+  it('output left in the pipes at exit is read by the running agent: the shim saves none of it (no dd per container)', async () => {
+    const ns = 'rest';
+    await createPod(env.api, ns, podManifest('r', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'for i in 1 2 3; do echo out $i; echo err $i >&2; done'] }] }));
+    const p = await podWhere(env.api, ns, 'r', done, 'completion');
+    assert.equal(p.status.phase, 'Succeeded');
+    const logs = (await kubeletGet(env, `/containerLogs/${ns}/r/c`)).body.split('\n').filter(Boolean).sort();
+    assert.deepEqual(logs, ['err 1', 'err 2', 'err 3', 'out 1', 'out 2', 'out 3']);
+    const dir = join(env.agentOpts.dataDir, 'pods', p.metadata.uid);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.rest')), [], 'no output saved by the shim');
+    await deletePod(env.api, ns, 'r', 0);
+  });
+
   it('container processes are started by the process helper, not forked by the agent (whose event loop relays pods\' API traffic)', async () => {
     const ns = 'helper';
     const m = `helper-${uniq()}`;
@@ -517,6 +529,14 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     const burst = nice('burst');
     assert.ok(best.length >= 1 && best.every((n) => n === 10), `BestEffort: ${best}`);
     assert.ok(burst.length >= 1 && burst.every((n) => n === 0), `Burstable: ${burst}`);
+    // started by the process helper that runs at nice 10 (no `nice` program in front of each container)
+    const helperOf = (tag: string) => {
+      const shim = procsWith(`${m}-${tag}`).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('shim.sh'))!;
+      const parent = Number(readFileSync(`/proc/${shim}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      return readFileSync(`/proc/${parent}/cmdline`, 'utf8').split('\0');
+    };
+    assert.ok(helperOf('best').includes('--nice=10'), `BestEffort's helper: ${helperOf('best').join(' ')}`);
+    assert.ok(!helperOf('burst').some((a) => a.startsWith('--nice')), `Burstable's helper: ${helperOf('burst').join(' ')}`);
     await Promise.all(['best', 'burst'].map((n) => deletePod(env.api, ns, n, 0)));
   });
 

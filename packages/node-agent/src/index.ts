@@ -5,7 +5,7 @@
  */
 import { findTool } from './tools.js';
 import { releaseSpawner, Spawner, useSpawner } from './spawner.js';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeClient, Informer, EventRecorder, R, type AnyObject as KubeObject } from '@flotilla/kube-runtime';
 import { ImageTable, type ImageMapping } from './images.js';
@@ -131,6 +131,11 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
         `Install bubblewrap (e.g. apt-get install bubblewrap) to sandbox pods.`,
     );
   const shim = installShim(join(dataDir, 'bin'));
+  // while this file exists and this process lives, this agent reads the output its containers leave in
+  // their FIFOs (their shims then save none of it; see SHIM in sandbox.ts); removed when it stops
+  const reader = { pid: process.pid, token: join(dataDir, 'bin', `reader.${process.pid}.${Date.now().toString(36)}`) };
+  for (const f of readdirSync(join(dataDir, 'bin'))) if (f.startsWith('reader.')) rmSync(join(dataDir, 'bin', f), { force: true }); // a previous agent's
+  writeFileSync(reader.token, '');
   // container processes and network commands are started by a small helper, not by this event loop
   const spawner = new Spawner(log);
   useSpawner(spawner);
@@ -195,7 +200,8 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     mode,
     bwrap: bw,
     shim,
-    bestEffortPrefix: nicePrefix(opts.bestEffortNice ?? 10),
+    reader,
+    bestEffortNice: opts.bestEffortNice ?? 10,
     log,
     events,
     servicesIn: (ns) => [...(services.get(ns)?.values() ?? [])],
@@ -446,6 +452,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
       await hostPorts.close();
       void saInf.stop();
       reg.stop();
+      rmSync(reader.token, { force: true });
       await Promise.all([...workers.values()].map((w) => w.shutdown(!!o.keepPods)));
       await network.stop(!o.keepPods).catch((e) => log(`stopping the pod network: ${e.message}`));
       await Promise.race([events.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
@@ -458,9 +465,3 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   };
 }
 
-/** `nice -n N` (coreutils; it execs the command, so the pid stays the shim's), or nothing. */
-function nicePrefix(n: number): string[] {
-  if (!n) return [];
-  const nice = findTool('nice');
-  return nice ? [nice, '-n', String(n)] : [];
-}

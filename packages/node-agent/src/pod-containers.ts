@@ -168,10 +168,12 @@ export abstract class PodContainers extends PodTermination {
     try {
       // through the agent's process helper: a fork here would block the agent's event loop (see spawner.ts)
       // BestEffort pods yield the CPU to everything else (a kubelet gives them the smallest cpu.shares)
-      const nice = this.pod.status?.qosClass === 'BestEffort' ? this.ctx.bestEffortPrefix : [];
+      // (the process helper of that priority starts them: see spawner.ts)
+      const nice = this.pod.status?.qosClass === 'BestEffort' && this.ctx.bestEffortNice ? this.ctx.bestEffortNice : undefined;
       child = await runProcess({
-        file: nice[0] ?? '/bin/sh',
-        args: [...nice.slice(1), ...(nice.length ? ['/bin/sh'] : []), this.ctx.shim, runPrefix, fifo.out, fifo.err, spec.stdin ? `${this.ctx.mode}:in` : this.ctx.mode, '--', ...this.netWrap(), launch.file, ...launch.args],
+        file: '/bin/sh',
+        args: [this.ctx.shim, runPrefix, fifo.out, fifo.err, spec.stdin ? `${this.ctx.mode}:in` : this.ctx.mode, String(this.ctx.reader.pid), this.ctx.reader.token, '--', ...this.netWrap(), launch.file, ...launch.args],
+        nice,
         detached: true,
         hold: false,
         cwd: launch.cwd,

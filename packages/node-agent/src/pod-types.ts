@@ -20,8 +20,10 @@ export interface AgentContext {
   mode: SandboxMode;
   bwrap?: BwrapContext;
   shim: string;
-  /** argv prefix that lowers a BestEffort pod's processes' CPU priority (empty: no change); see NodeAgentOptions.bestEffortNice */
-  bestEffortPrefix: string[];
+  /** this agent (pid) reads its containers' FIFOs to their end while the token file exists: the shim's cue to save nothing */
+  reader: { pid: number; token: string };
+  /** the CPU priority (nice) of a BestEffort pod's processes (0: no change); see NodeAgentOptions.bestEffortNice */
+  bestEffortNice: number;
   log: (m: string) => void;
   events: EventRecorder;
   servicesIn(ns: string): ServiceInfo[];

@@ -11,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { runToEnd } from './spawner.js';
-import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, writeFileSync, mkdirSync, chmodSync, statSync, accessSync, constants as fsc } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, renameSync, writeFileSync, mkdirSync, chmodSync, statSync, accessSync, constants as fsc } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { PROGRAMS_DIR } from './images.js';
 
@@ -73,8 +73,8 @@ const SPECIAL_TOP = new Set(['proc', 'dev', 'tmp', 'run', 'sys']);
 const PRIVATE_TOP = new Set(['mnt', 'srv', 'media']);
 
 export const SHIM = `#!/bin/sh
-# flotilla container shim: shim.sh RUN_PREFIX OUT_FIFO ERR_FIFO MODE[:in] -- COMMAND...
-p=$1; o=$2; e=$3; m=$4; shift 5
+# flotilla container shim: shim.sh RUN_PREFIX OUT_FIFO ERR_FIFO MODE[:in] AGENT_PID AGENT_TOKEN -- COMMAND...
+p=$1; o=$2; e=$3; m=$4; a=$5; t=$6; shift 7
 trap 'true' TERM INT HUP
 exec 4<"$o" 5<"$e" </dev/null
 case "$m" in
@@ -101,17 +101,24 @@ case "$m" in
   rc=$?
   ;;
 esac
-# output still in the pipes (the agent may be away): keep it for the agent
-dd if=/dev/fd/4 iflag=nonblock of="$p.stdout.rest" 2>/dev/null
-dd if=/dev/fd/5 iflag=nonblock of="$p.stderr.rest" 2>/dev/null
+# output still in the pipes: the agent that started this reads it through its own descriptors of
+# the FIFOs while it runs (its process lives and its token file exists); when it is gone or
+# stopped, the output is kept in files for the next agent (two processes fewer per container)
+if ! { kill -0 "$a" 2>/dev/null && [ -e "$t" ]; }; then
+  dd if=/dev/fd/4 iflag=nonblock of="$p.stdout.rest" 2>/dev/null
+  dd if=/dev/fd/5 iflag=nonblock of="$p.stderr.rest" 2>/dev/null
+fi
 echo "$rc" >"$p.exit"
 `;
 
 export function installShim(binDir: string): string {
   mkdirSync(binDir, { recursive: true });
   const p = join(binDir, 'shim.sh');
-  writeFileSync(p, SHIM);
-  chmodSync(p, 0o755);
+  // replaced, not rewritten in place: shims of a previous agent may still be reading the old one
+  const tmp = `${p}.${process.pid}`;
+  writeFileSync(tmp, SHIM);
+  chmodSync(tmp, 0o755);
+  renameSync(tmp, p);
   return p;
 }
 

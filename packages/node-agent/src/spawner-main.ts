@@ -3,9 +3,20 @@
  * its IPC channel and reports their pids and exits. It exits when the agent goes away; the
  * processes it started are detached and live on (the agent re-adopts them).
  *
- * Usage (by the agent only): node spawner-main.js
+ * Usage (by the agent only): node spawner-main.js [--nice=N]   (N: the CPU priority it runs at, for the processes it starts)
  */
-import { spawnHere, type FromSpawner, type ToSpawner } from './spawner.js';
+import { setOwnNice, spawnHere, type FromSpawner, type ToSpawner } from './spawner.js';
+
+// the helper of a CPU priority runs at it: the processes it starts inherit it (no `nice` program in front)
+const niceArg = process.argv.find((a) => a.startsWith('--nice='));
+if (niceArg) {
+  try {
+    setOwnNice(Number(niceArg.slice('--nice='.length)));
+  } catch (e) {
+    // its spawns then put `nice` in front (spawnHere compares the asked priority with its own)
+    process.stderr.write(`process helper: cannot lower its CPU priority: ${(e as Error).message}\n`);
+  }
+}
 
 function send(m: FromSpawner): void {
   if (process.connected) process.send!(m);

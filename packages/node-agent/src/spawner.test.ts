@@ -66,3 +66,32 @@ test('runProcess goes through the helper once one is set, and starts here otherw
     s.stop();
   }
 });
+
+/** A live process's nice value. */
+function niceOf(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+}
+
+test('a CPU priority asked for: the helper of that priority starts the process (no `nice` in front); without a helper, `nice` is', async () => {
+  const s = new Spawner();
+  try {
+    const low = await s.run({ file: '/bin/sleep', args: ['30'], detached: true, nice: 7 });
+    const plain = await s.run({ file: '/bin/sleep', args: ['30'], detached: true });
+    assert.equal(niceOf(low.pid), 7);
+    assert.equal(niceOf(plain.pid), niceOf(process.pid));
+    const lowHelper = ppid(low.pid);
+    assert.notEqual(lowHelper, ppid(plain.pid), 'a helper per priority');
+    assert.match(readFileSync(`/proc/${lowHelper}/cmdline`, 'utf8'), /spawner-main\.js\0--nice=7/);
+    assert.equal(readFileSync(`/proc/${low.pid}/cmdline`, 'utf8'), '/bin/sleep\x0030\x00', 'the program itself, not `nice`');
+    // the exit of what the priority's helper started comes back as any other
+    const r = await (await s.run({ file: '/bin/sh', args: ['-c', 'exit 4'], nice: 7 })).exited;
+    assert.equal(r.code, 4);
+    for (const p of [low, plain]) process.kill(-p.pid, 'SIGKILL');
+    await Promise.all([low.exited, plain.exited]);
+  } finally {
+    s.stop();
+  }
+  // started here (no helper set): `nice -n N` in front, the priority the same
+  const here = await runToEnd({ file: '/bin/sh', args: ['-c', 'cut -d" " -f19 /proc/self/stat'], nice: 5, capture: true });
+  assert.equal(Number(here.stdout.trim()), niceOf(process.pid) + 5);
+});

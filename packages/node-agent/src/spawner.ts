@@ -15,6 +15,8 @@
  * in this process, with the same interface.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsc } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,6 +33,12 @@ export interface SpawnRequest {
   capture?: boolean;
   /** false: the caller's process may exit while this one runs (a container); default true */
   hold?: boolean;
+  /**
+   * CPU priority (nice, 1–19) of the process and its descendants. The agent's helper for that
+   * level, which runs at it, starts the process (no `nice` program in front: one exec fewer per
+   * container); started here without a helper, `nice -n N` is put in front.
+   */
+  nice?: number;
 }
 
 export interface SpawnExit {
@@ -61,7 +69,10 @@ export type FromSpawner =
 
 /** Starts a process in this process (what the helper itself does, and the fallback). */
 export function spawnHere(req: SpawnRequest, onExit: (e: SpawnExit) => void): { child: ChildProcess; started: Promise<void> } {
-  const child = spawn(req.file, req.args, {
+  // a priority other than this process's own (children inherit it): `nice` in front
+  const nice = req.nice !== undefined && req.nice !== ownNice ? findNice() : undefined;
+  const [file, args] = nice ? [nice, ['-n', String(req.nice! - ownNice), req.file, ...req.args]] : [req.file, req.args];
+  const child = spawn(file, args, {
     cwd: req.cwd,
     env: req.env,
     detached: !!req.detached,
@@ -94,22 +105,82 @@ export function spawnHere(req: SpawnRequest, onExit: (e: SpawnExit) => void): { 
   return { child, started };
 }
 
-/** The agent's side: one helper process, started on first use and again after it died. */
+/** This process's CPU priority: a helper runs at the level it serves (set at its start). */
+let ownNice = (() => {
+  try {
+    return getPriority();
+  } catch {
+    return 0;
+  }
+})();
+
+/** Lowers this process's CPU priority to `n` (its main thread's, which forks the children, and so theirs). */
+export function setOwnNice(n: number): void {
+  setPriority(n);
+  ownNice = n;
+}
+
+let nicePath: string | null | undefined;
+function findNice(): string | undefined {
+  if (nicePath === undefined) {
+    nicePath =
+      ['/usr/bin/nice', '/bin/nice'].find((p) => {
+        try {
+          accessSync(p, fsc.X_OK);
+          return true;
+        } catch {
+          return false;
+        }
+      }) ?? null;
+  }
+  return nicePath ?? undefined;
+}
+
+/** The agent's side: a helper process per CPU priority asked for, each started on first use and again after it died. */
 export class Spawner {
-  private helper?: ChildProcess;
-  private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (s: Spawned) => void; reject: (e: Error) => void; hold: boolean }>();
-  private readonly running = new Map<number, { resolve: (e: SpawnExit) => void; reject: (e: Error) => void; hold: boolean }>();
-  /** running processes started with hold (their exit is awaited) */
-  private held = 0;
+  /** '' = the agent's own priority */
+  private readonly helpers = new Map<string, Helper>();
   private stopped = false;
   private failed = false;
 
   constructor(private readonly log: (m: string) => void = () => {}) {}
 
   run(req: SpawnRequest): Promise<Spawned> {
-    const h = this.stopped || this.failed ? undefined : this.ensure();
-    if (!h) return spawnLocal(req);
+    if (this.stopped || this.failed) return spawnLocal(req);
+    const key = req.nice === undefined || req.nice === ownNice ? '' : String(req.nice);
+    let h = this.helpers.get(key);
+    if (!h) this.helpers.set(key, (h = new Helper(key ? Number(key) : undefined, this.log, () => (this.failed = true))));
+    return h.run(req) ?? spawnLocal(req);
+  }
+
+  /** Stops the helpers (the processes they started live on: they are detached, or end with their work). */
+  stop(): void {
+    this.stopped = true;
+    for (const h of this.helpers.values()) h.stop();
+    this.helpers.clear();
+  }
+}
+
+/** One helper process. */
+class Helper {
+  private proc?: ChildProcess;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (s: Spawned) => void; reject: (e: Error) => void; hold: boolean }>();
+  private readonly running = new Map<number, { resolve: (e: SpawnExit) => void; reject: (e: Error) => void; hold: boolean }>();
+  /** running processes started with hold (their exit is awaited) */
+  private held = 0;
+
+  constructor(
+    /** the CPU priority it runs at (undefined: the agent's) */
+    private readonly nice: number | undefined,
+    private readonly log: (m: string) => void,
+    private readonly onFailed: () => void,
+  ) {}
+
+  /** undefined: no helper could be started (the caller starts the process itself) */
+  run(req: SpawnRequest): Promise<Spawned> | undefined {
+    const h = this.ensure();
+    if (!h) return undefined;
     const id = this.nextId++;
     return new Promise<Spawned>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject, hold: req.hold !== false });
@@ -120,7 +191,7 @@ export class Spawner {
 
   /** The channel keeps this process alive while an answer is awaited (not for processes started with hold: false). */
   private updateRef(): void {
-    const ch = this.helper?.channel as { ref?: () => void; unref?: () => void } | undefined;
+    const ch = this.proc?.channel as { ref?: () => void; unref?: () => void } | undefined;
     if (!ch) return;
     const busy = this.waiting.size > 0 || this.held > 0;
     if (busy) ch.ref?.();
@@ -128,37 +199,38 @@ export class Spawner {
   }
 
   private ensure(): ChildProcess | undefined {
-    if (this.helper?.connected) return this.helper;
+    if (this.proc?.connected) return this.proc;
     let h: ChildProcess;
+    const what = this.nice === undefined ? 'process helper' : `process helper (nice ${this.nice})`;
     try {
       // a small heap: the fork's cost follows the helper's memory
-      h = spawn(process.execPath, ['--max-semi-space-size=1', '--max-old-space-size=64', HELPER], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      h = spawn(process.execPath, ['--max-semi-space-size=1', '--max-old-space-size=64', HELPER, ...(this.nice === undefined ? [] : [`--nice=${this.nice}`])], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     } catch (e) {
-      this.failed = true;
-      this.log(`process helper: cannot start it (${(e as Error).message}): processes are started by the agent itself`);
+      this.onFailed();
+      this.log(`${what}: cannot start it (${(e as Error).message}): processes are started by the agent itself`);
       return undefined;
     }
     h.on('error', (e) => {
-      if (this.helper !== h) return;
-      this.failed = true;
-      this.log(`process helper: ${e.message}: processes are started by the agent itself`);
+      if (this.proc !== h) return;
+      this.onFailed();
+      this.log(`${what}: ${e.message}: processes are started by the agent itself`);
       this.lost(h);
     });
     h.on('message', (m: FromSpawner) => this.onMessage(m));
-    // the channel closes first (and the exit event of an unreferenced process may never come)
+    // the channel closes first (and the exit event of an unreferenced process may never come); at stop() proc is already unset
     h.on('disconnect', () => {
-      if (this.helper !== h) return;
-      if (!this.stopped) this.log('process helper exited; started again on the next request');
+      if (this.proc !== h) return;
+      this.log(`${what} exited; started again on the next request`);
       this.lost(h);
     });
     h.unref();
     (h.channel as { unref?: () => void } | undefined)?.unref?.();
-    this.helper = h;
+    this.proc = h;
     return h;
   }
 
   private lost(h: ChildProcess): void {
-    if (this.helper === h) this.helper = undefined;
+    if (this.proc === h) this.proc = undefined;
     const err = new SpawnerLost('the process helper exited');
     for (const w of this.waiting.values()) w.reject(err);
     this.waiting.clear();
@@ -190,11 +262,9 @@ export class Spawner {
     this.updateRef();
   }
 
-  /** Stops the helper (the processes it started live on: they are detached, or end with their work). */
   stop(): void {
-    this.stopped = true;
-    const h = this.helper;
-    this.helper = undefined;
+    const h = this.proc;
+    this.proc = undefined;
     if (h?.connected) h.disconnect();
   }
 }
