@@ -5,9 +5,11 @@
 # Every command is Flotilla's argoexec (dist/bin.js beside this file) except the `init` of a plain
 # container template — no artifacts, script, resource, sidecars, init containers, container set or
 # output paths: there init has nothing to load or stage and only writes the launcher, so it does that
-# here, and the launcher it writes runs main's emissary in sh (below) instead of starting Node.js.
-# Two Node.js starts fewer per pod (about 100 ms of CPU each; docs/workflows.md "Throughput"). And `wait`, when
-# the pod has nothing for it to report, waits in sh too (below).
+# here, and the launcher it writes runs main's emissary in sh (argoexec-launcher.sh beside this file)
+# instead of starting Node.js. Two Node.js starts fewer per pod (about 100 ms of CPU each; docs/workflows.md
+# "Throughput"). And `wait`, when the pod has nothing for it to report, waits in sh too (below).
+# These paths start as few processes as they can (each fork+exec is a few ms of CPU): builtins where sh has
+# them, a program only when something is missing, and init prepares what main's emissary and `wait` need.
 node=$1
 shift
 bin="${0%/*}/dist/bin.js"
@@ -22,92 +24,87 @@ plain() {
   return 0
 }
 
+# fifos PATH…: makes the FIFOs among PATH… that are not FIFOs yet, with one mkfifo (none when all are); a file
+# of another kind in the way is removed first. A FIFO holds no data once nobody has it open: one is reused as is
+fifos() {
+  for _f do
+    shift
+    [ -p "$_f" ] && continue
+    if [ -e "$_f" ] || [ -h "$_f" ]; then rm -f "$_f"; fi
+    set -- "$@" "$_f"
+  done
+  [ "$#" -eq 0 ] || mkfifo "$@"
+}
+
 # `wait` of a pod the controller says has nothing to report (a plain container: no outputs, no `result`, no
 # sidecars, no logs to archive): wait for main's exit code and write no task result — the controller completes
 # the node from the pod's status, and the pod's deadline is the node agent's
 # main's emissary writes a line to the FIFO `.exited` beside `exitcode` once that is written (both emissaries do):
 # wait opens the FIFO read-write before it looks for `exitcode`, so a line written after that look is kept for
 # its read, and it wakes at once; a look at the file every second (FLOTILLA_WAIT_RECHECK) covers an emissary
-# that writes no line
+# that writes no line. init made the directory and the FIFO (the plain path below); made here when missing.
+# main's sh emissary writes `exitcode` in place when the pod has nothing to report, so it may be read empty
+# for an instant: it is read again a few times
 if [ "$1" = wait ] && [ "${FLOTILLA_NOTHING_TO_REPORT:-}" = true ]; then
   trap 'exit 0' TERM INT
   d="${FLOTILLA_POD_ROOT:-}/var/run/argo/ctr/main"
   f="$d/exitcode"
-  mkdir -p "$d" 2>/dev/null
-  [ -p "$d/.exited" ] || mkfifo "$d/.exited" 2>/dev/null
+  [ -d "$d" ] || mkdir -p "$d" 2>/dev/null
+  [ -p "$d/.exited" ] || fifos "$d/.exited" 2>/dev/null
   if [ -p "$d/.exited" ]; then
     exec 3<>"$d/.exited"
-    ( while [ ! -f "$f" ]; do sleep "${FLOTILLA_WAIT_RECHECK:-1}"; done; echo >&3 ) </dev/null >/dev/null 2>&1 &
-    ticker=$!
-    [ -f "$f" ] || read -r _ <&3
-    kill "$ticker" 2>/dev/null
+    if [ ! -f "$f" ]; then
+      ( while [ ! -f "$f" ]; do sleep "${FLOTILLA_WAIT_RECHECK:-1}"; done; echo >&3 ) </dev/null >/dev/null 2>&1 &
+      ticker=$!
+      [ -f "$f" ] || read -r _ <&3
+      kill "$ticker" 2>/dev/null
+    fi
+    exec 3<&-
   else
     while [ ! -f "$f" ]; do sleep 0.2; done
   fi
-  printf 'time="%s" level=info msg="main container(s) finished: main=%s (nothing to report)"\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(cat "$f")" >&2
+  code=
+  i=0
+  while :; do
+    read -r code <"$f" || :
+    [ -z "$code" ] && [ "$i" -lt 10 ] || break
+    i=$((i + 1))
+    sleep 0.1
+  done
+  printf 'time="%s" level=info msg="main container(s) finished: main=%s (nothing to report)"\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$code" >&2
   exit 0
 fi
 
 if ! plain "$@"; then exec "$node" "$bin" "$@"; fi
 
-# init of a plain container: the launcher, written atomically
-q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+# init of a plain container, with builtins but for a mkdir, a mkfifo and a chmod (the first two only when missing):
+# - main's directory and its FIFOs (.out and .err for its output, .exited for `wait`), so that neither makes them;
+#   ARGO_CONTAINER_NAME of a plain container's main is `main`
+# - the launcher /var/run/argo/argoexec: node, bin, whether the pod has nothing to report (the controller says so
+#   in init's environment as in wait's: main's emissary then tees nothing), then the static body
+#   argoexec-launcher.sh beside this file, sourced (the installation is visible in the containers, as dist/bin.js
+#   is). Written in place: init ends before main starts
+q() {
+  case "$1" in
+    *"'"*) printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")" ;;
+    *) printf "'%s'" "$1" ;;
+  esac
+}
 dir="${FLOTILLA_POD_ROOT:-}/var/run/argo"
-mkdir -p "$dir" || exit 1
-tmp="$dir/.argoexec.$$"
+ctr="$dir/ctr/main"
+[ -d "$ctr" ] || mkdir -p "$ctr" || exit 1
+fifos "$ctr/.out" "$ctr/.err" "$ctr/.exited" # (on failure the emissary makes its own, and `wait` polls)
+nothing=false
+[ "${FLOTILLA_NOTHING_TO_REPORT:-}" = true ] && nothing=true
 {
   printf '#!/bin/sh\n'
   printf '# written by `argoexec init` for a plain container: main'"'"'s emissary in sh (any other use: Flotilla'"'"'s argoexec)\n'
-  printf 'node=%s\nbin=%s\n' "$(q "$node")" "$(q "$bin")"
-  cat <<'LAUNCHER'
-if [ "$1" != emissary ]; then exec "$node" "$bin" "$@"; fi
-shift
-[ "$1" = -- ] && shift
-# a program this sh cannot find (an image's own program name, a missing one): the Node.js emissary
-# resolves it as the node agent does, or reports it
-case "$1" in
-  '') exec "$node" "$bin" emissary -- "$@" ;;
-  */*) [ -f "$1" ] && [ -x "$1" ] || exec "$node" "$bin" emissary -- "$@" ;;
-  *) command -v "$1" >/dev/null 2>&1 || exec "$node" "$bin" emissary -- "$@" ;;
-esac
-d="${FLOTILLA_POD_ROOT:-}/var/run/argo/ctr/${ARGO_CONTAINER_NAME:-main}"
-mkdir -p "$d" || exit 1
-rm -f "$d/.out" "$d/.err"
-mkfifo "$d/.out" "$d/.err" || exit 1
-# stdout and stderr to the container's own and to the files `wait` reads; the command keeps the
-# container's stdin (an asynchronous command's would be /dev/null)
-exec 3<&0
-tee "$d/stdout" <"$d/.out" 3<&- &
-tout=$!
-tee "$d/stderr" <"$d/.err" >&2 3<&- &
-terr=$!
-"$@" <&3 3<&- >"$d/.out" 2>"$d/.err" &
-pid=$!
-exec 3<&-
-for s in TERM INT HUP QUIT USR1 USR2; do trap "kill -$s $pid 2>/dev/null" "$s"; done
-# `wait` asks for a signal (deadline, stop) through the `signal` file
-(
-  while sleep 0.5; do
-    if [ -f "$d/signal" ]; then
-      n=$(cat "$d/signal")
-      rm -f "$d/signal"
-      kill "-$n" "$pid" 2>/dev/null
-    fi
-  done
-) </dev/null >/dev/null 2>&1 &
-poller=$!
-while :; do
-  wait "$pid"
-  code=$?
-  kill -0 "$pid" 2>/dev/null || break
-done
-kill "$poller" 2>/dev/null
-wait "$tout" "$terr"
-rm -f "$d/.out" "$d/.err"
-printf '%s' "$code" >"$d/.exitcode" && mv -f "$d/.exitcode" "$d/exitcode"
-# wake `wait` (read-write: with no reader the line is dropped, nothing blocks)
-if [ -p "$d/.exited" ]; then exec 4<>"$d/.exited" && echo >&4; exec 4>&-; fi
-exit "$code"
-LAUNCHER
-} >"$tmp" && chmod 755 "$tmp" && mv -f "$tmp" "$dir/argoexec" || exit 1
+  printf 'node='
+  q "$node"
+  printf '\nbin='
+  q "$bin"
+  printf '\nnothing=%s\n. ' "$nothing"
+  q "${0%/*}/argoexec-launcher.sh"
+  printf '\n'
+} >"$dir/argoexec" && chmod 755 "$dir/argoexec" || exit 1
 exit 0

@@ -54,9 +54,19 @@ test('container template: init, wait and main with the emissary wrapping, env, v
   assert.equal(env(cs.main!).X, '1');
 });
 
-test('a plain container with nothing to report: its wait is told so (it waits in sh; the controller does not wait for its task result)', () => {
+test('a plain container with nothing to report: its wait and init are told so (wait waits in sh, main\'s emissary tees nothing; the controller does not wait for its task result)', () => {
   const told = (c: PodContainer) => env(c).FLOTILLA_NOTHING_TO_REPORT === 'true';
-  const waitOf = (spec: WorkflowSpec, cfg = {}) => byName(firstPod(wf(spec), cfg).spec.containers).wait!;
+  // wait's word, after checking that the executor's init (the first init container) has the same and main never has it
+  const waitOf = (spec: WorkflowSpec, cfg = {}) => {
+    const pod = firstPod(wf(spec), cfg);
+    const cs = byName(pod.spec.containers);
+    const init = pod.spec.initContainers[0]!;
+    assert.equal(init.name, 'init');
+    assert.equal(told(init), told(cs.wait!), 'init is told whenever wait is, and only then');
+    assert.equal(env(init).FLOTILLA_NOTHING_TO_REPORT === undefined, !told(cs.wait!));
+    assert.equal(env(cs.main!).FLOTILLA_NOTHING_TO_REPORT, undefined, "main's environment is the user's");
+    return cs.wait!;
+  };
   const plain = { name: 'main', container: { image: 'busybox', command: ['echo', 'hi'] } };
   assert.equal(told(waitOf({ entrypoint: 'main', templates: [plain] })), true);
   assert.equal(reportsNothing(firstPod(wf({ entrypoint: 'main', templates: [plain] }))), true);

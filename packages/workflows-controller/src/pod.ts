@@ -135,6 +135,9 @@ export function resultReferenced(wf: Workflow): boolean {
  * the task result is the channel of outputs from the executor to the controller, and there are none), and the
  * controller completes
  * the node from the pod's status alone. The pod's deadline is the node agent's (activeDeadlineSeconds).
+ * Set on the executor's `init` container too: the launcher it writes then runs main's command with the
+ * container's own stdout and stderr, teeing nothing to files nobody reads (argoexec.sh). Never on main (its
+ * environment is the user's).
  */
 export const ENV_NOTHING_TO_REPORT = 'FLOTILLA_NOTHING_TO_REPORT';
 
@@ -293,10 +296,13 @@ export function buildPod(p: PodToCreate, wf: Workflow, cfg: PodBuildConfig = {})
   if (p.templateName) annotations['workflows.argoproj.io/template'] = JSON.stringify({ name: p.templateName });
 
   const wait = withEnv(executorContainer('wait', ['wait']), execMounts);
-  if (nothingToReport(p, t, spec, cfg, includeScript)) wait.env = [...(wait.env ?? []), { name: ENV_NOTHING_TO_REPORT, value: 'true' }];
+  const init = withEnv(executorContainer('init', ['init']), initMounts);
+  if (nothingToReport(p, t, spec, cfg, includeScript)) {
+    for (const c of [wait, init]) c.env = [...(c.env ?? []), { name: ENV_NOTHING_TO_REPORT, value: 'true' }];
+  }
   let podSpec: Obj = {
     restartPolicy: 'Never',
-    initContainers: [withEnv(executorContainer('init', ['init']), initMounts), ...userInit],
+    initContainers: [init, ...userInit],
     containers: [wait, ...main.map((c, i) => withEnv(c, i === 0 || p.kind === 'containerSet' ? mainMounts : [])), ...sidecars.map((c) => withEnv(c))],
     volumes,
   };

@@ -3,17 +3,21 @@
  * plain-process layout: FLOTILLA_POD_ROOT holds the pod's mount paths). The `init` of a plain container
  * is done in sh and writes a launcher whose emissary is sh: output passed through and teed, the exit
  * code recorded, signals forwarded, `wait`'s signal file obeyed; every other command, and any template
- * that has something to load or stage, runs Flotilla's argoexec (Node.js) as before.
+ * that has something to load or stage, runs Flotilla's argoexec (Node.js) as before. When the pod has nothing to
+ * report, init prepares main's FIFOs and the emissary tees nothing. These paths start few processes (counted
+ * with strace when it is installed).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SCRIPT = fileURLToPath(new URL('../argoexec.sh', import.meta.url));
+const LAUNCHER_BODY = fileURLToPath(new URL('../argoexec-launcher.sh', import.meta.url));
+const DIST = fileURLToPath(new URL('.', import.meta.url));
 const BIN = fileURLToPath(new URL('./bin.js', import.meta.url));
 let root: string;
 const r = (p: string) => join(root, p);
@@ -39,6 +43,32 @@ const init = (template: object) => run('/bin/sh', [SCRIPT, process.execPath, 'in
 const launcher = () => r('/var/run/argo/argoexec');
 const emissary = (cmd: string[], name: string, input?: string) => run(launcher(), ['emissary', '--', ...cmd], { ARGO_CONTAINER_NAME: name, ARGO_TEMPLATE: JSON.stringify(plain) }, input);
 const plain = { name: 'main', container: { image: 'busybox', command: ['echo', 'hi'] }, inputs: { parameters: [{ name: 'x', value: '1' }] } };
+const isFifo = (p: string) => existsSync(p) && statSync(p).isFIFO();
+
+/**
+ * The successful execve calls in `strace -f -e trace=execve` output (a failed one, e.g. a PATH entry without the
+ * program, is no process; with -f a call may be split into `<unfinished ...>` and `<... execve resumed>` lines).
+ */
+function execs(trace: string): string[] {
+  const out: string[] = [];
+  const pending = new Map<string, string>();
+  for (const line of trace.split('\n')) {
+    const pid = line.split(/\s+/)[0]!;
+    const call = /execve\("([^"]*)"/.exec(line);
+    if (call && line.includes('<unfinished ...>')) pending.set(pid, call[1]!);
+    else if (call && / = 0$/.test(line)) out.push(call[1]!);
+    else if (line.includes('<... execve resumed>')) {
+      if (/ = 0$/.test(line) && pending.has(pid)) out.push(pending.get(pid)!);
+      pending.delete(pid);
+    }
+  }
+  return out;
+}
+const straceMissing = (): string | undefined => {
+  if (spawnSync('sh', ['-c', 'command -v strace'], { stdio: 'ignore' }).status !== 0) return 'strace is not installed';
+  if (spawnSync('strace', ['-f', '-o', '/dev/null', 'true'], { stdio: 'ignore' }).status !== 0) return 'strace cannot trace here (ptrace not permitted)';
+  return undefined;
+};
 
 describe('argoexec.sh', { skip: !existsSync(BIN) ? `${BIN} not built` : undefined, concurrency: false }, () => {
   before(() => {
@@ -166,5 +196,95 @@ describe('argoexec.sh', { skip: !existsSync(BIN) ? `${BIN} not built` : undefine
     assert.ok(Date.now() - t0 < 5000, `stopped after ${Date.now() - t0} ms`);
     assert.equal(readFileSync(r('/var/run/argo/ctr/stop/exitcode'), 'utf8'), '143');
     assert.equal(existsSync(r('/var/run/argo/ctr/stop/signal')), false, 'the request is consumed');
+  });
+  it('init with nothing to report prepares main\'s FIFOs; the emissary then tees nothing: the output is the container\'s own, the exit code recorded, `wait` in sh woken', async () => {
+    rmSync(r('/var/run/argo'), { recursive: true, force: true });
+    const env = { ARGO_CONTAINER_NAME: 'init', ARGO_TEMPLATE: JSON.stringify(plain), PATH: '/usr/bin:/bin', FLOTILLA_NOTHING_TO_REPORT: 'true' };
+    const res = await run('/bin/sh', [SCRIPT, '/nonexistent/node', 'init'], env);
+    assert.equal(res.code, 0, res.stderr);
+    const dir = r('/var/run/argo/ctr/main');
+    for (const f of ['.out', '.err', '.exited']) assert.ok(isFifo(join(dir, f)), `${f} is a FIFO`);
+    assert.equal(statSync(launcher()).mode & 0o777, 0o755);
+    assert.match(readFileSync(launcher(), 'utf8'), /^nothing=true$/m);
+    assert.deepEqual(readdirSync(r('/var/run/argo')).sort(), ['argoexec', 'ctr'], 'no temporary file left');
+    // wait (sh) blocks on `.exited` while main runs
+    const w = run('/bin/sh', [SCRIPT, '/nonexistent/node', 'wait'], { ARGO_CONTAINER_NAME: 'wait', ARGO_TEMPLATE: JSON.stringify(plain), PATH: '/usr/bin:/bin', FLOTILLA_NOTHING_TO_REPORT: 'true', FLOTILLA_WAIT_RECHECK: '60' });
+    await sleep(300);
+    const t = Date.now();
+    const m = await emissary(['sh', '-c', 'echo out; cat; echo err >&2; exit 3'], 'main', 'from stdin\n');
+    assert.equal(m.code, 3, m.stderr);
+    assert.equal(m.stdout, 'out\nfrom stdin\n');
+    assert.equal(m.stderr, 'err\n');
+    assert.equal(readFileSync(join(dir, 'exitcode'), 'utf8'), '3');
+    for (const f of ['stdout', 'stderr', '.exitcode']) assert.equal(existsSync(join(dir, f)), false, `no ${f}: nothing to report, nothing teed`);
+    const wr = await w;
+    assert.ok(Date.now() - t < 10_000, `woken after ${Date.now() - t} ms`);
+    assert.equal(wr.code, 0, wr.stderr);
+    assert.match(wr.stderr, /main container\(s\) finished: main=3 \(nothing to report\)/);
+    // a second run reuses the FIFOs; the node agent's SIGTERM (deadline, stop: no Node.js `wait` writes a signal
+    // file in such a pod, so no poller runs) reaches the command
+    const p = emissary(['sleep', '30'], 'main');
+    await sleep(300);
+    const t0 = Date.now();
+    p.kill('SIGTERM');
+    assert.equal((await p).code, 143);
+    assert.ok(Date.now() - t0 < 5000, `stopped after ${Date.now() - t0} ms`);
+    assert.equal(readFileSync(join(dir, 'exitcode'), 'utf8'), '143');
+    // (the later tests' launcher tees)
+    assert.equal((await init(plain)).code, 0);
+    assert.match(readFileSync(launcher(), 'utf8'), /^nothing=false$/m);
+  });
+
+  it('paths with a single quote: the launcher quotes node, bin and its body (the sed fallback)', async () => {
+    const odd = r("/it's here");
+    mkdirSync(odd, { recursive: true });
+    symlinkSync(SCRIPT, join(odd, 'argoexec.sh'));
+    symlinkSync(LAUNCHER_BODY, join(odd, 'argoexec-launcher.sh'));
+    symlinkSync(DIST, join(odd, 'dist'));
+    symlinkSync(process.execPath, join(odd, "no'de"));
+    const node = join(odd, "no'de");
+    const res = await run('/bin/sh', [join(odd, 'argoexec.sh'), node, 'init'], { ARGO_CONTAINER_NAME: 'init', ARGO_TEMPLATE: JSON.stringify(plain) });
+    assert.equal(res.code, 0, res.stderr);
+    const text = readFileSync(launcher(), 'utf8');
+    assert.ok(text.includes(`node='${node.replaceAll("'", "'\\''")}'\n`), text);
+    // node and bin: any other command is the Node.js argoexec; the body: the emissary
+    const v = await run(launcher(), ['version'], {});
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stdout, /argoexec: v3/);
+    const e = await emissary(['sh', '-c', 'echo quoted; exit 4'], 'q');
+    assert.equal(e.code, 4, e.stderr);
+    assert.equal(e.stdout, 'quoted\n');
+    assert.equal(readFileSync(r('/var/run/argo/ctr/q/stdout'), 'utf8'), 'quoted\n');
+    assert.equal((await init(plain)).code, 0);
+  });
+
+  // Processes a plain pod's executor starts (successful execve calls, the scripts' own included), each phase
+  // in a fresh pod directory, main's command `true` (a builtin of sh), `wait` after main. Before this was
+  // counted: init 7 (sh, mkdir, sed, sed, cat, chmod, mv: 13 processes with the subshells), emissary 8–9 (the
+  // launcher, mkdir, rm, mkfifo, tee, tee, the poller's sleep, rm, mv: 10–11 processes), wait 5 (sh, mkdir,
+  // mkfifo, date, cat: 6 processes): 20–21. Now init 4 (sh, mkdir, mkfifo, chmod), emissary 1 (the launcher: no
+  // signal-file poller when there is nothing to report), wait 2 (sh, date): 7.
+  it('a plain pod with nothing to report starts few processes: init, the emissary and wait (strace)', { skip: straceMissing() }, async () => {
+    const pod = mkdtempSync(join(tmpdir(), 'argoexec-sh-strace-'));
+    try {
+      const traced = async (name: string, cmd: string, args: string[], env: Record<string, string>) => {
+        const out = join(pod, `${name}.trace`);
+        const res = await run('strace', ['-f', '-e', 'trace=execve', '-o', out, cmd, ...args], { FLOTILLA_POD_ROOT: pod, ARGO_TEMPLATE: JSON.stringify(plain), FLOTILLA_NOTHING_TO_REPORT: 'true', ...env });
+        assert.equal(res.code, 0, res.stderr);
+        return execs(readFileSync(out, 'utf8'));
+      };
+      const init = await traced('init', '/bin/sh', [SCRIPT, process.execPath, 'init'], { ARGO_CONTAINER_NAME: 'init' });
+      const em = await traced('emissary', join(pod, 'var/run/argo/argoexec'), ['emissary', '--', 'true'], { ARGO_CONTAINER_NAME: 'main' });
+      const wait = await traced('wait', '/bin/sh', [SCRIPT, process.execPath, 'wait'], { ARGO_CONTAINER_NAME: 'wait' });
+      const report = `init ${JSON.stringify(init)}, emissary ${JSON.stringify(em)}, wait ${JSON.stringify(wait)}`;
+      assert.equal(readFileSync(join(pod, 'var/run/argo/ctr/main/exitcode'), 'utf8'), '0');
+      assert.ok(init.length <= 4, report);
+      assert.ok(em.length <= 1, report);
+      assert.ok(wait.length <= 2, report);
+      assert.ok(init.length + em.length + wait.length <= 7, report);
+      assert.ok(![...init, ...em, ...wait].some((p) => /node$/.test(p)), `no Node.js: ${report}`);
+    } finally {
+      rmSync(pod, { recursive: true, force: true });
+    }
   });
 });
