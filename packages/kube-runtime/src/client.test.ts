@@ -109,6 +109,21 @@ test('client-side rate limit: qps/burst as a token bucket', async () => {
   }
 });
 
+test('a request held over 1 s by the rate limit is reported, as client-go does (once every 10 s at most)', async () => {
+  const srv = await flakyServer();
+  const warnings: string[] = [];
+  const c = new KubeClient({ url: srv.url }, { qps: 1, burst: 1, warn: (m) => warnings.push(m) });
+  try {
+    // one goes at once, the next waits ~1 s, the one after ~2 s: a single report
+    await Promise.all([0, 1, 2].map(() => c.get(R.configmaps, 'default', 'x').catch(() => undefined)));
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /^Waited for [12]\.\d{3}s due to client-side throttling \(qps 1, burst 1\), request: GET:http:\/\/127\.0\.0\.1:\d+\/api\/v1\/namespaces\/default\/configmaps\/x$/);
+  } finally {
+    c.close();
+    await srv.close();
+  }
+});
+
 test('an unreachable server: the error names the URL', async () => {
   const srv = createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));

@@ -40,6 +40,11 @@ export interface ClientOptions {
   qps?: number;
   /** requests allowed at once above qps (default 10, as client-go) */
   burst?: number;
+  /**
+   * where a request held over 1 s by the rate limit is reported, as client-go does (at most once every 10 s;
+   * default: standard error) — the sign that qps and burst are too low for the load
+   */
+  warn?: (message: string) => void;
 }
 
 export interface RequestOpts {
@@ -113,6 +118,8 @@ export class KubeClient {
   private readonly userAgent: string;
   private readonly timeoutMs: number;
   private readonly bucket: TokenBucket;
+  private readonly warn: (message: string) => void;
+  private lastThrottleWarning = -Infinity;
   private readonly agent: Agent | HttpAgent;
   private tls: RequestOptions = {};
   private headers: Record<string, string> = {};
@@ -129,6 +136,7 @@ export class KubeClient {
     this.userAgent = opts.userAgent ?? `${this.fieldManager}/0.1 (flotilla kube-runtime)`;
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.bucket = new TokenBucket(opts.qps ?? 5, opts.burst ?? 10);
+    this.warn = opts.warn ?? ((m) => process.stderr.write(`${m}\n`));
     this.agent = this.server.protocol === 'http:' ? new HttpAgent({ keepAlive: true, maxSockets: 32 }) : new Agent({ keepAlive: true, maxSockets: 32 });
     if (!this.config.dynamic) this.applyAuth();
   }
@@ -196,6 +204,10 @@ export class KubeClient {
     const waited = (performance.now() - waitStart) / 1000;
     if (waited > 0.001) metrics.rateLimiterWait.observe({ verb: method }, waited);
     const u = this.url(path, opts.query);
+    if (waited >= 1 && performance.now() - this.lastThrottleWarning >= 10_000) {
+      this.lastThrottleWarning = performance.now();
+      this.warn(`Waited for ${waited.toFixed(3)}s due to client-side throttling (qps ${this.bucket.qps}, burst ${this.bucket.burst}), request: ${method}:${u.href}`);
+    }
     const data = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
     const start = performance.now();
     try {
