@@ -19,17 +19,8 @@ case "$1" in
   */*) [ -f "$1" ] && [ -x "$1" ] || exec "$node" "$bin" emissary -- "$@" ;;
   *) command -v "$1" >/dev/null 2>&1 || exec "$node" "$bin" emissary -- "$@" ;;
 esac
-# fifos PATH…: makes the FIFOs among PATH… that are not FIFOs yet, with one mkfifo (none when all are: a FIFO
-# holds no data once nobody has it open, so one is reused as is); a file of another kind in the way is removed
-fifos() {
-  for _f do
-    shift
-    [ -p "$_f" ] && continue
-    if [ -e "$_f" ] || [ -h "$_f" ]; then rm -f "$_f"; fi
-    set -- "$@" "$_f"
-  done
-  [ "$#" -eq 0 ] || mkfifo "$@"
-}
+# fifos PATH… (beside this file, as dist/bin.js is)
+. "${bin%/dist/bin.js}/argoexec-lib.sh"
 d="${FLOTILLA_POD_ROOT:-}/var/run/argo/ctr/${ARGO_CONTAINER_NAME:-main}"
 [ -d "$d" ] || mkdir -p "$d" || exit 1
 # the command keeps the container's stdin (an asynchronous command's would be /dev/null)

@@ -24,17 +24,8 @@ plain() {
   return 0
 }
 
-# fifos PATH…: makes the FIFOs among PATH… that are not FIFOs yet, with one mkfifo (none when all are); a file
-# of another kind in the way is removed first. A FIFO holds no data once nobody has it open: one is reused as is
-fifos() {
-  for _f do
-    shift
-    [ -p "$_f" ] && continue
-    if [ -e "$_f" ] || [ -h "$_f" ]; then rm -f "$_f"; fi
-    set -- "$@" "$_f"
-  done
-  [ "$#" -eq 0 ] || mkfifo "$@"
-}
+# fifos PATH… (shared with the launcher's body; `.` starts no process)
+. "${0%/*}/argoexec-lib.sh"
 
 # `wait` of a pod the controller says has nothing to report (a plain container: no outputs, no `result`, no
 # sidecars, no logs to archive): wait for main's exit code and write no task result — the controller completes

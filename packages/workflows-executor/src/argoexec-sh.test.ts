@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 const SCRIPT = fileURLToPath(new URL('../argoexec.sh', import.meta.url));
 const LAUNCHER_BODY = fileURLToPath(new URL('../argoexec-launcher.sh', import.meta.url));
+const LIB = fileURLToPath(new URL('../argoexec-lib.sh', import.meta.url));
 const DIST = fileURLToPath(new URL('.', import.meta.url));
 const BIN = fileURLToPath(new URL('./bin.js', import.meta.url));
 let root: string;
@@ -240,6 +241,7 @@ describe('argoexec.sh', { skip: !existsSync(BIN) ? `${BIN} not built` : undefine
     mkdirSync(odd, { recursive: true });
     symlinkSync(SCRIPT, join(odd, 'argoexec.sh'));
     symlinkSync(LAUNCHER_BODY, join(odd, 'argoexec-launcher.sh'));
+    symlinkSync(LIB, join(odd, 'argoexec-lib.sh'));
     symlinkSync(DIST, join(odd, 'dist'));
     symlinkSync(process.execPath, join(odd, "no'de"));
     const node = join(odd, "no'de");
