@@ -3,11 +3,11 @@
 # fifos PATH…: makes the FIFOs among PATH… that are not FIFOs yet, with one mkfifo (none when all are: a FIFO
 # holds no data once nobody has it open, so one is reused as is); a file of another kind in the way is removed
 fifos() {
-  for _f do
+  for _argo_f do
     shift
-    [ -p "$_f" ] && continue
-    if [ -e "$_f" ] || [ -h "$_f" ]; then rm -f "$_f"; fi
-    set -- "$@" "$_f"
+    [ -p "$_argo_f" ] && continue
+    if [ -e "$_argo_f" ] || [ -h "$_argo_f" ]; then rm -f "$_argo_f"; fi
+    set -- "$@" "$_argo_f"
   done
   [ "$#" -eq 0 ] || mkfifo "$@"
 }

@@ -90,11 +90,11 @@ nothing=false
 {
   printf '#!/bin/sh\n'
   printf '# written by `argoexec init` for a plain container: main'"'"'s emissary in sh (any other use: Flotilla'"'"'s argoexec)\n'
-  printf 'node='
+  printf '_argo_node='
   q "$node"
-  printf '\nbin='
+  printf '\n_argo_bin='
   q "$bin"
-  printf '\nnothing=%s\n. ' "$nothing"
+  printf '\n_argo_nothing=%s\n. ' "$nothing"
   q "${0%/*}/argoexec-launcher.sh"
   printf '\n'
 } >"$dir/argoexec" && chmod 755 "$dir/argoexec" || exit 1

@@ -83,7 +83,7 @@ describe('argoexec.sh', { skip: !existsSync(BIN) ? `${BIN} not built` : undefine
     assert.equal(res.code, 0, res.stderr);
     assert.equal(statSync(launcher()).mode & 0o777, 0o755);
     assert.match(readFileSync(launcher(), 'utf8'), /main's emissary in sh/);
-    assert.match(readFileSync(launcher(), 'utf8'), /^node='\/nonexistent\/node'$/m);
+    assert.match(readFileSync(launcher(), 'utf8'), /^_argo_node='\/nonexistent\/node'$/m);
     for (const t of [
       { container: { image: 'busybox' }, outputs: { parameters: [{ name: 'p', valueFrom: { path: '/tmp/p' } }] } },
       { container: { image: 'busybox' }, inputs: { artifacts: [{ name: 'a', path: '/tmp/a', raw: { data: 'x' } }] } },
@@ -206,7 +206,7 @@ describe('argoexec.sh', { skip: !existsSync(BIN) ? `${BIN} not built` : undefine
     const dir = r('/var/run/argo/ctr/main');
     for (const f of ['.out', '.err', '.exited']) assert.ok(isFifo(join(dir, f)), `${f} is a FIFO`);
     assert.equal(statSync(launcher()).mode & 0o777, 0o755);
-    assert.match(readFileSync(launcher(), 'utf8'), /^nothing=true$/m);
+    assert.match(readFileSync(launcher(), 'utf8'), /^_argo_nothing=true$/m);
     assert.deepEqual(readdirSync(r('/var/run/argo')).sort(), ['argoexec', 'ctr'], 'no temporary file left');
     // wait (sh) blocks on `.exited` while main runs
     const w = run('/bin/sh', [SCRIPT, '/nonexistent/node', 'wait'], { ARGO_CONTAINER_NAME: 'wait', ARGO_TEMPLATE: JSON.stringify(plain), PATH: '/usr/bin:/bin', FLOTILLA_NOTHING_TO_REPORT: 'true', FLOTILLA_WAIT_RECHECK: '60' });
@@ -231,9 +231,13 @@ describe('argoexec.sh', { skip: !existsSync(BIN) ? `${BIN} not built` : undefine
     assert.equal((await p).code, 143);
     assert.ok(Date.now() - t0 < 5000, `stopped after ${Date.now() - t0} ms`);
     assert.equal(readFileSync(join(dir, 'exitcode'), 'utf8'), '143');
+    // the command's environment is the container's: the launcher's own variables do not overwrite it
+    const envOut = await run(launcher(), ['emissary', '--', 'sh', '-c', 'echo "$node $bin $nothing $d $pid $code $n $s"'], { ARGO_CONTAINER_NAME: 'main', ARGO_TEMPLATE: JSON.stringify(plain), node: 'N', bin: 'B', nothing: 'X', d: 'D', pid: 'P', code: 'C', n: 'n1', s: 's1' });
+    assert.equal(envOut.code, 0, envOut.stderr);
+    assert.equal(envOut.stdout, 'N B X D P C n1 s1\n');
     // (the later tests' launcher tees)
     assert.equal((await init(plain)).code, 0);
-    assert.match(readFileSync(launcher(), 'utf8'), /^nothing=false$/m);
+    assert.match(readFileSync(launcher(), 'utf8'), /^_argo_nothing=false$/m);
   });
 
   it('paths with a single quote: the launcher quotes node, bin and its body (the sed fallback)', async () => {
@@ -248,7 +252,7 @@ describe('argoexec.sh', { skip: !existsSync(BIN) ? `${BIN} not built` : undefine
     const res = await run('/bin/sh', [join(odd, 'argoexec.sh'), node, 'init'], { ARGO_CONTAINER_NAME: 'init', ARGO_TEMPLATE: JSON.stringify(plain) });
     assert.equal(res.code, 0, res.stderr);
     const text = readFileSync(launcher(), 'utf8');
-    assert.ok(text.includes(`node='${node.replaceAll("'", "'\\''")}'\n`), text);
+    assert.ok(text.includes(`_argo_node='${node.replaceAll("'", "'\\''")}'\n`), text);
     // node and bin: any other command is the Node.js argoexec; the body: the emissary
     const v = await run(launcher(), ['version'], {});
     assert.equal(v.code, 0, v.stderr);
