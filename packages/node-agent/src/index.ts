@@ -3,7 +3,6 @@
  * bound to it and runs their containers as sandboxed local processes (bubblewrap when present),
  * talking to the cluster only through the Kubernetes API.
  */
-import { findTool } from './tools.js';
 import { releaseSpawner, Spawner, useSpawner } from './spawner.js';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

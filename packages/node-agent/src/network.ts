@@ -23,6 +23,7 @@ import type { FromNetd, ServiceEntry, ToNetd } from './netd.js';
 import { dialTcp, readLine } from './sockets.js';
 import { findTool, sh } from './tools.js';
 import { runToEnd } from './spawner.js';
+import { Batches } from './batches.js';
 import { serveHostBridge } from './host-bridge.js';
 import { detectEgress, Egress, HOST_NAME, hostNetworks, pickEgressCidr } from './egress.js';
 
@@ -126,6 +127,9 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 export function pinBridgeMac(ip: string, ns: string, dev = 'br0'): string {
   return `mac=$(${ip} -n ${ns} -o link show ${dev} | sed -n 's#.* link/ether \\([0-9a-f:]*\\) .*#\\1#p') && [ -n "$mac" ] && ${ip} -n ${ns} link set ${dev} address "$mac"`;
 }
+
+/** A pod network asked for and not made yet. */
+type PendingSetup = { uid: string; podIp: string; resolve: () => void; reject: (e: Error) => void };
 
 export interface NetnsOptions {
   /** distinguishes this agent's namespaces from other agents' on the host (from the data dir) */
@@ -342,77 +346,51 @@ export class NetnsNetwork implements PodNetwork {
       if (r.status === 0 && r.stdout.includes(` ${podIp}/`)) return;
       await this.teardown(uid, podIp);
     }
-    await new Promise<void>((resolve, reject) => {
-      this.pendingSetups.push({ uid, podIp, resolve, reject });
-      if (!this.setupRunning) void this.runSetups();
-    });
+    await new Promise<void>((resolve, reject) => this.setups.add({ uid, podIp, resolve, reject }));
   }
 
-  private pendingSetups: { uid: string; podIp: string; resolve: () => void; reject: (e: Error) => void }[] = [];
-  private setupRunning = false;
+  private readonly setups = new Batches<PendingSetup>((b) => this.runSetups(b), 64);
 
   /**
    * Pod networks are made in batches (a burst of pods costs a few `ip` processes, not seven
    * each): the namespaces and veth pairs in one `ip -batch`, the bridge ports in another, then
    * one `ip -n POD -batch` per pod for its address and routes.
    */
-  private async runSetups(): Promise<void> {
-    this.setupRunning = true;
-    try {
-      while (this.pendingSetups.length) {
-        const batch = this.pendingSetups.splice(0, 64);
-        const ip = this.o.ip;
-        const node = this.nodeNs;
-        const items = batch.map((b) => ({ ...b, ns: this.podNs(b.uid), veth: NetnsNetwork.vethFor(b.podIp) }));
-        // a veth of the same name can be left by a pod whose namespace a dying process still holds
-        await ipBatch(ip, [], items.map((i) => `link del ${i.veth}`), node).catch(() => {});
-        await ipBatch(ip, items.flatMap((i) => [`netns add ${i.ns}`, `link add ${i.veth} netns ${node} type veth peer name eth0 netns ${i.ns}`])).catch(() => {});
-        await ipBatch(ip, items.map((i) => `link set ${i.veth} master br0 up`), [], node).catch(() => {});
-        await Promise.all(
-          items.map(async (i) => {
-            try {
-              await ipBatch(ip, [`addr add ${i.podIp}/16 dev eth0`, 'link set lo up', 'link set eth0 up', `route add default via ${BRIDGE_IP}`], [], i.ns, false);
-              i.resolve();
-            } catch (e) {
-              await this.teardown(i.uid, i.podIp).catch(() => {});
-              i.reject(new Error(`setting up the pod network (${i.podIp}): ${(e as Error).message}`));
-            }
-          }),
-        );
-      }
-    } finally {
-      this.setupRunning = false;
-    }
+  private async runSetups(batch: PendingSetup[]): Promise<void> {
+    const ip = this.o.ip;
+    const node = this.nodeNs;
+    const items = batch.map((b) => ({ ...b, ns: this.podNs(b.uid), veth: NetnsNetwork.vethFor(b.podIp) }));
+    // a veth of the same name can be left by a pod whose namespace a dying process still holds
+    await ipBatch(ip, [], items.map((i) => `link del ${i.veth}`), node).catch(() => {});
+    await ipBatch(ip, items.flatMap((i) => [`netns add ${i.ns}`, `link add ${i.veth} netns ${node} type veth peer name eth0 netns ${i.ns}`])).catch(() => {});
+    await ipBatch(ip, items.map((i) => `link set ${i.veth} master br0 up`), [], node).catch(() => {});
+    await Promise.all(
+      items.map(async (i) => {
+        try {
+          await ipBatch(ip, [`addr add ${i.podIp}/16 dev eth0`, 'link set lo up', 'link set eth0 up', `route add default via ${BRIDGE_IP}`], [], i.ns, false);
+          i.resolve();
+        } catch (e) {
+          await this.teardown(i.uid, i.podIp).catch(() => {});
+          i.reject(new Error(`setting up the pod network (${i.podIp}): ${(e as Error).message}`));
+        }
+      }),
+    );
   }
 
   async teardown(uid: string, podIp: string): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.pendingTeardowns.push({ ns: this.podNs(uid), veth: podIp ? NetnsNetwork.vethFor(podIp) : '', resolve });
-      if (!this.teardownRunning) void this.runTeardowns();
-    });
+    await new Promise<void>((resolve) => this.teardowns.add({ ns: this.podNs(uid), veth: podIp ? NetnsNetwork.vethFor(podIp) : '', resolve }));
   }
-
-  private pendingTeardowns: { ns: string; veth: string; resolve: () => void }[] = [];
-  private teardownRunning = false;
 
   /**
    * Pod networks are removed in batches too: the veths (at once, even while a dying process still
    * holds the namespace) in one `ip -batch` in the node's namespace, the namespaces in another —
    * a burst of finished pods costs two `ip` processes, not three processes each. Never fails.
    */
-  private async runTeardowns(): Promise<void> {
-    this.teardownRunning = true;
-    try {
-      while (this.pendingTeardowns.length) {
-        const batch = this.pendingTeardowns.splice(0, 256);
-        await ipBatch(this.o.ip, [], batch.filter((b) => b.veth).map((b) => `link del ${b.veth}`), this.nodeNs).catch(() => {});
-        await ipBatch(this.o.ip, [], batch.map((b) => `netns del ${b.ns}`)).catch(() => {});
-        for (const b of batch) b.resolve();
-      }
-    } finally {
-      this.teardownRunning = false;
-    }
-  }
+  private readonly teardowns = new Batches<{ ns: string; veth: string; resolve: () => void }>(async (batch) => {
+    await ipBatch(this.o.ip, [], batch.filter((b) => b.veth).map((b) => `link del ${b.veth}`), this.nodeNs).catch(() => {});
+    await ipBatch(this.o.ip, [], batch.map((b) => `netns del ${b.ns}`)).catch(() => {});
+    for (const b of batch) b.resolve();
+  }, 256);
 
   wrap(uid: string): string[] {
     return [this.o.nsenter, `--net=${join(NETNS_DIR, this.podNs(uid))}`, '--'];

@@ -11,6 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { runToEnd } from './spawner.js';
+import { Batches } from './batches.js';
 import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, renameSync, writeFileSync, mkdirSync, chmodSync, statSync, accessSync, constants as fsc } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { PROGRAMS_DIR } from './images.js';
@@ -395,36 +396,23 @@ export function findExecutable(cmd: string, pathEnv: string, mounts: Mount[], wo
  * that arrive meanwhile share the next one — a burst of pods costs a few processes, not one each.
  */
 export class FifoMaker {
-  private pending: { paths: string[]; resolve: () => void; reject: (e: Error) => void }[] = [];
-  private running = false;
+  private readonly batches = new Batches<{ paths: string[]; resolve: () => void; reject: (e: Error) => void }>(async (batch) => {
+    let err: Error | undefined;
+    try {
+      const r = await runToEnd({ file: 'mkfifo', args: ['-m', '600', ...batch.flatMap((b) => b.paths)], capture: true });
+      if (r.code !== 0) err = new Error(`mkfifo: ${r.stderr.trim()}`);
+    } catch (e) {
+      err = e as Error;
+    }
+    // a failed batch: each request succeeds if its FIFOs exist
+    for (const b of batch) {
+      if (!err || b.paths.every((x) => existsSync(x))) b.resolve();
+      else b.reject(err);
+    }
+  });
 
   make(paths: string[]): Promise<void> {
     if (!paths.length) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.pending.push({ paths, resolve, reject });
-      if (!this.running) this.next();
-    });
-  }
-
-  private next(): void {
-    const batch = this.pending.splice(0);
-    if (!batch.length) {
-      this.running = false;
-      return;
-    }
-    this.running = true;
-    const paths = batch.flatMap((b) => b.paths);
-    const finish = (e?: Error) => {
-      for (const b of batch) {
-        // a failed batch: each request succeeds if its FIFOs exist
-        if (!e || b.paths.every((x) => existsSync(x))) b.resolve();
-        else b.reject(e);
-      }
-      this.next();
-    };
-    runToEnd({ file: 'mkfifo', args: ['-m', '600', ...paths], capture: true }).then(
-      (r) => finish(r.code === 0 ? undefined : new Error(`mkfifo: ${r.stderr.trim()}`)),
-      (e: Error) => finish(e),
-    );
+    return new Promise((resolve, reject) => this.batches.add({ paths, resolve, reject }));
   }
 }
