@@ -15,10 +15,10 @@
  * in this process, with the same interface.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsc } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findTool } from './tools.js';
 
 export interface SpawnRequest {
   file: string;
@@ -122,17 +122,7 @@ export function setOwnNice(n: number): void {
 
 let nicePath: string | null | undefined;
 function findNice(): string | undefined {
-  if (nicePath === undefined) {
-    nicePath =
-      ['/usr/bin/nice', '/bin/nice'].find((p) => {
-        try {
-          accessSync(p, fsc.X_OK);
-          return true;
-        } catch {
-          return false;
-        }
-      }) ?? null;
-  }
+  if (nicePath === undefined) nicePath = findTool('nice') ?? null;
   return nicePath ?? undefined;
 }
 
