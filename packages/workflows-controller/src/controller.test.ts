@@ -2,10 +2,11 @@
 // status itself, as a kubelet would): how it writes a workflow's status.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KubeClient, R, type KubeObject } from '@flotilla/kube-runtime';
+import { EventRecorder, KubeClient, R, type KubeObject } from '@flotilla/kube-runtime';
 import { startTestCluster, waitFor } from '@flotilla/kube-runtime/testkit';
 import { parseFlags, startWorkflowController } from './main.js';
 import { WORKFLOWS } from './resources.js';
+import { WorkflowController } from './controller.js';
 
 const NS = 'argo';
 const crd = (plural: string, kind: string, scope: 'Namespaced' | 'Cluster') => ({
@@ -90,6 +91,56 @@ test('the status is written as a merge patch of what changed, with the resourceV
     ctlClient.close();
   } finally {
     await running?.stop();
+    client.close();
+    await cluster.close();
+  }
+});
+
+test("the controller's own status write and the pod it creates start no further pass; someone else's write does", async () => {
+  const cluster = await startTestCluster({ prefix: 'wf-echo-' });
+  const client = new KubeClient(cluster.kubeconfig, { qps: 200, burst: 400 });
+  const ctlClient = new KubeClient(cluster.kubeconfig, { qps: 200, burst: 400 });
+  let controller: WorkflowController | undefined;
+  try {
+    await client.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } as KubeObject);
+    for (const [p, k, s] of [['workflows', 'Workflow', 'Namespaced'], ['workflowtemplates', 'WorkflowTemplate', 'Namespaced'], ['clusterworkflowtemplates', 'ClusterWorkflowTemplate', 'Cluster'], ['workflowtaskresults', 'WorkflowTaskResult', 'Namespaced']] as const) {
+      await client.create(R.crds, undefined, crd(p, k, s) as KubeObject);
+    }
+    await waitFor('the workflow CRDs to be served', async () => { try { return (await client.list(WORKFLOWS, NS)) && true; } catch { return undefined; } }, 20_000, 100);
+    const events = new EventRecorder(ctlClient, { component: 'workflow-controller', log: () => {} });
+    controller = new WorkflowController({ client: ctlClient, events, log: () => {}, namespace: NS, managedNamespace: NS, metrics: false });
+    const passes: string[] = [];
+    const reconcile = controller.reconcile.bind(controller);
+    controller.reconcile = (key: string) => {
+      passes.push(key);
+      return reconcile(key);
+    };
+    controller.informers.start();
+    await controller.informers.waitForSync();
+    controller.loadConfig();
+    await controller.start();
+
+    await client.create(WORKFLOWS, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'one' }, spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', command: ['true'] } }] } } as KubeObject);
+    const pod = await waitFor('the pod', async () => (await client.list<any>(R.pods, NS)).items[0], 20_000, 50);
+    await waitFor('the workflow Running', async () => (await client.get<any>(WORKFLOWS, NS, 'one')).status?.phase === 'Running' || undefined, 20_000, 50);
+    // the watch events of the status write and of the new pod have come (and the pods' batching delay passed)
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(passes, [`${NS}/one`], 'one pass: it created the pod and wrote the status; their events brought no other');
+
+    // someone else's write is reconciled
+    await client.patch(WORKFLOWS, NS, 'one', { metadata: { labels: { owner: 'me' } } });
+    await waitFor('a pass for the foreign write', async () => passes.length >= 2 || undefined, 10_000, 20);
+
+    // a pod's progress is, and the workflow finishes
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const cs = [{ name: 'main', ready: false, restartCount: 0, image: 'busybox', imageID: '', state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now } } }];
+    await client.patch(R.pods, NS, pod.metadata.name, { status: { phase: 'Succeeded', startTime: now, containerStatuses: cs } }, 'merge', 'status');
+    const done = await waitFor('the workflow Succeeded', async () => { const x = await client.get<any>(WORKFLOWS, NS, 'one'); return x.status?.phase === 'Succeeded' ? x : undefined; }, 20_000, 50);
+    assert.equal(done.metadata.labels.owner, 'me');
+  } finally {
+    await controller?.stop();
+    await controller?.informers.stop();
+    ctlClient.close();
     client.close();
     await cluster.close();
   }

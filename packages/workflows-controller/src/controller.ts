@@ -56,6 +56,10 @@ export class WorkflowController extends Controller {
   private configRV = '';
   /** what this controller last wrote per workflow (the cache may be a moment behind) */
   private readonly written = new Map<string, Obj>();
+  /** workflow key → the resourceVersions of the updates that came while this controller's write of it was in flight */
+  private readonly writing = new Map<string, string[]>();
+  /** "namespace/name" of the pods this controller is creating (their `add` tells it nothing new) */
+  private readonly creating = new Set<string>();
   /** workflows admitted to run (controller `parallelism` / `namespaceParallelism`) */
   private readonly running = new Set<string>();
   /** workflows held back by the controller's parallelism, waiting for a slot */
@@ -91,7 +95,9 @@ export class WorkflowController extends Controller {
     this.pods.addIndexer(BY_WORKFLOW, byWf);
     this.workflows.addIndexer(BY_PHASE, (w) => [w.status?.phase ?? '']);
     this.results.addIndexer(BY_WORKFLOW, byWf);
-    this.watch(this.workflows, [{ update: (a, b) => a.metadata?.resourceVersion !== b.metadata?.resourceVersion }]);
+    // this controller's own status write coming back is not a reason for another pass: the pass that wrote it
+    // already acted on that state (an update that comes while the write is in flight is decided when it returns)
+    this.watch(this.workflows, [{ update: (a, b) => a.metadata?.resourceVersion !== b.metadata?.resourceVersion && !this.ownWrite(b) }]);
     const wfKey = (o: Obj) => byWf(o)[0];
     // a reconcile costs in proportion to the workflow's nodes: the events of its pods and task results
     // are gathered for up to BATCH_MS_PER_NODE per node (BATCH_MS_MAX at most) into one reconcile — a
@@ -103,7 +109,9 @@ export class WorkflowController extends Controller {
     };
     // (a pod's update that changes nothing the controller observes, such as its conditions or the controller's own
     // label, is not enqueued)
-    this.watch(this.pods, [{ update: podObservationChanged }], wfKey, batchMs);
+    // (nor is the `add` of a pod this controller is creating, before it has a node or a status: the pass that created
+    // it knows; a controller that starts reconciles every workflow anyway)
+    this.watch(this.pods, [{ create: (p) => !this.ownFreshPod(p), update: podObservationChanged }], wfKey, batchMs);
     this.watch(this.results, [], wfKey, batchMs);
     this.pods.on({ delete: (p) => this.labelled.delete(p.metadata?.uid ?? '') });
     // a template change can unblock workflows waiting on it; the config map changes everything
@@ -175,6 +183,25 @@ export class WorkflowController extends Controller {
     if (mine && mine.metadata?.uid === cached.metadata?.uid && Number(mine.metadata?.resourceVersion) > Number(cached.metadata?.resourceVersion)) return mine;
     this.written.delete(key);
     return cached;
+  }
+
+  /** Whether a Workflow update is this controller's last write of it, or an older state that write built on. */
+  private ownWrite(w: Obj): boolean {
+    const key = `${w.metadata?.namespace}/${w.metadata?.name}`;
+    const rv = w.metadata?.resourceVersion ?? '';
+    const seen = this.writing.get(key);
+    if (seen) {
+      seen.push(rv);
+      return true;
+    }
+    const mine = this.written.get(key);
+    return !!mine && mine.metadata?.uid === w.metadata?.uid && isAtMost(rv, mine.metadata?.resourceVersion);
+  }
+
+  /** Whether a pod's `add` is of a pod this controller is creating, still without a node and a status. */
+  private ownFreshPod(p: Obj): boolean {
+    if (!this.creating.delete(`${p.metadata?.namespace}/${p.metadata?.name}`)) return false;
+    return !p.spec?.nodeName && !p.metadata?.deletionTimestamp && (!p.status?.phase || p.status.phase === 'Pending') && !p.status?.containerStatuses?.length && !p.status?.initContainerStatuses?.length;
   }
 
   private templateLookup(ns: string) {
@@ -308,7 +335,14 @@ export class WorkflowController extends Controller {
           now, includeScriptOutput: includeResult, instanceID: cfg.instanceID,
         });
         if (repo.error && (req.template.outputs?.artifacts?.length || req.template.inputs?.artifacts?.length)) throw new PodBuildError(repo.error);
-        await client.create(R.pods, ns, pod as unknown as KubeObject, {}, { discard: true });
+        const podKey = `${ns}/${req.podName}`;
+        this.creating.add(podKey);
+        try {
+          await client.create(R.pods, ns, pod as unknown as KubeObject, {}, { discard: true });
+        } catch (e) {
+          this.creating.delete(podKey);
+          throw e;
+        }
       } catch (e) {
         if (isAlreadyExists(e)) return;
         const permanent = e instanceof PodBuildError || (e instanceof ApiError && [400, 403, 404, 422].includes(e.code));
@@ -482,10 +516,13 @@ export class WorkflowController extends Controller {
   private async write(wf: Obj, next: Obj, patch: unknown = mergePatchOf(wf, next, true)): Promise<boolean> {
     const key = `${wf.metadata!.namespace}/${wf.metadata!.name}`;
     if (patch === undefined) return true;
+    const seen: string[] = [];
+    this.writing.set(key, seen);
+    let out: Obj | undefined;
     try {
       const client = this.opts.client;
       const m = wf.metadata!;
-      const out = patch === NOT_MERGEABLE
+      out = patch === NOT_MERGEABLE
         ? await client.update<Obj>(WORKFLOWS, next)
         : await client.patch<Obj>(WORKFLOWS, m.namespace, m.name!, { ...(patch as Obj), metadata: { ...((patch as Obj).metadata ?? {}), resourceVersion: m.resourceVersion } });
       this.written.set(key, out);
@@ -497,6 +534,11 @@ export class WorkflowController extends Controller {
       }
       if (isNotFound(e)) return true;
       throw e;
+    } finally {
+      if (this.writing.get(key) === seen) this.writing.delete(key);
+      // an update that came meanwhile and is not this write (nor older: the write's precondition rules out
+      // another writer before it) is reconciled as usual
+      if (seen.some((rv) => !out || !isAtMost(rv, out.metadata?.resourceVersion))) this.enqueue(key);
     }
   }
 
@@ -541,6 +583,12 @@ export class WorkflowController extends Controller {
     }
     return;
   }
+}
+
+/** a ≤ b for resourceVersions (numbers as strings; anything else compares as "not known to be older") */
+function isAtMost(a: string | undefined, b: string | undefined): boolean {
+  const x = Number(a), y = Number(b);
+  return a !== undefined && b !== undefined && a !== '' && Number.isFinite(x) && Number.isFinite(y) && x <= y;
 }
 
 function candidateOf(wf: Obj, key: string): Candidate {
