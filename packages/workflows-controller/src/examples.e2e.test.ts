@@ -193,7 +193,8 @@ describe('Argo Workflows: install manifest, examples, cron, quick start (one flo
     assert.deepEqual(pod.spec.initContainers.map((c: any) => [c.name, c.command]), [['init', ['argoexec', 'init']]]);
     assert.deepEqual(pod.spec.containers.map((c: any) => c.name), ['wait', 'main']);
     assert.deepEqual(pod.spec.containers[1].command, ['/var/run/argo/argoexec', 'emissary', '--', 'echo', 'hello world']);
-    assert.equal(pod.metadata.labels['workflows.argoproj.io/completed'], 'true');
+    // (labelled by the pass that wrote the workflow's end, just after that write: a moment later than it)
+    await waitFor('the pod labelled completed', async () => ((await client.get(R.pods, NS, name)) as any).metadata.labels?.['workflows.argoproj.io/completed'] === 'true' || undefined, 10_000, 100);
     assert.equal(pod.metadata.ownerReferences[0].uid, w.metadata.uid);
     assert.equal((await logs(name)).trim(), 'hello world');
     // nothing to report (no outputs): its wait was told so, waited for main in sh and wrote no task result; the
