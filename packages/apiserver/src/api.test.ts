@@ -136,6 +136,14 @@ describe('REST API', { timeout: 120_000 }, () => {
     // a no-op update keeps the resourceVersion
     const same = await c.req('PUT', '/api/v1/namespaces/t/configmaps/occ', upd.body);
     assert.equal(same.body.metadata.resourceVersion, upd.body.metadata.resourceVersion);
+    // …whatever the order of its keys; a change deep inside is a change
+    const reorder = (o: any): any => (Array.isArray(o) ? o.map(reorder) : o && typeof o === 'object' ? Object.fromEntries(Object.keys(o).reverse().map((k) => [k, reorder(o[k])])) : o);
+    const nested = await c.req('PUT', '/api/v1/namespaces/t/configmaps/occ', { ...upd.body, metadata: { ...upd.body.metadata, labels: { a: '1', b: '2' }, annotations: { x: 'y' } } });
+    const reordered = await c.req('PUT', '/api/v1/namespaces/t/configmaps/occ', reorder(nested.body));
+    assert.equal(reordered.body.metadata.resourceVersion, nested.body.metadata.resourceVersion);
+    const deeper = await c.req('PUT', '/api/v1/namespaces/t/configmaps/occ', { ...nested.body, metadata: { ...nested.body.metadata, labels: { b: '2', a: '3' } } });
+    assert.ok(Number(deeper.body.metadata.resourceVersion) > Number(nested.body.metadata.resourceVersion));
+    assert.deepEqual(deeper.body.metadata.labels, { a: '3', b: '2' });
     // dry run stores nothing
     const dry = await c.req('POST', '/api/v1/namespaces/t/configmaps?dryRun=All', cm('dry'));
     assert.equal(dry.status, 201);

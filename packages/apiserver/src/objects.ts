@@ -26,6 +26,7 @@ import {
 import {
   ApplyConflictError,
   PatchError,
+  deepEqual,
   jsonMergePatch,
   jsonPatch,
   serverSideApply,
@@ -86,21 +87,27 @@ function randSuffix(): string {
   return s;
 }
 
-/** JSON equality ignoring key order. */
-function stableJson(v: unknown): string {
-  return JSON.stringify(v, (_k, val) =>
-    isPlainObject(val) ? Object.fromEntries(Object.keys(val).sort().map((k) => [k, val[k]])) : val,
-  );
+/**
+ * Whether two objects are equal as JSON (key order aside), leaving out the top-level keys `skip` and the metadata
+ * keys `skipMeta`. Walks both once: no copies and no serialization of objects of hundreds of KB on every write.
+ */
+function sameJson(a: KubeObject, b: KubeObject, skip: readonly string[] = [], skipMeta: readonly string[] = []): boolean {
+  const without = (o: Record<string, unknown>, keys: readonly string[]) => Object.keys(o).filter((k) => !keys.includes(k) && o[k] !== undefined);
+  const ra = a as Record<string, unknown>, rb = b as Record<string, unknown>;
+  const ka = without(ra, skip), kb = without(rb, skip);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) {
+    if (!Object.prototype.hasOwnProperty.call(rb, k)) return false;
+    if (k === 'metadata' && skipMeta.length) {
+      const ma = (ra.metadata ?? {}) as Record<string, unknown>, mb = (rb.metadata ?? {}) as Record<string, unknown>;
+      const la = without(ma, skipMeta), lb = without(mb, skipMeta);
+      if (la.length !== lb.length || la.some((x) => !Object.prototype.hasOwnProperty.call(mb, x) || !deepEqual(ma[x], mb[x]))) return false;
+    } else if (!deepEqual(ra[k], rb[k])) return false;
+  }
+  return true;
 }
 
-function withoutVolatile(o: KubeObject): KubeObject {
-  const c = clone(o);
-  if (c.metadata) {
-    delete c.metadata.resourceVersion;
-    delete c.metadata.managedFields;
-  }
-  return c;
-}
+const VOLATILE_META = ['resourceVersion', 'managedFields'] as const;
 
 export class Objects {
   /** Called after a write that may need garbage collection / lifecycle work. */
@@ -441,8 +448,8 @@ export class Objects {
     }
     opts.admission?.validate(obj, old);
     // a no-op write changes nothing, not even the resourceVersion
-    const unchanged = stableJson(withoutVolatile(obj)) === stableJson(withoutVolatile(old));
-    const mfUnchanged = stableJson(stripTimes(m.managedFields)) === stableJson(stripTimes(oldMeta.managedFields));
+    const unchanged = sameJson(obj, old, [], VOLATILE_META);
+    const mfUnchanged = deepEqual(stripTimes(m.managedFields), stripTimes(oldMeta.managedFields));
     if (unchanged && mfUnchanged) return { obj: old, so: cur };
     if (unchanged) m.managedFields = oldMeta.managedFields;
     if (unchanged) return { obj: old, so: cur };
@@ -615,7 +622,7 @@ export class Objects {
       m.finalizers = [...finalizers];
       if (!m.finalizers.length) delete m.finalizers;
       if (opts.dryRun) return { obj: this.present(s, obj), status: 200, deleted: false };
-      if (stableJson(obj) === stableJson(cur.obj)) return { obj: this.present(s, cur.obj), status: 200, deleted: false };
+      if (sameJson(obj, cur.obj)) return { obj: this.present(s, cur.obj), status: 200, deleted: false };
       const so = this.store.put(s.key, key, name, obj);
       this.onChange();
       return { obj: this.present(s, so.obj), status: already ? 200 : 200, deleted: false };
@@ -656,13 +663,7 @@ function stripTimes(mf: unknown): unknown {
 
 /** Custom resources: generation follows any change outside metadata and status. */
 function crChanged(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject) => {
-    const c = { ...o };
-    delete c.metadata;
-    delete c.status;
-    return c;
-  };
-  return stableJson(strip(a)) !== stableJson(strip(b));
+  return !sameJson(a, b, ['metadata', 'status']);
 }
 
 /** What the apiextensions controller reports for an accepted CRD. */

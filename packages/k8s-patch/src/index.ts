@@ -18,6 +18,7 @@ export { jsonPatch } from './json-patch.js';
 export { strategicMergePatch } from './strategic.js';
 export { threeWayPatch } from './three-way.js';
 export { FieldSet, pathString } from './fieldset.js';
+export { deepEqual } from './json.js';
 export { rootSchema, propSchema, itemSchema, smpListKind, type SmpList } from './schema.js';
 
 export interface ApplyArgs {
