@@ -218,3 +218,41 @@ test('watch events are split at their newlines whatever the chunks: one event ov
     await new Promise<void>((r) => srv.close(() => r()));
   }
 });
+
+test('the request line is what URL makes of the server path, the resource path and the query (plain paths are joined as text)', async () => {
+  const lines: string[] = [];
+  const srv = createServer((s) => {
+    s.on('data', (d) => {
+      lines.push(d.toString().split('\r\n')[0]!);
+      const body = '{}';
+      s.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+    });
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  try {
+    for (const base of [`http://127.0.0.1:${port}`, `http://127.0.0.1:${port}/k8s/clusters/c-1/`]) {
+      const c = new KubeClient({ url: base });
+      const cases: [string, Record<string, string | number | boolean | undefined>][] = [
+        ['/api/v1/namespaces/default/configmaps/a.b-c', {}],
+        ['/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/system:controller:x', {}],
+        ['/api/v1/namespaces/ns/pods', { labelSelector: 'app in (a, b),tier!=x', fieldSelector: 'status.phase=Running', limit: 5, continue: '' }],
+        ['/api/v1/namespaces/ns/pods/p/log', { container: 'main', follow: false, sinceSeconds: undefined }],
+        ['/api/v1/namespaces/ns/configmaps/with space', {}],
+        ['/api/v1/namespaces/ns/../other/configmaps', {}],
+        ['/api/v1/namespaces/ns/pods?watch=1', { resourceVersion: '5' }],
+        ['/api/v1/namespaces/ns/configmaps/é', {}],
+      ];
+      for (const [path, query] of cases) {
+        lines.length = 0;
+        await c.request('GET', path, { query });
+        const u = c.url(path, query);
+        assert.equal(lines[0], `GET ${u.pathname}${u.search} HTTP/1.1`, `${base} ${path}`);
+      }
+      c.close();
+    }
+  } finally {
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
+});

@@ -103,6 +103,20 @@ export function isIdempotent(method: string, contentType?: string): boolean {
   return method === 'PATCH' && contentType !== PATCH_CONTENT_TYPES.json;
 }
 
+/** a request's target: the parts of its URL that requests and messages use */
+interface Target {
+  origin: string;
+  host: string;
+  pathname: string;
+  /** pathname and query */
+  path: string;
+  href: string;
+}
+/** a path of only characters that need no escaping (no query, no fragment), not starting with `//` */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
+/** a `.` or `..` segment, which URL would resolve */
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+
 const AUTH_REFRESH_MS = 60_000;
 /** how long after its timeoutSeconds a watch is ended by the client when the server has not ended it */
 const WATCH_END_GRACE_MS = 5_000;
@@ -127,10 +141,18 @@ export class KubeClient {
   private authing?: Promise<void>;
   private closed = false;
   private readonly discovery = new Map<string, Promise<Resource[]>>();
+  /** the server URL's path prefix (no trailing slash) and host name (IPv6 without brackets) */
+  private readonly prefix: string;
+  private readonly hostname: string;
+  /** no credentials in the server URL (those go through URL parsing, as before) */
+  private readonly plainServer: boolean;
 
   constructor(src?: KubeConfigLike, opts: ClientOptions = {}) {
     this.config = resolveConfig(src);
     this.server = new URL(this.config.server);
+    this.prefix = this.server.pathname.replace(/\/$/, '');
+    this.hostname = this.server.hostname.startsWith('[') ? this.server.hostname.slice(1, -1) : this.server.hostname;
+    this.plainServer = !this.server.username && !this.server.password && !this.server.search && !this.server.hash;
     this.caPem = this.config.ca;
     this.fieldManager = opts.fieldManager ?? 'flotilla';
     this.userAgent = opts.userAgent ?? `${this.fieldManager}/0.1 (flotilla kube-runtime)`;
@@ -195,6 +217,27 @@ export class KubeClient {
     return u;
   }
 
+  /**
+   * Where a request goes. A plain path (the resource paths every verb makes) is joined as text, without parsing a
+   * URL on every request; anything else (a query in the path, dot segments, characters to escape) goes through URL.
+   */
+  private target(path: string, query?: RequestOpts['query']): Target {
+    if (!this.plainServer || !PLAIN_PATH.test(path) || DOT_SEGMENT.test(path)) {
+      const u = this.url(path, query);
+      return { origin: u.origin, host: u.host, pathname: u.pathname, path: u.pathname + u.search, href: u.href };
+    }
+    const pathname = this.prefix + path;
+    let qs = '';
+    if (query) {
+      const p = new URLSearchParams();
+      for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') p.set(k, String(v));
+      qs = p.toString();
+      if (qs) qs = `?${qs}`;
+    }
+    const origin = this.server.origin;
+    return { origin, host: this.server.host, pathname, path: pathname + qs, href: origin + pathname + qs };
+  }
+
   /** One request; resolves with the parsed JSON body, rejects with ApiError on a non-2xx answer or a transport error. */
   async request<T = any>(method: string, path: string, opts: RequestOpts = {}): Promise<T> {
     if (this.closed) throw new ApiError(0, 'ClientClosed', `${method} ${path}: client closed`);
@@ -203,7 +246,7 @@ export class KubeClient {
     await this.bucket.take();
     const waited = (performance.now() - waitStart) / 1000;
     if (waited > 0.001) metrics.rateLimiterWait.observe({ verb: method }, waited);
-    const u = this.url(path, opts.query);
+    const u = this.target(path, opts.query);
     if (waited >= 1 && performance.now() - this.lastThrottleWarning >= 10_000) {
       this.lastThrottleWarning = performance.now();
       this.warn(`Waited for ${waited.toFixed(3)}s due to client-side throttling (qps ${this.bucket.qps}, burst ${this.bucket.burst}), request: ${method}:${u.href}`);
@@ -217,16 +260,16 @@ export class KubeClient {
     }
   }
 
-  private send<T>(method: string, u: URL, data: string | undefined, opts: RequestOpts, retried: boolean): Promise<T> {
+  private send<T>(method: string, u: Target, data: string | undefined, opts: RequestOpts, retried: boolean): Promise<T> {
     const headers: Record<string, string> = { ...this.headers, accept: opts.text ? '*/*' : 'application/json', 'user-agent': this.userAgent };
     if (data !== undefined) {
       headers['content-type'] = opts.contentType ?? 'application/json';
       headers['content-length'] = String(Buffer.byteLength(data));
     }
-    const req = u.protocol === 'http:' ? httpRequest : httpsRequest;
+    const req = this.server.protocol === 'http:' ? httpRequest : httpsRequest;
     const timeout = opts.timeoutMs ?? this.timeoutMs;
     return new Promise<T>((resolve, reject) => {
-      const r = req(u, { ...this.tls, method, headers, agent: this.agent, signal: opts.signal }, (res) => {
+      const r = req({ ...this.tls, protocol: this.server.protocol, hostname: this.hostname, port: this.server.port, path: u.path, ...(this.server.username ? { auth: `${decodeURIComponent(this.server.username)}:${decodeURIComponent(this.server.password)}` } : {}), method, headers, agent: this.agent, signal: opts.signal }, (res) => {
         const code = res.statusCode ?? 0;
         metrics.requests.inc({ code: String(code), method, host: u.host });
         if (opts.discard && code >= 200 && code < 300) {
