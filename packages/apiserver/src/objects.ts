@@ -89,22 +89,21 @@ function randSuffix(): string {
 
 /**
  * Whether two objects are equal as JSON (key order aside), leaving out the top-level keys `skip` and the metadata
- * keys `skipMeta`. Walks both once: no copies and no serialization of objects of hundreds of KB on every write.
+ * keys `skipMeta`: only the top level and metadata are copied (shallowly), then one walk over both — no deep copies
+ * and no serialization of objects of hundreds of KB on every write.
  */
-function sameJson(a: KubeObject, b: KubeObject, skip: readonly string[] = [], skipMeta: readonly string[] = []): boolean {
-  const without = (o: Record<string, unknown>, keys: readonly string[]) => Object.keys(o).filter((k) => !keys.includes(k) && o[k] !== undefined);
-  const ra = a as Record<string, unknown>, rb = b as Record<string, unknown>;
-  const ka = without(ra, skip), kb = without(rb, skip);
-  if (ka.length !== kb.length) return false;
-  for (const k of ka) {
-    if (!Object.prototype.hasOwnProperty.call(rb, k)) return false;
-    if (k === 'metadata' && skipMeta.length) {
-      const ma = (ra.metadata ?? {}) as Record<string, unknown>, mb = (rb.metadata ?? {}) as Record<string, unknown>;
-      const la = without(ma, skipMeta), lb = without(mb, skipMeta);
-      if (la.length !== lb.length || la.some((x) => !Object.prototype.hasOwnProperty.call(mb, x) || !deepEqual(ma[x], mb[x]))) return false;
-    } else if (!deepEqual(ra[k], rb[k])) return false;
-  }
-  return true;
+function sameJson(a: KubeObject, b: KubeObject, skip: readonly string[], skipMeta: readonly string[] = []): boolean {
+  const strip = (o: KubeObject): Record<string, unknown> => {
+    const c: Record<string, unknown> = { ...o };
+    for (const k of skip) delete c[k];
+    if (skipMeta.length && isPlainObject(c.metadata)) {
+      const m: Record<string, unknown> = { ...(c.metadata as Record<string, unknown>) };
+      for (const k of skipMeta) delete m[k];
+      c.metadata = m;
+    }
+    return c;
+  };
+  return deepEqual(strip(a), strip(b));
 }
 
 const VOLATILE_META = ['resourceVersion', 'managedFields'] as const;
@@ -622,7 +621,7 @@ export class Objects {
       m.finalizers = [...finalizers];
       if (!m.finalizers.length) delete m.finalizers;
       if (opts.dryRun) return { obj: this.present(s, obj), status: 200, deleted: false };
-      if (sameJson(obj, cur.obj)) return { obj: this.present(s, cur.obj), status: 200, deleted: false };
+      if (deepEqual(obj, cur.obj)) return { obj: this.present(s, cur.obj), status: 200, deleted: false };
       const so = this.store.put(s.key, key, name, obj);
       this.onChange();
       return { obj: this.present(s, so.obj), status: already ? 200 : 200, deleted: false };
