@@ -249,7 +249,9 @@ export async function main(argv: string[]): Promise<void> {
       const bin = writeLaunchers(join(dataDir, 'bin'));
       if (bin.written.length) process.stdout.write(`flotilla: ${join(dataDir, 'bin')}: ${bin.written.join(', ')}\n`);
       // the Argo components, from their install manifests
-      const client = new KubeClient(kc, { fieldManager: 'flotilla' });
+      // a manifest is tens of objects, applied and then followed: kubectl's default rate (qps 5, burst 10) would
+      // hold the installer back and print client-side throttling warnings
+      const client = new KubeClient(kc, { fieldManager: 'flotilla', qps: 50, burst: 100 });
       const results = await installComponents({ client, components, wait: !!agent, timeoutMs: Number(waitStr) * 1000, log: (l) => process.stdout.write(`flotilla: ${l}\n`) });
       client.close();
       if (stopping) return;
