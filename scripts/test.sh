@@ -21,7 +21,7 @@ fi
 # chromium (Debian's, for the web UI's browser tests with playwright-core).
 # Tests that need an optional one skip with the reason printed.
 . scripts/system-deps.sh
-system_deps git:git -- /usr/bin/chromium:chromium bwrap:bubblewrap ip:iproute2 nsenter:util-linux slirp4netns:slirp4netns nft:nftables nats-server:nats-server redis-server:redis-server nginx:nginx /usr/lib/nginx/modules/ngx_stream_module.so:libnginx-mod-stream prometheus:prometheus '/usr/lib/postgresql/*/bin/postgres:postgresql' mosquitto:mosquitto rabbitmq-server:rabbitmq-server slapd:slapd ldapadd:ldap-utils
+system_deps git:git -- /usr/bin/chromium:chromium bwrap:bubblewrap ip:iproute2 nsenter:util-linux slirp4netns:slirp4netns nft:nftables busybox:busybox nats-server:nats-server redis-server:redis-server nginx:nginx /usr/lib/nginx/modules/ngx_stream_module.so:libnginx-mod-stream prometheus:prometheus '/usr/lib/postgresql/*/bin/postgres:postgresql' mosquitto:mosquitto rabbitmq-server:rabbitmq-server slapd:slapd ldapadd:ldap-utils
 if ! command -v kubectl >/dev/null 2>&1; then
   echo "test: kubectl is required (the end-to-end tests drive the real kubectl): install kubectl 1.28+ and re-run" >&2
   exit 1

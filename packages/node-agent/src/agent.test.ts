@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectBwrap } from './sandbox.js';
+import { hostBusybox } from './images.js';
 import { cond, create, createPod, cstatus, deletePod, ensureNamespace, events, getPod, httpGet, kubeletGet, podManifest, podWhere, procsWith, startEnv, waitFor, type Env } from './testutil.js';
 
 let env: Env;
@@ -41,6 +42,16 @@ describe('node agent', { concurrency: true, timeout: 120_000 }, () => {
     const lease = await env.api.request('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/flotilla-node');
     assert.equal(lease.spec.holderIdentity, 'flotilla-node');
     assert.ok(lease.spec.renewTime);
+  });
+
+  it("an alpine pod's sh is BusyBox's ash when the host has busybox: $RANDOM, >& and [[ ]] work as in the image", async (t) => {
+    if (!hostBusybox()) return t.skip('busybox is not installed (scripts/test.sh installs it): alpine pods use the host sh');
+    const ns = 'ash';
+    const script = 'n=$RANDOM; [ -n "$n" ] || exit 7; [[ "$n" == "$n" ]] || exit 8; echo "r=$((n % 10 + 100))" >& /tmp/out; cat /tmp/out';
+    await createPod(env.api, ns, podManifest('ash', { restartPolicy: 'Never', containers: [{ name: 'main', image: 'alpine:3.23', command: ['sh', '-c', script] }] }));
+    const p = await podWhere(env.api, ns, 'ash', done, 'completion');
+    assert.equal(cstatus(p, 'main').state.terminated.exitCode, 0, JSON.stringify(cstatus(p, 'main').state));
+    assert.match((await kubeletGet(env, `/containerLogs/${ns}/ash/main`)).body, /^r=10\d\n$/);
   });
 
   it('runs a busybox pod that echoes and exits: Succeeded, logs through the kubelet endpoint, events', async () => {

@@ -56,6 +56,11 @@ export interface ImageMapping {
   requires?: { program: string; package: string }[];
   /** A built-in translation of the image's entrypoint behaviour (args, env): see image-infra.ts. */
   adapter?: string;
+  /**
+   * `busybox`: the image's `sh` (and `ash`) is BusyBox's ash, as in BusyBox and Alpine images, when the host has
+   * busybox (`$RANDOM`, `>& file`, `[[ … ]]` work as there); without it, the host's sh.
+   */
+  shell?: 'busybox';
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -66,7 +71,7 @@ export const FLOTILLA_MAIN = join(here, '..', '..', 'cli', 'dist', 'main.js');
 
 const HOST_SH: ImageMapping = { cmd: ['sh'], hostUserland: true, description: 'the host userland (/bin/sh, coreutils…)' };
 /** alpine and busybox: the host's userland, with busybox's `nc` (the host may have none, or one without -e/-k) */
-const HOST_BUSYBOX: ImageMapping = { ...HOST_SH, commands: { nc: ['{node}', '{programs}/nc.js'] }, description: 'the host userland (/bin/sh, coreutils…) and a built-in nc' };
+const HOST_BUSYBOX: ImageMapping = { ...HOST_SH, shell: 'busybox', commands: { nc: ['{node}', '{programs}/nc.js'] }, description: "the host userland (coreutils…), BusyBox's sh when the host has busybox, and a built-in nc" };
 const HOST_BASH: ImageMapping = { cmd: ['bash'], hostUserland: true, description: 'the host userland (bash, coreutils…)' };
 const argosay: ImageMapping = {
   entrypoint: ['{node}', '{programs}/argosay.js'],
@@ -144,7 +149,7 @@ export const DEFAULT_IMAGES: Record<string, ImageMapping> = {
   fedora: HOST_BASH,
   'alpine/git': { entrypoint: ['git'], description: 'the host git' },
   'bitnami/kubectl': { entrypoint: ['kubectl'], description: 'the host kubectl' },
-  'curlimages/curl': { entrypoint: ['curl'], description: 'the host curl' },
+  'curlimages/curl': { entrypoint: ['curl'], shell: 'busybox', description: "the host curl (BusyBox's sh, as the Alpine image has, when the host has busybox)" },
   'stedolan/jq': { entrypoint: ['jq'], description: 'the host jq' },
   python: { cmd: ['python3'], commands: { python: 'python3' }, hostUserland: true, description: 'the host userland with its python3' },
   node: { cmd: ['node'], commands: { node: '{node}' }, hostUserland: true, description: 'the host userland with this Node.js' },
@@ -406,16 +411,32 @@ export function planImage(
   // the image's built-in programs (Flotilla's stand-ins: cowsay, argosay, minio…) are on its PATH by their bare
   // names too, as in the image: a shell in the container finds them (`sh -c "cowsay hello"` in argosay)
   const onPath = Object.entries(m.commands ?? {}).filter(([name, alias]) => !name.includes('/') && Array.isArray(alias) && alias.some((a) => a.includes('{programs}')));
-  if (onPath.length) {
+  // a BusyBox/Alpine image's shell: `sh` and `ash` on its PATH are links to the host's busybox (which acts by the
+  // name it is called as), so scripts written for ash run as they do in the image
+  const busybox = m.shell === 'busybox' ? hostBusybox() : undefined;
+  if (onPath.length || busybox) {
     const binHost = join(input.hostDir, 'bin');
     for (const [name, alias] of onPath) {
       const argv = (alias as string[]).map((a) => shellQuote(fillPlaceholders(a, input.vars)));
       plan.files.push({ host: join(binHost, name), content: `#!/bin/sh\nexec ${argv.join(' ')} "$@"\n`, mode: 0o755 });
     }
+    if (busybox) for (const name of ['sh', 'ash']) if (!onPath.some(([n]) => n === name)) plan.links.push({ host: join(binHost, name), target: busybox });
     plan.mounts.push({ host: binHost, path: IMAGE_BIN, readOnly: true });
     plan.env = { ...plan.env, PATH: `${IMAGE_BIN}:${plan.env.PATH || DEFAULT_PATH}` };
   }
   return plan;
+}
+
+let busyboxPath: string | undefined;
+/** The host's busybox (found once; looked for again while missing: it may be installed later), else undefined. */
+export function hostBusybox(): string | undefined {
+  if (busyboxPath) return busyboxPath;
+  for (const d of ['/usr/bin', '/bin', '/usr/local/bin', ...(process.env.PATH ?? '').split(':')]) {
+    if (!d) continue;
+    const p = join(d, 'busybox');
+    if (programInstalled(p, '')) return (busyboxPath = p);
+  }
+  return undefined;
 }
 
 /** Where a container finds the image's programs that have a bare name (first on its PATH). */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { redisAdapter, prometheusAdapter } from './image-infra.js';
-import { DEFAULT_IMAGES, IMAGE_BIN, ImageTable, applyImagePlan, missingRequirement, planImage, programInstalled, type ImagePlan } from './images.js';
+import { DEFAULT_IMAGES, IMAGE_BIN, ImageTable, applyImagePlan, hostBusybox, missingRequirement, planImage, programInstalled, type ImagePlan } from './images.js';
 import { pgPlan } from './programs/postgres.js';
 import { minioConfig } from './programs/minio.js';
 import { guestbookApi } from './programs/gb-frontend.js';
@@ -145,6 +145,12 @@ describe('image plan', () => {
     const alpine = planImage(DEFAULT_IMAGES.alpine!, { argv: ['sh', '-c', 'nc -lk -p 9999'], env: { PATH: '/bin' }, podMounts: [], hostDir: '/h', vars }) as ImagePlan;
     assert.equal(alpine.env.PATH, `${IMAGE_BIN}:/bin`);
     assert.match(alpine.files.find((f) => f.host === '/h/bin/nc')!.content, /nc\.js "\$@"/);
+    // BusyBox and Alpine images: `sh`/`ash` on the image's PATH are links to the host's busybox (when it has one)
+    const bb = hostBusybox();
+    const shells = alpine.links.filter((l) => l.host === '/h/bin/sh' || l.host === '/h/bin/ash');
+    if (bb) assert.deepEqual(shells, [{ host: '/h/bin/sh', target: bb }, { host: '/h/bin/ash', target: bb }]);
+    else assert.deepEqual(shells, []);
+    assert.deepEqual((planImage(DEFAULT_IMAGES.debian!, { argv: ['sh'], env: { PATH: '/bin' }, podMounts: [], hostDir: '/h', vars }) as ImagePlan).links, [], 'debian keeps the host sh');
     // an image with no such programs keeps its PATH
     assert.equal((planImage(m, { argv: ['nginx'], env: { PATH: '/bin' }, podMounts: [], hostDir: '/h', vars }) as ImagePlan).env.PATH, '/bin');
   });
