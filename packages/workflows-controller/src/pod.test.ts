@@ -102,6 +102,17 @@ test('script template: source staged at /argo/staging/script, command then scrip
   assert.ok(!byName(withCreds.spec.containers).main!.volumeMounts!.some((m) => m.mountPath.startsWith('/argo/secret')));
 });
 
+test("data template: its main is the executor and has the Secrets of the repository and of the data source mounted", () => {
+  const w = wf({ entrypoint: 'd', templates: [{ name: 'd', data: { source: { artifactPaths: { name: 'in', s3: { bucket: 'b', accessKeySecret: { name: 'src-cred', key: 'a' }, secretKeySecret: { name: 'src-cred', key: 's' } } } }, transformation: [{ expression: 'filter(data, {# endsWith ".log"})' }] } }] });
+  const pod = firstPod(w, { artifactRepository: { s3: { bucket: 'b', accessKeySecret: { name: 'my-minio-cred', key: 'accesskey' }, secretKeySecret: { name: 'my-minio-cred', key: 'secretkey' } } } });
+  const main = byName(pod.spec.containers).main!;
+  assert.deepEqual(main.command, ['argoexec', 'data']);
+  for (const s of ['my-minio-cred', 'src-cred']) {
+    assert.ok(pod.spec.volumes.some((v) => (v.secret as { secretName?: string } | undefined)?.secretName === s), `volume of ${s}`);
+    assert.ok(main.volumeMounts!.some((m) => m.mountPath === `/argo/secret/${s}` && m.readOnly), `main mounts ${s}`);
+  }
+});
+
 test('image command: the template, then the configmap `images`, then the known images; an unknown image is an error naming it', () => {
   assert.deepEqual(commandLine({ image: 'x', command: ['a'], args: ['b'] }, {}), ['a', 'b']);
   assert.deepEqual(commandLine({ image: 'argoproj/argosay:v2', args: ['echo', 'hi'] }, {}), ['/argosay', 'echo', 'hi']);

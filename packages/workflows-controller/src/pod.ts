@@ -235,7 +235,7 @@ export function buildPod(p: PodToCreate, wf: Workflow, cfg: PodBuildConfig = {})
   // optional: a workflow in a namespace without the repository's Secret still runs its pods (one that
   // needs the credentials fails in the executor naming the Secret, which it then reads through the API)
   const execMounts: VolumeMount[] = [];
-  for (const secret of secretNames([cfg.artifactRepository, t.inputs?.artifacts, t.outputs?.artifacts, t.archiveLocation])) {
+  for (const secret of secretNames([cfg.artifactRepository, t.inputs?.artifacts, t.outputs?.artifacts, t.archiveLocation, t.data?.source])) {
     const vol = `argo-secret-${secret}`.slice(0, 63).replace(/[^a-z0-9-]/g, '-').replace(/-+$/, '');
     if (volumes.some((x) => x.name === vol)) continue;
     volumes.push({ name: vol, secret: { secretName: secret, optional: true } });
@@ -303,7 +303,8 @@ export function buildPod(p: PodToCreate, wf: Workflow, cfg: PodBuildConfig = {})
   let podSpec: Obj = {
     restartPolicy: 'Never',
     initContainers: [init, ...userInit],
-    containers: [wait, ...main.map((c, i) => withEnv(c, i === 0 || p.kind === 'containerSet' ? mainMounts : [])), ...sidecars.map((c) => withEnv(c))],
+    // a data or resource template's main is the executor itself: it reads the artifacts' Secrets as init and wait do
+    containers: [wait, ...main.map((c, i) => withEnv(c, [...(i === 0 || p.kind === 'containerSet' ? mainMounts : []), ...(p.kind === 'data' || p.kind === 'resource' ? execMounts : [])])), ...sidecars.map((c) => withEnv(c))],
     volumes,
   };
   const sa = p.serviceAccountName ?? t.serviceAccountName ?? spec.serviceAccountName;
