@@ -87,16 +87,22 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
   let progressed = true;
   let guard = 0;
   let running = 0;
+  // a finished task's exit hook (`hooks.exit`, `onExit`) still running: the DAG is not done until it is
+  let hooksPending = false;
+  const hasHooks = (t: DAGTask) => !!(t.hooks || t.onExit);
   while (progressed && guard++ <= tasks.length + 1) {
     progressed = false;
     running = 0;
+    hooksPending = false;
     addTaskVars();
     const failedNow = wanted.some((t) => { const n = ctx.get(nameOf(t)); return !!n && isFulfilled(n) && failedUnhandled(n, byName.get(t)!) && !handled.has(t); });
     for (const tn of wanted) {
       const task = byName.get(tn)!;
       const name = nameOf(tn);
       const existing = ctx.get(name);
-      if (existing && isDone(existing)) continue;
+      // a done task is walked again only for its hooks (its children are fulfilled: nothing else runs)
+      const wasDone = !!existing && isDone(existing);
+      if (wasDone && !hasHooks(task)) continue;
       const d = deps.get(tn);
       const depNames = depNamesOf.get(tn)!;
       if (depNames.some((x) => !isDone(ctx.get(nameOf(x))))) continue;
@@ -145,10 +151,16 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
         }
         if (!child) { complete = false; continue; }
         for (const p of group ? [group.id] : parentIds) ctx.link(p, child.id);
-        if (!runStepHooks(ctx, child, task, 'tasks', isc, node.id, o)) { complete = false; if (!isDone(child)) running++; continue; }
+        if (!runStepHooks(ctx, child, task, 'tasks', isc, node.id, o)) {
+          complete = false;
+          if (!isDone(child)) running++;
+          else hooksPending = true;
+          continue;
+        }
         if (!isDone(child)) { complete = false; running++; continue; }
         if (failedUnhandled(child, task)) failed ??= child;
       }
+      if (wasDone) continue;
       if (group && complete) {
         ctx.finish(group, failed ? 'Failed' : 'Succeeded', failed ? `child '${failed.id}' failed` : undefined);
       }
@@ -164,6 +176,7 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
   const allDone = states.every((n) => n && isDone(n));
   const noneRunning = states.every((n) => !n || isDone(n));
   if (!allDone && !(failedTask && failFast && noneRunning)) return;
+  if (hooksPending) return;
   // leaves: tasks no other task depends on
   const dependedOn = new Set<string>();
   for (const t of wanted) { const d = deps.get(t); if (d) for (const x of dependsTasks(d)) dependedOn.add(x); }

@@ -3,6 +3,7 @@ import { evaluateArgo } from '@flotilla/expr';
 import type { LifecycleHooks, NodeStatus, WorkflowStep } from '../types.js';
 import type { Ctx, TemplateScope } from './context.js';
 import { executeTemplate } from './execute.js';
+import { addNodeVars } from './fanout.js';
 import { isDone, isFulfilled } from './model.js';
 import { exprEnv, type Scope, substituteDeep } from './vars.js';
 
@@ -50,7 +51,9 @@ export function runExpressionHooks(ctx: Ctx, owner: { name: string; id: string; 
 export function runStepHooks(ctx: Ctx, child: NodeStatus, step: WorkflowStep, prefix: 'steps' | 'tasks', scope: Scope, boundaryID: string, o: { scope: TemplateScope; depth: number }): boolean {
   if (!step.hooks && !step.onExit) return true;
   const sc: Scope = { ...scope, [`${prefix}.${step.name}.status`]: child.phase };
+  // a finished step's own variables (`steps.<name>.outputs.artifacts.x` …) are there for its hooks' arguments
+  if (isFulfilled(child)) addNodeVars(sc, prefix, step.name, [child], false);
   const hooksDone = runExpressionHooks(ctx, child, step.hooks, sc, boundaryID, o);
   if (!isDone(child)) return hooksDone;
-  return runExitHook(ctx, child, step, scope, boundaryID, o) && hooksDone;
+  return runExitHook(ctx, child, step, sc, boundaryID, o) && hooksDone;
 }

@@ -420,6 +420,22 @@ test('lifecycle hooks: expression hooks of a step and of the workflow run once w
   assert.deepEqual(r.pods.map((p) => p.nodeName), ['lh[0].step-1', 'lh[0].step-1.hooks.success', 'lh.hooks.done']);
 });
 
+test("a step's exit hook gets the step's own outputs (exit-handler-with-artifacts: `from: {{steps.step-1.outputs.artifacts.result}}`)", () => {
+  const art = { name: 'result', s3: { key: 'eh/result.tgz' } };
+  const exit: Template = { name: 'exit', inputs: { artifacts: [{ name: 'message', path: '/tmp/message' }], parameters: [{ name: 'r' }] }, container: { image: 'busybox', command: ['cat', '/tmp/message'] } };
+  for (const kind of ['steps', 'dag'] as const) {
+    const hook = { exit: { template: 'exit', arguments: { artifacts: [{ name: 'message', from: `{{${kind === 'dag' ? 'tasks' : 'steps'}.step-1.outputs.artifacts.result}}` }], parameters: [{ name: 'r', value: `{{${kind === 'dag' ? 'tasks' : 'steps'}.step-1.outputs.result}}` }] } } };
+    const main: Template = kind === 'dag' ? { name: 'main', dag: { tasks: [{ name: 'step-1', template: 'output', hooks: hook }] } } : { name: 'main', steps: [[{ name: 'step-1', template: 'output', hooks: hook }]] };
+    const w = wf('eh', { entrypoint: 'main', templates: [main, { name: 'output', outputs: { artifacts: [{ name: 'result', path: '/result.txt' }] }, script: { image: 'python:alpine3.23', command: ['python'], source: 'print(1)' } }, exit] });
+    const r = simulate(w, { run: (p) => (p.templateName === 'output' ? { phase: 'Succeeded', exitCode: 0, outputs: { result: 'Welcome', artifacts: [art] } } : ok()) });
+    assert.equal(r.workflow.status!.phase, 'Succeeded', kind);
+    const onExit = r.pods.find((p) => p.nodeName.endsWith('.onExit'));
+    assert.ok(onExit, `${kind}: the exit hook ran (${Object.values(r.workflow.status!.nodes!).map((n) => `${n.name}: ${n.message}`).join('; ')})`);
+    assert.deepEqual(onExit.inputs?.artifacts?.map((a) => [a.name, (a as { s3?: { key?: string } }).s3?.key]), [['message', 'eh/result.tgz']], kind);
+    assert.deepEqual(onExit.inputs?.parameters?.map((p) => [p.name, p.value]), [['r', 'Welcome']], kind);
+  }
+});
+
 test('argo retry reruns only the failed nodes; suspend/resume', () => {
   const w = wf('rt', { entrypoint: 'main', onExit: 'echo', templates: [{ name: 'main', dag: { tasks: [
     { name: 'A', template: 'echo' }, { name: 'B', template: 'echo' }, { name: 'C', depends: 'A && B', template: 'echo' }] } }, echo] });
