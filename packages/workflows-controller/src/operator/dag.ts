@@ -78,8 +78,9 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
   const addVars = (tn: string) => {
     if (!needVars || added.has(tn)) return;
     const n = ctx.get(nameOf(tn));
-    if (!n || !isFulfilled(n)) return;
-    added.add(tn);
+    if (!n || !isDone(n)) return;
+    // a daemoned task's variables (its ip) are there while it runs, and set again once it ends
+    if (isFulfilled(n)) added.add(tn);
     const kids = n.type === 'TaskGroup' ? (n.children ?? []).map((c) => ctx.nodes[c]!).filter(Boolean) : [n];
     addNodeVars(local, 'tasks', tn, kids, n.type === 'TaskGroup');
   };

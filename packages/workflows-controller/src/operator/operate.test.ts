@@ -379,6 +379,21 @@ test('daemon steps: the next group starts once the daemon runs; the daemon stops
   assert.equal(p3.nodes[db]!.phase, 'Succeeded');
 });
 
+test("daemon DAG tasks: a dependent gets the running daemon's {{tasks.server.ip}}, with and without a retryStrategy (dag-daemon-retry-strategy)", () => {
+  for (const retry of [false, true]) {
+    const server: Template = { name: 'server', daemon: true, container: { image: 'nginx:1.13', command: ['nginx'] }, ...(retry ? { retryStrategy: { limit: '6' } } : {}) };
+    const w = wf('dd', { entrypoint: 'main', templates: [
+      { name: 'main', dag: { tasks: [{ name: 'server', template: 'server' }, { name: 'client', depends: 'server', template: 'echo', arguments: { parameters: [{ name: 'm', value: '{{tasks.server.ip}}' }] } }] } },
+      server, echo] });
+    const p1 = operate({ workflow: w, now: T0 });
+    const srv = p1.podsToCreate[0]!.nodeId;
+    const p2 = operate({ workflow: applyPlan(w, p1), pods: { [srv]: { phase: 'Running', podIP: '10.0.0.7' } }, now: at(1) });
+    const client = p2.podsToCreate.find((p) => p.nodeName === 'dd.client');
+    assert.ok(client, `retry=${retry}: the client starts once the daemon runs (${Object.values(p2.nodes).map((n) => `${n.name}: ${n.phase} ${n.message ?? ''}`).join('; ')})`);
+    assert.deepEqual(client.inputs?.parameters?.map((x) => x.value), ['10.0.0.7'], `retry=${retry}`);
+  }
+});
+
 test('pod.name and output paths resolve; an unresolvable reference errors the node instead of creating a pod', () => {
   const w = wf('pn', { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'a', template: 'me' }, { name: 'b', template: 'bad' }]] },
     { name: 'me', container: { image: 'busybox', args: ['{{pod.name}}', '{{outputs.parameters.o.path}}'] }, outputs: { parameters: [{ name: 'o', valueFrom: { path: '/tmp/o' } }] } },
