@@ -1,5 +1,6 @@
 // Conformance: every Workflow in ../shared/upstream/argo-workflows-examples, driven by simulate() with every pod
-// Succeeded and empty outputs, must reach a terminal phase without an exception. Prints how many Succeeded and
+// Succeeded (its outputs: the parameters' defaults, a few scripts' results, each artifact saved under a key), must
+// reach a terminal phase without an exception. Prints how many Succeeded and
 // why the others did not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,6 +60,9 @@ function run(pod: PodToCreate): PodObservation {
   if (pod.kind === 'script' || pod.kind === 'container' || pod.kind === 'data' || pod.kind === 'containerSet') outputs.result = RESULTS[name] ?? '';
   const defs = pod.template.outputs?.parameters ?? [];
   if (defs.length) outputs.parameters = defs.map((d) => ({ name: d.name, value: PARAMS[name]?.[d.name] ?? String(d.valueFrom?.default ?? d.value ?? '') }));
+  // each output artifact saved where the executor would put it (key-only, in the default repository)
+  const arts = (pod.template.outputs?.artifacts ?? []).filter((a) => a.path);
+  if (arts.length) outputs.artifacts = arts.map((a) => ({ name: a.name, path: a.path, s3: { key: `${pod.podName}/${a.name}.tgz` } }));
   return { phase: 'Succeeded', exitCode: 0, outputs };
 }
 

@@ -8,7 +8,7 @@ import { isFulfilled, type PodToCreate } from './model.js';
 import { exprEnv, mentions, parseDuration, type Scope, str, substitute, substituteDeep } from './vars.js';
 import { executeSteps } from './steps.js';
 import { executeDAG } from './dag.js';
-import { assertResolved } from './fanout.js';
+import { artifactLocation, assertResolved } from './fanout.js';
 
 export interface ExecOpts {
   displayName?: string;
@@ -93,15 +93,8 @@ export function bindInputs(ctx: Ctx, tmpl: Template, args: Arguments | undefined
     const bound: Artifact = { ...art, ...a, path: art.path };
     // `from: "{{steps.X.outputs.artifacts.Y}}"` was substituted with the artifact's JSON: take its location
     for (const k of ['from', 'fromExpression'] as const) {
-      const ref = bound[k];
-      if (typeof ref !== 'string' || !ref.trim().startsWith('{')) continue;
-      let src: Artifact;
-      try {
-        src = JSON.parse(ref) as Artifact;
-      } catch {
-        continue;
-      }
-      const { name: _n, path: _p, globalName: _g, from: _f, fromExpression: _fe, mode: _m, ...location } = src;
+      const location = artifactLocation(bound[k]);
+      if (!location) continue;
       Object.assign(bound, location);
       delete bound[k];
     }

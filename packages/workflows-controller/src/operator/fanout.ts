@@ -1,7 +1,7 @@
 // What steps and DAG tasks share: fan-out (withItems/withParam/withSequence), `when`, the variables a finished
 // step/task adds to its siblings' scope, and the outputs of a steps/dag template.
 import { evaluateArgo, evaluateWhen, toPlain } from '@flotilla/expr';
-import type { NodeStatus, Outputs, Template, WorkflowStep } from '../types.js';
+import type { Artifact, NodeStatus, Outputs, Template, WorkflowStep } from '../types.js';
 import { OperateError } from './context.js';
 import { itemLabel } from './ids.js';
 import { isFulfilled } from './model.js';
@@ -163,8 +163,39 @@ export function resolveTemplateOutputs(tmpl: Template, scope: Scope): Outputs | 
     params.push({ name: d.name, value: v });
   }
   if (params.length) out.parameters = params;
-  if (tmpl.outputs?.artifacts?.length) out.artifacts = tmpl.outputs.artifacts.map((a) => ({ ...a }));
+  // a steps/DAG template's artifact `from` / `fromExpression` a child's: the child's artifact's location
+  if (tmpl.outputs?.artifacts?.length) out.artifacts = tmpl.outputs.artifacts.map((a) => {
+    if (a.from === undefined && a.fromExpression === undefined) return { ...a };
+    let ref: unknown;
+    try {
+      ref = a.from !== undefined ? substitute(a.from, scope, { strict: true }) : evaluateArgo(a.fromExpression!, exprEnv(scope));
+    } catch {
+      ref = undefined;
+    }
+    const loc = artifactLocation(ref);
+    const { from: _f, fromExpression: _fe, ...own } = a;
+    if (loc) return { ...own, ...loc };
+    if (a.optional) return own;
+    throw new OperateError(`unable to resolve outputs.artifacts.${a.name} of template '${tmpl.name}': ${a.from ?? a.fromExpression}`);
+  });
   return out;
+}
+
+/** Where an artifact named by `from` / `fromExpression` is: from its JSON (what `{{…outputs.artifacts.x}}` gives) or object. */
+export function artifactLocation(ref: unknown): Partial<Artifact> | undefined {
+  let src = ref;
+  if (typeof src === 'string') {
+    const t = src.trim();
+    if (!t.startsWith('{')) return undefined;
+    try {
+      src = JSON.parse(t);
+    } catch {
+      return undefined;
+    }
+  }
+  if (!src || typeof src !== 'object' || Array.isArray(src)) return undefined;
+  const { name: _n, path: _p, globalName: _g, from: _f, fromExpression: _fe, mode: _m, ...location } = src as Artifact;
+  return location;
 }
 
 /** Outputs of a step/task skipped by `when`: its template's `valueFrom.default`s (what Argo gives dependents). */

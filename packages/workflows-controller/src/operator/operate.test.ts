@@ -394,6 +394,28 @@ test("daemon DAG tasks: a dependent gets the running daemon's {{tasks.server.ip}
   }
 });
 
+test("a steps or DAG template's output artifact `from` / `fromExpression` a child is that child's artifact for the next step (nested-workflow, dag-conditional-artifacts)", () => {
+  const gen: Template = { name: 'gen', outputs: { artifacts: [{ name: 'out', path: '/tmp/out' }] }, container: { image: 'busybox', command: ['true'] } };
+  const use: Template = { name: 'use', inputs: { artifacts: [{ name: 'in', path: '/tmp/in' }] }, container: { image: 'busybox', command: ['cat', '/tmp/in'] } };
+  const inner: Template[] = [
+    { name: 'inner', steps: [[{ name: 'g', template: 'gen' }]], outputs: { artifacts: [{ name: 'res', from: '{{steps.g.outputs.artifacts.out}}' }] } },
+    { name: 'inner', dag: { tasks: [{ name: 'g', template: 'gen' }] }, outputs: { artifacts: [{ name: 'res', fromExpression: "tasks.g.status == 'Succeeded' ? tasks.g.outputs.artifacts.out : nil" }] } },
+  ];
+  for (const t of inner) {
+    const w = wf('na', { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'n', template: 'inner' }], [{ name: 'u', template: 'use', arguments: { artifacts: [{ name: 'in', from: '{{steps.n.outputs.artifacts.res}}' }] } }]] }, t, gen, use] });
+    const r = simulate(w, { run: (p) => (p.templateName === 'gen' ? { phase: 'Succeeded', exitCode: 0, outputs: { artifacts: [{ name: 'out', path: '/tmp/out', s3: { key: 'na/out.tgz' } }] } } : ok()) });
+    assert.equal(r.workflow.status!.phase, 'Succeeded', Object.values(r.workflow.status!.nodes!).map((n) => `${n.name}: ${n.message ?? ''}`).join('; '));
+    assert.deepEqual(byName(r.workflow)['na[0].n']!.outputs?.artifacts, [{ name: 'res', s3: { key: 'na/out.tgz' } }], t.steps ? 'steps' : 'dag');
+    const u = r.pods.find((p) => p.templateName === 'use')!;
+    assert.deepEqual(u.inputs?.artifacts, [{ name: 'in', path: '/tmp/in', s3: { key: 'na/out.tgz' } }], t.steps ? 'steps' : 'dag');
+  }
+  // a child's artifact that is not there: the template's node fails naming the output
+  const bad = wf('nb', { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'g', template: 'gen' }]], outputs: { artifacts: [{ name: 'res', from: '{{steps.g.outputs.artifacts.nope}}' }] } }, gen] });
+  const rb = simulate(bad);
+  assert.equal(rb.workflow.status!.phase, 'Failed');
+  assert.match(byName(rb.workflow)['nb']!.message ?? '', /unable to resolve outputs\.artifacts\.res of template 'main'/);
+});
+
 test('pod.name and output paths resolve; an unresolvable reference errors the node instead of creating a pod', () => {
   const w = wf('pn', { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'a', template: 'me' }, { name: 'b', template: 'bad' }]] },
     { name: 'me', container: { image: 'busybox', args: ['{{pod.name}}', '{{outputs.parameters.o.path}}'] }, outputs: { parameters: [{ name: 'o', valueFrom: { path: '/tmp/o' } }] } },
