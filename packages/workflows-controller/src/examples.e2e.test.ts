@@ -76,6 +76,14 @@ const RUN: Record<string, { phase: 'Succeeded' | 'Failed'; check?: (w: Wf, logs:
       assert.equal(w.status?.message, 'Error (exit code 1)');
     },
   },
+  // alpine's ash (BusyBox's, when the host has busybox) takes the example's `>&`; the host's nginx answers
+  'sidecar-nginx.yaml': {
+    phase: 'Succeeded',
+    check: async (w, logs) => {
+      const main = nodesOf(w).find((n) => n.type === 'Pod')!;
+      assert.match(await logs(podOf(w, main)), /<title>Welcome to nginx!<\/title>/);
+    },
+  },
   'scripts-bash.yaml': {
     phase: 'Succeeded',
     check: async (w, logs) => {
@@ -115,6 +123,8 @@ const ALSO_RUN: Record<string, string> = {
   'memoize-simple.yaml': 'twice: the second answered from the cache',
   'synchronization-mutex-wf-level.yaml': 'twice at once: serialized by the mutex',
   'artifact-passing.yaml': 'through minio, under upstream\'s quick start',
+  'nested-workflow.yaml': 'through minio, under upstream\'s quick start: a steps template\'s output artifact',
+  'exit-handler-with-artifacts.yaml': 'through minio, under upstream\'s quick start: a step\'s exit hook gets its artifact',
 };
 
 /** Pod name of a pod node (the pod carries the node id annotation; this mirrors the controller's naming). */
@@ -362,6 +372,9 @@ describe('Argo Workflows: install manifest, examples, cron, quick start (one flo
     const ctl = JSON.parse(await k(['get', 'deployment', 'workflow-controller', '-n', NS, '-o', 'json']));
     assert.equal(ctl.spec.template.spec.containers[0].image, 'quay.io/argoproj/workflow-controller:latest');
     const name = await create('artifact-passing.yaml');
+    // and two that pass artifacts through a steps template's outputs and a step's exit hook
+    const nested = await create('nested-workflow.yaml');
+    const exitArt = await create('exit-handler-with-artifacts.yaml');
     const w = await waitDone(name, 180_000);
     const consume = byDisplay(w, 'consume-artifact')[0];
     assert.equal(w.status?.phase, 'Succeeded', `${w.status?.message}: ${JSON.stringify(nodesOf(w).map((n) => [n.displayName, n.phase, n.message]))}`);
@@ -371,6 +384,20 @@ describe('Argo Workflows: install manifest, examples, cron, quick start (one flo
     const art = byDisplay(w, 'generate-artifact')[0]?.outputs?.artifacts?.[0] as any;
     assert.equal(art?.name, 'hello-art');
     assert.ok(art?.s3?.key, JSON.stringify(art));
+    const podLog = async (wfName: string, node: NodeStatus) => {
+      const all = (await client.list(R.pods, NS, { labelSelector: `workflows.argoproj.io/workflow=${wfName}` })).items as any[];
+      return logs(all.find((p) => p.metadata.annotations['workflows.argoproj.io/node-id'] === node.id).metadata.name);
+    };
+    const nw = await waitDone(nested, 180_000);
+    assert.equal(nw.status?.phase, 'Succeeded', JSON.stringify(nodesOf(nw).map((n) => [n.displayName, n.phase, n.message])));
+    const consumers = byDisplay(nw, 'consume');
+    assert.equal(consumers.length, 2);
+    for (const c of consumers) assert.match(await podLog(nested, c), /input parameter value: my-output-parameter\s+input artifact contents:\s+hello world/);
+    const eh = await waitDone(exitArt, 180_000);
+    assert.equal(eh.status?.phase, 'Succeeded', JSON.stringify(nodesOf(eh).map((n) => [n.displayName, n.phase, n.message])));
+    const onExit = byDisplay(eh, 'step-1.onExit')[0]!;
+    assert.equal(onExit.phase, 'Succeeded', onExit.message);
+    assert.equal((await podLog(exitArt, onExit)).trim(), 'Welcome');
     void kubectl;
   });
 });
