@@ -4,7 +4,7 @@ import type { Ctx, TemplateScope } from './context.js';
 import { dependenciesToDepends, type DependNode, dependsTasks, type DependResult, evalDepends, parseDepends } from './depends.js';
 import { executeTemplate, resolveTemplate } from './execute.js';
 import { addNodeVars, evalWhen, expand, resolveTemplateOutputs, skippedOutputs } from './fanout.js';
-import { runStepHooks } from './hooks.js';
+import { erroredHook, runStepHooks } from './hooks.js';
 import { isDone, isFulfilled } from './model.js';
 import { failedUnhandled, outbound, tryResolve } from './steps.js';
 import { mentions, type Scope, substituteDeep } from './vars.js';
@@ -185,6 +185,18 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
   if (failedTask) {
     ctx.finish(node, 'Failed', `child '${ctx.id(nameOf(failedTask))}' failed`);
     return;
+  }
+  // a task's hook that ended Error fails the DAG (continueOn does not cover it)
+  for (const t of wanted) {
+    const n = ctx.get(nameOf(t));
+    if (!n) continue;
+    // an expanded task's hooks are its items'
+    const items = n.type === 'TaskGroup' ? (n.children ?? []).map((id) => ctx.nodes[id]).filter((x): x is NodeStatus => !!x) : [n];
+    const h = items.map((x) => erroredHook(ctx, x, byName.get(t)!)).find(Boolean);
+    if (h) {
+      ctx.finish(node, 'Failed', `child '${h.id}' failed`);
+      return;
+    }
   }
   try {
     const outputs = resolveTemplateOutputs(tmpl, local);

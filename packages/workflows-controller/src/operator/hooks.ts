@@ -57,3 +57,19 @@ export function runStepHooks(ctx: Ctx, child: NodeStatus, step: WorkflowStep, pr
   if (!isDone(child)) return hooksDone;
   return runExitHook(ctx, child, step, sc, boundaryID, o) && hooksDone;
 }
+
+/**
+ * A step's or task's hook that ended `Error` (it could not run: its pod could not start, it timed out Pending…).
+ * Such a hook fails the Steps or DAG template, `continueOn` or not; a hook that ended `Failed` is ignored.
+ */
+export function erroredHook(ctx: Ctx, child: NodeStatus, step: WorkflowStep): NodeStatus | undefined {
+  if (!step.hooks && !step.onExit) return undefined;
+  const names = Object.entries(step.hooks ?? {}).filter(([k, h]) => k !== 'exit' && h.expression).map(([k]) => `${child.name}.hooks.${k}`);
+  if (step.hooks?.exit || step.onExit) names.push(`${child.name}.onExit`);
+  for (const n of names) {
+    const h = ctx.get(n);
+    if (h?.phase === 'Error') return h;
+  }
+  return undefined;
+}
+

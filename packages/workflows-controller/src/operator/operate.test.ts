@@ -473,6 +473,22 @@ test("a step's exit hook gets the step's own outputs (exit-handler-with-artifact
   }
 });
 
+test("a step's or task's hook that ends Error fails its Steps or DAG template, continueOn or not; one that ends Failed is ignored", () => {
+  for (const kind of ['steps', 'dag'] as const) {
+    for (const [hookPhase, want] of [['Error', 'Failed'], ['Failed', 'Succeeded']] as const) {
+      const step = { name: 'step-1', template: 'echo', continueOn: { error: true, failed: true }, hooks: { exit: { template: 'bad' }, ok: { expression: `${kind === 'dag' ? 'tasks' : 'steps'}["step-1"].status == "Succeeded"`, template: 'echo' } } };
+      const main: Template = kind === 'dag' ? { name: 'main', dag: { tasks: [step] } } : { name: 'main', steps: [[step]] };
+      const w = wf('he', { entrypoint: 'main', templates: [main, echo, { name: 'bad', container: { image: 'busybox' } }] });
+      const r = simulate(w, { run: (p) => (p.templateName === 'bad' ? { phase: hookPhase, message: hookPhase === 'Error' ? 'ErrImagePull: no such image' : undefined, exitCode: hookPhase === 'Failed' ? 1 : undefined } : ok()) });
+      const nodes = byName(r.workflow);
+      const hook = Object.values(nodes).find((n) => n.name.endsWith('.onExit'))!;
+      assert.equal(hook.phase, hookPhase, `${kind}/${hookPhase}: the hook ran`);
+      assert.equal(r.workflow.status!.phase, want, `${kind}: a hook that ends ${hookPhase}`);
+      if (want === 'Failed') assert.equal(nodes.he!.message, `child '${hook.id}' failed`, kind);
+    }
+  }
+});
+
 test('argo retry reruns only the failed nodes; suspend/resume', () => {
   const w = wf('rt', { entrypoint: 'main', onExit: 'echo', templates: [{ name: 'main', dag: { tasks: [
     { name: 'A', template: 'echo' }, { name: 'B', template: 'echo' }, { name: 'C', depends: 'A && B', template: 'echo' }] } }, echo] });

@@ -4,7 +4,7 @@ import type { Ctx, TemplateScope } from './context.js';
 import { executeTemplate, resolveTemplate } from './execute.js';
 import { addNodeVars, evalWhen, expand, resolveTemplateOutputs, skippedOutputs } from './fanout.js';
 import { isDone, isFulfilled } from './model.js';
-import { runStepHooks } from './hooks.js';
+import { erroredHook, runStepHooks } from './hooks.js';
 import { type Scope, substituteDeep } from './vars.js';
 
 export function outbound(ctx: Ctx, n: NodeStatus | undefined): string[] {
@@ -83,6 +83,7 @@ export function executeSteps(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: 
         if (!runStepHooks(ctx, child, step, 'steps', sc, node.id, o)) { complete = false; if (!isDone(child)) running++; continue; }
         if (!isDone(child)) { complete = false; running++; continue; }
         if (failedUnhandled(child, step)) failed ??= child;
+        failed ??= erroredHook(ctx, child, step);
       }
       groupSteps.push(...children);
       addNodeVars(local, 'steps', step.name, children, ex.fannedOut);
