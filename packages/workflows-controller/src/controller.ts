@@ -8,7 +8,7 @@ import { applyPlan, operate } from './operator/operate.js';
 import type { PodObservation } from './operator/model.js';
 import type { Workflow, WorkflowTemplate } from './types.js';
 import { ANN_NODE_ID, buildPod, claimsOf, LABEL_COMPLETED, LABEL_PHASE, LABEL_WORKFLOW, PodBuildError, resultReferenced } from './pod.js';
-import { observePod, podObservationChanged } from './observe.js';
+import { observePodCached, podObservationChanged } from './observe.js';
 import { ConfigError, parseControllerConfig, resolveArtifactRepository, retentionVictims, type WorkflowControllerConfig } from './config.js';
 import { CLUSTER_WORKFLOW_TEMPLATES, TASK_RESULTS, WORKFLOWS, WORKFLOW_TEMPLATES } from './resources.js';
 import { workflowMetrics, type WorkflowMetrics } from './metrics.js';
@@ -271,11 +271,11 @@ export class WorkflowController extends Controller {
     for (const p of pods) {
       const id = p.metadata?.annotations?.[ANN_NODE_ID];
       if (!id) continue;
-      let o = observePod(p, results.get(id), now);
+      let o = observePodCached(p, results.get(id), now);
       if (o.awaitingResult) {
         // the pod finished but the cached task result is not complete: ask the API (the cache may be behind)
         try {
-          o = observePod(p, await this.opts.client.get<Obj>(TASK_RESULTS, ns, id), now);
+          o = observePodCached(p, await this.opts.client.get<Obj>(TASK_RESULTS, ns, id), now);
         } catch (e) {
           if (!isNotFound(e)) throw e;
         }

@@ -23,7 +23,31 @@ export interface Observed {
 
 const terminated = (s: Obj | undefined) => s?.state?.terminated as { exitCode?: number; reason?: string; message?: string; finishedAt?: string; startedAt?: string } | undefined;
 
+/** What a pod object (and task result object) were last made into, when that did not depend on the time. */
+const seen = new WeakMap<Obj, { tr: Obj | undefined; out: Observed }>();
+
+/**
+ * observePod, remembered per pod object: the informer's objects do not change (an update is a new object), and a
+ * reconcile of a large workflow observes all its pods, most of them as they were at the last one. The result is
+ * shared: callers do not change it.
+ */
+export function observePodCached(pod: Obj, taskResult: Obj | undefined, now: Date = new Date()): Observed {
+  const m = seen.get(pod);
+  if (m && m.tr === taskResult) return m.out;
+  let timed = false;
+  const out = observeAt(pod, taskResult, () => {
+    timed = true;
+    return now;
+  });
+  if (!timed && !out.awaitingResult) seen.set(pod, { tr: taskResult, out });
+  return out;
+}
+
 export function observePod(pod: Obj, taskResult: Obj | undefined, now: Date = new Date()): Observed {
+  return observeAt(pod, taskResult, () => now);
+}
+
+function observeAt(pod: Obj, taskResult: Obj | undefined, clock: () => Date): Observed {
   const st: Obj = pod.status ?? {};
   const statuses: Obj[] = st.containerStatuses ?? [];
   const inits: Obj[] = st.initContainerStatuses ?? [];
@@ -50,13 +74,13 @@ export function observePod(pod: Obj, taskResult: Obj | undefined, now: Date = ne
   for (const s of [...inits, ...statuses]) {
     const w = s.state?.waiting as { reason?: string; message?: string } | undefined;
     if (w?.reason && CANNOT_START.has(w.reason)) {
-      return { obs: { ...base, phase: 'Error', message: `${w.reason}: ${w.message ?? s.image ?? ''}`.trim(), finishedAt: now.toISOString() }, kill: true };
+      return { obs: { ...base, phase: 'Error', message: `${w.reason}: ${w.message ?? s.image ?? ''}`.trim(), finishedAt: clock().toISOString() }, kill: true };
     }
   }
   const init = inits.find((s) => (terminated(s)?.exitCode ?? 0) !== 0);
   if (init) {
     const t = terminated(init)!;
-    return { obs: { ...base, phase: 'Error', message: t.message?.trim() || `init container ${init.name} failed (exit code ${t.exitCode})`, finishedAt: t.finishedAt ?? now.toISOString() } };
+    return { obs: { ...base, phase: 'Error', message: t.message?.trim() || `init container ${init.name} failed (exit code ${t.exitCode})`, finishedAt: t.finishedAt ?? clock().toISOString() } };
   }
 
   const phase = st.phase as string | undefined;
@@ -65,12 +89,12 @@ export function observePod(pod: Obj, taskResult: Obj | undefined, now: Date = ne
     return out;
   }
   // finished: outputs come from the task result, which `wait` writes before it exits
-  const finishedAt = [...statuses].map((s) => terminated(s)?.finishedAt).filter(Boolean).sort().pop() ?? now.toISOString();
+  const finishedAt = [...statuses].map((s) => terminated(s)?.finishedAt).filter(Boolean).sort().pop() ?? clock().toISOString();
   base.finishedAt = finishedAt;
   const completed = tr?.metadata?.labels?.[LABEL_REPORT_COMPLETED] === 'true' || tr?.phase !== undefined || reportsNothing(pod);
   if (!completed) {
     const waitTerm = terminated(statuses.find((s) => s.name === 'wait'));
-    const age = now.getTime() - Date.parse(finishedAt);
+    const age = clock().getTime() - Date.parse(finishedAt);
     // `wait` failed: no result is coming; `wait` succeeded: it wrote the result, which must show up (a minute at most)
     const grace = waitTerm?.exitCode === 0 ? RESULT_WAIT_OK_MS : RESULT_GRACE_MS;
     if (!(waitTerm && waitTerm.exitCode !== 0) && age < grace) return { obs: { ...base, phase: 'Running' }, awaitingResult: true, progress: out.progress };
@@ -98,6 +122,6 @@ const EPOCH = new Date(0);
 export function podObservationChanged(a: Obj, b: Obj): boolean {
   if (a.metadata?.resourceVersion === b.metadata?.resourceVersion) return false;
   if (a.metadata?.deletionTimestamp !== b.metadata?.deletionTimestamp) return true;
-  const x = observePod(a, undefined, EPOCH), y = observePod(b, undefined, EPOCH);
-  return JSON.stringify(x) !== JSON.stringify(y);
+  const x = observePodCached(a, undefined, EPOCH), y = observePodCached(b, undefined, EPOCH);
+  return x !== y && JSON.stringify(x) !== JSON.stringify(y);
 }

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, parseControllerConfig, resolveArtifactRepository, retentionVictims } from './config.js';
-import { observePod, podObservationChanged } from './observe.js';
+import { observePod, observePodCached, podObservationChanged } from './observe.js';
 import { cronPlan, dueTimes, workflowFor } from './cron.js';
 import { parseFlags, UsageError } from './main.js';
 
@@ -49,6 +49,25 @@ const NOW = new Date('2026-01-01T00:00:30Z');
 const pod = (phase: string, statuses: object[], extra: object = {}) => ({ metadata: { name: 'p' }, spec: { nodeName: 'n1', containers: [{ name: 'wait' }, { name: 'main' }] }, status: { phase, podIP: '10.0.0.9', containerStatuses: statuses, ...extra } });
 const term = (name: string, exitCode: number, finishedAt = '2026-01-01T00:00:10Z') => ({ name, state: { terminated: { exitCode, finishedAt } } });
 const result = (outputs: object, extra: object = {}) => ({ metadata: { name: 'n', labels: { 'workflows.argoproj.io/report-outputs-completed': 'true' } }, outputs, ...extra });
+
+test('pod observations remembered per pod object: the same objects give the same answer; a new task result, or an answer that depends on the time, is worked out again', () => {
+  const done = pod('Succeeded', [term('wait', 0), term('main', 0)]);
+  const r1 = result({ result: 'a' });
+  const first = observePodCached(done, r1, NOW);
+  assert.equal(observePodCached(done, r1, new Date('2030-01-01T00:00:00Z')), first, 'the same pod and result: the same observation');
+  assert.deepEqual(first, observePod(done, r1, NOW));
+  const r2 = result({ result: 'b' });
+  assert.equal(observePodCached(done, r2, NOW).obs.outputs?.result, 'b', 'a new task result is observed');
+  // finished, its result not in: waiting for it depends on how long ago it finished
+  const waiting = pod('Succeeded', [term('wait', 0), term('main', 0)]);
+  assert.equal(observePodCached(waiting, undefined, NOW).awaitingResult, true);
+  assert.equal(observePodCached(waiting, undefined, new Date('2026-01-01T01:00:00Z')).awaitingResult, undefined, 'the grace ran out: not the remembered answer');
+  // an observation stamped with the time (a pod that cannot start) is not remembered
+  const pull = pod('Pending', [{ name: 'main', state: { waiting: { reason: 'ErrImagePull', message: 'no such image' } } }]);
+  assert.equal(observePodCached(pull, undefined, NOW).obs.finishedAt, NOW.toISOString());
+  const later = new Date('2026-01-01T00:05:00Z');
+  assert.equal(observePodCached(pull, undefined, later).obs.finishedAt, later.toISOString());
+});
 
 test('pod observations: phases, exit code of main, outputs from the task result, cannot-start reasons', () => {
   assert.deepEqual(observePod(pod('Pending', []), undefined, NOW).obs, { phase: 'Pending', hostNodeName: 'n1', podIP: '10.0.0.9' });
