@@ -17,6 +17,12 @@ import { alive, isoNow, stable, type AgentContext, type Ctr, type Kind, type Per
 
 /** A pod's status changes within this long are one write (ms). */
 export const STATUS_COALESCE_MS = 200;
+/**
+ * A pod still starting (Pending before and after the change: an address, an init container running or done) is
+ * written at most this often: kubelet's once-a-second relist shows such steps as late. A short pod's start and
+ * end are then one write instead of two (its watchers, a workflow controller among them, get one event fewer).
+ */
+export const STARTING_COALESCE_MS = 1000;
 
 export abstract class PodCore {
   pod: any;
@@ -55,6 +61,9 @@ export abstract class PodCore {
   protected publishing = false;
   protected publishAgain = false;
   private publishTimer?: NodeJS.Timeout;
+  private publishDue = 0;
+  /** the phase of the last status written (Pending before the first) */
+  protected publishedPhase = 'Pending';
   protected conditionTimes = new Map<string, { status: string; time: string }>();
   protected saveQueued = false;
   /** an asynchronous state write in progress (see saveState) */
@@ -291,15 +300,19 @@ export abstract class PodCore {
    */
   publish(delayMs = STATUS_COALESCE_MS): void {
     if (this.removed && !this.terminating) return;
+    // still starting: Pending written and Pending now
+    if (delayMs === STATUS_COALESCE_MS && this.publishedPhase === 'Pending' && this.phase() === 'Pending') delayMs = STARTING_COALESCE_MS;
+    const due = Date.now() + delayMs;
     if (this.publishing) {
       // a write waiting to be coalesced goes sooner when this change must not wait
-      if (!this.publishTimer || delayMs >= STATUS_COALESCE_MS) {
+      if (!this.publishTimer || due >= this.publishDue) {
         this.publishAgain = true;
         return;
       }
       clearTimeout(this.publishTimer);
     }
     this.publishing = true;
+    this.publishDue = due;
     this.publishTimer = setTimeout(() => {
       this.publishTimer = undefined;
       void this.doPublish();
@@ -349,6 +362,7 @@ export abstract class PodCore {
       const res = await this.ctx.api.patch(R.pods, this.namespace, this.name, { metadata: { uid: this.uid }, status: patch }, 'merge', 'status');
       this.published = s;
       this.publishedKeys = Object.keys(st);
+      this.publishedPhase = String(st.phase ?? 'Pending');
       if (res?.metadata?.uid === this.uid) this.pod = { ...this.pod, status: res.status };
     } catch (e) {
       if (e instanceof ApiError && e.code === 404) return;
