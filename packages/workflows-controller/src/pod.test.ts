@@ -85,11 +85,14 @@ test('a plain container with nothing to report: its wait and init are told so (w
   }
 });
 
-test('script template: source staged at /argo/staging/script, command then script then args, result captured', () => {
+test('script template: source staged at /argo/staging/script, command then args then the script (as upstream appends it to the args), result captured', () => {
   const w = wf({ entrypoint: 's', templates: [{ name: 's', script: { image: 'python:alpine3.23', command: ['python'], args: ['-u'], source: 'print(1)' } }] });
   const pod = firstPod(w, { executorImage: 'flotilla/flotilla', artifactRepository: { s3: { bucket: 'b' } } });
   const cs = byName(pod.spec.containers);
-  assert.deepEqual(cs.main!.command, ['/var/run/argo/argoexec', 'emissary', '--', 'python', '/argo/staging/script', '-u']);
+  assert.deepEqual(cs.main!.command, ['/var/run/argo/argoexec', 'emissary', '--', 'python', '-u', '/argo/staging/script']);
+  // a script template whose args are the command (exit-handler-parameterized-global-artifacts): the script is sh -c's $0
+  const shc = firstPod(wf({ entrypoint: 's', templates: [{ name: 's', script: { image: 'argoproj/argosay:v2', command: ['sh', '-c'], args: ['echo hi > /result.txt'] } as never }] }), { executorImage: 'flotilla/flotilla' });
+  assert.deepEqual(byName(shc.spec.containers).main!.command, ['/var/run/argo/argoexec', 'emissary', '--', 'sh', '-c', 'echo hi > /result.txt', '/argo/staging/script']);
   assert.ok(cs.main!.volumeMounts!.some((m) => m.mountPath === '/argo/staging'));
   assert.ok(pod.spec.initContainers[0]!.volumeMounts!.some((m) => m.mountPath === '/argo/staging'));
   assert.equal(pod.spec.initContainers[0]!.image, 'flotilla/flotilla');

@@ -249,9 +249,10 @@ export function buildPod(p: PodToCreate, wf: Workflow, cfg: PodBuildConfig = {})
       main.push(emissary({ ...t.container! }, 'main'));
       break;
     case 'script': {
-      // the script file comes after the command and before the args, as upstream
+      // the script file is appended to the args, as upstream does (`command: [python], args: [-u]` runs `python -u
+      // SCRIPT`; `command: [sh, -c], args: [CMD]` runs CMD, the script path its $0)
       const { source: _s, args, ...c } = t.script!;
-      main.push(emissary({ ...c, command: [...(c.command?.length ? c.command : ['sh']), `${STAGING}/script`, ...(args ?? [])] }, 'main'));
+      main.push(emissary({ ...c, command: [...(c.command?.length ? c.command : ['sh']), ...(args ?? []), `${STAGING}/script`] }, 'main'));
       break;
     }
     case 'containerSet':
