@@ -103,7 +103,10 @@ function observeAt(pod: Obj, taskResult: Obj | undefined, clock: () => Date): Ob
   if (phase === 'Succeeded') return { ...out, obs: { ...base, phase: 'Succeeded', ...(tr?.message ? { message: tr.message } : {}) } };
   // Failed
   if (exitTerm && (exitTerm.exitCode ?? 0) !== 0) {
-    const msg = exitTerm.reason === 'OOMKilled' ? 'OOMKilled (exit code 137)' : tr?.message || undefined;
+    // the container's termination message (an emissary that could not start the command says why) follows
+    // its reason and exit code, as upstream shows it
+    const said = exitTerm.message?.trim();
+    const msg = exitTerm.reason === 'OOMKilled' ? 'OOMKilled (exit code 137)' : tr?.message || (said ? `${exitTerm.reason || 'Error'} (exit code ${exitTerm.exitCode}): ${said}` : undefined);
     return { ...out, obs: { ...base, phase: 'Failed', ...(msg ? { message: msg } : {}) } };
   }
   if (st.reason === 'DeadlineExceeded') return { ...out, obs: { ...base, phase: 'Failed', message: 'Pod was active on the node longer than the specified deadline' } };

@@ -69,6 +69,15 @@ test('pod observations remembered per pod object: the same objects give the same
   assert.equal(observePodCached(pull, undefined, later).obs.finishedAt, later.toISOString());
 });
 
+test("a failed main's termination message follows its reason and exit code (cannot-start-workflow: 'executable file not found')", () => {
+  const said = 'exec: "invalid": executable file not found in $PATH';
+  const o = observePod(pod('Failed', [term('wait', 0), { name: 'main', state: { terminated: { exitCode: 127, reason: 'Error', message: said, finishedAt: '2026-01-01T00:00:10Z' } } }], { }), result({}), NOW);
+  assert.deepEqual([o.obs.phase, o.obs.exitCode, o.obs.message], ['Failed', 127, `Error (exit code 127): ${said}`]);
+  // the task result's message comes first
+  const t = observePod(pod('Failed', [term('wait', 0), { name: 'main', state: { terminated: { exitCode: 1, reason: 'Error', message: 'x', finishedAt: '2026-01-01T00:00:10Z' } } }]), result({}, { message: 'from wait' }), NOW);
+  assert.equal(t.obs.message, 'from wait');
+});
+
 test('pod observations: phases, exit code of main, outputs from the task result, cannot-start reasons', () => {
   assert.deepEqual(observePod(pod('Pending', []), undefined, NOW).obs, { phase: 'Pending', hostNodeName: 'n1', podIP: '10.0.0.9' });
   assert.equal(observePod(pod('Running', [{ name: 'main', state: { running: {} } }]), undefined, NOW).obs.phase, 'Running');

@@ -186,6 +186,13 @@ export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<num
       const msg = e.code === 'ENOENT' ? `exec: "${argv[0]}": executable file not found in $PATH` : e.code === 'EACCES' ? `exec: "${argv[0]}": permission denied` : e.message;
       process.stderr.write(`${msg}\n`);
       err.write(`${msg}\n`);
+      // and as the container's termination message (its status says why it ended; the node's message carries it)
+      try {
+        const tl = local('/dev/termination-log');
+        if (existsSync(tl)) writeFileSync(tl, msg);
+      } catch {
+        /* not writable here */
+      }
       resolve(e.code === 'ENOENT' || e.code === 'EACCES' ? 127 : 1);
     });
     child.on('close', (c, s) => resolve(c ?? 128 + ((s && osc.signals[s]) || 0)));

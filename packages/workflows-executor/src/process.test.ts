@@ -94,10 +94,13 @@ describe('argoexec as processes', { skip, concurrency: false }, () => {
     assert.equal(existsSync(r('/var/run/argo/outputs/artifacts/none')), false);
   });
 
-  it('emissary: a missing program is 127 with the container runtime\'s message; no command is an error', async () => {
+  it('emissary: a missing program is 127 with the container runtime\'s message, also its termination message; no command is an error', async () => {
+    mkdirSync(r('/dev'), { recursive: true });
+    writeFileSync(r('/dev/termination-log'), ''); // the node agent provides it
     const res = await argoexec(['emissary', '--', 'no-such-program-xyz'], envFor({}, { ARGO_CONTAINER_NAME: 'c2' }));
     assert.equal(res.code, 127);
     assert.match(res.stderr, /exec: "no-such-program-xyz": executable file not found in \$PATH/);
+    assert.equal(readFileSync(r('/dev/termination-log'), 'utf8'), 'exec: "no-such-program-xyz": executable file not found in $PATH');
     assert.equal(readFileSync(r('/var/run/argo/ctr/c2/exitcode'), 'utf8'), '127');
     assert.equal((await argoexec(['emissary', '--'], envFor({}, { ARGO_CONTAINER_NAME: 'c3' }))).code, 1);
   });
