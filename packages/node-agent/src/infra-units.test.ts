@@ -9,6 +9,7 @@ import { mkdtempSync, readlinkSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { spawnSync } from 'node:child_process';
 import { redisAdapter, prometheusAdapter } from './image-infra.js';
 import { DEFAULT_IMAGES, IMAGE_BIN, ImageTable, applyImagePlan, hostBusybox, missingRequirement, planImage, programInstalled, type ImagePlan } from './images.js';
 import { pgPlan } from './programs/postgres.js';
@@ -407,5 +408,22 @@ describe('guestbook', () => {
     assert.deepEqual(guestbookApi(new URLSearchParams('cmd=set&key=messages&value=hi,there'), store), { status: 200, body: { message: 'Updated' } });
     assert.deepEqual(guestbookApi(new URLSearchParams('cmd=get&key=messages'), store).body, { data: 'hi,there' });
     assert.equal(guestbookApi(new URLSearchParams('cmd=drop&key=messages'), store).status, 400);
+  });
+});
+
+describe('the argosay stand-in', () => {
+  const argosay = join(new URL('.', import.meta.url).pathname, 'programs', 'argosay.js');
+  const run = (...args: string[]) => spawnSync(process.execPath, [argosay, ...args], { encoding: 'utf8' });
+  it('assert_contains and assert_eq read the file they name (archive-strategies: `echo hello /tmp/f`, then `assert_contains /tmp/f hello`)', () => {
+    const d = mkdtempSync(join(tmpdir(), 'argosay-'));
+    const f = join(d, 'file-default');
+    assert.equal(run('echo', 'hello', f).status, 0);
+    assert.equal(run('assert_contains', f, 'hello').status, 0);
+    assert.equal(run('assert_eq', f, 'hello').status, 0);
+    const bad = run('assert_contains', f, 'bye');
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /"hello" does not contain "bye"/);
+    assert.equal(run('assert_contains', 'some text', 'text').status, 0, 'no such file: the argument is the text');
+    rmSync(d, { recursive: true, force: true });
   });
 });

@@ -1,8 +1,10 @@
 /**
  * Stand-in for the argoproj/argosay image: `argosay [echo [message] [file] | cat FILE… |
- * sleep DURATION | exit [CODE] | assert_eq A B | assert_contains A B]`.
+ * sleep DURATION | exit [CODE] | assert_eq FILE TEXT | assert_contains FILE TEXT]`. The assertions read the
+ * file (`echo hello /tmp/f` then `assert_contains /tmp/f hello`, as upstream's tests use them); a first argument
+ * that is no file is compared as text.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 function duration(s: string): number {
@@ -18,6 +20,12 @@ function duration(s: string): number {
   }
   if (!any) throw new Error(`invalid duration "${s}"`);
   return total;
+}
+
+/** The file's contents when `a` names a file, else `a` itself. */
+function contents(a: string | undefined): string {
+  if (a && existsSync(a) && statSync(a).isFile()) return readFileSync(a, 'utf8');
+  return a ?? '';
 }
 
 const [cmd, ...args] = process.argv.slice(2);
@@ -46,14 +54,14 @@ switch (cmd) {
     process.exitCode = Number(args[0] ?? 0);
     break;
   case 'assert_eq':
-    if (args[0] !== args[1]) {
-      console.error(`assertion failed: "${args[0]}" != "${args[1]}"`);
+    if (contents(args[0]) !== args[1]) {
+      console.error(`assertion failed: "${contents(args[0])}" != "${args[1]}"`);
       process.exitCode = 1;
     }
     break;
   case 'assert_contains':
-    if (!(args[0] ?? '').includes(args[1] ?? '')) {
-      console.error(`assertion failed: "${args[0]}" does not contain "${args[1]}"`);
+    if (!contents(args[0]).includes(args[1] ?? '')) {
+      console.error(`assertion failed: "${contents(args[0])}" does not contain "${args[1]}"`);
       process.exitCode = 1;
     }
     break;
