@@ -6,7 +6,7 @@ import { executeTemplate, resolveTemplate } from './execute.js';
 import { addNodeVars, evalWhen, expand, resolveTemplateOutputs, skippedOutputs } from './fanout.js';
 import { erroredHook, runStepHooks } from './hooks.js';
 import { isDone, isFulfilled } from './model.js';
-import { failedUnhandled, outbound, tryResolve } from './steps.js';
+import { failFastMessage, failedUnhandled, outbound, tryResolve } from './steps.js';
 import { mentions, type Scope, substituteDeep } from './vars.js';
 
 export function taskDepends(t: DAGTask): DependNode | undefined {
@@ -183,7 +183,7 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
   for (const t of wanted) { const d = deps.get(t); if (d) for (const x of dependsTasks(d)) dependedOn.add(x); }
   node.outboundNodes = wanted.filter((t) => !dependedOn.has(t)).flatMap((t) => outbound(ctx, ctx.get(nameOf(t))));
   if (failedTask) {
-    ctx.finish(node, 'Failed', `child '${ctx.id(nameOf(failedTask))}' failed`);
+    ctx.finish(node, 'Failed', failFastMessage(tmpl) ?? `child '${ctx.id(nameOf(failedTask))}' failed`);
     return;
   }
   // a task's hook that ended Error fails the DAG (continueOn does not cover it)

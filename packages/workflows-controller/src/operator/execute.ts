@@ -9,6 +9,7 @@ import { exprEnv, mentions, parseDuration, type Scope, str, substitute, substitu
 import { executeSteps } from './steps.js';
 import { executeDAG } from './dag.js';
 import { artifactLocation, assertResolved } from './fanout.js';
+import { cacheKey, entry, lookup, memoOf } from '../memoize.js';
 
 export interface ExecOpts {
   displayName?: string;
@@ -181,6 +182,24 @@ export function executeTemplate(ctx: Ctx, nodeName: string, h: TemplateHolder, a
   const deadline = parseDuration(tmpl.activeDeadlineSeconds as string | number | undefined) ?? (podLike ? parseDuration(tmpl.timeout) : undefined);
   const childOpts = { scope: resolved.scope, depth: o.depth + 1 };
   let node: NodeStatus | undefined;
+  // a memoized Steps or DAG template: a fresh cache entry answers it without running its children (a pod
+  // template's cache is looked up where its pod would be created)
+  if ((kind === 'steps' || kind === 'dag') && !existing && tmpl.memoize) {
+    const memo = memoOf(tmpl);
+    if (memo) {
+      const hit = lookup(memo, ctx.configMaps[memo.cacheName], new Date(ctx.nowMs));
+      node = ctx.init(nodeName, kind === 'steps' ? 'Steps' : 'DAG', common);
+      setInputs(node, bound.inputs);
+      node.memoizationStatus = { hit: !!hit, key: memo.key, cacheName: memo.cacheName };
+      if (hit) {
+        if (hit.outputs && Object.keys(hit.outputs).length) node.outputs = hit.outputs;
+        ctx.finish(node, 'Succeeded');
+        ctx.recordGlobalOutputs(tmpl.outputs?.parameters, node.outputs);
+        ctx.recordGlobalArtifacts(tmpl.outputs?.artifacts, node.outputs);
+        return node;
+      }
+    }
+  }
   switch (kind) {
     case 'steps':
       node = ctx.init(nodeName, 'Steps', common);
@@ -200,6 +219,12 @@ export function executeTemplate(ctx: Ctx, nodeName: string, h: TemplateHolder, a
     default:
       node = executePod(ctx, nodeName, tmpl, kind, bound.inputs, common, deadline);
       if (node && !isFulfilled(node)) ctx.walked.add(node.id);
+  }
+  // a memoized Steps or DAG template that succeeded in this pass: later nodes of the pass see its cache entry (the
+  // controller writes it to the ConfigMap after the pass)
+  const ms = node?.memoizationStatus as { hit?: boolean; key?: string; cacheName?: string } | undefined;
+  if (node && ms && !ms.hit && ms.cacheName && ms.key !== undefined && node.phase === 'Succeeded' && (kind === 'steps' || kind === 'dag')) {
+    ctx.configMaps[ms.cacheName] = { ...(ctx.configMaps[ms.cacheName] ?? {}), [cacheKey(ms.key)]: entry(node.id, node.outputs, new Date(ctx.nowMs)) };
   }
   if (node && isFulfilled(node)) {
     ctx.recordGlobalOutputs(tmpl.outputs?.parameters, node.outputs);

@@ -141,13 +141,28 @@ export function addNodeVars(scope: Scope, prefix: string, name: string, nodes: N
   for (const pn of pnames) scope[`${base}.outputs.parameters.${pn}`] = JSON.stringify(params.map((m) => m[pn]).filter((v) => v !== undefined));
 }
 
+const VALUE_FROM_KEYS = ['parameter', 'expression', 'default', 'path', 'jsonPath', 'jqFilter', 'configMapKeyRef', 'supplied', 'event'];
+const VALUE_FROM_BY_LOWER = new Map(VALUE_FROM_KEYS.map((k) => [k.toLowerCase(), k]));
+
+/**
+ * A `valueFrom` with its keys as Argo names them: upstream decodes JSON with Go, which matches field names
+ * without regard to case, so `valueFrom: {Parameter: …}` (upstream's own memoize tests write it so) works there.
+ */
+export function canonicalValueFrom<T extends object>(vf: T | undefined): T | undefined {
+  if (!vf || Object.keys(vf).every((k) => VALUE_FROM_KEYS.includes(k))) return vf;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(vf)) out[VALUE_FROM_BY_LOWER.get(k.toLowerCase()) ?? k] = v;
+  return out as T;
+}
+
 /** Outputs of a steps/dag template once its children are done: valueFrom.parameter / expression / value, default on failure. */
 export function resolveTemplateOutputs(tmpl: Template, scope: Scope): Outputs | undefined {
   const defs = tmpl.outputs?.parameters;
   if (!defs?.length && !tmpl.outputs?.artifacts?.length) return undefined;
   const out: Outputs = {};
   const params = [];
-  for (const d of defs ?? []) {
+  for (const p of defs ?? []) {
+    const d = p.valueFrom ? { ...p, valueFrom: canonicalValueFrom(p.valueFrom) } : p;
     let v: string | undefined;
     try {
       if (d.valueFrom?.parameter !== undefined) {

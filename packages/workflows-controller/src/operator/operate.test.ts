@@ -489,6 +489,50 @@ test("a step's or task's hook that ends Error fails its Steps or DAG template, c
   }
 });
 
+test("a Steps or DAG template with parallelism and its own failFast: true fails with upstream's message; others name the child", () => {
+  const fail = (p: PodToCreate): PodObservation => (p.templateName === 'fail' ? { phase: 'Failed', exitCode: 1 } : ok());
+  for (const kind of ['steps', 'dag'] as const) {
+    for (const failFast of [true, undefined]) {
+      const main: Template = kind === 'steps'
+        ? { name: 'main', parallelism: 2, failFast, steps: [[{ name: 'step1', template: 'fail' }, { name: 'step2', template: 'echo' }]] }
+        : { name: 'main', parallelism: 2, failFast, dag: { tasks: [{ name: 'task1', template: 'fail' }, { name: 'task2', template: 'echo' }] } };
+      const r = simulate(wf('pff', { entrypoint: 'main', templates: [main, echo, { name: 'fail', container: { image: 'busybox', command: ['false'] } }] }), { run: fail });
+      assert.equal(r.workflow.status!.phase, 'Failed');
+      if (failFast) assert.equal(r.workflow.status!.message, 'template has failed or errored children and failFast enabled', kind);
+      else assert.match(r.workflow.status!.message ?? '', /^child 'pff-\d+' failed$/, kind);
+      const other = Object.values(r.workflow.status!.nodes!).find((n) => n.displayName === (kind === 'steps' ? 'step2' : 'task2'));
+      assert.equal(other?.phase, 'Succeeded', `${kind}: the running sibling ends as it ends`);
+    }
+  }
+});
+
+test('a memoized Steps or DAG template: a later call with the same key is a cache hit (no children, the cached outputs), within the workflow and from the ConfigMap', () => {
+  for (const kind of ['steps', 'dag'] as const) {
+    const call = { name: 'cache', template: 'echo', arguments: { parameters: [{ name: 'm', value: '{{inputs.parameters.message}}' }] } };
+    const memostep: Template = {
+      name: 'memostep', inputs: { parameters: [{ name: 'message' }] },
+      memoize: { key: '{{inputs.parameters.message}}', maxAge: '10s', cache: { configMap: { name: 'my-config-memo' } } },
+      ...(kind === 'steps' ? { steps: [[call]] } : { dag: { tasks: [call] } }),
+      // upstream's own test writes `Parameter` (Go decodes JSON field names without regard to case)
+      outputs: { parameters: [{ name: 'output', valueFrom: { Parameter: `{{${kind === 'steps' ? 'steps' : 'tasks'}.cache.outputs.result}}` } as never }] },
+    };
+    const w = wf('memo', { entrypoint: 'h', templates: [{ name: 'h', steps: [[{ name: 'hello1', template: 'memostep', arguments: { parameters: [{ name: 'message', value: 'hello1' }] } }], [{ name: 'hello2a', template: 'memostep', arguments: { parameters: [{ name: 'message', value: 'hello1' }] } }]] }, memostep, echo] });
+    const configMaps: Record<string, Record<string, string>> = {};
+    const r = simulate(w, { configMaps, run: () => ({ phase: 'Succeeded', exitCode: 0, outputs: { result: 'hi' } }) });
+    assert.equal(r.workflow.status!.phase, 'Succeeded', kind);
+    assert.equal(r.pods.length, 1, `${kind}: the second call ran nothing`);
+    const n = byName(r.workflow);
+    assert.deepEqual(n['memo[0].hello1']!.memoizationStatus, { hit: false, key: 'hello1', cacheName: 'my-config-memo' });
+    assert.deepEqual(n['memo[1].hello2a']!.memoizationStatus, { hit: true, key: 'hello1', cacheName: 'my-config-memo' });
+    assert.deepEqual(n['memo[1].hello2a']!.outputs?.parameters, [{ name: 'output', value: 'hi' }]);
+    // the cache as the ConfigMap holds it answers a new workflow's first call; a stale entry does not
+    const again = simulate(w, { configMaps: { 'my-config-memo': configMaps['my-config-memo']! } });
+    assert.equal(again.pods.length, 0, kind);
+    const stale = simulate(w, { configMaps: { 'my-config-memo': configMaps['my-config-memo']! }, start: new Date('2026-01-01T00:01:00Z') });
+    assert.equal(stale.pods.length, 1, `${kind}: maxAge 10s`);
+  }
+});
+
 test('argo retry reruns only the failed nodes; suspend/resume', () => {
   const w = wf('rt', { entrypoint: 'main', onExit: 'echo', templates: [{ name: 'main', dag: { tasks: [
     { name: 'A', template: 'echo' }, { name: 'B', template: 'echo' }, { name: 'C', depends: 'A && B', template: 'echo' }] } }, echo] });

@@ -90,7 +90,7 @@ export function executeSteps(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: 
     }
     if (!complete) return;
     if (failed) {
-      const msg = `child '${failed.id}' failed`;
+      const msg = failFastMessage(tmpl) ?? `child '${failed.id}' failed`;
       ctx.finish(g, 'Failed', msg);
       ctx.finish(node, 'Failed', msg);
       node.outboundNodes = groupSteps.flatMap((s) => outbound(ctx, s));
@@ -108,6 +108,14 @@ export function executeSteps(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: 
     return;
   }
   ctx.finish(node, 'Succeeded');
+}
+
+/**
+ * The message of a Steps or DAG template with `parallelism` and the template's own `failFast: true` that failed
+ * because of a child, as upstream words it; undefined for other templates (they name the child).
+ */
+export function failFastMessage(tmpl: Template): string | undefined {
+  return tmpl.failFast === true && tmpl.parallelism !== undefined ? 'template has failed or errored children and failFast enabled' : undefined;
 }
 
 export function tryResolve(ctx: Ctx, step: WorkflowStep, scope: TemplateScope): Template | undefined {
