@@ -30,6 +30,8 @@ export interface EventOpts {
   apiVersion?: string;
   /** e.g. `spec.containers{app}` */
   fieldPath?: string;
+  /** the Event's own annotations (Argo's `workflows.argoproj.io/node-name`, `…/node-type`) */
+  annotations?: Record<string, string>;
 }
 
 export interface RecorderOptions {
@@ -197,7 +199,7 @@ export class EventRecorder {
       create: {
         apiVersion: 'v1',
         kind: 'Event',
-        metadata: { name, namespace: ns },
+        metadata: { name, namespace: ns, ...(o.annotations ? { annotations: o.annotations } : {}) },
         involvedObject: {
           kind: o.kind ?? obj.kind,
           apiVersion: o.apiVersion ?? obj.apiVersion,

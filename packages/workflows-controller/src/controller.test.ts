@@ -44,7 +44,8 @@ test('the status is written as a merge patch of what changed, with the resourceV
     }) as typeof ctlClient.update;
     running = await startWorkflowController(parseFlags(['--kubeconfig', cluster.kubeconfig, '--namespace', NS, '--namespaced']), { client: ctlClient, log: () => {}, metrics: false });
 
-    const steps = { entrypoint: 'main', templates: [
+    // spec.workflowMetadata: labels, annotations and labelsFrom (upstream's TestWorkflowMetadataLabelsFrom) go on the workflow
+    const steps = { entrypoint: 'main', arguments: { parameters: [{ name: 'foo', value: 'bar' }] }, workflowMetadata: { labels: { fixed: 'x' }, annotations: { note: 'y' }, labelsFrom: { 'my-label': { expression: 'workflow.parameters.foo' } } }, templates: [
       { name: 'main', steps: [[{ name: 'a', template: 'echo' }], [{ name: 'b', template: 'echo' }]] },
       { name: 'echo', container: { image: 'busybox', command: ['echo', 'hi'] } },
     ] };
@@ -82,6 +83,13 @@ test('the status is written as a merge patch of what changed, with the resourceV
     assert.equal(done.metadata.labels['workflows.argoproj.io/phase'], 'Succeeded');
     assert.equal(done.metadata.labels['workflows.argoproj.io/completed'], 'true');
     assert.equal(done.status.progress, '2/2');
+    assert.deepEqual([done.metadata.labels['my-label'], done.metadata.labels.fixed, done.metadata.labels.team, done.metadata.annotations?.note], ['bar', 'x', 'a', 'y']);
+    // a node's Events name the node in their annotations, as upstream's (TestEventOnNodeFail / TestEventOnWorkflowSuccess)
+    const evs = await waitFor('the node Events', async () => { const l = (await client.list<any>(R.events, NS)).items.filter((e: any) => e.involvedObject?.name === 'two' && e.reason === 'WorkflowNodeSucceeded'); return l.length ? l : undefined; }, 20_000, 100);
+    const podEvent = evs.find((e: any) => e.metadata.annotations?.['workflows.argoproj.io/node-type'] === 'Pod');
+    assert.ok(podEvent, JSON.stringify(evs.map((e: any) => e.metadata.annotations)));
+    assert.match(podEvent.metadata.annotations['workflows.argoproj.io/node-name'], /^two\[\d\]\.[ab]$/);
+    assert.match(podEvent.message, /^Succeeded node two\[\d\]\.[ab]$/);
     assert.ok(writes.every((x) => x.verb === 'PATCH'), writes.map((x) => x.verb).join(','));
     // each finished pod is labelled completed once, though the reconcile of the workflow's last write (its echo)
     // comes before the cache shows the label

@@ -365,10 +365,12 @@ export class WorkflowController extends Controller {
     if (repo.ref) next.status.artifactRepositoryRef = repo.ref;
     else delete next.status.artifactRepositoryRef;
     const done = TERMINAL.has(plan.phase);
-    const labels: Record<string, string> = { ...(wf.metadata?.labels ?? {}), [LABEL_PHASE]: plan.phase || 'Pending' };
+    // spec.workflowMetadata's labels and annotations (labelsFrom evaluated) on the workflow itself, as upstream
+    const labels: Record<string, string> = { ...(wf.metadata?.labels ?? {}), ...(plan.metadata?.labels ?? {}), [LABEL_PHASE]: plan.phase || 'Pending' };
     if (done) labels[LABEL_COMPLETED] = 'true';
     else labels[LABEL_COMPLETED] = 'false';
-    next = { ...next, metadata: { ...next.metadata, labels } };
+    const annotations = plan.metadata?.annotations ? { ...(wf.metadata?.annotations ?? {}), ...plan.metadata.annotations } : undefined;
+    next = { ...next, metadata: { ...next.metadata, labels, ...(annotations ? { annotations } : {}) } };
     let coalesceMs: number | undefined;
     // what changed, as a merge patch (the nodes this pass did not touch are the same objects: not walked)
     const patch = mergePatchOf(wf, next, true);
@@ -387,7 +389,8 @@ export class WorkflowController extends Controller {
       this.coalescing.delete(key);
       const wrote = await this.write(wf, next, patch);
       if (!wrote) return { requeueAfter: 200 };
-      for (const ev of plan.events) this.opts.events.event(wf, ev.type, ev.reason, ev.message);
+      // a node's Event names the node as upstream's do (annotations workflows.argoproj.io/node-name and node-type)
+      for (const ev of plan.events) this.opts.events.event(wf, ev.type, ev.reason, ev.message, ev.nodeName ? { annotations: { 'workflows.argoproj.io/node-name': ev.nodeName, 'workflows.argoproj.io/node-type': ev.nodeType ?? '' } } : {});
       if (done) {
         this.metrics.finished(ns, plan.phase);
         this.finished(key);

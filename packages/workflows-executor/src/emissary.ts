@@ -108,6 +108,26 @@ function realPipes(dir: string): { writers: number[]; out: Socket; err: Socket; 
   }
 }
 
+/** A containerSet template's `retryStrategy` (`retries`, `duration`), for its containers' emissaries. */
+export function containerSetRetry(env: Pick<ExecutorEnv, 'template'>): { retries: number; ms: number } | undefined {
+  const r = (env.template as { containerSet?: { retryStrategy?: { retries?: number | string; duration?: string } } }).containerSet?.retryStrategy;
+  if (!r) return undefined;
+  const retries = Number(r.retries ?? 0);
+  if (!Number.isFinite(retries) || retries <= 0) return undefined;
+  return { retries: Math.floor(retries), ms: durationMs(r.duration) };
+}
+
+/** `5s`, `100ms`, `1m30s` (Go's duration), or a number of seconds; 0 when absent or unreadable. */
+function durationMs(d: string | undefined): number {
+  if (!d) return 0;
+  if (/^\d+(\.\d+)?$/.test(d)) return Number(d) * 1000;
+  let ms = 0;
+  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(d))) ms += Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 3_600_000);
+  return ms;
+}
+
 export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<number> {
   const name = env.containerName;
   const isMain = name === 'main';
@@ -139,24 +159,13 @@ export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<num
 
   const out = createWriteStream(local(stdoutFile(name)));
   const err = createWriteStream(local(stderrFile(name)));
-  // the command's stdout and stderr are pipes (FIFOs), as a container runtime's are: a program that opens
-  // /dev/stdout or /dev/stderr (nginx's logs) can (Node.js's own pipes are sockets, which cannot be opened)
-  const pipes = realPipes(dirname(local(stdoutFile(name))));
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['inherit', pipes?.writers[0] ?? 'pipe', pipes?.writers[1] ?? 'pipe'] as StdioOptions });
-  pipes?.closeWriters();
-  const childOut = pipes?.out ?? child.stdout!;
-  const childErr = pipes?.err ?? child.stderr!;
-  childOut.on('data', (d: Buffer) => {
-    process.stdout.write(d);
-    out.write(d);
-  });
-  childErr.on('data', (d: Buffer) => {
-    process.stderr.write(d);
-    err.write(d);
-  });
+  // `wait` asks for a signal (deadline, stop) through a file in the shared volume
+  const sigFile = local(signalFile(name));
+  let stoppedByWait = false;
+  let child: ReturnType<typeof spawn> | undefined;
   const forward = (sig: NodeJS.Signals) => () => {
     try {
-      child.kill(sig);
+      child?.kill(sig);
     } catch {
       /* gone */
     }
@@ -164,9 +173,6 @@ export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<num
   const sigs: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
   const handlers = sigs.map((s) => [s, forward(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
-  // `wait` asks for a signal (deadline, stop) through a file in the shared volume
-  const sigFile = local(signalFile(name));
-  let stoppedByWait = false;
   const poll = setInterval(() => {
     if (!existsSync(sigFile)) return;
     const n = Number(readFileSync(sigFile, 'utf8').trim());
@@ -175,30 +181,59 @@ export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<num
       log(`signal ${n} requested by wait`);
       stoppedByWait = true;
       try {
-        child.kill(n);
+        child?.kill(n);
       } catch {
         /* gone */
       }
     }
   }, 500);
-  const code = await new Promise<number>((resolve) => {
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      const msg = e.code === 'ENOENT' ? `exec: "${argv[0]}": executable file not found in $PATH` : e.code === 'EACCES' ? `exec: "${argv[0]}": permission denied` : e.message;
-      process.stderr.write(`${msg}\n`);
-      err.write(`${msg}\n`);
-      // and as the container's termination message (its status says why it ended; the node's message carries it)
-      try {
-        const tl = local('/dev/termination-log');
-        if (existsSync(tl)) writeFileSync(tl, msg);
-      } catch {
-        /* not writable here */
-      }
-      resolve(e.code === 'ENOENT' || e.code === 'EACCES' ? 127 : 1);
+  /** One run of the command; its exit code once its output is read to the end. */
+  const runOnce = async (): Promise<number> => {
+    // the command's stdout and stderr are pipes (FIFOs), as a container runtime's are: a program that opens
+    // /dev/stdout or /dev/stderr (nginx's logs) can (Node.js's own pipes are sockets, which cannot be opened)
+    const pipes = realPipes(dirname(local(stdoutFile(name))));
+    const c = spawn(argv[0], argv.slice(1), { stdio: ['inherit', pipes?.writers[0] ?? 'pipe', pipes?.writers[1] ?? 'pipe'] as StdioOptions });
+    child = c;
+    pipes?.closeWriters();
+    const childOut = pipes?.out ?? c.stdout!;
+    const childErr = pipes?.err ?? c.stderr!;
+    childOut.on('data', (d: Buffer) => {
+      process.stdout.write(d);
+      out.write(d);
     });
-    child.on('close', (c, s) => resolve(c ?? 128 + ((s && osc.signals[s]) || 0)));
-  });
-  // what the command wrote is read to its end (the FIFOs end when the last writer closes them)
-  if (pipes) await pipes.drained;
+    childErr.on('data', (d: Buffer) => {
+      process.stderr.write(d);
+      err.write(d);
+    });
+    const code = await new Promise<number>((resolve) => {
+      c.on('error', (e: NodeJS.ErrnoException) => {
+        const msg = e.code === 'ENOENT' ? `exec: "${argv[0]}": executable file not found in $PATH` : e.code === 'EACCES' ? `exec: "${argv[0]}": permission denied` : e.message;
+        process.stderr.write(`${msg}\n`);
+        err.write(`${msg}\n`);
+        // and as the container's termination message (its status says why it ended; the node's message carries it)
+        try {
+          const tl = local('/dev/termination-log');
+          if (existsSync(tl)) writeFileSync(tl, msg);
+        } catch {
+          /* not writable here */
+        }
+        resolve(e.code === 'ENOENT' || e.code === 'EACCES' ? 127 : 1);
+      });
+      c.on('close', (x, sig) => resolve(x ?? 128 + ((sig && osc.signals[sig]) || 0)));
+    });
+    // what the command wrote is read to its end (the FIFOs end when the last writer closes them)
+    if (pipes) await pipes.drained;
+    return code;
+  };
+  // a containerSet's retryStrategy: the container runs again in place (retries, `duration` apart), as upstream's
+  // emissary does; its exit code is written once, for the last run
+  const retry = containerSetRetry(env);
+  let code = await runOnce();
+  for (let attempt = 1; retry && code !== 0 && !stoppedByWait && attempt <= retry.retries; attempt++) {
+    log(`${name} exited with code ${code}: retry ${attempt} of ${retry.retries}${retry.ms ? ` in ${retry.ms} ms` : ''}`);
+    if (retry.ms) await new Promise((r) => setTimeout(r, retry.ms));
+    code = await runOnce();
+  }
   clearInterval(poll);
   await Promise.all([end(out), end(err)]);
   if (isMain) await stageOutputs(env);

@@ -105,6 +105,24 @@ describe('argoexec as processes', { skip, concurrency: false }, () => {
     assert.equal((await argoexec(['emissary', '--'], envFor({}, { ARGO_CONTAINER_NAME: 'c3' }))).code, 1);
   });
 
+  it("emissary: a containerSet's retryStrategy runs the container again in place, its exit code written once for the last run", async () => {
+    const flag = join(work, 'cs-retry-flag');
+    rmSync(flag, { force: true });
+    const script = `if test -f ${flag}; then echo second; exit 0; else touch ${flag}; echo first; exit 1; fi`;
+    const cs = (retryStrategy?: object) => ({ name: 'main', containerSet: { containers: [{ name: 'csr', image: 'argoproj/argosay:v2' }], ...(retryStrategy ? { retryStrategy } : {}) } });
+    const t0 = Date.now();
+    const res = await argoexec(['emissary', '--', 'sh', '-c', script], envFor(cs({ retries: 2, duration: '1s' }), { ARGO_CONTAINER_NAME: 'csr' }));
+    assert.equal(res.code, 0);
+    assert.match(res.stdout, /first\n[\s\S]*second/);
+    assert.ok(Date.now() - t0 >= 1000, 'the retry waited for its duration');
+    assert.equal(readFileSync(r('/var/run/argo/ctr/csr/exitcode'), 'utf8'), '0');
+    // without a retryStrategy: one run, its failure is the container's
+    rmSync(flag, { force: true });
+    const once = await argoexec(['emissary', '--', 'sh', '-c', script], envFor(cs(), { ARGO_CONTAINER_NAME: 'csr' }));
+    assert.equal(once.code, 1);
+    assert.doesNotMatch(once.stdout, /second/);
+  });
+
   // upstream's daemon-nginx: nginx opens /var/log/nginx/error.log, a link to /dev/stderr (a socket cannot be opened)
   it('emissary: the command\'s stdout and stderr are pipes it can open as /dev/stdout and /dev/stderr', async () => {
     const res = await argoexec(['emissary', '--', 'sh', '-c', 'echo opened-out > /dev/stdout && echo opened-err > /dev/stderr && echo plain; [ -p /dev/stdout ] && echo is-a-pipe'], envFor({}, { ARGO_CONTAINER_NAME: 'fifo' }));

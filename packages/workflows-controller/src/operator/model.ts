@@ -57,7 +57,7 @@ export interface PodToCreate {
   podSpecPatch?: string;
 }
 
-export interface PlanEvent { type: 'Normal' | 'Warning'; reason: string; message: string; nodeId?: string }
+export interface PlanEvent { type: 'Normal' | 'Warning'; reason: string; message: string; nodeId?: string; nodeName?: string; nodeType?: string }
 
 export interface Plan {
   podsToCreate: PodToCreate[];
@@ -82,6 +82,8 @@ export interface Plan {
   storedWorkflowTemplateSpec?: WorkflowSpec;
   /** status.conditions as upstream: PodRunning, and Completed once finished. */
   conditions?: Condition[];
+  /** Labels and annotations the workflow gets from `spec.workflowMetadata` (labels, annotations, labelsFrom). */
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
 }
 
 export const FULFILLED: ReadonlySet<NodePhase> = new Set(['Succeeded', 'Failed', 'Error', 'Skipped', 'Omitted']);

@@ -5,7 +5,8 @@ import { Ctx } from './context.js';
 import { executeTemplate, fromValueFrom } from './execute.js';
 import { runExpressionHooks } from './hooks.js';
 import { isFulfilled, isPodType, type OperateInput, type Plan } from './model.js';
-import { str } from './vars.js';
+import { exprEnv, type Scope, str } from './vars.js';
+import { evaluateArgo, toPlain } from '@flotilla/expr';
 
 const TERMINAL = new Set<WorkflowPhase>(['Succeeded', 'Failed', 'Error']);
 
@@ -168,7 +169,9 @@ export function operate(input: OperateInput): Plan {
   const podRunning = Object.values(nodes).some((n) => n.type === 'Pod' && n.phase === 'Running');
   const conditions: Condition[] = [{ type: 'PodRunning', status: podRunning ? 'True' : 'False' }];
   if (finished) conditions.push({ type: 'Completed', status: 'True' });
+  const metadata = workflowMetadata(spec, ctx.global);
   const p = plan({
+    ...(metadata ? { metadata } : {}),
     conditions,
     podsToCreate: ctx.podsToCreate,
     podsToDelete: [...ctx.podsToDelete],
@@ -186,6 +189,30 @@ export function operate(input: OperateInput): Plan {
   if (message !== undefined) p.message = message;
   else delete p.message;
   return p;
+}
+
+/**
+ * `spec.workflowMetadata` as the workflow's own labels and annotations: `labels` and `annotations` as given,
+ * `labelsFrom: {KEY: {expression}}` evaluated (expr) over the workflow's variables. An expression that cannot be
+ * evaluated sets no label.
+ */
+export function workflowMetadata(spec: WorkflowSpec, globals: Scope): Plan['metadata'] {
+  const md = spec.workflowMetadata as { labels?: Record<string, unknown>; annotations?: Record<string, unknown>; labelsFrom?: Record<string, { expression?: string }> } | undefined;
+  if (!md || typeof md !== 'object') return undefined;
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(md.labels ?? {})) labels[k] = String(v);
+  for (const [k, f] of Object.entries(md.labelsFrom ?? {})) {
+    if (!f?.expression) continue;
+    try {
+      labels[k] = str(toPlain(evaluateArgo(f.expression, exprEnv(globals))));
+    } catch {
+      /* unresolvable: no label */
+    }
+  }
+  const annotations: Record<string, string> = {};
+  for (const [k, v] of Object.entries(md.annotations ?? {})) annotations[k] = String(v);
+  if (!Object.keys(labels).length && !Object.keys(annotations).length) return undefined;
+  return { ...(Object.keys(labels).length ? { labels } : {}), ...(Object.keys(annotations).length ? { annotations } : {}) };
 }
 
 /**
@@ -278,7 +305,7 @@ function events(prevPhase: WorkflowPhase | undefined, phase: WorkflowPhase, mess
     if (was === n.phase || n.type === 'StepGroup' || n.type === 'TaskGroup' || n.phase === 'Pending' || n.phase === 'Skipped' || n.phase === 'Omitted') continue;
     const warn = n.phase === 'Failed' || n.phase === 'Error';
     const reason = `WorkflowNode${n.phase === 'Error' ? 'Error' : n.phase}`;
-    out.push({ type: warn ? 'Warning' : 'Normal', reason, nodeId: n.id, message: `${n.phase} node ${n.name}${warn && n.message ? `: ${n.message}` : ''}` });
+    out.push({ type: warn ? 'Warning' : 'Normal', reason, nodeId: n.id, nodeName: n.name, nodeType: n.type, message: `${n.phase} node ${n.name}${warn && n.message ? `: ${n.message}` : ''}` });
   }
   if (phase === 'Succeeded' && prevPhase !== phase) out.push({ type: 'Normal', reason: 'WorkflowSucceeded', message: 'Workflow completed' });
   if ((phase === 'Failed' || phase === 'Error') && prevPhase !== phase) out.push({ type: 'Warning', reason: 'WorkflowFailed', message: message ?? phase });
