@@ -408,6 +408,17 @@ export function planImage(
     }
     plan.links.push({ host: join(volHost.get(vol)!, posix.relative(vol, path)), target: f.symlink });
   }
+  // a built-in program the image has at an absolute path (argosay's /argosay) is a file there too: a shell in the
+  // container runs it (`sh -c "/bin/sleep 1; /argosay"`, as upstream's hook tests do)
+  for (const [name, alias] of Object.entries(m.commands ?? {})) {
+    if (!name.startsWith('/') || !Array.isArray(alias) || !alias.some((a) => a.includes('{programs}'))) continue;
+    const path = normPath(name);
+    if (covered(path) || plan.mounts.some((x) => x.path === path)) continue;
+    const host = join(input.hostDir, 'files', encodeURIComponent(path));
+    const argv = alias.map((a) => shellQuote(fillPlaceholders(a, input.vars)));
+    plan.files.push({ host, content: `#!/bin/sh\nexec ${argv.join(' ')} "$@"\n`, mode: 0o755 });
+    plan.mounts.push({ host, path, readOnly: true });
+  }
   // the image's built-in programs (Flotilla's stand-ins: cowsay, argosay, minio…) are on its PATH by their bare
   // names too, as in the image: a shell in the container finds them (`sh -c "cowsay hello"` in argosay)
   const onPath = Object.entries(m.commands ?? {}).filter(([name, alias]) => !name.includes('/') && Array.isArray(alias) && alias.some((a) => a.includes('{programs}')));

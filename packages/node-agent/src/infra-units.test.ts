@@ -141,7 +141,12 @@ describe('image plan', () => {
     const cowsay = p.files.find((f) => f.host === '/h/bin/cowsay')!;
     assert.equal(cowsay.mode, 0o755);
     assert.match(cowsay.content, /^#!\/bin\/sh\nexec \S+ \S+\/whalesay\.js "\$@"\n$/);
-    assert.ok(!p.files.some((f) => f.host.endsWith('/argosay') && f.host.includes('%2F')), 'an absolute name (/argosay) is not a PATH program');
+    assert.ok(!p.files.some((f) => f.host === '/h/bin//argosay' || f.host === '/h/bin/%2Fargosay'), 'an absolute name (/argosay) is not a PATH program');
+    // …but a file at that path: `sh -c "/bin/sleep 1; /argosay"` runs it (upstream's hook tests)
+    const abs = p.files.find((f) => f.host === '/h/files/%2Fargosay')!;
+    assert.equal(abs.mode, 0o755);
+    assert.match(abs.content, /^#!\/bin\/sh\nexec \S+ \S+\/argosay\.js "\$@"\n$/);
+    assert.deepEqual(p.mounts.find((x) => x.path === '/argosay'), { host: '/h/files/%2Fargosay', path: '/argosay', readOnly: true });
     // alpine and busybox: the host's userland and the built-in nc
     const alpine = planImage(DEFAULT_IMAGES.alpine!, { argv: ['sh', '-c', 'nc -lk -p 9999'], env: { PATH: '/bin' }, podMounts: [], hostDir: '/h', vars }) as ImagePlan;
     assert.equal(alpine.env.PATH, `${IMAGE_BIN}:/bin`);

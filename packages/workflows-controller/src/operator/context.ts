@@ -2,7 +2,7 @@
 import type { Artifact, NodePhase, NodeStatus, NodeType, Outputs, Parameter, Template, TemplateRef, Workflow, WorkflowSpec, WorkflowTemplate } from '../types.js';
 import { nodeId, podName } from './ids.js';
 import type { ControllerConfig, PodObservation, PodToCreate, TemplateResolver } from './model.js';
-import { isFulfilled, isPodType } from './model.js';
+import { attempts, isFulfilled, isPodType } from './model.js';
 import type { Scope } from './vars.js';
 
 export interface TemplateScope {
@@ -133,7 +133,7 @@ export class Ctx {
     for (const d of Object.values(this.nodes)) {
       if (!d.daemoned || d.phase !== 'Running' || (boundaryID !== undefined && d.boundaryID !== boundaryID)) continue;
       if (d.type === 'Retry') {
-        const last = d.children?.[d.children.length - 1];
+        const last = attempts(this.nodes, d).pop();
         const child = last ? this.nodes[last] : undefined;
         if (child && child.phase === 'Running') {
           this.podsToDelete.add(this.podName(child.name, child.templateName ?? child.templateRef?.template));

@@ -4,7 +4,7 @@
 import { evaluateArgo, toPlain } from '@flotilla/expr';
 import type { Artifact, Arguments, Inputs, NodeStatus, Outputs, Parameter, Template, TemplateRef, WorkflowStep } from '../types.js';
 import { Ctx, OperateError, type TemplateScope } from './context.js';
-import { isFulfilled, type PodToCreate } from './model.js';
+import { attempts as attemptsOf, flagNode, isFulfilled, type PodToCreate } from './model.js';
 import { exprEnv, mentions, parseDuration, type Scope, str, substitute, substituteDeep } from './vars.js';
 import { executeSteps } from './steps.js';
 import { executeDAG } from './dag.js';
@@ -332,7 +332,7 @@ function shouldRetry(policy: string | undefined, phase: string): boolean {
 function executeRetry(ctx: Ctx, nodeName: string, h: TemplateHolder, args: Arguments | undefined, o: ExecOpts, tmpl: Template, common: Common, started = false): NodeStatus | undefined {
   const rs = tmpl.retryStrategy!;
   const node = ctx.init(nodeName, 'Retry', common);
-  const children = node.children ?? [];
+  const children = attemptsOf(ctx.nodes, node);
   const limitRaw = rs.limit === undefined ? undefined : Number(rs.limit);
   if (limitRaw !== undefined && !Number.isFinite(limitRaw)) return ctx.finish(node, 'Error', `retryStrategy.limit: invalid value ${JSON.stringify(rs.limit)}`);
   const last = children.length ? ctx.nodes[children[children.length - 1]!] : undefined;
@@ -345,6 +345,7 @@ function executeRetry(ctx: Ctx, nodeName: string, h: TemplateHolder, args: Argum
     const child = executeTemplate(ctx, `${nodeName}(${n})`, h, args, {
       ...o, retryChild: true, parentId: node.id, displayName: `${o.displayName ?? nodeName}(${n})`, extra: { ...(o.extra ?? {}), ...lastRetry, retries: String(n) },
     });
+    flagNode(child, 'retried');
     // at most one new attempt per pass (an attempt that fails at once must not loop here)
     if (child && isFulfilled(child)) return executeRetry(ctx, nodeName, h, args, o, tmpl, common, true);
     return node;

@@ -4,7 +4,7 @@ import type { LifecycleHooks, NodeStatus, WorkflowStep } from '../types.js';
 import type { Ctx, TemplateScope } from './context.js';
 import { executeTemplate } from './execute.js';
 import { addNodeVars } from './fanout.js';
-import { isDone, isFulfilled } from './model.js';
+import { flagNode, isDone, isFulfilled } from './model.js';
 import { exprEnv, type Scope, substituteDeep } from './vars.js';
 
 /** Runs the exit handler of a fulfilled step/task; true when there is none or it is done. */
@@ -17,6 +17,7 @@ export function runExitHook(ctx: Ctx, child: NodeStatus, step: WorkflowStep, sco
   ctx.inExitHandler = true;
   const n = executeTemplate(ctx, name, exit, substituteDeep(exit.arguments, sc), { displayName: `${child.displayName}.onExit`, boundaryID, parentId: child.id, scope: o.scope, depth: o.depth, extra: sc });
   ctx.inExitHandler = prev;
+  flagNode(n, 'hooked');
   return !!n && isFulfilled(n);
 }
 
@@ -42,6 +43,7 @@ export function runExpressionHooks(ctx: Ctx, owner: { name: string; id: string; 
     }
     if (node && isFulfilled(node)) continue;
     node = executeTemplate(ctx, name, hook, substituteDeep(hook.arguments, scope), { displayName: `${owner.displayName}.hooks.${hookName}`, boundaryID, parentId: owner.id, scope: o.scope, depth: o.depth, extra: scope });
+    flagNode(node, 'hooked');
     if (!node || !isFulfilled(node)) done = false;
   }
   return done;

@@ -92,3 +92,15 @@ export const isPodType = (n: NodeStatus): boolean => n.type === 'Pod' || n.type 
 
 /** Fulfilled, or a daemon that is up (`daemon: true`): its step/task is done and the next may start. */
 export const isDone = (n: NodeStatus | undefined): boolean => isFulfilled(n) || (!!n && !!n.daemoned && n.phase === 'Running');
+
+/** Marks a node as upstream's `nodeFlag` does: `hooked` (made by a lifecycle hook or exit handler), `retried` (an attempt of a Retry node). */
+export function flagNode(n: NodeStatus | undefined, flag: 'hooked' | 'retried'): void {
+  if (!n) return;
+  const f = n.nodeFlag as Record<string, boolean> | undefined;
+  if (!f?.[flag]) n.nodeFlag = { ...(f ?? {}), [flag]: true };
+}
+
+/** A Retry node's attempts: its children but the nodes its hooks made (upstream links those under it too). */
+export function attempts(nodes: Record<string, NodeStatus>, n: NodeStatus): string[] {
+  return (n.children ?? []).filter((id) => !(nodes[id]?.nodeFlag as { hooked?: boolean } | undefined)?.hooked);
+}

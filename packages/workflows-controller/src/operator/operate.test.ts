@@ -533,6 +533,23 @@ test('a memoized Steps or DAG template: a later call with the same key is a cach
   }
 });
 
+test("hook nodes are flagged hooked, retry attempts retried; a Retry node's hooks are not its attempts (TestWorkflowLevelHooksWithRetry)", () => {
+  const w = wf('hr', { entrypoint: 'argosay', hooks: { failed: { template: 'hook', expression: 'workflow.status == "Failed"' }, running: { template: 'hook', expression: 'workflow.status == "Running"' } }, templates: [
+    { name: 'argosay', retryStrategy: { limit: 1 }, container: { image: 'argoproj/argosay:v2', command: ['/bin/sh', '-c'], args: ['/bin/sleep 1; exit 1'] } },
+    { name: 'hook', container: { image: 'argoproj/argosay:v2', command: ['/bin/sh', '-c'], args: ['/argosay'] } }] });
+  // the attempts run a pass after they are created (the running hook comes in between)
+  const r = simulate(w, { run: (p) => (p.templateName === 'hook' ? ok() : { phase: 'Failed', exitCode: 1 }) });
+  const n = byName(r.workflow);
+  assert.equal(r.workflow.status!.phase, 'Failed', Object.values(n).map((x) => `${x.name}:${x.phase}`).join(' '));
+  assert.equal(r.workflow.status!.progress, '2/4');
+  assert.equal(n.hr!.type, 'Retry');
+  assert.equal(n.hr!.phase, 'Failed');
+  assert.equal(n.hr!.nodeFlag, undefined);
+  assert.deepEqual([n['hr(0)']!.nodeFlag, n['hr(1)']!.nodeFlag], [{ retried: true }, { retried: true }]);
+  assert.deepEqual([n['hr.hooks.running']!.nodeFlag, n['hr.hooks.failed']!.nodeFlag], [{ hooked: true }, { hooked: true }]);
+  assert.deepEqual([n['hr.hooks.running']!.phase, n['hr.hooks.failed']!.phase], ['Succeeded', 'Succeeded']);
+});
+
 test('argo retry reruns only the failed nodes; suspend/resume', () => {
   const w = wf('rt', { entrypoint: 'main', onExit: 'echo', templates: [{ name: 'main', dag: { tasks: [
     { name: 'A', template: 'echo' }, { name: 'B', template: 'echo' }, { name: 'C', depends: 'A && B', template: 'echo' }] } }, echo] });

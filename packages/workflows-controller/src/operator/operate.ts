@@ -4,7 +4,7 @@ import { validateWorkflow } from '../validate.js';
 import { Ctx } from './context.js';
 import { executeTemplate, fromValueFrom } from './execute.js';
 import { runExpressionHooks } from './hooks.js';
-import { isFulfilled, isPodType, type OperateInput, type Plan } from './model.js';
+import { flagNode, isFulfilled, isPodType, type OperateInput, type Plan } from './model.js';
 import { exprEnv, type Scope, str } from './vars.js';
 import { evaluateArgo, toPlain } from '@flotilla/expr';
 
@@ -141,6 +141,7 @@ export function operate(input: OperateInput): Plan {
       g['workflow.failures'] = JSON.stringify(failures(nodes));
       ctx.inExitHandler = true;
       exitNode = executeTemplate(ctx, `${ctx.name}.onExit`, exit, exit.arguments, { scope, depth: 0, displayName: `${ctx.name}.onExit` });
+      flagNode(exitNode, 'hooked');
       ctx.inExitHandler = false;
       exitDone = !!exitNode && isFulfilled(exitNode);
     }

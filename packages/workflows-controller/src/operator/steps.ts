@@ -3,14 +3,14 @@ import type { NodeStatus, Template, WorkflowStep } from '../types.js';
 import type { Ctx, TemplateScope } from './context.js';
 import { executeTemplate, resolveTemplate } from './execute.js';
 import { addNodeVars, evalWhen, expand, resolveTemplateOutputs, skippedOutputs } from './fanout.js';
-import { isDone, isFulfilled } from './model.js';
+import { attempts, isDone, isFulfilled } from './model.js';
 import { erroredHook, runStepHooks } from './hooks.js';
 import { type Scope, substituteDeep } from './vars.js';
 
 export function outbound(ctx: Ctx, n: NodeStatus | undefined): string[] {
   if (!n) return [];
   if (n.type === 'Retry') {
-    const last = n.children?.[n.children.length - 1];
+    const last = attempts(ctx.nodes, n).pop();
     return last ? outbound(ctx, ctx.nodes[last]) : [n.id];
   }
   if (n.type === 'TaskGroup') return (n.children ?? []).flatMap((c) => outbound(ctx, ctx.nodes[c]));
