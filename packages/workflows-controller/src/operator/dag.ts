@@ -101,9 +101,10 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
       const task = byName.get(tn)!;
       const name = nameOf(tn);
       const existing = ctx.get(name);
-      // a done task is walked again only for its hooks (its children are fulfilled: nothing else runs)
+      // a fulfilled task is walked again only for its hooks (nothing else of it runs); a daemoned one is walked
+      // (its pod may fail, and its retryStrategy start another)
       const wasDone = !!existing && isDone(existing);
-      if (wasDone && !hasHooks(task)) continue;
+      if (wasDone && isFulfilled(existing) && !hasHooks(task)) continue;
       const d = deps.get(tn);
       const depNames = depNamesOf.get(tn)!;
       if (depNames.some((x) => !isDone(ctx.get(nameOf(x))))) continue;

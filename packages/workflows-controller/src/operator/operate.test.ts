@@ -550,6 +550,24 @@ test("hook nodes are flagged hooked, retry attempts retried; a Retry node's hook
   assert.deepEqual([n['hr.hooks.running']!.phase, n['hr.hooks.failed']!.phase], ['Succeeded', 'Succeeded']);
 });
 
+test("a daemoned task whose pod fails is retried while its dependents run, and the new attempt is stopped with the DAG (TestDaemonPodRetry)", () => {
+  const w = wf('dr', { entrypoint: 'main', templates: [
+    { name: 'main', dag: { tasks: [{ name: 'daemoned', template: 'daemoned' }, { name: 'whale', dependencies: ['daemoned'], template: 'echo' }] } },
+    { name: 'daemoned', retryStrategy: { limit: 2 }, daemon: true, container: { image: 'busybox', command: ['sh', '-c', 'sleep 5 && exit 1'] } }, echo] });
+  const id = (n: string) => nodeId('dr', n);
+  let cur = applyPlan(w, operate({ workflow: w, now: at(0) }));
+  cur = applyPlan(cur, operate({ workflow: cur, pods: { [id('dr.daemoned(0)')]: { phase: 'Running' } }, now: at(1) }));
+  assert.ok(byName(cur)['dr.whale'], 'the dependent starts once the daemon is up');
+  const p3 = operate({ workflow: cur, pods: { [id('dr.daemoned(0)')]: { phase: 'Failed', exitCode: 1 }, [id('dr.whale')]: { phase: 'Running' } }, now: at(6) });
+  cur = applyPlan(cur, p3);
+  assert.equal(byName(cur)['dr.daemoned(0)']!.phase, 'Failed', 'the daemon pod that ended is seen');
+  assert.deepEqual(p3.podsToCreate.map((p) => p.nodeName), ['dr.daemoned(1)'], 'and retried');
+  const p4 = operate({ workflow: cur, pods: { [id('dr.daemoned(0)')]: { phase: 'Failed', exitCode: 1 }, [id('dr.daemoned(1)')]: { phase: 'Running' }, [id('dr.whale')]: { phase: 'Succeeded', exitCode: 0 } }, now: at(16) });
+  cur = applyPlan(cur, p4);
+  assert.equal(p4.phase, 'Succeeded');
+  assert.equal(byName(cur)['dr.daemoned(1)']!.phase, 'Succeeded', 'the running attempt ends with the DAG');
+});
+
 test('argo retry reruns only the failed nodes; suspend/resume', () => {
   const w = wf('rt', { entrypoint: 'main', onExit: 'echo', templates: [{ name: 'main', dag: { tasks: [
     { name: 'A', template: 'echo' }, { name: 'B', template: 'echo' }, { name: 'C', depends: 'A && B', template: 'echo' }] } }, echo] });
