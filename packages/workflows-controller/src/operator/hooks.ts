@@ -12,6 +12,8 @@ export function runExitHook(ctx: Ctx, child: NodeStatus, step: WorkflowStep, sco
   const exit = step.hooks?.exit ?? (step.onExit ? { template: step.onExit } : undefined);
   if (!exit) return true;
   const name = `${child.name}.onExit`;
+  // terminated (not stopped): exit handlers do not run, and no node is made for them
+  if (ctx.stopping && !ctx.stopping.allowExit && !ctx.get(name)) return true;
   const sc: Scope = { ...scope, [`steps.status`]: child.phase, 'tasks.status': child.phase };
   const prev = ctx.inExitHandler;
   ctx.inExitHandler = true;
@@ -32,6 +34,7 @@ export function runExpressionHooks(ctx: Ctx, owner: { name: string; id: string; 
     if (hookName === 'exit' || !hook.expression) continue;
     const name = `${owner.name}.hooks.${hookName}`;
     let node = ctx.get(name);
+    if (!node && ctx.stopping && !ctx.stopping.allowExit) continue; // terminated: no hook starts
     if (!node) {
       let fire: unknown;
       try {

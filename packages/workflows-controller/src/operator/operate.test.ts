@@ -568,6 +568,28 @@ test("a daemoned task whose pod fails is retried while its dependents run, and t
   assert.equal(byName(cur)['dr.daemoned(1)']!.phase, 'Succeeded', 'the running attempt ends with the DAG');
 });
 
+test("terminate runs no exit handler and makes no node for one; stop runs both the task's and the workflow's (TestStopBehavior / TestTerminateBehavior)", () => {
+  const exit: Template = { name: 'exit', container: { image: 'argoproj/argosay:v2', command: ['/argosay'] } };
+  for (const strategy of ['Stop', 'Terminate'] as const) {
+    const w = wf('st', { entrypoint: 'diamond', onExit: 'exit', templates: [{ name: 'diamond', dag: { tasks: [{ name: 'A', template: 'echo', onExit: 'exit' }] } }, echo, exit] });
+    let cur = applyPlan(w, operate({ workflow: w, now: at(0) }));
+    const a = nodeId('st', 'st.A');
+    cur = applyPlan(cur, operate({ workflow: cur, pods: { [a]: { phase: 'Running' } }, now: at(1) }));
+    cur = { ...cur, spec: { ...cur.spec, shutdown: strategy } };
+    const pods: Record<string, PodObservation> = { [a]: { phase: 'Running' } };
+    for (let i = 2; i < 10 && !['Failed', 'Error'].includes(cur.status!.phase ?? ''); i++) {
+      const p = operate({ workflow: cur, pods, now: at(i) });
+      for (const c of p.podsToCreate) pods[c.nodeId] = ok();
+      cur = applyPlan(cur, p);
+    }
+    const n = byName(cur);
+    assert.equal(cur.status!.phase, 'Failed', strategy);
+    assert.equal(n['st.A']!.phase, 'Failed', strategy);
+    if (strategy === 'Stop') assert.deepEqual([n['st.A.onExit']?.phase, n['st.onExit']?.phase], ['Succeeded', 'Succeeded']);
+    else assert.deepEqual(Object.keys(n).filter((k) => k.endsWith('.onExit')), [], 'terminated: no exit handler node');
+  }
+});
+
 test('argo retry reruns only the failed nodes; suspend/resume', () => {
   const w = wf('rt', { entrypoint: 'main', onExit: 'echo', templates: [{ name: 'main', dag: { tasks: [
     { name: 'A', template: 'echo' }, { name: 'B', template: 'echo' }, { name: 'C', depends: 'A && B', template: 'echo' }] } }, echo] });
