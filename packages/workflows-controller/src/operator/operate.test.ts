@@ -590,6 +590,21 @@ test("terminate runs no exit handler and makes no node for one; stop runs both t
   }
 });
 
+test("workflowMetadata's labels (a WorkflowTemplate's too) and workflowDefaults' metadata are the workflow's labels and {{workflow.labels.*}} (TestSubmitWorkflowTemplateWorkflowMetadataSubstitution)", () => {
+  const tmpl = { apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata: { name: 'workflow-template-submittable' }, spec: {
+    entrypoint: 'whalesay-template', workflowMetadata: { labels: { 'arg-name': 'myLabelArg' } },
+    templates: [{ name: 'whalesay-template', container: { image: 'argoproj/argosay:v2', command: ['/argosay'], args: ['echo', '{{workflow.labels.arg-name}}', '{{workflow.labels.default-label}}'] } }] } };
+  const w = wf('sub', { workflowTemplateRef: { name: 'workflow-template-submittable' } });
+  w.metadata.labels = { own: 'mine', 'default-label': 'x' };
+  const defaults = { metadata: { labels: { 'default-label': 'thisLabelIsFromWorkflowDefaults', other: 'fromDefaults' } } };
+  const p = operate({ workflow: w, now: T0, templates: { 'workflow-template-submittable': tmpl as never }, config: { workflowDefaults: defaults } });
+  assert.deepEqual(p.podsToCreate[0]!.template.container?.args, ['echo', 'myLabelArg', 'x'], "the workflow's own label wins over a default");
+  assert.deepEqual(p.metadata?.labels, { other: 'fromDefaults', 'arg-name': 'myLabelArg' });
+  delete w.metadata.labels;
+  const q = operate({ workflow: w, now: T0, templates: { 'workflow-template-submittable': tmpl as never }, config: { workflowDefaults: defaults } });
+  assert.deepEqual(q.podsToCreate[0]!.template.container?.args, ['echo', 'myLabelArg', 'thisLabelIsFromWorkflowDefaults']);
+});
+
 test('argo retry reruns only the failed nodes; suspend/resume', () => {
   const w = wf('rt', { entrypoint: 'main', onExit: 'echo', templates: [{ name: 'main', dag: { tasks: [
     { name: 'A', template: 'echo' }, { name: 'B', template: 'echo' }, { name: 'C', depends: 'A && B', template: 'echo' }] } }, echo] });

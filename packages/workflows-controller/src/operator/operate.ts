@@ -106,6 +106,17 @@ export function operate(input: OperateInput): Plan {
   }
   g['workflow.parameters'] = JSON.stringify(wfParams);
   g['workflow.parameters.json'] ??= JSON.stringify(wfParams); // [{name, value}…] as upstream
+  // spec.workflowMetadata (the workflow's own, a WorkflowTemplate's, workflowDefaults') is in the variables too, as
+  // the workflow's labels will be: `{{workflow.labels.arg-name}}` of a template submitted from a WorkflowTemplate
+  const wmd = withDefaultMetadata(workflowMetadata(spec, g), input.config?.workflowDefaults?.metadata, md);
+  if (wmd) {
+    const labels = { ...(md.labels ?? {}), ...(wmd.labels ?? {}) };
+    const annotations = { ...(md.annotations ?? {}), ...(wmd.annotations ?? {}) };
+    for (const [k, v] of Object.entries(labels)) g[`workflow.labels.${k}`] = v;
+    for (const [k, v] of Object.entries(annotations)) g[`workflow.annotations.${k}`] = v;
+    g['workflow.labels'] = g['workflow.labels.json'] = JSON.stringify(labels);
+    g['workflow.annotations'] = g['workflow.annotations.json'] = JSON.stringify(annotations);
+  }
   for (const p of status.outputs?.parameters ?? []) {
     ctx.globalOutputs.push(p);
     g[`workflow.outputs.parameters.${p.name}`] = str(p.value);
@@ -170,9 +181,8 @@ export function operate(input: OperateInput): Plan {
   const podRunning = Object.values(nodes).some((n) => n.type === 'Pod' && n.phase === 'Running');
   const conditions: Condition[] = [{ type: 'PodRunning', status: podRunning ? 'True' : 'False' }];
   if (finished) conditions.push({ type: 'Completed', status: 'True' });
-  const metadata = workflowMetadata(spec, ctx.global);
   const p = plan({
-    ...(metadata ? { metadata } : {}),
+    ...(wmd ? { metadata: wmd } : {}),
     conditions,
     podsToCreate: ctx.podsToCreate,
     podsToDelete: [...ctx.podsToDelete],
@@ -213,6 +223,21 @@ export function workflowMetadata(spec: WorkflowSpec, globals: Scope): Plan['meta
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(md.annotations ?? {})) annotations[k] = String(v);
   if (!Object.keys(labels).length && !Object.keys(annotations).length) return undefined;
+  return { ...(Object.keys(labels).length ? { labels } : {}), ...(Object.keys(annotations).length ? { annotations } : {}) };
+}
+
+/**
+ * The labels and annotations of workflowDefaults' `metadata` (controller ConfigMap) under the workflow's own and
+ * its `workflowMetadata`'s: a default applies where the workflow has no such key.
+ */
+function withDefaultMetadata(own: Plan['metadata'], defaults: Record<string, unknown> | undefined, md: Workflow['metadata']): Plan['metadata'] {
+  const d = defaults as { labels?: Record<string, unknown>; annotations?: Record<string, unknown> } | undefined;
+  if (!d?.labels && !d?.annotations) return own;
+  const pick = (from: Record<string, unknown> | undefined, has: Record<string, string> | undefined) =>
+    Object.fromEntries(Object.entries(from ?? {}).filter(([k]) => !(has && k in has)).map(([k, v]) => [k, String(v)]));
+  const labels = { ...pick(d.labels, md.labels), ...(own?.labels ?? {}) };
+  const annotations = { ...pick(d.annotations, md.annotations), ...(own?.annotations ?? {}) };
+  if (!Object.keys(labels).length && !Object.keys(annotations).length) return own;
   return { ...(Object.keys(labels).length ? { labels } : {}), ...(Object.keys(annotations).length ? { annotations } : {}) };
 }
 
