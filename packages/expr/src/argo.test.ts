@@ -87,6 +87,18 @@ describe('helpers', () => {
   });
 });
 
+describe("Sprig's functions by their bare names (upstream's expr_lang tests: title, trunc)", () => {
+  test('where expr has no function of the name; expr builtins and sprig.* as they were; no env/expandenv', () => {
+    assert.equal(evaluateArgo('title("hello world")'), 'Hello World');
+    assert.equal(evaluateArgo('trunc(10, "this is a long string")'), 'this is a ');
+    assert.equal(evaluateArgo('trim("__hello__", "_")'), 'hello', "expr's trim (cutset), not Sprig's");
+    assert.equal(evaluateArgo('upper("a")'), 'A');
+    assert.equal(evaluateArgo('sprig.upper("a")'), 'A');
+    assert.equal(evaluateArgo('get({"key": "value"}, "key")'), 'value', "expr's get");
+    assert.throws(() => evaluateArgo('env("HOME")'), /env/);
+  });
+});
+
 describe('{{=…}} tags', () => {
   test('renderExpressionTags substitutes every tag, braces inside expressions included', async () => {
     const { renderExpressionTags } = await import('./index.js');

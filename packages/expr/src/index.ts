@@ -26,16 +26,33 @@ export function evaluate(source: string, env: Record<string, unknown> = {}, opts
 }
 
 export { asInt, asFloat, jsonpath, sprigNamespace, argoFunctions, argoEnv, expandEnv, templateString, type ArgoOptions } from './argo.js';
-import { argoEnv, argoFunctions } from './argo.js';
+import { argoEnv, argoFunctions, sprigNamespace } from './argo.js';
+import { BUILTINS } from './builtins.js';
+import { PREDICATE_BUILTINS } from './ast.js';
 
 let argoFns: ReturnType<typeof argoFunctions> | undefined;
+
+/**
+ * Sprig's functions by their bare names too (`title("a b")`, `trunc(10, s)`), as upstream's newer expression
+ * environment has them, where expr itself has no function of that name (expr's builtins and `sprig.*` stay as
+ * they are); never `env` / `expandenv` (the controller's environment is not the workflow's).
+ */
+function sprigTopLevel(): Record<string, (...args: unknown[]) => unknown> {
+  const out: Record<string, (...args: unknown[]) => unknown> = {};
+  for (const [k, f] of Object.entries(sprigNamespace())) {
+    if (k === 'env' || k === 'expandenv' || hasOwnKey(BUILTINS, k) || PREDICATE_BUILTINS.has(k)) continue;
+    out[k] = f;
+  }
+  return out;
+}
+const hasOwnKey = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 const argoCache = new Map<string, Program>();
 
 /** Compiles (cached) with Argo's functions and runs with `sprig` added to env — what Argo's `{{=…}}`, `expression:` and `when` (expr form) evaluate. */
 export function evaluateArgo(source: string, env: Record<string, unknown> = {}): unknown {
   let p = argoCache.get(source);
   if (!p) {
-    p = compile(source, { functions: (argoFns ??= argoFunctions()) });
+    p = compile(source, { functions: (argoFns ??= { ...sprigTopLevel(), ...argoFunctions() }) });
     if (argoCache.size >= 1000) argoCache.delete(argoCache.keys().next().value!);
     argoCache.set(source, p);
   }

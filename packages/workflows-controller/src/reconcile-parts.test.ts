@@ -250,3 +250,12 @@ test('status writes: a node that only got its host and address waits for the nex
   assert.equal(onlyInformationalChange(undefined, bound), false, 'the first status');
   assert.equal(onlyInformationalChange({ nodes: { a: { id: 'a' } } }, { nodes: { c: { id: 'a' } } }), false, 'another node id');
 });
+
+test("{{=NAME}} that is just a variable's name substitutes it, hyphens and all (upstream's TestExprConditionalAndParameterPassing)", async () => {
+  const { substitute } = await import('./operator/vars.js');
+  const scope = { 'inputs.parameters.numeric-result': 'high', 'inputs.parameters.count': '42' };
+  assert.equal(substitute('{{=inputs.parameters.numeric-result}} / {{= inputs.parameters.count }}', scope), 'high / 42');
+  assert.equal(substitute('{{=int(inputs.parameters.count) + 8}}', scope), '50');
+  assert.equal(substitute('{{=inputs.parameters.missing-one}}', scope), '{{=inputs.parameters.missing-one}}', 'unknown: left for later');
+});
+

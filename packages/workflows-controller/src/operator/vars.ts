@@ -5,6 +5,7 @@ import { expandEnv, renderExpressionTags } from '@flotilla/expr';
 export type Scope = Record<string, unknown>;
 
 const SIMPLE = /\{\{\s*([^{}=\s][^{}]*?)\s*\}\}/g;
+const WHOLE_NAME = /\{\{=\s*([A-Za-z_][\w.-]*)\s*\}\}/g;
 
 export class SubstitutionError extends Error {}
 
@@ -12,6 +13,11 @@ export class SubstitutionError extends Error {}
  * (they are resolved later, e.g. `{{steps.x.outputs.result}}` inside a steps template), unless strict. */
 export function substitute(s: string, scope: Scope, opts: { strict?: boolean; exprEnv?: Record<string, unknown> } = {}): string {
   let out = s;
+  if (out.includes('{{=')) {
+    // `{{=inputs.parameters.numeric-result}}`: an expression that is just a variable's name is that variable,
+    // hyphens and all (expr would read `numeric - result`), as upstream's newer substitution has it
+    out = out.replace(WHOLE_NAME, (m, name: string) => (Object.prototype.hasOwnProperty.call(scope, name) ? str(scope[name]) : m));
+  }
   if (out.includes('{{=')) {
     const env = opts.exprEnv ?? exprEnv(scope);
     out = renderExpressionTags(out, env, { allowUnresolved: !opts.strict });
