@@ -91,6 +91,7 @@ describe("Sprig's functions by their bare names (upstream's expr_lang tests: tit
   test('where expr has no function of the name; expr builtins and sprig.* as they were; no env/expandenv', () => {
     assert.equal(evaluateArgo('title("hello world")'), 'Hello World');
     assert.equal(evaluateArgo('trunc(10, "this is a long string")'), 'this is a ');
+    assert.equal(evaluateArgo('base64("hello world")'), 'aGVsbG8gd29ybGQ=');
     assert.equal(evaluateArgo('trim("__hello__", "_")'), 'hello', "expr's trim (cutset), not Sprig's");
     assert.equal(evaluateArgo('upper("a")'), 'A');
     assert.equal(evaluateArgo('sprig.upper("a")'), 'A');

@@ -116,6 +116,8 @@ export function argoFunctions(): Record<string, (...args: unknown[]) => unknown>
     jsonpath: (j, p) => jsonpath(j, p),
     toJson: (v) => toJSONString(v),
     string: (v) => toStr(v),
+    // upstream's newer expression examples encode with `base64(s)` (expr's own is toBase64)
+    base64: (v) => Buffer.from(toStr(v), 'utf8').toString('base64'),
   };
 }
 
