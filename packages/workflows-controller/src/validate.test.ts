@@ -71,3 +71,11 @@ test('a workflow argument from a ConfigMap: a missing ConfigMap and a missing ke
   assert.deepEqual(validateWorkflow(w, undefined, { configMaps: { 'simple-parameters': { other: 'x' } } }).map((e) => e.message), ["spec.arguments.parameters.message.valueFrom.configMapKeyRef: ConfigMap 'simple-parameters' has no key 'msg'"]);
   assert.deepEqual(validateWorkflow(w, undefined, { configMaps: { 'simple-parameters': { msg: 'hi' } } }), []);
 });
+
+test('a malformed spec is one clear error naming where (not a crash); so is a reference to a malformed WorkflowTemplate', () => {
+  const bad = { metadata: { name: 'malformed' }, spec: { arguments: { parameters: { someParam: 'Hello, world!' } } } } as unknown as Workflow;
+  assert.deepEqual(validateWorkflow(bad).map((e) => e.message), ['spec.arguments.parameters: expected a list, got a map']);
+  assert.deepEqual(lintObject({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', ...bad } as never).map((e: { message: string }) => e.message), ['spec.arguments.parameters: expected a list, got a map']);
+  const ref = { metadata: { name: 'w' }, spec: { workflowTemplateRef: { name: 'malformed' } } } as Workflow;
+  assert.deepEqual(validateWorkflow(ref, { malformed: { metadata: { name: 'malformed' }, spec: bad.spec } as never }).map((e) => e.message), ["spec.workflowTemplateRef: malformed workflow template 'malformed': spec.arguments.parameters: expected a list, got a map"]);
+});

@@ -3,6 +3,7 @@ import { findExpressionTags, parse, parseCondition } from '@flotilla/expr';
 import type { Template, Workflow, WorkflowStep } from './types.js';
 import type { TemplateResolver } from './operator/model.js';
 import { dependsTasks, parseDepends, DependsError } from './operator/depends.js';
+import { specShapeError } from './operator/shape.js';
 
 export interface ValidationError { path: string; message: string }
 
@@ -45,9 +46,14 @@ export function validateWorkflow(wf: Workflow, resolver?: TemplateResolver, opts
   const errs: ValidationError[] = [];
   const err = (path: string, message: string) => errs.push({ path, message: `${path}: ${message}` });
   let spec = wf.spec ?? {};
+  // not of Argo's shape (a map where a list belongs): said once, where, and nothing else is checked
+  const shape = specShapeError(spec);
+  if (shape) return [{ path: shape.slice(0, shape.indexOf(':')), message: shape }];
   if (spec.workflowTemplateRef) {
     const wt = lookup(resolver, spec.workflowTemplateRef.name, !!spec.workflowTemplateRef.clusterScope);
     if (!wt) { err('spec.workflowTemplateRef', `${spec.workflowTemplateRef.clusterScope ? 'ClusterWorkflowTemplate' : 'WorkflowTemplate'} '${spec.workflowTemplateRef.name}' not found`); return errs; }
+    const bad = specShapeError(wt.spec);
+    if (bad) { err('spec.workflowTemplateRef', `malformed ${spec.workflowTemplateRef.clusterScope ? 'cluster workflow template' : 'workflow template'} '${spec.workflowTemplateRef.name}': ${bad}`); return errs; }
     spec = { ...wt.spec, ...spec, templates: [...(wt.spec.templates ?? []), ...(spec.templates ?? [])], entrypoint: spec.entrypoint ?? wt.spec.entrypoint };
   }
   const templates = spec.templates ?? [];

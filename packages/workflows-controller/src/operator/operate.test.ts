@@ -605,6 +605,22 @@ test("workflowMetadata's labels (a WorkflowTemplate's too) and workflowDefaults'
   assert.deepEqual(q.podsToCreate[0]!.template.container?.args, ['echo', 'myLabelArg', 'thisLabelIsFromWorkflowDefaults']);
 });
 
+test('a malformed spec (a map where a list belongs) fails saying where; a reference to a malformed (Cluster)WorkflowTemplate is an Error naming it (TestMalformedResources)', () => {
+  const bad = { arguments: { parameters: { someParam: 'Hello, world!' } } } as unknown as WorkflowSpec;
+  const p = operate({ workflow: wf('malformed', bad), now: T0 });
+  assert.deepEqual([p.phase, p.message], ['Failed', 'malformed workflow: spec.arguments.parameters: expected a list, got a map']);
+  for (const cluster of [false, true]) {
+    const r = operate({ workflow: wf('wellformed', { workflowTemplateRef: { name: 'malformed', clusterScope: cluster } }), now: T0, templates: { [cluster ? 'cluster/malformed' : 'malformed']: { metadata: { name: 'malformed' }, spec: bad } as never } });
+    assert.equal(r.phase, 'Error');
+    assert.match(r.message ?? '', cluster ? /^malformed cluster workflow template 'malformed': spec\.arguments\.parameters: expected a list/ : /^malformed workflow template 'malformed': /);
+  }
+  // other shapes it knows
+  const steps = operate({ workflow: wf('s', { entrypoint: 'main', templates: [{ name: 'main', steps: [{ name: 'a', template: 'main' }] } as never] }), now: T0 });
+  assert.equal(steps.message, 'malformed workflow: spec.templates[0].steps[0]: expected a list, got a map');
+  const args = operate({ workflow: wf('c', { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', args: 'echo hi' } } as never] }), now: T0 });
+  assert.equal(args.message, 'malformed workflow: spec.templates[0].container.args: expected a list, got a string');
+});
+
 test('argo retry reruns only the failed nodes; suspend/resume', () => {
   const w = wf('rt', { entrypoint: 'main', onExit: 'echo', templates: [{ name: 'main', dag: { tasks: [
     { name: 'A', template: 'echo' }, { name: 'B', template: 'echo' }, { name: 'C', depends: 'A && B', template: 'echo' }] } }, echo] });

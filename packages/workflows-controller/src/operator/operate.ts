@@ -1,6 +1,7 @@
 // operate(input) → Plan: one pure pass over a workflow (Argo's operator without I/O).
 import type { Condition, NodeStatus, Parameter, Template, Workflow, WorkflowPhase, WorkflowSpec } from '../types.js';
 import { validateWorkflow } from '../validate.js';
+import { specShapeError } from './shape.js';
 import { Ctx } from './context.js';
 import { executeTemplate, fromValueFrom } from './execute.js';
 import { runExpressionHooks } from './hooks.js';
@@ -17,6 +18,8 @@ export function effectiveSpec(wf: Workflow, lookup: (name: string, cluster: bool
   if (!ref) return wf.spec;
   const base = stored ?? lookup(ref.name, !!ref.clusterScope)?.spec;
   if (!base) throw new Error(`${ref.clusterScope ? 'ClusterWorkflowTemplate' : 'WorkflowTemplate'} '${ref.name}' not found`);
+  const bad = specShapeError(base);
+  if (bad) throw new Error(`malformed ${ref.clusterScope ? 'cluster workflow template' : 'workflow template'} '${ref.name}': ${bad}`);
   const params: Parameter[] = [...(base.arguments?.parameters ?? [])];
   for (const p of wf.spec.arguments?.parameters ?? []) {
     const i = params.findIndex((x) => x.name === p.name);
@@ -61,6 +64,9 @@ export function operate(input: OperateInput): Plan {
   };
   const startedAt = status.startedAt ?? isoSeconds(now);
   const fail = (message: string, phase: WorkflowPhase = 'Failed') => plan({ phase, message, startedAt, finishedAt: isoSeconds(now), events: [{ type: 'Warning', reason: 'WorkflowFailed', message }] });
+  // a spec not of Argo's shape (a map where a list belongs: Go could not decode it) fails, saying where
+  const malformed = specShapeError(wf.spec);
+  if (malformed) return fail(`malformed workflow: ${malformed}`);
   let spec: WorkflowSpec;
   try {
     spec = withDefaults(effectiveSpec(input.workflow, resolverFn), input.config?.workflowDefaults?.spec);
