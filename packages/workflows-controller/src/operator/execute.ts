@@ -116,9 +116,12 @@ export function bindInputs(ctx: Ctx, tmpl: Template, args: Arguments | undefined
 export function fromValueFrom(ctx: Ctx, p: Parameter): string | undefined {
   const vf = p.valueFrom!;
   if (vf.configMapKeyRef) {
-    const v = ctx.configMaps[vf.configMapKeyRef.name]?.[vf.configMapKeyRef.key];
+    // the ConfigMap's name and key may be variables (`name: '{{ workflow.parameters.cm-name }}'`)
+    const name = vf.configMapKeyRef.name.includes('{{') ? substitute(vf.configMapKeyRef.name, ctx.global) : vf.configMapKeyRef.name;
+    const key = vf.configMapKeyRef.key.includes('{{') ? substitute(vf.configMapKeyRef.key, ctx.global) : vf.configMapKeyRef.key;
+    const v = ctx.configMaps[name]?.[key];
     if (v === undefined && vf.default === undefined && !vf.configMapKeyRef.optional) {
-      throw new OperateError(`unable to retrieve parameter ${p.name} from ConfigMap ${vf.configMapKeyRef.name} key ${vf.configMapKeyRef.key}`);
+      throw new OperateError(`unable to retrieve parameter ${p.name} from ConfigMap ${name} key ${key}`);
     }
     return v ?? vf.default;
   }

@@ -621,6 +621,18 @@ test('a malformed spec (a map where a list belongs) fails saying where; a refere
   assert.equal(args.message, 'malformed workflow: spec.templates[0].container.args: expected a list, got a string');
 });
 
+test("an input's configMapKeyRef name and key may be variables (upstream's ConfigMapKeySelector substitution tests)", () => {
+  const mk = (ref: { name: string; key: string }, params: { name: string; value: string }[]) => wf('c', { entrypoint: 'say', arguments: { parameters: params }, templates: [{ name: 'say', inputs: { parameters: [{ name: 'message', valueFrom: { configMapKeyRef: ref } }] }, container: { image: 'busybox', command: ['echo', '{{inputs.parameters.message}}'] } }] });
+  const configMaps = { 'cmref-parameters': { msg: 'hello world' } };
+  const byName = simulate(mk({ name: '{{ workflow.parameters.cm-name}}', key: 'msg' }, [{ name: 'cm-name', value: 'cmref-parameters' }]), { configMaps });
+  assert.equal(byName.workflow.status!.phase, 'Succeeded');
+  assert.deepEqual(byName.pods[0]!.template.container?.command, ['echo', 'hello world']);
+  const byKey = simulate(mk({ name: 'cmref-parameters', key: '{{workflow.parameters.k}}' }, [{ name: 'k', value: 'msg' }]), { configMaps });
+  assert.deepEqual(byKey.pods[0]!.template.container?.command, ['echo', 'hello world']);
+  const broken = simulate(mk({ name: '{{ workflow.parameters.cm-name}', key: 'msg' }, [{ name: 'cm-name', value: 'cmref-parameters' }]), { configMaps });
+  assert.equal(broken.workflow.status!.phase, 'Error');
+});
+
 test('argo retry reruns only the failed nodes; suspend/resume', () => {
   const w = wf('rt', { entrypoint: 'main', onExit: 'echo', templates: [{ name: 'main', dag: { tasks: [
     { name: 'A', template: 'echo' }, { name: 'B', template: 'echo' }, { name: 'C', depends: 'A && B', template: 'echo' }] } }, echo] });
