@@ -317,8 +317,20 @@ function executeSuspend(ctx: Ctx, node: NodeStatus, tmpl: Template): void {
   if (d === undefined) return; // until resumed (the resume writes the node's phase)
   const until = Date.parse(node.startedAt ?? ctx.nowISO) + d * 1000;
   if (ctx.nowMs >= until) {
-    const params = (tmpl.outputs?.parameters ?? []).map((p) => ({ name: p.name, value: str(p.valueFrom?.default ?? p.value ?? '') }));
-    if (params.length && !node.outputs) node.outputs = { parameters: params };
+    // the duration is up and nobody resumed it with values: each output its default (or value); one to be supplied
+    // with neither fails the node, as upstream's does
+    if (!node.outputs) {
+      const params = [];
+      for (const p of tmpl.outputs?.parameters ?? []) {
+        const v = p.valueFrom?.default ?? p.value;
+        if (v === undefined && p.valueFrom?.supplied !== undefined) {
+          ctx.finish(node, 'Failed', `raw output parameter '${p.name}' has not been set and does not have a default value`);
+          return;
+        }
+        params.push({ name: p.name, value: str(v ?? '') });
+      }
+      if (params.length) node.outputs = { parameters: params };
+    }
     ctx.finish(node, 'Succeeded');
   } else ctx.requeue((until - ctx.nowMs) / 1000);
 }

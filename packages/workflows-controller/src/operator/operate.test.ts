@@ -633,6 +633,21 @@ test("an input's configMapKeyRef name and key may be variables (upstream's Confi
   assert.equal(broken.workflow.status!.phase, 'Error');
 });
 
+test("a suspend node counts in progress; when its duration is up, an output to be supplied takes its default, and one with no default fails it (upstream's suspend tests)", () => {
+  const mk = (valueFrom: Record<string, unknown>) => wf('sn', { entrypoint: 'suspend', templates: [
+    { name: 'suspend', steps: [[{ name: 'approve', template: 'approve' }], [{ name: 'release', template: 'echo', arguments: { parameters: [{ name: 'm', value: '{{steps.approve.outputs.parameters.message}}' }] } }]] },
+    { name: 'approve', suspend: { duration: '5s' }, outputs: { parameters: [{ name: 'message', valueFrom }] } }, echo] });
+  const ok = simulate(mk({ default: 'default message', supplied: {} }));
+  const n = byName(ok.workflow);
+  assert.equal(ok.workflow.status!.phase, 'Succeeded');
+  assert.equal(ok.workflow.status!.progress, '2/2');
+  assert.deepEqual(n['sn[0].approve']!.outputs?.parameters, [{ name: 'message', value: 'default message' }]);
+  assert.deepEqual(n['sn[1].release']!.inputs?.parameters, [{ name: 'm', value: 'default message' }]);
+  const bad = simulate(mk({ supplied: {} }));
+  assert.equal(bad.workflow.status!.phase, 'Failed');
+  assert.equal(byName(bad.workflow)['sn[0].approve']!.message, "raw output parameter 'message' has not been set and does not have a default value");
+});
+
 test('argo retry reruns only the failed nodes; suspend/resume', () => {
   const w = wf('rt', { entrypoint: 'main', onExit: 'echo', templates: [{ name: 'main', dag: { tasks: [
     { name: 'A', template: 'echo' }, { name: 'B', template: 'echo' }, { name: 'C', depends: 'A && B', template: 'echo' }] } }, echo] });

@@ -271,7 +271,7 @@ export function progressOf(nodes: Record<string, NodeStatus>): string {
   let done = 0;
   let total = 0;
   for (const n of Object.values(nodes)) {
-    if (!isPodType(n)) continue;
+    if (!countsInProgress(n)) continue;
     total++;
     if (n.phase === 'Succeeded') done++;
   }
@@ -366,10 +366,16 @@ export function withDefaults(spec: WorkflowSpec, defaults: WorkflowSpec | undefi
 }
 
 /** Progress of steps/dag/group nodes: the pod nodes inside their boundary (N succeeded / M). */
+/**
+ * The leaves progress counts (upstream's progress.md: a workflow's progress is the sum of its leaf nodes): pods and
+ * suspend nodes, 1/1 once Succeeded.
+ */
+const countsInProgress = (n: NodeStatus) => isPodType(n) || n.type === 'Suspend';
+
 function nodeProgress(nodes: Record<string, NodeStatus>): void {
   const counts = new Map<string, [number, number]>();
   for (const n of Object.values(nodes)) {
-    if (!isPodType(n)) continue;
+    if (!countsInProgress(n)) continue;
     const ok = n.phase === 'Succeeded' ? 1 : 0;
     const seen = new Set<string>();
     for (let b = n.boundaryID; b && nodes[b] && !seen.has(b); b = nodes[b]!.boundaryID) {
