@@ -23,31 +23,6 @@ for (const pkg of readdirSync(join(root, 'packages')).sort()) {
   const dist = join(root, 'packages', pkg, 'dist');
   if (existsSync(dist)) walk(dist);
 }
-// Longest first (the two lanes then end together instead of one running a long file alone at the
-// end): the files that took longest in CI's log, heaviest first, then other end-to-end files, then
-// the rest, each group by the size of its compiled file.
-const LONGEST = [
-  'events/dist/journey.e2e.test.js',
-  'cli/dist/demo.e2e.test.js',
-  'workflows-controller/dist/examples.e2e.test.js',
-  'rollouts/dist/examples.e2e.test.js',
-  'ui/dist/ui-sections.test.js',
-  'argocd-cli/dist/journey-upstream.e2e.test.js',
-  'argocd-controller/dist/example-apps.e2e.test.js',
-  'cli/dist/workloads.e2e.test.js',
-  'rollouts/dist/journey.e2e.test.js',
-  'argocd-controller/dist/hooks.e2e.test.js',
-  'argo-cli/dist/journey.e2e.test.js',
-  'events/dist/controllers.test.js',
-  'argocd-cli/dist/journey.e2e.test.js',
-  'ui/dist/ui-workflows.e2e.test.js',
-];
-const rank = (f) => {
-  const i = LONGEST.findIndex((l) => f.endsWith(l));
-  return i >= 0 ? i : f.includes('e2e') ? LONGEST.length : LONGEST.length + 1;
-};
-const size = new Map(files.map((f) => [f, statSync(f).size]));
-files.sort((a, b) => rank(a) - rank(b) || size.get(b) - size.get(a) || a.localeCompare(b));
 if (files.length === 0) {
   console.error('no test files found: run `npm run build` first');
   process.exit(1);
