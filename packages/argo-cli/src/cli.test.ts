@@ -76,6 +76,19 @@ describe('argo (no cluster needed)', () => {
     assert.match(bad.err, /unknown command "frobnicate" for "argo"/);
   });
 
+  it('argo completion bash|zsh|fish|powershell: a script completing the commands; another shell is an error (upstream\'s TestCompletion)', async () => {
+    const b = await run('completion', 'bash');
+    assert.equal(b.code, 0, b.err);
+    assert.match(b.out, /^# bash completion for argo /);
+    assert.match(b.out, /words="[^"]*\bsubmit\b[^"]*\bcron\b/);
+    assert.match(b.out, /cron\) words="[^"]*\bcreate\b/);
+    assert.match(b.out, /\ncomplete -F _argo argo\n$/);
+    assert.match((await run('completion', 'zsh')).out, /^#compdef argo\n/);
+    const bad = await run('completion', 'tcsh');
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /unsupported shell type \\"tcsh\\"/);
+  });
+
   it('argo version', async () => {
     const v = await run('version');
     assert.equal(v.code, 0);

@@ -12,12 +12,12 @@ const GROUPS: { names: string[]; load: () => Promise<Command[]> }[] = [
   { names: ['submit'], load: async () => [(await import('./commands/submit.js')).submitCommand()] },
   { names: ['list', 'ls', 'get', 'delete', 'watch', 'wait', 'logs', 'retry', 'resubmit', 'suspend', 'resume', 'stop', 'terminate', 'node'], load: async () => (await import('./commands/workflows.js')).workflowCommands() },
   { names: ['template', 'cluster-template', 'cwftmpl', 'cwft', 'cron', 'lint'], load: async () => (await import('./commands/resources.js')).resourceCommands() },
-  { names: ['version', 'auth', 'server', 'archive', 'cp'], load: async () => (await import('./commands/misc.js')).miscCommands() },
+  { names: ['version', 'auth', 'server', 'archive', 'cp', 'completion'], load: async () => (await import('./commands/misc.js')).miscCommands() },
 ];
 
 function groupsFor(args: string[]): typeof GROUPS {
   const words = new Set(args.filter((a) => !a.startsWith('-')));
-  if (words.has('help')) return GROUPS;
+  if (words.has('help') || words.has('completion')) return GROUPS; // completion completes every command
   const hit = GROUPS.filter((g) => g.names.some((n) => words.has(n)));
   return hit.length ? hit : GROUPS;
 }

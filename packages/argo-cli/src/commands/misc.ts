@@ -3,6 +3,7 @@ import { arch, platform } from 'node:process';
 import { Command } from '@flotilla/cli-kit/command';
 import { io } from '@flotilla/cli-kit/io';
 import { TabWriter } from '@flotilla/cli-kit/tabwriter';
+import { completionCommand } from '@flotilla/cli-kit/completion';
 import { backend } from '../backend.js';
 import { shortDuration } from '../humanize.js';
 import { printObject, stdoutIsTTY } from '../output.js';
@@ -224,5 +225,5 @@ function cpCommand(): Command {
 }
 
 export function miscCommands(): Command[] {
-  return [versionCommand(), authCommand(), serverCommand(), archiveCommand(), cpCommand()];
+  return [versionCommand(), authCommand(), serverCommand(), archiveCommand(), cpCommand(), completionCommand('argo', { error: (m) => new CliError(m) })];
 }

@@ -2,6 +2,7 @@
 import { arch, platform } from 'node:process';
 import { Command } from '@flotilla/cli-kit/command';
 import { io } from '@flotilla/cli-kit/io';
+import { completionCommand as kitCompletion } from '@flotilla/cli-kit/completion';
 import { CliError, session, type GlobalOpts } from '../kube.js';
 
 /** The Argo Rollouts release whose plugin this one follows, with Flotilla's build suffix. */
@@ -31,46 +32,9 @@ export function versionCommand(): Command {
   });
 }
 
-/** Words completed after `kubectl argo rollouts` (commands, then sub-commands). */
-function completionScript(shell: string, root: Command): string {
-  const top = root.children.filter((c) => !c.spec.hidden).map((c) => c.name);
-  const subs = root.children.filter((c) => c.children.length).map((c) => `    ${c.name}) words="${c.children.map((k) => k.name).join(' ')}" ;;`);
-  if (shell === 'bash') {
-    return `# bash completion for kubectl-argo-rollouts
-_kubectl_argo_rollouts() {
-  local cur words
-  cur="\${COMP_WORDS[COMP_CWORD]}"
-  if [ "$COMP_CWORD" -eq 1 ]; then
-    words="${top.join(' ')}"
-  else
-    case "\${COMP_WORDS[1]}" in
-${subs.join('\n')}
-    *) words="" ;;
-    esac
-  fi
-  COMPREPLY=( $(compgen -W "$words" -- "$cur") )
-}
-complete -F _kubectl_argo_rollouts kubectl-argo-rollouts
-`;
-  }
-  if (shell === 'zsh') return `#compdef kubectl-argo-rollouts\n_arguments '1: :(${top.join(' ')})'\n`;
-  if (shell === 'fish') return top.map((t) => `complete -c kubectl-argo-rollouts -n '__fish_use_subcommand' -a ${t}`).join('\n') + '\n';
-  if (shell === 'powershell') return `Register-ArgumentCompleter -Native -CommandName kubectl-argo-rollouts -ScriptBlock { param($w) @(${top.map((t) => `'${t}'`).join(',')}) | Where-Object { $_ -like "$w*" } }\n`;
-  throw new CliError(`unsupported shell type "${shell}"`);
-}
-
+/** `completion`: cli-kit's, for kubectl-argo-rollouts (an unknown shell is the CLI's error). */
 export function completionCommand(): Command {
-  return new Command({
-    use: 'completion [bash|zsh|fish|powershell]',
-    short: 'Generate completion script',
-    long: "To load completions:\n\nBash:\n\n  $ source <(kubectl-argo-rollouts completion bash)\n\nZsh:\n\n  $ kubectl-argo-rollouts completion zsh > \"${fpath[1]}/_kubectl-argo-rollouts\"\n\nfish:\n\n  $ kubectl-argo-rollouts completion fish | source\n\nPowerShell:\n\n  PS> kubectl-argo-rollouts completion powershell | Out-String | Invoke-Expression",
-    args: { min: 1, max: 1 },
-    run: ({ args, cmd }) => {
-      let root = cmd;
-      while (root.parent) root = root.parent;
-      io.out(completionScript(args[0], root));
-    },
-  });
+  return kitCompletion('kubectl-argo-rollouts', { invoke: 'kubectl-argo-rollouts', error: (m) => new CliError(m) });
 }
 
 export function dashboardCommand(): Command {
