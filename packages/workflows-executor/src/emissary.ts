@@ -108,24 +108,13 @@ function realPipes(dir: string): { writers: number[]; out: Socket; err: Socket; 
   }
 }
 
-/** A containerSet template's `retryStrategy` (`retries`, `duration`), for its containers' emissaries. */
-export function containerSetRetry(env: Pick<ExecutorEnv, 'template'>): { retries: number; ms: number } | undefined {
+/** A containerSet template's `retryStrategy` (`retries`, `duration` as Argo writes durations), for its containers' emissaries. */
+export function containerSetRetry(env: Pick<ExecutorEnv, 'template'>): { retries: number; duration?: string } | undefined {
   const r = (env.template as { containerSet?: { retryStrategy?: { retries?: number | string; duration?: string } } }).containerSet?.retryStrategy;
   if (!r) return undefined;
   const retries = Number(r.retries ?? 0);
   if (!Number.isFinite(retries) || retries <= 0) return undefined;
-  return { retries: Math.floor(retries), ms: durationMs(r.duration) };
-}
-
-/** `5s`, `100ms`, `1m30s` (Go's duration), or a number of seconds; 0 when absent or unreadable. */
-function durationMs(d: string | undefined): number {
-  if (!d) return 0;
-  if (/^\d+(\.\d+)?$/.test(d)) return Number(d) * 1000;
-  let ms = 0;
-  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(d))) ms += Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 3_600_000);
-  return ms;
+  return { retries: Math.floor(retries), duration: r.duration };
 }
 
 export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<number> {
@@ -229,10 +218,20 @@ export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<num
   // emissary does; its exit code is written once, for the last run
   const retry = containerSetRetry(env);
   let code = await runOnce();
-  for (let attempt = 1; retry && code !== 0 && !stoppedByWait && attempt <= retry.retries; attempt++) {
-    log(`${name} exited with code ${code}: retry ${attempt} of ${retry.retries}${retry.ms ? ` in ${retry.ms} ms` : ''}`);
-    if (retry.ms) await new Promise((r) => setTimeout(r, retry.ms));
-    code = await runOnce();
+  if (retry && code !== 0) {
+    // the controller's duration parser, loaded only here (most containers never retry)
+    const { parseDuration } = await import('@flotilla/workflows-controller/vars');
+    let ms = 0;
+    try {
+      ms = (parseDuration(retry.duration) ?? 0) * 1000;
+    } catch {
+      log(`retryStrategy.duration ${JSON.stringify(retry.duration)} is not a duration: retrying at once`);
+    }
+    for (let attempt = 1; code !== 0 && !stoppedByWait && attempt <= retry.retries; attempt++) {
+      log(`${name} exited with code ${code}: retry ${attempt} of ${retry.retries}${ms ? ` in ${ms} ms` : ''}`);
+      if (ms) await new Promise((r) => setTimeout(r, ms));
+      code = await runOnce();
+    }
   }
   clearInterval(poll);
   await Promise.all([end(out), end(err)]);

@@ -117,8 +117,8 @@ export function fromValueFrom(ctx: Ctx, p: Parameter): string | undefined {
   const vf = p.valueFrom!;
   if (vf.configMapKeyRef) {
     // the ConfigMap's name and key may be variables (`name: '{{ workflow.parameters.cm-name }}'`)
-    const name = vf.configMapKeyRef.name.includes('{{') ? substitute(vf.configMapKeyRef.name, ctx.global) : vf.configMapKeyRef.name;
-    const key = vf.configMapKeyRef.key.includes('{{') ? substitute(vf.configMapKeyRef.key, ctx.global) : vf.configMapKeyRef.key;
+    const name = substitute(vf.configMapKeyRef.name, ctx.global);
+    const key = substitute(vf.configMapKeyRef.key, ctx.global);
     const v = ctx.configMaps[name]?.[key];
     if (v === undefined && vf.default === undefined && !vf.configMapKeyRef.optional) {
       throw new OperateError(`unable to retrieve parameter ${p.name} from ConfigMap ${name} key ${key}`);
@@ -187,23 +187,20 @@ export function executeTemplate(ctx: Ctx, nodeName: string, h: TemplateHolder, a
   let node: NodeStatus | undefined;
   // a memoized Steps or DAG template: a fresh cache entry answers it without running its children (a pod
   // template's cache is looked up where its pod would be created)
-  if ((kind === 'steps' || kind === 'dag') && !existing && tmpl.memoize) {
-    const memo = memoOf(tmpl);
-    if (memo) {
-      const hit = lookup(memo, ctx.configMaps[memo.cacheName], new Date(ctx.nowMs));
-      node = ctx.init(nodeName, kind === 'steps' ? 'Steps' : 'DAG', common);
+  let memoHit = false;
+  const memo = (kind === 'steps' || kind === 'dag') && !existing && tmpl.memoize ? memoOf(tmpl) : undefined;
+  if (memo) {
+    const hit = lookup(memo, ctx.configMaps[memo.cacheName], new Date(ctx.nowMs));
+    node = ctx.init(nodeName, kind === 'steps' ? 'Steps' : 'DAG', common);
+    node.memoizationStatus = { hit: !!hit, key: memo.key, cacheName: memo.cacheName };
+    if (hit) {
       setInputs(node, bound.inputs);
-      node.memoizationStatus = { hit: !!hit, key: memo.key, cacheName: memo.cacheName };
-      if (hit) {
-        if (hit.outputs && Object.keys(hit.outputs).length) node.outputs = hit.outputs;
-        ctx.finish(node, 'Succeeded');
-        ctx.recordGlobalOutputs(tmpl.outputs?.parameters, node.outputs);
-        ctx.recordGlobalArtifacts(tmpl.outputs?.artifacts, node.outputs);
-        return node;
-      }
+      if (hit.outputs && Object.keys(hit.outputs).length) node.outputs = hit.outputs;
+      ctx.finish(node, 'Succeeded');
+      memoHit = true;
     }
   }
-  switch (kind) {
+  if (!memoHit) switch (kind) {
     case 'steps':
       node = ctx.init(nodeName, 'Steps', common);
       setInputs(node, bound.inputs);

@@ -77,4 +77,3 @@ export function erroredHook(ctx: Ctx, child: NodeStatus, step: WorkflowStep): No
   }
   return undefined;
 }
-

@@ -228,8 +228,7 @@ export function workflowMetadata(spec: WorkflowSpec, globals: Scope): Plan['meta
   }
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(md.annotations ?? {})) annotations[k] = String(v);
-  if (!Object.keys(labels).length && !Object.keys(annotations).length) return undefined;
-  return { ...(Object.keys(labels).length ? { labels } : {}), ...(Object.keys(annotations).length ? { annotations } : {}) };
+  return labelsAndAnnotations(labels, annotations);
 }
 
 /**
@@ -243,8 +242,15 @@ function withDefaultMetadata(own: Plan['metadata'], defaults: Record<string, unk
     Object.fromEntries(Object.entries(from ?? {}).filter(([k]) => !(has && k in has)).map(([k, v]) => [k, String(v)]));
   const labels = { ...pick(d.labels, md.labels), ...(own?.labels ?? {}) };
   const annotations = { ...pick(d.annotations, md.annotations), ...(own?.annotations ?? {}) };
-  if (!Object.keys(labels).length && !Object.keys(annotations).length) return own;
-  return { ...(Object.keys(labels).length ? { labels } : {}), ...(Object.keys(annotations).length ? { annotations } : {}) };
+  return labelsAndAnnotations(labels, annotations) ?? own;
+}
+
+/** `{labels, annotations}` with the empty ones left out; undefined when both are empty. */
+function labelsAndAnnotations(labels: Record<string, string>, annotations: Record<string, string>): Plan['metadata'] {
+  const hasL = Object.keys(labels).length > 0;
+  const hasA = Object.keys(annotations).length > 0;
+  if (!hasL && !hasA) return undefined;
+  return { ...(hasL ? { labels } : {}), ...(hasA ? { annotations } : {}) };
 }
 
 /**
@@ -365,13 +371,13 @@ export function withDefaults(spec: WorkflowSpec, defaults: WorkflowSpec | undefi
   return { ...merged, templates: (merged.templates ?? []).map((t) => mergeDefaults(Object.fromEntries(Object.entries(td).filter(([k]) => !kinds.includes(k) || k in t)) as Template, t)) };
 }
 
-/** Progress of steps/dag/group nodes: the pod nodes inside their boundary (N succeeded / M). */
 /**
  * The leaves progress counts (upstream's progress.md: a workflow's progress is the sum of its leaf nodes): pods and
  * suspend nodes, 1/1 once Succeeded.
  */
 const countsInProgress = (n: NodeStatus) => isPodType(n) || n.type === 'Suspend';
 
+/** Progress of steps/dag/group nodes: the leaves inside their boundary (N succeeded / M). */
 function nodeProgress(nodes: Record<string, NodeStatus>): void {
   const counts = new Map<string, [number, number]>();
   for (const n of Object.values(nodes)) {
