@@ -211,6 +211,8 @@ spec:
   it('version shows both; auth token is ARGO_TOKEN', async () => {
     const v = await argo('version', '--short');
     assert.match(v.out, /^argo: v\S+\nargo-server: v\S+\n$/);
+    const [cli, server] = v.out.trim().split('\n').map((l) => l.split(': ')[1]);
+    assert.equal(server, cli, 'one version for the CLI and argo-server');
     process.env.ARGO_TOKEN = 'Bearer abc.def';
     try {
       assert.equal((await argo('auth', 'token')).out, 'Bearer abc.def\n');

@@ -26,4 +26,4 @@ export const LABEL = {
   controllerInstanceId: 'workflows.argoproj.io/controller-instanceid',
 } as const;
 
-export const VERSION = 'v3.5.0+flotilla';
+export { ARGO_VERSION as VERSION } from '@flotilla/workflows-controller/version';

@@ -153,3 +153,60 @@ test("the controller's own status write and the pod it creates start no further 
     await cluster.close();
   }
 });
+
+test('volumeClaimGC deletes a finished workflow\'s claims; a pod the API refuses ends the workflow in Error "error in entry template execution"', async () => {
+  const cluster = await startTestCluster({ prefix: 'wf-pvc-' });
+  const client = new KubeClient(cluster.kubeconfig, { qps: 200, burst: 400 });
+  let running: Awaited<ReturnType<typeof startWorkflowController>> | undefined;
+  try {
+    await client.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } as KubeObject);
+    for (const [p, k, s] of [['workflows', 'Workflow', 'Namespaced'], ['workflowtemplates', 'WorkflowTemplate', 'Namespaced'], ['clusterworkflowtemplates', 'ClusterWorkflowTemplate', 'Cluster'], ['workflowtaskresults', 'WorkflowTaskResult', 'Namespaced'], ['cronworkflows', 'CronWorkflow', 'Namespaced']] as const) {
+      await client.create(R.crds, undefined, crd(p, k, s) as KubeObject);
+    }
+    await waitFor('the workflow CRDs to be served', async () => { try { return (await client.list(WORKFLOWS, NS)) && true; } catch { return undefined; } }, 20_000, 100);
+    running = await startWorkflowController(parseFlags(['--kubeconfig', cluster.kubeconfig, '--namespace', NS, '--namespaced']), { log: () => {}, metrics: false });
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const finish = (name: string, exitCode: number) => client.patch(R.pods, NS, name, { status: { phase: exitCode ? 'Failed' : 'Succeeded', startTime: now, containerStatuses: ['main', 'wait'].map((c) => ({ name: c, ready: false, restartCount: 0, image: 'busybox', imageID: '', state: { terminated: { exitCode: c === 'main' ? exitCode : 0, reason: 'Completed', startedAt: now, finishedAt: now } } })) } }, 'merge', 'status');
+    const spec = (strategy: string | undefined, code: number) => ({
+      entrypoint: 'main', ...(strategy ? { volumeClaimGC: { strategy } } : {}),
+      volumeClaimTemplates: [{ metadata: { name: 'work' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } } }],
+      templates: [{ name: 'main', container: { image: 'busybox', command: ['sh', '-c', `exit ${code}`], volumeMounts: [{ name: 'work', mountPath: '/work' }] } }],
+    });
+    const cases = [['gc-done', 'OnWorkflowCompletion', 1, true], ['gc-ok', undefined, 0, true], ['gc-failed', undefined, 1, false], ['gc-fail-success', 'OnWorkflowSuccess', 1, false]] as const;
+    for (const [name, strategy, code] of cases) await client.create(WORKFLOWS, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name }, spec: spec(strategy, code) } as KubeObject);
+    for (const [name, , code] of cases) {
+      await waitFor(`${name}'s claim`, async () => { try { return await client.get(R.pvcs, NS, `${name}-work`); } catch { return undefined; } }, 20_000, 50);
+      const w = await waitFor(`${name} to name its claim`, async () => { const x = await client.get<any>(WORKFLOWS, NS, name); return x.status?.persistentVolumes ? x : undefined; }, 20_000, 50);
+      assert.deepEqual(w.status.persistentVolumes, [{ name: 'work', persistentVolumeClaim: { claimName: `${name}-work` } }]);
+      const pod = await waitFor(`${name}'s pod`, async () => (await client.list<any>(R.pods, NS, { labelSelector: `workflows.argoproj.io/workflow=${name}` })).items[0], 20_000, 50);
+      await finish(pod.metadata.name, code);
+    }
+    for (const [name, strategy, code, deleted] of cases) {
+      const w = await waitFor(`${name} to finish`, async () => { const x = await client.get<any>(WORKFLOWS, NS, name); return ['Succeeded', 'Failed', 'Error'].includes(x.status?.phase) ? x : undefined; }, 20_000, 50);
+      assert.equal(w.status.phase, code ? 'Failed' : 'Succeeded');
+      if (deleted) {
+        await waitFor(`${name}'s claim deleted (${strategy ?? 'default'})`, async () => { try { await client.get(R.pvcs, NS, `${name}-work`); return undefined; } catch { return true; } }, 20_000, 50);
+        await waitFor(`${name}'s status.persistentVolumes emptied`, async () => (await client.get<any>(WORKFLOWS, NS, name)).status.persistentVolumes === undefined || undefined, 20_000, 50);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const [name, strategy, , deleted] of cases) {
+      if (deleted) continue;
+      assert.ok(await client.get(R.pvcs, NS, `${name}-work`), `${name}: a failed workflow keeps its claim under ${strategy ?? 'the default'} (for argo retry)`);
+      assert.equal((await client.get<any>(WORKFLOWS, NS, name)).status.persistentVolumes.length, 1);
+    }
+
+    // upstream's TestWorkflowTemplateInvalidEntryPoint: a volumeMount of no volume is refused by the API server; the
+    // workflow ends in Error at once and its exit handler does not run
+    await client.create(WORKFLOWS, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'bad-mount' }, spec: { entrypoint: 'main', onExit: 'notify', templates: [{ name: 'main', container: { image: 'busybox', command: ['true'], volumeMounts: [{ name: 'foo' }] } }, { name: 'notify', container: { image: 'busybox', command: ['true'] } }] } } as KubeObject);
+    const bad = await waitFor('bad-mount to end', async () => { const x = await client.get<any>(WORKFLOWS, NS, 'bad-mount'); return ['Succeeded', 'Failed', 'Error'].includes(x.status?.phase) ? x : undefined; }, 20_000, 50);
+    assert.equal(bad.status.phase, 'Error');
+    assert.match(bad.status.message, /^error in entry template execution: .*volumeMounts\[0\]/);
+    assert.deepEqual(Object.values(bad.status.nodes).map((n: any) => [n.displayName, n.phase]), [['bad-mount', 'Error']], 'no exit handler node');
+    assert.equal((await client.list<any>(R.pods, NS, { labelSelector: 'workflows.argoproj.io/workflow=bad-mount' })).items.length, 0);
+  } finally {
+    await running?.stop();
+    client.close();
+    await cluster.close();
+  }
+});

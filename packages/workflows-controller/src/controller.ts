@@ -299,15 +299,19 @@ export class WorkflowController extends Controller {
       observedAll: true,
     });
 
-    // claims, then pods (a pod that exists is never created twice)
+    // claims, then pods (a pod that exists is never created twice); status.persistentVolumes names them, as
+    // upstream's does, for volumeClaimGC to delete once the workflow is done
+    let claimVolumes: Obj[] | undefined;
     if (plan.podsToCreate.length && wf.spec?.volumeClaimTemplates?.length) {
-      for (const c of claimsOf(wf as unknown as Workflow)) {
+      const claims = claimsOf(wf as unknown as Workflow);
+      for (const { volumeName: _, ...c } of claims) {
         try {
           await client.create(R.pvcs, ns, c as KubeObject);
         } catch (e) {
           if (!isAlreadyExists(e)) throw e;
         }
       }
+      claimVolumes = claims.map((c) => ({ name: c.volumeName, persistentVolumeClaim: { claimName: (c.metadata as Obj).name } }));
     }
     const existing = new Set(pods.map((p) => p.metadata!.name));
     // a pod to create whose name is still taken by a pod going away (`argo retry` deleted it): plan again once it is gone
@@ -348,7 +352,15 @@ export class WorkflowController extends Controller {
         const permanent = e instanceof PodBuildError || (e instanceof ApiError && [400, 403, 404, 422].includes(e.code));
         if (!permanent) throw e;
         const n = plan.nodes[req.nodeId];
-        if (n) Object.assign(n, { phase: 'Error', message: (e as Error).message, finishedAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z') });
+        const at = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+        if (n) Object.assign(n, { phase: 'Error', message: (e as Error).message, finishedAt: at });
+        // the entrypoint's or the exit handler's own pod: the workflow ends in Error at once, as upstream's
+        const which = req.nodeName === name ? 'entry' : req.nodeName === `${name}.onExit` ? 'exit' : undefined;
+        if (which && !TERMINAL.has(plan.phase)) {
+          const message = `error in ${which} template execution: ${(e as Error).message}`;
+          Object.assign(plan, { phase: 'Error', message, finishedAt: at, conditions: [...(plan.conditions ?? []).filter((c) => c.type !== 'Completed'), { type: 'Completed', status: 'True' }] });
+          plan.events.push({ type: 'Warning', reason: 'WorkflowFailed', message });
+        }
         this.metrics.error('PodCreate');
         plan.changed = true;
         plan.requeueAfter = 0.01;
@@ -360,6 +372,7 @@ export class WorkflowController extends Controller {
     // status, labels, events
     let next = applyPlan(wf as unknown as Workflow, plan) as unknown as Obj;
     next.status = { ...next.status };
+    if (claimVolumes && !wf.status?.persistentVolumes) next.status.persistentVolumes = claimVolumes;
     const holding = holdingStatus(locks, name);
     if (holding) next.status.synchronization = holding;
     if (repo.ref) next.status.artifactRepositoryRef = repo.ref;
@@ -569,7 +582,45 @@ export class WorkflowController extends Controller {
   }
 
   /** ttlStrategy and podGC of a finished workflow. */
+  /**
+   * volumeClaimGC: a finished workflow's claims (status.persistentVolumes) are deleted — always with
+   * `OnWorkflowCompletion`, only when it Succeeded with `OnWorkflowSuccess` (the default: a failed workflow keeps
+   * them for `argo retry`). Those deleted leave status.persistentVolumes; the owner reference deletes the rest with
+   * the workflow.
+   */
+  private async collectClaims(wf: Obj): Promise<void> {
+    const vols = (wf.status?.persistentVolumes ?? []) as Obj[];
+    if (!vols.length) return;
+    const strategy = wf.spec?.volumeClaimGC?.strategy ?? 'OnWorkflowSuccess';
+    if (strategy === 'OnWorkflowSuccess' && wf.status?.phase !== 'Succeeded') return;
+    if (strategy !== 'OnWorkflowSuccess' && strategy !== 'OnWorkflowCompletion') {
+      this.log(`${wf.metadata!.namespace}/${wf.metadata!.name}: unknown volumeClaimGC strategy '${strategy}': claims kept`);
+      return;
+    }
+    const ns = wf.metadata!.namespace!;
+    const kept: Obj[] = [];
+    for (const v of vols) {
+      const claim = v.persistentVolumeClaim?.claimName;
+      if (!claim) continue;
+      try {
+        await this.opts.client.delete(R.pvcs, ns, claim);
+        this.log(`${ns}/${wf.metadata!.name}: deleted PVC ${claim} (volumeClaimGC ${strategy})`);
+      } catch (e) {
+        if (!isNotFound(e)) {
+          this.log(`${ns}/${wf.metadata!.name}: could not delete PVC ${claim}: ${(e as Error).message}`);
+          kept.push(v);
+        }
+      }
+    }
+    try {
+      await this.opts.client.patch(WORKFLOWS, ns, wf.metadata!.name!, { status: { persistentVolumes: kept.length ? kept : null } });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
   private async afterCompletion(wf: Obj, now: Date): Promise<ReconcileResult> {
+    await this.collectClaims(wf);
     const ttl = wf.spec?.ttlStrategy as { secondsAfterCompletion?: number; secondsAfterSuccess?: number; secondsAfterFailure?: number } | undefined;
     const finished = Date.parse(wf.status?.finishedAt ?? '');
     if (!ttl || Number.isNaN(finished)) return;

@@ -341,11 +341,13 @@ export function buildPod(p: PodToCreate, wf: Workflow, cfg: PodBuildConfig = {})
 }
 
 /** The PersistentVolumeClaims of a workflow's volumeClaimTemplates (named `<wf>-<name>`, owned by the workflow). */
-export function claimsOf(wf: Workflow): Obj[] {
+/** The PersistentVolumeClaims of a workflow's volumeClaimTemplates, each with the volume name its pods mount it by. */
+export function claimsOf(wf: Workflow): (Obj & { volumeName: string })[] {
   const wfName = wf.metadata.name ?? '';
   return ((wf.spec.volumeClaimTemplates ?? []) as { metadata?: { name?: string; labels?: Record<string, string> }; spec?: unknown }[])
     .filter((v) => v.metadata?.name)
     .map((v) => ({
+      volumeName: v.metadata!.name!,
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
       metadata: {

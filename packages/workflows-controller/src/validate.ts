@@ -42,7 +42,12 @@ export function lintObject(obj: { kind?: string; metadata?: { name?: string }; s
   }
 }
 
-export function validateWorkflow(wf: Workflow, resolver?: TemplateResolver, opts: { configMaps?: Record<string, Record<string, string>>; lint?: boolean; entrypointOptional?: boolean } = {}): ValidationError[] {
+/**
+ * `ownTemplates`: the spec is a workflow's merged with the WorkflowTemplate it references; only these (the workflow's
+ * own) and the templates its entrypoint reaches are checked. The rest (its exit handler's, say) fail when executed, as
+ * upstream's controller does: "error in exit template execution".
+ */
+export function validateWorkflow(wf: Workflow, resolver?: TemplateResolver, opts: { configMaps?: Record<string, Record<string, string>>; lint?: boolean; entrypointOptional?: boolean; ownTemplates?: string[] } = {}): ValidationError[] {
   const errs: ValidationError[] = [];
   const err = (path: string, message: string) => errs.push({ path, message: `${path}: ${message}` });
   let spec = wf.spec ?? {};
@@ -83,7 +88,9 @@ export function validateWorkflow(wf: Workflow, resolver?: TemplateResolver, opts
     }
   }
   const wfParams = new Set((spec.arguments?.parameters ?? []).map((p) => p.name));
+  const checked = opts.ownTemplates ? new Set([...opts.ownTemplates, ...reachable(spec.entrypoint, byName)]) : undefined;
   for (const t of templates) {
+    if (checked && !checked.has(t.name ?? '')) continue;
     validateTemplate(t, byName, resolver, err);
     checkReferences(t, spec.workflowTemplateRef || opts.entrypointOptional ? undefined : wfParams, err);
   }
@@ -229,4 +236,23 @@ function checkReferences(t: Template, wfParams: Set<string> | undefined, err: (p
   };
   const { name: _n, inputs: _i, ...body } = t;
   walk(body, `templates.${t.name}`);
+}
+
+/** The local templates a template reaches through its steps and DAG tasks (their hooks and exit handlers too). */
+function reachable(from: string | undefined, byName: Map<string, Template>): Set<string> {
+  const seen = new Set<string>();
+  const stack = from ? [from] : [];
+  while (stack.length) {
+    const name = stack.pop()!;
+    const t = byName.get(name);
+    if (!t || seen.has(name)) continue;
+    seen.add(name);
+    const refs = [...(t.steps ?? []).flatMap((g) => (Array.isArray(g) ? g : [])), ...(t.dag?.tasks ?? [])] as { template?: string; onExit?: string; hooks?: Record<string, { template?: string }> }[];
+    for (const r of refs) {
+      if (r.template) stack.push(r.template);
+      if (r.onExit) stack.push(r.onExit);
+      for (const h of Object.values(r.hooks ?? {})) if (h?.template) stack.push(h.template);
+    }
+  }
+  return seen;
 }

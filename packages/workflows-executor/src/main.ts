@@ -3,6 +3,7 @@
  * artifacts), `emissary -- CMD…` (main's process), `wait` (outputs → WorkflowTaskResult),
  * `resource ACTION` (resource templates), `data` (data templates).
  */
+import { ARGO_VERSION } from '@flotilla/workflows-controller/version';
 import { parseEnv, type ExecutorEnv } from './env.js';
 import { logError } from './log.js';
 
@@ -28,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
     return cmd ? 0 : 1;
   }
   if (cmd === 'version') {
-    process.stdout.write('argoexec: v3.6.0+flotilla\n');
+    process.stdout.write(`argoexec: ${ARGO_VERSION}\n`);
     return 0;
   }
   let env;

@@ -9,9 +9,10 @@ import { shortDuration } from '../humanize.js';
 import { printObject, stdoutIsTTY } from '../output.js';
 import { printWorkflow, workflowStatus } from '../print.js';
 import { CliError, serverMode } from '../session.js';
+import { ARGO_VERSION as VERSION } from '@flotilla/workflows-controller/version';
 
-/** The Argo Workflows release whose CLI this one follows, with Flotilla's build suffix. */
-export const VERSION = 'v3.6.0+flotilla';
+/** The Argo Workflows release whose CLI this one follows, with Flotilla's build suffix (argo-server's too). */
+export { ARGO_VERSION as VERSION } from '@flotilla/workflows-controller/version';
 
 export function clientVersion(): Record<string, string> {
   return {

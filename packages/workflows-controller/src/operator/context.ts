@@ -28,6 +28,9 @@ export class Ctx {
   /** Why no new work may start (deadline, shutdown); exit handlers may still run when `allowExit`. */
   stopping?: { message: string; allowExit: boolean };
   inExitHandler = false;
+  /** Nodes this pass could not execute at all (their template could not be resolved or is not one), and why: the
+   * entrypoint's or the exit handler's error ends the workflow in Error, as upstream's "error in … template execution". */
+  readonly execErrors = new Map<string, string>();
   observedAll = false;
 
   constructor(

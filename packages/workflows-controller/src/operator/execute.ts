@@ -130,6 +130,7 @@ export function fromValueFrom(ctx: Ctx, p: Parameter): string | undefined {
 }
 
 function errorNode(ctx: Ctx, nodeName: string, o: ExecOpts, message: string, templateName?: string): NodeStatus {
+  ctx.execErrors.set(nodeName, message);
   const n = ctx.init(nodeName, 'Pod', { displayName: o.displayName, boundaryID: o.boundaryID, parentId: o.parentId, templateName, phase: 'Error', message });
   if (!isFulfilled(n)) ctx.finish(n, 'Error', message);
   return n;

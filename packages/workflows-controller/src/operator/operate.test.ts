@@ -720,3 +720,17 @@ test("a steps template forwards its own input artifact with from: \"{{inputs.art
   assert.equal(p.podsToCreate.length, 1, JSON.stringify(Object.values(p.nodes).map((n) => n.message)));
   assert.deepEqual(p.podsToCreate[0]!.inputs?.artifacts, [{ name: 'seed-art', path: '/tmp/seed.txt', raw: { data: 'seed-content' } }]);
 });
+
+test("a template that cannot be executed ends the workflow in Error: upstream's \"error in entry/exit template execution\"", () => {
+  // upstream's TestWorkflowTemplateInvalidOnExit: the WorkflowTemplate's exit handler has no template type. The controller
+  // checks the templates the entrypoint reaches; the exit handler fails when it is executed
+  const tmpl = { metadata: { name: 'invalid-onexit' }, spec: { entrypoint: 'whalesay', onExit: 'notify', templates: [{ name: 'whalesay', container: { image: 'busybox', command: ['echo', 'hello'] } }, { name: 'notify' } as Template] } };
+  const r = simulate(wf('x', { workflowTemplateRef: { name: 'invalid-onexit' } }), { templates: { 'invalid-onexit': tmpl } as never });
+  assert.equal(r.workflow.status?.phase, 'Error');
+  assert.match(r.workflow.status?.message ?? '', /^error in exit template execution: template 'notify' must specify exactly one of container, script/);
+  assert.equal(byName(r.workflow)['x']?.phase, 'Succeeded', 'the entrypoint ran');
+  // the workflow's own templates are still checked before anything runs
+  const own = simulate(wf('y', { workflowTemplateRef: { name: 'invalid-onexit' }, templates: [{ name: 'extra' } as Template] }), { templates: { 'invalid-onexit': tmpl } as never });
+  assert.match(own.workflow.status?.message ?? '', /^invalid spec: templates\.extra: template must specify exactly one/);
+  // (the entrypoint's case, a pod the API server refuses, is in controller.test.ts)
+});

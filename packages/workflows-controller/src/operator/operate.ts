@@ -74,7 +74,8 @@ export function operate(input: OperateInput): Plan {
     return fail((e as Error).message, 'Error');
   }
   if (!status.phase || status.phase === 'Pending') {
-    const errs = validateWorkflow({ ...wf, spec: { ...spec, workflowTemplateRef: undefined } }, input.templates, { configMaps: input.configMaps });
+    const own = wf.spec.workflowTemplateRef ? (wf.spec.templates ?? []).map((t) => t.name ?? '') : undefined;
+    const errs = validateWorkflow({ ...wf, spec: { ...spec, workflowTemplateRef: undefined } }, input.templates, { configMaps: input.configMaps, ...(own ? { ownTemplates: own } : {}) });
     if (errs.length) return fail(`invalid spec: ${errs.map((e) => e.message).join('; ')}`);
   }
 
@@ -145,10 +146,15 @@ export function operate(input: OperateInput): Plan {
   const entry = executeTemplate(ctx, ctx.name, { template: spec.entrypoint }, spec.arguments, { scope, depth: 0 });
   let phase: WorkflowPhase = 'Running';
   let message: string | undefined;
+  const entryError = ctx.execErrors.get(ctx.name);
   const entryStatus = entry && isFulfilled(entry) ? (entry.phase === 'Error' ? 'Error' : entry.phase === 'Failed' ? 'Failed' : 'Succeeded') : 'Running';
-  const hooksDone = ctx.stopping && !ctx.stopping.allowExit ? true
+  const hooksDone = entryError !== undefined || (ctx.stopping && !ctx.stopping.allowExit) ? true
     : runExpressionHooks(ctx, { name: ctx.name, id: ctx.name, displayName: ctx.name }, spec.hooks, { ...g, 'workflow.status': entryStatus }, undefined, { scope, depth: 0 });
-  if (entry && isFulfilled(entry) && hooksDone) {
+  if (entryError !== undefined) {
+    // the entrypoint could not be executed: the workflow ends in Error at once, with no exit handler (as upstream)
+    phase = 'Error';
+    message = `error in entry template execution: ${entryError}`;
+  } else if (entry && isFulfilled(entry) && hooksDone) {
     const entryPhase: WorkflowPhase = entry.phase === 'Error' ? 'Error' : entry.phase === 'Failed' ? 'Failed' : 'Succeeded';
     let exitDone = true;
     let exitNode: NodeStatus | undefined;
@@ -165,7 +171,11 @@ export function operate(input: OperateInput): Plan {
     if (exitDone) {
       phase = entryPhase;
       message = entry.message || undefined;
-      if (phase === 'Succeeded' && exitNode && (exitNode.phase === 'Failed' || exitNode.phase === 'Error')) {
+      const exitError = ctx.execErrors.get(`${ctx.name}.onExit`);
+      if (exitError !== undefined) {
+        phase = 'Error';
+        message = `error in exit template execution: ${exitError}`;
+      } else if (phase === 'Succeeded' && exitNode && (exitNode.phase === 'Failed' || exitNode.phase === 'Error')) {
         phase = exitNode.phase;
         message = exitNode.message;
       }
