@@ -210,3 +210,52 @@ test('volumeClaimGC deletes a finished workflow\'s claims; a pod the API refuses
     await cluster.close();
   }
 });
+
+test('template-level synchronization across workflows: one pod per mutex at a time, status.synchronization as upstream, the lock handed on when the holder ends', async () => {
+  const cluster = await startTestCluster({ prefix: 'wf-tsync-' });
+  const client = new KubeClient(cluster.kubeconfig, { qps: 200, burst: 400 });
+  let running: Awaited<ReturnType<typeof startWorkflowController>> | undefined;
+  try {
+    await client.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } as KubeObject);
+    for (const [p, k, s] of [['workflows', 'Workflow', 'Namespaced'], ['workflowtemplates', 'WorkflowTemplate', 'Namespaced'], ['clusterworkflowtemplates', 'ClusterWorkflowTemplate', 'Cluster'], ['workflowtaskresults', 'WorkflowTaskResult', 'Namespaced'], ['cronworkflows', 'CronWorkflow', 'Namespaced']] as const) {
+      await client.create(R.crds, undefined, crd(p, k, s) as KubeObject);
+    }
+    await waitFor('the workflow CRDs to be served', async () => { try { return (await client.list(WORKFLOWS, NS)) && true; } catch { return undefined; } }, 20_000, 100);
+    running = await startWorkflowController(parseFlags(['--kubeconfig', cluster.kubeconfig, '--namespace', NS, '--namespaced']), { log: () => {}, metrics: false });
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const finish = (name: string) => client.patch(R.pods, NS, name, { status: { phase: 'Succeeded', startTime: now, containerStatuses: ['main', 'wait'].map((c) => ({ name: c, ready: false, restartCount: 0, image: 'busybox', imageID: '', state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now } } })) } }, 'merge', 'status');
+    const spec = { entrypoint: 'main', templates: [
+      { name: 'main', steps: [[{ name: 'a', template: 'locked' }]] },
+      { name: 'locked', synchronization: { mutex: { name: 'welcome' } }, container: { image: 'busybox', command: ['true'] } },
+    ] };
+    for (const name of ['one', 'two']) await client.create(WORKFLOWS, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name }, spec } as KubeObject);
+    const pods = () => client.list<any>(R.pods, NS).then((l) => l.items);
+    const first = await waitFor('one pod', async () => (await pods())[0], 20_000, 50);
+    const holder = first.metadata.labels['workflows.argoproj.io/workflow'];
+    const other = holder === 'one' ? 'two' : 'one';
+    // the other workflow's step waits: Pending, the lock named; its status says what it waits for (fixtures.ToBeWaitingOnAMutex)
+    const waiting = await waitFor(`${other} waiting`, async () => { const x = await client.get<any>(WORKFLOWS, NS, other); return x.status?.synchronization?.mutex?.waiting ? x : undefined; }, 20_000, 50);
+    const step = Object.values(waiting.status.nodes).find((n: any) => n.displayName === 'a') as any;
+    assert.equal(step.phase, 'Pending');
+    assert.equal(step.message, 'Waiting for argo/Mutex/welcome lock. Lock status: 0/1');
+    assert.deepEqual(waiting.status.synchronization.mutex.waiting, [{ mutex: 'argo/Mutex/welcome', holder: step.id }]);
+    const held = await client.get<any>(WORKFLOWS, NS, holder);
+    const heldStep = Object.values(held.status.nodes).find((n: any) => n.displayName === 'a') as any;
+    assert.deepEqual(held.status.synchronization.mutex.holding, [{ mutex: 'argo/Mutex/welcome', holder: heldStep.id }]);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await pods()).length, 1, 'one pod at a time');
+    // the holder ends: the lock goes to the other, whose pod starts
+    await finish(first.metadata.name);
+    const second = await waitFor('the second pod', async () => (await pods()).find((p: any) => p.metadata.name !== first.metadata.name), 20_000, 50);
+    assert.equal(second.metadata.labels['workflows.argoproj.io/workflow'], other);
+    await finish(second.metadata.name);
+    for (const name of ['one', 'two']) {
+      const w = await waitFor(`${name} Succeeded`, async () => { const x = await client.get<any>(WORKFLOWS, NS, name); return x.status?.phase === 'Succeeded' ? x : undefined; }, 20_000, 50);
+      assert.equal(w.status.synchronization, undefined, `${name}: nothing held once done`);
+    }
+  } finally {
+    await running?.stop();
+    client.close();
+    await cluster.close();
+  }
+});

@@ -12,7 +12,7 @@ import { observePodCached, podObservationChanged } from './observe.js';
 import { ConfigError, parseControllerConfig, resolveArtifactRepository, retentionVictims, type WorkflowControllerConfig } from './config.js';
 import { CLUSTER_WORKFLOW_TEMPLATES, TASK_RESULTS, WORKFLOWS, WORKFLOW_TEMPLATES } from './resources.js';
 import { workflowMetrics, type WorkflowMetrics } from './metrics.js';
-import { blockedBy, heldLocks, holdingStatus, workflowLocks, type Lock } from './sync.js';
+import { blockedBy, heldLocks, holdingStatus, statusHolders, workflowLocks, type Lock } from './sync.js';
 import { cacheKey, entry, LABEL_CONFIGMAP_TYPE, lookup, memoOf } from './memoize.js';
 import { COALESCE_MS, informationalPatch } from './status-coalesce.js';
 import { Admission, type Candidate } from './admission.js';
@@ -253,7 +253,7 @@ export class WorkflowController extends Controller {
     if (wf.spec?.synchronization) {
       const r = workflowLocks(wf.spec.synchronization, ns, (n, c) => this.configMaps.get(n, c) as { data?: Record<string, string> } | undefined);
       locks = r.locks;
-      const mine = heldLocks(wf.status);
+      const mine = heldLocks(wf.status, name!);
       const blocked = r.error ? undefined : locks.every((l) => mine.includes(l.name)) ? undefined : blockedBy(locks, (l) => this.holders(l), key);
       const wait = r.error ?? (blocked ? `Waiting for ${blocked.lock.name} lock. Lock status: ${Math.max(0, blocked.lock.limit - blocked.held)}/${blocked.lock.limit}` : undefined);
       if (wait) {
@@ -297,7 +297,9 @@ export class WorkflowController extends Controller {
       now,
       config: { workflowDefaults: cfg.workflowDefaults },
       observedAll: true,
+      acquireLock: (lock, nodeId) => this.acquire(lock, `${key}/${nodeId}`),
     });
+    if (plan.locks) this.nodeLocks(key, plan.locks);
 
     // claims, then pods (a pod that exists is never created twice); status.persistentVolumes names them, as
     // upstream's does, for volumeClaimGC to delete once the workflow is done
@@ -373,8 +375,10 @@ export class WorkflowController extends Controller {
     let next = applyPlan(wf as unknown as Workflow, plan) as unknown as Obj;
     next.status = { ...next.status };
     if (claimVolumes && !wf.status?.persistentVolumes) next.status.persistentVolumes = claimVolumes;
-    const holding = holdingStatus(locks, name);
+    // what the workflow and its nodes hold and wait for; nothing once it is done (its locks are released)
+    const holding = TERMINAL.has(plan.phase) ? undefined : holdingStatus(locks, name!, plan.locks);
     if (holding) next.status.synchronization = holding;
+    else delete next.status.synchronization;
     if (repo.ref) next.status.artifactRepositoryRef = repo.ref;
     else delete next.status.artifactRepositoryRef;
     const done = TERMINAL.has(plan.phase);
@@ -447,17 +451,63 @@ export class WorkflowController extends Controller {
     if (!s) this.locks.set(lock, (s = new Set()));
     return s;
   }
+  /**
+   * Holders of a lock: workflow keys (workflow-level) and `<workflow key>/<node id>` (template-level), this process's
+   * and those the cached statuses record (a predecessor's).
+   */
   private holders(lock: string): Set<string> {
     const out = new Set(this.lockHolders(lock));
     for (const w of this.workflows.list()) {
-      if (TERMINAL.has(w.status?.phase)) continue;
-      if (heldLocks(w.status).includes(lock)) out.add(`${w.metadata!.namespace}/${w.metadata!.name}`);
+      if (TERMINAL.has(w.status?.phase) || !w.status?.synchronization) continue;
+      const wk = `${w.metadata!.namespace}/${w.metadata!.name}`;
+      for (const h of statusHolders(w.status)) if (h.lock === lock) out.add(h.holder === w.metadata!.name ? wk : `${wk}/${h.holder}`);
     }
     return out;
   }
+  /** Takes (or confirms) a template-level lock for a node: synchronous, so no other pass takes it meanwhile. */
+  private acquire(lock: Lock, holder: string): { ok: boolean; held: number } {
+    const h = this.holders(lock.name);
+    if (h.has(holder)) {
+      this.lockHolders(lock.name).add(holder);
+      return { ok: true, held: h.size };
+    }
+    if (h.size >= lock.limit) {
+      let w = this.lockWaiters.get(lock.name);
+      if (!w) this.lockWaiters.set(lock.name, (w = new Set()));
+      w.add(holder.split('/').slice(0, 2).join('/'));
+      return { ok: false, held: h.size };
+    }
+    this.lockHolders(lock.name).add(holder);
+    return { ok: true, held: h.size + 1 };
+  }
+  /** workflow keys with a node waiting for a lock: reconciled again as soon as it is released */
+  private readonly lockWaiters = new Map<string, Set<string>>();
+  /** After a pass: the workflow's nodes hold exactly `holding` (a finished node's locks go to the waiters). */
+  private nodeLocks(key: string, locks: { holding: { lock: string; nodeId: string }[] }): void {
+    const keep = new Set(locks.holding.map((l) => `${l.lock}\n${key}/${l.nodeId}`));
+    const prefix = `${key}/`;
+    for (const [lock, hs] of this.locks) {
+      for (const h of hs) if (h.startsWith(prefix) && !keep.has(`${lock}\n${h}`)) {
+        hs.delete(h);
+        this.wakeWaiters(lock);
+      }
+    }
+  }
+  private wakeWaiters(lock: string): void {
+    const w = this.lockWaiters.get(lock);
+    if (!w) return;
+    this.lockWaiters.delete(lock);
+    for (const k of w) this.enqueue(k);
+  }
   private releaseLocks(key: string): void {
     let released = false;
-    for (const s of this.locks.values()) released = s.delete(key) || released;
+    const prefix = `${key}/`;
+    for (const [lock, s] of this.locks) {
+      let mine = s.delete(key);
+      for (const h of s) if (h.startsWith(prefix)) mine = s.delete(h) || mine;
+      if (mine) this.wakeWaiters(lock);
+      released = mine || released;
+    }
     // waiting workflows look again at once
     if (released) for (const w of this.workflows.list()) if (w.status?.phase === 'Pending' && /^Waiting for .* lock/.test(w.status?.message ?? '')) this.enqueue(w);
   }

@@ -225,7 +225,7 @@ test('synchronization: semaphore limits from a ConfigMap, mutexes, holders from 
   assert.equal(blockedBy(locks, (l) => holders[l] ?? new Set(), 'argo/c')?.lock.name, 'argo/Mutex/test');
   assert.equal(blockedBy(locks, (l) => holders[l] ?? new Set(), 'argo/b'), undefined, 'its own hold does not block it');
   const st = holdingStatus(locks, 'c');
-  assert.deepEqual(heldLocks({ synchronization: st }), ['argo/ConfigMap/my-config/workflow', 'argo/Mutex/test']);
+  assert.deepEqual(heldLocks({ synchronization: st }, 'c'), ['argo/ConfigMap/my-config/workflow', 'argo/Mutex/test']);
 });
 
 test('retentionPolicy: the oldest finished workflows beyond each limit', () => {

@@ -1,7 +1,8 @@
-// Workflow-level synchronization (pure): `spec.synchronization` semaphores (a ConfigMap key holds the limit) and
+// Synchronization (pure), of workflows and of templates: `synchronization` semaphores (a ConfigMap key holds the limit) and
 // mutexes, in both the old single (`semaphore`, `mutex`) and the v3.6 list forms. Lock names as upstream:
 // `<ns>/ConfigMap/<name>/<key>` and `<ns>/Mutex/<name>`; holders are recorded in status.synchronization.
 export interface Lock { name: string; limit: number; kind: 'semaphore' | 'mutex' }
+type NodeLock = { lock: string; kind: 'semaphore' | 'mutex'; nodeId: string };
 
 type Sync = {
   semaphore?: SemRef; semaphores?: SemRef[];
@@ -34,22 +35,42 @@ export function workflowLocks(sync: unknown, ns: string, getConfigMap: (ns: stri
   return { locks };
 }
 
-/** The locks a workflow's status says it holds. */
-export function heldLocks(status: Record<string, any> | undefined): string[] {
+/**
+ * The locks a workflow's status says are held, each with its holder: the workflow itself (holder: its name) or one
+ * of its nodes (holder: the node's id, template-level synchronization).
+ */
+export function statusHolders(status: Record<string, any> | undefined): { lock: string; holder: string }[] {
   const s = status?.synchronization;
   if (!s) return [];
-  return [
-    ...((s.semaphore?.holding ?? []) as { semaphore?: string }[]).map((h) => h.semaphore ?? ''),
-    ...((s.mutex?.holding ?? []) as { mutex?: string }[]).map((h) => h.mutex ?? ''),
-  ].filter(Boolean);
+  const out: { lock: string; holder: string }[] = [];
+  for (const h of (s.semaphore?.holding ?? []) as { semaphore?: string; holders?: string[] }[]) for (const x of h.holders ?? []) if (h.semaphore) out.push({ lock: h.semaphore, holder: x });
+  for (const h of (s.mutex?.holding ?? []) as { mutex?: string; holder?: string }[]) if (h.mutex && h.holder) out.push({ lock: h.mutex, holder: h.holder });
+  return out;
 }
 
-/** status.synchronization for a workflow holding `locks`. */
-export function holdingStatus(locks: Lock[], wfName: string): Record<string, unknown> | undefined {
-  if (!locks.length) return undefined;
-  const sems = locks.filter((l) => l.kind === 'semaphore').map((l) => ({ semaphore: l.name, holders: [wfName] }));
-  const mutexes = locks.filter((l) => l.kind === 'mutex').map((l) => ({ mutex: l.name, holder: wfName }));
-  return { ...(sems.length ? { semaphore: { holding: sems } } : {}), ...(mutexes.length ? { mutex: { holding: mutexes } } : {}) };
+/** The locks a workflow's status says the workflow itself holds (workflow-level synchronization). */
+export function heldLocks(status: Record<string, any> | undefined, wfName: string): string[] {
+  return statusHolders(status).filter((h) => h.holder === wfName).map((h) => h.lock);
+}
+
+/**
+ * status.synchronization as upstream's: the workflow's own `locks` (holder: its name), the locks its nodes hold and
+ * those they wait for (holder: the node id).
+ */
+export function holdingStatus(locks: Lock[], wfName: string, nodes: { holding: NodeLock[]; waiting: NodeLock[] } = { holding: [], waiting: [] }): Record<string, unknown> | undefined {
+  const held = [...locks.map((l) => ({ lock: l.name, kind: l.kind, holder: wfName })), ...nodes.holding.map((l) => ({ lock: l.lock, kind: l.kind, holder: l.nodeId }))];
+  const waited = nodes.waiting.map((l) => ({ lock: l.lock, kind: l.kind, holder: l.nodeId }));
+  const sems = (xs: typeof held) => {
+    const by = new Map<string, string[]>();
+    for (const x of xs) if (x.kind === 'semaphore') by.set(x.lock, [...(by.get(x.lock) ?? []), x.holder]);
+    return [...by].map(([semaphore, holders]) => ({ semaphore, holders }));
+  };
+  const mutexes = (xs: typeof held) => xs.filter((x) => x.kind === 'mutex').map((x) => ({ mutex: x.lock, holder: x.holder }));
+  const part = (h: unknown[], w: unknown[]) => (h.length || w.length ? { ...(h.length ? { holding: h } : {}), ...(w.length ? { waiting: w } : {}) } : undefined);
+  const sem = part(sems(held), sems(waited));
+  const mx = part(mutexes(held), mutexes(waited));
+  if (!sem && !mx) return undefined;
+  return { ...(sem ? { semaphore: sem } : {}), ...(mx ? { mutex: mx } : {}) };
 }
 
 /** The first lock that is full (holders other than `self` at or above its limit), or undefined (all free). */

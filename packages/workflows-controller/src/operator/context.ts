@@ -1,7 +1,7 @@
 // The state of one operate() pass: the node map being updated and what the pass asks for.
 import type { Artifact, NodePhase, NodeStatus, NodeType, Outputs, Parameter, Template, TemplateRef, Workflow, WorkflowSpec, WorkflowTemplate } from '../types.js';
 import { nodeId, podName } from './ids.js';
-import type { ControllerConfig, PodObservation, PodToCreate, TemplateResolver } from './model.js';
+import type { ControllerConfig, NodeLock, OperateInput, PodObservation, PodToCreate, TemplateResolver } from './model.js';
 import { attempts, isFulfilled, isPodType } from './model.js';
 import type { Scope } from './vars.js';
 
@@ -31,6 +31,12 @@ export class Ctx {
   /** Nodes this pass could not execute at all (their template could not be resolved or is not one), and why: the
    * entrypoint's or the exit handler's error ends the workflow in Error, as upstream's "error in … template execution". */
   readonly execErrors = new Map<string, string>();
+  /** Template-level locks: taken through `acquireLock`, and held or waited for by the nodes of this pass. */
+  acquireLock?: OperateInput['acquireLock'];
+  readonly locksHeld: NodeLock[] = [];
+  readonly locksWaited: NodeLock[] = [];
+  /** Nodes whose lock came in this pass after they waited: their pod is requested now. */
+  readonly lockedNow = new Set<string>();
   observedAll = false;
 
   constructor(
@@ -48,7 +54,8 @@ export class Ctx {
     this.nodes = nodes;
     this.nowMs = now.getTime();
     this.nowISO = new Date(Math.floor(this.nowMs / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-    for (const n of Object.values(nodes)) if (isPodType(n) && (n.phase === 'Pending' || n.phase === 'Running')) this.activePods++;
+    // (a node waiting for its lock has no pod yet)
+    for (const n of Object.values(nodes)) if (isPodType(n) && (n.phase === 'Pending' || n.phase === 'Running') && !n.message?.includes(' lock. Lock status: ')) this.activePods++;
   }
 
   private readonly ids = new Map<string, string>();

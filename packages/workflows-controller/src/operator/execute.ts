@@ -2,9 +2,10 @@
 // only fulfilled nodes short-circuit). Pod-like kinds, suspend, retries and input binding live here;
 // steps.ts and dag.ts recurse back into executeTemplate.
 import { evaluateArgo, toPlain } from '@flotilla/expr';
-import type { Artifact, Arguments, Inputs, NodeStatus, Outputs, Parameter, Template, TemplateRef, WorkflowStep } from '../types.js';
+import type { Artifact, Arguments, Inputs, NodeStatus, NodeType, Outputs, Parameter, Template, TemplateRef, WorkflowStep } from '../types.js';
 import { Ctx, OperateError, type TemplateScope } from './context.js';
-import { attempts as attemptsOf, flagNode, isFulfilled, type PodToCreate } from './model.js';
+import { workflowLocks } from '../sync.js';
+import { attempts as attemptsOf, flagNode, isFulfilled, type NodeLock, type PodToCreate } from './model.js';
 import { exprEnv, mentions, parseDuration, type Scope, str, substitute, substituteDeep } from './vars.js';
 import { executeSteps } from './steps.js';
 import { executeDAG } from './dag.js';
@@ -172,6 +173,24 @@ export function executeTemplate(ctx: Ctx, nodeName: string, h: TemplateHolder, a
     return errorNode(ctx, nodeName, o, `${raw.name}: ${(e as Error).message}`);
   }
 
+  // template-level synchronization: the node waits, Pending, until it holds its locks (a retry's attempts run under
+  // their Retry node's)
+  if (tmpl.synchronization && !o.retryChild) {
+    const wait = takeLocks(ctx, nodeName, tmpl.synchronization);
+    if (wait !== undefined) {
+      const type: NodeType = kind === 'steps' ? 'Steps' : kind === 'dag' ? 'DAG' : kind === 'suspend' ? 'Suspend' : tmpl.retryStrategy ? 'Retry' : kind === 'http' ? 'HTTP' : 'Pod';
+      const n = existing ?? ctx.init(nodeName, type, { ...common, phase: 'Pending' });
+      if (!existing) setInputs(n, bound.inputs);
+      n.message = wait;
+      return n;
+    }
+    if (existing && isWaitingForLock(existing)) {
+      // (a pod's node stops waiting when its pod is requested: parallelism may hold it back yet)
+      if (!podLike || tmpl.retryStrategy) delete existing.message;
+      else ctx.lockedNow.add(nodeName);
+    }
+  }
+
   if (tmpl.retryStrategy && !o.retryChild && kind !== 'suspend') return executeRetry(ctx, nodeName, h, args, o, tmpl, common);
 
   if (podLike && !existing && (o.retryChild || !tmpl.retryStrategy)) {
@@ -240,9 +259,36 @@ function setInputs(n: NodeStatus, inputs: Inputs): void {
 
 type Common = { displayName?: string; boundaryID?: string; parentId?: string; templateName?: string; templateRef?: TemplateRef; scope: string };
 
+/** Whether a node waits for a template-level lock (upstream's message: "Waiting for <lock> lock. Lock status: …"). */
+export function isWaitingForLock(n: NodeStatus): boolean {
+  return n.phase === 'Pending' && !!n.message?.startsWith('Waiting for ') && n.message.includes(' lock. Lock status: ');
+}
+
+/** Takes a template's locks for a node, all or none: undefined when held, else why the node waits. */
+function takeLocks(ctx: Ctx, nodeName: string, sync: unknown): string | undefined {
+  const ns = ctx.wf.metadata.namespace ?? '';
+  const r = workflowLocks(sync, ns, (cmNs, name) => (cmNs === ns && ctx.configMaps[name] ? { data: ctx.configMaps[name] } : undefined));
+  if (r.error) return r.error;
+  const nodeId = ctx.id(nodeName);
+  const taken: NodeLock[] = [];
+  for (const l of r.locks) {
+    const got = ctx.acquireLock ? ctx.acquireLock(l, nodeId) : { ok: true, held: 1 };
+    if (!got.ok) {
+      // (what was taken before is not kept: the controller releases what no node holds after the pass)
+      ctx.locksWaited.push({ lock: l.name, kind: l.kind, nodeId });
+      return `Waiting for ${l.name} lock. Lock status: ${Math.max(0, l.limit - got.held)}/${l.limit}`;
+    }
+    taken.push({ lock: l.name, kind: l.kind, nodeId });
+  }
+  ctx.locksHeld.push(...taken);
+  return undefined;
+}
+
 function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreate['kind'], inputs: Inputs, common: Common, deadline: number | undefined): NodeStatus | undefined {
   let node = ctx.get(nodeName);
-  if (!node) {
+  // a node that waited for its lock and has it now: its pod is requested as a new node's is
+  const lockedNow = !!node && ctx.lockedNow.has(nodeName) && !ctx.pods[node.id];
+  if (!node || lockedNow) {
     if (ctx.stopping && !(ctx.inExitHandler && ctx.stopping.allowExit)) {
       const n = ctx.init(nodeName, kind === 'http' ? 'HTTP' : 'Pod', { ...common, phase: 'Failed', message: ctx.stopping.message });
       return n;
@@ -250,7 +296,8 @@ function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreat
     if (ctx.spec.suspend && !ctx.inExitHandler) return undefined; // a suspended workflow starts nothing new
     const limits = [ctx.spec.parallelism, ctx.config.parallelism].filter((x): x is number => typeof x === 'number' && x > 0);
     if (limits.some((l) => ctx.activePods >= l)) return undefined;
-    node = ctx.init(nodeName, kind === 'http' ? 'HTTP' : kind === 'plugin' ? 'Plugin' : 'Pod', { ...common, phase: 'Pending' });
+    if (node) delete node.message;
+    node ??= ctx.init(nodeName, kind === 'http' ? 'HTTP' : kind === 'plugin' ? 'Plugin' : 'Pod', { ...common, phase: 'Pending' });
     node.progress = '0/1';
     setInputs(node, inputs);
     ctx.activePods++;

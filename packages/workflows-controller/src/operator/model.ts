@@ -38,7 +38,15 @@ export interface OperateInput {
   config?: ControllerConfig;
   /** `pods` lists every pod of the workflow: a Running pod node without one was deleted (the node errors). */
   observedAll?: boolean;
+  /**
+   * Template-level `synchronization`: takes (or confirms) a lock for a node, all in one synchronous call so that no
+   * other pass can take it meanwhile; `held` is the number of holders after the call. Without it every lock is free.
+   */
+  acquireLock?: (lock: { name: string; limit: number; kind: 'semaphore' | 'mutex' }, nodeId: string) => { ok: boolean; held: number };
 }
+
+/** A template-level lock a node holds, or waits for. */
+export interface NodeLock { lock: string; kind: 'semaphore' | 'mutex'; nodeId: string }
 
 export interface PodToCreate {
   nodeId: string;
@@ -84,6 +92,8 @@ export interface Plan {
   conditions?: Condition[];
   /** Labels and annotations the workflow gets from `spec.workflowMetadata` (labels, annotations, labelsFrom). */
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  /** Template-level locks held by unfinished nodes, and those nodes wait for (status.synchronization). */
+  locks?: { holding: NodeLock[]; waiting: NodeLock[] };
 }
 
 export const FULFILLED: ReadonlySet<NodePhase> = new Set(['Succeeded', 'Failed', 'Error', 'Skipped', 'Omitted']);

@@ -734,3 +734,49 @@ test("a template that cannot be executed ends the workflow in Error: upstream's 
   assert.match(own.workflow.status?.message ?? '', /^invalid spec: templates\.extra: template must specify exactly one/);
   // (the entrypoint's case, a pod the API server refuses, is in controller.test.ts)
 });
+
+test('template-level synchronization: a node waits, Pending with the lock named, until it holds its mutex or semaphore slot', () => {
+  // upstream's TestTemplateLevelMutex / TestTemplateLevelSemaphore, with a lock table standing in for the controller's
+  const table = new Map<string, Set<string>>();
+  const acquireLock = (l: { name: string; limit: number }, id: string) => {
+    const h = table.get(l.name) ?? new Set<string>();
+    table.set(l.name, h);
+    if (h.has(id)) return { ok: true, held: h.size };
+    if (h.size >= l.limit) return { ok: false, held: h.size };
+    h.add(id);
+    return { ok: true, held: h.size };
+  };
+  const mutex = (name: string): Template => ({ name, synchronization: { mutex: { name } }, container: { image: 'busybox', command: ['true'] } });
+  const sem: Template = { name: 'sem', synchronization: { semaphore: { configMapKeyRef: { name: 'my-config', key: 'template' } } }, container: { image: 'busybox', command: ['true'] } };
+  const w = wf('tl', { entrypoint: 'main', templates: [
+    { name: 'main', steps: [[{ name: 'a1', template: 'a' }, { name: 'a2', template: 'a' }, { name: 'b1', template: 'b' }, { name: 'b2', template: 'b' }, { name: 's1', template: 'sem' }, { name: 's2', template: 'sem' }]] },
+    mutex('a'), mutex('b'), sem,
+  ] });
+  const waiting: string[] = [];
+  let maxHolding = 0;
+  const r = simulate(w, {
+    configMaps: { 'my-config': { template: '1' } }, acquireLock,
+    onPass: (_in, p) => {
+      // the controller's side: what no node holds any more is released
+      const keep = new Set(p.locks!.holding.map((l) => `${l.lock} ${l.nodeId}`));
+      for (const [lock, hs] of table) for (const h of hs) if (!keep.has(`${lock} ${h}`)) hs.delete(h);
+      for (const n of Object.values(p.nodes)) if (n.phase === 'Pending' && n.message?.startsWith('Waiting for ')) waiting.push(`${n.displayName}: ${n.message}`);
+      maxHolding = Math.max(maxHolding, p.locks!.holding.length);
+    },
+  });
+  assert.equal(r.workflow.status?.phase, 'Succeeded');
+  assert.equal(r.pods.length, 6);
+  assert.equal(maxHolding, 3, 'one holder per lock at a time');
+  for (const want of [/^a2: Waiting for argo\/Mutex\/a lock\. Lock status: 0\/1$/, /^b2: Waiting for argo\/Mutex\/b lock\. Lock status: 0\/1$/, /^s2: Waiting for argo\/ConfigMap\/my-config\/template lock\. Lock status: 0\/1$/]) {
+    assert.ok(waiting.some((x) => want.test(x)), `${want}: ${waiting.join('; ')}`);
+  }
+  // the first pass: three pods, one per lock; the others wait
+  const first = r.plans[0]!;
+  assert.equal(first.podsToCreate.length, 3);
+  assert.deepEqual(first.locks!.waiting.map((l) => l.lock).sort(), ['argo/ConfigMap/my-config/template', 'argo/Mutex/a', 'argo/Mutex/b']);
+  assert.ok(Object.values(r.workflow.status?.nodes ?? {}).every((n) => !n.message?.includes('Waiting for')), 'no node is left waiting');
+  // a missing ConfigMap: the node waits saying so, nothing runs
+  const miss = simulate(wf('m', { entrypoint: 'sem', templates: [sem] }), { configMaps: {}, acquireLock, maxSteps: 3 });
+  assert.equal(miss.pods.length, 0);
+  assert.match(Object.values(miss.workflow.status?.nodes ?? {})[0]?.message ?? '', /configmap argo\/my-config not found/);
+});

@@ -82,6 +82,7 @@ export function operate(input: OperateInput): Plan {
   const beforePhases = new Map(Object.values(nodes).map((n) => [n.id, n.phase]));
   const ctx = new Ctx(wf, spec, nodes, now, input.pods ?? {}, input.templates, input.configMaps ?? {}, input.config ?? {}, structuredClone(status.storedTemplates ?? {}));
   ctx.observedAll = !!input.observedAll;
+  ctx.acquireLock = input.acquireLock;
   // globals
   const g = ctx.global;
   const md = wf.metadata;
@@ -215,6 +216,11 @@ export function operate(input: OperateInput): Plan {
   });
   if (message !== undefined) p.message = message;
   else delete p.message;
+  // template-level locks: a node holds its locks until it is fulfilled; waiting nodes are looked at again
+  const holding = finished ? [] : ctx.locksHeld.filter((l) => !isFulfilled(nodes[l.nodeId]));
+  const waiting = finished ? [] : ctx.locksWaited;
+  if (holding.length || waiting.length || ctx.acquireLock) p.locks = { holding, waiting };
+  if (waiting.length && !finished) p.requeueAfter = Math.min(p.requeueAfter ?? 2, 2);
   return p;
 }
 
