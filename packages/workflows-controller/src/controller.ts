@@ -257,7 +257,9 @@ export class WorkflowController extends Controller {
       const blocked = r.error ? undefined : locks.every((l) => mine.includes(l.name)) ? undefined : blockedBy(locks, (l) => this.holders(l), key);
       const wait = r.error ?? (blocked ? `Waiting for ${blocked.lock.name} lock. Lock status: ${Math.max(0, blocked.lock.limit - blocked.held)}/${blocked.lock.limit}` : undefined);
       if (wait) {
-        if (wf.status?.message !== wait || wf.status?.phase !== 'Pending') await this.write(wf, { ...wf, status: { ...(wf.status ?? {}), phase: 'Pending', message: wait } });
+        // status.synchronization says what it waits for (upstream's fixtures.ToBeWaitingOnAMutex looks there)
+        const waiting = blocked ? holdingStatus([], name!, { holding: [], waiting: [{ lock: blocked.lock.name, kind: blocked.lock.kind, nodeId: name! }] }) : undefined;
+        if (wf.status?.message !== wait || wf.status?.phase !== 'Pending') await this.write(wf, { ...wf, status: { ...(wf.status ?? {}), phase: 'Pending', message: wait, ...(waiting ? { synchronization: waiting } : {}) } });
         return { requeueAfter: 2_000 };
       }
       for (const l of locks) this.lockHolders(l.name).add(key);

@@ -202,7 +202,8 @@ export function executeTemplate(ctx: Ctx, nodeName: string, h: TemplateHolder, a
     }
   }
   // template activeDeadlineSeconds, or `timeout` (counted from the node's start, Pending included)
-  const deadline = parseDuration(tmpl.activeDeadlineSeconds as string | number | undefined) ?? (podLike ? parseDuration(tmpl.timeout) : undefined);
+  const active = parseDuration(tmpl.activeDeadlineSeconds as string | number | undefined);
+  const deadline = active ?? (podLike ? parseDuration(tmpl.timeout) : undefined);
   const childOpts = { scope: resolved.scope, depth: o.depth + 1 };
   let node: NodeStatus | undefined;
   // a memoized Steps or DAG template: a fresh cache entry answers it without running its children (a pod
@@ -237,7 +238,7 @@ export function executeTemplate(ctx: Ctx, nodeName: string, h: TemplateHolder, a
       executeSuspend(ctx, node, tmpl);
       break;
     default:
-      node = executePod(ctx, nodeName, tmpl, kind, bound.inputs, common, deadline);
+      node = executePod(ctx, nodeName, tmpl, kind, bound.inputs, common, deadline, active !== undefined);
       if (node && !isFulfilled(node)) ctx.walked.add(node.id);
   }
   // a memoized Steps or DAG template that succeeded in this pass: later nodes of the pass see its cache entry (the
@@ -284,7 +285,14 @@ function takeLocks(ctx: Ctx, nodeName: string, sync: unknown): string | undefine
   return undefined;
 }
 
-function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreate['kind'], inputs: Inputs, common: Common, deadline: number | undefined): NodeStatus | undefined {
+/**
+ * How long after a template's activeDeadlineSeconds the controller ends a pod that has not ended itself: the pod's
+ * own activeDeadlineSeconds ends it (its node then Failed with the pod's "Pod was active on the node longer than the
+ * specified deadline", the pod kept, as upstream's); this is for a node agent that does not.
+ */
+const POD_DEADLINE_GRACE_S = 30;
+
+function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreate['kind'], inputs: Inputs, common: Common, deadline: number | undefined, podEnforced = false): NodeStatus | undefined {
   let node = ctx.get(nodeName);
   // a node that waited for its lock and has it now: its pod is requested as a new node's is
   const lockedNow = !!node && ctx.lockedNow.has(nodeName) && !ctx.pods[node.id];
@@ -320,11 +328,13 @@ function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreat
     ctx.podsToDelete.add(pod);
     return ctx.finish(node, 'Failed', ctx.stopping.message);
   }
-  if (deadline !== undefined && node.startedAt && ctx.nowMs >= Date.parse(node.startedAt) + deadline * 1000 && (!obs || obs.phase === 'Pending' || obs.phase === 'Running')) {
+  // a template's `timeout` is the controller's to enforce (Pending included); its activeDeadlineSeconds the pod's
+  const limit = deadline === undefined ? undefined : deadline + (podEnforced ? POD_DEADLINE_GRACE_S : 0);
+  if (limit !== undefined && node.startedAt && ctx.nowMs >= Date.parse(node.startedAt) + limit * 1000 && (!obs || obs.phase === 'Pending' || obs.phase === 'Running')) {
     ctx.podsToDelete.add(pod);
     return ctx.finish(node, 'Failed', 'Step exceeded its deadline');
   }
-  if (deadline !== undefined && node.startedAt) ctx.requeue((Date.parse(node.startedAt) + deadline * 1000 - ctx.nowMs) / 1000);
+  if (limit !== undefined && node.startedAt) ctx.requeue((Date.parse(node.startedAt) + limit * 1000 - ctx.nowMs) / 1000);
   if (!obs) {
     if (ctx.observedAll && node.phase === 'Running') {
       ctx.activePods--;

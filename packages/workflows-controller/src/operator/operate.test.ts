@@ -303,8 +303,14 @@ test('activeDeadlineSeconds, shutdown, recursion guard', () => {
   const tmplDeadline = wf('td', { entrypoint: 'main', templates: [{ name: 'main', activeDeadlineSeconds: 5, container: { image: 'busybox' } }] });
   const q1 = operate({ workflow: tmplDeadline, now: T0 });
   assert.equal(q1.podsToCreate[0]!.activeDeadlineSeconds, 5);
-  const q2 = operate({ workflow: applyPlan(tmplDeadline, q1), pods: { td: { phase: 'Running' } }, now: at(6) });
-  assert.equal(q2.nodes.td!.message, 'Step exceeded its deadline');
+  // a template's activeDeadlineSeconds is the pod's to enforce (upstream's TestWorkflowFailedWhenAllPodSetFailedFromPending):
+  // the node fails with the pod's reason and the pod is kept; the controller ends it only if the pod does not
+  const q2 = operate({ workflow: applyPlan(tmplDeadline, q1), pods: { td: { phase: 'Pending' } }, now: at(6) });
+  assert.deepEqual([q2.nodes.td!.phase, q2.podsToDelete], ['Pending', []]);
+  const q3 = operate({ workflow: applyPlan(tmplDeadline, q1), pods: { td: { phase: 'Failed', message: 'Pod was active on the node longer than the specified deadline' } }, now: at(7) });
+  assert.deepEqual([q3.nodes.td!.phase, q3.nodes.td!.message, q3.podsToDelete], ['Failed', 'Pod was active on the node longer than the specified deadline', []]);
+  const q4 = operate({ workflow: applyPlan(tmplDeadline, q1), pods: { td: { phase: 'Running' } }, now: at(36) });
+  assert.deepEqual([q4.nodes.td!.message, q4.podsToDelete], ['Step exceeded its deadline', ['td']]);
 
   const term = wf('tm', { entrypoint: 'main', onExit: 'main', templates: [{ name: 'main', container: { image: 'busybox' } }] });
   const t1 = applyPlan(term, operate({ workflow: term, now: T0 }));
