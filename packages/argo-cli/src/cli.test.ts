@@ -128,6 +128,38 @@ describe('argo (no cluster needed)', () => {
     assert.deepEqual(wf.spec.arguments.parameters, [{ name: 'message', value: 'from-file' }, { name: 'count', value: '3' }, { name: 'extra', value: '1' }]);
   });
 
+  it("argo submit: YAML numbers where Argo wants strings are sent as strings, as upstream's typed decoding does (upstream's TestWait: `command: [sleep, 5]`)", async () => {
+    writeFileSync(join(dir, 'ints.yaml'), `apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: ints-
+  labels: {build: 42}
+spec:
+  entrypoint: main
+  arguments: {parameters: [{name: n, value: 3}]}
+  templates:
+  - name: main
+    steps:
+    - - name: s
+        template: sleep
+        withItems: [1, 2]
+        when: true
+  - name: sleep
+    container:
+      image: busybox
+      command: [sleep, 5]
+      args: [1.5, true]
+      env: [{name: X, value: 7}]
+`);
+    const r = await run('submit', '--dry-run', '-o', 'json', join(dir, 'ints.yaml'));
+    assert.equal(r.code, 0, r.err);
+    const wf = JSON.parse(r.out);
+    const c = wf.spec.templates[1].container;
+    assert.deepEqual([c.command, c.args, c.env[0].value], [['sleep', '5'], ['1.5', 'true'], '7']);
+    assert.deepEqual([wf.metadata.labels.build, wf.spec.arguments.parameters[0].value, wf.spec.templates[0].steps[0][0].when], ['42', '3', 'true']);
+    assert.deepEqual(wf.spec.templates[0].steps[0][0].withItems, [1, 2], 'items keep their type');
+  });
+
   it('the Kubernetes API unreachable: a fatal message naming the server, exit 1', async () => {
     const r = await run('list', '-n', 'argo');
     assert.equal(r.code, 1);

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { io } from '@flotilla/cli-kit/io';
 import { CliError } from './session.js';
+import { coerceArgoStrings } from './coerce.js';
 import YAML from './yaml.js';
 import { sortKeys, toYAML } from '@flotilla/cli-kit/output';
 
@@ -103,7 +104,7 @@ export async function readManifests(sources: string[], o: { recursive?: boolean;
   }
   for (const f of files) {
     const text = await readSource(f);
-    for (const obj of parseDocs(text, f)) out.push({ file: f, obj });
+    for (const obj of parseDocs(text, f)) out.push({ file: f, obj: coerceArgoStrings(obj) });
   }
   return out;
 }
