@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { EventRecorder, KubeClient, R, type KubeObject } from '@flotilla/kube-runtime';
 import { startTestCluster, waitFor } from '@flotilla/kube-runtime/testkit';
 import { parseFlags, startWorkflowController } from './main.js';
-import { WORKFLOWS } from './resources.js';
+import { WORKFLOWS, WORKFLOW_TEMPLATES } from './resources.js';
 import { WorkflowController } from './controller.js';
 
 const NS = 'argo';
@@ -154,19 +154,29 @@ test("the controller's own status write and the pod it creates start no further 
   }
 });
 
+/** The namespace, the Argo CRDs and a controller (no node agent: the tests move pods' statuses themselves). */
+async function withController(kubeconfig: string, client: KubeClient) {
+  await client.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } as KubeObject);
+  for (const [p, k, s] of [['workflows', 'Workflow', 'Namespaced'], ['workflowtemplates', 'WorkflowTemplate', 'Namespaced'], ['clusterworkflowtemplates', 'ClusterWorkflowTemplate', 'Cluster'], ['workflowtaskresults', 'WorkflowTaskResult', 'Namespaced'], ['cronworkflows', 'CronWorkflow', 'Namespaced']] as const) {
+    await client.create(R.crds, undefined, crd(p, k, s) as KubeObject);
+  }
+  await waitFor('the workflow CRDs to be served', async () => { try { return (await client.list(WORKFLOWS, NS)) && true; } catch { return undefined; } }, 20_000, 100);
+  return startWorkflowController(parseFlags(['--kubeconfig', kubeconfig, '--namespace', NS, '--namespaced']), { log: () => {}, metrics: false });
+}
+
+/** A kubelet's write: the pod's main and wait ended. */
+function finishPod(client: KubeClient, name: string, exitCode = 0) {
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return client.patch(R.pods, NS, name, { status: { phase: exitCode ? 'Failed' : 'Succeeded', startTime: now, containerStatuses: ['main', 'wait'].map((c) => ({ name: c, ready: false, restartCount: 0, image: 'busybox', imageID: '', state: { terminated: { exitCode: c === 'main' ? exitCode : 0, reason: 'Completed', startedAt: now, finishedAt: now } } })) } }, 'merge', 'status');
+}
+
 test('volumeClaimGC deletes a finished workflow\'s claims; a pod the API refuses ends the workflow in Error "error in entry template execution"', async () => {
   const cluster = await startTestCluster({ prefix: 'wf-pvc-' });
   const client = new KubeClient(cluster.kubeconfig, { qps: 200, burst: 400 });
   let running: Awaited<ReturnType<typeof startWorkflowController>> | undefined;
   try {
-    await client.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } as KubeObject);
-    for (const [p, k, s] of [['workflows', 'Workflow', 'Namespaced'], ['workflowtemplates', 'WorkflowTemplate', 'Namespaced'], ['clusterworkflowtemplates', 'ClusterWorkflowTemplate', 'Cluster'], ['workflowtaskresults', 'WorkflowTaskResult', 'Namespaced'], ['cronworkflows', 'CronWorkflow', 'Namespaced']] as const) {
-      await client.create(R.crds, undefined, crd(p, k, s) as KubeObject);
-    }
-    await waitFor('the workflow CRDs to be served', async () => { try { return (await client.list(WORKFLOWS, NS)) && true; } catch { return undefined; } }, 20_000, 100);
-    running = await startWorkflowController(parseFlags(['--kubeconfig', cluster.kubeconfig, '--namespace', NS, '--namespaced']), { log: () => {}, metrics: false });
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const finish = (name: string, exitCode: number) => client.patch(R.pods, NS, name, { status: { phase: exitCode ? 'Failed' : 'Succeeded', startTime: now, containerStatuses: ['main', 'wait'].map((c) => ({ name: c, ready: false, restartCount: 0, image: 'busybox', imageID: '', state: { terminated: { exitCode: c === 'main' ? exitCode : 0, reason: 'Completed', startedAt: now, finishedAt: now } } })) } }, 'merge', 'status');
+    running = await withController(cluster.kubeconfig, client);
+    const finish = (name: string, exitCode: number) => finishPod(client, name, exitCode);
     const spec = (strategy: string | undefined, code: number) => ({
       entrypoint: 'main', ...(strategy ? { volumeClaimGC: { strategy } } : {}),
       volumeClaimTemplates: [{ metadata: { name: 'work' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } } }],
@@ -216,14 +226,8 @@ test('template-level synchronization across workflows: one pod per mutex at a ti
   const client = new KubeClient(cluster.kubeconfig, { qps: 200, burst: 400 });
   let running: Awaited<ReturnType<typeof startWorkflowController>> | undefined;
   try {
-    await client.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } as KubeObject);
-    for (const [p, k, s] of [['workflows', 'Workflow', 'Namespaced'], ['workflowtemplates', 'WorkflowTemplate', 'Namespaced'], ['clusterworkflowtemplates', 'ClusterWorkflowTemplate', 'Cluster'], ['workflowtaskresults', 'WorkflowTaskResult', 'Namespaced'], ['cronworkflows', 'CronWorkflow', 'Namespaced']] as const) {
-      await client.create(R.crds, undefined, crd(p, k, s) as KubeObject);
-    }
-    await waitFor('the workflow CRDs to be served', async () => { try { return (await client.list(WORKFLOWS, NS)) && true; } catch { return undefined; } }, 20_000, 100);
-    running = await startWorkflowController(parseFlags(['--kubeconfig', cluster.kubeconfig, '--namespace', NS, '--namespaced']), { log: () => {}, metrics: false });
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const finish = (name: string) => client.patch(R.pods, NS, name, { status: { phase: 'Succeeded', startTime: now, containerStatuses: ['main', 'wait'].map((c) => ({ name: c, ready: false, restartCount: 0, image: 'busybox', imageID: '', state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now } } })) } }, 'merge', 'status');
+    running = await withController(cluster.kubeconfig, client);
+    const finish = (name: string) => finishPod(client, name);
     const spec = { entrypoint: 'main', templates: [
       { name: 'main', steps: [[{ name: 'a', template: 'locked' }]] },
       { name: 'locked', synchronization: { mutex: { name: 'welcome' } }, container: { image: 'busybox', command: ['true'] } },
@@ -253,6 +257,35 @@ test('template-level synchronization across workflows: one pod per mutex at a ti
       const w = await waitFor(`${name} Succeeded`, async () => { const x = await client.get<any>(WORKFLOWS, NS, name); return x.status?.phase === 'Succeeded' ? x : undefined; }, 20_000, 50);
       assert.equal(w.status.synchronization, undefined, `${name}: nothing held once done`);
     }
+  } finally {
+    await running?.stop();
+    client.close();
+    await cluster.close();
+  }
+});
+
+test("estimatedDuration: a workflow of a WorkflowTemplate is labelled with it and estimated from the template's last Succeeded run (upstream's EstimatedDuration TestWorkflowTemplate)", async () => {
+  const cluster = await startTestCluster({ prefix: 'wf-est-' });
+  const client = new KubeClient(cluster.kubeconfig, { qps: 200, burst: 400 });
+  let running: Awaited<ReturnType<typeof startWorkflowController>> | undefined;
+  try {
+    running = await withController(cluster.kubeconfig, client);
+    await client.create(WORKFLOW_TEMPLATES, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata: { name: 'basic' }, spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', command: ['true'] } }] } } as KubeObject);
+    const run = async (name: string) => {
+      await client.create(WORKFLOWS, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name }, spec: { workflowTemplateRef: { name: 'basic' } } } as KubeObject);
+      const pod = await waitFor(`${name}'s pod`, async () => (await client.list<any>(R.pods, NS, { labelSelector: `workflows.argoproj.io/workflow=${name}` })).items[0], 20_000, 50);
+      const w = await waitFor(`${name} Running`, async () => { const x = await client.get<any>(WORKFLOWS, NS, name); return x.status?.phase === 'Running' ? x : undefined; }, 20_000, 50);
+      await new Promise((r) => setTimeout(r, 1100));
+      await finishPod(client, pod.metadata.name);
+      await waitFor(`${name} Succeeded`, async () => (await client.get<any>(WORKFLOWS, NS, name)).status?.phase === 'Succeeded' || undefined, 20_000, 50);
+      return w;
+    };
+    const first = await run('first');
+    assert.equal(first.metadata.labels['workflows.argoproj.io/workflow-template'], 'basic');
+    assert.equal(first.status.estimatedDuration, undefined, 'no earlier run: no estimate');
+    const second = await run('second');
+    assert.ok(second.status.estimatedDuration >= 1, JSON.stringify(second.status));
+    assert.ok(second.status.nodes.second.estimatedDuration >= 1, JSON.stringify(second.status.nodes));
   } finally {
     await running?.stop();
     client.close();

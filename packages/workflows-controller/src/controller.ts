@@ -16,6 +16,7 @@ import { blockedBy, heldLocks, holdingStatus, statusHolders, workflowLocks, type
 import { cacheKey, entry, LABEL_CONFIGMAP_TYPE, lookup, memoOf } from './memoize.js';
 import { COALESCE_MS, informationalPatch } from './status-coalesce.js';
 import { Admission, type Candidate } from './admission.js';
+import { estimate, originLabel, type Estimates } from './estimate.js';
 
 type Obj = KubeObject & Record<string, any>;
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Error']);
@@ -300,6 +301,7 @@ export class WorkflowController extends Controller {
       config: { workflowDefaults: cfg.workflowDefaults },
       observedAll: true,
       acquireLock: (lock, nodeId) => this.acquire(lock, `${key}/${nodeId}`),
+      estimates: this.estimatesOf(key, wf),
     });
     if (plan.locks) this.nodeLocks(key, plan.locks);
 
@@ -386,6 +388,9 @@ export class WorkflowController extends Controller {
     const done = TERMINAL.has(plan.phase);
     // spec.workflowMetadata's labels and annotations (labelsFrom evaluated) on the workflow itself, as upstream
     const labels: Record<string, string> = { ...(wf.metadata?.labels ?? {}), ...(plan.metadata?.labels ?? {}), [LABEL_PHASE]: plan.phase || 'Pending' };
+    // a workflow of a (Cluster)WorkflowTemplate is labelled with it, as upstream's: what links its runs (estimates, the UI)
+    const origin = originLabel(wf as unknown as Workflow);
+    if (origin && !labels[origin[0]] && /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(origin[1])) labels[origin[0]] = origin[1];
     if (done) labels[LABEL_COMPLETED] = 'true';
     else labels[LABEL_COMPLETED] = 'false';
     const annotations = plan.metadata?.annotations ? { ...(wf.metadata?.annotations ?? {}), ...plan.metadata.annotations } : undefined;
@@ -466,6 +471,14 @@ export class WorkflowController extends Controller {
     }
     return out;
   }
+  /** estimate.ts's figures for a running workflow from a template or CronWorkflow, worked out once per workflow */
+  private readonly estimated = new Map<string, Estimates | undefined>();
+  private estimatesOf(key: string, wf: Obj): Estimates | undefined {
+    if (!originLabel(wf as unknown as Workflow)) return undefined;
+    if (!this.estimated.has(key)) this.estimated.set(key, estimate(wf as unknown as Workflow, this.workflows.list(wf.metadata!.namespace) as unknown as Workflow[]));
+    return this.estimated.get(key);
+  }
+
   /** Takes (or confirms) a template-level lock for a node: synchronous, so no other pass takes it meanwhile. */
   private acquire(lock: Lock, holder: string): { ok: boolean; held: number } {
     const h = this.holders(lock.name);
@@ -538,6 +551,7 @@ export class WorkflowController extends Controller {
 
   /** A workflow finished or went away: its slot and locks go to the next. */
   private finished(key: string): void {
+    this.estimated.delete(key);
     const had = this.running.delete(key);
     this.admission.drop(key);
     this.toMark.delete(key);

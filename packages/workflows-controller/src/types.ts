@@ -217,6 +217,7 @@ export interface WorkflowStatus {
   resourcesDuration?: Record<string, number>;
   artifactRepositoryRef?: unknown;
   taskResultsCompletionStatus?: Record<string, boolean>;
+  estimatedDuration?: number;
   [k: string]: unknown;
 }
 

@@ -37,6 +37,8 @@ export class Ctx {
   readonly locksWaited: NodeLock[] = [];
   /** Nodes whose lock came in this pass after they waited: their pod is requested now. */
   readonly lockedNow = new Set<string>();
+  /** Node durations by name from an earlier run of the same template: a new node's estimatedDuration. */
+  estimates?: Record<string, number>;
   observedAll = false;
 
   constructor(
@@ -99,6 +101,8 @@ export class Ctx {
       phase: o.phase ?? 'Running',
       startedAt: this.nowISO,
     };
+    const est = this.estimates?.[nodeName];
+    if (est !== undefined) n.estimatedDuration = est;
     if (o.templateName) n.templateName = o.templateName;
     if (o.templateRef) n.templateRef = o.templateRef;
     n.templateScope = o.scope ?? `local/${this.name}`;

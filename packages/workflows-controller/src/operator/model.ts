@@ -43,6 +43,8 @@ export interface OperateInput {
    * other pass can take it meanwhile; `held` is the number of holders after the call. Without it every lock is free.
    */
   acquireLock?: (lock: { name: string; limit: number; kind: 'semaphore' | 'mutex' }, nodeId: string) => { ok: boolean; held: number };
+  /** Durations (seconds) of the workflow and of nodes by name, from an earlier run of the same template (estimate.ts). */
+  estimates?: { workflow: number; nodes: Record<string, number> };
 }
 
 /** A template-level lock a node holds, or waits for. */
@@ -94,6 +96,8 @@ export interface Plan {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   /** Template-level locks held by unfinished nodes, and those nodes wait for (status.synchronization). */
   locks?: { holding: NodeLock[]; waiting: NodeLock[] };
+  /** status.estimatedDuration (seconds), set once, when the workflow starts. */
+  estimatedDuration?: number;
 }
 
 export const FULFILLED: ReadonlySet<NodePhase> = new Set(['Succeeded', 'Failed', 'Error', 'Skipped', 'Omitted']);

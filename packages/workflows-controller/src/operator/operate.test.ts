@@ -786,3 +786,27 @@ test('template-level synchronization: a node waits, Pending with the lock named,
   assert.equal(miss.pods.length, 0);
   assert.match(Object.values(miss.workflow.status?.nodes ?? {})[0]?.message ?? '', /configmap argo\/my-config not found/);
 });
+
+test('estimatedDuration: from the most recent Succeeded run of the same WorkflowTemplate, the workflow and each node by name', async () => {
+  const { estimate, originLabel } = await import('../estimate.js');
+  const tmplRef = (name: string): Workflow => ({ ...wf(name, { workflowTemplateRef: { name: 'basic' } }) });
+  const done = (name: string, secs: number, finished: string, phase = 'Succeeded'): Workflow => ({
+    ...tmplRef(name),
+    status: { phase: phase as 'Succeeded', startedAt: new Date(Date.parse(finished) - secs * 1000).toISOString(), finishedAt: finished, progress: '1/1', nodes: {
+      [name]: { id: name, name, displayName: name, type: 'Steps', phase: 'Succeeded', startedAt: new Date(Date.parse(finished) - secs * 1000).toISOString(), finishedAt: finished },
+      [`${name}-1`]: { id: `${name}-1`, name: `${name}[0].a`, displayName: 'a', type: 'Pod', phase: 'Succeeded', startedAt: new Date(Date.parse(finished) - 4000).toISOString(), finishedAt: finished },
+    } },
+  });
+  const runs = [done('old', 30, '2026-01-01T00:10:00Z'), done('recent', 12, '2026-01-01T00:20:00Z'), done('failed', 99, '2026-01-01T00:30:00Z', 'Failed'), { ...done('other', 50, '2026-01-01T00:40:00Z'), spec: { workflowTemplateRef: { name: 'else' } } }];
+  assert.deepEqual(originLabel(tmplRef('x')), ['workflows.argoproj.io/workflow-template', 'basic']);
+  const e = estimate(tmplRef('new'), runs)!;
+  assert.deepEqual(e, { workflow: 12, nodes: { new: 12, 'new[0].a': 4 } });
+  assert.equal(estimate(wf('plain', { entrypoint: 'main', templates: [echo] }), runs), undefined, 'no template, no estimate');
+  // operate sets them: status.estimatedDuration once, a node's when it is made
+  const tmpl = { metadata: { name: 'basic' }, spec: { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'a', template: 'echo' }]] }, echo] } };
+  const p1 = operate({ workflow: tmplRef('new'), templates: { basic: tmpl } as never, now: T0, estimates: e });
+  const w1 = applyPlan(tmplRef('new'), p1);
+  assert.equal(w1.status?.estimatedDuration, 12);
+  assert.equal(byName(w1)['new']?.estimatedDuration, 12);
+  assert.equal(byName(w1)['new[0].a']?.estimatedDuration, 4);
+});

@@ -83,6 +83,7 @@ export function operate(input: OperateInput): Plan {
   const ctx = new Ctx(wf, spec, nodes, now, input.pods ?? {}, input.templates, input.configMaps ?? {}, input.config ?? {}, structuredClone(status.storedTemplates ?? {}));
   ctx.observedAll = !!input.observedAll;
   ctx.acquireLock = input.acquireLock;
+  if (input.estimates) ctx.estimates = input.estimates.nodes;
   // globals
   const g = ctx.global;
   const md = wf.metadata;
@@ -216,6 +217,7 @@ export function operate(input: OperateInput): Plan {
   });
   if (message !== undefined) p.message = message;
   else delete p.message;
+  if (input.estimates && status.estimatedDuration === undefined) p.estimatedDuration = input.estimates.workflow;
   // template-level locks: a node holds its locks until it is fulfilled; waiting nodes are looked at again
   const holding = finished ? [] : ctx.locksHeld.filter((l) => !isFulfilled(nodes[l.nodeId]));
   const waiting = finished ? [] : ctx.locksWaited;
@@ -315,6 +317,7 @@ export function applyPlan(wf: Workflow, p: Plan): Workflow {
   if (p.storedTemplates) status.storedTemplates = p.storedTemplates;
   if (p.storedWorkflowTemplateSpec) status.storedWorkflowTemplateSpec = p.storedWorkflowTemplateSpec;
   if (p.conditions) status.conditions = p.conditions;
+  if (p.estimatedDuration !== undefined) status.estimatedDuration = p.estimatedDuration;
   return { ...wf, status };
 }
 
