@@ -229,4 +229,13 @@ export function defineCliChecks(ctx: Ctx, port: () => number): void {
     assert.equal(d.stdout.trim().split('\n').length, before.length);
     assert.equal((await ok(ctx, ['argo', 'list', '-n', 'argo'])).stdout, 'No workflows found\n');
   });
+
+  it("Argo's resources are aggregated into Kubernetes' admin / edit / view roles (kubectl auth can-i)", async () => {
+    await ok(ctx, ['kubectl', 'create', 'serviceaccount', 'agg-admin', '-n', 'argo']);
+    await ok(ctx, ['kubectl', 'create', 'serviceaccount', 'agg-view', '-n', 'argo']);
+    await ok(ctx, ['kubectl', 'create', 'rolebinding', 'agg-admin', '-n', 'argo', '--clusterrole=admin', '--serviceaccount=argo:agg-admin']);
+    await ok(ctx, ['kubectl', 'create', 'rolebinding', 'agg-view', '-n', 'argo', '--clusterrole=view', '--serviceaccount=argo:agg-view']);
+    const can = async (sa: string, verb: string) => (await sh(ctx, ['kubectl', 'auth', 'can-i', verb, 'workflows.argoproj.io', '-n', 'argo', `--as=system:serviceaccount:argo:${sa}`])).stdout.trim();
+    assert.deepEqual([await can('agg-admin', 'create'), await can('agg-view', 'list'), await can('agg-view', 'create')], ['yes', 'yes', 'no']);
+  });
 }
