@@ -8,7 +8,7 @@ import { applyPlan, operate } from './operator/operate.js';
 import type { PodObservation } from './operator/model.js';
 import type { Workflow, WorkflowTemplate } from './types.js';
 import { ANN_NODE_ID, buildPod, claimsOf, LABEL_COMPLETED, LABEL_PHASE, LABEL_WORKFLOW, PodBuildError, resultReferenced } from './pod.js';
-import { observePodCached, podObservationChanged } from './observe.js';
+import { observePodCached, podObservationChanged, resultFromPod } from './observe.js';
 import { ConfigError, parseControllerConfig, resolveArtifactRepository, retentionVictims, type WorkflowControllerConfig } from './config.js';
 import { CLUSTER_WORKFLOW_TEMPLATES, TASK_RESULTS, WORKFLOWS, WORKFLOW_TEMPLATES } from './resources.js';
 import { workflowMetrics, type WorkflowMetrics } from './metrics.js';
@@ -274,7 +274,7 @@ export class WorkflowController extends Controller {
     for (const p of pods) {
       const id = p.metadata?.annotations?.[ANN_NODE_ID];
       if (!id) continue;
-      let o = observePodCached(p, results.get(id), now);
+      let o = observePodCached(p, results.get(id) ?? resultFromPod(p), now);
       if (o.awaitingResult) {
         // the pod finished but the cached task result is not complete: ask the API (the cache may be behind)
         try {

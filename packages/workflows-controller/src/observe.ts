@@ -43,6 +43,32 @@ export function observePodCached(pod: Obj, taskResult: Obj | undefined, now: Dat
   return out;
 }
 
+/** Task results made from pods' annotations, kept per pod object (so observePodCached still finds them the same). */
+const fromAnnotations = new WeakMap<Obj, Obj>();
+
+/**
+ * The task result of upstream's fallback, when the pod's ServiceAccount may not write WorkflowTaskResults: `wait`
+ * puts the outputs in the pod's `workflows.argoproj.io/outputs` annotation instead. Undefined when it has none.
+ */
+export function resultFromPod(pod: Obj): Obj | undefined {
+  const ann = pod.metadata?.annotations as Record<string, string> | undefined;
+  const raw = ann?.['workflows.argoproj.io/outputs'];
+  if (raw === undefined) return undefined;
+  let r = fromAnnotations.get(pod);
+  if (!r) {
+    let outputs: unknown = {};
+    try {
+      outputs = JSON.parse(raw);
+    } catch {
+      /* not JSON: no outputs */
+    }
+    r = { outputs, metadata: { labels: { [LABEL_REPORT_COMPLETED]: pod.metadata?.labels?.[LABEL_REPORT_COMPLETED] ?? 'true' } } };
+    if (ann?.['workflows.argoproj.io/progress']) r.progress = ann['workflows.argoproj.io/progress'];
+    fromAnnotations.set(pod, r);
+  }
+  return r;
+}
+
 export function observePod(pod: Obj, taskResult: Obj | undefined, now: Date = new Date()): Observed {
   return observeAt(pod, taskResult, () => now);
 }

@@ -132,3 +132,35 @@ test('a task result write waits out an API that is away a moment (connection ref
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("task results refused (the pod's ServiceAccount may not write them): upstream's fallback, the outputs in the pod's annotation; refused too, an error naming both", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'executor-kube-'));
+  const server = await startApiServer({ dataDir: dir });
+  const client = new KubeClient(server.writeKubeconfig(join(dir, 'kubeconfig')), { qps: 0 });
+  try {
+    await client.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'argo' } } as never);
+    await client.create(R.pods, 'argo', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'wf-1' }, spec: { containers: [{ name: 'main', image: 'busybox' }] } } as never);
+    // the API server answers 403 for task results (as RBAC would), the rest goes to it
+    const { ApiError } = await import('@flotilla/kube-runtime');
+    const forbid = (what: string) => (t: KubeClient, p: string | symbol) => {
+      const v = Reflect.get(t, p);
+      if (typeof v !== 'function') return v;
+      return (r: { plural?: string }, ...a: unknown[]) => (r?.plural === what ? Promise.reject(new ApiError(403, 'Forbidden', `${what}.argoproj.io is forbidden: User "system:serviceaccount:argo:default" cannot create resource "${what}"`)) : v.apply(t, [r, ...a]));
+    };
+    const noResults = new Proxy(client, { get: forbid('workflowtaskresults') });
+    const result = taskResult({ nodeId: 'wf-1', namespace: 'argo', workflowName: 'wf', workflowUID: '', outputs: { parameters: [{ name: 'p', value: 'v' }], exitCode: '0' }, completed: true });
+    await upsertTaskResult(result, noResults, 1, 'wf-1');
+    const pod = await client.get<any>(R.pods, 'argo', 'wf-1');
+    assert.deepEqual(JSON.parse(pod.metadata.annotations['workflows.argoproj.io/outputs']), { parameters: [{ name: 'p', value: 'v' }], exitCode: '0' });
+    assert.equal(pod.metadata.labels['workflows.argoproj.io/report-outputs-completed'], 'true');
+    // the controller reads them there
+    const { resultFromPod } = await import('@flotilla/workflows-controller/observe');
+    assert.deepEqual(resultFromPod(pod)?.outputs, { parameters: [{ name: 'p', value: 'v' }], exitCode: '0' });
+    const neither = new Proxy(noResults, { get: (t, p) => (p === 'patch' ? (r: { plural?: string }) => Promise.reject(new ApiError(403, 'Forbidden', `${r.plural} is forbidden`)) : Reflect.get(t, p)) });
+    await assert.rejects(upsertTaskResult(result, neither, 1, 'wf-1'), /workflowtaskresults\.argoproj\.io is forbidden.*; and the fallback, patching pod wf-1: pods is forbidden/);
+  } finally {
+    client.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

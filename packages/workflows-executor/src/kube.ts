@@ -1,5 +1,6 @@
 /** The executor's I/O with the cluster: the in-cluster client, Secrets, the WorkflowTaskResult. */
-import { KubeClient, R, isAlreadyExists, isNotFound, type Resource } from '@flotilla/kube-runtime';
+import { ApiError, KubeClient, R, isAlreadyExists, isNotFound, type Resource } from '@flotilla/kube-runtime';
+import { logWarning } from './log.js';
 import { withRetries } from './artifacts/retry.js';
 
 export { R };
@@ -20,11 +21,29 @@ const known = new Set<string>();
  * A result this process already wrote is patched directly (one request instead of a refused create and a
  * patch); one that disappeared meanwhile is created again.
  */
-export async function upsertTaskResult(obj: Record<string, any>, c: KubeClient = kube(), attempts = RESULT_ATTEMPTS): Promise<void> {
+export async function upsertTaskResult(obj: Record<string, any>, c: KubeClient = kube(), attempts = RESULT_ATTEMPTS, podName = process.env.ARGO_POD_NAME || process.env.HOSTNAME): Promise<void> {
   // the API may be away a moment (the node's relay restarting, the server restarting): tried again on network
   // errors and 5xx/429 answers, waiting 1, 2, 4, 8, 8… s
-  await withRetries(() => upsertOnce(obj, c), attempts);
+  try {
+    await withRetries(() => upsertOnce(obj, c), attempts);
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 403) || !podName) throw e;
+    // the pod's ServiceAccount may not write task results: upstream's fallback, the outputs in the pod's annotation
+    // (the controller reads them there when no task result comes); refused too, it fails naming both
+    logWarning(`failed to write the task result, falling back to patching the pod (see the workflow RBAC docs): ${e.message}`);
+    const md = { annotations: { [ANN_OUTPUTS]: JSON.stringify(obj.outputs ?? {}), ...(obj.progress ? { [ANN_PROGRESS]: obj.progress } : {}) }, labels: { [LABEL_REPORTED]: obj.metadata?.labels?.[LABEL_REPORTED] ?? 'true' } };
+    try {
+      await withRetries(() => c.patch(R.pods, obj.metadata.namespace, podName, { metadata: md }, 'merge'), attempts);
+    } catch (e2) {
+      throw new Error(`${e.message}; and the fallback, patching pod ${podName}: ${(e2 as Error).message}`);
+    }
+  }
 }
+
+/** The pod annotations of upstream's fallback when task results may not be written. */
+export const ANN_OUTPUTS = 'workflows.argoproj.io/outputs';
+export const ANN_PROGRESS = 'workflows.argoproj.io/progress';
+const LABEL_REPORTED = 'workflows.argoproj.io/report-outputs-completed';
 
 /** How many times a task result write is tried (about 40 s in all). */
 export const RESULT_ATTEMPTS = 8;

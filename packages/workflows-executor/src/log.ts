@@ -5,3 +5,6 @@ export function log(msg: string): void {
 export function logError(msg: string): void {
   process.stderr.write(`time="${new Date().toISOString()}" level=error msg=${JSON.stringify(msg)}\n`);
 }
+export function logWarning(msg: string): void {
+  process.stderr.write(`time="${new Date().toISOString()}" level=warning msg=${JSON.stringify(msg)}\n`);
+}
