@@ -36,23 +36,30 @@ plain() {
 # that writes no line. init made the directory and the FIFO (the plain path below); made here when missing.
 # main's sh emissary writes `exitcode` in place when the pod has nothing to report, so it may be read empty
 # for an instant: it is read again a few times
+# A program that writes its progress (`N/M` to $ARGO_PROGRESS_FILE) has something to report after all: the same look
+# every second sees the file, and Flotilla's `wait` (Node.js) takes over, reporting it in the task result.
 if [ "$1" = wait ] && [ "${FLOTILLA_NOTHING_TO_REPORT:-}" = true ]; then
   trap 'exit 0' TERM INT
   d="${FLOTILLA_POD_ROOT:-}/var/run/argo/ctr/main"
   f="$d/exitcode"
+  prog="${FLOTILLA_POD_ROOT:-}${ARGO_PROGRESS_FILE:-/var/run/argo/progress}"
   [ -d "$d" ] || mkdir -p "$d" 2>/dev/null
   [ -p "$d/.exited" ] || fifos "$d/.exited" 2>/dev/null
   if [ -p "$d/.exited" ]; then
     exec 3<>"$d/.exited"
     if [ ! -f "$f" ]; then
-      ( while [ ! -f "$f" ]; do sleep "${FLOTILLA_WAIT_RECHECK:-1}"; done; echo >&3 ) </dev/null >/dev/null 2>&1 &
+      ( while [ ! -f "$f" ] && [ ! -s "$prog" ]; do sleep "${FLOTILLA_WAIT_RECHECK:-1}"; done; echo >&3 ) </dev/null >/dev/null 2>&1 &
       ticker=$!
-      [ -f "$f" ] || read -r _ <&3
+      [ -f "$f" ] || [ -s "$prog" ] || read -r _ <&3
       kill "$ticker" 2>/dev/null
     fi
     exec 3<&-
   else
-    while [ ! -f "$f" ]; do sleep 0.2; done
+    while [ ! -f "$f" ] && [ ! -s "$prog" ]; do sleep 0.2; done
+  fi
+  if [ -s "$prog" ]; then
+    unset FLOTILLA_NOTHING_TO_REPORT
+    exec "$node" "$bin" "$@"
   fi
   code=
   i=0

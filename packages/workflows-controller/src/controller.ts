@@ -205,6 +205,27 @@ export class WorkflowController extends Controller {
     return !p.spec?.nodeName && !p.metadata?.deletionTimestamp && (!p.status?.phase || p.status.phase === 'Pending') && !p.status?.containerStatuses?.length && !p.status?.initContainerStatuses?.length;
   }
 
+  /**
+   * The template lookup of a pass. A starting workflow's workflowTemplateRef missing from the cache is asked of the API
+   * (created just before the workflow, `kubectl apply` of both at once, the cache may not have it yet).
+   */
+  private async templatesFor(ns: string, wf: Obj) {
+    const lookup = this.templateLookup(ns);
+    const ref = wf.spec?.workflowTemplateRef as { name?: string; clusterScope?: boolean } | undefined;
+    const phase = wf.status?.phase;
+    if (!ref?.name || (phase && phase !== 'Pending') || lookup(ref.name, !!ref.clusterScope)) return lookup;
+    let got: WorkflowTemplate | undefined;
+    try {
+      got = ref.clusterScope
+        ? await this.opts.client.get<WorkflowTemplate & KubeObject>(CLUSTER_WORKFLOW_TEMPLATES, undefined, ref.name)
+        : await this.opts.client.get<WorkflowTemplate & KubeObject>(WORKFLOW_TEMPLATES, ns, ref.name);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    if (!got) return lookup;
+    return (name: string, cluster: boolean) => (name === ref.name && cluster === !!ref.clusterScope ? got : lookup(name, cluster));
+  }
+
   private templateLookup(ns: string) {
     return (name: string, cluster: boolean): WorkflowTemplate | undefined =>
       (cluster ? this.clusterTemplates.get(undefined, name) : this.templates.get(ns, name)) as unknown as WorkflowTemplate | undefined;
@@ -295,7 +316,7 @@ export class WorkflowController extends Controller {
     const plan = operate({
       workflow: wf as unknown as Workflow,
       pods: observations,
-      templates: this.templateLookup(ns),
+      templates: await this.templatesFor(ns, wf),
       configMaps,
       now,
       config: { workflowDefaults: cfg.workflowDefaults },

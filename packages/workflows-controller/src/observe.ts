@@ -88,7 +88,7 @@ function observeAt(pod: Obj, taskResult: Obj | undefined, clock: () => Date): Ob
     const { exitCode: _e, ...rest } = outputs;
     if (Object.keys(rest).length) base.outputs = rest;
   }
-  if (tr?.progress) out.progress = String(tr.progress);
+  if (tr?.progress) base.progress = out.progress = String(tr.progress);
 
   const mainNames = new Set(((pod.spec?.containers ?? []) as Obj[]).map((c) => c.name as string).filter((n) => n !== 'wait'));
   const main = statuses.find((s) => s.name === 'main') ?? statuses.find((s) => mainNames.has(s.name));

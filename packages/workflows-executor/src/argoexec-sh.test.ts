@@ -151,6 +151,23 @@ describe('argoexec.sh', { skip: !existsSync(BIN) ? `${BIN} not built` : undefine
     assert.match(other.stderr, /nonexistent\/node/);
   });
 
+  it('wait with nothing to report hands over to the full wait (Node.js) once main writes its progress to $ARGO_PROGRESS_FILE', async () => {
+    const env = { ARGO_CONTAINER_NAME: 'wait', ARGO_TEMPLATE: JSON.stringify(plain), PATH: '/usr/bin:/bin', FLOTILLA_NOTHING_TO_REPORT: 'true', FLOTILLA_WAIT_RECHECK: '0.2', ARGO_PROGRESS_FILE: '/var/run/argo/progress' };
+    rmSync(r('/var/run/argo/ctr/main'), { recursive: true, force: true });
+    rmSync(r('/var/run/argo/progress'), { force: true });
+    const w = run('/bin/sh', [SCRIPT, '/nonexistent/node', 'wait'], env);
+    let done = false;
+    void w.then(() => (done = true));
+    await sleep(600);
+    assert.equal(done, false, 'waits while main runs and writes no progress');
+    writeFileSync(r('/var/run/argo/progress'), '0/100\n');
+    const res = await w;
+    // the full wait is started (here a node that does not exist: 127, named)
+    assert.equal(res.code, 127, res.stderr);
+    assert.match(res.stderr, /nonexistent\/node/);
+    rmSync(r('/var/run/argo/progress'), { force: true });
+  });
+
   it('wait with nothing to report wakes through the FIFO `.exited` when main\'s exit code is written (sh launcher, Node.js), at once when it was written before', async () => {
     const env = { ARGO_CONTAINER_NAME: 'wait', ARGO_TEMPLATE: JSON.stringify(plain), PATH: '/usr/bin:/bin', FLOTILLA_NOTHING_TO_REPORT: 'true', FLOTILLA_WAIT_RECHECK: '60' };
     const dir = r('/var/run/argo/ctr/main');

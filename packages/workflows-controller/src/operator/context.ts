@@ -2,7 +2,7 @@
 import type { Artifact, NodePhase, NodeStatus, NodeType, Outputs, Parameter, Template, TemplateRef, Workflow, WorkflowSpec, WorkflowTemplate } from '../types.js';
 import { nodeId, podName } from './ids.js';
 import type { ControllerConfig, NodeLock, OperateInput, PodObservation, PodToCreate, TemplateResolver } from './model.js';
-import { attempts, isFulfilled, isPodType } from './model.js';
+import { attempts, isFulfilled, isPodType, leafProgress } from './model.js';
 import type { Scope } from './vars.js';
 
 export interface TemplateScope {
@@ -136,7 +136,10 @@ export class Ctx {
     if (isFulfilled(n) && !wasFulfilled) {
       n.finishedAt = this.nowISO;
       this.newlyFulfilled.add(n.id);
-      if (isPodType(n)) n.progress = n.phase === 'Succeeded' ? '1/1' : '0/1';
+      if (isPodType(n)) {
+        const [done, total] = leafProgress(n);
+        n.progress = `${done}/${total}`;
+      }
       if (n.type === 'Steps' || n.type === 'DAG') this.stopDaemons(n.id);
     }
     return n;

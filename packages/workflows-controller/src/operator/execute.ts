@@ -344,6 +344,7 @@ function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreat
   }
   if (obs.hostNodeName) node.hostNodeName = obs.hostNodeName;
   if (obs.podIP) node.podIP = obs.podIP;
+  if (obs.progress && /^\d+\/\d+$/.test(obs.progress)) node.progress = obs.progress;
   if (obs.phase === 'Pending' || obs.phase === 'Running') {
     if (obs.phase === 'Running') node.phase = 'Running';
     if (tmpl.daemon && obs.phase === 'Running') {

@@ -11,6 +11,16 @@ export interface PodObservation {
   finishedAt?: string;
   hostNodeName?: string;
   podIP?: string;
+  /** `N/M` the pod reported (its program writes it to $ARGO_PROGRESS_FILE; the executor passes it on). */
+  progress?: string;
+}
+
+/** A node's progress as [done, total]: a pod's own `N/M` (complete once it Succeeded), else 1/1 or 0/1. */
+export function leafProgress(n: NodeStatus): [number, number] {
+  const m = /^(\d+)\/(\d+)$/.exec(n.progress ?? '');
+  const total = m ? Number(m[2]) : 1;
+  if (n.phase === 'Succeeded') return [total, total];
+  return [m ? Math.min(Number(m[1]), total) : 0, total];
 }
 
 /** templateRef / workflowTemplateRef lookup: a function, or a map of `name` (namespaced) and `cluster/name`. */

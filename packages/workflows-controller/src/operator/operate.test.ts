@@ -810,3 +810,14 @@ test('estimatedDuration: from the most recent Succeeded run of the same Workflow
   assert.equal(byName(w1)['new']?.estimatedDuration, 12);
   assert.equal(byName(w1)['new[0].a']?.estimatedDuration, 4);
 });
+
+test("a pod's reported progress (N/M) is its node's, summed up the tree; complete once it Succeeded (upstream's TestLoggedProgress)", () => {
+  const w = wf('pg', { entrypoint: 'main', templates: [{ name: 'main', dag: { tasks: [{ name: 'progress', template: 'echo' }, { name: 'other', template: 'echo' }] } }, echo] });
+  const p1 = operate({ workflow: w, now: T0 });
+  const ids = Object.fromEntries(p1.podsToCreate.map((c) => [c.nodeName, c.nodeId]));
+  const w1 = applyPlan(w, p1);
+  const p2 = operate({ workflow: w1, pods: { [ids['pg.progress']!]: { phase: 'Running', progress: '50/100' }, [ids['pg.other']!]: { phase: 'Running' } }, now: at(5) });
+  assert.deepEqual([p2.nodes[ids['pg.progress']!]!.progress, p2.nodes.pg!.progress, p2.progress], ['50/100', '50/101', '50/101']);
+  const p3 = operate({ workflow: applyPlan(w1, p2), pods: { [ids['pg.progress']!]: { phase: 'Succeeded', exitCode: 0, progress: '50/100' }, [ids['pg.other']!]: { phase: 'Succeeded', exitCode: 0 } }, now: at(10) });
+  assert.deepEqual([p3.nodes[ids['pg.progress']!]!.progress, p3.nodes.pg!.progress, p3.progress, p3.phase], ['100/100', '101/101', '101/101', 'Succeeded']);
+});

@@ -5,7 +5,7 @@ import { specShapeError } from './shape.js';
 import { Ctx } from './context.js';
 import { executeTemplate, fromValueFrom } from './execute.js';
 import { runExpressionHooks } from './hooks.js';
-import { flagNode, isFulfilled, isPodType, type OperateInput, type Plan } from './model.js';
+import { flagNode, isFulfilled, isPodType, leafProgress, type OperateInput, type Plan } from './model.js';
 import { exprEnv, type Scope, str } from './vars.js';
 import { evaluateArgo, toPlain } from '@flotilla/expr';
 
@@ -296,8 +296,9 @@ export function progressOf(nodes: Record<string, NodeStatus>): string {
   let total = 0;
   for (const n of Object.values(nodes)) {
     if (!countsInProgress(n)) continue;
-    total++;
-    if (n.phase === 'Succeeded') done++;
+    const [d, t] = leafProgress(n);
+    done += d;
+    total += t;
   }
   return `${done}/${total}`;
 }
@@ -401,12 +402,12 @@ function nodeProgress(nodes: Record<string, NodeStatus>): void {
   const counts = new Map<string, [number, number]>();
   for (const n of Object.values(nodes)) {
     if (!countsInProgress(n)) continue;
-    const ok = n.phase === 'Succeeded' ? 1 : 0;
+    const [ok, t] = leafProgress(n);
     const seen = new Set<string>();
     for (let b = n.boundaryID; b && nodes[b] && !seen.has(b); b = nodes[b]!.boundaryID) {
       seen.add(b);
       const c = counts.get(b) ?? [0, 0];
-      counts.set(b, [c[0] + ok, c[1] + 1]);
+      counts.set(b, [c[0] + ok, c[1] + t]);
     }
   }
   for (const [id, [done, total]] of counts) nodes[id]!.progress = `${done}/${total}`;
