@@ -9,10 +9,12 @@ import type { PodObservation } from './operator/model.js';
 import type { Workflow, WorkflowTemplate } from './types.js';
 import { ANN_NODE_ID, buildPod, claimsOf, LABEL_COMPLETED, LABEL_PHASE, LABEL_WORKFLOW, PodBuildError, resultReferenced } from './pod.js';
 import { observePodCached, podObservationChanged, resultFromPod } from './observe.js';
-import { ConfigError, parseControllerConfig, resolveArtifactRepository, retentionVictims, type WorkflowControllerConfig } from './config.js';
+import { ConfigError, parseControllerConfig, resolveArtifactRepository, type WorkflowControllerConfig } from './config.js';
 import { CLUSTER_WORKFLOW_TEMPLATES, TASK_RESULTS, WORKFLOWS, WORKFLOW_TEMPLATES } from './resources.js';
 import { workflowMetrics, type WorkflowMetrics } from './metrics.js';
-import { blockedBy, heldLocks, holdingStatus, statusHolders, workflowLocks, type Lock } from './sync.js';
+import { blockedBy, heldLocks, holdingStatus, workflowLocks, type Lock } from './sync.js';
+import { LockTable } from './locks.js';
+import { applyRetention, collectClaims, expireByTTL } from './completion.js';
 import { cacheKey, entry, LABEL_CONFIGMAP_TYPE, lookup, memoOf } from './memoize.js';
 import { COALESCE_MS, informationalPatch } from './status-coalesce.js';
 import { Admission, type Candidate } from './admission.js';
@@ -46,6 +48,8 @@ export interface WorkflowControllerOptions {
 export class WorkflowController extends Controller {
   readonly informers: InformerFactory;
   readonly workflows: Informer<Obj>;
+  /** who holds the mutexes and semaphores of workflows and templates, and who waits */
+  private readonly lockTable: LockTable;
   private readonly pods: Informer<Obj>;
   private readonly results: Informer<Obj>;
   private readonly configMaps: Informer<Obj>;
@@ -83,6 +87,7 @@ export class WorkflowController extends Controller {
     const ns = opts.managedNamespace || '';
     const sel = { namespace: ns };
     this.workflows = informers.for<Obj>(WORKFLOWS, sel);
+    this.lockTable = new LockTable(() => this.workflows.list(), (key) => this.enqueue(key));
     this.pods = informers.for<Obj>(R.pods, { ...sel, labelSelector: LABEL_WORKFLOW });
     this.results = informers.for<Obj>(TASK_RESULTS, { ...sel, labelSelector: LABEL_WORKFLOW });
     this.configMaps = informers.for<Obj>(R.configmaps, sel);
@@ -276,7 +281,7 @@ export class WorkflowController extends Controller {
       const r = workflowLocks(wf.spec.synchronization, ns, (n, c) => this.configMaps.get(n, c) as { data?: Record<string, string> } | undefined);
       locks = r.locks;
       const mine = heldLocks(wf.status, name!);
-      const blocked = r.error ? undefined : locks.every((l) => mine.includes(l.name)) ? undefined : blockedBy(locks, (l) => this.holders(l), key);
+      const blocked = r.error ? undefined : locks.every((l) => mine.includes(l.name)) ? undefined : blockedBy(locks, (l) => this.lockTable.holders(l), key);
       const wait = r.error ?? (blocked ? `Waiting for ${blocked.lock.name} lock. Lock status: ${Math.max(0, blocked.lock.limit - blocked.held)}/${blocked.lock.limit}` : undefined);
       if (wait) {
         // status.synchronization says what it waits for (upstream's fixtures.ToBeWaitingOnAMutex looks there)
@@ -284,7 +289,7 @@ export class WorkflowController extends Controller {
         if (wf.status?.message !== wait || wf.status?.phase !== 'Pending') await this.write(wf, { ...wf, status: { ...(wf.status ?? {}), phase: 'Pending', message: wait, ...(waiting ? { synchronization: waiting } : {}) } });
         return { requeueAfter: 2_000 };
       }
-      for (const l of locks) this.lockHolders(l.name).add(key);
+      for (const l of locks) this.lockTable.hold(l.name, key);
     }
     this.running.add(key);
 
@@ -321,10 +326,10 @@ export class WorkflowController extends Controller {
       now,
       config: { workflowDefaults: cfg.workflowDefaults },
       observedAll: true,
-      acquireLock: (lock, nodeId) => this.acquire(lock, `${key}/${nodeId}`),
+      acquireLock: (lock, nodeId) => this.lockTable.acquire(lock, `${key}/${nodeId}`),
       estimates: this.estimatesOf(key, wf),
     });
-    if (plan.locks) this.nodeLocks(key, plan.locks);
+    if (plan.locks) this.lockTable.keepNodeLocks(key, plan.locks.holding);
 
     // claims, then pods (a pod that exists is never created twice); status.persistentVolumes names them, as
     // upstream's does, for volumeClaimGC to delete once the workflow is done
@@ -472,26 +477,6 @@ export class WorkflowController extends Controller {
     }
   }
 
-  /** lock name → workflow keys holding it (this process's admissions; the cache adds what a predecessor admitted) */
-  private readonly locks = new Map<string, Set<string>>();
-  private lockHolders(lock: string): Set<string> {
-    let s = this.locks.get(lock);
-    if (!s) this.locks.set(lock, (s = new Set()));
-    return s;
-  }
-  /**
-   * Holders of a lock: workflow keys (workflow-level) and `<workflow key>/<node id>` (template-level), this process's
-   * and those the cached statuses record (a predecessor's).
-   */
-  private holders(lock: string): Set<string> {
-    const out = new Set(this.lockHolders(lock));
-    for (const w of this.workflows.list()) {
-      if (TERMINAL.has(w.status?.phase) || !w.status?.synchronization) continue;
-      const wk = `${w.metadata!.namespace}/${w.metadata!.name}`;
-      for (const h of statusHolders(w.status)) if (h.lock === lock) out.add(h.holder === w.metadata!.name ? wk : `${wk}/${h.holder}`);
-    }
-    return out;
-  }
   /** estimate.ts's figures for a running workflow from a template or CronWorkflow, worked out once per workflow */
   private readonly estimated = new Map<string, Estimates | undefined>();
   private estimatesOf(key: string, wf: Obj): Estimates | undefined {
@@ -500,67 +485,10 @@ export class WorkflowController extends Controller {
     return this.estimated.get(key);
   }
 
-  /** Takes (or confirms) a template-level lock for a node: synchronous, so no other pass takes it meanwhile. */
-  private acquire(lock: Lock, holder: string): { ok: boolean; held: number } {
-    const h = this.holders(lock.name);
-    if (h.has(holder)) {
-      this.lockHolders(lock.name).add(holder);
-      return { ok: true, held: h.size };
-    }
-    if (h.size >= lock.limit) {
-      let w = this.lockWaiters.get(lock.name);
-      if (!w) this.lockWaiters.set(lock.name, (w = new Set()));
-      w.add(holder.split('/').slice(0, 2).join('/'));
-      return { ok: false, held: h.size };
-    }
-    this.lockHolders(lock.name).add(holder);
-    return { ok: true, held: h.size + 1 };
-  }
-  /** workflow keys with a node waiting for a lock: reconciled again as soon as it is released */
-  private readonly lockWaiters = new Map<string, Set<string>>();
-  /** After a pass: the workflow's nodes hold exactly `holding` (a finished node's locks go to the waiters). */
-  private nodeLocks(key: string, locks: { holding: { lock: string; nodeId: string }[] }): void {
-    const keep = new Set(locks.holding.map((l) => `${l.lock}\n${key}/${l.nodeId}`));
-    const prefix = `${key}/`;
-    for (const [lock, hs] of this.locks) {
-      for (const h of hs) if (h.startsWith(prefix) && !keep.has(`${lock}\n${h}`)) {
-        hs.delete(h);
-        this.wakeWaiters(lock);
-      }
-    }
-  }
-  private wakeWaiters(lock: string): void {
-    const w = this.lockWaiters.get(lock);
-    if (!w) return;
-    this.lockWaiters.delete(lock);
-    for (const k of w) this.enqueue(k);
-  }
-  private releaseLocks(key: string): void {
-    let released = false;
-    const prefix = `${key}/`;
-    for (const [lock, s] of this.locks) {
-      let mine = s.delete(key);
-      for (const h of s) if (h.startsWith(prefix)) mine = s.delete(h) || mine;
-      if (mine) this.wakeWaiters(lock);
-      released = mine || released;
-    }
-    // waiting workflows look again at once
-    if (released) for (const w of this.workflows.list()) if (w.status?.phase === 'Pending' && /^Waiting for .* lock/.test(w.status?.message ?? '')) this.enqueue(w);
-  }
-
   /** `retentionPolicy`: deletes the namespace's oldest finished workflows beyond the limits. */
-  private async applyRetention(ns: string, key: string, just: Obj): Promise<void> {
-    const policy = this.config.retentionPolicy;
-    if (!policy) return;
+  private applyRetention(ns: string, key: string, just: Obj): Promise<void> {
     const all = this.workflows.list(ns).map((w) => (`${ns}/${w.metadata!.name}` === key ? just : w));
-    for (const name of retentionVictims(all as any[], policy)) {
-      try {
-        await this.opts.client.delete(WORKFLOWS, ns, name, { propagationPolicy: 'Background' });
-        this.log(`${ns}/${name}: deleted (retentionPolicy)`);
-      } catch (e) {
-        if (!isNotFound(e)) this.log(`${ns}/${name}: cannot delete for the retentionPolicy: ${(e as Error).message}`);
-      }
-    }
+    return applyRetention(this.opts.client, this.config.retentionPolicy, ns, all, (m) => this.log(m));
   }
 
   /** The workflows running (admitted here, or Running in the cache: a predecessor admitted them). */
@@ -576,7 +504,7 @@ export class WorkflowController extends Controller {
     const had = this.running.delete(key);
     this.admission.drop(key);
     this.toMark.delete(key);
-    this.releaseLocks(key);
+    this.lockTable.release(key);
     if (had) this.admitNext();
   }
 
@@ -668,61 +596,11 @@ export class WorkflowController extends Controller {
     }));
   }
 
-  /** ttlStrategy and podGC of a finished workflow. */
-  /**
-   * volumeClaimGC: a finished workflow's claims (status.persistentVolumes) are deleted — always with
-   * `OnWorkflowCompletion`, only when it Succeeded with `OnWorkflowSuccess` (the default: a failed workflow keeps
-   * them for `argo retry`). Those deleted leave status.persistentVolumes; the owner reference deletes the rest with
-   * the workflow.
-   */
-  private async collectClaims(wf: Obj): Promise<void> {
-    const vols = (wf.status?.persistentVolumes ?? []) as Obj[];
-    if (!vols.length) return;
-    const strategy = wf.spec?.volumeClaimGC?.strategy ?? 'OnWorkflowSuccess';
-    if (strategy === 'OnWorkflowSuccess' && wf.status?.phase !== 'Succeeded') return;
-    if (strategy !== 'OnWorkflowSuccess' && strategy !== 'OnWorkflowCompletion') {
-      this.log(`${wf.metadata!.namespace}/${wf.metadata!.name}: unknown volumeClaimGC strategy '${strategy}': claims kept`);
-      return;
-    }
-    const ns = wf.metadata!.namespace!;
-    const kept: Obj[] = [];
-    for (const v of vols) {
-      const claim = v.persistentVolumeClaim?.claimName;
-      if (!claim) continue;
-      try {
-        await this.opts.client.delete(R.pvcs, ns, claim);
-        this.log(`${ns}/${wf.metadata!.name}: deleted PVC ${claim} (volumeClaimGC ${strategy})`);
-      } catch (e) {
-        if (!isNotFound(e)) {
-          this.log(`${ns}/${wf.metadata!.name}: could not delete PVC ${claim}: ${(e as Error).message}`);
-          kept.push(v);
-        }
-      }
-    }
-    try {
-      await this.opts.client.patch(WORKFLOWS, ns, wf.metadata!.name!, { status: { persistentVolumes: kept.length ? kept : null } });
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
-  }
-
+  /** volumeClaimGC and ttlStrategy of a finished workflow. */
   private async afterCompletion(wf: Obj, now: Date): Promise<ReconcileResult> {
-    await this.collectClaims(wf);
-    const ttl = wf.spec?.ttlStrategy as { secondsAfterCompletion?: number; secondsAfterSuccess?: number; secondsAfterFailure?: number } | undefined;
-    const finished = Date.parse(wf.status?.finishedAt ?? '');
-    if (!ttl || Number.isNaN(finished)) return;
-    const ok = wf.status?.phase === 'Succeeded';
-    const secs = (ok ? ttl.secondsAfterSuccess : ttl.secondsAfterFailure) ?? ttl.secondsAfterCompletion;
-    if (secs === undefined) return;
-    const left = finished + secs * 1000 - now.getTime();
-    if (left > 0) return { requeueAfter: left + 50 };
-    try {
-      await this.opts.client.delete(WORKFLOWS, wf.metadata!.namespace, wf.metadata!.name!, { propagationPolicy: 'Background' });
-      this.log(`${wf.metadata!.namespace}/${wf.metadata!.name}: deleted (ttlStrategy)`);
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
-    return;
+    const log = (m: string) => this.log(m);
+    await collectClaims(this.opts.client, wf, log);
+    return expireByTTL(this.opts.client, wf, now, log);
   }
 }
 
