@@ -83,6 +83,8 @@ test('the status is written as a merge patch of what changed, with the resourceV
     assert.equal(done.metadata.labels['workflows.argoproj.io/phase'], 'Succeeded');
     assert.equal(done.metadata.labels['workflows.argoproj.io/completed'], 'true');
     assert.equal(done.status.progress, '2/2');
+    // upstream's status.taskResultsCompletionStatus: each pod node's outputs are in
+    assert.deepEqual(Object.values(done.status.taskResultsCompletionStatus ?? {}), [true, true]);
     assert.deepEqual([done.metadata.labels['my-label'], done.metadata.labels.fixed, done.metadata.labels.team, done.metadata.annotations?.note], ['bar', 'x', 'a', 'y']);
     // a node's Events name the node in their annotations, as upstream's (TestEventOnNodeFail / TestEventOnWorkflowSuccess)
     const evs = await waitFor('the node Events', async () => { const l = (await client.list<any>(R.events, NS)).items.filter((e: any) => e.involvedObject?.name === 'two' && e.reason === 'WorkflowNodeSucceeded'); return l.length ? l : undefined; }, 20_000, 100);

@@ -295,6 +295,7 @@ export class WorkflowController extends Controller {
 
     const results = new Map(this.results.byIndex(BY_WORKFLOW, key).map((r) => [r.metadata!.name!, r]));
     const observations: Record<string, PodObservation> = {};
+    const outputsIn: Record<string, boolean> = {};
     const kill: string[] = [];
     let awaiting = false;
     for (const p of pods) {
@@ -310,6 +311,8 @@ export class WorkflowController extends Controller {
         }
       }
       observations[id] = o.obs;
+      // status.taskResultsCompletionStatus as upstream's: a pod's outputs are in once it ended and nothing is awaited
+      outputsIn[id] = !o.awaitingResult && ['Succeeded', 'Failed', 'Error'].includes(o.obs.phase);
       if (o.awaitingResult) awaiting = true;
       if (o.kill) kill.push(p.metadata!.name!);
     }
@@ -405,6 +408,7 @@ export class WorkflowController extends Controller {
     let next = applyPlan(wf as unknown as Workflow, plan) as unknown as Obj;
     next.status = { ...next.status };
     if (claimVolumes && !wf.status?.persistentVolumes) next.status.persistentVolumes = claimVolumes;
+    if (Object.keys(outputsIn).length) next.status.taskResultsCompletionStatus = { ...(wf.status?.taskResultsCompletionStatus ?? {}), ...outputsIn };
     // what the workflow and its nodes hold and wait for; nothing once it is done (its locks are released)
     const holding = TERMINAL.has(plan.phase) ? undefined : holdingStatus(locks, name!, plan.locks);
     if (holding) next.status.synchronization = holding;
