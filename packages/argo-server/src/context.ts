@@ -1,5 +1,5 @@
 /** argo-server's options, shared state, and the per-request context the auth modes decide. */
-import { KubeClient } from '@flotilla/kube-runtime';
+import { KubeClient, type EventRecorder } from '@flotilla/kube-runtime';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from './log.js';
 import { ApiErr, Code } from './http.js';
@@ -71,6 +71,8 @@ export interface Ctx {
   config: () => Record<string, any>;
   /** with --auth-mode sso: the login flow and token checks */
   sso?: Sso;
+  /** Kubernetes Events argo-server writes (with its own service account), e.g. WorkflowEventBindingError */
+  events?: EventRecorder;
 }
 
 /** The namespace a list without one serves: the managed namespace in --namespaced mode, else all. */

@@ -430,6 +430,45 @@ test('events API: a WorkflowEventBinding whose selector matches submits its temp
   assert.deepEqual(l.body.items[0].spec.workflowTemplateRef, { name: 'on-event' });
 });
 
+test('events API: an empty discriminator (POST /api/v1/events/{ns}/) routes; a malformed binding (no spec: the CRD accepts it) answers 500 and gets a Warning Event', async () => {
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { parseAllDocuments } = await import('yaml');
+  const ens = 'events-empty';
+  await env.cluster.k(['create', 'namespace', ens]);
+  await env.client.create(AR.clusterWorkflowTemplates, undefined, { metadata: { name: 'event-consumer' }, spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'argoproj/argosay:v2' } }] } } as any);
+  await env.client.create(AR.eventBindings, ens, { metadata: { name: 'event-consumer' }, spec: { event: { selector: 'discriminator == ""' }, submit: { workflowTemplateRef: { name: 'event-consumer', clusterScope: true } } } } as any);
+  const ok = await call(env.base, 'POST', `/api/v1/events/${ens}/`, { headers: { 'content-type': 'application/json', 'x-github-event': 'push' }, body: {} });
+  assert.equal(ok.status, 200, ok.text);
+  const l = await env.client.list<any>(AR.workflows, ens);
+  assert.equal(l.items.length, 1);
+  assert.equal(l.items[0].metadata.labels['workflows.argoproj.io/cluster-workflow-template'], 'event-consumer');
+  // the shipped CRD (manifests/argo-workflows/install.yaml) takes a binding without spec
+  const install = readFileSync(new URL('../../../manifests/argo-workflows/install.yaml', import.meta.url), 'utf8');
+  const crdDoc = parseAllDocuments(install).map((d) => d.toJSON()).find((d: any) => d?.kind === 'CustomResourceDefinition' && d.metadata?.name === 'workfloweventbindings.argoproj.io');
+  assert.ok(crdDoc);
+  const f = join(env.cluster.dir, 'web-crd.json');
+  writeFileSync(f, JSON.stringify(crdDoc));
+  await env.cluster.k(['apply', '-f', f]);
+  const mf = join(env.cluster.dir, 'malformed.json');
+  writeFileSync(mf, JSON.stringify({ apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowEventBinding', metadata: { name: 'malformed', namespace: ens } }));
+  await env.cluster.k(['apply', '-f', mf]);
+  const bad = await call(env.base, 'POST', `/api/v1/events/${ens}/`, { headers: { 'content-type': 'application/json' }, body: {} });
+  assert.equal(bad.status, 500, bad.text);
+  assert.match(bad.body.message, /^failed to dispatch event: failed to evaluate workflow template expression: unable to evaluate expression '':/);
+  // the good binding still submitted
+  assert.equal((await env.client.list<any>(AR.workflows, ens)).items.length, 2);
+  let ev: any;
+  for (const end = Date.now() + 10_000; Date.now() < end && !ev; await new Promise((r) => setTimeout(r, 200))) {
+    ev = (await env.client.list<any>(R.events, ens)).items.find((e: any) => e.involvedObject?.name === 'malformed' && e.involvedObject?.kind === 'WorkflowEventBinding');
+  }
+  assert.ok(ev, 'a Kubernetes Event on the binding');
+  assert.equal(ev.type, 'Warning');
+  assert.equal(ev.reason, 'WorkflowEventBindingError');
+  assert.equal(ev.involvedObject.namespace, ens);
+  assert.match(ev.message, /^failed to dispatch event: failed to evaluate workflow template expression: unable to evaluate expression '': ./);
+});
+
 test('auth mode client: the caller\'s token decides through Kubernetes RBAC (403 when refused); no token or an SSO token is 401', async () => {
   const c = await startServer(env.client, { namespace: ns, port: 0, address: '127.0.0.1', authModes: ['client'], log: { debug() {}, info() {}, warn() {}, error() {} } });
   try {

@@ -7,7 +7,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { R, type KubeClient } from '@flotilla/kube-runtime';
+import { EventRecorder, R, type KubeClient } from '@flotilla/kube-runtime';
 import { serveUi as serveWebUi } from '@flotilla/ui';
 import { ApiErr, Code, errorBody, fromKube, httpStatus, readBody, Router, sendJson, STREAMED, type Req } from './http.js';
 import { Authenticator, DEFAULT_OPTIONS, type Caller, type Ctx, type ServerOptions } from './context.js';
@@ -38,7 +38,7 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
   const opts: ServerOptions = { ...DEFAULT_OPTIONS, ...o };
   const log = o.log ?? newLogger(opts.loglevel, undefined, opts.logformat);
   let config: Record<string, any> = {};
-  const ctx: Ctx = { opts, kube, log, config: () => config };
+  const ctx: Ctx = { opts, kube, log, config: () => config, events: new EventRecorder(kube, { component: 'argo-server', log: (m) => log.warn(m) }) };
 
   // the controller's ConfigMap: read now and every 30 s (links, columns, persistence)
   let archiver: Archiver | undefined;
@@ -101,6 +101,7 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
       ctx.sso = await Sso.create(kube, cfg, { namespace: opts.namespace, baseHref: opts.baseHref, secure: opts.secure, log });
     } catch (e) {
       clearInterval(configTimer);
+      ctx.events?.stop();
       await archiver?.stop();
       await ctx.archive?.close().catch(() => {});
       throw e;
@@ -184,6 +185,8 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
       await ctx.archive?.close().catch(() => {});
       auth.close();
       ctx.sso?.close();
+      await Promise.race([ctx.events?.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
+      ctx.events?.stop();
     },
   };
 }

@@ -1,6 +1,6 @@
 /** InfoService (info, version, userinfo) and EventService (`POST /api/v1/events/{ns}/{discriminator}`: WorkflowEventBindings). */
 import { evaluateArgo } from '@flotilla/expr';
-import type { Router } from '../http.js';
+import type { Req, Router } from '../http.js';
 import { ApiErr, Code, fromKube } from '../http.js';
 import type { Caller, Ctx } from '../context.js';
 import { AR, LABEL, VERSION } from '../resources.js';
@@ -51,51 +51,72 @@ export function registerInfo(router: Router<Caller>, ctx: Ctx): void {
     return out;
   });
 
-  router.add('POST', '/api/v1/events/{namespace}/{discriminator}', async (r) => {
+  // `POST /api/v1/events/{ns}/` (an empty discriminator, as a GitHub webhook posts) routes too
+  const receive = async (r: Req<Caller>) => {
     const ns = r.params.namespace!;
     const metadata: Record<string, string[]> = {};
     for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && k !== 'authorization' && k !== 'cookie') metadata[k.toLowerCase()] = Array.isArray(v) ? v : [v];
-    const env = { payload: r.body, metadata, discriminator: r.params.discriminator };
+    const env = { payload: r.body, metadata, discriminator: r.params.discriminator ?? '' };
     const bindings = (await kcall(r.ctx.kube.list<any>(AR.eventBindings, ns))).items;
+    // each binding on its own, as upstream's dispatch: a broken one is reported (a Warning Event on it) and the
+    // others still submit; the answer is an error when any failed
+    const errors: string[] = [];
     for (const b of bindings) {
-      const sel = b.spec?.event?.selector;
-      if (!sel) continue;
-      let hit: unknown;
       try {
-        hit = evaluateArgo(sel, env);
+        await dispatch(r.ctx, ns, b, env);
       } catch (e) {
-        throw new ApiErr(Code.InvalidArgument, `failed to evaluate workflow template expression: WorkflowEventBinding ${b.metadata.name}: selector "${sel}": ${(e as Error).message}`);
+        const msg = (e as Error).message;
+        errors.push(msg);
+        ctx.log.error('failed to dispatch from event', { namespace: ns, workflowEventBinding: b.metadata?.name, error: msg });
+        ctx.events?.event(b, 'Warning', 'WorkflowEventBindingError', `failed to dispatch event: ${msg}`, { kind: 'WorkflowEventBinding', apiVersion: 'argoproj.io/v1alpha1' });
       }
-      if (hit !== true) continue;
-      const submit = b.spec?.submit;
-      const ref = submit?.workflowTemplateRef;
-      if (!ref?.name) throw new ApiErr(Code.InvalidArgument, `WorkflowEventBinding ${b.metadata.name}: spec.submit.workflowTemplateRef.name is required`);
-      const cluster = !!ref.clusterScope;
-      let tmpl;
-      try {
-        tmpl = await r.ctx.kube.get<any>(cluster ? AR.clusterWorkflowTemplates : AR.workflowTemplates, cluster ? undefined : ns, ref.name);
-      } catch (e) {
-        throw fromKube(e);
-      }
-      const params: string[] = [];
-      for (const p of submit.arguments?.parameters ?? []) {
-        let v: unknown = p.value;
-        if (p.valueFrom?.event) {
-          try {
-            v = evaluateArgo(p.valueFrom.event, env);
-          } catch (e) {
-            throw new ApiErr(Code.InvalidArgument, `WorkflowEventBinding ${b.metadata.name}: parameter ${p.name}: expression "${p.valueFrom.event}": ${(e as Error).message}`);
-          }
-        }
-        if (v === undefined) continue;
-        params.push(`${p.name}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-      }
-      const wf = applySubmitOpts(workflowFrom(cluster ? 'ClusterWorkflowTemplate' : 'WorkflowTemplate', tmpl, ns), { parameters: params });
-      wf.metadata.labels = { ...(wf.metadata.labels ?? {}), [LABEL.workflowEventBinding]: b.metadata.name };
-      if (submit.metadata?.labels) Object.assign(wf.metadata.labels, submit.metadata.labels);
-      if (submit.metadata?.annotations) wf.metadata.annotations = { ...(wf.metadata.annotations ?? {}), ...submit.metadata.annotations };
-      await createWorkflow(r.ctx.kube, ns, wf);
     }
+    if (errors.length) throw new ApiErr(Code.Unknown, `failed to dispatch event: ${errors.join('; ')}`);
     return {};
-  });
+  };
+  router.add('POST', '/api/v1/events/{namespace}/{discriminator}', receive);
+  router.add('POST', '/api/v1/events/{namespace}', receive);
+}
+
+async function dispatch(caller: Caller, ns: string, b: any, env: Record<string, unknown>): Promise<void> {
+  const sel: string = b.spec?.event?.selector ?? '';
+  let hit: unknown;
+  try {
+    hit = evaluateArgo(sel, env);
+  } catch (e) {
+    throw new Error(`failed to evaluate workflow template expression: unable to evaluate expression '${sel}': ${(e as Error).message}`);
+  }
+  if (hit !== true) return;
+  const submit = b.spec?.submit;
+  const ref = submit?.workflowTemplateRef;
+  if (!ref?.name) throw new Error(`WorkflowEventBinding ${b.metadata.name}: spec.submit.workflowTemplateRef.name is required`);
+  const cluster = !!ref.clusterScope;
+  let tmpl;
+  try {
+    tmpl = await caller.kube.get<any>(cluster ? AR.clusterWorkflowTemplates : AR.workflowTemplates, cluster ? undefined : ns, ref.name);
+  } catch (e) {
+    throw new Error(`failed to get workflow template: ${fromKube(e).message}`);
+  }
+  const params: string[] = [];
+  for (const p of submit.arguments?.parameters ?? []) {
+    let v: unknown = p.value;
+    if (p.valueFrom?.event) {
+      try {
+        v = evaluateArgo(p.valueFrom.event, env);
+      } catch (e) {
+        throw new Error(`failed to evaluate workflow template parameter "${p.name}" expression: unable to evaluate expression '${p.valueFrom.event}': ${(e as Error).message}`);
+      }
+    }
+    if (v === undefined) continue;
+    params.push(`${p.name}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  }
+  const wf = applySubmitOpts(workflowFrom(cluster ? 'ClusterWorkflowTemplate' : 'WorkflowTemplate', tmpl, ns), { parameters: params });
+  wf.metadata.labels = { ...(wf.metadata.labels ?? {}), [LABEL.workflowEventBinding]: b.metadata.name };
+  if (submit.metadata?.labels) Object.assign(wf.metadata.labels, submit.metadata.labels);
+  if (submit.metadata?.annotations) wf.metadata.annotations = { ...(wf.metadata.annotations ?? {}), ...submit.metadata.annotations };
+  try {
+    await createWorkflow(caller.kube, ns, wf);
+  } catch (e) {
+    throw new Error(`failed to create workflow: ${(e as Error).message}`);
+  }
 }
