@@ -88,26 +88,62 @@ export class Authenticator {
   private readonly clients = new Map<string, { client: KubeClient; at: number }>();
   constructor(private readonly ctx: Ctx) {}
 
-  /** The credential of a request: `Authorization` header, else the `authorization` cookie (the UI's). */
-  static credential(req: IncomingMessage): string | undefined {
+  /**
+   * The credentials of a request, in the order they are tried: the `Authorization` header, then every
+   * `authorization` cookie (the UI's; a browser may send several, e.g. set at different paths). A cookie holds
+   * `Bearer <token>` or the SSO login's bare `v2:…` token; another bare value is taken for a bearer token, tried
+   * after the well-formed ones (`authorization=invalid1; authorization=Bearer <token>` uses the token).
+   */
+  static credentials(req: IncomingMessage): string[] {
+    const out: string[] = [];
+    const bare: string[] = [];
     const h = req.headers.authorization;
-    if (h) return h.trim();
+    if (h?.trim()) out.push(h.trim());
     const cookie = req.headers.cookie ?? '';
-    const m = /(?:^|;\s*)authorization=([^;]*)/.exec(cookie);
-    if (!m) return undefined;
-    const v = decodeURIComponent(m[1]!).trim();
-    // the SSO login's cookie holds the bare `v2:…` token
-    return !v || /^Bearer\s/i.test(v) ? v || undefined : `Bearer ${v}`;
+    for (const m of cookie.matchAll(/(?:^|;)\s*authorization=([^;]*)/g)) {
+      let v: string;
+      try {
+        v = decodeURIComponent(m[1]!).trim();
+      } catch {
+        v = m[1]!.trim();
+      }
+      if (!v) continue;
+      if (/^Bearer\s/i.test(v)) out.push(v);
+      else if (v.startsWith('v2:')) out.push(`Bearer ${v}`);
+      else bare.push(`Bearer ${v}`);
+    }
+    return [...out, ...bare];
   }
 
-  /** `namespace`: the namespace the request is about (for SSO_DELEGATE_RBAC_TO_NAMESPACE). */
+  /** The first credential, as `credentials()` orders them. */
+  static credential(req: IncomingMessage): string | undefined {
+    return Authenticator.credentials(req)[0];
+  }
+
+  /**
+   * `namespace`: the namespace the request is about (for SSO_DELEGATE_RBAC_TO_NAMESPACE). With several
+   * credentials, the first one that is valid for a running mode is used (as upstream's gatekeeper).
+   */
   async caller(req: IncomingMessage, namespace?: string): Promise<Caller> {
     const modes = this.ctx.opts.authModes;
-    const cred = Authenticator.credential(req);
-    if (!cred) {
+    const creds = Authenticator.credentials(req);
+    if (!creds.length) {
       if (modes.includes('server')) return { mode: 'server', kube: this.ctx.kube };
       throw new ApiErr(Code.Unauthenticated, `token not valid for running mode: no Authorization header and auth mode "server" is not enabled (--auth-mode ${modes.join(',')}): send "Authorization: Bearer <Kubernetes token>"`);
     }
+    let first: unknown;
+    for (const cred of creds) {
+      try {
+        return await this.callerFor(cred, namespace);
+      } catch (e) {
+        first ??= e;
+      }
+    }
+    throw first;
+  }
+
+  private async callerFor(cred: string, namespace?: string): Promise<Caller> {
+    const modes = this.ctx.opts.authModes;
     const m = /^Bearer\s+(.+)$/i.exec(cred);
     if (!m) throw new ApiErr(Code.Unauthenticated, 'token not valid: the Authorization header must be "Bearer <token>"');
     const token = m[1]!.trim();

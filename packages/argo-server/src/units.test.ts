@@ -140,6 +140,10 @@ test('auth mode of a request: none → server, Bearer → client, Bearer v2: →
   assert.equal((await both.caller(req({ authorization: 'Bearer abc' }))).kube, c.kube, 'one client per token');
   assert.equal((await both.caller(req({ cookie: 'x=1; authorization=Bearer%20def' }))).kube.token, 'def');
   assert.equal((await both.caller(req({ cookie: 'authorization=ghi' }))).kube.token, 'ghi', 'a bare cookie value is a bearer token');
+  // several authorization cookies (upstream's TestMultiCookieAuth): the well-formed one is used
+  assert.equal((await both.caller(req({ cookie: 'authorization=invalid1; authorization=Bearer good; authorization=invalid2' }))).kube.token, 'good');
+  assert.equal((await both.caller(req({ cookie: 'authorization=Bearer v2:xyz; authorization=Bearer other' }))).kube.token, 'other', 'an SSO token refused (sso not enabled): the next one');
+  assert.equal((await both.caller(req({ authorization: 'Bearer hdr', cookie: 'authorization=Bearer ck' }))).kube.token, 'hdr', 'the header first');
   await assert.rejects(() => auth(['client']).caller(req({})), (e: any) => e.code === 16 && /auth mode "server" is not enabled/.test(e.message));
   assert.equal((await auth(['server']).caller(req({ authorization: 'Bearer abc' }))).mode, 'server', 'server-only ignores tokens');
   await assert.rejects(() => both.caller(req({ authorization: 'Bearer v2:xyz' })), /"sso" is not enabled/);
