@@ -175,6 +175,14 @@ test('create: valid workflows are created, invalid ones refused with 400 {code: 
   assert.equal(dry.status, 200, dry.text);
   assert.equal(dry.body.metadata.name, 'wf-dry');
   assert.equal((await env.call('GET', `/api/v1/workflows/${ns}/wf-dry`)).status, 404);
+  // createOptions.dryRun (upstream's TestCreateWorkflowDryRun): the validated workflow, never created (no uid)
+  const dry2 = await env.call('POST', `/api/v1/workflows/${ns}`, { body: { workflow: hello('wf-dry2'), createOptions: { dryRun: ['All'] } } });
+  assert.equal(dry2.status, 200, dry2.text);
+  assert.equal(dry2.body.metadata.name, 'wf-dry2');
+  assert.equal(dry2.body.metadata.uid, undefined);
+  assert.equal((await env.call('GET', `/api/v1/workflows/${ns}/wf-dry2`)).status, 404);
+  const dryBad = await env.call('POST', `/api/v1/workflows/${ns}`, { body: { workflow: { metadata: { name: 'dry-bad' }, spec: { templates: [] } }, createOptions: { dryRun: ['All'] } } });
+  assert.equal(dryBad.status, 400, 'still validated');
   const dup = await env.call('POST', `/api/v1/workflows/${ns}`, { body: { workflow: hello('wf-create') } });
   assert.equal(dup.status, 409);
   assert.equal(dup.body.code, 6);
@@ -274,7 +282,9 @@ test('cron workflows: create, get, suspend, resume, submit from, delete', async 
   const s = await env.call('PUT', `/api/v1/cron-workflows/${ns}/nightly/suspend`, { body: {} });
   assert.equal(s.body.spec.suspend, true);
   const r = await env.call('PUT', `/api/v1/cron-workflows/${ns}/nightly/resume`, { body: {} });
-  assert.equal(r.body.spec.suspend, false);
+  assert.equal(r.status, 200, r.text);
+  assert.ok(!('suspend' in r.body.spec), 'resume leaves no suspend key (upstream\'s TestCronWorkflowService)');
+  assert.ok(!('suspend' in (await env.client.get<any>(AR.cronWorkflows, ns, 'nightly')).spec));
   const sub = await env.call('POST', `/api/v1/workflows/${ns}/submit`, { body: { resourceKind: 'cronwf', resourceName: 'nightly' } });
   assert.equal(sub.status, 200, sub.text);
   assert.equal(sub.body.metadata.labels['workflows.argoproj.io/cron-workflow'], 'nightly');

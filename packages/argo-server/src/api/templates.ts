@@ -65,6 +65,10 @@ export function registerTemplates(router: Router<Caller>, ctx: Ctx): void {
   register(router, ctx, { res: AR.cronWorkflows, kind: 'CronWorkflow', base: '/api/v1/cron-workflows', field: 'cronWorkflow' });
   for (const [verb, suspend] of [['suspend', true], ['resume', false]] as const) {
     router.add('PUT', `/api/v1/cron-workflows/{namespace}/{name}/${verb}`, async (r) =>
-      withKind(await modify<any>(r.ctx.kube, AR.cronWorkflows, r.params.namespace, r.params.name!, (cur) => ({ ...cur, spec: { ...cur.spec, suspend } })), 'CronWorkflow'));
+      withKind(await modify<any>(r.ctx.kube, AR.cronWorkflows, r.params.namespace, r.params.name!, (cur) => {
+        // resume leaves no `suspend` key (upstream's `suspend: false` is omitted when written)
+        const { suspend: _, ...spec } = cur.spec ?? {};
+        return { ...cur, spec: suspend ? { ...spec, suspend } : spec };
+      }), 'CronWorkflow'));
   }
 }

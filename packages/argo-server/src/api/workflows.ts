@@ -81,7 +81,10 @@ export function registerWorkflows(router: Router<Caller>, ctx: Ctx): void {
     wf.metadata ??= {};
     if (r.body.instanceID) wf.metadata.labels = { ...(wf.metadata.labels ?? {}), [LABEL.controllerInstanceId]: r.body.instanceID };
     else if (ctx.opts.instanceId) wf.metadata.labels = { ...(wf.metadata.labels ?? {}), [LABEL.controllerInstanceId]: ctx.opts.instanceId };
-    return createWorkflow(r.ctx.kube, r.params.namespace!, wf, { serverDryRun: !!r.body.serverDryRun || r.body.createOptions?.dryRun?.includes?.('All') });
+    // createOptions.dryRun (["All"]): validated and answered, nothing sent to Kubernetes (no uid), as upstream;
+    // serverDryRun: the API server's dry run
+    const dryRun = Array.isArray(r.body.createOptions?.dryRun) && r.body.createOptions.dryRun.length > 0;
+    return createWorkflow(r.ctx.kube, r.params.namespace!, wf, { serverDryRun: !!r.body.serverDryRun, dryRun });
   });
 
   router.add('DELETE', '/api/v1/workflows/{namespace}/{name}', async (r) => {
