@@ -158,28 +158,38 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-/** A grpc-gateway server stream: one `{"result": …}` JSON object a line; an error ends it with `{"error": …}`. */
+/**
+ * A grpc-gateway server stream: one `{"result": …}` JSON object a line; an error ends it with `{"error": …}`.
+ * A client that asks for `Accept: text/event-stream` (the web UI's EventSource) gets the same objects as
+ * server-sent events: `data: {"result": …}\n\n`.
+ */
 export class Stream {
   private started = false;
   closed = false;
+  readonly sse: boolean;
   constructor(readonly res: ServerResponse) {
     res.on('close', () => (this.closed = true));
+    this.sse = /\btext\/event-stream\b/i.test(String(res.req?.headers.accept ?? ''));
   }
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+    this.res.writeHead(200, { 'content-type': this.sse ? 'text/event-stream' : 'application/json', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
     this.res.flushHeaders();
+  }
+  private write(o: unknown): void {
+    const j = JSON.stringify(o);
+    this.res.write(this.sse ? `data: ${j}\n\n` : j + '\n');
   }
   send(result: unknown): void {
     if (this.closed) return;
     this.start();
-    this.res.write(JSON.stringify({ result }) + '\n');
+    this.write({ result });
   }
   fail(e: ApiErr): void {
     if (this.closed) return;
     if (!this.started) return sendJson(this.res, httpStatus(e.code), errorBody(e));
-    this.res.write(JSON.stringify({ error: { ...errorBody(e), http_code: httpStatus(e.code), http_status: '' } }) + '\n');
+    this.write({ error: { ...errorBody(e), http_code: httpStatus(e.code), http_status: '' } });
   }
   end(): void {
     if (this.closed) return;

@@ -386,6 +386,12 @@ test('workflow-events stream: existing and new workflows as {"result": {type, ob
   assert.equal(lines[0].result.object.metadata.name, 'watched');
   assert.equal(lines[0].result.object.kind, 'Workflow');
   assert.deepEqual(Object.keys(lines[0].result.object.metadata), ['name'], 'fields filter the envelope');
+  // Accept: text/event-stream (upstream's TestWorkflowServiceStream, the UI's EventSource): the same objects as server-sent events
+  const sse = await readStream(env.base, `/api/v1/workflow-events/${ns}?listOptions.fieldSelector=metadata.name%3Dwatched&fields=result.type,result.object.metadata.name`, (l) => l.length > 0, { headers: { accept: 'text/event-stream' } });
+  assert.equal(sse.status, 200);
+  assert.equal(sse.contentType, 'text/event-stream');
+  assert.match(sse.raw, /^data: \{"result":\{"type":"ADDED","object":\{"metadata":\{"name":"watched"\}\}\}\}\n\n/);
+  assert.deepEqual(sse.lines[0], { result: { type: 'ADDED', object: { metadata: { name: 'watched' } } } });
 
   let sent = false;
   const ev = await readStream(env.base, `/api/v1/stream/events/${ns}`, (lines) => lines.some((l) => l.result?.reason === 'FlotillaTest'), {
@@ -423,6 +429,9 @@ test('logs: every pod of a workflow, {"result": {podName, content}} lines, grep;
   assert.equal(grep.lines.length, 2);
   const one = await readStream(env.base, `/api/v1/workflows/${ns}/logged/logged-b/log?logOptions.container=wait`, () => false);
   assert.deepEqual(one.lines, [{ result: { podName: 'logged-b', content: 'wait says hi' } }]);
+  const oneSse = await readStream(env.base, `/api/v1/workflows/${ns}/logged/logged-b/log?logOptions.container=wait`, () => false, { headers: { accept: 'text/event-stream' } });
+  assert.equal(oneSse.contentType, 'text/event-stream');
+  assert.equal(oneSse.raw, 'data: {"result":{"podName":"logged-b","content":"wait says hi"}}\n\n');
   const missing = await env.call('GET', `/api/v1/workflows/${ns}/nope/log?logOptions.container=main`);
   assert.equal(missing.status, 404);
 });

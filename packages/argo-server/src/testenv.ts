@@ -78,41 +78,53 @@ export function call(base: string, method: string, path: string, o: { body?: unk
   });
 }
 
-/** Reads a newline-delimited stream until `until(lines)` is true or the time is up; returns the parsed lines. */
-export function readStream(base: string, path: string, until: (lines: any[]) => boolean, o: { token?: string; timeoutMs?: number; onOpen?: () => void } = {}): Promise<{ status: number; lines: any[] }> {
+/**
+ * Reads a newline-delimited stream until `until(lines)` is true or the time is up; returns the parsed lines.
+ * An answer of Content-Type text/event-stream is read as server-sent events (each `data:` a line).
+ */
+export function readStream(base: string, path: string, until: (lines: any[]) => boolean, o: { token?: string; timeoutMs?: number; onOpen?: () => void; headers?: Record<string, string> } = {}): Promise<{ status: number; lines: any[]; contentType?: string; raw: string }> {
   const u = new URL(path, base);
   const req = u.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const lines: any[] = [];
     let status = 0;
-    const r = req(u, { method: 'GET', headers: o.token ? { authorization: `Bearer ${o.token}` } : {}, rejectUnauthorized: false }, (res) => {
+    let contentType: string | undefined;
+    let raw = '';
+    const r = req(u, { method: 'GET', headers: { ...(o.headers ?? {}), ...(o.token ? { authorization: `Bearer ${o.token}` } : {}) }, rejectUnauthorized: false }, (res) => {
       status = res.statusCode ?? 0;
+      contentType = res.headers['content-type'];
+      const sse = /text\/event-stream/.test(contentType ?? '');
+      const parse = (l: string) => {
+        if (!sse) return lines.push(JSON.parse(l));
+        if (l.startsWith('data:')) lines.push(JSON.parse(l.slice(5)));
+      };
       let buf = '';
       res.setEncoding('utf8');
       o.onOpen?.();
       res.on('data', (d: string) => {
         buf += d;
+        raw += d;
         let i: number;
         while ((i = buf.indexOf('\n')) >= 0) {
           const l = buf.slice(0, i).trim();
           buf = buf.slice(i + 1);
-          if (l) lines.push(JSON.parse(l));
+          if (l) parse(l);
         }
         if (until(lines)) {
           clearTimeout(t);
           r.destroy();
-          resolve({ status, lines });
+          resolve({ status, lines, contentType, raw });
         }
       });
       res.on('end', () => {
-        if (buf.trim()) lines.push(JSON.parse(buf));
+        if (buf.trim()) parse(buf.trim());
         clearTimeout(t);
-        resolve({ status, lines });
+        resolve({ status, lines, contentType, raw });
       });
     });
     const t = setTimeout(() => {
       r.destroy();
-      resolve({ status, lines });
+      resolve({ status, lines, contentType, raw });
     }, o.timeoutMs ?? 10_000);
     r.on('error', (e) => (lines.length || status ? undefined : reject(e)));
     r.end();
