@@ -93,7 +93,8 @@ function nodeField(field: string): (n: NodeLike) => string | undefined {
 /** One requirement of a Kubernetes label selector. */
 export interface LabelReq {
   key: string;
-  op: 'in' | 'notin' | 'exists' | '!exists';
+  op: 'in' | 'notin' | 'exists' | '!exists' | 'gt' | 'lt';
+  /** gt / lt: the one integer */
   values: string[];
 }
 
@@ -111,12 +112,44 @@ function toReqs(rs: LabelRequirement[]): LabelReq[] {
   });
 }
 
-/** Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h` with the API server's parser. */
+/** The top-level terms of a selector (commas inside `( … )` belong to a set). */
+function selectorTerms(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of s) {
+    if (ch === '(') depth++;
+    else if (ch === ')') depth = Math.max(0, depth - 1);
+    if (ch === ',' && depth === 0) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
+/**
+ * Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h,n>1,m<5` with the API server's parser; `>` / `<` (Kubernetes'
+ * numeric gt / lt: an integer value, a label that is an integer greater / less) are taken here.
+ */
 export function parseLabelSelector(sel: string | undefined | null): LabelReq[] {
   const s = (sel ?? '').trim();
   if (!s) return [];
+  const numeric: LabelReq[] = [];
+  const rest: string[] = [];
+  for (const term of selectorTerms(s)) {
+    const m = /^\s*([^\s<>=!(),]+)\s*([<>])\s*(.*?)\s*$/.exec(term);
+    if (!m) {
+      rest.push(term);
+      continue;
+    }
+    const [, key, op, v] = m;
+    if (!/^-?\d+$/.test(v!)) throw new ApiErr(Code.InvalidArgument, `unable to parse label selector "${s}": for 'gt', 'lt' operators, the value must be an integer, got "${v}"`);
+    numeric.push({ key: key!, op: op === '>' ? 'gt' : 'lt', values: [v!] });
+  }
   try {
-    return toReqs(parseK8sLabelSelector(s));
+    return [...(rest.length ? toReqs(parseK8sLabelSelector(rest.join(','))) : []), ...numeric];
   } catch (e) {
     throw new ApiErr(Code.InvalidArgument, `unable to parse label selector "${s}": ${(e as Error).message}`);
   }
@@ -131,6 +164,13 @@ export function matchLabels(reqs: LabelReq[], labels: Record<string, string> | u
       case '!exists': return !has;
       case 'in': return has && r.values.includes(l[r.key]!);
       case 'notin': return !has || !r.values.includes(l[r.key]!);
+      case 'gt':
+      case 'lt': {
+        if (!has || !/^-?\d+$/.test(l[r.key]!)) return false;
+        const a = BigInt(l[r.key]!);
+        const b = BigInt(r.values[0]!);
+        return r.op === 'gt' ? a > b : a < b;
+      }
     }
   });
 }

@@ -66,6 +66,14 @@ test('label selectors: equality, set-based, existence; metav1.LabelSelector', ()
   assert.equal(matchLabels(r, { a: '1', c: 'y', e: '', f: '1' }), false);
   assert.equal(matchLabels(r, { a: '1', b: '2', c: 'y', e: '' }), false);
   assert.throws(() => parseLabelSelector('a in x'), /unable to parse/);
+  // Kubernetes' numeric gt / lt (upstream's TestArchivedWorkflowService sends `foo>1`)
+  const n = parseLabelSelector('foo>1,bar<10,c in (x,y)');
+  assert.deepEqual(n.map((x) => [x.key, x.op, x.values]), [['c', 'in', ['x', 'y']], ['foo', 'gt', ['1']], ['bar', 'lt', ['10']]]);
+  assert.equal(matchLabels(n, { foo: '2', bar: '9', c: 'x' }), true);
+  assert.equal(matchLabels(n, { foo: '1', bar: '9', c: 'x' }), false);
+  assert.equal(matchLabels(n, { foo: 'a', bar: '9', c: 'x' }), false, 'not an integer');
+  assert.equal(matchLabels(n, { bar: '9', c: 'x' }), false, 'absent');
+  assert.throws(() => parseLabelSelector('foo>x'), /must be an integer/);
   const s = fromLabelSelector({ matchLabels: { k: 'v' }, matchExpressions: [{ key: 'n', operator: 'DoesNotExist' }] });
   assert.equal(matchLabels(s, { k: 'v' }), true);
   assert.equal(matchLabels(s, { k: 'v', n: '1' }), false);

@@ -44,7 +44,8 @@ export function registerArchived(router: Router<Caller>, ctx: Ctx): void {
     q.offset = offset;
     await mayRead(r.ctx, q.namespace);
     const { items, more } = await archive().list(q);
-    return { metadata: more ? { continue: String(offset + items.length) } : {}, items };
+    // an empty list is `"items": null`, as upstream's grpc-gateway renders it
+    return { metadata: more ? { continue: String(offset + items.length) } : {}, items: items.length ? items : null };
   });
   router.add('GET', '/api/v1/archived-workflows-label-keys', async (r) => {
     await mayRead(r.ctx, r.query.get('namespace') || undefined);

@@ -30,7 +30,8 @@ export async function archiveWorkflow(pool: Pool, wf: WorkflowLike, o: ArchiveOp
   const m = wf.metadata ?? {};
   if (!m.uid || !m.name || !m.namespace) throw new Error('archiveWorkflow: the workflow needs metadata.uid, name and namespace');
   const s = wf.status ?? {};
-  const labels = { ...(m.labels ?? {}) };
+  // the archived copy says it is persisted (as upstream's archive writes it)
+  const labels = { ...(m.labels ?? {}), 'workflows.argoproj.io/workflow-archiving-status': 'Persisted' };
   const doc = { ...wf, apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { ...m, labels } };
   await pool.query(
     `INSERT INTO ${t.archived} (clustername, uid, name, namespace, instanceid, phase, startedat, finishedat, creationtimestamp, labels, workflow)
@@ -129,6 +130,8 @@ export class Archive {
         case '!exists': where.push(`NOT jsonb_exists(labels, ${k})`); break;
         case 'in': where.push(`(labels ->> ${k}) = ANY(${arg(r.values)})`); break;
         case 'notin': where.push(`NOT coalesce((labels ->> ${k}) = ANY(${arg(r.values)}), false)`); break;
+        case 'gt':
+        case 'lt': where.push(`CASE WHEN (labels ->> ${k}) ~ '^-?[0-9]+$' THEN (labels ->> ${k})::numeric ${r.op === 'gt' ? '>' : '<'} ${arg(r.values[0])}::numeric ELSE false END`); break;
       }
     }
     const limit = q.limit && q.limit > 0 ? q.limit : undefined;
