@@ -7,7 +7,7 @@ import { Controller, InformerFactory, isAlreadyExists, isConflict, isNotFound, m
 import { applyPlan, operate } from './operator/operate.js';
 import type { PodObservation } from './operator/model.js';
 import type { Workflow, WorkflowTemplate } from './types.js';
-import { ANN_NODE_ID, buildPod, claimsOf, LABEL_COMPLETED, LABEL_PHASE, LABEL_WORKFLOW, PodBuildError, resultReferenced } from './pod.js';
+import { ANN_NODE_ID, buildPod, claimsOf, LABEL_COMPLETED, LABEL_PHASE, LABEL_WORKFLOW, PodBuildError } from './pod.js';
 import { observePodCached, podObservationChanged, resultFromPod } from './observe.js';
 import { ConfigError, parseControllerConfig, resolveArtifactRepository, type WorkflowControllerConfig } from './config.js';
 import { CLUSTER_WORKFLOW_TEMPLATES, TASK_RESULTS, WORKFLOWS, WORKFLOW_TEMPLATES } from './resources.js';
@@ -352,7 +352,6 @@ export class WorkflowController extends Controller {
     // a pod to create whose name is still taken by a pod going away (`argo retry` deleted it): plan again once it is gone
     const terminating = new Set(pods.filter((p) => p.metadata?.deletionTimestamp).map((p) => p.metadata!.name));
     if (plan.podsToCreate.some((r) => terminating.has(r.podName))) return { requeueAfter: 500 };
-    const includeResult = plan.podsToCreate.length ? resultReferenced(wf as unknown as Workflow) : false;
     await Promise.all(plan.podsToCreate.map(async (req) => {
       if (existing.has(req.podName)) return;
       // memoize: a fresh cache entry answers the node without a pod
@@ -371,7 +370,7 @@ export class WorkflowController extends Controller {
       try {
         const pod = buildPod(req, wf as unknown as Workflow, {
           executorImage: this.opts.executorImage, executor: cfg.executor, images: cfg.images, artifactRepository: repo.repository,
-          now, includeScriptOutput: includeResult, instanceID: cfg.instanceID,
+          now, includeScriptOutput: !!req.includeScriptOutput, instanceID: cfg.instanceID,
         });
         if (repo.error && (req.template.outputs?.artifacts?.length || req.template.inputs?.artifacts?.length)) throw new PodBuildError(repo.error);
         const podKey = `${ns}/${req.podName}`;

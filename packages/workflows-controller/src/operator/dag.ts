@@ -2,7 +2,7 @@
 import type { DAGTask, NodeStatus, Template } from '../types.js';
 import type { Ctx, TemplateScope } from './context.js';
 import { dependenciesToDepends, type DependNode, dependsTasks, type DependResult, evalDepends, parseDepends } from './depends.js';
-import { executeTemplate, resolveTemplate } from './execute.js';
+import { executeTemplate, resultWanted } from './execute.js';
 import { addNodeVars, evalWhen, expand, resolveTemplateOutputs, skippedOutputs } from './fanout.js';
 import { erroredHook, runStepHooks } from './hooks.js';
 import { isDone, isFulfilled } from './model.js';
@@ -149,7 +149,7 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
         }
         if (!child || !isFulfilled(child)) {
           if (tmpl.parallelism && !child && running >= tmpl.parallelism) { complete = false; continue; }
-          child = executeTemplate(ctx, it.name, task, substituteDeep(task.arguments, isc), { displayName: it.display, boundaryID: node.id, scope: o.scope, depth: o.depth, extra: { ...(it.item ?? {}), 'tasks.name': task.name } });
+          child = executeTemplate(ctx, it.name, task, substituteDeep(task.arguments, isc), { displayName: it.display, boundaryID: node.id, scope: o.scope, depth: o.depth, extra: { ...(it.item ?? {}), 'tasks.name': task.name }, resultWanted: resultWanted(tmpl, 'tasks', task.name) });
         }
         if (!child) { complete = false; continue; }
         for (const p of group ? [group.id] : parentIds) ctx.link(p, child.id);

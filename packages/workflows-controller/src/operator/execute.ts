@@ -22,6 +22,17 @@ export interface ExecOpts {
   retryChild?: boolean;
   /** Extra variables (e.g. `retries`) visible in the template. */
   extra?: Scope;
+  /** The step's or task's `outputs.result` is referenced by its steps/DAG template: its pod captures it. */
+  resultWanted?: boolean;
+}
+
+/**
+ * Whether a steps or DAG template references a step's or task's `outputs.result` (`{{steps.NAME.outputs.result}}`,
+ * `steps['NAME'].outputs.result` in an expression …): only then does that node's pod capture its stdout as the
+ * result, as upstream's controller decides per node (upstream's TestIncludeScriptResult).
+ */
+export function resultWanted(parent: Template, kind: 'steps' | 'tasks', name: string): boolean {
+  return [`${kind}.${name}.outputs.result`, `${kind}['${name}'].outputs.result`, `${kind}[\\"${name}\\"].outputs.result`].some((w) => mentions(parent, w));
 }
 
 export type TemplateHolder = Pick<WorkflowStep, 'template' | 'templateRef' | 'inline'>;
@@ -238,7 +249,7 @@ export function executeTemplate(ctx: Ctx, nodeName: string, h: TemplateHolder, a
       executeSuspend(ctx, node, tmpl);
       break;
     default:
-      node = executePod(ctx, nodeName, tmpl, kind, bound.inputs, common, deadline, active !== undefined);
+      node = executePod(ctx, nodeName, tmpl, kind, bound.inputs, common, deadline, active !== undefined, !!o.resultWanted);
       if (node && !isFulfilled(node)) ctx.walked.add(node.id);
   }
   // a memoized Steps or DAG template that succeeded in this pass: later nodes of the pass see its cache entry (the
@@ -292,7 +303,7 @@ function takeLocks(ctx: Ctx, nodeName: string, sync: unknown): string | undefine
  */
 const POD_DEADLINE_GRACE_S = 30;
 
-function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreate['kind'], inputs: Inputs, common: Common, deadline: number | undefined, podEnforced = false): NodeStatus | undefined {
+function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreate['kind'], inputs: Inputs, common: Common, deadline: number | undefined, podEnforced = false, includeResult = false): NodeStatus | undefined {
   let node = ctx.get(nodeName);
   // a node that waited for its lock and has it now: its pod is requested as a new node's is
   const lockedNow = !!node && ctx.lockedNow.has(nodeName) && !ctx.pods[node.id];
@@ -313,6 +324,7 @@ function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreat
     if (common.templateName) req.templateName = common.templateName;
     if (common.templateRef) req.templateRef = common.templateRef;
     if (inputs.parameters || inputs.artifacts) req.inputs = inputs;
+    if (includeResult) req.includeScriptOutput = true;
     const sa = tmpl.serviceAccountName ?? ctx.spec.serviceAccountName;
     if (sa) req.serviceAccountName = sa;
     if (deadline !== undefined) req.activeDeadlineSeconds = deadline;

@@ -70,6 +70,8 @@ export interface PodToCreate {
   template: Template;
   inputs?: Inputs;
   kind: 'container' | 'script' | 'resource' | 'data' | 'containerSet' | 'http' | 'plugin';
+  /** Its stdout is wanted as `outputs.result` (its steps/DAG template references it): ARGO_INCLUDE_SCRIPT_OUTPUT. */
+  includeScriptOutput?: boolean;
   serviceAccountName?: string;
   /** Seconds left before the template's / workflow's deadline, for the pod's activeDeadlineSeconds. */
   activeDeadlineSeconds?: number;

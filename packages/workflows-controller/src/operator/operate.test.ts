@@ -821,3 +821,17 @@ test("a pod's reported progress (N/M) is its node's, summed up the tree; complet
   const p3 = operate({ workflow: applyPlan(w1, p2), pods: { [ids['pg.progress']!]: { phase: 'Succeeded', exitCode: 0, progress: '50/100' }, [ids['pg.other']!]: { phase: 'Succeeded', exitCode: 0 } }, now: at(10) });
   assert.deepEqual([p3.nodes[ids['pg.progress']!]!.progress, p3.nodes.pg!.progress, p3.progress, p3.phase], ['100/100', '101/101', '101/101', 'Succeeded']);
 });
+
+test("a pod captures its stdout as outputs.result only when its steps/DAG template references it (upstream's TestIncludeScriptResult)", () => {
+  const pod0: Template = { name: 'pod-0', inputs: { parameters: [{ name: 'p-0' }] }, container: { image: 'busybox', command: ['echo', '{{inputs.parameters.p-0}}'] } };
+  const w = wf('res', { entrypoint: 'main', templates: [{ name: 'main', dag: { tasks: [
+    { name: 'a', template: 'pod-0', arguments: { parameters: [{ name: 'p-0', value: 'foo' }] } },
+    { name: 'b', template: 'pod-0', dependencies: ['a'], arguments: { parameters: [{ name: 'p-0', value: '{{tasks.a.outputs.result}}' }] } },
+  ] } }, pod0] });
+  const r = simulate(w, { run: (p) => ({ phase: 'Succeeded', exitCode: 0, outputs: p.includeScriptOutput ? { result: 'foo' } : {} }) });
+  assert.deepEqual(r.pods.map((p) => [p.nodeName, !!p.includeScriptOutput]), [['res.a', true], ['res.b', false]]);
+  assert.equal(byName(r.workflow)['res.b']?.inputs?.parameters?.[0]?.value, 'foo');
+  // the expression forms count too; a steps template the same way
+  const s = wf('st', { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'gen', template: 'pod-0', arguments: { parameters: [{ name: 'p-0', value: 'x' }] } }], [{ name: 'use', template: 'pod-0', arguments: { parameters: [{ name: 'p-0', value: "{{=steps['gen'].outputs.result}}" }] } }]] }, pod0] });
+  assert.deepEqual(simulate(s).pods.map((p) => [p.nodeName, !!p.includeScriptOutput]), [['st[0].gen', true], ['st[1].use', false]]);
+});

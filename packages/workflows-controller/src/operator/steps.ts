@@ -1,7 +1,7 @@
 // steps templates: groups run in order, the steps of a group in parallel.
 import type { NodeStatus, Template, WorkflowStep } from '../types.js';
 import type { Ctx, TemplateScope } from './context.js';
-import { executeTemplate, resolveTemplate } from './execute.js';
+import { executeTemplate, resolveTemplate, resultWanted } from './execute.js';
 import { addNodeVars, evalWhen, expand, resolveTemplateOutputs, skippedOutputs } from './fanout.js';
 import { attempts, isDone, isFulfilled } from './model.js';
 import { erroredHook, runStepHooks } from './hooks.js';
@@ -75,7 +75,7 @@ export function executeSteps(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: 
           }
           if (!child || !isFulfilled(child)) {
             if (tmpl.parallelism && !child && running >= tmpl.parallelism) { complete = false; continue; }
-            child = executeTemplate(ctx, it.name, step, substituteDeep(step.arguments, sc), { displayName: it.display, boundaryID: node.id, parentId: g.id, scope: o.scope, depth: o.depth, extra: { ...(it.item ?? {}), 'steps.name': step.name } });
+            child = executeTemplate(ctx, it.name, step, substituteDeep(step.arguments, sc), { displayName: it.display, boundaryID: node.id, parentId: g.id, scope: o.scope, depth: o.depth, extra: { ...(it.item ?? {}), 'steps.name': step.name }, resultWanted: resultWanted(tmpl, 'steps', step.name ?? '') });
           }
         }
         if (!child) { complete = false; continue; }
