@@ -34,6 +34,8 @@ export interface ServerOptions {
   xFrameOptions: string;
   /** `Strict-Transport-Security` with --secure (default true) */
   hsts: boolean;
+  /** --api-rate-limit: requests a client (IP address) may make per second (default 1000; 0: no limit) */
+  apiRateLimit: number;
 }
 
 export const DEFAULT_OPTIONS: ServerOptions = {
@@ -50,6 +52,7 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   archiveCompleted: true,
   xFrameOptions: 'DENY',
   hsts: true,
+  apiRateLimit: 1000,
 };
 
 /** Who is calling and the Kubernetes client acting for them. */

@@ -204,3 +204,45 @@ export function qbool(q: URLSearchParams, name: string): boolean | undefined {
   if (v === null || v === '') return undefined;
   return v === 'true' || v === '1';
 }
+
+/**
+ * Upstream's API rate limiter (--api-rate-limit): each client IP address may make `limit` requests a second.
+ * Every answer carries X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (the end of the current
+ * second, an HTTP date); past the limit the answer is 429 Too Many Requests with Retry-After.
+ */
+export class RateLimiter {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+  private readonly sweep: NodeJS.Timeout;
+  constructor(readonly limit: number, private readonly intervalMs = 1000) {
+    this.sweep = setInterval(() => {
+      const now = Date.now();
+      for (const [k, w] of this.windows) if (now - w.start >= this.intervalMs) this.windows.delete(k);
+    }, 10 * this.intervalMs);
+    this.sweep.unref();
+  }
+
+  /** Counts the request, sets the headers; false: refused (the 429 answer sent). */
+  take(req: IncomingMessage, res: ServerResponse): boolean {
+    const key = req.socket.remoteAddress ?? '';
+    const now = Date.now();
+    let w = this.windows.get(key);
+    if (!w || now - w.start >= this.intervalMs) this.windows.set(key, (w = { start: now, count: 0 }));
+    const reset = w.start + this.intervalMs;
+    res.setHeader('x-ratelimit-limit', String(this.limit));
+    res.setHeader('x-ratelimit-reset', new Date(reset).toUTCString());
+    if (w.count >= this.limit) {
+      res.setHeader('x-ratelimit-remaining', '0');
+      res.writeHead(429, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': new Date(reset).toUTCString(), 'x-content-type-options': 'nosniff' });
+      res.end('Too Many Requests\n');
+      return false;
+    }
+    w.count++;
+    res.setHeader('x-ratelimit-remaining', String(this.limit - w.count));
+    return true;
+  }
+
+  close(): void {
+    clearInterval(this.sweep);
+    this.windows.clear();
+  }
+}

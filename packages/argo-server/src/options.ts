@@ -26,6 +26,7 @@ Flags:
       --access-control-allow-origin string   Set Access-Control-Allow-Origin header in HTTP responses.
       --x-frame-options string            Set X-Frame-Options header in HTTP responses. (default "DENY")
       --hsts                              Whether or not we should add a HTTP Secure Transport Security header. This only has effect if secure is enabled. (default true)
+      --api-rate-limit uint               Set limit per IP for api ratelimiter (default 1000)
 
 Global Flags:
       --instanceid string              submit with a specific controller's instance id label. Default to the ARGO_INSTANCEID environment variable.
@@ -38,7 +39,7 @@ Global Flags:
 export class UsageError extends Error {}
 
 const BOOL = new Set(['namespaced', 'secure', 'e', 'help', 'h', 'archive-completed', 'hsts', 'browser', 'b', 'event-async-dispatch', 'insecure-skip-tls-verify', 'gloglevel-ignored']);
-const KNOWN = new Set(['access-control-allow-origin', 'x-frame-options', 'hsts', 'auth-mode', 'basehref', 'base-href', 'configmap', 'help', 'managed-namespace', 'namespaced', 'port', 'address', 'secure', 'tls-certificate-secret-name', 'archive-completed', 'instanceid', 'kubeconfig', 'loglevel', 'log-format', 'namespace']);
+const KNOWN = new Set(['api-rate-limit', 'access-control-allow-origin', 'x-frame-options', 'hsts', 'auth-mode', 'basehref', 'base-href', 'configmap', 'help', 'managed-namespace', 'namespaced', 'port', 'address', 'secure', 'tls-certificate-secret-name', 'archive-completed', 'instanceid', 'kubeconfig', 'loglevel', 'log-format', 'namespace']);
 
 export interface Parsed {
   opts: Partial<ServerOptions>;
@@ -99,6 +100,10 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   if (last('access-control-allow-origin')) opts.accessControlAllowOrigin = last('access-control-allow-origin');
   if (last('x-frame-options') !== undefined) opts.xFrameOptions = last('x-frame-options');
   if (last('hsts') !== undefined) opts.hsts = bool(last('hsts')!, 'hsts');
+  if (last('api-rate-limit') !== undefined) {
+    if (!/^\d+$/.test(last('api-rate-limit')!)) throw new UsageError(`invalid argument "${last('api-rate-limit')}" for "--api-rate-limit" flag: want a non-negative integer`);
+    opts.apiRateLimit = Number(last('api-rate-limit'));
+  }
   const inst = last('instanceid') ?? env.ARGO_INSTANCEID;
   if (inst) opts.instanceId = inst;
   const lvl = last('loglevel');

@@ -139,6 +139,34 @@ test('--secure=false serves plain HTTP; --base-href goes into the page and prefi
   await assert.rejects(startServer(env.client, { namespace: ns, port: 0, address: '127.0.0.1', tlsCertificateSecretName: 'missing-tls', log: { debug() {}, info() {}, warn() {}, error() {} } }), /missing-tls/);
 });
 
+test('rate limit (upstream\'s --api-rate-limit, TestRateLimitHeader): X-RateLimit-* headers on answers; past the limit a second 429', async () => {
+  const v = await env.call('GET', '/api/v1/version');
+  assert.equal(v.headers['x-ratelimit-limit'], '1000', 'the default');
+  assert.ok(Number(v.headers['x-ratelimit-remaining']) < 1000);
+  assert.ok(Date.parse(String(v.headers['x-ratelimit-reset'])) > Date.now() - 2000, String(v.headers['x-ratelimit-reset']));
+  const s = await startServer(env.client, { namespace: ns, port: 0, address: '127.0.0.1', secure: false, authModes: ['server'], apiRateLimit: 3, log: { debug() {}, info() {}, warn() {}, error() {} } });
+  try {
+    // within one second (retried if the second turned over meanwhile)
+    for (let attempt = 0; ; attempt++) {
+      const t0 = Date.now();
+      const rs = await Promise.all([1, 2, 3, 4].map(() => call(s.url, 'GET', '/api/v1/version')));
+      if (Date.now() - t0 > 800 && attempt < 3) {
+        await new Promise((r) => setTimeout(r, 1100));
+        continue;
+      }
+      assert.deepEqual(rs.map((r) => r.status).sort(), [200, 200, 200, 429]);
+      assert.deepEqual(rs.map((r) => r.headers['x-ratelimit-remaining']).sort(), ['0', '0', '1', '2']);
+      assert.ok(rs.every((r) => r.headers['x-ratelimit-limit'] === '3'));
+      assert.ok(rs.find((r) => r.status === 429)!.headers['retry-after']);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal((await call(s.url, 'GET', '/api/v1/version')).status, 200, 'the next second');
+  } finally {
+    await s.close();
+  }
+});
+
 test('info, version, userinfo (server mode)', async () => {
   const v = await env.call('GET', '/api/v1/version');
   assert.equal(v.status, 200);

@@ -9,7 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { EventRecorder, R, type KubeClient } from '@flotilla/kube-runtime';
 import { serveUi as serveWebUi } from '@flotilla/ui';
-import { ApiErr, Code, errorBody, fromKube, httpStatus, readBody, Router, sendJson, STREAMED, type Req } from './http.js';
+import { ApiErr, Code, errorBody, fromKube, httpStatus, RateLimiter, readBody, Router, sendJson, STREAMED, type Req } from './http.js';
 import { Authenticator, DEFAULT_OPTIONS, type Caller, type Ctx, type ServerOptions } from './context.js';
 import { newLogger, type Logger } from './log.js';
 import { keyPair } from './tls.js';
@@ -119,7 +119,9 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
   registerArtifacts(router, ctx);
   registerEventObjects(router, ctx);
 
+  const limiter = opts.apiRateLimit > 0 ? new RateLimiter(opts.apiRateLimit) : undefined;
   const handler = (req: IncomingMessage, res: ServerResponse) => {
+    if (limiter && !limiter.take(req, res)) return;
     if (opts.xFrameOptions) res.setHeader('x-frame-options', opts.xFrameOptions);
     if (opts.secure && opts.hsts) res.setHeader('strict-transport-security', 'max-age=31536000');
     if (opts.accessControlAllowOrigin) {
@@ -184,6 +186,7 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
       await archiver?.stop();
       await ctx.archive?.close().catch(() => {});
       auth.close();
+      limiter?.close();
       ctx.sso?.close();
       await Promise.race([ctx.events?.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
       ctx.events?.stop();

@@ -21,8 +21,9 @@ test('flags: upstream defaults, repeated and comma --auth-mode, --secure=false, 
   assert.equal(p.opts.baseHref, '/argo/');
   assert.deepEqual(p.ignored, []);
   assert.equal(p.opts.xFrameOptions, 'DENY');
-  assert.deepEqual(parseArgs(['--hsts=false', '--access-control-allow-origin', '*', '--api-rate-limit', '5']).opts, { hsts: false, accessControlAllowOrigin: '*' });
-  assert.deepEqual(parseArgs(['--api-rate-limit', '5']).ignored, ['api-rate-limit']);
+  assert.deepEqual(parseArgs(['--hsts=false', '--access-control-allow-origin', '*', '--api-rate-limit', '5']).opts, { hsts: false, accessControlAllowOrigin: '*', apiRateLimit: 5 });
+  assert.deepEqual(parseArgs(['--api-rate-limit', '5']).ignored, []);
+  assert.throws(() => parseArgs(['--api-rate-limit', 'many']), /api-rate-limit/);
   assert.deepEqual(parseArgs(['--auth-mode=client,sso']).opts.authModes, ['client', 'sso']);
   assert.equal(parseArgs(['--base-href=/x/']).opts.baseHref, '/x/');
   assert.equal(parseArgs([], { BASE_HREF: '/env/' }).opts.baseHref, '/env/');
