@@ -516,6 +516,38 @@ test('events API: an empty discriminator (POST /api/v1/events/{ns}/) routes; a m
   assert.match(ev.message, /^failed to dispatch event: failed to evaluate workflow template expression: unable to evaluate expression '': ./);
 });
 
+test('event sources and sensors (upstream\'s TestEventSourcesService / TestSensorService): create, get, list, update, delete, watch (SSE too)', async () => {
+  for (const [base, field, kind] of [['/api/v1/event-sources', 'eventSource', 'EventSource'], ['/api/v1/sensors', 'sensor', 'Sensor']] as const) {
+    const spec = field === 'eventSource' ? { calendar: { example: { interval: '10s' } } } : { dependencies: [{ name: 'dep', eventSourceName: 'test-es', eventName: 'example' }], triggers: [{ template: { name: 't', log: {} } }] };
+    const name = `test-${field.toLowerCase()}`;
+    const watched = readStream(env.base, `${base}/${ns}`.replace('/api/v1/', '/api/v1/stream/'), (l) => l.some((x) => x.result?.object?.metadata?.name === name), { headers: { accept: 'text/event-stream' }, timeoutMs: 15_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const c = await env.call('POST', `${base}/${ns}`, { body: { namespace: ns, [field]: { metadata: { name, labels: { x: '1' } }, spec } } });
+    assert.equal(c.status, 200, c.text);
+    assert.equal(c.body.kind, kind);
+    assert.ok(c.body.metadata.resourceVersion);
+    assert.deepEqual(c.body.spec, spec);
+    const w = await watched;
+    assert.equal(w.contentType, 'text/event-stream');
+    assert.ok(w.lines.some((x) => x.result.type === 'ADDED' && x.result.object.metadata.name === name), JSON.stringify(w.lines));
+    const l = await env.call('GET', `${base}/${ns}`);
+    assert.deepEqual(l.body.items.map((i: any) => i.metadata.name), [name]);
+    const g = await env.call('GET', `${base}/${ns}/${name}`);
+    assert.equal(g.status, 200, g.text);
+    const u = await env.call('PUT', `${base}/${ns}/${name}`, { body: { namespace: ns, name, [field]: { ...g.body, metadata: { ...g.body.metadata, labels: { x: '2' } } } } });
+    assert.equal(u.status, 200, u.text);
+    assert.equal(u.body.metadata.labels.x, '2');
+    assert.notEqual(u.body.metadata.resourceVersion, g.body.metadata.resourceVersion);
+    const stale = await env.call('PUT', `${base}/${ns}/${name}`, { body: { [field]: g.body } });
+    assert.equal(stale.status, 409, 'an update from a stale resourceVersion conflicts');
+    const d = await env.call('DELETE', `${base}/${ns}/${name}`);
+    assert.equal(d.status, 200, d.text);
+    assert.equal((await env.call('GET', `${base}/${ns}/${name}`)).status, 404);
+    assert.equal((await env.call('DELETE', `${base}/${ns}/${name}`)).status, 404);
+    assert.equal((await env.call('POST', `${base}/${ns}`, { body: {} })).status, 400, `${field} is required`);
+  }
+});
+
 test('auth mode client: the caller\'s token decides through Kubernetes RBAC (403 when refused); no token or an SSO token is 401', async () => {
   const c = await startServer(env.client, { namespace: ns, port: 0, address: '127.0.0.1', authModes: ['client'], log: { debug() {}, info() {}, warn() {}, error() {} } });
   try {

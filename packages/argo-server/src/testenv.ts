@@ -39,6 +39,9 @@ export const CRDS = [
   crd('cronworkflows', 'CronWorkflow', 'Namespaced', ['cwf']),
   crd('workfloweventbindings', 'WorkflowEventBinding', 'Namespaced', ['wfeb']),
   crd('workflowtaskresults', 'WorkflowTaskResult', 'Namespaced'),
+  // Argo Events' (the EventSource / Sensor services)
+  crd('eventsources', 'EventSource', 'Namespaced', ['es']),
+  crd('sensors', 'Sensor', 'Namespaced'),
 ];
 
 export interface Resp {

@@ -7,6 +7,7 @@ import { evaluateArgo, renderExpressionTags } from '@flotilla/expr';
 import { Controller, isAlreadyExists, isConflict, isNotFound, splitKey, type EventRecorder, type Informer, type InformerFactory, type KubeClient, type KubeObject, type ReconcileResult, type RuntimeContext } from '@flotilla/kube-runtime';
 import { CRON_WORKFLOWS, WORKFLOWS } from './resources.js';
 import { API_VERSION } from './types.js';
+import { specShapeError } from './operator/shape.js';
 
 type Obj = KubeObject & Record<string, any>;
 export const LABEL_CRON = 'workflows.argoproj.io/cron-workflow';
@@ -18,6 +19,8 @@ const DEFAULT_LATENESS_S = 60;
 export interface CronPlan {
   /** the scheduled time to start a workflow for */
   run?: Date;
+  /** the latest scheduled time decided on (run or skipped): the next plan looks after it */
+  considered?: Date;
   /** why a due run was not started */
   skipped?: string;
   /** workflows to delete (Replace, history limits) */
@@ -47,7 +50,11 @@ export function dueTimes(schedules: string[], timezone: string | undefined, afte
   return { due, next };
 }
 
-export function cronPlan(cw: Obj, children: Obj[], now: Date): CronPlan {
+/**
+ * One pass of a CronWorkflow. `consideredMs`: the latest scheduled time an earlier pass decided on (a skipped one
+ * too): not looked at again. status.lastScheduledTime is the latest schedule a workflow was started for, as upstream's.
+ */
+export function cronPlan(cw: Obj, children: Obj[], now: Date, consideredMs = 0): CronPlan {
   const spec = cw.spec ?? {};
   const st = cw.status ?? {};
   const active = children.filter((w) => !TERMINAL.has(w.status?.phase));
@@ -74,7 +81,7 @@ export function cronPlan(cw: Obj, children: Obj[], now: Date): CronPlan {
   const schedules = schedulesOf(cw);
   // the latest run known: the status, or a child the status does not show yet (the cache may be a moment behind)
   const childTimes = children.map((w) => Date.parse(w.metadata?.annotations?.[ANN_SCHEDULED] ?? '')).filter((t) => Number.isFinite(t));
-  const lastMs = Math.max(st.lastScheduledTime ? Date.parse(st.lastScheduledTime) : Date.parse(cw.metadata?.creationTimestamp ?? now.toISOString()), ...childTimes);
+  const lastMs = Math.max(st.lastScheduledTime ? Date.parse(st.lastScheduledTime) : Date.parse(cw.metadata?.creationTimestamp ?? now.toISOString()), ...childTimes, consideredMs);
   const last = new Date(lastMs);
   let { due, next } = schedules.length ? dueTimes(schedules, spec.timezone, last, now) : { due: undefined, next: undefined };
   if (due && !spec.suspend && !stopped) {
@@ -86,10 +93,12 @@ export function cronPlan(cw: Obj, children: Obj[], now: Date): CronPlan {
     else if (spec.concurrencyPolicy === 'Forbid' && active.length) plan.skipped = `concurrencyPolicy Forbid: ${active.map((w) => w.metadata!.name).join(', ')} still running`;
     else {
       plan.run = due;
+      plan.status.lastScheduledTime = due.toISOString().replace(/\.\d{3}Z$/, 'Z');
       if (spec.concurrencyPolicy === 'Replace') plan.delete.push(...active.map((w) => w.metadata!.name!));
     }
-    plan.status.lastScheduledTime = due.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  } else if (due) plan.status.lastScheduledTime = due.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  // a schedule passed while suspended, stopped or skipped is not run later (upstream's scheduler just moves on)
+  if (due) plan.considered = due;
   plan.status.active = active.filter((w) => !plan.delete.includes(w.metadata!.name!)).map((w) => ({ apiVersion: API_VERSION, kind: 'Workflow', name: w.metadata!.name, namespace: w.metadata!.namespace, uid: w.metadata!.uid }));
   plan.status.succeeded = succeeded;
   plan.status.failed = failed;
@@ -143,6 +152,25 @@ export function workflowFor(cw: Obj, at: Date): Obj {
   };
 }
 
+/** The annotation upstream's controller records the schedules it used in (`CRON_TZ=<zone> ` before each when a zone is set). */
+export const ANN_LAST_USED_SCHEDULE = 'cronworkflows.argoproj.io/last-used-schedule';
+/** The label a CronWorkflow gets once its stopStrategy stopped it. */
+export const LABEL_CRON_COMPLETED = 'workflows.argoproj.io/cron-completed';
+
+export function scheduleString(cw: Obj): string {
+  const tz = cw.spec?.timezone;
+  return schedulesOf(cw).map((s) => (tz ? `CRON_TZ=${tz} ${s}` : s)).join(',');
+}
+
+/** A CronWorkflow not of Argo's shape (a map where a list belongs), said as Go's decoder says it; else undefined. */
+export function cronShapeError(cw: Obj): string | undefined {
+  const spec = cw.spec;
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return 'spec: cannot restore struct from ' + (Array.isArray(spec) ? 'slice' : typeof spec);
+  if (spec.schedules !== undefined && !Array.isArray(spec.schedules)) return 'spec.schedules: cannot restore slice from map';
+  const e = specShapeError(spec.workflowSpec, 'spec.workflowSpec');
+  return e?.replace(/expected a list, got a map$/, 'cannot restore slice from map');
+}
+
 export interface CronControllerOptions {
   client: KubeClient;
   events: EventRecorder;
@@ -155,6 +183,10 @@ export interface CronControllerOptions {
 export class CronController extends Controller {
   private readonly crons: Informer<Obj>;
   private readonly wfs: Informer<Obj>;
+  /** per CronWorkflow: the latest scheduled time decided on (run or skipped), as upstream's in-memory scheduler knows */
+  private readonly considered = new Map<string, number>();
+  /** per CronWorkflow: the resourceVersion last said to be malformed */
+  private readonly malformed = new Map<string, string | undefined>();
 
   constructor(private readonly o: CronControllerOptions) {
     const ctx: RuntimeContext = { client: o.client, informers: o.informers, log: o.log, events: o.events };
@@ -174,15 +206,30 @@ export class CronController extends Controller {
   async reconcile(key: string): Promise<ReconcileResult> {
     const [ns, name] = splitKey(key);
     const cw = this.crons.get(ns, name);
-    if (!cw || cw.metadata?.deletionTimestamp) return;
+    if (!cw || cw.metadata?.deletionTimestamp) {
+      this.considered.delete(key);
+      this.malformed.delete(key);
+      return;
+    }
     const now = new Date();
+    // not of Argo's shape: said once per change (upstream's Warning "Malformed"), nothing scheduled
+    const malformed = cronShapeError(cw);
+    if (malformed) {
+      if (this.malformed.get(key) !== cw.metadata?.resourceVersion) {
+        this.malformed.set(key, cw.metadata?.resourceVersion);
+        this.events.event(cw, 'Warning', 'Malformed', `malformed cron workflow: ${malformed}`);
+      }
+      return;
+    }
+    this.malformed.delete(key);
     let plan: CronPlan;
     try {
-      plan = cronPlan(cw, this.wfs.byIndex('cron', key), now);
+      plan = cronPlan(cw, this.wfs.byIndex('cron', key), now, this.considered.get(key));
     } catch (e) {
       this.events.event(cw, 'Warning', 'CronWorkflowSpecError', (e as Error).message);
       return;
     }
+    if (plan.considered) this.considered.set(key, plan.considered.getTime());
     for (const n of plan.delete) {
       try {
         await this.o.client.delete(WORKFLOWS, ns, n, { propagationPolicy: 'Background' });
@@ -206,9 +253,16 @@ export class CronController extends Controller {
     } else if (plan.skipped && plan.skipped !== cw.status?.conditions?.find((c: { type: string }) => c.type === 'SubmissionError')?.message) {
       this.log(`${key}: ${plan.skipped}`);
     }
-    if (JSON.stringify(status) !== JSON.stringify(cw.status ?? {})) {
+    // the schedules used (annotation) and, once stopped, the completed label, as upstream's
+    const used = scheduleString(cw);
+    const annotations = { ...(cw.metadata?.annotations ?? {}) };
+    const labels = { ...(cw.metadata?.labels ?? {}) };
+    let meta = false;
+    if (used && annotations[ANN_LAST_USED_SCHEDULE] !== used) (annotations[ANN_LAST_USED_SCHEDULE] = used), (meta = true);
+    if (status.phase === 'Stopped' && labels[LABEL_CRON_COMPLETED] !== 'true') (labels[LABEL_CRON_COMPLETED] = 'true'), (meta = true);
+    if (meta || JSON.stringify(status) !== JSON.stringify(cw.status ?? {})) {
       try {
-        await this.o.client.update(CRON_WORKFLOWS, { ...cw, status });
+        await this.o.client.update(CRON_WORKFLOWS, { ...cw, metadata: { ...cw.metadata, annotations, labels }, status });
       } catch (e) {
         if (isConflict(e)) return { requeueAfter: 100 };
         if (!isNotFound(e)) throw e;

@@ -164,6 +164,14 @@ test('cron: runs when due, concurrencyPolicy, suspend, deadline, history limits,
   const forbid = cronPlan(cw({ schedule: '* * * * *', concurrencyPolicy: 'Forbid' }), [child('hello-1', 'Running')], at('01:02'));
   assert.equal(forbid.run, undefined);
   assert.match(forbid.skipped!, /Forbid/);
+  // upstream's TestBasicForbid: a skipped schedule is not a scheduled time (lastScheduledTime stays), and it is not
+  // run later once the running one ends: the next pass looks after it
+  assert.equal(forbid.status.lastScheduledTime, undefined);
+  assert.equal(forbid.considered?.toISOString(), '2026-01-01T00:01:00.000Z');
+  assert.equal(cronPlan(cw({ schedule: '* * * * *', concurrencyPolicy: 'Forbid' }), [child('hello-1', 'Succeeded', 'x')], at('01:20'), forbid.considered!.getTime()).run, undefined);
+  // a schedule passed while suspended is not run on resume
+  const susp = cronPlan(cw({ schedule: '* * * * *', suspend: true }), [], at('01:02'));
+  assert.equal(cronPlan(cw({ schedule: '* * * * *' }), [], at('01:03'), susp.considered!.getTime()).run, undefined);
   const replace = cronPlan(cw({ schedule: '* * * * *', concurrencyPolicy: 'Replace' }), [child('hello-1', 'Running')], at('01:02'));
   assert.deepEqual([!!replace.run, replace.delete], [true, ['hello-1']]);
   const late = cronPlan(cw({ schedule: '* * * * *', startingDeadlineSeconds: 5 }), [], at('01:10'));
@@ -179,6 +187,14 @@ test('cron: runs when due, concurrencyPolicy, suspend, deadline, history limits,
   assert.equal(wf.metadata!.annotations!['workflows.argoproj.io/scheduled-time'], '2026-01-01T00:01:00Z');
   assert.deepEqual(wf.metadata!.labels, { a: 'b', 'workflows.argoproj.io/cron-workflow': 'hello' });
   assert.equal((wf.metadata!.ownerReferences as { kind: string }[])[0]!.kind, 'CronWorkflow');
+});
+
+test("cron: the schedules used as upstream's annotation says them; a malformed CronWorkflow said as Go's decoder says it", async () => {
+  const { scheduleString, cronShapeError } = await import('./cron.js');
+  assert.equal(scheduleString(cw({ schedule: '* * * * *' })), '* * * * *');
+  assert.equal(scheduleString(cw({ schedules: ['* * * * *', '0 1 * * *'], timezone: 'America/Los_Angeles' })), 'CRON_TZ=America/Los_Angeles * * * * *,CRON_TZ=America/Los_Angeles 0 1 * * *');
+  assert.equal(cronShapeError(cw({ schedule: '* * * * *', workflowSpec: { arguments: { parameters: { someParam: 'Hello, world!' } } } })), 'spec.workflowSpec.arguments.parameters: cannot restore slice from map');
+  assert.equal(cronShapeError(cw({ schedule: '* * * * *', workflowSpec: { entrypoint: 'main' } })), undefined);
 });
 
 test('flags: upstream names, --help, unknown flags are usage errors', () => {

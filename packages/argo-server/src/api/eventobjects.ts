@@ -1,6 +1,7 @@
 /**
  * Argo Events' objects as upstream's argo-server serves them to its UI (EventSourceService, SensorService):
- * `GET /api/v1/event-sources/{ns}[/{name}]`, `GET /api/v1/sensors/{ns}[/{name}]`, and their watches
+ * `GET /api/v1/event-sources/{ns}[/{name}]`, `GET /api/v1/sensors/{ns}[/{name}]` (and POST to create, PUT / DELETE
+ * `…/{ns}/{name}` with the `eventSource` / `sensor` field, as upstream), and their watches
  * `/api/v1/stream/event-sources/{ns}`, `/api/v1/stream/sensors/{ns}` (`{"result": {type, object}}`), read
  * with the caller's credentials. `GET /api/v1/event-buses/{ns}` is Flotilla's addition (upstream's UI has no
  * EventBus page); it lists `eventbus` objects the same way. The logs of their pods as upstream streams them:
@@ -13,7 +14,8 @@ import { R } from '@flotilla/kube-runtime';
 import { fromKube, STREAMED, Stream, type Router } from '../http.js';
 import type { Caller, Ctx } from '../context.js';
 import { listNamespace } from '../context.js';
-import { kcall, listBody, listQuery, withKind } from './common.js';
+import { kcall, listBody, listQuery, modify, needObject, withKind } from './common.js';
+import { cleanForCreate } from '../submit.js';
 import { logOpts, podLog, relayWatch } from './stream.js';
 
 
@@ -32,9 +34,10 @@ export function logEntry(ns: string, key: 'eventSourceName' | 'sensorName', name
 }
 
 const ev = (plural: string, kind: string): Resource => ({ group: 'argoproj.io', version: 'v1alpha1', plural, kind, namespaced: true });
-const KINDS: { res: Resource; base: string; stream?: string }[] = [
-  { res: ev('eventsources', 'EventSource'), base: '/api/v1/event-sources', stream: '/api/v1/stream/event-sources' },
-  { res: ev('sensors', 'Sensor'), base: '/api/v1/sensors', stream: '/api/v1/stream/sensors' },
+/** `field`: the request body's field with the object (create / update), as upstream's EventSourceService / SensorService */
+const KINDS: { res: Resource; base: string; stream?: string; field?: string }[] = [
+  { res: ev('eventsources', 'EventSource'), base: '/api/v1/event-sources', stream: '/api/v1/stream/event-sources', field: 'eventSource' },
+  { res: ev('sensors', 'Sensor'), base: '/api/v1/sensors', stream: '/api/v1/stream/sensors', field: 'sensor' },
   { res: ev('eventbus', 'EventBus'), base: '/api/v1/event-buses' },
 ];
 
@@ -42,6 +45,31 @@ export function registerEventObjects(router: Router<Caller>, ctx: Ctx): void {
   for (const k of KINDS) {
     router.add('GET', `${k.base}/{namespace}`, async (r) => listBody(`${k.res.kind}List`, await kcall(r.ctx.kube.list<any>(k.res, listNamespace(ctx, r.params.namespace), listQuery(r.query)))));
     router.add('GET', `${k.base}/{namespace}/{name}`, async (r) => withKind(await kcall(r.ctx.kube.get<any>(k.res, r.params.namespace, r.params.name!)), k.res.kind));
+    if (k.field) {
+      const field = k.field;
+      // create / update / delete with the caller's credentials (Kubernetes' validation and RBAC decide)
+      router.add('POST', `${k.base}/{namespace}`, async (r) => {
+        const obj = cleanForCreate({ ...needObject(r.body[field], field) }) as any;
+        obj.metadata = { ...(obj.metadata ?? {}), namespace: r.params.namespace };
+        delete obj.status;
+        const dry = Array.isArray(r.body.createOptions?.dryRun) && r.body.createOptions.dryRun.length > 0;
+        return withKind(await kcall(r.ctx.kube.create<any>(k.res, r.params.namespace, { apiVersion: 'argoproj.io/v1alpha1', kind: k.res.kind, ...obj }, dry ? { dryRun: 'All' } : {})), k.res.kind);
+      });
+      router.add('PUT', `${k.base}/{namespace}/{name}`, async (r) => {
+        const obj = needObject(r.body[field], field);
+        return withKind(await modify<any>(r.ctx.kube, k.res, r.params.namespace, r.params.name!, (cur) => ({
+          apiVersion: 'argoproj.io/v1alpha1',
+          kind: k.res.kind,
+          ...obj,
+          metadata: { ...(obj.metadata ?? {}), name: r.params.name, namespace: r.params.namespace, resourceVersion: obj.metadata?.resourceVersion ?? cur.metadata?.resourceVersion },
+          status: cur.status,
+        })), k.res.kind);
+      });
+      router.add('DELETE', `${k.base}/{namespace}/{name}`, async (r) => {
+        await kcall(r.ctx.kube.delete(k.res, r.params.namespace, r.params.name!));
+        return {};
+      });
+    }
     if (!k.stream) continue;
     router.add('GET', `${k.stream}/{namespace}`, async (r) => {
       const out = new Stream(r.res);
