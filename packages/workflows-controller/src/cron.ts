@@ -217,7 +217,9 @@ export class CronController extends Controller {
     if (malformed) {
       if (this.malformed.get(key) !== cw.metadata?.resourceVersion) {
         this.malformed.set(key, cw.metadata?.resourceVersion);
-        this.events.event(cw, 'Warning', 'Malformed', `malformed cron workflow: ${malformed}`);
+        // the Event says what Go's decoder says, as upstream's does; the log says where
+        this.events.event(cw, 'Warning', 'Malformed', malformed.slice(malformed.indexOf(': ') + 2));
+        this.log(`${key}: malformed cron workflow, not scheduled: ${malformed}`);
       }
       return;
     }
