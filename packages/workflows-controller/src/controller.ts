@@ -311,8 +311,9 @@ export class WorkflowController extends Controller {
         }
       }
       observations[id] = o.obs;
-      // status.taskResultsCompletionStatus as upstream's: a pod's outputs are in once it ended and nothing is awaited
-      outputsIn[id] = !o.awaitingResult && ['Succeeded', 'Failed', 'Error'].includes(o.obs.phase);
+      // status.taskResultsCompletionStatus as upstream's: false from the pod's creation (below), true once it ended and
+      // nothing is awaited (set with that phase change: a bound pod's informational write still waits, status-coalesce)
+      if (!o.awaitingResult && ['Succeeded', 'Failed', 'Error'].includes(o.obs.phase)) outputsIn[id] = true;
       if (o.awaitingResult) awaiting = true;
       if (o.kill) kill.push(p.metadata!.name!);
     }
@@ -377,6 +378,7 @@ export class WorkflowController extends Controller {
         this.creating.add(podKey);
         try {
           await client.create(R.pods, ns, pod as unknown as KubeObject, {}, { discard: true });
+          outputsIn[req.nodeId] = false;
         } catch (e) {
           this.creating.delete(podKey);
           throw e;
