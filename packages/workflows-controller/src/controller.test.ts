@@ -18,32 +18,26 @@ const crd = (plural: string, kind: string, scope: 'Namespaced' | 'Cluster') => (
 });
 
 test('the status is written as a merge patch of what changed, with the resourceVersion it was computed from', async () => {
-  const cluster = await startTestCluster({ prefix: 'wf-ctl-' });
-  const client = new KubeClient(cluster.kubeconfig, { qps: 200, burst: 400 });
-  let running: Awaited<ReturnType<typeof startWorkflowController>> | undefined;
-  try {
-    await client.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } as KubeObject);
-    for (const [p, k, s] of [['workflows', 'Workflow', 'Namespaced'], ['workflowtemplates', 'WorkflowTemplate', 'Namespaced'], ['clusterworkflowtemplates', 'ClusterWorkflowTemplate', 'Cluster'], ['workflowtaskresults', 'WorkflowTaskResult', 'Namespaced'], ['cronworkflows', 'CronWorkflow', 'Namespaced']] as const) {
-      await client.create(R.crds, undefined, crd(p, k, s) as KubeObject);
-    }
-    await waitFor('the workflow CRDs to be served', async () => { try { return (await client.list(WORKFLOWS, NS)) && true; } catch { return undefined; } }, 20_000, 100);
-    // the controller's own client, watched: every write of a Workflow it sends
-    const ctlClient = new KubeClient(cluster.kubeconfig, { qps: 200, burst: 400 });
-    const writes: { verb: string; body: any }[] = [];
-    const patch = ctlClient.patch.bind(ctlClient);
-    const update = ctlClient.update.bind(ctlClient);
-    const podLabels: string[] = [];
-    ctlClient.patch = (async (r: any, ns: any, name: any, body: any, ...rest: any[]) => {
+  // the controller's own client, watched: every write of a Workflow it sends
+  const writes: { verb: string; body: any }[] = [];
+  const podLabels: string[] = [];
+  let ctlClient: KubeClient | undefined;
+  const watched = (kubeconfig: string) => {
+    const c = new KubeClient(kubeconfig, { qps: 200, burst: 400 });
+    const patch = c.patch.bind(c);
+    const update = c.update.bind(c);
+    c.patch = (async (r: any, ns: any, name: any, body: any, ...rest: any[]) => {
       if (r.plural === 'workflows') writes.push({ verb: 'PATCH', body });
       if (r.plural === 'pods' && body?.metadata?.labels?.['workflows.argoproj.io/completed']) podLabels.push(name);
       return (patch as any)(r, ns, name, body, ...rest);
-    }) as typeof ctlClient.patch;
-    ctlClient.update = (async (r: any, obj: any, ...rest: any[]) => {
+    }) as typeof c.patch;
+    c.update = (async (r: any, obj: any, ...rest: any[]) => {
       if (r.plural === 'workflows') writes.push({ verb: 'PUT', body: obj });
       return (update as any)(r, obj, ...rest);
-    }) as typeof ctlClient.update;
-    running = await startWorkflowController(parseFlags(['--kubeconfig', cluster.kubeconfig, '--namespace', NS, '--namespaced']), { client: ctlClient, log: () => {}, metrics: false });
-
+    }) as typeof c.update;
+    return (ctlClient = c);
+  };
+  await withController('wf-ctl-', async (client) => {
     // spec.workflowMetadata: labels, annotations and labelsFrom (upstream's TestWorkflowMetadataLabelsFrom) go on the workflow
     const steps = { entrypoint: 'main', arguments: { parameters: [{ name: 'foo', value: 'bar' }] }, workflowMetadata: { labels: { fixed: 'x' }, annotations: { note: 'y' }, labelsFrom: { 'my-label': { expression: 'workflow.parameters.foo' } } }, templates: [
       { name: 'main', steps: [[{ name: 'a', template: 'echo' }], [{ name: 'b', template: 'echo' }]] },
@@ -98,12 +92,8 @@ test('the status is written as a merge patch of what changed, with the resourceV
     await waitFor('both pods labelled completed', async () => (await client.list<any>(R.pods, NS)).items.every((p: any) => p.metadata.labels?.['workflows.argoproj.io/completed'] === 'true') || undefined, 20_000, 50);
     await new Promise((r) => setTimeout(r, 1500));
     assert.deepEqual([...podLabels].sort(), [pod.metadata.name, second.metadata.name].sort(), `label patches: ${podLabels.join(', ')}`);
-    ctlClient.close();
-  } finally {
-    await running?.stop();
-    client.close();
-    await cluster.close();
-  }
+  }, { controllerClient: watched });
+  ctlClient?.close();
 });
 
 test("the controller's own status write and the pod it creates start no further pass; someone else's write does", async () => {
@@ -156,14 +146,27 @@ test("the controller's own status write and the pod it creates start no further 
   }
 });
 
-/** The namespace, the Argo CRDs and a controller (no node agent: the tests move pods' statuses themselves). */
-async function withController(kubeconfig: string, client: KubeClient) {
-  await client.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } as KubeObject);
-  for (const [p, k, s] of [['workflows', 'Workflow', 'Namespaced'], ['workflowtemplates', 'WorkflowTemplate', 'Namespaced'], ['clusterworkflowtemplates', 'ClusterWorkflowTemplate', 'Cluster'], ['workflowtaskresults', 'WorkflowTaskResult', 'Namespaced'], ['cronworkflows', 'CronWorkflow', 'Namespaced']] as const) {
-    await client.create(R.crds, undefined, crd(p, k, s) as KubeObject);
+/**
+ * A test cluster (no node agent: the tests move pods' statuses themselves) with the namespace, the Argo CRDs and a
+ * controller; `body` gets a client of it. Everything is stopped after.
+ */
+async function withController(prefix: string, body: (client: KubeClient) => Promise<void>, o: { controllerClient?: (kubeconfig: string) => KubeClient } = {}): Promise<void> {
+  const cluster = await startTestCluster({ prefix });
+  const client = new KubeClient(cluster.kubeconfig, { qps: 200, burst: 400 });
+  let running: Awaited<ReturnType<typeof startWorkflowController>> | undefined;
+  try {
+    await client.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } as KubeObject);
+    for (const [p, k, s] of [['workflows', 'Workflow', 'Namespaced'], ['workflowtemplates', 'WorkflowTemplate', 'Namespaced'], ['clusterworkflowtemplates', 'ClusterWorkflowTemplate', 'Cluster'], ['workflowtaskresults', 'WorkflowTaskResult', 'Namespaced'], ['cronworkflows', 'CronWorkflow', 'Namespaced']] as const) {
+      await client.create(R.crds, undefined, crd(p, k, s) as KubeObject);
+    }
+    await waitFor('the workflow CRDs to be served', async () => { try { return (await client.list(WORKFLOWS, NS)) && true; } catch { return undefined; } }, 20_000, 100);
+    running = await startWorkflowController(parseFlags(['--kubeconfig', cluster.kubeconfig, '--namespace', NS, '--namespaced']), { ...(o.controllerClient ? { client: o.controllerClient(cluster.kubeconfig) } : {}), log: () => {}, metrics: false });
+    await body(client);
+  } finally {
+    await running?.stop();
+    client.close();
+    await cluster.close();
   }
-  await waitFor('the workflow CRDs to be served', async () => { try { return (await client.list(WORKFLOWS, NS)) && true; } catch { return undefined; } }, 20_000, 100);
-  return startWorkflowController(parseFlags(['--kubeconfig', kubeconfig, '--namespace', NS, '--namespaced']), { log: () => {}, metrics: false });
 }
 
 /** A kubelet's write: the pod's main and wait ended. */
@@ -173,11 +176,7 @@ function finishPod(client: KubeClient, name: string, exitCode = 0) {
 }
 
 test('volumeClaimGC deletes a finished workflow\'s claims; a pod the API refuses ends the workflow in Error "error in entry template execution"', async () => {
-  const cluster = await startTestCluster({ prefix: 'wf-pvc-' });
-  const client = new KubeClient(cluster.kubeconfig, { qps: 200, burst: 400 });
-  let running: Awaited<ReturnType<typeof startWorkflowController>> | undefined;
-  try {
-    running = await withController(cluster.kubeconfig, client);
+  await withController('wf-pvc-', async (client) => {
     const finish = (name: string, exitCode: number) => finishPod(client, name, exitCode);
     const spec = (strategy: string | undefined, code: number) => ({
       entrypoint: 'main', ...(strategy ? { volumeClaimGC: { strategy } } : {}),
@@ -216,19 +215,11 @@ test('volumeClaimGC deletes a finished workflow\'s claims; a pod the API refuses
     assert.match(bad.status.message, /^error in entry template execution: .*volumeMounts\[0\]/);
     assert.deepEqual(Object.values(bad.status.nodes).map((n: any) => [n.displayName, n.phase]), [['bad-mount', 'Error']], 'no exit handler node');
     assert.equal((await client.list<any>(R.pods, NS, { labelSelector: 'workflows.argoproj.io/workflow=bad-mount' })).items.length, 0);
-  } finally {
-    await running?.stop();
-    client.close();
-    await cluster.close();
-  }
+  });
 });
 
 test('template-level synchronization across workflows: one pod per mutex at a time, status.synchronization as upstream, the lock handed on when the holder ends', async () => {
-  const cluster = await startTestCluster({ prefix: 'wf-tsync-' });
-  const client = new KubeClient(cluster.kubeconfig, { qps: 200, burst: 400 });
-  let running: Awaited<ReturnType<typeof startWorkflowController>> | undefined;
-  try {
-    running = await withController(cluster.kubeconfig, client);
+  await withController('wf-tsync-', async (client) => {
     const finish = (name: string) => finishPod(client, name);
     const spec = { entrypoint: 'main', templates: [
       { name: 'main', steps: [[{ name: 'a', template: 'locked' }]] },
@@ -259,19 +250,11 @@ test('template-level synchronization across workflows: one pod per mutex at a ti
       const w = await waitFor(`${name} Succeeded`, async () => { const x = await client.get<any>(WORKFLOWS, NS, name); return x.status?.phase === 'Succeeded' ? x : undefined; }, 20_000, 50);
       assert.equal(w.status.synchronization, undefined, `${name}: nothing held once done`);
     }
-  } finally {
-    await running?.stop();
-    client.close();
-    await cluster.close();
-  }
+  });
 });
 
 test("estimatedDuration: a workflow of a WorkflowTemplate is labelled with it and estimated from the template's last Succeeded run (upstream's EstimatedDuration TestWorkflowTemplate)", async () => {
-  const cluster = await startTestCluster({ prefix: 'wf-est-' });
-  const client = new KubeClient(cluster.kubeconfig, { qps: 200, burst: 400 });
-  let running: Awaited<ReturnType<typeof startWorkflowController>> | undefined;
-  try {
-    running = await withController(cluster.kubeconfig, client);
+  await withController('wf-est-', async (client) => {
     await client.create(WORKFLOW_TEMPLATES, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata: { name: 'basic' }, spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', command: ['true'] } }] } } as KubeObject);
     const run = async (name: string) => {
       await client.create(WORKFLOWS, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name }, spec: { workflowTemplateRef: { name: 'basic' } } } as KubeObject);
@@ -288,9 +271,5 @@ test("estimatedDuration: a workflow of a WorkflowTemplate is labelled with it an
     const second = await run('second');
     assert.ok(second.status.estimatedDuration >= 1, JSON.stringify(second.status));
     assert.ok(second.status.nodes.second.estimatedDuration >= 1, JSON.stringify(second.status.nodes));
-  } finally {
-    await running?.stop();
-    client.close();
-    await cluster.close();
-  }
+  });
 });
