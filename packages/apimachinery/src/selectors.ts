@@ -3,7 +3,9 @@
 export type LabelRequirement =
   | { key: string; op: '=' | '!='; value: string }
   | { key: string; op: 'in' | 'notin'; values: string[] }
-  | { key: string; op: 'exists' | '!' };
+  | { key: string; op: 'exists' | '!' }
+  /** `n>1`, `n<5`: the label is an integer greater / less than the value */
+  | { key: string; op: 'gt' | 'lt'; value: string };
 
 export class SelectorError extends Error {}
 
@@ -35,6 +37,15 @@ export function parseLabelSelector(sel: string): LabelRequirement[] {
       ws();
       if (i >= s.length || s[i] === ',') {
         out.push({ key, op: 'exists' });
+      } else if (s[i] === '>' || s[i] === '<') {
+        const op = s[i] === '>' ? 'gt' : 'lt';
+        i++;
+        ws();
+        const st = i;
+        while (i < s.length && /[0-9-]/.test(s[i])) i++;
+        const value = s.slice(st, i);
+        if (!/^-?\d+$/.test(value)) throw new SelectorError(`for 'gt', 'lt' operators, the value must be an integer, got '${value || s.slice(i) || 'end of string'}'`);
+        out.push({ key, op, value });
       } else if (s.startsWith('==', i) || s.startsWith('!=', i) || s[i] === '=') {
         const op = s.startsWith('!=', i) ? '!=' : '=';
         i += s.startsWith('==', i) || s.startsWith('!=', i) ? 2 : 1;
@@ -102,6 +113,14 @@ export function matchLabels(reqs: LabelRequirement[], labels: Record<string, str
       case '!':
         if (has) return false;
         break;
+      case 'gt':
+      case 'lt': {
+        if (!has || !/^-?\d+$/.test(v)) return false;
+        const a = BigInt(v);
+        const b = BigInt(r.value);
+        if (r.op === 'gt' ? a <= b : a >= b) return false;
+        break;
+      }
     }
   }
   return true;

@@ -108,48 +108,18 @@ function toReqs(rs: LabelRequirement[]): LabelReq[] {
       case 'notin': return { key: r.key, op: r.op, values: r.values };
       case 'exists': return { key: r.key, op: 'exists', values: [] };
       case '!': return { key: r.key, op: '!exists', values: [] };
+      case 'gt':
+      case 'lt': return { key: r.key, op: r.op, values: [r.value] };
     }
   });
 }
 
-/** The top-level terms of a selector (commas inside `( … )` belong to a set). */
-function selectorTerms(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of s) {
-    if (ch === '(') depth++;
-    else if (ch === ')') depth = Math.max(0, depth - 1);
-    if (ch === ',' && depth === 0) {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
-
-/**
- * Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h,n>1,m<5` with the API server's parser; `>` / `<` (Kubernetes'
- * numeric gt / lt: an integer value, a label that is an integer greater / less) are taken here.
- */
+/** Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h,n>1,m<5` with the API server's parser. */
 export function parseLabelSelector(sel: string | undefined | null): LabelReq[] {
   const s = (sel ?? '').trim();
   if (!s) return [];
-  const numeric: LabelReq[] = [];
-  const rest: string[] = [];
-  for (const term of selectorTerms(s)) {
-    const m = /^\s*([^\s<>=!(),]+)\s*([<>])\s*(.*?)\s*$/.exec(term);
-    if (!m) {
-      rest.push(term);
-      continue;
-    }
-    const [, key, op, v] = m;
-    if (!/^-?\d+$/.test(v!)) throw new ApiErr(Code.InvalidArgument, `unable to parse label selector "${s}": for 'gt', 'lt' operators, the value must be an integer, got "${v}"`);
-    numeric.push({ key: key!, op: op === '>' ? 'gt' : 'lt', values: [v!] });
-  }
   try {
-    return [...(rest.length ? toReqs(parseK8sLabelSelector(rest.join(','))) : []), ...numeric];
+    return toReqs(parseK8sLabelSelector(s));
   } catch (e) {
     throw new ApiErr(Code.InvalidArgument, `unable to parse label selector "${s}": ${(e as Error).message}`);
   }

@@ -1,6 +1,7 @@
 /** Pure parts of argo-server: flags, the fields filter, selectors, submit options, resubmit, persistence config. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { matchLabels as k8sMatch, parseLabelSelector as parseK8sLabelSelector } from '@flotilla/apimachinery';
 import { parseArgs } from './options.js';
 import { filterFields, parseNodeFieldSelector, parseLabelSelector, matchLabels, fromLabelSelector, parseKeyValues } from './fields.js';
 import { applySubmitOpts, memoizedResubmit, resubmitOf, workflowFrom } from './submit.js';
@@ -69,7 +70,11 @@ test('label selectors: equality, set-based, existence; metav1.LabelSelector', ()
   assert.throws(() => parseLabelSelector('a in x'), /unable to parse/);
   // Kubernetes' numeric gt / lt (upstream's TestArchivedWorkflowService sends `foo>1`)
   const n = parseLabelSelector('foo>1,bar<10,c in (x,y)');
-  assert.deepEqual(n.map((x) => [x.key, x.op, x.values]), [['c', 'in', ['x', 'y']], ['foo', 'gt', ['1']], ['bar', 'lt', ['10']]]);
+  assert.deepEqual(n.map((x) => [x.key, x.op, x.values]).sort(), [['c', 'in', ['x', 'y']], ['foo', 'gt', ['1']], ['bar', 'lt', ['10']]].sort());
+  // the API server's own parser (apimachinery) says the same: `kubectl get -l 'foo>1'` works against Flotilla too
+  const k8s = parseK8sLabelSelector('foo>1,bar<10');
+  assert.deepEqual(k8s, [{ key: 'foo', op: 'gt', value: '1' }, { key: 'bar', op: 'lt', value: '10' }]);
+  assert.deepEqual([k8sMatch(k8s, { foo: '2', bar: '9' }), k8sMatch(k8s, { foo: '1', bar: '9' }), k8sMatch(k8s, { foo: 'a', bar: '9' })], [true, false, false]);
   assert.equal(matchLabels(n, { foo: '2', bar: '9', c: 'x' }), true);
   assert.equal(matchLabels(n, { foo: '1', bar: '9', c: 'x' }), false);
   assert.equal(matchLabels(n, { foo: 'a', bar: '9', c: 'x' }), false, 'not an integer');
