@@ -1,33 +1,9 @@
-/** HTTP (download) and Git (clone with the host git) artifacts. */
+/** Git artifacts (clone with the host git); HTTP is in http.ts. */
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
-import type { GitArtifact, HTTPArtifact, SecretReader } from './types.js';
-import { withRetries } from './retry.js';
-
-export async function httpDownload(h: HTTPArtifact, dest: string, secret: SecretReader): Promise<void> {
-  const headers: Record<string, string> = {};
-  for (const x of h.headers ?? []) headers[x.name] = x.value;
-  const ba = h.auth?.basicAuth;
-  if (ba?.usernameSecret && ba.passwordSecret) headers.authorization = `Basic ${Buffer.from(`${await secret(ba.usernameSecret)}:${await secret(ba.passwordSecret)}`).toString('base64')}`;
-  let r: Response;
-  try {
-    r = await withRetries(async () => {
-      const res = await fetch(h.url, { headers, redirect: 'follow' });
-      if (res.status >= 500) throw Object.assign(new Error(`HTTP ${res.status}`), { $metadata: { httpStatusCode: res.status } });
-      return res;
-    });
-  } catch (e) {
-    const c = (e as { cause?: { message?: string } }).cause;
-    throw new Error(`failed to download ${h.url}: ${c?.message ?? (e as Error).message}`);
-  }
-  if (!r.ok || !r.body) throw new Error(`failed to download ${h.url}: HTTP ${r.status} ${r.statusText}`);
-  mkdirSync(dirname(dest), { recursive: true });
-  await pipeline(Readable.fromWeb(r.body as never), createWriteStream(dest));
-}
+import type { GitArtifact, SecretReader } from './types.js';
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<void> {
   return new Promise((resolve, reject) => {

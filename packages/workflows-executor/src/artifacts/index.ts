@@ -6,6 +6,7 @@ import { inputLocation, outputLocation, type KeyVars } from './repository.js';
 import { applyMode, unpack } from './archive.js';
 const s3 = () => import('./s3.js');
 const fetchers = () => import('./fetch.js');
+const http = () => import('./http.js');
 
 export * from './types.js';
 export { archive, unpack, detect, applyMode, move } from './archive.js';
@@ -34,7 +35,7 @@ export async function loadArtifact(a: Artifact, repo: ArtifactRepository | undef
     const file = join(tmp, 'artifact');
     if (loc.kind === 'http') {
       try {
-        await (await fetchers()).httpDownload(loc.http, file, secret);
+        await (await http()).httpDownload(loc, file, secret);
       } catch (e) {
         if (a.optional && /HTTP 404/.test((e as Error).message)) return false;
         throw e;
@@ -64,6 +65,10 @@ export async function loadArtifact(a: Artifact, repo: ArtifactRepository | undef
 export async function saveArtifact(a: Artifact, repo: ArtifactRepository | undefined, staged: string, vars: KeyVars, secret: SecretReader): Promise<Artifact> {
   if (!existsSync(staged)) throw new Error(`failed to save artifact ${a.name}: ${a.path} does not exist`);
   const { loc, recorded } = outputLocation(a, repo, vars);
+  if (loc.kind === 'http') {
+    await (await http()).httpUpload(loc, staged, secret);
+    return recorded;
+  }
   if (loc.kind !== 's3') throw new Error(`artifact ${a.name}: unsupported output location`);
   const { s3Client, s3Upload } = await s3();
   const client = await s3Client(loc.s3, secret);
@@ -78,7 +83,8 @@ export async function saveArtifact(a: Artifact, repo: ArtifactRepository | undef
 /** Deletes a saved artifact (artifact GC); a key-only artifact is resolved against the repository. */
 export async function deleteArtifact(a: Artifact, repo: ArtifactRepository | undefined, secret: SecretReader): Promise<number> {
   const loc = inputLocation({ ...a, subPath: undefined }, repo);
-  if (loc.kind !== 's3') throw new Error(`artifact ${a.name}: only S3 artifacts can be garbage-collected here`);
+  if (loc.kind === 'http' && loc.artifactory) return (await http()).httpDelete(loc, secret);
+  if (loc.kind !== 's3') throw new Error(`artifact ${a.name}: only S3 and Artifactory artifacts can be garbage-collected here`);
   const { s3Client, s3Delete } = await s3();
   const client = await s3Client(loc.s3, secret);
   try {

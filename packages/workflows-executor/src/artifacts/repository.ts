@@ -4,7 +4,7 @@
  * `{{workflow.name}}/{{pod.name}}/<name>.tgz` (keyFormat and keyPrefix honoured).
  */
 import { basename } from 'node:path';
-import type { Artifact, ArtifactRepository, S3Artifact } from './types.js';
+import type { Artifact, ArtifactoryArtifact, ArtifactRepository, HTTPArtifact, S3Artifact } from './types.js';
 
 export const DEFAULT_KEY_FORMAT = '{{workflow.name}}/{{pod.name}}';
 
@@ -18,7 +18,7 @@ export interface KeyVars {
 
 export type Location =
   | { kind: 's3'; s3: S3Artifact & { bucket: string; key: string } }
-  | { kind: 'http'; http: NonNullable<Artifact['http']> }
+  | { kind: 'http'; http?: HTTPArtifact; artifactory?: ArtifactoryArtifact }
   | { kind: 'git'; git: NonNullable<Artifact['git']> }
   | { kind: 'raw'; data: string };
 
@@ -66,6 +66,10 @@ export function hasLocation(a: Artifact): boolean {
 export function inputLocation(a: Artifact, repo: ArtifactRepository | undefined): Location {
   if (a.raw) return { kind: 'raw', data: a.raw.data ?? '' };
   if (a.http) return { kind: 'http', http: a.http };
+  if (a.artifactory) {
+    if (!a.artifactory.url) throw new Error(`artifact ${a.name}: artifactory has no url`);
+    return { kind: 'http', artifactory: a.artifactory };
+  }
   if (a.git) return { kind: 'git', git: a.git };
   if (a.s3) {
     const s3 = mergeS3(a.s3, repo);
@@ -74,26 +78,38 @@ export function inputLocation(a: Artifact, repo: ArtifactRepository | undefined)
     if (a.subPath) s3.key = `${s3.key.replace(/\/+$/, '')}/${a.subPath.replace(/^\/+/, '')}`;
     return { kind: 's3', s3: s3 as S3Artifact & { bucket: string; key: string } };
   }
-  for (const k of ['gcs', 'azure', 'oss', 'hdfs', 'artifactory']) if (a[k]) throw new Error(`artifact ${a.name}: ${k} artifacts are not supported here (S3, HTTP, Git and raw are)`);
+  for (const k of ['gcs', 'azure', 'oss', 'hdfs']) if (a[k]) throw new Error(`artifact ${a.name}: ${k} artifacts are not supported here (S3, HTTP, Artifactory, Git and raw are)`);
   throw new Error(`artifact ${a.name} has no location (from, s3, http, git, raw…)`);
 }
 
 /**
- * Where an output artifact goes: its own s3 fields (a key given, or a key under the repository's
- * key), else the repository's S3 with the default key. Returns the location and the artifact as
- * recorded in the task result (key-only when it came from the repository, as upstream records it).
+ * Where an output artifact goes: its own location (s3 with a key given, or a key under the
+ * repository's; http or artifactory: PUT to its url), else the repository's (S3 with the default
+ * key, or Artifactory's `repoURL` with it). Returns the location and the artifact as recorded in
+ * the task result (key-only when it came from the repository's S3, as upstream records it).
  */
 export function outputLocation(a: Artifact, repo: ArtifactRepository | undefined, v: KeyVars): { loc: Location; recorded: Artifact } {
-  if (a.http || a.git || a.raw) throw new Error(`artifact ${a.name}: output artifacts go to S3 (http, git and raw are inputs only)`);
-  for (const k of ['gcs', 'azure', 'oss', 'hdfs', 'artifactory']) if (a[k]) throw new Error(`artifact ${a.name}: ${k} artifacts are not supported here (S3 is)`);
+  if (a.git || a.raw) throw new Error(`artifact ${a.name}: output artifacts go to S3, HTTP or Artifactory (git and raw are inputs only)`);
+  for (const k of ['gcs', 'azure', 'oss', 'hdfs']) if (a[k]) throw new Error(`artifact ${a.name}: ${k} artifacts are not supported here (S3, HTTP and Artifactory are)`);
+  const { from: _from, fromExpression: _fe, ...rest } = a;
+  if (a.http) return { loc: { kind: 'http', http: a.http }, recorded: rest };
+  if (a.artifactory) {
+    if (!a.artifactory.url) throw new Error(`artifact ${a.name}: artifactory has no url`);
+    return { loc: { kind: 'http', artifactory: a.artifactory }, recorded: rest };
+  }
   const own = a.s3;
-  if (!own && !repo?.s3) throw new Error(`artifact ${a.name}: no artifact repository is configured (configmap artifactRepository or artifact-repositories) and the artifact has no s3 location`);
+  if (!own && !repo?.s3 && repo?.artifactory?.repoURL) {
+    const r = repo.artifactory;
+    const url = `${r.repoURL!.replace(/\/+$/, '')}/${renderKey(r.keyFormat || DEFAULT_KEY_FORMAT, v).replace(/^\/+|\/+$/g, '')}/${storedName(a)}`;
+    const art: ArtifactoryArtifact = { url, ...(r.usernameSecret ? { usernameSecret: r.usernameSecret } : {}), ...(r.passwordSecret ? { passwordSecret: r.passwordSecret } : {}) };
+    return { loc: { kind: 'http', artifactory: art }, recorded: { ...rest, artifactory: art } };
+  }
+  if (!own && !repo?.s3) throw new Error(`artifact ${a.name}: no artifact repository is configured (configmap artifactRepository or artifact-repositories) and the artifact has no s3, http or artifactory location`);
   const prefix = repo?.s3?.keyPrefix ? `${repo.s3.keyPrefix.replace(/\/+$/, '')}/` : '';
   const dir = own?.key === undefined ? prefix + renderKey(repo?.s3?.keyFormat || DEFAULT_KEY_FORMAT, v) : '';
   const key = own?.key !== undefined ? renderKey(own.key, v) : `${dir.replace(/\/+$/, '')}/${storedName(a)}`;
   const s3 = { ...mergeS3(own, repo), key };
   if (!s3.bucket) throw new Error(`artifact ${a.name}: s3 has no bucket and the artifact repository gives none`);
-  const { from: _from, fromExpression: _fe, ...rest } = a;
   const recorded: Artifact = { ...rest, s3: own ? { ...own, key } : { key } };
   return { loc: { kind: 's3', s3: s3 as S3Artifact & { bucket: string; key: string } }, recorded };
 }

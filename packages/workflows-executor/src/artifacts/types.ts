@@ -20,10 +20,29 @@ export interface S3Artifact {
   [k: string]: unknown;
 }
 
+export interface HTTPAuth {
+  basicAuth?: { usernameSecret?: SecretKeySelector; passwordSecret?: SecretKeySelector };
+  bearer?: { tokenSecret?: SecretKeySelector };
+  oauth2?: {
+    clientIDSecret?: SecretKeySelector;
+    clientSecretSecret?: SecretKeySelector;
+    tokenURLSecret?: SecretKeySelector;
+    scopes?: string[];
+    endpointParams?: { key: string; value?: string }[];
+  };
+  clientCert?: { clientCertSecret?: SecretKeySelector; clientKeySecret?: SecretKeySelector };
+}
+
 export interface HTTPArtifact {
   url: string;
   headers?: { name: string; value: string }[];
-  auth?: { basicAuth?: { usernameSecret?: SecretKeySelector; passwordSecret?: SecretKeySelector } };
+  auth?: HTTPAuth;
+}
+
+export interface ArtifactoryArtifact {
+  url: string;
+  usernameSecret?: SecretKeySelector;
+  passwordSecret?: SecretKeySelector;
 }
 
 export interface GitArtifact {
@@ -60,6 +79,7 @@ export interface Artifact {
   globalName?: string;
   s3?: S3Artifact;
   http?: HTTPArtifact;
+  artifactory?: ArtifactoryArtifact;
   git?: GitArtifact;
   raw?: { data: string };
   deleted?: boolean;
@@ -69,6 +89,8 @@ export interface Artifact {
 export interface ArtifactRepository {
   archiveLogs?: boolean;
   s3?: S3Artifact & { keyFormat?: string; keyPrefix?: string };
+  /** Artifactory: artifacts go to `<repoURL>/<keyFormat>/<name>.tgz` */
+  artifactory?: { repoURL?: string; keyFormat?: string; usernameSecret?: SecretKeySelector; passwordSecret?: SecretKeySelector };
   [k: string]: unknown;
 }
 
