@@ -1,7 +1,7 @@
 /**
  * @flotilla/controllers — Kubernetes' workload controllers as API clients: Deployment, ReplicaSet,
  * StatefulSet, DaemonSet, Job, CronJob, Endpoints/EndpointSlices, namespace defaults (ServiceAccount
- * "default", ConfigMap "kube-root-ca.crt"), a scheduler and a local-path volume provisioner. They talk to the cluster only through the
+ * "default", ConfigMap "kube-root-ca.crt"), ServiceAccount token Secrets, a scheduler and a local-path volume provisioner. They talk to the cluster only through the
  * Kubernetes API, so they run against the embedded API server and against a real cluster alike.
  */
 import { KubeClient, type KubeConfigLike } from '@flotilla/kube-runtime';
@@ -12,6 +12,7 @@ import { DeploymentController } from './deployment.js';
 import { EndpointsController } from './endpoints.js';
 import { JobController, type JobOptions } from './job.js';
 import { NamespaceDefaultsController } from './namespace-defaults.js';
+import { ServiceAccountTokenController, type ServiceAccountTokenOptions } from './serviceaccount-token.js';
 import { LocalPathProvisioner } from './provisioner.js';
 import { ReplicaSetController } from './replicaset.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
@@ -19,7 +20,7 @@ import { StatefulSetController } from './statefulset.js';
 import type { Clock } from './util.js';
 import { LeaderElector, type LeaderElectionOptions } from '@flotilla/kube-runtime';
 
-export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'statefulset', 'daemonset', 'job', 'cronjob', 'endpoints', 'namespace-defaults', 'scheduler', 'provisioner'] as const;
+export const CONTROLLER_NAMES = ['deployment', 'replicaset', 'statefulset', 'daemonset', 'job', 'cronjob', 'endpoints', 'namespace-defaults', 'serviceaccount-token', 'scheduler', 'provisioner'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 export interface ControllersOptions {
@@ -37,6 +38,8 @@ export interface ControllersOptions {
   scheduler?: SchedulerOptions;
   job?: JobOptions;
   cronJob?: CronJobOptions;
+  /** the ServiceAccount token controller (its ca.crt is `caPem`) */
+  serviceAccountToken?: Omit<ServiceAccountTokenOptions, 'caPem'>;
   /**
    * the local-path provisioner's base directory for volumes (`flotilla up`: <dataDir>/storage); it
    * must be on the machine the pods run on, so the provisioner does not run without it
@@ -82,6 +85,8 @@ function build(name: ControllerName, ctx: ControllerContext, opts: ControllersOp
       return new EndpointsController(ctx);
     case 'namespace-defaults':
       return new NamespaceDefaultsController(ctx, { caPem: opts.caPem });
+    case 'serviceaccount-token':
+      return new ServiceAccountTokenController(ctx, { ...opts.serviceAccountToken, caPem: opts.caPem });
     case 'scheduler':
       return new Scheduler(ctx, opts.scheduler);
     case 'provisioner':
@@ -170,6 +175,7 @@ export const startJobController = one('job');
 export const startCronJobController = one('cronjob');
 export const startEndpointsController = one('endpoints');
 export const startNamespaceDefaultsController = one('namespace-defaults');
+export const startServiceAccountTokenController = one('serviceaccount-token');
 export const startScheduler = one('scheduler');
 export const startProvisioner = one('provisioner');
 
@@ -183,6 +189,7 @@ export { CronJobController, decideCronJob, jobFromCronJob, cronJobName, type Cro
 export { CronSchedule, CronError } from './cron.js';
 export { EndpointsController, desiredEndpoints, desiredEndpointSlices, endpointsObject } from './endpoints.js';
 export { NamespaceDefaultsController, ROOT_CA_CONFIGMAP } from './namespace-defaults.js';
+export { ServiceAccountTokenController, tokenClaims, tokenFits, SA_TOKEN_TYPE, SA_NAME_ANNOTATION, SA_UID_ANNOTATION, SECRET_TOKEN_SECONDS, type ServiceAccountTokenOptions } from './serviceaccount-token.js';
 export { LocalPathProvisioner, findVolume, volumeMismatch, claimClass, LOCAL_PATH_CLASS, LOCAL_PATH_PROVISIONER, PVS, STORAGE_CLASSES, type ProvisionerOptions } from './provisioner.js';
 export { Scheduler, schedulePod, DEFAULT_NODE_NAME, type SchedulerOptions, type NodeOption } from './scheduler.js';
 export { podFitsNode, podRequests, parseQuantity, tolerates, unschedulableMessage } from './scheduling.js';
