@@ -145,6 +145,27 @@ export class Authenticator {
     throw first;
   }
 
+  /**
+   * Whether the request comes with a credential that is valid for a running mode (the `/metrics` check, as
+   * upstream's): a bearer token the API server takes (its SelfSubjectReview) in client mode, a valid SSO token
+   * in sso mode. No credential passes only when "server" is the one mode (the API itself needs none then).
+   */
+  async authenticated(req: IncomingMessage): Promise<boolean> {
+    const modes = this.ctx.opts.authModes;
+    const creds = Authenticator.credentials(req);
+    if (!creds.length) return modes.length > 0 && modes.every((m) => m === 'server');
+    for (const cred of creds) {
+      try {
+        const c = await this.callerFor(cred);
+        if (c.mode === 'client') await c.kube.request('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+        return true;
+      } catch {
+        // the next credential
+      }
+    }
+    return false;
+  }
+
   private async callerFor(cred: string, namespace?: string): Promise<Caller> {
     const modes = this.ctx.opts.authModes;
     const m = /^Bearer\s+(.+)$/i.exec(cred);

@@ -111,12 +111,15 @@ export class Router<C> {
   }
 }
 
+/** `{name}` matches one segment; a last `{name*}` matches one or more (the rest of the path, `/`-joined). */
 function matchParts(parts: string[], segs: string[]): Record<string, string> | undefined {
-  if (parts.length !== segs.length) return undefined;
+  const rest = parts.length > 0 && parts[parts.length - 1]!.endsWith('*}');
+  if (rest ? segs.length < parts.length : parts.length !== segs.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i]!;
-    if (p.startsWith('{') && p.endsWith('}')) params[p.slice(1, -1)] = safeDecode(segs[i]!);
+    if (rest && i === parts.length - 1) params[p.slice(1, -2)] = segs.slice(i).map(safeDecode).join('/');
+    else if (p.startsWith('{') && p.endsWith('}')) params[p.slice(1, -1)] = safeDecode(segs[i]!);
     else if (p !== segs[i]) return undefined;
   }
   return params;

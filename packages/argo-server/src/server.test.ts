@@ -513,7 +513,7 @@ test('events API: an empty discriminator (POST /api/v1/events/{ns}/) routes; a m
   assert.equal(ev.type, 'Warning');
   assert.equal(ev.reason, 'WorkflowEventBindingError');
   assert.equal(ev.involvedObject.namespace, ens);
-  assert.match(ev.message, /^failed to dispatch event: failed to evaluate workflow template expression: unable to evaluate expression '': ./);
+  assert.equal(ev.message, "failed to dispatch event: failed to evaluate workflow template expression: unable to evaluate expression '': unexpected token EOF (1:1)");
 });
 
 test('event sources and sensors (upstream\'s TestEventSourcesService / TestSensorService): create, get, list, update, delete, watch (SSE too)', async () => {
@@ -522,7 +522,8 @@ test('event sources and sensors (upstream\'s TestEventSourcesService / TestSenso
     const name = `test-${field.toLowerCase()}`;
     const watched = readStream(env.base, `${base}/${ns}`.replace('/api/v1/', '/api/v1/stream/'), (l) => l.some((x) => x.result?.object?.metadata?.name === name), { headers: { accept: 'text/event-stream' }, timeoutMs: 15_000 });
     await new Promise((r) => setTimeout(r, 300));
-    const c = await env.call('POST', `${base}/${ns}`, { body: { namespace: ns, [field]: { metadata: { name, labels: { x: '1' } }, spec } } });
+    // the field in any case, as Go's encoding/json reads it (upstream's test sends "eventsource")
+    const c = await env.call('POST', `${base}/${ns}`, { body: { namespace: ns, [field.toLowerCase()]: { metadata: { name, labels: { x: '1' } }, spec } } });
     assert.equal(c.status, 200, c.text);
     assert.equal(c.body.kind, kind);
     assert.ok(c.body.metadata.resourceVersion);
@@ -624,64 +625,6 @@ test('`argo server` (main) as a process: flags, HTTPS on the port, the API, exit
     assert.match(out, /argo-server started/);
   } finally {
     assert.equal(await stopProcess(proc, 'SIGTERM'), 0, out);
-  }
-});
-
-test('artifact downloads: an S3 output artifact (key only, resolved against the artifact-repositories default) from a real S3 server; raw; 404s', async () => {
-  const { spawn } = await import('node:child_process');
-  const { fileURLToPath } = await import('node:url');
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { freePort } = await import('./testenv.js');
-  const { stopProcess } = await import('@flotilla/kube-runtime/testkit');
-  const { S3Client, CreateBucketCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
-  const minio = fileURLToPath(new URL('../../node-agent/dist/programs/minio.js', import.meta.url));
-  const dir = mkdtempSync(join(tmpdir(), 'argo-s3-'));
-  const port = await freePort();
-  const proc = spawn(process.execPath, [minio, 'server', dir, '--address', `127.0.0.1:${port}`], { env: { ...process.env, MINIO_ROOT_USER: 'admin', MINIO_ROOT_PASSWORD: 'password1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  try {
-    const s3 = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'admin', secretAccessKey: 'password1' } });
-    const end = Date.now() + 20_000;
-    for (;;) {
-      try {
-        await s3.send(new CreateBucketCommand({ Bucket: 'my-bucket' }));
-        break;
-      } catch (e) {
-        if (Date.now() > end || proc.exitCode !== null) throw new Error(`S3 server did not start: ${(e as Error).message}\n${out}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-    await s3.send(new PutObjectCommand({ Bucket: 'my-bucket', Key: 'art-wf/art-wf-1/main.log', Body: 'hello artifact\n' }));
-    s3.destroy();
-    await env.client.create(R.secrets, ns, { metadata: { name: 'my-minio-cred' }, data: { accesskey: Buffer.from('admin').toString('base64'), secretkey: Buffer.from('password1').toString('base64') } } as any);
-    await env.client.create(R.configmaps, ns, { metadata: { name: 'artifact-repositories', annotations: { 'workflows.argoproj.io/default-artifact-repository': 'default-v1' } }, data: { 'default-v1': `s3:\n  bucket: my-bucket\n  endpoint: 127.0.0.1:${port}\n  insecure: true\n  accessKeySecret: {name: my-minio-cred, key: accesskey}\n  secretKeySecret: {name: my-minio-cred, key: secretkey}\n` } } as any);
-    await env.call('POST', `/api/v1/workflows/${ns}`, { body: { workflow: hello('art-wf') } });
-    const wf = await env.client.get<any>(AR.workflows, ns, 'art-wf');
-    wf.status = { phase: 'Succeeded', nodes: { 'art-wf-1': { id: 'art-wf-1', name: 'art-wf', displayName: 'art-wf', type: 'Pod', phase: 'Succeeded', outputs: { artifacts: [
-      { name: 'main-logs', s3: { key: 'art-wf/art-wf-1/main.log' } },
-      { name: 'note', raw: { data: 'raw text' } },
-      { name: 'gone', s3: { key: 'art-wf/none' } },
-    ] } } } };
-    await env.client.update(AR.workflows, wf);
-    const a = await env.call('GET', `/artifact-files/${ns}/workflows/art-wf/art-wf-1/outputs/main-logs`);
-    assert.equal(a.status, 200, a.text);
-    assert.equal(a.text, 'hello artifact\n');
-    assert.match(String(a.headers['content-disposition']), /main\.log/);
-    const legacy = await env.call('GET', `/artifacts/${ns}/art-wf/art-wf-1/main-logs`);
-    assert.equal(legacy.text, 'hello artifact\n');
-    assert.equal((await env.call('GET', `/artifact-files/${ns}/workflows/art-wf/art-wf-1/outputs/note`)).text, 'raw text');
-    const gone = await env.call('GET', `/artifact-files/${ns}/workflows/art-wf/art-wf-1/outputs/gone`);
-    assert.equal(gone.status, 404, gone.text);
-    assert.match(gone.body.message, /s3:\/\/my-bucket\/art-wf\/none/);
-    assert.equal((await env.call('GET', `/artifact-files/${ns}/workflows/art-wf/art-wf-1/outputs/absent`)).status, 404);
-    assert.equal((await env.call('GET', `/artifact-files/${ns}/workflows/art-wf/no-node/outputs/main-logs`)).status, 404);
-  } finally {
-    await stopProcess(proc);
-    rmSync(dir, { recursive: true, force: true });
   }
 });
 

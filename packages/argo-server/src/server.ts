@@ -24,6 +24,8 @@ import { Archive, parseControllerConfig, persistenceOf } from './archive/index.j
 import { Archiver } from './archiver.js';
 import { Sso } from './sso/sso.js';
 import { ssoConfigOf } from './sso/config.js';
+import { ServerMetrics } from './metrics.js';
+import { VERSION } from './resources.js';
 
 export interface ArgoServer {
   ctx: Ctx;
@@ -110,6 +112,7 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
     log.info('SSO enabled', { issuer: cfg.issuer, redirectUrl: cfg.redirectUrl, scopes: cfg.scopes, rbac: cfg.rbacEnabled });
   }
   const auth = new Authenticator(ctx);
+  const metrics = new ServerMetrics();
   const router = new Router<Caller>();
   registerInfo(router, ctx);
   registerWorkflows(router, ctx);
@@ -132,7 +135,7 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
         return void res.end();
       }
     }
-    handle(ctx, auth, router, req, res).catch((e) => {
+    handle(ctx, auth, router, metrics, req, res).catch((e) => {
       log.error('request failed', { error: (e as Error).stack ?? String(e), path: req.url });
       if (!res.headersSent) sendJson(res, 500, errorBody(new ApiErr(Code.Internal, (e as Error).message)));
       else res.end();
@@ -203,7 +206,7 @@ function stripBase(path: string, base: string): string {
   return path;
 }
 
-async function handle(ctx: Ctx, auth: Authenticator, router: Router<Caller>, raw: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(ctx: Ctx, auth: Authenticator, router: Router<Caller>, metrics: ServerMetrics, raw: IncomingMessage, res: ServerResponse): Promise<void> {
   const u = new URL(raw.url ?? '/', 'http://x');
   const path = stripBase(u.pathname, ctx.opts.baseHref);
   if (path === '/auth/logout' && (raw.method === 'GET' || raw.method === 'POST')) {
@@ -212,7 +215,17 @@ async function handle(ctx: Ctx, auth: Authenticator, router: Router<Caller>, raw
     res.writeHead(302, { location: base === '/' ? '/' : base + '/', 'set-cookie': `authorization=; Path=${base}; Max-Age=0` });
     return void res.end();
   }
-  if (!/^\/(api|artifact-files|artifacts|input-artifacts|oauth2)\//.test(path)) return serveUi(ctx, path, res);
+  if (path === '/metrics') {
+    if (raw.method !== 'GET' && raw.method !== 'HEAD') return sendJson(res, 405, errorBody(new ApiErr(Code.Unimplemented, 'Method Not Allowed')));
+    // as upstream: only for an authenticated caller (ARGO_SERVER_METRICS_AUTH=false: for everyone)
+    if (process.env.ARGO_SERVER_METRICS_AUTH !== 'false' && !(await auth.authenticated(raw))) {
+      ctx.log.warn('failed to authenticate /metrics endpoint', { remote: raw.socket.remoteAddress });
+      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+      return void res.end('Forbidden\n');
+    }
+    return metrics.serve(raw, res);
+  }
+  if (!/^\/(api|artifact-files|artifacts|artifacts-by-uid|input-artifacts|input-artifacts-by-uid|oauth2)\//.test(path)) return serveUi(ctx, path, res);
   if (path.startsWith('/oauth2/')) {
     if (!ctx.sso) return sendJson(res, 501, errorBody(new ApiErr(Code.Unimplemented, 'SSO is not enabled: start argo-server with --auth-mode sso and the sso section in the controller ConfigMap')));
     if (raw.method !== 'GET') return sendJson(res, 405, errorBody(new ApiErr(Code.Unimplemented, 'Method Not Allowed')));
@@ -224,6 +237,8 @@ async function handle(ctx: Ctx, auth: Authenticator, router: Router<Caller>, raw
   if (m === undefined) return sendJson(res, 404, errorBody(new ApiErr(Code.NotFound, `Not Found: ${raw.method} ${path}`)));
   if (m === 'methodMismatch') return sendJson(res, 405, errorBody(new ApiErr(Code.Unimplemented, 'Method Not Allowed')));
   const started = Date.now();
+  const api = path.startsWith('/api/');
+  const done = api ? metrics.begin(`${m.route.method} ${m.route.path}`, path) : undefined;
   try {
     const caller = await auth.caller(raw, m.params.namespace || u.searchParams.get('namespace') || undefined);
     const req: Req<Caller> = { method: raw.method ?? 'GET', path, params: m.params, query: u.searchParams, headers: raw.headers, raw, res, body: {}, rawBody: Buffer.alloc(0), ctx: caller };
@@ -239,13 +254,18 @@ async function handle(ctx: Ctx, auth: Authenticator, router: Router<Caller>, raw
       }
       if (req.body === null || typeof req.body !== 'object') req.body = path.startsWith('/api/v1/events/') ? req.body : {};
     }
+    // the version on every API answer but a 401 (as upstream: not told to who is not authenticated)
+    if (api) res.setHeader('grpc-metadata-argo-version', VERSION);
     const out = await m.route.handler(req);
+    done?.(Code.OK, out === STREAMED);
     if (out === STREAMED) return;
     sendJson(res, 200, out ?? {});
     ctx.log.debug('request', { method: req.method, path, ms: Date.now() - started, mode: caller.mode });
   } catch (e) {
     const ae = e instanceof ApiErr ? e : typeof (e as { code?: number }).code === 'number' && (e as { code: number }).code >= 400 ? fromKube(e) : undefined;
+    done?.(ae?.code ?? Code.Unknown, false);
     if (!ae) throw e;
+    if (ae.code === Code.Unauthenticated && !res.headersSent) res.removeHeader('grpc-metadata-argo-version');
     if (ae.code === Code.Unknown || ae.code === Code.Internal) ctx.log.error('request failed', { path, error: ae.message });
     sendJson(res, httpStatus(ae.code), errorBody(ae));
   }

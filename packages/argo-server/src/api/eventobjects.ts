@@ -41,6 +41,17 @@ const KINDS: { res: Resource; base: string; stream?: string; field?: string }[] 
   { res: ev('eventbus', 'EventBus'), base: '/api/v1/event-buses' },
 ];
 
+/**
+ * A request body's field, its name matched as Go's encoding/json matches a struct field (upstream decodes request
+ * bodies with it): the exact name, else any case of it (upstream's e2e test sends `"eventsource"`).
+ */
+export function bodyField(body: Record<string, unknown>, name: string): unknown {
+  if (name in body) return body[name];
+  const lower = name.toLowerCase();
+  const k = Object.keys(body).find((x) => x.toLowerCase() === lower);
+  return k === undefined ? undefined : body[k];
+}
+
 export function registerEventObjects(router: Router<Caller>, ctx: Ctx): void {
   for (const k of KINDS) {
     router.add('GET', `${k.base}/{namespace}`, async (r) => listBody(`${k.res.kind}List`, await kcall(r.ctx.kube.list<any>(k.res, listNamespace(ctx, r.params.namespace), listQuery(r.query)))));
@@ -49,14 +60,14 @@ export function registerEventObjects(router: Router<Caller>, ctx: Ctx): void {
       const field = k.field;
       // create / update / delete with the caller's credentials (Kubernetes' validation and RBAC decide)
       router.add('POST', `${k.base}/{namespace}`, async (r) => {
-        const obj = cleanForCreate({ ...needObject(r.body[field], field) }) as any;
+        const obj = cleanForCreate({ ...needObject(bodyField(r.body, field), field) }) as any;
         obj.metadata = { ...(obj.metadata ?? {}), namespace: r.params.namespace };
         delete obj.status;
         const dry = Array.isArray(r.body.createOptions?.dryRun) && r.body.createOptions.dryRun.length > 0;
         return withKind(await kcall(r.ctx.kube.create<any>(k.res, r.params.namespace, { apiVersion: 'argoproj.io/v1alpha1', kind: k.res.kind, ...obj }, dry ? { dryRun: 'All' } : {})), k.res.kind);
       });
       router.add('PUT', `${k.base}/{namespace}/{name}`, async (r) => {
-        const obj = needObject(r.body[field], field);
+        const obj = needObject(bodyField(r.body, field), field);
         return withKind(await modify<any>(r.ctx.kube, k.res, r.params.namespace, r.params.name!, (cur) => ({
           apiVersion: 'argoproj.io/v1alpha1',
           kind: k.res.kind,

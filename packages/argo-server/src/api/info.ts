@@ -82,6 +82,8 @@ async function dispatch(caller: Caller, ns: string, b: any, env: Record<string, 
   const sel: string = b.spec?.event?.selector ?? '';
   let hit: unknown;
   try {
+    // an empty selector: the words of expr-lang's parser (upstream's), which reads no token at all
+    if (!sel.trim()) throw new Error('unexpected token EOF (1:1)');
     hit = evaluateArgo(sel, env);
   } catch (e) {
     throw new Error(`failed to evaluate workflow template expression: unable to evaluate expression '${sel}': ${(e as Error).message}`);
