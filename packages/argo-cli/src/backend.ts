@@ -64,6 +64,8 @@ export interface Backend {
   list(kind: Kind, ns: string, q?: ListQuery): Promise<any[]>;
   get(kind: Kind, ns: string, name: string): Promise<any>;
   delete(kind: Kind, ns: string, name: string): Promise<void>;
+  /** replaces an object (`template|cluster-template|cron update`): the body carries the current resourceVersion */
+  update(kind: Kind, ns: string, obj: any): Promise<any>;
   /** calls onWf at every change (the first call: the current state) until it returns true or the signal aborts */
   watchWorkflow(ns: string, name: string, onWf: (wf: Workflow) => boolean | void, signal: AbortSignal): Promise<void>;
   /** lifecycle actions on a workflow (`argo retry|resubmit|suspend|resume|stop|terminate`) */
@@ -129,6 +131,13 @@ export function parsePairs(pairs: string[], what = 'parameter'): Record<string, 
     out[p.slice(0, i)] = p.slice(i + 1);
   }
   return out;
+}
+
+/** A 404 from the Kubernetes API or argo-server (the error's status/code, else its message). */
+export function isNotFound(e: unknown): boolean {
+  const x = e as { status?: number; code?: number; message?: string };
+  if (x?.status === 404 || x?.code === 404) return true;
+  return /\bnot found$/.test(x?.message ?? '');
 }
 
 export function isCompletedPhase(p: string | undefined): boolean {

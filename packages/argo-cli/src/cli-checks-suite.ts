@@ -215,8 +215,8 @@ export function defineCliChecks(ctx: Ctx, port: () => number): void {
 
   it('argo cron create / list / suspend / resume / get / delete', async () => {
     const c = await ok(ctx, ['argo', 'cron', 'create', '-n', 'argo', f('cron.yaml')]);
-    assert.match(c.stdout, /^Name:                          nightly\nNamespace:                     argo\nCreated:                       .*\nSchedule:                      0 3 \* \* \*\nSuspended:                     false\n/);
-    assert.match((await ok(ctx, ['argo', 'cron', 'list', '-n', 'argo'])).stdout, /^NAME\s+AGE\s+LAST RUN\s+NEXT RUN\s+SCHEDULE\s+TIMEZONE\s+SUSPENDED\nnightly\s+\d+s\s+N\/A\s+\S+\s+0 3 \* \* \*\s+false\n$/);
+    assert.match(c.stdout, /^Name:                          nightly\nNamespace:                     argo\nCreated:                       .*\nSchedules:                     0 3 \* \* \*\nSuspended:                     false\n/);
+    assert.match((await ok(ctx, ['argo', 'cron', 'list', '-n', 'argo'])).stdout, /^NAME\s+AGE\s+LAST RUN\s+NEXT RUN\s+SCHEDULES\s+TIMEZONE\s+SUSPENDED\nnightly\s+\d+s\s+N\/A\s+\S+\s+0 3 \* \* \*\s+false\n$/);
     assert.equal((await ok(ctx, ['argo', 'cron', 'suspend', '-n', 'argo', 'nightly'])).stdout, "CronWorkflow 'nightly' suspended\n");
     assert.match((await ok(ctx, ['argo', 'cron', 'get', '-n', 'argo', 'nightly'])).stdout, /\nSuspended:                     true\n/);
     assert.equal((await ok(ctx, ['argo', 'cron', 'resume', '-n', 'argo', 'nightly'])).stdout, "CronWorkflow 'nightly' resumed\n");

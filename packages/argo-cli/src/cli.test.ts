@@ -12,7 +12,7 @@ import { io } from '@flotilla/cli-kit/io';
 import { nodeSelector, parsePairs } from './backend.js';
 import { applySubmitOpts, resubmitted, setNodes, workflowFrom } from './kube.js';
 import { parameterFileArgs } from './commands/submit.js';
-import { nextRun } from './commands/resources.js';
+import { applyCronFlags, nextRun } from './commands/resources.js';
 
 let dir: string;
 const saved = { ...io };
@@ -86,7 +86,7 @@ describe('argo (no cluster needed)', () => {
     assert.match((await run('completion', 'zsh')).out, /^#compdef argo\n/);
     const bad = await run('completion', 'tcsh');
     assert.equal(bad.code, 1);
-    assert.match(bad.err, /unsupported shell type \\"tcsh\\"/);
+    assert.equal(bad.err, 'Error: unsupported shell type "tcsh"\n');
   });
 
   it('argo version', async () => {
@@ -108,10 +108,24 @@ describe('argo (no cluster needed)', () => {
     assert.equal(simple.out, `${join(dir, 'bad.yaml')}: in "hello-world-" (Workflow): spec.entrypoint: template 'nope' not found\n`);
   });
 
+  it("lint --strict (the default) refuses unknown fields of the spec (upstream's TestTemplateCommands/DirLintWithInvalidWFT); --strict=false lets them pass", async () => {
+    mkdirSync(join(dir, 'wfts'));
+    writeFileSync(join(dir, 'wfts', 'good.yaml'), 'apiVersion: argoproj.io/v1alpha1\nkind: WorkflowTemplate\nmetadata: {name: basic}\nspec:\n  entrypoint: main\n  templates: [{name: main, container: {image: busybox}}]\n');
+    writeFileSync(join(dir, 'wfts', 'invalid-workflowtemplate.yaml'), 'apiVersion: argoproj.io/v1alpha1\nkind: WorkflowTemplate\nmetadata: {name: basic-invalid}\nspec:\n  entrypoints: main\n  templates: [{name: main, container: {image: busybox}}]\n');
+    const r = await run('template', 'lint', join(dir, 'wfts'));
+    assert.equal(r.code, 1);
+    assert.equal(r.out, `${join(dir, 'wfts', 'invalid-workflowtemplate.yaml')}:\n   ✖ in "basic-invalid" (WorkflowTemplate): unknown field "spec.entrypoints"\n\n✖ 1 linting errors found!\n`);
+    writeFileSync(join(dir, 'cron-typo.yaml'), 'apiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nmetadata: {name: c}\nspec:\n  schedules: ["* * * * *"]\n  concurency: Allow\n  workflowSpec:\n    entrypoint: main\n    templats: []\n    templates: [{name: main, container: {image: busybox}}]\n');
+    const c = await run('cron', 'lint', join(dir, 'cron-typo.yaml'));
+    assert.match(c.out, /unknown field "spec\.concurency"\n.*unknown field "spec\.workflowSpec\.templats"\n/s);
+    const loose = await run('cron', 'lint', '--strict=false', join(dir, 'cron-typo.yaml'));
+    assert.equal(loose.code, 0, loose.out);
+  });
+
   it('argo submit refuses an invalid workflow before any request, with the field named', async () => {
     const r = await run('submit', join(dir, 'bad.yaml'));
     assert.equal(r.code, 1);
-    assert.match(r.err, /level=fatal msg="Failed to submit workflow: spec\.entrypoint: template 'nope' not found"/);
+    assert.equal(r.err, "Error: Failed to submit workflow: spec.entrypoint: template 'nope' not found\n");
     const missing = await run('submit', join(dir, 'nothere.yaml'));
     assert.equal(missing.code, 1);
     assert.match(missing.err, /open \S+nothere\.yaml: no such file or directory/);
@@ -160,10 +174,41 @@ spec:
     assert.deepEqual(wf.spec.templates[0].steps[0][0].withItems, [1, 2], 'items keep their type');
   });
 
-  it('the Kubernetes API unreachable: a fatal message naming the server, exit 1', async () => {
+  it('the Kubernetes API unreachable: "Error: …" naming the server (as v3.6 prints a returned error), exit 1', async () => {
     const r = await run('list', '-n', 'argo');
     assert.equal(r.code, 1);
-    assert.match(r.err, /level=fatal msg=.*127\.0\.0\.1:1/);
+    assert.match(r.err, /^Error: .*127\.0\.0\.1:1/);
+    assert.doesNotMatch(r.err, /Usage:|level=fatal/);
+  });
+
+  it("argument counts as cobra's validators word them (upstream's TestTemplateCommands/LintWithoutArgs): Error, then the usage, exit 1", async () => {
+    const r = await run('template', 'lint');
+    assert.equal(r.code, 1);
+    assert.equal(r.out, '');
+    assert.match(r.err, /^Error: requires at least 1 arg\(s\), only received 0\nUsage:\n  argo template lint FILE\.\.\. \[flags\]\n/);
+    const w = await run('watch', 'a', 'b');
+    assert.match(w.err, /^Error: accepts 1 arg\(s\), received 2\nUsage:/);
+    const l = await run('logs', 'a', 'b', 'c');
+    assert.match(l.err, /^Error: accepts between 1 and 2 arg\(s\), received 3\nUsage:/);
+  });
+
+  it("argo submit of a file that is not YAML: \"yaml file at index N is not valid: …\" (upstream's TestSubmitInvalidWf)", async () => {
+    writeFileSync(join(dir, 'not-yaml.yaml'), 'kind: Workflow\nspec:\n  templates:\n    - args: [echo, ":("]-this-is-invalid-yaml\n');
+    const r = await run('submit', join(dir, 'not-yaml.yaml'));
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^Error: yaml file at index 0 is not valid: \S/);
+  });
+
+  it('-v / --loglevel=debug: the "CLI version" debug line first; -v in Kubernetes API mode also client-go\'s "Config loaded from file" line, --loglevel=debug not (upstream\'s TestLogLevels, TestGLogLevels)', async () => {
+    for (const flags of [['-v'], ['--loglevel=debug'], ['--loglevel', 'debug']]) {
+      const r = await run(...flags, 'list', '-n', 'argo');
+      assert.match(r.err, /^time="[^"]+" level=debug msg="CLI version: v3\.6\.0\+flotilla"\n/, flags.join(' '));
+      if (flags[0] === '-v') assert.match(r.err, /\nI\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ loader\.go:395\] Config loaded from file: {2}\S+kubeconfig\n/);
+      else assert.doesNotMatch(r.err, /Config loaded from file/);
+    }
+    const g = await run('--gloglevel=6', 'list', '-n', 'argo');
+    assert.match(g.err, /Config loaded from file/);
+    assert.doesNotMatch(g.err, /CLI version/);
   });
 });
 
@@ -207,6 +252,18 @@ describe('submit helpers', () => {
 });
 
 describe('cron', () => {
+  it("cron create's flags (upstream's TestCronCommands: --schedule, -p, --name, --generate-name, -l)", () => {
+    const c: any = { metadata: { name: 'c', labels: { a: '1' } }, spec: { schedules: ['* * * * *'], workflowSpec: { entrypoint: 'main', arguments: { parameters: [{ name: 'message', value: 'foo' }] } } } };
+    applyCronFlags(c, { schedule: '1 2 3 * *', parameter: ['message="bar test passed"', 'extra=1'], generateName: 'g-', labels: 'b=2, c=3', serviceaccount: 'sa', entrypoint: 'other' });
+    assert.deepEqual(c.metadata, { generateName: 'g-', labels: { a: '1', b: '2', c: '3' } });
+    assert.equal(c.spec.schedule, '1 2 3 * *');
+    assert.equal(c.spec.schedules, undefined);
+    assert.deepEqual(c.spec.workflowSpec, { entrypoint: 'other', serviceAccountName: 'sa', arguments: { parameters: [{ name: 'message', value: '"bar test passed"' }, { name: 'extra', value: '1' }] } });
+    const n: any = { metadata: { name: 'c' }, spec: {} };
+    applyCronFlags(n, { name: 'renamed', generateName: 'ignored-' });
+    assert.equal(n.metadata.name, 'renamed');
+  });
+
   it('the next run of the earliest schedule, in the schedule\'s time zone; none when suspended', async () => {
     const now = new Date('2026-12-05T10:00:00Z');
     assert.equal((await nextRun({ spec: { schedule: '0 3 * * *' } }, now))?.toISOString(), '2026-12-06T03:00:00.000Z');

@@ -5,6 +5,7 @@
  */
 import { Command } from '@flotilla/cli-kit/command';
 import { io, log, releaseStdin, setLogLevel } from '@flotilla/cli-kit/io';
+import { ARGO_VERSION } from '@flotilla/workflows-controller/version';
 import { CliError, cleanup, globalFlags } from './session.js';
 
 /** The command groups, each loaded only when the command line names it, so `argo version` loads little. */
@@ -54,6 +55,7 @@ By default, the CLI uses your KUBECONFIG to determine default for ARGO_TOKEN and
     },
   });
   root.add(...groups.flat());
+  cobraArgs(root);
   root.add(
     new Command({
       use: 'help [command]',
@@ -72,6 +74,44 @@ By default, the CLI uses your KUBECONFIG to determine default for ARGO_TOKEN and
     }),
   );
   return root;
+}
+
+/**
+ * Argument counts checked as cobra's validators do in upstream's v3.6 CLI: `Error: requires at least 1 arg(s),
+ * only received 0` (or `accepts at most …`, `accepts N arg(s) …`, `accepts between …`) on stderr, then the
+ * command's usage, exit 1 — instead of the bare help cli-kit prints for `args`.
+ */
+export function cobraArgs(cmd: Command): void {
+  const spec = cmd.spec;
+  const lim = spec.args;
+  const run = spec.run;
+  if (lim && run) {
+    delete spec.args;
+    spec.run = (ctx) => {
+      const n = ctx.args.length;
+      const { min, max } = lim;
+      let msg: string | undefined;
+      if (min !== undefined && max !== undefined && (n < min || n > max)) msg = min === max ? `accepts ${min} arg(s), received ${n}` : `accepts between ${min} and ${max} arg(s), received ${n}`;
+      else if (min !== undefined && n < min) msg = `requires at least ${min} arg(s), only received ${n}`;
+      else if (max !== undefined && n > max) msg = `accepts at most ${max} arg(s), received ${n}`;
+      if (msg) {
+        io.err(`Error: ${msg}\n${ctx.cmd.usage()}\n`);
+        return 1;
+      }
+      return run(ctx);
+    };
+  }
+  for (const c of cmd.children) cobraArgs(c);
+}
+
+/** --loglevel / -v from the command line, before the commands parse it (logging starts earlier). */
+function logLevelOf(argv: string[]): string | undefined {
+  if (argv.includes('-v') || argv.includes('--verbose')) return 'debug';
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--loglevel(?:=(.*))?$/.exec(argv[i]);
+    if (m) return m[1] ?? argv[i + 1];
+  }
+  return undefined;
 }
 
 let epipe = false;
@@ -105,10 +145,12 @@ export async function main(argv: string[]): Promise<number> {
     return runServer(argv.slice(si + 1));
   }
   try {
-    if (argv.includes('-v') || argv.includes('--verbose')) setLogLevel('debug');
+    setLogLevel(logLevelOf(argv) ?? 'info');
+    log('debug', `CLI version: ${ARGO_VERSION}`);
     return await (await rootCommand(argv)).execute(argv);
   } catch (e) {
-    log('fatal', (e as Error)?.message ?? String(e));
+    // upstream's v3.6 CLI returns errors to cobra, which prints "Error: <message>" (no usage) and exits 1
+    io.err(`Error: ${(e as Error)?.message ?? String(e)}\n`);
     return e instanceof CliError ? e.code : 1;
   } finally {
     cleanup();

@@ -18,8 +18,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** The Kubernetes API's error as the CLI reports it (upstream prints the API's message). */
 function explain(e: unknown): never {
   const err = e as { code?: number; message?: string; body?: any };
-  if (err?.body?.message) throw new CliError(err.body.message);
-  throw new CliError(err?.message ?? String(e));
+  const status = typeof err?.code === 'number' ? err.code : undefined;
+  if (err?.body?.message) throw Object.assign(new CliError(err.body.message), { status });
+  throw Object.assign(new CliError(err?.message ?? String(e)), { status });
 }
 
 export class KubeBackend implements Backend {
@@ -56,6 +57,13 @@ export class KubeBackend implements Backend {
 
   get(kind: Kind, ns: string, name: string): Promise<any> {
     return this.client.get(res(kind), this.ns(kind, ns), name).catch(explain);
+  }
+
+  async update(kind: Kind, ns: string, obj: any): Promise<any> {
+    const body = { ...obj, apiVersion: 'argoproj.io/v1alpha1', kind: KINDS[kind].kind, metadata: { ...obj.metadata } };
+    if (KINDS[kind].namespaced) body.metadata.namespace = ns;
+    else delete body.metadata.namespace;
+    return this.client.update(res(kind), body).catch(explain);
   }
 
   async delete(kind: Kind, ns: string, name: string): Promise<void> {
@@ -106,7 +114,7 @@ export class KubeBackend implements Backend {
   }
 
   /** read-modify-write with optimistic concurrency */
-  private async update(ns: string, name: string, f: (wf: Workflow) => Workflow): Promise<Workflow> {
+  private async modify(ns: string, name: string, f: (wf: Workflow) => Workflow): Promise<Workflow> {
     for (let i = 0; ; i++) {
       const wf = await this.get('workflows', ns, name);
       try {
@@ -123,15 +131,15 @@ export class KubeBackend implements Backend {
     const select = nodeSelector(o.nodeFieldSelector);
     switch (action) {
       case 'suspend':
-        return this.update(ns, name, (wf) => ctl.suspendWorkflow(wf));
+        return this.modify(ns, name, (wf) => ctl.suspendWorkflow(wf));
       case 'resume':
-        return this.update(ns, name, (wf) => {
+        return this.modify(ns, name, (wf) => {
           if (!wf.spec.suspend && !Object.values(wf.status?.nodes ?? {}).some((n) => n.type === 'Suspend' && n.phase === 'Running')) throw new CliError(`workflow ${name} is not suspended`);
           return ctl.resumeWorkflow(wf, { select });
         });
       case 'stop':
       case 'terminate':
-        return this.update(ns, name, (wf) => {
+        return this.modify(ns, name, (wf) => {
           if (isCompletedPhase(wf.status?.phase)) throw new CliError(`cannot shutdown a completed workflow: workflow: "${name}", namespace: "${ns}"`);
           const spec = { ...wf.spec, shutdown: action === 'stop' ? ('Stop' as const) : ('Terminate' as const) };
           if (action === 'stop' && o.message) wf.metadata.annotations = { ...wf.metadata.annotations, 'workflows.argoproj.io/shutdown-message': o.message };
@@ -161,14 +169,14 @@ export class KubeBackend implements Backend {
           if (!left.some(Boolean)) break;
           await sleep(500);
         }
-        return this.update(ns, name, (wf) => {
+        return this.modify(ns, name, (wf) => {
           const w = plan(wf).workflow;
           w.metadata = { ...w.metadata, labels: { ...w.metadata.labels, 'workflows.argoproj.io/completed': 'false' } };
           return w;
         });
       }
       case 'set':
-        return this.update(ns, name, (wf) => setNodes(wf, select, o));
+        return this.modify(ns, name, (wf) => setNodes(wf, select, o));
       case 'resubmit': {
         const wf: Workflow = await this.get('workflows', ns, name);
         return this.create('workflows', ns, resubmitted(wf, o));
@@ -214,7 +222,7 @@ export class KubeBackend implements Backend {
       await Promise.all(
         pods.map(async (p) => {
           const text = await this.client
-            .logs(ns, p.metadata.name, { container: o.container, tailLines: o.tailLines, sinceSeconds: o.sinceSeconds, timestamps: true, previous: o.previous })
+            .logs(ns, p.metadata.name, { container: o.container, tailLines: o.tailLines, sinceSeconds: o.sinceSeconds, timestamps: true, previous: o.previous, ...(o.sinceTime && o.sinceSeconds === undefined ? { sinceTime: o.sinceTime } : {}) } as { container?: string })
             .catch(() => '');
           for (const raw of String(text).split('\n')) if (raw) lines.push({ pod: p.metadata.name, raw, t: raw.split(' ')[0] });
         }),
@@ -254,6 +262,7 @@ export class KubeBackend implements Backend {
         timestamps: 'true',
         tailLines: attempt === 0 ? o.tailLines : undefined,
         sinceSeconds: since,
+        sinceTime: since === undefined ? o.sinceTime : undefined,
       });
       const headers: Record<string, string> = {};
       const token = cfg.token ?? (await this.token());

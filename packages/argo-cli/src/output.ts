@@ -121,8 +121,8 @@ export function parseDocs(text: string, file: string): any[] {
   }
   const docs = YAML.parseAllDocuments(text) as any[];
   const out: any[] = [];
-  for (const d of docs) {
-    if (d.errors?.length) return jsYaml(text, file, d.errors[0].message);
+  for (const [i, d] of docs.entries()) {
+    if (d.errors?.length) return jsYaml(text, file, d.errors[0].message, i);
     const v = d.toJS();
     if (v !== null && v !== undefined) out.push(v);
   }
@@ -130,10 +130,21 @@ export function parseDocs(text: string, file: string): any[] {
 }
 
 /** go-yaml accepts some documents the 'yaml' package refuses (multi-line quoted scalars in flow sequences): js-yaml reads those. */
-function jsYaml(text: string, file: string, first: string): any[] {
+function jsYaml(text: string, file: string, first: string, index: number): any[] {
   try {
     return (req('js-yaml') as typeof import('js-yaml')).loadAll(text).filter((v) => v !== null && v !== undefined);
   } catch {
-    throw new CliError(`${file}: ${first.split('\n')[0]}`);
+    throw new YamlError(file, index, first.split('\n')[0]);
+  }
+}
+
+/** A document of a manifest file that is not YAML: `<file>: <reason>`; `submit` words it as upstream's splitter does. */
+export class YamlError extends CliError {
+  constructor(
+    readonly file: string,
+    readonly index: number,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${reason}`);
   }
 }

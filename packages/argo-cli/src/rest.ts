@@ -215,6 +215,11 @@ export class RestBackend implements Backend {
     return this.raw('GET', this.path(kind, ns, name));
   }
 
+  update(kind: Kind, ns: string, obj: any): Promise<any> {
+    // PUT /api/v1/workflow-templates/{ns}/{name} {template}, …/cluster-workflow-templates/{name} {template}, …/cron-workflows/{ns}/{name} {cronWorkflow}
+    return this.raw('PUT', this.path(kind, ns, obj.metadata.name), { namespace: ns, name: obj.metadata.name, [FIELD[kind]]: obj });
+  }
+
   async delete(kind: Kind, ns: string, name: string): Promise<void> {
     await this.raw('DELETE', this.path(kind, ns, name));
   }

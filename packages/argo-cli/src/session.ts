@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeClient } from '@flotilla/kube-runtime';
 import type { FlagDef } from '@flotilla/cli-kit/flags';
+import { io } from '@flotilla/cli-kit/io';
 import YAML from './yaml.js';
 
 /** An error the CLI reports as `FATA[0000] <message>` and exit code 1, as upstream's log.Fatal. */
@@ -97,6 +98,8 @@ export async function kubeClient(o: Record<string, any>): Promise<KubeClient> {
   let k: KubeClient;
   try {
     let cfg = resolveConfig(src);
+    // client-go's klog line at verbosity 6 (`-v` sets it, as `--gloglevel=6` does)
+    if (path && (o.verbose || Number(o.gloglevel) >= 6)) io.err(`${klogHeader(new Date())} loader.go:395] Config loaded from file:  ${path}\n`);
     if (o.server || o.token || o.insecureSkipTlsVerify) cfg = { ...cfg, server: o.server || cfg.server, token: o.token || cfg.token, insecure: o.insecureSkipTlsVerify || cfg.insecure };
     k = new KubeClient(cfg, { fieldManager: 'argo', qps: 50, burst: 100, timeoutMs: 60_000 });
   } catch (e) {
@@ -104,6 +107,12 @@ export async function kubeClient(o: Record<string, any>): Promise<KubeClient> {
   }
   onCleanup(() => k.close());
   return k;
+}
+
+/** klog's line header: `I1207 21:00:00.000000   12345` */
+export function klogHeader(d: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `I${p(d.getMonth() + 1)}${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds() * 1000, 6)} ${String(process.pid).padStart(7)}`;
 }
 
 /** `-n`, else ARGO_NAMESPACE (server mode), else the kubeconfig's current context's namespace, else "default". */

@@ -7,7 +7,7 @@ import { Command } from '@flotilla/cli-kit/command';
 import type { FlagDef } from '@flotilla/cli-kit/flags';
 import { io } from '@flotilla/cli-kit/io';
 import { TabWriter } from '@flotilla/cli-kit/tabwriter';
-import { backend, kindOf, KINDS, type Backend, type Kind } from '../backend.js';
+import { backend, kindOf, KINDS, parsePairs, type Backend, type Kind } from '../backend.js';
 import { humanDuration, timestamp } from '../humanize.js';
 import { listFiles, printObject, readManifests, stdoutIsTTY, type Manifest } from '../output.js';
 import { paint } from '../print.js';
@@ -18,6 +18,28 @@ interface LintResult {
   file: string;
   errors: string[];
   linted: number;
+}
+
+/** The fields of a WorkflowSpec (v3.6), also the spec of WorkflowTemplates and ClusterWorkflowTemplates. */
+const WORKFLOW_SPEC = new Set(['activeDeadlineSeconds', 'affinity', 'archiveLogs', 'arguments', 'artifactGC', 'artifactRepositoryRef', 'automountServiceAccountToken', 'dnsConfig', 'dnsPolicy', 'entrypoint', 'executor', 'hooks', 'hostAliases', 'hostNetwork', 'imagePullSecrets', 'metrics', 'nodeSelector', 'onExit', 'parallelism', 'podDisruptionBudget', 'podGC', 'podMetadata', 'podPriority', 'podPriorityClassName', 'podSpecPatch', 'priority', 'retryStrategy', 'schedulerName', 'securityContext', 'serviceAccountName', 'shutdown', 'suspend', 'synchronization', 'templateDefaults', 'templates', 'tolerations', 'ttlStrategy', 'volumeClaimGC', 'volumeClaimTemplates', 'volumes', 'workflowMetadata', 'workflowTemplateRef']);
+const CRON_SPEC = new Set(['concurrencyPolicy', 'failedJobsHistoryLimit', 'schedule', 'schedules', 'startingDeadlineSeconds', 'stopStrategy', 'successfulJobsHistoryLimit', 'suspend', 'timezone', 'when', 'workflowMetadata', 'workflowSpec']);
+
+/**
+ * `--strict` (the default): the fields upstream's strict decoding refuses, as `unknown field "spec.entrypoints"` —
+ * at the top level, in `spec` and in a CronWorkflow's `spec.workflowSpec`.
+ */
+export function unknownFields(obj: any): string[] {
+  const out: string[] = [];
+  const check = (v: any, known: Set<string>, path: string) => {
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return;
+    for (const k of Object.keys(v)) if (!known.has(k)) out.push(`${path}${k}`);
+  };
+  check(obj, new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']), '');
+  if (obj?.kind === 'CronWorkflow') {
+    check(obj.spec, CRON_SPEC, 'spec.');
+    check(obj.spec?.workflowSpec, WORKFLOW_SPEC, 'spec.workflowSpec.');
+  } else check(obj?.spec, WORKFLOW_SPEC, 'spec.');
+  return out;
 }
 
 /** Lints the manifests of files/dirs: the kinds given (all four when none). */
@@ -41,10 +63,7 @@ export async function lintFiles(b: Backend | undefined, sources: string[], kinds
     if (!kind || !kinds.includes(kind)) continue;
     r.linted++;
     const label = `in "${m.obj.metadata?.name || m.obj.metadata?.generateName || ''}" (${m.obj.kind})`;
-    if (o.strict) {
-      const known = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
-      for (const k of Object.keys(m.obj)) if (!known.has(k)) r.errors.push(`${label}: unknown field "${k}"`);
-    }
+    if (o.strict) for (const f of unknownFields(m.obj)) r.errors.push(`${label}: unknown field "${f}"`);
     if (b?.lint) {
       const msg = await b.lint(kind, b.namespace, m.obj);
       if (msg) r.errors.push(`${label}: ${msg}`);
@@ -138,7 +157,7 @@ function printCron(c: any, next?: Date): string {
   const s = c.spec ?? {};
   const st = c.status ?? {};
   let out = fmt('Name:', c.metadata.name) + fmt('Namespace:', c.metadata.namespace) + fmt('Created:', timestamp(c.metadata.creationTimestamp ?? new Date(), Date.now()));
-  out += fmt('Schedule:', s.schedules?.length ? s.schedules.join(',') : s.schedule);
+  out += fmt('Schedules:', s.schedules?.length ? s.schedules.join(',') : s.schedule);
   out += fmt('Suspended:', !!s.suspend);
   if (s.timezone) out += fmt('Timezone:', s.timezone);
   if (s.startingDeadlineSeconds !== undefined) out += fmt('StartingDeadlineSeconds:', s.startingDeadlineSeconds);
@@ -157,7 +176,7 @@ function listTable(kind: Kind, items: any[], o: { allNamespaces?: boolean; outpu
   if (o.output === 'name') return items.map((i) => `${i.metadata.name}\n`).join('');
   const t = new TabWriter({ padding: 3 });
   if (kind === 'cronworkflows') {
-    t.row(...(o.allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'AGE', 'LAST RUN', 'NEXT RUN', 'SCHEDULE', 'TIMEZONE', 'SUSPENDED');
+    t.row(...(o.allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'AGE', 'LAST RUN', 'NEXT RUN', 'SCHEDULES', 'TIMEZONE', 'SUSPENDED');
     for (const [i, c] of items.entries()) {
       const next = o.next?.[i];
       const last = c.status?.lastScheduledTime ? humanDuration(o.now - new Date(c.status.lastScheduledTime).getTime()) : 'N/A';
@@ -168,6 +187,48 @@ function listTable(kind: Kind, items: any[], o: { allNamespaces?: boolean; outpu
   t.row(...(o.allNamespaces && kind !== 'clusterworkflowtemplates' ? ['NAMESPACE'] : []), 'NAME');
   for (const x of items) t.row(...(o.allNamespaces && kind !== 'clusterworkflowtemplates' ? [x.metadata.namespace] : []), x.metadata.name);
   return t.flush();
+}
+
+/** `cron create`'s flags that change the CronWorkflow before it is created */
+function cronCreateFlags(): FlagDef[] {
+  return [
+    { name: 'entrypoint', type: 'string', usage: 'override entrypoint' },
+    { name: 'generate-name', type: 'string', usage: 'override metadata.generateName' },
+    { name: 'labels', short: 'l', type: 'string', usage: 'Comma separated labels to apply to the workflow. Will override previous values.' },
+    { name: 'name', type: 'string', usage: 'override metadata.name' },
+    { name: 'parameter', short: 'p', type: 'stringArray', usage: 'pass an input parameter' },
+    { name: 'schedule', type: 'string', usage: 'override cron workflow schedule' },
+    { name: 'serviceaccount', type: 'string', usage: 'run all pods in the workflow using specified serviceaccount' },
+  ];
+}
+
+/** --schedule, --name, --generate-name, -l, -p, --entrypoint, --serviceaccount on a CronWorkflow */
+export function applyCronFlags(obj: any, opts: Record<string, any>): void {
+  obj.metadata ??= {};
+  obj.spec ??= {};
+  if (opts.schedule) {
+    // the override replaces every schedule (schedules: [..] of v3.6, or the older schedule)
+    delete obj.spec.schedules;
+    obj.spec.schedule = opts.schedule;
+  }
+  if (opts.name) obj.metadata.name = opts.name;
+  if (opts.generateName) {
+    obj.metadata.generateName = opts.generateName;
+    if (!opts.name) delete obj.metadata.name;
+  }
+  if (opts.labels) obj.metadata.labels = { ...obj.metadata.labels, ...parsePairs(String(opts.labels).split(',').map((x) => x.trim()).filter(Boolean), 'label') };
+  const ws = (obj.spec.workflowSpec ??= {});
+  if (opts.entrypoint) ws.entrypoint = opts.entrypoint;
+  if (opts.serviceaccount) ws.serviceAccountName = opts.serviceaccount;
+  const params = (opts.parameter as string[] | undefined) ?? [];
+  if (params.length) {
+    const list: { name: string; value?: string }[] = (ws.arguments ??= {}).parameters ??= [];
+    for (const [k, v] of Object.entries(parsePairs(params))) {
+      const p = list.find((x) => x.name === k);
+      if (p) p.value = v;
+      else list.push({ name: k, value: v });
+    }
+  }
 }
 
 /** `template|cluster-template|cron` with create, list, get, delete, lint (and cron suspend/resume). */
@@ -185,7 +246,7 @@ function resourceGroup(kind: Kind, use: string, aliases: string[], short: string
       flags: [
         { name: 'output', short: 'o', type: 'string', usage: 'Output format. One of: name|json|yaml|wide' },
         { name: 'strict', type: 'bool', usage: 'perform strict workflow validation', default: true },
-        ...(kind === 'cronworkflows' ? [{ name: 'schedule', type: 'string', usage: 'override cron workflow schedule' } as FlagDef, { name: 'parameter', short: 'p', type: 'stringArray', usage: 'pass an input parameter' } as FlagDef] : []),
+        ...(kind === 'cronworkflows' ? cronCreateFlags() : []),
       ],
       args: { min: 1 },
       run: async ({ args, opts }) => {
@@ -195,7 +256,7 @@ function resourceGroup(kind: Kind, use: string, aliases: string[], short: string
         const { lintObject } = await import('@flotilla/workflows-controller');
         for (const m of ms) {
           const obj = structuredClone(m.obj);
-          if (opts.schedule) obj.spec.schedule = opts.schedule;
+          if (kind === 'cronworkflows') applyCronFlags(obj, opts);
           const errs = lintObject(obj);
           if (errs.length) throw new CliError(`Failed to create ${kind === 'cronworkflows' ? 'cron workflow' : 'workflow template'}: ${errs[0].message}`);
           const created = await b.create(kind, b.namespace, obj).catch((e) => {
@@ -204,6 +265,42 @@ function resourceGroup(kind: Kind, use: string, aliases: string[], short: string
           if (opts.output === 'name') io.out(`${created.metadata.name}\n`);
           else if (opts.output === 'json' || opts.output === 'yaml') printObject(created, opts.output);
           else io.out(await print(created));
+        }
+      },
+    }),
+    new Command({
+      use: 'update FILE1 FILE2...',
+      short: `update a ${what}`,
+      example: `# Update a ${what}:
+
+  argo ${use} update FILE1
+`,
+      flags: [
+        { name: 'output', short: 'o', type: 'string', usage: 'Output format. One of: name|json|yaml|wide' },
+        { name: 'strict', type: 'bool', usage: 'perform strict workflow validation', default: true },
+      ],
+      args: { min: 1 },
+      run: async ({ args, opts }) => {
+        const b = await backend(opts);
+        const ms = (await readManifests(args)).filter((m) => m.obj?.kind === what);
+        if (!ms.length) throw new CliError(`No ${what} found in given files`);
+        const { lintObject } = await import('@flotilla/workflows-controller');
+        const noun = kind === 'cronworkflows' ? 'cron workflow' : kind === 'clusterworkflowtemplates' ? 'cluster workflow template' : 'workflow template';
+        for (const m of ms) {
+          const obj = structuredClone(m.obj);
+          const errs = lintObject(obj);
+          if (errs.length) throw new CliError(`Failed to update ${noun}: ${errs[0].message}`);
+          // replaces the object in place: the current one's resourceVersion makes the write conditional on it
+          const name = obj.metadata?.name;
+          if (!name) throw new CliError(`Failed to update ${noun}: metadata.name is required`);
+          const cur = await b.get(kind, b.namespace, name);
+          obj.metadata = { ...obj.metadata, resourceVersion: cur.metadata.resourceVersion };
+          const updated = await b.update(kind, b.namespace, obj).catch((e) => {
+            throw new CliError(`Failed to update ${noun}: ${(e as Error).message}`);
+          });
+          if (opts.output === 'name') io.out(`${updated.metadata.name}\n`);
+          else if (opts.output === 'json' || opts.output === 'yaml') printObject(updated, opts.output);
+          else io.out(await print(updated));
         }
       },
     }),

@@ -8,7 +8,7 @@ import type { FlagDef } from '@flotilla/cli-kit/flags';
 import { io } from '@flotilla/cli-kit/io';
 import { backend, type Backend, type Kind, type SubmitOpts } from '../backend.js';
 import { printLogs, waitWorkflows, watchWorkflow } from '../follow.js';
-import { printObject, readManifests, stdoutIsTTY } from '../output.js';
+import { printObject, readManifests, stdoutIsTTY, YamlError } from '../output.js';
 import { printWorkflow } from '../print.js';
 import { CliError } from '../session.js';
 import YAML from '../yaml.js';
@@ -181,7 +181,10 @@ export function submitCommand(): Command {
         io.out(submitCommand().help());
         return 1;
       }
-      const manifests = await readManifests(args, { dirs: false });
+      const manifests = await readManifests(args, { dirs: false }).catch((e) => {
+        // upstream splits the files into documents and reports the first that is not YAML by its index
+        throw e instanceof YamlError ? new CliError(`yaml file at index ${e.index} is not valid: ${e.reason}`) : e;
+      });
       const wfs: Workflow[] = [];
       const { applySubmitOpts } = await import('../kube.js');
       for (const m of manifests) {

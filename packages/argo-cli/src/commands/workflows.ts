@@ -6,7 +6,7 @@ import type { Workflow } from '@flotilla/workflows-controller';
 import { Command } from '@flotilla/cli-kit/command';
 import { parseDuration, type FlagDef } from '@flotilla/cli-kit/flags';
 import { io } from '@flotilla/cli-kit/io';
-import { backend, isCompletedPhase, nodeSelector, parsePairs, resolveName, type Backend } from '../backend.js';
+import { backend, isCompletedPhase, isNotFound, nodeSelector, parsePairs, resolveName, type Backend } from '../backend.js';
 import { printLogs, waitWorkflows, watchWorkflow } from '../follow.js';
 import { printObject, stdoutIsTTY } from '../output.js';
 import { printWorkflow, printWorkflowList, sortWorkflows } from '../print.js';
@@ -170,7 +170,14 @@ function deleteCommand(): Command {
             const k = b as unknown as { client: { patch: (...a: unknown[]) => Promise<unknown> } };
             await k.client.patch({ group: 'argoproj.io', version: 'v1alpha1', plural: 'workflows', kind: 'Workflow', namespaced: true }, t.ns, t.name, { metadata: { finalizers: null } }, 'merge').catch(() => undefined);
           }
-          await b.delete('workflows', t.ns, t.name);
+          try {
+            await b.delete('workflows', t.ns, t.name);
+          } catch (e) {
+            // upstream: a workflow that is not there is reported, not an error
+            if (!isNotFound(e)) throw e;
+            io.out(`Workflow '${t.name}' not found\n`);
+            continue;
+          }
         }
         io.out(`Workflow '${t.name}' deleted${opts.dryRun ? ' (dry-run)' : ''}\n`);
       }
@@ -317,12 +324,23 @@ function retryLike(action: 'retry' | 'resubmit'): Command {
 
   argo ${action} @latest
 `,
-    flags: [...followFlags(), ...extra],
+    flags: [
+      ...followFlags(),
+      ...extra,
+      { name: 'selector', short: 'l', type: 'string', usage: 'Selector (label query) to filter on, not including uninitialized ones, supports \'=\', \'==\', and \'!=\'.(e.g. -l key1=value1,key2=value2)' },
+      { name: 'field-selector', type: 'string', usage: "Selector (field query) to filter on, supports '=', '==', and '!='.(e.g. --field-selector key1=value1,key2=value2). The server only supports a limited number of field queries per type." },
+    ],
     run: async ({ args, opts }) => {
       const b = await backend(opts);
       const out: Workflow[] = [];
-      for (const a of args) {
-        const name = await resolveName(b, b.namespace, a);
+      let names = await Promise.all(args.map((a) => resolveName(b, b.namespace, a)));
+      if (opts.selector || opts.fieldSelector) {
+        // -l / --field-selector add the matching workflows (retry: the failed ones, which are the ones it applies to)
+        const wfs: Workflow[] = await b.list('workflows', b.namespace, { labelSelector: opts.selector || undefined, fieldSelector: opts.fieldSelector || undefined });
+        const more = wfs.filter((w) => (action === 'retry' ? w.status?.phase === 'Failed' || w.status?.phase === 'Error' : true)).map((w) => w.metadata.name!);
+        names = [...new Set([...names, ...sortWorkflows(wfs).map((w) => w.metadata.name!).filter((n) => more.includes(n))])];
+      }
+      for (const name of names) {
         out.push(await b.action(action, b.namespace, name, { nodeFieldSelector: opts.nodeFieldSelector || undefined, restartSuccessful: opts.restartSuccessful, memoized: opts.memoized, parameters: opts.parameter }));
       }
       return afterSubmit(b, b.namespace, out, opts);
@@ -349,14 +367,22 @@ function simpleAction(action: 'suspend' | 'resume' | 'stop' | 'terminate', short
     flags,
     run: async ({ args, opts }) => {
       const b = await backend(opts);
-      let names = await Promise.all(args.map((a) => resolveName(b, b.namespace, a)));
-      if (!names.length && (opts.selector || opts.fieldSelector)) {
+      // what the message names, as upstream's: suspend/resume echo the argument as typed (`workflow @latest
+      // suspended`), stop/terminate the workflow acted on (`workflow basic-x7k2p stopped`) — but with --dry-run,
+      // which looks nothing up, the argument as typed
+      let targets: { arg: string; name?: string }[] = args.map((a) => ({ arg: a }));
+      if (!targets.length && (opts.selector || opts.fieldSelector)) {
         const wfs: Workflow[] = await b.list('workflows', b.namespace, { labelSelector: opts.selector || undefined, fieldSelector: opts.fieldSelector || undefined });
-        names = wfs.filter((w) => !isCompletedPhase(w.status?.phase)).map((w) => w.metadata.name!);
+        targets = wfs.filter((w) => !isCompletedPhase(w.status?.phase)).map((w) => ({ arg: w.metadata.name!, name: w.metadata.name! }));
       }
-      for (const name of names) {
-        if (!opts.dryRun) await b.action(action, b.namespace, name, { nodeFieldSelector: opts.nodeFieldSelector || undefined, message: opts.message || undefined });
-        io.out(`workflow ${name} ${past}${opts.dryRun ? ' (dry-run)' : ''}\n`);
+      for (const t of targets) {
+        if (opts.dryRun) {
+          io.out(`workflow ${t.arg} ${past} (dry-run)\n`);
+          continue;
+        }
+        const name = t.name ?? (await resolveName(b, b.namespace, t.arg));
+        const wf = await b.action(action, b.namespace, name, { nodeFieldSelector: opts.nodeFieldSelector || undefined, message: opts.message || undefined });
+        io.out(`workflow ${action === 'suspend' || action === 'resume' ? t.arg : wf?.metadata?.name || name} ${past}\n`);
       }
     },
   });
