@@ -172,6 +172,64 @@ spec:
     assert.match(lint.out, /✖ in "wf-bad" \(Workflow\): .*nope/);
   });
 
+  it("upstream's CLISuite through argo-server: update of templates and crons, cron create's overrides, delete of a missing workflow, the messages of suspend/resume/stop/terminate, retry/resubmit by selector, not-found errors", async () => {
+    writeFileSync(join(dir, 'basic-t.yaml'), HELLO('basic').replace('kind: Workflow', 'kind: WorkflowTemplate'));
+    assert.equal((await argo('template', 'create', join(dir, 'basic-t.yaml'))).code, 0);
+    writeFileSync(join(dir, 'basic-t2.yaml'), HELLO('basic').replace('kind: Workflow', 'kind: WorkflowTemplate').replace(/main/g, 'main-2'));
+    const tu = await argo('template', 'update', join(dir, 'basic-t2.yaml'));
+    assert.equal(tu.code, 0, tu.err);
+    assert.match(tu.out, /^Name:                basic\nNamespace:           argo\nCreated:             /);
+    assert.match((await argo('template', 'get', 'basic', '-o', 'yaml')).out, /entrypoint: main-2\n/);
+    const nf = await argo('template', 'get', 'not-found');
+    assert.equal(nf.code, 1);
+    assert.match(nf.err, /^Error: .*"not-found" not found\n$/);
+    assert.equal((await argo('template', 'delete', 'basic')).code, 0);
+    writeFileSync(join(dir, 'cwft.yaml'), HELLO('cwft').replace('kind: Workflow', 'kind: ClusterWorkflowTemplate'));
+    assert.equal((await argo('cluster-template', 'create', join(dir, 'cwft.yaml'))).code, 0);
+    writeFileSync(join(dir, 'cwft2.yaml'), HELLO('cwft').replace('kind: Workflow', 'kind: ClusterWorkflowTemplate').replace('echo, hi', 'echo, "Updated: hi"'));
+    assert.match((await argo('cluster-template', 'update', join(dir, 'cwft2.yaml'))).out, /^Name:                cwft\nCreated:/);
+    assert.match((await argo('cluster-template', 'get', 'cwft', '-o', 'yaml')).out, /Updated: hi/);
+    assert.equal((await argo('cluster-template', 'delete', 'cwft')).code, 0);
+    const cron = (schedule: string) => `apiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nmetadata: {name: test-cron}\nspec:\n  schedules: ["* * * * *"]\n  concurrencyPolicy: Allow\n${schedule}  workflowSpec: {entrypoint: main, arguments: {parameters: [{name: message, value: foo}]}, templates: [{name: main, container: {image: busybox}}]}\n`;
+    writeFileSync(join(dir, 'cron1.yaml'), cron(''));
+    const cc = await argo('cron', 'create', join(dir, 'cron1.yaml'), '--schedule', '1 2 3 * *', '-l', 'team=a', '-p', 'message=bar');
+    assert.equal(cc.code, 0, cc.err);
+    assert.match(cc.out, /\nSchedules:                     1 2 3 \* \*\n/);
+    const made = await env.client.get<any>({ ...WF, plural: 'cronworkflows', kind: 'CronWorkflow' }, ns, 'test-cron');
+    assert.deepEqual([made.metadata.labels.team, made.spec.workflowSpec.arguments.parameters[0].value], ['a', 'bar']);
+    assert.match((await argo('cron', 'list', '-l', 'team=a')).out, /^NAME\s+AGE\s+LAST RUN\s+NEXT RUN\s+SCHEDULES\s+TIMEZONE\s+SUSPENDED\ntest-cron\s/);
+    const named = await argo('cron', 'create', join(dir, 'cron1.yaml'), '--name', 'other-name');
+    assert.match(named.out, /^Name:                          other-name\n/);
+    const gen = await argo('cron', 'create', join(dir, 'cron1.yaml'), '--generate-name', 'gen-');
+    assert.match(gen.out, /^Name:                          gen-\w{5}\n/);
+    writeFileSync(join(dir, 'cron2.yaml'), cron('').replace('schedules: ["* * * * *"]', 'schedule: "5 5 5 * *"').replace('Allow', 'Replace'));
+    const cu = await argo('cron', 'update', join(dir, 'cron2.yaml'));
+    assert.equal(cu.code, 0, cu.err);
+    assert.match(cu.out, /\nSchedules:                     5 5 5 \* \*\n[^]*ConcurrencyPolicy:             Replace\n/);
+    assert.match((await argo('cron', 'get', 'not-found')).err, /^Error: .*"not-found" not found\n$/);
+    for (const n of ['test-cron', 'other-name', gen.out.split('\n')[0].split(/\s+/)[1]]) assert.equal((await argo('cron', 'delete', n)).code, 0);
+
+    const nope = await argo('delete', 'not-found');
+    assert.deepEqual([nope.code, nope.out], [0, "Workflow 'not-found' not found\n"]);
+    writeFileSync(join(dir, 'sel.yaml'), HELLO('wf-sel', { 'workflows.argoproj.io/test': 'true' }));
+    assert.equal((await argo('submit', join(dir, 'sel.yaml'), '-o', 'name')).code, 0);
+    await setStatus('wf-sel', 'Running');
+    assert.equal((await argo('suspend', '@latest')).out, 'workflow @latest suspended\n');
+    assert.equal((await argo('resume', '@latest')).out, 'workflow @latest resumed\n');
+    assert.equal((await argo('terminate', '--dry-run', '@latest')).out, 'workflow @latest terminated (dry-run)\n');
+    assert.equal((await argo('stop', '--dry-run', 'basic')).out, 'workflow basic stopped (dry-run)\n');
+    assert.equal((await argo('stop', '@latest')).out, 'workflow wf-sel stopped\n');
+    await setStatus('wf-sel', 'Failed');
+    const rl = await argo('retry', '-l', 'workflows.argoproj.io/test=true', '-o', 'name');
+    assert.deepEqual([rl.code, rl.out], [0, 'wf-sel\n'], rl.err);
+    await setStatus('wf-sel', 'Failed');
+    const rs = await argo('resubmit', '--field-selector', 'metadata.name=wf-sel', '-o', 'name');
+    assert.equal(rs.code, 0, rs.err);
+    assert.match(rs.out, /^wf-sel-\w+\n$/);
+    const rl2 = await argo('resubmit', '--selector', 'workflows.argoproj.io/test=true', '-o', 'name');
+    assert.equal(rl2.out.trim().split('\n').length, 2, rl2.out);
+  });
+
   it('archive list / get / list-label-keys / list-label-values / delete', { skip: pgSkip }, async () => {
     writeFileSync(join(dir, 'arch.yaml'), HELLO('wf-arch', { 'workflows.argoproj.io/archive-strategy': 'always' }));
     assert.equal((await argo('submit', join(dir, 'arch.yaml'), '-o', 'name')).code, 0);
