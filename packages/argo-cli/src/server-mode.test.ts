@@ -192,11 +192,12 @@ spec:
     assert.equal((await argo('cluster-template', 'delete', 'cwft')).code, 0);
     const cron = (schedule: string) => `apiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nmetadata: {name: test-cron}\nspec:\n  schedules: ["* * * * *"]\n  concurrencyPolicy: Allow\n${schedule}  workflowSpec: {entrypoint: main, arguments: {parameters: [{name: message, value: foo}]}, templates: [{name: main, container: {image: busybox}}]}\n`;
     writeFileSync(join(dir, 'cron1.yaml'), cron(''));
-    const cc = await argo('cron', 'create', join(dir, 'cron1.yaml'), '--schedule', '1 2 3 * *', '-l', 'team=a', '-p', 'message=bar');
+    writeFileSync(join(dir, 'cron-params.yaml'), 'message: from-file\nother: 2\n');
+    const cc = await argo('cron', 'create', join(dir, 'cron1.yaml'), '--schedule', '1 2 3 * *', '-l', 'team=a', '-f', join(dir, 'cron-params.yaml'), '-p', 'message=bar');
     assert.equal(cc.code, 0, cc.err);
     assert.match(cc.out, /\nSchedules:                     1 2 3 \* \*\n/);
     const made = await env.client.get<any>({ ...WF, plural: 'cronworkflows', kind: 'CronWorkflow' }, ns, 'test-cron');
-    assert.deepEqual([made.metadata.labels.team, made.spec.workflowSpec.arguments.parameters[0].value], ['a', 'bar']);
+    assert.deepEqual([made.metadata.labels.team, made.spec.workflowSpec.arguments.parameters], ['a', [{ name: 'message', value: 'bar' }, { name: 'other', value: '2' }]]);
     assert.match((await argo('cron', 'list', '-l', 'team=a')).out, /^NAME\s+AGE\s+LAST RUN\s+NEXT RUN\s+SCHEDULES\s+TIMEZONE\s+SUSPENDED\ntest-cron\s/);
     const named = await argo('cron', 'create', join(dir, 'cron1.yaml'), '--name', 'other-name');
     assert.match(named.out, /^Name:                          other-name\n/);
