@@ -43,7 +43,7 @@ describe('ServiceAccount token Secrets', { timeout: 180_000 }, () => {
       kubeconfig: c.server.writeIdentityKubeconfig('system:kube-controller-manager'),
       controllers: ['serviceaccount-token'],
       caPem: c.server.caPem,
-      serviceAccountToken: { missingAccountGraceMs: 2_000 },
+      serviceAccountToken: { missingAccountGraceMs: 4_000 },
     });
   });
   after(async () => {
@@ -144,10 +144,10 @@ describe('ServiceAccount token Secrets', { timeout: 180_000 }, () => {
     await c.client.create(R.secrets, NS, tokenSecret('orphan', 'never'));
     await sleep(500);
     assert.equal(decoded(await getSecret('early'), 'token'), undefined);
+    assert.ok(await getSecret('orphan'), 'still waiting within the grace period');
     await createSa('late');
     const t = await filled('early');
     assert.equal((await whoami(t)).status, 201);
-    assert.ok(await getSecret('orphan'), 'still waiting within the grace period');
     await waitFor('the orphan Secret is deleted', async () => !(await getSecret('orphan')), 20_000);
     assert.ok(await getSecret('early'));
   });
