@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { main } from './cli.js';
 import { io } from '@flotilla/cli-kit/io';
 import { nodeSelector, parsePairs } from './backend.js';
-import { applySubmitOpts, resubmitted, setNodes, workflowFrom } from './kube.js';
+import { applySubmitOpts, checkResumable, resubmitted, setNodes, stopNodes, workflowFrom } from './kube.js';
 import { parameterFileArgs } from './commands/submit.js';
 import { applyCronFlags, nextRun } from './commands/resources.js';
 
@@ -273,14 +273,30 @@ describe('cron', () => {
   });
 });
 
-describe('argo node set', () => {
-  const wf: any = { metadata: { name: 'w' }, spec: {}, status: { nodes: { s: { id: 's', displayName: 'approve', type: 'Suspend', phase: 'Running' }, p: { id: 'p', displayName: 'work', type: 'Pod', phase: 'Running' } } } };
-  it('sets the selected nodes only; output parameters only on suspend nodes', () => {
+describe('argo node set, resume and stop of suspend nodes (Kubernetes API mode)', () => {
+  const wf: any = {
+    metadata: { name: 'w' },
+    spec: { templates: [{ name: 'approve', suspend: {}, outputs: { parameters: [{ name: 'answer', valueFrom: { supplied: {} } }] } }, { name: 'plain', suspend: {} }, { name: 'work', container: { image: 'x' } }] },
+    status: { nodes: { s: { id: 's', displayName: 'approve', templateName: 'approve', type: 'Suspend', phase: 'Running' }, n: { id: 'n', displayName: 'approve-no-vars', templateName: 'plain', type: 'Suspend', phase: 'Running' }, p: { id: 'p', displayName: 'work', templateName: 'work', type: 'Pod', phase: 'Running' } } },
+  };
+  it('sets the selected nodes only; output parameters only on suspend nodes, only those supplied, once (upstream\'s TestArgoSetOutputs)', () => {
     const out = setNodes(wf, nodeSelector('displayName=approve'), { phase: 'Succeeded', message: 'ok', outputParameters: { answer: 'yes' } });
-    assert.deepEqual({ ...out.status!.nodes!.s, finishedAt: 'x' }, { id: 's', displayName: 'approve', type: 'Suspend', phase: 'Succeeded', message: 'ok', finishedAt: 'x', outputs: { parameters: [{ name: 'answer', value: 'yes' }] } });
+    assert.deepEqual({ ...out.status!.nodes!.s, finishedAt: 'x' }, { id: 's', displayName: 'approve', templateName: 'approve', type: 'Suspend', phase: 'Succeeded', message: 'ok', finishedAt: 'x', outputs: { parameters: [{ name: 'answer', value: 'yes' }] } });
     assert.equal(out.status!.nodes!.p.phase, 'Running');
     assert.equal(wf.status.nodes.s.phase, 'Running', 'the input is not changed');
+    assert.throws(() => setNodes(out, nodeSelector('displayName=approve'), { outputParameters: { answer: 'again' } }), /cannot set output parameter 'answer' because it was already set/);
+    assert.throws(() => setNodes(wf, nodeSelector('displayName=approve-no-vars'), { outputParameters: { answer: 'x' } }), /cannot set output parameters because node is not expecting any raw parameters/);
+    assert.throws(() => setNodes(wf, nodeSelector('displayName=approve'), { outputParameters: { other: 'x' } }), /node is not expecting output parameter 'other'/);
     assert.throws(() => setNodes(wf, nodeSelector('displayName=work'), { outputParameters: { a: 'b' } }), /not a suspend node/);
     assert.throws(() => setNodes(wf, nodeSelector('displayName=nobody'), { phase: 'Failed' }), /no node of workflow w matches/);
+    // resume waits for the supplied parameter
+    assert.throws(() => checkResumable(wf), /output parameter 'answer' of node approve has not been set and does not have a default value/);
+    checkResumable(wf, nodeSelector('displayName=approve-no-vars'));
+    checkResumable(setNodes(wf, nodeSelector('displayName=approve'), { outputParameters: { answer: 'yes' } }));
+  });
+  it('stop --node-field-selector fails the selected suspend nodes with the message; the workflow is not shut down', () => {
+    const out = stopNodes(wf, nodeSelector('displayName=approve-no-vars')!, 'because');
+    assert.deepEqual([out.status!.nodes!.n.phase, out.status!.nodes!.n.message, out.status!.nodes!.s.phase, out.spec.shutdown], ['Failed', 'because', 'Running', undefined]);
+    assert.throws(() => stopNodes(wf, nodeSelector('displayName=work')!), /no suspended node of workflow w matches/);
   });
 });
