@@ -5,7 +5,7 @@
  * --auth-mode sso the OIDC login at /oauth2/redirect, /oauth2/callback and /auth/logout (sso/sso.ts).
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createSecureServer } from 'node:http2';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { EventRecorder, R, type KubeClient } from '@flotilla/kube-runtime';
 import { serveUi as serveWebUi } from '@flotilla/ui';
@@ -146,7 +146,9 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
   if (opts.secure) {
     const kp = await keyPair(kube, opts.namespace, opts.tlsCertificateSecretName);
     tlsSource = kp.source;
-    server = createHttpsServer({ cert: kp.cert, key: kp.key, minVersion: 'TLSv1.2' }, handler) as unknown as HttpServer;
+    // HTTP/2 (ALPN h2) and HTTP/1.1 on the one TLS port, as upstream's server answers both; an HTTP/2 request
+    // comes through node's compatibility API (the same request/response methods the handlers use)
+    server = createSecureServer({ cert: kp.cert, key: kp.key, minVersion: 'TLSv1.2', allowHTTP1: true }, handler as never) as unknown as HttpServer;
   } else server = createHttpServer(handler);
   server.keepAliveTimeout = 65_000;
   // one port: with --secure, a TLS handshake goes to the HTTPS server and plain HTTP gets Go's answer for it
@@ -182,7 +184,7 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
       clearInterval(configTimer);
       await new Promise<void>((r) => {
         front.close(() => r());
-        server.closeAllConnections();
+        (server as Partial<HttpServer>).closeAllConnections?.();
         plainOnTls.closeAllConnections();
         for (const s of sockets) s.destroy();
       });

@@ -55,7 +55,7 @@ export function registerInfo(router: Router<Caller>, ctx: Ctx): void {
   const receive = async (r: Req<Caller>) => {
     const ns = r.params.namespace!;
     const metadata: Record<string, string[]> = {};
-    for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && k !== 'authorization' && k !== 'cookie') metadata[k.toLowerCase()] = Array.isArray(v) ? v : [v];
+    for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && k !== 'authorization' && k !== 'cookie' && !k.startsWith(':')) metadata[k.toLowerCase()] = Array.isArray(v) ? v : [v];
     const env = { payload: r.body, metadata, discriminator: r.params.discriminator ?? '' };
     const bindings = (await kcall(r.ctx.kube.list<any>(AR.eventBindings, ns))).items;
     // each binding on its own, as upstream's dispatch: a broken one is reported (a Warning Event on it) and the

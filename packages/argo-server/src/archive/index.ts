@@ -24,6 +24,50 @@ interface WorkflowLike {
   [k: string]: unknown;
 }
 
+const ESC = '\uE000';
+
+/**
+ * PostgreSQL's jsonb takes no NUL character (`\u0000`) in a string, which a workflow may well have (an argument,
+ * an output): such strings are stored with NUL as U+E000 `0` and U+E000 itself doubled (a private-use character as
+ * the escape), and read back as they were. A value without either is stored as is.
+ */
+export function escapeNul(v: unknown): unknown {
+  const str = (s: string) => (s.includes('\0') || s.includes(ESC) ? s.replace(/\uE000/g, ESC + ESC).replace(/\0/g, ESC + '0') : s);
+  if (typeof v === 'string') return str(v);
+  if (Array.isArray(v)) return v.map(escapeNul);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [str(k), escapeNul(x)]));
+  return v;
+}
+
+/** The value `escapeNul` stored. */
+export function unescapeNul<T>(v: T): T {
+  const str = (s: string) => (s.includes(ESC) ? s.replace(/\uE000(\uE000|0)/g, (_, c: string) => (c === '0' ? '\0' : ESC)) : s);
+  if (typeof v === 'string') return str(v) as T;
+  if (Array.isArray(v)) return v.map(unescapeNul) as T;
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [str(k), unescapeNul(x)])) as T;
+  return v;
+}
+
+/** JSON for a jsonb column (NUL characters escaped, see escapeNul). */
+function jsonb(v: unknown): string {
+  const text = JSON.stringify(v);
+  return /\\u0000|\uE000/.test(text) ? JSON.stringify(escapeNul(v)) : text;
+}
+
+function hasEsc(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes(ESC);
+  if (Array.isArray(v)) return v.some(hasEsc);
+  if (v && typeof v === 'object') {
+    for (const k in v) if (k.includes(ESC) || hasEsc((v as Record<string, unknown>)[k])) return true;
+  }
+  return false;
+}
+
+/** Read back from a jsonb column: copied only when it has the escape character. */
+function fromJsonb<T>(v: T): T {
+  return hasEsc(v) ? unescapeNul(v) : v;
+}
+
 /** Writes (or rewrites: idempotent by uid) one workflow into the archive. */
 export async function archiveWorkflow(pool: Pool, wf: WorkflowLike, o: ArchiveOpts = {}): Promise<void> {
   const t = o.tables ?? tablesFor();
@@ -39,7 +83,7 @@ export async function archiveWorkflow(pool: Pool, wf: WorkflowLike, o: ArchiveOp
      ON CONFLICT (clustername, uid) DO UPDATE SET name = EXCLUDED.name, namespace = EXCLUDED.namespace, instanceid = EXCLUDED.instanceid,
        phase = EXCLUDED.phase, startedat = EXCLUDED.startedat, finishedat = EXCLUDED.finishedat, creationtimestamp = EXCLUDED.creationtimestamp,
        labels = EXCLUDED.labels, workflow = EXCLUDED.workflow`,
-    [o.clusterName ?? 'default', m.uid, m.name, m.namespace, o.instanceId ?? '', s.phase ?? '', s.startedAt || null, s.finishedAt || null, m.creationTimestamp || null, JSON.stringify(labels), JSON.stringify(doc)],
+    [o.clusterName ?? 'default', m.uid, m.name, m.namespace, o.instanceId ?? '', s.phase ?? '', s.startedAt || null, s.finishedAt || null, m.creationTimestamp || null, JSON.stringify(labels), jsonb(doc)],
   );
 }
 
@@ -137,7 +181,7 @@ export class Archive {
     const limit = q.limit && q.limit > 0 ? q.limit : undefined;
     const sql = `SELECT workflow #- '{status,nodes}' AS wf FROM ${this.tables.archived} WHERE ${where.join(' AND ')}
       ORDER BY startedat DESC NULLS LAST, name ASC ${limit ? `LIMIT ${limit + 1}` : ''} OFFSET ${Math.max(0, q.offset ?? 0)}`;
-    const rows = (await this.pool.query<{ wf: WorkflowLike }>(sql, args)).rows.map((r) => r.wf);
+    const rows = (await this.pool.query<{ wf: WorkflowLike }>(sql, args)).rows.map((r) => fromJsonb(r.wf));
     const more = !!limit && rows.length > limit;
     return { items: more ? rows.slice(0, limit) : rows, more };
   }
@@ -149,7 +193,7 @@ export class Archive {
     await this.pool.query(
       `INSERT INTO ${this.tables.offload} (clustername, uid, version, namespace, nodes, updatedat) VALUES ($1, $2, $3, $4, $5, now())
        ON CONFLICT (clustername, uid, version) DO UPDATE SET updatedat = now()`,
-      [this.clusterName, wf.metadata?.uid, version, wf.metadata?.namespace ?? '', nodes],
+      [this.clusterName, wf.metadata?.uid, version, wf.metadata?.namespace ?? '', jsonb(wf.status?.nodes ?? {})],
     );
     return version;
   }
@@ -157,12 +201,12 @@ export class Archive {
   /** The node status an offloaded workflow's status.offloadNodeStatusVersion names. */
   async offloadedNodes(uid: string, version: string): Promise<Record<string, unknown> | undefined> {
     const r = await this.pool.query<{ nodes: Record<string, unknown> }>(`SELECT nodes FROM ${this.tables.offload} WHERE clustername = $1 AND uid = $2 AND version = $3`, [this.clusterName, uid, version]);
-    return r.rows[0]?.nodes;
+    return fromJsonb(r.rows[0]?.nodes);
   }
 
   async get(uid: string): Promise<WorkflowLike | undefined> {
     const r = await this.pool.query<{ workflow: WorkflowLike }>(`SELECT workflow FROM ${this.tables.archived} WHERE clustername = $1 AND instanceid = $2 AND uid = $3`, [this.clusterName, this.instanceId, uid]);
-    return r.rows[0]?.workflow;
+    return fromJsonb(r.rows[0]?.workflow);
   }
 
   async delete(uid: string): Promise<boolean> {

@@ -190,7 +190,7 @@ export class Sso {
   private callbackUrl(req: IncomingMessage): string {
     if (this.cfg.redirectUrl) return this.cfg.redirectUrl;
     const base = '/' + this.o.baseHref.replace(/^\/+|\/+$/g, '');
-    return `${this.o.secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${base === '/' ? '/' : base + '/'}oauth2/callback`;
+    return `${this.o.secure ? 'https' : 'http'}://${req.headers.host ?? req.headers[':authority'] ?? 'localhost'}${base === '/' ? '/' : base + '/'}oauth2/callback`;
   }
 
   /** GET /oauth2/callback?state=…&code=… */
