@@ -92,6 +92,33 @@ spec:
         command: [echo, nightly]
 `;
 
+const APPROVE = `apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: approve-then-gate-
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - name: approve
+        template: approve
+    - - name: release
+        template: say
+        arguments: {parameters: [{name: message, value: "{{steps.approve.outputs.parameters.message}}"}]}
+    - - name: gate
+        template: gate
+  - name: approve
+    suspend: {}
+    outputs:
+      parameters: [{name: message, valueFrom: {supplied: {}}}]
+  - name: gate
+    suspend: {}
+  - name: say
+    inputs: {parameters: [{name: message}]}
+    container: {image: busybox, command: [echo], args: ["{{inputs.parameters.message}}"]}
+`;
+
 /** The checks; `port()` is the local port forwarded to argo-server's 2746. */
 export function defineCliChecks(ctx: Ctx, port: () => number): void {
   let files = '';
@@ -221,6 +248,43 @@ export function defineCliChecks(ctx: Ctx, port: () => number): void {
     assert.match((await ok(ctx, ['argo', 'cron', 'get', '-n', 'argo', 'nightly'])).stdout, /\nSuspended:                     true\n/);
     assert.equal((await ok(ctx, ['argo', 'cron', 'resume', '-n', 'argo', 'nightly'])).stdout, "CronWorkflow 'nightly' resumed\n");
     assert.equal((await ok(ctx, ['argo', 'cron', 'delete', '-n', 'argo', 'nightly'])).stdout, "CronWorkflow 'nightly' deleted\n");
+  });
+
+  it("upstream's CLISuite in Kubernetes API mode: node set of a supplied output (once), resume refused until then, stop --node-field-selector of a suspend node, logs --since-time, template update, delete of a missing workflow", async () => {
+    writeFileSync(f('approve.yaml'), APPROVE);
+    const name = (await ok(ctx, ['argo', 'submit', '-n', 'argo', f('approve.yaml'), '-o', 'name'])).stdout.trim();
+    const node = async (display: string, phase: string) => {
+      for (let i = 0; i < 90; i++) {
+        const wf = JSON.parse((await ok(ctx, ['argo', 'get', '-n', 'argo', name, '-o', 'json'])).stdout);
+        const n: any = Object.values(wf.status?.nodes ?? {}).find((x: any) => x.displayName === display);
+        if (n?.phase === phase) return n;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      assert.fail(`${display} never ${phase}`);
+    };
+    await node('approve', 'Running');
+    const early = await sh(ctx, ['argo', 'resume', '-n', 'argo', '@latest']);
+    assert.equal(early.code, 1);
+    assert.match(early.stderr, /^Error: output parameter 'message' of node approve has not been set and does not have a default value\n$/);
+    const set = ['argo', 'node', 'set', '-n', 'argo', '@latest', '--output-parameter', 'message=from the approver', '--node-field-selector', 'displayName=approve'];
+    assert.equal((await ok(ctx, set)).stdout, 'workflow values set\n');
+    assert.match((await sh(ctx, set)).stderr, /it was already set/);
+    assert.equal((await ok(ctx, ['argo', 'resume', '-n', 'argo', '@latest'])).stdout, 'workflow @latest resumed\n');
+    await node('gate', 'Running');
+    assert.equal((await ok(ctx, ['argo', 'stop', '-n', 'argo', '@latest', '--node-field-selector', 'displayName=gate', '--message', 'because'])).stdout, `workflow ${name} stopped\n`);
+    const w = await sh(ctx, ['argo', 'wait', '-n', 'argo', name], { timeoutMs: 120_000 });
+    assert.match(w.stdout, new RegExp(`^${name} Failed at `));
+    const gate = await node('gate', 'Failed');
+    assert.equal(gate.message, 'because');
+    assert.match((await ok(ctx, ['argo', 'logs', '-n', 'argo', name])).stdout, /: from the approver\n$/);
+    assert.equal((await ok(ctx, ['argo', 'logs', '-n', 'argo', name, `--since-time=${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`])).stdout, '');
+    writeFileSync(f('template2.yaml'), TEMPLATE.replace('value: default-message', 'value: updated-message'));
+    assert.match((await ok(ctx, ['argo', 'template', 'update', '-n', 'argo', f('template2.yaml')])).stdout, /^Name:                say\nNamespace:           argo\nCreated:             /);
+    assert.match((await ok(ctx, ['argo', 'template', 'get', '-n', 'argo', 'say', '-o', 'yaml'])).stdout, /value: updated-message\n/);
+    assert.equal((await ok(ctx, ['argo', 'delete', '-n', 'argo', 'not-found'])).stdout, "Workflow 'not-found' not found\n");
+    const nf = await sh(ctx, ['argo', 'template', 'get', '-n', 'argo', 'not-found']);
+    assert.equal(nf.code, 1);
+    assert.match(nf.stderr, /^Error: .*"not-found" not found\n$/);
   });
 
   it('argo delete --completed removes every finished workflow', async () => {

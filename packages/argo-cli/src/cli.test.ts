@@ -188,6 +188,9 @@ spec:
     assert.match(r.err, /^Error: requires at least 1 arg\(s\), only received 0\nUsage:\n  argo template lint FILE\.\.\. \[flags\]\n/);
     const w = await run('watch', 'a', 'b');
     assert.match(w.err, /^Error: accepts 1 arg\(s\), received 2\nUsage:/);
+    const d = await run('delete');
+    assert.deepEqual([d.code, d.out], [1, '']);
+    assert.match(d.err, /^Error: requires either a workflow or other argument\nUsage:\n  argo delete /);
     const l = await run('logs', 'a', 'b', 'c');
     assert.match(l.err, /^Error: accepts between 1 and 2 arg\(s\), received 3\nUsage:/);
   });

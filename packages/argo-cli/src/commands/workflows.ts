@@ -155,13 +155,14 @@ function deleteCommand(): Command {
   argo delete @latest
 `,
     flags: [...listFilterFlags().filter((f) => f.name !== 'running'), { name: 'all', type: 'bool', usage: 'Delete all workflows' }, { name: 'dry-run', type: 'bool', usage: 'Do not delete the workflow, only print what would happen' }, { name: 'force', type: 'bool', usage: 'Force delete workflows by removing finalizers' }],
-    run: async ({ args, opts }) => {
+    run: async ({ cmd, args, opts }) => {
       const b = await backend(opts);
       let targets: { ns: string; name: string }[];
       if (args.length) targets = await Promise.all(args.map(async (a) => ({ ns: b.namespace, name: await resolveName(b, b.namespace, a) })));
       else if (opts.all || opts.completed || opts.older || opts.prefix || opts.selector || opts.status?.length || opts.resubmitted || opts.fieldSelector) targets = (await selectWorkflows(b, opts)).map((w) => ({ ns: w.metadata.namespace ?? b.namespace, name: w.metadata.name! }));
       else {
-        io.out(deleteCommand().help());
+        // v3.6: an argument error, worded as its validator's, with the usage
+        io.err(`Error: requires either a workflow or other argument\n${cmd.usage()}\n`);
         return 1;
       }
       for (const t of targets) {
