@@ -7,7 +7,11 @@
  *  - `exp`, `nbf` and `iat` hold with a leeway of 60 s;
  *  - the ServiceAccount still exists with the uid in the token, and so does the object the token
  *    is bound to (Pod, Secret, Node: same uid, not deleted more than 60 s ago), so deleting the
- *    account, the pod or the secret revokes the token.
+ *    account, the pod or the secret revokes the token;
+ *  - a token Secret's own token (bound to a `kubernetes.io/service-account-token` Secret of its
+ *    ServiceAccount, for 2^32 s: what the controller manager's token controller asks for) is valid
+ *    only while that Secret holds it in `data.token`, as Kubernetes checks its Secret-based tokens
+ *    against "the server's copy": replacing the Secret's token revokes the old one.
  * Signature verification (~0.1 ms) is cached per token; the checks above are not.
  */
 import type { IdentityTokens } from './rbac/identities.js';
@@ -22,8 +26,18 @@ export interface UserInfo {
 
 /** The current state of an object a token names (its ServiceAccount or bound object). */
 export interface ObjectLookup {
-  (kind: 'ServiceAccount' | 'Pod' | 'Secret' | 'Node', namespace: string, name: string): { uid?: string; deletionTimestamp?: string } | undefined;
+  (kind: 'ServiceAccount' | 'Pod' | 'Secret' | 'Node', namespace: string, name: string): LookedUp | undefined;
 }
+
+export interface LookedUp {
+  uid?: string;
+  deletionTimestamp?: string;
+  /** for a Secret of type kubernetes.io/service-account-token: its ServiceAccount annotation and decoded data.token */
+  tokenSecret?: { serviceAccount?: string; token?: string };
+}
+
+/** The lifetime the token controller asks for its Secrets' tokens (TokenRequest's maximum). */
+export const SECRET_TOKEN_SECONDS = 2 ** 32;
 
 export const SA_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 /** The audiences the API server itself accepts (kube-apiserver's --api-audiences defaults to the issuer). */
@@ -138,11 +152,11 @@ export class Authenticator {
       if (this.verified.size >= 1024) this.verified.clear();
       this.verified.set(token, claims);
     }
-    return this.checkClaims(claims, audiences);
+    return this.checkClaims(claims, audiences, token);
   }
 
   /** The per-use checks of a signed token's claims (pure but for the clock and the object lookups). */
-  private checkClaims(claims: any, audiences: readonly string[]): TokenCheck {
+  private checkClaims(claims: any, audiences: readonly string[], token: string): TokenCheck {
     const fail = (error: string): TokenCheck => ({ authenticated: false, error });
     if (claims.iss !== SA_ISSUER) return fail('invalid bearer token');
     const tokenAuds: string[] = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud.filter((x: unknown) => typeof x === 'string') : [];
@@ -172,6 +186,10 @@ export class Authenticator {
       if (obj.uid !== ref.uid) return fail(`${what} UID (${obj.uid ?? ''}) does not match the token's bound object UID (${ref.uid})`);
       const del = obj.deletionTimestamp ? Date.parse(obj.deletionTimestamp) / 1000 : NaN;
       if (del < now - DELETION_GRACE_SECONDS) return fail(`${what} is marked for deletion`);
+      // a token Secret's own token: valid while the Secret holds it
+      const ts = obj.tokenSecret;
+      if (kind === 'Secret' && ts && ts.serviceAccount === name && claims.exp - claims.iat >= SECRET_TOKEN_SECONDS && ts.token !== token)
+        return fail(`token does not match the server's copy (${what} holds another token)`);
       if (kind === 'Pod') {
         extra['authentication.kubernetes.io/pod-name'] = [ref.name];
         extra['authentication.kubernetes.io/pod-uid'] = [ref.uid];

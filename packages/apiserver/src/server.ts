@@ -11,7 +11,7 @@ import { ensureDefaultServiceAccount } from './admission.js';
 import { secureDataDir, touchPrivate } from './data-dir.js';
 import { ENCRYPTION_CONFIG_FILE, loadEncryption } from './encryption.js';
 import { Api } from './api.js';
-import { Authenticator } from './auth.js';
+import { Authenticator, type LookedUp } from './auth.js';
 import { Controllers } from './controllers.js';
 import { nowIso } from './objects.js';
 import { loadOrCreatePki } from './pki.js';
@@ -85,7 +85,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     pki.saKey,
     (kind, ns, name) => {
       const so = store.get(TOKEN_OBJECTS[kind], ns, name);
-      return so ? { uid: so.obj.metadata?.uid, deletionTimestamp: so.obj.metadata?.deletionTimestamp as string | undefined } : undefined;
+      if (!so) return undefined;
+      const m = so.obj.metadata;
+      const found: LookedUp = { uid: m?.uid, deletionTimestamp: m?.deletionTimestamp as string | undefined };
+      if (kind === 'Secret' && (so.obj as { type?: string }).type === 'kubernetes.io/service-account-token') {
+        const t = (so.obj as { data?: Record<string, unknown> }).data?.token;
+        found.tokenSecret = { serviceAccount: m?.annotations?.['kubernetes.io/service-account.name'], token: typeof t === 'string' ? Buffer.from(t, 'base64').toString('utf8') : undefined };
+      }
+      return found;
     },
     identities,
   );

@@ -1,14 +1,15 @@
 /**
  * ServiceAccount tokens (issue 18 items 2 and 3): the API server accepts only its own audience,
  * checks exp/nbf/iat with a small leeway on every use, TokenReview honours spec.audiences, and a
- * token bound to a Pod or Secret stops working when that object is deleted (or replaced).
+ * token bound to a Pod or Secret stops working when that object is deleted (or replaced), and a token
+ * Secret's own token only while the Secret holds it.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey, createSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SA_ISSUER } from './auth.js';
+import { SA_ISSUER, SECRET_TOKEN_SECONDS } from './auth.js';
 import { startTestCluster, type TestCluster } from './testutil.js';
 
 let c: TestCluster;
@@ -113,6 +114,30 @@ describe('ServiceAccount tokens', { timeout: 120_000 }, () => {
     assert.match(rv.body.status.error, /Secret tok\/anchor has been deleted/);
     await c.req('POST', `/api/v1/namespaces/${NS}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'anchor' }, stringData: { a: 'b' } });
     assert.equal((await whoami(t)).status, 401, 'a new Secret of the same name has another uid');
+  });
+
+  it("a token Secret's own token (2^32 s, bound to its ServiceAccount's token Secret) is valid only while the Secret holds it", async () => {
+    const secret = (name: string, type: string, sa = 'robot') => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, annotations: { 'kubernetes.io/service-account.name': sa } }, type });
+    assert.equal((await c.req('POST', `/api/v1/namespaces/${NS}/secrets`, secret('robot-token', 'kubernetes.io/service-account-token'))).status, 201);
+    const bound = (name: string, expirationSeconds?: number) => tokenFor('robot', { boundObjectRef: { apiVersion: 'v1', kind: 'Secret', name }, ...(expirationSeconds ? { expirationSeconds } : {}) });
+    const put = (name: string, token: string) =>
+      c.req('PATCH', `/api/v1/namespaces/${NS}/secrets/${name}`, { data: { token: Buffer.from(token).toString('base64') } }, { 'content-type': 'application/merge-patch+json' });
+    const t = await bound('robot-token', SECRET_TOKEN_SECONDS);
+    assert.equal((await whoami(t)).status, 401, 'not (yet) the Secret\'s token');
+    assert.match((await review(t)).body.status.error, /token does not match the server's copy \(Secret tok\/robot-token holds another token\)/);
+    assert.equal((await put('robot-token', t)).status, 200);
+    assert.equal((await whoami(t)).status, 201, 'held by the Secret');
+    const t2 = await bound('robot-token', SECRET_TOKEN_SECONDS);
+    assert.equal((await put('robot-token', t2)).status, 200);
+    assert.equal((await whoami(t)).status, 401, 'the Secret\'s token was replaced: the old one is revoked');
+    assert.equal((await whoami(t2)).status, 201);
+    // other tokens bound to such a Secret (kubectl create token --bound-object-kind Secret) are not the Secret's own
+    assert.equal((await whoami(await bound('robot-token'))).status, 201);
+    // nor are long-lived tokens bound to other Secrets: an Opaque one, or another account's token Secret
+    assert.equal((await c.req('POST', `/api/v1/namespaces/${NS}/secrets`, secret('opaque', 'Opaque'))).status, 201);
+    assert.equal((await whoami(await bound('opaque', SECRET_TOKEN_SECONDS))).status, 201);
+    assert.equal((await c.req('POST', `/api/v1/namespaces/${NS}/secrets`, secret('other-token', 'kubernetes.io/service-account-token', 'someone-else'))).status, 201);
+    assert.equal((await whoami(await bound('other-token', SECRET_TOKEN_SECONDS))).status, 201);
   });
 
   it('a token bound to a Pod is revoked when the Pod is deleted; binding to a missing Pod or another account\'s Pod is refused', async () => {

@@ -88,7 +88,7 @@ describe('ServiceAccount token Secrets', { timeout: 180_000 }, () => {
     assert.equal(again.metadata?.labels?.touched, 'yes');
   });
 
-  it('a token that is not this Secret\'s (emptied, garbage, another Secret\'s) is replaced; deleting the Secret revokes its token', async () => {
+  it('a token that is not this Secret\'s (emptied, garbage, another Secret\'s) is replaced, which revokes the one before; deleting the Secret revokes its token', async () => {
     await createSa('rot');
     await c.client.create(R.secrets, NS, tokenSecret('rot-a', 'rot'));
     await c.client.create(R.secrets, NS, tokenSecret('rot-b', 'rot'));
@@ -108,6 +108,7 @@ describe('ServiceAccount token Secrets', { timeout: 180_000 }, () => {
       return t && t !== 'garbage' ? t : undefined;
     }, 20_000);
     assert.equal((await whoami(b3)).status, 201);
+    assert.equal((await whoami(b2)).status, 401, 'the token the Secret held before is revoked with its replacement');
 
     assert.equal((await whoami(a)).status, 201);
     await c.client.delete(R.secrets, NS, 'rot-a');
