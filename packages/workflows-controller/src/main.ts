@@ -9,6 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { EventRecorder, KubeClient, LeaderElector, serveHealth, type HealthServer } from '@flotilla/kube-runtime';
 import { WorkflowController } from './controller.js';
 import { CronController } from './cron.js';
+import { ArtifactGCController } from './artifactgc.js';
+import { DEFAULT_EXECUTOR_IMAGE } from './pod.js';
 import { parseDuration } from './operator/vars.js';
 
 export interface ControllerFlags {
@@ -147,16 +149,17 @@ export async function startWorkflowController(f: ControllerFlags, o: { client?: 
   const events = new EventRecorder(client, { component: 'workflow-controller', log });
   const controller = new WorkflowController({ client, events, log, namespace, managedNamespace: managed, configMap: f.configmap, executorImage: f.executorImage, workers: f.workflowWorkers, metrics: o.metrics });
   const cron = new CronController({ client, events, log, informers: controller.informers, managedNamespace: managed, workers: f.cronWorkers });
+  const artifactGC = new ArtifactGCController({ client, events, log, informers: controller.informers, managedNamespace: managed, executorImage: () => f.executorImage ?? controller.config.executor?.image ?? DEFAULT_EXECUTOR_IMAGE });
   controller.informers.start();
   await controller.informers.waitForSync();
   controller.loadConfig();
-  await Promise.all([controller.start(), cron.start()]);
+  await Promise.all([controller.start(), cron.start(), artifactGC.start()]);
   log(`workflow-controller started (namespace ${namespace}, managing ${managed || 'all namespaces'}, executor ${f.executorImage ?? controller.config.executor?.image ?? 'quay.io/argoproj/argoexec:latest'})`);
   return {
     controller,
     cron,
     async stop() {
-      await Promise.all([controller.stop(), cron.stop()]);
+      await Promise.all([controller.stop(), cron.stop(), artifactGC.stop()]);
       await controller.informers.stop();
       await events.flush().catch(() => {});
       events.stop();

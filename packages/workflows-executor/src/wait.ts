@@ -14,6 +14,7 @@ import { exitCodeFile, local, outputArtifactFile, outputParamFile, signalFile, s
 import { captureResult, collectParameters, outputArtifacts, parseProgress, taskResult, type TaskOutputs } from './outputs.js';
 import type { Artifact, SecretReader } from './artifacts/types.js';
 // the artifact drivers (zlib, streams, SDKs) load only when a template has artifacts
+import { templateRepository, withLocation } from './artifacts/repository.js';
 const saveArtifact: typeof import('./artifacts/index.js').saveArtifact = async (...a) => (await import('./artifacts/index.js')).saveArtifact(...a);
 import { log, logError } from './log.js';
 
@@ -109,6 +110,10 @@ export async function collectOutputs(env: ExecutorEnv, exitCode: number | undefi
   }
   const vars = { workflowName: env.workflowName, workflowUID: env.workflowUID, namespace: env.namespace, podName: env.podName };
   const saved: Artifact[] = [];
+  // the template's archiveLocation over the workflow's repository (pure, light: no SDK)
+  const tr = templateRepository(t.archiveLocation as Record<string, any> | undefined, env.artifactRepository);
+  const repo = tr.repo;
+  const record = (r: Artifact) => (tr.own ? withLocation(r, repo) : r);
   for (const a of outputArtifacts(t)) {
     const staged = local(outputArtifactFile(a.name));
     const errFile = readOpt(`${staged}.error`);
@@ -126,19 +131,19 @@ export async function collectOutputs(env: ExecutorEnv, exitCode: number | undefi
     }
     try {
       log(`saving output artifact ${a.name} from ${a.path}`);
-      saved.push(await saveArtifact(a, env.artifactRepository, staged, vars, secret()));
+      saved.push(record(await saveArtifact(a, repo, staged, vars, secret())));
     } catch (e) {
       errors.push((e as Error).message);
     }
   }
   const archiveLogs = (t.archiveLocation as { archiveLogs?: boolean } | undefined)?.archiveLogs ?? env.artifactRepository?.archiveLogs;
-  if (archiveLogs && env.artifactRepository?.s3) {
+  if (archiveLogs && repo?.s3) {
     const dir = mkdtempSync(join(tmpdir(), 'argo-logs-'));
     try {
       const file = join(dir, 'main.log');
       writeFileSync(file, Buffer.concat([readOpt(local(stdoutFile('main'))) ?? Buffer.alloc(0), readOpt(local(stderrFile('main'))) ?? Buffer.alloc(0)]));
       const a: Artifact = { name: 'main-logs', path: file, archive: { none: {} } };
-      const rec = await saveArtifact(a, env.artifactRepository, file, vars, secret());
+      const rec = record(await saveArtifact(a, repo, file, vars, secret()));
       const { path: _p, archive: _a, ...logArt } = rec;
       saved.push(logArt as Artifact);
     } catch (e) {

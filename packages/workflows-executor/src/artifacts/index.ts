@@ -10,7 +10,7 @@ const http = () => import('./http.js');
 
 export * from './types.js';
 export { archive, unpack, detect, applyMode, move } from './archive.js';
-export { inputLocation, outputLocation, renderKey, storedName, hasLocation, isArchiveNone, DEFAULT_KEY_FORMAT, type KeyVars, type Location } from './repository.js';
+export { inputLocation, outputLocation, templateRepository, withLocation, renderKey, storedName, hasLocation, isArchiveNone, DEFAULT_KEY_FORMAT, type KeyVars, type Location } from './repository.js';
 
 /**
  * Loads an input artifact to `dest`. Returns false when an optional artifact is absent; throws

@@ -113,3 +113,32 @@ export function outputLocation(a: Artifact, repo: ArtifactRepository | undefined
   const recorded: Artifact = { ...rest, s3: own ? { ...own, key } : { key } };
   return { loc: { kind: 's3', s3: s3 as S3Artifact & { bucket: string; key: string } }, recorded };
 }
+
+/**
+ * The repository a template's outputs go to: its `archiveLocation` (s3 fields over the workflow's repository's; its
+ * `s3.key` is the key format of artifacts without a key of their own; artifactory likewise), else the workflow's.
+ * `own` tells that the template's was used: its artifacts are then recorded with their full location, as a reader
+ * elsewhere resolves a key-only artifact against the workflow's repository.
+ */
+export function templateRepository(archiveLocation: Record<string, any> | undefined, repo: ArtifactRepository | undefined): { repo: ArtifactRepository | undefined; own: boolean } {
+  const al = archiveLocation;
+  if (!al?.s3 && !al?.artifactory) return { repo, own: false };
+  const out: ArtifactRepository = { ...(repo ?? {}), archiveLogs: al.archiveLogs ?? repo?.archiveLogs };
+  if (al.s3) {
+    const { key, ...rest } = al.s3 as S3Artifact;
+    out.s3 = { ...(repo?.s3 ?? {}), ...rest, ...(key ? { keyFormat: key, keyPrefix: undefined } : {}) };
+  }
+  if (al.artifactory) {
+    const { url, ...rest } = al.artifactory as { url?: string };
+    out.artifactory = { ...(repo?.artifactory ?? {}), ...rest, ...(url ? { repoURL: url, keyFormat: '' } : {}) };
+  }
+  return { repo: out, own: true };
+}
+
+/** A recorded S3 artifact with the location fields of the repository it was saved to. */
+export function withLocation(rec: Artifact, repo: ArtifactRepository | undefined): Artifact {
+  if (!rec.s3 || !repo?.s3) return rec;
+  const loc: Record<string, unknown> = {};
+  for (const f of S3_LOCATION_FIELDS) if (repo.s3[f] !== undefined) loc[f] = repo.s3[f];
+  return { ...rec, s3: { ...loc, ...rec.s3 } };
+}
