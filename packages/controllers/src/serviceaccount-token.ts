@@ -20,7 +20,8 @@
  *
  * A token already in the Secret is kept while it is bound to this Secret and ServiceAccount (the
  * uids in its claims); anything else there (a copy restored from elsewhere, an empty value) is
- * replaced by a new token.
+ * replaced by a new token. The API server accepts such a Secret's own token only while the Secret
+ * holds it (auth.ts: "the server's copy"), so a replaced token stops working.
  */
 import { isConflict, isNotFound, R, type Informer } from '@flotilla/kube-runtime';
 import { Controller, splitKey, type ControllerContext, type ReconcileResult } from './controller.js';
@@ -29,7 +30,10 @@ import { isTerminating, parseTime, type Obj } from './util.js';
 export const SA_TOKEN_TYPE = 'kubernetes.io/service-account-token';
 export const SA_NAME_ANNOTATION = 'kubernetes.io/service-account.name';
 export const SA_UID_ANNOTATION = 'kubernetes.io/service-account.uid';
-/** The lifetime asked for (the most TokenRequest allows): these tokens end with their Secret. */
+/**
+ * The lifetime asked for (the most TokenRequest allows): these tokens end with their Secret. The API
+ * server recognises a token Secret's own token by it (apiserver auth.ts SECRET_TOKEN_SECONDS).
+ */
 export const SECRET_TOKEN_SECONDS = 2 ** 32;
 /** A token kept in a Secret must stay valid at least this much longer (else it is replaced). */
 const MIN_REMAINING_MS = 365 * 24 * 3600_000;
