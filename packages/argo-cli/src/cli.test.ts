@@ -13,6 +13,7 @@ import { nodeSelector, parsePairs } from './backend.js';
 import { applySubmitOpts, checkResumable, resubmitted, setNodes, stopNodes, workflowFrom } from './kube.js';
 import { parameterFileArgs } from './commands/submit.js';
 import { applyCronFlags, nextRun } from './commands/resources.js';
+import { outputParameters } from './commands/workflows.js';
 
 let dir: string;
 const saved = { ...io };
@@ -296,6 +297,9 @@ describe('argo node set, resume and stop of suspend nodes (Kubernetes API mode)'
     assert.throws(() => checkResumable(wf), /output parameter 'answer' of node approve has not been set and does not have a default value/);
     checkResumable(wf, nodeSelector('displayName=approve-no-vars'));
     checkResumable(setNodes(wf, nodeSelector('displayName=approve'), { outputParameters: { answer: 'yes' } }));
+  });
+  it('--output-parameter message="Hello, World!": the quotes are not part of the value', () => {
+    assert.deepEqual(outputParameters(['message="Hello, World!"', 'plain=a "b"', 'esc="a\\"b"']), { message: 'Hello, World!', plain: 'a "b"', esc: 'a"b' });
   });
   it('stop --node-field-selector fails the selected suspend nodes with the message; the workflow is not shut down', () => {
     const out = stopNodes(wf, nodeSelector('displayName=approve-no-vars')!, 'because');

@@ -389,6 +389,21 @@ function simpleAction(action: 'suspend' | 'resume' | 'stop' | 'terminate', short
   });
 }
 
+/** `--output-parameter message="Hello, World!"`: k=v pairs, a value in double quotes unquoted (as upstream's). */
+export function outputParameters(pairs: string[]): Record<string, string> {
+  const out = parsePairs(pairs);
+  for (const [k, v] of Object.entries(out)) {
+    if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) {
+      try {
+        out[k] = JSON.parse(v);
+      } catch {
+        out[k] = v.slice(1, -1);
+      }
+    }
+  }
+  return out;
+}
+
 function nodeCommand(): Command {
   return new Command({ use: 'node', short: 'perform action on a node in a workflow', run: ({ cmd }) => void io.out(cmd.help()) }).add(
     new Command({
@@ -413,7 +428,7 @@ function nodeCommand(): Command {
         const b = await backend(opts);
         const name = await resolveName(b, b.namespace, args[0]);
         if (!opts.nodeFieldSelector) throw new CliError('--node-field-selector is required');
-        const params = (opts.outputParameter as string[]).length ? parsePairs(opts.outputParameter) : undefined;
+        const params = (opts.outputParameter as string[]).length ? outputParameters(opts.outputParameter) : undefined;
         await b.action('set', b.namespace, name, { nodeFieldSelector: opts.nodeFieldSelector, phase: opts.phase || undefined, message: opts.message || undefined, outputParameters: params });
         io.out('workflow values set\n');
       },
