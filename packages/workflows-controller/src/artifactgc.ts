@@ -215,8 +215,15 @@ export class ArtifactGCController extends Controller {
       if (gcStatus.podsRecouped?.[g.name]) continue;
       const pod = this.pods.get(ns, g.name);
       if (!pod) {
-        await this.createPod(wf, g);
-        pending = true;
+        try {
+          await this.createPod(wf, g);
+          pending = true;
+        } catch (e) {
+          // refused for good (a missing service account, an invalid pod): a failure of this collection
+          const code = (e as { code?: number }).code;
+          if (code !== 403 && code !== 422 && code !== 400) throw e;
+          failures.push(`Artifact Garbage Collection failed for strategy ${when === 'completion' ? 'OnWorkflowCompletion' : 'OnWorkflowDeletion'}: could not create pod ${g.name}: ${(e as Error).message}`);
+        }
         continue;
       }
       const ph = pod.status?.phase;

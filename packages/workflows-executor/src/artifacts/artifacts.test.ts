@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { applyMode, archive, deleteArtifact, detect, inputLocation, loadArtifact, outputLocation, renderKey, saveArtifact, unpack, type ArtifactRepository } from './index.js';
+import { applyMode, archive, deleteArtifact, detect, inputLocation, loadArtifact, outputLocation, renderKey, saveArtifact, templateRepository, unpack, withLocation, type ArtifactRepository } from './index.js';
 import { authURL } from './fetch.js';
 import { artifactsToDelete } from '../gc.js';
 import { endpointURL } from './s3.js';
@@ -100,6 +100,19 @@ describe('artifact locations', () => {
     assert.deepEqual(own.recorded.s3, { key: 'mine/wf-123.tgz', bucket: 'other' });
     assert.throws(() => outputLocation({ name: 'a', path: '/p' }, undefined, vars), /no artifact repository is configured/);
     assert.throws(() => outputLocation({ name: 'a', path: '/p', git: { repo: 'x' } }, repo, vars), /inputs only/);
+  });
+  it('a template\'s archiveLocation: its s3 fields over the repository\'s, its key the key format; recorded with the full location', () => {
+    assert.deepEqual(templateRepository(undefined, repo), { repo, own: false });
+    const al = { s3: { bucket: 'my-bucket-3', key: 'tmpl/{{pod.name}}' } };
+    const { repo: r, own } = templateRepository(al, repo);
+    assert.equal(own, true);
+    // an artifact with its own key goes to the template's bucket, one without under the template's key
+    const keyed = outputLocation({ name: 'a', path: '/p', s3: { key: 'second-on-deletion' } }, r, vars);
+    assert.equal(keyed.loc.kind === 's3' && `${keyed.loc.s3.endpoint}/${keyed.loc.s3.bucket}/${keyed.loc.s3.key}`, 'minio:9000/my-bucket-3/second-on-deletion');
+    const bare = outputLocation({ name: 'b', path: '/p' }, r, vars);
+    assert.equal(bare.loc.kind === 's3' && bare.loc.s3.key, 'tmpl/wf-123/b.tgz');
+    assert.deepEqual(withLocation(bare.recorded, r).s3, { ...repo.s3, bucket: 'my-bucket-3', key: 'tmpl/wf-123/b.tgz' });
+    assert.deepEqual(withLocation({ name: 'h', http: { url: 'u' } }, r), { name: 'h', http: { url: 'u' } });
   });
   it('inputs: key-only resolved against the repository; other kinds as given; unsupported ones named', () => {
     const l = inputLocation({ name: 'a', s3: { key: 'k' } }, repo);
