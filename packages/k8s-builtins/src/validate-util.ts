@@ -223,37 +223,8 @@ export const percentRe = /^[0-9]+%$/;
 // ---------------------------------------------------------------------------------------------------------------
 // Quantities
 
-const quantityRe = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$/;
-const SUFFIX: Record<string, number> = {
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  '': 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-};
-
 /** Parses a resource.Quantity ("500m", "1Gi", "1e3", 2) into a number; undefined when malformed. */
-export function parseQuantity(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (typeof v !== 'string') return undefined;
-  const m = quantityRe.exec(v.trim() === v ? v : '');
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const suf = m[2] ?? '';
-  if (suf.startsWith('e') || suf.startsWith('E')) return n * 10 ** Number(suf.slice(1));
-  return n * SUFFIX[suf];
-}
+export { parseQuantity } from '@flotilla/apimachinery';
 
 export const QUANTITY_REGEX_MESSAGE =
   "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";

@@ -79,6 +79,11 @@ test('the status is written as a merge patch of what changed, with the resourceV
     assert.equal(done.status.progress, '2/2');
     // upstream's status.taskResultsCompletionStatus: each pod node's outputs are in
     assert.deepEqual(Object.values(done.status.taskResultsCompletionStatus ?? {}), [true, true]);
+    // resourcesDuration (upstream's smoke TestBasicWorkflow: not empty): each pod node's, and the workflow's their sum
+    // (a pod that ran under a second counts 1 s of Argo's default 100m cpu / 100Mi memory, rounded up)
+    const podNodes = Object.values(done.status.nodes).filter((n: any) => n.type === 'Pod') as any[];
+    assert.deepEqual(podNodes.map((n) => n.resourcesDuration), [{ cpu: 1, memory: 1 }, { cpu: 1, memory: 1 }]);
+    assert.deepEqual(done.status.resourcesDuration, { cpu: 2, memory: 2 });
     assert.deepEqual([done.metadata.labels['my-label'], done.metadata.labels.fixed, done.metadata.labels.team, done.metadata.annotations?.note], ['bar', 'x', 'a', 'y']);
     // a node's Events name the node in their annotations, as upstream's (TestEventOnNodeFail / TestEventOnWorkflowSuccess)
     const evs = await waitFor('the node Events', async () => { const l = (await client.list<any>(R.events, NS)).items.filter((e: any) => e.involvedObject?.name === 'two' && e.reason === 'WorkflowNodeSucceeded'); return l.length ? l : undefined; }, 20_000, 100);
@@ -271,5 +276,19 @@ test("estimatedDuration: a workflow of a WorkflowTemplate is labelled with it an
     const second = await run('second');
     assert.ok(second.status.estimatedDuration >= 1, JSON.stringify(second.status));
     assert.ok(second.status.nodes.second.estimatedDuration >= 1, JSON.stringify(second.status.nodes));
+  });
+});
+
+test('memoize within one workflow: the second step with the same key is answered by the first one\'s entry, no pod (upstream\'s sqldb_memoize TestSQLDBMemoize, ConfigMap part)', async () => {
+  await withController('wf-memo-', async (client) => {
+    const memoized = { name: 'memoized', inputs: { parameters: [{ name: 'message' }] }, memoize: { key: '{{inputs.parameters.message}}', maxAge: '10m', cache: { configMap: { name: 'memo-cache' } } }, container: { image: 'busybox', command: ['echo', '{{inputs.parameters.message}}'] } };
+    const step = (name: string) => [{ name, template: 'memoized', arguments: { parameters: [{ name: 'message', value: 'k-123' }] } }];
+    await client.create(WORKFLOWS, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'memo' }, spec: { entrypoint: 'hello', templates: [{ name: 'hello', steps: [step('run1'), step('run2')] }, memoized] } } as KubeObject);
+    const pod = await waitFor('run1\'s pod', async () => (await client.list<any>(R.pods, NS)).items[0], 20_000, 50);
+    await finishPod(client, pod.metadata.name);
+    const done = await waitFor('the workflow Succeeded', async () => { const x = await client.get<any>(WORKFLOWS, NS, 'memo'); return x.status?.phase === 'Succeeded' ? x : undefined; }, 20_000, 50);
+    const byName = (n: string) => Object.values(done.status.nodes).find((x: any) => x.displayName === n) as any;
+    assert.deepEqual([byName('run1').memoizationStatus?.hit, byName('run2').memoizationStatus?.hit], [false, true]);
+    assert.equal((await client.list<any>(R.pods, NS)).items.length, 1, 'one pod: run2 ran none');
   });
 });

@@ -322,6 +322,7 @@ export class WorkflowController extends Controller {
     const repo = resolveArtifactRepository(wf.spec?.artifactRepositoryRef, ns, getCM, cfg.artifactRepository);
     const configMaps: Record<string, Record<string, string>> = {};
     for (const cm of this.configMaps.list(ns)) configMaps[cm.metadata!.name!] = cm.data ?? {};
+    for (const k of this.memoWritten.keys()) if (k.startsWith(`${ns}/`)) configMaps[k.slice(ns.length + 1)] = this.memoData(ns, k.slice(ns.length + 1)) ?? {};
     const plan = operate({
       workflow: wf as unknown as Workflow,
       pods: observations,
@@ -349,6 +350,8 @@ export class WorkflowController extends Controller {
       }
       claimVolumes = claims.map((c) => ({ name: c.volumeName, persistentVolumeClaim: { claimName: (c.metadata as Obj).name } }));
     }
+    // memoized nodes that just succeeded are saved first: a later step of this pass may look the same key up
+    await this.saveMemos(ns, wf, plan.nodes, now);
     const existing = new Set(pods.map((p) => p.metadata!.name));
     // a pod to create whose name is still taken by a pod going away (`argo retry` deleted it): plan again once it is gone
     const terminating = new Set(pods.filter((p) => p.metadata?.deletionTimestamp).map((p) => p.metadata!.name));
@@ -359,7 +362,7 @@ export class WorkflowController extends Controller {
       const memo = memoOf(req.template);
       const node = plan.nodes[req.nodeId];
       if (memo && node) {
-        const hit = lookup(memo, this.configMaps.get(ns, memo.cacheName)?.data, now);
+        const hit = lookup(memo, this.memoData(ns, memo.cacheName), now);
         node.memoizationStatus = { hit: !!hit, key: memo.key, cacheName: memo.cacheName };
         if (hit) {
           Object.assign(node, { phase: 'Succeeded', outputs: hit.outputs, finishedAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z'), progress: '1/1' });
@@ -402,7 +405,6 @@ export class WorkflowController extends Controller {
         plan.requeueAfter = 0.01;
       }
     }));
-    await this.saveMemos(ns, wf, plan.nodes, now);
     await Promise.all([...new Set([...plan.podsToDelete, ...kill])].map((p) => this.deletePod(ns, p, wf.spec?.podGC?.labelSelector)));
 
     // status, labels, events
@@ -461,6 +463,23 @@ export class WorkflowController extends Controller {
     return after.length ? { requeueAfter: Math.max(10, Math.min(...after)) } : undefined;
   }
 
+  /** Memo entries written here that the ConfigMap cache may not show yet (`ns/name` → data), until it does. */
+  private readonly memoWritten = new Map<string, Record<string, string>>();
+
+  /** A memo cache ConfigMap's data: the cache's, with this controller's own recent writes over it. */
+  private memoData(ns: string, name: string): Record<string, string> | undefined {
+    const cached = this.configMaps.get(ns, name)?.data as Record<string, string> | undefined;
+    const k = `${ns}/${name}`;
+    const mine = this.memoWritten.get(k);
+    if (!mine) return cached;
+    for (const [key, v] of Object.entries(mine)) if (cached?.[key] === v) delete mine[key];
+    if (!Object.keys(mine).length) {
+      this.memoWritten.delete(k);
+      return cached;
+    }
+    return { ...(cached ?? {}), ...mine };
+  }
+
   /** Stores the outputs of memoized nodes that just succeeded in their cache ConfigMap (created when missing). */
   private async saveMemos(ns: string, wf: Obj, nodes: Record<string, any>, now: Date): Promise<void> {
     const before = (wf.status?.nodes ?? {}) as Record<string, any>;
@@ -475,6 +494,8 @@ export class WorkflowController extends Controller {
           if (!isNotFound(e)) throw e;
           await this.opts.client.create(R.configmaps, ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: m.cacheName, labels: { [LABEL_CONFIGMAP_TYPE]: 'Cache' } }, data } as KubeObject);
         }
+        const k = `${ns}/${m.cacheName}`;
+        this.memoWritten.set(k, { ...(this.memoWritten.get(k) ?? {}), ...data });
       } catch (e) {
         this.metrics.error('Memoize');
         this.log(`${ns}/${wf.metadata!.name}: cannot save memoized outputs of ${n.name} in ConfigMap ${m.cacheName}: ${(e as Error).message}`);

@@ -3,6 +3,7 @@
 import type { Outputs } from './types.js';
 import type { PodObservation } from './operator/model.js';
 import { reportsNothing } from './pod.js';
+import { podResourcesDuration } from './resources-duration.js';
 
 type Obj = Record<string, any>;
 export const LABEL_REPORT_COMPLETED = 'workflows.argoproj.io/report-outputs-completed';
@@ -106,6 +107,8 @@ function observeAt(pod: Obj, taskResult: Obj | undefined, clock: () => Date): Ob
   const init = inits.find((s) => (terminated(s)?.exitCode ?? 0) !== 0);
   if (init) {
     const t = terminated(init)!;
+    const rd = podResourcesDuration(pod);
+    if (rd) base.resourcesDuration = rd;
     return { obs: { ...base, phase: 'Error', message: t.message?.trim() || `init container ${init.name} failed (exit code ${t.exitCode})`, finishedAt: t.finishedAt ?? clock().toISOString() } };
   }
 
@@ -117,6 +120,8 @@ function observeAt(pod: Obj, taskResult: Obj | undefined, clock: () => Date): Ob
   // finished: outputs come from the task result, which `wait` writes before it exits
   const finishedAt = [...statuses].map((s) => terminated(s)?.finishedAt).filter(Boolean).sort().pop() ?? clock().toISOString();
   base.finishedAt = finishedAt;
+  const rd = podResourcesDuration(pod);
+  if (rd) base.resourcesDuration = rd;
   const completed = tr?.metadata?.labels?.[LABEL_REPORT_COMPLETED] === 'true' || tr?.phase !== undefined || reportsNothing(pod);
   if (!completed) {
     const waitTerm = terminated(statuses.find((s) => s.name === 'wait'));

@@ -369,6 +369,7 @@ function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreat
   const outputs: Outputs = { ...(obs.outputs ?? {}) };
   if (obs.exitCode !== undefined) outputs.exitCode = String(obs.exitCode);
   if (Object.keys(outputs).length) node.outputs = outputs;
+  if (obs.resourcesDuration) node.resourcesDuration = obs.resourcesDuration;
   ctx.activePods--;
   if (obs.phase === 'Succeeded') return ctx.finish(node, 'Succeeded', obs.message ?? '');
   const msg = obs.message ?? (obs.exitCode !== undefined ? `Error (exit code ${obs.exitCode})` : obs.phase === 'Error' ? 'pod errored' : 'pod failed');

@@ -13,6 +13,8 @@ export interface PodObservation {
   podIP?: string;
   /** `N/M` the pod reported (its program writes it to $ARGO_PROGRESS_FILE; the executor passes it on). */
   progress?: string;
+  /** the finished pod's resource use (resources-duration.ts) */
+  resourcesDuration?: Record<string, number>;
 }
 
 /** A node's progress as [done, total]: a pod's own `N/M` (complete once it Succeeded), else 1/1 or 0/1. */

@@ -8,6 +8,7 @@ import { runExpressionHooks } from './hooks.js';
 import { flagNode, isFulfilled, isPodType, leafProgress, type OperateInput, type Plan } from './model.js';
 import { exprEnv, type Scope, str } from './vars.js';
 import { evaluateArgo, toPlain } from '@flotilla/expr';
+import { addResourcesDurations } from '../resources-duration.js';
 
 const TERMINAL = new Set<WorkflowPhase>(['Succeeded', 'Failed', 'Error']);
 
@@ -319,6 +320,9 @@ export function applyPlan(wf: Workflow, p: Plan): Workflow {
   if (p.storedWorkflowTemplateSpec) status.storedWorkflowTemplateSpec = p.storedWorkflowTemplateSpec;
   if (p.conditions) status.conditions = p.conditions;
   if (p.estimatedDuration !== undefined) status.estimatedDuration = p.estimatedDuration;
+  // the workflow's resource use: its pods' (each counted once: a Pod node's own figure)
+  const used = addResourcesDurations(Object.values(p.nodes).map((n) => (n.type === 'Pod' ? n.resourcesDuration : undefined)));
+  if (used) status.resourcesDuration = used;
   return { ...wf, status };
 }
 
