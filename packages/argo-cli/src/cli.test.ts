@@ -14,6 +14,7 @@ import { applySubmitOpts, checkResumable, resubmitted, setNodes, stopNodes, work
 import { parameterFileArgs } from './commands/submit.js';
 import { applyCronFlags, nextRun } from './commands/resources.js';
 import { outputParameters } from './commands/workflows.js';
+import { artifactFileName } from './commands/misc.js';
 
 let dir: string;
 const saved = { ...io };
@@ -252,6 +253,16 @@ describe('submit helpers', () => {
     const sel = nodeSelector('displayName=a,phase!=Succeeded,inputs.parameters.p.value=v')!;
     assert.equal(sel({ displayName: 'a', phase: 'Failed', inputs: { parameters: [{ name: 'p', value: 'v' }] } }), true);
     assert.equal(sel({ displayName: 'a', phase: 'Succeeded', inputs: { parameters: [{ name: 'p', value: 'v' }] } }), false);
+  });
+});
+
+describe('argo cp', () => {
+  it("names a file after the last element of the artifact's key (upstream's TestWorkflowCopyArtifact: main.log, hello_world.tgz)", () => {
+    assert.equal(artifactFileName({ name: 'main-logs', s3: { key: 'wf/wf-123/main.log' } }), 'main.log');
+    assert.equal(artifactFileName({ name: 'hello_world', s3: { key: 'wf/wf-123/hello_world.tgz' } }), 'hello_world.tgz');
+    assert.equal(artifactFileName({ name: 'dir', gcs: { key: 'a/b/dir/' } }), 'dir');
+    assert.equal(artifactFileName({ name: 'page', http: { url: 'https://x.example/a/page.html?x=1' } }), 'page.html');
+    assert.equal(artifactFileName({ name: 'greeting', raw: { data: 'hi' } }), 'greeting');
   });
 });
 

@@ -259,12 +259,13 @@ spec:
     const out = join(dir, 'cp');
     const r = await argo('cp', 'wf-art', out, '--artifact-name', 'greeting');
     assert.equal(r.code, 0, r.err);
-    const file = join(out, 'argo', 'wf-art', 'wf-art', 'outputs', 'greeting');
+    // --path is the directory, the file is named after the artifact (its key's last element; a raw one: its name)
+    const file = join(out, 'argo', 'wf-art', 'wf-art', 'outputs', 'greeting', 'greeting');
     assert.equal(r.out, `Created "greeting" at ${file}\n`);
     assert.equal(readFileSync(file, 'utf8'), 'hello from an artifact\n');
-    const custom = await argo('cp', 'wf-art', out, '--path', '{workflowName}/{templateName}/{artifactName}.txt');
+    const custom = await argo('cp', 'wf-art', out, '--path', '/{templateName}/{artifactName}/');
     assert.equal(custom.code, 0, custom.err);
-    assert.equal(readFileSync(join(out, 'wf-art', 'main', 'other.txt'), 'utf8'), 'x');
+    assert.equal(readFileSync(join(out, 'main', 'other', 'other'), 'utf8'), 'x');
   });
 
   it('version shows both; auth token is ARGO_TOKEN', async () => {

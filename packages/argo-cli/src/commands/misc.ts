@@ -178,6 +178,14 @@ function archiveCommand(): Command {
 }
 
 /** `argo cp WORKFLOW DIR`: the workflow's output artifacts downloaded through argo-server's artifact API. */
+/** The file `argo cp` writes an artifact to: the last element of its key in the repository (`…/main.log`,
+ * `…/hello_world.tgz`), else its name (raw artifacts). */
+export function artifactFileName(a: any): string {
+  const loc = a?.s3?.key ?? a?.gcs?.key ?? a?.oss?.key ?? a?.azure?.blob ?? a?.hdfs?.path ?? a?.artifactory?.url ?? a?.http?.url ?? a?.git?.repo ?? a?.key;
+  const base = typeof loc === 'string' ? loc.replace(/[?#].*$/, '').replace(/\/+$/, '').split('/').pop() : undefined;
+  return base || a?.name;
+}
+
 function cpCommand(): Command {
   return new Command({
     use: 'cp my-wf output-directory ...',
@@ -212,11 +220,14 @@ function cpCommand(): Command {
         for (const a of node.outputs?.artifacts ?? []) {
           if (opts.artifactName && a.name !== opts.artifactName) continue;
           const vars: Record<string, string> = { namespace: b.namespace, workflowName: name, nodeId: node.id, templateName: node.templateName ?? '', artifactName: a.name };
+          // --path names the directory; the file is named after the artifact's key (upstream's TestWorkflowCopyArtifact:
+          // `--path /{templateName}/{artifactName}/` → bye/bye_world/bye_world.tgz)
           const rel = String(opts.path).replace(/\{(\w+)\}/g, (m, k: string) => vars[k] ?? m);
-          const dest = join(args[1], rel);
+          const file = artifactFileName(a);
+          const dest = join(args[1], rel, file);
           const enc = encodeURIComponent;
           await rest.download(`/artifact-files/${enc(b.namespace)}/workflows/${enc(name)}/${enc(node.id)}/outputs/${enc(a.name)}`, dest);
-          io.out(`Created "${a.name}" at ${dest}\n`);
+          io.out(`Created "${file}" at ${dest}\n`);
           n++;
         }
       }
