@@ -67,3 +67,20 @@ test('5,000 parked: decide and next stay cheap', () => {
   running.delete('a/r0');
   assert.deepEqual(a.next(running, { parallelism: 20 }), ['a/w00000']);
 });
+
+test("a namespace's own limit (its parallelism-limit label) wins over namespaceParallelism; other namespaces keep theirs", () => {
+  const a = new Admission();
+  const own: Record<string, number> = { a: 2 };
+  const limits = { namespaceParallelism: 1, namespaceLimit: (ns: string) => own[ns] };
+  const running = new Set(['a/r', 'b/r']);
+  assert.equal(a.decide(c('a/x'), running, limits), undefined, 'a allows 2');
+  running.add('a/x');
+  assert.equal(a.decide(c('a/y'), running, limits), POSTPONED);
+  assert.equal(a.decide(c('b/y'), running, limits), POSTPONED, 'b: namespaceParallelism 1');
+  own.a = 3;
+  assert.deepEqual(a.next(running, limits), ['a/y']);
+  // only a label, no ConfigMap limits at all
+  const b = new Admission();
+  assert.equal(b.decide(c('a/z'), ['a/r'], { namespaceLimit: (ns) => (ns === 'a' ? 1 : undefined) }), POSTPONED);
+  assert.equal(b.decide(c('b/z'), ['b/r'], { namespaceLimit: (ns) => (ns === 'a' ? 1 : undefined) }), undefined);
+});

@@ -14,10 +14,18 @@ export interface Candidate {
 export interface Limits {
   parallelism?: number;
   namespaceParallelism?: number;
+  /** a namespace's own limit (its `workflows.argoproj.io/parallelism-limit` label), over namespaceParallelism */
+  namespaceLimit?: (ns: string) => number | undefined;
 }
 
-export const POSTPONED = 'Workflow processing has been postponed because too many workflows are in progress';
-export const POSTPONED_NS = 'Workflow processing has been postponed because too many workflows are in progress in this namespace';
+/** upstream's message, for the controller's and a namespace's limit alike */
+export const POSTPONED = 'Workflow processing has been postponed because too many workflows are already running';
+export const POSTPONED_NS = POSTPONED;
+
+/** The limit of running workflows in namespace `ns` (undefined: none). */
+export function limitIn(limits: Limits, ns: string): number | undefined {
+  return limits.namespaceLimit?.(ns) ?? (limits.namespaceParallelism || undefined);
+}
 
 /** a ranks before b: higher priority, then older, then by key (a total order, so every controller agrees) */
 export function ranksBefore(a: Candidate, b: Candidate): boolean {
@@ -50,14 +58,17 @@ export class Admission {
    * only when fewer parked workflows that could take a slot rank before it than there are free slots.
    */
   decide(c: Candidate, running: Iterable<string>, limits: Limits): string | undefined {
-    const { parallelism, namespaceParallelism } = limits;
-    if (!parallelism && !namespaceParallelism) {
+    const { parallelism } = limits;
+    if (!parallelism && limitIn(limits, c.ns) === undefined) {
       this.parked.delete(c.key);
       return undefined;
     }
     const counts = runningCounts(running, c.key);
     const freeAll = parallelism ? parallelism - counts.all : Infinity;
-    const freeIn = (ns: string) => (namespaceParallelism ? namespaceParallelism - (counts.byNs.get(ns) ?? 0) : Infinity);
+    const freeIn = (ns: string) => {
+      const l = limitIn(limits, ns);
+      return l === undefined ? Infinity : l - (counts.byNs.get(ns) ?? 0);
+    };
     let held: string | undefined;
     if (freeAll <= 0) held = POSTPONED;
     else if (freeIn(c.ns) <= 0) held = POSTPONED_NS;
@@ -80,8 +91,8 @@ export class Admission {
   /** The parked workflows to reconcile now: the best ones, as many as the free slots take. */
   next(running: Iterable<string>, limits: Limits): string[] {
     if (!this.parked.size) return [];
-    const { parallelism, namespaceParallelism } = limits;
-    if (!parallelism && !namespaceParallelism) return [...this.parked.keys()];
+    const { parallelism } = limits;
+    if (!parallelism && !limits.namespaceParallelism && !limits.namespaceLimit) return [...this.parked.keys()];
     const counts = runningCounts(running);
     let freeAll = parallelism ? parallelism - counts.all : Infinity;
     if (freeAll <= 0) return [];
@@ -90,7 +101,8 @@ export class Admission {
     for (const p of [...this.parked.values()].sort((a, b) => (ranksBefore(a, b) ? -1 : 1))) {
       if (freeAll <= 0) break;
       const n = usedNs.get(p.ns) ?? 0;
-      if (namespaceParallelism && n >= namespaceParallelism) continue;
+      const l = limitIn(limits, p.ns);
+      if (l !== undefined && n >= l) continue;
       usedNs.set(p.ns, n + 1);
       freeAll--;
       out.push(p.key);

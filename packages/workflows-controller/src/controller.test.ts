@@ -155,7 +155,7 @@ test("the controller's own status write and the pod it creates start no further 
  * A test cluster (no node agent: the tests move pods' statuses themselves) with the namespace, the Argo CRDs and a
  * controller; `body` gets a client of it. Everything is stopped after.
  */
-async function withController(prefix: string, body: (client: KubeClient) => Promise<void>, o: { controllerClient?: (kubeconfig: string) => KubeClient } = {}): Promise<void> {
+async function withController(prefix: string, body: (client: KubeClient) => Promise<void>, o: { controllerClient?: (kubeconfig: string) => KubeClient; allNamespaces?: boolean } = {}): Promise<void> {
   const cluster = await startTestCluster({ prefix });
   const client = new KubeClient(cluster.kubeconfig, { qps: 200, burst: 400 });
   let running: Awaited<ReturnType<typeof startWorkflowController>> | undefined;
@@ -165,7 +165,7 @@ async function withController(prefix: string, body: (client: KubeClient) => Prom
       await client.create(R.crds, undefined, crd(p, k, s) as KubeObject);
     }
     await waitFor('the workflow CRDs to be served', async () => { try { return (await client.list(WORKFLOWS, NS)) && true; } catch { return undefined; } }, 20_000, 100);
-    running = await startWorkflowController(parseFlags(['--kubeconfig', cluster.kubeconfig, '--namespace', NS, '--namespaced']), { ...(o.controllerClient ? { client: o.controllerClient(cluster.kubeconfig) } : {}), log: () => {}, metrics: false });
+    running = await startWorkflowController(parseFlags(['--kubeconfig', cluster.kubeconfig, '--namespace', NS, ...(o.allNamespaces ? [] : ['--namespaced'])]), { ...(o.controllerClient ? { client: o.controllerClient(cluster.kubeconfig) } : {}), log: () => {}, metrics: false });
     await body(client);
   } finally {
     await running?.stop();
@@ -291,4 +291,19 @@ test('memoize within one workflow: the second step with the same key is answered
     assert.deepEqual([byName('run1').memoizationStatus?.hit, byName('run2').memoizationStatus?.hit], [false, true]);
     assert.equal((await client.list<any>(R.pods, NS)).items.length, 1, 'one pod: run2 ran none');
   });
+});
+
+test("a namespace's workflows.argoproj.io/parallelism-limit label caps its running workflows, with upstream's message (ns_parallelism TestNamespaceParallelism); raising it admits the held one", async () => {
+  await withController('wf-nslimit-', async (client) => {
+    await client.patch(R.namespaces, undefined, NS, { metadata: { labels: { 'workflows.argoproj.io/parallelism-limit': '1' } } });
+    const wf = (name: string) => ({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name }, spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', command: ['sleep', '60'] } }] } }) as KubeObject;
+    await client.create(WORKFLOWS, NS, wf('first'));
+    await waitFor('first Running', async () => (await client.get<any>(WORKFLOWS, NS, 'first')).status?.phase === 'Running' || undefined, 20_000, 50);
+    await client.create(WORKFLOWS, NS, wf('second'));
+    const held = await waitFor('second held', async () => { const x = await client.get<any>(WORKFLOWS, NS, 'second'); return x.status?.message ? x : undefined; }, 20_000, 50);
+    assert.deepEqual([held.status.phase, held.status.message], ['Pending', 'Workflow processing has been postponed because too many workflows are already running']);
+    assert.equal((await client.list<any>(R.pods, NS)).items.length, 1);
+    await client.patch(R.namespaces, undefined, NS, { metadata: { labels: { 'workflows.argoproj.io/parallelism-limit': '2' } } });
+    await waitFor('second Running once the limit is 2', async () => (await client.get<any>(WORKFLOWS, NS, 'second')).status?.phase === 'Running' || undefined, 20_000, 50);
+  }, { allNamespaces: true });
 });

@@ -17,8 +17,11 @@ import { LockTable } from './locks.js';
 import { applyRetention, collectClaims, expireByTTL } from './completion.js';
 import { cacheKey, entry, LABEL_CONFIGMAP_TYPE, lookup, memoOf } from './memoize.js';
 import { COALESCE_MS, informationalPatch } from './status-coalesce.js';
-import { Admission, type Candidate } from './admission.js';
+import { Admission, type Candidate, type Limits } from './admission.js';
 import { estimate, originLabel, type Estimates } from './estimate.js';
+
+/** A namespace's own cap on its running workflows, as upstream's (a label on the Namespace). */
+const LABEL_NS_LIMIT = 'workflows.argoproj.io/parallelism-limit';
 
 type Obj = KubeObject & Record<string, any>;
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Error']);
@@ -56,6 +59,8 @@ export class WorkflowController extends Controller {
   private readonly controllerCM: Informer<Obj>;
   private readonly templates: Informer<Obj>;
   private readonly clusterTemplates: Informer<Obj>;
+  /** namespaces, for their `workflows.argoproj.io/parallelism-limit` label (not watched by a namespaced controller) */
+  private readonly namespaces?: Informer<Obj>;
   private readonly metrics: WorkflowMetrics;
   config: WorkflowControllerConfig = {};
   private configRV = '';
@@ -94,6 +99,11 @@ export class WorkflowController extends Controller {
     this.controllerCM = informers.for<Obj>(R.configmaps, { namespace: opts.namespace, fieldSelector: `metadata.name=${opts.configMap ?? 'workflow-controller-configmap'}` });
     this.templates = informers.for<Obj>(WORKFLOW_TEMPLATES, sel);
     this.clusterTemplates = informers.for<Obj>(CLUSTER_WORKFLOW_TEMPLATES);
+    if (!ns) {
+      this.namespaces = informers.for<Obj>(R.namespaces);
+      // a namespace's limit raised (or its label removed): its held workflows may run now
+      this.namespaces.on({ update: (a, b) => a.metadata?.labels?.[LABEL_NS_LIMIT] !== b.metadata?.labels?.[LABEL_NS_LIMIT] && this.admitNext() });
+    }
     const byWf = (o: Obj) => {
       const w = o.metadata?.labels?.[LABEL_WORKFLOW];
       return w ? [`${o.metadata?.namespace}/${w}`] : [];
@@ -267,7 +277,7 @@ export class WorkflowController extends Controller {
     // (a held workflow is parked until a slot frees, and its message written in the background: holding
     // thousands must not take the workers and API requests of the running ones)
     if ((!phase || phase === 'Pending') && !this.running.has(key)) {
-      const held = this.admission.decide(candidateOf(wf, key), this.runningKeys(), this.config);
+      const held = this.admission.decide(candidateOf(wf, key), this.runningKeys(), this.limits());
       if (held) {
         if (wf.status?.message !== held || wf.status?.phase !== 'Pending') this.mark(key, held);
         return;
@@ -534,10 +544,23 @@ export class WorkflowController extends Controller {
     if (had) this.admitNext();
   }
 
+  /** The admission limits: the ConfigMap's, and each namespace's own `workflows.argoproj.io/parallelism-limit` label. */
+  private limits(): Limits {
+    const nsInf = this.namespaces;
+    if (!nsInf) return this.config;
+    return {
+      ...this.config,
+      namespaceLimit: (ns) => {
+        const v = nsInf.get('', ns)?.metadata?.labels?.[LABEL_NS_LIMIT];
+        return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+      },
+    };
+  }
+
   /** Reconciles the best parked workflows that the free slots take. */
   private admitNext(): void {
     if (this.stopped || !this.admission.size) return;
-    for (const k of this.admission.next(this.runningKeys(), this.config)) this.enqueue(k);
+    for (const k of this.admission.next(this.runningKeys(), this.limits())) this.enqueue(k);
   }
 
   /** Writes a held workflow's Pending phase and message, one at a time, behind the running workflows' requests. */

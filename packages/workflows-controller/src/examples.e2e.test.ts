@@ -329,7 +329,7 @@ describe('Argo Workflows: install manifest, examples, cron, quick start (one flo
       // while the first runs, the other two wait with upstream's message
       const held = await waitFor('the two others to be held with the postponed message', async () => {
         const ws = await Promise.all(['par-low', 'par-high'].map(wf));
-        return ws.every((w) => w.status?.phase === 'Pending' && w.status.message === 'Workflow processing has been postponed because too many workflows are in progress') ? ws : undefined;
+        return ws.every((w) => w.status?.phase === 'Pending' && w.status.message === 'Workflow processing has been postponed because too many workflows are already running') ? ws : undefined;
       }, 60_000, 200);
       assert.equal(held.length, 2);
       const done = await Promise.all(['par-first', 'par-low', 'par-high'].map((n) => waitDone(n, 120_000))).catch(async (e) => {
