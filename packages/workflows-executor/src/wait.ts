@@ -138,16 +138,21 @@ export async function collectOutputs(env: ExecutorEnv, exitCode: number | undefi
   }
   const archiveLogs = (t.archiveLocation as { archiveLogs?: boolean } | undefined)?.archiveLogs ?? env.artifactRepository?.archiveLogs;
   if (archiveLogs && repo?.s3) {
+    // each main container's log: `main-logs` (main.log), or per container of a containerSet `<name>-logs` (<name>.log)
     const dir = mkdtempSync(join(tmpdir(), 'argo-logs-'));
     try {
-      const file = join(dir, 'main.log');
-      writeFileSync(file, Buffer.concat([readOpt(local(stdoutFile('main'))) ?? Buffer.alloc(0), readOpt(local(stderrFile('main'))) ?? Buffer.alloc(0)]));
-      const a: Artifact = { name: 'main-logs', path: file, archive: { none: {} } };
-      const rec = record(await saveArtifact(a, repo, file, vars, secret()));
-      const { path: _p, archive: _a, ...logArt } = rec;
-      saved.push(logArt as Artifact);
-    } catch (e) {
-      errors.push(`failed to archive logs: ${(e as Error).message}`);
+      for (const c of mainContainers(t)) {
+        try {
+          const file = join(dir, `${c}.log`);
+          writeFileSync(file, Buffer.concat([readOpt(local(stdoutFile(c))) ?? Buffer.alloc(0), readOpt(local(stderrFile(c))) ?? Buffer.alloc(0)]));
+          const a: Artifact = { name: `${c}-logs`, path: file, archive: { none: {} } };
+          const rec = record(await saveArtifact(a, repo, file, vars, secret()));
+          const { path: _p, archive: _a, ...logArt } = rec;
+          saved.push(logArt as Artifact);
+        } catch (e) {
+          errors.push(`failed to archive logs: ${(e as Error).message}`);
+        }
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -16,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { applyMode, archive, deleteArtifact, detect, inputLocation, loadArtifact, outputLocation, renderKey, saveArtifact, templateRepository, unpack, withLocation, type ArtifactRepository } from './index.js';
 import { authURL } from './fetch.js';
 import { artifactsToDelete } from '../gc.js';
+import { collectOutputs } from '../wait.js';
+import { parseEnv } from '../env.js';
 import { endpointURL } from './s3.js';
 
 const MINIO = fileURLToPath(new URL('../../../node-agent/dist/programs/minio.js', import.meta.url));
@@ -251,6 +253,30 @@ describe('drivers against real servers', { skip: !existsSync(MINIO) ? `${MINIO} 
     assert.equal(statSync(join(dir, 'h.txt')).mode & 0o777, 0o640);
     await assert.rejects(loadArtifact({ name: 'h', http: { url: `http://127.0.0.1:${httpPort}/missing` } }, repo, join(dir, 'h2'), secret), /HTTP 404/);
     assert.equal(await loadArtifact({ name: 'h', optional: true, http: { url: `http://127.0.0.1:${httpPort}/missing` } }, repo, join(dir, 'h3'), secret), false);
+  });
+  it('wait: each container\'s log archived (`<name>-logs`, `<name>.log`); outputs go to the template\'s archiveLocation, recorded with it', async () => {
+    const root = join(dir, 'podroot');
+    for (const c of ['a', 'b']) {
+      mkdirSync(join(root, 'var/run/argo/ctr', c), { recursive: true });
+      writeFileSync(join(root, 'var/run/argo/ctr', c, 'stdout'), `out of ${c}\n`);
+      writeFileSync(join(root, 'var/run/argo/ctr', c, 'stderr'), '');
+    }
+    mkdirSync(join(root, 'var/run/argo/outputs/artifacts'), { recursive: true });
+    writeFileSync(join(root, 'var/run/argo/outputs/artifacts/o'), 'O');
+    mkdirSync(join(dir, 'minio', 'other-bucket'), { recursive: true });
+    const tmpl = { containerSet: { containers: [{ name: 'a' }, { name: 'b' }] }, archiveLocation: { s3: { bucket: 'other-bucket' } }, outputs: { artifacts: [{ name: 'o', path: '/o', archive: { none: {} }, s3: { key: 'own-key' } }] } };
+    const env = parseEnv({ ARGO_TEMPLATE: JSON.stringify(tmpl), ARGO_WORKFLOW_NAME: 'wf', ARGO_POD_NAME: 'wf-1', ARGO_ARTIFACT_REPOSITORY: JSON.stringify({ ...repo, archiveLogs: true }) }, () => 'argo');
+    process.env.FLOTILLA_POD_ROOT = root;
+    try {
+      const { outputs, errors } = await collectOutputs(env, 0, () => secret);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(outputs.artifacts?.map((a) => `${a.name}:${a.s3?.bucket}/${a.s3?.key}`), ['o:other-bucket/own-key', 'a-logs:other-bucket/wf/wf-1/a.log', 'b-logs:other-bucket/wf/wf-1/b.log']);
+      assert.equal(outputs.artifacts?.[1].s3?.endpoint, repo.s3!.endpoint);
+      assert.equal(readFileSync(join(dir, 'minio', 'other-bucket', 'wf', 'wf-1', 'b.log'), 'utf8'), 'out of b\n');
+      assert.equal(readFileSync(join(dir, 'minio', 'other-bucket', 'own-key'), 'utf8'), 'O');
+    } finally {
+      delete process.env.FLOTILLA_POD_ROOT;
+    }
   });
   it('Git: clones a repository at a revision with the host git', async () => {
     const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' };
