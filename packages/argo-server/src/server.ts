@@ -25,6 +25,7 @@ import { Archiver } from './archiver.js';
 import { Sso } from './sso/sso.js';
 import { ssoConfigOf } from './sso/config.js';
 import { ServerMetrics } from './metrics.js';
+import { Webhooks } from './webhook.js';
 import { VERSION } from './resources.js';
 
 export interface ArgoServer {
@@ -113,6 +114,7 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
   }
   const auth = new Authenticator(ctx);
   const metrics = new ServerMetrics();
+  const webhooks = new Webhooks(kube, log);
   const router = new Router<Caller>();
   registerInfo(router, ctx);
   registerWorkflows(router, ctx);
@@ -135,7 +137,7 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
         return void res.end();
       }
     }
-    handle(ctx, auth, router, metrics, req, res).catch((e) => {
+    handle(ctx, auth, router, metrics, webhooks, req, res).catch((e) => {
       log.error('request failed', { error: (e as Error).stack ?? String(e), path: req.url });
       if (!res.headersSent) sendJson(res, 500, errorBody(new ApiErr(Code.Internal, (e as Error).message)));
       else res.end();
@@ -191,6 +193,7 @@ export async function startServer(kube: KubeClient, o: Partial<ServerOptions> & 
       await archiver?.stop();
       await ctx.archive?.close().catch(() => {});
       auth.close();
+      webhooks.close();
       limiter?.close();
       ctx.sso?.close();
       await Promise.race([ctx.events?.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
@@ -208,7 +211,7 @@ function stripBase(path: string, base: string): string {
   return path;
 }
 
-async function handle(ctx: Ctx, auth: Authenticator, router: Router<Caller>, metrics: ServerMetrics, raw: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(ctx: Ctx, auth: Authenticator, router: Router<Caller>, metrics: ServerMetrics, webhooks: Webhooks, raw: IncomingMessage, res: ServerResponse): Promise<void> {
   const u = new URL(raw.url ?? '/', 'http://x');
   const path = stripBase(u.pathname, ctx.opts.baseHref);
   if (path === '/auth/logout' && (raw.method === 'GET' || raw.method === 'POST')) {
@@ -242,10 +245,17 @@ async function handle(ctx: Ctx, auth: Authenticator, router: Router<Caller>, met
   const api = path.startsWith('/api/');
   const done = api ? metrics.begin(`${m.route.method} ${m.route.path}`, path) : undefined;
   try {
-    const caller = await auth.caller(raw, m.params.namespace || u.searchParams.get('namespace') || undefined);
+    // an event without credentials may come from a webhook client (a signature instead): its body decides
+    let rawBody: Buffer | undefined;
+    let caller: Caller | undefined;
+    if (raw.method === 'POST' && path.startsWith('/api/v1/events/') && m.params.namespace && !Authenticator.credentials(raw).length) {
+      rawBody = await readBody(raw, MAX_BODY);
+      caller = await webhooks.caller(m.params.namespace, raw.headers, rawBody);
+    }
+    caller ??= await auth.caller(raw, m.params.namespace || u.searchParams.get('namespace') || undefined);
     const req: Req<Caller> = { method: raw.method ?? 'GET', path, params: m.params, query: u.searchParams, headers: raw.headers, raw, res, body: {}, rawBody: Buffer.alloc(0), ctx: caller };
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      req.rawBody = await readBody(raw, MAX_BODY);
+      req.rawBody = rawBody ?? (await readBody(raw, MAX_BODY));
       const text = req.rawBody.toString('utf8').trim();
       if (text) {
         try {

@@ -57,7 +57,9 @@ export function registerInfo(router: Router<Caller>, ctx: Ctx): void {
     const metadata: Record<string, string[]> = {};
     for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && k !== 'authorization' && k !== 'cookie' && !k.startsWith(':')) metadata[k.toLowerCase()] = Array.isArray(v) ? v : [v];
     const env = { payload: r.body, metadata, discriminator: r.params.discriminator ?? '' };
-    const bindings = (await kcall(r.ctx.kube.list<any>(AR.eventBindings, ns))).items;
+    // the bindings are read with the server's own client (upstream: its informer); what they do — get the
+    // template, create the workflow — with the caller's, so its RBAC decides
+    const bindings = (await kcall(ctx.kube.list<any>(AR.eventBindings, ns))).items;
     // each binding on its own, as upstream's dispatch: a broken one is reported (a Warning Event on it) and the
     // others still submit; the answer is an error when any failed
     const errors: string[] = [];
