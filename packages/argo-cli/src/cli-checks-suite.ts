@@ -284,7 +284,7 @@ export function defineCliChecks(ctx: Ctx, port: () => number): void {
     assert.equal((await ok(ctx, ['argo', 'delete', '-n', 'argo', 'not-found'])).stdout, "Workflow 'not-found' not found\n");
     const nf = await sh(ctx, ['argo', 'template', 'get', '-n', 'argo', 'not-found']);
     assert.equal(nf.code, 1);
-    assert.match(nf.stderr, /^Error: .*"not-found" not found\n$/);
+    assert.equal(nf.stderr, 'Error: workflowtemplates.argoproj.io "not-found" not found\n');
   });
 
   it('argo delete --completed removes every finished workflow', async () => {

@@ -17,9 +17,11 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The Kubernetes API's error as the CLI reports it (upstream prints the API's message). */
 function explain(e: unknown): never {
-  const err = e as { code?: number; message?: string; body?: any };
+  const err = e as { code?: number; message?: string; body?: any; status?: { message?: string } };
   const status = typeof err?.code === 'number' ? err.code : undefined;
-  if (err?.body?.message) throw Object.assign(new CliError(err.body.message), { status });
+  // the API's Status message, as client-go reports it: `workflows.argoproj.io "x" not found` (no request line)
+  const msg = err?.status?.message ?? err?.body?.message;
+  if (msg) throw Object.assign(new CliError(msg), { status });
   throw Object.assign(new CliError(err?.message ?? String(e)), { status });
 }
 
