@@ -2,7 +2,7 @@
 // status itself, as a kubelet would): how it writes a workflow's status.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventRecorder, KubeClient, R, type KubeObject } from '@flotilla/kube-runtime';
+import { enableMetrics, EventRecorder, KubeClient, R, type KubeObject } from '@flotilla/kube-runtime';
 import { startTestCluster, waitFor } from '@flotilla/kube-runtime/testkit';
 import { parseFlags, startWorkflowController } from './main.js';
 import { WORKFLOWS, WORKFLOW_TEMPLATES } from './resources.js';
@@ -155,7 +155,7 @@ test("the controller's own status write and the pod it creates start no further 
  * A test cluster (no node agent: the tests move pods' statuses themselves) with the namespace, the Argo CRDs and a
  * controller; `body` gets a client of it. Everything is stopped after.
  */
-async function withController(prefix: string, body: (client: KubeClient) => Promise<void>, o: { controllerClient?: (kubeconfig: string) => KubeClient; allNamespaces?: boolean } = {}): Promise<void> {
+async function withController(prefix: string, body: (client: KubeClient) => Promise<void>, o: { controllerClient?: (kubeconfig: string) => KubeClient; allNamespaces?: boolean; metrics?: boolean } = {}): Promise<void> {
   const cluster = await startTestCluster({ prefix });
   const client = new KubeClient(cluster.kubeconfig, { qps: 200, burst: 400 });
   let running: Awaited<ReturnType<typeof startWorkflowController>> | undefined;
@@ -165,7 +165,7 @@ async function withController(prefix: string, body: (client: KubeClient) => Prom
       await client.create(R.crds, undefined, crd(p, k, s) as KubeObject);
     }
     await waitFor('the workflow CRDs to be served', async () => { try { return (await client.list(WORKFLOWS, NS)) && true; } catch { return undefined; } }, 20_000, 100);
-    running = await startWorkflowController(parseFlags(['--kubeconfig', cluster.kubeconfig, '--namespace', NS, ...(o.allNamespaces ? [] : ['--namespaced'])]), { ...(o.controllerClient ? { client: o.controllerClient(cluster.kubeconfig) } : {}), log: () => {}, metrics: false });
+    running = await startWorkflowController(parseFlags(['--kubeconfig', cluster.kubeconfig, '--namespace', NS, '--metrics-port', '-1', '--health-port', '-1', ...(o.allNamespaces ? [] : ['--namespaced'])]), { ...(o.controllerClient ? { client: o.controllerClient(cluster.kubeconfig) } : {}), log: () => {}, metrics: !!o.metrics });
     await body(client);
   } finally {
     await running?.stop();
@@ -306,4 +306,16 @@ test("a namespace's workflows.argoproj.io/parallelism-limit label caps its runni
     await client.patch(R.namespaces, undefined, NS, { metadata: { labels: { 'workflows.argoproj.io/parallelism-limit': '2' } } });
     await waitFor('second Running once the limit is 2', async () => (await client.get<any>(WORKFLOWS, NS, 'second')).status?.phase === 'Running' || undefined, 20_000, 50);
   }, { allNamespaces: true });
+});
+
+test("a template's custom metric reaches the controller's /metrics registry once its node is done (upstream's metrics TestRetryMetrics shape)", async () => {
+  await withController('wf-metrics-', async (client) => {
+    const metrics = { prometheus: [{ name: 'ctl_test_runs', help: 'runs by status', labels: [{ key: 'status', value: '{{status}}' }, { key: 'code', value: '{{exitCode}}' }], counter: { value: '1' } }] };
+    await client.create(WORKFLOWS, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'metered' }, spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', command: ['false'] }, metrics }] } } as KubeObject);
+    const pod = await waitFor('the pod', async () => (await client.list<any>(R.pods, NS)).items[0], 20_000, 50);
+    await finishPod(client, pod.metadata.name, 3);
+    await waitFor('the workflow Failed', async () => (await client.get<any>(WORKFLOWS, NS, 'metered')).status?.phase === 'Failed' || undefined, 20_000, 50);
+    const text = await waitFor('the metric', async () => { const t = await enableMetrics().metrics(); return t.includes('argo_workflows_ctl_test_runs{') ? t : undefined; }, 10_000, 100);
+    assert.match(text, /argo_workflows_ctl_test_runs\{code="3",status="Failed"\} 1\n/);
+  }, { metrics: true });
 });

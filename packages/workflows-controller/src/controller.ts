@@ -457,6 +457,9 @@ export class WorkflowController extends Controller {
       const wrote = await this.write(wf, next, patch);
       if (!wrote) return { requeueAfter: 200 };
       // a node's Event names the node as upstream's do (annotations workflows.argoproj.io/node-name and node-type)
+      if (plan.metrics || plan.metricErrors) {
+        for (const e of [...(plan.metricErrors ?? []), ...this.metrics.custom(plan.metrics ?? [])]) this.log(`${key}: custom metrics: ${e}`);
+      }
       for (const ev of plan.events) this.opts.events.event(wf, ev.type, ev.reason, ev.message, ev.nodeName ? { annotations: { 'workflows.argoproj.io/node-name': ev.nodeName, 'workflows.argoproj.io/node-type': ev.nodeType ?? '' } } : {});
       if (done) {
         this.metrics.finished(ns, plan.phase);

@@ -4,6 +4,7 @@ import type { Template, Workflow, WorkflowStep } from './types.js';
 import type { TemplateResolver } from './operator/model.js';
 import { dependsTasks, parseDepends, DependsError } from './operator/depends.js';
 import { specShapeError } from './operator/shape.js';
+import { metricsError } from './operator/custom-metrics.js';
 
 export interface ValidationError { path: string; message: string }
 
@@ -94,12 +95,16 @@ export function validateWorkflow(wf: Workflow, resolver?: TemplateResolver, opts
     validateTemplate(t, byName, resolver, err);
     checkReferences(t, spec.workflowTemplateRef || opts.entrypointOptional ? undefined : wfParams, err);
   }
+  const wfMetric = metricsError((spec as { metrics?: unknown }).metrics);
+  if (wfMetric) err('spec.metrics', wfMetric);
   checkExpressions(spec, 'spec', err);
   return errs;
 }
 
 function validateTemplate(t: Template, byName: Map<string, Template>, resolver: TemplateResolver | undefined, err: (p: string, m: string) => void): void {
   const base = `templates.${t.name}`;
+  const badMetric = metricsError(t.metrics);
+  if (badMetric) err(`${base}.metrics`, badMetric);
   const kinds = KINDS.filter((k) => t[k] !== undefined);
   if (kinds.length !== 1) err(base, `template must specify exactly one of ${KINDS.join(', ')} (found ${kinds.length ? kinds.join(', ') : 'none'})`);
   const checkRef = (s: WorkflowStep, path: string) => {

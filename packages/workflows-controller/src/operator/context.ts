@@ -4,6 +4,7 @@ import { nodeId, podName } from './ids.js';
 import type { ControllerConfig, NodeLock, OperateInput, PodObservation, PodToCreate, TemplateResolver } from './model.js';
 import { attempts, isFulfilled, isPodType, leafProgress } from './model.js';
 import type { Scope } from './vars.js';
+import type { PlanMetric } from './custom-metrics.js';
 
 export interface TemplateScope {
   /** `local/<workflow>` or `namespaced/<WorkflowTemplate>` / `cluster/<ClusterWorkflowTemplate>`. */
@@ -34,6 +35,9 @@ export class Ctx {
   /** Template-level locks: taken through `acquireLock`, and held or waited for by the nodes of this pass. */
   acquireLock?: OperateInput['acquireLock'];
   readonly locksHeld: NodeLock[] = [];
+  /** Custom metrics to emit once this pass's status is written (custom-metrics.ts), and why some could not be. */
+  readonly metrics: PlanMetric[] = [];
+  readonly metricErrors: string[] = [];
   readonly locksWaited: NodeLock[] = [];
   /** Nodes whose lock came in this pass after they waited: their pod is requested now. */
   readonly lockedNow = new Set<string>();

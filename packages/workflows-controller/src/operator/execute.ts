@@ -11,6 +11,7 @@ import { executeSteps } from './steps.js';
 import { executeDAG } from './dag.js';
 import { artifactLocation, assertResolved } from './fanout.js';
 import { cacheKey, entry, lookup, memoOf } from '../memoize.js';
+import { evaluateMetrics, nodeMetricScope } from './custom-metrics.js';
 
 export interface ExecOpts {
   displayName?: string;
@@ -261,6 +262,14 @@ export function executeTemplate(ctx: Ctx, nodeName: string, h: TemplateHolder, a
   if (node && isFulfilled(node)) {
     ctx.recordGlobalOutputs(tmpl.outputs?.parameters, node.outputs);
     ctx.recordGlobalArtifacts(tmpl.outputs?.artifacts, node.outputs);
+  }
+  // custom metrics: when the node is fulfilled in this pass (it was not when the pass began), and realtime gauges
+  // while it runs
+  if (node && tmpl.metrics && (isFulfilled(node) || node.startedAt)) {
+    const ms = nodeMetricScope(node, { ...ctx.global, ...(o.extra ?? {}), ...bound.scope }, ctx.nowMs);
+    const r = evaluateMetrics(tmpl.metrics, ms, node, !isFulfilled(node));
+    ctx.metrics.push(...r.emit);
+    ctx.metricErrors.push(...r.errors.map((e) => `node ${nodeName}: ${e}`));
   }
   return node;
 }

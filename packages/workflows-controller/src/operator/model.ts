@@ -1,5 +1,6 @@
 // Input and output of the pure operator.
 import type { Condition, Inputs, NodePhase, NodeStatus, Outputs, Template, TemplateRef, Workflow, WorkflowPhase, WorkflowSpec, WorkflowTemplate } from '../types.js';
+import type { PlanMetric } from './custom-metrics.js';
 
 /** What the executor and the pod reported for a pod node (WorkflowTaskResult + pod status). */
 export interface PodObservation {
@@ -112,6 +113,10 @@ export interface Plan {
   locks?: { holding: NodeLock[]; waiting: NodeLock[] };
   /** status.estimatedDuration (seconds), set once, when the workflow starts. */
   estimatedDuration?: number;
+  /** Custom metrics (templates' and the workflow's `metrics.prometheus`) to emit once this pass's status is written. */
+  metrics?: PlanMetric[];
+  /** Custom metrics that could not be evaluated, and why (logged). */
+  metricErrors?: string[];
 }
 
 export const FULFILLED: ReadonlySet<NodePhase> = new Set(['Succeeded', 'Failed', 'Error', 'Skipped', 'Omitted']);

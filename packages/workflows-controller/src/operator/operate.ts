@@ -9,6 +9,7 @@ import { flagNode, isFulfilled, isPodType, leafProgress, type OperateInput, type
 import { exprEnv, type Scope, str } from './vars.js';
 import { evaluateArgo, toPlain } from '@flotilla/expr';
 import { addResourcesDurations } from '../resources-duration.js';
+import { evaluateMetrics } from './custom-metrics.js';
 
 const TERMINAL = new Set<WorkflowPhase>(['Succeeded', 'Failed', 'Error']);
 
@@ -224,6 +225,15 @@ export function operate(input: OperateInput): Plan {
   const waiting = finished ? [] : ctx.locksWaited;
   if (holding.length || waiting.length || ctx.acquireLock) p.locks = { holding, waiting };
   if (waiting.length && !finished) p.requeueAfter = Math.min(p.requeueAfter ?? 2, 2);
+  // the workflow's own metrics (spec.metrics): when it finishes in this pass; realtime gauges while it runs
+  if (spec.metrics && (finished ? !TERMINAL.has(status.phase ?? '') : phase === 'Running')) {
+    const duration = String((Date.parse(p.finishedAt ?? now.toISOString()) - Date.parse(startedAt)) / 1000);
+    const r = evaluateMetrics(spec.metrics, { ...g, 'workflow.status': phase, 'workflow.duration': duration, status: phase, duration }, { startedAt, finishedAt: p.finishedAt }, !finished);
+    ctx.metrics.push(...r.emit);
+    ctx.metricErrors.push(...r.errors.map((e) => `workflow: ${e}`));
+  }
+  if (ctx.metrics.length) p.metrics = ctx.metrics;
+  if (ctx.metricErrors.length) p.metricErrors = ctx.metricErrors;
   return p;
 }
 
