@@ -199,7 +199,8 @@ export class ArtifactGCController extends Controller {
     else if (deleting && !gcStatus.strategiesProcessed?.OnWorkflowDeletion) when = 'deletion';
     else {
       // all collected: the finalizer goes as decided below (again, when removing it failed the first time)
-      const failed = ((wf.status?.conditions ?? []) as Obj[]).some((c) => c.type === 'ArtifactGCError');
+      // (at the deletion, only a failure of the deletion's collection counts: it retried what failed before)
+      const failed = ((wf.status?.conditions ?? []) as Obj[]).some((c) => c.type === 'ArtifactGCError' && (!deleting || String(c.message).includes('OnWorkflowDeletion')));
       const left = gcItems({ ...wf, spec: { ...wf.spec, artifactGC: wfGC } }, (st) => !deletedAtCompletion(st, phase), () => undefined).length;
       if (failed ? !!wfGC?.forceFinalizerRemoval : deleting || !left) await this.removeFinalizer(wf);
       return;
