@@ -71,6 +71,7 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
     return res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   }
   if (url === '/fail') return res.writeHead(403).end('read-only');
+  if (url.startsWith('/webhdfs/')) return res.writeHead(307, { location: `/put/datanode/${url.slice(9)}` }).end();
   res.writeHead(404).end();
 }
 
@@ -101,6 +102,11 @@ describe('HTTP output artifacts', () => {
     writeFileSync(join(dir, 'plain.txt'), 'plain');
     await saveArtifact({ name: 'p', path: '/p.txt', archive: { none: {} }, http: { url: `${base}/put/p.txt` } }, undefined, join(dir, 'plain.txt'), vars, secret);
     assert.equal(store.get('/put/p.txt')?.toString(), 'plain');
+  });
+  it('follows a 307 redirect with the body (WebHDFS CREATE answers with the datanode)', async () => {
+    writeFileSync(join(dir, 'hdfs.txt'), 'to hdfs');
+    await saveArtifact({ name: 'h', path: '/h', archive: { none: {} }, http: { url: `${base}/webhdfs/f.txt?op=CREATE`, headers: [{ name: 'X-Custom', value: 'v' }] } }, undefined, join(dir, 'hdfs.txt'), vars, secret);
+    assert.equal(store.get('/put/datanode/f.txt?op=CREATE')?.toString(), 'to hdfs');
   });
   it('a refused upload fails with the url and status', async () => {
     writeFileSync(join(dir, 'x.txt'), 'x');

@@ -26,7 +26,7 @@ interface Req {
 
 const httpError = (status: number, text: string) => Object.assign(new Error(`HTTP ${status}${text ? ` ${text}` : ''}`), { $metadata: { httpStatusCode: status } });
 
-/** One request (redirects followed for GET); resolves with the response, its body not yet read. */
+/** One request (redirects followed); resolves with the response, its body not yet read. */
 export function send(r: Req, redirects = 10): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const u = new URL(r.url);
@@ -38,7 +38,8 @@ export function send(r: Req, redirects = 10): Promise<IncomingMessage> {
     if (!fn) return reject(new Error(`unsupported URL scheme ${u.protocol}`));
     const req = fn(u, { method: r.method, headers, ...(u.protocol === 'https:' && r.cert ? { cert: r.cert, key: r.key } : {}) }, (res) => {
       const st = res.statusCode ?? 0;
-      if (st >= 300 && st < 400 && res.headers.location && (r.method === 'GET' || r.method === 'HEAD') && redirects > 0) {
+      // redirects: any for GET/HEAD; 307/308 (which keep the method and body: WebHDFS's CREATE) for the others
+      if (st >= 300 && st < 400 && res.headers.location && redirects > 0 && (r.method === 'GET' || r.method === 'HEAD' || st === 307 || st === 308)) {
         res.resume();
         resolve(send({ ...r, url: new URL(res.headers.location, u).toString() }, redirects - 1));
         return;
