@@ -12,7 +12,7 @@ import { io } from '@flotilla/cli-kit/io';
 import { nodeSelector, parsePairs } from './backend.js';
 import { applySubmitOpts, checkResumable, resubmitted, setNodes, stopNodes, workflowFrom } from './kube.js';
 import { parameterFileArgs } from './commands/submit.js';
-import { applyCronFlags, nextRun } from './commands/resources.js';
+import { applyCronFlags, nextRun, printCron } from './commands/resources.js';
 import { outputParameters } from './commands/workflows.js';
 import { artifactFileName } from './commands/misc.js';
 
@@ -274,6 +274,9 @@ describe('cron', () => {
     assert.equal(c.spec.schedule, '1 2 3 * *');
     assert.equal(c.spec.schedules, undefined);
     assert.deepEqual(c.spec.workflowSpec, { entrypoint: 'other', serviceAccountName: 'sa', arguments: { parameters: [{ name: 'message', value: '"bar test passed"' }, { name: 'extra', value: '1' }] } });
+    const shown = printCron({ ...c, metadata: { name: 'c', namespace: 'argo', creationTimestamp: new Date().toISOString() } });
+    assert.match(shown, /\nSchedules:                     1 2 3 \* \*\n/);
+    assert.match(shown, /\nWorkflow Parameters:           \n  message:                     "bar test passed"\n  extra:                       1\n$/);
     const n: any = { metadata: { name: 'c' }, spec: {} };
     applyCronFlags(n, { name: 'renamed', generateName: 'ignored-' });
     assert.equal(n.metadata.name, 'renamed');

@@ -152,7 +152,7 @@ export async function nextRun(c: any, now: Date): Promise<Date | undefined> {
   return best;
 }
 
-function printCron(c: any, next?: Date): string {
+export function printCron(c: any, next?: Date): string {
   const fmt = (k: string, v: unknown) => `${k.padEnd(30)} ${v ?? ''}\n`;
   const s = c.spec ?? {};
   const st = c.status ?? {};
@@ -168,6 +168,15 @@ function printCron(c: any, next?: Date): string {
   if (st.conditions?.length) {
     out += fmt('Conditions:', '');
     for (const x of st.conditions) out += fmt(`  ${x.type}`, x.message || x.status);
+  }
+  // the workflow's arguments, those with a value (upstream's TestCronCommands/"Create Parameter Override")
+  const params: any[] = s.workflowSpec?.arguments?.parameters ?? [];
+  if (params.length) {
+    out += fmt('Workflow Parameters:', '');
+    for (const p of params) {
+      const v = p.value ?? p.default;
+      if (v !== undefined && v !== null) out += fmt(`  ${p.name}:`, v);
+    }
   }
   return out;
 }
