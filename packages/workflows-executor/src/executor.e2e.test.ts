@@ -247,4 +247,38 @@ describe('argoexec in workflow pods on flotilla up', { skip, timeout: 300_000, c
     assert.equal(tr2.message, undefined, tr2.message);
     assert.equal(JSON.parse(await k(['get', 'configmap', 'made-by-argoexec', '-n', NS, '-o', 'json'])).data.patched, 'yes');
   });
+
+  it('an artifact-GC pod (the controller\'s shape) deletes the artifacts in ARGO_ARTIFACTS and reports each in its termination message', async () => {
+    assert.ok(artifactKey, 'the first test saved an artifact');
+    const arts = [
+      { name: 'art', s3: { key: artifactKey } },
+      { name: 'elsewhere', s3: { key: 'x', bucket: 'no-such-bucket' } },
+    ];
+    const pod = {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: 'wf-exec-artgc-wfcomp-1', namespace: NS, labels: { 'workflows.argoproj.io/artifact-gc-pod': wf.name } },
+      spec: {
+        restartPolicy: 'Never',
+        volumes: [{ name: 'my-minio-cred', secret: { secretName: 'my-minio-cred' } }],
+        containers: [{
+          name: 'main', image: EXEC_IMAGE, command: ['argoexec', 'artifact', 'delete'],
+          env: [{ name: 'ARGO_ARTIFACTS', value: JSON.stringify(arts) }, { name: 'ARGO_NAMESPACE', value: NS }, { name: 'ARGO_ARTIFACT_REPOSITORY', value: JSON.stringify(REPO) }],
+          volumeMounts: [{ name: 'my-minio-cred', mountPath: '/argo/secret/my-minio-cred', readOnly: true }],
+        }],
+      },
+    };
+    await k(['apply', '-f', '-'], { input: JSON.stringify(pod) });
+    const done = await podDone('wf-exec-artgc-wfcomp-1');
+    assert.equal(done.status.phase, 'Failed', 'one artifact could not be deleted');
+    const lines = String(done.status.containerStatuses[0].state.terminated.message).split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines[0].name, 'elsewhere', 'failures first');
+    assert.match(lines[0].error, /no-such-bucket|NoSuchBucket/);
+    assert.deepEqual(lines[1], { name: 'art', key: artifactKey, deleted: 1 });
+    // the object is gone: loading it key-only now fails
+    const loader = workflowPod({ name: 'wf-exec-after-gc', wf, nodeId: 'wf-exec-6', template: { name: 'l', inputs: { artifacts: [{ name: 'in', path: '/tmp/in', s3: { key: artifactKey } }] }, container: { image: 'busybox' } }, image: 'busybox', command: ['true'] });
+    await k(['apply', '-f', '-'], { input: JSON.stringify(loader) });
+    const after = await podDone('wf-exec-after-gc');
+    assert.equal(after.status.phase, 'Failed');
+    assert.match(JSON.stringify(after.status.initContainerStatuses), /no such key/);
+  });
 });
