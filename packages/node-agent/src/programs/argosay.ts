@@ -1,10 +1,11 @@
 /**
- * Stand-in for the argoproj/argosay image: `argosay [echo [message] [file] | cat FILE… |
- * sleep DURATION | exit [CODE] | assert_eq FILE TEXT | assert_contains FILE TEXT]`. The assertions read the
+ * Stand-in for the argoproj/argosay image: `argosay [echo [message] [file] | cat FILE… | cp SRC DST |
+ * sleep DURATION | exit [CODE] | assert_eq FILE TEXT | assert_contains FILE TEXT]`. `cp` copies one file (its
+ * directory made as needed), as upstream's secure-workflow smoke test uses it. The assertions read the
  * file (`echo hello /tmp/f` then `assert_contains /tmp/f hello`, as upstream's tests use them); a first argument
  * that is no file is compared as text.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 function duration(s: string): number {
@@ -44,6 +45,20 @@ switch (cmd) {
   case 'cat':
     for (const f of args) process.stdout.write(readFileSync(f));
     break;
+  case 'cp':
+    if (args.length !== 2) {
+      console.error('usage: argosay cp SRC DST');
+      process.exitCode = 1;
+      break;
+    }
+    try {
+      mkdirSync(dirname(args[1]!), { recursive: true });
+      copyFileSync(args[0]!, args[1]!);
+    } catch (e) {
+      console.error(`argosay: cp: ${(e as Error).message}`);
+      process.exitCode = 1;
+    }
+    break;
   case 'sleep': {
     const ms = duration(args[0] ?? '1s');
     process.on('SIGTERM', () => process.exit(143));
@@ -66,6 +81,6 @@ switch (cmd) {
     }
     break;
   default:
-    console.error(`argosay: unknown command "${cmd}" (echo, cat, sleep, exit, assert_eq, assert_contains)`);
+    console.error(`argosay: unknown command "${cmd}" (echo, cat, cp, sleep, exit, assert_eq, assert_contains)`);
     process.exitCode = 1;
 }
