@@ -85,7 +85,7 @@ test('the finalizer, the GC pods at completion and deletion, artifactGCStatus, A
       { name: 'on-deletion', path: '/tmp/m', s3: s3('on-deletion'), artifactGC: { strategy: 'OnWorkflowDeletion' } },
       { name: 'never', path: '/tmp/m', s3: s3('never'), artifactGC: { strategy: 'Never' } },
     ];
-    const wfObj = (name: string, force = false) => ({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name }, spec: { entrypoint: 'main', artifactGC: { forceFinalizerRemoval: force }, templates: [{ name: 'main', container: { image: 'busybox' }, outputs: { artifacts: outputs } }] }, status: { phase: 'Running' } });
+    const wfObj = (name: string, force = false) => ({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name }, spec: { entrypoint: 'main', artifactGC: { forceFinalizerRemoval: force, podSpecPatch: 'containers:\n- name: main\n  resources: {limits: {memory: 64Mi}}\n' }, templates: [{ name: 'main', container: { image: 'busybox' }, outputs: { artifacts: outputs } }] }, status: { phase: 'Running' } });
     const get = (name: string) => client.get<any>(WORKFLOWS, NS, name);
     const complete = (name: string) => client.patch(WORKFLOWS, NS, name, { status: { phase: 'Succeeded', nodes: { [name]: { id: name, name, type: 'Pod', templateName: 'main', phase: 'Succeeded', outputs: { artifacts: outputs } } } } }, 'merge');
     const gcPods = async (name: string) => (await client.list<any>(R.pods, NS, { labelSelector: `${LABEL_GC_POD}=${name}` })).items;
@@ -102,6 +102,7 @@ test('the finalizer, the GC pods at completion and deletion, artifactGCStatus, A
     assert.equal(pod.metadata.labels.team, 'x');
     assert.equal(pod.metadata.annotations.note, 'y');
     assert.deepEqual(pod.spec.containers[0].command, ['argoexec', 'artifact', 'delete']);
+    assert.equal(pod.spec.containers[0].resources?.limits?.memory, '64Mi', 'artifactGC.podSpecPatch');
     const env = Object.fromEntries(pod.spec.containers[0].env.map((e: any) => [e.name, e.value]));
     assert.deepEqual(JSON.parse(env.ARGO_ARTIFACTS).map((a: any) => a.s3.key), ['on-completion']);
     assert.ok(pod.spec.volumes.some((v: any) => v.secret?.secretName === 'cred'), 'the artifacts\' Secrets are mounted');

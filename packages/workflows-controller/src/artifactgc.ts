@@ -14,7 +14,8 @@
  */
 import { createHash } from 'node:crypto';
 import { Controller, isNotFound, R, splitKey, type EventRecorder, type Informer, type InformerFactory, type KubeClient, type KubeObject, type ReconcileResult, type RuntimeContext } from '@flotilla/kube-runtime';
-import { secretNames } from './pod.js';
+import { parse as parseYaml } from 'yaml';
+import { mergePodSpec, secretNames } from './pod.js';
 import { WORKFLOWS, WORKFLOW_TEMPLATES, CLUSTER_WORKFLOW_TEMPLATES } from './resources.js';
 
 type Obj = KubeObject & Record<string, any>;
@@ -26,7 +27,7 @@ const DONE = new Set(['Succeeded', 'Failed', 'Error']);
 const SECRETS = '/argo/secret';
 
 export type Strategy = 'OnWorkflowCompletion' | 'OnWorkflowDeletion' | 'OnWorkflowSuccessOrDeletion' | 'OnWorkflowFailureOrDeletion' | 'Never';
-type GCSpec = { strategy?: string; serviceAccountName?: string; podMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; forceFinalizerRemoval?: boolean };
+type GCSpec = { strategy?: string; serviceAccountName?: string; podMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; forceFinalizerRemoval?: boolean; podSpecPatch?: string | Obj };
 
 /** The strategy of an artifact: its own, else the workflow's; none is Never. */
 export function strategyOf(art: { artifactGC?: GCSpec } & Record<string, any>, wfGC: GCSpec | undefined): Strategy {
@@ -104,6 +105,8 @@ export interface ArtifactGCOptions {
   managedNamespace?: string;
   /** the executor image (the controller's configuration, read when a pod is made) */
   executorImage: () => string;
+  /** the controller's workflowDefaults (its spec.artifactGC applies to workflows without one) */
+  workflowDefaults?: () => Obj | undefined;
   workers?: number;
 }
 
@@ -159,7 +162,7 @@ export class ArtifactGCController extends Controller {
   private gcOf(wf: Obj): GCSpec | undefined {
     const ref = wf.spec?.workflowTemplateRef;
     const wt = ref?.name ? (ref.clusterScope ? this.clusterTemplates.list().find((t) => t.metadata?.name === ref.name) : this.templates.get(wf.metadata!.namespace!, ref.name)) : undefined;
-    return effectiveGC(wf) ?? wt?.spec?.artifactGC;
+    return effectiveGC(wf) ?? wt?.spec?.artifactGC ?? this.o.workflowDefaults?.()?.spec?.artifactGC;
   }
 
   /** The repository a node's key-only artifacts resolve against: the template's archiveLocation over the workflow's. */
@@ -217,7 +220,7 @@ export class ArtifactGCController extends Controller {
       const pod = this.pods.get(ns, g.name);
       if (!pod) {
         try {
-          await this.createPod(wf, g);
+          await this.createPod(wf, g, wfGC?.podSpecPatch);
           pending = true;
         } catch (e) {
           // refused for good (a missing service account, an invalid pod): a failure of this collection
@@ -298,7 +301,7 @@ export class ArtifactGCController extends Controller {
     }
   }
 
-  private async createPod(wf: Obj, g: GCPod): Promise<void> {
+  private async createPod(wf: Obj, g: GCPod, podSpecPatch?: string | Obj): Promise<void> {
     const ns = wf.metadata!.namespace!;
     const arts = g.items.map((it) => ({ ...it.artifact, ...(it.artifactRepository ? { artifactRepository: it.artifactRepository } : {}) }));
     const volumes: Obj[] = [];
@@ -338,6 +341,11 @@ export class ArtifactGCController extends Controller {
         }],
       },
     };
+    // the workflow's artifactGC.podSpecPatch (JSON or YAML), merged as the workflow pods' podSpecPatch is
+    if (podSpecPatch) {
+      const patch = typeof podSpecPatch === 'string' ? (parseYaml(podSpecPatch) as Obj | null) : podSpecPatch;
+      if (patch && typeof patch === 'object') pod.spec = mergePodSpec(pod.spec, patch);
+    }
     try {
       await this.o.client.create(R.pods, ns, pod);
       this.log(`${ns}/${wf.metadata!.name}: artifact GC pod ${g.name} created (${g.items.length} artifact(s))`);
