@@ -45,7 +45,16 @@ export interface ClientOptions {
    * default: standard error) — the sign that qps and burst are too low for the load
    */
   warn?: (message: string) => void;
+  /**
+   * called once per request answered (and per failed one, code 0), after the answer's status line: the HTTP method,
+   * the request's path (no query) and its status code; `watch` for a watch. Runs on every request: keep it cheap.
+   * Clients made by derive() share it.
+   */
+  onRequest?: RequestObserver;
 }
+
+/** See ClientOptions.onRequest. */
+export type RequestObserver = (method: string, path: string, code: number, watch: boolean) => void;
 
 export interface RequestOpts {
   body?: unknown;
@@ -133,6 +142,7 @@ export class KubeClient {
   private readonly timeoutMs: number;
   private readonly bucket: TokenBucket;
   private readonly warn: (message: string) => void;
+  private readonly onRequest: RequestObserver | undefined;
   private lastThrottleWarning = -Infinity;
   private readonly agent: Agent | HttpAgent;
   private tls: RequestOptions = {};
@@ -159,6 +169,7 @@ export class KubeClient {
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.bucket = new TokenBucket(opts.qps ?? 5, opts.burst ?? 10);
     this.warn = opts.warn ?? ((m) => process.stderr.write(`${m}\n`));
+    this.onRequest = opts.onRequest;
     this.agent = this.server.protocol === 'http:' ? new HttpAgent({ keepAlive: true, maxSockets: 32 }) : new Agent({ keepAlive: true, maxSockets: 32 });
     if (!this.config.dynamic) this.applyAuth();
   }
@@ -260,6 +271,15 @@ export class KubeClient {
     }
   }
 
+  /** the observer's failure is not the request's */
+  private observe(method: string, path: string, code: number, watch: boolean): void {
+    try {
+      this.onRequest!(method, path, code, watch);
+    } catch {
+      /* ignored */
+    }
+  }
+
   private send<T>(method: string, u: Target, data: string | undefined, opts: RequestOpts, retried: boolean): Promise<T> {
     const headers: Record<string, string> = { ...this.headers, accept: opts.text ? '*/*' : 'application/json', 'user-agent': this.userAgent };
     if (data !== undefined) {
@@ -272,6 +292,7 @@ export class KubeClient {
       const r = req({ ...this.tls, protocol: this.server.protocol, hostname: this.hostname, port: this.server.port, path: u.path, ...(this.server.username ? { auth: `${decodeURIComponent(this.server.username)}:${decodeURIComponent(this.server.password)}` } : {}), method, headers, agent: this.agent, signal: opts.signal }, (res) => {
         const code = res.statusCode ?? 0;
         metrics.requests.inc({ code: String(code), method, host: u.host });
+        if (this.onRequest) this.observe(method, u.pathname, code, false);
         if (opts.discard && code >= 200 && code < 300) {
           res.on('end', () => resolve(undefined as T));
           res.on('error', (e) => reject(new ApiError(0, 'TransportError', `${method} ${u.origin}${u.pathname}: ${e.message}`)));
@@ -293,6 +314,7 @@ export class KubeClient {
           return;
         }
         metrics.requests.inc({ code: '<error>', method, host: u.host });
+        if (this.onRequest) this.observe(method, u.pathname, 0, false);
         reject(new ApiError(0, 'TransportError', `${method} ${u.origin}${u.pathname}: ${e.message}`));
       });
       // a hung server must not hang a component forever. r.setTimeout is the socket's idle timeout and
@@ -450,6 +472,7 @@ export class KubeClient {
       };
       const r = req(u, { ...this.tls, agent: false, method: 'GET', headers: { ...this.headers, accept: 'application/json', 'user-agent': this.userAgent } }, (res) => {
         clearTimeout(headerTimer);
+        if (this.onRequest) this.observe('GET', u.pathname, res.statusCode ?? 0, true);
         if (endMs > 0 && !settled)
           endTimer = setTimeout(() => {
             r.destroy();
@@ -504,7 +527,7 @@ export class KubeClient {
    * given override this one's): for traffic that must not wait behind this client's, as leader election.
    */
   derive(opts: ClientOptions = {}): KubeClient {
-    return new KubeClient(this.config, { fieldManager: this.fieldManager, userAgent: this.userAgent, timeoutMs: this.timeoutMs, ...opts });
+    return new KubeClient(this.config, { fieldManager: this.fieldManager, userAgent: this.userAgent, timeoutMs: this.timeoutMs, onRequest: this.onRequest, ...opts });
   }
 
   /** Releases pooled connections; later requests fail. */

@@ -4,7 +4,7 @@
  * reconcilers, leader election, an event recorder, metrics and health endpoints.
  * The test kit is a separate entry point: `@flotilla/kube-runtime/testkit`.
  */
-export { KubeClient, ApiError, isNotFound, isConflict, isAlreadyExists, isGone, isIdempotent, PATCH_CONTENT_TYPES, type ClientOptions, type RequestOpts, type WriteOpts, type WatchEvent, type ObjectList, type PatchType, type DeleteOpts } from './client.js';
+export { KubeClient, ApiError, isNotFound, isConflict, isAlreadyExists, isGone, isIdempotent, PATCH_CONTENT_TYPES, type ClientOptions, type RequestObserver, type RequestOpts, type WriteOpts, type WatchEvent, type ObjectList, type PatchType, type DeleteOpts } from './client.js';
 export { resolveConfig, defaultConfig, inClusterConfig, kubeconfigFromFile, kubeconfigFromText, KubeConfigError, type ClientConfig, type KubeConfigLike, type KubeConfigObject } from './kubeconfig.js';
 export type { KubeObject } from '@flotilla/apimachinery';
 export { R, apiVersionOf, parseApiVersion, resourcePath, objKey, splitKey, type Resource, type GVK, type AnyObject } from './resources.js';

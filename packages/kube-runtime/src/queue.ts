@@ -105,6 +105,11 @@ export class WorkQueue {
     return this.queue.length - this.head;
   }
 
+  /** keys taken by a worker and not yet done (the workers busy now) */
+  get busy(): number {
+    return this.processing.size;
+  }
+
   /** The next key (waits for one); undefined once shut down. Call done(key) after processing it. */
   async get(): Promise<string | undefined> {
     while (!this.length) {
