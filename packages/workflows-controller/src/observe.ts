@@ -115,6 +115,10 @@ function observeAt(pod: Obj, taskResult: Obj | undefined, clock: () => Date): Ob
   const phase = st.phase as string | undefined;
   if (phase === 'Running' || phase === 'Pending' || !phase) {
     if (phase === 'Running') base.phase = 'Running';
+    else {
+      const why = pendingReason(st, [...inits, ...statuses]);
+      if (why) base.message = why;
+    }
     return out;
   }
   // finished: outputs come from the task result, which `wait` writes before it exits
@@ -131,6 +135,9 @@ function observeAt(pod: Obj, taskResult: Obj | undefined, clock: () => Date): Ob
     if (!(waitTerm && waitTerm.exitCode !== 0) && age < grace) return { obs: { ...base, phase: 'Running' }, awaitingResult: true, progress: out.progress };
   }
   if (tr && (tr.phase === 'Failed' || tr.phase === 'Error')) return { ...out, obs: { ...base, phase: tr.phase, message: tr.message || undefined } };
+  // a pod deleted while its main container ran (`kubectl delete pod`, a node drained) ended because it was killed,
+  // however its program took the signal (nginx exits 0): not a success, so a retryStrategy runs it again, as upstream's
+  if (phase === 'Succeeded' && killedByDeletion(pod, mainTerm)) return { ...out, obs: { ...base, phase: 'Failed', message: 'pod deleted' } };
   if (phase === 'Succeeded') return { ...out, obs: { ...base, phase: 'Succeeded', ...(tr?.message ? { message: tr.message } : {}) } };
   // Failed
   if (exitTerm && (exitTerm.exitCode ?? 0) !== 0) {
@@ -144,6 +151,35 @@ function observeAt(pod: Obj, taskResult: Obj | undefined, clock: () => Date): Ob
   const waitTerm = terminated(statuses.find((s) => s.name === 'wait'));
   const msg = st.message || (waitTerm && waitTerm.exitCode !== 0 ? `wait container failed (exit code ${waitTerm.exitCode})${waitTerm.message ? `: ${waitTerm.message.trim()}` : ''}` : 'pod failed');
   return { ...out, obs: { ...base, phase: 'Error', message: msg } };
+}
+
+/** Container waiting reasons every pod passes through: not worth a node message (nor a status write each). */
+const ROUTINE_WAITING = new Set(['ContainerCreating', 'PodInitializing']);
+
+/**
+ * Why a pending pod waits, as upstream shows it on the node: a container's waiting reason (and message), else the
+ * scheduler's `Unschedulable: <why>` from the PodScheduled condition.
+ */
+export function pendingReason(st: Obj, statuses: Obj[]): string | undefined {
+  for (const s of statuses) {
+    const w = s.state?.waiting as { reason?: string; message?: string } | undefined;
+    if (w?.reason && !ROUTINE_WAITING.has(w.reason)) return w.message ? `${w.reason}: ${w.message}` : w.reason;
+  }
+  const c = ((st.conditions ?? []) as Obj[]).find((x) => x.type === 'PodScheduled' && x.status === 'False' && x.reason === 'Unschedulable');
+  return c ? (c.message ? `Unschedulable: ${c.message}` : 'Unschedulable') : undefined;
+}
+
+/**
+ * Whether the pod's main container ended after someone asked to delete the pod (its deletionTimestamp is the request's
+ * time plus the grace period): a pod that had finished before (podGC, `argo delete`) is not.
+ */
+function killedByDeletion(pod: Obj, mainTerm: ReturnType<typeof terminated>): boolean {
+  const del = Date.parse(pod.metadata?.deletionTimestamp ?? '');
+  if (Number.isNaN(del)) return false;
+  const asked = del - (Number(pod.metadata?.deletionGracePeriodSeconds) || 0) * 1000;
+  const ended = Date.parse(mainTerm?.finishedAt ?? '');
+  // (timestamps are whole seconds: a main that ended in the second of the request counts as killed)
+  return Number.isNaN(ended) || ended >= Math.floor(asked / 1000) * 1000;
 }
 
 const EPOCH = new Date(0);

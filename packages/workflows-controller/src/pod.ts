@@ -320,6 +320,7 @@ export function buildPod(p: PodToCreate, wf: Workflow, cfg: PodBuildConfig = {})
     if (v !== undefined && v !== null) podSpec[k] = v;
   }
   if (t.priority !== undefined) podSpec.priority = t.priority;
+  if (p.affinity) podSpec.affinity = mergeAffinity(podSpec.affinity as Obj | undefined, p.affinity as Obj);
   if (ads !== undefined) podSpec.activeDeadlineSeconds = Math.max(1, Math.ceil(ads));
   for (const [where, patch] of [['spec.podSpecPatch', p.podSpecPatch ?? spec.podSpecPatch], [`templates.${p.templateName ?? ''}.podSpecPatch`, t.podSpecPatch]] as const) {
     const parsed = parsePatch(patch, where);
@@ -401,4 +402,15 @@ export function secretNames(values: unknown[]): string[] {
   };
   for (const v of values) walk(v, '');
   return [...out];
+}
+
+/** A retry attempt's node affinity added to the template's: its required terms each get the attempt's expressions. */
+function mergeAffinity(base: Obj | undefined, extra: Obj): Obj {
+  type Term = { matchExpressions?: unknown[] };
+  type NA = { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: Term[] } };
+  const add = (extra.nodeAffinity as NA).requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchExpressions ?? [];
+  const baseNA = (base?.nodeAffinity ?? {}) as NA & Obj;
+  const terms = baseNA.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  const merged = terms.length ? terms.map((t) => ({ ...t, matchExpressions: [...(t.matchExpressions ?? []), ...add] })) : [{ matchExpressions: add }];
+  return { ...(base ?? {}), nodeAffinity: { ...baseNA, requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: merged } } };
 }

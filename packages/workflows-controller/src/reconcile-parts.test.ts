@@ -275,3 +275,25 @@ test("{{=NAME}} that is just a variable's name substitutes it, hyphens and all (
   assert.equal(substitute('{{=inputs.parameters.missing-one}}', scope), '{{=inputs.parameters.missing-one}}', 'unknown: left for later');
 });
 
+
+test('a pod deleted while main ran is not a success, whatever its exit code (nginx exits 0 on SIGTERM): Failed "pod deleted" — a pod that had finished before its deletion keeps its result (upstream retry TestRetryDaemonContainer)', () => {
+  const done = (deletionTimestamp: string | undefined, finishedAt: string) => {
+    const p: any = pod('Succeeded', [term('wait', 0, finishedAt), term('main', 0, finishedAt)]);
+    if (deletionTimestamp) Object.assign(p.metadata, { deletionTimestamp, deletionGracePeriodSeconds: 30 });
+    return observePod(p, { metadata: { labels: { 'workflows.argoproj.io/report-outputs-completed': 'true' } } }, NOW).obs;
+  };
+  // deleted at 00:00:05 (deletionTimestamp = request + 30 s grace), main ended at 00:00:06: killed
+  assert.deepEqual([done('2026-01-01T00:00:35Z', '2026-01-01T00:00:06Z').phase, done('2026-01-01T00:00:35Z', '2026-01-01T00:00:06Z').message], ['Failed', 'pod deleted']);
+  // main ended at 00:00:04, the deletion (podGC) came after: Succeeded
+  assert.equal(done('2026-01-01T00:00:35Z', '2026-01-01T00:00:04Z').phase, 'Succeeded');
+  assert.equal(done(undefined, '2026-01-01T00:00:06Z').phase, 'Succeeded');
+});
+
+test("a pending pod's node says why it waits (the scheduler's Unschedulable, a container's waiting reason), not the routine ContainerCreating", () => {
+  const unsched = observePod(pod('Pending', [], { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector." }] }), undefined, NOW).obs;
+  assert.deepEqual([unsched.phase, unsched.message], ['Pending', "Unschedulable: 0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector."]);
+  const creating = observePod(pod('Pending', [{ name: 'main', state: { waiting: { reason: 'ContainerCreating' } } }]), undefined, NOW).obs;
+  assert.equal(creating.message, undefined);
+  const other = observePod(pod('Pending', [{ name: 'main', state: { waiting: { reason: 'SomethingOdd', message: 'details' } } }]), undefined, NOW).obs;
+  assert.equal(other.message, 'SomethingOdd: details');
+});

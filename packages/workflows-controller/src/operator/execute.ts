@@ -25,6 +25,9 @@ export interface ExecOpts {
   extra?: Scope;
   /** The step's or task's `outputs.result` is referenced by its steps/DAG template: its pod captures it. */
   resultWanted?: boolean;
+  /** A retry attempt's constraints: the hosts of the failed attempts to avoid (retryStrategy.affinity.nodeAntiAffinity),
+   * and when backoff.maxDuration ends (epoch ms: the attempt's pod may not run past it). */
+  retry?: { avoidHosts?: string[]; deadlineMs?: number };
 }
 
 /**
@@ -250,7 +253,7 @@ export function executeTemplate(ctx: Ctx, nodeName: string, h: TemplateHolder, a
       executeSuspend(ctx, node, tmpl);
       break;
     default:
-      node = executePod(ctx, nodeName, tmpl, kind, bound.inputs, common, deadline, active !== undefined, !!o.resultWanted);
+      node = executePod(ctx, nodeName, tmpl, kind, bound.inputs, common, deadline, active !== undefined, !!o.resultWanted, o.retry);
       if (node && !isFulfilled(node)) ctx.walked.add(node.id);
   }
   // a memoized Steps or DAG template that succeeded in this pass: later nodes of the pass see its cache entry (the
@@ -312,7 +315,7 @@ function takeLocks(ctx: Ctx, nodeName: string, sync: unknown): string | undefine
  */
 const POD_DEADLINE_GRACE_S = 30;
 
-function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreate['kind'], inputs: Inputs, common: Common, deadline: number | undefined, podEnforced = false, includeResult = false): NodeStatus | undefined {
+function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreate['kind'], inputs: Inputs, common: Common, deadline: number | undefined, podEnforced = false, includeResult = false, retry?: ExecOpts['retry']): NodeStatus | undefined {
   let node = ctx.get(nodeName);
   // a node that waited for its lock and has it now: its pod is requested as a new node's is
   const lockedNow = !!node && ctx.lockedNow.has(nodeName) && !ctx.pods[node.id];
@@ -337,6 +340,13 @@ function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreat
     const sa = tmpl.serviceAccountName ?? ctx.spec.serviceAccountName;
     if (sa) req.serviceAccountName = sa;
     if (deadline !== undefined) req.activeDeadlineSeconds = deadline;
+    if (retry?.deadlineMs !== undefined) {
+      const left = Math.max(1, Math.ceil((retry.deadlineMs - ctx.nowMs) / 1000));
+      if (req.activeDeadlineSeconds === undefined || left < req.activeDeadlineSeconds) req.activeDeadlineSeconds = left;
+    }
+    if (retry?.avoidHosts?.length) {
+      req.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'NotIn', values: retry.avoidHosts }] }] } } };
+    }
     // the workflow's podSpecPatch is the workflow's, not the template's: its variables are the globals
     const wfPatch = ctx.spec.podSpecPatch;
     if (typeof wfPatch === 'string' && wfPatch.includes('{{')) req.podSpecPatch = substitute(wfPatch, { ...ctx.global, 'node.name': nodeName, 'pod.name': req.podName });
@@ -373,6 +383,8 @@ function executePod(ctx: Ctx, nodeName: string, tmpl: Template, kind: PodToCreat
       node.outputs = obs.outputs ?? node.outputs;
     }
     if (obs.message) node.message = obs.message;
+    // (why it waited is gone once the pod runs)
+    else if (node.message && /^(Unschedulable|[A-Z][A-Za-z]+BackOff)\b/.test(node.message)) delete node.message;
     return node;
   }
   const outputs: Outputs = { ...(obs.outputs ?? {}) };
@@ -437,6 +449,7 @@ function executeRetry(ctx: Ctx, nodeName: string, h: TemplateHolder, args: Argum
     };
     const child = executeTemplate(ctx, `${nodeName}(${n})`, h, args, {
       ...o, retryChild: true, parentId: node.id, displayName: `${o.displayName ?? nodeName}(${n})`, extra: { ...(o.extra ?? {}), ...lastRetry, retries: String(n) },
+      retry: attemptConstraints(ctx, rs, children, n),
     });
     flagNode(child, 'retried');
     // at most one new attempt per pass (an attempt that fails at once must not loop here)
@@ -481,7 +494,8 @@ function executeRetry(ctx: Ctx, nodeName: string, h: TemplateHolder, args: Argum
     const cap = parseDuration(b.cap);
     if (cap !== undefined) wait = Math.min(wait, cap);
     const max = parseDuration(b.maxDuration);
-    if (max !== undefined && node.startedAt && ctx.nowMs - Date.parse(node.startedAt) >= max * 1000) {
+    const first = ctx.nodes[children[0]!]?.startedAt ?? node.startedAt;
+    if (max !== undefined && first && ctx.nowMs - Date.parse(first) >= max * 1000) {
       return ctx.finish(node, last.phase, 'Max duration limit exceeded');
     }
     const readyAt = Date.parse(last.finishedAt ?? ctx.nowISO) + wait * 1000;
@@ -497,6 +511,25 @@ function executeRetry(ctx: Ctx, nodeName: string, h: TemplateHolder, args: Argum
     return node;
   }
   return start(attempts);
+}
+
+/**
+ * What a retry's attempt `n` must respect, as upstream's: the hosts of the earlier attempts when
+ * `affinity.nodeAntiAffinity` is set (its pod may not run there), and from the second attempt on the end of
+ * `backoff.maxDuration`, counted from the first attempt's start (its pod's activeDeadlineSeconds ends there).
+ */
+function attemptConstraints(ctx: Ctx, rs: NonNullable<Template['retryStrategy']>, children: string[], n: number): ExecOpts['retry'] {
+  const out: NonNullable<ExecOpts['retry']> = {};
+  const earlier = children.slice(0, n).map((id) => ctx.nodes[id]).filter((x): x is NodeStatus => !!x);
+  const aff = (rs as { affinity?: { nodeAntiAffinity?: unknown } }).affinity;
+  if (aff?.nodeAntiAffinity !== undefined) {
+    const hosts = [...new Set(earlier.map((x) => x.hostNodeName).filter((x): x is string => !!x))];
+    if (hosts.length) out.avoidHosts = hosts;
+  }
+  const max = parseDuration(rs.backoff?.maxDuration);
+  const first = earlier[0]?.startedAt;
+  if (max !== undefined && n > 0 && first) out.deadlineMs = Date.parse(first) + max * 1000;
+  return out.avoidHosts || out.deadlineMs !== undefined ? out : undefined;
 }
 
 function durationSeconds(n: NodeStatus): number {

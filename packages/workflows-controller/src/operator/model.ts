@@ -78,6 +78,8 @@ export interface PodToCreate {
   serviceAccountName?: string;
   /** Seconds left before the template's / workflow's deadline, for the pod's activeDeadlineSeconds. */
   activeDeadlineSeconds?: number;
+  /** A retry attempt's node affinity (retryStrategy.affinity.nodeAntiAffinity: not on the failed attempts' hosts). */
+  affinity?: Record<string, unknown>;
   /** The workflow's podSpecPatch with its variables substituted (when it has any). */
   podSpecPatch?: string;
 }
