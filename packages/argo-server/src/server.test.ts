@@ -224,6 +224,10 @@ test('list: label selector, fields, limit/continue; get with fields; delete', as
   assert.equal(l.status, 200);
   assert.deepEqual(l.body.items.map((w: any) => w.metadata.name).sort(), ['ls-a', 'ls-b', 'ls-c']);
   assert.equal(l.body.kind, 'WorkflowList');
+  const none = await env.call('GET', `/api/v1/workflows/${ns}?listOptions.labelSelector=set%3Dnone`);
+  assert.equal(none.status, 200);
+  assert.equal(none.body.items, null, 'no workflow: "items": null, as upstream');
+  assert.equal((await env.call('GET', `/api/v1/workflows/${ns}?listOptions.labelSelector=set%3Dnone&fields=items.metadata.name`)).body.items, null);
   const f = await env.call('GET', `/api/v1/workflows/${ns}?listOptions.labelSelector=set%3Dls&fields=items.metadata.name,items.status.phase`);
   assert.deepEqual(Object.keys(f.body).sort(), ['items']);
   assert.deepEqual(Object.keys(f.body.items[0]), ['metadata']);

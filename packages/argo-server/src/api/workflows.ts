@@ -58,7 +58,10 @@ export async function retryInCluster(kube: KubeClient, ns: string, wf: Workflow,
 export function registerWorkflows(router: Router<Caller>, ctx: Ctx): void {
   const list = async (ns: string | undefined, q: URLSearchParams, kube: KubeClient) => {
     const l = await kcall(kube.list<any>(AR.workflows, listNamespace(ctx, ns), listQuery(q)));
-    return filterFields(listBody('WorkflowList', l), q.get('fields'));
+    const body = listBody('WorkflowList', l);
+    // no workflow: "items": null, as upstream's (Go's nil slice; its e2e checks it)
+    if (!(body.items as unknown[]).length) body.items = null;
+    return filterFields(body, q.get('fields'));
   };
   router.add('GET', '/api/v1/workflows', (r) => list(undefined, r.query, r.ctx.kube));
   router.add('GET', '/api/v1/workflows/{namespace}', (r) => list(r.params.namespace, r.query, r.ctx.kube));
