@@ -138,17 +138,19 @@ export class WorkflowController extends Controller {
     this.metrics = workflowMetrics(opts.metrics !== false);
     this.metrics.collect(() => {
       const workflows: Record<string, number> = {};
+      const conditions: Record<string, number> = {};
       for (const c of this.workflows.list()) {
         const w = this.latest(`${c.metadata!.namespace}/${c.metadata!.name}`) ?? c;
         const p = w.status?.phase || 'Pending';
         workflows[p] = (workflows[p] ?? 0) + 1;
+        for (const k of w.status?.conditions ?? []) conditions[`${k.type}=${k.status}`] = (conditions[`${k.type}=${k.status}`] ?? 0) + 1;
       }
       const pods: Record<string, number> = {};
       for (const p of this.pods.list()) {
         const ph = p.status?.phase || 'Pending';
         pods[ph] = (pods[ph] ?? 0) + 1;
       }
-      return { workflows, pods, queueDepth: { workflow_queue: this.queue.length } };
+      return { workflows, pods, queueDepth: { workflow_queue: this.queue.length }, busy: { workflow_queue: this.queue.busy }, conditions };
     });
   }
 

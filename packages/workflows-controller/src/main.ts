@@ -11,6 +11,7 @@ import { WorkflowController } from './controller.js';
 import { CronController } from './cron.js';
 import { ArtifactGCController } from './artifactgc.js';
 import { DEFAULT_EXECUTOR_IMAGE } from './pod.js';
+import { workflowMetrics } from './metrics.js';
 import { parseDuration } from './operator/vars.js';
 
 export interface ControllerFlags {
@@ -187,7 +188,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
     process.stdout.write(helpText());
     return 0;
   }
-  const log = (m: string) => process.stderr.write(`time="${new Date().toISOString()}" level=info msg=${JSON.stringify(m)}\n`);
+  const metrics = workflowMetrics(true); // argo_workflows_log_messages and _k8s_request_total count from the start
+  const log = (m: string) => (metrics.logged('info'), process.stderr.write(`time="${new Date().toISOString()}" level=info msg=${JSON.stringify(m)}\n`));
   if (f.ignored.length) log(`accepted upstream flags not acted on by Flotilla: ${f.ignored.map((x) => '--' + x).join(', ')}`);
   let running: RunningWorkflowController | undefined;
   let leading = false;
@@ -199,7 +201,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   } catch (e) {
     log(`cannot serve metrics/health: ${(e as Error).message}`);
   }
-  const client = new KubeClient(f.kubeconfig, { fieldManager: 'workflow-controller', userAgent: 'workflow-controller', qps: f.qps, burst: f.burst });
+  const client = new KubeClient(f.kubeconfig, { fieldManager: 'workflow-controller', userAgent: 'workflow-controller', qps: f.qps, burst: f.burst, onRequest: metrics.request });
   const run = async () => {
     leading = true;
     try {
