@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, startEnv, type Env } from './testenv.js';
 import { startServer } from './server.js';
-import { serviceOf } from './metrics.js';
+import { isStream, serviceOf } from './metrics.js';
 
 const ns = 'argo';
 let env: Env;
@@ -105,6 +105,15 @@ test('Grpc-Metadata-Argo-Version on API answers, not on a 401', async () => {
   assert.equal(basic.status, 401, basic.text);
   assert.equal(basic.headers['grpc-metadata-argo-version'], undefined);
   assert.equal((await env.call('GET', '/')).headers['grpc-metadata-argo-version'], undefined, 'not on the UI');
+});
+
+test('isStream: watches and logs are server streams', () => {
+  assert.ok(isStream('GET /api/v1/workflow-events/{namespace}'));
+  assert.ok(isStream('GET /api/v1/stream/events/{namespace}'));
+  assert.ok(isStream('GET /api/v1/workflows/{namespace}/{name}/log'));
+  assert.ok(isStream('GET /api/v1/stream/sensors/{namespace}/logs'));
+  assert.ok(!isStream('GET /api/v1/workflows/{namespace}/{name}'));
+  assert.ok(!isStream('GET /api/v1/workflows/{namespace}'));
 });
 
 test('serviceOf: upstream\'s gRPC service of an API path', () => {

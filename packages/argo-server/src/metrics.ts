@@ -18,6 +18,11 @@ import { Code } from './http.js';
 
 const CODE_NAMES = Object.fromEntries(Object.entries(Code).map(([k, v]) => [v, k])) as Record<number, string>;
 
+/** Whether a route is one of upstream's server streams (watches, logs). */
+export function isStream(route: string): boolean {
+  return /^GET \/api\/v1\/(workflow-events|stream)\b|\/log$|\/logs$/.test(route);
+}
+
 /** Upstream's gRPC service of an API path (`/api/v1/<family>/…`). */
 export function serviceOf(path: string): string {
   const family = path.split('/')[3] ?? '';
@@ -64,14 +69,11 @@ export class ServerMetrics {
   }
 
   /** An API call begins (`route`: `GET /api/v1/workflows/{namespace}`); the function returned ends it with its gRPC code. */
-  begin(route: string, path: string): (code: number, stream: boolean) => void {
+  begin(route: string, path: string): (code: number) => void {
     const t0 = process.hrtime.bigint();
-    const service = serviceOf(path);
-    let type = 'unary';
-    this.started.inc({ grpc_method: route, grpc_service: service, grpc_type: type });
-    return (code, stream) => {
-      if (stream) type = 'server_stream';
-      const labels = { grpc_method: route, grpc_service: service, grpc_type: type };
+    const labels = { grpc_method: route, grpc_service: serviceOf(path), grpc_type: isStream(route) ? 'server_stream' : 'unary' };
+    this.started.inc(labels);
+    return (code) => {
       this.handled.inc({ ...labels, grpc_code: CODE_NAMES[code] ?? String(code) });
       this.seconds.observe(labels, Number(process.hrtime.bigint() - t0) / 1e9);
     };

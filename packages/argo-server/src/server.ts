@@ -269,13 +269,13 @@ async function handle(ctx: Ctx, auth: Authenticator, router: Router<Caller>, met
     // the version on every API answer but a 401 (as upstream: not told to who is not authenticated)
     if (api) res.setHeader('grpc-metadata-argo-version', VERSION);
     const out = await m.route.handler(req);
-    done?.(Code.OK, out === STREAMED);
+    done?.(Code.OK);
     if (out === STREAMED) return;
     sendJson(res, 200, out ?? {});
     ctx.log.debug('request', { method: req.method, path, ms: Date.now() - started, mode: caller.mode });
   } catch (e) {
     const ae = e instanceof ApiErr ? e : typeof (e as { code?: number }).code === 'number' && (e as { code: number }).code >= 400 ? fromKube(e) : undefined;
-    done?.(ae?.code ?? Code.Unknown, false);
+    done?.(ae?.code ?? Code.Unknown);
     if (!ae) throw e;
     if (ae.code === Code.Unauthenticated && !res.headersSent) res.removeHeader('grpc-metadata-argo-version');
     if (ae.code === Code.Unknown || ae.code === Code.Internal) ctx.log.error('request failed', { path, error: ae.message });
