@@ -319,3 +319,16 @@ test("a template's custom metric reaches the controller's /metrics registry once
     assert.match(text, /argo_workflows_ctl_test_runs\{code="3",status="Failed"\} 1\n/);
   }, { metrics: true });
 });
+
+test('podGC deleteDelayDuration: the finished pod is kept for the delay, then deleted (the workflow done meanwhile)', async () => {
+  await withController('wf-gcdelay-', async (client) => {
+    await client.create(WORKFLOWS, NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'gc' }, spec: { entrypoint: 'main', podGC: { strategy: 'OnPodCompletion', deleteDelayDuration: '3s' }, templates: [{ name: 'main', container: { image: 'busybox', command: ['true'] } }] } } as KubeObject);
+    const pod = await waitFor('the pod', async () => (await client.list<any>(R.pods, NS)).items[0], 20_000, 50);
+    await finishPod(client, pod.metadata.name);
+    await waitFor('the workflow Succeeded', async () => (await client.get<any>(WORKFLOWS, NS, 'gc')).status?.phase === 'Succeeded' || undefined, 20_000, 50);
+    const t0 = Date.now();
+    assert.equal((await client.list<any>(R.pods, NS)).items.length, 1, 'kept at first');
+    await waitFor('the pod deleted', async () => (await client.list<any>(R.pods, NS)).items.length === 0 || undefined, 20_000, 100);
+    assert.ok(Date.now() - t0 >= 1000, `deleted ${Date.now() - t0} ms after the workflow ended: the 3 s delay was not kept`);
+  });
+});

@@ -15,7 +15,9 @@ import { workflowMetrics, type WorkflowMetrics } from './metrics.js';
 import { blockedBy, heldLocks, holdingStatus, workflowLocks, type Lock } from './sync.js';
 import { LockTable } from './locks.js';
 import { applyRetention, collectClaims, expireByTTL } from './completion.js';
-import { cacheKey, entry, LABEL_CONFIGMAP_TYPE, lookup, memoOf } from './memoize.js';
+import { lookup, memoOf } from './memoize.js';
+import { MemoCaches } from './memo-caches.js';
+import { delayedPodGC, podGCDue } from './pod-gc.js';
 import { COALESCE_MS, informationalPatch } from './status-coalesce.js';
 import { Admission, type Candidate, type Limits } from './admission.js';
 import { estimate, originLabel, type Estimates } from './estimate.js';
@@ -56,6 +58,8 @@ export class WorkflowController extends Controller {
   private readonly pods: Informer<Obj>;
   private readonly results: Informer<Obj>;
   private readonly configMaps: Informer<Obj>;
+  /** memoize caches: saved entries, read back before the ConfigMap cache shows them */
+  private readonly memos: MemoCaches;
   private readonly controllerCM: Informer<Obj>;
   private readonly templates: Informer<Obj>;
   private readonly clusterTemplates: Informer<Obj>;
@@ -96,6 +100,7 @@ export class WorkflowController extends Controller {
     this.pods = informers.for<Obj>(R.pods, { ...sel, labelSelector: LABEL_WORKFLOW });
     this.results = informers.for<Obj>(TASK_RESULTS, { ...sel, labelSelector: LABEL_WORKFLOW });
     this.configMaps = informers.for<Obj>(R.configmaps, sel);
+    this.memos = new MemoCaches(opts.client, this.configMaps, (m) => this.log(m), () => this.metrics.error('Memoize'));
     this.controllerCM = informers.for<Obj>(R.configmaps, { namespace: opts.namespace, fieldSelector: `metadata.name=${opts.configMap ?? 'workflow-controller-configmap'}` });
     this.templates = informers.for<Obj>(WORKFLOW_TEMPLATES, sel);
     this.clusterTemplates = informers.for<Obj>(CLUSTER_WORKFLOW_TEMPLATES);
@@ -273,7 +278,7 @@ export class WorkflowController extends Controller {
     if (phase && TERMINAL.has(phase)) {
       this.finished(key);
       await this.labelCompleted(pods);
-      return this.afterCompletion(wf, now);
+      return this.afterCompletion(wf, now, pods);
     }
     // admission: the controller's `parallelism` and `namespaceParallelism` cap running workflows
     // (a held workflow is parked until a slot frees, and its message written in the background: holding
@@ -334,7 +339,7 @@ export class WorkflowController extends Controller {
     const repo = resolveArtifactRepository(wf.spec?.artifactRepositoryRef, ns, getCM, cfg.artifactRepository);
     const configMaps: Record<string, Record<string, string>> = {};
     for (const cm of this.configMaps.list(ns)) configMaps[cm.metadata!.name!] = cm.data ?? {};
-    for (const k of this.memoWritten.keys()) if (k.startsWith(`${ns}/`)) configMaps[k.slice(ns.length + 1)] = this.memoData(ns, k.slice(ns.length + 1)) ?? {};
+    this.memos.overlay(ns, configMaps);
     const plan = operate({
       workflow: wf as unknown as Workflow,
       pods: observations,
@@ -363,7 +368,7 @@ export class WorkflowController extends Controller {
       claimVolumes = claims.map((c) => ({ name: c.volumeName, persistentVolumeClaim: { claimName: (c.metadata as Obj).name } }));
     }
     // memoized nodes that just succeeded are saved first: a later step of this pass may look the same key up
-    await this.saveMemos(ns, wf, plan.nodes, now);
+    await this.memos.save(ns, wf, plan.nodes, now);
     const existing = new Set(pods.map((p) => p.metadata!.name));
     // a pod to create whose name is still taken by a pod going away (`argo retry` deleted it): plan again once it is gone
     const terminating = new Set(pods.filter((p) => p.metadata?.deletionTimestamp).map((p) => p.metadata!.name));
@@ -374,7 +379,7 @@ export class WorkflowController extends Controller {
       const memo = memoOf(req.template);
       const node = plan.nodes[req.nodeId];
       if (memo && node) {
-        const hit = lookup(memo, this.memoData(ns, memo.cacheName), now);
+        const hit = lookup(memo, this.memos.data(ns, memo.cacheName), now);
         node.memoizationStatus = { hit: !!hit, key: memo.key, cacheName: memo.cacheName };
         if (hit) {
           Object.assign(node, { phase: 'Succeeded', outputs: hit.outputs, finishedAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z'), progress: '1/1' });
@@ -417,7 +422,17 @@ export class WorkflowController extends Controller {
         plan.requeueAfter = 0.01;
       }
     }));
-    await Promise.all([...new Set([...plan.podsToDelete, ...kill])].map((p) => this.deletePod(ns, p, wf.spec?.podGC?.labelSelector)));
+    // podGC with deleteDelayDuration: a finished pod goes once the delay has passed since it ended (pod-gc.ts)
+    const delayed = delayedPodGC(wf);
+    let gcNextMs: number | undefined;
+    let gone = plan.podsToDelete;
+    if (delayed) {
+      const finishedPod = (n: string) => ['Succeeded', 'Failed'].includes(this.pods.get(ns, n)?.status?.phase);
+      const due = podGCDue(delayed.gc, delayed.delay, plan.phase, pods, now.getTime());
+      gone = [...plan.podsToDelete.filter((n) => !finishedPod(n)), ...due.due];
+      gcNextMs = due.nextMs;
+    }
+    await Promise.all([...new Set([...gone, ...kill])].map((p) => this.deletePod(ns, p, wf.spec?.podGC?.labelSelector)));
 
     // status, labels, events
     let next = applyPlan(wf as unknown as Workflow, plan) as unknown as Obj;
@@ -472,50 +487,10 @@ export class WorkflowController extends Controller {
     }
     if (done) {
       await this.labelCompleted(this.pods.byIndex(BY_WORKFLOW, key));
-      return this.afterCompletion(next, now);
+      return this.afterCompletion(next, now, this.pods.byIndex(BY_WORKFLOW, key));
     }
-    const after = [plan.requeueAfter !== undefined ? plan.requeueAfter * 1000 : undefined, awaiting ? 1000 : undefined, coalesceMs].filter((x): x is number => x !== undefined);
+    const after = [plan.requeueAfter !== undefined ? plan.requeueAfter * 1000 : undefined, awaiting ? 1000 : undefined, coalesceMs, gcNextMs].filter((x): x is number => x !== undefined);
     return after.length ? { requeueAfter: Math.max(10, Math.min(...after)) } : undefined;
-  }
-
-  /** Memo entries written here that the ConfigMap cache may not show yet (`ns/name` → data), until it does. */
-  private readonly memoWritten = new Map<string, Record<string, string>>();
-
-  /** A memo cache ConfigMap's data: the cache's, with this controller's own recent writes over it. */
-  private memoData(ns: string, name: string): Record<string, string> | undefined {
-    const cached = this.configMaps.get(ns, name)?.data as Record<string, string> | undefined;
-    const k = `${ns}/${name}`;
-    const mine = this.memoWritten.get(k);
-    if (!mine) return cached;
-    for (const [key, v] of Object.entries(mine)) if (cached?.[key] === v) delete mine[key];
-    if (!Object.keys(mine).length) {
-      this.memoWritten.delete(k);
-      return cached;
-    }
-    return { ...(cached ?? {}), ...mine };
-  }
-
-  /** Stores the outputs of memoized nodes that just succeeded in their cache ConfigMap (created when missing). */
-  private async saveMemos(ns: string, wf: Obj, nodes: Record<string, any>, now: Date): Promise<void> {
-    const before = (wf.status?.nodes ?? {}) as Record<string, any>;
-    for (const n of Object.values(nodes)) {
-      const m = n.memoizationStatus as { hit?: boolean; key?: string; cacheName?: string } | undefined;
-      if (!m || m.hit || !m.cacheName || m.key === undefined || n.phase !== 'Succeeded' || before[n.id]?.phase === 'Succeeded') continue;
-      const data = { [cacheKey(m.key)]: entry(n.id, n.outputs, now) };
-      try {
-        try {
-          await this.opts.client.patch(R.configmaps, ns, m.cacheName, { data });
-        } catch (e) {
-          if (!isNotFound(e)) throw e;
-          await this.opts.client.create(R.configmaps, ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: m.cacheName, labels: { [LABEL_CONFIGMAP_TYPE]: 'Cache' } }, data } as KubeObject);
-        }
-        const k = `${ns}/${m.cacheName}`;
-        this.memoWritten.set(k, { ...(this.memoWritten.get(k) ?? {}), ...data });
-      } catch (e) {
-        this.metrics.error('Memoize');
-        this.log(`${ns}/${wf.metadata!.name}: cannot save memoized outputs of ${n.name} in ConfigMap ${m.cacheName}: ${(e as Error).message}`);
-      }
-    }
   }
 
   /** estimate.ts's figures for a running workflow from a template or CronWorkflow, worked out once per workflow */
@@ -650,11 +625,16 @@ export class WorkflowController extends Controller {
     }));
   }
 
-  /** volumeClaimGC and ttlStrategy of a finished workflow. */
-  private async afterCompletion(wf: Obj, now: Date): Promise<ReconcileResult> {
+  /** volumeClaimGC, podGC's delayed deletions and ttlStrategy of a finished workflow. */
+  private async afterCompletion(wf: Obj, now: Date, pods: Obj[]): Promise<ReconcileResult> {
     const log = (m: string) => this.log(m);
     await collectClaims(this.opts.client, wf, log);
-    return expireByTTL(this.opts.client, wf, now, log);
+    const delayed = delayedPodGC(wf);
+    const gc = delayed ? podGCDue(delayed.gc, delayed.delay, wf.status?.phase ?? '', pods, now.getTime()) : undefined;
+    if (gc) await Promise.all(gc.due.map((p) => this.deletePod(wf.metadata!.namespace!, p)));
+    const ttl = await expireByTTL(this.opts.client, wf, now, log);
+    const later = [ttl?.requeueAfter, gc?.nextMs].filter((x): x is number => x !== undefined);
+    return later.length ? { requeueAfter: Math.min(...later) } : ttl;
   }
 }
 
