@@ -34,7 +34,7 @@ export function lintObject(obj: { kind?: string; metadata?: { name?: string }; s
       if (!schedules.length) errs.push({ path: 'spec.schedule', message: 'spec.schedule: cron schedule is required (schedule or schedules)' });
       for (const sc of schedules) if (!/^@(yearly|annually|monthly|weekly|daily|midnight|hourly|every\s+\S+)$/.test(sc.trim()) && sc.trim().split(/\s+/).length !== 5) errs.push({ path: 'spec.schedule', message: `spec.schedule: '${sc}' is not a valid cron schedule (5 fields or a descriptor)` });
       const ws = s.workflowSpec as Workflow['spec'] | undefined;
-      if (!ws) errs.push({ path: 'spec.workflowSpec', message: 'spec.workflowSpec: is required' });
+      if (!ws) errs.push({ path: 'spec.workflowSpec', message: 'spec.workflowSpec is required' });
       else for (const e of validateWorkflow({ metadata: obj.metadata ?? {}, spec: ws }, resolver, { lint: true })) errs.push({ path: `spec.workflowSpec.${e.path}`, message: `spec.workflowSpec.${e.message}` });
       return errs;
     }
@@ -50,7 +50,8 @@ export function lintObject(obj: { kind?: string; metadata?: { name?: string }; s
  */
 export function validateWorkflow(wf: Workflow, resolver?: TemplateResolver, opts: { configMaps?: Record<string, Record<string, string>>; lint?: boolean; entrypointOptional?: boolean; ownTemplates?: string[] } = {}): ValidationError[] {
   const errs: ValidationError[] = [];
-  const err = (path: string, message: string) => errs.push({ path, message: `${path}: ${message}` });
+  // upstream's wording: "<path> is required", "<path> templates.<t> inputs.parameters.<p> was not supplied"; else "<path>: <why>"
+  const err = (path: string, message: string) => errs.push({ path, message: /^(is required$|templates\.\S+ inputs\.parameters\.\S+ was not supplied$)/.test(message) ? `${path} ${message}` : `${path}: ${message}` });
   let spec = wf.spec ?? {};
   // not of Argo's shape (a map where a list belongs): said once, where, and nothing else is checked
   const shape = specShapeError(spec);
@@ -123,7 +124,7 @@ function validateTemplate(t: Template, byName: Map<string, Template>, resolver: 
     if (!target) { err(`${path}.template`, `template '${s.template}' not found`); return; }
     for (const p of target.inputs?.parameters ?? []) {
       if (p.value !== undefined || p.default !== undefined || p.valueFrom) continue;
-      if (!s.arguments?.parameters?.some((a) => a.name === p.name)) err(`${path}.arguments.parameters`, `inputs.parameters.${p.name} was not supplied (template '${target.name}')`);
+      if (!s.arguments?.parameters?.some((a) => a.name === p.name)) err(path, `templates.${target.name} inputs.parameters.${p.name} was not supplied`);
     }
     if (s.onExit && !byName.has(s.onExit)) err(`${path}.onExit`, `template '${s.onExit}' not found`);
   };
