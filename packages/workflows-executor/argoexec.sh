@@ -39,6 +39,9 @@ plain() {
 # A program that writes its progress (`N/M` to $ARGO_PROGRESS_FILE) has something to report after all: the same look
 # every second sees the file, and Flotilla's `wait` (Node.js) takes over, reporting it in the task result.
 if [ "$1" = wait ] && [ "${FLOTILLA_NOTHING_TO_REPORT:-}" = true ]; then
+  # wait's first line, in upstream's words (`argo logs … -c wait` shows it; the version is ARGO_VERSION of
+  # @flotilla/workflows-controller, checked by argoexec-sh.test.ts). No time=: sh has no clock without a process
+  echo 'level=info msg="Starting Workflow Executor" version=v3.6.0+flotilla' >&2
   trap 'exit 0' TERM INT
   d="${FLOTILLA_POD_ROOT:-}/var/run/argo/ctr/main"
   f="$d/exitcode"
@@ -59,6 +62,7 @@ if [ "$1" = wait ] && [ "${FLOTILLA_NOTHING_TO_REPORT:-}" = true ]; then
   fi
   if [ -s "$prog" ]; then
     unset FLOTILLA_NOTHING_TO_REPORT
+    export FLOTILLA_WAIT_STARTED=true # (the first line is written)
     exec "$node" "$bin" "$@"
   fi
   code=

@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ARGO_VERSION } from '@flotilla/workflows-controller/version';
 
 const SCRIPT = fileURLToPath(new URL('../argoexec.sh', import.meta.url));
 const LAUNCHER_BODY = fileURLToPath(new URL('../argoexec-launcher.sh', import.meta.url));
@@ -145,6 +146,8 @@ describe('argoexec.sh', { skip: !existsSync(BIN) ? `${BIN} not built` : undefine
     const res = await w;
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stderr, /level=info msg="main container\(s\) finished: main=3 \(nothing to report\)"/);
+    // its first line is upstream's (`argo logs … -c wait` contains "Executor"), with this installation's version
+    assert.equal(res.stderr.split('\n')[0], `level=info msg="Starting Workflow Executor" version=${ARGO_VERSION}`);
     // without the controller's word, `wait` is Flotilla's argoexec (here a node that does not exist)
     const other = await run('/bin/sh', [SCRIPT, '/nonexistent/node', 'wait'], env);
     assert.equal(other.code, 127);
@@ -162,8 +165,9 @@ describe('argoexec.sh', { skip: !existsSync(BIN) ? `${BIN} not built` : undefine
     assert.equal(done, false, 'waits while main runs and writes no progress');
     writeFileSync(r('/var/run/argo/progress'), '0/100\n');
     const res = await w;
-    // the full wait is started (here a node that does not exist: 127, named)
+    // the full wait is started (here a node that does not exist: 127, named), told the first line is written
     assert.equal(res.code, 127, res.stderr);
+    assert.equal(res.stderr.split('Starting Workflow Executor').length - 1, 1, res.stderr);
     assert.match(res.stderr, /nonexistent\/node/);
     rmSync(r('/var/run/argo/progress'), { force: true });
   });

@@ -108,7 +108,11 @@ function realPipes(dir: string): { writers: number[]; out: Socket; err: Socket; 
   }
 }
 
-/** A containerSet template's `retryStrategy` (`retries`, `duration` as Argo writes durations), for its containers' emissaries. */
+/**
+ * A containerSet template's `retryStrategy` (`retries`, `duration` as Argo writes durations), for its containers'
+ * emissaries. `retries` is the number of runs in all, as upstream's emissary counts them (its e2e
+ * TestWorkflowTemplateWithRetryStrategyInContainerSet sees a failing container run twice with `retries: "2"`).
+ */
 export function containerSetRetry(env: Pick<ExecutorEnv, 'template'>): { retries: number; duration?: string } | undefined {
   const r = (env.template as { containerSet?: { retryStrategy?: { retries?: number | string; duration?: string } } }).containerSet?.retryStrategy;
   if (!r) return undefined;
@@ -176,6 +180,10 @@ export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<num
       }
     }
   }, 500);
+  // a containerSet's container marks each run that starts its command in its log, as upstream's emissary does
+  const inSet = !!env.template.containerSet?.containers?.some((x) => x.name === name);
+  /** The command could not be executed (missing, not executable): the same every time, so never retried. */
+  let execFailed = false;
   /** One run of the command; its exit code once its output is read to the end. */
   const runOnce = async (): Promise<number> => {
     // the command's stdout and stderr are pipes (FIFOs), as a container runtime's are: a program that opens
@@ -183,6 +191,8 @@ export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<num
     const pipes = realPipes(dirname(local(stdoutFile(name))));
     const c = spawn(argv[0], argv.slice(1), { stdio: ['inherit', pipes?.writers[0] ?? 'pipe', pipes?.writers[1] ?? 'pipe'] as StdioOptions });
     child = c;
+    // 'spawn' comes only once the program was executed, and before any of its output is read
+    if (inSet) c.once('spawn', () => log('capturing logs'));
     pipes?.closeWriters();
     const childOut = pipes?.out ?? c.stdout!;
     const childErr = pipes?.err ?? c.stderr!;
@@ -206,7 +216,8 @@ export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<num
         } catch {
           /* not writable here */
         }
-        resolve(e.code === 'ENOENT' || e.code === 'EACCES' ? 127 : 1);
+        execFailed = e.code === 'ENOENT' || e.code === 'EACCES';
+        resolve(execFailed ? 127 : 1);
       });
       c.on('close', (x, sig) => resolve(x ?? 128 + ((sig && osc.signals[sig]) || 0)));
     });
@@ -214,11 +225,12 @@ export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<num
     if (pipes) await pipes.drained;
     return code;
   };
-  // a containerSet's retryStrategy: the container runs again in place (retries, `duration` apart), as upstream's
-  // emissary does; its exit code is written once, for the last run
+  // a containerSet's retryStrategy: the container runs again in place (`duration` apart), as upstream's emissary
+  // does, `retries` runs in all (upstream's e2e sees 2 runs with retries "2"), and not when the command could not be
+  // executed at all; its exit code is written once, for the last run
   const retry = containerSetRetry(env);
   let code = await runOnce();
-  if (retry && code !== 0) {
+  if (retry && code !== 0 && !execFailed && retry.retries > 1) {
     // the controller's duration parser, loaded only here (most containers never retry)
     const { parseDuration } = await import('@flotilla/workflows-controller/vars');
     let ms = 0;
@@ -227,8 +239,8 @@ export async function runEmissary(env: ExecutorEnv, args: string[]): Promise<num
     } catch {
       log(`retryStrategy.duration ${JSON.stringify(retry.duration)} is not a duration: retrying at once`);
     }
-    for (let attempt = 1; code !== 0 && !stoppedByWait && attempt <= retry.retries; attempt++) {
-      log(`${name} exited with code ${code}: retry ${attempt} of ${retry.retries}${ms ? ` in ${ms} ms` : ''}`);
+    for (let run = 2; code !== 0 && !execFailed && !stoppedByWait && run <= retry.retries; run++) {
+      log(`${name} exited with code ${code}: run ${run} of ${retry.retries}${ms ? ` in ${ms} ms` : ''}`);
       if (ms) await new Promise((r) => setTimeout(r, ms));
       code = await runOnce();
     }

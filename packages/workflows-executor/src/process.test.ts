@@ -14,6 +14,7 @@ import { FLOTILLA_MAIN } from './init.js';
 import { commandOf, resolveImageCommand } from './emissary.js';
 import { collectOutputs, runWait, stopSidecars, waitForContainers } from './wait.js';
 import { parseEnv } from './env.js';
+import { ARGO_VERSION } from '@flotilla/workflows-controller/version';
 
 let root: string;
 let work: string;
@@ -121,6 +122,32 @@ describe('argoexec as processes', { skip, concurrency: false }, () => {
     const once = await argoexec(['emissary', '--', 'sh', '-c', script], envFor(cs(), { ARGO_CONTAINER_NAME: 'csr' }));
     assert.equal(once.code, 1);
     assert.doesNotMatch(once.stdout, /second/);
+    assert.equal(once.stderr.split('capturing logs').length - 1, 1, once.stderr);
+  });
+
+  // upstream's e2e TestWorkflowTemplateWithRetryStrategyInContainerSet (retries "2"): c1 succeeds (one run), c2's
+  // program is missing (not retried, never "capturing logs"), c3 fails every time (2 runs, 2 "capturing logs")
+  it("emissary: a containerSet's `retries` is the number of runs; each run marks the log; a command that cannot run is not retried", async () => {
+    const cs = (retries: unknown) => ({ name: 'test', containerSet: { retryStrategy: { retries }, containers: ['c1', 'c2', 'c3'].map((n) => ({ name: n, image: 'alpine:latest' })) } });
+    const count = (s: string, w: string) => s.split(w).length - 1;
+    const c1 = await argoexec(['emissary', '--', 'sh', '-c', 'echo hi'], envFor(cs('2'), { ARGO_CONTAINER_NAME: 'c1' }));
+    assert.equal(c1.code, 0);
+    assert.equal(count(c1.stderr, 'capturing logs'), 1);
+    assert.match(c1.stderr, /^time="[^"]+" level=info msg="capturing logs"$/m);
+    const c2 = await argoexec(['emissary', '--', 'invalid', 'command'], envFor(cs('2'), { ARGO_CONTAINER_NAME: 'c2' }));
+    assert.equal(c2.code, 127);
+    assert.equal(count(c2.stderr, 'capturing logs'), 0, c2.stderr);
+    assert.equal(count(c2.stderr, 'executable file not found in $PATH'), 1, c2.stderr);
+    assert.equal(readFileSync(r('/var/run/argo/ctr/c2/exitcode'), 'utf8'), '127');
+    const c3 = await argoexec(['emissary', '--', 'sh', '-c', 'echo intentional failure; exit 1'], envFor(cs('2'), { ARGO_CONTAINER_NAME: 'c3' }));
+    assert.equal(c3.code, 1);
+    assert.equal(count(c3.stdout, 'intentional failure'), 2, c3.stdout);
+    assert.equal(count(c3.stderr, 'capturing logs'), 2, c3.stderr);
+    for (const [retries, runs] of [[0, 1], [1, 1], [3, 3]] as const) {
+      const res = await argoexec(['emissary', '--', 'sh', '-c', 'echo run; exit 2'], envFor(cs(retries), { ARGO_CONTAINER_NAME: 'c3' }));
+      assert.equal(res.code, 2);
+      assert.equal(count(res.stdout, 'run\n'), runs, `retries ${retries}: ${res.stdout}`);
+    }
   });
 
   // upstream's daemon-nginx: nginx opens /var/log/nginx/error.log, a link to /dev/stderr (a socket cannot be opened)
@@ -236,6 +263,13 @@ describe('argoexec as processes', { skip, concurrency: false }, () => {
     } finally {
       delete process.env.FLOTILLA_POD_ROOT;
     }
+  });
+
+  it("wait's first log line is upstream's `Starting Workflow Executor` with the version, unless argoexec.sh's wait wrote it", () => {
+    const first = (extra: Record<string, string>) =>
+      spawnSync(process.execPath, ['--input-type=module', '-e', `import('${new URL('./wait.js', import.meta.url).href}').then((m) => m.logStart())`], { env: { ...process.env, ...extra }, encoding: 'utf8' }).stderr;
+    assert.match(first({}), new RegExp(`^time="[^"]+" level=info msg="Starting Workflow Executor" version=${ARGO_VERSION.replace(/[.+]/g, '\\$&')}\n$`));
+    assert.equal(first({ FLOTILLA_WAIT_STARTED: 'true' }), '');
   });
 
   it('resolves an image\'s program names as the node agent does; the command follows --', () => {

@@ -17,6 +17,7 @@ import type { Artifact, SecretReader } from './artifacts/types.js';
 import { templateRepository, withLocation } from './artifacts/repository.js';
 const saveArtifact: typeof import('./artifacts/index.js').saveArtifact = async (...a) => (await import('./artifacts/index.js')).saveArtifact(...a);
 import { log, logError } from './log.js';
+import { ARGO_VERSION } from '@flotilla/workflows-controller/version';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const readOpt = (p: string) => (existsSync(p) ? readFileSync(p) : undefined);
@@ -161,7 +162,15 @@ export async function collectOutputs(env: ExecutorEnv, exitCode: number | undefi
   return { outputs, errors };
 }
 
+/** wait's first log line, as upstream's (`argo logs … -c wait` shows it); argoexec.sh's sh wait writes its own. */
+export function logStart(): void {
+  // argoexec.sh's sh wait already wrote it when it hands over to this one (main wrote its progress)
+  if (process.env.FLOTILLA_WAIT_STARTED === 'true') return;
+  log('Starting Workflow Executor', { version: ARGO_VERSION });
+}
+
 export async function runWait(env: ExecutorEnv, deps: WaitDeps): Promise<number> {
+  logStart();
   let stopped = false;
   const onTerm = () => {
     stopped = true;
