@@ -221,7 +221,8 @@ describe('argoexec in workflow pods on flotilla up', { skip, timeout: 300_000, c
   });
 
   it('runs resource templates: creates a ConfigMap owned by the workflow, waits for its condition, outputs by jsonPath and jqFilter; a JSON patch', async () => {
-    const manifest = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: made-by-argoexec\ndata:\n  state: ready\n';
+    // unquoted label values, as upstream's functional/resource-template.yaml writes them: created with string values
+    const manifest = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: made-by-argoexec\n  labels:\n    workflows.argoproj.io/test: true\n    n: 3\ndata:\n  state: ready\n';
     const template = {
       name: 'res',
       resource: { action: 'create', manifest, setOwnerReference: true, successCondition: 'data.state == ready', failureCondition: 'data.state in (broken, failed)' },
@@ -237,6 +238,7 @@ describe('argoexec in workflow pods on flotilla up', { skip, timeout: 300_000, c
     const cm = JSON.parse(await k(['get', 'configmap', 'made-by-argoexec', '-n', NS, '-o', 'json']));
     assert.deepEqual(tr.outputs.parameters.map((p: any) => `${p.name}=${p.value}`), [`uid=${cm.metadata.uid}`, 'state=ready']);
     assert.equal(cm.metadata.ownerReferences[0].uid, wf.uid);
+    assert.deepEqual(cm.metadata.labels, { 'workflows.argoproj.io/test': 'true', n: '3' });
     assert.equal((await podDone('wf-exec-res')).status.phase, 'Succeeded');
     // a JSON patch names its target in flags, as upstream's k8s-patch-json-pod example does
     const patch = { name: 'patch', resource: { action: 'patch', mergeStrategy: 'json', flags: ['configmap', 'made-by-argoexec'], manifest: '- op: add\n  path: /data/patched\n  value: "yes"\n' } };

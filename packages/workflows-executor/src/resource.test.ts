@@ -10,6 +10,18 @@ describe('resource templates', () => {
     assert.equal(prepareManifest('kind: ConfigMap\nmetadata: {name: c}\n').metadata.ownerReferences, undefined);
     assert.throws(() => prepareManifest('a: 1\n---\nb: 2\n'), /one object \(found 2\)/);
   });
+  // upstream's e2e functional/resource-template.yaml: `workflows.argoproj.io/test: true` in the manifest's labels
+  it("takes the manifest's label and annotation values as strings, as written (kubectl refuses anything else)", () => {
+    const o = prepareManifest(
+      'apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  generateName: hello-world-\n  labels:\n    workflows.argoproj.io/test: true\n    version: 1.10\n    n: 3\n    empty:\n    s: "x"\n  annotations: {count: 0x1F, on: false}\nspec:\n  entrypoint: e\n  templates: [{name: e, resources: {requests: {cpu: 3}}, suspend: {}}]\n',
+      { name: 'wf', uid: 'u' },
+    );
+    assert.deepEqual(o.metadata.labels, { 'workflows.argoproj.io/test': 'true', version: '1.10', n: '3', empty: '', s: 'x' });
+    assert.deepEqual(o.metadata.annotations, { count: '0x1F', on: 'false' });
+    // only the object's own metadata: the rest keeps its types
+    assert.equal(o.spec.templates[0].resources.requests.cpu, 3);
+    assert.equal(o.metadata.ownerReferences.length, 1);
+  });
   it('runs kubectl as upstream does', () => {
     assert.deepEqual(kubectlArgs('create', 'f.json', { namespace: 'ns' }), ['create', '-f', 'f.json', '-n', 'ns', '-o', 'json']);
     assert.deepEqual(kubectlArgs('delete', 'f.json', { namespace: 'ns', flags: ['--wait=false'] }), ['delete', '-f', 'f.json', '-n', 'ns', '--ignore-not-found', '--wait=false']);

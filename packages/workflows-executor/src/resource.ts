@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { Document, isMap, isScalar, parseAllDocuments } from 'yaml';
 import type { KubeClient } from '@flotilla/kube-runtime';
 import type { ExecutorEnv } from './env.js';
 import { MANIFEST, exitCodeFile, inputArtifactFile, local, outputParamFile, stagedManifest } from './paths.js';
@@ -51,9 +51,33 @@ function manifestText(env: ExecutorEnv): string {
   throw new Error('resource template has neither manifest nor manifestFrom');
 }
 
+/**
+ * The values of the object's own `metadata.labels` and `metadata.annotations` as strings, as they were written: an
+ * unquoted `test: true` or `version: 1.10` is the label `"true"` / `"1.10"` (a null one is `""`). Kubernetes takes only
+ * strings there (kubectl refuses the object: `cannot unmarshal bool into Go struct field ObjectMeta.metadata.labels`),
+ * and upstream's resource template creates such a manifest (its e2e functional/resource-template.yaml).
+ */
+function stringMetaValues(doc: Document): void {
+  for (const field of ['labels', 'annotations']) {
+    const m = doc.getIn(['metadata', field], true);
+    if (!isMap(m)) continue;
+    for (const pair of m.items) {
+      const v = pair.value;
+      if (!isScalar(v) || typeof v.value === 'string') continue;
+      v.value = v.value === null || v.value === undefined ? '' : (v.source ?? String(v.value));
+    }
+  }
+}
+
 /** The manifest with the Workflow as owner (setOwnerReference), as JSON (pure). */
 export function prepareManifest(text: string, owner?: { name: string; uid: string }): Record<string, any> {
-  const docs = parseAllDocuments(text).map((d) => d.toJS()).filter((d) => d && typeof d === 'object');
+  const docs = parseAllDocuments(text)
+    .map((d) => {
+      if (!(d instanceof Document)) return undefined;
+      stringMetaValues(d);
+      return d.toJS();
+    })
+    .filter((d) => d && typeof d === 'object');
   if (docs.length !== 1) throw new Error(`the manifest must hold one object (found ${docs.length})`);
   const obj = docs[0] as Record<string, any>;
   if (owner?.uid) {
