@@ -187,7 +187,9 @@ export class Ctx {
   recordGlobalArtifacts(defs: Artifact[] | undefined, outputs: Outputs | undefined): void {
     for (const d of defs ?? []) {
       if (!d.globalName) continue;
-      const a = outputs?.artifacts?.find((x) => x.name === d.name) ?? d;
+      // only an artifact the node produced (a failed or skipped one's declaration is no artifact)
+      const a = outputs?.artifacts?.find((x) => x.name === d.name);
+      if (!a) continue;
       const entry = { ...a, name: d.globalName };
       delete entry.globalName;
       const i = this.globalArtifacts.findIndex((x) => x.name === d.globalName);
@@ -195,6 +197,14 @@ export class Ctx {
       else this.globalArtifacts.push(entry);
       this.global[`workflow.outputs.artifacts.${d.globalName}`] = JSON.stringify(entry);
     }
+  }
+
+  /** The workflow's global outputs recorded so far in this pass, into a scope copied before they were (a steps or
+   * DAG template's): a later step reads `{{workflow.outputs.…}}` an earlier one of the same pass set. */
+  refreshGlobals(scope: Scope): void {
+    if (!this.globalOutputs.length && !this.globalArtifacts.length) return;
+    for (const p of this.globalOutputs) scope[`workflow.outputs.parameters.${p.name}`] = p.value;
+    for (const a of this.globalArtifacts) scope[`workflow.outputs.artifacts.${a.name}`] = this.global[`workflow.outputs.artifacts.${a.name}`];
   }
 
   recordGlobalOutputs(defs: Parameter[] | undefined, outputs: Outputs | undefined): void {

@@ -115,6 +115,7 @@ export function executeDAG(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: Sc
         continue;
       }
       const parentIds = depNames.length ? depNames.flatMap((x) => outbound(ctx, ctx.get(nameOf(x)))) : [node.id];
+      ctx.refreshGlobals(local);
       const sc: Scope = local;
       let ex: ReturnType<typeof expand>;
       try {

@@ -182,8 +182,12 @@ export function executeTemplate(ctx: Ctx, nodeName: string, h: TemplateHolder, a
 
   let tmpl: Template;
   try {
-    // steps/dag bodies keep references to sibling outputs and items; those resolve per step/task.
-    tmpl = substituteDeep(raw, scope);
+    // steps/dag bodies keep references to sibling outputs and items; those resolve per step/task. So do the
+    // workflow's global outputs there: a step sees the latest one, set by an earlier step (of this pass too)
+    const bodyScope = (kind === 'steps' || kind === 'dag') && (ctx.globalOutputs.length || ctx.globalArtifacts.length)
+      ? Object.fromEntries(Object.entries(scope).filter(([k]) => !k.startsWith('workflow.outputs.')))
+      : scope;
+    tmpl = substituteDeep(raw, bodyScope);
   } catch (e) {
     return errorNode(ctx, nodeName, o, `${raw.name}: ${(e as Error).message}`);
   }

@@ -39,6 +39,7 @@ export function executeSteps(ctx: Ctx, node: NodeStatus, tmpl: Template, scope: 
     let failed: NodeStatus | undefined;
     const groupSteps: NodeStatus[] = [];
     let running = 0;
+    ctx.refreshGlobals(local);
     for (const step of groups[i] ?? []) {
       const base = `${gName}.${step.name}`;
       let ex: ReturnType<typeof expand>;
