@@ -57,6 +57,15 @@ describe('node agent without a sandbox', { concurrency: true, timeout: 60_000 },
     assert.equal(out, 'value\nvalue\ndata\n');
   });
 
+  it('an argument or variable with a NUL in it is cut there, as a container runtime passes C strings (not a StartError)', async () => {
+    const ns = 'plainnul';
+    await createPod(env.api, ns, podManifest('nul', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', env: [{ name: 'V', value: 'ab\u0000cd' }], command: ['sh', '-c', 'echo "[$1] [$V]"', 'sh', 'hello \u0000world'] }] }));
+    const p = await podWhere(env.api, ns, 'nul', done, 'completion');
+    const out = (await kubeletGet(env, `/containerLogs/${ns}/nul/c`)).body;
+    assert.equal(p.status.phase, 'Succeeded', JSON.stringify(p.status.containerStatuses));
+    assert.equal(out, '[hello ] [ab]\n');
+  });
+
   it('probes, restarts and deletion work; nothing is left behind', async () => {
     const ns = 'plain2';
     const m = `plain-${uniq()}`;

@@ -172,12 +172,13 @@ export abstract class PodContainers extends PodTermination {
       const nice = this.pod.status?.qosClass === 'BestEffort' && this.ctx.bestEffortNice ? this.ctx.bestEffortNice : undefined;
       child = await runProcess({
         file: '/bin/sh',
-        args: [this.ctx.shim, runPrefix, fifo.out, fifo.err, spec.stdin ? `${this.ctx.mode}:in` : this.ctx.mode, String(this.ctx.reader.pid), this.ctx.reader.token, '--', ...this.netWrap(), launch.file, ...launch.args],
+        // (an argument or variable holding a NUL ends there, as execve's C strings do in any container runtime)
+        args: [this.ctx.shim, runPrefix, fifo.out, fifo.err, spec.stdin ? `${this.ctx.mode}:in` : this.ctx.mode, String(this.ctx.reader.pid), this.ctx.reader.token, '--', ...this.netWrap(), launch.file, ...launch.args].map(cString),
         nice,
         detached: true,
         hold: false,
         cwd: launch.cwd,
-        env: launch.env,
+        env: launch.env && Object.fromEntries(Object.entries(launch.env).map(([k, v]) => [k, v === undefined ? v : cString(v)])),
       });
     } catch (e) {
       const message = `failed to start the container process: ${(e as Error).message}`;
@@ -472,4 +473,10 @@ export abstract class PodContainers extends PodTermination {
       }
     }
   }
+}
+
+/** A string as a C program receives it: up to its first NUL. */
+export function cString(s: string): string {
+  const i = s.indexOf('\0');
+  return i < 0 ? s : s.slice(0, i);
 }
