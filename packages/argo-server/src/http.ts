@@ -44,8 +44,9 @@ export const precondition = (m: string) => new ApiErr(Code.FailedPrecondition, m
 /** A Kubernetes API error as the gRPC error argo-server answers with (message of the API server kept). */
 export function fromKube(e: unknown): ApiErr {
   if (e instanceof ApiErr) return e;
-  const err = e as { code?: number; message?: string; body?: { message?: string } };
-  const msg = err.body?.message ?? err.message ?? String(e);
+  // the API server's Status message only (kube-runtime's ApiError message carries the request line too)
+  const err = e as { code?: number; message?: string; status?: { message?: unknown }; body?: { message?: string } };
+  const msg = (typeof err.status?.message === 'string' && err.status.message) || err.body?.message || err.message || String(e);
   switch (err.code) {
     case 400: case 422: return new ApiErr(Code.InvalidArgument, msg);
     case 401: return new ApiErr(Code.Unauthenticated, msg);

@@ -5,3 +5,4 @@ export { parseArgs, USAGE } from './options.js';
 export { Archive, archiveWorkflow, migrate, tablesFor, parseControllerConfig, persistenceOf, parseTTL, type Persistence } from './archive/index.js';
 export { filterFields, parseNodeFieldSelector, parseLabelSelector, matchLabels } from './fields.js';
 export { workflowFrom, applySubmitOpts, resubmitOf } from './submit.js';
+export { resumeNodes, stopNodes, setNodes, suppliedParameters, userInfoMap } from './nodes.js';

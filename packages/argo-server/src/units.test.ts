@@ -9,6 +9,8 @@ import { nodeId } from '@flotilla/workflows-controller';
 import { parseControllerConfig, persistenceOf, parseTTL } from './archive/config.js';
 import { tablesFor } from './archive/migrate.js';
 import { setNodes } from './api/workflows.js';
+import { resumeNodes, stopNodes, userInfoMap } from './nodes.js';
+import { callerIdentity, jwtClaims } from './identity.js';
 import { logEntry } from './api/eventobjects.js';
 
 test('flags: upstream defaults, repeated and comma --auth-mode, --secure=false, -p, --basehref/--base-href, BASE_HREF, bad values refused', () => {
@@ -111,7 +113,7 @@ test('submit from templates and cron workflows, submit options, resubmit', () =>
 });
 
 test('set: output parameters only on suspend nodes, phases checked', () => {
-  const wf = { metadata: { name: 'w' }, spec: {}, status: { nodes: { s: { id: 's', name: 'w.s', displayName: 's', type: 'Suspend', phase: 'Running' }, p: { id: 'p', name: 'w.p', displayName: 'p', type: 'Pod', phase: 'Running' } } } } as any;
+  const wf = { metadata: { name: 'w' }, spec: { templates: [{ name: 'approve', suspend: {}, outputs: { parameters: [{ name: 'a', valueFrom: { supplied: {} } }] } }] }, status: { nodes: { s: { id: 's', name: 'w.s', displayName: 's', type: 'Suspend', phase: 'Running', templateName: 'approve' }, p: { id: 'p', name: 'w.p', displayName: 'p', type: 'Pod', phase: 'Running' } } } } as any;
   const out = setNodes(wf, { nodeFieldSelector: 'displayName=s', phase: 'Succeeded', message: 'ok', outputParameters: '{"a":"1"}' });
   assert.equal(out.status!.nodes!.s!.phase, 'Succeeded');
   assert.ok(out.status!.nodes!.s!.finishedAt);
@@ -202,4 +204,56 @@ test('event source / sensor pod logs as upstream\'s LogEntry: the JSON line\'s f
   assert.deepEqual(logEntry('ev', 'sensorName', 'webhook', JSON.stringify({ level: 'info', ts: '2026-01-01T00:00:00Z', msg: 'trigger done', triggerName: 't1' })), { namespace: 'ev', sensorName: 'webhook', level: 'info', time: '2026-01-01T00:00:00Z', msg: 'trigger done', triggerName: 't1' });
   assert.deepEqual(logEntry('ev', 'eventSourceName', 'w', 'plain text'), { namespace: 'ev', eventSourceName: 'w', msg: 'plain text' });
   assert.deepEqual(logEntry('ev', 'eventSourceName', 'w', '[1,2]'), { namespace: 'ev', eventSourceName: 'w', msg: '[1,2]' });
+});
+
+test('node rules (upstream\'s CLISuite TestArgoSetOutputs, TestNodeSuspendResume): set once, only declared supplied outputs; resume needs them; stop fails the selected suspend node; who resumed', () => {
+  const wf = {
+    metadata: { name: 'w' },
+    spec: { templates: [
+      { name: 'approve', suspend: {}, outputs: { parameters: [{ name: 'message', valueFrom: { supplied: {} } }] } },
+      { name: 'approve-no-vars', suspend: {} },
+      { name: 'defaulted', suspend: {}, outputs: { parameters: [{ name: 'x', valueFrom: { supplied: {}, default: 'd' } }] } },
+    ] },
+    status: { phase: 'Running', nodes: {
+      a: { id: 'a', name: 'w[0].approve', displayName: 'approve', type: 'Suspend', phase: 'Running', templateName: 'approve' },
+      b: { id: 'b', name: 'w[0].approve-no-vars', displayName: 'approve-no-vars', type: 'Suspend', phase: 'Running', templateName: 'approve-no-vars', message: 'waiting' },
+      c: { id: 'c', name: 'w[0].defaulted', displayName: 'defaulted', type: 'Suspend', phase: 'Running', templateName: 'defaulted' },
+    } },
+  } as any;
+  assert.throws(() => resumeNodes(wf), /^Error: output parameter 'message' of node approve has not been set and does not have a default value$/);
+  // a selector that leaves the unset node out resumes the others (the defaulted one needs nothing)
+  const some = resumeNodes(wf, { nodeFieldSelector: 'displayName!=approve' });
+  assert.equal(some.status!.nodes!.a!.phase, 'Running');
+  assert.equal(some.status!.nodes!.b!.phase, 'Succeeded');
+  assert.equal(some.status!.nodes!.b!.message, 'waiting', 'nobody known: the message stays');
+  assert.equal(some.status!.nodes!.c!.phase, 'Succeeded');
+  assert.throws(() => setNodes(wf, { nodeFieldSelector: 'displayName=approve-no-vars', outputParameters: '{"message":"x"}' }), /^Error: cannot set output parameters because node is not expecting any raw parameters$/);
+  assert.throws(() => setNodes(wf, { nodeFieldSelector: 'displayName=approve', outputParameters: '{"other":"x"}' }), /not expecting output parameter 'other'/);
+  const set = setNodes(wf, { nodeFieldSelector: 'displayName=approve', outputParameters: '{"message":"Hello, World!"}' });
+  assert.deepEqual(set.status!.nodes!.a!.outputs!.parameters, [{ name: 'message', value: 'Hello, World!' }]);
+  assert.throws(() => setNodes(set, { nodeFieldSelector: 'displayName=approve', outputParameters: '{"message":"again"}' }), /^Error: cannot set output parameter 'message' because it was already set$/);
+  const msg = setNodes(set, { nodeFieldSelector: 'displayName=approve', message: 'Test message' });
+  const who = userInfoMap({ user: 'system:serviceaccount:argo:argo-server' });
+  assert.equal(who, 'map[User:system:serviceaccount:argo:argo-server]');
+  const all = resumeNodes(msg, { who });
+  assert.equal(all.status!.nodes!.a!.phase, 'Succeeded');
+  assert.equal(all.status!.nodes!.a!.message, 'Test message; Resumed by: map[User:system:serviceaccount:argo:argo-server]');
+  assert.equal(all.status!.nodes!.c!.message, 'Resumed by: map[User:system:serviceaccount:argo:argo-server]');
+  assert.equal(userInfoMap({ user: 'u', email: 'my@email', preferredUsername: 'name' }), 'map[Email:my@email PreferredUsername:name User:u]', "Go's map printing: keys sorted");
+  assert.equal(userInfoMap({}), undefined);
+  // stop with a selector: only the selected running suspend node fails, with the message; the workflow is not shut down
+  const stopped = stopNodes(wf, 'displayName=approve', 'because');
+  assert.equal(stopped.status!.nodes!.a!.phase, 'Failed');
+  assert.equal(stopped.status!.nodes!.a!.message, 'because');
+  assert.ok(stopped.status!.nodes!.a!.finishedAt);
+  assert.equal(stopped.status!.nodes!.b!.phase, 'Running');
+  assert.equal(stopped.spec.shutdown, undefined);
+  assert.throws(() => stopNodes(wf, 'displayName=nobody'), /no running suspend node/);
+  assert.throws(() => stopNodes({ ...wf, status: { ...wf.status, phase: 'Succeeded' } }, 'displayName=approve'), /completed/);
+  // the JWT claims of a token (unverified), none for other tokens
+  const jwt = (o: object) => `x.${Buffer.from(JSON.stringify(o)).toString('base64url')}.y`;
+  assert.deepEqual(jwtClaims(jwt({ sub: 'system:serviceaccount:argo:reader' })), { sub: 'system:serviceaccount:argo:reader' });
+  assert.equal(jwtClaims('opaque-token'), undefined);
+  assert.equal(callerIdentity({ mode: 'client', token: jwt({ sub: 's', email: 'e@x' }) } as any), 'map[Email:e@x User:s]');
+  assert.equal(callerIdentity({ mode: 'server' } as any), undefined);
 });

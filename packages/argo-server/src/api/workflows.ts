@@ -1,11 +1,13 @@
 /** WorkflowService: list/get/create/delete/lint/submit and the lifecycle actions (retry, resubmit, resume, suspend, stop, terminate, set). */
-import { retryWorkflow, resumeWorkflow, suspendWorkflow, validateWorkflow, type Workflow } from '@flotilla/workflows-controller';
+import { retryWorkflow, suspendWorkflow, validateWorkflow, type Workflow } from '@flotilla/workflows-controller';
 import type { KubeClient } from '@flotilla/kube-runtime';
-import { ApiErr, Code, invalid, notFound, qbool, precondition, type Router } from '../http.js';
+import { ApiErr, Code, invalid, qbool, precondition, type Router } from '../http.js';
 import type { Caller, Ctx } from '../context.js';
 import { listNamespace } from '../context.js';
 import { AR, LABEL } from '../resources.js';
-import { filterFields, parseKeyValues, parseNodeFieldSelector, type NodeLike } from '../fields.js';
+import { filterFields, parseKeyValues, parseNodeFieldSelector } from '../fields.js';
+import { resumeNodes, setNodes, stopNodes } from '../nodes.js';
+import { callerIdentity } from '../identity.js';
 import { applySubmitOpts, cleanForCreate, memoizedResubmit, resubmitOf, workflowFrom, type SubmitOpts } from '../submit.js';
 import { kcall, listBody, listQuery, modify, needObject, resolverFor, validationError, withKind } from './common.js';
 
@@ -23,7 +25,7 @@ export async function createWorkflow(kube: KubeClient, ns: string, wf: Workflow,
 }
 
 /** Nodes of a workflow a selector picks (none given: every node). */
-function selector(s: string | undefined): ((n: NodeLike) => boolean) | undefined {
+function selector(s: string | undefined) {
   return parseNodeFieldSelector(s);
 }
 
@@ -120,14 +122,15 @@ export function registerWorkflows(router: Router<Caller>, ctx: Ctx): void {
     return createWorkflow(r.ctx.kube, ns, wf, { serverDryRun: so.serverDryRun, dryRun: so.dryRun });
   });
 
-  const action = (verb: string, fn: (wf: Workflow, body: any, kube: KubeClient, ns: string) => Promise<Workflow> | Workflow) =>
+  const action = (verb: string, fn: (wf: Workflow, body: any, kube: KubeClient, ns: string, caller: Caller) => Promise<Workflow> | Workflow) =>
     router.add('PUT', `/api/v1/workflows/{namespace}/{name}/${verb}`, async (r) => {
       const ns = r.params.namespace!;
-      return withKind(await modify<Workflow>(r.ctx.kube, AR.workflows, ns, r.params.name!, (wf) => fn(wf, r.body, r.ctx.kube, ns)) as any, 'Workflow');
+      return withKind(await modify<Workflow>(r.ctx.kube, AR.workflows, ns, r.params.name!, (wf) => fn(wf, r.body, r.ctx.kube, ns, r.ctx)) as any, 'Workflow');
     });
 
   action('retry', (wf, b, kube, ns) => retryInCluster(kube, ns, wf, { restartSuccessful: !!b.restartSuccessful, nodeFieldSelector: b.nodeFieldSelector, parameters: b.parameters }));
-  action('resume', (wf, b) => resumeWorkflow(wf, { select: selector(b.nodeFieldSelector) as any }));
+  // the resumed suspend nodes' messages say who resumed them (upstream's `Resumed by: map[User:…]`)
+  action('resume', (wf, b, _k, _ns, caller) => resumeNodes(wf, { nodeFieldSelector: b.nodeFieldSelector, who: callerIdentity(caller) }));
   action('suspend', (wf) => {
     if (COMPLETED.has(wf.status?.phase ?? '')) throw precondition('cannot suspend completed workflows');
     return suspendWorkflow(wf);
@@ -138,7 +141,8 @@ export function registerWorkflows(router: Router<Caller>, ctx: Ctx): void {
     if (kind === 'Stop' && b.message) next.status = { ...(wf.status ?? {}), message: String(b.message) };
     return next;
   };
-  action('stop', shutdown('Stop'));
+  // with a node selector only the selected suspend nodes stop (Failed): the workflow goes on and fails through them
+  action('stop', (wf, b) => (b.nodeFieldSelector ? stopNodes(wf, String(b.nodeFieldSelector), b.message ? String(b.message) : undefined) : shutdown('Stop')(wf, b)));
   action('terminate', shutdown('Terminate'));
   action('set', (wf, b) => setNodes(wf, b));
 
@@ -164,41 +168,4 @@ export async function resubmit(kube: KubeClient, ns: string, wf: Workflow, o: { 
   }
 }
 
-/** `argo node set`: phase / message / output parameters of the nodes a selector picks. */
-export function setNodes(wf: Workflow, b: { nodeFieldSelector?: string; phase?: string; message?: string; outputParameters?: string }): Workflow {
-  const sel = parseNodeFieldSelector(b.nodeFieldSelector);
-  if (!sel) throw invalid('nodeFieldSelector is required');
-  let params: Record<string, string> | undefined;
-  if (b.outputParameters) {
-    try {
-      params = JSON.parse(b.outputParameters) as Record<string, string>;
-    } catch (e) {
-      throw invalid(`outputParameters: not a JSON object: ${(e as Error).message}`);
-    }
-  }
-  const phases = ['Succeeded', 'Failed', 'Error', 'Running', 'Pending', 'Skipped', 'Omitted'];
-  if (b.phase && !phases.includes(b.phase)) throw invalid(`phase "${b.phase}": want one of ${phases.join(', ')}`);
-  const nodes = structuredClone(wf.status?.nodes ?? {});
-  const hits = Object.values(nodes).filter((n) => sel(n as NodeLike));
-  if (!hits.length) throw notFound(`no node of workflow ${wf.metadata.name} matches node field selector "${b.nodeFieldSelector}"`);
-  for (const n of hits) {
-    if (params) {
-      if (n.type !== 'Suspend') throw new ApiErr(Code.InvalidArgument, `cannot set output parameters of node ${n.displayName}: it is not a suspend node`);
-      const list = [...((n.outputs?.parameters ?? []) as { name: string; value?: unknown }[])];
-      for (const [k, v] of Object.entries(params)) {
-        const p = list.find((x) => x.name === k);
-        if (p) p.value = String(v);
-        else list.push({ name: k, value: String(v) });
-      }
-      n.outputs = { ...(n.outputs ?? {}), parameters: list as any };
-    }
-    if (b.phase) {
-      n.phase = b.phase as any;
-      if (COMPLETED.has(b.phase) || b.phase === 'Skipped' || b.phase === 'Omitted') n.finishedAt ??= new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    }
-    if (b.message) n.message = b.message;
-  }
-  return { ...wf, status: { ...(wf.status ?? {}), nodes } };
-}
-
-export { qbool };
+export { qbool, setNodes };
