@@ -10,6 +10,8 @@ const http = () => import('./http.js');
 
 export * from './types.js';
 export { archive, unpack, detect, applyMode, move } from './archive.js';
+// the HTTP/Artifactory client (auth: headers, basic, bearer, oauth2, client certificate): argo-server's artifact server uses it
+export { send as httpSend, authOf as httpAuth, oauth2Token } from './http.js';
 export { inputLocation, outputLocation, templateRepository, withLocation, renderKey, storedName, hasLocation, isArchiveNone, DEFAULT_KEY_FORMAT, type KeyVars, type Location } from './repository.js';
 
 /**
