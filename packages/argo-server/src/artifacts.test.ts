@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -199,6 +200,72 @@ test('artifacts by uid: an archived workflow after the live one is deleted (bear
   assert.equal((await env.call('GET', `/artifacts-by-uid/00000000-0000-0000-0000-000000000000/by-uid/main-file`)).status, 404);
   assert.equal((await env.call('GET', `/artifact-files/other/archived-workflows/${uid}/by-uid/outputs/main-file`)).status, 404, 'the namespace must be the workflow\'s');
   assert.equal((await env.call('GET', `/artifacts-by-uid/${uid}/by-uid/not-a-file`)).status, 500);
+});
+
+test('HTTP artifacts with auth (basic, bearer + headers, oauth2 client credentials) and Artifactory (its Secrets, else the repository\'s); a garbage-collected artifact is a 404', async () => {
+  const seen: string[] = [];
+  const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+  const web = createHttpServer((req, res) => {
+    const auth = req.headers.authorization ?? '';
+    seen.push(`${req.method} ${req.url} ${auth}`);
+    const ok = (body: string) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(body);
+    };
+    if (req.url === '/oauth/token' && req.method === 'POST') {
+      // the client id and secret in the Authorization header (the executor's client tries that first)
+      if (auth !== basic('cid', 'csecret')) return void (res.writeHead(401), res.end());
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ access_token: 'at-9', token_type: 'bearer' }));
+    }
+    if (req.url === '/basic/file.txt' && auth === basic('user', 'pw')) return ok('basic body');
+    if (req.url === '/bearer/file' && auth === 'Bearer tok-1' && req.headers['x-extra'] === 'yes') return ok('bearer body');
+    if (req.url === '/oauth/file' && auth === 'Bearer at-9') return ok('oauth body');
+    if (req.url === '/artifactory/repo/own.tgz' && auth === basic('art-user', 'art-pw')) return ok('own creds');
+    if (req.url === '/artifactory/repo/from-repo.tgz' && auth === basic('repo-user', 'repo-pw')) return ok('repo creds');
+    res.writeHead(req.url?.startsWith('/missing') ? 404 : 401);
+    res.end();
+  });
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', () => r()));
+  const base = `http://127.0.0.1:${(web.address() as { port: number }).port}`;
+  try {
+    await env.cluster.k(['create', 'secret', 'generic', 'http-creds', '-n', ns, '--from-literal=user=user', '--from-literal=pw=pw', '--from-literal=token=tok-1',
+      '--from-literal=cid=cid', '--from-literal=csecret=csecret', `--from-literal=token-url=${base}/oauth/token`,
+      '--from-literal=art-user=art-user', '--from-literal=art-pw=art-pw', '--from-literal=repo-user=repo-user', '--from-literal=repo-pw=repo-pw']);
+    const sel = (key: string) => ({ name: 'http-creds', key });
+    const wf = await workflow('http-arts', [
+      { name: 'basic', http: { url: `${base}/basic/file.txt`, auth: { basicAuth: { usernameSecret: sel('user'), passwordSecret: sel('pw') } } } },
+      { name: 'bearer', http: { url: `${base}/bearer/file`, headers: [{ name: 'X-Extra', value: 'yes' }], auth: { bearer: { tokenSecret: sel('token') } } } },
+      { name: 'oauth', http: { url: `${base}/oauth/file`, auth: { oauth2: { clientIDSecret: sel('cid'), clientSecretSecret: sel('csecret'), tokenURLSecret: sel('token-url') } } } },
+      { name: 'noauth', http: { url: `${base}/basic/file.txt` } },
+      { name: 'missing', http: { url: `${base}/missing/x` } },
+      { name: 'own', artifactory: { url: `${base}/artifactory/repo/own.tgz`, usernameSecret: sel('art-user'), passwordSecret: sel('art-pw') } },
+      { name: 'from-repo', artifactory: { url: `${base}/artifactory/repo/from-repo.tgz` } },
+      { name: 'collected', s3: { key: 'art/main-file' }, deleted: true },
+    ]);
+    // the workflow's repository is an Artifactory one with its own credentials
+    wf.status.artifactRepositoryRef = { artifactRepository: { artifactory: { repoURL: `${base}/artifactory/repo`, usernameSecret: sel('repo-user'), passwordSecret: sel('repo-pw') } } };
+    await env.client.update(AR.workflows, wf);
+    const get = (a: string) => env.call('GET', `/artifact-files/${ns}/workflows/http-arts/http-arts/outputs/${a}`);
+    for (const [a, body] of [['basic', 'basic body'], ['bearer', 'bearer body'], ['oauth', 'oauth body'], ['own', 'own creds'], ['from-repo', 'repo creds']]) {
+      const r = await get(a!);
+      assert.equal(r.status, 200, `${a}: ${r.text} (the web server saw: ${seen.join(' | ')})`);
+      assert.equal(r.text, body);
+      secured(r, a!);
+    }
+    assert.equal((await get('own')).headers['content-disposition'], 'filename="own.tgz"');
+    const legacy = await env.call('GET', `/artifacts/${ns}/http-arts/http-arts/oauth`);
+    assert.equal(legacy.text, 'oauth body');
+    assert.equal((await get('noauth')).status, 403, 'refused by the web server without credentials');
+    const missing = await get('missing');
+    assert.equal(missing.status, 404, missing.text);
+    assert.match(missing.body.message, /missing\/x: HTTP 404/);
+    const collected = await get('collected');
+    assert.equal(collected.status, 404, collected.text);
+    assert.match(collected.body.message, /artifact "collected" .*has been deleted/);
+  } finally {
+    web.close();
+  }
 });
 
 test('content types and listings (pure)', () => {

@@ -10,11 +10,12 @@
  * Every answer carries `Content-Security-Policy` (a sandbox: an HTML artifact's scripts do not run with the UI's
  * origin) and `X-Frame-Options: SAMEORIGIN` (the UI shows artifacts in a frame).
  *
- * The artifact's location (S3 key, HTTP URL, raw data) comes from the node's status, completed by the workflow's
- * artifact repository (status.artifactRepositoryRef, else the `artifact-repositories` ConfigMap's default, else the
- * controller ConfigMap's `artifactRepository`); S3 credentials from the Secrets it names, in the workflow's namespace.
- * An artifact name the node does not have is a 500 (as upstream); a workflow or node not found, or no object at the
- * key, a 404.
+ * The artifact's location (S3 key, HTTP or Artifactory URL, raw data) comes from the node's status, completed by the
+ * workflow's artifact repository (status.artifactRepositoryRef, else the `artifact-repositories` ConfigMap's default,
+ * else the controller ConfigMap's `artifactRepository`); credentials (S3 keys; HTTP `auth` — basic, bearer, oauth2,
+ * clientCert — and `headers`; Artifactory's user and password) from the Secrets it names, in the workflow's namespace.
+ * An artifact name the node does not have is a 500 (as upstream); a workflow or node not found, no object at the
+ * key, or an artifact garbage-collected (`deleted: true`), a 404.
  */
 import { Readable } from 'node:stream';
 import type { ServerResponse } from 'node:http';
@@ -188,6 +189,46 @@ async function sendS3(ctx: Ctx, ns: string, loc: S3Loc, res: ServerResponse, t: 
   }
 }
 
+/**
+ * An HTTP or Artifactory artifact, fetched with its authentication (the executor's client: headers, basic auth,
+ * bearer token, OAuth2 client credentials, client certificate; Artifactory's user and password, the repository's
+ * when the artifact names none), Secrets read in the workflow's namespace; the answer streamed.
+ */
+async function sendHttp(ctx: Ctx, ns: string, art: Record<string, any>, repo: Record<string, any> | undefined, res: ServerResponse): Promise<void> {
+  const { httpAuth, httpSend } = (await import('@flotilla/workflows-executor')).artifacts;
+  const a = art.artifactory
+    ? { artifactory: { usernameSecret: repo?.artifactory?.usernameSecret, passwordSecret: repo?.artifactory?.passwordSecret, ...art.artifactory } }
+    : { http: art.http };
+  const url: string = a.artifactory?.url ?? a.http.url;
+  const secret = async (sel: { name: string; key: string }) => (await secretValue(ctx, ns, sel)) ?? '';
+  let auth;
+  try {
+    auth = await httpAuth(a, secret);
+  } catch (e) {
+    if (e instanceof ApiErr) throw e;
+    throw new ApiErr(Code.Unavailable, `authenticating to ${url}: ${(e as Error).message}`);
+  }
+  const resp = await httpSend({ method: 'GET', url, ...auth }).catch((e: Error) => {
+    throw new ApiErr(Code.Unavailable, `fetching ${url}: ${e.message}`);
+  });
+  const st = resp.statusCode ?? 0;
+  if (st < 200 || st >= 300) {
+    resp.resume();
+    throw new ApiErr(st === 404 ? Code.NotFound : st === 401 || st === 403 ? Code.PermissionDenied : Code.Unavailable, `fetching ${url}: HTTP ${st}`);
+  }
+  const filename = decodeURIComponent(new URL(url).pathname.split('/').pop() || art.name);
+  res.writeHead(200, {
+    'content-type': String(resp.headers['content-type'] ?? 'application/octet-stream'),
+    'content-disposition': `filename="${filename.replace(/["\\\r\n]/g, '')}"`,
+    ...(resp.headers['content-length'] ? { 'content-length': String(resp.headers['content-length']) } : {}),
+  });
+  await new Promise<void>((resolve) => {
+    resp.on('error', () => res.destroy());
+    res.on('close', resolve);
+    resp.pipe(res);
+  });
+}
+
 /** The workflow's node status, put back from the database when it was offloaded (persistence.nodeStatusOffLoad). */
 async function nodesOf(ctx: Ctx, wf: Workflow): Promise<Record<string, any>> {
   const st = wf.status as any;
@@ -232,6 +273,8 @@ export function registerArtifacts(router: Router<Caller>, ctx: Ctx): void {
     const art = ((node as any)[direction]?.artifacts ?? []).find((a: any) => a.name === name);
     // upstream answers 500 for an artifact name the node does not have
     if (!art) throw new ApiErr(Code.Internal, `artifact "${name}" not found in the ${direction} of node ${node.displayName ?? nodeId}`);
+    // garbage-collected (artifact GC marks it deleted): nothing to offer
+    if (art.deleted) throw notFound(`artifact "${name}" of node ${node.displayName ?? nodeId} has been deleted (artifact GC)`);
     const t: Target = { sub, dir: r.path.endsWith('/'), path: r.path.replace(/\/+$/, '') };
     if ((sub || t.dir) && !art.s3 && !art.key) throw notFound(`artifact "${name}" is a file: it has no path ${sub ? `"${sub}"` : '/'} inside`);
     if (art.raw?.data !== undefined) {
@@ -239,16 +282,8 @@ export function registerArtifacts(router: Router<Caller>, ctx: Ctx): void {
       res.writeHead(200, { 'content-type': contentTypeOf(name, Buffer.from(data)), 'content-disposition': `filename="${name}"` });
       return void res.end(data);
     }
-    if (art.http?.url) {
-      const resp = await fetch(art.http.url).catch((e) => {
-        throw new ApiErr(Code.Unavailable, `fetching ${art.http.url}: ${(e as Error).message}`);
-      });
-      if (!resp.ok || !resp.body) throw new ApiErr(resp.status === 404 ? Code.NotFound : Code.Unavailable, `fetching ${art.http.url}: HTTP ${resp.status}`);
-      res.writeHead(200, { 'content-type': resp.headers.get('content-type') ?? 'application/octet-stream', 'content-disposition': `filename="${name}"` });
-      Readable.fromWeb(resp.body as any).pipe(res);
-      return;
-    }
     const repo = await repository(ctx, wf);
+    if (art.http?.url || art.artifactory?.url) return sendHttp(ctx, wf.metadata.namespace!, art, repo, res);
     const loc: S3Loc = { ...(repo?.s3 ?? {}), ...(art.s3 ?? {}) };
     if (!art.s3 && !art.key) throw new ApiErr(Code.Unimplemented, `artifact "${name}" has no S3, HTTP or raw location this server can read`);
     if (art.key && !art.s3?.key) loc.key = art.key;
