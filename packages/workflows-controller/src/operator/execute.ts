@@ -429,12 +429,13 @@ function executeSuspend(ctx: Ctx, node: NodeStatus, tmpl: Template): void {
   } else ctx.requeue((until - ctx.nowMs) / 1000);
 }
 
-function shouldRetry(policy: string | undefined, phase: string): boolean {
+function shouldRetry(policy: string | undefined, phase: string, daemoned = false): boolean {
   switch (policy ?? 'OnFailure') {
     case 'Always': return phase === 'Failed' || phase === 'Error';
     case 'OnError': return phase === 'Error';
     case 'OnTransientError': return phase === 'Error';
-    default: return phase === 'Failed';
+    // a daemon that was up and went away (its pod deleted: Error) is started again, as upstream's daemon retries
+    default: return phase === 'Failed' || (daemoned && phase === 'Error');
   }
 }
 
@@ -477,7 +478,7 @@ function executeRetry(ctx: Ctx, nodeName: string, h: TemplateHolder, args: Argum
     return ctx.finish(node, 'Succeeded');
   }
   const attempts = children.length;
-  let retry = shouldRetry(rs.retryPolicy, last.phase) && (limitRaw === undefined || attempts <= limitRaw) && !ctx.stopping;
+  let retry = shouldRetry(rs.retryPolicy, last.phase, !!last.daemoned) && (limitRaw === undefined || attempts <= limitRaw) && !ctx.stopping;
   if (retry && rs.expression) {
     const env = exprEnv({ ...ctx.global, 'lastRetry.exitCode': last.outputs?.exitCode ?? '-1', 'lastRetry.status': last.phase, 'lastRetry.message': last.message ?? '', 'lastRetry.duration': String(durationSeconds(last)) });
     try {

@@ -35,3 +35,21 @@ test('backoff.maxDuration: from the second attempt on, the pod may run only unti
   const t = simulate(wf({ limit: 1, backoff: { duration: '1s', maxDuration: '1h' } }, { activeDeadlineSeconds: 5 }), { run: () => ({ phase: 'Failed', exitCode: 1 }) });
   assert.equal(t.pods[1]!.activeDeadlineSeconds, 5);
 });
+
+test('a daemon attempt that ends in Error (its pod deleted) is retried under the default policy; a plain one is not (upstream retry TestRetryDaemonContainer)', async () => {
+  const { operate } = await import('./operate.js');
+  const { nodeId } = await import('./ids.js');
+  const run = (daemon: boolean) => {
+    const w = wf({ limit: '3' }, daemon ? { daemon: true } : {});
+    const id = nodeId('r', 'r'), a0 = nodeId('r', 'r(0)');
+    const at = '2026-01-01T00:00:00Z';
+    w.status = { phase: 'Running', startedAt: at, nodes: {
+      [id]: { id, name: 'r', displayName: 'r', type: 'Retry', phase: 'Running', templateName: 'main', startedAt: at, children: [a0] },
+      [a0]: { id: a0, name: 'r(0)', displayName: 'r(0)', type: 'Pod', phase: 'Error', templateName: 'main', startedAt: at, finishedAt: at, message: 'pod deleted', ...(daemon ? { daemoned: true } : {}) },
+    } } as any;
+    return operate({ workflow: w, pods: {}, now: new Date('2026-01-01T00:00:10Z') });
+  };
+  assert.deepEqual(run(true).podsToCreate.map((p) => p.nodeName), ['r(1)']);
+  const plain = run(false);
+  assert.deepEqual([plain.podsToCreate.length, plain.phase], [0, 'Error']);
+});
