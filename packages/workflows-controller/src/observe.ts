@@ -96,7 +96,10 @@ function observeAt(pod: Obj, taskResult: Obj | undefined, clock: () => Date): Ob
   const mainTerm = terminated(main);
   const failedMain = statuses.filter((s) => mainNames.has(s.name) && (terminated(s)?.exitCode ?? 0) !== 0)[0];
   const exitTerm = terminated(failedMain) ?? mainTerm;
-  if (exitTerm?.exitCode !== undefined) base.exitCode = exitTerm.exitCode;
+  // outputs.exitCode is the `main` container's, as upstream's; a containerSet of other names has none (unless one failed)
+  const named = terminated(statuses.find((s) => s.name === 'main'));
+  const code = named?.exitCode !== undefined && !failedMain ? named.exitCode : terminated(failedMain)?.exitCode;
+  if (code !== undefined) base.exitCode = code;
 
   for (const s of [...inits, ...statuses]) {
     const w = s.state?.waiting as { reason?: string; message?: string } | undefined;

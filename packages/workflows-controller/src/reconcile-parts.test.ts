@@ -297,3 +297,11 @@ test("a pending pod's node says why it waits (the scheduler's Unschedulable, a c
   const other = observePod(pod('Pending', [{ name: 'main', state: { waiting: { reason: 'SomethingOdd', message: 'details' } } }]), undefined, NOW).obs;
   assert.equal(other.message, 'SomethingOdd: details');
 });
+
+test("outputs.exitCode is main's: a containerSet of other names that all succeeded has none (upstream's TestContainersetLogs); a failed one gives its code", () => {
+  const cs = (codes: Record<string, number>) => ({ metadata: { name: 'p' }, spec: { containers: [{ name: 'wait' }, ...Object.keys(codes).map((name) => ({ name }))] }, status: { phase: Object.values(codes).some((c) => c) ? 'Failed' : 'Succeeded', containerStatuses: [term('wait', 0), ...Object.entries(codes).map(([n, c]) => term(n, c))] } });
+  const done = { metadata: { labels: { 'workflows.argoproj.io/report-outputs-completed': 'true' } } };
+  assert.equal(observePod(cs({ a: 0, b: 0 }), done, NOW).obs.exitCode, undefined);
+  assert.equal(observePod(cs({ a: 0, b: 3 }), done, NOW).obs.exitCode, 3);
+  assert.equal(observePod(cs({ main: 0 }), done, NOW).obs.exitCode, 0);
+});
