@@ -85,7 +85,7 @@ export async function installClusterManagerRBAC(k: KubeClient, ns: string, names
       log('info', `Created bearer token secret for ServiceAccount ${JSON.stringify(serviceAccount)}`);
       return Buffer.from(tok, 'base64').toString('utf8');
     }
-    // a cluster without the token controller (Flotilla's) never fills the Secret: ask TokenRequest instead
+    // a cluster whose token controller does not fill the Secret (in time): ask TokenRequest instead
     if (!triedTokenRequest && Date.now() - start > Math.min(5_000, timeoutMs / 2)) {
       triedTokenRequest = true;
       try {
