@@ -6,12 +6,13 @@
 import { Controller, InformerFactory, isAlreadyExists, isConflict, isNotFound, mergePatchOf, NOT_MERGEABLE, R, splitKey, ApiError, type EventRecorder, type Informer, type KubeClient, type KubeObject, type ReconcileResult, type RuntimeContext } from '@flotilla/kube-runtime';
 import { applyPlan, operate } from './operator/operate.js';
 import type { PodObservation } from './operator/model.js';
-import type { Workflow, WorkflowTemplate } from './types.js';
+import type { Workflow } from './types.js';
 import { ANN_NODE_ID, buildPod, claimsOf, LABEL_COMPLETED, LABEL_PHASE, LABEL_WORKFLOW, PodBuildError } from './pod.js';
 import { observePodCached, podObservationChanged, resultFromPod } from './observe.js';
 import { ConfigError, parseControllerConfig, resolveArtifactRepository, type WorkflowControllerConfig } from './config.js';
 import { CLUSTER_WORKFLOW_TEMPLATES, TASK_RESULTS, WORKFLOWS, WORKFLOW_TEMPLATES } from './resources.js';
-import { workflowMetrics, type WorkflowMetrics } from './metrics.js';
+import { PendingPods, phaseChanged, workflowMetrics, type WorkflowMetrics } from './metrics.js';
+import { templatesFor } from './templates.js';
 import { blockedBy, heldLocks, holdingStatus, workflowLocks, type Lock } from './sync.js';
 import { LockTable } from './locks.js';
 import { applyRetention, collectClaims, expireByTTL } from './completion.js';
@@ -66,6 +67,7 @@ export class WorkflowController extends Controller {
   /** namespaces, for their `workflows.argoproj.io/parallelism-limit` label (not watched by a namespaced controller) */
   private readonly namespaces?: Informer<Obj>;
   private readonly metrics: WorkflowMetrics;
+  private readonly pending: PendingPods;
   config: WorkflowControllerConfig = {};
   private configRV = '';
   /** what this controller last wrote per workflow (the cache may be a moment behind) */
@@ -141,6 +143,7 @@ export class WorkflowController extends Controller {
     this.watch(this.clusterTemplates, [], all);
     this.controllerCM.on({ add: () => this.loadConfig(), update: () => this.loadConfig(), delete: () => this.loadConfig() });
     this.metrics = workflowMetrics(opts.metrics !== false);
+    this.pending = new PendingPods(this.metrics);
     this.metrics.collect(() => {
       const workflows: Record<string, number> = {};
       const conditions: Record<string, number> = {};
@@ -227,32 +230,6 @@ export class WorkflowController extends Controller {
     return !p.spec?.nodeName && !p.metadata?.deletionTimestamp && (!p.status?.phase || p.status.phase === 'Pending') && !p.status?.containerStatuses?.length && !p.status?.initContainerStatuses?.length;
   }
 
-  /**
-   * The template lookup of a pass. A starting workflow's workflowTemplateRef missing from the cache is asked of the API
-   * (created just before the workflow, `kubectl apply` of both at once, the cache may not have it yet).
-   */
-  private async templatesFor(ns: string, wf: Obj) {
-    const lookup = this.templateLookup(ns);
-    const ref = wf.spec?.workflowTemplateRef as { name?: string; clusterScope?: boolean } | undefined;
-    const phase = wf.status?.phase;
-    if (!ref?.name || (phase && phase !== 'Pending') || lookup(ref.name, !!ref.clusterScope)) return lookup;
-    let got: WorkflowTemplate | undefined;
-    try {
-      got = ref.clusterScope
-        ? await this.opts.client.get<WorkflowTemplate & KubeObject>(CLUSTER_WORKFLOW_TEMPLATES, undefined, ref.name)
-        : await this.opts.client.get<WorkflowTemplate & KubeObject>(WORKFLOW_TEMPLATES, ns, ref.name);
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
-    if (!got) return lookup;
-    return (name: string, cluster: boolean) => (name === ref.name && cluster === !!ref.clusterScope ? got : lookup(name, cluster));
-  }
-
-  private templateLookup(ns: string) {
-    return (name: string, cluster: boolean): WorkflowTemplate | undefined =>
-      (cluster ? this.clusterTemplates.get(undefined, name) : this.templates.get(ns, name)) as unknown as WorkflowTemplate | undefined;
-  }
-
   async reconcile(key: string): Promise<ReconcileResult> {
     const t0 = performance.now();
     try {
@@ -328,6 +305,7 @@ export class WorkflowController extends Controller {
         }
       }
       observations[id] = o.obs;
+      if (o.obs.phase === 'Pending' && o.obs.message) this.pending.seen(ns, p.metadata?.uid, o.obs.message);
       // status.taskResultsCompletionStatus as upstream's: false from the pod's creation (below), true once it ended and
       // nothing is awaited (set with that phase change: a bound pod's informational write still waits, status-coalesce)
       if (!o.awaitingResult && ['Succeeded', 'Failed', 'Error'].includes(o.obs.phase)) outputsIn[id] = true;
@@ -343,7 +321,7 @@ export class WorkflowController extends Controller {
     const plan = operate({
       workflow: wf as unknown as Workflow,
       pods: observations,
-      templates: await this.templatesFor(ns, wf),
+      templates: await templatesFor(this.opts.client, this.templates, this.clusterTemplates, ns, wf),
       configMaps,
       now,
       config: { workflowDefaults: cfg.workflowDefaults },
@@ -478,6 +456,7 @@ export class WorkflowController extends Controller {
         for (const e of [...(plan.metricErrors ?? []), ...this.metrics.custom(plan.metrics ?? [])]) this.log(`${key}: custom metrics: ${e}`);
       }
       for (const ev of plan.events) this.opts.events.event(wf, ev.type, ev.reason, ev.message, ev.nodeName ? { annotations: { 'workflows.argoproj.io/node-name': ev.nodeName, 'workflows.argoproj.io/node-type': ev.nodeType ?? '' } } : {});
+      phaseChanged(this.metrics, ns, wf, plan);
       if (done) {
         this.metrics.finished(ns, plan.phase);
         this.finished(key);

@@ -8,6 +8,7 @@ import { Controller, isAlreadyExists, isConflict, isNotFound, splitKey, type Eve
 import { CRON_WORKFLOWS, WORKFLOWS } from './resources.js';
 import { API_VERSION } from './types.js';
 import { specShapeError } from './operator/shape.js';
+import type { WorkflowMetrics } from './metrics.js';
 
 type Obj = KubeObject & Record<string, any>;
 export const LABEL_CRON = 'workflows.argoproj.io/cron-workflow';
@@ -23,6 +24,8 @@ export interface CronPlan {
   considered?: Date;
   /** why a due run was not started */
   skipped?: string;
+  /** the concurrencyPolicy that acted on this due time: Forbid skipped it, Replace deletes the running ones */
+  policy?: 'Forbid' | 'Replace';
   /** workflows to delete (Replace, history limits) */
   delete: string[];
   status: Record<string, unknown>;
@@ -90,11 +93,16 @@ export function cronPlan(cw: Obj, children: Obj[], now: Date, consideredMs = 0):
     const when = spec.when ? evalWhen(String(spec.when), cw, now) : true;
     if (lateness > deadline) plan.skipped = `missed the schedule ${due.toISOString()} by ${Math.round(lateness)}s (startingDeadlineSeconds ${deadline})`;
     else if (when !== true) plan.skipped = typeof when === 'string' ? when : `when condition '${spec.when}' evaluated false`;
-    else if (spec.concurrencyPolicy === 'Forbid' && active.length) plan.skipped = `concurrencyPolicy Forbid: ${active.map((w) => w.metadata!.name).join(', ')} still running`;
-    else {
+    else if (spec.concurrencyPolicy === 'Forbid' && active.length) {
+      plan.skipped = `concurrencyPolicy Forbid: ${active.map((w) => w.metadata!.name).join(', ')} still running`;
+      plan.policy = 'Forbid';
+    } else {
       plan.run = due;
       plan.status.lastScheduledTime = due.toISOString().replace(/\.\d{3}Z$/, 'Z');
-      if (spec.concurrencyPolicy === 'Replace') plan.delete.push(...active.map((w) => w.metadata!.name!));
+      if (spec.concurrencyPolicy === 'Replace' && active.length) {
+        plan.delete.push(...active.map((w) => w.metadata!.name!));
+        plan.policy = 'Replace';
+      }
     }
   }
   // a schedule passed while suspended, stopped or skipped is not run later (upstream's scheduler just moves on)
@@ -178,6 +186,8 @@ export interface CronControllerOptions {
   informers: InformerFactory;
   managedNamespace: string;
   workers?: number;
+  /** cronworkflows_triggered_total, cronworkflows_concurrencypolicy_triggered */
+  metrics?: Pick<WorkflowMetrics, 'cron'>;
 }
 
 export class CronController extends Controller {
@@ -231,7 +241,10 @@ export class CronController extends Controller {
       this.events.event(cw, 'Warning', 'CronWorkflowSpecError', (e as Error).message);
       return;
     }
+    // (a due time is decided once: its policy is counted then, not at every look while it is the latest)
+    const decidedNow = !!plan.considered && plan.considered.getTime() !== this.considered.get(key);
     if (plan.considered) this.considered.set(key, plan.considered.getTime());
+    if (plan.policy && decidedNow) this.o.metrics?.cron(ns, cw.metadata!.name!, plan.policy);
     for (const n of plan.delete) {
       try {
         await this.o.client.delete(WORKFLOWS, ns, n, { propagationPolicy: 'Background' });
@@ -244,6 +257,7 @@ export class CronController extends Controller {
       const wf = workflowFor(cw, plan.run);
       try {
         const made = await this.o.client.create<Obj>(WORKFLOWS, ns, wf);
+        this.o.metrics?.cron(ns, cw.metadata!.name!);
         (status.active as unknown[]).push({ apiVersion: API_VERSION, kind: 'Workflow', name: made.metadata!.name, namespace: ns, uid: made.metadata!.uid });
         this.events.event(cw, 'Normal', 'WorkflowSubmitted', `Submitted Workflow ${made.metadata!.name}`);
       } catch (e) {

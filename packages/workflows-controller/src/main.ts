@@ -149,7 +149,7 @@ export async function startWorkflowController(f: ControllerFlags, o: { client?: 
   const managed = f.managedNamespace ?? (f.namespaced ? namespace : '');
   const events = new EventRecorder(client, { component: 'workflow-controller', log });
   const controller = new WorkflowController({ client, events, log, namespace, managedNamespace: managed, configMap: f.configmap, executorImage: f.executorImage, workers: f.workflowWorkers, metrics: o.metrics });
-  const cron = new CronController({ client, events, log, informers: controller.informers, managedNamespace: managed, workers: f.cronWorkers });
+  const cron = new CronController({ client, events, log, informers: controller.informers, managedNamespace: managed, workers: f.cronWorkers, metrics: workflowMetrics(o.metrics !== false) });
   const artifactGC = new ArtifactGCController({ client, events, log, informers: controller.informers, managedNamespace: managed, executorImage: () => f.executorImage ?? controller.config.executor?.image ?? DEFAULT_EXECUTOR_IMAGE, workflowDefaults: () => controller.config.workflowDefaults as Record<string, any> | undefined });
   controller.informers.start();
   await controller.informers.waitForSync();

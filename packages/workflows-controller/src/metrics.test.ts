@@ -29,3 +29,27 @@ test('custom metrics are served as argo_workflows_<name>: counters add, gauges s
   m.custom([{ name: 'live_seconds', help: 'l', type: 'gauge', labels: { wf: 'a' }, realtime: { startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:04Z' } }]);
   assert.match(await text(), /argo_workflows_live_seconds\{wf="a"\} 4\n/);
 });
+
+test("upstream's newer counters: total_count Running, workflowtemplate_triggered_total and _runtime, cronworkflows_*, pod_pending_count", async () => {
+  const m = workflowMetrics(true);
+  const { phaseChanged, PendingPods } = await import('./metrics.js');
+  const wf = { spec: { workflowTemplateRef: { name: 'basic' } }, status: {} as Record<string, unknown> };
+  phaseChanged(m, 'argo', wf, { phase: 'Running' });
+  phaseChanged(m, 'argo', { ...wf, status: { phase: 'Running' } }, { phase: 'Running' }); // no change: nothing
+  phaseChanged(m, 'argo', { ...wf, status: { phase: 'Running' } }, { phase: 'Succeeded', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:07Z' });
+  phaseChanged(m, 'argo', { spec: { workflowTemplateRef: { name: 'c', clusterScope: true } } }, { phase: 'Pending' });
+  m.cron('argo', 'test-cron-metric-forbid');
+  m.cron('argo', 'test-cron-metric-forbid', 'Forbid');
+  const pending = new PendingPods(m);
+  pending.seen('argo', 'u1', "Unschedulable: 0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.");
+  pending.seen('argo', 'u1', 'Unschedulable: again');
+  const t = await enableMetrics().metrics();
+  assert.match(t, /argo_workflows_total_count\{namespace="argo",phase="Running"\} 1\n/);
+  for (const ph of ['New', 'Running', 'Succeeded']) assert.match(t, new RegExp(`argo_workflows_workflowtemplate_triggered_total\\{cluster_scope="false",name="basic",namespace="argo",phase="${ph}"\\} 1\\n`));
+  assert.match(t, /argo_workflows_workflowtemplate_triggered_total\{cluster_scope="true",name="c",namespace="argo",phase="New"\} 1\n/);
+  assert.match(t, /argo_workflows_workflowtemplate_runtime_count\{cluster_scope="false",name="basic",namespace="argo"\} 1\n/);
+  assert.match(t, /argo_workflows_workflowtemplate_runtime_sum\{cluster_scope="false",name="basic",namespace="argo"\} 7\n/);
+  assert.match(t, /argo_workflows_cronworkflows_triggered_total\{name="test-cron-metric-forbid",namespace="argo"\} 1\n/);
+  assert.match(t, /argo_workflows_cronworkflows_concurrencypolicy_triggered\{concurrency_policy="Forbid",name="test-cron-metric-forbid",namespace="argo"\} 1\n/);
+  assert.match(t, /argo_workflows_pod_pending_count\{namespace="argo",reason="Unschedulable"\} 1\n/);
+});

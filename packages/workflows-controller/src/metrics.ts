@@ -30,12 +30,21 @@ export interface WorkflowMetrics {
    * name is already used by a metric of another type, help or labels */
   custom(list: PlanMetric[]): string[];
   finished(namespace: string, phase: string): void;
+  /** a workflow's phase changed (`from` '' when it is new): `total_count{phase="Running"}` when it starts, and for a
+   * workflow of a (Cluster)WorkflowTemplate `workflowtemplate_triggered_total{phase}` (New, then each phase) and, when it
+   * ends, `workflowtemplate_runtime` (seconds) */
+  phase(namespace: string, from: string, to: string, template?: { name: string; clusterScope: boolean }, runtimeSeconds?: number): void;
+  /** a CronWorkflow started a workflow (`cronworkflows_triggered_total`), or its concurrencyPolicy (Forbid: skipped,
+   * Replace: replaced) acted (`cronworkflows_concurrencypolicy_triggered`) */
+  cron(namespace: string, name: string, policy?: 'Forbid' | 'Replace'): void;
+  /** a pod was seen pending for a reason (`pod_pending_count{namespace,reason}`), once per pod and reason */
+  podPending(namespace: string, reason: string): void;
   error(cause: string): void;
   /** gauges computed on scrape */
   collect(fn: () => Collected): void;
 }
 
-const noop: WorkflowMetrics = { operation() {}, request() {}, logged() {}, custom: () => [], finished() {}, error() {}, collect() {} };
+const noop: WorkflowMetrics = { operation() {}, request() {}, logged() {}, custom: () => [], finished() {}, phase() {}, cron() {}, podPending() {}, error() {}, collect() {} };
 const WF_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Error'];
 const POD_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed'];
 
@@ -82,7 +91,12 @@ export function workflowMetrics(enabled: boolean): WorkflowMetrics {
     logChildren.set(level, logs.labels({ level }));
   }
   const op = new prom.Histogram({ name: 'argo_workflows_operation_duration_seconds', help: 'Histogram of durations of operations', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers });
-  const total = new prom.Counter({ name: 'argo_workflows_total_count', help: 'Total number of workflows that finished, by phase', labelNames: ['phase', 'namespace'], registers });
+  const total = new prom.Counter({ name: 'argo_workflows_total_count', help: 'Total number of workflows by phase: started (Running) and finished', labelNames: ['phase', 'namespace'], registers });
+  const tmplTriggered = new prom.Counter({ name: 'argo_workflows_workflowtemplate_triggered_total', help: 'Total number of workflow templates triggered by workflowTemplateRef', labelNames: ['cluster_scope', 'name', 'namespace', 'phase'], registers });
+  const tmplRuntime = new prom.Histogram({ name: 'argo_workflows_workflowtemplate_runtime', help: 'Duration of workflow template runs run through workflowTemplateRefs', labelNames: ['cluster_scope', 'name', 'namespace'], buckets: [0, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600], registers });
+  const cronTriggered = new prom.Counter({ name: 'argo_workflows_cronworkflows_triggered_total', help: 'Total number of cron workflows triggered', labelNames: ['name', 'namespace'], registers });
+  const cronPolicy = new prom.Counter({ name: 'argo_workflows_cronworkflows_concurrencypolicy_triggered', help: 'A counter of the number of times a CronWorkflow has triggered its concurrencyPolicy to limit the number of workflows running', labelNames: ['concurrency_policy', 'name', 'namespace'], registers });
+  const podPending = new prom.Counter({ name: 'argo_workflows_pod_pending_count', help: 'Total number of pods that started pending by reason', labelNames: ['namespace', 'reason'], registers });
   const errs = new prom.Counter({ name: 'argo_workflows_error_count', help: 'Number of errors encountered by the controller by cause', labelNames: ['cause'], registers });
   // custom metrics by name; a realtime gauge's series by name and labels → its run (seconds since start, until end)
   type Custom = { type: PlanMetric['type']; help: string; labelNames: string; metric: import('prom-client').Gauge | import('prom-client').Counter | import('prom-client').Histogram };
@@ -149,6 +163,16 @@ export function workflowMetrics(enabled: boolean): WorkflowMetrics {
       return errors;
     },
     finished: (namespace, phase) => total.inc({ namespace, phase }),
+    phase: (namespace, from, to, template, runtime) => {
+      if (to === 'Running' && from !== 'Running') total.inc({ namespace, phase: 'Running' });
+      if (!template) return;
+      const l = { cluster_scope: String(template.clusterScope), name: template.name, namespace };
+      if (!from) tmplTriggered.inc({ ...l, phase: 'New' });
+      if (to && to !== from && to !== 'Pending') tmplTriggered.inc({ ...l, phase: to });
+      if (runtime !== undefined && ['Succeeded', 'Failed', 'Error'].includes(to)) tmplRuntime.observe(l, runtime);
+    },
+    cron: (namespace, name, policy) => (policy ? cronPolicy.inc({ concurrency_policy: policy, name, namespace }) : cronTriggered.inc({ name, namespace })),
+    podPending: (namespace, reason) => podPending.inc({ namespace, reason }),
     error: (cause) => errs.inc({ cause }),
     collect: (fn) => (source = fn),
   };
@@ -170,4 +194,28 @@ export function requestInfo(method: string, path: string, watch: boolean): { kin
   const named = !!p[i + 1];
   const verb = watch ? 'Watch' : method === 'GET' ? (named ? 'Get' : 'List') : method === 'DELETE' ? (named ? 'Delete' : 'DeleteCollection') : (VERBS[method] ?? method);
   return { kind, verb };
+}
+
+/** A pass's phase change, once its status is written: WorkflowMetrics.phase with the workflow's template and run time. */
+export function phaseChanged(m: WorkflowMetrics, ns: string, wf: Record<string, any>, plan: { phase: string; startedAt?: string; finishedAt?: string }): void {
+  const from = (wf.status?.phase as string | undefined) ?? '';
+  if (from === plan.phase) return;
+  const ref = wf.spec?.workflowTemplateRef as { name?: string; clusterScope?: boolean } | undefined;
+  const done = ['Succeeded', 'Failed', 'Error'].includes(plan.phase);
+  const runtime = done && plan.startedAt && plan.finishedAt ? (Date.parse(plan.finishedAt) - Date.parse(plan.startedAt)) / 1000 : undefined;
+  m.phase(ns, from, plan.phase, ref?.name ? { name: ref.name, clusterScope: !!ref.clusterScope } : undefined, runtime);
+}
+
+/** pod_pending_count: each pod counted once per reason it was seen pending for (`Unschedulable: …` → Unschedulable). */
+export class PendingPods {
+  private readonly counted = new Set<string>();
+  constructor(private readonly m: WorkflowMetrics) {}
+  seen(ns: string, uid: string | undefined, message: string): void {
+    const reason = message.split(':')[0]!;
+    const k = `${uid}/${reason}`;
+    if (this.counted.has(k)) return;
+    if (this.counted.size > 10_000) this.counted.clear();
+    this.counted.add(k);
+    this.m.podPending(ns, reason);
+  }
 }

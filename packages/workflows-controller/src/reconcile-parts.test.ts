@@ -164,6 +164,7 @@ test('cron: runs when due, concurrencyPolicy, suspend, deadline, history limits,
   const forbid = cronPlan(cw({ schedule: '* * * * *', concurrencyPolicy: 'Forbid' }), [child('hello-1', 'Running')], at('01:02'));
   assert.equal(forbid.run, undefined);
   assert.match(forbid.skipped!, /Forbid/);
+  assert.equal(forbid.policy, 'Forbid', 'counted in cronworkflows_concurrencypolicy_triggered');
   // upstream's TestBasicForbid: a skipped schedule is not a scheduled time (lastScheduledTime stays), and it is not
   // run later once the running one ends: the next pass looks after it
   assert.equal(forbid.status.lastScheduledTime, undefined);
@@ -173,6 +174,8 @@ test('cron: runs when due, concurrencyPolicy, suspend, deadline, history limits,
   const susp = cronPlan(cw({ schedule: '* * * * *', suspend: true }), [], at('01:02'));
   assert.equal(cronPlan(cw({ schedule: '* * * * *' }), [], at('01:03'), susp.considered!.getTime()).run, undefined);
   const replace = cronPlan(cw({ schedule: '* * * * *', concurrencyPolicy: 'Replace' }), [child('hello-1', 'Running')], at('01:02'));
+  assert.equal(replace.policy, 'Replace');
+  assert.equal(cronPlan(cw({ schedule: '* * * * *', concurrencyPolicy: 'Replace' }), [], at('01:02')).policy, undefined, 'nothing to replace');
   assert.deepEqual([!!replace.run, replace.delete], [true, ['hello-1']]);
   const late = cronPlan(cw({ schedule: '* * * * *', startingDeadlineSeconds: 5 }), [], at('01:10'));
   assert.equal(late.run, undefined);
