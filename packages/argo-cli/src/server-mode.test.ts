@@ -115,7 +115,21 @@ describe('argo through argo-server (ARGO_SERVER)', { timeout: 180_000 }, () => {
   });
 
   it('suspend, resume, stop, terminate, node set, retry, resubmit: what argo-server writes', async () => {
-    writeFileSync(join(dir, 'b.yaml'), HELLO('wf-b'));
+    // (an approval step: a suspend template whose output is supplied by `argo node set`, as upstream requires)
+    writeFileSync(join(dir, 'b.yaml'), `apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  name: wf-b
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    suspend: {}
+    outputs:
+      parameters:
+      - name: answer
+        valueFrom: {supplied: {}}
+`);
     assert.equal((await argo('submit', join(dir, 'b.yaml'), '-o', 'name')).out, 'wf-b\n');
     await setStatus('wf-b', 'Running');
     assert.equal((await argo('suspend', 'wf-b')).out, 'workflow wf-b suspended\n');
