@@ -318,6 +318,6 @@ describe('argo node set, resume and stop of suspend nodes (Kubernetes API mode)'
   it('stop --node-field-selector fails the selected suspend nodes with the message; the workflow is not shut down', () => {
     const out = stopNodes(wf, nodeSelector('displayName=approve-no-vars')!, 'because');
     assert.deepEqual([out.status!.nodes!.n.phase, out.status!.nodes!.n.message, out.status!.nodes!.s.phase, out.spec.shutdown], ['Failed', 'because', 'Running', undefined]);
-    assert.throws(() => stopNodes(wf, nodeSelector('displayName=work')!), /no suspended node of workflow w matches/);
+    assert.throws(() => stopNodes(wf, nodeSelector('displayName=work')!), /no running suspend node of workflow w matches/);
   });
 });

@@ -7,6 +7,8 @@ import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import type { KubeClient, Resource } from '@flotilla/kube-runtime';
 import type { Workflow } from '@flotilla/workflows-controller';
+// (the node rules alone: the CLI loads the controller's package only when it needs it)
+import { checkResumable as sharedCheckResumable, NodeActionError, setNodeValues, stopSuspendNodes, suppliedParameters } from '@flotilla/workflows-controller/node-actions';
 import { KINDS, isCompletedPhase, nodeSelector, parsePairs, type Action, type ActionOpts, type Backend, type Kind, type ListQuery, type LogLine, type LogOptions, type SubmitOpts } from './backend.js';
 import { CliError } from './session.js';
 
@@ -383,75 +385,30 @@ export function resubmitted(wf: Workflow, o: ActionOpts): any {
   return out;
 }
 
-/** `argo node set`: the selected nodes get the phase, message and (suspend nodes) output parameters given. */
-/** The template a node ran: the workflow's own, the stored WorkflowTemplate's, or a templateRef's stored copy. */
-function templateOf(wf: Workflow, n: any): any {
-  const st: any = wf.status ?? {};
-  if (n.templateRef?.name) {
-    const key = `${n.templateRef.clusterScope ? 'cluster' : 'namespaced'}/${n.templateRef.name}/${n.templateRef.template}`;
-    if (st.storedTemplates?.[key]) return st.storedTemplates[key];
+/** The shared rules' refusals (workflows-controller's node-actions) as the CLI's errors. */
+function said<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof NodeActionError) throw new CliError(e.message);
+    throw e;
   }
-  const all = [...((wf.spec as any).templates ?? []), ...(st.storedWorkflowTemplateSpec?.templates ?? [])];
-  return all.find((t: any) => t.name === (n.templateName ?? n.templateRef?.template));
 }
 
-/** The output parameters a suspend node expects to be supplied (`valueFrom.supplied`). */
-export function suppliedParameters(wf: Workflow, n: any): any[] {
-  return (templateOf(wf, n)?.outputs?.parameters ?? []).filter((p: any) => p.valueFrom && 'supplied' in p.valueFrom);
-}
+export { suppliedParameters };
 
 /** A suspend node resumes only with the output parameters it expects (valueFrom.supplied) set or defaulted. */
 export function checkResumable(wf: Workflow, select?: (n: any) => boolean): void {
-  for (const n of Object.values(wf.status?.nodes ?? {})) {
-    if (n.type !== 'Suspend' || n.phase !== 'Running' || (select && !select(n))) continue;
-    for (const p of suppliedParameters(wf, n)) {
-      const set = n.outputs?.parameters?.find((x: any) => x.name === p.name);
-      if ((set?.value === undefined || set.value === null) && p.valueFrom?.default === undefined) throw new CliError(`output parameter '${p.name}' of node ${n.displayName} has not been set and does not have a default value`);
-    }
-  }
+  said(() => sharedCheckResumable(wf, select));
 }
 
 /** `argo stop --node-field-selector`: the selected running suspend nodes fail (with the message), as upstream's. */
 export function stopNodes(wf: Workflow, select: (n: any) => boolean, message?: string): Workflow {
-  const nodes = structuredClone(wf.status?.nodes ?? {});
-  const hits = Object.values(nodes).filter((n) => n.type === 'Suspend' && n.phase === 'Running' && select(n));
-  if (!hits.length) throw new CliError(`no suspended node of workflow ${wf.metadata.name} matches the node field selector`);
-  const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  for (const n of hits) {
-    n.phase = 'Failed';
-    n.finishedAt = at;
-    if (message) n.message = message;
-  }
-  return { ...wf, status: { ...(wf.status ?? {}), nodes } };
+  return said(() => stopSuspendNodes(wf, select, message));
 }
 
+/** `argo node set`: the selected nodes get the phase, message and (suspend nodes) output parameters given. */
 export function setNodes(wf: Workflow, select: ((n: any) => boolean) | undefined, o: ActionOpts): Workflow {
   if (!select) throw new CliError('--node-field-selector is required');
-  const nodes = structuredClone(wf.status?.nodes ?? {});
-  const hits = Object.values(nodes).filter((n) => select(n));
-  if (!hits.length) throw new CliError(`no node of workflow ${wf.metadata.name} matches the node field selector`);
-  const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  for (const n of hits) {
-    if (o.outputParameters) {
-      if (n.type !== 'Suspend') throw new CliError(`cannot set output parameters of node ${n.displayName}: it is not a suspend node`);
-      // only the parameters the node's template declares as supplied, each once (upstream's TestArgoSetOutputs)
-      const supplied = suppliedParameters(wf, n).map((p) => p.name);
-      if (!supplied.length) throw new CliError('cannot set output parameters because node is not expecting any raw parameters');
-      const list = [...(n.outputs?.parameters ?? [])];
-      for (const [k, v] of Object.entries(o.outputParameters)) {
-        if (!supplied.includes(k)) throw new CliError(`node is not expecting output parameter '${k}'`);
-        const p = list.find((x) => x.name === k);
-        if (p?.value !== undefined && p.value !== null) throw new CliError(`cannot set output parameter '${k}' because it was already set`);
-        if (p) p.value = v;
-        else list.push({ name: k, value: v });
-      }
-      n.outputs = { ...(n.outputs ?? {}), parameters: list };
-    }
-    if (o.phase) {
-      n.phase = o.phase as typeof n.phase;
-      if (['Succeeded', 'Failed', 'Error', 'Skipped', 'Omitted'].includes(o.phase)) n.finishedAt ??= at;
-    }
-    if (o.message) n.message = o.message;
-  }
-  return { ...wf, status: { ...(wf.status ?? {}), nodes } };
+  return said(() => setNodeValues(wf, select, { phase: o.phase, message: o.message, outputParameters: o.outputParameters }));
 }

@@ -7,4 +7,5 @@ export { parseDepends, evalDepends, DependsError } from './operator/depends.js';
 export { substitute, parseDuration } from './operator/vars.js';
 export { simulate, type SimulateOptions, type SimulateResult } from './simulate.js';
 export { retryWorkflow, resumeWorkflow, suspendWorkflow } from './operator/lifecycle.js';
+export { checkResumable, NodeActionError, setNodeValues, stopSuspendNodes, suppliedParameters } from './operator/node-actions.js';
 export { validateWorkflow, lintObject, type ValidationError } from './validate.js';
