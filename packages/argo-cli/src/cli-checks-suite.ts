@@ -270,6 +270,8 @@ export function defineCliChecks(ctx: Ctx, port: () => number): void {
     assert.equal((await ok(ctx, set)).stdout, 'workflow values set\n');
     assert.match((await sh(ctx, set)).stderr, /it was already set/);
     assert.equal((await ok(ctx, ['argo', 'resume', '-n', 'argo', '@latest'])).stdout, 'workflow @latest resumed\n');
+    // who resumed it, as upstream's TestArgoSetOutputs reads it: the kubeconfig's user (a SelfSubjectReview)
+    assert.match((await node('approve', 'Succeeded')).message ?? '', /^Resumed by: map\[User:\S+\]$/);
     await node('gate', 'Running');
     assert.equal((await ok(ctx, ['argo', 'stop', '-n', 'argo', '@latest', '--node-field-selector', 'displayName=gate', '--message', 'because'])).stdout, `workflow ${name} stopped\n`);
     const w = await sh(ctx, ['argo', 'wait', '-n', 'argo', name], { timeoutMs: 120_000 });

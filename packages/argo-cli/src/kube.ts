@@ -15,6 +15,7 @@ import { CliError } from './session.js';
 const res = (kind: Kind): Resource => ({ group: 'argoproj.io', version: 'v1alpha1', plural: kind, kind: KINDS[kind].kind, namespaced: KINDS[kind].namespaced });
 const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
 const TASK_RESULTS: Resource = { group: 'argoproj.io', version: 'v1alpha1', plural: 'workflowtaskresults', kind: 'WorkflowTaskResult', namespaced: true };
+const SELF_REVIEWS: Resource = { group: 'authentication.k8s.io', version: 'v1', plural: 'selfsubjectreviews', kind: 'SelfSubjectReview', namespaced: false };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The Kubernetes API's error as the CLI reports it (upstream prints the API's message). */
@@ -130,18 +131,37 @@ export class KubeBackend implements Backend {
     }
   }
 
+  /** The user this kubeconfig acts as (a SelfSubjectReview, as `kubectl auth whoami`); undefined when not answered. */
+  private async whoami(): Promise<string | undefined> {
+    try {
+      const r = await this.client.create<any>(SELF_REVIEWS, undefined, { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } as any);
+      return r?.status?.userInfo?.username || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   async action(action: Action, ns: string, name: string, o: ActionOpts = {}): Promise<Workflow> {
     const ctl = await import('@flotilla/workflows-controller');
     const select = nodeSelector(o.nodeFieldSelector);
     switch (action) {
       case 'suspend':
         return this.modify(ns, name, (wf) => ctl.suspendWorkflow(wf));
-      case 'resume':
+      case 'resume': {
+        // who resumed a suspend node goes in its message, as upstream's (`…; Resumed by: map[User:<user>]`)
+        const who = await this.whoami();
         return this.modify(ns, name, (wf) => {
           if (!wf.spec.suspend && !Object.values(wf.status?.nodes ?? {}).some((n) => n.type === 'Suspend' && n.phase === 'Running')) throw new CliError(`workflow ${name} is not suspended`);
           checkResumable(wf, select);
-          return ctl.resumeWorkflow(wf, { select });
+          const ids = Object.values(wf.status?.nodes ?? {}).filter((n) => n.type === 'Suspend' && n.phase === 'Running' && (!select || select(n))).map((n) => n.id);
+          const out = ctl.resumeWorkflow(wf, { select });
+          for (const id of who ? ids : []) {
+            const n = out.status?.nodes?.[id];
+            if (n) n.message = n.message ? `${n.message}; Resumed by: map[User:${who}]` : `Resumed by: map[User:${who}]`;
+          }
+          return out;
         });
+      }
       case 'stop':
       case 'terminate':
         // `stop --node-field-selector`: only the selected suspend nodes stop (Failed, with --message); the workflow goes on
