@@ -183,6 +183,9 @@ export const DEFAULT_IMAGES: Record<string, ImageMapping> = {
   // Argo Workflows' images (upstream's quick-start and install.yaml): each runs Flotilla's entry point
   'quay.io/argoproj/workflow-controller': flotillaProgram('workflow-controller', "Argo Workflows' controller"),
   'quay.io/argoproj/argocli': flotillaProgram('argo', "Argo Workflows' CLI (`argo server` is argo-server)"),
+  // (the same images by their Docker Hub names, as upstream's tests and older manifests write them)
+  'argoproj/argocli': flotillaProgram('argo', "Argo Workflows' CLI (`argo server` is argo-server)"),
+  'argoproj/workflow-controller': flotillaProgram('workflow-controller', "Argo Workflows' controller"),
   'quay.io/argoproj/argoexec': flotillaProgram('argoexec', "Argo Workflows' executor (packages/workflows-executor/argoexec.sh)", undefined, ARGOEXEC_PROGRAM),
   // Argo Rollouts' images (upstream's install.yaml and dashboard-install.yaml)
   'quay.io/argoproj/argo-rollouts': flotillaProgram('rollouts-controller', "Argo Rollouts' controller", ['/bin/rollouts-controller', 'rollouts-controller']),

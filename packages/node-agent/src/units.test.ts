@@ -97,6 +97,10 @@ describe('images', () => {
     const ev = t.resolve('quay.io/argoproj/argo-events:v1.9.2');
     assert.ok(!('error' in ev));
     assert.deepEqual(ev.mapping.entrypoint, ['{node}', '{flotilla}', 'argo-events']);
+    // the Docker Hub name upstream's tests use for the CLI image (argo_server_test's archived-stopped workflow)
+    const cli = t.resolve('argoproj/argocli:latest');
+    assert.ok(!('error' in cli), JSON.stringify(cli));
+    assert.deepEqual(cli.mapping.commands!.argo, ['{node}', '{flotilla}', 'argo']);
   });
 });
 

@@ -121,6 +121,7 @@ test('image command: the template, then the configmap `images`, then the known i
   assert.deepEqual(commandLine({ image: 'argoproj/argosay:v2', args: ['echo', 'hi'] }, {}), ['/argosay', 'echo', 'hi']);
   assert.deepEqual(commandLine({ image: 'argoproj/argosay:v1', args: ['hi'] }, { images: { 'argoproj/argosay:v1': { command: ['cowsay'] } } }), ['cowsay', 'hi']);
   assert.deepEqual(commandLine({ image: 'docker.io/library/busybox:1.36' }, {}), ['sh']);
+  assert.deepEqual(commandLine({ image: 'argoproj/argocli:latest', args: ['version'] }, {}), ['argo', 'version']);
   assert.equal(imageRepo('docker.io/library/python:alpine3.23'), 'python');
   assert.throws(() => commandLine({ image: 'example.com/mystery:1' }, {}), (e: Error) => e instanceof PodBuildError && /example.com\/mystery:1/.test(e.message));
 });

@@ -373,6 +373,7 @@ const KNOWN_IMAGE_COMMANDS: Record<string, string[]> = {
   'curlimages/curl': ['curl'], 'stedolan/jq': ['jq'], 'alpine/git': ['git'], 'bitnami/kubectl': ['kubectl'],
   nginx: ['nginx', '-g', 'daemon off;'],
   'quay.io/argoproj/argoexec': ['argoexec'], 'flotilla/flotilla': ['flotilla'],
+  'quay.io/argoproj/argocli': ['argo'], 'argoproj/argocli': ['argo'],
 };
 
 /** `docker.io/library/busybox:1.36` → `busybox`. */
