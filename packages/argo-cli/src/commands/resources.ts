@@ -11,7 +11,7 @@ import { backend, kindOf, KINDS, parsePairs, type Backend, type Kind } from '../
 import { humanDuration, timestamp } from '../humanize.js';
 import { listFiles, printObject, readManifests, stdoutIsTTY, type Manifest } from '../output.js';
 import { paint } from '../print.js';
-import { parameterFileArgs, resolverFor } from './submit.js';
+import { readParameterFile, resolverFor } from './submit.js';
 import { CliError } from '../session.js';
 
 interface LintResult {
@@ -264,17 +264,8 @@ function resourceGroup(kind: Kind, use: string, aliases: string[], short: string
         const ms = (await readManifests(args)).filter((m) => m.obj?.kind === what);
         if (!ms.length) throw new CliError(`No ${what} found in given files`);
         const { lintObject } = await import('@flotilla/workflows-controller');
-        if (opts.parameterFile) {
-          // -f params.yaml: its pairs first, -p after them (a -p wins), as submit's
-          const { readFileSync } = await import('node:fs');
-          let text: string;
-          try {
-            text = readFileSync(opts.parameterFile, 'utf8');
-          } catch (e) {
-            throw new CliError(`open ${opts.parameterFile}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
-          }
-          opts.parameter = [...parameterFileArgs(text, opts.parameterFile), ...((opts.parameter as string[]) ?? [])];
-        }
+        // -f params.yaml: its pairs first, -p after them (a -p wins), as submit's
+        if (opts.parameterFile) opts.parameter = [...(await readParameterFile(opts.parameterFile)), ...((opts.parameter as string[]) ?? [])];
         for (const m of ms) {
           const obj = structuredClone(m.obj);
           if (kind === 'cronworkflows') applyCronFlags(obj, opts);

@@ -37,6 +37,18 @@ export function submitFlags(): FlagDef[] {
   ];
 }
 
+/** `--parameter-file FILE` read and given as `-p` pairs (a missing file said as Go says it). */
+export async function readParameterFile(file: string): Promise<string[]> {
+  const { readFileSync } = await import('node:fs');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CliError(`open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+  }
+  return parameterFileArgs(text, file);
+}
+
 /** `-f params.yaml`: a map of parameter name → value, as `-p` pairs. */
 export function parameterFileArgs(text: string, file: string): string[] {
   let doc: any;
@@ -146,16 +158,7 @@ export function submitCommand(): Command {
       const b = await backend(opts);
       const ns = b.namespace;
       const params: string[] = [];
-      if (opts.parameterFile) {
-        const { readFileSync } = await import('node:fs');
-        let text: string;
-        try {
-          text = readFileSync(opts.parameterFile, 'utf8');
-        } catch (e) {
-          throw new CliError(`open ${opts.parameterFile}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
-        }
-        params.push(...parameterFileArgs(text, opts.parameterFile));
-      }
+      if (opts.parameterFile) params.push(...(await readParameterFile(opts.parameterFile)));
       params.push(...((opts.parameter as string[]) ?? []));
       const so = submitOpts(opts, params);
       if (opts.from) {
