@@ -6,7 +6,7 @@ import type { Artifact, Arguments, Inputs, NodeStatus, NodeType, Outputs, Parame
 import { Ctx, OperateError, type TemplateScope } from './context.js';
 import { workflowLocks } from '../sync.js';
 import { attempts as attemptsOf, flagNode, isFulfilled, type NodeLock, type PodToCreate } from './model.js';
-import { exprEnv, mentions, parseDuration, type Scope, str, substitute, substituteDeep } from './vars.js';
+import { exprEnv, jsonOf, mentions, parseDuration, type Scope, str, substitute, substituteDeep } from './vars.js';
 import { executeSteps } from './steps.js';
 import { executeDAG } from './dag.js';
 import { artifactLocation, assertResolved } from './fanout.js';
@@ -36,7 +36,21 @@ export interface ExecOpts {
  * result, as upstream's controller decides per node (upstream's TestIncludeScriptResult).
  */
 export function resultWanted(parent: Template, kind: 'steps' | 'tasks', name: string): boolean {
-  return [`${kind}.${name}.outputs.result`, `${kind}['${name}'].outputs.result`, `${kind}[\\"${name}\\"].outputs.result`].some((w) => mentions(parent, w));
+  let names = resultNames.get(parent);
+  if (!names) resultNames.set(parent, (names = referencedResults(jsonOf(parent))));
+  return names.has(`${kind}.${name}`);
+}
+
+const resultNames = new WeakMap<Template, Set<string>>();
+// `steps.NAME.outputs.result`, `tasks['NAME'].outputs.result`, `steps[\"NAME\"].outputs.result` (as they appear in JSON)
+const RESULT_REF = /\b(steps|tasks)(?:\.([^.\s{}'"\\[\]]+)|\[(?:'([^']+)'|\\"((?:[^"\\]|\\[^"])+)\\")\])\.outputs\.result\b/g;
+
+/** The `kind.NAME` of every step or task whose `outputs.result` the JSON of a template references: one scan per
+ * template, whatever its size (a scan per task made a 200-task DAG quadratic). */
+export function referencedResults(json: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of json.matchAll(RESULT_REF)) out.add(`${m[1]}.${m[2] ?? m[3] ?? m[4]}`);
+  return out;
 }
 
 export type TemplateHolder = Pick<WorkflowStep, 'template' | 'templateRef' | 'inline'>;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { applyPlan, operate } from './operate.js';
 import { fnv32a, itemLabel, nodeId, podName } from './ids.js';
 import { simulate } from '../simulate.js';
+import { referencedResults, resultWanted } from './execute.js';
 import { resumeWorkflow, retryWorkflow, suspendWorkflow } from './lifecycle.js';
 import type { PodObservation, PodToCreate } from './model.js';
 import type { NodeStatus, Template, Workflow, WorkflowSpec } from '../types.js';
@@ -834,4 +835,33 @@ test("a pod captures its stdout as outputs.result only when its steps/DAG templa
   // the expression forms count too; a steps template the same way
   const s = wf('st', { entrypoint: 'main', templates: [{ name: 'main', steps: [[{ name: 'gen', template: 'pod-0', arguments: { parameters: [{ name: 'p-0', value: 'x' }] } }], [{ name: 'use', template: 'pod-0', arguments: { parameters: [{ name: 'p-0', value: "{{=steps['gen'].outputs.result}}" }] } }]] }, pod0] });
   assert.deepEqual(simulate(s).pods.map((p) => [p.nodeName, !!p.includeScriptOutput]), [['st[0].gen', true], ['st[1].use', false]]);
+});
+
+test('referencedResults finds every form of a step/task result reference in one scan of the template JSON', () => {
+  const t: Template = { name: 'main', steps: [[{ name: 'use', template: 'x', arguments: { parameters: [
+    { name: 'a', value: '{{steps.gen-1.outputs.result}}' },
+    { name: 'b', value: "{{=steps['gen 2'].outputs.result}}" },
+    { name: 'c', value: '{{=tasks["t.3"].outputs.result + sprig.trim(tasks.four.outputs.result)}}' },
+    { name: 'd', value: '{{steps.other.outputs.parameters.result}} {{steps.ids.outputs.resultx}} {{mysteps.z.outputs.result}}' },
+  ] } }]] };
+  assert.deepEqual([...referencedResults(JSON.stringify(t))].sort(), ['steps.gen 2', 'steps.gen-1', 'tasks.four', 'tasks.t.3']);
+  assert.equal(resultWanted(t, 'steps', 'gen-1'), true);
+  assert.equal(resultWanted(t, 'steps', 'use'), false);
+  assert.equal(resultWanted(t, 'tasks', 'gen-1'), false);
+});
+
+test('resultWanted serializes a steps/DAG template once, however many of its tasks ask (a 200-task DAG was quadratic)', () => {
+  const tasks = Array.from({ length: 200 }, (_, i) => ({ name: `t${i}`, template: 'x', ...(i ? { arguments: { parameters: [{ name: 'p', value: `{{tasks.t${i - 1}.outputs.result}}` }] } } : {}) }));
+  const t: Template = { name: 'main', dag: { tasks } };
+  const real = JSON.stringify;
+  let calls = 0;
+  JSON.stringify = ((...a: Parameters<typeof real>) => { calls++; return real(...a); }) as typeof real;
+  let wanted: boolean[];
+  try {
+    wanted = tasks.map((x) => resultWanted(t, 'tasks', x.name));
+  } finally {
+    JSON.stringify = real;
+  }
+  assert.equal(calls, 1);
+  assert.deepEqual([wanted[0], wanted[198], wanted[199]], [true, true, false]);
 });

@@ -60,16 +60,23 @@ export function substituteDeep<T>(v: T, scope: Scope, opts: { strict?: boolean }
   return walk(v) as T;
 }
 
-const mentionCache = new WeakMap<object, Map<string, boolean>>();
+const mentionCache = new WeakMap<object, { json: string; words: Map<string, boolean> }>();
+
+/** The JSON of `o`, made once per object (templates are read-only within a pass). */
+export function jsonOf(o: object): string {
+  let m = mentionCache.get(o);
+  if (!m) mentionCache.set(o, (m = { json: JSON.stringify(o), words: new Map() }));
+  return m.json;
+}
 
 /** Whether the JSON of a template (or any object) contains `word` — remembered per object (templates are read-only
  * within a pass): a template without `{{` needs no scope to substitute, a DAG that never names `tasks` no task
- * variables. */
+ * variables. The object is serialized once, however many words are asked about. */
 export function mentions(o: object, word: string): boolean {
-  let m = mentionCache.get(o);
-  if (!m) mentionCache.set(o, (m = new Map()));
-  let v = m.get(word);
-  if (v === undefined) m.set(word, (v = JSON.stringify(o).includes(word)));
+  jsonOf(o);
+  const m = mentionCache.get(o)!;
+  let v = m.words.get(word);
+  if (v === undefined) m.words.set(word, (v = m.json.includes(word)));
   return v;
 }
 
