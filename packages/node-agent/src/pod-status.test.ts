@@ -68,6 +68,14 @@ describe('pod status', () => {
     );
   });
 
+  it("sorts the regular containers' statuses by name, as kubelet does, and keeps init containers in spec order", () => {
+    // an Argo pod [wait, main] whose main failed: kubectl's STATUS column shows Error (it takes the first status)
+    const o = pod({ containers: [ctr('zinit', { kind: 'init', runs: 1, succeeded: true }), ctr('ainit', { kind: 'init', runs: 1, succeeded: true }), ctr('wait', { runs: 1, state: { terminated: { exitCode: 0, reason: 'Completed' } } }), ctr('main', { runs: 1, state: { terminated: { exitCode: 127, reason: 'Error' } } })] });
+    const { status } = buildPodStatus(o, new Map(), T0);
+    assert.deepEqual(status.containerStatuses.map((c: any) => [c.name, c.state.terminated?.reason]), [['main', 'Error'], ['wait', 'Completed']]);
+    assert.deepEqual(status.initContainerStatuses.map((c: any) => c.name), ['zinit', 'ainit']);
+  });
+
   it('lists init containers apart and reports the ones not done', () => {
     const o = pod({ initDone: false, containers: [ctr('init1', { kind: 'init', runs: 1, succeeded: true }), running('side', { kind: 'sidecar', started: false }), ctr('init2', { kind: 'init' }), ctr('app', { state: { waiting: { reason: 'PodInitializing' } } })] });
     const { status } = buildPodStatus(o, new Map(), T0);

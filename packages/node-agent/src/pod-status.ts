@@ -122,7 +122,9 @@ export function buildPodStatus(o: ObservedPod, times: ConditionTimes, now: strin
     podIP: o.ip,
     podIPs: [{ ip: o.ip }],
     startTime: o.startTime,
-    containerStatuses: regular.map(containerStatus),
+    // as kubelet's: the regular containers' statuses sorted by name (init containers' stay in spec order) — kubectl's
+    // STATUS column takes the reason of the first one it finds, so a pod [wait, main] whose main failed shows Error
+    containerStatuses: [...regular].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(containerStatus),
   };
   if (inits.length) st.initContainerStatuses = inits.map(containerStatus);
   if (o.terminal?.reason) st.reason = o.terminal.reason;
