@@ -4,6 +4,7 @@
  * may ask to be called again after a delay, and everything is level-triggered — a reconcile reads
  * the whole current state from the informer caches.
  */
+import type { Level as LogLevel } from './log.js';
 import type { KubeObject, OwnerReference } from '@flotilla/apimachinery';
 import { ApiError, isConflict, type KubeClient } from './client.js';
 import type { Handler, Informer, InformerFactory } from './informer.js';
@@ -23,7 +24,7 @@ export interface Reconciler {
 export interface RuntimeContext {
   client: KubeClient;
   informers: InformerFactory;
-  log: (msg: string) => void;
+  log: (msg: string, level?: LogLevel) => void;
   events: EventRecorder;
 }
 
@@ -80,8 +81,8 @@ export abstract class Controller implements Reconciler {
     return (this.recorder ??= this.ctx.events.as(this.name));
   }
 
-  protected log(msg: string): void {
-    this.ctx.log(`${this.name}: ${msg}`);
+  protected log(msg: string, level?: LogLevel): void {
+    this.ctx.log(`${this.name}: ${msg}`, level);
   }
 
   enqueue(o: KubeObject | string): void {
@@ -143,8 +144,8 @@ export abstract class Controller implements Reconciler {
       const delay = this.queue.addRateLimited(key);
       // conflicts are routine (a cache a moment behind): retry quietly
       if (isConflict(e)) return;
-      if (e instanceof ApiError && (e.code === 404 || e.code === 0)) this.log(`${key}: ${e.message} (requeued in ${delay} ms)`);
-      else this.log(`${key}: reconcile failed (requeued in ${delay} ms): ${(e as Error).stack ?? e}`);
+      if (e instanceof ApiError && (e.code === 404 || e.code === 0)) this.log(`${key}: ${e.message} (requeued in ${delay} ms)`, 'warn');
+      else this.log(`${key}: reconcile failed (requeued in ${delay} ms): ${(e as Error).stack ?? e}`, 'error');
     } finally {
       metrics.reconcileTotal.inc({ controller: this.name, result });
       metrics.reconcileTime.observe({ controller: this.name }, (performance.now() - start) / 1000);

@@ -12,6 +12,7 @@
  * one write. A 200-task DAG's ~290 count patches become a few per second (client-go's events library
  * writes a series' count every 30 minutes). `flush()` writes what waits.
  */
+import type { Level as LogLevel } from './log.js';
 import type { KubeObject } from '@flotilla/apimachinery';
 import type { KubeClient } from './client.js';
 import { R } from './resources.js';
@@ -39,7 +40,7 @@ export interface RecorderOptions {
   component: string;
   /** source.host (a node name) */
   host?: string;
-  log?: (m: string) => void;
+  log?: (m: string, level?: LogLevel) => void;
   clock?: { now(): Date };
 }
 
@@ -75,7 +76,7 @@ class Sink {
   seq = 0;
   constructor(
     readonly client: KubeClient | undefined,
-    readonly log: (m: string) => void,
+    readonly log: (m: string, level?: LogLevel) => void,
   ) {}
 
   push(p: Pending): void {
@@ -127,7 +128,7 @@ class Sink {
       if (p.patch) await c.patch(R.events, p.ns, p.patch.name, p.patch.body, 'merge', undefined, { discard: true });
       else await c.create(R.events, p.ns, p.create as KubeObject, {}, { discard: true });
     } catch (e) {
-      if (!this.stopped) this.log(`event in ${p.ns}: ${(e as Error).message}`);
+      if (!this.stopped) this.log(`event in ${p.ns}: ${(e as Error).message}`, 'warn');
     }
   }
 

@@ -10,6 +10,7 @@ export type { KubeObject } from '@flotilla/apimachinery';
 export { R, apiVersionOf, parseApiVersion, resourcePath, objKey, splitKey, type Resource, type GVK, type AnyObject } from './resources.js';
 export { Informer, InformerFactory, NAMESPACE_INDEX, OWNER_UID_INDEX, type Handler, type IndexFunc, type InformerOptions } from './informer.js';
 export { WorkQueue, type QueueOptions } from './queue.js';
+export { levelEnabled, parseLevel, type Level as LogLevel } from './log.js';
 export { TokenBucket } from './ratelimit.js';
 export { Controller, newController, writeStatus, retryOnConflict, controllerRefOf, generationChanged, resourceVersionChanged, type Reconciler, type ReconcileResult, type RuntimeContext, type Predicate, type ControllerOptions, type ControllerSpec } from './controller.js';
 export { mergePatchOf, NOT_MERGEABLE } from './merge-patch.js';

@@ -10,6 +10,7 @@
  * - A resync period re-delivers every cached object as an update (old === new), as client-go does.
  * - Handlers run synchronously and should only enqueue keys.
  */
+import type { Level as LogLevel } from './log.js';
 import type { KubeObject } from '@flotilla/apimachinery';
 import { ApiError, type KubeClient } from './client.js';
 import { apiVersionOf, objKey, resourcePath, type Resource } from './resources.js';
@@ -38,7 +39,7 @@ export interface InformerOptions {
    * that never reads them, the cache holds about half the bytes of a pod, and garbage collection copies less
    */
   stripManagedFields?: boolean;
-  log?: (msg: string) => void;
+  log?: (msg: string, level?: LogLevel) => void;
 }
 
 export class Informer<T extends KubeObject = KubeObject> {
@@ -131,8 +132,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     await this.loop;
   }
 
-  private log(msg: string): void {
-    this.opts.log?.(`informer ${this.resource.plural}: ${msg}`);
+  private log(msg: string, level?: LogLevel): void {
+    this.opts.log?.(`informer ${this.resource.plural}: ${msg}`, level);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -159,7 +160,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       try {
         call(h);
       } catch (e) {
-        this.log(`event handler failed: ${(e as Error).stack ?? e}`);
+        this.log(`event handler failed: ${(e as Error).stack ?? e}`, 'error');
       }
     }
   }
@@ -253,7 +254,7 @@ export class Informer<T extends KubeObject = KubeObject> {
             if (ev.type === 'ERROR') {
               const st = ev.object as unknown as { code?: number; message?: string };
               if (st.code === 410) gone = true;
-              else this.log(`watch error: ${st.message ?? JSON.stringify(st)}`);
+              else this.log(`watch error: ${st.message ?? JSON.stringify(st)}`, 'warn');
               throw new ApiError(st.code ?? 500, 'WatchError', st.message ?? 'watch error');
             }
             const o = ev.object as T;
@@ -276,7 +277,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         }
         failures++;
         // the first failures and then every tenth: a server that is down is said, not spammed
-        if (failures <= 3 || failures % 10 === 0) this.log(`${needList ? 'list' : 'watch'} failed (retrying in ${backoff} ms): ${(e as Error).message}`);
+        if (failures <= 3 || failures % 10 === 0) this.log(`${needList ? 'list' : 'watch'} failed (retrying in ${backoff} ms): ${(e as Error).message}`, 'warn');
         await this.sleep(backoff);
         backoff = Math.min(backoff * 2, 5000);
       }
@@ -304,7 +305,7 @@ export class InformerFactory {
 
   constructor(
     readonly client: KubeClient,
-    private readonly opts: { namespace?: string; log?: (msg: string) => void; resyncMs?: number; stripManagedFields?: boolean } = {},
+    private readonly opts: { namespace?: string; log?: (msg: string, level?: LogLevel) => void; resyncMs?: number; stripManagedFields?: boolean } = {},
   ) {}
 
   for<T extends KubeObject = KubeObject>(r: Resource, sel: { labelSelector?: string; fieldSelector?: string; namespace?: string } = {}): Informer<T> {

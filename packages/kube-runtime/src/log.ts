@@ -22,3 +22,17 @@ export function newLogger(level: Level = 'info', out: (line: string) => void = (
     error: (m, f) => emit('error', m, f),
   };
 }
+
+/** Whether a line of level `lvl` is written under the threshold `min`. */
+export function levelEnabled(lvl: Level, min: Level): boolean {
+  return ORDER[lvl] >= ORDER[min];
+}
+
+/** A `--loglevel` value (upstream's logrus names: `warning` is `warn`; `fatal` and `panic` log errors only), or
+ * undefined when it is none of them. */
+export function parseLevel(s: string): Level | undefined {
+  const l = s.toLowerCase();
+  if (l === 'warning') return 'warn';
+  if (l === 'fatal' || l === 'panic') return 'error';
+  return Object.hasOwn(ORDER, l) ? (l as Level) : undefined;
+}

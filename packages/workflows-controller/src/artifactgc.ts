@@ -13,7 +13,7 @@
  *   `spec.artifactGC.forceFinalizerRemoval` is true.
  */
 import { createHash } from 'node:crypto';
-import { Controller, isNotFound, R, splitKey, type EventRecorder, type Informer, type InformerFactory, type KubeClient, type KubeObject, type ReconcileResult, type RuntimeContext } from '@flotilla/kube-runtime';
+import { Controller, isNotFound, R, splitKey, type EventRecorder, type Informer, type InformerFactory, type KubeClient, type KubeObject, type ReconcileResult, type RuntimeContext, type LogLevel } from '@flotilla/kube-runtime';
 import { parse as parseYaml } from 'yaml';
 import { mergePodSpec, secretNames } from './pod.js';
 import { WORKFLOWS, WORKFLOW_TEMPLATES, CLUSTER_WORKFLOW_TEMPLATES } from './resources.js';
@@ -101,7 +101,7 @@ export interface ArtifactGCOptions {
   client: KubeClient;
   informers: InformerFactory;
   events: EventRecorder;
-  log: (m: string) => void;
+  log: (m: string, level?: LogLevel) => void;
   managedNamespace?: string;
   /** the executor image (the controller's configuration, read when a pod is made) */
   executorImage: () => string;

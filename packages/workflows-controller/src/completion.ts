@@ -1,10 +1,10 @@
 // What the controller does about a finished workflow (I/O at the edge): volumeClaimGC, ttlStrategy, retentionPolicy.
-import { isNotFound, R, type KubeClient, type KubeObject, type ReconcileResult } from '@flotilla/kube-runtime';
+import { isNotFound, R, type KubeClient, type KubeObject, type LogLevel, type ReconcileResult } from '@flotilla/kube-runtime';
 import { retentionVictims, type WorkflowControllerConfig } from './config.js';
 import { WORKFLOWS } from './resources.js';
 
 type Obj = KubeObject & Record<string, any>;
-type Log = (msg: string) => void;
+type Log = (msg: string, level?: LogLevel) => void;
 
 /**
  * volumeClaimGC: a finished workflow's claims (status.persistentVolumes) are deleted — always with
@@ -20,7 +20,7 @@ export async function collectClaims(client: KubeClient, wf: Obj, log: Log): Prom
   const ns = wf.metadata!.namespace!;
   const who = `${ns}/${wf.metadata!.name}`;
   if (strategy !== 'OnWorkflowSuccess' && strategy !== 'OnWorkflowCompletion') {
-    log(`${who}: unknown volumeClaimGC strategy '${strategy}': claims kept`);
+    log(`${who}: unknown volumeClaimGC strategy '${strategy}': claims kept`, 'warn');
     return;
   }
   const kept: Obj[] = [];
@@ -32,7 +32,7 @@ export async function collectClaims(client: KubeClient, wf: Obj, log: Log): Prom
       log(`${who}: deleted PVC ${claim} (volumeClaimGC ${strategy})`);
     } catch (e) {
       if (!isNotFound(e)) {
-        log(`${who}: could not delete PVC ${claim}: ${(e as Error).message}`);
+        log(`${who}: could not delete PVC ${claim}: ${(e as Error).message}`, 'warn');
         kept.push(v);
       }
     }
@@ -71,7 +71,7 @@ export async function applyRetention(client: KubeClient, policy: WorkflowControl
       await client.delete(WORKFLOWS, ns, name, { propagationPolicy: 'Background' });
       log(`${ns}/${name}: deleted (retentionPolicy)`);
     } catch (e) {
-      if (!isNotFound(e)) log(`${ns}/${name}: cannot delete for the retentionPolicy: ${(e as Error).message}`);
+      if (!isNotFound(e)) log(`${ns}/${name}: cannot delete for the retentionPolicy: ${(e as Error).message}`, 'warn');
     }
   }
 }

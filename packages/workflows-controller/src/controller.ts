@@ -3,7 +3,7 @@
 // and writes the status back (optimistic concurrency on the Workflow's resourceVersion). Everything is derived
 // from the API on every pass, so a restart (even kill -9) resumes without running a node twice: pod names are
 // deterministic and a pod that exists is never created again.
-import { Controller, InformerFactory, isAlreadyExists, isConflict, isNotFound, mergePatchOf, NOT_MERGEABLE, R, splitKey, ApiError, type EventRecorder, type Informer, type KubeClient, type KubeObject, type ReconcileResult, type RuntimeContext } from '@flotilla/kube-runtime';
+import { Controller, InformerFactory, isAlreadyExists, isConflict, isNotFound, mergePatchOf, NOT_MERGEABLE, R, splitKey, ApiError, type EventRecorder, type Informer, type KubeClient, type KubeObject, type ReconcileResult, type RuntimeContext, type LogLevel } from '@flotilla/kube-runtime';
 import { applyPlan, operate } from './operator/operate.js';
 import type { PodObservation } from './operator/model.js';
 import type { Workflow } from './types.js';
@@ -39,7 +39,7 @@ export const BATCH_MS_MAX = 1000;
 export interface WorkflowControllerOptions {
   client: KubeClient;
   events: EventRecorder;
-  log: (msg: string) => void;
+  log: (msg: string, level?: LogLevel) => void;
   /** the controller's own namespace (its ConfigMap and Lease) */
   namespace: string;
   /** the one namespace to manage (`--namespaced` / `--managed-namespace`); '' = all */
@@ -102,7 +102,7 @@ export class WorkflowController extends Controller {
     this.pods = informers.for<Obj>(R.pods, { ...sel, labelSelector: LABEL_WORKFLOW });
     this.results = informers.for<Obj>(TASK_RESULTS, { ...sel, labelSelector: LABEL_WORKFLOW });
     this.configMaps = informers.for<Obj>(R.configmaps, sel);
-    this.memos = new MemoCaches(opts.client, this.configMaps, (m) => this.log(m), () => this.metrics.error('Memoize'));
+    this.memos = new MemoCaches(opts.client, this.configMaps, (m, l) => this.log(m, l), () => this.metrics.error('Memoize'));
     this.controllerCM = informers.for<Obj>(R.configmaps, { namespace: opts.namespace, fieldSelector: `metadata.name=${opts.configMap ?? 'workflow-controller-configmap'}` });
     this.templates = informers.for<Obj>(WORKFLOW_TEMPLATES, sel);
     this.clusterTemplates = informers.for<Obj>(CLUSTER_WORKFLOW_TEMPLATES);
@@ -193,7 +193,7 @@ export class WorkflowController extends Controller {
       this.log(`configuration ${cm ? `from ${this.opts.namespace}/${cm.metadata!.name}` : '(no config map: defaults)'} loaded: ${Object.keys(this.config).join(', ') || 'defaults'}`);
     } catch (e) {
       this.metrics.error('ConfigMap');
-      this.log(`invalid configuration in ${this.opts.namespace}/${cm?.metadata?.name}, keeping the last good one: ${e instanceof ConfigError ? e.message : (e as Error).message}`);
+      this.log(`invalid configuration in ${this.opts.namespace}/${cm?.metadata?.name}, keeping the last good one: ${e instanceof ConfigError ? e.message : (e as Error).message}`, 'warn');
       this.opts.events.event(cm!, 'Warning', 'InvalidConfig', `keeping the last good configuration: ${(e as Error).message}`);
     }
   }
@@ -453,7 +453,7 @@ export class WorkflowController extends Controller {
       if (!wrote) return { requeueAfter: 200 };
       // a node's Event names the node as upstream's do (annotations workflows.argoproj.io/node-name and node-type)
       if (plan.metrics || plan.metricErrors) {
-        for (const e of [...(plan.metricErrors ?? []), ...this.metrics.custom(plan.metrics ?? [])]) this.log(`${key}: custom metrics: ${e}`);
+        for (const e of [...(plan.metricErrors ?? []), ...this.metrics.custom(plan.metrics ?? [])]) this.log(`${key}: custom metrics: ${e}`, 'warn');
       }
       for (const ev of plan.events) this.opts.events.event(wf, ev.type, ev.reason, ev.message, ev.nodeName ? { annotations: { 'workflows.argoproj.io/node-name': ev.nodeName, 'workflows.argoproj.io/node-type': ev.nodeType ?? '' } } : {});
       phaseChanged(this.metrics, ns, wf, plan);
@@ -483,7 +483,7 @@ export class WorkflowController extends Controller {
   /** `retentionPolicy`: deletes the namespace's oldest finished workflows beyond the limits. */
   private applyRetention(ns: string, key: string, just: Obj): Promise<void> {
     const all = this.workflows.list(ns).map((w) => (`${ns}/${w.metadata!.name}` === key ? just : w));
-    return applyRetention(this.opts.client, this.config.retentionPolicy, ns, all, (m) => this.log(m));
+    return applyRetention(this.opts.client, this.config.retentionPolicy, ns, all, (m, l) => this.log(m, l));
   }
 
   /** The workflows running (admitted here, or Running in the cache: a predecessor admitted them). */
@@ -538,7 +538,7 @@ export class WorkflowController extends Controller {
           try {
             await this.write(wf, { ...wf, status: { ...(wf.status ?? {}), phase: 'Pending', message: msg } });
           } catch (e) {
-            this.log(`${k}: cannot write that it is held back: ${(e as Error).message}`);
+            this.log(`${k}: cannot write that it is held back: ${(e as Error).message}`, 'warn');
           }
         }
       } finally {
@@ -606,7 +606,7 @@ export class WorkflowController extends Controller {
 
   /** volumeClaimGC, podGC's delayed deletions and ttlStrategy of a finished workflow. */
   private async afterCompletion(wf: Obj, now: Date, pods: Obj[]): Promise<ReconcileResult> {
-    const log = (m: string) => this.log(m);
+    const log = (m: string, l?: LogLevel) => this.log(m, l);
     await collectClaims(this.opts.client, wf, log);
     const delayed = delayedPodGC(wf);
     const gc = delayed ? podGCDue(delayed.gc, delayed.delay, wf.status?.phase ?? '', pods, now.getTime()) : undefined;

@@ -4,7 +4,7 @@
 // status.active / lastScheduledTime / succeeded / failed / phase.
 import { Cron } from 'croner';
 import { evaluateArgo, renderExpressionTags } from '@flotilla/expr';
-import { Controller, isAlreadyExists, isConflict, isNotFound, splitKey, type EventRecorder, type Informer, type InformerFactory, type KubeClient, type KubeObject, type ReconcileResult, type RuntimeContext } from '@flotilla/kube-runtime';
+import { Controller, isAlreadyExists, isConflict, isNotFound, splitKey, type EventRecorder, type Informer, type InformerFactory, type KubeClient, type KubeObject, type ReconcileResult, type RuntimeContext, type LogLevel } from '@flotilla/kube-runtime';
 import { CRON_WORKFLOWS, WORKFLOWS } from './resources.js';
 import { API_VERSION } from './types.js';
 import { specShapeError } from './operator/shape.js';
@@ -182,7 +182,7 @@ export function cronShapeError(cw: Obj): string | undefined {
 export interface CronControllerOptions {
   client: KubeClient;
   events: EventRecorder;
-  log: (m: string) => void;
+  log: (m: string, level?: LogLevel) => void;
   informers: InformerFactory;
   managedNamespace: string;
   workers?: number;
@@ -229,7 +229,7 @@ export class CronController extends Controller {
         this.malformed.set(key, cw.metadata?.resourceVersion);
         // the Event says what Go's decoder says, as upstream's does; the log says where
         this.events.event(cw, 'Warning', 'Malformed', malformed.slice(malformed.indexOf(': ') + 2));
-        this.log(`${key}: malformed cron workflow, not scheduled: ${malformed}`);
+        this.log(`${key}: malformed cron workflow, not scheduled: ${malformed}`, 'warn');
       }
       return;
     }

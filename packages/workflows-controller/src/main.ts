@@ -6,7 +6,7 @@
  * SIGTERM / SIGINT.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { EventRecorder, KubeClient, LeaderElector, serveHealth, type HealthServer } from '@flotilla/kube-runtime';
+import { EventRecorder, KubeClient, LeaderElector, levelEnabled, parseLevel, serveHealth, type HealthServer, type LogLevel } from '@flotilla/kube-runtime';
 import { WorkflowController } from './controller.js';
 import { CronController } from './cron.js';
 import { ArtifactGCController } from './artifactgc.js';
@@ -119,7 +119,7 @@ export function parseFlags(argv: string[], env: Record<string, string | undefine
       case 'cron-workflow-workers': f.cronWorkers = int(val()); break;
       case 'qps': f.qps = int(val()); break;
       case 'burst': f.burst = int(val()); break;
-      case 'loglevel': f.loglevel = val(); break;
+      case 'loglevel': f.loglevel = val(); if (!parseLevel(f.loglevel)) throw new UsageError(`invalid --loglevel ${JSON.stringify(f.loglevel)}: one of debug, info, warn, error`); break;
       case 'kubeconfig': f.kubeconfig = val(); break;
       case 'metrics-port': f.metricsPort = int(val()); break;
       case 'health-port': f.healthPort = int(val()); break;
@@ -142,8 +142,8 @@ export interface RunningWorkflowController {
 }
 
 /** Starts the controllers (no leader election): also used in-process by tests and benchmarks. */
-export async function startWorkflowController(f: ControllerFlags, o: { client?: KubeClient; log?: (m: string) => void; metrics?: boolean } = {}): Promise<RunningWorkflowController> {
-  const log = o.log ?? ((m: string) => process.stderr.write(`time="${new Date().toISOString()}" level=info msg=${JSON.stringify(m)}\n`));
+export async function startWorkflowController(f: ControllerFlags, o: { client?: KubeClient; log?: (m: string, level?: LogLevel) => void; metrics?: boolean } = {}): Promise<RunningWorkflowController> {
+  const log = o.log ?? leveledLog(f.loglevel);
   const client = o.client ?? new KubeClient(f.kubeconfig, { fieldManager: 'workflow-controller', userAgent: 'workflow-controller', qps: f.qps, burst: f.burst });
   const namespace = controllerNamespace(f);
   const managed = f.managedNamespace ?? (f.namespaced ? namespace : '');
@@ -169,6 +169,20 @@ export async function startWorkflowController(f: ControllerFlags, o: { client?: 
   };
 }
 
+/**
+ * The controller's log, as upstream's (logrus text): `time="…" level=info msg="…"`. Lines below `--loglevel` are not
+ * written (nor counted in argo_workflows_log_messages).
+ */
+export function leveledLog(min: string, counted?: (level: LogLevel) => void, write: (line: string) => void = (l) => void process.stderr.write(l)): (m: string, level?: LogLevel) => void {
+  const floor = parseLevel(min) ?? 'info';
+  return (m, level = 'info') => {
+    if (!levelEnabled(level, floor)) return;
+    counted?.(level);
+    // (logrus spells the level `warning`)
+    write(`time="${new Date().toISOString()}" level=${level === 'warn' ? 'warning' : level} msg=${JSON.stringify(m)}\n`);
+  };
+}
+
 function controllerNamespace(f: ControllerFlags): string {
   return f.namespace ?? process.env.POD_NAMESPACE ?? (existsSync(SA_NAMESPACE) ? readFileSync(SA_NAMESPACE, 'utf8').trim() : 'argo');
 }
@@ -189,7 +203,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     return 0;
   }
   const metrics = workflowMetrics(true); // argo_workflows_log_messages and _k8s_request_total count from the start
-  const log = (m: string) => (metrics.logged('info'), process.stderr.write(`time="${new Date().toISOString()}" level=info msg=${JSON.stringify(m)}\n`));
+  const log = leveledLog(f.loglevel, (l) => l !== 'debug' && metrics.logged(l === 'warn' ? 'warning' : l));
   if (f.ignored.length) log(`accepted upstream flags not acted on by Flotilla: ${f.ignored.map((x) => '--' + x).join(', ')}`);
   let running: RunningWorkflowController | undefined;
   let leading = false;
@@ -199,7 +213,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     if (f.metricsPort >= 0) servers.push(await serveHealth({ port: f.metricsPort, host: '0.0.0.0', readyz: { controller: ready } }));
     if (f.healthPort >= 0 && f.healthPort !== f.metricsPort) servers.push(await serveHealth({ port: f.healthPort, host: '0.0.0.0', processMetrics: false }));
   } catch (e) {
-    log(`cannot serve metrics/health: ${(e as Error).message}`);
+    log(`cannot serve metrics/health: ${(e as Error).message}`, 'error');
   }
   const client = new KubeClient(f.kubeconfig, { fieldManager: 'workflow-controller', userAgent: 'workflow-controller', qps: f.qps, burst: f.burst, onRequest: metrics.request });
   const run = async () => {
@@ -207,7 +221,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     try {
       running = await startWorkflowController(f, { client, log });
     } catch (e) {
-      log(`failed to start: ${(e as Error).message}`);
+      log(`failed to start: ${(e as Error).message}`, 'error');
       process.exit(1);
     }
   };

@@ -1,7 +1,7 @@
 // The memoize caches' I/O (memoize.ts is the pure part): a memoized node that just succeeded is saved in its cache
 // ConfigMap (created when missing), and what this controller saved is read back before the ConfigMap cache shows it —
 // a later step of the same workflow, in the same pass or the next, finds the entry (upstream's TestSQLDBMemoize).
-import { isNotFound, R, type Informer, type KubeClient, type KubeObject } from '@flotilla/kube-runtime';
+import { isNotFound, R, type Informer, type KubeClient, type KubeObject, type LogLevel } from '@flotilla/kube-runtime';
 import { cacheKey, entry, LABEL_CONFIGMAP_TYPE } from './memoize.js';
 
 type Obj = KubeObject & Record<string, any>;
@@ -13,7 +13,7 @@ export class MemoCaches {
   constructor(
     private readonly client: KubeClient,
     private readonly configMaps: Informer<Obj>,
-    private readonly log: (m: string) => void,
+    private readonly log: (m: string, level?: LogLevel) => void,
     private readonly failed: () => void,
   ) {}
 
@@ -54,7 +54,7 @@ export class MemoCaches {
         this.written.set(k, { ...(this.written.get(k) ?? {}), ...data });
       } catch (e) {
         this.failed();
-        this.log(`${ns}/${wf.metadata!.name}: cannot save memoized outputs of ${n.name} in ConfigMap ${m.cacheName}: ${(e as Error).message}`);
+        this.log(`${ns}/${wf.metadata!.name}: cannot save memoized outputs of ${n.name} in ConfigMap ${m.cacheName}: ${(e as Error).message}`, 'warn');
       }
     }
   }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { ConfigError, parseControllerConfig, resolveArtifactRepository, retentionVictims } from './config.js';
 import { observePod, observePodCached, podObservationChanged } from './observe.js';
 import { cronPlan, dueTimes, workflowFor } from './cron.js';
-import { parseFlags, UsageError } from './main.js';
+import { leveledLog, parseFlags, UsageError } from './main.js';
 
 test('controller ConfigMap: upstream keys parse from YAML text; garbage names the key', () => {
   const c = parseControllerConfig({
@@ -307,4 +307,26 @@ test("outputs.exitCode is main's: a containerSet of other names that all succeed
   assert.equal(observePod(cs({ a: 0, b: 0 }), done, NOW).obs.exitCode, undefined);
   assert.equal(observePod(cs({ a: 0, b: 3 }), done, NOW).obs.exitCode, 3);
   assert.equal(observePod(cs({ main: 0 }), done, NOW).obs.exitCode, 0);
+});
+
+test('--loglevel filters the log, and lines carry their level as upstream prints it (logrus text)', () => {
+  const lines: string[] = [];
+  const counted: string[] = [];
+  const log = leveledLog(parseFlags(['--loglevel', 'warn'], {}).loglevel, (l) => counted.push(l), (l) => lines.push(l));
+  log('a workflow Succeeded');
+  log('invalid configuration, keeping the last good one', 'warn');
+  log('reconcile failed', 'error');
+  log('detail', 'debug');
+  assert.deepEqual(lines.map((l) => /level=(\w+) msg="([^"]*)"/.exec(l)?.slice(1)), [['warning', 'invalid configuration, keeping the last good one'], ['error', 'reconcile failed']]);
+  assert.deepEqual(counted, ['warn', 'error']);
+  // the default is info; debug lines need --loglevel debug; upstream's `warning` and `fatal` are accepted
+  const all: string[] = [];
+  const dflt = leveledLog(parseFlags([], {}).loglevel, undefined, (l) => all.push(l));
+  dflt('x');
+  dflt('y', 'debug');
+  assert.equal(all.length, 1);
+  assert.match(all[0]!, /^time="[^"]+" level=info msg="x"\n$/);
+  assert.equal(parseFlags(['--loglevel=warning'], {}).loglevel, 'warning');
+  assert.equal(parseFlags(['--loglevel', 'fatal'], {}).loglevel, 'fatal');
+  assert.throws(() => parseFlags(['--loglevel', 'loud'], {}), /invalid --loglevel "loud"/);
 });
