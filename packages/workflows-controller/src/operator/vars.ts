@@ -62,19 +62,23 @@ export function substituteDeep<T>(v: T, scope: Scope, opts: { strict?: boolean }
 
 const mentionCache = new WeakMap<object, { json: string; words: Map<string, boolean> }>();
 
-/** The JSON of `o`, made once per object (templates are read-only within a pass). */
-export function jsonOf(o: object): string {
+/** What is remembered of an object: its JSON, made once (templates are read-only within a pass), and the words asked about. */
+function remembered(o: object): { json: string; words: Map<string, boolean> } {
   let m = mentionCache.get(o);
   if (!m) mentionCache.set(o, (m = { json: JSON.stringify(o), words: new Map() }));
-  return m.json;
+  return m;
+}
+
+/** The JSON of `o`, made once per object. */
+export function jsonOf(o: object): string {
+  return remembered(o).json;
 }
 
 /** Whether the JSON of a template (or any object) contains `word` — remembered per object (templates are read-only
  * within a pass): a template without `{{` needs no scope to substitute, a DAG that never names `tasks` no task
  * variables. The object is serialized once, however many words are asked about. */
 export function mentions(o: object, word: string): boolean {
-  jsonOf(o);
-  const m = mentionCache.get(o)!;
+  const m = remembered(o);
   let v = m.words.get(word);
   if (v === undefined) m.words.set(word, (v = m.json.includes(word)));
   return v;
